@@ -1,0 +1,1 @@
+"""btvstat-open: a toolkit for city performance programs."""

@@ -1,0 +1,150 @@
+"""The ``btvstat-open`` command line.
+
+This module only parses arguments and hands each command to the function that
+does the work; every user mistake ends as one line on stderr and exit code 2,
+every failure as one line and exit code 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import cast
+
+from btvstat_open.errors import BtvstatError
+
+__all__ = ["build_parser", "main"]
+
+# command -> "module:function"; each function takes the parsed arguments and returns an exit code.
+HANDLERS = {
+    "serve": "widgets.commands:run_serve",
+    "load": "btvstat_open.loader:run_load",
+    "pull": "connectors.commands:run_pull",
+    "push": "connectors.commands:run_push",
+    "sync": "connectors.commands:run_sync",
+    "catalog validate": "catalog.commands:run_validate",
+    "catalog export": "catalog.commands:run_export",
+    "measure": "catalog.commands:run_measure",
+    "render": "widgets.commands:run_render",
+}
+
+DEFAULT_STORE = os.environ.get("BTVSTAT_STORE", ".btvstat/store")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every command.
+
+    Example:
+        >>> build_parser().parse_args(["load", "f.csv", "--dataset", "x"]).dataset
+        'x'
+    """
+    parser = argparse.ArgumentParser(
+        prog="btvstat-open",
+        description="Pull, publish, measure and chart city performance data.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="serve the dashboard, embeds and the SODA API")
+    serve.add_argument("--demo", action="store_true", help="load and serve the bundled demo catalog")
+    serve.add_argument("--catalog", help="catalog folder of KPI YAML files")
+    serve.add_argument("--store", default=DEFAULT_STORE, help="store folder (default: %(default)s)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+
+    load = sub.add_parser("load", help="load a CSV or Parquet file into the store")
+    load.add_argument("file")
+    load.add_argument("--dataset", required=True, help="dataset id, e.g. kc-311-potholes")
+    load.add_argument("--store", default=DEFAULT_STORE)
+    load.add_argument("--name", help="display name (default: the file name)")
+    load.add_argument("--description", default="")
+    load.add_argument("--row-id", help="column whose values identify rows (for upserts)")
+    load.add_argument(
+        "--column-type",
+        action="append",
+        default=[],
+        metavar="FIELD=TYPE",
+        help="override an inferred type, e.g. zip_code=text (repeatable)",
+    )
+
+    pull = sub.add_parser("pull", help="pull a dataset from a portal to Parquet or CSV")
+    pull.add_argument("portal_url")
+    pull.add_argument("dataset_id")
+    pull.add_argument("-o", "--output", required=True, help="OUT.parquet or OUT.csv")
+    pull.add_argument("--select")
+    pull.add_argument("--where")
+    pull.add_argument("--order")
+    pull.add_argument("--since", help="only rows updated at or after this timestamp")
+    pull.add_argument("--app-token", default=os.environ.get("BTVSTAT_APP_TOKEN"))
+    pull.add_argument("--page-size", type=int)
+
+    push = sub.add_parser("push", help="publish a CSV or Parquet file to a portal dataset")
+    push.add_argument("file")
+    push.add_argument("portal_url")
+    push.add_argument("dataset_id")
+    push.add_argument("--mode", choices=["upsert", "replace"], default="upsert")
+    push.add_argument("--row-id")
+    push.add_argument("--app-token", default=os.environ.get("BTVSTAT_APP_TOKEN"))
+
+    sync = sub.add_parser("sync", help="bring every dataset a catalog uses up to date")
+    sync.add_argument("--catalog", required=True)
+    sync.add_argument("--store", default=DEFAULT_STORE)
+
+    catalog = sub.add_parser("catalog", help="validate or export a KPI catalog")
+    catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True, metavar="ACTION")
+    validate = catalog_sub.add_parser("validate", help="check every KPI file, report all problems")
+    validate.add_argument("dir")
+    validate.add_argument("--store", default=DEFAULT_STORE)
+    export = catalog_sub.add_parser("export", help="write DCAT-US data.json or datapackage.json")
+    export.add_argument("dir")
+    export.add_argument("--format", choices=["dcat-us", "datapackage"], required=True)
+    export.add_argument("-o", "--output", help="file to write (default: stdout)")
+    export.add_argument("--store", default=DEFAULT_STORE)
+    export.add_argument("--base-url", default="http://127.0.0.1:8000")
+
+    measure = sub.add_parser("measure", help="compute a KPI's series")
+    measure.add_argument("kpi_id")
+    measure.add_argument("--catalog", required=True)
+    measure.add_argument("--store", default=DEFAULT_STORE)
+    measure.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    render = sub.add_parser("render", help="render a KPI chart to SVG, PNG or HTML")
+    render.add_argument("kpi_id")
+    render.add_argument("--catalog", required=True)
+    render.add_argument("--store", default=DEFAULT_STORE)
+    render.add_argument("-o", "--output", required=True, help="FILE.svg, FILE.png or FILE.html")
+    return parser
+
+
+def _handler(name: str) -> Callable[[argparse.Namespace], int]:
+    module_name, func = HANDLERS[name].split(":")
+    module = importlib.import_module(module_name)
+    return cast(Callable[[argparse.Namespace], int], getattr(module, func))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code.
+
+    Example:
+        >>> main(["load", "missing.csv", "--dataset", "x", "--store", "/tmp/s"])  # doctest: +SKIP
+        error: No file missing.csv ...
+        2
+    """
+    args = build_parser().parse_args(argv)
+    name = args.command
+    if name == "catalog":
+        name = f"catalog {args.catalog_command}"
+    try:
+        return _handler(name)(args)
+    except BtvstatError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted; nothing was left half-written.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,255 @@
+"""The exceptions btvstat-open raises.
+
+Every error is a :class:`BtvstatError`. Each class carries the HTTP status a server
+answers with (``http_status``), the exit code the command line ends with
+(``exit_code``) and, for portal errors, Socrata's error code. Errors from other
+libraries are translated once, where they enter (``raise PortalError(...) from exc``).
+
+::
+
+    BtvstatError
+    ├── UsageError                    bad input from the user (exit 2, HTTP 400)
+    │   ├── InvalidDatasetId
+    │   ├── LoadError                 a file that cannot be loaded (names row and column)
+    │   ├── CatalogError              an invalid catalog (names file and line)
+    │   ├── SoqlError                 a query that does not parse or type-check
+    │   └── BadRequestBody            a write body that cannot be read (bad rows, too large)
+    ├── NotFound                      (HTTP 404)
+    │   ├── DatasetNotFound
+    │   └── KpiNotFound
+    ├── AuthenticationRequired        missing or wrong write token (HTTP 401)
+    ├── StoreError                    the local store failed
+    ├── PortalError                   a remote portal answered with an error
+    │   ├── PortalAuthError           401 / 403
+    │   ├── PortalNotFound            404
+    │   ├── PortalRequestError        other 4xx: never retried
+    │   ├── PortalUnavailable         429, 5xx, 202 or dropped connections, retries used up
+    │   └── PushError                 a push batch reported Errors > 0
+    ├── SyncError                     a sync could not complete (state left as it was)
+    └── RenderError                   a chart could not be rendered
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AuthenticationRequired",
+    "BadRequestBody",
+    "BtvstatError",
+    "CatalogError",
+    "DatasetNotFound",
+    "InvalidDatasetId",
+    "KpiNotFound",
+    "LoadError",
+    "NotFound",
+    "PortalAuthError",
+    "PortalError",
+    "PortalNotFound",
+    "PortalRequestError",
+    "PortalUnavailable",
+    "PushError",
+    "RenderError",
+    "SoqlError",
+    "StoreError",
+    "SyncError",
+    "UsageError",
+]
+
+
+class BtvstatError(Exception):
+    """Base of every btvstat-open error.
+
+    ``code`` is a Socrata-style error code (``query.soql.bad-parse``), ``data``
+    extra detail that servers put in the error body.
+
+    Example:
+        >>> try:
+        ...     raise DatasetNotFound("abcd-1234")
+        ... except BtvstatError as exc:
+        ...     (exc.http_status, exc.code)
+        (404, 'dataset.missing')
+    """
+
+    http_status: int = 500
+    exit_code: int = 1
+    default_code: str = "internal.error"
+
+    def __init__(self, message: str, *, code: str | None = None, data: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.data = data
+
+    def to_socrata(self) -> dict[str, Any]:
+        """The error as Socrata's body: ``{"code", "error", "message", "data"}``."""
+        body: dict[str, Any] = {"code": self.code, "error": True, "message": self.message}
+        if self.data is not None:
+            body["data"] = self.data
+        return body
+
+
+class UsageError(BtvstatError):
+    """The user asked for something that cannot be done as asked."""
+
+    http_status = 400
+    exit_code = 2
+    default_code = "bad.request"
+
+
+class InvalidDatasetId(UsageError):
+    """A dataset id that is not ``[a-z0-9][a-z0-9_-]*`` (at most 64 characters)."""
+
+    default_code = "dataset.invalid-id"
+
+
+class LoadError(UsageError):
+    """A file that cannot be loaded. ``row`` is 1-based (header = row 1), ``column`` a header."""
+
+    default_code = "load.bad-file"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        row: int | None = None,
+        column: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code, data={"row": row, "column": column})
+        self.row = row
+        self.column = column
+
+
+class CatalogError(UsageError):
+    """An invalid catalog. ``problems`` lists every ``(file, line, message)`` found."""
+
+    default_code = "catalog.invalid"
+
+    def __init__(self, message: str, *, problems: list[tuple[str, int | None, str]] | None = None) -> None:
+        super().__init__(message, data=problems)
+        self.problems = problems or []
+
+
+class SoqlError(UsageError):
+    """A SoQL query that cannot run; ``code`` is Socrata's, e.g. ``query.soql.no-such-column``."""
+
+    default_code = "query.soql.bad-parse"
+
+
+class BadRequestBody(UsageError):
+    """A write request whose body cannot be read or whose rows do not fit the dataset."""
+
+    default_code = "write.bad-body"
+
+
+class NotFound(BtvstatError):
+    """Something asked for by name does not exist."""
+
+    http_status = 404
+    exit_code = 2
+    default_code = "not.found"
+
+
+class DatasetNotFound(NotFound):
+    """No dataset with this id."""
+
+    default_code = "dataset.missing"
+
+    def __init__(self, dataset_id: str, message: str | None = None) -> None:
+        super().__init__(
+            message
+            or f"No dataset {dataset_id!r}. List the datasets at /api/catalog/v1 or load one with "
+            "`btvstat-open load FILE --dataset ID`.",
+            data={"id": dataset_id},
+        )
+        self.dataset_id = dataset_id
+
+
+class KpiNotFound(NotFound):
+    """No KPI with this id in the catalog."""
+
+    default_code = "kpi.missing"
+
+
+class AuthenticationRequired(BtvstatError):
+    """A write without the right token."""
+
+    http_status = 401
+    exit_code = 2
+    default_code = "authentication_required"
+
+
+class StoreError(BtvstatError):
+    """The local store failed."""
+
+    default_code = "store.error"
+
+
+class PortalError(BtvstatError):
+    """A remote portal answered with an error.
+
+    Carries the HTTP ``status``, Socrata's error ``code`` and ``message`` and the
+    ``request_id`` from ``X-Socrata-RequestId`` (quote it to the portal's support).
+    """
+
+    http_status = 502
+    default_code = "portal.error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+        data: Any = None,
+    ) -> None:
+        super().__init__(message, code=code, data=data)
+        self.status = status
+        self.request_id = request_id
+
+    def __str__(self) -> str:
+        extra = [f"HTTP {self.status}" if self.status else "", self.code]
+        if self.request_id:
+            extra.append(f"request id {self.request_id}")
+        return f"{self.message} ({', '.join(e for e in extra if e)})"
+
+
+class PortalAuthError(PortalError):
+    """The portal refused the credentials (401/403)."""
+
+    exit_code = 2
+
+
+class PortalNotFound(PortalError):
+    """The portal has no such dataset or route (404)."""
+
+    exit_code = 2
+
+
+class PortalRequestError(PortalError):
+    """The portal rejected the request (4xx other than 401, 403, 404, 429)."""
+
+    exit_code = 2
+
+
+class PortalUnavailable(PortalError):
+    """The portal kept failing (429, 5xx, 202 or dropped connections) after every retry."""
+
+
+class PushError(PortalError):
+    """A push batch came back with ``Errors > 0``; ``batch`` is its 0-based number."""
+
+    def __init__(self, message: str, *, batch: int, result: Any = None, **kwargs: Any) -> None:
+        super().__init__(message, data=result, **kwargs)
+        self.batch = batch
+        self.result = result
+
+
+class SyncError(BtvstatError):
+    """A sync could not complete; the previous output and state are left as they were."""
+
+
+class RenderError(BtvstatError):
+    """A chart could not be rendered."""

@@ -1,0 +1,18 @@
+"""Shared fixtures: paths to the real data copied into the repository."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).parent
+REAL = TESTS / "data" / "real"
+sys.path.insert(0, str(TESTS))
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """The folder of real recorded portal responses and real city data (see its SOURCES.md)."""
+    return REAL
