@@ -24,7 +24,7 @@ HANDLERS = {
     "load": "btvstat_open.loader:run_load",
     "pull": "connectors.commands:run_pull",
     "push": "connectors.commands:run_push",
-    "sync": "connectors.commands:run_sync",
+    "sync": "catalog.commands:run_sync",
     "catalog validate": "catalog.commands:run_validate",
     "catalog export": "catalog.commands:run_export",
     "measure": "catalog.commands:run_measure",
