@@ -1,0 +1,44 @@
+"""The public API is small, curated and importable."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import btvstat_open as bo
+
+
+def test_every_public_name_resolves() -> None:
+    for name in bo.__all__:
+        assert getattr(bo, name) is not None, name
+
+
+def test_public_api_is_curated() -> None:
+    assert sorted(bo.__all__) == sorted(set(bo.__all__))
+    assert {"connect", "Store", "load_file", "sync_dataset", "BtvstatError"} <= set(bo.__all__)
+    private = [n for n in bo.__all__ if n.startswith("_") and n != "__version__"]
+    assert private == []
+
+
+def test_errors_share_one_base() -> None:
+    for name in bo.__all__:
+        obj = getattr(bo, name)
+        if isinstance(obj, type) and issubclass(obj, Exception):
+            assert issubclass(obj, bo.BtvstatError), name
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    try:
+        bo.no_such_thing  # noqa: B018
+    except AttributeError as exc:
+        assert "no_such_thing" in str(exc)
+    else:
+        raise AssertionError("expected AttributeError")
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "btvstat_open", "--help"], capture_output=True, text=True, check=True
+    )
+    for command in ("serve", "load", "pull", "push", "sync", "catalog", "measure", "render"):
+        assert command in out.stdout
