@@ -1,0 +1,125 @@
+"""Run the benchmarks and print one table: ``python -m bench`` (full) or ``python -m bench --quick``.
+
+The full run uses the sizes of the architecture's table (1M rows to pull and query, 5M rows for memory,
+100,000 rows to push); ``--quick`` uses small sizes so CI can check that every row still runs (goals are
+shown but not enforced). Results are also written as JSON to ``bench/results/<timestamp>.json`` and
+``bench/results/latest.json``.
+
+Example:
+    $ python -m bench --quick --only pull,soql
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console
+
+from bench.generate import dataset_store
+from bench.harness import Result, Sizes
+from bench.report import print_table, write_json
+
+GROUPS = ("pull", "soql", "sync", "memory", "push", "widgets", "catalog")
+_err = Console(stderr=True)
+
+
+def _guarded(group: str, label: str, work: Callable[[], list[Result]]) -> list[Result]:
+    """Run one benchmark; a failure becomes an error row so the other rows still run."""
+    _err.log(f"[bold]{group}[/bold]: {label}")
+    start = time.perf_counter()
+    try:
+        results = work()
+    except Exception as exc:  # one broken row must not hide the others
+        _err.print_exception(max_frames=6)
+        return [Result(group=group, work=label, unit="", error=f"{type(exc).__name__}: {exc}")]
+    _err.log(f"  done in {time.perf_counter() - start:.1f} s")
+    return results
+
+
+def run(sizes: Sizes, groups: set[str], workdir: Path, *, quick: bool) -> list[Result]:
+    """Every selected benchmark in order; returns the table's rows."""
+    from bench import rows_catalog, rows_pull, rows_push, rows_soql, rows_widgets
+    from bench.serve import running_server
+
+    results: list[Result] = []
+    if groups & {"pull", "soql", "sync"}:
+        _err.log(f"preparing the {sizes.pull_rows:,}-row dataset (cached after the first run)")
+        store = dataset_store(sizes.pull_rows)
+        with running_server("portal", store=store) as url:
+            if "pull" in groups:
+                results += _guarded(
+                    "pull",
+                    f"pull {sizes.pull_rows:,} rows to Parquet",
+                    lambda: rows_pull.pull_rows(url, rows=sizes.pull_rows, reps=sizes.reps, workdir=workdir),
+                )
+            if "soql" in groups:
+                results += _guarded(
+                    "soql",
+                    f"SoQL over {sizes.soql_rows:,} rows",
+                    lambda: rows_soql.soql_rows(url, rows=sizes.soql_rows, reps=sizes.soql_reps),
+                )
+            if "sync" in groups:
+                results += _guarded("sync", "sync with nothing new", lambda: [rows_pull.sync_row(url)])
+    if "memory" in groups:
+        _err.log(f"preparing the {sizes.memory_rows:,}-row dataset (cached after the first run)")
+        results += _guarded(
+            "memory",
+            f"pull {sizes.memory_rows:,} rows: peak memory",
+            lambda: [rows_pull.memory_row(rows=sizes.memory_rows, workdir=workdir)],
+        )
+    if "push" in groups:
+        results += _guarded(
+            "push",
+            f"push {sizes.push_rows:,} rows (upsert)",
+            lambda: [
+                rows_push.push_row(
+                    rows=sizes.push_rows, batch=sizes.push_batch, reps=sizes.reps, workdir=workdir
+                )
+            ],
+        )
+    if "widgets" in groups:
+        results += _guarded(
+            "widgets",
+            "widget server under load",
+            lambda: rows_widgets.widget_rows(
+                seconds=sizes.load_seconds, connections=sizes.connections, workdir=workdir
+            ),
+        )
+    if "catalog" in groups:
+        results += _guarded("catalog", "catalog measures", lambda: rows_catalog.catalog_rows(quick=quick))
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse options, run, print the table, write the JSON; exit 1 if a benchmark failed to run."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, for CI (goals not enforced)")
+    parser.add_argument("--only", help=f"comma-separated groups to run, of: {', '.join(GROUPS)}")
+    parser.add_argument("--reps", type=int, help="repetitions of each alternating comparison")
+    parser.add_argument("--results", type=Path, help="folder for the JSON results (default bench/results)")
+    args = parser.parse_args(argv)
+    groups = set(GROUPS) if not args.only else {g.strip() for g in args.only.split(",")}
+    unknown = groups - set(GROUPS)
+    if unknown:
+        parser.error(f"unknown group(s) {', '.join(sorted(unknown))}; choose from {', '.join(GROUPS)}")
+    sizes = Sizes.quick() if args.quick else Sizes.full()
+    if args.reps:
+        sizes = Sizes(**{**sizes.__dict__, "reps": args.reps})
+    mode = "quick" if args.quick else "full"
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="btvstat-bench-") as tmp:
+        results = run(sizes, groups, Path(tmp), quick=args.quick)
+    seconds = time.perf_counter() - start
+    print_table(results, title=f"btvstat-open benchmarks ({mode}, {seconds / 60:.1f} min)")
+    path = write_json(results, mode=mode, seconds=seconds, out_dir=args.results)
+    _err.log(f"results written to {path}")
+    return 1 if any(r.error for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
