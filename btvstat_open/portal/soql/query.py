@@ -1,0 +1,331 @@
+"""Compile a whole SoQL request into one parameterised DuckDB ``SELECT``.
+
+Example:
+    >>> compiled = compile_soql(QueryParams(select="type, count(*)", group="type"), info)  # doctest: +SKIP
+    >>> compiled.sql  # doctest: +SKIP
+    'SELECT "type" AS "type", CAST(count(*) AS DOUBLE) AS "count" FROM "ds_x" GROUP BY 1 ORDER BY 1 ...'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+from btvstat_open.errors import SoqlError
+from btvstat_open.portal.soql import ast
+from btvstat_open.portal.soql.compiler import Scope, check_grouped, emit, has_literal, is_aggregate, resolve
+from btvstat_open.portal.soql.params import QueryParams
+from btvstat_open.portal.soql.parser import (
+    parse_expression,
+    parse_group,
+    parse_order,
+    parse_query,
+    parse_select,
+)
+from btvstat_open.portal.soql.typed import NULL_TYPE, Sql, mismatch
+from btvstat_open.store import DatasetInfo, quote_ident
+
+__all__ = ["CompiledQuery", "OutputColumn", "compile_soql", "compile_where"]
+
+_UNORDERABLE: Final = frozenset({"point", "location"})
+_MAX_SEARCH_TERMS: Final = 32
+
+
+@dataclass(frozen=True)
+class OutputColumn:
+    """One result column: its output field name and canonical Socrata type."""
+
+    field_name: str
+    data_type: str
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    """SQL with ``?`` placeholders, their values, and the result columns (named as in ``sql``).
+
+    Every ``number`` result column is a DuckDB ``DOUBLE`` (``count(*)`` included).
+    """
+
+    sql: str
+    params: list[Any]
+    columns: tuple[OutputColumn, ...]
+
+
+@dataclass
+class _Output:
+    name: str
+    node: ast.Node
+    frag: Sql
+
+
+def compile_where(expr: str, info: DatasetInfo) -> tuple[str, list[Any]]:
+    """Compile a boolean SoQL expression over a dataset's fields to a SQL fragment and its params.
+
+    Example:
+        >>> compile_where("days_to_close > 7", info)  # doctest: +SKIP
+        ('("days_to_close" > CAST(? AS DOUBLE))', [7.0])
+    """
+    scope = Scope.of(info.all_columns, "$where")
+    frag = _boolean(emit(resolve(parse_expression(expr, "$where"), scope), scope), "$where")
+    return frag.sql, frag.params
+
+
+def compile_soql(
+    params: QueryParams,
+    info: DatasetInfo,
+    *,
+    default_limit: int | None = 1000,
+    max_limit: int | None = 50000,
+) -> CompiledQuery:
+    """Compile a read request (``$select``... or ``$query``, plus ``field=value`` filters).
+
+    Without ``$order`` rows come ordered by ``:id`` (grouped queries by their group keys),
+    so paging with ``$offset`` is stable. ``default_limit``/``max_limit`` of ``None`` mean
+    no limit (full exports).
+
+    Example:
+        >>> q = compile_soql(QueryParams(where="n > 1", limit="5"), info)  # doctest: +SKIP
+        >>> con.sql(q.sql, params=q.params).to_arrow_table()  # doctest: +SKIP
+    """
+    query = _read_query(params)
+    cols = info.all_columns
+    outputs = _outputs(query, Scope.of(cols, "$select"), info)
+    aliases = {o.name.lower(): o.node for o in outputs}
+    sql_params: list[Any] = []
+    select_sql = ", ".join(f"{o.frag.sql} AS {quote_ident(o.name)}" for o in outputs)
+    for out in outputs:
+        sql_params.extend(out.frag.params)
+
+    # WHERE: $where, $q and simple filters, all ANDed.
+    where_scope = Scope(Scope.of(cols, "$where").columns, "$where", aliases)
+    conditions: list[Sql] = []
+    if query.where is not None:
+        conditions.append(_boolean(emit(resolve(query.where, where_scope), where_scope), "$where"))
+    if query.search is not None and query.search.strip():
+        conditions.append(_search(query.search, info))
+    for field_name, value in params.filters:
+        filter_scope = Scope.of(cols, f"the filter {field_name}=")
+        ref = resolve(ast.ColumnRef(field_name), filter_scope)
+        conditions.append(emit(ast.BinaryOp("=", ref, ast.Literal(value, "text")), filter_scope))
+
+    group_scope = Scope(where_scope.columns, "$group", aliases)
+    keys = tuple(resolve(k, group_scope) for k in query.group or ())
+    for key in keys:
+        if is_aggregate(key):
+            raise SoqlError(
+                f"$group cannot contain the aggregate {ast.to_text(key)}; group by fields or expressions "
+                "of fields.",
+                code="query.soql.aggregate-in-ungrouped-context",
+            )
+    having_scope = Scope(where_scope.columns, "$having", aliases, aliases_first=True, allow_aggregates=True)
+    having = resolve(query.having, having_scope) if query.having is not None else None
+    order_scope = Scope(where_scope.columns, "$order", aliases, aliases_first=True, allow_aggregates=True)
+    order = [(resolve(o.expr, order_scope), o) for o in query.order or ()]
+    grouped = (
+        query.group is not None
+        or having is not None
+        or any(is_aggregate(o.node) for o in outputs)
+        or any(is_aggregate(node) for node, _ in order)
+    )
+    if grouped:
+        for out in outputs:
+            check_grouped(out.node, keys, "$select")
+        if having is not None:
+            check_grouped(having, keys, "$having")
+        for node, _ in order:
+            if not any(node == o.node for o in outputs):
+                check_grouped(node, keys, "$order")
+
+    sql = f"SELECT {'DISTINCT ' if query.distinct else ''}{select_sql} FROM {info.table}"
+    if conditions:
+        sql += " WHERE " + " AND ".join(c.sql for c in conditions)
+        for cond in conditions:
+            sql_params.extend(cond.params)
+    if keys:
+        parts = []
+        for key in keys:
+            ordinal = _ordinal(key, outputs)
+            if ordinal is not None:
+                parts.append(str(ordinal))
+            else:
+                frag = emit(key, group_scope)
+                parts.append(frag.sql)
+                sql_params.extend(frag.params)
+        sql += " GROUP BY " + ", ".join(parts)
+    if having is not None:
+        frag = _boolean(emit(having, having_scope), "$having")
+        sql += " HAVING " + frag.sql
+        sql_params.extend(frag.params)
+    order_sql = _order_by(order, outputs, keys, query.distinct, grouped, order_scope, sql_params)
+    if order_sql:
+        sql += " ORDER BY " + order_sql
+    limit = query.limit if query.limit is not None else default_limit
+    if limit is not None and max_limit is not None and limit > max_limit:
+        raise SoqlError(
+            f"$limit {limit} is over this server's maximum of {max_limit} rows per request; "
+            "page through the data with $limit and $offset.",
+            code="query.soql.limit-too-large",
+            data={"limit": limit, "max": max_limit},
+        )
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    if query.offset:
+        sql += f" OFFSET {int(query.offset)}"
+    columns = tuple(
+        OutputColumn(o.name, o.frag.type if o.frag.type != NULL_TYPE else "text") for o in outputs
+    )
+    return CompiledQuery(sql, sql_params, columns)
+
+
+def _read_query(params: QueryParams) -> ast.Query:
+    """One :class:`ast.Query` from either ``$query`` or the separate ``$`` parameters."""
+    if params.query is not None:
+        others = [k for k in ("select", "where", "order", "group", "having", "limit", "offset", "q")]
+        given = [f"${k}" for k in others if getattr(params, k) is not None]
+        if given:
+            raise SoqlError(
+                f"$query cannot be combined with {', '.join(given)}; put everything in the $query "
+                "statement (SELECT ... WHERE ... ORDER BY ... LIMIT ...).",
+                code="query.soql.conflicting-parameters",
+            )
+        return parse_query(params.query)
+    distinct, select = parse_select(params.select) if params.select is not None else (False, None)
+    return ast.Query(
+        select=select,
+        distinct=distinct,
+        where=parse_expression(params.where, "$where") if params.where is not None else None,
+        group=parse_group(params.group) if params.group is not None else None,
+        having=parse_expression(params.having, "$having") if params.having is not None else None,
+        order=parse_order(params.order) if params.order is not None else None,
+        limit=_integer(params.limit, "$limit"),
+        offset=_integer(params.offset, "$offset"),
+        search=params.q,
+    )
+
+
+def _integer(text: str | None, name: str) -> int | None:
+    if text is None:
+        return None
+    value = text.strip()
+    if not value.isascii() or not value.isdigit() or len(value) > 15:
+        raise SoqlError(
+            f"{name} must be a whole number of rows (0 or more), not {text[:40]!r}.",
+            code="query.soql.bad-parse",
+            data={"parameter": name},
+        )
+    return int(value)
+
+
+def _outputs(query: ast.Query, scope: Scope, info: DatasetInfo) -> list[_Output]:
+    """The result columns with their names: explicit aliases first, then unique implicit names."""
+    scope.allow_aggregates = True
+    items = query.select or (ast.SelectItem(ast.Star()),)
+    expanded: list[tuple[ast.Node, str | None]] = []
+    for item in items:
+        if isinstance(item.expr, ast.Star):
+            cols = info.all_columns[:3] if item.expr.system else info.columns
+            expanded.extend((ast.ColumnRef(c.field_name), None) for c in cols)
+        else:
+            expanded.append((item.expr, item.alias))
+    taken: set[str] = set()
+    for _, alias in expanded:
+        if alias is None:
+            continue
+        if alias.startswith(":") or not alias.strip():
+            raise SoqlError(
+                f"Invalid alias {alias!r}: aliases cannot be empty or start with ':' "
+                "(that is reserved for system fields).",
+                code="query.soql.bad-parse",
+            )
+        if alias.lower() in taken:
+            raise SoqlError(
+                f"The alias {alias!r} is used twice in $select; give each column its own name.",
+                code="query.soql.duplicate-alias",
+            )
+        taken.add(alias.lower())
+    outputs = []
+    for expr, alias in expanded:
+        node = resolve(expr, scope)
+        name = alias
+        if name is None:
+            base = node.name if isinstance(node, ast.ColumnRef) else ast.implicit_alias(expr)
+            name, n = base, 0
+            while name.lower() in taken:
+                n += 1
+                name = f"{base}_{n}"
+            taken.add(name.lower())
+        outputs.append(_Output(name, node, emit(node, scope)))
+    return outputs
+
+
+def _boolean(frag: Sql, clause: str) -> Sql:
+    if frag.type not in ("checkbox", NULL_TYPE):
+        raise mismatch(f"{clause} must be a true/false condition, but this is a {frag.type} value")
+    return frag
+
+
+def _search(text: str, info: DatasetInfo) -> Sql:
+    """``$q``: every whitespace-separated term appears (case-insensitively) in some text field."""
+    fields = [quote_ident(c.field_name) for c in info.columns if c.data_type in ("text", "url")]
+    terms = text.lower().split()[:_MAX_SEARCH_TERMS]
+    if not fields:
+        return Sql("FALSE", "checkbox")
+    haystack = f"lower(concat_ws(' ', {', '.join(fields)}))"
+    sql = " AND ".join(f"contains({haystack}, CAST(? AS VARCHAR))" for _ in terms)
+    return Sql(f"({sql})", "checkbox", list(terms))
+
+
+def _ordinal(node: ast.Node, outputs: list[_Output]) -> int | None:
+    for i, out in enumerate(outputs, 1):
+        if out.node == node:
+            return i
+    return None
+
+
+def _order_by(
+    order: list[tuple[ast.Node, ast.OrderItem]],
+    outputs: list[_Output],
+    keys: tuple[ast.Node, ...],
+    distinct: bool,
+    grouped: bool,
+    scope: Scope,
+    sql_params: list[Any],
+) -> str:
+    """ORDER BY text (nulls last ascending, first descending, as Socrata sorts them)."""
+    parts: list[str] = []
+    for node, item in order:
+        ordinal = _ordinal(node, outputs)
+        if ordinal is not None:
+            frag_type, text = outputs[ordinal - 1].frag.type, str(ordinal)
+        elif distinct:
+            raise SoqlError(
+                f"With DISTINCT, $order can only use selected columns; select {ast.to_text(item.expr)} too.",
+                code="query.soql.unorderable-order-by",
+            )
+        else:
+            frag = emit(node, scope)
+            frag_type, text = frag.type, frag.sql
+            sql_params.extend(frag.params)
+        if frag_type in _UNORDERABLE:
+            raise SoqlError(
+                f"Cannot order by {ast.to_text(item.expr)}: {frag_type} values have no order.",
+                code="query.soql.unorderable-order-by",
+            )
+        nulls_first = item.descending if item.nulls_first is None else item.nulls_first
+        direction = "DESC" if item.descending else "ASC"
+        parts.append(f"{text} {direction} NULLS {'FIRST' if nulls_first else 'LAST'}")
+    if grouped or distinct:
+        if not order:
+            for key in keys or tuple(o.node for o in outputs) * (not grouped):
+                ordinal = _ordinal(key, outputs)
+                if ordinal is not None and outputs[ordinal - 1].frag.type not in _UNORDERABLE:
+                    parts.append(f"{ordinal} ASC NULLS LAST")
+                elif ordinal is None and not has_literal(key):
+                    frag = emit(key, scope)
+                    if frag.type not in _UNORDERABLE:
+                        parts.append(f"{frag.sql} ASC NULLS LAST")
+                        sql_params.extend(frag.params)
+        return ", ".join(dict.fromkeys(parts))
+    if not any(isinstance(n, ast.ColumnRef) and n.name == ":id" for n, _ in order):
+        parts.append('":id" ASC')
+    return ", ".join(parts)
