@@ -1,0 +1,157 @@
+"""Rules a KPI must follow beyond its YAML shape, each reported with the line of the key at fault.
+
+:func:`check_kpi` checks one KPI on its own (and against the site settings); :func:`check_against_store`
+checks it against the data: the dataset and columns exist, have usable types, and every ``where``
+filter compiles.
+
+Example:
+    >>> from catalog.models import CatalogSettings, Kpi
+    >>> kpi = Kpi.model_validate({"id": "x", "title": "X", "department": "D",
+    ...     "source": {"dataset": "d", "date_column": "day"}, "measure": {"calculation": "median"}})
+    >>> problems = []
+    >>> check_kpi(kpi, CatalogSettings(), "x.yaml", {("measure", "calculation"): 7}, problems)
+    >>> problems[0][:2]
+    ('x.yaml', 7)
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+
+from btvstat_open.errors import SoqlError
+from btvstat_open.store import DatasetInfo, Store
+from catalog.models import CatalogSettings, Kpi
+from catalog.yamllines import line_for
+
+__all__ = ["Problems", "check_against_store", "check_kpi"]
+
+Problems = list[tuple[str, int | None, str]]
+Lines = dict[tuple[str | int, ...], int]
+Adder = Callable[[tuple[str | int, ...], str], None]
+
+NEEDS_COLUMN = ("sum", "average", "median", "percentile", "recent")
+CUMULATIVE_OK = ("count", "sum", "rate")
+DATE_TYPES = ("floating_timestamp", "fixed_timestamp", "number")
+
+
+def check_kpi(kpi: Kpi, settings: CatalogSettings, file: str, lines: Lines, problems: Problems) -> None:
+    """Append a problem for every rule the KPI breaks on its own."""
+
+    def add(path: tuple[str | int, ...], message: str) -> None:
+        problems.append((file, line_for(lines, path), message))
+
+    m = kpi.measure
+    calc = m.calculation
+    if kpi.source.portal != "local" and kpi.source.portal not in settings.portals:
+        known = ", ".join(["local", *settings.portals])
+        add(
+            ("source", "portal"),
+            f"unknown portal '{kpi.source.portal}': use one of {known} (portals: in catalog.yaml)",
+        )
+    if calc in NEEDS_COLUMN and not m.column:
+        add(
+            ("measure", "calculation"), f"calculation '{calc}' needs measure.column: the number column to use"
+        )
+    if calc in ("count", "rate") and m.column:
+        add(("measure", "column"), f"calculation '{calc}' does not use measure.column: remove it")
+    if calc == "percentile" and m.percentile is None:
+        add(
+            ("measure", "calculation"),
+            "calculation 'percentile' needs measure.percentile, e.g. percentile: 90",
+        )
+    if calc != "percentile" and m.percentile is not None:
+        add(
+            ("measure", "percentile"), "measure.percentile is only used by calculation: percentile; remove it"
+        )
+    if calc == "rate":
+        for part in ("numerator", "denominator"):
+            term = getattr(m, part)
+            if term is None:
+                add(
+                    ("measure",),
+                    f"calculation 'rate' needs measure.{part}, e.g. {part}: {{calculation: count}}",
+                )
+            elif term.calculation == "sum" and not term.column:
+                add(("measure", part), f"measure.{part} sums a column: add column: <number column>")
+            elif term.calculation == "count" and term.column:
+                add(("measure", part, "column"), f"measure.{part} counts rows and uses no column: remove it")
+    else:
+        for part in ("numerator", "denominator"):
+            if getattr(m, part) is not None:
+                add(("measure", part), f"measure.{part} is only used by calculation: rate; remove it")
+        if m.as_percent:
+            add(("measure", "as_percent"), "as_percent is only used by calculation: rate; remove it")
+    if m.cumulative and calc not in CUMULATIVE_OK:
+        add(
+            ("measure", "cumulative"),
+            f"cumulative running totals work with count, sum and rate, not '{calc}': remove cumulative",
+        )
+    if kpi.target is not None and kpi.target.rule == "above_below" and kpi.direction == "none":
+        add(
+            ("target", "rule"),
+            "rule 'above_below' needs direction: higher_is_better or lower_is_better "
+            "(or use rule: proximity)",
+        )
+
+
+def check_against_store(kpi: Kpi, store: Store, file: str, lines: Lines, problems: Problems) -> None:
+    """Append a problem for every dataset, column or filter of the KPI that does not fit the store."""
+
+    def add(path: tuple[str | int, ...], message: str) -> None:
+        problems.append((file, line_for(lines, path), message))
+
+    dataset = kpi.source.dataset
+    if not store.exists(dataset):
+        how = (
+            "run `btvstat-open sync --catalog DIR`"
+            if kpi.source.portal != "local"
+            else f"load it with `btvstat-open load FILE --dataset {dataset}`"
+        )
+        add(("source", "dataset"), f"dataset '{dataset}' is not in the store at {store.root}: {how}")
+        return
+    info = store.info(dataset)
+    types = {c.field_name: c.data_type for c in info.all_columns}
+
+    def column(path: tuple[str | int, ...], name: str, allowed: tuple[str, ...], role: str) -> str | None:
+        if name not in types:
+            close = difflib.get_close_matches(name, list(types), n=1, cutoff=0.6)
+            hint = (
+                f"did you mean '{close[0]}'?" if close else f"its columns: {', '.join(list(types)[3:][:12])}"
+            )
+            add(path, f"dataset '{dataset}' has no column '{name}': {hint}")
+            return None
+        if types[name] not in allowed:
+            add(path, f"column '{name}' is {types[name]}, but {role} must be {' or '.join(allowed)}")
+            return None
+        return types[name]
+
+    date_type = column(("source", "date_column"), kpi.source.date_column, DATE_TYPES, "a date column")
+    if date_type == "number" and kpi.period.size not in ("year", "fiscal_year"):
+        add(
+            ("period", "size"),
+            f"date column '{kpi.source.date_column}' holds year numbers, so period.size must be "
+            f"year or fiscal_year (not {kpi.period.size})",
+        )
+    m = kpi.measure
+    if m.column:
+        column(("measure", "column"), m.column, ("number",), f"the column of a {m.calculation}")
+    _check_where(info, kpi.source.where, ("source", "where"), add)
+    for part in ("numerator", "denominator"):
+        term = getattr(m, part)
+        if term is None:
+            continue
+        if term.column:
+            column(("measure", part, "column"), term.column, ("number",), "a summed column")
+        _check_where(info, term.where, ("measure", part, "where"), add)
+
+
+def _check_where(info: DatasetInfo, where: str | None, path: tuple[str | int, ...], add: Adder) -> None:
+    if not where:
+        return
+    from btvstat_open.portal.soql import compile_where
+
+    try:
+        compile_where(where, info)
+    except SoqlError as exc:
+        add(path, f"where {where!r} does not compile: {exc.message}")

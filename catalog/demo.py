@@ -1,0 +1,214 @@
+"""The bundled demo: a KPI catalog on real city data, and the datasets it needs.
+
+``catalog/demo/`` holds the catalog (``catalog.yaml`` and one YAML file per KPI in department
+folders) and ``catalog/demo/data/*.parquet``: the real Kansas City and Los Angeles files, typed by
+the project's own type inference (see ``data/SOURCES.md``). :func:`load_demo_data` loads them into a
+store; it is idempotent (a dataset already loaded from the same file is left alone).
+
+Rebuild the Parquet files from the original CSVs with::
+
+    python -m catalog.demo build tests/data/real
+
+Example:
+    >>> import tempfile
+    >>> from btvstat_open.store import Store
+    >>> with Store(tempfile.mkdtemp()) as store:
+    ...     loaded = load_demo_data(store)
+    ...     again = load_demo_data(store)
+    >>> sorted(loaded) == sorted(DEMO_DATASETS), again
+    (True, [])
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from btvstat_open.store import Store
+from btvstat_open.types import Column
+
+__all__ = ["DATA_DIR", "DEMO_DATASETS", "DEMO_DIR", "DemoDataset", "demo_store", "load_demo_data"]
+
+DEMO_DIR = Path(__file__).parent / "demo"
+DATA_DIR = DEMO_DIR / "data"
+_MARKER = "demo-data.json"
+
+
+@dataclass(frozen=True)
+class DemoDataset:
+    """One bundled dataset: its store id, display name, description and original CSV."""
+
+    id: str
+    name: str
+    description: str
+    source: str  # path of the original CSV under tests/data/real
+    row_identifier: str | None = None
+    keep: tuple[str, ...] | None = None  # field names kept (None: all)
+
+    @property
+    def parquet(self) -> Path:
+        """The bundled Parquet file."""
+        return DATA_DIR / f"{self.id}.parquet"
+
+
+DEMO_DATASETS: dict[str, DemoDataset] = {
+    d.id: d
+    for d in (
+        DemoDataset(
+            "kc-311-potholes",
+            "Kansas City 311 pothole requests, Jan-Feb 2020",
+            "311 service requests of type Pothole created 2020-01-01 to 2020-02-25 (City of Kansas City, MO).",
+            "kc-311-potholes/311_Call_Center_Service_Requests.csv",
+            row_identifier="case_id",
+            keep=(
+                "case_id",
+                "source",
+                "department",
+                "work_group",
+                "request_type",
+                "category",
+                "type",
+                "detail",
+                "creation_date",
+                "creation_time",
+                "status",
+                "exceeded_est_timeframe",
+                "closed_date",
+                "days_to_close",
+                "street_address",
+                "zip_code",
+                "neighborhood",
+                "council_district",
+                "police_district",
+                "latitude",
+                "longitude",
+                "case_url",
+            ),
+        ),
+        DemoDataset(
+            "la-operating-indicators",
+            "Los Angeles operating indicators for city departments, FY2004-FY2013",
+            "Workload and performance indicators of 27 City of Los Angeles departments, one row per metric "
+            "per fiscal year (LA Controller).",
+            "la-city-kpis/Operating_Indicators_for_City_Departments.csv",
+        ),
+        DemoDataset(
+            "la-library-monthly",
+            "Los Angeles Public Library monthly statistics, Jul 2013-Aug 2014",
+            "Visitors, programs, web visits, eMedia circulation and sessions per month (LAPL).",
+            "la-city-kpis/Library_Monthly_Stats.csv",
+        ),
+        DemoDataset(
+            "la-water-power-usage",
+            "Los Angeles water and electric usage by ZIP code, 2005-2013",
+            "Monthly water and power use per ZIP code, July 2005 to June 2013 (LADWP, data.lacity.org asvq-scwp).",
+            "la-city-kpis/Water_and_Electric_Usage_from_2005_-_2013.csv",
+        ),
+    )
+}
+
+
+def load_demo_data(store: Store) -> list[str]:
+    """Load every bundled demo dataset into ``store``; returns the ids actually (re)loaded.
+
+    A dataset is skipped when the store still holds exactly what was loaded from the same file
+    (its version has not moved since), so calling this at every start-up is cheap.
+
+    Example:
+        >>> load_demo_data(store)  # doctest: +SKIP
+        ['kc-311-potholes', 'la-library-monthly', 'la-operating-indicators', 'la-water-power-usage']
+    """
+    marker_path = store.root / _MARKER
+    try:
+        marker: dict[str, list[object]] = json.loads(marker_path.read_text())
+    except (OSError, ValueError):
+        marker = {}
+    loaded = []
+    for dataset in DEMO_DATASETS.values():
+        digest = hashlib.sha256(dataset.parquet.read_bytes()).hexdigest()[:16]
+        if store.exists(dataset.id) and marker.get(dataset.id) == [digest, store.info(dataset.id).version]:
+            continue
+        table = pq.read_table(dataset.parquet)
+        columns = [_column(field) for field in table.schema]
+        info = store.load(
+            dataset.id,
+            table,
+            columns,
+            name=dataset.name,
+            description=dataset.description,
+            row_identifier=dataset.row_identifier,
+        )
+        marker[dataset.id] = [digest, info.version]
+        loaded.append(dataset.id)
+    if loaded:
+        tmp = marker_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(marker, indent=1))
+        tmp.replace(marker_path)
+    return loaded
+
+
+@contextmanager
+def demo_store(root: str | Path | None = None) -> Iterator[Store]:
+    """A store holding the demo datasets (in a temporary folder unless ``root`` is given).
+
+    Example:
+        >>> with demo_store() as store:
+        ...     store.info("la-library-monthly").row_count
+        16
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(root or tmp)
+        try:
+            load_demo_data(store)
+            yield store
+        finally:
+            store.close()
+
+
+def _column(field: pa.Field) -> Column:
+    meta = field.metadata or {}
+    return Column(
+        field.name,
+        meta.get(b"name", field.name.encode()).decode(),
+        meta.get(b"socrata_type", b"text").decode(),
+    )
+
+
+def build_demo_data(real_dir: Path) -> None:
+    """Write ``catalog/demo/data/*.parquet`` from the original CSVs in ``real_dir``.
+
+    Each file is read by :func:`btvstat_open.loader.read_file` (field names and inferred types),
+    optionally narrowed to the columns the demo uses, and written with every column's Socrata
+    type and original header in the Parquet field metadata.
+    """
+    from btvstat_open.loader import read_file
+
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    for dataset in DEMO_DATASETS.values():
+        loaded = read_file(real_dir / dataset.source)
+        columns = [c for c in loaded.columns if dataset.keep is None or c.field_name in dataset.keep]
+        fields = [
+            c.arrow_field.with_metadata({"name": c.name, "socrata_type": c.data_type}) for c in columns
+        ]
+        table = pa.Table.from_arrays(
+            [loaded.table.column(c.field_name) for c in columns], schema=pa.schema(fields)
+        )
+        pq.write_table(table, dataset.parquet, compression="zstd", compression_level=19)
+        print(f"{dataset.parquet.name}: {table.num_rows} rows, {dataset.parquet.stat().st_size} bytes")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    if len(sys.argv) == 3 and sys.argv[1] == "build":
+        build_demo_data(Path(sys.argv[2]))
+    else:
+        print("usage: python -m catalog.demo build tests/data/real", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,250 @@
+"""Load a catalog folder and report every problem at once, each with its file, line and fix.
+
+A catalog is a folder holding an optional ``catalog.yaml`` (site settings) and one YAML file per
+KPI, in any subfolders (hidden folders are skipped). :func:`load_catalog` reads them all, checks
+them, and either returns a :class:`~catalog.models.Catalog` or raises one
+:class:`~btvstat_open.errors.CatalogError` whose ``problems`` list every ``(file, line, message)``.
+Given a store, it also checks that each dataset and column exists and that every ``where`` compiles.
+
+Example:
+    >>> from catalog.demo import DEMO_DIR
+    >>> catalog = load_catalog(DEMO_DIR)
+    >>> len(catalog.kpis) >= 12
+    True
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from btvstat_open.errors import CatalogError
+from btvstat_open.store import Store
+from catalog.checks import Problems, check_against_store, check_kpi
+from catalog.models import Catalog, CatalogSettings, Kpi, content_version
+from catalog.yamllines import YamlProblem, line_for, load_with_lines
+
+__all__ = ["load_catalog"]
+
+SETTINGS_FILE = "catalog.yaml"
+
+
+def load_catalog(path: str | Path, store: Store | None = None) -> Catalog:
+    """Load and validate the catalog in folder ``path``.
+
+    Raises :class:`~btvstat_open.errors.CatalogError` listing every problem found (not just the
+    first). With ``store``, datasets, columns and ``where`` filters are checked against it too.
+
+    Example:
+        >>> load_catalog("/no/such/folder")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        btvstat_open.errors.CatalogError: ...no catalog folder...
+    """
+    root = Path(path)
+    if not root.is_dir():
+        message = f"There is no catalog folder at {root}: pass the folder holding the KPI YAML files."
+        raise CatalogError(
+            message.replace("There is", "1 problem: there is"), problems=[(str(root), None, message)]
+        )
+    problems: Problems = []
+    settings_path = root / SETTINGS_FILE
+    settings = _load_settings(settings_path, problems) if settings_path.is_file() else CatalogSettings()
+    kpi_files = _kpi_files(root)
+    kpis: dict[str, Kpi] = {}
+    files: dict[str, Path] = {}
+    for file in kpi_files:
+        loaded = _load_kpi(file, settings, problems)
+        if loaded is None:
+            continue
+        kpi, lines = loaded
+        if kpi.id in kpis:
+            problems.append(
+                (
+                    str(file),
+                    line_for(lines, ("id",)),
+                    f"duplicate KPI id '{kpi.id}' (also used in {files[kpi.id]}); every KPI needs its own id",
+                )
+            )
+            continue
+        if store is not None:
+            check_against_store(kpi, store, str(file), lines, problems)
+        kpis[kpi.id] = kpi
+        files[kpi.id] = file
+    if not kpi_files:
+        problems.append((str(root), None, "no KPI files found: add one YAML file per KPI (see catalog/demo)"))
+    if problems:
+        raise _error(root, problems)
+    version_files = [*kpi_files, settings_path] if settings_path.is_file() else kpi_files
+    return Catalog(
+        root=root,
+        settings=settings,
+        kpis=kpis,
+        files=files,
+        version=content_version(version_files, root),
+    )
+
+
+def _error(root: Path, problems: Problems) -> CatalogError:
+    def fmt(p: tuple[str, int | None, str]) -> str:
+        return f"{p[0]}:{p[1]}: {p[2]}" if p[1] else f"{p[0]}: {p[2]}"
+
+    shown = "; ".join(fmt(p) for p in problems[:3])
+    more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
+    noun = "problem" if len(problems) == 1 else "problems"
+    return CatalogError(
+        f"{len(problems)} {noun} in the catalog at {root}: {shown}{more} "
+        f"(`btvstat-open catalog validate {root}` lists them all)",
+        problems=problems,
+    )
+
+
+def _kpi_files(root: Path) -> list[Path]:
+    found = []
+    for path in root.rglob("*"):
+        rel = path.relative_to(root)
+        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
+            continue
+        if path.suffix in (".yaml", ".yml") and rel.as_posix() != SETTINGS_FILE:
+            found.append(path)
+    return sorted(found)
+
+
+def _read(file: Path, problems: Problems) -> tuple[Any, dict[tuple[str | int, ...], int]] | None:
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append((str(file), None, f"cannot read the file: {exc}; save it as UTF-8 text"))
+        return None
+    try:
+        return load_with_lines(text)
+    except YamlProblem as exc:
+        problems.append((str(file), exc.line, exc.message))
+        return None
+
+
+def _load_settings(file: Path, problems: Problems) -> CatalogSettings:
+    read = _read(file, problems)
+    if read is None:
+        return CatalogSettings()
+    data, lines = read
+    if data is None:
+        return CatalogSettings()
+    if not isinstance(data, dict):
+        problems.append(
+            (str(file), 1, "catalog.yaml must be a mapping of settings (title: ..., publisher: ...)")
+        )
+        return CatalogSettings()
+    try:
+        return CatalogSettings.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(_translate(exc, CatalogSettings, str(file), lines))
+        return CatalogSettings()
+
+
+def _load_kpi(
+    file: Path, settings: CatalogSettings, problems: Problems
+) -> tuple[Kpi, dict[tuple[str | int, ...], int]] | None:
+    read = _read(file, problems)
+    if read is None:
+        return None
+    data, lines = read
+    if not isinstance(data, dict):
+        problems.append(
+            (
+                str(file),
+                1,
+                "a KPI file must be a mapping of keys (id: ..., title: ..., source: ..., measure: ...)",
+            )
+        )
+        return None
+    try:
+        kpi = Kpi.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(_translate(exc, Kpi, str(file), lines))
+        return None
+    before = len(problems)
+    check_kpi(kpi, settings, str(file), lines, problems)
+    return (kpi, lines) if len(problems) == before else None
+
+
+def _translate(
+    exc: ValidationError, model: type[BaseModel], file: str, lines: dict[tuple[str | int, ...], int]
+) -> Problems:
+    """Turn pydantic's errors into ``(file, line, message)`` with a suggested fix."""
+    out: Problems = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        dotted = ".".join(str(part) for part in loc)
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            key = str(loc[-1])
+            allowed = _fields_at(model, loc[:-1])
+            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(allowed)}"
+            out.append((file, line_for(lines, loc), f"unknown key '{dotted}': {hint}"))
+        elif kind == "missing":
+            parent = ".".join(str(part) for part in loc[:-1])
+            where = f" under '{parent}'" if parent else ""
+            out.append((file, line_for(lines, loc[:-1]), f"missing required key '{loc[-1]}'{where}: add it"))
+        elif kind == "string_pattern_mismatch" and loc == ("id",):
+            out.append(
+                (
+                    file,
+                    line_for(lines, loc),
+                    f"id {err['input']!r} may use only lowercase letters, digits and dashes, "
+                    "e.g. 'pothole-days-to-close'",
+                )
+            )
+        else:
+            shown = repr(err.get("input"))
+            shown = shown if len(shown) <= 60 else shown[:57] + "..."
+            out.append((file, line_for(lines, loc), f"'{dotted}': {err['msg']} (got {shown})"))
+    return out
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
+    """The field names of the model found by following ``loc`` from ``model``."""
+    current: Any = model
+    i = 0
+    while i < len(loc):
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        field = current.model_fields.get(str(loc[i]))
+        if field is None:
+            return []
+        current = _inner_model(field.annotation)
+        if isinstance(current, _DictOf):  # a mapping of names to models (portals): skip the name
+            current = current.model
+            i += 1
+        i += 1
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _inner_model(annotation: Any) -> Any:
+    """The BaseModel inside ``X``, ``X | None`` or ``dict[str, X]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        for arg in args:
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                return arg
+    if origin is dict and len(args) == 2:
+        return _DictOf(args[1])
+    return None
+
+
+class _DictOf:
+    """Marker while walking: the next location part is a mapping key, then comes ``model``."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
