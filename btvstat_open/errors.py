@@ -14,6 +14,7 @@ libraries are translated once, where they enter (``raise PortalError(...) from e
     │   ├── CatalogError              an invalid catalog (names file and line)
     │   ├── SoqlError                 a query that does not parse or type-check
     │   └── BadRequestBody            a write body that cannot be read (bad rows, too large)
+    │       └── RequestTooLarge       a write body or row count over the server's limit (HTTP 413)
     ├── NotFound                      (HTTP 404)
     │   ├── DatasetNotFound
     │   └── KpiNotFound
@@ -50,6 +51,7 @@ __all__ = [
     "PortalUnavailable",
     "PushError",
     "RenderError",
+    "RequestTooLarge",
     "SoqlError",
     "StoreError",
     "SyncError",
@@ -253,3 +255,10 @@ class SyncError(BtvstatError):
 
 class RenderError(BtvstatError):
     """A chart could not be rendered."""
+
+
+class RequestTooLarge(BadRequestBody):
+    """A write body (or its row count) over the server's limit."""
+
+    http_status = 413
+    default_code = "request.too-large"

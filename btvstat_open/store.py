@@ -198,6 +198,11 @@ class Store:
         row = self.cursor().execute(f"SELECT 1 FROM {_META} WHERE id = ?", [dataset_id]).fetchone()
         return row is not None
 
+    def version(self, dataset_id: str) -> int | None:
+        """The dataset's version number (one cheap lookup, for caches), or None if it does not exist."""
+        row = self.cursor().execute(f"SELECT version FROM {_META} WHERE id = ?", [dataset_id]).fetchone()
+        return None if row is None else int(row[0])
+
     def info(self, dataset_id: str) -> DatasetInfo:
         """Metadata of one dataset; raises :class:`DatasetNotFound`."""
         cur = self.cursor()

@@ -11,6 +11,8 @@ TESTS = Path(__file__).parent
 REAL = TESTS / "data" / "real"
 sys.path.insert(0, str(TESTS))
 
+pytest_plugins = ["portal_fixtures"]  # the local portal served over HTTP (tests/portal_fixtures.py)
+
 
 @pytest.fixture(scope="session")
 def real_data() -> Path:

@@ -1,0 +1,74 @@
+"""The local SODA-compatible portal as a FastAPI router and app.
+
+The widgets app mounts :func:`portal_router` next to its own routes (and may replace
+``/data.json`` with a catalog that also lists KPI series); :func:`create_portal_app` serves
+the portal alone.
+
+Example:
+    >>> import tempfile
+    >>> app = create_portal_app(Store(tempfile.mkdtemp()), Settings(write_token="t"))
+    >>> sorted({r.path for r in app.routes} & {"/data.json", "/api/catalog/v1"})
+    ['/api/catalog/v1', '/data.json']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+
+from btvstat_open.portal.context import PortalContext
+from btvstat_open.portal.handlers import install_error_handlers
+from btvstat_open.portal.routes_meta import meta_router
+from btvstat_open.portal.routes_read import read_router
+from btvstat_open.portal.routes_write import write_router
+from btvstat_open.portal.soda3 import soda3_router
+from btvstat_open.settings import Settings
+from btvstat_open.store import Store
+
+__all__ = ["create_portal_app", "install_error_handlers", "portal_router"]
+
+
+def portal_router(
+    store: Store, settings: Settings, *, data_json: Callable[[], dict[str, Any]] | None = None
+) -> APIRouter:
+    """Every portal route (SODA 2.1, SODA 3, metadata, discovery, writes, ``/data.json``) over a store.
+
+    ``data_json`` replaces the default ``/data.json`` (the store's datasets) with another
+    DCAT-US document, e.g. one that also lists KPI series.
+
+    Example:
+        >>> app = FastAPI()  # doctest: +SKIP
+        >>> app.include_router(portal_router(store, Settings.from_env()))  # doctest: +SKIP
+    """
+    ctx = PortalContext(store, settings)
+    router = APIRouter()
+    router.include_router(meta_router(ctx, data_json))
+    router.include_router(read_router(ctx))
+    router.include_router(soda3_router(ctx))
+    router.include_router(write_router(ctx))
+    return router
+
+
+def create_portal_app(store: Store, settings: Settings | None = None) -> FastAPI:
+    """A FastAPI app serving only the local portal (settings from the environment by default).
+
+    Example:
+        >>> app = create_portal_app(store)  # doctest: +SKIP
+        >>> # uvicorn.run(app, host="127.0.0.1", port=8000)
+    """
+    settings = settings or Settings.from_env()
+    app = FastAPI(
+        title="btvstat-open local portal",
+        description="A SODA-compatible open-data portal over a local DuckDB store.",
+        version="1",
+    )
+    install_error_handlers(app)
+    app.include_router(portal_router(store, settings))
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,108 @@
+"""Metadata routes: ``/api/views/{id}.json``, ``/api/catalog/v1`` and ``/data.json``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Query
+from starlette.requests import Request
+from starlette.responses import Response
+
+from btvstat_open.errors import NotFound, UsageError
+from btvstat_open.portal.context import PortalContext, epoch_seconds, http_date
+from btvstat_open.portal.dcat import catalog_document, dataset_entries
+from btvstat_open.portal.handlers import json_response
+from btvstat_open.portal.meta import catalog_result, matches_query, view_json
+from btvstat_open.portal.stream import not_modified
+
+__all__ = ["meta_router", "view_name"]
+
+
+def view_name(resource: str) -> str:
+    """The dataset id in ``/api/views/{id}.json`` (``.json`` optional).
+
+    Example:
+        >>> view_name("abcd-1234.json")
+        'abcd-1234'
+    """
+    dataset_id, dot, fmt = resource.rpartition(".")
+    if not dot:
+        return resource
+    if fmt != "json":
+        raise NotFound(
+            f"Unknown format {fmt!r}; dataset metadata is JSON (.json).", code="format.unsupported"
+        )
+    return dataset_id
+
+
+def base_url(request: Request) -> str:
+    """The server's base URL as the client reached it, without a trailing slash."""
+    return str(request.base_url).rstrip("/")
+
+
+def meta_router(ctx: PortalContext, data_json: Callable[[], dict[str, Any]] | None = None) -> APIRouter:
+    """Routes for dataset metadata, discovery and the DCAT-US catalog."""
+    router = APIRouter()
+
+    @router.get("/api/views/{resource}", tags=["SODA 2.1"], summary="Dataset metadata")
+    def get_view(resource: str, request: Request) -> Response:
+        """Name, description, columns (fieldName, name, dataTypeName, position) and timestamps."""
+        info = ctx.info(view_name(resource))
+        etag = f'"{info.id}-v{info.version}-view"'
+        changed = max(info.rows_updated_at, info.view_last_modified)
+        headers = {"ETag": etag, "Last-Modified": http_date(changed), "Cache-Control": "no-cache"}
+        if not_modified(request, etag, epoch_seconds(changed)):
+            return Response(status_code=304, headers=headers)
+        return json_response(view_json(info), headers=headers)
+
+    @router.get("/api/catalog/v1", tags=["Discovery"], summary="Search the datasets")
+    def discovery(
+        request: Request,
+        q: str | None = None,
+        ids: list[str] = Query(default=[]),  # noqa: B008
+        only: list[str] = Query(default=[]),  # noqa: B008
+        limit: int | None = Query(default=None, ge=0),
+        offset: int = Query(default=0, ge=0),
+    ) -> Response:
+        """Socrata Discovery API results (``q``, ``ids``, ``only``, ``limit``, ``offset``)."""
+        wanted_ids = {i for value in ids for i in value.split(",") if i}
+        if only and not {o.rstrip("s") for o in only} & {"dataset"}:
+            infos = []
+        else:
+            infos = [
+                info
+                for info in ctx.store.datasets()
+                if (not wanted_ids or info.id in wanted_ids) and (not q or matches_query(info, q))
+            ]
+        size = len(infos)
+        count = limit if limit else ctx.settings.catalog_default_limit
+        if count > 10_000:
+            raise UsageError("limit may be at most 10000 in the catalog API.", code="catalog.limit")
+        page = infos[offset : offset + count]
+        domain = ctx.settings.domain or request.url.netloc
+        results = [catalog_result(info, base_url=base_url(request), domain=domain) for info in page]
+        return json_response({"results": results, "resultSetSize": size, "timings": {}})
+
+    @router.get("/data.json", tags=["Catalog"], summary="DCAT-US 1.1 catalog")
+    def get_data_json(request: Request) -> Response:
+        """Every dataset as a DCAT-US 1.1 (Project Open Data) entry."""
+        if data_json is not None:
+            return json_response(data_json())
+        settings = ctx.settings
+        entries = dataset_entries(
+            ctx.store,
+            base_url(request),
+            publisher=settings.publisher,
+            contact_name=settings.contact_name,
+            contact_email=settings.contact_email,
+        )
+        document = catalog_document(
+            entries,
+            title=settings.catalog_title,
+            publisher=settings.publisher,
+            catalog_url=f"{base_url(request)}/data.json",
+        )
+        return json_response(document)
+
+    return router

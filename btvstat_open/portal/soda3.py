@@ -1,0 +1,119 @@
+"""SODA 3: ``POST /api/v3/views/{id}/query.json`` and ``GET /api/v3/views/{id}/export.csv``.
+
+The query body is Socrata's: ``{"query": "SELECT ...", "page": {"pageNumber": n, "pageSize":
+m}, "includeSynthetic": false}``; rows come back as SODA 2.1 JSON rows. Paging imposes an
+order (the query's own ``ORDER BY``, else ``:id``) so pages never overlap.
+
+Socrata requires an app token on SODA 3. Here it is optional unless the
+``soda3_require_app_token`` setting is on, in which case a request without ``X-App-Token``
+(or the write token) is a 403, as on Socrata; the token's value is not checked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from btvstat_open.errors import BadRequestBody, BtvstatError
+from btvstat_open.portal.auth import presented_token
+from btvstat_open.portal.context import PortalContext
+from btvstat_open.portal.routes_read import export_sql, respond_with_query
+
+__all__ = ["AppTokenRequired", "soda3_router"]
+
+
+class AppTokenRequired(BtvstatError):
+    """A SODA 3 request without an app token on a server that requires one."""
+
+    http_status = 403
+    exit_code = 2
+    default_code = "permission_denied"
+
+
+def _check_app_token(ctx: PortalContext, request: Request) -> None:
+    if not ctx.settings.soda3_require_app_token:
+        return
+    if request.headers.get("x-app-token") or presented_token(request.headers.get("authorization")):
+        return
+    raise AppTokenRequired("SODA 3 requests need an application token: send it in the X-App-Token header.")
+
+
+def _page(body: dict[str, Any]) -> tuple[int, int] | None:
+    page = body.get("page")
+    if page is None:
+        return None
+    if not isinstance(page, dict):
+        raise BadRequestBody('"page" must be {"pageNumber": n, "pageSize": m}.', code="query.bad-page")
+    number, size = page.get("pageNumber", 1), page.get("pageSize")
+    if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+        raise BadRequestBody('"pageNumber" must be a whole number from 1.', code="query.bad-page")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        raise BadRequestBody('"pageSize" must be a whole number from 1.', code="query.bad-page")
+    return number, size
+
+
+def soda3_router(ctx: PortalContext) -> APIRouter:
+    """Routes for the SODA 3 query and export endpoints."""
+    router = APIRouter()
+
+    @router.post("/api/v3/views/{dataset_id}/query.json", tags=["SODA 3"], summary="Query with SoQL")
+    def query(dataset_id: str, request: Request, body: dict[str, Any] | None = None) -> Response:
+        """Run ``{"query": ..., "page": {...}}`` and answer with JSON rows."""
+        _check_app_token(ctx, request)
+        return run_soda3_query(ctx, request, dataset_id, body or {})
+
+    @router.get("/api/v3/views/{dataset_id}/export.csv", tags=["SODA 3"], summary="Export a dataset")
+    def export(dataset_id: str, request: Request) -> Response:
+        """The whole dataset as CSV, ordered by ``:id``, streamed."""
+        _check_app_token(ctx, request)
+        info = ctx.info(dataset_id)
+        return respond_with_query(
+            ctx,
+            request,
+            info,
+            "csv",
+            export_sql(info),
+            [],
+            [c.data_type for c in info.columns],
+            extra_headers={"Content-Disposition": f'attachment; filename="{info.id}.csv"'},
+        )
+
+    return router
+
+
+def run_soda3_query(ctx: PortalContext, request: Request, dataset_id: str, body: dict[str, Any]) -> Response:
+    """Compile a SODA 3 query body and answer with JSON rows."""
+    from btvstat_open.portal.soql import QueryParams, compile_soql
+
+    info = ctx.info(dataset_id)
+    text = body.get("query", "SELECT *")
+    if not isinstance(text, str):
+        raise BadRequestBody('"query" must be a SoQL text such as "SELECT * WHERE x > 1".')
+    pairs: list[tuple[str, str]] = [("$query", text)]
+    page = _page(body)
+    params = QueryParams.from_request(pairs)
+    compiled = compile_soql(
+        params, info, default_limit=ctx.settings.max_limit, max_limit=ctx.settings.max_limit
+    )
+    sql, sql_params = compiled.sql, list(compiled.params)
+    if page is not None:
+        number, size = page
+        if size > ctx.settings.max_limit:
+            raise BadRequestBody(
+                f'"pageSize" may be at most {ctx.settings.max_limit}.', code="query.bad-page"
+            )
+        sql = f"SELECT * FROM ({sql}) AS soda3_page LIMIT {size:d} OFFSET {(number - 1) * size:d}"
+    return respond_with_query(
+        ctx,
+        request,
+        info,
+        "json",
+        sql,
+        sql_params,
+        [c.data_type for c in compiled.columns],
+        etag_key=orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode(),
+    )

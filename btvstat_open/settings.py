@@ -1,0 +1,129 @@
+"""Every setting of the local portal, in one place.
+
+Each field has a default, an environment variable (``BTVSTAT_<FIELD NAME IN CAPITALS>``)
+and a line in ``docs/settings.md``. Secrets never appear in ``repr``.
+
+Example:
+    >>> Settings().default_limit
+    1000
+    >>> "s3cret" in repr(Settings(write_token="s3cret"))
+    False
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from btvstat_open.errors import UsageError
+
+__all__ = ["Settings"]
+
+_PREFIX = "BTVSTAT_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Settings of the local SODA-compatible portal (see ``docs/settings.md``)."""
+
+    #: rows a read returns when it gives no ``$limit`` (Socrata's default)
+    default_limit: int = 1000
+    #: the largest ``$limit`` a read may ask for; more is a 400
+    max_limit: int = 50_000
+    #: the largest write body accepted, in bytes; more is a 413
+    max_body_bytes: int = 64 * 1024 * 1024
+    #: the largest number of rows one write may carry; more is a 413
+    max_write_rows: int = 500_000
+    #: rows per Arrow batch when streaming responses and exports
+    batch_size: int = 65_536
+    #: the token every write needs (HTTP Basic password or ``Bearer``); unset: writes are refused
+    write_token: str | None = field(default=None, repr=False)
+    #: whether SODA 3 routes refuse requests without an ``X-App-Token`` header, as Socrata's do
+    soda3_require_app_token: bool = False
+    #: ``Cache-Control`` max-age, in seconds, sent with read responses (they also carry ETags)
+    cache_max_age: int = 0
+    #: entries of the catalog API and ``data.json`` returned when no ``limit`` is given
+    catalog_default_limit: int = 100
+    #: the domain the portal names itself in catalog results (default: the request's host)
+    domain: str | None = None
+    #: publisher named in ``data.json``
+    publisher: str = "btvstat-open local portal"
+    #: title of the ``data.json`` catalog
+    catalog_title: str = "Open data"
+    #: contact name given for every dataset in ``data.json``
+    contact_name: str = "Open data team"
+    #: contact e-mail given for every dataset in ``data.json``
+    contact_email: str = "opendata@example.gov"
+
+    def __post_init__(self) -> None:
+        for name in ("default_limit", "max_limit", "max_body_bytes", "max_write_rows", "batch_size"):
+            if getattr(self, name) < 1:
+                raise UsageError(f"Setting {name} must be at least 1, not {getattr(self, name)}.")
+        if self.default_limit > self.max_limit:
+            raise UsageError(
+                f"Setting default_limit ({self.default_limit}) is above max_limit ({self.max_limit}); "
+                "raise BTVSTAT_MAX_LIMIT or lower BTVSTAT_DEFAULT_LIMIT."
+            )
+
+    def __repr__(self) -> str:
+        parts = [
+            f"{f.name}={getattr(self, f.name)!r}" if f.repr else f"{f.name}={self._redacted(f.name)}"
+            for f in fields(self)
+        ]
+        return f"Settings({', '.join(parts)})"
+
+    def _redacted(self, name: str) -> str:
+        return "None" if getattr(self, name) is None else "'***'"
+
+    @property
+    def writes_enabled(self) -> bool:
+        """Whether a write token is configured."""
+        return bool(self.write_token)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed.
+
+        Example:
+            >>> Settings().replace(max_limit=10).max_limit
+            10
+        """
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from ``BTVSTAT_*`` environment variables, then ``overrides``.
+
+        Example:
+            >>> Settings.from_env({"BTVSTAT_MAX_LIMIT": "20"}).max_limit
+            20
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(_PREFIX + f.name.upper())
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _parse(f.name, f.default, raw)
+        values.update(overrides)
+        return cls(**values)
+
+
+def _parse(name: str, default: Any, raw: str) -> Any:
+    """Convert one environment value to the type of the field's default."""
+    variable = _PREFIX + name.upper()
+    if isinstance(default, bool):
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        raise UsageError(f"{variable}={raw!r} is not a boolean; use true or false.")
+    if isinstance(default, int):
+        try:
+            return int(raw.replace("_", ""))
+        except ValueError:
+            raise UsageError(f"{variable}={raw!r} is not a whole number.") from None
+    return raw
