@@ -202,7 +202,8 @@ def dataset_store(rows: int) -> Path:
     done = root / ".complete"
     if done.exists():
         return root
-    shutil.rmtree(root, ignore_errors=True)
+    for stale in cache_dir().glob(f"store-v*-{rows}"):  # built by older code: never used again
+        shutil.rmtree(stale, ignore_errors=True)
     table = pq.read_table(dataset_parquet(rows))
     # Give rows their ``:id`` up front: generated vectorised here instead of one by one in the store.
     row_ids = pc.binary_join_element_wise(

@@ -21,7 +21,7 @@ from rich.table import Table
 
 from bench.harness import Result
 
-__all__ = ["format_value", "print_table", "write_json"]
+__all__ = ["format_value", "markdown_table", "print_table", "write_json"]
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -33,7 +33,7 @@ def format_value(value: float | None, unit: str) -> str:
         >>> format_value(1234567.8, "rows/s")
         '1,234,568 rows/s'
         >>> format_value(3.14159, "ms")
-        '3.1 ms'
+        '3.14 ms'
     """
     if value is None or math.isnan(value):
         return "-"
@@ -92,8 +92,27 @@ def print_table(results: list[Result], *, title: str, console: Console | None = 
             console.print(line, highlight=False, markup=False)
 
 
+def markdown_table(results: list[Result]) -> str:
+    """The table as Markdown, for the README's performance section.
+
+    Example:
+        >>> print(markdown_table([Result("m", "peak memory", "MB", ours=180.0)]).splitlines()[2])
+        | peak memory | 180 MB | - | - |  |  |
+    """
+    lines = ["| work | ours (median) | peer (median) | ratio | goal | met? |", "|---|--:|--:|--:|--:|:-:|"]
+    for r in results:
+        peer = format_value(r.peer, r.unit)
+        if r.peer_name and r.peer is not None:
+            peer = f"{r.peer_name}: {peer}"
+        met = "error" if r.error else {True: "yes", False: "no", None: ""}[r.met]
+        goal = str(r.goal) if r.goal else ""
+        cells = [r.work, format_value(r.ours, r.unit), peer, _ratio(r.ratio), goal, met]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def write_json(results: list[Result], *, mode: str, seconds: float, out_dir: Path | None = None) -> Path:
-    """Write ``<timestamp>.json`` and ``latest.json`` into ``out_dir`` (default ``bench/results``)."""
+    """Write ``<timestamp>.json``, ``latest.json`` and ``latest.md`` into ``out_dir`` (``bench/results``)."""
     out_dir = out_dir or RESULTS
     out_dir.mkdir(parents=True, exist_ok=True)
     now = datetime.now(UTC)
@@ -112,4 +131,5 @@ def write_json(results: list[Result], *, mode: str, seconds: float, out_dir: Pat
     path = out_dir / f"{now.strftime('%Y%m%dT%H%M%SZ')}.json"
     path.write_text(text)
     (out_dir / "latest.json").write_text(text)
+    (out_dir / "latest.md").write_text(markdown_table(results))
     return path
