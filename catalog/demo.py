@@ -66,7 +66,8 @@ DEMO_DATASETS: dict[str, DemoDataset] = {
         DemoDataset(
             "kc-311-potholes",
             "Kansas City 311 pothole requests, Jan-Feb 2020",
-            "311 service requests of type Pothole created 2020-01-01 to 2020-02-25 (City of Kansas City, MO).",
+            "311 service requests of type Pothole created 2020-01-01 to 2020-02-25 "
+            "(City of Kansas City, MO).",
             "kc-311-potholes/311_Call_Center_Service_Requests.csv",
             row_identifier="case_id",
             keep=(
@@ -110,7 +111,8 @@ DEMO_DATASETS: dict[str, DemoDataset] = {
         DemoDataset(
             "la-water-power-usage",
             "Los Angeles water and electric usage by ZIP code, 2005-2013",
-            "Monthly water and power use per ZIP code, July 2005 to June 2013 (LADWP, data.lacity.org asvq-scwp).",
+            "Monthly water and power use per ZIP code, July 2005 to June 2013 "
+            "(LADWP, data.lacity.org asvq-scwp).",
             "la-city-kpis/Water_and_Electric_Usage_from_2005_-_2013.csv",
         ),
     )
@@ -196,9 +198,7 @@ def build_demo_data(real_dir: Path) -> None:
     for dataset in DEMO_DATASETS.values():
         loaded = read_file(real_dir / dataset.source)
         columns = [c for c in loaded.columns if dataset.keep is None or c.field_name in dataset.keep]
-        fields = [
-            c.arrow_field.with_metadata({"name": c.name, "socrata_type": c.data_type}) for c in columns
-        ]
+        fields = [c.arrow_field.with_metadata({"name": c.name, "socrata_type": c.data_type}) for c in columns]
         table = pa.Table.from_arrays(
             [loaded.table.column(c.field_name) for c in columns], schema=pa.schema(fields)
         )

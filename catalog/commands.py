@@ -1,0 +1,173 @@
+"""The catalog's commands: ``catalog validate``, ``catalog export``, ``measure`` and ``sync``.
+
+Each ``run_*`` takes the parsed arguments of :mod:`btvstat_open.cli` and returns an exit code;
+user mistakes raise :class:`~btvstat_open.errors.BtvstatError`, which the CLI prints as one line.
+
+Example:
+    >>> from btvstat_open.cli import main
+    >>> main(["catalog", "validate", "catalog/demo", "--store", "/no/store"])  # doctest: +SKIP
+    catalog/demo: 15 KPIs, no problems (not checked against a store: none at /no/store)
+    0
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from btvstat_open.errors import CatalogError
+from btvstat_open.store import Store
+from catalog.loader import load_catalog
+from catalog.measure import measure
+from catalog.models import Kpi
+
+__all__ = ["run_export", "run_measure", "run_sync", "run_validate", "series_csv", "series_json"]
+
+
+def _existing_store(path: str) -> Store | None:
+    """The store at ``path`` if one exists there (validation never creates a store)."""
+    return Store(path) if (Path(path) / "store.duckdb").is_file() else None
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    """``btvstat-open catalog validate DIR``: print every problem as ``file:line: message``.
+
+    Exit 0 when the catalog is valid, 2 when it has problems.
+    """
+    store = _existing_store(args.store)
+    try:
+        catalog = load_catalog(args.dir, store=store)
+    except CatalogError as exc:
+        for file, line, message in exc.problems:
+            print(f"{file}:{line}: {message}" if line else f"{file}: {message}")
+        noun = "problem" if len(exc.problems) == 1 else "problems"
+        print(f"{len(exc.problems)} {noun} in {args.dir}", file=sys.stderr)
+        return 2
+    finally:
+        if store is not None:
+            store.close()
+    checked = "checked against the store" if store else f"not checked against a store: none at {args.store}"
+    print(f"{args.dir}: {len(catalog.kpis)} KPIs, no problems ({checked})")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """``btvstat-open catalog export DIR --format dcat-us|datapackage [-o FILE]``."""
+    from catalog.exports import datapackage, dcat_us
+
+    with Store(args.store) as store:
+        catalog = load_catalog(args.dir)
+        build = dcat_us if args.format == "dcat-us" else datapackage
+        document = build(catalog, store, args.base_url)
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if args.output:
+        out = Path(args.output)
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(out)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def run_measure(args: argparse.Namespace) -> int:
+    """``btvstat-open measure KPI_ID --catalog DIR [--format table|csv|json]``."""
+    catalog = load_catalog(args.catalog)
+    kpi = catalog.get(args.kpi_id)
+    with Store(args.store) as store:
+        series = measure(kpi, store, catalog.settings)
+    if args.format == "csv":
+        sys.stdout.write(series_csv(series))
+    elif args.format == "json":
+        sys.stdout.write(json.dumps(series_json(series), indent=2) + "\n")
+    else:
+        _print_table(kpi, series)
+    return 0
+
+
+def run_sync(args: argparse.Namespace) -> int:
+    """``btvstat-open sync --catalog DIR``: pull every dataset the catalog uses from its portal.
+
+    Datasets on ``portal: local`` live in the store already and are left alone.
+    """
+    from btvstat_open.sync import sync_dataset
+
+    from connectors import connect
+
+    catalog = load_catalog(args.catalog)
+    remote = [(portal, dataset) for portal, dataset in catalog.datasets() if portal != "local"]
+    if not remote:
+        print("every dataset of this catalog is local: nothing to sync")
+        return 0
+    with Store(args.store) as store:
+        for portal_key, dataset in remote:
+            portal = catalog.settings.portals[portal_key]
+            token = os.environ.get(portal.app_token_env) if portal.app_token_env else None
+            result = sync_dataset(connect(portal.url, app_token=token), dataset, store, dataset_id=dataset)
+            print(f"{portal_key}/{dataset}: {_describe(result)}")
+    return 0
+
+
+def _describe(result: Any) -> str:
+    """A one-line summary of a sync result, whatever its exact shape."""
+    summary = getattr(result, "summary", None)
+    if callable(summary):
+        return str(summary())
+    return str(result)
+
+
+def series_csv(series: pa.Table) -> str:
+    """The series as CSV text (ISO dates, empty cells for no value).
+
+    Example:
+        >>> import datetime as dt
+        >>> t = pa.table({"period_start": [dt.date(2020, 1, 1)], "value": [None]})
+        >>> series_csv(t).splitlines()
+        ['period_start,value', '2020-01-01,']
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(series.column_names)
+    for row in series.to_pylist():
+        writer.writerow(
+            ["" if v is None else (v.isoformat() if hasattr(v, "isoformat") else v) for v in row.values()]
+        )
+    return buffer.getvalue()
+
+
+def series_json(series: pa.Table) -> list[dict[str, Any]]:
+    """The series as a list of JSON-ready objects (ISO dates, null for no value)."""
+    return [
+        {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+        for row in series.to_pylist()
+    ]
+
+
+def _print_table(kpi: Kpi, series: pa.Table) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{kpi.title} ({kpi.id})")
+    for name in series.column_names:
+        table.add_column(name, justify="right" if name not in ("status",) else "left")
+    for row in series.to_pylist():
+        cells = []
+        for name, value in row.items():
+            if value is None:
+                cells.append("")
+            elif isinstance(value, float) and name in ("value", "target"):
+                cells.append(f"{value:,.{kpi.decimals}f}")
+            elif isinstance(value, float):
+                cells.append(f"{value:,.0f}" if value.is_integer() else f"{value:,}")
+            else:
+                cells.append(str(value))
+        table.add_row(*cells)
+    Console().print(table)
