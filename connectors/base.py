@@ -1,0 +1,221 @@
+"""The connector contract: the few verbs every portal kind supports.
+
+A connector describes a dataset (columns, row count, last modified), lists datasets,
+pulls rows as a stream of Arrow record batches (and, built on that, into a table or
+atomically into a Parquet/CSV file), and pushes rows (upsert, replace, delete).
+Concrete connectors implement :meth:`Connector.describe`, :meth:`Connector.datasets`,
+:meth:`Connector.iter_batches` and :meth:`Connector.push`; ``pull`` and ``pull_to`` come
+for free but may be overridden with a faster path.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import pyarrow as pa
+
+from btvstat_open.types import Column
+from connectors.output import write_batches_atomically
+
+__all__ = [
+    "Connector",
+    "DatasetDescription",
+    "DatasetSummary",
+    "PullResult",
+    "PushMode",
+    "PushResult",
+]
+
+PushMode = Literal["upsert", "replace"]
+
+
+@dataclass(frozen=True)
+class DatasetDescription:
+    """What a portal says about one dataset.
+
+    ``etag`` and ``last_modified`` are the validators of the metadata response (or of the
+    dataset's rows where the portal gives them); ``rows_updated_at`` is when rows last changed.
+
+    Example:
+        >>> d = DatasetDescription("abcd-1234", "Potholes", (Column("n", "N", "number"),))
+        >>> d.arrow_schema
+        n: double
+    """
+
+    id: str
+    name: str
+    columns: tuple[Column, ...]
+    description: str = ""
+    row_identifier: str | None = None
+    row_count: int | None = None
+    last_modified: datetime | None = None
+    rows_updated_at: datetime | None = None
+    etag: str | None = None
+    last_modified_header: str | None = None
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        """Arrow schema of the dataset's own columns."""
+        return pa.schema([c.arrow_field for c in self.columns])
+
+    def column(self, field_name: str) -> Column | None:
+        """The column with this field name, or None."""
+        for col in self.columns:
+            if col.field_name == field_name:
+                return col
+        return None
+
+    def schema_signature(self) -> list[list[str]]:
+        """``[[field_name, type], ...]``: what a schema change is measured against."""
+        return [[c.field_name, c.data_type] for c in self.columns]
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    """One entry of a portal's dataset listing."""
+
+    id: str
+    name: str
+    description: str = ""
+    domain: str | None = None
+    updated_at: str | None = None
+    columns: tuple[str, ...] = ()
+    link: str | None = None
+
+
+@dataclass(frozen=True)
+class PullResult:
+    """Where a pull was written and how many rows it holds."""
+
+    rows: int
+    path: Path
+
+
+@dataclass
+class PushResult:
+    """Counts summed over every batch of a push, as the portal reported them."""
+
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    errors: int = 0
+    batches: int = 0
+    by_row_identifier: int = 0
+    by_sid: int = 0
+    messages: list[str] = field(default_factory=list)
+
+    def add(self, body: dict[str, Any]) -> None:
+        """Add one batch's Socrata result body (``Rows Created`` ...)."""
+        self.created += int(body.get("Rows Created", 0) or 0)
+        self.updated += int(body.get("Rows Updated", 0) or 0)
+        self.deleted += int(body.get("Rows Deleted", 0) or 0)
+        self.errors += int(body.get("Errors", 0) or 0)
+        self.by_row_identifier += int(body.get("By RowIdentifier", 0) or 0)
+        self.by_sid += int(body.get("By SID", 0) or 0)
+        self.batches += 1
+
+
+class Connector(abc.ABC):
+    """A portal that datasets can be pulled from and pushed to.
+
+    Example:
+        >>> from connectors import connect
+        >>> portal = connect("http://127.0.0.1:8000")  # doctest: +SKIP
+        >>> portal.pull("kc-311-potholes", where="status = 'OPEN'").num_rows  # doctest: +SKIP
+        1681
+    """
+
+    #: Base URL of the portal, without a trailing slash.
+    url: str
+
+    @abc.abstractmethod
+    def describe(self, dataset_id: str) -> DatasetDescription:
+        """The dataset's columns, row identifier, row count and last-modified stamp."""
+
+    @abc.abstractmethod
+    def datasets(self, q: str | None = None, limit: int = 100) -> list[DatasetSummary]:
+        """Datasets the portal lists, optionally matching a search text."""
+
+    @abc.abstractmethod
+    def iter_batches(
+        self,
+        dataset_id: str,
+        *,
+        select: str | None = None,
+        where: str | None = None,
+        order: str | None = None,
+        since: str | datetime | None = None,
+    ) -> Iterator[pa.RecordBatch]:
+        """Rows as Arrow record batches, typed from the dataset's metadata, in a stable order."""
+
+    @abc.abstractmethod
+    def push(
+        self,
+        data: Any,
+        dataset_id: str,
+        *,
+        mode: PushMode = "upsert",
+        row_id: str | None = None,
+        batch_size: int | None = None,
+    ) -> PushResult:
+        """Publish rows: ``upsert`` by row id, or ``replace`` every row; ``:deleted`` rows are removed."""
+
+    def pull(
+        self,
+        dataset_id: str,
+        *,
+        select: str | None = None,
+        where: str | None = None,
+        order: str | None = None,
+        since: str | datetime | None = None,
+    ) -> pa.Table:
+        """Every matching row as one Arrow table.
+
+        Example:
+            >>> portal.pull("abcd-1234", since="2024-01-01").num_rows  # doctest: +SKIP
+            120
+        """
+        batches = list(self.iter_batches(dataset_id, select=select, where=where, order=order, since=since))
+        if not batches:
+            return self._empty_table(dataset_id, select)
+        return pa.Table.from_batches(batches)
+
+    def pull_to(
+        self,
+        dataset_id: str,
+        path: str | Path,
+        *,
+        select: str | None = None,
+        where: str | None = None,
+        order: str | None = None,
+        since: str | datetime | None = None,
+    ) -> PullResult:
+        """Stream matching rows to ``path`` (``.parquet`` or ``.csv``) with flat memory.
+
+        The file appears whole or not at all: rows go to a temporary file next to it that
+        replaces ``path`` only when the last row is written.
+
+        Example:
+            >>> portal.pull_to("abcd-1234", "potholes.parquet").rows  # doctest: +SKIP
+            4493
+        """
+        batches = self.iter_batches(dataset_id, select=select, where=where, order=order, since=since)
+        target = Path(path)
+        rows = write_batches_atomically(
+            batches, target, empty_schema=lambda: self._empty_table(dataset_id, select).schema
+        )
+        return PullResult(rows=rows, path=target)
+
+    def _empty_table(self, dataset_id: str, select: str | None) -> pa.Table:
+        """A table with no rows and the dataset's schema (the selected columns where known)."""
+        schema = self.describe(dataset_id).arrow_schema
+        if select:
+            wanted = [s.strip() for s in select.split(",")]
+            fields = [schema.field(n) if n in schema.names else pa.field(n, pa.string()) for n in wanted]
+            schema = pa.schema(fields)
+        return schema.empty_table()

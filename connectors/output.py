@@ -1,0 +1,125 @@
+"""Write a stream of record batches to Parquet or CSV atomically (temp file + rename)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from btvstat_open.errors import UsageError
+
+__all__ = ["csv_ready", "output_format", "write_batches_atomically"]
+
+
+def output_format(path: Path) -> str:
+    """``parquet`` or ``csv`` from the file name; anything else is a usage error.
+
+    Example:
+        >>> output_format(Path("out.parquet"))
+        'parquet'
+    """
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return "parquet"
+    if suffix == ".csv":
+        return "csv"
+    raise UsageError(f"Cannot write {path.name!r}: name the output file .parquet or .csv.")
+
+
+def csv_ready(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """The batch with struct columns (locations) turned into JSON text, which CSV can hold."""
+    if not any(pa.types.is_struct(f.type) for f in batch.schema):
+        return batch
+    arrays: list[pa.Array] = []
+    for col, fld in zip(batch.columns, batch.schema, strict=True):
+        if pa.types.is_struct(fld.type):
+            arrays.append(
+                pa.array([None if v is None else json.dumps(v) for v in col.to_pylist()], pa.string())
+            )
+        else:
+            arrays.append(col)
+    names = batch.schema.names
+    return pa.RecordBatch.from_arrays(arrays, names=names)
+
+
+def write_batches_atomically(
+    batches: Iterable[pa.RecordBatch],
+    path: Path,
+    *,
+    empty_schema: Callable[[], pa.Schema],
+) -> int:
+    """Write every batch to ``path``; returns the row count. ``path`` is replaced only at the end.
+
+    Memory holds one batch at a time. A failure (or a kill) leaves ``path`` as it was.
+
+    Example:
+        >>> import tempfile
+        >>> out = Path(tempfile.mkdtemp()) / "t.parquet"
+        >>> b = pa.record_batch({"n": [1.0]})
+        >>> write_batches_atomically([b], out, empty_schema=lambda: b.schema)
+        1
+    """
+    fmt = output_format(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    rows = 0
+    writer: Any = None
+    try:
+        for batch in batches:
+            if fmt == "csv":
+                batch = csv_ready(batch)
+            if writer is None:
+                writer = _open_writer(fmt, tmp, batch.schema)
+            elif batch.schema != writer.schema:
+                batch = batch.cast(writer.schema)
+            writer.write_batch(batch)
+            rows += batch.num_rows
+        if writer is None:
+            schema = empty_schema()
+            if fmt == "csv":
+                schema = pa.schema(
+                    [pa.field(f.name, pa.string()) if pa.types.is_struct(f.type) else f for f in schema]
+                )
+            writer = _open_writer(fmt, tmp, schema)
+        writer.close()
+        writer = None
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if writer is not None:
+            with contextlib.suppress(Exception):
+                writer.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    return rows
+
+
+class _CsvWriter:
+    """pyarrow's CSV writer with a ``schema`` attribute like the Parquet writer's."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self.schema = schema
+        self._writer = pacsv.CSVWriter(str(path), schema)
+
+    def write_batch(self, batch: pa.RecordBatch) -> None:
+        self._writer.write_batch(batch)
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+def _open_writer(fmt: str, path: Path, schema: pa.Schema) -> Any:
+    if fmt == "csv":
+        return _CsvWriter(path, schema)
+    return pq.ParquetWriter(str(path), schema, compression="zstd")
