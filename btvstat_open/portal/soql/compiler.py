@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Final
@@ -197,7 +198,10 @@ def _literal(node: ast.Literal) -> Sql:
     if node.kind == "text":
         return literal_text(str(node.value))
     if node.kind == "number":
-        return Sql("CAST(? AS DOUBLE)", "number", [float(str(node.value))])
+        number = float(str(node.value))
+        if not math.isfinite(number):
+            raise mismatch(f"the number {str(node.value)[:40]} is too large")
+        return Sql("CAST(? AS DOUBLE)", "number", [number])
     if node.kind == "boolean":
         return Sql("CAST(? AS BOOLEAN)", "checkbox", [bool(node.value)])
     return Sql("NULL", NULL_TYPE)

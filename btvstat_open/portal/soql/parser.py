@@ -120,9 +120,9 @@ class _Parser:
             )
         return node
 
-    def end(self) -> None:
+    def end(self, expected: str = "the end of the input") -> None:
         if self.tok.kind != "EOF":
-            self.fail("the end of the input or ','")
+            self.fail(expected)
 
     # -- expressions --------------------------------------------------------------
     def expr(self) -> ast.Node:
@@ -403,7 +403,7 @@ def parse_select(text: str) -> tuple[bool, tuple[ast.SelectItem, ...]]:
     parser = _Parser(text, "$select")
     distinct = parser.accept_word("DISTINCT")
     items = parser.select_list()
-    parser.end()
+    parser.end("',' or the end of the input")
     return distinct, items
 
 
@@ -412,7 +412,7 @@ def parse_group(text: str) -> tuple[ast.Node, ...]:
     """Parse ``$group``: a comma-separated list of expressions."""
     parser = _Parser(text, "$group")
     items = parser.expr_list()
-    parser.end()
+    parser.end("',' or the end of the input")
     return items
 
 
@@ -421,7 +421,7 @@ def parse_order(text: str) -> tuple[ast.OrderItem, ...]:
     """Parse ``$order``: expressions, each with an optional ``ASC``/``DESC``."""
     parser = _Parser(text, "$order")
     items = parser.order_list()
-    parser.end()
+    parser.end("ASC, DESC, ',' or the end of the input")
     return items
 
 

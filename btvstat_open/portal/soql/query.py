@@ -316,15 +316,15 @@ def _order_by(
         parts.append(f"{text} {direction} NULLS {'FIRST' if nulls_first else 'LAST'}")
     if grouped or distinct:
         if not order:
+            # Default order: the group keys (or, for DISTINCT, every column), for stable paging.
             for key in keys or tuple(o.node for o in outputs) * (not grouped):
                 ordinal = _ordinal(key, outputs)
-                if ordinal is not None and outputs[ordinal - 1].frag.type not in _UNORDERABLE:
+                if ordinal is not None:
                     parts.append(f"{ordinal} ASC NULLS LAST")
-                elif ordinal is None and not has_literal(key):
+                elif not has_literal(key):
                     frag = emit(key, scope)
-                    if frag.type not in _UNORDERABLE:
-                        parts.append(f"{frag.sql} ASC NULLS LAST")
-                        sql_params.extend(frag.params)
+                    parts.append(f"{frag.sql} ASC NULLS LAST")
+                    sql_params.extend(frag.params)
         return ", ".join(dict.fromkeys(parts))
     if not any(isinstance(n, ast.ColumnRef) and n.name == ":id" for n, _ in order):
         parts.append('":id" ASC')
