@@ -17,10 +17,11 @@ import re
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -195,26 +196,28 @@ class Store:
 
     def exists(self, dataset_id: str) -> bool:
         """Whether a dataset with this id exists."""
-        row = self.cursor().execute(f"SELECT 1 FROM {_META} WHERE id = ?", [dataset_id]).fetchone()
+        row = _one(self.cursor().execute(f"SELECT 1 FROM {_META} WHERE id = ?", [dataset_id]))
         return row is not None
 
     def version(self, dataset_id: str) -> int | None:
         """The dataset's version number (one cheap lookup, for caches), or None if it does not exist."""
-        row = self.cursor().execute(f"SELECT version FROM {_META} WHERE id = ?", [dataset_id]).fetchone()
+        row = _one(self.cursor().execute(f"SELECT version FROM {_META} WHERE id = ?", [dataset_id]))
         return None if row is None else int(row[0])
 
     def info(self, dataset_id: str) -> DatasetInfo:
         """Metadata of one dataset; raises :class:`DatasetNotFound`."""
         cur = self.cursor()
-        row = cur.execute(
-            "SELECT id, name, description, columns, row_identifier, created_at, rows_updated_at, "
-            f"view_last_modified, version FROM {_META} WHERE id = ?",
-            [dataset_id],
-        ).fetchone()
+        row = _one(
+            cur.execute(
+                "SELECT id, name, description, columns, row_identifier, created_at, rows_updated_at, "
+                f"view_last_modified, version FROM {_META} WHERE id = ?",
+                [dataset_id],
+            )
+        )
         if row is None:
             raise DatasetNotFound(dataset_id)
         table = quote_ident("ds_" + dataset_id)
-        count_row = cur.execute(f"SELECT count(*) FROM {table}").fetchone()
+        count_row = _one(cur.execute(f"SELECT count(*) FROM {table}"))
         return DatasetInfo(
             id=row[0],
             name=row[1],
@@ -239,7 +242,7 @@ class Store:
         cols = info.all_columns if system else info.columns
         select = ", ".join(quote_ident(c.field_name) for c in cols)
         result: pa.Table = (
-            self.cursor().execute(f"SELECT {select} FROM {info.table} ORDER BY \":id\"").to_arrow_table()
+            self.cursor().sql(f'SELECT {select} FROM {info.table} ORDER BY ":id"').to_arrow_table()
         )
         return result
 
@@ -294,10 +297,13 @@ class Store:
                 f"Row identifier {row_identifier!r} is not a column of {dataset_id!r}; "
                 f"choose one of: {', '.join(names)}."
             )
-        exists = con.execute(f"SELECT 1 FROM {_META} WHERE id = ?", [dataset_id]).fetchone()
+        exists = _one(con.execute(f"SELECT 1 FROM {_META} WHERE id = ?", [dataset_id]))
         if exists and not replace:
             raise UsageError(f"Dataset {dataset_id!r} already exists; choose another id.")
         table = quote_ident("ds_" + dataset_id)
+        # A replaced dataset keeps its creation time and its version keeps counting up, so that
+        # an ETag ("<id>-v<version>") never names two different contents.
+        previous = _one(con.execute(f"SELECT version, created_at FROM {_META} WHERE id = ?", [dataset_id]))
         con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute(f"DELETE FROM {_META} WHERE id = ?", [dataset_id])
         defs = [
@@ -308,16 +314,17 @@ class Store:
         con.execute(f"CREATE TABLE {table} ({', '.join(defs)})")
         now = _now().replace(tzinfo=None)
         con.execute(
-            f"INSERT INTO {_META} VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
+            f"INSERT INTO {_META} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 dataset_id,
                 name,
                 description,
                 json.dumps([c.to_json() for c in columns]),
                 row_identifier,
+                previous[1] if previous else now,
                 now,
                 now,
-                now,
+                previous[0] + 1 if previous else 1,
             ],
         )
 
@@ -343,56 +350,73 @@ class Store:
         """Replace every row of a dataset with these rows (``:id`` kept where given)."""
         info = self.info(dataset_id)
         with self.transaction() as con:
-            deleted = con.execute(f"DELETE FROM {info.table}").fetchone()
+            deleted = _one(con.execute(f"DELETE FROM {info.table}"))
             created = self._insert(con, dataset_id, table, info.columns)
             self._touch(con, dataset_id)
         return WriteResult(created=created, deleted=deleted[0] if deleted else 0)
 
-    def upsert(self, dataset_id: str, table: pa.Table, *, deleted: Sequence[bool] | None = None) -> WriteResult:
+    def upsert(
+        self, dataset_id: str, table: pa.Table, *, deleted: Sequence[bool] | None = None
+    ) -> WriteResult:
         """Insert or update rows by the row identifier (or ``:id``); delete rows flagged in ``deleted``.
 
         Columns missing from ``table`` are left unchanged on updated rows and null on new ones.
+        Rows apply in order, as Socrata applies them: when a key appears more than once, its
+        last row wins.
         """
         info = self.info(dataset_id)
         key = info.row_identifier or ":id"
         result = WriteResult()
+        n = table.num_rows
+        if deleted is not None and len(deleted) != n:
+            raise UsageError(f"Got {len(deleted)} deleted flags for {n} rows.", code="write.bad-body")
         if key not in table.column_names:
-            table = table.append_column(":id", pa.nulls(table.num_rows, pa.string()))
-        flags = pa.array(deleted if deleted is not None else [False] * table.num_rows, pa.bool_())
-        table = table.append_column("__deleted", flags)
+            if info.row_identifier:
+                raise UsageError(
+                    f"Rows written to {dataset_id!r} need its row identifier {key!r}.",
+                    code="write.missing-row-identifier",
+                )
+            table = table.append_column(":id", pa.nulls(n, pa.string()))
+        table = _cast_known(table, info)
+        flags = pa.array(deleted if deleted is not None else [False] * n, pa.bool_())
+        table = table.append_column("__deleted", flags).append_column("__pos", pa.array(range(n), pa.int64()))
         known = {c.field_name for c in info.all_columns}
         data_cols = [c for c in table.column_names if c in known and not c.startswith(":")]
         qkey = quote_ident(key)
+        latest = (
+            f"(SELECT * FROM __incoming QUALIFY {qkey} IS NULL "
+            f"OR row_number() OVER (PARTITION BY {qkey} ORDER BY __pos DESC) = 1)"
+        )
         with self.transaction() as con:
             con.register("__incoming", table)
             try:
                 # Deletes first: rows flagged ":deleted" that exist.
-                n_del = con.execute(
-                    f"DELETE FROM {info.table} WHERE {qkey} IN "
-                    f"(SELECT {qkey} FROM __incoming WHERE __deleted AND {qkey} IS NOT NULL)"
-                ).fetchone()
+                n_del = _one(
+                    con.execute(
+                        f"DELETE FROM {info.table} WHERE {qkey} IN "
+                        f"(SELECT {qkey} FROM {latest} WHERE __deleted AND {qkey} IS NOT NULL)"
+                    )
+                )
                 result.deleted = n_del[0] if n_del else 0
                 now = _now()
-                if data_cols:
-                    sets = ", ".join(
-                        f"{quote_ident(c)} = __src.{quote_ident(c)}" for c in data_cols if c != key
-                    )
-                    sets = (sets + ", " if sets else "") + '":updated_at" = ?'
-                    upd = con.execute(
-                        f"UPDATE {info.table} SET {sets} FROM (SELECT * FROM __incoming "
-                        f"WHERE NOT __deleted AND {qkey} IS NOT NULL "
-                        f"QUALIFY row_number() OVER (PARTITION BY {qkey}) = 1) AS __src "
+                sets = ", ".join(f"{quote_ident(c)} = __src.{quote_ident(c)}" for c in data_cols if c != key)
+                sets = (sets + ", " if sets else "") + '":updated_at" = ?'
+                upd = _one(
+                    con.execute(
+                        f"UPDATE {info.table} SET {sets} FROM (SELECT * FROM {latest} "
+                        f"WHERE NOT __deleted AND {qkey} IS NOT NULL) AS __src "
                         f"WHERE {info.table}.{qkey} = __src.{qkey}",
                         [now],
-                    ).fetchone()
-                    result.updated = upd[0] if upd else 0
-                new_rows = con.execute(
-                    f"SELECT * EXCLUDE (__deleted) FROM __incoming AS __src WHERE NOT __deleted AND "
+                    )
+                )
+                result.updated = upd[0] if upd else 0
+                new_rows = con.sql(
+                    f"SELECT * EXCLUDE (__deleted, __pos) FROM {latest} AS __src WHERE NOT __deleted AND "
                     f"({qkey} IS NULL OR {qkey} NOT IN (SELECT {qkey} FROM {info.table} "
-                    f"WHERE {qkey} IS NOT NULL))"
+                    f"WHERE {qkey} IS NOT NULL)) ORDER BY __pos"
                 ).to_arrow_table()
             finally:
-                con.unregister("__incoming")
+                _unregister(con, "__incoming")
             result.created = self._insert(con, dataset_id, new_rows, info.columns)
             if info.row_identifier:
                 result.by_row_identifier = result.updated + result.deleted
@@ -405,13 +429,20 @@ class Store:
         """Delete one row by row identifier value or ``:id``; returns how many rows went."""
         info = self.info(dataset_id)
         key = info.row_identifier or ":id"
+        # Compare in the key's own type: a number key 42.0 matches "42".
+        key_type = duckdb_type(info.column(key).data_type)
         with self.transaction() as con:
-            n = con.execute(
-                f"DELETE FROM {info.table} WHERE CAST({quote_ident(key)} AS VARCHAR) = ? OR \":id\" = ?",
-                [row_id, row_id],
-            ).fetchone()
-            self._touch(con, dataset_id)
-        return n[0] if n else 0
+            n = _one(
+                con.execute(
+                    f"DELETE FROM {info.table} WHERE {quote_ident(key)} = TRY_CAST(? AS {key_type}) "
+                    'OR ":id" = ?',
+                    [row_id, row_id],
+                )
+            )
+            count = int(n[0]) if n else 0
+            if count:
+                self._touch(con, dataset_id)
+        return count
 
     def drop(self, dataset_id: str) -> None:
         """Remove a dataset and its rows."""
@@ -436,7 +467,7 @@ class Store:
         columns: Sequence[Column],
     ) -> int:
         """Append rows, casting to the dataset's types and assigning ``:id`` where missing."""
-        n = table.num_rows
+        n = int(table.num_rows)
         if n == 0:
             return 0
         now = _now()
@@ -479,5 +510,41 @@ class Store:
                 code="write.duplicate-id",
             ) from exc
         finally:
-            con.unregister("__rows")
+            _unregister(con, "__rows")
         return n
+
+
+def _one(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...] | None:
+    """The first row of a result, fetching it to the end.
+
+    A cursor with a partly fetched result refuses ``.sql()`` (DuckDB 2.0), so reads on the
+    shared per-thread cursor always finish their results.
+    """
+    rows: list[tuple[Any, ...]] = result.fetchall()
+    return rows[0] if rows else None
+
+
+def _unregister(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop a registered Arrow view; after a failed statement this must not hide the real error."""
+    with suppress(duckdb.Error):
+        con.unregister(name)
+
+
+def _cast_known(table: pa.Table, info: DatasetInfo) -> pa.Table:
+    """``table`` with every column the dataset knows cast to the dataset's type."""
+    for i, name in enumerate(table.column_names):
+        if name not in {c.field_name for c in info.all_columns}:
+            continue
+        col = info.column(name)
+        want = arrow_type(col.data_type)
+        arr = table.column(i)
+        if arr.type != want:
+            try:
+                arr = arr.cast(want)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                raise UsageError(
+                    f"Column {name!r} cannot hold {arr.type} values as {col.data_type}: {exc}",
+                    code="write.type-mismatch",
+                ) from exc
+            table = table.set_column(i, name, arr)
+    return table
