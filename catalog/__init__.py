@@ -13,6 +13,5 @@ from __future__ import annotations
 from catalog.loader import load_catalog
 from catalog.measure import measure, measure_frame
 from catalog.models import Catalog, CatalogSettings, Kpi
-from catalog.status import status
 
-__all__ = ["Catalog", "CatalogSettings", "Kpi", "load_catalog", "measure", "measure_frame", "status"]
+__all__ = ["Catalog", "CatalogSettings", "Kpi", "load_catalog", "measure", "measure_frame"]
