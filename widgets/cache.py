@@ -1,0 +1,205 @@
+"""In-memory caches of rendered responses, keyed by what they were built from.
+
+A cached response remembers the dataset versions it was built from. :class:`DataVersions` reads
+the store's version numbers (at most every ``ttl`` seconds, because a DuckDB query costs about half
+a millisecond); when a dataset changes, responses built from it stop being served and the next
+request rebuilds them, so data changes show up without a restart.
+
+:class:`CachedResponseMiddleware` answers repeat requests straight from memory, before FastAPI
+routing runs, with the ETag, Cache-Control and security headers stored with the response, and with
+``304 Not Modified`` when ``If-None-Match`` matches.
+
+Example:
+    >>> cache: LruCache[str, int] = LruCache(2)
+    >>> cache.put("a", 1); cache.put("b", 2); cache.put("c", 3)
+    >>> (cache.get("a"), cache.get("c"))
+    (None, 3)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from btvstat_open.store import Store
+
+__all__ = [
+    "CacheKey",
+    "CachedResponse",
+    "CachedResponseMiddleware",
+    "DataVersions",
+    "LruCache",
+    "make_response",
+]
+
+K = TypeVar("K")
+# (Host header, path, raw query string): pages name the server's address in their embed code.
+CacheKey = tuple[bytes, str, bytes]
+V = TypeVar("V")
+
+
+class LruCache(Generic[K, V]):
+    """A thread-safe least-recently-used cache holding at most ``max_entries`` values."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._data: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        """The value for ``key`` (and mark it recently used), or None."""
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: K, value: V) -> None:
+        """Store a value, evicting the least recently used one when full."""
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.max_entries:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget everything."""
+        with self._lock:
+            self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+class DataVersions:
+    """The store's dataset versions, re-read at most every ``ttl`` seconds.
+
+    Example:
+        >>> DataVersions(store, ttl=0).get("kc-311-potholes")  # doctest: +SKIP
+        3
+    """
+
+    def __init__(self, store: Store, *, ttl: float = 0.25) -> None:
+        self.store = store
+        self.ttl = ttl
+        self._snapshot: dict[str, int] = {}
+        self._read_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def current(self) -> dict[str, int]:
+        """Dataset id -> version (a missing dataset is absent)."""
+        now = time.monotonic()
+        if now - self._read_at < self.ttl:
+            return self._snapshot
+        with self._lock:
+            if now - self._read_at >= self.ttl:
+                rows = self.store.cursor().execute("SELECT id, version FROM btvstat_datasets").fetchall()
+                self._snapshot = {row[0]: int(row[1]) for row in rows}
+                self._read_at = time.monotonic()
+            return self._snapshot
+
+    def get(self, dataset_id: str) -> int:
+        """One dataset's version (-1 when the store has no such dataset)."""
+        return self.current().get(dataset_id, -1)
+
+    def deps(self, dataset_ids: Iterable[str]) -> tuple[tuple[str, int], ...]:
+        """``(id, version)`` pairs to store with a response built from these datasets."""
+        current = self.current()
+        return tuple(sorted((d, current.get(d, -1)) for d in set(dataset_ids)))
+
+
+@dataclass(frozen=True)
+class CachedResponse:
+    """A complete response (status, headers, body) and the dataset versions it depends on."""
+
+    status: int
+    body: bytes
+    headers: tuple[tuple[bytes, bytes], ...]
+    etag: bytes
+    deps: tuple[tuple[str, int], ...] = ()
+    not_modified_headers: tuple[tuple[bytes, bytes], ...] = field(default=())
+
+    def fresh(self, versions: dict[str, int]) -> bool:
+        """Whether every dataset it was built from still has the same version."""
+        return all(versions.get(dataset, -1) == version for dataset, version in self.deps)
+
+    def matches(self, if_none_match: bytes | None) -> bool:
+        """Whether an ``If-None-Match`` header names this response's ETag (weak compare)."""
+        if not if_none_match:
+            return False
+        if if_none_match.strip() == b"*":
+            return True
+        tags = {tag.strip().removeprefix(b"W/") for tag in if_none_match.split(b",")}
+        return self.etag in tags
+
+
+def make_response(
+    body: bytes,
+    media_type: str,
+    *,
+    cache_control: str,
+    extra_headers: Iterable[tuple[str, str]] = (),
+    deps: tuple[tuple[str, int], ...] = (),
+    salt: str = "",
+) -> CachedResponse:
+    """Build a :class:`CachedResponse` whose ETag is a hash of ``salt`` and the body.
+
+    Example:
+        >>> make_response(b"hi", "text/plain", cache_control="no-cache").etag[:1]
+        b'"'
+    """
+    digest = hashlib.blake2b(body, digest_size=12, key=salt.encode()[:64]).hexdigest()
+    etag = f'"{digest}"'.encode()
+    common = [
+        (b"etag", etag),
+        (b"cache-control", cache_control.encode()),
+        (b"vary", b"Accept-Encoding"),
+    ] + [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in extra_headers]
+    headers = [
+        (b"content-type", media_type.encode()),
+        (b"content-length", str(len(body)).encode()),
+        *common,
+    ]
+    not_modified = [h for h in common if h[0] not in (b"content-disposition",)]
+    return CachedResponse(200, body, tuple(headers), etag, deps, tuple(not_modified))
+
+
+def header(scope: dict[str, Any], name: bytes) -> bytes:
+    """The first request header called ``name`` (lower case), or b""."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value)
+    return b""
+
+
+async def send_cached(entry: CachedResponse, scope: dict[str, Any], send: Any) -> None:
+    """Send a cached response over ASGI (a 304 when the client already has it)."""
+    if entry.matches(header(scope, b"if-none-match")):
+        await send({"type": "http.response.start", "status": 304, "headers": entry.not_modified_headers})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    await send({"type": "http.response.start", "status": entry.status, "headers": entry.headers})
+    body = b"" if scope["method"] == "HEAD" else entry.body
+    await send({"type": "http.response.body", "body": body})
+
+
+class CachedResponseMiddleware:
+    """Serve GET/HEAD requests whose response is cached and fresh without entering FastAPI."""
+
+    def __init__(self, app: Any, cache: LruCache[CacheKey, CachedResponse], versions: DataVersions) -> None:
+        self.app = app
+        self.cache = cache
+        self.versions = versions
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            entry = self.cache.get((header(scope, b"host"), scope["path"], scope["query_string"]))
+            if entry is not None and entry.fresh(self.versions.current()):
+                await send_cached(entry, scope, send)
+                return
+        await self.app(scope, receive, send)

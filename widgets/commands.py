@@ -1,0 +1,94 @@
+"""The ``serve`` and ``render`` commands.
+
+Example:
+    $ btvstat-open serve --demo --store .btvstat/demo-store
+    Serving City performance dashboard (demo) at http://127.0.0.1:8000 (Ctrl+C to stop)
+    $ btvstat-open render pothole-days-to-close --catalog catalog/demo -o potholes.svg
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from btvstat_open.errors import UsageError
+from btvstat_open.store import Store
+from catalog import load_catalog
+from catalog.models import Catalog
+
+__all__ = ["run_render", "run_serve"]
+
+_FORMATS = (".svg", ".png", ".html")
+
+
+def _catalog(args: argparse.Namespace, store: Store) -> Catalog | None:
+    if getattr(args, "demo", False):
+        from catalog.demo import DEMO_DIR, load_demo_data
+
+        if args.catalog:
+            raise UsageError("Use either --demo or --catalog DIR, not both.")
+        load_demo_data(store)
+        return load_catalog(DEMO_DIR, store)
+    if args.catalog:
+        return load_catalog(args.catalog, store)
+    return None
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Serve the dashboard, embeds and the SODA API with uvicorn until interrupted.
+
+    Example:
+        >>> run_serve(build_parser().parse_args(["serve", "--demo"]))  # doctest: +SKIP
+    """
+    import uvicorn
+
+    from btvstat_open.settings import Settings
+    from widgets.app import create_app
+
+    if not 0 < args.port < 65536:
+        raise UsageError(f"--port {args.port} is not a TCP port; use a number from 1 to 65535.")
+    store = Store(args.store)
+    catalog = _catalog(args, store)
+    app = create_app(store, catalog, Settings.from_env())
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    title = (
+        catalog.settings.title if catalog else "the local portal (no catalog: use --demo or --catalog DIR)"
+    )
+    print(f"Serving {title} at http://{host}:{args.port} (Ctrl+C to stop)", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def run_render(args: argparse.Namespace) -> int:
+    """Render one KPI's chart to ``.svg``, ``.png`` or a self-contained ``.html`` file.
+
+    Example:
+        >>> argv = ["render", "pothole-days-to-close", "--catalog", "catalog/demo", "-o", "p.svg"]
+        >>> run_render(build_parser().parse_args(argv))  # doctest: +SKIP
+        0
+    """
+    from catalog import measure
+    from widgets.charts import Width, chart_spec
+    from widgets.render import render_html, render_png, render_svg
+
+    output = Path(args.output)
+    suffix = output.suffix.lower()
+    if suffix not in _FORMATS:
+        raise UsageError(f"Cannot render to {output.name!r}: the file name must end in .svg, .png or .html.")
+    store = Store(args.store)
+    catalog = load_catalog(args.catalog, store)
+    kpi = catalog.get(args.kpi_id)
+    series = measure(kpi, store, catalog.settings)
+    width: Width = "container" if suffix == ".html" else 720
+    spec = chart_spec(kpi, series, width=width, title=True)
+    partial = output.with_name(output.name + ".partial")
+    if suffix == ".svg":
+        partial.write_text(render_svg(spec), encoding="utf-8")
+    elif suffix == ".png":
+        partial.write_bytes(render_png(spec))
+    else:
+        partial.write_text(render_html(spec, title=kpi.title, description=kpi.description), encoding="utf-8")
+    partial.replace(output)
+    print(f"Wrote {output}", file=sys.stderr)
+    return 0

@@ -1,0 +1,199 @@
+"""HTML pages: the dashboard, a KPI's page and its embed, rendered with Jinja2.
+
+Templates autoescape everything; the only unescaped values are JSON made by
+:func:`~widgets.render.script_json` (``<``, ``>`` and ``&`` escaped, so catalog text cannot close
+the ``<script>`` element) and SVG made by vl-convert from our own specs (Vega escapes text).
+
+Example:
+    >>> html = Pages(service, assets).dashboard()  # doctest: +SKIP
+    >>> html.startswith("<!doctype html>")  # doctest: +SKIP
+    True
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from catalog.models import CatalogSettings, Kpi
+from widgets.assets import Assets
+from widgets.render import EMBED_OPTIONS, script_json
+from widgets.service import ChartOptions, WidgetService
+from widgets.summary import STATUS_LABELS, STATUSES
+
+__all__ = ["ChartView", "Pages", "embed_snippet"]
+
+TEMPLATES = Path(__file__).parent / "templates"
+_PERIOD_NAMES = {
+    "week": "week",
+    "month": "month",
+    "quarter": "quarter",
+    "year": "year",
+    "fiscal_year": "fiscal year",
+}
+
+
+@dataclass(frozen=True)
+class ChartView:
+    """What the chart template needs: element id, theme, both specs as script-safe JSON."""
+
+    element_id: str
+    theme: str
+    spec_light: str
+    spec_dark: str
+    svg_url: str
+    description: str
+
+
+def embed_snippet(base_url: str, kpi: Kpi, *, height: int = 420) -> str:
+    """The HTML a webmaster pastes to embed a KPI (an iframe plus embed.js, which resizes it).
+
+    Example:
+        >>> from catalog.models import Kpi
+        >>> k = Kpi.model_validate({"id": "x", "title": "A & B", "department": "D",
+        ...     "source": {"dataset": "d", "date_column": "c"}, "measure": {"calculation": "count"}})
+        >>> print(embed_snippet("https://stat.example.gov", k))  # doctest: +NORMALIZE_WHITESPACE
+        <iframe src="https://stat.example.gov/embed/x" title="A &amp; B" width="100%" height="420"
+          style="border:0;width:100%" loading="lazy"></iframe>
+        <script src="https://stat.example.gov/embed.js" async></script>
+    """
+    return (
+        f'<iframe src="{html.escape(base_url)}/embed/{kpi.id}" title="{html.escape(kpi.title)}" '
+        f'width="100%" height="{height}"\n  style="border:0;width:100%" loading="lazy"></iframe>\n'
+        f'<script src="{html.escape(base_url)}/embed.js" async></script>'
+    )
+
+
+class Pages:
+    """Renders every HTML page of the widget server."""
+
+    def __init__(self, service: WidgetService, assets: Assets, *, allowed_origins: list[str]) -> None:
+        self.service = service
+        self.assets = assets
+        self.allowed_origins = allowed_origins
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(TEMPLATES),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.globals["asset"] = assets.url
+        self.embed_options = script_json(EMBED_OPTIONS)
+
+    @property
+    def site(self) -> CatalogSettings:
+        """The catalog's site settings (defaults without a catalog)."""
+        catalog = self.service.catalog
+        return catalog.settings if catalog else CatalogSettings()
+
+    def _render(self, template: str, **context: Any) -> str:
+        context.setdefault("theme", "auto")
+        return self.env.get_template(template).render(site=self.site, **context)
+
+    def dashboard(self) -> str:
+        """The dashboard: public KPIs grouped by department, then outcome area."""
+        departments: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        kpis = self.service.public_kpis()
+        for kpi in kpis:
+            areas = departments.setdefault(kpi.department, {})
+            areas.setdefault(kpi.outcome_area or "", []).append(self._card(kpi))
+        groups = [
+            {"name": name, "areas": [{"name": a, "cards": cards} for a, cards in sorted(areas.items())]}
+            for name, areas in sorted(departments.items())
+        ]
+        statuses = [(s, STATUS_LABELS[s]) for s in STATUSES]
+        return self._render("dashboard.html", groups=groups, statuses=statuses, total=len(kpis))
+
+    def _card(self, kpi: Kpi) -> dict[str, Any]:
+        summary = self.service.summary(kpi)
+        latest = summary.latest
+        words = [kpi.title, kpi.department, kpi.outcome_area or "", kpi.description, *kpi.tags]
+        return {
+            "id": kpi.id,
+            "title": kpi.title,
+            "value": latest.value_label if latest else "No data",
+            "period": latest.period if latest else "",
+            "target": latest.target_label if latest and latest.target is not None else "",
+            "status": summary.status,
+            "status_label": summary.status_label,
+            "status_symbol": summary.status_symbol,
+            "change": summary.change_label,
+            "sparkline": self.service.sparkline(kpi, "light"),
+            "search": " ".join(words).lower(),
+        }
+
+    def _chart(self, kpi: Kpi, options: ChartOptions, *, title: bool, element_id: str) -> ChartView:
+        specs = {}
+        for theme in ("light", "dark"):
+            if options.theme in (theme, "auto"):
+                spec = self.service.spec(
+                    kpi, theme=theme, width="container", height=options.height, title=title
+                )
+                specs[theme] = script_json(spec)
+        svg_theme = "dark" if options.theme == "dark" else "light"
+        description = str(
+            self.service.spec(kpi, theme=svg_theme, width="container", height=options.height, title=title)[
+                "description"
+            ]
+        )
+        return ChartView(
+            element_id=element_id,
+            theme=options.theme,
+            spec_light=specs.get("light", ""),
+            spec_dark=specs.get("dark", ""),
+            svg_url=f"/kpi/{kpi.id}.svg?theme={svg_theme}",
+            description=description,
+        )
+
+    def kpi_page(self, kpi: Kpi, base_url: str) -> str:
+        """A KPI's page: big number, chart, methodology, analysis, data, downloads, embed code."""
+        summary = self.service.summary(kpi)
+        latest = summary.latest
+        target_label = (
+            (latest.target_label if latest and latest.target is not None else "No target set")
+            if kpi.target
+            else "No target set"
+        )
+        try:
+            dataset_name = self.service.store.info(kpi.source.dataset).name
+        except Exception:  # a catalog may name a dataset not synced yet
+            dataset_name = kpi.source.dataset
+        return self._render(
+            "kpi.html",
+            kpi=kpi,
+            summary=summary,
+            target_label=target_label,
+            rows=self.service.rows(kpi),
+            chart=self._chart(kpi, ChartOptions(theme="auto"), title=False, element_id="chart"),
+            period_name=_PERIOD_NAMES[kpi.period.size],
+            dataset_name=dataset_name,
+            embed_snippet=embed_snippet(base_url, kpi),
+            embed_options=self.embed_options,
+        )
+
+    def embed(self, kpi: Kpi, options: ChartOptions) -> str:
+        """The iframe page: the chart alone (title unless ``plain``) and a "data" link."""
+        origins = self.allowed_origins
+        frame_config = script_json(
+            {"id": kpi.id, "any": "*" in origins, "origins": [o for o in origins if o != "*"]}
+        )
+        return self._render(
+            "embed.html",
+            theme=options.theme,
+            kpi=kpi,
+            plain=options.plain,
+            rows=self.service.rows(kpi),
+            chart=self._chart(kpi, options, title=False, element_id="chart"),
+            period_name=_PERIOD_NAMES[kpi.period.size],
+            embed_options=self.embed_options,
+            frame_config=frame_config,
+        )
+
+    def error(self, heading: str, message: str) -> str:
+        """A plain error page (for HTML routes)."""
+        return self._render("error.html", heading=heading, message=message)

@@ -1,0 +1,291 @@
+"""The widget routes: dashboard, KPI pages, embeds, images, specs, series and dataset downloads.
+
+No route accepts a spec, an expression or HTML: the only inputs are a KPI or dataset id (looked
+up in the catalog or the store) and a few validated options (``theme``, ``height``, ``width``,
+``plain``); anything else is a 400 that says what is allowed.
+
+Example:
+    >>> app.include_router(widget_router(service, pages, assets, responses,
+    ...                                  ancestors="'self'", base_url=var))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextvars
+import io
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+import pyarrow.csv as pacsv
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from btvstat_open.errors import UsageError
+from catalog.models import Kpi
+from widgets.assets import Assets
+from widgets.cache import CachedResponse, CacheKey, LruCache, make_response
+from widgets.charts import Width
+from widgets.downloads import dataset_response
+from widgets.pages import Pages
+from widgets.security import Kind, security_headers
+from widgets.service import ChartOptions, WidgetService, parse_options
+
+__all__ = ["widget_router"]
+
+PAGE_CACHE = "public, max-age=60"
+IMMUTABLE = "public, max-age=31536000, immutable"
+_CHART_OPTIONS = ("theme", "width", "height")
+
+
+def widget_router(
+    service: WidgetService,
+    pages: Pages,
+    assets: Assets,
+    responses: LruCache[CacheKey, CachedResponse],
+    *,
+    ancestors: str,
+    base_url: contextvars.ContextVar[str],
+) -> APIRouter:
+    """Every widget route, answering through the shared response cache."""
+    router = APIRouter()
+
+    def respond(
+        request: Request,
+        kind: Kind,
+        media_type: str,
+        build: Callable[[], bytes],
+        *,
+        kpis: list[Kpi] | None = None,
+        cache_control: str = PAGE_CACHE,
+        extra: tuple[tuple[str, str], ...] = (),
+    ) -> Response:
+        """Build (or reuse) a response, cache it under the request's host, path and query."""
+        deps = service.deps(kpis or [])  # read before building: a change meanwhile forces a rebuild
+        headers = (*security_headers(kind, ancestors=ancestors), *extra)
+        entry = make_response(
+            build(),
+            media_type,
+            cache_control=cache_control,
+            extra_headers=headers,
+            deps=deps,
+            salt=service.catalog_version,
+        )
+        key = (
+            request.headers.get("host", "").encode("latin-1"),
+            request.url.path,
+            request.scope["query_string"],
+        )
+        responses.put(key, entry)
+        if entry.matches(request.headers.get("if-none-match", "").encode("latin-1")):
+            response = Response(status_code=304)
+            response.raw_headers = list(entry.not_modified_headers)
+            return response
+        response = Response(content=entry.body, status_code=200)
+        response.raw_headers = list(entry.headers)
+        return response
+
+    def options(request: Request, allowed: tuple[str, ...], *, auto: bool = False) -> ChartOptions:
+        return parse_options(dict(request.query_params), allowed=allowed, auto=auto)
+
+    def no_options(request: Request) -> None:
+        parse_options(dict(request.query_params), allowed=())
+
+    @router.get("/", response_class=Response, summary="Dashboard of every public KPI")
+    def dashboard(request: Request) -> Response:
+        no_options(request)
+        html = pages.dashboard
+        return respond(
+            request, "page", "text/html; charset=utf-8", lambda: html().encode(), kpis=service.public_kpis()
+        )
+
+    @router.get("/kpi/{kpi_id}.vl.json", summary="A KPI's chart as a Vega-Lite spec")
+    def kpi_spec(kpi_id: str, request: Request) -> Response:
+        kpi, opts = service.kpi(kpi_id), options(request, _CHART_OPTIONS)
+
+        def build() -> bytes:
+            width: Width = opts.width if "width" in request.query_params else "container"
+            return orjson.dumps(
+                service.spec(kpi, theme=opts.theme, width=width, height=opts.height, title=True)
+            )
+
+        return respond(request, "data", "application/json", build, kpis=[kpi])
+
+    @router.get("/kpi/{kpi_id}.svg", summary="A KPI's chart as an SVG image (rendered on the server)")
+    def kpi_svg(kpi_id: str, request: Request) -> Response:
+        kpi, opts = service.kpi(kpi_id), options(request, _CHART_OPTIONS)
+        return respond(request, "image", "image/svg+xml", lambda: service.svg(kpi, opts).encode(), kpis=[kpi])
+
+    @router.get("/kpi/{kpi_id}.png", summary="A KPI's chart as a PNG image (rendered on the server)")
+    def kpi_png(kpi_id: str, request: Request) -> Response:
+        kpi, opts = service.kpi(kpi_id), options(request, _CHART_OPTIONS)
+        return respond(request, "image", "image/png", lambda: service.png(kpi, opts), kpis=[kpi])
+
+    @router.get("/kpi/{kpi_id}.csv", summary="A KPI's series as CSV")
+    def kpi_csv(kpi_id: str, request: Request) -> Response:
+        kpi = service.kpi(kpi_id)
+        no_options(request)
+
+        def build() -> bytes:
+            out = io.BytesIO()
+            pacsv.write_csv(service.series(kpi), out)
+            return out.getvalue()
+
+        disposition = (("content-disposition", f'attachment; filename="{kpi.id}.csv"'),)
+        return respond(request, "data", "text/csv; charset=utf-8", build, kpis=[kpi], extra=disposition)
+
+    @router.get("/kpi/{kpi_id}.json", summary="A KPI's series as JSON (one object per period)")
+    def kpi_json(kpi_id: str, request: Request) -> Response:
+        kpi = service.kpi(kpi_id)
+        no_options(request)
+        return respond(
+            request,
+            "data",
+            "application/json",
+            lambda: orjson.dumps(service.series(kpi).to_pylist()),
+            kpis=[kpi],
+        )
+
+    @router.get("/kpi/{kpi_id}", response_class=Response, summary="A KPI's page")
+    def kpi_page(kpi_id: str, request: Request) -> Response:
+        kpi = service.kpi(kpi_id)
+        no_options(request)
+        base = str(request.base_url).rstrip("/")
+        return respond(
+            request,
+            "page",
+            "text/html; charset=utf-8",
+            lambda: pages.kpi_page(kpi, base).encode(),
+            kpis=[kpi],
+        )
+
+    @router.get("/embed/{kpi_id}", response_class=Response, summary="A KPI's chart for an iframe")
+    def embed(kpi_id: str, request: Request) -> Response:
+        kpi, opts = service.kpi(kpi_id), options(request, ("theme", "height", "plain"), auto=True)
+        return respond(
+            request, "embed", "text/html; charset=utf-8", lambda: pages.embed(kpi, opts).encode(), kpis=[kpi]
+        )
+
+    @router.get(
+        "/embed.js", response_class=Response, summary="Script that sizes embed iframes to their charts"
+    )
+    def embed_js(request: Request) -> Response:
+        asset = assets.get("embed.js")
+        assert asset is not None  # shipped with the package
+        return respond(
+            request, "script", asset.media_type, lambda: asset.body, cache_control="public, max-age=3600"
+        )
+
+    @router.get("/static/{name}", response_class=Response, include_in_schema=False)
+    def static(name: str, request: Request) -> Response:
+        asset = assets.get(name)
+        if asset is None:
+            raise UsageError(f"No static file {name[:60]!r}.", code="not.found")
+        versioned = name == assets.vega_name or request.query_params.get("v") == asset.digest
+        gzip_ok = asset.gzipped is not None and "gzip" in request.headers.get("accept-encoding", "")
+        body = asset.gzipped if gzip_ok and asset.gzipped is not None else asset.body
+        headers = dict(security_headers("script"))
+        headers.update(
+            {
+                "cache-control": IMMUTABLE if versioned else "public, max-age=300",
+                "etag": f'"{asset.digest}"',
+                "vary": "Accept-Encoding",
+            }
+        )
+        if gzip_ok:
+            headers["content-encoding"] = "gzip"
+        if request.headers.get("if-none-match") == f'"{asset.digest}"':
+            return Response(status_code=304, headers=headers)
+        return Response(body, media_type=asset.media_type, headers=headers)
+
+    @router.get("/datasets/{dataset_id}.csv", summary="A whole dataset as CSV (streamed)")
+    def dataset_csv(dataset_id: str, request: Request) -> Response:
+        no_options(request)
+        return dataset_response(service.store, dataset_id, "csv", request)
+
+    @router.get("/datasets/{dataset_id}.parquet", summary="A whole dataset as Parquet (streamed)")
+    def dataset_parquet(dataset_id: str, request: Request) -> Response:
+        no_options(request)
+        return dataset_response(service.store, dataset_id, "parquet", request)
+
+    @router.get("/api/kpis", summary="The catalog's public KPIs with their latest values, as JSON")
+    def api_kpis(request: Request) -> Response:
+        no_options(request)
+        base = str(request.base_url).rstrip("/")
+        kpis = service.public_kpis()
+        return respond(
+            request,
+            "data",
+            "application/json",
+            lambda: orjson.dumps(_kpi_list(service, kpis, base)),
+            kpis=kpis,
+        )
+
+    @router.get("/datapackage.json", summary="The KPI series as a Frictionless Data Package")
+    def datapackage_json(request: Request) -> Response:
+        no_options(request)
+        if service.catalog is None:
+            raise UsageError(
+                "No catalog is loaded; start the server with --catalog DIR or --demo.", code="not.found"
+            )
+        from catalog.exports import datapackage
+
+        base = base_url.get()
+        catalog = service.catalog
+        build = lambda: orjson.dumps(datapackage(catalog, service.store, base))  # noqa: E731
+        return respond(request, "data", "application/json", build, kpis=service.public_kpis())
+
+    @router.get("/healthz", summary="Liveness: the server answers and the store is readable")
+    def healthz() -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "kpis": len(service.public_kpis()),
+            "datasets": len(service.versions.current()),
+        }
+
+    return router
+
+
+def _kpi_list(service: WidgetService, kpis: list[Kpi], base: str) -> dict[str, Any]:
+    """The public catalog as plain JSON: metadata, latest value and status, links."""
+    site = service.catalog.settings if service.catalog else None
+    items = []
+    for kpi in kpis:
+        summary = service.summary(kpi)
+        latest = summary.latest
+        link = f"{base}/kpi/{kpi.id}"
+        items.append(
+            {
+                "id": kpi.id,
+                "title": kpi.title,
+                "department": kpi.department,
+                "outcome_area": kpi.outcome_area,
+                "description": kpi.description,
+                "unit": kpi.unit,
+                "direction": kpi.direction,
+                "period": kpi.period.size,
+                "chart": kpi.chart,
+                "tags": kpi.tags,
+                "target": kpi.target.model_dump() if kpi.target else None,
+                "status": summary.status,
+                "latest": None
+                if latest is None
+                else {
+                    "period_start": latest.period_start.isoformat(),
+                    "period": latest.period,
+                    "value": latest.value,
+                    "value_label": latest.value_label,
+                },
+                "dataset": kpi.source.dataset,
+                "links": {
+                    "page": link,
+                    "embed": f"{base}/embed/{kpi.id}",
+                    "svg": f"{link}.svg",
+                    "png": f"{link}.png",
+                    "spec": f"{link}.vl.json",
+                    "csv": f"{link}.csv",
+                    "json": f"{link}.json",
+                },
+            }
+        )
+    return {"title": site.title if site else "", "publisher": site.publisher if site else "", "kpis": items}

@@ -1,0 +1,185 @@
+"""What the widget routes share: the catalog, the store, and caches of series, specs and images.
+
+Every cached value is keyed by the KPI id, the catalog version, the source dataset's version, the
+day (periods end as days pass) and the chart options, so a data change or a new day gives a new
+key and a fresh value without a restart.
+
+Example:
+    >>> service = WidgetService(store, catalog)  # doctest: +SKIP
+    >>> service.svg(service.kpi("pothole-days-to-close"), ChartOptions())[:4]  # doctest: +SKIP
+    '<svg'
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pyarrow as pa
+
+from btvstat_open.errors import KpiNotFound, UsageError
+from btvstat_open.store import Store
+from catalog import measure
+from catalog.models import Catalog, Kpi
+from widgets.cache import DataVersions, LruCache
+from widgets.charts import Width, chart_spec, sparkline_spec
+from widgets.render import render_png, render_svg
+from widgets.summary import Row, Summary, rows, summarize
+from widgets.themes import THEME_NAMES
+
+__all__ = ["ChartOptions", "WidgetService", "parse_options"]
+
+MIN_HEIGHT, MAX_HEIGHT = 120, 1200
+MIN_WIDTH, MAX_WIDTH = 200, 2400
+
+
+@dataclass(frozen=True)
+class ChartOptions:
+    """Validated chart options from a query string."""
+
+    theme: str = "light"
+    height: int | None = None
+    width: int = 720
+    plain: bool = False
+
+
+def _int(name: str, raw: str, low: int, high: int) -> int:
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise UsageError(
+            f"Query option {name}={raw[:40]!r} is not allowed: "
+            f"use a whole number of pixels from {low} to {high}.",
+            code="query.bad-option",
+        )
+    return int(raw)
+
+
+def parse_options(query: dict[str, str], *, allowed: tuple[str, ...], auto: bool = False) -> ChartOptions:
+    """Validate chart query options; a bad value is a :class:`UsageError` (HTTP 400) saying why.
+
+    Example:
+        >>> parse_options({"theme": "dark", "height": "240"}, allowed=("theme", "height"))
+        ChartOptions(theme='dark', height=240, width=720, plain=False)
+    """
+    unknown = sorted(set(query) - set(allowed))
+    if unknown:
+        raise UsageError(
+            f"Unknown query option {unknown[0][:40]!r}; this address accepts: {', '.join(allowed)}.",
+            code="query.bad-option",
+        )
+    themes = (*THEME_NAMES, "auto") if auto else THEME_NAMES
+    theme = query.get("theme", "auto" if auto else "light")
+    if theme not in themes:
+        raise UsageError(
+            f"Query option theme={theme[:40]!r} is not allowed: use one of {', '.join(themes)}.",
+            code="query.bad-option",
+        )
+    height = _int("height", query["height"], MIN_HEIGHT, MAX_HEIGHT) if "height" in query else None
+    width = _int("width", query["width"], MIN_WIDTH, MAX_WIDTH) if "width" in query else 720
+    plain_raw = query.get("plain", "0")
+    if plain_raw not in ("0", "1", "true", "false"):
+        raise UsageError(
+            f"Query option plain={plain_raw[:40]!r} is not allowed: use 1 or 0.", code="query.bad-option"
+        )
+    return ChartOptions(theme=theme, height=height, width=width, plain=plain_raw in ("1", "true"))
+
+
+class WidgetService:
+    """The catalog's public KPIs over a store, with cached series, specs and renders."""
+
+    def __init__(
+        self, store: Store, catalog: Catalog | None, *, versions: DataVersions | None = None
+    ) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.versions = versions or DataVersions(store)
+        self._series: LruCache[tuple[Any, ...], pa.Table] = LruCache(512)
+        self._rendered: LruCache[tuple[Any, ...], Any] = LruCache(1024)
+        self._lock = threading.Lock()
+
+    @property
+    def catalog_version(self) -> str:
+        """The catalog's content hash ("" without a catalog)."""
+        return self.catalog.version if self.catalog else ""
+
+    def public_kpis(self) -> list[Kpi]:
+        """Every public KPI in catalog order."""
+        if self.catalog is None:
+            return []
+        return [kpi for kpi in self.catalog.kpis.values() if kpi.public]
+
+    def kpi(self, kpi_id: str) -> Kpi:
+        """A public KPI by id; a missing or private one is :class:`KpiNotFound` (HTTP 404)."""
+        kpi = self.catalog.kpis.get(kpi_id) if self.catalog else None
+        if kpi is None or not kpi.public:
+            raise KpiNotFound(
+                f"No public KPI {kpi_id[:80]!r}. The list of KPIs is at /api/kpis.", data={"id": kpi_id[:80]}
+            )
+        return kpi
+
+    def deps(self, kpis: list[Kpi]) -> tuple[tuple[str, int], ...]:
+        """The ``(dataset, version)`` pairs responses about these KPIs depend on."""
+        return self.versions.deps(k.source.dataset for k in kpis)
+
+    def _key(self, kpi: Kpi, *extra: Any) -> tuple[Any, ...]:
+        return (kpi.id, self.catalog_version, self.versions.get(kpi.source.dataset), date.today(), *extra)
+
+    def series(self, kpi: Kpi) -> pa.Table:
+        """The KPI's measure series (cached per data version and day)."""
+        key = self._key(kpi)
+        table = self._series.get(key)
+        if table is None:
+            assert self.catalog is not None  # a KPI exists only with a catalog
+            table = measure(kpi, self.store, self.catalog.settings)
+            self._series.put(key, table)
+        return table
+
+    def rows(self, kpi: Kpi) -> list[Row]:
+        """The series as formatted rows."""
+        return rows(kpi, self.series(kpi))
+
+    def summary(self, kpi: Kpi) -> Summary:
+        """Latest value, change and status."""
+        return summarize(kpi, self.rows(kpi))
+
+    def _cached(self, key: tuple[Any, ...], build: Any) -> Any:
+        value = self._rendered.get(key)
+        if value is None:
+            value = build()
+            self._rendered.put(key, value)
+        return value
+
+    def spec(self, kpi: Kpi, *, theme: str, width: Width, height: int | None, title: bool) -> dict[str, Any]:
+        """The chart's Vega-Lite spec (``width="container"`` for pages)."""
+        height = height or (220 if kpi.chart == "number" else 320)
+        key = self._key(kpi, "spec", theme, width, height, title)
+        spec: dict[str, Any] = self._cached(
+            key,
+            lambda: chart_spec(kpi, self.series(kpi), theme=theme, width=width, height=height, title=title),
+        )
+        return spec
+
+    def svg(self, kpi: Kpi, options: ChartOptions) -> str:
+        """The chart rendered to SVG on the server."""
+        spec = self.spec(kpi, theme=options.theme, width=options.width, height=options.height, title=True)
+        svg: str = self._cached(self._key(kpi, "svg", options), lambda: render_svg(spec))
+        return svg
+
+    def png(self, kpi: Kpi, options: ChartOptions) -> bytes:
+        """The chart rendered to PNG on the server."""
+        spec = self.spec(kpi, theme=options.theme, width=options.width, height=options.height, title=True)
+        png: bytes = self._cached(self._key(kpi, "png", options), lambda: render_png(spec))
+        return png
+
+    def sparkline(self, kpi: Kpi, theme: str) -> str:
+        """A small SVG trend line for the dashboard ("" when the series is empty)."""
+
+        def build() -> str:
+            series = self.series(kpi)
+            if not any(v is not None for v in series.column("value").to_pylist()):
+                return ""
+            return render_svg(sparkline_spec(kpi, series, theme=theme))
+
+        svg: str = self._cached(self._key(kpi, "spark", theme), build)
+        return svg

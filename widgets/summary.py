@@ -1,0 +1,210 @@
+"""Turning a KPI's measure series into words and rows people read.
+
+Everything here is a pure function of a :class:`~catalog.Kpi` and its series (the Arrow table
+``measure`` returns): formatted values with units, period labels, status labels and symbols, the
+latest value with its change since the previous period. Charts, pages and the API all use these
+so a value reads the same everywhere.
+
+Example:
+    >>> from datetime import date
+    >>> period_label("quarter", date(2025, 4, 1), date(2025, 6, 30))
+    'Q2 2025'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Final
+
+import pyarrow as pa
+
+from catalog.models import Kpi
+
+__all__ = [
+    "STATUSES",
+    "STATUS_LABELS",
+    "STATUS_SYMBOLS",
+    "Row",
+    "Summary",
+    "format_value",
+    "period_label",
+    "rows",
+    "summarize",
+]
+
+STATUSES: Final = ("on_track", "near_target", "off_track", "no_target", "no_data")
+STATUS_LABELS: Final = {
+    "on_track": "On track",
+    "near_target": "Near target",
+    "off_track": "Off track",
+    "no_target": "No target",
+    "no_data": "No data",
+}
+# Shown next to the label so status never depends on colour alone (same shapes as the charts).
+STATUS_SYMBOLS: Final = {
+    "on_track": "●",
+    "near_target": "◆",
+    "off_track": "▼",
+    "no_target": "■",
+    "no_data": "○",
+}
+_PERCENT_UNITS: Final = {"%", "percent", "pct"}
+
+
+def format_value(value: float | None, kpi: Kpi, *, signed: bool = False) -> str:
+    """A value rounded to the KPI's decimals, with thousands separators and its unit.
+
+    Example:
+        >>> from catalog import Kpi
+        >>> k = Kpi.model_validate({"id": "x", "title": "X", "department": "D", "unit": "days",
+        ...     "decimals": 1, "source": {"dataset": "d", "date_column": "c"},
+        ...     "measure": {"calculation": "count"}})
+        >>> format_value(1234.56, k)
+        '1,234.6 days'
+        >>> format_value(None, k)
+        'No data'
+    """
+    if value is None:
+        return "No data"
+    rounded = round(value, kpi.decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
+    sign = "+" if signed and rounded > 0 else ""
+    number = f"{sign}{rounded:,.{kpi.decimals}f}"
+    unit = kpi.unit.strip()
+    if not unit:
+        return number
+    if unit.lower() in _PERCENT_UNITS:
+        return f"{number}%"
+    return f"{number} {unit}"
+
+
+def period_label(size: str, start: date, end: date) -> str:
+    """How a period is named on axes, in tables and tooltips.
+
+    Example:
+        >>> period_label("fiscal_year", date(2012, 7, 1), date(2013, 6, 30))
+        'FY2013'
+    """
+    if size == "week":
+        return f"Week of {start:%b} {start.day}, {start.year}"
+    if size == "month":
+        return f"{start:%b %Y}"
+    if size == "quarter":
+        return f"Q{(start.month - 1) // 3 + 1} {start.year}"
+    if size == "fiscal_year":
+        return f"FY{end.year}"
+    return str(start.year)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One period of a series, with every label already formatted."""
+
+    period_start: date
+    period_end: date
+    period: str
+    value: float | None
+    value_label: str
+    target: float | None
+    target_label: str
+    status: str
+    status_label: str
+
+    def record(self) -> dict[str, Any]:
+        """The row as chart data: ISO dates, numbers, labels."""
+        return {
+            "period_start": self.period_start.isoformat(),
+            "period_end": self.period_end.isoformat(),
+            "period": self.period,
+            "value": self.value,
+            "value_label": self.value_label,
+            "target": self.target,
+            "target_label": self.target_label,
+            "status": self.status,
+            "status_label": self.status_label,
+        }
+
+
+def rows(kpi: Kpi, series: pa.Table) -> list[Row]:
+    """The series as :class:`Row` objects ordered by period.
+
+    Example:
+        >>> rows(kpi, series)[-1].status_label  # doctest: +SKIP
+        'On track'
+    """
+    out: list[Row] = []
+    for rec in sorted(series.to_pylist(), key=lambda r: r["period_start"]):
+        value = _number(rec.get("value"))
+        target = _number(rec.get("target"))
+        status = rec.get("status") or ("no_data" if value is None else "no_target")
+        out.append(
+            Row(
+                period_start=rec["period_start"],
+                period_end=rec["period_end"],
+                period=period_label(kpi.period.size, rec["period_start"], rec["period_end"]),
+                value=value,
+                value_label=format_value(value, kpi),
+                target=target,
+                target_label="No target" if target is None else format_value(target, kpi),
+                status=status,
+                status_label=STATUS_LABELS.get(status, status),
+            )
+        )
+    return out
+
+
+def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return None if number != number else number  # NaN means no data
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The latest period with data and how it compares with the one before it."""
+
+    latest: Row | None
+    previous: Row | None
+    change: float | None
+    change_label: str
+    trend: str  # "better", "worse", "same" or "" (no direction or no change to compare)
+
+    @property
+    def status(self) -> str:
+        """The latest period's status (``no_data`` when nothing has data)."""
+        return self.latest.status if self.latest else "no_data"
+
+    @property
+    def status_label(self) -> str:
+        """The latest status in words."""
+        return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def status_symbol(self) -> str:
+        """The latest status's shape, matching the charts."""
+        return STATUS_SYMBOLS.get(self.status, "")
+
+
+def summarize(kpi: Kpi, series_rows: list[Row]) -> Summary:
+    """Latest value, change since the previous period and whether that change is good.
+
+    Example:
+        >>> summarize(kpi, rows(kpi, series)).change_label  # doctest: +SKIP
+        '+1.5 days since Nov 2025'
+    """
+    with_data = [r for r in series_rows if r.value is not None]
+    latest = with_data[-1] if with_data else None
+    previous = with_data[-2] if len(with_data) > 1 else None
+    if latest is None or previous is None or latest.value is None or previous.value is None:
+        return Summary(latest, previous, None, "No earlier period to compare", "")
+    change = latest.value - previous.value
+    arrow = "▲" if change > 0 else "▼" if change < 0 else "="
+    label = f"{arrow} {format_value(change, kpi, signed=True)} since {previous.period}"
+    trend = ""
+    if change == 0:
+        trend = "same"
+    elif kpi.direction != "none":
+        up_is_good = kpi.direction == "higher_is_better"
+        trend = "better" if (change > 0) == up_is_good else "worse"
+    return Summary(latest, previous, change, label, trend)
