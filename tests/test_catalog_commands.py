@@ -1,0 +1,111 @@
+"""The catalog's command-line verbs, run through the real CLI entry point."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from btvstat_open.cli import main
+from btvstat_open.store import Store
+from catalog import load_catalog, measure
+from catalog.demo import DEMO_DIR, load_demo_data
+
+
+@pytest.fixture(scope="module")
+def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    root = tmp_path_factory.mktemp("cli-store")
+    with Store(root) as store:
+        load_demo_data(store)
+    yield root
+
+
+def test_validate_demo_against_the_store(store_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["catalog", "validate", str(DEMO_DIR), "--store", str(store_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "15 KPIs, no problems (checked against the store)" in out
+
+
+def test_validate_without_a_store_checks_structure_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["catalog", "validate", str(DEMO_DIR), "--store", str(tmp_path / "none")]) == 0
+    assert "not checked against a store" in capsys.readouterr().out
+    assert not (tmp_path / "none").exists()
+
+
+def test_validate_lists_every_problem_and_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a.yaml").write_text(
+        "id: a\ntitle: A\ndepartment: D\nsource: {dataset: x, date_column: d}\n"
+        "measure: {calculation: median}\nchrt: line\n"
+    )
+    (tmp_path / "b.yaml").write_text("id: B!\n")
+    assert main(["catalog", "validate", str(tmp_path), "--store", str(tmp_path / "none")]) == 2
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert f"{tmp_path / 'a.yaml'}:6: unknown key 'chrt': did you mean 'chart'?" in lines
+    assert any(line.startswith(f"{tmp_path / 'b.yaml'}:1: id 'B!'") for line in lines)
+    assert any(line.startswith(f"{tmp_path / 'b.yaml'}:1: missing required key 'title'") for line in lines)
+    assert "problems in" in captured.err
+
+
+def test_measure_formats(store_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    catalog = load_catalog(DEMO_DIR)
+    with Store(store_dir) as store:
+        expected = measure(
+            catalog.get("pothole-closed-within-7-days"), store, catalog.settings, today=date.today()
+        )
+    base = ["measure", "pothole-closed-within-7-days", "--catalog", str(DEMO_DIR), "--store", str(store_dir)]
+
+    assert main([*base, "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert list(rows[0]) == expected.column_names
+    assert [r["period_start"] for r in rows] == [
+        d.isoformat() for d in expected.column("period_start").to_pylist()
+    ]
+    assert [float(r["value"]) for r in rows] == pytest.approx(expected.column("value").to_pylist())
+
+    assert main([*base, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [d["numerator"] for d in data] == expected.column("numerator").to_pylist()
+    assert data[0]["status"] == expected.column("status")[0].as_py()
+
+    assert main([*base, "--format", "table"]) == 0
+    out = capsys.readouterr().out
+    assert "Share of pothole requests closed within 7 days" in out
+    assert f"{expected.column('value')[0].as_py():,.1f}" in out
+
+
+def test_measure_unknown_kpi_is_one_line_exit_2(store_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["measure", "nope", "--catalog", str(DEMO_DIR), "--store", str(store_dir)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: No KPI 'nope'") and err.count("\n") == 1
+
+
+def test_measure_dataset_missing_from_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["measure", "airport-passengers", "--catalog", str(DEMO_DIR), "--store", str(tmp_path / "s")])
+    assert code == 2
+    assert "la-operating-indicators" in capsys.readouterr().err
+
+
+def test_export_writes_files(store_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "data.json"
+    args = ["catalog", "export", str(DEMO_DIR), "--store", str(store_dir), "--base-url", "https://x.example"]
+    assert main([*args, "--format", "dcat-us", "-o", str(out)]) == 0
+    document = json.loads(out.read_text())
+    assert any(e["identifier"] == "https://x.example/kpi/airport-passengers" for e in document["dataset"])
+    assert main([*args, "--format", "datapackage"]) == 0
+    package = json.loads(capsys.readouterr().out)
+    assert "airport-passengers" in [r["name"] for r in package["resources"]]
+
+
+def test_sync_with_only_local_datasets_does_nothing(
+    store_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sync", "--catalog", str(DEMO_DIR), "--store", str(store_dir)]) == 0
+    assert "nothing to sync" in capsys.readouterr().out
