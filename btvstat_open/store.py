@@ -158,6 +158,9 @@ class Store:
             raise StoreError(
                 f"Cannot open the store at {self.path}: {exc}. Is another btvstat-open process using it?"
             ) from exc
+        # Fixed timestamps are UTC instants: every cursor reads TIMESTAMPTZ as timestamp[us, tz=UTC]
+        # (and date functions work in UTC), whatever the machine's zone. GLOBAL reaches cursors.
+        self._con.execute("SET GLOBAL TimeZone = 'UTC'")
         self._write_lock = threading.RLock()
         self._local = threading.local()
         self._con.execute(
