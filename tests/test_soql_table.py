@@ -844,7 +844,7 @@ def test_bad_parse_names_line_and_column(env: tuple[Store, DatasetInfo, DatasetI
 
 
 def test_timestamp_literal_types(env: tuple[Store, DatasetInfo, DatasetInfo]) -> None:
-    sql, params = compile_where(
+    _sql, params = compile_where(
         "creation_date > '2020-01-31T08:30:00' AND :updated_at > '2020-01-31T00:00:00Z'", env[1]
     )
     assert params[0] == datetime(2020, 1, 31, 8, 30)

@@ -19,6 +19,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Final
 
 from btvstat_open.errors import SoqlError
@@ -58,10 +60,7 @@ class Scope:
     @classmethod
     def of(cls, columns: Iterable[Column], clause: str) -> Scope:
         """A scope over these columns (matched case-insensitively, as Socrata does)."""
-        by_name: dict[str, Column] = {}
-        for col in columns:
-            by_name.setdefault(col.field_name.lower(), col)
-        return cls(by_name, clause)
+        return cls(_by_name(tuple(columns)), clause)
 
     def lookup(self, ref: ast.ColumnRef) -> ast.Node:
         key = ref.name.lower()
@@ -78,6 +77,14 @@ class Scope:
             code="query.soql.no-such-column",
             data={"column": ref.name, "clause": self.clause},
         )
+
+
+@lru_cache(maxsize=256)
+def _by_name(columns: tuple[Column, ...]) -> Mapping[str, Column]:
+    by_name: dict[str, Column] = {}
+    for col in columns:
+        by_name.setdefault(col.field_name.lower(), col)
+    return MappingProxyType(by_name)
 
 
 def resolve(node: ast.Node, scope: Scope) -> ast.Node:

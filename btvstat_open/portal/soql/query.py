@@ -9,6 +9,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final
 
 from btvstat_open.errors import SoqlError
@@ -24,6 +25,7 @@ from btvstat_open.portal.soql.parser import (
 )
 from btvstat_open.portal.soql.typed import NULL_TYPE, Sql, mismatch
 from btvstat_open.store import DatasetInfo, quote_ident
+from btvstat_open.types import Column
 
 __all__ = ["CompiledQuery", "OutputColumn", "compile_soql", "compile_where"]
 
@@ -244,7 +246,15 @@ def _outputs(query: ast.Query, scope: Scope, info: DatasetInfo) -> list[_Output]
             )
         taken.add(alias.lower())
     outputs = []
+    star_frags = _column_fragments(info.all_columns)
     for expr, alias in expanded:
+        if alias is None and isinstance(expr, ast.ColumnRef) and expr.name in star_frags:
+            # Fast path for plain fields (``*`` expands to many): resolved and compiled once per schema.
+            ref, ref_frag = star_frags[expr.name]
+            if ref.name.lower() not in taken:
+                taken.add(ref.name.lower())
+                outputs.append(_Output(ref.name, ref, ref_frag))
+                continue
         node = resolve(expr, scope)
         name = alias
         if name is None:
@@ -256,6 +266,17 @@ def _outputs(query: ast.Query, scope: Scope, info: DatasetInfo) -> list[_Output]
             taken.add(name.lower())
         outputs.append(_Output(name, node, emit(node, scope)))
     return outputs
+
+
+@lru_cache(maxsize=256)
+def _column_fragments(columns: tuple[Column, ...]) -> dict[str, tuple[ast.ColumnRef, Sql]]:
+    """Each field's resolved reference and compiled fragment (reused by every query on the schema)."""
+    scope = Scope.of(columns, "$select")
+    out = {}
+    for col in columns:
+        node = ast.ColumnRef(col.field_name)
+        out[col.field_name] = (node, emit(node, scope))
+    return out
 
 
 def _boolean(frag: Sql, clause: str) -> Sql:
