@@ -29,6 +29,7 @@ KC_CSV = "kc-311-potholes/311_Call_Center_Service_Requests.csv"
 LA_CSV = "la-city-kpis/Operating_Indicators_for_City_Departments.csv"
 MAX_LIMIT = 5000
 MAX_BODY = 200_000
+MAX_WRITE_ROWS = 2000
 
 TYPED_COLUMNS = [
     Column("name", "Name", "text"),
@@ -95,7 +96,13 @@ def portal_store(tmp_path_factory: pytest.TempPathFactory, real_data: Path) -> I
 @pytest.fixture(scope="session")
 def portal_settings(write_token: str) -> Settings:
     """Settings of the test portal: small limits so caps and 413s are cheap to reach."""
-    return Settings(write_token=write_token, max_limit=MAX_LIMIT, max_body_bytes=MAX_BODY, batch_size=2048)
+    return Settings(
+        write_token=write_token,
+        max_limit=MAX_LIMIT,
+        max_body_bytes=MAX_BODY,
+        max_write_rows=MAX_WRITE_ROWS,
+        batch_size=2048,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -85,8 +85,20 @@ def open_query(
     try:
         reader = cursor.sql(sql, params=list(params)).to_arrow_reader(batch_size)
         try:
-            first = reader.read_next_batch()
-            exhausted = first.num_rows < batch_size
+            # DuckDB may hand back batches shorter than ``batch_size`` before the end (parallel and
+            # ordered scans do), so a short batch does not mean the result is over: read on until
+            # the first batch is full or the reader says it has nothing more.
+            parts = [reader.read_next_batch()]
+            filled = parts[0].num_rows
+            exhausted = False
+            while filled < batch_size:
+                try:
+                    parts.append(reader.read_next_batch())
+                except StopIteration:
+                    exhausted = True
+                    break
+                filled += parts[-1].num_rows
+            first = parts[0] if len(parts) == 1 else pa.concat_batches(parts)
         except StopIteration:
             first = pa.RecordBatch.from_arrays(
                 [pa.array([], f.type) for f in reader.schema], schema=reader.schema
