@@ -95,14 +95,28 @@ def check_kpi(kpi: Kpi, settings: CatalogSettings, file: str, lines: Lines, prob
         )
 
 
-def check_against_store(kpi: Kpi, store: Store, file: str, lines: Lines, problems: Problems) -> None:
-    """Append a problem for every dataset, column or filter of the KPI that does not fit the store."""
+def check_against_store(
+    kpi: Kpi,
+    store: Store,
+    file: str,
+    lines: Lines,
+    problems: Problems,
+    known: dict[str, DatasetInfo | None] | None = None,
+) -> None:
+    """Append a problem for every dataset, column or filter of the KPI that does not fit the store.
+
+    ``known`` caches dataset metadata across the KPIs of one catalog (many share a dataset).
+    """
 
     def add(path: tuple[str | int, ...], message: str) -> None:
         problems.append((file, line_for(lines, path), message))
 
     dataset = kpi.source.dataset
-    if not store.exists(dataset):
+    known = {} if known is None else known
+    if dataset not in known:
+        known[dataset] = store.info(dataset) if store.exists(dataset) else None
+    info = known[dataset]
+    if info is None:
         how = (
             "run `btvstat-open sync --catalog DIR`"
             if kpi.source.portal != "local"
@@ -110,7 +124,6 @@ def check_against_store(kpi: Kpi, store: Store, file: str, lines: Lines, problem
         )
         add(("source", "dataset"), f"dataset '{dataset}' is not in the store at {store.root}: {how}")
         return
-    info = store.info(dataset)
     types = {c.field_name: c.data_type for c in info.all_columns}
 
     def column(path: tuple[str | int, ...], name: str, allowed: tuple[str, ...], role: str) -> str | None:

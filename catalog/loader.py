@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from btvstat_open.errors import CatalogError
-from btvstat_open.store import Store
+from btvstat_open.store import DatasetInfo, Store
 from catalog.checks import Problems, check_against_store, check_kpi
 from catalog.models import Catalog, CatalogSettings, Kpi, content_version
 from catalog.yamllines import YamlProblem, line_for, load_with_lines
@@ -58,6 +58,7 @@ def load_catalog(path: str | Path, store: Store | None = None) -> Catalog:
     kpi_files = _kpi_files(root)
     kpis: dict[str, Kpi] = {}
     files: dict[str, Path] = {}
+    known_datasets: dict[str, DatasetInfo | None] = {}
     for file in kpi_files:
         loaded = _load_kpi(file, settings, problems)
         if loaded is None:
@@ -73,7 +74,7 @@ def load_catalog(path: str | Path, store: Store | None = None) -> Catalog:
             )
             continue
         if store is not None:
-            check_against_store(kpi, store, str(file), lines, problems)
+            check_against_store(kpi, store, str(file), lines, problems, known_datasets)
         kpis[kpi.id] = kpi
         files[kpi.id] = file
     if not kpi_files:

@@ -16,6 +16,9 @@ __all__ = ["YamlProblem", "line_for", "load_with_lines"]
 
 Path_ = tuple[str | int, ...]
 
+# libyaml's parser when the wheel has it (several times faster); nodes carry line marks either way.
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 class YamlProblem(Exception):
     """A YAML file that does not parse, or repeats a key; ``line`` is 1-based."""
@@ -31,7 +34,7 @@ def load_with_lines(text: str) -> tuple[Any, dict[Path_, int]]:
 
     Raises :class:`YamlProblem` for syntax errors and duplicate keys.
     """
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         lines: dict[Path_, int] = {}
