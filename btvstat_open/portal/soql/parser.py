@@ -25,6 +25,8 @@ Grammar (keywords are case-insensitive)::
 Nesting deeper than ``MAX_DEPTH`` is a ``query.soql.bad-parse`` error, so hostile
 input cannot exhaust the stack. Parses are cached (the tree is immutable).
 
+The clause lists and ``$query`` statements are parsed by :mod:`.clauses`.
+
 Example:
     >>> parse_expression("a BETWEEN 1 AND 2").negated
     False
@@ -39,26 +41,19 @@ from btvstat_open.errors import SoqlError
 from btvstat_open.portal.soql import ast
 from btvstat_open.portal.soql.lexer import Token, tokenize
 
-__all__ = [
-    "MAX_DEPTH",
-    "MAX_NESTING",
-    "parse_expression",
-    "parse_group",
-    "parse_order",
-    "parse_query",
-    "parse_select",
-]
+__all__ = ["MAX_DEPTH", "MAX_NESTING", "ExpressionParser", "parse_expression"]
 
 MAX_DEPTH: Final = 64
 # Parenthesis / function-call nesting; each level costs ~13 Python frames while parsing.
 MAX_NESTING: Final = 40
 _CMP: Final = {"=", "!=", "<>", "<", "<=", ">", ">="}
-_CLAUSES: Final = ("SELECT", "WHERE", "GROUP", "HAVING", "ORDER", "LIMIT", "OFFSET", "SEARCH")
 # Words that cannot start an expression (a column with such a name needs backquotes).
 _RESERVED: Final = {"AND", "OR", "IS", "BETWEEN", "IN", "LIKE", "AS", "NOT", "NULL", "TRUE", "FALSE"}
 
 
-class _Parser:
+class ExpressionParser:
+    """Parses expressions; :class:`.clauses.ClauseParser` adds the clause lists."""
+
     def __init__(self, text: str, clause: str) -> None:
         self.clause = clause
         self.tokens = tokenize(text, clause)
@@ -290,98 +285,6 @@ class _Parser:
         self.expect_op(")")
         return self.check_depth(ast.FuncCall(fname, tuple(args), distinct=distinct, pos=name.pos))
 
-    # -- clauses ------------------------------------------------------------------
-    def name(self) -> str:
-        tok = self.tok
-        if tok.kind in ("IDENT", "QUOTED", "SYSTEM") and tok.value != ":*":
-            self.advance()
-            return tok.value
-        return self.fail("a name after AS")
-
-    def select_list(self) -> tuple[ast.SelectItem, ...]:
-        items = [self.select_item()]
-        while self.is_op(","):
-            self.advance()
-            items.append(self.select_item())
-        return tuple(items)
-
-    def select_item(self) -> ast.SelectItem:
-        tok = self.tok
-        if self.is_op("*") or (tok.kind == "SYSTEM" and tok.value == ":*"):
-            self.advance()
-            return ast.SelectItem(ast.Star(system=tok.value == ":*", pos=tok.pos))
-        expr = self.expr()
-        alias = self.name() if self.accept_word("AS") else None
-        return ast.SelectItem(expr, alias)
-
-    def expr_list(self) -> tuple[ast.Node, ...]:
-        items = [self.expr()]
-        while self.is_op(","):
-            self.advance()
-            items.append(self.expr())
-        return tuple(items)
-
-    def order_list(self) -> tuple[ast.OrderItem, ...]:
-        items = [self.order_item()]
-        while self.is_op(","):
-            self.advance()
-            items.append(self.order_item())
-        return tuple(items)
-
-    def order_item(self) -> ast.OrderItem:
-        expr = self.expr()
-        descending = False
-        if self.is_word("ASC", "DESC"):
-            descending = self.advance().value.upper() == "DESC"
-        nulls_first: bool | None = None
-        if self.accept_word("NULLS"):
-            if not self.is_word("FIRST", "LAST"):
-                self.fail("FIRST or LAST after NULLS")
-            nulls_first = self.advance().value.upper() == "FIRST"
-        return ast.OrderItem(expr, descending, nulls_first)
-
-    def integer(self, what: str) -> int:
-        tok = self.tok
-        if tok.kind != "NUMBER" or not tok.value.isdigit() or len(tok.value) > 18:
-            self.fail(f"a whole number after {what}")
-        self.advance()
-        return int(tok.value)
-
-    def query(self) -> ast.Query:
-        parts: dict[str, object] = {}
-        while self.tok.kind != "EOF":
-            if not self.is_word(*_CLAUSES):
-                self.fail("a clause (SELECT, WHERE, GROUP BY, HAVING, ORDER BY, LIMIT, OFFSET, SEARCH)")
-            word = self.advance().value.upper()
-            if word in parts:
-                self.fail(f"each clause once, but {word} appears again", self.tokens[self.i - 1])
-            if word == "SELECT":
-                parts["distinct"] = self.accept_word("DISTINCT")
-                parts[word] = self.select_list()
-            elif word in ("WHERE", "HAVING"):
-                parts[word] = self.expr()
-            elif word in ("GROUP", "ORDER"):
-                self.expect_word("BY")
-                parts[word] = self.expr_list() if word == "GROUP" else self.order_list()
-            elif word in ("LIMIT", "OFFSET"):
-                parts[word] = self.integer(word)
-            else:
-                tok = self.tok
-                if tok.kind != "STRING":
-                    self.fail("quoted text after SEARCH")
-                parts[word] = self.advance().value
-        return ast.Query(
-            select=parts.get("SELECT"),  # type: ignore[arg-type]
-            distinct=bool(parts.get("distinct", False)),
-            where=parts.get("WHERE"),  # type: ignore[arg-type]
-            group=parts.get("GROUP"),  # type: ignore[arg-type]
-            having=parts.get("HAVING"),  # type: ignore[arg-type]
-            order=parts.get("ORDER"),  # type: ignore[arg-type]
-            limit=parts.get("LIMIT"),  # type: ignore[arg-type]
-            offset=parts.get("OFFSET"),  # type: ignore[arg-type]
-            search=parts.get("SEARCH"),  # type: ignore[arg-type]
-        )
-
 
 @lru_cache(maxsize=1024)
 def parse_expression(text: str, clause: str = "$where") -> ast.Node:
@@ -391,46 +294,7 @@ def parse_expression(text: str, clause: str = "$where") -> ast.Node:
         >>> parse_expression("type = 'Pothole'").op
         '='
     """
-    parser = _Parser(text, clause)
+    parser = ExpressionParser(text, clause)
     node = parser.expr()
     parser.end()
     return node
-
-
-@lru_cache(maxsize=1024)
-def parse_select(text: str) -> tuple[bool, tuple[ast.SelectItem, ...]]:
-    """Parse ``$select``: (DISTINCT given?, items). A leading ``DISTINCT`` is accepted."""
-    parser = _Parser(text, "$select")
-    distinct = parser.accept_word("DISTINCT")
-    items = parser.select_list()
-    parser.end("',' or the end of the input")
-    return distinct, items
-
-
-@lru_cache(maxsize=1024)
-def parse_group(text: str) -> tuple[ast.Node, ...]:
-    """Parse ``$group``: a comma-separated list of expressions."""
-    parser = _Parser(text, "$group")
-    items = parser.expr_list()
-    parser.end("',' or the end of the input")
-    return items
-
-
-@lru_cache(maxsize=1024)
-def parse_order(text: str) -> tuple[ast.OrderItem, ...]:
-    """Parse ``$order``: expressions, each with an optional ``ASC``/``DESC``."""
-    parser = _Parser(text, "$order")
-    items = parser.order_list()
-    parser.end("ASC, DESC, ',' or the end of the input")
-    return items
-
-
-@lru_cache(maxsize=256)
-def parse_query(text: str) -> ast.Query:
-    """Parse a whole ``$query`` statement.
-
-    Example:
-        >>> parse_query("SELECT a WHERE b > 1 LIMIT 5").limit
-        5
-    """
-    return _Parser(text, "$query").query()

@@ -9,27 +9,20 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Final
 
 from btvstat_open.errors import SoqlError
 from btvstat_open.portal.soql import ast
-from btvstat_open.portal.soql.compiler import Scope, check_grouped, emit, has_literal, is_aggregate, resolve
+from btvstat_open.portal.soql.clauses import parse_group, parse_order, parse_query, parse_select
+from btvstat_open.portal.soql.compiler import Scope, check_grouped, emit, is_aggregate, resolve
+from btvstat_open.portal.soql.outputs import order_by, outputs_of, position_of
 from btvstat_open.portal.soql.params import QueryParams
-from btvstat_open.portal.soql.parser import (
-    parse_expression,
-    parse_group,
-    parse_order,
-    parse_query,
-    parse_select,
-)
+from btvstat_open.portal.soql.parser import parse_expression
 from btvstat_open.portal.soql.typed import NULL_TYPE, Sql, mismatch
 from btvstat_open.store import DatasetInfo, quote_ident
-from btvstat_open.types import Column
 
 __all__ = ["CompiledQuery", "OutputColumn", "compile_soql", "compile_where"]
 
-_UNORDERABLE: Final = frozenset({"point", "location"})
 _MAX_SEARCH_TERMS: Final = 32
 
 
@@ -51,13 +44,6 @@ class CompiledQuery:
     sql: str
     params: list[Any]
     columns: tuple[OutputColumn, ...]
-
-
-@dataclass
-class _Output:
-    name: str
-    node: ast.Node
-    frag: Sql
 
 
 def compile_where(expr: str, info: DatasetInfo) -> tuple[str, list[Any]]:
@@ -91,7 +77,7 @@ def compile_soql(
     """
     query = _read_query(params)
     cols = info.all_columns
-    outputs = _outputs(query, Scope.of(cols, "$select"), info)
+    outputs = outputs_of(query, Scope.of(cols, "$select"), info)
     aliases = {o.name.lower(): o.node for o in outputs}
     sql_params: list[Any] = []
     select_sql = ", ".join(f"{o.frag.sql} AS {quote_ident(o.name)}" for o in outputs)
@@ -146,7 +132,7 @@ def compile_soql(
     if keys:
         parts = []
         for key in keys:
-            ordinal = _ordinal(key, outputs)
+            ordinal = position_of(key, outputs)
             if ordinal is not None:
                 parts.append(str(ordinal))
             else:
@@ -158,7 +144,7 @@ def compile_soql(
         frag = _boolean(emit(having, having_scope), "$having")
         sql += " HAVING " + frag.sql
         sql_params.extend(frag.params)
-    order_sql = _order_by(order, outputs, keys, query.distinct, grouped, order_scope, sql_params)
+    order_sql = order_by(order, outputs, keys, query.distinct, grouped, order_scope, sql_params)
     if order_sql:
         sql += " ORDER BY " + order_sql
     limit = query.limit if query.limit is not None else default_limit
@@ -218,67 +204,6 @@ def _integer(text: str | None, name: str) -> int | None:
     return int(value)
 
 
-def _outputs(query: ast.Query, scope: Scope, info: DatasetInfo) -> list[_Output]:
-    """The result columns with their names: explicit aliases first, then unique implicit names."""
-    scope.allow_aggregates = True
-    items = query.select or (ast.SelectItem(ast.Star()),)
-    expanded: list[tuple[ast.Node, str | None]] = []
-    for item in items:
-        if isinstance(item.expr, ast.Star):
-            cols = info.all_columns[:3] if item.expr.system else info.columns
-            expanded.extend((ast.ColumnRef(c.field_name), None) for c in cols)
-        else:
-            expanded.append((item.expr, item.alias))
-    taken: set[str] = set()
-    for _, alias in expanded:
-        if alias is None:
-            continue
-        if alias.startswith(":") or not alias.strip():
-            raise SoqlError(
-                f"Invalid alias {alias!r}: aliases cannot be empty or start with ':' "
-                "(that is reserved for system fields).",
-                code="query.soql.bad-parse",
-            )
-        if alias.lower() in taken:
-            raise SoqlError(
-                f"The alias {alias!r} is used twice in $select; give each column its own name.",
-                code="query.soql.duplicate-alias",
-            )
-        taken.add(alias.lower())
-    outputs = []
-    star_frags = _column_fragments(info.all_columns)
-    for expr, alias in expanded:
-        if alias is None and isinstance(expr, ast.ColumnRef) and expr.name in star_frags:
-            # Fast path for plain fields (``*`` expands to many): resolved and compiled once per schema.
-            ref, ref_frag = star_frags[expr.name]
-            if ref.name.lower() not in taken:
-                taken.add(ref.name.lower())
-                outputs.append(_Output(ref.name, ref, ref_frag))
-                continue
-        node = resolve(expr, scope)
-        name = alias
-        if name is None:
-            base = node.name if isinstance(node, ast.ColumnRef) else ast.implicit_alias(expr)
-            name, n = base, 0
-            while name.lower() in taken:
-                n += 1
-                name = f"{base}_{n}"
-            taken.add(name.lower())
-        outputs.append(_Output(name, node, emit(node, scope)))
-    return outputs
-
-
-@lru_cache(maxsize=256)
-def _column_fragments(columns: tuple[Column, ...]) -> dict[str, tuple[ast.ColumnRef, Sql]]:
-    """Each field's resolved reference and compiled fragment (reused by every query on the schema)."""
-    scope = Scope.of(columns, "$select")
-    out = {}
-    for col in columns:
-        node = ast.ColumnRef(col.field_name)
-        out[col.field_name] = (node, emit(node, scope))
-    return out
-
-
 def _boolean(frag: Sql, clause: str) -> Sql:
     if frag.type not in ("checkbox", NULL_TYPE):
         raise mismatch(f"{clause} must be a true/false condition, but this is a {frag.type} value")
@@ -294,59 +219,3 @@ def _search(text: str, info: DatasetInfo) -> Sql:
     haystack = f"lower(concat_ws(' ', {', '.join(fields)}))"
     sql = " AND ".join(f"contains({haystack}, CAST(? AS VARCHAR))" for _ in terms)
     return Sql(f"({sql})", "checkbox", list(terms))
-
-
-def _ordinal(node: ast.Node, outputs: list[_Output]) -> int | None:
-    for i, out in enumerate(outputs, 1):
-        if out.node == node:
-            return i
-    return None
-
-
-def _order_by(
-    order: list[tuple[ast.Node, ast.OrderItem]],
-    outputs: list[_Output],
-    keys: tuple[ast.Node, ...],
-    distinct: bool,
-    grouped: bool,
-    scope: Scope,
-    sql_params: list[Any],
-) -> str:
-    """ORDER BY text (nulls last ascending, first descending, as Socrata sorts them)."""
-    parts: list[str] = []
-    for node, item in order:
-        ordinal = _ordinal(node, outputs)
-        if ordinal is not None:
-            frag_type, text = outputs[ordinal - 1].frag.type, str(ordinal)
-        elif distinct:
-            raise SoqlError(
-                f"With DISTINCT, $order can only use selected columns; select {ast.to_text(item.expr)} too.",
-                code="query.soql.unorderable-order-by",
-            )
-        else:
-            frag = emit(node, scope)
-            frag_type, text = frag.type, frag.sql
-            sql_params.extend(frag.params)
-        if frag_type in _UNORDERABLE:
-            raise SoqlError(
-                f"Cannot order by {ast.to_text(item.expr)}: {frag_type} values have no order.",
-                code="query.soql.unorderable-order-by",
-            )
-        nulls_first = item.descending if item.nulls_first is None else item.nulls_first
-        direction = "DESC" if item.descending else "ASC"
-        parts.append(f"{text} {direction} NULLS {'FIRST' if nulls_first else 'LAST'}")
-    if grouped or distinct:
-        if not order:
-            # Default order: the group keys (or, for DISTINCT, every column), for stable paging.
-            for key in keys or tuple(o.node for o in outputs) * (not grouped):
-                ordinal = _ordinal(key, outputs)
-                if ordinal is not None:
-                    parts.append(f"{ordinal} ASC NULLS LAST")
-                elif not has_literal(key):
-                    frag = emit(key, scope)
-                    parts.append(f"{frag.sql} ASC NULLS LAST")
-                    sql_params.extend(frag.params)
-        return ", ".join(dict.fromkeys(parts))
-    if not any(isinstance(n, ast.ColumnRef) and n.name == ":id" for n, _ in order):
-        parts.append('":id" ASC')
-    return ", ".join(parts)
