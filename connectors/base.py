@@ -11,7 +11,7 @@ for free but may be overridden with a faster path.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -136,6 +136,30 @@ class Connector(abc.ABC):
     @abc.abstractmethod
     def describe(self, dataset_id: str) -> DatasetDescription:
         """The dataset's columns, row identifier, row count and last-modified stamp."""
+
+    def describe_if_changed(
+        self, dataset_id: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> DatasetDescription | None:
+        """The description, or None when the portal says it is unchanged since ``etag``.
+
+        Portals without conditional requests always describe (never None).
+        """
+        return self.describe(dataset_id)
+
+    @abc.abstractmethod
+    def row_stats(self, dataset_id: str) -> tuple[int, str | None]:
+        """The row count and the latest ``:updated_at`` (as the portal writes it), in one request."""
+
+    def iter_changes(
+        self, dataset_id: str, *, columns: Sequence[str], since: str | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        """Rows with ``:id``, ``:updated_at`` and ``columns`` updated at or after ``since``.
+
+        Used by the sync engine; connectors override it with paging that cannot skip rows
+        which change while it reads.
+        """
+        select = ", ".join([":id", ":updated_at", *[c for c in columns if c not in (":id", ":updated_at")]])
+        return self.iter_batches(dataset_id, select=select, order=":id", since=since)
 
     @abc.abstractmethod
     def datasets(self, q: str | None = None, limit: int = 100) -> list[DatasetSummary]:

@@ -124,9 +124,12 @@ def location_value(value: Any) -> dict[str, Any] | None:
         return None
     if isinstance(value, str):
         text = value.strip()
-        if text.startswith("{"):
-            return location_value(orjson.loads(text))
         match = _LOCATION_TAIL.search(text)
+        if not match and text.startswith("{"):
+            try:
+                return location_value(orjson.loads(text))
+            except orjson.JSONDecodeError:
+                pass
         if match:
             address = text[: match.start()].strip()
             return {

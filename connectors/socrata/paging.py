@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 
 import pyarrow as pa
 
-__all__ = ["Page", "Query", "fetch_pages", "soql_literal", "timestamp_literal"]
+__all__ = ["Page", "Query", "fetch_pages", "soql_field", "soql_literal", "timestamp_literal"]
 
 _AGGREGATE = re.compile(
     r"\b(count|sum|avg|min|max|stddev_pop|stddev_samp|median|percentile\w*)\s*\(", re.IGNORECASE
@@ -32,6 +32,18 @@ def soql_literal(text: str) -> str:
         "'O''Hare'"
     """
     return "'" + text.replace("'", "''") + "'"
+
+
+def soql_field(name: str) -> str:
+    """A field name for a SoQL select list, backquoted unless it is a plain identifier.
+
+    Example:
+        >>> soql_field("days_to_close"), soql_field(":id"), soql_field("2020 total")
+        ('days_to_close', ':id', '`2020 total`')
+    """
+    if re.match(r"^:?[a-z_][a-z0-9_]*$", name):
+        return name
+    return "`" + name.replace("`", "") + "`"
 
 
 def timestamp_literal(value: str | date | datetime) -> str:
