@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import statistics
 import tempfile
 import time
@@ -109,7 +110,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
         sizes = [(100, 1000.0), (200 if quick else 1000, 2000.0 if quick else 5000.0)]
         for count, goal in sizes:
             root = generate_catalog(Path(tmp) / f"catalog-{count}", count)
-            samples = _time(lambda root=root: load_catalog(root, store=store), reps)
+            samples = _time(functools.partial(load_catalog, root, store=store), reps)
             rows.append(
                 _row(
                     f"validate a {count:,}-KPI catalog (with store checks)",

@@ -19,7 +19,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -28,6 +28,9 @@ from btvstat_open.store import Store
 from catalog.loader import load_catalog
 from catalog.measure import measure
 from catalog.models import Kpi
+
+if TYPE_CHECKING:
+    from btvstat_open.sync import SyncResult
 
 __all__ = ["run_export", "run_measure", "run_sync", "run_validate", "series_csv", "series_json"]
 
@@ -99,7 +102,6 @@ def run_sync(args: argparse.Namespace) -> int:
     Datasets on ``portal: local`` live in the store already and are left alone.
     """
     from btvstat_open.sync import sync_dataset
-
     from connectors import connect
 
     catalog = load_catalog(args.catalog)
@@ -116,12 +118,13 @@ def run_sync(args: argparse.Namespace) -> int:
     return 0
 
 
-def _describe(result: Any) -> str:
-    """A one-line summary of a sync result, whatever its exact shape."""
-    summary = getattr(result, "summary", None)
-    if callable(summary):
-        return str(summary())
-    return str(result)
+def _describe(result: SyncResult) -> str:
+    """A one-line summary of a sync result."""
+    if result.mode == "unchanged":
+        return f"unchanged ({result.reason}); {result.row_count:,} rows"
+    counts = f"{result.created:,} new, {result.updated:,} updated, {result.deleted:,} deleted"
+    change = f"; columns changed: {result.schema_change}" if result.schema_change else ""
+    return f"{result.mode} sync ({result.reason}): {counts}; {result.row_count:,} rows{change}"
 
 
 def series_csv(series: pa.Table) -> str:

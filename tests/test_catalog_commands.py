@@ -109,3 +109,36 @@ def test_sync_with_only_local_datasets_does_nothing(
 ) -> None:
     assert main(["sync", "--catalog", str(DEMO_DIR), "--store", str(store_dir)]) == 0
     assert "nothing to sync" in capsys.readouterr().out
+
+
+def test_sync_pulls_remote_datasets_into_the_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from servers import serve
+
+    from btvstat_open.portal.app import create_portal_app
+    from btvstat_open.settings import Settings
+
+    with Store(tmp_path / "portal") as portal_store:
+        load_demo_data(portal_store)
+        with serve(create_portal_app(portal_store, Settings())) as url:
+            root = tmp_path / "catalog"
+            root.mkdir()
+            (root / "catalog.yaml").write_text(
+                f"portals:\n  city: {{url: '{url}', app_token_env: NO_SUCH_ENV}}\n"
+            )
+            kpi = (DEMO_DIR / "library" / "library-visitors-quarterly.yaml").read_text()
+            (root / "k.yaml").write_text(kpi.replace("portal: local", "portal: city"))
+            local = tmp_path / "local"
+            assert main(["sync", "--catalog", str(root), "--store", str(local)]) == 0
+            first = capsys.readouterr().out
+            assert main(["sync", "--catalog", str(root), "--store", str(local)]) == 0
+            second = capsys.readouterr().out
+    assert first.startswith("city/la-library-monthly: full sync") and "16 rows" in first
+    assert second.startswith("city/la-library-monthly: unchanged")
+    catalog = load_catalog(root)
+    with Store(local) as store, Store(tmp_path / "portal") as original:
+        synced = measure(catalog.get("library-visitors-quarterly"), store, catalog.settings)
+        demo = load_catalog(DEMO_DIR)
+        expected = measure(demo.get("library-visitors-quarterly"), original, demo.settings)
+    assert synced.equals(expected)
