@@ -13,6 +13,7 @@ import jsonschema
 import pytest
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
+from servers import serve
 
 from btvstat_open.settings import Settings
 from btvstat_open.store import Store
@@ -20,7 +21,6 @@ from catalog import Catalog, load_catalog, measure
 from catalog.demo import DEMO_DIR, load_demo_data
 from catalog.exports import datapackage, dcat_us
 from catalog.publish import METRIC_COLUMNS, publish_series
-from servers import serve
 
 SCHEMAS = Path(__file__).parent / "data" / "schemas" / "dcat-us-1.1"
 BASE = "https://performance.example.gov"

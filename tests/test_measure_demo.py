@@ -143,7 +143,8 @@ def expected_series() -> dict[str, pd.Series]:
         "fire-ems-response-5-minutes": fill(
             fiscal(
                 "Fire",
-                "Emergency Ambulance Services/Emergency medical responses by/Response to emergencies within 5 mins (%)",
+                "Emergency Ambulance Services/Emergency medical responses by/"
+                "Response to emergencies within 5 mins (%)",
                 positive,
             ).mean(),
             next_year,
