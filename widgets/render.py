@@ -25,7 +25,7 @@ import vl_convert as vlc
 
 from btvstat_open.errors import RenderError
 
-__all__ = ["EMBED_OPTIONS", "render_html", "render_png", "render_svg", "vega_bundle"]
+__all__ = ["EMBED_OPTIONS", "label_svg", "render_html", "render_png", "render_svg", "vega_bundle"]
 
 STATIC = Path(__file__).parent / "static"
 _BUNDLE_LOCK = threading.Lock()
@@ -58,7 +58,28 @@ def render_svg(spec: dict[str, Any]) -> str:
         svg: str = vlc.vegalite_to_svg(spec, allowed_base_urls=[])
     except Exception as exc:  # vl-convert raises plain ValueError/RuntimeError
         raise _render_error("SVG", exc) from exc
-    return svg
+    return label_svg(svg, spec)
+
+
+def label_svg(svg: str, spec: dict[str, Any]) -> str:
+    """Give a rendered SVG document an accessible name: ``role="img"``, ``<title>`` and ``<desc>``.
+
+    Vega's headless renderer labels axes and legends but not the document itself.
+
+    Example:
+        >>> label_svg('<svg width="1"></svg>', {"description": "A & B"})
+        '<svg role="img" aria-label="A &amp; B" width="1"><desc>A &amp; B</desc></svg>'
+    """
+    description = str(spec.get("description", ""))
+    title = spec.get("title")
+    title_text = str(title.get("text", "") if isinstance(title, dict) else title or "")
+    if not svg.startswith("<svg") or not description:
+        return svg
+    end = svg.index(">") + 1
+    label = html.escape(description, quote=True)
+    head = f'<svg role="img" aria-label="{label}"' + svg[4:end]
+    inner = (f"<title>{html.escape(title_text)}</title>" if title_text else "") + f"<desc>{label}</desc>"
+    return head + inner + svg[end:]
 
 
 def render_png(spec: dict[str, Any], *, scale: float = 2.0) -> bytes:
