@@ -22,7 +22,7 @@ Example:
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from typing import Any
 from urllib.parse import quote
 
@@ -253,7 +253,7 @@ def datapackage(catalog: Catalog, store: Store, base_url: str) -> dict[str, Any]
         "title": catalog.settings.title,
         "description": catalog.settings.description or catalog.settings.title,
         "homepage": f"{base}/",
-        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "version": catalog.version,
         "contributors": [{"title": catalog.settings.publisher, "role": "publisher"}],
         "resources": resources,
     }
