@@ -56,7 +56,10 @@ def _kpi(**changes: object) -> Kpi:
 
 def _series(values: list[float | None], statuses: list[str]) -> pa.Table:
     starts = [date(2025, m, 1) for m in range(1, len(values) + 1)]
-    ends = [date(2025, m + 1, 1).replace(day=1) if m < 12 else date(2025, 12, 31) for m in range(1, len(values) + 1)]
+    ends = [
+        date(2025, m + 1, 1).replace(day=1) if m < 12 else date(2025, 12, 31)
+        for m in range(1, len(values) + 1)
+    ]
     return pa.table(
         {
             "period_start": pa.array(starts, pa.date32()),
@@ -105,8 +108,12 @@ def test_status_is_shown_by_colour_and_shape(kind: str) -> None:
     encoding = points[0]["encoding"]
     assert encoding["color"]["field"] == encoding["shape"]["field"] == "status_label"
     assert encoding["shape"]["scale"]["domain"] == ["On track", "Near target", "Off track"]
-    assert encoding["shape"]["scale"]["range"] == [STATUS_SHAPES[s] for s in ("on_track", "near_target", "off_track")]
-    assert encoding["color"]["scale"]["range"] == [THEMES["light"].status[s] for s in ("on_track", "near_target", "off_track")]
+    assert encoding["shape"]["scale"]["range"] == [
+        STATUS_SHAPES[s] for s in ("on_track", "near_target", "off_track")
+    ]
+    assert encoding["color"]["scale"]["range"] == [
+        THEMES["light"].status[s] for s in ("on_track", "near_target", "off_track")
+    ]
     tooltip_fields = [t["field"] for t in encoding["tooltip"]]
     assert tooltip_fields == ["period", "value_label", "target_label", "status_label"]
     values = _values(spec)

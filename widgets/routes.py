@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from btvstat_open.errors import UsageError
+from btvstat_open.errors import NotFound
 from catalog.models import Kpi
 from widgets.assets import Assets
 from widgets.cache import CachedResponse, CacheKey, LruCache, make_response
@@ -180,7 +180,7 @@ def widget_router(
     def static(name: str, request: Request) -> Response:
         asset = assets.get(name)
         if asset is None:
-            raise UsageError(f"No static file {name[:60]!r}.", code="not.found")
+            raise NotFound(f"No static file {name[:60]!r}.")
         versioned = name == assets.vega_name or request.query_params.get("v") == asset.digest
         gzip_ok = asset.gzipped is not None and "gzip" in request.headers.get("accept-encoding", "")
         body = asset.gzipped if gzip_ok and asset.gzipped is not None else asset.body
@@ -225,9 +225,7 @@ def widget_router(
     def datapackage_json(request: Request) -> Response:
         no_options(request)
         if service.catalog is None:
-            raise UsageError(
-                "No catalog is loaded; start the server with --catalog DIR or --demo.", code="not.found"
-            )
+            raise NotFound("No catalog is loaded; start the server with --catalog DIR or --demo.")
         from catalog.exports import datapackage
 
         base = base_url.get()

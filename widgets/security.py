@@ -121,9 +121,10 @@ class SecurityHeadersMiddleware:
             if message["type"] == "http.response.start":
                 raw: list[tuple[bytes, bytes]] = list(message.get("headers", []))
                 present = {name.lower() for name, _ in raw}
-                content_type = next((v for n, v in raw if n.lower() == b"content-type"), b"")
-                raw.extend(_missing(security_headers(_kind_for(path, content_type)), present))
-                message = {**message, "headers": raw}
+                if b"content-security-policy" not in present:  # else the route chose its headers
+                    content_type = next((v for n, v in raw if n.lower() == b"content-type"), b"")
+                    raw.extend(_missing(security_headers(_kind_for(path, content_type)), present))
+                    message = {**message, "headers": raw}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
