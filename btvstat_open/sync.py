@@ -33,6 +33,11 @@ from btvstat_open.types import Column, arrow_type
 __all__ = ["SourceDescription", "SyncResult", "SyncSource", "schema_change", "sync_dataset"]
 
 
+# Ids remembered at the cursor's exact moment (a bulk write shares one); beyond this many,
+# the next sync reads those rows again, which is harmless but slower.
+_BOUNDARY_MAX = 100_000
+
+
 class SourceDescription(Protocol):
     """What the engine needs to know about the remote dataset."""
 
@@ -174,7 +179,7 @@ def _cursor(table: pa.Table, latest: str | None) -> tuple[str | None, str | None
     moment = datetime.fromisoformat(latest.replace("Z", "+00:00"))
     at = pc.equal(stamps, pa.scalar(moment, stamps.type))
     ids = [str(i) for i in table.filter(at).column(":id").to_pylist()]
-    return latest, (max(ids) if ids else None), ids[:10_000]
+    return latest, (max(ids) if ids else None), ids[:_BOUNDARY_MAX]
 
 
 def _drop_boundary(table: pa.Table, state: DatasetState) -> pa.Table:
