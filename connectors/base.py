@@ -189,6 +189,15 @@ class Connector(abc.ABC):
     ) -> PushResult:
         """Publish rows: ``upsert`` by row id, or ``replace`` every row; ``:deleted`` rows are removed."""
 
+    def close(self) -> None:  # noqa: B027 - nothing to release unless a connector holds connections
+        """Release the connector's connections."""
+
+    def __enter__(self) -> Connector:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def pull(
         self,
         dataset_id: str,
