@@ -1,0 +1,105 @@
+"""Headless Chromium for the browser tests: launching, watching pages, screenshots.
+
+Debian's chromium, driven by Playwright's Python package.
+
+CI (``CI=true``) must run these tests: a missing Chromium is a failure there. Elsewhere they are
+skipped only when /usr/bin/chromium does not exist. Every page is watched: console errors, page
+errors and every request (anything not addressed to 127.0.0.1 is recorded and blocked).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).parent.parent / "artifacts"
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def require(path: Path, what: str) -> None:
+    """Fail in CI, skip elsewhere, when something the browser tests need is missing."""
+    if path.exists():
+        return
+    message = f"{what} is missing at {path}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message}; CI requires the browser tests (.ci/run installs it).")
+    pytest.skip(f"{message}; install it to run the browser tests.")
+
+
+@dataclass
+class Watch:
+    """What one page did: console errors, uncaught errors, dialogs and every request's URL."""
+
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+
+    def clean(self) -> bool:
+        return not (self.console_errors or self.page_errors or self.dialogs or self.blocked)
+
+
+class Browser:
+    """One fresh Chromium profile; :meth:`open` gives a watched page."""
+
+    def __init__(self, context: Any) -> None:
+        self.context = context
+        self.blocked: list[str] = []
+        context.route("**/*", self._route)
+
+    def _route(self, route: Any) -> None:
+        host = urlsplit(route.request.url).hostname
+        if host == "127.0.0.1":
+            route.continue_()
+        else:
+            self.blocked.append(route.request.url)
+            route.abort()
+
+    def open(self, url: str, *, color_scheme: str = "light") -> tuple[Any, Watch]:
+        page = self.context.new_page()
+        page.emulate_media(color_scheme=color_scheme)
+        watch = Watch(blocked=self.blocked)
+        page.on("console", lambda m: watch.console_errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: watch.page_errors.append(str(e)))
+        page.on("request", lambda r: watch.requests.append(r.url))
+
+        def on_dialog(dialog: Any) -> None:
+            watch.dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+        page.goto(url)
+        return page, watch
+
+
+def launch(playwright: Any, **options: Any) -> Any:
+    profile = tempfile.mkdtemp(prefix="btvstat-chromium-")
+    return playwright.chromium.launch_persistent_context(
+        profile, executable_path=str(CHROMIUM), args=ARGS, viewport={"width": 1100, "height": 800}, **options
+    )
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Keep a full-page screenshot in tests/artifacts/ (look at them after a run)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

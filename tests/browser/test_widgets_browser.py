@@ -1,0 +1,232 @@
+"""The dashboard, KPI pages and embeds in headless Chromium: charts draw, nothing leaves 127.0.0.1,
+embeds resize on another site, dark theme, hostile catalog text stays text, axe-core finds nothing
+serious or critical. Screenshots are kept in tests/artifacts/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from browser.chromium import AXE, Browser, Watch, screenshot
+from browser.widget_catalogs import HOSTILE_DESCRIPTION, HOSTILE_ID, HOSTILE_TITLE, write_test_catalog
+from servers import free_port, serve
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
+
+from btvstat_open.store import Store
+from catalog import load_catalog
+from catalog.demo import DEMO_DIR
+from catalog.demo import load_demo_data as load_demo
+from widgets.app import create_app
+
+pytestmark = pytest.mark.browser
+
+KPI = "pothole-days-to-close"
+DEMO_KPIS = sorted(load_catalog(DEMO_DIR).kpis)
+MARKS = ", ".join(
+    f".chart svg .mark-{kind} {element}"
+    for kind, element in (
+        ("symbol", "path"),
+        ("line", "path"),
+        ("rect", "path"),
+        ("area", "path"),
+        ("text", "text"),
+    )
+)
+
+
+@dataclass
+class Sites:
+    widgets: str  # the widget server
+    host: str  # another site, allowed to embed
+    stranger: str  # a site not in embed.allowed_origins
+
+
+def host_app(widgets: str, kpi: str) -> Starlette:
+    """A webmaster's page: one embed iframe pasted with embed.js."""
+
+    def page(request: Request) -> HTMLResponse:
+        return HTMLResponse(
+            "<!doctype html><html lang=en><head><title>Host</title></head><body><main><h1>Host page</h1>"
+            f'<iframe id="embed" src="{widgets}/embed/{kpi}" title="KPI" width="100%" height="150" '
+            'style="border:0;width:100%"></iframe>'
+            f'<script src="{widgets}/embed.js" async></script><p>After the chart.</p></main></body></html>'
+        )
+
+    return Starlette(routes=[Route("/", page)])
+
+
+@pytest.fixture(scope="module")
+def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
+    root = tmp_path_factory.mktemp("browser-widgets")
+    store = Store(root / "store")
+    load_demo(store)
+    host_port, stranger_port = free_port(), free_port()
+    folder = write_test_catalog(root / "catalog", allowed_origins=[f"http://127.0.0.1:{host_port}"])
+    catalog = load_catalog(folder, store)
+    with (
+        serve(create_app(store, catalog)) as widgets,
+        serve(host_app(widgets, KPI), port=host_port) as host,
+        serve(host_app(widgets, KPI), port=stranger_port) as stranger,
+    ):
+        yield Sites(widgets, host, stranger)
+    store.close()
+
+
+def wait_for_chart(page: Any) -> int:
+    page.wait_for_selector(".chart.chart-ready svg", timeout=20_000)
+    count: int = page.locator(MARKS).count()
+    return count
+
+
+def assert_local(watch: Watch, *origins: str) -> None:
+    assert watch.blocked == [], f"requests left 127.0.0.1: {watch.blocked}"
+    strays = [u for u in watch.requests if not u.startswith((*origins, "data:"))]
+    assert strays == []
+
+
+@pytest.mark.parametrize("kpi_id", DEMO_KPIS)
+def test_every_demo_embed_draws_marks_without_console_errors(
+    browser: Browser, sites: Sites, kpi_id: str
+) -> None:
+    page, watch = browser.open(f"{sites.widgets}/embed/{kpi_id}")
+    assert wait_for_chart(page) > 0
+    chart = page.locator(".chart")
+    assert chart.get_attribute("role") == "graphics-document"  # Vega's ARIA, with the spec's description
+    assert (chart.get_attribute("aria-label") or "").startswith(("Line", "Bar", "Area", "Big number"))
+    page.wait_for_load_state("networkidle")
+    assert watch.console_errors == [] and watch.page_errors == []
+    assert_local(watch, sites.widgets)
+    if kpi_id in (KPI, "library-emedia-circulation", "pothole-requests-weekly"):
+        screenshot(page, f"embed-{kpi_id}")
+    page.close()
+
+
+@pytest.mark.parametrize(("path", "name"), [("/", "dashboard"), (f"/kpi/{KPI}", "kpi-page")])
+def test_pages_render_offline_and_cleanly(browser: Browser, sites: Sites, path: str, name: str) -> None:
+    for scheme in ("light", "dark"):
+        page, watch = browser.open(sites.widgets + path, color_scheme=scheme)
+        if path != "/":
+            assert wait_for_chart(page) > 0
+        page.wait_for_load_state("networkidle")
+        assert watch.clean(), watch
+        assert_local(watch, sites.widgets)
+        screenshot(page, f"{name}-{scheme}")
+        page.close()
+
+
+def test_dashboard_filter_and_keyboard_focus(browser: Browser, sites: Sites) -> None:
+    page, watch = browser.open(sites.widgets + "/")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.className")
+    assert focused == "skip-link" and page.is_visible(".skip-link")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"
+    page.keyboard.press("Enter")  # the skip link moves focus to the main content
+    assert page.evaluate("document.activeElement.id") == "main"
+    cards = page.locator("[data-kpi-card]")
+    total = cards.count()
+    page.fill("#kpi-filter", "pothole")
+    visible = page.locator("[data-kpi-card]:visible")
+    assert 0 < visible.count() < total
+    assert all(
+        "pothole" in (visible.nth(i).get_attribute("data-search") or "") for i in range(visible.count())
+    )
+    assert page.text_content("#kpi-count") == f"{visible.count()} KPIs shown"
+    page.fill("#kpi-filter", "zzz-nothing")
+    assert page.locator("[data-kpi-card]:visible").count() == 0 and page.is_visible("#no-results")
+    page.fill("#kpi-filter", "")
+    page.select_option("#status-filter", "on_track")
+    statuses = {visible.nth(i).get_attribute("data-status") for i in range(visible.count())}
+    assert statuses == {"on_track"}
+    assert watch.clean()
+    page.close()
+
+
+def test_dark_theme_applies(browser: Browser, sites: Sites) -> None:
+    page, watch = browser.open(f"{sites.widgets}/embed/{KPI}?theme=dark")
+    wait_for_chart(page)
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(13, 17, 23)"
+    assert "#0d1117" in page.inner_html(".chart")  # the chart's own background
+    screenshot(page, "embed-dark")
+    page.close()
+    auto, _ = browser.open(f"{sites.widgets}/embed/{KPI}", color_scheme="dark")
+    wait_for_chart(auto)
+    assert auto.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(13, 17, 23)"
+    assert "#0d1117" in auto.inner_html(".chart")
+    auto.close()
+    light, _ = browser.open(f"{sites.widgets}/embed/{KPI}?theme=light", color_scheme="dark")
+    wait_for_chart(light)
+    assert light.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(255, 255, 255)"
+    light.close()
+    assert watch.clean()
+
+
+def test_host_page_embed_takes_the_chart_height(browser: Browser, sites: Sites) -> None:
+    page, watch = browser.open(sites.host + "/")
+    frame_element = page.wait_for_selector("#embed[data-btvstat-height]", timeout=20_000)
+    frame = frame_element.content_frame()
+    frame.wait_for_selector(".chart.chart-ready svg")
+    content = frame.evaluate("Math.ceil(document.querySelector('main').getBoundingClientRect().height)")
+    page.wait_for_function(
+        f"() => Math.abs(document.getElementById('embed').getBoundingClientRect().height - {content}) <= 1",
+        timeout=10_000,
+    )
+    assert content > 150  # it grew from the pasted height
+    assert watch.clean(), watch
+    assert_local(watch, sites.host, sites.widgets)
+    screenshot(page, "host-page-embed")
+    page.close()
+
+
+def test_sites_not_allowed_cannot_frame_embeds(browser: Browser, sites: Sites) -> None:
+    page, _ = browser.open(sites.stranger + "/")
+    page.wait_for_timeout(1500)
+    assert page.get_attribute("#embed", "data-btvstat-height") is None
+    frame = page.query_selector("#embed").content_frame()
+    assert frame is None or frame.query_selector(".chart") is None  # the browser refused to frame it
+    page.close()
+
+
+def test_hostile_catalog_text_shows_as_text_and_never_runs(browser: Browser, sites: Sites) -> None:
+    for path in ("/", f"/kpi/{HOSTILE_ID}", f"/embed/{HOSTILE_ID}"):
+        page, watch = browser.open(sites.widgets + path)
+        if path != "/":
+            wait_for_chart(page)
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("window.__pwned") is None
+        assert page.locator("img[src=x], iframe, style").count() == 0
+        assert watch.dialogs == [] and watch.page_errors == []
+        if path == "/":
+            assert HOSTILE_TITLE in page.locator("[data-kpi-card] a").all_text_contents()
+        else:
+            assert page.text_content("h1") == HOSTILE_TITLE
+        if path.startswith("/kpi/"):
+            assert page.text_content(".lead") == HOSTILE_DESCRIPTION
+            screenshot(page, "hostile-kpi-page")
+        page.close()
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", f"/kpi/{KPI}", f"/embed/{KPI}", f"/embed/{KPI}?theme=dark", "/kpi/library-emedia-circulation"],
+)
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_serious_or_critical_violations(
+    audit_browser: Browser, sites: Sites, path: str, scheme: str
+) -> None:
+    page, _ = audit_browser.open(sites.widgets + path, color_scheme=scheme)
+    if path != "/":
+        wait_for_chart(page)
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}))"
+    )
+    serious = [v for v in result if v["impact"] in ("serious", "critical")]
+    assert serious == [], serious
+    page.close()
