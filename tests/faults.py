@@ -13,7 +13,7 @@ upstream server and, for a chosen share of requests, answers with a fault instea
 * ``drop_chunked``: the same with a chunked body that never sends its last chunk.
 
 Every response is sent with ``Connection: close``. A seeded random generator picks the
-faults, so a run is repeatable.
+requests to fail and the kinds take turns, so every kind occurs.
 """
 
 from __future__ import annotations
@@ -100,7 +100,8 @@ class FaultProxy:
         with self.lock:
             self.requests += 1
             if self.enabled and self.random.random() < self.rate:
-                fault = self.random.choice(self.faults)
+                # Kinds take turns, so even a short run meets every one of them.
+                fault = self.faults[sum(self.injected.values()) % len(self.faults)]
                 self.injected[fault] += 1
                 return fault
             return None

@@ -60,8 +60,8 @@ def test_pull_through_faults_gives_exactly_the_source_rows(
 ) -> None:
     store, url = portal_store
     expected = checksum(store.arrow("big"))
-    with fault_proxy(url, rate=0.3, seed=11) as (proxy_url, proxy):
-        conn = connect(proxy_url, page_size=10_000, concurrency=4, retries=12, backoff=0.005, max_wait=0.05)
+    with fault_proxy(url, rate=0.35, seed=11) as (proxy_url, proxy):
+        conn = connect(proxy_url, page_size=4_000, concurrency=4, retries=12, backoff=0.005, max_wait=0.05)
         # Paged (a filter forces pages) and the full export, to Parquet.
         paged = conn.pull("big", where="amount >= 0")
         result = conn.pull_to("big", tmp_path / "big.parquet")
