@@ -58,7 +58,8 @@ def write_batches_atomically(
 ) -> int:
     """Write every batch to ``path``; returns the row count. ``path`` is replaced only at the end.
 
-    Memory holds one Parquet row group (65,536 rows) at most. A failure (or a kill) leaves ``path`` as it was.
+    Memory holds one Parquet row group (65,536 rows) at most. A failure (or a kill) leaves ``path``
+    as it was.
 
     Example:
         >>> import tempfile
