@@ -76,3 +76,21 @@ def test_app_token_can_be_required(portal_store: Store) -> None:
         accepted = requests.get(f"{url}/api/v3/views/typed-sample/export.csv", headers={"X-App-Token": "any"})
         assert accepted.status_code == 200
         assert requests.get(f"{url}/resource/typed-sample.json").status_code == 200  # SODA 2 stays open
+
+
+def test_pages_past_the_row_cap_are_served(portal_store: Store) -> None:
+    """The cap bounds one page, not the query: a paged pull reads every row."""
+    with serve(create_portal_app(portal_store, Settings(max_limit=1000))) as url:
+        soql = "SELECT case_id ORDER BY case_id"
+        pages = []
+        for number in range(1, 7):
+            body = {"query": soql, "page": {"pageNumber": number, "pageSize": 1000}}
+            response = requests.post(f"{url}/api/v3/views/kc-311-potholes/query.json", json=body)
+            assert response.status_code == 200
+            pages.append(response.json())
+        assert [len(p) for p in pages] == [1000, 1000, 1000, 1000, 493, 0]
+        ids = [row["case_id"] for page in pages for row in page]
+        assert len(set(ids)) == 4493
+        too_big = {"query": soql, "page": {"pageNumber": 1, "pageSize": 1001}}
+        refused = requests.post(f"{url}/api/v3/views/kc-311-potholes/query.json", json=too_big)
+        assert refused.status_code == 400

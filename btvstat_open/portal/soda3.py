@@ -96,9 +96,10 @@ def run_soda3_query(ctx: PortalContext, request: Request, dataset_id: str, body:
     pairs: list[tuple[str, str]] = [("$query", text)]
     page = _page(body)
     params = QueryParams.from_request(pairs)
-    compiled = compile_soql(
-        params, info, default_limit=ctx.settings.max_limit, max_limit=ctx.settings.max_limit
-    )
+    # With a page, the page bounds the rows; the query itself must not be capped, or
+    # pages past the cap would come back empty and cut a paged pull short.
+    cap = None if page is not None else ctx.settings.max_limit
+    compiled = compile_soql(params, info, default_limit=cap, max_limit=cap)
     sql, sql_params = compiled.sql, list(compiled.params)
     if page is not None:
         number, size = page
