@@ -46,7 +46,11 @@ def test_tree_parents_match_the_classes() -> None:
 def test_socrata_error_body() -> None:
     exc = errors.SoqlError("No such column: foo", code="query.soql.no-such-column")
     assert exc.http_status == 400
-    assert exc.to_socrata() == {"code": "query.soql.no-such-column", "error": True, "message": "No such column: foo"}
+    assert exc.to_socrata() == {
+        "code": "query.soql.no-such-column",
+        "error": True,
+        "message": "No such column: foo",
+    }
 
 
 def test_portal_error_names_code_and_request_id() -> None:
