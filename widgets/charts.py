@@ -16,10 +16,12 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Literal, cast
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 import altair as alt
 import pyarrow as pa
+from altair.utils.schemapi import debug_mode
 
 from catalog.models import Kpi
 from widgets.summary import STATUS_LABELS, STATUSES, Row, rows, summarize
@@ -29,6 +31,7 @@ __all__ = ["Width", "build_chart", "chart_spec", "describe", "sparkline_spec"]
 
 Width = int | Literal["container"]
 
+_DATASET = "series"
 _AXIS_FORMATS = {"week": "%b %d, %Y", "month": "%b %Y", "quarter": "%b %Y", "year": "%Y", "fiscal_year": "%Y"}
 _TOOLTIP = [
     alt.Tooltip("period:N", title="Period"),
@@ -80,12 +83,6 @@ def _records(kpi: Kpi, series_rows: list[Row]) -> list[dict[str, Any]]:
     return records
 
 
-def _bar_ticks(records: list[dict[str, Any]]) -> list[str]:
-    """At most about six evenly spaced period labels (each label costs render time and space)."""
-    step = max(1, -(-len(records) // 6))
-    return [r["period"] for r in records[::step]]
-
-
 def _status_scales(theme: Theme, records: list[dict[str, Any]] | None = None) -> tuple[alt.Scale, alt.Scale]:
     """Colour and shape scales over the statuses present (all of them when none is)."""
     present = {r["status"] for r in records or []}
@@ -103,78 +100,75 @@ def _title(kpi: Kpi) -> alt.TitleParams:
     return alt.TitleParams(text=kpi.title, subtitle=subtitle)
 
 
-def _time_chart(kpi: Kpi, records: list[dict[str, Any]], theme: Theme, height: int) -> alt.LayerChart:
-    data = alt.InlineData(values=records)
+def _tick_values(records: list[dict[str, Any]], key: str) -> list[Any]:
+    """At most about six evenly spaced ticks, on period starts (each label costs render time)."""
+    step = max(1, -(-len(records) // 6))
+    picked = records[::step]
+    if key == "period":
+        return [r["period"] for r in picked]
+    return [_epoch_ms(r["period_start"]) for r in picked]
+
+
+def _epoch_ms(iso_day: str) -> int:
+    return int(datetime.fromisoformat(iso_day).replace(tzinfo=UTC).timestamp() * 1000)
+
+
+def _time_layers(kpi: Kpi, records: list[dict[str, Any]], theme: Theme, *, tooltips: bool) -> list[alt.Chart]:
     colour, shape = _status_scales(theme, records)
+    tooltip = {"tooltip": _TOOLTIP} if tooltips else {}
     y_title = kpi.unit or "value"
     y_axis = alt.Axis(tickCount=5)
     if kpi.chart == "bar":
-        x = alt.X(
-            "period:O",
-            sort=None,
-            title=None,
-            axis=alt.Axis(labelAngle=0, labelOverlap=True, values=_bar_ticks(records)),
-        )
+        axis = alt.Axis(labelAngle=0, labelOverlap=True, values=_tick_values(records, "period"))
+        x = alt.X(field="period", type="ordinal", sort=None, title=None, axis=axis)
     else:
-        x = alt.X(
-            "period_start:T",
-            title=None,
-            scale=alt.Scale(type="utc"),
-            axis=alt.Axis(format=_AXIS_FORMATS[kpi.period.size], labelOverlap=True, tickCount=5),
+        axis = alt.Axis(
+            format=_AXIS_FORMATS[kpi.period.size], labelOverlap=True, values=_tick_values(records, "start")
         )
-    base = alt.Chart(data).encode(x=x)
+        x = alt.X(field="period_start", type="temporal", title=None, scale=alt.Scale(type="utc"), axis=axis)
+    base = alt.Chart().encode(x=x)
     layers: list[alt.Chart] = []
     if any(r["band_low"] is not None for r in records) and kpi.chart != "bar":
+        band = base.mark_area(opacity=0.16, color=theme.band)
         layers.append(
-            base.mark_area(opacity=0.16, color=theme.band).encode(
-                y=alt.Y("band_low:Q"), y2=alt.Y2("band_high:Q")
-            )
+            band.encode(y=alt.Y(field="band_low", type="quantitative"), y2=alt.Y2(field="band_high"))
         )
+    value = alt.Y(field="value", type="quantitative", title=y_title, axis=y_axis)
     if kpi.chart == "bar":
-        layers.append(
-            base.mark_bar(opacity=0.85).encode(
-                y=alt.Y("value:Q", title=y_title, axis=y_axis),
-                color=alt.Color("status_label:N", scale=colour, title="Status"),
-                tooltip=_TOOLTIP,
-            )
-        )
+        colour_channel = alt.Color(field="status_label", type="nominal", scale=colour, title="Status")
+        layers.append(base.mark_bar(opacity=0.85).encode(y=value, color=colour_channel, **tooltip))
     elif kpi.chart == "area":
         layers.append(
-            base.mark_area(opacity=0.25, color=theme.line, line={"color": theme.line}).encode(
-                y=alt.Y("value:Q", title=y_title, axis=y_axis)
-            )
+            base.mark_area(opacity=0.25, color=theme.line, line={"color": theme.line}).encode(y=value)
         )
     else:
-        layers.append(
-            base.mark_line(color=theme.line, strokeWidth=2).encode(
-                y=alt.Y("value:Q", title=y_title, axis=y_axis)
-            )
-        )
+        layers.append(base.mark_line(color=theme.line, strokeWidth=2).encode(y=value))
     if any(r["target"] is not None for r in records):
         target_mark = (
             base.mark_tick(color=theme.target, thickness=3)
             if kpi.chart == "bar"
             else base.mark_line(color=theme.target, strokeDash=[6, 4], strokeWidth=2)
         )
-        layers.append(target_mark.encode(y=alt.Y("target:Q"), tooltip=_TOOLTIP))
+        layers.append(target_mark.encode(y=alt.Y(field="target", type="quantitative"), **tooltip))
     layers.append(
         base.transform_filter(alt.FieldValidPredicate(field="value", valid=True))
         .mark_point(filled=True, size=80 if kpi.chart != "bar" else 60, opacity=1, strokeWidth=1)
         .encode(
-            y=alt.Y("value:Q"),
-            color=alt.Color("status_label:N", scale=colour, title="Status"),
-            shape=alt.Shape("status_label:N", scale=shape, title="Status"),
+            y=alt.Y(field="value", type="quantitative"),
+            color=alt.Color(field="status_label", type="nominal", scale=colour, title="Status"),
+            shape=alt.Shape(field="status_label", type="nominal", scale=shape, title="Status"),
             stroke=alt.value(theme.background),
-            tooltip=_TOOLTIP,
+            **tooltip,
         )
     )
-    return cast(alt.LayerChart, alt.layer(*layers).properties(height=height))
+    return layers
 
 
-def _number_chart(kpi: Kpi, series_rows: list[Row], theme: Theme, height: int) -> alt.LayerChart:
+def _number_layers(
+    kpi: Kpi, series_rows: list[Row], theme: Theme, height: int
+) -> tuple[list[alt.Chart], dict[str, Any]]:
     summary = summarize(kpi, series_rows)
     latest = summary.latest
-    status = summary.status
     record = {
         "value": latest.value_label if latest else "No data",
         "period": latest.period if latest else "",
@@ -182,20 +176,19 @@ def _number_chart(kpi: Kpi, series_rows: list[Row], theme: Theme, height: int) -
         "status": f"{summary.status_symbol} {summary.status_label}"
         + (f" · target {latest.target_label}" if latest and latest.target is not None else ""),
     }
-    base = alt.Chart(alt.InlineData(values=[record]))
     lines: list[tuple[str, int, Literal["bold", "normal"], float, str]] = [
         ("value", 40, "bold", -0.20, theme.text),
         ("period", 13, "normal", 0.0, theme.muted),
         ("change", 13, "normal", 0.11, theme.muted),
-        ("status", 14, "bold", 0.23, theme.status.get(status, theme.text)),
+        ("status", 14, "bold", 0.23, theme.status.get(summary.status, theme.text)),
     ]
     layers = [
-        base.mark_text(
-            fontSize=size, fontWeight=weight, color=colour, dy=round(offset * height), limit=0
-        ).encode(text=alt.Text(f"{field}:N"))
+        alt.Chart()
+        .mark_text(fontSize=size, fontWeight=weight, color=colour, dy=round(offset * height), limit=0)
+        .encode(text=alt.Text(field=field, type="nominal"))
         for field, size, weight, offset, colour in lines
     ]
-    return cast(alt.LayerChart, alt.layer(*layers).properties(height=height))
+    return layers, record
 
 
 def build_chart(
@@ -206,25 +199,55 @@ def build_chart(
     width: Width = "container",
     height: int = 300,
     title: bool = True,
+    static: bool = False,
 ) -> alt.LayerChart:
     """The KPI's chart as an Altair object (line, bar, area or big number, per ``kpi.chart``).
+
+    ``static=True`` is for images: no tooltips and no per-mark ARIA labels (an image is labelled
+    as a whole, see :func:`widgets.render.label_svg`), which also renders faster.
 
     Example:
         >>> build_chart(kpi, series, theme="dark", width=640).to_dict()["width"]  # doctest: +SKIP
         640
     """
+    # Altair re-validates every object it builds in "debug mode"; the finished spec is validated in
+    # the tests instead (building is then several times faster).
+    with debug_mode(False):
+        return _build(kpi, series, theme=theme, width=width, height=height, title=title, static=static)
+
+
+def _build(
+    kpi: Kpi, series: pa.Table, *, theme: str, width: Width, height: int, title: bool, static: bool
+) -> alt.LayerChart:
     palette = THEMES[theme]
     series_rows = rows(kpi, series)
     if kpi.chart == "number":
-        chart = _number_chart(kpi, series_rows, palette, height)
+        layers, record = _number_layers(kpi, series_rows, palette, height)
+        records = [record]
     else:
-        chart = _time_chart(kpi, _records(kpi, series_rows), palette, height)
-    chart = chart.properties(width=width, description=describe(kpi, series_rows))
+        records = _records(kpi, series_rows)
+        layers = _time_layers(kpi, records, palette, tooltips=not static)
+    extra: dict[str, Any] = {}
     if title:
-        chart = chart.properties(title=_title(kpi))
+        extra["title"] = _title(kpi)
     if width == "container":
-        chart = chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
-    return cast(alt.LayerChart, chart.configure(**palette.config()))
+        extra["autosize"] = alt.AutoSizeParams(type="fit-x", contains="padding")
+    # The rows go in once, as a named dataset: Altair copies every layer on each change, and
+    # copying the data with them made building a chart slower than rendering it.
+    chart = alt.LayerChart(
+        layer=layers,
+        data=alt.NamedData(name=_DATASET),
+        width=width,
+        height=height,
+        description=describe(kpi, series_rows),
+        **extra,
+    )
+    chart.datasets = {_DATASET: records}
+    config = palette.config()
+    if static:
+        config["aria"] = False
+    chart.config = config
+    return chart
 
 
 def chart_spec(
@@ -235,6 +258,7 @@ def chart_spec(
     width: Width = "container",
     height: int = 300,
     title: bool = True,
+    static: bool = False,
 ) -> dict[str, Any]:
     """The KPI's chart as a Vega-Lite spec (a JSON-ready dict); see :func:`build_chart`.
 
@@ -242,7 +266,7 @@ def chart_spec(
         >>> chart_spec(kpi, series)["$schema"]  # doctest: +SKIP
         'https://vega.github.io/schema/vega-lite/v6.json'
     """
-    chart = build_chart(kpi, series, theme=theme, width=width, height=height, title=title)
+    chart = build_chart(kpi, series, theme=theme, width=width, height=height, title=title, static=static)
     spec: dict[str, Any] = chart.to_dict(validate=False)
     return spec
 
@@ -258,13 +282,13 @@ def sparkline_spec(kpi: Kpi, series: pa.Table, *, theme: str = "light") -> dict[
     series_rows = rows(kpi, series)[-24:]
     records = [r.record() for r in series_rows]
     colour, shape = _status_scales(palette)
-    base = alt.Chart(alt.InlineData(values=records)).encode(
+    base = alt.Chart(alt.NamedData(name=_DATASET)).encode(
         x=alt.X("period_start:T", axis=None, scale=alt.Scale(type="utc")),
         y=alt.Y("value:Q", axis=None, scale=alt.Scale(zero=False)),
     )
     latest = [r for r in records if r["value"] is not None][-1:]
     point = (
-        alt.Chart(alt.InlineData(values=latest))
+        alt.Chart(alt.NamedData(name="latest"))
         .mark_point(filled=True, size=40, opacity=1)
         .encode(
             x=alt.X("period_start:T", axis=None, scale=alt.Scale(type="utc")),
@@ -273,9 +297,13 @@ def sparkline_spec(kpi: Kpi, series: pa.Table, *, theme: str = "light") -> dict[
             shape=alt.Shape("status_label:N", scale=shape, legend=None),
         )
     )
-    chart = alt.layer(base.mark_line(color=palette.line, strokeWidth=1.5), point).properties(
-        width=132, height=36, description=f"Trend of {kpi.title}, last {len(records)} periods."
+    chart = alt.LayerChart(
+        layer=[base.mark_line(color=palette.line, strokeWidth=1.5), point],
+        width=132,
+        height=36,
+        description=f"Trend of {kpi.title}, last {len(records)} periods.",
     )
-    config = palette.config() | {"padding": 3, "background": "transparent"}
-    spec: dict[str, Any] = chart.configure(**config).to_dict(validate=False)
+    chart.datasets = {_DATASET: records, "latest": latest}
+    chart.config = palette.config() | {"padding": 3, "background": "transparent", "aria": False}
+    spec: dict[str, Any] = chart.to_dict(validate=False)
     return spec

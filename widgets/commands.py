@@ -81,7 +81,7 @@ def run_render(args: argparse.Namespace) -> int:
     kpi = catalog.get(args.kpi_id)
     series = measure(kpi, store, catalog.settings)
     width: Width = "container" if suffix == ".html" else 720
-    spec = chart_spec(kpi, series, width=width, title=True)
+    spec = chart_spec(kpi, series, width=width, title=True, static=suffix != ".html")
     partial = output.with_name(output.name + ".partial")
     if suffix == ".svg":
         partial.write_text(render_svg(spec), encoding="utf-8")

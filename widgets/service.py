@@ -150,25 +150,34 @@ class WidgetService:
             self._rendered.put(key, value)
         return value
 
-    def spec(self, kpi: Kpi, *, theme: str, width: Width, height: int | None, title: bool) -> dict[str, Any]:
-        """The chart's Vega-Lite spec (``width="container"`` for pages)."""
+    def spec(
+        self, kpi: Kpi, *, theme: str, width: Width, height: int | None, title: bool, static: bool = False
+    ) -> dict[str, Any]:
+        """The chart's Vega-Lite spec (``width="container"`` for pages; ``static`` for images)."""
         height = height or (220 if kpi.chart == "number" else 320)
-        key = self._key(kpi, "spec", theme, width, height, title)
+        key = self._key(kpi, "spec", theme, width, height, title, static)
         spec: dict[str, Any] = self._cached(
             key,
-            lambda: chart_spec(kpi, self.series(kpi), theme=theme, width=width, height=height, title=title),
+            lambda: chart_spec(
+                kpi, self.series(kpi), theme=theme, width=width, height=height, title=title, static=static
+            ),
         )
         return spec
 
+    def _image_spec(self, kpi: Kpi, options: ChartOptions) -> dict[str, Any]:
+        return self.spec(
+            kpi, theme=options.theme, width=options.width, height=options.height, title=True, static=True
+        )
+
     def svg(self, kpi: Kpi, options: ChartOptions) -> str:
         """The chart rendered to SVG on the server."""
-        spec = self.spec(kpi, theme=options.theme, width=options.width, height=options.height, title=True)
+        spec = self._image_spec(kpi, options)
         svg: str = self._cached(self._key(kpi, "svg", options), lambda: render_svg(spec))
         return svg
 
     def png(self, kpi: Kpi, options: ChartOptions) -> bytes:
         """The chart rendered to PNG on the server."""
-        spec = self.spec(kpi, theme=options.theme, width=options.width, height=options.height, title=True)
+        spec = self._image_spec(kpi, options)
         png: bytes = self._cached(self._key(kpi, "png", options), lambda: render_png(spec))
         return png
 
