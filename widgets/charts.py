@@ -16,7 +16,7 @@ Example:
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import date
 from typing import Any, Literal
 
 import altair as alt
@@ -32,7 +32,7 @@ __all__ = ["Width", "build_chart", "chart_spec", "describe", "sparkline_spec"]
 Width = int | Literal["container"]
 
 _DATASET = "series"
-_AXIS_FORMATS = {"week": "%b %d, %Y", "month": "%b %Y", "quarter": "%b %Y", "year": "%Y", "fiscal_year": "%Y"}
+_AXIS_FORMATS = {"week": "%b %d, %Y", "month": "%b %Y"}
 _TOOLTIP = [
     alt.Tooltip("period:N", title="Period"),
     alt.Tooltip("value_label:N", title="Value"),
@@ -106,11 +106,8 @@ def _tick_values(records: list[dict[str, Any]], key: str) -> list[Any]:
     picked = records[::step]
     if key == "period":
         return [r["period"] for r in picked]
-    return [_epoch_ms(r["period_start"]) for r in picked]
-
-
-def _epoch_ms(iso_day: str) -> int:
-    return int(datetime.fromisoformat(iso_day).replace(tzinfo=UTC).timestamp() * 1000)
+    days = [date.fromisoformat(r["period_start"]) for r in picked]
+    return [{"year": d.year, "month": d.month, "date": d.day, "utc": True} for d in days]
 
 
 def _time_layers(kpi: Kpi, records: list[dict[str, Any]], theme: Theme, *, tooltips: bool) -> list[alt.Chart]:
@@ -118,7 +115,9 @@ def _time_layers(kpi: Kpi, records: list[dict[str, Any]], theme: Theme, *, toolt
     tooltip = {"tooltip": _TOOLTIP} if tooltips else {}
     y_title = kpi.unit or "value"
     y_axis = alt.Axis(tickCount=5)
-    if kpi.chart == "bar":
+    # Weeks and months sit on a time axis; quarters and (fiscal) years are named periods, so their
+    # labels say "Q1 2025" or "FY2013" rather than the year the period starts in.
+    if kpi.chart == "bar" or kpi.period.size not in ("week", "month"):
         axis = alt.Axis(labelAngle=0, labelOverlap=True, values=_tick_values(records, "period"))
         x = alt.X(field="period", type="ordinal", sort=None, title=None, axis=axis)
     else:
