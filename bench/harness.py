@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Goal", "Result", "Sizes", "alternate", "median", "percentile", "timed"]
+__all__ = ["Goal", "Result", "Sizes", "alternate", "median", "percentile", "size_label", "timed"]
 
 
 @dataclass(frozen=True)
@@ -152,6 +152,16 @@ def percentile(values: Sequence[float], pct: float) -> float:
     low = math.floor(pos)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def size_label(rows: int) -> str:
+    """A row count as the table shows it.
+
+    Example:
+        >>> size_label(5_000_000), size_label(20_000)
+        ('5M', '20,000')
+    """
+    return f"{rows // 1_000_000}M" if rows % 1_000_000 == 0 else f"{rows:,}"
 
 
 def _number(value: float) -> str:

@@ -71,6 +71,6 @@ def to_result(row: dict[str, Any]) -> Result:
 
 def catalog_rows(*, quick: bool) -> list[Result]:
     """The catalog benchmark's rows."""
-    from bench import bench_catalog
+    import bench.bench_catalog as bench_catalog
 
     return [to_result(row) for row in bench_catalog.run(quick)]

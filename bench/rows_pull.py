@@ -21,7 +21,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from bench.generate import DATASET_ID, dataset_store
-from bench.harness import Goal, Result, alternate, median, timed
+from bench.harness import Goal, Result, alternate, median, size_label, timed
 from bench.pull_child import measure_pull_memory
 from bench.serve import request_count, running_server
 
@@ -98,7 +98,7 @@ def pull_rows(url: str, *, rows: int, reps: int, workdir: Path) -> list[Result]:
         return rows / timed(work)
 
     samples = alternate({"ours": ours, "sodapy": sodapy, "raw": raw}, reps)
-    work = f"pull {_size(rows)} rows to Parquet"
+    work = f"pull {size_label(rows)} rows to Parquet"
     return [
         Result(
             group="pull",
@@ -132,7 +132,7 @@ def memory_row(*, rows: int, workdir: Path) -> Result:
     _check_rows("ours", int(report["rows"]), rows)
     return Result(
         group="memory",
-        work=f"pull {_size(rows)} rows: peak memory (RSS, whole process)",
+        work=f"pull {size_label(rows)} rows: peak memory (RSS, whole process)",
         unit="MB",
         ours=float(report["peak_mb"]),
         higher_is_better=False,
@@ -174,7 +174,3 @@ def _check_rows(who: str, got: int, want: int) -> None:
     """A benchmark of a wrong answer means nothing: every pull must bring every row."""
     if got != want:
         raise RuntimeError(f"{who} pulled {got:,} rows, expected {want:,}")
-
-
-def _size(rows: int) -> str:
-    return f"{rows // 1_000_000}M" if rows % 1_000_000 == 0 else f"{rows:,}"

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import requests
 
 from bench.generate import DATASET_ID, REQUEST_TYPES, dataset_parquet
-from bench.harness import Goal, Result, percentile
+from bench.harness import Goal, Result, percentile, size_label
 
 __all__ = ["soql_rows"]
 
@@ -85,8 +85,8 @@ def soql_rows(url: str, *, rows: int, reps: int) -> list[Result]:
                 resp.raise_for_status()
                 if rep >= WARMUP:
                     latencies[name].append(elapsed)
-    size = f"{rows // 1_000_000}M" if rows % 1_000_000 == 0 else f"{rows:,}"
-    results = []
+    size = size_label(rows)
+    results: list[Result] = []
     for name, values in latencies.items():
         for pct in (50, 99):
             goal = Goal("max", 50, "ms") if name == "group-by-month" and pct == 50 else None
@@ -99,7 +99,7 @@ def soql_rows(url: str, *, rows: int, reps: int) -> list[Result]:
                     higher_is_better=False,
                     goal=goal,
                     samples={"ours": values} if pct == 50 else {},
-                    notes=f"{len(values)} requests over HTTP, one keep-alive connection" if pct == 50 else "",
+                    notes="" if results else f"{len(values)} requests per query over HTTP, interleaved",
                 )
             )
     return results
