@@ -69,7 +69,7 @@ def security_headers(kind: Kind, *, ancestors: str = "'none'") -> list[tuple[str
     """The security headers for one kind of response (lower-case names).
 
     Example:
-        >>> dict(security_headers("embed", ancestors="'self'"))["content-security-policy"][-24:]
+        >>> dict(security_headers("embed", ancestors="'self'"))["content-security-policy"][-22:]
         "frame-ancestors 'self'"
     """
     if kind in ("page", "embed"):
