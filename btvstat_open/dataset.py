@@ -1,0 +1,141 @@
+"""What a stored dataset is: its id, its metadata and the counts a write reports.
+
+These value types live apart from :class:`btvstat_open.store.Store` so that the store's
+write internals (:mod:`btvstat_open.store_writes`) can use them without importing the
+store; :mod:`btvstat_open.store` re-exports every name here.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pyarrow as pa
+
+from btvstat_open.errors import InvalidDatasetId, UsageError
+from btvstat_open.types import SYSTEM_COLUMNS, Column
+
+__all__ = ["DatasetInfo", "WriteResult", "check_dataset_id", "new_row_id", "quote_ident", "table_name"]
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def quote_ident(name: str) -> str:
+    """A DuckDB identifier, double-quoted with inner quotes doubled.
+
+    Example:
+        >>> quote_ident(':id')
+        '":id"'
+    """
+    return '"' + name.replace('"', '""') + '"'
+
+
+def table_name(dataset_id: str) -> str:
+    """The quoted DuckDB name of a dataset's table.
+
+    Example:
+        >>> table_name("kc-311")
+        '"ds_kc-311"'
+    """
+    return quote_ident("ds_" + dataset_id)
+
+
+def new_row_id() -> str:
+    """A fresh Socrata-style row id, ``row-xxxx-xxxx-xxxx``.
+
+    Example:
+        >>> new_row_id().startswith("row-")
+        True
+    """
+    h = uuid.uuid4().hex
+    return f"row-{h[:4]}-{h[4:8]}-{h[8:12]}"
+
+
+def check_dataset_id(dataset_id: str) -> str:
+    """Return the id if it is valid, else raise :class:`InvalidDatasetId`.
+
+    Example:
+        >>> check_dataset_id("kc-311-potholes")
+        'kc-311-potholes'
+    """
+    if not _ID.match(dataset_id):
+        raise InvalidDatasetId(
+            f"Invalid dataset id {dataset_id!r}: use 1-64 lowercase letters, digits, '-' or '_', "
+            "starting with a letter or digit (e.g. 'kc-311-potholes')."
+        )
+    return dataset_id
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What the store knows about one dataset."""
+
+    id: str
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    row_identifier: str | None
+    created_at: datetime
+    rows_updated_at: datetime
+    view_last_modified: datetime
+    version: int
+    row_count: int
+
+    @property
+    def table(self) -> str:
+        """The quoted DuckDB name of the dataset's table."""
+        return table_name(self.id)
+
+    @property
+    def etag(self) -> str:
+        """A strong ETag for the dataset's current content."""
+        return f'"{self.id}-v{self.version}"'
+
+    def column(self, field_name: str) -> Column:
+        """The column with this field name (system fields included)."""
+        for col in self.all_columns:
+            if col.field_name == field_name:
+                return col
+        raise UsageError(f"Dataset {self.id!r} has no column {field_name!r}.", code="column.missing")
+
+    @property
+    def all_columns(self) -> tuple[Column, ...]:
+        """System columns followed by the dataset's own columns."""
+        system = tuple(Column(name, name, kind) for name, kind in SYSTEM_COLUMNS)
+        return system + self.columns
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        """Arrow schema of the dataset's own columns (no system columns)."""
+        return pa.schema([c.arrow_field for c in self.columns])
+
+
+@dataclass
+class WriteResult:
+    """Counts from one write, as Socrata reports them.
+
+    Example:
+        >>> WriteResult(created=2).to_socrata()["Rows Created"]
+        2
+    """
+
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    errors: int = 0
+    by_row_identifier: int = 0
+    by_sid: int = 0
+    messages: list[str] = field(default_factory=list)
+
+    def to_socrata(self) -> dict[str, int]:
+        """Socrata's upsert result body."""
+        return {
+            "Errors": self.errors,
+            "Rows Deleted": self.deleted,
+            "Rows Updated": self.updated,
+            "By SID": self.by_sid,
+            "Rows Created": self.created,
+            "By RowIdentifier": self.by_row_identifier,
+        }
