@@ -2,20 +2,21 @@
 
 A connector describes a dataset (columns, row count, last modified), lists datasets,
 pulls rows as a stream of Arrow record batches (and, built on that, into a table or
-atomically into a Parquet/CSV file), and pushes rows (upsert, replace, delete).
-Concrete connectors implement :meth:`Connector.describe`, :meth:`Connector.datasets`,
-:meth:`Connector.iter_batches` and :meth:`Connector.push`; ``pull`` and ``pull_to`` come
-for free but may be overridden with a faster path.
+atomically into a Parquet/CSV file), pushes rows (upsert, replace, delete) and creates
+datasets to push to. Concrete connectors implement :meth:`Connector.describe`,
+:meth:`Connector.row_stats`, :meth:`Connector.datasets`, :meth:`Connector.iter_batches`,
+:meth:`Connector.push` and :meth:`Connector.create`; ``pull`` and ``pull_to`` come for free
+but may be overridden with a faster path.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self, TypedDict, Unpack
 
 import pyarrow as pa
 
@@ -26,12 +27,26 @@ __all__ = [
     "Connector",
     "DatasetDescription",
     "DatasetSummary",
+    "PullOptions",
     "PullResult",
     "PushMode",
     "PushResult",
 ]
 
 PushMode = Literal["upsert", "replace"]
+
+
+class PullOptions(TypedDict, total=False):
+    """Which rows and columns a pull asks for (every one optional).
+
+    ``select``, ``where`` and ``order`` are SoQL clauses; ``since`` keeps rows updated at or
+    after a moment (an ISO text, a date or a datetime; without a zone, UTC).
+    """
+
+    select: str | None
+    where: str | None
+    order: str | None
+    since: str | date | datetime | None
 
 
 @dataclass(frozen=True)
@@ -108,6 +123,8 @@ class PushResult:
     by_row_identifier: int = 0
     by_sid: int = 0
     messages: list[str] = field(default_factory=list)
+    #: The dataset the rows went to (a portal may choose the id of a dataset it creates).
+    dataset_id: str = ""
 
     def add(self, body: dict[str, Any]) -> None:
         """Add one batch's Socrata result body (``Rows Created`` ...)."""
@@ -166,16 +183,11 @@ class Connector(abc.ABC):
         """Datasets the portal lists, optionally matching a search text."""
 
     @abc.abstractmethod
-    def iter_batches(
-        self,
-        dataset_id: str,
-        *,
-        select: str | None = None,
-        where: str | None = None,
-        order: str | None = None,
-        since: str | datetime | None = None,
-    ) -> Iterator[pa.RecordBatch]:
-        """Rows as Arrow record batches, typed from the dataset's metadata, in a stable order."""
+    def iter_batches(self, dataset_id: str, **options: Unpack[PullOptions]) -> Iterator[pa.RecordBatch]:
+        """Rows as Arrow record batches, typed from the dataset's metadata, in a stable order.
+
+        ``options``: see :class:`PullOptions`.
+        """
 
     @abc.abstractmethod
     def push(
@@ -189,33 +201,41 @@ class Connector(abc.ABC):
     ) -> PushResult:
         """Publish rows: ``upsert`` by row id, or ``replace`` every row; ``:deleted`` rows are removed."""
 
+    @abc.abstractmethod
+    def create(
+        self,
+        name: str,
+        columns: Sequence[Column],
+        *,
+        dataset_id: str | None = None,
+        row_identifier: str | None = None,
+        description: str = "",
+    ) -> DatasetDescription:
+        """Create an empty dataset with these columns; returns it as the portal describes it.
+
+        ``dataset_id`` asks for an id; a portal that chooses ids itself may give another one,
+        so push to the returned description's ``id``.
+        """
+
     def close(self) -> None:  # noqa: B027 - nothing to release unless a connector holds connections
         """Release the connector's connections."""
 
-    def __enter__(self) -> Connector:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def pull(
-        self,
-        dataset_id: str,
-        *,
-        select: str | None = None,
-        where: str | None = None,
-        order: str | None = None,
-        since: str | datetime | None = None,
-    ) -> pa.Table:
-        """Every matching row as one Arrow table.
+    def pull(self, dataset_id: str, **options: Unpack[PullOptions]) -> pa.Table:
+        """Every matching row as one Arrow table (``options``: see :class:`PullOptions`).
 
         Example:
             >>> portal.pull("abcd-1234", since="2024-01-01").num_rows  # doctest: +SKIP
             120
         """
-        batches = list(self.iter_batches(dataset_id, select=select, where=where, order=order, since=since))
+        batches = list(self.iter_batches(dataset_id, **options))
         if not batches:
-            return self._empty_table(dataset_id, select)
+            return self._empty_table(dataset_id, options.get("select"))
         return pa.Table.from_batches(batches)
 
     def pull_to(
@@ -223,24 +243,25 @@ class Connector(abc.ABC):
         dataset_id: str,
         path: str | Path,
         *,
-        select: str | None = None,
-        where: str | None = None,
-        order: str | None = None,
-        since: str | datetime | None = None,
+        on_batch: Callable[[int], None] | None = None,
+        **options: Unpack[PullOptions],
     ) -> PullResult:
         """Stream matching rows to ``path`` (``.parquet`` or ``.csv``) with flat memory.
 
         The file appears whole or not at all: rows go to a temporary file next to it that
-        replaces ``path`` only when the last row is written.
+        replaces ``path`` only when the last row is written. ``on_batch(rows)`` is called as
+        each batch arrives (a progress bar hooks in there).
 
         Example:
             >>> portal.pull_to("abcd-1234", "potholes.parquet").rows  # doctest: +SKIP
             4493
         """
-        batches = self.iter_batches(dataset_id, select=select, where=where, order=order, since=since)
+        batches = self.iter_batches(dataset_id, **options)
+        if on_batch is not None:
+            batches = _reporting(batches, on_batch)
         target = Path(path)
         rows = write_batches_atomically(
-            batches, target, empty_schema=lambda: self._empty_table(dataset_id, select).schema
+            batches, target, empty_schema=lambda: self._empty_table(dataset_id, options.get("select")).schema
         )
         return PullResult(rows=rows, path=target)
 
@@ -252,3 +273,11 @@ class Connector(abc.ABC):
             fields = [schema.field(n) if n in schema.names else pa.field(n, pa.string()) for n in wanted]
             schema = pa.schema(fields)
         return schema.empty_table()
+
+
+def _reporting(
+    batches: Iterator[pa.RecordBatch], on_batch: Callable[[int], None]
+) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        on_batch(batch.num_rows)
+        yield batch

@@ -17,11 +17,11 @@ __all__ = ["Credentials", "redact"]
 
 
 def redact(secret: str | None) -> str | None:
-    """A secret shown safely: its last 2 characters at most, the rest starred.
+    """A secret shown safely: stars, and the last 2 characters of a secret of 12 or more.
 
     Example:
-        >>> redact("s3cretvalue")
-        '***ue'
+        >>> redact("s3cretvalue-long"), redact("short")
+        ('***ng', '***')
         >>> redact(None) is None
         True
     """

@@ -30,7 +30,7 @@ from btvstat_open.errors import (
 from connectors.socrata.auth import Credentials
 from connectors.socrata.retry import RetryPolicy, is_retryable_status, parse_retry_after
 
-__all__ = ["SocrataHttp", "TruncatedBody", "error_from_response"]
+__all__ = ["SocrataHttp", "TruncatedBody", "error_from_response", "parse_json"]
 
 log = logging.getLogger("btvstat_open.connectors.socrata")
 T = TypeVar("T")
@@ -50,6 +50,11 @@ class TruncatedBody(Exception):
 
 def _parse_failures() -> tuple[type[BaseException], ...]:
     return (TruncatedBody, orjson.JSONDecodeError, ValueError, pa.ArrowInvalid, UnicodeDecodeError)
+
+
+def parse_json(resp: requests.Response) -> Any:
+    """A response's JSON body (a body that does not parse is retried by :meth:`SocrataHttp.request`)."""
+    return orjson.loads(resp.content)
 
 
 def error_from_response(resp: requests.Response, what: str) -> PortalError:
@@ -160,13 +165,15 @@ class SocrataHttp:
         headers: Mapping[str, str] | None = None,
         ok_statuses: tuple[int, ...] = (),
         idempotent: bool = True,
+        stream: bool = False,
     ) -> tuple[requests.Response, T | None]:
         """Send a request, retrying what can be retried; returns the response and ``parse(response)``.
 
         ``ok_statuses`` lists non-2xx statuses handed back instead of raised (304, or 404 to
         detect a missing SODA 3 route); ``parse`` is not called for them. With
         ``idempotent=False`` a 5xx or dropped connection is not retried, because the
-        portal may already have applied the request.
+        portal may already have applied the request. With ``stream=True`` the body is left
+        for ``parse`` to read chunk by chunk (a connection dropped meanwhile is retried whole).
         """
         what = f"{method} {path}"
         body = orjson.dumps(json_body) if json_body is not None else data
@@ -185,6 +192,7 @@ class SocrataHttp:
                     data=body,
                     headers=send_headers,
                     timeout=self._timeouts(),
+                    stream=stream,
                 )
                 if resp.status_code in ok_statuses:
                     return resp, None
@@ -198,6 +206,7 @@ class SocrataHttp:
                     try:
                         return resp, parse(resp)
                     except _parse_failures() as exc:
+                        resp.close()
                         failure = PortalUnavailable(
                             f"{what}: the response body was incomplete or unreadable ({exc})",
                             status=resp.status_code,
@@ -224,7 +233,7 @@ class SocrataHttp:
 
     def get_json(self, path: str, params: Mapping[str, str | int] | None = None) -> Any:
         """GET a JSON body."""
-        _, value = self.request("GET", path, params=params, parse=lambda r: orjson.loads(r.content))
+        _, value = self.request("GET", path, params=params, parse=parse_json)
         return value
 
     def download(self, path: str, dest: Path, *, params: Mapping[str, str | int] | None = None) -> int:
@@ -232,32 +241,15 @@ class SocrataHttp:
 
         Returns the byte count. Raises :class:`PortalNotFound` for a 404 so callers can fall back.
         """
-        what = f"GET {path}"
-        attempt = 0
-        while True:
-            self._count(attempt > 0)
-            retry_after: float | None = None
-            try:
-                with self.session.get(
-                    self.url + path, params=params, stream=True, timeout=self._timeouts()
-                ) as resp:
-                    if is_retryable_status(resp.status_code):
-                        failure: PortalError = error_from_response(resp, what)
-                        retry_after = parse_retry_after(resp.headers.get("Retry-After"))
-                    elif resp.status_code >= 400:
-                        raise error_from_response(resp, what)
-                    else:
-                        size = 0
-                        with open(dest, "wb") as fh:
-                            for chunk in resp.iter_content(chunk_size=1 << 20):
-                                fh.write(chunk)
-                                size += len(chunk)
-                        return size
-            except _TRANSPORT_ERRORS as exc:
-                failure = PortalUnavailable(
-                    f"{what}: the download failed ({type(exc).__name__})", code="connection.failed"
-                )
-            if attempt >= self.retry.retries:
-                raise failure
-            time.sleep(self.retry.delay(attempt, retry_after))
-            attempt += 1
+
+        def save(resp: requests.Response) -> int:
+            size = 0
+            with resp, open(dest, "wb") as fh:
+                for chunk in resp.iter_content(chunk_size=1 << 20):
+                    fh.write(chunk)
+                    size += len(chunk)
+            return size
+
+        _, size = self.request("GET", path, params=params, parse=save, stream=True)
+        assert size is not None
+        return size

@@ -135,7 +135,7 @@ def push_table(
         raise UsageError(f"Unknown push mode {mode!r}; use 'upsert' or 'replace'.")
     if batch_size < 1:
         raise UsageError("batch_size must be at least 1.")
-    result = PushResult()
+    result = PushResult(dataset_id=dataset_id)
     extension = "csv" if body == "csv" else "json"
     content_type = "text/csv" if body == "csv" else "application/json"
     for number, batch in enumerate(iter_push_batches(table, batch_size)):

@@ -75,5 +75,5 @@ class RetryPolicy:
         """Seconds to sleep before retry number ``attempt`` (0-based)."""
         backoff = random.uniform(0, min(self.max_wait, self.base * (2**attempt)))
         if retry_after is not None:
-            return min(self.max_wait, max(backoff, retry_after))
+            return float(min(self.max_wait, max(backoff, retry_after)))
         return backoff

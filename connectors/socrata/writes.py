@@ -1,0 +1,162 @@
+"""Writing to Socrata: publish rows (upsert, replace, delete) and create datasets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from btvstat_open.errors import UsageError
+from btvstat_open.types import Column
+from connectors.base import DatasetDescription, PushMode, PushResult
+from connectors.socrata.client import TruncatedBody, parse_json
+from connectors.socrata.core import SocrataCore, check_dataset_id
+from connectors.socrata.metadata import description_from_view
+from connectors.socrata.push import BodyFormat, push_table, read_push_data
+
+__all__ = ["SocrataWrites", "view_payload"]
+
+
+def view_payload(
+    name: str,
+    columns: Sequence[Column],
+    *,
+    dataset_id: str | None = None,
+    row_identifier: str | None = None,
+    description: str = "",
+) -> dict[str, Any]:
+    """The ``POST /api/views.json`` body that creates a dataset, as sodapy's ``create`` sends it.
+
+    Example:
+        >>> body = view_payload("KPIs", [Column("row_key", "Row key", "text")], row_identifier="row_key")
+        >>> body["columns"][0]["dataTypeName"], body["metadata"]
+        ('text', {'rowIdentifier': 'row_key'})
+    """
+    if not name.strip():
+        raise UsageError("A new dataset needs a name.")
+    names = [c.field_name for c in columns]
+    if row_identifier is not None and row_identifier not in names:
+        raise UsageError(f"Row identifier {row_identifier!r} is not one of the columns {names}.")
+    payload: dict[str, Any] = {
+        "name": name,
+        "description": description,
+        "columns": [
+            {
+                "fieldName": c.field_name,
+                "name": c.name,
+                "dataTypeName": c.data_type,
+                "description": c.description,
+            }
+            for c in columns
+        ],
+    }
+    if row_identifier is not None:
+        payload["metadata"] = {"rowIdentifier": row_identifier}
+    if dataset_id is not None:
+        payload["id"] = check_dataset_id(dataset_id)
+    return payload
+
+
+class SocrataWrites(SocrataCore):
+    """The write verbs of the Socrata connector: ``push``, ``delete_rows`` and ``create``."""
+
+    def push(
+        self,
+        data: Any,
+        dataset_id: str,
+        *,
+        mode: PushMode = "upsert",
+        row_id: str | None = None,
+        batch_size: int | None = None,
+        body: BodyFormat = "json",
+    ) -> PushResult:
+        """Upsert or replace rows in batches; rows with a true ``:deleted`` are deleted.
+
+        Re-running a push after a failure is safe: ``replace`` starts from a clean replace,
+        and keyed upserts (a row identifier or ``:id`` in every row) overwrite what they wrote.
+        An upsert whose rows carry no key cannot be sent twice without doubling rows, so a 5xx
+        or a dropped connection ends it with an error instead of a retry.
+
+        Example:
+            >>> portal.push(table, "abcd-1234", mode="replace").created  # doctest: +SKIP
+            4493
+        """
+        check_dataset_id(dataset_id)
+        table = read_push_data(data)
+        # No metadata route (the write route may still exist): the row identifier is unknown.
+        desc = self._describe_or_blank(dataset_id)
+        if row_id is not None:
+            if row_id not in table.column_names:
+                raise UsageError(
+                    f"--row-id {row_id!r} is not a column of the data; columns: {table.column_names}"
+                )
+            if row_id != ":id" and desc.row_identifier != row_id:
+                raise UsageError(
+                    f"Dataset {dataset_id!r} identifies rows by {desc.row_identifier or ':id'!r}, "
+                    f"not {row_id!r}; set its row identifier on the portal or leave --row-id out."
+                )
+        key = row_id or desc.row_identifier or ":id"
+        keyed = key in table.column_names and table.column(key).null_count == 0
+
+        def send(method: str, path: str, payload: bytes, content_type: str, idempotent: bool) -> Any:
+            _, answer = self.http.request(
+                method,
+                path,
+                data=payload,
+                headers={"Content-Type": content_type},
+                parse=parse_json,
+                idempotent=idempotent,
+            )
+            return answer
+
+        return push_table(
+            send,
+            table,
+            dataset_id,
+            mode=mode,
+            batch_size=batch_size or self.push_batch_size,
+            body=body,
+            keyed=keyed,
+        )
+
+    def delete_rows(self, dataset_id: str, row_ids: list[str], *, key: str | None = None) -> PushResult:
+        """Delete rows by row identifier (or ``:id``) with one ``:deleted`` upsert per batch.
+
+        Example:
+            >>> portal.delete_rows("abcd-1234", ["000017", "000018"]).deleted  # doctest: +SKIP
+            2
+        """
+        field = key or self.describe(dataset_id, count=False).row_identifier or ":id"
+        table = pa.table({field: pa.array(row_ids, pa.string()), ":deleted": pa.array([True] * len(row_ids))})
+        return self.push(table, dataset_id, mode="upsert")
+
+    def create(
+        self,
+        name: str,
+        columns: Sequence[Column],
+        *,
+        dataset_id: str | None = None,
+        row_identifier: str | None = None,
+        description: str = "",
+    ) -> DatasetDescription:
+        """Create an empty dataset (``POST /api/views.json``); returns the portal's description of it.
+
+        btvstat-open's local portal uses ``dataset_id`` when given; Socrata chooses the id
+        itself, so push to the returned ``.id``. Creating is not retried after a 5xx or a
+        dropped connection (it might create two datasets).
+
+        Example:
+            >>> cols = [Column("row_key", "Row key", "text"), Column("value", "Value", "number")]
+            >>> portal.create("KPI series", cols, row_identifier="row_key").id  # doctest: +SKIP
+            'k7ds-2mfa'
+        """
+        payload = view_payload(
+            name, columns, dataset_id=dataset_id, row_identifier=row_identifier, description=description
+        )
+        _, view = self.http.request(
+            "POST", "/api/views.json", json_body=payload, parse=parse_json, idempotent=False
+        )
+        if not isinstance(view, Mapping):
+            raise TruncatedBody("POST /api/views.json did not return the new dataset")
+        return description_from_view(view)
