@@ -1,0 +1,163 @@
+"""Reading a CSV file's cells as text, and saying where in the file a row is.
+
+The fast path is Arrow's CSV reader (every cell as text, empty cells null); when it fails,
+the file is read again with Python's :mod:`csv` to name the row and column at fault. Rows
+are numbered as a spreadsheet shows them: the header is row 1, and a quoted cell with line
+breaks does not add rows (messages also give the line in the file when it differs).
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+
+from btvstat_open.errors import LoadError
+
+__all__ = [
+    "csv_records",
+    "describe_row",
+    "explain_parse_error",
+    "locate_record",
+    "not_utf8",
+    "read_csv_cells",
+    "read_header",
+]
+
+_SNIFF_BYTES = 8192
+
+
+def csv_records(path: Path) -> Iterator[tuple[int, int, list[str]]]:
+    """Every CSV record as (row, first line, cells); row 1 is the header; blank lines are rows."""
+    csv.field_size_limit(sys.maxsize)
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        line = 1
+        for row, cells in enumerate(reader, start=1):
+            yield row, line, cells
+            line = reader.line_num + 1
+
+
+def describe_row(row: int, line: int) -> str:
+    """How a message names a row, with its line in the file when a quoted cell spans lines.
+
+    Example:
+        >>> describe_row(5, 7)
+        'row 5 (line 7 of the file)'
+    """
+    return f"row {row}" + (f" (line {line} of the file)" if line != row else "")
+
+
+def locate_record(path: Path, data_index: int) -> tuple[int, int]:
+    """Row and line of the ``data_index``-th (0-based) non-blank data record."""
+    seen = -1
+    for row, line, cells in csv_records(path):
+        if row > 1 and cells:
+            seen += 1
+            if seen == data_index:
+                return row, line
+    return data_index + 2, data_index + 2
+
+
+def explain_parse_error(path: Path, headers: list[str], exc: Exception) -> LoadError:
+    """Find the row that made the fast reader fail and say what is wrong with it."""
+    try:
+        for row, line, cells in csv_records(path):
+            if row == 1 or not cells or len(cells) == len(headers):
+                continue
+            where = describe_row(row, line)
+            if len(cells) > len(headers):
+                return LoadError(
+                    f"{path.name}: {where} has {len(cells)} cells but the header has {len(headers)} "
+                    f"columns; the extra cell {cells[len(headers)]!r} comes after column "
+                    f"{headers[-1]!r}. Remove it or quote cells that contain commas.",
+                    row=row,
+                    column=headers[-1],
+                )
+            missing = headers[len(cells)]
+            return LoadError(
+                f"{path.name}: {where} has {len(cells)} cells but the header has {len(headers)} "
+                f"columns; column {missing!r} and after are missing. Add the missing cells "
+                "(empty is fine) or fix an unclosed quote above it.",
+                row=row,
+                column=missing,
+            )
+    except UnicodeDecodeError:
+        return not_utf8(path)
+    except csv.Error as csv_error:
+        return LoadError(f"{path.name} is not a well-formed CSV file: {csv_error}. Fix the quoting.")
+    return LoadError(f"{path.name} could not be read as CSV: {exc}. Check its quoting and line endings.")
+
+
+def not_utf8(path: Path) -> LoadError:
+    """The error for a file that is not UTF-8, naming the first line that is not."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return LoadError(
+            f"{path.name} is not UTF-8 text (line {line}). Save it as 'CSV UTF-8' "
+            "(in Excel: Save As > CSV UTF-8) and load it again.",
+            row=None,
+        )
+    return LoadError(f"{path.name} could not be decoded. Save it as 'CSV UTF-8' and load it again.")
+
+
+def read_header(path: Path) -> list[str]:
+    """The first non-blank record's cells; an empty, binary or non-UTF-8 file is a :class:`LoadError`."""
+    with path.open("rb") as f:
+        head = f.read(_SNIFF_BYTES)
+    if not head.lstrip(b"\xef\xbb\xbf \t\r\n"):
+        raise LoadError(f"{path.name} is empty. Export the data again with a header row.")
+    if b"\x00" in head:
+        raise LoadError(
+            f"{path.name} is not a CSV text file (it holds binary data). Export it as CSV (UTF-8) or Parquet."
+        )
+    try:
+        for _row, _line, cells in csv_records(path):
+            if cells:
+                return cells
+    except UnicodeDecodeError as exc:
+        raise not_utf8(path) from exc
+    except csv.Error as exc:
+        raise LoadError(f"{path.name}: the header row is not valid CSV ({exc}). Fix its quoting.") from exc
+    raise LoadError(f"{path.name} is empty. Export the data again with a header row.")
+
+
+def read_csv_cells(path: Path) -> tuple[list[str], pa.Table, pa.Array]:
+    """The header, every data cell as text (empty cells null) and each kept row's record index.
+
+    All-empty rows are dropped.
+    """
+    headers = read_header(path)
+    names = [f"c{i}" for i in range(len(headers))]
+    try:
+        raw = pcsv.read_csv(
+            path,
+            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1),
+            parse_options=pcsv.ParseOptions(newlines_in_values=True),
+            convert_options=pcsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=True,
+                null_values=[""],
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        if "utf8" in str(exc).lower():
+            raise not_utf8(path) from exc
+        raise explain_parse_error(path, headers, exc) from exc
+    # Rows whose cells are all empty (``,,,,`` padding from spreadsheets) carry no data.
+    filled = pa.array([False] * raw.num_rows, pa.bool_())
+    for i in range(raw.num_columns):
+        filled = pc.or_(filled, pc.is_valid(raw.column(i)))
+    kept = pc.indices_nonzero(filled)
+    if len(kept) != raw.num_rows:
+        raw = raw.take(kept)
+    return headers, raw, kept
