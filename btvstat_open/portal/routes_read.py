@@ -28,7 +28,7 @@ from btvstat_open.portal.stream import (
 )
 from btvstat_open.store import DatasetInfo, quote_ident
 
-__all__ = ["export_sql", "read_router", "respond_with_query"]
+__all__ = ["export_response", "export_sql", "read_router", "respond_with_query"]
 
 
 def split_resource(resource: str) -> tuple[str, str]:
@@ -85,6 +85,25 @@ def respond_with_query(
     return query_response(stream, fmt, headers)
 
 
+def export_response(ctx: PortalContext, request: Request, info: DatasetInfo) -> Response:
+    """The whole dataset as a CSV download ordered by ``:id`` (SODA 2.1 ``rows.csv`` and SODA 3 export).
+
+    Example:
+        >>> export_response(ctx, request, ctx.info("kc-311")).headers["content-disposition"]  # doctest: +SKIP
+        'attachment; filename="kc-311.csv"'
+    """
+    return respond_with_query(
+        ctx,
+        request,
+        info,
+        "csv",
+        export_sql(info),
+        [],
+        [c.data_type for c in info.columns],
+        extra_headers={"Content-Disposition": f'attachment; filename="{info.id}.csv"'},
+    )
+
+
 def read_router(ctx: PortalContext) -> APIRouter:
     """Routes for ``/resource/{id}.{fmt}`` and ``/api/views/{id}/rows.csv``."""
     router = APIRouter()
@@ -113,16 +132,6 @@ def read_router(ctx: PortalContext) -> APIRouter:
     @router.get("/api/views/{dataset_id}/rows.csv", tags=["SODA 2.1"], summary="Download a whole dataset")
     def export_rows(dataset_id: str, request: Request) -> Response:
         """Every row as CSV, ordered by ``:id``, streamed (``accessType=DOWNLOAD`` is accepted)."""
-        info = ctx.info(dataset_id)
-        return respond_with_query(
-            ctx,
-            request,
-            info,
-            "csv",
-            export_sql(info),
-            [],
-            [c.data_type for c in info.columns],
-            extra_headers={"Content-Disposition": f'attachment; filename="{info.id}.csv"'},
-        )
+        return export_response(ctx, request, ctx.info(dataset_id))
 
     return router

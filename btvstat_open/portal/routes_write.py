@@ -157,6 +157,15 @@ def write_router(ctx: PortalContext) -> APIRouter:
         except duckdb.Error as exc:
             raise StoreError(f"The write to {dataset_id!r} failed and nothing was written: {exc}") from exc
 
+    async def write_request(resource: str, request: Request, *, replace: bool) -> Response:
+        """Check the token, read the bounded body, write it off the event loop, answer with counts."""
+        require_write_token(request, ctx.settings)
+        dataset_id, _ = split_resource(resource)
+        body = await read_body(request, ctx.settings.max_body_bytes)
+        content_type = request.headers.get("content-type", "")
+        result = await run_in_threadpool(write, dataset_id, body, content_type, replace=replace)
+        return json_response(result.to_socrata())
+
     @router.post("/api/views.json", tags=["Writes"], summary="Create a dataset")
     async def create_view(request: Request) -> Response:
         """Create an empty dataset as sodapy's ``create`` sends it (name, description, columns, metadata)."""
@@ -167,22 +176,12 @@ def write_router(ctx: PortalContext) -> APIRouter:
     @router.post("/resource/{resource}", tags=["Writes"], summary="Upsert rows")
     async def upsert_rows(resource: str, request: Request) -> Response:
         """Insert or update rows by row identifier (or ``:id``); ``":deleted": true`` deletes."""
-        require_write_token(request, ctx.settings)
-        dataset_id, _ = split_resource(resource)
-        body = await read_body(request, ctx.settings.max_body_bytes)
-        content_type = request.headers.get("content-type", "")
-        result = await run_in_threadpool(write, dataset_id, body, content_type, replace=False)
-        return json_response(result.to_socrata())
+        return await write_request(resource, request, replace=False)
 
     @router.put("/resource/{resource}", tags=["Writes"], summary="Replace all rows")
     async def replace_rows(resource: str, request: Request) -> Response:
         """Replace every row of the dataset with the body's rows."""
-        require_write_token(request, ctx.settings)
-        dataset_id, _ = split_resource(resource)
-        body = await read_body(request, ctx.settings.max_body_bytes)
-        content_type = request.headers.get("content-type", "")
-        result = await run_in_threadpool(write, dataset_id, body, content_type, replace=True)
-        return json_response(result.to_socrata())
+        return await write_request(resource, request, replace=True)
 
     @router.delete("/resource/{dataset_id}/{row}", tags=["Writes"], summary="Delete one row")
     def delete_row(dataset_id: str, row: str, request: Request) -> Response:

@@ -21,7 +21,7 @@ from starlette.responses import Response
 from btvstat_open.errors import BadRequestBody, BtvstatError
 from btvstat_open.portal.auth import presented_token
 from btvstat_open.portal.context import PortalContext
-from btvstat_open.portal.routes_read import export_sql, respond_with_query
+from btvstat_open.portal.routes_read import export_response, respond_with_query
 
 __all__ = ["AppTokenRequired", "soda3_router"]
 
@@ -70,17 +70,7 @@ def soda3_router(ctx: PortalContext) -> APIRouter:
     def export(dataset_id: str, request: Request) -> Response:
         """The whole dataset as CSV, ordered by ``:id``, streamed."""
         _check_app_token(ctx, request)
-        info = ctx.info(dataset_id)
-        return respond_with_query(
-            ctx,
-            request,
-            info,
-            "csv",
-            export_sql(info),
-            [],
-            [c.data_type for c in info.columns],
-            extra_headers={"Content-Disposition": f'attachment; filename="{info.id}.csv"'},
-        )
+        return export_response(ctx, request, ctx.info(dataset_id))
 
     return router
 
