@@ -85,10 +85,6 @@ class DatasetDescription:
                 return col
         return None
 
-    def schema_signature(self) -> list[list[str]]:
-        """``[[field_name, type], ...]``: what a schema change is measured against."""
-        return [[c.field_name, c.data_type] for c in self.columns]
-
 
 @dataclass(frozen=True)
 class DatasetSummary:
