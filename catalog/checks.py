@@ -4,6 +4,11 @@
 checks it against the data: the dataset and columns exist, have usable types, and every ``where``
 filter compiles.
 
+Keys that the KPI's calculation does not use (``percentile`` on a median, ``numerator`` on a count,
+...) are not errors: ARCHITECTURE.md's own example lists every key with a comment saying which
+calculation reads it, so a file copied from it must load. They go to ``warnings`` instead, so
+``catalog validate`` can still point at them.
+
 Example:
     >>> from catalog.models import CatalogSettings, Kpi
     >>> kpi = Kpi.model_validate({"id": "x", "title": "X", "department": "D",
@@ -35,11 +40,25 @@ CUMULATIVE_OK = ("count", "sum", "rate")
 DATE_TYPES = ("floating_timestamp", "fixed_timestamp", "number")
 
 
-def check_kpi(kpi: Kpi, settings: CatalogSettings, file: str, lines: Lines, problems: Problems) -> None:
-    """Append a problem for every rule the KPI breaks on its own."""
+def check_kpi(
+    kpi: Kpi,
+    settings: CatalogSettings,
+    file: str,
+    lines: Lines,
+    problems: Problems,
+    warnings: Problems | None = None,
+) -> None:
+    """Append a problem for every rule the KPI breaks on its own.
+
+    Keys the calculation ignores are appended to ``warnings`` (when given), not to ``problems``.
+    """
 
     def add(path: tuple[str | int, ...], message: str) -> None:
         problems.append((file, line_for(lines, path), message))
+
+    def ignored(path: tuple[str | int, ...], message: str) -> None:
+        if warnings is not None:
+            warnings.append((file, line_for(lines, path), message))
 
     m = kpi.measure
     calc = m.calculation
@@ -54,15 +73,15 @@ def check_kpi(kpi: Kpi, settings: CatalogSettings, file: str, lines: Lines, prob
             ("measure", "calculation"), f"calculation '{calc}' needs measure.column: the number column to use"
         )
     if calc in ("count", "rate") and m.column:
-        add(("measure", "column"), f"calculation '{calc}' does not use measure.column: remove it")
+        ignored(("measure", "column"), f"calculation '{calc}' does not use measure.column; it is ignored")
     if calc == "percentile" and m.percentile is None:
         add(
             ("measure", "calculation"),
             "calculation 'percentile' needs measure.percentile, e.g. percentile: 90",
         )
     if calc != "percentile" and m.percentile is not None:
-        add(
-            ("measure", "percentile"), "measure.percentile is only used by calculation: percentile; remove it"
+        ignored(
+            ("measure", "percentile"), "measure.percentile is only used by calculation: percentile; ignored"
         )
     if calc == "rate":
         for part in ("numerator", "denominator"):
@@ -75,13 +94,13 @@ def check_kpi(kpi: Kpi, settings: CatalogSettings, file: str, lines: Lines, prob
             elif term.calculation == "sum" and not term.column:
                 add(("measure", part), f"measure.{part} sums a column: add column: <number column>")
             elif term.calculation == "count" and term.column:
-                add(("measure", part, "column"), f"measure.{part} counts rows and uses no column: remove it")
+                ignored(("measure", part, "column"), f"measure.{part} counts rows: its column is ignored")
     else:
         for part in ("numerator", "denominator"):
             if getattr(m, part) is not None:
-                add(("measure", part), f"measure.{part} is only used by calculation: rate; remove it")
+                ignored(("measure", part), f"measure.{part} is only used by calculation: rate; ignored")
         if m.as_percent:
-            add(("measure", "as_percent"), "as_percent is only used by calculation: rate; remove it")
+            ignored(("measure", "as_percent"), "as_percent is only used by calculation: rate; ignored")
     if m.cumulative and calc not in CUMULATIVE_OK:
         add(
             ("measure", "cumulative"),
@@ -147,14 +166,15 @@ def check_against_store(
             f"year or fiscal_year (not {kpi.period.size})",
         )
     m = kpi.measure
-    if m.column:
+    # Keys the calculation ignores (see check_kpi) are not checked against the data either.
+    if m.column and m.calculation in NEEDS_COLUMN:
         column(("measure", "column"), m.column, ("number",), f"the column of a {m.calculation}")
     _check_where(info, kpi.source.where, ("source", "where"), add)
     for part in ("numerator", "denominator"):
         term = getattr(m, part)
-        if term is None:
+        if term is None or m.calculation != "rate":
             continue
-        if term.column:
+        if term.column and term.calculation == "sum":
             column(("measure", part, "column"), term.column, ("number",), "a summed column")
         _check_where(info, term.where, ("measure", part, "where"), add)
 

@@ -57,6 +57,8 @@ def run_validate(args: argparse.Namespace) -> int:
     finally:
         if store is not None:
             store.close()
+    for file, line, message in catalog.warnings:
+        print(f"{file}:{line}: warning: {message}" if line else f"{file}: warning: {message}")
     checked = "checked against the store" if store else f"not checked against a store: none at {args.store}"
     print(f"{args.dir}: {len(catalog.kpis)} KPIs, no problems ({checked})")
     return 0
@@ -160,7 +162,7 @@ def _print_table(kpi: Kpi, series: pa.Table) -> None:
 
     table = Table(title=f"{kpi.title} ({kpi.id})")
     for name in series.column_names:
-        table.add_column(name, justify="right" if name not in ("status",) else "left")
+        table.add_column(name, justify="right" if name != "status" else "left", no_wrap=True)
     for row in series.to_pylist():
         cells = []
         for name, value in row.items():
@@ -173,4 +175,8 @@ def _print_table(kpi: Kpi, series: pa.Table) -> None:
             else:
                 cells.append(str(value))
         table.add_row(*cells)
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:
+        # Piped output has no width to fit: rich would assume 80 columns and crop the rate columns.
+        console = Console(width=1000)  # the table keeps its natural width (it does not expand)
+    console.print(table)

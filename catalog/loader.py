@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import difflib
 import types
 import typing
@@ -53,6 +54,7 @@ def load_catalog(path: str | Path, store: Store | None = None) -> Catalog:
             message.replace("There is", "1 problem: there is"), problems=[(str(root), None, message)]
         )
     problems: Problems = []
+    warnings: Problems = []
     settings_path = root / SETTINGS_FILE
     settings = _load_settings(settings_path, problems) if settings_path.is_file() else CatalogSettings()
     kpi_files = _kpi_files(root)
@@ -60,7 +62,9 @@ def load_catalog(path: str | Path, store: Store | None = None) -> Catalog:
     files: dict[str, Path] = {}
     known_datasets: dict[str, DatasetInfo | None] = {}
     for file in kpi_files:
-        loaded = _load_kpi(file, settings, problems)
+        # A KPI with problems still goes through the later checks (duplicate id, store), so that
+        # one run lists everything; any problem makes the whole load fail below.
+        loaded = _load_kpi(file, settings, problems, warnings)
         if loaded is None:
             continue
         kpi, lines = loaded
@@ -88,6 +92,7 @@ def load_catalog(path: str | Path, store: Store | None = None) -> Catalog:
         kpis=kpis,
         files=files,
         version=content_version(version_files, root),
+        warnings=warnings,
     )
 
 
@@ -149,8 +154,9 @@ def _load_settings(file: Path, problems: Problems) -> CatalogSettings:
 
 
 def _load_kpi(
-    file: Path, settings: CatalogSettings, problems: Problems
+    file: Path, settings: CatalogSettings, problems: Problems, warnings: Problems
 ) -> tuple[Kpi, dict[tuple[str | int, ...], int]] | None:
+    """The KPI in ``file`` (``None`` when it cannot be built at all); problems are appended."""
     read = _read(file, problems)
     if read is None:
         return None
@@ -168,10 +174,54 @@ def _load_kpi(
         kpi = Kpi.model_validate(data)
     except ValidationError as exc:
         problems.extend(_translate(exc, Kpi, str(file), lines))
+        pruned = _without_harmless_errors(data, exc)
+        if pruned is None:
+            return None
+        kpi = pruned
+    check_kpi(kpi, settings, str(file), lines, problems, warnings)
+    return kpi, lines
+
+
+# Keys whose bad value can be dropped to check the rest of a KPI: their defaults feed no other rule
+# (dropping a bad period.size or direction would make later checks report made-up problems).
+_PRESENTATION_KEYS = {
+    ("outcome_area",),
+    ("description",),
+    ("methodology",),
+    ("analysis",),
+    ("unit",),
+    ("decimals",),
+    ("chart",),
+    ("tags",),
+    ("public",),
+    ("period", "start"),
+    ("period", "include_current"),
+}
+
+
+def _without_harmless_errors(data: dict[str, Any], exc: ValidationError) -> Kpi | None:
+    """The KPI without its unknown keys and bad presentation values, if that makes it valid.
+
+    Lets one validation run also report the rule and store problems of a file that has a typo.
+    """
+    pruned = copy.deepcopy(data)
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        if err["type"] != "extra_forbidden":
+            # Drop the whole presentation key (a bad tag drops the tags), or give up.
+            prefixes = [loc[:n] for n in (1, 2) if loc[:n] in _PRESENTATION_KEYS]
+            if not prefixes:
+                return None
+            loc = prefixes[0]
+        parent: Any = pruned
+        for part in loc[:-1]:
+            parent = parent.get(part) if isinstance(parent, dict) else None
+        if isinstance(parent, dict):
+            parent.pop(loc[-1], None)
+    try:
+        return Kpi.model_validate(pruned)
+    except ValidationError:
         return None
-    before = len(problems)
-    check_kpi(kpi, settings, str(file), lines, problems)
-    return (kpi, lines) if len(problems) == before else None
 
 
 def _translate(

@@ -171,7 +171,7 @@ def _aggregate_sql(kpi: Kpi, info: DatasetInfo, fsm: int) -> _Sql:
     # Row id and load time make "recent" deterministic when two rows share a date.
     select = [f"{day} AS __day", '":created_at" AS __created', '":id" AS __rid']
     params: list[Any] = []
-    if m.column:
+    if m.column and m.calculation not in ("count", "rate"):  # count and rate ignore measure.column
         select.append(f"{quote_ident(m.column)} AS __v")
     aggregate: list[str]
     if m.calculation == "rate":

@@ -2,8 +2,8 @@
 
 The field names are the YAML keys documented in ARCHITECTURE.md ("Catalog format"); unknown keys
 are errors (``extra="forbid"``). Cross-field rules (a rate needs a numerator, a percentile needs
-``percentile``, ...) are checked by :mod:`catalog.loader`, which knows the line of every key and so
-can say where the problem is.
+``percentile``, ...) are checked by :mod:`catalog.checks` for :mod:`catalog.loader`, which knows the
+line of every key and so can say where the problem is.
 
 Example:
     >>> kpi = Kpi.model_validate({
@@ -179,7 +179,9 @@ class Catalog:
     """A loaded, validated catalog.
 
     ``kpis`` keeps file order (sorted by path); ``files`` maps each KPI id to its YAML file;
-    ``version`` is a hash of every catalog file's content, so caches can key on it.
+    ``version`` is a hash of every catalog file's content, so caches can key on it; ``warnings``
+    lists ``(file, line, message)`` for keys that are valid but ignored (e.g. ``percentile`` on a
+    median).
     """
 
     root: Path
@@ -187,6 +189,7 @@ class Catalog:
     kpis: dict[str, Kpi]
     files: dict[str, Path] = field(default_factory=dict)
     version: str = ""
+    warnings: list[tuple[str, int | None, str]] = field(default_factory=list)
 
     def get(self, kpi_id: str) -> Kpi:
         """The KPI with this id; raises :class:`~btvstat_open.errors.KpiNotFound`.
