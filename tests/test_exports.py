@@ -60,6 +60,9 @@ def test_dcat_us_validates_and_has_one_entry_per_dataset_and_kpi(demo: tuple[Cat
     dataset_ids = [f"{BASE}/api/views/{d.id}" for d in store.datasets()]
     assert sorted(identifiers) == sorted(kpi_ids + dataset_ids)
     assert all("bureauCode" not in e and "programCode" not in e for e in document["dataset"])
+    for entry in document["dataset"]:
+        formats = {d["format"] for d in entry["distribution"]}
+        assert formats == {"CSV", "JSON", "Parquet"}, entry["identifier"]
     assert document["title"] == catalog.settings.title
     assert document["publisher"]["name"] == catalog.settings.publisher
 
@@ -157,3 +160,52 @@ def test_publish_series_to_a_local_portal(demo: tuple[Catalog, Store], tmp_path:
         assert got["value"] == pytest.approx(row["value"])
         assert got["numerator"] == row["numerator"] and got["status"] == row["status"]
         assert got["department"] == "Sanitation" and got["period_size"] == "fiscal_year"
+
+
+TABLE_SCHEMA_TYPES = {
+    "string", "number", "integer", "boolean", "object", "array", "date", "time", "datetime",
+    "year", "yearmonth", "duration", "geopoint", "geojson", "any",
+}  # fmt: skip
+FRICTIONLESS_NAME = r"^([-a-z0-9._/])+$"
+
+
+def test_each_series_csv_conforms_to_its_table_schema(demo: tuple[Catalog, Store]) -> None:
+    """The CSV a client downloads parses under the schema the data package declares for it."""
+    import csv
+    import io
+    import re
+
+    from catalog.commands import series_csv
+
+    catalog, store = demo
+    package = datapackage(catalog, store, BASE)
+    assert re.match(FRICTIONLESS_NAME, package["name"])
+    for resource in package["resources"]:
+        assert re.match(FRICTIONLESS_NAME, resource["name"]), resource["name"]
+        fields = resource["schema"]["fields"]
+        assert all(f["type"] in TABLE_SCHEMA_TYPES for f in fields)
+        assert len({f["name"] for f in fields}) == len(fields)
+    checked = 0
+    for kpi in catalog.kpis.values():
+        schema = next(r for r in package["resources"] if r["name"] == kpi.id)["schema"]
+        text = series_csv(measure(kpi, store, catalog.settings, today=TODAY))
+        reader = csv.DictReader(io.StringIO(text))
+        assert reader.fieldnames == [f["name"] for f in schema["fields"]]
+        keys = []
+        for row in reader:
+            for f in schema["fields"]:
+                cell = row[f["name"]]
+                constraints = f.get("constraints", {})
+                if cell in schema["missingValues"]:
+                    assert not constraints.get("required"), (kpi.id, f["name"])
+                    continue
+                if f["type"] == "date":
+                    date.fromisoformat(cell)
+                elif f["type"] == "number":
+                    float(cell)
+                if "enum" in constraints:
+                    assert cell in constraints["enum"]
+            keys.append(tuple(row[k] for k in schema["primaryKey"]))
+            checked += 1
+        assert len(keys) == len(set(keys)), kpi.id
+    assert checked > 100
