@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from btvstat_open.errors import CatalogError
+from btvstat_open.errors import CatalogError, UsageError
 from btvstat_open.store import Store
 from catalog.loader import load_catalog
 from catalog.measure import measure
@@ -38,6 +38,18 @@ __all__ = ["run_export", "run_measure", "run_sync", "run_validate", "series_csv"
 def _existing_store(path: str) -> Store | None:
     """The store at ``path`` if one exists there (validation never creates a store)."""
     return Store(path) if (Path(path) / "store.duckdb").is_file() else None
+
+
+def _required_store(path: str, needed_for: str) -> Store:
+    """The store at ``path``; a missing one is a usage error (opening would create an empty store)."""
+    store = _existing_store(path)
+    if store is None:
+        raise UsageError(
+            f"There is no store at {path}, and {needed_for}. Load the data first "
+            "(`btvstat-open sync --catalog DIR`, `btvstat-open load FILE --dataset ID`, or "
+            "`btvstat-open serve --demo --store DIR` for the demo) or pass --store DIR."
+        )
+    return store
 
 
 def run_validate(args: argparse.Namespace) -> int:
@@ -68,8 +80,8 @@ def run_export(args: argparse.Namespace) -> int:
     """``btvstat-open catalog export DIR --format dcat-us|datapackage [-o FILE]``."""
     from catalog.exports import datapackage, dcat_us
 
-    with Store(args.store) as store:
-        catalog = load_catalog(args.dir)
+    catalog = load_catalog(args.dir)
+    with _required_store(args.store, "the export describes the datasets in it") as store:
         build = dcat_us if args.format == "dcat-us" else datapackage
         document = build(catalog, store, args.base_url)
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
@@ -87,7 +99,8 @@ def run_measure(args: argparse.Namespace) -> int:
     """``btvstat-open measure KPI_ID --catalog DIR [--format table|csv|json]``."""
     catalog = load_catalog(args.catalog)
     kpi = catalog.get(args.kpi_id)
-    with Store(args.store) as store:
+    needed = f"the KPI is computed from its dataset '{kpi.source.dataset}'"
+    with _required_store(args.store, needed) as store:
         series = measure(kpi, store, catalog.settings)
     if args.format == "csv":
         sys.stdout.write(series_csv(series))

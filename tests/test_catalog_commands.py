@@ -87,10 +87,31 @@ def test_measure_unknown_kpi_is_one_line_exit_2(store_dir: Path, capsys: pytest.
     assert err.startswith("error: No KPI 'nope'") and err.count("\n") == 1
 
 
-def test_measure_dataset_missing_from_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_measure_without_a_store_says_so_and_creates_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code = main(["measure", "airport-passengers", "--catalog", str(DEMO_DIR), "--store", str(tmp_path / "s")])
     assert code == 2
-    assert "la-operating-indicators" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: There is no store at {tmp_path / 's'}") and err.count("\n") == 1
+    assert "la-operating-indicators" in err
+    assert not (tmp_path / "s").exists()
+
+
+def test_measure_dataset_missing_from_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    Store(tmp_path / "s").close()
+    code = main(["measure", "airport-passengers", "--catalog", str(DEMO_DIR), "--store", str(tmp_path / "s")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: No dataset 'la-operating-indicators'") and err.count("\n") == 1
+
+
+def test_export_without_a_store_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "data.json"
+    args = ["catalog", "export", str(DEMO_DIR), "--store", str(tmp_path / "none"), "--format", "dcat-us"]
+    assert main([*args, "-o", str(out)]) == 2
+    assert "There is no store at" in capsys.readouterr().err
+    assert not out.exists() and not (tmp_path / "none").exists()
 
 
 def test_export_writes_files(store_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
