@@ -13,7 +13,7 @@ def _drawn_tree() -> dict[str, str | None]:
     stack: list[tuple[int, str]] = []
     for line in (errors.__doc__ or "").splitlines():
         match = re.match(r"^(\s*)(?:[│ ]*[├└]── )?([A-Z][A-Za-z]+)\b", line)
-        if not match or not line.strip() or "──" not in line and line.strip() != "BtvstatError":
+        if not match or not line.strip() or ("──" not in line and line.strip() != "BtvstatError"):
             continue
         prefix = line[: line.index(match.group(2))]
         depth = len(prefix)
