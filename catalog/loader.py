@@ -255,7 +255,8 @@ def _translate(
         else:
             shown = repr(err.get("input"))
             shown = shown if len(shown) <= 60 else shown[:57] + "..."
-            out.append((file, line_for(lines, loc), f"'{dotted}': {err['msg']} (got {shown})"))
+            message = err["msg"].removeprefix("Value error, ")
+            out.append((file, line_for(lines, loc), f"'{dotted}': {message} (got {shown})"))
     return out
 
 

@@ -18,12 +18,13 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from btvstat_open.errors import KpiNotFound
 
@@ -64,6 +65,28 @@ def _number_as_text(value: Any) -> Any:
 
 Tag = Annotated[str, BeforeValidator(_number_as_text)]
 
+# An origin as CSP frame-ancestors takes it: scheme://host[:port], or a wildcard subdomain, or "*".
+# Checked here so `catalog validate` points at the line; the embed routes put it in a header.
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^https?://\*\.[A-Za-z0-9.-]+$|^\*$")
+
+
+def _origin(value: str) -> str:
+    if not _ORIGIN.match(value):
+        raise ValueError(
+            "not an origin: write scheme://host[:port] with no path, e.g. https://www.example.gov"
+        )
+    return value
+
+
+def _http_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise ValueError("a portal url starts with https:// or http://, e.g. https://data.example.gov")
+    return value
+
+
+Origin = Annotated[str, AfterValidator(_origin)]
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
 
 class _Strict(BaseModel):
     """Base of every catalog model: unknown keys are errors, values are immutable."""
@@ -74,14 +97,14 @@ class _Strict(BaseModel):
 class PortalSettings(_Strict):
     """A portal the catalog's datasets come from (``portals:`` in ``catalog.yaml``)."""
 
-    url: str
+    url: HttpUrl
     app_token_env: str | None = None
 
 
 class EmbedSettings(_Strict):
     """Embedding rules: which sites may frame the charts (CSP ``frame-ancestors``)."""
 
-    allowed_origins: list[str] = Field(default_factory=list)
+    allowed_origins: list[Origin] = Field(default_factory=list)
 
 
 class Contact(_Strict):

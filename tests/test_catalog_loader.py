@@ -203,6 +203,24 @@ def test_settings_file_errors(tmp_path: Path) -> None:
     assert ("catalog.yaml", 4, "unknown key 'embed.allowed_origin': did you mean 'allowed_origins'?") in found
 
 
+def test_portal_urls_and_embed_origins_are_checked(tmp_path: Path) -> None:
+    settings = (
+        "portals:\n  city: {url: data.example.gov}\nembed:\n  allowed_origins:\n"
+        '    - https://www.example.gov\n    - "https://x.gov; script-src *"\n    - https://x.gov/path\n'
+        "    - http://localhost:8080\n    - https://*.example.gov\n"
+    )
+    found = problems(write(tmp_path, {"catalog.yaml": settings, "k.yaml": GOOD}))
+    assert [(name, line) for name, line, _ in found] == [
+        ("catalog.yaml", 2),
+        ("catalog.yaml", 6),
+        ("catalog.yaml", 7),
+    ]
+    assert found[0][2].startswith("'portals.city.url': a portal url starts with https:// or http://")
+    assert found[1][2].startswith("'embed.allowed_origins.1': not an origin: write scheme://host[:port]")
+    ok = "embed: {allowed_origins: ['*']}\n"
+    assert load_catalog(write(tmp_path, {"catalog.yaml": ok})).settings.embed.allowed_origins == ["*"]
+
+
 def test_yaml_syntax_error_and_duplicate_key(tmp_path: Path) -> None:
     found = problems(
         write(
