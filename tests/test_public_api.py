@@ -42,3 +42,13 @@ def test_python_dash_m_runs_the_cli() -> None:
     )
     for command in ("serve", "load", "pull", "push", "sync", "catalog", "measure", "render"):
         assert command in out.stdout
+
+
+def test_every_package_exports_what_it_lists() -> None:
+    import importlib
+
+    for package in ("connectors", "catalog", "widgets"):
+        module = importlib.import_module(package)
+        assert module.__all__, package
+        for name in module.__all__:
+            assert getattr(module, name) is not None, f"{package}.{name}"
