@@ -364,3 +364,17 @@ def test_measure_table_keeps_every_column_when_piped(
         "denominator",
     ]
     assert "…" not in out
+
+
+def test_the_benchmark_catalog_is_valid_against_the_store(tmp_path: Path, store: Store) -> None:
+    """bench/bench_catalog.py times validation of this generated catalog; it must be a valid one."""
+    import sys
+
+    repo = str(Path(__file__).parent.parent)  # bench/ is not installed: import it from the repository
+    if repo not in sys.path:
+        sys.path.insert(0, repo)
+    from bench.bench_catalog import generate_catalog
+
+    catalog = load_catalog(generate_catalog(tmp_path / "generated", 100), store=store)
+    assert len(catalog.kpis) == 100 and catalog.warnings == []
+    assert {k.measure.calculation for k in catalog.kpis.values()} == {"count", "rate", "percentile"}

@@ -289,3 +289,14 @@ def test_series_schema_types(store: Store) -> None:
     assert table.schema.field("target").type == pa.float64()
     assert table.schema.field("status").type == pa.string()
     assert table.schema.names[-2:] == ["numerator", "denominator"]
+
+
+def test_cumulative_total_counts_the_fiscal_year_before_period_start(store: Store) -> None:
+    """A running total shown from period.start still includes that fiscal year's earlier periods."""
+    days = [ts("2012-07-03"), ts("2012-08-03"), ts("2012-09-03"), ts("2013-07-03")]
+    load(store, days, [1.0, 2.0, 3.0, 4.0])
+    shown = kpi("sum", measure={"cumulative": True}, period={"start": date(2012, 9, 1)})
+    out = rows(measure(shown, store, SETTINGS, today=FAR_FUTURE))
+    assert out[0]["period_start"] == date(2012, 9, 1)
+    assert [r["value"] for r in out[:2]] == [6.0, 6.0]
+    assert out[-1]["period_start"] == date(2013, 7, 1) and out[-1]["value"] == 4.0
