@@ -84,6 +84,10 @@ class Store:
         # Fixed timestamps are UTC instants: every cursor reads TIMESTAMPTZ as timestamp[us, tz=UTC]
         # (and date functions work in UTC), whatever the machine's zone. GLOBAL reaches cursors.
         self._con.execute("SET GLOBAL TimeZone = 'UTC'")
+        # Defence in depth behind the SoQL compiler: no statement on this database may read or
+        # write other files (read_csv, COPY, ATTACH, INSTALL/LOAD ...). Data comes in as Arrow
+        # tables; once off, this cannot be turned back on while the database is open.
+        self._con.execute("SET enable_external_access = false")
         self._write_lock = threading.RLock()
         self._local = threading.local()
         self._con.execute(

@@ -13,6 +13,7 @@ import pytest
 import requests
 from portal_fixtures import KC_CSV, MAX_LIMIT
 
+from btvstat_open.settings import Settings
 from btvstat_open.store import Store
 
 TYPED = "/resource/typed-sample"
@@ -196,3 +197,42 @@ def test_wrong_method_is_socrata_shaped(portal_url: str) -> None:
     response = requests.patch(f"{portal_url}/resource/kc-311-potholes.json")
     assert response.status_code == 405
     assert response.json()["error"] is True
+
+
+def test_system_fields_are_read_only_when_asked_for(portal_url: str, portal_store: Store) -> None:
+    url = f"{portal_url}{TYPED}.json"
+    plain = requests.get(url).json()
+    assert all(not key.startswith(":") for row in plain for key in row)
+    response = requests.get(url, params={"$select": ":id, :created_at, :updated_at, name", "$order": ":id"})
+    assert response.status_code == 200
+    assert json.loads(response.headers["X-SODA2-Types"]) == [
+        "text",
+        "fixed_timestamp",
+        "fixed_timestamp",
+        "text",
+    ]
+    stored = portal_store.arrow("typed-sample", system=True).sort_by(":id").to_pylist()
+    rows = response.json()
+    assert [r[":id"] for r in rows] == [s[":id"] for s in stored]
+    for row, expected in zip(rows, stored, strict=True):
+        for name in (":created_at", ":updated_at"):
+            assert row[name] == expected[name].strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    newest = max(s[":updated_at"] for s in stored).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    since = requests.get(url, params={"$where": f":updated_at >= '{newest}Z'", "$select": "count(*) AS n"})
+    assert since.json() == [
+        {"n": str(sum(s[":updated_at"].strftime("%Y-%m-%dT%H:%M:%S.%f") >= newest for s in stored))}
+    ]
+
+
+def test_full_export_is_streamed_in_batches(
+    portal_url: str, portal_store: Store, portal_settings: Settings
+) -> None:
+    info = portal_store.info("kc-311-potholes")
+    assert info.row_count > portal_settings.batch_size  # more than one batch: the body must be a stream
+    with requests.get(f"{portal_url}/api/views/kc-311-potholes/rows.csv", stream=True) as response:
+        assert response.status_code == 200
+        assert "content-length" not in response.headers
+        assert response.headers["transfer-encoding"] == "chunked"
+        assert response.headers["content-disposition"] == 'attachment; filename="kc-311-potholes.csv"'
+        records = list(csv.reader(io.StringIO(response.content.decode())))
+    assert len(records) == info.row_count + 1
