@@ -2,8 +2,9 @@
 
 The metric dataset has one row per KPI per period (``row_key`` = ``{kpi_id}/{period_start}``
 identifies rows) with the KPI's id, title, department, outcome area, unit and period size next to
-the series columns. Create the dataset on the portal once with :data:`METRIC_COLUMNS` (and
-``row_key`` as its row identifier), then publish whenever the data changes:
+the series columns. The first publish creates the dataset (with :data:`METRIC_COLUMNS` and
+``row_key`` as its row identifier) when the portal has none by that id; publish whenever the
+data changes:
 
 Example:
     >>> from connectors import connect
@@ -19,6 +20,7 @@ from typing import Any, Literal
 
 import pyarrow as pa
 
+from btvstat_open.errors import PortalNotFound
 from btvstat_open.store import Store
 from btvstat_open.types import Column
 from catalog.measure import measure
@@ -85,11 +87,24 @@ def publish_series(
     """Push every public KPI series to ``dataset_id`` on the connector's portal.
 
     ``replace`` (the default) leaves the portal's dataset exactly equal to the catalog's series;
-    ``upsert`` updates rows by ``row_key`` and keeps rows the catalog no longer produces.
+    ``upsert`` updates rows by ``row_key`` and keeps rows the catalog no longer produces. A dataset
+    missing on the portal is created first; a portal that picks its own ids (Socrata) may create
+    it under another id, which the result's ``dataset_id`` gives.
 
     Example:
         >>> publish_series(catalog, store, portal, "kpi-series", mode="upsert").errors  # doctest: +SKIP
         0
     """
     table = metric_table(catalog, store, today=today)
+    try:
+        connector.describe_if_changed(dataset_id)
+    except PortalNotFound:
+        created = connector.create(
+            f"{catalog.settings.title}: KPI series",
+            METRIC_COLUMNS,
+            dataset_id=dataset_id,
+            row_identifier="row_key",
+            description="One row per public KPI per period: value, target and status.",
+        )
+        dataset_id = created.id
     return connector.push(table, dataset_id, mode=mode, row_id="row_key" if mode == "upsert" else None)

@@ -11,7 +11,9 @@ import os
 from pathlib import Path
 
 from btvstat_open.errors import UsageError
+from btvstat_open.sync_progress import row_progress
 from connectors import connect
+from connectors.output import output_format
 
 __all__ = ["run_pull", "run_push"]
 
@@ -29,7 +31,7 @@ def _credentials() -> dict[str, str]:
 
 
 def run_pull(args: argparse.Namespace) -> int:
-    """Pull a dataset to Parquet or CSV (written whole or not at all).
+    """Pull a dataset to Parquet or CSV (written whole or not at all), with a progress bar on a terminal.
 
     Example:
         >>> args = build_parser().parse_args(["pull", URL, "ab-12", "-o", "out.parquet"])  # doctest: +SKIP
@@ -37,16 +39,21 @@ def run_pull(args: argparse.Namespace) -> int:
         0
     """
     output = Path(args.output)
-    if output.suffix.lower() not in (".parquet", ".pq", ".csv"):
-        raise UsageError(f"Cannot write {output.name!r}: name the output file .parquet or .csv.")
+    output_format(output)  # a wrong extension is a usage error before any request
     options: dict[str, object] = {"app_token": args.app_token or None, **_credentials()}
     if args.page_size is not None:
         if args.page_size < 1:
             raise UsageError("--page-size must be at least 1.")
         options["page_size"] = args.page_size
-    with connect(args.portal_url, **options) as portal:
+    with connect(args.portal_url, **options) as portal, row_progress(None, f"pull {args.dataset_id}") as bar:
         result = portal.pull_to(
-            args.dataset_id, output, select=args.select, where=args.where, order=args.order, since=args.since
+            args.dataset_id,
+            output,
+            on_batch=bar.advance,
+            select=args.select,
+            where=args.where,
+            order=args.order,
+            since=args.since,
         )
     print(f"{result.rows:,} rows written to {result.path}")
     return 0

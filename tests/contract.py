@@ -133,3 +133,19 @@ class ConnectorContract:
         assert not list(
             contract.connector.iter_changes(contract.dataset_id, columns=[], since=later.isoformat())
         )
+
+    def test_create_then_push(self, contract: ContractSetup) -> None:
+        conn = contract.connector
+        wanted = f"{contract.writable_id}-new"
+        created = conn.create(
+            "Created by the contract", CONTRACT_COLUMNS, dataset_id=wanted, row_identifier="case_id"
+        )
+        assert created.id  # a portal may choose the id; everything below uses the one it gave
+        described = conn.describe(created.id)
+        assert [(c.field_name, c.data_type) for c in described.columns] == [
+            (c.field_name, c.data_type) for c in CONTRACT_COLUMNS
+        ]
+        assert described.row_identifier == "case_id" and described.row_count == 0
+        pushed = conn.push(source_table(25), created.id)
+        assert pushed.created == 25 and pushed.dataset_id == created.id
+        assert _sorted(conn.pull(created.id)).equals(_sorted(source_table(25)))

@@ -27,6 +27,8 @@ def portal_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
 def contract(request: pytest.FixtureRequest, portal_url: tuple[str, Store]) -> ContractSetup:
     url, store = portal_url
     store.create("contract-write", "Writable", list(CONTRACT_COLUMNS), row_identifier="case_id", replace=True)
+    if store.exists("contract-write-new"):  # made by test_create_then_push under the other api
+        store.drop("contract-write-new")
     conn = connect(url, api=request.param, page_size=500, username="any", password=TOKEN)
     return ContractSetup(conn, "contract-read", "contract-write", source_table().num_rows)
 

@@ -17,6 +17,8 @@ from datetime import UTC, date, datetime
 
 import pyarrow as pa
 
+from btvstat_open.errors import UsageError
+
 __all__ = ["Page", "Query", "fetch_pages", "soql_field", "soql_literal", "timestamp_literal"]
 
 _AGGREGATE = re.compile(
@@ -61,7 +63,13 @@ def timestamp_literal(value: str | date | datetime) -> str:
         moment = datetime(value.year, value.month, value.day)
     else:
         text = value.strip()
-        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+        try:
+            moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+        except ValueError:
+            raise UsageError(
+                f"Cannot read the time {value!r}; give an ISO 8601 date or timestamp such as "
+                "2024-01-31 or 2024-01-31T08:00:00Z."
+            ) from None
     moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
     return soql_literal(moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z")
 
