@@ -203,6 +203,21 @@ def test_settings_file_errors(tmp_path: Path) -> None:
     assert ("catalog.yaml", 4, "unknown key 'embed.allowed_origin': did you mean 'allowed_origins'?") in found
 
 
+def test_a_bad_settings_file_does_not_make_named_portals_unknown(tmp_path: Path) -> None:
+    settings = "fiscal_year_start: 13\nportals:\n  city: {url: https://data.example.gov, app_tokn: X}\n"
+    kpis = {
+        "k.yaml": GOOD.replace("portal: local", "portal: city"),
+        "j.yaml": GOOD.replace("id: good-kpi", "id: j").replace("portal: local", "portal: cty"),
+    }
+    found = problems(write(tmp_path, {"catalog.yaml": settings, **kpis}))
+    assert [(name, line) for name, line, _ in found] == [
+        ("catalog.yaml", 1),
+        ("catalog.yaml", 3),
+        ("j.yaml", 5),
+    ]
+    assert found[2][2] == "unknown portal 'cty': use one of local, city (portals: in catalog.yaml)"
+
+
 def test_portal_urls_and_embed_origins_are_checked(tmp_path: Path) -> None:
     settings = (
         "portals:\n  city: {url: data.example.gov}\nembed:\n  allowed_origins:\n"
