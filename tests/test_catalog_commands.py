@@ -123,6 +123,13 @@ def test_export_writes_files(store_dir: Path, tmp_path: Path, capsys: pytest.Cap
     assert main([*args, "--format", "datapackage"]) == 0
     package = json.loads(capsys.readouterr().out)
     assert "airport-passengers" in [r["name"] for r in package["resources"]]
+    # The files are exactly the documents test_exports.py validates (DCAT-US schema, Table Schemas).
+    from catalog.exports import datapackage, dcat_us
+
+    catalog = load_catalog(DEMO_DIR)
+    with Store(store_dir) as store:
+        assert document == dcat_us(catalog, store, "https://x.example")
+        assert package == datapackage(catalog, store, "https://x.example")
 
 
 def test_sync_with_only_local_datasets_does_nothing(

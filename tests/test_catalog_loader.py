@@ -314,3 +314,18 @@ def test_the_demo_catalog_is_valid() -> None:
     catalog = load_catalog(DEMO_DIR)
     assert catalog.settings.fiscal_year_start == 7
     assert len(catalog.kpis) >= 12
+
+
+def test_kpi_files_in_any_subfolder_yml_too_hidden_folders_skipped(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        {
+            "a/b/c/deep.yml": GOOD.replace("id: good-kpi", "id: deep"),
+            "top.yaml": GOOD,
+            ".git/ignored.yaml": "not: a kpi\n",
+            "notes.txt": "id: nope\n",
+        },
+    )
+    catalog = load_catalog(root)
+    assert sorted(catalog.kpis) == ["deep", "good-kpi"]
+    assert catalog.files["deep"] == root / "a" / "b" / "c" / "deep.yml"
