@@ -18,6 +18,7 @@ columns with ``--column-type``). Raw CSV reading lives in :mod:`btvstat_open.csv
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ from btvstat_open.fieldnames import field_name, field_names
 from btvstat_open.inference import convert_columns, infer_types
 from btvstat_open.parquet_columns import convert_parquet_column, parquet_type
 from btvstat_open.store import DatasetInfo, Store, check_dataset_id
+from btvstat_open.sync_progress import row_progress
 from btvstat_open.types import Column, canonical_type
 
 __all__ = ["LoadedFile", "load_file", "read_file", "run_load", "store_loaded"]
@@ -264,18 +266,29 @@ def _parse_column_types(items: list[str]) -> dict[str, str]:
 
 
 def run_load(args: argparse.Namespace) -> int:
-    """``btvstat-open load FILE --dataset ID``: read the file first, then write it to the store."""
+    """``btvstat-open load FILE --dataset ID``: read the file first, then write it to the store.
+
+    On a terminal a spinner with the rows read and the time taken runs on stderr while the
+    file is read and written; piped, only the one-line summary is printed (on stdout).
+    """
     check_dataset_id(args.dataset)
-    loaded = read_file(args.file, column_types=_parse_column_types(args.column_type or []))
-    with Store(args.store) as store:
-        info = store_loaded(
-            store,
-            loaded,
-            args.dataset,
-            name=args.name,
-            description=args.description or "",
-            row_identifier=args.row_id,
-        )
+    console = None
+    if sys.stderr.isatty():
+        from rich.console import Console
+
+        console = Console(stderr=True)
+    with row_progress(None, f"load {Path(args.file).name}", console=console) as bar:
+        loaded = read_file(args.file, column_types=_parse_column_types(args.column_type or []))
+        bar.advance(loaded.num_rows)
+        with Store(args.store) as store:
+            info = store_loaded(
+                store,
+                loaded,
+                args.dataset,
+                name=args.name,
+                description=args.description or "",
+                row_identifier=args.row_id,
+            )
     described = ", ".join(f"{c.field_name} {c.data_type}" for c in info.columns)
     print(f"Loaded {info.row_count} rows into {info.id} ({len(info.columns)} columns: {described})")
     return 0

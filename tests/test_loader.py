@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import os
+import pty
 import subprocess
 import sys
 from datetime import UTC, date, datetime
@@ -311,3 +313,47 @@ def test_python_m_load_exit_codes(tmp_path: Path, real_data: Path) -> None:
     assert len(bad.stderr.strip().splitlines()) == 1 and "nope.csv" in bad.stderr
     with Store(store_dir) as store:
         assert store.info("water").row_count == 13920
+
+
+def _run_with_terminal_stderr(argv: list[str]) -> tuple[int, str, str]:
+    """Run the CLI with stderr on a pseudo-terminal (as in a shell) and stdout piped."""
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "btvstat_open", *argv],
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+    finally:
+        os.close(follower)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal is closed once everything is read
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(leader)
+    return proc.returncode, proc.stdout, drawn.decode("utf-8", "replace")
+
+
+def test_cli_load_shows_progress_on_a_terminal_only(tmp_path: Path, real_data: Path) -> None:
+    argv = ["load", str(real_data / LIBRARY_MONTHLY), "--dataset", "lib", "--store", str(tmp_path / "s")]
+    code, out, terminal = _run_with_terminal_stderr(argv)
+    assert code == 0
+    assert "load Library_Monthly_Stats.csv" in terminal
+    assert out.startswith("Loaded 16 rows into lib") and "load Library" not in out
+    piped = subprocess.run(
+        [sys.executable, "-m", "btvstat_open", *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert piped.returncode == 0 and piped.stderr == ""
+    assert piped.stdout.startswith("Loaded 16 rows into lib")

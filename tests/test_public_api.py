@@ -52,3 +52,15 @@ def test_every_package_exports_what_it_lists() -> None:
         assert module.__all__, package
         for name in module.__all__:
             assert getattr(module, name) is not None, f"{package}.{name}"
+
+
+def test_store_and_loader_names_stay_where_callers_import_them() -> None:
+    import btvstat_open.loader as loader
+    import btvstat_open.store as store
+
+    for name in ("Store", "DatasetInfo", "WriteResult", "quote_ident", "new_row_id", "check_dataset_id"):
+        assert callable(getattr(store, name)) and name in store.__all__, name
+    for name in ("read_file", "load_file", "store_loaded", "run_load", "LoadedFile"):
+        assert callable(getattr(loader, name)) and name in loader.__all__, name
+    assert store.quote_ident('a"b') == '"a""b"'
+    assert store.check_dataset_id("kc-311") == "kc-311"
