@@ -10,6 +10,7 @@ import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -357,3 +358,36 @@ def test_cli_load_shows_progress_on_a_terminal_only(tmp_path: Path, real_data: P
     )
     assert piped.returncode == 0 and piped.stderr == ""
     assert piped.stdout.startswith("Loaded 16 rows into lib")
+
+
+def test_real_parquet_file_loads_with_its_types_and_rows(tmp_path: Path) -> None:
+    """A Parquet file built from real KC 311 data (bundled with the demo) agrees with DuckDB on the file."""
+    path = Path(__file__).parents[1] / "catalog" / "demo" / "data" / "kc-311-potholes.parquet"
+    schema = pq.read_schema(path)
+    with Store(tmp_path / "store") as store:
+        info = load_file(store, path, "kc-parquet", row_identifier="case_id")
+        assert info.row_count == pq.ParquetFile(path).metadata.num_rows > 4000
+        expected_types = {
+            f.name: "number" if pa.types.is_floating(f.type) else
+            "floating_timestamp" if pa.types.is_timestamp(f.type) else "text"
+            for f in schema
+        }  # fmt: skip
+        assert _types(list(info.columns)) == expected_types
+        assert {"number", "floating_timestamp", "text"} <= set(expected_types.values())
+        stored = (
+            store.cursor()
+            .execute(
+                f"SELECT sum(days_to_close), count(closed_date), min(creation_date), count(DISTINCT status) "
+                f"FROM {info.table}"
+            )
+            .fetchall()
+        )
+    direct = (
+        duckdb.connect()
+        .execute(
+            "SELECT sum(days_to_close), count(closed_date), min(creation_date), count(DISTINCT status) "
+            f"FROM read_parquet('{path}')"
+        )
+        .fetchall()
+    )
+    assert stored == direct
