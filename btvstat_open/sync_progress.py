@@ -28,6 +28,7 @@ class RowProgress:
         self._started = time.monotonic()
         self._bar = None
         if enabled:
+            from rich.console import Console
             from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
             self._bar = Progress(
@@ -37,7 +38,8 @@ class RowProgress:
                 TextColumn("{task.fields[rate]}"),
                 TimeElapsedColumn(),
                 transient=True,
-                console=console,
+                # stderr: stdout carries the command's result and may be piped while stderr is not.
+                console=console or Console(stderr=True),
             )
             self._task = self._bar.add_task(label, total=None, rate="")
             self._bar.start()

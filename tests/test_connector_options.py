@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -22,7 +23,7 @@ from rich.console import Console
 from servers import serve
 
 from btvstat_open.cli import main
-from btvstat_open.errors import PortalUnavailable, UsageError
+from btvstat_open.errors import PortalUnavailable, PushError, UsageError
 from btvstat_open.portal.app import create_portal_app
 from btvstat_open.settings import Settings
 from btvstat_open.store import Store
@@ -288,3 +289,96 @@ def test_since_accepts_dates_and_datetimes(portal: tuple[str, Store, CountingApp
     assert (
         conn.pull("cases", since=future.date() - timedelta(days=3)).num_rows == store.info("cases").row_count
     )
+
+
+def test_errors_in_a_batch_name_the_batch(portal: tuple[str, Store, CountingApp]) -> None:
+    """Socrata answers 200 with ``Errors > 0`` for rows it could not take; the push stops there."""
+    writes: list[int] = []
+
+    async def reports_errors(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        if scope["method"] == "GET":  # no metadata: the connector carries on without a row identifier
+            body, status = b'{"code": "not_found", "error": true, "message": "no view"}', 404
+        else:
+            writes.append(1)
+            errors = 1 if len(writes) == 2 else 0
+            body, status = (
+                orjson.dumps({"Rows Created": 2 - errors, "Rows Updated": 0, "Errors": errors}),
+                200,
+            )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    with serve(reports_errors) as url, pytest.raises(PushError) as info:
+        connect(url, username="u", password="p").push(cases(0, 6), "abcd-1234", batch_size=2)
+    assert info.value.batch == 1 and "Batch 1 (rows 3-4)" in str(info.value)
+    assert info.value.result == {"Rows Created": 1, "Rows Updated": 0, "Errors": 1}
+    assert len(writes) == 2  # the third batch was not sent
+
+
+def test_rerun_after_a_failed_push_leaves_exactly_the_source(portal: tuple[str, Store, CountingApp]) -> None:
+    _, store, _ = portal
+    inner = create_portal_app(store, Settings(write_token=TOKEN))
+    failing = {"left": 1, "seen": 0}
+
+    async def third_write_fails(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] in ("POST", "PUT"):
+            failing["seen"] += 1
+            if failing["seen"] == 3 and failing["left"]:
+                failing["left"] -= 1
+                await send({"type": "http.response.start", "status": 503, "headers": []})
+                await send({"type": "http.response.body", "body": b""})
+                return
+        await inner(scope, receive, send)
+
+    store.create("rerun", "Rerun", COLUMNS, row_identifier="case_id", replace=True)
+    store.upsert("rerun", cases(5_000, 5_050))  # stale rows the replace must remove
+    wanted = cases(0, 500)
+    with serve(third_write_fails) as url:
+        conn = connect(url, username="u", password=TOKEN, retries=0)
+        with pytest.raises(PortalUnavailable):
+            conn.push(wanted, "rerun", mode="replace", batch_size=100)
+        assert 0 < store.info("rerun").row_count < 500  # a partial push
+        conn.push(wanted, "rerun", mode="replace", batch_size=100)
+    assert store.arrow("rerun").sort_by("case_id").equals(wanted)
+
+
+def test_connect_picks_the_connector_by_url(portal: tuple[str, Store, CountingApp]) -> None:
+    import btvstat_open as bo
+    from connectors.socrata import SocrataConnector
+
+    url, _, _ = portal
+    with bo.connect(url, timeout=5, page_size=10, concurrency=2) as conn:
+        assert isinstance(conn, SocrataConnector)
+        assert (conn.http.timeout, conn.page_size, conn.concurrency) == (5, 10, 2)
+    with pytest.raises(UsageError, match="http:// or https://"):
+        bo.connect("ftp://example.gov")
+
+
+class _Terminal(io.StringIO):
+    """A stderr that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_pull_command_draws_progress_on_a_terminal_stderr(
+    portal: tuple[str, Store, CountingApp],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url, _, _ = portal
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    out = tmp_path / "drawn.parquet"
+    assert main(["pull", url, "cases", "-o", str(out), "--where", "amount >= 0", "--page-size", "100"]) == 0
+    assert "pull cases" in terminal.getvalue() and "rows/s" in terminal.getvalue()
+    assert capsys.readouterr().out == f"1,200 rows written to {out}\n"  # stdout holds only the result
