@@ -11,7 +11,8 @@ Calculations (per period, null values in the column are ignored):
   SQL ``percentile_cont`` and numpy's default);
 * ``rate``: numerator / denominator, each a count or sum with its own ``where``; x100 with
   ``as_percent``; a zero denominator gives no value (``no_data``);
-* ``recent``: the value of the latest row in the period by date (ties by row id order).
+* ``recent``: the value of the latest row in the period by its date column, time of day included
+  (ties by load time, then row id); rows without a value are passed over.
 
 Periods with no rows inside the series are 0 for count and sum and ``no_data`` otherwise. The
 series runs from ``period.start``'s period (or the first period with data) through the last period
@@ -168,8 +169,14 @@ def _aggregate_sql(kpi: Kpi, info: DatasetInfo, fsm: int) -> _Sql:
     day = _day_expr(info, kpi.source.date_column)
     period = period_start_sql("__day", kpi.period.size, fsm)
     m = kpi.measure
-    # Row id and load time make "recent" deterministic when two rows share a date.
-    select = [f"{day} AS __day", '":created_at" AS __created', '":id" AS __rid']
+    # "recent" orders rows by the full date column (time of day included), then by load time and
+    # row id so that two rows with the same moment still give one answer.
+    select = [
+        f"{day} AS __day",
+        f"{quote_ident(kpi.source.date_column)} AS __moment",
+        '":created_at" AS __created',
+        '":id" AS __rid',
+    ]
     params: list[Any] = []
     if m.column and m.calculation not in ("count", "rate"):  # count and rate ignore measure.column
         select.append(f"{quote_ident(m.column)} AS __v")
@@ -210,7 +217,7 @@ def _aggregate(calculation: str, percentile: float | None) -> str:
         "sum": "sum(__v)",
         "average": "avg(__v)",
         "median": "quantile_cont(__v, 0.5)",
-        "recent": "last(__v ORDER BY __day, __created, __rid) FILTER (WHERE __v IS NOT NULL)",
+        "recent": "last(__v ORDER BY __moment, __created, __rid) FILTER (WHERE __v IS NOT NULL)",
     }[calculation]
 
 

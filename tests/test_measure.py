@@ -300,3 +300,12 @@ def test_cumulative_total_counts_the_fiscal_year_before_period_start(store: Stor
     assert out[0]["period_start"] == date(2012, 9, 1)
     assert [r["value"] for r in out[:2]] == [6.0, 6.0]
     assert out[-1]["period_start"] == date(2013, 7, 1) and out[-1]["value"] == 4.0
+
+
+@pytest.mark.parametrize("order", [[0, 1, 2], [1, 0, 2], [2, 1, 0], [1, 2, 0]])
+def test_recent_takes_the_latest_timestamp_not_the_load_order(store: Store, order: list[int]) -> None:
+    days = [ts("2020-01-31T18:00:00"), ts("2020-01-31T09:00:00"), ts("2020-01-02T23:00:00")]
+    values = [5.0, 7.0, 9.0]
+    load(store, [days[i] for i in order], [values[i] for i in order])
+    out = rows(measure(kpi("recent"), store, SETTINGS, today=FAR_FUTURE))
+    assert [r["value"] for r in out] == [5.0]
