@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -153,3 +154,39 @@ def test_reads_after_info_on_the_same_cursor(store: Store) -> None:
     store.exists("p")
     count = store.cursor().sql('SELECT count(*) AS n FROM "ds_p"').to_arrow_table()
     assert count.column("n").to_pylist() == [1]
+
+
+def test_readers_see_each_write_whole_or_not_at_all(store: Store) -> None:
+    """Readers on their own threads never see a replace or an upsert half done."""
+    store.create("swap", "Swap", COLUMNS, row_identifier="case_id")
+    small = _rows([float(i) for i in range(50)], ["small"] * 50)
+    large = _rows([float(i) for i in range(5_000)], ["large"] * 5_000)
+    store.replace("swap", small)
+    seen: list[tuple[int, int, str]] = []
+    failures: list[BaseException] = []
+    done = threading.Event()
+
+    def write() -> None:
+        try:
+            for round_ in range(3):
+                store.replace("swap", large if round_ % 2 == 0 else small)
+                store.upsert("swap", _rows([float(i) for i in range(5_000)], ["large"] * 5_000))
+                store.replace("swap", small)
+        except BaseException as exc:  # reported below, on the test's thread
+            failures.append(exc)
+        finally:
+            done.set()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    cursor = store.cursor()
+    while not done.is_set() or not seen:
+        row = cursor.execute(
+            'SELECT count(*), count(DISTINCT status), min(status) FROM "ds_swap"'
+        ).fetchall()[0]
+        seen.append(row)
+    writer.join()
+    assert failures == []
+    assert {(n, kinds) for n, kinds, _ in seen} <= {(50, 1), (5_000, 1)}
+    assert {(n, status) for n, _, status in seen} <= {(50, "small"), (5_000, "large")}
+    assert store.info("swap").row_count == 50
