@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal, Self, TypedDict, Unpack
 
 import pyarrow as pa
 
+from btvstat_open.dataset import WriteResult
 from btvstat_open.types import Column
 from connectors.output import write_batches_atomically
 
@@ -108,17 +109,17 @@ class PullResult:
 
 
 @dataclass
-class PushResult:
-    """Counts summed over every batch of a push, as the portal reported them."""
+class PushResult(WriteResult):
+    """Socrata's counts (created, updated, deleted, errors, ...) summed over every batch of a push.
 
-    created: int = 0
-    updated: int = 0
-    deleted: int = 0
-    errors: int = 0
+    Example:
+        >>> result = PushResult()
+        >>> result.add({"Rows Created": 2, "Errors": 0}); result.add({"Rows Updated": 1})
+        >>> (result.created, result.updated, result.batches)
+        (2, 1, 2)
+    """
+
     batches: int = 0
-    by_row_identifier: int = 0
-    by_sid: int = 0
-    messages: list[str] = field(default_factory=list)
     #: The dataset the rows went to (a portal may choose the id of a dataset it creates).
     dataset_id: str = ""
 
