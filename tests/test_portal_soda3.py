@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import requests
+from portal_fixtures import MAX_BODY
 from servers import serve
 
 from btvstat_open.portal.app import create_portal_app
@@ -94,3 +95,15 @@ def test_pages_past_the_row_cap_are_served(portal_store: Store) -> None:
         too_big = {"query": soql, "page": {"pageNumber": 1, "pageSize": 1001}}
         refused = requests.post(f"{url}/api/v3/views/kc-311-potholes/query.json", json=too_big)
         assert refused.status_code == 400
+
+
+def test_query_bodies_are_bounded_and_must_be_objects(portal_url: str, portal_store: Store) -> None:
+    url = f"{portal_url}/api/v3/views/kc-311-potholes/query.json"
+    padding = "x" * (MAX_BODY + 10)
+    too_big = requests.post(url, json={"query": "SELECT case_id", "padding": padding})
+    assert too_big.status_code == 413 and too_big.json()["code"] == "request.too-large"
+    listed = requests.post(url, json=["SELECT case_id"])
+    assert listed.status_code == 400 and listed.json()["code"] == "query.bad-body"
+    empty = requests.post(url, data=b"")
+    assert empty.status_code == 200  # no body: SELECT * (up to the cap, above this dataset's size)
+    assert len(empty.json()) == portal_store.info("kc-311-potholes").row_count

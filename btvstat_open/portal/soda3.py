@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -22,8 +23,21 @@ from btvstat_open.errors import BadRequestBody, BtvstatError
 from btvstat_open.portal.auth import presented_token
 from btvstat_open.portal.context import PortalContext
 from btvstat_open.portal.routes_read import export_response, respond_with_query
+from btvstat_open.portal.routes_write import read_body
 
 __all__ = ["AppTokenRequired", "soda3_router"]
+
+_BODY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "query": {"type": "string", "example": "SELECT status, count(*) GROUP BY status"},
+        "page": {
+            "type": "object",
+            "properties": {"pageNumber": {"type": "integer"}, "pageSize": {"type": "integer"}},
+        },
+        "includeSynthetic": {"type": "boolean"},
+    },
+}
 
 
 class AppTokenRequired(BtvstatError):
@@ -56,15 +70,37 @@ def _page(body: dict[str, Any]) -> tuple[int, int] | None:
     return number, size
 
 
+def _query_body(raw: bytes) -> dict[str, Any]:
+    """The JSON object of a query request; an empty body means ``SELECT *``."""
+    if not raw.strip():
+        return {}
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequestBody(f"The body is not valid JSON: {exc}.", code="query.bad-body") from None
+    if not isinstance(body, dict):
+        raise BadRequestBody(
+            'The body must be a JSON object such as {"query": "SELECT *"}.', code="query.bad-body"
+        )
+    return body
+
+
 def soda3_router(ctx: PortalContext) -> APIRouter:
     """Routes for the SODA 3 query and export endpoints."""
     router = APIRouter()
 
-    @router.post("/api/v3/views/{dataset_id}/query.json", tags=["SODA 3"], summary="Query with SoQL")
-    def query(dataset_id: str, request: Request, body: dict[str, Any] | None = None) -> Response:
+    @router.post(
+        "/api/v3/views/{dataset_id}/query.json",
+        tags=["SODA 3"],
+        summary="Query with SoQL",
+        openapi_extra={"requestBody": {"content": {"application/json": {"schema": _BODY_SCHEMA}}}},
+    )
+    async def query(dataset_id: str, request: Request) -> Response:
         """Run ``{"query": ..., "page": {...}}`` and answer with JSON rows."""
         _check_app_token(ctx, request)
-        return run_soda3_query(ctx, request, dataset_id, body or {})
+        # Read the body here, bounded like a write's, instead of letting the framework read it whole.
+        body = _query_body(await read_body(request, ctx.settings.max_body_bytes))
+        return await run_in_threadpool(run_soda3_query, ctx, request, dataset_id, body)
 
     @router.get("/api/v3/views/{dataset_id}/export.csv", tags=["SODA 3"], summary="Export a dataset")
     def export(dataset_id: str, request: Request) -> Response:
