@@ -74,6 +74,10 @@ def test_measure_formats(store_dir: Path, capsys: pytest.CaptureFixture[str]) ->
     data = json.loads(capsys.readouterr().out)
     assert [d["numerator"] for d in data] == expected.column("numerator").to_pylist()
     assert data[0]["status"] == expected.column("status")[0].as_py()
+    assert [(d["period_start"], d["period_end"]) for d in data] == [
+        (r["period_start"].isoformat(), r["period_end"].isoformat()) for r in expected.to_pylist()
+    ]
+    assert list(data[0]) == expected.column_names
 
     assert main([*base, "--format", "table"]) == 0
     out = capsys.readouterr().out
