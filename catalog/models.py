@@ -24,7 +24,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from btvstat_open.errors import KpiNotFound
 
@@ -128,6 +128,14 @@ class CatalogSettings(_Strict):
     portals: dict[str, PortalSettings] = Field(default_factory=dict)
     embed: EmbedSettings = Field(default_factory=EmbedSettings)
     contact: Contact | None = None
+
+    @field_validator("portals")
+    @classmethod
+    def _local_is_reserved(cls, portals: dict[str, PortalSettings]) -> dict[str, PortalSettings]:
+        # `portal: local` always means the built-in store, so a portal of that name could never be used.
+        if "local" in portals:
+            raise ValueError("'local' is the built-in store and cannot name a portal; pick another name")
+        return portals
 
 
 class Source(_Strict):

@@ -218,6 +218,19 @@ def test_a_bad_settings_file_does_not_make_named_portals_unknown(tmp_path: Path)
     assert found[2][2] == "unknown portal 'cty': use one of local, city (portals: in catalog.yaml)"
 
 
+def test_local_cannot_name_a_portal(tmp_path: Path) -> None:
+    settings = "title: T\nportals:\n  local: {url: https://data.example.gov}\n"
+    found = problems(write(tmp_path, {"catalog.yaml": settings, "k.yaml": GOOD}))
+    assert found == [
+        (
+            "catalog.yaml",
+            2,
+            "'portals': 'local' is the built-in store and cannot name a portal; pick another name "
+            "(got {'local': {'url': 'https://data.example.gov'}})",
+        )
+    ]
+
+
 def test_portal_urls_and_embed_origins_are_checked(tmp_path: Path) -> None:
     settings = (
         "portals:\n  city: {url: data.example.gov}\nembed:\n  allowed_origins:\n"
