@@ -112,6 +112,35 @@ def check_kpi(
             "rule 'above_below' needs direction: higher_is_better or lower_is_better "
             "(or use rule: proximity)",
         )
+    # Filters must parse even with no store at hand (the store check then adds column types).
+    for path, where in _wheres(kpi):
+        problem = _parse_problem(where)
+        if problem:
+            add(path, f"where {where!r} does not parse: {problem}")
+
+
+def _wheres(kpi: Kpi) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every SoQL filter the KPI's measure uses, with the key path it is written at."""
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    if kpi.source.where:
+        found.append((("source", "where"), kpi.source.where))
+    if kpi.measure.calculation == "rate":
+        for part in ("numerator", "denominator"):
+            term = getattr(kpi.measure, part)
+            if term is not None and term.where:
+                found.append((("measure", part, "where"), term.where))
+    return found
+
+
+def _parse_problem(where: str) -> str | None:
+    """Why ``where`` is not a SoQL expression, or None when it parses."""
+    from btvstat_open.portal.soql.parser import parse_expression
+
+    try:
+        parse_expression(where, "$where")
+    except SoqlError as exc:
+        return exc.message
+    return None
 
 
 def check_against_store(
@@ -169,19 +198,17 @@ def check_against_store(
     # Keys the calculation ignores (see check_kpi) are not checked against the data either.
     if m.column and m.calculation in NEEDS_COLUMN:
         column(("measure", "column"), m.column, ("number",), f"the column of a {m.calculation}")
-    _check_where(info, kpi.source.where, ("source", "where"), add)
     for part in ("numerator", "denominator"):
         term = getattr(m, part)
-        if term is None or m.calculation != "rate":
-            continue
-        if term.column and term.calculation == "sum":
+        if term is not None and m.calculation == "rate" and term.column and term.calculation == "sum":
             column(("measure", part, "column"), term.column, ("number",), "a summed column")
-        _check_where(info, term.where, ("measure", part, "where"), add)
+    for path, where in _wheres(kpi):
+        _check_where(info, where, path, add)
 
 
-def _check_where(info: DatasetInfo, where: str | None, path: tuple[str | int, ...], add: Adder) -> None:
-    if not where:
-        return
+def _check_where(info: DatasetInfo, where: str, path: tuple[str | int, ...], add: Adder) -> None:
+    if _parse_problem(where):
+        return  # check_kpi has reported it
     from btvstat_open.portal.soql import compile_where
 
     try:

@@ -301,7 +301,7 @@ def test_store_checks_dataset_columns_types_and_where(tmp_path: Path, store: Sto
     assert "btvstat-open load FILE --dataset nothing-here" in found["a.yaml"][1]
     assert found["b.yaml"] == (10, "dataset 'reqs' has no column 'dayz': did you mean 'days'?")
     assert found["c.yaml"][0] == 7 and "column 'kind' is text" in found["c.yaml"][1]
-    assert found["d.yaml"][0] == 8 and "does not compile" in found["d.yaml"][1]
+    assert found["d.yaml"][0] == 8 and "where 'days >>> 3' does not parse" in found["d.yaml"][1]
     assert found["e.yaml"][0] == 12 and "period.size must be year or fiscal_year" in found["e.yaml"][1]
     assert found["f.yaml"][0] == 10 and "column 'kind' is text" in found["f.yaml"][1]
 
@@ -314,6 +314,23 @@ def test_rate_term_where_is_compiled(tmp_path: Path, store: Store) -> None:
     )
     found = problems(write(tmp_path / "c", {"k.yaml": text}), store)
     assert len(found) == 1 and found[0][1] == 10 and "does not compile" in found[0][2]
+
+
+def test_where_that_does_not_parse_is_reported_without_a_store(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "  calculation: median\n  column: days\n",
+        '  calculation: rate\n  numerator: {calculation: count, where: "days <= "}\n'
+        '  denominator: {calculation: count, where: "kind = \'a"}\n',
+    ).replace("  date_column: opened\n", '  date_column: opened\n  where: "(days > 1"\n')
+    found = problems(write(tmp_path, {"k.yaml": text}))
+    assert [(line, m.split(" does not parse: ")[0]) for _, line, m in found] == [
+        (8, "where '(days > 1'"),
+        (11, "where 'days <= '"),
+        (12, 'where "kind = \'a"'),
+    ]
+    # A filter that parses but names no column of the dataset needs the store to be found.
+    fine = GOOD.replace("  date_column: opened\n", '  date_column: opened\n  where: "nosuch > 1"\n')
+    assert list(load_catalog(write(tmp_path, {"k.yaml": fine})).kpis) == ["good-kpi"]
 
 
 def test_missing_folder_and_empty_folder(tmp_path: Path) -> None:
