@@ -126,3 +126,20 @@ def test_the_store_refuses_file_features_even_to_hand_written_sql(portal: Portal
         cursor.close()
     assert isinstance(raised.value, duckdb.PermissionException | duckdb.InvalidInputException)
     assert not portal.sentinel.exists()
+
+
+@pytest.mark.parametrize(
+    "select",
+    [
+        "read_csv('/etc/passwd')",
+        "read_parquet('x.parquet')",
+        "glob('/*')",
+        "getenv('HOME')",
+        "query('SELECT 1')",
+    ],
+)
+def test_duckdb_file_and_system_functions_are_unknown_soql_functions(portal: Portal, select: str) -> None:
+    response = portal.http.get(f"{portal.url}/resource/kc.json", params={"$select": select})
+    assert response.status_code == 400
+    assert response.json()["code"] == "query.soql.no-such-function"
+    assert PASSWD_MARK not in response.text
