@@ -13,9 +13,13 @@ This module decides what a sync does; :mod:`btvstat_open.sync_apply` does it. Th
 typed against :class:`SyncSource`, which a connector provides; the core never imports the
 connectors.
 
-Known limits: changed rows are gathered in memory before the one merge transaction, and
-rows written in one bulk write share an ``:updated_at``, so the first incremental sync after
-such a write reads that write's rows again (and drops them by id) before the cursor moves on.
+Rows written in one bulk write share an ``:updated_at``; the state keeps their ids (up to
+100,000), and the next sync skips that moment unless a row count says something new is in it.
+When the row counts do not add up, the key sets are compared: rows gone at the source are
+deleted, and rows the local copy lacks (missed by a cursor) make the sync pull everything.
+
+Known limits: changed rows are gathered in memory before the one merge transaction; past
+100,000 rows in one moment, the next sync reads that moment again (and merges it harmlessly).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ so a sync killed at any moment leaves the last good data and state.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -46,13 +46,52 @@ def _at_moment(table: pa.Table, moment_text: str) -> pa.ChunkedArray:
     return pc.equal(stamps, pa.scalar(moment, stamps.type))
 
 
-def _cursor(table: pa.Table, latest: str | None) -> tuple[str | None, str | None, list[str]]:
+def _cursor(
+    table: pa.Table, latest: str | None, before: DatasetState | None = None
+) -> tuple[str | None, str | None, list[str]]:
     """The new cursor: the source's latest ``:updated_at`` seen before the pull, the last id at it,
-    and the ids at exactly that moment (so the next sync can drop them as already seen)."""
-    if latest is None or table.num_rows == 0:
-        return latest, None, []
-    ids = [str(i) for i in table.filter(_at_moment(table, latest)).column(":id").to_pylist()]
+    and the ids at exactly that moment (so the next sync can drop them as already seen).
+
+    When the moment has not moved since ``before``, the ids taken then still count as seen."""
+    if latest is None:
+        return None, None, []
+    ids = (
+        [str(i) for i in table.filter(_at_moment(table, latest)).column(":id").to_pylist()]
+        if table.num_rows
+        else []
+    )
+    if before is not None and before.cursor_updated_at == latest:
+        ids = list(dict.fromkeys([*before.boundary_ids, *ids]))
     return latest, (max(ids) if ids else None), ids[:_BOUNDARY_MAX]
+
+
+def _next_millisecond(moment_text: str) -> str:
+    """The ISO text of the millisecond after ``moment_text`` (``:updated_at`` has milliseconds).
+
+    Example:
+        >>> _next_millisecond("2024-01-31T23:59:59.999Z")
+        '2024-02-01T00:00:00.000Z'
+    """
+    moment = datetime.fromisoformat(moment_text.replace("Z", "+00:00")) + timedelta(milliseconds=1)
+    moment = moment.astimezone(UTC).replace(microsecond=moment.microsecond // 1000 * 1000)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _since(job: SyncJob, state: DatasetState) -> str | None:
+    """Where the changes pull starts: just after the cursor's millisecond when nothing new can be
+    in it, else at it (rows already taken there are then dropped by id).
+
+    Rows only leave the cursor's millisecond (updated later, or deleted), so no more rows there
+    than were taken means nothing new, save a write in that same millisecond after some of them
+    left: its rows then show up as missing when the row counts are compared, and are pulled.
+    A bulk write shares one moment: this keeps the next sync from reading all of it again.
+    """
+    cursor = state.cursor_updated_at
+    if cursor is None or not state.boundary_ids or len(state.boundary_ids) >= _BOUNDARY_MAX:
+        return cursor
+    after = _next_millisecond(cursor)
+    at_cursor, _ = job.source.row_stats(job.remote_id, since=cursor, before=after)
+    return after if at_cursor <= len(state.boundary_ids) else cursor
 
 
 def _drop_boundary(table: pa.Table, state: DatasetState) -> pa.Table:
@@ -103,7 +142,7 @@ def _record(
     job: SyncJob, state: DatasetState, desc: SourceDescription, table: pa.Table, latest: str | None, rows: int
 ) -> None:
     """Move ``state`` to what was just committed: cursor, validators, schema and row count."""
-    state.cursor_updated_at, state.cursor_id, state.boundary_ids = _cursor(table, latest)
+    state.cursor_updated_at, state.cursor_id, state.boundary_ids = _cursor(table, latest, state)
     state.etag, state.last_modified = desc.etag, desc.last_modified_header
     state.schema, state.row_identifier, state.row_count = (
         schema_signature(desc.columns),
@@ -156,7 +195,7 @@ def apply_incremental(
     A dataset whose rows all arrive as new (it was replaced) is loaded whole from what was pulled.
     """
     store, key = job.store, desc.row_identifier or ":id"
-    everything = pull_changes(job, [c.field_name for c in desc.columns], state.cursor_updated_at)
+    everything = pull_changes(job, [c.field_name for c in desc.columns], _since(job, state))
     changed = _latest_per_key(_drop_boundary(everything, state), key)
     local_keys = _local_keys(store, job.local_id, key)
     changed_keys = _text(changed.column(key)) if changed.num_rows else pa.array([], pa.string())
@@ -167,9 +206,11 @@ def apply_incremental(
         return apply_full(job, desc, latest, "dataset replaced", table=everything)
     deleting = pa.array([], pa.string())
     if len(local_keys) + new_rows != count:
-        # Rows were deleted at the source: compare the key sets.
+        # Rows were deleted at the source (or missed): compare the key sets.
         keys = pull_changes(job, [] if key == ":id" else [key], None, "check deletions")
         remote = _text(keys.column(key)) if keys.num_rows else pa.array([], pa.string())
+        if _missed(keys, remote, local_keys, changed_keys, latest):
+            return apply_full(job, desc, latest, "rows missing from the incremental pull")
         gone = pc.invert(pc.is_in(local_keys, pc.unique(pa.concat_arrays([remote, changed_keys]))))
         deleting = local_keys.filter(gone)
     result = None
@@ -193,3 +234,15 @@ def apply_incremental(
         deleted=result.deleted if result else 0,
         row_count=rows,
     )
+
+
+def _missed(keys: pa.Table, remote: pa.Array, local: pa.Array, changed: pa.Array, latest: str | None) -> bool:
+    """Whether the source has rows, updated no later than ``latest``, that neither the local copy
+    nor this pull holds (rows written after ``latest`` are the next sync's)."""
+    if keys.num_rows == 0 or latest is None:
+        return False
+    absent = pc.invert(pc.is_in(remote, pc.unique(pa.concat_arrays([local, changed]))))
+    stamps = keys.column(":updated_at")
+    moment = datetime.fromisoformat(latest.replace("Z", "+00:00"))
+    old_enough = pc.less_equal(stamps, pa.scalar(moment, stamps.type))
+    return bool(pc.any(pc.and_(absent, old_enough)).as_py())

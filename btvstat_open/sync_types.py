@@ -43,8 +43,10 @@ class SyncSource(Protocol):
     ) -> SourceDescription | None:
         """The metadata, or None when unchanged since ``etag``/``last_modified``."""
 
-    def row_stats(self, dataset_id: str) -> tuple[int, str | None]:
-        """Row count and latest ``:updated_at`` text, in one request."""
+    def row_stats(
+        self, dataset_id: str, *, since: str | None = None, before: str | None = None
+    ) -> tuple[int, str | None]:
+        """Row count and latest ``:updated_at`` text (rows updated in ``[since, before)``), one request."""
 
     def iter_changes(
         self, dataset_id: str, *, columns: Sequence[str], since: str | None = None

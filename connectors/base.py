@@ -161,8 +161,13 @@ class Connector(abc.ABC):
         return self.describe(dataset_id)
 
     @abc.abstractmethod
-    def row_stats(self, dataset_id: str) -> tuple[int, str | None]:
-        """The row count and the latest ``:updated_at`` (as the portal writes it), in one request."""
+    def row_stats(
+        self, dataset_id: str, *, since: str | None = None, before: str | None = None
+    ) -> tuple[int, str | None]:
+        """The row count and the latest ``:updated_at`` (as the portal writes it), in one request.
+
+        ``since``/``before`` count only rows updated at or after ``since`` and before ``before``.
+        """
 
     def iter_changes(
         self, dataset_id: str, *, columns: Sequence[str], since: str | None = None

@@ -17,6 +17,7 @@ from connectors.base import Connector, DatasetDescription, DatasetSummary
 from connectors.socrata.auth import Credentials
 from connectors.socrata.client import SocrataHttp, TruncatedBody, parse_json
 from connectors.socrata.metadata import description_from_view, summaries_from_catalog
+from connectors.socrata.paging import timestamp_literal
 from connectors.socrata.retry import RetryPolicy
 
 __all__ = ["Api", "SocrataCore", "check_dataset_id"]
@@ -181,9 +182,24 @@ class SocrataCore(Connector):
         row = self._query_one(dataset_id, "count(*) AS row_count", where)
         return int(row.get("row_count") or row.get("count") or 0)
 
-    def row_stats(self, dataset_id: str) -> tuple[int, str | None]:
-        """The row count and the latest ``:updated_at`` (as the portal writes it), in one request."""
-        row = self._query_one(dataset_id, "count(*) AS row_count, max(:updated_at) AS max_updated_at")
+    def row_stats(
+        self, dataset_id: str, *, since: str | None = None, before: str | None = None
+    ) -> tuple[int, str | None]:
+        """The row count and the latest ``:updated_at`` (as the portal writes it), in one request.
+
+        ``since``/``before`` count only rows updated at or after ``since`` and before ``before``.
+
+        Example:
+            >>> portal.row_stats("abcd-1234")  # doctest: +SKIP
+            (4493, '2024-05-01T12:00:00.000Z')
+        """
+        window = [f":updated_at >= {timestamp_literal(since)}"] if since else []
+        window += [f":updated_at < {timestamp_literal(before)}"] if before else []
+        row = self._query_one(
+            dataset_id,
+            "count(*) AS row_count, max(:updated_at) AS max_updated_at",
+            " AND ".join(window) or None,
+        )
         latest = row.get("max_updated_at")
         return int(row.get("row_count") or 0), str(latest) if latest else None
 
