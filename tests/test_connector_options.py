@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -382,3 +383,29 @@ def test_pull_command_draws_progress_on_a_terminal_stderr(
     assert main(["pull", url, "cases", "-o", str(out), "--where", "amount >= 0", "--page-size", "100"]) == 0
     assert "pull cases" in terminal.getvalue() and "rows/s" in terminal.getvalue()
     assert capsys.readouterr().out == f"1,200 rows written to {out}\n"  # stdout holds only the result
+
+
+def test_retry_after_sets_the_wait(caplog: pytest.LogCaptureFixture) -> None:
+    answers = iter([429, 503, 200])
+
+    async def busy_then_ok(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        status = next(answers)
+        headers = [(b"content-type", b"application/json")]
+        if status != 200:
+            headers.append((b"retry-after", b"0.3" if status == 429 else b"0.2"))
+        body = (
+            b'[{"row_count": "7"}]'
+            if status == 200
+            else b'{"code": "busy", "error": true, "message": "busy"}'
+        )
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    caplog.set_level(logging.INFO, logger="btvstat_open.connectors.socrata")
+    with serve(busy_then_ok) as url:
+        assert connect(url, retries=3, backoff=0.001).count("abcd-1234") == 7
+    waits = [r.getMessage() for r in caplog.records if r.getMessage().startswith("retrying")]
+    assert len(waits) == 2  # the jittered backoff (at most 1 ms here) gives way to the server's wait
+    assert " in 0.30s after" in waits[0] and " in 0.20s after" in waits[1]
