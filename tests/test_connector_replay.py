@@ -11,7 +11,13 @@ import pytest
 from replay import REAL, ReplayApp, raw_response
 from servers import serve
 
-from btvstat_open.errors import PortalAuthError, PortalNotFound, PortalRequestError, PortalUnavailable
+from btvstat_open.errors import (
+    PortalAuthError,
+    PortalError,
+    PortalNotFound,
+    PortalRequestError,
+    PortalUnavailable,
+)
 from btvstat_open.types import LOCATION_ARROW
 from connectors import connect
 from connectors.socrata import SocrataConnector
@@ -155,23 +161,24 @@ def test_error_shapes_become_typed_errors(
     assert getattr(info.value, "status", None) == 404
 
 
-def test_403_is_an_auth_error_not_retried(replay: tuple[str, ReplayApp]) -> None:
+@pytest.mark.parametrize(
+    ("dataset", "kind", "text", "exit_code"),
+    [
+        ("private", PortalAuthError, "You must be logged in", 2),
+        ("badargs", PortalRequestError, "Unrecognized arguments [limit]", 2),
+    ],
+)
+def test_4xx_is_a_typed_error_never_retried(
+    replay: tuple[str, ReplayApp], dataset: str, kind: type[PortalError], text: str, exit_code: int
+) -> None:
     url, app = replay
-    before = app.requests_to("/resource/private.json")
-    with pytest.raises(PortalAuthError) as info:
-        portal(url).pull("private")
-    assert "You must be logged in" in str(info.value)
-    assert info.value.exit_code == 2
-    assert app.requests_to("/resource/private.json") - before == 1
-
-
-def test_400_is_never_retried(replay: tuple[str, ReplayApp]) -> None:
-    url, app = replay
-    before = app.requests_to("/resource/badargs.json")
-    with pytest.raises(PortalRequestError) as info:
-        portal(url).pull("badargs")
-    assert "Unrecognized arguments [limit]" in str(info.value)
-    assert app.requests_to("/resource/badargs.json") - before == 1
+    path = f"/resource/{dataset}.json"
+    before = app.requests_to(path)
+    with pytest.raises(kind) as info:
+        portal(url).pull(dataset)
+    assert text in str(info.value)
+    assert info.value.exit_code == exit_code
+    assert app.requests_to(path) - before == 1
 
 
 def test_errorcode_shape_and_request_id(replay: tuple[str, ReplayApp]) -> None:
