@@ -18,7 +18,6 @@ columns with ``--column-type``). Raw CSV reading lives in :mod:`btvstat_open.csv
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -272,12 +271,7 @@ def run_load(args: argparse.Namespace) -> int:
     file is read and written; piped, only the one-line summary is printed (on stdout).
     """
     check_dataset_id(args.dataset)
-    console = None
-    if sys.stderr.isatty():
-        from rich.console import Console
-
-        console = Console(stderr=True)
-    with row_progress(None, f"load {Path(args.file).name}", console=console) as bar:
+    with row_progress(None, f"load {Path(args.file).name}") as bar:
         loaded = read_file(args.file, column_types=_parse_column_types(args.column_type or []))
         bar.advance(loaded.num_rows)
         with Store(args.store) as store:
