@@ -8,19 +8,28 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import altair as alt
+import jsonschema
 import pyarrow as pa
 import pytest
+import vl_convert as vlc
+from altair.vegalite.v6.schema.core import load_schema
 
 from btvstat_open.store import Store
 from catalog import load_catalog, measure
 from catalog.demo import DEMO_DIR, load_demo_data
 from catalog.models import Catalog, Kpi
-from widgets.charts import build_chart, chart_spec, sparkline_spec
+from widgets.charts import build_chart, chart_spec, describe, sparkline_spec
+from widgets.images import image_png, image_svg
+from widgets.plot_spec import MAX_TICKS, plot_spec, shown_statuses
 from widgets.render import render_html, render_png, render_svg, script_json
-from widgets.summary import STATUS_SYMBOLS, format_value, period_label, rows, summarize
+from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS, format_value, period_label, rows, summarize
+from widgets.textfit import fit, text_width
 from widgets.themes import STATUS_SHAPES, THEMES, contrast_ratio
+
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture(scope="module")
@@ -192,3 +201,120 @@ def test_self_contained_html_fetches_nothing(tmp_path: Path) -> None:
     assert "<title>A &lt;b&gt;bold&lt;/b&gt; title</title>" in page
     assert 'src="http' not in page and "cdn." not in page
     assert "vegaEmbed(" in page
+
+
+# Static images: a plain Vega-Lite plot (rendered by vl-convert) in an SVG frame (title, key).
+
+VEGA_LITE = jsonschema.Draft7Validator(load_schema())
+
+
+def _demo_series(demo: tuple[Store, Catalog]) -> Iterator[tuple[Kpi, pa.Table]]:
+    store, catalog = demo
+    for kpi in catalog.kpis.values():
+        yield kpi, measure(kpi, store, catalog.settings)
+
+
+def test_static_plot_specs_are_valid_vega_lite_with_short_text(demo: tuple[Store, Catalog]) -> None:
+    checked = 0
+    for kpi, series in _demo_series(demo):
+        if kpi.chart == "number":
+            continue
+        series_rows = rows(kpi, series)
+        for theme in ("light", "dark"):
+            spec = plot_spec(kpi, series_rows, theme=theme, width=600, height=300)
+            errors = [e.message for e in VEGA_LITE.iter_errors(spec)]
+            assert errors == [], (kpi.id, errors[:3])
+            assert json.loads(json.dumps(spec)) == spec
+            assert "title" not in spec and spec["config"]["axis"]["labelLimit"] == 0
+            for layer in spec["layer"]:
+                encoding = layer["encoding"]
+                assert encoding["x"]["title"] is None and len(encoding["x"]["axis"]["values"]) <= MAX_TICKS
+                for channel in ("color", "shape"):
+                    if channel in encoding:
+                        assert encoding[channel]["legend"] is None  # the frame's key replaces the legend
+            points = spec["layer"][-1]
+            assert points["mark"]["type"] == "point"
+            encoding = points["encoding"]
+            assert encoding["color"]["field"] == encoding["shape"]["field"] == "status_label"
+            checked += 1
+    assert checked >= 20
+
+
+def test_every_demo_kpi_image_is_labelled_well_formed_svg_and_png(demo: tuple[Store, Catalog]) -> None:
+    for kpi, series in _demo_series(demo):
+        series_rows = rows(kpi, series)
+        for theme in ("light", "dark"):
+            svg = image_svg(kpi, series, theme=theme, width=640)
+            root = ElementTree.fromstring(svg)  # well-formed XML
+            assert root.get("role") == "img"
+            assert root.get("aria-label") == describe(kpi, series_rows)
+            assert root.findtext(f"{SVG}title") == kpi.title and root.findtext(f"{SVG}desc")
+            assert 640 <= float(root.get("width", "0")) <= 680
+            assert root[2].tag == f"{SVG}rect" and root[2].get("fill") == THEMES[theme].background
+            texts = [t.text for t in root.iter(f"{SVG}text")]
+            assert texts[0] == kpi.title
+            if kpi.chart == "number":
+                assert summarize(kpi, series_rows).change_label in texts
+            else:
+                assert [s for s in texts if s in STATUS_LABELS.values()] == [
+                    STATUS_LABELS[s] for s in shown_statuses(series_rows)
+                ]
+                assert any(p.get("d") for p in root.iter(f"{SVG}path"))  # the plot's marks and axes
+        assert image_png(svg, scale=1)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_image_key_shows_each_status_by_shape_and_colour() -> None:
+    kpi = _kpi()
+    svg = image_svg(kpi, _series([5.0, 8.0, 12.0], ["on_track", "near_target", "off_track"]), width=500)
+    root = ElementTree.fromstring(svg)
+    key = root[3]  # the header: title, subtitle, key samples and labels
+    samples = [g[0] for g in key.iter(f"{SVG}g") if g.get("transform", "").startswith("translate")]
+    light = THEMES["light"].status
+    assert [(s.tag.removeprefix(SVG), s.get("fill")) for s in samples[:3]] == [
+        ("circle", light["on_track"]),
+        ("polygon", light["near_target"]),
+        ("polygon", light["off_track"]),
+    ]
+    assert samples[1].get("points") != samples[2].get("points")  # diamond and triangle differ
+    assert "Target and near-target range" in [t.text for t in key.iter(f"{SVG}text")]
+
+
+def test_image_text_is_escaped_and_long_titles_are_shortened() -> None:
+    hostile = '<script>alert(1)</script>"><img src=x onerror=alert(2)> ' + "very long words " * 20
+    kpi = _kpi(title=hostile, unit="</script>", department="A & B")
+    svg = image_svg(kpi, _series([5.0], ["on_track"]), width=400)
+    assert "<script" not in svg and "<img" not in svg and "&lt;script&gt;" in svg
+    root = ElementTree.fromstring(svg)
+    assert root.findtext(f"{SVG}title") == hostile  # the full title for assistive technology
+    shown = next(root.iter(f"{SVG}text")).text or ""
+    assert shown.endswith("…") and hostile.startswith(shown[:-1])
+    assert text_width(shown, 15, bold=True) <= 400 - 16
+
+
+def test_image_of_an_empty_series_still_renders() -> None:
+    kpi = _kpi()
+    empty = _series([], [])
+    svg = image_svg(kpi, empty)
+    assert ElementTree.fromstring(svg).get("aria-label") == describe(kpi, [])
+    number = image_svg(_kpi(chart="number"), empty)
+    assert ">No data</text>" in number
+
+
+@pytest.mark.parametrize(
+    ("text", "size", "bold"),
+    [
+        ("Median days to close pothole requests", 15, True),
+        ("Near target", 11, False),
+        ("Q3 2014 FY2013 1,234,567", 11, False),
+        ("WMW iii Target and near-target range", 12, False),
+    ],
+)
+def test_text_width_estimate_matches_the_renderer(text: str, size: int, bold: bool) -> None:
+    # A chart that is only this text, left-aligned at x=0: vl-convert sizes it to the text's width.
+    mark = {"type": "text", "fontSize": size, "fontWeight": "bold" if bold else "normal", "limit": 0}
+    mark |= {"font": THEMES["light"].font, "align": "left", "baseline": "middle", "x": 0, "y": 0}
+    spec = {"width": 1, "height": 1, "padding": 0, "config": {"view": {"stroke": None}}}
+    spec |= {"data": {"values": [{"t": text}]}, "mark": mark, "encoding": {"text": {"field": "t"}}}
+    measured = float(ElementTree.fromstring(vlc.vegalite_to_svg(spec)).get("width", "0"))
+    assert abs(text_width(text, size, bold=bold) - measured) <= 0.03 * measured + 2
+    assert fit(text, size, measured / 2, bold=bold).endswith("…")

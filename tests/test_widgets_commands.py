@@ -22,7 +22,7 @@ def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize(
     ("kpi_id", "name", "magic"),
     [
-        ("pothole-days-to-close", "chart.svg", b'<svg role="img"'),
+        ("pothole-days-to-close", "chart.svg", b'<svg xmlns="http://www.w3.org/2000/svg" role="img"'),
         ("library-emedia-circulation", "chart.png", b"\x89PNG\r\n\x1a\n"),
         ("pothole-requests-weekly", "chart.html", b"<!doctype html>"),
     ],

@@ -129,7 +129,8 @@ def test_hostile_catalog_text_is_escaped(site: Site) -> None:
 def test_images_and_spec(site: Site) -> None:
     svg = get(site, f"/kpi/{KPI}.svg")
     assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml"
-    assert svg.text.startswith('<svg role="img"')
+    assert svg.text.startswith('<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Line chart of')
+    assert f"<title>{site.catalog.kpis[KPI].title}</title>" in svg.text
     assert "script-src" not in svg.headers["content-security-policy"]  # images run nothing
     assert svg.headers["access-control-allow-origin"] == "*"
     dark = get(site, f"/kpi/{KPI}.svg?theme=dark&width=400&height=200")
@@ -293,4 +294,19 @@ def test_data_change_shows_without_restart(tmp_path: Path) -> None:
         assert second.status_code == 200 and second.json() != first.json()
         new_svg = requests.get(f"{base}/kpi/{kpi.id}.svg", headers={"If-None-Match": svg.headers["etag"]})
         assert new_svg.status_code == 200 and new_svg.text != svg.text
+    store.close()
+
+
+def test_start_up_warms_the_renderer_without_rendering_any_kpi(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store")
+    load_demo_data(store)
+    catalog = load_catalog(write_test_catalog(tmp_path / "catalog"), store)
+    app = create_app(store, catalog)
+    with serve(app) as base:
+        service = app.state.widgets
+        assert service.cached_values == 0  # start-up drew made-up charts only
+        svg = requests.get(f"{base}/kpi/{KPI}.svg?theme=dark", timeout=60)
+        assert svg.status_code == 200 and service.cached_values == 2  # its series and its image
+        png = requests.get(f"{base}/kpi/{KPI}.png?theme=dark", timeout=60)
+        assert png.content[:4] == b"\x89PNG" and service.cached_values == 3  # drawn from the same SVG
     store.close()

@@ -18,8 +18,11 @@ Example:
 from __future__ import annotations
 
 import contextvars
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -35,6 +38,7 @@ from widgets.pages import Pages
 from widgets.routes import widget_router
 from widgets.security import SecurityHeadersMiddleware, frame_ancestors, security_headers
 from widgets.service import WidgetService
+from widgets.warmup import warm_up_in_background
 
 __all__ = ["create_app"]
 
@@ -73,7 +77,16 @@ def create_app(store: Store, catalog: Catalog | None = None, settings: Settings 
     pages = Pages(service, assets, allowed_origins=origins)
     responses: LruCache[CacheKey, CachedResponse] = LruCache(4096)
 
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Start the chart renderer before taking requests, on made-up charts only: no KPI is
+        # rendered before it is asked for (see widgets.warmup).
+        if catalog is not None:
+            await anyio.to_thread.run_sync(warm_up_in_background().join)
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title=catalog.settings.title if catalog else "btvstat-open",
         description="City performance KPIs: dashboard, embeddable charts, downloads and a SODA API.",
         version="1",

@@ -24,6 +24,7 @@ import pyarrow as pa
 from altair.utils.schemapi import debug_mode
 
 from catalog.models import Kpi
+from widgets.plot_spec import band
 from widgets.summary import STATUS_LABELS, STATUSES, Row, rows, summarize
 from widgets.themes import STATUS_SHAPES, THEMES, Theme
 
@@ -62,23 +63,11 @@ def describe(kpi: Kpi, series_rows: list[Row]) -> str:
     return text + "."
 
 
-def _band(kpi: Kpi, record: dict[str, Any]) -> tuple[float | None, float | None]:
-    """The near-target band around a period's target (None when there is no band)."""
-    target, rule = record["target"], kpi.target
-    if target is None or rule is None or rule.tolerance <= 0:
-        return None, None
-    if rule.rule == "proximity" or kpi.direction == "none":
-        return target - rule.tolerance, target + rule.tolerance
-    if kpi.direction == "higher_is_better":
-        return target - rule.tolerance, target
-    return target, target + rule.tolerance
-
-
 def _records(kpi: Kpi, series_rows: list[Row]) -> list[dict[str, Any]]:
     records = []
     for row in series_rows:
         record = row.record()
-        record["band_low"], record["band_high"] = _band(kpi, record)
+        record["band_low"], record["band_high"] = band(kpi, row.target)
         records.append(record)
     return records
 
@@ -110,9 +99,9 @@ def _tick_values(records: list[dict[str, Any]], key: str) -> list[Any]:
     return [{"year": d.year, "month": d.month, "date": d.day, "utc": True} for d in days]
 
 
-def _time_layers(kpi: Kpi, records: list[dict[str, Any]], theme: Theme, *, tooltips: bool) -> list[alt.Chart]:
+def _time_layers(kpi: Kpi, records: list[dict[str, Any]], theme: Theme) -> list[alt.Chart]:
     colour, shape = _status_scales(theme, records)
-    tooltip = {"tooltip": _TOOLTIP} if tooltips else {}
+    tooltip = {"tooltip": _TOOLTIP}
     y_title = kpi.unit or "value"
     y_axis = alt.Axis(tickCount=5)
     # Weeks and months sit on a time axis; quarters and (fiscal) years are named periods, so their
@@ -198,12 +187,10 @@ def build_chart(
     width: Width = "container",
     height: int = 300,
     title: bool = True,
-    static: bool = False,
 ) -> alt.LayerChart:
     """The KPI's chart as an Altair object (line, bar, area or big number, per ``kpi.chart``).
 
-    ``static=True`` is for images: no tooltips and no per-mark ARIA labels (an image is labelled
-    as a whole, see :func:`widgets.render.label_svg`), which also renders faster.
+    Static images are drawn differently, see :mod:`widgets.images`.
 
     Example:
         >>> build_chart(kpi, series, theme="dark", width=640).to_dict()["width"]  # doctest: +SKIP
@@ -212,11 +199,11 @@ def build_chart(
     # Altair re-validates every object it builds in "debug mode"; the finished spec is validated in
     # the tests instead (building is then several times faster).
     with debug_mode(False):
-        return _build(kpi, series, theme=theme, width=width, height=height, title=title, static=static)
+        return _build(kpi, series, theme=theme, width=width, height=height, title=title)
 
 
 def _build(
-    kpi: Kpi, series: pa.Table, *, theme: str, width: Width, height: int, title: bool, static: bool
+    kpi: Kpi, series: pa.Table, *, theme: str, width: Width, height: int, title: bool
 ) -> alt.LayerChart:
     palette = THEMES[theme]
     series_rows = rows(kpi, series)
@@ -225,7 +212,7 @@ def _build(
         records = [record]
     else:
         records = _records(kpi, series_rows)
-        layers = _time_layers(kpi, records, palette, tooltips=not static)
+        layers = _time_layers(kpi, records, palette)
     extra: dict[str, Any] = {}
     if title:
         extra["title"] = _title(kpi)
@@ -242,10 +229,7 @@ def _build(
         **extra,
     )
     chart.datasets = {_DATASET: records}
-    config = palette.config()
-    if static:
-        config["aria"] = False
-    chart.config = config
+    chart.config = palette.config()
     return chart
 
 
@@ -257,7 +241,6 @@ def chart_spec(
     width: Width = "container",
     height: int = 300,
     title: bool = True,
-    static: bool = False,
 ) -> dict[str, Any]:
     """The KPI's chart as a Vega-Lite spec (a JSON-ready dict); see :func:`build_chart`.
 
@@ -265,7 +248,7 @@ def chart_spec(
         >>> chart_spec(kpi, series)["$schema"]  # doctest: +SKIP
         'https://vega.github.io/schema/vega-lite/v6.json'
     """
-    chart = build_chart(kpi, series, theme=theme, width=width, height=height, title=title, static=static)
+    chart = build_chart(kpi, series, theme=theme, width=width, height=height, title=title)
     spec: dict[str, Any] = chart.to_dict(validate=False)
     return spec
 

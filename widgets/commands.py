@@ -69,8 +69,9 @@ def run_render(args: argparse.Namespace) -> int:
         0
     """
     from catalog import measure
-    from widgets.charts import Width, chart_spec
-    from widgets.render import render_html, render_png, render_svg
+    from widgets.charts import chart_spec
+    from widgets.images import image_png, image_svg
+    from widgets.render import render_html
 
     output = Path(args.output)
     suffix = output.suffix.lower()
@@ -80,15 +81,16 @@ def run_render(args: argparse.Namespace) -> int:
     catalog = load_catalog(args.catalog, store)
     kpi = catalog.get(args.kpi_id)
     series = measure(kpi, store, catalog.settings)
-    width: Width = "container" if suffix == ".html" else 720
-    spec = chart_spec(kpi, series, width=width, title=True, static=suffix != ".html")
     partial = output.with_name(output.name + ".partial")
-    if suffix == ".svg":
-        partial.write_text(render_svg(spec), encoding="utf-8")
-    elif suffix == ".png":
-        partial.write_bytes(render_png(spec))
-    else:
+    if suffix == ".html":
+        spec = chart_spec(kpi, series, width="container", title=True)
         partial.write_text(render_html(spec, title=kpi.title, description=kpi.description), encoding="utf-8")
+    else:  # the same images the server's .svg and .png routes draw
+        svg = image_svg(kpi, series)
+        if suffix == ".svg":
+            partial.write_text(svg, encoding="utf-8")
+        else:
+            partial.write_bytes(image_png(svg))
     partial.replace(output)
     print(f"Wrote {output}", file=sys.stderr)
     return 0

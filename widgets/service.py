@@ -25,7 +25,8 @@ from catalog import measure
 from catalog.models import Catalog, Kpi
 from widgets.cache import DataVersions, LruCache
 from widgets.charts import Width, chart_spec, sparkline_spec
-from widgets.render import render_png, render_svg
+from widgets.images import image_png, image_svg
+from widgets.render import render_svg
 from widgets.summary import Row, Summary, rows, summarize
 from widgets.themes import THEME_NAMES
 
@@ -99,6 +100,11 @@ class WidgetService:
         self._lock = threading.Lock()
 
     @property
+    def cached_values(self) -> int:
+        """How many series, specs and images are cached (none before the first request)."""
+        return len(self._series) + len(self._rendered)
+
+    @property
     def catalog_version(self) -> str:
         """The catalog's content hash ("" without a catalog)."""
         return self.catalog.version if self.catalog else ""
@@ -150,35 +156,31 @@ class WidgetService:
             self._rendered.put(key, value)
         return value
 
-    def spec(
-        self, kpi: Kpi, *, theme: str, width: Width, height: int | None, title: bool, static: bool = False
-    ) -> dict[str, Any]:
-        """The chart's Vega-Lite spec (``width="container"`` for pages; ``static`` for images)."""
+    def spec(self, kpi: Kpi, *, theme: str, width: Width, height: int | None, title: bool) -> dict[str, Any]:
+        """The chart's Vega-Lite spec for pages and ``.vl.json`` (``width="container"`` fits the page)."""
         height = height or (220 if kpi.chart == "number" else 320)
-        key = self._key(kpi, "spec", theme, width, height, title, static)
+        key = self._key(kpi, "spec", theme, width, height, title)
         spec: dict[str, Any] = self._cached(
             key,
-            lambda: chart_spec(
-                kpi, self.series(kpi), theme=theme, width=width, height=height, title=title, static=static
-            ),
+            lambda: chart_spec(kpi, self.series(kpi), theme=theme, width=width, height=height, title=title),
         )
         return spec
 
-    def _image_spec(self, kpi: Kpi, options: ChartOptions) -> dict[str, Any]:
-        return self.spec(
-            kpi, theme=options.theme, width=options.width, height=options.height, title=True, static=True
-        )
-
     def svg(self, kpi: Kpi, options: ChartOptions) -> str:
-        """The chart rendered to SVG on the server."""
-        spec = self._image_spec(kpi, options)
-        svg: str = self._cached(self._key(kpi, "svg", options), lambda: render_svg(spec))
+        """The chart as a standalone SVG image, rendered on the server (see :mod:`widgets.images`)."""
+        key = self._key(kpi, "svg", options.theme, options.width, options.height)
+        svg: str = self._cached(
+            key,
+            lambda: image_svg(
+                kpi, self.series(kpi), theme=options.theme, width=options.width, height=options.height
+            ),
+        )
         return svg
 
     def png(self, kpi: Kpi, options: ChartOptions) -> bytes:
-        """The chart rendered to PNG on the server."""
-        spec = self._image_spec(kpi, options)
-        png: bytes = self._cached(self._key(kpi, "png", options), lambda: render_png(spec))
+        """The same image as :meth:`svg`, as PNG."""
+        key = self._key(kpi, "png", options.theme, options.width, options.height)
+        png: bytes = self._cached(key, lambda: image_png(self.svg(kpi, options)))
         return png
 
     def sparkline(self, kpi: Kpi, theme: str) -> str:
