@@ -4,29 +4,22 @@ Types come from metadata, never from how a value looks: numbers arrive as JSON s
 nulls are left out of JSON rows, ``00501`` in a text column stays text, floating
 timestamps have no zone and fixed ones are UTC, points arrive as GeoJSON, locations as
 objects (or ``address\\n(lat, lon)`` texts in CSV), url columns as ``{"url": ...}``.
-CSV pages are parsed by pyarrow with explicit column types, which is the fast path.
+This module decodes values and JSON rows; :mod:`connectors.socrata.decode_csv` parses CSV.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
-from btvstat_open.fieldnames import field_name
-from btvstat_open.types import LOCATION_ARROW, arrow_type
+from btvstat_open.types import arrow_type
 
 __all__ = [
-    "csv_batches",
-    "csv_header",
     "guess_json_type",
     "json_rows_to_batch",
     "location_value",
@@ -34,7 +27,6 @@ __all__ = [
 ]
 
 _LOCATION_TAIL = re.compile(r"\(\s*(-?[0-9.]+)\s*,\s*(-?[0-9.]+)\s*\)\s*$")
-_TIMESTAMP_PARSERS = [pacsv.ISO8601, "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y"]
 
 
 def _float(value: Any) -> float | None:
@@ -216,99 +208,3 @@ def json_rows_to_batch(
     return pa.RecordBatch.from_arrays(
         arrays, schema=pa.schema([pa.field(n, arrow_type(t)) for n, t in fields])
     )
-
-
-def csv_header(first_bytes: bytes) -> list[str]:
-    """Column headers from the start of a CSV body (a UTF-8 BOM is dropped)."""
-    text = first_bytes.decode("utf-8", errors="replace").lstrip("\ufeff")
-    line = next(csv.reader(io.StringIO(text)), [])
-    return [h.strip() for h in line]
-
-
-def _plan(
-    headers: Sequence[str], types: Mapping[str, str], display_names: Mapping[str, str]
-) -> tuple[list[str], dict[str, pa.DataType], list[tuple[str, str]]]:
-    """Field names for the headers, the types pyarrow parses them as, and the post-conversions.
-
-    Headers are field names (SODA 2 CSV) or display names (exports); location columns are
-    read as text and converted afterwards.
-    """
-    names: list[str] = []
-    parse_types: dict[str, pa.DataType] = {}
-    post: list[tuple[str, str]] = []
-    for header in headers:
-        name = header if header in types else display_names.get(header, field_name(header))
-        names.append(name)
-        data_type = types.get(name, "text")
-        if data_type in ("location", "url", "point"):
-            parse_types[name] = pa.string()
-            if data_type == "location":
-                post.append((name, data_type))
-        else:
-            parse_types[name] = arrow_type(data_type)
-    return names, parse_types, post
-
-
-def _finish(batch: pa.RecordBatch, post: Sequence[tuple[str, str]]) -> pa.RecordBatch:
-    for name, _ in post:
-        index = batch.schema.get_field_index(name)
-        values = [location_value(v) for v in batch.column(index).to_pylist()]
-        batch = batch.set_column(index, pa.field(name, LOCATION_ARROW), pa.array(values, LOCATION_ARROW))
-    return batch
-
-
-def _options(
-    names: list[str], parse_types: dict[str, pa.DataType], block_size: int | None = None
-) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
-    read = pacsv.ReadOptions(
-        column_names=names, skip_rows=1, **({"block_size": block_size} if block_size else {})
-    )
-    parse = pacsv.ParseOptions(newlines_in_values=True)
-    convert = pacsv.ConvertOptions(
-        column_types=parse_types,
-        strings_can_be_null=True,
-        quoted_strings_can_be_null=True,
-        timestamp_parsers=_TIMESTAMP_PARSERS,
-        true_values=["true", "True", "TRUE", "1"],
-        false_values=["false", "False", "FALSE", "0"],
-    )
-    return read, parse, convert
-
-
-def csv_batches(
-    source: bytes | Path,
-    types: Mapping[str, str],
-    *,
-    display_names: Mapping[str, str] | None = None,
-    block_size: int = 1 << 20,
-) -> Iterator[pa.RecordBatch]:
-    """Typed record batches from a CSV body (bytes) or file, streamed block by block.
-
-    Blocks of 1 MB keep a pull's peak memory flat (about 190 MB for 5M rows, against 540 MB with
-    8 MB blocks, which pyarrow parses several at a time) at the same speed.
-
-    ``types`` maps field names to Socrata types; headers not in it are text.
-
-    Example:
-        >>> b = next(csv_batches(b'zip,n\\n"00501","2"\\n', {"zip": "text", "n": "number"}))
-        >>> b.to_pydict()
-        {'zip': ['00501'], 'n': [2.0]}
-    """
-    if isinstance(source, Path):
-        with open(source, "rb") as fh:
-            head = fh.read(64 * 1024)
-    else:
-        head = source[: 64 * 1024]
-    headers = csv_header(head)
-    if not headers:
-        return
-    names, parse_types, post = _plan(headers, types, display_names or {})
-    read, parse, convert = _options(names, parse_types, block_size)
-    stream = pa.OSFile(str(source), "rb") if isinstance(source, Path) else pa.BufferReader(source)
-    with stream:
-        if stream.read(3) != b"\xef\xbb\xbf":
-            stream.seek(0)
-        reader = pacsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
-        for batch in reader:
-            if batch.num_rows:
-                yield _finish(batch, post)

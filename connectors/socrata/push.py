@@ -23,6 +23,7 @@ from btvstat_open.errors import PushError, UsageError
 from btvstat_open.fieldnames import field_names
 from connectors.base import PushResult
 from connectors.output import csv_ready
+from connectors.socrata.decode_csv import csv_header
 
 __all__ = ["BodyFormat", "encode_csv", "encode_json", "iter_push_batches", "push_table", "read_push_data"]
 
@@ -53,8 +54,6 @@ def read_push_data(data: Any) -> pa.Table:
         if suffix == ".csv":
             with open(path, "rb") as fh:
                 header = fh.read(64 * 1024)
-            from connectors.socrata.decode import csv_header
-
             raw = csv_header(header)
             names = [h if h.startswith(":") else n for h, n in zip(raw, field_names(raw), strict=True)]
             table = pacsv.read_csv(
