@@ -1,0 +1,205 @@
+"""The widget server's promises checked route by route over uvicorn: security headers on every
+response, ETag/304 on every cached route, valid catalog documents whose links resolve, the embed
+options, what the KPI page and the dashboard show, and ``serve --demo`` end to end."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from browser.widget_catalogs import write_test_catalog
+from servers import free_port, serve
+from test_exports import dcat_validator
+
+from btvstat_open.store import Store
+from catalog.demo import load_demo_data
+from catalog.models import Catalog
+from widgets.app import create_app
+from widgets.service import WidgetService
+
+KPI = "pothole-days-to-close"
+NUMBER_KPI = "library-emedia-circulation"
+DATASET = "la-library-monthly"
+# Every widget route, with the content type it answers with.
+CACHED_ROUTES = {
+    "/": "text/html; charset=utf-8",
+    f"/kpi/{KPI}": "text/html; charset=utf-8",
+    f"/embed/{KPI}": "text/html; charset=utf-8",
+    f"/embed/{KPI}?theme=dark&height=240&plain=1": "text/html; charset=utf-8",
+    f"/kpi/{KPI}.svg": "image/svg+xml",
+    f"/kpi/{KPI}.png?theme=dark&width=400": "image/png",
+    f"/kpi/{KPI}.vl.json": "application/json",
+    f"/kpi/{KPI}.csv": "text/csv; charset=utf-8",
+    f"/kpi/{KPI}.json": "application/json",
+    "/embed.js": "text/javascript; charset=utf-8",
+    "/api/kpis": "application/json",
+    "/datapackage.json": "application/json",
+    f"/datasets/{DATASET}.csv": "text/csv; charset=utf-8",
+    f"/datasets/{DATASET}.parquet": "application/vnd.apache.parquet",
+}
+OTHER_ROUTES = ["/healthz", "/openapi.json", "/docs", "/data.json", f"/resource/{DATASET}.json?$limit=2"]
+ERROR_ROUTES = ["/kpi/nope", "/kpi/nope.svg", "/embed/nope", f"/embed/{KPI}?theme=neon", "/no/such/page"]
+
+
+@dataclass
+class Site:
+    base: str
+    store: Store
+    catalog: Catalog
+    service: WidgetService
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    root = tmp_path_factory.mktemp("widget-requirements")
+    store = Store(root / "store")
+    load_demo_data(store)
+    from catalog import load_catalog
+
+    catalog = load_catalog(write_test_catalog(root / "catalog"), store)
+    app = create_app(store, catalog)
+    with serve(app) as base:
+        yield Site(base, store, catalog, app.state.widgets)
+    store.close()
+
+
+def get(site: Site, path: str, **headers: str) -> requests.Response:
+    return requests.get(site.base + path, headers=headers, timeout=60)
+
+
+def assert_security_headers(response: requests.Response) -> None:
+    headers = response.headers
+    assert headers["x-content-type-options"] == "nosniff", response.url
+    assert headers["referrer-policy"] == "strict-origin-when-cross-origin", response.url
+    policy = headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "frame-ancestors" in policy, response.url
+
+
+@pytest.mark.parametrize("path", list(CACHED_ROUTES))
+def test_cached_routes_have_type_security_headers_etag_and_304(site: Site, path: str) -> None:
+    first = get(site, path)
+    assert first.status_code == 200, first.text[:200]
+    assert first.headers["content-type"] == CACHED_ROUTES[path]
+    assert_security_headers(first)
+    assert first.headers["cache-control"].startswith("public, max-age=")
+    etag = first.headers["etag"]
+    repeat = get(site, path, **{"If-None-Match": etag})
+    assert repeat.status_code == 304 and repeat.content == b""
+    assert_security_headers(repeat)
+    assert get(site, path).content == first.content  # served again, unchanged
+
+
+@pytest.mark.parametrize("path", OTHER_ROUTES + ERROR_ROUTES)
+def test_every_other_response_has_security_headers(site: Site, path: str) -> None:
+    response = get(site, path)
+    assert response.status_code in (200, 400, 404)
+    assert (response.status_code == 200) == (path in OTHER_ROUTES)
+    assert_security_headers(response)
+    # Only a working embed may be framed (by embed.allowed_origins); errors and other pages never.
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+def test_data_json_is_valid_dcat_us(site: Site) -> None:
+    document = get(site, "/data.json").json()
+    errors = [e.message for e in dcat_validator().iter_errors(document)]
+    assert errors == []
+    titles = {entry["title"] for entry in document["dataset"]}
+    assert all(kpi.title in " ".join(titles) for kpi in site.catalog.kpis.values() if kpi.public)
+
+
+def test_datapackage_resources_resolve_to_their_table_schemas(site: Site) -> None:
+    package = get(site, "/datapackage.json").json()
+    assert package["name"] and package["resources"]
+    names = [resource["name"] for resource in package["resources"]]
+    assert len(names) == len(set(names))
+    assert all(re.fullmatch(r"[a-z0-9._-]+", name) for name in names)  # Frictionless name rules
+    for resource in package["resources"]:
+        assert resource["path"].startswith(site.base + "/"), resource["path"]
+        download = requests.get(resource["path"], timeout=60)
+        assert download.status_code == 200 and download.headers["content-type"].startswith("text/csv")
+        header = next(csv.reader(io.StringIO(download.text)))
+        assert header == [field["name"] for field in resource["schema"]["fields"]], resource["name"]
+
+
+def _script_json(html: str, element_id: str) -> object:
+    block = re.search(rf'<script type="application/json" id="{element_id}">(.*?)</script>', html, re.S)
+    assert block is not None, element_id
+    return json.loads(block.group(1))
+
+
+def test_embed_options_height_theme_plain_and_data_link(site: Site) -> None:
+    plain = get(site, f"/embed/{KPI}?theme=dark&height=240&plain=1").text
+    spec = _script_json(plain, "chart-dark")
+    assert isinstance(spec, dict) and spec["height"] == 240
+    assert 'id="chart-light"' not in plain  # only the theme asked for
+    assert 'class="visually-hidden">' in plain and 'class="embed-title"' not in plain
+    assert f'href="/kpi/{KPI}#data"' in plain and ">data</a>" in plain
+    full = get(site, f"/embed/{KPI}").text
+    assert 'class="embed-title"' in full and 'id="chart-light"' in full and 'id="chart-dark"' in full
+    options = _script_json(full, "embed-options")
+    # Vega-Embed's action menu (editor, source, export) is off; the SVG renderer draws the chart.
+    assert isinstance(options, dict) and options["actions"] is False and options["renderer"] == "svg"
+
+
+def test_kpi_page_shows_big_number_change_target_and_analysis(site: Site) -> None:
+    for kpi_id in (KPI, NUMBER_KPI):
+        kpi = site.catalog.kpis[kpi_id]
+        summary = site.service.summary(kpi)
+        html = get(site, f"/kpi/{kpi_id}").text
+        assert summary.latest is not None
+        assert f'<p class="big-number">{summary.latest.value_label}</p>' in html
+        assert summary.change_label in html and summary.status_label in html
+        assert f"<dt>Target</dt><dd>{summary.latest.target_label}</dd>" in html
+        if kpi.analysis:
+            assert 'id="analysis-heading"' in html
+    assert any(k.analysis for k in site.catalog.kpis.values())
+
+
+def test_dashboard_groups_by_department_then_outcome_area(site: Site) -> None:
+    html = get(site, "/").text
+    public = [k for k in site.catalog.kpis.values() if k.public]
+    areas = {k.outcome_area for k in public if k.outcome_area}
+    assert areas
+    for area in areas:
+        assert f'<h3 class="area-title">{area}</h3>' in html
+    for kpi in public:  # every card shows its status in words, not only by colour
+        if "<" not in kpi.title:
+            card = html[html.index(f'href="/kpi/{kpi.id}"') :]
+            card = card[: card.index("</li>")]
+            assert site.service.summary(kpi).status_label in card
+
+
+def test_serve_demo_serves_the_dashboard(tmp_path: Path) -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "btvstat_open", "serve", "--demo", "--store", str(tmp_path / "s")]
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    process = subprocess.Popen([*command, "--port", str(port)], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        assert f"at http://127.0.0.1:{port}" in process.stdout.readline()
+        base, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 90
+        while True:
+            try:
+                health = requests.get(f"{base}/healthz", timeout=5)
+                break
+            except requests.ConnectionError:
+                assert process.poll() is None and time.monotonic() < deadline
+                time.sleep(0.2)
+        assert health.json()["status"] == "ok" and health.json()["kpis"] >= 10
+        page = requests.get(f"{base}/", timeout=30)
+        assert page.status_code == 200 and page.text.count("data-kpi-card") == health.json()["kpis"]
+        assert requests.get(f"{base}/kpi/{KPI}.svg", timeout=30).text.startswith("<svg")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
