@@ -83,7 +83,7 @@ def run_render(args: argparse.Namespace) -> int:
     series = measure(kpi, store, catalog.settings)
     partial = output.with_name(output.name + ".partial")
     if suffix == ".html":
-        spec = chart_spec(kpi, series, width="container", title=True)
+        spec = chart_spec(kpi, series, width="container", title=False)  # the page has the title
         partial.write_text(render_html(spec, title=kpi.title, description=kpi.description), encoding="utf-8")
     else:  # the same images the server's .svg and .png routes draw
         svg = image_svg(kpi, series)

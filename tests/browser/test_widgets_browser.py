@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -230,3 +231,42 @@ def test_axe_finds_no_serious_or_critical_violations(
     serious = [v for v in result if v["impact"] in ("serious", "critical")]
     assert serious == [], serious
     page.close()
+
+
+def test_embed_has_no_action_menu_and_page_copies_embed_code(browser: Browser, sites: Sites) -> None:
+    page, watch = browser.open(f"{sites.widgets}/embed/{KPI}")
+    wait_for_chart(page)
+    assert page.locator(".vega-actions, .vega-embed details, a[href*='vega.github.io']").count() == 0
+    page.close()
+    browser.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=sites.widgets)
+    page, watch = browser.open(f"{sites.widgets}/kpi/{KPI}")
+    snippet = page.input_value("#embed-code")
+    assert snippet.startswith(f'<iframe src="{sites.widgets}/embed/{KPI}"') and "embed.js" in snippet
+    page.click("button[data-copy='embed-code']")
+    page.wait_for_function("document.querySelector('.copy-status').textContent !== ''")
+    assert page.text_content(".copy-status") == "Copied."
+    assert page.evaluate("navigator.clipboard.readText()") == snippet
+    assert watch.clean(), watch
+    page.close()
+
+
+def test_rendered_html_file_draws_offline(browser: Browser, tmp_path: Path) -> None:
+    from btvstat_open.cli import main
+
+    store = tmp_path / "store"
+    with Store(store) as opened:
+        load_demo(opened)
+    out = tmp_path / "chart.html"
+    argv = ["render", KPI, "--catalog", str(DEMO_DIR), "--store", str(store), "-o", str(out)]
+    assert main(argv) == 0
+    # Served as a plain file from a local port (file: URLs are outside the watched 127.0.0.1 world).
+    plain_file = Starlette(routes=[Route("/chart.html", lambda _: HTMLResponse(out.read_text()))])
+    with serve(plain_file) as base:
+        page, watch = browser.open(f"{base}/chart.html")
+        page.wait_for_selector("#chart svg .mark-symbol path", timeout=20_000)
+        assert page.locator("#chart svg .mark-line path").count() > 0
+        page.wait_for_load_state("networkidle")
+        assert watch.clean(), watch
+        assert watch.requests == [f"{base}/chart.html"]  # self-contained: nothing else is fetched
+        screenshot(page, "render-html-file")
+        page.close()
