@@ -270,3 +270,15 @@ def test_rendered_html_file_draws_offline(browser: Browser, tmp_path: Path) -> N
         assert watch.requests == [f"{base}/chart.html"]  # self-contained: nothing else is fetched
         screenshot(page, "render-html-file")
         page.close()
+
+
+def test_embed_js_ignores_messages_from_other_origins(browser: Browser, sites: Sites) -> None:
+    page, watch = browser.open(sites.host + "/")
+    sized = page.wait_for_selector("#embed[data-btvstat-height]", timeout=20_000)
+    height = sized.get_attribute("data-btvstat-height")
+    # A forged height from the host page itself (not the embed's origin, not an embed window).
+    page.evaluate("window.postMessage({type: 'btvstat:height', height: 999}, '*')")
+    page.wait_for_timeout(800)
+    assert sized.get_attribute("data-btvstat-height") == height != "999"
+    assert watch.clean(), watch
+    page.close()
