@@ -62,11 +62,14 @@ def widget_rows(*, seconds: float, connections: int, workdir: Path) -> list[Resu
             for _ in range(2 * WORKERS):  # every worker has it cached
                 _get(url + path)
             report = load(url + path, seconds=seconds, connections=connections)
-            if report.errors:
+            # A handful of timeouts on an overloaded machine is noted; more means the route is broken.
+            if report.errors > report.requests / 100:
                 raise RuntimeError(
                     f"{report.errors} of {report.requests} requests to {path} failed under load"
                 )
             note = f"{connections} connections, {seconds:g} s, {report.tool}, {WORKERS} workers"
+            if report.errors:
+                note += f"; {report.errors} of {report.requests:,} requests to {path} failed"
             results.append(
                 Result(
                     group="widgets",
@@ -74,7 +77,7 @@ def widget_rows(*, seconds: float, connections: int, workdir: Path) -> list[Resu
                     unit="req/s",
                     ours=report.rate,
                     goal=Goal("min", 1000, "req/s"),
-                    notes=note if not results else "",
+                    notes=note if not results or report.errors else "",
                 )
             )
             results.append(
@@ -85,7 +88,7 @@ def widget_rows(*, seconds: float, connections: int, workdir: Path) -> list[Resu
                     ours=report.p99_ms,
                     higher_is_better=False,
                     goal=Goal("max", 50, "ms"),
-                    samples={"p50": [report.p50_ms]},
+                    samples={"p50": [report.p50_ms], "errors": [float(report.errors)]},
                 )
             )
     results.append(_cold_render(store, catalog, ids))
