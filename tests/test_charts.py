@@ -318,3 +318,24 @@ def test_text_width_estimate_matches_the_renderer(text: str, size: int, bold: bo
     measured = float(ElementTree.fromstring(vlc.vegalite_to_svg(spec)).get("width", "0"))
     assert abs(text_width(text, size, bold=bold) - measured) <= 0.03 * measured + 2
     assert fit(text, size, measured / 2, bold=bold).endswith("…")
+
+
+def test_x_labels_of_images_sit_under_the_plots_ticks(demo: tuple[Store, Catalog]) -> None:
+    checked = 0
+    for kpi, series in _demo_series(demo):
+        if kpi.chart == "number":
+            continue
+        body = ElementTree.fromstring(image_svg(kpi, series))[4]
+        plot = body[0]  # Vega's drawing, moved to the plot's origin
+        left = float(plot.get("transform", "").removeprefix("translate(").split(",")[0])
+        ticks = [
+            float(line.get("transform", "").removeprefix("translate(").split(",")[0]) + 0.5
+            for line in plot.iter(f"{SVG}line")
+            if line.get("x2") == "0" and line.get("y2") == "5"  # x axis ticks point down
+        ]
+        labels = [(float(t.get("x", "nan")) - left, t.text) for t in body[-1].iter(f"{SVG}text")]
+        assert len(labels) == len(ticks) >= 1, kpi.id
+        for (x, text), tick in zip(labels, ticks, strict=True):
+            assert abs(x - tick) <= 1.0, (kpi.id, text, x, tick)
+        checked += 1
+    assert checked >= 10

@@ -30,7 +30,7 @@ import vl_convert as vlc
 from btvstat_open.errors import RenderError
 from catalog.models import Kpi
 from widgets.charts import describe
-from widgets.plot_spec import band, plot_spec, shown_statuses
+from widgets.plot_spec import band, plot_spec, shown_statuses, x_labels
 from widgets.summary import STATUS_LABELS, Row, rows, summarize
 from widgets.textfit import fit, text_width
 from widgets.themes import STATUS_SHAPES, THEMES, Theme
@@ -41,6 +41,7 @@ DEFAULT_HEIGHTS = {"number": 220, "chart": 320}
 PAD = 8
 _TITLE, _SUBTITLE, _KEY = 15, 12, 11  # font sizes
 _SVG_OPEN = re.compile(r'^<svg[^>]*\bwidth="([0-9.]+)" height="([0-9.]+)"[^>]*>')
+_ORIGIN = re.compile(r'transform="translate\(([0-9.]+),([0-9.]+)\)"')  # of the plot inside Vega's SVG
 
 
 @dataclass(frozen=True)
@@ -163,11 +164,19 @@ def _plot_body(kpi: Kpi, series_rows: list[Row], theme: str, width: int, height:
         raise RenderError(
             f"Could not render the chart as SVG: {exc}. Check the KPI's catalog entry."
         ) from exc
-    opening = _SVG_OPEN.match(svg)
-    if opening is None or not svg.endswith("</svg>"):
+    opening, origin = _SVG_OPEN.match(svg), _ORIGIN.search(svg)
+    if opening is None or origin is None or not svg.endswith("</svg>"):
         raise RenderError("vl-convert returned something that is not an SVG document.")
-    inner = svg[opening.end() : -len("</svg>")]
-    return _Body(inner, float(opening.group(1)), float(opening.group(2)))
+    # The x labels, under the plot's ticks (Vega draws 5 px ticks below the plot's bottom edge).
+    left, top = float(origin.group(1)), float(origin.group(2))
+    baseline = top + height + 17
+    palette = THEMES[theme]
+    labels = "".join(
+        _text(left + x, baseline, label, 11, palette.muted, anchor=anchor)
+        for x, label, anchor in x_labels(kpi, series_rows, plot_width)
+    )
+    inner = svg[opening.end() : -len("</svg>")] + f'<g font-family="{_esc(palette.font)}">{labels}</g>'
+    return _Body(inner, float(opening.group(1)), max(float(opening.group(2)), baseline + 8))
 
 
 def image_svg(

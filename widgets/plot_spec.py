@@ -26,12 +26,11 @@ from catalog.models import Kpi
 from widgets.summary import STATUS_LABELS, STATUSES, Row
 from widgets.themes import STATUS_SHAPES, THEMES, Theme
 
-__all__ = ["SCHEMA", "band", "plot_spec", "shown_statuses"]
+__all__ = ["MAX_TICKS", "SCHEMA", "band", "plot_spec", "shown_statuses", "x_labels"]
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 MAX_TICKS = 6
-# Week labels name the day; month labels only the month. Both keep the year so no label is ambiguous.
-_TIME_FORMATS = {"week": "%b %-d, %Y", "month": "%b %Y"}
+_TIME_SIZES = ("week", "month")  # periods drawn on a time axis
 _BIG = 10_000  # from here on, y labels use SI prefixes ("40k", "4M"): shorter to draw and to read
 
 
@@ -84,30 +83,60 @@ def _tick_label(kpi: Kpi, row: Row) -> str:
     return row.period
 
 
-def _every(series_rows: list[Row]) -> list[Row]:
-    """At most :data:`MAX_TICKS` evenly spaced rows, always starting with the first period."""
-    step = max(1, -(-len(series_rows) // MAX_TICKS))
-    return series_rows[::step]
+def _tick_indices(count: int) -> range:
+    """At most :data:`MAX_TICKS` evenly spaced periods, always starting with the first."""
+    return range(0, count, max(1, -(-count // MAX_TICKS)))
 
 
 def _utc_ms(day: date) -> int:
     return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp() * 1000)
 
 
+def _ordinal(kpi: Kpi) -> bool:
+    """Bars, quarters and (fiscal) years sit on an ordinal axis; weeks and months on a time axis."""
+    return kpi.chart == "bar" or kpi.period.size not in _TIME_SIZES
+
+
+def x_labels(kpi: Kpi, series_rows: list[Row], width: int) -> list[tuple[float, str, str]]:
+    """The x axis's labels as (x in the plot, text, SVG text-anchor), drawn by the frame.
+
+    The plot has ticks but no x labels: each label Vega lays out costs about 2 ms to measure.
+    The positions follow the plot's scales exactly: a time scale over the first to the last
+    period start, or an ordinal scale with every period centred in its own step.
+
+    Example:
+        >>> x_labels(kpi, rows(kpi, series), 600)[0]  # doctest: +SKIP
+        (0.0, 'Dec 30, 2019', 'start')
+    """
+    count = len(series_rows)
+    labels = []
+    for i in _tick_indices(count):
+        row = series_rows[i]
+        if _ordinal(kpi):
+            labels.append(((i + 0.5) * width / count, _tick_label(kpi, row), "middle"))
+            continue
+        first, last = _utc_ms(series_rows[0].period_start), _utc_ms(series_rows[-1].period_start)
+        x = (_utc_ms(row.period_start) - first) / (last - first) * width if last > first else width / 2
+        anchor = "start" if i == 0 and count > 1 else "end" if i == count - 1 and count > 1 else "middle"
+        labels.append((x, _tick_label(kpi, row), anchor))
+    return labels
+
+
 def _x(kpi: Kpi, series_rows: list[Row]) -> dict[str, Any]:
-    ticks = _every(series_rows)
-    if kpi.chart == "bar" or kpi.period.size not in _TIME_FORMATS:
-        # Quarters and (fiscal) years are named periods: "Q1 2025", "FY2013".
-        axis = {"labelAngle": 0, "values": [_tick_label(kpi, r) for r in ticks]}
-        return {"field": "tick", "type": "ordinal", "sort": None, "title": None, "axis": axis}
-    axis = {"format": _TIME_FORMATS[kpi.period.size], "values": [_utc_ms(r.period_start) for r in ticks]}
-    return {
-        "field": "period_start",
-        "type": "temporal",
-        "scale": {"type": "utc"},
-        "title": None,
-        "axis": axis,
-    }
+    ticks = [series_rows[i] for i in _tick_indices(len(series_rows))]
+    if _ordinal(kpi):
+        # Quarters and (fiscal) years are named periods: "Q1 2025", "FY2013". The paddings are
+        # Vega-Lite's defaults, written out because x_labels() relies on them.
+        steps: dict[str, Any] = {"type": "band", "paddingInner": 0.1, "paddingOuter": 0.05}
+        if kpi.chart != "bar":
+            steps = {"type": "point", "padding": 0.5}
+        axis = {"labels": False, "values": [_tick_label(kpi, r) for r in ticks]}
+        return {"field": "tick", "type": "ordinal", "sort": None, "title": None, "scale": steps, "axis": axis}
+    scale: dict[str, Any] = {"type": "utc"}
+    if series_rows:
+        scale["domain"] = [_utc_ms(series_rows[0].period_start), _utc_ms(series_rows[-1].period_start)]
+    axis = {"labels": False, "values": [_utc_ms(r.period_start) for r in ticks]}
+    return {"field": "period_start", "type": "temporal", "scale": scale, "title": None, "axis": axis}
 
 
 def _y_axis(series_rows: list[Row]) -> dict[str, Any]:
