@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["build_chart", "chart_spec", "create_app", "render_png", "render_svg", "sparkline_spec"]
+__all__ = [
+    "build_chart",
+    "chart_spec",
+    "create_app",
+    "image_png",
+    "image_svg",
+    "render_png",
+    "render_svg",
+    "sparkline_spec",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -22,6 +31,10 @@ def __getattr__(name: str) -> Any:
         from widgets import charts
 
         return getattr(charts, name)
+    if name in ("image_png", "image_svg"):
+        from widgets import images
+
+        return getattr(images, name)
     if name in ("render_png", "render_svg"):
         from widgets import render
 

@@ -7,9 +7,9 @@ Arial and Helvetica (thousandths of an em, ASCII only; other characters count as
 
 Example:
     >>> round(text_width("Off track", 11))
-    45
+    42
     >>> fit("A very long title indeed", 15, 120)
-    'A very long ti…'
+    'A very long title…'
 """
 
 from __future__ import annotations
