@@ -2,8 +2,12 @@
 
 ``python -m bench.pull_child URL DATASET_ID OUT.parquet`` prints one JSON line: rows, seconds, the
 resident set size after imports (``base_mb``) and the peak resident set size of the whole process
-(``peak_mb``, from ``getrusage``: everything the process ever held, libraries included). A fresh process
-is the only honest way to measure a peak: the parent's own memory never counts.
+(``peak_mb``: everything the process ever held, libraries and threads included). A fresh process is the
+only honest way to measure a peak: the parent's own memory never counts.
+
+The peak is the kernel's high-water mark of this program (``VmHWM`` in ``/proc/self/status``), not
+``getrusage``'s ``ru_maxrss``: that one keeps the peak from before ``exec``, when the child was still a
+copy of the parent, so a parent holding 2 GB would make every child look like 2 GB.
 
 Example:
     >>> measure_pull_memory("http://127.0.0.1:8000", "bench-311", Path("/tmp/x.parquet"))  # doctest: +SKIP
@@ -14,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -33,6 +36,15 @@ def _rss_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def _peak_mb() -> float:
+    """Peak resident set size of this program since it started, in MB (Linux ``VmHWM``)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    raise RuntimeError("/proc/self/status has no VmHWM line: peak memory needs Linux")
+
+
 def main(argv: list[str]) -> None:
     """Run the pull named on the command line and print the measurements as JSON."""
     url, dataset_id, out = argv
@@ -43,7 +55,7 @@ def main(argv: list[str]) -> None:
     start = time.perf_counter()
     result = portal.pull_to(dataset_id, out)
     seconds = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    peak_mb = _peak_mb()
     print(json.dumps({"rows": result.rows, "seconds": seconds, "base_mb": base_mb, "peak_mb": peak_mb}))
 
 

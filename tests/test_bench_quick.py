@@ -136,3 +136,19 @@ def test_catalog_rows_accept_goal_text() -> None:
     assert fast.ratio == 10.0 and fast.met is True
     with pytest.raises(ValueError, match="cannot read the goal"):
         to_result({"work": "w", "ours": 1, "goal": "fast please"})
+
+
+def test_peak_memory_counts_the_child_only_and_sees_its_allocations() -> None:
+    """The memory row's measure: a child's own peak, not the parent's size at fork time."""
+    ballast = bytearray(400 * 2**20)  # the parent is big when it starts the child
+    ballast[::4096] = b"x" * len(ballast[::4096])
+    code = (
+        "from bench.pull_child import _peak_mb; before = _peak_mb(); "
+        "data = bytearray(200 * 2**20); data[::4096] = b'x' * len(data[::4096]); "
+        "print(before, _peak_mb())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    before, after = (float(v) for v in out.stdout.split())
+    assert before < 300  # not the parent's 400 MB
+    assert after - before >= 190  # the child's own 200 MB
+    del ballast
