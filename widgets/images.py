@@ -2,7 +2,8 @@
 
 An image is a frame around a plot. The plot (axes and marks, :func:`widgets.plot_spec.plot_spec`)
 is rendered by vl-convert. The frame is written here as SVG: the title, a subtitle with the unit
-and department, and a key of the status shapes and the target line, in place of a Vega legend.
+and department, a key of the status shapes and the target line in place of a Vega legend, and
+the x axis's labels.
 Vega measures every text it lays out through vl-convert's font engine, which made a legend and a
 title cost more than the whole plot; the frame's text needs no measuring (it is left-aligned or
 centred, and long titles are shortened by estimated width, see :mod:`widgets.textfit`). A

@@ -4,8 +4,9 @@ Static images (``/kpi/{id}.svg|.png``) are drawn in two parts: this plot, render
 and a frame around it (title, subtitle and a key of status shapes, see :mod:`widgets.images`).
 Vega measures every piece of text it lays out with vl-convert's font engine, which costs about
 0.1 ms a character, and twice when the text has a width limit; so the plot keeps its text short
-and few: at most six tick labels on each axis, no axis title (the unit is in the frame's
-subtitle), no legend (the frame's key) and no width limits on labels.
+and few: y labels only (about five, SI prefixes for big numbers, no width limit), no axis title
+(the unit is in the frame's subtitle), no legend (the frame's key), and x ticks without labels
+(the frame writes them at the positions :func:`x_labels` computes from the same scales).
 
 The spec is built as a dict, a pure function of (KPI, series rows, theme, size): building it takes
 well under a millisecond, where Altair objects took tens. ``tests/test_charts.py`` validates it
