@@ -22,7 +22,7 @@ from btvstat_open.types import Column
 
 COLUMNS = [Column("case_id", "Case ID", "text"), Column("amount", "Amount", "number")]
 KILLS = 10
-MAX_ROUNDS = 24
+MAX_ROUNDS = 60
 
 SCRIPT = """
 import sys
@@ -67,6 +67,7 @@ def test_sigkill_at_random_moments_leaves_previous_output_and_state(tmp_path: Pa
     rng = random.Random(2026)
     seen = {fingerprint(source.arrow("cases"))}  # every state the source has been in
     kills = 0
+    lifetime = 2.0  # seconds a whole sync takes; measured on the first completed sync
     with serve_portal(source) as (url, _):
         for round_number in range(MAX_ROUNDS):
             if kills >= KILLS:
@@ -83,12 +84,16 @@ def test_sigkill_at_random_moments_leaves_previous_output_and_state(tmp_path: Pa
             state_path = target / STATE_FILE
             state_before = state_path.read_bytes() if state_path.exists() else None
             data_before = local_fingerprint(target) if target.exists() else None
+            started = time.monotonic()
             proc = subprocess.Popen([sys.executable, str(script), url, str(target)], stdout=subprocess.PIPE)
             if round_number in (2, 8):
                 proc.wait(timeout=60)  # now and then a sync completes, so later kills have a past to keep
                 assert proc.returncode == 0
+                # Kill moments are drawn within the time a whole sync takes on this machine, so
+                # the kills land during the sync however fast or slow the machine is.
+                lifetime = time.monotonic() - started
             else:
-                time.sleep(rng.uniform(0.3, 2.2))
+                time.sleep(rng.uniform(0.05, 0.95) * lifetime)
                 if proc.poll() is None:
                     os.kill(proc.pid, signal.SIGKILL)
                     kills += 1
