@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import tempfile
 import time
@@ -103,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, help="repetitions of each alternating comparison")
     parser.add_argument("--results", type=Path, help="folder for the JSON results (default bench/results)")
     args = parser.parse_args(argv)
+    # sodapy warns through the root logger on every client made without an app token.
+    logging.basicConfig(level=logging.ERROR)
     groups = set(GROUPS) if not args.only else {g.strip() for g in args.only.split(",")}
     unknown = groups - set(GROUPS)
     if unknown:

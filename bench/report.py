@@ -47,7 +47,10 @@ def format_value(value: float | None, unit: str) -> str:
 
 
 def _ratio(value: float | None) -> str:
-    return "-" if value is None else (f"{value:.1f}x" if value < 100 else f"{value:,.0f}x")
+    """Two decimals below 10x, so that 0.496x does not show as a goal of 0.5x reached."""
+    if value is None:
+        return "-"
+    return f"{value:.2f}x" if value < 10 else (f"{value:.1f}x" if value < 100 else f"{value:,.0f}x")
 
 
 def _met(met: bool | None, error: str) -> str:
