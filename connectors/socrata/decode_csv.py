@@ -10,6 +10,7 @@ import csv
 import io
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Protocol
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -18,7 +19,16 @@ from btvstat_open.fieldnames import field_name
 from btvstat_open.types import LOCATION_ARROW, arrow_type
 from connectors.socrata.decode import location_value
 
-__all__ = ["csv_batches", "csv_header"]
+__all__ = ["PeekableBody", "csv_batches", "csv_header"]
+
+
+class PeekableBody(Protocol):
+    """A body read as it arrives (``connectors.socrata.client.ResumableBody``)."""
+
+    def read(self, size: int = -1) -> bytes: ...
+
+    def peek(self, size: int) -> bytes: ...
+
 
 _TIMESTAMP_PARSERS = [pacsv.ISO8601, "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y"]
 
@@ -81,13 +91,13 @@ def _options(
 
 
 def csv_batches(
-    source: bytes | Path,
+    source: bytes | Path | PeekableBody,
     types: Mapping[str, str],
     *,
     display_names: Mapping[str, str] | None = None,
     block_size: int = 1 << 20,
 ) -> Iterator[pa.RecordBatch]:
-    """Typed record batches from a CSV body (bytes) or file, streamed block by block.
+    """Typed record batches from a CSV body (bytes, a file, or a body still downloading), block by block.
 
     Blocks of 1 MB keep a pull's peak memory flat (about 190 MB for 5M rows, against 540 MB with
     8 MB blocks, which pyarrow parses several at a time) at the same speed.
@@ -102,17 +112,25 @@ def csv_batches(
     if isinstance(source, Path):
         with open(source, "rb") as fh:
             head = fh.read(64 * 1024)
-    else:
+    elif isinstance(source, bytes):
         head = source[: 64 * 1024]
+    else:
+        head = source.peek(64 * 1024)
     headers = csv_header(head)
     if not headers:
         return
     names, parse_types, post = _plan(headers, types, display_names or {})
     read, parse, convert = _options(names, parse_types, block_size)
-    stream = pa.OSFile(str(source), "rb") if isinstance(source, Path) else pa.BufferReader(source)
+    stream: pa.NativeFile
+    if isinstance(source, Path):
+        stream = pa.OSFile(str(source), "rb")
+    elif isinstance(source, bytes):
+        stream = pa.BufferReader(source)
+    else:
+        stream = pa.PythonFile(source, mode="r")
     with stream:
-        if stream.read(3) != b"\xef\xbb\xbf":
-            stream.seek(0)
+        if head.startswith(b"\xef\xbb\xbf"):
+            stream.read(3)
         reader = pacsv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
         for batch in reader:
             if batch.num_rows:

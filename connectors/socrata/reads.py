@@ -3,7 +3,8 @@
 Which path a pull takes:
 
 * every row and column (no select, where, order or since): the portal's CSV export,
-  streamed to a temporary file and parsed in blocks: SODA 3's ``/api/v3/views/{id}/export.csv``
+  parsed in blocks while it downloads (or, without a strong ETag to resume against,
+  after saving it to a temporary file): SODA 3's ``/api/v3/views/{id}/export.csv``
   when credentials are given (or ``api="soda3"``), else ``/api/views/{id}/rows.csv``;
   a portal answering 404 falls back to the next path;
 * anything else: pages ordered by ``:id``; SODA 3 ``query.json`` pages when credentials
@@ -27,7 +28,7 @@ import requests
 from btvstat_open.errors import PortalNotFound
 from btvstat_open.types import arrow_type
 from connectors.base import DatasetDescription, PullOptions
-from connectors.socrata.client import TruncatedBody
+from connectors.socrata.client import ResumableBody, TruncatedBody
 from connectors.socrata.core import SocrataCore, check_dataset_id
 from connectors.socrata.decode import guess_json_type, json_rows_to_batch
 from connectors.socrata.decode_csv import csv_batches
@@ -128,27 +129,47 @@ class SocrataReads(SocrataCore):
 
     # -- the whole-dataset export -------------------------------------------------------------
     def _export_batches(self, dataset_id: str, desc: DatasetDescription) -> Iterator[pa.RecordBatch] | None:
-        """Download the whole-dataset CSV export to a temporary file; None when there is no export."""
-        fd, name = tempfile.mkstemp(prefix="btvstat-export-", suffix=".csv")
-        os.close(fd)
-        tmp = Path(name)
+        """The whole-dataset CSV export as batches; None when the portal has no export.
+
+        An answer with a strong ETag is parsed while it downloads (a dropped connection is
+        resumed, see :class:`ResumableBody`); any other is saved to a temporary file first, so a
+        retry starts from nothing.
+        """
         routes = [f"/api/views/{dataset_id}/rows.csv"]
         if self._use_soda3:
             routes.insert(0, f"/api/v3/views/{dataset_id}/export.csv")
         for route in routes:
             params: dict[str, str | int] = {"accessType": "DOWNLOAD"} if "rows.csv" in route else {}
             try:
-                self.http.download(route, tmp, params=params)
+                body = self.http.open_body(route, params=params)
             except PortalNotFound:
                 if "export.csv" in route:
                     self._soda3 = False
                 continue
-            except BaseException:
-                tmp.unlink(missing_ok=True)
-                raise
-            return self._read_export(tmp, desc)
-        tmp.unlink(missing_ok=True)
+            if body.resumable:
+                return self._read_streamed(body, desc)
+            body.close()
+            return self._download_export(route, params, desc)
         return None
+
+    def _read_streamed(self, body: ResumableBody, desc: DatasetDescription) -> Iterator[pa.RecordBatch]:
+        with body.start():
+            display = {c.name: c.field_name for c in desc.columns}
+            for batch in csv_batches(body, self._types(desc), display_names=display):
+                yield self._project(batch, desc)
+
+    def _download_export(
+        self, route: str, params: dict[str, str | int], desc: DatasetDescription
+    ) -> Iterator[pa.RecordBatch]:
+        fd, name = tempfile.mkstemp(prefix="btvstat-export-", suffix=".csv")
+        os.close(fd)
+        tmp = Path(name)
+        try:
+            self.http.download(route, tmp, params=params)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return self._read_export(tmp, desc)
 
     def _read_export(self, tmp: Path, desc: DatasetDescription) -> Iterator[pa.RecordBatch]:
         try:
