@@ -22,7 +22,7 @@ import requests
 from bench.generate import fresh_store
 from bench.harness import Goal, Result, median, percentile
 from bench.loadgen import load
-from bench.serve import running_server
+from bench.serve import WORKER_PATH, running_server
 
 __all__ = ["demo_store", "widget_rows"]
 
@@ -51,6 +51,32 @@ def _get(url: str) -> float:
     return (time.perf_counter() - start) * 1000
 
 
+def warm_every_worker(url: str, paths: list[str], workers: int, *, timeout: float = 120.0) -> None:
+    """Fetch every path twice on each of the server's ``workers`` worker processes before load.
+
+    The kernel hands each new connection to whichever worker accepts it first, so a few plain
+    requests may all land on one worker; the other then builds its responses during the load
+    test, with every connection it holds waiting (a one-off stall of a second or more in p99).
+    Each keep-alive session asks which worker it reached and warms that one if it is new.
+    """
+    warmed: set[str] = set()
+    deadline = time.monotonic() + timeout
+    while len(warmed) < workers:
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                f"only {len(warmed)} of {workers} server workers answered within {timeout:.0f} s"
+            )
+        with requests.Session() as session:  # one connection, so one worker, for all its requests
+            worker = session.get(url + WORKER_PATH, timeout=120).text
+            if worker in warmed:
+                continue
+            for path in paths:
+                for _ in range(2):
+                    session.get(url + path, timeout=120).raise_for_status()
+            if session.get(url + WORKER_PATH, timeout=120).text == worker:
+                warmed.add(worker)
+
+
 def widget_rows(*, seconds: float, connections: int, workdir: Path) -> list[Result]:
     """Requests/s and p99 of three routes under load, and the cold SVG render time."""
     store, catalog, ids = demo_store(workdir)
@@ -58,9 +84,8 @@ def widget_rows(*, seconds: float, connections: int, workdir: Path) -> list[Resu
     routes = {"/embed/{id}": f"/embed/{kpi}", "/kpi/{id}.svg": f"/kpi/{kpi}.svg", "/ (dashboard)": "/"}
     results: list[Result] = []
     with running_server("widgets", store=store, catalog=catalog, workers=WORKERS, copy_store=True) as url:
+        warm_every_worker(url, list(routes.values()), WORKERS)  # every worker has every route cached
         for name, path in routes.items():
-            for _ in range(2 * WORKERS):  # every worker has it cached
-                _get(url + path)
             report = load(url + path, seconds=seconds, connections=connections)
             # A handful of timeouts on an overloaded machine is noted; more means the route is broken.
             if report.errors > report.requests / 100:

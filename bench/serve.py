@@ -33,7 +33,7 @@ from typing import Any
 
 import requests
 
-__all__ = ["WRITE_TOKEN", "free_port", "request_count", "running_server"]
+__all__ = ["WORKER_PATH", "WRITE_TOKEN", "free_port", "request_count", "running_server"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -43,6 +43,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 WRITE_TOKEN = "bench-write-token-not-secret"
 COUNT_PATH = "/__bench/requests"
+# Which worker process answered: lets the harness warm up every worker, not just the first to accept.
+WORKER_PATH = "/__bench/worker"
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -56,6 +58,12 @@ class CountingMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == COUNT_PATH:
             body = str(self.count).encode()
+            headers = [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        if scope["type"] == "http" and scope["path"] == WORKER_PATH:
+            body = str(os.getpid()).encode()
             headers = [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]
             await send({"type": "http.response.start", "status": 200, "headers": headers})
             await send({"type": "http.response.body", "body": body})

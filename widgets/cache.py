@@ -22,7 +22,8 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -33,6 +34,7 @@ __all__ = [
     "CachedResponse",
     "CachedResponseMiddleware",
     "DataVersions",
+    "KeyedLocks",
     "LruCache",
     "make_response",
 ]
@@ -74,6 +76,47 @@ class LruCache(Generic[K, V]):
 
     def __len__(self) -> int:
         return len(self._data)
+
+
+class KeyedLocks:
+    """One lock per key, held while a response for that key is built.
+
+    Concurrent requests missing the same cache entry then build it once: the first builds, the
+    others wait and reuse it. Without this, N requests arriving on a cold worker each built the
+    dashboard at once, sharing one GIL, so every one of them took N times as long.
+
+    Example:
+        >>> locks = KeyedLocks()
+        >>> with locks.hold("a"):
+        ...     len(locks)
+        1
+        >>> len(locks)
+        0
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[Hashable, tuple[threading.Lock, int]] = {}
+        self._guard = threading.Lock()
+
+    @contextmanager
+    def hold(self, key: Hashable) -> Iterator[None]:
+        """Hold ``key``'s lock (waiting for whoever holds it) for the ``with`` block."""
+        with self._guard:
+            lock, users = self._locks.get(key, (threading.Lock(), 0))
+            self._locks[key] = (lock, users + 1)
+        try:
+            with lock:
+                yield
+        finally:
+            with self._guard:
+                lock, users = self._locks[key]
+                if users == 1:
+                    del self._locks[key]
+                else:
+                    self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
 
 
 class DataVersions:

@@ -24,7 +24,7 @@ from fastapi.responses import Response
 from btvstat_open.errors import NotFound
 from catalog.models import Kpi
 from widgets.assets import Assets
-from widgets.cache import CachedResponse, CacheKey, LruCache, make_response
+from widgets.cache import CachedResponse, CacheKey, KeyedLocks, LruCache, make_response
 from widgets.charts import Width
 from widgets.downloads import dataset_response
 from widgets.pages import Pages
@@ -49,6 +49,7 @@ def widget_router(
 ) -> APIRouter:
     """Every widget route, answering through the shared response cache."""
     router = APIRouter()
+    building = KeyedLocks()
 
     def respond(
         request: Request,
@@ -61,22 +62,27 @@ def widget_router(
         extra: tuple[tuple[str, str], ...] = (),
     ) -> Response:
         """Build (or reuse) a response, cache it under the request's host, path and query."""
-        deps = service.deps(kpis or [])  # read before building: a change meanwhile forces a rebuild
-        headers = (*security_headers(kind, ancestors=ancestors), *extra)
-        entry = make_response(
-            build(),
-            media_type,
-            cache_control=cache_control,
-            extra_headers=headers,
-            deps=deps,
-            salt=service.catalog_version,
-        )
         key = (
             request.headers.get("host", "").encode("latin-1"),
             request.url.path,
             request.scope["query_string"],
         )
-        responses.put(key, entry)
+        # One build per key at a time: requests that arrive while it is being built wait for it
+        # and reuse it instead of building it again alongside (see KeyedLocks).
+        with building.hold(key):
+            entry = responses.get(key)
+            if entry is None or not entry.fresh(service.versions.current()):
+                deps = service.deps(kpis or [])  # read before building: a change meanwhile forces a rebuild
+                headers = (*security_headers(kind, ancestors=ancestors), *extra)
+                entry = make_response(
+                    build(),
+                    media_type,
+                    cache_control=cache_control,
+                    extra_headers=headers,
+                    deps=deps,
+                    salt=service.catalog_version,
+                )
+                responses.put(key, entry)
         if entry.matches(request.headers.get("if-none-match", "").encode("latin-1")):
             response = Response(status_code=304)
             response.raw_headers = list(entry.not_modified_headers)
