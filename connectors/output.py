@@ -7,6 +7,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +126,8 @@ class _ParquetWriter:
 
     Pulls parse CSV in small blocks to keep memory flat; written one by one, those batches would
     make thousands of tiny row groups (slower to read, worse compression). Holding one row group's
-    worth of rows costs a few MB.
+    worth of rows costs a few MB. Row groups are encoded and compressed on a thread of their own,
+    one at a time, so writing overlaps parsing the next one (pyarrow lets go of the GIL for both).
     """
 
     ROW_GROUP_ROWS = 65_536
@@ -135,6 +137,8 @@ class _ParquetWriter:
         self._writer = pq.ParquetWriter(str(path), schema, compression="zstd")
         self._pending: list[pa.RecordBatch] = []
         self._pending_rows = 0
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="btvstat-parquet")
+        self._writing: Future[None] | None = None
 
     def write_batch(self, batch: pa.RecordBatch) -> None:
         self._pending.append(batch)
@@ -142,16 +146,26 @@ class _ParquetWriter:
         if self._pending_rows >= self.ROW_GROUP_ROWS:
             self._flush()
 
+    def _wait(self) -> None:
+        """Wait for the row group being written (raising its error); at most one is ever in flight."""
+        if self._writing is not None:
+            writing, self._writing = self._writing, None
+            writing.result()
+
     def _flush(self) -> None:
+        self._wait()
         if self._pending:
-            self._writer.write_table(pa.Table.from_batches(self._pending, schema=self.schema))
+            table = pa.Table.from_batches(self._pending, schema=self.schema)
+            self._writing = self._thread.submit(self._writer.write_table, table)
         self._pending = []
         self._pending_rows = 0
 
     def close(self) -> None:
         try:
             self._flush()
+            self._wait()
         finally:
+            self._thread.shutdown(wait=True)
             self._writer.close()
 
 
