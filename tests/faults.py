@@ -94,6 +94,7 @@ class FaultProxy:
         self.lock = threading.Lock()
         self.requests = 0
         self.injected: Counter[str] = Counter()
+        self.failed_requests: list[tuple[str, str]] = []  # (fault, request line), in order
         self.enabled = True
 
     def pick(self) -> str | None:
@@ -134,6 +135,9 @@ class FaultProxy:
             return
         request_line, headers, body = parsed
         fault = self.pick()
+        if fault is not None:
+            with self.lock:
+                self.failed_requests.append((fault, request_line))
         if fault in ("429", "202"):
             status, reason = (429, "Too Many Requests") if fault == "429" else (202, "Accepted")
             payload = json.dumps(

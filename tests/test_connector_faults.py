@@ -86,3 +86,19 @@ def test_push_through_faults_leaves_the_portal_equal_to_the_source(portal_store:
     assert result.batches == 20 and result.errors == 0
     assert again.created == 0 and again.batches == 8
     assert checksum(store.arrow("target")) == checksum(wanted)
+
+
+@pytest.mark.parametrize("seed", [3, 8])
+def test_export_dropped_mid_body_resumes_to_exactly_the_source_rows(
+    portal_store: tuple[Store, str], tmp_path: Path, seed: int
+) -> None:
+    """A full pull whose CSV export is cut mid-body re-reads it and skips the bytes it already has."""
+    store, url = portal_store
+    expected = checksum(store.arrow("big"))
+    with fault_proxy(url, rate=0.5, seed=seed, faults=("drop",)) as (proxy_url, proxy):
+        conn = connect(proxy_url, retries=12, backoff=0.005, max_wait=0.05)
+        result = conn.pull_to("big", tmp_path / "big.parquet")
+    dropped_exports = [line for _, line in proxy.failed_requests if "rows.csv" in line or "export" in line]
+    assert dropped_exports, proxy.failed_requests  # the export itself was cut at least once
+    assert result.rows == ROWS
+    assert checksum(pq.read_table(result.path)) == expected
