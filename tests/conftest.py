@@ -11,7 +11,10 @@ TESTS = Path(__file__).parent
 REAL = TESTS / "data" / "real"
 sys.path.insert(0, str(TESTS))
 
-pytest_plugins = ["portal_fixtures"]  # the local portal served over HTTP (tests/portal_fixtures.py)
+pytest_plugins = [
+    "portal_fixtures",
+    "widget_site",
+]  # the local portal served over HTTP (tests/portal_fixtures.py)
 
 
 @pytest.fixture(scope="session")

@@ -12,21 +12,13 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
-from browser.widget_catalogs import write_test_catalog
-from servers import free_port, serve
+from servers import free_port
 from test_exports import dcat_validator
-
-from btvstat_open.store import Store
-from catalog.demo import load_demo_data
-from catalog.models import Catalog
-from widgets.app import create_app
-from widgets.service import WidgetService
+from widget_site import Site, get
 
 KPI = "pothole-days-to-close"
 NUMBER_KPI = "library-emedia-circulation"
@@ -50,32 +42,6 @@ CACHED_ROUTES = {
 }
 OTHER_ROUTES = ["/healthz", "/openapi.json", "/docs", "/data.json", f"/resource/{DATASET}.json?$limit=2"]
 ERROR_ROUTES = ["/kpi/nope", "/kpi/nope.svg", "/embed/nope", f"/embed/{KPI}?theme=neon", "/no/such/page"]
-
-
-@dataclass
-class Site:
-    base: str
-    store: Store
-    catalog: Catalog
-    service: WidgetService
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    root = tmp_path_factory.mktemp("widget-requirements")
-    store = Store(root / "store")
-    load_demo_data(store)
-    from catalog import load_catalog
-
-    catalog = load_catalog(write_test_catalog(root / "catalog"), store)
-    app = create_app(store, catalog)
-    with serve(app) as base:
-        yield Site(base, store, catalog, app.state.widgets)
-    store.close()
-
-
-def get(site: Site, path: str, **headers: str) -> requests.Response:
-    return requests.get(site.base + path, headers=headers, timeout=60)
 
 
 def assert_security_headers(response: requests.Response) -> None:

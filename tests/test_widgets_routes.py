@@ -6,8 +6,6 @@ import gzip
 import io
 import re
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -15,37 +13,15 @@ import pytest
 import requests
 from browser.widget_catalogs import HOSTILE_ID, PRIVATE_ID, write_test_catalog
 from servers import serve
+from widget_site import Site, get
 
 from btvstat_open.store import Store
 from catalog import load_catalog, measure
 from catalog.demo import load_demo_data
-from catalog.models import Catalog
 from widgets.app import create_app
 
 KPI = "pothole-days-to-close"
 PAGES = ["/", f"/kpi/{KPI}", f"/embed/{KPI}"]
-
-
-@dataclass
-class Site:
-    base: str
-    store: Store
-    catalog: Catalog
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    root = tmp_path_factory.mktemp("widgets")
-    store = Store(root / "store")
-    load_demo_data(store)
-    catalog = load_catalog(write_test_catalog(root / "catalog"), store)
-    with serve(create_app(store, catalog)) as base:
-        yield Site(base, store, catalog)
-    store.close()
-
-
-def get(site: Site, path: str, **headers: str) -> requests.Response:
-    return requests.get(site.base + path, headers=headers, timeout=60)
 
 
 def csp(response: requests.Response) -> dict[str, str]:
