@@ -38,7 +38,7 @@ class Sizes:
 
     @classmethod
     def full(cls) -> Sizes:
-        return cls(1_000_000, 5_000_000, 100_000, 10_000, 1_000_000, 3, 40, 5.0, 16)
+        return cls(1_000_000, 5_000_000, 100_000, 10_000, 1_000_000, 5, 40, 5.0, 16)
 
     @classmethod
     def quick(cls) -> Sizes:

@@ -29,3 +29,35 @@ def test_fewer_rows_than_a_row_group_are_still_written(tmp_path: Path) -> None:
     out = tmp_path / "small.parquet"
     assert write_batches_atomically([batch, batch], out, empty_schema=lambda: batch.schema) == 4
     assert pq.read_table(out).column("n").to_pylist() == [1.0, 2.0, 1.0, 2.0]
+
+
+def _dictionary_encoded(path: Path) -> dict[str, bool]:
+    meta = pq.read_metadata(path)
+    group = meta.row_group(0)
+    return {
+        group.column(i).path_in_schema: any("DICTIONARY" in e for e in group.column(i).encodings)
+        for i in range(group.num_columns)
+    }
+
+
+def test_repeated_values_are_dictionary_encoded_and_unique_ones_are_not(tmp_path: Path) -> None:
+    rows = 70_000
+    batch = pa.record_batch(
+        {
+            "id": [f"SR-{i:09d}" for i in range(rows)],
+            "status": [("Open", "Closed", "In Progress")[i % 3] for i in range(rows)],
+            "at": pa.array(range(rows), pa.timestamp("us")),
+            "priority": pa.array([float(i % 4) for i in range(rows)]),
+        }
+    )
+    out = tmp_path / "mixed.parquet"
+    write_batches_atomically([batch], out, empty_schema=lambda: batch.schema)
+    assert _dictionary_encoded(out) == {"id": False, "status": True, "at": False, "priority": True}
+    assert pq.read_table(out).equals(pa.Table.from_batches([batch]))
+
+
+def test_an_empty_pull_still_writes_the_schema(tmp_path: Path) -> None:
+    schema = pa.schema([("id", pa.string()), ("n", pa.float64())])
+    out = tmp_path / "empty.parquet"
+    assert write_batches_atomically([], out, empty_schema=lambda: schema) == 0
+    assert pq.read_schema(out).equals(schema) and pq.read_metadata(out).num_rows == 0

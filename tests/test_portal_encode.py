@@ -106,3 +106,23 @@ def test_geojson_with_location_geometry() -> None:
     features = json.loads(b"[" + geojson_batch(batch, ["text", "location"]) + b"]")
     assert features[0]["geometry"] == {"type": "Point", "coordinates": [-94.25, 39.5]}
     assert features[1]["geometry"] is None and features[1]["properties"] == {"name": "y"}
+
+
+def test_timestamps_outside_four_digit_years_and_slices_keep_their_text() -> None:
+    ms = pa.array([0, None, 253_402_300_800_000, -62_167_219_200_001, 1_578_355_200_123], pa.timestamp("ms"))
+    expected = [
+        '"1970-01-01T00:00:00.000"',
+        None,
+        '"10000-01-01T00:00:00.000"',
+        '"-0001-12-31T23:59:59.999"',
+        '"2020-01-07T00:00:00.123"',
+    ]
+    rows = json.loads(b"[" + json_batch(pa.record_batch({"at": ms}), ["floating_timestamp"]) + b"]")
+    assert [json.dumps(r["at"]) if "at" in r else None for r in rows] == expected
+    tail = json_batch(pa.record_batch({"at": ms.slice(3)}), ["floating_timestamp"])
+    assert json.loads(b"[" + tail + b"]") == [
+        {"at": "-0001-12-31T23:59:59.999"},
+        {"at": "2020-01-07T00:00:00.123"},
+    ]
+    ordinary = csv_batch(pa.record_batch({"at": ms.slice(4)}), ["floating_timestamp"], header=False)
+    assert ordinary == b'"2020-01-07T00:00:00.123"\n'
