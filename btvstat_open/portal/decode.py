@@ -8,8 +8,6 @@ in the body) and field, so that nothing is written.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -21,10 +19,12 @@ import orjson
 import pyarrow as pa
 
 from btvstat_open.errors import BadRequestBody
+from btvstat_open.portal.bodies import MAX_LISTED_ERRORS
+from btvstat_open.portal.decode_columns import decode_columns
 from btvstat_open.store import DatasetInfo
 from btvstat_open.types import arrow_type
 
-__all__ = ["DecodedRows", "decode_rows", "parse_body"]
+__all__ = ["DecodedRows", "decode_row_by_row", "decode_rows"]
 
 _NUMBER = re.compile(r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$")
 _WKT_POINT = re.compile(r"^\s*POINT\s*\(\s*(\S+)\s+(\S+)\s*\)\s*$", re.IGNORECASE)
@@ -32,7 +32,6 @@ _LAT_LON = re.compile(r"\(\s*([-+]?[\d.]+)\s*,\s*([-+]?[\d.]+)\s*\)\s*$")
 _US_DATETIME = ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M %p", "%m/%d/%Y")
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
-_MAX_LISTED = 50
 
 
 class BadValue(ValueError):
@@ -45,65 +44,6 @@ class DecodedRows:
 
     table: pa.Table
     deleted: list[bool]
-
-
-def parse_body(body: bytes, content_type: str) -> list[dict[str, Any]]:
-    """The rows of a write body: a JSON array (or one object) or CSV with a header of field names.
-
-    Example:
-        >>> parse_body(b'[{"a": "1"}]', "application/json")
-        [{'a': '1'}]
-        >>> parse_body(b'a,b\\n1,\\n', "text/csv")
-        [{'a': '1', 'b': None}]
-    """
-    kind = content_type.split(";")[0].strip().lower()
-    stripped = body.lstrip()
-    if kind in ("text/csv", "application/csv") or (
-        kind not in ("application/json",) and stripped[:1] not in (b"[", b"{")
-    ):
-        return _parse_csv(body)
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequestBody(
-            f"The body is not valid JSON: {exc}. Send a JSON array of row objects."
-        ) from None
-    if isinstance(data, dict):
-        data = [data]
-    if not isinstance(data, list):
-        raise BadRequestBody("The body must be a JSON array of row objects (or CSV with a header row).")
-    bad = [i for i, row in enumerate(data) if not isinstance(row, dict)]
-    if bad:
-        raise BadRequestBody(
-            f"Rows {bad[:_MAX_LISTED]} are not JSON objects; each row must be an object of field: value.",
-            data={
-                "errors": [{"row": i, "field": None, "message": "not an object"} for i in bad[:_MAX_LISTED]]
-            },
-        )
-    return data
-
-
-def _parse_csv(body: bytes) -> list[dict[str, Any]]:
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise BadRequestBody(f"The CSV body is not UTF-8 (byte {exc.start}); save it as UTF-8.") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
-        return []
-    rows: list[dict[str, Any]] = []
-    for number, record in enumerate(reader):
-        if not any(record):
-            continue
-        if len(record) != len(header):
-            raise BadRequestBody(
-                f"CSV row {number} has {len(record)} cells but the header has {len(header)}.",
-                data={"errors": [{"row": number, "field": None, "message": "wrong number of cells"}]},
-            )
-        rows.append({name: (cell if cell != "" else None) for name, cell in zip(header, record, strict=True)})
-    return rows
 
 
 def _text(value: Any) -> str:
@@ -124,7 +64,10 @@ def _number(value: Any) -> float:
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, str) and _NUMBER.match(value):
-        return float(value)
+        try:
+            return float(value)
+        except ValueError:  # whitespace that ``\s`` matches but float() does not strip
+            pass
     raise BadValue(f"expected a number, got {value!r}")
 
 
@@ -234,11 +177,23 @@ def decode_rows(
 
     Field names are matched exactly, then by display name. ``:id`` is kept, ``:deleted``
     marks rows to delete, ``:created_at``/``:updated_at`` are ignored (the store sets them).
+    Bodies whose values are all in their plain form are typed a column at a time
+    (:mod:`btvstat_open.portal.decode_columns`); others row by row.
 
     Example:
         >>> decode_rows([{"n": "36"}], info).table.column("n").to_pylist()  # doctest: +SKIP
         [36.0]
     """
+    plain = decode_columns(rows, info)
+    if plain is not None:
+        return DecodedRows(table=plain, deleted=[False] * len(rows))
+    return decode_row_by_row(rows, info, allow_deleted=allow_deleted)
+
+
+def decode_row_by_row(
+    rows: Sequence[dict[str, Any]], info: DatasetInfo, *, allow_deleted: bool = True
+) -> DecodedRows:
+    """:func:`decode_rows` one value at a time: every accepted form, and every bad value named."""
     by_field = {c.field_name: c for c in info.columns}
     by_name = {c.name: c for c in info.columns if c.name not in by_field}
     errors: list[dict[str, Any]] = []
@@ -299,7 +254,7 @@ def decode_rows(
         raise BadRequestBody(
             f"{len(errors)} value(s) do not fit the dataset, nothing was written: {listed}{more}.",
             code="write.bad-rows",
-            data={"errors": errors[:_MAX_LISTED], "error_count": len(errors)},
+            data={"errors": errors[:MAX_LISTED_ERRORS], "error_count": len(errors)},
         )
     arrays: dict[str, pa.Array] = {}
     if any(i is not None for i in ids):

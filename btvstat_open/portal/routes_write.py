@@ -21,8 +21,9 @@ from starlette.responses import Response
 from btvstat_open.errors import BadRequestBody, NotFound, RequestTooLarge, StoreError
 from btvstat_open.fieldnames import field_name
 from btvstat_open.portal.auth import require_write_token
+from btvstat_open.portal.bodies import parse_body
 from btvstat_open.portal.context import PortalContext
-from btvstat_open.portal.decode import decode_rows, parse_body
+from btvstat_open.portal.decode import decode_rows
 from btvstat_open.portal.handlers import json_response
 from btvstat_open.portal.meta import view_json
 from btvstat_open.portal.routes_meta import view_name
