@@ -16,12 +16,13 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from btvstat_open.dataset import (
     DatasetInfo,
     WriteResult,
     check_dataset_id,
-    new_row_id,
+    new_row_ids,
     quote_ident,
     table_name,
 )
@@ -162,10 +163,14 @@ def insert_rows(
     now = now_utc()
     arrays: dict[str, pa.Array | pa.ChunkedArray] = {}
     if ":id" in table.column_names:
-        ids = table.column(":id").to_pylist()
-        arrays[":id"] = pa.array([i if i else new_row_id() for i in ids], pa.string())
+        given = table.column(":id").cast(pa.string())
+        kept = pc.fill_null(pc.not_equal(given, ""), False)
+        missing = n - pc.sum(kept).as_py() if n else 0
+        arrays[":id"] = (
+            given if not missing else pc.if_else(kept, given, pa.array(new_row_ids(n), pa.string()))
+        )
     else:
-        arrays[":id"] = pa.array([new_row_id() for _ in range(n)], pa.string())
+        arrays[":id"] = pa.array(new_row_ids(n), pa.string())
     for col in columns:
         if col.field_name in table.column_names:
             arrays[col.field_name] = cast_column(table.column(col.field_name), col)
