@@ -273,42 +273,28 @@ def test_cli_load_then_errors(tmp_path: Path, real_data: Path, capsys: pytest.Ca
     assert _state(store_dir) == before
 
 
+def _python_m_load(source: Path, store_dir: str) -> subprocess.CompletedProcess[str]:
+    """``python -m btvstat_open load SOURCE --dataset water --store STORE_DIR``, output captured."""
+    argv = [
+        sys.executable,
+        "-m",
+        "btvstat_open",
+        "load",
+        str(source),
+        "--dataset",
+        "water",
+        "--store",
+        store_dir,
+    ]
+    return subprocess.run(argv, capture_output=True, text=True, check=False)
+
+
 def test_python_m_load_exit_codes(tmp_path: Path, real_data: Path) -> None:
     store_dir = str(tmp_path / "store")
-    ok = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "btvstat_open",
-            "load",
-            str(real_data / WATER),
-            "--dataset",
-            "water",
-            "--store",
-            store_dir,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    ok = _python_m_load(real_data / WATER, store_dir)
     assert ok.returncode == 0, ok.stderr
     assert "13920 rows" in ok.stdout and "zip_code location" in ok.stdout
-    bad = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "btvstat_open",
-            "load",
-            str(tmp_path / "nope.csv"),
-            "--dataset",
-            "water",
-            "--store",
-            store_dir,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    bad = _python_m_load(tmp_path / "nope.csv", store_dir)
     assert bad.returncode == 2
     assert "Traceback" not in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1 and "nope.csv" in bad.stderr

@@ -20,13 +20,13 @@ import pyarrow as pa
 
 from btvstat_open.errors import BadRequestBody
 from btvstat_open.portal.bodies import MAX_LISTED_ERRORS
-from btvstat_open.portal.decode_columns import decode_columns
+from btvstat_open.portal.decode_columns import NUMBER_TEXT, decode_columns
 from btvstat_open.store import DatasetInfo
 from btvstat_open.types import arrow_type
 
 __all__ = ["DecodedRows", "decode_row_by_row", "decode_rows"]
 
-_NUMBER = re.compile(r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$")
+_NUMBER = re.compile(NUMBER_TEXT)
 _WKT_POINT = re.compile(r"^\s*POINT\s*\(\s*(\S+)\s+(\S+)\s*\)\s*$", re.IGNORECASE)
 _LAT_LON = re.compile(r"\(\s*([-+]?[\d.]+)\s*,\s*([-+]?[\d.]+)\s*\)\s*$")
 _US_DATETIME = ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M %p", "%m/%d/%Y")

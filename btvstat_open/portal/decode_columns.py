@@ -20,9 +20,10 @@ import pyarrow.compute as pc
 from btvstat_open.store import DatasetInfo
 from btvstat_open.types import arrow_type
 
-__all__ = ["decode_columns"]
+__all__ = ["NUMBER_TEXT", "decode_columns"]
 
-_NUMBER = r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$"
+# A number as text (both decoders accept it; Arrow's cast then refuses the surrounding whitespace).
+NUMBER_TEXT = r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$"
 # Timestamps without a zone that Python's fromisoformat and Arrow's cast read the same way.
 _PLAIN_MOMENT = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?$"
 _WKT_POINT = r"^POINT \((?P<lon>-?\d+(?:\.\d+)?) (?P<lat>-?\d+(?:\.\d+)?)\)$"
@@ -53,7 +54,7 @@ def _numbers(values: list[Any]) -> pa.Array:
     if not any(test(kind) for test in (pa.types.is_string, pa.types.is_integer, pa.types.is_floating)):
         if not pa.types.is_null(kind):
             raise _NotPlain  # booleans, lists, objects
-    elif pa.types.is_string(kind) and not _all(pc.match_substring_regex(arr, _NUMBER)):
+    elif pa.types.is_string(kind) and not _all(pc.match_substring_regex(arr, NUMBER_TEXT)):
         raise _NotPlain
     try:
         return arr.cast(pa.float64())
