@@ -19,8 +19,11 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	@# axe-core for the browser tests' accessibility audits (they fail in CI without it)
-	if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error; fi
+	@# npm packages: axe-core for the browser tests' accessibility audits, soda-js for the interop tests
+	@# (both fail in CI without them)
+	if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error && \
+	  npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error; fi
 	$(BIN)/pytest -q
 
 lint: $(STAMP)

@@ -21,10 +21,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: Any, *, port: int | None = None) -> Iterator[str]:
-    """Serve ``app`` over real HTTP on 127.0.0.1; yields the base URL (no trailing slash)."""
+def serve(app: Any, *, port: int | None = None, tls_pem: str | None = None) -> Iterator[str]:
+    """Serve ``app`` over real HTTP on 127.0.0.1; yields the base URL (no trailing slash).
+
+    ``tls_pem`` (a PEM file holding the private key and certificate chain) serves HTTPS instead,
+    for clients that only speak https:// (soda-js, datasette-socrata).
+    """
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        ssl_certfile=tls_pem,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -34,7 +45,7 @@ def serve(app: Any, *, port: int | None = None) -> Iterator[str]:
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if tls_pem else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
