@@ -14,7 +14,9 @@ import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pytest
 from servers import serve
@@ -71,6 +73,14 @@ def typed_table() -> pa.Table:
             "link": ["https://example.gov/a", None, None],
         }
     )
+
+
+def kc_file(real_data: Path, sql: str) -> list[tuple[Any, ...]]:
+    """Run SQL over the real Kansas City 311 CSV (as table ``kc``) with DuckDB directly, for expectations."""
+    con = duckdb.connect()
+    con.execute(f"CREATE VIEW kc AS SELECT * FROM read_csv('{real_data / KC_CSV}')")
+    rows: list[tuple[Any, ...]] = con.execute(sql).fetchall()
+    return rows
 
 
 @pytest.fixture(scope="session")

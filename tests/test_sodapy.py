@@ -6,12 +6,10 @@ import io
 import logging
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import duckdb
 import pytest
 import requests
-from portal_fixtures import KC_CSV
+from portal_fixtures import kc_file
 from sodapy import Socrata
 
 KC = "kc-311-potholes"
@@ -31,17 +29,9 @@ def client(portal_url: str, write_token: str) -> Iterator[Socrata]:
         yield socrata
 
 
-def _file(real_data: Path, sql: str) -> list[tuple[Any, ...]]:
-    """Run SQL over the KC CSV file (as table ``kc``) with DuckDB directly."""
-    con = duckdb.connect()
-    con.execute(f"CREATE VIEW kc AS SELECT * FROM read_csv('{real_data / KC_CSV}')")
-    rows: list[tuple[Any, ...]] = con.execute(sql).fetchall()
-    return rows
-
-
 def test_get_select_group_order(client: Socrata, real_data: Path) -> None:
     rows = client.get(KC, select="status, count(*) AS n", group="status", order="status")
-    expected = _file(real_data, "SELECT STATUS, count(*) FROM kc GROUP BY STATUS ORDER BY STATUS")
+    expected = kc_file(real_data, "SELECT STATUS, count(*) FROM kc GROUP BY STATUS ORDER BY STATUS")
     assert [(r["status"], int(r["n"])) for r in rows] == expected
 
 
@@ -54,7 +44,7 @@ def test_get_where_having(client: Socrata, real_data: Path) -> None:
         order="source",
         **{"$having": "count(*) > 100"},
     )
-    expected = _file(
+    expected = kc_file(
         real_data,
         'SELECT SOURCE, avg("DAYS TO CLOSE"), count(*) FROM kc WHERE "DAYS TO CLOSE" IS NOT NULL '
         "GROUP BY SOURCE HAVING count(*) > 100 ORDER BY SOURCE",
@@ -71,7 +61,7 @@ def test_get_query(client: Socrata, real_data: Path) -> None:
         query="SELECT case_id, days_to_close WHERE days_to_close > 30 "
         "ORDER BY days_to_close DESC, case_id LIMIT 5",
     )
-    expected = _file(
+    expected = kc_file(
         real_data,
         'SELECT "CASE ID", "DAYS TO CLOSE" FROM kc WHERE "DAYS TO CLOSE" > 30 '
         'ORDER BY "DAYS TO CLOSE" DESC, "CASE ID" LIMIT 5',
@@ -81,7 +71,7 @@ def test_get_query(client: Socrata, real_data: Path) -> None:
 
 def test_get_limit_offset_and_simple_filters(client: Socrata, real_data: Path) -> None:
     rows = client.get(KC, select="case_id", status="OPEN", order="case_id", limit=20, offset=10)
-    expected = _file(
+    expected = kc_file(
         real_data, "SELECT \"CASE ID\" FROM kc WHERE STATUS = 'OPEN' ORDER BY 1 LIMIT 20 OFFSET 10"
     )
     assert [int(r["case_id"]) for r in rows] == [e[0] for e in expected]
@@ -96,7 +86,7 @@ def test_get_full_text_search(client: Socrata) -> None:
 
 def test_get_all_with_order(client: Socrata, real_data: Path) -> None:
     ids = [int(r["case_id"]) for r in client.get_all(KC, select="case_id", order="case_id")]
-    expected = _file(real_data, 'SELECT "CASE ID" FROM kc ORDER BY 1')
+    expected = kc_file(real_data, 'SELECT "CASE ID" FROM kc ORDER BY 1')
     assert ids == [e[0] for e in expected]
     assert len(ids) > 1000  # get_all really paged
 
@@ -108,7 +98,7 @@ def test_get_csv(client: Socrata) -> None:
 
 def test_metadata_and_datasets(client: Socrata, real_data: Path) -> None:
     meta = client.get_metadata(KC)
-    headers = _file(real_data, "SELECT column_name FROM (DESCRIBE kc)")
+    headers = kc_file(real_data, "SELECT column_name FROM (DESCRIBE kc)")
     assert [c["name"] for c in meta["columns"]] == [h[0] for h in headers]
     found = {d["resource"]["id"] for d in client.datasets()}
     assert {KC, "la-indicators", "typed-sample"} <= found

@@ -1,4 +1,4 @@
-"""Helpers the interop tests share: running soda-js under node, and DuckDB over the real KC file."""
+"""Helpers the interop tests share: the session CA, running soda-js under node, failing in CI."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
-from portal_fixtures import KC_CSV
 
 INTEROP = Path(__file__).parent
 SODA_JS = INTEROP / "node_modules" / "soda-js" / "lib" / "soda-js.js"
@@ -66,11 +64,3 @@ def run_soda_js(site: str, ca_pem: Path, steps: list[dict[str, Any]], **auth: st
     assert done.returncode == 0, f"soda-js failed ({done.returncode}): {done.stderr}"
     outcomes: list[dict[str, Any]] = json.loads(done.stdout)
     return outcomes
-
-
-def kc_file(real_data: Path, sql: str) -> list[tuple[Any, ...]]:
-    """Run SQL over the real Kansas City 311 CSV (as table ``kc``) with DuckDB directly, for expectations."""
-    con = duckdb.connect()
-    con.execute(f"CREATE VIEW kc AS SELECT * FROM read_csv('{real_data / KC_CSV}')")
-    rows: list[tuple[Any, ...]] = con.execute(sql).fetchall()
-    return rows

@@ -16,8 +16,8 @@ import geopandas
 import pandas as pd
 import pyarrow as pa
 import pytest
-from interop_helpers import SessionCA, kc_file
-from portal_fixtures import KC_CSV
+from interop_helpers import SessionCA
+from portal_fixtures import KC_CSV, kc_file
 
 from btvstat_open.store import Store
 from btvstat_open.types import Column

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from interop_helpers import SessionCA, domain_of, kc_file, run_soda_js
+from interop_helpers import SessionCA, domain_of, run_soda_js
+from portal_fixtures import kc_file
 
 from btvstat_open.store import Store
 from btvstat_open.types import Column

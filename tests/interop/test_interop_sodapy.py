@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 import requests
-from interop_helpers import SessionCA, domain_of, kc_file
+from interop_helpers import SessionCA, domain_of
+from portal_fixtures import kc_file
 from sodapy import Socrata
 
 KC = "kc-311-potholes"
