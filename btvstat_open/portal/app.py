@@ -22,6 +22,7 @@ from btvstat_open.portal.context import PortalContext
 from btvstat_open.portal.handlers import install_error_handlers
 from btvstat_open.portal.routes_meta import meta_router
 from btvstat_open.portal.routes_read import read_router
+from btvstat_open.portal.routes_rows import row_router
 from btvstat_open.portal.routes_write import write_router
 from btvstat_open.portal.soda3 import soda3_router
 from btvstat_open.settings import Settings
@@ -48,6 +49,7 @@ def portal_router(
     router.include_router(read_router(ctx))
     router.include_router(soda3_router(ctx))
     router.include_router(write_router(ctx))
+    router.include_router(row_router(ctx))
     return router
 
 

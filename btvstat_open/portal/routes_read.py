@@ -69,10 +69,13 @@ def respond_with_query(
     *,
     extra_headers: dict[str, str] | None = None,
     etag_key: str | None = None,
+    csv_header: Sequence[str] | None = None,
 ) -> Response:
     """Run a compiled query and answer with the chosen format and SODA headers (or a 304).
 
-    ``etag_key`` adds what the URL does not show (a POST body) to the ETag.
+    ``etag_key`` adds what the URL does not show (a POST body) to the ETag; ``csv_header``
+    heads a CSV answer with these names instead of the field names (``X-SODA2-Fields`` keeps
+    the field names).
     """
     etag = query_etag(info, request, f"{request.method} {request.url.path} {etag_key or ''}")
     last_modified_at = max(info.rows_updated_at, info.view_last_modified)
@@ -81,12 +84,17 @@ def respond_with_query(
         return Response(status_code=304, headers=headers)
     stream = open_query(ctx.store, sql, params, data_types, ctx.settings.batch_size)
     headers.update(soda_headers(stream.field_names, stream.data_types))
+    if csv_header is not None:
+        stream.first = stream.first.rename_columns(list(csv_header))
     headers.update(extra_headers or {})
     return query_response(stream, fmt, headers)
 
 
 def export_response(ctx: PortalContext, request: Request, info: DatasetInfo) -> Response:
     """The whole dataset as a CSV download ordered by ``:id`` (SODA 2.1 ``rows.csv`` and SODA 3 export).
+
+    The header row holds the columns' display names (``CASE ID``), as Socrata's "Export CSV"
+    does, so an export of a loaded file is headed like the file.
 
     Example:
         >>> export_response(ctx, request, ctx.info("kc-311")).headers["content-disposition"]  # doctest: +SKIP
@@ -101,6 +109,7 @@ def export_response(ctx: PortalContext, request: Request, info: DatasetInfo) -> 
         [],
         [c.data_type for c in info.columns],
         extra_headers={"Content-Disposition": f'attachment; filename="{info.id}.csv"'},
+        csv_header=[c.name for c in info.columns] or None,
     )
 
 
