@@ -20,8 +20,9 @@ from fastapi import APIRouter, FastAPI
 
 from btvstat_open.portal.context import PortalContext
 from btvstat_open.portal.handlers import install_error_handlers
-from btvstat_open.portal.routes_meta import meta_router
+from btvstat_open.portal.routes_meta import meta_router, unsupported_router
 from btvstat_open.portal.routes_read import read_router
+from btvstat_open.portal.routes_views import views_router
 from btvstat_open.portal.routes_write import write_router
 from btvstat_open.portal.soda3 import soda3_router
 from btvstat_open.settings import Settings
@@ -44,10 +45,12 @@ def portal_router(
     """
     ctx = PortalContext(store, settings)
     router = APIRouter()
+    router.include_router(views_router(ctx))
     router.include_router(meta_router(ctx, data_json))
     router.include_router(read_router(ctx))
     router.include_router(soda3_router(ctx))
     router.include_router(write_router(ctx))
+    router.include_router(unsupported_router())
     return router
 
 

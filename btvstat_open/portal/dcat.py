@@ -78,7 +78,7 @@ def dataset_entries(
     contact_name: str = "Open data team",
     contact_email: str = "opendata@example.gov",
 ) -> list[dict[str, Any]]:
-    """DCAT-US 1.1 entries for every dataset in the store, by id.
+    """DCAT-US 1.1 entries for every public dataset in the store, by id (private ones are left out).
 
     Example:
         >>> [e["title"] for e in dataset_entries(store, "http://127.0.0.1:8000")]  # doctest: +SKIP
@@ -89,6 +89,7 @@ def dataset_entries(
             info, base_url, publisher=publisher, contact_name=contact_name, contact_email=contact_email
         )
         for info in store.datasets()
+        if info.public
     ]
 
 
