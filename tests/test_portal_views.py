@@ -101,6 +101,9 @@ def test_update_metadata_as_sodapy_sends_it(
     assert requests.get(f"{portal_url}/resource/{dataset_id}.json").json() == [
         {"title": "Hey Ya", "year": "2003"}
     ]
+    entries = requests.get(f"{portal_url}/data.json").json()["dataset"]
+    entry = next(e for e in entries if e["identifier"].endswith("/" + dataset_id))
+    assert entry["keyword"] == ["music", "hits"] and entry["theme"] == ["Public Safety"]
     # A whole view document sent back (GET, edit, PUT) works too.
     view = writer.get_metadata(dataset_id)
     view["description"] = "Edited"

@@ -36,12 +36,12 @@ def dataset_entry(
     base = base_url.rstrip("/")
     ident = quote(info.id, safe="")
     modified = as_utc(max(info.rows_updated_at, info.view_last_modified))
-    return {
+    entry = {
         "@type": "dcat:Dataset",
         "identifier": f"{base}/api/views/{ident}",
         "title": info.name or info.id,
         "description": info.description or info.name or info.id,
-        "keyword": [info.id],
+        "keyword": list(info.tags) or [info.id],
         "modified": modified.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "issued": as_utc(info.created_at).strftime("%Y-%m-%d"),
         "publisher": {"@type": "org:Organization", "name": publisher},
@@ -68,6 +68,9 @@ def dataset_entry(
             },
         ],
     }
+    if info.category:
+        entry["theme"] = [info.category]  # DCAT-US's theme is the portal's category
+    return entry
 
 
 def dataset_entries(
