@@ -19,6 +19,7 @@ libraries are translated once, where they enter (``raise PortalError(...) from e
     │   ├── DatasetNotFound
     │   └── KpiNotFound
     ├── AuthenticationRequired        missing or wrong write token (HTTP 401)
+    ├── ApiNotImplemented             a Socrata API this server does not offer (HTTP 501)
     ├── StoreError                    the local store failed
     ├── PortalError                   a remote portal answered with an error
     │   ├── PortalAuthError           401 / 403
@@ -35,6 +36,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "ApiNotImplemented",
     "AuthenticationRequired",
     "BadRequestBody",
     "BtvstatError",
@@ -180,6 +182,14 @@ class AuthenticationRequired(BtvstatError):
     http_status = 401
     exit_code = 2
     default_code = "authentication_required"
+
+
+class ApiNotImplemented(BtvstatError):
+    """A Socrata API the local portal does not offer (the publishing API, non-data files)."""
+
+    http_status = 501
+    exit_code = 2
+    default_code = "not_implemented"
 
 
 class StoreError(BtvstatError):

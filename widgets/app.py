@@ -115,7 +115,7 @@ def create_app(store: Store, catalog: Catalog | None = None, settings: Settings 
     app.include_router(
         widget_router(service, pages, assets, responses, ancestors=ancestors, base_url=_base_url)
     )
-    app.include_router(portal_router(store, settings, data_json=data_json))
+    app.include_router(portal_router(store, settings, data_json=data_json, stylesheet=assets.url("site.css")))
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

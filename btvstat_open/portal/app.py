@@ -7,7 +7,7 @@ the portal alone.
 Example:
     >>> import tempfile
     >>> app = create_portal_app(Store(tempfile.mkdtemp()), Settings(write_token="t"))
-    >>> sorted({r.path for r in app.routes} & {"/data.json", "/api/catalog/v1"})
+    >>> sorted({app.url_path_for(name) for name in ("get_data_json", "discovery")})
     ['/api/catalog/v1', '/data.json']
 """
 
@@ -19,10 +19,12 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 from btvstat_open.portal.context import PortalContext
+from btvstat_open.portal.dataset_page import page_router
 from btvstat_open.portal.handlers import install_error_handlers
-from btvstat_open.portal.routes_meta import meta_router
+from btvstat_open.portal.routes_meta import meta_router, unsupported_router
 from btvstat_open.portal.routes_read import read_router
 from btvstat_open.portal.routes_rows import row_router
+from btvstat_open.portal.routes_views import views_router
 from btvstat_open.portal.routes_write import write_router
 from btvstat_open.portal.soda3 import soda3_router
 from btvstat_open.settings import Settings
@@ -32,12 +34,17 @@ __all__ = ["create_portal_app", "install_error_handlers", "portal_router"]
 
 
 def portal_router(
-    store: Store, settings: Settings, *, data_json: Callable[[], dict[str, Any]] | None = None
+    store: Store,
+    settings: Settings,
+    *,
+    data_json: Callable[[], dict[str, Any]] | None = None,
+    stylesheet: str | None = None,
 ) -> APIRouter:
-    """Every portal route (SODA 2.1, SODA 3, metadata, discovery, writes, ``/data.json``) over a store.
+    """Every portal route (SODA 2.1, SODA 3, metadata, discovery, writes, ``/data.json``, ``/d/{id}``).
 
     ``data_json`` replaces the default ``/data.json`` (the store's datasets) with another
-    DCAT-US document, e.g. one that also lists KPI series.
+    DCAT-US document, e.g. one that also lists KPI series; ``stylesheet`` is the URL of the
+    CSS the dataset pages (``/d/{id}``) link, so they look like the rest of the site.
 
     Example:
         >>> app = FastAPI()  # doctest: +SKIP
@@ -45,11 +52,14 @@ def portal_router(
     """
     ctx = PortalContext(store, settings)
     router = APIRouter()
+    router.include_router(views_router(ctx))
     router.include_router(meta_router(ctx, data_json))
     router.include_router(read_router(ctx))
     router.include_router(soda3_router(ctx))
     router.include_router(write_router(ctx))
     router.include_router(row_router(ctx))
+    router.include_router(page_router(ctx, stylesheet))
+    router.include_router(unsupported_router())
     return router
 
 

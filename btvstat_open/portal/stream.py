@@ -132,18 +132,26 @@ def _framing(fmt: str) -> tuple[bytes, bytes, bytes]:
     return b"", b"", b""
 
 
-def _encoder(fmt: str, data_types: Sequence[str]) -> Callable[[pa.RecordBatch, bool], bytes]:
+def _encoder(
+    fmt: str, data_types: Sequence[str], csv_header: Sequence[str] | None
+) -> Callable[[pa.RecordBatch, bool], bytes]:
     if fmt == "csv":
-        return lambda batch, first: csv_batch(batch, data_types, header=first)
+        return lambda batch, first: csv_batch(batch, data_types, header=first, names=csv_header)
     if fmt == "geojson":
         return lambda batch, first: geojson_batch(batch, data_types)
     return lambda batch, first: json_batch(batch, data_types)
 
 
-def query_response(stream: QueryStream, fmt: str, headers: dict[str, str]) -> Response:
-    """The HTTP response for a query: one body if it fit in a batch, else a stream."""
+def query_response(
+    stream: QueryStream, fmt: str, headers: dict[str, str], *, csv_header: Sequence[str] | None = None
+) -> Response:
+    """The HTTP response for a query: one body if it fit in a batch, else a stream.
+
+    ``csv_header`` heads a CSV with these names instead of the field names (exports use the
+    columns' display names, as Socrata's do).
+    """
     opening, separator, closing = _framing(fmt)
-    encode = _encoder(fmt, stream.data_types)
+    encode = _encoder(fmt, stream.data_types, csv_header)
     media_type = FORMATS[fmt]
     first_bytes = encode(stream.first, True)
     if stream.exhausted:
@@ -178,8 +186,21 @@ def conditional_headers(info: DatasetInfo, etag: str, last_modified: str, max_ag
 
 
 def soda_headers(field_names: Sequence[str], data_types: Sequence[str]) -> dict[str, str]:
-    """``X-SODA2-Fields`` and ``X-SODA2-Types`` (JSON arrays, ASCII-escaped for HTTP)."""
-    return {"X-SODA2-Fields": json.dumps(list(field_names)), "X-SODA2-Types": json.dumps(list(data_types))}
+    """``X-SODA2-Fields``, ``X-SODA2-Types`` (JSON arrays, ASCII-escaped) and ``X-SODA2-Legacy-Types``.
+
+    Socrata sends ``X-SODA2-Legacy-Types: true`` on SODA 2.0 endpoints, whose types carry the
+    legacy names (``calendar_date``, ``meta_data``); these endpoints are SODA 2.1 and name
+    their types the 2.1 way (``floating_timestamp``), hence ``false``.
+
+    Example:
+        >>> soda_headers(["n"], ["number"])["X-SODA2-Legacy-Types"]
+        'false'
+    """
+    return {
+        "X-SODA2-Fields": json.dumps(list(field_names)),
+        "X-SODA2-Types": json.dumps(list(data_types)),
+        "X-SODA2-Legacy-Types": "false",
+    }
 
 
 def not_modified(request: Request, etag: str, last_modified_epoch: int) -> bool:
