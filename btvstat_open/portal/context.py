@@ -8,7 +8,8 @@ from email.utils import format_datetime
 
 import duckdb
 
-from btvstat_open.errors import DatasetNotFound, StoreError
+from btvstat_open.errors import DatasetNotFound
+from btvstat_open.portal.engine import engine_error
 from btvstat_open.settings import Settings
 from btvstat_open.store import DatasetInfo, Store, check_dataset_id
 
@@ -67,7 +68,7 @@ class PortalContext:
         try:
             version = self.store.version(dataset_id)
         except duckdb.Error as exc:
-            raise StoreError(f"The store could not be read: {exc}") from exc
+            raise engine_error(exc, "the dataset lookup") from exc
         if version is None:
             raise DatasetNotFound(dataset_id)
         cached = self._infos.get(dataset_id)
