@@ -31,6 +31,7 @@ from catalog.yamllines import YamlProblem, line_for, load_with_lines
 __all__ = ["load_catalog"]
 
 SETTINGS_FILE = "catalog.yaml"
+MEETINGS_DIR = "meetings"  # one YAML file per Stat meeting (catalog.models.Meeting)
 
 
 def load_catalog(path: str | Path, store: Store | None = None) -> Catalog:
@@ -114,6 +115,8 @@ def _kpi_files(root: Path) -> list[Path]:
         rel = path.relative_to(root)
         if any(part.startswith(".") for part in rel.parts) or not path.is_file():
             continue
+        if rel.parts[0] == MEETINGS_DIR:
+            continue  # meeting files, not KPIs
         if path.suffix in (".yaml", ".yml") and rel.as_posix() != SETTINGS_FILE:
             found.append(path)
     return sorted(found)

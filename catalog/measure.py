@@ -99,13 +99,14 @@ def measure(kpi: Kpi, store: Store, settings: CatalogSettings, *, today: date | 
         for i, start in enumerate(starts)
         if start >= shown_from and (kpi.period.include_current or period_end(start, size) < today)
     ]
-    target = kpi.target.value if kpi.target else None
+    # Each period is judged against the target in force at its start (target.history).
+    targets = [kpi.target.in_force(starts[i]) if kpi.target else None for i in keep]
     columns: dict[str, list[Any]] = {
         "period_start": [starts[i] for i in keep],
         "period_end": [period_end(starts[i], size) for i in keep],
         "value": [values[i] for i in keep],
-        "target": [target] * len(keep),
-        "status": [status(values[i], kpi.target, kpi.direction) for i in keep],
+        "target": [t.value if t else None for t in targets],
+        "status": [status(values[i], t, kpi.direction) for i, t in zip(keep, targets, strict=True)],
     }
     if kpi.measure.calculation == "rate":
         columns["numerator"] = [numerators[i] for i in keep]
