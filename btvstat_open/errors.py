@@ -14,7 +14,8 @@ libraries are translated once, where they enter (``raise PortalError(...) from e
     │   ├── CatalogError              an invalid catalog (names file and line)
     │   ├── SoqlError                 a query that does not parse or type-check
     │   └── BadRequestBody            a write body that cannot be read (bad rows, too large)
-    │       └── RequestTooLarge       a write body or row count over the server's limit (HTTP 413)
+    │       ├── RequestTooLarge       a write body or row count over the server's limit (HTTP 413)
+    │       └── UnsupportedMediaType  a write body that is not JSON or CSV (HTTP 415)
     ├── NotFound                      (HTTP 404)
     │   ├── DatasetNotFound
     │   └── KpiNotFound
@@ -57,6 +58,7 @@ __all__ = [
     "SoqlError",
     "StoreError",
     "SyncError",
+    "UnsupportedMediaType",
     "UsageError",
 ]
 
@@ -272,3 +274,10 @@ class RequestTooLarge(BadRequestBody):
 
     http_status = 413
     default_code = "request.too-large"
+
+
+class UnsupportedMediaType(BadRequestBody):
+    """A write whose ``Content-Type`` is not one the route reads (JSON, or CSV for rows)."""
+
+    http_status = 415
+    default_code = "unsupported.media-type"

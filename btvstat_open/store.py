@@ -92,6 +92,9 @@ class Store:
         # tables; once off, this cannot be turned back on while the database is open.
         self._con.execute("SET enable_external_access = false")
         self._write_lock = threading.RLock()
+        # What datasets() last listed: id -> ((version, view_last_modified), info).
+        self._listing: dict[str, tuple[tuple[object, ...], DatasetInfo]] = {}
+        self._listing_lock = threading.Lock()
         self._local = threading.local()
         self._con.execute(
             f"CREATE TABLE IF NOT EXISTS {_META} ("
@@ -125,9 +128,32 @@ class Store:
         return cur
 
     def datasets(self) -> list[DatasetInfo]:
-        """Every dataset, by id."""
-        rows = self.cursor().execute(f"SELECT id FROM {_META} ORDER BY id").fetchall()
-        return [self.info(r[0]) for r in rows]
+        """Every dataset, by id.
+
+        One lookup of every dataset's version; the metadata and row count of a dataset are read
+        again only when its version moved (or it was dropped and made anew) since the last call,
+        so listing 1,000 unchanged datasets costs one small query, not 2,000.
+        """
+        rows = self.cursor().execute(f"SELECT id, version, view_last_modified FROM {_META} ORDER BY id")
+        stamps = [(r[0], (r[1], r[2])) for r in rows.fetchall()]
+        listed: list[DatasetInfo] = []
+        with self._listing_lock:
+            known = self._listing
+            fresh: dict[str, tuple[tuple[object, ...], DatasetInfo]] = {}
+            for dataset_id, stamp in stamps:
+                cached = known.get(dataset_id)
+                if cached is not None and cached[0] == stamp:
+                    info = cached[1]
+                else:
+                    try:
+                        info = self.info(dataset_id)
+                    except DatasetNotFound:  # dropped since the lookup
+                        continue
+                    stamp = (info.version, info.view_last_modified)
+                fresh[dataset_id] = (stamp, info)
+                listed.append(info)
+            self._listing = fresh
+        return listed
 
     def exists(self, dataset_id: str) -> bool:
         """Whether a dataset with this id exists."""

@@ -6,7 +6,8 @@
 - ``PUT /resource/{id}/{row}``: replace that row: fields not in the body become null.
 - ``DELETE /resource/{id}``: remove every row, keeping the dataset and its columns.
 
-The body is one JSON object (an array holding one object is accepted too). Each request is one
+The body is one JSON object (an array holding one object is accepted too), sent as
+``application/json`` (415 otherwise, so a browser form cannot write). Each request is one
 store transaction and answers with Socrata's write counts.
 """
 
@@ -22,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from btvstat_open.errors import BadRequestBody, StoreError
-from btvstat_open.portal.auth import require_write_token
+from btvstat_open.portal.auth import JSON_ONLY, require_write_token
 from btvstat_open.portal.context import PortalContext
 from btvstat_open.portal.decode import decode_rows
 from btvstat_open.portal.handlers import json_response
@@ -73,7 +74,7 @@ def row_router(ctx: PortalContext) -> APIRouter:
             raise StoreError(f"The write to {dataset_id!r} failed and nothing was written: {exc}") from exc
 
     async def row_request(dataset_id: str, row: str, request: Request, *, replace: bool) -> Response:
-        require_write_token(request, ctx.settings)
+        require_write_token(request, ctx.settings, JSON_ONLY)
         body = await read_body(request, ctx.settings.max_body_bytes)
         row_id = row.removesuffix(".json")
         result = await run_in_threadpool(write_one, dataset_id, body, row_id, replace=replace)

@@ -20,8 +20,8 @@ import pyarrow as pa
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from btvstat_open.errors import SoqlError, StoreError
 from btvstat_open.portal.encode import csv_batch, geojson_batch, json_batch
+from btvstat_open.portal.engine import engine_error
 from btvstat_open.store import DatasetInfo, Store
 
 __all__ = [
@@ -78,8 +78,8 @@ def open_query(
 ) -> QueryStream:
     """Start ``sql`` on a new cursor and fetch its first batch.
 
-    DuckDB errors raised by the query (a bad cast, a value out of range) become a 400
-    :class:`SoqlError`; others a :class:`StoreError`.
+    DuckDB errors raised by the query become the portal's own (:func:`.engine.engine_error`):
+    a bad cast or a value out of range is a 400 :class:`SoqlError`, none carries DuckDB's text.
     """
     cursor = store.cursor().cursor()
     try:
@@ -104,15 +104,9 @@ def open_query(
                 [pa.array([], f.type) for f in reader.schema], schema=reader.schema
             )
             exhausted = True
-    except (duckdb.ConversionException, duckdb.InvalidInputException, duckdb.OutOfRangeException) as exc:
-        cursor.close()
-        raise SoqlError(
-            f"The query could not run on this data: {str(exc).splitlines()[0]}",
-            code="query.soql.type-mismatch",
-        ) from None
     except duckdb.Error as exc:
         cursor.close()
-        raise StoreError(f"The query failed in the store: {str(exc).splitlines()[0]}") from exc
+        raise engine_error(exc, "the query", sql) from exc
     return QueryStream(
         cursor=cursor,
         reader=reader,
