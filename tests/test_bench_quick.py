@@ -20,10 +20,12 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bench.__main__ import GROUPS  # noqa: E402
 from bench.generate import COLUMNS, batches  # noqa: E402
 from bench.harness import Goal, Result, alternate, percentile  # noqa: E402
 from bench.report import format_value  # noqa: E402
 from bench.rows_catalog import to_result  # noqa: E402
+from bench.rows_interop import interop_outcomes  # noqa: E402
 
 QuickRun = tuple[subprocess.CompletedProcess[str], dict[str, Any]]
 
@@ -49,8 +51,10 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> QuickRun:
     """One quick benchmark run in its own process, with its own data and results folders."""
     tmp = tmp_path_factory.mktemp("bench")
     env = dict(os.environ, BTVSTAT_BENCH_DATA=str(tmp / "data"), COLUMNS="200")
+    # The interop row runs the interop tests, which `make test` runs anyway: leave it out here.
+    groups = ",".join(group for group in GROUPS if group != "interop")
     proc = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--results", str(tmp / "results")],
+        [sys.executable, "-m", "bench", "--quick", "--only", groups, "--results", str(tmp / "results")],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -152,3 +156,23 @@ def test_peak_memory_counts_the_child_only_and_sees_its_allocations() -> None:
     assert before < 300  # not the parent's 400 MB
     assert after - before >= 190  # the child's own 200 MB
     del ballast
+
+
+def test_interop_row_counts_a_client_with_any_failed_or_xfailed_test_as_failing(tmp_path: Path) -> None:
+    junit = tmp_path / "interop.xml"
+    junit.write_text(
+        '<testsuites><testsuite name="pytest">'
+        '<testcase classname="tests.interop.test_interop_soda_js" name="test_consumer"/>'
+        '<testcase classname="tests.interop.test_interop_dataframes" name="test_read_json"/>'
+        '<testcase classname="tests.interop.test_interop_dataframes" name="test_geopandas_read_file">'
+        '<failure message="assert False"/></testcase>'
+        '<testcase classname="tests.interop.test_interop_datasette_socrata" name="test_import">'
+        '<skipped type="pytest.xfail" message="client bug"/></testcase>'
+        "</testsuite></testsuites>"
+    )
+    assert interop_outcomes(junit) == {
+        "soda-js": ["passed"],
+        "pandas": ["passed"],
+        "geopandas": ["test_geopandas_read_file failure"],
+        "datasette-socrata": ["test_import xfailed"],
+    }
