@@ -72,8 +72,10 @@ def create_portal_app(store: Store, settings: Settings | None = None) -> FastAPI
         version="1",
     )
     install_error_handlers(app)
-    app.include_router(portal_router(store, settings))
+    pools = Pools.from_settings(settings)
+    app.include_router(portal_router(store, settings, pools=pools))
     app.add_middleware(StreamAbortedMiddleware)
+    app.state.pools = pools
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
