@@ -180,6 +180,21 @@ def test_private_dataset_is_invisible_to_anonymous_readers(
     assert set(_anonymous_reads(portal_url, dataset_id).values()) == {200}
 
 
+def test_private_dataset_is_not_downloadable_from_the_site(
+    portal_store: Store, writer: sodapy.Socrata
+) -> None:
+    from servers import serve
+
+    from widgets.app import create_app
+
+    dataset_id = _new_dataset(writer)
+    with serve(create_app(portal_store)) as site:
+        assert requests.get(f"{site}/datasets/{dataset_id}.csv").status_code == 200
+        writer.set_permission(dataset_id, "private")
+        for path in (f"/datasets/{dataset_id}.csv", f"/datasets/{dataset_id}.parquet", f"/d/{dataset_id}"):
+            assert requests.get(site + path).status_code == 404, path
+
+
 def test_permission_survives_a_reload(portal_store: Store) -> None:
     import pyarrow as pa
 

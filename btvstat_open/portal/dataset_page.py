@@ -19,7 +19,7 @@ from urllib.parse import quote, urlencode
 import jinja2
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from btvstat_open.portal.context import PortalContext, as_utc, epoch_seconds, http_date
 from btvstat_open.portal.encode import socrata_text
@@ -147,7 +147,7 @@ def page_router(ctx: PortalContext, stylesheet: str | None = None) -> APIRouter:
     """The ``/d/{id}`` route; ``stylesheet`` is the URL of the site's CSS, if it has one."""
     router = APIRouter()
 
-    @router.get("/d/{dataset_id}", tags=["Pages"], summary="The dataset's page", response_class=Response)
+    @router.get("/d/{dataset_id}", tags=["Pages"], summary="The dataset's page", response_class=HTMLResponse)
     def page(dataset_id: str, request: Request) -> Response:
         """A page for people: description, columns, row count, downloads and a sample of rows."""
         return dataset_page(ctx, request, dataset_id, stylesheet)
