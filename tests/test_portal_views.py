@@ -101,6 +101,11 @@ def test_update_metadata_as_sodapy_sends_it(
     assert requests.get(f"{portal_url}/resource/{dataset_id}.json").json() == [
         {"title": "Hey Ya", "year": "2003"}
     ]
+    # The Discovery API places them where Socrata's recorded results do.
+    result = requests.get(f"{portal_url}/api/catalog/v1", params={"ids": dataset_id}).json()["results"][0]
+    assert result["classification"]["domain_tags"] == ["music", "hits"]
+    assert result["classification"]["domain_category"] == "Public Safety"
+    assert result["resource"]["attribution"] == "City Archive"
     entries = requests.get(f"{portal_url}/data.json").json()["dataset"]
     entry = next(e for e in entries if e["identifier"].endswith("/" + dataset_id))
     assert entry["keyword"] == ["music", "hits"] and entry["theme"] == ["Public Safety"]
