@@ -123,14 +123,14 @@ def test_update_metadata_errors(portal_url: str, writer: sodapy.Socrata, write_t
     bad_tags = requests.put(url, json={"tags": "music"}, headers=auth)
     assert bad_tags.status_code == 400 and "tags" in bad_tags.json()["message"]
     bad_column = requests.put(
-        url, json={"columns": [{"fieldName": "nope", "description": "d"}]}, headers=auth
+        url, json={"name": "Changed", "columns": [{"fieldName": "nope", "description": "d"}]}, headers=auth
     )
     assert bad_column.status_code == 400 and bad_column.json()["code"] == "column.missing"
     missing = requests.put(f"{portal_url}/api/views/no-such-set.json", json={"name": "x"}, headers=auth)
     assert missing.status_code == 404 and missing.json()["code"] == "dataset.missing"
     bad_permission = requests.put(url, params={"method": "setPermission", "value": "world"}, headers=auth)
     assert bad_permission.status_code == 400
-    assert writer.get_metadata(dataset_id)["name"].startswith("Songs ")  # nothing was written
+    assert writer.get_metadata(dataset_id)["name"].startswith("Songs ")  # nothing of it was written
 
 
 def _anonymous_reads(portal_url: str, dataset_id: str) -> dict[str, int]:
