@@ -125,8 +125,9 @@ def unsupported_router() -> APIRouter:
             "write rows with POST or PUT /resource/{id}.json (sodapy's create, upsert and replace)."
         )
 
+    @router.api_route("/api/publishing/v1", methods=_UNSUPPORTED_METHODS, include_in_schema=False)
     @router.api_route("/api/publishing/v1/{rest:path}", methods=_UNSUPPORTED_METHODS, include_in_schema=False)
-    def publishing(rest: str) -> None:
+    def publishing(rest: str = "") -> None:
         refuse("The publishing API (/api/publishing/v1: revisions, sources)")
 
     @router.api_route("/api/imports2", methods=_UNSUPPORTED_METHODS, include_in_schema=False)
