@@ -178,6 +178,9 @@ def test_private_dataset_is_invisible_to_anonymous_readers(
     assert writer.get_metadata(dataset_id)["grants"] == []
     assert requests.get(f"{portal_url}/api/views/metadata/v1/{dataset_id}", headers=auth).status_code == 200
     assert _listed(portal_url, dataset_id, auth) == {"catalog": True, "data.json": False, "metadata": True}
+    # What the write token reads is never kept by a shared cache (which could hand it to anyone).
+    for path in (f"/resource/{dataset_id}.json", f"/api/views/{dataset_id}.json", f"/d/{dataset_id}"):
+        assert requests.get(portal_url + path, headers=auth).headers["Cache-Control"] == "private, no-store"
     wrong = {"Authorization": "Bearer not-the-token"}
     assert requests.get(f"{portal_url}/resource/{dataset_id}.json", headers=wrong).status_code == 404
 

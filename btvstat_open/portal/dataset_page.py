@@ -153,7 +153,8 @@ def dataset_page(ctx: PortalContext, request: Request, dataset_id: str, site: Pa
     info = ctx.readable(dataset_id, request)
     etag = f'"{info.id}-v{info.version}-page"'
     changed = max(info.rows_updated_at, info.view_last_modified)
-    headers = {**PAGE_HEADERS, "ETag": etag, "Last-Modified": http_date(changed), "Cache-Control": "no-cache"}
+    cache = "no-cache" if info.public else "private, no-store"
+    headers = {**PAGE_HEADERS, "ETag": etag, "Last-Modified": http_date(changed), "Cache-Control": cache}
     if not_modified(request, etag, epoch_seconds(changed)):
         return Response(status_code=304, headers=headers)
     html = render_dataset_page(ctx, info, site)

@@ -53,7 +53,8 @@ def meta_router(ctx: PortalContext, data_json: Callable[[], dict[str, Any]] | No
         info = ctx.readable(view_name(resource), request)
         etag = f'"{info.id}-v{info.version}-view"'
         changed = max(info.rows_updated_at, info.view_last_modified)
-        headers = {"ETag": etag, "Last-Modified": http_date(changed), "Cache-Control": "no-cache"}
+        cache = "no-cache" if info.public else "private, no-store"
+        headers = {"ETag": etag, "Last-Modified": http_date(changed), "Cache-Control": cache}
         if not_modified(request, etag, epoch_seconds(changed)):
             return Response(status_code=304, headers=headers)
         return json_response(view_json(info), headers=headers)
