@@ -127,6 +127,7 @@ def test_human_address_is_a_json_text(portal_url: str) -> None:
     [
         ("POST", "/api/publishing/v1/revision/abcd-1234"),
         ("GET", "/api/publishing/v1/source/1"),
+        ("PUT", "/api/publishing/v1"),
         ("POST", "/api/imports2/?method=blob"),
         ("GET", "/api/imports2"),
     ],

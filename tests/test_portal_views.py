@@ -101,6 +101,11 @@ def test_update_metadata_as_sodapy_sends_it(
     assert requests.get(f"{portal_url}/resource/{dataset_id}.json").json() == [
         {"title": "Hey Ya", "year": "2003"}
     ]
+    # The Discovery API places them where Socrata's recorded results do.
+    result = requests.get(f"{portal_url}/api/catalog/v1", params={"ids": dataset_id}).json()["results"][0]
+    assert result["classification"]["domain_tags"] == ["music", "hits"]
+    assert result["classification"]["domain_category"] == "Public Safety"
+    assert result["resource"]["attribution"] == "City Archive"
     entries = requests.get(f"{portal_url}/data.json").json()["dataset"]
     entry = next(e for e in entries if e["identifier"].endswith("/" + dataset_id))
     assert entry["keyword"] == ["music", "hits"] and entry["theme"] == ["Public Safety"]
@@ -118,14 +123,14 @@ def test_update_metadata_errors(portal_url: str, writer: sodapy.Socrata, write_t
     bad_tags = requests.put(url, json={"tags": "music"}, headers=auth)
     assert bad_tags.status_code == 400 and "tags" in bad_tags.json()["message"]
     bad_column = requests.put(
-        url, json={"columns": [{"fieldName": "nope", "description": "d"}]}, headers=auth
+        url, json={"name": "Changed", "columns": [{"fieldName": "nope", "description": "d"}]}, headers=auth
     )
     assert bad_column.status_code == 400 and bad_column.json()["code"] == "column.missing"
     missing = requests.put(f"{portal_url}/api/views/no-such-set.json", json={"name": "x"}, headers=auth)
     assert missing.status_code == 404 and missing.json()["code"] == "dataset.missing"
     bad_permission = requests.put(url, params={"method": "setPermission", "value": "world"}, headers=auth)
     assert bad_permission.status_code == 400
-    assert writer.get_metadata(dataset_id)["name"].startswith("Songs ")  # nothing was written
+    assert writer.get_metadata(dataset_id)["name"].startswith("Songs ")  # nothing of it was written
 
 
 def _anonymous_reads(portal_url: str, dataset_id: str) -> dict[str, int]:
@@ -173,11 +178,29 @@ def test_private_dataset_is_invisible_to_anonymous_readers(
     assert writer.get_metadata(dataset_id)["grants"] == []
     assert requests.get(f"{portal_url}/api/views/metadata/v1/{dataset_id}", headers=auth).status_code == 200
     assert _listed(portal_url, dataset_id, auth) == {"catalog": True, "data.json": False, "metadata": True}
+    # What the write token reads is never kept by a shared cache (which could hand it to anyone).
+    for path in (f"/resource/{dataset_id}.json", f"/api/views/{dataset_id}.json", f"/d/{dataset_id}"):
+        assert requests.get(portal_url + path, headers=auth).headers["Cache-Control"] == "private, no-store"
     wrong = {"Authorization": "Bearer not-the-token"}
     assert requests.get(f"{portal_url}/resource/{dataset_id}.json", headers=wrong).status_code == 404
 
     writer.set_permission(dataset_id, "public")
     assert set(_anonymous_reads(portal_url, dataset_id).values()) == {200}
+
+
+def test_private_dataset_is_not_downloadable_from_the_site(
+    portal_store: Store, writer: sodapy.Socrata
+) -> None:
+    from servers import serve
+
+    from widgets.app import create_app
+
+    dataset_id = _new_dataset(writer)
+    with serve(create_app(portal_store)) as site:
+        assert requests.get(f"{site}/datasets/{dataset_id}.csv").status_code == 200
+        writer.set_permission(dataset_id, "private")
+        for path in (f"/datasets/{dataset_id}.csv", f"/datasets/{dataset_id}.parquet", f"/d/{dataset_id}"):
+            assert requests.get(site + path).status_code == 404, path
 
 
 def test_permission_survives_a_reload(portal_store: Store) -> None:

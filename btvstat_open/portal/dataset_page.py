@@ -5,11 +5,13 @@ the dataset has a point or location), its columns with types and descriptions, a
 of rows. The page is rendered with jinja2 from this package's own template, every value
 escaped; it runs no script and sends its own Content-Security-Policy (styles from this
 server only), so a dataset whose name or cells hold ``<script>`` shows text. A site that
-mounts the portal passes its stylesheet (the widgets app passes ``site.css``).
+mounts the portal passes a :class:`PageSite`: its title, publisher and stylesheet (the widgets
+app passes the catalog's title and ``site.css``), so the page looks like the rest of the site.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -19,14 +21,14 @@ from urllib.parse import quote, urlencode
 import jinja2
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from btvstat_open.portal.context import PortalContext, as_utc, epoch_seconds, http_date
 from btvstat_open.portal.encode import socrata_text
 from btvstat_open.portal.stream import not_modified
 from btvstat_open.store import DatasetInfo, quote_ident
 
-__all__ = ["PAGE_HEADERS", "page_router", "render_dataset_page"]
+__all__ = ["PAGE_HEADERS", "PageSite", "page_router", "render_dataset_page"]
 
 #: rows shown in the sample table
 SAMPLE_ROWS = 10
@@ -41,6 +43,20 @@ PAGE_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "strict-origin-when-cross-origin",
 }
+
+
+@dataclass(frozen=True)
+class PageSite:
+    """What the dataset pages take from the site around them; ``None`` uses the portal's settings.
+
+    Example:
+        >>> PageSite(title="City of Example open data", stylesheet="/static/site.css").publisher is None
+        True
+    """
+
+    title: str | None = None
+    publisher: str | None = None
+    stylesheet: str | None = None
 
 
 @lru_cache(maxsize=1)
@@ -94,7 +110,7 @@ def _links(info: DatasetInfo, limit: int | None) -> dict[str, str | None]:
     }
 
 
-def render_dataset_page(ctx: PortalContext, info: DatasetInfo, *, stylesheet: str | None = None) -> str:
+def render_dataset_page(ctx: PortalContext, info: DatasetInfo, site: PageSite | None = None) -> str:
     """The page's HTML.
 
     Example:
@@ -102,6 +118,7 @@ def render_dataset_page(ctx: PortalContext, info: DatasetInfo, *, stylesheet: st
         True
     """
     settings = ctx.settings
+    site = site or PageSite()
     max_limit = settings.max_limit
     limit = max(info.row_count, 1) if max_limit is None else min(max(info.row_count, 1), max_limit)
     whole = max_limit is None or info.row_count <= max_limit
@@ -111,9 +128,9 @@ def render_dataset_page(ctx: PortalContext, info: DatasetInfo, *, stylesheet: st
     paragraphs = [p.strip() for p in info.description.split("\n\n") if p.strip()]
     context: dict[str, Any] = {
         "info": info,
-        "site_title": settings.catalog_title,
-        "publisher": settings.publisher,
-        "stylesheet": stylesheet,
+        "site_title": site.title or settings.catalog_title,
+        "publisher": site.publisher or settings.publisher,
+        "stylesheet": site.stylesheet,
         "summary": paragraphs[0] if paragraphs else info.name,
         "paragraphs": paragraphs,
         "dates": {
@@ -131,25 +148,26 @@ def render_dataset_page(ctx: PortalContext, info: DatasetInfo, *, stylesheet: st
     return _template().render(context)
 
 
-def dataset_page(ctx: PortalContext, request: Request, dataset_id: str, stylesheet: str | None) -> Response:
+def dataset_page(ctx: PortalContext, request: Request, dataset_id: str, site: PageSite | None) -> Response:
     """The response for ``/d/{id}``: the page, or a 304 when the client's copy is current."""
     info = ctx.readable(dataset_id, request)
     etag = f'"{info.id}-v{info.version}-page"'
     changed = max(info.rows_updated_at, info.view_last_modified)
-    headers = {**PAGE_HEADERS, "ETag": etag, "Last-Modified": http_date(changed), "Cache-Control": "no-cache"}
+    cache = "no-cache" if info.public else "private, no-store"
+    headers = {**PAGE_HEADERS, "ETag": etag, "Last-Modified": http_date(changed), "Cache-Control": cache}
     if not_modified(request, etag, epoch_seconds(changed)):
         return Response(status_code=304, headers=headers)
-    html = render_dataset_page(ctx, info, stylesheet=stylesheet)
+    html = render_dataset_page(ctx, info, site)
     return Response(html, media_type="text/html; charset=utf-8", headers=headers)
 
 
-def page_router(ctx: PortalContext, stylesheet: str | None = None) -> APIRouter:
-    """The ``/d/{id}`` route; ``stylesheet`` is the URL of the site's CSS, if it has one."""
+def page_router(ctx: PortalContext, site: PageSite | None = None) -> APIRouter:
+    """The ``/d/{id}`` route, looking like ``site``."""
     router = APIRouter()
 
-    @router.get("/d/{dataset_id}", tags=["Pages"], summary="The dataset's page", response_class=Response)
+    @router.get("/d/{dataset_id}", tags=["Pages"], summary="The dataset's page", response_class=HTMLResponse)
     def page(dataset_id: str, request: Request) -> Response:
         """A page for people: description, columns, row count, downloads and a sample of rows."""
-        return dataset_page(ctx, request, dataset_id, stylesheet)
+        return dataset_page(ctx, request, dataset_id, site)
 
     return router

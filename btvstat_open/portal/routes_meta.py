@@ -53,7 +53,8 @@ def meta_router(ctx: PortalContext, data_json: Callable[[], dict[str, Any]] | No
         info = ctx.readable(view_name(resource), request)
         etag = f'"{info.id}-v{info.version}-view"'
         changed = max(info.rows_updated_at, info.view_last_modified)
-        headers = {"ETag": etag, "Last-Modified": http_date(changed), "Cache-Control": "no-cache"}
+        cache = "no-cache" if info.public else "private, no-store"
+        headers = {"ETag": etag, "Last-Modified": http_date(changed), "Cache-Control": cache}
         if not_modified(request, etag, epoch_seconds(changed)):
             return Response(status_code=304, headers=headers)
         return json_response(view_json(info), headers=headers)
@@ -125,8 +126,9 @@ def unsupported_router() -> APIRouter:
             "write rows with POST or PUT /resource/{id}.json (sodapy's create, upsert and replace)."
         )
 
+    @router.api_route("/api/publishing/v1", methods=_UNSUPPORTED_METHODS, include_in_schema=False)
     @router.api_route("/api/publishing/v1/{rest:path}", methods=_UNSUPPORTED_METHODS, include_in_schema=False)
-    def publishing(rest: str) -> None:
+    def publishing(rest: str = "") -> None:
         refuse("The publishing API (/api/publishing/v1: revisions, sources)")
 
     @router.api_route("/api/imports2", methods=_UNSUPPORTED_METHODS, include_in_schema=False)

@@ -188,12 +188,16 @@ def query_etag(info: DatasetInfo, request: Request, kind: str) -> str:
 
 
 def conditional_headers(info: DatasetInfo, etag: str, last_modified: str, max_age: int) -> dict[str, str]:
-    """Caching headers every read carries."""
-    return {
-        "ETag": etag,
-        "Last-Modified": last_modified,
-        "Cache-Control": f"public, max-age={max_age}" if max_age else "no-cache",
-    }
+    """Caching headers every read carries.
+
+    A private dataset's answers (read with the write token) are ``private``: a shared cache
+    must never keep them, since ``public`` would let it hand them to anonymous readers.
+    """
+    if not info.public:
+        cache_control = "private, no-store"
+    else:
+        cache_control = f"public, max-age={max_age}" if max_age else "no-cache"
+    return {"ETag": etag, "Last-Modified": last_modified, "Cache-Control": cache_control}
 
 
 def soda_headers(field_names: Sequence[str], data_types: Sequence[str]) -> dict[str, str]:

@@ -60,6 +60,10 @@ def test_page_uses_the_site_stylesheet_and_stays_local(browser: Browser, site: S
     # site.css applied: the header has the site's surface colour, the skip link is off screen.
     assert page.evaluate("getComputedStyle(document.querySelector('.skip-link')).position") == "absolute"
     assert page.text_content("h1") == "KC 311 pothole requests"
+    header = page.text_content(".site-header")
+    dashboard, _ = browser.open(f"{site.url}/")
+    assert header == dashboard.text_content(".site-header")  # the site's own header, title and publisher
+    dashboard.close()
     assert page.locator("table.data-table").count() == 2
     assert page.locator("table.data-table >> nth=1 >> tbody tr").count() == 10  # the sample
     page.keyboard.press("Tab")
