@@ -109,6 +109,8 @@ class DatasetInfo:
     view_last_modified: datetime
     version: int
     row_count: int
+    #: free-text keywords (Socrata's ``tags``)
+    tags: tuple[str, ...] = ()
 
     @property
     def table(self) -> str:
