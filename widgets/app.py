@@ -18,8 +18,8 @@ Example:
 from __future__ import annotations
 
 import contextvars
-import html
 import gc
+import html
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser.chromium import AXE, Browser, Watch, assert_local, screenshot
+from browser.chromium import AXE, Browser, assert_local, screenshot
 from browser.widget_catalogs import HOSTILE_DESCRIPTION, HOSTILE_ID, HOSTILE_TITLE, write_test_catalog
 from servers import free_port, serve
 from starlette.applications import Starlette
