@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import requests
 import uvicorn
 
 
@@ -49,3 +53,42 @@ def serve(app: Any, *, port: int | None = None, tls_pem: str | None = None) -> I
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def serve_command(
+    args: list[str], *, env: dict[str, str] | None = None, timeout: float = 60
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """Run ``btvstat-open serve ARGS --port P`` as a real process until ``/healthz`` answers.
+
+    Yields the base URL and the process (its stderr holds what the command printed); the process
+    is stopped on exit.
+    """
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "btvstat_open", "serve", *args, "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert server.poll() is None, server.communicate()[1]
+            assert time.monotonic() < deadline, f"the server did not start within {timeout} s"
+            time.sleep(0.2)
+        yield url, server
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

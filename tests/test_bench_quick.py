@@ -43,6 +43,7 @@ EXPECTED_WORK = [
     "GET /kpi/{id}.svg",
     "GET / (dashboard)",
     "cold SVG render",
+    "GET /api/catalog/v1?limit=10",
 ]
 
 

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import contextvars
 import gc
+import html
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
 from fastapi import FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from btvstat_open.errors import BtvstatError, KpiNotFound
@@ -41,7 +41,7 @@ from widgets.security import SecurityHeadersMiddleware, frame_ancestors, securit
 from widgets.service import WidgetService
 from widgets.warmup import warm_up_in_background
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "docs_page"]
 
 _base_url: contextvars.ContextVar[str] = contextvars.ContextVar("base_url", default="http://127.0.0.1:8000")
 
@@ -121,9 +121,7 @@ def create_app(store: Store, catalog: Catalog | None = None, settings: Settings 
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        page = get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} API")
-        page.headers.update(dict(security_headers("docs")))
-        return page
+        return HTMLResponse(docs_page(app.title, assets), headers=dict(security_headers("docs")))
 
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(_BaseUrlMiddleware)
@@ -131,6 +129,27 @@ def create_app(store: Store, catalog: Catalog | None = None, settings: Settings 
     app.add_middleware(CachedResponseMiddleware, cache=responses, versions=versions)
     app.state.widgets = service
     return app
+
+
+def docs_page(title: str, assets: Assets) -> str:
+    """The ``/docs`` page: Swagger UI from this server's own files, started by ``docs.js`` (no inline code).
+
+    Example:
+        >>> "/static/swagger-ui-bundle.js?v=" in docs_page("City <KPIs>", Assets())
+        True
+        >>> "City &lt;KPIs&gt; API" in docs_page("City <KPIs>", Assets())
+        True
+    """
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)} API</title>"
+        '<link rel="icon" href="data:,">'
+        f'<link rel="stylesheet" href="{assets.url("swagger-ui.css")}"></head>'
+        '<body><main id="swagger-ui"></main>'
+        f'<script src="{assets.url("swagger-ui-bundle.js")}"></script>'
+        f'<script src="{assets.url("docs.js")}"></script></body></html>\n'
+    )
 
 
 def _install_page_errors(app: FastAPI, pages: Pages) -> None:

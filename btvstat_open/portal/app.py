@@ -80,6 +80,9 @@ def create_portal_app(store: Store, settings: Settings | None = None) -> FastAPI
         title="btvstat-open local portal",
         description="A SODA-compatible open-data portal over a local DuckDB store.",
         version="1",
+        # No Swagger UI here: FastAPI's loads from a CDN. The widgets app serves /docs from its own files.
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     pools = Pools.from_settings(settings)
