@@ -136,7 +136,7 @@ class BodyEncoder:
     Example:
         >>> encoder = BodyEncoder("json", ["number"])
         >>> encoder.closing
-        b']\n'
+        b']\\n'
     """
 
     def __init__(self, fmt: str, data_types: Sequence[str]) -> None:
