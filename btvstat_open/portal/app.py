@@ -20,6 +20,7 @@ from fastapi import APIRouter, FastAPI
 
 from btvstat_open.portal.context import PortalContext
 from btvstat_open.portal.handlers import install_error_handlers
+from btvstat_open.portal.openapi import PORTAL_ROUTES, install_openapi
 from btvstat_open.portal.routes_meta import meta_router
 from btvstat_open.portal.routes_read import read_router
 from btvstat_open.portal.routes_write import write_router
@@ -73,5 +74,7 @@ def create_portal_app(store: Store, settings: Settings | None = None) -> FastAPI
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    install_openapi(app, PORTAL_ROUTES)
 
     return app
