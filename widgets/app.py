@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextvars
 import gc
-import html
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -30,9 +29,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from btvstat_open.errors import BtvstatError, KpiNotFound
 from btvstat_open.portal.app import PageSite, install_error_handlers, portal_router
+from btvstat_open.portal.openapi import PORTAL_ROUTES, install_openapi, merged
 from btvstat_open.settings import Settings
 from btvstat_open.store import Store
 from catalog.models import Catalog
+from widgets.api_docs import WIDGET_ROUTES, docs_page
 from widgets.assets import Assets
 from widgets.cache import CachedResponse, CachedResponseMiddleware, CacheKey, DataVersions, LruCache
 from widgets.pages import Pages
@@ -41,7 +42,7 @@ from widgets.security import SecurityHeadersMiddleware, frame_ancestors, securit
 from widgets.service import WidgetService
 from widgets.warmup import warm_up_in_background
 
-__all__ = ["create_app", "docs_page"]
+__all__ = ["create_app"]
 
 _base_url: contextvars.ContextVar[str] = contextvars.ContextVar("base_url", default="http://127.0.0.1:8000")
 
@@ -123,33 +124,13 @@ def create_app(store: Store, catalog: Catalog | None = None, settings: Settings 
     def docs() -> HTMLResponse:
         return HTMLResponse(docs_page(app.title, assets), headers=dict(security_headers("docs")))
 
+    install_openapi(app, merged(PORTAL_ROUTES, WIDGET_ROUTES))
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(_BaseUrlMiddleware)
     # Outermost: cached responses skip everything else (they carry their own headers).
     app.add_middleware(CachedResponseMiddleware, cache=responses, versions=versions)
     app.state.widgets = service
     return app
-
-
-def docs_page(title: str, assets: Assets) -> str:
-    """The ``/docs`` page: Swagger UI from this server's own files, started by ``docs.js`` (no inline code).
-
-    Example:
-        >>> "/static/swagger-ui-bundle.js?v=" in docs_page("City <KPIs>", Assets())
-        True
-        >>> "City &lt;KPIs&gt; API" in docs_page("City <KPIs>", Assets())
-        True
-    """
-    return (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)} API</title>"
-        '<link rel="icon" href="data:,">'
-        f'<link rel="stylesheet" href="{assets.url("swagger-ui.css")}"></head>'
-        '<body><main id="swagger-ui"></main>'
-        f'<script src="{assets.url("swagger-ui-bundle.js")}"></script>'
-        f'<script src="{assets.url("docs.js")}"></script></body></html>\n'
-    )
 
 
 def _install_page_errors(app: FastAPI, pages: Pages) -> None:

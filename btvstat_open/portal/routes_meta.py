@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
-from btvstat_open.errors import ApiNotImplemented, NotFound, UsageError
+from btvstat_open.errors import ApiNotImplemented, NotFound
 from btvstat_open.portal.context import PortalContext, epoch_seconds, http_date
 from btvstat_open.portal.dcat import catalog_document, dataset_entries
 from btvstat_open.portal.discovery import DiscoveryQuery, discover, split_values
@@ -69,14 +69,12 @@ def meta_router(ctx: PortalContext, data_json: Callable[[], dict[str, Any]] | No
         tags: list[str] = Query(default=[]),  # noqa: B008
         domains: list[str] = Query(default=[]),  # noqa: B008
         order: str = "relevance",
-        limit: int | None = Query(default=None, ge=0),
+        limit: int | None = Query(default=None, ge=0, le=10_000),
         offset: int = Query(default=0, ge=0),
     ) -> Response:
         """Socrata Discovery API results (``q``, ``ids``, ``only``, ``tags``, ``domains``, ``order``,
         ``limit``, ``offset``); see :mod:`btvstat_open.portal.discovery`."""
         count = limit if limit else ctx.settings.catalog_default_limit
-        if count > 10_000:
-            raise UsageError("limit may be at most 10000 in the catalog API.", code="catalog.limit")
         domain = ctx.settings.domain or request.url.netloc
         query = DiscoveryQuery(
             q=q,
