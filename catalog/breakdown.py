@@ -48,6 +48,7 @@ import pyarrow as pa
 
 from btvstat_open.errors import CatalogError
 from btvstat_open.store import DatasetInfo, Store, quote_ident
+from catalog.checks import GROUP_TYPES
 from catalog.measure import _aggregate_sql, _periods, _values
 from catalog.models import Breakdown, CatalogSettings, Kpi
 from catalog.periods import fiscal_year_start_of, period_end
@@ -63,7 +64,6 @@ __all__ = [
 ]
 
 NOT_RECORDED = "(not recorded)"
-GROUP_TYPES = ("text", "number", "checkbox", "url")
 BREAKDOWN_SCHEMA = pa.schema(
     [
         pa.field("period_start", pa.date32()),
