@@ -7,7 +7,7 @@ the portal alone.
 Example:
     >>> import tempfile
     >>> app = create_portal_app(Store(tempfile.mkdtemp()), Settings(write_token="t"))
-    >>> sorted({r.path for r in app.routes} & {"/data.json", "/api/catalog/v1"})
+    >>> sorted({app.url_path_for(name) for name in ("get_data_json", "discovery")})
     ['/api/catalog/v1', '/data.json']
 """
 
