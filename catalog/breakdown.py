@@ -110,7 +110,7 @@ def breakdown(kpi: Kpi, store: Store, settings: CatalogSettings, *, today: date)
     grid = {g: _group_cells(kpi, starts, cells[g], counts[g], fsm) for g in groups}
     out: dict[str, list[Any]] = {name: [] for name in BREAKDOWN_SCHEMA.names}
     for i in keep:
-        published = _suppress(kpi, spec, [(g, *grid[g][i]) for g in groups])
+        published = _suppress(spec.min_count, [(g, *grid[g][i]) for g in groups])
         for group, value, count, label, suppressed in published:
             out["period_start"].append(starts[i])
             out["period_end"].append(period_end(starts[i], kpi.period.size))
@@ -228,9 +228,9 @@ def _group_cells(
 _Published = tuple[Any, float | None, int | None, str, bool]
 
 
-def _suppress(kpi: Kpi, spec: Breakdown, period: list[tuple[Any, float | None, int]]) -> list[_Published]:
+def _suppress(min_count: int, period: list[tuple[Any, float | None, int]]) -> list[_Published]:
     """Each group's published (group, value, count, count_label, suppressed) in one period."""
-    small = [count < spec.min_count for _, _, count in period]
+    small = [count < min_count for _, _, count in period]
     hidden = list(small)
     if sum(small) == 1 and not all(small):
         # A total (of rows, or the series) gives away a lone suppressed cell: hide the next smallest too.
@@ -239,9 +239,9 @@ def _suppress(kpi: Kpi, spec: Breakdown, period: list[tuple[Any, float | None, i
     out: list[_Published] = []
     for (group, value, count), is_small, is_hidden in zip(period, small, hidden, strict=True):
         if is_small:
-            out.append((group, None, None, f"< {spec.min_count}", True))
+            out.append((group, None, None, f"< {min_count}", True))
         elif is_hidden:
-            out.append((group, None, None, f">= {spec.min_count}", True))
+            out.append((group, None, None, f">= {min_count}", True))
         else:
             out.append((group, value, count, str(count), False))
     return out
