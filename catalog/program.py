@@ -5,17 +5,18 @@ The document, computed as of ``today``::
 
     {"format": "btvstat-open-program", "version": 1, "as_of": "2020-03-02",
      "settings": {title, publisher, description, fiscal_year_start, goal_levels, goal_status},
-     "summary": {kpis, status_counts, overdue_actions, unattended, stale},
+     "summary": {kpis, status_counts, overdue_actions, unattended, stale, behind},
      "goals": [{id, title, description, owner, parent, level, level_name, kpis, all_kpis,
                 rollup: {status, counts}, children: [...]}],
      "kpis": [{id, title, department, outcome_area, kind, goals, description, methodology, unit,
                decimals, direction, period, target: {rule, tolerance, history: [...]},
-               future_targets, notes, actions: [{..., state, overdue}], breakdown, freshness,
+               future_targets, notes, actions: [{..., state, overdue}], breakdown,
+               freshness: {expect, data_updated_at, latest_period_end, stale, behind},
                latest: {period_start, value, target, status, previous, year_ago}, unattended}]}
 
-Only public KPIs are in it (it is published at ``/program.json``). Freshness fields
-(``data_updated_at``, ``stale``, ``behind``) come from :mod:`catalog.freshness` where it exists;
-:func:`freshness_fields` is the one place that asks it.
+Only public KPIs are in it (it is published at ``/program.json``). Each KPI's ``freshness`` is
+its expectation with :mod:`catalog.freshness`'s report (``data_updated_at``, ``latest_period_end``,
+``stale``, ``behind``).
 
 Example:
     >>> from catalog.demo import DEMO_DIR, demo_store
@@ -29,7 +30,6 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 from collections import Counter
 from datetime import date
 from typing import Any
@@ -39,6 +39,7 @@ import pyarrow as pa
 from btvstat_open.store import Store
 from catalog.actions import is_overdue, is_unattended, state_on
 from catalog.changes import latest_change
+from catalog.freshness import freshness
 from catalog.goals import GoalNode, Rollup, goal_tree, rollups
 from catalog.measure import measure
 from catalog.models import Catalog, Kpi
@@ -85,7 +86,8 @@ def program_document(
             "status_counts": dict(Counter(latest.values())),
             "overdue_actions": sum(a["overdue"] for r in records for a in r["actions"]),
             "unattended": sum(bool(r["unattended"]) for r in records),
-            "stale": sum(bool(r.get("stale")) for r in records),
+            "stale": sum(r["freshness"]["stale"] for r in records),
+            "behind": sum(r["freshness"]["behind"] for r in records),
         },
         "goals": goal_records(tree, rollups(tree, latest, s.goal_status)),
         "kpis": records,
@@ -157,7 +159,7 @@ def kpi_record(
         "latest": latest.record() if latest else None,
         "unattended": is_unattended(kpi, series, today) if series is not None else False,
     }
-    record.update(freshness_fields(kpi, store, today))
+    record.update(freshness_fields(kpi, store, series, today))
     return record
 
 
@@ -175,23 +177,23 @@ def _action(action: Any, today: date) -> dict[str, Any]:
     }
 
 
-def freshness_fields(kpi: Kpi, store: Store | None, today: date) -> dict[str, Any]:
-    """``freshness`` (the expectation) and, from :mod:`catalog.freshness` when it is installed,
-    ``data_updated_at``, ``stale`` and ``behind``.
-
-    The one hook between the program document and the freshness rules: until that module exists
-    only the expectation is reported.
+def freshness_fields(kpi: Kpi, store: Store | None, series: pa.Table | None, today: date) -> dict[str, Any]:
+    """``freshness``: the KPI's expectation, and with a store and series its
+    :func:`catalog.freshness.freshness` report (``data_updated_at``, ``stale``, ``behind``).
 
     Example:
-        >>> freshness_fields(kpi, None, date(2020, 3, 2))["freshness"]  # doctest: +SKIP
-        {'expect': 'weekly'}
+        >>> freshness_fields(kpi, store, series, date(2020, 3, 2))["freshness"]["stale"]  # doctest: +SKIP
+        False
     """
-    fields: dict[str, Any] = {"freshness": kpi.freshness.model_dump() if kpi.freshness else None}
-    try:
-        module = importlib.import_module("catalog.freshness")
-    except ModuleNotFoundError:
-        return fields
-    compute = getattr(module, "freshness_record", None)
-    if compute is not None and store is not None:
-        fields.update(compute(kpi, store, today=today))
-    return fields
+    expect = kpi.freshness.expect if kpi.freshness else None
+    if store is None or series is None or not store.exists(kpi.source.dataset):
+        return {
+            "freshness": {
+                "expect": expect,
+                "data_updated_at": None,
+                "latest_period_end": None,
+                "stale": False,
+                "behind": False,
+            }
+        }
+    return {"freshness": freshness(kpi, store, series, today=today).to_json()}
