@@ -254,3 +254,15 @@ def test_program_json_freshness_behind_matches_pandas(store: Store) -> None:
     assert got == want
     assert want["airport-passengers"] and not want["pothole-days-to-close"]
     assert doc["summary"]["behind"] == sum(want.values())
+
+
+def test_a_catalog_without_goals_exports_its_kpis_and_an_empty_tree(store: Store, tmp_path: Path) -> None:
+    """outcome_area keeps working: a catalog with no goals: still loads, measures and exports."""
+    text = (DEMO_DIR / "airports" / "airport-passengers.yaml").read_text()
+    (tmp_path / "k.yaml").write_text(text.replace("goals: [grow-air-travel]\n", ""))
+    catalog = load_catalog(tmp_path, store)
+    doc = program_document(catalog, store, today=AS_OF)
+    assert doc["goals"] == [] and [k["id"] for k in doc["kpis"]] == ["airport-passengers"]
+    [kpi] = doc["kpis"]
+    assert kpi["outcome_area"] == "Economic Vitality" and kpi["goals"] == []
+    assert kpi["latest"]["value"] == pytest.approx(EXPECTED["airport-passengers"].iloc[-1])
