@@ -39,7 +39,8 @@ Adder = Callable[[tuple[str | int, ...], str], None]
 NEEDS_COLUMN = ("sum", "average", "median", "percentile", "recent")
 CUMULATIVE_OK = ("count", "sum", "rate")
 DATE_TYPES = ("floating_timestamp", "fixed_timestamp", "number")
-GROUP_TYPES = ("text", "number", "checkbox", "url")  # what a breakdown can group by
+# Columns whose values name groups (a council district, a neighborhood, a ZIP code, yes/no).
+BREAKDOWN_TYPES = ("text", "number", "checkbox")
 
 
 def check_kpi(
@@ -206,10 +207,10 @@ def check_against_store(
         term = getattr(m, part)
         if term is not None and m.calculation == "rate" and term.column and term.calculation == "sum":
             column(("measure", part, "column"), term.column, ("number",), "a summed column")
-    if kpi.breakdown is not None:
-        column(("breakdown", "column"), kpi.breakdown.column, GROUP_TYPES, "a breakdown column")
     for path, where in _wheres(kpi):
         _check_where(info, where, path, add)
+    if kpi.breakdown is not None:
+        column(("breakdown", "column"), kpi.breakdown.column, BREAKDOWN_TYPES, "a breakdown column")
 
 
 def _check_where(info: DatasetInfo, where: str, path: tuple[str | int, ...], add: Adder) -> None:

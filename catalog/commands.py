@@ -105,7 +105,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_measure(args: argparse.Namespace) -> int:
-    """``btvstat-open measure KPI_ID --catalog DIR [--format F] [--breakdown] [--as-of DATE]``."""
+    """``btvstat-open measure KPI_ID --catalog DIR [--format F] [--as-of DATE] [--breakdown]``."""
     catalog = load_catalog(args.catalog)
     today = today_for(catalog.settings, getattr(args, "as_of", None))
     kpi = catalog.get(args.kpi_id)
@@ -126,7 +126,7 @@ def run_measure(args: argparse.Namespace) -> int:
 def _run_breakdown(
     args: argparse.Namespace, kpi: Kpi, settings: CatalogSettings, needed: str, today: date
 ) -> int:
-    """``measure KPI_ID --breakdown``: only the publishable rows, in every format (as of ``today``)."""
+    """``measure KPI_ID --breakdown``: only the publishable rows, in every format."""
     from catalog.breakdown import breakdown, breakdown_csv, breakdown_document, publishable_rows
 
     if kpi.breakdown is None:

@@ -11,12 +11,12 @@ The document, computed as of ``today``::
      "kpis": [{id, title, department, outcome_area, kind, goals, description, methodology, unit,
                decimals, direction, period, target: {rule, tolerance, history: [...]},
                future_targets, notes, actions: [{..., state, overdue}], breakdown,
-               freshness: {expect, data_updated_at, latest_period_end, stale, behind},
+               freshness: {expect}, data_updated_at, latest_period_end, stale, behind,
                latest: {period_start, value, target, status, previous, year_ago}, unattended}]}
 
-Only public KPIs are in it (it is published at ``/program.json``). Each KPI's ``freshness`` is
-its expectation with :mod:`catalog.freshness`'s report (``data_updated_at``, ``latest_period_end``,
-``stale``, ``behind``).
+Only public KPIs are in it (it is published at ``/program.json``). Freshness fields
+(``data_updated_at``, ``latest_period_end``, ``stale``, ``behind``) come from :mod:`catalog.freshness`;
+:func:`freshness_fields` is the one place that asks it.
 
 Example:
     >>> from catalog.demo import DEMO_DIR, demo_store
@@ -86,8 +86,8 @@ def program_document(
             "status_counts": dict(Counter(latest.values())),
             "overdue_actions": sum(a["overdue"] for r in records for a in r["actions"]),
             "unattended": sum(bool(r["unattended"]) for r in records),
-            "stale": sum(r["freshness"]["stale"] for r in records),
-            "behind": sum(r["freshness"]["behind"] for r in records),
+            "stale": sum(bool(r.get("stale")) for r in records),
+            "behind": sum(bool(r.get("behind")) for r in records),
         },
         "goals": goal_records(tree, rollups(tree, latest, s.goal_status)),
         "kpis": records,
@@ -159,7 +159,7 @@ def kpi_record(
         "latest": latest.record() if latest else None,
         "unattended": is_unattended(kpi, series, today) if series is not None else False,
     }
-    record.update(freshness_fields(kpi, store, series, today))
+    record.update(freshness_fields(kpi, store, today, series))
     return record
 
 
@@ -177,23 +177,19 @@ def _action(action: Any, today: date) -> dict[str, Any]:
     }
 
 
-def freshness_fields(kpi: Kpi, store: Store | None, series: pa.Table | None, today: date) -> dict[str, Any]:
-    """``freshness``: the KPI's expectation, and with a store and series its
-    :func:`catalog.freshness.freshness` report (``data_updated_at``, ``stale``, ``behind``).
+def freshness_fields(
+    kpi: Kpi, store: Store | None, today: date, series: pa.Table | None = None
+) -> dict[str, Any]:
+    """``freshness`` (the expectation) and, with the store and the series at hand,
+    ``data_updated_at``, ``latest_period_end``, ``stale`` and ``behind`` (:mod:`catalog.freshness`).
 
     Example:
-        >>> freshness_fields(kpi, store, series, date(2020, 3, 2))["freshness"]["stale"]  # doctest: +SKIP
-        False
+        >>> freshness_fields(kpi, None, date(2020, 3, 2))["freshness"]  # doctest: +SKIP
+        {'expect': 'weekly'}
     """
-    expect = kpi.freshness.expect if kpi.freshness else None
-    if store is None or series is None or not store.exists(kpi.source.dataset):
-        return {
-            "freshness": {
-                "expect": expect,
-                "data_updated_at": None,
-                "latest_period_end": None,
-                "stale": False,
-                "behind": False,
-            }
-        }
-    return {"freshness": freshness(kpi, store, series, today=today).to_json()}
+    fields: dict[str, Any] = {"freshness": kpi.freshness.model_dump() if kpi.freshness else None}
+    if store is not None and series is not None:
+        report = freshness(kpi, store, series, today=today).to_json()
+        report.pop("expect")  # already under "freshness"
+        fields.update(report)
+    return fields
