@@ -235,3 +235,17 @@ def test_serve_as_of_without_a_catalog_is_bad_usage(
 ) -> None:
     assert main(["serve", "--store", str(tmp_path / "s"), "--as-of", "2020-02-09"]) == 2
     assert "--as-of needs a catalog: add --demo or --catalog DIR." in capsys.readouterr().err
+
+
+def test_render_as_of_draws_only_the_weeks_complete_that_day(
+    store_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "chart.html"
+    argv = ["render", "pothole-requests-weekly", "--catalog", str(DEMO_DIR), "--store", str(store_dir)]
+    assert main([*argv, "-o", str(out), "--as-of", "2020-01-15"]) == 0
+    early = out.read_text()
+    assert main([*argv, "-o", str(out)]) == 0
+    late = out.read_text()
+    # As of Wednesday 2020-01-15 the weeks from 2019-12-30 and 2020-01-06 are complete.
+    assert "2020-01-06" in early and "2020-01-13" not in early
+    assert "2020-01-13" in late and "2020-02-24" in late

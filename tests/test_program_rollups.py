@@ -224,3 +224,45 @@ def test_program_json_has_target_histories_notes_and_future_targets(store: Store
     assert kpi["breakdown"] == {"column": "council_district", "label": "Council district", "min_count": 10}
     assert doc["settings"]["goal_levels"] == ["Council priority", "Goal", "Objective"]
     assert Path(DEMO_DIR / "catalog.yaml").read_text().count("as_of: 2020-03-02") == 1
+
+
+def test_program_json_freshness_behind_matches_pandas(store: Store) -> None:
+    """Behind: the latest period with a value ended more than one ``expect`` before 2020-03-02.
+    The Los Angeles extracts stop in 2013-2014, so their KPIs with an expectation are behind."""
+    doc = program_document(load_catalog(DEMO_DIR), store, today=AS_OF)
+    offsets = {
+        "weekly": pd.DateOffset(weeks=1),
+        "monthly": pd.DateOffset(months=1),
+        "yearly": pd.DateOffset(years=1),
+    }
+    _, kpis = raw_yaml()
+    want = {}
+    for raw in kpis:
+        if "freshness" not in raw:
+            continue
+        series = EXPECTED[raw["id"]].dropna()
+        start = pd.Timestamp(series.index[-1])
+        size = raw.get("period", {}).get("size", "month")
+        step = {
+            "week": pd.DateOffset(weeks=1),
+            "month": pd.DateOffset(months=1),
+            "quarter": pd.DateOffset(months=3),
+        }
+        end = start + step.get(size, pd.DateOffset(years=1)) - pd.Timedelta(days=1)
+        want[raw["id"]] = end < pd.Timestamp(AS_OF) - offsets[raw["freshness"]["expect"]]
+    got = {k["id"]: k["behind"] for k in doc["kpis"] if k["freshness"]}
+    assert got == want
+    assert want["airport-passengers"] and not want["pothole-days-to-close"]
+    assert doc["summary"]["behind"] == sum(want.values())
+
+
+def test_a_catalog_without_goals_exports_its_kpis_and_an_empty_tree(store: Store, tmp_path: Path) -> None:
+    """outcome_area keeps working: a catalog with no goals: still loads, measures and exports."""
+    text = (DEMO_DIR / "airports" / "airport-passengers.yaml").read_text()
+    (tmp_path / "k.yaml").write_text(text.replace("goals: [grow-air-travel]\n", ""))
+    catalog = load_catalog(tmp_path, store)
+    doc = program_document(catalog, store, today=AS_OF)
+    assert doc["goals"] == [] and [k["id"] for k in doc["kpis"]] == ["airport-passengers"]
+    [kpi] = doc["kpis"]
+    assert kpi["outcome_area"] == "Economic Vitality" and kpi["goals"] == []
+    assert kpi["latest"]["value"] == pytest.approx(EXPECTED["airport-passengers"].iloc[-1])
