@@ -18,6 +18,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
+from btvstat_open.budget import Pools, StreamAbortedMiddleware
 from btvstat_open.portal.context import PortalContext
 from btvstat_open.portal.dataset_page import PageSite, page_router
 from btvstat_open.portal.handlers import install_error_handlers
@@ -38,18 +39,22 @@ def portal_router(
     *,
     data_json: Callable[[], dict[str, Any]] | None = None,
     page_site: PageSite | None = None,
+    pools: Pools | None = None,
 ) -> APIRouter:
     """Every portal route (SODA 2.1, SODA 3, metadata, discovery, writes, ``/data.json``, ``/d/{id}``).
 
     ``data_json`` replaces the default ``/data.json`` (the store's datasets) with another
     DCAT-US document, e.g. one that also lists KPI series; ``page_site`` gives the dataset pages
     (``/d/{id}``) the site's title, publisher and stylesheet, so they look like the rest of it.
+    ``pools`` are the heavy-work pools reads run on (by default new ones sized by ``settings``);
+    serve the router in an app with :class:`~btvstat_open.budget.StreamAbortedMiddleware` (see
+    :func:`create_portal_app`).
 
     Example:
         >>> app = FastAPI()  # doctest: +SKIP
         >>> app.include_router(portal_router(store, Settings.from_env()))  # doctest: +SKIP
     """
-    ctx = PortalContext(store, settings)
+    ctx = PortalContext(store, settings, pools)
     router = APIRouter()
     router.include_router(views_router(ctx))
     router.include_router(meta_router(ctx, data_json))
@@ -75,10 +80,14 @@ def create_portal_app(store: Store, settings: Settings | None = None) -> FastAPI
         version="1",
     )
     install_error_handlers(app)
-    app.include_router(portal_router(store, settings))
+    pools = Pools.from_settings(settings)
+    app.include_router(portal_router(store, settings, pools=pools))
+    app.add_middleware(StreamAbortedMiddleware)
+    app.state.pools = pools
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
+        # On the event loop, never behind the heavy pools: it answers however busy they are.
         return {"status": "ok"}
 
     return app
