@@ -119,7 +119,7 @@ def render_dataset_page(ctx: PortalContext, info: DatasetInfo, site: PageSite | 
     """
     settings = ctx.settings
     site = site or PageSite()
-    max_limit = settings.max_limit
+    max_limit = settings.max_limit or None  # 0: no cap
     limit = max(info.row_count, 1) if max_limit is None else min(max(info.row_count, 1), max_limit)
     whole = max_limit is None or info.row_count <= max_limit
     data, data_iso = _when(info.rows_updated_at)
