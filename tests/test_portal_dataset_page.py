@@ -165,3 +165,14 @@ def test_json_download_follows_the_limit_setting(
         assert link is not None
         assert len(requests.get(url + link).json()) == rows
         assert note in " ".join(page.text)
+
+
+def test_page_follows_every_change(portal_url: str, portal_store: Store) -> None:
+    dataset_id = "changing-" + uuid.uuid4().hex[:6]
+    portal_store.load(dataset_id, pa.table({"n": [1.0]}), [Column("n", "N", "number")], name="First name")
+    first = requests.get(f"{portal_url}/d/{dataset_id}")
+    assert requests.get(f"{portal_url}/d/{dataset_id}").text == first.text  # kept, same version
+    portal_store.update_metadata(dataset_id, MetadataChange(name="Second name"))
+    assert "<h1>Second name</h1>" in requests.get(f"{portal_url}/d/{dataset_id}").text
+    portal_store.upsert(dataset_id, pa.table({"n": [2.0, 3.0]}))
+    assert "The first 3 of 3 rows" in requests.get(f"{portal_url}/d/{dataset_id}").text
