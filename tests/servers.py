@@ -1,4 +1,5 @@
-"""Run an ASGI app with uvicorn on 127.0.0.1 in a background thread, for tests."""
+"""Run an ASGI app with uvicorn on 127.0.0.1 in a background thread, or ``btvstat-open serve`` as a
+real process, for tests."""
 
 from __future__ import annotations
 

@@ -13,7 +13,10 @@ from html.parser import HTMLParser
 import pyarrow as pa
 import pytest
 import requests
+from servers import serve
 
+from btvstat_open.portal.app import create_portal_app
+from btvstat_open.settings import Settings
 from btvstat_open.store import MetadataChange, Store
 from btvstat_open.types import Column
 
@@ -71,6 +74,8 @@ def test_catalog_permalink_leads_to_the_page(portal_url: str) -> None:
     assert "CASE ID" in text and "case_id" in text and "floating_timestamp" in text
     links = {a.get("href") for tag, a in page.tags if tag == "a"}
     assert "/api/views/kc-311-potholes/rows.csv?accessType=DOWNLOAD" in links
+    json_link = next(h for h in links if h and h.startswith("/resource/kc-311-potholes.json"))
+    assert len(requests.get(portal_url + json_link).json()) == 4493  # the JSON link brings every row
     assert any(h and h.startswith("/resource/kc-311-potholes.json") for h in links)
     assert any(h and h.startswith("/resource/kc-311-potholes.geojson") for h in links)  # it has a location
     # Every download link works.
@@ -142,3 +147,32 @@ def test_private_and_missing_datasets_are_404(
     page = requests.get(f"{portal_url}/d/{empty}")
     assert page.status_code == 200 and "This dataset has no rows yet." in page.text
     assert "/resource/" + empty + ".geojson" not in page.text  # no point or location column
+
+
+@pytest.mark.parametrize(
+    ("max_limit", "rows", "note"), [(0, 4493, "every row"), (100, 100, "the first 100 rows")]
+)
+def test_json_download_follows_the_limit_setting(
+    portal_store: Store, max_limit: int, rows: int, note: str
+) -> None:
+    with serve(create_portal_app(portal_store, Settings(max_limit=max_limit, default_limit=50))) as url:
+        page = _parse(requests.get(f"{url}/d/kc-311-potholes").text)
+        link = next(
+            a["href"]
+            for tag, a in page.tags
+            if tag == "a" and (a.get("href") or "").startswith("/resource/kc-311-potholes.json")
+        )
+        assert link is not None
+        assert len(requests.get(url + link).json()) == rows
+        assert note in " ".join(page.text)
+
+
+def test_page_follows_every_change(portal_url: str, portal_store: Store) -> None:
+    dataset_id = "changing-" + uuid.uuid4().hex[:6]
+    portal_store.load(dataset_id, pa.table({"n": [1.0]}), [Column("n", "N", "number")], name="First name")
+    first = requests.get(f"{portal_url}/d/{dataset_id}")
+    assert requests.get(f"{portal_url}/d/{dataset_id}").text == first.text  # kept, same version
+    portal_store.update_metadata(dataset_id, MetadataChange(name="Second name"))
+    assert "<h1>Second name</h1>" in requests.get(f"{portal_url}/d/{dataset_id}").text
+    portal_store.upsert(dataset_id, pa.table({"n": [2.0, 3.0]}))
+    assert "The first 3 of 3 rows" in requests.get(f"{portal_url}/d/{dataset_id}").text

@@ -11,6 +11,7 @@ app passes the catalog's title and ``site.css``), so the page looks like the res
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -28,7 +29,7 @@ from btvstat_open.portal.encode import socrata_text
 from btvstat_open.portal.stream import not_modified
 from btvstat_open.store import DatasetInfo, quote_ident
 
-__all__ = ["PAGE_HEADERS", "PageSite", "page_router", "render_dataset_page"]
+__all__ = ["PAGE_HEADERS", "PageCache", "PageSite", "page_router", "render_dataset_page"]
 
 #: rows shown in the sample table
 SAMPLE_ROWS = 10
@@ -119,7 +120,7 @@ def render_dataset_page(ctx: PortalContext, info: DatasetInfo, site: PageSite | 
     """
     settings = ctx.settings
     site = site or PageSite()
-    max_limit = settings.max_limit
+    max_limit = settings.max_limit or None  # 0: no cap
     limit = max(info.row_count, 1) if max_limit is None else min(max(info.row_count, 1), max_limit)
     whole = max_limit is None or info.row_count <= max_limit
     data, data_iso = _when(info.rows_updated_at)
@@ -148,7 +149,35 @@ def render_dataset_page(ctx: PortalContext, info: DatasetInfo, site: PageSite | 
     return _template().render(context)
 
 
-def dataset_page(ctx: PortalContext, request: Request, dataset_id: str, site: PageSite | None) -> Response:
+class PageCache:
+    """Rendered pages by dataset, kept while the dataset's version stays the same.
+
+    A page costs a scan for its sample; kept per version, a flood of requests for the same page
+    costs one render (every change bumps the version). Holds one page per dataset at most.
+
+    Example:
+        >>> PageCache().get("kc-311", 3) is None
+        True
+    """
+
+    def __init__(self) -> None:
+        self._pages: dict[str, tuple[int, bytes]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, dataset_id: str, version: int) -> bytes | None:
+        """The page rendered at this version, if it is kept."""
+        kept = self._pages.get(dataset_id)
+        return kept[1] if kept is not None and kept[0] == version else None
+
+    def put(self, dataset_id: str, version: int, page: bytes) -> None:
+        """Keep a page (replacing an older version's)."""
+        with self._lock:
+            self._pages[dataset_id] = (version, page)
+
+
+def dataset_page(
+    ctx: PortalContext, request: Request, dataset_id: str, site: PageSite | None, pages: PageCache
+) -> Response:
     """The response for ``/d/{id}``: the page, or a 304 when the client's copy is current."""
     info = ctx.readable(dataset_id, request)
     etag = f'"{info.id}-v{info.version}-page"'
@@ -157,17 +186,21 @@ def dataset_page(ctx: PortalContext, request: Request, dataset_id: str, site: Pa
     headers = {**PAGE_HEADERS, "ETag": etag, "Last-Modified": http_date(changed), "Cache-Control": cache}
     if not_modified(request, etag, epoch_seconds(changed)):
         return Response(status_code=304, headers=headers)
-    html = render_dataset_page(ctx, info, site)
-    return Response(html, media_type="text/html; charset=utf-8", headers=headers)
+    body = pages.get(info.id, info.version)
+    if body is None:
+        body = render_dataset_page(ctx, info, site).encode("utf-8")
+        pages.put(info.id, info.version, body)
+    return Response(body, media_type="text/html; charset=utf-8", headers=headers)
 
 
 def page_router(ctx: PortalContext, site: PageSite | None = None) -> APIRouter:
     """The ``/d/{id}`` route, looking like ``site``."""
     router = APIRouter()
+    pages = PageCache()
 
     @router.get("/d/{dataset_id}", tags=["Pages"], summary="The dataset's page", response_class=HTMLResponse)
     def page(dataset_id: str, request: Request) -> Response:
         """A page for people: description, columns, row count, downloads and a sample of rows."""
-        return dataset_page(ctx, request, dataset_id, site)
+        return dataset_page(ctx, request, dataset_id, site, pages)
 
     return router

@@ -26,7 +26,6 @@ from btvstat_open.budget import check_columns
 from btvstat_open.errors import NotFound
 from btvstat_open.portal.context import PortalContext, epoch_seconds, http_date
 from btvstat_open.portal.encode import json_batch
-from btvstat_open.portal.handlers import JSON_TYPE
 from btvstat_open.portal.replies import Reply, answer
 from btvstat_open.portal.stream import (
     FORMATS,
@@ -48,7 +47,6 @@ __all__ = [
     "read_router",
     "respond_with_query",
     "row_plan",
-    "row_sql",
     "soql_plan",
 ]
 
@@ -137,7 +135,6 @@ def _reply(
     stream = open_query(cursor, plan.sql, plan.params, plan.data_types, ctx.settings.batch_size)
     headers.update(soda_headers(stream.field_names, stream.data_types))
     headers.update(plan.extra_headers)
-    max_bytes = None if export else ctx.settings.max_response_bytes
     if plan.one_row is not None:
         if stream.first.num_rows == 0:
             raise NotFound(
@@ -148,17 +145,17 @@ def _reply(
             )
         if plan.fmt == "json":
             body = json_batch(stream.first.slice(0, 1), stream.data_types)
-            return Reply(body, None, JSON_TYPE, headers, max_bytes)
-    encoder = BodyEncoder(plan.fmt, stream.data_types, plan.csv_header)
+            return Reply(body, None, FORMATS["json"], headers, None)
+    encoder = BodyEncoder(plan.fmt, stream.data_types, csv_header=plan.csv_header)
     first = encoder.first(stream.first)
+    max_bytes = None if export else ctx.settings.max_response_bytes
     if stream.exhausted:
         return Reply(first + (encoder.next(None) or b""), None, FORMATS[plan.fmt], headers, max_bytes)
     return Reply(first, lambda: encoder.next(stream.next_batch()), FORMATS[plan.fmt], headers, max_bytes)
 
 
 def export_plan(info: DatasetInfo) -> QueryPlan:
-    """The whole dataset as a CSV download ordered by ``:id`` (SODA 2.1 ``rows.csv`` and SODA 3 export),
-    headed by the columns' display names.
+    """The whole dataset as a CSV download ordered by ``:id`` (SODA 2.1 ``rows.csv`` and SODA 3 export).
 
     Example:
         >>> export_plan(info).extra_headers["Content-Disposition"]  # doctest: +SKIP
@@ -171,12 +168,12 @@ def export_plan(info: DatasetInfo) -> QueryPlan:
         [],
         [c.data_type for c in info.columns],
         extra_headers={"Content-Disposition": f'attachment; filename="{info.id}.csv"'},
-        csv_header=[c.name for c in info.columns] or None,
+        csv_header=[c.name for c in info.columns],
     )
 
 
 async def export_response(ctx: PortalContext, request: Request, dataset_id: str) -> Response:
-    """Stream the whole dataset as CSV within the export budget (a private one needs the token)."""
+    """Stream the whole dataset as CSV within the export budget."""
     return await respond_with_query(
         ctx, request, lambda: export_plan(ctx.readable(dataset_id, request)), export=True
     )
@@ -199,23 +196,14 @@ def row_sql(info: DatasetInfo, *, system: bool) -> str:
     )
 
 
-def row_plan(ctx: PortalContext, request: Request, dataset_id: str, row: str) -> QueryPlan:
-    """The plan of a one-row read ``/resource/{id}/{row}.{fmt}`` (on a worker: it reads the store)."""
+def row_plan(info: DatasetInfo, row: str, fmt: str, pairs: list[tuple[str, str]]) -> QueryPlan:
+    """One row by row identifier value or ``:id``; ``$$exclude_system_fields=false`` adds system fields."""
     from btvstat_open.portal.soql import QueryParams
 
-    row_id, fmt = split_resource(row)
-    info = ctx.readable(dataset_id, request)
-    system = QueryParams.from_request(
-        [(k, v) for k, v in request.query_params.multi_items() if k.startswith("$$")]
-    ).system_fields
+    system = QueryParams.from_request([(k, v) for k, v in pairs if k.startswith("$$")]).system_fields
     columns = info.all_columns if system else info.columns
     return QueryPlan(
-        info,
-        fmt,
-        row_sql(info, system=system),
-        [row_id, row_id],
-        [c.data_type for c in columns],
-        one_row=row_id,
+        info, fmt, row_sql(info, system=system), [row, row], [c.data_type for c in columns], one_row=row
     )
 
 
@@ -244,7 +232,11 @@ def read_router(ctx: PortalContext) -> APIRouter:
 
         ``$$exclude_system_fields=false`` adds ``:id``, ``:created_at`` and ``:updated_at``.
         """
-        return await respond_with_query(ctx, request, lambda: row_plan(ctx, request, dataset_id, row))
+        row_id, fmt = split_resource(row)
+        pairs = list(request.query_params.multi_items())
+        return await respond_with_query(
+            ctx, request, lambda: row_plan(ctx.readable(dataset_id, request), row_id, fmt, pairs)
+        )
 
     return router
 
