@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from btvstat_open.errors import BtvstatError
+from btvstat_open.errors import BtvstatError, ServerBusy
 from btvstat_open.portal.engine import engine_error
 
 __all__ = ["JSON_TYPE", "error_response", "install_error_handlers", "json_response"]
@@ -67,9 +67,12 @@ async def _btvstat_error(request: Request, exc: Exception) -> Response:
     # No ``WWW-Authenticate`` on a 401: it would make a browser ask for (or replay cached) Basic
     # credentials, so a page on another site could lead it to write. API clients send the token
     # without being challenged.
-    if exc.http_status >= 500:
+    headers = None
+    if isinstance(exc, ServerBusy):  # clients (and our own connector) wait this long and retry
+        headers = {"Retry-After": str(exc.retry_after)}
+    if exc.http_status >= 500 and not isinstance(exc, ServerBusy):
         log.error("%s %s failed: %s", request.method, request.url.path, exc.message)
-    return json_response(exc.to_socrata(), exc.http_status)
+    return json_response(exc.to_socrata(), exc.http_status, headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
