@@ -131,6 +131,8 @@ class RouteDoc:
             media = HTML if status in self.html_errors else JSON
             schema = TEXT if media == HTML else ERROR_SCHEMA
             out[str(status)] = {"description": _REASONS[status], "content": {media: {"schema": schema}}}
+            if status == 503:
+                out["503"]["headers"] = {"Retry-After": {"description": "Seconds to wait", "schema": TEXT}}
         return out
 
 
@@ -148,14 +150,16 @@ _FORMATS: Final = {JSON: ROWS, CSV: TEXT, "application/vnd.geo+json": OBJECT}
 _SYSTEM_FIELDS: Final = (SOQL_PARAMETERS[-1],)
 
 # Every portal route (and the ones other parts of the portal add), by (method, path).
+# Reads that run on the query pool (btvstat_open.budget): a 400 over the budget, a 503 when it is full.
+_QUERY: Final = (400, 404, 500, 503)
 PORTAL_ROUTES: Final[dict[tuple[str, str], RouteDoc]] = {
-    ("get", "/resource/{resource}"): _read(_FORMATS, errors=(400, 404, 500), parameters=SOQL_PARAMETERS),
-    ("get", "/resource/{dataset_id}/{row}"): _read(
-        _FORMATS, errors=(400, 404, 500), parameters=_SYSTEM_FIELDS
-    ),
+    ("get", "/resource/{resource}"): _read(_FORMATS, errors=_QUERY, parameters=SOQL_PARAMETERS),
+    ("get", "/resource/{dataset_id}/{row}"): _read(_FORMATS, errors=_QUERY, parameters=_SYSTEM_FIELDS),
     ("get", "/api/views/{resource}"): _read({JSON: OBJECT}),
     ("get", "/api/views/{dataset_id}/rows.csv"): _read(
-        {CSV: TEXT}, parameters=(_param("accessType", "Accepted as Socrata's export takes it (DOWNLOAD)."),)
+        {CSV: TEXT},
+        errors=_QUERY,
+        parameters=(_param("accessType", "Accepted as Socrata's export takes it (DOWNLOAD)."),),
     ),
     ("get", "/api/catalog/v1"): RouteDoc({JSON: OBJECT}, errors=(400, 500)),
     ("get", "/data.json"): RouteDoc({JSON: OBJECT}),
@@ -164,11 +168,9 @@ PORTAL_ROUTES: Final[dict[tuple[str, str], RouteDoc]] = {
     ("patch", "/api/views/metadata/v1/{dataset_id}"): _write({JSON: OBJECT}, (400, 404, 413, 415)),
     ("get", "/d/{dataset_id}"): RouteDoc({HTML: TEXT}, errors=(404, 500), not_modified=True),
     # Its request body is the route's own (openapi_extra), kept as FastAPI writes it.
-    ("post", "/api/v3/views/{dataset_id}/query.json"): RouteDoc(
-        {JSON: ROWS}, errors=(400, 403, 404, 413, 500)
-    ),
-    ("get", "/api/v3/views/{dataset_id}/query.json"): _read({JSON: ROWS}, errors=(400, 403, 404, 500)),
-    ("get", "/api/v3/views/{dataset_id}/export.csv"): _read({CSV: TEXT}, errors=(403, 404, 500)),
+    ("post", "/api/v3/views/{dataset_id}/query.json"): RouteDoc({JSON: ROWS}, errors=(*_QUERY, 403, 413)),
+    ("get", "/api/v3/views/{dataset_id}/query.json"): _read({JSON: ROWS}, errors=(*_QUERY, 403)),
+    ("get", "/api/v3/views/{dataset_id}/export.csv"): _read({CSV: TEXT}, errors=(*_QUERY, 403)),
     ("post", "/resource/{resource}"): _write(_RESULT, (400, 404, 413, 415), body=_ROWS_BODY),
     ("put", "/resource/{resource}"): _write(_RESULT, (400, 404, 413, 415), body=_ROWS_BODY),
     ("delete", "/resource/{dataset_id}/{row}"): _write(_RESULT, (404,)),
