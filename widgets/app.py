@@ -28,6 +28,7 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from btvstat_open.budget import Pools, StreamAbortedMiddleware
 from btvstat_open.errors import BtvstatError, KpiNotFound
 from btvstat_open.portal.app import install_error_handlers, portal_router
 from btvstat_open.settings import Settings
@@ -36,7 +37,7 @@ from catalog.models import Catalog
 from widgets.assets import Assets
 from widgets.cache import CachedResponse, CachedResponseMiddleware, CacheKey, DataVersions, LruCache
 from widgets.pages import Pages
-from widgets.routes import widget_router
+from widgets.routes import response_key, widget_router
 from widgets.security import SecurityHeadersMiddleware, frame_ancestors, security_headers
 from widgets.service import WidgetService
 from widgets.warmup import warm_up_in_background
@@ -112,10 +113,20 @@ def create_app(store: Store, catalog: Catalog | None = None, settings: Settings 
         def data_json() -> dict[str, Any]:
             return dcat_us(catalog, store, _base_url.get())
 
+    pools = Pools.from_settings(settings)  # one set for the portal's reads and the widgets' renders
     app.include_router(
-        widget_router(service, pages, assets, responses, ancestors=ancestors, base_url=_base_url)
+        widget_router(
+            service,
+            pages,
+            assets,
+            responses,
+            ancestors=ancestors,
+            base_url=_base_url,
+            pools=pools,
+            export_seconds=settings.export_timeout_seconds,
+        )
     )
-    app.include_router(portal_router(store, settings, data_json=data_json))
+    app.include_router(portal_router(store, settings, data_json=data_json, pools=pools))
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
@@ -123,11 +134,13 @@ def create_app(store: Store, catalog: Catalog | None = None, settings: Settings 
         page.headers.update(dict(security_headers("docs")))
         return page
 
+    app.add_middleware(StreamAbortedMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(_BaseUrlMiddleware)
     # Outermost: cached responses skip everything else (they carry their own headers).
-    app.add_middleware(CachedResponseMiddleware, cache=responses, versions=versions)
+    app.add_middleware(CachedResponseMiddleware, cache=responses, versions=versions, key=response_key)
     app.state.widgets = service
+    app.state.pools = pools
     return app
 
 
