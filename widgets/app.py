@@ -141,6 +141,7 @@ def create_app(store: Store, catalog: Catalog | None = None, settings: Settings 
     app.add_middleware(CachedResponseMiddleware, cache=responses, versions=versions, key=response_key)
     app.state.widgets = service
     app.state.pools = pools
+    app.state.responses = responses
     return app
 
 
