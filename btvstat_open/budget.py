@@ -51,6 +51,9 @@ __all__ = [
 T = TypeVar("T")
 log = logging.getLogger("btvstat_open.budget")
 
+#: seconds between repeated interrupts of a step that has not stopped yet
+_INTERRUPT_EVERY = 0.1
+
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 
 
@@ -150,7 +153,7 @@ class Slot:
             asyncio.ensure_future(wait_for_disconnect(receive)) if receive else None
         )
         try:
-            await self._start(future, started)
+            await self._start(future, started, gone)
             left = None if self.seconds is None else max(0.0, self.seconds - self.spent)
             watched: set[asyncio.Future[Any]] = {waiter} if gone is None else {waiter, gone}
             done, _ = await asyncio.wait(watched, timeout=left, return_when=asyncio.FIRST_COMPLETED)
@@ -167,15 +170,22 @@ class Slot:
             if gone is not None:
                 gone.cancel()
 
-    async def _start(self, future: Future[Any], started: asyncio.Future[None]) -> None:
-        """Wait for a worker to pick the step up; give up (503) after the pool's wait time."""
-        try:
-            await asyncio.wait_for(asyncio.shield(started), self.pool.wait_seconds)
-        except TimeoutError:
-            if future.cancel():
-                raise self.pool._busy(
-                    f"no {self.pool.name} worker became free within {self.pool.wait_seconds:g} seconds"
-                ) from None
+    async def _start(
+        self, future: Future[Any], started: asyncio.Future[None], gone: asyncio.Future[None] | None
+    ) -> None:
+        """Wait for a worker to pick the step up; give up (503) after the pool's wait time.
+
+        A client that hangs up while waiting gives its place up at once.
+        """
+        watched: set[asyncio.Future[Any]] = {started} if gone is None else {started, gone}
+        await asyncio.wait(watched, timeout=self.pool.wait_seconds, return_when=asyncio.FIRST_COMPLETED)
+        if started.done() or not future.cancel():
+            return  # running (or about to): the caller watches it from here
+        if gone is not None and gone.done():
+            raise ClientGone("The client closed the connection while its request waited for a worker.")
+        raise self.pool._busy(
+            f"no {self.pool.name} worker became free within {self.pool.wait_seconds:g} seconds"
+        )
 
     def _out_of_time(self) -> BudgetExceeded:
         seconds = self.seconds or 0
@@ -215,10 +225,22 @@ def _settle(started: asyncio.Future[None]) -> None:
 
 
 def _stop(future: Future[Any], waiter: asyncio.Future[Any], interrupt: Callable[[], object] | None) -> None:
-    """Stop a step that is no longer wanted: cancel it if queued, interrupt it if running."""
+    """Stop a step that is no longer wanted: cancel it if queued, interrupt it until it ends if running.
+
+    The interrupt is repeated because one that lands before the step has started its query
+    (DuckDB clears the flag when a query begins) would be lost.
+    """
     waiter.add_done_callback(lambda f: f.cancelled() or f.exception())  # never "exception not retrieved"
-    if not future.cancel() and not future.done() and interrupt is not None:
-        interrupt()
+    if future.cancel() or interrupt is None:
+        return
+    loop = asyncio.get_running_loop()
+
+    def again() -> None:
+        if not future.done():
+            interrupt()
+            loop.call_later(_INTERRUPT_EVERY, again)
+
+    again()
 
 
 async def wait_for_disconnect(receive: Receive) -> None:

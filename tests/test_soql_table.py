@@ -788,7 +788,7 @@ def test_limits_none_means_unlimited(env: tuple[Store, DatasetInfo, DatasetInfo]
     assert "LIMIT" not in compiled.sql
     assert len(run(store, compiled.sql, compiled.params)) == info.row_count
     big = compile_soql(QueryParams(limit="900000"), info, max_limit=None)
-    assert big.sql.endswith("LIMIT 900000")
+    assert "LIMIT 900000" in big.sql
 
 
 def test_paging_with_offset_is_stable(env: tuple[Store, DatasetInfo, DatasetInfo]) -> None:

@@ -119,7 +119,7 @@ def test_images_and_spec(site: Site) -> None:
     body = spec.json()
     assert body["$schema"].startswith("https://vega.github.io/schema/vega-lite/")
     assert body["width"] == "container" and body["description"]
-    assert get(site, f"/kpi/{KPI}.vl.json?width=500").json()["width"] == 500
+    assert get(site, f"/kpi/{KPI}.vl.json?width=480").json()["width"] == 480
 
 
 def test_series_downloads_match_the_measure(site: Site) -> None:

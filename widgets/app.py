@@ -27,6 +27,7 @@ import anyio
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from btvstat_open.budget import Pools, StreamAbortedMiddleware
 from btvstat_open.errors import BtvstatError, KpiNotFound
 from btvstat_open.portal.app import PageSite, install_error_handlers, portal_router
 from btvstat_open.portal.openapi import PORTAL_ROUTES, install_openapi, merged
@@ -37,7 +38,7 @@ from widgets.api_docs import WIDGET_ROUTES, docs_page
 from widgets.assets import Assets
 from widgets.cache import CachedResponse, CachedResponseMiddleware, CacheKey, DataVersions, LruCache
 from widgets.pages import Pages
-from widgets.routes import widget_router
+from widgets.routes import response_key, widget_router
 from widgets.security import SecurityHeadersMiddleware, frame_ancestors, security_headers
 from widgets.service import WidgetService
 from widgets.warmup import warm_up_in_background
@@ -113,23 +114,36 @@ def create_app(store: Store, catalog: Catalog | None = None, settings: Settings 
         def data_json() -> dict[str, Any]:
             return dcat_us(catalog, store, _base_url.get())
 
+    pools = Pools.from_settings(settings)  # one set for the portal's reads and the widgets' renders
     app.include_router(
-        widget_router(service, pages, assets, responses, ancestors=ancestors, base_url=_base_url)
+        widget_router(
+            service,
+            pages,
+            assets,
+            responses,
+            ancestors=ancestors,
+            base_url=_base_url,
+            pools=pools,
+            export_seconds=settings.export_timeout_seconds,
+        )
     )
     site = pages.site
     page_site = PageSite(title=site.title, publisher=site.publisher, stylesheet=assets.url("site.css"))
-    app.include_router(portal_router(store, settings, data_json=data_json, page_site=page_site))
+    app.include_router(portal_router(store, settings, data_json=data_json, page_site=page_site, pools=pools))
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         return HTMLResponse(docs_page(app.title, assets), headers=dict(security_headers("docs")))
 
     install_openapi(app, merged(PORTAL_ROUTES, WIDGET_ROUTES))
+    app.add_middleware(StreamAbortedMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(_BaseUrlMiddleware)
     # Outermost: cached responses skip everything else (they carry their own headers).
-    app.add_middleware(CachedResponseMiddleware, cache=responses, versions=versions)
+    app.add_middleware(CachedResponseMiddleware, cache=responses, versions=versions, key=response_key)
     app.state.widgets = service
+    app.state.pools = pools
+    app.state.responses = responses
     return app
 
 

@@ -22,7 +22,7 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -40,8 +40,10 @@ __all__ = [
 ]
 
 K = TypeVar("K")
-# (Host header, path, raw query string): pages name the server's address in their embed code.
-CacheKey = tuple[bytes, str, bytes]
+# (path, canonical query string): never the Host header, and only the query options a route
+# accepts in a canonical order and value (see widgets.routes.response_key), so clients cannot
+# make new entries by changing either. Responses that name the server's address are not cached.
+CacheKey = tuple[str, bytes]
 V = TypeVar("V")
 
 
@@ -232,16 +234,26 @@ async def send_cached(entry: CachedResponse, scope: dict[str, Any], send: Any) -
 
 
 class CachedResponseMiddleware:
-    """Serve GET/HEAD requests whose response is cached and fresh without entering FastAPI."""
+    """Serve GET/HEAD requests whose response is cached and fresh without entering FastAPI.
 
-    def __init__(self, app: Any, cache: LruCache[CacheKey, CachedResponse], versions: DataVersions) -> None:
+    ``key`` makes the cache key of a path and raw query string, as the routes do.
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        cache: LruCache[CacheKey, CachedResponse],
+        versions: DataVersions,
+        key: Callable[[str, bytes], CacheKey],
+    ) -> None:
         self.app = app
         self.cache = cache
         self.versions = versions
+        self.key = key
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
-            entry = self.cache.get((header(scope, b"host"), scope["path"], scope["query_string"]))
+            entry = self.cache.get(self.key(scope["path"], scope["query_string"]))
             if entry is not None and entry.fresh(self.versions.current()):
                 await send_cached(entry, scope, send)
                 return

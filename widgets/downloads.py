@@ -1,8 +1,9 @@
 """Whole-dataset downloads as CSV or Parquet, streamed from the store batch by batch.
 
-Each download runs on its own DuckDB cursor (a streaming response is iterated from several
-threads), reads Arrow batches, and encodes each as it comes, so memory stays flat whatever the
-dataset's size. The ETag is the dataset's version: a repeat request gets a 304.
+Each download runs on the query pool, on its own DuckDB cursor, within the export time limit
+(see :mod:`btvstat_open.portal.replies`); it reads Arrow batches and encodes each as it comes,
+so memory stays flat whatever the dataset's size. The ETag is the dataset's version: a repeat
+request gets a 304.
 
 Example:
     >>> dataset_response(store, "kc-311-potholes", "csv", request)  # doctest: +SKIP
@@ -11,17 +12,20 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
+from btvstat_open.budget import WorkPool
 from btvstat_open.errors import DatasetNotFound
 from btvstat_open.portal.encode import csv_batch
-from btvstat_open.store import Store, check_dataset_id, quote_ident
+from btvstat_open.portal.replies import Reply, answer
+from btvstat_open.store import DatasetInfo, Store, check_dataset_id, quote_ident
 from widgets.security import security_headers
 
 __all__ = ["dataset_response"]
@@ -49,43 +53,49 @@ class _Chunks:
         return out
 
 
-def _reader(store: Store, dataset_id: str) -> Iterator[pa.RecordBatchReader]:
-    """Yields one Arrow reader over the dataset, on a cursor of its own (closed afterwards)."""
-    info = store.info(dataset_id)
-    select = ", ".join(quote_ident(c.field_name) for c in info.columns)
-    cursor = store.cursor().cursor()  # its own connection: a streamed body hops between threads
-    try:
-        yield cursor.sql(f'SELECT {select} FROM {info.table} ORDER BY ":id"').to_arrow_reader(BATCH_ROWS)
-    finally:
-        cursor.close()
+def _csv(reader: pa.RecordBatchReader, data_types: list[str]) -> Iterator[bytes]:
+    header = True
+    for batch in reader:
+        yield csv_batch(batch, data_types, header=header)
+        header = False
+    if header:  # no rows: still send the header
+        yield (",".join(quote_ident(name) for name in reader.schema.names) + "\n").encode()
 
 
-def _csv(store: Store, dataset_id: str, data_types: list[str]) -> Iterator[bytes]:
-    for reader in _reader(store, dataset_id):
-        header = True
-        for batch in reader:
-            yield csv_batch(batch, data_types, header=header)
-            header = False
-        if header:  # no rows: still send the header
-            yield (",".join(quote_ident(name) for name in reader.schema.names) + "\n").encode()
-
-
-def _parquet(store: Store, dataset_id: str) -> Iterator[bytes]:
+def _parquet(reader: pa.RecordBatchReader) -> Iterator[bytes]:
     sink = _Chunks()
-    for reader in _reader(store, dataset_id):
-        with pq.ParquetWriter(sink, reader.schema, compression="zstd") as writer:
-            for batch in reader:
-                writer.write_batch(batch)
-                yield sink.take()
+    with pq.ParquetWriter(sink, reader.schema, compression="zstd") as writer:
+        for batch in reader:
+            writer.write_batch(batch)
+            yield sink.take()
     yield sink.take()
 
 
-def dataset_response(store: Store, dataset_id: str, fmt: str, request: Request) -> Response:
+def _start(
+    info: DatasetInfo, fmt: str, headers: dict[str, str]
+) -> Callable[[duckdb.DuckDBPyConnection], Reply]:
+    """The first step of a download on a query worker: start the scan, make the first chunk."""
+
+    def start(cursor: duckdb.DuckDBPyConnection) -> Reply:
+        select = ", ".join(quote_ident(c.field_name) for c in info.columns)
+        reader = cursor.sql(f'SELECT {select} FROM {info.table} ORDER BY ":id"').to_arrow_reader(BATCH_ROWS)
+        chunks = _csv(reader, [c.data_type for c in info.columns]) if fmt == "csv" else _parquet(reader)
+        return Reply(next(chunks, b""), lambda: next(chunks, None), _MEDIA[fmt], headers)
+
+    return start
+
+
+async def dataset_response(
+    store: Store, dataset_id: str, fmt: str, request: Request, pool: WorkPool, seconds: float
+) -> Response:
     """Stream a whole dataset (its own columns, ordered by row id) as ``csv`` or ``parquet``.
 
+    It runs on the query ``pool`` (a 503 when it is full) within ``seconds`` of worker time
+    (the ``export_timeout_seconds`` setting).
+
     Example:
-        >>> dataset_response(store, "la-library-monthly", "parquet", request).media_type  # doctest: +SKIP
-        'application/vnd.apache.parquet'
+        >>> await dataset_response(store, "la-library-monthly", "parquet", req, pool, 600)  # doctest: +SKIP
+        <starlette.responses.StreamingResponse ...>
     """
     check_dataset_id(dataset_id)
     info = store.info(dataset_id)  # DatasetNotFound (404) before the response starts
@@ -104,8 +114,7 @@ def dataset_response(store: Store, dataset_id: str, fmt: str, request: Request) 
     if request.headers.get("if-none-match") == etag:
         headers.pop("content-disposition")
         return Response(status_code=304, headers=headers)
-    if fmt == "csv":
-        body = _csv(store, dataset_id, [c.data_type for c in info.columns])
-    else:
-        body = _parquet(store, dataset_id)
-    return StreamingResponse(body, media_type=_MEDIA[fmt], headers=headers)
+    start = _start(info, fmt, headers)
+    return await answer(
+        pool, request, lambda: store.cursor().cursor(), start, seconds=seconds, limit="export_timeout_seconds"
+    )

@@ -15,12 +15,14 @@ import contextvars
 import io
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import orjson
 import pyarrow.csv as pacsv
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from btvstat_open.budget import Pools
 from btvstat_open.errors import NotFound
 from catalog.models import Kpi
 from widgets.assets import Assets
@@ -29,9 +31,9 @@ from widgets.charts import Width
 from widgets.downloads import dataset_response
 from widgets.pages import Pages
 from widgets.security import Kind, security_headers
-from widgets.service import ChartOptions, WidgetService, parse_options
+from widgets.service import ChartOptions, WidgetService, parse_options, snap_size
 
-__all__ = ["widget_router"]
+__all__ = ["response_key", "widget_router"]
 
 PAGE_CACHE = "public, max-age=60"
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -46,8 +48,14 @@ def widget_router(
     *,
     ancestors: str,
     base_url: contextvars.ContextVar[str],
+    pools: Pools,
+    export_seconds: float,
 ) -> APIRouter:
-    """Every widget route, answering through the shared response cache."""
+    """Every widget route, answering through the shared response cache.
+
+    Renders not in the cache run on ``pools.renders`` and downloads on ``pools.queries`` (within
+    ``export_seconds``); a full pool is a 503 with ``Retry-After``.
+    """
     router = APIRouter()
     building = KeyedLocks()
 
@@ -60,17 +68,20 @@ def widget_router(
         kpis: list[Kpi] | None = None,
         cache_control: str = PAGE_CACHE,
         extra: tuple[tuple[str, str], ...] = (),
+        names_host: bool = False,
     ) -> Response:
-        """Build (or reuse) a response, cache it under the request's host, path and query."""
-        key = (
-            request.headers.get("host", "").encode("latin-1"),
-            request.url.path,
-            request.scope["query_string"],
-        )
+        """Build (or reuse) a response, cached under its path and canonical query (never the Host).
+
+        A response that names the server's address (``names_host``) is built each time from
+        cached parts and never stored: a Host header chosen by a client must not reach others.
+        """
+        key = response_key(request.url.path, request.scope["query_string"])
+        if names_host:
+            key = (key[0], key[1] + b"#" + request.headers.get("host", "").encode("latin-1"))
         # One build per key at a time: requests that arrive while it is being built wait for it
         # and reuse it instead of building it again alongside (see KeyedLocks).
         with building.hold(key):
-            entry = responses.get(key)
+            entry = None if names_host else responses.get(key)
             if entry is None or not entry.fresh(service.versions.current()):
                 deps = service.deps(kpis or [])  # read before building: a change meanwhile forces a rebuild
                 headers = (*security_headers(kind, ancestors=ancestors), *extra)
@@ -82,7 +93,8 @@ def widget_router(
                     deps=deps,
                     salt=service.catalog_version,
                 )
-                responses.put(key, entry)
+                if not names_host:
+                    responses.put(key, entry)
         if entry.matches(request.headers.get("if-none-match", "").encode("latin-1")):
             response = Response(status_code=304)
             response.raw_headers = list(entry.not_modified_headers)
@@ -117,15 +129,20 @@ def widget_router(
 
         return respond(request, "data", "application/json", build, kpis=[kpi])
 
-    @router.get("/kpi/{kpi_id}.svg", summary="A KPI's chart as an SVG image (rendered on the server)")
-    def kpi_svg(kpi_id: str, request: Request) -> Response:
+    def image(
+        kpi_id: str, request: Request, media_type: str, draw: Callable[[Kpi, ChartOptions], bytes]
+    ) -> Response:
         kpi, opts = service.kpi(kpi_id), options(request, _CHART_OPTIONS)
-        return respond(request, "image", "image/svg+xml", lambda: service.svg(kpi, opts).encode(), kpis=[kpi])
+        return respond(request, "image", media_type, lambda: draw(kpi, opts), kpis=[kpi])
+
+    @router.get("/kpi/{kpi_id}.svg", summary="A KPI's chart as an SVG image (rendered on the server)")
+    async def kpi_svg(kpi_id: str, request: Request) -> Response:
+        draw = lambda kpi, opts: service.svg(kpi, opts).encode()  # noqa: E731
+        return await pools.renders.run(image, kpi_id, request, "image/svg+xml", draw)
 
     @router.get("/kpi/{kpi_id}.png", summary="A KPI's chart as a PNG image (rendered on the server)")
-    def kpi_png(kpi_id: str, request: Request) -> Response:
-        kpi, opts = service.kpi(kpi_id), options(request, _CHART_OPTIONS)
-        return respond(request, "image", "image/png", lambda: service.png(kpi, opts), kpis=[kpi])
+    async def kpi_png(kpi_id: str, request: Request) -> Response:
+        return await pools.renders.run(image, kpi_id, request, "image/png", service.png)
 
     @router.get("/kpi/{kpi_id}.csv", summary="A KPI's series as CSV")
     def kpi_csv(kpi_id: str, request: Request) -> Response:
@@ -163,6 +180,7 @@ def widget_router(
             "text/html; charset=utf-8",
             lambda: pages.kpi_page(kpi, base).encode(),
             kpis=[kpi],
+            names_host=True,
         )
 
     @router.get("/embed/{kpi_id}", response_class=Response, summary="A KPI's chart for an iframe")
@@ -205,14 +223,17 @@ def widget_router(
         return Response(body, media_type=asset.media_type, headers=headers)
 
     @router.get("/datasets/{dataset_id}.csv", summary="A whole dataset as CSV (streamed)")
-    def dataset_csv(dataset_id: str, request: Request) -> Response:
+    async def dataset_csv(dataset_id: str, request: Request) -> Response:
         no_options(request)
-        return dataset_response(service.store, dataset_id, "csv", request)
+        return await dataset_response(
+            service.store, dataset_id, "csv", request, pools.queries, export_seconds
+        )
 
     @router.get("/datasets/{dataset_id}.parquet", summary="A whole dataset as Parquet (streamed)")
-    def dataset_parquet(dataset_id: str, request: Request) -> Response:
+    async def dataset_parquet(dataset_id: str, request: Request) -> Response:
         no_options(request)
-        return dataset_response(service.store, dataset_id, "parquet", request)
+        store = service.store
+        return await dataset_response(store, dataset_id, "parquet", request, pools.queries, export_seconds)
 
     @router.get("/api/kpis", summary="The catalog's public KPIs with their latest values, as JSON")
     def api_kpis(request: Request) -> Response:
@@ -225,6 +246,7 @@ def widget_router(
             "application/json",
             lambda: orjson.dumps(_kpi_list(service, kpis, base)),
             kpis=kpis,
+            names_host=True,
         )
 
     @router.get("/datapackage.json", summary="The KPI series as a Frictionless Data Package")
@@ -237,10 +259,14 @@ def widget_router(
         base = base_url.get()
         catalog = service.catalog
         build = lambda: orjson.dumps(datapackage(catalog, service.store, base))  # noqa: E731
-        return respond(request, "data", "application/json", build, kpis=service.public_kpis())
+        return respond(
+            request, "data", "application/json", build, kpis=service.public_kpis(), names_host=True
+        )
 
     @router.get("/healthz", summary="Liveness: the server answers and the store is readable")
-    def healthz() -> dict[str, Any]:
+    async def healthz() -> dict[str, Any]:
+        # On the event loop, never behind the heavy pools: it answers however busy they are
+        # (the store's versions are a cached snapshot, re-read at most every 0.25 s).
         return {
             "status": "ok",
             "kpis": len(service.public_kpis()),
@@ -248,6 +274,25 @@ def widget_router(
         }
 
     return router
+
+
+def response_key(path: str, query: bytes) -> CacheKey:
+    """The response-cache key of a request: its path and its query options in canonical form.
+
+    Options are sorted, the last of a repeated name wins (as the routes read them), and sizes
+    are snapped to the steps they are drawn at, so every spelling of one response is one entry.
+
+    Example:
+        >>> response_key("/kpi/x.svg", b"width=700&theme=dark&theme=light")
+        ('/kpi/x.svg', b'theme=light&width=720')
+    """
+    if not query:
+        return path, b""
+    options = dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True))
+    for name in ("width", "height"):
+        if name in options:
+            options[name] = snap_size(name, options[name])
+    return path, urlencode(sorted(options.items())).encode("latin-1")
 
 
 def _kpi_list(service: WidgetService, kpis: list[Kpi], base: str) -> dict[str, Any]:

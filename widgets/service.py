@@ -30,10 +30,14 @@ from widgets.render import render_svg
 from widgets.summary import Row, Summary, rows, summarize
 from widgets.themes import THEME_NAMES
 
-__all__ = ["ChartOptions", "WidgetService", "parse_options"]
+__all__ = ["HEIGHTS", "WIDTHS", "ChartOptions", "WidgetService", "parse_options", "snap_size"]
 
 MIN_HEIGHT, MAX_HEIGHT = 120, 1200
 MIN_WIDTH, MAX_WIDTH = 200, 2400
+#: chart sizes are drawn from these steps (a requested size goes to the nearest), so a client
+#: cannot make the server render anew by asking for a new size each time
+WIDTHS = (240, 320, 400, 480, 560, 640, 720, 800, 960, 1120, 1280, 1600, 1920, 2400)
+HEIGHTS = (120, 160, 200, 240, 280, 320, 400, 480, 560, 640, 800, 960, 1200)
 
 
 @dataclass(frozen=True)
@@ -46,18 +50,42 @@ class ChartOptions:
     plain: bool = False
 
 
-def _int(name: str, raw: str, low: int, high: int) -> int:
+def _size(name: str, raw: str, low: int, high: int, steps: tuple[int, ...]) -> int:
+    """A size option, snapped to the nearest of ``steps``.
+
+    Example:
+        >>> _size("width", "700", MIN_WIDTH, MAX_WIDTH, WIDTHS)
+        720
+    """
     if not raw.isdigit() or not low <= int(raw) <= high:
         raise UsageError(
             f"Query option {name}={raw[:40]!r} is not allowed: "
             f"use a whole number of pixels from {low} to {high}.",
             code="query.bad-option",
         )
-    return int(raw)
+    return min(steps, key=lambda step: (abs(step - int(raw)), step))
+
+
+def snap_size(name: str, raw: str) -> str:
+    """The size a ``width``/``height`` value is drawn at, as text (the value itself if invalid).
+
+    Example:
+        >>> snap_size("height", "333"), snap_size("width", "x")
+        ('320', 'x')
+    """
+    low, high, steps = (
+        (MIN_WIDTH, MAX_WIDTH, WIDTHS) if name == "width" else (MIN_HEIGHT, MAX_HEIGHT, HEIGHTS)
+    )
+    try:
+        return str(_size(name, raw, low, high, steps))
+    except UsageError:
+        return raw
 
 
 def parse_options(query: dict[str, str], *, allowed: tuple[str, ...], auto: bool = False) -> ChartOptions:
     """Validate chart query options; a bad value is a :class:`UsageError` (HTTP 400) saying why.
+
+    ``width`` and ``height`` are snapped to the nearest of :data:`WIDTHS` and :data:`HEIGHTS`.
 
     Example:
         >>> parse_options({"theme": "dark", "height": "240"}, allowed=("theme", "height"))
@@ -76,8 +104,8 @@ def parse_options(query: dict[str, str], *, allowed: tuple[str, ...], auto: bool
             f"Query option theme={theme[:40]!r} is not allowed: use one of {', '.join(themes)}.",
             code="query.bad-option",
         )
-    height = _int("height", query["height"], MIN_HEIGHT, MAX_HEIGHT) if "height" in query else None
-    width = _int("width", query["width"], MIN_WIDTH, MAX_WIDTH) if "width" in query else 720
+    height = _size("height", query["height"], MIN_HEIGHT, MAX_HEIGHT, HEIGHTS) if "height" in query else None
+    width = _size("width", query["width"], MIN_WIDTH, MAX_WIDTH, WIDTHS) if "width" in query else 720
     plain_raw = query.get("plain", "0")
     if plain_raw not in ("0", "1", "true", "false"):
         raise UsageError(

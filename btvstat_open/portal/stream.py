@@ -30,6 +30,7 @@ __all__ = [
     "not_modified",
     "open_query",
     "query_etag",
+    "read_rows",
     "soda_headers",
 ]
 
@@ -40,11 +41,31 @@ FORMATS: dict[str, str] = {
 }
 
 
-#: rows DuckDB hands over at a time; batches are gathered from these up to ``batch_size`` rows
+#: at most this many rows come from DuckDB at a time; batches are gathered up to ``batch_size``
 READ_ROWS = 8192
-#: a gathered batch stops growing at this many bytes of Arrow data, however few rows it has, so
-#: a very wide result (long texts, many columns) streams in small batches instead of huge ones
+#: fewer rows come at a time when a row is wide, so one read is about this many bytes at most
+READ_BYTES = 32 * 1024 * 1024
+#: a gathered batch stops growing at this many bytes of Arrow data, however few rows it has
 BATCH_BYTES = 8 * 1024 * 1024
+_FIXED_WIDTH = {"number": 8, "checkbox": 1, "floating_timestamp": 8, "fixed_timestamp": 8}
+_TEXT_WIDTH = 256
+
+
+def read_rows(sql: str, data_types: Sequence[str], batch_size: int) -> int:
+    """How many rows to read from DuckDB at a time, so a wide result comes in small reads.
+
+    DuckDB fixes the size of a read when the query starts, before any width is known, so it is
+    estimated: fixed-width types by their size, anything else as 256 bytes, and every ``||``
+    in the SQL (only a SoQL concatenation writes one) as one more such text.
+
+    Example:
+        >>> read_rows('SELECT "n"', ["number"], 65536)
+        8192
+        >>> read_rows('SELECT "s" || "s"', ["text"] * 150, 65536)
+        868
+    """
+    width = sum(_FIXED_WIDTH.get(t, _TEXT_WIDTH) for t in data_types) + _TEXT_WIDTH * sql.count("||")
+    return max(256, min(batch_size, READ_ROWS, READ_BYTES // max(width, 1)))
 
 
 @dataclass
@@ -104,7 +125,7 @@ def open_query(
     An interrupted query raises ``duckdb.InterruptException`` (the caller knows why it interrupted it).
     """
     try:
-        reader = cursor.sql(sql, params=list(params)).to_arrow_reader(min(batch_size, READ_ROWS))
+        reader = cursor.sql(sql, params=list(params)).to_arrow_reader(read_rows(sql, data_types, batch_size))
         first, exhausted = _gather(reader, batch_size)
     except duckdb.InterruptException:
         raise

@@ -116,12 +116,22 @@ def order_by(
     grouped: bool,
     scope: Scope,
     sql_params: list[Any],
+    *,
+    by_expression: bool = False,
 ) -> str:
-    """ORDER BY text (nulls last ascending, first descending, as Socrata sorts them)."""
+    """ORDER BY text (nulls last ascending, first descending, as Socrata sorts them).
+
+    A selected column is named by its position, or with ``by_expression`` by its expression
+    (for an ORDER BY below the SELECT list, see :func:`~.query.compile_soql`).
+    """
     parts: list[str] = []
     for node, item in order:
         ordinal = position_of(node, outputs)
-        if ordinal is not None:
+        if ordinal is not None and by_expression:
+            frag = outputs[ordinal - 1].frag
+            frag_type, text = frag.type, frag.sql
+            sql_params.extend(frag.params)
+        elif ordinal is not None:
             frag_type, text = outputs[ordinal - 1].frag.type, str(ordinal)
         elif distinct:
             raise SoqlError(

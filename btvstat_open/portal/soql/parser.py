@@ -25,11 +25,12 @@ Grammar (keywords are case-insensitive)::
 Nesting deeper than ``MAX_DEPTH`` is a ``query.soql.bad-parse`` error, so hostile
 input cannot exhaust the stack. Parses are cached (the tree is immutable).
 
-What a row costs DuckDB is bounded too, because DuckDB checks for an interrupt only between
-chunks of 2,048 rows, so one chunk of a costly expression could run for minutes past the query
-time limit: a clause may hold at most ``MAX_CONCATS`` ``||`` and ``MAX_LIKES`` ``LIKE``, and
-the text in a ``LIKE`` pattern is at most ``MAX_LIKE_PATTERN`` characters (matching costs about
-the text's length times the pattern's). Going over is a ``query.soql.too-costly`` error.
+What a row costs DuckDB is bounded too, because DuckDB looks for an interrupt only every
+~100,000 rows, so a costly expression could run on for minutes past the query time limit. A
+``LIKE`` costs about the length of its text times the length of its pattern: each ``LIKE``
+counts (1 + the ``||`` in its text) x (the characters of text in its pattern), and a clause may
+count at most ``MAX_LIKE_COST``; a clause may also hold at most ``MAX_CONCATS`` ``||``, and a
+pattern at most ``MAX_LIKE_PATTERN`` characters. Going over is a ``query.soql.too-costly`` error.
 
 The clause lists and ``$query`` statements are parsed by :mod:`.clauses`.
 
@@ -50,7 +51,7 @@ from btvstat_open.portal.soql.lexer import Token, tokenize
 __all__ = [
     "MAX_CONCATS",
     "MAX_DEPTH",
-    "MAX_LIKES",
+    "MAX_LIKE_COST",
     "MAX_LIKE_PATTERN",
     "MAX_NESTING",
     "ExpressionParser",
@@ -61,7 +62,7 @@ MAX_DEPTH: Final = 64
 # Parenthesis / function-call nesting; each level costs ~13 Python frames while parsing.
 MAX_NESTING: Final = 40
 MAX_CONCATS: Final = 16
-MAX_LIKES: Final = 16
+MAX_LIKE_COST: Final = 2000
 MAX_LIKE_PATTERN: Final = 200
 _CMP: Final = {"=", "!=", "<>", "<", "<=", ">", ">="}
 # Words that cannot start an expression (a column with such a name needs backquotes).
@@ -76,7 +77,8 @@ class ExpressionParser:
         self.tokens = tokenize(text, clause)
         self.i = 0
         self.nesting = 0
-        self.counts = {"||": 0, "LIKE": 0}
+        self.concats = 0
+        self.like_cost = 0
 
     # -- token helpers ------------------------------------------------------------
     @property
@@ -133,30 +135,33 @@ class ExpressionParser:
             )
         return node
 
-    def count(self, what: str, tok: Token, limit: int) -> None:
-        """Count one ``||`` or ``LIKE``; more than ``limit`` in a clause is too costly."""
-        self.counts[what] += 1
-        if self.counts[what] > limit:
-            raise SoqlError(
-                f"{self.clause} has more than {limit} {what} (line {tok.line}, column {tok.column}); "
-                "this server allows that many per clause, to bound what one row costs. Simplify it.",
-                code="query.soql.too-costly",
-                data={"line": tok.line, "column": tok.column, "limit": limit},
-            )
+    def too_costly(self, tok: Token, what: str, limit: int) -> NoReturn:
+        raise SoqlError(
+            f"{self.clause} has {what} (line {tok.line}, column {tok.column}); this server allows "
+            f"{limit}, to bound what one row costs. Use fewer or shorter ones.",
+            code="query.soql.too-costly",
+            data={"line": tok.line, "column": tok.column, "limit": limit},
+        )
 
-    def like_pattern(self, tok: Token) -> ast.Node:
-        """The pattern after ``LIKE``; its text may be at most ``MAX_LIKE_PATTERN`` characters."""
-        self.count("LIKE", tok, MAX_LIKES)
+    def concatenation(self, tok: Token) -> None:
+        """Count one ``||``: at most ``MAX_CONCATS`` in a clause."""
+        self.concats += 1
+        if self.concats > MAX_CONCATS:
+            self.too_costly(tok, f"more than {MAX_CONCATS} ||", MAX_CONCATS)
+
+    def like_pattern(self, text: ast.Node, tok: Token) -> ast.Node:
+        """The pattern after ``LIKE``, within ``MAX_LIKE_PATTERN`` and the clause's ``MAX_LIKE_COST``."""
         pattern = self.concat()
         size = sum(
             len(n.value) for n in _walk(pattern) if isinstance(n, ast.Literal) and isinstance(n.value, str)
         )
         if size > MAX_LIKE_PATTERN:
-            raise SoqlError(
-                f"The LIKE pattern at line {tok.line}, column {tok.column} of {self.clause} is {size} "
-                f"characters long; the limit is {MAX_LIKE_PATTERN}. Use a shorter pattern.",
-                code="query.soql.too-costly",
-                data={"line": tok.line, "column": tok.column, "limit": MAX_LIKE_PATTERN},
+            self.too_costly(tok, f"a LIKE pattern of {size} characters", MAX_LIKE_PATTERN)
+        pieces = 1 + sum(1 for n in _walk(text) if isinstance(n, ast.BinaryOp) and n.op == "||")
+        self.like_cost += pieces * max(size, 1)
+        if self.like_cost > MAX_LIKE_COST:
+            self.too_costly(
+                tok, f"LIKE matching that costs {self.like_cost} (texts x pattern lengths)", MAX_LIKE_COST
             )
         return pattern
 
@@ -232,7 +237,7 @@ class ExpressionParser:
             self.expect_op(")")
             return self.check_depth(ast.InList(left, tuple(items), negated, pos=tok.pos))
         if self.accept_word("LIKE"):
-            return self.check_depth(ast.Like(left, self.like_pattern(tok), negated, pos=tok.pos))
+            return self.check_depth(ast.Like(left, self.like_pattern(left, tok), negated, pos=tok.pos))
         return left
 
     def _binary_chain(self, ops: tuple[str, ...], operand: str) -> ast.Node:
@@ -241,7 +246,7 @@ class ExpressionParser:
         while self.is_op(*ops):
             tok = self.advance()
             if tok.value == "||":
-                self.count("||", tok, MAX_CONCATS)
+                self.concatenation(tok)
             node = self.check_depth(ast.BinaryOp(tok.value, node, parse(), pos=tok.pos))
         return node
 

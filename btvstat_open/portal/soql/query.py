@@ -137,11 +137,34 @@ def compile_soql(
             if not any(node == o.node for o in outputs):
                 check_grouped(node, keys, "$order")
 
-    sql = f"SELECT {'DISTINCT ' if query.distinct else ''}{select_sql} FROM {info.table}"
-    if conditions:
-        sql += " WHERE " + " AND ".join(c.sql for c in conditions)
-        for cond in conditions:
-            sql_params.extend(cond.params)
+    limit = query.limit if query.limit is not None else default_limit
+    if limit is not None and max_limit is not None and limit > max_limit:
+        raise SoqlError(
+            f"$limit {limit} is over this server's maximum of {max_limit} rows per request; "
+            "page through the data with $limit and $offset.",
+            code="query.soql.limit-too-large",
+            data={"limit": limit, "max": max_limit},
+        )
+    window = (f" LIMIT {int(limit)}" if limit is not None else "") + (
+        f" OFFSET {int(query.offset)}" if query.offset else ""
+    )
+    where_sql = " WHERE " + " AND ".join(c.sql for c in conditions) if conditions else ""
+    where_params = [p for cond in conditions for p in cond.params]
+    if not grouped and not query.distinct:
+        # Rows are filtered, ordered and cut to the window first, and the SELECT list is computed
+        # over that window only: DuckDB would otherwise compute every output column of every row
+        # and carry them through the sort, so a wide $select (copies of a column, long
+        # concatenations) cost memory for the whole table, not for the rows asked for.
+        order_params: list[Any] = []
+        order_sql = order_by(
+            order, outputs, keys, False, False, order_scope, order_params, by_expression=True
+        )
+        inner = f"SELECT * FROM {info.table}{where_sql} ORDER BY {order_sql}{window}"
+        sql = f"SELECT {select_sql} FROM ({inner}) AS {info.table}"
+        sql_params.extend(where_params + order_params)
+        return CompiledQuery(sql, sql_params, _columns(outputs))
+    sql = f"SELECT {'DISTINCT ' if query.distinct else ''}{select_sql} FROM {info.table}{where_sql}"
+    sql_params.extend(where_params)
     if keys:
         parts = []
         for key in keys:
@@ -160,22 +183,11 @@ def compile_soql(
     order_sql = order_by(order, outputs, keys, query.distinct, grouped, order_scope, sql_params)
     if order_sql:
         sql += " ORDER BY " + order_sql
-    limit = query.limit if query.limit is not None else default_limit
-    if limit is not None and max_limit is not None and limit > max_limit:
-        raise SoqlError(
-            f"$limit {limit} is over this server's maximum of {max_limit} rows per request; "
-            "page through the data with $limit and $offset.",
-            code="query.soql.limit-too-large",
-            data={"limit": limit, "max": max_limit},
-        )
-    if limit is not None:
-        sql += f" LIMIT {int(limit)}"
-    if query.offset:
-        sql += f" OFFSET {int(query.offset)}"
-    columns = tuple(
-        OutputColumn(o.name, o.frag.type if o.frag.type != NULL_TYPE else "text") for o in outputs
-    )
-    return CompiledQuery(sql, sql_params, columns)
+    return CompiledQuery(sql + window, sql_params, _columns(outputs))
+
+
+def _columns(outputs: list[Any]) -> tuple[OutputColumn, ...]:
+    return tuple(OutputColumn(o.name, o.frag.type if o.frag.type != NULL_TYPE else "text") for o in outputs)
 
 
 def _read_query(params: QueryParams) -> ast.Query:
