@@ -28,7 +28,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from btvstat_open.errors import BtvstatError, KpiNotFound
-from btvstat_open.portal.app import install_error_handlers, portal_router
+from btvstat_open.portal.app import PageSite, install_error_handlers, portal_router
 from btvstat_open.portal.openapi import PORTAL_ROUTES, install_openapi, merged
 from btvstat_open.settings import Settings
 from btvstat_open.store import Store
@@ -116,7 +116,9 @@ def create_app(store: Store, catalog: Catalog | None = None, settings: Settings 
     app.include_router(
         widget_router(service, pages, assets, responses, ancestors=ancestors, base_url=_base_url)
     )
-    app.include_router(portal_router(store, settings, data_json=data_json))
+    site = pages.site
+    page_site = PageSite(title=site.title, publisher=site.publisher, stylesheet=assets.url("site.css"))
+    app.include_router(portal_router(store, settings, data_json=data_json, page_site=page_site))
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

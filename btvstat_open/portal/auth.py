@@ -27,6 +27,7 @@ from btvstat_open.settings import Settings
 __all__ = [
     "JSON_ONLY",
     "JSON_OR_CSV",
+    "has_write_token",
     "presented_token",
     "require_media_type",
     "require_write_token",
@@ -123,3 +124,16 @@ def require_media_type(request: Request, media_types: tuple[str, ...]) -> None:
         + (" (or 'text/csv' for CSV)." if "text/csv" in media_types else "."),
         data={"content_type": declared, "accepted": list(media_types)},
     )
+
+
+def has_write_token(request: Request, settings: Settings) -> bool:
+    """Whether the request carries the write token (reads of private datasets need it).
+
+    Example:
+        >>> has_write_token(request, Settings(write_token=None))  # doctest: +SKIP
+        False
+    """
+    if not settings.write_token:
+        return False
+    presented = presented_token(request.headers.get("authorization"))
+    return presented is not None and token_matches(presented, settings.write_token)
