@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -58,24 +58,25 @@ def serve(app: Any, *, port: int | None = None, tls_pem: str | None = None) -> I
 
 @contextmanager
 def serve_command(
-    args: list[str], *, env: dict[str, str] | None = None, timeout: float = 60
-) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """Run ``btvstat-open serve ARGS --port P`` as a real process until ``/healthz`` answers.
+    args: Sequence[str],
+    *,
+    start_within: float = 60,
+    env: dict[str, str] | None = None,
+    stderr: list[str] | None = None,
+) -> Iterator[str]:
+    """Run ``python -m btvstat_open serve ARGS --port P`` until ``/healthz`` answers; yields the base URL.
 
-    Yields the base URL and the process (its stderr holds what the command printed); the process
-    is stopped on exit.
+    ``env`` adds environment variables; ``stderr``, when given, receives what the command printed
+    there once it has stopped. The process is stopped (terminate, then kill) when the block ends.
     """
     port = free_port()
+    argv = [sys.executable, "-m", "btvstat_open", "serve", *args, "--port", str(port)]
     server = subprocess.Popen(
-        [sys.executable, "-m", "btvstat_open", "serve", *args, "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **(env or {})},
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})}
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + start_within
         while True:
             try:
                 if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
@@ -83,13 +84,15 @@ def serve_command(
             except requests.ConnectionError:
                 pass
             assert server.poll() is None, server.communicate()[1]
-            assert time.monotonic() < deadline, f"the server did not start within {timeout} s"
+            assert time.monotonic() < deadline, f"the server did not start within {start_within:.0f} s"
             time.sleep(0.2)
-        yield url, server
+        yield url
     finally:
         server.terminate()
         try:
-            server.wait(timeout=20)
+            _, printed = server.communicate(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
-            server.wait()
+            _, printed = server.communicate()
+        if stderr is not None:
+            stderr.append(printed)

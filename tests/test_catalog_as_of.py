@@ -223,7 +223,7 @@ def test_serve_as_of_freezes_the_served_series(tmp_path: Path) -> None:
     """``serve --demo --as-of 2020-02-09`` as a real process: the KPI download ends with the last
     week complete on that day, as pandas says."""
     argv = ["--demo", "--store", str(tmp_path / "s"), "--as-of", "2020-02-09"]
-    with serve_command(argv, timeout=120) as (url, _):
+    with serve_command(argv, start_within=120) as url:
         rows = requests.get(f"{url}/kpi/pothole-requests-weekly.json", timeout=30).json()
     want = complete_weeks(date(2020, 2, 9), include_current=False)
     assert [r["period_start"] for r in rows] == [d.isoformat() for d in want.index]

@@ -30,7 +30,7 @@ def _count(url: str) -> int:
 def test_writes_to_a_demo_dataset_survive_a_restart(tmp_path: Path) -> None:
     store = tmp_path / "demo-store"
     args, env = ["--demo", "--store", str(store)], {"BTVSTAT_WRITE_TOKEN": TOKEN}
-    with serve_command(args, env=env, timeout=120) as (url, _):
+    with serve_command(args, env=env, start_within=120) as url:
         assert _count(url) == 16
         first = requests.get(
             f"{url}/resource/{DATASET}.json", params={"$select": ":id", "$limit": "1"}
@@ -43,10 +43,10 @@ def test_writes_to_a_demo_dataset_survive_a_restart(tmp_path: Path) -> None:
         )
         assert deleted.status_code == 200, deleted.text
         assert _count(url) == 15
-    with serve_command(args, env=env, timeout=120) as (url, server):
+    printed: list[str] = []
+    with serve_command(args, env=env, start_within=120, stderr=printed) as url:
         assert _count(url) == 15  # not reloaded from the bundle
-        server.terminate()
-        _, stderr = server.communicate(timeout=30)
+    stderr = printed[0]
     assert f"Kept demo dataset '{DATASET}'" in stderr
     assert f"DELETE /api/views/{DATASET}.json" in stderr
 

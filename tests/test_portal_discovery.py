@@ -21,7 +21,7 @@ from servers import serve
 from btvstat_open.portal.app import create_portal_app
 from btvstat_open.portal.discovery import DiscoveryQuery, discover
 from btvstat_open.settings import Settings
-from btvstat_open.store import DatasetInfo, Store
+from btvstat_open.store import DatasetInfo, MetadataChange, Store
 from btvstat_open.store_writes import create_table
 from btvstat_open.types import Column
 
@@ -186,6 +186,26 @@ def test_domains_filter_by_this_servers_domain(
 def test_tags_that_no_dataset_carries_find_nothing(portals: dict[int, CountedPortal]) -> None:
     body = portals[10].reads("/api/catalog/v1", tags="no-such-tag")[1].json()
     assert body == {"results": [], "resultSetSize": 0, "timings": {}}
+
+
+def test_tags_find_the_datasets_tagged_so(portals: dict[int, CountedPortal]) -> None:
+    portal = portals[10]
+    portal.store.update_metadata("ds-0004", MetadataChange(tags=("Streets", "311")))
+    portal.store.update_metadata("ds-0006", MetadataChange(tags=("water",)))
+    found = portal.reads("/api/catalog/v1", tags="streets")[1].json()
+    assert _ids_of(found) == ["ds-0004"] and found["results"][0]["classification"]["domain_tags"] == [
+        "Streets",
+        "311",
+    ]
+    assert _ids_of(portal.reads("/api/catalog/v1", tags="water,311", order="dataset_id")[1].json()) == [
+        "ds-0004",
+        "ds-0006",
+    ]
+    assert _ids_of(portal.reads("/api/catalog/v1", tags="street")[1].json()) == []
+
+
+def _ids_of(body: dict[str, Any]) -> list[str]:
+    return [r["resource"]["id"] for r in body["results"]]
 
 
 def test_tags_match_domain_tags_in_any_case() -> None:

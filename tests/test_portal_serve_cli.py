@@ -38,7 +38,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, real_data: Path) -> Iterato
     )
     assert loaded.returncode == 0, loaded.stderr
     assert "16 rows into library" in loaded.stdout
-    with serve_command(["--store", str(store)]) as (url, _):
+    with serve_command(["--store", str(store)]) as url:
         yield url
 
 

@@ -84,7 +84,7 @@ def meta_router(ctx: PortalContext, data_json: Callable[[], dict[str, Any]] | No
             only=split_values(only),
             order=order,
         )
-        found = discover(ctx.visible(request), query, domain=domain)  # private ones only with the token
+        found = discover(ctx.visible(request), query, domain=domain)  # private ones need the token
         page = found[offset : offset + count]
         results = [catalog_result(info, base_url=base_url(request), domain=domain) for info in page]
         return json_response({"results": results, "resultSetSize": len(found), "timings": {}})
