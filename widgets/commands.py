@@ -50,7 +50,7 @@ def run_serve(args: argparse.Namespace) -> int:
         raise UsageError(f"--port {args.port} is not a TCP port; use a number from 1 to 65535.")
     store = Store(args.store)
     catalog = _catalog(args, store)
-    app = create_app(store, catalog, Settings.from_env())
+    app = create_app(store, catalog, Settings.from_env(), as_of=getattr(args, "as_of", None))
     host = f"[{args.host}]" if ":" in args.host else args.host
     title = (
         catalog.settings.title if catalog else "the local portal (no catalog: use --demo or --catalog DIR)"
