@@ -2,6 +2,7 @@
 
 Example:
     >>> from catalog.models import Action, Kpi
+from catalog.targets import history_records
     >>> k = Kpi.model_validate({"id": "x", "title": "X", "department": "D", "unit": "days",
     ...     "source": {"dataset": "d", "date_column": "c"}, "measure": {"calculation": "count"},
     ...     "target": {"tolerance": 2, "history": [{"from": "2019-07-01", "value": 10},
@@ -16,31 +17,24 @@ from datetime import date
 from typing import Any
 
 from catalog.models import Action, Kpi
+from catalog.targets import history_records
 from widgets.summary import format_value
 
 __all__ = ["action_rows", "sort_actions", "target_history"]
 
 
 def target_history(kpi: Kpi, today: date) -> list[dict[str, Any]]:
-    """Every target the KPI has had or will have, oldest first, with its state as of ``today``."""
-    target = kpi.target
-    if target is None:
-        return []
-    if target.history is None:
-        value = format_value(target.value, kpi)
-        return [{"from": "", "value": value, "tolerance": format_value(target.tolerance, kpi), "note": "",
-                 "state": "In force"}]  # fmt: skip
-    entries = sorted(target.history, key=lambda e: e.start)
-    current = max((e.start for e in entries if e.start <= today), default=None)
+    """Every target the KPI has had or will have (:func:`catalog.targets.history_records`), oldest
+    first, formatted, with its state as of ``today``."""
     return [
         {
-            "from": entry.start.isoformat(),
-            "value": format_value(entry.value, kpi),
-            "tolerance": format_value(target.tolerance if entry.tolerance is None else entry.tolerance, kpi),
-            "note": entry.note or "",
-            "state": "Future" if entry.start > today else "In force" if entry.start == current else "Past",
+            "from": record["from"] or "",
+            "value": format_value(record["value"], kpi),
+            "tolerance": format_value(record["tolerance"], kpi),
+            "note": record["note"] or "",
+            "state": "Future" if record["future"] else "In force" if record["in_force"] else "Past",
         }
-        for entry in entries
+        for record in history_records(kpi.target, today)
     ]
 
 

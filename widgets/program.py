@@ -21,14 +21,15 @@ from datetime import date, datetime
 from typing import Any
 
 from btvstat_open.errors import NotFound
-from catalog.goals import GoalNode, goal_tree
-from catalog.models import CatalogSettings
+from catalog.goals import GoalNode, Rollup, goal_tree, rollups
+from catalog.models import CatalogSettings, Goal
 from widgets.service import KpiFacts
 from widgets.summary import STATUS_LABELS, STATUSES
 
 __all__ = [
     "Department",
     "Glance",
+    "GoalView",
     "departments",
     "find_goal",
     "glance",
@@ -82,16 +83,66 @@ def glance(facts: Iterable[KpiFacts]) -> Glance:
     )
 
 
-def program_tree(settings: CatalogSettings, facts: Iterable[KpiFacts]) -> list[GoalNode]:
-    """The goal tree over these KPIs, each goal with its rollup (see :func:`catalog.goals.goal_tree`)."""
+@dataclass(frozen=True)
+class GoalView:
+    """A goal of the tree as the pages show it: the node and its rollup, with its sub-goals' views."""
+
+    node: GoalNode
+    rollup: Rollup
+    children: list[GoalView]
+
+    @property
+    def goal(self) -> Goal:
+        """The goal from ``catalog.yaml``."""
+        return self.node.goal
+
+    @property
+    def level(self) -> int:
+        """1 for a top goal."""
+        return self.node.level
+
+    @property
+    def level_name(self) -> str:
+        """What ``goal_levels`` calls this level."""
+        return self.node.level_name
+
+    @property
+    def kpi_ids(self) -> tuple[str, ...]:
+        """The KPIs that name this goal."""
+        return self.node.kpi_ids
+
+    @property
+    def all_kpi_ids(self) -> list[str]:
+        """Those and every descendant's, each once."""
+        return list(self.rollup.kpi_ids)
+
+    @property
+    def status(self) -> str:
+        """The rollup status."""
+        return self.rollup.status
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Latest status -> KPIs under the goal."""
+        return self.rollup.counts
+
+
+def program_tree(settings: CatalogSettings, facts: Iterable[KpiFacts]) -> list[GoalView]:
+    """The goal tree over these KPIs with each goal's rollup (:mod:`catalog.goals`)."""
     facts = list(facts)
-    return goal_tree(settings, [f.kpi for f in facts], {f.kpi.id: f.status for f in facts})
+    tree = goal_tree(settings, [f.kpi for f in facts])
+    found = rollups(tree, {f.kpi.id: f.status for f in facts}, settings.goal_status)
+
+    def view(node: GoalNode) -> GoalView:
+        return GoalView(node, found[node.id], [view(child) for child in node.children])
+
+    return [view(node) for node in tree]
 
 
-def find_goal(roots: list[GoalNode], goal_id: str) -> tuple[GoalNode, list[GoalNode]]:
+def find_goal(roots: list[GoalView], goal_id: str) -> tuple[GoalView, list[GoalView]]:
     """The goal with this id and its ancestors (top first); a missing one is :class:`NotFound`."""
 
-    def search(nodes: list[GoalNode], trail: list[GoalNode]) -> tuple[GoalNode, list[GoalNode]] | None:
+    def search(nodes: list[GoalView], trail: list[GoalView]) -> tuple[GoalView, list[GoalView]] | None:
         for node in nodes:
             if node.goal.id == goal_id:
                 return node, trail
@@ -110,7 +161,7 @@ def find_goal(roots: list[GoalNode], goal_id: str) -> tuple[GoalNode, list[GoalN
     return found
 
 
-def goals_json(roots: list[GoalNode]) -> list[dict[str, Any]]:
+def goals_json(roots: list[GoalView]) -> list[dict[str, Any]]:
     """The goal tree as plain JSON, each goal with its rollup and its KPIs (own and all under it)."""
     return [
         {
@@ -123,7 +174,7 @@ def goals_json(roots: list[GoalNode]) -> list[dict[str, Any]]:
             "level_name": node.level_name,
             "status": node.status,
             "status_counts": {s: node.counts.get(s, 0) for s in STATUSES},
-            "kpis": node.kpi_ids,
+            "kpis": list(node.kpi_ids),
             "all_kpis": node.all_kpi_ids,
             "children": goals_json(node.children),
         }

@@ -161,7 +161,9 @@ def widget_router(
             raise NotFound("No catalog is loaded; start the server with --catalog DIR or --demo.")
 
         def build() -> bytes:
-            return orjson.dumps(program_document(catalog, service.store, today=service.today()))
+            kpis = service.public_kpis()
+            series = {kpi.id: service.series(kpi) for kpi in kpis}
+            return orjson.dumps(program_document(catalog, service.store, today=service.today(), series=series))
 
         return respond(request, "data", "application/json", build, kpis=service.public_kpis())
 

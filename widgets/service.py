@@ -201,12 +201,13 @@ class WidgetService:
         def build() -> KpiFacts:
             series_rows = self.rows(kpi)
             statuses = [row.status for row in series_rows if row.value is not None]
+            today = self.today()
             return KpiFacts(
                 kpi=kpi,
                 summary=summarize(kpi, series_rows),
-                freshness=freshness(kpi, self.store, self.series(kpi), self.today()),
-                overdue=tuple(overdue_actions(kpi, self.today())),
-                unattended=is_unattended(kpi, statuses),
+                freshness=freshness(kpi, self.store, self.series(kpi), today),
+                overdue=tuple(overdue_actions(kpi, today)),
+                unattended=is_unattended(kpi, statuses, today),
             )
 
         facts: KpiFacts = self._cached(self._key(kpi, "facts"), build)
