@@ -75,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FIELD=TYPE",
         help="override an inferred type, e.g. zip_code=text (repeatable)",
     )
+    load.add_argument(
+        "--date-format",
+        action="append",
+        default=[],
+        metavar="FIELD=PATTERN",
+        help="read a column's dates with a strftime pattern, e.g. date=%%d.%%m.%%Y (repeatable)",
+    )
 
     pull = sub.add_parser("pull", help="pull a dataset from a portal to Parquet or CSV")
     pull.add_argument("portal_url")
@@ -120,6 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
     measure.add_argument("--store", default=DEFAULT_STORE)
     measure.add_argument("--format", choices=["table", "csv", "json"], default="table")
     add_as_of(measure)
+    measure.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="the measure per group of the KPI's breakdown column (small groups suppressed)",
+    )
 
     render = sub.add_parser("render", help="render a KPI chart to SVG, PNG or HTML")
     render.add_argument("kpi_id")

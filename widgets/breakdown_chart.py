@@ -52,7 +52,7 @@ def breakdown_records(
                 "period_start": row["period_start"],
                 "value": row["value"],
                 "value_label": "Suppressed" if suppressed else format_value(row["value"], kpi),
-                "count_label": str(row["count"]),
+                "count_label": row["count_label"],
                 "suppressed": suppressed,
             }
         )

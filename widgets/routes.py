@@ -22,13 +22,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from btvstat_open.errors import NotFound
+from catalog import breakdown as breakdowns
 from catalog.models import Kpi
 from catalog.program import program_document
 from widgets.assets import Assets
 from widgets.breakdown_chart import breakdown_svg
 from widgets.cache import CachedResponse, CacheKey, KeyedLocks, LruCache, make_response
 from widgets.charts import Width
-from widgets.downloads import dataset_response, rows_csv
+from widgets.downloads import dataset_response
 from widgets.filters import Filters, parse_filters
 from widgets.images import image_png
 from widgets.pages import Pages
@@ -163,7 +164,9 @@ def widget_router(
         def build() -> bytes:
             kpis = service.public_kpis()
             series = {kpi.id: service.series(kpi) for kpi in kpis}
-            return orjson.dumps(program_document(catalog, service.store, today=service.today(), series=series))
+            return orjson.dumps(
+                program_document(catalog, service.store, today=service.today(), series=series)
+            )
 
         return respond(request, "data", "application/json", build, kpis=service.public_kpis())
 
@@ -173,7 +176,7 @@ def widget_router(
         no_options(request)
 
         def build() -> bytes:
-            return orjson.dumps(service.breakdown_rows(kpi))
+            return orjson.dumps(breakdowns.breakdown_document(kpi, service.breakdown(kpi)))
 
         return respond(request, "data", "application/json", build, kpis=[kpi])
 
@@ -184,7 +187,7 @@ def widget_router(
         disposition = (("content-disposition", f'attachment; filename="{kpi.id}-breakdown.csv"'),)
 
         def build() -> bytes:
-            return rows_csv(service.breakdown_rows(kpi))
+            return breakdowns.breakdown_csv(service.breakdown(kpi)).encode()
 
         return respond(request, "data", "text/csv; charset=utf-8", build, kpis=[kpi], extra=disposition)
 

@@ -26,7 +26,7 @@ from catalog import measure
 from catalog.actions import is_unattended, overdue_actions
 from catalog.asof import today_for
 from catalog.breakdown import breakdown, publishable_rows
-from catalog.freshness import KpiFreshness, freshness
+from catalog.freshness import FreshnessReport, freshness
 from catalog.models import Action, Catalog, CatalogSettings, Kpi
 from widgets.cache import DataVersions, LruCache
 from widgets.charts import Width, chart_spec, sparkline_spec
@@ -97,7 +97,7 @@ class KpiFacts:
 
     kpi: Kpi
     summary: Summary
-    freshness: KpiFreshness
+    freshness: FreshnessReport
     overdue: tuple[Action, ...]
     unattended: bool
 
@@ -192,8 +192,7 @@ class WidgetService:
 
     def breakdown_rows(self, kpi: Kpi) -> list[dict[str, Any]]:
         """The breakdown as publishable rows (suppressed cells without value or exact count)."""
-        min_count = kpi.breakdown.min_count if kpi.breakdown else 1
-        return publishable_rows(self.breakdown(kpi), min_count)
+        return publishable_rows(self.breakdown(kpi))
 
     def facts(self, kpi: Kpi) -> KpiFacts:
         """Latest status, freshness, overdue actions and the unattended flag of a KPI."""
@@ -205,7 +204,7 @@ class WidgetService:
             return KpiFacts(
                 kpi=kpi,
                 summary=summarize(kpi, series_rows),
-                freshness=freshness(kpi, self.store, self.series(kpi), today),
+                freshness=freshness(kpi, self.store, self.series(kpi), today=today),
                 overdue=tuple(overdue_actions(kpi, today)),
                 unattended=is_unattended(kpi, statuses, today),
             )
