@@ -367,7 +367,8 @@ def _kpi_list(service: WidgetService, kpis: list[Kpi], base: str) -> dict[str, A
     site = service.catalog.settings if service.catalog else None
     items = []
     for kpi in kpis:
-        summary = service.summary(kpi)
+        facts = service.facts(kpi)
+        summary, fresh = facts.summary, facts.freshness
         latest = summary.latest
         link = f"{base}/kpi/{kpi.id}"
         items.append(
@@ -384,6 +385,14 @@ def _kpi_list(service: WidgetService, kpis: list[Kpi], base: str) -> dict[str, A
                 "tags": kpi.tags,
                 "target": kpi.target.model_dump() if kpi.target else None,
                 "status": summary.status,
+                "kind": kpi.kind,
+                "goals": kpi.goals,
+                "data_updated_at": fresh.to_json()["data_updated_at"],
+                "freshness": kpi.freshness.expect if kpi.freshness else None,
+                "stale": fresh.stale,
+                "behind": fresh.behind,
+                "overdue_actions": [a.id for a in facts.overdue],
+                "unattended": facts.unattended,
                 "latest": None
                 if latest is None
                 else {
@@ -401,7 +410,17 @@ def _kpi_list(service: WidgetService, kpis: list[Kpi], base: str) -> dict[str, A
                     "spec": f"{link}.vl.json",
                     "csv": f"{link}.csv",
                     "json": f"{link}.json",
+                    **(
+                        {"breakdown_csv": f"{link}/breakdown.csv", "breakdown_json": f"{link}/breakdown.json"}
+                        if kpi.breakdown
+                        else {}
+                    ),
                 },
             }
         )
-    return {"title": site.title if site else "", "publisher": site.publisher if site else "", "kpis": items}
+    return {
+        "title": site.title if site else "",
+        "publisher": site.publisher if site else "",
+        "as_of": service.today().isoformat(),
+        "kpis": items,
+    }

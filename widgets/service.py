@@ -233,7 +233,16 @@ class WidgetService:
         key = self._key(kpi, "spec", theme, width, height, title)
         spec: dict[str, Any] = self._cached(
             key,
-            lambda: chart_spec(kpi, self.series(kpi), theme=theme, width=width, height=height, title=title),
+            lambda: chart_spec(
+                kpi,
+                self.series(kpi),
+                theme=theme,
+                width=width,
+                height=height,
+                title=title,
+                today=key[3],
+                fiscal_year_start=self.settings.fiscal_year_start,
+            ),
         )
         return spec
 
@@ -243,7 +252,13 @@ class WidgetService:
         svg: str = self._cached(
             key,
             lambda: image_svg(
-                kpi, self.series(kpi), theme=options.theme, width=options.width, height=options.height
+                kpi,
+                self.series(kpi),
+                theme=options.theme,
+                width=options.width,
+                height=options.height,
+                today=key[3],
+                fiscal_year_start=self.settings.fiscal_year_start,
             ),
         )
         return svg
