@@ -74,7 +74,15 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path_, lines: dict[Pa
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_build(loader, item, (*path, i), lines) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError:
+        # YAML reads 2020-02-30 as a date and Python refuses the day: say which value and where.
+        raise YamlProblem(
+            f"{node.value!r} is not a real date: write an existing day as YYYY-MM-DD "
+            "(or quote it to mean text)",
+            node.start_mark.line + 1,
+        ) from None
 
 
 def line_for(lines: dict[Path_, int], path: Path_) -> int:
