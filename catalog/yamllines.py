@@ -76,11 +76,9 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path_, lines: dict[Pa
         return [_build(loader, item, (*path, i), lines) for i, item in enumerate(node.value)]
     try:
         return loader.construct_object(node, deep=True)
-    except ValueError:
-        # YAML reads 2020-02-30 as a date and Python refuses the day: say which value and where.
+    except ValueError:  # YAML reads 2020-13-04 as a date, and the calendar refuses it
         raise YamlProblem(
-            f"{node.value!r} is not a real date: write an existing day as YYYY-MM-DD "
-            "(or quote it to mean text)",
+            f"{node.value!r} is not a date: write YYYY-MM-DD with a real month and day, e.g. 2020-03-04",
             node.start_mark.line + 1,
         ) from None
 

@@ -204,7 +204,7 @@ def test_history_repeats_a_date(tmp_path: Path) -> None:
 def test_history_entry_with_a_bad_date(tmp_path: Path) -> None:
     extra = "target:\n  history:\n    - {from: 2019-13-01, value: 10}\n"
     file, line, message = one_problem(tmp_path, "", extra)
-    assert (file, line) == ("k.yaml", 9) and "'2019-13-01' is not a real date" in message
+    assert (file, line) == ("k.yaml", 9) and "'2019-13-01' is not a date" in message
 
 
 def test_action_id_repeated_within_a_kpi(tmp_path: Path) -> None:
@@ -285,7 +285,7 @@ def test_note_with_a_bad_date_and_a_blank_note(tmp_path: Path) -> None:
     root = write(tmp_path / "c", {"k.yaml": KPI + extra})
     found = problems(root)
     assert [(f, line) for f, line, _ in found] == [("k.yaml", 8)]
-    assert "'2020-02-30' is not a real date: write an existing day as YYYY-MM-DD" in found[0][2]
+    assert "'2020-02-30' is not a date: write YYYY-MM-DD with a real month and day" in found[0][2]
     file, line, message = one_problem(tmp_path / "2", "", "notes:\n  - {date: 2020-02-03, text: '  '}\n")
     assert (file, line) == ("k.yaml", 8) and "has no text: write what happened" in message
 
@@ -321,7 +321,7 @@ def test_bad_kind(tmp_path: Path) -> None:
 
 def test_bad_as_of_in_catalog_yaml(tmp_path: Path) -> None:
     file, line, message = one_problem(tmp_path, "title: T\nas_of: 2020-02-30\n", "")
-    assert (file, line) == ("catalog.yaml", 2) and "'2020-02-30' is not a real date" in message
+    assert (file, line) == ("catalog.yaml", 2) and "'2020-02-30' is not a date" in message
 
 
 def test_a_bad_catalog_yaml_does_not_make_kpi_goals_unknown(tmp_path: Path) -> None:
