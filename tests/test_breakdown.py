@@ -305,3 +305,11 @@ def test_validation_names_the_line_of_a_bad_breakdown_column(store: Store, tmp_p
             "dataset 'kc-311' has no column 'council_distrct': did you mean 'council_district'?",
         )
     ]
+
+
+def test_rows_after_the_as_of_day_are_left_out(store: Store, requests: pd.DataFrame) -> None:
+    day = date(2020, 2, 12)
+    current = kpi("council_district", size="month", period={"include_current": True})
+    rows = publishable_rows(breakdown(current, store, SETTINGS, today=day))
+    same(rows, expected(requests[requests["day"].dt.date <= day], "council_district", "count", "month", 10))
+    assert max(r["period_start"] for r in rows) == "2020-02-01"
