@@ -109,4 +109,3 @@ def dataset_response(store: Store, dataset_id: str, fmt: str, request: Request) 
     else:
         body = _parquet(store, dataset_id)
     return StreamingResponse(body, media_type=_MEDIA[fmt], headers=headers)
-
