@@ -25,7 +25,18 @@ from bench.generate import dataset_store
 from bench.harness import Result, Sizes
 from bench.report import print_table, write_json
 
-GROUPS = ("pull", "soql", "sync", "memory", "push", "widgets", "catalog", "discovery", "interop")
+GROUPS = (
+    "pull",
+    "soql",
+    "sync",
+    "memory",
+    "push",
+    "widgets",
+    "catalog",
+    "discovery",
+    "interop",
+    "program",
+)
 _err = Console(stderr=True)
 
 
@@ -48,6 +59,7 @@ def run(sizes: Sizes, groups: set[str], workdir: Path, *, quick: bool) -> list[R
         rows_catalog,
         rows_discovery,
         rows_interop,
+        rows_program,
         rows_pull,
         rows_push,
         rows_soql,
@@ -107,6 +119,14 @@ def run(sizes: Sizes, groups: set[str], workdir: Path, *, quick: bool) -> list[R
         )
     if "interop" in groups:
         results += _guarded("interop", "interop clients", lambda: [rows_interop.interop_row()])
+    if "program" in groups:
+        results += _guarded(
+            "program",
+            f"program pages ({rows_program.KPIS} KPIs, {rows_program.GOALS} goals)",
+            lambda: rows_program.program_rows(
+                seconds=sizes.load_seconds, connections=sizes.connections, workdir=workdir
+            ),
+        )
     return results
 
 

@@ -132,13 +132,9 @@ def test_kpi_page_shows_big_number_change_target_and_analysis(site: Site) -> Non
     assert any(k.analysis for k in site.catalog.kpis.values())
 
 
-def test_dashboard_groups_by_department_then_outcome_area(site: Site) -> None:
+def test_dashboard_cards_show_status_in_words(site: Site) -> None:
     html = get(site, "/").text
     public = [k for k in site.catalog.kpis.values() if k.public]
-    areas = {k.outcome_area for k in public if k.outcome_area}
-    assert areas
-    for area in areas:
-        assert f'<h3 class="area-title">{area}</h3>' in html
     for kpi in public:  # every card shows its status in words, not only by colour
         if "<" not in kpi.title:
             card = html[html.index(f'href="/kpi/{kpi.id}"') :]
@@ -164,7 +160,9 @@ def test_serve_demo_serves_the_dashboard(tmp_path: Path) -> None:
                 time.sleep(0.2)
         assert health.json()["status"] == "ok" and health.json()["kpis"] >= 10
         page = requests.get(f"{base}/", timeout=30)
-        assert page.status_code == 200 and page.text.count("data-kpi-card") == health.json()["kpis"]
+        # A KPI serving two goals has a card under each; every KPI has at least one.
+        cards = set(re.findall(r'data-kpi="([^"]+)"', page.text))
+        assert page.status_code == 200 and len(cards) == health.json()["kpis"]
         assert requests.get(f"{base}/kpi/{KPI}.svg", timeout=30).text.startswith("<svg")
     finally:
         process.terminate()

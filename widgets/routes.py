@@ -26,10 +26,12 @@ from btvstat_open.budget import Pools
 from btvstat_open.errors import NotFound
 from catalog.models import Kpi
 from widgets.assets import Assets
-from widgets.cache import CachedResponse, CacheKey, KeyedLocks, LruCache, make_response
+from widgets.cache import DAY, CachedResponse, CacheKey, KeyedLocks, LruCache, make_response
 from widgets.charts import Width
 from widgets.downloads import dataset_response
 from widgets.pages import Pages
+from widgets.program import kpi_list
+from widgets.program_routes import add_program_routes
 from widgets.security import Kind, security_headers
 from widgets.service import ChartOptions, WidgetService, parse_options, snap_size
 
@@ -109,13 +111,7 @@ def widget_router(
     def no_options(request: Request) -> None:
         parse_options(dict(request.query_params), allowed=())
 
-    @router.get("/", response_class=Response, summary="Dashboard of every public KPI")
-    def dashboard(request: Request) -> Response:
-        no_options(request)
-        html = pages.dashboard
-        return respond(
-            request, "page", "text/html; charset=utf-8", lambda: html().encode(), kpis=service.public_kpis()
-        )
+    add_program_routes(router, service, pages, respond, options, no_options)
 
     @router.get("/kpi/{kpi_id}.vl.json", summary="A KPI's chart as a Vega-Lite spec")
     def kpi_spec(kpi_id: str, request: Request) -> Response:
@@ -244,7 +240,7 @@ def widget_router(
             request,
             "data",
             "application/json",
-            lambda: orjson.dumps(_kpi_list(service, kpis, base)),
+            lambda: orjson.dumps(kpi_list(service, kpis, base)),
             kpis=kpis,
             names_host=True,
         )
@@ -270,7 +266,7 @@ def widget_router(
         return {
             "status": "ok",
             "kpis": len(service.public_kpis()),
-            "datasets": len(service.versions.current()),
+            "datasets": len([d for d in service.versions.current() if d != DAY]),
         }
 
     return router
@@ -293,48 +289,3 @@ def response_key(path: str, query: bytes) -> CacheKey:
         if name in options:
             options[name] = snap_size(name, options[name])
     return path, urlencode(sorted(options.items())).encode("latin-1")
-
-
-def _kpi_list(service: WidgetService, kpis: list[Kpi], base: str) -> dict[str, Any]:
-    """The public catalog as plain JSON: metadata, latest value and status, links."""
-    site = service.catalog.settings if service.catalog else None
-    items = []
-    for kpi in kpis:
-        summary = service.summary(kpi)
-        latest = summary.latest
-        link = f"{base}/kpi/{kpi.id}"
-        items.append(
-            {
-                "id": kpi.id,
-                "title": kpi.title,
-                "department": kpi.department,
-                "outcome_area": kpi.outcome_area,
-                "description": kpi.description,
-                "unit": kpi.unit,
-                "direction": kpi.direction,
-                "period": kpi.period.size,
-                "chart": kpi.chart,
-                "tags": kpi.tags,
-                "target": kpi.target.model_dump() if kpi.target else None,
-                "status": summary.status,
-                "latest": None
-                if latest is None
-                else {
-                    "period_start": latest.period_start.isoformat(),
-                    "period": latest.period,
-                    "value": latest.value,
-                    "value_label": latest.value_label,
-                },
-                "dataset": kpi.source.dataset,
-                "links": {
-                    "page": link,
-                    "embed": f"{base}/embed/{kpi.id}",
-                    "svg": f"{link}.svg",
-                    "png": f"{link}.png",
-                    "spec": f"{link}.vl.json",
-                    "csv": f"{link}.csv",
-                    "json": f"{link}.json",
-                },
-            }
-        )
-    return {"title": site.title if site else "", "publisher": site.publisher if site else "", "kpis": items}
