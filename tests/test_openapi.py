@@ -110,6 +110,8 @@ def _real_cases(schema: Any) -> list[Any]:
         "dataset_id": DATASET,
         "resource": f"{DATASET}.json",
         "row": "row-none-none-none.json",
+        "goal_id": "streets-in-repair",
+        "slug": "public-works",
     }
     cases = []
     for result in schema.get_all_operations():

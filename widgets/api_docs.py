@@ -45,6 +45,15 @@ WIDGET_ROUTES: Final[dict[tuple[str, str], RouteDoc]] = {
     ("get", "/api/kpis"): _get(JSON, errors=(400, 500)),
     ("get", "/datapackage.json"): _get(JSON),
     ("get", "/healthz"): RouteDoc({JSON: OBJECT}),
+    ("get", "/goals/{goal_id}"): _get(HTML, html_404=True),
+    ("get", "/departments"): _get(HTML, errors=(400, 500)),
+    ("get", "/departments/{slug}"): _get(HTML, html_404=True),
+    ("get", "/api/goals"): _get(JSON, errors=(400, 500)),
+    ("get", "/program.json"): _get(JSON, errors=(400, 500)),
+    ("get", "/kpi/{kpi_id}/breakdown.json"): _get(JSON),
+    ("get", "/kpi/{kpi_id}/breakdown.csv"): _get(CSV),
+    ("get", "/kpi/{kpi_id}/breakdown.svg"): _get("image/svg+xml"),
+    ("get", "/kpi/{kpi_id}/breakdown.png"): _get("image/png"),
 }
 
 
