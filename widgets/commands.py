@@ -43,6 +43,7 @@ def run_serve(args: argparse.Namespace) -> int:
     """
     import uvicorn
 
+    from btvstat_open.serving import server_config
     from btvstat_open.settings import Settings
     from widgets.app import create_app
 
@@ -50,13 +51,15 @@ def run_serve(args: argparse.Namespace) -> int:
         raise UsageError(f"--port {args.port} is not a TCP port; use a number from 1 to 65535.")
     store = Store(args.store)
     catalog = _catalog(args, store)
-    app = create_app(store, catalog, Settings.from_env())
+    settings = Settings.from_env()
+    app = create_app(store, catalog, settings)
     host = f"[{args.host}]" if ":" in args.host else args.host
     title = (
         catalog.settings.title if catalog else "the local portal (no catalog: use --demo or --catalog DIR)"
     )
     print(f"Serving {title} at http://{host}:{args.port} (Ctrl+C to stop)", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    # Timeouts for slow clients and a connection cap (the http_* settings, docs/settings.md).
+    uvicorn.Server(server_config(app, settings, args.host, args.port, log_level="warning")).run()
     return 0
 
 
