@@ -41,6 +41,7 @@ EXPECTED_WORK = [
     "GET /kpi/{id}.svg",
     "GET / (dashboard)",
     "cold SVG render",
+    "/healthz p99 while 50 slow queries run",
 ]
 
 
