@@ -133,8 +133,8 @@ class Settings:
         """A copy with some fields changed.
 
         Example:
-            >>> Settings().replace(max_limit=10).max_limit
-            10
+            >>> Settings().replace(max_limit=2000).max_limit
+            2000
         """
         return dataclasses.replace(self, **changes)
 
@@ -143,8 +143,8 @@ class Settings:
         """Settings from ``BTVSTAT_*`` environment variables, then ``overrides``.
 
         Example:
-            >>> Settings.from_env({"BTVSTAT_MAX_LIMIT": "20"}).max_limit
-            20
+            >>> Settings.from_env({"BTVSTAT_MAX_LIMIT": "20_000"}).max_limit
+            20000
         """
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}

@@ -17,6 +17,9 @@ Calculations (per period, null values in the column are ignored):
 Periods with no rows inside the series are 0 for count and sum and ``no_data`` otherwise. The
 series runs from ``period.start``'s period (or the first period with data) through the last period
 with data; with ``include_current: false`` periods that have not ended by ``today`` are left out.
+Rows dated after ``today`` are left out before anything is computed (``--as-of``, see
+:mod:`catalog.asof`): a row of a date or timestamp column counts from its day, a row of a year-number
+column from the first day of the year or fiscal year its number labels.
 ``cumulative: true`` turns each value into a running total that restarts every fiscal year (for a
 rate, numerator and denominator accumulate and the ratio is taken of the totals).
 Timestamps with a zone are dated in UTC.
@@ -42,11 +45,12 @@ import pyarrow as pa
 
 from btvstat_open.errors import CatalogError
 from btvstat_open.store import DatasetInfo, Store, quote_ident
+from catalog.asof import today_for
 from catalog.models import CatalogSettings, Kpi, RateTerm
 from catalog.periods import fiscal_year_start_of, period_end, period_range, period_start, period_start_sql
 from catalog.status import status
 
-__all__ = ["RATE_SCHEMA", "SERIES_SCHEMA", "measure", "measure_frame"]
+__all__ = ["RATE_SCHEMA", "SERIES_SCHEMA", "as_of_condition", "measure", "measure_frame"]
 
 SERIES_SCHEMA = pa.schema(
     [
@@ -75,37 +79,33 @@ def measure(kpi: Kpi, store: Store, settings: CatalogSettings, *, today: date | 
 
     Columns: ``period_start`` and ``period_end`` (date32), ``value`` (float64, null = no data),
     ``target`` (float64 or null), ``status`` (string), plus ``numerator`` and ``denominator`` for
-    rates. ``today`` decides which periods have ended (default: the local date).
+    rates. ``today`` is the day to compute as of (default: :func:`catalog.asof.today_for`, i.e.
+    ``as_of`` in ``catalog.yaml`` or else the local date): rows dated after it are left out and
+    only periods that ended before it are shown (unless ``include_current``).
 
     Example:
         >>> measure(kpi, store, catalog.settings, today=date(2020, 3, 1))  # doctest: +SKIP
     """
     info = store.info(kpi.source.dataset)
-    today = today or date.today()
+    today = today or today_for(settings)
     size = kpi.period.size
     fsm = settings.fiscal_year_start
-    sql = _aggregate_sql(kpi, info, fsm)
+    sql = _aggregate_sql(kpi, info, fsm, today)
     rows = store.cursor().execute(sql.text, sql.params).fetchall()
     data = {row[0]: row[1:] for row in rows}
     empty = SERIES_SCHEMA if kpi.measure.calculation != "rate" else RATE_SCHEMA
     if not data:
         return empty.empty_table()
-    first, last = min(data), max(data)
-    shown_from = period_start(kpi.period.start, size, fsm) if kpi.period.start else first
-    starts = period_range(min(first, shown_from), last, size)
+    starts, keep = _periods(kpi, min(data), max(data), fsm, today)
     values, numerators, denominators = _values(kpi, starts, data, fsm)
-    keep = [
-        i
-        for i, start in enumerate(starts)
-        if start >= shown_from and (kpi.period.include_current or period_end(start, size) < today)
-    ]
-    target = kpi.target.value if kpi.target else None
+    # Each period is judged against the target in force at its start (target.history).
+    targets = [kpi.target.in_force(starts[i]) if kpi.target else None for i in keep]
     columns: dict[str, list[Any]] = {
         "period_start": [starts[i] for i in keep],
         "period_end": [period_end(starts[i], size) for i in keep],
         "value": [values[i] for i in keep],
-        "target": [target] * len(keep),
-        "status": [status(values[i], kpi.target, kpi.direction) for i in keep],
+        "target": [t.value if t else None for t in targets],
+        "status": [status(values[i], t, kpi.direction) for i, t in zip(keep, targets, strict=True)],
     }
     if kpi.measure.calculation == "rate":
         columns["numerator"] = [numerators[i] for i in keep]
@@ -123,6 +123,23 @@ def measure_frame(
     """
     frame: pd.DataFrame = measure(kpi, store, settings, today=today).to_pandas()
     return frame
+
+
+def _periods(kpi: Kpi, first: date, last: date, fsm: int, today: date) -> tuple[list[date], list[int]]:
+    """Every period start from the first needed through ``last``, and the indexes of those shown.
+
+    Periods before ``period.start`` are computed (a cumulative total starts in them) but not shown;
+    nor are periods that have not ended by ``today`` unless ``include_current``.
+    """
+    size = kpi.period.size
+    shown_from = period_start(kpi.period.start, size, fsm) if kpi.period.start else first
+    starts = period_range(min(first, shown_from), last, size)
+    keep = [
+        i
+        for i, start in enumerate(starts)
+        if start >= shown_from and (kpi.period.include_current or period_end(start, size) < today)
+    ]
+    return starts, keep
 
 
 def _values(
@@ -164,8 +181,14 @@ def _values(
     return values, nums, dens
 
 
-def _aggregate_sql(kpi: Kpi, info: DatasetInfo, fsm: int) -> _Sql:
-    """``SELECT period_start, value[, numerator, denominator] ... GROUP BY period`` for the KPI."""
+def _aggregate_sql(kpi: Kpi, info: DatasetInfo, fsm: int, today: date, group: str | None = None) -> _Sql:
+    """``SELECT period_start, value[, numerator, denominator] ... GROUP BY period`` for the KPI.
+
+    Only rows dated on or before ``today`` are aggregated (see :func:`as_of_condition`). With
+    ``group`` (an SQL expression built from quoted column names, never from user text), the rows
+    are also grouped by its value: each row of the result is
+    ``period, group value, value[, numerator, denominator], row count`` (:mod:`catalog.breakdown`).
+    """
     day = _day_expr(info, kpi.source.date_column)
     period = period_start_sql("__day", kpi.period.size, fsm)
     m = kpi.measure
@@ -199,12 +222,36 @@ def _aggregate_sql(kpi: Kpi, info: DatasetInfo, fsm: int) -> _Sql:
     if kpi.source.where:
         where, where_params = _compile(kpi.source.where, info)
         params.extend(where_params)
+    keys = ["__period"]
+    if group is not None:
+        select.append(f"{group} AS __group")
+        keys.append("__group")
+        aggregate.append("count(*)")
+    dated = as_of_condition(info, kpi.source.date_column, "__day", period)
     text = (
         f"WITH __rows AS (SELECT {', '.join(select)} FROM {info.table} WHERE {where}) "
-        f"SELECT {period} AS __period, {', '.join(aggregate)} FROM __rows "
-        "WHERE __day IS NOT NULL GROUP BY __period ORDER BY __period"
+        f"SELECT {period} AS __period, {', '.join(keys[1:] + aggregate)} FROM __rows "
+        f"WHERE __day IS NOT NULL AND {dated} GROUP BY {', '.join(keys)} ORDER BY {', '.join(keys)}"
     )
-    return _Sql(text, params)
+    return _Sql(text, [*params, today])
+
+
+def as_of_condition(info: DatasetInfo, column: str, day_sql: str, period_sql: str) -> str:
+    """SQL that keeps a row dated on or before the ``?`` parameter (the as-of day).
+
+    ``day_sql`` is the row's DATE (:func:`_day_expr`), ``period_sql`` the start of its period. A
+    date or timestamp row counts from its day (a timestamp at 23:59 on the as-of day is kept); a
+    year-number row stands for the whole year or fiscal year it labels, so it counts from that
+    period's first day (as of 2012-08-01, the FY2013 figure of a July fiscal year is in, and its
+    period is the current, unfinished one).
+
+    Example:
+        >>> as_of_condition(info, "fiscal_year", "__day", "p")  # doctest: +SKIP
+        '(p <= ?)'
+    """
+    if info.column(column).data_type == "number":
+        return f"({period_sql} <= ?)"
+    return f"({day_sql} <= ?)"
 
 
 def _aggregate(calculation: str, percentile: float | None) -> str:

@@ -32,7 +32,8 @@ def status(value: float | None, target: Target | None, direction: str) -> str:
     """The status of one value (see the module docstring for the rules)."""
     if value is None or math.isnan(value):
         return "no_data"
-    if target is None:
+    if target is None or target.value is None:
+        # A target with a history is resolved per period first (Target.in_force).
         return "no_target"
     goal = target.value
     eps = 1e-9 * max(1.0, abs(goal), abs(target.tolerance))

@@ -30,7 +30,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from btvstat_open.budget import Pools, StreamAbortedMiddleware
 from btvstat_open.errors import BtvstatError, KpiNotFound
-from btvstat_open.portal.app import install_error_handlers, portal_router
+from btvstat_open.portal.app import PageSite, install_error_handlers, portal_router
 from btvstat_open.settings import Settings
 from btvstat_open.store import Store
 from catalog.models import Catalog
@@ -126,7 +126,9 @@ def create_app(store: Store, catalog: Catalog | None = None, settings: Settings 
             export_seconds=settings.export_timeout_seconds,
         )
     )
-    app.include_router(portal_router(store, settings, data_json=data_json, pools=pools))
+    site = pages.site
+    page_site = PageSite(title=site.title, publisher=site.publisher, stylesheet=assets.url("site.css"))
+    app.include_router(portal_router(store, settings, data_json=data_json, page_site=page_site, pools=pools))
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

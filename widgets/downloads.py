@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from btvstat_open.budget import WorkPool
+from btvstat_open.errors import DatasetNotFound
 from btvstat_open.portal.encode import csv_batch
 from btvstat_open.portal.replies import Reply, answer
 from btvstat_open.store import DatasetInfo, Store, check_dataset_id, quote_ident
@@ -98,6 +99,9 @@ async def dataset_response(
     """
     check_dataset_id(dataset_id)
     info = store.info(dataset_id)  # DatasetNotFound (404) before the response starts
+    if not info.public:
+        # A private dataset (setPermission private) is not downloadable from the public site.
+        raise DatasetNotFound(dataset_id)
     etag = f'"{info.id}-v{info.version}-{fmt}"'
     headers = dict(security_headers("data"))
     headers.update(

@@ -1,0 +1,49 @@
+"""The catalog's data model: site settings (``catalog.yaml``), one :class:`Kpi` per KPI file, and
+one :class:`Meeting` per file under ``meetings/``.
+
+Example:
+    >>> kpi = Kpi.model_validate({
+    ...     "id": "potholes", "title": "Pothole requests", "department": "Public Works",
+    ...     "source": {"dataset": "kc-311-potholes", "date_column": "creation_date"},
+    ...     "measure": {"calculation": "count"},
+    ... })
+    >>> (kpi.period.size, kpi.source.portal, kpi.chart)
+    ('month', 'local', 'line')
+"""
+
+from __future__ import annotations
+
+from catalog.models.base import CALCULATIONS, CHARTS, KINDS, KPI_ID_PATTERN, PERIOD_SIZES
+from catalog.models.kpi import Kpi, Measure, Period, RateTerm, Source, Target
+from catalog.models.loaded import Catalog, content_version
+from catalog.models.meeting import Meeting, NewItem
+from catalog.models.program import Action, Breakdown, Freshness, Note, TargetEntry
+from catalog.models.settings import CatalogSettings, Contact, EmbedSettings, Goal, PortalSettings
+
+__all__ = [
+    "CALCULATIONS",
+    "CHARTS",
+    "KINDS",
+    "KPI_ID_PATTERN",
+    "PERIOD_SIZES",
+    "Action",
+    "Breakdown",
+    "Catalog",
+    "CatalogSettings",
+    "Contact",
+    "EmbedSettings",
+    "Freshness",
+    "Goal",
+    "Kpi",
+    "Measure",
+    "Meeting",
+    "NewItem",
+    "Note",
+    "Period",
+    "PortalSettings",
+    "RateTerm",
+    "Source",
+    "Target",
+    "TargetEntry",
+    "content_version",
+]

@@ -1,0 +1,89 @@
+"""Site settings (``catalog.yaml``): title, portals, embedding, and the program's goal tree.
+
+Example:
+    >>> settings = CatalogSettings.model_validate({
+    ...     "goal_levels": ["Priority area", "Goal"],
+    ...     "goals": [{"id": "livability", "title": "Neighborhood Livability"},
+    ...               {"id": "streets", "title": "Streets in good repair", "parent": "livability"}],
+    ... })
+    >>> [(g.id, g.parent) for g in settings.goals]
+    [('livability', None), ('streets', 'livability')]
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from catalog.models.base import ID_PATTERN, HttpUrl, Origin, Strict
+
+__all__ = ["DEFAULT_GOAL_LEVELS", "CatalogSettings", "Contact", "EmbedSettings", "Goal", "PortalSettings"]
+
+# What a catalog that does not name its levels calls them (the contract's own example).
+DEFAULT_GOAL_LEVELS = ("Priority area", "Goal", "Objective")
+
+
+class PortalSettings(Strict):
+    """A portal the catalog's datasets come from (``portals:`` in ``catalog.yaml``)."""
+
+    url: HttpUrl
+    app_token_env: str | None = None
+
+
+class EmbedSettings(Strict):
+    """Embedding rules: which sites may frame the charts (CSP ``frame-ancestors``)."""
+
+    allowed_origins: list[Origin] = Field(default_factory=list)
+
+
+class Contact(Strict):
+    """Who answers questions about the catalog (DCAT-US ``contactPoint``); optional."""
+
+    name: str
+    email: str
+
+
+class Goal(Strict):
+    """One node of the program's goal tree (``goals:`` is a flat list; ``parent`` makes the tree).
+
+    A goal's level is its depth: a goal without ``parent`` is at level 1 (``goal_levels[0]``).
+    """
+
+    id: str = Field(pattern=ID_PATTERN, max_length=64)
+    title: str
+    description: str = ""
+    parent: str | None = None
+    owner: str | None = None
+
+
+class CatalogSettings(Strict):
+    """Site settings from ``catalog.yaml`` (every key optional).
+
+    ``fiscal_year_start`` is the month (1-12) the fiscal year starts in; fiscal years are labelled by
+    the calendar year they end in (with 7, FY2013 runs 2012-07-01 to 2013-06-30). ``as_of`` freezes
+    "today" for a demo or an archive (``--as-of`` on the command line overrides it).
+    """
+
+    title: str = "City performance dashboard"
+    publisher: str = "City"
+    description: str = ""
+    fiscal_year_start: int = Field(default=7, ge=1, le=12)
+    portals: dict[str, PortalSettings] = Field(default_factory=dict)
+    embed: EmbedSettings = Field(default_factory=EmbedSettings)
+    contact: Contact | None = None
+    goal_levels: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_GOAL_LEVELS), min_length=1, max_length=4
+    )
+    goal_status: Literal["majority", "worst"] = "majority"
+    goals: list[Goal] = Field(default_factory=list)
+    as_of: date | None = None
+
+    @field_validator("portals")
+    @classmethod
+    def _local_is_reserved(cls, portals: dict[str, PortalSettings]) -> dict[str, PortalSettings]:
+        # `portal: local` always means the built-in store, so a portal of that name could never be used.
+        if "local" in portals:
+            raise ValueError("'local' is the built-in store and cannot name a portal; pick another name")
+        return portals
