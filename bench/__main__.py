@@ -28,6 +28,7 @@ from bench.report import print_table, write_json
 GROUPS = (
     "pull",
     "soql",
+    "health",
     "sync",
     "memory",
     "push",
@@ -58,6 +59,7 @@ def run(sizes: Sizes, groups: set[str], workdir: Path, *, quick: bool) -> list[R
     from bench import (
         rows_catalog,
         rows_discovery,
+        rows_health,
         rows_interop,
         rows_program,
         rows_pull,
@@ -68,7 +70,7 @@ def run(sizes: Sizes, groups: set[str], workdir: Path, *, quick: bool) -> list[R
     from bench.serve import running_server
 
     results: list[Result] = []
-    if groups & {"pull", "soql", "sync"}:
+    if groups & {"pull", "soql", "health", "sync"}:
         _err.log(f"preparing the {sizes.pull_rows:,}-row dataset (cached after the first run)")
         store = dataset_store(sizes.pull_rows)
         with running_server("portal", store=store) as url:
@@ -83,6 +85,13 @@ def run(sizes: Sizes, groups: set[str], workdir: Path, *, quick: bool) -> list[R
                     "soql",
                     f"SoQL over {sizes.soql_rows:,} rows",
                     lambda: rows_soql.soql_rows(url, rows=sizes.soql_rows, reps=sizes.soql_reps),
+                )
+            if "health" in groups:
+                samples = 50 if quick else 500
+                results += _guarded(
+                    "health",
+                    "/healthz while 50 slow queries run",
+                    lambda: rows_health.health_rows(url, slow=50, samples=samples),
                 )
             if "sync" in groups:
                 results += _guarded("sync", "sync with nothing new", lambda: [rows_pull.sync_row(url)])

@@ -46,6 +46,7 @@ EXPECTED_WORK = [
     "GET /api/catalog/v1?limit=10",
     "GET / (dashboard), 500 KPIs, 60 goals: cold",
     "GET /api/goals, 500 KPIs, 60 goals: cached p99",
+    "/healthz p99 while 50 slow queries run",
 ]
 
 

@@ -47,6 +47,7 @@ def run_serve(args: argparse.Namespace) -> int:
     """
     import uvicorn
 
+    from btvstat_open.serving import server_config
     from btvstat_open.settings import Settings
     from widgets.app import create_app
 
@@ -60,13 +61,15 @@ def run_serve(args: argparse.Namespace) -> int:
         catalog = frozen_at(catalog, as_of)
     elif as_of is not None:
         raise UsageError("--as-of needs a catalog: add --demo or --catalog DIR.")
-    app = create_app(store, catalog, Settings.from_env())
+    settings = Settings.from_env()
+    app = create_app(store, catalog, settings)
     host = f"[{args.host}]" if ":" in args.host else args.host
     title = (
         catalog.settings.title if catalog else "the local portal (no catalog: use --demo or --catalog DIR)"
     )
     print(f"Serving {title} at http://{host}:{args.port} (Ctrl+C to stop)", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    # Timeouts for slow clients and a connection cap (the http_* settings, docs/settings.md).
+    uvicorn.Server(server_config(app, settings, args.host, args.port, log_level="warning")).run()
     return 0
 
 

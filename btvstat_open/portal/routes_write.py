@@ -16,10 +16,10 @@ import duckdb
 import orjson
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from btvstat_open.errors import BadRequestBody, NotFound, RequestTooLarge
+from btvstat_open.errors import BadRequestBody, ClientGone, NotFound, RequestTooLarge
 from btvstat_open.fieldnames import field_name
 from btvstat_open.portal.auth import JSON_ONLY, require_write_token
 from btvstat_open.portal.bodies import parse_body
@@ -61,13 +61,16 @@ async def read_body(request: Request, limit: int) -> bytes:
         )
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise RequestTooLarge(
-                f"The body is over {limit} bytes, this server's limit. Send the rows in smaller batches."
-            )
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise RequestTooLarge(
+                    f"The body is over {limit} bytes, this server's limit. Send the rows in smaller batches."
+                )
+            chunks.append(chunk)
+    except ClientDisconnect:  # hung up (or closed by the body timeout) before the body was in
+        raise ClientGone("The client closed the connection before its request body was complete.") from None
     return b"".join(chunks)
 
 
