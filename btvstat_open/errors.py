@@ -17,7 +17,8 @@ libraries are translated once, where they enter (``raise PortalError(...) from e
     │       └── RequestTooLarge       a write body or row count over the server's limit (HTTP 413)
     ├── NotFound                      (HTTP 404)
     │   ├── DatasetNotFound
-    │   └── KpiNotFound
+    │   ├── KpiNotFound
+    │   └── MeetingNotFound
     ├── AuthenticationRequired        missing or wrong write token (HTTP 401)
     ├── StoreError                    the local store failed
     ├── PortalError                   a remote portal answered with an error
@@ -43,6 +44,7 @@ __all__ = [
     "InvalidDatasetId",
     "KpiNotFound",
     "LoadError",
+    "MeetingNotFound",
     "NotFound",
     "PortalAuthError",
     "PortalError",
@@ -172,6 +174,12 @@ class KpiNotFound(NotFound):
     """No KPI with this id in the catalog."""
 
     default_code = "kpi.missing"
+
+
+class MeetingNotFound(NotFound):
+    """No meeting with this id in the catalog's ``meetings/`` folder."""
+
+    default_code = "meeting.missing"
 
 
 class AuthenticationRequired(BtvstatError):
