@@ -1,0 +1,230 @@
+"""A packet in words: every value, change, flag and date of a :class:`~catalog.packet.Packet` as text.
+
+The templates only place these strings; the wording lives here so the page and the PDF read the
+same. Charts are the server's own SVG images (:func:`widgets.images.image_svg`), inlined.
+A suppressed breakdown cell is never given its value or its count: it reads "suppressed" and
+"fewer than N".
+
+Example:
+    >>> from datetime import date
+    >>> long_date(date(2020, 3, 4))
+    'March 4, 2020'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pyarrow as pa
+from markupsafe import Markup
+
+from catalog.changes import LatestChange
+from catalog.models import Action, Kpi
+from catalog.packet import FollowUp, KpiItem, Packet
+from widgets.images import image_svg
+from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS, format_value, period_label, rows
+
+__all__ = ["CHART_HEIGHT", "CHART_WIDTH", "ItemView", "long_date", "packet_context"]
+
+CHART_WIDTH, CHART_HEIGHT = 640, 190
+_ACTION_STATUS = {"open": "Open", "done": "Done", "dropped": "Dropped"}
+
+
+def long_date(day: date) -> str:
+    """A date as people write it in a memo."""
+    return f"{day:%B} {day.day}, {day.year}"
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """One KPI item's strings (and its chart, SVG markup made by the server)."""
+
+    anchor: str
+    kpi: Kpi
+    status: str
+    status_label: str
+    status_symbol: str
+    value: str
+    period: str
+    target: str
+    change_previous: str
+    change_year: str
+    chart: Markup
+    chart_description: str
+    breakdown: dict[str, Any] | None
+    flags: list[str]
+    overdue: list[str]
+    notes: list[tuple[str, str]]
+    questions: list[str]
+    raised: str | None
+
+
+def _period(kpi: Kpi, start: date | None, series: pa.Table) -> str:
+    for rec in series.to_pylist():
+        if rec["period_start"] == start:
+            return period_label(kpi.period.size, rec["period_start"], rec["period_end"])
+    return ""
+
+
+def _change(kpi: Kpi, change: float | None, since: str, missing: str) -> str:
+    if change is None:
+        return missing
+    arrow = "▲" if change > 0 else "▼" if change < 0 else "="
+    text = f"{arrow} {format_value(change, kpi, signed=True)} from {since}"
+    if change != 0 and kpi.direction != "none":
+        better = (change > 0) == (kpi.direction == "higher_is_better")
+        text += " (better)" if better else " (worse)"
+    return text
+
+
+def _changes(kpi: Kpi, latest: LatestChange, series: pa.Table) -> tuple[str, str]:
+    previous = _change(
+        kpi, latest.from_previous, _period(kpi, latest.previous_start, series), "No earlier period to compare"
+    )
+    year = _change(
+        kpi,
+        latest.from_year_ago,
+        _period(kpi, latest.year_ago_start, series) + " (a year earlier)",
+        "No value for the same period a year earlier",
+    )
+    return previous, year
+
+
+def _breakdown(item: KpiItem) -> dict[str, Any] | None:
+    """The latest period of the breakdown that has a shown value, as table rows."""
+    table, spec = item.breakdown, item.kpi.breakdown
+    if table is None or spec is None or table.num_rows == 0:
+        return None
+    records = table.to_pylist()
+    shown = [r["period_start"] for r in records if not r["suppressed"] and r["value"] is not None]
+    latest = max(shown) if shown else max(r["period_start"] for r in records)
+    in_period = [r for r in records if r["period_start"] == latest]
+    body = [
+        {
+            "group": r["group"],
+            "value": "Suppressed" if r["suppressed"] else format_value(r["value"], item.kpi),
+            "records": f"fewer than {spec.min_count}" if r["suppressed"] else f"{r['count']:,}",
+            "suppressed": bool(r["suppressed"]),
+        }
+        for r in in_period
+    ]
+    disparity = next((r["disparity"] for r in in_period if r["disparity"] is not None), None)
+    first = in_period[0]
+    return {
+        "label": spec.label or spec.column,
+        "period": period_label(item.kpi.period.size, first["period_start"], first["period_end"]),
+        "rows": body,
+        "min_count": spec.min_count,
+        "disparity": f"{disparity:.2f}×" if disparity is not None else "",
+        "any_suppressed": any(r["suppressed"] for r in body),
+    }
+
+
+def _flags(item: KpiItem, day: date) -> list[str]:
+    flags = []
+    fresh = item.fresh
+    if fresh.stale:
+        updated = fresh.data_updated_at
+        when = f"last updated {long_date(updated.date())}" if updated and updated.date() <= day else "not updated"
+        flags.append(f"Stale: the data was {when}; it is expected {fresh.expect}.")
+    if fresh.behind:
+        flags.append(f"Behind: the latest data is more than one {fresh.expect} interval old.")
+    if item.unattended:
+        flags.append("Unattended: off track for the last two periods with no open action.")
+    return flags
+
+
+def _action_line(action: Action) -> str:
+    due = f", due {long_date(action.due)}" if action.due else ""
+    return f"{action.title}{due}"
+
+
+def _item_view(item: KpiItem, day: date) -> ItemView:
+    kpi, latest = item.kpi, item.change
+    series_rows = rows(kpi, item.series)
+    svg = image_svg(kpi, item.series, theme="light", width=CHART_WIDTH, height=CHART_HEIGHT)
+    target = "No target set"
+    if latest.target is not None:
+        target = format_value(latest.target, kpi)
+    elif kpi.target is not None and latest.value is not None:
+        target = "No target in force"
+    previous, year = _changes(kpi, latest, item.series)
+    from widgets.charts import describe
+
+    return ItemView(
+        anchor=f"kpi-{kpi.id}",
+        kpi=kpi,
+        status=item.status,
+        status_label=STATUS_LABELS.get(item.status, item.status),
+        status_symbol=STATUS_SYMBOLS.get(item.status, ""),
+        value=format_value(latest.value, kpi),
+        period=_period(kpi, latest.period_start, item.series),
+        target=target,
+        change_previous=previous,
+        change_year=year,
+        chart=Markup(svg),  # noqa: S704 (our own SVG: every text in it is escaped by image_svg)
+        chart_description=describe(kpi, series_rows),
+        breakdown=_breakdown(item),
+        flags=_flags(item, day),
+        overdue=[_action_line(a) for a in item.overdue],
+        notes=[(long_date(n.date), n.text) for n in item.notes],
+        questions=list(item.questions),
+        raised=item.raised,
+    )
+
+
+def _follow_up_view(entry: FollowUp, packet: Packet) -> dict[str, Any]:
+    action = entry.action
+    words = {"opened": "opened", "due": "came due", "closed": "closed"}
+    since = "since the last meeting" if packet.previous else "so far"
+    happened = ", ".join(words[e] for e in entry.events)
+    late = ""
+    if entry.overdue and action.due is not None:
+        days = (packet.as_of - action.due).days
+        late = f"Overdue: due {long_date(action.due)}, {days} day{'s' if days != 1 else ''} late"
+    return {
+        "title": action.title,
+        "owner": action.owner or "No owner named",
+        "kpi": entry.kpi,
+        "anchor": f"kpi-{entry.kpi.id}",
+        "status": _ACTION_STATUS[action.status],
+        "opened": long_date(action.opened),
+        "due": long_date(action.due) if action.due else "No due date",
+        "closed": long_date(action.closed) if action.closed else "",
+        "overdue": late,
+        "carried": (
+            f"Carried over from the meeting of {long_date(packet.previous.date)}"
+            if entry.carried_over and packet.previous
+            else ""
+        ),
+        "events": f"{happened.capitalize()} {since}" if happened else "",
+    }
+
+
+def packet_context(packet: Packet) -> dict[str, Any]:
+    """Everything the packet template shows, as strings, lists and chart markup."""
+    day = packet.as_of
+    meeting = packet.meeting
+    standing = [_item_view(item, day) for item in packet.standing]
+    new_items = [_item_view(item, day) for item in packet.new_items]
+    counts = packet.counts()
+    highlights = [
+        (STATUS_LABELS[s], counts[s]) for s in ("off_track", "near_target", "on_track", "no_target", "no_data") if counts.get(s)
+    ]
+    return {
+        "meeting": meeting,
+        "date": long_date(meeting.date),
+        "as_of": long_date(day),
+        "as_of_iso": day.isoformat(),
+        "departments": meeting.departments,
+        "previous": packet.previous,
+        "previous_date": long_date(packet.previous.date) if packet.previous else "",
+        "follow_ups": [_follow_up_view(f, packet) for f in packet.follow_ups],
+        "standing": standing,
+        "new_items": new_items,
+        "highlights": highlights,
+        "overdue_count": counts["overdue"],
+        "item_count": len(standing) + len(new_items),
+    }
