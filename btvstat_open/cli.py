@@ -32,6 +32,12 @@ HANDLERS = {
 }
 
 DEFAULT_STORE = os.environ.get("BTVSTAT_STORE", ".btvstat/store")
+AS_OF_HELP = "compute as if today were DATE (YYYY-MM-DD); overrides as_of: in catalog.yaml"
+
+
+def add_as_of(parser: argparse.ArgumentParser) -> None:
+    """Add ``--as-of DATE`` (checked by the handler, so a bad date is one clear line and exit 2)."""
+    parser.add_argument("--as-of", metavar="DATE", help=AS_OF_HELP)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--store", default=DEFAULT_STORE, help="store folder (default: %(default)s)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    add_as_of(serve)
 
     load = sub.add_parser("load", help="load a CSV or Parquet file into the store")
     load.add_argument("file")
@@ -97,24 +104,29 @@ def build_parser() -> argparse.ArgumentParser:
     validate = catalog_sub.add_parser("validate", help="check every KPI file, report all problems")
     validate.add_argument("dir")
     validate.add_argument("--store", default=DEFAULT_STORE)
-    export = catalog_sub.add_parser("export", help="write DCAT-US data.json or datapackage.json")
+    export = catalog_sub.add_parser(
+        "export", help="write DCAT-US data.json, datapackage.json or the program document"
+    )
     export.add_argument("dir")
-    export.add_argument("--format", choices=["dcat-us", "datapackage"], required=True)
+    export.add_argument("--format", choices=["dcat-us", "datapackage", "program"], required=True)
     export.add_argument("-o", "--output", help="file to write (default: stdout)")
     export.add_argument("--store", default=DEFAULT_STORE)
     export.add_argument("--base-url", default="http://127.0.0.1:8000")
+    add_as_of(export)
 
     measure = sub.add_parser("measure", help="compute a KPI's series")
     measure.add_argument("kpi_id")
     measure.add_argument("--catalog", required=True)
     measure.add_argument("--store", default=DEFAULT_STORE)
     measure.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    add_as_of(measure)
 
     render = sub.add_parser("render", help="render a KPI chart to SVG, PNG or HTML")
     render.add_argument("kpi_id")
     render.add_argument("--catalog", required=True)
     render.add_argument("--store", default=DEFAULT_STORE)
     render.add_argument("-o", "--output", required=True, help="FILE.svg, FILE.png or FILE.html")
+    add_as_of(render)
     return parser
 
 

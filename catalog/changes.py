@@ -1,54 +1,92 @@
 """The latest period of a series and how it changed: from the previous period and from a year earlier.
 
-"A year earlier" is the period that starts one year before the latest one (for weeks, the ISO week
-52 weeks before, so the same weekday); it counts only when the series has a value there.
+Pages and meeting packets show, for each KPI, the latest value, target and status, the change from
+the period before it, and the change from the same period a year earlier:
+
+* the **latest** period is the last one with a value (else the last period);
+* the **previous** period is the one just before it in the series (its value may be missing);
+* the **same period a year earlier** is the one containing ``period_start`` minus one year
+  (a week: the week holding that day; a month or quarter: the same month or quarter; a year or
+  fiscal year: the previous one).
+
+``change`` is ``value - earlier value``; ``percent`` is that relative to the earlier value (None when
+it is 0); ``better`` says whether the change is good for the KPI's ``direction`` (None without a
+direction or without a change).
 
 Example:
-    >>> import pyarrow as pa
-    >>> series = pa.table({"period_start": [date(2019, 3, 1), date(2020, 2, 1), date(2020, 3, 1)],
-    ...                    "value": [10.0, 14.0, 12.0], "status": ["on_track"] * 3})
-    >>> change = latest_change(series, "month")
-    >>> (change.value, change.from_previous, change.from_year_ago)
-    (12.0, -2.0, 2.0)
+    >>> from datetime import date
+    >>> year_earlier(date(2020, 2, 24), "week"), year_earlier(date(2020, 4, 1), "quarter")
+    (datetime.date(2019, 2, 18), datetime.date(2019, 4, 1))
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import asdict, dataclass
+from datetime import date
 from typing import Any
 
 import pyarrow as pa
 
-from catalog.periods import add_months
+from catalog.models import Kpi
+from catalog.periods import period_start
 
-__all__ = ["LatestChange", "latest_change", "year_before"]
+__all__ = ["Comparison", "Latest", "latest_change", "year_earlier"]
+
+
+def year_earlier(start: date, size: str) -> date:
+    """The start of the period a year before the one starting on ``start``.
+
+    Example:
+        >>> year_earlier(date(2012, 7, 1), "fiscal_year")
+        datetime.date(2011, 7, 1)
+    """
+    try:
+        day = start.replace(year=start.year - 1)
+    except ValueError:  # 29 February
+        day = start.replace(year=start.year - 1, day=28)
+    # A month, quarter, year or fiscal year a year back starts on that same day; a week does not.
+    return period_start(day, "week", 1) if size == "week" else day
 
 
 @dataclass(frozen=True)
-class LatestChange:
-    """The latest period with a value, and its changes (``None`` where there is nothing to compare)."""
+class Comparison:
+    """An earlier period and the latest period's change from it."""
 
-    period_start: date | None
+    period_start: date
+    period_end: date
+    value: float | None
+    change: float | None
+    percent: float | None
+    better: bool | None
+
+
+@dataclass(frozen=True)
+class Latest:
+    """The latest period of a series with its comparisons (``None`` where there is no such period)."""
+
+    period_start: date
+    period_end: date
     value: float | None
     target: float | None
     status: str
-    previous_start: date | None
-    from_previous: float | None
-    year_ago_start: date | None
-    from_year_ago: float | None
+    previous: Comparison | None
+    year_ago: Comparison | None
+
+    def record(self) -> dict[str, Any]:
+        """JSON-ready: ISO dates, numbers and null.
+
+        Example:
+            >>> latest_change(kpi, series).record()["year_ago"]  # doctest: +SKIP
+            {'period_start': '2019-02-18', ...}
+        """
+        record: dict[str, Any] = _iso(asdict(self))
+        return record
 
 
-def year_before(start: date, size: str) -> date:
-    """The start of the period one year before the period starting ``start``.
-
-    Example:
-        >>> year_before(date(2020, 3, 2), "week"), year_before(date(2020, 4, 1), "quarter")
-        (datetime.date(2019, 3, 4), datetime.date(2019, 4, 1))
-    """
-    if size == "week":
-        return start - timedelta(weeks=52)
-    return add_months(start.replace(day=1), -12)
+def _iso(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _iso(v) for k, v in value.items()}
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def _number(value: Any) -> float | None:
@@ -58,27 +96,50 @@ def _number(value: Any) -> float | None:
     return None if number != number else number
 
 
-def latest_change(series: pa.Table, size: str) -> LatestChange:
-    """The latest period with a value in ``series`` (a measure table) and its two changes."""
-    records = sorted(series.to_pylist(), key=lambda r: r["period_start"])
-    with_value = [r for r in records if _number(r.get("value")) is not None]
-    if not with_value:
-        return LatestChange(None, None, None, "no_data", None, None, None, None)
-    latest = with_value[-1]
-    value = _number(latest["value"])
-    assert value is not None
-    previous = with_value[-2] if len(with_value) > 1 else None
-    from_previous = value - _number(previous["value"]) if previous else None  # type: ignore[operator]
-    year_start = year_before(latest["period_start"], size)
-    year_ago = next((r for r in with_value if r["period_start"] == year_start), None)
-    from_year_ago = value - _number(year_ago["value"]) if year_ago else None  # type: ignore[operator]
-    return LatestChange(
-        period_start=latest["period_start"],
+def latest_change(kpi: Kpi, series: pa.Table) -> Latest | None:
+    """The latest period of ``kpi``'s measure series with its changes; None for an empty series.
+
+    Example:
+        >>> import datetime as dt
+        >>> from catalog.models import Kpi
+        >>> k = Kpi.model_validate({"id": "k", "title": "K", "department": "D", "direction":
+        ...     "lower_is_better", "period": {"size": "year"}, "source": {"dataset": "d",
+        ...     "date_column": "day"}, "measure": {"calculation": "count"}})
+        >>> t = pa.table({"period_start": [dt.date(2019, 1, 1), dt.date(2020, 1, 1)],
+        ...     "period_end": [dt.date(2019, 12, 31), dt.date(2020, 12, 31)], "value": [8.0, 6.0],
+        ...     "target": [None, None], "status": ["no_target", "no_target"]})
+        >>> got = latest_change(k, t)
+        >>> got.value, got.previous.change, got.previous.percent, got.year_ago.better
+        (6.0, -2.0, -25.0, True)
+    """
+    rows = series.to_pylist()
+    if not rows:
+        return None
+    with_value = [i for i, r in enumerate(rows) if _number(r["value"]) is not None]
+    at = with_value[-1] if with_value else len(rows) - 1
+    row = rows[at]
+    value = _number(row["value"])
+    by_start = {r["period_start"]: r for r in rows}
+    previous = rows[at - 1] if at > 0 else None
+    year_ago = by_start.get(year_earlier(row["period_start"], kpi.period.size))
+    return Latest(
+        period_start=row["period_start"],
+        period_end=row["period_end"],
         value=value,
-        target=_number(latest.get("target")),
-        status=str(latest.get("status") or "no_target"),
-        previous_start=previous["period_start"] if previous else None,
-        from_previous=from_previous,
-        year_ago_start=year_ago["period_start"] if year_ago else None,
-        from_year_ago=from_year_ago,
+        target=_number(row["target"]),
+        status=row["status"],
+        previous=_compare(kpi, value, previous),
+        year_ago=_compare(kpi, value, year_ago),
     )
+
+
+def _compare(kpi: Kpi, value: float | None, earlier: dict[str, Any] | None) -> Comparison | None:
+    if earlier is None:
+        return None
+    before = _number(earlier["value"])
+    change = None if value is None or before is None else value - before
+    percent = None if change is None or not before else change / abs(before) * 100.0
+    better = None
+    if change and kpi.direction != "none":
+        better = (change > 0) == (kpi.direction == "higher_is_better")
+    return Comparison(earlier["period_start"], earlier["period_end"], before, change, percent, better)

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from btvstat_open.errors import SoqlError
 from btvstat_open.store import DatasetInfo, Store
 from catalog.models import CatalogSettings, Kpi
+from catalog.program_checks import check_program
 from catalog.yamllines import line_for
 
 __all__ = ["Problems", "check_against_store", "check_kpi"]
@@ -38,6 +39,8 @@ Adder = Callable[[tuple[str | int, ...], str], None]
 NEEDS_COLUMN = ("sum", "average", "median", "percentile", "recent")
 CUMULATIVE_OK = ("count", "sum", "rate")
 DATE_TYPES = ("floating_timestamp", "fixed_timestamp", "number")
+# Columns whose values name groups (a council district, a neighborhood, a ZIP code, yes/no).
+BREAKDOWN_TYPES = ("text", "number", "checkbox")
 
 
 def check_kpi(
@@ -117,6 +120,8 @@ def check_kpi(
         problem = _parse_problem(where)
         if problem:
             add(path, f"where {where!r} does not parse: {problem}")
+    # Goals, target history, notes and actions (catalog.program_checks).
+    check_program(kpi, settings, file, lines, problems)
 
 
 def _wheres(kpi: Kpi) -> list[tuple[tuple[str | int, ...], str]]:
@@ -204,6 +209,8 @@ def check_against_store(
             column(("measure", part, "column"), term.column, ("number",), "a summed column")
     for path, where in _wheres(kpi):
         _check_where(info, where, path, add)
+    if kpi.breakdown is not None:
+        column(("breakdown", "column"), kpi.breakdown.column, BREAKDOWN_TYPES, "a breakdown column")
 
 
 def _check_where(info: DatasetInfo, where: str, path: tuple[str | int, ...], add: Adder) -> None:

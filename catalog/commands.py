@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from btvstat_open.errors import CatalogError, UsageError
 from btvstat_open.store import Store
+from catalog.asof import today_for
 from catalog.loader import load_catalog
 from catalog.measure import measure
 from catalog.models import Kpi
@@ -77,13 +78,18 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    """``btvstat-open catalog export DIR --format dcat-us|datapackage [-o FILE]``."""
+    """``btvstat-open catalog export DIR --format dcat-us|datapackage|program [-o FILE] [--as-of DATE]``."""
     from catalog.exports import datapackage, dcat_us
+    from catalog.program import program_document
 
     catalog = load_catalog(args.dir)
+    today = today_for(catalog.settings, getattr(args, "as_of", None))
     with _required_store(args.store, "the export describes the datasets in it") as store:
-        build = dcat_us if args.format == "dcat-us" else datapackage
-        document = build(catalog, store, args.base_url)
+        if args.format == "program":
+            document = program_document(catalog, store, today=today)
+        else:
+            build = dcat_us if args.format == "dcat-us" else datapackage
+            document = build(catalog, store, args.base_url)
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if args.output:
         out = Path(args.output)
@@ -96,12 +102,13 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_measure(args: argparse.Namespace) -> int:
-    """``btvstat-open measure KPI_ID --catalog DIR [--format table|csv|json]``."""
+    """``btvstat-open measure KPI_ID --catalog DIR [--format table|csv|json] [--as-of DATE]``."""
     catalog = load_catalog(args.catalog)
+    today = today_for(catalog.settings, getattr(args, "as_of", None))
     kpi = catalog.get(args.kpi_id)
     needed = f"the KPI is computed from its dataset '{kpi.source.dataset}'"
     with _required_store(args.store, needed) as store:
-        series = measure(kpi, store, catalog.settings)
+        series = measure(kpi, store, catalog.settings, today=today)
     if args.format == "csv":
         sys.stdout.write(series_csv(series))
     elif args.format == "json":

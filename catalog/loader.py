@@ -26,7 +26,8 @@ from btvstat_open.errors import CatalogError
 from btvstat_open.store import DatasetInfo, Store
 from catalog.checks import Problems, check_against_store, check_kpi
 from catalog.meetings import MEETINGS_DIR, load_meetings, meeting_files
-from catalog.models import Catalog, CatalogSettings, Kpi, PortalSettings, content_version
+from catalog.models import Catalog, CatalogSettings, Goal, Kpi, PortalSettings, content_version
+from catalog.program_checks import check_goals
 from catalog.pydantic_problems import translate
 from catalog.yamllines import YamlProblem, line_for, load_with_lines
 
@@ -155,15 +156,31 @@ def _load_settings(file: Path, problems: Problems) -> CatalogSettings:
         )
         return CatalogSettings()
     try:
-        return CatalogSettings.model_validate(data)
+        settings = CatalogSettings.model_validate(data)
     except ValidationError as exc:
         problems.extend(translate(exc, CatalogSettings, str(file), lines))
-        # The catalog is rejected anyway; keep the portal names so the KPI files are not also
-        # told that their (named) portal is unknown.
-        portals = data.get("portals")
-        names = [str(name) for name in portals] if isinstance(portals, dict) else []
-        stand_in = PortalSettings.model_construct(url="", app_token_env=None)
-        return CatalogSettings.model_construct(portals=dict.fromkeys(names, stand_in))
+        return _stand_in(data)
+    check_goals(settings, str(file), lines, problems)
+    return settings
+
+
+def _stand_in(data: dict[str, Any]) -> CatalogSettings:
+    """Settings that keep the portal and goal names of an invalid ``catalog.yaml``.
+
+    The catalog is rejected anyway; the names spare the KPI files made-up problems (a portal or a
+    goal they name is not unknown just because catalog.yaml has a typo elsewhere).
+    """
+    portals = data.get("portals")
+    names = [str(name) for name in portals] if isinstance(portals, dict) else []
+    stand_in = PortalSettings.model_construct(url="", app_token_env=None)
+    goals = data.get("goals")
+    goal_ids = (
+        [str(g["id"]) for g in goals if isinstance(g, dict) and "id" in g] if isinstance(goals, list) else []
+    )
+    return CatalogSettings.model_construct(
+        portals=dict.fromkeys(names, stand_in),
+        goals=[Goal.model_construct(id=goal_id, title=goal_id) for goal_id in goal_ids],
+    )
 
 
 def _load_kpi(

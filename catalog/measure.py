@@ -17,6 +17,9 @@ Calculations (per period, null values in the column are ignored):
 Periods with no rows inside the series are 0 for count and sum and ``no_data`` otherwise. The
 series runs from ``period.start``'s period (or the first period with data) through the last period
 with data; with ``include_current: false`` periods that have not ended by ``today`` are left out.
+Rows dated after ``today`` are left out before anything is computed (``--as-of``, see
+:mod:`catalog.asof`): a row of a date or timestamp column counts from its day, a row of a year-number
+column from the first day of the year or fiscal year its number labels.
 ``cumulative: true`` turns each value into a running total that restarts every fiscal year (for a
 rate, numerator and denominator accumulate and the ratio is taken of the totals).
 Timestamps with a zone are dated in UTC.
@@ -42,11 +45,12 @@ import pyarrow as pa
 
 from btvstat_open.errors import CatalogError
 from btvstat_open.store import DatasetInfo, Store, quote_ident
+from catalog.asof import today_for
 from catalog.models import CatalogSettings, Kpi, RateTerm
 from catalog.periods import fiscal_year_start_of, period_end, period_range, period_start, period_start_sql
 from catalog.status import status
 
-__all__ = ["RATE_SCHEMA", "SERIES_SCHEMA", "measure", "measure_frame"]
+__all__ = ["RATE_SCHEMA", "SERIES_SCHEMA", "as_of_condition", "measure", "measure_frame"]
 
 SERIES_SCHEMA = pa.schema(
     [
@@ -75,16 +79,18 @@ def measure(kpi: Kpi, store: Store, settings: CatalogSettings, *, today: date | 
 
     Columns: ``period_start`` and ``period_end`` (date32), ``value`` (float64, null = no data),
     ``target`` (float64 or null), ``status`` (string), plus ``numerator`` and ``denominator`` for
-    rates. ``today`` decides which periods have ended (default: the local date).
+    rates. ``today`` is the day to compute as of (default: :func:`catalog.asof.today_for`, i.e.
+    ``as_of`` in ``catalog.yaml`` or else the local date): rows dated after it are left out and
+    only periods that ended before it are shown (unless ``include_current``).
 
     Example:
         >>> measure(kpi, store, catalog.settings, today=date(2020, 3, 1))  # doctest: +SKIP
     """
     info = store.info(kpi.source.dataset)
-    today = today or date.today()
+    today = today or today_for(settings)
     size = kpi.period.size
     fsm = settings.fiscal_year_start
-    sql = _aggregate_sql(kpi, info, fsm)
+    sql = _aggregate_sql(kpi, info, fsm, today)
     rows = store.cursor().execute(sql.text, sql.params).fetchall()
     data = {row[0]: row[1:] for row in rows}
     empty = SERIES_SCHEMA if kpi.measure.calculation != "rate" else RATE_SCHEMA
@@ -165,8 +171,11 @@ def _values(
     return values, nums, dens
 
 
-def _aggregate_sql(kpi: Kpi, info: DatasetInfo, fsm: int) -> _Sql:
-    """``SELECT period_start, value[, numerator, denominator] ... GROUP BY period`` for the KPI."""
+def _aggregate_sql(kpi: Kpi, info: DatasetInfo, fsm: int, today: date) -> _Sql:
+    """``SELECT period_start, value[, numerator, denominator] ... GROUP BY period`` for the KPI.
+
+    Only rows dated on or before ``today`` are aggregated (see :func:`as_of_condition`).
+    """
     day = _day_expr(info, kpi.source.date_column)
     period = period_start_sql("__day", kpi.period.size, fsm)
     m = kpi.measure
@@ -200,12 +209,31 @@ def _aggregate_sql(kpi: Kpi, info: DatasetInfo, fsm: int) -> _Sql:
     if kpi.source.where:
         where, where_params = _compile(kpi.source.where, info)
         params.extend(where_params)
+    dated = as_of_condition(info, kpi.source.date_column, "__day", period)
     text = (
         f"WITH __rows AS (SELECT {', '.join(select)} FROM {info.table} WHERE {where}) "
         f"SELECT {period} AS __period, {', '.join(aggregate)} FROM __rows "
-        "WHERE __day IS NOT NULL GROUP BY __period ORDER BY __period"
+        f"WHERE __day IS NOT NULL AND {dated} GROUP BY __period ORDER BY __period"
     )
-    return _Sql(text, params)
+    return _Sql(text, [*params, today])
+
+
+def as_of_condition(info: DatasetInfo, column: str, day_sql: str, period_sql: str) -> str:
+    """SQL that keeps a row dated on or before the ``?`` parameter (the as-of day).
+
+    ``day_sql`` is the row's DATE (:func:`_day_expr`), ``period_sql`` the start of its period. A
+    date or timestamp row counts from its day (a timestamp at 23:59 on the as-of day is kept); a
+    year-number row stands for the whole year or fiscal year it labels, so it counts from that
+    period's first day (as of 2012-08-01, the FY2013 figure of a July fiscal year is in, and its
+    period is the current, unfinished one).
+
+    Example:
+        >>> as_of_condition(info, "fiscal_year", "__day", "p")  # doctest: +SKIP
+        '(p <= ?)'
+    """
+    if info.column(column).data_type == "number":
+        return f"({period_sql} <= ?)"
+    return f"({day_sql} <= ?)"
 
 
 def _aggregate(calculation: str, percentile: float | None) -> str:

@@ -38,8 +38,8 @@ import pyarrow as pa
 
 from btvstat_open.errors import MeetingNotFound
 from btvstat_open.store import Store
-from catalog.actions import is_overdue, is_unattended
-from catalog.changes import LatestChange, latest_change
+from catalog.actions import is_overdue, is_unattended, overdue_actions, state_on
+from catalog.changes import Latest, latest_change
 from catalog.freshness import KpiFreshness, freshness
 from catalog.measure import measure
 from catalog.meetings import agenda_kpis, previous_meeting
@@ -91,10 +91,11 @@ def action_as_of(action: Action, day: date) -> Action | None:
         >>> action_as_of(a, date(2020, 1, 1)), action_as_of(a, date(2020, 2, 1)).status
         (None, 'open')
     """
-    if action.opened > day:
+    state = state_on(action, day)
+    if state is None:
         return None
-    if action.status != "open" and action.closed is not None and action.closed > day:
-        return action.model_copy(update={"status": "open", "closed": None})
+    if state != action.status:
+        return action.model_copy(update={"status": state, "closed": None})
     return action
 
 
@@ -115,7 +116,7 @@ class KpiItem:
 
     kpi: Kpi
     series: pa.Table
-    change: LatestChange
+    change: Latest | None
     breakdown: pa.Table | None
     fresh: KpiFreshness
     unattended: bool
@@ -127,7 +128,7 @@ class KpiItem:
     @property
     def status(self) -> str:
         """The latest period's status (``no_data`` when no period has a value)."""
-        return self.change.status
+        return self.change.status if self.change and self.change.value is not None else "no_data"
 
 
 @dataclass(frozen=True)
@@ -207,17 +208,15 @@ def _item(
     from catalog.breakdown import breakdown
 
     series = measure(kpi, store, catalog.settings, today=day)
-    actions = [a for a in (action_as_of(x, day) for x in kpi.actions) if a is not None]
-    statuses = series.column("status").to_pylist()
     raised = next((item.note or "" for item in meeting.new_items if item.kpi == kpi.id), None)
     return KpiItem(
         kpi=kpi,
         series=series,
-        change=latest_change(series, kpi.period.size),
+        change=latest_change(kpi, series),
         breakdown=breakdown(kpi, store, catalog.settings, today=day) if kpi.breakdown else None,
         fresh=freshness(kpi, store, series, day),
-        unattended=is_unattended(kpi.model_copy(update={"actions": actions}), statuses),
-        overdue=tuple(a for a in actions if is_overdue(a, day)),
+        unattended=is_unattended(kpi, series, day),
+        overdue=tuple(overdue_actions(kpi, day)),
         notes=tuple(n for n in sorted(kpi.notes, key=lambda n: n.date) if _in_window(n.date, since, day)),
         questions=tuple(meeting.questions.get(kpi.id, [])),
         raised=raised,

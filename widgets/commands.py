@@ -4,6 +4,7 @@ Example:
     $ btvstat-open serve --demo --store .btvstat/demo-store
     Serving City performance dashboard (demo) at http://127.0.0.1:8000 (Ctrl+C to stop)
     $ btvstat-open render pothole-days-to-close --catalog catalog/demo -o potholes.svg
+    $ btvstat-open serve --demo --as-of 2020-02-03   # the dashboard as it stood that day
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from btvstat_open.errors import UsageError
 from btvstat_open.store import Store
 from catalog import load_catalog
+from catalog.asof import frozen_at, today_for
 from catalog.models import Catalog
 
 __all__ = ["run_render", "run_serve"]
@@ -50,6 +52,12 @@ def run_serve(args: argparse.Namespace) -> int:
         raise UsageError(f"--port {args.port} is not a TCP port; use a number from 1 to 65535.")
     store = Store(args.store)
     catalog = _catalog(args, store)
+    as_of = getattr(args, "as_of", None)
+    if catalog is not None:
+        # --as-of freezes "today" for every page, image and download the server makes.
+        catalog = frozen_at(catalog, as_of)
+    elif as_of is not None:
+        raise UsageError("--as-of needs a catalog: add --demo or --catalog DIR.")
     app = create_app(store, catalog, Settings.from_env())
     host = f"[{args.host}]" if ":" in args.host else args.host
     title = (
@@ -80,7 +88,9 @@ def run_render(args: argparse.Namespace) -> int:
     store = Store(args.store)
     catalog = load_catalog(args.catalog, store)
     kpi = catalog.get(args.kpi_id)
-    series = measure(kpi, store, catalog.settings)
+    series = measure(
+        kpi, store, catalog.settings, today=today_for(catalog.settings, getattr(args, "as_of", None))
+    )
     partial = output.with_name(output.name + ".partial")
     if suffix == ".html":
         spec = chart_spec(kpi, series, width="container", title=False)  # the page has the title

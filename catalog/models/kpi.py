@@ -88,9 +88,15 @@ class Target(Strict):
 
     @model_validator(mode="after")
     def _value_or_history(self) -> Target:
-        if (self.value is None) == (self.history is None):
+        if self.value is not None and self.history is not None:
             raise ValueError(
-                "a target needs exactly one of value (one target) or history (targets over time)"
+                "a target has either value (one target) or history (targets over time), not both: "
+                "remove value, or move it into history as {from: DATE, value: N}"
+            )
+        if self.value is None and self.history is None:
+            raise ValueError(
+                "a target needs value: N (one target) or history: [{from: DATE, value: N}, ...] "
+                "(targets over time); or remove target"
             )
         return self
 

@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import pyarrow as pa
 from markupsafe import Markup
 
-from catalog.changes import LatestChange
+from catalog.changes import Comparison, Latest
 from catalog.models import Action, Kpi
 from catalog.packet import FollowUp, KpiItem, Packet
 from widgets.images import image_svg
@@ -61,34 +60,23 @@ class ItemView:
     raised: str | None
 
 
-def _period(kpi: Kpi, start: date | None, series: pa.Table) -> str:
-    for rec in series.to_pylist():
-        if rec["period_start"] == start:
-            return period_label(kpi.period.size, rec["period_start"], rec["period_end"])
-    return ""
-
-
-def _change(kpi: Kpi, change: float | None, since: str, missing: str) -> str:
-    if change is None:
+def _change(kpi: Kpi, earlier: Comparison | None, suffix: str, missing: str) -> str:
+    if earlier is None or earlier.change is None:
         return missing
+    change = earlier.change
     arrow = "▲" if change > 0 else "▼" if change < 0 else "="
-    text = f"{arrow} {format_value(change, kpi, signed=True)} from {since}"
-    if change != 0 and kpi.direction != "none":
-        better = (change > 0) == (kpi.direction == "higher_is_better")
-        text += " (better)" if better else " (worse)"
+    since = period_label(kpi.period.size, earlier.period_start, earlier.period_end)
+    text = f"{arrow} {format_value(change, kpi, signed=True)} from {since}{suffix}"
+    if earlier.better is not None:
+        text += " (better)" if earlier.better else " (worse)"
     return text
 
 
-def _changes(kpi: Kpi, latest: LatestChange, series: pa.Table) -> tuple[str, str]:
-    previous = _change(
-        kpi, latest.from_previous, _period(kpi, latest.previous_start, series), "No earlier period to compare"
-    )
-    year = _change(
-        kpi,
-        latest.from_year_ago,
-        _period(kpi, latest.year_ago_start, series) + " (a year earlier)",
-        "No value for the same period a year earlier",
-    )
+def _changes(kpi: Kpi, latest: Latest | None) -> tuple[str, str]:
+    if latest is None or latest.value is None:
+        return "No data to compare", "No data to compare"
+    previous = _change(kpi, latest.previous, "", "No earlier period to compare")
+    year = _change(kpi, latest.year_ago, " (a year earlier)", "No value for the same period a year earlier")
     return previous, year
 
 
@@ -127,7 +115,11 @@ def _flags(item: KpiItem, day: date) -> list[str]:
     fresh = item.fresh
     if fresh.stale:
         updated = fresh.data_updated_at
-        when = f"last updated {long_date(updated.date())}" if updated and updated.date() <= day else "not updated"
+        when = (
+            f"last updated {long_date(updated.date())}"
+            if updated and updated.date() <= day
+            else "not updated"
+        )
         flags.append(f"Stale: the data was {when}; it is expected {fresh.expect}.")
     if fresh.behind:
         flags.append(f"Behind: the latest data is more than one {fresh.expect} interval old.")
@@ -146,11 +138,12 @@ def _item_view(item: KpiItem, day: date) -> ItemView:
     series_rows = rows(kpi, item.series)
     svg = image_svg(kpi, item.series, theme="light", width=CHART_WIDTH, height=CHART_HEIGHT)
     target = "No target set"
-    if latest.target is not None:
+    if latest is not None and latest.target is not None:
         target = format_value(latest.target, kpi)
-    elif kpi.target is not None and latest.value is not None:
+    elif kpi.target is not None:
         target = "No target in force"
-    previous, year = _changes(kpi, latest, item.series)
+    previous, year = _changes(kpi, latest)
+    has_value = latest is not None and latest.value is not None
     from widgets.charts import describe
 
     return ItemView(
@@ -159,8 +152,10 @@ def _item_view(item: KpiItem, day: date) -> ItemView:
         status=item.status,
         status_label=STATUS_LABELS.get(item.status, item.status),
         status_symbol=STATUS_SYMBOLS.get(item.status, ""),
-        value=format_value(latest.value, kpi),
-        period=_period(kpi, latest.period_start, item.series),
+        value=format_value(latest.value if latest else None, kpi),
+        period=period_label(kpi.period.size, latest.period_start, latest.period_end)
+        if has_value and latest
+        else "",
         target=target,
         change_previous=previous,
         change_year=year,
@@ -211,7 +206,9 @@ def packet_context(packet: Packet) -> dict[str, Any]:
     new_items = [_item_view(item, day) for item in packet.new_items]
     counts = packet.counts()
     highlights = [
-        (STATUS_LABELS[s], counts[s]) for s in ("off_track", "near_target", "on_track", "no_target", "no_data") if counts.get(s)
+        (STATUS_LABELS[s], counts[s])
+        for s in ("off_track", "near_target", "on_track", "no_target", "no_data")
+        if counts.get(s)
     ]
     return {
         "meeting": meeting,
