@@ -1,30 +1,69 @@
-"""A KPI's measure per group of one column (equity), with small-count suppression and disparity.
+"""Breakdowns (equity): a KPI's measure per group of one column, with small counts suppressed.
 
-Each row is ``period_start, period_end, group, value, count, suppressed, disparity``: ``count`` is
-the number of source rows behind the group-period; below ``breakdown.min_count`` the value is null
-and ``suppressed`` is true. ``disparity`` is the period's largest unsuppressed value divided by its
-smallest (null when fewer than two groups, or the smallest is 0). Null groups are ``(not recorded)``.
+The breakdown is the KPI's own measure (the same periods, calculation, ``where`` filters and
+``today``, built by :mod:`catalog.measure`'s SQL) computed once per value of ``breakdown.column``.
+Rows without a value in that column (null, or text that is empty or only spaces) form the group
+``(not recorded)``. Every group gets a row in every period of the series, so a group with no rows
+in a period appears there too (with a count of 0, and so suppressed).
+
+Columns of the table :func:`breakdown` returns:
+
+* ``period_start``, ``period_end``: as in the KPI's series;
+* ``group``: the group's value as text (numbers without a trailing ``.0``);
+* ``value``: the measure for the group-period, null when suppressed;
+* ``count``: the number of source rows behind the value (rows that pass the KPI's ``where``; for a
+  cumulative KPI, the rows behind the running total), null when suppressed;
+* ``count_label``: the count as it may be published: the number, or ``< min_count`` (e.g. ``< 10``);
+* ``suppressed``: true when the count is below ``min_count``;
+* ``disparity``: for the period, the largest unsuppressed value divided by the smallest (the same on
+  every row of the period); null when fewer than two groups have a value or the smallest is 0 or
+  less. ``(not recorded)`` is left out of it: it is not a group whose residents are served better
+  or worse, only rows the city did not place.
+
+Complementary suppression: for ``count`` and ``sum`` the groups add up to the KPI's published
+series, so one suppressed cell in a period could be worked out as the total minus the others.
+When a period has exactly one suppressed cell, the unsuppressed cell with the smallest count is
+suppressed too; its ``count_label`` is then ``>= min_count`` (true, and all that is said).
+
+The table holds only what may be published: suppressed values and counts are never in it.
+:func:`publishable_rows` is the one way to turn it into records, and every output (the CSV and
+JSON here, the routes and charts in :mod:`widgets`) goes through it.
 
 Example:
+    >>> from catalog.demo import demo_store                              # doctest: +SKIP
     >>> table = breakdown(kpi, store, catalog.settings, today=date(2020, 3, 1))  # doctest: +SKIP
-    >>> table.column_names  # doctest: +SKIP
-    ['period_start', 'period_end', 'group', 'value', 'count', 'suppressed', 'disparity']
+    >>> publishable_rows(table)[0]                                       # doctest: +SKIP
+    {'period_start': '2020-01-01', 'period_end': '2020-01-31', 'group': '1', 'value': 412.0,
+     'count': 412, 'count_label': '412', 'suppressed': False, 'disparity': 2.9}
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 from typing import Any
 
 import pyarrow as pa
 
-from btvstat_open.store import Store, quote_ident
-from catalog.measure import measure
-from catalog.models import CatalogSettings, Kpi
+from btvstat_open.errors import CatalogError
+from btvstat_open.store import DatasetInfo, Store, quote_ident
+from catalog.measure import _aggregate_sql, _periods, _values
+from catalog.models import Breakdown, CatalogSettings, Kpi
+from catalog.periods import fiscal_year_start_of, period_end
 
-__all__ = ["BREAKDOWN_SCHEMA", "NOT_RECORDED", "breakdown"]
+__all__ = [
+    "BREAKDOWN_SCHEMA",
+    "GROUP_TYPES",
+    "NOT_RECORDED",
+    "breakdown",
+    "breakdown_csv",
+    "breakdown_document",
+    "publishable_rows",
+]
 
 NOT_RECORDED = "(not recorded)"
+GROUP_TYPES = ("text", "number", "checkbox", "url")
 BREAKDOWN_SCHEMA = pa.schema(
     [
         pa.field("period_start", pa.date32()),
@@ -32,63 +71,206 @@ BREAKDOWN_SCHEMA = pa.schema(
         pa.field("group", pa.string()),
         pa.field("value", pa.float64()),
         pa.field("count", pa.int64()),
+        pa.field("count_label", pa.string()),
         pa.field("suppressed", pa.bool_()),
         pa.field("disparity", pa.float64()),
     ]
 )
+_ADDITIVE = ("count", "sum")
 
-
-def _soql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _restricted(kpi: Kpi, condition: str, *, count: bool) -> Kpi:
-    where = f"({kpi.source.where}) AND {condition}" if kpi.source.where else condition
-    update: dict[str, Any] = {"source": kpi.source.model_copy(update={"where": where}), "target": None}
-    if count:
-        update["measure"] = kpi.measure.model_copy(
-            update={"calculation": "count", "column": None, "cumulative": False}
-        )
-    return kpi.model_copy(update=update)
+# A raw group value (None, str, float or bool) -> the cells of one group, keyed by period start.
+_Cells = dict[Any, dict[date, tuple[Any, ...]]]
 
 
 def breakdown(kpi: Kpi, store: Store, settings: CatalogSettings, *, today: date) -> pa.Table:
-    """The KPI's breakdown table (empty when the KPI has no ``breakdown``)."""
-    spec = kpi.breakdown
-    if spec is None:
-        return BREAKDOWN_SCHEMA.empty_table()
+    """The KPI's measure per group of ``kpi.breakdown.column`` (see the module docstring).
+
+    Raises :class:`CatalogError` when the KPI has no ``breakdown`` or its column does not fit.
+
+    Example:
+        >>> breakdown(kpi, store, settings, today=date(2020, 3, 1)).column_names  # doctest: +SKIP
+        ['period_start', 'period_end', 'group', 'value', 'count', 'count_label', 'suppressed', 'disparity']
+    """
+    spec = _spec(kpi)
     info = store.info(kpi.source.dataset)
-    column = quote_ident(spec.column)
-    groups = [
-        row[0] for row in store.cursor().execute(f"SELECT DISTINCT {column} FROM {info.table}").fetchall()
-    ]
-    rows: list[dict[str, Any]] = []
-    for group in sorted(groups, key=lambda g: (g is None, str(g))):
-        condition = f"{spec.column} IS NULL" if group is None else f"{spec.column} = {_soql_text(str(group))}"
-        values = measure(_restricted(kpi, condition, count=False), store, settings, today=today).to_pylist()
-        counts = measure(_restricted(kpi, condition, count=True), store, settings, today=today).to_pylist()
-        count_of = {r["period_start"]: int(r["value"] or 0) for r in counts}
-        for record in values:
-            n = count_of.get(record["period_start"], 0)
-            if n == 0:
-                continue
-            suppressed = n < spec.min_count
-            rows.append(
-                {
-                    "period_start": record["period_start"],
-                    "period_end": record["period_end"],
-                    "group": NOT_RECORDED if group is None else str(group),
-                    "value": None if suppressed else record["value"],
-                    "count": n,
-                    "suppressed": suppressed,
-                }
-            )
-    by_period: dict[date, list[float]] = {}
-    for row in rows:
-        if row["value"] is not None:
-            by_period.setdefault(row["period_start"], []).append(row["value"])
-    for row in rows:
-        shown = by_period.get(row["period_start"], [])
-        row["disparity"] = max(shown) / min(shown) if len(shown) > 1 and min(shown) > 0 else None
-    rows.sort(key=lambda r: (r["period_start"], r["group"]))
-    return pa.Table.from_pylist(rows, schema=BREAKDOWN_SCHEMA)
+    fsm = settings.fiscal_year_start
+    sql = _aggregate_sql(kpi, info, fsm, today, group=_group_sql(info, spec.column))
+    cells: _Cells = {}
+    counts: dict[Any, dict[date, int]] = {}
+    for row in store.cursor().execute(sql.text, sql.params).fetchall():
+        cells.setdefault(row[1], {})[row[0]] = row[2:-1]
+        counts.setdefault(row[1], {})[row[0]] = int(row[-1])
+    if not cells:
+        return BREAKDOWN_SCHEMA.empty_table()
+    first = min(min(c) for c in cells.values())
+    last = max(max(c) for c in cells.values())
+    starts, keep = _periods(kpi, first, last, fsm, today)
+    groups = sorted(cells, key=_sort_key)
+    grid = {g: _group_cells(kpi, starts, cells[g], counts[g], fsm) for g in groups}
+    out: dict[str, list[Any]] = {name: [] for name in BREAKDOWN_SCHEMA.names}
+    for i in keep:
+        published = _suppress(kpi, spec, [(g, *grid[g][i]) for g in groups])
+        for group, value, count, label, suppressed in published:
+            out["period_start"].append(starts[i])
+            out["period_end"].append(period_end(starts[i], kpi.period.size))
+            out["group"].append(_label(group))
+            out["value"].append(value)
+            out["count"].append(count)
+            out["count_label"].append(label)
+            out["suppressed"].append(suppressed)
+        ratio = _disparity([(g, v) for g, v, _, _, hidden in published if not hidden])
+        out["disparity"].extend([ratio] * len(groups))
+    return pa.table(out, schema=BREAKDOWN_SCHEMA)
+
+
+def publishable_rows(table: pa.Table) -> list[dict[str, Any]]:
+    """The breakdown's rows as JSON-ready records (ISO dates), for every output to use.
+
+    A suppressed row never carries a value or a count, even if a table was built some other way.
+
+    Example:
+        >>> t = pa.table({"period_start": [date(2020, 1, 1)], "group": ["1"], "value": [3.0],
+        ...               "count": [3], "count_label": ["< 10"], "suppressed": [True]})
+        >>> row = publishable_rows(t)[0]
+        >>> row["period_start"], row["value"], row["count"], row["count_label"]
+        ('2020-01-01', None, None, '< 10')
+    """
+    records = []
+    for row in table.to_pylist():
+        if row.get("suppressed", True):
+            row["value"] = row["count"] = None
+        records.append({k: v.isoformat() if isinstance(v, date) else v for k, v in row.items()})
+    return records
+
+
+def breakdown_csv(table: pa.Table) -> str:
+    """The publishable rows as CSV text (empty cells for nulls, ``true``/``false`` for flags).
+
+    Example:
+        >>> t = pa.table({"group": ["1", "2"], "value": [None, 12.0], "suppressed": [True, False]})
+        >>> breakdown_csv(t).splitlines()
+        ['group,value,suppressed', '1,,true', '2,12.0,false']
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(table.column_names)
+    for row in publishable_rows(table):
+        writer.writerow([_cell(v) for v in row.values()])
+    return buffer.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    return ("true" if value else "false") if isinstance(value, bool) else value
+
+
+def breakdown_document(kpi: Kpi, table: pa.Table) -> dict[str, Any]:
+    """The breakdown as one JSON document: which column, its label, the threshold and the rows.
+
+    Example:
+        >>> breakdown_document(kpi, table)["min_count"]  # doctest: +SKIP
+        10
+    """
+    spec = _spec(kpi)
+    return {
+        "kpi": kpi.id,
+        "column": spec.column,
+        "label": spec.label or spec.column,
+        "min_count": spec.min_count,
+        "rows": publishable_rows(table),
+    }
+
+
+def _spec(kpi: Kpi) -> Breakdown:
+    if kpi.breakdown is None:
+        raise CatalogError(
+            f"KPI {kpi.id!r} has no breakdown. Add `breakdown: {{column: COLUMN}}` to its file "
+            "to measure it per group."
+        )
+    return kpi.breakdown
+
+
+def _group_sql(info: DatasetInfo, column: str) -> str:
+    """The SQL of the group value: text is trimmed, and empty text counts as not recorded."""
+    kind = info.column(column).data_type
+    if kind not in GROUP_TYPES:
+        raise CatalogError(
+            f"breakdown.column {column!r} of dataset {info.id!r} is {kind}; groups must be "
+            f"{', '.join(GROUP_TYPES)}. Choose another column for the breakdown.",
+            problems=[(info.id, None, f"breakdown column {column!r} is {kind}")],
+        )
+    col = quote_ident(column)
+    return f"nullif(trim({col}), '')" if kind in ("text", "url") else col
+
+
+def _group_cells(
+    kpi: Kpi, starts: list[date], cells: dict[date, tuple[Any, ...]], counts: dict[date, int], fsm: int
+) -> list[tuple[float | None, int]]:
+    """One group's (value, count) in every period; counts run with a cumulative total."""
+    values, _, _ = _values(kpi, starts, cells, fsm)
+    out = []
+    running, year = 0, None
+    for start, value in zip(starts, values, strict=True):
+        count = counts.get(start, 0)
+        if kpi.measure.cumulative:
+            if fiscal_year_start_of(start, fsm) != year:
+                year, running = fiscal_year_start_of(start, fsm), 0
+            running += count
+            count = running
+        out.append((value, count))
+    return out
+
+
+_Published = tuple[Any, float | None, int | None, str, bool]
+
+
+def _suppress(kpi: Kpi, spec: Breakdown, period: list[tuple[Any, float | None, int]]) -> list[_Published]:
+    """Each group's published (group, value, count, count_label, suppressed) in one period."""
+    small = [count < spec.min_count for _, _, count in period]
+    hidden = list(small)
+    if kpi.measure.calculation in _ADDITIVE and sum(small) == 1 and not all(small):
+        # The total of the series gives away a lone suppressed cell: hide the next smallest too.
+        shown = [i for i, s in enumerate(small) if not s]
+        hidden[min(shown, key=lambda i: period[i][2])] = True
+    out: list[_Published] = []
+    for (group, value, count), is_small, is_hidden in zip(period, small, hidden, strict=True):
+        if is_small:
+            out.append((group, None, None, f"< {spec.min_count}", True))
+        elif is_hidden:
+            out.append((group, None, None, f">= {spec.min_count}", True))
+        else:
+            out.append((group, value, count, str(count), False))
+    return out
+
+
+def _disparity(values: list[tuple[Any, float | None]]) -> float | None:
+    """Largest / smallest value of the recorded groups; None for fewer than two or a smallest <= 0."""
+    shown = [v for g, v in values if v is not None and not _not_recorded(g)]
+    if len(shown) < 2 or min(shown) <= 0:
+        return None
+    return max(shown) / min(shown)
+
+
+def _not_recorded(group: Any) -> bool:
+    return group is None
+
+
+def _label(group: Any) -> str:
+    """A group value as text: ``5.0`` -> ``5``, ``True`` -> ``true``, null -> ``(not recorded)``."""
+    if _not_recorded(group):
+        return NOT_RECORDED
+    if isinstance(group, bool):
+        return "true" if group else "false"
+    if isinstance(group, float) and group.is_integer():
+        return str(int(group))
+    return str(group)
+
+
+def _sort_key(group: Any) -> tuple[int, Any]:
+    """Numbers in numeric order, text alphabetically, ``(not recorded)`` last."""
+    if _not_recorded(group):
+        return (2, "")
+    if isinstance(group, int | float):
+        return (0, float(group))
+    return (1, str(group).casefold())

@@ -18,6 +18,7 @@ import io
 import json
 import os
 import sys
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,9 +29,11 @@ from btvstat_open.store import Store
 from catalog.asof import today_for
 from catalog.loader import load_catalog
 from catalog.measure import measure
-from catalog.models import Kpi
+from catalog.models import CatalogSettings, Kpi
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from btvstat_open.sync import SyncResult
 
 __all__ = ["run_export", "run_measure", "run_sync", "run_validate", "series_csv", "series_json"]
@@ -102,11 +105,13 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_measure(args: argparse.Namespace) -> int:
-    """``btvstat-open measure KPI_ID --catalog DIR [--format table|csv|json] [--as-of DATE]``."""
+    """``btvstat-open measure KPI_ID --catalog DIR [--format FORMAT] [--breakdown] [--as-of DATE]``."""
     catalog = load_catalog(args.catalog)
     today = today_for(catalog.settings, getattr(args, "as_of", None))
     kpi = catalog.get(args.kpi_id)
     needed = f"the KPI is computed from its dataset '{kpi.source.dataset}'"
+    if getattr(args, "breakdown", False):
+        return _run_breakdown(args, kpi, catalog.settings, needed)
     with _required_store(args.store, needed) as store:
         series = measure(kpi, store, catalog.settings, today=today)
     if args.format == "csv":
@@ -115,6 +120,26 @@ def run_measure(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(series_json(series), indent=2) + "\n")
     else:
         _print_table(kpi, series)
+    return 0
+
+
+def _run_breakdown(args: argparse.Namespace, kpi: Kpi, settings: CatalogSettings, needed: str) -> int:
+    """``measure KPI_ID --breakdown``: only the publishable rows, in every format."""
+    from catalog.breakdown import breakdown, breakdown_csv, breakdown_document, publishable_rows
+
+    if kpi.breakdown is None:
+        raise UsageError(
+            f"KPI {kpi.id!r} has no breakdown. Add `breakdown: {{column: COLUMN, min_count: 10}}` to its "
+            "file, or leave out --breakdown."
+        )
+    with _required_store(args.store, needed) as store:
+        table = breakdown(kpi, store, settings, today=date.today())
+    if args.format == "csv":
+        sys.stdout.write(breakdown_csv(table))
+    elif args.format == "json":
+        sys.stdout.write(json.dumps(breakdown_document(kpi, table), indent=2) + "\n")
+    else:
+        _print_breakdown(kpi, publishable_rows(table))
     return 0
 
 
@@ -177,7 +202,6 @@ def series_json(series: pa.Table) -> list[dict[str, Any]]:
 
 
 def _print_table(kpi: Kpi, series: pa.Table) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"{kpi.title} ({kpi.id})")
@@ -195,8 +219,36 @@ def _print_table(kpi: Kpi, series: pa.Table) -> None:
             else:
                 cells.append(str(value))
         table.add_row(*cells)
+    _console().print(table)
+
+
+def _print_breakdown(kpi: Kpi, records: list[dict[str, Any]]) -> None:
+    """The breakdown as a table: one row per period and group, suppressed cells shown as such."""
+    from rich.table import Table
+
+    assert kpi.breakdown is not None
+    label = kpi.breakdown.label or kpi.breakdown.column
+    hidden = f"groups under {kpi.breakdown.min_count} rows suppressed"
+    table = Table(title=f"{kpi.title} ({kpi.id}) by {label}, {hidden}")
+    for name in ("period", label, "value", "count", "disparity"):
+        table.add_column(name, justify="left" if name in ("period", label) else "right", no_wrap=True)
+    for row in records:
+        value = "suppressed" if row["suppressed"] else _number(row["value"], kpi.decimals)
+        disparity = "" if row["disparity"] is None else f"{row['disparity']:.2f}x"
+        period = f"{row['period_start']} to {row['period_end']}"
+        table.add_row(period, row["group"], value, row["count_label"], disparity)
+    _console().print(table)
+
+
+def _number(value: float | None, decimals: int) -> str:
+    return "" if value is None else f"{value:,.{decimals}f}"
+
+
+def _console() -> Console:
+    from rich.console import Console
+
     console = Console()
     if not console.is_terminal:
         # Piped output has no width to fit: rich would assume 80 columns and crop the rate columns.
         console = Console(width=1000)  # the table keeps its natural width (it does not expand)
-    console.print(table)
+    return console

@@ -96,15 +96,8 @@ def measure(kpi: Kpi, store: Store, settings: CatalogSettings, *, today: date | 
     empty = SERIES_SCHEMA if kpi.measure.calculation != "rate" else RATE_SCHEMA
     if not data:
         return empty.empty_table()
-    first, last = min(data), max(data)
-    shown_from = period_start(kpi.period.start, size, fsm) if kpi.period.start else first
-    starts = period_range(min(first, shown_from), last, size)
+    starts, keep = _periods(kpi, min(data), max(data), fsm, today)
     values, numerators, denominators = _values(kpi, starts, data, fsm)
-    keep = [
-        i
-        for i, start in enumerate(starts)
-        if start >= shown_from and (kpi.period.include_current or period_end(start, size) < today)
-    ]
     # Each period is judged against the target in force at its start (target.history).
     targets = [kpi.target.in_force(starts[i]) if kpi.target else None for i in keep]
     columns: dict[str, list[Any]] = {
@@ -130,6 +123,23 @@ def measure_frame(
     """
     frame: pd.DataFrame = measure(kpi, store, settings, today=today).to_pandas()
     return frame
+
+
+def _periods(kpi: Kpi, first: date, last: date, fsm: int, today: date) -> tuple[list[date], list[int]]:
+    """Every period start from the first needed through ``last``, and the indexes of those shown.
+
+    Periods before ``period.start`` are computed (a cumulative total starts in them) but not shown;
+    nor are periods that have not ended by ``today`` unless ``include_current``.
+    """
+    size = kpi.period.size
+    shown_from = period_start(kpi.period.start, size, fsm) if kpi.period.start else first
+    starts = period_range(min(first, shown_from), last, size)
+    keep = [
+        i
+        for i, start in enumerate(starts)
+        if start >= shown_from and (kpi.period.include_current or period_end(start, size) < today)
+    ]
+    return starts, keep
 
 
 def _values(
@@ -171,10 +181,13 @@ def _values(
     return values, nums, dens
 
 
-def _aggregate_sql(kpi: Kpi, info: DatasetInfo, fsm: int, today: date) -> _Sql:
+def _aggregate_sql(kpi: Kpi, info: DatasetInfo, fsm: int, today: date, group: str | None = None) -> _Sql:
     """``SELECT period_start, value[, numerator, denominator] ... GROUP BY period`` for the KPI.
 
     Only rows dated on or before ``today`` are aggregated (see :func:`as_of_condition`).
+    With ``group`` (an SQL expression built from quoted column names, never from user text), the
+    rows are also grouped by its value: each row of the result is
+    ``period, group value, value[, numerator, denominator], row count`` (:mod:`catalog.breakdown`).
     """
     day = _day_expr(info, kpi.source.date_column)
     period = period_start_sql("__day", kpi.period.size, fsm)
@@ -210,10 +223,15 @@ def _aggregate_sql(kpi: Kpi, info: DatasetInfo, fsm: int, today: date) -> _Sql:
         where, where_params = _compile(kpi.source.where, info)
         params.extend(where_params)
     dated = as_of_condition(info, kpi.source.date_column, "__day", period)
+    keys = ["__period"]
+    if group is not None:
+        select.append(f"{group} AS __group")
+        keys.append("__group")
+        aggregate.append("count(*)")
     text = (
         f"WITH __rows AS (SELECT {', '.join(select)} FROM {info.table} WHERE {where}) "
-        f"SELECT {period} AS __period, {', '.join(aggregate)} FROM __rows "
-        f"WHERE __day IS NOT NULL AND {dated} GROUP BY __period ORDER BY __period"
+        f"SELECT {period} AS __period, {', '.join(keys[1:] + aggregate)} FROM __rows "
+        f"WHERE __day IS NOT NULL AND {dated} GROUP BY {', '.join(keys)} ORDER BY {', '.join(keys)}"
     )
     return _Sql(text, [*params, today])
 

@@ -40,7 +40,7 @@ from btvstat_open.errors import MeetingNotFound
 from btvstat_open.store import Store
 from catalog.actions import is_overdue, is_unattended, overdue_actions, state_on
 from catalog.changes import Latest, latest_change
-from catalog.freshness import KpiFreshness, freshness
+from catalog.freshness import FreshnessReport, freshness
 from catalog.measure import measure
 from catalog.meetings import agenda_kpis, previous_meeting
 from catalog.models import Action, Catalog, Kpi, Meeting, Note
@@ -118,7 +118,7 @@ class KpiItem:
     series: pa.Table
     change: Latest | None
     breakdown: pa.Table | None
-    fresh: KpiFreshness
+    fresh: FreshnessReport
     unattended: bool
     overdue: tuple[Action, ...]
     notes: tuple[Note, ...]
@@ -214,7 +214,7 @@ def _item(
         series=series,
         change=latest_change(kpi, series),
         breakdown=breakdown(kpi, store, catalog.settings, today=day) if kpi.breakdown else None,
-        fresh=freshness(kpi, store, series, day),
+        fresh=freshness(kpi, store, series, today=day),
         unattended=is_unattended(kpi, series, day),
         overdue=tuple(overdue_actions(kpi, day)),
         notes=tuple(n for n in sorted(kpi.notes, key=lambda n: n.date) if _in_window(n.date, since, day)),

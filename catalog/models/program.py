@@ -21,12 +21,12 @@ from pydantic import ConfigDict, Field, field_validator
 
 from catalog.models.base import ID_PATTERN, Strict
 
-__all__ = ["EXPECT_NAMES", "Action", "Breakdown", "Freshness", "Note", "TargetEntry"]
+__all__ = ["EXPECT_DURATION", "EXPECT_NAMES", "Action", "Breakdown", "Freshness", "Note", "TargetEntry"]
 
 ActionStatus = Literal["open", "done", "dropped"]
 EXPECT_NAMES = ("daily", "weekly", "monthly", "quarterly", "yearly")
 # ISO 8601 durations of whole days and up (P1D, P2W, P1M, P1Y2M, ...); times of day make no sense here.
-_DURATION = re.compile(r"^P(?=\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$")
+EXPECT_DURATION = re.compile(r"^P(?=\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$")
 
 
 class TargetEntry(Strict):
@@ -75,7 +75,7 @@ class Freshness(Strict):
     @field_validator("expect")
     @classmethod
     def _known_interval(cls, value: str) -> str:
-        if value in EXPECT_NAMES or _DURATION.match(value):
+        if value in EXPECT_NAMES or EXPECT_DURATION.match(value):
             return value
         names = ", ".join(EXPECT_NAMES)
         raise ValueError(f"freshness.expect must be one of {names} or an ISO 8601 duration such as P2W")

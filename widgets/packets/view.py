@@ -19,6 +19,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from catalog.breakdown import publishable_rows
 from catalog.changes import Comparison, Latest
 from catalog.models import Action, Kpi
 from catalog.packet import FollowUp, KpiItem, Packet
@@ -85,7 +86,7 @@ def _breakdown(item: KpiItem) -> dict[str, Any] | None:
     table, spec = item.breakdown, item.kpi.breakdown
     if table is None or spec is None or table.num_rows == 0:
         return None
-    records = table.to_pylist()
+    records = publishable_rows(table)  # never a suppressed value or count
     shown = [r["period_start"] for r in records if not r["suppressed"] and r["value"] is not None]
     latest = max(shown) if shown else max(r["period_start"] for r in records)
     in_period = [r for r in records if r["period_start"] == latest]
@@ -93,7 +94,7 @@ def _breakdown(item: KpiItem) -> dict[str, Any] | None:
         {
             "group": r["group"],
             "value": "Suppressed" if r["suppressed"] else format_value(r["value"], item.kpi),
-            "records": f"fewer than {spec.min_count}" if r["suppressed"] else f"{r['count']:,}",
+            "records": r["count_label"],
             "suppressed": bool(r["suppressed"]),
         }
         for r in in_period
@@ -102,7 +103,11 @@ def _breakdown(item: KpiItem) -> dict[str, Any] | None:
     first = in_period[0]
     return {
         "label": spec.label or spec.column,
-        "period": period_label(item.kpi.period.size, first["period_start"], first["period_end"]),
+        "period": period_label(
+            item.kpi.period.size,
+            date.fromisoformat(first["period_start"]),
+            date.fromisoformat(first["period_end"]),
+        ),
         "rows": body,
         "min_count": spec.min_count,
         "disparity": f"{disparity:.2f}×" if disparity is not None else "",
@@ -122,7 +127,9 @@ def _flags(item: KpiItem, day: date) -> list[str]:
         )
         flags.append(f"Stale: the data was {when}; it is expected {fresh.expect}.")
     if fresh.behind:
-        flags.append(f"Behind: the latest data is more than one {fresh.expect} interval old.")
+        ended = fresh.latest_period_end
+        until = f"ends {long_date(ended)}" if ended else "is missing"
+        flags.append(f"Behind: the latest period with data {until}; new data is expected {fresh.expect}.")
     if item.unattended:
         flags.append("Unattended: off track for the last two periods with no open action.")
     return flags
