@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from btvstat_open.store import Store
-from catalog import Catalog, load_catalog, measure
+from catalog import Catalog, Kpi, load_catalog, measure
 from catalog.demo import DEMO_DIR, load_demo_data
 
 TODAY = date(2026, 11, 23)
@@ -185,29 +185,69 @@ def test_every_demo_kpi_has_an_independent_expectation(demo: tuple[Catalog, Stor
     assert sorted(EXPECTED) == sorted(catalog.kpis)
 
 
+def targets_in_force(kpi: Kpi, starts: list[date]) -> pd.DataFrame:
+    """The target value and tolerance in force at each period start, by pandas' as-of merge.
+
+    The last history entry from on or before the start; before the first entry, none.
+    """
+    frame = pd.DataFrame({"start": pd.to_datetime(starts)})
+    target = kpi.target
+    if target is None:
+        return frame.assign(value=np.nan, tolerance=np.nan)
+    if target.history is None:
+        return frame.assign(value=target.value, tolerance=target.tolerance)
+    history = pd.DataFrame(
+        {
+            "from": pd.to_datetime([e.start for e in target.history]),
+            "value": [e.value for e in target.history],
+            "tolerance": [target.tolerance if e.tolerance is None else e.tolerance for e in target.history],
+        }
+    ).sort_values("from")
+    return pd.merge_asof(frame, history, left_on="start", right_on="from", direction="backward")
+
+
+@pytest.mark.parametrize("as_of", ["far-future", "catalog"])
 @pytest.mark.parametrize("kpi_id", sorted(EXPECTED))
-def test_demo_series_matches_pandas(demo: tuple[Catalog, Store], kpi_id: str) -> None:
+def test_demo_series_matches_pandas(demo: tuple[Catalog, Store], kpi_id: str, as_of: str) -> None:
+    """Values, targets in force and statuses; as of the demo's own as_of (2020-03-02, after every
+    row of the demo data) the series are the same as years later."""
     catalog, store = demo
     kpi = catalog.get(kpi_id)
-    got = measure(kpi, store, catalog.settings, today=TODAY).to_pandas()
+    today = TODAY if as_of == "far-future" else catalog.settings.as_of
+    assert today is not None
+    got = measure(kpi, store, catalog.settings, today=today).to_pandas()
     want = EXPECTED[kpi_id]
     assert len(got) > 1
     assert list(got["period_start"]) == list(want.index)
     np.testing.assert_allclose(got["value"].astype(float), want.astype(float).to_numpy(), rtol=1e-9)
-    for value, state in zip(got["value"], got["status"], strict=True):
-        target = kpi.target
+    targets = targets_in_force(kpi, list(got["period_start"]))
+    np.testing.assert_array_equal(got["target"].astype(float).to_numpy(), targets["value"].to_numpy())
+    for value, state, goal, tolerance in zip(
+        got["value"], got["status"], targets["value"], targets["tolerance"], strict=True
+    ):
         if value != value:
             assert state == "no_data"
-        elif target is None:
+        elif goal != goal:
             assert state == "no_target"
-        elif target.rule == "proximity":
-            assert state == ("on_track" if abs(value - target.value) <= target.tolerance else "off_track")
+        elif kpi.target is not None and kpi.target.rule == "proximity":
+            assert state == ("on_track" if abs(value - goal) <= tolerance else "off_track")
         else:
             sign = 1 if kpi.direction == "higher_is_better" else -1
-            gap = sign * (target.value - value)
-            assert state == (
-                "on_track" if gap <= 0 else "near_target" if gap <= target.tolerance else "off_track"
-            )
+            gap = sign * (goal - value)
+            assert state == ("on_track" if gap <= 0 else "near_target" if gap <= tolerance else "off_track")
+
+
+def test_demo_target_histories_change_the_target_mid_series(demo: tuple[Catalog, Store]) -> None:
+    """Several demo KPIs carry a target history whose change falls inside their series."""
+    catalog, store = demo
+    changed = []
+    for kpi in catalog.kpis.values():
+        if kpi.target is None or kpi.target.history is None:
+            continue
+        series = measure(kpi, store, catalog.settings).to_pandas()
+        if series["target"].dropna().nunique() > 1:
+            changed.append(kpi.id)
+    assert len(changed) >= 4, changed
 
 
 def test_demo_covers_every_calculation_period_and_chart(demo: tuple[Catalog, Store]) -> None:
