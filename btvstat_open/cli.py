@@ -75,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FIELD=TYPE",
         help="override an inferred type, e.g. zip_code=text (repeatable)",
     )
+    load.add_argument(
+        "--date-format",
+        action="append",
+        default=[],
+        metavar="FIELD=PATTERN",
+        help="read a column's dates with a strftime pattern, e.g. date=%%d.%%m.%%Y (repeatable)",
+    )
 
     pull = sub.add_parser("pull", help="pull a dataset from a portal to Parquet or CSV")
     pull.add_argument("portal_url")

@@ -18,10 +18,12 @@ number               decimal or scientific notation. A column with any value tha
                      whose header names a ZIP or postal code: codes are not quantities,
                      and a ZIP column must not change type with the ZIPs a file holds.
 floating_timestamp   ISO 8601 without zone (``2020-01-07``, ``2020-01-07T12:59:00``),
-                     ``M/D/YYYY``, ``M/D/YY`` (``1/7/20`` is 2020-01-07), either with a
-                     time (``06/30/2009 12:00:00 AM``, ``1/7/20 13:05``), and months
-                     ``Jul-13``, ``Jul_2005``, ``July 2005`` (the first day of the month; ``Mar 5``
-                     is not a month, it is left alone).
+                     ``YYYY/MM/DD`` (``2012/01/01``), ``M/D/YYYY``, ``M/D/YY`` (``1/7/20`` is
+                     2020-01-07), any of these with a time (``06/30/2009 12:00:00 AM``,
+                     ``1/7/20 13:05``), and months ``YYYY-MM`` (``2013-10``), ``Jul-13``,
+                     ``Jul_2005``, ``July 2005`` (the first day of the month; ``Mar 5`` is not
+                     a month, it is left alone). A column whose every value reads as a span of
+                     two years (``2008-09``, ``2009-10``: fiscal years) stays text.
 fixed_timestamp      ISO 8601 with ``Z`` or an offset; stored as UTC.
 location             Socrata's location cell ``address\\n(lat, lon)`` or ``(lat, lon)``;
                      ``human_address`` keeps the text before the coordinates as written.
@@ -32,12 +34,17 @@ text                 everything else.
 
 A time of day alone (``12:59 PM``) stays text: Socrata has no time-only type, and a
 time is not a timestamp. KC's ``CREATION TIME`` is therefore text, exactly as written.
+
+Other date layouts are read with a pattern (``--date-format date=%d.%m.%Y`` on the command
+line, ``date_formats`` here): strftime codes as DuckDB's ``strptime`` reads them. A column with
+a pattern is a ``floating_timestamp`` (a ``fixed_timestamp`` when the pattern has ``%z``), and
+every non-empty cell must match it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -45,6 +52,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from btvstat_open.errors import UsageError
 from btvstat_open.fieldnames import field_name
 from btvstat_open.types import arrow_type, canonical_type
 
@@ -59,6 +67,8 @@ _ISO_ZONED: Final = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?\s?(Z
 _TIME: Final = r"( \d{1,2}:\d{2}(:\d{2})?( ?[AaPp][Mm])?)?"
 _US_SHORT: Final = r"\d{1,2}/\d{1,2}/\d{2}" + _TIME
 _US_LONG: Final = r"\d{1,2}/\d{1,2}/\d{4}" + _TIME
+_YMD_SLASH: Final = r"\d{4}/\d{1,2}/\d{1,2}" + _TIME
+_YEAR_MONTH: Final = r"\d{4}-\d{2}"
 _MONTH: Final = r"[A-Za-z]{3,9}([-_]\d{1,2}|[-_ ]\d{4})"
 _COORD: Final = r"[+-]?\d+(?:\.\d+)?"
 _LOCATION: Final = rf"(?s)(?P<a>.*?)\s*\(\s*(?P<lat>{_COORD})\s*,\s*(?P<lon>{_COORD})\s*\)"
@@ -109,11 +119,14 @@ def _floating(t: str) -> str:
     """SQL turning trimmed text ``t`` into a TIMESTAMP, or NULL."""
     short = _list([f"%m/%d/%y{f}" for f in _TIME_FORMATS])
     long = _list([f"%m/%d/%Y{f}" for f in _TIME_FORMATS])
+    slash = _list([f"%Y/%m/%d{f}" for f in _TIME_FORMATS])
     months = _list(["%b-%y", "%b-%Y", "%B-%y", "%B-%Y"])
     return (
         f"CASE WHEN {_match(t, _ISO_LOCAL)} THEN TRY_CAST({t} AS TIMESTAMP) "
         f"WHEN {_match(t, _US_SHORT)} THEN try_strptime({t}, {short}) "
         f"WHEN {_match(t, _US_LONG)} THEN try_strptime({t}, {long}) "
+        f"WHEN {_match(t, _YMD_SLASH)} THEN try_strptime({t}, {slash}) "
+        f"WHEN {_match(t, _YEAR_MONTH)} THEN try_strptime({t}, '%Y-%m') "
         f"WHEN {_match(t, _MONTH)} THEN try_strptime(regexp_replace({t}, '[_ ]', '-'), {months}) END"
     )
 
@@ -141,6 +154,14 @@ def _fits_sql(column: str, data_type: str) -> str:
     return _match(t, _URL)
 
 
+def _year_span(t: str) -> str:
+    """SQL that is true for ``YYYY-YY`` text naming two years (``2008-09``), not a month."""
+    return (
+        f"{_match(t, _YEAR_MONTH)} AND "
+        f"(TRY_CAST(substr({t}, 3, 2) AS INTEGER) + 1) % 100 = TRY_CAST(substr({t}, 6, 2) AS INTEGER)"
+    )
+
+
 def _connect(raw: pa.Table) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
@@ -164,10 +185,11 @@ def infer_types(raw: pa.Table, headers: Sequence[str] | None = None) -> list[str
     names = list(headers) if headers is not None else raw.column_names
     table = raw.rename_columns([str(i) for i in range(raw.num_columns)])
     fits = ", ".join(f"count_if({_fits_sql('v', kind)})" for kind in _INFERRED_ORDER)
+    spans = f"count_if({_year_span('nullif(trim(v), chr(0))')})"
     con = _connect(table)
     try:
         rows = con.execute(
-            f"SELECT CAST(col AS INTEGER), count(nullif(trim(v), '')), {fits} "
+            f"SELECT CAST(col AS INTEGER), count(nullif(trim(v), '')), {spans}, {fits} "
             "FROM (UNPIVOT raw ON COLUMNS(*) INTO NAME col VALUE v) GROUP BY col"
         ).fetchall()
     finally:
@@ -175,10 +197,12 @@ def infer_types(raw: pa.Table, headers: Sequence[str] | None = None) -> list[str
     counts = {row[0]: row[1:] for row in rows}
     kinds: list[str] = []
     for i in range(raw.num_columns):
-        filled, *fit = counts.get(i) or (0,) * (len(_INFERRED_ORDER) + 1)
+        filled, spans_seen, *fit = counts.get(i) or (0,) * (len(_INFERRED_ORDER) + 2)
         kind = next((k for k, n in zip(_INFERRED_ORDER, fit, strict=True) if filled and n == filled), "text")
         if kind == "number" and re.search(_ZIP_HEADER, field_name(names[i])):
             kind = "text"
+        if kind == "floating_timestamp" and spans_seen == filled:
+            kind = "text"  # 2008-09, 2009-10, ...: fiscal years, not months
         kinds.append(kind)
     return kinds
 
@@ -226,29 +250,49 @@ def _point(text: pa.ChunkedArray) -> pa.ChunkedArray:
     )
 
 
-def _timestamps(text: pa.ChunkedArray, kind: str) -> pa.ChunkedArray:
-    """Floating or fixed timestamps, parsed by DuckDB (which rejects dates such as 2/30/20)."""
-    if kind == "floating_timestamp":
+def _timestamps(text: pa.ChunkedArray, kind: str, date_format: str | None = None) -> pa.ChunkedArray:
+    """Floating or fixed timestamps, parsed by DuckDB (which rejects dates such as 2/30/20).
+
+    ``date_format`` (a strptime pattern from the user) is passed as a query parameter.
+    """
+    params: list[str] = []
+    if date_format is not None:
+        sql, params = "try_strptime(v, ?)", [date_format]
+    elif kind == "floating_timestamp":
         sql = _floating("v")
     else:  # fixed: values without a zone are taken as UTC (the session zone is UTC)
         sql = f"coalesce({_fixed('v')}, CAST({_floating('v')} AS TIMESTAMPTZ))"
     con = _connect(pa.table({"v": text}))
     try:
-        result: pa.Table = con.sql(f"SELECT {sql} AS v FROM raw").to_arrow_table()
+        result: pa.Table = con.sql(f"SELECT {sql} AS v FROM raw", params=params or None).to_arrow_table()
+    except duckdb.Error as exc:  # only a pattern can fail here: the built-in layouts are constants
+        raise UsageError(
+            f"--date-format {date_format!r} is not a pattern DuckDB can read ({exc}). Write it with "
+            "strftime codes, e.g. %d.%m.%Y or %Y-%m-%d %H:%M.",
+            code="load.date-format",
+        ) from exc
     finally:
         con.close()
-    return result.column(0)
+    column = result.column(0)
+    if kind == "floating_timestamp" and pa.types.is_timestamp(column.type) and column.type.tz:
+        column = column.cast(pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us"))
+    return column
 
 
-def convert_column(cells: pa.ChunkedArray | pa.Array, data_type: str) -> pa.ChunkedArray:
+def convert_column(
+    cells: pa.ChunkedArray | pa.Array, data_type: str, date_format: str | None = None
+) -> pa.ChunkedArray:
     """Convert one column of text cells to ``data_type``; a cell that does not fit becomes null.
 
-    Text and url keep cells exactly as written; other types read the trimmed cell.
+    Text and url keep cells exactly as written; other types read the trimmed cell. Timestamps
+    are read with ``date_format`` (a strptime pattern) when one is given.
 
     Example:
         >>> import pyarrow as pa
         >>> convert_column(pa.array(["1,234", " 5 ", "x"]), "number").to_pylist()
         [1234.0, 5.0, None]
+        >>> convert_column(pa.array(["31.12.2020"]), "floating_timestamp", "%d.%m.%Y").to_pylist()
+        [datetime.datetime(2020, 12, 31, 0, 0)]
     """
     kind = canonical_type(data_type)
     cells = pa.chunked_array([cells]) if isinstance(cells, pa.Array) else cells
@@ -266,15 +310,18 @@ def convert_column(cells: pa.ChunkedArray | pa.Array, data_type: str) -> pa.Chun
     elif kind == "point":
         out = _point(text)
     else:
-        out = _timestamps(text, kind)
+        out = _timestamps(text, kind, date_format)
     return out.cast(want)
 
 
-def convert_columns(raw: pa.Table, types: Sequence[str]) -> tuple[pa.Table, BadCell | None]:
+def convert_columns(
+    raw: pa.Table, types: Sequence[str], date_formats: Mapping[int, str] | None = None
+) -> tuple[pa.Table, BadCell | None]:
     """Convert a table of text cells to the Arrow types of ``types`` (one per column).
 
     Returns the converted table (column names kept) and the first cell that did not
     convert (``None`` when all did); a cell that does not convert becomes null.
+    ``date_formats`` maps a column index to the strptime pattern its timestamps are read with.
 
     Example:
         >>> import pyarrow as pa
@@ -287,7 +334,7 @@ def convert_columns(raw: pa.Table, types: Sequence[str]) -> tuple[pa.Table, BadC
     for i, data_type in enumerate(types):
         kind = canonical_type(data_type)
         cells = raw.column(i)
-        arr = convert_column(cells, kind)
+        arr = convert_column(cells, kind, (date_formats or {}).get(i))
         if kind not in ("text", "url"):
             trimmed = pc.utf8_trim_whitespace(cells)
             bad = pc.and_(pc.and_(pc.is_valid(trimmed), pc.not_equal(trimmed, "")), pc.is_null(arr))

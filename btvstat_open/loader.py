@@ -28,12 +28,13 @@ import pyarrow.parquet as pq
 
 from btvstat_open.csv_cells import describe_row, locate_record, read_csv_cells
 from btvstat_open.errors import LoadError, UsageError
-from btvstat_open.fieldnames import field_name, field_names
+from btvstat_open.fieldnames import field_names
 from btvstat_open.inference import convert_columns, infer_types
+from btvstat_open.load_options import bad_value_hint, parse_pairs, resolve_date_formats, resolve_overrides
 from btvstat_open.parquet_columns import convert_parquet_column, parquet_type
 from btvstat_open.store import DatasetInfo, Store, check_dataset_id
 from btvstat_open.sync_progress import row_progress
-from btvstat_open.types import Column, canonical_type
+from btvstat_open.types import Column
 
 __all__ = ["LoadedFile", "load_file", "read_file", "run_load", "store_loaded"]
 
@@ -84,47 +85,24 @@ def _check_path(path: str | Path) -> tuple[Path, str]:
     return p, kind
 
 
-# -- column types ------------------------------------------------------------------------
-def _resolve_overrides(
-    column_types: Mapping[str, str] | None, headers: list[str], fields: list[str]
-) -> dict[int, str]:
-    """Column index -> canonical type for each override; FIELD may be a field name or a header."""
-    out: dict[int, str] = {}
-    for key, type_name in (column_types or {}).items():
-        if key in fields:
-            index = fields.index(key)
-        elif key in headers:
-            index = headers.index(key)
-        elif field_name(key) in fields:
-            index = fields.index(field_name(key))
-        else:
-            raise UsageError(
-                f"--column-type {key}={type_name}: the file has no column {key!r}. "
-                f"Use one of these field names: {', '.join(fields)}.",
-                code="load.unknown-column",
-            )
-        try:
-            out[index] = canonical_type(type_name)
-        except UsageError as exc:
-            raise UsageError(f"--column-type {key}={type_name}: {exc.message}", code="type.unknown") from exc
-    return out
-
-
-def _read_csv(path: Path, column_types: Mapping[str, str] | None) -> LoadedFile:
+def _read_csv(
+    path: Path, column_types: Mapping[str, str] | None, date_formats: Mapping[str, str] | None
+) -> LoadedFile:
     headers, raw, kept = read_csv_cells(path)
     fields = field_names(headers)
-    overrides = _resolve_overrides(column_types, headers, fields)
+    overrides = resolve_overrides(column_types, headers, fields)
+    patterns = resolve_date_formats(date_formats, overrides, headers, fields)
     kinds = infer_types(raw, headers)
     for index, kind in overrides.items():
         kinds[index] = kind
-    table, bad = convert_columns(raw, kinds)
+    table, bad = convert_columns(raw, kinds, patterns)
     columns = [Column(f, h or f, k) for f, h, k in zip(fields, headers, kinds, strict=True)]
     loaded = LoadedFile(path, table.rename_columns(fields), columns, kept)
     if bad is not None:
         row, where = loaded.where(bad.row)
+        hint = bad_value_hint(fields[bad.column], bad.data_type, patterns.get(bad.column))
         raise LoadError(
-            f"{path.name}: {where}, column {headers[bad.column]!r}: {bad.value!r} is not a "
-            f"{bad.data_type} value. Fix the cell, or choose another type with --column-type.",
+            f"{path.name}: {where}, column {headers[bad.column]!r}: {bad.value!r} {hint}",
             row=row,
             column=headers[bad.column],
             code="load.bad-value",
@@ -132,7 +110,9 @@ def _read_csv(path: Path, column_types: Mapping[str, str] | None) -> LoadedFile:
     return loaded
 
 
-def _read_parquet(path: Path, column_types: Mapping[str, str] | None) -> LoadedFile:
+def _read_parquet(
+    path: Path, column_types: Mapping[str, str] | None, date_formats: Mapping[str, str] | None
+) -> LoadedFile:
     try:
         source = pq.read_table(path)
     except (pa.ArrowException, OSError) as exc:
@@ -141,19 +121,29 @@ def _read_parquet(path: Path, column_types: Mapping[str, str] | None) -> LoadedF
         ) from exc
     headers = [str(n) for n in source.column_names]
     fields = field_names(headers)
-    overrides = _resolve_overrides(column_types, headers, fields)
+    overrides = resolve_overrides(column_types, headers, fields)
+    patterns = resolve_date_formats(date_formats, overrides, headers, fields)
     kinds = [overrides.get(i, parquet_type(source.schema.field(i).type)) for i in range(len(headers))]
-    arrays = [convert_parquet_column(source.column(i), k, headers[i], path) for i, k in enumerate(kinds)]
+    arrays = [
+        convert_parquet_column(source.column(i), k, headers[i], path, patterns.get(i))
+        for i, k in enumerate(kinds)
+    ]
     table = pa.Table.from_arrays(arrays, names=fields) if arrays else pa.table({})
     columns = [Column(f, h or f, k) for f, h, k in zip(fields, headers, kinds, strict=True)]
     return LoadedFile(path, table, columns)
 
 
 # -- public ------------------------------------------------------------------------------
-def read_file(path: str | Path, *, column_types: Mapping[str, str] | None = None) -> LoadedFile:
+def read_file(
+    path: str | Path,
+    *,
+    column_types: Mapping[str, str] | None = None,
+    date_formats: Mapping[str, str] | None = None,
+) -> LoadedFile:
     """Read a CSV or Parquet file with inferred (or overridden) Socrata types.
 
-    ``column_types`` maps a field name or header to a type name and wins over inference.
+    ``column_types`` maps a field name or header to a type name and wins over inference;
+    ``date_formats`` maps one to the strptime pattern its dates are written in (``%d.%m.%Y``).
     Raises :class:`LoadError` (naming the row and column) or :class:`UsageError`.
 
     Example:
@@ -162,7 +152,8 @@ def read_file(path: str | Path, *, column_types: Mapping[str, str] | None = None
         (16, Column(field_name='month', name='Month', data_type='floating_timestamp', description=''))
     """
     p, kind = _check_path(path)
-    return _read_csv(p, column_types) if kind == "csv" else _read_parquet(p, column_types)
+    read = _read_csv if kind == "csv" else _read_parquet
+    return read(p, column_types, date_formats)
 
 
 def _row_identifier(loaded: LoadedFile, key: str) -> str:
@@ -236,11 +227,13 @@ def load_file(
     description: str = "",
     row_identifier: str | None = None,
     column_types: Mapping[str, str] | None = None,
+    date_formats: Mapping[str, str] | None = None,
 ) -> DatasetInfo:
     """Load a CSV or Parquet file into the store as dataset ``dataset_id``, all or nothing.
 
     An existing dataset with this id is replaced. ``row_identifier`` is a field name or
-    header whose values are present and unique.
+    header whose values are present and unique; ``column_types`` and ``date_formats`` are
+    as in :func:`read_file`.
 
     Example:
         >>> info = load_file(Store("store"), "potholes.csv", "kc-311-potholes")  # doctest: +SKIP
@@ -248,20 +241,10 @@ def load_file(
         4493
     """
     check_dataset_id(dataset_id)
-    loaded = read_file(path, column_types=column_types)
+    loaded = read_file(path, column_types=column_types, date_formats=date_formats)
     return store_loaded(
         store, loaded, dataset_id, name=name, description=description, row_identifier=row_identifier
     )
-
-
-def _parse_column_types(items: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in items:
-        key, sep, type_name = item.rpartition("=")
-        if not sep or not key.strip() or not type_name.strip():
-            raise UsageError(f"--column-type {item!r}: write it as FIELD=TYPE, e.g. zip_code=text.")
-        out[key.strip()] = type_name.strip()
-    return out
 
 
 def run_load(args: argparse.Namespace) -> int:
@@ -272,7 +255,11 @@ def run_load(args: argparse.Namespace) -> int:
     """
     check_dataset_id(args.dataset)
     with row_progress(None, f"load {Path(args.file).name}") as bar:
-        loaded = read_file(args.file, column_types=_parse_column_types(args.column_type or []))
+        loaded = read_file(
+            args.file,
+            column_types=parse_pairs("column-type", args.column_type or [], "FIELD=TYPE", "zip_code=text"),
+            date_formats=parse_pairs("date-format", args.date_format or [], "FIELD=PATTERN", "date=%d.%m.%Y"),
+        )
         bar.advance(loaded.num_rows)
         with Store(args.store) as store:
             info = store_loaded(

@@ -40,8 +40,13 @@ def parquet_type(arrow: pa.DataType) -> str:
     return "text"
 
 
-def convert_parquet_column(arr: pa.ChunkedArray, kind: str, header: str, path: Path) -> pa.ChunkedArray:
-    """Convert one Parquet column to ``kind``, raising LoadError on the first value that does not fit."""
+def convert_parquet_column(
+    arr: pa.ChunkedArray, kind: str, header: str, path: Path, date_format: str | None = None
+) -> pa.ChunkedArray:
+    """Convert one Parquet column to ``kind``, raising LoadError on the first value that does not fit.
+
+    Text read as timestamps uses ``date_format`` (a strptime pattern) when one is given.
+    """
     want = arrow_type(kind)
     if pa.types.is_dictionary(arr.type):
         arr = arr.cast(arr.type.value_type)
@@ -67,14 +72,15 @@ def convert_parquet_column(arr: pa.ChunkedArray, kind: str, header: str, path: P
             "Convert it to text, a number or a timestamp before loading.",
             column=header,
         ) from exc
-    out = convert_column(text, kind)
+    out = convert_column(text, kind, date_format)
     if kind not in ("text", "url"):
         bad = pc.and_(pc.is_valid(text), pc.is_null(out))
         index = pc.index(bad, True).as_py()
         if index >= 0:
+            wrong = f"does not match --date-format {date_format}" if date_format else f"is not a {kind} value"
             raise LoadError(
-                f"{path.name}: data row {index + 1}, column {header!r}: {text[index].as_py()!r} is not a "
-                f"{kind} value. Fix the value, or choose another type with --column-type.",
+                f"{path.name}: data row {index + 1}, column {header!r}: {text[index].as_py()!r} {wrong}. "
+                "Fix the value, the pattern (--date-format), or choose another type with --column-type.",
                 row=index + 1,
                 column=header,
                 code="load.bad-value",

@@ -105,7 +105,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_measure(args: argparse.Namespace) -> int:
-    """``btvstat-open measure KPI_ID --catalog DIR [--format FORMAT] [--breakdown] [--as-of DATE]``."""
+    """``btvstat-open measure KPI_ID --catalog DIR [--format table|csv|json] [--breakdown] [--as-of DAY]``."""
     catalog = load_catalog(args.catalog)
     today = today_for(catalog.settings, getattr(args, "as_of", None))
     kpi = catalog.get(args.kpi_id)

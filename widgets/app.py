@@ -21,6 +21,7 @@ import contextvars
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 from typing import Any
 
 import anyio
@@ -28,7 +29,7 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from btvstat_open.errors import BtvstatError, KpiNotFound
+from btvstat_open.errors import BtvstatError, NotFound
 from btvstat_open.portal.app import install_error_handlers, portal_router
 from btvstat_open.settings import Settings
 from btvstat_open.store import Store
@@ -58,11 +59,18 @@ class _BaseUrlMiddleware:
         await self.app(scope, receive, send)
 
 
-def create_app(store: Store, catalog: Catalog | None = None, settings: Settings | None = None) -> FastAPI:
+def create_app(
+    store: Store,
+    catalog: Catalog | None = None,
+    settings: Settings | None = None,
+    *,
+    as_of: date | None = None,
+) -> FastAPI:
     """One app serving the SODA portal, the dashboard, KPI pages, embeds, images and downloads.
 
     ``catalog`` may be None (the portal alone, with an empty dashboard); ``settings`` defaults to
-    :meth:`Settings.from_env`.
+    :meth:`Settings.from_env`; ``as_of`` (``serve --as-of``) fixes the day pages are computed as of,
+    over the catalog's own ``as_of``.
 
     Example:
         >>> app = create_app(store, catalog)  # doctest: +SKIP
@@ -71,7 +79,7 @@ def create_app(store: Store, catalog: Catalog | None = None, settings: Settings 
     """
     settings = settings or Settings.from_env()
     versions = DataVersions(store)
-    service = WidgetService(store, catalog, versions=versions)
+    service = WidgetService(store, catalog, versions=versions, as_of=as_of)
     origins = list(catalog.settings.embed.allowed_origins) if catalog else []
     ancestors = frame_ancestors(origins)
     assets = Assets()
@@ -132,18 +140,20 @@ def create_app(store: Store, catalog: Catalog | None = None, settings: Settings 
 
 
 def _install_page_errors(app: FastAPI, pages: Pages) -> None:
-    """HTML routes answer a missing KPI with an HTML page; data routes keep Socrata's JSON errors."""
+    """HTML routes answer a missing KPI, goal or department with an HTML page; data routes keep
+    Socrata's JSON errors."""
     json_handler = app.exception_handlers.get(BtvstatError)
 
     async def kpi_not_found(request: Request, exc: Exception) -> Response:
         path = request.url.path
-        is_page = (path.startswith("/kpi/") and "." not in path) or path.startswith("/embed/")
-        if is_page and isinstance(exc, KpiNotFound):
-            body = pages.error("KPI not found", exc.message)
+        is_page = "." not in path and path.startswith(("/kpi/", "/embed/", "/goals/", "/departments/"))
+        if is_page and isinstance(exc, NotFound):
+            what = {"goals": "Goal", "departments": "Department"}.get(path.split("/")[1], "KPI")
+            body = pages.error(f"{what} not found", exc.message)
             return HTMLResponse(body, status_code=404, headers=dict(security_headers("page")))
         if json_handler is not None:
             result: Response = await json_handler(request, exc)  # type: ignore[misc]
             return result
-        return JSONResponse(exc.to_socrata() if isinstance(exc, KpiNotFound) else {}, status_code=404)
+        return JSONResponse(exc.to_socrata() if isinstance(exc, NotFound) else {}, status_code=404)
 
-    app.add_exception_handler(KpiNotFound, kpi_not_found)
+    app.add_exception_handler(NotFound, kpi_not_found)

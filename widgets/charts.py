@@ -25,7 +25,7 @@ from altair.utils.schemapi import debug_mode
 
 from catalog.models import Kpi
 from widgets.plot_spec import band
-from widgets.summary import STATUS_LABELS, STATUSES, Row, rows, summarize
+from widgets.summary import STATUS_LABELS, STATUSES, Row, chart_notes, rows, summarize, with_future_targets
 from widgets.themes import STATUS_SHAPES, THEMES, Theme
 
 __all__ = ["Width", "build_chart", "chart_spec", "describe", "sparkline_spec"]
@@ -33,6 +33,7 @@ __all__ = ["Width", "build_chart", "chart_spec", "describe", "sparkline_spec"]
 Width = int | Literal["container"]
 
 _DATASET = "series"
+_NOTES = "notes"
 _AXIS_FORMATS = {"week": "%b %d, %Y", "month": "%b %Y"}
 _TOOLTIP = [
     alt.Tooltip("period:N", title="Period"),
@@ -58,8 +59,9 @@ def describe(kpi: Kpi, series_rows: list[Row]) -> str:
     summary = summarize(kpi, series_rows)
     if summary.latest is not None:
         text += f". Latest: {summary.latest.value_label} in {summary.latest.period}, {summary.status_label}"
-    if kpi.target is not None:
-        text += f". Target: {summary.latest.target_label if summary.latest else kpi.target.value}"
+    if kpi.target is not None and summary.latest is not None:
+        text += f". Target: {summary.latest.target_label}"
+    text += "".join(f". {note.label}" for note in chart_notes(kpi, series_rows))
     return text + "."
 
 
@@ -99,7 +101,9 @@ def _tick_values(records: list[dict[str, Any]], key: str) -> list[Any]:
     return [{"year": d.year, "month": d.month, "date": d.day, "utc": True} for d in days]
 
 
-def _time_layers(kpi: Kpi, records: list[dict[str, Any]], theme: Theme) -> list[alt.Chart]:
+def _time_layers(
+    kpi: Kpi, records: list[dict[str, Any]], notes: list[dict[str, Any]], theme: Theme
+) -> list[alt.Chart]:
     colour, shape = _status_scales(theme, records)
     tooltip = {"tooltip": _TOOLTIP}
     y_title = kpi.unit or "value"
@@ -117,7 +121,7 @@ def _time_layers(kpi: Kpi, records: list[dict[str, Any]], theme: Theme) -> list[
     base = alt.Chart().encode(x=x)
     layers: list[alt.Chart] = []
     if any(r["band_low"] is not None for r in records) and kpi.chart != "bar":
-        band = base.mark_area(opacity=0.16, color=theme.band)
+        band = base.mark_area(opacity=0.16, color=theme.band, interpolate="step-after")
         layers.append(
             band.encode(y=alt.Y(field="band_low", type="quantitative"), y2=alt.Y2(field="band_high"))
         )
@@ -131,13 +135,22 @@ def _time_layers(kpi: Kpi, records: list[dict[str, Any]], theme: Theme) -> list[
         )
     else:
         layers.append(base.mark_line(color=theme.line, strokeWidth=2).encode(y=value))
+    # The target in force at each period's start, as a step line (a tick per bar on bar charts);
+    # targets still to come continue it dashed.
     if any(r["target"] is not None for r in records):
         target_mark = (
             base.mark_tick(color=theme.target, thickness=3)
             if kpi.chart == "bar"
-            else base.mark_line(color=theme.target, strokeDash=[6, 4], strokeWidth=2)
+            else base.mark_line(color=theme.target, strokeWidth=2, interpolate="step-after")
         )
         layers.append(target_mark.encode(y=alt.Y(field="target", type="quantitative"), **tooltip))
+    if any(r["future_target"] is not None for r in records):
+        future = base.mark_line(
+            color=theme.target, strokeDash=[6, 4], strokeWidth=2, interpolate="step-after"
+        )
+        layers.append(future.encode(y=alt.Y(field="future_target", type="quantitative"), **tooltip))
+    if notes:
+        layers.extend(_note_layers(x, theme))
     layers.append(
         base.transform_filter(alt.FieldValidPredicate(field="value", valid=True))
         .mark_point(filled=True, size=80 if kpi.chart != "bar" else 60, opacity=1, strokeWidth=1)
@@ -150,6 +163,17 @@ def _time_layers(kpi: Kpi, records: list[dict[str, Any]], theme: Theme) -> list[
         )
     )
     return layers
+
+
+def _note_layers(x: alt.X, theme: Theme) -> list[alt.Chart]:
+    """Dated notes as dotted rules, each labelled for screen readers and numbered at the top."""
+    notes = alt.Chart(alt.NamedData(name=_NOTES)).encode(x=x)
+    label = alt.Description(field="label", type="nominal")
+    rule = notes.mark_rule(color=theme.muted, strokeDash=[2, 3], strokeWidth=1.5, aria=True).encode(
+        description=label, tooltip=alt.Tooltip(field="label", type="nominal", title="Note")
+    )
+    number = notes.mark_text(color=theme.text, fontSize=11, fontWeight="bold", dx=6, align="left", aria=False)
+    return [rule, number.encode(y=alt.value(8), text=alt.Text(field="number", type="nominal"))]
 
 
 def _number_layers(
@@ -187,9 +211,13 @@ def build_chart(
     width: Width = "container",
     height: int = 300,
     title: bool = True,
+    today: date | None = None,
+    fiscal_year_start: int = 7,
 ) -> alt.LayerChart:
     """The KPI's chart as an Altair object (line, bar, area or big number, per ``kpi.chart``).
 
+    With ``today``, target history entries after it are drawn as a dashed continuation of the
+    target's step line. Notes within the charted periods are rules with accessible labels.
     Static images are drawn differently, see :mod:`widgets.images`.
 
     Example:
@@ -199,20 +227,32 @@ def build_chart(
     # Altair re-validates every object it builds in "debug mode"; the finished spec is validated in
     # the tests instead (building is then several times faster).
     with debug_mode(False):
-        return _build(kpi, series, theme=theme, width=width, height=height, title=title)
+        return _build(kpi, series, theme=theme, width=width, height=height, title=title,
+                      today=today, fiscal_year_start=fiscal_year_start)  # fmt: skip
 
 
 def _build(
-    kpi: Kpi, series: pa.Table, *, theme: str, width: Width, height: int, title: bool
+    kpi: Kpi,
+    series: pa.Table,
+    *,
+    theme: str,
+    width: Width,
+    height: int,
+    title: bool,
+    today: date | None,
+    fiscal_year_start: int,
 ) -> alt.LayerChart:
     palette = THEMES[theme]
     series_rows = rows(kpi, series)
+    notes: list[dict[str, Any]] = []
     if kpi.chart == "number":
         layers, record = _number_layers(kpi, series_rows, palette, height)
         records = [record]
     else:
-        records = _records(kpi, series_rows)
-        layers = _time_layers(kpi, records, palette)
+        drawn = with_future_targets(kpi, series_rows, today, fiscal_year_start) if today else series_rows
+        records = _records(kpi, drawn)
+        notes = [note.record(drawn) for note in chart_notes(kpi, drawn)]
+        layers = _time_layers(kpi, records, notes, palette)
     extra: dict[str, Any] = {}
     if title:
         extra["title"] = _title(kpi)
@@ -228,7 +268,7 @@ def _build(
         description=describe(kpi, series_rows),
         **extra,
     )
-    chart.datasets = {_DATASET: records}
+    chart.datasets = {_DATASET: records, **({_NOTES: notes} if notes else {})}
     chart.config = palette.config()
     return chart
 
@@ -241,6 +281,8 @@ def chart_spec(
     width: Width = "container",
     height: int = 300,
     title: bool = True,
+    today: date | None = None,
+    fiscal_year_start: int = 7,
 ) -> dict[str, Any]:
     """The KPI's chart as a Vega-Lite spec (a JSON-ready dict); see :func:`build_chart`.
 
@@ -248,7 +290,8 @@ def chart_spec(
         >>> chart_spec(kpi, series)["$schema"]  # doctest: +SKIP
         'https://vega.github.io/schema/vega-lite/v6.json'
     """
-    chart = build_chart(kpi, series, theme=theme, width=width, height=height, title=title)
+    chart = build_chart(kpi, series, theme=theme, width=width, height=height, title=title,
+                        today=today, fiscal_year_start=fiscal_year_start)  # fmt: skip
     spec: dict[str, Any] = chart.to_dict(validate=False)
     return spec
 

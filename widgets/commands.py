@@ -88,15 +88,16 @@ def run_render(args: argparse.Namespace) -> int:
     store = Store(args.store)
     catalog = load_catalog(args.catalog, store)
     kpi = catalog.get(args.kpi_id)
-    series = measure(
-        kpi, store, catalog.settings, today=today_for(catalog.settings, getattr(args, "as_of", None))
-    )
+    today = today_for(catalog.settings, getattr(args, "as_of", None))
+    fsm = catalog.settings.fiscal_year_start
+    series = measure(kpi, store, catalog.settings, today=today)
     partial = output.with_name(output.name + ".partial")
     if suffix == ".html":
-        spec = chart_spec(kpi, series, width="container", title=False)  # the page has the title
+        # The page has the title.
+        spec = chart_spec(kpi, series, width="container", title=False, today=today, fiscal_year_start=fsm)
         partial.write_text(render_html(spec, title=kpi.title, description=kpi.description), encoding="utf-8")
     else:  # the same images the server's .svg and .png routes draw
-        svg = image_svg(kpi, series)
+        svg = image_svg(kpi, series, today=today, fiscal_year_start=fsm)
         if suffix == ".svg":
             partial.write_text(svg, encoding="utf-8")
         else:

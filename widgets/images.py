@@ -24,6 +24,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from datetime import date
 
 import pyarrow as pa
 import vl_convert as vlc
@@ -31,8 +32,8 @@ import vl_convert as vlc
 from btvstat_open.errors import RenderError
 from catalog.models import Kpi
 from widgets.charts import describe
-from widgets.plot_spec import band, plot_spec, shown_statuses, x_labels
-from widgets.summary import STATUS_LABELS, Row, rows, summarize
+from widgets.plot_spec import band, note_positions, plot_spec, shown_statuses, x_labels
+from widgets.summary import STATUS_LABELS, Row, chart_notes, rows, summarize, with_future_targets
 from widgets.textfit import fit, text_width
 from widgets.themes import STATUS_SHAPES, THEMES, Theme
 
@@ -93,14 +94,17 @@ def _key_items(kpi: Kpi, series_rows: list[Row], theme: Theme) -> list[tuple[str
             if has_band
             else ""
         )
-        if kpi.chart == "bar":
-            sample += f'<line x1="0" y1="-4" x2="22" y2="-4" stroke="{theme.target}" stroke-width="3"/>'
-        else:
-            dash = 'stroke-dasharray="6 4" '
-            sample += (
-                f'<line x1="0" y1="-4" x2="22" y2="-4" stroke="{theme.target}" stroke-width="2" {dash}/>'
-            )
+        width = "3" if kpi.chart == "bar" else "2"
+        sample += f'<line x1="0" y1="-4" x2="22" y2="-4" stroke="{theme.target}" stroke-width="{width}"/>'
         items.append((sample, "Target and near-target range" if has_band else "Target", 22))
+    if any(row.future_target is not None for row in series_rows):
+        dash = 'stroke-dasharray="6 4"'
+        sample = f'<line x1="0" y1="-4" x2="22" y2="-4" stroke="{theme.target}" stroke-width="2" {dash}/>'
+        items.append((sample, "Future target", 22))
+    if kpi.notes and chart_notes(kpi, series_rows):
+        dots = 'stroke-dasharray="2 3"'
+        sample = f'<line x1="5" y1="-12" x2="5" y2="2" stroke="{theme.muted}" stroke-width="1.5" {dots}/>'
+        items.append((sample, "Note", 10))
     return items
 
 
@@ -150,7 +154,7 @@ def _number_body(kpi: Kpi, series_rows: list[Row], theme: Theme, width: float, h
 
 def _y_label_width(series_rows: list[Row]) -> float:
     """About how wide the y axis (labels, ticks, padding) will be, to size the plot."""
-    numbers = [abs(n) for r in series_rows for n in (r.value, r.target) if n is not None]
+    numbers = [abs(n) for r in series_rows for n in (r.value, r.target, r.future_target) if n is not None]
     biggest = max(numbers, default=0.0)
     label = "999k" if biggest >= 10_000 else f"{biggest:,.0f}"
     return text_width(label, 11) + 10
@@ -158,7 +162,8 @@ def _y_label_width(series_rows: list[Row]) -> float:
 
 def _plot_body(kpi: Kpi, series_rows: list[Row], theme: str, width: int, height: int) -> _Body:
     plot_width = max(60, round(width - _y_label_width(series_rows) - 20))
-    spec = plot_spec(kpi, series_rows, theme=theme, width=plot_width, height=height)
+    notes = chart_notes(kpi, series_rows)
+    spec = plot_spec(kpi, series_rows, theme=theme, width=plot_width, height=height, notes=notes)
     try:
         svg: str = vlc.vegalite_to_svg(spec, allowed_base_urls=[])
     except Exception as exc:  # vl-convert raises plain ValueError/RuntimeError
@@ -176,16 +181,37 @@ def _plot_body(kpi: Kpi, series_rows: list[Row], theme: str, width: int, height:
         _text(left + x, baseline, label, 11, palette.muted, anchor=anchor)
         for x, label, anchor in x_labels(kpi, series_rows, plot_width)
     )
-    inner = svg[opening.end() : -len("</svg>")] + f'<g font-family="{_esc(palette.font)}">{labels}</g>'
-    return _Body(inner, float(opening.group(1)), max(float(opening.group(2)), baseline + 8))
+    # Each note: its number at the top of its rule, and its words in a line under the axis.
+    numbers = "".join(
+        _text(left + x + 3, top + 11, str(note.number), 11, palette.text, bold=True)
+        for note, x in zip(notes, note_positions(kpi, series_rows, notes, plot_width), strict=True)
+    )
+    room = width - 2 * PAD
+    lines = "".join(
+        _text(PAD, baseline + 20 + 17 * i, fit(note.label, 11, room), 11, palette.text)
+        for i, note in enumerate(notes)
+    )
+    text = f'<g font-family="{_esc(palette.font)}">{labels}{numbers}{lines}</g>'
+    inner = svg[opening.end() : -len("</svg>")] + text
+    bottom = baseline + 8 + 17 * len(notes)
+    return _Body(inner, float(opening.group(1)), max(float(opening.group(2)), bottom))
 
 
 def image_svg(
-    kpi: Kpi, series: pa.Table, *, theme: str = "light", width: int = 720, height: int | None = None
+    kpi: Kpi,
+    series: pa.Table,
+    *,
+    theme: str = "light",
+    width: int = 720,
+    height: int | None = None,
+    today: date | None = None,
+    fiscal_year_start: int = 7,
 ) -> str:
     """The KPI's chart as a standalone, labelled SVG document ``width`` pixels wide (or a little more).
 
-    ``height`` is the plot's (or the big-number card's) height; the header adds to it.
+    ``height`` is the plot's (or the big-number card's) height; the header adds to it. With
+    ``today``, targets after it are drawn dashed; notes are dotted rules, numbered, with their words
+    under the axis.
 
     Example:
         >>> image_svg(kpi, series, width=640)[:58]  # doctest: +SKIP
@@ -195,10 +221,12 @@ def image_svg(
     series_rows = rows(kpi, series)
     if kpi.chart == "number":
         body = _number_body(kpi, series_rows, palette, width, height or DEFAULT_HEIGHTS["number"])
+        drawn = series_rows
     else:
-        body = _plot_body(kpi, series_rows, theme, width, height or DEFAULT_HEIGHTS["chart"])
+        drawn = with_future_targets(kpi, series_rows, today, fiscal_year_start) if today else series_rows
+        body = _plot_body(kpi, drawn, theme, width, height or DEFAULT_HEIGHTS["chart"])
     full_width = max(float(width), body.width)
-    header, header_height = _header(kpi, series_rows, palette, full_width, key=kpi.chart != "number")
+    header, header_height = _header(kpi, drawn, palette, full_width, key=kpi.chart != "number")
     full_height = header_height + body.height
     description = _esc(describe(kpi, series_rows))
     size = f'width="{full_width:g}" height="{full_height:g}" viewBox="0 0 {full_width:g} {full_height:g}"'

@@ -1,11 +1,12 @@
-"""HTML pages: the dashboard, a KPI's page and its embed, rendered with Jinja2.
+"""HTML pages: a KPI's page and its embed, rendered with Jinja2 (the program's pages, the dashboard
+among them, are in :mod:`widgets.program_pages`).
 
 Templates autoescape everything; the only unescaped values are JSON made by
 :func:`~widgets.render.script_json` (``<``, ``>`` and ``&`` escaped, so catalog text cannot close
 the ``<script>`` element) and SVG made by vl-convert from our own specs (Vega escapes text).
 
 Example:
-    >>> html = Pages(service, assets).dashboard()  # doctest: +SKIP
+    >>> html = Pages(service, assets, allowed_origins=[]).kpi_page(kpi, "http://127.0.0.1")  # doctest: +SKIP
     >>> html.startswith("<!doctype html>")  # doctest: +SKIP
     True
 """
@@ -21,9 +22,12 @@ import jinja2
 
 from catalog.models import CatalogSettings, Kpi
 from widgets.assets import Assets
+from widgets.breakdown_chart import breakdown_records, breakdown_spec
+from widgets.kpi_details import action_rows, target_history
+from widgets.program import slugify, updated_label
 from widgets.render import EMBED_OPTIONS, script_json
 from widgets.service import ChartOptions, WidgetService
-from widgets.summary import STATUS_LABELS, STATUSES
+from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS
 
 __all__ = ["ChartView", "Pages", "embed_snippet"]
 
@@ -83,6 +87,8 @@ class Pages:
             lstrip_blocks=True,
         )
         self.env.globals["asset"] = assets.url
+        self.env.globals["status_label"] = lambda status: STATUS_LABELS.get(status, status)
+        self.env.globals["status_symbol"] = lambda status: STATUS_SYMBOLS.get(status, "")
         self.embed_options = script_json(EMBED_OPTIONS)
 
     @property
@@ -91,41 +97,10 @@ class Pages:
         catalog = self.service.catalog
         return catalog.settings if catalog else CatalogSettings()
 
-    def _render(self, template: str, **context: Any) -> str:
+    def render(self, template: str, **context: Any) -> str:
+        """Render a template with the site settings (``theme`` defaults to ``auto``)."""
         context.setdefault("theme", "auto")
         return self.env.get_template(template).render(site=self.site, **context)
-
-    def dashboard(self) -> str:
-        """The dashboard: public KPIs grouped by department, then outcome area."""
-        departments: dict[str, dict[str, list[dict[str, Any]]]] = {}
-        kpis = self.service.public_kpis()
-        for kpi in kpis:
-            areas = departments.setdefault(kpi.department, {})
-            areas.setdefault(kpi.outcome_area or "", []).append(self._card(kpi))
-        groups = [
-            {"name": name, "areas": [{"name": a, "cards": cards} for a, cards in sorted(areas.items())]}
-            for name, areas in sorted(departments.items())
-        ]
-        statuses = [(s, STATUS_LABELS[s]) for s in STATUSES]
-        return self._render("dashboard.html", groups=groups, statuses=statuses, total=len(kpis))
-
-    def _card(self, kpi: Kpi) -> dict[str, Any]:
-        summary = self.service.summary(kpi)
-        latest = summary.latest
-        words = [kpi.title, kpi.department, kpi.outcome_area or "", kpi.description, *kpi.tags]
-        return {
-            "id": kpi.id,
-            "title": kpi.title,
-            "value": latest.value_label if latest else "No data",
-            "period": latest.period if latest else "",
-            "target": latest.target_label if latest and latest.target is not None else "",
-            "status": summary.status,
-            "status_label": summary.status_label,
-            "status_symbol": summary.status_symbol,
-            "change": summary.change_label,
-            "sparkline": self.service.sparkline(kpi, "light"),
-            "search": " ".join(words).lower(),
-        }
 
     def _chart(self, kpi: Kpi, options: ChartOptions, *, title: bool, element_id: str) -> ChartView:
         specs = {}
@@ -151,8 +126,10 @@ class Pages:
         )
 
     def kpi_page(self, kpi: Kpi, base_url: str) -> str:
-        """A KPI's page: big number, chart, methodology, analysis, data, downloads, embed code."""
-        summary = self.service.summary(kpi)
+        """A KPI's page: big number, chart with notes, target history, actions, breakdown, methodology,
+        data, downloads, embed code."""
+        facts = self.service.facts(kpi)
+        summary = facts.summary
         latest = summary.latest
         target_label = (
             (latest.target_label if latest and latest.target is not None else "No target set")
@@ -163,10 +140,20 @@ class Pages:
             dataset_name = self.service.store.info(kpi.source.dataset).name
         except Exception:  # a catalog may name a dataset not synced yet
             dataset_name = kpi.source.dataset
-        return self._render(
+        today = self.service.today()
+        titles = {goal.id: goal.title for goal in self.site.goals}
+        return self.render(
             "kpi.html",
             kpi=kpi,
             summary=summary,
+            facts=facts,
+            updated=updated_label(facts.freshness.data_updated_at, today),
+            today=today,
+            department_slug=slugify(kpi.department),
+            goals=[(goal_id, titles.get(goal_id, goal_id)) for goal_id in kpi.goals],
+            history=target_history(kpi, today),
+            actions=action_rows(kpi, facts.overdue),
+            breakdown=self._breakdown(kpi),
             target_label=target_label,
             rows=self.service.rows(kpi),
             chart=self._chart(kpi, ChartOptions(theme="auto"), title=False, element_id="chart"),
@@ -176,13 +163,32 @@ class Pages:
             embed_options=self.embed_options,
         )
 
+    def _breakdown(self, kpi: Kpi) -> dict[str, Any] | None:
+        """The breakdown's chart (both themes) and table rows, or None without a breakdown."""
+        if kpi.breakdown is None:
+            return None
+        rows = self.service.breakdown_rows(kpi)
+        specs = {theme: breakdown_spec(kpi, rows, theme=theme) for theme in ("light", "dark")}
+        chart = ChartView(
+            element_id="breakdown-chart",
+            theme="auto",
+            spec_light=script_json(specs["light"]),
+            spec_dark=script_json(specs["dark"]),
+            svg_url=f"/kpi/{kpi.id}/breakdown.svg",
+            description=str(specs["light"]["description"]),
+        )
+        records = breakdown_records(kpi, rows)
+        label = kpi.breakdown.label or kpi.breakdown.column
+        return {"chart": chart, "records": records, "label": label, "min_count": kpi.breakdown.min_count,
+                "disparity": _latest_disparity(rows)}  # fmt: skip
+
     def embed(self, kpi: Kpi, options: ChartOptions) -> str:
         """The iframe page: the chart alone (title unless ``plain``) and a "data" link."""
         origins = self.allowed_origins
         frame_config = script_json(
             {"id": kpi.id, "any": "*" in origins, "origins": [o for o in origins if o != "*"]}
         )
-        return self._render(
+        return self.render(
             "embed.html",
             theme=options.theme,
             kpi=kpi,
@@ -196,4 +202,11 @@ class Pages:
 
     def error(self, heading: str, message: str) -> str:
         """A plain error page (for HTML routes)."""
-        return self._render("error.html", heading=heading, message=message)
+        return self.render("error.html", heading=heading, message=message)
+
+
+def _latest_disparity(rows: list[dict[str, Any]]) -> str:
+    """The latest period's disparity ratio in words ("" when it cannot be computed)."""
+    latest = max((row["period_start"] for row in rows), default=None)
+    ratios = [row["disparity"] for row in rows if row["period_start"] == latest and row["disparity"]]
+    return f"{ratios[0]:.2f}" if ratios else ""

@@ -24,10 +24,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from catalog.models import Kpi
-from widgets.summary import STATUS_LABELS, STATUSES, Row
+from widgets.summary import STATUS_LABELS, STATUSES, ChartNote, Row
 from widgets.themes import STATUS_SHAPES, THEMES, Theme
 
-__all__ = ["MAX_TICKS", "SCHEMA", "band", "plot_spec", "shown_statuses", "x_labels"]
+__all__ = ["MAX_TICKS", "SCHEMA", "band", "note_positions", "plot_spec", "shown_statuses", "x_labels"]
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 MAX_TICKS = 6
@@ -69,6 +69,7 @@ def _records(kpi: Kpi, series_rows: list[Row]) -> list[dict[str, Any]]:
                 "tick": _tick_label(kpi, row),
                 "value": row.value,
                 "target": row.target,
+                "future_target": row.future_target,
                 "status_label": row.status_label,
                 "band_low": low,
                 "band_high": high,
@@ -84,9 +85,20 @@ def _tick_label(kpi: Kpi, row: Row) -> str:
     return row.period
 
 
-def _tick_indices(count: int) -> range:
-    """At most :data:`MAX_TICKS` evenly spaced periods, always starting with the first."""
-    return range(0, count, max(1, -(-count // MAX_TICKS)))
+def _tick_indices(kpi: Kpi, series_rows: list[Row]) -> list[int]:
+    """At most :data:`MAX_TICKS` periods, always starting with the first: evenly spaced periods on
+    an ordinal axis; on a time axis, periods at least a sixth of the axis apart (future targets can
+    leave a long stretch with few periods)."""
+    count = len(series_rows)
+    if _ordinal(kpi) or count < 2:
+        return list(range(0, count, max(1, -(-count // MAX_TICKS))))
+    first, last = _utc_ms(series_rows[0].period_start), _utc_ms(series_rows[-1].period_start)
+    gap = (last - first) / MAX_TICKS
+    picked = [0]
+    for i in range(1, count):
+        if _utc_ms(series_rows[i].period_start) - _utc_ms(series_rows[picked[-1]].period_start) >= gap:
+            picked.append(i)
+    return picked
 
 
 def _utc_ms(day: date) -> int:
@@ -111,7 +123,7 @@ def x_labels(kpi: Kpi, series_rows: list[Row], width: int) -> list[tuple[float, 
     """
     count = len(series_rows)
     labels = []
-    for i in _tick_indices(count):
+    for i in _tick_indices(kpi, series_rows):
         row = series_rows[i]
         if _ordinal(kpi):
             labels.append(((i + 0.5) * width / count, _tick_label(kpi, row), "middle"))
@@ -123,8 +135,33 @@ def x_labels(kpi: Kpi, series_rows: list[Row], width: int) -> list[tuple[float, 
     return labels
 
 
+def note_positions(kpi: Kpi, series_rows: list[Row], notes: list[ChartNote], width: int) -> list[float]:
+    """Where each note's rule sits in the plot (x in pixels), on the same scales as :func:`x_labels`."""
+    count = len(series_rows)
+    if not count:
+        return []
+    if _ordinal(kpi):
+        return [(note.row + 0.5) * width / count for note in notes]
+    first, last = _utc_ms(series_rows[0].period_start), _utc_ms(series_rows[-1].period_start)
+    if last <= first:
+        return [width / 2 for _ in notes]
+    return [(_utc_ms(note.day) - first) / (last - first) * width for note in notes]
+
+
+def _note_layer(
+    kpi: Kpi, series_rows: list[Row], notes: list[ChartNote], x: dict[str, Any], theme: Theme
+) -> dict[str, Any]:
+    """Dotted rules at the notes' days (the frame numbers them and writes their text)."""
+    values = [
+        {"period_start": note.day.isoformat(), "tick": _tick_label(kpi, series_rows[note.row])}
+        for note in notes
+    ]
+    rule = {"type": "rule", "color": theme.muted, "strokeDash": [2, 3], "strokeWidth": 1.5}
+    return {"data": {"values": values}, "mark": rule, "encoding": {"x": x}}
+
+
 def _x(kpi: Kpi, series_rows: list[Row]) -> dict[str, Any]:
-    ticks = [series_rows[i] for i in _tick_indices(len(series_rows))]
+    ticks = [series_rows[i] for i in _tick_indices(kpi, series_rows)]
     if _ordinal(kpi):
         # Quarters and (fiscal) years are named periods: "Q1 2025", "FY2013". The paddings are
         # Vega-Lite's defaults, written out because x_labels() relies on them.
@@ -141,7 +178,7 @@ def _x(kpi: Kpi, series_rows: list[Row]) -> dict[str, Any]:
 
 
 def _y_axis(series_rows: list[Row]) -> dict[str, Any]:
-    numbers = [abs(n) for r in series_rows for n in (r.value, r.target) if n is not None]
+    numbers = [abs(n) for r in series_rows for n in (r.value, r.target, r.future_target) if n is not None]
     axis: dict[str, Any] = {"tickCount": 5, "title": None}
     if numbers and max(numbers) >= _BIG:
         axis["format"] = "~s"
@@ -174,8 +211,17 @@ def _config(theme: Theme) -> dict[str, Any]:
     }
 
 
-def plot_spec(kpi: Kpi, series_rows: list[Row], *, theme: str, width: int, height: int) -> dict[str, Any]:
-    """The plot of a line, bar or area chart: target line and band, values, status points.
+def plot_spec(
+    kpi: Kpi,
+    series_rows: list[Row],
+    *,
+    theme: str,
+    width: int,
+    height: int,
+    notes: list[ChartNote] | None = None,
+) -> dict[str, Any]:
+    """The plot of a line, bar or area chart: target step line and band (future targets dashed),
+    values, status points and dotted rules at the ``notes``.
 
     Status is drawn by colour *and* shape; periods without data are gaps. ``width`` and
     ``height`` are the plot area's; axes add to them.
@@ -192,7 +238,7 @@ def plot_spec(kpi: Kpi, series_rows: list[Row], *, theme: str, width: int, heigh
     if kpi.chart != "bar" and any(r["band_low"] is not None for r in records):
         layers.append(
             {
-                "mark": {"type": "area", "opacity": 0.16, "color": palette.band},
+                "mark": {"type": "area", "opacity": 0.16, "color": palette.band, "interpolate": "step-after"},
                 "encoding": {
                     "x": x,
                     "y": {"field": "band_low", "type": "quantitative"},
@@ -219,11 +265,19 @@ def plot_spec(kpi: Kpi, series_rows: list[Row], *, theme: str, width: int, heigh
         target_mark: dict[str, Any] = (
             {"type": "tick", "color": palette.target, "thickness": 3}
             if kpi.chart == "bar"
-            else {"type": "line", "color": palette.target, "strokeDash": [6, 4], "strokeWidth": 2}
+            else {"type": "line", "color": palette.target, "strokeWidth": 2, "interpolate": "step-after"}
         )
         layers.append(
             {"mark": target_mark, "encoding": {"x": x, "y": {"field": "target", "type": "quantitative"}}}
         )
+    if any(r["future_target"] is not None for r in records):
+        future = {"type": "line", "color": palette.target, "strokeWidth": 2, "strokeDash": [6, 4],
+                  "interpolate": "step-after"}  # fmt: skip
+        layers.append(
+            {"mark": future, "encoding": {"x": x, "y": {"field": "future_target", "type": "quantitative"}}}
+        )
+    if notes:
+        layers.append(_note_layer(kpi, series_rows, notes, x, palette))
     point = {
         "type": "point",
         "filled": True,

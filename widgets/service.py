@@ -1,8 +1,9 @@
 """What the widget routes share: the catalog, the store, and caches of series, specs and images.
 
 Every cached value is keyed by the KPI id, the catalog version, the source dataset's version, the
-day (periods end as days pass) and the chart options, so a data change or a new day gives a new
-key and a fresh value without a restart.
+as-of day (periods end and data grows stale as days pass) and the chart options, so a data change
+or a new day gives a new key and a fresh value without a restart. The as-of day is
+:func:`catalog.asof.today_for`: ``serve --as-of``, else the catalog's ``as_of``, else the local date.
 
 Example:
     >>> service = WidgetService(store, catalog)  # doctest: +SKIP
@@ -22,7 +23,11 @@ import pyarrow as pa
 from btvstat_open.errors import KpiNotFound, UsageError
 from btvstat_open.store import Store
 from catalog import measure
-from catalog.models import Catalog, Kpi
+from catalog.actions import is_unattended, overdue_actions
+from catalog.asof import today_for
+from catalog.breakdown import breakdown, publishable_rows
+from catalog.freshness import FreshnessReport, freshness
+from catalog.models import Action, Catalog, CatalogSettings, Kpi
 from widgets.cache import DataVersions, LruCache
 from widgets.charts import Width, chart_spec, sparkline_spec
 from widgets.images import image_png, image_svg
@@ -30,7 +35,7 @@ from widgets.render import render_svg
 from widgets.summary import Row, Summary, rows, summarize
 from widgets.themes import THEME_NAMES
 
-__all__ = ["ChartOptions", "WidgetService", "parse_options"]
+__all__ = ["ChartOptions", "KpiFacts", "WidgetService", "parse_options"]
 
 MIN_HEIGHT, MAX_HEIGHT = 120, 1200
 MIN_WIDTH, MAX_WIDTH = 200, 2400
@@ -86,15 +91,41 @@ def parse_options(query: dict[str, str], *, allowed: tuple[str, ...], auto: bool
     return ChartOptions(theme=theme, height=height, width=width, plain=plain_raw in ("1", "true"))
 
 
+@dataclass(frozen=True)
+class KpiFacts:
+    """What every card, page and list says about a KPI as of the service's day."""
+
+    kpi: Kpi
+    summary: Summary
+    freshness: FreshnessReport
+    overdue: tuple[Action, ...]
+    unattended: bool
+
+    @property
+    def status(self) -> str:
+        """The latest period's status."""
+        return self.summary.status
+
+
 class WidgetService:
-    """The catalog's public KPIs over a store, with cached series, specs and renders."""
+    """The catalog's public KPIs over a store, with cached series, specs and renders.
+
+    ``as_of`` is ``serve --as-of``; without it the catalog's ``as_of`` (or the local date) decides
+    what "today" is (see :meth:`today`).
+    """
 
     def __init__(
-        self, store: Store, catalog: Catalog | None, *, versions: DataVersions | None = None
+        self,
+        store: Store,
+        catalog: Catalog | None,
+        *,
+        versions: DataVersions | None = None,
+        as_of: date | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
         self.versions = versions or DataVersions(store)
+        self.as_of = as_of
         self._series: LruCache[tuple[Any, ...], pa.Table] = LruCache(512)
         self._rendered: LruCache[tuple[Any, ...], Any] = LruCache(1024)
         self._lock = threading.Lock()
@@ -108,6 +139,15 @@ class WidgetService:
     def catalog_version(self) -> str:
         """The catalog's content hash ("" without a catalog)."""
         return self.catalog.version if self.catalog else ""
+
+    @property
+    def settings(self) -> CatalogSettings:
+        """The catalog's settings (defaults without a catalog)."""
+        return self.catalog.settings if self.catalog else CatalogSettings()
+
+    def today(self) -> date:
+        """The as-of day: ``--as-of``, else the catalog's ``as_of``, else the local date."""
+        return today_for(self.settings, self.as_of)
 
     def public_kpis(self) -> list[Kpi]:
         """Every public KPI in catalog order."""
@@ -129,7 +169,7 @@ class WidgetService:
         return self.versions.deps(k.source.dataset for k in kpis)
 
     def _key(self, kpi: Kpi, *extra: Any) -> tuple[Any, ...]:
-        return (kpi.id, self.catalog_version, self.versions.get(kpi.source.dataset), date.today(), *extra)
+        return (kpi.id, self.catalog_version, self.versions.get(kpi.source.dataset), self.today(), *extra)
 
     def series(self, kpi: Kpi) -> pa.Table:
         """The KPI's measure series (cached per data version and day)."""
@@ -137,9 +177,40 @@ class WidgetService:
         table = self._series.get(key)
         if table is None:
             assert self.catalog is not None  # a KPI exists only with a catalog
-            table = measure(kpi, self.store, self.catalog.settings)
+            table = measure(kpi, self.store, self.catalog.settings, today=key[3])
             self._series.put(key, table)
         return table
+
+    def breakdown(self, kpi: Kpi) -> pa.Table:
+        """The KPI's breakdown table (:func:`catalog.breakdown.breakdown`), cached like the series."""
+        key = self._key(kpi, "breakdown")
+        table = self._series.get(key)
+        if table is None:
+            table = breakdown(kpi, self.store, self.settings, today=key[3])
+            self._series.put(key, table)
+        return table
+
+    def breakdown_rows(self, kpi: Kpi) -> list[dict[str, Any]]:
+        """The breakdown as publishable rows (suppressed cells without value or exact count)."""
+        return publishable_rows(self.breakdown(kpi))
+
+    def facts(self, kpi: Kpi) -> KpiFacts:
+        """Latest status, freshness, overdue actions and the unattended flag of a KPI."""
+
+        def build() -> KpiFacts:
+            series_rows = self.rows(kpi)
+            statuses = [row.status for row in series_rows if row.value is not None]
+            today = self.today()
+            return KpiFacts(
+                kpi=kpi,
+                summary=summarize(kpi, series_rows),
+                freshness=freshness(kpi, self.store, self.series(kpi), today=today),
+                overdue=tuple(overdue_actions(kpi, today)),
+                unattended=is_unattended(kpi, statuses, today),
+            )
+
+        facts: KpiFacts = self._cached(self._key(kpi, "facts"), build)
+        return facts
 
     def rows(self, kpi: Kpi) -> list[Row]:
         """The series as formatted rows."""
@@ -162,7 +233,16 @@ class WidgetService:
         key = self._key(kpi, "spec", theme, width, height, title)
         spec: dict[str, Any] = self._cached(
             key,
-            lambda: chart_spec(kpi, self.series(kpi), theme=theme, width=width, height=height, title=title),
+            lambda: chart_spec(
+                kpi,
+                self.series(kpi),
+                theme=theme,
+                width=width,
+                height=height,
+                title=title,
+                today=key[3],
+                fiscal_year_start=self.settings.fiscal_year_start,
+            ),
         )
         return spec
 
@@ -172,7 +252,13 @@ class WidgetService:
         svg: str = self._cached(
             key,
             lambda: image_svg(
-                kpi, self.series(kpi), theme=options.theme, width=options.width, height=options.height
+                kpi,
+                self.series(kpi),
+                theme=options.theme,
+                width=options.width,
+                height=options.height,
+                today=key[3],
+                fiscal_year_start=self.settings.fiscal_year_start,
             ),
         )
         return svg

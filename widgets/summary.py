@@ -13,24 +13,29 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Final
 
 import pyarrow as pa
 
 from catalog.models import Kpi
+from catalog.periods import next_period, period_end, period_start
+from catalog.targets import future_targets
 
 __all__ = [
     "STATUSES",
     "STATUS_LABELS",
     "STATUS_SYMBOLS",
+    "ChartNote",
     "Row",
     "Summary",
+    "chart_notes",
     "format_value",
     "period_label",
     "rows",
     "summarize",
+    "with_future_targets",
 ]
 
 STATUSES: Final = ("on_track", "near_target", "off_track", "no_target", "no_data")
@@ -109,6 +114,9 @@ class Row:
     target_label: str
     status: str
     status_label: str
+    # A target still to come (drawn dashed): set on future rows and on the last period, where the
+    # dashed line starts.
+    future_target: float | None = None
 
     def record(self) -> dict[str, Any]:
         """The row as chart data: ISO dates, numbers, labels."""
@@ -122,6 +130,7 @@ class Row:
             "target_label": self.target_label,
             "status": self.status,
             "status_label": self.status_label,
+            "future_target": self.future_target,
         }
 
 
@@ -208,3 +217,71 @@ def summarize(kpi: Kpi, series_rows: list[Row]) -> Summary:
         up_is_good = kpi.direction == "higher_is_better"
         trend = "better" if (change > 0) == up_is_good else "worse"
     return Summary(latest, previous, change, label, trend)
+
+
+def with_future_targets(kpi: Kpi, series_rows: list[Row], today: date, fiscal_year_start: int) -> list[Row]:
+    """The rows a chart draws: the series, then one row per future target entry (no value, only
+    ``future_target``), so the dashed step line runs on from the last period's target.
+
+    Example:
+        >>> chart_rows = with_future_targets(kpi, rows(kpi, series), date(2020, 3, 1), 7)  # doctest: +SKIP
+        >>> chart_rows[-1].period  # doctest: +SKIP
+        'Week of Jun 29, 2020'
+    """
+    entries = future_targets(kpi.target, today)
+    if not entries or not series_rows:
+        return series_rows
+    size = kpi.period.size
+    last = series_rows[-1]
+    joined = replace(last, future_target=last.target if last.target is not None else entries[0].value)
+    out = [*series_rows[:-1], joined]
+    starts = [period_start(entry.start, size, fiscal_year_start) for entry in entries]
+    # One more period after the last entry, so its step has a width.
+    ends = [*starts[1:], next_period(starts[-1], size)]
+    for entry, start, shown_until in zip(entries, starts, ends, strict=True):
+        if start <= last.period_start:
+            continue
+        for day in (start, shown_until) if shown_until == ends[-1] else (start,):
+            end = period_end(day, size, fiscal_year_start)
+            label = format_value(entry.value, kpi)
+            out.append(
+                Row(day, end, period_label(size, day, end), None, "No data yet", None, f"{label} (future)",
+                    "no_data", "Future target", future_target=entry.value)
+            )  # fmt: skip
+    return out
+
+
+@dataclass(frozen=True)
+class ChartNote:
+    """A note placed on a chart: its day, the period (row) it falls in, its number and its words."""
+
+    day: date
+    row: int  # index of the row whose period holds the day
+    number: int
+    label: str  # "Note 1, Feb 3, 2020: Second crew added" (the mark's accessible label)
+
+    def record(self, series_rows: list[Row]) -> dict[str, Any]:
+        """As chart data, with the x fields both axis kinds use."""
+        row = series_rows[self.row]
+        return {"period_start": self.day.isoformat(), "period": row.period, "number": str(self.number),
+                "label": self.label}  # fmt: skip
+
+
+def chart_notes(kpi: Kpi, series_rows: list[Row]) -> list[ChartNote]:
+    """The KPI's notes that fall within the charted periods, numbered in date order.
+
+    Example:
+        >>> [n.label for n in chart_notes(kpi, rows(kpi, series))]  # doctest: +SKIP
+        ['Note 1, Feb 3, 2020: Second pothole crew added']
+    """
+    out: list[ChartNote] = []
+    for note in sorted(kpi.notes, key=lambda n: n.date):
+        index = next(
+            (i for i, r in enumerate(series_rows) if r.period_start <= note.date <= r.period_end), None
+        )
+        if index is None:
+            continue
+        number = len(out) + 1
+        label = f"Note {number}, {note.date:%b} {note.date.day}, {note.date.year}: {note.text}"
+        out.append(ChartNote(note.date, index, number, label))
+    return out

@@ -39,35 +39,49 @@
     });
   }
 
+  // The same rules as widgets/filters.py: the server marks cards hidden for the query string, this
+  // re-applies them as the controls change and keeps the address in step (so it can be shared).
   function setUpFilter() {
     var form = document.getElementById("kpi-filters");
     if (!form) { return; }
     var text = document.getElementById("kpi-filter");
-    var status = document.getElementById("status-filter");
+    var selects = form.querySelectorAll("select[data-filter]");
     var count = document.getElementById("kpi-count");
     var none = document.getElementById("no-results");
     var cards = document.querySelectorAll("[data-kpi-card]");
     var groups = document.querySelectorAll("[data-group]");
     function apply() {
       var words = text.value.toLowerCase().split(/\s+/).filter(Boolean);
-      var wanted = status.value;
-      var shown = 0;
+      var wanted = {};
+      var params = new URLSearchParams();
+      if (text.value) { params.set("q", text.value); }
+      Array.prototype.forEach.call(selects, function (select) {
+        wanted[select.dataset.filter] = select.value;
+        if (select.value) { params.set(select.name, select.value); }
+      });
+      var shown = {};
       Array.prototype.forEach.call(cards, function (card) {
         var haystack = card.dataset.search || "";
-        var ok = (!wanted || card.dataset.status === wanted) &&
-          words.every(function (w) { return haystack.indexOf(w) !== -1; });
+        var ok = Object.keys(wanted).every(function (name) {
+          return !wanted[name] || card.dataset[name] === wanted[name];
+        }) && words.every(function (w) { return haystack.indexOf(w) !== -1; });
         card.hidden = !ok;
-        if (ok) { shown += 1; }
+        if (ok) { shown[card.dataset.kpi] = true; }
       });
       Array.prototype.forEach.call(groups, function (group) {
         group.hidden = !group.querySelector("[data-kpi-card]:not([hidden])");
       });
-      count.textContent = shown === 1 ? "1 KPI shown" : shown + " KPIs shown";
-      if (none) { none.hidden = shown !== 0; }
+      var total = Object.keys(shown).length;
+      count.textContent = total === 1 ? "1 KPI shown" : total + " KPIs shown";
+      if (none) { none.hidden = total !== 0; }
+      var query = params.toString();
+      if (window.history && window.history.replaceState) {
+        window.history.replaceState(null, "", window.location.pathname + (query ? "?" + query : ""));
+      }
     }
-    form.addEventListener("submit", function (event) { event.preventDefault(); });
+    form.addEventListener("submit", function (event) { event.preventDefault(); apply(); });
     text.addEventListener("input", apply);
-    status.addEventListener("change", apply);
+    Array.prototype.forEach.call(selects, function (select) { select.addEventListener("change", apply); });
   }
 
   function setUpCopy() {

@@ -1,0 +1,143 @@
+"""The breakdown chart: the KPI's measure per group for its latest periods, as grouped bars.
+
+Horizontal bars (one row of bars per group, one bar per period, latest periods only) read well
+at any width. A suppressed cell has no bar and no number: a text mark says "suppressed" and its
+tooltip says why, so its value never reaches the spec, the SVG or the PNG (the rows come from
+:func:`catalog.breakdown.publishable_rows`, which has dropped it). Colour is never alone: the
+period is in the legend, the tooltip and the visually hidden data table.
+
+Example:
+    >>> spec = breakdown_spec(kpi, publishable, theme="light", width="container")  # doctest: +SKIP
+    >>> spec["encoding"]["y"]["field"]  # doctest: +SKIP
+    'group'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import vl_convert as vlc
+
+from btvstat_open.errors import RenderError
+from catalog.models import Kpi
+from widgets.charts import Width
+from widgets.plot_spec import SCHEMA
+from widgets.summary import format_value, period_label
+from widgets.themes import THEMES
+
+__all__ = ["LATEST_PERIODS", "breakdown_records", "breakdown_spec", "breakdown_svg", "describe_breakdown"]
+
+LATEST_PERIODS = 3
+# Oldest to latest; each has at least 3:1 contrast with its theme's background.
+_PERIOD_COLOURS = {"light": ["#6e7781", "#218bff", "#0a3069"], "dark": ["#8b949e", "#58a6ff", "#cae8ff"]}
+
+
+def breakdown_records(
+    kpi: Kpi, rows: list[dict[str, Any]], periods: int = LATEST_PERIODS
+) -> list[dict[str, Any]]:
+    """The latest ``periods`` periods of publishable breakdown rows, with labels for the chart."""
+    from datetime import date
+
+    starts = sorted({row["period_start"] for row in rows})[-periods:]
+    records = []
+    for row in rows:
+        if row["period_start"] not in starts:
+            continue
+        start, end = date.fromisoformat(row["period_start"]), date.fromisoformat(row["period_end"])
+        suppressed = row["suppressed"]
+        records.append(
+            {
+                "group": row["group"],
+                "period": period_label(kpi.period.size, start, end),
+                "period_start": row["period_start"],
+                "value": row["value"],
+                "value_label": "Suppressed" if suppressed else format_value(row["value"], kpi),
+                "count_label": row["count_label"],
+                "suppressed": suppressed,
+            }
+        )
+    return records
+
+
+def describe_breakdown(kpi: Kpi, records: list[dict[str, Any]]) -> str:
+    """The chart's accessible description."""
+    label = kpi.breakdown.label if kpi.breakdown and kpi.breakdown.label else "group"
+    periods = list(dict.fromkeys(r["period"] for r in sorted(records, key=lambda r: r["period_start"])))
+    groups = len({r["group"] for r in records})
+    hidden = sum(r["suppressed"] for r in records)
+    text = f"Bar chart of {kpi.title} by {label.lower()}, {groups} groups"
+    if periods:
+        text += f", for {', '.join(periods)}"
+    if hidden:
+        text += f". {hidden} cells are suppressed because too few records are behind them"
+    return text + "."
+
+
+def breakdown_spec(
+    kpi: Kpi, rows: list[dict[str, Any]], *, theme: str = "light", width: Width = "container"
+) -> dict[str, Any]:
+    """The breakdown chart as a Vega-Lite spec, built only from publishable rows."""
+    palette = THEMES[theme]
+    records = breakdown_records(kpi, rows)
+    periods = list(dict.fromkeys(r["period"] for r in sorted(records, key=lambda r: r["period_start"])))
+    groups = list(dict.fromkeys(r["group"] for r in records))
+    label = kpi.breakdown.label if kpi.breakdown and kpi.breakdown.label else "Group"
+    colours = _PERIOD_COLOURS[theme][-len(periods) :] if periods else []
+    tooltip = [
+        {"field": "group", "type": "nominal", "title": label},
+        {"field": "period", "type": "nominal", "title": "Period"},
+        {"field": "value_label", "type": "nominal", "title": "Value"},
+        {"field": "count_label", "type": "nominal", "title": "Records"},
+    ]
+    y = {"field": "group", "type": "nominal", "sort": groups, "title": label}
+    y_offset = {"field": "period", "type": "nominal", "sort": periods}
+    colour = {
+        "field": "period",
+        "type": "nominal",
+        "sort": periods,
+        "scale": {"domain": periods, "range": colours},
+        "legend": {"orient": "top", "title": None},
+    }
+    bars = {
+        "transform": [{"filter": "!datum.suppressed"}],
+        "mark": {"type": "bar", "height": {"band": 1}},
+        "encoding": {
+            "y": y,
+            "yOffset": y_offset,
+            "x": {"field": "value", "type": "quantitative", "title": kpi.unit or "value"},
+            "color": colour,
+            "tooltip": tooltip,
+        },
+    }
+    marks = {
+        "transform": [{"filter": "datum.suppressed"}, {"calculate": "0", "as": "zero"}],
+        "mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 10, "color": palette.muted},
+        "encoding": {
+            "y": y,
+            "yOffset": y_offset,
+            "x": {"field": "zero", "type": "quantitative"},
+            "text": {"value": "suppressed"},
+            "tooltip": tooltip,
+        },
+    }
+    config = palette.config()
+    return {
+        "$schema": SCHEMA,
+        "description": describe_breakdown(kpi, records),
+        "width": width,
+        "height": {"step": 12},
+        "autosize": {"type": "fit-x", "contains": "padding"} if width == "container" else "pad",
+        "data": {"values": records},
+        "layer": [bars, marks],
+        "config": config,
+    }
+
+
+def breakdown_svg(kpi: Kpi, rows: list[dict[str, Any]], *, theme: str = "light", width: int = 720) -> str:
+    """The breakdown chart rendered on the server (for ``breakdown.svg`` and ``.png``)."""
+    spec = breakdown_spec(kpi, rows, theme=theme, width=width)
+    try:
+        svg: str = vlc.vegalite_to_svg(spec, allowed_base_urls=[])
+    except Exception as exc:  # vl-convert raises plain ValueError/RuntimeError
+        raise RenderError(f"Could not render the breakdown chart as SVG: {exc}.") from exc
+    return svg

@@ -1,0 +1,200 @@
+"""The program as the pages show it: the glance counts, the goal tree, departments, freshness words.
+
+Everything here is computed from :class:`~widgets.service.KpiFacts` (one per public KPI, as of the
+service's day) and the catalog's goal tree (:mod:`catalog.goals`); the templates only lay it out.
+
+Example:
+    >>> slugify("Water & Power")
+    'water-power'
+    >>> from datetime import datetime
+    >>> updated_label(datetime(2020, 2, 27, 9, 30), date(2020, 3, 1))
+    'Data updated 3 days ago'
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from btvstat_open.errors import NotFound
+from catalog.goals import GoalNode, Rollup, goal_tree, rollups
+from catalog.models import CatalogSettings, Goal
+from widgets.service import KpiFacts
+from widgets.summary import STATUS_LABELS, STATUSES
+
+__all__ = [
+    "Department",
+    "Glance",
+    "GoalView",
+    "departments",
+    "find_goal",
+    "glance",
+    "goals_json",
+    "program_tree",
+    "slugify",
+    "updated_label",
+]
+
+
+def slugify(name: str) -> str:
+    """A department's name as it appears in ``/departments/{slug}``."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "department"
+
+
+def updated_label(updated: datetime | None, today: date) -> str:
+    """ "Data updated 3 days ago" (counted to the as-of day), or why there is no such date."""
+    if updated is None:
+        return "Data not loaded yet"
+    days = (today - updated.date()).days
+    if days < 0:  # the as-of day is in the past (a demo or an archive); say what is known
+        return f"Data updated {updated:%b} {updated.day}, {updated.year} (after the as-of day)"
+    if days == 0:
+        return "Data updated today"
+    return "Data updated yesterday" if days == 1 else f"Data updated {days:,} days ago"
+
+
+@dataclass(frozen=True)
+class Glance:
+    """The program at a glance: KPIs by latest status, stale or behind, overdue actions, unattended."""
+
+    total: int
+    by_status: list[tuple[str, str, int]]  # (status, label, KPIs)
+    stale: int
+    behind: int
+    overdue_actions: int
+    unattended: int
+
+
+def glance(facts: Iterable[KpiFacts]) -> Glance:
+    """Count the facts (each KPI once)."""
+    facts = list(facts)
+    counts = Counter(f.status for f in facts)
+    return Glance(
+        total=len(facts),
+        by_status=[(s, STATUS_LABELS[s], counts[s]) for s in STATUSES],
+        stale=sum(f.freshness.stale for f in facts),
+        behind=sum(f.freshness.behind for f in facts),
+        overdue_actions=sum(len(f.overdue) for f in facts),
+        unattended=sum(f.unattended for f in facts),
+    )
+
+
+@dataclass(frozen=True)
+class GoalView:
+    """A goal of the tree as the pages show it: the node and its rollup, with its sub-goals' views."""
+
+    node: GoalNode
+    rollup: Rollup
+    children: list[GoalView]
+
+    @property
+    def goal(self) -> Goal:
+        """The goal from ``catalog.yaml``."""
+        return self.node.goal
+
+    @property
+    def level(self) -> int:
+        """1 for a top goal."""
+        return self.node.level
+
+    @property
+    def level_name(self) -> str:
+        """What ``goal_levels`` calls this level."""
+        return self.node.level_name
+
+    @property
+    def kpi_ids(self) -> tuple[str, ...]:
+        """The KPIs that name this goal."""
+        return self.node.kpi_ids
+
+    @property
+    def all_kpi_ids(self) -> list[str]:
+        """Those and every descendant's, each once."""
+        return list(self.rollup.kpi_ids)
+
+    @property
+    def status(self) -> str:
+        """The rollup status."""
+        return self.rollup.status
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Latest status -> KPIs under the goal."""
+        return self.rollup.counts
+
+
+def program_tree(settings: CatalogSettings, facts: Iterable[KpiFacts]) -> list[GoalView]:
+    """The goal tree over these KPIs with each goal's rollup (:mod:`catalog.goals`)."""
+    facts = list(facts)
+    tree = goal_tree(settings, [f.kpi for f in facts])
+    found = rollups(tree, {f.kpi.id: f.status for f in facts}, settings.goal_status)
+
+    def view(node: GoalNode) -> GoalView:
+        return GoalView(node, found[node.id], [view(child) for child in node.children])
+
+    return [view(node) for node in tree]
+
+
+def find_goal(roots: list[GoalView], goal_id: str) -> tuple[GoalView, list[GoalView]]:
+    """The goal with this id and its ancestors (top first); a missing one is :class:`NotFound`."""
+
+    def search(nodes: list[GoalView], trail: list[GoalView]) -> tuple[GoalView, list[GoalView]] | None:
+        for node in nodes:
+            if node.goal.id == goal_id:
+                return node, trail
+            found = search(node.children, [*trail, node])
+            if found:
+                return found
+        return None
+
+    found = search(roots, [])
+    if found is None:
+        raise NotFound(
+            f"No goal {goal_id[:80]!r} in the catalog. The goal tree is at /api/goals.",
+            code="goal.missing",
+            data={"id": goal_id[:80]},
+        )
+    return found
+
+
+def goals_json(roots: list[GoalView]) -> list[dict[str, Any]]:
+    """The goal tree as plain JSON, each goal with its rollup and its KPIs (own and all under it)."""
+    return [
+        {
+            "id": node.goal.id,
+            "title": node.goal.title,
+            "description": node.goal.description,
+            "owner": node.goal.owner,
+            "parent": node.goal.parent,
+            "level": node.level,
+            "level_name": node.level_name,
+            "status": node.status,
+            "status_counts": {s: node.counts.get(s, 0) for s in STATUSES},
+            "kpis": list(node.kpi_ids),
+            "all_kpis": node.all_kpi_ids,
+            "children": goals_json(node.children),
+        }
+        for node in roots
+    ]
+
+
+@dataclass(frozen=True)
+class Department:
+    """One department's KPIs (catalog order) and their counts."""
+
+    name: str
+    slug: str
+    facts: list[KpiFacts]
+    glance: Glance
+
+
+def departments(facts: Iterable[KpiFacts]) -> list[Department]:
+    """Every department with public KPIs, by name."""
+    grouped: dict[str, list[KpiFacts]] = {}
+    for fact in facts:
+        grouped.setdefault(fact.kpi.department, []).append(fact)
+    return [Department(name, slugify(name), items, glance(items)) for name, items in sorted(grouped.items())]

@@ -1,0 +1,173 @@
+"""The program's pages: the dashboard (at a glance, then the goal tree), a goal, the departments.
+
+:class:`ProgramPages` turns :class:`~widgets.service.KpiFacts` into the cards and sections the
+templates lay out. Filters (:mod:`widgets.filters`) mark the cards they leave out ``hidden``, so the
+pages filter without JavaScript; counts and rollups always describe the whole program.
+
+Example:
+    >>> html = ProgramPages(pages).dashboard(Filters())  # doctest: +SKIP
+    >>> "At a glance" in html  # doctest: +SKIP
+    True
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from btvstat_open.errors import NotFound
+from catalog.models import KINDS
+from widgets.filters import STALE_CHOICES, Filters
+from widgets.kpi_details import action_rows, sort_actions
+from widgets.program import (
+    Department,
+    departments,
+    find_goal,
+    glance,
+    program_tree,
+    slugify,
+    updated_label,
+)
+from widgets.service import KpiFacts
+from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS, STATUSES
+
+if TYPE_CHECKING:
+    from widgets.pages import Pages
+
+__all__ = ["ProgramPages"]
+
+
+class ProgramPages:
+    """Renders the dashboard, goal and department pages through :class:`~widgets.pages.Pages`."""
+
+    def __init__(self, pages: Pages) -> None:
+        self.pages = pages
+        self.service = pages.service
+
+    def facts(self) -> list[KpiFacts]:
+        """The facts of every public KPI, in catalog order."""
+        return [self.service.facts(kpi) for kpi in self.service.public_kpis()]
+
+    def department_slugs(self) -> list[str]:
+        """The slugs of every department with a public KPI."""
+        return [d.slug for d in departments(self.facts())]
+
+    def card(self, fact: KpiFacts, filters: Filters) -> dict[str, Any]:
+        """A KPI card: value, status, target, trend, freshness and flags, and whether it is shown."""
+        kpi, summary = fact.kpi, fact.summary
+        latest = summary.latest
+        words = [kpi.title, kpi.department, kpi.outcome_area or "", kpi.description, *kpi.tags]
+        search = " ".join(words).lower()
+        stale = fact.freshness.stale or fact.freshness.behind
+        department = slugify(kpi.department)
+        return {
+            "id": kpi.id,
+            "title": kpi.title,
+            "value": latest.value_label if latest else "No data",
+            "period": latest.period if latest else "",
+            "target": latest.target_label if latest and latest.target is not None else "",
+            "status": summary.status,
+            "status_label": summary.status_label,
+            "status_symbol": summary.status_symbol,
+            "change": summary.change_label,
+            "sparkline": self.service.sparkline(kpi, "light"),
+            "search": search,
+            "department": kpi.department,
+            "department_slug": department,
+            "kind": kpi.kind or "",
+            "updated": updated_label(fact.freshness.data_updated_at, self.service.today()),
+            "stale": fact.freshness.stale,
+            "behind": fact.freshness.behind,
+            "stale_flag": "yes" if stale else "no",
+            "overdue": len(fact.overdue),
+            "unattended": fact.unattended,
+            "shown": filters.matches(
+                status=summary.status, department=department, kind=kpi.kind or "", stale=stale, search=search
+            ),
+        }
+
+    def _choices(self, depts: list[Department]) -> dict[str, list[tuple[str, str]]]:
+        return {
+            "status": [(s, STATUS_LABELS[s]) for s in STATUSES],
+            "department": [(d.slug, d.name) for d in depts],
+            "kind": [(k, k.capitalize()) for k in KINDS],
+            "stale": list(STALE_CHOICES.items()),
+        }
+
+    def _common(self, facts: list[KpiFacts], filters: Filters, action: str) -> dict[str, Any]:
+        cards = {f.kpi.id: self.card(f, filters) for f in facts}
+        return {
+            "cards": cards,
+            "shown": {kpi_id for kpi_id, card in cards.items() if card["shown"]},
+            "filters": filters,
+            "choices": self._choices(departments(facts)),
+            "filter_action": action,
+            "symbols": STATUS_SYMBOLS,
+        }
+
+    def dashboard(self, filters: Filters) -> str:
+        """At a glance, the filters, the goal tree with rollups, then KPIs under no goal."""
+        facts = self.facts()
+        roots = program_tree(self.service.settings, facts)
+        in_tree = {kpi_id for node in roots for kpi_id in node.all_kpi_ids}
+        others = [f for f in facts if f.kpi.id not in in_tree]
+        groups = []
+        for dept in departments(others):
+            areas: dict[str, list[str]] = {}
+            for fact in dept.facts:
+                areas.setdefault(fact.kpi.outcome_area or "", []).append(fact.kpi.id)
+            groups.append({"name": dept.name, "slug": dept.slug, "areas": sorted(areas.items())})
+        return self.pages.render(
+            "dashboard.html",
+            glance=glance(facts),
+            roots=roots,
+            groups=groups,
+            has_goals=bool(roots),
+            **self._common(facts, filters, "/"),
+        )
+
+    def goal(self, goal_id: str) -> str:
+        """A goal: where it sits, its rollup, its sub-goals and every KPI under it."""
+        facts = self.facts()
+        node, trail = find_goal(program_tree(self.service.settings, facts), goal_id)
+        under = [f for f in facts if f.kpi.id in set(node.all_kpi_ids)]
+        return self.pages.render(
+            "goal.html",
+            node=node,
+            trail=trail,
+            glance=glance(under),
+            levels=self.service.settings.goal_levels,
+            **self._common(under, Filters(), f"/goals/{node.goal.id}"),
+        )
+
+    def departments(self) -> str:
+        """Every department with its counts."""
+        facts = self.facts()
+        return self.pages.render("departments.html", departments=departments(facts), glance=glance(facts))
+
+    def department(self, slug: str) -> str:
+        """One department: its KPIs, its actions (overdue first) and its meetings."""
+        facts = self.facts()
+        found = [d for d in departments(facts) if d.slug == slug]
+        if not found:
+            raise NotFound(
+                f"No department {slug[:80]!r} with public KPIs. The departments are listed at /departments.",
+                code="department.missing",
+                data={"slug": slug[:80]},
+            )
+        dept = found[0]
+        today = self.service.today()
+        actions = sort_actions([row for f in dept.facts for row in action_rows(f.kpi, f.overdue)])
+        catalog = self.service.catalog
+        meetings = sorted(
+            (m for m in (catalog.meetings.values() if catalog else []) if dept.name in m.departments),
+            key=lambda m: m.date,
+            reverse=True,
+        )
+        return self.pages.render(
+            "department.html",
+            department=dept,
+            actions=actions,
+            meetings=meetings,
+            today=today,
+            **self._common(dept.facts, Filters(), f"/departments/{slug}"),
+        )
