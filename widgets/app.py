@@ -147,8 +147,11 @@ def _install_page_errors(app: FastAPI, pages: Pages) -> None:
     async def kpi_not_found(request: Request, exc: Exception) -> Response:
         path = request.url.path
         is_page = "." not in path and path.startswith(("/kpi/", "/embed/", "/goals/", "/departments/"))
+        is_page = is_page or path.startswith("/meetings/")  # a missing packet's PDF too: a page says why
         if is_page and isinstance(exc, NotFound):
-            what = {"goals": "Goal", "departments": "Department"}.get(path.split("/")[1], "KPI")
+            what = {"goals": "Goal", "departments": "Department", "meetings": "Meeting"}.get(
+                path.split("/")[1], "KPI"
+            )
             body = pages.error(f"{what} not found", exc.message)
             return HTMLResponse(body, status_code=404, headers=dict(security_headers("page")))
         if json_handler is not None:

@@ -32,6 +32,8 @@ from widgets.charts import Width
 from widgets.downloads import dataset_response
 from widgets.filters import Filters, parse_filters
 from widgets.images import image_png
+from widgets.packets.routes import meeting_router
+from widgets.packets.service import PacketService
 from widgets.pages import Pages
 from widgets.program import goals_json, program_tree
 from widgets.program_pages import ProgramPages
@@ -57,6 +59,7 @@ def widget_router(
     """Every widget route, answering through the shared response cache."""
     router = APIRouter()
     building = KeyedLocks()
+    packets = PacketService(service.store, service.catalog, service.versions, service.today)
     program = ProgramPages(pages)
 
     def respond(
@@ -359,6 +362,7 @@ def widget_router(
             "datasets": len(service.versions.current()),
         }
 
+    router.include_router(meeting_router(packets, pages, respond))
     return router
 
 

@@ -28,7 +28,7 @@ from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS, format_value, period_
 
 __all__ = ["CHART_HEIGHT", "CHART_WIDTH", "ItemView", "long_date", "packet_context"]
 
-CHART_WIDTH, CHART_HEIGHT = 640, 190
+CHART_WIDTH, CHART_HEIGHT = 640, 160
 _ACTION_STATUS = {"open": "Open", "done": "Done", "dropped": "Dropped"}
 
 
