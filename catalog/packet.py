@@ -106,7 +106,7 @@ class FollowUp:
     kpi: Kpi
     action: Action
     overdue: bool
-    carried_over: bool  # it was already open at the previous meeting
+    carried_over: bool  # still open, and already open at the previous meeting
     events: tuple[str, ...]  # "opened", "due", "closed": what happened in the window
 
 
@@ -192,11 +192,8 @@ def _follow_ups(kpis: list[Kpi], day: date, since: date | None, rank: dict[str, 
             overdue = is_overdue(now, day)
             if not events and not overdue:
                 continue
-            carried = (
-                since is not None
-                and now.opened <= since
-                and ((then := action_as_of(action, since)) is not None and then.status == "open")
-            )
+            # Carried over: still open, and already open at the previous meeting.
+            carried = since is not None and now.status == "open" and state_on(action, since) == "open"
             entry = FollowUp(kpi, now, overdue, carried, events)
             found.append(((0 if overdue else 1, rank.get(kpi.id, 2), now.due or day), entry))
     return [entry for _, entry in sorted(found, key=lambda pair: pair[0])]
