@@ -74,7 +74,13 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path_, lines: dict[Pa
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_build(loader, item, (*path, i), lines) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError:  # YAML reads 2020-13-04 as a date, and the calendar refuses it
+        raise YamlProblem(
+            f"{node.value!r} is not a date: write YYYY-MM-DD with a real month and day, e.g. 2020-03-04",
+            node.start_mark.line + 1,
+        ) from None
 
 
 def line_for(lines: dict[Path_, int], path: Path_) -> int:
