@@ -36,6 +36,7 @@ from btvstat_open.store import Store
 from catalog.models import Catalog
 from widgets.assets import Assets
 from widgets.cache import CachedResponse, CachedResponseMiddleware, CacheKey, DataVersions, LruCache
+from widgets.packets.service import PacketService
 from widgets.pages import Pages
 from widgets.routes import widget_router
 from widgets.security import SecurityHeadersMiddleware, frame_ancestors, security_headers
@@ -120,8 +121,11 @@ def create_app(
         def data_json() -> dict[str, Any]:
             return dcat_us(catalog, store, _base_url.get())
 
+    packets = PacketService(store, catalog, versions, service.today)
     app.include_router(
-        widget_router(service, pages, assets, responses, ancestors=ancestors, base_url=_base_url)
+        widget_router(
+            service, pages, assets, responses, ancestors=ancestors, base_url=_base_url, packets=packets
+        )
     )
     app.include_router(portal_router(store, settings, data_json=data_json))
 
@@ -136,6 +140,7 @@ def create_app(
     # Outermost: cached responses skip everything else (they carry their own headers).
     app.add_middleware(CachedResponseMiddleware, cache=responses, versions=versions)
     app.state.widgets = service
+    app.state.packets = packets
     return app
 
 

@@ -55,11 +55,12 @@ def widget_router(
     *,
     ancestors: str,
     base_url: contextvars.ContextVar[str],
+    packets: PacketService | None = None,
 ) -> APIRouter:
     """Every widget route, answering through the shared response cache."""
     router = APIRouter()
     building = KeyedLocks()
-    packets = PacketService(service.store, service.catalog, service.versions, service.today)
+    packets = packets or PacketService(service.store, service.catalog, service.versions, service.today)
     program = ProgramPages(pages)
 
     def respond(

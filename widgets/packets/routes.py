@@ -20,11 +20,12 @@ from fastapi.responses import Response
 from btvstat_open.errors import UsageError
 from widgets.packets.service import PacketService
 from widgets.pages import Pages
-from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS, STATUSES
+from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS
 
 __all__ = ["meeting_router"]
 
 Respond = Callable[..., Response]
+_WORST_FIRST = ("off_track", "near_target", "on_track", "no_target", "no_data")
 
 
 def _no_query(request: Request) -> None:
@@ -46,7 +47,7 @@ def meeting_router(packets: PacketService, pages: Pages, respond: Respond) -> AP
             context: dict[str, Any] = {
                 "upcoming": upcoming,
                 "past": past,
-                "statuses": [(s, STATUS_LABELS[s]) for s in STATUSES],
+                "statuses": [(s, STATUS_LABELS[s]) for s in _WORST_FIRST],
                 "symbols": STATUS_SYMBOLS,
             }
             return (

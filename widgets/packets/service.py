@@ -66,6 +66,11 @@ class PacketService:
         assert self.catalog is not None
         return [self.catalog.kpis[k] for k in agenda_kpis(meeting, self.catalog.kpis)]
 
+    @property
+    def cached_values(self) -> int:
+        """How many packets, pages and PDFs are cached."""
+        return len(self._built)
+
     def _cached(self, meeting: Meeting, what: str, build: Callable[[], Any]) -> Any:
         assert self.catalog is not None
         deps = self.versions.deps(k.source.dataset for k in self.kpis(meeting))
