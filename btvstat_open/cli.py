@@ -127,12 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     measure.add_argument("--catalog", required=True)
     measure.add_argument("--store", default=DEFAULT_STORE)
     measure.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    add_as_of(measure)
     measure.add_argument(
         "--breakdown",
         action="store_true",
         help="the measure per group of the KPI's breakdown column (small groups suppressed)",
     )
+    add_as_of(measure)
 
     render = sub.add_parser("render", help="render a KPI chart to SVG, PNG or HTML")
     render.add_argument("kpi_id")

@@ -13,6 +13,7 @@ libraries are translated once, where they enter (``raise PortalError(...) from e
     │   ├── LoadError                 a file that cannot be loaded (names row and column)
     │   ├── CatalogError              an invalid catalog (names file and line)
     │   ├── SoqlError                 a query that does not parse or type-check
+    │   ├── BudgetExceeded            a read over the query budget (time, columns, bytes)
     │   └── BadRequestBody            a write body that cannot be read (bad rows, too large)
     │       └── RequestTooLarge       a write body or row count over the server's limit (HTTP 413)
     ├── NotFound                      (HTTP 404)
@@ -20,6 +21,8 @@ libraries are translated once, where they enter (``raise PortalError(...) from e
     │   ├── KpiNotFound
     │   └── MeetingNotFound
     ├── AuthenticationRequired        missing or wrong write token (HTTP 401)
+    ├── ServerBusy                    every worker of a heavy pool is taken (HTTP 503, Retry-After)
+    ├── ClientGone                    the client hung up before its answer was ready (HTTP 499)
     ├── StoreError                    the local store failed
     ├── PortalError                   a remote portal answered with an error
     │   ├── PortalAuthError           401 / 403
@@ -39,7 +42,9 @@ __all__ = [
     "AuthenticationRequired",
     "BadRequestBody",
     "BtvstatError",
+    "BudgetExceeded",
     "CatalogError",
+    "ClientGone",
     "DatasetNotFound",
     "InvalidDatasetId",
     "KpiNotFound",
@@ -54,6 +59,7 @@ __all__ = [
     "PushError",
     "RenderError",
     "RequestTooLarge",
+    "ServerBusy",
     "SoqlError",
     "StoreError",
     "SyncError",
@@ -141,6 +147,25 @@ class SoqlError(UsageError):
     default_code = "query.soql.bad-parse"
 
 
+class BudgetExceeded(UsageError):
+    """A read that went over one limit of the query budget.
+
+    ``limit`` names the setting that raises it (``query_timeout_seconds``, ``max_columns``,
+    ``max_response_bytes``); the body's ``data`` carries it and its value.
+
+    Example:
+        >>> BudgetExceeded("Too wide.", limit="max_columns", value=200).to_socrata()["data"]
+        {'limit': 'max_columns', 'setting': 'BTVSTAT_MAX_COLUMNS', 'value': 200}
+    """
+
+    default_code = "query.budget-exceeded"
+
+    def __init__(self, message: str, *, limit: str, value: float) -> None:
+        data = {"limit": limit, "setting": f"BTVSTAT_{limit.upper()}", "value": value}
+        super().__init__(message, data=data)
+        self.limit = limit
+
+
 class BadRequestBody(UsageError):
     """A write request whose body cannot be read or whose rows do not fit the dataset."""
 
@@ -188,6 +213,32 @@ class AuthenticationRequired(BtvstatError):
     http_status = 401
     exit_code = 2
     default_code = "authentication_required"
+
+
+class ServerBusy(BtvstatError):
+    """Every worker of a heavy pool (queries, renders) is taken; ``retry_after`` is in seconds.
+
+    Example:
+        >>> ServerBusy("Busy.", pool="queries", retry_after=5).http_status
+        503
+    """
+
+    http_status = 503
+    default_code = "server.busy"
+
+    def __init__(self, message: str, *, pool: str, retry_after: int) -> None:
+        super().__init__(message, data={"pool": pool, "retry_after": retry_after})
+        self.retry_after = retry_after
+
+
+class ClientGone(BtvstatError):
+    """The client closed the connection while its request was still being worked on.
+
+    The work is interrupted; the 499 (nginx's "client closed request") is never seen by anyone.
+    """
+
+    http_status = 499
+    default_code = "request.cancelled"
 
 
 class StoreError(BtvstatError):

@@ -23,6 +23,23 @@ from btvstat_open.errors import UsageError
 __all__ = ["Settings"]
 
 _PREFIX = "BTVSTAT_"
+_POSITIVE = (
+    "default_limit",
+    "max_body_bytes",
+    "max_write_rows",
+    "batch_size",
+    "query_timeout_seconds",
+    "export_timeout_seconds",
+    "max_columns",
+    "max_response_bytes",
+    "query_workers",
+    "render_workers",
+    "pool_wait_seconds",
+    "http_header_timeout_seconds",
+    "http_body_timeout_seconds",
+    "http_keep_alive_seconds",
+    "http_max_connections",
+)
 
 
 @dataclass(frozen=True)
@@ -31,14 +48,40 @@ class Settings:
 
     #: rows a read returns when it gives no ``$limit`` (Socrata's default)
     default_limit: int = 1000
-    #: the largest ``$limit`` a read may ask for; more is a 400
-    max_limit: int = 50_000
+    #: the largest ``$limit`` a read may ask for (more is a 400); 0: no cap, as on Socrata
+    max_limit: int = 0
     #: the largest write body accepted, in bytes; more is a 413
     max_body_bytes: int = 64 * 1024 * 1024
     #: the largest number of rows one write may carry; more is a 413
     max_write_rows: int = 500_000
     #: rows per Arrow batch when streaming responses and exports
     batch_size: int = 65_536
+    #: worker time one SoQL read may use, in seconds; more is a 400 and the query is interrupted
+    query_timeout_seconds: int = 30
+    #: worker time one full export (``rows.csv``, ``export.csv``, ``/datasets/...``) may use, in seconds
+    export_timeout_seconds: int = 600
+    #: output columns one read may ask for (at least the dataset's own columns); more is a 400
+    max_columns: int = 200
+    #: bytes one SoQL read may answer; a response that grows past it is a 400 or is cut off
+    max_response_bytes: int = 1024 * 1024 * 1024
+    #: worker threads for SoQL reads and exports
+    query_workers: int = 4
+    #: SoQL reads and exports admitted to wait for a query worker; more are a 503
+    query_queue: int = 16
+    #: worker threads for chart renders (``.svg``, ``.png``)
+    render_workers: int = 2
+    #: renders admitted to wait for a render worker; more are a 503
+    render_queue: int = 8
+    #: seconds an admitted request waits for a worker before it is a 503 (also its ``Retry-After``)
+    pool_wait_seconds: int = 10
+    #: seconds a client has to send a request's headers (from connecting or the previous response)
+    http_header_timeout_seconds: int = 10
+    #: seconds a client has to send a request's body once its headers are in
+    http_body_timeout_seconds: int = 60
+    #: seconds an idle keep-alive connection stays open
+    http_keep_alive_seconds: int = 5
+    #: open connections (and requests in progress) the server takes; more are a 503
+    http_max_connections: int = 512
     #: the token every write needs (HTTP Basic password or ``Bearer``); unset: writes are refused
     write_token: str | None = field(default=None, repr=False)
     #: whether SODA 3 routes refuse requests without an ``X-App-Token`` header, as Socrata's do
@@ -59,10 +102,13 @@ class Settings:
     contact_email: str = "opendata@example.gov"
 
     def __post_init__(self) -> None:
-        for name in ("default_limit", "max_limit", "max_body_bytes", "max_write_rows", "batch_size"):
+        for name in _POSITIVE:
             if getattr(self, name) < 1:
                 raise UsageError(f"Setting {name} must be at least 1, not {getattr(self, name)}.")
-        if self.default_limit > self.max_limit:
+        for name in ("max_limit", "query_queue", "render_queue"):
+            if getattr(self, name) < 0:
+                raise UsageError(f"Setting {name} must be 0 or more, not {getattr(self, name)}.")
+        if self.max_limit and self.default_limit > self.max_limit:
             raise UsageError(
                 f"Setting default_limit ({self.default_limit}) is above max_limit ({self.max_limit}); "
                 "raise BTVSTAT_MAX_LIMIT or lower BTVSTAT_DEFAULT_LIMIT."
@@ -87,8 +133,8 @@ class Settings:
         """A copy with some fields changed.
 
         Example:
-            >>> Settings().replace(max_limit=10).max_limit
-            10
+            >>> Settings().replace(max_limit=2000).max_limit
+            2000
         """
         return dataclasses.replace(self, **changes)
 
@@ -97,8 +143,8 @@ class Settings:
         """Settings from ``BTVSTAT_*`` environment variables, then ``overrides``.
 
         Example:
-            >>> Settings.from_env({"BTVSTAT_MAX_LIMIT": "20"}).max_limit
-            20
+            >>> Settings.from_env({"BTVSTAT_MAX_LIMIT": "20_000"}).max_limit
+            20000
         """
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}

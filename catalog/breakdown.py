@@ -48,13 +48,14 @@ import pyarrow as pa
 
 from btvstat_open.errors import CatalogError
 from btvstat_open.store import DatasetInfo, Store, quote_ident
+from catalog.checks import BREAKDOWN_TYPES
 from catalog.measure import _aggregate_sql, _periods, _values
 from catalog.models import Breakdown, CatalogSettings, Kpi
 from catalog.periods import fiscal_year_start_of, period_end
 
 __all__ = [
     "BREAKDOWN_SCHEMA",
-    "GROUP_TYPES",
+    "BREAKDOWN_TYPES",
     "NOT_RECORDED",
     "breakdown",
     "breakdown_csv",
@@ -63,7 +64,6 @@ __all__ = [
 ]
 
 NOT_RECORDED = "(not recorded)"
-GROUP_TYPES = ("text", "number", "checkbox", "url")
 BREAKDOWN_SCHEMA = pa.schema(
     [
         pa.field("period_start", pa.date32()),
@@ -138,7 +138,7 @@ def publishable_rows(table: pa.Table) -> list[dict[str, Any]]:
     records = []
     for row in table.to_pylist():
         if row.get("suppressed", True):
-            row["value"] = row["count"] = None
+            row.update({key: None for key in ("value", "count") if key in row})
         records.append({k: v.isoformat() if isinstance(v, date) else v for k, v in row.items()})
     return records
 
@@ -194,10 +194,10 @@ def _spec(kpi: Kpi) -> Breakdown:
 def _group_sql(info: DatasetInfo, column: str) -> str:
     """The SQL of the group value: text is trimmed, and empty text counts as not recorded."""
     kind = info.column(column).data_type
-    if kind not in GROUP_TYPES:
+    if kind not in BREAKDOWN_TYPES:
         raise CatalogError(
             f"breakdown.column {column!r} of dataset {info.id!r} is {kind}; groups must be "
-            f"{', '.join(GROUP_TYPES)}. Choose another column for the breakdown.",
+            f"{', '.join(BREAKDOWN_TYPES)}. Choose another column for the breakdown.",
             problems=[(info.id, None, f"breakdown column {column!r} is {kind}")],
         )
     col = quote_ident(column)

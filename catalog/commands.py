@@ -105,13 +105,13 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_measure(args: argparse.Namespace) -> int:
-    """``btvstat-open measure KPI_ID --catalog DIR [--format table|csv|json] [--breakdown] [--as-of DAY]``."""
+    """``btvstat-open measure KPI_ID --catalog DIR [--format F] [--as-of DATE] [--breakdown]``."""
     catalog = load_catalog(args.catalog)
     today = today_for(catalog.settings, getattr(args, "as_of", None))
     kpi = catalog.get(args.kpi_id)
     needed = f"the KPI is computed from its dataset '{kpi.source.dataset}'"
     if getattr(args, "breakdown", False):
-        return _run_breakdown(args, kpi, catalog.settings, needed)
+        return _run_breakdown(args, kpi, catalog.settings, needed, today)
     with _required_store(args.store, needed) as store:
         series = measure(kpi, store, catalog.settings, today=today)
     if args.format == "csv":
@@ -123,7 +123,9 @@ def run_measure(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_breakdown(args: argparse.Namespace, kpi: Kpi, settings: CatalogSettings, needed: str) -> int:
+def _run_breakdown(
+    args: argparse.Namespace, kpi: Kpi, settings: CatalogSettings, needed: str, today: date
+) -> int:
     """``measure KPI_ID --breakdown``: only the publishable rows, in every format."""
     from catalog.breakdown import breakdown, breakdown_csv, breakdown_document, publishable_rows
 
@@ -133,7 +135,7 @@ def _run_breakdown(args: argparse.Namespace, kpi: Kpi, settings: CatalogSettings
             "file, or leave out --breakdown."
         )
     with _required_store(args.store, needed) as store:
-        table = breakdown(kpi, store, settings, today=date.today())
+        table = breakdown(kpi, store, settings, today=today)
     if args.format == "csv":
         sys.stdout.write(breakdown_csv(table))
     elif args.format == "json":

@@ -184,9 +184,9 @@ def _values(
 def _aggregate_sql(kpi: Kpi, info: DatasetInfo, fsm: int, today: date, group: str | None = None) -> _Sql:
     """``SELECT period_start, value[, numerator, denominator] ... GROUP BY period`` for the KPI.
 
-    Only rows dated on or before ``today`` are aggregated (see :func:`as_of_condition`).
-    With ``group`` (an SQL expression built from quoted column names, never from user text), the
-    rows are also grouped by its value: each row of the result is
+    Only rows dated on or before ``today`` are aggregated (see :func:`as_of_condition`). With
+    ``group`` (an SQL expression built from quoted column names, never from user text), the rows
+    are also grouped by its value: each row of the result is
     ``period, group value, value[, numerator, denominator], row count`` (:mod:`catalog.breakdown`).
     """
     day = _day_expr(info, kpi.source.date_column)
@@ -222,12 +222,12 @@ def _aggregate_sql(kpi: Kpi, info: DatasetInfo, fsm: int, today: date, group: st
     if kpi.source.where:
         where, where_params = _compile(kpi.source.where, info)
         params.extend(where_params)
-    dated = as_of_condition(info, kpi.source.date_column, "__day", period)
     keys = ["__period"]
     if group is not None:
         select.append(f"{group} AS __group")
         keys.append("__group")
         aggregate.append("count(*)")
+    dated = as_of_condition(info, kpi.source.date_column, "__day", period)
     text = (
         f"WITH __rows AS (SELECT {', '.join(select)} FROM {info.table} WHERE {where}) "
         f"SELECT {period} AS __period, {', '.join(keys[1:] + aggregate)} FROM __rows "

@@ -5,31 +5,33 @@ The document, computed as of ``today``::
 
     {"format": "btvstat-open-program", "version": 1, "as_of": "2020-03-02",
      "settings": {title, publisher, description, fiscal_year_start, goal_levels, goal_status},
-     "summary": {kpis, status_counts, overdue_actions, unattended, stale},
+     "summary": {kpis, status_counts, overdue_actions, unattended, stale, behind},
      "goals": [{id, title, description, owner, parent, level, level_name, kpis, all_kpis,
                 rollup: {status, counts}, children: [...]}],
      "kpis": [{id, title, department, outcome_area, kind, goals, description, methodology, unit,
                decimals, direction, period, target: {rule, tolerance, history: [...]},
-               future_targets, notes, actions: [{..., state, overdue}], breakdown, freshness,
+               future_targets, notes, actions: [{..., state, overdue}], breakdown,
+               freshness: {expect}, data_updated_at, latest_period_end, stale, behind,
                latest: {period_start, value, target, status, previous, year_ago}, unattended}]}
 
 Only public KPIs are in it (it is published at ``/program.json``). Freshness fields
-(``data_updated_at``, ``stale``, ``behind``) come from :mod:`catalog.freshness` where it exists;
+(``data_updated_at``, ``latest_period_end``, ``stale``, ``behind``) come from :mod:`catalog.freshness`;
 :func:`freshness_fields` is the one place that asks it.
 
 Example:
     >>> from catalog.demo import DEMO_DIR, demo_store
     >>> from catalog.loader import load_catalog
     >>> catalog = load_catalog(DEMO_DIR)
-    >>> with demo_store() as store:                                          # doctest: +SKIP
+    >>> with demo_store() as store:
     ...     doc = program_document(catalog, store, today=date(2020, 3, 2))
-    >>> doc["goals"][0]["rollup"]["status"]                                   # doctest: +SKIP
-    'off_track'
+    >>> [(g["id"], g["level_name"], g["rollup"]["status"]) for g in doc["goals"]][:2]
+    [('infrastructure', 'Council priority', 'on_track'), ('public-safety', 'Council priority', 'near_target')]
+    >>> doc["summary"]["overdue_actions"], doc["summary"]["unattended"]
+    (1, 1)
 """
 
 from __future__ import annotations
 
-import importlib
 from collections import Counter
 from datetime import date
 from typing import Any
@@ -39,6 +41,7 @@ import pyarrow as pa
 from btvstat_open.store import Store
 from catalog.actions import is_overdue, is_unattended, state_on
 from catalog.changes import latest_change
+from catalog.freshness import freshness
 from catalog.goals import GoalNode, Rollup, goal_tree, rollups
 from catalog.measure import measure
 from catalog.models import Catalog, Kpi
@@ -86,6 +89,7 @@ def program_document(
             "overdue_actions": sum(a["overdue"] for r in records for a in r["actions"]),
             "unattended": sum(bool(r["unattended"]) for r in records),
             "stale": sum(bool(r.get("stale")) for r in records),
+            "behind": sum(bool(r.get("behind")) for r in records),
         },
         "goals": goal_records(tree, rollups(tree, latest, s.goal_status)),
         "kpis": records,
@@ -157,7 +161,7 @@ def kpi_record(
         "latest": latest.record() if latest else None,
         "unattended": is_unattended(kpi, series, today) if series is not None else False,
     }
-    record.update(freshness_fields(kpi, store, today))
+    record.update(freshness_fields(kpi, store, today, series))
     return record
 
 
@@ -175,23 +179,19 @@ def _action(action: Any, today: date) -> dict[str, Any]:
     }
 
 
-def freshness_fields(kpi: Kpi, store: Store | None, today: date) -> dict[str, Any]:
-    """``freshness`` (the expectation) and, from :mod:`catalog.freshness` when it is installed,
-    ``data_updated_at``, ``stale`` and ``behind``.
-
-    The one hook between the program document and the freshness rules: until that module exists
-    only the expectation is reported.
+def freshness_fields(
+    kpi: Kpi, store: Store | None, today: date, series: pa.Table | None = None
+) -> dict[str, Any]:
+    """``freshness`` (the expectation) and, with the store and the series at hand,
+    ``data_updated_at``, ``latest_period_end``, ``stale`` and ``behind`` (:mod:`catalog.freshness`).
 
     Example:
         >>> freshness_fields(kpi, None, date(2020, 3, 2))["freshness"]  # doctest: +SKIP
         {'expect': 'weekly'}
     """
     fields: dict[str, Any] = {"freshness": kpi.freshness.model_dump() if kpi.freshness else None}
-    try:
-        module = importlib.import_module("catalog.freshness")
-    except ModuleNotFoundError:
-        return fields
-    compute = getattr(module, "freshness_record", None)
-    if compute is not None and store is not None:
-        fields.update(compute(kpi, store, today=today))
+    if store is not None and series is not None:
+        report = freshness(kpi, store, series, today=today).to_json()
+        report.pop("expect")  # already under "freshness"
+        fields.update(report)
     return fields

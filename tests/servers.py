@@ -1,14 +1,18 @@
-"""Run an ASGI app with uvicorn on 127.0.0.1 in a background thread, for tests."""
+"""Run an ASGI app with uvicorn on 127.0.0.1 in a background thread, or ``btvstat-open serve`` as a
+real process, for tests."""
 
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import requests
 import uvicorn
 
 
@@ -38,3 +42,34 @@ def serve(app: Any, *, port: int | None = None) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def serve_command(args: Sequence[str], *, start_within: float = 60) -> Iterator[str]:
+    """Run ``python -m btvstat_open serve ARGS --port P`` until ``/healthz`` answers; yields the base URL.
+
+    The process is stopped (terminate, then kill) when the block ends.
+    """
+    port = free_port()
+    argv = [sys.executable, "-m", "btvstat_open", "serve", *args, "--port", str(port)]
+    server = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + start_within
+        while True:
+            try:
+                if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert server.poll() is None, server.communicate()[1]
+            assert time.monotonic() < deadline, f"the server did not start within {start_within:.0f} s"
+            time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
-from servers import free_port
+from servers import serve_command
 
 LIBRARY = "la-city-kpis/Library_Monthly_Stats.csv"
 
@@ -39,33 +38,8 @@ def served(tmp_path_factory: pytest.TempPathFactory, real_data: Path) -> Iterato
     )
     assert loaded.returncode == 0, loaded.stderr
     assert "16 rows into library" in loaded.stdout
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "btvstat_open", "serve", "--store", str(store), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert server.poll() is None, server.communicate()[1]
-            assert time.monotonic() < deadline, "the server did not start within 60 s"
-            time.sleep(0.2)
+    with serve_command(["--store", str(store)]) as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 def test_serve_without_a_catalog_answers_soda_reads(served: str, real_data: Path) -> None:

@@ -25,7 +25,8 @@ def test_every_setting_is_documented() -> None:
 def test_defaults() -> None:
     settings = Settings()
     assert settings.default_limit == 1000
-    assert settings.max_limit >= settings.default_limit
+    assert settings.max_limit == 0  # no cap on $limit, as on Socrata: the query budget bounds a read
+    assert settings.max_columns >= 100 and settings.query_timeout_seconds > 0
     assert settings.write_token is None and not settings.writes_enabled
 
 
@@ -59,6 +60,8 @@ def test_repr_redacts_the_write_token() -> None:
         {"BTVSTAT_SODA3_REQUIRE_APP_TOKEN": "maybe"},
         {"BTVSTAT_DEFAULT_LIMIT": "0"},
         {"BTVSTAT_DEFAULT_LIMIT": "100", "BTVSTAT_MAX_LIMIT": "10"},
+        {"BTVSTAT_QUERY_WORKERS": "0"},
+        {"BTVSTAT_QUERY_QUEUE": "-1"},
     ],
 )
 def test_bad_values_are_clear_usage_errors(env: dict[str, str]) -> None:

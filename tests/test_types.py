@@ -103,6 +103,9 @@ def test_empty_cells_do_not_vote() -> None:
         ("Jul_2005", datetime(2005, 7, 1)),
         ("July 2005", datetime(2005, 7, 1)),
         ("Jun-9", datetime(2009, 6, 1)),
+        ("2012/01/01", datetime(2012, 1, 1)),
+        ("2012/1/2 1:05 PM", datetime(2012, 1, 2, 13, 5)),
+        ("2013-10", datetime(2013, 10, 1)),
     ],
 )
 def test_floating_timestamps(cell: str, expected: datetime) -> None:

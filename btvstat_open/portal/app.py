@@ -7,7 +7,7 @@ the portal alone.
 Example:
     >>> import tempfile
     >>> app = create_portal_app(Store(tempfile.mkdtemp()), Settings(write_token="t"))
-    >>> sorted({r.path for r in app.routes} & {"/data.json", "/api/catalog/v1"})
+    >>> sorted({app.url_path_for(name) for name in ("get_data_json", "discovery")})
     ['/api/catalog/v1', '/data.json']
 """
 
@@ -18,6 +18,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
+from btvstat_open.budget import Pools, StreamAbortedMiddleware
 from btvstat_open.portal.context import PortalContext
 from btvstat_open.portal.handlers import install_error_handlers
 from btvstat_open.portal.routes_meta import meta_router
@@ -31,18 +32,24 @@ __all__ = ["create_portal_app", "install_error_handlers", "portal_router"]
 
 
 def portal_router(
-    store: Store, settings: Settings, *, data_json: Callable[[], dict[str, Any]] | None = None
+    store: Store,
+    settings: Settings,
+    *,
+    data_json: Callable[[], dict[str, Any]] | None = None,
+    pools: Pools | None = None,
 ) -> APIRouter:
     """Every portal route (SODA 2.1, SODA 3, metadata, discovery, writes, ``/data.json``) over a store.
 
     ``data_json`` replaces the default ``/data.json`` (the store's datasets) with another
-    DCAT-US document, e.g. one that also lists KPI series.
+    DCAT-US document, e.g. one that also lists KPI series. ``pools`` are the heavy-work pools
+    reads run on (by default new ones sized by ``settings``); serve the router in an app with
+    :class:`~btvstat_open.budget.StreamAbortedMiddleware` (see :func:`create_portal_app`).
 
     Example:
         >>> app = FastAPI()  # doctest: +SKIP
         >>> app.include_router(portal_router(store, Settings.from_env()))  # doctest: +SKIP
     """
-    ctx = PortalContext(store, settings)
+    ctx = PortalContext(store, settings, pools)
     router = APIRouter()
     router.include_router(meta_router(ctx, data_json))
     router.include_router(read_router(ctx))
@@ -65,10 +72,14 @@ def create_portal_app(store: Store, settings: Settings | None = None) -> FastAPI
         version="1",
     )
     install_error_handlers(app)
-    app.include_router(portal_router(store, settings))
+    pools = Pools.from_settings(settings)
+    app.include_router(portal_router(store, settings, pools=pools))
+    app.add_middleware(StreamAbortedMiddleware)
+    app.state.pools = pools
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
+        # On the event loop, never behind the heavy pools: it answers however busy they are.
         return {"status": "ok"}
 
     return app

@@ -1,4 +1,4 @@
-"""What every portal route shares: the store, the settings and a cache of dataset metadata."""
+"""What every portal route shares: the store, the settings, the heavy-work pools, a metadata cache."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from email.utils import format_datetime
 
 import duckdb
 
+from btvstat_open.budget import Pools
 from btvstat_open.errors import DatasetNotFound, StoreError
 from btvstat_open.settings import Settings
 from btvstat_open.store import DatasetInfo, Store, check_dataset_id
@@ -41,7 +42,7 @@ def http_date(moment: datetime) -> str:
 
 
 class PortalContext:
-    """The store and settings behind the routes, with :class:`DatasetInfo` cached by version.
+    """The store, settings and pools behind the routes, with :class:`DatasetInfo` cached by version.
 
     A request costs one indexed lookup of the dataset's version instead of a metadata read and
     a row count; any write bumps the version, so the cache never serves stale metadata.
@@ -52,9 +53,10 @@ class PortalContext:
         9000
     """
 
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings, pools: Pools | None = None) -> None:
         self.store = store
         self.settings = settings
+        self.pools = pools or Pools.from_settings(settings)
         self._infos: dict[str, DatasetInfo] = {}
         self._lock = threading.Lock()
 

@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from btvstat_open.errors import AuthenticationRequired, BtvstatError
+from btvstat_open.errors import AuthenticationRequired, BtvstatError, ServerBusy
 
 __all__ = ["JSON_TYPE", "error_response", "install_error_handlers", "json_response"]
 
@@ -69,7 +69,9 @@ async def _btvstat_error(request: Request, exc: Exception) -> Response:
         if isinstance(exc, AuthenticationRequired)
         else None
     )
-    if exc.http_status >= 500:
+    if isinstance(exc, ServerBusy):  # clients (and our own connector) wait this long and retry
+        headers = {"Retry-After": str(exc.retry_after)}
+    if exc.http_status >= 500 and not isinstance(exc, ServerBusy):
         log.error("%s %s failed: %s", request.method, request.url.path, exc.message)
     return json_response(body, exc.http_status, headers)
 

@@ -1,34 +1,47 @@
 """SODA 2.1 reads: ``GET /resource/{id}.json|.csv|.geojson`` and the full CSV export.
 
-Reads are sync routes (FastAPI runs them in its thread pool); each query runs on its own
-DuckDB cursor and streams. Every response carries ``X-SODA2-Fields``, ``X-SODA2-Types``,
-``Last-Modified`` and an ``ETag`` made of the dataset's version and the query, and a
-matching ``If-None-Match`` gets a 304 without running anything.
+Reads run on the query pool within the query budget (see :mod:`btvstat_open.budget` and
+:mod:`btvstat_open.portal.replies`); each query runs on its own DuckDB cursor and streams.
+Every response carries ``X-SODA2-Fields``, ``X-SODA2-Types``, ``Last-Modified`` and an
+``ETag`` made of the dataset's version and the query, and a matching ``If-None-Match`` gets a
+304 without running anything.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+import duckdb
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from btvstat_open.budget import check_columns
 from btvstat_open.errors import NotFound
 from btvstat_open.portal.context import PortalContext, epoch_seconds, http_date
+from btvstat_open.portal.replies import Reply, answer
 from btvstat_open.portal.stream import (
     FORMATS,
+    BodyEncoder,
     conditional_headers,
     not_modified,
     open_query,
     query_etag,
-    query_response,
     soda_headers,
 )
 from btvstat_open.store import DatasetInfo, quote_ident
 
-__all__ = ["export_response", "export_sql", "read_router", "respond_with_query"]
+__all__ = [
+    "QueryPlan",
+    "export_plan",
+    "export_response",
+    "export_sql",
+    "read_router",
+    "respond_with_query",
+    "soql_plan",
+]
 
 
 def split_resource(resource: str) -> tuple[str, str]:
@@ -58,43 +71,75 @@ def export_sql(info: DatasetInfo, *, system: bool = False) -> str:
     return f'SELECT {select} FROM {info.table} ORDER BY ":id"'
 
 
-def respond_with_query(
-    ctx: PortalContext,
-    request: Request,
-    info: DatasetInfo,
-    fmt: str,
-    sql: str,
-    params: Sequence[Any],
-    data_types: Sequence[str],
-    *,
-    extra_headers: dict[str, str] | None = None,
-    etag_key: str | None = None,
-) -> Response:
-    """Run a compiled query and answer with the chosen format and SODA headers (or a 304).
+@dataclass
+class QueryPlan:
+    """A compiled read, ready to run: its SQL, the output types, and how it is answered.
 
     ``etag_key`` adds what the URL does not show (a POST body) to the ETag.
     """
-    etag = query_etag(info, request, f"{request.method} {request.url.path} {etag_key or ''}")
+
+    info: DatasetInfo
+    fmt: str
+    sql: str
+    params: Sequence[Any]
+    data_types: Sequence[str]
+    extra_headers: dict[str, str] = field(default_factory=dict)
+    etag_key: str = ""
+
+
+async def respond_with_query(
+    ctx: PortalContext, request: Request, plan: Callable[[], QueryPlan], *, export: bool = False
+) -> Response:
+    """Plan (``plan()`` runs on a query worker), run and answer a read within the query budget.
+
+    The answer has the chosen format and SODA headers, or is a 304 without running anything. An
+    ``export`` runs under the export time limit with no byte cap (its size is the dataset's own).
+    """
+    settings = ctx.settings
+    seconds, limit = (
+        (settings.export_timeout_seconds, "export_timeout_seconds")
+        if export
+        else (settings.query_timeout_seconds, "query_timeout_seconds")
+    )
+    return await answer(
+        ctx.pools.queries,
+        request,
+        lambda: ctx.store.cursor().cursor(),
+        lambda cursor: _reply(ctx, request, plan(), cursor, export=export),
+        seconds=seconds,
+        limit=limit,
+    )
+
+
+def _reply(
+    ctx: PortalContext, request: Request, plan: QueryPlan, cursor: duckdb.DuckDBPyConnection, *, export: bool
+) -> Reply | Response:
+    """Run a planned query on ``cursor`` and encode its first batch (a 304 if the client is current)."""
+    info = plan.info
+    etag = query_etag(info, request, f"{request.method} {request.url.path} {plan.etag_key}")
     last_modified_at = max(info.rows_updated_at, info.view_last_modified)
     headers = conditional_headers(info, etag, http_date(last_modified_at), ctx.settings.cache_max_age)
     if not_modified(request, etag, epoch_seconds(last_modified_at)):
         return Response(status_code=304, headers=headers)
-    stream = open_query(ctx.store, sql, params, data_types, ctx.settings.batch_size)
+    stream = open_query(cursor, plan.sql, plan.params, plan.data_types, ctx.settings.batch_size)
     headers.update(soda_headers(stream.field_names, stream.data_types))
-    headers.update(extra_headers or {})
-    return query_response(stream, fmt, headers)
+    headers.update(plan.extra_headers)
+    encoder = BodyEncoder(plan.fmt, stream.data_types)
+    first = encoder.first(stream.first)
+    max_bytes = None if export else ctx.settings.max_response_bytes
+    if stream.exhausted:
+        return Reply(first + (encoder.next(None) or b""), None, FORMATS[plan.fmt], headers, max_bytes)
+    return Reply(first, lambda: encoder.next(stream.next_batch()), FORMATS[plan.fmt], headers, max_bytes)
 
 
-def export_response(ctx: PortalContext, request: Request, info: DatasetInfo) -> Response:
+def export_plan(info: DatasetInfo) -> QueryPlan:
     """The whole dataset as a CSV download ordered by ``:id`` (SODA 2.1 ``rows.csv`` and SODA 3 export).
 
     Example:
-        >>> export_response(ctx, request, ctx.info("kc-311")).headers["content-disposition"]  # doctest: +SKIP
+        >>> export_plan(info).extra_headers["Content-Disposition"]  # doctest: +SKIP
         'attachment; filename="kc-311.csv"'
     """
-    return respond_with_query(
-        ctx,
-        request,
+    return QueryPlan(
         info,
         "csv",
         export_sql(info),
@@ -104,34 +149,50 @@ def export_response(ctx: PortalContext, request: Request, info: DatasetInfo) -> 
     )
 
 
+async def export_response(ctx: PortalContext, request: Request, dataset_id: str) -> Response:
+    """Stream the whole dataset as CSV within the export budget."""
+    return await respond_with_query(ctx, request, lambda: export_plan(ctx.info(dataset_id)), export=True)
+
+
 def read_router(ctx: PortalContext) -> APIRouter:
     """Routes for ``/resource/{id}.{fmt}`` and ``/api/views/{id}/rows.csv``."""
     router = APIRouter()
 
     @router.get("/resource/{resource}", tags=["SODA 2.1"], summary="Query a dataset with SoQL")
-    def read_resource(resource: str, request: Request) -> Response:
+    async def read_resource(resource: str, request: Request) -> Response:
         """Rows of a dataset as JSON, CSV or GeoJSON, filtered and shaped by SoQL parameters."""
-        from btvstat_open.portal.soql import QueryParams, compile_soql
-
         dataset_id, fmt = split_resource(resource)
-        info = ctx.info(dataset_id)
-        params = QueryParams.from_request(list(request.query_params.multi_items()))
-        compiled = compile_soql(
-            params, info, default_limit=ctx.settings.default_limit, max_limit=ctx.settings.max_limit
-        )
-        return respond_with_query(
-            ctx,
-            request,
-            info,
-            fmt,
-            compiled.sql,
-            compiled.params,
-            [c.data_type for c in compiled.columns],
-        )
+        pairs = list(request.query_params.multi_items())
+        return await respond_with_query(ctx, request, lambda: soql_plan(ctx, dataset_id, fmt, pairs))
 
     @router.get("/api/views/{dataset_id}/rows.csv", tags=["SODA 2.1"], summary="Download a whole dataset")
-    def export_rows(dataset_id: str, request: Request) -> Response:
+    async def export_rows(dataset_id: str, request: Request) -> Response:
         """Every row as CSV, ordered by ``:id``, streamed (``accessType=DOWNLOAD`` is accepted)."""
-        return export_response(ctx, request, ctx.info(dataset_id))
+        return await export_response(ctx, request, dataset_id)
 
     return router
+
+
+def soql_plan(
+    ctx: PortalContext,
+    dataset_id: str,
+    fmt: str,
+    pairs: list[tuple[str, str]],
+    *,
+    limits: tuple[int | None, int | None] | None = None,
+) -> QueryPlan:
+    """Compile SoQL request parameters over a dataset (on a worker: it reads the store).
+
+    ``limits`` is ``(default_limit, max_limit)``, by default the settings' (``max_limit`` 0 is
+    no cap). More output columns than the budget allows is a 400.
+    """
+    from btvstat_open.portal.soql import QueryParams, compile_soql
+
+    info = ctx.info(dataset_id)
+    settings = ctx.settings
+    default_limit, max_limit = limits or (settings.default_limit, settings.max_limit or None)
+    compiled = compile_soql(
+        QueryParams.from_request(pairs), info, default_limit=default_limit, max_limit=max_limit
+    )
+    check_columns(len(compiled.columns), len(info.all_columns), settings.max_columns)
+    return QueryPlan(info, fmt, compiled.sql, compiled.params, [c.data_type for c in compiled.columns])

@@ -15,17 +15,16 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from btvstat_open.errors import BadRequestBody, BtvstatError
 from btvstat_open.portal.auth import presented_token
 from btvstat_open.portal.context import PortalContext
-from btvstat_open.portal.routes_read import export_response, respond_with_query
+from btvstat_open.portal.routes_read import QueryPlan, export_response, respond_with_query, soql_plan
 from btvstat_open.portal.routes_write import read_body
 
-__all__ = ["AppTokenRequired", "soda3_router"]
+__all__ = ["AppTokenRequired", "soda3_plan", "soda3_router"]
 
 _BODY_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -100,47 +99,32 @@ def soda3_router(ctx: PortalContext) -> APIRouter:
         _check_app_token(ctx, request)
         # Read the body here, bounded like a write's, instead of letting the framework read it whole.
         body = _query_body(await read_body(request, ctx.settings.max_body_bytes))
-        return await run_in_threadpool(run_soda3_query, ctx, request, dataset_id, body)
+        return await respond_with_query(ctx, request, lambda: soda3_plan(ctx, dataset_id, body))
 
     @router.get("/api/v3/views/{dataset_id}/export.csv", tags=["SODA 3"], summary="Export a dataset")
-    def export(dataset_id: str, request: Request) -> Response:
+    async def export(dataset_id: str, request: Request) -> Response:
         """The whole dataset as CSV, ordered by ``:id``, streamed."""
         _check_app_token(ctx, request)
-        return export_response(ctx, request, ctx.info(dataset_id))
+        return await export_response(ctx, request, dataset_id)
 
     return router
 
 
-def run_soda3_query(ctx: PortalContext, request: Request, dataset_id: str, body: dict[str, Any]) -> Response:
-    """Compile a SODA 3 query body and answer with JSON rows."""
-    from btvstat_open.portal.soql import QueryParams, compile_soql
-
-    info = ctx.info(dataset_id)
+def soda3_plan(ctx: PortalContext, dataset_id: str, body: dict[str, Any]) -> QueryPlan:
+    """Compile a SODA 3 query body into a plan answered with JSON rows (on a query worker)."""
     text = body.get("query", "SELECT *")
     if not isinstance(text, str):
         raise BadRequestBody('"query" must be a SoQL text such as "SELECT * WHERE x > 1".')
-    pairs: list[tuple[str, str]] = [("$query", text)]
     page = _page(body)
-    params = QueryParams.from_request(pairs)
+    max_limit = ctx.settings.max_limit or None
     # With a page, the page bounds the rows; the query itself must not be capped, or
     # pages past the cap would come back empty and cut a paged pull short.
-    cap = None if page is not None else ctx.settings.max_limit
-    compiled = compile_soql(params, info, default_limit=cap, max_limit=cap)
-    sql, sql_params = compiled.sql, list(compiled.params)
+    cap = None if page is not None else max_limit
+    plan = soql_plan(ctx, dataset_id, "json", [("$query", text)], limits=(cap, cap))
     if page is not None:
         number, size = page
-        if size > ctx.settings.max_limit:
-            raise BadRequestBody(
-                f'"pageSize" may be at most {ctx.settings.max_limit}.', code="query.bad-page"
-            )
-        sql = f"SELECT * FROM ({sql}) AS soda3_page LIMIT {size:d} OFFSET {(number - 1) * size:d}"
-    return respond_with_query(
-        ctx,
-        request,
-        info,
-        "json",
-        sql,
-        sql_params,
-        [c.data_type for c in compiled.columns],
-        etag_key=orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode(),
-    )
+        if max_limit is not None and size > max_limit:
+            raise BadRequestBody(f'"pageSize" may be at most {max_limit}.', code="query.bad-page")
+        plan.sql = f"SELECT * FROM ({plan.sql}) AS soda3_page LIMIT {size:d} OFFSET {(number - 1) * size:d}"
+    plan.etag_key = orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode()
+    return plan

@@ -7,10 +7,9 @@ ones are streamed batch by batch (memory stays flat whatever the size).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -18,20 +17,19 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
 
 from btvstat_open.errors import SoqlError, StoreError
 from btvstat_open.portal.encode import csv_batch, geojson_batch, json_batch
-from btvstat_open.store import DatasetInfo, Store
+from btvstat_open.store import DatasetInfo
 
 __all__ = [
     "FORMATS",
+    "BodyEncoder",
     "QueryStream",
     "conditional_headers",
     "not_modified",
     "open_query",
     "query_etag",
-    "query_response",
     "soda_headers",
 ]
 
@@ -40,6 +38,13 @@ FORMATS: dict[str, str] = {
     "csv": "text/csv; charset=utf-8",
     "geojson": "application/vnd.geo+json; charset=utf-8",
 }
+
+
+#: rows DuckDB hands over at a time; batches are gathered from these up to ``batch_size`` rows
+READ_ROWS = 8192
+#: a gathered batch stops growing at this many bytes of Arrow data, however few rows it has, so
+#: a very wide result (long texts, many columns) streams in small batches instead of huge ones
+BATCH_BYTES = 8 * 1024 * 1024
 
 
 @dataclass
@@ -52,67 +57,68 @@ class QueryStream:
     exhausted: bool
     field_names: list[str]
     data_types: list[str]
+    batch_size: int = 65_536
 
-    def batches(self) -> Iterator[pa.RecordBatch]:
-        """Every batch after the first; closes the cursor at the end."""
+    def next_batch(self) -> pa.RecordBatch | None:
+        """The next batch of at most ``batch_size`` rows (or ``BATCH_BYTES``), None at the end."""
+        if self.exhausted:
+            return None
+        batch, self.exhausted = _gather(self.reader, self.batch_size)
+        return batch if batch is not None and batch.num_rows else None
+
+
+def _gather(reader: pa.RecordBatchReader, batch_size: int) -> tuple[pa.RecordBatch | None, bool]:
+    """Read parts until ``batch_size`` rows or ``BATCH_BYTES`` bytes: the batch, and whether it ended.
+
+    DuckDB may hand back batches shorter than asked for before the end (parallel and ordered
+    scans do), so a short part does not mean the result is over: only the reader says so.
+    """
+    parts: list[pa.RecordBatch] = []
+    rows = size = 0
+    ended = False
+    while rows < batch_size and size < BATCH_BYTES:
         try:
-            while not self.exhausted:
-                try:
-                    batch = self.reader.read_next_batch()
-                except StopIteration:
-                    break
-                if batch.num_rows:
-                    yield batch
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        """Release the cursor (safe to call twice)."""
-        self.exhausted = True
-        with contextlib.suppress(duckdb.Error):
-            self.cursor.close()
+            part = reader.read_next_batch()
+        except StopIteration:
+            ended = True
+            break
+        parts.append(part)
+        rows += part.num_rows
+        size += part.nbytes
+    if not parts:
+        return None, True
+    return (parts[0] if len(parts) == 1 else pa.concat_batches(parts)), ended
 
 
 def open_query(
-    store: Store, sql: str, params: Sequence[Any], data_types: Sequence[str], batch_size: int
+    cursor: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: Sequence[Any],
+    data_types: Sequence[str],
+    batch_size: int,
 ) -> QueryStream:
-    """Start ``sql`` on a new cursor and fetch its first batch.
+    """Start ``sql`` on ``cursor`` (a connection of its own) and fetch its first batch.
 
     DuckDB errors raised by the query (a bad cast, a value out of range) become a 400
-    :class:`SoqlError`; others a :class:`StoreError`.
+    :class:`SoqlError`; others a :class:`StoreError`. An interrupted query raises
+    ``duckdb.InterruptException`` (the caller knows why it interrupted it).
     """
-    cursor = store.cursor().cursor()
     try:
-        reader = cursor.sql(sql, params=list(params)).to_arrow_reader(batch_size)
-        try:
-            # DuckDB may hand back batches shorter than ``batch_size`` before the end (parallel and
-            # ordered scans do), so a short batch does not mean the result is over: read on until
-            # the first batch is full or the reader says it has nothing more.
-            parts = [reader.read_next_batch()]
-            filled = parts[0].num_rows
-            exhausted = False
-            while filled < batch_size:
-                try:
-                    parts.append(reader.read_next_batch())
-                except StopIteration:
-                    exhausted = True
-                    break
-                filled += parts[-1].num_rows
-            first = parts[0] if len(parts) == 1 else pa.concat_batches(parts)
-        except StopIteration:
-            first = pa.RecordBatch.from_arrays(
-                [pa.array([], f.type) for f in reader.schema], schema=reader.schema
-            )
-            exhausted = True
+        reader = cursor.sql(sql, params=list(params)).to_arrow_reader(min(batch_size, READ_ROWS))
+        first, exhausted = _gather(reader, batch_size)
+    except duckdb.InterruptException:
+        raise
     except (duckdb.ConversionException, duckdb.InvalidInputException, duckdb.OutOfRangeException) as exc:
-        cursor.close()
         raise SoqlError(
             f"The query could not run on this data: {str(exc).splitlines()[0]}",
             code="query.soql.type-mismatch",
         ) from None
     except duckdb.Error as exc:
-        cursor.close()
         raise StoreError(f"The query failed in the store: {str(exc).splitlines()[0]}") from exc
+    if first is None:
+        first = pa.RecordBatch.from_arrays(
+            [pa.array([], f.type) for f in reader.schema], schema=reader.schema
+        )
     return QueryStream(
         cursor=cursor,
         reader=reader,
@@ -120,7 +126,41 @@ def open_query(
         exhausted=exhausted,
         field_names=list(reader.schema.names),
         data_types=list(data_types),
+        batch_size=batch_size,
     )
+
+
+class BodyEncoder:
+    """Turns a query's batches into the bytes of one JSON, CSV or GeoJSON document.
+
+    Example:
+        >>> encoder = BodyEncoder("json", ["number"])
+        >>> encoder.closing
+        b']\\n'
+    """
+
+    def __init__(self, fmt: str, data_types: Sequence[str]) -> None:
+        self.opening, self.separator, closing = _framing(fmt)
+        self.closing: bytes | None = closing
+        self._encode = _encoder(fmt, data_types)
+        self._wrote_rows = False
+
+    def first(self, batch: pa.RecordBatch) -> bytes:
+        """The opening and the first batch (CSV: with the header)."""
+        self._wrote_rows = batch.num_rows > 0
+        return self.opening + self._encode(batch, True)
+
+    def next(self, batch: pa.RecordBatch | None) -> bytes | None:
+        """A later batch (with its separator); the closing for None, then None."""
+        if batch is None:
+            if self.closing is None:
+                return None
+            closing, self.closing = self.closing, None
+            return closing
+        data = self._encode(batch, False)
+        chunk = (self.separator + data) if self._wrote_rows and self.separator else data
+        self._wrote_rows = True
+        return chunk
 
 
 def _framing(fmt: str) -> tuple[bytes, bytes, bytes]:
@@ -138,28 +178,6 @@ def _encoder(fmt: str, data_types: Sequence[str]) -> Callable[[pa.RecordBatch, b
     if fmt == "geojson":
         return lambda batch, first: geojson_batch(batch, data_types)
     return lambda batch, first: json_batch(batch, data_types)
-
-
-def query_response(stream: QueryStream, fmt: str, headers: dict[str, str]) -> Response:
-    """The HTTP response for a query: one body if it fit in a batch, else a stream."""
-    opening, separator, closing = _framing(fmt)
-    encode = _encoder(fmt, stream.data_types)
-    media_type = FORMATS[fmt]
-    first_bytes = encode(stream.first, True)
-    if stream.exhausted:
-        stream.close()
-        return Response(opening + first_bytes + closing, media_type=media_type, headers=headers)
-
-    def chunks() -> Iterator[bytes]:
-        yield opening + first_bytes
-        wrote_rows = stream.first.num_rows > 0
-        for batch in stream.batches():
-            data = encode(batch, False)
-            yield (separator + data) if wrote_rows and separator else data
-            wrote_rows = True
-        yield closing
-
-    return StreamingResponse(chunks(), media_type=media_type, headers=headers)
 
 
 def query_etag(info: DatasetInfo, request: Request, kind: str) -> str:

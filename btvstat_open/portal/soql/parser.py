@@ -25,6 +25,12 @@ Grammar (keywords are case-insensitive)::
 Nesting deeper than ``MAX_DEPTH`` is a ``query.soql.bad-parse`` error, so hostile
 input cannot exhaust the stack. Parses are cached (the tree is immutable).
 
+What a row costs DuckDB is bounded too, because DuckDB checks for an interrupt only between
+chunks of 2,048 rows, so one chunk of a costly expression could run for minutes past the query
+time limit: a clause may hold at most ``MAX_CONCATS`` ``||`` and ``MAX_LIKES`` ``LIKE``, and
+the text in a ``LIKE`` pattern is at most ``MAX_LIKE_PATTERN`` characters (matching costs about
+the text's length times the pattern's). Going over is a ``query.soql.too-costly`` error.
+
 The clause lists and ``$query`` statements are parsed by :mod:`.clauses`.
 
 Example:
@@ -41,11 +47,22 @@ from btvstat_open.errors import SoqlError
 from btvstat_open.portal.soql import ast
 from btvstat_open.portal.soql.lexer import Token, tokenize
 
-__all__ = ["MAX_DEPTH", "MAX_NESTING", "ExpressionParser", "parse_expression"]
+__all__ = [
+    "MAX_CONCATS",
+    "MAX_DEPTH",
+    "MAX_LIKES",
+    "MAX_LIKE_PATTERN",
+    "MAX_NESTING",
+    "ExpressionParser",
+    "parse_expression",
+]
 
 MAX_DEPTH: Final = 64
 # Parenthesis / function-call nesting; each level costs ~13 Python frames while parsing.
 MAX_NESTING: Final = 40
+MAX_CONCATS: Final = 16
+MAX_LIKES: Final = 16
+MAX_LIKE_PATTERN: Final = 200
 _CMP: Final = {"=", "!=", "<>", "<", "<=", ">", ">="}
 # Words that cannot start an expression (a column with such a name needs backquotes).
 _RESERVED: Final = {"AND", "OR", "IS", "BETWEEN", "IN", "LIKE", "AS", "NOT", "NULL", "TRUE", "FALSE"}
@@ -59,6 +76,7 @@ class ExpressionParser:
         self.tokens = tokenize(text, clause)
         self.i = 0
         self.nesting = 0
+        self.counts = {"||": 0, "LIKE": 0}
 
     # -- token helpers ------------------------------------------------------------
     @property
@@ -114,6 +132,33 @@ class ExpressionParser:
                 data={"line": tok.line, "column": tok.column, "position": tok.pos},
             )
         return node
+
+    def count(self, what: str, tok: Token, limit: int) -> None:
+        """Count one ``||`` or ``LIKE``; more than ``limit`` in a clause is too costly."""
+        self.counts[what] += 1
+        if self.counts[what] > limit:
+            raise SoqlError(
+                f"{self.clause} has more than {limit} {what} (line {tok.line}, column {tok.column}); "
+                "this server allows that many per clause, to bound what one row costs. Simplify it.",
+                code="query.soql.too-costly",
+                data={"line": tok.line, "column": tok.column, "limit": limit},
+            )
+
+    def like_pattern(self, tok: Token) -> ast.Node:
+        """The pattern after ``LIKE``; its text may be at most ``MAX_LIKE_PATTERN`` characters."""
+        self.count("LIKE", tok, MAX_LIKES)
+        pattern = self.concat()
+        size = sum(
+            len(n.value) for n in _walk(pattern) if isinstance(n, ast.Literal) and isinstance(n.value, str)
+        )
+        if size > MAX_LIKE_PATTERN:
+            raise SoqlError(
+                f"The LIKE pattern at line {tok.line}, column {tok.column} of {self.clause} is {size} "
+                f"characters long; the limit is {MAX_LIKE_PATTERN}. Use a shorter pattern.",
+                code="query.soql.too-costly",
+                data={"line": tok.line, "column": tok.column, "limit": MAX_LIKE_PATTERN},
+            )
+        return pattern
 
     def end(self, expected: str = "the end of the input") -> None:
         if self.tok.kind != "EOF":
@@ -187,7 +232,7 @@ class ExpressionParser:
             self.expect_op(")")
             return self.check_depth(ast.InList(left, tuple(items), negated, pos=tok.pos))
         if self.accept_word("LIKE"):
-            return self.check_depth(ast.Like(left, self.concat(), negated, pos=tok.pos))
+            return self.check_depth(ast.Like(left, self.like_pattern(tok), negated, pos=tok.pos))
         return left
 
     def _binary_chain(self, ops: tuple[str, ...], operand: str) -> ast.Node:
@@ -195,6 +240,8 @@ class ExpressionParser:
         node: ast.Node = parse()
         while self.is_op(*ops):
             tok = self.advance()
+            if tok.value == "||":
+                self.count("||", tok, MAX_CONCATS)
             node = self.check_depth(ast.BinaryOp(tok.value, node, parse(), pos=tok.pos))
         return node
 
@@ -298,3 +345,11 @@ def parse_expression(text: str, clause: str = "$where") -> ast.Node:
     node = parser.expr()
     parser.end()
     return node
+
+
+def _walk(node: ast.Node) -> list[ast.Node]:
+    """Every node of a (depth-bounded) tree."""
+    nodes = [node]
+    for child in node.children():
+        nodes.extend(_walk(child))
+    return nodes
