@@ -66,15 +66,43 @@ target: {{value: 100, rule: proximity, tolerance: 10}}
 )
 
 
-def generate_catalog(root: Path, kpis: int) -> Path:
-    """Write a catalog of ``kpis`` KPI files (in 10 department folders) under ``root``."""
+def generate_catalog(root: Path, kpis: int, *, goals: int = 0) -> Path:
+    """Write a catalog of ``kpis`` KPI files (in 10 department folders) under ``root``.
+
+    With ``goals``, ``catalog.yaml`` gets a three-level goal tree of that many goals (a tenth at the
+    top, three tenths in the middle, the rest below) and every KPI serves one goal of the lowest
+    level; ``as_of`` is set so the pages are the same every day.
+    """
     root.mkdir(parents=True, exist_ok=True)
-    (root / "catalog.yaml").write_text("title: Generated\npublisher: Bench\nfiscal_year_start: 7\n")
+    settings = "title: Generated\npublisher: Bench\nfiscal_year_start: 7\n"
+    leaves = _goal_tree(goals)
+    if leaves:
+        settings += "as_of: 2020-03-01\ngoal_levels: [Priority area, Goal, Objective]\ngoals:\n"
+        settings += "".join(
+            f"  - {{id: {gid}, title: Goal {gid}" + (f", parent: {parent}}}\n" if parent else "}\n")
+            for gid, parent in _goal_tree(goals, everything=True)
+        )
+    (root / "catalog.yaml").write_text(settings)
     for i in range(kpis):
         folder = root / f"dept-{i % 10}"
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"kpi-{i}.yaml").write_text(_TEMPLATES[i % len(_TEMPLATES)].format(i=i))
+        text = _TEMPLATES[i % len(_TEMPLATES)].format(i=i)
+        if leaves:
+            text += f"goals: [{leaves[i % len(leaves)][0]}]\n"
+        (folder / f"kpi-{i}.yaml").write_text(text)
     return root
+
+
+def _goal_tree(goals: int, *, everything: bool = False) -> list[tuple[str, str | None]]:
+    """``(id, parent)`` of each goal (``everything``) or of the lowest level only."""
+    if goals <= 0:
+        return []
+    top = max(1, goals // 10)
+    middle = max(1, goals * 3 // 10)
+    tree = [(f"area-{i}", None) for i in range(top)]
+    tree += [(f"goal-{i}", f"area-{i % top}") for i in range(middle)]
+    lowest = [(f"objective-{i}", f"goal-{i % middle}") for i in range(goals - top - middle)]
+    return tree + lowest if everything else lowest
 
 
 def _time(work: Callable[[], object], reps: int) -> list[float]:

@@ -41,6 +41,8 @@ EXPECTED_WORK = [
     "GET /kpi/{id}.svg",
     "GET / (dashboard)",
     "cold SVG render",
+    "GET / (dashboard), 500 KPIs, 60 goals: cold",
+    "GET /api/goals, 500 KPIs, 60 goals: cached p99",
 ]
 
 

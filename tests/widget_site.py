@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
 
+import pyarrow as pa
 import pytest
 import requests
 from browser.widget_catalogs import write_test_catalog
 from servers import serve
 
+from btvstat_open.dataset import Column
 from btvstat_open.store import Store
 from catalog import load_catalog
 from catalog.demo import load_demo_data
@@ -44,3 +50,48 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 def get(site: Site, path: str, **headers: str) -> requests.Response:
     """GET a path of the site."""
     return requests.get(site.base + path, headers=headers, timeout=60)
+
+
+SENTINEL_VALUE = "987654.25"  # the suppressed cell's true average: found in no output
+SENTINEL_COUNT = 3
+
+
+@contextmanager
+def sentinel_site(root: Path) -> Iterator[tuple[str, str, int, str]]:
+    """A server over one dataset whose breakdown has a small group with a value found nowhere else.
+
+    Yields ``(base URL, the suppressed value as text, its row count, the KPI id)``.
+    """
+    rows: dict[str, list[Any]] = {"day": [], "district": [], "amount": []}
+    for month in (1, 2, 3):
+        for i in range(30):
+            for district in ("North", "South"):
+                rows["day"].append(datetime(2020, month, 1 + i % 28, 9))
+                rows["district"].append(district)
+                rows["amount"].append(float(10 + i % 7 + (5 if district == "South" else 0)))
+    for _ in range(SENTINEL_COUNT):  # the small group, in February only
+        rows["day"].append(datetime(2020, 2, 14, 9))
+        rows["district"].append("Tiny")
+        rows["amount"].append(float(SENTINEL_VALUE))
+    columns = [
+        Column("day", "Day", "floating_timestamp"),
+        Column("district", "District", "text"),
+        Column("amount", "Amount", "number"),
+    ]
+    store = Store(root / "store")
+    store.load("sentinel", pa.table(rows), columns)
+    folder = root / "catalog"
+    folder.mkdir()
+    (folder / "catalog.yaml").write_text("title: Sentinel\nas_of: 2021-01-01\n")
+    (folder / "amount.yaml").write_text(
+        "id: sentinel-amount\ntitle: Average amount\ndepartment: Tests\n"
+        "source: {dataset: sentinel, date_column: day}\n"
+        "measure: {calculation: average, column: amount}\nperiod: {size: month}\n"
+        "breakdown: {column: district, label: District, min_count: 10}\n"
+    )
+    catalog = load_catalog(folder, store)
+    try:
+        with serve(create_app(store, catalog)) as base:
+            yield base, SENTINEL_VALUE.split(".")[0], SENTINEL_COUNT, "sentinel-amount"
+    finally:
+        store.close()

@@ -96,7 +96,7 @@ def breakdown_spec(
         "type": "nominal",
         "sort": periods,
         "scale": {"domain": periods, "range": colours},
-        "legend": {"orient": "top", "title": None},
+        "legend": {"orient": "top", "title": None, "direction": "vertical"},
     }
     bars = {
         "transform": [{"filter": "!datum.suppressed"}],
@@ -104,7 +104,12 @@ def breakdown_spec(
         "encoding": {
             "y": y,
             "yOffset": y_offset,
-            "x": {"field": "value", "type": "quantitative", "title": kpi.unit or "value"},
+            "x": {
+                "field": "value",
+                "type": "quantitative",
+                "title": kpi.unit or "value",
+                "axis": {"tickCount": 5},
+            },
             "color": colour,
             "tooltip": tooltip,
         },

@@ -45,7 +45,7 @@ class ProgramPages:
 
     def facts(self) -> list[KpiFacts]:
         """The facts of every public KPI, in catalog order."""
-        return [self.service.facts(kpi) for kpi in self.service.public_kpis()]
+        return self.service.all_facts(self.service.public_kpis())
 
     def department_slugs(self) -> list[str]:
         """The slugs of every department with a public KPI."""

@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -29,15 +30,16 @@ from catalog.breakdown import breakdown, publishable_rows
 from catalog.freshness import FreshnessReport, freshness
 from catalog.models import Action, Catalog, CatalogSettings, Kpi
 from widgets.cache import DataVersions, LruCache
-from widgets.charts import Width, chart_spec, sparkline_spec
+from widgets.charts import Width, chart_spec
 from widgets.images import image_png, image_svg
-from widgets.render import render_svg
+from widgets.sparkline import sparkline_svg
 from widgets.summary import Row, Summary, rows, summarize
 from widgets.themes import THEME_NAMES
 
 __all__ = ["ChartOptions", "KpiFacts", "WidgetService", "parse_options"]
 
 MIN_HEIGHT, MAX_HEIGHT = 120, 1200
+FACT_THREADS = 4
 MIN_WIDTH, MAX_WIDTH = 200, 2400
 
 
@@ -190,6 +192,18 @@ class WidgetService:
             self._series.put(key, table)
         return table
 
+    def all_facts(self, kpis: list[Kpi]) -> list[KpiFacts]:
+        """:meth:`facts` of many KPIs, the missing ones computed on a few threads at once.
+
+        Most of a KPI's first computation is DuckDB work, which runs outside Python's lock, so a
+        dashboard of hundreds of KPIs is built several at a time.
+        """
+        missing = [kpi for kpi in kpis if self._rendered.get(self._key(kpi, "facts")) is None]
+        if len(missing) > 1:
+            with ThreadPoolExecutor(max_workers=FACT_THREADS, thread_name_prefix="facts") as pool:
+                list(pool.map(self.facts, missing))
+        return [self.facts(kpi) for kpi in kpis]
+
     def breakdown_rows(self, kpi: Kpi) -> list[dict[str, Any]]:
         """The breakdown as publishable rows (suppressed cells without value or exact count)."""
         return publishable_rows(self.breakdown(kpi))
@@ -273,10 +287,9 @@ class WidgetService:
         """A small SVG trend line for the dashboard ("" when the series is empty)."""
 
         def build() -> str:
-            series = self.series(kpi)
-            if not any(v is not None for v in series.column("value").to_pylist()):
-                return ""
-            return render_svg(sparkline_spec(kpi, series, theme=theme))
+            return sparkline_svg(
+                self.series(kpi).column("value").to_pylist(), self.summary(kpi).status, theme=theme
+            )
 
         svg: str = self._cached(self._key(kpi, "spark", theme), build)
         return svg

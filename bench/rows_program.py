@@ -1,0 +1,85 @@
+"""Row 8: the program's pages for a big program: ``/`` and ``/api/goals`` over a generated catalog of
+500 KPIs and 60 goals (three levels), cold and cached.
+
+Cold: a fresh single-worker server (renderer warmed up, nothing of the catalog computed), then the
+first request of the route: every KPI's series, freshness and actions, the goal tree's rollups and
+the page itself. Each route gets its own fresh server, so neither borrows the other's work.
+Cached: requests/s and p99 under load on a two-worker server after every worker built the route.
+
+Example:
+    >>> program_rows(seconds=1.0, connections=8, workdir=Path("/tmp/b"))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import requests
+
+from bench.bench_catalog import generate_catalog
+from bench.harness import Goal, Result
+from bench.loadgen import load
+from bench.rows_widgets import WORKERS, demo_store, warm_every_worker
+from bench.serve import running_server
+
+__all__ = ["GOALS", "KPIS", "program_rows"]
+
+KPIS, GOALS = 500, 60
+ROUTES = {"/ (dashboard)": "/", "/api/goals": "/api/goals"}
+
+
+def _cold(url: str) -> float:
+    start = time.perf_counter()
+    requests.get(url, timeout=600).raise_for_status()
+    return time.perf_counter() - start
+
+
+def program_rows(*, seconds: float, connections: int, workdir: Path) -> list[Result]:
+    """Cold time and cached throughput/p99 of ``/`` and ``/api/goals`` for the generated program."""
+    store, _, _ = demo_store(workdir)
+    catalog = generate_catalog(workdir / "program-catalog", KPIS, goals=GOALS)
+    size = f"{KPIS} KPIs, {GOALS} goals"
+    results: list[Result] = []
+    for name, path in ROUTES.items():
+        with running_server("widgets", store=store, catalog=catalog, copy_store=True) as url:
+            cold = _cold(url + path)
+        results.append(
+            Result(
+                group="program",
+                work=f"GET {name}, {size}: cold",
+                unit="s",
+                ours=cold,
+                higher_is_better=False,
+                goal=Goal("max", 2, "s"),
+                notes="first request of a fresh server: every KPI measured, rolled up and drawn",
+            )
+        )
+    with running_server("widgets", store=store, catalog=catalog, workers=WORKERS, copy_store=True) as url:
+        warm_every_worker(url, list(ROUTES.values()), WORKERS)
+        for name, path in ROUTES.items():
+            report = load(url + path, seconds=seconds, connections=connections)
+            if report.errors > report.requests / 100:
+                raise RuntimeError(
+                    f"{report.errors} of {report.requests} requests to {path} failed under load"
+                )
+            results.append(
+                Result(
+                    group="program",
+                    work=f"GET {name}, {size}: cached p99",
+                    unit="ms",
+                    ours=report.p99_ms,
+                    higher_is_better=False,
+                    goal=Goal("max", 50, "ms"),
+                    samples={
+                        "p50": [report.p50_ms],
+                        "req/s": [report.rate],
+                        "errors": [float(report.errors)],
+                    },
+                    notes=(
+                        f"{report.rate:,.0f} req/s; {connections} connections, {seconds:g} s, "
+                        f"{report.tool}, {WORKERS} workers"
+                    ),
+                )
+            )
+    return results
