@@ -25,7 +25,7 @@ from bench.generate import dataset_store
 from bench.harness import Result, Sizes
 from bench.report import print_table, write_json
 
-GROUPS = ("pull", "soql", "sync", "memory", "push", "widgets", "catalog", "program")
+GROUPS = ("pull", "soql", "sync", "memory", "push", "widgets", "catalog", "program", "meetings")
 _err = Console(stderr=True)
 
 
@@ -44,7 +44,7 @@ def _guarded(group: str, label: str, work: Callable[[], list[Result]]) -> list[R
 
 def run(sizes: Sizes, groups: set[str], workdir: Path, *, quick: bool) -> list[Result]:
     """Every selected benchmark in order; returns the table's rows."""
-    from bench import rows_catalog, rows_program, rows_pull, rows_push, rows_soql, rows_widgets
+    from bench import rows_catalog, rows_meetings, rows_program, rows_pull, rows_push, rows_soql, rows_widgets
     from bench.serve import running_server
 
     results: list[Result] = []
@@ -99,6 +99,15 @@ def run(sizes: Sizes, groups: set[str], workdir: Path, *, quick: bool) -> list[R
             f"program pages ({rows_program.KPIS} KPIs, {rows_program.GOALS} goals)",
             lambda: rows_program.program_rows(
                 seconds=sizes.load_seconds, connections=sizes.connections, workdir=workdir
+            ),
+        )
+    if "meetings" in groups:
+        kpis = rows_meetings.QUICK_KPIS if quick else rows_meetings.FULL_KPIS
+        results += _guarded(
+            "meetings",
+            f"meeting packet ({kpis} KPIs)",
+            lambda: rows_meetings.meeting_rows(
+                kpis=kpis, seconds=sizes.load_seconds, connections=sizes.connections, workdir=workdir
             ),
         )
     return results

@@ -43,6 +43,8 @@ EXPECTED_WORK = [
     "cold SVG render",
     "GET / (dashboard), 500 KPIs, 60 goals: cold",
     "GET /api/goals, 500 KPIs, 60 goals: cached p99",
+    "KPIs as PDF: cold",
+    "KPIs as page: cached p99",
 ]
 
 

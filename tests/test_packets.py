@@ -3,7 +3,7 @@
 The catalog is the demo's, plus one KPI whose breakdown has small groups with distinctive values
 (average days to close, three decimals, by council district), so that a suppressed value leaking
 anywhere would be found. Expected values, targets and statuses come from tests/data/real through
-pandas (see test_measure_demo.py), never from the packet code.
+pandas (tests/demo_expected.py), never from the packet code.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import pypdf
 import pytest
-from test_measure_demo import EXPECTED, potholes, targets_in_force
+from demo_expected import EXPECTED, expected_status, potholes, targets_in_force
 
 from btvstat_open.store import Store
 from catalog import Catalog, Kpi, load_catalog
@@ -110,12 +110,11 @@ def expected_latest(kpi: Kpi, today: date) -> tuple[float, date, str]:
     series = expected_series(kpi.id, today).dropna()
     start, value = series.index[-1], float(series.iloc[-1])
     target = targets_in_force(kpi, [start]).iloc[0]
-    goal, tolerance = target["value"], target["tolerance"]
-    if goal != goal:
+    if target["value"] != target["value"]:
         return value, start, "no_target"
-    sign = 1 if kpi.direction == "higher_is_better" else -1
-    gap = sign * (goal - value)
-    return value, start, "on_track" if gap <= 0 else "near_target" if gap <= tolerance else "off_track"
+    assert kpi.target is not None
+    rule = kpi.target.rule
+    return value, start, expected_status(value, target["value"], target["tolerance"], rule, kpi.direction)
 
 
 def label(value: float, kpi: Kpi) -> str:
