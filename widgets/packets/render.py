@@ -61,7 +61,7 @@ def packet_html(packet: Packet, site: CatalogSettings, *, links: bool = False) -
     Every catalog and meeting text is escaped by the template; the only markup inserted as is are
     the stylesheet above and the server's own chart SVG.
     """
-    context = packet_context(packet)
+    context = packet_context(packet, site.fiscal_year_start)
     return _ENV.get_template("packet.html").render(site=site, css=PACKET_CSS, links=links, **context)
 
 

@@ -24,6 +24,7 @@ from catalog.breakdown import publishable_rows
 from catalog.changes import Comparison, Latest
 from catalog.models import Action, Kpi
 from catalog.packet import FollowUp, KpiItem, Packet
+from widgets.charts import describe
 from widgets.images import image_svg
 from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS, format_value, period_label, rows
 
@@ -159,10 +160,18 @@ def inline_chart(svg: str) -> Markup:
     return Markup(head + ">" + _INNER_ARIA.sub("", body))  # noqa: S704 (our own SVG, escaped by image_svg)
 
 
-def _item_view(item: KpiItem, day: date) -> ItemView:
+def _item_view(item: KpiItem, day: date, fiscal_year_start: int) -> ItemView:
     kpi, latest = item.kpi, item.change
     series_rows = rows(kpi, item.series)
-    svg = image_svg(kpi, item.series, theme="light", width=CHART_WIDTH, height=CHART_HEIGHT)
+    svg = image_svg(  # targets after the packet's day drawn dashed, as on the KPI page that day
+        kpi,
+        item.series,
+        theme="light",
+        width=CHART_WIDTH,
+        height=CHART_HEIGHT,
+        today=day,
+        fiscal_year_start=fiscal_year_start,
+    )
     target = "No target set"
     if latest is not None and latest.target is not None:
         target = format_value(latest.target, kpi)
@@ -170,8 +179,6 @@ def _item_view(item: KpiItem, day: date) -> ItemView:
         target = "No target in force"
     previous, year = _changes(kpi, latest)
     has_value = latest is not None and latest.value is not None
-    from widgets.charts import describe
-
     return ItemView(
         anchor=f"kpi-{kpi.id}",
         kpi=kpi,
@@ -224,12 +231,15 @@ def _follow_up_view(entry: FollowUp, packet: Packet) -> dict[str, Any]:
     }
 
 
-def packet_context(packet: Packet) -> dict[str, Any]:
-    """Everything the packet template shows, as strings, lists and chart markup."""
+def packet_context(packet: Packet, fiscal_year_start: int = 7) -> dict[str, Any]:
+    """Everything the packet template shows, as strings, lists and chart markup.
+
+    ``fiscal_year_start`` is the catalog's (charts name fiscal years by it).
+    """
     day = packet.as_of
     meeting = packet.meeting
-    standing = [_item_view(item, day) for item in packet.standing]
-    new_items = [_item_view(item, day) for item in packet.new_items]
+    standing = [_item_view(item, day, fiscal_year_start) for item in packet.standing]
+    new_items = [_item_view(item, day, fiscal_year_start) for item in packet.new_items]
     counts = packet.counts()
     highlights = [
         (STATUS_LABELS[s], counts[s])
