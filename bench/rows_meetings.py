@@ -58,7 +58,7 @@ def meeting_rows(*, kpis: int, seconds: float, connections: int, workdir: Path) 
     routes = {"PDF": f"/meetings/{MEETING}.pdf", "page": f"/meetings/{MEETING}"}
     results: list[Result] = []
     for name, path in routes.items():
-        with running_server("widgets", store=store, catalog=catalog, copy_store=True) as url:
+        with running_server("widgets", store=store, catalog=catalog, copy_store=True, timeout=600) as url:
             cold = _cold(url + path)
         results.append(
             Result(
@@ -72,7 +72,11 @@ def meeting_rows(*, kpis: int, seconds: float, connections: int, workdir: Path) 
                 + (", then laid out and paginated by WeasyPrint" if name == "PDF" else ""),
             )
         )
-    with running_server("widgets", store=store, catalog=catalog, workers=WORKERS, copy_store=True) as url:
+    # Generous start-up time: on a shared 2-core machine two workers starting together can be slow.
+    serving = running_server(
+        "widgets", store=store, catalog=catalog, workers=WORKERS, copy_store=True, timeout=600
+    )
+    with serving as url:
         warm_every_worker(url, list(routes.values()), WORKERS, timeout=1800)
         for name, path in routes.items():
             report = load(url + path, seconds=seconds, connections=connections)

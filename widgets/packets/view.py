@@ -206,8 +206,9 @@ def _item_view(item: KpiItem, day: date, fiscal_year_start: int) -> ItemView:
 def _follow_up_view(entry: FollowUp, packet: Packet) -> dict[str, Any]:
     action = entry.action
     words = {"opened": "opened", "due": "came due", "closed": "closed"}
-    since = "since the last meeting" if packet.previous else "so far"
-    happened = ", ".join(words[e] for e in entry.events)
+    since = "since the last meeting" if packet.previous else f"up to {long_date(packet.as_of)}"
+    said = [words[e] for e in entry.events]
+    happened = " and ".join([", ".join(said[:-1]), said[-1]]) if len(said) > 1 else "".join(said)
     late = ""
     if entry.overdue and action.due is not None:
         days = (packet.as_of - action.due).days
