@@ -3,7 +3,8 @@
 The breakdown is the KPI's own measure (the same periods, calculation, ``where`` filters and
 ``today``, built by :mod:`catalog.measure`'s SQL) computed once per value of ``breakdown.column``.
 Rows without a value in that column (null, or text that is empty or only spaces) form the group
-``(not recorded)``. Every group gets a row in every period of the series, so a group with no rows
+``(not recorded)``. A location column groups by its address text (LA's ``Zip Code`` locations hold
+the ZIP code there). Every group gets a row in every period of the series, so a group with no rows
 in a period appears there too (with a count of 0, and so suppressed).
 
 Columns of the table :func:`breakdown` returns:
@@ -192,7 +193,7 @@ def _spec(kpi: Kpi) -> Breakdown:
 
 
 def _group_sql(info: DatasetInfo, column: str) -> str:
-    """The SQL of the group value: text is trimmed, and empty text counts as not recorded."""
+    """The SQL of the group value: text (a location's address) trimmed, empty text not recorded."""
     kind = info.column(column).data_type
     if kind not in BREAKDOWN_TYPES:
         raise CatalogError(
@@ -201,7 +202,9 @@ def _group_sql(info: DatasetInfo, column: str) -> str:
             problems=[(info.id, None, f"breakdown column {column!r} is {kind}")],
         )
     col = quote_ident(column)
-    return f"nullif(trim({col}), '')" if kind in ("text", "url") else col
+    if kind == "location":  # grouped by its address text (a ZIP code, a street address)
+        return f"nullif(trim(struct_extract({col}, 'human_address')), '')"
+    return f"nullif(trim({col}), '')" if kind == "text" else col
 
 
 def _group_cells(

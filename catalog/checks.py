@@ -39,8 +39,9 @@ Adder = Callable[[tuple[str | int, ...], str], None]
 NEEDS_COLUMN = ("sum", "average", "median", "percentile", "recent")
 CUMULATIVE_OK = ("count", "sum", "rate")
 DATE_TYPES = ("floating_timestamp", "fixed_timestamp", "number")
-# Columns whose values name groups (a council district, a neighborhood, a ZIP code, yes/no).
-BREAKDOWN_TYPES = ("text", "number", "checkbox")
+# Columns whose values name groups (a council district, a neighborhood, a ZIP code, yes/no); a
+# location groups by its address text (Socrata exports often put the ZIP code there).
+BREAKDOWN_TYPES = ("text", "number", "checkbox", "location")
 
 
 def check_kpi(

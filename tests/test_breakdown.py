@@ -256,8 +256,8 @@ def test_outputs_never_carry_a_suppressed_value(store: Store) -> None:
 def test_a_breakdown_needs_a_groupable_column(store: Store) -> None:
     with pytest.raises(CatalogError, match="has no breakdown"):
         breakdown(kpi("zip_code").model_copy(update={"breakdown": None}), store, SETTINGS, today=FAR)
-    located = kpi("zip_code").model_copy(update={"breakdown": Breakdown(column="address_with_geocode")})
-    with pytest.raises(CatalogError, match="is location; groups must be text, number"):
+    located = kpi("zip_code").model_copy(update={"breakdown": Breakdown(column="case_url")})
+    with pytest.raises(CatalogError, match="is url; groups must be text, number"):
         breakdown(located, store, SETTINGS, today=FAR)
 
 
@@ -305,3 +305,59 @@ def test_validation_names_the_line_of_a_bad_breakdown_column(store: Store, tmp_p
             "dataset 'kc-311' has no column 'council_distrct': did you mean 'council_district'?",
         )
     ]
+
+
+def test_rows_after_the_as_of_day_are_left_out(store: Store, requests: pd.DataFrame) -> None:
+    day = date(2020, 2, 12)
+    current = kpi("council_district", size="month", period={"include_current": True})
+    rows = publishable_rows(breakdown(current, store, SETTINGS, today=day))
+    same(rows, expected(requests[requests["day"].dt.date <= day], "council_district", "count", "month", 10))
+    assert max(r["period_start"] for r in rows) == "2020-02-01"
+
+
+def test_los_angeles_water_use_by_zip_code(tmp_path: Path) -> None:
+    """A location column (LA's ``Zip Code``: the ZIP and its coordinates) groups by its ZIP.
+
+    Months without water use are left out by the KPI's ``where``, so a ZIP with such months has
+    fewer than 12 in a year and is suppressed there; 2005 and 2013 hold six months each.
+    """
+    path = REAL / "la-city-kpis" / "Water_and_Electric_Usage_from_2005_-_2013.csv"
+    df = pd.read_csv(path, dtype=str)
+    df["day"] = pd.to_datetime(df["Value Date"], format="%b-%y")
+    df["zip"] = df["Zip Code"].str.split("\n").str[0].str.strip()
+    df["water"] = pd.to_numeric(df["Water Use"])
+    df = df[df["water"] > 0]
+    water = Kpi.model_validate(
+        {
+            "id": "water-use",
+            "title": "Water use",
+            "department": "Water and Power",
+            "source": {"dataset": "la-water", "date_column": "value_date", "where": "water_use > 0"},
+            "measure": {"calculation": "average", "column": "water_use"},
+            "period": {"size": "year"},
+            "breakdown": {"column": "zip_code", "label": "ZIP code", "min_count": 12},
+        }
+    )
+    with Store(tmp_path / "store") as store:
+        load_file(store, path, "la-water")
+        rows = publishable_rows(breakdown(water, store, SETTINGS, today=FAR))
+    years = df.groupby([df["day"].dt.year, "zip"])
+    counted, averaged = years.size().to_dict(), years["water"].mean().to_dict()
+    zips = sorted(df["zip"].unique(), key=float)
+    assert [r["group"] for r in rows[: len(zips)]] == zips
+    assert len(rows) == 9 * len(zips)  # 2005 .. 2013, every ZIP each year
+    ratios = {}
+    for year in range(2005, 2014):
+        full = [averaged[(year, z)] for z in zips if counted.get((year, z), 0) >= 12]
+        ratios[year] = max(full) / min(full) if len(full) >= 2 else None
+    for row in rows:
+        year = int(row["period_start"][:4])
+        n = counted.get((year, row["group"]), 0)
+        assert row["suppressed"] is (n < 12), row
+        if not row["suppressed"]:
+            assert (row["count"], row["value"]) == (n, pytest.approx(averaged[(year, row["group"])]))
+        ratio = ratios[year]
+        assert row["disparity"] == (None if ratio is None else pytest.approx(ratio))
+    assert [year for year, ratio in ratios.items() if ratio is None] == [2005, 2013]
+    partly = {r["group"] for r in rows if r["suppressed"] and r["period_start"][:4] not in ("2005", "2013")}
+    assert partly  # ZIPs with months of no use are suppressed in those years

@@ -305,7 +305,10 @@ def test_breakdown_column_is_checked_against_the_store(tmp_path: Path, store: St
     assert (file, line) == ("k.yaml", 7) and "no column 'distrct': did you mean 'district'?" in message
     root = write(tmp_path / "d", {"k.yaml": KPI + "breakdown: {column: where}\n"})
     [(file, line, message)] = problems(root, store)
-    assert "column 'where' is point, but a breakdown column must be text or number or checkbox" in message
+    assert (
+        "column 'where' is point, but a breakdown column must be text or number or checkbox or location"
+        in message
+    )
 
 
 def test_freshness_with_a_bad_interval(tmp_path: Path) -> None:

@@ -171,3 +171,53 @@ def test_a_synced_dataset_is_as_fresh_as_its_source(tmp_path: Path) -> None:
         assert data_updated_at(local, "potholes") == local.info("potholes").rows_updated_at.replace(
             tzinfo=UTC
         )
+
+
+def library_months(df: pd.DataFrame) -> Any:
+    return pd.to_datetime(df["Month"], format="%b-%y").dt.to_period("M")
+
+
+def fiscal_years(df: pd.DataFrame) -> Any:
+    return pd.PeriodIndex(df["Fiscal Year"].astype(int).astype(str), freq="Y-JUN")  # FY2013 ends 2013-06-30
+
+
+@pytest.mark.parametrize(
+    ("file", "date_column", "size", "expect", "periods"),
+    [
+        ("Library_Monthly_Stats.csv", "month", "month", "monthly", library_months),  # Jul-13 .. Oct-14
+        (
+            "Operating_Indicators_for_City_Departments.csv",
+            "fiscal_year",
+            "fiscal_year",
+            "yearly",
+            fiscal_years,
+        ),
+    ],
+)
+def test_behind_on_los_angeles_series(
+    tmp_path: Path,
+    file: str,
+    date_column: str,
+    size: str,
+    expect: str,
+    periods: Callable[[pd.DataFrame], Any],
+) -> None:
+    path = Path(__file__).parent / "data" / "real" / "la-city-kpis" / file
+    df = pd.read_csv(path).dropna(how="all")
+    ends = sorted({p.end_time.date() for p in periods(df)})
+    first, last = ends[0], ends[-1]
+    calendar = [first + timedelta(days=n) for n in range(-40, (last - first).days + 800, 1)]
+
+    def behind(today: date) -> bool:
+        # pandas: as of a day, the latest period that has ended.
+        ended = [end for end in ends if end < today]
+        return not ended or max(ended) < minus(today, expect)
+
+    k = kpi(expect, size, dataset="la", source={"dataset": "la", "date_column": date_column})
+    with Store(tmp_path / "store") as store:
+        load_file(store, path, "la")
+        checked = near_changes(calendar, behind)
+        assert len(checked) >= 4
+        for today in checked:
+            report = freshness(k, store, measure(k, store, SETTINGS, today=today), today=today)
+            assert report.behind is behind(today), today
