@@ -27,6 +27,7 @@ __all__ = ["GOALS", "KPIS", "program_rows"]
 
 KPIS, GOALS = 500, 60
 ROUTES = {"/ (dashboard)": "/", "/api/goals": "/api/goals"}
+START = 300.0  # seconds a server may take to start
 
 
 def _cold(url: str) -> float:
@@ -42,7 +43,8 @@ def program_rows(*, seconds: float, connections: int, workdir: Path) -> list[Res
     size = f"{KPIS} KPIs, {GOALS} goals"
     results: list[Result] = []
     for name, path in ROUTES.items():
-        with running_server("widgets", store=store, catalog=catalog, copy_store=True) as url:
+        # Start-up validates 500 KPI files and warms the chart renderer: allow for a busy machine.
+        with running_server("widgets", store=store, catalog=catalog, copy_store=True, timeout=START) as url:
             cold = _cold(url + path)
         results.append(
             Result(
@@ -55,7 +57,9 @@ def program_rows(*, seconds: float, connections: int, workdir: Path) -> list[Res
                 notes="first request of a fresh server: every KPI measured, rolled up and drawn",
             )
         )
-    with running_server("widgets", store=store, catalog=catalog, workers=WORKERS, copy_store=True) as url:
+    with running_server(
+        "widgets", store=store, catalog=catalog, workers=WORKERS, copy_store=True, timeout=START
+    ) as url:
         warm_every_worker(url, list(ROUTES.values()), WORKERS)
         for name, path in ROUTES.items():
             report = load(url + path, seconds=seconds, connections=connections)

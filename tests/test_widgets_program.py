@@ -345,7 +345,9 @@ def test_breakdown_downloads_match_pandas_and_suppress_small_cells(site: Site) -
     header, *lines = csv.text.splitlines()
     assert header.split(",")[:4] == ["period_start", "period_end", "group", "value"]
     assert len(lines) == len(body["rows"])
-    assert get(site, "/kpi/pothole-requests-weekly/breakdown.csv").status_code == 404  # no breakdown there
+    plain = next(k.id for k in site.catalog.kpis.values() if k.public and k.breakdown is None)
+    missing = get(site, f"/kpi/{plain}/breakdown.csv")
+    assert missing.status_code == 404 and "has no breakdown" in missing.json()["message"]
 
 
 def test_suppressed_values_never_leak(site: Site, tmp_path_factory: pytest.TempPathFactory) -> None:
@@ -406,3 +408,22 @@ def test_a_catalog_without_goals_groups_by_department_and_outcome_area(
     for area in {k.outcome_area for k in public if k.outcome_area}:
         assert f'<h3 class="area-title">{area}</h3>' in html
     assert set(shown_cards(html)) == {k.id for k in public}
+
+
+def test_a_new_as_of_day_rebuilds_cached_responses(site: Site) -> None:
+    import time
+
+    first = get(site, "/api/kpis")
+    assert first.json()["as_of"] == AS_OF
+    assert get(site, "/api/kpis", **{"If-None-Match": first.headers["etag"]}).status_code == 304
+    site.service.as_of = TODAY + timedelta(days=40)  # as when a server without as_of runs into a new day
+    try:
+        time.sleep(0.5)  # the data versions (and the day with them) are re-read every 0.25 s
+        later = get(site, "/api/kpis")
+        assert later.json()["as_of"] == (TODAY + timedelta(days=40)).isoformat()
+        assert later.headers["etag"] != first.headers["etag"]
+        assert get(site, "/api/kpis", **{"If-None-Match": first.headers["etag"]}).status_code == 200
+    finally:
+        site.service.as_of = None
+        time.sleep(0.5)
+    assert get(site, "/api/kpis").json()["as_of"] == AS_OF

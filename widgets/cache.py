@@ -22,14 +22,16 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Generic, TypeVar
 
 from btvstat_open.store import Store
 
 __all__ = [
+    "DAY",
     "CacheKey",
     "CachedResponse",
     "CachedResponseMiddleware",
@@ -119,17 +121,24 @@ class KeyedLocks:
         return len(self._locks)
 
 
+DAY = "@day"  # the pseudo-dataset whose "version" is the as-of day: a new day makes responses stale
+
+
 class DataVersions:
     """The store's dataset versions, re-read at most every ``ttl`` seconds.
+
+    With ``day`` (the widget service's as-of day), the snapshot also holds :data:`DAY`, and every
+    response depends on it: without a fixed ``as_of``, yesterday's pages are rebuilt today.
 
     Example:
         >>> DataVersions(store, ttl=0).get("kc-311-potholes")  # doctest: +SKIP
         3
     """
 
-    def __init__(self, store: Store, *, ttl: float = 0.25) -> None:
+    def __init__(self, store: Store, *, ttl: float = 0.25, day: Callable[[], date] | None = None) -> None:
         self.store = store
         self.ttl = ttl
+        self.day = day
         self._snapshot: dict[str, int] = {}
         self._read_at = float("-inf")
         self._lock = threading.Lock()
@@ -142,7 +151,10 @@ class DataVersions:
         with self._lock:
             if now - self._read_at >= self.ttl:
                 rows = self.store.cursor().execute("SELECT id, version FROM btvstat_datasets").fetchall()
-                self._snapshot = {row[0]: int(row[1]) for row in rows}
+                snapshot = {row[0]: int(row[1]) for row in rows}
+                if self.day is not None:
+                    snapshot[DAY] = self.day().toordinal()
+                self._snapshot = snapshot
                 self._read_at = time.monotonic()
             return self._snapshot
 
@@ -153,7 +165,8 @@ class DataVersions:
     def deps(self, dataset_ids: Iterable[str]) -> tuple[tuple[str, int], ...]:
         """``(id, version)`` pairs to store with a response built from these datasets."""
         current = self.current()
-        return tuple(sorted((d, current.get(d, -1)) for d in set(dataset_ids)))
+        wanted = {*dataset_ids, DAY} if self.day is not None else set(dataset_ids)
+        return tuple(sorted((d, current.get(d, -1)) for d in wanted))
 
 
 @dataclass(frozen=True)

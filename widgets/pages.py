@@ -90,6 +90,10 @@ class Pages:
         self.env.globals["status_label"] = lambda status: STATUS_LABELS.get(status, status)
         self.env.globals["status_symbol"] = lambda status: STATUS_SYMBOLS.get(status, "")
         self.embed_options = script_json(EMBED_OPTIONS)
+        # Compile every template now, not on the first request of each page (a second or more on a
+        # busy machine, which a cold dashboard would pay).
+        for name in self.env.list_templates():
+            self.env.get_template(name)
 
     @property
     def site(self) -> CatalogSettings:

@@ -27,7 +27,7 @@ from catalog.models import Kpi
 from catalog.program import program_document
 from widgets.assets import Assets
 from widgets.breakdown_chart import breakdown_svg
-from widgets.cache import CachedResponse, CacheKey, KeyedLocks, LruCache, make_response
+from widgets.cache import DAY, CachedResponse, CacheKey, KeyedLocks, LruCache, make_response
 from widgets.charts import Width
 from widgets.downloads import dataset_response
 from widgets.filters import Filters, parse_filters
@@ -360,7 +360,7 @@ def widget_router(
         return {
             "status": "ok",
             "kpis": len(service.public_kpis()),
-            "datasets": len(service.versions.current()),
+            "datasets": len([d for d in service.versions.current() if d != DAY]),
         }
 
     router.include_router(meeting_router(packets, pages, respond))

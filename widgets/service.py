@@ -128,6 +128,7 @@ class WidgetService:
         self.catalog = catalog
         self.versions = versions or DataVersions(store)
         self.as_of = as_of
+        self.versions.day = self.today  # responses depend on the as-of day too
         self._series: LruCache[tuple[Any, ...], pa.Table] = LruCache(512)
         self._rendered: LruCache[tuple[Any, ...], Any] = LruCache(1024)
         self._lock = threading.Lock()

@@ -27,7 +27,8 @@ HOSTILE_GOAL_TITLE = "<script>window.__pwned=4</script>Goal & <b>co</b>"
 HOSTILE_NOTE = "<script>window.__pwned=5</script>note"
 HOSTILE_ACTION = "<script>window.__pwned=6</script>action"
 PROGRAM_ID = "test-pothole-program"
-AS_OF = "2020-03-01"
+# The demo's as-of day when it has one (the test program's dates are chosen around it).
+AS_OF = str(yaml.safe_load((DEMO_DIR / "catalog.yaml").read_text()).get("as_of", "2020-03-01"))
 TEST_GOALS = [
     {"id": "test-livability", "title": "Test livability", "description": "Streets and services."},
     {"id": "test-streets", "title": "Test streets in good repair", "parent": "test-livability",
