@@ -33,7 +33,7 @@ from btvstat_open.errors import (
     UsageError,
 )
 from btvstat_open.fieldnames import field_name
-from btvstat_open.store import DatasetInfo, Store, WriteResult
+from btvstat_open.store import DatasetInfo, MetadataChange, Store, WriteResult
 from btvstat_open.types import Column
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ __all__ = [
     "DatasetInfo",
     "DatasetNotFound",
     "LoadError",
+    "MetadataChange",
     "NotFound",
     "PortalAuthError",
     "PortalError",

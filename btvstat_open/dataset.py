@@ -19,6 +19,7 @@ from btvstat_open.types import SYSTEM_COLUMNS, Column
 
 __all__ = [
     "DatasetInfo",
+    "MetadataChange",
     "WriteResult",
     "check_dataset_id",
     "new_row_id",
@@ -109,6 +110,27 @@ class DatasetInfo:
     view_last_modified: datetime
     version: int
     row_count: int
+    #: free-text keywords (Socrata's ``tags``)
+    tags: tuple[str, ...] = ()
+    #: the portal category (Socrata's ``category``), if any
+    category: str | None = None
+    #: who publishes the data (Socrata's ``attribution``), if any
+    attribution: str | None = None
+    #: whether anonymous readers may see the dataset (``setPermission`` ``public.read``/``private``)
+    public: bool = True
+    #: Socrata's ``publicationStage``: False for a dataset created over the API until it is published
+    published: bool = True
+
+    @property
+    def attributes(self) -> dict[str, object]:
+        """The descriptive attributes the store keeps as one JSON object (see :class:`MetadataChange`)."""
+        return {
+            "tags": list(self.tags),
+            "category": self.category,
+            "attribution": self.attribution,
+            "public": self.public,
+            "published": self.published,
+        }
 
     @property
     def table(self) -> str:
@@ -137,6 +159,60 @@ class DatasetInfo:
     def arrow_schema(self) -> pa.Schema:
         """Arrow schema of the dataset's own columns (no system columns)."""
         return pa.schema([c.arrow_field for c in self.columns])
+
+
+@dataclass(frozen=True)
+class MetadataChange:
+    """What a metadata update changes; ``None`` leaves a field as it is.
+
+    ``column_descriptions`` maps field names to new descriptions.
+
+    Example:
+        >>> MetadataChange(name="Potholes", tags=("streets",)).apply(info)  # doctest: +SKIP
+    """
+
+    name: str | None = None
+    description: str | None = None
+    tags: tuple[str, ...] | None = None
+    category: str | None = None
+    attribution: str | None = None
+    public: bool | None = None
+    published: bool | None = None
+    column_descriptions: dict[str, str] = field(default_factory=dict)
+
+    def columns(self, info: DatasetInfo) -> tuple[Column, ...]:
+        """The dataset's columns with the new descriptions; an unknown field name is a :class:`UsageError`."""
+        known = {c.field_name for c in info.columns}
+        unknown = sorted(set(self.column_descriptions) - known)
+        if unknown:
+            raise UsageError(
+                f"Dataset {info.id!r} has no column {unknown[0]!r}; columns are: {', '.join(sorted(known))}.",
+                code="column.missing",
+            )
+        return tuple(
+            Column(
+                c.field_name, c.name, c.data_type, self.column_descriptions.get(c.field_name, c.description)
+            )
+            for c in info.columns
+        )
+
+    def attributes(self, current: dict[str, object]) -> dict[str, object]:
+        """Attributes (as :attr:`DatasetInfo.attributes` gives them) with this change applied.
+
+        Example:
+            >>> MetadataChange(public=False).attributes({"public": True, "tags": ["a"]})
+            {'public': False, 'tags': ['a']}
+        """
+        current = dict(current)
+        updates = {
+            "tags": list(self.tags) if self.tags is not None else None,
+            "category": self.category,
+            "attribution": self.attribution,
+            "public": self.public,
+            "published": self.published,
+        }
+        current.update({k: v for k, v in updates.items() if v is not None})
+        return current
 
 
 @dataclass

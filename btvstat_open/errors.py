@@ -21,6 +21,7 @@ libraries are translated once, where they enter (``raise PortalError(...) from e
     │   ├── KpiNotFound
     │   └── MeetingNotFound
     ├── AuthenticationRequired        missing or wrong write token (HTTP 401)
+    ├── ApiNotImplemented             a Socrata API this server does not offer (HTTP 501)
     ├── ServerBusy                    every worker of a heavy pool is taken (HTTP 503, Retry-After)
     ├── ClientGone                    the client hung up before its answer was ready (HTTP 499)
     ├── StoreError                    the local store failed
@@ -39,6 +40,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "ApiNotImplemented",
     "AuthenticationRequired",
     "BadRequestBody",
     "BtvstatError",
@@ -213,6 +215,14 @@ class AuthenticationRequired(BtvstatError):
     http_status = 401
     exit_code = 2
     default_code = "authentication_required"
+
+
+class ApiNotImplemented(BtvstatError):
+    """A Socrata API the local portal does not offer (the publishing API, non-data files)."""
+
+    http_status = 501
+    exit_code = 2
+    default_code = "not_implemented"
 
 
 class ServerBusy(BtvstatError):

@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from btvstat_open.dataset import (
     DatasetInfo,
+    MetadataChange,
     WriteResult,
     check_dataset_id,
     new_row_id,
@@ -41,11 +42,13 @@ from btvstat_open.store_writes import (
     insert_rows,
     prepare_upsert,
     touch,
+    update_metadata,
 )
 from btvstat_open.types import Column, duckdb_type
 
 __all__ = [
     "DatasetInfo",
+    "MetadataChange",
     "Store",
     "WriteResult",
     "check_dataset_id",
@@ -94,8 +97,10 @@ class Store:
             f"CREATE TABLE IF NOT EXISTS {_META} ("
             "id VARCHAR PRIMARY KEY, name VARCHAR, description VARCHAR, columns VARCHAR, "
             "row_identifier VARCHAR, created_at TIMESTAMP, rows_updated_at TIMESTAMP, "
-            "view_last_modified TIMESTAMP, version BIGINT)"
+            "view_last_modified TIMESTAMP, version BIGINT, attributes VARCHAR)"
         )
+        # Stores written before attributes (tags, category, permission...) existed gain the column.
+        self._con.execute(f"ALTER TABLE {_META} ADD COLUMN IF NOT EXISTS attributes VARCHAR")
 
     def close(self) -> None:
         """Close the database."""
@@ -140,7 +145,7 @@ class Store:
         row = fetch_one(
             cur.execute(
                 "SELECT id, name, description, columns, row_identifier, created_at, rows_updated_at, "
-                f"view_last_modified, version FROM {_META} WHERE id = ?",
+                f"view_last_modified, version, attributes FROM {_META} WHERE id = ?",
                 [dataset_id],
             )
         )
@@ -148,6 +153,7 @@ class Store:
             raise DatasetNotFound(dataset_id)
         table = table_name(dataset_id)
         count_row = fetch_one(cur.execute(f"SELECT count(*) FROM {table}"))
+        attributes = json.loads(row[9]) if row[9] else {}
         return DatasetInfo(
             id=row[0],
             name=row[1],
@@ -159,6 +165,11 @@ class Store:
             view_last_modified=row[7],
             version=row[8],
             row_count=count_row[0] if count_row else 0,
+            tags=tuple(attributes.get("tags") or ()),
+            category=attributes.get("category"),
+            attribution=attributes.get("attribution"),
+            public=bool(attributes.get("public", True)),
+            published=bool(attributes.get("published", True)),
         )
 
     def arrow(self, dataset_id: str, *, system: bool = False) -> pa.Table:
@@ -202,10 +213,30 @@ class Store:
         description: str = "",
         row_identifier: str | None = None,
         replace: bool = False,
+        change: MetadataChange | None = None,
     ) -> DatasetInfo:
-        """Create an empty dataset (or, with ``replace=True``, drop and recreate one)."""
+        """Create an empty dataset (or, with ``replace=True``, drop and recreate one).
+
+        ``change`` sets tags, category, attribution, permission or an unpublished stage in the
+        same transaction (``MetadataChange(published=False)`` as Socrata's API creates datasets).
+        """
         with self.transaction() as con:
-            create_table(con, dataset_id, name, columns, description, row_identifier, replace)
+            create_table(con, dataset_id, name, columns, description, row_identifier, replace, change=change)
+        return self.info(dataset_id)
+
+    def update_metadata(self, dataset_id: str, change: MetadataChange) -> DatasetInfo:
+        """Change a dataset's name, description, tags, category, attribution, permission, column
+        descriptions or publication stage, in one transaction (the rows are untouched).
+
+        Example:
+            >>> store.update_metadata("demo", MetadataChange(tags=("roads",))).tags  # doctest: +SKIP
+            ('roads',)
+        """
+        # Read and write under the write lock, so two updates never lose one another's change.
+        with self._write_lock:
+            info = self.info(dataset_id)
+            with self.transaction() as con:
+                update_metadata(con, info, change)
         return self.info(dataset_id)
 
     def load(

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from btvstat_open.dataset import (
     DatasetInfo,
+    MetadataChange,
     WriteResult,
     check_dataset_id,
     new_row_ids,
@@ -40,6 +41,7 @@ __all__ = [
     "prepare_upsert",
     "touch",
     "unregister",
+    "update_metadata",
 ]
 
 #: the table holding every dataset's name, description, columns and version
@@ -98,8 +100,14 @@ def create_table(
     description: str,
     row_identifier: str | None,
     replace: bool,
+    *,
+    change: MetadataChange | None = None,
 ) -> None:
-    """Create (or, with ``replace``, drop and recreate) a dataset's table and metadata row."""
+    """Create (or, with ``replace``, drop and recreate) a dataset's table and metadata row.
+
+    ``change`` sets attributes at once (tags, category, an unpublished stage...), on top of
+    those a replaced dataset had.
+    """
     check_dataset_id(dataset_id)
     names = [c.field_name for c in columns]
     if len(set(names)) != len(names):
@@ -115,8 +123,10 @@ def create_table(
     table = table_name(dataset_id)
     # A replaced dataset keeps its creation time and its version keeps counting up, so that
     # an ETag ("<id>-v<version>") never names two different contents.
+    # Its attributes (tags, permission, publication stage) stay too: reloading a private
+    # dataset must not make it public.
     previous = fetch_one(
-        con.execute(f"SELECT version, created_at FROM {META_TABLE} WHERE id = ?", [dataset_id])
+        con.execute(f"SELECT version, created_at, attributes FROM {META_TABLE} WHERE id = ?", [dataset_id])
     )
     con.execute(f"DROP TABLE IF EXISTS {table}")
     con.execute(f"DELETE FROM {META_TABLE} WHERE id = ?", [dataset_id])
@@ -127,8 +137,11 @@ def create_table(
     ] + [f"{quote_ident(c.field_name)} {duckdb_type(c.data_type)}" for c in columns]
     con.execute(f"CREATE TABLE {table} ({', '.join(defs)})")
     now = now_utc().replace(tzinfo=None)
+    kept = json.loads(previous[2]) if previous and previous[2] else {}
+    attributes = json.dumps((change or MetadataChange()).attributes(kept))
     con.execute(
-        f"INSERT INTO {META_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO {META_TABLE} (id, name, description, columns, row_identifier, created_at, "
+        "rows_updated_at, view_last_modified, version, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             dataset_id,
             name,
@@ -139,6 +152,29 @@ def create_table(
             now,
             now,
             previous[0] + 1 if previous else 1,
+            attributes,
+        ],
+    )
+
+
+def update_metadata(con: duckdb.DuckDBPyConnection, info: DatasetInfo, change: MetadataChange) -> None:
+    """Write a dataset's new name, description, column descriptions and attributes; bump its version.
+
+    Only the metadata changes: ``rows_updated_at`` stays, ``view_last_modified`` moves.
+    """
+    columns = change.columns(info)
+    name = info.name if change.name is None else change.name
+    description = info.description if change.description is None else change.description
+    con.execute(
+        f"UPDATE {META_TABLE} SET name = ?, description = ?, columns = ?, attributes = ?, "
+        "view_last_modified = ?, version = version + 1 WHERE id = ?",
+        [
+            name,
+            description,
+            json.dumps([c.to_json() for c in columns]),
+            json.dumps(change.attributes(info.attributes)),
+            now_utc().replace(tzinfo=None),
+            info.id,
         ],
     )
 

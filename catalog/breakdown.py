@@ -21,10 +21,11 @@ Columns of the table :func:`breakdown` returns:
   less. ``(not recorded)`` is left out of it: it is not a group whose residents are served better
   or worse, only rows the city did not place.
 
-Complementary suppression: for ``count`` and ``sum`` the groups add up to the KPI's published
-series, so one suppressed cell in a period could be worked out as the total minus the others.
-When a period has exactly one suppressed cell, the unsuppressed cell with the smallest count is
-suppressed too; its ``count_label`` is then ``>= min_count`` (true, and all that is said).
+Complementary suppression: the groups' counts add up to the period's rows (a count KPI's published
+series, or one on the same rows), and a count or sum's values add up to its series, so one
+suppressed cell in a period could be worked out as the total minus the others. When a period has
+exactly one suppressed cell, the unsuppressed cell with the smallest count is suppressed too; its
+``count_label`` is then ``>= min_count`` (true, and all that is said).
 
 The table holds only what may be published: suppressed values and counts are never in it.
 :func:`publishable_rows` is the one way to turn it into records, and every output (the CSV and
@@ -77,7 +78,6 @@ BREAKDOWN_SCHEMA = pa.schema(
         pa.field("disparity", pa.float64()),
     ]
 )
-_ADDITIVE = ("count", "sum")
 
 # A raw group value (None, str, float or bool) -> the cells of one group, keyed by period start.
 _Cells = dict[Any, dict[date, tuple[Any, ...]]]
@@ -110,7 +110,7 @@ def breakdown(kpi: Kpi, store: Store, settings: CatalogSettings, *, today: date)
     grid = {g: _group_cells(kpi, starts, cells[g], counts[g], fsm) for g in groups}
     out: dict[str, list[Any]] = {name: [] for name in BREAKDOWN_SCHEMA.names}
     for i in keep:
-        published = _suppress(kpi, spec, [(g, *grid[g][i]) for g in groups])
+        published = _suppress(spec.min_count, [(g, *grid[g][i]) for g in groups])
         for group, value, count, label, suppressed in published:
             out["period_start"].append(starts[i])
             out["period_end"].append(period_end(starts[i], kpi.period.size))
@@ -228,20 +228,20 @@ def _group_cells(
 _Published = tuple[Any, float | None, int | None, str, bool]
 
 
-def _suppress(kpi: Kpi, spec: Breakdown, period: list[tuple[Any, float | None, int]]) -> list[_Published]:
+def _suppress(min_count: int, period: list[tuple[Any, float | None, int]]) -> list[_Published]:
     """Each group's published (group, value, count, count_label, suppressed) in one period."""
-    small = [count < spec.min_count for _, _, count in period]
+    small = [count < min_count for _, _, count in period]
     hidden = list(small)
-    if kpi.measure.calculation in _ADDITIVE and sum(small) == 1 and not all(small):
-        # The total of the series gives away a lone suppressed cell: hide the next smallest too.
+    if sum(small) == 1 and not all(small):
+        # A total (of rows, or the series) gives away a lone suppressed cell: hide the next smallest too.
         shown = [i for i, s in enumerate(small) if not s]
         hidden[min(shown, key=lambda i: period[i][2])] = True
     out: list[_Published] = []
     for (group, value, count), is_small, is_hidden in zip(period, small, hidden, strict=True):
         if is_small:
-            out.append((group, None, None, f"< {spec.min_count}", True))
+            out.append((group, None, None, f"< {min_count}", True))
         elif is_hidden:
-            out.append((group, None, None, f">= {spec.min_count}", True))
+            out.append((group, None, None, f">= {min_count}", True))
         else:
             out.append((group, value, count, str(count), False))
     return out

@@ -19,7 +19,6 @@ years are calendar months and years: a month before March 31st is February 29th 
 ``freshness`` is never stale or behind (it still has a ``data_updated_at``).
 
 Example:
-    >>> from catalog.models import Freshness
     >>> subtract_interval(date(2020, 3, 31), "monthly"), subtract_interval(date(2020, 3, 10), "P1W2D")
     (datetime.date(2020, 2, 29), datetime.date(2020, 3, 1))
 """

@@ -62,5 +62,5 @@ def test_csv_export_has_every_row(big_portal: str) -> None:
     )
     resp.raise_for_status()
     lines = resp.content.rstrip(b"\n").split(b"\n")
-    assert lines[0].startswith(b'"unique_key"') or lines[0].startswith(b"unique_key")
+    assert lines[0].startswith(b'"Unique Key"')  # headed by display names, as Socrata's export
     assert len(lines) == ROWS + 1

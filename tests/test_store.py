@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 from btvstat_open.errors import DatasetNotFound, InvalidDatasetId, UsageError
-from btvstat_open.store import Store
+from btvstat_open.store import MetadataChange, Store
 from btvstat_open.types import Column
 
 COLUMNS = [
@@ -190,3 +190,45 @@ def test_readers_see_each_write_whole_or_not_at_all(store: Store) -> None:
     assert {(n, kinds) for n, kinds, _ in seen} <= {(50, 1), (5_000, 1)}
     assert {(n, status) for n, _, status in seen} <= {(50, "small"), (5_000, "large")}
     assert store.info("swap").row_count == 50
+
+
+def test_metadata_changes_are_kept_and_failed_ones_change_nothing(tmp_path: Path) -> None:
+    with Store(tmp_path) as store:
+        store.create("m", "M", [Column("n", "N", "number")], change=MetadataChange(published=False))
+        version = store.info("m").version
+        changed = store.update_metadata(
+            "m",
+            MetadataChange(
+                name="Meters",
+                tags=("a", "b"),
+                category="Parks",
+                public=False,
+                column_descriptions={"n": "Count"},
+            ),
+        )
+        assert changed.version == version + 1
+        with pytest.raises(UsageError):  # an unknown column: nothing of the change is written
+            store.update_metadata("m", MetadataChange(name="Other", column_descriptions={"nope": "x"}))
+        with pytest.raises(DatasetNotFound):
+            store.update_metadata("absent", MetadataChange(name="x"))
+    with Store(tmp_path) as reopened:  # persisted in the store's file
+        info = reopened.info("m")
+        assert (info.name, info.tags, info.category, info.public, info.published) == (
+            "Meters",
+            ("a", "b"),
+            "Parks",
+            False,
+            False,
+        )
+        assert info.column("n").description == "Count" and info.version == version + 1
+
+
+def test_a_store_written_before_attributes_opens_with_defaults(tmp_path: Path) -> None:
+    with Store(tmp_path) as store:
+        store.load("old", pa.table({"n": [1.0]}), [Column("n", "N", "number")])
+        # The metadata table as older versions wrote it: no attributes column.
+        store.cursor().execute("ALTER TABLE btvstat_datasets DROP COLUMN attributes")
+    with Store(tmp_path) as reopened:
+        info = reopened.info("old")
+        assert (info.tags, info.category, info.public, info.published) == ((), None, True, True)
+        assert reopened.update_metadata("old", MetadataChange(tags=("x",))).tags == ("x",)

@@ -30,7 +30,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from btvstat_open.errors import BtvstatError, NotFound
-from btvstat_open.portal.app import install_error_handlers, portal_router
+from btvstat_open.portal.app import PageSite, install_error_handlers, portal_router
 from btvstat_open.settings import Settings
 from btvstat_open.store import Store
 from catalog.models import Catalog
@@ -127,7 +127,9 @@ def create_app(
             service, pages, assets, responses, ancestors=ancestors, base_url=_base_url, packets=packets
         )
     )
-    app.include_router(portal_router(store, settings, data_json=data_json))
+    site = pages.site
+    page_site = PageSite(title=site.title, publisher=site.publisher, stylesheet=assets.url("site.css"))
+    app.include_router(portal_router(store, settings, data_json=data_json, page_site=page_site))
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

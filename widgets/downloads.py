@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from btvstat_open.errors import DatasetNotFound
 from btvstat_open.portal.encode import csv_batch
 from btvstat_open.store import Store, check_dataset_id, quote_ident
 from widgets.security import security_headers
@@ -90,6 +91,9 @@ def dataset_response(store: Store, dataset_id: str, fmt: str, request: Request) 
     """
     check_dataset_id(dataset_id)
     info = store.info(dataset_id)  # DatasetNotFound (404) before the response starts
+    if not info.public:
+        # A private dataset (setPermission private) is not downloadable from the public site.
+        raise DatasetNotFound(dataset_id)
     etag = f'"{info.id}-v{info.version}-{fmt}"'
     headers = dict(security_headers("data"))
     headers.update(

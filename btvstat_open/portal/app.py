@@ -20,15 +20,17 @@ from fastapi import APIRouter, FastAPI
 
 from btvstat_open.budget import Pools, StreamAbortedMiddleware
 from btvstat_open.portal.context import PortalContext
+from btvstat_open.portal.dataset_page import PageSite, page_router
 from btvstat_open.portal.handlers import install_error_handlers
-from btvstat_open.portal.routes_meta import meta_router
+from btvstat_open.portal.routes_meta import meta_router, unsupported_router
 from btvstat_open.portal.routes_read import read_router
+from btvstat_open.portal.routes_views import views_router
 from btvstat_open.portal.routes_write import write_router
 from btvstat_open.portal.soda3 import soda3_router
 from btvstat_open.settings import Settings
 from btvstat_open.store import Store
 
-__all__ = ["create_portal_app", "install_error_handlers", "portal_router"]
+__all__ = ["PageSite", "create_portal_app", "install_error_handlers", "portal_router"]
 
 
 def portal_router(
@@ -36,14 +38,17 @@ def portal_router(
     settings: Settings,
     *,
     data_json: Callable[[], dict[str, Any]] | None = None,
+    page_site: PageSite | None = None,
     pools: Pools | None = None,
 ) -> APIRouter:
-    """Every portal route (SODA 2.1, SODA 3, metadata, discovery, writes, ``/data.json``) over a store.
+    """Every portal route (SODA 2.1, SODA 3, metadata, discovery, writes, ``/data.json``, ``/d/{id}``).
 
     ``data_json`` replaces the default ``/data.json`` (the store's datasets) with another
-    DCAT-US document, e.g. one that also lists KPI series. ``pools`` are the heavy-work pools
-    reads run on (by default new ones sized by ``settings``); serve the router in an app with
-    :class:`~btvstat_open.budget.StreamAbortedMiddleware` (see :func:`create_portal_app`).
+    DCAT-US document, e.g. one that also lists KPI series; ``page_site`` gives the dataset pages
+    (``/d/{id}``) the site's title, publisher and stylesheet, so they look like the rest of it.
+    ``pools`` are the heavy-work pools reads run on (by default new ones sized by ``settings``);
+    serve the router in an app with :class:`~btvstat_open.budget.StreamAbortedMiddleware` (see
+    :func:`create_portal_app`).
 
     Example:
         >>> app = FastAPI()  # doctest: +SKIP
@@ -51,10 +56,13 @@ def portal_router(
     """
     ctx = PortalContext(store, settings, pools)
     router = APIRouter()
+    router.include_router(views_router(ctx))
     router.include_router(meta_router(ctx, data_json))
     router.include_router(read_router(ctx))
     router.include_router(soda3_router(ctx))
     router.include_router(write_router(ctx))
+    router.include_router(page_router(ctx, page_site))
+    router.include_router(unsupported_router())
     return router
 
 

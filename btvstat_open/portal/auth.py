@@ -17,7 +17,7 @@ from starlette.requests import Request
 from btvstat_open.errors import AuthenticationRequired
 from btvstat_open.settings import Settings
 
-__all__ = ["presented_token", "require_write_token", "token_matches"]
+__all__ = ["has_write_token", "presented_token", "require_write_token", "token_matches"]
 
 
 def presented_token(authorization: str | None) -> str | None:
@@ -71,3 +71,16 @@ def require_write_token(request: Request, settings: Settings) -> None:
         )
     if not token_matches(presented, settings.write_token):
         raise AuthenticationRequired("The write token is wrong; check BTVSTAT_WRITE_TOKEN.")
+
+
+def has_write_token(request: Request, settings: Settings) -> bool:
+    """Whether the request carries the write token (reads of private datasets need it).
+
+    Example:
+        >>> has_write_token(request, Settings(write_token=None))  # doctest: +SKIP
+        False
+    """
+    if not settings.write_token:
+        return False
+    presented = presented_token(request.headers.get("authorization"))
+    return presented is not None and token_matches(presented, settings.write_token)

@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 
 import duckdb
+from starlette.requests import Request
 
 from btvstat_open.budget import Pools
 from btvstat_open.errors import DatasetNotFound, StoreError
+from btvstat_open.portal.auth import has_write_token
 from btvstat_open.settings import Settings
 from btvstat_open.store import DatasetInfo, Store, check_dataset_id
 
@@ -79,6 +81,24 @@ class PortalContext:
         with self._lock:
             self._infos[dataset_id] = info
         return info
+
+    def readable(self, dataset_id: str, request: Request) -> DatasetInfo:
+        """The dataset's metadata for a read: a private dataset is a 404 without the write token.
+
+        Socrata answers a private dataset's anonymous reader as if it did not exist, so its
+        existence does not leak either.
+        """
+        info = self.info(dataset_id)
+        if not info.public and not has_write_token(request, self.settings):
+            raise DatasetNotFound(dataset_id)
+        return info
+
+    def visible(self, request: Request) -> list[DatasetInfo]:
+        """Every dataset this request may list: all with the write token, else the public ones."""
+        infos = self.store.datasets()
+        if has_write_token(request, self.settings):
+            return infos
+        return [info for info in infos if info.public]
 
     def forget(self, dataset_id: str) -> None:
         """Drop a cached entry (after the dataset is dropped)."""

@@ -36,12 +36,12 @@ def dataset_entry(
     base = base_url.rstrip("/")
     ident = quote(info.id, safe="")
     modified = as_utc(max(info.rows_updated_at, info.view_last_modified))
-    return {
+    entry = {
         "@type": "dcat:Dataset",
         "identifier": f"{base}/api/views/{ident}",
         "title": info.name or info.id,
         "description": info.description or info.name or info.id,
-        "keyword": [info.id],
+        "keyword": list(info.tags) or [info.id],
         "modified": modified.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "issued": as_utc(info.created_at).strftime("%Y-%m-%d"),
         "publisher": {"@type": "org:Organization", "name": publisher},
@@ -68,6 +68,9 @@ def dataset_entry(
             },
         ],
     }
+    if info.category:
+        entry["theme"] = [info.category]  # DCAT-US's theme is the portal's category
+    return entry
 
 
 def dataset_entries(
@@ -78,7 +81,7 @@ def dataset_entries(
     contact_name: str = "Open data team",
     contact_email: str = "opendata@example.gov",
 ) -> list[dict[str, Any]]:
-    """DCAT-US 1.1 entries for every dataset in the store, by id.
+    """DCAT-US 1.1 entries for every public dataset in the store, by id (private ones are left out).
 
     Example:
         >>> [e["title"] for e in dataset_entries(store, "http://127.0.0.1:8000")]  # doctest: +SKIP
@@ -89,6 +92,7 @@ def dataset_entries(
             info, base_url, publisher=publisher, contact_name=contact_name, contact_email=contact_email
         )
         for info in store.datasets()
+        if info.public
     ]
 
 

@@ -92,15 +92,19 @@ def json_batch(batch: pa.RecordBatch, data_types: Sequence[str]) -> bytes:
     return _join_rows(_row_objects(fragments, batch.num_rows, opened=opened), ",\n")
 
 
-def csv_batch(batch: pa.RecordBatch, data_types: Sequence[str], *, header: bool) -> bytes:
-    """A batch as CSV, every value quoted, optionally with the header row of field names.
+def csv_batch(
+    batch: pa.RecordBatch, data_types: Sequence[str], *, header: bool, names: Sequence[str] | None = None
+) -> bytes:
+    """A batch as CSV, every value quoted, optionally with a header row (field names unless ``names``).
 
     Example:
         >>> csv_batch(pa.record_batch({"n": [36.0, None]}), ["number"], header=True)
         b'"n"\\n"36"\\n\\n'
+        >>> csv_batch(pa.record_batch({"n": [1.0]}), ["number"], header=True, names=["N (days)"])
+        b'"N (days)"\\n"1"\\n'
     """
     texts = [socrata_text(batch.column(i), data_types[i]) for i in range(batch.num_columns)]
-    table = pa.Table.from_arrays(texts, names=batch.schema.names)
+    table = pa.Table.from_arrays(texts, names=list(names) if names is not None else batch.schema.names)
     out = io.BytesIO()
     options = pacsv.WriteOptions(
         include_header=header, quoting_style="all_valid", batch_size=max(1, len(table))

@@ -152,6 +152,22 @@ def location_geometry(arr: pa.Array) -> pa.Array:
     return pc.binary_join_element_wise('{"type":"Point","coordinates":[', lon, ",", lat, "]}", "")
 
 
+def _human_address(address: pa.Array) -> pa.Array:
+    """``human_address`` as Socrata sends it: a JSON *text* of ``{"address", "city", "state", "zip"}``.
+
+    An address kept as a JSON object text (from Socrata, or written so) goes out as it is; a
+    plain address (a loaded CSV's ``4900 E 63rd St\\n(39.0, -94.5)`` cell keeps
+    ``4900 E 63rd St``) becomes that object's ``address``, with the other parts empty.
+    """
+    if len(address) == 0:
+        return pc.cast(address, pa.string())
+    as_object = pc.binary_join_element_wise(
+        '{"address": ', _json_string(address), ', "city": "", "state": "", "zip": ""}', ""
+    )
+    is_object = pc.fill_null(pc.starts_with(pc.utf8_trim_whitespace(address), "{"), False)
+    return _json_string(pc.if_else(is_object, address, as_object))
+
+
 def _location_object(arr: pa.Array) -> pa.Array:
     """A location struct as Socrata's ``{"latitude", "longitude", "human_address"}`` object."""
     pieces = [
@@ -162,7 +178,7 @@ def _location_object(arr: pa.Array) -> pa.Array:
             ',"longitude":', _quoted(_number_text(pc.struct_field(arr, "longitude"))), ""
         ),
         pc.binary_join_element_wise(
-            ',"human_address":', _json_string(pc.struct_field(arr, "human_address")), ""
+            ',"human_address":', _human_address(pc.struct_field(arr, "human_address")), ""
         ),
     ]
     body = pc.utf8_slice_codeunits(pc.binary_join_element_wise(*[pc.fill_null(p, "") for p in pieces], ""), 1)

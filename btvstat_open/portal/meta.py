@@ -58,7 +58,7 @@ def view_json(info: DatasetInfo) -> dict[str, Any]:
         "assetType": "dataset",
         "displayType": "table",
         "viewType": "tabular",
-        "publicationStage": "published",
+        "publicationStage": "published" if info.published else "unpublished",
         "createdAt": epoch_seconds(info.created_at),
         "publicationDate": epoch_seconds(info.created_at),
         "rowsUpdatedAt": epoch_seconds(info.rows_updated_at),
@@ -70,7 +70,14 @@ def view_json(info: DatasetInfo) -> dict[str, Any]:
         "query": {},
         "rights": ["read"],
         "flags": ["default"],
+        "tags": list(info.tags),
     }
+    if info.category is not None:
+        view["category"] = info.category
+    if info.attribution is not None:
+        view["attribution"] = info.attribution
+    # Socrata lists a grant of public read on public datasets; private ones have none.
+    view["grants"] = [{"inherited": False, "type": "viewer", "flags": ["public"]}] if info.public else []
     if row_id_column is not None:
         view["rowIdentifierColumnId"] = row_id_column
         view["metadata"]["rowIdentifier"] = row_id_column
@@ -96,7 +103,7 @@ def catalog_result(info: DatasetInfo, *, base_url: str, domain: str) -> dict[str
             "id": info.id,
             "parent_fxf": [],
             "description": info.description,
-            "attribution": None,
+            "attribution": info.attribution,
             "type": "dataset",
             "updatedAt": _iso(max(info.rows_updated_at, info.view_last_modified)),
             "createdAt": _iso(info.created_at),
@@ -113,8 +120,8 @@ def catalog_result(info: DatasetInfo, *, base_url: str, domain: str) -> dict[str
         "classification": {
             "categories": [],
             "tags": [],
-            "domain_category": None,
-            "domain_tags": [],
+            "domain_category": info.category,
+            "domain_tags": list(info.tags),
             "domain_metadata": [],
         },
         "metadata": {"domain": domain},

@@ -9,14 +9,16 @@ from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
-from btvstat_open.errors import NotFound, UsageError
+from btvstat_open.errors import ApiNotImplemented, NotFound, UsageError
 from btvstat_open.portal.context import PortalContext, epoch_seconds, http_date
 from btvstat_open.portal.dcat import catalog_document, dataset_entries
 from btvstat_open.portal.handlers import json_response
 from btvstat_open.portal.meta import catalog_result, matches_query, view_json
 from btvstat_open.portal.stream import not_modified
 
-__all__ = ["meta_router", "view_name"]
+__all__ = ["base_url", "meta_router", "unsupported_router", "view_name"]
+
+_UNSUPPORTED_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
 def view_name(resource: str) -> str:
@@ -48,10 +50,11 @@ def meta_router(ctx: PortalContext, data_json: Callable[[], dict[str, Any]] | No
     @router.get("/api/views/{resource}", tags=["SODA 2.1"], summary="Dataset metadata")
     def get_view(resource: str, request: Request) -> Response:
         """Name, description, columns (fieldName, name, dataTypeName, position) and timestamps."""
-        info = ctx.info(view_name(resource))
+        info = ctx.readable(view_name(resource), request)
         etag = f'"{info.id}-v{info.version}-view"'
         changed = max(info.rows_updated_at, info.view_last_modified)
-        headers = {"ETag": etag, "Last-Modified": http_date(changed), "Cache-Control": "no-cache"}
+        cache = "no-cache" if info.public else "private, no-store"
+        headers = {"ETag": etag, "Last-Modified": http_date(changed), "Cache-Control": cache}
         if not_modified(request, etag, epoch_seconds(changed)):
             return Response(status_code=304, headers=headers)
         return json_response(view_json(info), headers=headers)
@@ -72,7 +75,7 @@ def meta_router(ctx: PortalContext, data_json: Callable[[], dict[str, Any]] | No
         else:
             infos = [
                 info
-                for info in ctx.store.datasets()
+                for info in ctx.visible(request)
                 if (not wanted_ids or info.id in wanted_ids) and (not q or matches_query(info, q))
             ]
         size = len(infos)
@@ -104,5 +107,33 @@ def meta_router(ctx: PortalContext, data_json: Callable[[], dict[str, Any]] | No
             catalog_url=f"{base_url(request)}/data.json",
         )
         return json_response(document)
+
+    return router
+
+
+def unsupported_router() -> APIRouter:
+    """Socrata APIs this server does not offer, answered with a 501 that says so (not a 404).
+
+    The publishing API (``/api/publishing/v1``, socrata-py's revisions) and non-data files
+    (``/api/imports2``, sodapy's ``create_non_data_file``) are out of scope: datasets are
+    created with ``POST /api/views.json`` and written with ``/resource`` upserts instead.
+    """
+    router = APIRouter()
+
+    def refuse(what: str) -> None:
+        raise ApiNotImplemented(
+            f"{what} is not offered by this server. Create datasets with POST /api/views.json and "
+            "write rows with POST or PUT /resource/{id}.json (sodapy's create, upsert and replace)."
+        )
+
+    @router.api_route("/api/publishing/v1", methods=_UNSUPPORTED_METHODS, include_in_schema=False)
+    @router.api_route("/api/publishing/v1/{rest:path}", methods=_UNSUPPORTED_METHODS, include_in_schema=False)
+    def publishing(rest: str = "") -> None:
+        refuse("The publishing API (/api/publishing/v1: revisions, sources)")
+
+    @router.api_route("/api/imports2", methods=_UNSUPPORTED_METHODS, include_in_schema=False)
+    @router.api_route("/api/imports2/{rest:path}", methods=_UNSUPPORTED_METHODS, include_in_schema=False)
+    def imports(rest: str = "") -> None:
+        refuse("Non-data files (/api/imports2)")
 
     return router

@@ -1,10 +1,14 @@
-"""SODA 2.1 reads: ``GET /resource/{id}.json|.csv|.geojson`` and the full CSV export.
+"""SODA 2.1 reads: ``GET /resource/{id}.json|.csv|.geojson``, one row, and the full CSV export.
 
 Reads run on the query pool within the query budget (see :mod:`btvstat_open.budget` and
 :mod:`btvstat_open.portal.replies`); each query runs on its own DuckDB cursor and streams.
-Every response carries ``X-SODA2-Fields``, ``X-SODA2-Types``, ``Last-Modified`` and an
-``ETag`` made of the dataset's version and the query, and a matching ``If-None-Match`` gets a
-304 without running anything.
+Every response carries ``X-SODA2-Fields``, ``X-SODA2-Types``, ``X-SODA2-Legacy-Types``,
+``Last-Modified`` and an ``ETag`` made of the dataset's version and the query, and a matching
+``If-None-Match`` gets a 304 without running anything. A private dataset is a 404 to a reader
+without the write token.
+
+The export (``rows.csv``, SODA 3 ``export.csv``) is headed with the columns' display names
+(``CASE ID``), as Socrata's "Export CSV" is; ``/resource/{id}.csv`` keeps field names.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from starlette.responses import Response
 from btvstat_open.budget import check_columns
 from btvstat_open.errors import NotFound
 from btvstat_open.portal.context import PortalContext, epoch_seconds, http_date
+from btvstat_open.portal.encode import json_batch
 from btvstat_open.portal.replies import Reply, answer
 from btvstat_open.portal.stream import (
     FORMATS,
@@ -32,6 +37,7 @@ from btvstat_open.portal.stream import (
     soda_headers,
 )
 from btvstat_open.store import DatasetInfo, quote_ident
+from btvstat_open.types import duckdb_type
 
 __all__ = [
     "QueryPlan",
@@ -40,6 +46,7 @@ __all__ = [
     "export_sql",
     "read_router",
     "respond_with_query",
+    "row_plan",
     "soql_plan",
 ]
 
@@ -75,7 +82,9 @@ def export_sql(info: DatasetInfo, *, system: bool = False) -> str:
 class QueryPlan:
     """A compiled read, ready to run: its SQL, the output types, and how it is answered.
 
-    ``etag_key`` adds what the URL does not show (a POST body) to the ETag.
+    ``etag_key`` adds what the URL does not show (a POST body) to the ETag; ``csv_header``
+    replaces the field names heading a CSV. ``one_row`` names the row a single-row read asked
+    for: JSON is then the row object itself, and no row is a 404.
     """
 
     info: DatasetInfo
@@ -85,6 +94,8 @@ class QueryPlan:
     data_types: Sequence[str]
     extra_headers: dict[str, str] = field(default_factory=dict)
     etag_key: str = ""
+    csv_header: Sequence[str] | None = None
+    one_row: str | None = None
 
 
 async def respond_with_query(
@@ -124,7 +135,18 @@ def _reply(
     stream = open_query(cursor, plan.sql, plan.params, plan.data_types, ctx.settings.batch_size)
     headers.update(soda_headers(stream.field_names, stream.data_types))
     headers.update(plan.extra_headers)
-    encoder = BodyEncoder(plan.fmt, stream.data_types)
+    if plan.one_row is not None:
+        if stream.first.num_rows == 0:
+            raise NotFound(
+                f"Dataset {info.id!r} has no row {plan.one_row!r}; rows are named by the row identifier "
+                f"({info.row_identifier or ':id'}) or :id.",
+                code="row.missing",
+                data={"id": plan.one_row},
+            )
+        if plan.fmt == "json":
+            body = json_batch(stream.first.slice(0, 1), stream.data_types)
+            return Reply(body, None, FORMATS["json"], headers, None)
+    encoder = BodyEncoder(plan.fmt, stream.data_types, csv_header=plan.csv_header)
     first = encoder.first(stream.first)
     max_bytes = None if export else ctx.settings.max_response_bytes
     if stream.exhausted:
@@ -146,16 +168,47 @@ def export_plan(info: DatasetInfo) -> QueryPlan:
         [],
         [c.data_type for c in info.columns],
         extra_headers={"Content-Disposition": f'attachment; filename="{info.id}.csv"'},
+        csv_header=[c.name for c in info.columns],
     )
 
 
 async def export_response(ctx: PortalContext, request: Request, dataset_id: str) -> Response:
     """Stream the whole dataset as CSV within the export budget."""
-    return await respond_with_query(ctx, request, lambda: export_plan(ctx.info(dataset_id)), export=True)
+    return await respond_with_query(
+        ctx, request, lambda: export_plan(ctx.readable(dataset_id, request)), export=True
+    )
+
+
+def row_sql(info: DatasetInfo, *, system: bool) -> str:
+    """SQL for the row whose row identifier (or ``:id``) is the one parameter given twice.
+
+    Example:
+        >>> row_sql(info, system=False)  # doctest: +SKIP
+        'SELECT "case_id", ... FROM "ds_kc-311" WHERE "case_id" = TRY_CAST(? AS VARCHAR) OR ":id" = ? LIMIT 1'
+    """
+    columns = info.all_columns if system else info.columns
+    select = ", ".join(quote_ident(c.field_name) for c in columns) or '":id"'
+    key = info.row_identifier or ":id"
+    key_type = duckdb_type(info.column(key).data_type)
+    return (
+        f"SELECT {select} FROM {info.table} "
+        f'WHERE {quote_ident(key)} = TRY_CAST(? AS {key_type}) OR ":id" = ? ORDER BY ":id" LIMIT 1'
+    )
+
+
+def row_plan(info: DatasetInfo, row: str, fmt: str, pairs: list[tuple[str, str]]) -> QueryPlan:
+    """One row by row identifier value or ``:id``; ``$$exclude_system_fields=false`` adds system fields."""
+    from btvstat_open.portal.soql import QueryParams
+
+    system = QueryParams.from_request([(k, v) for k, v in pairs if k.startswith("$$")]).system_fields
+    columns = info.all_columns if system else info.columns
+    return QueryPlan(
+        info, fmt, row_sql(info, system=system), [row, row], [c.data_type for c in columns], one_row=row
+    )
 
 
 def read_router(ctx: PortalContext) -> APIRouter:
-    """Routes for ``/resource/{id}.{fmt}`` and ``/api/views/{id}/rows.csv``."""
+    """Routes for ``/resource/{id}.{fmt}``, ``/resource/{id}/{row}.{fmt}`` and the CSV export."""
     router = APIRouter()
 
     @router.get("/resource/{resource}", tags=["SODA 2.1"], summary="Query a dataset with SoQL")
@@ -163,18 +216,34 @@ def read_router(ctx: PortalContext) -> APIRouter:
         """Rows of a dataset as JSON, CSV or GeoJSON, filtered and shaped by SoQL parameters."""
         dataset_id, fmt = split_resource(resource)
         pairs = list(request.query_params.multi_items())
-        return await respond_with_query(ctx, request, lambda: soql_plan(ctx, dataset_id, fmt, pairs))
+        return await respond_with_query(ctx, request, lambda: soql_plan(ctx, request, dataset_id, fmt, pairs))
 
     @router.get("/api/views/{dataset_id}/rows.csv", tags=["SODA 2.1"], summary="Download a whole dataset")
     async def export_rows(dataset_id: str, request: Request) -> Response:
-        """Every row as CSV, ordered by ``:id``, streamed (``accessType=DOWNLOAD`` is accepted)."""
+        """Every row as CSV headed by display names, ordered by ``:id``, streamed.
+
+        ``accessType=DOWNLOAD`` is accepted (and changes nothing).
+        """
         return await export_response(ctx, request, dataset_id)
+
+    @router.get("/resource/{dataset_id}/{row}", tags=["SODA 2.1"], summary="Read one row")
+    async def read_row(dataset_id: str, row: str, request: Request) -> Response:
+        """The row with this row identifier value or ``:id``, as a JSON object (``.json``), CSV or GeoJSON.
+
+        ``$$exclude_system_fields=false`` adds ``:id``, ``:created_at`` and ``:updated_at``.
+        """
+        row_id, fmt = split_resource(row)
+        pairs = list(request.query_params.multi_items())
+        return await respond_with_query(
+            ctx, request, lambda: row_plan(ctx.readable(dataset_id, request), row_id, fmt, pairs)
+        )
 
     return router
 
 
 def soql_plan(
     ctx: PortalContext,
+    request: Request,
     dataset_id: str,
     fmt: str,
     pairs: list[tuple[str, str]],
@@ -184,11 +253,12 @@ def soql_plan(
     """Compile SoQL request parameters over a dataset (on a worker: it reads the store).
 
     ``limits`` is ``(default_limit, max_limit)``, by default the settings' (``max_limit`` 0 is
-    no cap). More output columns than the budget allows is a 400.
+    no cap). More output columns than the budget allows is a 400; a private dataset is a 404
+    without the write token.
     """
     from btvstat_open.portal.soql import QueryParams, compile_soql
 
-    info = ctx.info(dataset_id)
+    info = ctx.readable(dataset_id, request)
     settings = ctx.settings
     default_limit, max_limit = limits or (settings.default_limit, settings.max_limit or None)
     compiled = compile_soql(

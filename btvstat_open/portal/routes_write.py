@@ -7,6 +7,7 @@ anything is written (400 listing each bad row and field).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
 from typing import Any
@@ -26,9 +27,10 @@ from btvstat_open.portal.context import PortalContext
 from btvstat_open.portal.decode import decode_rows
 from btvstat_open.portal.handlers import json_response
 from btvstat_open.portal.meta import view_json
+from btvstat_open.portal.metadata_change import change_from_body
 from btvstat_open.portal.routes_meta import view_name
 from btvstat_open.portal.routes_read import split_resource
-from btvstat_open.store import WriteResult
+from btvstat_open.store import MetadataChange, WriteResult
 from btvstat_open.types import Column
 
 __all__ = ["new_view_id", "read_body", "write_router"]
@@ -133,12 +135,16 @@ def write_router(ctx: PortalContext) -> APIRouter:
         elif not isinstance(dataset_id, str):
             raise BadRequestBody('"id" must be a text such as "abcd-1234".')
         description = payload.get("description") if isinstance(payload.get("description"), str) else ""
+        # As on Socrata, a dataset created over the API is unpublished until it is published
+        # (its rows are readable all the same; see publish_view).
+        kept = change_from_body({k: payload[k] for k in ("tags", "category", "attribution") if k in payload})
         info = store.create(
             dataset_id,
             name,
             columns,
             description=description or "",
             row_identifier=_row_identifier(payload, columns),
+            change=dataclasses.replace(kept, published=False),
         )
         return view_json(info)
 
@@ -207,8 +213,13 @@ def write_router(ctx: PortalContext) -> APIRouter:
 
     @router.post("/api/views/{dataset_id}/publication.json", tags=["Writes"], summary="Publish a dataset")
     def publish_view(dataset_id: str, request: Request) -> Response:
-        """Datasets here are live as soon as they are created; answers with the dataset's metadata."""
+        """Publish a dataset (``publicationStage`` becomes ``published``); answers with its metadata.
+
+        Socrata publishes a working copy under a new id; here the dataset keeps its id and its
+        rows, which were readable before publication too.
+        """
         require_write_token(request, ctx.settings)
-        return json_response(view_json(ctx.info(dataset_id)))
+        ctx.info(dataset_id)
+        return json_response(view_json(store.update_metadata(dataset_id, MetadataChange(published=True))))
 
     return router

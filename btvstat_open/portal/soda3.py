@@ -1,8 +1,10 @@
-"""SODA 3: ``POST /api/v3/views/{id}/query.json`` and ``GET /api/v3/views/{id}/export.csv``.
+"""SODA 3: ``POST|GET /api/v3/views/{id}/query.json`` and ``GET /api/v3/views/{id}/export.csv``.
 
 The query body is Socrata's: ``{"query": "SELECT ...", "page": {"pageNumber": n, "pageSize":
-m}, "includeSynthetic": false}``; rows come back as SODA 2.1 JSON rows. Paging imposes an
-order (the query's own ``ORDER BY``, else ``:id``) so pages never overlap.
+m}, "includeSynthetic": false}``; a GET carries the same as query parameters (``query``,
+``pageNumber``, ``pageSize``, ``includeSynthetic``). Rows come back as SODA 2.1 JSON rows;
+``includeSynthetic: true`` adds the system fields to ``*``. Paging imposes an order (the
+query's own ``ORDER BY``, else ``:id``) so pages never overlap.
 
 Socrata requires an app token on SODA 3. Here it is optional unless the
 ``soda3_require_app_token`` setting is on, in which case a request without ``X-App-Token``
@@ -11,10 +13,11 @@ Socrata requires an app token on SODA 3. Here it is optional unless the
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -84,6 +87,37 @@ def _query_body(raw: bytes) -> dict[str, Any]:
     return body
 
 
+def _whole_number(name: str, text: str) -> int:
+    if not text.strip().isdigit():
+        raise BadRequestBody(f'"{name}" must be a whole number from 1, not {text!r}.', code="query.bad-page")
+    return int(text)
+
+
+def query_from_params(params: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """The query body a GET's parameters stand for.
+
+    ``query``, ``pageNumber``, ``pageSize`` and ``includeSynthetic``, as Socrata names them.
+
+    Example:
+        >>> query_from_params([("query", "SELECT *"), ("pageNumber", "2"), ("pageSize", "10")])
+        {'query': 'SELECT *', 'page': {'pageNumber': 2, 'pageSize': 10}}
+    """
+    given = dict(params)
+    body: dict[str, Any] = {}
+    if "query" in given:
+        body["query"] = given["query"]
+    if "pageSize" in given or "pageNumber" in given:
+        if "pageSize" not in given:
+            raise BadRequestBody('"pageNumber" needs a "pageSize" too.', code="query.bad-page")
+        body["page"] = {
+            "pageNumber": _whole_number("pageNumber", given.get("pageNumber", "1")),
+            "pageSize": _whole_number("pageSize", given["pageSize"]),
+        }
+    if "includeSynthetic" in given:
+        body["includeSynthetic"] = given["includeSynthetic"].strip().lower() == "true"
+    return body
+
+
 def soda3_router(ctx: PortalContext) -> APIRouter:
     """Routes for the SODA 3 query and export endpoints."""
     router = APIRouter()
@@ -99,7 +133,21 @@ def soda3_router(ctx: PortalContext) -> APIRouter:
         _check_app_token(ctx, request)
         # Read the body here, bounded like a write's, instead of letting the framework read it whole.
         body = _query_body(await read_body(request, ctx.settings.max_body_bytes))
-        return await respond_with_query(ctx, request, lambda: soda3_plan(ctx, dataset_id, body))
+        return await respond_with_query(ctx, request, lambda: soda3_plan(ctx, request, dataset_id, body))
+
+    @router.get("/api/v3/views/{dataset_id}/query.json", tags=["SODA 3"], summary="Query with SoQL (GET)")
+    async def query_get(
+        dataset_id: str,
+        request: Request,
+        query: str | None = Query(default=None, examples=["SELECT status, count(*) GROUP BY status"]),
+        pageNumber: int | None = Query(default=None, ge=1),
+        pageSize: int | None = Query(default=None, ge=1),
+        includeSynthetic: bool | None = None,
+    ) -> Response:
+        """The POST query as query parameters: ``?query=SELECT ...&pageNumber=1&pageSize=100``."""
+        _check_app_token(ctx, request)
+        body = query_from_params(request.query_params.items())
+        return await respond_with_query(ctx, request, lambda: soda3_plan(ctx, request, dataset_id, body))
 
     @router.get("/api/v3/views/{dataset_id}/export.csv", tags=["SODA 3"], summary="Export a dataset")
     async def export(dataset_id: str, request: Request) -> Response:
@@ -110,17 +158,23 @@ def soda3_router(ctx: PortalContext) -> APIRouter:
     return router
 
 
-def soda3_plan(ctx: PortalContext, dataset_id: str, body: dict[str, Any]) -> QueryPlan:
+def soda3_plan(ctx: PortalContext, request: Request, dataset_id: str, body: dict[str, Any]) -> QueryPlan:
     """Compile a SODA 3 query body into a plan answered with JSON rows (on a query worker)."""
     text = body.get("query", "SELECT *")
     if not isinstance(text, str):
         raise BadRequestBody('"query" must be a SoQL text such as "SELECT * WHERE x > 1".')
+    pairs: list[tuple[str, str]] = [("$query", text)]
+    synthetic = body.get("includeSynthetic", False)
+    if not isinstance(synthetic, bool):
+        raise BadRequestBody('"includeSynthetic" must be true or false.', code="query.bad-body")
+    if synthetic:
+        pairs.append(("$$exclude_system_fields", "false"))
     page = _page(body)
     max_limit = ctx.settings.max_limit or None
     # With a page, the page bounds the rows; the query itself must not be capped, or
     # pages past the cap would come back empty and cut a paged pull short.
     cap = None if page is not None else max_limit
-    plan = soql_plan(ctx, dataset_id, "json", [("$query", text)], limits=(cap, cap))
+    plan = soql_plan(ctx, request, dataset_id, "json", pairs, limits=(cap, cap))
     if page is not None:
         number, size = page
         if max_limit is not None and size > max_limit:

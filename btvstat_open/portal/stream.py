@@ -133,16 +133,21 @@ def open_query(
 class BodyEncoder:
     """Turns a query's batches into the bytes of one JSON, CSV or GeoJSON document.
 
+    ``csv_header`` heads a CSV with these names instead of the field names (exports use the
+    columns' display names, as Socrata's do).
+
     Example:
         >>> encoder = BodyEncoder("json", ["number"])
         >>> encoder.closing
         b']\\n'
     """
 
-    def __init__(self, fmt: str, data_types: Sequence[str]) -> None:
+    def __init__(
+        self, fmt: str, data_types: Sequence[str], *, csv_header: Sequence[str] | None = None
+    ) -> None:
         self.opening, self.separator, closing = _framing(fmt)
         self.closing: bytes | None = closing
-        self._encode = _encoder(fmt, data_types)
+        self._encode = _encoder(fmt, data_types, csv_header)
         self._wrote_rows = False
 
     def first(self, batch: pa.RecordBatch) -> bytes:
@@ -172,9 +177,11 @@ def _framing(fmt: str) -> tuple[bytes, bytes, bytes]:
     return b"", b"", b""
 
 
-def _encoder(fmt: str, data_types: Sequence[str]) -> Callable[[pa.RecordBatch, bool], bytes]:
+def _encoder(
+    fmt: str, data_types: Sequence[str], csv_header: Sequence[str] | None
+) -> Callable[[pa.RecordBatch, bool], bytes]:
     if fmt == "csv":
-        return lambda batch, first: csv_batch(batch, data_types, header=first)
+        return lambda batch, first: csv_batch(batch, data_types, header=first, names=csv_header)
     if fmt == "geojson":
         return lambda batch, first: geojson_batch(batch, data_types)
     return lambda batch, first: json_batch(batch, data_types)
@@ -187,17 +194,34 @@ def query_etag(info: DatasetInfo, request: Request, kind: str) -> str:
 
 
 def conditional_headers(info: DatasetInfo, etag: str, last_modified: str, max_age: int) -> dict[str, str]:
-    """Caching headers every read carries."""
-    return {
-        "ETag": etag,
-        "Last-Modified": last_modified,
-        "Cache-Control": f"public, max-age={max_age}" if max_age else "no-cache",
-    }
+    """Caching headers every read carries.
+
+    A private dataset's answers (read with the write token) are ``private``: a shared cache
+    must never keep them, since ``public`` would let it hand them to anonymous readers.
+    """
+    if not info.public:
+        cache_control = "private, no-store"
+    else:
+        cache_control = f"public, max-age={max_age}" if max_age else "no-cache"
+    return {"ETag": etag, "Last-Modified": last_modified, "Cache-Control": cache_control}
 
 
 def soda_headers(field_names: Sequence[str], data_types: Sequence[str]) -> dict[str, str]:
-    """``X-SODA2-Fields`` and ``X-SODA2-Types`` (JSON arrays, ASCII-escaped for HTTP)."""
-    return {"X-SODA2-Fields": json.dumps(list(field_names)), "X-SODA2-Types": json.dumps(list(data_types))}
+    """``X-SODA2-Fields``, ``X-SODA2-Types`` (JSON arrays, ASCII-escaped) and ``X-SODA2-Legacy-Types``.
+
+    Socrata sends ``X-SODA2-Legacy-Types: true`` on SODA 2.0 endpoints, whose types carry the
+    legacy names (``calendar_date``, ``meta_data``); these endpoints are SODA 2.1 and name
+    their types the 2.1 way (``floating_timestamp``), hence ``false``.
+
+    Example:
+        >>> soda_headers(["n"], ["number"])["X-SODA2-Legacy-Types"]
+        'false'
+    """
+    return {
+        "X-SODA2-Fields": json.dumps(list(field_names)),
+        "X-SODA2-Types": json.dumps(list(data_types)),
+        "X-SODA2-Legacy-Types": "false",
+    }
 
 
 def not_modified(request: Request, etag: str, last_modified_epoch: int) -> bool:

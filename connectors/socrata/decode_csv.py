@@ -45,14 +45,15 @@ def _plan(
 ) -> tuple[list[str], dict[str, pa.DataType], list[tuple[str, str]]]:
     """Field names for the headers, the types pyarrow parses them as, and the post-conversions.
 
-    Headers are field names (SODA 2 CSV) or display names (exports); location columns are
-    read as text and converted afterwards.
+    Headers are field names (SODA 2 CSV) or display names (exports, given ``display_names``);
+    a display name wins over a field name it happens to equal, since exports are headed by
+    display names. Location columns are read as text and converted afterwards.
     """
     names: list[str] = []
     parse_types: dict[str, pa.DataType] = {}
     post: list[tuple[str, str]] = []
     for header in headers:
-        name = header if header in types else display_names.get(header, field_name(header))
+        name = display_names.get(header) or (header if header in types else field_name(header))
         names.append(name)
         data_type = types.get(name, "text")
         if data_type in ("location", "url", "point"):

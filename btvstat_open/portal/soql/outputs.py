@@ -32,14 +32,22 @@ class Output:
     frag: Sql
 
 
-def outputs_of(query: ast.Query, scope: Scope, info: DatasetInfo) -> list[Output]:
-    """The result columns with their names: explicit aliases first, then unique implicit names."""
+def outputs_of(
+    query: ast.Query, scope: Scope, info: DatasetInfo, *, system_fields: bool = False
+) -> list[Output]:
+    """The result columns with their names: explicit aliases first, then unique implicit names.
+
+    ``system_fields`` (``$$exclude_system_fields=false``) makes ``*`` mean ``:*, *``.
+    """
     scope.allow_aggregates = True
     items = query.select or (ast.SelectItem(ast.Star()),)
     expanded: list[tuple[ast.Node, str | None]] = []
     for item in items:
         if isinstance(item.expr, ast.Star):
-            cols = info.all_columns[:3] if item.expr.system else info.columns
+            if item.expr.system:
+                cols = info.all_columns[:3]
+            else:
+                cols = info.all_columns if system_fields else info.columns
             expanded.extend((ast.ColumnRef(c.field_name), None) for c in cols)
         else:
             expanded.append((item.expr, item.alias))

@@ -44,6 +44,8 @@ class QueryParams:
     q: str | None = None
     query: str | None = None
     filters: tuple[tuple[str, str], ...] = ()
+    #: ``$$exclude_system_fields=false``: ``*`` also brings ``:id``, ``:created_at``, ``:updated_at``
+    system_fields: bool = False
 
     @classmethod
     def from_request(cls, params: Iterable[tuple[str, str]]) -> QueryParams:
@@ -51,17 +53,23 @@ class QueryParams:
 
         ``$``-prefixed keys are SoQL parameters (an unknown one, or one given twice, is a
         :class:`SoqlError`); ``$$``-prefixed keys are Socrata's request options
-        (``$$app_token``, ``$$exclude_system_fields``, ``$$read_from_nbe``, ``$$version``,
-        ``$$bom``...) and are ignored here; every other key is a simple ``field=value`` filter.
+        (``$$app_token``, ``$$read_from_nbe``, ``$$version``, ``$$bom``...) and are ignored
+        here, except ``$$exclude_system_fields=false``, which makes ``*`` include the system
+        fields as on Socrata; every other key is a simple ``field=value`` filter.
 
         Example:
             >>> QueryParams.from_request([("$limit", "5")]).limit
             '5'
+            >>> QueryParams.from_request([("$$exclude_system_fields", "false")]).system_fields
+            True
         """
         values: dict[str, str] = {}
         filters: list[tuple[str, str]] = []
+        system_fields = False
         for key, value in params:
             if key.startswith("$$"):
+                if key.lower() == "$$exclude_system_fields":
+                    system_fields = value.strip().lower() == "false"
                 continue
             if key.startswith("$"):
                 name = SOQL_PARAMS.get(key.lower())
@@ -82,7 +90,7 @@ class QueryParams:
                 values[name] = value
             else:
                 filters.append((key, value))
-        return cls(**values, filters=tuple(filters))
+        return cls(**values, filters=tuple(filters), system_fields=system_fields)
 
     @property
     def uses_query(self) -> bool:

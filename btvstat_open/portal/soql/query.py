@@ -77,7 +77,7 @@ def compile_soql(
     """
     query = _read_query(params)
     cols = info.all_columns
-    outputs = outputs_of(query, Scope.of(cols, "$select"), info)
+    outputs = outputs_of(query, Scope.of(cols, "$select"), info, system_fields=params.system_fields)
     aliases = {o.name.lower(): o.node for o in outputs}
     sql_params: list[Any] = []
     select_sql = ", ".join(f"{o.frag.sql} AS {quote_ident(o.name)}" for o in outputs)

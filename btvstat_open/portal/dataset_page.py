@@ -1,0 +1,206 @@
+"""``GET /d/{id}``: the human page of a dataset, where the catalog's permalinks point.
+
+Name, description, facts (rows, dates, category, tags), downloads (CSV, JSON, GeoJSON when
+the dataset has a point or location), its columns with types and descriptions, and a sample
+of rows. The page is rendered with jinja2 from this package's own template, every value
+escaped; it runs no script and sends its own Content-Security-Policy (styles from this
+server only), so a dataset whose name or cells hold ``<script>`` shows text. A site that
+mounts the portal passes a :class:`PageSite`: its title, publisher and stylesheet (the widgets
+app passes the catalog's title and ``site.css``), so the page looks like the rest of the site.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import jinja2
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from btvstat_open.portal.context import PortalContext, as_utc, epoch_seconds, http_date
+from btvstat_open.portal.encode import socrata_text
+from btvstat_open.portal.stream import not_modified
+from btvstat_open.store import DatasetInfo, quote_ident
+
+__all__ = ["PAGE_HEADERS", "PageCache", "PageSite", "page_router", "render_dataset_page"]
+
+#: rows shown in the sample table
+SAMPLE_ROWS = 10
+
+#: the page's own security headers: no script at all, styles and images from this server only
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; "
+        "form-action 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+
+
+@dataclass(frozen=True)
+class PageSite:
+    """What the dataset pages take from the site around them; ``None`` uses the portal's settings.
+
+    Example:
+        >>> PageSite(title="City of Example open data", stylesheet="/static/site.css").publisher is None
+        True
+    """
+
+    title: str | None = None
+    publisher: str | None = None
+    stylesheet: str | None = None
+
+
+@lru_cache(maxsize=1)
+def _template() -> jinja2.Template:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env.get_template("dataset.html")
+
+
+def _sample(ctx: PortalContext, info: DatasetInfo) -> list[list[str]]:
+    """The first rows (by ``:id``) as the texts the CSV export writes."""
+    if not info.columns:
+        return []
+    select = ", ".join(quote_ident(c.field_name) for c in info.columns)
+    table = (
+        ctx.store.cursor()
+        .sql(f'SELECT {select} FROM {info.table} ORDER BY ":id" LIMIT {SAMPLE_ROWS:d}')
+        .to_arrow_table()
+    )
+    if table.num_rows == 0:
+        return []
+    texts = [
+        socrata_text(table.column(i).combine_chunks(), c.data_type).to_pylist()
+        for i, c in enumerate(info.columns)
+    ]
+    return [["" if value is None else str(value) for value in row] for row in zip(*texts, strict=True)]
+
+
+def _when(moment: datetime) -> tuple[str, str]:
+    utc = as_utc(moment)
+    return utc.strftime("%B %-d, %Y, %H:%M UTC"), utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _links(info: DatasetInfo, limit: int | None) -> dict[str, str | None]:
+    ident = quote(info.id, safe="")
+    rows = {"$limit": str(limit)} if limit else {}
+    has_geometry = any(c.data_type in ("point", "location") for c in info.columns)
+    return {
+        "csv": f"/api/views/{ident}/rows.csv?accessType=DOWNLOAD",
+        "json": f"/resource/{ident}.json" + (f"?{urlencode(rows)}" if rows else ""),
+        "geojson": (f"/resource/{ident}.geojson" + (f"?{urlencode(rows)}" if rows else ""))
+        if has_geometry
+        else None,
+        "api": f"/resource/{ident}.json",
+        "metadata": f"/api/views/{ident}.json",
+    }
+
+
+def render_dataset_page(ctx: PortalContext, info: DatasetInfo, site: PageSite | None = None) -> str:
+    """The page's HTML.
+
+    Example:
+        >>> "<h1>KC 311" in render_dataset_page(ctx, ctx.info("kc-311-potholes"))  # doctest: +SKIP
+        True
+    """
+    settings = ctx.settings
+    site = site or PageSite()
+    max_limit = settings.max_limit or None  # 0: no cap
+    limit = max(info.row_count, 1) if max_limit is None else min(max(info.row_count, 1), max_limit)
+    whole = max_limit is None or info.row_count <= max_limit
+    data, data_iso = _when(info.rows_updated_at)
+    meta, meta_iso = _when(info.view_last_modified)
+    created, created_iso = _when(info.created_at)
+    paragraphs = [p.strip() for p in info.description.split("\n\n") if p.strip()]
+    context: dict[str, Any] = {
+        "info": info,
+        "site_title": site.title or settings.catalog_title,
+        "publisher": site.publisher or settings.publisher,
+        "stylesheet": site.stylesheet,
+        "summary": paragraphs[0] if paragraphs else info.name,
+        "paragraphs": paragraphs,
+        "dates": {
+            "data": data,
+            "data_iso": data_iso,
+            "meta": meta,
+            "meta_iso": meta_iso,
+            "created": created,
+            "created_iso": created_iso,
+        },
+        "links": _links(info, limit),
+        "json_note": "every row" if whole else f"the first {limit:,} rows; page with $offset",
+        "sample": _sample(ctx, info),
+    }
+    return _template().render(context)
+
+
+class PageCache:
+    """Rendered pages by dataset, kept while the dataset's version stays the same.
+
+    A page costs a scan for its sample; kept per version, a flood of requests for the same page
+    costs one render (every change bumps the version). Holds one page per dataset at most.
+
+    Example:
+        >>> PageCache().get("kc-311", 3) is None
+        True
+    """
+
+    def __init__(self) -> None:
+        self._pages: dict[str, tuple[int, bytes]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, dataset_id: str, version: int) -> bytes | None:
+        """The page rendered at this version, if it is kept."""
+        kept = self._pages.get(dataset_id)
+        return kept[1] if kept is not None and kept[0] == version else None
+
+    def put(self, dataset_id: str, version: int, page: bytes) -> None:
+        """Keep a page (replacing an older version's)."""
+        with self._lock:
+            self._pages[dataset_id] = (version, page)
+
+
+def dataset_page(
+    ctx: PortalContext, request: Request, dataset_id: str, site: PageSite | None, pages: PageCache
+) -> Response:
+    """The response for ``/d/{id}``: the page, or a 304 when the client's copy is current."""
+    info = ctx.readable(dataset_id, request)
+    etag = f'"{info.id}-v{info.version}-page"'
+    changed = max(info.rows_updated_at, info.view_last_modified)
+    cache = "no-cache" if info.public else "private, no-store"
+    headers = {**PAGE_HEADERS, "ETag": etag, "Last-Modified": http_date(changed), "Cache-Control": cache}
+    if not_modified(request, etag, epoch_seconds(changed)):
+        return Response(status_code=304, headers=headers)
+    body = pages.get(info.id, info.version)
+    if body is None:
+        body = render_dataset_page(ctx, info, site).encode("utf-8")
+        pages.put(info.id, info.version, body)
+    return Response(body, media_type="text/html; charset=utf-8", headers=headers)
+
+
+def page_router(ctx: PortalContext, site: PageSite | None = None) -> APIRouter:
+    """The ``/d/{id}`` route, looking like ``site``."""
+    router = APIRouter()
+    pages = PageCache()
+
+    @router.get("/d/{dataset_id}", tags=["Pages"], summary="The dataset's page", response_class=HTMLResponse)
+    def page(dataset_id: str, request: Request) -> Response:
+        """A page for people: description, columns, row count, downloads and a sample of rows."""
+        return dataset_page(ctx, request, dataset_id, site, pages)
+
+    return router
