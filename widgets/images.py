@@ -191,7 +191,9 @@ def _plot_body(kpi: Kpi, series_rows: list[Row], theme: str, width: int, height:
         _text(PAD, baseline + 20 + 17 * i, fit(note.label, 11, room), 11, palette.text)
         for i, note in enumerate(notes)
     )
-    text = f'<g font-family="{_esc(palette.font)}">{labels}{numbers}{lines}</g>'
+    font = f'font-family="{_esc(palette.font)}"'
+    # The notes first, the axis labels last (readers of the SVG find the labels as its last group).
+    text = f"<g {font}>{numbers}{lines}</g><g {font}>{labels}</g>"
     inner = svg[opening.end() : -len("</svg>")] + text
     bottom = baseline + 8 + 17 * len(notes)
     return _Body(inner, float(opening.group(1)), max(float(opening.group(2)), bottom))

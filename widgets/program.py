@@ -22,8 +22,8 @@ from typing import Any
 
 from btvstat_open.errors import NotFound
 from catalog.goals import GoalNode, Rollup, goal_tree, rollups
-from catalog.models import CatalogSettings, Goal
-from widgets.service import KpiFacts
+from catalog.models import CatalogSettings, Goal, Kpi
+from widgets.service import KpiFacts, WidgetService
 from widgets.summary import STATUS_LABELS, STATUSES
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "find_goal",
     "glance",
     "goals_json",
+    "kpi_list",
     "program_tree",
     "slugify",
     "updated_label",
@@ -198,3 +199,68 @@ def departments(facts: Iterable[KpiFacts]) -> list[Department]:
     for fact in facts:
         grouped.setdefault(fact.kpi.department, []).append(fact)
     return [Department(name, slugify(name), items, glance(items)) for name, items in sorted(grouped.items())]
+
+
+def kpi_list(service: WidgetService, kpis: list[Kpi], base: str) -> dict[str, Any]:
+    """The public catalog as plain JSON (``/api/kpis``): metadata, latest value and status,
+    freshness, flags and links."""
+    site = service.catalog.settings if service.catalog else None
+    items = []
+    for kpi in kpis:
+        facts = service.facts(kpi)
+        summary, fresh = facts.summary, facts.freshness
+        latest = summary.latest
+        link = f"{base}/kpi/{kpi.id}"
+        items.append(
+            {
+                "id": kpi.id,
+                "title": kpi.title,
+                "department": kpi.department,
+                "outcome_area": kpi.outcome_area,
+                "description": kpi.description,
+                "unit": kpi.unit,
+                "direction": kpi.direction,
+                "period": kpi.period.size,
+                "chart": kpi.chart,
+                "tags": kpi.tags,
+                "target": kpi.target.model_dump() if kpi.target else None,
+                "status": summary.status,
+                "kind": kpi.kind,
+                "goals": kpi.goals,
+                "data_updated_at": fresh.to_json()["data_updated_at"],
+                "freshness": kpi.freshness.expect if kpi.freshness else None,
+                "stale": fresh.stale,
+                "behind": fresh.behind,
+                "overdue_actions": [a.id for a in facts.overdue],
+                "unattended": facts.unattended,
+                "latest": None
+                if latest is None
+                else {
+                    "period_start": latest.period_start.isoformat(),
+                    "period": latest.period,
+                    "value": latest.value,
+                    "value_label": latest.value_label,
+                },
+                "dataset": kpi.source.dataset,
+                "links": {
+                    "page": link,
+                    "embed": f"{base}/embed/{kpi.id}",
+                    "svg": f"{link}.svg",
+                    "png": f"{link}.png",
+                    "spec": f"{link}.vl.json",
+                    "csv": f"{link}.csv",
+                    "json": f"{link}.json",
+                    **(
+                        {"breakdown_csv": f"{link}/breakdown.csv", "breakdown_json": f"{link}/breakdown.json"}
+                        if kpi.breakdown
+                        else {}
+                    ),
+                },
+            }
+        )
+    return {
+        "title": site.title if site else "",
+        "publisher": site.publisher if site else "",
+        "as_of": service.today().isoformat(),
+        "kpis": items,
+    }

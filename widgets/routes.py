@@ -22,21 +22,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from btvstat_open.errors import NotFound
-from catalog import breakdown as breakdowns
 from catalog.models import Kpi
-from catalog.program import program_document
 from widgets.assets import Assets
-from widgets.breakdown_chart import breakdown_svg
 from widgets.cache import DAY, CachedResponse, CacheKey, KeyedLocks, LruCache, make_response
 from widgets.charts import Width
 from widgets.downloads import dataset_response
-from widgets.filters import Filters, parse_filters
-from widgets.images import image_png
 from widgets.packets.routes import meeting_router
 from widgets.packets.service import PacketService
 from widgets.pages import Pages
-from widgets.program import goals_json, program_tree
-from widgets.program_pages import ProgramPages
+from widgets.program import kpi_list
+from widgets.program_routes import add_program_routes
 from widgets.security import Kind, security_headers
 from widgets.service import ChartOptions, WidgetService, parse_options
 
@@ -61,7 +56,6 @@ def widget_router(
     router = APIRouter()
     building = KeyedLocks()
     packets = packets or PacketService(service.store, service.catalog, service.versions, service.today)
-    program = ProgramPages(pages)
 
     def respond(
         request: Request,
@@ -109,117 +103,7 @@ def widget_router(
     def no_options(request: Request) -> None:
         parse_options(dict(request.query_params), allowed=())
 
-    def page(request: Request, build: Callable[[], str]) -> Response:
-        """An HTML page about the whole program (it depends on every public KPI's data)."""
-        kpis = service.public_kpis()
-        return respond(request, "page", "text/html; charset=utf-8", lambda: build().encode(), kpis=kpis)
-
-    @router.get(
-        "/", response_class=Response, summary="Dashboard: the program at a glance, then the goal tree"
-    )
-    def dashboard(request: Request) -> Response:
-        query = dict(request.query_params)
-        filters = parse_filters(query, departments=program.department_slugs()) if query else Filters()
-        return page(request, lambda: program.dashboard(filters))
-
-    @router.get("/goals/{goal_id}", response_class=Response, summary="A goal: its rollup, sub-goals and KPIs")
-    def goal_page(goal_id: str, request: Request) -> Response:
-        no_options(request)
-        return page(request, lambda: program.goal(goal_id))
-
-    @router.get("/departments", response_class=Response, summary="Every department with its KPIs' status")
-    def departments_page(request: Request) -> Response:
-        no_options(request)
-        return page(request, program.departments)
-
-    @router.get(
-        "/departments/{slug}", response_class=Response, summary="One department's KPIs, actions, meetings"
-    )
-    def department_page(slug: str, request: Request) -> Response:
-        no_options(request)
-        return page(request, lambda: program.department(slug))
-
-    @router.get("/api/goals", summary="The goal tree with each goal's rollup, as JSON")
-    def api_goals(request: Request) -> Response:
-        no_options(request)
-        kpis = service.public_kpis()
-
-        def build() -> bytes:
-            roots = program_tree(service.settings, [service.facts(kpi) for kpi in kpis])
-            settings = service.settings
-            return orjson.dumps(
-                {
-                    "as_of": service.today().isoformat(),
-                    "levels": settings.goal_levels,
-                    "goal_status": settings.goal_status,
-                    "goals": goals_json(roots),
-                }
-            )
-
-        return respond(request, "data", "application/json", build, kpis=kpis)
-
-    @router.get("/program.json", summary="The whole program (catalog export --format program)")
-    def program_json(request: Request) -> Response:
-        no_options(request)
-        catalog = service.catalog
-        if catalog is None:
-            raise NotFound("No catalog is loaded; start the server with --catalog DIR or --demo.")
-
-        def build() -> bytes:
-            kpis = service.public_kpis()
-            series = {kpi.id: service.series(kpi) for kpi in kpis}
-            return orjson.dumps(
-                program_document(catalog, service.store, today=service.today(), series=series)
-            )
-
-        return respond(request, "data", "application/json", build, kpis=service.public_kpis())
-
-    @router.get("/kpi/{kpi_id}/breakdown.json", summary="A KPI's breakdown by group (suppressed: no value)")
-    def breakdown_json(kpi_id: str, request: Request) -> Response:
-        kpi = breakdown_kpi(kpi_id)
-        no_options(request)
-
-        def build() -> bytes:
-            return orjson.dumps(breakdowns.breakdown_document(kpi, service.breakdown(kpi)))
-
-        return respond(request, "data", "application/json", build, kpis=[kpi])
-
-    @router.get("/kpi/{kpi_id}/breakdown.csv", summary="A KPI's breakdown by group as CSV")
-    def breakdown_csv(kpi_id: str, request: Request) -> Response:
-        kpi = breakdown_kpi(kpi_id)
-        no_options(request)
-        disposition = (("content-disposition", f'attachment; filename="{kpi.id}-breakdown.csv"'),)
-
-        def build() -> bytes:
-            return breakdowns.breakdown_csv(service.breakdown(kpi)).encode()
-
-        return respond(request, "data", "text/csv; charset=utf-8", build, kpis=[kpi], extra=disposition)
-
-    def breakdown_image(kpi: Kpi, opts: ChartOptions) -> str:
-        return breakdown_svg(kpi, service.breakdown_rows(kpi), theme=opts.theme, width=opts.width)
-
-    @router.get("/kpi/{kpi_id}/breakdown.svg", summary="A KPI's breakdown chart as SVG")
-    def breakdown_svg_route(kpi_id: str, request: Request) -> Response:
-        kpi, opts = breakdown_kpi(kpi_id), options(request, ("theme", "width"))
-        return respond(
-            request, "image", "image/svg+xml", lambda: breakdown_image(kpi, opts).encode(), kpis=[kpi]
-        )
-
-    @router.get("/kpi/{kpi_id}/breakdown.png", summary="A KPI's breakdown chart as PNG")
-    def breakdown_png(kpi_id: str, request: Request) -> Response:
-        kpi, opts = breakdown_kpi(kpi_id), options(request, ("theme", "width"))
-        return respond(
-            request, "image", "image/png", lambda: image_png(breakdown_image(kpi, opts)), kpis=[kpi]
-        )
-
-    def breakdown_kpi(kpi_id: str) -> Kpi:
-        kpi = service.kpi(kpi_id)
-        if kpi.breakdown is None:
-            raise NotFound(
-                f"KPI {kpi.id!r} has no breakdown; a KPI file's `breakdown:` key adds one.",
-                code="breakdown.missing",
-            )
-        return kpi
+    add_program_routes(router, service, pages, respond, options, no_options)
 
     @router.get("/kpi/{kpi_id}.vl.json", summary="A KPI's chart as a Vega-Lite spec")
     def kpi_spec(kpi_id: str, request: Request) -> Response:
@@ -339,7 +223,7 @@ def widget_router(
             request,
             "data",
             "application/json",
-            lambda: orjson.dumps(_kpi_list(service, kpis, base)),
+            lambda: orjson.dumps(kpi_list(service, kpis, base)),
             kpis=kpis,
         )
 
@@ -365,67 +249,3 @@ def widget_router(
 
     router.include_router(meeting_router(packets, pages, respond))
     return router
-
-
-def _kpi_list(service: WidgetService, kpis: list[Kpi], base: str) -> dict[str, Any]:
-    """The public catalog as plain JSON: metadata, latest value and status, links."""
-    site = service.catalog.settings if service.catalog else None
-    items = []
-    for kpi in kpis:
-        facts = service.facts(kpi)
-        summary, fresh = facts.summary, facts.freshness
-        latest = summary.latest
-        link = f"{base}/kpi/{kpi.id}"
-        items.append(
-            {
-                "id": kpi.id,
-                "title": kpi.title,
-                "department": kpi.department,
-                "outcome_area": kpi.outcome_area,
-                "description": kpi.description,
-                "unit": kpi.unit,
-                "direction": kpi.direction,
-                "period": kpi.period.size,
-                "chart": kpi.chart,
-                "tags": kpi.tags,
-                "target": kpi.target.model_dump() if kpi.target else None,
-                "status": summary.status,
-                "kind": kpi.kind,
-                "goals": kpi.goals,
-                "data_updated_at": fresh.to_json()["data_updated_at"],
-                "freshness": kpi.freshness.expect if kpi.freshness else None,
-                "stale": fresh.stale,
-                "behind": fresh.behind,
-                "overdue_actions": [a.id for a in facts.overdue],
-                "unattended": facts.unattended,
-                "latest": None
-                if latest is None
-                else {
-                    "period_start": latest.period_start.isoformat(),
-                    "period": latest.period,
-                    "value": latest.value,
-                    "value_label": latest.value_label,
-                },
-                "dataset": kpi.source.dataset,
-                "links": {
-                    "page": link,
-                    "embed": f"{base}/embed/{kpi.id}",
-                    "svg": f"{link}.svg",
-                    "png": f"{link}.png",
-                    "spec": f"{link}.vl.json",
-                    "csv": f"{link}.csv",
-                    "json": f"{link}.json",
-                    **(
-                        {"breakdown_csv": f"{link}/breakdown.csv", "breakdown_json": f"{link}/breakdown.json"}
-                        if kpi.breakdown
-                        else {}
-                    ),
-                },
-            }
-        )
-    return {
-        "title": site.title if site else "",
-        "publisher": site.publisher if site else "",
-        "as_of": service.today().isoformat(),
-        "kpis": items,
-    }
