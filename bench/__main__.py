@@ -25,7 +25,7 @@ from bench.generate import dataset_store
 from bench.harness import Result, Sizes
 from bench.report import print_table, write_json
 
-GROUPS = ("pull", "soql", "sync", "memory", "push", "widgets", "catalog", "program", "meetings")
+GROUPS = ("pull", "soql", "sync", "memory", "push", "widgets", "catalog", "discovery", "program", "meetings")
 _err = Console(stderr=True)
 
 
@@ -44,7 +44,16 @@ def _guarded(group: str, label: str, work: Callable[[], list[Result]]) -> list[R
 
 def run(sizes: Sizes, groups: set[str], workdir: Path, *, quick: bool) -> list[Result]:
     """Every selected benchmark in order; returns the table's rows."""
-    from bench import rows_catalog, rows_meetings, rows_program, rows_pull, rows_push, rows_soql, rows_widgets
+    from bench import (
+        rows_catalog,
+        rows_discovery,
+        rows_meetings,
+        rows_program,
+        rows_pull,
+        rows_push,
+        rows_soql,
+        rows_widgets,
+    )
     from bench.serve import running_server
 
     results: list[Result] = []
@@ -93,6 +102,10 @@ def run(sizes: Sizes, groups: set[str], workdir: Path, *, quick: bool) -> list[R
         )
     if "catalog" in groups:
         results += _guarded("catalog", "catalog measures", lambda: rows_catalog.catalog_rows(quick=quick))
+    if "discovery" in groups:
+        results += _guarded(
+            "discovery", "Discovery API page", lambda: rows_discovery.discovery_rows(quick=quick)
+        )
     if "program" in groups:
         results += _guarded(
             "program",

@@ -15,7 +15,8 @@ libraries are translated once, where they enter (``raise PortalError(...) from e
     │   ├── SoqlError                 a query that does not parse or type-check
     │   ├── BudgetExceeded            a read over the query budget (time, columns, bytes)
     │   └── BadRequestBody            a write body that cannot be read (bad rows, too large)
-    │       └── RequestTooLarge       a write body or row count over the server's limit (HTTP 413)
+    │       ├── RequestTooLarge       a write body or row count over the server's limit (HTTP 413)
+    │       └── UnsupportedMediaType  a write body that is not JSON or CSV (HTTP 415)
     ├── NotFound                      (HTTP 404)
     │   ├── DatasetNotFound
     │   ├── KpiNotFound
@@ -65,6 +66,7 @@ __all__ = [
     "SoqlError",
     "StoreError",
     "SyncError",
+    "UnsupportedMediaType",
     "UsageError",
 ]
 
@@ -331,3 +333,10 @@ class RequestTooLarge(BadRequestBody):
 
     http_status = 413
     default_code = "request.too-large"
+
+
+class UnsupportedMediaType(BadRequestBody):
+    """A write whose ``Content-Type`` is not one the route reads (JSON, or CSV for rows)."""
+
+    http_status = 415
+    default_code = "unsupported.media-type"

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -58,6 +59,32 @@ __all__ = [
 ]
 
 _META = META_TABLE
+_INFO_FIELDS = (
+    "id, name, description, columns, row_identifier, created_at, rows_updated_at, view_last_modified, "
+    "version, attributes"
+)
+
+
+def _dataset_info(row: Sequence[Any], row_count: int) -> DatasetInfo:
+    """A :class:`DatasetInfo` from a metadata row (the fields of ``_INFO_FIELDS``) and a row count."""
+    attributes = json.loads(row[9]) if row[9] else {}
+    return DatasetInfo(
+        id=row[0],
+        name=row[1],
+        description=row[2] or "",
+        columns=tuple(Column.from_json(c) for c in json.loads(row[3])),
+        row_identifier=row[4],
+        created_at=row[5],
+        rows_updated_at=row[6],
+        view_last_modified=row[7],
+        version=row[8],
+        row_count=row_count,
+        tags=tuple(attributes.get("tags") or ()),
+        category=attributes.get("category"),
+        attribution=attributes.get("attribution"),
+        public=bool(attributes.get("public", True)),
+        published=bool(attributes.get("published", True)),
+    )
 
 
 class Store:
@@ -92,6 +119,9 @@ class Store:
         # tables; once off, this cannot be turned back on while the database is open.
         self._con.execute("SET enable_external_access = false")
         self._write_lock = threading.RLock()
+        # What datasets() last listed: id -> ((version, view_last_modified), info).
+        self._listing: dict[str, tuple[tuple[object, ...], DatasetInfo]] = {}
+        self._listing_lock = threading.Lock()
         self._local = threading.local()
         self._con.execute(
             f"CREATE TABLE IF NOT EXISTS {_META} ("
@@ -125,9 +155,38 @@ class Store:
         return cur
 
     def datasets(self) -> list[DatasetInfo]:
-        """Every dataset, by id."""
-        rows = self.cursor().execute(f"SELECT id FROM {_META} ORDER BY id").fetchall()
-        return [self.info(r[0]) for r in rows]
+        """Every dataset, by id.
+
+        One lookup of every dataset's version; the metadata and row count of a dataset are read
+        again only when its version moved (or it was dropped and made anew) since the last call,
+        and then for all such datasets in two queries, so listing 1,000 unchanged datasets costs
+        one small query, not 2,000.
+        """
+        rows = self.cursor().execute(f"SELECT id, version, view_last_modified FROM {_META} ORDER BY id")
+        stamps = {r[0]: (r[1], r[2]) for r in rows.fetchall()}
+        with self._listing_lock:
+            known = self._listing
+            stale = [i for i, stamp in stamps.items() if i not in known or known[i][0] != stamp]
+            fresh = {i: known[i] for i in stamps if i not in stale}
+            for info in self._read_infos(stale):
+                fresh[info.id] = ((info.version, info.view_last_modified), info)
+            self._listing = fresh
+        return [fresh[i][1] for i in sorted(fresh)]
+
+    def _read_infos(self, dataset_ids: Sequence[str]) -> list[DatasetInfo]:
+        """Metadata of these datasets in one query, their row counts in one query per 200."""
+        if not dataset_ids:
+            return []
+        cur = self.cursor()
+        rows = cur.execute(
+            f"SELECT {_INFO_FIELDS} FROM {_META} WHERE list_contains(?, id)", [list(dataset_ids)]
+        ).fetchall()
+        counts: dict[str, int] = {}
+        for start in range(0, len(rows), 200):
+            chunk = [r[0] for r in rows[start : start + 200]]
+            sql = " UNION ALL ".join(f"SELECT ?, count(*) FROM {table_name(i)}" for i in chunk)
+            counts.update((i, int(n)) for i, n in cur.execute(sql, chunk).fetchall())
+        return [_dataset_info(row, counts.get(row[0], 0)) for row in rows]
 
     def exists(self, dataset_id: str) -> bool:
         """Whether a dataset with this id exists."""
@@ -142,35 +201,11 @@ class Store:
     def info(self, dataset_id: str) -> DatasetInfo:
         """Metadata of one dataset; raises :class:`DatasetNotFound`."""
         cur = self.cursor()
-        row = fetch_one(
-            cur.execute(
-                "SELECT id, name, description, columns, row_identifier, created_at, rows_updated_at, "
-                f"view_last_modified, version, attributes FROM {_META} WHERE id = ?",
-                [dataset_id],
-            )
-        )
+        row = fetch_one(cur.execute(f"SELECT {_INFO_FIELDS} FROM {_META} WHERE id = ?", [dataset_id]))
         if row is None:
             raise DatasetNotFound(dataset_id)
-        table = table_name(dataset_id)
-        count_row = fetch_one(cur.execute(f"SELECT count(*) FROM {table}"))
-        attributes = json.loads(row[9]) if row[9] else {}
-        return DatasetInfo(
-            id=row[0],
-            name=row[1],
-            description=row[2] or "",
-            columns=tuple(Column.from_json(c) for c in json.loads(row[3])),
-            row_identifier=row[4],
-            created_at=row[5],
-            rows_updated_at=row[6],
-            view_last_modified=row[7],
-            version=row[8],
-            row_count=count_row[0] if count_row else 0,
-            tags=tuple(attributes.get("tags") or ()),
-            category=attributes.get("category"),
-            attribution=attributes.get("attribution"),
-            public=bool(attributes.get("public", True)),
-            published=bool(attributes.get("published", True)),
-        )
+        count_row = fetch_one(cur.execute(f"SELECT count(*) FROM {table_name(dataset_id)}"))
+        return _dataset_info(row, count_row[0] if count_row else 0)
 
     def arrow(self, dataset_id: str, *, system: bool = False) -> pa.Table:
         """The whole dataset as an Arrow table ordered by ``:id``.

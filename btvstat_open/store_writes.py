@@ -223,7 +223,7 @@ def insert_rows(
         )
     except duckdb.ConstraintException as exc:
         raise UsageError(
-            f"Two rows share an :id in the rows written to {dataset_id!r}: {exc}",
+            f"Two rows share an :id in the rows written to {dataset_id!r}; give each row its own :id.",
             code="write.duplicate-id",
         ) from exc
     finally:

@@ -3,7 +3,8 @@
 ``catalog/demo/`` holds the catalog (``catalog.yaml`` and one YAML file per KPI in department
 folders) and ``catalog/demo/data/*.parquet``: the real Kansas City and Los Angeles files, typed by
 the project's own type inference (see ``data/SOURCES.md``). :func:`load_demo_data` loads them into a
-store; it is idempotent (a dataset already loaded from the same file is left alone).
+store; it is idempotent (a dataset already loaded from the same file is left alone) and never
+overwrites a demo dataset that was written to since it was loaded.
 
 Rebuild the Parquet files from the original CSVs with::
 
@@ -25,7 +26,7 @@ import hashlib
 import json
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,11 +120,14 @@ DEMO_DATASETS: dict[str, DemoDataset] = {
 }
 
 
-def load_demo_data(store: Store) -> list[str]:
-    """Load every bundled demo dataset into ``store``; returns the ids actually (re)loaded.
+def load_demo_data(store: Store, *, notice: Callable[[str], None] | None = None) -> list[str]:
+    """Load the bundled demo datasets into ``store``; returns the ids actually (re)loaded.
 
-    A dataset is skipped when the store still holds exactly what was loaded from the same file
-    (its version has not moved since), so calling this at every start-up is cheap.
+    A demo dataset is loaded when the store lacks it, or when the bundled file changed and the
+    store's copy is still exactly what was loaded (its version has not moved since). A copy that
+    was written to since (rows upserted, replaced or deleted through the API) is kept as it is,
+    so writes to a demo server survive a restart; ``notice`` gets one line about each such copy,
+    saying how to get the bundled data back. Calling this at every start-up is cheap.
 
     Example:
         >>> load_demo_data(store)  # doctest: +SKIP
@@ -137,8 +141,16 @@ def load_demo_data(store: Store) -> list[str]:
     loaded = []
     for dataset in DEMO_DATASETS.values():
         digest = hashlib.sha256(dataset.parquet.read_bytes()).hexdigest()[:16]
-        if store.exists(dataset.id) and marker.get(dataset.id) == [digest, store.info(dataset.id).version]:
-            continue
+        entry = marker.get(dataset.id)
+        version = store.version(dataset.id)
+        if version is not None:
+            written = entry is None or entry[1] != version
+            if written:
+                if notice is not None:
+                    notice(_kept_message(dataset.id, bundled_changed=entry is None or entry[0] != digest))
+                continue
+            if entry is not None and entry[0] == digest:
+                continue
         table = pq.read_table(dataset.parquet)
         columns = [_column(field) for field in table.schema]
         info = store.load(
@@ -156,6 +168,18 @@ def load_demo_data(store: Store) -> list[str]:
         tmp.write_text(json.dumps(marker, indent=1))
         tmp.replace(marker_path)
     return loaded
+
+
+def _kept_message(dataset_id: str, *, bundled_changed: bool) -> str:
+    why = (
+        "the bundled demo data is newer, but the store's copy was changed since it was loaded"
+        if bundled_changed
+        else "it was changed since it was loaded"
+    )
+    return (
+        f"Kept demo dataset {dataset_id!r} as it is in the store: {why}. To get the bundled data "
+        f"back, delete it (DELETE /api/views/{dataset_id}.json) and restart, or use a new --store."
+    )
 
 
 @contextmanager

@@ -18,6 +18,11 @@ years are calendar months and years: a month before March 31st is February 29th 
 30 days earlier; years and months are counted back first, then weeks and days. A KPI without
 ``freshness`` is never stale or behind (it still has a ``data_updated_at``).
 
+Judged as of a past day (``--as-of``, ``as_of:``), a dataset that changed after that day counts as
+changed at the start of it: the rows after the day are left out of the measures, so the data shown
+is the data as it stood then, and a frozen page or an archived packet stays the same however often
+the data is reloaded.
+
 Example:
     >>> subtract_interval(date(2020, 3, 31), "monthly"), subtract_interval(date(2020, 3, 10), "P1W2D")
     (datetime.date(2020, 2, 29), datetime.date(2020, 3, 1))
@@ -27,7 +32,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -133,7 +138,7 @@ def freshness(kpi: Kpi, store: Store, series: pa.Table, *, today: date) -> Fresh
         >>> report.stale, report.behind  # doctest: +SKIP
         (False, True)
     """
-    updated = data_updated_at(store, kpi.source.dataset)
+    updated = min(data_updated_at(store, kpi.source.dataset), datetime.combine(today, time(), UTC))
     with_value = series.filter(pc.is_valid(series.column("value")))
     latest = with_value.column("period_end")[-1].as_py() if with_value.num_rows else None
     expect = kpi.freshness.expect if kpi.freshness else None

@@ -3,6 +3,7 @@ real process, for tests."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -45,14 +46,23 @@ def serve(app: Any, *, port: int | None = None) -> Iterator[str]:
 
 
 @contextmanager
-def serve_command(args: Sequence[str], *, start_within: float = 60) -> Iterator[str]:
+def serve_command(
+    args: Sequence[str],
+    *,
+    start_within: float = 60,
+    env: dict[str, str] | None = None,
+    stderr: list[str] | None = None,
+) -> Iterator[str]:
     """Run ``python -m btvstat_open serve ARGS --port P`` until ``/healthz`` answers; yields the base URL.
 
-    The process is stopped (terminate, then kill) when the block ends.
+    ``env`` adds environment variables; ``stderr``, when given, receives what the command printed
+    there once it has stopped. The process is stopped (terminate, then kill) when the block ends.
     """
     port = free_port()
     argv = [sys.executable, "-m", "btvstat_open", "serve", *args, "--port", str(port)]
-    server = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})}
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + start_within
@@ -69,7 +79,9 @@ def serve_command(args: Sequence[str], *, start_within: float = 60) -> Iterator[
     finally:
         server.terminate()
         try:
-            server.wait(timeout=20)
+            _, printed = server.communicate(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
-            server.wait()
+            _, printed = server.communicate()
+        if stderr is not None:
+            stderr.append(printed)

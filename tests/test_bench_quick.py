@@ -45,6 +45,7 @@ EXPECTED_WORK = [
     "GET /api/goals, 500 KPIs, 60 goals: cached p99",
     "KPIs as PDF: cold",
     "KPIs as page: cached p99",
+    "GET /api/catalog/v1?limit=10",
 ]
 
 

@@ -221,3 +221,18 @@ def test_behind_on_los_angeles_series(
         for today in checked:
             report = freshness(k, store, measure(k, store, SETTINGS, today=today), today=today)
             assert report.behind is behind(today), today
+
+
+def test_as_of_a_past_day_data_changed_later_counts_as_changed_that_day(tmp_path: Path) -> None:
+    # The demo and archived packets are judged as of a past day; the store was written today.
+    day = date(2020, 3, 2)
+    k = kpi("weekly")
+    reports = []
+    for n in range(2):  # loading again (a new write time) changes nothing as of that day
+        with Store(tmp_path / f"s{n}") as s:
+            load_file(s, KC_CSV, "kc-311")
+            assert data_updated_at(s, "kc-311").date() > day
+            reports.append(freshness(k, s, measure(k, s, SETTINGS, today=day), today=day))
+    assert reports[0] == reports[1]
+    assert reports[0].data_updated_at == datetime(2020, 3, 2, tzinfo=UTC)
+    assert (reports[0].stale, reports[0].days_since_update(day)) == (False, 0)

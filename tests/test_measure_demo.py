@@ -99,5 +99,7 @@ def test_load_demo_data_is_idempotent(tmp_path: Path) -> None:
         store.delete_row(
             "la-library-monthly", store.arrow("la-library-monthly", system=True).column(":id")[0].as_py()
         )
-        assert load_demo_data(store) == ["la-library-monthly"]
-        assert store.info("la-library-monthly").row_count == 16
+        notices: list[str] = []
+        assert load_demo_data(store, notice=notices.append) == []  # the write is kept
+        assert store.info("la-library-monthly").row_count == 15
+        assert len(notices) == 1 and "'la-library-monthly'" in notices[0] and "DELETE" in notices[0]

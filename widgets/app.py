@@ -26,14 +26,15 @@ from typing import Any
 
 import anyio
 from fastapi import FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from btvstat_open.errors import BtvstatError, NotFound
 from btvstat_open.portal.app import PageSite, install_error_handlers, portal_router
+from btvstat_open.portal.openapi import PORTAL_ROUTES, install_openapi, merged
 from btvstat_open.settings import Settings
 from btvstat_open.store import Store
 from catalog.models import Catalog
+from widgets.api_docs import WIDGET_ROUTES, docs_page
 from widgets.assets import Assets
 from widgets.cache import CachedResponse, CachedResponseMiddleware, CacheKey, DataVersions, LruCache
 from widgets.packets.service import PacketService
@@ -133,10 +134,9 @@ def create_app(
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        page = get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} API")
-        page.headers.update(dict(security_headers("docs")))
-        return page
+        return HTMLResponse(docs_page(app.title, assets), headers=dict(security_headers("docs")))
 
+    install_openapi(app, merged(PORTAL_ROUTES, WIDGET_ROUTES))
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(_BaseUrlMiddleware)
     # Outermost: cached responses skip everything else (they carry their own headers).

@@ -30,7 +30,9 @@ def _catalog(args: argparse.Namespace, store: Store) -> Catalog | None:
 
         if args.catalog:
             raise UsageError("Use either --demo or --catalog DIR, not both.")
-        load_demo_data(store)
+        # Writes to demo datasets are kept across restarts; say so, so nobody wonders why a
+        # demo dataset differs from the bundled one.
+        load_demo_data(store, notice=lambda line: print(line, file=sys.stderr, flush=True))
         return load_catalog(DEMO_DIR, store)
     if args.catalog:
         return load_catalog(args.catalog, store)

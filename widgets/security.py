@@ -32,12 +32,8 @@ _PAGE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'"
 )
-# Swagger UI (/docs) loads its code from a CDN; the page holds no catalog text.
-_DOCS_CSP = (
-    "default-src 'none'; script-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; "
-    "style-src https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
-    "connect-src 'self'; base-uri 'none'; form-action 'none'"
-)
+# Swagger UI (/docs) runs from this server's own files, as every page does; it submits no forms.
+_DOCS_CSP = _PAGE_CSP.replace("form-action 'self'", "form-action 'none'")
 # A meeting packet is one self-contained page: no script at all, its one inline stylesheet allowed
 # by its hash (see widgets.packets.render), its charts inline SVG.
 _PACKET_CSP = "default-src 'none'; style-src {style}; img-src data:; base-uri 'none'; form-action 'none'"

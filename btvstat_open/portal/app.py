@@ -22,6 +22,7 @@ from btvstat_open.budget import Pools, StreamAbortedMiddleware
 from btvstat_open.portal.context import PortalContext
 from btvstat_open.portal.dataset_page import PageSite, page_router
 from btvstat_open.portal.handlers import install_error_handlers
+from btvstat_open.portal.openapi import PORTAL_ROUTES, install_openapi
 from btvstat_open.portal.routes_meta import meta_router, unsupported_router
 from btvstat_open.portal.routes_read import read_router
 from btvstat_open.portal.routes_views import views_router
@@ -78,6 +79,9 @@ def create_portal_app(store: Store, settings: Settings | None = None) -> FastAPI
         title="btvstat-open local portal",
         description="A SODA-compatible open-data portal over a local DuckDB store.",
         version="1",
+        # No Swagger UI here: FastAPI's loads from a CDN. The widgets app serves /docs from its own files.
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     pools = Pools.from_settings(settings)
@@ -89,5 +93,7 @@ def create_portal_app(store: Store, settings: Settings | None = None) -> FastAPI
     async def healthz() -> dict[str, str]:
         # On the event loop, never behind the heavy pools: it answers however busy they are.
         return {"status": "ok"}
+
+    install_openapi(app, PORTAL_ROUTES)
 
     return app

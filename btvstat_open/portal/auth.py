@@ -4,6 +4,13 @@ Writes carry the token as the password of HTTP Basic auth (any user name, so tha
 ``sodapy.Socrata(domain, None, username="any", password=token)`` works), or as
 ``Authorization: Bearer <token>`` (``OAuth <token>`` too, as sodapy sends access tokens).
 Tokens are compared in constant time.
+
+Writes are also guarded against cross-site requests from browsers: a body must say it is JSON
+or CSV (``Content-Type``), which a page on another site cannot send without a CORS preflight
+this server never grants; and no 401 carries ``WWW-Authenticate``, so a browser never asks for,
+caches or replays Basic credentials. A body without a ``Content-Type`` (sodapy sends JSON so)
+is read only from clients that are not browsers: no ``Origin`` and no cross-site
+``Sec-Fetch-Site``, which browsers always send on such writes.
 """
 
 from __future__ import annotations
@@ -14,10 +21,21 @@ import hmac
 
 from starlette.requests import Request
 
-from btvstat_open.errors import AuthenticationRequired
+from btvstat_open.errors import AuthenticationRequired, UnsupportedMediaType
 from btvstat_open.settings import Settings
 
-__all__ = ["has_write_token", "presented_token", "require_write_token", "token_matches"]
+__all__ = [
+    "JSON_ONLY",
+    "JSON_OR_CSV",
+    "has_write_token",
+    "presented_token",
+    "require_media_type",
+    "require_write_token",
+    "token_matches",
+]
+
+JSON_OR_CSV = ("application/json", "text/csv", "application/csv")
+JSON_ONLY = ("application/json",)
 
 
 def presented_token(authorization: str | None) -> str | None:
@@ -56,8 +74,11 @@ def token_matches(presented: str, expected: str) -> bool:
     return hmac.compare_digest(presented.encode("utf-8"), expected.encode("utf-8"))
 
 
-def require_write_token(request: Request, settings: Settings) -> None:
-    """Raise :class:`AuthenticationRequired` unless the request carries the write token."""
+def require_write_token(
+    request: Request, settings: Settings, media_types: tuple[str, ...] = JSON_OR_CSV
+) -> None:
+    """Raise :class:`AuthenticationRequired` unless the request carries the write token, then
+    :class:`UnsupportedMediaType` unless its body (if any) is one of ``media_types``."""
     if not settings.write_token:
         raise AuthenticationRequired(
             "Writes are disabled: no write token is configured. Set BTVSTAT_WRITE_TOKEN on the server "
@@ -71,6 +92,38 @@ def require_write_token(request: Request, settings: Settings) -> None:
         )
     if not token_matches(presented, settings.write_token):
         raise AuthenticationRequired("The write token is wrong; check BTVSTAT_WRITE_TOKEN.")
+    require_media_type(request, media_types)
+
+
+def _has_body(request: Request) -> bool:
+    length = request.headers.get("content-length")
+    return "transfer-encoding" in request.headers or (length is not None and length.strip() not in ("", "0"))
+
+
+def _from_a_browser(request: Request) -> bool:
+    site = request.headers.get("sec-fetch-site")
+    return "origin" in request.headers or (site is not None and site != "none")
+
+
+def require_media_type(request: Request, media_types: tuple[str, ...]) -> None:
+    """Refuse (415) a body whose ``Content-Type`` is not one of ``media_types`` (charset allowed).
+
+    Example:
+        >>> require_media_type(request, JSON_ONLY)  # doctest: +SKIP
+    """
+    if not _has_body(request):
+        return
+    declared = request.headers.get("content-type")
+    kind = (declared or "").split(";")[0].strip().lower()
+    if kind in media_types or (declared is None and not _from_a_browser(request)):
+        return
+    wanted = " or ".join(media_types[:2])
+    raise UnsupportedMediaType(
+        f"This write needs a body of type {wanted}, but it was sent as {declared or 'no type'!r}. "
+        f"Send it with 'Content-Type: {media_types[0]}'"
+        + (" (or 'text/csv' for CSV)." if "text/csv" in media_types else "."),
+        data={"content_type": declared, "accepted": list(media_types)},
+    )
 
 
 def has_write_token(request: Request, settings: Settings) -> bool:

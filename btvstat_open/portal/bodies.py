@@ -58,7 +58,22 @@ def _parse_csv(body: bytes) -> list[dict[str, Any]]:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise BadRequestBody(f"The CSV body is not UTF-8 (byte {exc.start}); save it as UTF-8.") from None
+    # Python's csv refuses cells over 128 KiB by default; the body is already bounded by
+    # max_body_bytes, so any cell that fits in it is accepted (the limit is process-wide and only
+    # ever raised here).
+    if csv.field_size_limit() < len(text):
+        csv.field_size_limit(len(text))
     reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return _csv_rows(reader)
+    except csv.Error as exc:
+        raise BadRequestBody(
+            f"The CSV body cannot be read near line {reader.line_num}: {exc}. Quote cells that hold "
+            'commas, quotes or line breaks ("a ""b"" c"), and double the quotes inside them.'
+        ) from None
+
+
+def _csv_rows(reader: Any) -> list[dict[str, Any]]:
     try:
         header = next(reader)
     except StopIteration:

@@ -10,8 +10,9 @@ import duckdb
 from starlette.requests import Request
 
 from btvstat_open.budget import Pools
-from btvstat_open.errors import DatasetNotFound, StoreError
+from btvstat_open.errors import DatasetNotFound
 from btvstat_open.portal.auth import has_write_token
+from btvstat_open.portal.engine import engine_error
 from btvstat_open.settings import Settings
 from btvstat_open.store import DatasetInfo, Store, check_dataset_id
 
@@ -71,7 +72,7 @@ class PortalContext:
         try:
             version = self.store.version(dataset_id)
         except duckdb.Error as exc:
-            raise StoreError(f"The store could not be read: {exc}") from exc
+            raise engine_error(exc, "the dataset lookup") from exc
         if version is None:
             raise DatasetNotFound(dataset_id)
         cached = self._infos.get(dataset_id)

@@ -47,7 +47,7 @@ def dataset_entry(
         "publisher": {"@type": "org:Organization", "name": publisher},
         "contactPoint": {"@type": "vcard:Contact", "fn": contact_name, "hasEmail": f"mailto:{contact_email}"},
         "accessLevel": "public",
-        "landingPage": f"{base}/api/views/{ident}.json",
+        "landingPage": f"{base}/d/{ident}",  # the dataset's page, as Socrata's (harvesters match on it)
         "describedBy": f"{base}/api/views/{ident}.json",
         "describedByType": "application/json",
         "distribution": [
@@ -82,6 +82,9 @@ def dataset_entries(
     contact_email: str = "opendata@example.gov",
 ) -> list[dict[str, Any]]:
     """DCAT-US 1.1 entries for every public dataset in the store, by id (private ones are left out).
+
+    The store lists its datasets from one version lookup (metadata is re-read only for datasets
+    that changed), so this costs no read per dataset.
 
     Example:
         >>> [e["title"] for e in dataset_entries(store, "http://127.0.0.1:8000")]  # doctest: +SKIP

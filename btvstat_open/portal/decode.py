@@ -102,7 +102,10 @@ def _floating(value: Any) -> datetime:
 
 def _fixed(value: Any) -> datetime:
     moment = _datetime(value)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+05:00 is before year 1 in UTC
+        raise BadValue(f"{value!r} is outside the years 1 to 9999 once moved to UTC") from None
 
 
 def _coordinate(value: Any) -> float:

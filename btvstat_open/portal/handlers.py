@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import duckdb
 import orjson
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -17,7 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from btvstat_open.errors import AuthenticationRequired, BtvstatError, ServerBusy
+from btvstat_open.errors import BtvstatError, ServerBusy
+from btvstat_open.portal.engine import engine_error
 
 __all__ = ["JSON_TYPE", "error_response", "install_error_handlers", "json_response"]
 
@@ -57,23 +59,20 @@ def error_response(status: int, code: str, message: str, data: Any = None) -> Re
     body: dict[str, Any] = {"code": code, "error": True, "message": message}
     if data is not None:
         body["data"] = data
-    headers = {"WWW-Authenticate": 'Basic realm="btvstat-open"'} if status == 401 else None
-    return json_response(body, status, headers)
+    return json_response(body, status)
 
 
 async def _btvstat_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, BtvstatError)
-    body = exc.to_socrata()
-    headers = (
-        {"WWW-Authenticate": 'Basic realm="btvstat-open"'}
-        if isinstance(exc, AuthenticationRequired)
-        else None
-    )
+    # No ``WWW-Authenticate`` on a 401: it would make a browser ask for (or replay cached) Basic
+    # credentials, so a page on another site could lead it to write. API clients send the token
+    # without being challenged.
+    headers = None
     if isinstance(exc, ServerBusy):  # clients (and our own connector) wait this long and retry
         headers = {"Retry-After": str(exc.retry_after)}
     if exc.http_status >= 500 and not isinstance(exc, ServerBusy):
         log.error("%s %s failed: %s", request.method, request.url.path, exc.message)
-    return json_response(body, exc.http_status, headers)
+    return json_response(exc.to_socrata(), exc.http_status, headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -101,6 +100,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def _engine_error(request: Request, exc: Exception) -> Response:
+    """A DuckDB error no route translated: rendered as the portal's own error, never its text."""
+    assert isinstance(exc, duckdb.Error)
+    return await _btvstat_error(request, engine_error(exc, f"{request.method} {request.url.path}"))
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     log.exception("%s %s failed unexpectedly", request.method, request.url.path)
     return error_response(500, "internal.error", "Internal error; the server log has the details.")
@@ -116,4 +121,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(BtvstatError, _btvstat_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(duckdb.Error, _engine_error)
     app.add_exception_handler(Exception, _unexpected_error)

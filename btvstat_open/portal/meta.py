@@ -13,7 +13,7 @@ from urllib.parse import quote
 from btvstat_open.portal.context import as_utc, epoch_seconds
 from btvstat_open.store import DatasetInfo
 
-__all__ = ["catalog_result", "column_id", "matches_query", "view_json"]
+__all__ = ["catalog_result", "column_id", "view_json"]
 
 
 def column_id(info: DatasetInfo, field_name: str) -> int | None:
@@ -129,18 +129,3 @@ def catalog_result(info: DatasetInfo, *, base_url: str, domain: str) -> dict[str
         "link": link,
         "owner": {},
     }
-
-
-def matches_query(info: DatasetInfo, query: str) -> bool:
-    """Whether every word of a search text appears in the dataset's id, name, description or columns.
-
-    Example:
-        >>> matches_query(info, "pothole")  # doctest: +SKIP
-        True
-    """
-    haystack = " ".join(
-        [info.id, info.name, info.description]
-        + [c.name for c in info.columns]
-        + [c.field_name for c in info.columns]
-    ).lower()
-    return all(word in haystack for word in query.lower().split())

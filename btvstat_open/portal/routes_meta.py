@@ -9,11 +9,12 @@ from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
-from btvstat_open.errors import ApiNotImplemented, NotFound, UsageError
+from btvstat_open.errors import ApiNotImplemented, NotFound
 from btvstat_open.portal.context import PortalContext, epoch_seconds, http_date
 from btvstat_open.portal.dcat import catalog_document, dataset_entries
+from btvstat_open.portal.discovery import DiscoveryQuery, discover, split_values
 from btvstat_open.portal.handlers import json_response
-from btvstat_open.portal.meta import catalog_result, matches_query, view_json
+from btvstat_open.portal.meta import catalog_result, view_json
 from btvstat_open.portal.stream import not_modified
 
 __all__ = ["base_url", "meta_router", "unsupported_router", "view_name"]
@@ -65,27 +66,28 @@ def meta_router(ctx: PortalContext, data_json: Callable[[], dict[str, Any]] | No
         q: str | None = None,
         ids: list[str] = Query(default=[]),  # noqa: B008
         only: list[str] = Query(default=[]),  # noqa: B008
-        limit: int | None = Query(default=None, ge=0),
+        tags: list[str] = Query(default=[]),  # noqa: B008
+        domains: list[str] = Query(default=[]),  # noqa: B008
+        order: str = "relevance",
+        limit: int | None = Query(default=None, ge=0, le=10_000),
         offset: int = Query(default=0, ge=0),
     ) -> Response:
-        """Socrata Discovery API results (``q``, ``ids``, ``only``, ``limit``, ``offset``)."""
-        wanted_ids = {i for value in ids for i in value.split(",") if i}
-        if only and not {o.rstrip("s") for o in only} & {"dataset"}:
-            infos = []
-        else:
-            infos = [
-                info
-                for info in ctx.visible(request)
-                if (not wanted_ids or info.id in wanted_ids) and (not q or matches_query(info, q))
-            ]
-        size = len(infos)
+        """Socrata Discovery API results (``q``, ``ids``, ``only``, ``tags``, ``domains``, ``order``,
+        ``limit``, ``offset``); see :mod:`btvstat_open.portal.discovery`."""
         count = limit if limit else ctx.settings.catalog_default_limit
-        if count > 10_000:
-            raise UsageError("limit may be at most 10000 in the catalog API.", code="catalog.limit")
-        page = infos[offset : offset + count]
         domain = ctx.settings.domain or request.url.netloc
+        query = DiscoveryQuery(
+            q=q,
+            ids=split_values(ids),
+            tags=split_values(tags),
+            domains=split_values(domains),
+            only=split_values(only),
+            order=order,
+        )
+        found = discover(ctx.visible(request), query, domain=domain)  # private ones need the token
+        page = found[offset : offset + count]
         results = [catalog_result(info, base_url=base_url(request), domain=domain) for info in page]
-        return json_response({"results": results, "resultSetSize": size, "timings": {}})
+        return json_response({"results": results, "resultSetSize": len(found), "timings": {}})
 
     @router.get("/data.json", tags=["Catalog"], summary="DCAT-US 1.1 catalog")
     def get_data_json(request: Request) -> Response:

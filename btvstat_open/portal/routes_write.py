@@ -19,12 +19,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from btvstat_open.errors import BadRequestBody, NotFound, RequestTooLarge, StoreError
+from btvstat_open.errors import BadRequestBody, NotFound, RequestTooLarge
 from btvstat_open.fieldnames import field_name
-from btvstat_open.portal.auth import require_write_token
+from btvstat_open.portal.auth import JSON_ONLY, require_write_token
 from btvstat_open.portal.bodies import parse_body
 from btvstat_open.portal.context import PortalContext
 from btvstat_open.portal.decode import decode_rows
+from btvstat_open.portal.engine import engine_error
 from btvstat_open.portal.handlers import json_response
 from btvstat_open.portal.meta import view_json
 from btvstat_open.portal.metadata_change import change_from_body
@@ -162,7 +163,7 @@ def write_router(ctx: PortalContext) -> APIRouter:
                 return store.replace(dataset_id, decoded.table)
             return store.upsert(dataset_id, decoded.table, deleted=decoded.deleted)
         except duckdb.Error as exc:
-            raise StoreError(f"The write to {dataset_id!r} failed and nothing was written: {exc}") from exc
+            raise engine_error(exc, f"the write to {dataset_id!r} (nothing was written)") from exc
 
     async def write_request(resource: str, request: Request, *, replace: bool) -> Response:
         """Check the token, read the bounded body, write it off the event loop, answer with counts."""
@@ -176,7 +177,7 @@ def write_router(ctx: PortalContext) -> APIRouter:
     @router.post("/api/views.json", tags=["Writes"], summary="Create a dataset")
     async def create_view(request: Request) -> Response:
         """Create an empty dataset as sodapy's ``create`` sends it (name, description, columns, metadata)."""
-        require_write_token(request, ctx.settings)
+        require_write_token(request, ctx.settings, JSON_ONLY)
         payload = parse_json_object(await read_body(request, ctx.settings.max_body_bytes))
         return json_response(await run_in_threadpool(create, payload))
 

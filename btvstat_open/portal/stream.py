@@ -18,8 +18,8 @@ import duckdb
 import pyarrow as pa
 from starlette.requests import Request
 
-from btvstat_open.errors import SoqlError, StoreError
 from btvstat_open.portal.encode import csv_batch, geojson_batch, json_batch
+from btvstat_open.portal.engine import engine_error
 from btvstat_open.store import DatasetInfo
 
 __all__ = [
@@ -99,22 +99,17 @@ def open_query(
 ) -> QueryStream:
     """Start ``sql`` on ``cursor`` (a connection of its own) and fetch its first batch.
 
-    DuckDB errors raised by the query (a bad cast, a value out of range) become a 400
-    :class:`SoqlError`; others a :class:`StoreError`. An interrupted query raises
-    ``duckdb.InterruptException`` (the caller knows why it interrupted it).
+    DuckDB errors raised by the query become the portal's own (:func:`.engine.engine_error`):
+    a bad cast or a value out of range is a 400 :class:`SoqlError`, none carries DuckDB's text.
+    An interrupted query raises ``duckdb.InterruptException`` (the caller knows why it interrupted it).
     """
     try:
         reader = cursor.sql(sql, params=list(params)).to_arrow_reader(min(batch_size, READ_ROWS))
         first, exhausted = _gather(reader, batch_size)
     except duckdb.InterruptException:
         raise
-    except (duckdb.ConversionException, duckdb.InvalidInputException, duckdb.OutOfRangeException) as exc:
-        raise SoqlError(
-            f"The query could not run on this data: {str(exc).splitlines()[0]}",
-            code="query.soql.type-mismatch",
-        ) from None
     except duckdb.Error as exc:
-        raise StoreError(f"The query failed in the store: {str(exc).splitlines()[0]}") from exc
+        raise engine_error(exc, "the query", sql) from exc
     if first is None:
         first = pa.RecordBatch.from_arrays(
             [pa.array([], f.type) for f in reader.schema], schema=reader.schema

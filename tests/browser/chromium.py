@@ -90,6 +90,13 @@ class Browser:
         return page, watch
 
 
+def assert_local(watch: Watch, *origins: str) -> None:
+    """Every request the page made went to one of ``origins`` (or was a ``data:`` URL)."""
+    assert watch.blocked == [], f"requests left 127.0.0.1: {watch.blocked}"
+    strays = [u for u in watch.requests if not u.startswith((*origins, "data:"))]
+    assert strays == []
+
+
 def launch(playwright: Any, **options: Any) -> Any:
     profile = tempfile.mkdtemp(prefix="btvstat-chromium-")
     return playwright.chromium.launch_persistent_context(

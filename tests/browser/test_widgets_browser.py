@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser.chromium import AXE, Browser, Watch, screenshot
+from browser.chromium import AXE, Browser, assert_local, screenshot
 from browser.widget_catalogs import HOSTILE_DESCRIPTION, HOSTILE_ID, HOSTILE_TITLE, write_test_catalog
 from servers import free_port, serve
 from starlette.applications import Starlette
@@ -82,12 +82,6 @@ def wait_for_chart(page: Any) -> int:
     page.wait_for_selector(".chart.chart-ready svg", timeout=20_000)
     count: int = page.locator(MARKS).count()
     return count
-
-
-def assert_local(watch: Watch, *origins: str) -> None:
-    assert watch.blocked == [], f"requests left 127.0.0.1: {watch.blocked}"
-    strays = [u for u in watch.requests if not u.startswith((*origins, "data:"))]
-    assert strays == []
 
 
 @pytest.mark.parametrize("kpi_id", DEMO_KPIS)

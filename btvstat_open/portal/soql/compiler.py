@@ -40,7 +40,7 @@ from btvstat_open.portal.soql.typed import (
 from btvstat_open.store import quote_ident
 from btvstat_open.types import Column
 
-__all__ = ["Scope", "check_grouped", "emit", "is_aggregate", "parse_expression", "resolve"]
+__all__ = ["Scope", "check_grouped", "emit", "is_aggregate", "is_constant", "parse_expression", "resolve"]
 
 _COMPARABLE: Final = frozenset({"number", "text", "url", "checkbox", "floating_timestamp", "fixed_timestamp"})
 _CASTS: Final = frozenset({"text", "number", "checkbox", "floating_timestamp", "fixed_timestamp"})
@@ -128,14 +128,30 @@ def has_literal(node: ast.Node) -> bool:
     return any(has_literal(c) for c in node.children())
 
 
+def is_constant(node: ast.Node) -> bool:
+    """Whether the expression reads no field and aggregates nothing (ordering by it does nothing)."""
+    if isinstance(node, ast.ColumnRef) or is_aggregate(node):
+        return False
+    return all(is_constant(c) for c in node.children())
+
+
 def check_grouped(node: ast.Node, keys: tuple[ast.Node, ...], clause: str, top: bool = True) -> None:
-    """Every field used outside an aggregate must be (inside) a ``$group`` key."""
+    """Every field used outside an aggregate must be (inside) a ``$group`` key.
+
+    A key that holds a value (``n + 1``) can be used whole only in ``$select``: its value is a
+    fresh ``?`` parameter wherever it is written again, and DuckDB then no longer sees the
+    GROUP BY expression in it.
+    """
     for key in keys:
         if node == key:
-            if not top and has_literal(key):
+            if (not top or clause != "$select") and has_literal(key):
+                fix = {
+                    "$order": "select it with an alias and order by the alias",
+                    "$having": "filter on it in $where instead",
+                }.get(clause, "select it on its own instead")
                 raise SoqlError(
-                    f"The group key {ast.to_text(key)} contains a value and is used inside another "
-                    f"expression in {clause}; select it on its own instead.",
+                    f"The group key {ast.to_text(key)} contains a value and cannot be repeated "
+                    f"{'inside another expression ' if not top else ''}in {clause}; {fix}.",
                     code="query.soql.column-not-in-group-bys",
                 )
             return

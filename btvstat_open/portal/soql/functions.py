@@ -21,7 +21,7 @@ from typing import Final
 
 from btvstat_open.errors import SoqlError
 from btvstat_open.portal.soql import ast
-from btvstat_open.portal.soql.typed import NULL_TYPE, TEXTUAL, Sql, mismatch, template, unify
+from btvstat_open.portal.soql.typed import NULL_TYPE, SQL_TYPE, TEXTUAL, Sql, mismatch, template, unify
 
 __all__ = ["AGGREGATES", "FUNCTIONS", "compile_call"]
 
@@ -33,6 +33,8 @@ EARTH_RADIUS_M: Final = 6371008.8
 _WKT: Final = r"'^\s*(?i:POINT)\s*\(\s*([-+0-9.eE]+)\s+([-+0-9.eE]+)\s*\)\s*$'"
 _ORDERABLE: Final = frozenset({"number", "text", "url", "checkbox", "floating_timestamp", "fixed_timestamp"})
 _TIMESTAMPS: Final = frozenset({"floating_timestamp", "fixed_timestamp"})
+# The type a bare NULL argument takes: the first of these the function accepts.
+_NULL_AS: Final = ("number", "text", "floating_timestamp", "fixed_timestamp", "checkbox", "url")
 
 AGGREGATES: Final = frozenset(
     {"count", "sum", "avg", "min", "max", "stddev_pop", "stddev_samp", "median", "percentile_cont"}
@@ -59,7 +61,12 @@ def _arity(call: ast.FuncCall, args: list[Sql], low: int, high: int | None = Non
 
 
 def _need(call: ast.FuncCall, arg: Sql, types: frozenset[str] | set[str], n: int) -> Sql:
-    if arg.type in types or arg.type == NULL_TYPE:
+    if arg.type == NULL_TYPE:
+        # A bare NULL has no SQL type, and DuckDB cannot pick among a function's overloads for
+        # it (date_trunc, year, ... have several): give it the type the function takes.
+        typed = next(t for t in _NULL_AS if t in types)
+        return Sql(f"CAST({arg.sql} AS {SQL_TYPE[typed]})", typed, arg.params, arg.aggregate)
+    if arg.type in types:
         return arg
     target = "number" if "number" in types else "text" if "text" in types else None
     if arg.literal is not None and target is not None:
@@ -111,7 +118,11 @@ def _percentile(call: ast.FuncCall, args: list[Sql]) -> Sql:
             "percentile_cont(field, fraction) needs a fraction between 0 and 1 written as a number, e.g. 0.9"
         )
     value = _need(call, args[0], frozenset({"number"}), 1)
-    return template("quantile_cont({0}, {1})", value, args[1], type="number", aggregate=True)
+    # DuckDB reads a negative fraction as "count from the top", so -0 gave the maximum; as a
+    # number -0 is 0 (the minimum, as Socrata answers), so the sign of a zero is dropped.
+    number = float(str(fraction.value)) + 0.0
+    share = Sql("CAST(? AS DOUBLE)", "number", [number])
+    return template("quantile_cont({0}, {1})", value, share, type="number", aggregate=True)
 
 
 def _text_func(sql_name: str) -> Handler:

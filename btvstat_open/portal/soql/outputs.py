@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from btvstat_open.errors import SoqlError
 from btvstat_open.portal.soql import ast
-from btvstat_open.portal.soql.compiler import Scope, emit, has_literal, resolve
+from btvstat_open.portal.soql.compiler import Scope, emit, has_literal, is_constant, resolve
 from btvstat_open.portal.soql.typed import Sql
 from btvstat_open.store import DatasetInfo
 from btvstat_open.types import Column
@@ -147,7 +147,7 @@ def order_by(
                 ordinal = position_of(key, outputs)
                 if ordinal is not None:
                     parts.append(f"{ordinal} ASC NULLS LAST")
-                elif not has_literal(key):
+                elif not has_literal(key) and not is_constant(key):
                     frag = emit(key, scope)
                     parts.append(f"{frag.sql} ASC NULLS LAST")
                     sql_params.extend(frag.params)

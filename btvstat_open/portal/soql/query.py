@@ -14,7 +14,14 @@ from typing import Any, Final
 from btvstat_open.errors import SoqlError
 from btvstat_open.portal.soql import ast
 from btvstat_open.portal.soql.clauses import parse_group, parse_order, parse_query, parse_select
-from btvstat_open.portal.soql.compiler import Scope, check_grouped, emit, is_aggregate, resolve
+from btvstat_open.portal.soql.compiler import (
+    Scope,
+    check_grouped,
+    emit,
+    is_aggregate,
+    is_constant,
+    resolve,
+)
 from btvstat_open.portal.soql.outputs import order_by, outputs_of, position_of
 from btvstat_open.portal.soql.params import QueryParams
 from btvstat_open.portal.soql.parser import parse_expression
@@ -109,6 +116,12 @@ def compile_soql(
     having = resolve(query.having, having_scope) if query.having is not None else None
     order_scope = Scope(where_scope.columns, "$order", aliases, aliases_first=True, allow_aggregates=True)
     order = [(resolve(o.expr, order_scope), o) for o in query.order or ()]
+    # Ordering by a constant (``null``, ``'a'``, ``1 + 1``) changes nothing, and DuckDB refuses a
+    # bare literal in ORDER BY: such items are type-checked, then left out.
+    for node, _ in order:
+        if is_constant(node):
+            emit(node, order_scope)
+    order = [(node, item) for node, item in order if not is_constant(node)]
     grouped = (
         query.group is not None
         or having is not None

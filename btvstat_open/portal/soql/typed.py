@@ -110,7 +110,10 @@ def convert_timestamp(text: str, target: str) -> datetime:
             f"{text!r} is not a timestamp; write it as ISO 8601, e.g. '2024-01-31' or '2024-01-31T08:30:00'"
         ) from None
     if target == "fixed_timestamp":
-        return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+        try:
+            return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+        except OverflowError:  # e.g. 0001-01-01T00:00:00+05:00 is before year 1 in UTC
+            raise mismatch(f"{text!r} is outside the years 1 to 9999 once moved to UTC") from None
     if stamp.tzinfo is not None:
         raise mismatch(f"{text!r} has a time zone, but floating timestamps have none; leave the zone out")
     return stamp
