@@ -60,7 +60,7 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> QuickRun:
         env=env,
         capture_output=True,
         text=True,
-        timeout=400,
+        timeout=900,  # every row, the 500-KPI program pages among them
         check=False,
     )
     latest = tmp / "results" / "latest.json"

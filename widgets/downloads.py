@@ -11,8 +11,6 @@ Example:
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -111,18 +109,3 @@ def dataset_response(store: Store, dataset_id: str, fmt: str, request: Request) 
     else:
         body = _parquet(store, dataset_id)
     return StreamingResponse(body, media_type=_MEDIA[fmt], headers=headers)
-
-
-def rows_csv(rows: list[dict[str, Any]]) -> bytes:
-    """Rows of plain values as CSV with a header (None is an empty cell).
-
-    Example:
-        >>> rows_csv([{"group": "1", "value": None, "count": "< 10"}])
-        b'group,value,count\r\n1,,< 10\r\n'
-    """
-    out = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return out.getvalue().encode()

@@ -1,8 +1,7 @@
 """The program's parts of a KPI page: target history, notes, actions, goals, freshness, breakdown.
 
 Example:
-    >>> from catalog.models import Action, Kpi
-from catalog.targets import history_records
+    >>> from catalog.models import Kpi
     >>> k = Kpi.model_validate({"id": "x", "title": "X", "department": "D", "unit": "days",
     ...     "source": {"dataset": "d", "date_column": "c"}, "measure": {"calculation": "count"},
     ...     "target": {"tolerance": 2, "history": [{"from": "2019-07-01", "value": 10},
