@@ -37,6 +37,7 @@ GROUPS = (
     "discovery",
     "interop",
     "program",
+    "meetings",
 )
 _err = Console(stderr=True)
 
@@ -61,6 +62,7 @@ def run(sizes: Sizes, groups: set[str], workdir: Path, *, quick: bool) -> list[R
         rows_discovery,
         rows_health,
         rows_interop,
+        rows_meetings,
         rows_program,
         rows_pull,
         rows_push,
@@ -134,6 +136,15 @@ def run(sizes: Sizes, groups: set[str], workdir: Path, *, quick: bool) -> list[R
             f"program pages ({rows_program.KPIS} KPIs, {rows_program.GOALS} goals)",
             lambda: rows_program.program_rows(
                 seconds=sizes.load_seconds, connections=sizes.connections, workdir=workdir
+            ),
+        )
+    if "meetings" in groups:
+        kpis = rows_meetings.QUICK_KPIS if quick else rows_meetings.FULL_KPIS
+        results += _guarded(
+            "meetings",
+            f"meeting packet ({kpis} KPIs)",
+            lambda: rows_meetings.meeting_rows(
+                kpis=kpis, seconds=sizes.load_seconds, connections=sizes.connections, workdir=workdir
             ),
         )
     return results

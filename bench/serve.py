@@ -193,6 +193,9 @@ def main(argv: list[str] | None = None) -> None:
         workers=args.workers,
         log_level="warning",
         access_log=False,
+        # A worker laying out a long PDF on a busy 2-core machine can miss uvicorn's 5 s ping; it is
+        # working, not hung, so give it a minute before the supervisor replaces it.
+        timeout_worker_healthcheck=60,
     )
 
 

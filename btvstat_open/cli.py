@@ -29,6 +29,7 @@ HANDLERS = {
     "catalog export": "catalog.commands:run_export",
     "measure": "catalog.commands:run_measure",
     "render": "widgets.commands:run_render",
+    "packet": "widgets.packets.commands:run_packet",
 }
 
 DEFAULT_STORE = os.environ.get("BTVSTAT_STORE", ".btvstat/store")
@@ -139,6 +140,14 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--store", default=DEFAULT_STORE)
     render.add_argument("-o", "--output", required=True, help="FILE.svg, FILE.png or FILE.html")
     add_as_of(render)
+    packet = sub.add_parser("packet", help="write a meeting's packet as PDF or self-contained HTML")
+    packet.add_argument("meeting_id", help="a meeting id (a file under the catalog's meetings/)")
+    packet.add_argument("--catalog", required=True)
+    packet.add_argument("--store", default=DEFAULT_STORE)
+    packet.add_argument(
+        "--as-of", metavar="DATE", help="compute as of DATE (YYYY-MM-DD) instead of the meeting's own day"
+    )
+    packet.add_argument("-o", "--output", required=True, help="FILE.pdf or FILE.html")
     return parser
 
 

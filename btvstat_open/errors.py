@@ -19,7 +19,8 @@ libraries are translated once, where they enter (``raise PortalError(...) from e
     │       └── UnsupportedMediaType  a write body that is not JSON or CSV (HTTP 415)
     ├── NotFound                      (HTTP 404)
     │   ├── DatasetNotFound
-    │   └── KpiNotFound
+    │   ├── KpiNotFound
+    │   └── MeetingNotFound
     ├── AuthenticationRequired        missing or wrong write token (HTTP 401)
     ├── ApiNotImplemented             a Socrata API this server does not offer (HTTP 501)
     ├── ServerBusy                    every worker of a heavy pool is taken (HTTP 503, Retry-After)
@@ -51,6 +52,7 @@ __all__ = [
     "InvalidDatasetId",
     "KpiNotFound",
     "LoadError",
+    "MeetingNotFound",
     "NotFound",
     "PortalAuthError",
     "PortalError",
@@ -201,6 +203,12 @@ class KpiNotFound(NotFound):
     """No KPI with this id in the catalog."""
 
     default_code = "kpi.missing"
+
+
+class MeetingNotFound(NotFound):
+    """No meeting with this id in the catalog's ``meetings/`` folder."""
+
+    default_code = "meeting.missing"
 
 
 class AuthenticationRequired(BtvstatError):

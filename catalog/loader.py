@@ -1,7 +1,8 @@
 """Load a catalog folder and report every problem at once, each with its file, line and fix.
 
-A catalog is a folder holding an optional ``catalog.yaml`` (site settings) and one YAML file per
-KPI, in any subfolders (hidden folders are skipped). :func:`load_catalog` reads them all, checks
+A catalog is a folder holding an optional ``catalog.yaml`` (site settings), one YAML file per
+KPI, in any subfolders (hidden folders are skipped), and one file per Stat meeting under
+``meetings/`` (checked by :mod:`catalog.meetings`). :func:`load_catalog` reads them all, checks
 them, and either returns a :class:`~catalog.models.Catalog` or raises one
 :class:`~btvstat_open.errors.CatalogError` whose ``problems`` list every ``(file, line, message)``.
 Given a store, it also checks that each dataset and column exists and that every ``where`` compiles.
@@ -24,6 +25,7 @@ from pydantic import ValidationError
 from btvstat_open.errors import CatalogError
 from btvstat_open.store import DatasetInfo, Store
 from catalog.checks import Problems, check_against_store, check_kpi
+from catalog.meetings import MEETINGS_DIR, load_meetings, meeting_files
 from catalog.models import Catalog, CatalogSettings, Goal, Kpi, PortalSettings, content_version
 from catalog.program_checks import check_goals
 from catalog.pydantic_problems import translate
@@ -32,7 +34,6 @@ from catalog.yamllines import YamlProblem, line_for, load_with_lines
 __all__ = ["load_catalog"]
 
 SETTINGS_FILE = "catalog.yaml"
-MEETINGS_DIR = "meetings"  # one YAML file per Stat meeting (catalog.models.Meeting)
 
 
 def load_catalog(path: str | Path, store: Store | None = None) -> Catalog:
@@ -83,9 +84,13 @@ def load_catalog(path: str | Path, store: Store | None = None) -> Catalog:
         files[kpi.id] = file
     if not kpi_files:
         problems.append((str(root), None, "no KPI files found: add one YAML file per KPI (see catalog/demo)"))
+    meeting_paths = meeting_files(root)
+    meetings, meeting_file_of = load_meetings(meeting_paths, kpis, problems)
     if problems:
         raise _error(root, problems)
-    version_files = [*kpi_files, settings_path] if settings_path.is_file() else kpi_files
+    version_files = [*kpi_files, *meeting_paths]
+    if settings_path.is_file():
+        version_files.append(settings_path)
     return Catalog(
         root=root,
         settings=settings,
@@ -93,6 +98,8 @@ def load_catalog(path: str | Path, store: Store | None = None) -> Catalog:
         files=files,
         version=content_version(version_files, root),
         warnings=warnings,
+        meetings=meetings,
+        meeting_files=meeting_file_of,
     )
 
 

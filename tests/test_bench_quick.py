@@ -47,6 +47,8 @@ EXPECTED_WORK = [
     "GET / (dashboard), 500 KPIs, 60 goals: cold",
     "GET /api/goals, 500 KPIs, 60 goals: cached p99",
     "/healthz p99 while 50 slow queries run",
+    "KPIs as PDF: cold",
+    "KPIs as page: cached p99",
 ]
 
 

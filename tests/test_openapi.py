@@ -112,6 +112,7 @@ def _real_cases(schema: Any) -> list[Any]:
         "row": "row-none-none-none.json",
         "goal_id": "streets-in-repair",
         "slug": "public-works",
+        "meeting_id": "2020-03-04-public-works",
     }
     cases = []
     for result in schema.get_all_operations():

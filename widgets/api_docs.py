@@ -54,6 +54,9 @@ WIDGET_ROUTES: Final[dict[tuple[str, str], RouteDoc]] = {
     ("get", "/kpi/{kpi_id}/breakdown.csv"): _get(CSV),
     ("get", "/kpi/{kpi_id}/breakdown.svg"): _get("image/svg+xml"),
     ("get", "/kpi/{kpi_id}/breakdown.png"): _get("image/png"),
+    ("get", "/meetings"): _get(HTML, errors=(400, 500)),
+    ("get", "/meetings/{meeting_id}"): _get(HTML, html_404=True),
+    ("get", "/meetings/{meeting_id}.pdf"): _get("application/pdf", html_404=True),
 }
 
 

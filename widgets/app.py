@@ -38,6 +38,7 @@ from catalog.models import Catalog
 from widgets.api_docs import WIDGET_ROUTES, docs_page
 from widgets.assets import Assets
 from widgets.cache import CachedResponse, CachedResponseMiddleware, CacheKey, DataVersions, LruCache
+from widgets.packets.service import PacketService
 from widgets.pages import Pages
 from widgets.routes import response_key, widget_router
 from widgets.security import SecurityHeadersMiddleware, frame_ancestors, security_headers
@@ -123,6 +124,7 @@ def create_app(
             return dcat_us(catalog, store, _base_url.get())
 
     pools = Pools.from_settings(settings)  # one set for the portal's reads and the widgets' renders
+    packets = PacketService(store, catalog, versions, service.today)
     app.include_router(
         widget_router(
             service,
@@ -133,6 +135,7 @@ def create_app(
             base_url=_base_url,
             pools=pools,
             export_seconds=settings.export_timeout_seconds,
+            packets=packets,
         )
     )
     site = pages.site
@@ -152,6 +155,7 @@ def create_app(
     app.state.widgets = service
     app.state.pools = pools
     app.state.responses = responses
+    app.state.packets = packets
     return app
 
 
@@ -162,9 +166,15 @@ def _install_page_errors(app: FastAPI, pages: Pages) -> None:
 
     async def kpi_not_found(request: Request, exc: Exception) -> Response:
         path = request.url.path
-        is_page = "." not in path and path.startswith(("/kpi/", "/embed/", "/goals/", "/departments/"))
+        # The routes documented with an HTML 404 (pages, and a packet's PDF, whose reader is a person)
+        # answer one; the matched route decides, not the path's look (a goal id may hold a dot).
+        route = getattr(request.scope.get("route"), "path", None)
+        doc = WIDGET_ROUTES.get((request.method.lower(), route)) if route else None
+        is_page = doc is not None and 404 in doc.html_errors
         if is_page and isinstance(exc, NotFound):
-            what = {"goals": "Goal", "departments": "Department"}.get(path.split("/")[1], "KPI")
+            what = {"goals": "Goal", "departments": "Department", "meetings": "Meeting"}.get(
+                path.split("/")[1], "KPI"
+            )
             body = pages.error(f"{what} not found", exc.message)
             return HTMLResponse(body, status_code=404, headers=dict(security_headers("page")))
         if json_handler is not None:

@@ -29,6 +29,8 @@ from widgets.assets import Assets
 from widgets.cache import DAY, CachedResponse, CacheKey, KeyedLocks, LruCache, make_response
 from widgets.charts import Width
 from widgets.downloads import dataset_response
+from widgets.packets.routes import meeting_router
+from widgets.packets.service import PacketService
 from widgets.pages import Pages
 from widgets.program import kpi_list
 from widgets.program_routes import add_program_routes
@@ -52,6 +54,7 @@ def widget_router(
     base_url: contextvars.ContextVar[str],
     pools: Pools,
     export_seconds: float,
+    packets: PacketService | None = None,
 ) -> APIRouter:
     """Every widget route, answering through the shared response cache.
 
@@ -60,6 +63,7 @@ def widget_router(
     """
     router = APIRouter()
     building = KeyedLocks()
+    packets = packets or PacketService(service.store, service.catalog, service.versions, service.today)
 
     def respond(
         request: Request,
@@ -269,6 +273,7 @@ def widget_router(
             "datasets": len([d for d in service.versions.current() if d != DAY]),
         }
 
+    router.include_router(meeting_router(packets, pages, respond))
     return router
 
 

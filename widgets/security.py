@@ -26,7 +26,7 @@ __all__ = [
     "security_headers",
 ]
 
-Kind = Literal["page", "embed", "image", "data", "script", "docs"]
+Kind = Literal["page", "packet", "embed", "image", "data", "script", "docs"]
 
 _PAGE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -34,6 +34,9 @@ _PAGE_CSP = (
 )
 # Swagger UI (/docs) runs from this server's own files, as every page does; it submits no forms.
 _DOCS_CSP = _PAGE_CSP.replace("form-action 'self'", "form-action 'none'")
+# A meeting packet is one self-contained page: no script at all, its one inline stylesheet allowed
+# by its hash (see widgets.packets.render), its charts inline SVG.
+_PACKET_CSP = "default-src 'none'; style-src {style}; img-src data:; base-uri 'none'; form-action 'none'"
 # Images and data never run code, even when opened directly.
 _INERT_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^https?://\*\.[A-Za-z0-9.-]+$")
@@ -70,6 +73,10 @@ def security_headers(kind: Kind, *, ancestors: str = "'none'") -> list[tuple[str
     """
     if kind in ("page", "embed"):
         csp = _PAGE_CSP
+    elif kind == "packet":
+        from widgets.packets.render import style_hash
+
+        csp = _PACKET_CSP.format(style=style_hash())
     elif kind == "docs":
         csp = _DOCS_CSP
     else:
@@ -83,7 +90,7 @@ def security_headers(kind: Kind, *, ancestors: str = "'none'") -> list[tuple[str
     ]
     if kind != "embed":
         headers.append(("x-frame-options", "DENY"))
-    if kind in ("page", "docs"):
+    if kind in ("page", "packet", "docs"):
         headers.append(("cross-origin-opener-policy", "same-origin"))
     if kind in ("data", "image", "script"):
         # Public open data and charts: any site may fetch them (no cookies are involved).

@@ -1,0 +1,61 @@
+"""``btvstat-open packet MEETING_ID --catalog DIR [--store DIR] [--as-of DATE] -o packet.pdf|packet.html``.
+
+Example:
+    $ btvstat-open packet 2020-03-04-public-works --catalog catalog/demo -o packet.pdf
+    Wrote packet.pdf (Public Works review, March 4, 2020; data as of March 4, 2020)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from btvstat_open.errors import UsageError
+from btvstat_open.store import Store
+from catalog import load_catalog
+from catalog.asof import parse_as_of
+from catalog.packet import build_packet, find_meeting
+from widgets.packets.render import packet_html, packet_pdf
+from widgets.packets.view import long_date
+
+__all__ = ["run_packet"]
+
+
+def run_packet(args: argparse.Namespace) -> int:
+    """Write one meeting's packet; the file appears whole or not at all.
+
+    An unknown meeting is :class:`~btvstat_open.errors.MeetingNotFound` (exit code 2).
+
+    Example:
+        >>> argv = ["packet", "2020-03-04-public-works", "--catalog", "catalog/demo", "-o", "p.pdf"]
+        >>> run_packet(build_parser().parse_args(argv))  # doctest: +SKIP
+        0
+    """
+    output = Path(args.output)
+    suffix = output.suffix.lower()
+    if suffix not in (".pdf", ".html"):
+        raise UsageError(
+            f"Cannot write a packet to {output.name!r}: the file name must end in .pdf or .html."
+        )
+    as_of = parse_as_of(args.as_of) if args.as_of else None
+    store = Store(args.store)
+    catalog = load_catalog(args.catalog, store)
+    find_meeting(catalog, args.meeting_id)  # an unknown meeting fails before any work
+    packet = build_packet(catalog, store, args.meeting_id, as_of=as_of)
+    html = packet_html(packet, catalog.settings)
+    partial = output.with_name(output.name + ".partial")
+    try:
+        if suffix == ".html":
+            partial.write_text(html, encoding="utf-8")
+        else:
+            partial.write_bytes(packet_pdf(html))
+        partial.replace(output)
+    finally:
+        partial.unlink(missing_ok=True)
+    meeting = packet.meeting
+    print(
+        f"Wrote {output} ({meeting.title}, {long_date(meeting.date)}; data as of {long_date(packet.as_of)})",
+        file=sys.stderr,
+    )
+    return 0

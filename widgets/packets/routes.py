@@ -1,0 +1,87 @@
+"""The meeting routes: ``/meetings`` (upcoming and past, with highlights), ``/meetings/{id}`` (the
+packet as a page) and ``/meetings/{id}.pdf``.
+
+They answer through the widget routes' shared response cache (``respond``), keyed by the request
+and holding the versions of the datasets behind the packet, on top of :class:`PacketService`'s own
+cache of packets, pages and PDFs.
+
+Example:
+    >>> router = meeting_router(packets, pages, respond)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from btvstat_open.errors import UsageError
+from widgets.packets.service import PacketService
+from widgets.pages import Pages
+from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS
+
+__all__ = ["meeting_router"]
+
+Respond = Callable[..., Response]
+_WORST_FIRST = ("off_track", "near_target", "on_track", "no_target", "no_data")
+
+
+def _no_query(request: Request) -> None:
+    if request.query_params:
+        name = next(iter(request.query_params))[:40]
+        raise UsageError(f"Unknown query option {name!r}; this address takes none.", code="query.bad-option")
+
+
+def meeting_router(packets: PacketService, pages: Pages, respond: Respond) -> APIRouter:
+    """The three meeting routes."""
+    router = APIRouter()
+
+    @router.get("/meetings", response_class=Response, summary="Stat meetings, upcoming and past")
+    def meetings(request: Request) -> Response:
+        _no_query(request)
+
+        def build() -> bytes:
+            upcoming, past = packets.summaries()
+            context: dict[str, Any] = {
+                "upcoming": upcoming,
+                "past": past,
+                "statuses": [(s, STATUS_LABELS[s]) for s in _WORST_FIRST],
+                "symbols": STATUS_SYMBOLS,
+            }
+            return (
+                pages.env.get_template("meetings.html")
+                .render(site=pages.site, theme="auto", **context)
+                .encode()
+            )
+
+        return respond(request, "page", "text/html; charset=utf-8", build, kpis=packets.all_kpis())
+
+    @router.get("/meetings/{meeting_id}.pdf", summary="A meeting's packet as a tagged PDF")
+    def packet_pdf(meeting_id: str, request: Request) -> Response:
+        _no_query(request)
+        meeting = packets.meeting(meeting_id)
+        disposition = (("content-disposition", f'inline; filename="{meeting.id}.pdf"'),)
+        return respond(
+            request,
+            "data",
+            "application/pdf",
+            lambda: packets.pdf(meeting.id),
+            kpis=packets.kpis(meeting),
+            extra=disposition,
+        )
+
+    @router.get("/meetings/{meeting_id}", response_class=Response, summary="A meeting's packet as a page")
+    def packet_page(meeting_id: str, request: Request) -> Response:
+        _no_query(request)
+        meeting = packets.meeting(meeting_id)
+        return respond(
+            request,
+            "packet",
+            "text/html; charset=utf-8",
+            lambda: packets.html(meeting.id).encode(),
+            kpis=packets.kpis(meeting),
+        )
+
+    return router

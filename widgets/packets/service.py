@@ -1,0 +1,132 @@
+"""Packets for the server: built once per (meeting, catalog version, data versions), then reused.
+
+A packet depends on the catalog (its version hashes every KPI and meeting file) and on the
+datasets of the KPIs on its agenda; :class:`PacketService` keys each packet, page and PDF on all
+three, like charts (:mod:`widgets.service`). A data change gives a new key, so the next request
+rebuilds; nothing else does, so a past meeting's PDF is the same bytes on every request.
+
+Example:
+    >>> packets = PacketService(store, catalog, versions)  # doctest: +SKIP
+    >>> packets.pdf("2020-03-04-public-works")[:5]  # doctest: +SKIP
+    b'%PDF-'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from btvstat_open.errors import MeetingNotFound
+from btvstat_open.store import Store
+from catalog.meetings import agenda_kpis
+from catalog.models import Catalog, Kpi, Meeting
+from catalog.packet import Packet, build_packet, find_meeting
+from widgets.cache import DataVersions, KeyedLocks, LruCache
+from widgets.packets.render import packet_html, packet_pdf
+from widgets.packets.view import long_date
+
+__all__ = ["MeetingSummary", "PacketService"]
+
+
+@dataclass(frozen=True)
+class MeetingSummary:
+    """One meeting in the list: when, who, and its packet's highlights."""
+
+    meeting: Meeting
+    date: str
+    upcoming: bool
+    counts: dict[str, int]
+
+
+class PacketService:
+    """Packets of a catalog's meetings, cached by meeting, catalog version and data versions."""
+
+    def __init__(
+        self, store: Store, catalog: Catalog | None, versions: DataVersions, today: Callable[[], date]
+    ) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.versions = versions
+        self.today = today
+        self._built: LruCache[tuple[Any, ...], Any] = LruCache(256)
+        self._locks = KeyedLocks()
+
+    def meeting(self, meeting_id: str) -> Meeting:
+        """The meeting, or :class:`~btvstat_open.errors.MeetingNotFound` (a 404 page)."""
+        if self.catalog is None:
+            raise MeetingNotFound(
+                "No catalog is loaded, so there are no meetings; start the server with --catalog DIR."
+            )
+        return find_meeting(self.catalog, meeting_id)
+
+    def kpis(self, meeting: Meeting) -> list[Kpi]:
+        """The KPIs on the meeting's agenda: their datasets' versions key its packet."""
+        assert self.catalog is not None
+        return [self.catalog.kpis[k] for k in agenda_kpis(meeting, self.catalog.kpis)]
+
+    @property
+    def cached_values(self) -> int:
+        """How many packets, pages and PDFs are cached."""
+        return len(self._built)
+
+    def _cached(self, meeting: Meeting, what: str, build: Callable[[], Any]) -> Any:
+        assert self.catalog is not None
+        deps = self.versions.deps(k.source.dataset for k in self.kpis(meeting))
+        key = (meeting.id, self.catalog.version, deps, what)
+        with self._locks.hold(key):
+            value = self._built.get(key)
+            if value is None:
+                value = build()
+                self._built.put(key, value)
+        return value
+
+    def packet(self, meeting_id: str) -> Packet:
+        """The meeting's packet, computed as of its own day (see :func:`catalog.packet.packet_day`)."""
+        meeting = self.meeting(meeting_id)
+        catalog = self.catalog
+        assert catalog is not None
+        packet: Packet = self._cached(
+            meeting, "packet", lambda: build_packet(catalog, self.store, meeting.id)
+        )
+        return packet
+
+    def html(self, meeting_id: str, *, links: bool = True) -> str:
+        """The packet as a page (``links``: with the site's navigation)."""
+        meeting = self.meeting(meeting_id)
+        assert self.catalog is not None
+        settings = self.catalog.settings
+        html: str = self._cached(
+            meeting, f"html-{links}", lambda: packet_html(self.packet(meeting_id), settings, links=links)
+        )
+        return html
+
+    def pdf(self, meeting_id: str) -> bytes:
+        """The packet as a PDF (from the page without the site's navigation)."""
+        meeting = self.meeting(meeting_id)
+        pdf: bytes = self._cached(meeting, "pdf", lambda: packet_pdf(self.html(meeting_id, links=False)))
+        return pdf
+
+    def all_kpis(self) -> list[Kpi]:
+        """Every KPI on any meeting's agenda (the meeting list depends on their data)."""
+        if self.catalog is None:
+            return []
+        seen: dict[str, Kpi] = {}
+        for meeting in self.catalog.meetings.values():
+            seen.update((k.id, k) for k in self.kpis(meeting))
+        return list(seen.values())
+
+    def summaries(self) -> tuple[list[MeetingSummary], list[MeetingSummary]]:
+        """Upcoming meetings (soonest first) and past ones (latest first), with their highlights."""
+        if self.catalog is None:
+            return [], []
+        today = self.today()
+        upcoming: list[MeetingSummary] = []
+        past: list[MeetingSummary] = []
+        for meeting in sorted(self.catalog.meetings.values(), key=lambda m: (m.date, m.id)):
+            summary = MeetingSummary(
+                meeting, long_date(meeting.date), meeting.date >= today, self.packet(meeting.id).counts()
+            )
+            (upcoming if summary.upcoming else past).append(summary)
+        return upcoming, past[::-1]

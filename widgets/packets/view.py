@@ -1,0 +1,264 @@
+"""A packet in words: every value, change, flag and date of a :class:`~catalog.packet.Packet` as text.
+
+The templates only place these strings; the wording lives here so the page and the PDF read the
+same. Charts are the server's own SVG images (:func:`widgets.images.image_svg`), inlined.
+A suppressed breakdown cell is never given its value or its count: it reads "suppressed" and
+"fewer than N".
+
+Example:
+    >>> from datetime import date
+    >>> long_date(date(2020, 3, 4))
+    'March 4, 2020'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from markupsafe import Markup
+
+from catalog.breakdown import publishable_rows
+from catalog.changes import Comparison, Latest
+from catalog.models import Action, Kpi
+from catalog.packet import FollowUp, KpiItem, Packet
+from widgets.charts import describe
+from widgets.images import image_svg
+from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS, format_value, period_label, rows
+
+__all__ = ["CHART_HEIGHT", "CHART_WIDTH", "ItemView", "long_date", "packet_context"]
+
+CHART_WIDTH, CHART_HEIGHT = 640, 160
+_ACTION_STATUS = {"open": "Open", "done": "Done", "dropped": "Dropped"}
+
+
+def long_date(day: date) -> str:
+    """A date as people write it in a memo."""
+    return f"{day:%B} {day.day}, {day.year}"
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """One KPI item's strings (and its chart, SVG markup made by the server)."""
+
+    anchor: str
+    kpi: Kpi
+    status: str
+    status_label: str
+    status_symbol: str
+    value: str
+    period: str
+    target: str
+    change_previous: str
+    change_year: str
+    chart: Markup
+    chart_description: str
+    breakdown: dict[str, Any] | None
+    flags: list[str]
+    overdue: list[str]
+    notes: list[tuple[str, str]]
+    questions: list[str]
+    raised: str | None
+
+
+def _change(kpi: Kpi, earlier: Comparison | None, suffix: str, missing: str) -> str:
+    if earlier is None or earlier.change is None:
+        return missing
+    change = earlier.change
+    arrow = "▲" if change > 0 else "▼" if change < 0 else "="
+    since = period_label(kpi.period.size, earlier.period_start, earlier.period_end)
+    text = f"{arrow} {format_value(change, kpi, signed=True)} from {since}{suffix}"
+    if earlier.better is not None:
+        text += " (better)" if earlier.better else " (worse)"
+    return text
+
+
+def _changes(kpi: Kpi, latest: Latest | None) -> tuple[str, str]:
+    if latest is None or latest.value is None:
+        return "No data to compare", "No data to compare"
+    previous = _change(kpi, latest.previous, "", "No earlier period to compare")
+    year = _change(kpi, latest.year_ago, ", a year earlier", "No value for the same period a year earlier")
+    return previous, year
+
+
+def _breakdown(item: KpiItem) -> dict[str, Any] | None:
+    """The latest period of the breakdown that has a shown value, as table rows."""
+    table, spec = item.breakdown, item.kpi.breakdown
+    if table is None or spec is None or table.num_rows == 0:
+        return None
+    records = publishable_rows(table)  # never a suppressed value or count
+    shown = [r["period_start"] for r in records if not r["suppressed"] and r["value"] is not None]
+    latest = max(shown) if shown else max(r["period_start"] for r in records)
+    in_period = [r for r in records if r["period_start"] == latest]
+    body = [
+        {
+            "group": r["group"],
+            "value": "Suppressed" if r["suppressed"] else format_value(r["value"], item.kpi),
+            "records": r["count_label"],
+            "suppressed": bool(r["suppressed"]),
+        }
+        for r in in_period
+    ]
+    disparity = next((r["disparity"] for r in in_period if r["disparity"] is not None), None)
+    first = in_period[0]
+    return {
+        "label": spec.label or spec.column,
+        "period": period_label(
+            item.kpi.period.size,
+            date.fromisoformat(first["period_start"]),
+            date.fromisoformat(first["period_end"]),
+        ),
+        "rows": body,
+        "min_count": spec.min_count,
+        "disparity": f"{disparity:.2f}×" if disparity is not None else "",
+        "any_suppressed": any(r["suppressed"] for r in body),
+    }
+
+
+def _flags(item: KpiItem, day: date) -> list[str]:
+    flags = []
+    fresh = item.fresh
+    if fresh.stale:
+        updated = fresh.data_updated_at
+        when = (
+            f"last updated {long_date(updated.date())}"
+            if updated and updated.date() <= day
+            else "not updated"
+        )
+        flags.append(f"Stale: the data was {when}; it is expected {fresh.expect}.")
+    if fresh.behind:
+        ended = fresh.latest_period_end
+        until = f"ends {long_date(ended)}" if ended else "is missing"
+        flags.append(f"Behind: the latest period with data {until}; new data is expected {fresh.expect}.")
+    if item.unattended:
+        flags.append("Unattended: off track for the last two periods with no open action.")
+    return flags
+
+
+def _action_line(action: Action) -> str:
+    due = f", due {long_date(action.due)}" if action.due else ""
+    return f"{action.title}{due}"
+
+
+_INNER_ARIA = re.compile(r' (?:role|aria-roledescription|aria-label)="[^"]*"')
+
+
+def inline_chart(svg: str) -> Markup:
+    """The server's chart SVG for inlining: labelled once, as a whole.
+
+    The root keeps ``role="img"``, its ``aria-label``, ``<title>`` and ``<desc>``; the roles and
+    labels Vega puts on the marks inside are dropped, so assistive technology meets one image with
+    one description instead of unlabelled graphics inside it.
+
+    Example:
+        >>> str(inline_chart('<svg role="img" aria-label="A"><g role="graphics-object"/></svg>'))
+        '<svg role="img" aria-label="A"><g/></svg>'
+    """
+    head, _, body = svg.partition(">")
+    return Markup(head + ">" + _INNER_ARIA.sub("", body))  # noqa: S704 (our own SVG, escaped by image_svg)
+
+
+def _item_view(item: KpiItem, day: date, fiscal_year_start: int) -> ItemView:
+    kpi, latest = item.kpi, item.change
+    series_rows = rows(kpi, item.series)
+    svg = image_svg(  # targets after the packet's day drawn dashed, as on the KPI page that day
+        kpi,
+        item.series,
+        theme="light",
+        width=CHART_WIDTH,
+        height=CHART_HEIGHT,
+        today=day,
+        fiscal_year_start=fiscal_year_start,
+    )
+    target = "No target set"
+    if latest is not None and latest.target is not None:
+        target = format_value(latest.target, kpi)
+    elif kpi.target is not None:
+        target = "No target in force"
+    previous, year = _changes(kpi, latest)
+    has_value = latest is not None and latest.value is not None
+    return ItemView(
+        anchor=f"kpi-{kpi.id}",
+        kpi=kpi,
+        status=item.status,
+        status_label=STATUS_LABELS.get(item.status, item.status),
+        status_symbol=STATUS_SYMBOLS.get(item.status, ""),
+        value=format_value(latest.value if latest else None, kpi),
+        period=period_label(kpi.period.size, latest.period_start, latest.period_end)
+        if has_value and latest
+        else "",
+        target=target,
+        change_previous=previous,
+        change_year=year,
+        chart=inline_chart(svg),
+        chart_description=describe(kpi, series_rows),
+        breakdown=_breakdown(item),
+        flags=_flags(item, day),
+        overdue=[_action_line(a) for a in item.overdue],
+        notes=[(long_date(n.date), n.text) for n in item.notes],
+        questions=list(item.questions),
+        raised=item.raised,
+    )
+
+
+def _follow_up_view(entry: FollowUp, packet: Packet) -> dict[str, Any]:
+    action = entry.action
+    words = {"opened": "opened", "due": "came due", "closed": "closed"}
+    since = "since the last meeting" if packet.previous else f"up to {long_date(packet.as_of)}"
+    said = [words[e] for e in entry.events]
+    happened = " and ".join([", ".join(said[:-1]), said[-1]]) if len(said) > 1 else "".join(said)
+    late = ""
+    if entry.overdue and action.due is not None:
+        days = (packet.as_of - action.due).days
+        late = f"Overdue: due {long_date(action.due)}, {days} day{'s' if days != 1 else ''} late"
+    return {
+        "title": action.title,
+        "owner": action.owner or "No owner named",
+        "kpi": entry.kpi,
+        "anchor": f"kpi-{entry.kpi.id}",
+        "status": _ACTION_STATUS[action.status],
+        "opened": long_date(action.opened),
+        "due": long_date(action.due) if action.due else "No due date",
+        "closed": long_date(action.closed) if action.closed else "",
+        "overdue": late,
+        "carried": (
+            f"Carried over from the meeting of {long_date(packet.previous.date)}"
+            if entry.carried_over and packet.previous
+            else ""
+        ),
+        "events": f"{happened.capitalize()} {since}" if happened else "",
+    }
+
+
+def packet_context(packet: Packet, fiscal_year_start: int = 7) -> dict[str, Any]:
+    """Everything the packet template shows, as strings, lists and chart markup.
+
+    ``fiscal_year_start`` is the catalog's (charts name fiscal years by it).
+    """
+    day = packet.as_of
+    meeting = packet.meeting
+    standing = [_item_view(item, day, fiscal_year_start) for item in packet.standing]
+    new_items = [_item_view(item, day, fiscal_year_start) for item in packet.new_items]
+    counts = packet.counts()
+    highlights = [
+        (STATUS_LABELS[s], counts[s])
+        for s in ("off_track", "near_target", "on_track", "no_target", "no_data")
+        if counts.get(s)
+    ]
+    return {
+        "meeting": meeting,
+        "date": long_date(meeting.date),
+        "as_of": long_date(day),
+        "as_of_iso": day.isoformat(),
+        "departments": meeting.departments,
+        "previous": packet.previous,
+        "previous_date": long_date(packet.previous.date) if packet.previous else "",
+        "follow_ups": [_follow_up_view(f, packet) for f in packet.follow_ups],
+        "standing": standing,
+        "new_items": new_items,
+        "highlights": highlights,
+        "overdue_count": counts["overdue"],
+        "item_count": len(standing) + len(new_items),
+    }
