@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from catalog_files import problems, write
 
 from btvstat_open.errors import CatalogError, KpiNotFound
 from btvstat_open.store import Store
@@ -32,20 +32,6 @@ direction: lower_is_better
 target: {value: 7, tolerance: 2}
 tags: [streets, 311]
 """
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    return root
-
-
-def problems(root: Path, store: Store | None = None) -> list[tuple[str, int | None, str]]:
-    with pytest.raises(CatalogError) as info:
-        load_catalog(root, store=store)
-    return [(Path(f).name, line, message) for f, line, message in info.value.problems]
 
 
 @pytest.fixture

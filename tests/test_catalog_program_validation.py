@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from catalog_files import problems, write
 
 from btvstat_open.cli import main
-from btvstat_open.errors import CatalogError
 from btvstat_open.store import Store
 from btvstat_open.types import Column
 from catalog import load_catalog
@@ -35,20 +35,6 @@ goals:
   - {id: repair, title: Repair, parent: streets}
   - {id: potholes, title: Potholes, parent: repair}
 """
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    return root
-
-
-def problems(root: Path, store: Store | None = None) -> list[tuple[str, int | None, str]]:
-    with pytest.raises(CatalogError) as info:
-        load_catalog(root, store=store)
-    return [(Path(f).name, line, message) for f, line, message in info.value.problems]
 
 
 def one_problem(tmp_path: Path, settings: str, kpi_extra: str) -> tuple[str, int | None, str]:

@@ -6,8 +6,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from catalog_files import problems
 
-from btvstat_open.errors import CatalogError, MeetingNotFound
+from btvstat_open.errors import MeetingNotFound
 from catalog import load_catalog
 from catalog.demo import DEMO_DIR
 from catalog.meetings import agenda_kpis, previous_meeting
@@ -52,12 +53,6 @@ def catalog_dir(root: Path, meetings: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text))
     return root
-
-
-def problems(root: Path) -> list[tuple[str, int | None, str]]:
-    with pytest.raises(CatalogError) as info:
-        load_catalog(root)
-    return [(Path(f).name, line, message) for f, line, message in info.value.problems]
 
 
 def test_a_meeting_file_loads_with_its_agenda(tmp_path: Path) -> None:

@@ -104,6 +104,16 @@ def launch(playwright: Any, **options: Any) -> Any:
     )
 
 
+def serious_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on the page (each with up to 5 offending nodes)."""
+    page.add_script_tag(path=str(AXE))
+    found: list[dict[str, Any]] = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}))"
+    )
+    return [v for v in found if v["impact"] in ("serious", "critical")]
+
+
 def screenshot(page: Any, name: str) -> Path:
     """Keep a full-page screenshot in tests/artifacts/ (look at them after a run)."""
     ARTIFACTS.mkdir(exist_ok=True)

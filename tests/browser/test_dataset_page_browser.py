@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from browser.chromium import AXE, Browser, screenshot
+from browser.chromium import Browser, screenshot, serious_violations
 from servers import serve
 
 from btvstat_open.loader import load_file
@@ -87,11 +87,6 @@ def test_hostile_dataset_shows_text_and_runs_nothing(browser: Browser, site: Sit
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_axe_finds_no_serious_or_critical_violations(audit_browser: Browser, site: Site, scheme: str) -> None:
     page, _ = audit_browser.open(f"{site.url}/d/kc-311-potholes", color_scheme=scheme)
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}))"
-    )
-    serious = [v for v in result if v["impact"] in ("serious", "critical")]
+    serious = serious_violations(page)
     assert serious == [], serious
     page.close()

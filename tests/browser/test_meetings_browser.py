@@ -13,7 +13,7 @@ from typing import Any
 
 import pypdf
 import pytest
-from browser.chromium import ARTIFACTS, AXE, Browser, Watch, screenshot
+from browser.chromium import ARTIFACTS, Browser, Watch, screenshot, serious_violations
 from browser.widget_catalogs import write_test_catalog
 from servers import serve
 
@@ -79,12 +79,7 @@ def test_meeting_pages_load_offline_and_cleanly(browser: Browser, site: Site, pa
 @pytest.mark.parametrize("path", ["/meetings", f"/meetings/{MEETING}"])
 def test_axe_finds_no_serious_or_critical_violations(audit_browser: Browser, site: Site, path: str) -> None:
     page, _ = audit_browser.open(site.base + path)
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}))"
-    )
-    serious = [v for v in result if v["impact"] in ("serious", "critical")]
+    serious = serious_violations(page)
     assert serious == [], serious
     page.close()
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browser.chromium import AXE, Browser, launch, require, screenshot
+from browser.chromium import AXE, Browser, launch, require, screenshot, serious_violations
 from browser.widget_catalogs import (
     HOSTILE_ACTION,
     HOSTILE_GOAL_TITLE,
@@ -174,12 +174,7 @@ def test_axe_finds_no_serious_or_critical_violations(
     audit_browser: Browser, site: str, name: str, scheme: str
 ) -> None:
     page, _ = open_at(audit_browser, site + PAGES[name], "desktop", scheme)
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}))"
-    )
-    serious = [v for v in result if v["impact"] in ("serious", "critical")]
+    serious = serious_violations(page)
     assert serious == [], serious
     page.close()
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser.chromium import AXE, Browser, assert_local, screenshot
+from browser.chromium import Browser, assert_local, screenshot, serious_violations
 from browser.widget_catalogs import HOSTILE_DESCRIPTION, HOSTILE_ID, HOSTILE_TITLE, write_test_catalog
 from servers import free_port, serve
 from starlette.applications import Starlette
@@ -219,12 +219,7 @@ def test_axe_finds_no_serious_or_critical_violations(
     page, _ = audit_browser.open(sites.widgets + path, color_scheme=scheme)
     if path != "/":
         wait_for_chart(page)
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}))"
-    )
-    serious = [v for v in result if v["impact"] in ("serious", "critical")]
+    serious = serious_violations(page)
     assert serious == [], serious
     page.close()
 
