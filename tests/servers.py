@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -56,6 +56,22 @@ def serve(app: Any, *, port: int | None = None, tls_pem: str | None = None) -> I
         thread.join(timeout=10)
 
 
+def wait_for_health(
+    url: str, server: subprocess.Popen[Any], within: float, printed: Callable[[], str]
+) -> None:
+    """Wait until the server process at ``url`` answers ``/healthz``; fail with what it printed if it dies."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        assert server.poll() is None, printed()
+        assert time.monotonic() < deadline, f"the server did not start within {within:.0f} s"
+        time.sleep(0.2)
+
+
 @contextmanager
 def serve_command(
     args: Sequence[str],
@@ -76,16 +92,7 @@ def serve_command(
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + start_within
-        while True:
-            try:
-                if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert server.poll() is None, server.communicate()[1]
-            assert time.monotonic() < deadline, f"the server did not start within {start_within:.0f} s"
-            time.sleep(0.2)
+        wait_for_health(url, server, start_within, lambda: server.communicate()[1])
         yield url
     finally:
         server.terminate()

@@ -14,7 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 import requests
-from servers import free_port
+from servers import free_port, wait_for_health
 
 SLOW_CLIENTS = 320
 
@@ -37,16 +37,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, psut
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert server.poll() is None, (root / "server.log").read_text()
-            assert time.monotonic() < deadline, "the server did not start within 60 s"
-            time.sleep(0.2)
+        wait_for_health(url, server, 60, (root / "server.log").read_text)
         yield url, psutil.Process(server.pid)
     finally:
         server.terminate()
