@@ -23,6 +23,7 @@ libraries are translated once, where they enter (``raise PortalError(...) from e
     │   └── MeetingNotFound
     ├── AuthenticationRequired        missing or wrong write token (HTTP 401)
     ├── ApiNotImplemented             a Socrata API this server does not offer (HTTP 501)
+    ├── NotSupported                  a portal kind cannot do this (push to ArcGIS...; HTTP 501)
     ├── ServerBusy                    every worker of a heavy pool is taken (HTTP 503, Retry-After)
     ├── ClientGone                    the client hung up before its answer was ready (HTTP 499)
     ├── StoreError                    the local store failed
@@ -54,6 +55,7 @@ __all__ = [
     "LoadError",
     "MeetingNotFound",
     "NotFound",
+    "NotSupported",
     "PortalAuthError",
     "PortalError",
     "PortalNotFound",
@@ -217,6 +219,28 @@ class AuthenticationRequired(BtvstatError):
     http_status = 401
     exit_code = 2
     default_code = "authentication_required"
+
+
+class NotSupported(BtvstatError):
+    """A portal kind cannot do what was asked (push to an ArcGIS layer, create on CKAN...).
+
+    ``capability`` names the missing capability (``push``, ``create``, ``changes``) and
+    ``kind`` the portal kind; the message says why and what to do instead.
+
+    Example:
+        >>> err = NotSupported("ArcGIS layers are read-only here.", capability="push", kind="arcgis")
+        >>> (err.http_status, err.exit_code, err.data)
+        (501, 2, {'capability': 'push', 'kind': 'arcgis'})
+    """
+
+    http_status = 501
+    exit_code = 2
+    default_code = "connector.not-supported"
+
+    def __init__(self, message: str, *, capability: str, kind: str) -> None:
+        super().__init__(message, data={"capability": capability, "kind": kind})
+        self.capability = capability
+        self.kind = kind
 
 
 class ApiNotImplemented(BtvstatError):

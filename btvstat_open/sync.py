@@ -18,6 +18,9 @@ Rows written in one bulk write share an ``:updated_at``; the state keeps their i
 When the row counts do not add up, the key sets are compared: rows gone at the source are
 deleted, and rows the local copy lacks (missed by a cursor) make the sync pull everything.
 
+A source that cannot report changed rows (it lacks the ``changes`` capability: CKAN, files)
+is pulled whole, but only when its metadata validators (ETag, last-modified stamp) moved.
+
 Known limits: changed rows are gathered in memory before the one merge transaction; past
 100,000 rows in one moment, the next sync reads that moment again (and merges it harmlessly).
 """
@@ -28,8 +31,8 @@ from collections.abc import Sequence
 
 from btvstat_open.errors import BtvstatError, SyncError
 from btvstat_open.store import Store, check_dataset_id
-from btvstat_open.sync_apply import apply_full, apply_incremental, save_state
-from btvstat_open.sync_state import load_state
+from btvstat_open.sync_apply import apply_full, apply_incremental, pull_whole, save_state
+from btvstat_open.sync_state import DatasetState, load_state
 from btvstat_open.sync_types import SourceDescription, SyncJob, SyncResult, SyncSource, schema_signature
 from btvstat_open.types import Column
 
@@ -98,6 +101,8 @@ def _sync(job: SyncJob) -> SyncResult:
     state = load_state(store.root).get(local_id)
     if state is not None and (state.source != source.url or state.remote_id != remote_id):
         state = None
+    if not source.supports("changes"):
+        return _sync_whole(job, state)
     if state is None or not store.exists(local_id):
         desc = source.describe_if_changed(remote_id)
         if desc is None:
@@ -120,3 +125,24 @@ def _sync(job: SyncJob) -> SyncResult:
         save_state(job, state)
         return SyncResult(local_id, remote_id, "unchanged", "no rows changed", row_count=state.row_count)
     return apply_incremental(job, desc, state, count, latest)
+
+
+def _sync_whole(job: SyncJob, state: DatasetState | None) -> SyncResult:
+    """Sync a source without row-level changes: pull everything when its validators moved."""
+    source, remote_id, local_id = job.source, job.remote_id, job.local_id
+    fresh = state is None or not job.store.exists(local_id)
+    desc = source.describe_if_changed(
+        remote_id,
+        etag=None if fresh or state is None else state.etag,
+        last_modified=None if fresh or state is None else state.last_modified,
+    )
+    if desc is None or (
+        state is not None
+        and not fresh
+        and (desc.etag, desc.last_modified_header) == (state.etag, state.last_modified)
+        and (state.etag or state.last_modified)
+    ):
+        row_count = state.row_count if state is not None else 0
+        return SyncResult(local_id, remote_id, "unchanged", "metadata not modified", row_count=row_count)
+    why = "first sync" if fresh else "the source changed and cannot list changed rows"
+    return apply_full(job, desc, None, why, table=pull_whole(job))

@@ -18,7 +18,7 @@ from btvstat_open.sync_state import DatasetState, save_dataset_state
 from btvstat_open.sync_types import SourceDescription, SyncJob, SyncResult, schema_signature
 from btvstat_open.types import arrow_type
 
-__all__ = ["apply_full", "apply_incremental", "save_state"]
+__all__ = ["apply_full", "apply_incremental", "pull_whole", "save_state"]
 
 # Ids remembered at the cursor's exact moment (a bulk write shares one); beyond this many,
 # the next sync reads those rows again, which is harmless but slower.
@@ -37,6 +37,19 @@ def pull_changes(job: SyncJob, columns: Sequence[str], since: str | None, label:
             {":id": pa.array([], pa.string()), ":updated_at": pa.array([], pa.timestamp("us", "UTC"))}
         )
     return pa.Table.from_batches(batches)
+
+
+def pull_whole(job: SyncJob) -> pa.Table:
+    """Every row of a source without row-level changes, numbered as ``:id`` in source order."""
+    batches = []
+    with row_progress(job.progress, f"sync {job.remote_id}") as bar:
+        for batch in job.source.iter_batches(job.remote_id):
+            batches.append(batch)
+            bar.advance(batch.num_rows)
+    table = pa.Table.from_batches(batches) if batches else pa.table({})
+    ids = pa.array([f"row-{i}" for i in range(table.num_rows)], pa.string())
+    stamps = pa.nulls(table.num_rows, pa.timestamp("us", "UTC"))
+    return table.append_column(":id", ids).append_column(":updated_at", stamps)
 
 
 def _at_moment(table: pa.Table, moment_text: str) -> pa.ChunkedArray:

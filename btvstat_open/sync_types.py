@@ -38,6 +38,12 @@ class SyncSource(Protocol):
     @property
     def url(self) -> str: ...
 
+    def supports(self, capability: Literal["push", "create", "changes"]) -> bool:
+        """Whether the source declares a capability; without ``changes`` every sync is whole."""
+
+    def iter_batches(self, dataset_id: str) -> Iterator[pa.RecordBatch]:
+        """Every row, typed (the whole-dataset pull of a source without ``changes``)."""
+
     def describe_if_changed(
         self, dataset_id: str, *, etag: str | None = None, last_modified: str | None = None
     ) -> SourceDescription | None:

@@ -1,12 +1,15 @@
 """The connector contract: the few verbs every portal kind supports.
 
-A connector describes a dataset (columns, row count, last modified), lists datasets,
+Every kind describes a dataset (columns, row count, last modified), lists datasets and
 pulls rows as a stream of Arrow record batches (and, built on that, into a table or
-atomically into a Parquet/CSV file), pushes rows (upsert, replace, delete) and creates
-datasets to push to. Concrete connectors implement :meth:`Connector.describe`,
-:meth:`Connector.row_stats`, :meth:`Connector.datasets`, :meth:`Connector.iter_batches`,
-:meth:`Connector.push` and :meth:`Connector.create`; ``pull`` and ``pull_to`` come for free
-but may be overridden with a faster path.
+atomically into a Parquet/CSV file): concrete connectors implement :meth:`Connector.describe`,
+:meth:`Connector.datasets` and :meth:`Connector.iter_batches`; ``pull`` and ``pull_to`` come
+for free but may be overridden with a faster path.
+
+What only some kinds can do is declared in :attr:`Connector.capabilities`, never faked:
+``push`` (upsert, replace, delete rows), ``create`` (a dataset to push to) and ``changes``
+(row counts and rows changed since a moment, for incremental sync). A verb whose capability
+is not declared raises :class:`~btvstat_open.errors.NotSupported` saying why.
 """
 
 from __future__ import annotations
@@ -16,15 +19,17 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal, Self, TypedDict, Unpack
+from typing import Any, ClassVar, Literal, Self, TypedDict, Unpack
 
 import pyarrow as pa
 
 from btvstat_open.dataset import WriteResult
+from btvstat_open.errors import NotSupported
 from btvstat_open.types import Column
 from connectors.output import write_batches_atomically
 
 __all__ = [
+    "Capability",
     "Connector",
     "DatasetDescription",
     "DatasetSummary",
@@ -35,6 +40,8 @@ __all__ = [
 ]
 
 PushMode = Literal["upsert", "replace"]
+#: What only some portal kinds can do; see :attr:`Connector.capabilities`.
+Capability = Literal["push", "create", "changes"]
 
 
 class PullOptions(TypedDict, total=False):
@@ -146,6 +153,27 @@ class Connector(abc.ABC):
 
     #: Base URL of the portal, without a trailing slash.
     url: str
+    #: The portal kind, as ``connect(url, kind=...)`` names it.
+    kind: ClassVar[str] = "portal"
+    #: What this kind can do beyond describe, list and pull.
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    #: Why a capability is missing, by capability (the NotSupported message).
+    unsupported_reasons: ClassVar[dict[str, str]] = {}
+
+    def supports(self, capability: Capability) -> bool:
+        """Whether this connector declares ``capability``.
+
+        Example:
+            >>> from connectors import connect
+            >>> connect("http://127.0.0.1:8000").supports("push")
+            True
+        """
+        return capability in self.capabilities
+
+    def not_supported(self, capability: Capability) -> NotSupported:
+        """The typed error for a verb whose capability this kind lacks."""
+        reason = self.unsupported_reasons.get(capability) or f"{self.kind} portals cannot {capability} here."
+        return NotSupported(reason, capability=capability, kind=self.kind)
 
     @abc.abstractmethod
     def describe(self, dataset_id: str) -> DatasetDescription:
@@ -160,14 +188,15 @@ class Connector(abc.ABC):
         """
         return self.describe(dataset_id)
 
-    @abc.abstractmethod
     def row_stats(
         self, dataset_id: str, *, since: str | None = None, before: str | None = None
     ) -> tuple[int, str | None]:
         """The row count and the latest ``:updated_at`` (as the portal writes it), in one request.
 
         ``since``/``before`` count only rows updated at or after ``since`` and before ``before``.
+        Needs the ``changes`` capability.
         """
+        raise self.not_supported("changes")
 
     def iter_changes(
         self, dataset_id: str, *, columns: Sequence[str], since: str | None = None
@@ -175,8 +204,10 @@ class Connector(abc.ABC):
         """Rows with ``:id``, ``:updated_at`` and ``columns`` updated at or after ``since``.
 
         Used by the sync engine; connectors override it with paging that cannot skip rows
-        which change while it reads.
+        which change while it reads. Needs the ``changes`` capability.
         """
+        if not self.supports("changes"):
+            raise self.not_supported("changes")
         select = ", ".join([":id", ":updated_at", *[c for c in columns if c not in (":id", ":updated_at")]])
         return self.iter_batches(dataset_id, select=select, order=":id", since=since)
 
@@ -191,7 +222,6 @@ class Connector(abc.ABC):
         ``options``: see :class:`PullOptions`.
         """
 
-    @abc.abstractmethod
     def push(
         self,
         data: Any,
@@ -201,9 +231,12 @@ class Connector(abc.ABC):
         row_id: str | None = None,
         batch_size: int | None = None,
     ) -> PushResult:
-        """Publish rows: ``upsert`` by row id, or ``replace`` every row; ``:deleted`` rows are removed."""
+        """Publish rows: ``upsert`` by row id, or ``replace`` every row; ``:deleted`` rows are removed.
 
-    @abc.abstractmethod
+        Needs the ``push`` capability.
+        """
+        raise self.not_supported("push")
+
     def create(
         self,
         name: str,
@@ -216,8 +249,9 @@ class Connector(abc.ABC):
         """Create an empty dataset with these columns; returns it as the portal describes it.
 
         ``dataset_id`` asks for an id; a portal that chooses ids itself may give another one,
-        so push to the returned description's ``id``.
+        so push to the returned description's ``id``. Needs the ``create`` capability.
         """
+        raise self.not_supported("create")
 
     def close(self) -> None:  # noqa: B027 - nothing to release unless a connector holds connections
         """Release the connector's connections."""

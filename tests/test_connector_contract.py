@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from contract import CONTRACT_COLUMNS, ConnectorContract, ContractSetup, source_table
 from faults import serve_portal
 
 from btvstat_open.store import Store
 from connectors import connect
+from connectors.testing import CONTRACT_COLUMNS, ConnectorContract, ContractSetup, source_table
 
 TOKEN = "contract-token"
 

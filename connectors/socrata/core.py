@@ -49,6 +49,9 @@ class SocrataCore(Connector):
     ``page_format`` how SODA 2.1 pages are read (CSV is the faster to parse).
     """
 
+    kind = "socrata"
+    capabilities = frozenset({"push", "create", "changes"})
+
     def __init__(
         self,
         url: str,

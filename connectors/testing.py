@@ -1,8 +1,16 @@
 """The connector contract suite: what every connector must do, whatever the portal kind.
 
-Subclass :class:`ConnectorContract` and provide a ``contract`` fixture returning a
-:class:`ContractSetup`: a connector, a readable dataset holding ``source_table()`` rows,
-and an empty writable dataset with the same columns (row identifier ``case_id``).
+It ships in the package so that every portal kind here, and connectors written elsewhere,
+run the same tests (it needs pytest). Subclass :class:`ConnectorContract` and provide a
+``contract`` fixture returning a :class:`ContractSetup`: a connector, a readable dataset
+holding ``source_table()`` rows, and (for kinds that can ``push``) an empty writable dataset
+with the same columns (row identifier ``case_id``). Tests of a capability the connector does
+not declare check instead that the verb raises :class:`~btvstat_open.errors.NotSupported`.
+
+Example:
+    >>> from connectors.testing import CONTRACT_COLUMNS, source_table
+    >>> source_table(3).column_names == [c.field_name for c in CONTRACT_COLUMNS]
+    True
 """
 
 from __future__ import annotations
@@ -16,9 +24,11 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from btvstat_open.errors import BtvstatError
+from btvstat_open.errors import BtvstatError, NotSupported
 from btvstat_open.types import Column
-from connectors import Connector
+from connectors.base import Capability, Connector
+
+__all__ = ["CONTRACT_COLUMNS", "ConnectorContract", "ContractSetup", "source_table"]
 
 CONTRACT_COLUMNS = (
     Column("case_id", "Case ID", "text"),
@@ -43,10 +53,29 @@ def source_table(n: int = 2_345, salt: str = "") -> pa.Table:
 
 @dataclass
 class ContractSetup:
+    """What the suite runs against: a connector, its readable dataset and its row count.
+
+    ``writable_id`` is an empty dataset with the contract columns, for kinds that can push.
+    """
+
     connector: Connector
     dataset_id: str
-    writable_id: str
+    writable_id: str | None
     rows: int
+
+    def requires(self, capability: Capability) -> bool:
+        """True when the connector declares ``capability``; otherwise checks the verb refuses."""
+        if self.connector.supports(capability):
+            return True
+        with pytest.raises(NotSupported) as refused:
+            if capability == "push":
+                self.connector.push(source_table(1), self.dataset_id)
+            elif capability == "create":
+                self.connector.create("x", CONTRACT_COLUMNS)
+            else:
+                self.connector.row_stats(self.dataset_id)
+        assert refused.value.capability == capability and refused.value.message
+        return False
 
 
 def _sorted(table: pa.Table) -> pa.Table:
@@ -54,7 +83,7 @@ def _sorted(table: pa.Table) -> pa.Table:
 
 
 class ConnectorContract:
-    """Tests every connector must pass."""
+    """Tests every connector must pass (pytest collects them from a subclass)."""
 
     def test_describe(self, contract: ContractSetup) -> None:
         desc = contract.connector.describe(contract.dataset_id)
@@ -108,7 +137,10 @@ class ConnectorContract:
         assert [p.name for p in tmp_path.iterdir()] == ["keep.parquet"]
 
     def test_push_upsert_replace_and_delete(self, contract: ContractSetup) -> None:
+        if not contract.requires("push"):
+            return
         conn, target = contract.connector, contract.writable_id
+        assert target is not None, "a connector that can push needs a writable dataset"
         first = conn.push(source_table(300), target, mode="replace", batch_size=128)
         assert (first.created, first.batches, first.errors) == (300, 3, 0)
         changed = source_table(350).slice(250)  # 50 existing rows, 50 new
@@ -123,6 +155,8 @@ class ConnectorContract:
         assert _sorted(conn.pull(target)).equals(_sorted(source_table(40, salt="r")))
 
     def test_row_stats_and_changes(self, contract: ContractSetup) -> None:
+        if not contract.requires("changes"):
+            return
         count, latest = contract.connector.row_stats(contract.dataset_id)
         assert count == contract.rows and latest is not None
         changes = pa.Table.from_batches(
@@ -141,6 +175,8 @@ class ConnectorContract:
         )
 
     def test_create_then_push(self, contract: ContractSetup) -> None:
+        if not contract.requires("create"):
+            return
         conn = contract.connector
         wanted = f"{contract.writable_id}-new"
         created = conn.create(
