@@ -87,13 +87,21 @@ def build_parser() -> argparse.ArgumentParser:
     pull = sub.add_parser("pull", help="pull a dataset from a portal to Parquet or CSV")
     pull.add_argument("portal_url")
     pull.add_argument("dataset_id")
-    pull.add_argument("-o", "--output", required=True, help="OUT.parquet or OUT.csv")
+    pull.add_argument(
+        "-o", "--output", required=True, help="OUT.parquet or OUT.csv; a folder or URL with --partition-by"
+    )
     pull.add_argument("--select")
     pull.add_argument("--where")
     pull.add_argument("--order")
     pull.add_argument("--since", help="only rows updated at or after this timestamp")
     pull.add_argument("--app-token", default=os.environ.get("BTVSTAT_APP_TOKEN"))
     pull.add_argument("--page-size", type=int)
+    pull.add_argument(
+        "--partition-by",
+        metavar="FIELD[:year|:month]",
+        help="write hive-partitioned Parquet (FIELD=VALUE/part-*.parquet) to the folder or URL -o names",
+    )
+    pull.add_argument("--parallel", type=int, help="with --partition-by: connections at once (default 4)")
 
     push = sub.add_parser("push", help="publish a CSV or Parquet file to a portal dataset")
     push.add_argument("file")

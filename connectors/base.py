@@ -47,13 +47,15 @@ Capability = Literal["push", "create", "changes"]
 class PullOptions(TypedDict, total=False):
     """Which rows and columns a pull asks for (every one optional).
 
-    ``select``, ``where`` and ``order`` are SoQL clauses; ``since`` keeps rows updated at or
-    after a moment (an ISO text, a date or a datetime; without a zone, UTC).
+    ``select``, ``where``, ``order`` and ``group`` are SoQL clauses (``group`` with an aggregating
+    ``select``: one row per group); ``since`` keeps rows updated at or after a moment (an ISO text,
+    a date or a datetime; without a zone, UTC).
     """
 
     select: str | None
     where: str | None
     order: str | None
+    group: str | None
     since: str | date | datetime | None
 
 

@@ -76,17 +76,18 @@ def timestamp_literal(value: str | date | datetime) -> str:
 
 @dataclass(frozen=True)
 class Query:
-    """What to pull: SoQL ``select``, ``where``, ``order`` and rows updated ``since`` a moment."""
+    """What to pull: SoQL ``select``, ``where``, ``order``, ``group`` and rows updated ``since`` a moment."""
 
     select: str | None = None
     where: str | None = None
     order: str | None = None
     since: str | date | datetime | None = None
+    group: str | None = None
 
     @property
     def is_full(self) -> bool:
         """Whether this asks for every row and column (an export can answer it)."""
-        return not (self.select or self.where or self.order or self.since)
+        return not (self.select or self.where or self.order or self.since or self.group)
 
     def where_clause(self) -> str | None:
         """The ``$where`` text, ``since`` included."""
@@ -102,7 +103,7 @@ class Query:
 
         Aggregating selects (one row per group) get no key, since ``:id`` is not grouped.
         """
-        if self.select and _AGGREGATE.search(self.select):
+        if self.group or (self.select and _AGGREGATE.search(self.select)):
             return self.order
         if not self.order:
             return key
@@ -117,6 +118,8 @@ class Query:
         where = self.where_clause()
         if where:
             params["$where"] = where
+        if self.group:
+            params["$group"] = self.group
         order = self.order_clause(key)
         if order:
             params["$order"] = order
@@ -128,6 +131,8 @@ class Query:
         where = self.where_clause()
         if where:
             text += f" WHERE {where}"
+        if self.group:
+            text += f" GROUP BY {self.group}"
         order = self.order_clause(key)
         if order:
             text += f" ORDER BY {order}"
