@@ -74,7 +74,7 @@ def run_pull_partitioned(args: argparse.Namespace) -> int:
     """Pull into hive-partitioned Parquet under a folder or fsspec URL; a re-run resumes or syncs.
 
     Example:
-        >>> argv = ["pull", URL, "ab-12", "-o", "s3://b/311", "--partition-by", "opened:year"]  # doctest: +SKIP
+        >>> argv = ["pull", URL, "ab-12", "-o", "s3://b/x", "--partition-by", "opened:year"]  # doctest: +SKIP
         >>> run_pull_partitioned(build_parser().parse_args(argv))  # doctest: +SKIP
         0
     """

@@ -6,6 +6,7 @@ ETags, Last-Modified), so s3fs talks to it exactly as to AWS.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -38,6 +39,19 @@ class S3Server:
         """Environment for a child process (botocore reads ``AWS_ENDPOINT_URL``)."""
         return {**KEYS, "AWS_ENDPOINT_URL": self.endpoint}
 
+    def create_bucket(self, name: str) -> None:
+        """Create a bucket (in us-east-1, which needs no location constraint)."""
+        import boto3
+
+        client = boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name=KEYS["AWS_DEFAULT_REGION"],
+            aws_access_key_id=KEYS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=KEYS["AWS_SECRET_ACCESS_KEY"],
+        )
+        client.create_bucket(Bucket=name)
+
     def filesystem(self) -> Any:
         """A fresh s3fs filesystem on this server."""
         import s3fs
@@ -50,6 +64,8 @@ def s3_server() -> Iterator[S3Server]:
     """Start moto's threaded server on a free port; yield it; stop it."""
     from moto.server import ThreadedMotoServer
 
+    # werkzeug logs every request to stderr; the tests check what the objects hold instead.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

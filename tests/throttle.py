@@ -74,6 +74,7 @@ class ThrottlingProxy:
         tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
         for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _handle(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         self.connections += 1
@@ -86,9 +87,10 @@ class ThrottlingProxy:
             client_w.close()
             return
         try:
-            await asyncio.gather(self._pipe(client_r, up_w), self._pipe(up_r, client_w))
-        except (ConnectionError, asyncio.CancelledError):
-            pass
+            # A client or the server going away ends its direction; the other then ends too.
+            await asyncio.gather(
+                self._pipe(client_r, up_w), self._pipe(up_r, client_w), return_exceptions=True
+            )
         finally:
             self.open -= 1
             for writer in (client_w, up_w):
@@ -102,7 +104,10 @@ class ThrottlingProxy:
 
         async def receive() -> None:
             while True:
-                data = await reader.read(CHUNK)
+                try:
+                    data = await reader.read(CHUNK)
+                except OSError:
+                    data = b""  # the sender went away: pass on the end
                 await queue.put((loop.time() + self.delay, data))
                 if not data:
                     return
@@ -121,8 +126,12 @@ class ThrottlingProxy:
                 if start > loop.time():
                     await asyncio.sleep(start - loop.time())
                 writer.write(data)
-                await writer.drain()
+                try:
+                    await writer.drain()
+                except OSError:
+                    return
                 if free_at > loop.time():
                     await asyncio.sleep(free_at - loop.time())
         finally:
             receiving.cancel()
+            await asyncio.gather(receiving, return_exceptions=True)

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import pyarrow as pa
 
@@ -158,7 +159,7 @@ class _Run:
             futures: dict[Future[int], Range] = {pool.submit(self._fetch_one, r): r for r in ranges}
             pending = set(futures)
             while pending:
-                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     r = futures[future]
                     written[r.partition].append((r.file, future.result()))
@@ -203,10 +204,26 @@ def _touched(connector: Connector, dataset_id: str, spec: PartitionSpec, manifes
     """Partitions holding rows updated since the last complete run (none to ask about on a first run)."""
     if not manifest.cursor or not connector.supports("changes"):
         return set()
+    after = _next_moment(manifest.cursor)
     rows, latest = connector.row_stats(dataset_id, since=manifest.cursor)
     if latest == manifest.cursor and rows == manifest.cursor_rows:
         return set()  # only the rows of the cursor's own moment, which the last run already had
-    return set(partition_counts(connector, dataset_id, spec, since=manifest.cursor))
+    since = manifest.cursor
+    if after and connector.row_stats(dataset_id, since=since, before=after)[0] <= manifest.cursor_rows:
+        # No row joined the cursor's own moment after the last run counted it (rows changed since
+        # left it, deleted ones change a partition's count): only later rows are new or changed.
+        since = after
+    return set(partition_counts(connector, dataset_id, spec, since=since))
+
+
+def _next_moment(stamp: str) -> str | None:
+    """The millisecond after a portal timestamp (``:updated_at`` has milliseconds), as ISO text."""
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    later = moment + timedelta(milliseconds=1)
+    return later.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _field_type(desc: DatasetDescription, spec: PartitionSpec) -> str:
