@@ -31,6 +31,7 @@ GROUPS = (
     "health",
     "sync",
     "memory",
+    "partitioned",
     "push",
     "widgets",
     "catalog",
@@ -63,6 +64,7 @@ def run(sizes: Sizes, groups: set[str], workdir: Path, *, quick: bool) -> list[R
         rows_health,
         rows_interop,
         rows_meetings,
+        rows_partitioned,
         rows_program,
         rows_pull,
         rows_push,
@@ -103,6 +105,15 @@ def run(sizes: Sizes, groups: set[str], workdir: Path, *, quick: bool) -> list[R
             "memory",
             f"pull {sizes.memory_rows:,} rows: peak memory",
             lambda: [rows_pull.memory_row(rows=sizes.memory_rows, workdir=workdir)],
+        )
+    if "partitioned" in groups:
+        _err.log(f"preparing the {sizes.partitioned_rows:,}-row dataset (cached after the first run)")
+        results += _guarded(
+            "partitioned",
+            f"partitioned pulls of {sizes.partitioned_rows:,} and {sizes.pull_rows:,} rows, slow link",
+            lambda: rows_partitioned.partitioned_rows(
+                small=sizes.pull_rows, large=sizes.partitioned_rows, workdir=workdir
+            ),
         )
     if "push" in groups:
         results += _guarded(

@@ -35,14 +35,16 @@ class Sizes:
     soql_reps: int
     load_seconds: float
     connections: int
+    #: The large partitioned pull (its small one is ``pull_rows``).
+    partitioned_rows: int = 10_000_000
 
     @classmethod
     def full(cls) -> Sizes:
-        return cls(1_000_000, 5_000_000, 100_000, 10_000, 1_000_000, 5, 40, 5.0, 16)
+        return cls(1_000_000, 5_000_000, 100_000, 10_000, 1_000_000, 5, 40, 5.0, 16, 10_000_000)
 
     @classmethod
     def quick(cls) -> Sizes:
-        return cls(20_000, 50_000, 5_000, 1_000, 20_000, 2, 8, 1.0, 8)
+        return cls(20_000, 50_000, 5_000, 1_000, 20_000, 2, 8, 1.0, 8, 50_000)
 
 
 @dataclass(frozen=True)

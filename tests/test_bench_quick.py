@@ -49,6 +49,9 @@ EXPECTED_WORK = [
     "/healthz p99 while 50 slow queries run",
     "KPIs as PDF: cold",
     "KPIs as page: cached p99",
+    "20 MB/s + 50 ms link: 4 connections vs 1",
+    "partitioned pull: time per row",
+    "partitioned pull of 50,000 rows: peak memory",
 ]
 
 

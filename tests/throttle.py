@@ -91,6 +91,8 @@ class ThrottlingProxy:
             await asyncio.gather(
                 self._pipe(client_r, up_w), self._pipe(up_r, client_w), return_exceptions=True
             )
+        except asyncio.CancelledError:
+            pass  # the proxy is stopping: end quietly (asyncio reports a cancelled handler as an error)
         finally:
             self.open -= 1
             for writer in (client_w, up_w):
@@ -135,3 +137,32 @@ class ThrottlingProxy:
         finally:
             receiving.cancel()
             await asyncio.gather(receiving, return_exceptions=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python tests/throttle.py HOST:PORT --rate BYTES_PER_S --rtt SECONDS``: serve until killed.
+
+    Prints the proxy's port on the first line (the benchmark runs the proxy in a process of its own,
+    so that it never shares a GIL with the client it measures).
+    """
+    import argparse
+    import signal
+    import sys
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("upstream", help="HOST:PORT to forward to")
+    parser.add_argument("--rate", type=float, required=True, help="bytes per second per connection")
+    parser.add_argument("--rtt", type=float, required=True, help="round trip added, in seconds")
+    args = parser.parse_args(argv)
+    host, port = args.upstream.rsplit(":", 1)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    with ThrottlingProxy(host, int(port), rate=args.rate, rtt=args.rtt) as proxy:
+        sys.stdout.write(f"{proxy.port}\n")
+        sys.stdout.flush()
+        stop.wait()
+
+
+if __name__ == "__main__":
+    main()

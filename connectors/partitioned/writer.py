@@ -26,7 +26,9 @@ from connectors.output import dictionary_columns
 
 __all__ = ["OutputError", "Target"]
 
-ROW_GROUP_ROWS = 65_536
+# A full page (50,000 rows by default) is written as it comes: holding a second one per connection
+# would only add memory.
+ROW_GROUP_ROWS = 50_000
 _TMP_SUFFIX = ".tmp"
 
 
@@ -78,7 +80,7 @@ class Target:
         return posixpath.join(self.root, relative) if relative else self.root
 
     def write_parquet(self, relative: str, batches: Iterable[pa.RecordBatch]) -> int:
-        """Write the batches as one Parquet file (zstd, row groups of 65,536 rows); returns its rows.
+        """Write the batches as one Parquet file (zstd, row groups of at least 50,000 rows); returns its rows.
 
         Nothing is written when there are no rows. The file appears whole or not at all.
         """
