@@ -127,7 +127,8 @@ def partitioned_rows(*, small: int, large: int, workdir: Path) -> list[Result]:
             samples={"ours": [four["peak_mb"]], "base": [four["base_mb"]]},
             notes=(
                 f"the 4-connection pull, whole process; {four['base_mb']:.0f} MB resident after imports; "
-                f"the 1-connection pull peaked at {one['peak_mb']:.0f} MB"
+                f"the 1-connection pull peaked at {one['peak_mb']:.0f} MB, "
+                f"the {little}-row one at {few['peak_mb']:.0f} MB"
             ),
         ),
     ]
