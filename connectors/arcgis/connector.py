@@ -1,0 +1,327 @@
+"""The ArcGIS REST connector: FeatureServer and MapServer layers, and ArcGIS Hub sites.
+
+``PORTAL_URL`` is a service URL (``.../FeatureServer`` or ``.../MapServer``) and ``DATASET_ID``
+a layer number; a full layer URL works as either. A Hub site URL lists its datasets (see
+:mod:`connectors.arcgis.hub`), whose ids are layer URLs. Layers are read-only here (no push or
+create), and list changed rows (the ``changes`` capability) only where editor tracking gives
+them an edit-date field.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from datetime import UTC
+from email.utils import format_datetime
+from typing import Any, ClassVar, Unpack
+
+import pyarrow as pa
+import requests
+
+from btvstat_open.errors import PortalError, PortalRequestError, PortalUnavailable, UsageError
+from connectors.arcgis.client import ArcgisHttp
+from connectors.arcgis.decode import decode_features, epoch_ms, parse_date, readers
+from connectors.arcgis.hub import FEED_PATH, LAYER_URL, hub_datasets
+from connectors.arcgis.metadata import GEOMETRY_COLUMN, LayerInfo, parse_layer
+from connectors.arcgis.paging import (
+    PagesRepeat,
+    id_bounds,
+    offset_pages,
+    probe_pagination,
+    range_pages,
+    statistic,
+)
+from connectors.arcgis.query import iso_z, moment, order_fields, select_names, timestamp_literal
+from connectors.base import Capability, Connector, DatasetDescription, DatasetSummary, PullOptions
+from connectors.socrata.retry import RetryPolicy
+
+__all__ = ["ArcgisConnector"]
+
+_SERVICE_URL = re.compile(r"^https?://.+/(?:FeatureServer|MapServer)$", re.I)
+Params = dict[str, str | int]
+
+
+class ArcgisConnector(Connector):
+    """Read ArcGIS REST layers: describe, list, pull in stable pages, and sync by edit date.
+
+    Example:
+        >>> conn = ArcgisConnector("https://gis.example.gov/arcgis/rest/services/Roads/FeatureServer")
+        >>> conn.service, conn.kind, conn.supports("push")
+        ('https://gis.example.gov/arcgis/rest/services/Roads/FeatureServer', 'arcgis', False)
+    """
+
+    kind: ClassVar[str] = "arcgis"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset({"changes"})
+    unsupported_reasons: ClassVar[dict[str, str]] = {
+        "push": "ArcGIS layers are read-only here: btvstat-open does not send applyEdits. Edit the layer "
+        "in ArcGIS, or push the rows to a Socrata portal or the local portal instead.",
+        "create": "btvstat-open cannot create ArcGIS layers. Publish a hosted layer in ArcGIS, or create "
+        "the dataset on a Socrata portal or the local portal instead.",
+        "changes": "This ArcGIS layer has no edit-date field (editFieldsInfo.editDateField), so changed rows "
+        "cannot be listed: a sync pulls it whole when its last edit date moves. Turn on editor tracking "
+        "for incremental syncs.",
+    }
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        session: requests.Session | None = None,
+        timeout: float = 60.0,
+        retries: int = 6,
+        backoff: float = 0.25,
+        max_wait: float = 30.0,
+        page_size: int | None = None,
+    ) -> None:
+        self.url = url.strip().rstrip("/")
+        layer = LAYER_URL.match(self.url)
+        self.service: str | None = (
+            layer["service"] if layer else (self.url if _SERVICE_URL.match(self.url) else None)
+        )
+        self.default_layer: str | None = layer["layer"] if layer else None
+        self.page_size = page_size
+        retry = RetryPolicy(retries=retries, base=backoff, max_wait=max_wait)
+        self.http = ArcgisHttp(session=session, timeout=timeout, retry=retry)
+        self._layers: dict[str, LayerInfo] = {}
+        self._paginates: dict[str, bool] = {}
+
+    def __repr__(self) -> str:
+        return f"ArcgisConnector({self.url!r})"
+
+    def close(self) -> None:
+        """Close the HTTP session (unless the caller gave it)."""
+        self.http.close()
+
+    # -- metadata ---------------------------------------------------------------------------
+
+    def layer_url(self, dataset_id: str) -> str:
+        """The layer URL for a dataset id: a layer number of this service, or a layer URL."""
+        text = str(dataset_id).strip().rstrip("/")
+        if LAYER_URL.match(text):
+            return text
+        if text.isdigit() and self.service:
+            return f"{self.service}/{text}"
+        raise UsageError(
+            f"{dataset_id!r} is not an ArcGIS layer here: give a layer number of {self.service or self.url} "
+            "(see `datasets`) or a full .../FeatureServer/N or .../MapServer/N URL."
+        )
+
+    def layer(self, dataset_id: str, *, refresh: bool = False) -> LayerInfo:
+        """The layer's parsed metadata (fetched once, again with ``refresh``)."""
+        url = self.layer_url(dataset_id)
+        if refresh or url not in self._layers:
+            raw = self.http.get_json(url)
+            if "fields" not in raw and "type" not in raw:
+                raise PortalRequestError(
+                    f"GET {url}: this is not a layer (no fields).", code="arcgis.not-layer"
+                )
+            self._layers[url] = parse_layer(raw, url.rsplit("/", 1)[1])
+        return self._layers[url]
+
+    def supports(self, capability: Capability) -> bool:
+        """Whether the connector can do ``capability``; ``changes`` needs edit dates on the layer(s).
+
+        Bound to a layer (a layer URL), that layer decides; bound to a service, every layer does.
+        """
+        if capability != "changes":
+            return super().supports(capability)
+        if self.default_layer is not None:
+            ids = [self.default_layer]
+        elif self.service:
+            ids = [d.id for d in self.datasets()]
+        else:
+            return False
+        return bool(ids) and all(self.layer(i).edit_date_field for i in ids)
+
+    def _count(self, url: str, where: str) -> int:
+        body = self.http.get_json(f"{url}/query", {"where": where, "returnCountOnly": "true"})
+        return int(float(body.get("count") or 0))
+
+    def describe(self, dataset_id: str) -> DatasetDescription:
+        """Columns, row count and last edit (``etag`` is the layer's last edit date in ms)."""
+        return self._describe(dataset_id, self.layer(dataset_id, refresh=True))
+
+    def _describe(self, dataset_id: str, info: LayerInfo) -> DatasetDescription:
+        edited = epoch_ms(info.last_edit_ms).replace(tzinfo=UTC) if info.last_edit_ms is not None else None
+        return DatasetDescription(
+            id=dataset_id,
+            name=info.name,
+            columns=info.columns,
+            description=info.description,
+            row_count=self._count(self.layer_url(dataset_id), "1=1"),
+            last_modified=edited,
+            rows_updated_at=edited,
+            etag=f'"{info.last_edit_ms}"' if info.last_edit_ms is not None else None,
+            last_modified_header=format_datetime(edited, usegmt=True) if edited else None,
+        )
+
+    def describe_if_changed(
+        self, dataset_id: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> DatasetDescription | None:
+        """None when the layer's last edit date is still ``etag``; else the description."""
+        info = self.layer(dataset_id, refresh=True)
+        if etag and info.last_edit_ms is not None and etag == f'"{info.last_edit_ms}"':
+            return None
+        return self._describe(dataset_id, info)
+
+    def datasets(self, q: str | None = None, limit: int = 100) -> list[DatasetSummary]:
+        """A service's layers and tables, or a Hub site's datasets (ids are layer URLs)."""
+        if self.service is None:
+            return hub_datasets(self.http.get_json(self.url + FEED_PATH), q, limit)
+        body = self.http.get_json(self.service)
+        out = []
+        for entry in [*(body.get("layers") or []), *(body.get("tables") or [])]:
+            name = str(entry.get("name") or "")
+            if entry.get("subLayerIds") or (q and q.lower() not in name.lower()):
+                continue  # group layers hold no rows
+            out.append(DatasetSummary(id=str(entry["id"]), name=name, link=f"{self.service}/{entry['id']}"))
+        return out[:limit]
+
+    # -- rows -------------------------------------------------------------------------------
+
+    def _where(self, info: LayerInfo, where: str | None, since: Any = None, before: Any = None) -> str:
+        clauses = [f"({where})"] if where else []
+        for value, op in ((since, ">="), (before, "<")):
+            if value is None:
+                continue
+            if not info.edit_date_field:
+                raise self.not_supported("changes")
+            clauses.append(f"{info.edit_date_field} {op} {timestamp_literal(moment(value))}")
+        return " AND ".join(clauses) or "1=1"
+
+    def iter_batches(self, dataset_id: str, **options: Unpack[PullOptions]) -> Iterator[pa.RecordBatch]:
+        """Matching rows as typed record batches, ordered by ``order`` or else by object id."""
+        info = self.layer(dataset_id)
+        names = select_names(info, options.get("select"))
+        where = self._where(info, options.get("where"), options.get("since"))
+        return self._batches(dataset_id, info, names, where, options.get("order"), ranges=False)
+
+    def iter_changes(
+        self, dataset_id: str, *, columns: Sequence[str], since: str | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        """Rows edited at or after ``since`` with ``:id`` and ``:updated_at``, paged by object id."""
+        info = self.layer(dataset_id)
+        if not info.edit_date_field:
+            raise self.not_supported("changes")
+        names = [":id", ":updated_at", *[c for c in columns if c not in (":id", ":updated_at")]]
+        return self._batches(dataset_id, info, names, self._where(info, None, since), None, ranges=True)
+
+    def row_stats(
+        self, dataset_id: str, *, since: str | None = None, before: str | None = None
+    ) -> tuple[int, str | None]:
+        """Rows edited in ``[since, before)`` and the latest edit date (ISO with ``Z``), one request."""
+        info = self.layer(dataset_id)
+        if not info.edit_date_field or not info.oid_field:
+            raise self.not_supported("changes")
+        url, where = self.layer_url(dataset_id), self._where(info, None, since, before)
+        stats = [
+            {"statisticType": "count", "onStatisticField": info.oid_field, "outStatisticFieldName": "N"},
+            {
+                "statisticType": "max",
+                "onStatisticField": info.edit_date_field,
+                "outStatisticFieldName": "LATEST",
+            },
+        ]
+        try:
+            body = self.http.get_json(f"{url}/query", {"where": where, "outStatistics": json.dumps(stats)})
+            attrs = ((body.get("features") or [{}])[0]).get("attributes") or {}
+            count, latest = statistic(attrs, "N", "count"), parse_date(_pick(attrs, "LATEST", "max"))
+        except PortalError as exc:
+            if isinstance(exc, PortalUnavailable):
+                raise
+            count, latest = self._stats_without_statistics(url, info, where)
+        return int(count or 0), (iso_z(latest) if latest is not None else None)
+
+    def _stats_without_statistics(self, url: str, info: LayerInfo, where: str) -> tuple[float, Any]:
+        """Count and latest edit for servers whose statistics fail: a count and the newest row."""
+        count = self._count(url, where)
+        params: Params = {"where": where, "outFields": str(info.edit_date_field), "returnGeometry": "false"}
+        params |= {"orderByFields": f"{info.edit_date_field} DESC", "resultRecordCount": 1}
+        features = self.http.get_json(f"{url}/query", params).get("features") or []
+        values = [parse_date((f.get("attributes") or {}).get(info.edit_date_field)) for f in features]
+        return count, max((v for v in values if v is not None), default=None)
+
+    def _batches(
+        self,
+        dataset_id: str,
+        info: LayerInfo,
+        names: list[str],
+        where: str,
+        order: str | None,
+        *,
+        ranges: bool,
+    ) -> Iterator[pa.RecordBatch]:
+        url = self.layer_url(dataset_id)
+        wanted = readers(info, names)
+        fields = {info.source_name(n) for n in names if n != GEOMETRY_COLUMN} | {info.oid_field}
+        geometry = GEOMETRY_COLUMN in names
+        params: Params = {"where": where, "outFields": ",".join(sorted(f for f in fields if f))}
+        params |= {"returnGeometry": "true" if geometry else "false"}
+        if geometry:
+            params["outSR"] = 4326
+        order_by, sort = order_fields(info, order)
+        offsets = not ranges and info.oid_field is not None and self._offsets_work(url, info)
+        if sort and not offsets:
+            # Ranges come in object-id order only: sort the whole result here (memory grows).
+            table = pa.Table.from_batches(
+                [decode_features(p, wanted) for p in self._pages(url, info, params, None, False)],
+                schema=pa.schema([pa.field(n, t) for n, t, _ in wanted]),
+            )
+            yield from table.sort_by(sort).to_batches()
+            return
+        for page in self._pages(url, info, params, order_by, offsets):
+            yield decode_features(page, wanted)
+
+    def _offsets_work(self, url: str, info: LayerInfo) -> bool:
+        if url not in self._paginates:
+            works = info.supports_pagination and info.oid_field is not None
+            self._paginates[url] = works and probe_pagination(self._fetcher(url), str(info.oid_field))
+        return self._paginates[url]
+
+    def _fetcher(self, url: str) -> Any:
+        return lambda params: self.http.get_json(f"{url}/query", params)
+
+    def _pages(
+        self, url: str, info: LayerInfo, params: Params, order_by: str | None, offsets: bool
+    ) -> Iterator[list[dict[str, Any]]]:
+        fetch, oid, where = self._fetcher(url), info.oid_field, str(params["where"])
+        step = min(self.page_size or info.max_record_count, info.max_record_count)
+        if oid is None:  # no object id to page by: one request, whatever the server sends
+            yield self.http.get_json(f"{url}/query", params).get("features") or []
+            return
+        if offsets:
+            count = self._count(url, where)
+            try:
+                yield from offset_pages(
+                    fetch,
+                    {**params, "orderByFields": order_by or f"{oid} ASC"},
+                    page_size=step,
+                    count=count,
+                    oid_field=oid,
+                )
+                return
+            except PagesRepeat as exc:
+                self._paginates[url] = False
+                if order_by and not order_by.startswith(f"{oid} "):
+                    raise PortalRequestError(
+                        f"{url}: the server ignores resultOffset, so an ordered pull cannot be paged; "
+                        "pull without an order (rows then come in object-id order).",
+                        code="arcgis.paging",
+                    ) from exc
+                if exc.last_oid is not None:
+                    where = f"({where}) AND {oid} > {exc.last_oid}"
+        count_of = lambda w: self._count(url, w)  # noqa: E731 - a one-line callback
+        bounds = id_bounds(fetch, where, oid)
+        yield from range_pages(
+            fetch, {**params, "where": where}, oid_field=oid, bounds=bounds, step=step, count_of=count_of
+        )
+
+
+def _pick(attributes: dict[str, Any], name: str, kind: str) -> Any:
+    """A statistic's raw value (dates stay epoch ms or text), also when the server renamed it."""
+    for key, value in attributes.items():
+        upper = key.upper()
+        if upper == name or upper.endswith(f" AS {name}") or upper.startswith(f"{kind.upper()}("):
+            return value
+    return None

@@ -1,0 +1,187 @@
+"""Pages of a layer query, in a stable order, whatever the server gets wrong.
+
+Two ways to page, both ordered by the object id:
+
+* **offsets** (``resultOffset``/``resultRecordCount``), where the layer supports pagination
+  and a probe confirmed it (servers advertise ``supportsPagination`` and then fail the query,
+  or ignore ``resultOffset`` and send the first page again);
+* **object-id ranges** (``OID > a AND OID <= b``), everywhere else, and when an offset pull meets
+  a page it has seen before. A range of ``n`` ids holds at most ``n`` rows, so ranges no wider
+  than the server's limit come back whole; a range that comes back cut (``exceededTransferLimit``,
+  or, on old servers that never send the flag, fewer rows than its count) is asked again in
+  ranges as wide as what the server gave.
+
+A short page does not end an offset pull by itself: servers cap pages below what they
+advertise without saying so. A pull ends on an empty page, on ``exceededTransferLimit: false``,
+or on a short page once the count (taken first) is reached.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from btvstat_open.errors import PortalError, PortalUnavailable
+from connectors.arcgis.decode import oid_of
+
+__all__ = ["Fetch", "exceeded", "id_bounds", "offset_pages", "probe_pagination", "range_pages"]
+
+#: GET a ``/query`` answer for these parameters.
+Fetch = Callable[[dict[str, str | int]], dict[str, Any]]
+
+
+class PagesRepeat(Exception):
+    """An offset page held rows of the page before it: the server ignores ``resultOffset``."""
+
+    def __init__(self, last_oid: int | None) -> None:
+        super().__init__("resultOffset ignored")
+        self.last_oid = last_oid
+
+
+def exceeded(body: dict[str, Any]) -> bool | None:
+    """``exceededTransferLimit`` wherever the server put it, or None when it did not say.
+
+    Example:
+        >>> exceeded({"features": [], "exceededTransferLimit": True}), exceeded({"features": []})
+        (True, None)
+        >>> exceeded({"properties": {"exceededTransferLimit": False}})
+        False
+    """
+    for holder in (body, body.get("properties") or {}):
+        if isinstance(holder, dict) and "exceededTransferLimit" in holder:
+            return bool(holder["exceededTransferLimit"])
+    return None
+
+
+def _oids(features: list[dict[str, Any]], oid_field: str) -> set[int]:
+    return {i for f in features if (i := oid_of((f.get("attributes") or {}).get(oid_field))) is not None}
+
+
+def offset_pages(
+    fetch: Fetch, params: dict[str, str | int], *, page_size: int, count: int, oid_field: str | None
+) -> Iterator[list[dict[str, Any]]]:
+    """Pages by ``resultOffset``; raises :class:`PagesRepeat` when a page repeats the one before."""
+    offset, previous = 0, set[int]()
+    while True:
+        body = fetch({**params, "resultOffset": offset, "resultRecordCount": page_size})
+        features = body.get("features") or []
+        if not features:
+            return
+        ids = _oids(features, oid_field) if oid_field else set()
+        if ids & previous:
+            raise PagesRepeat(max(previous) if previous else None)
+        yield features
+        offset += len(features)
+        previous = ids
+        flag = exceeded(body)
+        if flag is False or (flag is None and len(features) < page_size and offset >= count):
+            return
+
+
+def _where(where: str, oid_field: str, low: int, high: int) -> str:
+    return f"({where}) AND {oid_field} > {low} AND {oid_field} <= {high}"
+
+
+def range_pages(
+    fetch: Fetch,
+    params: dict[str, str | int],
+    *,
+    oid_field: str,
+    bounds: tuple[int, int] | None,
+    step: int,
+    count_of: Callable[[str], int],
+) -> Iterator[list[dict[str, Any]]]:
+    """Pages by object-id ranges ``(a, b]`` from ``bounds`` (least, greatest id), ``step`` wide."""
+    if bounds is None:
+        return
+    where = str(params.get("where") or "1=1")
+    pending = [(bounds[0] - 1, bounds[1])]  # ranges still to read, the next one last
+    while pending:
+        low, top = pending.pop()
+        high = min(top, low + step)
+        if high < top:
+            pending.append((high, top))
+        body = fetch({**params, "where": _where(where, oid_field, low, high)})
+        features = body.get("features") or []
+        flag = exceeded(body)
+        # A range of n ids holds at most n rows: one that came back with n is whole, flag or not.
+        short = len(features) < high - low
+        cut = short and (
+            flag is True
+            or (
+                flag is None
+                and bool(features)
+                and count_of(_where(where, oid_field, low, high)) > len(features)
+            )
+        )
+        if cut:
+            step = max(1, min(len(features), (high - low) // 2 or 1))
+            pending.append((low, high))
+            continue
+        if features:
+            yield features
+
+
+def id_bounds(fetch: Fetch, where: str, oid_field: str) -> tuple[int, int] | None:
+    """The least and greatest object id matching ``where`` (None when nothing matches).
+
+    Asks ``outStatistics`` first; a server that fails it (an error body, though it advertises
+    statistics) or ignores the output names is read anyway or answered by ``returnIdsOnly``.
+    """
+    stats = [
+        {"statisticType": "min", "onStatisticField": oid_field, "outStatisticFieldName": "THE_MIN"},
+        {"statisticType": "max", "onStatisticField": oid_field, "outStatisticFieldName": "THE_MAX"},
+    ]
+    try:
+        body = fetch({"where": where, "outStatistics": json.dumps(stats)})
+        attrs = ((body.get("features") or [{}])[0]).get("attributes") or {}
+        low, high = statistic(attrs, "THE_MIN", "min"), statistic(attrs, "THE_MAX", "max")
+        if low is None or high is None:
+            return None
+        return int(low), int(high)
+    except PortalError as exc:
+        if isinstance(exc, PortalUnavailable):
+            raise
+    body = fetch({"where": where, "returnIdsOnly": "true"})
+    ids = [i for v in body.get("objectIds") or [] if (i := oid_of(v)) is not None]
+    return (min(ids), max(ids)) if ids else None
+
+
+def statistic(attributes: dict[str, Any], name: str, kind: str) -> float | None:
+    """A statistic's value by its output name, also from servers that ignore the name.
+
+    Example:
+        >>> statistic({"MAX(SHAPE.fid) AS THE_MAX": 167612}, "THE_MAX", "max")
+        167612.0
+    """
+    for key, value in attributes.items():
+        upper = key.upper()
+        if (
+            upper == name.upper()
+            or upper.endswith(f" AS {name.upper()}")
+            or upper.startswith(f"{kind.upper()}(")
+        ):
+            return None if value is None else float(value)
+    return None
+
+
+def probe_pagination(fetch: Fetch, oid_field: str) -> bool:
+    """Whether ``resultOffset`` really works: offsets 0 and 1 must give two different rows."""
+    base: dict[str, str | int] = {
+        "where": "1=1",
+        "outFields": oid_field,
+        "returnGeometry": "false",
+        "orderByFields": f"{oid_field} ASC",
+        "resultRecordCount": 1,
+    }
+    try:
+        first = fetch({**base, "resultOffset": 0}).get("features") or []
+        second = fetch({**base, "resultOffset": 1}).get("features") or []
+    except PortalError as exc:
+        if isinstance(exc, PortalUnavailable):
+            raise
+        return False
+    if not first or not second:
+        return True  # fewer than two rows: any way of paging reads them
+    return _oids(first, oid_field) != _oids(second, oid_field)
