@@ -234,12 +234,19 @@ class ArcgisConnector(Connector):
         return int(count or 0), (iso_z(latest) if latest is not None else None)
 
     def _stats_without_statistics(self, url: str, info: LayerInfo, where: str) -> tuple[float, Any]:
-        """Count and latest edit for servers whose statistics fail: a count and the newest row."""
+        """Count and latest edit for servers whose statistics fail: a count and the newest rows.
+
+        The newest row is asked for alone, or (where ``resultRecordCount`` fails too) as the
+        first of a page ordered newest first.
+        """
         count = self._count(url, where)
         params: Params = {"where": where, "outFields": str(info.edit_date_field), "returnGeometry": "false"}
-        params |= {"orderByFields": f"{info.edit_date_field} DESC", "resultRecordCount": 1}
-        features = self.http.get_json(f"{url}/query", params).get("features") or []
-        values = [parse_date((f.get("attributes") or {}).get(info.edit_date_field)) for f in features]
+        params["orderByFields"] = f"{info.edit_date_field} DESC"
+        try:
+            features = self.http.get_json(f"{url}/query", {**params, "resultRecordCount": 1}).get("features")
+        except PortalRequestError:
+            features = self.http.get_json(f"{url}/query", params).get("features")
+        values = [parse_date((f.get("attributes") or {}).get(info.edit_date_field)) for f in features or []]
         return count, max((v for v in values if v is not None), default=None)
 
     def _batches(
