@@ -184,15 +184,14 @@ class ArcgisStandin:
     # -- answers ----------------------------------------------------------------------------
 
     def service_json(self, service: Service) -> dict[str, Any]:
-        layers = [l for l in service.layers.values() if l.geometry is not None]
-        tables = [l for l in service.layers.values() if l.geometry is None]
+        maps = [lyr for lyr in service.layers.values() if lyr.geometry is not None]
+        tables = [lyr for lyr in service.layers.values() if lyr.geometry is None]
+        point = {"geometryType": "esriGeometryPoint"}
         return {
             "currentVersion": 11.1,
             "maxRecordCount": 1000,
-            "layers": [
-                {"id": l.layer_id, "name": l.name, "geometryType": "esriGeometryPoint"} for l in layers
-            ],
-            "tables": [{"id": l.layer_id, "name": l.name} for l in tables],
+            "layers": [{"id": lyr.layer_id, "name": lyr.name, **point} for lyr in maps],
+            "tables": [{"id": lyr.layer_id, "name": lyr.name} for lyr in tables],
         }
 
     def layer_json(self, service: Service, layer: Layer) -> dict[str, Any]:
