@@ -31,6 +31,7 @@ from connectors.arcgis.paging import (
     probe_pagination,
     range_pages,
     statistic,
+    statistic_value,
 )
 from connectors.arcgis.query import iso_z, moment, order_fields, select_names, timestamp_literal
 from connectors.base import Capability, Connector, DatasetDescription, DatasetSummary, PullOptions
@@ -226,7 +227,10 @@ class ArcgisConnector(Connector):
         try:
             body = self.http.get_json(f"{url}/query", {"where": where, "outStatistics": json.dumps(stats)})
             attrs = ((body.get("features") or [{}])[0]).get("attributes") or {}
-            count, latest = statistic(attrs, "N", "count"), parse_date(_pick(attrs, "LATEST", "max"))
+            count, latest = (
+                statistic(attrs, "N", "count"),
+                parse_date(statistic_value(attrs, "LATEST", "max")),
+            )
         except PortalError as exc:
             if isinstance(exc, PortalUnavailable):
                 raise
@@ -323,12 +327,3 @@ class ArcgisConnector(Connector):
         yield from range_pages(
             fetch, {**params, "where": where}, oid_field=oid, bounds=bounds, step=step, count_of=count_of
         )
-
-
-def _pick(attributes: dict[str, Any], name: str, kind: str) -> Any:
-    """A statistic's raw value (dates stay epoch ms or text), also when the server renamed it."""
-    for key, value in attributes.items():
-        upper = key.upper()
-        if upper == name or upper.endswith(f" AS {name}") or upper.startswith(f"{kind.upper()}("):
-            return value
-    return None

@@ -25,7 +25,17 @@ from typing import Any
 from btvstat_open.errors import PortalError, PortalUnavailable
 from connectors.arcgis.decode import oid_of
 
-__all__ = ["Fetch", "exceeded", "id_bounds", "offset_pages", "probe_pagination", "range_pages"]
+__all__ = [
+    "Fetch",
+    "PagesRepeat",
+    "exceeded",
+    "id_bounds",
+    "offset_pages",
+    "probe_pagination",
+    "range_pages",
+    "statistic",
+    "statistic_value",
+]
 
 #: GET a ``/query`` answer for these parameters.
 Fetch = Callable[[dict[str, str | int]], dict[str, Any]]
@@ -148,12 +158,12 @@ def id_bounds(fetch: Fetch, where: str, oid_field: str) -> tuple[int, int] | Non
     return (min(ids), max(ids)) if ids else None
 
 
-def statistic(attributes: dict[str, Any], name: str, kind: str) -> float | None:
-    """A statistic's value by its output name, also from servers that ignore the name.
+def statistic_value(attributes: dict[str, Any], name: str, kind: str) -> Any:
+    """A statistic's raw value by its output name, also from servers that ignore the name.
 
     Example:
-        >>> statistic({"MAX(SHAPE.fid) AS THE_MAX": 167612}, "THE_MAX", "max")
-        167612.0
+        >>> statistic_value({"MAX(SHAPE.fid) AS THE_MAX": 167612}, "THE_MAX", "max")
+        167612
     """
     for key, value in attributes.items():
         upper = key.upper()
@@ -162,8 +172,19 @@ def statistic(attributes: dict[str, Any], name: str, kind: str) -> float | None:
             or upper.endswith(f" AS {name.upper()}")
             or upper.startswith(f"{kind.upper()}(")
         ):
-            return None if value is None else float(value)
+            return value
     return None
+
+
+def statistic(attributes: dict[str, Any], name: str, kind: str) -> float | None:
+    """A statistic's value as a number (see :func:`statistic_value`).
+
+    Example:
+        >>> statistic({"MAX(SHAPE.fid) AS THE_MAX": 167612}, "THE_MAX", "max")
+        167612.0
+    """
+    value = statistic_value(attributes, name, kind)
+    return None if value is None else float(value)
 
 
 def probe_pagination(fetch: Fetch, oid_field: str) -> bool:
