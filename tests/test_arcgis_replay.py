@@ -98,6 +98,17 @@ def test_columbia_object_ids_in_exponent_notation(replay) -> None:
     assert conn.describe("2").row_count == 84_296
 
 
+def test_columbia_pulls_whole_by_one_id_range(replay) -> None:
+    url, app = replay
+    conn = connect(replay, "/columbia/rest/services/ADDRESSES/MapServer/2")
+    app.log.clear()
+    table = conn.pull("2", select=":id, geometry")
+    assert table.num_rows == 43 and table.column(":id").to_pylist()[-1] == "64579858"
+    assert all(g.startswith("POINT (-92.") for g in table.column("geometry").to_pylist())
+    pages = [q["where"] for p, q in app.log if p.endswith("/query") and "OBJECTID <=" in q.get("where", "")]
+    assert pages == ["(1=1) AND OBJECTID > 64579815 AND OBJECTID <= 64579858"]
+
+
 def test_madison_two_object_id_like_fields(replay) -> None:
     info = connect(replay, "/madison/rest/services/Madison/MapServer/13").layer("13")
     assert info.oid_field == "OBJECTID"

@@ -9,7 +9,6 @@ them an edit-date field.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Sequence
 from datetime import UTC
@@ -19,9 +18,10 @@ from typing import Any, ClassVar, Unpack
 import pyarrow as pa
 import requests
 
-from btvstat_open.errors import PortalError, PortalRequestError, PortalUnavailable, UsageError
+from btvstat_open.errors import PortalRequestError, UsageError
+from connectors.arcgis.changes import edit_stats
 from connectors.arcgis.client import ArcgisHttp
-from connectors.arcgis.decode import decode_features, epoch_ms, parse_date, readers
+from connectors.arcgis.decode import decode_features, epoch_ms, readers
 from connectors.arcgis.hub import FEED_PATH, LAYER_URL, hub_datasets
 from connectors.arcgis.metadata import GEOMETRY_COLUMN, LayerInfo, parse_layer
 from connectors.arcgis.paging import (
@@ -30,8 +30,6 @@ from connectors.arcgis.paging import (
     offset_pages,
     probe_pagination,
     range_pages,
-    statistic,
-    statistic_value,
 )
 from connectors.arcgis.query import iso_z, moment, order_fields, select_names, timestamp_literal
 from connectors.base import Capability, Connector, DatasetDescription, DatasetSummary, PullOptions
@@ -216,42 +214,8 @@ class ArcgisConnector(Connector):
         if not info.edit_date_field or not info.oid_field:
             raise self.not_supported("changes")
         url, where = self.layer_url(dataset_id), self._where(info, None, since, before)
-        stats = [
-            {"statisticType": "count", "onStatisticField": info.oid_field, "outStatisticFieldName": "N"},
-            {
-                "statisticType": "max",
-                "onStatisticField": info.edit_date_field,
-                "outStatisticFieldName": "LATEST",
-            },
-        ]
-        try:
-            body = self.http.get_json(f"{url}/query", {"where": where, "outStatistics": json.dumps(stats)})
-            attrs = ((body.get("features") or [{}])[0]).get("attributes") or {}
-            count, latest = (
-                statistic(attrs, "N", "count"),
-                parse_date(statistic_value(attrs, "LATEST", "max")),
-            )
-        except PortalError as exc:
-            if isinstance(exc, PortalUnavailable):
-                raise
-            count, latest = self._stats_without_statistics(url, info, where)
-        return int(count or 0), (iso_z(latest) if latest is not None else None)
-
-    def _stats_without_statistics(self, url: str, info: LayerInfo, where: str) -> tuple[float, Any]:
-        """Count and latest edit for servers whose statistics fail: a count and the newest rows.
-
-        The newest row is asked for alone, or (where ``resultRecordCount`` fails too) as the
-        first of a page ordered newest first.
-        """
-        count = self._count(url, where)
-        params: Params = {"where": where, "outFields": str(info.edit_date_field), "returnGeometry": "false"}
-        params["orderByFields"] = f"{info.edit_date_field} DESC"
-        try:
-            features = self.http.get_json(f"{url}/query", {**params, "resultRecordCount": 1}).get("features")
-        except PortalRequestError:
-            features = self.http.get_json(f"{url}/query", params).get("features")
-        values = [parse_date((f.get("attributes") or {}).get(info.edit_date_field)) for f in features or []]
-        return count, max((v for v in values if v is not None), default=None)
+        count, latest = edit_stats(self._fetcher(url), lambda w: self._count(url, w), info, where)
+        return count, (iso_z(latest) if latest is not None else None)
 
     def _batches(
         self,

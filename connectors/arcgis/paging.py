@@ -203,6 +203,9 @@ def probe_pagination(fetch: Fetch, oid_field: str) -> bool:
         if isinstance(exc, PortalUnavailable):
             raise
         return False
-    if not first or not second:
-        return True  # fewer than two rows: any way of paging reads them
-    return _oids(first, oid_field) != _oids(second, oid_field)
+    ids = _oids(first, oid_field), _oids(second, oid_field)
+    if not ids[0] or not ids[1]:
+        # Fewer than two rows (any way of paging reads them), or ids left out: a repeat met
+        # while paging still switches to ranges.
+        return True
+    return ids[0] != ids[1]
