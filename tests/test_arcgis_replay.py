@@ -21,6 +21,9 @@ from connectors.arcgis.metadata import parse_layer
 from connectors.arcgis.paging import exceeded, id_bounds, probe_pagination, range_pages
 
 
+Replay = tuple[str, ArcgisReplay]
+
+
 @pytest.fixture(scope="module")
 def replay() -> Iterator[tuple[str, ArcgisReplay]]:
     app = ArcgisReplay()
@@ -28,7 +31,7 @@ def replay() -> Iterator[tuple[str, ArcgisReplay]]:
         yield url, app
 
 
-def connect(replay: tuple[str, ArcgisReplay], layer_path: str) -> ArcgisConnector:
+def connect(replay: Replay, layer_path: str) -> ArcgisConnector:
     url, _ = replay
     return ArcgisConnector(url + layer_path, retries=0)
 
@@ -45,7 +48,7 @@ def fetcher(conn: ArcgisConnector) -> Any:
     return lambda params: conn.http.get_json(conn.url + "/query", params)
 
 
-def test_chicago_a_text_field_named_oid_is_a_column_and_an_empty_layer_pulls_empty(replay) -> None:
+def test_chicago_a_text_field_named_oid_is_a_column_and_an_empty_layer_pulls_empty(replay: Replay) -> None:
     conn = connect(replay, "/chicago/rest/services/Places/MapServer/0")
     desc = conn.describe("0")
     assert desc.column("oid") is not None and desc.column("oid").data_type == "text"  # type: ignore[union-attr]
@@ -56,7 +59,7 @@ def test_chicago_a_text_field_named_oid_is_a_column_and_an_empty_layer_pulls_emp
     assert conn.pull("0").num_rows == 0
 
 
-def test_cook_old_server_text_dates_blanks_and_no_transfer_flag(replay) -> None:
+def test_cook_old_server_text_dates_blanks_and_no_transfer_flag(replay: Replay) -> None:
     conn = connect(replay, "/cook/rest/services/POI/MapServer/0")
     info = conn.layer("0")
     assert (info.max_record_count, info.supports_pagination) == (1000, False)  # defaults: nothing said
@@ -75,7 +78,7 @@ def test_cook_old_server_text_dates_blanks_and_no_transfer_flag(replay) -> None:
     assert rows.column("geometry")[0].as_py().startswith("POINT (-8")
 
 
-def test_kent_statistics_error_body_with_http_200_and_padded_polygons(replay) -> None:
+def test_kent_statistics_error_body_with_http_200_and_padded_polygons(replay: Replay) -> None:
     conn = connect(replay, "/kent/rest/services/External/MapServer/5")
     with pytest.raises(PortalRequestError, match="Unable to complete operation") as failed:
         conn.http.get_json(conn.url + "/query", {"outStatistics": "[]"})
@@ -89,7 +92,7 @@ def test_kent_statistics_error_body_with_http_200_and_padded_polygons(replay) ->
     assert rows.column("geometry")[0].as_py().startswith("POLYGON ((12745374.032152027 656587.5843799561")
 
 
-def test_columbia_object_ids_in_exponent_notation(replay) -> None:
+def test_columbia_object_ids_in_exponent_notation(replay: Replay) -> None:
     conn = connect(replay, "/columbia/rest/services/ADDRESSES/MapServer/2")
     # No statistics were recorded (404): the bounds come from returnIdsOnly, written as 6.4579816E7.
     assert id_bounds(fetcher(conn), "1=1", "OBJECTID") == (64_579_816, 64_579_858)
@@ -98,8 +101,8 @@ def test_columbia_object_ids_in_exponent_notation(replay) -> None:
     assert conn.describe("2").row_count == 84_296
 
 
-def test_columbia_pulls_whole_by_one_id_range(replay) -> None:
-    url, app = replay
+def test_columbia_pulls_whole_by_one_id_range(replay: Replay) -> None:
+    _, app = replay
     conn = connect(replay, "/columbia/rest/services/ADDRESSES/MapServer/2")
     app.log.clear()
     table = conn.pull("2", select=":id, geometry")
@@ -109,19 +112,19 @@ def test_columbia_pulls_whole_by_one_id_range(replay) -> None:
     assert pages == ["(1=1) AND OBJECTID > 64579815 AND OBJECTID <= 64579858"]
 
 
-def test_madison_two_object_id_like_fields(replay) -> None:
+def test_madison_two_object_id_like_fields(replay: Replay) -> None:
     info = connect(replay, "/madison/rest/services/Madison/MapServer/13").layer("13")
     assert info.oid_field == "OBJECTID"
     assert "objectid" not in {c.field_name for c in info.columns}
     assert next(c for c in info.columns if c.field_name == "objectid_1").data_type == "number"
 
 
-def test_carson_no_max_record_count(replay) -> None:
+def test_carson_no_max_record_count(replay: Replay) -> None:
     info = connect(replay, "/carson/rest/services/basemap/MapServer/1").layer("1")
     assert info.max_record_count == 1000 and info.geometry_type == "esriGeometryPoint"
 
 
-def test_esri_sample_feature_server_types_and_null_edit_fields(replay) -> None:
+def test_esri_sample_feature_server_types_and_null_edit_fields(replay: Replay) -> None:
     conn = connect(replay, "/esri-test/rest/services/Recreation/FeatureServer/0")
     assert not conn.supports("changes")  # editFieldsInfo: null
     types = {c.field_name: c.data_type for c in conn.describe("0").columns}
@@ -130,21 +133,21 @@ def test_esri_sample_feature_server_types_and_null_edit_fields(replay) -> None:
     assert conn.describe("0").row_count == 3_120
 
 
-def test_tuolumne_statistics_names_ignored(replay) -> None:
+def test_tuolumne_statistics_names_ignored(replay: Replay) -> None:
     conn = connect(replay, "/tuolumne/rest/services/Address_Parcels/MapServer/0")
     assert conn.layer("0").oid_field == "SHAPE.fid"
     assert id_bounds(fetcher(conn), "1=1", "SHAPE.fid") == (1, 167_612)
     assert conn.describe("0").row_count == 46_909
 
 
-def test_runnels_token_required_is_an_auth_error(replay) -> None:
+def test_runnels_token_required_is_an_auth_error(replay: Replay) -> None:
     conn = connect(replay, "/runnels/rest/services/Runnels_Services/MapServer/1")
     with pytest.raises(PortalAuthError, match="Token Required") as refused:
         conn.describe("1")
     assert refused.value.code == "arcgis.499"
 
 
-def test_washington_advertised_pagination_fails_the_probe(replay) -> None:
+def test_washington_advertised_pagination_fails_the_probe(replay: Replay) -> None:
     conn = connect(replay, "/washington/rest/services/Public_Parcels/MapServer/0")
     assert conn.layer("0").supports_pagination
     assert probe_pagination(fetcher(conn), "OBJECTID") is False
@@ -152,7 +155,7 @@ def test_washington_advertised_pagination_fails_the_probe(replay) -> None:
     assert list(body)[-1] == "exceededTransferLimit" and exceeded(body) is True and rows.num_rows == 10
 
 
-def test_lancaster_hosted_layer_last_edit_and_flag_before_features(replay) -> None:
+def test_lancaster_hosted_layer_last_edit_and_flag_before_features(replay: Replay) -> None:
     conn = connect(replay, "/lancaster/rest/services/AddressPoints/FeatureServer/0")
     info = conn.layer("0")
     assert info.last_edit_ms == 1_443_712_219_214
@@ -164,7 +167,7 @@ def test_lancaster_hosted_layer_last_edit_and_flag_before_features(replay) -> No
     assert exceeded(body) is True and rows.num_rows == 30 and body["globalIdFieldName"] == ""
 
 
-def test_orange_bare_nan_geometry(replay) -> None:
+def test_orange_bare_nan_geometry(replay: Replay) -> None:
     conn = connect(replay, "/orange/rest/services/LandBase/MapServer/0")
     assert conn.layer("0").oid_field == "SHAPE.fid"
     _, rows = page_of(conn)
@@ -172,7 +175,7 @@ def test_orange_bare_nan_geometry(replay) -> None:
     assert all(isinstance(v, str) for v in rows.column("streetaddress").to_pylist())
 
 
-def test_kharkiv_cyrillic_and_a_fourteen_digit_integer(replay) -> None:
+def test_kharkiv_cyrillic_and_a_fourteen_digit_integer(replay: Replay) -> None:
     conn = connect(replay, "/kharkiv/rest/services/gis_ort_stat_general/MapServer/1")
     assert conn.layer("1").name == "Адрес"
     _, rows = page_of(conn)
@@ -182,7 +185,7 @@ def test_kharkiv_cyrillic_and_a_fourteen_digit_integer(replay) -> None:
     assert row["sufixru"] is None
 
 
-def test_brown_polylines_and_an_st_geometry_field_name(replay) -> None:
+def test_brown_polylines_and_an_st_geometry_field_name(replay: Replay) -> None:
     conn = connect(replay, "/brown/rest/services/Brown/MapServer/33")
     assert "st_length_shape" in {c.field_name for c in conn.layer("33").columns}
     _, rows = page_of(conn)
@@ -192,7 +195,7 @@ def test_brown_polylines_and_an_st_geometry_field_name(replay) -> None:
     )
 
 
-def test_waco_a_one_row_range_flagged_exceeded_is_whole(replay) -> None:
+def test_waco_a_one_row_range_flagged_exceeded_is_whole(replay: Replay) -> None:
     conn = connect(replay, "/waco/rest/services/Parcels/MapServer/0")
     asked: list[dict[str, Any]] = []
 
@@ -207,7 +210,7 @@ def test_waco_a_one_row_range_flagged_exceeded_is_whole(replay) -> None:
     assert len(pages[0][0]["attributes"]) == 58
 
 
-def test_auckland_pjson_attributes_only(replay) -> None:
+def test_auckland_pjson_attributes_only(replay: Replay) -> None:
     url, _ = replay
     conn = ArcgisConnector(url + "/auckland/rest/services/Hosted/Vessels/FeatureServer/0", retries=0)
     body = conn.http.get_json(conn.url + "/query", {"where": "1=1"})
@@ -218,7 +221,7 @@ def test_auckland_pjson_attributes_only(replay) -> None:
     assert rows.schema.field("mmsi").type == pa.string()
 
 
-def test_hub_feed_lists_its_layers(replay) -> None:
+def test_hub_feed_lists_its_layers(replay: Replay) -> None:
     url, _ = replay
     conn = ArcgisConnector(url + "/hub", retries=0)
     found = conn.datasets(limit=1000)
@@ -228,7 +231,7 @@ def test_hub_feed_lists_its_layers(replay) -> None:
     assert len(conn.datasets(q="timber", limit=1000)) < len(found)
 
 
-def test_service_root_lists_its_layers(replay) -> None:
+def test_service_root_lists_its_layers(replay: Replay) -> None:
     url, _ = replay
     conn = ArcgisConnector(url + "/usfs/rest/services/Actv_TimberHarvest/MapServer", retries=0)
     names = {d.id: d.name for d in conn.datasets()}
