@@ -20,7 +20,6 @@ from connectors.arcgis.decode import decode_features, readers
 from connectors.arcgis.metadata import parse_layer
 from connectors.arcgis.paging import exceeded, id_bounds, probe_pagination, range_pages
 
-
 Replay = tuple[str, ArcgisReplay]
 
 
