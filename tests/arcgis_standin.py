@@ -10,7 +10,7 @@ and ``outStatistics`` (count, min, max). Errors are ArcGIS error bodies with HTT
 
 A service can lie the ways real servers do (:class:`Lies`): ignore ``resultOffset``, cap pages
 below ``maxRecordCount`` without ``exceededTransferLimit``, never send the flag (old servers),
-fail pagination probes, fail statistics.
+fail pagination probes, fail statistics, answer busy (an error body coded 503).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ class Lies:
     no_flag: bool = False  # never sends exceededTransferLimit (pre-10 servers)
     probe_fails: bool = False  # a query with resultRecordCount fails (advertised pagination)
     statistics_fail: bool = False
+    busy_answers: int = 0  # this many answers are {"error": {"code": 503}} bodies with HTTP 200
 
 
 @dataclass
@@ -287,6 +288,9 @@ class ArcgisStandin:
         service = self.services.get(parts[3])
         if service is None:
             return _error(404, f"Service {parts[3]} not found")
+        if service.lies.busy_answers > 0:
+            service.lies.busy_answers -= 1
+            return _error(503, "Service unavailable: the server is busy")
         if len(parts) == 5:
             return self.service_json(service)
         layer = service.layers.get(int(parts[5])) if parts[5].isdigit() else None

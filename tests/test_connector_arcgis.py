@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import requests
 from arcgis_standin import ArcgisStandin, Lies, Service, layer_from_table
 from servers import serve
 
-from btvstat_open.errors import NotSupported, PortalRequestError, UsageError
+from btvstat_open.errors import NotSupported, PortalRequestError, PortalUnavailable, UsageError
 from connectors.arcgis import ArcgisConnector
 from connectors.testing import ConnectorContract, ContractSetup, source_table
 
@@ -94,3 +95,30 @@ def test_a_layer_url_or_a_number(standin: tuple[str, ArcgisStandin]) -> None:
         conn.describe("cases")
     with pytest.raises(PortalRequestError, match="Invalid or missing"):  # an error body, HTTP 200
         conn.describe("7")
+
+
+def test_error_bodies_coded_5xx_are_retried_and_4xx_are_not(standin: tuple[str, ArcgisStandin]) -> None:
+    url, app = standin
+    app.services["Busy"] = Service({1: layer_from_table(1, "Cases", source_table(30))}, Lies(busy_answers=3))
+    conn = ArcgisConnector(f"{url}/arcgis/rest/services/Busy/FeatureServer", backoff=0.001, max_wait=0.01)
+    assert conn.describe("1").row_count == 30  # three 503 bodies (HTTP 200), then the answers
+    assert conn.http.requests_made == 5
+    before = conn.http.requests_made
+    with pytest.raises(PortalRequestError):
+        conn.describe("9")  # a 400 body: asking again cannot help
+    assert conn.http.requests_made == before + 1
+    app.services["Busy"].lies.busy_answers = 10
+    few = ArcgisConnector(f"{url}/arcgis/rest/services/Busy/FeatureServer", retries=2, backoff=0.001)
+    with pytest.raises(PortalUnavailable, match="busy") as gave_up:
+        few.describe("1")
+    assert gave_up.value.code == "arcgis.503" and few.http.requests_made == 3
+
+
+def test_a_callers_session_is_used_and_left_open(standin: tuple[str, ArcgisStandin]) -> None:
+    url, _ = standin
+    session = requests.Session()
+    session.headers["X-Caller"] = "city-etl"
+    with ArcgisConnector(f"{url}/arcgis/rest/services/Honest/FeatureServer", session=session) as conn:
+        assert conn.describe("1").row_count == ROWS
+    assert session.get(f"{url}/arcgis/rest/services/Honest/FeatureServer?f=json").json()["tables"]
+    session.close()
