@@ -17,7 +17,8 @@ FAR = [[20, 20], [20, 30], [30, 30], [20, 20]]
 
 def test_polygon_rings_group_by_direction() -> None:
     assert geometry_wkt({"rings": [OUTER, HOLE]}) == (
-        "POLYGON ((0.0 0.0, 0.0 10.0, 10.0 10.0, 10.0 0.0, 0.0 0.0), (2.0 2.0, 4.0 2.0, 4.0 4.0, 2.0 4.0, 2.0 2.0))"
+        "POLYGON ((0.0 0.0, 0.0 10.0, 10.0 10.0, 10.0 0.0, 0.0 0.0), "
+        "(2.0 2.0, 4.0 2.0, 4.0 4.0, 2.0 4.0, 2.0 2.0))"
     )
     multi = geometry_wkt({"rings": [OUTER, HOLE, FAR]})
     assert multi is not None and multi.startswith("MULTIPOLYGON (((0.0 0.0") and multi.count("((") == 2
