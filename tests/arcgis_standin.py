@@ -44,6 +44,7 @@ class Lies:
     no_flag: bool = False  # never sends exceededTransferLimit (pre-10 servers)
     probe_fails: bool = False  # a query with resultRecordCount fails (advertised pagination)
     statistics_fail: bool = False
+    token: str | None = None  # answers {"error": {"code": 499, "message": "Token Required"}} without it
     busy_answers: int = 0  # this many answers are {"error": {"code": 503}} bodies with HTTP 200
 
 
@@ -288,6 +289,8 @@ class ArcgisStandin:
         service = self.services.get(parts[3])
         if service is None:
             return _error(404, f"Service {parts[3]} not found")
+        if service.lies.token and q.get("token") != service.lies.token:
+            return _error(499, "Token Required")
         if service.lies.busy_answers > 0:
             service.lies.busy_answers -= 1
             return _error(503, "Service unavailable: the server is busy")

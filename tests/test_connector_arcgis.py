@@ -9,7 +9,13 @@ import requests
 from arcgis_standin import ArcgisStandin, Lies, Service, layer_from_table
 from servers import serve
 
-from btvstat_open.errors import NotSupported, PortalRequestError, PortalUnavailable, UsageError
+from btvstat_open.errors import (
+    NotSupported,
+    PortalAuthError,
+    PortalRequestError,
+    PortalUnavailable,
+    UsageError,
+)
 from connectors.arcgis import ArcgisConnector
 from connectors.testing import ConnectorContract, ContractSetup, source_table
 
@@ -122,3 +128,18 @@ def test_a_callers_session_is_used_and_left_open(standin: tuple[str, ArcgisStand
         assert conn.describe("1").row_count == ROWS
     assert session.get(f"{url}/arcgis/rest/services/Honest/FeatureServer?f=json").json()["tables"]
     session.close()
+
+
+def test_a_token_opens_a_secured_layer_and_never_shows(standin: tuple[str, ArcgisStandin]) -> None:
+    url, app = standin
+    secret = "s3cret-token-value"
+    app.services["Secured"] = Service({1: layer_from_table(1, "Cases", source_table(12))}, Lies(token=secret))
+    service = f"{url}/arcgis/rest/services/Secured/FeatureServer"
+    with pytest.raises(PortalAuthError, match="Token Required") as refused:
+        ArcgisConnector(service).describe("1")
+    assert refused.value.code == "arcgis.499"
+    conn = ArcgisConnector(service, token=secret)
+    assert conn.pull("1").num_rows == 12
+    with pytest.raises(PortalRequestError) as failed:
+        conn.describe("5")
+    assert secret not in str(failed.value) and secret not in repr(conn)

@@ -113,6 +113,9 @@ def _answer(resp: requests.Response, what: str) -> dict[str, Any] | PortalError:
 class ArcgisHttp:
     """GET JSON from ArcGIS REST URLs with retries; one session for the connector.
 
+    ``token`` (an ArcGIS token for a secured layer) goes with every request as the ``token``
+    parameter; error messages name the URL without its parameters, so it never shows.
+
     Example:
         >>> http = ArcgisHttp(retry=RetryPolicy(retries=0))
         >>> http.get_json("https://example.invalid/arcgis/rest/services/x/FeatureServer/0")  # doctest: +SKIP
@@ -125,6 +128,7 @@ class ArcgisHttp:
         timeout: float = 60.0,
         retry: RetryPolicy | None = None,
         user_agent: str = "btvstat-open",
+        token: str | None = None,
     ) -> None:
         self.session = session or requests.Session()
         self._owns_session = session is None
@@ -133,6 +137,8 @@ class ArcgisHttp:
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.requests_made = 0
+        # Sent as a parameter on every request; never part of a message or a log line.
+        self._token = token
 
     def close(self) -> None:
         """Close the session, unless the caller gave it."""
@@ -142,6 +148,8 @@ class ArcgisHttp:
     def get_json(self, url: str, params: Mapping[str, str | int] | None = None) -> dict[str, Any]:
         """The JSON object at ``url`` (``f=json`` is added), retrying what can be retried."""
         query = {"f": "json", **(params or {})}
+        if self._token:
+            query["token"] = self._token
         what = f"GET {url}"
         attempt = 0
         while True:

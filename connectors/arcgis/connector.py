@@ -44,6 +44,10 @@ Params = dict[str, str | int]
 class ArcgisConnector(Connector):
     """Read ArcGIS REST layers: describe, list, pull in stable pages, and sync by edit date.
 
+    Options: ``session`` (a ``requests.Session`` to use, left open), ``timeout`` (seconds),
+    ``retries``, ``backoff`` and ``max_wait`` (seconds, the jittered retry waits), ``page_size``
+    (rows per page, at most the layer's ``maxRecordCount``), ``token`` (for a secured layer).
+
     Example:
         >>> conn = ArcgisConnector("https://gis.example.gov/arcgis/rest/services/Roads/FeatureServer")
         >>> conn.service, conn.kind, conn.supports("push")
@@ -72,6 +76,7 @@ class ArcgisConnector(Connector):
         backoff: float = 0.25,
         max_wait: float = 30.0,
         page_size: int | None = None,
+        token: str | None = None,
     ) -> None:
         self.url = url.strip().rstrip("/")
         layer = LAYER_URL.match(self.url)
@@ -81,7 +86,7 @@ class ArcgisConnector(Connector):
         self.default_layer: str | None = layer["layer"] if layer else None
         self.page_size = page_size
         retry = RetryPolicy(retries=retries, base=backoff, max_wait=max_wait)
-        self.http = ArcgisHttp(session=session, timeout=timeout, retry=retry)
+        self.http = ArcgisHttp(session=session, timeout=timeout, retry=retry, token=token)
         self._layers: dict[str, LayerInfo] = {}
         self._paginates: dict[str, bool] = {}
 
