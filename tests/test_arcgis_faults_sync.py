@@ -96,7 +96,7 @@ def test_sync_is_incremental_by_edit_date(tmp_path: Path) -> None:
         second = sync_dataset(conn, "0", store, dataset_id="cases", progress=False)
         assert second.mode == "incremental", second
         assert (second.created, second.updated, second.deleted) == (1, 2, 1)
-        assert second.row_count == 3_000
+        assert second.row_count == 3_000 and second.rows_pulled == 3  # the edited rows only
         pulled = [q for p, q in app.log if p.endswith("/0/query") and "EditDate >=" in q.get("where", "")]
         assert pulled  # only edited rows were asked for
         assert _store_rows(store, "cases") == _layer_rows(app, "Cases")
