@@ -40,6 +40,7 @@ class Lies:
     """How a service misbehaves."""
 
     ignores_offset: bool = False
+    repeats_from: int | None = None  # offsets from this one on are taken as 0 (a probe passes)
     page_cap: int | None = None  # pages never hold more, and no exceededTransferLimit says so
     no_flag: bool = False  # never sends exceededTransferLimit (pre-10 servers)
     probe_fails: bool = False  # a query with resultRecordCount fails (advertised pagination)
@@ -236,6 +237,8 @@ class ArcgisStandin:
             return _error(400, "Failed to execute query.")
         rows = self.ordered(rows, q.get("orderByFields"))
         offset = 0 if lies.ignores_offset else int(q.get("resultOffset") or 0)
+        if lies.repeats_from is not None and offset >= lies.repeats_from:
+            offset = 0
         limit = min(int(q.get("resultRecordCount") or layer.max_record_count), layer.max_record_count)
         honest_limit = limit
         if lies.page_cap:

@@ -143,3 +143,21 @@ def test_a_token_opens_a_secured_layer_and_never_shows(standin: tuple[str, Arcgi
     with pytest.raises(PortalRequestError) as failed:
         conn.describe("5")
     assert secret not in str(failed.value) and secret not in repr(conn)
+
+
+def test_pages_that_repeat_part_way_switch_to_object_id_ranges(standin: tuple[str, ArcgisStandin]) -> None:
+    url, app = standin
+    app.services["Repeats"] = Service(
+        {1: layer_from_table(1, "Cases", source_table())}, Lies(repeats_from=1000)
+    )
+    service = f"{url}/arcgis/rest/services/Repeats/FeatureServer"
+    conn = ArcgisConnector(service, page_size=400)
+    table = conn.pull("1")  # offsets 0, 400, 800; 1200 repeats page one: ranges after the last id seen
+    assert table.column("case_id").to_pylist() == source_table().column("case_id").to_pylist()
+    ordered = ArcgisConnector(service, page_size=400)
+    with pytest.raises(PortalRequestError, match="ignored resultOffset part-way"):
+        ordered.pull("1", order="case_id DESC")
+    again = ordered.pull("1", order="case_id DESC")  # now paged by ranges and sorted here
+    assert again.column("case_id").to_pylist() == sorted(
+        source_table().column("case_id").to_pylist(), reverse=True
+    )

@@ -26,6 +26,7 @@ from connectors.arcgis.hub import FEED_PATH, LAYER_URL, hub_datasets
 from connectors.arcgis.metadata import GEOMETRY_COLUMN, LayerInfo, parse_layer
 from connectors.arcgis.paging import (
     PagesRepeat,
+    exceeded,
     id_bounds,
     offset_pages,
     probe_pagination,
@@ -267,8 +268,15 @@ class ArcgisConnector(Connector):
     ) -> Iterator[list[dict[str, Any]]]:
         fetch, oid, where = self._fetcher(url), info.oid_field, str(params["where"])
         step = min(self.page_size or info.max_record_count, info.max_record_count)
-        if oid is None:  # no object id to page by: one request, whatever the server sends
-            yield self.http.get_json(f"{url}/query", params).get("features") or []
+        if oid is None:  # no object id to page by: one request, which must hold every row
+            body = self.http.get_json(f"{url}/query", params)
+            if exceeded(body):
+                raise PortalRequestError(
+                    f"{url}: the layer has no object id field to page by and more rows than one answer "
+                    f"holds ({len(body.get('features') or [])}); narrow the pull with a where clause.",
+                    code="arcgis.paging",
+                )
+            yield body.get("features") or []
             return
         if offsets:
             count = self._count(url, where)
@@ -279,14 +287,15 @@ class ArcgisConnector(Connector):
                     page_size=step,
                     count=count,
                     oid_field=oid,
+                    by_oid=not order_by or order_by.startswith(f"{oid} "),
                 )
                 return
             except PagesRepeat as exc:
                 self._paginates[url] = False
                 if order_by and not order_by.startswith(f"{oid} "):
                     raise PortalRequestError(
-                        f"{url}: the server ignores resultOffset, so an ordered pull cannot be paged; "
-                        "pull without an order (rows then come in object-id order).",
+                        f"{url}: the server ignored resultOffset part-way through an ordered pull; "
+                        "pull again (the connector now pages this layer by object-id ranges).",
                         code="arcgis.paging",
                     ) from exc
                 if exc.last_oid is not None:

@@ -69,21 +69,36 @@ def _oids(features: list[dict[str, Any]], oid_field: str) -> set[int]:
 
 
 def offset_pages(
-    fetch: Fetch, params: dict[str, str | int], *, page_size: int, count: int, oid_field: str | None
+    fetch: Fetch,
+    params: dict[str, str | int],
+    *,
+    page_size: int,
+    count: int,
+    oid_field: str | None,
+    by_oid: bool = True,
 ) -> Iterator[list[dict[str, Any]]]:
-    """Pages by ``resultOffset``; raises :class:`PagesRepeat` when a page repeats the one before."""
-    offset, previous = 0, set[int]()
+    """Pages by ``resultOffset``; raises :class:`PagesRepeat` when a page holds rows seen before.
+
+    Ordered by object id (``by_oid``), every page must start after the last id seen; in another
+    order, a page must not share rows with the page before or the first page (a server that
+    stops honouring the offset starts again from the top).
+    """
+    offset, first, previous, last_oid = 0, set[int](), set[int](), None
     while True:
         body = fetch({**params, "resultOffset": offset, "resultRecordCount": page_size})
         features = body.get("features") or []
         if not features:
             return
         ids = _oids(features, oid_field) if oid_field else set()
-        if ids & previous:
-            raise PagesRepeat(max(previous) if previous else None)
+        repeated = bool(ids) and (
+            (last_oid is not None and min(ids) <= last_oid) if by_oid else bool(ids & (previous | first))
+        )
+        if repeated:
+            raise PagesRepeat(last_oid)
         yield features
         offset += len(features)
-        previous = ids
+        previous, first = ids, first or ids
+        last_oid = max(ids) if ids else last_oid
         flag = exceeded(body)
         if flag is False or (flag is None and len(features) < page_size and offset >= count):
             return
