@@ -25,12 +25,8 @@ from connectors.arcgis.decode import decode_features, epoch_ms, readers
 from connectors.arcgis.hub import FEED_PATH, LAYER_URL, hub_datasets
 from connectors.arcgis.metadata import GEOMETRY_COLUMN, LayerInfo, parse_layer
 from connectors.arcgis.paging import (
-    PagesRepeat,
-    exceeded,
-    id_bounds,
-    offset_pages,
+    layer_pages,
     probe_pagination,
-    range_pages,
 )
 from connectors.arcgis.query import iso_z, moment, order_fields, select_names, timestamp_literal
 from connectors.base import Capability, Connector, DatasetDescription, DatasetSummary, PullOptions
@@ -101,7 +97,12 @@ class ArcgisConnector(Connector):
     # -- metadata ---------------------------------------------------------------------------
 
     def layer_url(self, dataset_id: str) -> str:
-        """The layer URL for a dataset id: a layer number of this service, or a layer URL."""
+        """The layer URL for a dataset id: a layer number of this service, or a layer URL.
+
+        Example:
+            >>> ArcgisConnector("https://x.gov/arcgis/rest/services/Roads/MapServer").layer_url("2")
+            'https://x.gov/arcgis/rest/services/Roads/MapServer/2'
+        """
         text = str(dataset_id).strip().rstrip("/")
         if LAYER_URL.match(text):
             return text
@@ -113,7 +114,12 @@ class ArcgisConnector(Connector):
         )
 
     def layer(self, dataset_id: str, *, refresh: bool = False) -> LayerInfo:
-        """The layer's parsed metadata (fetched once, again with ``refresh``)."""
+        """The layer's parsed metadata (fetched once, again with ``refresh``).
+
+        Example:
+            >>> conn.layer("0").oid_field  # doctest: +SKIP
+            'OBJECTID'
+        """
         url = self.layer_url(dataset_id)
         if refresh or url not in self._layers:
             raw = self.http.get_json(url)
@@ -144,7 +150,12 @@ class ArcgisConnector(Connector):
         return int(float(body.get("count") or 0))
 
     def describe(self, dataset_id: str) -> DatasetDescription:
-        """Columns, row count and last edit (``etag`` is the layer's last edit date in ms)."""
+        """Columns, row count and last edit (``etag`` is the layer's last edit date in ms).
+
+        Example:
+            >>> conn.describe("0").row_count  # doctest: +SKIP
+            2345
+        """
         return self._describe(dataset_id, self.layer(dataset_id, refresh=True))
 
     def _describe(self, dataset_id: str, info: LayerInfo) -> DatasetDescription:
@@ -164,14 +175,25 @@ class ArcgisConnector(Connector):
     def describe_if_changed(
         self, dataset_id: str, *, etag: str | None = None, last_modified: str | None = None
     ) -> DatasetDescription | None:
-        """None when the layer's last edit date is still ``etag``; else the description."""
+        """None when the layer's last edit date is still ``etag``; else the description.
+
+        Example:
+            >>> conn.describe_if_changed("0", etag='"1443712219214"') is None  # doctest: +SKIP
+            True
+        """
         info = self.layer(dataset_id, refresh=True)
         if etag and info.last_edit_ms is not None and etag == f'"{info.last_edit_ms}"':
             return None
         return self._describe(dataset_id, info)
 
     def datasets(self, q: str | None = None, limit: int = 100) -> list[DatasetSummary]:
-        """A service's layers and tables, or a Hub site's datasets (ids are layer URLs)."""
+        """A service's layers and tables, or a Hub site's datasets (ids are layer URLs).
+
+        Example:
+            >>> hub = ArcgisConnector("https://data-usfs.hub.arcgis.com")
+            >>> [d.id for d in hub.datasets()][:1]  # doctest: +SKIP
+            ['https://apps.fs.usda.gov/arcx/rest/services/EDW/EDW_Ecomap2025_01/MapServer/2']
+        """
         if self.service is None:
             return hub_datasets(self.http.get_json(self.url + FEED_PATH), q, limit)
         body = self.http.get_json(self.service)
@@ -196,7 +218,11 @@ class ArcgisConnector(Connector):
         return " AND ".join(clauses) or "1=1"
 
     def iter_batches(self, dataset_id: str, **options: Unpack[PullOptions]) -> Iterator[pa.RecordBatch]:
-        """Matching rows as typed record batches, ordered by ``order`` or else by object id."""
+        """Matching rows as typed record batches, ordered by ``order`` or else by object id.
+
+        Example:
+            >>> batch = next(conn.iter_batches("0", select="case_id, geometry"))  # doctest: +SKIP
+        """
         info = self.layer(dataset_id)
         names = select_names(info, options.get("select"))
         where = self._where(info, options.get("where"), options.get("since"))
@@ -205,7 +231,11 @@ class ArcgisConnector(Connector):
     def iter_changes(
         self, dataset_id: str, *, columns: Sequence[str], since: str | None = None
     ) -> Iterator[pa.RecordBatch]:
-        """Rows edited at or after ``since`` with ``:id`` and ``:updated_at``, paged by object id."""
+        """Rows edited at or after ``since`` with ``:id`` and ``:updated_at``, paged by object id.
+
+        Example:
+            >>> changes = conn.iter_changes("0", columns=["status"], since="2024-06-01")  # doctest: +SKIP
+        """
         info = self.layer(dataset_id)
         if not info.edit_date_field:
             raise self.not_supported("changes")
@@ -215,7 +245,12 @@ class ArcgisConnector(Connector):
     def row_stats(
         self, dataset_id: str, *, since: str | None = None, before: str | None = None
     ) -> tuple[int, str | None]:
-        """Rows edited in ``[since, before)`` and the latest edit date (ISO with ``Z``), one request."""
+        """Rows edited in ``[since, before)`` and the latest edit date (ISO with ``Z``), one request.
+
+        Example:
+            >>> conn.row_stats("0")  # doctest: +SKIP
+            (2345, '2024-03-01T00:00:23.000Z')
+        """
         info = self.layer(dataset_id)
         if not info.edit_date_field or not info.oid_field:
             raise self.not_supported("changes")
@@ -266,42 +301,17 @@ class ArcgisConnector(Connector):
     def _pages(
         self, url: str, info: LayerInfo, params: Params, order_by: str | None, offsets: bool
     ) -> Iterator[list[dict[str, Any]]]:
-        fetch, oid, where = self._fetcher(url), info.oid_field, str(params["where"])
+        def stop_offsets() -> None:
+            self._paginates[url] = False
+
         step = min(self.page_size or info.max_record_count, info.max_record_count)
-        if oid is None:  # no object id to page by: one request, which must hold every row
-            body = self.http.get_json(f"{url}/query", params)
-            if exceeded(body):
-                raise PortalRequestError(
-                    f"{url}: the layer has no object id field to page by and more rows than one answer "
-                    f"holds ({len(body.get('features') or [])}); narrow the pull with a where clause.",
-                    code="arcgis.paging",
-                )
-            yield body.get("features") or []
-            return
-        if offsets:
-            count = self._count(url, where)
-            try:
-                yield from offset_pages(
-                    fetch,
-                    {**params, "orderByFields": order_by or f"{oid} ASC"},
-                    page_size=step,
-                    count=count,
-                    oid_field=oid,
-                    by_oid=not order_by or order_by.startswith(f"{oid} "),
-                )
-                return
-            except PagesRepeat as exc:
-                self._paginates[url] = False
-                if order_by and not order_by.startswith(f"{oid} "):
-                    raise PortalRequestError(
-                        f"{url}: the server ignored resultOffset part-way through an ordered pull; "
-                        "pull again (the connector now pages this layer by object-id ranges).",
-                        code="arcgis.paging",
-                    ) from exc
-                if exc.last_oid is not None:
-                    where = f"({where}) AND {oid} > {exc.last_oid}"
-        count_of = lambda w: self._count(url, w)  # noqa: E731 - a one-line callback
-        bounds = id_bounds(fetch, where, oid)
-        yield from range_pages(
-            fetch, {**params, "where": where}, oid_field=oid, bounds=bounds, step=step, count_of=count_of
+        return layer_pages(
+            self._fetcher(url),
+            lambda where: self._count(url, where),
+            info.oid_field,
+            params,
+            order_by=order_by,
+            offsets=offsets,
+            step=step,
+            on_repeat=stop_offsets,
         )

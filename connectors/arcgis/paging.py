@@ -22,7 +22,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from btvstat_open.errors import PortalError, PortalUnavailable
+from btvstat_open.errors import PortalError, PortalRequestError, PortalUnavailable
 from connectors.arcgis.decode import oid_of
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "PagesRepeat",
     "exceeded",
     "id_bounds",
+    "layer_pages",
     "offset_pages",
     "probe_pagination",
     "range_pages",
@@ -224,3 +225,56 @@ def probe_pagination(fetch: Fetch, oid_field: str) -> bool:
         # while paging still switches to ranges.
         return True
     return ids[0] != ids[1]
+
+
+def layer_pages(
+    fetch: Fetch,
+    count_of: Callable[[str], int],
+    oid: str | None,
+    params: dict[str, str | int],
+    *,
+    order_by: str | None,
+    offsets: bool,
+    step: int,
+    on_repeat: Callable[[], None],
+) -> Iterator[list[dict[str, Any]]]:
+    """Every page of a query: by offsets when ``offsets`` (falling back to ranges when pages
+    repeat; ``on_repeat`` is told), else by object-id ranges; one answer for a layer without ids.
+    """
+    where = str(params["where"])
+    if oid is None:  # no object id to page by: one request, which must hold every row
+        body = fetch(params)
+        if exceeded(body):
+            raise PortalRequestError(
+                "The layer has no object id field to page by and more rows than one answer holds "
+                f"({len(body.get('features') or [])}); narrow the pull with a where clause.",
+                code="arcgis.paging",
+            )
+        yield body.get("features") or []
+        return
+    if offsets:
+        by_oid = not order_by or order_by.startswith(f"{oid} ")
+        try:
+            yield from offset_pages(
+                fetch,
+                {**params, "orderByFields": order_by or f"{oid} ASC"},
+                page_size=step,
+                count=count_of(where),
+                oid_field=oid,
+                by_oid=by_oid,
+            )
+            return
+        except PagesRepeat as exc:
+            on_repeat()
+            if not by_oid:
+                raise PortalRequestError(
+                    "The server ignored resultOffset part-way through an ordered pull; pull again "
+                    "(the connector now pages this layer by object-id ranges).",
+                    code="arcgis.paging",
+                ) from exc
+            if exc.last_oid is not None:
+                where = f"({where}) AND {oid} > {exc.last_oid}"
+    bounds = id_bounds(fetch, where, oid)
+    yield from range_pages(
+        fetch, {**params, "where": where}, oid_field=oid, bounds=bounds, step=step, count_of=count_of
+    )
