@@ -16,6 +16,7 @@ fail pagination probes, fail statistics, answer busy (an error body coded 503).
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ class Lies:
     probe_fails: bool = False  # a query with resultRecordCount fails (advertised pagination)
     statistics_fail: bool = False
     token: str | None = None  # answers {"error": {"code": 499, "message": "Token Required"}} without it
+    whole_seconds: bool = False  # a timestamp literal with a fraction of a second is an error
     busy_answers: int = 0  # this many answers are {"error": {"code": 503}} bodies with HTTP 200
 
 
@@ -222,6 +224,8 @@ class ArcgisStandin:
 
     def query(self, service: Service, layer: Layer, q: dict[str, str]) -> dict[str, Any]:
         lies = service.lies
+        if lies.whole_seconds and re.search(r"timestamp '[^']*\.\d+'", q.get("where", "")):
+            return _error(400, "Unable to complete operation. (invalid timestamp)")
         try:
             match = where_predicate(q.get("where"))
         except (ValueError, IndexError) as exc:

@@ -74,9 +74,10 @@ def _layer_rows(app: ArcgisStandin, service: str) -> dict[str, tuple[object, ...
     return {r["case_id"]: (r["amount"], bool(r["closed"])) for r in app.services[service].layers[0].rows}
 
 
-def test_sync_is_incremental_by_edit_date(tmp_path: Path) -> None:
+@pytest.mark.parametrize("lies", [Lies(), Lies(whole_seconds=True)], ids=["honest", "whole-seconds"])
+def test_sync_is_incremental_by_edit_date(tmp_path: Path, lies: Lies) -> None:
     layer = layer_from_table(0, "Cases", source_table(3_000), geometry=True)
-    app = ArcgisStandin({"Cases": Service({0: layer})})
+    app = ArcgisStandin({"Cases": Service({0: layer}, lies)})
     store = Store(tmp_path / "store")
     with serve(app) as url:
         conn = ArcgisConnector(f"{url}/arcgis/rest/services/Cases/FeatureServer", page_size=700)
@@ -96,10 +97,17 @@ def test_sync_is_incremental_by_edit_date(tmp_path: Path) -> None:
         second = sync_dataset(conn, "0", store, dataset_id="cases", progress=False)
         assert second.mode == "incremental", second
         assert (second.created, second.updated, second.deleted) == (1, 2, 1)
-        assert second.row_count == 3_000 and second.rows_pulled == 3  # the edited rows only
+        # The edited rows only; with whole-second literals also the 100 rows at the old cursor's second.
+        assert second.row_count == 3_000 and second.rows_pulled == (103 if lies.whole_seconds else 3)
         pulled = [q for p, q in app.log if p.endswith("/0/query") and "EditDate >=" in q.get("where", "")]
         assert pulled  # only edited rows were asked for
         assert _store_rows(store, "cases") == _layer_rows(app, "Cases")
+        if lies.whole_seconds:  # the connector now writes whole-second literals for this layer
+            asked = " ".join(q.get("where", "") for _, q in app.log)
+            assert "< timestamp '2024-03-01 00:00:29.001'" in asked  # refused by the server
+            assert "< timestamp '2024-03-01 00:00:30'" in asked  # asked again in whole seconds
+        third = sync_dataset(conn, "0", store, dataset_id="cases", progress=False)
+        assert third.mode == "unchanged" and _store_rows(store, "cases") == _layer_rows(app, "Cases")
     store.close()
 
 

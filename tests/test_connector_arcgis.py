@@ -26,6 +26,7 @@ SERVICES = {
     "CapsPages": (Lies(page_cap=170), True),
     "ProbeFails": (Lies(probe_fails=True, no_flag=True, statistics_fail=True), True),
     "NoPaging": (Lies(no_flag=True), False),
+    "WholeSeconds": (Lies(whole_seconds=True), True),
 }
 
 

@@ -28,7 +28,14 @@ from connectors.arcgis.paging import (
     layer_pages,
     probe_pagination,
 )
-from connectors.arcgis.query import iso_z, moment, order_fields, select_names, timestamp_literal
+from connectors.arcgis.query import (
+    iso_z,
+    moment,
+    order_fields,
+    select_names,
+    timestamp_literal,
+    whole_seconds,
+)
 from connectors.base import Capability, Connector, DatasetDescription, DatasetSummary, PullOptions
 from connectors.socrata.retry import RetryPolicy
 
@@ -86,6 +93,7 @@ class ArcgisConnector(Connector):
         self.http = ArcgisHttp(session=session, timeout=timeout, retry=retry, token=token)
         self._layers: dict[str, LayerInfo] = {}
         self._paginates: dict[str, bool] = {}
+        self._whole_seconds: set[str] = set()  # layers whose server rejects millisecond literals
 
     def __repr__(self) -> str:
         return f"ArcgisConnector({self.url!r})"
@@ -145,8 +153,21 @@ class ArcgisConnector(Connector):
             return False
         return bool(ids) and all(self.layer(i).edit_date_field for i in ids)
 
+    def _query(self, url: str, params: Params) -> dict[str, Any]:
+        """One ``/query`` request; where the server rejects millisecond timestamps, whole seconds."""
+        where = str(params.get("where") or "")
+        widened = whole_seconds(where) if url in self._whole_seconds else None
+        try:
+            return self.http.get_json(f"{url}/query", {**params, "where": widened} if widened else params)
+        except PortalRequestError:
+            widened = whole_seconds(where)
+            if widened is None or url in self._whole_seconds:
+                raise
+            self._whole_seconds.add(url)
+            return self.http.get_json(f"{url}/query", {**params, "where": widened})
+
     def _count(self, url: str, where: str) -> int:
-        body = self.http.get_json(f"{url}/query", {"where": where, "returnCountOnly": "true"})
+        body = self._query(url, {"where": where, "returnCountOnly": "true"})
         return int(float(body.get("count") or 0))
 
     def describe(self, dataset_id: str) -> DatasetDescription:
@@ -296,7 +317,7 @@ class ArcgisConnector(Connector):
         return self._paginates[url]
 
     def _fetcher(self, url: str) -> Any:
-        return lambda params: self.http.get_json(f"{url}/query", params)
+        return lambda params: self._query(url, params)
 
     def _pages(
         self, url: str, info: LayerInfo, params: Params, order_by: str | None, offsets: bool

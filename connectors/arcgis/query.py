@@ -8,12 +8,15 @@ SoQL comparisons read the same); ``since`` keeps rows whose edit date is at or a
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+import re
+from datetime import UTC, date, datetime, time, timedelta
 
 from btvstat_open.errors import UsageError
 from connectors.arcgis.metadata import GEOMETRY_COLUMN, LayerInfo
 
-__all__ = ["iso_z", "moment", "order_fields", "select_names", "timestamp_literal"]
+__all__ = ["iso_z", "moment", "order_fields", "select_names", "timestamp_literal", "whole_seconds"]
+
+_FRACTIONAL = re.compile(r"(>=|<) timestamp '(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\.(\d{3})'")
 
 
 def select_names(info: LayerInfo, select: str | None) -> list[str]:
@@ -114,3 +117,28 @@ def iso_z(value: datetime) -> str:
         '2024-01-31T12:00:00.250Z'
     """
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def whole_seconds(where: str) -> str | None:
+    """``where`` with its millisecond timestamp literals widened to whole seconds, or None if it has none.
+
+    ArcGIS documents only ``timestamp 'yyyy-mm-dd hh:mm:ss'``, and some servers reject fractions.
+    A lower bound (``>=``) is rounded down and an upper bound (``<``) up, so the window holds at
+    least the rows it held (on layers whose dates have no milliseconds, exactly those rows).
+
+    Example:
+        >>> whole_seconds("EditDate >= timestamp '2024-01-31 12:00:00.250' AND EditDate < "
+        ...               "timestamp '2024-01-31 12:00:59.001'")
+        "EditDate >= timestamp '2024-01-31 12:00:00' AND EditDate < timestamp '2024-01-31 12:01:00'"
+        >>> whole_seconds("1=1") is None
+        True
+    """
+
+    def widen(match: re.Match[str]) -> str:
+        moment_ = datetime.fromisoformat(match[2])
+        if match[1] == "<":
+            moment_ += timedelta(seconds=1)
+        return f"{match[1]} timestamp '{moment_:%Y-%m-%d %H:%M:%S}'"
+
+    widened = _FRACTIONAL.sub(widen, where)
+    return None if widened == where else widened
