@@ -39,6 +39,7 @@ _KINDS: Final = {
     "esriFieldTypeInteger": "number",
     "esriFieldTypeSmallInteger": "number",
     "esriFieldTypeBigInteger": "number",
+    "esriFieldTypeBigInt": "number",
     "esriFieldTypeDouble": "number",
     "esriFieldTypeSingle": "number",
     "esriFieldTypeString": "text",
