@@ -98,6 +98,7 @@ def test_columbia_object_ids_in_exponent_notation(replay: Replay) -> None:
     _, rows = page_of(conn)
     assert rows.num_rows == 43 and rows.column(":id")[0].as_py() == "64579816"
     assert conn.describe("2").row_count == 84_296
+    assert conn.layer("2").max_record_count == 1000  # not given: the server default
 
 
 def test_columbia_pulls_whole_by_one_id_range(replay: Replay) -> None:
@@ -126,6 +127,8 @@ def test_carson_no_max_record_count(replay: Replay) -> None:
 def test_esri_sample_feature_server_types_and_null_edit_fields(replay: Replay) -> None:
     conn = connect(replay, "/esri-test/rest/services/Recreation/FeatureServer/0")
     assert not conn.supports("changes")  # editFieldsInfo: null
+    info = conn.layer("0")
+    assert (info.supports_pagination, info.max_record_count, info.edit_date_field) == (True, 1000, None)
     types = {c.field_name: c.data_type for c in conn.describe("0").columns}
     assert types["observed"] == "fixed_timestamp" and types["globalid"] == "text"
     assert types["quality"] == "number"  # a coded domain 0..3 is not a yes/no
