@@ -140,7 +140,7 @@ def _wheres(kpi: Kpi) -> list[tuple[tuple[str | int, ...], str]]:
 
 def _parse_problem(where: str) -> str | None:
     """Why ``where`` is not a SoQL expression, or None when it parses."""
-    from btvstat_open.portal.soql.parser import parse_expression
+    from btvstat_open.soql.parser import parse_expression
 
     try:
         parse_expression(where, "$where")
@@ -217,7 +217,7 @@ def check_against_store(
 def _check_where(info: DatasetInfo, where: str, path: tuple[str | int, ...], add: Adder) -> None:
     if _parse_problem(where):
         return  # check_kpi has reported it
-    from btvstat_open.portal.soql import compile_where
+    from btvstat_open.soql import compile_where
 
     try:
         compile_where(where, info)

@@ -20,7 +20,7 @@ import pytest
 
 from btvstat_open.cli import main
 from btvstat_open.errors import CatalogError
-from btvstat_open.loader import load_file
+from btvstat_open.load import load_file
 from btvstat_open.store import Store
 from catalog.breakdown import NOT_RECORDED, breakdown, breakdown_csv, breakdown_document, publishable_rows
 from catalog.loader import load_catalog

@@ -27,7 +27,7 @@ import pytest
 from altair.vegalite.v6.schema.core import load_schema
 from vega_datasets import local_data
 
-from btvstat_open.loader import load_file
+from btvstat_open.load import load_file
 from btvstat_open.store import Store
 from catalog.changes import latest_change
 from catalog.measure import measure

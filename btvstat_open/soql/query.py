@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from btvstat_open.errors import SoqlError
-from btvstat_open.portal.soql import ast
-from btvstat_open.portal.soql.clauses import parse_group, parse_order, parse_query, parse_select
-from btvstat_open.portal.soql.compiler import (
+from btvstat_open.soql import ast
+from btvstat_open.soql.clauses import parse_group, parse_order, parse_query, parse_select
+from btvstat_open.soql.compiler import (
     Scope,
     check_grouped,
     emit,
@@ -22,10 +22,10 @@ from btvstat_open.portal.soql.compiler import (
     is_constant,
     resolve,
 )
-from btvstat_open.portal.soql.outputs import order_by, outputs_of, position_of
-from btvstat_open.portal.soql.params import QueryParams
-from btvstat_open.portal.soql.parser import parse_expression
-from btvstat_open.portal.soql.typed import NULL_TYPE, Sql, mismatch
+from btvstat_open.soql.outputs import order_by, outputs_of, position_of
+from btvstat_open.soql.params import QueryParams
+from btvstat_open.soql.parser import parse_expression
+from btvstat_open.soql.typed import NULL_TYPE, Sql, mismatch
 from btvstat_open.store import DatasetInfo, quote_ident
 
 __all__ = ["CompiledQuery", "OutputColumn", "compile_soql", "compile_where"]
