@@ -5,7 +5,7 @@ checks it against the data: the dataset and columns exist, have usable types, an
 filter compiles.
 
 Keys that the KPI's calculation does not use (``percentile`` on a median, ``numerator`` on a count,
-...) are not errors: ARCHITECTURE.md's own example lists every key with a comment saying which
+...) are not errors: the catalog format's full example lists every key with a comment saying which
 calculation reads it, so a file copied from it must load. They go to ``warnings`` instead, so
 ``catalog validate`` can still point at them.
 

@@ -1,7 +1,7 @@
 """Breakdowns on the real Kansas City 311 file, checked against an independent pandas computation.
 
 The expected tables are computed here from the CSV with pandas (dates parsed by pandas, groups by
-``groupby``, suppression and disparity written out again from the rules in ARCHITECTURE.md), not
+``groupby``, suppression and disparity written out again from the catalog format's rules), not
 from the measure engine's SQL. The outputs (CSV, JSON, the command line) are checked to never
 carry a suppressed value or count.
 """

@@ -248,7 +248,7 @@ HISTORY = [
 
 
 def status_rule(value: float, target: float | None, tolerance: float) -> str:
-    """ARCHITECTURE.md's above_below rule for higher_is_better, written out again."""
+    """The catalog format's above_below rule for higher_is_better, written out again."""
     if target is None or pd.isna(target):
         return "no_target"
     if value >= target:
