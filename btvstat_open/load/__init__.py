@@ -6,9 +6,13 @@ columns, :mod:`.parquet_columns` maps a Parquet file's own types, and :mod:`.opt
 ``--column-type`` and ``--date-format``.
 
 Example:
-    >>> from btvstat_open.load import load_file, read_file
-    >>> callable(load_file) and callable(read_file)
-    True
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from btvstat_open.load import read_file
+    >>> csv = Path(tempfile.mkdtemp()) / "requests.csv"
+    >>> _ = csv.write_text("Zip Code,Days Open\\n05401,3\\n05403,12\\n")
+    >>> [(c.field_name, c.data_type) for c in read_file(csv).columns]
+    [('zip_code', 'text'), ('days_open', 'number')]
 """
 
 from __future__ import annotations

@@ -4,9 +4,14 @@
 values one by one when a column is irregular and lists every bad row.
 
 Example:
+    >>> from datetime import datetime
     >>> from btvstat_open.portal.decode import decode_rows
-    >>> callable(decode_rows)
-    True
+    >>> from btvstat_open.store import DatasetInfo
+    >>> from btvstat_open.types import Column
+    >>> day = datetime(2020, 1, 7)
+    >>> info = DatasetInfo("x", "X", "", (Column("n", "N", "number"),), None, day, day, day, 1, 0)
+    >>> decode_rows([{"n": "36"}, {"n": 7}], info).table.column("n").to_pylist()
+    [36.0, 7.0]
 """
 
 from __future__ import annotations
