@@ -1,6 +1,6 @@
 """The ArcGIS REST connector: FeatureServer and MapServer layers, and ArcGIS Hub sites.
 
-``PORTAL_URL`` is a service URL (``.../FeatureServer`` or ``.../MapServer``) and ``DATASET_ID``
+``PORTAL_URL`` is a service URL (``…/FeatureServer`` or ``…/MapServer``) and ``DATASET_ID``
 a layer number; a full layer URL works as either. A Hub site URL lists its datasets (see
 :mod:`connectors.arcgis.hub`), whose ids are layer URLs. Layers are read-only here (no push or
 create), and list changed rows (the ``changes`` capability) only where editor tracking gives
@@ -118,7 +118,7 @@ class ArcgisConnector(Connector):
             return f"{self.service}/{text}"
         raise UsageError(
             f"{dataset_id!r} is not an ArcGIS layer here: give a layer number of {self.service or self.url} "
-            "(see `datasets`) or a full .../FeatureServer/N or .../MapServer/N URL."
+            "(see `datasets`) or a full …/FeatureServer/N or …/MapServer/N URL."
         )
 
     def layer(self, dataset_id: str, *, refresh: bool = False) -> LayerInfo:

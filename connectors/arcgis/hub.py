@@ -2,7 +2,7 @@
 
 A Hub site publishes ``/api/feed/dcat-us/1.1.json``. Each dataset has distributions; the one in
 ``ArcGIS GeoServices REST API`` format (or any access URL or landing page naming
-``.../FeatureServer/N`` or ``.../MapServer/N``) is the layer the rows come from, and its URL is
+``…/FeatureServer/N`` or ``…/MapServer/N``) is the layer the rows come from, and its URL is
 the dataset id to describe and pull. Datasets with no such layer (image services, folders,
 services without a layer number) are left out: there is no table to pull.
 """
