@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import fsspec
 import pyarrow as pa
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
@@ -174,8 +175,9 @@ def test_s3_pull_reads_back_with_pyarrow_dataset(
 
 
 def _objects(fs: Any, prefix: str) -> dict[str, str]:
-    """Every Parquet object under ``prefix`` and its ETag."""
-    return {k: v["ETag"] for k, v in fs.find(prefix, detail=True).items() if k.endswith(".parquet")}
+    """Every Parquet object under ``prefix`` and its ETag (its modification time on a local disk)."""
+    found = fs.find(prefix, detail=True).items()
+    return {k: str(v.get("ETag", v.get("mtime"))) for k, v in found if k.endswith(".parquet")}
 
 
 def test_incremental_sync_rewrites_only_touched_partitions(
@@ -263,15 +265,20 @@ def _check_consistent(fs: Any, prefix: str) -> int:
     return done
 
 
+@pytest.mark.parametrize("where", ["s3", "local"])
 def test_resume_after_sigkill_ends_with_exactly_the_source_rows(
-    source: tuple[Store, str], s3: S3Server, bucket: str
+    source: tuple[Store, str], s3: S3Server, bucket: str, tmp_path: Path, where: str
 ) -> None:
     store, url = source
     # A slow link, so that a pull takes long enough to be killed in the middle.
     host, port = url.removeprefix("http://").split(":")
     env = {**os.environ, **s3.env, "PYTHONPATH": str(REPO)}
-    target, prefix = f"s3://{bucket}/cases", f"{bucket}/cases"
-    fs = s3.filesystem()
+    if where == "s3":
+        target, prefix = f"s3://{bucket}/cases", f"{bucket}/cases"
+        fs = s3.filesystem()
+    else:
+        target = prefix = str(tmp_path / "cases")
+        fs = fsspec.filesystem("file")
     rng = random.Random(15)
     done_seen: list[int] = []
     last = b""
@@ -296,6 +303,8 @@ def test_resume_after_sigkill_ends_with_exactly_the_source_rows(
     assert manifest["complete"] and all(p["done"] for p in manifest["partitions"].values())
     table = pads.dataset(prefix, filesystem=fs, format="parquet", partitioning="hive").to_table()
     assert read_back(table).equals(source_rows(store))
+    # Temporary files of killed runs (local disks) are gone once a run has completed.
+    assert not [k for k in fs.find(prefix) if k.endswith(".tmp")]
 
 
 def test_parallel_ranges_each_take_a_connection_through_a_throttled_link(
@@ -352,3 +361,17 @@ def test_spark_reads_the_output_as_one_table(source: tuple[Store, str], tmp_path
     finally:
         spark.stop()
     assert ids == source_rows(store).column("case_id").to_pylist()
+
+
+def test_a_sync_with_nothing_new_is_a_few_small_requests_and_writes_no_data(tmp_path: Path) -> None:
+    with Store(tmp_path / "source") as store, serve_portal(store) as (url, app):
+        store.load("cases", cases(0, 1_000), COLUMNS, row_identifier="case_id")
+        out = tmp_path / "out"
+        pull_partitioned(portal(url), "cases", str(out), partition_by="opened:year")
+        stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*.parquet")}
+        app.reset()
+        again = pull_partitioned(portal(url), "cases", str(out), partition_by="opened:year")
+        assert again.fetched == () and again.skipped == len(stamps)
+        # describe and count, two cursor counts, the grouped count (with its describe), the change count
+        assert app.total <= 8
+        assert {p: p.stat().st_mtime_ns for p in out.rglob("*.parquet")} == stamps

@@ -41,6 +41,7 @@ class ThrottlingProxy:
         self._server: asyncio.Server | None = None
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="throttle")
         self._depth = max(2, int(rate * self.delay / CHUNK) + 2)
+        self._writers: set[asyncio.StreamWriter] = set()
 
     @property
     def url(self) -> str:
@@ -75,17 +76,23 @@ class ThrottlingProxy:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        for writer in list(self._writers):
+            writer.close()
+        await asyncio.sleep(0)  # let the transports finish closing before the loop stops
 
     async def _handle(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         self.connections += 1
         self.open += 1
         self.max_open = max(self.max_open, self.open)
+        self._writers.add(client_w)
         try:
             up_r, up_w = await asyncio.open_connection(*self.upstream)
-        except OSError:
+        except (OSError, asyncio.CancelledError):
             self.open -= 1
+            self._writers.discard(client_w)
             client_w.close()
             return
+        self._writers.add(up_w)
         try:
             # A client or the server going away ends its direction; the other then ends too.
             await asyncio.gather(
@@ -96,6 +103,7 @@ class ThrottlingProxy:
         finally:
             self.open -= 1
             for writer in (client_w, up_w):
+                self._writers.discard(writer)
                 with contextlib.suppress(Exception):
                     writer.close()
 
@@ -135,8 +143,7 @@ class ThrottlingProxy:
                 if free_at > loop.time():
                     await asyncio.sleep(free_at - loop.time())
         finally:
-            receiving.cancel()
-            await asyncio.gather(receiving, return_exceptions=True)
+            receiving.cancel()  # receive() ends on errors itself, so a cancelled one has nothing to report
 
 
 def main(argv: list[str] | None = None) -> None:
