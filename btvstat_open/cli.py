@@ -106,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     sync = sub.add_parser("sync", help="bring every dataset a catalog uses up to date")
     sync.add_argument("--catalog", required=True)
     sync.add_argument("--store", default=DEFAULT_STORE)
+    sync.add_argument(
+        "--parallel", type=int, default=4, metavar="N", help="datasets synced at once (default: %(default)s)"
+    )
 
     catalog = sub.add_parser("catalog", help="validate or export a KPI catalog")
     catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True, metavar="ACTION")
