@@ -28,6 +28,17 @@ def problems(root: Path, store: Store | None = None) -> list[tuple[str, int | No
     return [(Path(f).name, line, message) for f, line, message in info.value.problems]
 
 
+# A KPI on the portal `city` of remote_demo() whose dataset that portal does not have.
+MISSING_KPI = """\
+    id: gone-kpi
+    title: A KPI whose dataset the portal does not have
+    department: Nowhere
+    source: {portal: city, dataset: gone-1234, date_column: day}
+    measure: {calculation: count}
+    freshness: {expect: weekly}
+    """
+
+
 def remote_demo(root: Path, url: str, *, extra: dict[str, str] | None = None) -> Path:
     """The demo catalog copied to ``root`` with every dataset on the portal ``city`` at ``url``
     (instead of ``portal: local``), plus the ``extra`` files; returns ``root``."""

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from catalog_files import remote_demo
+from catalog_files import MISSING_KPI, remote_demo
 from servers import serve
 
 from btvstat_open.cli import main
@@ -20,13 +20,6 @@ from catalog.demo import load_demo_data
 from catalog.sync_all import sync_catalog
 
 DATASETS = ["kc-311-potholes", "la-library-monthly", "la-operating-indicators", "la-water-power-usage"]
-MISSING_KPI = """\
-    id: gone-kpi
-    title: A KPI whose dataset the portal does not have
-    department: Nowhere
-    source: {portal: city, dataset: gone-1234, date_column: day}
-    measure: {calculation: count}
-    """
 
 
 class FailFor:
