@@ -25,6 +25,7 @@ from btvstat_open.portal.soql.compiler import (
 from btvstat_open.portal.soql.outputs import order_by, outputs_of, position_of
 from btvstat_open.portal.soql.params import QueryParams
 from btvstat_open.portal.soql.parser import parse_expression
+from btvstat_open.portal.soql.rollup import day_rollup_column, rolled_up
 from btvstat_open.portal.soql.typed import NULL_TYPE, Sql, mismatch
 from btvstat_open.store import DatasetInfo, quote_ident
 
@@ -163,7 +164,15 @@ def compile_soql(
         sql = f"SELECT {select_sql} FROM ({inner}) AS {info.table}"
         sql_params.extend(where_params + order_params)
         return CompiledQuery(sql, sql_params, _columns(outputs))
-    sql = f"SELECT {'DISTINCT ' if query.distinct else ''}{select_sql} FROM {info.table}{where_sql}"
+    from_sql = f"{info.table}{where_sql}"
+    rollup = (
+        None
+        if query.distinct or having is not None
+        else day_rollup_column(outputs, keys, order, where_scope.columns)
+    )
+    if rollup is not None:  # a count by month or year, counted by day first (see .rollup)
+        select_sql, from_sql = rolled_up(outputs, rollup, info.table, where_sql)
+    sql = f"SELECT {'DISTINCT ' if query.distinct else ''}{select_sql} FROM {from_sql}"
     sql_params.extend(where_params)
     if keys:
         parts = []
