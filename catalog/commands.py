@@ -17,6 +17,7 @@ import csv
 import io
 import json
 import sys
+import threading
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,7 @@ from catalog.models import CatalogSettings, Kpi
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.progress import Progress
 
 __all__ = ["run_export", "run_measure", "run_sync", "run_validate", "series_csv", "series_json"]
 
@@ -157,11 +159,27 @@ def run_sync(args: argparse.Namespace) -> int:
         print("every dataset of this catalog is local: nothing to sync")
         return 0
 
-    def report(outcome: SyncOutcome) -> None:
-        print(outcome.line(), file=sys.stdout if outcome.ok else sys.stderr, flush=True)
+    lock = threading.Lock()  # one line at a time from the worker threads
+    on_terminal = sys.stdout.isatty() and sys.stderr.isatty()
+    bar = _datasets_bar(len(remote_datasets(catalog))) if on_terminal else None
 
-    with Store(args.store) as store:
-        outcomes = sync_catalog(catalog, store, parallel=args.parallel, on_done=report)
+    def report(outcome: SyncOutcome) -> None:
+        with lock:
+            if bar is None:
+                print(outcome.line(), file=sys.stdout if outcome.ok else sys.stderr, flush=True)
+                return
+            # Above the bar, unwrapped: each dataset stays one line however narrow the terminal.
+            bar.console.print(outcome.line(), soft_wrap=True, markup=False, highlight=False)
+            bar.advance(bar.task_ids[0])
+
+    try:
+        if bar is not None:
+            bar.start()
+        with Store(args.store) as store:
+            outcomes = sync_catalog(catalog, store, parallel=args.parallel, on_done=report)
+    finally:
+        if bar is not None:
+            bar.stop()
     failed = [o for o in outcomes if not o.ok]
     if not failed:
         return 0
@@ -172,6 +190,26 @@ def run_sync(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 1
+
+
+def _datasets_bar(total: int) -> Progress:
+    """Datasets synced so far, on stderr (the lines above it say how each went)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn("sync"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("datasets"),
+        TimeElapsedColumn(),
+        transient=True,
+        console=Console(stderr=True),
+        redirect_stdout=False,
+        redirect_stderr=False,
+    )
+    bar.add_task("sync", total=total)
+    return bar
 
 
 def series_csv(series: pa.Table) -> str:
