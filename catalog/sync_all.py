@@ -180,5 +180,13 @@ def sync_catalog(
 
     if not jobs:
         return []
-    with ThreadPoolExecutor(max_workers=min(parallel, len(jobs)), thread_name_prefix="sync") as pool:
+    pool = ThreadPoolExecutor(max_workers=min(parallel, len(jobs)), thread_name_prefix="sync")
+    try:
         return list(pool.map(run, jobs))
+    except BaseException:
+        # Interrupted (Ctrl-C): datasets not started yet are not started; those under way finish,
+        # each all or nothing, so no dataset is left half-synced.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)
