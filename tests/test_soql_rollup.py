@@ -1,4 +1,4 @@
-"""Counts by month or year, counted by day first (btvstat_open.portal.soql.rollup): the same rows and order
+"""Counts by month or year, counted by day first (btvstat_open.soql.rollup): the same rows and order
 as the direct count, at the edges (nulls, the last microsecond of a month, before 1970)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from btvstat_open.portal.soql import QueryParams, compile_soql
+from btvstat_open.soql import QueryParams, compile_soql
 from btvstat_open.store import DatasetInfo, Store
 from btvstat_open.types import Column
 
