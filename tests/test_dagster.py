@@ -7,21 +7,19 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import dagster as dg
 import pytest
+from catalog_files import MISSING_KPI, remote_demo
+from servers import serve
 
-dg = pytest.importorskip("dagster")
-
-from catalog_files import MISSING_KPI, remote_demo  # noqa: E402
-from servers import serve  # noqa: E402
-
-from btvstat_open.cli import main  # noqa: E402
-from btvstat_open.dagster import dataset_key, definitions, kpi_key  # noqa: E402
-from btvstat_open.portal.app import create_portal_app  # noqa: E402
-from btvstat_open.settings import Settings  # noqa: E402
-from btvstat_open.store import Store  # noqa: E402
-from catalog import load_catalog  # noqa: E402
-from catalog.commands import series_json  # noqa: E402
-from catalog.demo import DEMO_DIR, load_demo_data  # noqa: E402
+from btvstat_open.cli import main
+from btvstat_open.dagster import dataset_key, definitions, kpi_key
+from btvstat_open.portal.app import create_portal_app
+from btvstat_open.settings import Settings
+from btvstat_open.store import Store
+from catalog import load_catalog
+from catalog.commands import series_json
+from catalog.demo import DEMO_DIR, load_demo_data
 
 
 @pytest.fixture(scope="module")
