@@ -143,6 +143,12 @@ def definitions(catalog_dir: str | Path, *, store: str | Path) -> dg.Definitions
     """Dagster definitions for the catalog at ``catalog_dir`` over the store folder ``store``.
 
     A definitions file for ``dagster dev -f``: ``defs = definitions("catalog", store=".btvstat/store")``.
+
+    Example:
+        >>> from catalog.demo import DEMO_DIR
+        >>> graph = definitions(DEMO_DIR, store="/tmp/store").resolve_asset_graph()
+        >>> sorted(graph.get(kpi_key("water-use-monthly")).parent_keys)
+        [AssetKey(['dataset', 'local', 'la-water-power-usage'])]
     """
     catalog = load_catalog(catalog_dir)
     store_root = Path(store)

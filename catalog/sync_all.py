@@ -156,9 +156,17 @@ def sync_catalog(
     catalog order; ``on_done`` is called with each as it finishes (from the worker thread).
     Progress bars are off (several cannot share a terminal). Datasets with the same id on two
     portals share one local copy, so they never sync at the same time.
+
+    Example:
+        >>> from catalog.loader import load_catalog
+        >>> from catalog.demo import DEMO_DIR
+        >>> sync_catalog(load_catalog(DEMO_DIR), None, parallel=0)  # type: ignore[arg-type]
+        Traceback (most recent call last):
+        ...
+        btvstat_open.errors.UsageError: The datasets synced at once (--parallel) must be at least 1 (got 0).
     """
     if parallel < 1:
-        raise UsageError(f"--parallel must be at least 1 (got {parallel}).")
+        raise UsageError(f"The datasets synced at once (--parallel) must be at least 1 (got {parallel}).")
     jobs = [job for job in remote_datasets(catalog) if only is None or job in only]
     same_id: dict[str, threading.Lock] = {dataset: threading.Lock() for _, dataset in jobs}
 

@@ -109,4 +109,4 @@ def test_the_command_names_each_failure_and_exits_1(
 def test_parallel_must_be_positive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = remote_demo(tmp_path / "catalog", "http://127.0.0.1:9")
     assert main(["sync", "--catalog", str(root), "--store", str(tmp_path / "s"), "--parallel", "0"]) == 2
-    assert "--parallel must be at least 1" in capsys.readouterr().err
+    assert "(--parallel) must be at least 1 (got 0)" in capsys.readouterr().err
