@@ -19,8 +19,8 @@ from servers import serve
 from btvstat_open.cli import main
 from btvstat_open.store import Store
 from connectors import connect
+from connectors.retry import RetryPolicy, parse_retry_after
 from connectors.socrata import Credentials, SocrataConnector
-from connectors.socrata.retry import RetryPolicy, parse_retry_after
 
 TOKEN = "portal-test-write-token"
 

@@ -12,13 +12,15 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, Literal
 
-from btvstat_open.errors import InvalidDatasetId, PortalNotFound, UsageError
+import requests
+
+from btvstat_open.errors import InvalidDatasetId, PortalNotFound, TruncatedBody, UsageError
 from connectors.base import Connector, DatasetDescription, DatasetSummary
+from connectors.retry import RetryPolicy
 from connectors.socrata.auth import Credentials
-from connectors.socrata.client import SocrataHttp, TruncatedBody, parse_json
+from connectors.socrata.client import parse_json, socrata_client
 from connectors.socrata.metadata import description_from_view, summaries_from_catalog
 from connectors.socrata.paging import timestamp_literal
-from connectors.socrata.retry import RetryPolicy
 
 __all__ = ["Api", "SocrataCore", "check_dataset_id"]
 
@@ -71,6 +73,7 @@ class SocrataCore(Connector):
         api: Api = "auto",
         push_batch_size: int = 10_000,
         page_format: PageFormat = "csv",
+        session: requests.Session | None = None,
     ) -> None:
         if not re.match(r"^https?://[^/\s]+", url or ""):
             raise UsageError(
@@ -99,9 +102,10 @@ class SocrataCore(Connector):
         self.api: Api = api
         self.push_batch_size = push_batch_size
         self.page_format: PageFormat = page_format
-        self.http = SocrataHttp(
+        self.http = socrata_client(
             self.url,
             self.credentials,
+            session=session,
             timeout=timeout,
             retry=RetryPolicy(retries=retries, base=backoff, max_wait=max_wait),
             pool_size=concurrency * 2,

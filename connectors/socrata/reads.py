@@ -25,10 +25,10 @@ import orjson
 import pyarrow as pa
 import requests
 
-from btvstat_open.errors import PortalNotFound
+from btvstat_open.errors import PortalNotFound, TruncatedBody
 from btvstat_open.types import arrow_type
 from connectors.base import DatasetDescription, PullOptions
-from connectors.socrata.client import ResumableBody, TruncatedBody
+from connectors.http_body import ResumableBody
 from connectors.socrata.core import SocrataCore, check_dataset_id
 from connectors.socrata.decode import guess_json_type, json_rows_to_batch
 from connectors.socrata.decode_csv import csv_batches

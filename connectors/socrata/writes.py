@@ -7,10 +7,10 @@ from typing import Any
 
 import pyarrow as pa
 
-from btvstat_open.errors import UsageError
+from btvstat_open.errors import TruncatedBody, UsageError
 from btvstat_open.types import Column
 from connectors.base import DatasetDescription, PushMode, PushResult
-from connectors.socrata.client import TruncatedBody, parse_json
+from connectors.socrata.client import parse_json
 from connectors.socrata.core import SocrataCore, check_dataset_id
 from connectors.socrata.metadata import description_from_view
 from connectors.socrata.push import BodyFormat, push_table, read_push_data

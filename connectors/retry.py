@@ -1,4 +1,4 @@
-"""When to retry a request, and how long to wait: jittered exponential backoff.
+"""When to retry an HTTP request, and how long to wait: jittered exponential backoff (every portal kind).
 
 429, 5xx, 202 ("still working on it") and dropped or cut-off connections are retried;
 other 4xx answers never are, since asking again cannot change them. A ``Retry-After``
