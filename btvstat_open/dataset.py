@@ -82,7 +82,12 @@ def new_row_ids(count: int) -> list[str]:
 
 
 def check_dataset_id(dataset_id: str) -> str:
-    """Return the id if it is valid, else raise :class:`InvalidDatasetId`.
+    """Return the id if it is valid, else raise :class:`InvalidDatasetId`: the one dataset-id rule.
+
+    The store, the local portal, the loader, the sync and the Socrata connector all use it:
+    1-64 lowercase letters, digits, ``-`` or ``_``, starting with a letter or digit. Real
+    Socrata ids (``abcd-1234``) and ours (``kc-311-potholes``) pass; an id is part of URL
+    paths and table names, so nothing else may.
 
     Example:
         >>> check_dataset_id("kc-311-potholes")
@@ -91,7 +96,7 @@ def check_dataset_id(dataset_id: str) -> str:
     if not _ID.match(dataset_id):
         raise InvalidDatasetId(
             f"Invalid dataset id {dataset_id!r}: use 1-64 lowercase letters, digits, '-' or '_', "
-            "starting with a letter or digit (e.g. 'kc-311-potholes')."
+            "starting with a letter or digit (e.g. 'kc-311-potholes', or a Socrata id like 'abcd-1234')."
         )
     return dataset_id
 
