@@ -41,8 +41,11 @@ FLAGS = {
     "date_formats": "--date-format",
     "page_size": "--page-size",
     "retries": "--retries",
+    "where": "--where",
 }
-_PARAMETER = re.compile(r"\b(" + "|".join(FLAGS) + r")=(?:\{'([^']*)': '([^']*)'\}|'([^']*)'|(?=[\s.,;)]|$))")
+_PARAMETER = re.compile(
+    r"(?<![\w$&?/.:-])(" + "|".join(FLAGS) + r")=(?:\{'([^']*)': '([^']*)'\}|'([^']*)'|(?=[\s.,;)]|$))"
+)
 
 DEFAULT_STORE = os.environ.get("BTVSTAT_STORE", ".btvstat/store")
 AS_OF_HELP = "compute as if today were DATE (YYYY-MM-DD); overrides as_of: in catalog.yaml"
@@ -172,6 +175,8 @@ def flag_words(text: str) -> str:
         '--row-id nope is not a column; push without --row-id.'
         >>> flag_words("connect with kind='arcgis'"), flag_words("column_types={'zip': 'nope'}: unknown")
         ('connect with --kind arcgis', '--column-type zip=nope: unknown')
+        >>> flag_words("GET /resource/x.json?$where= failed")  # SoQL and URLs are left alone
+        'GET /resource/x.json?$where= failed'
     """
 
     def flag(match: re.Match[str]) -> str:

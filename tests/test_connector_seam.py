@@ -188,3 +188,26 @@ def test_a_sync_from_a_wrong_server_adds_a_note(arcgis_url: str, tmp_path: Path)
         "the local copy is unchanged."
     )
     assert "--kind arcgis" in line
+
+
+def test_an_export_that_is_not_csv_is_a_portal_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    view = b'{"id": "abcd-1234", "name": "Cases", "columns": [{"fieldName": "n", "dataTypeName": "number"}]}'
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        is_view = scope["path"].endswith(".json")
+        kind = b"application/json" if is_view else b"text/csv"
+        body = view if is_view else b'"n"\n1\n2,3,4\n"unclosed\n'
+        headers = [(b"content-type", kind), (b"etag", b'"strong-1"')]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    out = tmp_path / "x.parquet"
+    with serve(app) as url:
+        code = main(["pull", url, "abcd-1234", "-o", str(out), "--retries", "0"])
+    err = capsys.readouterr().err
+    assert code == 1 and not out.exists() and err.count("\n") == 1
+    assert "The CSV export of 'abcd-1234' could not be read" in err and "--where" in err

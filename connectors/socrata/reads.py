@@ -26,7 +26,7 @@ import pyarrow as pa
 import requests
 
 from btvstat_open.dataset import check_dataset_id
-from btvstat_open.errors import PortalNotFound
+from btvstat_open.errors import PortalNotFound, TruncatedBody
 from btvstat_open.types import arrow_type
 from connectors.base import DatasetDescription, PullOptions
 from connectors.http import HttpClient
@@ -201,7 +201,8 @@ class SocrataReads:
     def _read_streamed(self, body: ResumableBody, desc: DatasetDescription) -> Iterator[pa.RecordBatch]:
         with body.start():
             display = {c.name: c.field_name for c in desc.columns}
-            for batch in csv_batches(body, self._types(desc), display_names=display):
+            batches = csv_batches(body, self._types(desc), display_names=display)
+            for batch in _readable(batches, desc.id):
                 yield self._project(batch, desc)
 
     def _download_export(
@@ -220,7 +221,8 @@ class SocrataReads:
     def _read_export(self, tmp: Path, desc: DatasetDescription) -> Iterator[pa.RecordBatch]:
         try:
             display = {c.name: c.field_name for c in desc.columns}
-            for batch in csv_batches(tmp, self._types(desc), display_names=display):
+            batches = csv_batches(tmp, self._types(desc), display_names=display)
+            for batch in _readable(batches, desc.id):
                 yield self._project(batch, desc)
         finally:
             tmp.unlink(missing_ok=True)
@@ -271,6 +273,17 @@ class SocrataReads:
         types = self._types(desc, resp.headers)
         batch = json_rows_to_batch(rows, [(f, types.get(f) or guess_json_type(rows, f)) for f in fields])
         return Page([batch] if rows else [], len(rows))
+
+
+def _readable(batches: Iterator[pa.RecordBatch], dataset_id: str) -> Iterator[pa.RecordBatch]:
+    """The export's batches; CSV that does not parse (read after the download) is a portal error."""
+    try:
+        yield from batches
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise TruncatedBody(
+            f"The CSV export of {dataset_id!r} could not be read ({exc}); pull again, or pull with a "
+            "where= filter to read it in pages"
+        ) from exc
 
 
 def _selected_fields(
