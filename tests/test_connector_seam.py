@@ -15,7 +15,7 @@ from replay import ReplayApp
 from servers import serve
 
 from btvstat_open.cli import main
-from btvstat_open.errors import BtvstatError, PortalResponseError, PortalUnavailable
+from btvstat_open.errors import BtvstatError, PortalResponseError, PortalUnavailable, UsageError
 from connectors import connect
 from connectors.http import HttpClient, RetryPolicy
 from connectors.paging import OffsetPager, Page
@@ -211,3 +211,21 @@ def test_an_export_that_is_not_csv_is_a_portal_error(
     err = capsys.readouterr().err
     assert code == 1 and not out.exists() and err.count("\n") == 1
     assert "The CSV export of 'abcd-1234' could not be read" in err and "--where" in err
+
+
+def test_push_errors_name_the_flag_on_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text("title,artist\nSong,Band\n")
+    with serve(ReplayApp()) as url:
+        with pytest.raises(UsageError) as info:
+            connect(url, retries=0).push(rows, "songs", row_id="nope")
+        code = main(["push", str(rows), url, "songs", "--row-id", "nope"])
+    assert str(info.value).startswith("row_id='nope' is not a column of the data")
+    err = capsys.readouterr().err
+    assert (
+        code == 2
+        and err.startswith("error: --row-id nope is not a column of the data")
+        and "row_id=" not in err
+    )
