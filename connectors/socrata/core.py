@@ -13,8 +13,8 @@ from typing import Any
 
 import requests
 
-from btvstat_open.dataset import check_dataset_id
 from btvstat_open.errors import PortalNotFound
+from btvstat_open.store import check_dataset_id
 from connectors.base import DatasetDescription, DatasetSummary
 from connectors.http import HttpClient, parse_json
 from connectors.socrata.answers import not_soda, rows_or_refuse, view_or_refuse

@@ -25,8 +25,8 @@ import orjson
 import pyarrow as pa
 import requests
 
-from btvstat_open.dataset import check_dataset_id
 from btvstat_open.errors import PortalNotFound, TruncatedBody
+from btvstat_open.store import check_dataset_id
 from btvstat_open.types import arrow_type
 from connectors.base import DatasetDescription, PullOptions
 from connectors.http import HttpClient

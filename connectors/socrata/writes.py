@@ -7,8 +7,8 @@ from typing import Any
 
 import requests
 
-from btvstat_open.dataset import check_dataset_id
 from btvstat_open.errors import UsageError
+from btvstat_open.store import check_dataset_id
 from btvstat_open.types import Column
 from connectors.base import DatasetDescription, PushMode, PushResult
 from connectors.http import HttpClient, parse_json
