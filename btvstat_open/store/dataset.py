@@ -12,10 +12,8 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import pyarrow as pa
-
 from btvstat_open.errors import InvalidDatasetId, UsageError
-from btvstat_open.types import SYSTEM_COLUMNS, Column
+from btvstat_open.types import Column, DatasetColumns
 
 __all__ = [
     "DatasetInfo",
@@ -103,8 +101,10 @@ def check_dataset_id(dataset_id: str) -> str:
 
 
 @dataclass(frozen=True)
-class DatasetInfo:
-    """What the store knows about one dataset."""
+class DatasetInfo(DatasetColumns):
+    """What the store knows about one dataset: its record, with the column lookups every
+    description shares (``column(name)`` or None, ``require_column(name)``, ``all_columns``,
+    ``arrow_schema``; see :class:`~btvstat_open.types.DatasetColumns`)."""
 
     id: str
     name: str
@@ -147,24 +147,6 @@ class DatasetInfo:
     def etag(self) -> str:
         """A strong ETag for the dataset's current content."""
         return f'"{self.id}-v{self.version}"'
-
-    def column(self, field_name: str) -> Column:
-        """The column with this field name (system fields included)."""
-        for col in self.all_columns:
-            if col.field_name == field_name:
-                return col
-        raise UsageError(f"Dataset {self.id!r} has no column {field_name!r}.", code="column.missing")
-
-    @property
-    def all_columns(self) -> tuple[Column, ...]:
-        """System columns followed by the dataset's own columns."""
-        system = tuple(Column(name, name, kind) for name, kind in SYSTEM_COLUMNS)
-        return system + self.columns
-
-    @property
-    def arrow_schema(self) -> pa.Schema:
-        """Arrow schema of the dataset's own columns (no system columns)."""
-        return pa.schema([c.arrow_field for c in self.columns])
 
 
 @dataclass(frozen=True)
