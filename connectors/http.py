@@ -28,15 +28,8 @@ import pyarrow as pa
 import requests
 from requests.adapters import HTTPAdapter
 
-from btvstat_open.errors import (
-    PortalAuthError,
-    PortalError,
-    PortalNotFound,
-    PortalRequestError,
-    PortalResponseError,
-    PortalUnavailable,
-    TruncatedBody,
-)
+from btvstat_open.errors import PortalError, PortalResponseError, PortalUnavailable, TruncatedBody
+from connectors.http_errors import ErrorBody, error_from_response, parse_json, read_error_body
 from connectors.retry import RetryPolicy, is_retryable_status, parse_retry_after
 
 if TYPE_CHECKING:
@@ -72,95 +65,14 @@ _PARSE_FAILURES: tuple[type[BaseException], ...] = (
 )
 
 
-def parse_json(resp: requests.Response) -> Any:
-    """A response's JSON body (a body that does not parse is retried by :meth:`HttpClient.request`).
-
-    Example:
-        >>> r = requests.Response(); r._content = b'{"a": 1}'
-        >>> parse_json(r)
-        {'a': 1}
-    """
-    return orjson.loads(resp.content)
-
-
 @dataclass(frozen=True)
-class ErrorBody:
-    """What an error response says: its message, a machine-readable code and extra data."""
+class _Failure:
+    """A failed attempt: the error to raise if it is the last, the server's wait, and whether
+    the portal may have applied the request anyway (a 5xx or a dropped connection)."""
 
-    message: str | None = None
-    code: str | None = None
-    data: Any = None
-
-
-def read_error_body(resp: requests.Response) -> ErrorBody:
-    """The message and code of an error body, from the shapes portals answer with.
-
-    Socrata's ``{"code", "message", "data"}`` and ``{"errorCode", "message"}``; ArcGIS's
-    and CKAN's ``{"error": {"code", "message"}}``; ``{"error": "text"}``; ``{"detail": ...}``.
-
-    Example:
-        >>> r = requests.Response(); r._content = b'{"error": {"code": 400, "message": "Invalid URL"}}'
-        >>> read_error_body(r)
-        ErrorBody(message='Invalid URL', code='400', data=None)
-    """
-    try:
-        body = orjson.loads(resp.content) if resp.content else None
-    except orjson.JSONDecodeError:
-        return ErrorBody()
-    if not isinstance(body, dict):
-        return ErrorBody()
-    inner = body.get("error")
-    if isinstance(inner, dict):
-        body = {**body, **inner}
-    elif isinstance(inner, str) and inner:
-        body = {"message": inner, **body}
-    raw_code = body.get("code") or body.get("errorCode")
-    raw_message = body.get("message") or body.get("error_message") or body.get("detail")
-    return ErrorBody(
-        message=str(raw_message) if raw_message else None,
-        code=str(raw_code) if raw_code not in (None, "", True) else None,
-        data=body.get("data"),
-    )
-
-
-def error_from_response(
-    resp: requests.Response,
-    what: str,
-    *,
-    read_error: Callable[[requests.Response], ErrorBody] = read_error_body,
-    request_id_header: str = "X-Request-Id",
-) -> PortalError:
-    """The typed error for a failed response: auth (401/403), not found, busy (429/5xx) or rejected.
-
-    Example:
-        >>> r = requests.Response(); r.status_code = 404
-        >>> r._content = b'{"code":"not_found","error":true,"message":"Cannot find view with id x"}'
-        >>> str(error_from_response(r, "GET /api/views/x.json"))
-        'GET /api/views/x.json: Cannot find view with id x (HTTP 404, not_found)'
-    """
-    status = resp.status_code
-    detail = read_error(resp)
-    message = detail.message
-    if not message:
-        message = resp.headers.get("X-Error-Message") or (resp.text or "").strip()[:200] or resp.reason
-    cls: type[PortalError]
-    if status in (401, 403):
-        cls = PortalAuthError
-        message = f"{message}. Check the credentials (app token, API key or user) and their rights"
-    elif status == 404:
-        cls = PortalNotFound
-    elif is_retryable_status(status):
-        cls = PortalUnavailable
-    else:
-        cls = PortalRequestError
-    default = {401: "authentication_required", 403: "permission_denied", 404: "not_found"}
-    return cls(
-        f"{what}: {message}",
-        status=status,
-        code=detail.code or default.get(status, f"http.{status}"),
-        request_id=resp.headers.get(request_id_header),
-        data=detail.data,
-    )
+    error: PortalError
+    retry_after: float | None
+    ambiguous: bool
 
 
 def _gave_up(failure: PortalError, attempts: int) -> PortalError:
@@ -278,58 +190,62 @@ class HttpClient:
         """
         what = f"{method} {path}"
         url = path if path.startswith(("http://", "https://")) else self.url + path
-        body = orjson.dumps(json_body) if json_body is not None else data
         send_headers = {**self.headers, **(headers or {})}
         if json_body is not None:
             send_headers["Content-Type"] = "application/json"
+        body = orjson.dumps(json_body) if json_body is not None else data
+        send = {"params": params, "data": body, "headers": send_headers, "stream": stream}
         attempt = 0
         while True:
             self._count(attempt > 0)
-            retry_after: float | None = None
-            try:
-                resp = self.session.request(
-                    method,
-                    url,
-                    params=params,
-                    data=body,
-                    headers=send_headers,
-                    auth=self.auth,
-                    timeout=self._timeouts(),
-                    stream=stream,
-                )
-                if resp.status_code in ok_statuses:
-                    return resp, None
-                if is_retryable_status(resp.status_code):
-                    failure: PortalError = self.error(resp, what)
-                    retry_after = parse_retry_after(resp.headers.get("Retry-After"))
-                    ambiguous = resp.status_code >= 500
-                elif resp.status_code >= 400:
-                    raise self.error(resp, what)
-                else:
-                    self._refuse_html(resp, what)
-                    try:
-                        return resp, parse(resp)
-                    except _PARSE_FAILURES as exc:
-                        resp.close()
-                        failure = PortalUnavailable(
-                            f"{what}: the response body was incomplete or unreadable ({exc})",
-                            status=resp.status_code,
-                            code="response.truncated",
-                            request_id=resp.headers.get(self.request_id_header),
-                        )
-                        ambiguous = True
-            except TRANSPORT_ERRORS as exc:
-                failure = PortalUnavailable(
-                    f"{what}: the connection failed ({type(exc).__name__}: {self.scrub(str(exc))})",
-                    code="connection.failed",
-                )
-                ambiguous = True
-            if attempt >= self.retry.retries or (ambiguous and not idempotent):
+            outcome = self._send(method, url, what, parse, send, ok_statuses)
+            if not isinstance(outcome, _Failure):
+                return outcome
+            failure = outcome.error
+            if attempt >= self.retry.retries or (outcome.ambiguous and not idempotent):
                 raise _gave_up(failure, attempt + 1) if attempt else failure
-            wait = self.retry.delay(attempt, retry_after)
+            wait = self.retry.delay(attempt, outcome.retry_after)
             self.log.info("retrying %s in %.2fs after: %s", what, wait, failure)
             time.sleep(wait)
             attempt += 1
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        what: str,
+        parse: Callable[[requests.Response], T],
+        send: dict[str, Any],
+        ok_statuses: tuple[int, ...],
+    ) -> tuple[requests.Response, T | None] | _Failure:
+        """One attempt: the response and its parsed body, or what failed (raised when final)."""
+        try:
+            resp = self.session.request(method, url, auth=self.auth, timeout=self._timeouts(), **send)
+            if resp.status_code in ok_statuses:
+                return resp, None
+            if is_retryable_status(resp.status_code):
+                retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+                return _Failure(self.error(resp, what), retry_after, ambiguous=resp.status_code >= 500)
+            if resp.status_code >= 400:
+                raise self.error(resp, what)
+            self._refuse_html(resp, what)
+            try:
+                return resp, parse(resp)
+            except _PARSE_FAILURES as exc:
+                resp.close()
+                failure = PortalUnavailable(
+                    f"{what}: the response body was incomplete or unreadable ({exc})",
+                    status=resp.status_code,
+                    code="response.truncated",
+                    request_id=resp.headers.get(self.request_id_header),
+                )
+                return _Failure(failure, None, ambiguous=True)
+        except TRANSPORT_ERRORS as exc:  # sending, or reading a streamed body in ``parse``
+            failure = PortalUnavailable(
+                f"{what}: the connection failed ({type(exc).__name__}: {self.scrub(str(exc))})",
+                code="connection.failed",
+            )
+            return _Failure(failure, None, ambiguous=True)
 
     def _refuse_html(self, resp: requests.Response, what: str) -> None:
         """A web page where data was expected: the URL is not the API (a deterministic answer)."""

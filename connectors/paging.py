@@ -24,7 +24,12 @@ __all__ = ["KeysetPager", "OffsetPager", "Page"]
 
 @dataclass(frozen=True)
 class Page:
-    """One fetched page: its rows as batches, and how many rows it had."""
+    """One fetched page: its rows as batches, and how many rows it had.
+
+    Example:
+        >>> Page([pa.record_batch({"a": [1, 2]})], 2).rows
+        2
+    """
 
     batches: list[pa.RecordBatch]
     rows: int
