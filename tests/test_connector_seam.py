@@ -20,9 +20,10 @@ from connectors import connect
 from connectors.http import HttpClient, RetryPolicy
 from connectors.paging import OffsetPager, Page
 
-REAL = Path(__file__).parent / "data" / "real"
-ARCGIS_LAYER = (REAL / "arcgis-pyesridump/us-mi-kent/us-mi-kent-metadata.json").read_bytes()
-ARCGIS_ERROR = (REAL / "arcgis-pyesridump/us-mi-kent/us-mi-kent-statistics.json").read_bytes()
+# Real ArcGIS answers (tests/data/arcgis/SOURCES.md): a layer's metadata, and an error sent with HTTP 200.
+KENT = Path(__file__).parent / "data" / "arcgis" / "arcgis-pyesridump" / "us-mi-kent"
+ARCGIS_LAYER = (KENT / "us-mi-kent-metadata.json").read_bytes()
+ARCGIS_ERROR = (KENT / "us-mi-kent-statistics.json").read_bytes()
 
 
 class Recorder:
