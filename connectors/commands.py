@@ -67,6 +67,10 @@ def _pull_options(args: argparse.Namespace) -> dict[str, object]:
         if args.page_size < 1:
             raise UsageError("--page-size must be at least 1.")
         options["page_size"] = args.page_size
+    if getattr(args, "retries", None) is not None:
+        if args.retries < 0:
+            raise UsageError("--retries must be 0 or more.")
+        options["retries"] = args.retries
     return options
 
 

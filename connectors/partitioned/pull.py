@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 import pyarrow as pa
 
-from btvstat_open.errors import UsageError
+from btvstat_open.errors import NotSupported, UsageError
 from connectors.base import Connector, DatasetDescription
 from connectors.partitioned.manifest import MANIFEST_NAME, Manifest, ManifestError, PartitionState
 from connectors.partitioned.plan import Partition, Range, partition_counts, plan_ranges
@@ -28,6 +28,8 @@ from connectors.partitioned.writer import Target, storage_errors
 __all__ = ["PartitionedResult", "pull_partitioned"]
 
 _TIME_TYPES = ("floating_timestamp", "fixed_timestamp", "calendar_date", "date")
+#: Kinds whose pulls take SoQL ``group``/``where`` windows, which the plan and the ranges are made of.
+SOQL_KINDS = frozenset({"socrata"})
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,13 @@ def pull_partitioned(
     if parallel < 1 or rows_per_file < 1:
         raise UsageError("--parallel and rows_per_file must be at least 1.")
     spec = PartitionSpec.parse(partition_by)
+    if connector.kind not in SOQL_KINDS:
+        raise NotSupported(
+            f"Partitioned pulls plan with a grouped SoQL count, which {connector.kind} portals lack; "
+            f"pull {dataset_id} to one file instead (kinds that can: {', '.join(sorted(SOQL_KINDS))}).",
+            capability="partitioned",
+            kind=connector.kind,
+        )
     target = Target(url, **(storage_options or {}))
     with storage_errors(url):
         return _pull(connector, dataset_id, target, spec, parallel, rows_per_file, on_batch)
