@@ -27,11 +27,17 @@ from faults import serve_portal
 from s3_server import S3Server, s3_server
 from throttle import ThrottlingProxy
 
-from btvstat_open.errors import UsageError
+from btvstat_open.errors import NotSupported, UsageError
 from btvstat_open.store import Store
 from btvstat_open.types import Column
 from connectors import connect
-from connectors.partitioned import MANIFEST_NAME, NULL_PARTITION, ManifestError, pull_partitioned
+from connectors.partitioned import (
+    MANIFEST_NAME,
+    NULL_PARTITION,
+    ManifestError,
+    OutputError,
+    pull_partitioned,
+)
 
 COLUMNS = [
     Column("case_id", "Case ID", "text"),
@@ -375,3 +381,25 @@ def test_a_sync_with_nothing_new_is_a_few_small_requests_and_writes_no_data(tmp_
         # describe and count, two cursor counts, the grouped count (with its describe), the change count
         assert app.total <= 8
         assert {p: p.stat().st_mtime_ns for p in out.rglob("*.parquet")} == stamps
+
+
+def test_a_missing_bucket_is_one_clear_error(source: tuple[Store, str], s3: S3Server) -> None:
+    _, url = source
+    with pytest.raises(OutputError, match="Check that the folder or bucket exists") as caught:
+        pull_partitioned(
+            portal(url),
+            "cases",
+            "s3://no-such-bucket/x",
+            partition_by="status",
+            storage_options=s3.storage_options,
+        )
+    assert caught.value.exit_code == 1
+
+
+def test_a_kind_without_soql_is_not_supported(tmp_path: Path) -> None:
+    from connectors.arcgis import ArcgisConnector
+
+    layer = ArcgisConnector("http://127.0.0.1:9/arcgis/rest/services/Roads/FeatureServer")
+    with pytest.raises(NotSupported, match="grouped SoQL count"):
+        pull_partitioned(layer, "0", str(tmp_path / "x"), partition_by="created:year")
+    assert not (tmp_path / "x").exists()  # refused before anything is written

@@ -19,12 +19,14 @@ from __future__ import annotations
 from connectors.partitioned.manifest import MANIFEST_NAME, Manifest, ManifestError, PartitionState
 from connectors.partitioned.pull import PartitionedResult, pull_partitioned
 from connectors.partitioned.spec import NULL_PARTITION, PartitionSpec
+from connectors.partitioned.writer import OutputError
 
 __all__ = [
     "MANIFEST_NAME",
     "NULL_PARTITION",
     "Manifest",
     "ManifestError",
+    "OutputError",
     "PartitionSpec",
     "PartitionState",
     "PartitionedResult",
