@@ -14,6 +14,7 @@ sys.path.insert(0, str(TESTS))
 pytest_plugins = [
     "portal_fixtures",
     "widget_site",
+    "partitioned_fixtures",
 ]  # the local portal served over HTTP (tests/portal_fixtures.py)
 
 
