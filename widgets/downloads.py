@@ -22,8 +22,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from btvstat_open.budget import WorkPool
+from btvstat_open.encode import csv_batch
 from btvstat_open.errors import DatasetNotFound
-from btvstat_open.portal.encode import csv_batch
 from btvstat_open.portal.replies import Reply, answer
 from btvstat_open.store import DatasetInfo, Store, check_dataset_id, quote_ident
 from widgets.security import security_headers

@@ -23,9 +23,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from btvstat_open.budget import check_columns
+from btvstat_open.encode import json_batch
 from btvstat_open.errors import NotFound
 from btvstat_open.portal.context import PortalContext, epoch_seconds, http_date
-from btvstat_open.portal.encode import json_batch
 from btvstat_open.portal.replies import Reply, answer
 from btvstat_open.portal.stream import (
     FORMATS,
