@@ -31,9 +31,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from btvstat_open.budget import Pools, StreamAbortedMiddleware
 from btvstat_open.errors import BtvstatError, NotFound
 from btvstat_open.portal.app import PageSite, install_error_handlers, portal_router
-from btvstat_open.portal.openapi import PORTAL_ROUTES, install_openapi, merged
+from btvstat_open.portal.openapi import PORTAL_ROUTES
 from btvstat_open.settings import Settings
 from btvstat_open.store import Store
+from btvstat_open.web.openapi import install_openapi, merged
 from catalog.models import Catalog
 from widgets.api_docs import WIDGET_ROUTES, docs_page
 from widgets.assets import Assets
