@@ -1,8 +1,8 @@
 """The local SODA-compatible portal as a FastAPI router and app.
 
-The widgets app mounts :func:`portal_router` next to its own routes (and may replace
-``/data.json`` with a catalog that also lists KPI series); :func:`create_portal_app` serves
-the portal alone.
+The one server (:func:`btvstat_open.server.create_app`) adds :func:`portal_router` to the widgets'
+app (and replaces ``/data.json`` with the catalog's, which also lists KPI series); the portal
+never imports the widgets. :func:`create_portal_app` serves the portal alone.
 
 Example:
     >>> import tempfile
