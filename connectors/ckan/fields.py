@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from btvstat_open.types import Column
+from btvstat_open.types import Column, arrow_type
 
 __all__ = ["SOCRATA_TYPE", "columns_from_fields", "records_to_batch", "socrata_type"]
 
@@ -123,8 +123,8 @@ def records_to_batch(records: Sequence[dict[str, Any]], columns: Sequence[Column
     """
     arrays = []
     for col in columns:
-        convert = _CONVERT.get(col.data_type, _text)
-        arrays.append(pa.array([convert(r.get(col.field_name)) for r in records], col.arrow_field.type))
+        convert: Callable[[Any], Any] = _CONVERT.get(col.data_type) or _text
+        arrays.append(pa.array([convert(r.get(col.field_name)) for r in records], arrow_type(col.data_type)))
     schema = pa.schema([c.arrow_field for c in columns])
     batch: pa.RecordBatch = pa.RecordBatch.from_arrays(arrays, schema=schema)
     return batch

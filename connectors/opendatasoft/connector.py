@@ -1,0 +1,190 @@
+"""The Opendatasoft connector: Explore API v2.1 catalog, dataset schema and CSV exports.
+
+The records endpoint answers at most 100 rows a request and refuses ``offset + limit`` past
+10,000, so every pull uses ``/exports/csv`` instead: one request for every matching row,
+streamed to a temporary file (retried whole if it is cut off), then read in typed batches.
+``where``, ``select`` and ``order`` pass to the portal as ODSQL ``where``, ``select`` and
+``order_by``: ODSQL is close to SoQL for comparisons, AND/OR/NOT, ``IN``, ``IS NULL`` and
+``ORDER BY``-style lists; see docs/connectors.md for where they differ.
+
+Exports carry no record timestamps in v2.1, so there is no ``changes`` capability: a sync
+re-pulls the dataset whole when ``data_processed`` or ``metadata_processed`` moves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Unpack
+from urllib.parse import quote, urlsplit
+
+import pyarrow as pa
+import requests
+
+from btvstat_open.errors import DatasetNotFound, PortalNotFound, UsageError
+from connectors.base import Capability, Connector, DatasetDescription, DatasetSummary, PullOptions
+from connectors.opendatasoft.exports import columns_from_fields, read_export
+from connectors.portal_http import PortalHttp
+from connectors.socrata.retry import RetryPolicy
+
+__all__ = ["API", "OpendatasoftConnector"]
+
+API = "/api/explore/v2.1"
+
+
+def _stamp(value: Any) -> datetime | None:
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+
+
+class OpendatasoftConnector(Connector):
+    """An Opendatasoft portal (Explore API v2.1).
+
+    ``timezone`` is the zone ``datetime`` fields are written in (an IANA name such as
+    ``America/New_York``); pulled values are that zone's wall times.
+
+    Example:
+        >>> portal = OpendatasoftConnector("https://data.burlingtonvt.gov", timezone="America/New_York")
+        >>> portal.kind, portal.supports("push")
+        ('opendatasoft', False)
+        >>> portal.pull("planting-sites", where="species = 'arborvitae'").num_rows  # doctest: +SKIP
+        412
+    """
+
+    kind: ClassVar[str] = "opendatasoft"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    unsupported_reasons: ClassVar[dict[str, str]] = {
+        "push": "btvstat-open reads from Opendatasoft but does not write to it; publish to a Socrata-style portal.",
+        "create": "btvstat-open does not create Opendatasoft datasets; create it in the portal's back office.",
+        "changes": (
+            "Opendatasoft exports carry no record timestamps, so changed rows cannot be listed; a sync "
+            "re-pulls the dataset whole when its data_processed or metadata_processed stamp moves."
+        ),
+    }
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        session: requests.Session | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 120.0,
+        timezone: str = "UTC",
+        api_key: str | None = None,
+    ) -> None:
+        self.url = url.rstrip("/").split("/api/explore")[0].split("/explore/")[0]
+        self.timezone = timezone
+        self.http = PortalHttp(self.url, session=session, retry=retry, timeout=timeout)
+        if api_key:
+            self.http.session.headers["Authorization"] = f"Apikey {api_key}"
+
+    def close(self) -> None:
+        """Release the connector's connections."""
+        self.http.close()
+
+    def _dataset(self, dataset_id: str) -> dict[str, Any]:
+        try:
+            body = self.http.get_json(f"{API}/catalog/datasets/{quote(dataset_id, safe='')}")
+        except PortalNotFound as exc:
+            raise DatasetNotFound(
+                dataset_id, f"{self.url} has no Opendatasoft dataset {dataset_id!r}. Check the dataset id."
+            ) from exc
+        if not isinstance(body, dict) or "fields" not in body:
+            raise UsageError(f"{self.url} did not answer like an Opendatasoft Explore v2.1 portal.")
+        return body
+
+    def describe(self, dataset_id: str) -> DatasetDescription:
+        """Columns from the dataset's schema, the record count and the processing stamps.
+
+        Example:
+            >>> portal.describe("planting-sites").columns[0].data_type  # doctest: +SKIP
+            'point'
+        """
+        body = self._dataset(dataset_id)
+        meta = (body.get("metas") or {}).get("default") or {}
+        count = meta.get("records_count")
+        return DatasetDescription(
+            id=str(body.get("dataset_id") or dataset_id),
+            name=str(meta.get("title") or dataset_id),
+            columns=columns_from_fields(body.get("fields") or []),
+            description=str(meta.get("description") or ""),
+            row_count=int(count) if count is not None else None,
+            last_modified=_stamp(meta.get("modified")),
+            rows_updated_at=_stamp(meta.get("data_processed")),
+            etag=f'"{meta.get("data_processed") or ""}|{meta.get("metadata_processed") or ""}"',
+            last_modified_header=meta.get("modified"),
+        )
+
+    def describe_if_changed(
+        self, dataset_id: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> DatasetDescription | None:
+        """None when the processing stamps are those of ``etag``."""
+        desc = self.describe(dataset_id)
+        return None if etag is not None and desc.etag == etag else desc
+
+    def datasets(self, q: str | None = None, limit: int = 100) -> list[DatasetSummary]:
+        """Datasets of the catalog (a full-text ``q`` search when given), at most ``limit`` (<= 100).
+
+        Example:
+            >>> [d.id for d in portal.datasets("trees")]  # doctest: +SKIP
+            ['planting-sites']
+        """
+        params: dict[str, str | int] = {"limit": max(1, min(limit, 100))}
+        if q:
+            params["where"] = '"' + q.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        body = self.http.get_json(f"{API}/catalog/datasets", params)
+        host = urlsplit(self.url).hostname
+        out = []
+        for item in body.get("results") or []:
+            meta = (item.get("metas") or {}).get("default") or {}
+            dataset_id = str(item["dataset_id"])
+            out.append(
+                DatasetSummary(
+                    id=dataset_id,
+                    name=str(meta.get("title") or dataset_id),
+                    description=str(meta.get("description") or ""),
+                    domain=host,
+                    updated_at=meta.get("modified"),
+                    columns=tuple(str(f["name"]) for f in item.get("fields") or []),
+                    link=f"{self.url}/explore/dataset/{dataset_id}/",
+                )
+            )
+        return out
+
+    def iter_batches(self, dataset_id: str, **options: Unpack[PullOptions]) -> Iterator[pa.RecordBatch]:
+        """Rows of one CSV export as typed record batches (``where``/``select``/``order`` are ODSQL).
+
+        Without ``order`` the rows come in the portal's order, which differs between exports;
+        give ``order`` for a stable one. ``since`` is refused (no record timestamps).
+
+        Example:
+            >>> next(portal.iter_batches("planting-sites", select="species, diameter")).num_columns  # doctest: +SKIP
+            2
+        """
+        if options.get("since") is not None:
+            raise UsageError(
+                "Opendatasoft exports carry no record timestamps, so a pull cannot ask for rows since "
+                "a moment. Filter on a date field with where (e.g. \"modified >= '2024-01'\"), or sync: "
+                "a sync re-pulls the dataset when it is processed again.",
+                code="opendatasoft.since",
+            )
+        columns = self.describe(dataset_id).columns
+        params: dict[str, str | int] = {"delimiter": ";", "timezone": self.timezone, "with_bom": "false"}
+        for option, name in (("where", "where"), ("select", "select"), ("order", "order_by")):
+            value = options.get(option)
+            if isinstance(value, str) and value.strip():
+                params[name] = value
+        path = self.http.download(
+            f"{API}/catalog/datasets/{quote(dataset_id, safe='')}/exports/csv", params, suffix=".csv"
+        )
+        try:
+            yield from read_export(path, columns)
+        finally:
+            with contextlib.suppress(OSError):
+                path.unlink()
