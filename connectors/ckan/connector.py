@@ -24,10 +24,18 @@ import pyarrow.compute as pc
 import requests
 
 from btvstat_open import read_file
-from btvstat_open.errors import PortalRequestError, UsageError
+from btvstat_open.errors import DatasetNotFound, PortalNotFound, PortalRequestError, UsageError
 from btvstat_open.types import Column
 from connectors.base import Capability, Connector, DatasetDescription, DatasetSummary, PullOptions
-from connectors.ckan.api import ACTION, CkanResource, action, ckan_error_message, parse_stamp, resolve
+from connectors.ckan.api import (
+    ACTION,
+    CkanResource,
+    action,
+    ckan_error_message,
+    decoded_metadata,
+    parse_stamp,
+    resolve,
+)
 from connectors.ckan.fields import columns_from_fields, records_to_batch
 from connectors.ckan.query import parse_order, parse_select, plan_where, quote_name
 from connectors.portal_http import PortalHttp
@@ -94,6 +102,19 @@ class CkanConnector(Connector):
             'a5cd573b-5565-48f1-9b2d-8726004cb020'
         """
         return resolve(self.http, dataset_id)
+
+    def package(self, name_or_id: str) -> dict[str, Any]:
+        """A package's metadata, with JSON held inside strings (ckanext-scheming) decoded.
+
+        Example:
+            >>> portal.package("fatal-avalanche-accidents-in-switzerland-since-1936-37")["spatial"]["type"]  # doctest: +SKIP
+            'Polygon'
+        """
+        try:
+            package = action(self.http, "package_show", id=name_or_id)
+        except PortalNotFound as exc:
+            raise DatasetNotFound(name_or_id, f"{self.url} has no CKAN package {name_or_id!r}.") from exc
+        return decoded_metadata(package)
 
     def _store_info(self, resource: CkanResource) -> tuple[tuple[Column, ...], int | None]:
         result = action(self.http, "datastore_search", resource_id=resource.id, limit=0)
