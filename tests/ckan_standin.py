@@ -147,7 +147,7 @@ class StandinCkan:
             con = duckdb.connect()
             try:
                 con.register("t", table)
-                result: pa.Table = con.execute(sql, params).fetch_arrow_table()
+                result: pa.Table = con.sql(sql, params=params or None).to_arrow_table()
                 return result
             finally:
                 con.close()

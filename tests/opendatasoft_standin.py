@@ -88,7 +88,7 @@ class StandinOds:
             con = duckdb.connect()
             try:
                 con.register("t", self.tables[dataset_id])
-                result: pa.Table = con.execute(sql).fetch_arrow_table()
+                result: pa.Table = con.sql(sql).to_arrow_table()
                 return result
             finally:
                 con.close()

@@ -1,0 +1,143 @@
+"""The CKAN connector against the stand-in CKAN site (tests/ckan_standin.py): contract, faults, sync, queries."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from ckan_standin import StandinCkan
+from faults import fault_proxy
+from servers import serve
+
+from btvstat_open.errors import NotSupported, UsageError
+from btvstat_open.store import Store
+from btvstat_open.sync import sync_dataset
+from connectors.ckan import CkanConnector
+from connectors.socrata.retry import RetryPolicy
+from connectors.testing import CONTRACT_COLUMNS, ConnectorContract, ContractSetup, source_table
+
+RID = "5b1c7a8e-0000-4000-8000-000000000001"
+BIG = "5b1c7a8e-0000-4000-8000-000000000002"
+FILE = "5b1c7a8e-0000-4000-8000-000000000003"
+FAST = RetryPolicy(retries=12, base=0.005, max_wait=0.05)
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[tuple[str, StandinCkan]]:
+    standin = StandinCkan()
+    standin.add_table("contract-cases", RID, source_table(), "2024-01-02T03:04:05.000001")
+    standin.add_table("big-cases", BIG, source_table(20_000, salt="b"), "2024-01-02T03:04:05")
+    standin.add_file("file-cases", FILE, source_table(120), "2024-02-01T00:00:00")
+    with serve(standin.app()) as url:
+        standin.url = url
+        yield url, standin
+
+
+@pytest.fixture
+def contract(site: tuple[str, StandinCkan]) -> ContractSetup:
+    url, _ = site
+    return ContractSetup(CkanConnector(url, page_size=500), "contract-cases", None, source_table().num_rows)
+
+
+class TestCkanContract(ConnectorContract):
+    """Every contract test, for the CKAN connector (reads only: writable_id is None)."""
+
+
+def checksum(table: pa.Table) -> str:
+    ordered = table.select([c.field_name for c in CONTRACT_COLUMNS]).sort_by("case_id")
+    digest = hashlib.sha256()
+    for row in ordered.to_pylist():
+        digest.update(repr(sorted(row.items())).encode())
+    return f"{ordered.num_rows}:{digest.hexdigest()}"
+
+
+def test_pull_through_faults_gives_exactly_the_source_rows(site: tuple[str, StandinCkan]) -> None:
+    url, _ = site
+    with fault_proxy(url, rate=0.2, seed=13) as (proxy_url, proxy):
+        table = CkanConnector(proxy_url, page_size=1_000, retry=FAST).pull(BIG)
+    assert proxy.fault_share >= 0.15 and set(proxy.injected) == {"429", "202", "500", "drop", "drop_chunked"}
+    assert checksum(table) == checksum(source_table(20_000, salt="b"))
+
+
+def test_resource_id_and_package_name_mean_the_same_rows(site: tuple[str, StandinCkan]) -> None:
+    url, _ = site
+    conn = CkanConnector(url, page_size=700)
+    by_id, by_name = conn.pull(RID, where="closed = true"), conn.pull("contract-cases", where="closed = true")
+    assert by_id.equals(by_name) and by_id.num_rows == sum(1 for i in range(2_345) if i % 3 == 0)
+
+
+def test_equality_where_runs_as_filters(site: tuple[str, StandinCkan]) -> None:
+    url, standin = site
+    standin.log.clear()
+    table = CkanConnector(url).pull(RID, where="case_id = '000042'", select="case_id, amount")
+    assert table.to_pylist() == [{"case_id": "000042", "amount": 42 / 8}]
+    assert any("filters=" in line for line in standin.log) and not any("_sql" in line for line in standin.log)
+
+
+def test_other_comparisons_need_datastore_search_sql(site: tuple[str, StandinCkan]) -> None:
+    url, standin = site
+    conn = CkanConnector(url, page_size=300)
+    table = conn.pull(RID, where="amount >= 100 AND (closed = true OR amount IS NULL)", order="amount DESC")
+    src = source_table()
+    keep = pc.and_(pc.greater_equal(src["amount"], 100), pc.equal(src["closed"], True))
+    assert table.num_rows == src.filter(keep).num_rows
+    assert table.column("amount").to_pylist() == sorted(table.column("amount").to_pylist(), reverse=True)
+    standin.sql_enabled = False
+    try:
+        with pytest.raises(UsageError, match="does not run datastore_search_sql"):
+            conn.pull(RID, where="amount > 100")
+    finally:
+        standin.sql_enabled = True
+
+
+def test_what_the_datastore_cannot_do_is_refused_clearly(site: tuple[str, StandinCkan]) -> None:
+    url, _ = site
+    conn = CkanConnector(url)
+    with pytest.raises(UsageError, match="functions such as upper"):
+        conn.pull(RID, where="upper(case_id) = 'X'")
+    with pytest.raises(UsageError, match="only plain field names"):
+        conn.pull(RID, select="count(*)")
+    with pytest.raises(UsageError, match="no update time"):
+        conn.pull(RID, since="2024-01-01")
+    with pytest.raises(NotSupported, match="reads from CKAN"):
+        conn.push(source_table(1), RID)
+
+
+def test_csv_resource_is_downloaded_and_typed_by_inference(site: tuple[str, StandinCkan], tmp_path: Path) -> None:
+    url, _ = site
+    conn = CkanConnector(url)
+    desc = conn.describe("file-cases")
+    assert [(c.field_name, c.data_type) for c in desc.columns] == [
+        (c.field_name, c.data_type) for c in CONTRACT_COLUMNS
+    ]
+    table = conn.pull(FILE, where="closed = true", order="case_id DESC", select="case_id, opened")
+    src = source_table(120)
+    assert table.column_names == ["case_id", "opened"] and table.num_rows == 40
+    assert table.column("case_id")[0].as_py() == "000117"  # leading zeros kept: text
+    assert table.column("opened").type == pa.timestamp("us")
+    assert table.column("opened")[0].as_py() == src.column("opened")[117].as_py()
+    with pytest.raises(UsageError, match="file outside the DataStore"):
+        conn.pull(FILE, where="amount > 3")
+
+
+def test_sync_is_unchanged_until_metadata_changes_then_pulls_whole(
+    site: tuple[str, StandinCkan], tmp_path: Path
+) -> None:
+    url, standin = site
+    standin.add_table("sync-cases", "5b1c7a8e-0000-4000-8000-000000000009", source_table(300), "2024-03-01T00:00:00")
+    store = Store(tmp_path / "store")
+    conn = CkanConnector(url)
+    first = sync_dataset(conn, "sync-cases", store, progress=False)
+    assert (first.mode, first.row_count) == ("full", 300)
+    standin.log.clear()
+    again = sync_dataset(conn, "sync-cases", store, progress=False)
+    assert again.mode == "unchanged" and len(standin.log) == 2  # package_show + a limit=0 search
+    standin.touch("sync-cases", "2024-03-02T00:00:00", source_table(310, salt="n"))
+    changed = sync_dataset(conn, "sync-cases", store, progress=False)
+    assert (changed.mode, changed.row_count) == ("full", 310)
+    assert store.arrow("sync-cases").sort_by("case_id").column("case_id")[0].as_py() == "n000000"
+    store.close()
