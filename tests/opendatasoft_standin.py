@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -34,14 +35,13 @@ def _error(status: int, code: str, message: str) -> Response:
     return _json(status, {"error_code": code, "message": message})
 
 
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "True" if value else "False"
-    if isinstance(value, datetime):
-        return value.isoformat() + "+00:00"
-    return str(value)
+def _csv_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """One export column as Opendatasoft writes it: unquoted text, empty for null."""
+    if pa.types.is_timestamp(column.type):
+        column = pc.strftime(column, "%Y-%m-%dT%H:%M:%S+00:00")
+    elif pa.types.is_boolean(column.type):
+        column = pc.if_else(column, "True", "False")
+    return pc.fill_null(column.cast(pa.string()), "")
 
 
 @dataclass
@@ -130,10 +130,9 @@ class StandinOds:
             table = self._query(dataset_id, request.query_params, None, 0)
         except duckdb.Error as exc:
             return _error(400, "ODSQLError", str(exc))
-        lines = [";".join(table.column_names)]
-        for row in table.to_pylist():
-            lines.append(";".join(_csv_cell(v) for v in row.values()))
-        body = ("\r\n".join(lines) + "\r\n").encode()
+        cells = [_csv_text(table.column(i)) for i in range(table.num_columns)]
+        joined = pc.binary_join_element_wise(*cells, ";") if cells else pa.array([], pa.string())
+        body = "\r\n".join([";".join(table.column_names), *joined.to_pylist(), ""]).encode()
         return Response(body, media_type="text/csv; charset=utf-8")
 
     def app(self) -> Starlette:
