@@ -25,7 +25,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-_TYPES = {"string": "text", "double": "numeric", "int64": "int4", "bool": "bool", "timestamp[us]": "timestamp"}
+_TYPES = {
+    "string": "text",
+    "double": "numeric",
+    "int64": "int4",
+    "bool": "bool",
+    "timestamp[us]": "timestamp",
+}
 _SORT = re.compile(r'^\s*(?:"([^"]+)"|([A-Za-z0-9_]+))\s*(asc|desc)?\s*$', re.I)
 
 
@@ -61,7 +67,9 @@ class StandinCkan:
 
     def add_table(self, package: str, resource_id: str, table: pa.Table, modified: str) -> None:
         """A package whose one resource is in the DataStore, holding ``table``."""
-        self.tables[resource_id] = table.append_column("_id", pa.array(range(1, table.num_rows + 1), pa.int64()))
+        self.tables[resource_id] = table.append_column(
+            "_id", pa.array(range(1, table.num_rows + 1), pa.int64())
+        )
         self._package(package, resource_id, modified, datastore=True)
 
     def add_file(self, package: str, resource_id: str, table: pa.Table, modified: str) -> None:
@@ -174,12 +182,26 @@ class StandinCkan:
             return _error(409, "Validation Error", "field not in table")
         cond = " WHERE " + " AND ".join(where) if where else ""
         cols = ", ".join(f'"{n}"' for n in names)
-        page = self._run(table, f"SELECT {cols} FROM t{cond} ORDER BY {', '.join(sort)} LIMIT {limit} OFFSET {offset}", params)
+        page = self._run(
+            table,
+            f"SELECT {cols} FROM t{cond} ORDER BY {', '.join(sort)} LIMIT {limit} OFFSET {offset}",
+            params,
+        )
         total = self._run(table, f"SELECT count(*) AS n FROM t{cond}", params).column(0)[0].as_py()
         fields = self._fields(table, names)
         records = [{f["id"]: _cell(r[f["id"]], f["type"]) for f in fields} for r in page.to_pylist()]
-        links = {"start": f"/api/action/datastore_search?limit={limit}", "next": f"/api/action/datastore_search?offset={offset + limit}&limit={limit}"}
-        result = {"resource_id": q["resource_id"], "fields": fields, "records": records, "_links": links, "total": total, "limit": limit}
+        links = {
+            "start": f"/api/action/datastore_search?limit={limit}",
+            "next": f"/api/action/datastore_search?offset={offset + limit}&limit={limit}",
+        }
+        result = {
+            "resource_id": q["resource_id"],
+            "fields": fields,
+            "records": records,
+            "_links": links,
+            "total": total,
+            "limit": limit,
+        }
         return _json(200, {**ok, "result": result})
 
     def _sql(self, sql: str, ok: dict[str, Any]) -> Response:

@@ -23,7 +23,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-_TYPES = {"string": "text", "double": "double", "int64": "int", "bool": "boolean", "timestamp[us]": "datetime"}
+_TYPES = {
+    "string": "text",
+    "double": "double",
+    "int64": "int",
+    "bool": "boolean",
+    "timestamp[us]": "datetime",
+}
 BASE = "/api/explore/v2.1/catalog/datasets"
 
 
@@ -61,7 +67,11 @@ class StandinOds:
     def _dataset(self, dataset_id: str) -> dict[str, Any]:
         table = self.tables[dataset_id]
         fields = [
-            {"name": f.name, "label": f.name.replace("_", " ").title(), "type": _TYPES.get(str(f.type), "text")}
+            {
+                "name": f.name,
+                "label": f.name.replace("_", " ").title(),
+                "type": _TYPES.get(str(f.type), "text"),
+            }
             for f in table.schema
         ]
         stamp = self.processed[dataset_id]
@@ -118,7 +128,10 @@ class StandinOds:
             total = self._query(dataset_id, {"select": "count(*)", "where": q.get("where")}, None, 0)
         except duckdb.Error as exc:
             return _error(400, "ODSQLError", str(exc))
-        rows = [{k: v.isoformat() if isinstance(v, datetime) else v for k, v in r.items()} for r in page.to_pylist()]
+        rows = [
+            {k: v.isoformat() if isinstance(v, datetime) else v for k, v in r.items()}
+            for r in page.to_pylist()
+        ]
         return _json(200, {"total_count": total.column(0)[0].as_py(), "results": rows})
 
     async def export_csv(self, request: Request) -> Response:

@@ -36,7 +36,12 @@ PACKAGES = {
     "9c3036b8-f6ac-4a4e-9036-5a3cc90c3900": "1617in10-regulation-of-sale-of-overseas-properties-20170426-c",
 }
 ENVIDAT = "fatal-avalanche-accidents-in-switzerland-since-1936-37"
-CONSTRUCTED_RESOURCE = {"id": SG, "package_id": "mobile-data-usage", "name": "mobile data usage", "format": "CSV"}
+CONSTRUCTED_RESOURCE = {
+    "id": SG,
+    "package_id": "mobile-data-usage",
+    "name": "mobile data usage",
+    "format": "CSV",
+}
 CONSTRUCTED_RESOURCE |= {"url": "", "datastore_active": True, "last_modified": "2019-05-20T09:00:00"}
 CONSTRUCTED_PACKAGE = {"id": "mobile-data-usage", "name": "mobile-data-usage", "title": "Mobile Data Usage"}
 CONSTRUCTED_PACKAGE |= {"metadata_modified": "2019-05-20T09:00:01", "resources": [CONSTRUCTED_RESOURCE]}
@@ -47,7 +52,9 @@ def _file(name: str) -> Response:
 
 
 def _made(status: int, body: object) -> Response:
-    return Response(orjson.dumps(body), status, media_type="application/json", headers={"X-Replay-Constructed": "1"})
+    return Response(
+        orjson.dumps(body), status, media_type="application/json", headers={"X-Replay-Constructed": "1"}
+    )
 
 
 def _missing() -> Response:
@@ -84,9 +91,9 @@ class CkanReplay:
 @pytest.fixture(scope="module")
 def replay() -> Iterator[tuple[CkanConnector, CkanReplay]]:
     app = CkanReplay()
-    with serve(Starlette(routes=[Route("/api/3/action/{name}", app.action)])) as url:
-        with CkanConnector(url, page_size=400) as conn:
-            yield conn, app
+    routes = [Route("/api/3/action/{name}", app.action)]
+    with serve(Starlette(routes=routes)) as url, CkanConnector(url, page_size=400) as conn:
+        yield conn, app
 
 
 def _pulls(app: CkanReplay) -> list[str]:
@@ -96,7 +103,9 @@ def _pulls(app: CkanReplay) -> list[str]:
 def test_next_link_past_the_end_is_not_followed(replay: tuple[CkanConnector, CkanReplay]) -> None:
     conn, app = replay
     body = orjson.loads((DATA / "datagovsg-datastore_search.json").read_bytes())["result"]
-    assert body["_links"]["next"].startswith("/api/action/datastore_search?offset=400") and body["total"] == 59
+    assert (
+        body["_links"]["next"].startswith("/api/action/datastore_search?offset=400") and body["total"] == 59
+    )
     app.log.clear()
     table = conn.pull(SG)
     assert table.num_rows == 59 and len(_pulls(app)) == 1  # stopped on total / the short page
@@ -107,7 +116,10 @@ def test_answer_without_offset_or_include_total_is_read(replay: tuple[CkanConnec
     body = orjson.loads((DATA / "datagovsg-datastore_search.json").read_bytes())["result"]
     assert "offset" not in body and "include_total" not in body
     desc = conn.describe(SG)
-    assert desc.row_count == 59 and [c.field_name for c in desc.columns] == ["quarter", "volume_of_mobile_data"]
+    assert desc.row_count == 59 and [c.field_name for c in desc.columns] == [
+        "quarter",
+        "volume_of_mobile_data",
+    ]
 
 
 def test_numeric_strings_become_numbers(replay: tuple[CkanConnector, CkanReplay]) -> None:
@@ -137,7 +149,9 @@ def test_package_name_means_its_datastore_resource(replay: tuple[CkanConnector, 
     assert resource.package["resources"][0]["mimetype"] is None  # nulls kept, not fatal
 
 
-def test_csv_resource_outside_the_datastore_is_a_file_to_download(replay: tuple[CkanConnector, CkanReplay]) -> None:
+def test_csv_resource_outside_the_datastore_is_a_file_to_download(
+    replay: tuple[CkanConnector, CkanReplay],
+) -> None:
     conn, _ = replay
     resource = conn.resource("62513382-3b26-4bc8-9096-40b6ce8383c0")
     assert (resource.id, resource.datastore_active, resource.is_table) == (
@@ -160,7 +174,10 @@ def test_json_inside_strings_is_decoded(replay: tuple[CkanConnector, CkanReplay]
     assert meta["author"][0]["email"] == "data@slf.ch"
     assert meta["funding"][0]["institution"] == "SLF"
     assert meta["publication"] == {"publication_year": "2023", "publisher": "EnviDat"}
-    assert meta["spatial"]["type"] == "Polygon" and meta["spatial"]["coordinates"][0][0] == [5.95587, 45.81802]
+    assert meta["spatial"]["type"] == "Polygon" and meta["spatial"]["coordinates"][0][0] == [
+        5.95587,
+        45.81802,
+    ]
     assert meta["author_email"] is None and meta["url"] is None
     assert meta["title"] == "Fatal avalanche accidents in Switzerland since 1936/37"  # plain text untouched
 

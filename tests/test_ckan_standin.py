@@ -1,4 +1,4 @@
-"""The CKAN connector against the stand-in CKAN site (tests/ckan_standin.py): contract, faults, sync, queries."""
+"""The CKAN connector against the stand-in site (tests/ckan_standin.py): contract, faults, sync, queries."""
 
 from __future__ import annotations
 
@@ -107,7 +107,9 @@ def test_what_the_datastore_cannot_do_is_refused_clearly(site: tuple[str, Standi
         conn.push(source_table(1), RID)
 
 
-def test_csv_resource_is_downloaded_and_typed_by_inference(site: tuple[str, StandinCkan], tmp_path: Path) -> None:
+def test_csv_resource_is_downloaded_and_typed_by_inference(
+    site: tuple[str, StandinCkan], tmp_path: Path
+) -> None:
     url, _ = site
     conn = CkanConnector(url)
     desc = conn.describe("file-cases")
@@ -128,7 +130,9 @@ def test_sync_is_unchanged_until_metadata_changes_then_pulls_whole(
     site: tuple[str, StandinCkan], tmp_path: Path
 ) -> None:
     url, standin = site
-    standin.add_table("sync-cases", "5b1c7a8e-0000-4000-8000-000000000009", source_table(300), "2024-03-01T00:00:00")
+    standin.add_table(
+        "sync-cases", "5b1c7a8e-0000-4000-8000-000000000009", source_table(300), "2024-03-01T00:00:00"
+    )
     store = Store(tmp_path / "store")
     conn = CkanConnector(url)
     first = sync_dataset(conn, "sync-cases", store, progress=False)

@@ -41,7 +41,9 @@ class OdsReplay:
         path = SCHEMAS / f"{request.path_params['id']}.dataset.json"
         if not path.exists():
             return Response(b'{"error_code": "DatasetNotFound"}', 404, media_type="application/json")
-        return Response(path.read_bytes(), media_type="application/json", headers={"X-Replay-Constructed": "1"})
+        return Response(
+            path.read_bytes(), media_type="application/json", headers={"X-Replay-Constructed": "1"}
+        )
 
     async def export(self, request: Request) -> Response:
         self.log.append(str(request.query_params))

@@ -60,7 +60,9 @@ def test_pulls_through_faults_give_exactly_the_source_rows(portal: tuple[str, St
         # One export a pull: pull until every kind of fault has met one (the kinds take turns).
         for _ in range(40):
             assert checksum(conn.pull("big-cases")) == expected
-            if len(proxy.injected) == 5 and any("exports" in line for f, line in proxy.failed_requests if "drop" in f):
+            if len(proxy.injected) == 5 and any(
+                "exports" in line for f, line in proxy.failed_requests if "drop" in f
+            ):
                 break
     assert proxy.fault_share >= 0.15 and set(proxy.injected) == {"429", "202", "500", "drop", "drop_chunked"}
     assert any("exports/csv" in line for fault, line in proxy.failed_requests if fault.startswith("drop"))
@@ -82,7 +84,7 @@ def test_odsql_where_select_and_order_reach_the_export(portal: tuple[str, Standi
 def test_portal_query_errors_and_refusals_are_typed(portal: tuple[str, StandinOds]) -> None:
     url, _ = portal
     conn = OpendatasoftConnector(url)
-    with pytest.raises(PortalRequestError, match="ODSQL|Binder|column"):
+    with pytest.raises(PortalRequestError, match=r"ODSQL|Binder|column"):
         conn.pull("contract-cases", where="no_such_field > 1")
     with pytest.raises(UsageError, match="no record timestamps"):
         conn.pull("contract-cases", since="2024-01-01")

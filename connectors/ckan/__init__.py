@@ -7,7 +7,8 @@ the ``{"help": ..., "success": ..., "result": ...}`` envelope).
 Example:
     >>> recognizes("https://data.gov.sg/api/action/datastore_search", None)
     True
-    >>> recognizes("https://example.org", {"help": "https://example.org/api/3/action/help_show", "success": True})
+    >>> first = {"help": "https://example.org/api/3/action/help_show", "success": True}
+    >>> recognizes("https://example.org", first)
     True
     >>> recognizes("https://example.org", {"total_count": 3, "results": []})
     False

@@ -30,7 +30,8 @@ def ckan_error_message(body: Any) -> str | None:
     """The message of a CKAN error body (``error.message``, or its field errors).
 
     Example:
-        >>> ckan_error_message({"success": False, "error": {"__type": "Not Found Error", "message": "Not found"}})
+        >>> body = {"success": False, "error": {"__type": "Not Found Error", "message": "Not found"}}
+        >>> ckan_error_message(body)
         'Not Found Error: Not found'
     """
     if not isinstance(body, dict):
@@ -140,7 +141,8 @@ def resolve(http: PortalHttp, dataset_id: str) -> CkanResource:
     except PortalNotFound as exc:
         raise DatasetNotFound(
             dataset_id,
-            f"{http.url} has no CKAN resource or package {dataset_id!r}. Give a resource id or a package name.",
+            f"{http.url} has no CKAN resource or package {dataset_id!r}. "
+            "Give a resource id or a package name.",
         ) from exc
     resources = [CkanResource.from_json(r, package) for r in package.get("resources") or []]
     in_store = [r for r in resources if r.datastore_active]

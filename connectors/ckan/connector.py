@@ -107,7 +107,9 @@ class CkanConnector(Connector):
         """A package's metadata, with JSON held inside strings (ckanext-scheming) decoded.
 
         Example:
-            >>> portal.package("fatal-avalanche-accidents-in-switzerland-since-1936-37")["spatial"]["type"]  # doctest: +SKIP
+            >>> name = "fatal-avalanche-accidents-in-switzerland-since-1936-37"
+            >>> meta = portal.package(name)  # doctest: +SKIP
+            >>> meta["spatial"]["type"]  # doctest: +SKIP
             'Polygon'
         """
         try:
@@ -209,7 +211,9 @@ class CkanConnector(Connector):
         carry no update time).
 
         Example:
-            >>> next(portal.iter_batches("mobile-data-usage", where="quarter = '2004-Q3'")).num_rows  # doctest: +SKIP
+            >>> where = "quarter = '2004-Q3'"
+            >>> batches = portal.iter_batches("mobile-data-usage", where=where)  # doctest: +SKIP
+            >>> next(batches).num_rows  # doctest: +SKIP
             1
         """
         if options.get("since") is not None:
@@ -224,7 +228,9 @@ class CkanConnector(Connector):
         plan = plan_where(options.get("where"))
         resource = self.resource(dataset_id)
         if not resource.datastore_active:
-            yield from self._file_batches(resource, select, order, plan.filters, plan.sql, options.get("where"))
+            yield from self._file_batches(
+                resource, select, order, plan.filters, plan.sql, options.get("where")
+            )
             return
         if plan.sql is not None:
             yield from self._sql_pages(resource, select, order, plan.sql, str(options.get("where")))
@@ -249,7 +255,12 @@ class CkanConnector(Connector):
                 return
 
     def _sql_pages(
-        self, resource: CkanResource, select: list[str] | None, order: list[tuple[str, bool]], where: str, raw: str
+        self,
+        resource: CkanResource,
+        select: list[str] | None,
+        order: list[tuple[str, bool]],
+        where: str,
+        raw: str,
     ) -> Iterator[pa.RecordBatch]:
         names = ", ".join(quote_name(n) for n in select) if select else "*"
         sort = ", ".join([*(f"{quote_name(n)} {'DESC' if d else 'ASC'}" for n, d in order), '"_id" ASC'])

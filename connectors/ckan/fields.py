@@ -59,7 +59,9 @@ def columns_from_fields(fields: Sequence[dict[str, Any]]) -> tuple[Column, ...]:
         raw_info = field.get("info")
         info: dict[str, Any] = raw_info if isinstance(raw_info, dict) else {}
         label = str(info.get("label") or name)
-        out.append(Column(name, label, socrata_type(str(field.get("type", "text"))), str(info.get("notes") or "")))
+        out.append(
+            Column(name, label, socrata_type(str(field.get("type", "text"))), str(info.get("notes") or ""))
+        )
     return tuple(out)
 
 
@@ -91,7 +93,9 @@ def _floating(value: Any) -> datetime | None:
 
 
 def _fixed(value: Any) -> datetime | None:
-    parsed = _floating(value) if not isinstance(value, str) else datetime.fromisoformat(value) if value else None
+    parsed = (
+        _floating(value) if not isinstance(value, str) else datetime.fromisoformat(value) if value else None
+    )
     if parsed is None:
         return None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)

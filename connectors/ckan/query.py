@@ -102,7 +102,8 @@ def plan_where(clause: str | None) -> WherePlan:
     parts = [tokens[i : i + 3] for i in range(0, len(tokens), 4)]
     joins = [tokens[i] for i in range(3, len(tokens), 4)]
     simple = all(j == ("kw", "and") for j in joins) and all(
-        len(p) == 3 and p[0][0] == "name" and p[1] == ("op", "=") and p[2][0] in ("str", "num", "kw") for p in parts
+        len(p) == 3 and p[0][0] == "name" and p[1] == ("op", "=") and p[2][0] in ("str", "num", "kw")
+        for p in parts
     )
     if simple and all(p[2][0] != "kw" or p[2][1] in ("true", "false") for p in parts):
         for name, _, value in parts:

@@ -60,8 +60,13 @@ class OpendatasoftConnector(Connector):
     kind: ClassVar[str] = "opendatasoft"
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     unsupported_reasons: ClassVar[dict[str, str]] = {
-        "push": "btvstat-open reads from Opendatasoft but does not write to it; publish to a Socrata-style portal.",
-        "create": "btvstat-open does not create Opendatasoft datasets; create it in the portal's back office.",
+        "push": (
+            "btvstat-open reads from Opendatasoft but does not write to it; "
+            "publish to a Socrata-style portal."
+        ),
+        "create": (
+            "btvstat-open does not create Opendatasoft datasets; create it in the portal's back office."
+        ),
         "changes": (
             "Opendatasoft exports carry no record timestamps, so changed rows cannot be listed; a sync "
             "re-pulls the dataset whole when its data_processed or metadata_processed stamp moves."
@@ -164,7 +169,8 @@ class OpendatasoftConnector(Connector):
         give ``order`` for a stable one. ``since`` is refused (no record timestamps).
 
         Example:
-            >>> next(portal.iter_batches("planting-sites", select="species, diameter")).num_columns  # doctest: +SKIP
+            >>> batches = portal.iter_batches("planting-sites", select="species, diameter")  # doctest: +SKIP
+            >>> next(batches).num_columns  # doctest: +SKIP
             2
         """
         if options.get("since") is not None:

@@ -106,7 +106,8 @@ def read_export(path: Path, columns: Sequence[Column], batch_rows: int = 65_536)
         >>> cols = columns_from_fields([{"name": "geo_point", "label": "Geo Point", "type": "geo_point_2d"},
         ...     {"name": "zip", "type": "text"}, {"name": "n", "type": "double"}])
         >>> [b.to_pylist() for b in read_export(p, cols)]
-        [[{'geo_point': 'POINT (-73.2 44.4)', 'zip': '05401', 'n': 240.0}, {'geo_point': None, 'zip': None, 'n': None}]]
+        [[{'geo_point': 'POINT (-73.2 44.4)', 'zip': '05401', 'n': 240.0},
+          {'geo_point': None, 'zip': None, 'n': None}]]
     """
     headers, encoding = _header(path)
     picked = [_match(h, columns) for h in headers]
