@@ -25,8 +25,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from btvstat_open.errors import UsageError
-from connectors.ckan import CkanConnector
+from connectors.ckan import CkanConnector, recognizes
 from connectors.ckan.api import parse_stamp
+from connectors.opendatasoft import recognizes as opendatasoft_recognizes
 
 DATA = Path(__file__).parent / "data" / "ckan"
 SG = "a807b7ab-6cad-4aa6-87d0-e283a7353a0f"
@@ -190,6 +191,15 @@ def test_envelope_without_help_and_several_csvs_ask_for_a_resource(
     with pytest.raises(UsageError, match="several tables; give one resource id") as err:
         conn.describe(ENVIDAT)
     assert "907dc25c-1e66-4e9c-8c22-050e5b08a917" in err.value.message
+
+
+@pytest.mark.parametrize(
+    "name", ["datagovsg-datastore_search.json", "envidat-package_show.json", *[f"{u}.json" for u in PACKAGES]]
+)
+def test_every_recorded_answer_is_recognized_as_ckan(name: str) -> None:
+    body = orjson.loads((DATA / name).read_bytes())
+    assert recognizes("https://portal.example", body)
+    assert not opendatasoft_recognizes("https://portal.example", body)
 
 
 def test_metadata_modified_is_utc(replay: tuple[CkanConnector, CkanReplay]) -> None:

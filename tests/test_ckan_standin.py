@@ -13,7 +13,7 @@ from ckan_standin import StandinCkan
 from faults import fault_proxy
 from servers import serve
 
-from btvstat_open.errors import NotSupported, UsageError
+from btvstat_open.errors import NotSupported, PortalRequestError, UsageError
 from btvstat_open.store import Store
 from btvstat_open.sync import sync_dataset
 from connectors.ckan import CkanConnector
@@ -86,6 +86,8 @@ def test_other_comparisons_need_datastore_search_sql(site: tuple[str, StandinCka
     keep = pc.and_(pc.greater_equal(src["amount"], 100), pc.equal(src["closed"], True))
     assert table.num_rows == src.filter(keep).num_rows
     assert table.column("amount").to_pylist() == sorted(table.column("amount").to_pylist(), reverse=True)
+    with pytest.raises(PortalRequestError, match="nope"):  # the query's own fault, said as such
+        conn.pull(RID, where="nope > 1")
     standin.sql_enabled = False
     try:
         with pytest.raises(UsageError, match="does not run datastore_search_sql"):

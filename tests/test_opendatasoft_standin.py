@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+import requests
 from faults import fault_proxy
 from opendatasoft_standin import StandinOds
 from servers import serve
@@ -15,7 +16,9 @@ from servers import serve
 from btvstat_open.errors import NotSupported, PortalRequestError, UsageError
 from btvstat_open.store import Store
 from btvstat_open.sync import sync_dataset
+from connectors.ckan import recognizes as ckan_recognizes
 from connectors.opendatasoft import OpendatasoftConnector
+from connectors.opendatasoft import recognizes as opendatasoft_recognizes
 from connectors.socrata.retry import RetryPolicy
 from connectors.testing import CONTRACT_COLUMNS, ConnectorContract, ContractSetup, source_table
 
@@ -109,3 +112,12 @@ def test_sync_is_unchanged_until_the_dataset_is_processed_again(
     assert (changed.mode, changed.row_count) == ("full", 310)
     assert store.arrow("sync-cases").sort_by("case_id").column("case_id")[0].as_py() == "n000000"
     store.close()
+
+
+def test_catalog_answer_is_recognized_as_opendatasoft(portal: tuple[str, StandinOds]) -> None:
+    url, _ = portal
+    answer = requests.get(f"{url}/api/explore/v2.1/catalog/datasets", timeout=10).json()
+    assert opendatasoft_recognizes(url, answer) and not ckan_recognizes(url, answer)
+    listed = OpendatasoftConnector(url).datasets(limit=2)
+    assert [d.id for d in listed] == ["contract-cases", "big-cases"]
+    assert listed[0].columns == ("case_id", "amount", "opened", "closed")

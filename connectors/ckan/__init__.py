@@ -31,4 +31,7 @@ def recognizes(url: str, first_answer: dict[str, Any] | None) -> bool:
         return False
     if first_answer.get("version") == 3 and len(first_answer) == 1:
         return True
-    return "success" in first_answer and "action" in str(first_answer.get("help", ""))
+    if "success" not in first_answer:
+        return False
+    # The envelope: "help" names the action's help page; re-serialized copies keep only "result".
+    return "action" in str(first_answer.get("help", "")) or "result" in first_answer

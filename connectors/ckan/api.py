@@ -23,7 +23,7 @@ __all__ = ["ACTION", "CkanResource", "ckan_error_message", "decoded_metadata", "
 
 ACTION = "/api/3/action/"
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
-_TABLE_FORMATS = {"csv", "text/csv", "tsv"}
+_TABLE_FORMATS = {"csv", "text/csv"}
 
 
 def ckan_error_message(body: Any) -> str | None:

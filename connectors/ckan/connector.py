@@ -24,7 +24,13 @@ import pyarrow.compute as pc
 import requests
 
 from btvstat_open import read_file
-from btvstat_open.errors import DatasetNotFound, PortalNotFound, PortalRequestError, UsageError
+from btvstat_open.errors import (
+    DatasetNotFound,
+    PortalAuthError,
+    PortalNotFound,
+    PortalRequestError,
+    UsageError,
+)
 from btvstat_open.types import Column
 from connectors.base import Capability, Connector, DatasetDescription, DatasetSummary, PullOptions
 from connectors.ckan.api import (
@@ -272,8 +278,10 @@ class CkanConnector(Connector):
             )
             try:
                 result = action(self.http, "datastore_search_sql", sql=sql)
-            except PortalRequestError as exc:
-                if exc.status not in (400, 403, 404, 409):
+            except (PortalAuthError, PortalRequestError) as exc:
+                # A site without SQL search does not know the action (400) or forbids it (403);
+                # any other refusal (409: a bad field name) is the query's and says so itself.
+                if exc.status not in (400, 403) and "not known" not in exc.message.lower():
                     raise
                 raise UsageError(
                     f"CKAN cannot run the where clause {raw!r} here: {_SQL_REFUSED}. Use field = "
