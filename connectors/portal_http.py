@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import orjson
 import requests
@@ -121,13 +122,20 @@ class PortalHttp:
         """
         url = path if path.startswith(("http://", "https://")) else self.url + path
         what = f"GET {path.split('?')[0]}"
+        # A file on another host (a CKAN resource's URL) must not receive the portal's key.
+        foreign = urlsplit(url).netloc != urlsplit(self.url).netloc
+        headers = {"Authorization": None} if foreign else None
         attempt = 0
         while True:
             self.requests_made += 1
             retry_after: float | None = None
             try:
                 resp = self.session.get(
-                    url, params=params, timeout=(min(10.0, self.timeout), self.timeout), stream=stream
+                    url,
+                    params=params,
+                    headers=headers,
+                    timeout=(min(10.0, self.timeout), self.timeout),
+                    stream=stream,
                 )
                 if is_retryable_status(resp.status_code):
                     failure = self.error(resp, what)

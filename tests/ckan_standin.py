@@ -63,6 +63,7 @@ class StandinCkan:
     files: dict[str, bytes] = field(default_factory=dict)
     url: str = ""
     log: list[str] = field(default_factory=list)
+    authorizations: list[str | None] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add_table(self, package: str, resource_id: str, table: pa.Table, modified: str) -> None:
@@ -108,8 +109,11 @@ class StandinCkan:
             self.add_table(name, resource["id"], table, modified)
 
     def _served(self, package: dict[str, Any]) -> dict[str, Any]:
-        resources = [{**r, "url": self.url + r["url"]} for r in package["resources"]]
+        resources = [{**r, "url": self._absolute(r["url"])} for r in package["resources"]]
         return {**package, "resources": resources}
+
+    def _absolute(self, url: str) -> str:
+        return self.url + url if url.startswith("/") else url
 
     def _find(self, key: str) -> dict[str, Any] | None:
         return next((p for p in self.packages.values() if key in (p["name"], p["id"])), None)
@@ -126,6 +130,7 @@ class StandinCkan:
         name = request.path_params["name"]
         q = request.query_params
         self.log.append(f"{name}?{q}")
+        self.authorizations.append(request.headers.get("authorization"))
         ok = {"help": f"{self.url}/api/3/action/help_show?name={name}", "success": True}
         if name == "package_search":
             rows = int(q.get("rows", "10"))
@@ -140,7 +145,7 @@ class StandinCkan:
             found = self._resource(q.get("id", ""))
             if found is None:
                 return _error(404, "Not Found Error", "Not found: Resource was not found.")
-            return _json(200, {**ok, "result": {**found[1], "url": self.url + found[1]["url"]}})
+            return _json(200, {**ok, "result": {**found[1], "url": self._absolute(found[1]["url"])}})
         if name == "datastore_search":
             return self._search(q, ok)
         if name == "datastore_search_sql" and self.sql_enabled:

@@ -12,11 +12,17 @@ import pytest
 from ckan_standin import StandinCkan
 from faults import fault_proxy
 from servers import serve
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
-from btvstat_open.errors import NotSupported, PortalRequestError, UsageError
+from btvstat_open.errors import NotSupported, PortalError, PortalRequestError, UsageError
 from btvstat_open.store import Store
 from btvstat_open.sync import sync_dataset
+from btvstat_open.types import Column
 from connectors.ckan import CkanConnector
+from connectors.ckan.fields import records_to_batch
 from connectors.socrata.retry import RetryPolicy
 from connectors.testing import CONTRACT_COLUMNS, ConnectorContract, ContractSetup, source_table
 
@@ -147,3 +153,28 @@ def test_sync_is_unchanged_until_metadata_changes_then_pulls_whole(
     assert (changed.mode, changed.row_count) == ("full", 310)
     assert store.arrow("sync-cases").sort_by("case_id").column("case_id")[0].as_py() == "n000000"
     store.close()
+
+
+def test_the_api_key_goes_to_the_site_but_not_to_a_file_on_another_host(
+    site: tuple[str, StandinCkan],
+) -> None:
+    url, standin = site
+    seen: list[str | None] = []
+
+    async def elsewhere(request: Request) -> Response:
+        seen.append(request.headers.get("authorization"))
+        return Response(b"case_id,amount\n007,1.5\n", media_type="text/csv")
+
+    with serve(Starlette(routes=[Route("/f.csv", elsewhere)])) as other:
+        standin.add_file("elsewhere", "5b1c7a8e-0000-4000-8000-00000000000e", source_table(1), "2024-01-01")
+        standin.packages["elsewhere"]["resources"][0]["url"] = f"{other}/f.csv"
+        standin.authorizations.clear()
+        table = CkanConnector(url, api_key="secret-key").pull("elsewhere")
+    assert table.to_pylist() == [{"case_id": "007", "amount": 1.5}]
+    assert standin.authorizations and set(standin.authorizations) == {"secret-key"}
+    assert seen == [None]
+
+
+def test_a_value_that_does_not_fit_its_field_type_is_a_portal_error() -> None:
+    with pytest.raises(PortalError, match="'v' that is not a number"):
+        records_to_batch([{"v": "n/a"}], (Column("v", "V", "number"),))

@@ -13,7 +13,7 @@ from faults import fault_proxy
 from opendatasoft_standin import StandinOds
 from servers import serve
 
-from btvstat_open.errors import NotSupported, PortalRequestError, UsageError
+from btvstat_open.errors import NotSupported, PortalError, PortalRequestError, UsageError
 from btvstat_open.store import Store
 from btvstat_open.sync import sync_dataset
 from connectors.ckan import recognizes as ckan_recognizes
@@ -121,3 +121,14 @@ def test_catalog_answer_is_recognized_as_opendatasoft(portal: tuple[str, Standin
     listed = OpendatasoftConnector(url).datasets(limit=2)
     assert [d.id for d in listed] == ["contract-cases", "big-cases"]
     assert listed[0].columns == ("case_id", "amount", "opened", "closed")
+
+
+def test_an_unquoted_export_broken_by_a_delimiter_in_a_value_is_a_portal_error(
+    portal: tuple[str, StandinOds],
+) -> None:
+    url, standin = portal
+    standin.put(
+        "broken", pa.table({"name": ["ok", "semi;colon"], "n": [1.0, 2.0]}), "2024-01-01T00:00:00+00:00"
+    )
+    with pytest.raises(PortalError, match=r"'broken' .* does not parse"):
+        OpendatasoftConnector(url).pull("broken")

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from btvstat_open.errors import PortalError
 from btvstat_open.types import Column, arrow_type
 
 __all__ = ["SOCRATA_TYPE", "columns_from_fields", "records_to_batch", "socrata_type"]
@@ -128,7 +129,15 @@ def records_to_batch(records: Sequence[dict[str, Any]], columns: Sequence[Column
     arrays = []
     for col in columns:
         convert: Callable[[Any], Any] = _CONVERT.get(col.data_type) or _text
-        arrays.append(pa.array([convert(r.get(col.field_name)) for r in records], arrow_type(col.data_type)))
+        try:
+            values = [convert(r.get(col.field_name)) for r in records]
+            arrays.append(pa.array(values, arrow_type(col.data_type)))
+        except (ValueError, TypeError, pa.ArrowException) as exc:
+            raise PortalError(
+                f"The DataStore sent a value of {col.field_name!r} that is not a {col.data_type} ({exc}). "
+                "Report it to the portal, or pull the resource's CSV file instead.",
+                code="ckan.bad-value",
+            ) from exc
     schema = pa.schema([c.arrow_field for c in columns])
     batch: pa.RecordBatch = pa.RecordBatch.from_arrays(arrays, schema=schema)
     return batch

@@ -22,7 +22,7 @@ from urllib.parse import quote, urlsplit
 import pyarrow as pa
 import requests
 
-from btvstat_open.errors import DatasetNotFound, PortalNotFound, UsageError
+from btvstat_open.errors import DatasetNotFound, PortalError, PortalNotFound, UsageError
 from connectors.base import Capability, Connector, DatasetDescription, DatasetSummary, PullOptions
 from connectors.opendatasoft.exports import columns_from_fields, read_export
 from connectors.portal_http import PortalHttp
@@ -191,6 +191,12 @@ class OpendatasoftConnector(Connector):
         )
         try:
             yield from read_export(path, columns)
+        except pa.ArrowInvalid as exc:  # complete but malformed: asking again would not help
+            raise PortalError(
+                f"The CSV export of {dataset_id!r} from {self.url} does not parse ({exc}). "
+                "Report it to the portal, or pull with a select that leaves the column out.",
+                code="opendatasoft.bad-export",
+            ) from exc
         finally:
             with contextlib.suppress(OSError):
                 path.unlink()
