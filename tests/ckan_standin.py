@@ -177,6 +177,10 @@ class StandinCkan:
         for key, value in orjson.loads(q.get("filters") or "{}").items():
             where.append(f'"{key}" = ?')
             params.append(value)
+        if q.get("q"):  # full text, roughly: any text field containing the words
+            texts = [f.name for f in table.schema if pa.types.is_string(f.type)]
+            where.append("(" + " OR ".join(f'"{n}" ILIKE ?' for n in texts) + ")")
+            params.extend([f"%{q['q']}%"] * len(texts))
         sort = []
         for part in (q.get("sort") or '"_id"').split(","):
             m = _SORT.match(part)

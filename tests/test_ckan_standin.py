@@ -84,6 +84,15 @@ def test_equality_where_runs_as_filters(site: tuple[str, StandinCkan]) -> None:
     assert any("filters=" in line for line in standin.log) and not any("_sql" in line for line in standin.log)
 
 
+def test_full_text_q_runs_in_datastore_search(site: tuple[str, StandinCkan]) -> None:
+    url, _ = site
+    conn = CkanConnector(url)
+    table = pa.Table.from_batches(list(conn.iter_batches(RID, q="00004", where="closed = true")))
+    assert table.column("case_id").to_pylist() == [f"0000{n}" for n in (42, 45, 48)]
+    with pytest.raises(UsageError, match="full-text q only in datastore_search"):
+        list(conn.iter_batches(RID, q="x", where="amount > 3"))
+
+
 def test_other_comparisons_need_datastore_search_sql(site: tuple[str, StandinCkan]) -> None:
     url, standin = site
     conn = CkanConnector(url, page_size=300)

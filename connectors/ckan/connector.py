@@ -209,12 +209,14 @@ class CkanConnector(Connector):
         return out
 
     # -- rows --------------------------------------------------------------------------------
-    def iter_batches(self, dataset_id: str, **options: Unpack[PullOptions]) -> Iterator[pa.RecordBatch]:
+    def iter_batches(
+        self, dataset_id: str, *, q: str | None = None, **options: Unpack[PullOptions]
+    ) -> Iterator[pa.RecordBatch]:
         """Rows as typed record batches, one per page, in ``_id`` order unless ``order`` says otherwise.
 
         ``where``: equality joined by AND runs as DataStore ``filters``; other comparisons need
         the site's ``datastore_search_sql``. ``select``: field names. ``since``: refused (rows
-        carry no update time).
+        carry no update time). ``q``: the DataStore's full-text search (with ``filters`` only).
 
         Example:
             >>> where = "quarter = '2004-Q3'"
@@ -233,20 +235,37 @@ class CkanConnector(Connector):
         order = parse_order(options.get("order"))
         plan = plan_where(options.get("where"))
         resource = self.resource(dataset_id)
+        if q and (plan.sql is not None or not resource.datastore_active):
+            raise UsageError(
+                "CKAN runs a full-text q only in datastore_search, with field = value filters: drop q, "
+                "or write the where as equalities joined by AND.",
+                code="ckan.q",
+            )
         if not resource.datastore_active:
             yield from self._file_batches(
                 resource, select, order, plan.filters, plan.sql, options.get("where")
             )
-            return
-        if plan.sql is not None:
+        elif plan.sql is not None:
             yield from self._sql_pages(resource, select, order, plan.sql, str(options.get("where")))
-            return
+        else:
+            yield from self._search_pages(resource, select, order, plan.filters, q)
+
+    def _search_pages(
+        self,
+        resource: CkanResource,
+        select: list[str] | None,
+        order: list[tuple[str, bool]],
+        filters: dict[str, Any],
+        q: str | None,
+    ) -> Iterator[pa.RecordBatch]:
         sort = ", ".join([*(f"{quote_name(n)} {'desc' if d else 'asc'}" for n, d in order), '"_id" asc'])
         params: dict[str, str | int] = {"resource_id": resource.id, "limit": self.page_size, "sort": sort}
         if select:
             params["fields"] = ",".join(select)
-        if plan.filters:
-            params["filters"] = orjson.dumps(plan.filters).decode()
+        if filters:
+            params["filters"] = orjson.dumps(filters).decode()
+        if q:
+            params["q"] = q
         offset = 0
         while True:
             result = action(self.http, "datastore_search", **params, offset=offset)
