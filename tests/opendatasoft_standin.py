@@ -106,8 +106,13 @@ class StandinOds:
     async def catalog(self, request: Request) -> Response:
         self.log.append(f"catalog?{request.query_params}")
         results = [self._dataset(d) for d in self.tables]
-        limit = int(request.query_params.get("limit", "10"))
-        return _json(200, {"total_count": len(results), "results": results[:limit]})
+        limit, offset = (
+            int(request.query_params.get("limit", "10")),
+            int(request.query_params.get("offset", "0")),
+        )
+        if limit > 100:
+            return _error(400, "InvalidRESTParameterError", "limit must be at most 100")
+        return _json(200, {"total_count": len(results), "results": results[offset : offset + limit]})
 
     async def dataset(self, request: Request) -> Response:
         dataset_id = request.path_params["id"]

@@ -132,3 +132,13 @@ def test_an_unquoted_export_broken_by_a_delimiter_in_a_value_is_a_portal_error(
     )
     with pytest.raises(PortalError, match=r"'broken' .* does not parse"):
         OpendatasoftConnector(url).pull("broken")
+
+
+def test_catalog_listing_pages_past_the_100_a_request_limit() -> None:
+    standin = StandinOds()
+    for i in range(130):
+        standin.put(f"d{i:03d}", pa.table({"n": [1.0]}), "2024-01-01T00:00:00+00:00")
+    with serve(standin.app()) as url:
+        conn = OpendatasoftConnector(url)
+        assert [d.id for d in conn.datasets(limit=120)] == [f"d{i:03d}" for i in range(120)]
+        assert len(conn.datasets(limit=500)) == 130

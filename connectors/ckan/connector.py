@@ -13,24 +13,14 @@ resource's ``last_modified`` and the DataStore's row count).
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from typing import Any, ClassVar, Unpack
 from urllib.parse import urlsplit
 
-import orjson
 import pyarrow as pa
-import pyarrow.compute as pc
 import requests
 
-from btvstat_open import read_file
-from btvstat_open.errors import (
-    DatasetNotFound,
-    PortalAuthError,
-    PortalNotFound,
-    PortalRequestError,
-    UsageError,
-)
+from btvstat_open.errors import DatasetNotFound, PortalNotFound, UsageError
 from btvstat_open.types import Column
 from connectors.base import Capability, Connector, DatasetDescription, DatasetSummary, PullOptions
 from connectors.ckan.api import (
@@ -42,17 +32,13 @@ from connectors.ckan.api import (
     parse_stamp,
     resolve,
 )
-from connectors.ckan.fields import columns_from_fields, records_to_batch
-from connectors.ckan.query import parse_order, parse_select, plan_where, quote_name
+from connectors.ckan.fields import columns_from_fields
+from connectors.ckan.query import parse_order, parse_select, plan_where
+from connectors.ckan.rows import RowQuery, file_batches, file_table, search_pages, sql_pages
 from connectors.portal_http import PortalHttp
 from connectors.socrata.retry import RetryPolicy
 
 __all__ = ["CkanConnector"]
-
-_SQL_REFUSED = (
-    "this CKAN site does not run datastore_search_sql (sites often switch it off), and "
-    "datastore_search filters by equality only"
-)
 
 
 class CkanConnector(Connector):
@@ -162,7 +148,7 @@ class CkanConnector(Connector):
         if resource.datastore_active:
             columns, total = self._store_info(resource)
         else:
-            table, columns = self._file_table(resource)
+            table, columns = file_table(self.http, resource)
             total = table.num_rows
         return self._description(dataset_id, resource, columns, total)
 
@@ -178,7 +164,7 @@ class CkanConnector(Connector):
             return self._description(dataset_id, resource, columns, total)
         if etag is not None and etag == self._etag(resource, None):
             return None
-        table, columns = self._file_table(resource)
+        table, columns = file_table(self.http, resource)
         return self._description(dataset_id, resource, columns, table.num_rows)
 
     def datasets(self, q: str | None = None, limit: int = 100) -> list[DatasetSummary]:
@@ -231,8 +217,7 @@ class CkanConnector(Connector):
                 "re-pulls the resource when its metadata_modified changes.",
                 code="ckan.since",
             )
-        select = parse_select(options.get("select"))
-        order = parse_order(options.get("order"))
+        select, order = parse_select(options.get("select")), parse_order(options.get("order"))
         plan = plan_where(options.get("where"))
         resource = self.resource(dataset_id)
         if q and (plan.sql is not None or not resource.datastore_active):
@@ -241,126 +226,10 @@ class CkanConnector(Connector):
                 "or write the where as equalities joined by AND.",
                 code="ckan.q",
             )
+        query = RowQuery(select, order, plan.filters, plan.sql, options.get("where"), q)
         if not resource.datastore_active:
-            yield from self._file_batches(
-                resource, select, order, plan.filters, plan.sql, options.get("where")
-            )
+            yield from file_batches(self.http, resource, query, self.page_size)
         elif plan.sql is not None:
-            yield from self._sql_pages(resource, select, order, plan.sql, str(options.get("where")))
+            yield from sql_pages(self.http, resource, query, self.page_size)
         else:
-            yield from self._search_pages(resource, select, order, plan.filters, q)
-
-    def _search_pages(
-        self,
-        resource: CkanResource,
-        select: list[str] | None,
-        order: list[tuple[str, bool]],
-        filters: dict[str, Any],
-        q: str | None,
-    ) -> Iterator[pa.RecordBatch]:
-        sort = ", ".join([*(f"{quote_name(n)} {'desc' if d else 'asc'}" for n, d in order), '"_id" asc'])
-        params: dict[str, str | int] = {"resource_id": resource.id, "limit": self.page_size, "sort": sort}
-        if select:
-            params["fields"] = ",".join(select)
-        if filters:
-            params["filters"] = orjson.dumps(filters).decode()
-        if q:
-            params["q"] = q
-        offset = 0
-        while True:
-            result = action(self.http, "datastore_search", **params, offset=offset)
-            records = result.get("records") or []
-            columns = _picked(columns_from_fields(result.get("fields") or []), select)
-            if records or offset == 0:
-                yield records_to_batch(records, columns)
-            offset += len(records)
-            total = result.get("total")
-            # Stop on total or a short page: _links.next is there even past the end.
-            if len(records) < self.page_size or (total is not None and offset >= int(total)):
-                return
-
-    def _sql_pages(
-        self,
-        resource: CkanResource,
-        select: list[str] | None,
-        order: list[tuple[str, bool]],
-        where: str,
-        raw: str,
-    ) -> Iterator[pa.RecordBatch]:
-        names = ", ".join(quote_name(n) for n in select) if select else "*"
-        sort = ", ".join([*(f"{quote_name(n)} {'DESC' if d else 'ASC'}" for n, d in order), '"_id" ASC'])
-        offset = 0
-        while True:
-            sql = (
-                f"SELECT {names} FROM {quote_name(resource.id)} WHERE {where} "
-                f"ORDER BY {sort} LIMIT {self.page_size} OFFSET {offset}"
-            )
-            try:
-                result = action(self.http, "datastore_search_sql", sql=sql)
-            except (PortalAuthError, PortalRequestError) as exc:
-                # A site without SQL search does not know the action (400) or forbids it (403);
-                # any other refusal (409: a bad field name) is the query's and says so itself.
-                if exc.status not in (400, 403) and "not known" not in exc.message.lower():
-                    raise
-                raise UsageError(
-                    f"CKAN cannot run the where clause {raw!r} here: {_SQL_REFUSED}. Use field = "
-                    "value joined by AND, or pull and filter after.",
-                    code="ckan.where",
-                ) from exc
-            records = result.get("records") or []
-            columns = _picked(columns_from_fields(result.get("fields") or []), select)
-            if records or offset == 0:
-                yield records_to_batch(records, columns)
-            offset += len(records)
-            if len(records) < self.page_size:
-                return
-
-    # -- resources outside the DataStore -----------------------------------------------------
-    def _file_table(self, resource: CkanResource) -> tuple[pa.Table, tuple[Column, ...]]:
-        if not resource.url:
-            raise UsageError(f"Resource {resource.id!r} has no file URL to download.", code="ckan.no-url")
-        path = self.http.download(resource.url, suffix=".csv")
-        try:
-            loaded = read_file(path)
-        finally:
-            with contextlib.suppress(OSError):
-                path.unlink()
-        return loaded.table, tuple(loaded.columns)
-
-    def _file_batches(
-        self,
-        resource: CkanResource,
-        select: list[str] | None,
-        order: list[tuple[str, bool]],
-        filters: dict[str, Any],
-        sql: str | None,
-        raw: str | None,
-    ) -> Iterator[pa.RecordBatch]:
-        if sql is not None:
-            raise UsageError(
-                f"Resource {resource.id!r} is a file outside the DataStore: only field = value filters "
-                f"(joined by AND) apply to it, not {raw!r}. Pull it whole and filter after.",
-                code="ckan.where",
-            )
-        table, _ = self._file_table(resource)
-        for name, value in filters.items():
-            table = table.filter(pc.equal(table[_known(table, name)], pa.scalar(value)))
-        if order:
-            table = table.sort_by([(_known(table, n), "descending" if d else "ascending") for n, d in order])
-        if select:
-            table = table.select([_known(table, n) for n in select])
-        batches = table.to_batches(max_chunksize=self.page_size)
-        yield from batches or [pa.RecordBatch.from_pylist([], schema=table.schema)]
-
-
-def _known(table: pa.Table, name: str) -> str:
-    if name not in table.column_names:
-        raise UsageError(f"No field {name!r}; the resource has: {', '.join(table.column_names)}.")
-    return name
-
-
-def _picked(columns: tuple[Column, ...], select: list[str] | None) -> tuple[Column, ...]:
-    if not select:
-        return columns
-    by_name = {c.field_name: c for c in columns}
-    return tuple(by_name.get(n) or Column(n, n, "text") for n in select)
+            yield from search_pages(self.http, resource, query, self.page_size)

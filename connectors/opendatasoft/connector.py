@@ -134,19 +134,18 @@ class OpendatasoftConnector(Connector):
         return None if etag is not None and desc.etag == etag else desc
 
     def datasets(self, q: str | None = None, limit: int = 100) -> list[DatasetSummary]:
-        """Datasets of the catalog (a full-text ``q`` search when given), at most ``limit`` (<= 100).
+        """Datasets of the catalog (a full-text ``q`` search when given), at most ``limit``.
 
         Example:
             >>> [d.id for d in portal.datasets("trees")]  # doctest: +SKIP
             ['planting-sites']
         """
-        params: dict[str, str | int] = {"limit": max(1, min(limit, 100))}
+        params: dict[str, str | int] = {}
         if q:
             params["where"] = '"' + q.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        body = self.http.get_json(f"{API}/catalog/datasets", params)
         host = urlsplit(self.url).hostname
-        out = []
-        for item in body.get("results") or []:
+        out: list[DatasetSummary] = []
+        for item in self._catalog(params, limit):
             meta = (item.get("metas") or {}).get("default") or {}
             dataset_id = str(item["dataset_id"])
             out.append(
@@ -161,6 +160,18 @@ class OpendatasoftConnector(Connector):
                 )
             )
         return out
+
+    def _catalog(self, params: dict[str, str | int], limit: int) -> Iterator[dict[str, Any]]:
+        """Catalog entries, 100 a request (the API's most), until ``limit`` or the end."""
+        offset = 0
+        while offset < limit:
+            size = min(100, limit - offset)
+            body = self.http.get_json(f"{API}/catalog/datasets", {**params, "limit": size, "offset": offset})
+            results = body.get("results") or []
+            yield from results
+            offset += len(results)
+            if len(results) < size:
+                return
 
     def iter_batches(self, dataset_id: str, **options: Unpack[PullOptions]) -> Iterator[pa.RecordBatch]:
         """Rows of one CSV export as typed record batches (``where``/``select``/``order`` are ODSQL).
