@@ -88,18 +88,14 @@ def _floating(value: Any) -> datetime | None:
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day)
     parsed = datetime.fromisoformat(str(value))
-    if parsed.tzinfo is not None:  # a floating column written with a zone: keep the wall time in UTC
+    if parsed.tzinfo is not None:  # written with a zone: the moment, in UTC
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     return parsed
 
 
 def _fixed(value: Any) -> datetime | None:
-    parsed = (
-        _floating(value) if not isinstance(value, str) else datetime.fromisoformat(value) if value else None
-    )
-    if parsed is None:
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    parsed = _floating(value)  # naive UTC: a value with a zone was converted, one without is UTC
+    return None if parsed is None else parsed.replace(tzinfo=UTC)
 
 
 def _text(value: Any) -> str | None:
@@ -125,6 +121,11 @@ def records_to_batch(records: Sequence[dict[str, Any]], columns: Sequence[Column
         >>> cols = (Column("q", "q", "text"), Column("v", "v", "number"))
         >>> records_to_batch([{"q": "2004-Q3", "v": "0.000384", "_id": 1}], cols).to_pylist()
         [{'q': '2004-Q3', 'v': 0.000384}]
+        >>> cols = columns_from_fields([{"id": "at", "type": "timestamptz"}, {"id": "ok", "type": "bool"},
+        ...                             {"id": "tags", "type": "_text"}])
+        >>> row = {"at": "2024-01-01T05:00:00-05:00", "ok": True, "tags": ["a", "b"]}
+        >>> records_to_batch([row], cols).to_pylist()
+        [{'at': datetime.datetime(2024, 1, 1, 10, 0, tzinfo=...'UTC')), 'ok': True, 'tags': '["a","b"]'}]
     """
     arrays = []
     for col in columns:

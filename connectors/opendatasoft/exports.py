@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from btvstat_open.fieldnames import field_name
+from btvstat_open import field_name
 from btvstat_open.inference import convert_column
 from btvstat_open.types import Column
 
