@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from btvstat_open.errors import UsageError
-from btvstat_open.sync_progress import row_progress
+from btvstat_open.progress import row_progress
 from connectors import connect
 from connectors.output import output_format
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from btvstat_open.portal.context import as_utc
-from btvstat_open.store import DatasetInfo, Store
+from btvstat_open.store import DatasetInfo, Store, as_utc
 
 __all__ = ["catalog_document", "dataset_entries", "dataset_entry"]
 

@@ -20,8 +20,8 @@ from collections.abc import Callable
 from typing import Final
 
 from btvstat_open.errors import SoqlError
-from btvstat_open.portal.soql import ast
-from btvstat_open.portal.soql.typed import NULL_TYPE, SQL_TYPE, TEXTUAL, Sql, mismatch, template, unify
+from btvstat_open.soql import ast
+from btvstat_open.soql.typed import NULL_TYPE, SQL_TYPE, TEXTUAL, Sql, mismatch, template, unify
 
 __all__ = ["AGGREGATES", "FUNCTIONS", "compile_call"]
 

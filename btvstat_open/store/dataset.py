@@ -1,7 +1,7 @@
 """What a stored dataset is: its id, its metadata and the counts a write reports.
 
 These value types live apart from :class:`btvstat_open.store.Store` so that the store's
-write internals (:mod:`btvstat_open.store_writes`) can use them without importing the
+write internals (:mod:`btvstat_open.store.writes`) can use them without importing the
 store; :mod:`btvstat_open.store` re-exports every name here.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pyarrow as pa
 
@@ -21,6 +21,7 @@ __all__ = [
     "DatasetInfo",
     "MetadataChange",
     "WriteResult",
+    "as_utc",
     "check_dataset_id",
     "new_row_id",
     "new_row_ids",
@@ -242,3 +243,13 @@ class WriteResult:
             "Rows Created": self.created,
             "By RowIdentifier": self.by_row_identifier,
         }
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A store datetime made zone-aware: the store keeps naive UTC datetimes.
+
+    Example:
+        >>> as_utc(datetime(2020, 1, 7)).isoformat()
+        '2020-01-07T00:00:00+00:00'
+    """
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -13,8 +13,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Final
 
-from btvstat_open.portal.soql import ast
-from btvstat_open.portal.soql.parser import ExpressionParser
+from btvstat_open.soql import ast
+from btvstat_open.soql.parser import ExpressionParser
 
 __all__ = ["parse_group", "parse_order", "parse_query", "parse_select"]
 

@@ -4,7 +4,7 @@ Types come from metadata, never from how a value looks: numbers arrive as JSON s
 nulls are left out of JSON rows, ``00501`` in a text column stays text, floating
 timestamps have no zone and fixed ones are UTC, points arrive as GeoJSON, locations as
 objects (or ``address\\n(lat, lon)`` texts in CSV), url columns as ``{"url": ...}``.
-This module decodes values and JSON rows; :mod:`connectors.socrata.decode_csv` parses CSV.
+This module decodes values and JSON rows; :mod:`connectors.socrata.decode.from_csv` parses CSV.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from btvstat_open.errors import LoadError
-from btvstat_open.inference import convert_column
+from btvstat_open.load.inference import convert_column
 from btvstat_open.types import LOCATION_ARROW, arrow_type
 
 __all__ = ["convert_parquet_column", "parquet_type"]

@@ -9,7 +9,7 @@ dataset whose rows are all new (it was replaced), or whose columns changed, is p
 whole. The state file is written after the data is committed, so a sync killed at any
 moment leaves the last good data and state, and the next sync completes.
 
-This module decides what a sync does; :mod:`btvstat_open.sync_apply` does it. The engine is
+This module decides what a sync does; :mod:`btvstat_open.sync.apply` does it. The engine is
 typed against :class:`SyncSource`, which a connector provides; the core never imports the
 connectors.
 
@@ -31,9 +31,9 @@ from collections.abc import Sequence
 
 from btvstat_open.errors import BtvstatError, SyncError
 from btvstat_open.store import Store, check_dataset_id
-from btvstat_open.sync_apply import apply_full, apply_incremental, pull_whole, save_state
-from btvstat_open.sync_state import DatasetState, load_state
-from btvstat_open.sync_types import SourceDescription, SyncJob, SyncResult, SyncSource, schema_signature
+from btvstat_open.sync.apply import apply_full, apply_incremental, pull_whole, save_state
+from btvstat_open.sync.state import DatasetState, load_state
+from btvstat_open.sync.types import SourceDescription, SyncJob, SyncResult, SyncSource, schema_signature
 from btvstat_open.types import Column
 
 __all__ = ["SourceDescription", "SyncResult", "SyncSource", "schema_change", "sync_dataset"]

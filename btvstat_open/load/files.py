@@ -6,13 +6,13 @@ dataset, atomically (a file that cannot be read or converted leaves the store as
 
 CSV: UTF-8 (a byte-order mark is dropped), quoted cells may hold line breaks, trailing
 all-empty rows (``,,,,``) are dropped, and types are inferred as
-:mod:`btvstat_open.inference` describes. Rows are numbered as a spreadsheet shows them:
+:mod:`btvstat_open.load.inference` describes. Rows are numbered as a spreadsheet shows them:
 the header is row 1, and a quoted cell with line breaks does not add rows (errors also
 give the line in the file when it differs).
 
-Parquet: the file's own types are kept (:mod:`btvstat_open.parquet_columns`); strings
+Parquet: the file's own types are kept (:mod:`btvstat_open.load.parquet_columns`); strings
 stay ``text`` (a Parquet writer chose text, so it is not second-guessed; type such
-columns with ``--column-type``). Raw CSV reading lives in :mod:`btvstat_open.csv_cells`.
+columns with ``--column-type``). Raw CSV reading lives in :mod:`btvstat_open.load.csv_cells`.
 """
 
 from __future__ import annotations
@@ -26,14 +26,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from btvstat_open.csv_cells import describe_row, locate_record, read_csv_cells
 from btvstat_open.errors import LoadError, UsageError
 from btvstat_open.fieldnames import field_names
-from btvstat_open.inference import convert_columns, infer_types
-from btvstat_open.load_options import bad_value_hint, parse_pairs, resolve_date_formats, resolve_overrides
-from btvstat_open.parquet_columns import convert_parquet_column, parquet_type
+from btvstat_open.load.csv_cells import describe_row, locate_record, read_csv_cells
+from btvstat_open.load.inference import convert_columns, infer_types
+from btvstat_open.load.options import bad_value_hint, parse_pairs, resolve_date_formats, resolve_overrides
+from btvstat_open.load.parquet_columns import convert_parquet_column, parquet_type
+from btvstat_open.progress import row_progress
 from btvstat_open.store import DatasetInfo, Store, check_dataset_id
-from btvstat_open.sync_progress import row_progress
 from btvstat_open.types import Column
 
 __all__ = ["LoadedFile", "load_file", "read_file", "run_load", "store_loaded"]

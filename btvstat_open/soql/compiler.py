@@ -24,10 +24,10 @@ from types import MappingProxyType
 from typing import Final
 
 from btvstat_open.errors import SoqlError
-from btvstat_open.portal.soql import ast
-from btvstat_open.portal.soql.functions import AGGREGATES, compile_call
-from btvstat_open.portal.soql.parser import parse_expression
-from btvstat_open.portal.soql.typed import (
+from btvstat_open.soql import ast
+from btvstat_open.soql.functions import AGGREGATES, compile_call
+from btvstat_open.soql.parser import parse_expression
+from btvstat_open.soql.typed import (
     NULL_TYPE,
     SQL_TYPE,
     TEXTUAL,

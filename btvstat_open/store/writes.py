@@ -18,7 +18,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from btvstat_open.dataset import (
+from btvstat_open.errors import UsageError
+from btvstat_open.store.dataset import (
     DatasetInfo,
     MetadataChange,
     WriteResult,
@@ -27,7 +28,6 @@ from btvstat_open.dataset import (
     quote_ident,
     table_name,
 )
-from btvstat_open.errors import UsageError
 from btvstat_open.types import Column, arrow_type, duckdb_type
 
 __all__ = [

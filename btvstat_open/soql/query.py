@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from btvstat_open.errors import SoqlError
-from btvstat_open.portal.soql import ast
-from btvstat_open.portal.soql.clauses import parse_group, parse_order, parse_query, parse_select
-from btvstat_open.portal.soql.compiler import (
+from btvstat_open.soql import ast
+from btvstat_open.soql.clauses import parse_group, parse_order, parse_query, parse_select
+from btvstat_open.soql.compiler import (
     Scope,
     check_grouped,
     emit,
@@ -22,10 +22,10 @@ from btvstat_open.portal.soql.compiler import (
     is_constant,
     resolve,
 )
-from btvstat_open.portal.soql.outputs import order_by, outputs_of, position_of
-from btvstat_open.portal.soql.params import QueryParams
-from btvstat_open.portal.soql.parser import parse_expression
-from btvstat_open.portal.soql.typed import NULL_TYPE, Sql, mismatch
+from btvstat_open.soql.outputs import Output, order_by, outputs_of, position_of
+from btvstat_open.soql.params import QueryParams
+from btvstat_open.soql.parser import parse_expression
+from btvstat_open.soql.typed import NULL_TYPE, Sql, mismatch
 from btvstat_open.store import DatasetInfo, quote_ident
 
 __all__ = ["CompiledQuery", "OutputColumn", "compile_soql", "compile_where"]
@@ -86,23 +86,46 @@ def compile_soql(
     cols = info.all_columns
     outputs = outputs_of(query, Scope.of(cols, "$select"), info, system_fields=params.system_fields)
     aliases = {o.name.lower(): o.node for o in outputs}
-    sql_params: list[Any] = []
-    select_sql = ", ".join(f"{o.frag.sql} AS {quote_ident(o.name)}" for o in outputs)
-    for out in outputs:
-        sql_params.extend(out.frag.params)
-
-    # WHERE: $where, $q and simple filters, all ANDed.
     where_scope = Scope(Scope.of(cols, "$where").columns, "$where", aliases)
+    conditions = _conditions(query, params, info, where_scope)
+    clauses = _resolve_clauses(query, outputs, where_scope, aliases)
+    window = _window(query, default_limit, max_limit)
+    if not clauses.grouped and not query.distinct:
+        return _windowed_select(info, outputs, conditions, clauses, window)
+    return _grouped_select(query, info, outputs, conditions, clauses, window)
+
+
+@dataclass(frozen=True)
+class _Clauses:
+    """``$group``, ``$having`` and ``$order`` resolved against the dataset and the ``$select`` aliases."""
+
+    keys: tuple[ast.Node, ...]
+    having: ast.Node | None
+    order: list[tuple[ast.Node, ast.OrderItem]]
+    grouped: bool
+    group_scope: Scope
+    having_scope: Scope
+    order_scope: Scope
+
+
+def _conditions(query: ast.Query, params: QueryParams, info: DatasetInfo, where_scope: Scope) -> list[Sql]:
+    """The WHERE conditions: ``$where``, ``$q`` and simple ``field=value`` filters, all ANDed."""
     conditions: list[Sql] = []
     if query.where is not None:
         conditions.append(_boolean(emit(resolve(query.where, where_scope), where_scope), "$where"))
     if query.search is not None and query.search.strip():
         conditions.append(_search(query.search, info))
     for field_name, value in params.filters:
-        filter_scope = Scope.of(cols, f"the filter {field_name}=")
+        filter_scope = Scope.of(info.all_columns, f"the filter {field_name}=")
         ref = resolve(ast.ColumnRef(field_name), filter_scope)
         conditions.append(emit(ast.BinaryOp("=", ref, ast.Literal(value, "text")), filter_scope))
+    return conditions
 
+
+def _resolve_clauses(
+    query: ast.Query, outputs: list[Output], where_scope: Scope, aliases: dict[str, ast.Node]
+) -> _Clauses:
+    """Resolve the grouping and ordering clauses, and check every field is grouped when it must be."""
     group_scope = Scope(where_scope.columns, "$group", aliases)
     keys = tuple(resolve(k, group_scope) for k in query.group or ())
     for key in keys:
@@ -136,7 +159,11 @@ def compile_soql(
         for node, _ in order:
             if not any(node == o.node for o in outputs):
                 check_grouped(node, keys, "$order")
+    return _Clauses(keys, having, order, grouped, group_scope, having_scope, order_scope)
 
+
+def _window(query: ast.Query, default_limit: int | None, max_limit: int | None) -> str:
+    """`` LIMIT n OFFSET m`` (either part left out when not set); a limit over the maximum is refused."""
     limit = query.limit if query.limit is not None else default_limit
     if limit is not None and max_limit is not None and limit > max_limit:
         raise SoqlError(
@@ -145,48 +172,88 @@ def compile_soql(
             code="query.soql.limit-too-large",
             data={"limit": limit, "max": max_limit},
         )
-    window = (f" LIMIT {int(limit)}" if limit is not None else "") + (
+    return (f" LIMIT {int(limit)}" if limit is not None else "") + (
         f" OFFSET {int(query.offset)}" if query.offset else ""
     )
-    where_sql = " WHERE " + " AND ".join(c.sql for c in conditions) if conditions else ""
-    where_params = [p for cond in conditions for p in cond.params]
-    if not grouped and not query.distinct:
-        # Rows are filtered, ordered and cut to the window first, and the SELECT list is computed
-        # over that window only: DuckDB would otherwise compute every output column of every row
-        # and carry them through the sort, so a wide $select (copies of a column, long
-        # concatenations) cost memory for the whole table, not for the rows asked for.
-        order_params: list[Any] = []
-        order_sql = order_by(
-            order, outputs, keys, False, False, order_scope, order_params, by_expression=True
-        )
-        inner = f"SELECT * FROM {info.table}{where_sql} ORDER BY {order_sql}{window}"
-        sql = f"SELECT {select_sql} FROM ({inner}) AS {info.table}"
-        sql_params.extend(where_params + order_params)
-        return CompiledQuery(sql, sql_params, _columns(outputs))
-    sql = f"SELECT {'DISTINCT ' if query.distinct else ''}{select_sql} FROM {info.table}{where_sql}"
-    sql_params.extend(where_params)
-    if keys:
+
+
+def _where_sql(conditions: list[Sql]) -> str:
+    return " WHERE " + " AND ".join(c.sql for c in conditions) if conditions else ""
+
+
+def _select_list(outputs: list[Output], sql_params: list[Any]) -> str:
+    """The SELECT list (its parameters appended to ``sql_params``)."""
+    for out in outputs:
+        sql_params.extend(out.frag.params)
+    return ", ".join(f"{o.frag.sql} AS {quote_ident(o.name)}" for o in outputs)
+
+
+def _windowed_select(
+    info: DatasetInfo, outputs: list[Output], conditions: list[Sql], clauses: _Clauses, window: str
+) -> CompiledQuery:
+    """A query without grouping or DISTINCT: the SELECT list is computed over the window only.
+
+    Rows are filtered, ordered and cut to the window first: DuckDB would otherwise compute every
+    output column of every row and carry them through the sort, so a wide $select (copies of a
+    column, long concatenations) cost memory for the whole table, not for the rows asked for.
+    """
+    sql_params: list[Any] = []
+    select_sql = _select_list(outputs, sql_params)
+    order_params: list[Any] = []
+    order_sql = order_by(
+        clauses.order,
+        outputs,
+        clauses.keys,
+        False,
+        False,
+        clauses.order_scope,
+        order_params,
+        by_expression=True,
+    )
+    inner = f"SELECT * FROM {info.table}{_where_sql(conditions)} ORDER BY {order_sql}{window}"
+    sql = f"SELECT {select_sql} FROM ({inner}) AS {info.table}"
+    sql_params.extend([p for cond in conditions for p in cond.params] + order_params)
+    return CompiledQuery(sql, sql_params, _columns(outputs))
+
+
+def _grouped_select(
+    query: ast.Query,
+    info: DatasetInfo,
+    outputs: list[Output],
+    conditions: list[Sql],
+    clauses: _Clauses,
+    window: str,
+) -> CompiledQuery:
+    """A grouped or DISTINCT query: SELECT, WHERE, GROUP BY, HAVING and ORDER BY over the table."""
+    sql_params: list[Any] = []
+    select_sql = _select_list(outputs, sql_params)
+    distinct = "DISTINCT " if query.distinct else ""
+    sql = f"SELECT {distinct}{select_sql} FROM {info.table}{_where_sql(conditions)}"
+    sql_params.extend(p for cond in conditions for p in cond.params)
+    if clauses.keys:
         parts = []
-        for key in keys:
+        for key in clauses.keys:
             ordinal = position_of(key, outputs)
             if ordinal is not None:
                 parts.append(str(ordinal))
             else:
-                frag = emit(key, group_scope)
+                frag = emit(key, clauses.group_scope)
                 parts.append(frag.sql)
                 sql_params.extend(frag.params)
         sql += " GROUP BY " + ", ".join(parts)
-    if having is not None:
-        frag = _boolean(emit(having, having_scope), "$having")
+    if clauses.having is not None:
+        frag = _boolean(emit(clauses.having, clauses.having_scope), "$having")
         sql += " HAVING " + frag.sql
         sql_params.extend(frag.params)
-    order_sql = order_by(order, outputs, keys, query.distinct, grouped, order_scope, sql_params)
+    order_sql = order_by(
+        clauses.order, outputs, clauses.keys, query.distinct, clauses.grouped, clauses.order_scope, sql_params
+    )
     if order_sql:
         sql += " ORDER BY " + order_sql
     return CompiledQuery(sql + window, sql_params, _columns(outputs))
 
 
-def _columns(outputs: list[Any]) -> tuple[OutputColumn, ...]:
+def _columns(outputs: list[Output]) -> tuple[OutputColumn, ...]:
     return tuple(OutputColumn(o.name, o.frag.type if o.frag.type != NULL_TYPE else "text") for o in outputs)
 
 

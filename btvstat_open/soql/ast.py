@@ -5,7 +5,7 @@ compiler relies on that to match ``$select`` expressions against ``$group`` keys
 Positions (``pos``) and nesting depth are left out of comparisons.
 
 Example:
-    >>> from btvstat_open.portal.soql.parser import parse_expression
+    >>> from btvstat_open.soql.parser import parse_expression
     >>> parse_expression("upper(name) = 'A'") == parse_expression("UPPER( name )='A'")
     True
 """

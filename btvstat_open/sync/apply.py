@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from btvstat_open.progress import row_progress
 from btvstat_open.store import Store, quote_ident
-from btvstat_open.sync_progress import row_progress
-from btvstat_open.sync_state import DatasetState, save_dataset_state
-from btvstat_open.sync_types import SourceDescription, SyncJob, SyncResult, schema_signature
+from btvstat_open.sync.state import DatasetState, save_dataset_state
+from btvstat_open.sync.types import SourceDescription, SyncJob, SyncResult, schema_signature
 from btvstat_open.types import arrow_type
 
 __all__ = ["apply_full", "apply_incremental", "pull_whole", "save_state"]

@@ -9,7 +9,7 @@ increases with every change (servers turn it into an ETag).
 Every write is one transaction: it happens whole or not at all. Writes are
 serialised by a lock; reads use their own cursor and never wait for writes.
 The value types (:class:`DatasetInfo`, :class:`WriteResult`) and id helpers live in
-:mod:`btvstat_open.dataset`, the SQL of the writes in :mod:`btvstat_open.store_writes`;
+:mod:`btvstat_open.store.dataset`, the SQL of the writes in :mod:`btvstat_open.store.writes`;
 both are importable from here.
 """
 
@@ -25,7 +25,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from btvstat_open.dataset import (
+from btvstat_open.errors import DatasetNotFound, StoreError
+from btvstat_open.store.dataset import (
     DatasetInfo,
     MetadataChange,
     WriteResult,
@@ -34,8 +35,7 @@ from btvstat_open.dataset import (
     quote_ident,
     table_name,
 )
-from btvstat_open.errors import DatasetNotFound, StoreError
-from btvstat_open.store_writes import (
+from btvstat_open.store.writes import (
     META_TABLE,
     apply_upsert,
     create_table,

@@ -7,15 +7,15 @@ dataset before it is quoted; only allow-listed functions compile (see
 ``query.soql.type-mismatch``, ...).
 
 Example:
-    >>> from btvstat_open.portal.soql import QueryParams, compile_soql
+    >>> from btvstat_open.soql import QueryParams, compile_soql
     >>> params = QueryParams.from_request([("$select", "type, count(*)"), ("$group", "type")])
     >>> compiled = compile_soql(params, store.info("kc-311-potholes"))  # doctest: +SKIP
     >>> store.cursor().sql(compiled.sql, params=compiled.params).to_arrow_table()  # doctest: +SKIP
 """
 
-from btvstat_open.portal.soql.functions import FUNCTIONS
-from btvstat_open.portal.soql.params import SOQL_PARAMS, QueryParams
-from btvstat_open.portal.soql.query import CompiledQuery, OutputColumn, compile_soql, compile_where
+from btvstat_open.soql.functions import FUNCTIONS
+from btvstat_open.soql.params import SOQL_PARAMS, QueryParams
+from btvstat_open.soql.query import CompiledQuery, OutputColumn, compile_soql, compile_where
 
 __all__ = [
     "FUNCTIONS",

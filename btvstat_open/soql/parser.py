@@ -45,8 +45,8 @@ from functools import lru_cache
 from typing import Final, NoReturn
 
 from btvstat_open.errors import SoqlError
-from btvstat_open.portal.soql import ast
-from btvstat_open.portal.soql.lexer import Token, tokenize
+from btvstat_open.soql import ast
+from btvstat_open.soql.lexer import Token, tokenize
 
 __all__ = [
     "MAX_CONCATS",

@@ -17,7 +17,7 @@ import pyarrow.csv as pacsv
 
 from btvstat_open.fieldnames import field_name
 from btvstat_open.types import LOCATION_ARROW, arrow_type
-from connectors.socrata.decode import location_value
+from connectors.socrata.decode.from_json import location_value
 
 __all__ = ["PeekableBody", "csv_batches", "csv_header"]
 

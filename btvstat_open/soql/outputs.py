@@ -12,9 +12,9 @@ from functools import lru_cache
 from typing import Any, Final
 
 from btvstat_open.errors import SoqlError
-from btvstat_open.portal.soql import ast
-from btvstat_open.portal.soql.compiler import Scope, emit, has_literal, is_constant, resolve
-from btvstat_open.portal.soql.typed import Sql
+from btvstat_open.soql import ast
+from btvstat_open.soql.compiler import Scope, emit, has_literal, is_constant, resolve
+from btvstat_open.soql.typed import Sql
 from btvstat_open.store import DatasetInfo
 from btvstat_open.types import Column
 

@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from btvstat_open.errors import BadRequestBody
 from btvstat_open.portal.bodies import MAX_LISTED_ERRORS
-from btvstat_open.portal.decode_columns import NUMBER_TEXT, decode_columns
+from btvstat_open.portal.decode.columns import NUMBER_TEXT, decode_columns
 from btvstat_open.store import DatasetInfo
 from btvstat_open.types import arrow_type
 
@@ -181,7 +181,7 @@ def decode_rows(
     Field names are matched exactly, then by display name. ``:id`` is kept, ``:deleted``
     marks rows to delete, ``:created_at``/``:updated_at`` are ignored (the store sets them).
     Bodies whose values are all in their plain form are typed a column at a time
-    (:mod:`btvstat_open.portal.decode_columns`); others row by row.
+    (:mod:`btvstat_open.portal.decode.columns`); others row by row.
 
     Example:
         >>> decode_rows([{"n": "36"}], info).table.column("n").to_pylist()  # doctest: +SKIP
