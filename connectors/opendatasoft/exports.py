@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from btvstat_open import field_name
-from btvstat_open.inference import convert_column
+from btvstat_open.load.inference import convert_column
 from btvstat_open.types import Column
 
 __all__ = ["SOCRATA_TYPE", "columns_from_fields", "read_export", "socrata_type"]
