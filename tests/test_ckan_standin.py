@@ -23,13 +23,11 @@ from btvstat_open.sync import sync_dataset
 from btvstat_open.types import Column
 from connectors.ckan import CkanConnector
 from connectors.ckan.fields import records_to_batch
-from connectors.socrata.retry import RetryPolicy
 from connectors.testing import CONTRACT_COLUMNS, ConnectorContract, ContractSetup, source_table
 
 RID = "5b1c7a8e-0000-4000-8000-000000000001"
 BIG = "5b1c7a8e-0000-4000-8000-000000000002"
 FILE = "5b1c7a8e-0000-4000-8000-000000000003"
-FAST = RetryPolicy(retries=12, base=0.005, max_wait=0.05)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +62,7 @@ def checksum(table: pa.Table) -> str:
 def test_pull_through_faults_gives_exactly_the_source_rows(site: tuple[str, StandinCkan]) -> None:
     url, _ = site
     with fault_proxy(url, rate=0.2, seed=13) as (proxy_url, proxy):
-        table = CkanConnector(proxy_url, page_size=1_000, retry=FAST).pull(BIG)
+        table = CkanConnector(proxy_url, page_size=1_000, retries=12, backoff=0.005, max_wait=0.05).pull(BIG)
     assert proxy.fault_share >= 0.15 and set(proxy.injected) == {"429", "202", "500", "drop", "drop_chunked"}
     assert checksum(table) == checksum(source_table(20_000, salt="b"))
 

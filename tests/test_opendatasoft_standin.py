@@ -19,10 +19,7 @@ from btvstat_open.sync import sync_dataset
 from connectors.ckan import recognizes as ckan_recognizes
 from connectors.opendatasoft import OpendatasoftConnector
 from connectors.opendatasoft import recognizes as opendatasoft_recognizes
-from connectors.socrata.retry import RetryPolicy
 from connectors.testing import CONTRACT_COLUMNS, ConnectorContract, ContractSetup, source_table
-
-FAST = RetryPolicy(retries=12, base=0.005, max_wait=0.05)
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +56,7 @@ def test_pulls_through_faults_give_exactly_the_source_rows(portal: tuple[str, St
     expected = checksum(source_table(20_000, salt="b"))
     drops_first = ("drop", "drop_chunked", "429", "202", "500")
     with fault_proxy(url, rate=0.2, seed=7, faults=drops_first) as (proxy_url, proxy):
-        conn = OpendatasoftConnector(proxy_url, retry=FAST)
+        conn = OpendatasoftConnector(proxy_url, retries=12, backoff=0.005, max_wait=0.05)
         # One export a pull: pull until every kind of fault has met one (the kinds take turns).
         for _ in range(40):
             assert checksum(conn.pull("big-cases")) == expected

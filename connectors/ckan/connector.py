@@ -68,18 +68,24 @@ class CkanConnector(Connector):
         url: str,
         *,
         session: requests.Session | None = None,
-        retry: RetryPolicy | None = None,
         timeout: float = 60.0,
+        retries: int = 6,
+        backoff: float = 0.25,
+        max_wait: float = 30.0,
         page_size: int = 5_000,
         api_key: str | None = None,
     ) -> None:
         self.url = url.rstrip("/").split(ACTION.rstrip("/"))[0].split("/api/action")[0]
         self.page_size = page_size
+        retry = RetryPolicy(retries=retries, base=backoff, max_wait=max_wait)
         self.http = PortalHttp(
             self.url, session=session, retry=retry, timeout=timeout, error_message=ckan_error_message
         )
         if api_key:
             self.http.session.headers["Authorization"] = api_key
+
+    def __repr__(self) -> str:
+        return f"CkanConnector({self.url!r})"
 
     def close(self) -> None:
         """Release the connector's connections."""

@@ -78,16 +78,22 @@ class OpendatasoftConnector(Connector):
         url: str,
         *,
         session: requests.Session | None = None,
-        retry: RetryPolicy | None = None,
         timeout: float = 120.0,
+        retries: int = 6,
+        backoff: float = 0.25,
+        max_wait: float = 30.0,
         timezone: str = "UTC",
         api_key: str | None = None,
     ) -> None:
         self.url = url.rstrip("/").split("/api/explore")[0].split("/explore/")[0]
         self.timezone = timezone
+        retry = RetryPolicy(retries=retries, base=backoff, max_wait=max_wait)
         self.http = PortalHttp(self.url, session=session, retry=retry, timeout=timeout)
         if api_key:
             self.http.session.headers["Authorization"] = f"Apikey {api_key}"
+
+    def __repr__(self) -> str:
+        return f"OpendatasoftConnector({self.url!r})"
 
     def close(self) -> None:
         """Release the connector's connections."""
