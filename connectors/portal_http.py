@@ -56,7 +56,8 @@ def _default_message(body: Any) -> str | None:
 class PortalHttp:
     """One portal's HTTP: GET JSON and download files, with retries and typed errors.
 
-    ``error_message(body)`` picks the portal's message out of a parsed error body.
+    ``error_message(body)`` picks the portal's message out of a parsed error body; ``headers``
+    (an API key) go to the portal's own host only, never to a file URL on another host.
 
     Example:
         >>> http = PortalHttp("http://127.0.0.1:9", retry=RetryPolicy(retries=0))
@@ -74,6 +75,7 @@ class PortalHttp:
         timeout: float = 60.0,
         error_message: Callable[[Any], str | None] = _default_message,
         user_agent: str = "btvstat-open",
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self.retry = retry or RetryPolicy()
@@ -81,7 +83,8 @@ class PortalHttp:
         self.error_message = error_message
         self.session = session or requests.Session()
         self._owns_session = session is None
-        self.session.headers.setdefault("User-Agent", user_agent)
+        # Sent with each request, so a caller's session is never changed.
+        self.headers: dict[str, str] = {"User-Agent": user_agent, **(headers or {})}
         self.requests_made = 0
 
     def close(self) -> None:
@@ -124,7 +127,9 @@ class PortalHttp:
         what = f"GET {path.split('?')[0]}"
         # A file on another host (a CKAN resource's URL) must not receive the portal's key.
         foreign = urlsplit(url).netloc != urlsplit(self.url).netloc
-        headers = {"Authorization": None} if foreign else None
+        headers: dict[str, str | None] = (
+            {"User-Agent": self.headers["User-Agent"], "Authorization": None} if foreign else {**self.headers}
+        )
         attempt = 0
         while True:
             self.requests_made += 1

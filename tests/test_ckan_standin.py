@@ -9,6 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+import requests
 from ckan_standin import StandinCkan
 from faults import fault_proxy
 from servers import serve
@@ -176,8 +177,11 @@ def test_the_api_key_goes_to_the_site_but_not_to_a_file_on_another_host(
         standin.add_file("elsewhere", "5b1c7a8e-0000-4000-8000-00000000000e", source_table(1), "2024-01-01")
         standin.packages["elsewhere"]["resources"][0]["url"] = f"{other}/f.csv"
         standin.authorizations.clear()
-        table = CkanConnector(url, api_key="secret-key").pull("elsewhere")
+        mine = requests.Session()
+        mine.headers["Authorization"] = "the caller's own"  # replaced per request, never changed
+        table = CkanConnector(url, api_key="secret-key", session=mine).pull("elsewhere")
     assert table.to_pylist() == [{"case_id": "007", "amount": 1.5}]
+    assert mine.headers["Authorization"] == "the caller's own"
     assert standin.authorizations and set(standin.authorizations) == {"secret-key"}
     assert seen == [None]
 

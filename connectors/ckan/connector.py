@@ -79,10 +79,13 @@ class CkanConnector(Connector):
         self.page_size = page_size
         retry = RetryPolicy(retries=retries, base=backoff, max_wait=max_wait)
         self.http = PortalHttp(
-            self.url, session=session, retry=retry, timeout=timeout, error_message=ckan_error_message
+            self.url,
+            session=session,
+            retry=retry,
+            timeout=timeout,
+            error_message=ckan_error_message,
+            headers={"Authorization": api_key} if api_key else None,
         )
-        if api_key:
-            self.http.session.headers["Authorization"] = api_key
 
     def __repr__(self) -> str:
         return f"CkanConnector({self.url!r})"

@@ -88,9 +88,13 @@ class OpendatasoftConnector(Connector):
         self.url = url.rstrip("/").split("/api/explore")[0].split("/explore/")[0]
         self.timezone = timezone
         retry = RetryPolicy(retries=retries, base=backoff, max_wait=max_wait)
-        self.http = PortalHttp(self.url, session=session, retry=retry, timeout=timeout)
-        if api_key:
-            self.http.session.headers["Authorization"] = f"Apikey {api_key}"
+        self.http = PortalHttp(
+            self.url,
+            session=session,
+            retry=retry,
+            timeout=timeout,
+            headers={"Authorization": f"Apikey {api_key}"} if api_key else None,
+        )
 
     def __repr__(self) -> str:
         return f"OpendatasoftConnector({self.url!r})"
