@@ -15,11 +15,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+import requests
 
 from btvstat_open.errors import DatasetNotFound, PortalNotFound, UsageError
-from connectors.portal_http import PortalHttp
+from connectors.http import ErrorBody, HttpClient
 
-__all__ = ["ACTION", "CkanResource", "ckan_error_message", "decoded_metadata", "parse_stamp", "resolve"]
+__all__ = [
+    "ACTION",
+    "CkanResource",
+    "ckan_error_message",
+    "decoded_metadata",
+    "parse_stamp",
+    "read_ckan_error",
+    "resolve",
+]
 
 ACTION = "/api/3/action/"
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
@@ -44,6 +53,24 @@ def ckan_error_message(body: Any) -> str | None:
         )
         return f"{kind}: {message}" if kind else str(message)
     return str(error) if error else None
+
+
+def read_ckan_error(resp: requests.Response) -> ErrorBody:
+    """A CKAN error body for the shared HTTP client: the message, and the error's ``__type`` as code.
+
+    Example:
+        >>> r = requests.Response()
+        >>> r._content = b'{"success": false, "error": {"__type": "Not Found Error"}}'
+        >>> read_ckan_error(r).code
+        'Not Found Error'
+    """
+    try:
+        body = orjson.loads(resp.content) if resp.content else None
+    except orjson.JSONDecodeError:
+        return ErrorBody()
+    error = body.get("error") if isinstance(body, dict) else None
+    kind = error.get("__type") if isinstance(error, dict) else None
+    return ErrorBody(message=ckan_error_message(body), code=str(kind) if kind else None)
 
 
 def parse_stamp(value: Any) -> datetime | None:
@@ -115,7 +142,7 @@ class CkanResource:
         )
 
 
-def action(http: PortalHttp, name: str, **params: str | int) -> Any:
+def action(http: HttpClient, name: str, **params: str | int) -> Any:
     """Call an action and return its ``result``."""
     body = http.get_json(ACTION + name, params)
     if not isinstance(body, dict) or "result" not in body:
@@ -123,7 +150,7 @@ def action(http: PortalHttp, name: str, **params: str | int) -> Any:
     return body["result"]
 
 
-def resolve(http: PortalHttp, dataset_id: str) -> CkanResource:
+def resolve(http: HttpClient, dataset_id: str) -> CkanResource:
     """The resource a DATASET_ID means: a resource id, or a package (name or id) meaning its table.
 
     A package's table is its DataStore resource; failing that, its only CSV resource. A

@@ -27,16 +27,16 @@ from connectors.ckan.api import (
     ACTION,
     CkanResource,
     action,
-    ckan_error_message,
     decoded_metadata,
     parse_stamp,
+    read_ckan_error,
     resolve,
 )
 from connectors.ckan.fields import columns_from_fields
 from connectors.ckan.query import parse_order, parse_select, plan_where
 from connectors.ckan.rows import RowQuery, file_batches, file_table, search_pages, sql_pages
-from connectors.portal_http import PortalHttp
-from connectors.socrata.retry import RetryPolicy
+from connectors.http import HttpClient
+from connectors.retry import RetryPolicy
 
 __all__ = ["CkanConnector"]
 
@@ -78,14 +78,16 @@ class CkanConnector(Connector):
         self.url = url.rstrip("/").split(ACTION.rstrip("/"))[0].split("/api/action")[0]
         self.page_size = page_size
         retry = RetryPolicy(retries=retries, base=backoff, max_wait=max_wait)
-        self.http = PortalHttp(
+        self.http = HttpClient(
             self.url,
             session=session,
             retry=retry,
             timeout=timeout,
-            error_message=ckan_error_message,
+            read_error=read_ckan_error,
             headers={"Authorization": api_key} if api_key else None,
         )
+        # Resource files on other hosts: the same session, but never the site's API key.
+        self.files = HttpClient(self.url, session=self.http.session, retry=retry, timeout=timeout)
 
     def __repr__(self) -> str:
         return f"CkanConnector({self.url!r})"
@@ -93,6 +95,11 @@ class CkanConnector(Connector):
     def close(self) -> None:
         """Release the connector's connections."""
         self.http.close()
+
+    def _client_for(self, resource: CkanResource) -> HttpClient:
+        """The client for a resource's file: the site's own, or the keyless one for another host."""
+        same = urlsplit(resource.url).netloc in ("", urlsplit(self.url).netloc)
+        return self.http if same else self.files
 
     # -- metadata ----------------------------------------------------------------------------
     def resource(self, dataset_id: str) -> CkanResource:
@@ -157,7 +164,7 @@ class CkanConnector(Connector):
         if resource.datastore_active:
             columns, total = self._store_info(resource)
         else:
-            table, columns = file_table(self.http, resource)
+            table, columns = file_table(self._client_for(resource), resource)
             total = table.num_rows
         return self._description(dataset_id, resource, columns, total)
 
@@ -173,7 +180,7 @@ class CkanConnector(Connector):
             return self._description(dataset_id, resource, columns, total)
         if etag is not None and etag == self._etag(resource, None):
             return None
-        table, columns = file_table(self.http, resource)
+        table, columns = file_table(self._client_for(resource), resource)
         return self._description(dataset_id, resource, columns, table.num_rows)
 
     def datasets(self, q: str | None = None, limit: int = 100) -> list[DatasetSummary]:
@@ -237,7 +244,7 @@ class CkanConnector(Connector):
             )
         query = RowQuery(select, order, plan.filters, plan.sql, options.get("where"), q)
         if not resource.datastore_active:
-            yield from file_batches(self.http, resource, query, self.page_size)
+            yield from file_batches(self._client_for(resource), resource, query, self.page_size)
         elif plan.sql is not None:
             yield from sql_pages(self.http, resource, query, self.page_size)
         else:

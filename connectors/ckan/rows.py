@@ -8,8 +8,11 @@ DataStore is downloaded whole and typed by the project's CSV inference.
 from __future__ import annotations
 
 import contextlib
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -22,7 +25,7 @@ from btvstat_open.types import Column
 from connectors.ckan.api import CkanResource, action
 from connectors.ckan.fields import columns_from_fields, records_to_batch
 from connectors.ckan.query import quote_name
-from connectors.portal_http import PortalHttp
+from connectors.http import HttpClient
 
 __all__ = ["RowQuery", "file_batches", "file_table", "search_pages", "sql_pages"]
 
@@ -71,7 +74,7 @@ def _pages(
 
 
 def search_pages(
-    http: PortalHttp, resource: CkanResource, query: RowQuery, page_size: int
+    http: HttpClient, resource: CkanResource, query: RowQuery, page_size: int
 ) -> Iterator[pa.RecordBatch]:
     """Pages of ``datastore_search`` (``filters``, ``fields``, ``sort``, ``q``)."""
     params: dict[str, str | int] = {"resource_id": resource.id, "limit": page_size, "sort": query.sort()}
@@ -87,7 +90,7 @@ def search_pages(
 
 
 def sql_pages(
-    http: PortalHttp, resource: CkanResource, query: RowQuery, page_size: int
+    http: HttpClient, resource: CkanResource, query: RowQuery, page_size: int
 ) -> Iterator[pa.RecordBatch]:
     """Pages of ``datastore_search_sql``; a site that does not run it is a clear :class:`UsageError`."""
     names = ", ".join(quote_name(n) for n in query.select) if query.select else "*"
@@ -114,12 +117,15 @@ def sql_pages(
     return _pages(fetch, query.select, page_size)
 
 
-def file_table(http: PortalHttp, resource: CkanResource) -> tuple[pa.Table, tuple[Column, ...]]:
+def file_table(http: HttpClient, resource: CkanResource) -> tuple[pa.Table, tuple[Column, ...]]:
     """A CSV resource downloaded whole and typed by the project's CSV inference."""
     if not resource.url:
         raise UsageError(f"Resource {resource.id!r} has no file URL to download.", code="ckan.no-url")
-    path = http.download(resource.url, suffix=".csv")
+    fd, name = tempfile.mkstemp(prefix="btvstat-ckan-", suffix=".csv")
+    os.close(fd)
+    path = Path(name)
     try:
+        http.download(resource.url, path)
         loaded = read_file(path)
     finally:
         with contextlib.suppress(OSError):
@@ -134,7 +140,7 @@ def _known(table: pa.Table, name: str) -> str:
 
 
 def file_batches(
-    http: PortalHttp, resource: CkanResource, query: RowQuery, page_size: int
+    http: HttpClient, resource: CkanResource, query: RowQuery, page_size: int
 ) -> Iterator[pa.RecordBatch]:
     """A CSV resource's rows with equality filters, order and select applied after the download."""
     if query.sql is not None:

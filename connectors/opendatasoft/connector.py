@@ -14,23 +14,45 @@ re-pulls the dataset whole when ``data_processed`` or ``metadata_processed`` mov
 from __future__ import annotations
 
 import contextlib
+import os
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, ClassVar, Unpack
 from urllib.parse import quote, urlsplit
 
+import orjson
 import pyarrow as pa
 import requests
 
 from btvstat_open.errors import DatasetNotFound, PortalError, PortalNotFound, UsageError
 from connectors.base import Capability, Connector, DatasetDescription, DatasetSummary, PullOptions
+from connectors.http import ErrorBody, HttpClient
 from connectors.opendatasoft.exports import columns_from_fields, read_export
-from connectors.portal_http import PortalHttp
-from connectors.socrata.retry import RetryPolicy
+from connectors.retry import RetryPolicy
 
 __all__ = ["API", "OpendatasoftConnector"]
 
 API = "/api/explore/v2.1"
+
+
+def read_ods_error(resp: requests.Response) -> ErrorBody:
+    """An Opendatasoft error body (``{"error_code": "ODSQLError", "message": ...}``) for the HTTP client.
+
+    Example:
+        >>> r = requests.Response(); r._content = b'{"error_code": "ODSQLError", "message": "Unknown field"}'
+        >>> read_ods_error(r)
+        ErrorBody(message='Unknown field', code='ODSQLError', data=None)
+    """
+    try:
+        body = orjson.loads(resp.content) if resp.content else None
+    except orjson.JSONDecodeError:
+        return ErrorBody()
+    if not isinstance(body, dict):
+        return ErrorBody()
+    message, code = body.get("message"), body.get("error_code")
+    return ErrorBody(message=str(message) if message else None, code=str(code) if code else None)
 
 
 def _stamp(value: Any) -> datetime | None:
@@ -88,8 +110,9 @@ class OpendatasoftConnector(Connector):
         self.url = url.rstrip("/").split("/api/explore")[0].split("/explore/")[0]
         self.timezone = timezone
         retry = RetryPolicy(retries=retries, base=backoff, max_wait=max_wait)
-        self.http = PortalHttp(
+        self.http = HttpClient(
             self.url,
+            read_error=read_ods_error,
             session=session,
             retry=retry,
             timeout=timeout,
@@ -207,10 +230,12 @@ class OpendatasoftConnector(Connector):
             value = options.get(option)
             if isinstance(value, str) and value.strip():
                 params[name] = value
-        path = self.http.download(
-            f"{API}/catalog/datasets/{quote(dataset_id, safe='')}/exports/csv", params, suffix=".csv"
-        )
+        fd, temp = tempfile.mkstemp(prefix="btvstat-ods-", suffix=".csv")
+        os.close(fd)
+        path = Path(temp)
+        export = f"{API}/catalog/datasets/{quote(dataset_id, safe='')}/exports/csv"
         try:
+            self.http.download(export, path, params=params)
             yield from read_export(path, columns)
         except pa.ArrowInvalid as exc:  # complete but malformed: asking again would not help
             raise PortalError(
