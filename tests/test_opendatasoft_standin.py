@@ -84,8 +84,9 @@ def test_odsql_where_select_and_order_reach_the_export(portal: tuple[str, Standi
 def test_portal_query_errors_and_refusals_are_typed(portal: tuple[str, StandinOds]) -> None:
     url, _ = portal
     conn = OpendatasoftConnector(url)
-    with pytest.raises(PortalRequestError, match=r"ODSQL|Binder|column"):
+    with pytest.raises(PortalRequestError, match=r"no_such_field") as bad:
         conn.pull("contract-cases", where="no_such_field > 1")
+    assert (bad.value.status, bad.value.code) == (400, "ODSQLError")
     with pytest.raises(UsageError, match="no record timestamps"):
         conn.pull("contract-cases", since="2024-01-01")
     with pytest.raises(NotSupported, match="does not create Opendatasoft datasets"):

@@ -17,6 +17,7 @@ import contextlib
 import os
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Unpack
@@ -28,7 +29,7 @@ import requests
 
 from btvstat_open.errors import DatasetNotFound, PortalError, PortalNotFound, UsageError
 from connectors.base import Capability, Connector, DatasetDescription, DatasetSummary, PullOptions
-from connectors.http import ErrorBody, HttpClient
+from connectors.http import ErrorBody, HttpClient, read_error_body
 from connectors.opendatasoft.exports import columns_from_fields, read_export
 from connectors.retry import RetryPolicy
 
@@ -41,18 +42,17 @@ def read_ods_error(resp: requests.Response) -> ErrorBody:
     """An Opendatasoft error body (``{"error_code": "ODSQLError", "message": ...}``) for the HTTP client.
 
     Example:
-        >>> r = requests.Response(); r._content = b'{"error_code": "ODSQLError", "message": "Unknown field"}'
+        >>> r = requests.Response()
+        >>> r._content = b'{"error_code": "ODSQLError", "message": "Unknown field"}'
         >>> read_ods_error(r)
         ErrorBody(message='Unknown field', code='ODSQLError', data=None)
     """
-    try:
-        body = orjson.loads(resp.content) if resp.content else None
-    except orjson.JSONDecodeError:
-        return ErrorBody()
-    if not isinstance(body, dict):
-        return ErrorBody()
-    message, code = body.get("message"), body.get("error_code")
-    return ErrorBody(message=str(message) if message else None, code=str(code) if code else None)
+    found = read_error_body(resp)  # the message, as every kind writes it
+    with contextlib.suppress(orjson.JSONDecodeError):
+        body = orjson.loads(resp.content or b"null")
+        if isinstance(body, dict) and body.get("error_code"):
+            return replace(found, code=str(body["error_code"]))
+    return found
 
 
 def _stamp(value: Any) -> datetime | None:
