@@ -68,6 +68,17 @@ def test_pull_through_faults_gives_exactly_the_source_rows(site: tuple[str, Stan
     assert checksum(table) == checksum(source_table(20_000, salt="b"))
 
 
+def test_pages_stop_at_total_even_when_it_is_a_whole_number_of_pages(site: tuple[str, StandinCkan]) -> None:
+    url, standin = site
+    standin.log.clear()
+    table = CkanConnector(url, page_size=469, concurrency=3).pull(RID)  # 2,345 rows: five full pages
+    assert table.num_rows == 2_345 and table.column("case_id").to_pylist() == sorted(
+        table.column("case_id").to_pylist()
+    )
+    searches = [line for line in standin.log if line.startswith("datastore_search?")]
+    assert len(searches) == 5  # no sixth request for the empty page after total
+
+
 def test_resource_id_and_package_name_mean_the_same_rows(site: tuple[str, StandinCkan]) -> None:
     url, _ = site
     conn = CkanConnector(url, page_size=700)

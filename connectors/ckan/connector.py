@@ -36,6 +36,7 @@ from connectors.ckan.fields import columns_from_fields
 from connectors.ckan.query import parse_order, parse_select, plan_where
 from connectors.ckan.rows import RowQuery, file_batches, file_table, search_pages, sql_pages
 from connectors.http import HttpClient
+from connectors.paging import OffsetPager
 from connectors.retry import RetryPolicy
 
 __all__ = ["CkanConnector"]
@@ -73,10 +74,11 @@ class CkanConnector(Connector):
         backoff: float = 0.25,
         max_wait: float = 30.0,
         page_size: int = 5_000,
+        concurrency: int = 4,
         api_key: str | None = None,
     ) -> None:
         self.url = url.rstrip("/").split(ACTION.rstrip("/"))[0].split("/api/action")[0]
-        self.page_size = page_size
+        self.pager = OffsetPager(page_size=page_size, concurrency=concurrency)
         retry = RetryPolicy(retries=retries, base=backoff, max_wait=max_wait)
         self.http = HttpClient(
             self.url,
@@ -244,8 +246,8 @@ class CkanConnector(Connector):
             )
         query = RowQuery(select, order, plan.filters, plan.sql, options.get("where"), q)
         if not resource.datastore_active:
-            yield from file_batches(self._client_for(resource), resource, query, self.page_size)
+            yield from file_batches(self._client_for(resource), resource, query, self.pager)
         elif plan.sql is not None:
-            yield from sql_pages(self.http, resource, query, self.page_size)
+            yield from sql_pages(self.http, resource, query, self.pager)
         else:
-            yield from search_pages(self.http, resource, query, self.page_size)
+            yield from search_pages(self.http, resource, query, self.pager)

@@ -26,6 +26,7 @@ from connectors.ckan.api import CkanResource, action
 from connectors.ckan.fields import columns_from_fields, records_to_batch
 from connectors.ckan.query import quote_name
 from connectors.http import HttpClient
+from connectors.paging import OffsetPager, Page
 
 __all__ = ["RowQuery", "file_batches", "file_table", "search_pages", "sql_pages"]
 
@@ -55,29 +56,39 @@ class RowQuery:
 
 
 def _pages(
-    fetch: Callable[[int], dict[str, Any]], select: list[str] | None, page_size: int
+    fetch: Callable[[int], dict[str, Any]], select: list[str] | None, pager: OffsetPager
 ) -> Iterator[pa.RecordBatch]:
-    offset = 0
-    while True:
+    """Every page by ``fetch(offset)``, ``pager.concurrency`` at a time, until a short page or ``total``."""
+    total: list[int] = []  # page 0's total, once known: no request is made for a page past it
+
+    def page(number: int) -> Page:
+        offset = pager.offset(number)
+        if total and offset >= total[0]:
+            return Page([], 0)
         result = fetch(offset)
+        if number == 0 and result.get("total") is not None:
+            total.append(int(result["total"]))
         records = result.get("records") or []
         columns = columns_from_fields(result.get("fields") or [])
         if select:  # in the order asked for
             by_name = {c.field_name: c for c in columns}
             columns = tuple(by_name.get(n) or Column(n, n, "text") for n in select)
-        if records or offset == 0:
-            yield records_to_batch(records, columns)
-        offset += len(records)
-        total = result.get("total")
-        if len(records) < page_size or (total is not None and offset >= int(total)):
-            return
+        # Page 0 always gives a batch, so an empty result still has its typed columns.
+        batches = [records_to_batch(records, columns)] if records or number == 0 else []
+        return Page(batches, len(records))
+
+    return pager.batches(page)
 
 
 def search_pages(
-    http: HttpClient, resource: CkanResource, query: RowQuery, page_size: int
+    http: HttpClient, resource: CkanResource, query: RowQuery, pager: OffsetPager
 ) -> Iterator[pa.RecordBatch]:
     """Pages of ``datastore_search`` (``filters``, ``fields``, ``sort``, ``q``)."""
-    params: dict[str, str | int] = {"resource_id": resource.id, "limit": page_size, "sort": query.sort()}
+    params: dict[str, str | int] = {
+        "resource_id": resource.id,
+        "limit": pager.page_size,
+        "sort": query.sort(),
+    }
     if query.select:
         params["fields"] = ",".join(query.select)
     if query.filters:
@@ -85,12 +96,12 @@ def search_pages(
     if query.q:
         params["q"] = query.q
     return _pages(
-        lambda offset: action(http, "datastore_search", **params, offset=offset), query.select, page_size
+        lambda offset: action(http, "datastore_search", **params, offset=offset), query.select, pager
     )
 
 
 def sql_pages(
-    http: HttpClient, resource: CkanResource, query: RowQuery, page_size: int
+    http: HttpClient, resource: CkanResource, query: RowQuery, pager: OffsetPager
 ) -> Iterator[pa.RecordBatch]:
     """Pages of ``datastore_search_sql``; a site that does not run it is a clear :class:`UsageError`."""
     names = ", ".join(quote_name(n) for n in query.select) if query.select else "*"
@@ -98,7 +109,7 @@ def sql_pages(
     def fetch(offset: int) -> dict[str, Any]:
         sql = (
             f"SELECT {names} FROM {quote_name(resource.id)} WHERE {query.sql} "
-            f"ORDER BY {query.sort()} LIMIT {page_size} OFFSET {offset}"
+            f"ORDER BY {query.sort()} LIMIT {pager.page_size} OFFSET {offset}"
         )
         try:
             result: dict[str, Any] = action(http, "datastore_search_sql", sql=sql)
@@ -114,7 +125,7 @@ def sql_pages(
             ) from exc
         return result
 
-    return _pages(fetch, query.select, page_size)
+    return _pages(fetch, query.select, pager)
 
 
 def file_table(http: HttpClient, resource: CkanResource) -> tuple[pa.Table, tuple[Column, ...]]:
@@ -140,7 +151,7 @@ def _known(table: pa.Table, name: str) -> str:
 
 
 def file_batches(
-    http: HttpClient, resource: CkanResource, query: RowQuery, page_size: int
+    http: HttpClient, resource: CkanResource, query: RowQuery, pager: OffsetPager
 ) -> Iterator[pa.RecordBatch]:
     """A CSV resource's rows with equality filters, order and select applied after the download."""
     if query.sql is not None:
@@ -158,5 +169,5 @@ def file_batches(
         )
     if query.select:
         table = table.select([_known(table, n) for n in query.select])
-    batches = table.to_batches(max_chunksize=page_size)
+    batches = table.to_batches(max_chunksize=pager.page_size)
     yield from batches or [pa.RecordBatch.from_pylist([], schema=table.schema)]
