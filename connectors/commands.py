@@ -82,7 +82,7 @@ def run_pull_partitioned(args: argparse.Namespace) -> int:
         >>> run_pull_partitioned(build_parser().parse_args(argv))  # doctest: +SKIP
         0
     """
-    from connectors.partitioned import pull_partitioned
+    from connectors.partitioned import pooled_session, pull_partitioned
 
     if args.select or args.where or args.order or args.since:
         raise UsageError(
@@ -92,9 +92,15 @@ def run_pull_partitioned(args: argparse.Namespace) -> int:
     parallel = 4 if args.parallel is None else args.parallel
     if parallel < 1:
         raise UsageError("--parallel must be at least 1.")
-    # One page at a time per range: --parallel is then exactly the number of connections.
-    options = {**_pull_options(args), "concurrency": 1}
-    with connect(args.portal_url, **options) as portal, row_progress(None, f"pull {args.dataset_id}") as bar:
+    # One page at a time per range, over a pool that keeps --parallel connections open: --parallel is
+    # then exactly the number of connections.
+    session = pooled_session(parallel)
+    options = {**_pull_options(args), "concurrency": 1, "session": session}
+    with (
+        session,
+        connect(args.portal_url, **options) as portal,
+        row_progress(None, f"pull {args.dataset_id}") as bar,
+    ):
         result = pull_partitioned(
             portal,
             args.dataset_id,

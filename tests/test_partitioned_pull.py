@@ -20,7 +20,14 @@ from throttle import ThrottlingProxy
 
 from btvstat_open.errors import NotSupported, UsageError
 from btvstat_open.store import Store
-from connectors.partitioned import MANIFEST_NAME, NULL_PARTITION, ManifestError, pull_partitioned
+from connectors import connect
+from connectors.partitioned import (
+    MANIFEST_NAME,
+    NULL_PARTITION,
+    ManifestError,
+    pooled_session,
+    pull_partitioned,
+)
 
 
 def test_local_folder_reads_back_as_one_table_with_duckdb(source: tuple[Store, str], tmp_path: Path) -> None:
@@ -161,3 +168,19 @@ def test_a_kind_without_soql_is_not_supported(tmp_path: Path) -> None:
     with pytest.raises(NotSupported, match="grouped SoQL count"):
         pull_partitioned(layer, "0", str(tmp_path / "x"), partition_by="created:year")
     assert not (tmp_path / "x").exists()  # refused before anything is written
+
+
+def test_a_pooled_session_keeps_one_connection_per_range_in_flight(
+    source: tuple[Store, str], tmp_path: Path
+) -> None:
+    _, url = source
+    host, port = url.removeprefix("http://").split(":")
+    with ThrottlingProxy(host, int(port), rate=5_000_000, rtt=0.01) as proxy:
+        with pooled_session(6) as session:
+            conn = connect(proxy.url, concurrency=1, page_size=300, session=session)
+            result = pull_partitioned(
+                conn, "cases", str(tmp_path / "o"), partition_by="opened:month", parallel=6
+            )
+        # Six at a time, each kept open for the next range (the connector's own pool of 4 opens more).
+        assert proxy.max_open == 6 and proxy.connections == 6
+    assert result.rows == ROWS

@@ -17,7 +17,7 @@ Example:
 from __future__ import annotations
 
 from connectors.partitioned.manifest import MANIFEST_NAME, Manifest, ManifestError, PartitionState
-from connectors.partitioned.pull import PartitionedResult, pull_partitioned
+from connectors.partitioned.pull import PartitionedResult, pooled_session, pull_partitioned
 from connectors.partitioned.spec import NULL_PARTITION, PartitionSpec
 from connectors.partitioned.writer import OutputError
 
@@ -30,5 +30,6 @@ __all__ = [
     "PartitionSpec",
     "PartitionState",
     "PartitionedResult",
+    "pooled_session",
     "pull_partitioned",
 ]

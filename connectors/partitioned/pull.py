@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pyarrow as pa
+import requests
+from requests.adapters import HTTPAdapter
 
 from btvstat_open.errors import NotSupported, UsageError
 from connectors.base import Connector, DatasetDescription
@@ -25,7 +27,7 @@ from connectors.partitioned.plan import Partition, Range, partition_counts, plan
 from connectors.partitioned.spec import PartitionSpec
 from connectors.partitioned.writer import Target, storage_errors
 
-__all__ = ["PartitionedResult", "pull_partitioned"]
+__all__ = ["PartitionedResult", "pooled_session", "pull_partitioned"]
 
 _TIME_TYPES = ("floating_timestamp", "fixed_timestamp", "calendar_date", "date")
 #: Kinds whose pulls take SoQL ``group``/``where`` windows, which the plan and the ranges are made of.
@@ -44,6 +46,26 @@ class PartitionedResult:
     url: str
 
 
+def pooled_session(connections: int) -> requests.Session:
+    """A ``requests.Session`` that keeps ``connections`` connections open (give it to ``connect``).
+
+    A connector's own pool keeps a few; above that, a partitioned pull's extra connections would be
+    opened again for every request.
+
+    Example:
+        >>> session = pooled_session(8)
+        >>> session.get_adapter("https://data.example.gov")._pool_maxsize
+        8
+    """
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(4, connections))
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = "btvstat-open"
+    session.headers["Accept-Encoding"] = "gzip, deflate"
+    return session
+
+
 def pull_partitioned(
     connector: Connector,
     dataset_id: str,
@@ -60,7 +82,8 @@ def pull_partitioned(
     ``partition_by`` is ``FIELD``, ``FIELD:year`` or ``FIELD:month`` (see
     :mod:`connectors.partitioned.spec` for the folder names); ``parallel`` ranges are fetched at
     once, each over its own connection when the connector reads one page at a time
-    (``connect(url, concurrency=1)``, as the command line does). A re-run fetches only what the
+    (``connect(url, concurrency=1)``, as the command line does; above 4 connections, also
+    ``session=pooled_session(parallel)``). A re-run fetches only what the
     manifest does not mark done or what changed at the source since the last complete run.
 
     Example:
