@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 import pytest
@@ -20,6 +21,7 @@ from throttle import ThrottlingProxy
 
 from btvstat_open.errors import NotSupported, UsageError
 from btvstat_open.store import Store
+from btvstat_open.types import Column
 from connectors import connect
 from connectors.partitioned import (
     MANIFEST_NAME,
@@ -184,3 +186,18 @@ def test_a_pooled_session_keeps_one_connection_per_range_in_flight(
         # Six at a time, each kept open for the next range (the connector's own pool of 4 opens more).
         assert proxy.max_open == 6 and proxy.connections == 6
     assert result.rows == ROWS
+
+
+def test_a_schema_change_rewrites_every_partition(tmp_path: Path) -> None:
+    with Store(tmp_path / "source") as store, serve_portal(store) as (url, _):
+        store.load("cases", cases(0, 1_000), COLUMNS, row_identifier="case_id")
+        out = tmp_path / "out"
+        first = pull_partitioned(portal(url), "cases", str(out), partition_by="opened:year")
+        wider = cases(0, 1_000).append_column("ward", pa.array([str(i % 7) for i in range(1_000)]))
+        store.load("cases", wider, [*COLUMNS, Column("ward", "Ward", "text")], row_identifier="case_id")
+        again = pull_partitioned(portal(url), "cases", str(out), partition_by="opened:year")
+        assert again.fetched == first.fetched  # every partition: old files lack the new column
+        wards = duckdb.sql(
+            f"SELECT count(ward) FROM read_parquet('{out}/**/*.parquet', hive_partitioning=true)"
+        ).fetchall()
+        assert wards == [(1_000,)]

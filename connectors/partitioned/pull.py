@@ -126,14 +126,17 @@ def _pull(
         if manifest.run_cursor:
             manifest.run_cursor_rows = connector.row_stats(dataset_id, since=manifest.run_cursor)[0]
     counts = partition_counts(connector, dataset_id, spec)
-    touched = _touched(connector, dataset_id, spec, manifest)
+    schema = [{"name": f.name, "type": str(f.type)} for f in desc.arrow_schema]
+    # Files of two schemas would not read as one table: a changed schema rewrites every partition.
+    touched = set(counts) if manifest.schema and manifest.schema != schema else set()
+    touched |= _touched(connector, dataset_id, spec, manifest)
     todo = [
         Partition(value, rows)
         for value, rows in counts.items()
         if not _current(manifest.partitions.get(value), rows) or value in touched
     ]
     gone = sorted(set(manifest.partitions) - set(counts))
-    manifest.schema = [{"name": f.name, "type": str(f.type)} for f in desc.arrow_schema]
+    manifest.schema = schema
     for part in todo:
         manifest.partitions.setdefault(part.value, PartitionState()).done = False
     manifest.complete = False
