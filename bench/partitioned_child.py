@@ -33,9 +33,10 @@ def main(argv: list[str]) -> None:
     """Run the pull named on the command line and print the measurements as JSON."""
     url, dataset_id, out, parallel = argv
     from connectors import connect
-    from connectors.partitioned import pull_partitioned
+    from connectors.partitioned import pooled_session, pull_partitioned
 
-    portal = connect(url, concurrency=1)
+    # As the command line connects: one page at a time per range, one kept-open connection per range.
+    portal = connect(url, concurrency=1, session=pooled_session(int(parallel)))
     base_mb = _rss_mb()
     start = time.perf_counter()
     result = pull_partitioned(
