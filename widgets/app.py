@@ -18,7 +18,6 @@ Example:
 from __future__ import annotations
 
 import contextvars
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
@@ -95,15 +94,7 @@ def create_app(
         # rendered before it is asked for (see widgets.warmup).
         if catalog is not None:
             await anyio.to_thread.run_sync(warm_up_in_background().join)
-        # Everything loaded so far (libraries, catalog, renderer) lives as long as the server: move it
-        # out of the collector's reach, so a full collection while serving scans only new objects
-        # (~150,000 start-up objects made each one a pause of 150-250 ms).
-        gc.collect()
-        gc.freeze()
-        try:
-            yield
-        finally:
-            gc.unfreeze()  # let them be collected again once the server stops (tests run many apps)
+        yield
 
     app = FastAPI(
         lifespan=lifespan,

@@ -20,6 +20,7 @@ from typing import Any
 
 import jinja2
 
+from btvstat_open.errors import DatasetNotFound
 from catalog.models import CatalogSettings, Kpi
 from widgets.assets import Assets
 from widgets.breakdown_chart import breakdown_records, breakdown_spec
@@ -142,7 +143,7 @@ class Pages:
         )
         try:
             dataset_name = self.service.store.info(kpi.source.dataset).name
-        except Exception:  # a catalog may name a dataset not synced yet
+        except DatasetNotFound:  # a catalog may name a dataset not synced yet
             dataset_name = kpi.source.dataset
         today = self.service.today()
         titles = {goal.id: goal.title for goal in self.site.goals}

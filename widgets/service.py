@@ -13,7 +13,6 @@ Example:
 
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -159,7 +158,6 @@ class WidgetService:
         self.versions.day = self.today  # responses depend on the as-of day too
         self._series: LruCache[tuple[Any, ...], pa.Table] = LruCache(512)
         self._rendered: LruCache[tuple[Any, ...], Any] = LruCache(1024)
-        self._lock = threading.Lock()
 
     @property
     def cached_values(self) -> int:

@@ -10,7 +10,7 @@ import duckdb
 from starlette.requests import Request
 
 from btvstat_open.budget import Pools
-from btvstat_open.errors import DatasetNotFound
+from btvstat_open.errors import DatasetNotFound, InvalidDatasetId
 from btvstat_open.portal.auth import has_write_token
 from btvstat_open.portal.engine import engine_error
 from btvstat_open.settings import Settings
@@ -67,7 +67,8 @@ class PortalContext:
         """The dataset's metadata; raises :class:`DatasetNotFound`."""
         try:
             check_dataset_id(dataset_id)
-        except Exception:
+        except InvalidDatasetId:
+            # Socrata answers a malformed id as an unknown one: a 404, not a 400.
             raise DatasetNotFound(dataset_id) from None
         try:
             version = self.store.version(dataset_id)
