@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from btvstat_open.errors import UsageError
 from connectors.base import Connector, DatasetDescription, DatasetSummary, PullResult, PushResult
 
 __all__ = [
@@ -44,4 +43,6 @@ def connect(url: str, **options: Any) -> Connector:
         from connectors.socrata import SocrataConnector
 
         return SocrataConnector(text, **options)
+    from btvstat_open.errors import UsageError  # here, so the package's namespace is its API alone
+
     raise UsageError(f"Cannot connect to {url!r}: give an http:// or https:// portal URL.")
