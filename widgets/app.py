@@ -18,18 +18,18 @@ Example:
 from __future__ import annotations
 
 import contextvars
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import date
 from typing import Any
 
 import anyio
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from btvstat_open.budget import Pools, StreamAbortedMiddleware
 from btvstat_open.errors import BtvstatError, NotFound
-from btvstat_open.portal.app import PageSite, install_error_handlers, portal_router
+from btvstat_open.portal.app import PageSite, install_error_handlers, install_portal
 from btvstat_open.portal.openapi import PORTAL_ROUTES, install_openapi, merged
 from btvstat_open.settings import Settings
 from btvstat_open.store import Store
@@ -39,7 +39,8 @@ from widgets.assets import Assets
 from widgets.cache import CachedResponse, CachedResponseMiddleware, CacheKey, DataVersions, LruCache
 from widgets.packets.service import PacketService
 from widgets.pages import Pages
-from widgets.routes import response_key, widget_router
+from widgets.route_context import WidgetContext, Widgets, response_key
+from widgets.routes import router as widget_routes
 from widgets.security import SecurityHeadersMiddleware, frame_ancestors, security_headers
 from widgets.service import WidgetService
 from widgets.warmup import warm_up_in_background
@@ -72,22 +73,71 @@ def create_app(
 
     ``catalog`` may be None (the portal alone, with an empty dashboard); ``settings`` defaults to
     :meth:`Settings.from_env`; ``as_of`` (``serve --as-of``) fixes the day pages are computed as of,
-    over the catalog's own ``as_of``.
+    over the catalog's own ``as_of``. The routes are module-level routers; what they share is on
+    ``app.state`` (``widget_routes``, ``portal``).
 
     Example:
-        >>> app = create_app(store, catalog)  # doctest: +SKIP
-        >>> sorted(r.path for r in app.routes if r.path.startswith("/kpi"))[:2]  # doctest: +SKIP
+        >>> app = create_app(store, catalog)
+        >>> sorted(r.path for r in app.routes if r.path.startswith("/kpi"))[:2]
         ['/kpi/{kpi_id}', '/kpi/{kpi_id}.csv']
     """
     settings = settings or Settings.from_env()
+    ctx = _widget_context(store, catalog, settings, as_of)
+    app = FastAPI(
+        lifespan=_lifespan(catalog),
+        title=catalog.settings.title if catalog else "btvstat-open",
+        description="City performance KPIs: dashboard, embeddable charts, downloads and a SODA API.",
+        version="1",
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    _install_page_errors(app, ctx.pages)
+    app.state.widget_routes = ctx
+    app.include_router(widget_routes)
+    site = ctx.pages.site
+    page_site = PageSite(title=site.title, publisher=site.publisher, stylesheet=ctx.assets.url("site.css"))
+    data_json = _data_json(catalog, store)
+    install_portal(app, store, settings, data_json=data_json, page_site=page_site, pools=ctx.pools)
+    app.include_router(_docs)
+    install_openapi(app, merged(PORTAL_ROUTES, WIDGET_ROUTES))
+    app.add_middleware(StreamAbortedMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(_BaseUrlMiddleware)
+    # Outermost: cached responses skip everything else (they carry their own headers).
+    versions = ctx.service.versions
+    app.add_middleware(CachedResponseMiddleware, cache=ctx.responses, versions=versions, key=response_key)
+    app.state.widgets = ctx.service
+    app.state.pools = ctx.pools
+    app.state.responses = ctx.responses
+    app.state.packets = ctx.packets
+    return app
+
+
+def _widget_context(
+    store: Store, catalog: Catalog | None, settings: Settings, as_of: date | None
+) -> WidgetContext:
+    """The service, pages, caches and pools one app's widget routes share."""
     versions = DataVersions(store)
     service = WidgetService(store, catalog, versions=versions, as_of=as_of)
     origins = list(catalog.settings.embed.allowed_origins) if catalog else []
-    ancestors = frame_ancestors(origins)
     assets = Assets()
-    pages = Pages(service, assets, allowed_origins=origins)
     responses: LruCache[CacheKey, CachedResponse] = LruCache(4096)
+    return WidgetContext(
+        service,
+        Pages(service, assets, allowed_origins=origins),
+        assets,
+        responses,
+        ancestors=frame_ancestors(origins),
+        base_url=_base_url,
+        # One set of pools for the portal's reads and the widgets' renders.
+        pools=Pools.from_settings(settings),
+        export_seconds=settings.export_timeout_seconds,
+        packets=PacketService(store, catalog, versions, service.today),
+    )
 
+
+def _lifespan(catalog: Catalog | None) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Start the chart renderer before taking requests, on made-up charts only: no KPI is
@@ -96,58 +146,25 @@ def create_app(
             await anyio.to_thread.run_sync(warm_up_in_background().join)
         yield
 
-    app = FastAPI(
-        lifespan=lifespan,
-        title=catalog.settings.title if catalog else "btvstat-open",
-        description="City performance KPIs: dashboard, embeddable charts, downloads and a SODA API.",
-        version="1",
-        docs_url=None,
-        redoc_url=None,
-    )
-    install_error_handlers(app)
-    _install_page_errors(app, pages)
+    return lifespan
 
-    data_json = None
-    if catalog is not None:
-        from catalog.exports import dcat_us
 
-        def data_json() -> dict[str, Any]:
-            return dcat_us(catalog, store, _base_url.get())
+def _data_json(catalog: Catalog | None, store: Store) -> Callable[[], dict[str, Any]] | None:
+    """With a catalog, ``/data.json`` lists the KPI series too (see :func:`catalog.exports.dcat_us`)."""
+    if catalog is None:
+        return None
+    from catalog.exports import dcat_us
 
-    pools = Pools.from_settings(settings)  # one set for the portal's reads and the widgets' renders
-    packets = PacketService(store, catalog, versions, service.today)
-    app.include_router(
-        widget_router(
-            service,
-            pages,
-            assets,
-            responses,
-            ancestors=ancestors,
-            base_url=_base_url,
-            pools=pools,
-            export_seconds=settings.export_timeout_seconds,
-            packets=packets,
-        )
-    )
-    site = pages.site
-    page_site = PageSite(title=site.title, publisher=site.publisher, stylesheet=assets.url("site.css"))
-    app.include_router(portal_router(store, settings, data_json=data_json, page_site=page_site, pools=pools))
+    return lambda: dcat_us(catalog, store, _base_url.get())
 
-    @app.get("/docs", include_in_schema=False)
-    def docs() -> HTMLResponse:
-        return HTMLResponse(docs_page(app.title, assets), headers=dict(security_headers("docs")))
 
-    install_openapi(app, merged(PORTAL_ROUTES, WIDGET_ROUTES))
-    app.add_middleware(StreamAbortedMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware)
-    app.add_middleware(_BaseUrlMiddleware)
-    # Outermost: cached responses skip everything else (they carry their own headers).
-    app.add_middleware(CachedResponseMiddleware, cache=responses, versions=versions, key=response_key)
-    app.state.widgets = service
-    app.state.pools = pools
-    app.state.responses = responses
-    app.state.packets = packets
-    return app
+_docs = APIRouter()
+
+
+@_docs.get("/docs", include_in_schema=False)
+def docs(request: Request, ctx: Widgets) -> HTMLResponse:
+    """Swagger UI over ``/openapi.json``, from this server's own files."""
+    return HTMLResponse(docs_page(request.app.title, ctx.assets), headers=dict(security_headers("docs")))
 
 
 def _install_page_errors(app: FastAPI, pages: Pages) -> None:

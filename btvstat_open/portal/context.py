@@ -1,12 +1,20 @@
-"""What every portal route shares: the store, the settings, the heavy-work pools, a metadata cache."""
+"""What every portal route shares: the store, the settings, the heavy-work pools, a metadata cache.
+
+The routes are module-level FastAPI routers; each path function takes the app's
+:class:`PortalContext` as a dependency (``ctx: Portal``), which :func:`get_portal` reads from
+``request.app.state.portal`` (set by :func:`btvstat_open.portal.app.install_portal`).
+"""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from typing import Annotated, Any, cast
 
 import duckdb
+from fastapi import Depends
 from starlette.requests import Request
 
 from btvstat_open.budget import Pools
@@ -16,7 +24,7 @@ from btvstat_open.portal.engine import engine_error
 from btvstat_open.settings import Settings
 from btvstat_open.store import DatasetInfo, Store, check_dataset_id
 
-__all__ = ["PortalContext", "as_utc", "epoch_seconds", "http_date"]
+__all__ = ["Portal", "PortalContext", "as_utc", "epoch_seconds", "get_portal", "http_date"]
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -56,10 +64,18 @@ class PortalContext:
         9000
     """
 
-    def __init__(self, store: Store, settings: Settings, pools: Pools | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        pools: Pools | None = None,
+        *,
+        data_json: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings
         self.pools = pools or Pools.from_settings(settings)
+        self.data_json = data_json  # replaces the store's own /data.json (see install_portal)
         self._infos: dict[str, DatasetInfo] = {}
         self._lock = threading.Lock()
 
@@ -106,3 +122,20 @@ class PortalContext:
         """Drop a cached entry (after the dataset is dropped)."""
         with self._lock:
             self._infos.pop(dataset_id, None)
+
+
+async def get_portal(request: Request) -> PortalContext:
+    """The app's portal context: the dependency of every portal route (async: no thread hop).
+
+    Example:
+        >>> import asyncio, tempfile
+        >>> from types import SimpleNamespace
+        >>> ctx = PortalContext(Store(tempfile.mkdtemp()), Settings())
+        >>> request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(portal=ctx)))
+        >>> asyncio.run(get_portal(request)) is ctx
+        True
+    """
+    return cast(PortalContext, request.app.state.portal)
+
+
+Portal = Annotated[PortalContext, Depends(get_portal)]

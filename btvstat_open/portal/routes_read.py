@@ -24,7 +24,7 @@ from starlette.responses import Response
 
 from btvstat_open.budget import check_columns
 from btvstat_open.errors import NotFound
-from btvstat_open.portal.context import PortalContext, epoch_seconds, http_date
+from btvstat_open.portal.context import Portal, PortalContext, epoch_seconds, http_date
 from btvstat_open.portal.encode import json_batch
 from btvstat_open.portal.replies import Reply, answer
 from btvstat_open.portal.stream import (
@@ -44,8 +44,8 @@ __all__ = [
     "export_plan",
     "export_response",
     "export_sql",
-    "read_router",
     "respond_with_query",
+    "router",
     "row_plan",
     "soql_plan",
 ]
@@ -207,38 +207,38 @@ def row_plan(info: DatasetInfo, row: str, fmt: str, pairs: list[tuple[str, str]]
     )
 
 
-def read_router(ctx: PortalContext) -> APIRouter:
-    """Routes for ``/resource/{id}.{fmt}``, ``/resource/{id}/{row}.{fmt}`` and the CSV export."""
-    router = APIRouter()
+router = APIRouter()
+"""Routes for ``/resource/{id}.{fmt}``, ``/resource/{id}/{row}.{fmt}`` and the CSV export."""
 
-    @router.get("/resource/{resource}", tags=["SODA 2.1"], summary="Query a dataset with SoQL")
-    async def read_resource(resource: str, request: Request) -> Response:
-        """Rows of a dataset as JSON, CSV or GeoJSON, filtered and shaped by SoQL parameters."""
-        dataset_id, fmt = split_resource(resource)
-        pairs = list(request.query_params.multi_items())
-        return await respond_with_query(ctx, request, lambda: soql_plan(ctx, request, dataset_id, fmt, pairs))
 
-    @router.get("/api/views/{dataset_id}/rows.csv", tags=["SODA 2.1"], summary="Download a whole dataset")
-    async def export_rows(dataset_id: str, request: Request) -> Response:
-        """Every row as CSV headed by display names, ordered by ``:id``, streamed.
+@router.get("/resource/{resource}", tags=["SODA 2.1"], summary="Query a dataset with SoQL")
+async def read_resource(resource: str, request: Request, ctx: Portal) -> Response:
+    """Rows of a dataset as JSON, CSV or GeoJSON, filtered and shaped by SoQL parameters."""
+    dataset_id, fmt = split_resource(resource)
+    pairs = list(request.query_params.multi_items())
+    return await respond_with_query(ctx, request, lambda: soql_plan(ctx, request, dataset_id, fmt, pairs))
 
-        ``accessType=DOWNLOAD`` is accepted (and changes nothing).
-        """
-        return await export_response(ctx, request, dataset_id)
 
-    @router.get("/resource/{dataset_id}/{row}", tags=["SODA 2.1"], summary="Read one row")
-    async def read_row(dataset_id: str, row: str, request: Request) -> Response:
-        """The row with this row identifier value or ``:id``, as a JSON object (``.json``), CSV or GeoJSON.
+@router.get("/api/views/{dataset_id}/rows.csv", tags=["SODA 2.1"], summary="Download a whole dataset")
+async def export_rows(dataset_id: str, request: Request, ctx: Portal) -> Response:
+    """Every row as CSV headed by display names, ordered by ``:id``, streamed.
 
-        ``$$exclude_system_fields=false`` adds ``:id``, ``:created_at`` and ``:updated_at``.
-        """
-        row_id, fmt = split_resource(row)
-        pairs = list(request.query_params.multi_items())
-        return await respond_with_query(
-            ctx, request, lambda: row_plan(ctx.readable(dataset_id, request), row_id, fmt, pairs)
-        )
+    ``accessType=DOWNLOAD`` is accepted (and changes nothing).
+    """
+    return await export_response(ctx, request, dataset_id)
 
-    return router
+
+@router.get("/resource/{dataset_id}/{row}", tags=["SODA 2.1"], summary="Read one row")
+async def read_row(dataset_id: str, row: str, request: Request, ctx: Portal) -> Response:
+    """The row with this row identifier value or ``:id``, as a JSON object (``.json``), CSV or GeoJSON.
+
+    ``$$exclude_system_fields=false`` adds ``:id``, ``:created_at`` and ``:updated_at``.
+    """
+    row_id, fmt = split_resource(row)
+    pairs = list(request.query_params.multi_items())
+    return await respond_with_query(
+        ctx, request, lambda: row_plan(ctx.readable(dataset_id, request), row_id, fmt, pairs)
+    )
 
 
 def soql_plan(
