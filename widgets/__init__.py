@@ -1,8 +1,8 @@
 """The widget server: dashboard, KPI pages, embeddable charts, images and downloads.
 
 Example:
-    >>> from widgets import create_app  # doctest: +SKIP
-    >>> app = create_app(store, catalog)  # doctest: +SKIP
+    >>> from widgets import create_app
+    >>> app = create_app(store, catalog)
 """
 
 from __future__ import annotations

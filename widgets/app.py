@@ -9,10 +9,13 @@ Example:
     >>> from btvstat_open.store import Store
     >>> from catalog import load_catalog
     >>> from catalog.demo import DEMO_DIR, load_demo_data
-    >>> store = Store(tempfile.mkdtemp())  # doctest: +SKIP
-    >>> _ = load_demo_data(store)  # doctest: +SKIP
-    >>> app = create_app(store, load_catalog(DEMO_DIR, store))  # doctest: +SKIP
+    >>> store = Store(scratch / "store")  # scratch: any empty folder
+    >>> _ = load_demo_data(store)
+    >>> app = create_app(store, load_catalog(DEMO_DIR, store))
+    >>> app.title
+    'City performance dashboard (demo)'
     >>> # uvicorn.run(app, host="127.0.0.1", port=8000)
+    >>> store.close()
 """
 
 from __future__ import annotations
@@ -78,8 +81,8 @@ def create_app(
 
     Example:
         >>> app = create_app(store, catalog)
-        >>> sorted(r.path for r in app.routes if r.path.startswith("/kpi"))[:2]
-        ['/kpi/{kpi_id}', '/kpi/{kpi_id}.csv']
+        >>> app.url_path_for("kpi_csv", kpi_id="pothole-days-to-close")
+        '/kpi/pothole-days-to-close.csv'
     """
     settings = settings or Settings.from_env()
     ctx = _widget_context(store, catalog, settings, as_of)

@@ -6,8 +6,10 @@ Templates autoescape everything; the only unescaped values are JSON made by
 the ``<script>`` element) and SVG made by vl-convert from our own specs (Vega escapes text).
 
 Example:
-    >>> html = Pages(service, assets, allowed_origins=[]).kpi_page(kpi, "http://127.0.0.1")  # doctest: +SKIP
-    >>> html.startswith("<!doctype html>")  # doctest: +SKIP
+    >>> from widgets.assets import Assets
+    >>> service = WidgetService(store, catalog)
+    >>> page = Pages(service, Assets(), allowed_origins=[]).kpi_page(kpi, "http://127.0.0.1")
+    >>> page.startswith("<!doctype html>")
     True
 """
 

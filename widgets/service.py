@@ -6,8 +6,8 @@ or a new day gives a new key and a fresh value without a restart. The as-of day 
 :func:`catalog.asof.today_for`: ``serve --as-of``, else the catalog's ``as_of``, else the local date.
 
 Example:
-    >>> service = WidgetService(store, catalog)  # doctest: +SKIP
-    >>> service.svg(service.kpi("pothole-days-to-close"), ChartOptions())[:4]  # doctest: +SKIP
+    >>> service = WidgetService(store, catalog)
+    >>> service.svg(service.kpi("pothole-days-to-close"), ChartOptions())[:4]
     '<svg'
 """
 
