@@ -1,10 +1,11 @@
 """Every docstring example in the four packages runs (doctests are part of ``make test``).
 
-Examples run against real stand-ins, shared by every module (``extraglobs``): the demo store and
-catalog in a temporary folder (``store``, ``catalog``, ``settings``, ``info``: the pothole
-dataset, ``kpi`` and ``series``: the pothole days-to-close KPI and its series) and the demo
-served over HTTP on 127.0.0.1 by uvicorn (``portal_url``, ``portal``: a connector to it, ``app``,
-``ctx``: its portal context, ``write_token``). A module's own name always wins over these.
+Examples run against real stand-ins, shared by every module (``extraglobs``): the demo store
+and catalog in a temporary folder (``store``, its folder ``store_dir``, ``catalog``,
+``settings``, ``info``: the pothole dataset, ``kpi`` and ``series``: the pothole days-to-close
+KPI and its series) and the demo served over HTTP on 127.0.0.1 by uvicorn (``portal_url``,
+``portal``: a connector to it, ``app``, ``ctx``: its portal context, ``write_token``), and a
+folder of each module's own (``scratch``). A module's own name always wins over these.
 Examples marked ``# doctest: +SKIP`` are the few with no local stand-in (a real Socrata domain
 with an app token, a server that runs until interrupted).
 """
@@ -48,7 +49,8 @@ def stand_ins(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
     from connectors import connect
     from widgets.app import create_app
 
-    store = Store(tmp_path_factory.mktemp("doctest-store"))
+    store_dir = tmp_path_factory.mktemp("doctest-store")
+    store = Store(store_dir)
     load_demo_data(store)
     catalog = load_catalog(DEMO_DIR, store)
     kpi = catalog.get("pothole-days-to-close")
@@ -56,6 +58,7 @@ def stand_ins(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
     with serve(app) as url:
         yield {
             "store": store,
+            "store_dir": str(store_dir),
             "catalog": catalog,
             "settings": catalog.settings,
             "info": store.info("kc-311-potholes"),

@@ -48,7 +48,7 @@ def describe(kpi: Kpi, series_rows: list[Row]) -> str:
 
     Example:
         >>> describe(kpi, rows(kpi, series))
-        'Line chart of Median days to close pothole requests (days) by week, 9 periods from Week of Dec 30, 2019 ...'
+        'Line chart of Median days to close pothole requests (days) by week, 9 periods ...'
     """
     kind = {"line": "Line chart", "bar": "Bar chart", "area": "Area chart", "number": "Big number"}[kpi.chart]
     unit = f" ({kpi.unit})" if kpi.unit else ""

@@ -7,8 +7,10 @@ numbers, nothing from the catalog. No KPI is rendered ahead of time; every KPI's
 drawn from its data on its first request.
 
 Example:
-    >>> thread = warm_up_in_background()  # doctest: +SKIP
-    >>> thread.join()  # doctest: +SKIP
+    >>> thread = warm_up_in_background()
+    >>> thread.join()
+    >>> warm_up_in_background() is thread  # once per process
+    True
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ rebuilds; nothing else does, so a past meeting's PDF is the same bytes on every 
 
 Example:
     >>> from widgets.cache import DataVersions
-    >>> packets = PacketService(store, catalog, DataVersions(store))
+    >>> from datetime import date
+    >>> packets = PacketService(store, catalog, DataVersions(store), today=lambda: date(2020, 3, 2))
     >>> packets.pdf("2020-03-04-public-works")[:5]
     b'%PDF-'
 """
