@@ -195,9 +195,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code.
 
     Example:
-        >>> main(["load", "missing.csv", "--dataset", "x", "--store", "/tmp/s"])  # doctest: +SKIP
-        error: No file missing.csv ...
+        >>> main(["load", "missing.csv", "--dataset", "x", "--store", str(scratch / "s")])  # and on stderr:
         2
+
+        ``error: No file 'missing.csv'. Check the path (it is relative to ...).``
     """
     args = build_parser().parse_args(argv)
     name = args.command

@@ -168,7 +168,9 @@ class MetadataChange:
     ``column_descriptions`` maps field names to new descriptions.
 
     Example:
-        >>> MetadataChange(name="Potholes", tags=("streets",)).apply(info)  # doctest: +SKIP
+        >>> change = MetadataChange(description="Potholes", column_descriptions={"status": "OPEN or RESOL"})
+        >>> [c.description for c in change.columns(info) if c.field_name == "status"]
+        ['OPEN or RESOL']
     """
 
     name: str | None = None

@@ -2,8 +2,8 @@
 
 Example:
     >>> from connectors import connect
-    >>> portal = connect("https://data.example.gov", app_token="...")   # doctest: +SKIP
-    >>> portal.pull_to("abcd-1234", "out.parquet").rows                   # doctest: +SKIP
+    >>> portal = connect(portal_url)  # or connect("https://data.example.gov", app_token="...")
+    >>> portal.pull_to("kc-311-potholes", scratch / "out.parquet").rows
     4493
 """
 

@@ -92,7 +92,7 @@ def create_portal_app(store: Store, settings: Settings | None = None) -> FastAPI
     """A FastAPI app serving only the local portal (settings from the environment by default).
 
     Example:
-        >>> app = create_portal_app(store)  # doctest: +SKIP
+        >>> app = create_portal_app(store)
         >>> # uvicorn.run(app, host="127.0.0.1", port=8000)
     """
     settings = settings or Settings.from_env()

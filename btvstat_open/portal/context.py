@@ -59,9 +59,9 @@ class PortalContext:
     a row count; any write bumps the version, so the cache never serves stale metadata.
 
     Example:
-        >>> ctx = PortalContext(Store(tempfile.mkdtemp()), Settings())  # doctest: +SKIP
-        >>> ctx.info("kc-311-potholes").row_count  # doctest: +SKIP
-        9000
+        >>> ctx = PortalContext(store, Settings())  # store: one with the demo data
+        >>> ctx.info("kc-311-potholes").row_count
+        4493
     """
 
     def __init__(

@@ -123,7 +123,7 @@ def render_dataset_page(ctx: PortalContext, info: DatasetInfo, site: PageSite | 
     """The page's HTML.
 
     Example:
-        >>> "<h1>KC 311" in render_dataset_page(ctx, ctx.info("kc-311-potholes"))  # doctest: +SKIP
+        >>> "<h1>Kansas City 311 pothole requests" in render_dataset_page(ctx, ctx.info("kc-311-potholes"))
         True
     """
     settings = ctx.settings

@@ -70,8 +70,8 @@ def export_sql(info: DatasetInfo, *, system: bool = False) -> str:
     """SQL for the whole dataset ordered by ``:id`` (no user input in it).
 
     Example:
-        >>> export_sql(info)  # doctest: +SKIP
-        'SELECT "case_id", ... FROM "ds_kc-311" ORDER BY ":id"'
+        >>> export_sql(info)
+        'SELECT "case_id", "source", ... FROM "ds_kc-311-potholes" ORDER BY ":id"'
     """
     columns = info.all_columns if system else info.columns
     select = ", ".join(quote_ident(c.field_name) for c in columns) or '":id"'
@@ -158,8 +158,8 @@ def export_plan(info: DatasetInfo) -> QueryPlan:
     """The whole dataset as a CSV download ordered by ``:id`` (SODA 2.1 ``rows.csv`` and SODA 3 export).
 
     Example:
-        >>> export_plan(info).extra_headers["Content-Disposition"]  # doctest: +SKIP
-        'attachment; filename="kc-311.csv"'
+        >>> export_plan(info).extra_headers["Content-Disposition"]
+        'attachment; filename="kc-311-potholes.csv"'
     """
     return QueryPlan(
         info,
@@ -183,8 +183,8 @@ def row_sql(info: DatasetInfo, *, system: bool) -> str:
     """SQL for the row whose row identifier (or ``:id``) is the one parameter given twice.
 
     Example:
-        >>> row_sql(info, system=False)  # doctest: +SKIP
-        'SELECT "case_id", ... FROM "ds_kc-311" WHERE "case_id" = TRY_CAST(? AS VARCHAR) OR ":id" = ? LIMIT 1'
+        >>> row_sql(info, system=False)
+        'SELECT "case_id", ... WHERE "case_id" = TRY_CAST(? AS DOUBLE) OR ":id" = ? ORDER BY ":id" LIMIT 1'
     """
     columns = info.all_columns if system else info.columns
     select = ", ".join(quote_ident(c.field_name) for c in columns) or '":id"'

@@ -38,8 +38,8 @@ def one_row(body: bytes, info: DatasetInfo, row: str, *, replace: bool) -> dict[
     """The body's row keyed by ``row``; with ``replace``, every column the body leaves out is null.
 
     Example:
-        >>> one_row(b'{"n": 5}', info, "a", replace=False)  # doctest: +SKIP
-        {'n': 5, 'name': 'a'}
+        >>> one_row(b'{"status": "OPEN"}', info, "2020000001", replace=False)  # keyed by case_id
+        {'status': 'OPEN', 'case_id': '2020000001'}
     """
     try:
         payload = orjson.loads(body or b"{}")

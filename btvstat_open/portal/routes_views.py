@@ -46,7 +46,7 @@ def metadata_document(info: DatasetInfo, *, base: str, domain: str) -> dict[str,
     """A dataset as the Metadata API (``/api/views/metadata/v1/{id}``) describes it.
 
     Example:
-        >>> metadata_document(info, base="http://x", domain="x")["webUri"]  # doctest: +SKIP
+        >>> metadata_document(info, base="http://x", domain="x")["webUri"]
         'http://x/d/kc-311-potholes'
     """
     ident = quote(info.id, safe="")
