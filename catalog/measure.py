@@ -253,7 +253,7 @@ def as_of_condition(info: DatasetInfo, column: str, day_sql: str, period_sql: st
         >>> as_of_condition(store.info("la-operating-indicators"), "fiscal_year", "__day", "p")
         '(p <= ?)'
     """
-    if info.column(column).data_type == "number":
+    if info.require_column(column).data_type == "number":
         return f"({period_sql} <= ?)"
     return f"({day_sql} <= ?)"
 
@@ -282,7 +282,7 @@ def _term(term: RateTerm, info: DatasetInfo) -> tuple[str, str, list[Any]]:
 
 
 def _compile(where: str, info: DatasetInfo) -> tuple[str, list[Any]]:
-    from btvstat_open.portal.soql import compile_where
+    from btvstat_open.soql import compile_where
 
     sql, params = compile_where(where, info)
     return f"({sql})", list(params)
@@ -290,7 +290,7 @@ def _compile(where: str, info: DatasetInfo) -> tuple[str, list[Any]]:
 
 def _day_expr(info: DatasetInfo, column: str) -> str:
     """A DATE expression for the date column (timestamps, or year numbers as January 1st)."""
-    kind = info.column(column).data_type
+    kind = info.require_column(column).data_type
     col = quote_ident(column)
     if kind == "floating_timestamp":
         return f"CAST({col} AS DATE)"

@@ -28,7 +28,8 @@ def connect(url: str, **options: Any) -> Connector:
 
     Options: ``app_token``, ``username``/``password``, ``api_key_id``/``api_key_secret``,
     ``oauth_token``, ``timeout`` (seconds), ``page_size``, ``concurrency``, ``retries``,
-    ``api`` (``auto``, ``soda2``, ``soda3``).
+    ``api`` (``auto``, ``soda2``, ``soda3``), ``session`` (a ``requests.Session`` of your own:
+    proxies, certificates, a cache; it is used as it is and left open).
 
     Example:
         >>> connect("http://127.0.0.1:8000")

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from btvstat_open.errors import UsageError
-from btvstat_open.sync_progress import row_progress
+from btvstat_open.progress import row_progress
 from connectors import connect
 from connectors.output import output_format
 
@@ -47,6 +47,10 @@ def run_pull(args: argparse.Namespace) -> int:
         if args.page_size < 1:
             raise UsageError("--page-size must be at least 1.")
         options["page_size"] = args.page_size
+    if args.retries is not None:
+        if args.retries < 0:
+            raise UsageError("--retries must be 0 or more.")
+        options["retries"] = args.retries
     with connect(args.portal_url, **options) as portal, row_progress(None, f"pull {args.dataset_id}") as bar:
         result = portal.pull_to(
             args.dataset_id,

@@ -66,7 +66,7 @@ def test_python_dash_m_runs_the_cli() -> None:
 
 
 def test_store_and_loader_names_stay_where_callers_import_them() -> None:
-    import btvstat_open.loader as loader
+    import btvstat_open.load as loader
     import btvstat_open.store as store
 
     for name in ("Store", "DatasetInfo", "WriteResult", "quote_ident", "new_row_id", "check_dataset_id"):
