@@ -69,7 +69,7 @@ def test_store_and_loader_names_stay_where_callers_import_them() -> None:
     import btvstat_open.load as loader
     import btvstat_open.store as store
 
-    for name in ("Store", "DatasetInfo", "WriteResult", "quote_ident", "new_row_id", "check_dataset_id"):
+    for name in ("Store", "DatasetInfo", "WriteResult", "quote_ident", "check_dataset_id"):
         assert callable(getattr(store, name)) and name in store.__all__, name
     for name in ("read_file", "load_file", "store_loaded", "run_load", "LoadedFile"):
         assert callable(getattr(loader, name)) and name in loader.__all__, name
