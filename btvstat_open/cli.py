@@ -144,6 +144,9 @@ def _add_sync(sub: Subparsers) -> None:
     sync = sub.add_parser("sync", help="bring every dataset a catalog uses up to date")
     sync.add_argument("--catalog", required=True)
     sync.add_argument("--store", default=DEFAULT_STORE)
+    sync.add_argument(
+        "--parallel", type=int, default=4, metavar="N", help="datasets synced at once (default: %(default)s)"
+    )
 
 
 def _add_catalog(sub: Subparsers) -> None:
