@@ -22,6 +22,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from btvstat_open.errors import BtvstatError
 from catalog.models import Kpi
 from widgets.images import image_svg
 
@@ -77,7 +78,7 @@ def warm_up(rounds: int = 2) -> None:
 def _run() -> None:
     try:
         warm_up()
-    except Exception:  # a failed warm-up only means slower first charts; requests report real errors
+    except BtvstatError:  # a failed warm-up only means slower first charts; requests report real errors
         _log.warning("Warming up the chart renderer failed", exc_info=True)
 
 
