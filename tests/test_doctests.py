@@ -47,7 +47,7 @@ def stand_ins(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
     from catalog import load_catalog, measure
     from catalog.demo import DEMO_DIR, load_demo_data
     from connectors import connect
-    from widgets.app import create_app
+    from btvstat_open.server import create_app
 
     store_dir = tmp_path_factory.mktemp("doctest-store")
     store = Store(store_dir)

@@ -1,8 +1,14 @@
 """The widget server: dashboard, KPI pages, embeddable charts, images and downloads.
 
+:func:`create_widgets_app` makes the widgets' own app; the server that also answers the local
+portal's SODA routes is :func:`btvstat_open.server.create_app`.
+
 Example:
-    >>> from widgets import create_app
-    >>> app = create_app(store, catalog)
+    >>> import tempfile
+    >>> from btvstat_open.store import Store
+    >>> from widgets import create_widgets_app
+    >>> create_widgets_app(Store(tempfile.mkdtemp())).app.title
+    'btvstat-open'
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from typing import Any
 __all__ = [
     "build_chart",
     "chart_spec",
-    "create_app",
+    "create_widgets_app",
     "image_png",
     "image_svg",
     "render_png",
@@ -26,7 +32,7 @@ __all__ = [
 _LAZY = {
     "build_chart": "widgets.charts",
     "chart_spec": "widgets.charts",
-    "create_app": "widgets.app",
+    "create_widgets_app": "widgets.app",
     "image_png": "widgets.images",
     "image_svg": "widgets.images",
     "render_png": "widgets.render",

@@ -1,8 +1,9 @@
 """The local SODA-compatible portal as a FastAPI router and app.
 
-The widgets app installs the portal (:func:`install_portal`) next to its own routes (and may
-replace ``/data.json`` with a catalog that also lists KPI series); :func:`create_portal_app`
-serves the portal alone.
+The one server (:func:`btvstat_open.server.create_app`) installs the portal's routes in the
+widgets' app (:func:`install_portal`; it replaces ``/data.json`` with the catalog's, which also
+lists KPI series); the portal never imports the widgets. :func:`create_portal_app` serves the
+portal alone.
 
 Example:
     >>> import tempfile
@@ -30,10 +31,11 @@ from btvstat_open.portal import (
 )
 from btvstat_open.portal.context import PortalContext
 from btvstat_open.portal.dataset_page import DatasetPages, PageSite
-from btvstat_open.portal.handlers import install_error_handlers
-from btvstat_open.portal.openapi import PORTAL_ROUTES, install_openapi
+from btvstat_open.portal.openapi import PORTAL_ROUTES
 from btvstat_open.settings import Settings
 from btvstat_open.store import Store
+from btvstat_open.web.handlers import install_error_handlers
+from btvstat_open.web.openapi import install_openapi
 
 __all__ = ["PageSite", "create_portal_app", "install_error_handlers", "install_portal", "router"]
 
