@@ -42,12 +42,12 @@ def _modules() -> list[str]:
 @pytest.fixture(scope="session")
 def stand_ins(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The demo store, catalog and a server over them, for every module's examples."""
+    from btvstat_open.server import create_app
     from btvstat_open.settings import Settings
     from btvstat_open.store import Store
     from catalog import load_catalog, measure
     from catalog.demo import DEMO_DIR, load_demo_data
     from connectors import connect
-    from btvstat_open.server import create_app
 
     store_dir = tmp_path_factory.mktemp("doctest-store")
     store = Store(store_dir)
