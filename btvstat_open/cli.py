@@ -13,7 +13,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from btvstat_open.errors import BtvstatError
 
@@ -32,6 +32,9 @@ HANDLERS = {
     "render": "widgets.commands:run_render",
     "packet": "widgets.packets.commands:run_packet",
 }
+
+if TYPE_CHECKING:
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 # Library errors speak of parameters (``row_id='x'``); on the command line they are flags.
 FLAGS = {
@@ -68,7 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Pull, publish, measure and chart city performance data.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = (_add_serve, _add_load, _add_pull, _add_push, _add_sync, _add_catalog, _add_measure)
+    for add in (*commands, _add_render, _add_packet):
+        add(sub)
+    return parser
 
+
+def _add_serve(sub: Subparsers) -> None:
+    """``serve``: the dashboard, embeds and the SODA API."""
     serve = sub.add_parser("serve", help="serve the dashboard, embeds and the SODA API")
     serve.add_argument("--demo", action="store_true", help="load and serve the bundled demo catalog")
     serve.add_argument("--catalog", help="catalog folder of KPI YAML files")
@@ -77,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     add_as_of(serve)
 
+
+def _add_load(sub: Subparsers) -> None:
+    """``load FILE --dataset ID``: a CSV or Parquet file into the store."""
     load = sub.add_parser("load", help="load a CSV or Parquet file into the store")
     load.add_argument("file")
     load.add_argument("--dataset", required=True, help="dataset id, e.g. kc-311-potholes")
@@ -99,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="read a column's dates with a strftime pattern, e.g. date=%%d.%%m.%%Y (repeatable)",
     )
 
+
+def _add_pull(sub: Subparsers) -> None:
+    """``pull PORTAL DATASET -o OUT``: a portal's dataset to a file."""
     pull = sub.add_parser("pull", help="pull a dataset from a portal to Parquet or CSV")
     pull.add_argument("portal_url")
     pull.add_argument("dataset_id")
@@ -111,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     pull.add_argument("--page-size", type=int)
     pull.add_argument("--retries", type=int, help="retries per request (default 6)")
 
+
+def _add_push(sub: Subparsers) -> None:
+    """``push FILE PORTAL DATASET``: a file to a portal's dataset."""
     push = sub.add_parser("push", help="publish a CSV or Parquet file to a portal dataset")
     push.add_argument("file")
     push.add_argument("portal_url")
@@ -119,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--row-id")
     push.add_argument("--app-token", default=os.environ.get("BTVSTAT_APP_TOKEN"))
 
+
+def _add_sync(sub: Subparsers) -> None:
+    """``sync --catalog DIR``: every dataset a catalog uses, up to date."""
     sync = sub.add_parser("sync", help="bring every dataset a catalog uses up to date")
     sync.add_argument("--catalog", required=True)
     sync.add_argument("--store", default=DEFAULT_STORE)
@@ -126,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--parallel", type=int, default=4, metavar="N", help="datasets synced at once (default: %(default)s)"
     )
 
+
+def _add_catalog(sub: Subparsers) -> None:
+    """``catalog validate|export DIR``."""
     catalog = sub.add_parser("catalog", help="validate or export a KPI catalog")
     catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True, metavar="ACTION")
     validate = catalog_sub.add_parser("validate", help="check every KPI file, report all problems")
@@ -141,6 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--base-url", default="http://127.0.0.1:8000")
     add_as_of(export)
 
+
+def _add_measure(sub: Subparsers) -> None:
+    """``measure KPI --catalog DIR``: a KPI's series."""
     measure = sub.add_parser("measure", help="compute a KPI's series")
     measure.add_argument("kpi_id")
     measure.add_argument("--catalog", required=True)
@@ -153,12 +181,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_as_of(measure)
 
+
+def _add_render(sub: Subparsers) -> None:
+    """``render KPI --catalog DIR -o FILE``: a KPI's chart."""
     render = sub.add_parser("render", help="render a KPI chart to SVG, PNG or HTML")
     render.add_argument("kpi_id")
     render.add_argument("--catalog", required=True)
     render.add_argument("--store", default=DEFAULT_STORE)
     render.add_argument("-o", "--output", required=True, help="FILE.svg, FILE.png or FILE.html")
     add_as_of(render)
+
+
+def _add_packet(sub: Subparsers) -> None:
+    """``packet MEETING --catalog DIR -o FILE``: a meeting's packet."""
     packet = sub.add_parser("packet", help="write a meeting's packet as PDF or self-contained HTML")
     packet.add_argument("meeting_id", help="a meeting id (a file under the catalog's meetings/)")
     packet.add_argument("--catalog", required=True)
@@ -167,7 +202,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--as-of", metavar="DATE", help="compute as of DATE (YYYY-MM-DD) instead of the meeting's own day"
     )
     packet.add_argument("-o", "--output", required=True, help="FILE.pdf or FILE.html")
-    return parser
 
 
 def flag_words(text: str) -> str:
@@ -214,9 +248,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code.
 
     Example:
-        >>> main(["load", "missing.csv", "--dataset", "x", "--store", "/tmp/s"])  # doctest: +SKIP
-        error: No file missing.csv ...
+        >>> main(["load", "missing.csv", "--dataset", "x", "--store", str(scratch / "s")])  # and on stderr:
         2
+
+        ``error: No file 'missing.csv'. Check the path (it is relative to ...).``
     """
     args = build_parser().parse_args(argv)
     name = args.command

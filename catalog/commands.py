@@ -5,7 +5,7 @@ user mistakes raise :class:`~btvstat_open.errors.BtvstatError`, which the CLI pr
 
 Example:
     >>> from btvstat_open.cli import main
-    >>> main(["catalog", "validate", "catalog/demo", "--store", "/no/store"])  # doctest: +SKIP
+    >>> main(["catalog", "validate", "catalog/demo", "--store", "/no/store"])
     catalog/demo: 15 KPIs, no problems (not checked against a store: none at /no/store)
     0
 """
@@ -29,7 +29,7 @@ from btvstat_open.store import Store
 from catalog.asof import today_for
 from catalog.loader import load_catalog
 from catalog.measure import measure
-from catalog.models import CatalogSettings, Kpi
+from catalog.models import Catalog, CatalogSettings, Kpi
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -87,6 +87,7 @@ def run_export(args: argparse.Namespace) -> int:
     catalog = load_catalog(args.dir)
     today = today_for(catalog.settings, getattr(args, "as_of", None))
     with _required_store(args.store, "the export describes the datasets in it") as store:
+        _check_synced(catalog, store, args)
         if args.format == "program":
             document = program_document(catalog, store, today=today)
         else:
@@ -101,6 +102,21 @@ def run_export(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _check_synced(catalog: Catalog, store: Store, args: argparse.Namespace) -> None:
+    """Every dataset the catalog's KPIs use is in the store, else a usage error naming them.
+
+    Without them an export would be a document that quietly leaves out the KPIs (and lists
+    whatever else the store holds): the usual cause is running it against the wrong store.
+    """
+    missing = sorted({k.source.dataset for k in catalog.kpis.values() if not store.exists(k.source.dataset)})
+    if missing:
+        raise UsageError(
+            f"The store at {args.store} lacks the datasets the KPIs of {args.dir} use "
+            f"({', '.join(missing)}): sync them first (`btvstat-open sync --catalog {args.dir} "
+            f"--store {args.store}`) or pass --store DIR for the store that has them."
+        )
 
 
 def run_measure(args: argparse.Namespace) -> int:

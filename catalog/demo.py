@@ -130,7 +130,9 @@ def load_demo_data(store: Store, *, notice: Callable[[str], None] | None = None)
     saying how to get the bundled data back. Calling this at every start-up is cheap.
 
     Example:
-        >>> load_demo_data(store)  # doctest: +SKIP
+        >>> from btvstat_open.store import Store
+        >>> with Store(scratch / "store") as store:  # scratch: any empty folder
+        ...     sorted(load_demo_data(store))
         ['kc-311-potholes', 'la-library-monthly', 'la-operating-indicators', 'la-water-power-usage']
     """
     marker_path = store.root / _MARKER

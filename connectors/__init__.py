@@ -2,8 +2,8 @@
 
 Example:
     >>> from connectors import connect
-    >>> portal = connect("https://data.example.gov", app_token="...")   # doctest: +SKIP
-    >>> portal.pull_to("abcd-1234", "out.parquet").rows                   # doctest: +SKIP
+    >>> portal = connect(portal_url)  # or connect("https://data.example.gov", app_token="...")
+    >>> portal.pull_to("kc-311-potholes", scratch / "out.parquet").rows
     4493
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from btvstat_open.errors import UsageError
 from connectors.base import Connector, DatasetDescription, DatasetSummary, PullResult, PushResult
 
 __all__ = [
@@ -45,4 +44,6 @@ def connect(url: str, **options: Any) -> Connector:
         from connectors.socrata import SocrataConnector
 
         return SocrataConnector(text, **options)
+    from btvstat_open.errors import UsageError  # here, so the package's namespace is its API alone
+
     raise UsageError(f"Cannot connect to {url!r}: give an http:// or https:// portal URL.")

@@ -34,8 +34,10 @@ def run_pull(args: argparse.Namespace) -> int:
     """Pull a dataset to Parquet or CSV (written whole or not at all), with a progress bar on a terminal.
 
     Example:
-        >>> args = build_parser().parse_args(["pull", URL, "ab-12", "-o", "out.parquet"])  # doctest: +SKIP
-        >>> run_pull(args)  # doctest: +SKIP
+        >>> from btvstat_open.cli import build_parser
+        >>> out = str(scratch / "out.parquet")
+        >>> run_pull(build_parser().parse_args(["pull", portal_url, "kc-311-potholes", "-o", out]))
+        4,493 rows written to ...out.parquet
         0
     """
     output = Path(args.output)

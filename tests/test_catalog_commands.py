@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -13,6 +16,7 @@ import pytest
 
 from btvstat_open.cli import main
 from btvstat_open.store import Store
+from btvstat_open.types import Column
 from catalog import load_catalog, measure
 from catalog.demo import DEMO_DIR, load_demo_data
 
@@ -176,3 +180,30 @@ def test_sync_pulls_remote_datasets_into_the_store(
         demo = load_catalog(DEMO_DIR)
         expected = measure(demo.get("library-visitors-quarterly"), original, demo.settings)
     assert synced.equals(expected)
+
+
+def test_export_against_a_store_without_the_catalogs_datasets_fails(tmp_path: Path) -> None:
+    """The default store holding other data is an error naming what is missing, not a data.json
+    that leaves out every KPI (run through the installed command, as a user would)."""
+    default_store = tmp_path / ".btvstat" / "store"
+    with Store(default_store) as store:
+        store.create("unrelated", "Unrelated", [Column("n", "N", "number")])
+    out = tmp_path / "data.json"
+    env = {k: v for k, v in os.environ.items() if k != "BTVSTAT_STORE"}
+    args = ["catalog", "export", str(DEMO_DIR), "--format", "dcat-us", "-o", str(out)]
+    result = subprocess.run(
+        [sys.executable, "-m", "btvstat_open", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: The store at .btvstat/store")
+    catalog = load_catalog(DEMO_DIR)
+    for dataset in {kpi.source.dataset for kpi in catalog.kpis.values()}:
+        assert dataset in result.stderr
+    assert "btvstat-open sync --catalog" in result.stderr and "--store" in result.stderr
+    assert not out.exists()

@@ -6,8 +6,10 @@ Templates autoescape everything; the only unescaped values are JSON made by
 the ``<script>`` element) and SVG made by vl-convert from our own specs (Vega escapes text).
 
 Example:
-    >>> html = Pages(service, assets, allowed_origins=[]).kpi_page(kpi, "http://127.0.0.1")  # doctest: +SKIP
-    >>> html.startswith("<!doctype html>")  # doctest: +SKIP
+    >>> from widgets.assets import Assets
+    >>> service = WidgetService(store, catalog)
+    >>> page = Pages(service, Assets(), allowed_origins=[]).kpi_page(kpi, "http://127.0.0.1")
+    >>> page.startswith("<!doctype html>")
     True
 """
 
@@ -20,6 +22,7 @@ from typing import Any
 
 import jinja2
 
+from btvstat_open.errors import DatasetNotFound
 from catalog.models import CatalogSettings, Kpi
 from widgets.assets import Assets
 from widgets.breakdown_chart import breakdown_records, breakdown_spec
@@ -142,7 +145,7 @@ class Pages:
         )
         try:
             dataset_name = self.service.store.info(kpi.source.dataset).name
-        except Exception:  # a catalog may name a dataset not synced yet
+        except DatasetNotFound:  # a catalog may name a dataset not synced yet
             dataset_name = kpi.source.dataset
         today = self.service.today()
         titles = {goal.id: goal.title for goal in self.site.goals}

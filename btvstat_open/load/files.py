@@ -61,7 +61,8 @@ class LoadedFile:
         """The row number and a phrase naming table row ``index`` as a user sees it in the file.
 
         Example:
-            >>> loaded.where(0)  # doctest: +SKIP
+            >>> loaded = read_file("tests/data/real/la-city-kpis/Library_Monthly_Stats.csv")
+            >>> loaded.where(0)  # line 1 is the header
             (2, 'row 2')
         """
         if self.record_index is None:
@@ -147,8 +148,8 @@ def read_file(
     Raises :class:`LoadError` (naming the row and column) or :class:`UsageError`.
 
     Example:
-        >>> loaded = read_file("tests/data/real/la-city-kpis/Library_Monthly_Stats.csv")  # doctest: +SKIP
-        >>> loaded.num_rows, loaded.columns[0]  # doctest: +SKIP
+        >>> loaded = read_file("tests/data/real/la-city-kpis/Library_Monthly_Stats.csv")
+        >>> loaded.num_rows, loaded.columns[0]
         (16, Column(field_name='month', name='Month', data_type='floating_timestamp', description=''))
     """
     p, kind = _check_path(path)
@@ -236,8 +237,10 @@ def load_file(
     as in :func:`read_file`.
 
     Example:
-        >>> info = load_file(Store("store"), "potholes.csv", "kc-311-potholes")  # doctest: +SKIP
-        >>> info.row_count  # doctest: +SKIP
+        >>> from btvstat_open.store import Store
+        >>> with Store(scratch / "store") as store:  # scratch: any empty folder
+        ...     info = load_file(store, "catalog/demo/data/kc-311-potholes.parquet", "kc-311-potholes")
+        >>> info.row_count
         4493
     """
     check_dataset_id(dataset_id)
