@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     add_as_of(serve)
 
-    load = sub.add_parser("load", help="load a CSV or Parquet file into the store")
+    load = sub.add_parser("load", help="load a CSV, Excel (.xlsx) or Parquet file into the store")
     load.add_argument("file")
     load.add_argument("--dataset", required=True, help="dataset id, e.g. kc-311-potholes")
     load.add_argument("--store", default=DEFAULT_STORE)
@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FIELD=PATTERN",
         help="read a column's dates with a strftime pattern, e.g. date=%%d.%%m.%%Y (repeatable)",
     )
+    load.add_argument("--sheet", metavar="NAME", help="the sheet of an .xlsx workbook (default: the first)")
 
     pull = sub.add_parser("pull", help="pull a dataset from a portal to Parquet or CSV")
     pull.add_argument("portal_url")
