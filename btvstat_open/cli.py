@@ -34,6 +34,11 @@ HANDLERS = {
 
 DEFAULT_STORE = os.environ.get("BTVSTAT_STORE", ".btvstat/store")
 AS_OF_HELP = "compute as if today were DATE (YYYY-MM-DD); overrides as_of: in catalog.yaml"
+# The portal kinds of connectors.kinds (the core does not import the connectors to list them).
+KIND_CHOICES = ("auto", "socrata", "arcgis", "ckan", "opendatasoft", "file")
+KIND_HELP = (
+    "the portal kind (default: from the URL's shape; a bare http(s) site is socrata; auto asks the server)"
+)
 
 
 def add_as_of(parser: argparse.ArgumentParser) -> None:
@@ -85,9 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     load.add_argument("--sheet", metavar="NAME", help="the sheet of an .xlsx workbook (default: the first)")
 
-    pull = sub.add_parser("pull", help="pull a dataset from a portal to Parquet or CSV")
-    pull.add_argument("portal_url")
-    pull.add_argument("dataset_id")
+    pull = sub.add_parser("pull", help="pull a dataset from a portal or a file to Parquet or CSV")
+    pull.add_argument("portal_url", help="a portal URL, or a folder or fsspec URL (file://, s3://) of files")
+    pull.add_argument("dataset_id", help="the dataset id (for files: the file name, or its stem)")
+    pull.add_argument("--kind", choices=KIND_CHOICES, help=KIND_HELP)
+    pull.add_argument("--sheet", metavar="NAME", help="for an .xlsx file: the sheet (default: the first)")
     pull.add_argument("-o", "--output", required=True, help="OUT.parquet or OUT.csv")
     pull.add_argument("--select")
     pull.add_argument("--where")
@@ -100,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("file")
     push.add_argument("portal_url")
     push.add_argument("dataset_id")
+    push.add_argument("--kind", choices=KIND_CHOICES, help=KIND_HELP)
     push.add_argument("--mode", choices=["upsert", "replace"], default="upsert")
     push.add_argument("--row-id")
     push.add_argument("--app-token", default=os.environ.get("BTVSTAT_APP_TOKEN"))

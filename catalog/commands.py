@@ -6,7 +6,7 @@ user mistakes raise :class:`~btvstat_open.errors.BtvstatError`, which the CLI pr
 Example:
     >>> from btvstat_open.cli import main
     >>> main(["catalog", "validate", "catalog/demo", "--store", "/no/store"])  # doctest: +SKIP
-    catalog/demo: 15 KPIs, no problems (not checked against a store: none at /no/store)
+    catalog/demo: 17 KPIs, no problems (not checked against a store: none at /no/store)
     0
 """
 
@@ -16,7 +16,6 @@ import argparse
 import csv
 import io
 import json
-import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -148,10 +147,11 @@ def _run_breakdown(
 def run_sync(args: argparse.Namespace) -> int:
     """``btvstat-open sync --catalog DIR``: pull every dataset the catalog uses from its portal.
 
-    Datasets on ``portal: local`` live in the store already and are left alone.
+    Datasets on ``portal: local`` live in the store already and are left alone; every other
+    portal is synced with its kind's connector (a ``file`` portal's folder is relative to ``DIR``).
     """
     from btvstat_open.sync import sync_dataset
-    from connectors import connect
+    from catalog.portals import open_portal
 
     catalog = load_catalog(args.catalog)
     remote = [(portal, dataset) for portal, dataset in catalog.datasets() if portal != "local"]
@@ -160,9 +160,8 @@ def run_sync(args: argparse.Namespace) -> int:
         return 0
     with Store(args.store) as store:
         for portal_key, dataset in remote:
-            portal = catalog.settings.portals[portal_key]
-            token = os.environ.get(portal.app_token_env) if portal.app_token_env else None
-            result = sync_dataset(connect(portal.url, app_token=token), dataset, store, dataset_id=dataset)
+            with open_portal(catalog, portal_key) as source:
+                result = sync_dataset(source, dataset, store, dataset_id=dataset)
             print(f"{portal_key}/{dataset}: {_describe(result)}")
     return 0
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import Any
 
 from btvstat_open.errors import UsageError
 from btvstat_open.sync_progress import row_progress
@@ -33,6 +34,9 @@ def _credentials() -> dict[str, str]:
 def run_pull(args: argparse.Namespace) -> int:
     """Pull a dataset to Parquet or CSV (written whole or not at all), with a progress bar on a terminal.
 
+    ``--kind`` forces the portal kind (else the URL's shape decides, see :mod:`connectors.kinds`);
+    ``--sheet`` picks the sheet of an ``.xlsx`` file.
+
     Example:
         >>> args = build_parser().parse_args(["pull", URL, "ab-12", "-o", "out.parquet"])  # doctest: +SKIP
         >>> run_pull(args)  # doctest: +SKIP
@@ -40,12 +44,15 @@ def run_pull(args: argparse.Namespace) -> int:
     """
     output = Path(args.output)
     output_format(output)  # a wrong extension is a usage error before any request
-    options: dict[str, object] = {"app_token": args.app_token or None, **_credentials()}
+    options: dict[str, Any] = {"app_token": args.app_token or None, **_credentials()}
     if args.page_size is not None:
         if args.page_size < 1:
             raise UsageError("--page-size must be at least 1.")
         options["page_size"] = args.page_size
-    with connect(args.portal_url, **options) as portal, row_progress(None, f"pull {args.dataset_id}") as bar:
+    if getattr(args, "sheet", None):
+        options["sheet"] = args.sheet
+    portal = connect(args.portal_url, kind=getattr(args, "kind", None), **options)
+    with portal, row_progress(None, f"pull {args.dataset_id}") as bar:
         result = portal.pull_to(
             args.dataset_id,
             output,
@@ -66,7 +73,8 @@ def run_push(args: argparse.Namespace) -> int:
         >>> run_push(build_parser().parse_args(["push", "kpis.csv", URL, "abcd-1234"]))  # doctest: +SKIP
         0
     """
-    with connect(args.portal_url, app_token=args.app_token or None, **_credentials()) as portal:
+    kind = getattr(args, "kind", None)
+    with connect(args.portal_url, kind, app_token=args.app_token or None, **_credentials()) as portal:
         result = portal.push(Path(args.file), args.dataset_id, mode=args.mode, row_id=args.row_id)
     print(
         f"{args.dataset_id}: {result.created:,} created, {result.updated:,} updated, "

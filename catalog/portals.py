@@ -1,0 +1,32 @@
+"""The connector for a catalog's portal (``portals:`` in ``catalog.yaml``), whatever its kind.
+
+Example:
+    >>> from catalog import load_catalog
+    >>> demo = load_catalog("catalog/demo")
+    >>> open_portal(demo, "burlington").datasets()[0].id
+    'child-care-locations.csv'
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from catalog.models import Catalog
+from connectors import Connector, connect
+
+__all__ = ["open_portal"]
+
+
+def open_portal(catalog: Catalog, key: str) -> Connector:
+    """A connector to portal ``key`` of the catalog: a ``file`` folder is relative to the catalog folder.
+
+    The app token comes from the environment variable ``app_token_env`` names, when it is set.
+    """
+    portal = catalog.settings.portals[key]
+    options: dict[str, Any] = {}
+    if portal.kind == "file":
+        options["base_dir"] = catalog.root
+    elif portal.app_token_env and os.environ.get(portal.app_token_env):
+        options["app_token"] = os.environ[portal.app_token_env]
+    return connect(portal.url, kind=portal.kind, **options)
