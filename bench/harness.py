@@ -35,14 +35,15 @@ class Sizes:
     soql_reps: int
     load_seconds: float
     connections: int
+    kind_rows: int = 200_000  # the per-kind pull rows
 
     @classmethod
     def full(cls) -> Sizes:
-        return cls(1_000_000, 5_000_000, 100_000, 10_000, 1_000_000, 5, 40, 5.0, 16)
+        return cls(1_000_000, 5_000_000, 100_000, 10_000, 1_000_000, 5, 40, 5.0, 16, 200_000)
 
     @classmethod
     def quick(cls) -> Sizes:
-        return cls(20_000, 50_000, 5_000, 1_000, 20_000, 2, 8, 1.0, 8)
+        return cls(20_000, 50_000, 5_000, 1_000, 20_000, 2, 8, 1.0, 8, 20_000)
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,8 @@ EXPECTED_WORK = [
     "/healthz p99 while 50 slow queries run",
     "KPIs as PDF: cold",
     "KPIs as page: cached p99",
+    "file kind (CSV in a folder) vs Socrata pull",
+    "file kind (Parquet in a folder) vs Socrata pull",
 ]
 
 
