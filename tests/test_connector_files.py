@@ -4,6 +4,7 @@ the Burlington Opendatasoft exports as published, and what a file cannot do."""
 from __future__ import annotations
 
 import shutil
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,14 @@ import pyarrow.parquet as pq
 import pytest
 from openpyxl import Workbook
 
-from btvstat_open.errors import DatasetNotFound, LoadError, NotSupported, SoqlError, UsageError
+from btvstat_open.errors import (
+    DatasetNotFound,
+    LoadError,
+    NotSupported,
+    PortalUnavailable,
+    SoqlError,
+    UsageError,
+)
 from connectors import connect
 from connectors.files import FileConnector
 from connectors.testing import ConnectorContract, ContractSetup, source_table
@@ -125,6 +133,11 @@ def test_a_missing_folder_and_a_missing_filesystem_package_are_clear(tmp_path: P
         connect(str(tmp_path / "nowhere")).datasets()
     with pytest.raises(UsageError, match="pip install s3fs"):
         connect("s3://bucket/exports")
+    with socket.socket() as closed:  # a port nothing listens on: an FTP server that is not there
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    with pytest.raises(PortalUnavailable, match=f"Cannot open ftp://127.0.0.1:{port}/x: "):
+        connect(f"ftp://127.0.0.1:{port}/x")
 
 
 def test_the_burlington_exports_read_as_published(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
-from btvstat_open.errors import DatasetNotFound, PortalError, UsageError
+from btvstat_open.errors import DatasetNotFound, PortalError, PortalUnavailable, UsageError
 from btvstat_open.loader import FORMATS
 
 __all__ = ["FileInfo", "Folder"]
@@ -83,6 +83,11 @@ class Folder:
             raise UsageError(
                 f"Reading {url} needs an fsspec filesystem package that is not installed ({exc}). "
                 "Install it (for s3:// `pip install s3fs`, gs:// gcsfs, az:// adlfs) and try again."
+            ) from exc
+        except (OSError, ValueError) as exc:  # a network filesystem connects when it is made (ftp, sftp)
+            raise PortalUnavailable(
+                f"Cannot open {url}: {exc}. Check the address, the network and the credentials "
+                "(storage_options)."
             ) from exc
         self.root = root.rstrip("/") or "/"
         self.url = text.rstrip("/") if "://" in url else self.root
