@@ -176,8 +176,10 @@ def _store_fingerprint() -> str:
     """Changes when the store's code changes: a cached store from older code is rebuilt, not trusted."""
     import btvstat_open.store as store_module
 
-    source = Path(store_module.__file__).read_bytes()
-    return hashlib.sha256(source).hexdigest()[:10]
+    digest = hashlib.sha256()
+    for module in sorted(Path(store_module.__file__).parent.glob("*.py")):
+        digest.update(module.read_bytes())
+    return digest.hexdigest()[:10]
 
 
 def dataset_parquet(rows: int) -> Path:

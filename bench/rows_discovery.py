@@ -28,7 +28,7 @@ WARMUP = 3
 def catalog_store(datasets: int) -> Path:
     """A store folder with ``datasets`` small datasets (``bench-cat-0000``...), built on first use."""
     from btvstat_open.store import Store
-    from btvstat_open.store_writes import create_table
+    from btvstat_open.store.writes import create_table
     from btvstat_open.types import Column
 
     root = cache_dir() / f"catalog-{_store_fingerprint()}-{datasets}"

@@ -37,7 +37,7 @@ from btvstat_open.store import DatasetInfo, MetadataChange, Store, WriteResult
 from btvstat_open.types import Column
 
 if TYPE_CHECKING:
-    from btvstat_open.loader import load_file, read_file
+    from btvstat_open.load import load_file, read_file
     from btvstat_open.sync import sync_dataset
     from connectors import connect
 
@@ -77,8 +77,8 @@ __all__ = [
 # imports this package's core modules, so an eager import would be circular.
 _LAZY = {
     "connect": "connectors",
-    "load_file": "btvstat_open.loader",
-    "read_file": "btvstat_open.loader",
+    "load_file": "btvstat_open.load",
+    "read_file": "btvstat_open.load",
     "sync_dataset": "btvstat_open.sync",
 }
 

@@ -5,7 +5,7 @@ checks it against the data: the dataset and columns exist, have usable types, an
 filter compiles.
 
 Keys that the KPI's calculation does not use (``percentile`` on a median, ``numerator`` on a count,
-...) are not errors: ARCHITECTURE.md's own example lists every key with a comment saying which
+...) are not errors: the catalog format's full example lists every key with a comment saying which
 calculation reads it, so a file copied from it must load. They go to ``warnings`` instead, so
 ``catalog validate`` can still point at them.
 
@@ -140,7 +140,7 @@ def _wheres(kpi: Kpi) -> list[tuple[tuple[str | int, ...], str]]:
 
 def _parse_problem(where: str) -> str | None:
     """Why ``where`` is not a SoQL expression, or None when it parses."""
-    from btvstat_open.portal.soql.parser import parse_expression
+    from btvstat_open.soql.parser import parse_expression
 
     try:
         parse_expression(where, "$where")
@@ -217,7 +217,7 @@ def check_against_store(
 def _check_where(info: DatasetInfo, where: str, path: tuple[str | int, ...], add: Adder) -> None:
     if _parse_problem(where):
         return  # check_kpi has reported it
-    from btvstat_open.portal.soql import compile_where
+    from btvstat_open.soql import compile_where
 
     try:
         compile_where(where, info)

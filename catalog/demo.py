@@ -261,11 +261,11 @@ def _column(field: pa.Field) -> Column:
 def build_demo_data(real_dir: Path) -> None:
     """Write ``catalog/demo/data/*.parquet`` from the original CSVs in ``real_dir``.
 
-    Each file is read by :func:`btvstat_open.loader.read_file` (field names and inferred types),
+    Each file is read by :func:`btvstat_open.load.read_file` (field names and inferred types),
     optionally narrowed to the columns the demo uses, and written with every column's Socrata
     type and original header in the Parquet field metadata.
     """
-    from btvstat_open.loader import read_file
+    from btvstat_open.load import read_file
 
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     for dataset in DEMO_DATASETS.values():

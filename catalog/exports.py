@@ -1,6 +1,6 @@
 """Catalog exports: DCAT-US 1.1 ``data.json`` and a Frictionless ``datapackage.json``.
 
-DCAT-US: one entry per dataset in the store (from :mod:`btvstat_open.portal.dcat`, plus a Parquet
+DCAT-US: one entry per dataset in the store (from :mod:`btvstat_open.dcat`, plus a Parquet
 download) and one per public KPI series, whose distributions are the series as CSV and JSON
 (``/kpi/{id}.csv``, ``/kpi/{id}.json``) and the source dataset's downloads. The federal-only
 ``bureauCode`` and ``programCode`` are left out.
@@ -26,7 +26,7 @@ from datetime import UTC, date
 from typing import Any
 from urllib.parse import quote
 
-from btvstat_open.portal.dcat import catalog_document, dataset_entries
+from btvstat_open.dcat import catalog_document, dataset_entries
 from btvstat_open.store import DatasetInfo, Store
 from catalog.measure import measure
 from catalog.models import Catalog, Kpi

@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from btvstat_open.store import Store
-from btvstat_open.sync_state import load_state
+from btvstat_open.sync.state import load_state
 from catalog.models import Kpi
 from catalog.models.program import EXPECT_DURATION
 

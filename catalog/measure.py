@@ -278,7 +278,7 @@ def _term(term: RateTerm, info: DatasetInfo) -> tuple[str, str, list[Any]]:
 
 
 def _compile(where: str, info: DatasetInfo) -> tuple[str, list[Any]]:
-    from btvstat_open.portal.soql import compile_where
+    from btvstat_open.soql import compile_where
 
     sql, params = compile_where(where, info)
     return f"({sql})", list(params)

@@ -1,6 +1,6 @@
 """A meeting's packet: what the panel reads before a Stat meeting, computed from the data as of a day.
 
-A packet has three sections, in this order (ARCHITECTURE.md, "Meetings"):
+A packet has three sections, in this order (README.md, "hold the Stat meeting"):
 
 1. **Follow-ups**: the actions of the agenda's KPIs that were opened, came due or were closed since
    the previous meeting of the same departments (:func:`catalog.meetings.previous_meeting`), and every

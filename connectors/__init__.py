@@ -27,6 +27,7 @@ __all__ = [
     "PushResult",
     "connect",
     "detect_kind",
+    "resolve_kind",
 ]
 
 
@@ -35,8 +36,8 @@ def connect(url: str, kind: str | None = None, **options: Any) -> Connector:
 
     ``kind`` forces one (``socrata``, ``arcgis``, ``ckan``, ``opendatasoft``, ``file``), or
     ``auto`` asks the server which it is. Without it, the URL's shape decides: a path or
-    fsspec URL is ``file``, ``.../rest/services/...`` is ``arcgis``, ``.../api/3/action`` is
-    ``ckan``, ``.../api/explore/...`` is ``opendatasoft``, any other ``http(s)`` site ``socrata``.
+    fsspec URL is ``file``, ``…/rest/services/…`` is ``arcgis``, ``…/api/3/action`` is
+    ``ckan``, ``…/api/explore/…`` is ``opendatasoft``, any other ``http(s)`` site ``socrata``.
 
     Socrata options: ``app_token``, ``username``/``password``, ``api_key_id``/``api_key_secret``,
     ``oauth_token``, ``timeout`` (seconds), ``page_size``, ``concurrency``, ``retries``,
@@ -54,12 +55,21 @@ def connect(url: str, kind: str | None = None, **options: Any) -> Connector:
         btvstat_open.errors.UsageError: Cannot connect to 'gopher://x': gopher:// is no portal kind. ...
     """
     text = (url or "").strip()
+    connector: type[Any] = kind_class(resolve_kind(text, kind))  # each kind takes its own options
+    return cast(Connector, connector(text, **options))
+
+
+def resolve_kind(url: str, kind: str | None = None) -> str:
+    """The kind ``connect(url, kind)`` uses: ``kind``, the server's answer for ``auto``, else the URL's.
+
+    Example:
+        >>> resolve_kind("exports/"), resolve_kind("https://data.example.gov", "ckan")
+        ('file', 'ckan')
+    """
+    text = (url or "").strip()
     if not text:
         raise UsageError(f"Cannot connect to {url!r}: give a portal URL, a folder or an fsspec URL.")
     if kind == "auto":
         with requests.Session() as session:
-            name = detect_kind(text, session)
-    else:
-        name = kind or detect_kind(text)
-    connector: type[Any] = kind_class(name)  # each kind takes its own options after the URL
-    return cast(Connector, connector(text, **options))
+            return detect_kind(text, session)
+    return kind or detect_kind(text)

@@ -23,8 +23,8 @@ from typing import Any, ClassVar, Literal, Self, TypedDict, Unpack
 
 import pyarrow as pa
 
-from btvstat_open.dataset import WriteResult
 from btvstat_open.errors import NotSupported
+from btvstat_open.store.dataset import WriteResult
 from btvstat_open.types import Column
 from connectors.output import write_batches_atomically
 

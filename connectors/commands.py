@@ -7,16 +7,18 @@ the CLI, which prints them as one line (exit 2 for bad input, 1 for failures).
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from btvstat_open.errors import UsageError
-from btvstat_open.sync_progress import row_progress
-from connectors import connect
+from btvstat_open.progress import row_progress
+from connectors import Connector, resolve_kind
+from connectors.kinds import kind_class
 from connectors.output import output_format
 
-__all__ = ["run_pull", "run_push"]
+__all__ = ["open_source", "run_pull", "run_push"]
 
 
 def _credentials() -> dict[str, str]:
@@ -29,6 +31,41 @@ def _credentials() -> dict[str, str]:
         # The local portal takes its write token as the HTTP Basic password, any user name.
         found.update(username="btvstat", password=os.environ["BTVSTAT_WRITE_TOKEN"])
     return found
+
+
+# Options a user names on the command line: refused, with the flag, by a kind that cannot take them.
+_FLAGS = {"sheet": "--sheet", "page_size": "--page-size"}
+
+
+def open_source(url: str, kind: str | None, options: dict[str, Any]) -> Connector:
+    """The connector for ``url`` with the options its kind takes.
+
+    Credentials reach a kind that takes them (an app token is an ArcGIS ``token``); unset ones are
+    left out; a flag the kind has no use for (``--sheet`` for a portal) is a :class:`UsageError`.
+
+    Example:
+        >>> open_source("catalog/demo/data/burlington", None, {"app_token": None, "sheet": "S"}).sheet
+        'S'
+        >>> open_source("https://data.example.gov", None, {"sheet": "S"})
+        Traceback (most recent call last):
+        ...
+        btvstat_open.errors.UsageError: --sheet does not apply to socrata sources. Leave it out.
+    """
+    name = resolve_kind(url, kind)
+    cls = kind_class(name)
+    accepted = inspect.signature(cls.__init__).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
+    given = {k: v for k, v in options.items() if v is not None}
+    if "app_token" in given and "app_token" not in accepted and "token" in accepted:
+        given["token"] = given.pop("app_token")
+    for key in list(given):
+        if key in accepted or takes_any:
+            continue
+        if key in _FLAGS:
+            raise UsageError(f"{_FLAGS[key]} does not apply to {name} sources. Leave it out.")
+        given.pop(key)  # a credential this kind does not use
+    connector: Any = cls  # each kind's constructor takes its own keywords
+    return cast(Connector, connector(url.strip(), **given))
 
 
 def run_pull(args: argparse.Namespace) -> int:
@@ -51,7 +88,7 @@ def run_pull(args: argparse.Namespace) -> int:
         options["page_size"] = args.page_size
     if getattr(args, "sheet", None):
         options["sheet"] = args.sheet
-    portal = connect(args.portal_url, kind=getattr(args, "kind", None), **options)
+    portal = open_source(args.portal_url, getattr(args, "kind", None), options)
     with portal, row_progress(None, f"pull {args.dataset_id}") as bar:
         result = portal.pull_to(
             args.dataset_id,
@@ -73,8 +110,8 @@ def run_push(args: argparse.Namespace) -> int:
         >>> run_push(build_parser().parse_args(["push", "kpis.csv", URL, "abcd-1234"]))  # doctest: +SKIP
         0
     """
-    kind = getattr(args, "kind", None)
-    with connect(args.portal_url, kind, app_token=args.app_token or None, **_credentials()) as portal:
+    options = {"app_token": args.app_token or None, **_credentials()}
+    with open_source(args.portal_url, getattr(args, "kind", None), options) as portal:
         result = portal.push(Path(args.file), args.dataset_id, mode=args.mode, row_id=args.row_id)
     print(
         f"{args.dataset_id}: {result.created:,} created, {result.updated:,} updated, "

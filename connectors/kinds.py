@@ -68,6 +68,10 @@ class KindSpec:
     ``probe`` is appended to the site URL for :func:`detect_kind`'s question (None: never
     probed); ``answers`` says whether a JSON answer is this kind's (a kind's module may offer
     a ``recognizes(url, first_answer)`` of its own, which is preferred).
+
+    Example:
+        >>> KINDS["ckan"].module, KINDS["ckan"].probe
+        ('connectors.ckan', '/api/3/action/status_show')
     """
 
     name: str
@@ -183,6 +187,11 @@ def kind_from_url(url: str) -> str | None:
             return "ckan"
         if "/api/explore/" in path + "/" or "/explore/dataset" in path:
             return "opendatasoft"
+        # An installed kind may know more shapes (an ArcGIS Hub host): ask it, without a request.
+        for name in ("arcgis", "ckan", "opendatasoft"):
+            own = _own_recognizer(KINDS[name])
+            if own is not None and own(text, None):
+                return name
         return None
     # "C:\\data" parses with scheme "c": one letter is a Windows drive, not a protocol.
     if not scheme or len(scheme) == 1 or scheme == "file" or _is_fsspec_protocol(scheme):
@@ -199,13 +208,19 @@ def _is_fsspec_protocol(scheme: str) -> bool:
     return scheme in known_implementations or scheme in registry
 
 
-def _recognizes(spec: KindSpec, url: str, body: Any) -> bool:
+def _own_recognizer(spec: KindSpec) -> Callable[[str, Any], bool] | None:
+    """The kind package's ``recognizes(url, first_answer)``, when the package is installed."""
     try:
         module = importlib.import_module(spec.module)
     except ModuleNotFoundError:
-        module = None
-    own = getattr(module, "recognizes", None) if module is not None else None
-    if callable(own):
+        return None
+    own = getattr(module, "recognizes", None)
+    return cast("Callable[[str, Any], bool]", own) if callable(own) else None
+
+
+def _recognizes(spec: KindSpec, url: str, body: Any) -> bool:
+    own = _own_recognizer(spec)
+    if own is not None:
         return bool(own(url, body))
     return spec.answers is not None and spec.answers(body)
 

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pytest
 from servers import serve
 
-from btvstat_open.loader import load_file
+from btvstat_open.load import load_file
 from btvstat_open.portal.app import create_portal_app
 from btvstat_open.settings import Settings
 from btvstat_open.store import Store

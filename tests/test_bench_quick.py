@@ -29,7 +29,7 @@ from bench.rows_interop import interop_outcomes  # noqa: E402
 
 QuickRun = tuple[subprocess.CompletedProcess[str], dict[str, Any]]
 
-# Every row group of ARCHITECTURE.md's table "Numbers it must reach", plus push and the catalog.
+# Every row group of the performance targets ("Numbers it must reach"), plus push and the catalog.
 EXPECTED_WORK = [
     "vs sodapy get_all",
     "vs raw CSV export",

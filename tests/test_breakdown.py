@@ -1,7 +1,7 @@
 """Breakdowns on the real Kansas City 311 file, checked against an independent pandas computation.
 
 The expected tables are computed here from the CSV with pandas (dates parsed by pandas, groups by
-``groupby``, suppression and disparity written out again from the rules in ARCHITECTURE.md), not
+``groupby``, suppression and disparity written out again from the catalog format's rules), not
 from the measure engine's SQL. The outputs (CSV, JSON, the command line) are checked to never
 carry a suppressed value or count.
 """
@@ -20,7 +20,7 @@ import pytest
 
 from btvstat_open.cli import main
 from btvstat_open.errors import CatalogError
-from btvstat_open.loader import load_file
+from btvstat_open.load import load_file
 from btvstat_open.store import Store
 from catalog.breakdown import NOT_RECORDED, breakdown, breakdown_csv, breakdown_document, publishable_rows
 from catalog.loader import load_catalog

@@ -1,4 +1,4 @@
-"""The catalog format of ARCHITECTURE.md, checked clause by clause.
+"""The catalog format as specified, checked clause by clause.
 
 The two example files are copied here verbatim (comments included): a catalog written from the
 documentation must load, validate against a store holding the data, and measure correctly.

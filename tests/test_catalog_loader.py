@@ -151,7 +151,7 @@ def test_cumulative_with_recent(tmp_path: Path) -> None:
 def test_column_required_and_unused(tmp_path: Path) -> None:
     found = problems(write(tmp_path, {"k.yaml": GOOD.replace("  column: days\n", "")}))
     assert found == [("k.yaml", 9, "calculation 'median' needs measure.column: the number column to use")]
-    # A key the calculation does not read is a warning, not an error (ARCHITECTURE.md's example has them).
+    # A key the calculation does not read is a warning, not an error (the format's full example has them).
     catalog = load_catalog(
         write(tmp_path, {"k.yaml": GOOD.replace("calculation: median", "calculation: count")})
     )

@@ -132,3 +132,22 @@ def test_a_kind_whose_package_is_missing_says_it_is_not_installed(monkeypatch: p
         kind_class("ckan")
     with pytest.raises(UsageError, match="kind 'ckan' is not installed"):
         connect("https://data.gov.sg/api/3/action/x")
+
+
+def test_pull_of_an_arcgis_url_needs_no_kind(tmp_path: Path) -> None:
+    """The command line picks the ArcGIS connector from the service URL (and maps the app token)."""
+    import pyarrow.parquet as pq
+    from arcgis_standin import ArcgisStandin, Service, layer_from_table
+
+    from btvstat_open.cli import main
+    from connectors.testing import source_table
+
+    app = ArcgisStandin({"Cases": Service({1: layer_from_table(1, "Cases", source_table(120))})})
+    out = tmp_path / "cases.parquet"
+    with serve(app) as base:
+        service = f"{base}/arcgis/rest/services/Cases/FeatureServer"
+        assert main(["pull", service, "1", "-o", str(out), "--app-token", "t0ken"]) == 0
+        assert main(["pull", service, "1", "-o", str(out), "--sheet", "S"]) == 2
+    assert pq.read_table(out).num_rows == 120
+    assert {"f": "json"}.items() <= dict(app.log[0][1]).items()
+    assert all(params.get("token") == "t0ken" for _, params in app.log[:3])

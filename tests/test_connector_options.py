@@ -25,9 +25,9 @@ from servers import serve
 from btvstat_open.cli import main
 from btvstat_open.errors import PortalUnavailable, UsageError
 from btvstat_open.portal.app import create_portal_app
+from btvstat_open.progress import RowProgress
 from btvstat_open.settings import Settings
 from btvstat_open.store import Store
-from btvstat_open.sync_progress import RowProgress
 from btvstat_open.types import Column
 from connectors import connect
 from connectors.output import write_batches_atomically

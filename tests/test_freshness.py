@@ -18,7 +18,7 @@ import pytest
 import requests
 from faults import serve_portal
 
-from btvstat_open.loader import load_file
+from btvstat_open.load import load_file
 from btvstat_open.store import Store
 from btvstat_open.sync import sync_dataset
 from catalog.freshness import data_updated_at, freshness, subtract_interval

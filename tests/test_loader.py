@@ -17,7 +17,7 @@ import pytest
 
 from btvstat_open.cli import main
 from btvstat_open.errors import LoadError, UsageError
-from btvstat_open.loader import load_file, read_file
+from btvstat_open.load import load_file, read_file
 from btvstat_open.store import Store
 from btvstat_open.types import Column
 

@@ -19,8 +19,8 @@ from vega_datasets import local_data
 
 from btvstat_open.cli import main
 from btvstat_open.errors import LoadError, UsageError
-from btvstat_open.inference import convert_column, infer_types
-from btvstat_open.loader import load_file, read_file
+from btvstat_open.load import load_file, read_file
+from btvstat_open.load.inference import convert_column, infer_types
 from btvstat_open.store import Store
 
 REAL = Path(__file__).parent / "data" / "real"

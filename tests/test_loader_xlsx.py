@@ -10,7 +10,7 @@ import pytest
 from openpyxl import Workbook
 
 from btvstat_open.cli import main
-from btvstat_open.loader import read_file
+from btvstat_open.load import read_file
 from btvstat_open.store import Store
 
 HEADER = ["Case ID", "ZIP Code", "Opened", "Days", "Closed", "Note"]

@@ -27,7 +27,7 @@ import pytest
 from altair.vegalite.v6.schema.core import load_schema
 from vega_datasets import local_data
 
-from btvstat_open.loader import load_file
+from btvstat_open.load import load_file
 from btvstat_open.store import Store
 from catalog.changes import latest_change
 from catalog.measure import measure
@@ -248,7 +248,7 @@ HISTORY = [
 
 
 def status_rule(value: float, target: float | None, tolerance: float) -> str:
-    """ARCHITECTURE.md's above_below rule for higher_is_better, written out again."""
+    """The catalog format's above_below rule for higher_is_better, written out again."""
     if target is None or pd.isna(target):
         return "no_target"
     if value >= target:

@@ -26,7 +26,7 @@ from servers import serve
 from sodapy import Socrata
 
 from btvstat_open.budget import Pools
-from btvstat_open.loader import load_file
+from btvstat_open.load import load_file
 from btvstat_open.portal.app import create_portal_app
 from btvstat_open.settings import Settings
 from btvstat_open.store import Store

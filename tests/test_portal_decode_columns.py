@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from btvstat_open.errors import BadRequestBody
 from btvstat_open.portal.decode import decode_row_by_row, decode_rows
-from btvstat_open.portal.decode_columns import decode_columns
+from btvstat_open.portal.decode.columns import decode_columns
 from btvstat_open.store import DatasetInfo, Store
 from btvstat_open.types import Column
 

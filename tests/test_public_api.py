@@ -55,7 +55,7 @@ def test_every_package_exports_what_it_lists() -> None:
 
 
 def test_store_and_loader_names_stay_where_callers_import_them() -> None:
-    import btvstat_open.loader as loader
+    import btvstat_open.load as loader
     import btvstat_open.store as store
 
     for name in ("Store", "DatasetInfo", "WriteResult", "quote_ident", "new_row_id", "check_dataset_id"):

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from test_soql_table import build_store
 
 from btvstat_open.errors import SoqlError
-from btvstat_open.portal.soql import QueryParams, compile_soql
+from btvstat_open.soql import QueryParams, compile_soql
 from btvstat_open.store import DatasetInfo, Store
 
 # Every bare word the compiler may emit: SQL keywords and allow-listed DuckDB functions.

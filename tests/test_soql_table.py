@@ -20,8 +20,8 @@ import pyarrow.compute as pc
 import pytest
 
 from btvstat_open.errors import SoqlError
-from btvstat_open.loader import read_file
-from btvstat_open.portal.soql import OutputColumn, QueryParams, compile_soql, compile_where
+from btvstat_open.load import read_file
+from btvstat_open.soql import OutputColumn, QueryParams, compile_soql, compile_where
 from btvstat_open.store import DatasetInfo, Store
 from btvstat_open.types import Column
 

@@ -15,7 +15,7 @@ from faults import CountingApp, serve_portal
 from btvstat_open.errors import SyncError
 from btvstat_open.store import Store
 from btvstat_open.sync import schema_change, sync_dataset
-from btvstat_open.sync_state import STATE_FILE, STATE_VERSION, load_state
+from btvstat_open.sync.state import STATE_FILE, STATE_VERSION, load_state
 from btvstat_open.types import Column
 from connectors import connect
 from connectors.socrata import SocrataConnector

@@ -14,7 +14,7 @@ from test_sync import COLUMNS, portal, rows, same_rows
 
 from btvstat_open.store import Store
 from btvstat_open.sync import sync_dataset
-from btvstat_open.sync_state import STATE_FILE, load_state
+from btvstat_open.sync.state import STATE_FILE, load_state
 
 
 @pytest.fixture

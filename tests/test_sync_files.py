@@ -15,7 +15,7 @@ import pytest
 from btvstat_open.errors import DatasetNotFound
 from btvstat_open.store import Store
 from btvstat_open.sync import sync_dataset
-from btvstat_open.sync_state import load_state
+from btvstat_open.sync.state import load_state
 from connectors import connect
 from connectors.testing import source_table
 

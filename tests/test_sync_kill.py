@@ -17,7 +17,7 @@ import pytest
 from faults import serve_portal
 
 from btvstat_open.store import Store
-from btvstat_open.sync_state import STATE_FILE, load_state
+from btvstat_open.sync.state import STATE_FILE, load_state
 from btvstat_open.types import Column
 
 COLUMNS = [Column("case_id", "Case ID", "text"), Column("amount", "Amount", "number")]

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from btvstat_open.errors import UsageError
-from btvstat_open.inference import convert_column, convert_columns, infer_types
+from btvstat_open.load.inference import convert_column, convert_columns, infer_types
 from btvstat_open.types import LOCATION_ARROW, SOCRATA_TYPES, Column, arrow_type, canonical_type, duckdb_type
 
 

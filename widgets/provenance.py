@@ -33,7 +33,12 @@ _KIND_LABELS = {
 
 @dataclass(frozen=True)
 class Provenance:
-    """What the page shows: ``Data: <dataset> from <portal> (<kind>), <link_text>`` linked to ``link``."""
+    """What the page shows: ``Data: <dataset> from <portal> (<kind>), <link_text>`` linked to ``link``.
+
+    Example:
+        >>> Provenance("trees.csv", "Parks exports", "files", "/datasets/trees.csv", "download").kind
+        'files'
+    """
 
     dataset: str
     portal: str

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import format_datetime
 
 import duckdb
@@ -14,14 +14,9 @@ from btvstat_open.errors import DatasetNotFound
 from btvstat_open.portal.auth import has_write_token
 from btvstat_open.portal.engine import engine_error
 from btvstat_open.settings import Settings
-from btvstat_open.store import DatasetInfo, Store, check_dataset_id
+from btvstat_open.store import DatasetInfo, Store, as_utc, check_dataset_id
 
 __all__ = ["PortalContext", "as_utc", "epoch_seconds", "http_date"]
-
-
-def as_utc(moment: datetime) -> datetime:
-    """The store keeps naive UTC datetimes; make them zone-aware."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def epoch_seconds(moment: datetime) -> int:

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
+from btvstat_open.dcat import catalog_document, dataset_entries
 from btvstat_open.errors import ApiNotImplemented, NotFound
 from btvstat_open.portal.context import PortalContext, epoch_seconds, http_date
-from btvstat_open.portal.dcat import catalog_document, dataset_entries
 from btvstat_open.portal.discovery import DiscoveryQuery, discover, split_values
 from btvstat_open.portal.handlers import json_response
 from btvstat_open.portal.meta import catalog_result, view_json

@@ -198,7 +198,7 @@ def row_sql(info: DatasetInfo, *, system: bool) -> str:
 
 def row_plan(info: DatasetInfo, row: str, fmt: str, pairs: list[tuple[str, str]]) -> QueryPlan:
     """One row by row identifier value or ``:id``; ``$$exclude_system_fields=false`` adds system fields."""
-    from btvstat_open.portal.soql import QueryParams
+    from btvstat_open.soql import QueryParams
 
     system = QueryParams.from_request([(k, v) for k, v in pairs if k.startswith("$$")]).system_fields
     columns = info.all_columns if system else info.columns
@@ -256,7 +256,7 @@ def soql_plan(
     no cap). More output columns than the budget allows is a 400; a private dataset is a 404
     without the write token.
     """
-    from btvstat_open.portal.soql import QueryParams, compile_soql
+    from btvstat_open.soql import QueryParams, compile_soql
 
     info = ctx.readable(dataset_id, request)
     settings = ctx.settings

@@ -72,7 +72,12 @@ def _origin(value: str) -> str:
 
 
 def check_http_url(value: str) -> str:
-    """The value if it is an ``http(s)://`` URL, else a ValueError saying how to write one."""
+    """The value if it is an ``http(s)://`` URL, else a ValueError saying how to write one.
+
+    Example:
+        >>> check_http_url("https://data.example.gov")
+        'https://data.example.gov'
+    """
     if not re.match(r"^https?://[^\s/]+", value):
         raise ValueError("a portal url starts with https:// or http://, e.g. https://data.example.gov")
     return value

@@ -1,7 +1,7 @@
 """A KPI file: what it measures, from which dataset, how it is computed, its target.
 
-The field names are the YAML keys documented in ARCHITECTURE.md ("Catalog format" and "The
-performance program"); unknown keys are errors (``extra="forbid"``). Cross-field rules (a rate needs
+The field names are the YAML keys of the catalog format (README.md's tours and "Catalog rules",
+docs/equity-and-freshness.md); unknown keys are errors (``extra="forbid"``). Cross-field rules (a rate needs
 a numerator, a percentile needs ``percentile``, ...) are checked by :mod:`catalog.checks` for
 :mod:`catalog.loader`, which knows the line of every key and so can say where the problem is.
 

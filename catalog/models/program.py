@@ -1,7 +1,8 @@
 """The program's parts of a KPI file: target history, notes, actions, breakdown, freshness.
 
 The rules that use them (which target is in force, overdue actions, suppression, stale data) are in
-ARCHITECTURE.md, "The performance program"; these models only fix the YAML shape.
+README.md ("run the program", "Catalog rules") and docs/equity-and-freshness.md; these models only
+fix the YAML shape.
 
 Example:
     >>> entry = TargetEntry.model_validate({"from": "2020-02-01", "value": 7, "note": "FY2020 budget"})

@@ -3,7 +3,7 @@
 ``PORTAL_URL`` is the folder (a path, relative to the working directory or to ``base_dir``) or
 a URL prefix (``file://``, ``s3://bucket/exports``, ``memory://``); ``DATASET_ID`` is a file
 name (``planting-sites.csv``), or its stem when only one data file has it. Files are typed by
-the loader of ``btvstat-open load`` (:func:`btvstat_open.loader.read_file`): CSV delimiters
+the loader of ``btvstat-open load`` (:func:`btvstat_open.load.read_file`): CSV delimiters
 sniffed (``;`` exports from Opendatasoft read as they are), types inferred, ``--column-type``
 style overrides as ``column_types``.
 
@@ -23,9 +23,9 @@ from typing import Any, ClassVar, Unpack
 import duckdb
 import pyarrow as pa
 
-from btvstat_open.csv_cells import FileBytes
 from btvstat_open.errors import SoqlError
-from btvstat_open.loader import LoadedFile, read_file
+from btvstat_open.load import LoadedFile, read_file
+from btvstat_open.load.csv_cells import FileBytes
 from connectors.base import Capability, Connector, DatasetDescription, DatasetSummary, PullOptions
 from connectors.files.location import FileInfo, Folder
 

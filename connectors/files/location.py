@@ -15,14 +15,19 @@ from pathlib import Path
 from typing import Any
 
 from btvstat_open.errors import DatasetNotFound, PortalError, PortalUnavailable, UsageError
-from btvstat_open.loader import FORMATS
+from btvstat_open.load import FORMATS
 
 __all__ = ["FileInfo", "Folder"]
 
 
 @dataclass(frozen=True)
 class FileInfo:
-    """One data file: its name in the folder, full path, size and validators."""
+    """One data file: its name in the folder, full path, size and validators.
+
+    Example:
+        >>> FileInfo("a.csv", "/x/a.csv", 4, None, "4-0.000000").http_date is None
+        True
+    """
 
     name: str
     path: str

@@ -23,7 +23,7 @@ from btvstat_open.errors import PushError, UsageError
 from btvstat_open.fieldnames import field_names
 from connectors.base import PushResult
 from connectors.output import csv_ready
-from connectors.socrata.decode_csv import csv_header
+from connectors.socrata.decode.from_csv import csv_header
 
 __all__ = ["BodyFormat", "encode_csv", "encode_json", "iter_push_batches", "push_table", "read_push_data"]
 

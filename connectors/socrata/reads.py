@@ -31,7 +31,7 @@ from connectors.base import DatasetDescription, PullOptions
 from connectors.socrata.client import ResumableBody, TruncatedBody
 from connectors.socrata.core import SocrataCore, check_dataset_id
 from connectors.socrata.decode import guess_json_type, json_rows_to_batch
-from connectors.socrata.decode_csv import csv_batches
+from connectors.socrata.decode.from_csv import csv_batches
 from connectors.socrata.metadata import SYSTEM_TYPES, columns_from_headers
 from connectors.socrata.paging import Page, Query, fetch_pages, soql_field, soql_literal
 

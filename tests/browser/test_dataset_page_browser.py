@@ -13,7 +13,7 @@ import pytest
 from browser.chromium import Browser, screenshot, serious_violations
 from servers import serve
 
-from btvstat_open.loader import load_file
+from btvstat_open.load import load_file
 from btvstat_open.store import MetadataChange, Store
 from btvstat_open.types import Column
 from widgets.app import create_app

@@ -24,7 +24,7 @@ from datasette.app import Datasette
 from interop_helpers import SessionCA
 from portal_fixtures import KC_CSV
 
-from btvstat_open.loader import load_file
+from btvstat_open.load import load_file
 from btvstat_open.store import Store
 
 DATASET = "kc31-1pot"  # the plugin accepts only Socrata's four-by-four ids

@@ -1,0 +1,346 @@
+"""The dataset store: every dataset is a DuckDB table in one database file.
+
+A store is a folder holding ``store.duckdb``. Each dataset's rows live in a table
+with the three Socrata system columns (``:id``, ``:created_at``, ``:updated_at``)
+followed by its own columns; the ``btvstat_datasets`` table holds each dataset's
+name, description, columns, row identifier, timestamps and a version number that
+increases with every change (servers turn it into an ETag).
+
+Every write is one transaction: it happens whole or not at all. Writes are
+serialised by a lock; reads use their own cursor and never wait for writes.
+The value types (:class:`DatasetInfo`, :class:`WriteResult`) and id helpers live in
+:mod:`btvstat_open.store.dataset`, the SQL of the writes in :mod:`btvstat_open.store.writes`;
+both are importable from here.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from btvstat_open.errors import DatasetNotFound, StoreError
+from btvstat_open.store.dataset import (
+    DatasetInfo,
+    MetadataChange,
+    WriteResult,
+    check_dataset_id,
+    new_row_id,
+    quote_ident,
+    table_name,
+)
+from btvstat_open.store.writes import (
+    META_TABLE,
+    apply_upsert,
+    create_table,
+    fetch_one,
+    insert_rows,
+    prepare_upsert,
+    touch,
+    update_metadata,
+)
+from btvstat_open.types import Column, duckdb_type
+
+__all__ = [
+    "DatasetInfo",
+    "MetadataChange",
+    "Store",
+    "WriteResult",
+    "check_dataset_id",
+    "new_row_id",
+    "quote_ident",
+    "table_name",
+]
+
+_META = META_TABLE
+_INFO_FIELDS = (
+    "id, name, description, columns, row_identifier, created_at, rows_updated_at, view_last_modified, "
+    "version, attributes"
+)
+
+
+def _dataset_info(row: Sequence[Any], row_count: int) -> DatasetInfo:
+    """A :class:`DatasetInfo` from a metadata row (the fields of ``_INFO_FIELDS``) and a row count."""
+    attributes = json.loads(row[9]) if row[9] else {}
+    return DatasetInfo(
+        id=row[0],
+        name=row[1],
+        description=row[2] or "",
+        columns=tuple(Column.from_json(c) for c in json.loads(row[3])),
+        row_identifier=row[4],
+        created_at=row[5],
+        rows_updated_at=row[6],
+        view_last_modified=row[7],
+        version=row[8],
+        row_count=row_count,
+        tags=tuple(attributes.get("tags") or ()),
+        category=attributes.get("category"),
+        attribution=attributes.get("attribution"),
+        public=bool(attributes.get("public", True)),
+        published=bool(attributes.get("published", True)),
+    )
+
+
+class Store:
+    """A folder of datasets backed by DuckDB.
+
+    Example:
+        >>> import pyarrow as pa, tempfile
+        >>> store = Store(tempfile.mkdtemp())
+        >>> cols = [Column("n", "N", "number")]
+        >>> _ = store.create("demo", "Demo", cols)
+        >>> store.replace("demo", pa.table({"n": [1.0, 2.0]})).created
+        2
+        >>> store.info("demo").row_count
+        2
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.path = self.root / "store.duckdb"
+        try:
+            self._con = duckdb.connect(str(self.path))
+        except duckdb.Error as exc:
+            raise StoreError(
+                f"Cannot open the store at {self.path}: {exc}. Is another btvstat-open process using it?"
+            ) from exc
+        # Fixed timestamps are UTC instants: every cursor reads TIMESTAMPTZ as timestamp[us, tz=UTC]
+        # (and date functions work in UTC), whatever the machine's zone. GLOBAL reaches cursors.
+        self._con.execute("SET GLOBAL TimeZone = 'UTC'")
+        # Defence in depth behind the SoQL compiler: no statement on this database may read or
+        # write other files (read_csv, COPY, ATTACH, INSTALL/LOAD ...). Data comes in as Arrow
+        # tables; once off, this cannot be turned back on while the database is open.
+        self._con.execute("SET enable_external_access = false")
+        self._write_lock = threading.RLock()
+        # What datasets() last listed: id -> ((version, view_last_modified), info).
+        self._listing: dict[str, tuple[tuple[object, ...], DatasetInfo]] = {}
+        self._listing_lock = threading.Lock()
+        self._local = threading.local()
+        self._con.execute(
+            f"CREATE TABLE IF NOT EXISTS {_META} ("
+            "id VARCHAR PRIMARY KEY, name VARCHAR, description VARCHAR, columns VARCHAR, "
+            "row_identifier VARCHAR, created_at TIMESTAMP, rows_updated_at TIMESTAMP, "
+            "view_last_modified TIMESTAMP, version BIGINT, attributes VARCHAR)"
+        )
+        # Stores written before attributes (tags, category, permission...) existed gain the column.
+        self._con.execute(f"ALTER TABLE {_META} ADD COLUMN IF NOT EXISTS attributes VARCHAR")
+
+    def close(self) -> None:
+        """Close the database."""
+        self._con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.root)!r})"
+
+    # -- reading -----------------------------------------------------------------
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A DuckDB cursor for the calling thread (reuse it; do not close it)."""
+        cur: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
+        if cur is None:
+            cur = self._con.cursor()
+            self._local.cursor = cur
+        return cur
+
+    def datasets(self) -> list[DatasetInfo]:
+        """Every dataset, by id.
+
+        One lookup of every dataset's version; the metadata and row count of a dataset are read
+        again only when its version moved (or it was dropped and made anew) since the last call,
+        and then for all such datasets in two queries, so listing 1,000 unchanged datasets costs
+        one small query, not 2,000.
+        """
+        rows = self.cursor().execute(f"SELECT id, version, view_last_modified FROM {_META} ORDER BY id")
+        stamps = {r[0]: (r[1], r[2]) for r in rows.fetchall()}
+        with self._listing_lock:
+            known = self._listing
+            stale = [i for i, stamp in stamps.items() if i not in known or known[i][0] != stamp]
+            fresh = {i: known[i] for i in stamps if i not in stale}
+            for info in self._read_infos(stale):
+                fresh[info.id] = ((info.version, info.view_last_modified), info)
+            self._listing = fresh
+        return [fresh[i][1] for i in sorted(fresh)]
+
+    def _read_infos(self, dataset_ids: Sequence[str]) -> list[DatasetInfo]:
+        """Metadata of these datasets in one query, their row counts in one query per 200."""
+        if not dataset_ids:
+            return []
+        cur = self.cursor()
+        rows = cur.execute(
+            f"SELECT {_INFO_FIELDS} FROM {_META} WHERE list_contains(?, id)", [list(dataset_ids)]
+        ).fetchall()
+        counts: dict[str, int] = {}
+        for start in range(0, len(rows), 200):
+            chunk = [r[0] for r in rows[start : start + 200]]
+            sql = " UNION ALL ".join(f"SELECT ?, count(*) FROM {table_name(i)}" for i in chunk)
+            counts.update((i, int(n)) for i, n in cur.execute(sql, chunk).fetchall())
+        return [_dataset_info(row, counts.get(row[0], 0)) for row in rows]
+
+    def exists(self, dataset_id: str) -> bool:
+        """Whether a dataset with this id exists."""
+        row = fetch_one(self.cursor().execute(f"SELECT 1 FROM {_META} WHERE id = ?", [dataset_id]))
+        return row is not None
+
+    def version(self, dataset_id: str) -> int | None:
+        """The dataset's version number (one cheap lookup, for caches), or None if it does not exist."""
+        row = fetch_one(self.cursor().execute(f"SELECT version FROM {_META} WHERE id = ?", [dataset_id]))
+        return None if row is None else int(row[0])
+
+    def info(self, dataset_id: str) -> DatasetInfo:
+        """Metadata of one dataset; raises :class:`DatasetNotFound`."""
+        cur = self.cursor()
+        row = fetch_one(cur.execute(f"SELECT {_INFO_FIELDS} FROM {_META} WHERE id = ?", [dataset_id]))
+        if row is None:
+            raise DatasetNotFound(dataset_id)
+        count_row = fetch_one(cur.execute(f"SELECT count(*) FROM {table_name(dataset_id)}"))
+        return _dataset_info(row, count_row[0] if count_row else 0)
+
+    def arrow(self, dataset_id: str, *, system: bool = False) -> pa.Table:
+        """The whole dataset as an Arrow table ordered by ``:id``.
+
+        Example:
+            >>> store.arrow("demo").column_names  # doctest: +SKIP
+            ['n']
+        """
+        info = self.info(dataset_id)
+        cols = info.all_columns if system else info.columns
+        select = ", ".join(quote_ident(c.field_name) for c in cols)
+        result: pa.Table = (
+            self.cursor().sql(f'SELECT {select} FROM {info.table} ORDER BY ":id"').to_arrow_table()
+        )
+        return result
+
+    # -- writing -----------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One all-or-nothing write: commits on success, rolls back on any error."""
+        with self._write_lock:
+            con = self._con.cursor()
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            else:
+                con.execute("COMMIT")
+            finally:
+                con.close()
+
+    def create(
+        self,
+        dataset_id: str,
+        name: str,
+        columns: Sequence[Column],
+        *,
+        description: str = "",
+        row_identifier: str | None = None,
+        replace: bool = False,
+        change: MetadataChange | None = None,
+    ) -> DatasetInfo:
+        """Create an empty dataset (or, with ``replace=True``, drop and recreate one).
+
+        ``change`` sets tags, category, attribution, permission or an unpublished stage in the
+        same transaction (``MetadataChange(published=False)`` as Socrata's API creates datasets).
+        """
+        with self.transaction() as con:
+            create_table(con, dataset_id, name, columns, description, row_identifier, replace, change=change)
+        return self.info(dataset_id)
+
+    def update_metadata(self, dataset_id: str, change: MetadataChange) -> DatasetInfo:
+        """Change a dataset's name, description, tags, category, attribution, permission, column
+        descriptions or publication stage, in one transaction (the rows are untouched).
+
+        Example:
+            >>> store.update_metadata("demo", MetadataChange(tags=("roads",))).tags  # doctest: +SKIP
+            ('roads',)
+        """
+        # Read and write under the write lock, so two updates never lose one another's change.
+        with self._write_lock:
+            info = self.info(dataset_id)
+            with self.transaction() as con:
+                update_metadata(con, info, change)
+        return self.info(dataset_id)
+
+    def load(
+        self,
+        dataset_id: str,
+        table: pa.Table,
+        columns: Sequence[Column],
+        *,
+        name: str | None = None,
+        description: str = "",
+        row_identifier: str | None = None,
+    ) -> DatasetInfo:
+        """Create or replace a dataset with exactly these rows, in one transaction."""
+        with self.transaction() as con:
+            create_table(
+                con, dataset_id, name or dataset_id, columns, description, row_identifier, replace=True
+            )
+            insert_rows(con, dataset_id, table, columns)
+        return self.info(dataset_id)
+
+    def replace(self, dataset_id: str, table: pa.Table) -> WriteResult:
+        """Replace every row of a dataset with these rows (``:id`` kept where given)."""
+        info = self.info(dataset_id)
+        with self.transaction() as con:
+            deleted = fetch_one(con.execute(f"DELETE FROM {info.table}"))
+            created = insert_rows(con, dataset_id, table, info.columns)
+            touch(con, dataset_id)
+        return WriteResult(created=created, deleted=deleted[0] if deleted else 0)
+
+    def upsert(
+        self, dataset_id: str, table: pa.Table, *, deleted: Sequence[bool] | None = None
+    ) -> WriteResult:
+        """Insert or update rows by the row identifier (or ``:id``); delete rows flagged in ``deleted``.
+
+        Columns missing from ``table`` are left unchanged on updated rows and null on new ones.
+        Rows apply in order, as Socrata applies them: when a key appears more than once, its
+        last row wins.
+
+        Example:
+            >>> store.upsert("demo", pa.table({"n": [3.0]})).created  # doctest: +SKIP
+            1
+        """
+        info = self.info(dataset_id)
+        incoming = prepare_upsert(info, table, deleted)
+        with self.transaction() as con:
+            return apply_upsert(con, info, incoming)
+
+    def delete_row(self, dataset_id: str, row_id: str) -> int:
+        """Delete one row by row identifier value or ``:id``; returns how many rows went."""
+        info = self.info(dataset_id)
+        key = info.row_identifier or ":id"
+        # Compare in the key's own type: a number key 42.0 matches "42".
+        key_type = duckdb_type(info.column(key).data_type)
+        with self.transaction() as con:
+            n = fetch_one(
+                con.execute(
+                    f"DELETE FROM {info.table} WHERE {quote_ident(key)} = TRY_CAST(? AS {key_type}) "
+                    'OR ":id" = ?',
+                    [row_id, row_id],
+                )
+            )
+            count = int(n[0]) if n else 0
+            if count:
+                touch(con, dataset_id)
+        return count
+
+    def drop(self, dataset_id: str) -> None:
+        """Remove a dataset and its rows."""
+        self.info(dataset_id)
+        with self.transaction() as con:
+            con.execute(f"DROP TABLE IF EXISTS {table_name(dataset_id)}")
+            con.execute(f"DELETE FROM {_META} WHERE id = ?", [dataset_id])

@@ -1,0 +1,255 @@
+"""What a stored dataset is: its id, its metadata and the counts a write reports.
+
+These value types live apart from :class:`btvstat_open.store.Store` so that the store's
+write internals (:mod:`btvstat_open.store.writes`) can use them without importing the
+store; :mod:`btvstat_open.store` re-exports every name here.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pyarrow as pa
+
+from btvstat_open.errors import InvalidDatasetId, UsageError
+from btvstat_open.types import SYSTEM_COLUMNS, Column
+
+__all__ = [
+    "DatasetInfo",
+    "MetadataChange",
+    "WriteResult",
+    "as_utc",
+    "check_dataset_id",
+    "new_row_id",
+    "new_row_ids",
+    "quote_ident",
+    "table_name",
+]
+
+# Each random byte to one of 32 characters (256 is a multiple of 32, so every character is as likely).
+_BASE32 = bytes(b"abcdefghijklmnopqrstuvwxyz234567"[b % 32] for b in range(256))
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def quote_ident(name: str) -> str:
+    """A DuckDB identifier, double-quoted with inner quotes doubled.
+
+    Example:
+        >>> quote_ident(':id')
+        '":id"'
+    """
+    return '"' + name.replace('"', '""') + '"'
+
+
+def table_name(dataset_id: str) -> str:
+    """The quoted DuckDB name of a dataset's table.
+
+    Example:
+        >>> table_name("kc-311")
+        '"ds_kc-311"'
+    """
+    return quote_ident("ds_" + dataset_id)
+
+
+def new_row_id() -> str:
+    """A fresh Socrata-style row id, ``row-xxxx-xxxx-xxxx``.
+
+    Example:
+        >>> new_row_id().startswith("row-")
+        True
+    """
+    return new_row_ids(1)[0]
+
+
+def new_row_ids(count: int) -> list[str]:
+    """``count`` fresh row ids, drawn at once (inserts make one per new row).
+
+    Twelve base-32 characters carry 60 random bits, so ids stay unique (``:id`` is the primary
+    key) with many millions of rows: the chance that 100,000 new rows meet one of 10 million
+    is about one in a million.
+
+    Example:
+        >>> len(set(new_row_ids(1000)))
+        1000
+    """
+    chars = secrets.token_bytes(12 * count).translate(_BASE32).decode("ascii")
+    return [
+        f"row-{chars[i : i + 4]}-{chars[i + 4 : i + 8]}-{chars[i + 8 : i + 12]}"
+        for i in range(0, 12 * count, 12)
+    ]
+
+
+def check_dataset_id(dataset_id: str) -> str:
+    """Return the id if it is valid, else raise :class:`InvalidDatasetId`.
+
+    Example:
+        >>> check_dataset_id("kc-311-potholes")
+        'kc-311-potholes'
+    """
+    if not _ID.match(dataset_id):
+        raise InvalidDatasetId(
+            f"Invalid dataset id {dataset_id!r}: use 1-64 lowercase letters, digits, '-' or '_', "
+            "starting with a letter or digit (e.g. 'kc-311-potholes')."
+        )
+    return dataset_id
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What the store knows about one dataset."""
+
+    id: str
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    row_identifier: str | None
+    created_at: datetime
+    rows_updated_at: datetime
+    view_last_modified: datetime
+    version: int
+    row_count: int
+    #: free-text keywords (Socrata's ``tags``)
+    tags: tuple[str, ...] = ()
+    #: the portal category (Socrata's ``category``), if any
+    category: str | None = None
+    #: who publishes the data (Socrata's ``attribution``), if any
+    attribution: str | None = None
+    #: whether anonymous readers may see the dataset (``setPermission`` ``public.read``/``private``)
+    public: bool = True
+    #: Socrata's ``publicationStage``: False for a dataset created over the API until it is published
+    published: bool = True
+
+    @property
+    def attributes(self) -> dict[str, object]:
+        """The descriptive attributes the store keeps as one JSON object (see :class:`MetadataChange`)."""
+        return {
+            "tags": list(self.tags),
+            "category": self.category,
+            "attribution": self.attribution,
+            "public": self.public,
+            "published": self.published,
+        }
+
+    @property
+    def table(self) -> str:
+        """The quoted DuckDB name of the dataset's table."""
+        return table_name(self.id)
+
+    @property
+    def etag(self) -> str:
+        """A strong ETag for the dataset's current content."""
+        return f'"{self.id}-v{self.version}"'
+
+    def column(self, field_name: str) -> Column:
+        """The column with this field name (system fields included)."""
+        for col in self.all_columns:
+            if col.field_name == field_name:
+                return col
+        raise UsageError(f"Dataset {self.id!r} has no column {field_name!r}.", code="column.missing")
+
+    @property
+    def all_columns(self) -> tuple[Column, ...]:
+        """System columns followed by the dataset's own columns."""
+        system = tuple(Column(name, name, kind) for name, kind in SYSTEM_COLUMNS)
+        return system + self.columns
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        """Arrow schema of the dataset's own columns (no system columns)."""
+        return pa.schema([c.arrow_field for c in self.columns])
+
+
+@dataclass(frozen=True)
+class MetadataChange:
+    """What a metadata update changes; ``None`` leaves a field as it is.
+
+    ``column_descriptions`` maps field names to new descriptions.
+
+    Example:
+        >>> MetadataChange(name="Potholes", tags=("streets",)).apply(info)  # doctest: +SKIP
+    """
+
+    name: str | None = None
+    description: str | None = None
+    tags: tuple[str, ...] | None = None
+    category: str | None = None
+    attribution: str | None = None
+    public: bool | None = None
+    published: bool | None = None
+    column_descriptions: dict[str, str] = field(default_factory=dict)
+
+    def columns(self, info: DatasetInfo) -> tuple[Column, ...]:
+        """The dataset's columns with the new descriptions; an unknown field name is a :class:`UsageError`."""
+        known = {c.field_name for c in info.columns}
+        unknown = sorted(set(self.column_descriptions) - known)
+        if unknown:
+            raise UsageError(
+                f"Dataset {info.id!r} has no column {unknown[0]!r}; columns are: {', '.join(sorted(known))}.",
+                code="column.missing",
+            )
+        return tuple(
+            Column(
+                c.field_name, c.name, c.data_type, self.column_descriptions.get(c.field_name, c.description)
+            )
+            for c in info.columns
+        )
+
+    def attributes(self, current: dict[str, object]) -> dict[str, object]:
+        """Attributes (as :attr:`DatasetInfo.attributes` gives them) with this change applied.
+
+        Example:
+            >>> MetadataChange(public=False).attributes({"public": True, "tags": ["a"]})
+            {'public': False, 'tags': ['a']}
+        """
+        current = dict(current)
+        updates = {
+            "tags": list(self.tags) if self.tags is not None else None,
+            "category": self.category,
+            "attribution": self.attribution,
+            "public": self.public,
+            "published": self.published,
+        }
+        current.update({k: v for k, v in updates.items() if v is not None})
+        return current
+
+
+@dataclass
+class WriteResult:
+    """Counts from one write, as Socrata reports them.
+
+    Example:
+        >>> WriteResult(created=2).to_socrata()["Rows Created"]
+        2
+    """
+
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    errors: int = 0
+    by_row_identifier: int = 0
+    by_sid: int = 0
+    messages: list[str] = field(default_factory=list)
+
+    def to_socrata(self) -> dict[str, int]:
+        """Socrata's upsert result body."""
+        return {
+            "Errors": self.errors,
+            "Rows Deleted": self.deleted,
+            "Rows Updated": self.updated,
+            "By SID": self.by_sid,
+            "Rows Created": self.created,
+            "By RowIdentifier": self.by_row_identifier,
+        }
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A store datetime made zone-aware: the store keeps naive UTC datetimes.
+
+    Example:
+        >>> as_utc(datetime(2020, 1, 7)).isoformat()
+        '2020-01-07T00:00:00+00:00'
+    """
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

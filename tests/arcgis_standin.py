@@ -1,0 +1,345 @@
+"""A stand-in ArcGIS REST server for tests (test equipment, not a product feature).
+
+Plain ASGI, served by uvicorn (``servers.serve``). Each service lives at
+``/arcgis/rest/services/<name>/FeatureServer`` and answers ``?f=json`` (its layers and tables),
+``/<layer>?f=json`` (layer metadata: fields, ``objectIdField``, ``maxRecordCount``,
+``advancedQueryCapabilities``, ``editFieldsInfo``, ``editingInfo.lastEditDate``) and
+``/<layer>/query`` with ``where`` (see ``arcgis_where``), ``outFields``, ``returnGeometry``,
+``orderByFields``, ``resultOffset``/``resultRecordCount``, ``returnCountOnly``, ``returnIdsOnly``
+and ``outStatistics`` (count, min, max). Errors are ArcGIS error bodies with HTTP 200.
+
+A service can lie the ways real servers do (:class:`Lies`): ignore ``resultOffset``, cap pages
+below ``maxRecordCount`` without ``exceededTransferLimit``, never send the flag (old servers),
+fail pagination probes, fail statistics, answer busy (an error body coded 503).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+import pyarrow as pa
+from arcgis_where import where_predicate
+
+EPOCH = datetime(1970, 1, 1)
+OID, EDIT, CREATED = "OBJECTID", "EditDate", "CreationDate"
+
+
+def ms(moment: datetime) -> int:
+    """Epoch milliseconds of a naive (UTC wall clock) datetime."""
+    return round((moment - EPOCH).total_seconds() * 1000)
+
+
+@dataclass
+class Lies:
+    """How a service misbehaves."""
+
+    ignores_offset: bool = False
+    repeats_from: int | None = None  # offsets from this one on are taken as 0 (a probe passes)
+    page_cap: int | None = None  # pages never hold more, and no exceededTransferLimit says so
+    no_flag: bool = False  # never sends exceededTransferLimit (pre-10 servers)
+    probe_fails: bool = False  # a query with resultRecordCount fails (advertised pagination)
+    statistics_fail: bool = False
+    token: str | None = None  # answers {"error": {"code": 499, "message": "Token Required"}} without it
+    whole_seconds: bool = False  # a timestamp literal with a fraction of a second is an error
+    busy_answers: int = 0  # this many answers are {"error": {"code": 503}} bodies with HTTP 200
+
+
+@dataclass
+class Layer:
+    """One layer (or table, without geometry) and its rows (attributes by field name)."""
+
+    layer_id: int
+    name: str
+    fields: list[dict[str, Any]]
+    rows: list[dict[str, Any]]
+    geometry: list[dict[str, Any] | None] | None = None
+    edit_tracking: bool = True
+    dates_unknown_tz: bool = True
+    max_record_count: int = 1000
+    last_edit_ms: int = 0
+
+    def geometry_of(self, oid: int) -> dict[str, Any] | None:
+        return self.geometry[oid - 1] if self.geometry is not None else None
+
+
+@dataclass
+class Service:
+    layers: dict[int, Layer]
+    lies: Lies = field(default_factory=Lies)
+    supports_pagination: bool = True
+
+
+def contract_fields(edit_tracking: bool = True) -> list[dict[str, Any]]:
+    """The contract columns as ArcGIS fields (closed: a 0/1 coded-value domain)."""
+    yes_no = {
+        "type": "codedValue",
+        "name": "YesNo",
+        "codedValues": [{"name": "No", "code": 0}, {"name": "Yes", "code": 1}],
+    }
+    fields = [
+        {"name": OID, "type": "esriFieldTypeOID", "alias": "OBJECTID"},
+        {"name": "case_id", "type": "esriFieldTypeString", "alias": "Case ID", "length": 16},
+        {"name": "amount", "type": "esriFieldTypeDouble", "alias": "Amount"},
+        {"name": "opened", "type": "esriFieldTypeDate", "alias": "Opened", "length": 8},
+        {"name": "closed", "type": "esriFieldTypeSmallInteger", "alias": "Closed", "domain": yes_no},
+    ]
+    if edit_tracking:
+        fields += [
+            {"name": CREATED, "type": "esriFieldTypeDate", "alias": "Created", "editable": False},
+            {"name": EDIT, "type": "esriFieldTypeDate", "alias": "Edited", "editable": False},
+        ]
+    return fields
+
+
+def layer_from_table(
+    layer_id: int,
+    name: str,
+    table: pa.Table,
+    *,
+    geometry: bool = False,
+    edit_tracking: bool = True,
+    edited_at: datetime = datetime(2024, 3, 1),
+    per_moment: int = 100,
+    max_record_count: int = 1000,
+) -> Layer:
+    """A layer holding ``table``'s contract columns; rows edited in groups sharing a moment."""
+    rows = []
+    for i, row in enumerate(table.to_pylist()):
+        attrs: dict[str, Any] = {
+            OID: i + 1,
+            "case_id": row["case_id"],
+            "amount": row["amount"],
+            "opened": ms(row["opened"]),
+            "closed": int(row["closed"]),
+        }
+        if edit_tracking:
+            attrs[CREATED] = ms(edited_at)
+            attrs[EDIT] = ms(edited_at) + (i // per_moment) * 1000
+        rows.append(attrs)
+    shapes = (
+        [{"x": -73.2 + i * 1e-5, "y": 44.47 + (i % 97) * 1e-4} for i in range(len(rows))]
+        if geometry
+        else None
+    )
+    last = max((r.get(EDIT, 0) for r in rows), default=ms(edited_at))
+    return Layer(
+        layer_id,
+        name,
+        contract_fields(edit_tracking),
+        rows,
+        shapes,
+        edit_tracking,
+        True,
+        max_record_count,
+        last,
+    )
+
+
+def _error(code: int, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": []}}
+
+
+class ArcgisStandin:
+    """The ASGI app. ``services`` by name; :meth:`edit` changes rows as an editor would."""
+
+    def __init__(self, services: dict[str, Service]) -> None:
+        self.services = services
+        self.lock = threading.Lock()
+        self.log: list[tuple[str, dict[str, str]]] = []
+
+    def edit(
+        self,
+        service: str,
+        layer_id: int,
+        *,
+        at: datetime,
+        update: dict[int, dict[str, Any]] | None = None,
+        add: list[dict[str, Any]] | None = None,
+        delete: list[int] | None = None,
+    ) -> None:
+        """Update rows by object id, add rows (new ids) and delete rows, all edited at ``at``."""
+        with self.lock:
+            layer = self.services[service].layers[layer_id]
+            stamp = ms(at)
+            by_id = {r[OID]: r for r in layer.rows}
+            for oid, changes in (update or {}).items():
+                by_id[oid].update(changes)
+                if layer.edit_tracking:
+                    by_id[oid][EDIT] = stamp
+            next_id = max(by_id, default=0) + 1
+            for attrs in add or []:
+                row = {**attrs, OID: next_id}
+                if layer.edit_tracking:
+                    row[CREATED] = row[EDIT] = stamp
+                layer.rows.append(row)
+                if layer.geometry is not None:
+                    layer.geometry.append({"x": -73.0, "y": 44.0})
+                next_id += 1
+            doomed = set(delete or [])
+            layer.rows = [r for r in layer.rows if r[OID] not in doomed]
+            layer.last_edit_ms = stamp
+
+    # -- answers ----------------------------------------------------------------------------
+
+    def service_json(self, service: Service) -> dict[str, Any]:
+        maps = [lyr for lyr in service.layers.values() if lyr.geometry is not None]
+        tables = [lyr for lyr in service.layers.values() if lyr.geometry is None]
+        point = {"geometryType": "esriGeometryPoint"}
+        return {
+            "currentVersion": 11.1,
+            "maxRecordCount": 1000,
+            "layers": [{"id": lyr.layer_id, "name": lyr.name, **point} for lyr in maps],
+            "tables": [{"id": lyr.layer_id, "name": lyr.name} for lyr in tables],
+        }
+
+    def layer_json(self, service: Service, layer: Layer) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "currentVersion": 11.1,
+            "id": layer.layer_id,
+            "name": layer.name,
+            "type": "Feature Layer" if layer.geometry is not None else "Table",
+            "objectIdField": OID,
+            "fields": layer.fields,
+            "maxRecordCount": layer.max_record_count,
+            "datesInUnknownTimezone": layer.dates_unknown_tz,
+            "advancedQueryCapabilities": {
+                "supportsPagination": service.supports_pagination,
+                "supportsOrderBy": True,
+                "supportsStatistics": True,
+            },
+            "editingInfo": {"lastEditDate": layer.last_edit_ms},
+        }
+        if layer.geometry is not None:
+            body["geometryType"] = "esriGeometryPoint"
+        if layer.edit_tracking:
+            body["editFieldsInfo"] = {"creationDateField": CREATED, "editDateField": EDIT}
+        return body
+
+    def query(self, service: Service, layer: Layer, q: dict[str, str]) -> dict[str, Any]:
+        lies = service.lies
+        if lies.whole_seconds and re.search(r"timestamp '[^']*\.\d+'", q.get("where", "")):
+            return _error(400, "Unable to complete operation. (invalid timestamp)")
+        try:
+            match = where_predicate(q.get("where"))
+        except (ValueError, IndexError) as exc:
+            return _error(400, f"Unable to complete operation. ({exc})")
+        rows = [r for r in layer.rows if match(r)]
+        if q.get("returnCountOnly") == "true":
+            return {"count": len(rows)}
+        if q.get("returnIdsOnly") == "true":
+            return {"objectIdFieldName": OID, "objectIds": [float(r[OID]) for r in rows]}  # as 6.4579816E7
+        if "outStatistics" in q:
+            return self.statistics(rows, q["outStatistics"], lies)
+        if "resultRecordCount" in q and lies.probe_fails:
+            return _error(400, "Failed to execute query.")
+        rows = self.ordered(rows, q.get("orderByFields"))
+        offset = 0 if lies.ignores_offset else int(q.get("resultOffset") or 0)
+        if lies.repeats_from is not None and offset >= lies.repeats_from:
+            offset = 0
+        limit = min(int(q.get("resultRecordCount") or layer.max_record_count), layer.max_record_count)
+        honest_limit = limit
+        if lies.page_cap:
+            limit = min(limit, lies.page_cap)
+        page = rows[offset : offset + limit]
+        wanted = q.get("outFields") or "*"
+        names = None if wanted == "*" else [n.strip() for n in wanted.split(",")]
+        features = []
+        for row in page:
+            feature: dict[str, Any] = {"attributes": row if names is None else {n: row.get(n) for n in names}}
+            if q.get("returnGeometry", "true") == "true" and layer.geometry is not None:
+                feature["geometry"] = layer.geometry_of(row[OID])
+            features.append(feature)
+        body: dict[str, Any] = {"objectIdFieldName": OID, "fields": layer.fields, "features": features}
+        if not lies.no_flag and not lies.page_cap:
+            body["exceededTransferLimit"] = len(rows) > offset + honest_limit
+        return body
+
+    def statistics(self, rows: list[dict[str, Any]], spec: str, lies: Lies) -> dict[str, Any]:
+        if lies.statistics_fail:
+            return _error(400, "Unable to complete operation.")
+        attrs: dict[str, Any] = {}
+        for stat in json.loads(spec):
+            values = [
+                r.get(stat["onStatisticField"]) for r in rows if r.get(stat["onStatisticField"]) is not None
+            ]
+            kind = stat["statisticType"]
+            value = (
+                len(values)
+                if kind == "count"
+                else (min(values) if values else None)
+                if kind == "min"
+                else (max(values) if values else None)
+            )
+            attrs[stat["outStatisticFieldName"]] = value
+        return {"features": [{"attributes": attrs}]}
+
+    @staticmethod
+    def ordered(rows: list[dict[str, Any]], order: str | None) -> list[dict[str, Any]]:
+        keys = [p.split() for p in (order or f"{OID} ASC").split(",") if p.strip()]
+        for words in reversed(keys):
+            name, desc = words[0], len(words) > 1 and words[1].upper() == "DESC"
+            rows = sorted(rows, key=lambda r: (r.get(name) is not None, r.get(name) or 0), reverse=desc)
+        return rows
+
+    def route(self, path: str, q: dict[str, str]) -> dict[str, Any]:
+        parts = path.strip("/").split("/")
+        # arcgis/rest/services/<name>/FeatureServer[/<layer>[/query]]
+        if len(parts) < 5 or parts[:3] != ["arcgis", "rest", "services"] or parts[4] != "FeatureServer":
+            return _error(404, "Service not found")
+        service = self.services.get(parts[3])
+        if service is None:
+            return _error(404, f"Service {parts[3]} not found")
+        if service.lies.token and q.get("token") != service.lies.token:
+            return _error(499, "Token Required")
+        if service.lies.busy_answers > 0:
+            service.lies.busy_answers -= 1
+            return _error(503, "Service unavailable: the server is busy")
+        if len(parts) == 5:
+            return self.service_json(service)
+        layer = service.layers.get(int(parts[5])) if parts[5].isdigit() else None
+        if layer is None:
+            return _error(400, "Invalid or missing input parameters.")
+        if len(parts) == 6:
+            return self.layer_json(service, layer)
+        if parts[6] == "query":
+            return self.query(service, layer, q)
+        return _error(400, "Requested operation is not supported by this service.")
+
+    async def __call__(
+        self,
+        scope: dict[str, Any],
+        receive: Callable[[], Awaitable[dict[str, Any]]],
+        send: Callable[[dict[str, Any]], Awaitable[None]],
+    ) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        more = True
+        while more:
+            message = await receive()
+            more = message.get("more_body", False)
+        q = {
+            k: v[-1]
+            for k, v in parse_qs(scope.get("query_string", b"").decode(), keep_blank_values=True).items()
+        }
+        with self.lock:
+            self.log.append((scope["path"], q))
+            body = json.dumps(self.route(scope["path"], q)).encode()
+        headers = [
+            (b"content-type", b"application/json; charset=utf-8"),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
