@@ -112,8 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--row-id")
     push.add_argument("--app-token", default=os.environ.get("BTVSTAT_APP_TOKEN"))
 
-    sync = sub.add_parser("sync", help="bring every dataset a catalog uses up to date")
-    sync.add_argument("--catalog", required=True)
+    sync = sub.add_parser("sync", help="bring every dataset a catalog uses (or one dataset) up to date")
+    sync.add_argument("portal_url", nargs="?", help="sync one dataset from here (instead of --catalog)")
+    sync.add_argument("dataset_id", nargs="?", help="the dataset to sync from PORTAL_URL")
+    sync.add_argument("--catalog", help="sync every dataset this catalog's KPIs use")
+    sync.add_argument("--dataset", help="the local id for PORTAL_URL DATASET_ID (default: DATASET_ID)")
+    sync.add_argument("--kind", choices=KIND_CHOICES, help=KIND_HELP)
+    sync.add_argument("--app-token", default=os.environ.get("BTVSTAT_APP_TOKEN"))
     sync.add_argument("--store", default=DEFAULT_STORE)
 
     catalog = sub.add_parser("catalog", help="validate or export a KPI catalog")

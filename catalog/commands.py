@@ -153,6 +153,19 @@ def run_sync(args: argparse.Namespace) -> int:
     from btvstat_open.sync import sync_dataset
     from catalog.portals import open_portal
 
+    if getattr(args, "portal_url", None) or not args.catalog:
+        from connectors.commands import run_sync_one
+
+        if args.catalog:
+            raise UsageError(
+                "Give either --catalog DIR (every dataset its KPIs use) or PORTAL_URL DATASET_ID, not both."
+            )
+        return run_sync_one(args)
+    if getattr(args, "kind", None) or getattr(args, "dataset", None):
+        raise UsageError(
+            "--kind and --dataset are for `sync PORTAL_URL DATASET_ID`; with --catalog each portal's "
+            "kind comes from `kind:` in catalog.yaml. Leave them out."
+        )
     catalog = load_catalog(args.catalog)
     remote = [(portal, dataset) for portal, dataset in catalog.datasets() if portal != "local"]
     if not remote:

@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any, cast
 
 from btvstat_open.errors import UsageError
+from btvstat_open.load import FORMATS
 from btvstat_open.progress import row_progress
 from connectors import Connector, resolve_kind
 from connectors.kinds import kind_class
 from connectors.output import output_format
 
-__all__ = ["open_source", "run_pull", "run_push"]
+__all__ = ["local_id", "open_source", "run_pull", "run_push", "run_sync_one"]
 
 
 def _credentials() -> dict[str, str]:
@@ -117,4 +118,43 @@ def run_push(args: argparse.Namespace) -> int:
         f"{args.dataset_id}: {result.created:,} created, {result.updated:,} updated, "
         f"{result.deleted:,} deleted in {result.batches} batch(es)"
     )
+    return 0
+
+
+def local_id(dataset_id: str) -> str:
+    """The store id a synced dataset gets by default: its id, a file's without the extension, lowercase.
+
+    Example:
+        >>> local_id("planting-sites.csv"), local_id("abcd-1234")
+        ('planting-sites', 'abcd-1234')
+    """
+    stem, dot, suffix = dataset_id.rpartition(".")
+    return (stem if dot and f".{suffix.lower()}" in FORMATS else dataset_id).lower()
+
+
+def run_sync_one(args: argparse.Namespace) -> int:
+    """``btvstat-open sync PORTAL_URL DATASET_ID [--kind K] [--dataset ID]``: one dataset, incrementally.
+
+    A kind without the ``changes`` capability (files, for one) is pulled whole when it changed.
+
+    Example:
+        >>> from btvstat_open.cli import build_parser
+        >>> args = build_parser().parse_args(["sync", "exports/", "cases.csv", "--store", "s"])
+        >>> (args.portal_url, args.dataset_id, local_id(args.dataset_id))
+        ('exports/', 'cases.csv', 'cases')
+    """
+    from btvstat_open.store import Store
+    from btvstat_open.sync import sync_dataset
+
+    if not (args.portal_url and args.dataset_id):
+        raise UsageError(
+            "Say what to sync: `btvstat-open sync --catalog DIR`, or "
+            "`btvstat-open sync PORTAL_URL DATASET_ID`."
+        )
+    options = {"app_token": getattr(args, "app_token", None) or None, **_credentials()}
+    target = args.dataset or local_id(args.dataset_id)
+    with open_source(args.portal_url, args.kind, options) as source, Store(args.store) as store:
+        result = sync_dataset(source, args.dataset_id, store, dataset_id=target)
+    rows = f"{result.row_count:,} rows"
+    print(f"{args.dataset_id} -> {result.dataset_id}: {result.mode} ({result.reason}); {rows}")
     return 0

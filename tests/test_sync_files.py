@@ -83,3 +83,23 @@ def test_a_missing_file_stops_the_sync_and_keeps_the_copy(tmp_path: Path, name: 
             sync_dataset(connect(str(folder)), name, store, dataset_id="cases", progress=False)
         assert "the local copy is unchanged" in err.value.message
         assert store.info("cases").row_count == 10
+
+
+def test_the_sync_command_syncs_one_file_dataset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from btvstat_open.cli import main
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    _write(folder / "Cases.csv", source_table(25), 1_700_000_000)
+    args = ["sync", str(folder), "Cases.csv", "--kind", "file", "--store", str(tmp_path / "s")]
+    assert main(args) == 0
+    assert main(args) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "Cases.csv -> cases: full (first sync); 25 rows",
+        "Cases.csv -> cases: unchanged (metadata not modified); 25 rows",
+    ]
+    assert main(["sync", "--store", str(tmp_path / "s")]) == 2
+    assert "Say what to sync" in capsys.readouterr().err
+    assert main(["sync", "--catalog", str(tmp_path), "--kind", "file", "--store", str(tmp_path / "s")]) == 2
+    assert "each portal's kind comes from `kind:`" in capsys.readouterr().err
