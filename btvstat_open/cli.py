@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import cast
@@ -31,6 +32,20 @@ HANDLERS = {
     "render": "widgets.commands:run_render",
     "packet": "widgets.packets.commands:run_packet",
 }
+
+# Library errors speak of parameters (``row_id='x'``); on the command line they are flags.
+FLAGS = {
+    "row_id": "--row-id",
+    "kind": "--kind",
+    "column_types": "--column-type",
+    "date_formats": "--date-format",
+    "page_size": "--page-size",
+    "retries": "--retries",
+    "where": "--where",
+}
+_PARAMETER = re.compile(
+    r"(?<![\w$&?/.:-])(" + "|".join(FLAGS) + r")=(?:\{'([^']*)': '([^']*)'\}|'([^']*)'|(?=[\s.,;)]|$))"
+)
 
 DEFAULT_STORE = os.environ.get("BTVSTAT_STORE", ".btvstat/store")
 AS_OF_HELP = "compute as if today were DATE (YYYY-MM-DD); overrides as_of: in catalog.yaml"
@@ -102,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     pull.add_argument("--since", help="only rows updated at or after this timestamp")
     pull.add_argument("--app-token", default=os.environ.get("BTVSTAT_APP_TOKEN"))
     pull.add_argument("--page-size", type=int)
+    pull.add_argument("--retries", type=int, help="retries per request (default 6)")
 
     push = sub.add_parser("push", help="publish a CSV or Parquet file to a portal dataset")
     push.add_argument("file")
@@ -165,6 +181,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def flag_words(text: str) -> str:
+    """A library message in command-line words: each parameter named as its flag.
+
+    Example:
+        >>> flag_words("row_id='nope' is not a column; push without row_id=.")
+        '--row-id nope is not a column; push without --row-id.'
+        >>> flag_words("connect with kind='arcgis'"), flag_words("column_types={'zip': 'nope'}: unknown")
+        ('connect with --kind arcgis', '--column-type zip=nope: unknown')
+        >>> flag_words("GET /resource/x.json?$where= failed")  # SoQL and URLs are left alone
+        'GET /resource/x.json?$where= failed'
+    """
+
+    def flag(match: re.Match[str]) -> str:
+        name, key, value, quoted = match.group(1, 2, 3, 4)
+        if key is not None:
+            return f"{FLAGS[name]} {key}={value}"
+        return f"{FLAGS[name]} {quoted}" if quoted is not None else FLAGS[name]
+
+    return _PARAMETER.sub(flag, text)
+
+
+def error_line(exc: BtvstatError) -> str:
+    """The one line the command line prints for an error: its message, then any notes.
+
+    Example:
+        >>> err = BtvstatError("The portal failed.")
+        >>> err.add_note("Sync of 'x' stopped; the local copy is unchanged.")
+        >>> error_line(err)
+        "error: The portal failed. Sync of 'x' stopped; the local copy is unchanged."
+    """
+    parts = [str(exc), *getattr(exc, "__notes__", ())]
+    return "error: " + flag_words(" ".join(parts))
+
+
 def _handler(name: str) -> Callable[[argparse.Namespace], int]:
     module_name, func = HANDLERS[name].split(":")
     module = importlib.import_module(module_name)
@@ -186,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _handler(name)(args)
     except BtvstatError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(error_line(exc), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("error: interrupted; nothing was left half-written.", file=sys.stderr)

@@ -32,6 +32,8 @@ libraries are translated once, where they enter (``raise PortalError(...) from e
     │   ├── PortalNotFound            404
     │   ├── PortalRequestError        other 4xx: never retried
     │   ├── PortalUnavailable         429, 5xx, 202 or dropped connections, retries used up
+    │   │   └── TruncatedBody         a body cut off or unreadable (retried, then raised)
+    │   ├── PortalResponseError       an answer that is not this API's (HTML, another kind's JSON)
     │   └── PushError                 a push batch reported Errors > 0
     ├── SyncError                     a sync could not complete (state left as it was)
     └── RenderError                   a chart could not be rendered
@@ -60,6 +62,7 @@ __all__ = [
     "PortalError",
     "PortalNotFound",
     "PortalRequestError",
+    "PortalResponseError",
     "PortalUnavailable",
     "PushError",
     "RenderError",
@@ -68,6 +71,7 @@ __all__ = [
     "SoqlError",
     "StoreError",
     "SyncError",
+    "TruncatedBody",
     "UnsupportedMediaType",
     "UsageError",
 ]
@@ -333,6 +337,30 @@ class PortalRequestError(PortalError):
 
 class PortalUnavailable(PortalError):
     """The portal kept failing (429, 5xx, 202 or dropped connections) after every retry."""
+
+
+class TruncatedBody(PortalUnavailable):
+    """A response body that ended early or does not parse; the request is sent again.
+
+    Example:
+        >>> TruncatedBody("GET /resource/x.csv: the body ended early").code
+        'response.truncated'
+    """
+
+    default_code = "response.truncated"
+
+
+class PortalResponseError(PortalError):
+    """The server answered, but not as this portal kind's API does: an HTML page, a JSON
+    list where an object belongs, another kind's JSON (an ArcGIS service). Not retried:
+    asking again gets the same answer; the message says which URL or kind to use instead.
+
+    Example:
+        >>> PortalResponseError("GET /api/views/x.json: not a Socrata answer").exit_code
+        1
+    """
+
+    default_code = "response.unexpected"
 
 
 class PushError(PortalError):

@@ -1,4 +1,4 @@
-"""Socrata data types, their Arrow and DuckDB types, and dataset columns.
+"""Socrata data types, their Arrow and DuckDB types, dataset columns and dataset descriptions.
 
 Each Socrata type maps to exactly one Arrow type:
 
@@ -24,6 +24,7 @@ are accepted everywhere and mapped onto these with :func:`canonical_type`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Final
 
 import pyarrow as pa
@@ -35,6 +36,9 @@ __all__ = [
     "SOCRATA_TYPES",
     "SYSTEM_COLUMNS",
     "Column",
+    "DatasetColumns",
+    "DatasetDescription",
+    "DatasetSummary",
     "arrow_type",
     "canonical_type",
     "duckdb_type",
@@ -195,3 +199,96 @@ class Column:
             data_type=data["dataTypeName"],
             description=data.get("description") or "",
         )
+
+
+class DatasetColumns:
+    """The column lookups every description of a dataset shares (store, connectors, sync).
+
+    ``column(name)`` is the column with that field name, system fields (``:id``,
+    ``:created_at``, ``:updated_at``) included, or **None**: one rule everywhere.
+    ``require_column(name)`` is the same but raises :class:`UsageError` (``column.missing``)
+    naming the dataset and its columns, for callers that cannot go on without it.
+
+    Example:
+        >>> d = DatasetDescription("abcd-1234", "Potholes", (Column("n", "N", "number"),))
+        >>> d.column("n").data_type, d.column(":id").data_type, d.column("nope")
+        ('number', 'text', None)
+        >>> d.require_column("nope")
+        Traceback (most recent call last):
+        ...
+        btvstat_open.errors.UsageError: Dataset 'abcd-1234' has no column 'nope'; its columns: n.
+    """
+
+    id: str
+    columns: tuple[Column, ...]
+
+    @property
+    def all_columns(self) -> tuple[Column, ...]:
+        """System columns followed by the dataset's own columns."""
+        system = tuple(Column(name, name, kind) for name, kind in SYSTEM_COLUMNS)
+        return system + self.columns
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        """Arrow schema of the dataset's own columns (no system columns)."""
+        return pa.schema([c.arrow_field for c in self.columns])
+
+    def column(self, field_name: str) -> Column | None:
+        """The column with this field name (system fields included), or None."""
+        for col in self.all_columns:
+            if col.field_name == field_name:
+                return col
+        return None
+
+    def require_column(self, field_name: str) -> Column:
+        """The column with this field name (system fields included); raises when there is none."""
+        col = self.column(field_name)
+        if col is None:
+            names = ", ".join(c.field_name for c in self.columns) or "none"
+            message = f"Dataset {self.id!r} has no column {field_name!r}; its columns: {names}."
+            raise UsageError(message, code="column.missing")
+        return col
+
+
+@dataclass(frozen=True)
+class DatasetDescription(DatasetColumns):
+    """What a portal (any kind) says about one dataset: what connectors answer and the sync reads.
+
+    ``etag`` and ``last_modified_header`` are the validators of the metadata response (or of the
+    dataset's rows where the portal gives them); ``last_modified`` is when the metadata last
+    changed and ``rows_updated_at`` when rows did. The store's own record of a dataset is
+    :class:`btvstat_open.store.DatasetInfo`, which shares the column lookups.
+
+    Example:
+        >>> DatasetDescription("abcd-1234", "Potholes", (Column("n", "N", "number"),)).arrow_schema
+        n: double
+    """
+
+    id: str
+    name: str
+    columns: tuple[Column, ...]
+    description: str = ""
+    row_identifier: str | None = None
+    row_count: int | None = None
+    last_modified: datetime | None = None
+    rows_updated_at: datetime | None = None
+    etag: str | None = None
+    last_modified_header: str | None = None
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    """One entry of a portal's dataset listing: less than a description (column names, no types).
+
+    Example:
+        >>> DatasetSummary("abcd-1234", "Potholes", columns=("status",)).columns
+        ('status',)
+    """
+
+    id: str
+    name: str
+    description: str = ""
+    domain: str | None = None
+    updated_at: str | None = None
+    columns: tuple[str, ...] = ()
+    link: str | None = None

@@ -194,7 +194,7 @@ def _spec(kpi: Kpi) -> Breakdown:
 
 def _group_sql(info: DatasetInfo, column: str) -> str:
     """The SQL of the group value: text (a location's address) trimmed, empty text not recorded."""
-    kind = info.column(column).data_type
+    kind = info.require_column(column).data_type
     if kind not in BREAKDOWN_TYPES:
         raise CatalogError(
             f"breakdown.column {column!r} of dataset {info.id!r} is {kind}; groups must be "

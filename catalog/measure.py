@@ -249,7 +249,7 @@ def as_of_condition(info: DatasetInfo, column: str, day_sql: str, period_sql: st
         >>> as_of_condition(info, "fiscal_year", "__day", "p")  # doctest: +SKIP
         '(p <= ?)'
     """
-    if info.column(column).data_type == "number":
+    if info.require_column(column).data_type == "number":
         return f"({period_sql} <= ?)"
     return f"({day_sql} <= ?)"
 
@@ -286,7 +286,7 @@ def _compile(where: str, info: DatasetInfo) -> tuple[str, list[Any]]:
 
 def _day_expr(info: DatasetInfo, column: str) -> str:
     """A DATE expression for the date column (timestamps, or year numbers as January 1st)."""
-    kind = info.column(column).data_type
+    kind = info.require_column(column).data_type
     col = quote_ident(column)
     if kind == "floating_timestamp":
         return f"CAST({col} AS DATE)"

@@ -41,7 +41,8 @@ def connect(url: str, kind: str | None = None, **options: Any) -> Connector:
 
     Socrata options: ``app_token``, ``username``/``password``, ``api_key_id``/``api_key_secret``,
     ``oauth_token``, ``timeout`` (seconds), ``page_size``, ``concurrency``, ``retries``,
-    ``api`` (``auto``, ``soda2``, ``soda3``). File options: see
+    ``api`` (``auto``, ``soda2``, ``soda3``), ``session`` (a ``requests.Session`` of your own:
+    proxies, certificates, a cache; it is used as it is and left open). File options: see
     :class:`connectors.files.FileConnector`.
 
     Example:

@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from btvstat_open.errors import NotSupported
 from btvstat_open.store.dataset import WriteResult
-from btvstat_open.types import Column
+from btvstat_open.types import Column, DatasetDescription, DatasetSummary
 from connectors.output import write_batches_atomically
 
 __all__ = [
@@ -55,56 +55,6 @@ class PullOptions(TypedDict, total=False):
     where: str | None
     order: str | None
     since: str | date | datetime | None
-
-
-@dataclass(frozen=True)
-class DatasetDescription:
-    """What a portal says about one dataset.
-
-    ``etag`` and ``last_modified`` are the validators of the metadata response (or of the
-    dataset's rows where the portal gives them); ``rows_updated_at`` is when rows last changed.
-
-    Example:
-        >>> d = DatasetDescription("abcd-1234", "Potholes", (Column("n", "N", "number"),))
-        >>> d.arrow_schema
-        n: double
-    """
-
-    id: str
-    name: str
-    columns: tuple[Column, ...]
-    description: str = ""
-    row_identifier: str | None = None
-    row_count: int | None = None
-    last_modified: datetime | None = None
-    rows_updated_at: datetime | None = None
-    etag: str | None = None
-    last_modified_header: str | None = None
-
-    @property
-    def arrow_schema(self) -> pa.Schema:
-        """Arrow schema of the dataset's own columns."""
-        return pa.schema([c.arrow_field for c in self.columns])
-
-    def column(self, field_name: str) -> Column | None:
-        """The column with this field name, or None."""
-        for col in self.columns:
-            if col.field_name == field_name:
-                return col
-        return None
-
-
-@dataclass(frozen=True)
-class DatasetSummary:
-    """One entry of a portal's dataset listing."""
-
-    id: str
-    name: str
-    description: str = ""
-    domain: str | None = None
-    updated_at: str | None = None
-    columns: tuple[str, ...] = ()
-    link: str | None = None
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ def _credentials() -> dict[str, str]:
 
 
 # Options a user names on the command line: refused, with the flag, by a kind that cannot take them.
-_FLAGS = {"sheet": "--sheet", "page_size": "--page-size"}
+_FLAGS = {"sheet": "--sheet", "page_size": "--page-size", "retries": "--retries"}
 
 
 def open_source(url: str, kind: str | None, options: dict[str, Any]) -> Connector:
@@ -87,6 +87,10 @@ def run_pull(args: argparse.Namespace) -> int:
         if args.page_size < 1:
             raise UsageError("--page-size must be at least 1.")
         options["page_size"] = args.page_size
+    if args.retries is not None:
+        if args.retries < 0:
+            raise UsageError("--retries must be 0 or more.")
+        options["retries"] = args.retries
     if getattr(args, "sheet", None):
         options["sheet"] = args.sheet
     portal = open_source(args.portal_url, getattr(args, "kind", None), options)

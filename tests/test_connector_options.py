@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -115,7 +116,9 @@ def test_page_size_reaches_the_server(portal: tuple[str, Store, CountingApp]) ->
 
 def test_concurrency_bounds_pages_in_flight(portal: tuple[str, Store, CountingApp]) -> None:
     url, _, _ = portal
-    busy, peak, lock = 0, 0, threading.Lock()
+    busy, peak, hold = 0, 0, False
+    lock = threading.Lock()
+    crowd = asyncio.Event()
 
     async def gate(scope: dict[str, Any], receive: Any, send: Any) -> None:
         nonlocal busy, peak
@@ -125,6 +128,8 @@ def test_concurrency_bounds_pages_in_flight(portal: tuple[str, Store, CountingAp
         with lock:
             busy += 1
             peak = max(peak, busy)
+            if busy >= 2:
+                crowd.set()
         done = False
 
         async def finish(message: dict[str, Any]) -> None:
@@ -134,15 +139,22 @@ def test_concurrency_bounds_pages_in_flight(portal: tuple[str, Store, CountingAp
                 done = True
                 with lock:
                     busy -= 1
+                    if busy < 2:
+                        crowd.clear()
             await send(message)
 
-        await asyncio.sleep(0.02)  # so pages overlap when the client sends them together
+        offset = int(parse_qs(scope["query_string"].decode()).get("$offset", ["0"])[0])
+        if hold and 0 < offset < 1_200:
+            # A page after the first waits for a second one to arrive: it proves two are in
+            # flight, with no sleep. (Page 0 comes alone, and the pages past the end never wait.)
+            await asyncio.wait_for(crowd.wait(), timeout=30)
         await forward(scope, receive, finish)
 
     forward = create_portal_app(portal[1], Settings(write_token=TOKEN))
     with serve(gate) as gated:
+        hold = True
         two = connect(gated, page_size=100, concurrency=2).pull("cases", where="amount >= 0")
-        peak_two, peak = peak, 0
+        peak_two, peak, hold = peak, 0, False
         one = connect(gated, page_size=100, concurrency=1).pull("cases", where="amount >= 0")
     assert two.num_rows == one.num_rows == 1_200
     assert peak_two == 2 and peak == 1

@@ -14,7 +14,7 @@ from faults import CountingApp, serve_portal
 from servers import serve
 from test_connector_options import COLUMNS, TOKEN, cases
 
-from btvstat_open.errors import PortalUnavailable, PushError, UsageError
+from btvstat_open.errors import PortalAuthError, PortalUnavailable, PushError, UsageError
 from btvstat_open.portal.app import create_portal_app
 from btvstat_open.settings import Settings
 from btvstat_open.store import Store
@@ -34,9 +34,9 @@ def test_create_needs_credentials_and_a_known_row_identifier(portal: tuple[str, 
     url, store, _ = portal
     with pytest.raises(UsageError, match="not one of the columns"):
         connect(url, username="u", password=TOKEN).create("X", COLUMNS, row_identifier="nope")
-    with pytest.raises(Exception) as info:
+    with pytest.raises(PortalAuthError) as info:
         connect(url).create("X", COLUMNS, dataset_id="no-token")
-    assert getattr(info.value, "status", None) in (401, 403)
+    assert info.value.status in (401, 403)
     assert not store.exists("no-token")
 
 

@@ -16,8 +16,8 @@ KC = "kc-311-potholes"
 
 
 @pytest.fixture()
-def client(portal_url: str, write_token: str) -> Iterator[Socrata]:
-    logging.getLogger().setLevel(logging.ERROR)  # sodapy warns about the missing app token
+def client(portal_url: str, write_token: str, caplog: pytest.LogCaptureFixture) -> Iterator[Socrata]:
+    caplog.set_level(logging.ERROR)  # sodapy warns about the missing app token; restored after the test
     adapter = {"prefix": "http://", "adapter": requests.adapters.HTTPAdapter()}
     with Socrata(
         portal_url.removeprefix("http://"),

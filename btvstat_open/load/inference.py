@@ -267,7 +267,7 @@ def _timestamps(text: pa.ChunkedArray, kind: str, date_format: str | None = None
         result: pa.Table = con.sql(f"SELECT {sql} AS v FROM raw", params=params or None).to_arrow_table()
     except duckdb.Error as exc:  # only a pattern can fail here: the built-in layouts are constants
         raise UsageError(
-            f"--date-format {date_format!r} is not a pattern DuckDB can read ({exc}). Write it with "
+            f"The date pattern {date_format!r} is not a pattern DuckDB can read ({exc}). Write it with "
             "strftime codes, e.g. %d.%m.%Y or %Y-%m-%d %H:%M.",
             code="load.date-format",
         ) from exc

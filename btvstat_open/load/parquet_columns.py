@@ -78,10 +78,10 @@ def convert_parquet_column(
         bad = pc.and_(pc.is_valid(text), pc.is_null(out))
         index = pc.index(bad, True).as_py()
         if index >= 0:
-            wrong = f"does not match --date-format {date_format}" if date_format else f"is not a {kind} value"
+            wrong = f"does not match the pattern {date_format!r}" if date_format else f"is not a {kind} value"
             raise LoadError(
                 f"{path.name}: data row {index + 1}, column {header!r}: {text[index].as_py()!r} {wrong}. "
-                "Fix the value, the pattern (--date-format), or choose another type with --column-type.",
+                "Fix the value, the pattern (date_formats=), or choose another type with column_types=.",
                 row=index + 1,
                 column=header,
                 code="load.bad-value",

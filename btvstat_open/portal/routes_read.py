@@ -189,7 +189,7 @@ def row_sql(info: DatasetInfo, *, system: bool) -> str:
     columns = info.all_columns if system else info.columns
     select = ", ".join(quote_ident(c.field_name) for c in columns) or '":id"'
     key = info.row_identifier or ":id"
-    key_type = duckdb_type(info.column(key).data_type)
+    key_type = duckdb_type(info.require_column(key).data_type)
     return (
         f"SELECT {select} FROM {info.table} "
         f'WHERE {quote_ident(key)} = TRY_CAST(? AS {key_type}) OR ":id" = ? ORDER BY ":id" LIMIT 1'

@@ -324,7 +324,7 @@ class Store:
         info = self.info(dataset_id)
         key = info.row_identifier or ":id"
         # Compare in the key's own type: a number key 42.0 matches "42".
-        key_type = duckdb_type(info.column(key).data_type)
+        key_type = duckdb_type(info.require_column(key).data_type)
         with self.transaction() as con:
             n = fetch_one(
                 con.execute(

@@ -12,10 +12,8 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import pyarrow as pa
-
 from btvstat_open.errors import InvalidDatasetId, UsageError
-from btvstat_open.types import SYSTEM_COLUMNS, Column
+from btvstat_open.types import Column, DatasetColumns
 
 __all__ = [
     "DatasetInfo",
@@ -83,7 +81,12 @@ def new_row_ids(count: int) -> list[str]:
 
 
 def check_dataset_id(dataset_id: str) -> str:
-    """Return the id if it is valid, else raise :class:`InvalidDatasetId`.
+    """Return the id if it is valid, else raise :class:`InvalidDatasetId`: the one dataset-id rule.
+
+    The store, the local portal, the loader, the sync and the Socrata connector all use it:
+    1-64 lowercase letters, digits, ``-`` or ``_``, starting with a letter or digit. Real
+    Socrata ids (``abcd-1234``) and ours (``kc-311-potholes``) pass; an id is part of URL
+    paths and table names, so nothing else may.
 
     Example:
         >>> check_dataset_id("kc-311-potholes")
@@ -92,14 +95,16 @@ def check_dataset_id(dataset_id: str) -> str:
     if not _ID.match(dataset_id):
         raise InvalidDatasetId(
             f"Invalid dataset id {dataset_id!r}: use 1-64 lowercase letters, digits, '-' or '_', "
-            "starting with a letter or digit (e.g. 'kc-311-potholes')."
+            "starting with a letter or digit (e.g. 'kc-311-potholes', or a Socrata id like 'abcd-1234')."
         )
     return dataset_id
 
 
 @dataclass(frozen=True)
-class DatasetInfo:
-    """What the store knows about one dataset."""
+class DatasetInfo(DatasetColumns):
+    """What the store knows about one dataset: its record, with the column lookups every
+    description shares (``column(name)`` or None, ``require_column(name)``, ``all_columns``,
+    ``arrow_schema``; see :class:`~btvstat_open.types.DatasetColumns`)."""
 
     id: str
     name: str
@@ -142,24 +147,6 @@ class DatasetInfo:
     def etag(self) -> str:
         """A strong ETag for the dataset's current content."""
         return f'"{self.id}-v{self.version}"'
-
-    def column(self, field_name: str) -> Column:
-        """The column with this field name (system fields included)."""
-        for col in self.all_columns:
-            if col.field_name == field_name:
-                return col
-        raise UsageError(f"Dataset {self.id!r} has no column {field_name!r}.", code="column.missing")
-
-    @property
-    def all_columns(self) -> tuple[Column, ...]:
-        """System columns followed by the dataset's own columns."""
-        system = tuple(Column(name, name, kind) for name, kind in SYSTEM_COLUMNS)
-        return system + self.columns
-
-    @property
-    def arrow_schema(self) -> pa.Schema:
-        """Arrow schema of the dataset's own columns (no system columns)."""
-        return pa.schema([c.arrow_field for c in self.columns])
 
 
 @dataclass(frozen=True)

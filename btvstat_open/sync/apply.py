@@ -228,7 +228,7 @@ def apply_incremental(
         deleting = local_keys.filter(gone)
     result = None
     if changed.num_rows or len(deleting):
-        key_type = arrow_type(store.info(job.local_id).column(key).data_type)
+        key_type = arrow_type(store.info(job.local_id).require_column(key).data_type)
         doomed = pa.table({key: deleting.cast(key_type)})
         merged = pa.concat_tables([changed, doomed], promote_options="permissive")
         result = store.upsert(

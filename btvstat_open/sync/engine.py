@@ -89,9 +89,7 @@ def sync_dataset(
     except SyncError:
         raise
     except BtvstatError as exc:
-        exc.message = (
-            f"Sync of {remote_id!r} from {source.url} stopped; the local copy is unchanged: {exc.message}"
-        )
+        exc.add_note(f"Sync of {remote_id!r} from {source.url} stopped; the local copy is unchanged.")
         raise
 
 

@@ -1,5 +1,6 @@
-"""What the sync engine works with: the source it reads (a protocol connectors meet), the
-result it reports, and one sync's settings. The core never imports the connectors."""
+"""What the sync engine works with: the source it reads (a protocol connectors meet, answering
+with :class:`~btvstat_open.types.DatasetDescription`), the result it reports, and one sync's
+settings. The core never imports the connectors."""
 
 from __future__ import annotations
 
@@ -10,26 +11,12 @@ from typing import Literal, Protocol
 import pyarrow as pa
 
 from btvstat_open.store import Store
-from btvstat_open.types import Column
+from btvstat_open.types import Column, DatasetDescription
 
 __all__ = ["SourceDescription", "SyncJob", "SyncResult", "SyncSource", "schema_signature"]
 
-
-class SourceDescription(Protocol):
-    """What the engine needs to know about the remote dataset."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def description(self) -> str: ...
-    @property
-    def columns(self) -> tuple[Column, ...]: ...
-    @property
-    def row_identifier(self) -> str | None: ...
-    @property
-    def etag(self) -> str | None: ...
-    @property
-    def last_modified_header(self) -> str | None: ...
+#: What the engine reads about the remote dataset: the one description type connectors answer with.
+SourceDescription = DatasetDescription
 
 
 class SyncSource(Protocol):
@@ -46,7 +33,7 @@ class SyncSource(Protocol):
 
     def describe_if_changed(
         self, dataset_id: str, *, etag: str | None = None, last_modified: str | None = None
-    ) -> SourceDescription | None:
+    ) -> DatasetDescription | None:
         """The metadata, or None when unchanged since ``etag``/``last_modified``."""
 
     def row_stats(

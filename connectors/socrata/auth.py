@@ -1,4 +1,4 @@
-"""Credentials for a Socrata portal, applied to a requests session, never shown in full.
+"""Credentials for a Socrata portal, sent with every request, never shown in full.
 
 Socrata takes an application token in ``X-App-Token`` (raises rate limits), an API key
 id/secret or a user name/password as HTTP Basic (needed for writes and private data),
@@ -8,8 +8,6 @@ or an OAuth 2 token as ``Authorization: OAuth <token>``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import requests
 
 from btvstat_open.errors import UsageError
 
@@ -62,21 +60,32 @@ class Credentials:
         """Whether any credential is set (SODA 3 needs one)."""
         return any(v is not None for v in (self.app_token, self.username, self.api_key_id, self.oauth_token))
 
-    @property
-    def can_write(self) -> bool:
-        """Whether these credentials identify a user (writes need that)."""
-        return self.username is not None or self.api_key_id is not None or self.oauth_token is not None
+    def headers(self) -> dict[str, str]:
+        """The headers that carry these credentials (the app token, an OAuth token).
 
-    def apply(self, session: requests.Session) -> None:
-        """Set the headers and HTTP Basic auth on a session."""
+        Example:
+            >>> Credentials(app_token="t0ken", oauth_token="abc").headers()
+            {'X-App-Token': 't0ken', 'Authorization': 'OAuth abc'}
+        """
+        found: dict[str, str] = {}
         if self.app_token:
-            session.headers["X-App-Token"] = self.app_token
+            found["X-App-Token"] = self.app_token
+        if self.oauth_token:
+            found["Authorization"] = f"OAuth {self.oauth_token}"
+        return found
+
+    def basic_auth(self) -> tuple[str, str] | None:
+        """HTTP Basic user and password: the API key id/secret, or the user name/password.
+
+        Example:
+            >>> Credentials(api_key_id="k", api_key_secret="s").basic_auth()
+            ('k', 's')
+        """
         if self.api_key_id is not None and self.api_key_secret is not None:
-            session.auth = (self.api_key_id, self.api_key_secret)
-        elif self.username is not None and self.password is not None:
-            session.auth = (self.username, self.password)
-        elif self.oauth_token:
-            session.headers["Authorization"] = f"OAuth {self.oauth_token}"
+            return (self.api_key_id, self.api_key_secret)
+        if self.username is not None and self.password is not None:
+            return (self.username, self.password)
+        return None
 
     def secrets(self) -> list[str]:
         """Every secret value, to scrub from messages."""

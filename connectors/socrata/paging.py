@@ -1,25 +1,19 @@
-"""Stable paging: build each page's query and fetch pages in order, a few at a time.
+"""Each page's query: SoQL literals, and the ``$select``/``$where``/``$order`` of a pull.
 
 Pages are ``$limit``/``$offset`` windows over a query ordered by a unique key (``:id``
-after any order the user gives), so no row is skipped or repeated between pages. The
-last page is the first one shorter than the page size. Up to ``concurrency`` pages are
-in flight; they are handed out in order, so memory holds at most that many pages.
+after any order the user gives), so no row is skipped or repeated between pages; the
+pager that fetches them is :class:`connectors.paging.OffsetPager`.
 """
 
 from __future__ import annotations
 
 import re
-from collections import deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-import pyarrow as pa
-
 from btvstat_open.errors import UsageError
 
-__all__ = ["Page", "Query", "fetch_pages", "soql_field", "soql_literal", "timestamp_literal"]
+__all__ = ["Query", "soql_field", "soql_literal", "timestamp_literal"]
 
 _AGGREGATE = re.compile(
     r"\b(count|sum|avg|min|max|stddev_pop|stddev_samp|median|percentile\w*)\s*\(", re.IGNORECASE
@@ -132,62 +126,3 @@ class Query:
         if order:
             text += f" ORDER BY {order}"
         return text
-
-
-@dataclass(frozen=True)
-class Page:
-    """One fetched page: its rows as batches, and how many rows it had."""
-
-    batches: list[pa.RecordBatch]
-    rows: int
-
-
-def fetch_pages(
-    fetch: Callable[[int], Page],
-    *,
-    page_size: int,
-    concurrency: int,
-    first_page: Page | None = None,
-) -> Iterator[pa.RecordBatch]:
-    """Batches of pages 0, 1, 2 ... in order, until a page has fewer than ``page_size`` rows.
-
-    ``fetch(n)`` returns page ``n``. Page 0 is fetched alone (or taken from ``first_page``,
-    which a caller fetched to learn whether a route exists); later pages ``concurrency`` at a time.
-
-    Example:
-        >>> pages = {0: Page([pa.record_batch({"a": [1, 2]})], 2), 1: Page([pa.record_batch({"a": [3]})], 1)}
-        >>> [b.num_rows for b in fetch_pages(pages.__getitem__, page_size=2, concurrency=2)]
-        [2, 1]
-    """
-    # Page 0 alone first: most small datasets end there, and no request is wasted on page 1.
-    page0 = first_page if first_page is not None else fetch(0)
-    yield from page0.batches
-    if page0.rows < page_size:
-        return
-    start = 1
-    if concurrency <= 1:
-        number = start
-        while True:
-            page = fetch(number)
-            yield from page.batches
-            if page.rows < page_size:
-                return
-            number += 1
-    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="btvstat-page")
-    pending: deque[Future[Page]] = deque()
-    try:
-        next_number = start
-        for _ in range(concurrency):
-            pending.append(pool.submit(fetch, next_number))
-            next_number += 1
-        while pending:
-            page = pending.popleft().result()
-            yield from page.batches
-            if page.rows < page_size:
-                return
-            pending.append(pool.submit(fetch, next_number))
-            next_number += 1
-    finally:
-        for future in pending:
-            future.cancel()
-        pool.shutdown(wait=True, cancel_futures=True)

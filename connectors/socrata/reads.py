@@ -19,29 +19,81 @@ import re
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Unpack
+from typing import Any, Literal, Unpack
 
 import orjson
 import pyarrow as pa
 import requests
 
-from btvstat_open.errors import PortalNotFound
+from btvstat_open.errors import PortalNotFound, TruncatedBody
+from btvstat_open.store import check_dataset_id
 from btvstat_open.types import arrow_type
 from connectors.base import DatasetDescription, PullOptions
-from connectors.socrata.client import ResumableBody, TruncatedBody
-from connectors.socrata.core import SocrataCore, check_dataset_id
+from connectors.http import HttpClient
+from connectors.http_body import ResumableBody
+from connectors.paging import KeysetPager, OffsetPager, Page
+from connectors.socrata.answers import not_soda, rows_or_refuse
+from connectors.socrata.core import SocrataMetadata
 from connectors.socrata.decode import guess_json_type, json_rows_to_batch
 from connectors.socrata.decode.from_csv import csv_batches
 from connectors.socrata.metadata import SYSTEM_TYPES, columns_from_headers
-from connectors.socrata.paging import Page, Query, fetch_pages, soql_field, soql_literal
+from connectors.socrata.paging import Query, soql_field, soql_literal
 
-__all__ = ["SocrataReads"]
+__all__ = ["Api", "PageFormat", "SocrataReads"]
+
+Api = Literal["auto", "soda2", "soda3"]
+PageFormat = Literal["csv", "json"]
 
 _SIMPLE_SELECT = re.compile(r"^\s*(?:`?([:\w]+)`?)(?:\s+as\s+`?(\w+)`?)?\s*$", re.IGNORECASE)
 
 
-class SocrataReads(SocrataCore):
-    """The read verbs of the Socrata connector: ``iter_batches`` (and so ``pull``) and ``iter_changes``."""
+class SocrataReads:
+    """The read verbs of the Socrata connector: ``iter_batches`` (and so ``pull``) and ``iter_changes``.
+
+    It holds the connector's HTTP client, its metadata half (rows are typed from the
+    dataset's metadata) and a pager. ``api`` picks SODA 2.1, SODA 3 or (``auto``) SODA 3 when
+    ``credentials`` are given; ``page_format`` is how SODA 2.1 pages are read (CSV parses faster).
+
+    Example:
+        >>> from connectors.http import HttpClient
+        >>> http = HttpClient("http://127.0.0.1:8000")
+        >>> reads = SocrataReads(http, SocrataMetadata(http), OffsetPager(page_size=1000, concurrency=4))
+        >>> reads.uses_soda3
+        False
+        >>> next(reads.iter_batches("abcd-1234", where="amount > 0")).num_rows  # doctest: +SKIP
+        1000
+    """
+
+    def __init__(
+        self,
+        http: HttpClient,
+        meta: SocrataMetadata,
+        pager: OffsetPager,
+        *,
+        api: Api = "auto",
+        credentials: bool = False,
+        page_format: PageFormat = "csv",
+    ) -> None:
+        self.http = http
+        self.meta = meta
+        self.pager = pager
+        self.api: Api = api
+        self.credentials = credentials
+        self.page_format: PageFormat = page_format
+        # None: not tried yet; False: the portal answered 404, so SODA 2.1 is used from then on.
+        self._soda3: bool | None = None
+
+    @property
+    def page_size(self) -> int:
+        """Rows per page."""
+        return self.pager.page_size
+
+    @property
+    def uses_soda3(self) -> bool:
+        """Whether the next pull tries SODA 3 first."""
+        if self._soda3 is False or self.api == "soda2":
+            return False
+        return self.api == "soda3" or self.credentials
 
     def iter_batches(self, dataset_id: str, **options: Unpack[PullOptions]) -> Iterator[pa.RecordBatch]:
         """Matching rows as typed record batches, streamed page by page (see the module doc).
@@ -52,31 +104,24 @@ class SocrataReads(SocrataCore):
         """
         check_dataset_id(dataset_id)
         query = Query(**options)
-        desc = self._describe_or_blank(dataset_id)
+        desc = self.meta.describe_or_blank(dataset_id)
         if query.is_full and desc.columns:
             exported = self._export_batches(dataset_id, desc)
             if exported is not None:
                 yield from exported
                 return
-        if self._use_soda3:
+        if self.uses_soda3:
             try:
                 first = self._soda3_page(dataset_id, desc, query, 0)
             except PortalNotFound:
                 self._soda3 = False
             else:
                 self._soda3 = True
-                yield from fetch_pages(
-                    lambda n: self._soda3_page(dataset_id, desc, query, n),
-                    page_size=self.page_size,
-                    concurrency=self.concurrency,
-                    first_page=first,
+                yield from self.pager.batches(
+                    lambda n: self._soda3_page(dataset_id, desc, query, n), first_page=first
                 )
                 return
-        yield from fetch_pages(
-            lambda n: self._soda2_page(dataset_id, desc, query, n),
-            page_size=self.page_size,
-            concurrency=self.concurrency,
-        )
+        yield from self.pager.batches(lambda n: self._soda2_page(dataset_id, desc, query, n))
 
     def iter_changes(
         self,
@@ -95,18 +140,19 @@ class SocrataReads(SocrataCore):
             >>> changes = portal.iter_changes("abcd-1234", columns=["status"])  # doctest: +SKIP
         """
         check_dataset_id(dataset_id)
-        desc = self._describe_or_blank(dataset_id)
+        desc = self.meta.describe_or_blank(dataset_id)
         wanted = [c for c in columns if c not in (":id", ":updated_at")]
         select = ", ".join([":id", ":updated_at", *(soql_field(c) for c in wanted)])
-        last_id: str | None = None
-        while True:
+
+        def after(last_id: str | None) -> Page:
             where = f":id > {soql_literal(last_id)}" if last_id is not None else None
             query = Query(select=select, where=where, order=":id", since=since)
-            page = self._soda2_page(dataset_id, desc, query, 0)
-            yield from page.batches
-            if page.rows < self.page_size:
-                return
-            last_id = str(page.batches[-1].column(":id")[-1].as_py())
+            return self._soda2_page(dataset_id, desc, query, 0)
+
+        def last_key(page: Page) -> str:
+            return str(page.batches[-1].column(":id")[-1].as_py())
+
+        yield from KeysetPager(self.page_size).batches(after, last_key)
 
     # -- typing rows ------------------------------------------------------------------------
     def _types(self, desc: DatasetDescription, headers: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -136,7 +182,7 @@ class SocrataReads(SocrataCore):
         retry starts from nothing.
         """
         routes = [f"/api/views/{dataset_id}/rows.csv"]
-        if self._use_soda3:
+        if self.uses_soda3:
             routes.insert(0, f"/api/v3/views/{dataset_id}/export.csv")
         for route in routes:
             params: dict[str, str | int] = {"accessType": "DOWNLOAD"} if "rows.csv" in route else {}
@@ -155,7 +201,8 @@ class SocrataReads(SocrataCore):
     def _read_streamed(self, body: ResumableBody, desc: DatasetDescription) -> Iterator[pa.RecordBatch]:
         with body.start():
             display = {c.name: c.field_name for c in desc.columns}
-            for batch in csv_batches(body, self._types(desc), display_names=display):
+            batches = csv_batches(body, self._types(desc), display_names=display)
+            for batch in _readable(batches, desc.id):
                 yield self._project(batch, desc)
 
     def _download_export(
@@ -174,16 +221,21 @@ class SocrataReads(SocrataCore):
     def _read_export(self, tmp: Path, desc: DatasetDescription) -> Iterator[pa.RecordBatch]:
         try:
             display = {c.name: c.field_name for c in desc.columns}
-            for batch in csv_batches(tmp, self._types(desc), display_names=display):
+            batches = csv_batches(tmp, self._types(desc), display_names=display)
+            for batch in _readable(batches, desc.id):
                 yield self._project(batch, desc)
         finally:
             tmp.unlink(missing_ok=True)
 
     # -- pages ----------------------------------------------------------------------------------
     def _soda2_page(self, dataset_id: str, desc: DatasetDescription, query: Query, number: int) -> Page:
-        params = query.soda2_params(self.page_size, number * self.page_size)
+        params = query.soda2_params(self.page_size, self.pager.offset(number))
+
+        path = f"/resource/{dataset_id}.{self.page_format}"
 
         def parse_csv(resp: requests.Response) -> Page:
+            if "json" in resp.headers.get("Content-Type", ""):  # another kind's answer, not CSV rows
+                raise not_soda(orjson.loads(resp.content), f"GET {path}", self.http.url, "CSV rows")
             batches = list(csv_batches(resp.content, self._types(desc, resp.headers)))
             if not query.select and desc.columns:
                 batches = [self._project(b, desc) for b in batches]
@@ -193,7 +245,6 @@ class SocrataReads(SocrataCore):
             return self._json_page(desc, query, resp)
 
         parse = parse_json if self.page_format == "json" else parse_csv
-        path = f"/resource/{dataset_id}.{self.page_format}"
         _, page = self.http.request("GET", path, params=params, parse=parse)
         assert page is not None
         return page
@@ -216,15 +267,23 @@ class SocrataReads(SocrataCore):
 
     def _json_page(self, desc: DatasetDescription, query: Query, resp: requests.Response) -> Page:
         """A page of JSON row objects as one typed batch."""
-        rows = orjson.loads(resp.content)
-        if isinstance(rows, dict):
-            rows = rows.get("rows") or rows.get("results") or rows.get("data") or []
-        if not isinstance(rows, list):
-            raise TruncatedBody("the portal did not return a list of rows")
+        what = f"{resp.request.method} {resp.request.path_url.split('?')[0]}"
+        rows = rows_or_refuse(orjson.loads(resp.content), what, self.http.url)
         fields = _selected_fields(desc, query, resp.headers, rows)
         types = self._types(desc, resp.headers)
         batch = json_rows_to_batch(rows, [(f, types.get(f) or guess_json_type(rows, f)) for f in fields])
         return Page([batch] if rows else [], len(rows))
+
+
+def _readable(batches: Iterator[pa.RecordBatch], dataset_id: str) -> Iterator[pa.RecordBatch]:
+    """The export's batches; CSV that does not parse (read after the download) is a portal error."""
+    try:
+        yield from batches
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise TruncatedBody(
+            f"The CSV export of {dataset_id!r} could not be read ({exc}); pull again, or pull with a "
+            "where= filter to read it in pages"
+        ) from exc
 
 
 def _selected_fields(

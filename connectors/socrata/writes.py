@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import pyarrow as pa
+import requests
 
 from btvstat_open.errors import UsageError
+from btvstat_open.store import check_dataset_id
 from btvstat_open.types import Column
 from connectors.base import DatasetDescription, PushMode, PushResult
-from connectors.socrata.client import TruncatedBody, parse_json
-from connectors.socrata.core import SocrataCore, check_dataset_id
+from connectors.http import HttpClient, parse_json
+from connectors.socrata.answers import view_or_refuse
+from connectors.socrata.core import SocrataMetadata
 from connectors.socrata.metadata import description_from_view
 from connectors.socrata.push import BodyFormat, push_table, read_push_data
 
@@ -58,8 +60,22 @@ def view_payload(
     return payload
 
 
-class SocrataWrites(SocrataCore):
-    """The write verbs of the Socrata connector: ``push``, ``delete_rows`` and ``create``."""
+class SocrataWrites:
+    """The write verbs of the Socrata connector: ``push`` and ``create``.
+
+    It holds the connector's HTTP client and its metadata half (a push checks the row identifier).
+
+    Example:
+        >>> from connectors.http import HttpClient
+        >>> http = HttpClient("http://127.0.0.1:8000")
+        >>> SocrataWrites(http, SocrataMetadata(http), push_batch_size=5000).push_batch_size
+        5000
+    """
+
+    def __init__(self, http: HttpClient, meta: SocrataMetadata, *, push_batch_size: int = 10_000) -> None:
+        self.http = http
+        self.meta = meta
+        self.push_batch_size = push_batch_size
 
     def push(
         self,
@@ -85,16 +101,16 @@ class SocrataWrites(SocrataCore):
         check_dataset_id(dataset_id)
         table = read_push_data(data)
         # No metadata route (the write route may still exist): the row identifier is unknown.
-        desc = self._describe_or_blank(dataset_id)
+        desc = self.meta.describe_or_blank(dataset_id)
         if row_id is not None:
             if row_id not in table.column_names:
                 raise UsageError(
-                    f"--row-id {row_id!r} is not a column of the data; columns: {table.column_names}"
+                    f"row_id={row_id!r} is not a column of the data; columns: {table.column_names}"
                 )
             if row_id != ":id" and desc.row_identifier != row_id:
                 raise UsageError(
                     f"Dataset {dataset_id!r} identifies rows by {desc.row_identifier or ':id'!r}, "
-                    f"not {row_id!r}; set its row identifier on the portal or leave --row-id out."
+                    f"not {row_id!r}; set its row identifier on the portal, or push without row_id=."
                 )
         key = row_id or desc.row_identifier or ":id"
         keyed = key in table.column_names and table.column(key).null_count == 0
@@ -120,17 +136,6 @@ class SocrataWrites(SocrataCore):
             keyed=keyed,
         )
 
-    def delete_rows(self, dataset_id: str, row_ids: list[str], *, key: str | None = None) -> PushResult:
-        """Delete rows by row identifier (or ``:id``) with one ``:deleted`` upsert per batch.
-
-        Example:
-            >>> portal.delete_rows("abcd-1234", ["000017", "000018"]).deleted  # doctest: +SKIP
-            2
-        """
-        field = key or self.describe(dataset_id, count=False).row_identifier or ":id"
-        table = pa.table({field: pa.array(row_ids, pa.string()), ":deleted": pa.array([True] * len(row_ids))})
-        return self.push(table, dataset_id, mode="upsert")
-
     def create(
         self,
         name: str,
@@ -154,9 +159,14 @@ class SocrataWrites(SocrataCore):
         payload = view_payload(
             name, columns, dataset_id=dataset_id, row_identifier=row_identifier, description=description
         )
-        _, view = self.http.request(
-            "POST", "/api/views.json", json_body=payload, parse=parse_json, idempotent=False
+
+        def parse(resp: requests.Response) -> DatasetDescription:
+            return description_from_view(
+                view_or_refuse(parse_json(resp), "POST /api/views.json", self.http.url)
+            )
+
+        _, desc = self.http.request(
+            "POST", "/api/views.json", json_body=payload, parse=parse, idempotent=False
         )
-        if not isinstance(view, Mapping):
-            raise TruncatedBody("POST /api/views.json did not return the new dataset")
-        return description_from_view(view)
+        assert desc is not None
+        return desc
