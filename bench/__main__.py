@@ -28,6 +28,7 @@ from bench.report import print_table, write_json
 GROUPS = (
     "pull",
     "soql",
+    "soql-10m",
     "health",
     "sync",
     "memory",
@@ -99,6 +100,15 @@ def run(sizes: Sizes, groups: set[str], workdir: Path, *, quick: bool) -> list[R
                 )
             if "sync" in groups:
                 results += _guarded("sync", "sync with nothing new", lambda: [rows_pull.sync_row(url)])
+    if "soql-10m" in groups:
+        _err.log(f"preparing the {sizes.soql_big_rows:,}-row dataset (cached after the first run)")
+        big = dataset_store(sizes.soql_big_rows)
+        with running_server("portal", store=big) as url:
+            results += _guarded(
+                "soql",
+                f"SoQL group-by-month over {sizes.soql_big_rows:,} rows",
+                lambda: rows_soql.soql_big_rows(url, rows=sizes.soql_big_rows, reps=sizes.soql_reps),
+            )
     if "kinds" in groups:
         _err.log(f"preparing the {sizes.kind_rows:,}-row dataset (cached after the first run)")
         with running_server("portal", store=dataset_store(sizes.kind_rows)) as url:

@@ -136,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--kind", choices=KIND_CHOICES, help=KIND_HELP)
     sync.add_argument("--app-token", default=os.environ.get("BTVSTAT_APP_TOKEN"))
     sync.add_argument("--store", default=DEFAULT_STORE)
+    sync.add_argument(
+        "--parallel", type=int, default=4, metavar="N", help="datasets synced at once (default: %(default)s)"
+    )
 
     catalog = sub.add_parser("catalog", help="validate or export a KPI catalog")
     catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True, metavar="ACTION")

@@ -13,5 +13,16 @@ from __future__ import annotations
 from catalog.loader import load_catalog
 from catalog.measure import measure, measure_frame
 from catalog.models import Catalog, CatalogSettings, Kpi
+from catalog.sync_all import SyncOutcome, sync_catalog, sync_one
 
-__all__ = ["Catalog", "CatalogSettings", "Kpi", "load_catalog", "measure", "measure_frame"]
+__all__ = [
+    "Catalog",
+    "CatalogSettings",
+    "Kpi",
+    "SyncOutcome",
+    "load_catalog",
+    "measure",
+    "measure_frame",
+    "sync_catalog",
+    "sync_one",
+]

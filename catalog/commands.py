@@ -17,6 +17,7 @@ import csv
 import io
 import json
 import sys
+import threading
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,8 +33,7 @@ from catalog.models import CatalogSettings, Kpi
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-    from btvstat_open.sync import SyncResult
+    from rich.progress import Progress
 
 __all__ = ["run_export", "run_measure", "run_sync", "run_validate", "series_csv", "series_json"]
 
@@ -145,13 +145,16 @@ def _run_breakdown(
 
 
 def run_sync(args: argparse.Namespace) -> int:
-    """``btvstat-open sync --catalog DIR``: pull every dataset the catalog uses from its portal.
+    """``btvstat-open sync --catalog DIR [--parallel N]``: pull every dataset the catalog uses from its
+    portal, N at a time (default 4).
 
     Datasets on ``portal: local`` live in the store already and are left alone; every other
     portal is synced with its kind's connector (a ``file`` portal's folder is relative to ``DIR``).
+    Each dataset prints one line as it finishes; a failed one does not stop the others, and ends
+    the command with a summary naming every failure and exit code 1. ``sync PORTAL_URL DATASET_ID``
+    syncs one dataset instead (:func:`connectors.commands.run_sync_one`).
     """
-    from btvstat_open.sync import sync_dataset
-    from catalog.portals import open_portal
+    from catalog.sync_all import SyncOutcome, remote_datasets, sync_catalog
 
     if getattr(args, "portal_url", None) or not args.catalog:
         from connectors.commands import run_sync_one
@@ -167,25 +170,61 @@ def run_sync(args: argparse.Namespace) -> int:
             "kind comes from `kind:` in catalog.yaml. Leave them out."
         )
     catalog = load_catalog(args.catalog)
-    remote = [(portal, dataset) for portal, dataset in catalog.datasets() if portal != "local"]
-    if not remote:
+    if not remote_datasets(catalog):
         print("every dataset of this catalog is local: nothing to sync")
         return 0
-    with Store(args.store) as store:
-        for portal_key, dataset in remote:
-            with open_portal(catalog, portal_key) as source:
-                result = sync_dataset(source, dataset, store, dataset_id=dataset)
-            print(f"{portal_key}/{dataset}: {_describe(result)}")
-    return 0
+
+    lock = threading.Lock()  # one line at a time from the worker threads
+    on_terminal = sys.stdout.isatty() and sys.stderr.isatty()
+    bar = _datasets_bar(len(remote_datasets(catalog))) if on_terminal else None
+
+    def report(outcome: SyncOutcome) -> None:
+        with lock:
+            if bar is None:
+                print(outcome.line(), file=sys.stdout if outcome.ok else sys.stderr, flush=True)
+                return
+            # Above the bar, unwrapped: each dataset stays one line however narrow the terminal.
+            bar.console.print(outcome.line(), soft_wrap=True, markup=False, highlight=False)
+            bar.advance(bar.task_ids[0])
+
+    try:
+        if bar is not None:
+            bar.start()
+        with Store(args.store) as store:
+            outcomes = sync_catalog(catalog, store, parallel=args.parallel, on_done=report)
+    finally:
+        if bar is not None:
+            bar.stop()
+    failed = [o for o in outcomes if not o.ok]
+    if not failed:
+        return 0
+    names = ", ".join(f"{o.portal}/{o.dataset}" for o in failed)
+    print(
+        f"error: {len(failed)} of {len(outcomes)} datasets failed to sync ({names}); the others synced. "
+        "Fix what each FAILED line says and run sync again: the failed ones keep their last good copy.",
+        file=sys.stderr,
+    )
+    return 1
 
 
-def _describe(result: SyncResult) -> str:
-    """A one-line summary of a sync result."""
-    if result.mode == "unchanged":
-        return f"unchanged ({result.reason}); {result.row_count:,} rows"
-    counts = f"{result.created:,} new, {result.updated:,} updated, {result.deleted:,} deleted"
-    change = f"; columns changed: {result.schema_change}" if result.schema_change else ""
-    return f"{result.mode} sync ({result.reason}): {counts}; {result.row_count:,} rows{change}"
+def _datasets_bar(total: int) -> Progress:
+    """Datasets synced so far, on stderr (the lines above it say how each went)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn("sync"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("datasets"),
+        TimeElapsedColumn(),
+        transient=True,
+        console=Console(stderr=True),
+        redirect_stdout=False,
+        redirect_stderr=False,
+    )
+    bar.add_task("sync", total=total)
+    return bar
 
 
 def series_csv(series: pa.Table) -> str:

@@ -44,7 +44,7 @@ from btvstat_open.sync.state import load_state
 from catalog.models import Kpi
 from catalog.models.program import EXPECT_DURATION
 
-__all__ = ["FreshnessReport", "data_updated_at", "freshness", "subtract_interval"]
+__all__ = ["FreshnessReport", "data_updated_at", "freshness", "longest_interval", "subtract_interval"]
 
 _NAMED = {"daily": "P1D", "weekly": "P1W", "monthly": "P1M", "quarterly": "P3M", "yearly": "P1Y"}
 GRACE = timedelta(days=1)
@@ -105,6 +105,21 @@ def subtract_interval(day: date, expect: str) -> date:
     month += 1
     moved = date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
     return moved - timedelta(weeks=weeks, days=days)
+
+
+def longest_interval(expect: str) -> timedelta:
+    """The longest one ``expect`` interval can be (a month as 31 days, a year as 366), for schedulers
+    that count in fixed durations.
+
+    Example:
+        >>> longest_interval("monthly").days, longest_interval("P1Y2W").days
+        (31, 380)
+    """
+    match = EXPECT_DURATION.match(_NAMED.get(expect, expect))
+    if match is None:
+        raise ValueError(f"not an interval: {expect!r}")
+    years, months, weeks, days = (int(part[:-1]) if part else 0 for part in match.groups())
+    return timedelta(days=years * 366 + months * 31 + weeks * 7 + days)
 
 
 def data_updated_at(store: Store, dataset_id: str) -> datetime:

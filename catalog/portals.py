@@ -10,6 +10,7 @@ Example:
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from catalog.models import Catalog
@@ -18,13 +19,14 @@ from connectors import Connector, connect
 __all__ = ["open_portal"]
 
 
-def open_portal(catalog: Catalog, key: str) -> Connector:
+def open_portal(catalog: Catalog, key: str, options: Mapping[str, Any] | None = None) -> Connector:
     """A connector to portal ``key`` of the catalog: a ``file`` folder is relative to the catalog folder.
 
-    The app token comes from the environment variable ``app_token_env`` names, when it is set.
+    The app token comes from the environment variable ``app_token_env`` names, when it is set;
+    ``options`` go to the connector (``timeout``, ``retries``...).
     """
     portal = catalog.settings.portals[key]
-    options: dict[str, Any] = {}
+    options = dict(options or {})
     if portal.kind == "file":
         options["base_dir"] = catalog.root
     elif portal.app_token_env and os.environ.get(portal.app_token_env):

@@ -26,3 +26,37 @@ def problems(root: Path, store: Store | None = None) -> list[tuple[str, int | No
     with pytest.raises(CatalogError) as info:
         load_catalog(root, store=store)
     return [(Path(f).name, line, message) for f, line, message in info.value.problems]
+
+
+# A KPI on the portal `city` of remote_demo() whose dataset that portal does not have.
+MISSING_KPI = """\
+    id: gone-kpi
+    title: A KPI whose dataset the portal does not have
+    department: Nowhere
+    source: {portal: city, dataset: gone-1234, date_column: day}
+    measure: {calculation: count}
+    freshness: {expect: weekly}
+    """
+
+
+def remote_demo(root: Path, url: str, *, extra: dict[str, str] | None = None) -> Path:
+    """The demo catalog copied to ``root`` with every dataset on the portal ``city`` at ``url``
+    (instead of ``portal: local``), plus the ``extra`` files; returns ``root``. The KPIs on the
+    demo's file portal (``burlington``, whose folder is not copied) are left out."""
+    import shutil
+
+    from catalog.demo import DEMO_DIR
+
+    shutil.copytree(DEMO_DIR, root, ignore=shutil.ignore_patterns("data"))
+    settings = root / "catalog.yaml"
+    settings.write_text(
+        settings.read_text().replace("portals:\n", f"portals:\n  city: {{url: '{url}'}}\n", 1)
+    )
+    for path in root.rglob("*.yaml"):
+        if path != settings and "meetings" not in path.parts:
+            text = path.read_text()
+            if "portal: burlington" in text:
+                path.unlink()
+                continue
+            path.write_text(text.replace("portal: local", "portal: city"))
+    return write(root, extra or {})

@@ -22,7 +22,7 @@ if str(REPO) not in sys.path:
 
 from bench.__main__ import GROUPS  # noqa: E402
 from bench.generate import COLUMNS, batches  # noqa: E402
-from bench.harness import Goal, Result, alternate, percentile  # noqa: E402
+from bench.harness import Goal, Result, Sizes, alternate, percentile  # noqa: E402
 from bench.report import format_value  # noqa: E402
 from bench.rows_catalog import to_result  # noqa: E402
 from bench.rows_interop import interop_outcomes  # noqa: E402
@@ -39,6 +39,7 @@ EXPECTED_WORK = [
     "SoQL filtered count",
     "SoQL group-by-month",
     "SoQL percentile",
+    f"SoQL group-by-month over {Sizes.quick().soql_big_rows:,} rows",  # the 10M-row row, small here
     "GET /embed/{id}",
     "GET /kpi/{id}.svg",
     "GET / (dashboard)",

@@ -156,9 +156,9 @@ def test_sync_of_the_demo_reads_its_file_portal_then_finds_it_unchanged(
     """The demo's `burlington` portal (kind: file, a folder relative to the catalog) syncs whole once."""
     args = ["sync", "--catalog", str(DEMO_DIR), "--store", str(tmp_path / "s")]
     assert main(args) == 0
-    first = capsys.readouterr().out.splitlines()
+    first = sorted(capsys.readouterr().out.splitlines())  # datasets sync in parallel: any order
     assert main(args) == 0
-    second = capsys.readouterr().out.splitlines()
+    second = sorted(capsys.readouterr().out.splitlines())
     assert first == [
         "burlington/child-care-locations: full sync (first sync): 58 new, 0 updated, 0 deleted; 58 rows",
         "burlington/planting-sites: full sync (first sync): 12,836 new, 0 updated, 0 deleted; 12,836 rows",

@@ -25,6 +25,7 @@ from btvstat_open.soql.compiler import (
 from btvstat_open.soql.outputs import Output, order_by, outputs_of, position_of
 from btvstat_open.soql.params import QueryParams
 from btvstat_open.soql.parser import parse_expression
+from btvstat_open.soql.rollup import day_rollup_column, rolled_up
 from btvstat_open.soql.typed import NULL_TYPE, Sql, mismatch
 from btvstat_open.store import DatasetInfo, quote_ident
 
@@ -228,7 +229,15 @@ def _grouped_select(
     sql_params: list[Any] = []
     select_sql = _select_list(outputs, sql_params)
     distinct = "DISTINCT " if query.distinct else ""
-    sql = f"SELECT {distinct}{select_sql} FROM {info.table}{_where_sql(conditions)}"
+    from_sql = f"{info.table}{_where_sql(conditions)}"
+    rollup = (
+        None
+        if query.distinct or clauses.having is not None
+        else day_rollup_column(outputs, clauses.keys, clauses.order, clauses.group_scope.columns)
+    )
+    if rollup is not None:  # a count by month or year, counted by day first (see .rollup)
+        select_sql, from_sql = rolled_up(outputs, rollup, info.table, _where_sql(conditions))
+    sql = f"SELECT {distinct}{select_sql} FROM {from_sql}"
     sql_params.extend(p for cond in conditions for p in cond.params)
     if clauses.keys:
         parts = []

@@ -1,0 +1,199 @@
+"""Sync every dataset a catalog uses, several at a time, into one store.
+
+``btvstat-open sync --catalog DIR [--parallel N]``, the Dagster definitions
+(:mod:`btvstat_open.dagster`) and an Airflow task all call :func:`sync_catalog` (or
+:func:`sync_one` for one dataset), so a cron job and an orchestrator run the same code.
+
+Pulls run in a bounded pool of threads, each with its own connector (one HTTP session per
+dataset). Writes into the store are serialised by the store itself (one DuckDB write
+transaction at a time, see :meth:`btvstat_open.store.Store.transaction`) and the sync state
+file by its lock, so concurrent syncs into one store are safe; a failed dataset leaves its
+last good copy and state, and the others carry on.
+
+Example:
+    >>> from catalog.loader import load_catalog
+    >>> from catalog.demo import DEMO_DIR
+    >>> import tempfile
+    >>> with Store(tempfile.mkdtemp()) as store:
+    ...     outcomes = sync_catalog(load_catalog(DEMO_DIR), store)   # the demo's file portal
+    >>> [(o.dataset, o.result.mode, o.result.row_count) for o in outcomes if o.result]
+    [('child-care-locations', 'full', 58), ('planting-sites', 'full', 12836)]
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from btvstat_open.errors import BtvstatError, UsageError
+from btvstat_open.store import Store
+from btvstat_open.sync import SyncResult, sync_dataset
+from catalog.models import Catalog
+
+__all__ = [
+    "DEFAULT_PARALLEL",
+    "SyncOutcome",
+    "describe_result",
+    "remote_datasets",
+    "sync_catalog",
+    "sync_one",
+]
+
+DEFAULT_PARALLEL = 4
+log = logging.getLogger("btvstat_open.sync")
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    """How the sync of one catalog dataset ended: ``result`` when it worked, else ``error``.
+
+    Example:
+        >>> failed = SyncOutcome("city", "abcd-1234", error=UsageError("No dataset abcd-1234."))
+        >>> failed.ok, failed.line()
+        (False, 'city/abcd-1234: FAILED: No dataset abcd-1234.')
+    """
+
+    portal: str
+    dataset: str
+    result: SyncResult | None = None
+    error: Exception | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the dataset synced."""
+        return self.error is None
+
+    def line(self) -> str:
+        """One line saying what happened (the failure's message says how to fix it)."""
+        name = f"{self.portal}/{self.dataset}"
+        if self.error is not None:
+            return f"{name}: FAILED: {_message(self.error)}"
+        assert self.result is not None
+        return f"{name}: {describe_result(self.result)}"
+
+
+def _message(error: Exception) -> str:
+    if isinstance(error, BtvstatError):
+        return " ".join(error.message.split())
+    # Not a user's mistake: a bug, whose traceback was logged when it happened.
+    return f"unexpected {type(error).__name__}: {error} (a bug: please report it with the log)"
+
+
+def describe_result(result: SyncResult) -> str:
+    """A one-line summary of a sync result.
+
+    Example:
+        >>> describe_result(SyncResult("x", "x", "unchanged", "metadata not modified", row_count=5))
+        'unchanged (metadata not modified); 5 rows'
+    """
+    if result.mode == "unchanged":
+        return f"unchanged ({result.reason}); {result.row_count:,} rows"
+    counts = f"{result.created:,} new, {result.updated:,} updated, {result.deleted:,} deleted"
+    change = f"; columns changed: {result.schema_change}" if result.schema_change else ""
+    return f"{result.mode} sync ({result.reason}): {counts}; {result.row_count:,} rows{change}"
+
+
+def remote_datasets(catalog: Catalog) -> list[tuple[str, str]]:
+    """Every ``(portal, dataset)`` of the catalog that comes from a portal (not ``portal: local``).
+
+    Example:
+        >>> from catalog.loader import load_catalog
+        >>> from catalog.demo import DEMO_DIR
+        >>> remote_datasets(load_catalog(DEMO_DIR))
+        [('burlington', 'child-care-locations'), ('burlington', 'planting-sites')]
+    """
+    return [(portal, dataset) for portal, dataset in catalog.datasets() if portal != "local"]
+
+
+def sync_one(
+    catalog: Catalog,
+    store: Store,
+    portal: str,
+    dataset: str,
+    *,
+    progress: bool | None = False,
+    options: Mapping[str, Any] | None = None,
+) -> SyncResult:
+    """Sync one dataset of the catalog from its portal into ``store`` (raises on failure).
+
+    ``options`` go to :func:`connectors.connect` (``timeout``, ``retries``, ``page_size``...);
+    the portal's ``kind:`` picks the connector (a ``file`` portal's folder is relative to the
+    catalog folder) and its app token comes from the environment variable ``app_token_env`` names.
+
+    Example:
+        >>> from catalog.loader import load_catalog
+        >>> from catalog.demo import DEMO_DIR
+        >>> sync_one(load_catalog(DEMO_DIR), None, "city", "x")  # type: ignore[arg-type]
+        Traceback (most recent call last):
+        ...
+        btvstat_open.errors.UsageError: The catalog has no portal 'city'. Add it under portals: ...
+    """
+    from catalog.portals import open_portal
+
+    if portal not in catalog.settings.portals:
+        raise UsageError(f"The catalog has no portal {portal!r}. Add it under portals: in catalog.yaml.")
+    with open_portal(catalog, portal, options) as source:
+        return sync_dataset(source, dataset, store, dataset_id=dataset, progress=progress)
+
+
+def sync_catalog(
+    catalog: Catalog,
+    store: Store,
+    *,
+    parallel: int = DEFAULT_PARALLEL,
+    only: Collection[tuple[str, str]] | None = None,
+    options: Mapping[str, Any] | None = None,
+    on_done: Callable[[SyncOutcome], None] | None = None,
+) -> list[SyncOutcome]:
+    """Sync every remote dataset of the catalog (or ``only`` these), ``parallel`` at a time.
+
+    One dataset's failure does not stop the others: each ends as a :class:`SyncOutcome`, in
+    catalog order; ``on_done`` is called with each as it finishes (from the worker thread).
+    Progress bars are off (several cannot share a terminal). Datasets with the same id on two
+    portals share one local copy, so they never sync at the same time.
+
+    Example:
+        >>> from catalog.loader import load_catalog
+        >>> from catalog.demo import DEMO_DIR
+        >>> sync_catalog(load_catalog(DEMO_DIR), None, parallel=0)  # type: ignore[arg-type]
+        Traceback (most recent call last):
+        ...
+        btvstat_open.errors.UsageError: The datasets synced at once (--parallel) must be at least 1 (got 0).
+    """
+    if parallel < 1:
+        raise UsageError(f"The datasets synced at once (--parallel) must be at least 1 (got {parallel}).")
+    jobs = [job for job in remote_datasets(catalog) if only is None or job in only]
+    same_id: dict[str, threading.Lock] = {dataset: threading.Lock() for _, dataset in jobs}
+
+    def run(job: tuple[str, str]) -> SyncOutcome:
+        portal, dataset = job
+        try:
+            with same_id[dataset]:
+                outcome = SyncOutcome(
+                    portal, dataset, result=sync_one(catalog, store, portal, dataset, options=options)
+                )
+        except BtvstatError as exc:
+            outcome = SyncOutcome(portal, dataset, error=exc)
+        except Exception as exc:  # one dataset's bug must not stop the others; it is logged whole
+            log.exception("sync of %s/%s failed", portal, dataset)
+            outcome = SyncOutcome(portal, dataset, error=exc)
+        if on_done is not None:
+            on_done(outcome)
+        return outcome
+
+    if not jobs:
+        return []
+    pool = ThreadPoolExecutor(max_workers=min(parallel, len(jobs)), thread_name_prefix="sync")
+    try:
+        return list(pool.map(run, jobs))
+    except BaseException:
+        # Interrupted (Ctrl-C): datasets not started yet are not started; those under way finish,
+        # each all or nothing, so no dataset is left half-synced.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)
