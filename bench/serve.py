@@ -112,8 +112,8 @@ def build_app() -> ASGIApp:
 
         app: ASGIApp = create_portal_app(store, Settings(write_token=WRITE_TOKEN))
     elif kind == "widgets":
+        from btvstat_open.server import create_app
         from catalog import load_catalog
-        from widgets.app import create_app
 
         catalog = load_catalog(Path(os.environ["BENCH_CATALOG"]), store)
         app = create_app(store, catalog)

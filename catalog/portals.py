@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from catalog.models import Catalog
-from connectors import Connector, connect
+from connectors import Connector
+from connectors.commands import open_source
 
 __all__ = ["open_portal"]
 
@@ -22,8 +23,9 @@ __all__ = ["open_portal"]
 def open_portal(catalog: Catalog, key: str, options: Mapping[str, Any] | None = None) -> Connector:
     """A connector to portal ``key`` of the catalog: a ``file`` folder is relative to the catalog folder.
 
-    The app token comes from the environment variable ``app_token_env`` names, when it is set;
-    ``options`` go to the connector (``timeout``, ``retries``...).
+    The app token comes from the environment variable ``app_token_env`` names, when it is set (as
+    the kind calls it: ArcGIS ``token``, CKAN ``api_key``); ``options`` go to the connector
+    (``timeout``, ``retries``...); a credential a kind does not use is left out.
     """
     portal = catalog.settings.portals[key]
     options = dict(options or {})
@@ -31,4 +33,4 @@ def open_portal(catalog: Catalog, key: str, options: Mapping[str, Any] | None = 
         options["base_dir"] = catalog.root
     elif portal.app_token_env and os.environ.get(portal.app_token_env):
         options["app_token"] = os.environ[portal.app_token_env]
-    return connect(portal.url, kind=portal.kind, **options)
+    return open_source(portal.url, portal.kind, options)

@@ -41,8 +41,9 @@ _FLAGS = {"sheet": "--sheet", "page_size": "--page-size", "retries": "--retries"
 def open_source(url: str, kind: str | None, options: dict[str, Any]) -> Connector:
     """The connector for ``url`` with the options its kind takes.
 
-    Credentials reach a kind that takes them (an app token is an ArcGIS ``token``); unset ones are
-    left out; a flag the kind has no use for (``--sheet`` for a portal) is a :class:`UsageError`.
+    Credentials reach a kind that takes them (an app token is an ArcGIS ``token``, a CKAN or
+    Opendatasoft ``api_key``); unset ones are left out; a flag the kind has no use for (``--sheet``
+    for a portal) is a :class:`UsageError`.
 
     Example:
         >>> open_source("catalog/demo/data/burlington", None, {"app_token": None, "sheet": "S"}).sheet
@@ -57,8 +58,11 @@ def open_source(url: str, kind: str | None, options: dict[str, Any]) -> Connecto
     accepted = inspect.signature(cls.__init__).parameters
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
     given = {k: v for k, v in options.items() if v is not None}
-    if "app_token" in given and "app_token" not in accepted and "token" in accepted:
-        given["token"] = given.pop("app_token")
+    if "app_token" in given and "app_token" not in accepted:
+        for alias in ("token", "api_key"):  # what the other kinds call the key a site gave you
+            if alias in accepted and alias not in given:
+                given[alias] = given.pop("app_token")
+                break
     for key in list(given):
         if key in accepted or takes_any:
             continue

@@ -19,10 +19,10 @@ import pytest
 import requests
 from servers import serve
 
+from btvstat_open.server import create_app
 from btvstat_open.settings import Settings
 from btvstat_open.store import Store
 from btvstat_open.types import Column
-from widgets.app import create_app
 
 CELLS = [
     "=1+2",

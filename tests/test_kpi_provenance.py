@@ -11,10 +11,10 @@ import requests
 from markupsafe import escape
 from servers import serve
 
+from btvstat_open.server import create_app
 from btvstat_open.store import Store
 from catalog import load_catalog
 from catalog.demo import DEMO_DIR, load_demo_data
-from widgets.app import create_app
 
 HOSTILE_TITLE = 'City <script>alert("x")</script> & Data'
 

@@ -23,8 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("btvstat_open", "connectors", "catalog", "widgets")
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
-LAYERS = "widgets : portal > catalog > connectors > core"
+LAYERS = "server > widgets | portal > web > catalog > connectors > core"
 PORTAL_ALONE = "the local portal uses only the core"
+WEB_ALONE = "the HTTP plumbing knows neither server"
 NO_FRAMEWORKS = "the core and the catalog use no web framework and no chart library"
 
 
@@ -62,7 +63,7 @@ def _copy_sources(tmp: Path) -> Path:
 def test_the_contracts_hold_on_the_tree() -> None:
     out = _lint(ROOT)
     assert out.startswith("exit 0:"), out
-    for name in (LAYERS, PORTAL_ALONE, NO_FRAMEWORKS):
+    for name in (LAYERS, PORTAL_ALONE, WEB_ALONE, NO_FRAMEWORKS):
         assert f"{name} KEPT" in out, out
 
 
@@ -96,6 +97,57 @@ def test_the_contracts_hold_on_the_tree() -> None:
             PORTAL_ALONE,
             "btvstat_open.portal.meta -> catalog.models",
         ),
+        # The two servers are independent siblings: neither imports the other, nor the server above.
+        (
+            "widgets/downloads.py",
+            "import btvstat_open.portal.app",
+            LAYERS,
+            "widgets.downloads -> btvstat_open.portal.app",
+        ),
+        (
+            "btvstat_open/portal/meta.py",
+            "import widgets.themes",
+            LAYERS,
+            "btvstat_open.portal.meta -> widgets.themes",
+        ),
+        ("widgets/charts.py", "import btvstat_open.server", LAYERS, "widgets.charts -> btvstat_open.server"),
+        (
+            "btvstat_open/portal/stream.py",
+            "import btvstat_open.server",
+            LAYERS,
+            "btvstat_open.portal.stream -> btvstat_open.server",
+        ),
+        # The plumbing sits below both servers and above the catalog, the connectors and the core.
+        (
+            "btvstat_open/web/replies.py",
+            "import btvstat_open.portal.stream",
+            WEB_ALONE,
+            "btvstat_open.web.replies -> btvstat_open.portal.stream",
+        ),
+        (
+            "btvstat_open/web/openapi.py",
+            "import widgets.api_docs",
+            WEB_ALONE,
+            "btvstat_open.web.openapi -> widgets",
+        ),
+        (
+            "btvstat_open/web/engine.py",
+            "import catalog.models",
+            WEB_ALONE,
+            "btvstat_open.web.engine -> catalog",
+        ),
+        (
+            "catalog/exports.py",
+            "import btvstat_open.web.openapi",
+            LAYERS,
+            "catalog.exports -> btvstat_open.web",
+        ),
+        (
+            "btvstat_open/store/dataset.py",
+            "import btvstat_open.web.engine",
+            LAYERS,
+            "btvstat_open.store.dataset -> btvstat_open.web.engine",
+        ),
         ("catalog/status.py", "import fastapi", NO_FRAMEWORKS, "catalog.status -> fastapi"),
         ("btvstat_open/soql/lexer.py", "import altair", NO_FRAMEWORKS, "btvstat_open.soql.lexer -> altair"),
         (
@@ -119,9 +171,9 @@ def test_a_wrong_import_breaks_its_contract(
 
 
 def _core() -> set[str]:
-    """Every module and package directly under btvstat_open, but the portal."""
+    """Every module and package directly under btvstat_open, but the layers above the core."""
     names = {info.name for info in pkgutil.iter_modules([str(ROOT / "btvstat_open")])}
-    return {f"btvstat_open.{name}" for name in names - {"portal"}}
+    return {f"btvstat_open.{name}" for name in names - {"server", "portal", "web"}}
 
 
 def _contract(name: str) -> dict[str, object]:

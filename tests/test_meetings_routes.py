@@ -16,11 +16,11 @@ import yaml
 from browser.widget_catalogs import HOSTILE_ID, write_test_catalog
 from servers import serve
 
+from btvstat_open.server import create_app
 from btvstat_open.store import Store
 from catalog import load_catalog
 from catalog.models import Catalog
 from catalog.packet import build_packet
-from widgets.app import create_app
 from widgets.packets import packet_html, packet_pdf, style_hash
 from widgets.packets.service import PacketService
 

@@ -21,13 +21,14 @@ from schemathesis import checks
 from schemathesis.core.failures import FailureGroup
 from servers import serve
 
-from btvstat_open.portal.openapi import PORTAL_ROUTES, merged, undescribed
+from btvstat_open.portal.openapi import PORTAL_ROUTES
+from btvstat_open.server import create_app
 from btvstat_open.settings import Settings
 from btvstat_open.store import Store
+from btvstat_open.web.openapi import merged, undescribed
 from catalog import load_catalog
 from catalog.demo import DEMO_DIR, load_demo_data
 from widgets.api_docs import WIDGET_ROUTES
-from widgets.app import create_app
 
 TOKEN = "openapi-test-token"
 CHECKS = [

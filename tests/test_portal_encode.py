@@ -12,7 +12,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from btvstat_open.portal.encode import csv_batch, geojson_batch, json_batch
+from btvstat_open.encode import csv_batch, geojson_batch, json_batch
 
 
 def _number(value: float) -> str:

@@ -193,7 +193,7 @@ def test_private_dataset_is_not_downloadable_from_the_site(
 ) -> None:
     from servers import serve
 
-    from widgets.app import create_app
+    from btvstat_open.server import create_app
 
     dataset_id = _new_dataset(writer)
     with serve(create_app(portal_store)) as site:

@@ -13,11 +13,11 @@ import requests
 from browser.widget_catalogs import write_test_catalog
 from servers import serve
 
+from btvstat_open.server import create_app
 from btvstat_open.settings import Settings
 from btvstat_open.store import Store
 from catalog import load_catalog
 from catalog.demo import load_demo_data
-from widgets.app import create_app
 
 KPI = "pothole-days-to-close"
 

@@ -389,8 +389,8 @@ def test_a_catalog_without_goals_groups_by_department_and_outcome_area(
     import yaml
     from servers import serve
 
+    from btvstat_open.server import create_app
     from catalog import load_catalog
-    from widgets.app import create_app
 
     folder = tmp_path_factory.mktemp("no-goals") / "catalog"
     shutil.copytree(DEMO_DIR, folder, ignore=shutil.ignore_patterns("data", "meetings"))

@@ -15,10 +15,10 @@ from browser.widget_catalogs import HOSTILE_ID, PRIVATE_ID, write_test_catalog
 from servers import serve
 from widget_site import Site, get
 
+from btvstat_open.server import create_app
 from btvstat_open.store import Store
 from catalog import load_catalog, measure
 from catalog.demo import load_demo_data
-from widgets.app import create_app
 
 KPI = "pothole-days-to-close"
 PAGES = ["/", f"/kpi/{KPI}", f"/embed/{KPI}"]

@@ -15,12 +15,12 @@ import requests
 from browser.widget_catalogs import write_test_catalog
 from servers import serve
 
+from btvstat_open.server import create_app
 from btvstat_open.store import Store
 from btvstat_open.store.dataset import Column
 from catalog import load_catalog
 from catalog.demo import load_demo_data
 from catalog.models import Catalog
-from widgets.app import create_app
 from widgets.service import WidgetService
 
 

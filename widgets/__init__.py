@@ -1,8 +1,14 @@
 """The widget server: dashboard, KPI pages, embeddable charts, images and downloads.
 
+:func:`create_widgets_app` makes the widgets' own app; the server that also answers the local
+portal's SODA routes is :func:`btvstat_open.server.create_app`.
+
 Example:
-    >>> from widgets import create_app  # doctest: +SKIP
-    >>> app = create_app(store, catalog)  # doctest: +SKIP
+    >>> import tempfile
+    >>> from btvstat_open.store import Store
+    >>> from widgets import create_widgets_app
+    >>> create_widgets_app(Store(tempfile.mkdtemp())).app.title
+    'btvstat-open'
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from typing import Any
 __all__ = [
     "build_chart",
     "chart_spec",
-    "create_app",
+    "create_widgets_app",
     "image_png",
     "image_svg",
     "render_png",
@@ -23,10 +29,10 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     # Lazy: importing the package stays cheap (FastAPI and Altair load on first use).
-    if name == "create_app":
-        from widgets.app import create_app
+    if name == "create_widgets_app":
+        from widgets.app import create_widgets_app
 
-        return create_app
+        return create_widgets_app
     if name in ("build_chart", "chart_spec", "sparkline_spec"):
         from widgets import charts
 

@@ -2,7 +2,7 @@
 
 :data:`WIDGET_ROUTES` describes how each widget route answers (pages are HTML, and a missing KPI's
 page is an HTML 404; charts are SVG or PNG; series are CSV or JSON; errors otherwise in Socrata's
-JSON shape), for :func:`btvstat_open.portal.openapi.describe`. :func:`docs_page` is Swagger UI
+JSON shape), for :func:`btvstat_open.web.openapi.describe`. :func:`docs_page` is Swagger UI
 from this server's own files.
 
 Example:
@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 from typing import Final
 
-from btvstat_open.portal.openapi import CSV, HTML, JSON, OBJECT, ROWS, TEXT, RouteDoc
+from btvstat_open.web.openapi import CSV, HTML, JSON, OBJECT, ROWS, TEXT, RouteDoc
 from widgets.assets import Assets
 
 __all__ = ["WIDGET_ROUTES", "docs_page"]

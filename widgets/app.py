@@ -1,9 +1,10 @@
-"""The one FastAPI app: the local portal's SODA routes plus the dashboard, KPI pages and embeds.
+"""The widgets' FastAPI app: the dashboard, KPI pages, embeds, images and downloads.
 
 Responses built from the catalog (pages, embeds, images, specs, series) are cached in memory
 with their ETag, Cache-Control and security headers; :class:`~widgets.cache.CachedResponseMiddleware`
 answers repeat requests from that cache before routing. A dataset change (its version in the store)
-makes the next request rebuild, so new data shows up without a restart.
+makes the next request rebuild, so new data shows up without a restart. The server that also
+answers the local portal's SODA routes is :func:`btvstat_open.server.create_app`, above both.
 
 Example:
     >>> from btvstat_open.store import Store
@@ -11,16 +12,17 @@ Example:
     >>> from catalog.demo import DEMO_DIR, load_demo_data
     >>> store = Store(tempfile.mkdtemp())  # doctest: +SKIP
     >>> _ = load_demo_data(store)  # doctest: +SKIP
-    >>> app = create_app(store, load_catalog(DEMO_DIR, store))  # doctest: +SKIP
-    >>> # uvicorn.run(app, host="127.0.0.1", port=8000)
+    >>> widgets = create_widgets_app(store, load_catalog(DEMO_DIR, store))  # doctest: +SKIP
+    >>> # uvicorn.run(widgets.app, host="127.0.0.1", port=8000)
 """
 
 from __future__ import annotations
 
 import contextvars
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -30,11 +32,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from btvstat_open.budget import Pools, StreamAbortedMiddleware
 from btvstat_open.errors import BtvstatError, NotFound
-from btvstat_open.portal.app import PageSite, install_error_handlers, portal_router
-from btvstat_open.portal.openapi import PORTAL_ROUTES, install_openapi, merged
 from btvstat_open.settings import Settings
 from btvstat_open.store import Store
-from catalog.models import Catalog
+from btvstat_open.web.handlers import install_error_handlers
+from btvstat_open.web.openapi import install_openapi
+from catalog.models import Catalog, CatalogSettings
 from widgets.api_docs import WIDGET_ROUTES, docs_page
 from widgets.assets import Assets
 from widgets.cache import CachedResponse, CachedResponseMiddleware, CacheKey, DataVersions, LruCache
@@ -45,7 +47,7 @@ from widgets.security import SecurityHeadersMiddleware, frame_ancestors, securit
 from widgets.service import WidgetService
 from widgets.warmup import warm_up_in_background
 
-__all__ = ["create_app"]
+__all__ = ["WidgetsApp", "create_widgets_app"]
 
 _base_url: contextvars.ContextVar[str] = contextvars.ContextVar("base_url", default="http://127.0.0.1:8000")
 
@@ -62,23 +64,48 @@ class _BaseUrlMiddleware:
         await self.app(scope, receive, send)
 
 
-def create_app(
+@dataclass(frozen=True)
+class WidgetsApp:
+    """The widgets' app, and what a server that adds other routes to it shares with them.
+
+    ``pools`` are the heavy-work pools the widgets render and download on: routes added to the
+    app use them too, so the whole server has one budget. ``site`` (the catalog's site settings)
+    and ``stylesheet`` (the site's stylesheet URL) let pages served by other routes look like the
+    rest of the site. ``data_json`` makes the catalog's DCAT-US document (its datasets and KPI
+    series, linked from the address a request came to) for a ``/data.json`` route; None without
+    a catalog.
+    """
+
+    app: FastAPI
+    pools: Pools
+    site: CatalogSettings
+    stylesheet: str
+    data_json: Callable[[], dict[str, Any]] | None
+
+
+def create_widgets_app(
     store: Store,
     catalog: Catalog | None = None,
     settings: Settings | None = None,
     *,
     as_of: date | None = None,
-) -> FastAPI:
-    """One app serving the SODA portal, the dashboard, KPI pages, embeds, images and downloads.
+) -> WidgetsApp:
+    """The widgets' own app: the dashboard, KPI pages, embeds, images and downloads, with their
+    error pages, ``/docs``, ``/openapi.json`` and middleware (response cache, security headers).
 
-    ``catalog`` may be None (the portal alone, with an empty dashboard); ``settings`` defaults to
+    ``catalog`` may be None (an empty dashboard); ``settings`` defaults to
     :meth:`Settings.from_env`; ``as_of`` (``serve --as-of``) fixes the day pages are computed as of,
-    over the catalog's own ``as_of``.
+    over the catalog's own ``as_of``. :func:`btvstat_open.server.create_app` adds the local portal's
+    routes to this app, so one server answers both.
 
     Example:
-        >>> app = create_app(store, catalog)  # doctest: +SKIP
-        >>> sorted(r.path for r in app.routes if r.path.startswith("/kpi"))[:2]  # doctest: +SKIP
+        >>> import tempfile
+        >>> widgets = create_widgets_app(Store(tempfile.mkdtemp()))
+        >>> paths = widgets.app.openapi()["paths"]
+        >>> sorted(p for p in paths if p.startswith("/kpi"))[:2]
         ['/kpi/{kpi_id}', '/kpi/{kpi_id}.csv']
+        >>> [p for p in paths if p.startswith("/resource")]  # the portal's routes are not here
+        []
     """
     settings = settings or Settings.from_env()
     versions = DataVersions(store)
@@ -108,7 +135,7 @@ def create_app(
     app = FastAPI(
         lifespan=lifespan,
         title=catalog.settings.title if catalog else "btvstat-open",
-        description="City performance KPIs: dashboard, embeddable charts, downloads and a SODA API.",
+        description="City performance KPIs: dashboard, embeddable charts and downloads.",
         version="1",
         docs_url=None,
         redoc_url=None,
@@ -123,7 +150,7 @@ def create_app(
         def data_json() -> dict[str, Any]:
             return dcat_us(catalog, store, _base_url.get())
 
-    pools = Pools.from_settings(settings)  # one set for the portal's reads and the widgets' renders
+    pools = Pools.from_settings(settings)  # one set for the widgets' renders and any reads added later
     packets = PacketService(store, catalog, versions, service.today)
     app.include_router(
         widget_router(
@@ -138,15 +165,12 @@ def create_app(
             packets=packets,
         )
     )
-    site = pages.site
-    page_site = PageSite(title=site.title, publisher=site.publisher, stylesheet=assets.url("site.css"))
-    app.include_router(portal_router(store, settings, data_json=data_json, page_site=page_site, pools=pools))
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         return HTMLResponse(docs_page(app.title, assets), headers=dict(security_headers("docs")))
 
-    install_openapi(app, merged(PORTAL_ROUTES, WIDGET_ROUTES))
+    install_openapi(app, WIDGET_ROUTES)
     app.add_middleware(StreamAbortedMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(_BaseUrlMiddleware)
@@ -156,7 +180,7 @@ def create_app(
     app.state.pools = pools
     app.state.responses = responses
     app.state.packets = packets
-    return app
+    return WidgetsApp(app, pools, pages.site, assets.url("site.css"), data_json)
 
 
 def _install_page_errors(app: FastAPI, pages: Pages) -> None:

@@ -1,10 +1,8 @@
-"""The ``serve`` and ``render`` commands.
+"""The ``render`` command (``serve``, which needs the portal too, is :mod:`btvstat_open.server`'s).
 
 Example:
-    $ btvstat-open serve --demo --store .btvstat/demo-store
-    Serving City performance dashboard (demo) at http://127.0.0.1:8000 (Ctrl+C to stop)
     $ btvstat-open render pothole-days-to-close --catalog catalog/demo -o potholes.svg
-    $ btvstat-open serve --demo --as-of 2020-02-03   # the dashboard as it stood that day
+    $ btvstat-open render pothole-days-to-close --catalog catalog/demo --as-of 2020-02-03 -o p.png
 """
 
 from __future__ import annotations
@@ -16,61 +14,11 @@ from pathlib import Path
 from btvstat_open.errors import UsageError
 from btvstat_open.store import Store
 from catalog import load_catalog
-from catalog.asof import frozen_at, today_for
-from catalog.models import Catalog
+from catalog.asof import today_for
 
-__all__ = ["run_render", "run_serve"]
+__all__ = ["run_render"]
 
 _FORMATS = (".svg", ".png", ".html")
-
-
-def _catalog(args: argparse.Namespace, store: Store) -> Catalog | None:
-    if getattr(args, "demo", False):
-        from catalog.demo import DEMO_DIR, load_demo_data
-
-        if args.catalog:
-            raise UsageError("Use either --demo or --catalog DIR, not both.")
-        # Writes to demo datasets are kept across restarts; say so, so nobody wonders why a
-        # demo dataset differs from the bundled one.
-        load_demo_data(store, notice=lambda line: print(line, file=sys.stderr, flush=True))
-        return load_catalog(DEMO_DIR, store)
-    if args.catalog:
-        return load_catalog(args.catalog, store)
-    return None
-
-
-def run_serve(args: argparse.Namespace) -> int:
-    """Serve the dashboard, embeds and the SODA API with uvicorn until interrupted.
-
-    Example:
-        >>> run_serve(build_parser().parse_args(["serve", "--demo"]))  # doctest: +SKIP
-    """
-    import uvicorn
-
-    from btvstat_open.serving import server_config
-    from btvstat_open.settings import Settings
-    from widgets.app import create_app
-
-    if not 0 < args.port < 65536:
-        raise UsageError(f"--port {args.port} is not a TCP port; use a number from 1 to 65535.")
-    store = Store(args.store)
-    catalog = _catalog(args, store)
-    as_of = getattr(args, "as_of", None)
-    if catalog is not None:
-        # --as-of freezes "today" for every page, image and download the server makes.
-        catalog = frozen_at(catalog, as_of)
-    elif as_of is not None:
-        raise UsageError("--as-of needs a catalog: add --demo or --catalog DIR.")
-    settings = Settings.from_env()
-    app = create_app(store, catalog, settings)
-    host = f"[{args.host}]" if ":" in args.host else args.host
-    title = (
-        catalog.settings.title if catalog else "the local portal (no catalog: use --demo or --catalog DIR)"
-    )
-    print(f"Serving {title} at http://{host}:{args.port} (Ctrl+C to stop)", flush=True)
-    # Timeouts for slow clients and a connection cap (the http_* settings, docs/settings.md).
-    uvicorn.Server(server_config(app, settings, args.host, args.port, log_level="warning")).run()
-    return 0
 
 
 def run_render(args: argparse.Namespace) -> int:

@@ -1,7 +1,7 @@
 """Whole-dataset downloads as CSV or Parquet, streamed from the store batch by batch.
 
 Each download runs on the query pool, on its own DuckDB cursor, within the export time limit
-(see :mod:`btvstat_open.portal.replies`); it reads Arrow batches and encodes each as it comes,
+(see :mod:`btvstat_open.web.replies`); it reads Arrow batches and encodes each as it comes,
 so memory stays flat whatever the dataset's size. The ETag is the dataset's version: a repeat
 request gets a 304.
 
@@ -22,10 +22,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from btvstat_open.budget import WorkPool
+from btvstat_open.encode import csv_batch
 from btvstat_open.errors import DatasetNotFound
-from btvstat_open.portal.encode import csv_batch
-from btvstat_open.portal.replies import Reply, answer
 from btvstat_open.store import DatasetInfo, Store, check_dataset_id, quote_ident
+from btvstat_open.web.replies import Reply, answer
 from widgets.security import security_headers
 
 __all__ = ["dataset_response"]

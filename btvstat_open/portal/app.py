@@ -1,8 +1,8 @@
 """The local SODA-compatible portal as a FastAPI router and app.
 
-The widgets app mounts :func:`portal_router` next to its own routes (and may replace
-``/data.json`` with a catalog that also lists KPI series); :func:`create_portal_app` serves
-the portal alone.
+The one server (:func:`btvstat_open.server.create_app`) adds :func:`portal_router` to the widgets'
+app (and replaces ``/data.json`` with the catalog's, which also lists KPI series); the portal
+never imports the widgets. :func:`create_portal_app` serves the portal alone.
 
 Example:
     >>> import tempfile
@@ -21,8 +21,7 @@ from fastapi import APIRouter, FastAPI
 from btvstat_open.budget import Pools, StreamAbortedMiddleware
 from btvstat_open.portal.context import PortalContext
 from btvstat_open.portal.dataset_page import PageSite, page_router
-from btvstat_open.portal.handlers import install_error_handlers
-from btvstat_open.portal.openapi import PORTAL_ROUTES, install_openapi
+from btvstat_open.portal.openapi import PORTAL_ROUTES
 from btvstat_open.portal.routes_meta import meta_router, unsupported_router
 from btvstat_open.portal.routes_read import read_router
 from btvstat_open.portal.routes_rows import row_router
@@ -31,6 +30,8 @@ from btvstat_open.portal.routes_write import write_router
 from btvstat_open.portal.soda3 import soda3_router
 from btvstat_open.settings import Settings
 from btvstat_open.store import Store
+from btvstat_open.web.handlers import install_error_handlers
+from btvstat_open.web.openapi import install_openapi
 
 __all__ = ["PageSite", "create_portal_app", "install_error_handlers", "portal_router"]
 

@@ -12,9 +12,9 @@ from starlette.requests import Request
 from btvstat_open.budget import Pools
 from btvstat_open.errors import DatasetNotFound
 from btvstat_open.portal.auth import has_write_token
-from btvstat_open.portal.engine import engine_error
 from btvstat_open.settings import Settings
 from btvstat_open.store import DatasetInfo, Store, as_utc, check_dataset_id
+from btvstat_open.web.engine import engine_error
 
 __all__ = ["PortalContext", "as_utc", "epoch_seconds", "http_date"]
 

@@ -24,8 +24,8 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from btvstat_open.encode import socrata_text
 from btvstat_open.portal.context import PortalContext, as_utc, epoch_seconds, http_date
-from btvstat_open.portal.encode import socrata_text
 from btvstat_open.portal.stream import not_modified
 from btvstat_open.store import DatasetInfo, quote_ident
 

@@ -13,9 +13,9 @@ from btvstat_open.dcat import catalog_document, dataset_entries
 from btvstat_open.errors import ApiNotImplemented, NotFound
 from btvstat_open.portal.context import PortalContext, epoch_seconds, http_date
 from btvstat_open.portal.discovery import DiscoveryQuery, discover, split_values
-from btvstat_open.portal.handlers import json_response
 from btvstat_open.portal.meta import catalog_result, view_json
 from btvstat_open.portal.stream import not_modified
+from btvstat_open.web.handlers import json_response
 
 __all__ = ["base_url", "meta_router", "unsupported_router", "view_name"]
 

@@ -1,7 +1,7 @@
 """SODA 2.1 reads: ``GET /resource/{id}.json|.csv|.geojson``, one row, and the full CSV export.
 
 Reads run on the query pool within the query budget (see :mod:`btvstat_open.budget` and
-:mod:`btvstat_open.portal.replies`); each query runs on its own DuckDB cursor and streams.
+:mod:`btvstat_open.web.replies`); each query runs on its own DuckDB cursor and streams.
 Every response carries ``X-SODA2-Fields``, ``X-SODA2-Types``, ``X-SODA2-Legacy-Types``,
 ``Last-Modified`` and an ``ETag`` made of the dataset's version and the query, and a matching
 ``If-None-Match`` gets a 304 without running anything. A private dataset is a 404 to a reader
@@ -23,10 +23,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from btvstat_open.budget import check_columns
+from btvstat_open.encode import json_batch
 from btvstat_open.errors import NotFound
 from btvstat_open.portal.context import PortalContext, epoch_seconds, http_date
-from btvstat_open.portal.encode import json_batch
-from btvstat_open.portal.replies import Reply, answer
 from btvstat_open.portal.stream import (
     FORMATS,
     BodyEncoder,
@@ -38,6 +37,7 @@ from btvstat_open.portal.stream import (
 )
 from btvstat_open.store import DatasetInfo, quote_ident
 from btvstat_open.types import duckdb_type
+from btvstat_open.web.replies import Reply, answer
 
 __all__ = [
     "QueryPlan",

@@ -26,10 +26,10 @@ from btvstat_open.errors import BadRequestBody, StoreError
 from btvstat_open.portal.auth import JSON_ONLY, require_write_token
 from btvstat_open.portal.context import PortalContext
 from btvstat_open.portal.decode import decode_rows
-from btvstat_open.portal.handlers import json_response
 from btvstat_open.portal.routes_read import split_resource
 from btvstat_open.portal.routes_write import read_body
 from btvstat_open.store import DatasetInfo, WriteResult
+from btvstat_open.web.handlers import json_response
 
 __all__ = ["one_row", "row_router"]
 

@@ -27,12 +27,12 @@ from starlette.responses import Response
 from btvstat_open.errors import BadRequestBody
 from btvstat_open.portal.auth import require_write_token
 from btvstat_open.portal.context import PortalContext, as_utc
-from btvstat_open.portal.handlers import json_response
 from btvstat_open.portal.meta import view_json
 from btvstat_open.portal.metadata_change import change_from_body, permission_change
 from btvstat_open.portal.routes_meta import base_url, view_name
 from btvstat_open.portal.routes_write import read_body
 from btvstat_open.store import DatasetInfo, MetadataChange
+from btvstat_open.web.handlers import json_response
 
 __all__ = ["metadata_document", "views_router"]
 

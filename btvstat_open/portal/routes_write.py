@@ -25,14 +25,14 @@ from btvstat_open.portal.auth import JSON_ONLY, require_write_token
 from btvstat_open.portal.bodies import parse_body
 from btvstat_open.portal.context import PortalContext
 from btvstat_open.portal.decode import decode_rows
-from btvstat_open.portal.engine import engine_error
-from btvstat_open.portal.handlers import json_response
 from btvstat_open.portal.meta import view_json
 from btvstat_open.portal.metadata_change import change_from_body
 from btvstat_open.portal.routes_meta import view_name
 from btvstat_open.portal.routes_read import split_resource
 from btvstat_open.store import MetadataChange, WriteResult
 from btvstat_open.types import Column
+from btvstat_open.web.engine import engine_error
+from btvstat_open.web.handlers import json_response
 
 __all__ = ["new_view_id", "read_body", "write_router"]
 

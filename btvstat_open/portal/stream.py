@@ -18,9 +18,9 @@ import duckdb
 import pyarrow as pa
 from starlette.requests import Request
 
-from btvstat_open.portal.encode import csv_batch, geojson_batch, json_batch
-from btvstat_open.portal.engine import engine_error
+from btvstat_open.encode import csv_batch, geojson_batch, json_batch
 from btvstat_open.store import DatasetInfo
+from btvstat_open.web.engine import engine_error
 
 __all__ = [
     "FORMATS",

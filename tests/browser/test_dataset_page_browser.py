@@ -14,9 +14,9 @@ from browser.chromium import Browser, screenshot, serious_violations
 from servers import serve
 
 from btvstat_open.load import load_file
+from btvstat_open.server import create_app
 from btvstat_open.store import MetadataChange, Store
 from btvstat_open.types import Column
-from widgets.app import create_app
 
 pytestmark = pytest.mark.browser
 

@@ -13,8 +13,8 @@ import pytest
 from browser.chromium import Browser, assert_local, screenshot
 from servers import serve
 
+from btvstat_open.server import create_app
 from btvstat_open.store import Store
-from widgets.app import create_app
 
 pytestmark = pytest.mark.browser
 

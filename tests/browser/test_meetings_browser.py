@@ -37,7 +37,7 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    from widgets.app import create_app
+    from btvstat_open.server import create_app
 
     root = tmp_path_factory.mktemp("browser-meetings")
     store = Store(root / "store")

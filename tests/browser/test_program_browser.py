@@ -21,10 +21,10 @@ from browser.widget_catalogs import (
 )
 from servers import serve
 
+from btvstat_open.server import create_app
 from btvstat_open.store import Store
 from catalog import load_catalog
 from catalog.demo import load_demo_data
-from widgets.app import create_app
 
 pytestmark = pytest.mark.browser
 

@@ -18,11 +18,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
+from btvstat_open.server import create_app
 from btvstat_open.store import Store
 from catalog import load_catalog
 from catalog.demo import DEMO_DIR
 from catalog.demo import load_demo_data as load_demo
-from widgets.app import create_app
 
 pytestmark = pytest.mark.browser
 

@@ -1,4 +1,4 @@
-"""DuckDB's errors as the portal's own: a typed 400 or a 500, never the engine's text.
+"""DuckDB's errors as the servers' own: a typed 400 or a 500, never the engine's text.
 
 The SoQL compiler and the write decoders refuse bad input before DuckDB sees it; what still
 reaches DuckDB and fails is translated here, once. The engine's message (which names internal
@@ -24,7 +24,7 @@ from btvstat_open.errors import BtvstatError, SoqlError, StoreError
 
 __all__ = ["engine_error"]
 
-log = logging.getLogger("btvstat_open.portal.engine")
+log = logging.getLogger("btvstat_open.web.engine")
 
 # Errors a value in the data or the query causes at run time (a cast that fails, a number out
 # of range): the client can fix them by changing the query.

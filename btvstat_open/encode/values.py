@@ -4,7 +4,7 @@ Socrata's JSON encoding: numbers as strings (``"36"``, ``"0.1"``), floating time
 ``2020-01-07T00:00:00.000`` and fixed ones with ``Z``, checkboxes as JSON booleans, points as
 GeoJSON, locations as ``{"latitude", "longitude", "human_address"}`` and urls as
 ``{"url": ...}``. CSV uses the same texts. Everything runs as pyarrow compute kernels over
-whole columns; :mod:`btvstat_open.portal.encode` joins the columns into rows.
+whole columns; :mod:`btvstat_open.encode` joins the columns into rows.
 """
 
 from __future__ import annotations

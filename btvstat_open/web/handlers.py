@@ -1,4 +1,4 @@
-"""Error responses in Socrata's shape, for every error the portal can meet.
+"""Error responses in Socrata's shape, for every error the portal or the widgets can meet.
 
 One handler renders every :class:`BtvstatError` with its ``http_status`` and
 ``to_socrata()`` body; request validation errors, unknown routes and wrong methods get the
@@ -19,11 +19,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from btvstat_open.errors import BtvstatError, ServerBusy
-from btvstat_open.portal.engine import engine_error
+from btvstat_open.web.engine import engine_error
 
 __all__ = ["JSON_TYPE", "error_response", "install_error_handlers", "json_response"]
 
-log = logging.getLogger("btvstat_open.portal")
+log = logging.getLogger("btvstat_open.web")
 
 JSON_TYPE = "application/json; charset=utf-8"
 
@@ -101,7 +101,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _engine_error(request: Request, exc: Exception) -> Response:
-    """A DuckDB error no route translated: rendered as the portal's own error, never its text."""
+    """A DuckDB error no route translated: rendered as the server's own error, never its text."""
     assert isinstance(exc, duckdb.Error)
     return await _btvstat_error(request, engine_error(exc, f"{request.method} {request.url.path}"))
 

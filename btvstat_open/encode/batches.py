@@ -9,7 +9,7 @@ texts, every value quoted, with a header of field names.
 Every column is turned into an array of JSON fragments with pyarrow compute kernels, and
 rows are joined column-wise, so a batch never goes through Python objects row by row
 (except rare values, such as numbers Arrow would print in exponent form). Column encoders
-live in :mod:`btvstat_open.portal.encode.values`.
+live in :mod:`btvstat_open.encode.values`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from btvstat_open.portal.encode.values import (
+from btvstat_open.encode.values import (
     json_fragment,
     location_geometry,
     point_geometry,

@@ -4,14 +4,14 @@
 
 Example:
     >>> import pyarrow as pa
-    >>> from btvstat_open.portal.encode import socrata_text
+    >>> from btvstat_open.encode import socrata_text
     >>> socrata_text(pa.array([True, None]), "checkbox").to_pylist()
     ['true', None]
 """
 
 from __future__ import annotations
 
-from btvstat_open.portal.encode.batches import (
+from btvstat_open.encode.batches import (
     csv_batch,
     geojson_batch,
     json_batch,

@@ -1,0 +1,248 @@
+"""The Opendatasoft connector: Explore API v2.1 catalog, dataset schema and CSV exports.
+
+The records endpoint answers at most 100 rows a request and refuses ``offset + limit`` past
+10,000, so every pull uses ``/exports/csv`` instead: one request for every matching row,
+streamed to a temporary file (retried whole if it is cut off), then read in typed batches.
+``where``, ``select`` and ``order`` pass to the portal as ODSQL ``where``, ``select`` and
+``order_by``: ODSQL is close to SoQL for comparisons, AND/OR/NOT, ``IN``, ``IS NULL`` and
+``ORDER BY``-style lists; see docs/connectors.md for where they differ.
+
+Exports carry no record timestamps in v2.1, so there is no ``changes`` capability: a sync
+re-pulls the dataset whole when ``data_processed`` or ``metadata_processed`` moves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar, Unpack
+from urllib.parse import quote, urlsplit
+
+import orjson
+import pyarrow as pa
+import requests
+
+from btvstat_open.errors import DatasetNotFound, PortalError, PortalNotFound, UsageError
+from connectors.base import Capability, Connector, DatasetDescription, DatasetSummary, PullOptions
+from connectors.http import ErrorBody, HttpClient, read_error_body
+from connectors.opendatasoft.exports import columns_from_fields, read_export
+from connectors.retry import RetryPolicy
+
+__all__ = ["API", "OpendatasoftConnector"]
+
+API = "/api/explore/v2.1"
+
+
+def read_ods_error(resp: requests.Response) -> ErrorBody:
+    """An Opendatasoft error body (``{"error_code": "ODSQLError", "message": ...}``) for the HTTP client.
+
+    Example:
+        >>> r = requests.Response()
+        >>> r._content = b'{"error_code": "ODSQLError", "message": "Unknown field"}'
+        >>> read_ods_error(r)
+        ErrorBody(message='Unknown field', code='ODSQLError', data=None)
+    """
+    found = read_error_body(resp)  # the message, as every kind writes it
+    with contextlib.suppress(orjson.JSONDecodeError):
+        body = orjson.loads(resp.content or b"null")
+        if isinstance(body, dict) and body.get("error_code"):
+            return replace(found, code=str(body["error_code"]))
+    return found
+
+
+def _stamp(value: Any) -> datetime | None:
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+
+
+class OpendatasoftConnector(Connector):
+    """An Opendatasoft portal (Explore API v2.1).
+
+    ``timezone`` is the zone ``datetime`` fields are written in (an IANA name such as
+    ``America/New_York``); pulled values are that zone's wall times.
+
+    Example:
+        >>> portal = OpendatasoftConnector("https://data.burlingtonvt.gov", timezone="America/New_York")
+        >>> portal.kind, portal.supports("push")
+        ('opendatasoft', False)
+        >>> portal.pull("planting-sites", where="species = 'arborvitae'").num_rows  # doctest: +SKIP
+        412
+    """
+
+    kind: ClassVar[str] = "opendatasoft"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    unsupported_reasons: ClassVar[dict[str, str]] = {
+        "push": (
+            "btvstat-open reads from Opendatasoft but does not write to it; "
+            "publish to a Socrata-style portal."
+        ),
+        "create": (
+            "btvstat-open does not create Opendatasoft datasets; create it in the portal's back office."
+        ),
+        "changes": (
+            "Opendatasoft exports carry no record timestamps, so changed rows cannot be listed; a sync "
+            "re-pulls the dataset whole when its data_processed or metadata_processed stamp moves."
+        ),
+    }
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        session: requests.Session | None = None,
+        timeout: float = 120.0,
+        retries: int = 6,
+        backoff: float = 0.25,
+        max_wait: float = 30.0,
+        timezone: str = "UTC",
+        api_key: str | None = None,
+    ) -> None:
+        self.url = url.rstrip("/").split("/api/explore")[0].split("/explore/")[0]
+        self.timezone = timezone
+        retry = RetryPolicy(retries=retries, base=backoff, max_wait=max_wait)
+        self.http = HttpClient(
+            self.url,
+            read_error=read_ods_error,
+            session=session,
+            retry=retry,
+            timeout=timeout,
+            headers={"Authorization": f"Apikey {api_key}"} if api_key else None,
+        )
+
+    def __repr__(self) -> str:
+        return f"OpendatasoftConnector({self.url!r})"
+
+    def close(self) -> None:
+        """Release the connector's connections."""
+        self.http.close()
+
+    def _dataset(self, dataset_id: str) -> dict[str, Any]:
+        try:
+            body = self.http.get_json(f"{API}/catalog/datasets/{quote(dataset_id, safe='')}")
+        except PortalNotFound as exc:
+            raise DatasetNotFound(
+                dataset_id, f"{self.url} has no Opendatasoft dataset {dataset_id!r}. Check the dataset id."
+            ) from exc
+        if not isinstance(body, dict) or "fields" not in body:
+            raise UsageError(f"{self.url} did not answer like an Opendatasoft Explore v2.1 portal.")
+        return body
+
+    def describe(self, dataset_id: str) -> DatasetDescription:
+        """Columns from the dataset's schema, the record count and the processing stamps.
+
+        Example:
+            >>> portal.describe("planting-sites").columns[0].data_type  # doctest: +SKIP
+            'point'
+        """
+        body = self._dataset(dataset_id)
+        meta = (body.get("metas") or {}).get("default") or {}
+        count = meta.get("records_count")
+        return DatasetDescription(
+            id=str(body.get("dataset_id") or dataset_id),
+            name=str(meta.get("title") or dataset_id),
+            columns=columns_from_fields(body.get("fields") or []),
+            description=str(meta.get("description") or ""),
+            row_count=int(count) if count is not None else None,
+            last_modified=_stamp(meta.get("modified")),
+            rows_updated_at=_stamp(meta.get("data_processed")),
+            etag=f'"{meta.get("data_processed") or ""}|{meta.get("metadata_processed") or ""}"',
+            last_modified_header=meta.get("modified"),
+        )
+
+    def describe_if_changed(
+        self, dataset_id: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> DatasetDescription | None:
+        """None when the processing stamps are those of ``etag``."""
+        desc = self.describe(dataset_id)
+        return None if etag is not None and desc.etag == etag else desc
+
+    def datasets(self, q: str | None = None, limit: int = 100) -> list[DatasetSummary]:
+        """Datasets of the catalog (a full-text ``q`` search when given), at most ``limit``.
+
+        Example:
+            >>> [d.id for d in portal.datasets("trees")]  # doctest: +SKIP
+            ['planting-sites']
+        """
+        params: dict[str, str | int] = {}
+        if q:
+            params["where"] = '"' + q.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        host = urlsplit(self.url).hostname
+        out: list[DatasetSummary] = []
+        for item in self._catalog(params, limit):
+            meta = (item.get("metas") or {}).get("default") or {}
+            dataset_id = str(item["dataset_id"])
+            out.append(
+                DatasetSummary(
+                    id=dataset_id,
+                    name=str(meta.get("title") or dataset_id),
+                    description=str(meta.get("description") or ""),
+                    domain=host,
+                    updated_at=meta.get("modified"),
+                    columns=tuple(str(f["name"]) for f in item.get("fields") or []),
+                    link=f"{self.url}/explore/dataset/{dataset_id}/",
+                )
+            )
+        return out
+
+    def _catalog(self, params: dict[str, str | int], limit: int) -> Iterator[dict[str, Any]]:
+        """Catalog entries, 100 a request (the API's most), until ``limit`` or the end."""
+        offset = 0
+        while offset < limit:
+            size = min(100, limit - offset)
+            body = self.http.get_json(f"{API}/catalog/datasets", {**params, "limit": size, "offset": offset})
+            results = body.get("results") or []
+            yield from results
+            offset += len(results)
+            if len(results) < size:
+                return
+
+    def iter_batches(self, dataset_id: str, **options: Unpack[PullOptions]) -> Iterator[pa.RecordBatch]:
+        """Rows of one CSV export as typed record batches (``where``/``select``/``order`` are ODSQL).
+
+        Without ``order`` the rows come in the portal's order, which differs between exports;
+        give ``order`` for a stable one. ``since`` is refused (no record timestamps).
+
+        Example:
+            >>> batches = portal.iter_batches("planting-sites", select="species, diameter")  # doctest: +SKIP
+            >>> next(batches).num_columns  # doctest: +SKIP
+            2
+        """
+        if options.get("since") is not None:
+            raise UsageError(
+                "Opendatasoft exports carry no record timestamps, so a pull cannot ask for rows since "
+                "a moment. Filter on a date field with where (e.g. \"modified >= '2024-01'\"), or sync: "
+                "a sync re-pulls the dataset when it is processed again.",
+                code="opendatasoft.since",
+            )
+        columns = self.describe(dataset_id).columns
+        params: dict[str, str | int] = {"delimiter": ";", "timezone": self.timezone, "with_bom": "false"}
+        for option, name in (("where", "where"), ("select", "select"), ("order", "order_by")):
+            value = options.get(option)
+            if isinstance(value, str) and value.strip():
+                params[name] = value
+        fd, temp = tempfile.mkstemp(prefix="btvstat-ods-", suffix=".csv")
+        os.close(fd)
+        path = Path(temp)
+        export = f"{API}/catalog/datasets/{quote(dataset_id, safe='')}/exports/csv"
+        try:
+            self.http.download(export, path, params=params)
+            yield from read_export(path, columns)
+        except pa.ArrowInvalid as exc:  # complete but malformed: asking again would not help
+            raise PortalError(
+                f"The CSV export of {dataset_id!r} from {self.url} does not parse ({exc}). "
+                "Report it to the portal, or pull with a select that leaves the column out.",
+                code="opendatasoft.bad-export",
+            ) from exc
+        finally:
+            with contextlib.suppress(OSError):
+                path.unlink()
