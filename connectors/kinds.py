@@ -71,7 +71,7 @@ class KindSpec:
 
     Example:
         >>> KINDS["ckan"].module, KINDS["ckan"].probe
-        ('connectors.ckan', '/api/3/action/status_show')
+        ('connectors.ckan', '/api/3/action/package_search?rows=0')
     """
 
     name: str
@@ -107,14 +107,14 @@ KINDS: dict[str, KindSpec] = {
             "ckan",
             "connectors.ckan:CkanConnector",
             "a CKAN site (Action API, DataStore)",
-            "/api/3/action/status_show",
+            "/api/3/action/package_search?rows=0",
             _is_ckan,
         ),
         KindSpec(
             "opendatasoft",
             "connectors.opendatasoft:OpendatasoftConnector",
             "an Opendatasoft site (Explore API v2.1)",
-            "/api/explore/v2.1/",
+            "/api/explore/v2.1/catalog/datasets?limit=0",
             _is_opendatasoft,
         ),
         KindSpec(
@@ -242,9 +242,10 @@ def detect_kind(url: str, session: requests.Session | None = None) -> str:
     """The kind of portal at ``url``: by its shape, else (with a ``session``) by asking the server.
 
     Without a session a bare ``http(s)`` site is ``socrata`` (no request). With one, each
-    kind's first question is asked in turn (Opendatasoft ``/api/explore/v2.1/``, CKAN
-    ``/api/3/action/status_show``, ArcGIS ``?f=json``, Socrata ``/api/catalog/v1``) and the
-    first kind that recognises its answer wins; none is a :class:`UsageError` listing the kinds.
+    kind's first question is asked in turn (Opendatasoft ``/api/explore/v2.1/catalog/datasets``,
+    CKAN ``/api/3/action/package_search``, ArcGIS ``?f=json``, Socrata ``/api/catalog/v1``), each
+    asking for as little as it can, and the first kind that recognises its answer wins; none is a
+    :class:`UsageError` listing the kinds.
 
     Example:
         >>> detect_kind("memory://exports")

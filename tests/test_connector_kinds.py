@@ -2,8 +2,10 @@
 a kind whose package is missing, and a URL that is no kind, are clear errors.
 
 The stand-in servers answer each kind's first question with a real recorded body (tests/data/real,
-SOURCES.md B5), except Opendatasoft, whose Explore API root answer is not recorded there: it is
-written here in the documented shape (a list of links under /api/explore/v2.1/).
+SOURCES.md B5), except Opendatasoft, whose catalog answer is not recorded there: it is written
+here in the documented shape (``total_count`` and ``results``). The CKAN stand-in answers its
+probe with a recorded Action API envelope (package_show's: every action answers in it). The
+CKAN and Opendatasoft stand-ins of tests/ then answer `--kind auto` end to end.
 """
 
 from __future__ import annotations
@@ -48,7 +50,10 @@ def _app(path: str, body: bytes, seen: list[str]) -> Starlette:
 
 FIRST_ANSWERS = {
     "arcgis": ("/?f=json", _body("arcgis-hub-usfs/Actv_TimberHarvest_service.json")),
-    "ckan": ("/api/3/action/status_show", _body("ckan-dcatd-demo/17be64bb-da74-4195-9bb8-565c39846af2.json")),
+    "ckan": (
+        "/api/3/action/package_search?rows=0",
+        _body("ckan-dcatd-demo/17be64bb-da74-4195-9bb8-565c39846af2.json"),
+    ),
     "socrata": ("/api/catalog/v1?limit=1", _body("socratadata-catalog-v1/v1-086e69.json")),
 }
 
@@ -69,13 +74,13 @@ def test_the_first_answer_names_the_kind(stand_in: tuple[str, str, list[str]]) -
     assert seen[-1] == FIRST_ANSWERS[kind][0]  # the kinds before it were asked first, and said no
 
 
-def test_an_opendatasoft_root_answer_names_its_kind() -> None:
+def test_an_opendatasoft_catalog_answer_names_its_kind() -> None:
     seen: list[str] = []
-    links = {"links": [{"rel": "self", "href": "https://data.burlingtonvt.gov/api/explore/v2.1/"}]}
-    body = json.dumps(links).encode()
-    with serve(_app("/api/explore/v2.1/", body, seen)) as url, requests.Session() as session:
+    body = json.dumps({"total_count": 2, "results": []}).encode()
+    path = "/api/explore/v2.1/catalog/datasets?limit=0"
+    with serve(_app(path, body, seen)) as url, requests.Session() as session:
         assert detect_kind(url, session) == "opendatasoft"
-    assert seen == ["/api/explore/v2.1/"]
+    assert seen == [path]
 
 
 def test_the_local_portal_is_socrata_when_asked(tmp_path: Path) -> None:
@@ -151,3 +156,32 @@ def test_pull_of_an_arcgis_url_needs_no_kind(tmp_path: Path) -> None:
     assert pq.read_table(out).num_rows == 120
     assert {"f": "json"}.items() <= dict(app.log[0][1]).items()
     assert all(params.get("token") == "t0ken" for _, params in app.log[:3])
+
+
+@pytest.mark.parametrize("kind", ["ckan", "opendatasoft"])
+def test_pull_with_kind_auto_asks_the_server(kind: str, tmp_path: Path) -> None:
+    """A bare site URL: `--kind auto` asks each kind's first question and pulls with the one that answers."""
+    import pyarrow.parquet as pq
+    from ckan_standin import StandinCkan
+    from opendatasoft_standin import StandinOds
+
+    from btvstat_open.cli import main
+    from connectors.testing import source_table
+
+    out = tmp_path / "cases.parquet"
+    if kind == "ckan":
+        ckan = StandinCkan()
+        ckan.add_table(
+            "cases", "5b1c7a8e-0000-4000-8000-000000000009", source_table(80), "2024-01-02T03:04:05"
+        )
+        app, dataset, log = ckan.app(), "cases", ckan.log
+    else:
+        ods = StandinOds()
+        ods.put("cases", source_table(80), "2024-01-02T03:04:05+00:00")
+        app, dataset, log = ods.app(), "cases", ods.log
+    with serve(app) as base:
+        if kind == "ckan":
+            ckan.url = base
+        assert connect(base, kind="auto").kind == kind
+        assert main(["pull", base, dataset, "-o", str(out), "--kind", "auto"]) == 0
+    assert pq.read_table(out).num_rows == 80 and log
