@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ class KindSource:
     label: str
     serve: Serve
     goal: Goal | None = None
+    notes: str = ""
 
 
 def file_source(suffix: str) -> Serve:
@@ -64,11 +66,54 @@ def file_source(suffix: str) -> Serve:
     return serve
 
 
+def _tests_on_path() -> None:
+    """The stand-in servers are test equipment in tests/: importable from there, as pytest does."""
+    tests = str(Path(__file__).resolve().parent.parent / "tests")
+    if tests not in sys.path:
+        sys.path.insert(0, tests)
+
+
+@contextmanager
+def opendatasoft_source(table: pa.Table, workdir: Path) -> Iterator[tuple[str, str]]:
+    """The rows on the Opendatasoft stand-in (tests/opendatasoft_standin.py), in this process."""
+    _tests_on_path()
+    from opendatasoft_standin import StandinOds
+    from servers import serve
+
+    ods = StandinOds()
+    ods.put(DATASET_ID, table, "2024-01-01T00:00:00+00:00")
+    with serve(ods.app()) as url:
+        yield url, DATASET_ID
+
+
+@contextmanager
+def ckan_source(table: pa.Table, workdir: Path) -> Iterator[tuple[str, str]]:
+    """The rows in the CKAN stand-in's DataStore (tests/ckan_standin.py), in this process."""
+    _tests_on_path()
+    from ckan_standin import StandinCkan
+    from servers import serve
+
+    ckan = StandinCkan()
+    ckan.add_table(DATASET_ID, "5b1c7a8e-0000-4000-8000-00000000b311", table, "2024-01-01T00:00:00")
+    with serve(ckan.app()) as url:
+        ckan.url = url
+        yield url, DATASET_ID
+
+
+_STANDIN = (
+    "the stand-in server runs in this process (one GIL with the client): test equipment, "
+    "so the ratio bounds the connector's cost, it does not rate the portal"
+)
+
 # No goal for CSV: a CSV file is typed by inference over every cell (the loader's pace), where a
 # portal sends its types; a Parquet file carries its types and should outrun an HTTP pull.
 KIND_SOURCES: list[KindSource] = [
     KindSource("file", "file kind (CSV in a folder)", file_source(".csv")),
     KindSource("file", "file kind (Parquet in a folder)", file_source(".parquet"), Goal("ratio", 1)),
+    KindSource("opendatasoft", "opendatasoft kind (stand-in)", opendatasoft_source, notes=_STANDIN),
+    KindSource("ckan", "ckan kind (stand-in)", ckan_source, notes=_STANDIN),
+    # Not yet: ArcGIS. tests/arcgis_standin.py filters every row for every page and holds the
+    # contract columns only, so a 200,000-row pull through it would measure the stand-in.
     # At integration, one line per stand-in, e.g.:
     # KindSource("arcgis", "arcgis kind (tests/arcgis_standin.py)", arcgis_source),
 ]
@@ -115,7 +160,8 @@ def kind_rows(
                 peer_name="Socrata (local portal)",
                 goal=source.goal,
                 samples=samples,
-                notes=f"connect(url, kind={source.kind!r}).pull_to vs connect(portal).pull_to, same rows",
+                notes=f"connect(url, kind={source.kind!r}).pull_to vs connect(portal).pull_to, same rows"
+                + (f"; {source.notes}" if source.notes else ""),
             )
         )
     return results

@@ -52,6 +52,8 @@ EXPECTED_WORK = [
     "KPIs as page: cached p99",
     "file kind (CSV in a folder) vs Socrata pull",
     "file kind (Parquet in a folder) vs Socrata pull",
+    "opendatasoft kind (stand-in) vs Socrata pull",
+    "ckan kind (stand-in) vs Socrata pull",
 ]
 
 
