@@ -56,11 +56,12 @@ def connect(url: str, kind: str | None = None, **options: Any) -> Connector:
         btvstat_open.errors.UsageError: Cannot connect to 'gopher://x': gopher:// is no portal kind. ...
     """
     text = (url or "").strip()
-    connector: type[Any] = kind_class(resolve_kind(text, kind))  # each kind takes its own options
+    name = resolve_kind(text, kind, session=options.get("session"))
+    connector: type[Any] = kind_class(name)  # each kind takes its own options
     return cast(Connector, connector(text, **options))
 
 
-def resolve_kind(url: str, kind: str | None = None) -> str:
+def resolve_kind(url: str, kind: str | None = None, *, session: requests.Session | None = None) -> str:
     """The kind ``connect(url, kind)`` uses: ``kind``, the server's answer for ``auto``, else the URL's.
 
     Example:
@@ -71,6 +72,8 @@ def resolve_kind(url: str, kind: str | None = None) -> str:
     if not text:
         raise UsageError(f"Cannot connect to {url!r}: give a portal URL, a folder or an fsspec URL.")
     if kind == "auto":
-        with requests.Session() as session:
+        if session is not None:  # the caller's own (proxies, certificates): asked as it is
             return detect_kind(text, session)
+        with requests.Session() as own:
+            return detect_kind(text, own)
     return kind or detect_kind(text)

@@ -185,3 +185,20 @@ def test_pull_with_kind_auto_asks_the_server(kind: str, tmp_path: Path) -> None:
         assert connect(base, kind="auto").kind == kind
         assert main(["pull", base, dataset, "-o", str(out), "--kind", "auto"]) == 0
     assert pq.read_table(out).num_rows == 80 and log
+
+
+def test_kind_auto_asks_with_the_callers_session(tmp_path: Path) -> None:
+    class Counting(requests.Session):
+        def __init__(self) -> None:
+            super().__init__()
+            self.asked: list[str] = []
+
+        def request(
+            self, method: str | bytes, url: str | bytes, *args: object, **kwargs: object
+        ) -> requests.Response:  # type: ignore[override]
+            self.asked.append(str(url))
+            return super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
+
+    with Store(tmp_path / "s") as store, serve_portal(store) as (url, _), Counting() as session:
+        assert connect(url, kind="auto", session=session).kind == "socrata"
+    assert session.asked[-1] == f"{url}/api/catalog/v1?limit=1"
