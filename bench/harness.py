@@ -36,14 +36,15 @@ class Sizes:
     load_seconds: float
     connections: int
     soql_big_rows: int
+    kind_rows: int = 200_000  # the per-kind pull rows
 
     @classmethod
     def full(cls) -> Sizes:
-        return cls(1_000_000, 5_000_000, 100_000, 10_000, 1_000_000, 5, 40, 5.0, 16, 10_000_000)
+        return cls(1_000_000, 5_000_000, 100_000, 10_000, 1_000_000, 5, 40, 5.0, 16, 10_000_000, 200_000)
 
     @classmethod
     def quick(cls) -> Sizes:
-        return cls(20_000, 50_000, 5_000, 1_000, 20_000, 2, 8, 1.0, 8, 40_000)
+        return cls(20_000, 50_000, 5_000, 1_000, 20_000, 2, 8, 1.0, 8, 40_000, 20_000)
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,11 @@ _PARAMETER = re.compile(
 
 DEFAULT_STORE = os.environ.get("BTVSTAT_STORE", ".btvstat/store")
 AS_OF_HELP = "compute as if today were DATE (YYYY-MM-DD); overrides as_of: in catalog.yaml"
+# The portal kinds of connectors.kinds (the core does not import the connectors to list them).
+KIND_CHOICES = ("auto", "socrata", "arcgis", "ckan", "opendatasoft", "file")
+KIND_HELP = (
+    "the portal kind (default: from the URL's shape; a bare http(s) site is socrata; auto asks the server)"
+)
 
 
 def add_as_of(parser: argparse.ArgumentParser) -> None:
@@ -90,7 +95,7 @@ def _add_serve(sub: Subparsers) -> None:
 
 def _add_load(sub: Subparsers) -> None:
     """``load FILE --dataset ID``: a CSV or Parquet file into the store."""
-    load = sub.add_parser("load", help="load a CSV or Parquet file into the store")
+    load = sub.add_parser("load", help="load a CSV, Excel (.xlsx) or Parquet file into the store")
     load.add_argument("file")
     load.add_argument("--dataset", required=True, help="dataset id, e.g. kc-311-potholes")
     load.add_argument("--store", default=DEFAULT_STORE)
@@ -111,13 +116,16 @@ def _add_load(sub: Subparsers) -> None:
         metavar="FIELD=PATTERN",
         help="read a column's dates with a strftime pattern, e.g. date=%%d.%%m.%%Y (repeatable)",
     )
+    load.add_argument("--sheet", metavar="NAME", help="the sheet of an .xlsx workbook (default: the first)")
 
 
 def _add_pull(sub: Subparsers) -> None:
     """``pull PORTAL DATASET -o OUT``: a portal's dataset to a file."""
-    pull = sub.add_parser("pull", help="pull a dataset from a portal to Parquet or CSV")
-    pull.add_argument("portal_url")
-    pull.add_argument("dataset_id")
+    pull = sub.add_parser("pull", help="pull a dataset from a portal or a file to Parquet or CSV")
+    pull.add_argument("portal_url", help="a portal URL, or a folder or fsspec URL (file://, s3://) of files")
+    pull.add_argument("dataset_id", help="the dataset id (for files: the file name, or its stem)")
+    pull.add_argument("--kind", choices=KIND_CHOICES, help=KIND_HELP)
+    pull.add_argument("--sheet", metavar="NAME", help="for an .xlsx file: the sheet (default: the first)")
     pull.add_argument("-o", "--output", required=True, help="OUT.parquet or OUT.csv")
     pull.add_argument("--select")
     pull.add_argument("--where")
@@ -134,6 +142,7 @@ def _add_push(sub: Subparsers) -> None:
     push.add_argument("file")
     push.add_argument("portal_url")
     push.add_argument("dataset_id")
+    push.add_argument("--kind", choices=KIND_CHOICES, help=KIND_HELP)
     push.add_argument("--mode", choices=["upsert", "replace"], default="upsert")
     push.add_argument("--row-id")
     push.add_argument("--app-token", default=os.environ.get("BTVSTAT_APP_TOKEN"))
@@ -141,8 +150,13 @@ def _add_push(sub: Subparsers) -> None:
 
 def _add_sync(sub: Subparsers) -> None:
     """``sync --catalog DIR``: every dataset a catalog uses, up to date."""
-    sync = sub.add_parser("sync", help="bring every dataset a catalog uses up to date")
-    sync.add_argument("--catalog", required=True)
+    sync = sub.add_parser("sync", help="bring every dataset a catalog uses (or one dataset) up to date")
+    sync.add_argument("portal_url", nargs="?", help="sync one dataset from here (instead of --catalog)")
+    sync.add_argument("dataset_id", nargs="?", help="the dataset to sync from PORTAL_URL")
+    sync.add_argument("--catalog", help="sync every dataset this catalog's KPIs use")
+    sync.add_argument("--dataset", help="the local id for PORTAL_URL DATASET_ID (default: DATASET_ID)")
+    sync.add_argument("--kind", choices=KIND_CHOICES, help=KIND_HELP)
+    sync.add_argument("--app-token", default=os.environ.get("BTVSTAT_APP_TOKEN"))
     sync.add_argument("--store", default=DEFAULT_STORE)
     sync.add_argument(
         "--parallel", type=int, default=4, metavar="N", help="datasets synced at once (default: %(default)s)"

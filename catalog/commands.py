@@ -6,7 +6,7 @@ user mistakes raise :class:`~btvstat_open.errors.BtvstatError`, which the CLI pr
 Example:
     >>> from btvstat_open.cli import main
     >>> main(["catalog", "validate", "catalog/demo", "--store", "/no/store"])
-    catalog/demo: 15 KPIs, no problems (not checked against a store: none at /no/store)
+    catalog/demo: 17 KPIs, no problems (not checked against a store: none at /no/store)
     0
 """
 
@@ -164,12 +164,27 @@ def run_sync(args: argparse.Namespace) -> int:
     """``btvstat-open sync --catalog DIR [--parallel N]``: pull every dataset the catalog uses from its
     portal, N at a time (default 4).
 
-    Datasets on ``portal: local`` live in the store already and are left alone. Each dataset
-    prints one line as it finishes; a failed one does not stop the others, and ends the command
-    with a summary naming every failure and exit code 1.
+    Datasets on ``portal: local`` live in the store already and are left alone; every other
+    portal is synced with its kind's connector (a ``file`` portal's folder is relative to ``DIR``).
+    Each dataset prints one line as it finishes; a failed one does not stop the others, and ends
+    the command with a summary naming every failure and exit code 1. ``sync PORTAL_URL DATASET_ID``
+    syncs one dataset instead (:func:`connectors.commands.run_sync_one`).
     """
     from catalog.sync_all import SyncOutcome, remote_datasets, sync_catalog
 
+    if getattr(args, "portal_url", None) or not args.catalog:
+        from connectors.commands import run_sync_one
+
+        if args.catalog:
+            raise UsageError(
+                "Give either --catalog DIR (every dataset its KPIs use) or PORTAL_URL DATASET_ID, not both."
+            )
+        return run_sync_one(args)
+    if getattr(args, "kind", None) or getattr(args, "dataset", None):
+        raise UsageError(
+            "--kind and --dataset are for `sync PORTAL_URL DATASET_ID`; with --catalog each portal's "
+            "kind comes from `kind:` in catalog.yaml. Leave them out."
+        )
     catalog = load_catalog(args.catalog)
     if not remote_datasets(catalog):
         print("every dataset of this catalog is local: nothing to sync")

@@ -50,6 +50,10 @@ EXPECTED_WORK = [
     "/healthz p99 while 50 slow queries run",
     "KPIs as PDF: cold",
     "KPIs as page: cached p99",
+    "file kind (CSV in a folder) vs Socrata pull",
+    "file kind (Parquet in a folder) vs Socrata pull",
+    "opendatasoft kind (stand-in) vs Socrata pull",
+    "ckan kind (stand-in) vs Socrata pull",
 ]
 
 

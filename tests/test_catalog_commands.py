@@ -32,7 +32,7 @@ def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def test_validate_demo_against_the_store(store_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["catalog", "validate", str(DEMO_DIR), "--store", str(store_dir)]) == 0
     out = capsys.readouterr().out
-    assert "15 KPIs, no problems (checked against the store)" in out
+    assert "17 KPIs, no problems (checked against the store)" in out
 
 
 def test_validate_without_a_store_checks_structure_only(
@@ -141,10 +141,36 @@ def test_export_writes_files(store_dir: Path, tmp_path: Path, capsys: pytest.Cap
 
 
 def test_sync_with_only_local_datasets_does_nothing(
-    store_dir: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["sync", "--catalog", str(DEMO_DIR), "--store", str(store_dir)]) == 0
+    root = tmp_path / "catalog"
+    root.mkdir()
+    (root / "k.yaml").write_text(
+        (DEMO_DIR / "library" / "library-visitors-quarterly.yaml")
+        .read_text()
+        .replace("goals: [library-visits]\n", "")
+    )
+    assert main(["sync", "--catalog", str(root), "--store", str(tmp_path / "s")]) == 0
     assert "nothing to sync" in capsys.readouterr().out
+
+
+def test_sync_of_the_demo_reads_its_file_portal_then_finds_it_unchanged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The demo's `burlington` portal (kind: file, a folder relative to the catalog) syncs whole once."""
+    args = ["sync", "--catalog", str(DEMO_DIR), "--store", str(tmp_path / "s")]
+    assert main(args) == 0
+    first = sorted(capsys.readouterr().out.splitlines())  # datasets sync in parallel: any order
+    assert main(args) == 0
+    second = sorted(capsys.readouterr().out.splitlines())
+    assert first == [
+        "burlington/child-care-locations: full sync (first sync): 58 new, 0 updated, 0 deleted; 58 rows",
+        "burlington/planting-sites: full sync (first sync): 12,836 new, 0 updated, 0 deleted; 12,836 rows",
+    ]
+    assert second == [
+        "burlington/child-care-locations: unchanged (metadata not modified); 58 rows",
+        "burlington/planting-sites: unchanged (metadata not modified); 12,836 rows",
+    ]
 
 
 def test_sync_pulls_remote_datasets_into_the_store(

@@ -28,6 +28,7 @@ from widgets.assets import Assets
 from widgets.breakdown_chart import breakdown_records, breakdown_spec
 from widgets.kpi_details import action_rows, target_history
 from widgets.program import slugify, updated_label
+from widgets.provenance import provenance
 from widgets.render import EMBED_OPTIONS, script_json
 from widgets.service import ChartOptions, WidgetService
 from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS
@@ -166,6 +167,7 @@ class Pages:
             chart=self._chart(kpi, ChartOptions(theme="auto"), title=False, element_id="chart"),
             period_name=_PERIOD_NAMES[kpi.period.size],
             dataset_name=dataset_name,
+            source=provenance(kpi, self.site, dataset_name),
             embed_snippet=embed_snippet(base_url, kpi),
             embed_options=self.embed_options,
         )
