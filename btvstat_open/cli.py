@@ -45,6 +45,7 @@ FLAGS = {
     "page_size": "--page-size",
     "retries": "--retries",
     "where": "--where",
+    "as_of": "--as-of",
 }
 _PARAMETER = re.compile(
     r"(?<![\w$&?/.:-])(" + "|".join(FLAGS) + r")=(?:\{'([^']*)': '([^']*)'\}|'([^']*)'|(?=[\s.,;)]|$))"

@@ -300,7 +300,7 @@ def _day_expr(info: DatasetInfo, column: str) -> str:
         return f"CASE WHEN {col} BETWEEN 1 AND 9999 THEN make_date(CAST(floor({col}) AS INTEGER), 1, 1) END"
     raise CatalogError(
         f"Column {column!r} of dataset {info.id!r} is {kind}; a date column must be a timestamp or a "
-        "year number. Fix source.date_column (or load the column with --column-type "
-        f"{column}=floating_timestamp).",
+        "year number. Fix source.date_column (or load the column with "
+        f"column_types={{'{column}': 'floating_timestamp'}}).",
         problems=[(info.id, None, f"date column {column!r} is {kind}")],
     )

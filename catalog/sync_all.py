@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from btvstat_open.errors import BtvstatError, UsageError
+from btvstat_open.errors import BtvstatError, SyncError, UsageError
 from btvstat_open.store import Store
 from btvstat_open.sync import SyncResult, sync_dataset
 from catalog.models import Catalog
@@ -60,7 +60,7 @@ class SyncOutcome:
     portal: str
     dataset: str
     result: SyncResult | None = None
-    error: Exception | None = None
+    error: BtvstatError | None = None
 
     @property
     def ok(self) -> bool:
@@ -76,11 +76,8 @@ class SyncOutcome:
         return f"{name}: {describe_result(self.result)}"
 
 
-def _message(error: Exception) -> str:
-    if isinstance(error, BtvstatError):
-        return " ".join(error.message.split())
-    # Not a user's mistake: a bug, whose traceback was logged when it happened.
-    return f"unexpected {type(error).__name__}: {error} (a bug: please report it with the log)"
+def _message(error: BtvstatError) -> str:
+    return " ".join(error.message.split())
 
 
 def describe_result(result: SyncResult) -> str:
@@ -180,7 +177,9 @@ def sync_catalog(
             outcome = SyncOutcome(portal, dataset, error=exc)
         except Exception as exc:  # one dataset's bug must not stop the others; it is logged whole
             log.exception("sync of %s/%s failed", portal, dataset)
-            outcome = SyncOutcome(portal, dataset, error=exc)
+            bug = SyncError(f"unexpected {type(exc).__name__}: {exc} (a bug: please report it with the log)")
+            bug.__cause__ = exc
+            outcome = SyncOutcome(portal, dataset, error=bug)
         if on_done is not None:
             on_done(outcome)
         return outcome
