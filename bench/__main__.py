@@ -40,6 +40,7 @@ GROUPS = (
     "interop",
     "program",
     "meetings",
+    "kinds",
 )
 _err = Console(stderr=True)
 
@@ -64,6 +65,7 @@ def run(sizes: Sizes, groups: set[str], workdir: Path, *, quick: bool) -> list[R
         rows_discovery,
         rows_health,
         rows_interop,
+        rows_kinds,
         rows_meetings,
         rows_partitioned,
         rows_program,
@@ -108,6 +110,14 @@ def run(sizes: Sizes, groups: set[str], workdir: Path, *, quick: bool) -> list[R
                 "soql",
                 f"SoQL group-by-month over {sizes.soql_big_rows:,} rows",
                 lambda: rows_soql.soql_big_rows(url, rows=sizes.soql_big_rows, reps=sizes.soql_reps),
+            )
+    if "kinds" in groups:
+        _err.log(f"preparing the {sizes.kind_rows:,}-row dataset (cached after the first run)")
+        with running_server("portal", store=dataset_store(sizes.kind_rows)) as url:
+            results += _guarded(
+                "kinds",
+                f"pull {sizes.kind_rows:,} rows to Parquet, per portal kind",
+                lambda: rows_kinds.kind_rows(url, rows=sizes.kind_rows, reps=sizes.reps, workdir=workdir),
             )
     if "memory" in groups:
         _err.log(f"preparing the {sizes.memory_rows:,}-row dataset (cached after the first run)")

@@ -36,16 +36,19 @@ class Sizes:
     load_seconds: float
     connections: int
     soql_big_rows: int
+    kind_rows: int = 200_000  # the per-kind pull rows
     #: The large partitioned pull (its small one is ``pull_rows``); the same dataset as ``soql_big_rows``.
     partitioned_rows: int = 10_000_000
 
     @classmethod
     def full(cls) -> Sizes:
-        return cls(1_000_000, 5_000_000, 100_000, 10_000, 1_000_000, 5, 40, 5.0, 16, 10_000_000, 10_000_000)
+        return cls(
+            1_000_000, 5_000_000, 100_000, 10_000, 1_000_000, 5, 40, 5.0, 16, 10_000_000, 200_000, 10_000_000
+        )
 
     @classmethod
     def quick(cls) -> Sizes:
-        return cls(20_000, 50_000, 5_000, 1_000, 20_000, 2, 8, 1.0, 8, 40_000, 40_000)
+        return cls(20_000, 50_000, 5_000, 1_000, 20_000, 2, 8, 1.0, 8, 40_000, 20_000, 40_000)
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,10 @@ keep local copies current, and serve them from a SODA-compatible local portal.
 
 Example:
     >>> import btvstat_open as bo
-    >>> portal = bo.connect("http://127.0.0.1:8000")          # doctest: +SKIP
-    >>> table = portal.pull("kc-311-potholes", where="status = 'OPEN'")  # doctest: +SKIP
+    >>> portal = bo.connect(portal_url)  # e.g. http://127.0.0.1:8000 (btvstat-open serve --demo)
+    >>> table = portal.pull("kc-311-potholes", where="status = 'RESOL'")
+    >>> set(table.column("status").to_pylist())
+    {'RESOL'}
 """
 
 from __future__ import annotations

@@ -33,6 +33,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import duckdb
+
 from btvstat_open.errors import BudgetExceeded, ClientGone, ServerBusy
 from btvstat_open.settings import Settings
 
@@ -213,7 +215,7 @@ class Slot:
             for cleanup in self._cleanups:
                 try:
                     cleanup()
-                except Exception:  # a clean-up must not keep the slot taken
+                except (duckdb.Error, OSError):  # a failed close must not keep the slot taken
                     log.exception("clean-up after a %s request failed", self.pool.name)
         finally:
             self.pool._release()

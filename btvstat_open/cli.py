@@ -13,7 +13,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from btvstat_open.errors import BtvstatError
 
@@ -33,6 +33,9 @@ HANDLERS = {
     "packet": "widgets.packets.commands:run_packet",
 }
 
+if TYPE_CHECKING:
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
 # Library errors speak of parameters (``row_id='x'``); on the command line they are flags.
 FLAGS = {
     "row_id": "--row-id",
@@ -42,6 +45,7 @@ FLAGS = {
     "page_size": "--page-size",
     "retries": "--retries",
     "where": "--where",
+    "as_of": "--as-of",
 }
 _PARAMETER = re.compile(
     r"(?<![\w$&?/.:-])(" + "|".join(FLAGS) + r")=(?:\{'([^']*)': '([^']*)'\}|'([^']*)'|(?=[\s.,;)]|$))"
@@ -49,6 +53,11 @@ _PARAMETER = re.compile(
 
 DEFAULT_STORE = os.environ.get("BTVSTAT_STORE", ".btvstat/store")
 AS_OF_HELP = "compute as if today were DATE (YYYY-MM-DD); overrides as_of: in catalog.yaml"
+# The portal kinds of connectors.kinds (the core does not import the connectors to list them).
+KIND_CHOICES = ("auto", "socrata", "arcgis", "ckan", "opendatasoft", "file")
+KIND_HELP = (
+    "the portal kind (default: from the URL's shape; a bare http(s) site is socrata; auto asks the server)"
+)
 
 
 def add_as_of(parser: argparse.ArgumentParser) -> None:
@@ -68,7 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Pull, publish, measure and chart city performance data.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = (_add_serve, _add_load, _add_pull, _add_push, _add_sync, _add_catalog, _add_measure)
+    for add in (*commands, _add_render, _add_packet):
+        add(sub)
+    return parser
 
+
+def _add_serve(sub: Subparsers) -> None:
+    """``serve``: the dashboard, embeds and the SODA API."""
     serve = sub.add_parser("serve", help="serve the dashboard, embeds and the SODA API")
     serve.add_argument("--demo", action="store_true", help="load and serve the bundled demo catalog")
     serve.add_argument("--catalog", help="catalog folder of KPI YAML files")
@@ -77,7 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     add_as_of(serve)
 
-    load = sub.add_parser("load", help="load a CSV or Parquet file into the store")
+
+def _add_load(sub: Subparsers) -> None:
+    """``load FILE --dataset ID``: a CSV or Parquet file into the store."""
+    load = sub.add_parser("load", help="load a CSV, Excel (.xlsx) or Parquet file into the store")
     load.add_argument("file")
     load.add_argument("--dataset", required=True, help="dataset id, e.g. kc-311-potholes")
     load.add_argument("--store", default=DEFAULT_STORE)
@@ -98,10 +117,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FIELD=PATTERN",
         help="read a column's dates with a strftime pattern, e.g. date=%%d.%%m.%%Y (repeatable)",
     )
+    load.add_argument("--sheet", metavar="NAME", help="the sheet of an .xlsx workbook (default: the first)")
 
-    pull = sub.add_parser("pull", help="pull a dataset from a portal to Parquet or CSV")
-    pull.add_argument("portal_url")
-    pull.add_argument("dataset_id")
+
+def _add_pull(sub: Subparsers) -> None:
+    """``pull PORTAL DATASET -o OUT``: a portal's dataset to a file."""
+    pull = sub.add_parser("pull", help="pull a dataset from a portal or a file to Parquet or CSV")
+    pull.add_argument("portal_url", help="a portal URL, or a folder or fsspec URL (file://, s3://) of files")
+    pull.add_argument("dataset_id", help="the dataset id (for files: the file name, or its stem)")
+    pull.add_argument("--kind", choices=KIND_CHOICES, help=KIND_HELP)
+    pull.add_argument("--sheet", metavar="NAME", help="for an .xlsx file: the sheet (default: the first)")
     pull.add_argument(
         "-o", "--output", required=True, help="OUT.parquet or OUT.csv; a folder or URL with --partition-by"
     )
@@ -119,21 +144,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pull.add_argument("--parallel", type=int, help="with --partition-by: connections at once (default 4)")
 
+
+def _add_push(sub: Subparsers) -> None:
+    """``push FILE PORTAL DATASET``: a file to a portal's dataset."""
     push = sub.add_parser("push", help="publish a CSV or Parquet file to a portal dataset")
     push.add_argument("file")
     push.add_argument("portal_url")
     push.add_argument("dataset_id")
+    push.add_argument("--kind", choices=KIND_CHOICES, help=KIND_HELP)
     push.add_argument("--mode", choices=["upsert", "replace"], default="upsert")
     push.add_argument("--row-id")
     push.add_argument("--app-token", default=os.environ.get("BTVSTAT_APP_TOKEN"))
 
-    sync = sub.add_parser("sync", help="bring every dataset a catalog uses up to date")
-    sync.add_argument("--catalog", required=True)
+
+def _add_sync(sub: Subparsers) -> None:
+    """``sync --catalog DIR``: every dataset a catalog uses, up to date."""
+    sync = sub.add_parser("sync", help="bring every dataset a catalog uses (or one dataset) up to date")
+    sync.add_argument("portal_url", nargs="?", help="sync one dataset from here (instead of --catalog)")
+    sync.add_argument("dataset_id", nargs="?", help="the dataset to sync from PORTAL_URL")
+    sync.add_argument("--catalog", help="sync every dataset this catalog's KPIs use")
+    sync.add_argument("--dataset", help="the local id for PORTAL_URL DATASET_ID (default: DATASET_ID)")
+    sync.add_argument("--kind", choices=KIND_CHOICES, help=KIND_HELP)
+    sync.add_argument("--app-token", default=os.environ.get("BTVSTAT_APP_TOKEN"))
     sync.add_argument("--store", default=DEFAULT_STORE)
     sync.add_argument(
         "--parallel", type=int, default=4, metavar="N", help="datasets synced at once (default: %(default)s)"
     )
 
+
+def _add_catalog(sub: Subparsers) -> None:
+    """``catalog validate|export DIR``."""
     catalog = sub.add_parser("catalog", help="validate or export a KPI catalog")
     catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True, metavar="ACTION")
     validate = catalog_sub.add_parser("validate", help="check every KPI file, report all problems")
@@ -149,6 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--base-url", default="http://127.0.0.1:8000")
     add_as_of(export)
 
+
+def _add_measure(sub: Subparsers) -> None:
+    """``measure KPI --catalog DIR``: a KPI's series."""
     measure = sub.add_parser("measure", help="compute a KPI's series")
     measure.add_argument("kpi_id")
     measure.add_argument("--catalog", required=True)
@@ -161,12 +204,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_as_of(measure)
 
+
+def _add_render(sub: Subparsers) -> None:
+    """``render KPI --catalog DIR -o FILE``: a KPI's chart."""
     render = sub.add_parser("render", help="render a KPI chart to SVG, PNG or HTML")
     render.add_argument("kpi_id")
     render.add_argument("--catalog", required=True)
     render.add_argument("--store", default=DEFAULT_STORE)
     render.add_argument("-o", "--output", required=True, help="FILE.svg, FILE.png or FILE.html")
     add_as_of(render)
+
+
+def _add_packet(sub: Subparsers) -> None:
+    """``packet MEETING --catalog DIR -o FILE``: a meeting's packet."""
     packet = sub.add_parser("packet", help="write a meeting's packet as PDF or self-contained HTML")
     packet.add_argument("meeting_id", help="a meeting id (a file under the catalog's meetings/)")
     packet.add_argument("--catalog", required=True)
@@ -175,7 +225,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--as-of", metavar="DATE", help="compute as of DATE (YYYY-MM-DD) instead of the meeting's own day"
     )
     packet.add_argument("-o", "--output", required=True, help="FILE.pdf or FILE.html")
-    return parser
 
 
 def flag_words(text: str) -> str:
@@ -222,9 +271,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code.
 
     Example:
-        >>> main(["load", "missing.csv", "--dataset", "x", "--store", "/tmp/s"])  # doctest: +SKIP
-        error: No file missing.csv ...
+        >>> main(["load", "missing.csv", "--dataset", "x", "--store", str(scratch / "s")])  # and on stderr:
         2
+
+        ``error: No file 'missing.csv'. Check the path (it is relative to ...).``
     """
     args = build_parser().parse_args(argv)
     name = args.command

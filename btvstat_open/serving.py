@@ -8,7 +8,7 @@ protocol: a connection whose request headers are not in within ``http_header_tim
 ``http_body_timeout_seconds`` of its headers, is closed.
 
 Example:
-    >>> config = server_config(app, Settings(), "127.0.0.1", 8000)  # doctest: +SKIP
+    >>> config = server_config(app, Settings(), "127.0.0.1", 8000)
     >>> uvicorn.Server(config).run()  # doctest: +SKIP
 """
 

@@ -34,13 +34,13 @@ def parse_as_of(text: str) -> date:
         >>> parse_as_of("03/02/2020")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        btvstat_open.errors.UsageError: --as-of '03/02/2020' is not a date: ...
+        btvstat_open.errors.UsageError: as_of='03/02/2020' is not a date: ...
     """
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
         raise UsageError(
-            f"--as-of {text[:40]!r} is not a date: write it as YYYY-MM-DD, e.g. --as-of 2020-03-02."
+            f"as_of={text[:40]!r} is not a date: write it as YYYY-MM-DD, e.g. as_of='2020-03-02'."
         ) from None
 
 

@@ -76,8 +76,10 @@ class Latest:
         """JSON-ready: ISO dates, numbers and null.
 
         Example:
-            >>> latest_change(kpi, series).record()["year_ago"]  # doctest: +SKIP
-            {'period_start': '2019-02-18', ...}
+            >>> from catalog import measure
+            >>> passengers = catalog.get("airport-passengers")  # fiscal years: a year ago is the one before
+            >>> latest_change(passengers, measure(passengers, store, catalog.settings)).record()["year_ago"]
+            {'period_start': '2011-07-01', 'period_end': '2012-06-30', 'value': 67.0, 'change': 2.0, ...}
         """
         record: dict[str, Any] = _iso(asdict(self))
         return record

@@ -5,8 +5,8 @@ user mistakes raise :class:`~btvstat_open.errors.BtvstatError`, which the CLI pr
 
 Example:
     >>> from btvstat_open.cli import main
-    >>> main(["catalog", "validate", "catalog/demo", "--store", "/no/store"])  # doctest: +SKIP
-    catalog/demo: 15 KPIs, no problems (not checked against a store: none at /no/store)
+    >>> main(["catalog", "validate", "catalog/demo", "--store", "/no/store"])
+    catalog/demo: 17 KPIs, no problems (not checked against a store: none at /no/store)
     0
 """
 
@@ -29,7 +29,7 @@ from btvstat_open.store import Store
 from catalog.asof import today_for
 from catalog.loader import load_catalog
 from catalog.measure import measure
-from catalog.models import CatalogSettings, Kpi
+from catalog.models import Catalog, CatalogSettings, Kpi
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -87,6 +87,7 @@ def run_export(args: argparse.Namespace) -> int:
     catalog = load_catalog(args.dir)
     today = today_for(catalog.settings, getattr(args, "as_of", None))
     with _required_store(args.store, "the export describes the datasets in it") as store:
+        _check_synced(catalog, store, args)
         if args.format == "program":
             document = program_document(catalog, store, today=today)
         else:
@@ -101,6 +102,21 @@ def run_export(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _check_synced(catalog: Catalog, store: Store, args: argparse.Namespace) -> None:
+    """Every dataset the catalog's KPIs use is in the store, else a usage error naming them.
+
+    Without them an export would be a document that quietly leaves out the KPIs (and lists
+    whatever else the store holds): the usual cause is running it against the wrong store.
+    """
+    missing = sorted({k.source.dataset for k in catalog.kpis.values() if not store.exists(k.source.dataset)})
+    if missing:
+        raise UsageError(
+            f"The store at {args.store} lacks the datasets the KPIs of {args.dir} use "
+            f"({', '.join(missing)}): sync them first (`btvstat-open sync --catalog {args.dir} "
+            f"--store {args.store}`) or pass --store DIR for the store that has them."
+        )
 
 
 def run_measure(args: argparse.Namespace) -> int:
@@ -148,12 +164,27 @@ def run_sync(args: argparse.Namespace) -> int:
     """``btvstat-open sync --catalog DIR [--parallel N]``: pull every dataset the catalog uses from its
     portal, N at a time (default 4).
 
-    Datasets on ``portal: local`` live in the store already and are left alone. Each dataset
-    prints one line as it finishes; a failed one does not stop the others, and ends the command
-    with a summary naming every failure and exit code 1.
+    Datasets on ``portal: local`` live in the store already and are left alone; every other
+    portal is synced with its kind's connector (a ``file`` portal's folder is relative to ``DIR``).
+    Each dataset prints one line as it finishes; a failed one does not stop the others, and ends
+    the command with a summary naming every failure and exit code 1. ``sync PORTAL_URL DATASET_ID``
+    syncs one dataset instead (:func:`connectors.commands.run_sync_one`).
     """
     from catalog.sync_all import SyncOutcome, remote_datasets, sync_catalog
 
+    if getattr(args, "portal_url", None) or not args.catalog:
+        from connectors.commands import run_sync_one
+
+        if args.catalog:
+            raise UsageError(
+                "Give either --catalog DIR (every dataset its KPIs use) or PORTAL_URL DATASET_ID, not both."
+            )
+        return run_sync_one(args)
+    if getattr(args, "kind", None) or getattr(args, "dataset", None):
+        raise UsageError(
+            "--kind and --dataset are for `sync PORTAL_URL DATASET_ID`; with --catalog each portal's "
+            "kind comes from `kind:` in catalog.yaml. Leave them out."
+        )
     catalog = load_catalog(args.catalog)
     if not remote_datasets(catalog):
         print("every dataset of this catalog is local: nothing to sync")

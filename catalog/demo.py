@@ -2,9 +2,11 @@
 
 ``catalog/demo/`` holds the catalog (``catalog.yaml`` and one YAML file per KPI in department
 folders) and ``catalog/demo/data/*.parquet``: the real Kansas City and Los Angeles files, typed by
-the project's own type inference (see ``data/SOURCES.md``). :func:`load_demo_data` loads them into a
-store; it is idempotent (a dataset already loaded from the same file is left alone) and never
-overwrites a demo dataset that was written to since it was loaded.
+the project's own type inference (see ``data/SOURCES.md``), and ``data/burlington/*.csv``: Burlington,
+VT's Opendatasoft CSV exports as published, read through the file connector (the demo catalog's
+``burlington`` portal, of kind ``file``). :func:`load_demo_data` loads them into a store; it is
+idempotent (a dataset already loaded from the same file is left alone) and never overwrites a demo
+dataset that was written to since it was loaded.
 
 Rebuild the Parquet files from the original CSVs with::
 
@@ -33,6 +35,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import yaml
 
 from btvstat_open.store import Store
 from btvstat_open.types import Column
@@ -54,11 +57,25 @@ class DemoDataset:
     source: str  # path of the original CSV under tests/data/real
     row_identifier: str | None = None
     keep: tuple[str, ...] | None = None  # field names kept (None: all)
+    #: A ``file`` portal of the demo catalog holding the original file (None: bundled as Parquet).
+    portal: str | None = None
 
     @property
     def parquet(self) -> Path:
         """The bundled Parquet file."""
         return DATA_DIR / f"{self.id}.parquet"
+
+    @property
+    def file_name(self) -> str:
+        """The original file's name (what a file portal's dataset id names)."""
+        return Path(self.source).name
+
+    @property
+    def bundled(self) -> Path:
+        """The file the demo loads: the Parquet file, or the original in its file portal's folder."""
+        if self.portal is None:
+            return self.parquet
+        return DEMO_DIR / _portal_url(self.portal) / self.file_name
 
 
 DEMO_DATASETS: dict[str, DemoDataset] = {
@@ -116,8 +133,41 @@ DEMO_DATASETS: dict[str, DemoDataset] = {
             "(LADWP, data.lacity.org asvq-scwp).",
             "la-city-kpis/Water_and_Electric_Usage_from_2005_-_2013.csv",
         ),
+        DemoDataset(
+            "planting-sites",
+            "planting-sites.csv",
+            "Burlington, VT tree inventory: one row per planting site, with species, size, condition and "
+            "the year planted (Opendatasoft CSV export of data.burlingtonvt.gov).",
+            "opendatasoft-burlington-btvstat/planting-sites.csv",
+            portal="burlington",
+        ),
+        DemoDataset(
+            "child-care-locations",
+            "child-care-locations.csv",
+            "Licensed and registered child care providers in Burlington, VT, with licensed capacity and "
+            "reported vacancies (Opendatasoft CSV export of data.burlingtonvt.gov).",
+            "opendatasoft-burlington-btvstat/child-care-locations.csv",
+            portal="burlington",
+        ),
     )
 }
+
+
+def _portal_url(key: str) -> str:
+    """A demo portal's folder, as the demo catalog.yaml gives it (relative to the catalog folder)."""
+    settings = yaml.safe_load((DEMO_DIR / "catalog.yaml").read_text(encoding="utf-8"))
+    return str(settings["portals"][key]["url"])
+
+
+def _read_bundled(dataset: DemoDataset) -> tuple[pa.Table, list[Column]]:
+    """The dataset's rows and columns: from its Parquet file, or through the file connector."""
+    if dataset.portal is None:
+        table = pq.read_table(dataset.parquet)
+        return table, [_column(field) for field in table.schema]
+    from connectors import connect
+
+    with connect(_portal_url(dataset.portal), kind="file", base_dir=DEMO_DIR) as files:
+        return files.pull(dataset.file_name), list(files.describe(dataset.file_name).columns)
 
 
 def load_demo_data(store: Store, *, notice: Callable[[str], None] | None = None) -> list[str]:
@@ -130,7 +180,9 @@ def load_demo_data(store: Store, *, notice: Callable[[str], None] | None = None)
     saying how to get the bundled data back. Calling this at every start-up is cheap.
 
     Example:
-        >>> load_demo_data(store)  # doctest: +SKIP
+        >>> from btvstat_open.store import Store
+        >>> with Store(scratch / "store") as store:  # scratch: any empty folder
+        ...     sorted(load_demo_data(store))
         ['kc-311-potholes', 'la-library-monthly', 'la-operating-indicators', 'la-water-power-usage']
     """
     marker_path = store.root / _MARKER
@@ -140,7 +192,7 @@ def load_demo_data(store: Store, *, notice: Callable[[str], None] | None = None)
         marker = {}
     loaded = []
     for dataset in DEMO_DATASETS.values():
-        digest = hashlib.sha256(dataset.parquet.read_bytes()).hexdigest()[:16]
+        digest = hashlib.sha256(dataset.bundled.read_bytes()).hexdigest()[:16]
         entry = marker.get(dataset.id)
         version = store.version(dataset.id)
         if version is not None:
@@ -151,8 +203,7 @@ def load_demo_data(store: Store, *, notice: Callable[[str], None] | None = None)
                 continue
             if entry is not None and entry[0] == digest:
                 continue
-        table = pq.read_table(dataset.parquet)
-        columns = [_column(field) for field in table.schema]
+        table, columns = _read_bundled(dataset)
         info = store.load(
             dataset.id,
             table,
@@ -220,6 +271,8 @@ def build_demo_data(real_dir: Path) -> None:
 
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     for dataset in DEMO_DATASETS.values():
+        if dataset.portal is not None:
+            continue  # kept as the original file, read by the file connector
         loaded = read_file(real_dir / dataset.source)
         columns = [c for c in loaded.columns if dataset.keep is None or c.field_name in dataset.keep]
         fields = [c.arrow_field.with_metadata({"name": c.name, "socrata_type": c.data_type}) for c in columns]

@@ -28,9 +28,9 @@ Example:
     >>> from catalog.demo import DEMO_DIR, demo_store
     >>> from catalog.loader import load_catalog
     >>> catalog = load_catalog(DEMO_DIR)
-    >>> with demo_store() as store:                                     # doctest: +SKIP
+    >>> with demo_store() as store:
     ...     series = measure(catalog.get("pothole-requests-weekly"), store, catalog.settings)
-    >>> series.column_names                                             # doctest: +SKIP
+    >>> series.column_names
     ['period_start', 'period_end', 'value', 'target', 'status']
 """
 
@@ -84,7 +84,9 @@ def measure(kpi: Kpi, store: Store, settings: CatalogSettings, *, today: date | 
     only periods that ended before it are shown (unless ``include_current``).
 
     Example:
-        >>> measure(kpi, store, catalog.settings, today=date(2020, 3, 1))  # doctest: +SKIP
+        >>> table = measure(kpi, store, catalog.settings, today=date(2020, 3, 1))
+        >>> table.column_names, table.column("value").to_pylist()[-3:]
+        (['period_start', 'period_end', 'value', 'target', 'status'], [11.0, 10.0, 5.0])
     """
     info = store.info(kpi.source.dataset)
     today = today or today_for(settings)
@@ -119,7 +121,9 @@ def measure_frame(
     """The KPI's series as a pandas DataFrame (same columns as :func:`measure`).
 
     Example:
-        >>> measure_frame(kpi, store, catalog.settings).tail(1)  # doctest: +SKIP
+        >>> measure_frame(kpi, store, catalog.settings).tail(1)
+          period_start  period_end  value  target    status
+        8   2020-02-24  2020-03-01    2.0     7.0  on_track
     """
     frame: pd.DataFrame = measure(kpi, store, settings, today=today).to_pandas()
     return frame
@@ -246,7 +250,7 @@ def as_of_condition(info: DatasetInfo, column: str, day_sql: str, period_sql: st
     period is the current, unfinished one).
 
     Example:
-        >>> as_of_condition(info, "fiscal_year", "__day", "p")  # doctest: +SKIP
+        >>> as_of_condition(store.info("la-operating-indicators"), "fiscal_year", "__day", "p")
         '(p <= ?)'
     """
     if info.require_column(column).data_type == "number":
@@ -296,7 +300,7 @@ def _day_expr(info: DatasetInfo, column: str) -> str:
         return f"CASE WHEN {col} BETWEEN 1 AND 9999 THEN make_date(CAST(floor({col}) AS INTEGER), 1, 1) END"
     raise CatalogError(
         f"Column {column!r} of dataset {info.id!r} is {kind}; a date column must be a timestamp or a "
-        "year number. Fix source.date_column (or load the column with --column-type "
-        f"{column}=floating_timestamp).",
+        "year number. Fix source.date_column (or load the column with "
+        f"column_types={{'{column}': 'floating_timestamp'}}).",
         problems=[(info.id, None, f"date column {column!r} is {kind}")],
     )

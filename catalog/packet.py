@@ -22,9 +22,9 @@ Example:
     >>> from catalog.demo import DEMO_DIR, demo_store
     >>> from catalog.loader import load_catalog
     >>> catalog = load_catalog(DEMO_DIR)
-    >>> with demo_store() as store:  # doctest: +SKIP
+    >>> with demo_store() as store:
     ...     packet = build_packet(catalog, store, "2020-03-04-public-works")
-    >>> [section for section, _ in packet.sections()]  # doctest: +SKIP
+    >>> [section for section, _ in packet.sections()]
     ['Follow-ups', 'Standing items', 'New items']
 """
 

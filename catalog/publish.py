@@ -8,9 +8,9 @@ data changes:
 
 Example:
     >>> from connectors import connect
-    >>> portal = connect("http://127.0.0.1:8000", username="publisher", password="...")  # doctest: +SKIP
-    >>> publish_series(catalog, store, portal, "kpi-series").created                       # doctest: +SKIP
-    212
+    >>> portal = connect(portal_url, username="publisher", password=write_token)
+    >>> publish_series(catalog, store, portal, "kpi-series").created
+    195
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def metric_table(catalog: Catalog, store: Store, *, today: date | None = None) -
     """Every public KPI's series stacked into the metric dataset's rows (an Arrow table).
 
     Example:
-        >>> metric_table(catalog, store).column_names[:3]  # doctest: +SKIP
+        >>> metric_table(catalog, store).column_names[:3]
         ['row_key', 'kpi_id', 'kpi_title']
     """
     rows: dict[str, list[Any]] = {c.field_name: [] for c in METRIC_COLUMNS}
@@ -92,8 +92,11 @@ def publish_series(
     it under another id, which the result's ``dataset_id`` gives.
 
     Example:
-        >>> publish_series(catalog, store, portal, "kpi-series", mode="upsert").errors  # doctest: +SKIP
+        >>> from connectors import connect
+        >>> portal = connect(portal_url, username="publisher", password=write_token)
+        >>> publish_series(catalog, store, portal, "kpi-series", mode="upsert").errors
         0
+        >>> store.drop("kpi-series")  # (portal_url serves this store)
     """
     table = metric_table(catalog, store, today=today)
     try:

@@ -2,17 +2,21 @@
 
 Example:
     >>> from connectors import connect
-    >>> portal = connect("https://data.example.gov", app_token="...")   # doctest: +SKIP
-    >>> portal.pull_to("abcd-1234", "out.parquet").rows                   # doctest: +SKIP
+    >>> portal = connect(portal_url)  # or connect("https://data.example.gov", app_token="...")
+    >>> portal.pull_to("kc-311-potholes", scratch / "out.parquet").rows
     4493
+    >>> connect("catalog/demo/data/burlington", kind="file").kind
+    'file'
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from btvstat_open.errors import UsageError
+import requests
+
 from connectors.base import Connector, DatasetDescription, DatasetSummary, PullResult, PushResult
+from connectors.kinds import detect_kind, kind_class
 
 __all__ = [
     "Connector",
@@ -21,28 +25,56 @@ __all__ = [
     "PullResult",
     "PushResult",
     "connect",
+    "detect_kind",
+    "resolve_kind",
 ]
 
 
-def connect(url: str, **options: Any) -> Connector:
-    """The connector for a portal URL (every ``http(s)://`` portal speaks SODA today).
+def connect(url: str, kind: str | None = None, **options: Any) -> Connector:
+    """The connector for a portal URL, a folder or an fsspec URL (see :mod:`connectors.kinds`).
 
-    Options: ``app_token``, ``username``/``password``, ``api_key_id``/``api_key_secret``,
+    ``kind`` forces one (``socrata``, ``arcgis``, ``ckan``, ``opendatasoft``, ``file``), or
+    ``auto`` asks the server which it is. Without it, the URL's shape decides: a path or
+    fsspec URL is ``file``, ``…/rest/services/…`` is ``arcgis``, ``…/api/3/action`` is
+    ``ckan``, ``…/api/explore/…`` is ``opendatasoft``, any other ``http(s)`` site ``socrata``.
+
+    Socrata options: ``app_token``, ``username``/``password``, ``api_key_id``/``api_key_secret``,
     ``oauth_token``, ``timeout`` (seconds), ``page_size``, ``concurrency``, ``retries``,
     ``api`` (``auto``, ``soda2``, ``soda3``), ``session`` (a ``requests.Session`` of your own:
-    proxies, certificates, a cache; it is used as it is and left open).
+    proxies, certificates, a cache; it is used as it is and left open). File options: see
+    :class:`connectors.files.FileConnector`.
 
     Example:
         >>> connect("http://127.0.0.1:8000")
         SocrataConnector('http://127.0.0.1:8000', Credentials(), api='auto')
-        >>> connect("ftp://x")
+        >>> connect("memory://exports").kind
+        'file'
+        >>> connect("gopher://x")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        btvstat_open.errors.UsageError: Cannot connect to 'ftp://x': give an http:// or https:// portal URL.
+        btvstat_open.errors.UsageError: Cannot connect to 'gopher://x': gopher:// is no portal kind. ...
     """
     text = (url or "").strip()
-    if text.startswith(("http://", "https://")):
-        from connectors.socrata import SocrataConnector
+    name = resolve_kind(text, kind, session=options.get("session"))
+    connector: type[Any] = kind_class(name)  # each kind takes its own options
+    return cast(Connector, connector(text, **options))
 
-        return SocrataConnector(text, **options)
-    raise UsageError(f"Cannot connect to {url!r}: give an http:// or https:// portal URL.")
+
+def resolve_kind(url: str, kind: str | None = None, *, session: requests.Session | None = None) -> str:
+    """The kind ``connect(url, kind)`` uses: ``kind``, the server's answer for ``auto``, else the URL's.
+
+    Example:
+        >>> resolve_kind("exports/"), resolve_kind("https://data.example.gov", "ckan")
+        ('file', 'ckan')
+    """
+    from btvstat_open.errors import UsageError  # here, so the package's namespace is its API alone
+
+    text = (url or "").strip()
+    if not text:
+        raise UsageError(f"Cannot connect to {url!r}: give a portal URL, a folder or an fsspec URL.")
+    if kind == "auto":
+        if session is not None:  # the caller's own (proxies, certificates): asked as it is
+            return detect_kind(text, session)
+        with requests.Session() as own:
+            return detect_kind(text, own)
+    return kind or detect_kind(text)

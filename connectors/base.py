@@ -98,8 +98,8 @@ class Connector(abc.ABC):
 
     Example:
         >>> from connectors import connect
-        >>> portal = connect("http://127.0.0.1:8000")  # doctest: +SKIP
-        >>> portal.pull("kc-311-potholes", where="status = 'OPEN'").num_rows  # doctest: +SKIP
+        >>> portal = connect(portal_url)  # e.g. "http://127.0.0.1:8000", or a Socrata domain
+        >>> portal.pull("kc-311-potholes", where="status = 'OPEN'").num_rows
         1681
     """
 
@@ -218,8 +218,8 @@ class Connector(abc.ABC):
         """Every matching row as one Arrow table (``options``: see :class:`PullOptions`).
 
         Example:
-            >>> portal.pull("abcd-1234", since="2024-01-01").num_rows  # doctest: +SKIP
-            120
+            >>> portal.pull("kc-311-potholes", since="2000-01-01").num_rows  # every row changed since
+            4493
         """
         batches = list(self.iter_batches(dataset_id, **options))
         if not batches:
@@ -241,7 +241,7 @@ class Connector(abc.ABC):
         each batch arrives (a progress bar hooks in there).
 
         Example:
-            >>> portal.pull_to("abcd-1234", "potholes.parquet").rows  # doctest: +SKIP
+            >>> portal.pull_to("kc-311-potholes", scratch / "potholes.parquet").rows
             4493
         """
         batches = self.iter_batches(dataset_id, **options)

@@ -41,15 +41,22 @@ MISSING_KPI = """\
 
 def remote_demo(root: Path, url: str, *, extra: dict[str, str] | None = None) -> Path:
     """The demo catalog copied to ``root`` with every dataset on the portal ``city`` at ``url``
-    (instead of ``portal: local``), plus the ``extra`` files; returns ``root``."""
+    (instead of ``portal: local``), plus the ``extra`` files; returns ``root``. The KPIs on the
+    demo's file portal (``burlington``, whose folder is not copied) are left out."""
     import shutil
 
     from catalog.demo import DEMO_DIR
 
     shutil.copytree(DEMO_DIR, root, ignore=shutil.ignore_patterns("data"))
     settings = root / "catalog.yaml"
-    settings.write_text(settings.read_text().replace("portals: {}", f"portals:\n  city: {{url: '{url}'}}"))
+    settings.write_text(
+        settings.read_text().replace("portals:\n", f"portals:\n  city: {{url: '{url}'}}\n", 1)
+    )
     for path in root.rglob("*.yaml"):
         if path != settings and "meetings" not in path.parts:
-            path.write_text(path.read_text().replace("portal: local", "portal: city"))
+            text = path.read_text()
+            if "portal: burlington" in text:
+                path.unlink()
+                continue
+            path.write_text(text.replace("portal: local", "portal: city"))
     return write(root, extra or {})

@@ -43,6 +43,11 @@ def water() -> pd.DataFrame:
     return df
 
 
+def burlington(name: str) -> pd.DataFrame:
+    """An Opendatasoft CSV export as published: ';'-delimited, unquoted, CRLF (pandas' own reading)."""
+    return pd.read_csv(REAL / "opendatasoft-burlington-btvstat" / name, sep=";", dtype={"zip_code": str})
+
+
 def week(day: pd.Timestamp) -> date:
     d: date = day.date()
     return d - timedelta(days=d.weekday())
@@ -121,8 +126,17 @@ def expected_series() -> dict[str, pd.Series]:
     water_avg = w[w["day"] < "2012-07-01"].groupby("month")["Water Use"].mean()
     power_median = w.groupby("year")["Power Use"].median()
 
+    trees = burlington("planting-sites.csv")
+    planted = trees[trees["planted"] >= 2007].groupby("planted").size().astype(float)
+    care = burlington("child-care-locations.csv")
+    licensed = care.groupby(care["current_license_start_date"].str[:4].astype(int))["total_licensed_capacity"]
+
     positive = lambda df: df["Amount"] > 0  # noqa: E731
     return {
+        "trees-planted-yearly": fill(planted.rename(index=lambda y: date(int(y), 1, 1)), next_year, True),
+        "child-care-licensed-capacity": fill(
+            licensed.sum().astype(float).rename(index=lambda y: date(int(y), 1, 1)), next_year, True
+        ),
         "pothole-requests-weekly": weekly_count,
         "pothole-days-to-close": fill(median_days, next_week, False),
         "pothole-days-to-close-p90": fill(kc.groupby("month")["DAYS TO CLOSE"].agg(q90), next_month, False),

@@ -53,6 +53,10 @@ EXPECTED_WORK = [
     "20 MB/s + 50 ms link: 4 connections vs 1",
     "partitioned pull: time per row",
     "partitioned pull of 40,000 rows: peak memory",
+    "file kind (CSV in a folder) vs Socrata pull",
+    "file kind (Parquet in a folder) vs Socrata pull",
+    "opendatasoft kind (stand-in) vs Socrata pull",
+    "ckan kind (stand-in) vs Socrata pull",
 ]
 
 

@@ -194,7 +194,7 @@ def test_a_bad_as_of_is_one_line_and_exit_2(store_dir: Path, capsys: pytest.Capt
     assert main([*argv, "--as-of", "02/09/2020"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
-        "error: --as-of '02/09/2020' is not a date: write it as YYYY-MM-DD, e.g. --as-of 2020-03-02."
+        "error: --as-of 02/09/2020 is not a date: write it as YYYY-MM-DD, e.g. --as-of 2020-03-02."
     ]
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -13,6 +16,7 @@ import pytest
 
 from btvstat_open.cli import main
 from btvstat_open.store import Store
+from btvstat_open.types import Column
 from catalog import load_catalog, measure
 from catalog.demo import DEMO_DIR, load_demo_data
 
@@ -28,7 +32,7 @@ def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def test_validate_demo_against_the_store(store_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["catalog", "validate", str(DEMO_DIR), "--store", str(store_dir)]) == 0
     out = capsys.readouterr().out
-    assert "15 KPIs, no problems (checked against the store)" in out
+    assert "17 KPIs, no problems (checked against the store)" in out
 
 
 def test_validate_without_a_store_checks_structure_only(
@@ -137,10 +141,36 @@ def test_export_writes_files(store_dir: Path, tmp_path: Path, capsys: pytest.Cap
 
 
 def test_sync_with_only_local_datasets_does_nothing(
-    store_dir: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["sync", "--catalog", str(DEMO_DIR), "--store", str(store_dir)]) == 0
+    root = tmp_path / "catalog"
+    root.mkdir()
+    (root / "k.yaml").write_text(
+        (DEMO_DIR / "library" / "library-visitors-quarterly.yaml")
+        .read_text()
+        .replace("goals: [library-visits]\n", "")
+    )
+    assert main(["sync", "--catalog", str(root), "--store", str(tmp_path / "s")]) == 0
     assert "nothing to sync" in capsys.readouterr().out
+
+
+def test_sync_of_the_demo_reads_its_file_portal_then_finds_it_unchanged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The demo's `burlington` portal (kind: file, a folder relative to the catalog) syncs whole once."""
+    args = ["sync", "--catalog", str(DEMO_DIR), "--store", str(tmp_path / "s")]
+    assert main(args) == 0
+    first = sorted(capsys.readouterr().out.splitlines())  # datasets sync in parallel: any order
+    assert main(args) == 0
+    second = sorted(capsys.readouterr().out.splitlines())
+    assert first == [
+        "burlington/child-care-locations: full sync (first sync): 58 new, 0 updated, 0 deleted; 58 rows",
+        "burlington/planting-sites: full sync (first sync): 12,836 new, 0 updated, 0 deleted; 12,836 rows",
+    ]
+    assert second == [
+        "burlington/child-care-locations: unchanged (metadata not modified); 58 rows",
+        "burlington/planting-sites: unchanged (metadata not modified); 12,836 rows",
+    ]
 
 
 def test_sync_pulls_remote_datasets_into_the_store(
@@ -176,3 +206,30 @@ def test_sync_pulls_remote_datasets_into_the_store(
         demo = load_catalog(DEMO_DIR)
         expected = measure(demo.get("library-visitors-quarterly"), original, demo.settings)
     assert synced.equals(expected)
+
+
+def test_export_against_a_store_without_the_catalogs_datasets_fails(tmp_path: Path) -> None:
+    """The default store holding other data is an error naming what is missing, not a data.json
+    that leaves out every KPI (run through the installed command, as a user would)."""
+    default_store = tmp_path / ".btvstat" / "store"
+    with Store(default_store) as store:
+        store.create("unrelated", "Unrelated", [Column("n", "N", "number")])
+    out = tmp_path / "data.json"
+    env = {k: v for k, v in os.environ.items() if k != "BTVSTAT_STORE"}
+    args = ["catalog", "export", str(DEMO_DIR), "--format", "dcat-us", "-o", str(out)]
+    result = subprocess.run(
+        [sys.executable, "-m", "btvstat_open", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: The store at .btvstat/store")
+    catalog = load_catalog(DEMO_DIR)
+    for dataset in {kpi.source.dataset for kpi in catalog.kpis.values()}:
+        assert dataset in result.stderr
+    assert "btvstat-open sync --catalog" in result.stderr and "--store" in result.stderr
+    assert not out.exists()

@@ -334,7 +334,14 @@ def test_demo_uses_every_bundled_dataset_and_the_issues_examples(store: Store) -
         "la-operating-indicators",
         "la-library-monthly",
         "la-water-power-usage",
+        "planting-sites",
+        "child-care-locations",
     }
+    # Burlington's come through the catalog's file portal, not the local store's bundle.
+    assert {k.source.portal for k in catalog.kpis.values() if k.source.dataset in {"planting-sites"}} == {
+        "burlington"
+    }
+    assert catalog.settings.portals["burlington"].kind == "file"
     potholes = [k.measure for k in catalog.kpis.values() if k.source.dataset == "kc-311-potholes"]
     assert {m.calculation for m in potholes} >= {"count", "median", "percentile", "rate"}
     assert any(m.percentile == 90 for m in potholes)

@@ -345,3 +345,20 @@ def test_kpi_files_in_any_subfolder_yml_too_hidden_folders_skipped(tmp_path: Pat
     catalog = load_catalog(root)
     assert sorted(catalog.kpis) == ["deep", "good-kpi"]
     assert catalog.files["deep"] == root / "a" / "b" / "c" / "deep.yml"
+
+
+def test_portal_kinds_are_checked_and_a_file_portal_takes_a_folder(tmp_path: Path) -> None:
+    settings = (
+        "portals:\n"
+        "  city: {kind: gis, url: 'https://gis.example.gov'}\n"
+        "  files: {kind: file, url: exports}\n"
+        "  wrong: {kind: ckan, url: exports}\n"
+    )
+    found = problems(write(tmp_path, {"catalog.yaml": settings, "k.yaml": GOOD}))
+    assert [(name, line) for name, line, _ in found] == [("catalog.yaml", 2), ("catalog.yaml", 4)]
+    assert found[0][2].startswith("'portals.city.kind': ") and "'socrata'" in found[0][2]
+    assert "'file'" in found[0][2] and "'opendatasoft'" in found[0][2]
+    assert "(a folder or fsspec URL needs kind: file)" in found[1][2]
+    ok = "portals:\n  files: {kind: file, url: exports, title: Department exports}\n"
+    portal = load_catalog(write(tmp_path, {"catalog.yaml": ok})).settings.portals["files"]
+    assert (portal.kind, portal.url, portal.title) == ("file", "exports", "Department exports")

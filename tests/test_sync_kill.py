@@ -99,8 +99,9 @@ def test_sigkill_at_random_moments_leaves_previous_output_and_state(tmp_path: Pa
                     kills += 1
                 proc.wait(timeout=30)
             after = local_fingerprint(target)
-            # The local copy is whole: the previous copy, or the source as it was at some moment.
-            assert after is None or after == data_before or after in seen
+            # The local copy is whole: the previous copy (none before the first sync), or the source
+            # as it was at some moment; a kill never leaves it gone once there was one.
+            assert after == data_before or after in seen
             if state_path.exists():
                 state = load_state(target)["cases"]  # parses: never half-written
                 if state_path.read_bytes() != state_before:

@@ -71,8 +71,10 @@ entries = st.lists(
     max_size=6,
     unique_by=lambda e: e["from"],
 ).map(lambda es: sorted(es, key=lambda e: e["from"]))
+# Days up to 2020-09-30 (offset 638): the quarter holding TODAY has not ended, so its rows are
+# not scored; a sample of only such rows would have nothing to check.
 rows = st.lists(
-    st.tuples(st.integers(min_value=0, max_value=700), st.integers(min_value=0, max_value=12)),
+    st.tuples(st.integers(min_value=0, max_value=638), st.integers(min_value=0, max_value=12)),
     min_size=1,
     max_size=60,
 )

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
 __all__ = [
@@ -27,22 +28,20 @@ __all__ = [
 ]
 
 
+# Lazy: importing the package stays cheap (FastAPI and Altair load on first use).
+_LAZY = {
+    "build_chart": "widgets.charts",
+    "chart_spec": "widgets.charts",
+    "create_widgets_app": "widgets.app",
+    "image_png": "widgets.images",
+    "image_svg": "widgets.images",
+    "render_png": "widgets.render",
+    "render_svg": "widgets.render",
+    "sparkline_spec": "widgets.charts",
+}
+
+
 def __getattr__(name: str) -> Any:
-    # Lazy: importing the package stays cheap (FastAPI and Altair load on first use).
-    if name == "create_widgets_app":
-        from widgets.app import create_widgets_app
-
-        return create_widgets_app
-    if name in ("build_chart", "chart_spec", "sparkline_spec"):
-        from widgets import charts
-
-        return getattr(charts, name)
-    if name in ("image_png", "image_svg"):
-        from widgets import images
-
-        return getattr(images, name)
-    if name in ("render_png", "render_svg"):
-        from widgets import render
-
-        return getattr(render, name)
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'widgets' has no attribute {name!r}")

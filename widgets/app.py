@@ -10,24 +10,26 @@ Example:
     >>> from btvstat_open.store import Store
     >>> from catalog import load_catalog
     >>> from catalog.demo import DEMO_DIR, load_demo_data
-    >>> store = Store(tempfile.mkdtemp())  # doctest: +SKIP
-    >>> _ = load_demo_data(store)  # doctest: +SKIP
-    >>> widgets = create_widgets_app(store, load_catalog(DEMO_DIR, store))  # doctest: +SKIP
+    >>> store = Store(scratch / "store")  # scratch: any empty folder
+    >>> _ = load_demo_data(store)
+    >>> widgets = create_widgets_app(store, load_catalog(DEMO_DIR, store))
+    >>> widgets.app.title
+    'City performance dashboard (demo)'
     >>> # uvicorn.run(widgets.app, host="127.0.0.1", port=8000)
+    >>> store.close()
 """
 
 from __future__ import annotations
 
 import contextvars
-import gc
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import anyio
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from btvstat_open.budget import Pools, StreamAbortedMiddleware
@@ -42,7 +44,8 @@ from widgets.assets import Assets
 from widgets.cache import CachedResponse, CachedResponseMiddleware, CacheKey, DataVersions, LruCache
 from widgets.packets.service import PacketService
 from widgets.pages import Pages
-from widgets.routes import response_key, widget_router
+from widgets.route_context import WidgetContext, Widgets, response_key
+from widgets.routes import router as widget_routes
 from widgets.security import SecurityHeadersMiddleware, frame_ancestors, security_headers
 from widgets.service import WidgetService
 from widgets.warmup import warm_up_in_background
@@ -96,7 +99,8 @@ def create_widgets_app(
     ``catalog`` may be None (an empty dashboard); ``settings`` defaults to
     :meth:`Settings.from_env`; ``as_of`` (``serve --as-of``) fixes the day pages are computed as of,
     over the catalog's own ``as_of``. :func:`btvstat_open.server.create_app` adds the local portal's
-    routes to this app, so one server answers both.
+    routes to this app, so one server answers both. The routes are module-level routers; what they
+    share is on ``app.state.widget_routes`` (:class:`~widgets.route_context.WidgetContext`).
 
     Example:
         >>> import tempfile
@@ -108,32 +112,9 @@ def create_widgets_app(
         []
     """
     settings = settings or Settings.from_env()
-    versions = DataVersions(store)
-    service = WidgetService(store, catalog, versions=versions, as_of=as_of)
-    origins = list(catalog.settings.embed.allowed_origins) if catalog else []
-    ancestors = frame_ancestors(origins)
-    assets = Assets()
-    pages = Pages(service, assets, allowed_origins=origins)
-    responses: LruCache[CacheKey, CachedResponse] = LruCache(4096)
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Start the chart renderer before taking requests, on made-up charts only: no KPI is
-        # rendered before it is asked for (see widgets.warmup).
-        if catalog is not None:
-            await anyio.to_thread.run_sync(warm_up_in_background().join)
-        # Everything loaded so far (libraries, catalog, renderer) lives as long as the server: move it
-        # out of the collector's reach, so a full collection while serving scans only new objects
-        # (~150,000 start-up objects made each one a pause of 150-250 ms).
-        gc.collect()
-        gc.freeze()
-        try:
-            yield
-        finally:
-            gc.unfreeze()  # let them be collected again once the server stops (tests run many apps)
-
+    ctx = _widget_context(store, catalog, settings, as_of)
     app = FastAPI(
-        lifespan=lifespan,
+        lifespan=_lifespan(catalog),
         title=catalog.settings.title if catalog else "btvstat-open",
         description="City performance KPIs: dashboard, embeddable charts and downloads.",
         version="1",
@@ -141,46 +122,76 @@ def create_widgets_app(
         redoc_url=None,
     )
     install_error_handlers(app)
-    _install_page_errors(app, pages)
-
-    data_json = None
-    if catalog is not None:
-        from catalog.exports import dcat_us
-
-        def data_json() -> dict[str, Any]:
-            return dcat_us(catalog, store, _base_url.get())
-
-    pools = Pools.from_settings(settings)  # one set for the widgets' renders and any reads added later
-    packets = PacketService(store, catalog, versions, service.today)
-    app.include_router(
-        widget_router(
-            service,
-            pages,
-            assets,
-            responses,
-            ancestors=ancestors,
-            base_url=_base_url,
-            pools=pools,
-            export_seconds=settings.export_timeout_seconds,
-            packets=packets,
-        )
-    )
-
-    @app.get("/docs", include_in_schema=False)
-    def docs() -> HTMLResponse:
-        return HTMLResponse(docs_page(app.title, assets), headers=dict(security_headers("docs")))
-
+    _install_page_errors(app, ctx.pages)
+    app.state.widget_routes = ctx
+    app.include_router(widget_routes)
+    app.include_router(_docs)
     install_openapi(app, WIDGET_ROUTES)
     app.add_middleware(StreamAbortedMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(_BaseUrlMiddleware)
     # Outermost: cached responses skip everything else (they carry their own headers).
-    app.add_middleware(CachedResponseMiddleware, cache=responses, versions=versions, key=response_key)
-    app.state.widgets = service
-    app.state.pools = pools
-    app.state.responses = responses
-    app.state.packets = packets
-    return WidgetsApp(app, pools, pages.site, assets.url("site.css"), data_json)
+    versions = ctx.service.versions
+    app.add_middleware(CachedResponseMiddleware, cache=ctx.responses, versions=versions, key=response_key)
+    app.state.widgets = ctx.service
+    app.state.pools = ctx.pools
+    app.state.responses = ctx.responses
+    app.state.packets = ctx.packets
+    stylesheet = ctx.assets.url("site.css")
+    return WidgetsApp(app, ctx.pools, ctx.pages.site, stylesheet, _data_json(catalog, store))
+
+
+def _widget_context(
+    store: Store, catalog: Catalog | None, settings: Settings, as_of: date | None
+) -> WidgetContext:
+    """The service, pages, caches and pools one app's widget routes share."""
+    versions = DataVersions(store)
+    service = WidgetService(store, catalog, versions=versions, as_of=as_of)
+    origins = list(catalog.settings.embed.allowed_origins) if catalog else []
+    assets = Assets()
+    responses: LruCache[CacheKey, CachedResponse] = LruCache(4096)
+    return WidgetContext(
+        service,
+        Pages(service, assets, allowed_origins=origins),
+        assets,
+        responses,
+        ancestors=frame_ancestors(origins),
+        base_url=_base_url,
+        # One set of pools for the widgets' renders and any reads added later.
+        pools=Pools.from_settings(settings),
+        export_seconds=settings.export_timeout_seconds,
+        packets=PacketService(store, catalog, versions, service.today),
+    )
+
+
+def _lifespan(catalog: Catalog | None) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Start the chart renderer before taking requests, on made-up charts only: no KPI is
+        # rendered before it is asked for (see widgets.warmup).
+        if catalog is not None:
+            await anyio.to_thread.run_sync(warm_up_in_background().join)
+        yield
+
+    return lifespan
+
+
+def _data_json(catalog: Catalog | None, store: Store) -> Callable[[], dict[str, Any]] | None:
+    """With a catalog, ``/data.json`` lists the KPI series too (see :func:`catalog.exports.dcat_us`)."""
+    if catalog is None:
+        return None
+    from catalog.exports import dcat_us
+
+    return lambda: dcat_us(catalog, store, _base_url.get())
+
+
+_docs = APIRouter()
+
+
+@_docs.get("/docs", include_in_schema=False)
+def docs(request: Request, ctx: Widgets) -> HTMLResponse:
+    """Swagger UI over ``/openapi.json``, from this server's own files."""
+    return HTMLResponse(docs_page(request.app.title, ctx.assets), headers=dict(security_headers("docs")))
 
 
 def _install_page_errors(app: FastAPI, pages: Pages) -> None:

@@ -7,9 +7,13 @@ tooltip says why, so its value never reaches the spec, the SVG or the PNG (the r
 period is in the legend, the tooltip and the visually hidden data table.
 
 Example:
-    >>> spec = breakdown_spec(kpi, publishable, theme="light", width="container")  # doctest: +SKIP
-    >>> spec["encoding"]["y"]["field"]  # doctest: +SKIP
-    'group'
+    >>> from catalog.breakdown import breakdown, publishable_rows
+    >>> from datetime import date
+    >>> table = breakdown(kpi, store, catalog.settings, today=date(2020, 3, 1))
+    >>> publishable = publishable_rows(table)
+    >>> spec = breakdown_spec(kpi, publishable, theme="light", width="container")
+    >>> spec["layer"][0]["encoding"]["y"]["title"]
+    'Council district'
 """
 
 from __future__ import annotations

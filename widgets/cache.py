@@ -133,8 +133,8 @@ class DataVersions:
     response depends on it: without a fixed ``as_of``, yesterday's pages are rebuilt today.
 
     Example:
-        >>> DataVersions(store, ttl=0).get("kc-311-potholes")  # doctest: +SKIP
-        3
+        >>> DataVersions(store, ttl=0).get("kc-311-potholes")
+        1
     """
 
     def __init__(self, store: Store, *, ttl: float = 0.25, day: Callable[[], date] | None = None) -> None:

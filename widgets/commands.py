@@ -25,8 +25,10 @@ def run_render(args: argparse.Namespace) -> int:
     """Render one KPI's chart to ``.svg``, ``.png`` or a self-contained ``.html`` file.
 
     Example:
-        >>> argv = ["render", "pothole-days-to-close", "--catalog", "catalog/demo", "-o", "p.svg"]
-        >>> run_render(build_parser().parse_args(argv))  # doctest: +SKIP
+        >>> from btvstat_open.cli import build_parser  # store_dir: a store with the demo data
+        >>> out = scratch / "p.svg"
+        >>> argv = ["render", "pothole-days-to-close", "--catalog", "catalog/demo", "-o", str(out)]
+        >>> run_render(build_parser().parse_args([*argv, "--store", store_dir]))
         0
     """
     from catalog import measure

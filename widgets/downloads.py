@@ -6,8 +6,13 @@ so memory stays flat whatever the dataset's size. The ETag is the dataset's vers
 request gets a 304.
 
 Example:
-    >>> dataset_response(store, "kc-311-potholes", "csv", request)  # doctest: +SKIP
-    <starlette.responses.StreamingResponse ...>
+    >>> import requests  # portal_url: a widget server (create_app) on 127.0.0.1
+    >>> first = requests.get(f"{portal_url}/datasets/kc-311-potholes.csv", timeout=60)
+    >>> first.status_code, first.text.splitlines()[0].startswith('"case_id"')
+    (200, True)
+    >>> etag = {"If-None-Match": first.headers["etag"]}
+    >>> requests.get(f"{portal_url}/datasets/kc-311-potholes.csv", headers=etag, timeout=60).status_code
+    304
 """
 
 from __future__ import annotations
@@ -94,8 +99,10 @@ async def dataset_response(
     (the ``export_timeout_seconds`` setting).
 
     Example:
-        >>> await dataset_response(store, "la-library-monthly", "parquet", req, pool, 600)  # doctest: +SKIP
-        <starlette.responses.StreamingResponse ...>
+        >>> import io, pyarrow.parquet as pq, requests  # the widget server's /datasets/{id}.parquet
+        >>> body = requests.get(f"{portal_url}/datasets/la-library-monthly.parquet", timeout=60).content
+        >>> pq.read_table(io.BytesIO(body)).num_rows == store.info("la-library-monthly").row_count
+        True
     """
     check_dataset_id(dataset_id)
     info = store.info(dataset_id)  # DatasetNotFound (404) before the response starts

@@ -6,8 +6,10 @@ Templates autoescape everything; the only unescaped values are JSON made by
 the ``<script>`` element) and SVG made by vl-convert from our own specs (Vega escapes text).
 
 Example:
-    >>> html = Pages(service, assets, allowed_origins=[]).kpi_page(kpi, "http://127.0.0.1")  # doctest: +SKIP
-    >>> html.startswith("<!doctype html>")  # doctest: +SKIP
+    >>> from widgets.assets import Assets
+    >>> service = WidgetService(store, catalog)
+    >>> page = Pages(service, Assets(), allowed_origins=[]).kpi_page(kpi, "http://127.0.0.1")
+    >>> page.startswith("<!doctype html>")
     True
 """
 
@@ -20,11 +22,13 @@ from typing import Any
 
 import jinja2
 
+from btvstat_open.errors import DatasetNotFound
 from catalog.models import CatalogSettings, Kpi
 from widgets.assets import Assets
 from widgets.breakdown_chart import breakdown_records, breakdown_spec
 from widgets.kpi_details import action_rows, target_history
 from widgets.program import slugify, updated_label
+from widgets.provenance import provenance
 from widgets.render import EMBED_OPTIONS, script_json
 from widgets.service import ChartOptions, WidgetService
 from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS
@@ -142,7 +146,7 @@ class Pages:
         )
         try:
             dataset_name = self.service.store.info(kpi.source.dataset).name
-        except Exception:  # a catalog may name a dataset not synced yet
+        except DatasetNotFound:  # a catalog may name a dataset not synced yet
             dataset_name = kpi.source.dataset
         today = self.service.today()
         titles = {goal.id: goal.title for goal in self.site.goals}
@@ -163,6 +167,7 @@ class Pages:
             chart=self._chart(kpi, ChartOptions(theme="auto"), title=False, element_id="chart"),
             period_name=_PERIOD_NAMES[kpi.period.size],
             dataset_name=dataset_name,
+            source=provenance(kpi, self.site, dataset_name),
             embed_snippet=embed_snippet(base_url, kpi),
             embed_options=self.embed_options,
         )

@@ -13,8 +13,9 @@ well under a millisecond, where Altair objects took tens. ``tests/test_charts.py
 against the Vega-Lite schema.
 
 Example:
-    >>> spec = plot_spec(kpi, rows(kpi, series), theme="light", width=640, height=320)  # doctest: +SKIP
-    >>> [layer["mark"]["type"] for layer in spec["layer"]]  # doctest: +SKIP
+    >>> from widgets.summary import rows
+    >>> spec = plot_spec(kpi, rows(kpi, series), theme="light", width=640, height=320)
+    >>> [layer["mark"]["type"] for layer in spec["layer"]]
     ['area', 'line', 'line', 'point']
 """
 
@@ -39,8 +40,8 @@ def band(kpi: Kpi, target: float | None) -> tuple[float | None, float | None]:
     """The near-target band around a period's target (``(None, None)`` when there is none).
 
     Example:
-        >>> band(kpi, 7.0)  # lower is better, tolerance 2  # doctest: +SKIP
-        (7.0, 9.0)
+        >>> band(kpi, 7.0)  # days to close: lower is better, near within 3 days
+        (7.0, 10.0)
     """
     rule = kpi.target
     if target is None or rule is None or rule.tolerance <= 0:
@@ -118,7 +119,8 @@ def x_labels(kpi: Kpi, series_rows: list[Row], width: int) -> list[tuple[float, 
     period start, or an ordinal scale with every period centred in its own step.
 
     Example:
-        >>> x_labels(kpi, rows(kpi, series), 600)[0]  # doctest: +SKIP
+        >>> from widgets.summary import rows
+        >>> x_labels(kpi, rows(kpi, series), 600)[0]
         (0.0, 'Dec 30, 2019', 'start')
     """
     count = len(series_rows)
@@ -227,7 +229,8 @@ def plot_spec(
     ``height`` are the plot area's; axes add to them.
 
     Example:
-        >>> plot_spec(kpi, rows(kpi, series), theme="dark", width=600, height=300)["height"]  # doctest: +SKIP
+        >>> from widgets.summary import rows
+        >>> plot_spec(kpi, rows(kpi, series), theme="dark", width=600, height=300)["height"]
         300
     """
     palette = THEMES[theme]

@@ -5,8 +5,12 @@ templates lay out. Filters (:mod:`widgets.filters`) mark the cards they leave ou
 pages filter without JavaScript; counts and rollups always describe the whole program.
 
 Example:
-    >>> html = ProgramPages(pages).dashboard(Filters())  # doctest: +SKIP
-    >>> "At a glance" in html  # doctest: +SKIP
+    >>> from widgets.assets import Assets
+    >>> from widgets.pages import Pages
+    >>> from widgets.service import WidgetService
+    >>> pages = Pages(WidgetService(store, catalog), Assets(), allowed_origins=[])
+    >>> html = ProgramPages(pages).dashboard(Filters())
+    >>> "At a glance" in html
     True
 """
 

@@ -6,14 +6,13 @@ or a new day gives a new key and a fresh value without a restart. The as-of day 
 :func:`catalog.asof.today_for`: ``serve --as-of``, else the catalog's ``as_of``, else the local date.
 
 Example:
-    >>> service = WidgetService(store, catalog)  # doctest: +SKIP
-    >>> service.svg(service.kpi("pothole-days-to-close"), ChartOptions())[:4]  # doctest: +SKIP
+    >>> service = WidgetService(store, catalog)
+    >>> service.svg(service.kpi("pothole-days-to-close"), ChartOptions())[:4]
     '<svg'
 """
 
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -159,7 +158,6 @@ class WidgetService:
         self.versions.day = self.today  # responses depend on the as-of day too
         self._series: LruCache[tuple[Any, ...], pa.Table] = LruCache(512)
         self._rendered: LruCache[tuple[Any, ...], Any] = LruCache(1024)
-        self._lock = threading.Lock()
 
     @property
     def cached_values(self) -> int:

@@ -1,8 +1,9 @@
-"""Loading CSV and Parquet files into the store (``btvstat-open load``).
+"""Loading CSV, Excel and Parquet files into the store (``btvstat-open load``).
 
 :mod:`.files` reads a file and writes it as one dataset, :mod:`.csv_cells` reads a CSV's cells
 as text and says where a row is, :mod:`.inference` picks and converts Socrata types for text
-columns, :mod:`.parquet_columns` maps a Parquet file's own types, and :mod:`.options` parses
+columns, :mod:`.excel` reads an ``.xlsx`` sheet's cells as text, :mod:`.parquet_columns` maps a
+Parquet file's own types, and :mod:`.options` parses
 ``--column-type`` and ``--date-format``.
 
 Example:
@@ -17,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
-from btvstat_open.load.files import LoadedFile, load_file, read_file, run_load, store_loaded
+from btvstat_open.load.csv_cells import FileBytes
+from btvstat_open.load.files import FORMATS, LoadedFile, load_file, read_file, run_load, store_loaded
 
-__all__ = ["LoadedFile", "load_file", "read_file", "run_load", "store_loaded"]
+__all__ = ["FORMATS", "FileBytes", "LoadedFile", "load_file", "read_file", "run_load", "store_loaded"]

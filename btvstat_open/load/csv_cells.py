@@ -4,14 +4,21 @@ The fast path is Arrow's CSV reader (every cell as text, empty cells null); when
 the file is read again with Python's :mod:`csv` to name the row and column at fault. Rows
 are numbered as a spreadsheet shows them: the header is row 1, and a quoted cell with line
 breaks does not add rows (messages also give the line in the file when it differs).
+
+A file may be a path or :class:`FileBytes` (a name and its bytes, for files fetched from an
+fsspec URL). The delimiter is sniffed from the header line (:func:`sniff_delimiter`): ``,``,
+``;`` (Opendatasoft and European spreadsheet exports), tab or ``|``.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import sys
 from collections.abc import Iterator
-from pathlib import Path
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -20,6 +27,8 @@ import pyarrow.csv as pcsv
 from btvstat_open.errors import LoadError
 
 __all__ = [
+    "CsvSource",
+    "FileBytes",
     "csv_records",
     "describe_row",
     "explain_parse_error",
@@ -27,16 +36,74 @@ __all__ = [
     "not_utf8",
     "read_csv_cells",
     "read_header",
+    "sniff_delimiter",
 ]
 
 _SNIFF_BYTES = 8192
+_DELIMITERS = (",", ";", "\t", "|")
 
 
-def csv_records(path: Path) -> Iterator[tuple[int, int, list[str]]]:
+@dataclass(frozen=True)
+class FileBytes:
+    """A file held in memory: its name (for messages and its type) and its bytes.
+
+    Example:
+        >>> f = FileBytes("sites.csv", b"a;b")
+        >>> f.suffix, f.stem, f.open("r").read()
+        ('.csv', 'sites', 'a;b')
+    """
+
+    name: str
+    data: bytes
+
+    @property
+    def suffix(self) -> str:
+        """The file name's extension (``.csv``)."""
+        return PurePosixPath(self.name).suffix
+
+    @property
+    def stem(self) -> str:
+        """The file name without its extension."""
+        return PurePosixPath(self.name).stem
+
+    def read_bytes(self) -> bytes:
+        """The bytes (as :meth:`pathlib.Path.read_bytes`)."""
+        return self.data
+
+    def open(self, mode: str = "r", encoding: str | None = None, newline: str | None = None) -> IO[Any]:
+        """A binary or text stream over the bytes (as :meth:`pathlib.Path.open`)."""
+        raw = io.BytesIO(self.data)
+        if "b" in mode:
+            return raw
+        return io.TextIOWrapper(raw, encoding=encoding or "utf-8", newline=newline)
+
+
+#: What the CSV functions read: a path on disk or bytes in memory.
+CsvSource = Path | FileBytes
+
+
+def sniff_delimiter(path: CsvSource) -> str:
+    """The delimiter of the header line: the most frequent of ``,`` ``;`` tab ``|`` (``,`` by default).
+
+    Example:
+        >>> sniff_delimiter(FileBytes("x.csv", b"Geo Point;zone_id;site_id"))
+        ';'
+        >>> sniff_delimiter(FileBytes("x.csv", b"a,b;c,d"))
+        ','
+    """
+    with path.open("rb") as f:
+        head = f.read(_SNIFF_BYTES)
+    first = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+    counts = {d: first.count(d) for d in _DELIMITERS}
+    best = max(_DELIMITERS, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
+
+
+def csv_records(path: CsvSource, delimiter: str = ",") -> Iterator[tuple[int, int, list[str]]]:
     """Every CSV record as (row, first line, cells); row 1 is the header; blank lines are rows."""
     csv.field_size_limit(sys.maxsize)
     with path.open(encoding="utf-8-sig", newline="") as f:
-        reader = csv.reader(f)
+        reader = csv.reader(f, delimiter=delimiter)
         line = 1
         for row, cells in enumerate(reader, start=1):
             yield row, line, cells
@@ -53,10 +120,10 @@ def describe_row(row: int, line: int) -> str:
     return f"row {row}" + (f" (line {line} of the file)" if line != row else "")
 
 
-def locate_record(path: Path, data_index: int) -> tuple[int, int]:
+def locate_record(path: CsvSource, data_index: int, delimiter: str = ",") -> tuple[int, int]:
     """Row and line of the ``data_index``-th (0-based) non-blank data record."""
     seen = -1
-    for row, line, cells in csv_records(path):
+    for row, line, cells in csv_records(path, delimiter):
         if row > 1 and cells:
             seen += 1
             if seen == data_index:
@@ -64,10 +131,12 @@ def locate_record(path: Path, data_index: int) -> tuple[int, int]:
     return data_index + 2, data_index + 2
 
 
-def explain_parse_error(path: Path, headers: list[str], exc: Exception) -> LoadError:
+def explain_parse_error(
+    path: CsvSource, headers: list[str], exc: Exception, delimiter: str = ","
+) -> LoadError:
     """Find the row that made the fast reader fail and say what is wrong with it."""
     try:
-        for row, line, cells in csv_records(path):
+        for row, line, cells in csv_records(path, delimiter):
             if row == 1 or not cells or len(cells) == len(headers):
                 continue
             where = describe_row(row, line)
@@ -94,7 +163,7 @@ def explain_parse_error(path: Path, headers: list[str], exc: Exception) -> LoadE
     return LoadError(f"{path.name} could not be read as CSV: {exc}. Check its quoting and line endings.")
 
 
-def not_utf8(path: Path) -> LoadError:
+def not_utf8(path: CsvSource) -> LoadError:
     """The error for a file that is not UTF-8, naming the first line that is not."""
     data = path.read_bytes()
     try:
@@ -109,7 +178,7 @@ def not_utf8(path: Path) -> LoadError:
     return LoadError(f"{path.name} could not be decoded. Save it as 'CSV UTF-8' and load it again.")
 
 
-def read_header(path: Path) -> list[str]:
+def read_header(path: CsvSource, delimiter: str = ",") -> list[str]:
     """The first non-blank record's cells; an empty, binary or non-UTF-8 file is a :class:`LoadError`."""
     with path.open("rb") as f:
         head = f.read(_SNIFF_BYTES)
@@ -120,7 +189,7 @@ def read_header(path: Path) -> list[str]:
             f"{path.name} is not a CSV text file (it holds binary data). Export it as CSV (UTF-8) or Parquet."
         )
     try:
-        for _row, _line, cells in csv_records(path):
+        for _row, _line, cells in csv_records(path, delimiter):
             if cells:
                 return cells
     except UnicodeDecodeError as exc:
@@ -130,18 +199,18 @@ def read_header(path: Path) -> list[str]:
     raise LoadError(f"{path.name} is empty. Export the data again with a header row.")
 
 
-def read_csv_cells(path: Path) -> tuple[list[str], pa.Table, pa.Array]:
+def read_csv_cells(path: CsvSource, delimiter: str = ",") -> tuple[list[str], pa.Table, pa.Array]:
     """The header, every data cell as text (empty cells null) and each kept row's record index.
 
     All-empty rows are dropped.
     """
-    headers = read_header(path)
+    headers = read_header(path, delimiter)
     names = [f"c{i}" for i in range(len(headers))]
     try:
         raw = pcsv.read_csv(
-            path,
+            pa.BufferReader(path.data) if isinstance(path, FileBytes) else path,
             read_options=pcsv.ReadOptions(column_names=names, skip_rows=1),
-            parse_options=pcsv.ParseOptions(newlines_in_values=True),
+            parse_options=pcsv.ParseOptions(newlines_in_values=True, delimiter=delimiter),
             convert_options=pcsv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()),
                 strings_can_be_null=True,
@@ -152,7 +221,7 @@ def read_csv_cells(path: Path) -> tuple[list[str], pa.Table, pa.Array]:
     except pa.ArrowInvalid as exc:
         if "utf8" in str(exc).lower():
             raise not_utf8(path) from exc
-        raise explain_parse_error(path, headers, exc) from exc
+        raise explain_parse_error(path, headers, exc, delimiter) from exc
     # Rows whose cells are all empty (``,,,,`` padding from spreadsheets) carry no data.
     filled = pa.array([False] * raw.num_rows, pa.bool_())
     for i in range(raw.num_columns):

@@ -1,4 +1,4 @@
-"""Loading CSV and Parquet files into the store (``btvstat-open load``).
+"""Loading CSV, Excel and Parquet files into the store (``btvstat-open load``).
 
 :func:`read_file` reads a file into an Arrow table whose columns are named by API
 field names and typed by Socrata type; :func:`load_file` writes it to a store as one
@@ -10,6 +10,14 @@ all-empty rows (``,,,,``) are dropped, and types are inferred as
 the header is row 1, and a quoted cell with line breaks does not add rows (errors also
 give the line in the file when it differs).
 
+CSV delimiters are sniffed from the header line (``,``, ``;`` as Opendatasoft and European
+spreadsheets export, tab, ``|``). Excel ``.xlsx``: one sheet (the first, or ``sheet=``), its
+cells read as the text a CSV export would hold and typed the same way (:mod:`btvstat_open.load.excel`);
+rows are numbered as Excel shows them.
+
+A file is a path or :class:`~btvstat_open.load.csv_cells.FileBytes` (a name and bytes, e.g. read from
+an fsspec URL by the file connector).
+
 Parquet: the file's own types are kept (:mod:`btvstat_open.load.parquet_columns`); strings
 stay ``text`` (a Parquet writer chose text, so it is not second-guessed; type such
 columns with ``--column-type``). Raw CSV reading lives in :mod:`btvstat_open.load.csv_cells`.
@@ -18,6 +26,7 @@ columns with ``--column-type``). Raw CSV reading lives in :mod:`btvstat_open.loa
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +37,15 @@ import pyarrow.parquet as pq
 
 from btvstat_open.errors import LoadError, UsageError
 from btvstat_open.fieldnames import field_names
-from btvstat_open.load.csv_cells import describe_row, locate_record, read_csv_cells
+from btvstat_open.load.csv_cells import (
+    CsvSource,
+    FileBytes,
+    describe_row,
+    locate_record,
+    read_csv_cells,
+    sniff_delimiter,
+)
+from btvstat_open.load.excel import read_sheet_cells
 from btvstat_open.load.inference import convert_columns, infer_types
 from btvstat_open.load.options import bad_value_hint, parse_pairs, resolve_date_formats, resolve_overrides
 from btvstat_open.load.parquet_columns import convert_parquet_column, parquet_type
@@ -36,21 +53,26 @@ from btvstat_open.progress import row_progress
 from btvstat_open.store import DatasetInfo, Store, check_dataset_id
 from btvstat_open.types import Column
 
-__all__ = ["LoadedFile", "load_file", "read_file", "run_load", "store_loaded"]
+__all__ = ["FORMATS", "FileBytes", "LoadedFile", "load_file", "read_file", "run_load", "store_loaded"]
 
-_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+#: File extensions the loader reads, and the format of each.
+FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".xlsx": "xlsx"}
 
 
 @dataclass(frozen=True)
 class LoadedFile:
     """A file read into memory: ``table`` columns are field names, ``columns`` keep the headers."""
 
-    path: Path
+    path: CsvSource
     table: pa.Table
     columns: list[Column]
     # For CSV: the 0-based index among the file's non-blank data records of each table row
     # (all-empty rows are dropped), used to name rows in errors. None for Parquet.
     record_index: pa.Array | None = None
+    delimiter: str = ","
+    # For Excel: the sheet read and each table row's row number in it.
+    sheet: str | None = None
+    sheet_rows: pa.Array | None = None
 
     @property
     def num_rows(self) -> int:
@@ -61,34 +83,57 @@ class LoadedFile:
         """The row number and a phrase naming table row ``index`` as a user sees it in the file.
 
         Example:
-            >>> loaded.where(0)  # doctest: +SKIP
+            >>> loaded = read_file("tests/data/real/la-city-kpis/Library_Monthly_Stats.csv")
+            >>> loaded.where(0)  # line 1 is the header
             (2, 'row 2')
         """
+        if self.sheet_rows is not None:
+            row = int(self.sheet_rows[index].as_py())
+            return row, f"row {row} of sheet {self.sheet!r}"
         if self.record_index is None:
             return index + 1, f"data row {index + 1}"
-        row, line = locate_record(self.path, self.record_index[index].as_py())
+        row, line = locate_record(self.path, self.record_index[index].as_py(), self.delimiter)
         return row, describe_row(row, line)
 
 
-def _check_path(path: str | Path) -> tuple[Path, str]:
+def _check_path(path: str | Path | FileBytes) -> tuple[CsvSource, str]:
+    if isinstance(path, FileBytes):
+        return path, _format(path.name, path.suffix)
     p = Path(path)
     if not p.exists():
         raise LoadError(f"No file {str(p)!r}. Check the path (it is relative to {Path.cwd()}).")
     if p.is_dir():
-        raise LoadError(f"{str(p)!r} is a folder. Give the path of one .csv or .parquet file.")
-    kind = _FORMATS.get(p.suffix.lower())
+        raise LoadError(f"{str(p)!r} is a folder. Give the path of one .csv, .xlsx or .parquet file.")
+    return p, _format(p.name, p.suffix)
+
+
+def _format(name: str, suffix: str) -> str:
+    kind = FORMATS.get(suffix.lower())
     if kind is None:
         raise LoadError(
-            f"Cannot load {p.name!r}: unsupported file type {p.suffix or '(none)'!r}. "
-            "Save it as .csv (UTF-8) or .parquet."
+            f"Cannot load {name!r}: unsupported file type {suffix or '(none)'!r}. "
+            "Save it as .csv (UTF-8), .xlsx or .parquet."
         )
-    return p, kind
+    return kind
 
 
-def _read_csv(
-    path: Path, column_types: Mapping[str, str] | None, date_formats: Mapping[str, str] | None
+def _read_text_cells(
+    path: CsvSource,
+    column_types: Mapping[str, str] | None,
+    date_formats: Mapping[str, str] | None,
+    sheet: str | None,
 ) -> LoadedFile:
-    headers, raw, kept = read_csv_cells(path)
+    """A CSV file or an Excel sheet: text cells, typed by inference (or the overrides)."""
+    if path.suffix.lower() == ".xlsx":
+        cells = read_sheet_cells(path.name, path.read_bytes(), sheet)
+        headers, raw = cells.headers, cells.raw
+        shell = LoadedFile(path, pa.table({}), [], sheet=cells.sheet, sheet_rows=cells.rows)
+    else:
+        if sheet is not None:
+            raise UsageError(f"--sheet is for Excel workbooks; {path.name} is a CSV file. Leave it out.")
+        delimiter = sniff_delimiter(path)
+        headers, raw, kept = read_csv_cells(path, delimiter)
+        shell = LoadedFile(path, pa.table({}), [], kept, delimiter)
     fields = field_names(headers)
     overrides = resolve_overrides(column_types, headers, fields)
     patterns = resolve_date_formats(date_formats, overrides, headers, fields)
@@ -97,7 +142,7 @@ def _read_csv(
         kinds[index] = kind
     table, bad = convert_columns(raw, kinds, patterns)
     columns = [Column(f, h or f, k) for f, h, k in zip(fields, headers, kinds, strict=True)]
-    loaded = LoadedFile(path, table.rename_columns(fields), columns, kept)
+    loaded = dataclasses.replace(shell, table=table.rename_columns(fields), columns=columns)
     if bad is not None:
         row, where = loaded.where(bad.row)
         hint = bad_value_hint(fields[bad.column], bad.data_type, patterns.get(bad.column))
@@ -111,10 +156,10 @@ def _read_csv(
 
 
 def _read_parquet(
-    path: Path, column_types: Mapping[str, str] | None, date_formats: Mapping[str, str] | None
+    path: CsvSource, column_types: Mapping[str, str] | None, date_formats: Mapping[str, str] | None
 ) -> LoadedFile:
     try:
-        source = pq.read_table(path)
+        source = pq.read_table(pa.BufferReader(path.data) if isinstance(path, FileBytes) else path)
     except (pa.ArrowException, OSError) as exc:
         raise LoadError(
             f"{path.name} is not a readable Parquet file ({exc}). Write it again or export it as CSV."
@@ -135,25 +180,30 @@ def _read_parquet(
 
 # -- public ------------------------------------------------------------------------------
 def read_file(
-    path: str | Path,
+    path: str | Path | FileBytes,
     *,
     column_types: Mapping[str, str] | None = None,
     date_formats: Mapping[str, str] | None = None,
+    sheet: str | None = None,
 ) -> LoadedFile:
-    """Read a CSV or Parquet file with inferred (or overridden) Socrata types.
+    """Read a CSV, Excel ``.xlsx`` or Parquet file with inferred (or overridden) Socrata types.
 
     ``column_types`` maps a field name or header to a type name and wins over inference;
-    ``date_formats`` maps one to the strptime pattern its dates are written in (``%d.%m.%Y``).
+    ``date_formats`` maps one to the strptime pattern its dates are written in (``%d.%m.%Y``);
+    ``sheet`` names the sheet of a workbook to read (default: the first).
     Raises :class:`LoadError` (naming the row and column) or :class:`UsageError`.
 
     Example:
-        >>> loaded = read_file("tests/data/real/la-city-kpis/Library_Monthly_Stats.csv")  # doctest: +SKIP
-        >>> loaded.num_rows, loaded.columns[0]  # doctest: +SKIP
+        >>> loaded = read_file("tests/data/real/la-city-kpis/Library_Monthly_Stats.csv")
+        >>> loaded.num_rows, loaded.columns[0]
         (16, Column(field_name='month', name='Month', data_type='floating_timestamp', description=''))
     """
     p, kind = _check_path(path)
-    read = _read_csv if kind == "csv" else _read_parquet
-    return read(p, column_types, date_formats)
+    if kind == "parquet":
+        if sheet is not None:
+            raise UsageError(f"--sheet is for Excel workbooks; {p.name} is a Parquet file. Leave it out.")
+        return _read_parquet(p, column_types, date_formats)
+    return _read_text_cells(p, column_types, date_formats, sheet)
 
 
 def _row_identifier(loaded: LoadedFile, key: str) -> str:
@@ -228,20 +278,23 @@ def load_file(
     row_identifier: str | None = None,
     column_types: Mapping[str, str] | None = None,
     date_formats: Mapping[str, str] | None = None,
+    sheet: str | None = None,
 ) -> DatasetInfo:
-    """Load a CSV or Parquet file into the store as dataset ``dataset_id``, all or nothing.
+    """Load a CSV, Excel or Parquet file into the store as dataset ``dataset_id``, all or nothing.
 
     An existing dataset with this id is replaced. ``row_identifier`` is a field name or
-    header whose values are present and unique; ``column_types`` and ``date_formats`` are
-    as in :func:`read_file`.
+    header whose values are present and unique; ``column_types``, ``date_formats`` and
+    ``sheet`` are as in :func:`read_file`.
 
     Example:
-        >>> info = load_file(Store("store"), "potholes.csv", "kc-311-potholes")  # doctest: +SKIP
-        >>> info.row_count  # doctest: +SKIP
+        >>> from btvstat_open.store import Store
+        >>> with Store(scratch / "store") as store:  # scratch: any empty folder
+        ...     info = load_file(store, "catalog/demo/data/kc-311-potholes.parquet", "kc-311-potholes")
+        >>> info.row_count
         4493
     """
     check_dataset_id(dataset_id)
-    loaded = read_file(path, column_types=column_types, date_formats=date_formats)
+    loaded = read_file(path, column_types=column_types, date_formats=date_formats, sheet=sheet)
     return store_loaded(
         store, loaded, dataset_id, name=name, description=description, row_identifier=row_identifier
     )
@@ -259,6 +312,7 @@ def run_load(args: argparse.Namespace) -> int:
             args.file,
             column_types=parse_pairs("column-type", args.column_type or [], "FIELD=TYPE", "zip_code=text"),
             date_formats=parse_pairs("date-format", args.date_format or [], "FIELD=PATTERN", "date=%d.%m.%Y"),
+            sheet=getattr(args, "sheet", None),
         )
         bar.advance(loaded.num_rows)
         with Store(args.store) as store:

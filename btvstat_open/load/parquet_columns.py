@@ -8,12 +8,13 @@ latitude/longitude ``location``, strings ``text``, anything else text.
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import PurePath
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from btvstat_open.errors import LoadError
+from btvstat_open.load.csv_cells import FileBytes
 from btvstat_open.load.inference import convert_column
 from btvstat_open.types import LOCATION_ARROW, arrow_type
 
@@ -41,7 +42,7 @@ def parquet_type(arrow: pa.DataType) -> str:
 
 
 def convert_parquet_column(
-    arr: pa.ChunkedArray, kind: str, header: str, path: Path, date_format: str | None = None
+    arr: pa.ChunkedArray, kind: str, header: str, path: PurePath | FileBytes, date_format: str | None = None
 ) -> pa.ChunkedArray:
     """Convert one Parquet column to ``kind``, raising LoadError on the first value that does not fit.
 

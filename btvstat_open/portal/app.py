@@ -1,8 +1,9 @@
 """The local SODA-compatible portal as a FastAPI router and app.
 
-The one server (:func:`btvstat_open.server.create_app`) adds :func:`portal_router` to the widgets'
-app (and replaces ``/data.json`` with the catalog's, which also lists KPI series); the portal
-never imports the widgets. :func:`create_portal_app` serves the portal alone.
+The one server (:func:`btvstat_open.server.create_app`) installs the portal's routes in the
+widgets' app (:func:`install_portal`; it replaces ``/data.json`` with the catalog's, which also
+lists KPI series); the portal never imports the widgets. :func:`create_portal_app` serves the
+portal alone.
 
 Example:
     >>> import tempfile
@@ -19,62 +20,81 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 from btvstat_open.budget import Pools, StreamAbortedMiddleware
+from btvstat_open.portal import (
+    dataset_page,
+    routes_meta,
+    routes_read,
+    routes_rows,
+    routes_views,
+    routes_write,
+    soda3,
+)
 from btvstat_open.portal.context import PortalContext
-from btvstat_open.portal.dataset_page import PageSite, page_router
+from btvstat_open.portal.dataset_page import DatasetPages, PageSite
 from btvstat_open.portal.openapi import PORTAL_ROUTES
-from btvstat_open.portal.routes_meta import meta_router, unsupported_router
-from btvstat_open.portal.routes_read import read_router
-from btvstat_open.portal.routes_rows import row_router
-from btvstat_open.portal.routes_views import views_router
-from btvstat_open.portal.routes_write import write_router
-from btvstat_open.portal.soda3 import soda3_router
 from btvstat_open.settings import Settings
 from btvstat_open.store import Store
 from btvstat_open.web.handlers import install_error_handlers
 from btvstat_open.web.openapi import install_openapi
 
-__all__ = ["PageSite", "create_portal_app", "install_error_handlers", "portal_router"]
+__all__ = ["PageSite", "create_portal_app", "install_error_handlers", "install_portal", "router"]
 
 
-def portal_router(
+# Every portal route, in the order they are matched (PUT /api/views/{id} before the metadata
+# routes, the one-row routes after the dataset routes, the 501s last).
+router = APIRouter()
+for _routes in (
+    routes_views.router,
+    routes_meta.router,
+    routes_read.router,
+    soda3.router,
+    routes_write.router,
+    routes_rows.router,
+    dataset_page.router,
+    routes_meta.unsupported,
+):
+    router.include_router(_routes)
+
+
+def install_portal(
+    app: FastAPI,
     store: Store,
     settings: Settings,
     *,
     data_json: Callable[[], dict[str, Any]] | None = None,
     page_site: PageSite | None = None,
     pools: Pools | None = None,
-) -> APIRouter:
-    """Every portal route (SODA 2.1, SODA 3, metadata, discovery, writes, ``/data.json``, ``/d/{id}``).
+) -> PortalContext:
+    """Serve every portal route (SODA 2.1, SODA 3, metadata, discovery, writes, ``/data.json``,
+    ``/d/{id}``) from ``app``, over ``store``; returns the routes' shared context.
 
-    ``data_json`` replaces the default ``/data.json`` (the store's datasets) with another
-    DCAT-US document, e.g. one that also lists KPI series; ``page_site`` gives the dataset pages
-    (``/d/{id}``) the site's title, publisher and stylesheet, so they look like the rest of it.
-    ``pools`` are the heavy-work pools reads run on (by default new ones sized by ``settings``);
-    serve the router in an app with :class:`~btvstat_open.budget.StreamAbortedMiddleware` (see
-    :func:`create_portal_app`).
+    The routes are module-level (:data:`router`); what they share lives on ``app.state``
+    (``portal``: the :class:`PortalContext`, ``dataset_pages``). ``data_json`` replaces the default
+    ``/data.json`` (the store's datasets) with another DCAT-US document, e.g. one that also lists
+    KPI series; ``page_site`` gives the dataset pages (``/d/{id}``) the site's title, publisher and
+    stylesheet, so they look like the rest of it. ``pools`` are the heavy-work pools reads run on
+    (by default new ones sized by ``settings``); serve the app with
+    :class:`~btvstat_open.budget.StreamAbortedMiddleware` (see :func:`create_portal_app`).
 
     Example:
-        >>> app = FastAPI()  # doctest: +SKIP
-        >>> app.include_router(portal_router(store, Settings.from_env()))  # doctest: +SKIP
+        >>> import tempfile
+        >>> app = FastAPI()
+        >>> ctx = install_portal(app, Store(tempfile.mkdtemp()), Settings())
+        >>> app.state.portal is ctx, app.url_path_for("get_view", resource="x.json")
+        (True, '/api/views/x.json')
     """
-    ctx = PortalContext(store, settings, pools)
-    router = APIRouter()
-    router.include_router(views_router(ctx))
-    router.include_router(meta_router(ctx, data_json))
-    router.include_router(read_router(ctx))
-    router.include_router(soda3_router(ctx))
-    router.include_router(write_router(ctx))
-    router.include_router(row_router(ctx))
-    router.include_router(page_router(ctx, page_site))
-    router.include_router(unsupported_router())
-    return router
+    ctx = PortalContext(store, settings, pools, data_json=data_json)
+    app.state.portal = ctx
+    app.state.dataset_pages = DatasetPages(page_site)
+    app.include_router(router)
+    return ctx
 
 
 def create_portal_app(store: Store, settings: Settings | None = None) -> FastAPI:
     """A FastAPI app serving only the local portal (settings from the environment by default).
 
     Example:
-        >>> app = create_portal_app(store)  # doctest: +SKIP
+        >>> app = create_portal_app(store)
         >>> # uvicorn.run(app, host="127.0.0.1", port=8000)
     """
     settings = settings or Settings.from_env()
@@ -88,7 +108,7 @@ def create_portal_app(store: Store, settings: Settings | None = None) -> FastAPI
     )
     install_error_handlers(app)
     pools = Pools.from_settings(settings)
-    app.include_router(portal_router(store, settings, pools=pools))
+    install_portal(app, store, settings, pools=pools)
     app.add_middleware(StreamAbortedMiddleware)
     app.state.pools = pools
 

@@ -109,7 +109,12 @@ def require_media_type(request: Request, media_types: tuple[str, ...]) -> None:
     """Refuse (415) a body whose ``Content-Type`` is not one of ``media_types`` (charset allowed).
 
     Example:
-        >>> require_media_type(request, JSON_ONLY)  # doctest: +SKIP
+        >>> from starlette.requests import Request
+        >>> form = [(b"content-type", b"application/x-www-form-urlencoded"), (b"content-length", b"3")]
+        >>> require_media_type(Request({"type": "http", "headers": form}), JSON_ONLY)
+        Traceback (most recent call last):
+        ...
+        btvstat_open.errors.UnsupportedMediaType: ...
     """
     if not _has_body(request):
         return
@@ -130,8 +135,10 @@ def has_write_token(request: Request, settings: Settings) -> bool:
     """Whether the request carries the write token (reads of private datasets need it).
 
     Example:
-        >>> has_write_token(request, Settings(write_token=None))  # doctest: +SKIP
-        False
+        >>> from starlette.requests import Request
+        >>> request = Request({"type": "http", "headers": [(b"authorization", b"Bearer t")]})
+        >>> has_write_token(request, Settings(write_token="t")), has_write_token(request, Settings())
+        (True, False)
     """
     if not settings.write_token:
         return False

@@ -1,22 +1,30 @@
-"""What every portal route shares: the store, the settings, the heavy-work pools, a metadata cache."""
+"""What every portal route shares: the store, the settings, the heavy-work pools, a metadata cache.
+
+The routes are module-level FastAPI routers; each path function takes the app's
+:class:`PortalContext` as a dependency (``ctx: Portal``), which :func:`get_portal` reads from
+``request.app.state.portal`` (set by :func:`btvstat_open.portal.app.install_portal`).
+"""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from email.utils import format_datetime
+from typing import Annotated, Any, cast
 
 import duckdb
+from fastapi import Depends
 from starlette.requests import Request
 
 from btvstat_open.budget import Pools
-from btvstat_open.errors import DatasetNotFound
+from btvstat_open.errors import DatasetNotFound, InvalidDatasetId
 from btvstat_open.portal.auth import has_write_token
 from btvstat_open.settings import Settings
 from btvstat_open.store import DatasetInfo, Store, as_utc, check_dataset_id
 from btvstat_open.web.engine import engine_error
 
-__all__ = ["PortalContext", "as_utc", "epoch_seconds", "http_date"]
+__all__ = ["Portal", "PortalContext", "as_utc", "epoch_seconds", "get_portal", "http_date"]
 
 
 def epoch_seconds(moment: datetime) -> int:
@@ -46,15 +54,23 @@ class PortalContext:
     a row count; any write bumps the version, so the cache never serves stale metadata.
 
     Example:
-        >>> ctx = PortalContext(Store(tempfile.mkdtemp()), Settings())  # doctest: +SKIP
-        >>> ctx.info("kc-311-potholes").row_count  # doctest: +SKIP
-        9000
+        >>> ctx = PortalContext(store, Settings())  # store: one with the demo data
+        >>> ctx.info("kc-311-potholes").row_count
+        4493
     """
 
-    def __init__(self, store: Store, settings: Settings, pools: Pools | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        pools: Pools | None = None,
+        *,
+        data_json: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings
         self.pools = pools or Pools.from_settings(settings)
+        self.data_json = data_json  # replaces the store's own /data.json (see install_portal)
         self._infos: dict[str, DatasetInfo] = {}
         self._lock = threading.Lock()
 
@@ -62,7 +78,8 @@ class PortalContext:
         """The dataset's metadata; raises :class:`DatasetNotFound`."""
         try:
             check_dataset_id(dataset_id)
-        except Exception:
+        except InvalidDatasetId:
+            # Socrata answers a malformed id as an unknown one: a 404, not a 400.
             raise DatasetNotFound(dataset_id) from None
         try:
             version = self.store.version(dataset_id)
@@ -100,3 +117,20 @@ class PortalContext:
         """Drop a cached entry (after the dataset is dropped)."""
         with self._lock:
             self._infos.pop(dataset_id, None)
+
+
+async def get_portal(request: Request) -> PortalContext:
+    """The app's portal context: the dependency of every portal route (async: no thread hop).
+
+    Example:
+        >>> import asyncio, tempfile
+        >>> from types import SimpleNamespace
+        >>> ctx = PortalContext(Store(tempfile.mkdtemp()), Settings())
+        >>> request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(portal=ctx)))
+        >>> asyncio.run(get_portal(request)) is ctx
+        True
+    """
+    return cast(PortalContext, request.app.state.portal)
+
+
+Portal = Annotated[PortalContext, Depends(get_portal)]

@@ -12,24 +12,32 @@ app passes the catalog's title and ``site.css``), so the page looks like the res
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, cast
 from urllib.parse import quote, urlencode
 
 import jinja2
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from btvstat_open.encode import socrata_text
-from btvstat_open.portal.context import PortalContext, as_utc, epoch_seconds, http_date
+from btvstat_open.portal.context import Portal, PortalContext, as_utc, epoch_seconds, http_date
 from btvstat_open.portal.stream import not_modified
 from btvstat_open.store import DatasetInfo, quote_ident
 
-__all__ = ["PAGE_HEADERS", "PageCache", "PageSite", "page_router", "render_dataset_page"]
+__all__ = [
+    "PAGE_HEADERS",
+    "DatasetPages",
+    "PageCache",
+    "PageSite",
+    "get_dataset_pages",
+    "render_dataset_page",
+    "router",
+]
 
 #: rows shown in the sample table
 SAMPLE_ROWS = 10
@@ -115,7 +123,7 @@ def render_dataset_page(ctx: PortalContext, info: DatasetInfo, site: PageSite | 
     """The page's HTML.
 
     Example:
-        >>> "<h1>KC 311" in render_dataset_page(ctx, ctx.info("kc-311-potholes"))  # doctest: +SKIP
+        >>> "<h1>Kansas City 311 pothole requests" in render_dataset_page(ctx, ctx.info("kc-311-potholes"))
         True
     """
     settings = ctx.settings
@@ -193,14 +201,35 @@ def dataset_page(
     return Response(body, media_type="text/html; charset=utf-8", headers=headers)
 
 
-def page_router(ctx: PortalContext, site: PageSite | None = None) -> APIRouter:
-    """The ``/d/{id}`` route, looking like ``site``."""
-    router = APIRouter()
-    pages = PageCache()
+@dataclass(frozen=True)
+class DatasetPages:
+    """What ``/d/{id}`` needs besides the portal: the site it looks like and its page cache (one per
+    app, on ``app.state.dataset_pages``).
 
-    @router.get("/d/{dataset_id}", tags=["Pages"], summary="The dataset's page", response_class=HTMLResponse)
-    def page(dataset_id: str, request: Request) -> Response:
-        """A page for people: description, columns, row count, downloads and a sample of rows."""
-        return dataset_page(ctx, request, dataset_id, site, pages)
+    Example:
+        >>> DatasetPages(PageSite(title="Open data")).cache.get("kc-311", 1) is None
+        True
+    """
 
-    return router
+    site: PageSite | None = None
+    cache: PageCache = field(default_factory=PageCache)
+
+
+async def get_dataset_pages(request: Request) -> DatasetPages:
+    """The app's :class:`DatasetPages` (a dependency of ``/d/{id}``)."""
+    return cast(DatasetPages, request.app.state.dataset_pages)
+
+
+router = APIRouter()
+"""The ``/d/{id}`` route."""
+
+
+@router.get("/d/{dataset_id}", tags=["Pages"], summary="The dataset's page", response_class=HTMLResponse)
+def page(
+    dataset_id: str,
+    request: Request,
+    ctx: Portal,
+    pages: Annotated[DatasetPages, Depends(get_dataset_pages)],
+) -> Response:
+    """A page for people: description, columns, row count, downloads and a sample of rows."""
+    return dataset_page(ctx, request, dataset_id, pages.site, pages.cache)

@@ -114,8 +114,9 @@ def discover(infos: Sequence[DatasetInfo], query: DiscoveryQuery, *, domain: str
     """The datasets that match ``query``, in its order (``domain`` is this server's domain).
 
     Example:
-        >>> [i.id for i in discover(infos, DiscoveryQuery(order="name DESC"), domain="x")]  # doctest: +SKIP
-        ['water', 'potholes']
+        >>> infos = store.datasets()
+        >>> [i.id for i in discover(infos, DiscoveryQuery(order="name DESC"), domain="x")]
+        ['la-water-power-usage', 'la-library-monthly', 'la-operating-indicators', 'kc-311-potholes']
     """
     name, descending = parse_order(query.order)
     if query.only and not {o.rstrip("s") for o in query.only} & {"dataset"}:

@@ -25,7 +25,7 @@ from starlette.responses import Response
 from btvstat_open.budget import check_columns
 from btvstat_open.encode import json_batch
 from btvstat_open.errors import NotFound
-from btvstat_open.portal.context import PortalContext, epoch_seconds, http_date
+from btvstat_open.portal.context import Portal, PortalContext, epoch_seconds, http_date
 from btvstat_open.portal.stream import (
     FORMATS,
     BodyEncoder,
@@ -44,8 +44,8 @@ __all__ = [
     "export_plan",
     "export_response",
     "export_sql",
-    "read_router",
     "respond_with_query",
+    "router",
     "row_plan",
     "soql_plan",
 ]
@@ -70,8 +70,8 @@ def export_sql(info: DatasetInfo, *, system: bool = False) -> str:
     """SQL for the whole dataset ordered by ``:id`` (no user input in it).
 
     Example:
-        >>> export_sql(info)  # doctest: +SKIP
-        'SELECT "case_id", ... FROM "ds_kc-311" ORDER BY ":id"'
+        >>> export_sql(info)
+        'SELECT "case_id", "source", ... FROM "ds_kc-311-potholes" ORDER BY ":id"'
     """
     columns = info.all_columns if system else info.columns
     select = ", ".join(quote_ident(c.field_name) for c in columns) or '":id"'
@@ -158,8 +158,8 @@ def export_plan(info: DatasetInfo) -> QueryPlan:
     """The whole dataset as a CSV download ordered by ``:id`` (SODA 2.1 ``rows.csv`` and SODA 3 export).
 
     Example:
-        >>> export_plan(info).extra_headers["Content-Disposition"]  # doctest: +SKIP
-        'attachment; filename="kc-311.csv"'
+        >>> export_plan(info).extra_headers["Content-Disposition"]
+        'attachment; filename="kc-311-potholes.csv"'
     """
     return QueryPlan(
         info,
@@ -183,8 +183,8 @@ def row_sql(info: DatasetInfo, *, system: bool) -> str:
     """SQL for the row whose row identifier (or ``:id``) is the one parameter given twice.
 
     Example:
-        >>> row_sql(info, system=False)  # doctest: +SKIP
-        'SELECT "case_id", ... FROM "ds_kc-311" WHERE "case_id" = TRY_CAST(? AS VARCHAR) OR ":id" = ? LIMIT 1'
+        >>> row_sql(info, system=False)
+        'SELECT "case_id", ... WHERE "case_id" = TRY_CAST(? AS DOUBLE) OR ":id" = ? ORDER BY ":id" LIMIT 1'
     """
     columns = info.all_columns if system else info.columns
     select = ", ".join(quote_ident(c.field_name) for c in columns) or '":id"'
@@ -207,38 +207,38 @@ def row_plan(info: DatasetInfo, row: str, fmt: str, pairs: list[tuple[str, str]]
     )
 
 
-def read_router(ctx: PortalContext) -> APIRouter:
-    """Routes for ``/resource/{id}.{fmt}``, ``/resource/{id}/{row}.{fmt}`` and the CSV export."""
-    router = APIRouter()
+router = APIRouter()
+"""Routes for ``/resource/{id}.{fmt}``, ``/resource/{id}/{row}.{fmt}`` and the CSV export."""
 
-    @router.get("/resource/{resource}", tags=["SODA 2.1"], summary="Query a dataset with SoQL")
-    async def read_resource(resource: str, request: Request) -> Response:
-        """Rows of a dataset as JSON, CSV or GeoJSON, filtered and shaped by SoQL parameters."""
-        dataset_id, fmt = split_resource(resource)
-        pairs = list(request.query_params.multi_items())
-        return await respond_with_query(ctx, request, lambda: soql_plan(ctx, request, dataset_id, fmt, pairs))
 
-    @router.get("/api/views/{dataset_id}/rows.csv", tags=["SODA 2.1"], summary="Download a whole dataset")
-    async def export_rows(dataset_id: str, request: Request) -> Response:
-        """Every row as CSV headed by display names, ordered by ``:id``, streamed.
+@router.get("/resource/{resource}", tags=["SODA 2.1"], summary="Query a dataset with SoQL")
+async def read_resource(resource: str, request: Request, ctx: Portal) -> Response:
+    """Rows of a dataset as JSON, CSV or GeoJSON, filtered and shaped by SoQL parameters."""
+    dataset_id, fmt = split_resource(resource)
+    pairs = list(request.query_params.multi_items())
+    return await respond_with_query(ctx, request, lambda: soql_plan(ctx, request, dataset_id, fmt, pairs))
 
-        ``accessType=DOWNLOAD`` is accepted (and changes nothing).
-        """
-        return await export_response(ctx, request, dataset_id)
 
-    @router.get("/resource/{dataset_id}/{row}", tags=["SODA 2.1"], summary="Read one row")
-    async def read_row(dataset_id: str, row: str, request: Request) -> Response:
-        """The row with this row identifier value or ``:id``, as a JSON object (``.json``), CSV or GeoJSON.
+@router.get("/api/views/{dataset_id}/rows.csv", tags=["SODA 2.1"], summary="Download a whole dataset")
+async def export_rows(dataset_id: str, request: Request, ctx: Portal) -> Response:
+    """Every row as CSV headed by display names, ordered by ``:id``, streamed.
 
-        ``$$exclude_system_fields=false`` adds ``:id``, ``:created_at`` and ``:updated_at``.
-        """
-        row_id, fmt = split_resource(row)
-        pairs = list(request.query_params.multi_items())
-        return await respond_with_query(
-            ctx, request, lambda: row_plan(ctx.readable(dataset_id, request), row_id, fmt, pairs)
-        )
+    ``accessType=DOWNLOAD`` is accepted (and changes nothing).
+    """
+    return await export_response(ctx, request, dataset_id)
 
-    return router
+
+@router.get("/resource/{dataset_id}/{row}", tags=["SODA 2.1"], summary="Read one row")
+async def read_row(dataset_id: str, row: str, request: Request, ctx: Portal) -> Response:
+    """The row with this row identifier value or ``:id``, as a JSON object (``.json``), CSV or GeoJSON.
+
+    ``$$exclude_system_fields=false`` adds ``:id``, ``:created_at`` and ``:updated_at``.
+    """
+    row_id, fmt = split_resource(row)
+    pairs = list(request.query_params.multi_items())
+    return await respond_with_query(
+        ctx, request, lambda: row_plan(ctx.readable(dataset_id, request), row_id, fmt, pairs)
+    )
 
 
 def soql_plan(

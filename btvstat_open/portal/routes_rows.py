@@ -24,22 +24,22 @@ from starlette.responses import Response
 
 from btvstat_open.errors import BadRequestBody, StoreError
 from btvstat_open.portal.auth import JSON_ONLY, require_write_token
-from btvstat_open.portal.context import PortalContext
+from btvstat_open.portal.context import Portal, PortalContext
 from btvstat_open.portal.decode import decode_rows
 from btvstat_open.portal.routes_read import split_resource
 from btvstat_open.portal.routes_write import read_body
 from btvstat_open.store import DatasetInfo, WriteResult
 from btvstat_open.web.handlers import json_response
 
-__all__ = ["one_row", "row_router"]
+__all__ = ["one_row", "router"]
 
 
 def one_row(body: bytes, info: DatasetInfo, row: str, *, replace: bool) -> dict[str, Any]:
     """The body's row keyed by ``row``; with ``replace``, every column the body leaves out is null.
 
     Example:
-        >>> one_row(b'{"n": 5}', info, "a", replace=False)  # doctest: +SKIP
-        {'n': 5, 'name': 'a'}
+        >>> one_row(b'{"status": "OPEN"}', info, "2020000001", replace=False)  # keyed by case_id
+        {'status': 'OPEN', 'case_id': '2020000001'}
     """
     try:
         payload = orjson.loads(body or b"{}")
@@ -60,47 +60,50 @@ def one_row(body: bytes, info: DatasetInfo, row: str, *, replace: bool) -> dict[
     return {**filled, **payload, key: row}
 
 
-def row_router(ctx: PortalContext) -> APIRouter:
-    """Routes that update or replace one row, or empty a dataset."""
-    router = APIRouter()
-    store = ctx.store
+def _write_one(ctx: PortalContext, dataset_id: str, body: bytes, row: str, *, replace: bool) -> WriteResult:
+    info = ctx.info(dataset_id)
+    decoded = decode_rows([one_row(body, info, row, replace=replace)], info, allow_deleted=False)
+    try:
+        return ctx.store.upsert(dataset_id, decoded.table)
+    except duckdb.Error as exc:
+        raise StoreError(f"The write to {dataset_id!r} failed and nothing was written: {exc}") from exc
 
-    def write_one(dataset_id: str, body: bytes, row: str, *, replace: bool) -> WriteResult:
-        info = ctx.info(dataset_id)
-        decoded = decode_rows([one_row(body, info, row, replace=replace)], info, allow_deleted=False)
-        try:
-            return store.upsert(dataset_id, decoded.table)
-        except duckdb.Error as exc:
-            raise StoreError(f"The write to {dataset_id!r} failed and nothing was written: {exc}") from exc
 
-    async def row_request(dataset_id: str, row: str, request: Request, *, replace: bool) -> Response:
-        require_write_token(request, ctx.settings, JSON_ONLY)
-        body = await read_body(request, ctx.settings.max_body_bytes)
-        row_id = row.removesuffix(".json")
-        result = await run_in_threadpool(write_one, dataset_id, body, row_id, replace=replace)
-        return json_response(result.to_socrata())
+async def _row_request(
+    ctx: PortalContext, dataset_id: str, row: str, request: Request, *, replace: bool
+) -> Response:
+    require_write_token(request, ctx.settings, JSON_ONLY)
+    body = await read_body(request, ctx.settings.max_body_bytes)
+    row_id = row.removesuffix(".json")
+    result = await run_in_threadpool(_write_one, ctx, dataset_id, body, row_id, replace=replace)
+    return json_response(result.to_socrata())
 
-    @router.post("/resource/{dataset_id}/{row}", tags=["Writes"], summary="Update one row")
-    async def update_row(dataset_id: str, row: str, request: Request) -> Response:
-        """Change the fields the body gives on the row with this row identifier value or ``:id``."""
-        return await row_request(dataset_id, row, request, replace=False)
 
-    @router.put("/resource/{dataset_id}/{row}", tags=["Writes"], summary="Replace one row")
-    async def replace_row(dataset_id: str, row: str, request: Request) -> Response:
-        """Replace the row with this row identifier value or ``:id`` by the body (other fields null)."""
-        return await row_request(dataset_id, row, request, replace=True)
+router = APIRouter()
+"""Routes that update or replace one row, or empty a dataset."""
 
-    @router.delete("/resource/{resource}", tags=["Writes"], summary="Delete every row")
-    def truncate(resource: str, request: Request) -> Response:
-        """Remove every row of the dataset; its metadata and columns stay."""
-        require_write_token(request, ctx.settings)
-        dataset_id, _ = split_resource(resource)
-        info = ctx.info(dataset_id)
-        empty = decode_rows([], info, allow_deleted=False).table
-        try:
-            result = store.replace(dataset_id, empty)
-        except duckdb.Error as exc:
-            raise StoreError(f"Emptying {dataset_id!r} failed and nothing was removed: {exc}") from exc
-        return json_response(result.to_socrata())
 
-    return router
+@router.post("/resource/{dataset_id}/{row}", tags=["Writes"], summary="Update one row")
+async def update_row(dataset_id: str, row: str, request: Request, ctx: Portal) -> Response:
+    """Change the fields the body gives on the row with this row identifier value or ``:id``."""
+    return await _row_request(ctx, dataset_id, row, request, replace=False)
+
+
+@router.put("/resource/{dataset_id}/{row}", tags=["Writes"], summary="Replace one row")
+async def replace_row(dataset_id: str, row: str, request: Request, ctx: Portal) -> Response:
+    """Replace the row with this row identifier value or ``:id`` by the body (other fields null)."""
+    return await _row_request(ctx, dataset_id, row, request, replace=True)
+
+
+@router.delete("/resource/{resource}", tags=["Writes"], summary="Delete every row")
+def truncate(resource: str, request: Request, ctx: Portal) -> Response:
+    """Remove every row of the dataset; its metadata and columns stay."""
+    require_write_token(request, ctx.settings)
+    dataset_id, _ = split_resource(resource)
+    info = ctx.info(dataset_id)
+    empty = decode_rows([], info, allow_deleted=False).table
+    try:
+        result = ctx.store.replace(dataset_id, empty)
+    except duckdb.Error as exc:
+        raise StoreError(f"Emptying {dataset_id!r} failed and nothing was removed: {exc}") from exc
+    return json_response(result.to_socrata())

@@ -26,7 +26,7 @@ from starlette.responses import Response
 
 from btvstat_open.errors import BadRequestBody
 from btvstat_open.portal.auth import require_write_token
-from btvstat_open.portal.context import PortalContext, as_utc
+from btvstat_open.portal.context import Portal, PortalContext, as_utc
 from btvstat_open.portal.meta import view_json
 from btvstat_open.portal.metadata_change import change_from_body, permission_change
 from btvstat_open.portal.routes_meta import base_url, view_name
@@ -34,7 +34,7 @@ from btvstat_open.portal.routes_write import read_body
 from btvstat_open.store import DatasetInfo, MetadataChange
 from btvstat_open.web.handlers import json_response
 
-__all__ = ["metadata_document", "views_router"]
+__all__ = ["metadata_document", "router"]
 
 
 def _stamp(moment: Any) -> str:
@@ -46,7 +46,7 @@ def metadata_document(info: DatasetInfo, *, base: str, domain: str) -> dict[str,
     """A dataset as the Metadata API (``/api/views/metadata/v1/{id}``) describes it.
 
     Example:
-        >>> metadata_document(info, base="http://x", domain="x")["webUri"]  # doctest: +SKIP
+        >>> metadata_document(info, base="http://x", domain="x")["webUri"]
         'http://x/d/kc-311-potholes'
     """
     ident = quote(info.id, safe="")
@@ -81,68 +81,71 @@ def _json_body(raw: bytes) -> Any:
         raise BadRequestBody(f"The body is not valid JSON: {exc}.", code="metadata.bad-body") from None
 
 
-def views_router(ctx: PortalContext) -> APIRouter:
-    """Routes that change metadata and the Metadata API."""
-    router = APIRouter()
+def _apply(ctx: PortalContext, dataset_id: str, change: MetadataChange) -> DatasetInfo:
+    ctx.info(dataset_id)  # a 404 for an unknown dataset before anything is written
+    return ctx.store.update_metadata(dataset_id, change)
 
-    def apply(dataset_id: str, change: MetadataChange) -> DatasetInfo:
-        ctx.info(dataset_id)  # a 404 for an unknown dataset before anything is written
-        return ctx.store.update_metadata(dataset_id, change)
 
-    @router.put("/api/views/{resource}", tags=["Writes"], summary="Update metadata or set permission")
-    async def update_view(
-        resource: str,
-        request: Request,
-        method: str | None = Query(default=None, examples=["setPermission"]),
-        value: str | None = Query(default=None, examples=["public.read"]),
-    ) -> Response:
-        """Update name, description, tags, category, attribution, column descriptions (JSON body),
-        or, with ``?method=setPermission&value=public.read|private``, who may read the dataset."""
-        require_write_token(request, ctx.settings)
-        dataset_id = view_name(resource)
-        if method is not None:
-            if method != "setPermission":
-                raise BadRequestBody(
-                    f"Unknown method {method!r}; this server knows method=setPermission.",
-                    code="metadata.bad-method",
-                )
-            await run_in_threadpool(apply, dataset_id, permission_change(value))
-            return Response(status_code=200)
-        change = change_from_body(_json_body(await read_body(request, ctx.settings.max_body_bytes)))
-        return json_response(view_json(await run_in_threadpool(apply, dataset_id, change)))
+def _domain(ctx: PortalContext, request: Request) -> str:
+    return ctx.settings.domain or request.url.netloc
 
-    def domain(request: Request) -> str:
-        return ctx.settings.domain or request.url.netloc
 
-    @router.get("/api/views/metadata/v1", tags=["Metadata API"], summary="Every dataset's metadata")
-    def list_metadata(
-        request: Request,
-        limit: int | None = Query(default=None, ge=1, le=10_000),
-        offset: int = Query(default=0, ge=0),
-    ) -> Response:
-        """The Metadata API document of every dataset the caller may see, by id."""
-        infos = ctx.visible(request)
-        page = infos[offset : offset + limit] if limit is not None else infos[offset:]
-        base = base_url(request)
-        return json_response([metadata_document(i, base=base, domain=domain(request)) for i in page])
+router = APIRouter()
+"""Routes that change metadata and the Metadata API."""
 
-    @router.get(
-        "/api/views/metadata/v1/{dataset_id}", tags=["Metadata API"], summary="One dataset's metadata"
-    )
-    def get_metadata(dataset_id: str, request: Request) -> Response:
-        """The Metadata API document of one dataset."""
-        info = ctx.readable(dataset_id, request)
-        return json_response(metadata_document(info, base=base_url(request), domain=domain(request)))
 
-    @router.patch("/api/views/metadata/v1/{dataset_id}", tags=["Metadata API"], summary="Update metadata")
-    async def patch_metadata(dataset_id: str, request: Request) -> Response:
-        """Change the fields the body names (name, description, tags, category, attribution).
+@router.put("/api/views/{resource}", tags=["Writes"], summary="Update metadata or set permission")
+async def update_view(
+    resource: str,
+    request: Request,
+    ctx: Portal,
+    method: str | None = Query(default=None, examples=["setPermission"]),
+    value: str | None = Query(default=None, examples=["public.read"]),
+) -> Response:
+    """Update name, description, tags, category, attribution, column descriptions (JSON body),
+    or, with ``?method=setPermission&value=public.read|private``, who may read the dataset."""
+    require_write_token(request, ctx.settings)
+    dataset_id = view_name(resource)
+    if method is not None:
+        if method != "setPermission":
+            raise BadRequestBody(
+                f"Unknown method {method!r}; this server knows method=setPermission.",
+                code="metadata.bad-method",
+            )
+        await run_in_threadpool(_apply, ctx, dataset_id, permission_change(value))
+        return Response(status_code=200)
+    change = change_from_body(_json_body(await read_body(request, ctx.settings.max_body_bytes)))
+    return json_response(view_json(await run_in_threadpool(_apply, ctx, dataset_id, change)))
 
-        Needs the write token.
-        """
-        require_write_token(request, ctx.settings)
-        change = change_from_body(_json_body(await read_body(request, ctx.settings.max_body_bytes)))
-        info = await run_in_threadpool(apply, dataset_id, change)
-        return json_response(metadata_document(info, base=base_url(request), domain=domain(request)))
 
-    return router
+@router.get("/api/views/metadata/v1", tags=["Metadata API"], summary="Every dataset's metadata")
+def list_metadata(
+    request: Request,
+    ctx: Portal,
+    limit: int | None = Query(default=None, ge=1, le=10_000),
+    offset: int = Query(default=0, ge=0),
+) -> Response:
+    """The Metadata API document of every dataset the caller may see, by id."""
+    infos = ctx.visible(request)
+    page = infos[offset : offset + limit] if limit is not None else infos[offset:]
+    base, domain = base_url(request), _domain(ctx, request)
+    return json_response([metadata_document(i, base=base, domain=domain) for i in page])
+
+
+@router.get("/api/views/metadata/v1/{dataset_id}", tags=["Metadata API"], summary="One dataset's metadata")
+def get_metadata(dataset_id: str, request: Request, ctx: Portal) -> Response:
+    """The Metadata API document of one dataset."""
+    info = ctx.readable(dataset_id, request)
+    return json_response(metadata_document(info, base=base_url(request), domain=_domain(ctx, request)))
+
+
+@router.patch("/api/views/metadata/v1/{dataset_id}", tags=["Metadata API"], summary="Update metadata")
+async def patch_metadata(dataset_id: str, request: Request, ctx: Portal) -> Response:
+    """Change the fields the body names (name, description, tags, category, attribution).
+
+    Needs the write token.
+    """
+    require_write_token(request, ctx.settings)
+    change = change_from_body(_json_body(await read_body(request, ctx.settings.max_body_bytes)))
+    info = await run_in_threadpool(_apply, ctx, dataset_id, change)
+    return json_response(metadata_document(info, base=base_url(request), domain=_domain(ctx, request)))

@@ -23,11 +23,11 @@ from starlette.responses import Response
 
 from btvstat_open.errors import BadRequestBody, BtvstatError
 from btvstat_open.portal.auth import presented_token
-from btvstat_open.portal.context import PortalContext
+from btvstat_open.portal.context import Portal, PortalContext
 from btvstat_open.portal.routes_read import QueryPlan, export_response, respond_with_query, soql_plan
 from btvstat_open.portal.routes_write import read_body
 
-__all__ = ["AppTokenRequired", "soda3_plan", "soda3_router"]
+__all__ = ["AppTokenRequired", "router", "soda3_plan"]
 
 _BODY_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -118,44 +118,45 @@ def query_from_params(params: Iterable[tuple[str, str]]) -> dict[str, Any]:
     return body
 
 
-def soda3_router(ctx: PortalContext) -> APIRouter:
-    """Routes for the SODA 3 query and export endpoints."""
-    router = APIRouter()
+router = APIRouter()
+"""Routes for the SODA 3 query and export endpoints."""
 
-    @router.post(
-        "/api/v3/views/{dataset_id}/query.json",
-        tags=["SODA 3"],
-        summary="Query with SoQL",
-        openapi_extra={"requestBody": {"content": {"application/json": {"schema": _BODY_SCHEMA}}}},
-    )
-    async def query(dataset_id: str, request: Request) -> Response:
-        """Run ``{"query": ..., "page": {...}}`` and answer with JSON rows."""
-        _check_app_token(ctx, request)
-        # Read the body here, bounded like a write's, instead of letting the framework read it whole.
-        body = _query_body(await read_body(request, ctx.settings.max_body_bytes))
-        return await respond_with_query(ctx, request, lambda: soda3_plan(ctx, request, dataset_id, body))
 
-    @router.get("/api/v3/views/{dataset_id}/query.json", tags=["SODA 3"], summary="Query with SoQL (GET)")
-    async def query_get(
-        dataset_id: str,
-        request: Request,
-        query: str | None = Query(default=None, examples=["SELECT status, count(*) GROUP BY status"]),
-        pageNumber: int | None = Query(default=None, ge=1),
-        pageSize: int | None = Query(default=None, ge=1),
-        includeSynthetic: bool | None = None,
-    ) -> Response:
-        """The POST query as query parameters: ``?query=SELECT ...&pageNumber=1&pageSize=100``."""
-        _check_app_token(ctx, request)
-        body = query_from_params(request.query_params.items())
-        return await respond_with_query(ctx, request, lambda: soda3_plan(ctx, request, dataset_id, body))
+@router.post(
+    "/api/v3/views/{dataset_id}/query.json",
+    tags=["SODA 3"],
+    summary="Query with SoQL",
+    openapi_extra={"requestBody": {"content": {"application/json": {"schema": _BODY_SCHEMA}}}},
+)
+async def query(dataset_id: str, request: Request, ctx: Portal) -> Response:
+    """Run ``{"query": ..., "page": {...}}`` and answer with JSON rows."""
+    _check_app_token(ctx, request)
+    # Read the body here, bounded like a write's, instead of letting the framework read it whole.
+    body = _query_body(await read_body(request, ctx.settings.max_body_bytes))
+    return await respond_with_query(ctx, request, lambda: soda3_plan(ctx, request, dataset_id, body))
 
-    @router.get("/api/v3/views/{dataset_id}/export.csv", tags=["SODA 3"], summary="Export a dataset")
-    async def export(dataset_id: str, request: Request) -> Response:
-        """The whole dataset as CSV, ordered by ``:id``, streamed."""
-        _check_app_token(ctx, request)
-        return await export_response(ctx, request, dataset_id)
 
-    return router
+@router.get("/api/v3/views/{dataset_id}/query.json", tags=["SODA 3"], summary="Query with SoQL (GET)")
+async def query_get(
+    dataset_id: str,
+    request: Request,
+    ctx: Portal,
+    query: str | None = Query(default=None, examples=["SELECT status, count(*) GROUP BY status"]),
+    pageNumber: int | None = Query(default=None, ge=1),
+    pageSize: int | None = Query(default=None, ge=1),
+    includeSynthetic: bool | None = None,
+) -> Response:
+    """The POST query as query parameters: ``?query=SELECT ...&pageNumber=1&pageSize=100``."""
+    _check_app_token(ctx, request)
+    body = query_from_params(request.query_params.items())
+    return await respond_with_query(ctx, request, lambda: soda3_plan(ctx, request, dataset_id, body))
+
+
+@router.get("/api/v3/views/{dataset_id}/export.csv", tags=["SODA 3"], summary="Export a dataset")
+async def export(dataset_id: str, request: Request, ctx: Portal) -> Response:
+    """The whole dataset as CSV, ordered by ``:id``, streamed."""
+    _check_app_token(ctx, request)
+    return await export_response(ctx, request, dataset_id)
 
 
 def soda3_plan(ctx: PortalContext, request: Request, dataset_id: str, body: dict[str, Any]) -> QueryPlan:

@@ -1,8 +1,11 @@
 """The result columns of a SoQL read (``$select``) and its ORDER BY.
 
 Example:
-    >>> position_of(node, outputs)  # doctest: +SKIP
-    2
+    >>> from btvstat_open.soql import QueryParams, compile_soql
+    >>> query = QueryParams(select="status, count(*) AS n", group="status", order="n DESC")
+    >>> compiled = compile_soql(query, info)  # info: a dataset with a status column
+    >>> [c.field_name for c in compiled.columns], "ORDER BY 2 DESC" in compiled.sql
+    (['status', 'n'], True)
 """
 
 from __future__ import annotations

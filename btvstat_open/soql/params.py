@@ -91,8 +91,3 @@ class QueryParams:
             else:
                 filters.append((key, value))
         return cls(**values, filters=tuple(filters), system_fields=system_fields)
-
-    @property
-    def uses_query(self) -> bool:
-        """Whether a whole ``$query`` statement was given."""
-        return self.query is not None

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 import string
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -159,8 +159,3 @@ def template(pattern: str, *args: Sql, type: str, aggregate: bool | None = None)
             params.extend(arg.params)
     agg = any(a.aggregate for a in args) if aggregate is None else aggregate
     return Sql("".join(parts), type, params, agg)
-
-
-def with_type(frag: Sql, type: str) -> Sql:
-    """The same fragment with another type (and no literal reinterpretation)."""
-    return replace(frag, type=type, literal=None)

@@ -19,7 +19,6 @@ from btvstat_open.store.database import (
     Store,
     WriteResult,
     check_dataset_id,
-    new_row_id,
     quote_ident,
     table_name,
 )
@@ -32,7 +31,6 @@ __all__ = [
     "WriteResult",
     "as_utc",
     "check_dataset_id",
-    "new_row_id",
     "quote_ident",
     "table_name",
 ]

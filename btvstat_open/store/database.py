@@ -31,7 +31,6 @@ from btvstat_open.store.dataset import (
     MetadataChange,
     WriteResult,
     check_dataset_id,
-    new_row_id,
     quote_ident,
     table_name,
 )
@@ -53,7 +52,6 @@ __all__ = [
     "Store",
     "WriteResult",
     "check_dataset_id",
-    "new_row_id",
     "quote_ident",
     "table_name",
 ]
@@ -211,7 +209,9 @@ class Store:
         """The whole dataset as an Arrow table ordered by ``:id``.
 
         Example:
-            >>> store.arrow("demo").column_names  # doctest: +SKIP
+            >>> store = Store(scratch / "arrow")  # scratch: any empty folder
+            >>> _ = store.load("demo", pa.table({"n": [1.0, 2.0]}), [Column("n", "N", "number")])
+            >>> store.arrow("demo").column_names
             ['n']
         """
         info = self.info(dataset_id)
@@ -264,7 +264,9 @@ class Store:
         descriptions or publication stage, in one transaction (the rows are untouched).
 
         Example:
-            >>> store.update_metadata("demo", MetadataChange(tags=("roads",))).tags  # doctest: +SKIP
+            >>> store = Store(scratch / "metadata")
+            >>> _ = store.create("demo", "Demo", [Column("n", "N", "number")])
+            >>> store.update_metadata("demo", MetadataChange(tags=("roads",))).tags
             ('roads',)
         """
         # Read and write under the write lock, so two updates never lose one another's change.
@@ -311,7 +313,9 @@ class Store:
         last row wins.
 
         Example:
-            >>> store.upsert("demo", pa.table({"n": [3.0]})).created  # doctest: +SKIP
+            >>> store = Store(scratch / "upsert")
+            >>> _ = store.create("demo", "Demo", [Column("n", "N", "number")])
+            >>> store.upsert("demo", pa.table({"n": [3.0]})).created
             1
         """
         info = self.info(dataset_id)

@@ -21,7 +21,6 @@ __all__ = [
     "WriteResult",
     "as_utc",
     "check_dataset_id",
-    "new_row_id",
     "new_row_ids",
     "quote_ident",
     "table_name",
@@ -50,16 +49,6 @@ def table_name(dataset_id: str) -> str:
         '"ds_kc-311"'
     """
     return quote_ident("ds_" + dataset_id)
-
-
-def new_row_id() -> str:
-    """A fresh Socrata-style row id, ``row-xxxx-xxxx-xxxx``.
-
-    Example:
-        >>> new_row_id().startswith("row-")
-        True
-    """
-    return new_row_ids(1)[0]
 
 
 def new_row_ids(count: int) -> list[str]:
@@ -156,7 +145,9 @@ class MetadataChange:
     ``column_descriptions`` maps field names to new descriptions.
 
     Example:
-        >>> MetadataChange(name="Potholes", tags=("streets",)).apply(info)  # doctest: +SKIP
+        >>> change = MetadataChange(description="Potholes", column_descriptions={"status": "OPEN or RESOL"})
+        >>> [c.description for c in change.columns(info) if c.field_name == "status"]
+        ['OPEN or RESOL']
     """
 
     name: str | None = None

@@ -78,9 +78,10 @@ def sync_dataset(
     (default: only when stderr is a terminal).
 
     Example:
-        >>> from connectors import connect                                    # doctest: +SKIP
-        >>> portal = connect("https://data.example.gov")                      # doctest: +SKIP
-        >>> sync_dataset(portal, "abcd-1234", Store(".btvstat/store")).mode  # doctest: +SKIP
+        >>> from connectors import connect
+        >>> portal = connect(portal_url)  # any portal, e.g. connect("https://data.example.gov")
+        >>> with Store(scratch / "copy") as copy:  # scratch: any empty folder
+        ...     sync_dataset(portal, "kc-311-potholes", copy, progress=False).mode
         'full'
     """
     job = SyncJob(source, remote_id, store, check_dataset_id(dataset_id or remote_id.lower()), progress)

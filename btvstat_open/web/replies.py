@@ -5,9 +5,10 @@ worker (plan the query, run it, encode the first batch) while watching the clock
 and streams the rest batch by batch on the same slot; see :mod:`btvstat_open.budget`.
 
 Example:
-    >>> pool = ctx.pools.queries  # doctest: +SKIP
-    >>> await answer(pool, request, new_cursor, start, seconds=30, limit="x")  # doctest: +SKIP
-    <starlette.responses.StreamingResponse ...>
+    >>> import requests  # portal_url: the portal's reads answer through answer()
+    >>> reply = requests.get(f"{portal_url}/resource/kc-311-potholes.json?$limit=2", timeout=60)
+    >>> reply.status_code, len(reply.json()), "ETag" in reply.headers
+    (200, 2, True)
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ __all__ = [
     "PeriodSize",
     "Strict",
     "Tag",
+    "check_http_url",
 ]
 
 Calculation = Literal["count", "sum", "average", "median", "percentile", "rate", "recent"]
@@ -70,14 +71,20 @@ def _origin(value: str) -> str:
     return value
 
 
-def _http_url(value: str) -> str:
+def check_http_url(value: str) -> str:
+    """The value if it is an ``http(s)://`` URL, else a ValueError saying how to write one.
+
+    Example:
+        >>> check_http_url("https://data.example.gov")
+        'https://data.example.gov'
+    """
     if not re.match(r"^https?://[^\s/]+", value):
         raise ValueError("a portal url starts with https:// or http://, e.g. https://data.example.gov")
     return value
 
 
 Origin = Annotated[str, AfterValidator(_origin)]
-HttpUrl = Annotated[str, AfterValidator(_http_url)]
+HttpUrl = Annotated[str, AfterValidator(check_http_url)]
 
 
 class Strict(BaseModel):

@@ -15,21 +15,60 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
-from catalog.models.base import ID_PATTERN, HttpUrl, Origin, Strict
+from catalog.models.base import ID_PATTERN, Origin, Strict, check_http_url
 
-__all__ = ["DEFAULT_GOAL_LEVELS", "CatalogSettings", "Contact", "EmbedSettings", "Goal", "PortalSettings"]
+__all__ = [
+    "DEFAULT_GOAL_LEVELS",
+    "CatalogSettings",
+    "Contact",
+    "EmbedSettings",
+    "Goal",
+    "PortalKind",
+    "PortalSettings",
+]
+
+#: The portal kinds a catalog can name (``connectors.kinds`` has their connectors).
+PortalKind = Literal["socrata", "arcgis", "ckan", "opendatasoft", "file"]
 
 # What a catalog that does not name its levels calls them (the contract's own example).
 DEFAULT_GOAL_LEVELS = ("Priority area", "Goal", "Objective")
 
 
 class PortalSettings(Strict):
-    """A portal the catalog's datasets come from (``portals:`` in ``catalog.yaml``)."""
+    """A portal the catalog's datasets come from (``portals:`` in ``catalog.yaml``).
 
-    url: HttpUrl
+    ``kind`` says what it speaks (default ``socrata``). A ``file`` portal's ``url`` is a folder
+    (relative to the catalog folder) or an fsspec URL; every other kind's is ``http(s)://``.
+    ``title`` names it on KPI pages (default: its key in ``portals:``).
+
+    Example:
+        >>> PortalSettings.model_validate({"kind": "file", "url": "data/burlington"}).kind
+        'file'
+        >>> from pydantic import ValidationError
+        >>> try:
+        ...     PortalSettings.model_validate({"kind": "ckan", "url": "data/x"})
+        ... except ValidationError as exc:
+        ...     print(exc.errors()[0]["msg"].split(" (")[-1])
+        a folder or fsspec URL needs kind: file)
+    """
+
+    kind: PortalKind = "socrata"
+    url: str = Field(min_length=1)
+    title: str | None = None
     app_token_env: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url_fits_kind(cls, url: str, info: ValidationInfo) -> str:
+        # `kind` is declared first, so it is validated (and in info.data) by now.
+        if info.data.get("kind", "socrata") != "file":
+            try:
+                check_http_url(url)
+            except ValueError as exc:
+                raise ValueError(f"{exc} (a folder or fsspec URL needs kind: file)") from None
+        return url
 
 
 class EmbedSettings(Strict):

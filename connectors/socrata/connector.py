@@ -169,7 +169,7 @@ class SocrataConnector(Connector):
         """How many rows match ``where`` (all rows without it).
 
         Example:
-            >>> portal.count("kc-311-potholes", "status = 'OPEN'")  # doctest: +SKIP
+            >>> portal.count("kc-311-potholes", "status = 'OPEN'")
             1681
         """
         return self.meta.count(dataset_id, where)
@@ -189,7 +189,7 @@ class SocrataConnector(Connector):
         """Datasets from the discovery API (``/api/catalog/v1``).
 
         Example:
-            >>> [d.id for d in portal.datasets(q="pothole")]  # doctest: +SKIP
+            >>> [d.id for d in portal.datasets(q="pothole")]
             ['kc-311-potholes']
         """
         return self.meta.datasets(q, limit)

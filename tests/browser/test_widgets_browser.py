@@ -4,6 +4,7 @@ serious or critical. Screenshots are kept in tests/artifacts/."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,8 +182,14 @@ def test_host_page_embed_takes_the_chart_height(browser: Browser, sites: Sites) 
 
 
 def test_sites_not_allowed_cannot_frame_embeds(browser: Browser, sites: Sites) -> None:
-    page, _ = browser.open(sites.stranger + "/")
-    page.wait_for_timeout(1500)
+    page, watch = browser.open(sites.stranger + "/")
+    # First the positive signal that the browser decided: its refusal (a frame-ancestors CSP
+    # violation, reported on the console) and embed.js loaded; only then look for what is absent.
+    deadline = time.monotonic() + 20
+    while not any("frame-ancestors" in e for e in watch.console_errors) and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert any("frame-ancestors" in e for e in watch.console_errors), watch.console_errors
+    page.wait_for_load_state("load")
     assert page.get_attribute("#embed", "data-btvstat-height") is None
     frame = page.query_selector("#embed").content_frame()
     assert frame is None or frame.query_selector(".chart") is None  # the browser refused to frame it
@@ -268,8 +275,17 @@ def test_embed_js_ignores_messages_from_other_origins(browser: Browser, sites: S
     sized = page.wait_for_selector("#embed[data-btvstat-height]", timeout=20_000)
     height = sized.get_attribute("data-btvstat-height")
     # A forged height from the host page itself (not the embed's origin, not an embed window).
-    page.evaluate("window.postMessage({type: 'btvstat:height', height: 999}, '*')")
-    page.wait_for_timeout(800)
+    # A listener added now runs after embed.js's (listeners run in the order they were added), so
+    # once it has seen the forged message, embed.js has handled it too.
+    page.evaluate(
+        """() => {
+            window.addEventListener("message", (e) => {
+                if (e.data && e.data.height === 999) window.__forged = true;
+            });
+            window.postMessage({type: 'btvstat:height', height: 999}, '*');
+        }"""
+    )
+    page.wait_for_function("window.__forged === true", timeout=10_000)
     assert sized.get_attribute("data-btvstat-height") == height != "999"
     assert watch.clean(), watch
     page.close()

@@ -28,9 +28,13 @@ def run_packet(args: argparse.Namespace) -> int:
     An unknown meeting is :class:`~btvstat_open.errors.MeetingNotFound` (exit code 2).
 
     Example:
-        >>> argv = ["packet", "2020-03-04-public-works", "--catalog", "catalog/demo", "-o", "p.pdf"]
-        >>> run_packet(build_parser().parse_args(argv))  # doctest: +SKIP
+        >>> from btvstat_open.cli import build_parser  # store_dir: a store with the demo data
+        >>> out = scratch / "p.html"
+        >>> argv = ["packet", "2020-03-04-public-works", "--catalog", "catalog/demo", "-o", str(out)]
+        >>> run_packet(build_parser().parse_args([*argv, "--store", store_dir]))
         0
+        >>> out.read_text(encoding="utf-8").startswith("<!doctype html>")
+        True
     """
     output = Path(args.output)
     suffix = output.suffix.lower()

@@ -10,8 +10,10 @@ modification dates are the packet's as-of day and it holds no random identifier,
 past meeting is the same bytes every time it is made.
 
 Example:
-    >>> html = packet_html(packet, site)  # doctest: +SKIP
-    >>> packet_pdf(html)[:5]  # doctest: +SKIP
+    >>> from catalog.packet import build_packet
+    >>> packet = build_packet(catalog, store, "2020-03-04-public-works")
+    >>> html = packet_html(packet, catalog.settings)
+    >>> packet_pdf(html)[:5]
     b'%PDF-'
 """
 

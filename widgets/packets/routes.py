@@ -1,30 +1,29 @@
 """The meeting routes: ``/meetings`` (upcoming and past, with highlights), ``/meetings/{id}`` (the
 packet as a page) and ``/meetings/{id}.pdf``.
 
-They answer through the widget routes' shared response cache (``respond``), keyed by the request
+They answer through the widget routes' shared response cache
+(:meth:`~widgets.route_context.WidgetContext.respond`), keyed by the request
 and holding the versions of the datasets behind the packet, on top of :class:`PacketService`'s own
 cache of packets, pages and PDFs.
 
 Example:
-    >>> router = meeting_router(packets, pages, respond)  # doctest: +SKIP
+    >>> [r.path for r in router.routes]
+    ['/meetings', '/meetings/{meeting_id}.pdf', '/meetings/{meeting_id}']
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from btvstat_open.errors import UsageError
-from widgets.packets.service import PacketService
-from widgets.pages import Pages
+from widgets.route_context import Widgets
 from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS
 
-__all__ = ["meeting_router"]
+__all__ = ["router"]
 
-Respond = Callable[..., Response]
 _WORST_FIRST = ("off_track", "near_target", "on_track", "no_target", "no_data")
 
 
@@ -34,54 +33,55 @@ def _no_query(request: Request) -> None:
         raise UsageError(f"Unknown query option {name!r}; this address takes none.", code="query.bad-option")
 
 
-def meeting_router(packets: PacketService, pages: Pages, respond: Respond) -> APIRouter:
-    """The three meeting routes."""
-    router = APIRouter()
+router = APIRouter()
+"""The three meeting routes."""
 
-    @router.get("/meetings", response_class=Response, summary="Stat meetings, upcoming and past")
-    def meetings(request: Request) -> Response:
-        _no_query(request)
 
-        def build() -> bytes:
-            upcoming, past = packets.summaries()
-            context: dict[str, Any] = {
-                "upcoming": upcoming,
-                "past": past,
-                "statuses": [(s, STATUS_LABELS[s]) for s in _WORST_FIRST],
-                "symbols": STATUS_SYMBOLS,
-            }
-            return (
-                pages.env.get_template("meetings.html")
-                .render(site=pages.site, theme="auto", **context)
-                .encode()
-            )
+@router.get("/meetings", response_class=Response, summary="Stat meetings, upcoming and past")
+def meetings(request: Request, ctx: Widgets) -> Response:
+    _no_query(request)
+    packets, pages = ctx.packets, ctx.pages
 
-        return respond(request, "page", "text/html; charset=utf-8", build, kpis=packets.all_kpis())
-
-    @router.get("/meetings/{meeting_id}.pdf", summary="A meeting's packet as a tagged PDF")
-    def packet_pdf(meeting_id: str, request: Request) -> Response:
-        _no_query(request)
-        meeting = packets.meeting(meeting_id)
-        disposition = (("content-disposition", f'inline; filename="{meeting.id}.pdf"'),)
-        return respond(
-            request,
-            "data",
-            "application/pdf",
-            lambda: packets.pdf(meeting.id),
-            kpis=packets.kpis(meeting),
-            extra=disposition,
+    def build() -> bytes:
+        upcoming, past = packets.summaries()
+        context: dict[str, Any] = {
+            "upcoming": upcoming,
+            "past": past,
+            "statuses": [(s, STATUS_LABELS[s]) for s in _WORST_FIRST],
+            "symbols": STATUS_SYMBOLS,
+        }
+        return (
+            pages.env.get_template("meetings.html").render(site=pages.site, theme="auto", **context).encode()
         )
 
-    @router.get("/meetings/{meeting_id}", response_class=Response, summary="A meeting's packet as a page")
-    def packet_page(meeting_id: str, request: Request) -> Response:
-        _no_query(request)
-        meeting = packets.meeting(meeting_id)
-        return respond(
-            request,
-            "packet",
-            "text/html; charset=utf-8",
-            lambda: packets.html(meeting.id).encode(),
-            kpis=packets.kpis(meeting),
-        )
+    return ctx.respond(request, "page", "text/html; charset=utf-8", build, kpis=packets.all_kpis())
 
-    return router
+
+@router.get("/meetings/{meeting_id}.pdf", summary="A meeting's packet as a tagged PDF")
+def packet_pdf(meeting_id: str, request: Request, ctx: Widgets) -> Response:
+    _no_query(request)
+    packets = ctx.packets
+    meeting = packets.meeting(meeting_id)
+    disposition = (("content-disposition", f'inline; filename="{meeting.id}.pdf"'),)
+    return ctx.respond(
+        request,
+        "data",
+        "application/pdf",
+        lambda: packets.pdf(meeting.id),
+        kpis=packets.kpis(meeting),
+        extra=disposition,
+    )
+
+
+@router.get("/meetings/{meeting_id}", response_class=Response, summary="A meeting's packet as a page")
+def packet_page(meeting_id: str, request: Request, ctx: Widgets) -> Response:
+    _no_query(request)
+    packets = ctx.packets
+    meeting = packets.meeting(meeting_id)
+    return ctx.respond(
+        request,
+        "packet",
+        "text/html; charset=utf-8",
+        lambda: packets.html(meeting.id).encode(),
+        kpis=packets.kpis(meeting),
+    )

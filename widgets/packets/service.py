@@ -6,8 +6,10 @@ three, like charts (:mod:`widgets.service`). A data change gives a new key, so t
 rebuilds; nothing else does, so a past meeting's PDF is the same bytes on every request.
 
 Example:
-    >>> packets = PacketService(store, catalog, versions)  # doctest: +SKIP
-    >>> packets.pdf("2020-03-04-public-works")[:5]  # doctest: +SKIP
+    >>> from widgets.cache import DataVersions
+    >>> from datetime import date
+    >>> packets = PacketService(store, catalog, DataVersions(store), today=lambda: date(2020, 3, 2))
+    >>> packets.pdf("2020-03-04-public-works")[:5]
     b'%PDF-'
 """
 

@@ -116,8 +116,11 @@ def decode_columns(rows: Sequence[dict[str, Any]], info: DatasetInfo) -> pa.Tabl
     appears when any row names it, with nulls where rows leave it out.
 
     Example:
-        >>> decode_columns([{"n": "36"}, {"n": 1.5}], info).column("n").to_pylist()  # doctest: +SKIP
+        >>> rows = [{"days_to_close": "36"}, {"days_to_close": "1.5"}]  # info: with that number column
+        >>> decode_columns(rows, info).column("days_to_close").to_pylist()
         [36.0, 1.5]
+        >>> decode_columns([{"days_to_close": "thirty"}], info) is None  # typed row by row instead
+        True
     """
     by_field = {c.field_name: c for c in info.columns}
     keys: set[str] = set()

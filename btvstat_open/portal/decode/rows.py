@@ -184,7 +184,7 @@ def decode_rows(
     (:mod:`btvstat_open.portal.decode.columns`); others row by row.
 
     Example:
-        >>> decode_rows([{"n": "36"}], info).table.column("n").to_pylist()  # doctest: +SKIP
+        >>> decode_rows([{"days_to_close": "36"}], info).table.column("days_to_close").to_pylist()
         [36.0]
     """
     plain = decode_columns(rows, info)

@@ -1,0 +1,36 @@
+"""The connector for a catalog's portal (``portals:`` in ``catalog.yaml``), whatever its kind.
+
+Example:
+    >>> from catalog import load_catalog
+    >>> demo = load_catalog("catalog/demo")
+    >>> open_portal(demo, "burlington").datasets()[0].id
+    'child-care-locations.csv'
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from catalog.models import Catalog
+from connectors import Connector
+from connectors.commands import open_source
+
+__all__ = ["open_portal"]
+
+
+def open_portal(catalog: Catalog, key: str, options: Mapping[str, Any] | None = None) -> Connector:
+    """A connector to portal ``key`` of the catalog: a ``file`` folder is relative to the catalog folder.
+
+    The app token comes from the environment variable ``app_token_env`` names, when it is set (as
+    the kind calls it: ArcGIS ``token``, CKAN ``api_key``); ``options`` go to the connector
+    (``timeout``, ``retries``...); a credential a kind does not use is left out.
+    """
+    portal = catalog.settings.portals[key]
+    options = dict(options or {})
+    if portal.kind == "file":
+        options["base_dir"] = catalog.root
+    elif portal.app_token_env and os.environ.get(portal.app_token_env):
+        options["app_token"] = os.environ[portal.app_token_env]
+    return open_source(portal.url, portal.kind, options)

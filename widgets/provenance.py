@@ -1,0 +1,74 @@
+"""Where a KPI's data comes from, as its page says it: the dataset, the portal, and a link to the source.
+
+A dataset on a remote portal links to its page there; a dataset from a ``file`` portal (or the
+site's own store) links to this site's download of the local copy, since a folder on the server
+is no address a reader can open.
+
+Example:
+    >>> from catalog.demo import DEMO_DIR
+    >>> from catalog import load_catalog
+    >>> demo = load_catalog(DEMO_DIR)
+    >>> p = provenance(demo.get("trees-planted-yearly"), demo.settings, "planting-sites.csv")
+    >>> p.portal, p.kind, p.link
+    ('Burlington, VT open data (Opendatasoft CSV exports)', 'files', '/datasets/planting-sites.csv')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from catalog.models import CatalogSettings, Kpi
+
+__all__ = ["Provenance", "provenance"]
+
+_KIND_LABELS = {
+    "socrata": "Socrata portal",
+    "arcgis": "ArcGIS REST service",
+    "ckan": "CKAN site",
+    "opendatasoft": "Opendatasoft site",
+    "file": "files",
+}
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What the page shows: ``Data: <dataset> from <portal> (<kind>), <link_text>`` linked to ``link``.
+
+    Example:
+        >>> Provenance("trees.csv", "Parks exports", "files", "/datasets/trees.csv", "download").kind
+        'files'
+    """
+
+    dataset: str
+    portal: str
+    kind: str
+    link: str
+    link_text: str
+    download: bool = False
+
+
+def _source_page(kind: str, url: str, dataset: str) -> str:
+    """The dataset's own page on its portal (what a reader can open)."""
+    base, part = url.rstrip("/"), quote(dataset, safe="")
+    return {
+        "socrata": f"{base}/d/{part}",
+        "arcgis": f"{base}/{part}",
+        "ckan": f"{base}/dataset/{part}",
+        "opendatasoft": f"{base}/explore/dataset/{part}/",
+    }.get(kind, base)
+
+
+def provenance(kpi: Kpi, settings: CatalogSettings, dataset_name: str) -> Provenance:
+    """Where ``kpi``'s rows come from (``dataset_name``: the store's name for its dataset)."""
+    dataset, key = kpi.source.dataset, kpi.source.portal
+    local = f"/datasets/{quote(dataset, safe='')}.csv"
+    portal = settings.portals.get(key)
+    if portal is None:  # `local`: loaded into this site's store
+        return Provenance(dataset_name, "this site's store", "loaded here", local, "download as CSV", True)
+    title = portal.title or key
+    if portal.kind == "file":
+        text = f"download the local copy of {dataset_name}"
+        return Provenance(dataset_name, title, _KIND_LABELS["file"], local, text, True)
+    link = _source_page(portal.kind, portal.url, dataset)
+    return Provenance(dataset_name, title, _KIND_LABELS.get(portal.kind, portal.kind), link, link)

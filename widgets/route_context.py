@@ -1,0 +1,147 @@
+"""What every widget route shares, and how it answers: through the app's response cache.
+
+The routes are module-level FastAPI routers (:mod:`widgets.routes`, :mod:`widgets.program_routes`,
+:mod:`widgets.packets.routes`); each path function takes the app's :class:`WidgetContext` as a
+dependency (``ctx: Widgets``), read from ``request.app.state.widget_routes`` (set by
+:func:`widgets.app.create_app`).
+
+Example:
+    >>> response_key("/kpi/x.svg", b"theme=dark")
+    ('/kpi/x.svg', b'theme=dark')
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, cast
+from urllib.parse import parse_qsl, urlencode
+
+from fastapi import Depends, Request
+from fastapi.responses import Response
+
+from btvstat_open.budget import Pools
+from catalog.models import Kpi
+from widgets.assets import Assets
+from widgets.cache import CachedResponse, CacheKey, KeyedLocks, LruCache, make_response
+from widgets.packets.service import PacketService
+from widgets.pages import Pages
+from widgets.program_pages import ProgramPages
+from widgets.security import Kind, security_headers
+from widgets.service import ChartOptions, WidgetService, parse_options, snap_size
+
+__all__ = ["PAGE_CACHE", "WidgetContext", "Widgets", "get_widgets", "response_key"]
+
+PAGE_CACHE = "public, max-age=60"
+
+
+@dataclass
+class WidgetContext:
+    """The service, pages, assets, response cache and pools behind the widget routes.
+
+    Renders not in the cache run on ``pools.renders`` and downloads on ``pools.queries`` (within
+    ``export_seconds``); a full pool is a 503 with ``Retry-After``. ``base_url`` holds the
+    request's base URL for documents that name their own links (set by a middleware).
+    """
+
+    service: WidgetService
+    pages: Pages
+    assets: Assets
+    responses: LruCache[CacheKey, CachedResponse]
+    ancestors: str
+    base_url: contextvars.ContextVar[str]
+    pools: Pools
+    export_seconds: float
+    packets: PacketService
+    building: KeyedLocks = field(default_factory=KeyedLocks)
+    program: ProgramPages = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.program = ProgramPages(self.pages)
+
+    def respond(
+        self,
+        request: Request,
+        kind: Kind,
+        media_type: str,
+        build: Callable[[], bytes],
+        *,
+        kpis: list[Kpi] | None = None,
+        cache_control: str = PAGE_CACHE,
+        extra: tuple[tuple[str, str], ...] = (),
+        names_host: bool = False,
+    ) -> Response:
+        """Build (or reuse) a response, cached under its path and canonical query (never the Host).
+
+        A response that names the server's address (``names_host``) is built each time from
+        cached parts and never stored: a Host header chosen by a client must not reach others.
+        """
+        key = response_key(request.url.path, request.scope["query_string"])
+        if names_host:
+            key = (key[0], key[1] + b"#" + request.headers.get("host", "").encode("latin-1"))
+        # One build per key at a time: requests that arrive while it is being built wait for it
+        # and reuse it instead of building it again alongside (see KeyedLocks).
+        with self.building.hold(key):
+            entry = None if names_host else self.responses.get(key)
+            if entry is None or not entry.fresh(self.service.versions.current()):
+                deps = self.service.deps(
+                    kpis or []
+                )  # read before building: a change meanwhile forces a rebuild
+                headers = (*security_headers(kind, ancestors=self.ancestors), *extra)
+                entry = make_response(
+                    build(),
+                    media_type,
+                    cache_control=cache_control,
+                    extra_headers=headers,
+                    deps=deps,
+                    salt=self.service.catalog_version,
+                )
+                if not names_host:
+                    self.responses.put(key, entry)
+        if entry.matches(request.headers.get("if-none-match", "").encode("latin-1")):
+            response = Response(status_code=304)
+            response.raw_headers = list(entry.not_modified_headers)
+            return response
+        response = Response(content=entry.body, status_code=200)
+        response.raw_headers = list(entry.headers)
+        return response
+
+    def options(self, request: Request, allowed: tuple[str, ...], *, auto: bool = False) -> ChartOptions:
+        """The request's chart options, only ``allowed`` ones (anything else is a 400)."""
+        return parse_options(dict(request.query_params), allowed=allowed, auto=auto)
+
+    def no_options(self, request: Request) -> None:
+        """Refuse any query option (a 400 naming it)."""
+        parse_options(dict(request.query_params), allowed=())
+
+    def base(self, request: Request) -> str:
+        """The server's base URL as the client reached it, without a trailing slash."""
+        return str(request.base_url).rstrip("/")
+
+
+async def get_widgets(request: Request) -> WidgetContext:
+    """The app's :class:`WidgetContext`: the dependency of every widget route (async: no thread hop)."""
+    return cast(WidgetContext, request.app.state.widget_routes)
+
+
+Widgets = Annotated[WidgetContext, Depends(get_widgets)]
+
+
+def response_key(path: str, query: bytes) -> CacheKey:
+    """The response-cache key of a request: its path and its query options in canonical form.
+
+    Options are sorted, the last of a repeated name wins (as the routes read them), and sizes
+    are snapped to the steps they are drawn at, so every spelling of one response is one entry.
+
+    Example:
+        >>> response_key("/kpi/x.svg", b"width=700&theme=dark&theme=light")
+        ('/kpi/x.svg', b'theme=light&width=720')
+    """
+    if not query:
+        return path, b""
+    options = dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True))
+    for name in ("width", "height"):
+        if name in options:
+            options[name] = snap_size(name, options[name])
+    return path, urlencode(sorted(options.items())).encode("latin-1")
