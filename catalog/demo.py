@@ -183,7 +183,8 @@ def load_demo_data(store: Store, *, notice: Callable[[str], None] | None = None)
         >>> from btvstat_open.store import Store
         >>> with Store(scratch / "store") as store:  # scratch: any empty folder
         ...     sorted(load_demo_data(store))
-        ['kc-311-potholes', 'la-library-monthly', 'la-operating-indicators', 'la-water-power-usage']
+        ['child-care-locations', 'kc-311-potholes', 'la-library-monthly', 'la-operating-indicators',
+        'la-water-power-usage', 'planting-sites']
     """
     marker_path = store.root / _MARKER
     try:

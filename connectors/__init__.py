@@ -11,12 +11,13 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import requests
 
+from connectors import kinds as _kinds
 from connectors.base import Connector, DatasetDescription, DatasetSummary, PullResult, PushResult
-from connectors.kinds import detect_kind, kind_class
+from connectors.kinds import detect_kind
 
 __all__ = [
     "Connector",
@@ -56,8 +57,9 @@ def connect(url: str, kind: str | None = None, **options: Any) -> Connector:
     """
     text = (url or "").strip()
     name = resolve_kind(text, kind, session=options.get("session"))
-    connector: type[Any] = kind_class(name)  # each kind takes its own options
-    return cast(Connector, connector(text, **options))
+    connector: Any = _kinds.kind_class(name)  # each kind's constructor takes its own options
+    made: Connector = connector(text, **options)
+    return made
 
 
 def resolve_kind(url: str, kind: str | None = None, *, session: requests.Session | None = None) -> str:

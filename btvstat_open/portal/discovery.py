@@ -116,7 +116,8 @@ def discover(infos: Sequence[DatasetInfo], query: DiscoveryQuery, *, domain: str
     Example:
         >>> infos = store.datasets()
         >>> [i.id for i in discover(infos, DiscoveryQuery(order="name DESC"), domain="x")]
-        ['la-water-power-usage', 'la-library-monthly', 'la-operating-indicators', 'kc-311-potholes']
+        ['planting-sites', 'la-water-power-usage', 'la-library-monthly', 'la-operating-indicators',
+        'kc-311-potholes', 'child-care-locations']
     """
     name, descending = parse_order(query.order)
     if query.only and not {o.rstrip("s") for o in query.only} & {"dataset"}:
