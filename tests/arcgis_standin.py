@@ -11,6 +11,9 @@ and ``outStatistics`` (count, min, max). Errors are ArcGIS error bodies with HTT
 A service can lie the ways real servers do (:class:`Lies`): ignore ``resultOffset``, cap pages
 below ``maxRecordCount`` without ``exceededTransferLimit``, never send the flag (old servers),
 fail pagination probes, fail statistics, answer busy (an error body coded 503).
+
+Pages of large layers stay cheap (``arcgis_pages``): object-id ranges and ``1=1`` are found by
+bisection, each feature is encoded once, so a benchmark of a big pull times the client.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pyarrow as pa
+from arcgis_pages import PageIndex, dumps
 from arcgis_where import where_predicate
 
 EPOCH = datetime(1970, 1, 1)
@@ -64,6 +68,7 @@ class Layer:
     dates_unknown_tz: bool = True
     max_record_count: int = 1000
     last_edit_ms: int = 0
+    pages: PageIndex = field(default_factory=PageIndex, repr=False, compare=False)
 
     def geometry_of(self, oid: int) -> dict[str, Any] | None:
         return self.geometry[oid - 1] if self.geometry is not None else None
@@ -76,25 +81,30 @@ class Service:
     supports_pagination: bool = True
 
 
+#: How city layers code a checkbox: a 0/1 integer field with this coded-value domain.
+YES_NO: dict[str, Any] = {
+    "type": "codedValue",
+    "name": "YesNo",
+    "codedValues": [{"name": "No", "code": 0}, {"name": "Yes", "code": 1}],
+}
+#: The editor-tracking fields (``editFieldsInfo``) a layer with edit tracking carries.
+EDIT_FIELDS: list[dict[str, Any]] = [
+    {"name": CREATED, "type": "esriFieldTypeDate", "alias": "Created", "editable": False},
+    {"name": EDIT, "type": "esriFieldTypeDate", "alias": "Edited", "editable": False},
+]
+
+
 def contract_fields(edit_tracking: bool = True) -> list[dict[str, Any]]:
     """The contract columns as ArcGIS fields (closed: a 0/1 coded-value domain)."""
-    yes_no = {
-        "type": "codedValue",
-        "name": "YesNo",
-        "codedValues": [{"name": "No", "code": 0}, {"name": "Yes", "code": 1}],
-    }
     fields = [
         {"name": OID, "type": "esriFieldTypeOID", "alias": "OBJECTID"},
         {"name": "case_id", "type": "esriFieldTypeString", "alias": "Case ID", "length": 16},
         {"name": "amount", "type": "esriFieldTypeDouble", "alias": "Amount"},
         {"name": "opened", "type": "esriFieldTypeDate", "alias": "Opened", "length": 8},
-        {"name": "closed", "type": "esriFieldTypeSmallInteger", "alias": "Closed", "domain": yes_no},
+        {"name": "closed", "type": "esriFieldTypeSmallInteger", "alias": "Closed", "domain": YES_NO},
     ]
     if edit_tracking:
-        fields += [
-            {"name": CREATED, "type": "esriFieldTypeDate", "alias": "Created", "editable": False},
-            {"name": EDIT, "type": "esriFieldTypeDate", "alias": "Edited", "editable": False},
-        ]
+        fields += EDIT_FIELDS
     return fields
 
 
@@ -185,6 +195,7 @@ class ArcgisStandin:
             doomed = set(delete or [])
             layer.rows = [r for r in layer.rows if r[OID] not in doomed]
             layer.last_edit_ms = stamp
+            layer.pages.clear()  # rows changed in place: their encoded features are stale
 
     # -- answers ----------------------------------------------------------------------------
 
@@ -222,15 +233,22 @@ class ArcgisStandin:
             body["editFieldsInfo"] = {"creationDateField": CREATED, "editDateField": EDIT}
         return body
 
-    def query(self, service: Service, layer: Layer, q: dict[str, str]) -> dict[str, Any]:
+    def matching(self, layer: Layer, where: str | None) -> list[dict[str, Any]]:
+        """The rows ``where`` selects (raises ValueError/IndexError for a clause it cannot read)."""
+        rows = layer.pages.matching(layer.rows, where)
+        if rows is None:
+            match = where_predicate(where)
+            rows = [r for r in layer.rows if match(r)]
+        return rows
+
+    def query(self, service: Service, layer: Layer, q: dict[str, str]) -> dict[str, Any] | bytes:
         lies = service.lies
         if lies.whole_seconds and re.search(r"timestamp '[^']*\.\d+'", q.get("where", "")):
             return _error(400, "Unable to complete operation. (invalid timestamp)")
         try:
-            match = where_predicate(q.get("where"))
+            rows = self.matching(layer, q.get("where"))
         except (ValueError, IndexError) as exc:
             return _error(400, f"Unable to complete operation. ({exc})")
-        rows = [r for r in layer.rows if match(r)]
         if q.get("returnCountOnly") == "true":
             return {"count": len(rows)}
         if q.get("returnIdsOnly") == "true":
@@ -239,7 +257,9 @@ class ArcgisStandin:
             return self.statistics(rows, q["outStatistics"], lies)
         if "resultRecordCount" in q and lies.probe_fails:
             return _error(400, "Failed to execute query.")
-        rows = self.ordered(rows, q.get("orderByFields"))
+        order = q.get("orderByFields")
+        if not (order in (None, "", f"{OID} ASC") and layer.pages.in_oid_order(layer.rows)):
+            rows = self.ordered(rows, order)
         offset = 0 if lies.ignores_offset else int(q.get("resultOffset") or 0)
         if lies.repeats_from is not None and offset >= lies.repeats_from:
             offset = 0
@@ -250,16 +270,13 @@ class ArcgisStandin:
         page = rows[offset : offset + limit]
         wanted = q.get("outFields") or "*"
         names = None if wanted == "*" else [n.strip() for n in wanted.split(",")]
-        features = []
-        for row in page:
-            feature: dict[str, Any] = {"attributes": row if names is None else {n: row.get(n) for n in names}}
-            if q.get("returnGeometry", "true") == "true" and layer.geometry is not None:
-                feature["geometry"] = layer.geometry_of(row[OID])
-            features.append(feature)
-        body: dict[str, Any] = {"objectIdFieldName": OID, "fields": layer.fields, "features": features}
+        shapes = q.get("returnGeometry", "true") == "true" and layer.geometry is not None
+        features = layer.pages.features(page, names, layer.geometry_of if shapes else None)
+        head = dumps({"objectIdFieldName": OID, "fields": layer.fields})[:-1]
+        tail = b"}"
         if not lies.no_flag and not lies.page_cap:
-            body["exceededTransferLimit"] = len(rows) > offset + honest_limit
-        return body
+            tail = b',"exceededTransferLimit":%s}' % dumps(len(rows) > offset + honest_limit)
+        return head + b',"features":[' + features + b"]" + tail
 
     def statistics(self, rows: list[dict[str, Any]], spec: str, lies: Lies) -> dict[str, Any]:
         if lies.statistics_fail:
@@ -288,7 +305,7 @@ class ArcgisStandin:
             rows = sorted(rows, key=lambda r: (r.get(name) is not None, r.get(name) or 0), reverse=desc)
         return rows
 
-    def route(self, path: str, q: dict[str, str]) -> dict[str, Any]:
+    def route(self, path: str, q: dict[str, str]) -> dict[str, Any] | bytes:
         parts = path.strip("/").split("/")
         # arcgis/rest/services/<name>/FeatureServer[/<layer>[/query]]
         if len(parts) < 5 or parts[:3] != ["arcgis", "rest", "services"] or parts[4] != "FeatureServer":
@@ -336,7 +353,8 @@ class ArcgisStandin:
         }
         with self.lock:
             self.log.append((scope["path"], q))
-            body = json.dumps(self.route(scope["path"], q)).encode()
+            answer = self.route(scope["path"], q)
+            body = answer if isinstance(answer, bytes) else dumps(answer)
         headers = [
             (b"content-type", b"application/json; charset=utf-8"),
             (b"content-length", str(len(body)).encode()),

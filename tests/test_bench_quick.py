@@ -57,6 +57,7 @@ EXPECTED_WORK = [
     "file kind (Parquet in a folder) vs Socrata pull",
     "opendatasoft kind (stand-in) vs Socrata pull",
     "ckan kind (stand-in) vs Socrata pull",
+    "arcgis kind (stand-in, points) vs Socrata pull",
 ]
 
 
