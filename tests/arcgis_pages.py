@@ -112,7 +112,8 @@ class PageIndex:
         low, high = bounds
         start = 0 if low == float("-inf") else bisect_left(self._oids, low)
         stop = len(rows) if high == float("inf") else bisect_right(self._oids, high)
-        return rows[start:stop]
+        # Every row (``1=1``, offset pages): the list itself; callers slice it, never change it.
+        return rows if start == 0 and stop == len(rows) else rows[start:stop]
 
     def features(
         self,

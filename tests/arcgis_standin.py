@@ -276,7 +276,7 @@ class ArcgisStandin:
         tail = b"}"
         if not lies.no_flag and not lies.page_cap:
             tail = b',"exceededTransferLimit":%s}' % dumps(len(rows) > offset + honest_limit)
-        return head + b',"features":[' + features + b"]" + tail
+        return b"".join((head, b',"features":[', features, b"]", tail))  # one copy of a big page
 
     def statistics(self, rows: list[dict[str, Any]], spec: str, lies: Lies) -> dict[str, Any]:
         if lies.statistics_fail:
