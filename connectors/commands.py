@@ -176,9 +176,9 @@ def run_push(args: argparse.Namespace) -> int:
     Example:
         >>> from btvstat_open.cli import build_parser
         >>> _ = (scratch / "kpis.csv").write_text("row_key,value\\na,1\\nb,2\\n")
-        >>> argv = ["push", str(scratch / "kpis.csv"), portal_url, writable_id, "--mode", "replace"]
+        >>> argv = ["push", str(scratch / "kpis.csv"), push_url, writable_id, "--mode", "replace"]
         >>> run_push(build_parser().parse_args(argv))  # the write token from $BTVSTAT_WRITE_TOKEN
-        doctest-kpis: 2 created, 0 updated, 0 deleted in 1 batch(es)
+        kpis: 2 created, 0 updated, 0 deleted in 1 batch(es)
         0
     """
     options = {"app_token": args.app_token or None, **_credentials()}

@@ -221,7 +221,7 @@ class SocrataConnector(Connector):
         """Upsert or replace rows in batches (see :meth:`SocrataWrites.push`).
 
         Example:
-            >>> writer = SocrataConnector(portal_url, username="btvstat", password=write_token)
+            >>> writer = SocrataConnector(push_url, username="btvstat", password=write_token)  # local
             >>> table = pa.table({"row_key": ["a", "b"], "value": [1.0, 2.0]})
             >>> writer.push(table, writable_id, mode="replace").created
             2

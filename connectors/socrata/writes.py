@@ -97,7 +97,7 @@ class SocrataWrites:
         Example:
             >>> import pyarrow as pa
             >>> from connectors import connect
-            >>> writer = connect(portal_url, username="btvstat", password=write_token)
+            >>> writer = connect(push_url, username="btvstat", password=write_token)  # a local portal
             >>> table = pa.table({"row_key": ["a", "b"], "value": [1.0, 2.0]})
             >>> writer.push(table, writable_id, mode="replace").created
             2
@@ -158,7 +158,7 @@ class SocrataWrites:
         Example:
             >>> cols = [Column("row_key", "Row key", "text"), Column("value", "Value", "number")]
             >>> from connectors import connect
-            >>> writer = connect(portal_url, username="btvstat", password=write_token)
+            >>> writer = connect(push_url, username="btvstat", password=write_token)  # a local portal
             >>> writer.create("KPI series", cols, row_identifier="row_key").id  # an id of the portal's
             '...-...'
         """
