@@ -45,6 +45,7 @@ def standin_sites() -> Iterator[dict[str, Any]]:
         ckan.url = stack.enter_context(serve(ckan.app()))
         ods_url = stack.enter_context(serve(ods.app()))
         yield {
+            "arcgis_site": arcgis_url,  # also a Hub site: its DCAT feed lists the layers
             "arcgis_url": f"{arcgis_url}/arcgis/rest/services/Cases/FeatureServer",
             "ckan_url": ckan.url,
             "ckan_resource": CKAN_RESOURCE,

@@ -8,7 +8,8 @@ KPI and its series) and the demo served over HTTP on 127.0.0.1 by uvicorn (``por
 ``BTVSTAT_WRITE_TOKEN`` for the command-line examples), a second local portal to write to, so
 pushes leave the demo as it is (``push_url``, ``writable_id``: its empty dataset of
 ``row_key``/``value``), the stand-in ArcGIS, CKAN and Opendatasoft sites of
-tests/doctest_sites.py (``arcgis_url``: a FeatureServer of layers ``0`` and ``1``, ``ckan_url``
+tests/doctest_sites.py (``arcgis_url``: a FeatureServer of layers ``0`` and ``1``,
+``arcgis_site``: the same server as a Hub site, ``ckan_url``
 and ``ods_url``: each with a dataset ``cases``, ``ckan_resource``: its resource id), and a folder
 of each module's own (``scratch``). A module's own name always wins over these. Examples marked
 ``# doctest: +SKIP`` are the few with no local stand-in (a server that runs until interrupted).

@@ -217,9 +217,9 @@ class ArcgisConnector(Connector):
         Example:
             >>> [(d.id, d.name) for d in ArcgisConnector(arcgis_url).datasets()]
             [('0', 'Cases (map)'), ('1', 'Cases')]
-
-        A Hub site's URL (``https://data-usfs.hub.arcgis.com``) lists the layers of its DCAT feed
-        (see :func:`connectors.arcgis.hub.hub_datasets`).
+            >>> hub = ArcgisConnector(arcgis_site)  # a Hub site, e.g. https://data-usfs.hub.arcgis.com
+            >>> [d.id.removeprefix(arcgis_site) for d in hub.datasets("map")]
+            ['/arcgis/rest/services/Cases/FeatureServer/0']
         """
         if self.service is None:
             return hub_datasets(self.http.get_json(self.url + FEED_PATH), q, limit)
