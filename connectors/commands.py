@@ -129,8 +129,11 @@ def run_pull_partitioned(args: argparse.Namespace) -> int:
     """Pull into hive-partitioned Parquet under a folder or fsspec URL; a re-run resumes or syncs.
 
     Example:
-        >>> argv = ["pull", URL, "ab-12", "-o", "s3://b/x", "--partition-by", "opened:year"]  # doctest: +SKIP
-        >>> run_pull_partitioned(build_parser().parse_args(argv))  # doctest: +SKIP
+        >>> from btvstat_open.cli import build_parser
+        >>> out = str(scratch / "potholes")  # or an fsspec URL such as s3://bucket/potholes
+        >>> argv = ["pull", portal_url, "kc-311-potholes", "-o", out, "--partition-by", "creation_date:year"]
+        >>> run_pull_partitioned(build_parser().parse_args(argv))
+        4,493 rows in 1 partitions at ... (1 fetched, 0 already up to date, 0 removed)
         0
     """
     from connectors.partitioned import pooled_session, pull_partitioned
@@ -171,7 +174,11 @@ def run_push(args: argparse.Namespace) -> int:
     """Publish a CSV or Parquet file to a portal dataset (upsert or replace).
 
     Example:
-        >>> run_push(build_parser().parse_args(["push", "kpis.csv", URL, "abcd-1234"]))  # doctest: +SKIP
+        >>> from btvstat_open.cli import build_parser
+        >>> _ = (scratch / "kpis.csv").write_text("row_key,value\\na,1\\nb,2\\n")
+        >>> argv = ["push", str(scratch / "kpis.csv"), push_url, writable_id, "--mode", "replace"]
+        >>> run_push(build_parser().parse_args(argv))  # the write token from $BTVSTAT_WRITE_TOKEN
+        kpis: 2 created, 0 updated, 0 deleted in 1 batch(es)
         0
     """
     options = {"app_token": args.app_token or None, **_credentials()}

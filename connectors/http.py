@@ -99,8 +99,9 @@ class HttpClient:
         >>> client = HttpClient("http://127.0.0.1:8000/", retry=RetryPolicy(retries=2))
         >>> client.url, client.retry.retries
         ('http://127.0.0.1:8000', 2)
-        >>> client.get_json("/api/views/abcd-1234.json")  # doctest: +SKIP
-        {'id': 'abcd-1234', ...}
+        >>> demo = HttpClient(portal_url)  # portal_url: the demo served on 127.0.0.1
+        >>> demo.get_json("/api/views/kc-311-potholes.json")["id"]
+        'kc-311-potholes'
     """
 
     def __init__(
@@ -290,8 +291,10 @@ class HttpClient:
         to begin reading, or ``close()`` to drop it unread.
 
         Example:
-            >>> with client.open_body("/api/views/abcd-1234/rows.csv") as body:  # doctest: +SKIP
-            ...     head = body.start().read(100)
+            >>> client = HttpClient(portal_url)  # portal_url: the demo served on 127.0.0.1
+            >>> with client.open_body("/api/views/kc-311-potholes/rows.csv") as body:
+            ...     body.start().read(10)
+            b'"CASE ID",'
         """
         from connectors.http_body import ResumableBody
 

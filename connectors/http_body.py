@@ -29,8 +29,11 @@ class ResumableBody:
     reading fails with :class:`PortalUnavailable`. Create one with :meth:`HttpClient.open_body`.
 
     Example:
-        >>> with client.open_body("/api/views/abcd-1234/rows.csv") as body:  # doctest: +SKIP
-        ...     head = body.start().read(100)
+        >>> from connectors.http import HttpClient
+        >>> client = HttpClient(portal_url)  # portal_url: the demo served on 127.0.0.1
+        >>> with client.open_body("/api/views/kc-311-potholes/rows.csv") as body:
+        ...     body.start().read(10)
+        b'"CASE ID",'
     """
 
     def __init__(self, http: HttpClient, path: str, params: Mapping[str, str | int] | None) -> None:

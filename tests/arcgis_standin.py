@@ -12,6 +12,9 @@ A service can lie the ways real servers do (:class:`Lies`): ignore ``resultOffse
 below ``maxRecordCount`` without ``exceededTransferLimit``, never send the flag (old servers),
 fail pagination probes, fail statistics, answer busy (an error body coded 503).
 
+The site also answers ``/api/feed/dcat-us/1.1.json`` as an ArcGIS Hub site does: a DCAT-US feed
+with one dataset per layer of every service.
+
 Pages of large layers stay cheap (``arcgis_pages``): object-id ranges and ``1=1`` are found by
 bisection, each feature is encoded once, so a benchmark of a big pull times the client.
 """
@@ -199,6 +202,24 @@ class ArcgisStandin:
 
     # -- answers ----------------------------------------------------------------------------
 
+    def hub_feed(self, base: str) -> dict[str, Any]:
+        """A Hub site's DCAT-US feed: each layer, its ``accessURL`` the layer's URL on this server."""
+        datasets = [
+            {
+                "title": layer.name,
+                "description": f"<p>{layer.name} of {name}</p>",
+                "distribution": [
+                    {
+                        "format": "ArcGIS GeoServices REST API",
+                        "accessURL": f"{base}/arcgis/rest/services/{name}/FeatureServer/{layer.layer_id}",
+                    }
+                ],
+            }
+            for name, service in self.services.items()
+            for layer in service.layers.values()
+        ]
+        return {"conformsTo": "https://project-open-data.cio.gov/v1.1/schema", "dataset": datasets}
+
     def service_json(self, service: Service) -> dict[str, Any]:
         maps = [lyr for lyr in service.layers.values() if lyr.geometry is not None]
         tables = [lyr for lyr in service.layers.values() if lyr.geometry is None]
@@ -305,7 +326,9 @@ class ArcgisStandin:
             rows = sorted(rows, key=lambda r: (r.get(name) is not None, r.get(name) or 0), reverse=desc)
         return rows
 
-    def route(self, path: str, q: dict[str, str]) -> dict[str, Any] | bytes:
+    def route(self, path: str, q: dict[str, str], base: str = "") -> dict[str, Any] | bytes:
+        if path.rstrip("/") == "/api/feed/dcat-us/1.1.json":
+            return self.hub_feed(base)
         parts = path.strip("/").split("/")
         # arcgis/rest/services/<name>/FeatureServer[/<layer>[/query]]
         if len(parts) < 5 or parts[:3] != ["arcgis", "rest", "services"] or parts[4] != "FeatureServer":
@@ -353,7 +376,8 @@ class ArcgisStandin:
         }
         with self.lock:
             self.log.append((scope["path"], q))
-            answer = self.route(scope["path"], q)
+            host, port = scope["server"]
+            answer = self.route(scope["path"], q, f"http://{host}:{port}")
             body = answer if isinstance(answer, bytes) else dumps(answer)
         headers = [
             (b"content-type", b"application/json; charset=utf-8"),

@@ -4,10 +4,15 @@ Examples run against real stand-ins, shared by every module (``extraglobs``): th
 and catalog in a temporary folder (``store``, its folder ``store_dir``, ``catalog``,
 ``settings``, ``info``: the pothole dataset, ``kpi`` and ``series``: the pothole days-to-close
 KPI and its series) and the demo served over HTTP on 127.0.0.1 by uvicorn (``portal_url``,
-``portal``: a connector to it, ``app``, ``ctx``: its portal context, ``write_token``), and a
-folder of each module's own (``scratch``). A module's own name always wins over these.
-Examples marked ``# doctest: +SKIP`` are the few with no local stand-in (a real Socrata domain
-with an app token, a server that runs until interrupted).
+``portal``: a connector to it, ``app``, ``ctx``: its portal context, ``write_token``, also in
+``BTVSTAT_WRITE_TOKEN`` for the command-line examples), a second local portal to write to, so
+pushes leave the demo as it is (``push_url``, ``writable_id``: its empty dataset of
+``row_key``/``value``), the stand-in ArcGIS, CKAN and Opendatasoft sites of
+tests/doctest_sites.py (``arcgis_url``: a FeatureServer of layers ``0`` and ``1``,
+``arcgis_site``: the same server as a Hub site, ``ckan_url``
+and ``ods_url``: each with a dataset ``cases``, ``ckan_resource``: its resource id), and a folder
+of each module's own (``scratch``). A module's own name always wins over these. Examples marked
+``# doctest: +SKIP`` are the few with no local stand-in (a server that runs until interrupted).
 """
 
 from __future__ import annotations
@@ -20,12 +25,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from doctest_sites import standin_sites
 from servers import serve
 
 PACKAGES = ("btvstat_open", "connectors", "catalog", "widgets")
 # Modules that run something when imported (``python -m``), not libraries.
 NOT_LIBRARIES = {"btvstat_open.__main__"}
 WRITE_TOKEN = "doctest-token"
+WRITABLE_ID = "kpis"
 
 
 def _modules() -> list[str]:
@@ -42,9 +49,11 @@ def _modules() -> list[str]:
 @pytest.fixture(scope="session")
 def stand_ins(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The demo store, catalog and a server over them, for every module's examples."""
+    from btvstat_open.portal.app import create_portal_app
     from btvstat_open.server import create_app
     from btvstat_open.settings import Settings
     from btvstat_open.store import Store
+    from btvstat_open.types import Column
     from catalog import load_catalog, measure
     from catalog.demo import DEMO_DIR, load_demo_data
     from connectors import connect
@@ -55,8 +64,14 @@ def stand_ins(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
     catalog = load_catalog(DEMO_DIR, store)
     kpi = catalog.get("pothole-days-to-close")
     app = create_app(store, catalog, Settings(write_token=WRITE_TOKEN))
-    with serve(app) as url:
+    push_store = Store(tmp_path_factory.mktemp("doctest-push"))
+    push_app = create_portal_app(push_store, Settings(write_token=WRITE_TOKEN))
+    with serve(app) as url, serve(push_app) as push_url, standin_sites() as sites:
+        writer = connect(push_url, username="btvstat", password=WRITE_TOKEN)
+        cols = [Column("row_key", "Row key", "text"), Column("value", "Value", "number")]
+        writer.create("KPIs", cols, row_identifier="row_key", dataset_id=WRITABLE_ID)
         yield {
+            **sites,
             "store": store,
             "store_dir": str(store_dir),
             "catalog": catalog,
@@ -69,7 +84,10 @@ def stand_ins(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
             "portal_url": url,
             "portal": connect(url),
             "write_token": WRITE_TOKEN,
+            "push_url": push_url,
+            "writable_id": WRITABLE_ID,
         }
+    push_store.close()
     store.close()
 
 
@@ -78,6 +96,7 @@ def test_docstring_examples_run(
     name: str, stand_ins: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(Path(__file__).parent.parent)  # examples name paths from the project root
+    monkeypatch.setenv("BTVSTAT_WRITE_TOKEN", WRITE_TOKEN)  # what `btvstat-open push` writes with
     module = importlib.import_module(name)
     extra = {k: v for k, v in stand_ins.items() if k not in vars(module)}
     extra["scratch"] = tmp_path  # a folder of its own for examples that write files

@@ -24,9 +24,9 @@ import pyarrow as pa
 from altair.utils.schemapi import debug_mode
 
 from catalog.models import Kpi
-from widgets.plot_spec import band
-from widgets.summary import STATUS_LABELS, STATUSES, Row, chart_notes, rows, summarize, with_future_targets
-from widgets.themes import STATUS_SHAPES, THEMES, Theme
+from widgets.plot_spec import band, status_scales
+from widgets.summary import STATUSES, Row, chart_notes, rows, summarize, with_future_targets
+from widgets.themes import THEMES, Theme
 
 __all__ = ["Width", "build_chart", "chart_spec", "describe", "sparkline_spec"]
 
@@ -65,7 +65,8 @@ def describe(kpi: Kpi, series_rows: list[Row]) -> str:
     return text + "."
 
 
-def _records(kpi: Kpi, series_rows: list[Row]) -> list[dict[str, Any]]:
+def _chart_records(kpi: Kpi, series_rows: list[Row]) -> list[dict[str, Any]]:
+    """Every field of each row (tooltips show them) and its near-target band."""
     records = []
     for row in series_rows:
         record = row.record()
@@ -77,13 +78,9 @@ def _records(kpi: Kpi, series_rows: list[Row]) -> list[dict[str, Any]]:
 def _status_scales(theme: Theme, records: list[dict[str, Any]] | None = None) -> tuple[alt.Scale, alt.Scale]:
     """Colour and shape scales over the statuses present (all of them when none is)."""
     present = {r["status"] for r in records or []}
-    shown = [s for s in STATUSES if s != "no_data" and s in present] or [
-        s for s in STATUSES if s != "no_data"
-    ]
-    labels = [STATUS_LABELS[s] for s in shown]
-    colour = alt.Scale(domain=labels, range=[theme.status[s] for s in shown])
-    shape = alt.Scale(domain=labels, range=[STATUS_SHAPES[s] for s in shown])
-    return colour, shape
+    drawn = [s for s in STATUSES if s != "no_data"]
+    colour, shape = status_scales(theme, [s for s in drawn if s in present] or drawn)
+    return alt.Scale(**colour), alt.Scale(**shape)
 
 
 def _title(kpi: Kpi) -> alt.TitleParams:
@@ -250,7 +247,7 @@ def _build(
         records = [record]
     else:
         drawn = with_future_targets(kpi, series_rows, today, fiscal_year_start) if today else series_rows
-        records = _records(kpi, drawn)
+        records = _chart_records(kpi, drawn)
         notes = [note.record(drawn) for note in chart_notes(kpi, drawn)]
         layers = _time_layers(kpi, records, notes, palette)
     extra: dict[str, Any] = {}

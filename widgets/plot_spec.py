@@ -28,7 +28,16 @@ from catalog.models import Kpi
 from widgets.summary import STATUS_LABELS, STATUSES, ChartNote, Row
 from widgets.themes import STATUS_SHAPES, THEMES, Theme
 
-__all__ = ["MAX_TICKS", "SCHEMA", "band", "note_positions", "plot_spec", "shown_statuses", "x_labels"]
+__all__ = [
+    "MAX_TICKS",
+    "SCHEMA",
+    "band",
+    "note_positions",
+    "plot_spec",
+    "shown_statuses",
+    "status_scales",
+    "x_labels",
+]
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 MAX_TICKS = 6
@@ -59,8 +68,25 @@ def shown_statuses(series_rows: list[Row]) -> list[str]:
     return [s for s in STATUSES if s != "no_data" and s in present]
 
 
-def _records(kpi: Kpi, series_rows: list[Row]) -> list[dict[str, Any]]:
-    """Only the fields the plot draws (the data is parsed on every render)."""
+def status_scales(theme: Theme, statuses: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The colour and the shape scale (``domain``/``range``) over ``statuses``, keyed by label.
+
+    Every chart encodes status by colour *and* shape with these two scales.
+
+    Example:
+        >>> colour, shape = status_scales(THEMES["light"], ["on_track"])
+        >>> colour["domain"] == shape["domain"] and len(shape["range"]) == 1
+        True
+    """
+    labels = [STATUS_LABELS[s] for s in statuses]
+    colour = {"domain": labels, "range": [theme.status[s] for s in statuses]}
+    shape = {"domain": labels, "range": [STATUS_SHAPES[s] for s in statuses]}
+    return colour, shape
+
+
+def _plot_records(kpi: Kpi, series_rows: list[Row]) -> list[dict[str, Any]]:
+    """Only the fields the plot draws (the data is parsed on every render), unlike the
+    interactive chart's records, which carry every field its tooltips show."""
     records = []
     for row in series_rows:
         low, high = band(kpi, row.target)
@@ -187,13 +213,6 @@ def _y_axis(series_rows: list[Row]) -> dict[str, Any]:
     return axis
 
 
-def _status_scales(theme: Theme, statuses: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    labels = [STATUS_LABELS[s] for s in statuses]
-    colour = {"domain": labels, "range": [theme.status[s] for s in statuses]}
-    shape = {"domain": labels, "range": [STATUS_SHAPES[s] for s in statuses]}
-    return colour, shape
-
-
 def _config(theme: Theme) -> dict[str, Any]:
     return {
         "background": "transparent",  # the frame draws the background
@@ -234,7 +253,7 @@ def plot_spec(
         300
     """
     palette = THEMES[theme]
-    records = _records(kpi, series_rows)
+    records = _plot_records(kpi, series_rows)
     x = _x(kpi, series_rows)
     value = {"field": "value", "type": "quantitative", "axis": _y_axis(series_rows)}
     layers: list[dict[str, Any]] = []
@@ -249,7 +268,7 @@ def plot_spec(
                 },
             }
         )
-    colour, shape = _status_scales(palette, shown_statuses(series_rows))
+    colour, shape = status_scales(palette, shown_statuses(series_rows))
     status_colour = {"field": "status_label", "type": "nominal", "scale": colour, "legend": None}
     if kpi.chart == "bar":
         layers.append(

@@ -125,7 +125,8 @@ class ArcgisConnector(Connector):
         """The layer's parsed metadata (fetched once, again with ``refresh``).
 
         Example:
-            >>> conn.layer("0").oid_field  # doctest: +SKIP
+            >>> conn = ArcgisConnector(arcgis_url)  # a stand-in FeatureServer
+            >>> conn.layer("0").oid_field
             'OBJECTID'
         """
         url = self.layer_url(dataset_id)
@@ -174,8 +175,9 @@ class ArcgisConnector(Connector):
         """Columns, row count and last edit (``etag`` is the layer's last edit date in ms).
 
         Example:
-            >>> conn.describe("0").row_count  # doctest: +SKIP
-            2345
+            >>> conn = ArcgisConnector(arcgis_url)  # a stand-in FeatureServer
+            >>> conn.describe("1").row_count
+            120
         """
         return self._describe(dataset_id, self.layer(dataset_id, refresh=True))
 
@@ -199,7 +201,9 @@ class ArcgisConnector(Connector):
         """None when the layer's last edit date is still ``etag``; else the description.
 
         Example:
-            >>> conn.describe_if_changed("0", etag='"1443712219214"') is None  # doctest: +SKIP
+            >>> conn = ArcgisConnector(arcgis_url)  # a stand-in FeatureServer
+            >>> etag = conn.describe("1").etag
+            >>> conn.describe_if_changed("1", etag=etag) is None
             True
         """
         info = self.layer(dataset_id, refresh=True)
@@ -211,9 +215,11 @@ class ArcgisConnector(Connector):
         """A service's layers and tables, or a Hub site's datasets (ids are layer URLs).
 
         Example:
-            >>> hub = ArcgisConnector("https://data-usfs.hub.arcgis.com")
-            >>> [d.id for d in hub.datasets()][:1]  # doctest: +SKIP
-            ['https://apps.fs.usda.gov/arcx/rest/services/EDW/EDW_Ecomap2025_01/MapServer/2']
+            >>> [(d.id, d.name) for d in ArcgisConnector(arcgis_url).datasets()]
+            [('0', 'Cases (map)'), ('1', 'Cases')]
+            >>> hub = ArcgisConnector(arcgis_site)  # a Hub site, e.g. https://data-usfs.hub.arcgis.com
+            >>> [d.id.removeprefix(arcgis_site) for d in hub.datasets("map")]
+            ['/arcgis/rest/services/Cases/FeatureServer/0']
         """
         if self.service is None:
             return hub_datasets(self.http.get_json(self.url + FEED_PATH), q, limit)
@@ -242,7 +248,10 @@ class ArcgisConnector(Connector):
         """Matching rows as typed record batches, ordered by ``order`` or else by object id.
 
         Example:
-            >>> batch = next(conn.iter_batches("0", select="case_id, geometry"))  # doctest: +SKIP
+            >>> conn = ArcgisConnector(arcgis_url)  # a stand-in FeatureServer
+            >>> batch = next(conn.iter_batches("0", select="case_id, geometry"))
+            >>> batch.column("geometry")[0]
+            <pyarrow.StringScalar: 'POINT (-73.2 44.47)'>
         """
         info = self.layer(dataset_id)
         names = select_names(info, options.get("select"))
@@ -255,7 +264,10 @@ class ArcgisConnector(Connector):
         """Rows edited at or after ``since`` with ``:id`` and ``:updated_at``, paged by object id.
 
         Example:
-            >>> changes = conn.iter_changes("0", columns=["status"], since="2024-06-01")  # doctest: +SKIP
+            >>> conn = ArcgisConnector(arcgis_url)  # a stand-in FeatureServer
+            >>> changes = conn.iter_changes("1", columns=["amount"], since="2024-03-01T00:00:01")
+            >>> next(changes).column_names
+            [':id', ':updated_at', 'amount']
         """
         info = self.layer(dataset_id)
         if not info.edit_date_field:
@@ -269,8 +281,9 @@ class ArcgisConnector(Connector):
         """Rows edited in ``[since, before)`` and the latest edit date (ISO with ``Z``), one request.
 
         Example:
-            >>> conn.row_stats("0")  # doctest: +SKIP
-            (2345, '2024-03-01T00:00:23.000Z')
+            >>> conn = ArcgisConnector(arcgis_url)  # a stand-in FeatureServer
+            >>> conn.row_stats("1")
+            (120, '2024-03-01T00:00:01.000Z')
         """
         info = self.layer(dataset_id)
         if not info.edit_date_field or not info.oid_field:

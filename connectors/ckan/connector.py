@@ -46,11 +46,11 @@ class CkanConnector(Connector):
     """A CKAN site (Action API v3 and, where the site runs it, the DataStore).
 
     Example:
-        >>> portal = CkanConnector("https://data.gov.sg")
-        >>> portal.kind, portal.supports("changes")
+        >>> site = CkanConnector(ckan_url)  # e.g. "https://data.gov.sg"; here a stand-in site
+        >>> site.kind, site.supports("changes")
         ('ckan', False)
-        >>> portal.pull("a807b7ab-6cad-4aa6-87d0-e283a7353a0f").num_rows  # doctest: +SKIP
-        59
+        >>> site.pull(ckan_resource).num_rows  # a resource id, or the name of its package
+        120
     """
 
     kind: ClassVar[str] = "ckan"
@@ -108,8 +108,9 @@ class CkanConnector(Connector):
         """The resource ``dataset_id`` means (a resource id, or a package's DataStore resource).
 
         Example:
-            >>> portal.resource("2016-regione-asia-est-oceania-classi-di-eta").id  # doctest: +SKIP
-            'a5cd573b-5565-48f1-9b2d-8726004cb020'
+            >>> site = CkanConnector(ckan_url)  # a stand-in CKAN site
+            >>> site.resource("cases").id  # the package "cases" holds one DataStore resource
+            '5b1c7a8e-0000-4000-8000-000000000001'
         """
         return resolve(self.http, dataset_id)
 
@@ -117,10 +118,10 @@ class CkanConnector(Connector):
         """A package's metadata, with JSON held inside strings (ckanext-scheming) decoded.
 
         Example:
-            >>> name = "fatal-avalanche-accidents-in-switzerland-since-1936-37"
-            >>> meta = portal.package(name)  # doctest: +SKIP
-            >>> meta["spatial"]["type"]  # doctest: +SKIP
-            'Polygon'
+            >>> site = CkanConnector(ckan_url)  # a stand-in CKAN site
+            >>> meta = site.package("cases")
+            >>> meta["title"], len(meta["resources"])
+            ('Cases', 1)
         """
         try:
             package = action(self.http, "package_show", id=name_or_id)
@@ -159,7 +160,8 @@ class CkanConnector(Connector):
         """Columns (from the DataStore's fields, or the CSV's inferred types), row count, validators.
 
         Example:
-            >>> portal.describe("a807b7ab-6cad-4aa6-87d0-e283a7353a0f").columns[1].data_type  # doctest: +SKIP
+            >>> site = CkanConnector(ckan_url)  # a stand-in CKAN site
+            >>> site.describe(ckan_resource).columns[1].data_type
             'number'
         """
         resource = self.resource(dataset_id)
@@ -189,8 +191,9 @@ class CkanConnector(Connector):
         """Packages with a table to pull (DataStore or CSV), by ``package_search``; ids are package names.
 
         Example:
-            >>> [d.id for d in portal.datasets("mobile", limit=5)]  # doctest: +SKIP
-            ['mobile-data-usage']
+            >>> site = CkanConnector(ckan_url)  # a stand-in CKAN site
+            >>> [d.id for d in site.datasets("cases", limit=5)]
+            ['cases']
         """
         result = action(self.http, "package_search", q=q or "*:*", rows=limit)
         host = urlsplit(self.url).hostname
@@ -223,10 +226,10 @@ class CkanConnector(Connector):
         carry no update time). ``q``: the DataStore's full-text search (with ``filters`` only).
 
         Example:
-            >>> where = "quarter = '2004-Q3'"
-            >>> batches = portal.iter_batches("mobile-data-usage", where=where)  # doctest: +SKIP
-            >>> next(batches).num_rows  # doctest: +SKIP
-            1
+            >>> site = CkanConnector(ckan_url)  # a stand-in CKAN site
+            >>> batches = site.iter_batches("cases", where="closed = true")
+            >>> next(batches).num_rows
+            40
         """
         if options.get("since") is not None:
             raise UsageError(

@@ -72,11 +72,12 @@ class OpendatasoftConnector(Connector):
     ``America/New_York``); pulled values are that zone's wall times.
 
     Example:
-        >>> portal = OpendatasoftConnector("https://data.burlingtonvt.gov", timezone="America/New_York")
-        >>> portal.kind, portal.supports("push")
+        >>> burlington = OpendatasoftConnector("https://data.burlingtonvt.gov", timezone="America/New_York")
+        >>> burlington.kind, burlington.supports("push")
         ('opendatasoft', False)
-        >>> portal.pull("planting-sites", where="species = 'arborvitae'").num_rows  # doctest: +SKIP
-        412
+        >>> site = OpendatasoftConnector(ods_url)  # a stand-in portal
+        >>> site.pull("cases", where="amount > 10").num_rows
+        36
     """
 
     kind: ClassVar[str] = "opendatasoft"
@@ -141,8 +142,9 @@ class OpendatasoftConnector(Connector):
         """Columns from the dataset's schema, the record count and the processing stamps.
 
         Example:
-            >>> portal.describe("planting-sites").columns[0].data_type  # doctest: +SKIP
-            'point'
+            >>> site = OpendatasoftConnector(ods_url)  # a stand-in portal
+            >>> site.describe("cases").columns[0].data_type
+            'text'
         """
         body = self._dataset(dataset_id)
         meta = (body.get("metas") or {}).get("default") or {}
@@ -170,8 +172,9 @@ class OpendatasoftConnector(Connector):
         """Datasets of the catalog (a full-text ``q`` search when given), at most ``limit``.
 
         Example:
-            >>> [d.id for d in portal.datasets("trees")]  # doctest: +SKIP
-            ['planting-sites']
+            >>> site = OpendatasoftConnector(ods_url)  # a stand-in portal
+            >>> [d.id for d in site.datasets("cases")]
+            ['cases']
         """
         params: dict[str, str | int] = {}
         if q:
@@ -213,8 +216,9 @@ class OpendatasoftConnector(Connector):
         give ``order`` for a stable one. ``since`` is refused (no record timestamps).
 
         Example:
-            >>> batches = portal.iter_batches("planting-sites", select="species, diameter")  # doctest: +SKIP
-            >>> next(batches).num_columns  # doctest: +SKIP
+            >>> site = OpendatasoftConnector(ods_url)  # a stand-in portal
+            >>> batches = site.iter_batches("cases", select="case_id, amount")
+            >>> next(batches).num_columns
             2
         """
         if options.get("since") is not None:

@@ -50,8 +50,8 @@ def partition_counts(
     """Rows per partition value (those updated at or after ``since`` only, when given).
 
     Example:
-        >>> partition_counts(portal, "abcd-1234", PartitionSpec.parse("created_date:year"))  # doctest: +SKIP
-        {'2019': 1204, '2020': 1733}
+        >>> partition_counts(portal, "kc-311-potholes", PartitionSpec.parse("creation_date:year"))
+        {'2020': 4493}
     """
     batches = connector.iter_batches(
         dataset_id,

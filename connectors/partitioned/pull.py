@@ -87,9 +87,13 @@ def pull_partitioned(
     manifest does not mark done or what changed at the source since the last complete run.
 
     Example:
-        >>> portal = connect("http://127.0.0.1:8000", concurrency=1)  # doctest: +SKIP
-        >>> pull_partitioned(portal, "ab-12", "s3://b/x", partition_by="opened:year")  # doctest: +SKIP
-        PartitionedResult(rows=1000000, partitions=7, fetched=('2019', ...), skipped=0, removed=(), url=...)
+        >>> from connectors import connect
+        >>> portal = connect(portal_url, concurrency=1)  # portal_url: the demo served on 127.0.0.1
+        >>> out = str(scratch / "potholes")  # or an fsspec URL such as s3://bucket/potholes
+        >>> pull_partitioned(portal, "kc-311-potholes", out, partition_by="creation_date:year")
+        PartitionedResult(rows=4493, partitions=1, fetched=('2020',), skipped=0, removed=(), url=...)
+        >>> pull_partitioned(portal, "kc-311-potholes", out, partition_by="creation_date:year").skipped
+        1
     """
     if parallel < 1 or rows_per_file < 1:
         raise UsageError("--parallel and rows_per_file must be at least 1.")

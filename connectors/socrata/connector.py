@@ -75,7 +75,9 @@ class SocrataConnector(Connector):
         >>> portal = SocrataConnector("https://data.example.gov", app_token="tok", page_size=1000)
         >>> portal.kind, portal.page_size, portal.supports("push")
         ('socrata', 1000, True)
-        >>> portal.pull("abcd-1234", where="type = 'Pothole'", since="2024-01-01")  # doctest: +SKIP
+        >>> demo = SocrataConnector(portal_url)  # the demo served on 127.0.0.1
+        >>> demo.pull("kc-311-potholes", where="status = 'OPEN'", since="2024-01-01").num_rows
+        1681
     """
 
     kind = "socrata"
@@ -154,7 +156,7 @@ class SocrataConnector(Connector):
         """Columns, row identifier, last-modified stamp and (with ``count``) the row count.
 
         Example:
-            >>> portal.describe("7ray-xvet").columns[0].data_type  # doctest: +SKIP
+            >>> portal.describe("la-library-monthly").columns[0].data_type
             'floating_timestamp'
         """
         return self.meta.describe(dataset_id, count=count)
@@ -180,8 +182,8 @@ class SocrataConnector(Connector):
         """The row count and the latest ``:updated_at`` (as the portal writes it), in one request.
 
         Example:
-            >>> portal.row_stats("abcd-1234")  # doctest: +SKIP
-            (4493, '2024-05-01T12:00:00.000Z')
+            >>> portal.row_stats("kc-311-potholes")  # the latest :updated_at: when the demo was loaded
+            (4493, '...Z')
         """
         return self.meta.row_stats(dataset_id, since=since, before=before)
 
@@ -219,8 +221,10 @@ class SocrataConnector(Connector):
         """Upsert or replace rows in batches (see :meth:`SocrataWrites.push`).
 
         Example:
-            >>> portal.push(table, "abcd-1234", mode="replace").created  # doctest: +SKIP
-            4493
+            >>> writer = SocrataConnector(push_url, username="btvstat", password=write_token)  # local
+            >>> table = pa.table({"row_key": ["a", "b"], "value": [1.0, 2.0]})
+            >>> writer.push(table, writable_id, mode="replace").created
+            2
         """
         return self.writes.push(data, dataset_id, mode=mode, row_id=row_id, batch_size=batch_size, body=body)
 

@@ -29,8 +29,8 @@ class SocrataMetadata:
 
     Example:
         >>> from connectors.http import HttpClient
-        >>> meta = SocrataMetadata(HttpClient("http://127.0.0.1:8000"))
-        >>> meta.describe("7ray-xvet").columns[0].data_type  # doctest: +SKIP
+        >>> meta = SocrataMetadata(HttpClient(portal_url))  # portal_url: the demo served on 127.0.0.1
+        >>> meta.describe("la-library-monthly").columns[0].data_type
         'floating_timestamp'
     """
 

@@ -56,11 +56,11 @@ class SocrataReads:
 
     Example:
         >>> from connectors.http import HttpClient
-        >>> http = HttpClient("http://127.0.0.1:8000")
+        >>> http = HttpClient(portal_url)  # portal_url: the demo served on 127.0.0.1
         >>> reads = SocrataReads(http, SocrataMetadata(http), OffsetPager(page_size=1000, concurrency=4))
         >>> reads.uses_soda3
         False
-        >>> next(reads.iter_batches("abcd-1234", where="amount > 0")).num_rows  # doctest: +SKIP
+        >>> next(reads.iter_batches("kc-311-potholes", where="status = 'OPEN'")).num_rows
         1000
     """
 
@@ -99,8 +99,9 @@ class SocrataReads:
         """Matching rows as typed record batches, streamed page by page (see the module doc).
 
         Example:
-            >>> next(portal.iter_batches("abcd-1234", where="amount > 0")).num_rows  # doctest: +SKIP
-            50000
+            >>> batches = portal.iter_batches("kc-311-potholes", where="status = 'OPEN'")
+            >>> sum(batch.num_rows for batch in batches)
+            1681
         """
         check_dataset_id(dataset_id)
         query = Query(**options)
@@ -137,7 +138,9 @@ class SocrataReads:
         engine needs. Pages are read one after another.
 
         Example:
-            >>> changes = portal.iter_changes("abcd-1234", columns=["status"])  # doctest: +SKIP
+            >>> changes = portal.iter_changes("kc-311-potholes", columns=["status"])
+            >>> next(changes).column_names
+            [':id', ':updated_at', 'status']
         """
         check_dataset_id(dataset_id)
         desc = self.meta.describe_or_blank(dataset_id)

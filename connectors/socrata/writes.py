@@ -95,8 +95,12 @@ class SocrataWrites:
         or a dropped connection ends it with an error instead of a retry.
 
         Example:
-            >>> portal.push(table, "abcd-1234", mode="replace").created  # doctest: +SKIP
-            4493
+            >>> import pyarrow as pa
+            >>> from connectors import connect
+            >>> writer = connect(push_url, username="btvstat", password=write_token)  # a local portal
+            >>> table = pa.table({"row_key": ["a", "b"], "value": [1.0, 2.0]})
+            >>> writer.push(table, writable_id, mode="replace").created
+            2
         """
         check_dataset_id(dataset_id)
         table = read_push_data(data)
@@ -153,8 +157,10 @@ class SocrataWrites:
 
         Example:
             >>> cols = [Column("row_key", "Row key", "text"), Column("value", "Value", "number")]
-            >>> portal.create("KPI series", cols, row_identifier="row_key").id  # doctest: +SKIP
-            'k7ds-2mfa'
+            >>> from connectors import connect
+            >>> writer = connect(push_url, username="btvstat", password=write_token)  # a local portal
+            >>> writer.create("KPI series", cols, row_identifier="row_key").id  # an id of the portal's
+            '...-...'
         """
         payload = view_payload(
             name, columns, dataset_id=dataset_id, row_identifier=row_identifier, description=description
