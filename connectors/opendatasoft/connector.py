@@ -276,7 +276,8 @@ class OpendatasoftConnector(Connector):
                 yield from read_export(path, columns)
         except pa.ArrowInvalid as exc:  # complete but malformed: asking again would not help
             raise PortalError(
-                f"The {'Parquet' if fmt == 'parquet' else 'CSV'} export of {dataset_id!r} from {self.url} does not parse ({exc}). "
+                f"The {'Parquet' if fmt == 'parquet' else 'CSV'} export of {dataset_id!r} from {self.url} "
+                f"does not parse ({exc}). "
                 "Report it to the portal, or pull with a select that leaves the column out.",
                 code="opendatasoft.bad-export",
             ) from exc
