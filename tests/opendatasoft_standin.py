@@ -46,14 +46,18 @@ def _error(status: int, code: str, message: str) -> Response:
     return _json(status, {"error_code": code, "message": message})
 
 
-def _csv_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """One export column as Opendatasoft writes it: unquoted text, empty for null."""
+def _csv_text(column: pa.ChunkedArray, timezone: str) -> pa.ChunkedArray:
+    """One export column as Opendatasoft writes it: unquoted text, empty for null.
+
+    A timestamp (held as UTC) is written as the wall time of ``timezone``, with its offset.
+    """
     if pa.types.is_struct(column.type):  # a geo_point_2d: "lat,lon"
         flat = column.combine_chunks()
         lat, lon = (flat.field(n).cast(pa.string()) for n in ("lat", "lon"))
         return pc.fill_null(pc.binary_join_element_wise(lat, lon, ","), "")
     if pa.types.is_timestamp(column.type):
-        column = pc.strftime(column, "%Y-%m-%dT%H:%M:%S+00:00")
+        zoned = column.cast(pa.timestamp("us", "UTC")).cast(pa.timestamp("us", timezone))
+        column = pc.strftime(zoned, "%Y-%m-%dT%H:%M:%S%z")
     elif pa.types.is_boolean(column.type):
         column = pc.if_else(column, "True", "False")
     return pc.fill_null(column.cast(pa.string()), "")
@@ -159,7 +163,8 @@ class StandinOds:
             table = self._query(dataset_id, request.query_params, None, 0)
         except duckdb.Error as exc:
             return _error(400, "ODSQLError", str(exc))
-        cells = [_csv_text(table.column(i)) for i in range(table.num_columns)]
+        zone = request.query_params.get("timezone") or "UTC"
+        cells = [_csv_text(table.column(i), zone) for i in range(table.num_columns)]
         joined = pc.binary_join_element_wise(*cells, ";") if cells else pa.array([], pa.string())
         body = "\r\n".join([";".join(table.column_names), *joined.to_pylist(), ""]).encode()
         return Response(body, media_type="text/csv; charset=utf-8")

@@ -8,8 +8,11 @@ import pyarrow as pa
 import pytest
 from opendatasoft_standin import StandinOds
 from servers import serve
+from starlette.requests import Request
+from starlette.responses import Response
 from test_opendatasoft_standin import pull_big_cases_through_faults
 
+from btvstat_open.errors import PortalError
 from connectors.opendatasoft import OpendatasoftConnector
 from connectors.testing import ConnectorContract, ContractSetup, source_table
 
@@ -63,18 +66,23 @@ class TestOpendatasoftParquetContract(ConnectorContract):
         ("trees", {"order": "site"}),
     ],
 )
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York"])
 def test_parquet_and_csv_exports_give_equal_tables(
-    both: dict[str, tuple[str, StandinOds]], dataset_id: str, options: dict[str, str]
+    both: dict[str, tuple[str, StandinOds]], dataset_id: str, options: dict[str, str], zone: str
 ) -> None:
     pulled = {}
     for fmt, (url, ods) in both.items():
         ods.log.clear()
-        pulled[fmt] = OpendatasoftConnector(url).pull(dataset_id, **options)  # type: ignore[arg-type]
+        conn = OpendatasoftConnector(url, timezone=zone)
+        pulled[fmt] = conn.pull(dataset_id, **options)  # type: ignore[arg-type]
         assert any(line.startswith(f"export{'-parquet' if fmt == 'parquet' else ''} ") for line in ods.log)
     by = "site" if dataset_id == "trees" else "case_id"
     assert pulled["parquet"].schema == pulled["csv"].schema
     assert pulled["parquet"].sort_by(by).equals(pulled["csv"].sort_by(by))
     assert pulled["parquet"].num_rows > 0
+    if "opened" in pulled["csv"].column_names:  # the zone's wall time: 2023-07-01 00:00 UTC first
+        first = pulled["csv"].sort_by("case_id").column("opened")[0].as_py()
+        assert first.hour == (0 if zone == "UTC" else 20)
 
 
 def test_geo_point_from_parquet_is_the_csv_paths_wkt_point(both: dict[str, tuple[str, StandinOds]]) -> None:
@@ -125,3 +133,23 @@ def test_parquet_pulls_through_faults_give_exactly_the_source_rows(
 ) -> None:
     url, _ = both["parquet"]
     pull_big_cases_through_faults(url, "exports/parquet", seed=11)
+
+
+class GarbledParquet(StandinOds):
+    """A portal whose Parquet export is a complete answer that is not Parquet."""
+
+    async def export_parquet(self, request: Request) -> Response:
+        self.log.append(f"export-parquet {request.path_params['id']}")
+        return Response(b"PAR1 this is not a parquet file", media_type="application/vnd.apache.parquet")
+
+
+def test_a_parquet_export_that_does_not_parse_is_a_portal_error() -> None:
+    ods = GarbledParquet()
+    ods.put("contract-cases", source_table(10), STAMP)
+    with (
+        serve(ods.app()) as url,
+        pytest.raises(PortalError, match=r"Parquet export of 'contract-cases'") as bad,
+    ):
+        OpendatasoftConnector(url).pull("contract-cases")
+    assert bad.value.code == "opendatasoft.bad-export"
+    assert ods.log.count("export-parquet contract-cases") == 1  # not asked again: it would not help
