@@ -2,13 +2,17 @@
 
 Test equipment, not a product feature. It answers what the connector uses as Opendatasoft does:
 the catalog (``total_count``/``results``), a dataset (``metas.default``, ``fields``), records
-(at most 100 a request, ``offset + limit`` at most 10,000) and CSV exports (``;``, CRLF, no
-quoting, ``datetime`` with an offset, ``geo_point_2d`` as ``lat,lon``). ``where`` and ``order_by``
-are run as DuckDB SQL (enough for the comparisons the tests send; not a full ODSQL).
+(at most 100 a request, ``offset + limit`` at most 10,000), the ``/exports`` listing of formats,
+CSV exports (``;``, CRLF, no quoting, ``datetime`` with an offset, ``geo_point_2d`` as ``lat,lon``)
+and, unless ``offer_parquet`` is off, Parquet exports (the table's own types, ``datetime`` zoned
+UTC, ``geo_point_2d`` as a ``{lon, lat}`` struct). With ``list_exports`` off the listing answers
+404, as an older portal would. ``select``, ``where`` and ``order_by`` are run as DuckDB SQL on
+both exports (enough for what the tests send; not a full ODSQL).
 """
 
 from __future__ import annotations
 
+import io
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +22,7 @@ import duckdb
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -41,10 +46,18 @@ def _error(status: int, code: str, message: str) -> Response:
     return _json(status, {"error_code": code, "message": message})
 
 
-def _csv_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """One export column as Opendatasoft writes it: unquoted text, empty for null."""
+def _csv_text(column: pa.ChunkedArray, timezone: str) -> pa.ChunkedArray:
+    """One export column as Opendatasoft writes it: unquoted text, empty for null.
+
+    A timestamp (held as UTC) is written as the wall time of ``timezone``, with its offset.
+    """
+    if pa.types.is_struct(column.type):  # a geo_point_2d: "lat,lon"
+        flat = column.combine_chunks()
+        lat, lon = (flat.field(n).cast(pa.string()) for n in ("lat", "lon"))
+        return pc.fill_null(pc.binary_join_element_wise(lat, lon, ","), "")
     if pa.types.is_timestamp(column.type):
-        column = pc.strftime(column, "%Y-%m-%dT%H:%M:%S+00:00")
+        zoned = column.cast(pa.timestamp("us", "UTC")).cast(pa.timestamp("us", timezone))
+        column = pc.strftime(zoned, "%Y-%m-%dT%H:%M:%S%z")
     elif pa.types.is_boolean(column.type):
         column = pc.if_else(column, "True", "False")
     return pc.fill_null(column.cast(pa.string()), "")
@@ -57,6 +70,8 @@ class StandinOds:
     tables: dict[str, pa.Table] = field(default_factory=dict)
     processed: dict[str, str] = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
+    offer_parquet: bool = True
+    list_exports: bool = True  # off: an older portal, without the /exports listing (404)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def put(self, dataset_id: str, table: pa.Table, processed: str) -> None:
@@ -70,7 +85,7 @@ class StandinOds:
             {
                 "name": f.name,
                 "label": f.name.replace("_", " ").title(),
-                "type": _TYPES.get(str(f.type), "text"),
+                "type": "geo_point_2d" if pa.types.is_struct(f.type) else _TYPES.get(str(f.type), "text"),
             }
             for f in table.schema
         ]
@@ -148,10 +163,43 @@ class StandinOds:
             table = self._query(dataset_id, request.query_params, None, 0)
         except duckdb.Error as exc:
             return _error(400, "ODSQLError", str(exc))
-        cells = [_csv_text(table.column(i)) for i in range(table.num_columns)]
+        zone = request.query_params.get("timezone") or "UTC"
+        cells = [_csv_text(table.column(i), zone) for i in range(table.num_columns)]
         joined = pc.binary_join_element_wise(*cells, ";") if cells else pa.array([], pa.string())
         body = "\r\n".join([";".join(table.column_names), *joined.to_pylist(), ""]).encode()
         return Response(body, media_type="text/csv; charset=utf-8")
+
+    async def exports(self, request: Request) -> Response:
+        dataset_id = request.path_params["id"]
+        self.log.append(f"exports {dataset_id}")
+        if dataset_id not in self.tables or not self.list_exports:
+            return _error(404, "NotFound", f"Unknown page: exports of {dataset_id}")
+        formats = ["csv", "fgb", "geojson", "json", "jsonl", "xlsx"] + (
+            ["parquet"] if self.offer_parquet else []
+        )
+        base = f"{request.base_url}{BASE.lstrip('/')}/{dataset_id}/exports"
+        links = [{"rel": "self", "href": base}] + [{"rel": f, "href": f"{base}/{f}"} for f in sorted(formats)]
+        return _json(200, {"links": links})
+
+    async def export_parquet(self, request: Request) -> Response:
+        dataset_id = request.path_params["id"]
+        self.log.append(f"export-parquet {dataset_id}?{request.query_params}")
+        if dataset_id not in self.tables:
+            return _error(404, "DatasetNotFound", f"Unknown dataset: {dataset_id}")
+        if not self.offer_parquet:
+            return _error(400, "InvalidRESTParameterError", "Unknown export format: parquet")
+        try:
+            table = self._query(dataset_id, request.query_params, None, 0)
+        except duckdb.Error as exc:
+            return _error(400, "ODSQLError", str(exc))
+        for i, kind in enumerate(table.schema.types):
+            if pa.types.is_timestamp(kind) and kind.tz is None:  # the portal writes instants, in UTC
+                table = table.set_column(
+                    i, table.field(i).name, table.column(i).cast(pa.timestamp("us", "UTC"))
+                )
+        out = io.BytesIO()
+        pq.write_table(table, out, row_group_size=4_096)
+        return Response(out.getvalue(), media_type="application/vnd.apache.parquet")
 
     def app(self) -> Starlette:
         """The ASGI app."""
@@ -160,6 +208,8 @@ class StandinOds:
                 Route(BASE, self.catalog),
                 Route(BASE + "/{id}", self.dataset),
                 Route(BASE + "/{id}/records", self.records),
+                Route(BASE + "/{id}/exports", self.exports),
                 Route(BASE + "/{id}/exports/csv", self.export_csv),
+                Route(BASE + "/{id}/exports/parquet", self.export_parquet),
             ]
         )

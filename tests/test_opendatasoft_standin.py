@@ -24,7 +24,7 @@ from connectors.testing import CONTRACT_COLUMNS, ConnectorContract, ContractSetu
 
 @pytest.fixture(scope="module")
 def portal() -> Iterator[tuple[str, StandinOds]]:
-    standin = StandinOds()
+    standin = StandinOds(offer_parquet=False)  # the CSV path; tests/test_opendatasoft_parquet.py: Parquet
     standin.put("contract-cases", source_table(), "2024-01-02T03:04:05+00:00")
     standin.put("big-cases", source_table(20_000, salt="b"), "2024-01-02T03:04:05+00:00")
     with serve(standin.app()) as url:
@@ -51,21 +51,30 @@ def checksum(table: pa.Table) -> str:
     return f"{ordered.num_rows}:{digest.hexdigest()}"
 
 
-def test_pulls_through_faults_give_exactly_the_source_rows(portal: tuple[str, StandinOds]) -> None:
-    url, _ = portal
+def pull_big_cases_through_faults(url: str, export: str, seed: int) -> None:
+    """Pull ``big-cases`` through 20% faults until every kind has met one and an ``export`` was cut.
+
+    ``export`` is the path tail the pulls must use (``exports/csv`` or ``exports/parquet``);
+    every pull must give exactly the source rows.
+    """
     expected = checksum(source_table(20_000, salt="b"))
     drops_first = ("drop", "drop_chunked", "429", "202", "500")
-    with fault_proxy(url, rate=0.2, seed=7, faults=drops_first) as (proxy_url, proxy):
+    with fault_proxy(url, rate=0.2, seed=seed, faults=drops_first) as (proxy_url, proxy):
         conn = OpendatasoftConnector(proxy_url, retries=12, backoff=0.005, max_wait=0.05)
         # One export a pull: pull until every kind of fault has met one (the kinds take turns).
         for _ in range(40):
             assert checksum(conn.pull("big-cases")) == expected
             if len(proxy.injected) == 5 and any(
-                "exports" in line for f, line in proxy.failed_requests if "drop" in f
+                export in line for f, line in proxy.failed_requests if "drop" in f
             ):
                 break
     assert proxy.fault_share >= 0.15 and set(proxy.injected) == {"429", "202", "500", "drop", "drop_chunked"}
-    assert any("exports/csv" in line for fault, line in proxy.failed_requests if fault.startswith("drop"))
+    assert any(export in line for fault, line in proxy.failed_requests if fault.startswith("drop"))
+
+
+def test_pulls_through_faults_give_exactly_the_source_rows(portal: tuple[str, StandinOds]) -> None:
+    url, _ = portal
+    pull_big_cases_through_faults(url, "exports/csv", seed=7)
 
 
 def test_odsql_where_select_and_order_reach_the_export(portal: tuple[str, StandinOds]) -> None:
@@ -77,7 +86,7 @@ def test_odsql_where_select_and_order_reach_the_export(portal: tuple[str, Standi
     assert table.column_names == ["case_id", "amount"]
     assert table.column("amount").to_pylist() == sorted(table.column("amount").to_pylist(), reverse=True)
     assert table.num_rows == sum(1 for i in range(80) if i % 3 == 0 and i % 17)
-    sent = [line for line in standin.log if line.startswith("export")]
+    sent = [line for line in standin.log if line.startswith("export ")]
     assert "order_by=amount+DESC" in sent[0] and "delimiter=%3B" in sent[0] and "timezone=UTC" in sent[0]
 
 

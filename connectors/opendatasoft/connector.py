@@ -1,8 +1,11 @@
-"""The Opendatasoft connector: Explore API v2.1 catalog, dataset schema and CSV exports.
+"""The Opendatasoft connector: Explore API v2.1 catalog, dataset schema and Parquet/CSV exports.
 
 The records endpoint answers at most 100 rows a request and refuses ``offset + limit`` past
-10,000, so every pull uses ``/exports/csv`` instead: one request for every matching row,
-streamed to a temporary file (retried whole if it is cut off), then read in typed batches.
+10,000, so every pull (small ones too: a pull has no row limit to make the records endpoint
+the cheaper one) uses an export instead: one request for every matching row, streamed to a
+temporary file (retried whole if it is cut off), then read in typed batches. The export is
+``/exports/parquet`` when the dataset's ``/exports`` listing offers it (asked once per dataset
+per connector), else ``/exports/csv``; both are cast to the dataset schema's columns.
 ``where``, ``select`` and ``order`` pass to the portal as ODSQL ``where``, ``select`` and
 ``order_by``: ODSQL is close to SoQL for comparisons, AND/OR/NOT, ``IN``, ``IS NULL`` and
 ``ORDER BY``-style lists; see docs/connectors.md for where they differ.
@@ -27,13 +30,14 @@ import orjson
 import pyarrow as pa
 import requests
 
-from btvstat_open.errors import DatasetNotFound, PortalError, PortalNotFound, UsageError
+from btvstat_open.errors import DatasetNotFound, PortalError, PortalNotFound, PortalRequestError, UsageError
 from connectors.base import Capability, Connector, DatasetDescription, DatasetSummary, PullOptions
 from connectors.http import ErrorBody, HttpClient, read_error_body
 from connectors.opendatasoft.exports import columns_from_fields, read_export
+from connectors.opendatasoft.parquet import read_parquet_export
 from connectors.retry import RetryPolicy
 
-__all__ = ["API", "OpendatasoftConnector"]
+__all__ = ["API", "OpendatasoftConnector", "formats_offered"]
 
 API = "/api/explore/v2.1"
 
@@ -53,6 +57,24 @@ def read_ods_error(resp: requests.Response) -> ErrorBody:
         if isinstance(body, dict) and body.get("error_code"):
             return replace(found, code=str(body["error_code"]))
     return found
+
+
+def formats_offered(body: Any) -> frozenset[str]:
+    """The formats an ``/exports`` answer lists (its ``links``' ``rel``s); CSV when it lists none.
+
+    Example:
+        >>> sorted(formats_offered({"links": [{"rel": "self"}, {"rel": "csv"}, {"rel": "parquet"}]}))
+        ['csv', 'parquet']
+        >>> sorted(formats_offered(None))
+        ['csv']
+    """
+    links = body.get("links") if isinstance(body, dict) else None
+    found = {
+        str(link.get("rel")).lower()
+        for link in links or []
+        if isinstance(link, dict) and link.get("rel") not in (None, "self")
+    }
+    return frozenset(found or {"csv"})
 
 
 def _stamp(value: Any) -> datetime | None:
@@ -119,6 +141,8 @@ class OpendatasoftConnector(Connector):
             timeout=timeout,
             headers={"Authorization": f"Apikey {api_key}"} if api_key else None,
         )
+        # Which export formats each dataset offers: one question per dataset per connector.
+        self._formats: dict[str, frozenset[str]] = {}
 
     def __repr__(self) -> str:
         return f"OpendatasoftConnector({self.url!r})"
@@ -129,7 +153,7 @@ class OpendatasoftConnector(Connector):
 
     def _dataset(self, dataset_id: str) -> dict[str, Any]:
         try:
-            body = self.http.get_json(f"{API}/catalog/datasets/{quote(dataset_id, safe='')}")
+            body = self.http.get_json(self._path(dataset_id))
         except PortalNotFound as exc:
             raise DatasetNotFound(
                 dataset_id, f"{self.url} has no Opendatasoft dataset {dataset_id!r}. Check the dataset id."
@@ -210,7 +234,10 @@ class OpendatasoftConnector(Connector):
                 return
 
     def iter_batches(self, dataset_id: str, **options: Unpack[PullOptions]) -> Iterator[pa.RecordBatch]:
-        """Rows of one CSV export as typed record batches (``where``/``select``/``order`` are ODSQL).
+        """Rows of one export as typed record batches (``where``/``select``/``order`` are ODSQL).
+
+        The export is Parquet when the portal offers it for the dataset (``export_formats``),
+        else CSV; both give the same table.
 
         Without ``order`` the rows come in the portal's order, which differs between exports;
         give ``order`` for a stable one. ``since`` is refused (no record timestamps).
@@ -229,24 +256,54 @@ class OpendatasoftConnector(Connector):
                 code="opendatasoft.since",
             )
         columns = self.describe(dataset_id).columns
-        params: dict[str, str | int] = {"delimiter": ";", "timezone": self.timezone, "with_bom": "false"}
+        fmt = "parquet" if "parquet" in self.export_formats(dataset_id) else "csv"
+        params: dict[str, str | int] = {"timezone": self.timezone}
+        if fmt == "csv":
+            params.update({"delimiter": ";", "with_bom": "false"})
         for option, name in (("where", "where"), ("select", "select"), ("order", "order_by")):
             value = options.get(option)
             if isinstance(value, str) and value.strip():
                 params[name] = value
-        fd, temp = tempfile.mkstemp(prefix="btvstat-ods-", suffix=".csv")
+        fd, temp = tempfile.mkstemp(prefix="btvstat-ods-", suffix=f".{fmt}")
         os.close(fd)
         path = Path(temp)
-        export = f"{API}/catalog/datasets/{quote(dataset_id, safe='')}/exports/csv"
+        export = f"{self._path(dataset_id)}/exports/{fmt}"
         try:
             self.http.download(export, path, params=params)
-            yield from read_export(path, columns)
+            if fmt == "parquet":
+                yield from read_parquet_export(path, columns, self.timezone)
+            else:
+                yield from read_export(path, columns)
         except pa.ArrowInvalid as exc:  # complete but malformed: asking again would not help
             raise PortalError(
-                f"The CSV export of {dataset_id!r} from {self.url} does not parse ({exc}). "
+                f"The {'Parquet' if fmt == 'parquet' else 'CSV'} export of {dataset_id!r} from {self.url} "
+                f"does not parse ({exc}). "
                 "Report it to the portal, or pull with a select that leaves the column out.",
                 code="opendatasoft.bad-export",
             ) from exc
         finally:
             with contextlib.suppress(OSError):
                 path.unlink()
+
+    def export_formats(self, dataset_id: str) -> frozenset[str]:
+        """The export formats the portal offers for a dataset (asked once, then remembered).
+
+        A portal without the ``/exports`` listing (or refusing it) is taken to offer CSV only.
+
+        Example:
+            >>> site = OpendatasoftConnector(ods_url)  # a stand-in portal
+            >>> "csv" in site.export_formats("cases")
+            True
+        """
+        known = self._formats.get(dataset_id)
+        if known is None:
+            try:
+                body = self.http.get_json(f"{self._path(dataset_id)}/exports")
+            except (PortalNotFound, PortalRequestError):
+                body = None
+            known = formats_offered(body)
+            self._formats[dataset_id] = known
+        return known
+
+    def _path(self, dataset_id: str) -> str:
+        return f"{API}/catalog/datasets/{quote(dataset_id, safe='')}"

@@ -21,7 +21,14 @@ from btvstat_open import field_name
 from btvstat_open.load.inference import convert_column
 from btvstat_open.types import Column
 
-__all__ = ["SOCRATA_TYPE", "columns_from_fields", "read_export", "socrata_type"]
+__all__ = [
+    "SOCRATA_TYPE",
+    "columns_from_fields",
+    "match_column",
+    "read_export",
+    "socrata_type",
+    "typed_cells",
+]
 
 #: Opendatasoft field type -> Socrata type; anything else (geo_shape, file, ...) is text.
 SOCRATA_TYPE = {
@@ -65,8 +72,13 @@ def columns_from_fields(fields: Sequence[dict[str, Any]]) -> tuple[Column, ...]:
     )
 
 
-def _cells(cells: pa.ChunkedArray, column: Column) -> pa.ChunkedArray:
-    """Text cells of one export column as values of the column's type (empty is null)."""
+def typed_cells(cells: pa.ChunkedArray, column: Column) -> pa.ChunkedArray:
+    """Text cells of one export column as values of the column's type (empty is null).
+
+    Example:
+        >>> typed_cells(pa.chunked_array([["44.4,-73.2", ""]]), Column("g", "G", "point")).to_pylist()
+        ['POINT (-73.2 44.4)', None]
+    """
     cells = pc.if_else(pc.equal(cells, ""), pa.scalar(None, pa.string()), cells)
     if column.data_type == "point":  # "lat,lon" -> WKT "POINT (lon lat)"
         pattern = r"^\s*(-?[0-9.]+)\s*,\s*(-?[0-9.]+)\s*$"
@@ -86,7 +98,13 @@ def _header(path: Path) -> tuple[list[str], str]:
     return first.decode(encoding).rstrip("\r\n").split(";"), encoding
 
 
-def _match(header: str, columns: Sequence[Column]) -> Column:
+def match_column(header: str, columns: Sequence[Column]) -> Column:
+    """The column a header names (by field name or label); an unknown header is a text column.
+
+    Example:
+        >>> match_column("Geo Point", [Column("geo_point", "Geo Point", "point")]).field_name
+        'geo_point'
+    """
     for col in columns:
         if header in (col.field_name, col.name):
             return col
@@ -110,7 +128,7 @@ def read_export(path: Path, columns: Sequence[Column], batch_rows: int = 65_536)
           {'geo_point': None, 'zip': None, 'n': None}]]
     """
     headers, encoding = _header(path)
-    picked = [_match(h, columns) for h in headers]
+    picked = [match_column(h, columns) for h in headers]
     names = [c.field_name for c in picked]
     schema = pa.schema([c.arrow_field for c in picked])
     reader = pacsv.open_csv(
@@ -126,7 +144,9 @@ def read_export(path: Path, columns: Sequence[Column], batch_rows: int = 65_536)
     seen = False
     for raw in reader:
         seen = True
-        arrays = [_cells(pa.chunked_array([raw.column(i)]), c).combine_chunks() for i, c in enumerate(picked)]
+        arrays = [
+            typed_cells(pa.chunked_array([raw.column(i)]), c).combine_chunks() for i, c in enumerate(picked)
+        ]
         yield pa.RecordBatch.from_arrays(arrays, schema=schema)
     if not seen:
         yield pa.RecordBatch.from_pylist([], schema=schema)
