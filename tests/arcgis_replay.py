@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+from servers import read_request
+
 DATA = Path(__file__).parent / "data" / "arcgis"
 ESRIDUMP, MACHINE = DATA / "arcgis-pyesridump", DATA / "arcgis-oa-machine"
 
@@ -97,18 +99,8 @@ class ArcgisReplay:
         receive: Callable[[], Awaitable[dict[str, Any]]],
         send: Callable[[dict[str, Any]], Awaitable[None]],
     ) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        more = True
-        while more:
-            message = await receive()
-            more = message.get("more_body", False)
+        if not await read_request(scope, receive, send):
+            return
         raw = parse_qs(scope.get("query_string", b"").decode(), keep_blank_values=True)
         query = {k: v[-1] for k, v in raw.items()}
         with self._lock:

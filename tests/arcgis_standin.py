@@ -33,6 +33,7 @@ from urllib.parse import parse_qs
 import pyarrow as pa
 from arcgis_pages import PageIndex, dumps
 from arcgis_where import where_predicate
+from servers import read_request
 
 EPOCH = datetime(1970, 1, 1)
 OID, EDIT, CREATED = "OBJECTID", "EditDate", "CreationDate"
@@ -358,18 +359,8 @@ class ArcgisStandin:
         receive: Callable[[], Awaitable[dict[str, Any]]],
         send: Callable[[dict[str, Any]], Awaitable[None]],
     ) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        more = True
-        while more:
-            message = await receive()
-            more = message.get("more_body", False)
+        if not await read_request(scope, receive, send):
+            return
         q = {
             k: v[-1]
             for k, v in parse_qs(scope.get("query_string", b"").decode(), keep_blank_values=True).items()

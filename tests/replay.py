@@ -39,6 +39,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+from servers import read_request
+
 REAL = Path(__file__).parent / "data" / "real"
 _DROP = {"transfer-encoding", "connection", "content-length"}
 
@@ -182,18 +184,8 @@ class ReplayApp:
         receive: Callable[[], Awaitable[dict[str, Any]]],
         send: Callable[[dict[str, Any]], Awaitable[None]],
     ) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        more = True
-        while more:  # drain the request body
-            message = await receive()
-            more = message.get("more_body", False)
+        if not await read_request(scope, receive, send):
+            return
         raw_query = parse_qs(scope.get("query_string", b"").decode(), keep_blank_values=True)
         query = {k: v[-1] for k, v in raw_query.items()}
         with self._lock:

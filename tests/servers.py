@@ -9,12 +9,33 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import requests
 import uvicorn
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+async def read_request(scope: dict[str, Any], receive: Receive, send: Send) -> bool:
+    """The start every plain ASGI stand-in shares: answer a lifespan exchange (False: nothing to
+    serve), or drain the request body (True: answer the request)."""
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return False
+    more = True
+    while more:
+        message = await receive()
+        more = message.get("more_body", False)
+    return True
 
 
 def free_port() -> int:
