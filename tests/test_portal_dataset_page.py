@@ -64,7 +64,9 @@ def test_catalog_permalink_leads_to_the_page(portal_url: str) -> None:
         "results"
     ]
     permalink = results[0]["permalink"]
-    assert permalink == f"{portal_url}/d/kc-311-potholes"
+    # Socrata's permalinks name the 4x4; the readable link is beside it.
+    assert permalink == f"{portal_url}/d/{results[0]['resource']['fourByFour']}"
+    assert results[0]["link"] == f"{portal_url}/d/kc-311-potholes"
     response = requests.get(permalink)
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
     page = _parse(response.text)

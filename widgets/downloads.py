@@ -105,7 +105,8 @@ async def dataset_response(
         True
     """
     check_dataset_id(dataset_id)
-    info = store.info(dataset_id)  # DatasetNotFound (404) before the response starts
+    # By its readable id or its 4x4; DatasetNotFound (404) before the response starts.
+    info = store.info(store.resolve(dataset_id) or dataset_id)
     if not info.public:
         # A private dataset (setPermission private) is not downloadable from the public site.
         raise DatasetNotFound(dataset_id)

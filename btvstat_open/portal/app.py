@@ -22,6 +22,7 @@ from fastapi import APIRouter, FastAPI
 from btvstat_open.budget import Pools, StreamAbortedMiddleware
 from btvstat_open.portal import (
     dataset_page,
+    legacy,
     routes_meta,
     routes_read,
     routes_rows,
@@ -51,6 +52,7 @@ for _routes in (
     routes_write.router,
     routes_rows.router,
     dataset_page.router,
+    legacy.router,
     routes_meta.unsupported,
 ):
     router.include_router(_routes)

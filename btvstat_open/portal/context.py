@@ -75,18 +75,23 @@ class PortalContext:
         self._lock = threading.Lock()
 
     def info(self, dataset_id: str) -> DatasetInfo:
-        """The dataset's metadata; raises :class:`DatasetNotFound`."""
+        """The metadata of the dataset ``dataset_id`` names (its id or its 4x4); raises
+        :class:`DatasetNotFound`. Routes use the answer's ``id`` for anything they do next."""
         try:
             check_dataset_id(dataset_id)
         except InvalidDatasetId:
             # Socrata answers a malformed id as an unknown one: a 404, not a 400.
             raise DatasetNotFound(dataset_id) from None
+        key = dataset_id
         try:
             version = self.store.version(dataset_id)
+            if version is None:  # perhaps the dataset's 4x4
+                dataset_id = self.store.resolve(dataset_id) or dataset_id
+                version = self.store.version(dataset_id)
         except duckdb.Error as exc:
             raise engine_error(exc, "the dataset lookup") from exc
         if version is None:
-            raise DatasetNotFound(dataset_id)
+            raise DatasetNotFound(key)
         cached = self._infos.get(dataset_id)
         if cached is not None and cached.version == version:
             return cached

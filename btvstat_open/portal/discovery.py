@@ -4,8 +4,9 @@ It works on the list :meth:`btvstat_open.store.Store.datasets` keeps up to date 
 request); results are built only for the page asked for, so ``limit=10`` costs about the same at 10
 or 1,000 datasets. The parameters and orders are Socrata's (its search service ``cetera``):
 
-- ``q``: every word appears in the id, name, description or column names; ``ids`` (comma-separated
-  or repeated); ``only=datasets``; ``tags``: any of these domain tags (exact, any case);
+- ``q``: every word appears in the id, name, description or column names; ``ids`` (readable
+  ids or 4x4s, comma-separated or repeated); ``only=datasets``; ``tags``: any of these domain
+  tags (exact, any case);
   ``domains``: this server's domain (the ``domain`` setting, else the request's host) is one of them.
 - ``order``: ``relevance`` (the default: with ``q``, the best match first; without, by id),
   ``name`` (A-Z), ``dataset_id``, ``createdAt``, ``updatedAt`` (newest first) and
@@ -130,7 +131,7 @@ def discover(infos: Sequence[DatasetInfo], query: DiscoveryQuery, *, domain: str
     found = [
         info
         for info in infos
-        if (not wanted_ids or info.id in wanted_ids)
+        if (not wanted_ids or info.id in wanted_ids or info.four_by_four in wanted_ids)
         and (not wanted_tags or wanted_tags & _tags(info))
         and (not words or all(w in _haystack(info) for w in words))
     ]

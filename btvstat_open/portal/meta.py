@@ -29,12 +29,18 @@ def column_id(info: DatasetInfo, field_name: str) -> int | None:
     return None
 
 
-def view_json(info: DatasetInfo) -> dict[str, Any]:
+def view_json(info: DatasetInfo, asked: str | None = None) -> dict[str, Any]:
     """The dataset as ``/api/views/{id}.json`` describes it.
+
+    ``fourByFour`` is its Socrata-style id; when the client ``asked`` by that id, ``id`` is it too
+    (a client that checks the ``xxxx-xxxx`` form gets the form back), else the readable id.
 
     Example:
         >>> view_json(info)["columns"][0]["fieldName"]
         'case_id'
+        >>> view = view_json(info, asked=info.four_by_four)
+        >>> view["id"] == view["fourByFour"] == info.four_by_four, view["resourceName"]
+        (True, 'kc-311-potholes')
     """
     columns = [
         {
@@ -51,8 +57,11 @@ def view_json(info: DatasetInfo) -> dict[str, Any]:
         for position, col in enumerate(info.columns, start=1)
     ]
     row_id_column = column_id(info, info.row_identifier) if info.row_identifier else None
+    by_fxf = bool(info.four_by_four) and asked == info.four_by_four
     view: dict[str, Any] = {
-        "id": info.id,
+        "id": info.four_by_four if by_fxf else info.id,
+        "fourByFour": info.four_by_four,
+        "resourceName": info.id,
         "name": info.name,
         "description": info.description,
         "assetType": "dataset",
@@ -97,10 +106,13 @@ def catalog_result(info: DatasetInfo, *, base_url: str, domain: str) -> dict[str
         'dataset'
     """
     link = f"{base_url.rstrip('/')}/d/{quote(info.id, safe='')}"
+    # Socrata's permalinks name the 4x4; the readable link stays beside it.
+    permalink = f"{base_url.rstrip('/')}/d/{quote(info.four_by_four or info.id, safe='')}"
     return {
         "resource": {
             "name": info.name,
             "id": info.id,
+            "fourByFour": info.four_by_four,
             "parent_fxf": [],
             "description": info.description,
             "attribution": info.attribution,
@@ -125,7 +137,7 @@ def catalog_result(info: DatasetInfo, *, base_url: str, domain: str) -> dict[str
             "domain_metadata": [],
         },
         "metadata": {"domain": domain},
-        "permalink": link,
+        "permalink": permalink,
         "link": link,
         "owner": {},
     }

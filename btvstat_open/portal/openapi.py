@@ -77,6 +77,11 @@ PORTAL_ROUTES: Final[dict[tuple[str, str], RouteDoc]] = {
         errors=_QUERY,
         parameters=(_param("accessType", "Accepted as Socrata's export takes it (DOWNLOAD)."),),
     ),
+    # Socrata's legacy rows.json and the SODA 1 paths older clients use (btvstat_open.portal.legacy)
+    ("get", "/api/views/{dataset_id}/rows.json"): _read({JSON: OBJECT}, errors=_QUERY),
+    ("get", "/views/{dataset_id}/rows.json"): _read({JSON: OBJECT}, errors=_QUERY),
+    ("get", "/views/{dataset_id}/rows.csv"): _read({CSV: TEXT}, errors=_QUERY),
+    ("get", "/views/{resource}"): _read({JSON: OBJECT}),
     ("get", "/api/catalog/v1"): RouteDoc({JSON: OBJECT}, errors=(400, 500)),
     ("get", "/data.json"): RouteDoc({JSON: OBJECT}),
     ("get", "/api/views/metadata/v1"): RouteDoc({JSON: ROWS}, errors=(400, 500)),

@@ -62,6 +62,7 @@ def one_row(body: bytes, info: DatasetInfo, row: str, *, replace: bool) -> dict[
 
 def _write_one(ctx: PortalContext, dataset_id: str, body: bytes, row: str, *, replace: bool) -> WriteResult:
     info = ctx.info(dataset_id)
+    dataset_id = info.id  # the readable id, whichever the URL gave
     decoded = decode_rows([one_row(body, info, row, replace=replace)], info, allow_deleted=False)
     try:
         return ctx.store.upsert(dataset_id, decoded.table)
@@ -101,6 +102,7 @@ def truncate(resource: str, request: Request, ctx: Portal) -> Response:
     require_write_token(request, ctx.settings)
     dataset_id, _ = split_resource(resource)
     info = ctx.info(dataset_id)
+    dataset_id = info.id
     empty = decode_rows([], info, allow_deleted=False).table
     try:
         result = ctx.store.replace(dataset_id, empty)

@@ -52,6 +52,7 @@ def metadata_document(info: DatasetInfo, *, base: str, domain: str) -> dict[str,
     ident = quote(info.id, safe="")
     return {
         "id": info.id,
+        "fourByFour": info.four_by_four,
         "name": info.name,
         "description": info.description,
         "attribution": info.attribution,
@@ -82,8 +83,8 @@ def _json_body(raw: bytes) -> Any:
 
 
 def _apply(ctx: PortalContext, dataset_id: str, change: MetadataChange) -> DatasetInfo:
-    ctx.info(dataset_id)  # a 404 for an unknown dataset before anything is written
-    return ctx.store.update_metadata(dataset_id, change)
+    # A 404 for an unknown dataset before anything is written; the readable id for the write.
+    return ctx.store.update_metadata(ctx.info(dataset_id).id, change)
 
 
 def _domain(ctx: PortalContext, request: Request) -> str:

@@ -153,6 +153,7 @@ def _write(
     ctx: PortalContext, dataset_id: str, body: bytes, content_type: str, *, replace: bool
 ) -> WriteResult:
     info = ctx.info(dataset_id)
+    dataset_id = info.id  # the readable id, whichever the URL gave
     rows = parse_body(body, content_type)
     if len(rows) > ctx.settings.max_write_rows:
         raise RequestTooLarge(
@@ -206,7 +207,7 @@ async def replace_rows(resource: str, request: Request, ctx: Portal) -> Response
 def delete_row(dataset_id: str, row: str, request: Request, ctx: Portal) -> Response:
     """Delete the row with this row identifier value or ``:id``."""
     require_write_token(request, ctx.settings)
-    ctx.info(dataset_id)
+    dataset_id = ctx.info(dataset_id).id
     row_id = row.removesuffix(".json")
     deleted = ctx.store.delete_row(dataset_id, row_id)
     if not deleted:
@@ -218,8 +219,7 @@ def delete_row(dataset_id: str, row: str, request: Request, ctx: Portal) -> Resp
 def drop_view(resource: str, request: Request, ctx: Portal) -> Response:
     """Delete a whole dataset and its rows."""
     require_write_token(request, ctx.settings)
-    dataset_id = view_name(resource)
-    ctx.info(dataset_id)
+    dataset_id = ctx.info(view_name(resource)).id
     ctx.store.drop(dataset_id)
     ctx.forget(dataset_id)
     return Response(status_code=200)
@@ -233,5 +233,5 @@ def publish_view(dataset_id: str, request: Request, ctx: Portal) -> Response:
     rows, which were readable before publication too.
     """
     require_write_token(request, ctx.settings)
-    ctx.info(dataset_id)
+    dataset_id = ctx.info(dataset_id).id
     return json_response(view_json(ctx.store.update_metadata(dataset_id, MetadataChange(published=True))))

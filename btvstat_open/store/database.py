@@ -34,6 +34,7 @@ from btvstat_open.store.dataset import (
     quote_ident,
     table_name,
 )
+from btvstat_open.store.fourbyfour import IDS_TABLE, assign_missing, ensure_ids_table, resolve
 from btvstat_open.store.writes import (
     META_TABLE,
     apply_upsert,
@@ -59,8 +60,10 @@ __all__ = [
 _META = META_TABLE
 _INFO_FIELDS = (
     "id, name, description, columns, row_identifier, created_at, rows_updated_at, view_last_modified, "
-    "version, attributes"
+    "version, attributes, four_by_four"
 )
+# The metadata rows with each dataset's 4x4 (see :mod:`btvstat_open.store.fourbyfour`).
+_INFO_FROM = f"{_META} LEFT JOIN {IDS_TABLE} USING (id)"
 
 
 def _dataset_info(row: Sequence[Any], row_count: int) -> DatasetInfo:
@@ -82,6 +85,7 @@ def _dataset_info(row: Sequence[Any], row_count: int) -> DatasetInfo:
         attribution=attributes.get("attribution"),
         public=bool(attributes.get("public", True)),
         published=bool(attributes.get("published", True)),
+        four_by_four=row[10] or "",
     )
 
 
@@ -129,6 +133,10 @@ class Store:
         )
         # Stores written before attributes (tags, category, permission...) existed gain the column.
         self._con.execute(f"ALTER TABLE {_META} ADD COLUMN IF NOT EXISTS attributes VARCHAR")
+        # Stores written before 4x4 ids existed gain them, in one transaction.
+        with self.transaction() as con:
+            ensure_ids_table(con)
+            assign_missing(con, _META)
 
     def close(self) -> None:
         """Close the database."""
@@ -177,7 +185,7 @@ class Store:
             return []
         cur = self.cursor()
         rows = cur.execute(
-            f"SELECT {_INFO_FIELDS} FROM {_META} WHERE list_contains(?, id)", [list(dataset_ids)]
+            f"SELECT {_INFO_FIELDS} FROM {_INFO_FROM} WHERE list_contains(?, id)", [list(dataset_ids)]
         ).fetchall()
         counts: dict[str, int] = {}
         for start in range(0, len(rows), 200):
@@ -196,10 +204,23 @@ class Store:
         row = fetch_one(self.cursor().execute(f"SELECT version FROM {_META} WHERE id = ?", [dataset_id]))
         return None if row is None else int(row[0])
 
+    def resolve(self, key: str) -> str | None:
+        """The readable id of the dataset ``key`` names (its readable id or its 4x4), or None.
+
+        Example:
+            >>> store = Store(scratch / "resolve")
+            >>> fxf = store.create("demo", "Demo", [Column("n", "N", "number")]).four_by_four
+            >>> store.resolve(fxf), store.resolve("demo"), store.resolve("nope-nope")
+            ('demo', 'demo', None)
+        """
+        if self.exists(key):
+            return key
+        return resolve(self.cursor(), key)
+
     def info(self, dataset_id: str) -> DatasetInfo:
         """Metadata of one dataset; raises :class:`DatasetNotFound`."""
         cur = self.cursor()
-        row = fetch_one(cur.execute(f"SELECT {_INFO_FIELDS} FROM {_META} WHERE id = ?", [dataset_id]))
+        row = fetch_one(cur.execute(f"SELECT {_INFO_FIELDS} FROM {_INFO_FROM} WHERE id = ?", [dataset_id]))
         if row is None:
             raise DatasetNotFound(dataset_id)
         count_row = fetch_one(cur.execute(f"SELECT count(*) FROM {table_name(dataset_id)}"))
@@ -249,14 +270,26 @@ class Store:
         row_identifier: str | None = None,
         replace: bool = False,
         change: MetadataChange | None = None,
+        four_by_four: str | None = None,
     ) -> DatasetInfo:
         """Create an empty dataset (or, with ``replace=True``, drop and recreate one).
 
         ``change`` sets tags, category, attribution, permission or an unpublished stage in the
         same transaction (``MetadataChange(published=False)`` as Socrata's API creates datasets).
+        ``four_by_four`` sets its Socrata-style id (else it keeps the one it has, or gets one).
         """
         with self.transaction() as con:
-            create_table(con, dataset_id, name, columns, description, row_identifier, replace, change=change)
+            create_table(
+                con,
+                dataset_id,
+                name,
+                columns,
+                description,
+                row_identifier,
+                replace,
+                change=change,
+                four_by_four=four_by_four,
+            )
         return self.info(dataset_id)
 
     def update_metadata(self, dataset_id: str, change: MetadataChange) -> DatasetInfo:
@@ -285,11 +318,20 @@ class Store:
         name: str | None = None,
         description: str = "",
         row_identifier: str | None = None,
+        four_by_four: str | None = None,
     ) -> DatasetInfo:
-        """Create or replace a dataset with exactly these rows, in one transaction."""
+        """Create or replace a dataset with exactly these rows, in one transaction (``four_by_four``:
+        its Socrata-style id, else the one it has or a derived one)."""
         with self.transaction() as con:
             create_table(
-                con, dataset_id, name or dataset_id, columns, description, row_identifier, replace=True
+                con,
+                dataset_id,
+                name or dataset_id,
+                columns,
+                description,
+                row_identifier,
+                replace=True,
+                four_by_four=four_by_four,
             )
             insert_rows(con, dataset_id, table, columns)
         return self.info(dataset_id)
@@ -348,3 +390,4 @@ class Store:
         with self.transaction() as con:
             con.execute(f"DROP TABLE IF EXISTS {table_name(dataset_id)}")
             con.execute(f"DELETE FROM {_META} WHERE id = ?", [dataset_id])
+            con.execute(f"DELETE FROM {IDS_TABLE} WHERE id = ?", [dataset_id])

@@ -115,6 +115,8 @@ class DatasetInfo(DatasetColumns):
     public: bool = True
     #: Socrata's ``publicationStage``: False for a dataset created over the API until it is published
     published: bool = True
+    #: the Socrata-style id (``xxxx-xxxx``) every route accepts beside ``id``
+    four_by_four: str = ""
 
     @property
     def attributes(self) -> dict[str, object]:

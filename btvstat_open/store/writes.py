@@ -28,6 +28,7 @@ from btvstat_open.store.dataset import (
     quote_ident,
     table_name,
 )
+from btvstat_open.store.fourbyfour import assign
 from btvstat_open.types import Column, arrow_type, duckdb_type
 
 __all__ = [
@@ -102,11 +103,13 @@ def create_table(
     replace: bool,
     *,
     change: MetadataChange | None = None,
+    four_by_four: str | None = None,
 ) -> None:
     """Create (or, with ``replace``, drop and recreate) a dataset's table and metadata row.
 
     ``change`` sets attributes at once (tags, category, an unpublished stage...), on top of
-    those a replaced dataset had.
+    those a replaced dataset had. The dataset keeps its 4x4 (or gets one: ``four_by_four``, else
+    derived; see :mod:`btvstat_open.store.fourbyfour`).
     """
     check_dataset_id(dataset_id)
     names = [c.field_name for c in columns]
@@ -155,6 +158,7 @@ def create_table(
             attributes,
         ],
     )
+    assign(con, dataset_id, META_TABLE, four_by_four)
 
 
 def update_metadata(con: duckdb.DuckDBPyConnection, info: DatasetInfo, change: MetadataChange) -> None:

@@ -195,3 +195,28 @@ def test_producer_with_a_wrong_token_changes_nothing(
     assert [(o["event"], o["status"]) for o in outcomes] == [("error", 401)] * 2, outcomes
     assert "write token" in outcomes[0]["body"]["message"]
     assert portal_store.arrow(tallies).num_rows == 0
+
+
+def test_a_client_that_checks_the_four_by_four_form_reads_by_it(
+    interop_url: str, session_ca: SessionCA, portal_store: Store
+) -> None:
+    """soda-js behind the check Socrata clients make on ids: the 4x4 passes and reads the same rows."""
+    fxf = portal_store.info(KC).four_by_four
+    calls = [["select", ["case_id", "status"]], ["order", ["case_id"]], ["limit", [7]]]
+    by_fxf, by_name = run_soda_js(
+        domain_of(interop_url),
+        session_ca.ca_pem,
+        [
+            {"consumer": {"dataset": fxf, "calls": calls, "fourByFour": True}},
+            {"consumer": {"dataset": KC, "calls": calls}},
+        ],
+    )
+    assert by_fxf["status"] == 200 and by_fxf["url"].startswith(f"{interop_url}/resource/{fxf}.json")
+    assert by_fxf["body"] == by_name["body"] and len(by_fxf["body"]) == 7
+    # The check is real: the readable id is refused before any request.
+    with pytest.raises(AssertionError, match="not a Socrata dataset id"):
+        run_soda_js(
+            domain_of(interop_url),
+            session_ca.ca_pem,
+            [{"consumer": {"dataset": KC, "calls": calls, "fourByFour": True}}],
+        )
