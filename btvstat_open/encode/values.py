@@ -16,6 +16,8 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from btvstat_open.encode.shapes import SHAPE_TYPES, shape_json, shape_wkt
+
 __all__ = ["json_fragment", "location_geometry", "point_geometry", "socrata_json_values", "socrata_text"]
 
 _NUMBER = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
@@ -204,6 +206,8 @@ def _json_parts(arr: pa.Array, data_type: str) -> tuple[pa.Array, bool]:
     kind = arr.type
     if pa.types.is_null(kind):
         return pa.nulls(len(arr), pa.string()), False
+    if data_type in SHAPE_TYPES:  # extent(), convex_hull(): GeoJSON geometries
+        return shape_json(arr), False
     if pa.types.is_boolean(kind):
         return pc.if_else(arr, "true", "false"), False
     if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
@@ -252,6 +256,8 @@ def socrata_text(arr: pa.Array, data_type: str) -> pa.Array:
         arr = arr.combine_chunks()
     if pa.types.is_null(kind):
         return pa.nulls(len(arr), pa.string())
+    if data_type in SHAPE_TYPES:  # extent(), convex_hull(): WKT
+        return shape_wkt(arr)
     if pa.types.is_boolean(kind):
         return pc.if_else(arr, "true", "false")
     if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):

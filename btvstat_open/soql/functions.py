@@ -7,11 +7,13 @@ Only names in :data:`FUNCTIONS` can be called; everything else is
 Supported: ``count(*)``, ``count(x)``, ``count(DISTINCT x)``, ``sum``, ``avg``, ``min``, ``max``,
 ``stddev_pop``, ``stddev_samp``, ``median``, ``percentile_cont(x, fraction)``, ``upper``,
 ``lower``, ``starts_with``, ``case``, ``coalesce``, ``date_trunc_y|ym|ymd``,
-``date_extract_y|m|d|hh|mm|ss|dow|woy``, ``within_circle``, ``within_box``.
+``date_extract_y|m|d|hh|mm|ss|dow|woy``, ``within_circle``, ``within_box``, and the geospatial
+functions of :mod:`btvstat_open.soql.geo` (``within_polygon``, ``intersects``,
+``distance_in_meters``, ``extent``, ``convex_hull``).
 
 Example:
     >>> sorted(AGGREGATES)[:3]
-    ['avg', 'count', 'max']
+    ['avg', 'convex_hull', 'count']
 """
 
 from __future__ import annotations
@@ -21,14 +23,13 @@ from typing import Final
 
 from btvstat_open.errors import SoqlError
 from btvstat_open.soql import ast
+from btvstat_open.soql.geo import GEO_AGGREGATES, GEO_FUNCTIONS, distance_sql
 from btvstat_open.soql.typed import NULL_TYPE, SQL_TYPE, TEXTUAL, Sql, mismatch, template, unify
 
-__all__ = ["AGGREGATES", "FUNCTIONS", "compile_call"]
+__all__ = ["AGGREGATES", "FUNCTIONS", "check_arity", "compile_call", "lat_lon"]
 
 Handler = Callable[[ast.FuncCall, list[Sql]], Sql]
 
-# Mean Earth radius in metres (IUGG); within_circle uses the haversine distance on this sphere.
-EARTH_RADIUS_M: Final = 6371008.8
 # Longitude and latitude out of WKT "POINT (lon lat)" text (a constant pattern, never user input).
 _WKT: Final = r"'^\s*(?i:POINT)\s*\(\s*([-+0-9.eE]+)\s+([-+0-9.eE]+)\s*\)\s*$'"
 _ORDERABLE: Final = frozenset({"number", "text", "url", "checkbox", "floating_timestamp", "fixed_timestamp"})
@@ -38,6 +39,7 @@ _NULL_AS: Final = ("number", "text", "floating_timestamp", "fixed_timestamp", "c
 
 AGGREGATES: Final = frozenset(
     {"count", "sum", "avg", "min", "max", "stddev_pop", "stddev_samp", "median", "percentile_cont"}
+    | GEO_AGGREGATES
 )
 
 
@@ -187,7 +189,12 @@ def _date_extract(sql_name: str) -> Handler:
     return handler
 
 
-def _lat_lon(call: ast.FuncCall, geo: Sql) -> tuple[Sql, Sql]:
+def check_arity(call: ast.FuncCall, args: list[Sql], count: int) -> None:
+    """Raise ``query.soql.no-such-function`` unless ``call`` has exactly ``count`` arguments."""
+    _arity(call, args, count)
+
+
+def lat_lon(call: ast.FuncCall, geo: Sql) -> tuple[Sql, Sql]:
     """SQL for the latitude and longitude of a point (WKT text) or location (struct)."""
     if geo.type == "location":
         return (
@@ -206,18 +213,14 @@ def _lat_lon(call: ast.FuncCall, geo: Sql) -> tuple[Sql, Sql]:
 
 def _within_circle(call: ast.FuncCall, args: list[Sql]) -> Sql:
     _arity(call, args, 4)
-    lat, lon = _lat_lon(call, args[0])
+    lat, lon = lat_lon(call, args[0])
     clat, clon, radius = (_need(call, a, frozenset({"number"}), i + 2) for i, a in enumerate(args[1:]))
-    return template(
-        f"(2 * {EARTH_RADIUS_M} * asin(sqrt(pow(sin(radians({{0}} - {{2}}) / 2), 2) + cos(radians({{2}})) "
-        "* cos(radians({0})) * pow(sin(radians({1} - {3}) / 2), 2))) <= {4})",
-        lat, lon, clat, clon, radius, type="checkbox",
-    )  # fmt: skip
+    return template("({0} <= {1})", distance_sql(lat, lon, clat, clon), radius, type="checkbox")
 
 
 def _within_box(call: ast.FuncCall, args: list[Sql]) -> Sql:
     _arity(call, args, 5)
-    lat, lon = _lat_lon(call, args[0])
+    lat, lon = lat_lon(call, args[0])
     nw_lat, nw_lon, se_lat, se_lon = (
         _need(call, a, frozenset({"number"}), i + 2) for i, a in enumerate(args[1:])
     )
@@ -256,6 +259,7 @@ FUNCTIONS: Final[dict[str, Handler]] = {
     "date_extract_woy": _date_extract("weekofyear"),
     "within_circle": _within_circle,
     "within_box": _within_box,
+    **GEO_FUNCTIONS,
 }
 
 
