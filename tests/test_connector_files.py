@@ -151,7 +151,7 @@ def test_the_burlington_exports_read_as_published(tmp_path: Path) -> None:
     want = pd.read_csv(REAL / "planting-sites.csv", sep=";")
     assert trees.num_rows == len(want) == 12_836
     types = {c.field_name: c.data_type for c in conn.describe("planting-sites").columns}
-    assert types["geo_point"] == "text" and types["planted"] == "number" and types["appraise"] == "number"
+    assert types["geo_point"] == "point" and types["planted"] == "number" and types["appraise"] == "number"
     assert types["modified"] == "floating_timestamp"
     assert trees.column("species").to_pylist() == [None if pd.isna(v) else v for v in want["species"]]
     assert trees.column("appraise").to_pylist()[:2] == [2470.0, 240.0]

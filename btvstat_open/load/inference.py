@@ -27,7 +27,9 @@ floating_timestamp   ISO 8601 without zone (``2020-01-07``, ``2020-01-07T12:59:0
 fixed_timestamp      ISO 8601 with ``Z`` or an offset; stored as UTC.
 location             Socrata's location cell ``address\\n(lat, lon)`` or ``(lat, lon)``;
                      ``human_address`` keeps the text before the coordinates as written.
-point                WKT ``POINT (lon lat)``.
+point                WKT ``POINT (lon lat)``; also Opendatasoft's ``lat,lon`` (``44.4479,-73.2290``,
+                     both with decimals and in range) in a column whose header names a point
+                     (``Geo Point``, ``geo_point_2d``, ``coordinates``, ``lat_lon``, ``location``...).
 url                  ``http://`` or ``https://`` followed by no spaces.
 text                 everything else.
 ==================== ==================================================================
@@ -73,6 +75,13 @@ _MONTH: Final = r"[A-Za-z]{3,9}([-_]\d{1,2}|[-_ ]\d{4})"
 _COORD: Final = r"[+-]?\d+(?:\.\d+)?"
 _LOCATION: Final = rf"(?s)(?P<a>.*?)\s*\(\s*(?P<lat>{_COORD})\s*,\s*(?P<lon>{_COORD})\s*\)"
 _POINT: Final = rf"(?i)POINT\s*\(\s*({_COORD})\s+({_COORD})\s*\)"
+# Opendatasoft's geo_point: "lat,lon", both with decimals (44.4479677374,-73.229049818).
+_LAT_LON: Final = r"([+-]?\d{1,2}\.\d+)\s*,\s*([+-]?\d{1,3}\.\d+)"
+# Headers under which a "lat,lon" column is a point (Opendatasoft's "Geo Point", "geo_point_2d", ...).
+_GEO_HEADER: Final = (
+    r"(^|_)(geo|geo_?point|geo_point_2d|point|coordinates?|coords|lat_?lon|lat_?lng|latlon|latlng"
+    r"|location|position)(_|$)"
+)
 _URL: Final = r"(?i)https?://\S+"
 _ZIP_HEADER: Final = r"(^|_)(zip|zipcode|zip_code|postal|postcode|postal_code)(_|$)"
 
@@ -154,6 +163,14 @@ def _fits_sql(column: str, data_type: str) -> str:
     return _match(t, _URL)
 
 
+def _lat_lon_sql(column: str) -> str:
+    """SQL that is true for a ``lat,lon`` cell with both coordinates in range."""
+    t = f"nullif(trim({column}), '')"
+    lat = f"TRY_CAST(trim(split_part({t}, ',', 1)) AS DOUBLE)"
+    lon = f"TRY_CAST(trim(split_part({t}, ',', 2)) AS DOUBLE)"
+    return f"({_match(t, _LAT_LON)} AND abs({lat}) <= 90 AND abs({lon}) <= 180)"
+
+
 def _year_span(t: str) -> str:
     """SQL that is true for ``YYYY-YY`` text naming two years (``2008-09``), not a month."""
     return (
@@ -186,10 +203,11 @@ def infer_types(raw: pa.Table, headers: Sequence[str] | None = None) -> list[str
     table = raw.rename_columns([str(i) for i in range(raw.num_columns)])
     fits = ", ".join(f"count_if({_fits_sql('v', kind)})" for kind in _INFERRED_ORDER)
     spans = f"count_if({_year_span('nullif(trim(v), chr(0))')})"
+    pairs = f"count_if({_lat_lon_sql('v')})"
     con = _connect(table)
     try:
         rows = con.execute(
-            f"SELECT CAST(col AS INTEGER), count(nullif(trim(v), '')), {spans}, {fits} "
+            f"SELECT CAST(col AS INTEGER), count(nullif(trim(v), '')), {spans}, {pairs}, {fits} "
             "FROM (UNPIVOT raw ON COLUMNS(*) INTO NAME col VALUE v) GROUP BY col"
         ).fetchall()
     finally:
@@ -197,12 +215,19 @@ def infer_types(raw: pa.Table, headers: Sequence[str] | None = None) -> list[str
     counts = {row[0]: row[1:] for row in rows}
     kinds: list[str] = []
     for i in range(raw.num_columns):
-        filled, spans_seen, *fit = counts.get(i) or (0,) * (len(_INFERRED_ORDER) + 2)
+        filled, spans_seen, pairs_seen, *fit = counts.get(i) or (0,) * (len(_INFERRED_ORDER) + 3)
         kind = next((k for k, n in zip(_INFERRED_ORDER, fit, strict=True) if filled and n == filled), "text")
         if kind == "number" and re.search(_ZIP_HEADER, field_name(names[i])):
             kind = "text"
         if kind == "floating_timestamp" and spans_seen == filled:
             kind = "text"  # 2008-09, 2009-10, ...: fiscal years, not months
+        if (
+            kind == "text"
+            and filled
+            and pairs_seen == filled
+            and re.search(_GEO_HEADER, field_name(names[i]))
+        ):
+            kind = "point"  # Opendatasoft's "lat,lon"
         kinds.append(kind)
     return kinds
 
@@ -240,13 +265,18 @@ def _location(text: pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 def _point(text: pa.ChunkedArray) -> pa.ChunkedArray:
-    """WKT points; a location cell's coordinates also make a point."""
+    """WKT points; a location cell's coordinates, or an Opendatasoft ``lat,lon``, also make a point."""
     wkt = pc.replace_substring_regex(text, _full(_POINT), r"POINT (\1 \2)")
     from_loc = pc.replace_substring_regex(text, _full(_LOCATION), r"POINT (\3 \2)")
+    from_pair = pc.replace_substring_regex(text, _full(_LAT_LON), r"POINT (\2 \1)")
     return pc.if_else(
         pc.match_substring_regex(text, _full(_POINT)),
         wkt,
-        pc.if_else(pc.match_substring_regex(text, _full(_LOCATION)), from_loc, None),
+        pc.if_else(
+            pc.match_substring_regex(text, _full(_LOCATION)),
+            from_loc,
+            pc.if_else(pc.match_substring_regex(text, _full(_LAT_LON)), from_pair, None),
+        ),
     )
 
 
