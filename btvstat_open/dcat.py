@@ -6,16 +6,48 @@ reuses :func:`catalog_document` to publish KPI series next to these entries.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
 from btvstat_open.store import DatasetInfo, Store, as_utc
 
-__all__ = ["catalog_document", "dataset_entries", "dataset_entry"]
+__all__ = ["catalog_document", "dataset_entries", "dataset_entry", "tag_keywords"]
 
 CONFORMS_TO = "https://project-open-data.cio.gov/v1.1/schema"
 DESCRIBED_BY = "https://project-open-data.cio.gov/v1.1/schema/catalog.json"
 CONTEXT = "https://project-open-data.cio.gov/v1.1/schema/catalog.jsonld"
+# CKAN's tag rule (ckan.logic.validators: tag_name_validator, tag_length_validator): letters,
+# digits, "_", "-", "." and spaces, 2 to 100 characters. Harvesters (ckanext-dcat) turn each
+# DCAT keyword into a tag as it is, and CKAN refuses the whole dataset for one bad tag.
+_NOT_IN_TAG = re.compile(r"[^\w\-. ]+", re.UNICODE)
+_TAG_LENGTH = (2, 100)
+
+
+def tag_keywords(words: Iterable[str], themes: Iterable[str] = ()) -> tuple[list[str], list[str]]:
+    """Keywords a CKAN tag accepts, and the themes with the display form of every keyword changed.
+
+    ``&`` becomes ``and``; any other run of characters a tag refuses (``,``, ``/``, ``'``...)
+    becomes one space; a keyword shorter than two characters is left out, a longer one than 100
+    cut. The original spelling is kept in ``theme`` (free text in DCAT-US), so nothing is lost.
+
+    Example:
+        >>> tag_keywords(["Parks, Recreation and Waterfront", "Police & Fire", "311"])
+        (['Parks Recreation and Waterfront', 'Police and Fire', '311'],
+         ['Parks, Recreation and Waterfront', 'Police & Fire'])
+    """
+    keywords: list[str] = []
+    kept = list(dict.fromkeys(t for t in themes if t))
+    for word in words:
+        tag = " ".join(_NOT_IN_TAG.sub(" ", word.replace("&", " and ")).split())[: _TAG_LENGTH[1]].strip()
+        if len(tag) < _TAG_LENGTH[0]:
+            continue
+        if tag not in keywords:
+            keywords.append(tag)
+        if tag != word and word not in kept:
+            kept.append(word)
+    return keywords, kept
 
 
 def dataset_entry(
@@ -40,7 +72,7 @@ def dataset_entry(
         "identifier": f"{base}/api/views/{ident}",
         "title": info.name or info.id,
         "description": info.description or info.name or info.id,
-        "keyword": list(info.tags) or [info.id],
+        "keyword": [],
         "modified": modified.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "issued": as_utc(info.created_at).strftime("%Y-%m-%d"),
         "publisher": {"@type": "org:Organization", "name": publisher},
@@ -67,8 +99,12 @@ def dataset_entry(
             },
         ],
     }
-    if info.category:
-        entry["theme"] = [info.category]  # DCAT-US's theme is the portal's category
+    # DCAT-US's theme is the portal's category (and the display form of any keyword CKAN would refuse).
+    entry["keyword"], themes = tag_keywords(
+        list(info.tags) or [info.id], [info.category] if info.category else []
+    )
+    if themes:
+        entry["theme"] = themes
     return entry
 
 

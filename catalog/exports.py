@@ -26,7 +26,7 @@ from datetime import UTC, date
 from typing import Any
 from urllib.parse import quote
 
-from btvstat_open.dcat import catalog_document, dataset_entries
+from btvstat_open.dcat import catalog_document, dataset_entries, tag_keywords
 from btvstat_open.store import DatasetInfo, Store
 from catalog.measure import measure
 from catalog.models import Catalog, Kpi
@@ -48,7 +48,8 @@ _TABLE_TYPES = {
     "floating_timestamp": ("datetime", None),
     "fixed_timestamp": ("datetime", None),
     "point": ("string", None),
-    "location": ("object", None),
+    # Socrata's CSV form of a location, "address\n(lat, lon)": text, not a JSON object.
+    "location": ("string", None),
     "url": ("string", "uri"),
 }
 
@@ -109,7 +110,7 @@ def _kpi_entry(
         "identifier": f"{base}/kpi/{ident}",
         "title": kpi.title,
         "description": kpi.description or kpi.title,
-        "keyword": _keywords(kpi),
+        "keyword": [],
         "modified": _modified(info),
         "publisher": {"@type": "org:Organization", "name": catalog.settings.publisher},
         "contactPoint": contact,
@@ -130,6 +131,8 @@ def _kpi_entry(
             | {"title": f"Source dataset {info.id} (JSON)"},
         ],
     }
+    # Keywords CKAN accepts as tags; their display forms stay in the themes.
+    entry["keyword"], entry["theme"] = tag_keywords(_keywords(kpi), entry["theme"])
     if series.num_rows:
         first = series.column("period_start")[0].as_py()
         last = series.column("period_end")[-1].as_py()

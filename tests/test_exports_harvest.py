@@ -1,0 +1,97 @@
+"""The demo server's ``/datapackage.json`` and ``/data.json`` as third-party tools read them.
+
+- frictionless 5 (from PyPI) opens ``/datapackage.json`` over HTTP and validates every resource:
+  the descriptor and every row of every CSV it points to (the KPI series and the source datasets,
+  la-water-power-usage's location column included).
+- ckanext-dcat's own DCAT-JSON conversion (``ckanext.dcat.converters.dcat_to_ckan``, from PyPI; it
+  imports without a CKAN install, its harvester class does not) turns every ``/data.json`` entry
+  into a CKAN package dict, found the way its harvester's gather stage finds them; each package's
+  tags must then pass CKAN's tag rules (ckan/logic/validators.py: ``tag_length_validator``,
+  ``tag_name_validator``), written out below since CKAN itself is not installed here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from ckanext.dcat.converters import dcat_to_ckan
+from frictionless import Package, system
+from servers import serve
+
+from btvstat_open.load import load_file
+from btvstat_open.server import create_app
+from btvstat_open.store import Store
+from catalog import load_catalog
+from catalog.demo import DEMO_DIR, load_demo_data
+
+# CKAN 2.12, ckan/logic/validators.py and ckan/model/tag.py: MIN_TAG_LENGTH, MAX_TAG_LENGTH and
+# the pattern tag_name_validator matches.
+MIN_TAG_LENGTH, MAX_TAG_LENGTH = 2, 100
+WATER_CSV = "la-city-kpis/Water_and_Electric_Usage_from_2005_-_2013.csv"
+CKAN_TAG = re.compile(r"[\w \-.]*$", re.UNICODE)
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory: pytest.TempPathFactory, real_data: Path) -> Iterator[str]:
+    """The demo catalog and datasets served over HTTP on 127.0.0.1.
+
+    la-water-power-usage is loaded from the real CSV, whose "Zip Code" cells are Socrata location
+    texts (``90001\n(33.97..., -118.24...)``): a location column, as when the issue was found.
+    """
+    with Store(tmp_path_factory.mktemp("harvest-store")) as store:
+        load_demo_data(store)
+        info = load_file(store, real_data / WATER_CSV, "la-water-power-usage", name="LA water and power")
+        assert {c.field_name: c.data_type for c in info.columns}["zip_code"] == "location"
+        with serve(create_app(store, load_catalog(DEMO_DIR, store))) as url:
+            yield url
+
+
+def test_frictionless_validates_every_resource_of_the_datapackage(demo_url: str) -> None:
+    with system.use_context(trusted=True):  # remote paths (our own server) are allowed
+        package = Package(f"{demo_url}/datapackage.json")
+        report = package.validate()
+    names = [r.name for r in package.resources]
+    assert "dataset-la-water-power-usage" in names and len(names) >= 20
+    problems = [(task.name, [e.message for e in task.errors][:3]) for task in report.tasks if not task.valid]
+    assert report.valid, problems
+    assert len(report.tasks) == len(names)
+    location = next(
+        f
+        for r in package.resources
+        if r.name == "dataset-la-water-power-usage"
+        for f in r.schema.fields
+        if f.name == "zip_code"
+    )
+    assert location.type == "string"
+
+
+def _tag_problems(tag: dict[str, Any]) -> list[str]:
+    name = tag["name"]
+    problems = []
+    if not MIN_TAG_LENGTH <= len(name) <= MAX_TAG_LENGTH:
+        problems.append(f"length {len(name)}")
+    if not CKAN_TAG.match(name):
+        problems.append("characters")
+    return problems
+
+
+def test_ckanext_dcat_converts_every_data_json_entry_into_tags_ckan_accepts(demo_url: str) -> None:
+    document = requests.get(f"{demo_url}/data.json", timeout=60).json()
+    entries = document["dataset"]  # what DCATJSONHarvester._get_guids_and_datasets reads
+    assert len(entries) >= 20 and all(e.get("identifier") for e in entries)
+    refused = {}
+    for entry in entries:
+        package = dcat_to_ckan(entry)
+        assert package["title"] and package["tags"], entry["identifier"]
+        bad = {t["name"]: _tag_problems(t) for t in package["tags"] if _tag_problems(t)}
+        if bad:
+            refused[entry["identifier"]] = bad
+    assert refused == {}
+    # The display form of a keyword CKAN would refuse is kept, as a theme.
+    parks = [e for e in entries if "Parks Recreation and Waterfront" in e["keyword"]]
+    assert parks and all("Parks, Recreation and Waterfront" in e["theme"] for e in parks)
