@@ -118,6 +118,12 @@ def _add_load(sub: Subparsers) -> None:
         help="read a column's dates with a strftime pattern, e.g. date=%%d.%%m.%%Y (repeatable)",
     )
     load.add_argument("--sheet", metavar="NAME", help="the sheet of an .xlsx workbook (default: the first)")
+    # The dataset's Socrata-style id (every route takes it beside --dataset); kept by later loads.
+    load.add_argument(
+        "--four-by-four",
+        metavar="XXXX-XXXX",
+        help="the dataset's Socrata-style id, e.g. abcd-1234 (default: the one it has, else a derived one)",
+    )
 
 
 def _add_pull(sub: Subparsers) -> None:

@@ -63,3 +63,22 @@ def test_lat_lon_pairs_are_points_only_under_a_geo_header_and_in_range() -> None
         "POINT (-73.22 44.44)",
         None,
     ]
+
+
+def test_load_sets_and_keeps_the_four_by_four(
+    tmp_path: Path, real_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store_dir = str(tmp_path / "store")
+    args = ["load", str(real_data / ODS), "--dataset", "trees", "--store", store_dir]
+    assert main([*args, "--four-by-four", "tr33-2020"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("its 4x4 id is tr33-2020")
+    assert main(args) == 0  # a reload keeps it
+    assert "its 4x4 id is tr33-2020" in capsys.readouterr().out
+    assert main([*args, "--four-by-four", "Trees-2020"]) == 2  # not the form: refused, nothing read
+    assert "four lowercase letters or digits" in capsys.readouterr().err
+    # A --dataset already of the form is its own 4x4.
+    assert main(["load", str(real_data / ODS), "--dataset", "abcd-1234", "--store", store_dir]) == 0
+    with Store(store_dir) as store:
+        assert store.info("trees").four_by_four == "tr33-2020"
+        assert store.info("abcd-1234").four_by_four == "abcd-1234"
+        assert store.resolve("tr33-2020") == "trees"

@@ -51,6 +51,7 @@ from btvstat_open.load.options import bad_value_hint, parse_pairs, resolve_date_
 from btvstat_open.load.parquet_columns import convert_parquet_column, parquet_type
 from btvstat_open.progress import row_progress
 from btvstat_open.store import DatasetInfo, Store, check_dataset_id
+from btvstat_open.store.fourbyfour import check_four_by_four
 from btvstat_open.types import Column
 
 __all__ = ["FORMATS", "FileBytes", "LoadedFile", "load_file", "read_file", "run_load", "store_loaded"]
@@ -253,8 +254,11 @@ def store_loaded(
     name: str | None = None,
     description: str = "",
     row_identifier: str | None = None,
+    four_by_four: str | None = None,
 ) -> DatasetInfo:
-    """Write a file already read by :func:`read_file` to the store as one dataset (replacing it)."""
+    """Write a file already read by :func:`read_file` to the store as one dataset (replacing it).
+
+    ``four_by_four`` sets its Socrata-style id (else it keeps the one it has, or gets one)."""
     check_dataset_id(dataset_id)
     key = _row_identifier(loaded, row_identifier) if row_identifier else None
     default_name = loaded.path.stem.replace("_", " ").strip() or dataset_id
@@ -265,6 +269,7 @@ def store_loaded(
         name=name or default_name,
         description=description,
         row_identifier=key,
+        four_by_four=four_by_four,
     )
 
 
@@ -307,6 +312,9 @@ def run_load(args: argparse.Namespace) -> int:
     file is read and written; piped, only the one-line summary is printed (on stdout).
     """
     check_dataset_id(args.dataset)
+    four_by_four = getattr(args, "four_by_four", None)
+    if four_by_four is not None:
+        check_four_by_four(four_by_four)  # before the file is read
     with row_progress(None, f"load {Path(args.file).name}") as bar:
         loaded = read_file(
             args.file,
@@ -323,7 +331,11 @@ def run_load(args: argparse.Namespace) -> int:
                 name=args.name,
                 description=args.description or "",
                 row_identifier=args.row_id,
+                four_by_four=four_by_four,
             )
     described = ", ".join(f"{c.field_name} {c.data_type}" for c in info.columns)
-    print(f"Loaded {info.row_count} rows into {info.id} ({len(info.columns)} columns: {described})")
+    print(
+        f"Loaded {info.row_count} rows into {info.id} ({len(info.columns)} columns: {described}); "
+        f"its 4x4 id is {info.four_by_four}"
+    )
     return 0
