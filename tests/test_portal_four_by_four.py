@@ -16,6 +16,7 @@ import pyarrow as pa
 import pytest
 import requests
 import sodapy
+from widget_site import Site, get
 
 from btvstat_open.errors import UsageError
 from btvstat_open.store import Store
@@ -164,3 +165,17 @@ def test_legacy_rows_json_zips_names_with_values(portal_url: str, portal_store: 
             "status": row["status"],
             "days_to_close": row["days_to_close"],
         }
+
+
+def test_the_one_server_takes_the_four_by_four_on_downloads_and_pages(site: Site) -> None:
+    """The widgets' downloads (``/datasets/``) and the portal's pages in the one server."""
+    fxf = site.store.info(KC).four_by_four
+    for path in (
+        "/datasets/{id}.csv",
+        "/datasets/{id}.parquet",
+        "/resource/{id}.json?$limit=3&$order=case_id",
+    ):
+        by_name, by_fxf = get(site, path.format(id=KC)), get(site, path.format(id=fxf))
+        assert by_name.status_code == by_fxf.status_code == 200
+        assert by_fxf.content == by_name.content
+    assert get(site, "/datasets/zzzz-zzzz.csv").status_code == 404
