@@ -46,6 +46,8 @@ def test_every_dataset_has_a_four_by_four_shown_by_the_catalog_apis(
     assert {r["resource"]["id"]: r["resource"]["fourByFour"] for r in results} == fxfs
     by_fxf = requests.get(f"{portal_url}/api/catalog/v1", params={"ids": fxfs[KC]}, timeout=30).json()
     assert [r["resource"]["id"] for r in by_fxf["results"]] == [KC]
+    found = requests.get(f"{portal_url}/api/catalog/v1", params={"q": fxfs[KC]}, timeout=30).json()
+    assert [r["resource"]["id"] for r in found["results"]] == [KC]  # search finds it by its 4x4
     meta = requests.get(f"{portal_url}/api/views/metadata/v1/{fxfs[KC]}", timeout=30).json()
     assert meta["id"] == KC and meta["fourByFour"] == fxfs[KC]
 

@@ -4,7 +4,7 @@ It works on the list :meth:`btvstat_open.store.Store.datasets` keeps up to date 
 request); results are built only for the page asked for, so ``limit=10`` costs about the same at 10
 or 1,000 datasets. The parameters and orders are Socrata's (its search service ``cetera``):
 
-- ``q``: every word appears in the id, name, description or column names; ``ids`` (readable
+- ``q``: every word appears in the id (or 4x4), name, description or column names; ``ids`` (readable
   ids or 4x4s, comma-separated or repeated); ``only=datasets``; ``tags``: any of these domain
   tags (exact, any case);
   ``domains``: this server's domain (the ``domain`` setting, else the request's host) is one of them.
@@ -90,7 +90,7 @@ class DiscoveryQuery:
 
 
 def _haystack(info: DatasetInfo) -> str:
-    parts = [info.id, info.name, info.description, *(c.name for c in info.columns)]
+    parts = [info.id, info.four_by_four, info.name, info.description, *(c.name for c in info.columns)]
     return " ".join([*parts, *(c.field_name for c in info.columns)]).casefold()
 
 
