@@ -134,6 +134,9 @@ def test_a_chosen_four_by_four_is_kept_and_may_not_name_another_dataset(tmp_path
     with pytest.raises(UsageError, match="already names another dataset"):
         store.load("other", pa.table({"n": [1.0]}), cols, four_by_four="cnts-2020")
     assert not store.exists("other")  # nothing written
+    with pytest.raises(UsageError, match="is the 4x4 id of dataset 'counts'"):
+        store.load("cnts-2020", pa.table({"n": [1.0]}), cols)
+    assert not store.exists("cnts-2020") and store.resolve("cnts-2020") == "counts"
 
 
 def test_soda1_paths_answer_as_api_views(portal_url: str, portal_store: Store) -> None:

@@ -100,6 +100,13 @@ def assign(
 
     ``requested`` (a 4x4) replaces the one the dataset has; it must not name another dataset.
     """
+    other = con.execute(
+        f"SELECT id FROM {IDS_TABLE} WHERE four_by_four = ? AND id <> ?", [dataset_id, dataset_id]
+    ).fetchall()
+    if other:  # a new id that is another dataset's 4x4 would hide that dataset from its 4x4
+        raise UsageError(
+            f"{dataset_id!r} is the 4x4 id of dataset {other[0][0]!r}; choose another id for the new dataset."
+        )
     current = con.execute(f"SELECT four_by_four FROM {IDS_TABLE} WHERE id = ?", [dataset_id]).fetchall()
     if requested is None and current:
         return str(current[0][0])
