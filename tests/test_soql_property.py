@@ -27,10 +27,10 @@ _WORDS = """SELECT DISTINCT AS FROM WHERE GROUP BY HAVING ORDER ASC DESC NULLS F
     TIMESTAMP TIMESTAMPTZ FALSE count sum avg min max stddev_pop stddev_samp median quantile_cont
     upper lower starts_with coalesce date_trunc timezone year month day hour minute second
     dayofweek weekofyear struct_extract regexp_extract asin sqrt pow sin cos radians contains
-    concat_ws"""
+    concat_ws list_filter lambda len list FILTER abs least greatest __0edge ELSE"""
 SQL_WORDS = set(_WORDS.split())
 # The only single-quoted constants the compiler writes itself.
-SQL_CONSTANTS = {"year", "month", "day", "UTC", "latitude", "longitude", " "}
+SQL_CONSTANTS = {"year", "month", "day", "UTC", "latitude", "longitude", " ", "MULTIPOLYGON (((", ", ", ")))"}
 WKT = r"^\s*(?i:POINT)\s*\(\s*([-+0-9.eE]+)\s+([-+0-9.eE]+)\s*\)\s*$"
 
 HOSTILE = [
@@ -60,6 +60,11 @@ HOSTILE = [
     "-" * 1000 + "1",
     "a" * 25_000,
     "within_circle(geo, 1e308, 1e308, 1e308)",
+    "within_polygon(geo, 'POLYGON ((0 0, 1 0, 1 1, 0 0)); COPY (SELECT 1) TO ''{sentinel}''')",
+    "within_polygon(geo, 'POLYGON ((1e999 0, 1 0, 1 1, 1e999 0))')",
+    "intersects(geo, 'GEOMETRYCOLLECTION (POINT (0 0))')",
+    "distance_in_meters('POINT (0 0)', 'POINT (1 1)') > 1",
+    "convex_hull(convex_hull(geo)) IS NULL",
     "1e308 * 1e308 > 1",
     "days_to_close / 0 > 1 AND days_to_close % 0 < 1",
     "upper(upper(upper(upper(upper(upper(upper(upper(upper(upper(status)))))))))) = 'A'",
@@ -68,7 +73,9 @@ FIELDS = ["status", "days_to_close", "creation_date", "geo", "exceeded", "addres
 TOKENS = [
     *FIELDS, "'x'", "'2020-01-01'", "1", "-2.5", "true", "NULL", "(", ")", ",", "=", "!=", "<", ">=",
     "AND", "OR", "NOT", "IS", "IN", "LIKE", "BETWEEN", "+", "*", "/", "||", "::", "AS", "count(*)",
-    "sum(", "upper(", "case(", "date_trunc_ym(", "within_circle(", "DISTINCT", "DESC", "SELECT",
+    "sum(", "upper(", "case(", "date_trunc_ym(", "within_circle(", "within_polygon(", "intersects(",
+    "distance_in_meters(", "extent(", "convex_hull(", "'POLYGON ((-95 39, -94 39, -94 40, -95 39))'",
+    "'POINT (-94.5 39.1)'", "'LINESTRING (0 0, 1 1)'", "DISTINCT", "DESC", "SELECT",
     "WHERE", "GROUP BY", "ORDER BY", "LIMIT", ";", "--", "'", "`", '"', "$", "?", "\\",
 ]  # fmt: skip
 PARAMS = ["select", "where", "order", "group", "having", "limit", "offset", "q", "query"]
@@ -168,6 +175,18 @@ def test_valid_queries_pass_the_safety_check(env: tuple[Store, DatasetInfo, Path
     )
     check_sql_is_safe(compiled.sql, info, {c.field_name for c in compiled.columns})
     assert "O'B" in compiled.params and "pothole" in compiled.params
+    polygon = "MULTIPOLYGON (((-95 39, -94 39, -94 40, -95 39)))"
+    geo = compile_soql(
+        QueryParams(
+            select="status, extent(geo) AS box, convex_hull(address_with_geocode) AS hull, "
+            "min(distance_in_meters(geo, 'POINT (-94.5 39.1)')) AS near",
+            where=f"within_polygon(geo, '{polygon}') OR intersects(address_with_geocode, 'LINESTRING (0 0, 1 1)')",
+            group="status",
+        ),
+        info,
+    )
+    check_sql_is_safe(geo.sql, info, {c.field_name for c in geo.columns})
+    assert polygon not in geo.sql
 
 
 @pytest.mark.parametrize(

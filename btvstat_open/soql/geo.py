@@ -33,6 +33,7 @@ import math
 from itertools import pairwise
 from typing import Any, Final
 
+import numpy as np
 import shapely
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
@@ -76,7 +77,8 @@ def _shape(call: ast.FuncCall, arg: Sql, n: int) -> BaseGeometry:
     if arg.literal is None:
         raise _bad(call, f"argument {n} must be a quoted WKT text, e.g. 'POLYGON ((-94.6 39.0, ...))'")
     try:
-        shape = shapely.from_wkt(arg.literal)
+        with np.errstate(all="ignore"):  # an overflowing coordinate is refused below, not warned about
+            shape = shapely.from_wkt(arg.literal)
     except shapely.errors.ShapelyError as exc:
         raise _bad(call, f"argument {n} is not valid WKT ({str(exc).splitlines()[0][:120]})") from None
     if shape is None or shape.is_empty:
@@ -136,7 +138,8 @@ def _on_lines(call: ast.FuncCall, geo: Sql, shape: BaseGeometry) -> Sql:
     lat, lon = _lat_lon(call, geo)
     e = _E
     on = (
-        f"abs(({e}[3] - {e}[1]) * ({{0}} - {e}[2]) - ({e}[4] - {e}[2]) * ({{1}} - {e}[1])) <= 1e-12 AND "
+        f"abs(({e}[3] - {e}[1]) * ({{0}} - {e}[2]) - ({e}[4] - {e}[2]) * ({{1}} - {e}[1])) "
+        "<= 0.000000000001 AND "
         f"{{1}} BETWEEN least({e}[1], {e}[3]) AND greatest({e}[1], {e}[3]) AND "
         f"{{0}} BETWEEN least({e}[2], {e}[4]) AND greatest({e}[2], {e}[4])"
     )
