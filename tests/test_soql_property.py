@@ -180,7 +180,8 @@ def test_valid_queries_pass_the_safety_check(env: tuple[Store, DatasetInfo, Path
         QueryParams(
             select="status, extent(geo) AS box, convex_hull(address_with_geocode) AS hull, "
             "min(distance_in_meters(geo, 'POINT (-94.5 39.1)')) AS near",
-            where=f"within_polygon(geo, '{polygon}') OR intersects(address_with_geocode, 'LINESTRING (0 0, 1 1)')",
+            where=f"within_polygon(geo, '{polygon}') OR "
+            "intersects(address_with_geocode, 'LINESTRING (0 0, 1 1)')",
             group="status",
         ),
         info,
