@@ -23,6 +23,7 @@ from datetime import date
 from fastapi import FastAPI
 
 from btvstat_open.errors import UsageError
+from btvstat_open.people import install_people
 from btvstat_open.portal.app import PageSite, install_portal
 from btvstat_open.portal.openapi import PORTAL_ROUTES
 from btvstat_open.settings import Settings
@@ -68,6 +69,8 @@ def create_app(
     # After the widgets' routes, as before the split; on their pools (one budget for the server).
     install_portal(app, store, settings, data_json=part.data_json, page_site=page_site, pools=part.pools)
     install_openapi(app, merged(PORTAL_ROUTES, WIDGET_ROUTES))
+    if catalog is not None:  # people: sign-in, entered values, approvals, audit
+        install_people(app, store, catalog, settings, stylesheet=part.stylesheet)
     return app
 
 

@@ -15,6 +15,7 @@ pytest_plugins = [
     "portal_fixtures",
     "widget_site",
     "partitioned_fixtures",
+    "people_site",  # a program with people: sign-in, entries, approvals
 ]  # the local portal served over HTTP (tests/portal_fixtures.py)
 
 

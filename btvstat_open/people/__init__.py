@@ -1,0 +1,43 @@
+"""People: sign-in, roles, sessions, entered values, approvals and the audit.
+
+Beside the web plumbing and above the catalog: the core never knows who is signed in. The
+server installs the routes with :func:`install_people` when its catalog has access rules or
+manual KPIs.
+
+Example:
+    >>> import tempfile
+    >>> from fastapi import FastAPI
+    >>> from btvstat_open.settings import Settings
+    >>> from btvstat_open.store import Store
+    >>> from catalog.models import Catalog, CatalogSettings
+    >>> from pathlib import Path
+    >>> app = FastAPI()
+    >>> empty = Catalog(Path("."), CatalogSettings(), {})
+    >>> _ = install_people(app, Store(tempfile.mkdtemp()), empty, Settings())
+    >>> app.url_path_for("updates")
+    '/updates'
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from btvstat_open.people.context import PeopleContext
+from btvstat_open.settings import Settings
+from btvstat_open.store import Store
+from catalog.models import Catalog
+
+__all__ = ["PeopleContext", "install_people"]
+
+
+def install_people(
+    app: FastAPI, store: Store, catalog: Catalog, settings: Settings, *, stylesheet: str | None = None
+) -> PeopleContext:
+    """Serve sign-in, ``/updates``, ``/approvals`` and ``/audit`` from ``app``."""
+    from btvstat_open.people.routes import router
+
+    ctx = PeopleContext.create(store, catalog, settings)
+    app.state.people = ctx
+    app.state.people_stylesheet = stylesheet
+    app.include_router(router)
+    return ctx
