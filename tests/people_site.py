@@ -57,6 +57,12 @@ FILES = {
         direction: higher_is_better
         period: {size: month, start: 2019-10-01}
         """,
+    "meetings/2020-03-25-public-works.yaml": """\
+        id: 2020-03-25-public-works
+        date: 2020-03-25
+        title: Public Works review
+        departments: [Public Works, Parks]
+        """,
 }
 
 
@@ -101,6 +107,19 @@ def csrf_of(html: str) -> str:
     marker = 'name="csrf" value="'
     start = html.index(marker) + len(marker)
     return html[start : html.index('"', start)]
+
+
+def submit(client: TestClient, item: str, **fields: str) -> object:
+    """Post the value form of ``item`` (``kpi|period start``) with the page's CSRF token."""
+    token = csrf_of(client.get("/updates").text)
+    return client.post("/updates/value", data={"item": item, "csrf": token, **fields}, follow_redirects=False)
+
+
+def pending_ids(client: TestClient) -> list[int]:
+    """The submission ids an approver's /approvals page lists."""
+    import re
+
+    return [int(n) for n in re.findall(r'action="/approvals/(\d+)/approve"', client.get("/approvals").text)]
 
 
 def sign_in(client: TestClient, email: str, password: str = PASSWORD, code: str = "") -> object:

@@ -34,10 +34,12 @@ def install_people(
     app: FastAPI, store: Store, catalog: Catalog, settings: Settings, *, stylesheet: str | None = None
 ) -> PeopleContext:
     """Serve sign-in, ``/updates``, ``/approvals`` and ``/audit`` from ``app``."""
+    from btvstat_open.people.api import router as api_router
     from btvstat_open.people.routes import router
 
     ctx = PeopleContext.create(store, catalog, settings)
     app.state.people = ctx
     app.state.people_stylesheet = stylesheet
     app.include_router(router)
+    app.include_router(api_router)
     return ctx

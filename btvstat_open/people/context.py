@@ -95,7 +95,7 @@ class PeopleContext:
         token = self.tokens.find(secret)
         if token is None:
             return None
-        person = Person(token.email, token.email)
+        person = Person(token.email, token.email, token.groups)
         full = self.grants(person)
         # A token acts only as an updater, and only for the departments it names that its
         # person may still update.

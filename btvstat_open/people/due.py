@@ -23,7 +23,7 @@ from catalog.entries import entry_dataset_id
 from catalog.models import Catalog, Kpi
 from catalog.periods import next_period, period_end, period_start
 
-__all__ = ["DueItem", "due_items"]
+__all__ = ["DueItem", "due_items", "entry_periods"]
 
 _SHOWN = 12
 
@@ -47,7 +47,8 @@ class DueItem:
         return f"{self.kpi_id}|{self.period_start.isoformat()}"
 
 
-def _periods(kpi: Kpi, today: date, fsm: int) -> list[tuple[date, date]]:
+def entry_periods(kpi: Kpi, today: date, fsm: int) -> list[tuple[date, date]]:
+    """The (start, end) of the periods of ``kpi`` open for entry on ``today``, oldest first."""
     size = kpi.period.size
     current = period_start(today, size, fsm)
     starts: list[date] = []
@@ -83,7 +84,7 @@ def due_items(
             continue
         days = (kpi.entry or catalog.settings.entry).due_days
         published = _published(store, kpi.id)
-        for start, end in reversed(_periods(kpi, today, fsm)):
+        for start, end in reversed(entry_periods(kpi, today, fsm)):
             due = end + timedelta(days=days)
             sub = newest.get((kpi.id, start))
             state: str

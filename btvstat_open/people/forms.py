@@ -19,12 +19,13 @@ from typing import Any
 
 from btvstat_open.errors import UsageError
 from btvstat_open.people.context import Asker, PeopleContext
-from btvstat_open.people.due import DueItem, due_items
+from btvstat_open.people.due import DueItem, due_items, entry_periods
 from btvstat_open.people.submissions import Forbidden, Submission, ValueEntry
 
 __all__ = [
     "STATES",
     "WRONG",
+    "check_form_value",
     "parse_number",
     "progress_by_department",
     "show_submission",
@@ -62,8 +63,8 @@ def parse_number(text: str, field: str) -> float | None:
 def show_submission(item: Submission) -> str:
     """A submission's value as shown to the people who decide on it."""
     if item.numerator is not None and item.denominator is not None:
-        return f"{item.numerator:g} / {item.denominator:g}"
-    return "" if item.value is None else f"{item.value:g}"
+        return f"{item.numerator:.12g} / {item.denominator:.12g}"
+    return "" if item.value is None else f"{item.value:.12g}"
 
 
 def _items(ctx: PeopleContext, asker: Asker) -> list[DueItem]:
@@ -96,6 +97,12 @@ def submit_form_value(
     ctx: PeopleContext, asker: Asker, item: str, fields: Mapping[str, str], address: str, via: str = "form"
 ) -> int:
     """Submit the value typed for ``item`` (``kpi|period start``); returns the submission id."""
+    entry = check_form_value(ctx, asker, item, fields)
+    return ctx.submissions.submit_value(asker.grants, entry, address=address, via=via)
+
+
+def check_form_value(ctx: PeopleContext, asker: Asker, item: str, fields: Mapping[str, str]) -> ValueEntry:
+    """The entry typed for ``item`` (``kpi|period start``), checked as a submission would be."""
     kpi_id, _, start = item.partition("|")
     kpi = ctx.catalog.kpis.get(kpi_id)
     if kpi is None:
@@ -106,22 +113,21 @@ def submit_form_value(
         period_start = date.fromisoformat(start)
     except ValueError:
         raise UsageError("The form names no period; reload the page.") from None
-    match = [
-        i for i in due_items(ctx.store, ctx.catalog, [kpi], [], ctx.today) if i.period_start == period_start
-    ]
-    if not match:
+    periods = dict(entry_periods(kpi, ctx.today, ctx.catalog.settings.fiscal_year_start))
+    if period_start not in periods:
         raise UsageError(f"{period_start} does not start a period of {kpi.id} that can be entered yet.")
     entry = ValueEntry(
         kpi.id,
         period_start,
-        match[0].period_end,
+        periods[period_start],
         value=parse_number(fields.get("value", ""), "value"),
         numerator=parse_number(fields.get("numerator", ""), "numerator"),
         denominator=parse_number(fields.get("denominator", ""), "denominator"),
         comment=fields.get("comment", "").strip()[:4000],
         reason=fields.get("reason", "").strip()[:2000],
     )
-    return ctx.submissions.submit_value(asker.grants, entry, address=address, via=via)
+    ctx.submissions.check_value(asker.grants, entry)
+    return entry
 
 
 def progress_by_department(ctx: PeopleContext, departments: frozenset[str] | None) -> dict[str, Any]:

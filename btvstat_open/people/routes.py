@@ -31,7 +31,7 @@ from btvstat_open.people.pages import internal, page, redirect
 from btvstat_open.people.sessions import csrf_matches
 from btvstat_open.people.submissions import Forbidden
 
-__all__ = ["router"]
+__all__ = ["common", "forbidden", "posted", "router", "signed_in"]
 
 router = APIRouter(include_in_schema=False)
 LOGIN_COOKIE = "__Host-btvstat-signin"
@@ -42,7 +42,7 @@ def _ctx(request: Request) -> PeopleContext:
     return ctx
 
 
-def _common(request: Request, asker: Asker | None, **values: Any) -> dict[str, Any]:
+def common(request: Request, asker: Asker | None, **values: Any) -> dict[str, Any]:
     ctx = _ctx(request)
     csrf = asker.session.csrf if asker and asker.session else ""
     return {
@@ -55,15 +55,15 @@ def _common(request: Request, asker: Asker | None, **values: Any) -> dict[str, A
     }
 
 
-def _signed_in(request: Request) -> Asker | Response:
+def signed_in(request: Request) -> Asker | Response:
     asker = _ctx(request).who_is_asking(request)
     if asker is None or asker.session is None:
         return redirect(f"/login?next={request.url.path}")
     return asker
 
 
-def _forbidden(request: Request, asker: Asker, message: str) -> Response:
-    values = _common(request, asker, heading="Not allowed", message=message)
+def forbidden(request: Request, asker: Asker, message: str) -> Response:
+    values = common(request, asker, heading="Not allowed", message=message)
     return page("message.html", status=403, **values)
 
 
@@ -71,13 +71,13 @@ def _csrf_ok(asker: Asker, token: str | None) -> bool:
     return asker.session is not None and csrf_matches(asker.session.csrf, token)
 
 
-def _posted(request: Request, csrf: str, *, approver: bool = False) -> Asker | Response:
+def posted(request: Request, csrf: str, *, approver: bool = False) -> Asker | Response:
     """The signed-in person of a form POST (with the right role) whose CSRF token matches."""
-    asker = _approver(request) if approver else _signed_in(request)
+    asker = _approver(request) if approver else signed_in(request)
     if isinstance(asker, Response):
         return asker
     if not _csrf_ok(asker, csrf):
-        return _forbidden(request, asker, "The form expired; reload the page and try again.")
+        return forbidden(request, asker, "The form expired; reload the page and try again.")
     return asker
 
 
@@ -86,7 +86,7 @@ def login_form(request: Request, next: str = "/updates") -> Response:
     """The sign-in form, with a fresh sign-in CSRF token in a cookie and the form."""
     token = secrets.token_urlsafe(24)
     ctx = _ctx(request)
-    values = _common(
+    values = common(
         request, None, next=next, error="", email="", oidc=ctx.settings.oidc_issuer and "single sign-on"
     )
     response = page("login.html", **{**values, "csrf": token})
@@ -107,7 +107,7 @@ def login(
     ctx = _ctx(request)
     address = client_address(request)
     expected = request.cookies.get(LOGIN_COOKIE, "")
-    values = _common(request, None, next=next, email=email[:254], oidc=None)
+    values = common(request, None, next=next, email=email[:254], oidc=None)
     if not expected or not csrf_matches(expected, csrf):
         return page(
             "login.html", status=400, **{**values, "csrf": expected, "error": "The form expired; try again."}
@@ -145,7 +145,7 @@ def _session_redirect(next: str, cookie: str, ctx: PeopleContext) -> Response:
 @router.post("/logout")
 def logout(request: Request, csrf: str = Form("")) -> Response:
     """End the session (a POST with the CSRF token: a link elsewhere cannot sign anyone out)."""
-    asker = _posted(request, csrf)
+    asker = posted(request, csrf)
     if isinstance(asker, Response):
         return asker
     ctx = _ctx(request)
@@ -159,12 +159,12 @@ def logout(request: Request, csrf: str = Form("")) -> Response:
 @router.get("/updates")
 def updates(request: Request) -> Response:
     """The signed-in person's due items, each with its form."""
-    asker = _signed_in(request)
+    asker = signed_in(request)
     if isinstance(asker, Response):
         return asker
     if not asker.grants.can("viewer"):
-        return _forbidden(request, asker, "No access rule names you; ask the program office to add you.")
-    return page("updates.html", **_common(request, asker, **updates_values(_ctx(request), asker, {})))
+        return forbidden(request, asker, "No access rule names you; ask the program office to add you.")
+    return page("updates.html", **common(request, asker, **updates_values(_ctx(request), asker, {})))
 
 
 @router.post("/updates/value")
@@ -179,7 +179,7 @@ def submit_value(
     csrf: str = Form(""),
 ) -> Response:
     """Submit a value (and comment) for one due item; it waits for approval."""
-    asker = _posted(request, csrf)
+    asker = posted(request, csrf)
     if isinstance(asker, Response):
         return asker
     ctx = _ctx(request)
@@ -193,19 +193,19 @@ def submit_value(
     try:
         submit_form_value(ctx, asker, item, fields, client_address(request))
     except Forbidden as exc:
-        return _forbidden(request, asker, exc.message)
+        return forbidden(request, asker, exc.message)
     except BtvstatError as exc:
         values = updates_values(ctx, asker, {item: exc.message})
-        return page("updates.html", status=400, **_common(request, asker, **values))
+        return page("updates.html", status=400, **common(request, asker, **values))
     return redirect("/updates?notice=Submitted+for+approval.")
 
 
 def _approver(request: Request) -> Asker | Response:
-    asker = _signed_in(request)
+    asker = signed_in(request)
     if isinstance(asker, Response):
         return asker
     if not asker.grants.can("approver"):
-        return _forbidden(request, asker, "Only the program office (approvers) may see this page.")
+        return forbidden(request, asker, "Only the program office (approvers) may see this page.")
     return asker
 
 
@@ -222,7 +222,7 @@ def _approvals_page(request: Request, asker: Asker, errors: dict[int, str], stat
     ctx = _ctx(request)
     departments = asker.grants.departments("approver")
     pending = ctx.submissions.latest(departments, states=("pending",))
-    values = _common(
+    values = common(
         request, asker, pending=pending, errors=errors, shown=show_submission,
         titles={k.id: k.title for k in ctx.catalog.kpis.values()},
         **progress_by_department(ctx, departments),
@@ -235,7 +235,7 @@ def decide(
     request: Request, submission_id: int, decision: str, reason: str = Form(""), csrf: str = Form("")
 ) -> Response:
     """Approve, or send back with a reason."""
-    asker = _posted(request, csrf, approver=True)
+    asker = posted(request, csrf, approver=True)
     if isinstance(asker, Response):
         return asker
     ctx = _ctx(request)
@@ -246,9 +246,9 @@ def decide(
         elif decision == "send-back":
             ctx.submissions.send_back(asker.grants, submission_id, reason, address=address)
         else:
-            return _forbidden(request, asker, "Unknown decision: approve or send-back.")
+            return forbidden(request, asker, "Unknown decision: approve or send-back.")
     except Forbidden as exc:
-        return _forbidden(request, asker, exc.message)
+        return forbidden(request, asker, exc.message)
     except BtvstatError as exc:
         return _approvals_page(request, asker, {submission_id: exc.message}, status=400)
     return redirect("/approvals?notice=Done.")
@@ -260,7 +260,7 @@ def audit(request: Request) -> Response:
     asker = _approver(request)
     if isinstance(asker, Response):
         return asker
-    return page("audit.html", **_common(request, asker, entries=entries(_ctx(request).store)))
+    return page("audit.html", **common(request, asker, entries=entries(_ctx(request).store)))
 
 
 @router.get("/audit.csv")

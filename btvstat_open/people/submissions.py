@@ -93,13 +93,18 @@ class Submissions:
     def _kpi(self, kpi_id: str) -> Kpi:
         return self.catalog.get(kpi_id)
 
-    def submit_value(self, grants: Grants, entry: ValueEntry, *, address: str = "", via: str = "form") -> int:
-        """Record a pending value for a manual KPI's period; returns the submission id."""
+    def check_value(self, grants: Grants, entry: ValueEntry) -> Kpi:
+        """Refuse an entry the person may not make or whose numbers do not fit its KPI."""
         kpi = self._kpi(entry.kpi_id)
         _require(grants, "updater", kpi.department)
         if kpi.source.entry != "manual":
             raise UsageError(f"The KPI {kpi.id} takes its values from a dataset, not from entries.")
         _check_numbers(kpi, entry)
+        return kpi
+
+    def submit_value(self, grants: Grants, entry: ValueEntry, *, address: str = "", via: str = "form") -> int:
+        """Record a pending value for a manual KPI's period; returns the submission id."""
+        kpi = self.check_value(grants, entry)
         with self.store.transaction() as con:
             locked = _locked(con, kpi.id, entry.period_start)
             if locked and not grants.can("approver", kpi.department):

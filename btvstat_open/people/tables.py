@@ -31,7 +31,8 @@ _DDL = (
         seen_at TIMESTAMPTZ NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS btvstat_tokens (
         id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, email TEXT NOT NULL, label TEXT NOT NULL,
-        departments TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL, revoked_at TIMESTAMPTZ)""",
+        departments TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL, revoked_at TIMESTAMPTZ,
+        groups TEXT NOT NULL DEFAULT '[]')""",
     """CREATE TABLE IF NOT EXISTS btvstat_submissions (
         id BIGINT PRIMARY KEY, kind TEXT NOT NULL, kpi_id TEXT NOT NULL, department TEXT NOT NULL,
         period_start DATE, period_end DATE, action_id TEXT, value DOUBLE, numerator DOUBLE,

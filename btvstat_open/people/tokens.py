@@ -8,7 +8,8 @@ Example:
     >>> import tempfile
     >>> from btvstat_open.store import Store
     >>> tokens = Tokens(Store(tempfile.mkdtemp()))
-    >>> secret = tokens.create("ann@example.gov", "nightly script", ["Public Works"])
+    >>> from btvstat_open.people.access import Person
+    >>> secret = tokens.create(Person("ann@example.gov", "Ann"), "nightly script", ["Public Works"])
     >>> found = tokens.find(secret)
     >>> (found.email, found.departments)
     ('ann@example.gov', ('Public Works',))
@@ -24,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from btvstat_open.errors import UsageError
+from btvstat_open.people.access import Person
 from btvstat_open.people.audit import record_on
 from btvstat_open.people.sessions import digest
 from btvstat_open.people.tables import ensure_tables, utc_now
@@ -42,6 +44,7 @@ class ApiToken:
     email: str
     label: str
     departments: tuple[str, ...]
+    groups: tuple[str, ...] = ()
 
 
 class Tokens:
@@ -51,16 +54,25 @@ class Tokens:
         self.store = store
         ensure_tables(store)
 
-    def create(self, email: str, label: str, departments: Sequence[str]) -> str:
-        """Make a token; returns the secret (shown once)."""
+    def create(self, person: Person, label: str, departments: Sequence[str]) -> str:
+        """Make a token acting as ``person`` (with their groups now); returns the secret (shown once)."""
+        email = person.email
         if not departments:
             raise UsageError("A token needs at least one department it may act for.")
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         token_id = secrets.token_hex(6)
         with self.store.transaction() as con:
             con.execute(
-                "INSERT INTO btvstat_tokens VALUES (?, ?, ?, ?, ?, ?, NULL)",
-                [token_id, digest(secret), email, label[:100], json.dumps(list(departments)), utc_now()],
+                "INSERT INTO btvstat_tokens VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
+                [
+                    token_id,
+                    digest(secret),
+                    email,
+                    label[:100],
+                    json.dumps(list(departments)),
+                    utc_now(),
+                    json.dumps(list(person.groups)),
+                ],
             )
             record_on(con, email, "token_created", subject=token_id, detail=", ".join(departments))
         return secret
@@ -72,13 +84,15 @@ class Tokens:
         row = (
             self.store.cursor()
             .execute(
-                "SELECT id, email, label, departments FROM btvstat_tokens "
+                "SELECT id, email, label, departments, groups FROM btvstat_tokens "
                 "WHERE token_hash = ? AND revoked_at IS NULL",
                 [digest(secret)],
             )
             .fetchone()
         )
-        return None if row is None else ApiToken(row[0], row[1], row[2], tuple(json.loads(row[3])))
+        if row is None:
+            return None
+        return ApiToken(row[0], row[1], row[2], tuple(json.loads(row[3])), tuple(json.loads(row[4])))
 
     def mine(self, email: str) -> list[ApiToken]:
         """A person's live tokens."""

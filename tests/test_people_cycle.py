@@ -1,0 +1,166 @@
+"""The monthly cycle through the forms: enter, approve or send back, publish; a pending value
+reaches no public route; the published values match pandas; the audit lists each step."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import pandas as pd
+from fastapi.testclient import TestClient
+from people_site import APPROVER, OTHER, UPDATER, Site, pending_ids, sign_in, submit
+
+SENTINEL = "73914.0625"  # a pending value nobody else would print
+SENTINEL_FORMS = ("73914", "73,914", "7.3914")
+
+
+def _public_paths(client: TestClient) -> list[str]:
+    """Every documented GET route, with each path parameter filled by every id it can take."""
+    ids = {
+        "kpi_id": ["sidewalk-repairs", "playground-inspections"],
+        "dataset_id": ["entries-sidewalk-repairs", "entries-playground-inspections"],
+        "resource": [
+            "entries-sidewalk-repairs.json",
+            "entries-sidewalk-repairs.csv",
+            "entries-sidewalk-repairs",
+        ],
+        "meeting_id": ["2020-03-25-public-works"],
+        "slug": ["public-works", "parks"],
+        "goal_id": ["none"],
+        "row": ["2020-02-01"],
+    }
+    paths = []
+    for path, ops in client.app.openapi()["paths"].items():  # type: ignore[attr-defined]
+        if "get" not in ops:
+            continue
+        filled = [path]
+        for name in re.findall(r"{(\w+)}", path):
+            filled = [p.replace("{" + name + "}", value) for p in filled for value in ids[name]]
+        paths.extend(filled)
+    # SODA queries and downloads of the entries dataset
+    paths += [
+        "/resource/entries-sidewalk-repairs.json?$select=max(value)",
+        "/resource/entries-sidewalk-repairs.json?$where=value>1000",
+        "/resource/entries-sidewalk-repairs.csv?$q=7391",
+        "/api/views/entries-sidewalk-repairs/rows.csv?accessType=DOWNLOAD",
+    ]
+    return paths
+
+
+def _text(response: Any) -> str:
+    kind = response.headers.get("content-type", "")
+    if "pdf" in kind:
+        from pypdf import PdfReader
+
+        return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    if "parquet" in kind or "octet-stream" in kind:
+        return pd.read_parquet(io.BytesIO(response.content)).to_csv()
+    if kind.startswith("image/png"):
+        return ""  # pixels: the same chart's SVG is searched
+    return response.text
+
+
+def _public_hits(site: Site) -> dict[str, str]:
+    anonymous = site.new_client()
+    hits = {}
+    for path in _public_paths(anonymous):
+        response = anonymous.get(path)
+        text = _text(response)
+        found = [form for form in SENTINEL_FORMS if form in text]
+        if found:
+            hits[path] = found[0]
+    return hits
+
+
+def test_a_pending_value_reaches_no_public_route_until_it_is_approved(people: Site) -> None:
+    updater = people.new_client()
+    sign_in(updater, UPDATER)
+    answer = submit(updater, "sidewalk-repairs|2020-02-01", value=SENTINEL, comment="Crews were out.")
+    assert answer.status_code == 303
+    page = updater.get("/updates").text
+    assert "waiting for approval" in page and "73914.0625" in page  # the updater sees it, marked pending
+    assert _public_hits(people) == {}
+    approver = people.new_client()
+    sign_in(approver, APPROVER)
+    [submission] = pending_ids(approver)
+    token = re.search(r'name="csrf" value="([^"]+)"', approver.get("/approvals").text)
+    assert token is not None
+    decided = approver.post(
+        f"/approvals/{submission}/approve", data={"csrf": token.group(1)}, follow_redirects=False
+    )
+    assert decided.status_code == 303
+    hits = _public_hits(people)  # the same search finds it once it is published
+    assert "/kpi/sidewalk-repairs.json" in hits and "/resource/entries-sidewalk-repairs.json" in hits
+    assert "/meetings/2020-03-25-public-works" in hits
+
+
+def test_values_entered_and_approved_match_pandas(people: Site) -> None:
+    updater, parks, approver = people.new_client(), people.new_client(), people.new_client()
+    sign_in(updater, UPDATER)
+    sign_in(parks, OTHER)
+    sign_in(approver, APPROVER)
+    sidewalks = {"2019-10-01": "120", "2019-12-01": "1,040.5", "2020-01-01": "0"}
+    rates = {"2019-10-01": ("18", "20"), "2019-11-01": ("7", "9"), "2020-02-01": ("0", "3")}
+    for start, value in sidewalks.items():
+        assert submit(updater, f"sidewalk-repairs|{start}", value=value).status_code == 303
+    for start, (num, den) in rates.items():
+        assert (
+            submit(parks, f"playground-inspections|{start}", numerator=num, denominator=den).status_code
+            == 303
+        )
+    csrf = re.search(r'name="csrf" value="([^"]+)"', approver.get("/approvals").text)
+    assert csrf is not None
+    for submission in pending_ids(approver):
+        approver.post(f"/approvals/{submission}/approve", data={"csrf": csrf.group(1)})
+    assert pending_ids(approver) == []
+
+    entered = pd.DataFrame(
+        {"start": list(sidewalks), "value": [float(v.replace(",", "")) for v in sidewalks.values()]}
+    )
+    series = pd.read_csv(io.StringIO(people.client.get("/kpi/sidewalk-repairs.csv").text))
+    got = series.set_index("period_start")["value"].dropna()
+    expected = entered.set_index("start")["value"]
+    assert got.loc[expected.index].tolist() == expected.tolist()
+    november = series.set_index("period_start").loc["2019-11-01"]
+    assert pd.isna(november["value"]) and november["status"] == "no_data"  # not entered: no data, not zero
+
+    parts = pd.DataFrame(
+        [(s, float(n), float(d)) for s, (n, d) in rates.items()], columns=["start", "n", "d"]
+    )
+    parts["value"] = parts["n"] / parts["d"] * 100
+    rate = pd.read_csv(io.StringIO(people.client.get("/kpi/playground-inspections.csv").text)).set_index(
+        "period_start"
+    )
+    assert rate.loc[parts["start"], "value"].round(6).tolist() == parts["value"].round(6).tolist()
+    assert rate.loc[parts["start"], "numerator"].tolist() == parts["n"].tolist()
+
+    audit = approver.get("/audit.csv").text
+    assert audit.count(",submitted,") == len(sidewalks) + len(rates)
+    assert audit.count(",approved,") == len(sidewalks) + len(rates)
+    assert f"{UPDATER},sign_in" in audit and f"{APPROVER},sign_in" in audit
+
+
+def test_sent_back_shows_the_reason_and_a_bad_value_is_tied_to_its_field(people: Site) -> None:
+    updater, approver = people.new_client(), people.new_client()
+    sign_in(updater, UPDATER)
+    sign_in(approver, APPROVER)
+    bad = submit(updater, "sidewalk-repairs|2020-01-01", value="twelve")
+    assert bad.status_code == 400
+    assert (
+        "is not a number" in bad.text
+        and 'aria-describedby="f' in bad.text
+        and 'aria-invalid="true"' in bad.text
+    )
+    submit(updater, "sidewalk-repairs|2020-01-01", value="12")
+    [submission] = pending_ids(approver)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', approver.get("/approvals").text)
+    assert csrf is not None
+    empty = approver.post(f"/approvals/{submission}/send-back", data={"csrf": csrf.group(1), "reason": " "})
+    assert empty.status_code == 400 and "Say why" in empty.text
+    approver.post(
+        f"/approvals/{submission}/send-back", data={"csrf": csrf.group(1), "reason": "Count only repaired"}
+    )
+    page = updater.get("/updates").text
+    assert "Sent back: Count only repaired" in page
+    assert people.new_client().get("/resource/entries-sidewalk-repairs.json").json() == []
