@@ -164,3 +164,30 @@ def test_sent_back_shows_the_reason_and_a_bad_value_is_tied_to_its_field(people:
     page = updater.get("/updates").text
     assert "Sent back: Count only repaired" in page
     assert people.new_client().get("/resource/entries-sidewalk-repairs.json").json() == []
+
+
+def test_a_locked_period_takes_an_approver_and_a_reason_and_is_a_revision(people: Site) -> None:
+    ann, ops = people.new_client(), people.new_client()
+    sign_in(ann, UPDATER)
+    sign_in(ops, APPROVER)
+    submit(ann, "sidewalk-repairs|2020-01-01", value="80")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', ops.get("/approvals").text)
+    assert csrf is not None
+    [first] = pending_ids(ops)
+    ops.post(f"/approvals/{first}/approve", data={"csrf": csrf.group(1)})
+    locked = ops.post("/approvals/lock", data={"csrf": csrf.group(1), "meeting": "2020-03-25-public-works"})
+    assert locked.status_code == 200 and "Locked 1 periods" in locked.text
+    assert "Locked after the meeting 2020-03-25-public-works" in ann.get("/updates").text
+    assert submit(ann, "sidewalk-repairs|2020-01-01", value="81").status_code == 403
+    no_reason = submit(ops, "sidewalk-repairs|2020-01-01", value="81")
+    assert no_reason.status_code == 400 and "give the reason" in no_reason.text
+    assert (
+        submit(ops, "sidewalk-repairs|2020-01-01", value="81", reason="Crew log corrected").status_code == 303
+    )
+    [revision] = pending_ids(ops)
+    ops.post(f"/approvals/{revision}/approve", data={"csrf": csrf.group(1)})
+    rows = people.new_client().get("/resource/entries-sidewalk-repairs.json").json()
+    assert [float(r["value"]) for r in rows] == [81.0]
+    audit = ops.get("/audit.csv").text
+    assert ",locked,2020-03-25-public-works,1 periods" in audit and ",revised,sidewalk-repairs" in audit
+    assert "Crew log corrected" in audit

@@ -6,7 +6,9 @@ manual KPIs.
 
 Example:
     >>> import tempfile
-    >>> from fastapi import FastAPI
+    >>> import ipaddress
+
+from fastapi import FastAPI
     >>> from btvstat_open.settings import Settings
     >>> from btvstat_open.store import Store
     >>> from catalog.models import Catalog, CatalogSettings
@@ -20,6 +22,8 @@ Example:
 
 from __future__ import annotations
 
+import ipaddress
+
 from fastapi import FastAPI
 
 from btvstat_open.people.context import PeopleContext
@@ -27,7 +31,7 @@ from btvstat_open.settings import Settings
 from btvstat_open.store import Store
 from catalog.models import Catalog
 
-__all__ = ["PeopleContext", "install_people"]
+__all__ = ["PeopleContext", "install_people", "plain_http_warning"]
 
 
 def install_people(
@@ -43,3 +47,27 @@ def install_people(
     app.include_router(router)
     app.include_router(api_router)
     return ctx
+
+
+def plain_http_warning(host: str) -> str | None:
+    """The warning ``serve`` prints when it serves sign-in over plain HTTP beyond this machine.
+
+    Example:
+        >>> plain_http_warning("127.0.0.1") is None, plain_http_warning("localhost") is None
+        (True, True)
+        >>> plain_http_warning("0.0.0.0")[:40]
+        'warning: sign-in is served over plain HT'
+    """
+    name = host.strip("[]")
+    if name == "localhost":
+        return None
+    try:
+        if ipaddress.ip_address(name).is_loopback:
+            return None
+    except ValueError:
+        pass
+    return (
+        f"warning: sign-in is served over plain HTTP on {host}: passwords and session cookies would cross "
+        "the network in clear, and browsers drop the Secure session cookie. Put a TLS proxy (HTTPS) in "
+        "front of this address, or serve on 127.0.0.1."
+    )

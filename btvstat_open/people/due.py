@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from btvstat_open.people.locks import locked_periods
 from btvstat_open.people.submissions import Submission
 from btvstat_open.store import Store
 from catalog.entries import entry_dataset_id
@@ -40,6 +41,7 @@ class DueItem:
     state: str  # due | late | pending | sent_back | approved
     submission: Submission | None = None
     published: tuple[float | None, float | None, float | None] | None = field(default=None)
+    locked: str | None = None  # the meeting that locked the period
 
     @property
     def key(self) -> str:
@@ -84,6 +86,7 @@ def due_items(
             continue
         days = (kpi.entry or catalog.settings.entry).due_days
         published = _published(store, kpi.id)
+        locks = locked_periods(store, kpi.id)
         for start, end in reversed(entry_periods(kpi, today, fsm)):
             due = end + timedelta(days=days)
             sub = newest.get((kpi.id, start))
@@ -94,5 +97,8 @@ def due_items(
                 state = "approved"
             else:
                 state = "late" if today > due else "due"
-            out.append(DueItem(kpi.id, kpi.department, start, end, due, state, sub, published.get(start)))
+            item = DueItem(
+                kpi.id, kpi.department, start, end, due, state, sub, published.get(start), locks.get(start)
+            )
+            out.append(item)
     return out

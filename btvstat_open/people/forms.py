@@ -79,7 +79,10 @@ def updates_values(ctx: PeopleContext, asker: Asker, errors: Mapping[str, str]) 
     kpis = ctx.catalog.kpis
 
     def editable(item: DueItem) -> bool:
-        return item.state != "approved" and asker.grants.can("updater", item.department)
+        if asker.grants.can("approver", item.department):
+            return True  # a locked or approved period: a revision, with a reason
+        open_ = item.state != "approved" and item.locked is None
+        return open_ and asker.grants.can("updater", item.department)
 
     return {
         "items": _items(ctx, asker),

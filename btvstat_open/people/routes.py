@@ -27,6 +27,7 @@ from btvstat_open.people.forms import (
     submit_form_value,
     updates_values,
 )
+from btvstat_open.people.locks import lock_meeting
 from btvstat_open.people.pages import internal, page, redirect
 from btvstat_open.people.sessions import csrf_matches
 from btvstat_open.people.submissions import Forbidden
@@ -222,12 +223,29 @@ def _approvals_page(request: Request, asker: Asker, errors: dict[int, str], stat
     ctx = _ctx(request)
     departments = asker.grants.departments("approver")
     pending = ctx.submissions.latest(departments, states=("pending",))
+    meetings = [m for m in ctx.catalog.meetings.values() if m.date <= ctx.today]
     values = common(
-        request, asker, pending=pending, errors=errors, shown=show_submission,
+        request, asker, pending=pending, errors=errors, shown=show_submission, meetings=meetings,
         titles={k.id: k.title for k in ctx.catalog.kpis.values()},
         **progress_by_department(ctx, departments),
     )  # fmt: skip
     return page("approvals.html", status=status, **values)
+
+
+@router.post("/approvals/lock")
+def lock(request: Request, meeting: str = Form(""), csrf: str = Form("")) -> Response:
+    """Lock the periods a meeting reviewed."""
+    asker = posted(request, csrf, approver=True)
+    if isinstance(asker, Response):
+        return asker
+    ctx = _ctx(request)
+    try:
+        made = lock_meeting(ctx.store, ctx.catalog, asker.grants, meeting, address=client_address(request))
+    except Forbidden as exc:
+        return forbidden(request, asker, exc.message)
+    except BtvstatError as exc:
+        return _approvals_page(request, asker, {0: exc.message}, status=400)
+    return redirect(f"/approvals?notice=Locked+{made}+periods.")
 
 
 @router.post("/approvals/{submission_id}/{decision}")
