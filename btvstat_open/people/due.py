@@ -100,5 +100,5 @@ def due_items(
             item = DueItem(
                 kpi.id, kpi.department, start, end, due, state, sub, published.get(start), locks.get(start)
             )
-            out.append(item)
+            out.append(due_item)
     return out
