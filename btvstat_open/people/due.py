@@ -97,7 +97,7 @@ def due_items(
                 state = "approved"
             else:
                 state = "late" if today > due else "due"
-            item = DueItem(
+            due_item = DueItem(
                 kpi.id, kpi.department, start, end, due, state, sub, published.get(start), locks.get(start)
             )
             out.append(due_item)
