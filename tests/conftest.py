@@ -16,6 +16,7 @@ pytest_plugins = [
     "widget_site",
     "partitioned_fixtures",
     "people_site",  # a program with people: sign-in, entries, approvals
+    "oidc_provider",  # the identity provider (node oidc-provider)
 ]  # the local portal served over HTTP (tests/portal_fixtures.py)
 
 

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from btvstat_open.people.access import Grants, Person, grants_for
 from btvstat_open.people.accounts import Accounts
 from btvstat_open.people.audit import record
+from btvstat_open.people.oidc import OidcClient
 from btvstat_open.people.sessions import Session, Sessions
 from btvstat_open.people.submissions import Submissions
 from btvstat_open.people.throttle import Throttle
@@ -52,6 +53,7 @@ class PeopleContext:
     tokens: Tokens
     submissions: Submissions
     throttle: Throttle
+    oidc: OidcClient | None = None
 
     @classmethod
     def create(cls, store: Store, catalog: Catalog, settings: Settings) -> PeopleContext:
@@ -70,6 +72,7 @@ class PeopleContext:
             Tokens(store),
             Submissions(store, catalog),
             Throttle(limit=settings.signin_attempts),
+            OidcClient(settings) if settings.oidc_issuer else None,
         )
 
     @property

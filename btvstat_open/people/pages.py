@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-__all__ = ["INTERNAL_HEADERS", "internal", "page", "redirect"]
+__all__ = ["INTERNAL_HEADERS", "internal", "page", "redirect", "redirect_to"]
 
 INTERNAL_HEADERS = (
     ("cache-control", "no-store, private"),
@@ -61,3 +61,8 @@ def redirect(to: str) -> Response:
     """
     safe = to if to.startswith("/") and not to.startswith("//") and "\\" not in to else "/updates"
     return internal(RedirectResponse(safe, status_code=303))
+
+
+def redirect_to(url: str) -> Response:
+    """A 303 to an address the server chose (the identity provider's), never to one from a request."""
+    return internal(RedirectResponse(url, status_code=303))

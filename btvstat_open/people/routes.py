@@ -28,7 +28,8 @@ from btvstat_open.people.forms import (
     updates_values,
 )
 from btvstat_open.people.locks import lock_meeting
-from btvstat_open.people.pages import internal, page, redirect
+from btvstat_open.people.oidc import STATE_COOKIE, OidcFailed
+from btvstat_open.people.pages import internal, page, redirect, redirect_to
 from btvstat_open.people.sessions import csrf_matches
 from btvstat_open.people.submissions import Forbidden
 
@@ -87,9 +88,7 @@ def login_form(request: Request, next: str = "/updates") -> Response:
     """The sign-in form, with a fresh sign-in CSRF token in a cookie and the form."""
     token = secrets.token_urlsafe(24)
     ctx = _ctx(request)
-    values = common(
-        request, None, next=next, error="", email="", oidc=ctx.settings.oidc_issuer and "single sign-on"
-    )
+    values = common(request, None, next=next, error="", email="", oidc=ctx.oidc and "single sign-on")
     response = page("login.html", **{**values, "csrf": token})
     response.set_cookie(LOGIN_COOKIE, token, max_age=1800, httponly=True, secure=True, samesite="strict")
     return response
@@ -133,6 +132,48 @@ def login(
     cookie = ctx.sessions.start(account.person, via="password", replaces=request.cookies.get(COOKIE))
     record(ctx.store, account.email, "sign_in", detail="password", address=address)
     return _session_redirect(next, cookie, ctx)
+
+
+@router.get("/login/sso")
+def login_sso(request: Request, next: str = "/updates") -> Response:
+    """Send the browser to the identity provider (OpenID Connect)."""
+    ctx = _ctx(request)
+    if ctx.oidc is None:
+        return page("message.html", status=404, **common(request, None, heading="No single sign-on",
+                    message="This site has no identity provider; sign in with a local account."))  # fmt: skip
+    try:
+        url, state = ctx.oidc.start(str(request.url_for("auth_callback")), next)
+    except BtvstatError as exc:
+        return page(
+            "message.html", status=502, **common(request, None, heading="Sign-in failed", message=exc.message)
+        )
+    response = redirect_to(url)
+    response.set_cookie(STATE_COOKIE, state, max_age=600, httponly=True, secure=True, samesite="lax")
+    return response
+
+
+@router.get("/auth/callback")
+def auth_callback(request: Request, state: str = "", code: str = "", error: str = "") -> Response:
+    """The identity provider's redirect: check it, start a session."""
+    ctx = _ctx(request)
+    address = client_address(request)
+    if ctx.oidc is None:
+        return redirect("/login")
+    cookie = request.cookies.get(STATE_COOKIE)
+    try:
+        if error:
+            raise OidcFailed(f"The identity provider refused the sign-in ({error[:60]}).")
+        person = ctx.oidc.finish(cookie, state, code)
+    except BtvstatError as exc:
+        record(ctx.store, "(identity provider)", "sign_in_failed", detail=exc.message, address=address)
+        values = common(request, None, heading="Sign-in failed", message=exc.message)
+        return page("message.html", status=401, **values)
+    session = ctx.sessions.start(person, via="oidc", replaces=request.cookies.get(COOKIE))
+    groups = ", ".join(person.groups)
+    record(ctx.store, person.email, "sign_in", detail=f"identity provider; groups: {groups}", address=address)
+    response = _session_redirect(ctx.oidc.next_path(cookie), session, ctx)
+    response.delete_cookie(STATE_COOKIE, secure=True, httponly=True, samesite="lax")
+    return response
 
 
 def _session_redirect(next: str, cookie: str, ctx: PeopleContext) -> Response:
