@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from catalog_files import write
 from fastapi.testclient import TestClient
@@ -109,7 +110,7 @@ def csrf_of(html: str) -> str:
     return html[start : html.index('"', start)]
 
 
-def submit(client: TestClient, item: str, **fields: str) -> object:
+def submit(client: TestClient, item: str, **fields: str) -> httpx.Response:
     """Post the value form of ``item`` (``kpi|period start``) with the page's CSRF token."""
     token = csrf_of(client.get("/updates").text)
     return client.post("/updates/value", data={"item": item, "csrf": token, **fields}, follow_redirects=False)
@@ -122,7 +123,7 @@ def pending_ids(client: TestClient) -> list[int]:
     return [int(n) for n in re.findall(r'action="/approvals/(\d+)/approve"', client.get("/approvals").text)]
 
 
-def sign_in(client: TestClient, email: str, password: str = PASSWORD, code: str = "") -> object:
+def sign_in(client: TestClient, email: str, password: str = PASSWORD, code: str = "") -> httpx.Response:
     """Sign in through the form (GET it for its token, POST it)."""
     form = client.get("/login")
     data = {

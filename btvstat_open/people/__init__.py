@@ -40,12 +40,14 @@ def install_people(
     """Serve sign-in, ``/updates``, ``/approvals`` and ``/audit`` from ``app``."""
     from btvstat_open.people.api import router as api_router
     from btvstat_open.people.routes import router
+    from btvstat_open.people.routes_sheet import router as sheet_router
 
     ctx = PeopleContext.create(store, catalog, settings)
     app.state.people = ctx
     app.state.people_stylesheet = stylesheet
     app.include_router(router)
     app.include_router(api_router)
+    app.include_router(sheet_router)
     return ctx
 
 

@@ -8,7 +8,10 @@ they are now; nothing about roles is kept in the session.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from starlette.requests import Request
@@ -18,7 +21,7 @@ from btvstat_open.people.accounts import Accounts
 from btvstat_open.people.audit import record
 from btvstat_open.people.oidc import OidcClient
 from btvstat_open.people.sessions import Session, Sessions
-from btvstat_open.people.submissions import Submissions
+from btvstat_open.people.submissions import Submissions, ValueEntry
 from btvstat_open.people.throttle import Throttle
 from btvstat_open.people.tokens import ApiToken, Tokens
 from btvstat_open.settings import Settings
@@ -27,6 +30,8 @@ from catalog.models import Catalog
 from catalog.models.people import ROLES
 
 __all__ = ["COOKIE", "Asker", "PeopleContext", "client_address"]
+
+_PREVIEW_LOCK = threading.Lock()
 
 #: The session cookie: ``__Host-`` makes browsers insist on Secure, path / and no Domain.
 COOKIE = "__Host-btvstat-session"
@@ -54,6 +59,7 @@ class PeopleContext:
     submissions: Submissions
     throttle: Throttle
     oidc: OidcClient | None = None
+    previews: dict[str, tuple[str, list[ValueEntry], float]] = field(default_factory=dict)
 
     @classmethod
     def create(cls, store: Store, catalog: Catalog, settings: Settings) -> PeopleContext:
@@ -74,6 +80,27 @@ class PeopleContext:
             Throttle(limit=settings.signin_attempts),
             OidcClient(settings) if settings.oidc_issuer else None,
         )
+
+    def keep_preview(self, email: str, entries: list[ValueEntry]) -> str:
+        """Keep a checked workbook until its person submits it (30 minutes at most); its key."""
+        now = time.monotonic()
+        with _PREVIEW_LOCK:
+            for key in [
+                k for k, v in self.previews.items() if now - v[2] > 1800 or len(self.previews) > 1000
+            ]:
+                self.previews.pop(key, None)
+            key = secrets.token_urlsafe(16)
+            self.previews[key] = (email, entries, now)
+        return key
+
+    def take_preview(self, email: str, key: str) -> list[ValueEntry] | None:
+        """The entries kept under ``key`` for ``email`` (once), or None."""
+        with _PREVIEW_LOCK:
+            kept = self.previews.get(key)
+            if kept is None or kept[0] != email or time.monotonic() - kept[2] > 1800:
+                return None
+            del self.previews[key]
+        return kept[1]
 
     @property
     def today(self) -> date:

@@ -28,6 +28,7 @@ __all__ = [
     "check_form_value",
     "parse_number",
     "progress_by_department",
+    "show_entry",
     "show_submission",
     "submit_form_value",
     "updates_values",
@@ -65,6 +66,19 @@ def show_submission(item: Submission) -> str:
     if item.numerator is not None and item.denominator is not None:
         return f"{item.numerator:.12g} / {item.denominator:.12g}"
     return "" if item.value is None else f"{item.value:.12g}"
+
+
+def show_entry(entry: ValueEntry) -> str:
+    """An entry's value as the workbook preview shows it.
+
+    Example:
+        >>> from datetime import date
+        >>> show_entry(ValueEntry("k", date(2020, 1, 1), date(2020, 1, 31), numerator=3, denominator=4))
+        '3 / 4'
+    """
+    if entry.numerator is not None and entry.denominator is not None:
+        return f"{entry.numerator:.12g} / {entry.denominator:.12g}"
+    return "" if entry.value is None else f"{entry.value:.12g}"
 
 
 def _items(ctx: PeopleContext, asker: Asker) -> list[DueItem]:

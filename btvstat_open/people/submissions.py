@@ -104,41 +104,53 @@ class Submissions:
 
     def submit_value(self, grants: Grants, entry: ValueEntry, *, address: str = "", via: str = "form") -> int:
         """Record a pending value for a manual KPI's period; returns the submission id."""
-        kpi = self.check_value(grants, entry)
+        return self.submit_values(grants, [entry], address=address, via=via)[0]
+
+    def submit_values(
+        self, grants: Grants, entries: list[ValueEntry], *, address: str = "", via: str = "form"
+    ) -> list[int]:
+        """Record pending values, all in one transaction (all or none); returns their ids."""
+        kpis = [self.check_value(grants, entry) for entry in entries]
         with self.store.transaction() as con:
-            locked = _locked(con, kpi.id, entry.period_start)
-            if locked and not grants.can("approver", kpi.department):
-                raise Forbidden(
-                    f"The period {entry.period_start} of {kpi.id} was locked after the meeting {locked}; "
-                    "ask the program office to change it (it takes an approver and a reason)."
-                )
-            if locked and not entry.reason.strip():
-                raise UsageError("This period is locked: give the reason for the change.")
-            key = [kpi.id, entry.period_start]
-            con.execute(
-                "UPDATE btvstat_submissions SET state = 'replaced' "
-                "WHERE kind = 'value' AND kpi_id = ? AND period_start = ? AND state = 'pending'",
-                key,
+            return [
+                self._insert(con, grants, kpi, entry, address, via)
+                for kpi, entry in zip(kpis, entries, strict=True)
+            ]
+
+    def _insert(self, con: Any, grants: Grants, kpi: Kpi, entry: ValueEntry, address: str, via: str) -> int:
+        locked = _locked(con, kpi.id, entry.period_start)
+        if locked and not grants.can("approver", kpi.department):
+            raise Forbidden(
+                f"The period {entry.period_start} of {kpi.id} was locked after the meeting {locked}; "
+                "ask the program office to change it (it takes an approver and a reason)."
             )
-            new_id = _next_id(con)
-            con.execute(
-                f"INSERT INTO btvstat_submissions ({_COLUMNS}) VALUES "
-                "(?, 'value', ?, ?, ?, ?, NULL, ?, ?, ?, ?, NULL, 'pending', ?, ?, NULL, NULL, ?)",
-                [
-                    new_id, kpi.id, kpi.department, entry.period_start, entry.period_end, entry.value,
-                    entry.numerator, entry.denominator, entry.comment, grants.person.email, utc_now(),
-                    entry.reason,
-                ],
-            )  # fmt: skip
-            detail = f"period {entry.period_start}" + (f"; locked, reason: {entry.reason}" if locked else "")
-            record_on(
-                con,
-                grants.person.email,
-                "submitted",
-                subject=f"{kpi.id} #{new_id}",
-                detail=f"{detail} ({via})",
-                address=address,
-            )
+        if locked and not entry.reason.strip():
+            raise UsageError("This period is locked: give the reason for the change.")
+        key = [kpi.id, entry.period_start]
+        con.execute(
+            "UPDATE btvstat_submissions SET state = 'replaced' "
+            "WHERE kind = 'value' AND kpi_id = ? AND period_start = ? AND state = 'pending'",
+            key,
+        )
+        new_id = _next_id(con)
+        con.execute(
+            f"INSERT INTO btvstat_submissions ({_COLUMNS}) VALUES "
+            "(?, 'value', ?, ?, ?, ?, NULL, ?, ?, ?, ?, NULL, 'pending', ?, ?, NULL, NULL, ?)",
+            [
+                new_id, kpi.id, kpi.department, entry.period_start, entry.period_end, entry.value,
+                entry.numerator, entry.denominator, entry.comment, grants.person.email, utc_now(),
+                entry.reason,
+            ],
+        )  # fmt: skip
+        detail = f"period {entry.period_start}" + (f"; locked, reason: {entry.reason}" if locked else "")
+        record_on(
+            con,
+            grants.person.email,
+            "submitted",
+            subject=f"{kpi.id} #{new_id}",
+            detail=f"{detail} ({via})",
+            address=address,
+        )
         return new_id
 
     def approve(self, grants: Grants, submission_id: int, *, address: str = "") -> Submission:
