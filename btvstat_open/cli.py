@@ -33,6 +33,7 @@ HANDLERS = {
     "packet": "widgets.packets.commands:run_packet",
     # people: local accounts
     "user": "btvstat_open.people.commands:run_user",
+    "entries import": "btvstat_open.people.commands:run_entries_import",
 }
 
 if TYPE_CHECKING:
@@ -110,6 +111,16 @@ def _add_people(sub: Subparsers) -> None:
             )
     listing = actions.add_parser("list", help="list the accounts")
     listing.add_argument("--store", default=DEFAULT_STORE)
+    entries = sub.add_parser("entries", help="import entered values from a filled-in workbook")
+    entries_sub = entries.add_subparsers(dest="entries_command", required=True, metavar="ACTION")
+    imports = entries_sub.add_parser("import", help="submit a workbook's values as the program office")
+    imports.add_argument("file", help="the filled-in workbook (.xlsx) from /updates/sheet.xlsx")
+    imports.add_argument("--catalog", required=True)
+    imports.add_argument("--store", default=DEFAULT_STORE)
+    imports.add_argument(
+        "--as", dest="as_person", required=True, metavar="EMAIL", help="the approver importing"
+    )
+    imports.add_argument("--approve", action="store_true", help="approve the values at once (audited)")
 
 
 def _add_serve(sub: Subparsers) -> None:
@@ -309,6 +320,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     name = args.command
     if name == "catalog":
         name = f"catalog {args.catalog_command}"
+    if name == "entries":
+        name = f"entries {args.entries_command}"
     try:
         return _handler(name)(args)
     except BtvstatError as exc:

@@ -61,3 +61,48 @@ def run_user(args: argparse.Namespace) -> int:
             print(f"New password set for {args.email.lower()} (its sessions ended).")
         _enrolment(args.email.lower(), secret)
         return 0
+
+
+def run_entries_import(args: argparse.Namespace) -> int:
+    """``entries import FILE``: submit a filled-in workbook as a program-office approver.
+
+    Every cell is checked first; on any error each is printed (row, column and the fix) and
+    nothing is submitted. With ``--approve`` the values are approved at once (audited).
+    """
+    from pathlib import Path
+
+    from btvstat_open.people.access import Person
+    from btvstat_open.people.context import Asker, PeopleContext
+    from btvstat_open.people.forms import check_form_value
+    from btvstat_open.people.workbook import check_rows, read_rows
+    from btvstat_open.settings import Settings
+    from catalog import load_catalog
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise UsageError(f"No file {args.file!r}: pass the filled-in workbook (.xlsx).")
+    with Store(args.store) as store:
+        catalog = load_catalog(args.catalog, store)
+        ctx = PeopleContext.create(store, catalog, Settings.from_env())
+        email = args.as_person.strip().lower()
+        known = {a.email: a for a in ctx.accounts.list()}
+        person = known[email].person if email in known else Person(email, email)
+        grants = ctx.grants(person)
+        if not grants.can("approver"):
+            raise UsageError(
+                f"{email} is not an approver in the catalog's access: rules; import as the program office."
+            )
+        asker = Asker(grants)
+        rows = read_rows(path.read_bytes())
+        entries, errors = check_rows(rows, lambda item, fields: check_form_value(ctx, asker, item, fields))
+        for error in errors:
+            print(f"row {error.row}, column {error.column}: {error.message}", file=sys.stderr)
+        if errors:
+            raise UsageError(f"{len(errors)} cells need fixing in {path.name}; nothing was submitted.")
+        ids = ctx.submissions.submit_values(grants, entries, via="command line")
+        if args.approve:
+            for submission in ids:
+                ctx.submissions.approve(grants, submission)
+        state = "approved" if args.approve else "pending approval"
+        print(f"Submitted {len(ids)} values from {path.name} ({state}).")
+    return 0

@@ -14,7 +14,7 @@ from btvstat_open.errors import UsageError
 from btvstat_open.people.access import Grants
 from btvstat_open.people.audit import record_on
 from btvstat_open.people.submissions import Forbidden
-from btvstat_open.people.tables import utc_now
+from btvstat_open.people.tables import ensure_tables, utc_now
 from btvstat_open.store import Store
 from catalog.entries import entry_dataset_id
 from catalog.models import Catalog, Kpi, Meeting
@@ -68,6 +68,7 @@ def lock_meeting(
 
 def locked_periods(store: Store, kpi_id: str) -> dict[date, str]:
     """The locked periods of a KPI: period start -> the meeting that locked it."""
+    ensure_tables(store)
     rows = store.cursor().execute(
         "SELECT period_start, meeting FROM btvstat_locks WHERE kpi_id = ?", [kpi_id]
     )

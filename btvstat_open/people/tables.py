@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import weakref
 from datetime import UTC, datetime
 
 from btvstat_open.store import Store
@@ -49,11 +50,17 @@ _DDL = (
 )
 
 
+_READY: weakref.WeakSet[Store] = weakref.WeakSet()
+
+
 def ensure_tables(store: Store) -> None:
-    """Create the people tables that do not exist yet (idempotent)."""
+    """Create the people tables that do not exist yet (idempotent, once per open store)."""
+    if store in _READY:
+        return
     with store.transaction() as con:
         for statement in _DDL:
             con.execute(statement)
+    _READY.add(store)
 
 
 def utc_now() -> datetime:
