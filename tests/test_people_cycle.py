@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 from fastapi.testclient import TestClient
-from people_site import APPROVER, OTHER, UPDATER, Site, pending_ids, sign_in, submit
+from people_site import APPROVER, OTHER, UPDATER, Site, csrf_of, pending_ids, sign_in, submit
 
 SENTINEL = "73914.0625"  # a pending value nobody else would print
 SENTINEL_FORMS = ("73914", "73,914", "7.3914")
@@ -191,3 +191,66 @@ def test_a_locked_period_takes_an_approver_and_a_reason_and_is_a_revision(people
     audit = ops.get("/audit.csv").text
     assert ",locked,2020-03-25-public-works,1 periods" in audit and ",revised,sidewalk-repairs" in audit
     assert "Crew log corrected" in audit
+
+
+def _approve_all(ops: TestClient) -> None:
+    token = csrf_of(ops.get("/approvals").text)
+    for submission in pending_ids(ops):
+        assert ops.post(f"/approvals/{submission}/approve", data={"csrf": token}).status_code == 200
+
+
+def test_commentary_and_action_progress_wait_for_approval_then_show_on_the_kpi_page_and_packet(
+    people: Site,
+) -> None:
+    ann, bo, ops = people.new_client(), people.new_client(), people.new_client()
+    sign_in(ann, UPDATER)
+    sign_in(bo, OTHER)
+    sign_in(ops, APPROVER)
+    submit(ann, "sidewalk-repairs|2020-02-01", value="60")  # off track: the target is 100
+    _approve_all(ops)
+    page = ann.get("/updates").text
+    assert "commentary due before the meeting on 2020-03-25" in page
+    token = csrf_of(page)
+    comment = {
+        "csrf": token,
+        "kpi": "sidewalk-repairs",
+        "period": "2020-02-01",
+        "text": "Snow: crews on plows.",
+    }
+    assert (
+        bo.post("/updates/comment", data={**comment, "csrf": csrf_of(bo.get("/updates").text)}).status_code
+        == 403
+    )
+    assert ann.post("/updates/comment", data={**comment, "text": " "}).status_code == 400
+    assert ann.post("/updates/comment", data=comment, follow_redirects=False).status_code == 303
+    added = ops.post(
+        "/approvals/actions",
+        data={
+            "csrf": csrf_of(ops.get("/approvals").text),
+            "kpi": "sidewalk-repairs",
+            "title": "Hire a third crew",
+        },
+        follow_redirects=False,
+    )
+    assert added.status_code == 303
+    action_id = re.search(r'name="action" value="([^"]+)"', ann.get("/updates").text)
+    assert action_id is not None
+    update = {"csrf": token, "kpi": "sidewalk-repairs", "action": action_id.group(1), "status": "done"}
+    assert (
+        ann.post(
+            "/updates/action", data={**update, "note": "Hired in March."}, follow_redirects=False
+        ).status_code
+        == 303
+    )
+    public = people.new_client()
+    kpi_page = public.get("/kpi/sidewalk-repairs").text
+    assert "Snow: crews on plows." not in kpi_page and "Hired in March." not in kpi_page  # pending
+    assert "New action: Hire a third crew" in kpi_page  # added by the program office: published at once
+    _approve_all(ops)
+    kpi_page = public.get("/kpi/sidewalk-repairs").text
+    assert "2020-02-01: Snow: crews on plows." in kpi_page
+    assert f"Action {action_id.group(1)} done: Hired in March." in kpi_page
+    packet = public.get("/meetings/2020-03-25-public-works").text
+    assert "Snow: crews on plows." in packet and "Hired in March." in packet
+    audit = ops.get("/audit.csv").text
+    assert ",action_added,sidewalk-repairs,Hire a third crew" in audit

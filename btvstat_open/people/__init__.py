@@ -40,6 +40,7 @@ def install_people(
     """Serve sign-in, ``/updates``, ``/approvals`` and ``/audit`` from ``app``."""
     from btvstat_open.people.api import router as api_router
     from btvstat_open.people.routes import router
+    from btvstat_open.people.routes_program import router as program_router
     from btvstat_open.people.routes_sheet import router as sheet_router
 
     ctx = PeopleContext.create(store, catalog, settings)
@@ -48,6 +49,7 @@ def install_people(
     app.include_router(router)
     app.include_router(api_router)
     app.include_router(sheet_router)
+    app.include_router(program_router)
     return ctx
 
 

@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any
 
 from btvstat_open.errors import UsageError
+from btvstat_open.people.commentary import action_items, comment_items
 from btvstat_open.people.context import Asker, PeopleContext
 from btvstat_open.people.due import DueItem, due_items, entry_periods
 from btvstat_open.people.submissions import Forbidden, Submission, ValueEntry
@@ -98,7 +99,13 @@ def updates_values(ctx: PeopleContext, asker: Asker, errors: Mapping[str, str]) 
         open_ = item.state != "approved" and item.locked is None
         return open_ and asker.grants.can("updater", item.department)
 
+    writable = asker.grants.departments("updater")
+    own = [k for k in kpis.values() if writable is None or k.department in writable]
+    if writable is not None and not writable:
+        own = []
     return {
+        "comments": comment_items(ctx.store, ctx.catalog, own, ctx.today),
+        "actions": action_items(ctx.store, own),
         "items": _items(ctx, asker),
         "errors": dict(errors),
         "states": STATES,

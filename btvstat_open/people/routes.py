@@ -33,7 +33,7 @@ from btvstat_open.people.pages import internal, page, redirect, redirect_to
 from btvstat_open.people.sessions import csrf_matches
 from btvstat_open.people.submissions import Forbidden
 
-__all__ = ["common", "forbidden", "posted", "router", "signed_in"]
+__all__ = ["approvals_page", "common", "forbidden", "posted", "router", "signed_in", "signed_in_approver"]
 
 router = APIRouter(include_in_schema=False)
 LOGIN_COOKIE = "__Host-btvstat-signin"
@@ -75,7 +75,7 @@ def _csrf_ok(asker: Asker, token: str | None) -> bool:
 
 def posted(request: Request, csrf: str, *, approver: bool = False) -> Asker | Response:
     """The signed-in person of a form POST (with the right role) whose CSRF token matches."""
-    asker = _approver(request) if approver else signed_in(request)
+    asker = signed_in_approver(request) if approver else signed_in(request)
     if isinstance(asker, Response):
         return asker
     if not _csrf_ok(asker, csrf):
@@ -242,7 +242,7 @@ def submit_value(
     return redirect("/updates?notice=Submitted+for+approval.")
 
 
-def _approver(request: Request) -> Asker | Response:
+def signed_in_approver(request: Request) -> Asker | Response:
     asker = signed_in(request)
     if isinstance(asker, Response):
         return asker
@@ -254,13 +254,13 @@ def _approver(request: Request) -> Asker | Response:
 @router.get("/approvals")
 def approvals(request: Request, errors: dict[int, str] | None = None) -> Response:
     """Pending submissions of the approver's departments, and each department's progress."""
-    asker = _approver(request)
+    asker = signed_in_approver(request)
     if isinstance(asker, Response):
         return asker
-    return _approvals_page(request, asker, {})
+    return approvals_page(request, asker, {})
 
 
-def _approvals_page(request: Request, asker: Asker, errors: dict[int, str], status: int = 200) -> Response:
+def approvals_page(request: Request, asker: Asker, errors: dict[int, str], status: int = 200) -> Response:
     ctx = _ctx(request)
     departments = asker.grants.departments("approver")
     pending = ctx.submissions.latest(departments, states=("pending",))
@@ -285,7 +285,7 @@ def lock(request: Request, meeting: str = Form(""), csrf: str = Form("")) -> Res
     except Forbidden as exc:
         return forbidden(request, asker, exc.message)
     except BtvstatError as exc:
-        return _approvals_page(request, asker, {0: exc.message}, status=400)
+        return approvals_page(request, asker, {0: exc.message}, status=400)
     return redirect(f"/approvals?notice=Locked+{made}+periods.")
 
 
@@ -309,14 +309,14 @@ def decide(
     except Forbidden as exc:
         return forbidden(request, asker, exc.message)
     except BtvstatError as exc:
-        return _approvals_page(request, asker, {submission_id: exc.message}, status=400)
+        return approvals_page(request, asker, {submission_id: exc.message}, status=400)
     return redirect("/approvals?notice=Done.")
 
 
 @router.get("/audit")
 def audit(request: Request) -> Response:
     """The newest audit entries (approvers and admins)."""
-    asker = _approver(request)
+    asker = signed_in_approver(request)
     if isinstance(asker, Response):
         return asker
     return page("audit.html", **common(request, asker, entries=entries(_ctx(request).store)))
@@ -325,7 +325,7 @@ def audit(request: Request) -> Response:
 @router.get("/audit.csv")
 def audit_export(request: Request) -> Response:
     """The audit as CSV."""
-    asker = _approver(request)
+    asker = signed_in_approver(request)
     if isinstance(asker, Response):
         return asker
     body = audit_csv(entries(_ctx(request).store, limit=1_000_000))

@@ -25,6 +25,7 @@ from btvstat_open.people.tables import ensure_tables, utc_now
 from btvstat_open.store import Store
 from catalog.entries import write_entries
 from catalog.models import Catalog, Kpi
+from catalog.updates import Update, ensure_updates_dataset, publish_update
 
 __all__ = ["Forbidden", "Submission", "Submissions", "ValueEntry"]
 
@@ -154,7 +155,9 @@ class Submissions:
         return new_id
 
     def approve(self, grants: Grants, submission_id: int, *, address: str = "") -> Submission:
-        """Accept a pending submission; a value is published into the KPI's entries dataset."""
+        """Accept a pending submission; a value is published into the KPI's entries dataset, a
+        comment or action update into the program's updates dataset."""
+        ensure_updates_dataset(self.store)
         with self.store.transaction() as con:
             item = _pending(con, submission_id)
             _require(grants, "approver", item.department)
@@ -163,18 +166,7 @@ class Submissions:
                 "WHERE id = ?",
                 [grants.person.email, utc_now(), submission_id],
             )
-            if item.kind == "value" and item.period_start and item.period_end:
-                values = [
-                    (
-                        item.period_start,
-                        item.period_end,
-                        item.value,
-                        item.numerator,
-                        item.denominator,
-                        item.text,
-                    )
-                ]
-                write_entries(con, self.store, item.kpi_id, values)
+            _publish(con, self.store, item)
             revision = _locked(con, item.kpi_id, item.period_start) if item.period_start else None
             event = "revised" if revision else "approved"
             record_on(
@@ -239,6 +231,47 @@ class Submissions:
         )
         found = [Submission(*row) for row in rows]
         return [s for s in found if departments is None or s.department in departments]
+
+
+def _publish(con: Any, store: Store, item: Submission) -> None:
+    """Publish an approved submission where the public pages read it."""
+    if item.kind == "value" and item.period_start and item.period_end:
+        parts = (item.value, item.numerator, item.denominator, item.text)
+        write_entries(con, store, item.kpi_id, [(item.period_start, item.period_end, *parts)])
+    elif item.kind == "comment":
+        publish_update(con, store, Update("comment", item.kpi_id, item.period_start, text=item.text))
+    elif item.kind == "action":
+        update = Update(
+            "action_update", item.kpi_id, action_id=item.action_id, status=item.action_status, text=item.text
+        )
+        publish_update(con, store, update)
+
+
+def insert_submission(
+    con: Any, grants: Grants, kpi: Kpi, row: dict[str, Any], *, address: str, via: str
+) -> int:
+    """Insert a pending comment or action update (``row``: kind, period_start, action_id,
+    action_status, text) and its audit entry on an open transaction; returns its id."""
+    con.execute(
+        "UPDATE btvstat_submissions SET state = 'replaced' "
+        "WHERE kind = ? AND kpi_id = ? AND state = 'pending' "
+        "AND period_start IS NOT DISTINCT FROM ? AND action_id IS NOT DISTINCT FROM ?",
+        [row["kind"], kpi.id, row.get("period_start"), row.get("action_id")],
+    )
+    new_id = _next_id(con)
+    con.execute(
+        f"INSERT INTO btvstat_submissions ({_COLUMNS}) VALUES "
+        "(?, ?, ?, ?, ?, NULL, ?, NULL, NULL, NULL, ?, ?, 'pending', ?, ?, NULL, NULL, '')",
+        [
+            new_id, row["kind"], kpi.id, kpi.department, row.get("period_start"), row.get("action_id"),
+            row.get("text", ""), row.get("action_status"), grants.person.email, utc_now(),
+        ],
+    )  # fmt: skip
+    detail = f"{row['kind']} ({via})"
+    record_on(
+        con, grants.person.email, "submitted", subject=f"{kpi.id} #{new_id}", detail=detail, address=address
+    )
+    return new_id
 
 
 def _require(grants: Grants, role: Literal["updater", "approver"], department: str) -> None:
