@@ -87,3 +87,23 @@ def test_updater_cannot_reach_approver_pages(people: Site) -> None:
     sign_in(client, UPDATER)
     for path in ("/approvals", "/audit", "/audit.csv"):
         assert client.get(path).status_code == 403
+
+
+def test_idle_and_absolute_timeouts_end_the_session(people: Site) -> None:
+    from datetime import timedelta
+
+    client = people.new_client()
+    sign_in(client, UPDATER)
+    assert client.get("/updates", follow_redirects=False).status_code == 200
+    with people.store.transaction() as con:  # 31 minutes without a request (idle limit: 30)
+        con.execute("UPDATE btvstat_sessions SET seen_at = seen_at - ?", [timedelta(minutes=31)])
+    assert client.get("/updates", follow_redirects=False).status_code == 303
+    sign_in(client, UPDATER)
+    with people.store.transaction() as con:  # signed in 11 hours ago (limit: 10), active a minute ago
+        con.execute(
+            "UPDATE btvstat_sessions SET created_at = created_at - ?, seen_at = now() - INTERVAL 1 MINUTE",
+            [timedelta(hours=11)],
+        )
+    assert client.get("/updates", follow_redirects=False).status_code == 303
+    with people.store.transaction() as con:
+        assert con.execute("SELECT count(*) FROM btvstat_sessions").fetchone() == (0,)  # ended, not kept
