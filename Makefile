@@ -21,10 +21,11 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 	@# npm packages: axe-core for the browser tests' accessibility audits, soda-js for the interop tests
-	@# (both fail in CI without them)
+	@# (both fail in CI without them); oidc-provider, the identity provider of the sign-in tests
 	if command -v npm >/dev/null 2>&1; then \
 	  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error && \
-	  npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error; fi
+	  npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error && \
+	  npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error; fi
 	$(BIN)/pytest -q
 
 lint: $(STAMP)

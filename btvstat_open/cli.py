@@ -31,6 +31,9 @@ HANDLERS = {
     "measure": "catalog.commands:run_measure",
     "render": "widgets.commands:run_render",
     "packet": "widgets.packets.commands:run_packet",
+    # people: local accounts
+    "user": "btvstat_open.people.commands:run_user",
+    "entries import": "btvstat_open.people.commands:run_entries_import",
 }
 
 if TYPE_CHECKING:
@@ -80,7 +83,44 @@ def build_parser() -> argparse.ArgumentParser:
     commands = (_add_serve, _add_load, _add_pull, _add_push, _add_sync, _add_catalog, _add_measure)
     for add in (*commands, _add_render, _add_packet):
         add(sub)
+    _add_people(sub)
     return parser
+
+
+def _add_people(sub: Subparsers) -> None:
+    """``user add|remove|reset|list``: local accounts, for sign-in without an identity provider."""
+    user = sub.add_parser("user", help="add, remove, reset or list local accounts (sign-in without SSO)")
+    actions = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    for name, text in (
+        ("add", "create an account"),
+        ("reset", "set a new password"),
+        ("remove", "delete one"),
+    ):
+        one = actions.add_parser(name, help=text)
+        one.add_argument("email")
+        one.add_argument("--store", default=DEFAULT_STORE)
+        if name != "remove":
+            one.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+            one.add_argument(
+                "--totp", action="store_true", help="require a one-time code (authenticator app)"
+            )
+        if name == "add":
+            one.add_argument("--name", default="", help="the name shown on pages (default: the e-mail)")
+            one.add_argument(
+                "--group", action="append", default=[], help="a group access rules name (repeatable)"
+            )
+    listing = actions.add_parser("list", help="list the accounts")
+    listing.add_argument("--store", default=DEFAULT_STORE)
+    entries = sub.add_parser("entries", help="import entered values from a filled-in workbook")
+    entries_sub = entries.add_subparsers(dest="entries_command", required=True, metavar="ACTION")
+    imports = entries_sub.add_parser("import", help="submit a workbook's values as the program office")
+    imports.add_argument("file", help="the filled-in workbook (.xlsx) from /updates/sheet.xlsx")
+    imports.add_argument("--catalog", required=True)
+    imports.add_argument("--store", default=DEFAULT_STORE)
+    imports.add_argument(
+        "--as", dest="as_person", required=True, metavar="EMAIL", help="the approver importing"
+    )
+    imports.add_argument("--approve", action="store_true", help="approve the values at once (audited)")
 
 
 def _add_serve(sub: Subparsers) -> None:
@@ -286,6 +326,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     name = args.command
     if name == "catalog":
         name = f"catalog {args.catalog_command}"
+    if name == "entries":
+        name = f"entries {args.entries_command}"
     try:
         return _handler(name)(args)
     except BtvstatError as exc:

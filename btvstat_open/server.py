@@ -23,6 +23,7 @@ from datetime import date
 from fastapi import FastAPI
 
 from btvstat_open.errors import UsageError
+from btvstat_open.people import install_people, plain_http_warning
 from btvstat_open.portal.app import PageSite, install_portal
 from btvstat_open.portal.openapi import PORTAL_ROUTES
 from btvstat_open.settings import Settings
@@ -68,6 +69,8 @@ def create_app(
     # After the widgets' routes, as before the split; on their pools (one budget for the server).
     install_portal(app, store, settings, data_json=part.data_json, page_site=page_site, pools=part.pools)
     install_openapi(app, merged(PORTAL_ROUTES, WIDGET_ROUTES))
+    if catalog is not None:  # people: sign-in, entered values, approvals, audit
+        install_people(app, store, catalog, settings, stylesheet=part.stylesheet)
     return app
 
 
@@ -117,6 +120,8 @@ def run_serve(args: argparse.Namespace) -> int:
         catalog.settings.title if catalog else "the local portal (no catalog: use --demo or --catalog DIR)"
     )
     print(f"Serving {title} at http://{host}:{args.port} (Ctrl+C to stop)", flush=True)
+    if catalog is not None and (warning := plain_http_warning(args.host)):
+        print(warning, file=sys.stderr, flush=True)
     # Everything loaded so far (libraries, catalog, app) lives as long as this process: move it out
     # of the collector's reach, so a full collection while serving scans only new objects (~150,000
     # start-up objects made each one a pause of 150-250 ms). Process-wide, so here at the start of

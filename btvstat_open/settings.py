@@ -39,6 +39,9 @@ _POSITIVE = (
     "http_body_timeout_seconds",
     "http_keep_alive_seconds",
     "http_max_connections",
+    "session_idle_minutes",
+    "session_hours",
+    "signin_attempts",
 )
 
 
@@ -100,6 +103,23 @@ class Settings:
     contact_name: str = "Open data team"
     #: contact e-mail given for every dataset in ``data.json``
     contact_email: str = "opendata@example.gov"
+    # -- people: sign-in and sessions (docs/people.md) --
+    #: minutes a signed-in session lasts without a request
+    session_idle_minutes: int = 30
+    #: hours a session lasts at most after sign-in
+    session_hours: int = 10
+    #: failed sign-ins per account in 15 minutes before further tries wait (x4 per address)
+    signin_attempts: int = 5
+    #: whether approvers and admins must have a one-time code (TOTP) on their local account
+    require_totp: bool = False
+    #: the OpenID Connect issuer URL of the city's identity provider (unset: local accounts only)
+    oidc_issuer: str | None = None
+    #: the client id registered with the identity provider
+    oidc_client_id: str | None = None
+    #: the client secret (from the environment only: BTVSTAT_OIDC_CLIENT_SECRET)
+    oidc_client_secret: str | None = field(default=None, repr=False)
+    #: the ID token claim holding the person's groups
+    oidc_groups_claim: str = "groups"
 
     def __post_init__(self) -> None:
         for name in _POSITIVE:

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from btvstat_open.errors import CatalogError
 from btvstat_open.store import DatasetInfo, Store
 from catalog.checks import Problems, check_against_store, check_kpi
+from catalog.entries import ensure_entry_datasets
 from catalog.meetings import MEETINGS_DIR, load_meetings, meeting_files
 from catalog.models import Catalog, CatalogSettings, Goal, Kpi, PortalSettings, content_version
 from catalog.program_checks import check_goals
@@ -79,6 +80,8 @@ def load_catalog(path: str | Path, store: Store | None = None) -> Catalog:
             )
             continue
         if store is not None:
+            if kpi.source.entry == "manual":  # its values are entered: start with an empty dataset
+                ensure_entry_datasets(store, [kpi.id])
             check_against_store(kpi, store, str(file), lines, problems, known_datasets)
         kpis[kpi.id] = kpi
         files[kpi.id] = file

@@ -124,6 +124,8 @@ class KpiItem:
     notes: tuple[Note, ...]
     questions: tuple[str, ...]
     raised: str | None = None  # why a new item was raised
+    #: the department's approved commentary and action progress notes, as of the packet's day
+    updates: tuple[str, ...] = ()
 
     @property
     def status(self) -> str:
@@ -217,7 +219,27 @@ def _item(
         notes=tuple(n for n in sorted(kpi.notes, key=lambda n: n.date) if _in_window(n.date, since, day)),
         questions=tuple(meeting.questions.get(kpi.id, [])),
         raised=raised,
+        updates=department_updates(store, kpi.id, day),
     )
+
+
+def department_updates(store: Store, kpi_id: str, day: date) -> tuple[str, ...]:
+    """The department's approved commentary (on periods started by ``day``) and action notes on a
+    KPI, newest first."""
+    from catalog.updates import action_updates, commentary
+
+    found = []
+    for update in [*commentary(store, kpi_id), *action_updates(store, kpi_id)]:
+        # Judged by the period written about (a frozen catalog's "today" is before any approval).
+        if update.period_start is not None and update.period_start > day:
+            continue
+        if update.kind == "comment":
+            found.append(f"{update.period_start}: {update.text}")
+        elif update.kind == "action_update":
+            found.append(f"Action {update.action_id} {update.status}: {update.text}".rstrip(": "))
+        else:
+            found.append(f"New action: {update.title}" + (f" (due {update.due})" if update.due else ""))
+    return tuple(found)
 
 
 def _off_track_first(items: list[KpiItem]) -> tuple[KpiItem, ...]:

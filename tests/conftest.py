@@ -15,6 +15,8 @@ pytest_plugins = [
     "portal_fixtures",
     "widget_site",
     "partitioned_fixtures",
+    "people_site",  # a program with people: sign-in, entries, approvals
+    "oidc_provider",  # the identity provider (node oidc-provider)
 ]  # the local portal served over HTTP (tests/portal_fixtures.py)
 
 

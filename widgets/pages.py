@@ -24,6 +24,7 @@ import jinja2
 
 from btvstat_open.errors import DatasetNotFound
 from catalog.models import CatalogSettings, Kpi
+from catalog.packet import department_updates
 from widgets.assets import Assets
 from widgets.breakdown_chart import breakdown_records, breakdown_spec
 from widgets.kpi_details import action_rows, target_history
@@ -161,6 +162,7 @@ class Pages:
             goals=[(goal_id, titles.get(goal_id, goal_id)) for goal_id in kpi.goals],
             history=target_history(kpi, today),
             actions=action_rows(kpi, facts.overdue),
+            department_updates=department_updates(self.service.store, kpi.id, today),
             breakdown=self._breakdown(kpi),
             target_label=target_label,
             rows=self.service.rows(kpi),

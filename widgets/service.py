@@ -28,6 +28,7 @@ from catalog.asof import today_for
 from catalog.breakdown import breakdown, publishable_rows
 from catalog.freshness import FreshnessReport, freshness
 from catalog.models import Action, Catalog, CatalogSettings, Kpi
+from catalog.updates import UPDATES_DATASET
 from widgets.cache import DataVersions, LruCache
 from widgets.charts import Width, chart_spec
 from widgets.images import image_png, image_svg
@@ -195,7 +196,8 @@ class WidgetService:
 
     def deps(self, kpis: list[Kpi]) -> tuple[tuple[str, int], ...]:
         """The ``(dataset, version)`` pairs responses about these KPIs depend on."""
-        return self.versions.deps(k.source.dataset for k in kpis)
+        # program-updates: the departments' approved commentary shown beside each KPI
+        return self.versions.deps([*(k.source.dataset for k in kpis), UPDATES_DATASET])
 
     def _key(self, kpi: Kpi, *extra: Any) -> tuple[Any, ...]:
         return (kpi.id, self.catalog_version, self.versions.get(kpi.source.dataset), self.today(), *extra)

@@ -18,23 +18,31 @@ Example:
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
 from catalog.models.base import KPI_ID_PATTERN, Calculation, Chart, Direction, Kind, PeriodSize, Strict, Tag
+from catalog.models.people import EntrySettings
 from catalog.models.program import Action, Breakdown, Freshness, Note, TargetEntry
 
 __all__ = ["Kpi", "Measure", "Period", "RateTerm", "Source", "Target"]
 
 
 class Source(Strict):
-    """Where a KPI's rows come from and which column dates them."""
+    """Where a KPI's rows come from and which column dates them.
+
+    ``entry: manual`` (written ``source: {entry: manual}``) means the KPI's department enters a
+    value per period: the approved values are the store dataset ``entries-<kpi id>`` (see
+    :mod:`catalog.entries`), which the loader names here, so everything else reads it as any
+    other local dataset.
+    """
 
     portal: str = "local"
     dataset: str
     date_column: str
     where: str | None = None
+    entry: Literal["manual"] | None = None
 
 
 class RateTerm(Strict):
@@ -140,3 +148,21 @@ class Kpi(Strict):
     actions: list[Action] = Field(default_factory=list)
     breakdown: Breakdown | None = None
     freshness: Freshness | None = None
+    # -- entered values (source: {entry: manual}) --
+    entry: EntrySettings | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _manual_source(cls, data: Any) -> Any:
+        """``source: {entry: manual}`` names the KPI's entries dataset; the measure defaults to it."""
+        if not isinstance(data, dict) or not isinstance(data.get("source"), dict):
+            return data
+        if data["source"].get("entry") != "manual":
+            return data
+        from catalog.entries import manual_measure, manual_source
+
+        return {
+            **data,
+            "source": manual_source(str(data.get("id", "")), data["source"]),
+            "measure": manual_measure(data.get("measure")),
+        }

@@ -18,6 +18,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from catalog.models.base import ID_PATTERN, Origin, Strict, check_http_url
+from catalog.models.people import AccessRule, EntrySettings
 
 __all__ = [
     "DEFAULT_GOAL_LEVELS",
@@ -118,6 +119,9 @@ class CatalogSettings(Strict):
     goal_status: Literal["majority", "worst"] = "majority"
     goals: list[Goal] = Field(default_factory=list)
     as_of: date | None = None
+    # -- people and entered values (catalog.models.people) --
+    access: list[AccessRule] = Field(default_factory=list)
+    entry: EntrySettings = Field(default_factory=EntrySettings)
 
     @field_validator("portals")
     @classmethod

@@ -25,6 +25,7 @@ from btvstat_open.store import Store
 from catalog.meetings import agenda_kpis
 from catalog.models import Catalog, Kpi, Meeting
 from catalog.packet import Packet, build_packet, find_meeting
+from catalog.updates import UPDATES_DATASET
 from widgets.cache import DataVersions, KeyedLocks, LruCache
 from widgets.packets.render import packet_html, packet_pdf
 from widgets.packets.view import long_date
@@ -75,7 +76,8 @@ class PacketService:
 
     def _cached(self, meeting: Meeting, what: str, build: Callable[[], Any]) -> Any:
         assert self.catalog is not None
-        deps = self.versions.deps(k.source.dataset for k in self.kpis(meeting))
+        # program-updates: the departments' approved commentary each item shows
+        deps = self.versions.deps([*(k.source.dataset for k in self.kpis(meeting)), UPDATES_DATASET])
         key = (meeting.id, self.catalog.version, deps, what)
         with self._locks.hold(key):
             value = self._built.get(key)

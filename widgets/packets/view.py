@@ -14,7 +14,7 @@ Example:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -61,6 +61,7 @@ class ItemView:
     notes: list[tuple[str, str]]
     questions: list[str]
     raised: str | None
+    updates: list[str] = field(default_factory=list)  # the department's approved commentary
 
 
 def _change(kpi: Kpi, earlier: Comparison | None, suffix: str, missing: str) -> str:
@@ -199,6 +200,7 @@ def _item_view(item: KpiItem, day: date, fiscal_year_start: int) -> ItemView:
         overdue=[_action_line(a) for a in item.overdue],
         notes=[(long_date(n.date), n.text) for n in item.notes],
         questions=list(item.questions),
+        updates=list(item.updates),
         raised=item.raised,
     )
 

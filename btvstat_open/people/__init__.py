@@ -1,0 +1,77 @@
+"""People: sign-in, roles, sessions, entered values, approvals and the audit.
+
+Beside the web plumbing and above the catalog: the core never knows who is signed in. The
+server installs the routes with :func:`install_people` when its catalog has access rules or
+manual KPIs.
+
+Example:
+    >>> import tempfile
+    >>> import ipaddress
+
+from fastapi import FastAPI
+    >>> from btvstat_open.settings import Settings
+    >>> from btvstat_open.store import Store
+    >>> from catalog.models import Catalog, CatalogSettings
+    >>> from pathlib import Path
+    >>> app = FastAPI()
+    >>> empty = Catalog(Path("."), CatalogSettings(), {})
+    >>> _ = install_people(app, Store(tempfile.mkdtemp()), empty, Settings())
+    >>> app.url_path_for("updates")
+    '/updates'
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from fastapi import FastAPI
+
+from btvstat_open.people.context import PeopleContext
+from btvstat_open.settings import Settings
+from btvstat_open.store import Store
+from catalog.models import Catalog
+
+__all__ = ["PeopleContext", "install_people", "plain_http_warning"]
+
+
+def install_people(
+    app: FastAPI, store: Store, catalog: Catalog, settings: Settings, *, stylesheet: str | None = None
+) -> PeopleContext:
+    """Serve sign-in, ``/updates``, ``/approvals`` and ``/audit`` from ``app``."""
+    from btvstat_open.people.api import router as api_router
+    from btvstat_open.people.routes import router
+    from btvstat_open.people.routes_program import router as program_router
+    from btvstat_open.people.routes_sheet import router as sheet_router
+
+    ctx = PeopleContext.create(store, catalog, settings)
+    app.state.people = ctx
+    app.state.people_stylesheet = stylesheet
+    app.include_router(router)
+    app.include_router(api_router)
+    app.include_router(sheet_router)
+    app.include_router(program_router)
+    return ctx
+
+
+def plain_http_warning(host: str) -> str | None:
+    """The warning ``serve`` prints when it serves sign-in over plain HTTP beyond this machine.
+
+    Example:
+        >>> plain_http_warning("127.0.0.1") is None, plain_http_warning("localhost") is None
+        (True, True)
+        >>> plain_http_warning("0.0.0.0")[:40]
+        'warning: sign-in is served over plain HT'
+    """
+    name = host.strip("[]")
+    if name == "localhost":
+        return None
+    try:
+        if ipaddress.ip_address(name).is_loopback:
+            return None
+    except ValueError:
+        pass
+    return (
+        f"warning: sign-in is served over plain HTTP on {host}: passwords and session cookies would cross "
+        "the network in clear, and browsers drop the Secure session cookie. Put a TLS proxy (HTTPS) in "
+        "front of this address, or serve on 127.0.0.1."
+    )
