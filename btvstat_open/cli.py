@@ -267,8 +267,19 @@ def _handler(name: str) -> Callable[[argparse.Namespace], int]:
     return cast(Callable[[argparse.Namespace], int], getattr(module, func))
 
 
+# Commands that open the store: while `serve` owns it, they run inside the server (btvstat_open.remote).
+FORWARDED = ("load", "sync", "catalog validate", "catalog export", "measure", "render", "packet", "datasets")
+
+
+def _name(args: argparse.Namespace) -> str:
+    return f"catalog {args.catalog_command}" if args.command == "catalog" else str(args.command)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code.
+
+    When a running ``serve`` owns the command's store, the command runs inside that server
+    (:mod:`btvstat_open.remote`) and prints the same.
 
     Example:
         >>> main(["load", "missing.csv", "--dataset", "x", "--store", str(scratch / "s")])  # and on stderr:
@@ -277,11 +288,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         ``error: No file 'missing.csv'. Check the path (it is relative to ...).``
     """
     args = build_parser().parse_args(argv)
-    name = args.command
-    if name == "catalog":
-        name = f"catalog {args.catalog_command}"
+    if _name(args) in FORWARDED and getattr(args, "store", None):
+        from btvstat_open.store import find_owner
+
+        owner = find_owner(args.store)
+        if owner is not None:
+            from btvstat_open.remote import forward
+
+            code = _guarded(lambda: forward(owner, args))
+            if code is not None:
+                return code
+    return dispatch(args)
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    """Run one parsed command here, in this process; returns the exit code (errors as one line)."""
+    return _guarded(lambda: _handler(_name(args))(args)) or 0
+
+
+def _guarded(run: Callable[[], int | None]) -> int | None:
     try:
-        return _handler(name)(args)
+        return run()
     except BtvstatError as exc:
         print(error_line(exc), file=sys.stderr)
         return exc.exit_code

@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import argparse
 import gc
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 from fastapi import FastAPI
@@ -25,8 +28,10 @@ from fastapi import FastAPI
 from btvstat_open.errors import UsageError
 from btvstat_open.portal.app import PageSite, install_portal
 from btvstat_open.portal.openapi import PORTAL_ROUTES
+from btvstat_open.remote import ControlServer
 from btvstat_open.settings import Settings
-from btvstat_open.store import Store
+from btvstat_open.store import Store, find_owner
+from btvstat_open.store.owner import disown, own
 from btvstat_open.web.openapi import install_openapi, merged
 from catalog import load_catalog
 from catalog.asof import frozen_at
@@ -34,7 +39,7 @@ from catalog.models import Catalog
 from widgets.api_docs import WIDGET_ROUTES
 from widgets.app import create_widgets_app
 
-__all__ = ["create_app", "run_serve"]
+__all__ = ["create_app", "owning", "run_serve"]
 
 DESCRIPTION = "City performance KPIs: dashboard, embeddable charts, downloads and a SODA API."
 
@@ -102,6 +107,12 @@ def run_serve(args: argparse.Namespace) -> int:
 
     if not 0 < args.port < 65536:
         raise UsageError(f"--port {args.port} is not a TCP port; use a number from 1 to 65535.")
+    owner = find_owner(args.store)
+    if owner is not None:
+        raise UsageError(
+            f"The store {args.store} is already served by process {owner.pid}; stop it first, or serve "
+            "another store (--store DIR). Other commands run through the running server."
+        )
     store = Store(args.store)
     catalog = _catalog(args, store)
     as_of = getattr(args, "as_of", None)
@@ -124,5 +135,28 @@ def run_serve(args: argparse.Namespace) -> int:
     gc.collect()
     gc.freeze()
     # Timeouts for slow clients and a connection cap (the http_* settings, docs/settings.md).
-    uvicorn.Server(server_config(app, settings, args.host, args.port, log_level="warning")).run()
+    server = uvicorn.Server(server_config(app, settings, args.host, args.port, log_level="warning"))
+    with owning(store):
+        # uvicorn stops on SIGTERM, then raises it again: end by an exception, so the owner file goes.
+        signal.signal(signal.SIGTERM, _terminated)
+        server.run()
     return 0
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+@contextmanager
+def owning(store: Store) -> Iterator[ControlServer]:
+    """While the block runs, this process owns ``store``: other commands run in it (``remote``)."""
+    from btvstat_open.cli import dispatch
+
+    own(store)
+    control = ControlServer(store.root, dispatch)
+    control.start()
+    try:
+        yield control
+    finally:
+        control.stop()
+        disown(store)

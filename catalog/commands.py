@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from btvstat_open.errors import CatalogError, UsageError
-from btvstat_open.store import Store
+from btvstat_open.store import Store, open_store
 from catalog.asof import today_for
 from catalog.loader import load_catalog
 from catalog.measure import measure
@@ -40,7 +40,7 @@ __all__ = ["run_export", "run_measure", "run_sync", "run_validate", "series_csv"
 
 def _existing_store(path: str) -> Store | None:
     """The store at ``path`` if one exists there (validation never creates a store)."""
-    return Store(path) if (Path(path) / "store.duckdb").is_file() else None
+    return open_store(path) if (Path(path) / "store.duckdb").is_file() else None
 
 
 def _required_store(path: str, needed_for: str) -> Store:
@@ -190,7 +190,7 @@ def run_sync(args: argparse.Namespace) -> int:
         print("every dataset of this catalog is local: nothing to sync")
         return 0
 
-    lock = threading.Lock()  # one line at a time from the worker threads
+    lock = threading.Lock()  # one line at a time
     on_terminal = sys.stdout.isatty() and sys.stderr.isatty()
     bar = _datasets_bar(len(remote_datasets(catalog))) if on_terminal else None
 
@@ -206,7 +206,7 @@ def run_sync(args: argparse.Namespace) -> int:
     try:
         if bar is not None:
             bar.start()
-        with Store(args.store) as store:
+        with open_store(args.store) as store:
             outcomes = sync_catalog(catalog, store, parallel=args.parallel, on_done=report)
     finally:
         if bar is not None:

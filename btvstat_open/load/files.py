@@ -50,7 +50,7 @@ from btvstat_open.load.inference import convert_columns, infer_types
 from btvstat_open.load.options import bad_value_hint, parse_pairs, resolve_date_formats, resolve_overrides
 from btvstat_open.load.parquet_columns import convert_parquet_column, parquet_type
 from btvstat_open.progress import row_progress
-from btvstat_open.store import DatasetInfo, Store, check_dataset_id
+from btvstat_open.store import DatasetInfo, Store, check_dataset_id, open_store
 from btvstat_open.types import Column
 
 __all__ = ["FORMATS", "FileBytes", "LoadedFile", "load_file", "read_file", "run_load", "store_loaded"]
@@ -315,7 +315,7 @@ def run_load(args: argparse.Namespace) -> int:
             sheet=getattr(args, "sheet", None),
         )
         bar.advance(loaded.num_rows)
-        with Store(args.store) as store:
+        with open_store(args.store) as store:
             info = store_loaded(
                 store,
                 loaded,

@@ -23,6 +23,7 @@ from btvstat_open.store.database import (
     table_name,
 )
 from btvstat_open.store.dataset import as_utc
+from btvstat_open.store.owner import find_owner, open_store
 
 __all__ = [
     "DatasetInfo",
@@ -31,6 +32,8 @@ __all__ = [
     "WriteResult",
     "as_utc",
     "check_dataset_id",
+    "find_owner",
+    "open_store",
     "quote_ident",
     "table_name",
 ]

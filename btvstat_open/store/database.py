@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -85,6 +86,22 @@ def _dataset_info(row: Sequence[Any], row_count: int) -> DatasetInfo:
     )
 
 
+def _connect(path: Path, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+    """Open the database file, waiting up to ``wait_seconds`` while another process holds it."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return duckdb.connect(str(path))
+        except duckdb.Error as exc:
+            if "lock" in str(exc).lower() and time.monotonic() < deadline:
+                time.sleep(0.2)
+                continue
+            raise StoreError(
+                f"Cannot open the store at {path}: {exc}. Is another btvstat-open process using it? "
+                "Wait for it to finish (a running `serve` takes the other commands' work itself)."
+            ) from exc
+
+
 class Store:
     """A folder of datasets backed by DuckDB.
 
@@ -99,16 +116,12 @@ class Store:
         2
     """
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, *, wait_seconds: float = 0) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.path = self.root / "store.duckdb"
-        try:
-            self._con = duckdb.connect(str(self.path))
-        except duckdb.Error as exc:
-            raise StoreError(
-                f"Cannot open the store at {self.path}: {exc}. Is another btvstat-open process using it?"
-            ) from exc
+        self.pinned = False  # True while a serving process owns it (btvstat_open.store.owner)
+        self._con = _connect(self.path, wait_seconds)
         # Fixed timestamps are UTC instants: every cursor reads TIMESTAMPTZ as timestamp[us, tz=UTC]
         # (and date functions work in UTC), whatever the machine's zone. GLOBAL reaches cursors.
         self._con.execute("SET GLOBAL TimeZone = 'UTC'")
@@ -131,8 +144,9 @@ class Store:
         self._con.execute(f"ALTER TABLE {_META} ADD COLUMN IF NOT EXISTS attributes VARCHAR")
 
     def close(self) -> None:
-        """Close the database."""
-        self._con.close()
+        """Close the database (a store its serving process owns stays open: see ``store.owner``)."""
+        if not self.pinned:
+            self._con.close()
 
     def __enter__(self) -> Store:
         return self
