@@ -21,7 +21,7 @@ __all__ = ["build_parser", "main"]
 
 # command -> "module:function"; each function takes the parsed arguments and returns an exit code.
 HANDLERS = {
-    "serve": "btvstat_open.server:run_serve",
+    "serve": "btvstat_open.server.command:run_serve",
     "load": "btvstat_open.load:run_load",
     "pull": "connectors.commands:run_pull",
     "push": "connectors.commands:run_push",

@@ -1,94 +1,61 @@
-"""The one server: the widgets' app with the local portal's SODA routes added, and ``serve``.
+"""``btvstat-open serve``: own the store, serve the app, reload the catalog, sync on a schedule.
 
-The widgets (:mod:`widgets.app`) and the local portal (:mod:`btvstat_open.portal`) are siblings
-that do not import each other; this module, above both, puts them in one FastAPI app, so a city
-serves its dashboard, embeds, downloads and SODA API from one address, on one set of heavy-work
-pools. Its ``/openapi.json`` describes both route tables.
-
-Example:
-    >>> import tempfile
-    >>> app = create_app(Store(tempfile.mkdtemp()))
-    >>> paths = app.openapi()["paths"]
-    >>> "/resource/{resource}" in paths, "/kpi/{kpi_id}.svg" in paths
-    (True, True)
+While it runs, this process owns the store (:mod:`btvstat_open.store.owner`): the other commands
+run inside it through the local control endpoint (:mod:`btvstat_open.remote`). The catalog is
+reloaded when its files change or on ``SIGHUP`` (a catalog with errors keeps the last good one
+serving), and ``sync_every:`` in ``catalog.yaml`` syncs its datasets on a schedule
+(:mod:`btvstat_open.server.running`).
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import os
 import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
-
-from fastapi import FastAPI
+from pathlib import Path
 
 from btvstat_open.errors import UsageError
-from btvstat_open.portal.app import PageSite, install_portal
-from btvstat_open.portal.openapi import PORTAL_ROUTES
 from btvstat_open.remote import ControlServer
+from btvstat_open.server import create_app
+from btvstat_open.server.running import CatalogWatcher, SwappableApp, SyncSchedule
 from btvstat_open.settings import Settings
 from btvstat_open.store import Store, find_owner
 from btvstat_open.store.owner import disown, own
-from btvstat_open.web.openapi import install_openapi, merged
 from catalog import load_catalog
 from catalog.asof import frozen_at
 from catalog.models import Catalog
-from widgets.api_docs import WIDGET_ROUTES
-from widgets.app import create_widgets_app
 
-__all__ = ["create_app", "owning", "run_serve"]
-
-DESCRIPTION = "City performance KPIs: dashboard, embeddable charts, downloads and a SODA API."
+__all__ = ["owning", "run_serve"]
 
 
-def create_app(
-    store: Store,
-    catalog: Catalog | None = None,
-    settings: Settings | None = None,
-    *,
-    as_of: date | None = None,
-) -> FastAPI:
-    """One app serving the SODA portal, the dashboard, KPI pages, embeds, images and downloads.
-
-    ``catalog`` may be None (the portal alone, with an empty dashboard); ``settings`` defaults to
-    :meth:`Settings.from_env`; ``as_of`` (``serve --as-of``) fixes the day pages are computed as of,
-    over the catalog's own ``as_of``. With a catalog, ``/data.json`` lists its KPI series too, and
-    the dataset pages (``/d/{id}``) take the site's title, publisher and stylesheet.
-
-    Example:
-        >>> import tempfile
-        >>> app = create_app(Store(tempfile.mkdtemp()), settings=Settings(write_token="t"))
-        >>> sorted({app.url_path_for(name) for name in ("get_data_json", "discovery")})
-        ['/api/catalog/v1', '/data.json']
-    """
-    settings = settings or Settings.from_env()
-    part = create_widgets_app(store, catalog, settings, as_of=as_of)
-    app = part.app
-    app.description = DESCRIPTION
-    site = part.site
-    page_site = PageSite(title=site.title, publisher=site.publisher, stylesheet=part.stylesheet)
-    # After the widgets' routes, as before the split; on their pools (one budget for the server).
-    install_portal(app, store, settings, data_json=part.data_json, page_site=page_site, pools=part.pools)
-    install_openapi(app, merged(PORTAL_ROUTES, WIDGET_ROUTES))
-    return app
-
-
-def _catalog(args: argparse.Namespace, store: Store) -> Catalog | None:
+def _catalog_folder(args: argparse.Namespace) -> Path | None:
+    """The folder the served catalog comes from (the demo's own with --demo), or None."""
     if getattr(args, "demo", False):
-        from catalog.demo import DEMO_DIR, load_demo_data
+        from catalog.demo import DEMO_DIR
 
         if args.catalog:
             raise UsageError("Use either --demo or --catalog DIR, not both.")
+        return Path(DEMO_DIR)
+    return Path(args.catalog) if args.catalog else None
+
+
+def _catalog(args: argparse.Namespace, store: Store) -> Catalog | None:
+    folder = _catalog_folder(args)
+    if folder is not None and getattr(args, "demo", False):
+        from catalog.demo import load_demo_data
+
         # Writes to demo datasets are kept across restarts; say so, so nobody wonders why a
         # demo dataset differs from the bundled one.
-        load_demo_data(store, notice=lambda line: print(line, file=sys.stderr, flush=True))
-        return load_catalog(DEMO_DIR, store)
-    if args.catalog:
-        return load_catalog(args.catalog, store)
-    return None
+        load_demo_data(store, notice=_log)
+    return None if folder is None else load_catalog(folder, store)
+
+
+def _log(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -122,7 +89,7 @@ def run_serve(args: argparse.Namespace) -> int:
     elif as_of is not None:
         raise UsageError("--as-of needs a catalog: add --demo or --catalog DIR.")
     settings = Settings.from_env()
-    app = create_app(store, catalog, settings)
+    app = SwappableApp(create_app(store, catalog, settings))
     host = f"[{args.host}]" if ":" in args.host else args.host
     title = (
         catalog.settings.title if catalog else "the local portal (no catalog: use --demo or --catalog DIR)"
@@ -136,11 +103,47 @@ def run_serve(args: argparse.Namespace) -> int:
     gc.freeze()
     # Timeouts for slow clients and a connection cap (the http_* settings, docs/settings.md).
     server = uvicorn.Server(server_config(app, settings, args.host, args.port, log_level="warning"))
-    with owning(store):
+    with owning(store), _live(args, store, settings, app, catalog):
         # uvicorn stops on SIGTERM, then raises it again: end by an exception, so the owner file goes.
         signal.signal(signal.SIGTERM, _terminated)
         server.run()
     return 0
+
+
+@contextmanager
+def _live(
+    args: argparse.Namespace, store: Store, settings: Settings, app: SwappableApp, catalog: Catalog | None
+) -> Iterator[None]:
+    """Reload the catalog when it changes (or on SIGHUP), and run its scheduled syncs, while serving."""
+    folder = _catalog_folder(args)
+    if folder is None or catalog is None:
+        yield
+        return
+    served = [catalog]
+    as_of = getattr(args, "as_of", None)
+
+    def rebuild() -> Catalog:
+        fresh = frozen_at(load_catalog(folder, store), as_of)
+        app.swap(create_app(store, fresh, settings))
+        served[0] = fresh
+        return fresh
+
+    watcher = CatalogWatcher(folder, rebuild, _log, interval=settings_interval())
+    schedule = SyncSchedule(store, lambda: served[0], _log)
+    watcher.start()
+    schedule.start()
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, lambda signum, frame: watcher.reload_now())
+    try:
+        yield
+    finally:
+        watcher.stop()
+        schedule.stop()
+
+
+def settings_interval() -> float:
+    """How often the catalog's files are looked at, in seconds (``BTVSTAT_CATALOG_POLL_SECONDS``, 2)."""
+    return float(os.environ.get("BTVSTAT_CATALOG_POLL_SECONDS", "2"))
 
 
 def _terminated(signum: int, frame: object) -> None:
