@@ -100,8 +100,8 @@ def _add_load(sub: Subparsers) -> None:
     load.add_argument("file")
     load.add_argument("--dataset", required=True, help="dataset id, e.g. kc-311-potholes")
     load.add_argument("--store", default=DEFAULT_STORE)
-    load.add_argument("--name", help="display name (default: the file name)")
-    load.add_argument("--description", default="")
+    load.add_argument("--name", help="display name (default: kept on a reload, else the file name)")
+    load.add_argument("--description", help="description (default: kept on a reload, else empty)")
     load.add_argument("--row-id", help="column whose values identify rows (for upserts)")
     load.add_argument(
         "--column-type",
@@ -118,6 +118,16 @@ def _add_load(sub: Subparsers) -> None:
         help="read a column's dates with a strftime pattern, e.g. date=%%d.%%m.%%Y (repeatable)",
     )
     load.add_argument("--sheet", metavar="NAME", help="the sheet of an .xlsx workbook (default: the first)")
+    _add_dataset_metadata(load)
+
+
+def _add_dataset_metadata(load: argparse.ArgumentParser) -> None:
+    """``load``'s dataset metadata: kept on a reload unless given anew."""
+    load.add_argument("--license", help="an SPDX id (ODC-By-1.0, CC-BY-4.0, CC0-1.0) or the license's URL")
+    load.add_argument("--attribution", help="who the data comes from, e.g. 'City of Santa Monica'")
+    load.add_argument("--source-url", help="the source's own page for the data")
+    load.add_argument("--tag", action="append", help="a keyword (repeatable)")
+    load.add_argument("--source-updated", metavar="DATE", help="the day the source last updated the data")
 
 
 def _add_pull(sub: Subparsers) -> None:

@@ -83,6 +83,9 @@ def _dataset_info(row: Sequence[Any], row_count: int) -> DatasetInfo:
         attribution=attributes.get("attribution"),
         public=bool(attributes.get("public", True)),
         published=bool(attributes.get("published", True)),
+        license=attributes.get("license"),
+        source_url=attributes.get("source_url"),
+        source_updated=attributes.get("source_updated"),
     )
 
 
@@ -297,13 +300,38 @@ class Store:
         columns: Sequence[Column],
         *,
         name: str | None = None,
-        description: str = "",
+        description: str | None = None,
         row_identifier: str | None = None,
+        change: MetadataChange | None = None,
     ) -> DatasetInfo:
-        """Create or replace a dataset with exactly these rows, in one transaction."""
+        """Create or replace a dataset with exactly these rows, in one transaction.
+
+        A replaced dataset keeps its name, description and attributes (license, tags, source...)
+        unless they are given anew (``name``, ``description``, ``change``); a new one is named
+        after its id.
+
+        Example:
+            >>> store = Store(scratch / "reload")
+            >>> cols = [Column("n", "N", "number")]
+            >>> cc0 = MetadataChange(license="CC0-1.0")
+            >>> _ = store.load("demo", pa.table({"n": [1.0]}), cols, name="Demo", change=cc0)
+            >>> again = store.load("demo", pa.table({"n": [2.0]}), cols)
+            >>> again.name, again.license
+            ('Demo', 'CC0-1.0')
+        """
         with self.transaction() as con:
+            before = fetch_one(
+                con.execute(f"SELECT name, description FROM {_META} WHERE id = ?", [dataset_id])
+            )
             create_table(
-                con, dataset_id, name or dataset_id, columns, description, row_identifier, replace=True
+                con,
+                dataset_id,
+                name or (before[0] if before else dataset_id),
+                columns,
+                (before[1] if before else "") if description is None else description,
+                row_identifier,
+                replace=True,
+                change=change,
             )
             insert_rows(con, dataset_id, table, columns)
         return self.info(dataset_id)
