@@ -170,6 +170,7 @@ def run_sync(args: argparse.Namespace) -> int:
     the command with a summary naming every failure and exit code 1. ``sync PORTAL_URL DATASET_ID``
     syncs one dataset instead (:func:`connectors.commands.run_sync_one`).
     """
+    from catalog.dataset_meta import apply_dataset_metadata
     from catalog.sync_all import SyncOutcome, remote_datasets, sync_catalog
 
     if getattr(args, "portal_url", None) or not args.catalog:
@@ -208,6 +209,7 @@ def run_sync(args: argparse.Namespace) -> int:
             bar.start()
         with open_store(args.store) as store:
             outcomes = sync_catalog(catalog, store, parallel=args.parallel, on_done=report)
+            apply_dataset_metadata(catalog.settings, store)  # datasets: in catalog.yaml, over the source's
     finally:
         if bar is not None:
             bar.stop()

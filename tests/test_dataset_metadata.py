@@ -4,6 +4,7 @@ anew, and the license, attribution, source page and the source's own last-update
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -115,3 +116,26 @@ def test_a_source_url_must_be_a_web_address(wellbeing: Path, capsys: pytest.Capt
     )
     assert code == 2
     assert "is not a web address" in capsys.readouterr().err
+
+
+def test_a_datasets_block_in_the_catalog_reaches_data_json(tmp_path: Path, real_data: Path) -> None:
+    """A synced dataset (Santa Monica's findings, read as a file) takes its license from catalog.yaml."""
+    catalog_dir = tmp_path / "catalog"
+    (catalog_dir / "files").mkdir(parents=True)
+    shutil.copy(real_data / WELLBEING, catalog_dir / "files" / "wellbeing.csv")
+    (catalog_dir / "catalog.yaml").write_text(
+        "portals:\n  santa-monica: {kind: file, url: files}\n"
+        "datasets:\n"
+        f"  wellbeing: {{license: ODC-By-1.0, attribution: City of Santa Monica, source_url: '{SOURCE}',"
+        " source_updated: 2018-05-01}\n"
+    )
+    (catalog_dir / "findings.yaml").write_text(KPI.replace("portal: local", "portal: santa-monica"))
+    store_dir = tmp_path / "store"
+    assert main(["sync", "--catalog", str(catalog_dir), "--store", str(store_dir)]) == 0
+    out = tmp_path / "data.json"
+    export = ["catalog", "export", str(catalog_dir), "--format", "dcat-us", "--store", str(store_dir)]
+    assert main([*export, "-o", str(out)]) == 0
+
+    entry = next(d for d in json.loads(out.read_text())["dataset"] if d["identifier"].endswith("/wellbeing"))
+    assert entry["license"] == ODC_BY and entry["publisher"]["name"] == "City of Santa Monica"
+    assert entry["modified"] == "2018-05-01"

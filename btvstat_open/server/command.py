@@ -27,6 +27,7 @@ from btvstat_open.store import Store, find_owner
 from btvstat_open.store.owner import disown, own
 from catalog import load_catalog
 from catalog.asof import frozen_at
+from catalog.dataset_meta import apply_dataset_metadata
 from catalog.models import Catalog
 
 __all__ = ["owning", "run_serve"]
@@ -51,7 +52,11 @@ def _catalog(args: argparse.Namespace, store: Store) -> Catalog | None:
         # Writes to demo datasets are kept across restarts; say so, so nobody wonders why a
         # demo dataset differs from the bundled one.
         load_demo_data(store, notice=_log)
-    return None if folder is None else load_catalog(folder, store)
+    if folder is None:
+        return None
+    catalog = load_catalog(folder, store)
+    apply_dataset_metadata(catalog.settings, store)  # datasets: in catalog.yaml
+    return catalog
 
 
 def _log(line: str) -> None:
@@ -124,6 +129,7 @@ def _live(
 
     def rebuild() -> Catalog:
         fresh = frozen_at(load_catalog(folder, store), as_of)
+        apply_dataset_metadata(fresh.settings, store)
         app.swap(create_app(store, fresh, settings))
         served[0] = fresh
         return fresh

@@ -162,11 +162,12 @@ class SyncSchedule:
 
     def run_once(self) -> None:
         """One run: every remote dataset of the catalog, each line logged."""
+        from catalog.dataset_meta import apply_dataset_metadata
         from catalog.sync_all import sync_catalog
 
-        outcomes = sync_catalog(
-            self._catalog(), self._store, on_done=lambda o: self._report(f"sync: {o.line()}")
-        )
+        catalog = self._catalog()
+        outcomes = sync_catalog(catalog, self._store, on_done=lambda o: self._report(f"sync: {o.line()}"))
+        apply_dataset_metadata(catalog.settings, self._store)
         failed = sum(not o.ok for o in outcomes)
         if failed:
             self._report(f"sync: {failed} of {len(outcomes)} datasets failed; they keep their last good copy")

@@ -24,6 +24,7 @@ __all__ = [
     "DEFAULT_GOAL_LEVELS",
     "CatalogSettings",
     "Contact",
+    "DatasetMetadata",
     "EmbedSettings",
     "Goal",
     "PortalKind",
@@ -67,6 +68,32 @@ def every_seconds(text: str) -> float:
             f"{text!r} is not an interval: write a number and a unit (30m, 6h, 1d) or ISO 8601 (PT6H)"
         )
     return seconds
+
+
+class DatasetMetadata(Strict):
+    """What the catalog says about one dataset (``datasets:`` in ``catalog.yaml``): written to the
+    store by ``sync --catalog`` and by ``serve`` (at start and on each catalog reload), over what
+    ``load`` or the source recorded. Every key is optional; a key left out changes nothing.
+
+    Example:
+        >>> DatasetMetadata.model_validate({"license": "ODC-By-1.0", "tags": ["wellbeing"]}).tags
+        ['wellbeing']
+    """
+
+    name: str | None = None
+    description: str | None = None
+    license: str | None = None
+    attribution: str | None = None
+    source_url: str | None = None
+    tags: list[str] | None = None
+    source_updated: date | None = None
+
+    @field_validator("source_url")
+    @classmethod
+    def _web(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("source_url is a web address: start it with https://")
+        return value
 
 
 class PortalSettings(Strict):
@@ -153,6 +180,8 @@ class CatalogSettings(Strict):
     as_of: date | None = None
     # `serve` syncs the catalog's remote datasets this often ("30m", "6h", "1d", "PT6H"; see every_seconds).
     sync_every: str | None = None
+    # License, attribution, source and more per dataset id (DatasetMetadata).
+    datasets: dict[str, DatasetMetadata] = Field(default_factory=dict)
 
     @field_validator("sync_every")
     @classmethod
