@@ -74,9 +74,22 @@ def run_validate(args: argparse.Namespace) -> int:
             store.close()
     for file, line, message in catalog.warnings:
         print(f"{file}:{line}: warning: {message}" if line else f"{file}: warning: {message}")
+    if store is not None:
+        _print_rows_kept(catalog, args.store)
     checked = "checked against the store" if store else f"not checked against a store: none at {args.store}"
     print(f"{args.dir}: {len(catalog.kpis)} KPIs, no problems ({checked})")
     return 0
+
+
+def _print_rows_kept(catalog: Catalog, store_path: str) -> None:
+    """For each KPI with a ``where``: how many rows of its dataset the filter keeps."""
+    from catalog.filter_rows import rows_kept
+
+    with open_store(store_path) as store:
+        for kpi in catalog.kpis.values():
+            if kpi.source.where:
+                kept, total = rows_kept(kpi, store)
+                print(f"{catalog.files[kpi.id]}: {kpi.id}: its where keeps {kept:,} of {total:,} rows")
 
 
 def run_export(args: argparse.Namespace) -> int:

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from btvstat_open.errors import CatalogError
 from btvstat_open.store import DatasetInfo, Store
 from catalog.checks import Problems, check_against_store, check_kpi
+from catalog.filter_rows import empty_filter_warnings
 from catalog.meetings import MEETINGS_DIR, load_meetings, meeting_files
 from catalog.models import Catalog, CatalogSettings, Goal, Kpi, PortalSettings, content_version
 from catalog.program_checks import check_goals
@@ -79,7 +80,11 @@ def load_catalog(path: str | Path, store: Store | None = None) -> Catalog:
             )
             continue
         if store is not None:
+            before = len(problems)
             check_against_store(kpi, store, str(file), lines, problems, known_datasets)
+            if len(problems) == before:  # a filter that fits the data but keeps no row: say why
+                where_line = line_for(lines, ("source", "where"))
+                warnings.extend((str(file), where_line, w) for w in empty_filter_warnings(kpi, store))
         kpis[kpi.id] = kpi
         files[kpi.id] = file
     if not kpi_files:
