@@ -27,6 +27,7 @@ import pyarrow as pa
 from btvstat_open.errors import CatalogError, UsageError
 from btvstat_open.store import Store, open_store
 from catalog.asof import today_for
+from catalog.explain import why_empty
 from catalog.loader import load_catalog
 from catalog.measure import measure
 from catalog.models import Catalog, CatalogSettings, Kpi
@@ -142,6 +143,9 @@ def run_measure(args: argparse.Namespace) -> int:
         return _run_breakdown(args, kpi, catalog.settings, needed, today)
     with _required_store(args.store, needed) as store:
         series = measure(kpi, store, catalog.settings, today=today)
+        reason = why_empty(kpi, store, catalog.settings, today=today)
+    if reason is not None:  # on stderr, so piped CSV and JSON stay data only
+        print(f"note: {kpi.id} has no value as of {today}: {reason}", file=sys.stderr)
     if args.format == "csv":
         sys.stdout.write(series_csv(series))
     elif args.format == "json":

@@ -40,6 +40,7 @@ from btvstat_open.errors import MeetingNotFound
 from btvstat_open.store import Store
 from catalog.actions import is_overdue, is_unattended, overdue_actions, state_on
 from catalog.changes import Latest, latest_change
+from catalog.explain import why_empty
 from catalog.freshness import FreshnessReport, freshness
 from catalog.measure import measure
 from catalog.meetings import agenda_kpis, previous_meeting
@@ -124,6 +125,7 @@ class KpiItem:
     notes: tuple[Note, ...]
     questions: tuple[str, ...]
     raised: str | None = None  # why a new item was raised
+    empty_reason: str | None = None  # why no period has a value (catalog.explain), None when one has
 
     @property
     def status(self) -> str:
@@ -217,6 +219,7 @@ def _item(
         notes=tuple(n for n in sorted(kpi.notes, key=lambda n: n.date) if _in_window(n.date, since, day)),
         questions=tuple(meeting.questions.get(kpi.id, [])),
         raised=raised,
+        empty_reason=why_empty(kpi, store, catalog.settings, today=day),
     )
 
 

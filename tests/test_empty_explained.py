@@ -63,3 +63,83 @@ def test_validate_says_how_many_rows_a_filter_keeps(
     out = capsys.readouterr().out
     assert "business-type-indicators: its where keeps 160 of 1,890 rows" in out  # pandas: 160 rows
     assert "warning" not in out
+
+
+LIBRARY = "la-city-kpis/Library_Monthly_Stats.csv"
+IN_PROGRESS = """\
+id: library-visitors-fy
+title: Library visitors per fiscal year
+department: Library
+goals: [lifelong-learning]
+source: {portal: local, dataset: la-library, date_column: month}
+measure: {calculation: sum, column: total_library_visitors}
+period: {size: fiscal_year}
+unit: visitors
+direction: higher_is_better
+target: {value: 15000000, rule: above_below}
+"""
+SETTINGS = """\
+title: Library program
+as_of: 2014-06-01
+goals:
+  - {id: lifelong-learning, title: Lifelong learning}
+"""
+MEETING = """\
+id: 2014-06-02-library
+date: 2014-06-02
+title: Library review
+kpis: [library-visitors-fy]
+"""
+REASON = "its only rows are in the period still in progress (2013-07-01 to 2014-06-30)"
+
+
+@pytest.fixture
+def in_progress(tmp_path: Path, real_data: Path) -> Path:
+    store = str(tmp_path / "store")
+    assert main(["load", str(real_data / LIBRARY), "--dataset", "la-library", "--store", store]) == 0
+    catalog = tmp_path / "catalog"
+    (catalog / "meetings").mkdir(parents=True)
+    (catalog / "catalog.yaml").write_text(SETTINGS)
+    (catalog / "visitors.yaml").write_text(IN_PROGRESS)
+    (catalog / "meetings" / "2014-06-02-library.yaml").write_text(MEETING)
+    return tmp_path
+
+
+def test_a_kpi_whose_only_period_is_in_progress_says_so_everywhere(
+    in_progress: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from btvstat_open.server import create_app
+    from btvstat_open.settings import Settings
+    from btvstat_open.store import Store
+    from catalog import load_catalog
+
+    catalog_dir, store_dir = str(in_progress / "catalog"), str(in_progress / "store")
+    capsys.readouterr()
+    assert main(["measure", "library-visitors-fy", "--catalog", catalog_dir, "--store", store_dir]) == 0
+    err = capsys.readouterr().err
+    assert f"note: library-visitors-fy has no value as of 2014-06-01: {REASON}" in err
+    assert "include_current: false, the default" in err
+    packet = in_progress / "packet.html"
+    meeting = ["packet", "2014-06-02-library", "--catalog", catalog_dir, "--store", store_dir]
+    assert main([*meeting, "-o", str(packet)]) == 0
+    text = packet.read_text()
+    assert REASON in text and "15,000,000" in text and "No target in force" not in text
+    with Store(store_dir) as store:
+        client = TestClient(create_app(store, load_catalog(catalog_dir, store), Settings(write_token="t")))
+        page = client.get("/kpi/library-visitors-fy").text
+        assert f"No value yet: {REASON}" in page and f"No data yet: {REASON}" in page
+        assert "<dt>Target</dt><dd>15,000,000" in page and "No target set" not in page
+        dashboard = client.get("/").text
+        assert f"No value yet: {REASON}" in dashboard and "Target: 15,000,000" in dashboard
+        goals = client.get("/api/goals").json()
+        assert json_status(goals) == "no_data"  # waiting for data, not "no target"
+
+
+def json_status(document: object) -> str:
+    """The first goal's rollup status in /api/goals (whatever its nesting)."""
+    goals = document["goals"] if isinstance(document, dict) and "goals" in document else document
+    assert isinstance(goals, list)
+    first = goals[0]
+    return str(first.get("status") or first["rollup"]["status"])

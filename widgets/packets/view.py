@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from catalog.breakdown import publishable_rows
 from catalog.changes import Comparison, Latest
+from catalog.explain import target_in_force
 from catalog.models import Action, Kpi
 from catalog.packet import FollowUp, KpiItem, Packet
 from widgets.charts import describe
@@ -61,6 +62,7 @@ class ItemView:
     notes: list[tuple[str, str]]
     questions: list[str]
     raised: str | None
+    empty_reason: str | None = None
 
 
 def _change(kpi: Kpi, earlier: Comparison | None, suffix: str, missing: str) -> str:
@@ -173,8 +175,11 @@ def _item_view(item: KpiItem, day: date, fiscal_year_start: int) -> ItemView:
         fiscal_year_start=fiscal_year_start,
     )
     target = "No target set"
+    in_force = target_in_force(kpi, day)
     if latest is not None and latest.target is not None:
         target = format_value(latest.target, kpi)
+    elif in_force is not None and in_force.value is not None:  # no data yet, but a target applies
+        target = format_value(in_force.value, kpi)
     elif kpi.target is not None:
         target = "No target in force"
     previous, year = _changes(kpi, latest)
@@ -200,6 +205,7 @@ def _item_view(item: KpiItem, day: date, fiscal_year_start: int) -> ItemView:
         notes=[(long_date(n.date), n.text) for n in item.notes],
         questions=list(item.questions),
         raised=item.raised,
+        empty_reason=item.empty_reason,
     )
 
 
