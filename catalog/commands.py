@@ -146,6 +146,12 @@ def run_measure(args: argparse.Namespace) -> int:
         reason = why_empty(kpi, store, catalog.settings, today=today)
     if reason is not None:  # on stderr, so piped CSV and JSON stay data only
         print(f"note: {kpi.id} has no value as of {today}: {reason}", file=sys.stderr)
+    ends = series.column("period_end").to_pylist()
+    if ends and ends[-1] >= today:
+        print(
+            f"note: the last period ({ends[-1]} is its end) is still in progress: its value is provisional",
+            file=sys.stderr,
+        )
     if args.format == "csv":
         sys.stdout.write(series_csv(series))
     elif args.format == "json":

@@ -5,6 +5,7 @@ says how many rows each KPI's filter keeps."""
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,54 @@ def json_status(document: object) -> str:
     assert isinstance(goals, list)
     first = goals[0]
     return str(first.get("status") or first["rollup"]["status"])
+
+
+def test_the_period_in_progress_is_marked_provisional(
+    in_progress: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from btvstat_open.server import create_app
+    from btvstat_open.settings import Settings
+    from btvstat_open.store import Store
+    from catalog import load_catalog
+
+    kpi = in_progress / "catalog" / "visitors.yaml"
+    kpi.write_text(IN_PROGRESS.replace("{size: fiscal_year}", "{size: fiscal_year, include_current: true}"))
+    catalog_dir, store_dir = str(in_progress / "catalog"), str(in_progress / "store")
+    capsys.readouterr()
+    assert main(["measure", "library-visitors-fy", "--catalog", catalog_dir, "--store", store_dir]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "note: the last period (2014-06-30 is its end) is still in progress: its value is provisional" in err
+    )
+    with Store(store_dir) as store:
+        client = TestClient(create_app(store, load_catalog(catalog_dir, store), Settings(write_token="t")))
+        page = client.get("/kpi/library-visitors-fy").text
+        assert "Off track (provisional)" in page  # 11 months of FY2014 fall short of 15 million
+        assert "(provisional)" in client.get("/").text
+
+
+def test_min_count_guards_the_headline(in_progress: Path, real_data: Path) -> None:
+    import pandas as pd
+
+    from btvstat_open.store import Store
+    from catalog import load_catalog, measure
+
+    yearly = IN_PROGRESS.replace("{size: fiscal_year}", "{size: year}").replace(
+        "column: total_library_visitors}", "column: total_library_visitors, min_count: 7}"
+    )
+    (in_progress / "catalog" / "visitors.yaml").write_text(yearly)
+    frame = pd.read_csv(real_data / LIBRARY).dropna(how="all")
+    months = pd.to_datetime(frame["Month"], format="%b-%y")
+    per_year = frame.groupby(months.dt.year)["Total Library Visitors"].agg(["size", "sum"])
+    assert per_year["size"].to_dict() == {2013: 6, 2014: 10}
+    with Store(in_progress / "store") as store:
+        catalog = load_catalog(in_progress / "catalog", store)
+        series = measure(catalog.get("library-visitors-fy"), store, catalog.settings, today=date(2015, 6, 1))
+    values = dict(
+        zip(series.column("period_start").to_pylist(), series.column("value").to_pylist(), strict=True)
+    )
+    assert values[date(2013, 1, 1)] is None  # six rows: fewer than min_count
+    assert values[date(2014, 1, 1)] == per_year.loc[2014, "sum"]
+    assert series.column("status").to_pylist()[0] == "no_data"

@@ -271,7 +271,7 @@ class WidgetService:
 
     def rows(self, kpi: Kpi) -> list[Row]:
         """The series as formatted rows."""
-        return rows(kpi, self.series(kpi))
+        return rows(kpi, self.series(kpi), today=self.today())
 
     def summary(self, kpi: Kpi) -> Summary:
         """Latest value, change and status."""

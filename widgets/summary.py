@@ -117,6 +117,8 @@ class Row:
     # A target still to come (drawn dashed): set on future rows and on the last period, where the
     # dashed line starts.
     future_target: float | None = None
+    # The period has not ended (include_current: true): its value and status may still change.
+    provisional: bool = False
 
     def record(self) -> dict[str, Any]:
         """The row as chart data: ISO dates, numbers, labels."""
@@ -134,18 +136,23 @@ class Row:
         }
 
 
-def rows(kpi: Kpi, series: pa.Table) -> list[Row]:
-    """The series as :class:`Row` objects ordered by period.
+def rows(kpi: Kpi, series: pa.Table, *, today: date | None = None) -> list[Row]:
+    """The series as :class:`Row` objects ordered by period; with ``today``, a period that has not
+    ended by then is marked provisional (its status label says so).
 
     Example:
         >>> rows(kpi, series)[-1].status_label
         'On track'
+        >>> rows(kpi, series, today=date(2020, 2, 26))[-1].status_label
+        'On track (provisional)'
     """
     out: list[Row] = []
     for rec in sorted(series.to_pylist(), key=lambda r: r["period_start"]):
         value = _number(rec.get("value"))
         target = _number(rec.get("target"))
         status = rec.get("status") or ("no_data" if value is None else "no_target")
+        provisional = today is not None and rec["period_end"] >= today
+        label = STATUS_LABELS.get(status, status) + (" (provisional)" if provisional else "")
         out.append(
             Row(
                 period_start=rec["period_start"],
@@ -156,7 +163,8 @@ def rows(kpi: Kpi, series: pa.Table) -> list[Row]:
                 target=target,
                 target_label="No target" if target is None else format_value(target, kpi),
                 status=status,
-                status_label=STATUS_LABELS.get(status, status),
+                status_label=label,
+                provisional=provisional,
             )
         )
     return out
@@ -186,8 +194,8 @@ class Summary:
 
     @property
     def status_label(self) -> str:
-        """The latest status in words."""
-        return STATUS_LABELS.get(self.status, self.status)
+        """The latest status in words (``(provisional)`` for a period still in progress)."""
+        return self.latest.status_label if self.latest else STATUS_LABELS.get(self.status, self.status)
 
     @property
     def status_symbol(self) -> str:

@@ -27,7 +27,7 @@ from catalog.models import Action, Kpi
 from catalog.packet import FollowUp, KpiItem, Packet
 from widgets.charts import describe
 from widgets.images import image_svg
-from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS, format_value, period_label, rows
+from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS, Row, format_value, period_label, rows
 
 __all__ = ["CHART_HEIGHT", "CHART_WIDTH", "ItemView", "long_date", "packet_context"]
 
@@ -162,9 +162,15 @@ def inline_chart(svg: str) -> Markup:
     return Markup(head + ">" + _INNER_ARIA.sub("", body))  # noqa: S704 (our own SVG, escaped by image_svg)
 
 
+def _provisional(series_rows: list[Row]) -> str:
+    """`` (provisional)`` when the latest period with a value has not ended yet."""
+    latest = next((r for r in reversed(series_rows) if r.value is not None), None)
+    return " (provisional)" if latest is not None and latest.provisional else ""
+
+
 def _item_view(item: KpiItem, day: date, fiscal_year_start: int) -> ItemView:
     kpi, latest = item.kpi, item.change
-    series_rows = rows(kpi, item.series)
+    series_rows = rows(kpi, item.series, today=day)
     svg = image_svg(  # targets after the packet's day drawn dashed, as on the KPI page that day
         kpi,
         item.series,
@@ -188,7 +194,7 @@ def _item_view(item: KpiItem, day: date, fiscal_year_start: int) -> ItemView:
         anchor=f"kpi-{kpi.id}",
         kpi=kpi,
         status=item.status,
-        status_label=STATUS_LABELS.get(item.status, item.status),
+        status_label=STATUS_LABELS.get(item.status, item.status) + _provisional(series_rows),
         status_symbol=STATUS_SYMBOLS.get(item.status, ""),
         value=format_value(latest.value if latest else None, kpi),
         period=period_label(kpi.period.size, latest.period_start, latest.period_end)
