@@ -54,9 +54,9 @@ import pyarrow as pa
 from btvstat_open.errors import CatalogError
 from btvstat_open.store import DatasetInfo, Store, quote_ident
 from catalog.checks import BREAKDOWN_TYPES
-from catalog.measure import _aggregate_sql, _periods, _values
+from catalog.measure import _aggregate_sql, _periods, _values, row_counts
 from catalog.models import Breakdown, CatalogSettings, Kpi
-from catalog.periods import fiscal_year_start_of, period_end
+from catalog.periods import period_end
 
 __all__ = [
     "BREAKDOWN_SCHEMA",
@@ -217,17 +217,7 @@ def _group_cells(
 ) -> list[tuple[float | None, int]]:
     """One group's (value, count) in every period; counts run with a cumulative total."""
     values, _, _ = _values(kpi, starts, cells, fsm)
-    out = []
-    running, year = 0, None
-    for start, value in zip(starts, values, strict=True):
-        count = counts.get(start, 0)
-        if kpi.measure.cumulative:
-            if fiscal_year_start_of(start, fsm) != year:
-                year, running = fiscal_year_start_of(start, fsm), 0
-            running += count
-            count = running
-        out.append((value, count))
-    return out
+    return list(zip(values, row_counts(kpi, starts, counts, fsm), strict=True))
 
 
 _Published = tuple[Any, float | None, int | None, str, bool]

@@ -131,6 +131,12 @@ def _enough_rows(
     sql = _aggregate_sql(kpi, info, fsm, today, group="1")  # one group: each period's row count last
     counts = {row[0]: int(row[-1]) for row in store.cursor().execute(sql.text, sql.params).fetchall()}
     minimum = kpi.measure.min_count or 0
+    return [count >= minimum for count in row_counts(kpi, starts, counts, fsm)]
+
+
+def row_counts(kpi: Kpi, starts: list[date], counts: dict[date, int], fsm: int) -> list[int]:
+    """The source rows behind each period's value: its own, or for a cumulative KPI the running
+    count within the fiscal year (as the value runs)."""
     out, running, year = [], 0, None
     for start in starts:
         count = counts.get(start, 0)
@@ -139,7 +145,7 @@ def _enough_rows(
                 year, running = fiscal_year_start_of(start, fsm), 0
             running += count
             count = running
-        out.append(count >= minimum)
+        out.append(count)
     return out
 
 
