@@ -31,6 +31,7 @@ HANDLERS = {
     "measure": "catalog.commands:run_measure",
     "render": "widgets.commands:run_render",
     "packet": "widgets.packets.commands:run_packet",
+    "datasets": "btvstat_open.store.commands:run_datasets",
 }
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands = (_add_serve, _add_load, _add_pull, _add_push, _add_sync, _add_catalog, _add_measure)
-    for add in (*commands, _add_render, _add_packet):
+    for add in (*commands, _add_render, _add_packet, _add_datasets):
         add(sub)
     return parser
 
@@ -235,6 +236,15 @@ def _add_packet(sub: Subparsers) -> None:
         "--as-of", metavar="DATE", help="compute as of DATE (YYYY-MM-DD) instead of the meeting's own day"
     )
     packet.add_argument("-o", "--output", required=True, help="FILE.pdf or FILE.html")
+
+
+def _add_datasets(sub: Subparsers) -> None:
+    """``datasets [ID]``: what the store holds."""
+    datasets = sub.add_parser(
+        "datasets", help="list the store's datasets, or one dataset's columns and types"
+    )
+    datasets.add_argument("dataset_id", nargs="?", help="a dataset id: show its columns, types and metadata")
+    datasets.add_argument("--store", default=DEFAULT_STORE)
 
 
 def flag_words(text: str) -> str:

@@ -139,3 +139,23 @@ def test_a_datasets_block_in_the_catalog_reaches_data_json(tmp_path: Path, real_
     entry = next(d for d in json.loads(out.read_text())["dataset"] if d["identifier"].endswith("/wellbeing"))
     assert entry["license"] == ODC_BY and entry["publisher"]["name"] == "City of Santa Monica"
     assert entry["modified"] == "2018-05-01"
+
+
+def test_datasets_lists_the_store_and_shows_a_datasets_columns(
+    wellbeing: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = str(wellbeing / "store")
+    capsys.readouterr()
+    assert main(["datasets", "--store", store]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert listing[0].split() == ["id", "rows", "columns", "updated", "(UTC)", "name"]
+    assert listing[1].split()[:3] == ["wellbeing", "523", "30"] and listing[1].endswith(
+        "Wellbeing Index findings"
+    )
+    assert main(["datasets", "wellbeing", "--store", store]) == 0
+    described = capsys.readouterr().out
+    assert "license: ODC-By-1.0" in described and "source last updated: 2018-05-01" in described
+    assert "  demographic_lens  text      Demographic Lens" in described
+    assert "  zip90401          checkbox  zip90401" in described
+    assert main(["datasets", "nope", "--store", store]) == 2
+    assert "nope" in capsys.readouterr().err
