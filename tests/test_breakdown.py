@@ -397,3 +397,25 @@ def test_a_group_that_appears_later_never_hides_a_published_cell(tmp_path: Path)
     for row in now:  # each published count is pandas' count of that year and dimension
         if not row["suppressed"]:
             assert row["count"] == counted.get((int(row["period_start"][:4]), row["group"]), 0), row
+
+
+def test_the_breakdown_image_has_a_title_and_its_suppression_note(tmp_path: Path) -> None:
+    from widgets.breakdown_chart import breakdown_svg
+
+    findings = Kpi.model_validate(
+        {
+            "id": "wellbeing-findings",
+            "title": "Wellbeing findings",
+            "department": "Office of Civic Wellbeing",
+            "source": {"dataset": "wellbeing", "date_column": "year"},
+            "measure": {"calculation": "count"},
+            "period": {"size": "year"},
+            "breakdown": {"column": "dimension", "label": "Dimension", "min_count": 10},
+        }
+    )
+    with Store(tmp_path / "store") as store:
+        load_file(store, REAL / "santa-monica-wellbeing" / "data.csv", "wellbeing")
+        rows = publishable_rows(breakdown(findings, store, SETTINGS, today=date(2018, 1, 1)))
+    svg = breakdown_svg(findings, rows)
+    assert "Wellbeing findings by dimension" in svg
+    assert "Groups with fewer than 10 records in a period are suppressed: no value is shown for them." in svg

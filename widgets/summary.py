@@ -57,8 +57,11 @@ STATUS_SYMBOLS: Final = {
 _PERCENT_UNITS: Final = {"%", "percent", "pct"}
 
 
-def format_value(value: float | None, kpi: Kpi, *, signed: bool = False) -> str:
+def format_value(value: float | None, kpi: Kpi, *, signed: bool = False, difference: bool = False) -> str:
     """A value rounded to the KPI's decimals, with thousands separators and its unit.
+
+    A ``difference`` of percentages is in percentage points: from 98 % to 97 % is
+    ``-1.0 point``, not ``-1%`` (which would be 1 % of 98).
 
     Example:
         >>> from catalog import Kpi
@@ -69,6 +72,9 @@ def format_value(value: float | None, kpi: Kpi, *, signed: bool = False) -> str:
         '1,234.6 days'
         >>> format_value(None, k)
         'No data'
+        >>> pct = k.model_copy(update={"unit": "%"})
+        >>> [format_value(v, pct, signed=True, difference=True) for v in (-1.0, 2.5)]
+        ['-1.0 point', '+2.5 points']
     """
     if value is None:
         return "No data"
@@ -79,6 +85,8 @@ def format_value(value: float | None, kpi: Kpi, *, signed: bool = False) -> str:
     if not unit:
         return number
     if unit.lower() in _PERCENT_UNITS:
+        if difference:
+            return f"{number} point" if abs(rounded) == 1 else f"{number} points"
         return f"{number}%"
     return f"{number} {unit}"
 
@@ -217,7 +225,7 @@ def summarize(kpi: Kpi, series_rows: list[Row]) -> Summary:
         return Summary(latest, previous, None, "No earlier period to compare", "")
     change = latest.value - previous.value
     arrow = "▲" if change > 0 else "▼" if change < 0 else "="
-    label = f"{arrow} {format_value(change, kpi, signed=True)} since {previous.period}"
+    label = f"{arrow} {format_value(change, kpi, signed=True, difference=True)} since {previous.period}"
     trend = ""
     if change == 0:
         trend = "same"

@@ -71,7 +71,7 @@ def _change(kpi: Kpi, earlier: Comparison | None, suffix: str, missing: str) -> 
     change = earlier.change
     arrow = "▲" if change > 0 else "▼" if change < 0 else "="
     since = period_label(kpi.period.size, earlier.period_start, earlier.period_end)
-    text = f"{arrow} {format_value(change, kpi, signed=True)} from {since}{suffix}"
+    text = f"{arrow} {format_value(change, kpi, signed=True, difference=True)} from {since}{suffix}"
     if earlier.better is not None:
         text += " (better)" if earlier.better else " (worse)"
     return text
