@@ -366,21 +366,22 @@ def test_los_angeles_water_use_by_zip_code(tmp_path: Path) -> None:
     assert partly  # ZIPs with a few months of use are suppressed in those years
 
 
+WELLBEING_FINDINGS = {
+    "id": "wellbeing-findings",
+    "title": "Wellbeing findings",
+    "department": "Office of Civic Wellbeing",
+    "source": {"dataset": "wellbeing", "date_column": "year"},
+    "measure": {"calculation": "count"},
+    "period": {"size": "year"},
+    "breakdown": {"column": "dimension", "label": "Dimension", "min_count": 10},
+}
+
+
 def test_a_group_that_appears_later_never_hides_a_published_cell(tmp_path: Path) -> None:
     """Santa Monica's wellbeing findings by dimension: "Demographics" first appears in 2017. Judged as
     of 2018, 2014's "Overall Wb" (15 findings) is still published, as it was judged as of 2015."""
     path = REAL / "santa-monica-wellbeing" / "data.csv"
-    findings = Kpi.model_validate(
-        {
-            "id": "wellbeing-findings",
-            "title": "Wellbeing findings",
-            "department": "Office of Civic Wellbeing",
-            "source": {"dataset": "wellbeing", "date_column": "year"},
-            "measure": {"calculation": "count"},
-            "period": {"size": "year"},
-            "breakdown": {"column": "dimension", "label": "Dimension", "min_count": 10},
-        }
-    )
+    findings = Kpi.model_validate(WELLBEING_FINDINGS)
     with Store(tmp_path / "store") as store:
         load_file(store, path, "wellbeing")
         then = publishable_rows(breakdown(findings, store, SETTINGS, today=date(2015, 1, 1)))
@@ -402,17 +403,7 @@ def test_a_group_that_appears_later_never_hides_a_published_cell(tmp_path: Path)
 def test_the_breakdown_image_has_a_title_and_its_suppression_note(tmp_path: Path) -> None:
     from widgets.breakdown_chart import breakdown_svg
 
-    findings = Kpi.model_validate(
-        {
-            "id": "wellbeing-findings",
-            "title": "Wellbeing findings",
-            "department": "Office of Civic Wellbeing",
-            "source": {"dataset": "wellbeing", "date_column": "year"},
-            "measure": {"calculation": "count"},
-            "period": {"size": "year"},
-            "breakdown": {"column": "dimension", "label": "Dimension", "min_count": 10},
-        }
-    )
+    findings = Kpi.model_validate(WELLBEING_FINDINGS)
     with Store(tmp_path / "store") as store:
         load_file(store, REAL / "santa-monica-wellbeing" / "data.csv", "wellbeing")
         rows = publishable_rows(breakdown(findings, store, SETTINGS, today=date(2018, 1, 1)))
