@@ -12,7 +12,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-demo: $(STAMP)
+# `make demo` installs the tool alone (no test extras): what a city's server needs.
+RUNTIME := $(VENV)/.installed-runtime
+$(RUNTIME): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(RUNTIME)
+
+demo: $(RUNTIME)
+	@echo "btvstat-open is in $(BIN): run 'source $(BIN)/activate' in another shell to use it there"
 	$(BIN)/btvstat-open serve --demo --store .btvstat/demo-store --host 127.0.0.1 --port 8000
 
 test: $(STAMP)

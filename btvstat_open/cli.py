@@ -21,7 +21,7 @@ __all__ = ["build_parser", "main"]
 
 # command -> "module:function"; each function takes the parsed arguments and returns an exit code.
 HANDLERS = {
-    "serve": "btvstat_open.server:run_serve",
+    "serve": "btvstat_open.server.command:run_serve",
     "load": "btvstat_open.load:run_load",
     "pull": "connectors.commands:run_pull",
     "push": "connectors.commands:run_push",
@@ -34,6 +34,7 @@ HANDLERS = {
     # people: local accounts
     "user": "btvstat_open.people.commands:run_user",
     "entries import": "btvstat_open.people.commands:run_entries_import",
+    "datasets": "btvstat_open.store.commands:run_datasets",
 }
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands = (_add_serve, _add_load, _add_pull, _add_push, _add_sync, _add_catalog, _add_measure)
-    for add in (*commands, _add_render, _add_packet):
+    for add in (*commands, _add_render, _add_packet, _add_datasets):
         add(sub)
     _add_people(sub)
     return parser
@@ -140,8 +141,8 @@ def _add_load(sub: Subparsers) -> None:
     load.add_argument("file")
     load.add_argument("--dataset", required=True, help="dataset id, e.g. kc-311-potholes")
     load.add_argument("--store", default=DEFAULT_STORE)
-    load.add_argument("--name", help="display name (default: the file name)")
-    load.add_argument("--description", default="")
+    load.add_argument("--name", help="display name (default: kept on a reload, else the file name)")
+    load.add_argument("--description", help="description (default: kept on a reload, else empty)")
     load.add_argument("--row-id", help="column whose values identify rows (for upserts)")
     load.add_argument(
         "--column-type",
@@ -164,6 +165,16 @@ def _add_load(sub: Subparsers) -> None:
         metavar="XXXX-XXXX",
         help="the dataset's Socrata-style id, e.g. abcd-1234 (default: the one it has, else a derived one)",
     )
+    _add_dataset_metadata(load)
+
+
+def _add_dataset_metadata(load: argparse.ArgumentParser) -> None:
+    """``load``'s dataset metadata: kept on a reload unless given anew."""
+    load.add_argument("--license", help="an SPDX id (ODC-By-1.0, CC-BY-4.0, CC0-1.0) or the license's URL")
+    load.add_argument("--attribution", help="who the data comes from, e.g. 'City of Santa Monica'")
+    load.add_argument("--source-url", help="the source's own page for the data")
+    load.add_argument("--tag", action="append", help="a keyword (repeatable)")
+    load.add_argument("--source-updated", metavar="DATE", help="the day the source last updated the data")
 
 
 def _add_pull(sub: Subparsers) -> None:
@@ -273,6 +284,15 @@ def _add_packet(sub: Subparsers) -> None:
     packet.add_argument("-o", "--output", required=True, help="FILE.pdf or FILE.html")
 
 
+def _add_datasets(sub: Subparsers) -> None:
+    """``datasets [ID]``: what the store holds."""
+    datasets = sub.add_parser(
+        "datasets", help="list the store's datasets, or one dataset's columns and types"
+    )
+    datasets.add_argument("dataset_id", nargs="?", help="a dataset id: show its columns, types and metadata")
+    datasets.add_argument("--store", default=DEFAULT_STORE)
+
+
 def flag_words(text: str) -> str:
     """A library message in command-line words: each parameter named as its flag.
 
@@ -313,8 +333,21 @@ def _handler(name: str) -> Callable[[argparse.Namespace], int]:
     return cast(Callable[[argparse.Namespace], int], getattr(module, func))
 
 
+# Commands that open the store: while `serve` owns it, they run inside the server (btvstat_open.remote).
+FORWARDED = ("load", "sync", "catalog validate", "catalog export", "measure", "render", "packet", "datasets")
+
+
+def _name(args: argparse.Namespace) -> str:
+    if args.command in ("catalog", "entries"):  # commands with subcommands
+        return f"{args.command} {getattr(args, args.command + '_command')}"
+    return str(args.command)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code.
+
+    When a running ``serve`` owns the command's store, the command runs inside that server
+    (:mod:`btvstat_open.remote`) and prints the same.
 
     Example:
         >>> main(["load", "missing.csv", "--dataset", "x", "--store", str(scratch / "s")])  # and on stderr:
@@ -323,13 +356,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         ``error: No file 'missing.csv'. Check the path (it is relative to ...).``
     """
     args = build_parser().parse_args(argv)
-    name = args.command
-    if name == "catalog":
-        name = f"catalog {args.catalog_command}"
-    if name == "entries":
-        name = f"entries {args.entries_command}"
+    if _name(args) in FORWARDED and getattr(args, "store", None):
+        from btvstat_open.store import find_owner
+
+        owner = find_owner(args.store)
+        if owner is not None:
+            from btvstat_open.remote import forward
+
+            code = _guarded(lambda: forward(owner, args))
+            if code is not None:
+                return code
+    return dispatch(args)
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    """Run one parsed command here, in this process; returns the exit code (errors as one line)."""
+    return _guarded(lambda: _handler(_name(args))(args)) or 0
+
+
+def _guarded(run: Callable[[], int | None]) -> int | None:
     try:
-        return _handler(name)(args)
+        return run()
     except BtvstatError as exc:
         print(error_line(exc), file=sys.stderr)
         return exc.exit_code

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
-from btvstat_open.store import DatasetInfo, Store, as_utc
+from btvstat_open.store import DatasetInfo, Store, as_utc, license_url
 
 __all__ = ["catalog_document", "dataset_entries", "dataset_entry", "tag_keywords"]
 
@@ -105,7 +105,24 @@ def dataset_entry(
     )
     if themes:
         entry["theme"] = themes
+    _source_fields(entry, info)
     return entry
+
+
+def _source_fields(entry: dict[str, Any], info: DatasetInfo) -> None:
+    """License, attribution, the source's page and its own last-updated day, where recorded."""
+    if info.license:
+        entry["license"] = license_url(info.license) or info.license
+    if info.attribution:  # whose data it is: the publisher; the site's own publisher stays above it
+        entry["publisher"] = {
+            "@type": "org:Organization",
+            "name": info.attribution,
+            "subOrganizationOf": entry["publisher"],
+        }
+    if info.source_url:
+        entry["references"] = [info.source_url]
+    if info.source_updated:
+        entry["modified"] = info.source_updated  # the source's own date, not when it was loaded here
 
 
 def dataset_entries(

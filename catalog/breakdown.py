@@ -5,7 +5,8 @@ The breakdown is the KPI's own measure (the same periods, calculation, ``where``
 Rows without a value in that column (null, or text that is empty or only spaces) form the group
 ``(not recorded)``. A location column groups by its address text (LA's ``Zip Code`` locations hold
 the ZIP code there). Every group gets a row in every period of the series, so a group with no rows
-in a period appears there too (with a count of 0, and so suppressed).
+in a period appears there too, with a count of 0: that is not a small cell (no one is in it), so it is
+published as 0 and never triggers suppression.
 
 Columns of the table :func:`breakdown` returns:
 
@@ -15,7 +16,7 @@ Columns of the table :func:`breakdown` returns:
 * ``count``: the number of source rows behind the value (rows that pass the KPI's ``where``; for a
   cumulative KPI, the rows behind the running total), null when suppressed;
 * ``count_label``: the count as it may be published: the number, or ``< min_count`` (e.g. ``< 10``);
-* ``suppressed``: true when the count is below ``min_count``;
+* ``suppressed``: true when the count is from 1 to ``min_count - 1`` (or hidden as a complement);
 * ``disparity``: for the period, the largest unsuppressed value divided by the smallest (the same on
   every row of the period); null when fewer than two groups have a value or the smallest is 0 or
   less. ``(not recorded)`` is left out of it: it is not a group whose residents are served better
@@ -24,8 +25,10 @@ Columns of the table :func:`breakdown` returns:
 Complementary suppression: the groups' counts add up to the period's rows (a count KPI's published
 series, or one on the same rows), and a count or sum's values add up to its series, so one
 suppressed cell in a period could be worked out as the total minus the others. When a period has
-exactly one suppressed cell, the unsuppressed cell with the smallest count is suppressed too; its
-``count_label`` is then ``>= min_count`` (true, and all that is said).
+exactly one suppressed cell, the unsuppressed cell with the smallest count (of at least ``min_count``)
+is suppressed too; its ``count_label`` is then ``>= min_count`` (true, and all that is said). Groups
+with no rows in the period take no part in this, so a group that first appears in a later period
+never hides a cell an earlier period published.
 
 The table holds only what may be published: suppressed values and counts are never in it.
 :func:`publishable_rows` is the one way to turn it into records, and every output (the CSV and
@@ -51,9 +54,9 @@ import pyarrow as pa
 from btvstat_open.errors import CatalogError
 from btvstat_open.store import DatasetInfo, Store, quote_ident
 from catalog.checks import BREAKDOWN_TYPES
-from catalog.measure import _aggregate_sql, _periods, _values
+from catalog.measure import _aggregate_sql, _periods, _values, row_counts
 from catalog.models import Breakdown, CatalogSettings, Kpi
-from catalog.periods import fiscal_year_start_of, period_end
+from catalog.periods import period_end
 
 __all__ = [
     "BREAKDOWN_SCHEMA",
@@ -119,7 +122,8 @@ def breakdown(kpi: Kpi, store: Store, settings: CatalogSettings, *, today: date)
             out["count"].append(count)
             out["count_label"].append(label)
             out["suppressed"].append(suppressed)
-        ratio = _disparity([(g, v) for g, v, _, _, hidden in published if not hidden])
+        # Groups with no rows in the period (count 0) have nothing to compare.
+        ratio = _disparity([(g, v) for g, v, count, _, hidden in published if not hidden and count])
         out["disparity"].extend([ratio] * len(groups))
     return pa.table(out, schema=BREAKDOWN_SCHEMA)
 
@@ -213,17 +217,7 @@ def _group_cells(
 ) -> list[tuple[float | None, int]]:
     """One group's (value, count) in every period; counts run with a cumulative total."""
     values, _, _ = _values(kpi, starts, cells, fsm)
-    out = []
-    running, year = 0, None
-    for start, value in zip(starts, values, strict=True):
-        count = counts.get(start, 0)
-        if kpi.measure.cumulative:
-            if fiscal_year_start_of(start, fsm) != year:
-                year, running = fiscal_year_start_of(start, fsm), 0
-            running += count
-            count = running
-        out.append((value, count))
-    return out
+    return list(zip(values, row_counts(kpi, starts, counts, fsm), strict=True))
 
 
 _Published = tuple[Any, float | None, int | None, str, bool]
@@ -231,11 +225,13 @@ _Published = tuple[Any, float | None, int | None, str, bool]
 
 def _suppress(min_count: int, period: list[tuple[Any, float | None, int]]) -> list[_Published]:
     """Each group's published (group, value, count, count_label, suppressed) in one period."""
-    small = [count < min_count for _, _, count in period]
+    # A group with no rows in the period tells nothing about anyone: it is not a small cell, and
+    # hiding it would protect nothing, so it is neither suppressed nor hidden as a complement.
+    small = [0 < count < min_count for _, _, count in period]
     hidden = list(small)
-    if sum(small) == 1 and not all(small):
+    shown = [i for i, (_, _, count) in enumerate(period) if count >= min_count]
+    if sum(small) == 1 and shown:
         # A total (of rows, or the series) gives away a lone suppressed cell: hide the next smallest too.
-        shown = [i for i, s in enumerate(small) if not s]
         hidden[min(shown, key=lambda i: period[i][2])] = True
     out: list[_Published] = []
     for (group, value, count), is_small, is_hidden in zip(period, small, hidden, strict=True):

@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from btvstat_open.errors import CatalogError, UsageError
-from btvstat_open.store import Store
+from btvstat_open.store import Store, open_store
 from catalog.asof import today_for
+from catalog.explain import why_empty
 from catalog.loader import load_catalog
 from catalog.measure import measure
 from catalog.models import Catalog, CatalogSettings, Kpi
@@ -40,7 +41,7 @@ __all__ = ["run_export", "run_measure", "run_sync", "run_validate", "series_csv"
 
 def _existing_store(path: str) -> Store | None:
     """The store at ``path`` if one exists there (validation never creates a store)."""
-    return Store(path) if (Path(path) / "store.duckdb").is_file() else None
+    return open_store(path) if (Path(path) / "store.duckdb").is_file() else None
 
 
 def _required_store(path: str, needed_for: str) -> Store:
@@ -74,9 +75,22 @@ def run_validate(args: argparse.Namespace) -> int:
             store.close()
     for file, line, message in catalog.warnings:
         print(f"{file}:{line}: warning: {message}" if line else f"{file}: warning: {message}")
+    if store is not None:
+        _print_rows_kept(catalog, args.store)
     checked = "checked against the store" if store else f"not checked against a store: none at {args.store}"
     print(f"{args.dir}: {len(catalog.kpis)} KPIs, no problems ({checked})")
     return 0
+
+
+def _print_rows_kept(catalog: Catalog, store_path: str) -> None:
+    """For each KPI with a ``where``: how many rows of its dataset the filter keeps."""
+    from catalog.filter_rows import rows_kept
+
+    with open_store(store_path) as store:
+        for kpi in catalog.kpis.values():
+            if kpi.source.where:
+                kept, total = rows_kept(kpi, store)
+                print(f"{catalog.files[kpi.id]}: {kpi.id}: its where keeps {kept:,} of {total:,} rows")
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -129,6 +143,15 @@ def run_measure(args: argparse.Namespace) -> int:
         return _run_breakdown(args, kpi, catalog.settings, needed, today)
     with _required_store(args.store, needed) as store:
         series = measure(kpi, store, catalog.settings, today=today)
+        reason = why_empty(kpi, store, catalog.settings, today=today)
+    if reason is not None:  # on stderr, so piped CSV and JSON stay data only
+        print(f"note: {kpi.id} has no value as of {today}: {reason}", file=sys.stderr)
+    ends = series.column("period_end").to_pylist()
+    if ends and ends[-1] >= today:
+        print(
+            f"note: the last period ({ends[-1]} is its end) is still in progress: its value is provisional",
+            file=sys.stderr,
+        )
     if args.format == "csv":
         sys.stdout.write(series_csv(series))
     elif args.format == "json":
@@ -170,6 +193,7 @@ def run_sync(args: argparse.Namespace) -> int:
     the command with a summary naming every failure and exit code 1. ``sync PORTAL_URL DATASET_ID``
     syncs one dataset instead (:func:`connectors.commands.run_sync_one`).
     """
+    from catalog.dataset_meta import apply_dataset_metadata
     from catalog.sync_all import SyncOutcome, remote_datasets, sync_catalog
 
     if getattr(args, "portal_url", None) or not args.catalog:
@@ -190,7 +214,7 @@ def run_sync(args: argparse.Namespace) -> int:
         print("every dataset of this catalog is local: nothing to sync")
         return 0
 
-    lock = threading.Lock()  # one line at a time from the worker threads
+    lock = threading.Lock()  # one line at a time
     on_terminal = sys.stdout.isatty() and sys.stderr.isatty()
     bar = _datasets_bar(len(remote_datasets(catalog))) if on_terminal else None
 
@@ -206,8 +230,9 @@ def run_sync(args: argparse.Namespace) -> int:
     try:
         if bar is not None:
             bar.start()
-        with Store(args.store) as store:
+        with open_store(args.store) as store:
             outcomes = sync_catalog(catalog, store, parallel=args.parallel, on_done=report)
+            apply_dataset_metadata(catalog.settings, store)  # datasets: in catalog.yaml, over the source's
     finally:
         if bar is not None:
             bar.stop()

@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import quote
 
 from btvstat_open.dcat import catalog_document, dataset_entries, tag_keywords
-from btvstat_open.store import DatasetInfo, Store
+from btvstat_open.store import DatasetInfo, Store, license_url
 from catalog.measure import measure
 from catalog.models import Catalog, Kpi
 from catalog.status import STATUSES
@@ -248,6 +248,7 @@ def datapackage(catalog: Catalog, store: Store, base_url: str) -> dict[str, Any]
                 "mediatype": "text/csv",
                 "encoding": "utf-8",
                 "schema": _dataset_schema(info),
+                **_dataset_source(info),
             }
         )
     return {
@@ -260,6 +261,20 @@ def datapackage(catalog: Catalog, store: Store, base_url: str) -> dict[str, Any]
         "contributors": [{"title": catalog.settings.publisher, "role": "publisher"}],
         "resources": resources,
     }
+
+
+def _dataset_source(info: DatasetInfo) -> dict[str, Any]:
+    """A dataset resource's ``licenses``, ``sources`` and ``keywords`` (Frictionless), where recorded."""
+    extra: dict[str, Any] = {}
+    if info.license:
+        url = license_url(info.license)
+        extra["licenses"] = [{"name": info.license, **({"path": url} if url else {})}]
+    if info.source_url or info.attribution:
+        source = {"title": info.attribution or info.source_url}
+        extra["sources"] = [{**source, "path": info.source_url} if info.source_url else source]
+    if info.tags:
+        extra["keywords"] = list(info.tags)
+    return extra
 
 
 def _slug(text: str) -> str:

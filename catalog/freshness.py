@@ -123,13 +123,16 @@ def longest_interval(expect: str) -> timedelta:
 
 
 def data_updated_at(store: Store, dataset_id: str) -> datetime:
-    """When the dataset last changed: the source's ``Last-Modified`` if a sync wrote it, else the store's.
+    """When the dataset last changed: the day its source says it updated it (``source_updated``), the
+    source's ``Last-Modified`` if a sync wrote it, else the store's.
 
     Example:
         >>> data_updated_at(store, "kc-311-potholes").tzinfo  # loaded here, not synced: the store's time
         datetime.timezone.utc
     """
     info = store.info(dataset_id)
+    if info.source_updated:  # the source said when it last updated the data (`load --source-updated`)
+        return datetime.combine(date.fromisoformat(info.source_updated), time(), UTC)
     written = info.rows_updated_at.replace(tzinfo=UTC)
     state = load_state(store.root).get(dataset_id)
     if state is None or not state.last_modified or not state.synced_at:

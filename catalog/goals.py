@@ -8,7 +8,8 @@ each KPI once (a KPI listed by a goal and by one of its sub-goals is counted onc
 * ``goal_status: majority`` (the default): the status most of those KPIs with a target hold
   (``on_track``, ``near_target`` or ``off_track``); a tie goes to the worse status;
 * ``goal_status: worst``: the worst of them;
-* no KPI with a judged status: ``no_target``.
+* no KPI with a judged status: ``no_data`` when one of them has no data yet (its target may well
+  be in force), else ``no_target``.
 
 The loader has already checked the tree (known parents, no cycles, no deeper than
 ``goal_levels``), so these functions trust it.
@@ -18,8 +19,8 @@ Example:
     'on_track'
     >>> rollup(["on_track", "off_track"], "majority"), rollup(["on_track", "near_target"], "worst")
     ('off_track', 'near_target')
-    >>> rollup(["no_target", "no_data"], "majority")
-    'no_target'
+    >>> rollup(["no_target", "no_data"], "majority"), rollup(["no_target"], "majority")
+    ('no_data', 'no_target')
 """
 
 from __future__ import annotations
@@ -128,9 +129,10 @@ def rollup(statuses: Iterable[str], rule: str = "majority") -> str:
         >>> rollup(["near_target", "off_track", "on_track"], "majority")  # a three-way tie
         'off_track'
     """
+    statuses = list(statuses)
     counts = Counter(s for s in statuses if s in JUDGED)
-    if not counts:
-        return "no_target"
+    if not counts:  # nothing judged: "no target" only when no KPI is waiting for data
+        return "no_data" if "no_data" in statuses else "no_target"
     if rule == "worst":
         return next(s for s in JUDGED if counts[s])
     most = max(counts.values())

@@ -26,6 +26,7 @@ from btvstat_open.errors import CatalogError
 from btvstat_open.store import DatasetInfo, Store
 from catalog.checks import Problems, check_against_store, check_kpi
 from catalog.entries import ensure_entry_datasets
+from catalog.filter_rows import empty_filter_warnings
 from catalog.meetings import MEETINGS_DIR, load_meetings, meeting_files
 from catalog.models import Catalog, CatalogSettings, Goal, Kpi, PortalSettings, content_version
 from catalog.program_checks import check_goals
@@ -82,7 +83,11 @@ def load_catalog(path: str | Path, store: Store | None = None) -> Catalog:
         if store is not None:
             if kpi.source.entry == "manual":  # its values are entered: start with an empty dataset
                 ensure_entry_datasets(store, [kpi.id])
+            before = len(problems)
             check_against_store(kpi, store, str(file), lines, problems, known_datasets)
+            if len(problems) == before:  # a filter that fits the data but keeps no row: say why
+                where_line = line_for(lines, ("source", "where"))
+                warnings.extend((str(file), where_line, w) for w in empty_filter_warnings(kpi, store))
         kpis[kpi.id] = kpi
         files[kpi.id] = file
     if not kpi_files:

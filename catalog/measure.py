@@ -22,6 +22,8 @@ Rows dated after ``today`` are left out before anything is computed (``--as-of``
 column from the first day of the year or fiscal year its number labels.
 ``cumulative: true`` turns each value into a running total that restarts every fiscal year (for a
 rate, numerator and denominator accumulate and the ratio is taken of the totals).
+``measure.min_count`` guards the headline as ``breakdown.min_count`` guards cells: a period whose
+value comes from fewer source rows has no value (``no_data``), so a "100 %" from one row is never shown.
 Timestamps with a zone are dated in UTC.
 
 Example:
@@ -100,6 +102,12 @@ def measure(kpi: Kpi, store: Store, settings: CatalogSettings, *, today: date | 
         return empty.empty_table()
     starts, keep = _periods(kpi, min(data), max(data), fsm, today)
     values, numerators, denominators = _values(kpi, starts, data, fsm)
+    if kpi.measure.min_count:  # a rate's numerator and denominator would give the value away
+        shown = _enough_rows(kpi, store, info, fsm, today, starts)
+        values, numerators, denominators = (
+            [v if ok else None for v, ok in zip(column, shown, strict=False)] if column else column
+            for column in (values, numerators, denominators)
+        )
     # Each period is judged against the target in force at its start (target.history).
     targets = [kpi.target.in_force(starts[i]) if kpi.target else None for i in keep]
     columns: dict[str, list[Any]] = {
@@ -113,6 +121,32 @@ def measure(kpi: Kpi, store: Store, settings: CatalogSettings, *, today: date | 
         columns["numerator"] = [numerators[i] for i in keep]
         columns["denominator"] = [denominators[i] for i in keep]
     return pa.table(columns, schema=empty)
+
+
+def _enough_rows(
+    kpi: Kpi, store: Store, info: DatasetInfo, fsm: int, today: date, starts: list[date]
+) -> list[bool]:
+    """``measure.min_count``: whether each period's value comes from enough source rows (a
+    cumulative value counts the rows behind its running total)."""
+    sql = _aggregate_sql(kpi, info, fsm, today, group="1")  # one group: each period's row count last
+    counts = {row[0]: int(row[-1]) for row in store.cursor().execute(sql.text, sql.params).fetchall()}
+    minimum = kpi.measure.min_count or 0
+    return [count >= minimum for count in row_counts(kpi, starts, counts, fsm)]
+
+
+def row_counts(kpi: Kpi, starts: list[date], counts: dict[date, int], fsm: int) -> list[int]:
+    """The source rows behind each period's value: its own, or for a cumulative KPI the running
+    count within the fiscal year (as the value runs)."""
+    out, running, year = [], 0, None
+    for start in starts:
+        count = counts.get(start, 0)
+        if kpi.measure.cumulative:
+            if fiscal_year_start_of(start, fsm) != year:
+                year, running = fiscal_year_start_of(start, fsm), 0
+            running += count
+            count = running
+        out.append(count)
+    return out
 
 
 def measure_frame(

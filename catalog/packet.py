@@ -40,6 +40,7 @@ from btvstat_open.errors import MeetingNotFound
 from btvstat_open.store import Store
 from catalog.actions import is_overdue, is_unattended, overdue_actions, state_on
 from catalog.changes import Latest, latest_change
+from catalog.explain import why_empty
 from catalog.freshness import FreshnessReport, freshness
 from catalog.measure import measure
 from catalog.meetings import agenda_kpis, previous_meeting
@@ -126,6 +127,7 @@ class KpiItem:
     raised: str | None = None  # why a new item was raised
     #: the department's approved commentary and action progress notes, as of the packet's day
     updates: tuple[str, ...] = ()
+    empty_reason: str | None = None  # why no period has a value (catalog.explain), None when one has
 
     @property
     def status(self) -> str:
@@ -220,6 +222,7 @@ def _item(
         questions=tuple(meeting.questions.get(kpi.id, [])),
         raised=raised,
         updates=department_updates(store, kpi.id, day),
+        empty_reason=why_empty(kpi, store, catalog.settings, today=day),
     )
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Collection, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,7 +149,7 @@ def sync_catalog(
     """Sync every remote dataset of the catalog (or ``only`` these), ``parallel`` at a time.
 
     One dataset's failure does not stop the others: each ends as a :class:`SyncOutcome`, in
-    catalog order; ``on_done`` is called with each as it finishes (from the worker thread).
+    catalog order; ``on_done`` is called with each as it finishes (on the calling thread).
     Progress bars are off (several cannot share a terminal). Datasets with the same id on two
     portals share one local copy, so they never sync at the same time.
 
@@ -180,15 +180,17 @@ def sync_catalog(
             bug = SyncError(f"unexpected {type(exc).__name__}: {exc} (a bug: please report it with the log)")
             bug.__cause__ = exc
             outcome = SyncOutcome(portal, dataset, error=bug)
-        if on_done is not None:
-            on_done(outcome)
         return outcome
 
     if not jobs:
         return []
     pool = ThreadPoolExecutor(max_workers=min(parallel, len(jobs)), thread_name_prefix="sync")
     try:
-        return list(pool.map(run, jobs))
+        futures = [pool.submit(run, job) for job in jobs]
+        for future in as_completed(futures):
+            if on_done is not None:
+                on_done(future.result())
+        return [future.result() for future in futures]
     except BaseException:
         # Interrupted (Ctrl-C): datasets not started yet are not started; those under way finish,
         # each all or nothing, so no dataset is left half-synced.

@@ -213,7 +213,7 @@ def run_sync_one(args: argparse.Namespace) -> int:
         >>> (args.portal_url, args.dataset_id, local_id(args.dataset_id))
         ('exports/', 'cases.csv', 'cases')
     """
-    from btvstat_open.store import Store
+    from btvstat_open.store import open_store
     from btvstat_open.sync import sync_dataset
 
     if not (args.portal_url and args.dataset_id):
@@ -223,7 +223,7 @@ def run_sync_one(args: argparse.Namespace) -> int:
         )
     options = {"app_token": getattr(args, "app_token", None) or None, **_credentials()}
     target = args.dataset or local_id(args.dataset_id)
-    with open_source(args.portal_url, args.kind, options) as source, Store(args.store) as store:
+    with open_source(args.portal_url, args.kind, options) as source, open_store(args.store) as store:
         result = sync_dataset(source, args.dataset_id, store, dataset_id=target)
     rows = f"{result.row_count:,} rows"
     print(f"{args.dataset_id} -> {result.dataset_id}: {result.mode} ({result.reason}); {rows}")

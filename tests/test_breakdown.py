@@ -115,13 +115,14 @@ def expected(
                 total, rows = running.get(g, (0.0, 0))
                 running[g] = (total + (v or 0.0), rows + n)
                 v, n = running[g]
-            cells.append([g, v, n, n < min_count, f"< {min_count}" if n < min_count else str(n)])
-        small = [c for c in cells if c[3]]
-        shown = [c for c in cells if not c[3]]
-        if len(small) == 1 and shown:
+            small = 0 < n < min_count  # a group with no rows is no small cell
+            cells.append([g, v, n, small, f"< {min_count}" if small else str(n)])
+        small_cells = [c for c in cells if c[3]]
+        shown = [c for c in cells if not c[3] and c[2] >= min_count]
+        if len(small_cells) == 1 and shown:
             extra = min(shown, key=lambda c: c[2])  # min() keeps the first of equal counts
             extra[3], extra[4] = True, f">= {min_count}"
-        recorded = [c[1] for c in cells if not c[3] and c[1] is not None and c[0] != NOT_RECORDED]
+        recorded = [c[1] for c in cells if not c[3] and c[2] and c[1] is not None and c[0] != NOT_RECORDED]
         ratio = max(recorded) / min(recorded) if len(recorded) >= 2 and min(recorded) > 0 else None
         end = next_start(start, size) - timedelta(days=1)
         for g, v, n, hidden, label in cells:
@@ -353,11 +354,59 @@ def test_los_angeles_water_use_by_zip_code(tmp_path: Path) -> None:
     for row in rows:
         year = int(row["period_start"][:4])
         n = counted.get((year, row["group"]), 0)
-        assert row["suppressed"] is (n < 12), row
-        if not row["suppressed"]:
+        assert row["suppressed"] is (0 < n < 12), row  # a ZIP with no rows that year is no small cell
+        if not row["suppressed"] and n:
             assert (row["count"], row["value"]) == (n, pytest.approx(averaged[(year, row["group"])]))
+        elif not row["suppressed"]:
+            assert (row["count"], row["count_label"], row["value"]) == (0, "0", None)
         ratio = ratios[year]
         assert row["disparity"] == (None if ratio is None else pytest.approx(ratio))
     assert [year for year, ratio in ratios.items() if ratio is None] == [2005, 2013]
     partly = {r["group"] for r in rows if r["suppressed"] and r["period_start"][:4] not in ("2005", "2013")}
-    assert partly  # ZIPs with months of no use are suppressed in those years
+    assert partly  # ZIPs with a few months of use are suppressed in those years
+
+
+WELLBEING_FINDINGS = {
+    "id": "wellbeing-findings",
+    "title": "Wellbeing findings",
+    "department": "Office of Civic Wellbeing",
+    "source": {"dataset": "wellbeing", "date_column": "year"},
+    "measure": {"calculation": "count"},
+    "period": {"size": "year"},
+    "breakdown": {"column": "dimension", "label": "Dimension", "min_count": 10},
+}
+
+
+def test_a_group_that_appears_later_never_hides_a_published_cell(tmp_path: Path) -> None:
+    """Santa Monica's wellbeing findings by dimension: "Demographics" first appears in 2017. Judged as
+    of 2018, 2014's "Overall Wb" (15 findings) is still published, as it was judged as of 2015."""
+    path = REAL / "santa-monica-wellbeing" / "data.csv"
+    findings = Kpi.model_validate(WELLBEING_FINDINGS)
+    with Store(tmp_path / "store") as store:
+        load_file(store, path, "wellbeing")
+        then = publishable_rows(breakdown(findings, store, SETTINGS, today=date(2015, 1, 1)))
+        now = publishable_rows(breakdown(findings, store, SETTINGS, today=date(2018, 1, 1)))
+    df = pd.read_csv(path)
+    counted = df.groupby(["Year", "Dimension"]).size().to_dict()
+    assert counted[(2014, "Overall Wb")] == 15 and (2014, "Demographics") not in counted
+    in_2014 = {r["group"]: r for r in now if r["period_start"] == "2014-01-01"}
+    assert in_2014["Overall Wb"]["count"] == 15 and not in_2014["Overall Wb"]["suppressed"]
+    assert in_2014["Demographics"] == {**in_2014["Demographics"], "count": 0, "suppressed": False}
+    first = {r["group"]: r for r in then if r["period_start"] == "2014-01-01"}
+    for group, row in first.items():  # every 2014 cell published then is published the same now
+        assert row == in_2014[group]
+    for row in now:  # each published count is pandas' count of that year and dimension
+        if not row["suppressed"]:
+            assert row["count"] == counted.get((int(row["period_start"][:4]), row["group"]), 0), row
+
+
+def test_the_breakdown_image_has_a_title_and_its_suppression_note(tmp_path: Path) -> None:
+    from widgets.breakdown_chart import breakdown_svg
+
+    findings = Kpi.model_validate(WELLBEING_FINDINGS)
+    with Store(tmp_path / "store") as store:
+        load_file(store, REAL / "santa-monica-wellbeing" / "data.csv", "wellbeing")
+        rows = publishable_rows(breakdown(findings, store, SETTINGS, today=date(2018, 1, 1)))
+    svg = breakdown_svg(findings, rows)
+    assert "Wellbeing findings by dimension" in svg
+    assert "Groups with fewer than 10 records in a period are suppressed: no value is shown for them." in svg

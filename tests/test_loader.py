@@ -262,8 +262,10 @@ def test_cli_load_then_errors(tmp_path: Path, real_data: Path, capsys: pytest.Ca
     ]
     assert main([*args, "--row-id", "Month", "--column-type", "Total Library Visitors=number"]) == 0
     out = capsys.readouterr().out.strip().splitlines()
-    assert len(out) == 1
+    assert len(out) == 2
     assert "library-monthly" in out[0] and "16 rows" in out[0] and "month floating_timestamp" in out[0]
+    # The export pads the sheet with 38 rows of bare commas: load says it left them out.
+    assert out[1] == "Skipped 38 empty rows of Library_Monthly_Stats.csv (every cell blank)."
     before = _state(store_dir)
     assert before[0][2] == 16
     assert main([*args, "--column-type", "Month=number"]) == 2

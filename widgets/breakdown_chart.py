@@ -78,9 +78,18 @@ def describe_breakdown(kpi: Kpi, records: list[dict[str, Any]]) -> str:
 
 
 def breakdown_spec(
-    kpi: Kpi, rows: list[dict[str, Any]], *, theme: str = "light", width: Width = "container"
+    kpi: Kpi,
+    rows: list[dict[str, Any]],
+    *,
+    theme: str = "light",
+    width: Width = "container",
+    title: bool = False,
 ) -> dict[str, Any]:
-    """The breakdown chart as a Vega-Lite spec, built only from publishable rows."""
+    """The breakdown chart as a Vega-Lite spec, built only from publishable rows.
+
+    With ``title`` (an image that travels alone) it is headed by the KPI and the grouping, and its
+    subtitle says which cells are suppressed and why.
+    """
     palette = THEMES[theme]
     records = breakdown_records(kpi, rows)
     periods = list(dict.fromkeys(r["period"] for r in sorted(records, key=lambda r: r["period_start"])))
@@ -130,8 +139,10 @@ def breakdown_spec(
         },
     }
     config = palette.config()
+    heading = {"title": breakdown_title(kpi, label)} if title else {}
     return {
         "$schema": SCHEMA,
+        **heading,
         "description": describe_breakdown(kpi, records),
         "width": width,
         "height": {"step": 12},
@@ -142,9 +153,25 @@ def breakdown_spec(
     }
 
 
+def breakdown_title(kpi: Kpi, label: str) -> dict[str, Any]:
+    """The image's title and its suppression note (Vega-Lite ``title`` with a ``subtitle``).
+
+    Example:
+        >>> breakdown_title(kpi, "Council district")["subtitle"]
+        'Groups with fewer than 10 records in a period are suppressed: no value is shown for them.'
+    """
+    minimum = kpi.breakdown.min_count if kpi.breakdown else 0
+    note = (
+        f"Groups with fewer than {minimum} records in a period are suppressed: no value is shown for them."
+        if minimum > 1
+        else "No group is suppressed."
+    )
+    return {"text": f"{kpi.title} by {label.lower()}", "subtitle": note, "anchor": "start"}
+
+
 def breakdown_svg(kpi: Kpi, rows: list[dict[str, Any]], *, theme: str = "light", width: int = 720) -> str:
-    """The breakdown chart rendered on the server (for ``breakdown.svg`` and ``.png``)."""
-    spec = breakdown_spec(kpi, rows, theme=theme, width=width)
+    """The breakdown chart rendered on the server (for ``breakdown.svg`` and ``.png``), titled."""
+    spec = breakdown_spec(kpi, rows, theme=theme, width=width, title=True)
     try:
         svg: str = vlc.vegalite_to_svg(spec, allowed_base_urls=[])
     except Exception as exc:  # vl-convert raises plain ValueError/RuntimeError

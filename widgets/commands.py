@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from btvstat_open.errors import UsageError
-from btvstat_open.store import Store
+from btvstat_open.store import open_store
 from catalog import load_catalog
 from catalog.asof import today_for
 
@@ -40,7 +40,7 @@ def run_render(args: argparse.Namespace) -> int:
     suffix = output.suffix.lower()
     if suffix not in _FORMATS:
         raise UsageError(f"Cannot render to {output.name!r}: the file name must end in .svg, .png or .html.")
-    store = Store(args.store)
+    store = open_store(args.store)
     catalog = load_catalog(args.catalog, store)
     kpi = catalog.get(args.kpi_id)
     today = today_for(catalog.settings, getattr(args, "as_of", None))

@@ -139,12 +139,7 @@ class Pages:
         data, downloads, embed code."""
         facts = self.service.facts(kpi)
         summary = facts.summary
-        latest = summary.latest
-        target_label = (
-            (latest.target_label if latest and latest.target is not None else "No target set")
-            if kpi.target
-            else "No target set"
-        )
+        target_label = facts.target_label or "No target set"
         try:
             dataset_name = self.service.store.info(kpi.source.dataset).name
         except DatasetNotFound:  # a catalog may name a dataset not synced yet

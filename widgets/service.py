@@ -26,6 +26,7 @@ from catalog import measure
 from catalog.actions import is_unattended, overdue_actions
 from catalog.asof import today_for
 from catalog.breakdown import breakdown, publishable_rows
+from catalog.explain import target_in_force, why_empty
 from catalog.freshness import FreshnessReport, freshness
 from catalog.models import Action, Catalog, CatalogSettings, Kpi
 from catalog.updates import UPDATES_DATASET
@@ -33,7 +34,7 @@ from widgets.cache import DataVersions, LruCache
 from widgets.charts import Width, chart_spec
 from widgets.images import image_png, image_svg
 from widgets.sparkline import sparkline_svg
-from widgets.summary import Row, Summary, rows, summarize
+from widgets.summary import Row, Summary, format_value, rows, summarize
 from widgets.themes import THEME_NAMES
 
 __all__ = ["HEIGHTS", "WIDTHS", "ChartOptions", "KpiFacts", "WidgetService", "parse_options", "snap_size"]
@@ -130,11 +131,21 @@ class KpiFacts:
     freshness: FreshnessReport
     overdue: tuple[Action, ...]
     unattended: bool
+    #: why the series has no value (None when it has one): see catalog.explain
+    empty_reason: str | None = None
+    #: the target to show: the latest period's, else the one in force today ("" for none)
+    target_label: str = ""
 
     @property
     def status(self) -> str:
         """The latest period's status."""
         return self.summary.status
+
+
+def _in_force(kpi: Kpi, today: date) -> str:
+    """The target in force today, as a label ("" when none is): never "no target" when one is."""
+    target = target_in_force(kpi, today)
+    return "" if target is None or target.value is None else format_value(target.value, kpi)
 
 
 class WidgetService:
@@ -244,12 +255,17 @@ class WidgetService:
             series_rows = self.rows(kpi)
             statuses = [row.status for row in series_rows if row.value is not None]
             today = self.today()
+            summary = summarize(kpi, series_rows)
+            latest = summary.latest
+            shown = latest.target_label if latest and latest.target is not None else _in_force(kpi, today)
             return KpiFacts(
                 kpi=kpi,
-                summary=summarize(kpi, series_rows),
+                summary=summary,
                 freshness=freshness(kpi, self.store, self.series(kpi), today=today),
                 overdue=tuple(overdue_actions(kpi, today)),
                 unattended=is_unattended(kpi, statuses, today),
+                empty_reason=None if latest else why_empty(kpi, self.store, self.settings, today=today),
+                target_label=shown,
             )
 
         facts: KpiFacts = self._cached(self._key(kpi, "facts"), build)
@@ -257,7 +273,7 @@ class WidgetService:
 
     def rows(self, kpi: Kpi) -> list[Row]:
         """The series as formatted rows."""
-        return rows(kpi, self.series(kpi))
+        return rows(kpi, self.series(kpi), today=self.today())
 
     def summary(self, kpi: Kpi) -> Summary:
         """Latest value, change and status."""

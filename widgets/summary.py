@@ -57,8 +57,11 @@ STATUS_SYMBOLS: Final = {
 _PERCENT_UNITS: Final = {"%", "percent", "pct"}
 
 
-def format_value(value: float | None, kpi: Kpi, *, signed: bool = False) -> str:
+def format_value(value: float | None, kpi: Kpi, *, signed: bool = False, difference: bool = False) -> str:
     """A value rounded to the KPI's decimals, with thousands separators and its unit.
+
+    A ``difference`` of percentages is in percentage points: from 98 % to 97 % is
+    ``-1.0 point``, not ``-1%`` (which would be 1 % of 98).
 
     Example:
         >>> from catalog import Kpi
@@ -69,6 +72,9 @@ def format_value(value: float | None, kpi: Kpi, *, signed: bool = False) -> str:
         '1,234.6 days'
         >>> format_value(None, k)
         'No data'
+        >>> pct = k.model_copy(update={"unit": "%"})
+        >>> [format_value(v, pct, signed=True, difference=True) for v in (-1.0, 2.5)]
+        ['-1.0 point', '+2.5 points']
     """
     if value is None:
         return "No data"
@@ -79,6 +85,8 @@ def format_value(value: float | None, kpi: Kpi, *, signed: bool = False) -> str:
     if not unit:
         return number
     if unit.lower() in _PERCENT_UNITS:
+        if difference:
+            return f"{number} point" if abs(rounded) == 1 else f"{number} points"
         return f"{number}%"
     return f"{number} {unit}"
 
@@ -117,6 +125,8 @@ class Row:
     # A target still to come (drawn dashed): set on future rows and on the last period, where the
     # dashed line starts.
     future_target: float | None = None
+    # The period has not ended (include_current: true): its value and status may still change.
+    provisional: bool = False
 
     def record(self) -> dict[str, Any]:
         """The row as chart data: ISO dates, numbers, labels."""
@@ -134,18 +144,23 @@ class Row:
         }
 
 
-def rows(kpi: Kpi, series: pa.Table) -> list[Row]:
-    """The series as :class:`Row` objects ordered by period.
+def rows(kpi: Kpi, series: pa.Table, *, today: date | None = None) -> list[Row]:
+    """The series as :class:`Row` objects ordered by period; with ``today``, a period that has not
+    ended by then is marked provisional (its status label says so).
 
     Example:
         >>> rows(kpi, series)[-1].status_label
         'On track'
+        >>> rows(kpi, series, today=date(2020, 2, 26))[-1].status_label
+        'On track (provisional)'
     """
     out: list[Row] = []
     for rec in sorted(series.to_pylist(), key=lambda r: r["period_start"]):
         value = _number(rec.get("value"))
         target = _number(rec.get("target"))
         status = rec.get("status") or ("no_data" if value is None else "no_target")
+        provisional = today is not None and rec["period_end"] >= today
+        label = STATUS_LABELS.get(status, status) + (" (provisional)" if provisional else "")
         out.append(
             Row(
                 period_start=rec["period_start"],
@@ -156,7 +171,8 @@ def rows(kpi: Kpi, series: pa.Table) -> list[Row]:
                 target=target,
                 target_label="No target" if target is None else format_value(target, kpi),
                 status=status,
-                status_label=STATUS_LABELS.get(status, status),
+                status_label=label,
+                provisional=provisional,
             )
         )
     return out
@@ -186,8 +202,8 @@ class Summary:
 
     @property
     def status_label(self) -> str:
-        """The latest status in words."""
-        return STATUS_LABELS.get(self.status, self.status)
+        """The latest status in words (``(provisional)`` for a period still in progress)."""
+        return self.latest.status_label if self.latest else STATUS_LABELS.get(self.status, self.status)
 
     @property
     def status_symbol(self) -> str:
@@ -209,7 +225,7 @@ def summarize(kpi: Kpi, series_rows: list[Row]) -> Summary:
         return Summary(latest, previous, None, "No earlier period to compare", "")
     change = latest.value - previous.value
     arrow = "▲" if change > 0 else "▼" if change < 0 else "="
-    label = f"{arrow} {format_value(change, kpi, signed=True)} since {previous.period}"
+    label = f"{arrow} {format_value(change, kpi, signed=True, difference=True)} since {previous.period}"
     trend = ""
     if change == 0:
         trend = "same"

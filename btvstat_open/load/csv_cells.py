@@ -199,11 +199,9 @@ def read_header(path: CsvSource, delimiter: str = ",") -> list[str]:
     raise LoadError(f"{path.name} is empty. Export the data again with a header row.")
 
 
-def read_csv_cells(path: CsvSource, delimiter: str = ",") -> tuple[list[str], pa.Table, pa.Array]:
-    """The header, every data cell as text (empty cells null) and each kept row's record index.
-
-    All-empty rows are dropped.
-    """
+def read_csv_cells(path: CsvSource, delimiter: str = ",") -> tuple[list[str], pa.Table, pa.Array, int]:
+    """The header, every data cell as text (empty cells null), each kept row's record index, and
+    how many all-empty rows were dropped."""
     headers = read_header(path, delimiter)
     names = [f"c{i}" for i in range(len(headers))]
     try:
@@ -227,6 +225,7 @@ def read_csv_cells(path: CsvSource, delimiter: str = ",") -> tuple[list[str], pa
     for i in range(raw.num_columns):
         filled = pc.or_(filled, pc.is_valid(raw.column(i)))
     kept = pc.indices_nonzero(filled)
-    if len(kept) != raw.num_rows:
+    dropped = raw.num_rows - len(kept)
+    if dropped:
         raw = raw.take(kept)
-    return headers, raw, kept
+    return headers, raw, kept, dropped

@@ -29,6 +29,7 @@ import argparse
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
@@ -50,7 +51,7 @@ from btvstat_open.load.inference import convert_columns, infer_types
 from btvstat_open.load.options import bad_value_hint, parse_pairs, resolve_date_formats, resolve_overrides
 from btvstat_open.load.parquet_columns import convert_parquet_column, parquet_type
 from btvstat_open.progress import row_progress
-from btvstat_open.store import DatasetInfo, Store, check_dataset_id
+from btvstat_open.store import DatasetInfo, MetadataChange, Store, check_dataset_id, open_store
 from btvstat_open.store.fourbyfour import check_four_by_four
 from btvstat_open.types import Column
 
@@ -74,6 +75,8 @@ class LoadedFile:
     # For Excel: the sheet read and each table row's row number in it.
     sheet: str | None = None
     sheet_rows: pa.Array | None = None
+    # How many all-empty rows (``,,,,``) were left out.
+    skipped_empty: int = 0
 
     @property
     def num_rows(self) -> int:
@@ -133,8 +136,8 @@ def _read_text_cells(
         if sheet is not None:
             raise UsageError(f"--sheet is for Excel workbooks; {path.name} is a CSV file. Leave it out.")
         delimiter = sniff_delimiter(path)
-        headers, raw, kept = read_csv_cells(path, delimiter)
-        shell = LoadedFile(path, pa.table({}), [], kept, delimiter)
+        headers, raw, kept, dropped = read_csv_cells(path, delimiter)
+        shell = LoadedFile(path, pa.table({}), [], kept, delimiter, skipped_empty=dropped)
     fields = field_names(headers)
     overrides = resolve_overrides(column_types, headers, fields)
     patterns = resolve_date_formats(date_formats, overrides, headers, fields)
@@ -252,24 +255,30 @@ def store_loaded(
     dataset_id: str,
     *,
     name: str | None = None,
-    description: str = "",
+    description: str | None = None,
     row_identifier: str | None = None,
     four_by_four: str | None = None,
+    change: MetadataChange | None = None,
 ) -> DatasetInfo:
     """Write a file already read by :func:`read_file` to the store as one dataset (replacing it).
 
-    ``four_by_four`` sets its Socrata-style id (else it keeps the one it has, or gets one)."""
+    A reloaded dataset keeps its name, description, license, tags and the rest unless they are
+    given anew (``name``, ``description``, ``change``); a new one is named after the file.
+    ``four_by_four`` sets its Socrata-style id (else it keeps the one it has, or gets one).
+    """
     check_dataset_id(dataset_id)
     key = _row_identifier(loaded, row_identifier) if row_identifier else None
-    default_name = loaded.path.stem.replace("_", " ").strip() or dataset_id
+    if name is None and not store.exists(dataset_id):
+        name = loaded.path.stem.replace("_", " ").strip() or dataset_id
     return store.load(
         dataset_id,
         loaded.table,
         loaded.columns,
-        name=name or default_name,
+        name=name,
         description=description,
         row_identifier=key,
         four_by_four=four_by_four,
+        change=change,
     )
 
 
@@ -279,7 +288,7 @@ def load_file(
     dataset_id: str,
     *,
     name: str | None = None,
-    description: str = "",
+    description: str | None = None,
     row_identifier: str | None = None,
     column_types: Mapping[str, str] | None = None,
     date_formats: Mapping[str, str] | None = None,
@@ -323,19 +332,53 @@ def run_load(args: argparse.Namespace) -> int:
             sheet=getattr(args, "sheet", None),
         )
         bar.advance(loaded.num_rows)
-        with Store(args.store) as store:
+        with open_store(args.store) as store:
             info = store_loaded(
                 store,
                 loaded,
                 args.dataset,
                 name=args.name,
-                description=args.description or "",
+                description=args.description,
                 row_identifier=args.row_id,
                 four_by_four=four_by_four,
+                change=metadata_options(args),
             )
     described = ", ".join(f"{c.field_name} {c.data_type}" for c in info.columns)
     print(
         f"Loaded {info.row_count} rows into {info.id} ({len(info.columns)} columns: {described}); "
         f"its 4x4 id is {info.four_by_four}"
     )
+    if loaded.skipped_empty:
+        rows = "row" if loaded.skipped_empty == 1 else "rows"
+        print(f"Skipped {loaded.skipped_empty} empty {rows} of {loaded.path.name} (every cell blank).")
     return 0
+
+
+def metadata_options(args: argparse.Namespace) -> MetadataChange:
+    """``load``'s ``--license``, ``--attribution``, ``--source-url``, ``--tag`` and ``--source-updated``.
+
+    Example:
+        >>> from btvstat_open.cli import build_parser
+        >>> args = build_parser().parse_args(["load", "f.csv", "--dataset", "x", "--license", "ODC-By-1.0"])
+        >>> metadata_options(args).license
+        'ODC-By-1.0'
+    """
+    updated = getattr(args, "source_updated", None)
+    if updated is not None:
+        try:
+            updated = date.fromisoformat(updated).isoformat()
+        except ValueError:
+            raise UsageError(f"--source-updated {updated!r} is not a date; write it as YYYY-MM-DD.") from None
+    source_url = getattr(args, "source_url", None)
+    if source_url is not None and not source_url.startswith(("https://", "http://")):
+        raise UsageError(
+            f"--source-url {source_url!r} is not a web address; give one starting with https://."
+        )
+    tags = getattr(args, "tag", None)
+    return MetadataChange(
+        license=getattr(args, "license", None),
+        attribution=getattr(args, "attribution", None),
+        source_url=source_url,
+        tags=tuple(tags) if tags else None,
+        source_updated=updated,
+    )

@@ -27,7 +27,7 @@ from starlette.responses import HTMLResponse, Response
 from btvstat_open.encode import socrata_text
 from btvstat_open.portal.context import Portal, PortalContext, as_utc, epoch_seconds, http_date
 from btvstat_open.portal.stream import not_modified
-from btvstat_open.store import DatasetInfo, quote_ident
+from btvstat_open.store import DatasetInfo, license_url, quote_ident
 
 __all__ = [
     "PAGE_HEADERS",
@@ -153,8 +153,15 @@ def render_dataset_page(ctx: PortalContext, info: DatasetInfo, site: PageSite | 
         "links": _links(info, limit),
         "json_note": "every row" if whole else f"the first {limit:,} rows; page with $offset",
         "sample": _sample(ctx, info),
+        # Links only to web addresses (never javascript: or data:), whatever was recorded.
+        "license_link": _web(license_url(info.license)) if info.license else None,
+        "source_link": _web(info.source_url),
     }
     return _template().render(context)
+
+
+def _web(url: str | None) -> str | None:
+    return url if url and url.startswith(("https://", "http://")) else None
 
 
 class PageCache:

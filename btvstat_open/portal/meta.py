@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from btvstat_open.portal.context import as_utc, epoch_seconds
-from btvstat_open.store import DatasetInfo
+from btvstat_open.store import DatasetInfo, license_url
 
 __all__ = ["catalog_result", "column_id", "view_json"]
 
@@ -85,6 +85,13 @@ def view_json(info: DatasetInfo, asked: str | None = None) -> dict[str, Any]:
         view["category"] = info.category
     if info.attribution is not None:
         view["attribution"] = info.attribution
+    if info.source_url is not None:
+        view["attributionLink"] = info.source_url
+    if info.license is not None:  # as Socrata describes a view's license
+        view["license"] = {
+            "name": info.license,
+            **({"termsLink": url} if (url := license_url(info.license)) else {}),
+        }
     # Socrata lists a grant of public read on public datasets; private ones have none.
     view["grants"] = [{"inherited": False, "type": "viewer", "flags": ["public"]}] if info.public else []
     if row_id_column is not None:

@@ -22,7 +22,8 @@ from btvstat_open.store.database import (
     quote_ident,
     table_name,
 )
-from btvstat_open.store.dataset import as_utc
+from btvstat_open.store.dataset import as_utc, license_url
+from btvstat_open.store.owner import find_owner, open_store
 
 __all__ = [
     "DatasetInfo",
@@ -31,6 +32,9 @@ __all__ = [
     "WriteResult",
     "as_utc",
     "check_dataset_id",
+    "find_owner",
+    "license_url",
+    "open_store",
     "quote_ident",
     "table_name",
 ]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -86,7 +87,26 @@ def _dataset_info(row: Sequence[Any], row_count: int) -> DatasetInfo:
         public=bool(attributes.get("public", True)),
         published=bool(attributes.get("published", True)),
         four_by_four=row[10] or "",
+        license=attributes.get("license"),
+        source_url=attributes.get("source_url"),
+        source_updated=attributes.get("source_updated"),
     )
+
+
+def _connect(path: Path, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+    """Open the database file, waiting up to ``wait_seconds`` while another process holds it."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return duckdb.connect(str(path))
+        except duckdb.Error as exc:
+            if "lock" in str(exc).lower() and time.monotonic() < deadline:
+                time.sleep(0.2)
+                continue
+            raise StoreError(
+                f"Cannot open the store at {path}: {exc}. Is another btvstat-open process using it? "
+                "Wait for it to finish (a running `serve` takes the other commands' work itself)."
+            ) from exc
 
 
 class Store:
@@ -103,16 +123,12 @@ class Store:
         2
     """
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, *, wait_seconds: float = 0) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.path = self.root / "store.duckdb"
-        try:
-            self._con = duckdb.connect(str(self.path))
-        except duckdb.Error as exc:
-            raise StoreError(
-                f"Cannot open the store at {self.path}: {exc}. Is another btvstat-open process using it?"
-            ) from exc
+        self.pinned = False  # True while a serving process owns it (btvstat_open.store.owner)
+        self._con = _connect(self.path, wait_seconds)
         # Fixed timestamps are UTC instants: every cursor reads TIMESTAMPTZ as timestamp[us, tz=UTC]
         # (and date functions work in UTC), whatever the machine's zone. GLOBAL reaches cursors.
         self._con.execute("SET GLOBAL TimeZone = 'UTC'")
@@ -139,8 +155,9 @@ class Store:
             assign_missing(con, _META)
 
     def close(self) -> None:
-        """Close the database."""
-        self._con.close()
+        """Close the database (a store its serving process owns stays open: see ``store.owner``)."""
+        if not self.pinned:
+            self._con.close()
 
     def __enter__(self) -> Store:
         return self
@@ -316,21 +333,41 @@ class Store:
         columns: Sequence[Column],
         *,
         name: str | None = None,
-        description: str = "",
+        description: str | None = None,
         row_identifier: str | None = None,
         four_by_four: str | None = None,
+        change: MetadataChange | None = None,
     ) -> DatasetInfo:
-        """Create or replace a dataset with exactly these rows, in one transaction (``four_by_four``:
-        its Socrata-style id, else the one it has or a derived one)."""
+        """Create or replace a dataset with exactly these rows, in one transaction.
+
+        ``four_by_four`` sets its Socrata-style id (else it keeps the one it has, or gets one).
+
+        A replaced dataset keeps its name, description and attributes (license, tags, source...)
+        unless they are given anew (``name``, ``description``, ``change``); a new one is named
+        after its id.
+
+        Example:
+            >>> store = Store(scratch / "reload")
+            >>> cols = [Column("n", "N", "number")]
+            >>> cc0 = MetadataChange(license="CC0-1.0")
+            >>> _ = store.load("demo", pa.table({"n": [1.0]}), cols, name="Demo", change=cc0)
+            >>> again = store.load("demo", pa.table({"n": [2.0]}), cols)
+            >>> again.name, again.license
+            ('Demo', 'CC0-1.0')
+        """
         with self.transaction() as con:
+            before = fetch_one(
+                con.execute(f"SELECT name, description FROM {_META} WHERE id = ?", [dataset_id])
+            )
             create_table(
                 con,
                 dataset_id,
-                name or dataset_id,
+                name or (before[0] if before else dataset_id),
                 columns,
-                description,
+                (before[1] if before else "") if description is None else description,
                 row_identifier,
                 replace=True,
+                change=change,
                 four_by_four=four_by_four,
             )
             insert_rows(con, dataset_id, table, columns)

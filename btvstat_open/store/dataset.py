@@ -16,11 +16,13 @@ from btvstat_open.errors import InvalidDatasetId, UsageError
 from btvstat_open.types import Column, DatasetColumns
 
 __all__ = [
+    "LICENSES",
     "DatasetInfo",
     "MetadataChange",
     "WriteResult",
     "as_utc",
     "check_dataset_id",
+    "license_url",
     "new_row_ids",
     "quote_ident",
     "table_name",
@@ -117,6 +119,12 @@ class DatasetInfo(DatasetColumns):
     published: bool = True
     #: the Socrata-style id (``xxxx-xxxx``) every route accepts beside ``id``
     four_by_four: str = ""
+    #: the data's license: an SPDX id (``ODC-By-1.0``) or a URL; see :func:`license_url`
+    license: str | None = None
+    #: where the data comes from (the source's own page)
+    source_url: str | None = None
+    #: the day (``YYYY-MM-DD``) the source itself last updated the data, when it says so
+    source_updated: str | None = None
 
     @property
     def attributes(self) -> dict[str, object]:
@@ -127,6 +135,9 @@ class DatasetInfo(DatasetColumns):
             "attribution": self.attribution,
             "public": self.public,
             "published": self.published,
+            "license": self.license,
+            "source_url": self.source_url,
+            "source_updated": self.source_updated,
         }
 
     @property
@@ -160,6 +171,9 @@ class MetadataChange:
     public: bool | None = None
     published: bool | None = None
     column_descriptions: dict[str, str] = field(default_factory=dict)
+    license: str | None = None
+    source_url: str | None = None
+    source_updated: str | None = None
 
     def columns(self, info: DatasetInfo) -> tuple[Column, ...]:
         """The dataset's columns with the new descriptions; an unknown field name is a :class:`UsageError`."""
@@ -191,6 +205,9 @@ class MetadataChange:
             "attribution": self.attribution,
             "public": self.public,
             "published": self.published,
+            "license": self.license,
+            "source_url": self.source_url,
+            "source_updated": self.source_updated,
         }
         current.update({k: v for k, v in updates.items() if v is not None})
         return current
@@ -223,6 +240,30 @@ class WriteResult:
             "Rows Created": self.created,
             "By RowIdentifier": self.by_row_identifier,
         }
+
+
+# Licenses cities use, by SPDX id, and where each is written down (DCAT-US wants a URL).
+LICENSES = {
+    "odc-by-1.0": "https://opendatacommons.org/licenses/by/1-0/",
+    "odbl-1.0": "https://opendatacommons.org/licenses/odbl/1-0/",
+    "pddl-1.0": "https://opendatacommons.org/licenses/pddl/1-0/",
+    "cc-by-4.0": "https://creativecommons.org/licenses/by/4.0/",
+    "cc-by-sa-4.0": "https://creativecommons.org/licenses/by-sa/4.0/",
+    "cc0-1.0": "https://creativecommons.org/publicdomain/zero/1.0/",
+    "us-pd": "https://www.usa.gov/government-works",
+}
+
+
+def license_url(license: str) -> str | None:
+    """The URL of a license given as a URL or a known SPDX id (case does not matter), else None.
+
+    Example:
+        >>> license_url("ODC-By-1.0"), license_url("https://example.gov/terms"), license_url("ours")
+        ('https://opendatacommons.org/licenses/by/1-0/', 'https://example.gov/terms', None)
+    """
+    if license.startswith(("https://", "http://")):
+        return license
+    return LICENSES.get(license.strip().lower())
 
 
 def as_utc(moment: datetime) -> datetime:

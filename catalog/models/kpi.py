@@ -63,6 +63,8 @@ class Measure(Strict):
     denominator: RateTerm | None = None
     as_percent: bool = False
     cumulative: bool = False
+    # A period whose value comes from fewer source rows than this has no value (as a breakdown's cell).
+    min_count: int | None = Field(default=None, ge=1)
 
 
 class Period(Strict):

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Literal
 
@@ -24,10 +25,12 @@ __all__ = [
     "DEFAULT_GOAL_LEVELS",
     "CatalogSettings",
     "Contact",
+    "DatasetMetadata",
     "EmbedSettings",
     "Goal",
     "PortalKind",
     "PortalSettings",
+    "every_seconds",
 ]
 
 #: The portal kinds a catalog can name (``connectors.kinds`` has their connectors).
@@ -35,6 +38,63 @@ PortalKind = Literal["socrata", "arcgis", "ckan", "opendatasoft", "file"]
 
 # What a catalog that does not name its levels calls them (the contract's own example).
 DEFAULT_GOAL_LEVELS = ("Priority area", "Goal", "Objective")
+
+
+_EVERY = re.compile(r"^(?:(\d+)\s*([smhd])|P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?)$", re.I)
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def every_seconds(text: str) -> float:
+    """An interval such as ``30m``, ``6h``, ``1d`` or ISO 8601's ``PT6H``, ``P1DT12H``, in seconds.
+
+    Example:
+        >>> every_seconds("6h"), every_seconds("PT30M"), every_seconds("P1DT12H")
+        (21600.0, 1800.0, 129600.0)
+        >>> every_seconds("weekly")
+        Traceback (most recent call last):
+        ...
+        ValueError: 'weekly' is not an interval: write a number and a unit (30m, 6h, 1d) or ISO 8601 (PT6H)
+    """
+    match = _EVERY.match(text.strip())
+    seconds = 0.0
+    if match is not None:
+        number, unit, days, hours, minutes, secs = match.groups()
+        if unit:
+            seconds = float(number) * _UNIT[unit.lower()]
+        else:
+            parts = (days, hours, minutes, secs)
+            seconds = sum(float(v or 0) * f for v, f in zip(parts, (86400, 3600, 60, 1), strict=True))
+    if seconds <= 0:
+        raise ValueError(
+            f"{text!r} is not an interval: write a number and a unit (30m, 6h, 1d) or ISO 8601 (PT6H)"
+        )
+    return seconds
+
+
+class DatasetMetadata(Strict):
+    """What the catalog says about one dataset (``datasets:`` in ``catalog.yaml``): written to the
+    store by ``sync --catalog`` and by ``serve`` (at start and on each catalog reload), over what
+    ``load`` or the source recorded. Every key is optional; a key left out changes nothing.
+
+    Example:
+        >>> DatasetMetadata.model_validate({"license": "ODC-By-1.0", "tags": ["wellbeing"]}).tags
+        ['wellbeing']
+    """
+
+    name: str | None = None
+    description: str | None = None
+    license: str | None = None
+    attribution: str | None = None
+    source_url: str | None = None
+    tags: list[str] | None = None
+    source_updated: date | None = None
+
+    @field_validator("source_url")
+    @classmethod
+    def _web(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("source_url is a web address: start it with https://")
+        return value
 
 
 class PortalSettings(Strict):
@@ -122,6 +182,17 @@ class CatalogSettings(Strict):
     # -- people and entered values (catalog.models.people) --
     access: list[AccessRule] = Field(default_factory=list)
     entry: EntrySettings = Field(default_factory=EntrySettings)
+    # `serve` syncs the catalog's remote datasets this often ("30m", "6h", "1d", "PT6H"; see every_seconds).
+    sync_every: str | None = None
+    # License, attribution, source and more per dataset id (DatasetMetadata).
+    datasets: dict[str, DatasetMetadata] = Field(default_factory=dict)
+
+    @field_validator("sync_every")
+    @classmethod
+    def _every(cls, value: str | None) -> str | None:
+        if value is not None:
+            every_seconds(value)
+        return value
 
     @field_validator("portals")
     @classmethod

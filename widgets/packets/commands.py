@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from btvstat_open.errors import UsageError
-from btvstat_open.store import Store
+from btvstat_open.store import open_store
 from catalog import load_catalog
 from catalog.asof import parse_as_of
 from catalog.packet import build_packet, find_meeting
@@ -43,7 +43,7 @@ def run_packet(args: argparse.Namespace) -> int:
             f"Cannot write a packet to {output.name!r}: the file name must end in .pdf or .html."
         )
     as_of = parse_as_of(args.as_of) if args.as_of else None
-    store = Store(args.store)
+    store = open_store(args.store)
     catalog = load_catalog(args.catalog, store)
     find_meeting(catalog, args.meeting_id)  # an unknown meeting fails before any work
     packet = build_packet(catalog, store, args.meeting_id, as_of=as_of)

@@ -22,11 +22,12 @@ from markupsafe import Markup
 
 from catalog.breakdown import publishable_rows
 from catalog.changes import Comparison, Latest
+from catalog.explain import target_in_force
 from catalog.models import Action, Kpi
 from catalog.packet import FollowUp, KpiItem, Packet
 from widgets.charts import describe
 from widgets.images import image_svg
-from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS, format_value, period_label, rows
+from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS, Row, format_value, period_label, rows
 
 __all__ = ["CHART_HEIGHT", "CHART_WIDTH", "ItemView", "long_date", "packet_context"]
 
@@ -62,6 +63,7 @@ class ItemView:
     questions: list[str]
     raised: str | None
     updates: list[str] = field(default_factory=list)  # the department's approved commentary
+    empty_reason: str | None = None
 
 
 def _change(kpi: Kpi, earlier: Comparison | None, suffix: str, missing: str) -> str:
@@ -70,7 +72,7 @@ def _change(kpi: Kpi, earlier: Comparison | None, suffix: str, missing: str) -> 
     change = earlier.change
     arrow = "▲" if change > 0 else "▼" if change < 0 else "="
     since = period_label(kpi.period.size, earlier.period_start, earlier.period_end)
-    text = f"{arrow} {format_value(change, kpi, signed=True)} from {since}{suffix}"
+    text = f"{arrow} {format_value(change, kpi, signed=True, difference=True)} from {since}{suffix}"
     if earlier.better is not None:
         text += " (better)" if earlier.better else " (worse)"
     return text
@@ -161,9 +163,15 @@ def inline_chart(svg: str) -> Markup:
     return Markup(head + ">" + _INNER_ARIA.sub("", body))  # noqa: S704 (our own SVG, escaped by image_svg)
 
 
+def _provisional(series_rows: list[Row]) -> str:
+    """`` (provisional)`` when the latest period with a value has not ended yet."""
+    latest = next((r for r in reversed(series_rows) if r.value is not None), None)
+    return " (provisional)" if latest is not None and latest.provisional else ""
+
+
 def _item_view(item: KpiItem, day: date, fiscal_year_start: int) -> ItemView:
     kpi, latest = item.kpi, item.change
-    series_rows = rows(kpi, item.series)
+    series_rows = rows(kpi, item.series, today=day)
     svg = image_svg(  # targets after the packet's day drawn dashed, as on the KPI page that day
         kpi,
         item.series,
@@ -174,8 +182,11 @@ def _item_view(item: KpiItem, day: date, fiscal_year_start: int) -> ItemView:
         fiscal_year_start=fiscal_year_start,
     )
     target = "No target set"
+    in_force = target_in_force(kpi, day)
     if latest is not None and latest.target is not None:
         target = format_value(latest.target, kpi)
+    elif in_force is not None and in_force.value is not None:  # no data yet, but a target applies
+        target = format_value(in_force.value, kpi)
     elif kpi.target is not None:
         target = "No target in force"
     previous, year = _changes(kpi, latest)
@@ -184,7 +195,7 @@ def _item_view(item: KpiItem, day: date, fiscal_year_start: int) -> ItemView:
         anchor=f"kpi-{kpi.id}",
         kpi=kpi,
         status=item.status,
-        status_label=STATUS_LABELS.get(item.status, item.status),
+        status_label=STATUS_LABELS.get(item.status, item.status) + _provisional(series_rows),
         status_symbol=STATUS_SYMBOLS.get(item.status, ""),
         value=format_value(latest.value if latest else None, kpi),
         period=period_label(kpi.period.size, latest.period_start, latest.period_end)
@@ -202,6 +213,7 @@ def _item_view(item: KpiItem, day: date, fiscal_year_start: int) -> ItemView:
         questions=list(item.questions),
         updates=list(item.updates),
         raised=item.raised,
+        empty_reason=item.empty_reason,
     )
 
 
