@@ -184,6 +184,7 @@ def apply_full(
         name=desc.name or job.remote_id,
         description=desc.description or "",
         row_identifier=desc.row_identifier,
+        source_changed_at=desc.rows_updated_at or desc.last_modified,
     )
     _record(
         job, DatasetState(source=job.source.url, remote_id=job.remote_id), desc, table, latest, info.row_count
@@ -232,7 +233,10 @@ def apply_incremental(
         doomed = pa.table({key: deleting.cast(key_type)})
         merged = pa.concat_tables([changed, doomed], promote_options="permissive")
         result = store.upsert(
-            job.local_id, merged, deleted=[False] * changed.num_rows + [True] * len(deleting)
+            job.local_id,
+            merged,
+            deleted=[False] * changed.num_rows + [True] * len(deleting),
+            source_changed_at=desc.rows_updated_at or desc.last_modified,
         )
     rows = store.info(job.local_id).row_count
     _record(job, state, desc, changed, latest, rows)
