@@ -32,6 +32,8 @@ HANDLERS = {
     "render": "widgets.commands:run_render",
     "packet": "widgets.packets.commands:run_packet",
 }
+# The store's history (btvstat_open.store.history).
+HANDLERS["store compact"] = "btvstat_open.store.commands:run_compact"
 
 if TYPE_CHECKING:
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -78,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands = (_add_serve, _add_load, _add_pull, _add_push, _add_sync, _add_catalog, _add_measure)
-    for add in (*commands, _add_render, _add_packet):
+    for add in (*commands, _add_render, _add_packet, _add_store):
         add(sub)
     return parser
 
@@ -227,6 +229,23 @@ def _add_packet(sub: Subparsers) -> None:
     packet.add_argument("-o", "--output", required=True, help="FILE.pdf or FILE.html")
 
 
+def _add_store(sub: Subparsers) -> None:
+    """``store compact``: bound the store's history."""
+    store = sub.add_parser("store", help="look after the store (compact its history)")
+    store_sub = store.add_subparsers(dest="store_command", required=True, metavar="ACTION")
+    compact = store_sub.add_parser(
+        "compact", help="forget row versions that ended more than --keep-days ago, and shrink the file"
+    )
+    compact.add_argument("--store", default=DEFAULT_STORE)
+    compact.add_argument(
+        "--keep-days",
+        type=int,
+        default=int(os.environ.get("BTVSTAT_HISTORY_KEEP_DAYS", "730")),
+        metavar="N",
+        help="history kept, in days (default: BTVSTAT_HISTORY_KEEP_DAYS or %(default)s)",
+    )
+
+
 def flag_words(text: str) -> str:
     """A library message in command-line words: each parameter named as its flag.
 
@@ -280,6 +299,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     name = args.command
     if name == "catalog":
         name = f"catalog {args.catalog_command}"
+    if name == "store":
+        name = f"store {args.store_command}"
     try:
         return _handler(name)(args)
     except BtvstatError as exc:
