@@ -16,33 +16,12 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from faults import serve_portal
+from test_sync_kill import COLUMNS, SCRIPT, rows
 
 from btvstat_open.store import Store
-from btvstat_open.types import Column
 
-COLUMNS = [Column("case_id", "Case ID", "text"), Column("amount", "Amount", "number")]
 KILLS = 6
 MAX_ROUNDS = 30
-
-SCRIPT = """
-import sys
-from btvstat_open.store import Store
-from btvstat_open.sync import sync_dataset
-from connectors import connect
-
-url, store_dir = sys.argv[1], sys.argv[2]
-with Store(store_dir) as store:
-    sync_dataset(connect(url, page_size=250, concurrency=1), "cases", store, progress=False)
-"""
-
-
-def rows(start: int, stop: int, salt: int = 0) -> pa.Table:
-    return pa.table(
-        {
-            "case_id": [f"{i:07d}" for i in range(start, stop)],
-            "amount": [float(i + salt) for i in range(start, stop)],
-        }
-    )
 
 
 def content(table: pa.Table) -> list[tuple[object, object]]:
