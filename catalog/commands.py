@@ -18,6 +18,7 @@ import io
 import json
 import sys
 import threading
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +27,7 @@ import pyarrow as pa
 
 from btvstat_open.errors import CatalogError, UsageError
 from btvstat_open.store import Store
-from catalog.asof import today_for
+from catalog.asof import history_note, today_for
 from catalog.loader import load_catalog
 from catalog.measure import measure
 from catalog.models import Catalog, CatalogSettings, Kpi
@@ -35,7 +36,15 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress
 
-__all__ = ["run_export", "run_measure", "run_sync", "run_validate", "series_csv", "series_json"]
+__all__ = [
+    "run_export",
+    "run_measure",
+    "run_sync",
+    "run_validate",
+    "say_history",
+    "series_csv",
+    "series_json",
+]
 
 
 def _existing_store(path: str) -> Store | None:
@@ -104,6 +113,13 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def say_history(store: Store, dataset_ids: Sequence[str], today: date) -> None:
+    """On stderr (stdout stays the data): from which data a past day was computed."""
+    note = history_note(store, dataset_ids, today)
+    if note:
+        print(note, file=sys.stderr)
+
+
 def _check_synced(catalog: Catalog, store: Store, args: argparse.Namespace) -> None:
     """Every dataset the catalog's KPIs use is in the store, else a usage error naming them.
 
@@ -129,6 +145,7 @@ def run_measure(args: argparse.Namespace) -> int:
         return _run_breakdown(args, kpi, catalog.settings, needed, today)
     with _required_store(args.store, needed) as store:
         series = measure(kpi, store, catalog.settings, today=today)
+        say_history(store, [kpi.source.dataset], today)
     if args.format == "csv":
         sys.stdout.write(series_csv(series))
     elif args.format == "json":
@@ -151,6 +168,7 @@ def _run_breakdown(
         )
     with _required_store(args.store, needed) as store:
         table = breakdown(kpi, store, settings, today=today)
+        say_history(store, [kpi.source.dataset], today)
     if args.format == "csv":
         sys.stdout.write(breakdown_csv(table))
     elif args.format == "json":

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from btvstat_open.store import Store
+from btvstat_open.store import Store, as_utc
 from btvstat_open.store.known import end_of_day
 from btvstat_open.sync import sync_dataset
 from btvstat_open.types import Column
@@ -137,13 +137,15 @@ def test_compaction_forgets_old_versions_and_history_then_runs_from_its_horizon(
 
 def test_a_store_written_before_history_existed_starts_its_history_from_its_rows(tmp_path: Path) -> None:
     store = Store(tmp_path)
-    store.clock = lambda: datetime(2020, 1, 1, tzinfo=UTC)
+    store.clock = lambda: datetime(2019, 1, 1, tzinfo=UTC)
     store.load("d", _table({"a": 1.0}), COLUMNS, row_identifier="k")
     for table in ('"dh_d"', "btvstat_history", "btvstat_history_log"):
         store.cursor().execute(f"DROP TABLE {table}")  # as a store from before history
     store.close()
     store = Store(tmp_path)
-    store.clock = lambda: datetime(2030, 1, 1, tzinfo=UTC)
+    seeded = as_utc(store.info("d").rows_updated_at)  # legacy rows are known from their last write
     store.upsert("d", _table({"a": 2.0}))
-    assert store.arrow("d", as_known=datetime(2029, 1, 1, tzinfo=UTC))["n"].to_pylist() == [1.0]
-    assert store.arrow("d", as_known=datetime(2030, 1, 2, tzinfo=UTC))["n"].to_pylist() == [2.0]
+    for at in (seeded, seeded - timedelta(days=1)):
+        assert store.arrow("d", as_known=at)["n"].to_pylist() == [1.0]
+    assert store.known("d", seeded - timedelta(days=1)).history_since == seeded  # type: ignore[attr-defined]
+    assert store.arrow("d")["n"].to_pylist() == [2.0]

@@ -108,6 +108,7 @@ class Pages:
     def render(self, template: str, **context: Any) -> str:
         """Render a template with the site settings (``theme`` defaults to ``auto``)."""
         context.setdefault("theme", "auto")
+        context.setdefault("data_note", self.service.data_note())
         return self.env.get_template(template).render(site=self.site, **context)
 
     def _chart(self, kpi: Kpi, options: ChartOptions, *, title: bool, element_id: str) -> ChartView:

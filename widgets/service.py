@@ -24,7 +24,7 @@ from btvstat_open.errors import KpiNotFound, UsageError
 from btvstat_open.store import Store
 from catalog import measure
 from catalog.actions import is_unattended, overdue_actions
-from catalog.asof import today_for
+from catalog.asof import history_note, today_for
 from catalog.breakdown import breakdown, publishable_rows
 from catalog.freshness import FreshnessReport, freshness
 from catalog.models import Action, Catalog, CatalogSettings, Kpi
@@ -177,6 +177,10 @@ class WidgetService:
     def today(self) -> date:
         """The as-of day: ``--as-of``, else the catalog's ``as_of``, else the local date."""
         return today_for(self.settings, self.as_of)
+
+    def data_note(self) -> str | None:
+        """For a past day: the data is as known then, and from when history runs (else None)."""
+        return history_note(self.store, (k.source.dataset for k in self.public_kpis()), self.today())
 
     def public_kpis(self) -> list[Kpi]:
         """Every public KPI in catalog order."""

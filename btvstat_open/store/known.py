@@ -62,6 +62,8 @@ def known_info(cur: duckdb.DuckDBPyConnection, info: DatasetInfo, at: datetime) 
     The row count and ``rows_updated_at`` are those of the moment read.
     """
     at = as_utc(at)
+    if as_utc(info.rows_updated_at) <= at:  # nothing written since: no lookup at all
+        return info
     since = history_since(cur, info.id)
     last = fetch_one(cur.execute(f"SELECT max(recorded_at) FROM {LOG_TABLE} WHERE dataset_id = ?", [info.id]))
     if since is None or last is None or last[0] is None or as_utc(last[0]) <= at:

@@ -252,6 +252,7 @@ def packet_context(packet: Packet, fiscal_year_start: int = 7) -> dict[str, Any]
         "date": long_date(meeting.date),
         "as_of": long_date(day),
         "as_of_iso": day.isoformat(),
+        "data_note": packet.data_note,
         "departments": meeting.departments,
         "previous": packet.previous,
         "previous_date": long_date(packet.previous.date) if packet.previous else "",
