@@ -227,6 +227,11 @@ def _add_packet(sub: Subparsers) -> None:
         "--as-of", metavar="DATE", help="compute as of DATE (YYYY-MM-DD) instead of the meeting's own day"
     )
     packet.add_argument("-o", "--output", required=True, help="FILE.pdf or FILE.html")
+    packet.add_argument(
+        "--refresh",
+        action="store_true",
+        help="compute the kept packet again (as known on the meeting day) and keep it as a new revision",
+    )
 
 
 def _add_store(sub: Subparsers) -> None:

@@ -144,6 +144,11 @@ class Packet:
     new_items: tuple[KpiItem, ...]
     #: for a past day: the data as known then, and from when history runs (:func:`catalog.asof.history_note`)
     data_note: str | None = None
+    #: a kept packet's revision number past the first, the day the one before was kept, and what
+    #: changed since it (widgets.packets.kept)
+    revision: int | None = None
+    kept_before: str | None = None
+    changes: tuple[str, ...] = ()
 
     @property
     def window_start(self) -> date | None:
