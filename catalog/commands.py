@@ -19,13 +19,13 @@ import json
 import sys
 import threading
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from btvstat_open.errors import CatalogError, UsageError
+from btvstat_open.errors import BtvstatError, CatalogError, UsageError
 from btvstat_open.store import Store
 from catalog.asof import history_note, today_for
 from catalog.loader import load_catalog
@@ -226,6 +226,7 @@ def run_sync(args: argparse.Namespace) -> int:
             bar.start()
         with Store(args.store) as store:
             outcomes = sync_catalog(catalog, store, parallel=args.parallel, on_done=report)
+            publish_all(catalog, store)
     finally:
         if bar is not None:
             bar.stop()
@@ -239,6 +240,23 @@ def run_sync(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 1
+
+
+def publish_all(catalog: Catalog, store: Store) -> int:
+    """Record in the ledger what every public KPI publishes today (after a sync); returns the new entries."""
+    from catalog.ledger import record
+
+    today = datetime.now(UTC).date()
+    count = 0
+    for kpi in catalog.kpis.values():
+        if not kpi.public or not store.exists(kpi.source.dataset):
+            continue
+        try:
+            series = measure(kpi, store, catalog.settings, today=today)
+        except BtvstatError:
+            continue  # a KPI that cannot be computed publishes nothing (`catalog validate` says why)
+        count += len(record(store, kpi, series))
+    return count
 
 
 def _datasets_bar(total: int) -> Progress:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -27,6 +27,7 @@ from catalog.actions import is_unattended, overdue_actions
 from catalog.asof import history_note, today_for
 from catalog.breakdown import breakdown, publishable_rows
 from catalog.freshness import FreshnessReport, freshness
+from catalog.ledger import published, record, with_published
 from catalog.models import Action, Catalog, CatalogSettings, Kpi
 from widgets.cache import DataVersions, LruCache
 from widgets.charts import Width, chart_spec
@@ -211,8 +212,14 @@ class WidgetService:
         if table is None:
             assert self.catalog is not None  # a KPI exists only with a catalog
             table = measure(kpi, self.store, self.catalog.settings, today=key[3])
+            if key[3] >= datetime.now(UTC).date():  # published today: the ledger keeps it
+                record(self.store, kpi, table)
             self._series.put(key, table)
         return table
+
+    def published(self, kpi: Kpi) -> pa.Table:
+        """The series with each period's first published value and its latest revision time."""
+        return with_published(self.series(kpi), published(self.store, kpi.id))
 
     def breakdown(self, kpi: Kpi) -> pa.Table:
         """The KPI's breakdown table (:func:`catalog.breakdown.breakdown`), cached like the series."""

@@ -133,11 +133,11 @@ def _latest_per_key(table: pa.Table, key: str) -> pa.Table:
 
 
 def _local_keys(store: Store, dataset_id: str, key: str) -> pa.Array:
+    """The local keys as text, written as :func:`_text` writes the pulled ones (a number key
+    2020002530 is "2020002530" on both sides, where DuckDB's cast would say "2020002530.0")."""
     info = store.info(dataset_id)
-    sql = f"SELECT CAST({quote_ident(key)} AS VARCHAR) AS k FROM {info.table}"
-    table: pa.Table = store.cursor().sql(sql).to_arrow_table()
-    keys: pa.Array = table.column("k").combine_chunks()
-    return keys
+    table: pa.Table = store.cursor().sql(f"SELECT {quote_ident(key)} AS k FROM {info.table}").to_arrow_table()
+    return _text(table.column("k"))
 
 
 def _text(values: pa.ChunkedArray | pa.Array) -> pa.Array:
