@@ -34,6 +34,8 @@ HANDLERS = {
 }
 # The store's history (btvstat_open.store.history).
 HANDLERS["store compact"] = "btvstat_open.store.commands:run_compact"
+# Data checks (catalog.data_checks).
+HANDLERS["checks"] = "catalog.commands:run_checks_command"
 
 if TYPE_CHECKING:
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -80,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands = (_add_serve, _add_load, _add_pull, _add_push, _add_sync, _add_catalog, _add_measure)
-    for add in (*commands, _add_render, _add_packet, _add_store):
+    for add in (*commands, _add_render, _add_packet, _add_store, _add_checks):
         add(sub)
     return parser
 
@@ -249,6 +251,15 @@ def _add_store(sub: Subparsers) -> None:
         metavar="N",
         help="history kept, in days (default: BTVSTAT_HISTORY_KEEP_DAYS or %(default)s)",
     )
+
+
+def _add_checks(sub: Subparsers) -> None:
+    """``checks [accept DATASET]``: the data checks of catalog.yaml."""
+    checks = sub.add_parser("checks", help="run the catalog's data checks, or accept a held dataset")
+    checks.add_argument("action", nargs="?", choices=["run", "accept"], default="run")
+    checks.add_argument("dataset", nargs="?", help="with accept: the dataset to publish")
+    checks.add_argument("--catalog", required=True)
+    checks.add_argument("--store", default=DEFAULT_STORE)
 
 
 def flag_words(text: str) -> str:

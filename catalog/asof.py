@@ -98,7 +98,11 @@ def known_dataset(store: Store, dataset_id: str, today: date) -> DatasetInfo:
         >>> known.row_count == store.info("kc-311-potholes").row_count
         True
     """
-    return store.known(dataset_id, end_of_day(today))
+    from catalog.data_checks import held_at
+
+    at, held = end_of_day(today), held_at(store, dataset_id)
+    # A dataset held back by a data check stays published as it was before the failing write.
+    return store.known(dataset_id, min(at, held) if held is not None else at)
 
 
 def history_note(store: Store, dataset_ids: Iterable[str], today: date) -> str | None:

@@ -28,6 +28,7 @@ import pyarrow as pa
 from btvstat_open.errors import BtvstatError, CatalogError, UsageError
 from btvstat_open.store import Store
 from catalog.asof import history_note, today_for
+from catalog.data_checks import CheckState, accept, run_checks
 from catalog.loader import load_catalog
 from catalog.measure import measure
 from catalog.models import Catalog, CatalogSettings, Kpi
@@ -226,6 +227,7 @@ def run_sync(args: argparse.Namespace) -> int:
             bar.start()
         with Store(args.store) as store:
             outcomes = sync_catalog(catalog, store, parallel=args.parallel, on_done=report)
+            _report_checks(run_checks(catalog, store))
             publish_all(catalog, store)
     finally:
         if bar is not None:
@@ -240,6 +242,34 @@ def run_sync(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 1
+
+
+def _report_checks(states: list[CheckState]) -> None:
+    """One line per failing data check (on stderr: they are warnings, the sync itself went well)."""
+    for state in states:
+        if state.failures:
+            held = " (held: the last good version stays published)" if state.held_at else ""
+            print(f"check failed {state.dataset}{held}: {'; '.join(state.failures)}", file=sys.stderr)
+
+
+def run_checks_command(args: argparse.Namespace) -> int:
+    """``btvstat-open checks [accept DATASET] --catalog DIR``: run the data checks, or publish a held one."""
+    catalog = load_catalog(args.catalog)
+    with _required_store(args.store, "the checks read the datasets in it") as store:
+        if args.action == "accept":
+            if not args.dataset:
+                raise UsageError(
+                    "Name the dataset to accept: `btvstat-open checks accept DATASET --catalog DIR`."
+                )
+            accept(store, args.dataset)
+            print(f"Accepted {args.dataset}: its current version is published.")
+            return 0
+        states = run_checks(catalog, store)
+    _report_checks(states)
+    for state in states:
+        if not state.failures:
+            print(f"ok {state.dataset}")
+    return 1 if any(s.failures for s in states) else 0
 
 
 def publish_all(catalog: Catalog, store: Store) -> int:

@@ -24,7 +24,14 @@ from btvstat_open.store.history import HISTORY_TABLE, LOG_TABLE, SYSTEM_COLUMNS,
 from btvstat_open.store.writes import fetch_one
 from btvstat_open.types import duckdb_type
 
-__all__ = ["KnownDatasetInfo", "compact_history", "end_of_day", "history_since", "known_info"]
+__all__ = [
+    "KnownDatasetInfo",
+    "compact_history",
+    "end_of_day",
+    "history_since",
+    "known_info",
+    "last_recorded",
+]
 
 
 def end_of_day(day: date) -> datetime:
@@ -53,6 +60,14 @@ class KnownDatasetInfo(DatasetInfo):
 def history_since(cur: duckdb.DuckDBPyConnection, dataset_id: str) -> datetime | None:
     """When the dataset's history runs from (None: no rows recorded yet)."""
     row = fetch_one(cur.execute(f"SELECT since FROM {HISTORY_TABLE} WHERE dataset_id = ?", [dataset_id]))
+    return as_utc(row[0]) if row and row[0] is not None else None
+
+
+def last_recorded(cur: duckdb.DuckDBPyConnection, dataset_id: str) -> datetime | None:
+    """When the dataset's latest write was recorded (None: no write recorded)."""
+    row = fetch_one(
+        cur.execute(f"SELECT max(recorded_at) FROM {LOG_TABLE} WHERE dataset_id = ?", [dataset_id])
+    )
     return as_utc(row[0]) if row and row[0] is not None else None
 
 

@@ -18,6 +18,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from catalog.models.base import ID_PATTERN, Origin, Strict, check_http_url
+from catalog.models.data_checks import DataCheck
 
 __all__ = [
     "DEFAULT_GOAL_LEVELS",
@@ -118,6 +119,8 @@ class CatalogSettings(Strict):
     goal_status: Literal["majority", "worst"] = "majority"
     goals: list[Goal] = Field(default_factory=list)
     as_of: date | None = None
+    # Data checks per dataset id (catalog.checks_run runs them; catalog.models.data_checks).
+    checks: dict[str, DataCheck] = Field(default_factory=dict)
 
     @field_validator("portals")
     @classmethod
