@@ -36,6 +36,10 @@ HANDLERS = {
     "entries import": "btvstat_open.people.commands:run_entries_import",
     "datasets": "btvstat_open.store.commands:run_datasets",
 }
+# The store's history (btvstat_open.store.history).
+HANDLERS["store compact"] = "btvstat_open.store.commands:run_compact"
+# Data checks (catalog.data_checks).
+HANDLERS["checks"] = "catalog.commands:run_checks_command"
 
 if TYPE_CHECKING:
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -82,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands = (_add_serve, _add_load, _add_pull, _add_push, _add_sync, _add_catalog, _add_measure)
-    for add in (*commands, _add_render, _add_packet, _add_datasets):
+    for add in (*commands, _add_render, _add_packet, _add_datasets, _add_store, _add_checks):
         add(sub)
     _add_people(sub)
     return parser
@@ -282,6 +286,37 @@ def _add_packet(sub: Subparsers) -> None:
         "--as-of", metavar="DATE", help="compute as of DATE (YYYY-MM-DD) instead of the meeting's own day"
     )
     packet.add_argument("-o", "--output", required=True, help="FILE.pdf or FILE.html")
+    packet.add_argument(
+        "--refresh",
+        action="store_true",
+        help="compute the kept packet again (as known on the meeting day) and keep it as a new revision",
+    )
+
+
+def _add_store(sub: Subparsers) -> None:
+    """``store compact``: bound the store's history."""
+    store = sub.add_parser("store", help="look after the store (compact its history)")
+    store_sub = store.add_subparsers(dest="store_command", required=True, metavar="ACTION")
+    compact = store_sub.add_parser(
+        "compact", help="forget row versions that ended more than --keep-days ago, and shrink the file"
+    )
+    compact.add_argument("--store", default=DEFAULT_STORE)
+    compact.add_argument(
+        "--keep-days",
+        type=int,
+        default=int(os.environ.get("BTVSTAT_HISTORY_KEEP_DAYS", "730")),
+        metavar="N",
+        help="history kept, in days (default: BTVSTAT_HISTORY_KEEP_DAYS or %(default)s)",
+    )
+
+
+def _add_checks(sub: Subparsers) -> None:
+    """``checks [accept DATASET]``: the data checks of catalog.yaml."""
+    checks = sub.add_parser("checks", help="run the catalog's data checks, or accept a held dataset")
+    checks.add_argument("action", nargs="?", choices=["run", "accept"], default="run")
+    checks.add_argument("dataset", nargs="?", help="with accept: the dataset to publish")
+    checks.add_argument("--catalog", required=True)
+    checks.add_argument("--store", default=DEFAULT_STORE)
 
 
 def _add_datasets(sub: Subparsers) -> None:
@@ -334,11 +369,22 @@ def _handler(name: str) -> Callable[[argparse.Namespace], int]:
 
 
 # Commands that open the store: while `serve` owns it, they run inside the server (btvstat_open.remote).
-FORWARDED = ("load", "sync", "catalog validate", "catalog export", "measure", "render", "packet", "datasets")
+FORWARDED = (
+    "load",
+    "sync",
+    "catalog validate",
+    "catalog export",
+    "measure",
+    "render",
+    "packet",
+    "datasets",
+    "store compact",
+    "checks",
+)
 
 
 def _name(args: argparse.Namespace) -> str:
-    if args.command in ("catalog", "entries"):  # commands with subcommands
+    if args.command in ("catalog", "entries", "store"):  # commands with subcommands
         return f"{args.command} {getattr(args, args.command + '_command')}"
     return str(args.command)
 

@@ -1,7 +1,10 @@
 """The day a catalog is computed as of: "today", or a frozen day for a demo or an archive.
 
 ``--as-of DATE`` on the command line wins over ``as_of:`` in ``catalog.yaml``, which wins over the
-local date. Everything below the command line and the app takes that day as an explicit ``today``
+local date. A day in the past means the data **as known then**: each dataset as the store held it
+at the end of that day (:func:`known_dataset`), then rows dated after the day are left out; before
+a dataset's history begins its first recorded version stands in, and :func:`history_note` says so.
+Everything below the command line and the app takes that day as an explicit ``today``
 argument: :func:`catalog.measure.measure` leaves out rows dated after it, judges which periods have
 ended against it, and the program's flags (overdue actions, stale data) are judged on it too.
 
@@ -17,12 +20,15 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from datetime import date
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
 
 from btvstat_open.errors import UsageError
+from btvstat_open.store import DatasetInfo, Store
+from btvstat_open.store.known import end_of_day
 from catalog.models import Catalog, CatalogSettings
 
-__all__ = ["frozen_at", "parse_as_of", "today_for"]
+__all__ = ["frozen_at", "history_note", "known_dataset", "parse_as_of", "today_for"]
 
 
 def parse_as_of(text: str) -> date:
@@ -82,3 +88,46 @@ def frozen_at(catalog: Catalog, as_of: date | str | None) -> Catalog:
     settings = catalog.settings.model_copy(update={"as_of": day})
     version = hashlib.sha256(f"{catalog.version}|as_of={day.isoformat()}".encode()).hexdigest()[:16]
     return dataclasses.replace(catalog, settings=settings, version=version)
+
+
+def known_dataset(store: Store, dataset_id: str, today: date) -> DatasetInfo:
+    """The dataset as the store knew it at the end of ``today`` (UTC): its ``table`` reads those rows.
+
+    Example:
+        >>> known = known_dataset(store, "kc-311-potholes", date.today())
+        >>> known.row_count == store.info("kc-311-potholes").row_count
+        True
+    """
+    from catalog.data_checks import held_at
+
+    at, held = end_of_day(today), held_at(store, dataset_id)
+    # A dataset held back by a data check stays published as it was before the failing write.
+    return store.known(dataset_id, min(at, held) if held is not None else at)
+
+
+def history_note(store: Store, dataset_ids: Iterable[str], today: date) -> str | None:
+    """What a page, packet or export computed as of a past day says about the data behind it.
+
+    None for today (or a later day); else the day the data is as known on, and from which day
+    each dataset's history runs where that is later (its first recorded version then stands in).
+
+    Example:
+        >>> history_note(store, ["kc-311-potholes"], date.today()) is None
+        True
+    """
+    if today >= datetime.now(UTC).date():
+        return None
+    late = []
+    for dataset_id in dict.fromkeys(dataset_ids):
+        if not store.exists(dataset_id):
+            continue
+        since = getattr(known_dataset(store, dataset_id, today), "history_since", None)
+        if since is not None and since.date() > today:
+            late.append(f"{dataset_id} from {since.date().isoformat()}")
+    text = f"Data as the store knew it at the end of {today.isoformat()}."
+    if late:
+        text += (
+            f" History runs only from a later day ({', '.join(late)}): "
+            "the first recorded version of those datasets stands in."
+        )
+    return text

@@ -53,6 +53,7 @@ import pyarrow as pa
 
 from btvstat_open.errors import CatalogError
 from btvstat_open.store import DatasetInfo, Store, quote_ident
+from catalog.asof import known_dataset
 from catalog.checks import BREAKDOWN_TYPES
 from catalog.measure import _aggregate_sql, _periods, _values, row_counts
 from catalog.models import Breakdown, CatalogSettings, Kpi
@@ -96,7 +97,7 @@ def breakdown(kpi: Kpi, store: Store, settings: CatalogSettings, *, today: date)
         ['period_start', 'period_end', 'group', 'value', 'count', 'count_label', 'suppressed', 'disparity']
     """
     spec = _spec(kpi)
-    info = store.info(kpi.source.dataset)
+    info = known_dataset(store, kpi.source.dataset, today)
     fsm = settings.fiscal_year_start
     sql = _aggregate_sql(kpi, info, fsm, today, group=_group_sql(info, spec.column))
     cells: _Cells = {}

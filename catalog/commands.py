@@ -18,15 +18,17 @@ import io
 import json
 import sys
 import threading
-from datetime import date
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from btvstat_open.errors import CatalogError, UsageError
+from btvstat_open.errors import BtvstatError, CatalogError, UsageError
 from btvstat_open.store import Store, open_store
-from catalog.asof import today_for
+from catalog.asof import history_note, today_for
+from catalog.data_checks import CheckState, accept, run_checks
 from catalog.explain import why_empty
 from catalog.loader import load_catalog
 from catalog.measure import measure
@@ -36,7 +38,15 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress
 
-__all__ = ["run_export", "run_measure", "run_sync", "run_validate", "series_csv", "series_json"]
+__all__ = [
+    "run_export",
+    "run_measure",
+    "run_sync",
+    "run_validate",
+    "say_history",
+    "series_csv",
+    "series_json",
+]
 
 
 def _existing_store(path: str) -> Store | None:
@@ -118,6 +128,13 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def say_history(store: Store, dataset_ids: Sequence[str], today: date) -> None:
+    """On stderr (stdout stays the data): from which data a past day was computed."""
+    note = history_note(store, dataset_ids, today)
+    if note:
+        print(note, file=sys.stderr)
+
+
 def _check_synced(catalog: Catalog, store: Store, args: argparse.Namespace) -> None:
     """Every dataset the catalog's KPIs use is in the store, else a usage error naming them.
 
@@ -144,6 +161,7 @@ def run_measure(args: argparse.Namespace) -> int:
     with _required_store(args.store, needed) as store:
         series = measure(kpi, store, catalog.settings, today=today)
         reason = why_empty(kpi, store, catalog.settings, today=today)
+        say_history(store, [kpi.source.dataset], today)
     if reason is not None:  # on stderr, so piped CSV and JSON stay data only
         print(f"note: {kpi.id} has no value as of {today}: {reason}", file=sys.stderr)
     ends = series.column("period_end").to_pylist()
@@ -174,6 +192,7 @@ def _run_breakdown(
         )
     with _required_store(args.store, needed) as store:
         table = breakdown(kpi, store, settings, today=today)
+        say_history(store, [kpi.source.dataset], today)
     if args.format == "csv":
         sys.stdout.write(breakdown_csv(table))
     elif args.format == "json":
@@ -233,6 +252,8 @@ def run_sync(args: argparse.Namespace) -> int:
         with open_store(args.store) as store:
             outcomes = sync_catalog(catalog, store, parallel=args.parallel, on_done=report)
             apply_dataset_metadata(catalog.settings, store)  # datasets: in catalog.yaml, over the source's
+            _report_checks(run_checks(catalog, store))
+            publish_all(catalog, store)
     finally:
         if bar is not None:
             bar.stop()
@@ -246,6 +267,51 @@ def run_sync(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 1
+
+
+def _report_checks(states: list[CheckState]) -> None:
+    """One line per failing data check (on stderr: they are warnings, the sync itself went well)."""
+    for state in states:
+        if state.failures:
+            held = " (held: the last good version stays published)" if state.held_at else ""
+            print(f"check failed {state.dataset}{held}: {'; '.join(state.failures)}", file=sys.stderr)
+
+
+def run_checks_command(args: argparse.Namespace) -> int:
+    """``btvstat-open checks [accept DATASET] --catalog DIR``: run the data checks, or publish a held one."""
+    catalog = load_catalog(args.catalog)
+    with _required_store(args.store, "the checks read the datasets in it") as store:
+        if args.action == "accept":
+            if not args.dataset:
+                raise UsageError(
+                    "Name the dataset to accept: `btvstat-open checks accept DATASET --catalog DIR`."
+                )
+            accept(store, args.dataset)
+            print(f"Accepted {args.dataset}: its current version is published.")
+            return 0
+        states = run_checks(catalog, store)
+    _report_checks(states)
+    for state in states:
+        if not state.failures:
+            print(f"ok {state.dataset}")
+    return 1 if any(s.failures for s in states) else 0
+
+
+def publish_all(catalog: Catalog, store: Store) -> int:
+    """Record in the ledger what every public KPI publishes today (after a sync); returns the new entries."""
+    from catalog.ledger import record
+
+    today = datetime.now(UTC).date()
+    count = 0
+    for kpi in catalog.kpis.values():
+        if not kpi.public or not store.exists(kpi.source.dataset):
+            continue
+        try:
+            series = measure(kpi, store, catalog.settings, today=today)
+        except BtvstatError:
+            continue  # a KPI that cannot be computed publishes nothing (`catalog validate` says why)
+        count += len(record(store, kpi, series))
+    return count
 
 
 def _datasets_bar(total: int) -> Progress:

@@ -47,7 +47,7 @@ import pyarrow as pa
 
 from btvstat_open.errors import CatalogError
 from btvstat_open.store import DatasetInfo, Store, quote_ident
-from catalog.asof import today_for
+from catalog.asof import known_dataset, today_for
 from catalog.models import CatalogSettings, Kpi, RateTerm
 from catalog.periods import fiscal_year_start_of, period_end, period_range, period_start, period_start_sql
 from catalog.status import status
@@ -90,8 +90,8 @@ def measure(kpi: Kpi, store: Store, settings: CatalogSettings, *, today: date | 
         >>> table.column_names, table.column("value").to_pylist()[-3:]
         (['period_start', 'period_end', 'value', 'target', 'status'], [11.0, 10.0, 5.0])
     """
-    info = store.info(kpi.source.dataset)
     today = today or today_for(settings)
+    info = known_dataset(store, kpi.source.dataset, today)
     size = kpi.period.size
     fsm = settings.fiscal_year_start
     sql = _aggregate_sql(kpi, info, fsm, today)

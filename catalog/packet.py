@@ -39,6 +39,7 @@ import pyarrow as pa
 from btvstat_open.errors import MeetingNotFound
 from btvstat_open.store import Store
 from catalog.actions import is_overdue, is_unattended, overdue_actions, state_on
+from catalog.asof import history_note
 from catalog.changes import Latest, latest_change
 from catalog.explain import why_empty
 from catalog.freshness import FreshnessReport, freshness
@@ -145,6 +146,13 @@ class Packet:
     follow_ups: tuple[FollowUp, ...]
     standing: tuple[KpiItem, ...]
     new_items: tuple[KpiItem, ...]
+    #: for a past day: the data as known then, and from when history runs (:func:`catalog.asof.history_note`)
+    data_note: str | None = None
+    #: a kept packet's revision number past the first, the day the one before was kept, and what
+    #: changed since it (widgets.packets.kept)
+    revision: int | None = None
+    kept_before: str | None = None
+    changes: tuple[str, ...] = ()
 
     @property
     def window_start(self) -> date | None:
@@ -265,4 +273,5 @@ def build_packet(catalog: Catalog, store: Store, meeting_id: str, *, as_of: date
     new_items = _off_track_first([items[k] for k in agenda if k in new_ids])
     rank = {item.kpi.id: _RANK.get(item.status, 2) for item in items.values()}
     follow_ups = _follow_ups([catalog.kpis[k] for k in agenda], day, since, rank)
-    return Packet(meeting, day, previous, tuple(follow_ups), standing, new_items)
+    note = history_note(store, (catalog.kpis[k].source.dataset for k in agenda), day)
+    return Packet(meeting, day, previous, tuple(follow_ups), standing, new_items, note)

@@ -40,6 +40,7 @@ import pyarrow as pa
 
 from btvstat_open.store import Store
 from catalog.actions import is_overdue, is_unattended, state_on
+from catalog.asof import history_note
 from catalog.changes import latest_change
 from catalog.freshness import freshness
 from catalog.goals import GoalNode, Rollup, goal_tree, rollups
@@ -75,6 +76,8 @@ def program_document(
         "format": FORMAT,
         "version": VERSION,
         "as_of": today.isoformat(),
+        # Past days read the data as known then; this says so, and from when history runs.
+        "data_as_known": history_note(store, (k.source.dataset for k in kpis), today),
         "settings": {
             "title": s.title,
             "publisher": s.publisher,

@@ -15,6 +15,7 @@ from btvstat_open.errors import UsageError
 from btvstat_open.store import open_store
 from catalog import load_catalog
 from catalog.asof import today_for
+from catalog.commands import say_history
 
 __all__ = ["run_render"]
 
@@ -59,4 +60,5 @@ def run_render(args: argparse.Namespace) -> int:
             partial.write_bytes(image_png(svg))
     partial.replace(output)
     print(f"Wrote {output}", file=sys.stderr)
+    say_history(store, [kpi.source.dataset], today)
     return 0

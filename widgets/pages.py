@@ -23,6 +23,8 @@ from typing import Any
 import jinja2
 
 from btvstat_open.errors import DatasetNotFound
+from catalog.data_checks import load_checks
+from catalog.ledger import published, revision_lines
 from catalog.models import CatalogSettings, Kpi
 from catalog.packet import department_updates
 from widgets.assets import Assets
@@ -109,6 +111,7 @@ class Pages:
     def render(self, template: str, **context: Any) -> str:
         """Render a template with the site settings (``theme`` defaults to ``auto``)."""
         context.setdefault("theme", "auto")
+        context.setdefault("data_note", self.service.data_note())
         return self.env.get_template(template).render(site=self.site, **context)
 
     def _chart(self, kpi: Kpi, options: ChartOptions, *, title: bool, element_id: str) -> ChartView:
@@ -161,6 +164,8 @@ class Pages:
             breakdown=self._breakdown(kpi),
             target_label=target_label,
             rows=self.service.rows(kpi),
+            revisions=revision_lines(kpi, published(self.service.store, kpi.id)),
+            check=load_checks(self.service.store).get(kpi.source.dataset),
             chart=self._chart(kpi, ChartOptions(theme="auto"), title=False, element_id="chart"),
             period_name=_PERIOD_NAMES[kpi.period.size],
             dataset_name=dataset_name,

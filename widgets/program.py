@@ -21,6 +21,7 @@ from datetime import date, datetime
 from typing import Any
 
 from btvstat_open.errors import NotFound
+from catalog.data_checks import load_checks, state_record
 from catalog.goals import GoalNode, Rollup, goal_tree, rollups
 from catalog.models import CatalogSettings, Goal, Kpi
 from widgets.service import KpiFacts, WidgetService
@@ -233,6 +234,8 @@ def kpi_list(service: WidgetService, kpis: list[Kpi], base: str) -> dict[str, An
                 "behind": fresh.behind,
                 "overdue_actions": [a.id for a in facts.overdue],
                 "unattended": facts.unattended,
+                # A failed data check on the KPI's dataset (held: the last good version is shown).
+                "check": _check(service, kpi.source.dataset),
                 "latest": None
                 if latest is None
                 else {
@@ -264,3 +267,9 @@ def kpi_list(service: WidgetService, kpis: list[Kpi], base: str) -> dict[str, An
         "as_of": service.today().isoformat(),
         "kpis": items,
     }
+
+
+def _check(service: WidgetService, dataset_id: str) -> dict[str, Any] | None:
+    """The failed data check of a dataset, for ``/api/kpis`` (None when it passed or has none)."""
+    state = load_checks(service.store).get(dataset_id)
+    return state_record(state) if state is not None and state.failures else None

@@ -85,7 +85,7 @@ def kpi_csv(kpi_id: str, request: Request, ctx: Widgets) -> Response:
 
     def build() -> bytes:
         out = io.BytesIO()
-        pacsv.write_csv(ctx.service.series(kpi), out)
+        pacsv.write_csv(ctx.service.published(kpi), out)
         return out.getvalue()
 
     disposition = (("content-disposition", f'attachment; filename="{kpi.id}.csv"'),)
@@ -96,7 +96,7 @@ def kpi_csv(kpi_id: str, request: Request, ctx: Widgets) -> Response:
 def kpi_json(kpi_id: str, request: Request, ctx: Widgets) -> Response:
     kpi = ctx.service.kpi(kpi_id)
     ctx.no_options(request)
-    build = lambda: orjson.dumps(ctx.service.series(kpi).to_pylist())  # noqa: E731
+    build = lambda: orjson.dumps(ctx.service.published(kpi).to_pylist())  # noqa: E731
     return ctx.respond(request, "data", "application/json", build, kpis=[kpi])
 
 

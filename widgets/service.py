@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -24,10 +24,11 @@ from btvstat_open.errors import KpiNotFound, UsageError
 from btvstat_open.store import Store
 from catalog import measure
 from catalog.actions import is_unattended, overdue_actions
-from catalog.asof import today_for
+from catalog.asof import history_note, today_for
 from catalog.breakdown import breakdown, publishable_rows
 from catalog.explain import target_in_force, why_empty
 from catalog.freshness import FreshnessReport, freshness
+from catalog.ledger import published, record, with_published
 from catalog.models import Action, Catalog, CatalogSettings, Kpi
 from catalog.updates import UPDATES_DATASET
 from widgets.cache import DataVersions, LruCache
@@ -190,6 +191,10 @@ class WidgetService:
         """The as-of day: ``--as-of``, else the catalog's ``as_of``, else the local date."""
         return today_for(self.settings, self.as_of)
 
+    def data_note(self) -> str | None:
+        """For a past day: the data is as known then, and from when history runs (else None)."""
+        return history_note(self.store, (k.source.dataset for k in self.public_kpis()), self.today())
+
     def public_kpis(self) -> list[Kpi]:
         """Every public KPI in catalog order."""
         if self.catalog is None:
@@ -220,8 +225,14 @@ class WidgetService:
         if table is None:
             assert self.catalog is not None  # a KPI exists only with a catalog
             table = measure(kpi, self.store, self.catalog.settings, today=key[3])
+            if key[3] >= datetime.now(UTC).date():  # published today: the ledger keeps it
+                record(self.store, kpi, table)
             self._series.put(key, table)
         return table
+
+    def published(self, kpi: Kpi) -> pa.Table:
+        """The series with each period's first published value and its latest revision time."""
+        return with_published(self.series(kpi), published(self.store, kpi.id))
 
     def breakdown(self, kpi: Kpi) -> pa.Table:
         """The KPI's breakdown table (:func:`catalog.breakdown.breakdown`), cached like the series."""

@@ -25,6 +25,7 @@ from starlette.responses import Response
 from btvstat_open.budget import check_columns
 from btvstat_open.encode import json_batch
 from btvstat_open.errors import NotFound
+from btvstat_open.portal.as_known import as_known, history_headers
 from btvstat_open.portal.context import Portal, PortalContext, epoch_seconds, http_date
 from btvstat_open.portal.stream import (
     FORMATS,
@@ -174,9 +175,15 @@ def export_plan(info: DatasetInfo) -> QueryPlan:
 
 async def export_response(ctx: PortalContext, request: Request, dataset_id: str) -> Response:
     """Stream the whole dataset as CSV within the export budget."""
-    return await respond_with_query(
-        ctx, request, lambda: export_plan(ctx.readable(dataset_id, request)), export=True
-    )
+    pairs = list(request.query_params.multi_items())
+
+    def plan() -> QueryPlan:
+        info = as_known(ctx.store, ctx.settings, request, ctx.readable(dataset_id, request), pairs)
+        planned = export_plan(info)
+        planned.extra_headers.update(history_headers(info))
+        return planned
+
+    return await respond_with_query(ctx, request, plan, export=True)
 
 
 def row_sql(info: DatasetInfo, *, system: bool) -> str:
@@ -258,11 +265,12 @@ def soql_plan(
     """
     from btvstat_open.soql import QueryParams, compile_soql
 
-    info = ctx.readable(dataset_id, request)
+    info = as_known(ctx.store, ctx.settings, request, ctx.readable(dataset_id, request), pairs)
     settings = ctx.settings
     default_limit, max_limit = limits or (settings.default_limit, settings.max_limit or None)
     compiled = compile_soql(
         QueryParams.from_request(pairs), info, default_limit=default_limit, max_limit=max_limit
     )
     check_columns(len(compiled.columns), len(info.all_columns), settings.max_columns)
-    return QueryPlan(info, fmt, compiled.sql, compiled.params, [c.data_type for c in compiled.columns])
+    types = [c.data_type for c in compiled.columns]
+    return QueryPlan(info, fmt, compiled.sql, compiled.params, types, extra_headers=history_headers(info))

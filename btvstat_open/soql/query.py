@@ -27,7 +27,7 @@ from btvstat_open.soql.params import QueryParams
 from btvstat_open.soql.parser import parse_expression
 from btvstat_open.soql.rollup import day_rollup_column, rolled_up
 from btvstat_open.soql.typed import NULL_TYPE, Sql, mismatch
-from btvstat_open.store import DatasetInfo, quote_ident
+from btvstat_open.store import DatasetInfo, quote_ident, table_name
 
 __all__ = ["CompiledQuery", "OutputColumn", "compile_soql", "compile_where"]
 
@@ -213,7 +213,7 @@ def _windowed_select(
         by_expression=True,
     )
     inner = f"SELECT * FROM {info.table}{_where_sql(conditions)} ORDER BY {order_sql}{window}"
-    sql = f"SELECT {select_sql} FROM ({inner}) AS {info.table}"
+    sql = f"SELECT {select_sql} FROM ({inner}) AS {table_name(info.id)}"  # info.table may be a subquery
     sql_params.extend([p for cond in conditions for p in cond.params] + order_params)
     return CompiledQuery(sql, sql_params, _columns(outputs))
 
@@ -237,7 +237,7 @@ def _grouped_select(
         else day_rollup_column(outputs, clauses.keys, clauses.order, clauses.group_scope.columns)
     )
     if rollup is not None:  # a count by month or year, counted by day first (see .rollup)
-        select_sql, from_sql = rolled_up(outputs, rollup, info.table, _where_sql(conditions))
+        select_sql, from_sql = rolled_up(outputs, rollup, info.table, _where_sql(conditions), info.id)
     sql = f"SELECT {distinct}{select_sql} FROM {from_sql}"
     sql_params.extend(p for cond in conditions for p in cond.params)
     if clauses.keys:

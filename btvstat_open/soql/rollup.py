@@ -29,7 +29,7 @@ from typing import Final
 
 from btvstat_open.soql import ast
 from btvstat_open.soql.outputs import Output, position_of
-from btvstat_open.store import quote_ident
+from btvstat_open.store import quote_ident, table_name
 from btvstat_open.types import Column
 
 __all__ = ["COUNT_SQL", "day_rollup_column", "rolled_up"]
@@ -74,8 +74,13 @@ def day_rollup_column(
     return column.field_name
 
 
-def rolled_up(outputs: Sequence[Output], column: str, table: str, where_sql: str) -> tuple[str, str]:
+def rolled_up(
+    outputs: Sequence[Output], column: str, table: str, where_sql: str, dataset_id: str
+) -> tuple[str, str]:
     """The SELECT list and FROM clause of the rewritten query: days counted below, summed above.
+
+    ``table`` is what the rows are read from (a table, or a subquery for a read of the past);
+    the result is named as the dataset's table.
 
     The inner query names the day-truncated column as the column itself, so the group keys'
     SQL (``date_trunc('month', "x")``) reads it unchanged.
@@ -87,4 +92,4 @@ def rolled_up(outputs: Sequence[Output], column: str, table: str, where_sql: str
         for o in outputs
     )
     inner = f"SELECT date_trunc('day', {name}) AS {name}, count(*) AS {_DAY_COUNT} FROM {table}{where_sql}"
-    return select, f"({inner} GROUP BY 1) AS {table}"
+    return select, f"({inner} GROUP BY 1) AS {table_name(dataset_id)}"

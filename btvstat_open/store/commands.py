@@ -1,4 +1,4 @@
-"""``btvstat-open datasets [ID]``: what the store holds, and one dataset's columns and types.
+"""``btvstat-open datasets [ID]``: what the store holds; ``btvstat-open store compact``: bound its history.
 
 Example:
     >>> from btvstat_open.cli import main
@@ -6,18 +6,23 @@ Example:
     id                        rows  columns  updated (UTC)     name
     child-care-locations        58  ...
     0
+    >>> main(["store", "compact", "--store", str(scratch / "compact"), "--keep-days", "30"])
+    Removed 0 old row versions from 0 datasets.
+    History now runs from 30 days ago.
+    0
 """
 
 from __future__ import annotations
 
 import argparse
+from datetime import timedelta
 from pathlib import Path
 
 from btvstat_open.errors import UsageError
 from btvstat_open.store.dataset import DatasetInfo, as_utc
 from btvstat_open.store.owner import open_store
 
-__all__ = ["run_datasets"]
+__all__ = ["run_compact", "run_datasets"]
 
 
 def run_datasets(args: argparse.Namespace) -> int:
@@ -65,3 +70,15 @@ def _describe(info: DatasetInfo) -> None:
     print(f"  {'field':<{width}}  {'type':<{kinds}}  header")
     for column in info.columns:
         print(f"  {column.field_name:<{width}}  {column.data_type:<{kinds}}  {column.name}")
+
+
+def run_compact(args: argparse.Namespace) -> int:
+    """Forget the row versions that ended more than ``--keep-days`` ago; print what went."""
+    if args.keep_days < 1:
+        raise UsageError(f"--keep-days {args.keep_days} keeps no history; give a number of days, 1 or more.")
+    with open_store(args.store) as store:
+        removed = store.compact_history(timedelta(days=args.keep_days))
+    total = sum(removed.values())
+    print(f"Removed {total} old row versions from {len(removed)} datasets.")
+    print(f"History now runs from {args.keep_days} days ago.")
+    return 0

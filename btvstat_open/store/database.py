@@ -18,8 +18,9 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +37,15 @@ from btvstat_open.store.dataset import (
     table_name,
 )
 from btvstat_open.store.fourbyfour import IDS_TABLE, assign_missing, ensure_ids_table, resolve
+from btvstat_open.store.history import Recording, create_history_tables, drop_history
+from btvstat_open.store.known import compact_history, known_info
 from btvstat_open.store.writes import (
     META_TABLE,
     apply_upsert,
     create_table,
     fetch_one,
     insert_rows,
+    now_utc,
     prepare_upsert,
     touch,
     update_metadata,
@@ -153,6 +157,10 @@ class Store:
         with self.transaction() as con:
             ensure_ids_table(con)
             assign_missing(con, _META)
+        # History (see btvstat_open.store.history): every write records the versions it changed,
+        # stamped by this clock (tests replace it to write "on" chosen days).
+        create_history_tables(self._con)
+        self.clock: Callable[[], datetime] = now_utc
 
     def close(self) -> None:
         """Close the database (a store its serving process owns stays open: see ``store.owner``)."""
@@ -243,8 +251,38 @@ class Store:
         count_row = fetch_one(cur.execute(f"SELECT count(*) FROM {table_name(dataset_id)}"))
         return _dataset_info(row, count_row[0] if count_row else 0)
 
-    def arrow(self, dataset_id: str, *, system: bool = False) -> pa.Table:
-        """The whole dataset as an Arrow table ordered by ``:id``.
+    def known(self, dataset_id: str, at: datetime) -> DatasetInfo:
+        """The dataset as the store knew it at ``at``: its ``table`` reads the rows held then.
+
+        Before history's first version that version stands in (the result's ``history_since``
+        says from when history runs); with no write recorded after ``at``, the current dataset.
+
+        Example:
+            >>> from datetime import UTC, datetime
+            >>> store = Store(scratch / "known")
+            >>> store.clock = lambda: datetime(2020, 3, 1, tzinfo=UTC)
+            >>> _ = store.load("demo", pa.table({"n": [1.0]}), [Column("n", "N", "number")])
+            >>> store.clock = lambda: datetime(2020, 3, 9, tzinfo=UTC)
+            >>> _ = store.upsert("demo", pa.table({"n": [2.0]}))
+            >>> store.known("demo", datetime(2020, 3, 4, tzinfo=UTC)).row_count
+            1
+            >>> store.arrow("demo", as_known=datetime(2020, 3, 4, tzinfo=UTC))["n"].to_pylist()
+            [1.0]
+        """
+        return known_info(self.cursor(), self.info(dataset_id), at)
+
+    def compact_history(self, keep: timedelta) -> dict[str, int]:
+        """Forget row versions that ended more than ``keep`` ago (``store compact``); one transaction.
+
+        Returns how many versions each dataset lost; history then runs from ``now - keep``.
+        """
+        with self.transaction() as con:
+            removed = compact_history(con, keep, self.clock())
+        self._con.execute("CHECKPOINT")
+        return removed
+
+    def arrow(self, dataset_id: str, *, system: bool = False, as_known: datetime | None = None) -> pa.Table:
+        """The whole dataset as an Arrow table ordered by ``:id`` (as known at ``as_known`` if given).
 
         Example:
             >>> store = Store(scratch / "arrow")  # scratch: any empty folder
@@ -252,7 +290,7 @@ class Store:
             >>> store.arrow("demo").column_names
             ['n']
         """
-        info = self.info(dataset_id)
+        info = self.info(dataset_id) if as_known is None else self.known(dataset_id, as_known)
         cols = info.all_columns if system else info.columns
         select = ", ".join(quote_ident(c.field_name) for c in cols)
         result: pa.Table = (
@@ -277,6 +315,19 @@ class Store:
             finally:
                 con.close()
 
+    def _recording(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        dataset_id: str,
+        operation: str,
+        source_changed_at: datetime | None = None,
+        key: str = ":id",
+    ) -> Recording:
+        """Begin the history of one write on its transaction's cursor (see :class:`Recording`)."""
+        recording = Recording(con, dataset_id, operation, self.clock(), source_changed_at, key)
+        recording.before(now_utc())
+        return recording
+
     def create(
         self,
         dataset_id: str,
@@ -296,6 +347,7 @@ class Store:
         ``four_by_four`` sets its Socrata-style id (else it keeps the one it has, or gets one).
         """
         with self.transaction() as con:
+            recording = self._recording(con, dataset_id, "create")
             create_table(
                 con,
                 dataset_id,
@@ -307,6 +359,7 @@ class Store:
                 change=change,
                 four_by_four=four_by_four,
             )
+            recording.after(columns, key=row_identifier or ":id")
         return self.info(dataset_id)
 
     def update_metadata(self, dataset_id: str, change: MetadataChange) -> DatasetInfo:
@@ -337,6 +390,7 @@ class Store:
         row_identifier: str | None = None,
         four_by_four: str | None = None,
         change: MetadataChange | None = None,
+        source_changed_at: datetime | None = None,
     ) -> DatasetInfo:
         """Create or replace a dataset with exactly these rows, in one transaction.
 
@@ -344,7 +398,9 @@ class Store:
 
         A replaced dataset keeps its name, description and attributes (license, tags, source...)
         unless they are given anew (``name``, ``description``, ``change``); a new one is named
-        after its id.
+        after its id. History records the rows that differ from what the dataset held
+        (``source_changed_at``: when the source says the data changed, for rows that do not carry
+        their own ``:updated_at``).
 
         Example:
             >>> store = Store(scratch / "reload")
@@ -356,6 +412,7 @@ class Store:
             ('Demo', 'CC0-1.0')
         """
         with self.transaction() as con:
+            recording = self._recording(con, dataset_id, "load", source_changed_at)
             before = fetch_one(
                 con.execute(f"SELECT name, description FROM {_META} WHERE id = ?", [dataset_id])
             )
@@ -371,19 +428,27 @@ class Store:
                 four_by_four=four_by_four,
             )
             insert_rows(con, dataset_id, table, columns)
+            recording.after(columns, table, row_identifier or ":id")
         return self.info(dataset_id)
 
     def replace(self, dataset_id: str, table: pa.Table) -> WriteResult:
         """Replace every row of a dataset with these rows (``:id`` kept where given)."""
         info = self.info(dataset_id)
         with self.transaction() as con:
+            recording = self._recording(con, dataset_id, "replace")
             deleted = fetch_one(con.execute(f"DELETE FROM {info.table}"))
             created = insert_rows(con, dataset_id, table, info.columns)
             touch(con, dataset_id)
+            recording.after(info.columns, table, info.row_identifier or ":id")
         return WriteResult(created=created, deleted=deleted[0] if deleted else 0)
 
     def upsert(
-        self, dataset_id: str, table: pa.Table, *, deleted: Sequence[bool] | None = None
+        self,
+        dataset_id: str,
+        table: pa.Table,
+        *,
+        deleted: Sequence[bool] | None = None,
+        source_changed_at: datetime | None = None,
     ) -> WriteResult:
         """Insert or update rows by the row identifier (or ``:id``); delete rows flagged in ``deleted``.
 
@@ -399,8 +464,17 @@ class Store:
         """
         info = self.info(dataset_id)
         incoming = prepare_upsert(info, table, deleted)
+        key = info.row_identifier or ":id"
         with self.transaction() as con:
-            return apply_upsert(con, info, incoming)
+            recording = self._recording(con, dataset_id, "upsert", source_changed_at, key)
+            con.register("__hist_keys", incoming.select([key]))
+            try:
+                recording.touch(f"{quote_ident(key)} IN (SELECT {quote_ident(key)} FROM __hist_keys)")
+            finally:
+                con.unregister("__hist_keys")
+            result = apply_upsert(con, info, incoming)
+            recording.after(info.columns, table, key)
+            return result
 
     def delete_row(self, dataset_id: str, row_id: str) -> int:
         """Delete one row by row identifier value or ``:id``; returns how many rows went."""
@@ -408,17 +482,15 @@ class Store:
         key = info.row_identifier or ":id"
         # Compare in the key's own type: a number key 42.0 matches "42".
         key_type = duckdb_type(info.require_column(key).data_type)
+        where = f'{quote_ident(key)} = TRY_CAST(? AS {key_type}) OR ":id" = ?'
         with self.transaction() as con:
-            n = fetch_one(
-                con.execute(
-                    f"DELETE FROM {info.table} WHERE {quote_ident(key)} = TRY_CAST(? AS {key_type}) "
-                    'OR ":id" = ?',
-                    [row_id, row_id],
-                )
-            )
+            recording = self._recording(con, dataset_id, "delete", key=key)
+            recording.touch(where, [row_id, row_id])
+            n = fetch_one(con.execute(f"DELETE FROM {info.table} WHERE {where}", [row_id, row_id]))
             count = int(n[0]) if n else 0
             if count:
                 touch(con, dataset_id)
+                recording.after(info.columns, key=key)
         return count
 
     def drop(self, dataset_id: str) -> None:
@@ -428,3 +500,4 @@ class Store:
             con.execute(f"DROP TABLE IF EXISTS {table_name(dataset_id)}")
             con.execute(f"DELETE FROM {_META} WHERE id = ?", [dataset_id])
             con.execute(f"DELETE FROM {IDS_TABLE} WHERE id = ?", [dataset_id])
+            drop_history(con, dataset_id)

@@ -133,11 +133,11 @@ def _latest_per_key(table: pa.Table, key: str) -> pa.Table:
 
 
 def _local_keys(store: Store, dataset_id: str, key: str) -> pa.Array:
+    """The local keys as text, written as :func:`_text` writes the pulled ones (a number key
+    2020002530 is "2020002530" on both sides, where DuckDB's cast would say "2020002530.0")."""
     info = store.info(dataset_id)
-    sql = f"SELECT CAST({quote_ident(key)} AS VARCHAR) AS k FROM {info.table}"
-    table: pa.Table = store.cursor().sql(sql).to_arrow_table()
-    keys: pa.Array = table.column("k").combine_chunks()
-    return keys
+    table: pa.Table = store.cursor().sql(f"SELECT {quote_ident(key)} AS k FROM {info.table}").to_arrow_table()
+    return _text(table.column("k"))
 
 
 def _text(values: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -184,6 +184,7 @@ def apply_full(
         name=desc.name or job.remote_id,
         description=desc.description or "",
         row_identifier=desc.row_identifier,
+        source_changed_at=desc.rows_updated_at or desc.last_modified,
     )
     _record(
         job, DatasetState(source=job.source.url, remote_id=job.remote_id), desc, table, latest, info.row_count
@@ -232,7 +233,10 @@ def apply_incremental(
         doomed = pa.table({key: deleting.cast(key_type)})
         merged = pa.concat_tables([changed, doomed], promote_options="permissive")
         result = store.upsert(
-            job.local_id, merged, deleted=[False] * changed.num_rows + [True] * len(deleting)
+            job.local_id,
+            merged,
+            deleted=[False] * changed.num_rows + [True] * len(deleting),
+            source_changed_at=desc.rows_updated_at or desc.last_modified,
         )
     rows = store.info(job.local_id).row_count
     _record(job, state, desc, changed, latest, rows)

@@ -19,6 +19,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from catalog.models.base import ID_PATTERN, Origin, Strict, check_http_url
+from catalog.models.data_checks import DataCheck
 from catalog.models.people import AccessRule, EntrySettings
 
 __all__ = [
@@ -193,6 +194,9 @@ class CatalogSettings(Strict):
         if value is not None:
             every_seconds(value)
         return value
+
+    # Data checks per dataset id (catalog.checks_run runs them; catalog.models.data_checks).
+    checks: dict[str, DataCheck] = Field(default_factory=dict)
 
     @field_validator("portals")
     @classmethod

@@ -1,14 +1,19 @@
-"""``btvstat-open packet MEETING_ID --catalog DIR [--store DIR] [--as-of DATE] -o packet.pdf|packet.html``.
+"""``btvstat-open packet MEETING_ID --catalog DIR [--store DIR] [--as-of DATE] [--refresh] -o FILE``.
+
+A packet produced on or after its meeting's date is kept in the store's folder and written
+again, byte for byte, by later runs; ``--refresh`` keeps a new revision (:mod:`widgets.packets.kept`).
 
 Example:
     $ btvstat-open packet 2020-03-04-public-works --catalog catalog/demo -o packet.pdf
-    Wrote packet.pdf (Public Works review, March 4, 2020; data as of March 4, 2020)
+    Wrote packet.pdf (Public Works review, March 4, 2020; data as of March 4, 2020; kept revision 1)
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
+from datetime import date
 from pathlib import Path
 
 from btvstat_open.errors import UsageError
@@ -16,6 +21,7 @@ from btvstat_open.store import open_store
 from catalog import load_catalog
 from catalog.asof import parse_as_of
 from catalog.packet import build_packet, find_meeting
+from widgets.packets.kept import produce
 from widgets.packets.render import packet_html, packet_pdf
 from widgets.packets.view import long_date
 
@@ -43,23 +49,34 @@ def run_packet(args: argparse.Namespace) -> int:
             f"Cannot write a packet to {output.name!r}: the file name must end in .pdf or .html."
         )
     as_of = parse_as_of(args.as_of) if args.as_of else None
+    refresh = bool(getattr(args, "refresh", False))
+    if refresh and as_of is not None:
+        raise UsageError("--refresh keeps the packet as of its meeting's day; leave out --as-of.")
     store = open_store(args.store)
     catalog = load_catalog(args.catalog, store)
-    find_meeting(catalog, args.meeting_id)  # an unknown meeting fails before any work
-    packet = build_packet(catalog, store, args.meeting_id, as_of=as_of)
-    html = packet_html(packet, catalog.settings)
+    meeting = find_meeting(catalog, args.meeting_id)  # an unknown meeting fails before any work
+    # A packet produced on or after its meeting's date is kept; later runs write the kept one.
+    kept = None if as_of is not None else produce(catalog, store, meeting.id, refresh=refresh)
+    if kept is not None:
+        html, pdf, day = kept.html(links=False), kept.pdf, date.fromisoformat(kept.record()["as_of"])
+        note = f"kept revision {kept.number}"
+    else:
+        packet = build_packet(catalog, store, args.meeting_id, as_of=as_of)
+        html, day, note = packet_html(packet, catalog.settings), packet.as_of, "not kept: before the meeting"
+        pdf = functools.partial(packet_pdf, html)
     partial = output.with_name(output.name + ".partial")
     try:
         if suffix == ".html":
             partial.write_text(html, encoding="utf-8")
         else:
-            partial.write_bytes(packet_pdf(html))
+            partial.write_bytes(pdf())
         partial.replace(output)
     finally:
         partial.unlink(missing_ok=True)
-    meeting = packet.meeting
+    if as_of is not None:
+        note = "computed as of the day asked"
     print(
-        f"Wrote {output} ({meeting.title}, {long_date(meeting.date)}; data as of {long_date(packet.as_of)})",
+        f"Wrote {output} ({meeting.title}, {long_date(meeting.date)}; data as of {long_date(day)}; {note})",
         file=sys.stderr,
     )
     return 0

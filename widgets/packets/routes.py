@@ -33,6 +33,24 @@ def _no_query(request: Request) -> None:
         raise UsageError(f"Unknown query option {name!r}; this address takes none.", code="query.bad-option")
 
 
+def _revision(request: Request) -> int | None:
+    """``?revision=N``: a kept revision of the packet (the only option a packet address takes)."""
+    options = dict(request.query_params)
+    text = options.pop("revision", None)
+    if options:
+        name = next(iter(options))[:40]
+        raise UsageError(
+            f"Unknown query option {name!r}; this address takes only revision=N.", code="query.bad-option"
+        )
+    if text is None:
+        return None
+    if not text.isdigit() or not 0 < int(text) < 100_000:
+        raise UsageError(
+            f"revision={text[:20]!r} is not a revision number (1, 2, ...).", code="query.bad-revision"
+        )
+    return int(text)
+
+
 router = APIRouter()
 """The three meeting routes."""
 
@@ -59,7 +77,8 @@ def meetings(request: Request, ctx: Widgets) -> Response:
 
 @router.get("/meetings/{meeting_id}.pdf", summary="A meeting's packet as a tagged PDF")
 def packet_pdf(meeting_id: str, request: Request, ctx: Widgets) -> Response:
-    _no_query(request)
+    """The kept packet once its meeting's day has come (``?revision=N`` for an earlier one)."""
+    revision = _revision(request)
     packets = ctx.packets
     meeting = packets.meeting(meeting_id)
     disposition = (("content-disposition", f'inline; filename="{meeting.id}.pdf"'),)
@@ -67,7 +86,7 @@ def packet_pdf(meeting_id: str, request: Request, ctx: Widgets) -> Response:
         request,
         "data",
         "application/pdf",
-        lambda: packets.pdf(meeting.id),
+        lambda: packets.pdf(meeting.id, revision),
         kpis=packets.kpis(meeting),
         extra=disposition,
     )
@@ -75,13 +94,14 @@ def packet_pdf(meeting_id: str, request: Request, ctx: Widgets) -> Response:
 
 @router.get("/meetings/{meeting_id}", response_class=Response, summary="A meeting's packet as a page")
 def packet_page(meeting_id: str, request: Request, ctx: Widgets) -> Response:
-    _no_query(request)
+    """The kept packet's page once its meeting's day has come (``?revision=N`` for an earlier one)."""
+    revision = _revision(request)
     packets = ctx.packets
     meeting = packets.meeting(meeting_id)
     return ctx.respond(
         request,
         "packet",
         "text/html; charset=utf-8",
-        lambda: packets.html(meeting.id).encode(),
+        lambda: packets.html(meeting.id, revision=revision).encode(),
         kpis=packets.kpis(meeting),
     )

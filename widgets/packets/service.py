@@ -27,6 +27,7 @@ from catalog.models import Catalog, Kpi, Meeting
 from catalog.packet import Packet, build_packet, find_meeting
 from catalog.updates import UPDATES_DATASET
 from widgets.cache import DataVersions, KeyedLocks, LruCache
+from widgets.packets.kept import KeptPackets, Revision, produce
 from widgets.packets.render import packet_html, packet_pdf
 from widgets.packets.view import long_date
 
@@ -96,8 +97,24 @@ class PacketService:
         )
         return packet
 
-    def html(self, meeting_id: str, *, links: bool = True) -> str:
-        """The packet as a page (``links``: with the site's navigation)."""
+    def kept(self, meeting_id: str, revision: int | None = None) -> Revision | None:
+        """The kept packet (revision ``revision``, else the newest, produced and kept now if due).
+
+        None before the meeting's date, when nothing is kept yet.
+        """
+        meeting = self.meeting(meeting_id)
+        assert self.catalog is not None
+        if revision is not None:
+            return KeptPackets(self.store.root).revision(meeting.id, revision)
+        catalog = self.catalog
+        with self._locks.hold(("kept", meeting.id)):  # one process produces it once
+            return produce(catalog, self.store, meeting.id)
+
+    def html(self, meeting_id: str, *, links: bool = True, revision: int | None = None) -> str:
+        """The packet as a page (``links``: with the site's navigation); the kept one once it is kept."""
+        kept = self.kept(meeting_id, revision)
+        if kept is not None:
+            return kept.html(links=links)
         meeting = self.meeting(meeting_id)
         assert self.catalog is not None
         settings = self.catalog.settings
@@ -106,8 +123,11 @@ class PacketService:
         )
         return html
 
-    def pdf(self, meeting_id: str) -> bytes:
-        """The packet as a PDF (from the page without the site's navigation)."""
+    def pdf(self, meeting_id: str, revision: int | None = None) -> bytes:
+        """The packet as a PDF (from the page without the site's navigation); the kept one once kept."""
+        kept = self.kept(meeting_id, revision)
+        if kept is not None:
+            return kept.pdf()
         meeting = self.meeting(meeting_id)
         pdf: bytes = self._cached(meeting, "pdf", lambda: packet_pdf(self.html(meeting_id, links=False)))
         return pdf

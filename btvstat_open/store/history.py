@@ -1,0 +1,274 @@
+"""The store's history: every write records the row versions it ended and the ones it began.
+
+Each dataset with history has a versions table (``"dh_<id>"``): one row per version of a stored
+row, with ``__from`` (when the store recorded it), ``__to`` (when a later write replaced or
+deleted it; NULL while current), ``__source_at`` (when the source says the row changed, where
+it says so) and ``__hash`` (a hash of ``:id`` and the row's values). A write only touches the
+versions of rows it changed: unchanged rows keep their open version, so history grows with the
+changed rows only. ``btvstat_history`` holds, per dataset, the moment history runs from
+(``since``); ``btvstat_history_log`` one line per write (when, which kind, what the source said,
+how many versions began and ended).
+
+Everything here runs on the cursor of the write's own transaction (see
+:meth:`btvstat_open.store.Store.transaction`): the rows and their history commit together or
+not at all, so a process killed mid-write leaves both as they were.
+
+Example:
+    >>> versions_table("kc-311")
+    '"dh_kc-311"'
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from btvstat_open.store.dataset import quote_ident, table_name
+from btvstat_open.store.writes import META_TABLE, fetch_one, unregister
+from btvstat_open.types import Column, duckdb_type
+
+__all__ = [
+    "HISTORY_TABLE",
+    "LOG_TABLE",
+    "SYSTEM_COLUMNS",
+    "Recording",
+    "create_history_tables",
+    "drop_history",
+    "versions_table",
+]
+
+#: per dataset: the moment its history runs from
+HISTORY_TABLE = "btvstat_history"
+#: one line per recorded write
+LOG_TABLE = "btvstat_history_log"
+#: the system columns every version keeps, as the dataset's table has them
+SYSTEM_COLUMNS = (":id", ":created_at", ":updated_at")
+_SYSTEM_TYPES = {":id": "VARCHAR", ":created_at": "TIMESTAMPTZ", ":updated_at": "TIMESTAMPTZ"}
+
+
+def versions_table(dataset_id: str) -> str:
+    """The quoted name of a dataset's versions table."""
+    return quote_ident("dh_" + dataset_id)
+
+
+def create_history_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the history bookkeeping tables if the store does not have them yet."""
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {HISTORY_TABLE} (dataset_id VARCHAR PRIMARY KEY, since TIMESTAMPTZ)"
+    )
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {LOG_TABLE} (dataset_id VARCHAR, recorded_at TIMESTAMPTZ, "
+        "operation VARCHAR, source_changed_at TIMESTAMPTZ, began BIGINT, ended BIGINT)"
+    )
+
+
+def drop_history(con: duckdb.DuckDBPyConnection, dataset_id: str) -> None:
+    """Forget a dropped dataset's history."""
+    con.execute(f"DROP TABLE IF EXISTS {versions_table(dataset_id)}")
+    con.execute(f"DELETE FROM {HISTORY_TABLE} WHERE dataset_id = ?", [dataset_id])
+    con.execute(f"DELETE FROM {LOG_TABLE} WHERE dataset_id = ?", [dataset_id])
+
+
+def _table_columns(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, str]:
+    """``{column: DuckDB type}`` of a table in the main schema (empty if it does not exist)."""
+    rows = con.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main'",
+        [name],
+    ).fetchall()
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
+def _row_hash(columns: Sequence[Column], key: str) -> str:
+    """The hash of a stored row: its values in column order, and its ``:id`` when that is its key.
+
+    With a row identifier, a reloaded row that kept its values is the same row even though the
+    load gave it a new ``:id``.
+    """
+    names = [quote_ident(c.field_name) for c in columns]
+    if key == ":id" or not names:
+        names.insert(0, quote_ident(":id"))
+    return "hash(" + ", ".join(names) + ")"
+
+
+@dataclass
+class Recording:
+    """The history of one write, recorded on the write's own cursor.
+
+    Call :meth:`before` ahead of the write (a dataset written before history existed gets its
+    rows as they stand as its first version), :meth:`touch` with the keys the write may change
+    or delete, then :meth:`after` once the rows are written.
+    """
+
+    con: duckdb.DuckDBPyConnection
+    dataset_id: str
+    operation: str
+    recorded_at: datetime
+    source_changed_at: datetime | None = None
+    #: the row key (row identifier, else ``:id``) that limits a scoped write
+    key: str = ":id"
+    #: only rows with these keys (or rewritten by this write) changed; False: any row may have
+    scoped: bool = False
+    _touched: list[str] = field(default_factory=list)
+    _started: datetime | None = None
+
+    def before(self, started: datetime) -> None:
+        """Seed the history of a dataset written before history existed; note the write's start."""
+        self._started = started
+        known = fetch_one(
+            self.con.execute(f"SELECT 1 FROM {HISTORY_TABLE} WHERE dataset_id = ?", [self.dataset_id])
+        )
+        if known is not None:
+            return
+        meta = fetch_one(
+            self.con.execute(
+                f"SELECT columns, rows_updated_at, row_identifier FROM {META_TABLE} WHERE id = ?",
+                [self.dataset_id],
+            )
+        )
+        self.con.execute(f"INSERT INTO {HISTORY_TABLE} VALUES (?, NULL)", [self.dataset_id])
+        if meta is None:
+            return
+        columns = [Column.from_json(c) for c in json.loads(meta[0])]
+        self._ensure_versions(columns)
+        since = meta[1]
+        n = self._begin(columns, since, ("TRUE", "TRUE"), None, meta[2] or ":id")
+        if n:
+            self.con.execute(
+                f"UPDATE {HISTORY_TABLE} SET since = ? WHERE dataset_id = ?", [since, self.dataset_id]
+            )
+
+    def touch(self, where: str, params: Sequence[Any] = ()) -> None:
+        """Note the keys of the current rows matching ``where`` (they may change or go)."""
+        self.scoped = True
+        rows = self.con.execute(
+            f"SELECT CAST({quote_ident(self.key)} AS VARCHAR) FROM {table_name(self.dataset_id)} "
+            f"WHERE {where}",
+            list(params),
+        ).fetchall()
+        self._touched.extend(str(r[0]) for r in rows)
+
+    def after(self, columns: Sequence[Column], source_rows: pa.Table | None = None, key: str = ":id") -> None:
+        """End the versions of rows that changed or went, begin versions of new and changed rows.
+
+        ``source_rows`` (the incoming rows, when they carry the source's ``:updated_at``) gives
+        each new version its source change time, matched by ``key``.
+        """
+        self._ensure_versions(columns)
+        try:
+            self._record(columns, source_rows, key)
+        finally:
+            unregister(self.con, "__hist_touched")
+
+    def _record(self, columns: Sequence[Column], source_rows: pa.Table | None, key: str) -> None:
+        mine, theirs = self._scope()
+        current = table_name(self.dataset_id)
+        hashed = _row_hash(columns, key)
+        ended = fetch_one(
+            self.con.execute(
+                f"UPDATE {versions_table(self.dataset_id)} SET __to = ? WHERE __to IS NULL AND {theirs} "
+                f"AND __hash NOT IN (SELECT {hashed} FROM {current} WHERE {mine})",
+                [self.recorded_at],
+            )
+        )
+        began = self._begin(columns, self.recorded_at, (mine, theirs), source_rows, key)
+        if began:
+            self.con.execute(
+                f"UPDATE {HISTORY_TABLE} SET since = ? WHERE dataset_id = ? AND since IS NULL",
+                [self.recorded_at, self.dataset_id],
+            )
+        self.con.execute(
+            f"INSERT INTO {LOG_TABLE} VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                self.dataset_id,
+                self.recorded_at,
+                self.operation,
+                self.source_changed_at,
+                began,
+                int(ended[0]) if ended else 0,
+            ],
+        )
+
+    def _scope(self) -> tuple[str, str]:
+        """SQL conditions that limit the dataset's rows and its versions to those this write may
+        have changed: the keys it touched, and the rows it wrote (stamped at or after its start)."""
+        if not self.scoped or self._started is None:
+            return "TRUE", "TRUE"
+        key = quote_ident(self.key)
+        written = f"\":updated_at\" >= TIMESTAMPTZ '{self._started.astimezone(UTC).isoformat()}'"
+        rows = self.con.execute(
+            f"SELECT DISTINCT CAST({key} AS VARCHAR) FROM {table_name(self.dataset_id)} "
+            f"WHERE {written} AND {key} IS NOT NULL"
+        ).fetchall()
+        keys = list(dict.fromkeys([*self._touched, *(str(r[0]) for r in rows)]))
+        self.con.register("__hist_touched", pa.table({"i": pa.array(keys, pa.string())}))
+        touched = f"CAST({key} AS VARCHAR) IN (SELECT i FROM __hist_touched)"
+        return f"({touched} OR {written})", touched
+
+    def _begin(
+        self,
+        columns: Sequence[Column],
+        at: datetime,
+        scope: tuple[str, str],
+        source_rows: pa.Table | None,
+        key: str = ":id",
+    ) -> int:
+        """Insert a version for each current row (in ``scope``) whose values have no open version."""
+        versions = versions_table(self.dataset_id)
+        names = [quote_ident(c) for c in SYSTEM_COLUMNS] + [quote_ident(c.field_name) for c in columns]
+        source_sql, join = "?", ""
+        if source_rows is not None and {":updated_at", key} <= set(source_rows.column_names):
+            keyed = pa.table(
+                {"k": source_rows.column(key).cast(pa.string()), "t": source_rows.column(":updated_at")}
+            )
+            self.con.register("__hist_source", keyed)
+            join = (
+                "LEFT JOIN (SELECT k, max(t) AS t FROM __hist_source GROUP BY k) AS __s "
+                f"ON CAST(__c.{quote_ident(key)} AS VARCHAR) = __s.k"
+            )
+            source_sql = "coalesce(__s.t, ?)"
+        try:
+            n = fetch_one(
+                self.con.execute(
+                    f"INSERT INTO {versions} (__from, __to, __source_at, __hash, {', '.join(names)}) "
+                    f"SELECT ?, NULL, {source_sql}, __c.__h, {', '.join('__c.' + n for n in names)} "
+                    f"FROM (SELECT *, {_row_hash(columns, key)} AS __h FROM {table_name(self.dataset_id)} "
+                    f"WHERE {scope[0]}) AS __c {join} "
+                    f"WHERE __c.__h NOT IN (SELECT __hash FROM {versions} WHERE __to IS NULL AND {scope[1]})",
+                    [at, self.source_changed_at],
+                )
+            )
+        finally:
+            unregister(self.con, "__hist_source")
+        return int(n[0]) if n else 0
+
+    def _ensure_versions(self, columns: Sequence[Column]) -> None:
+        """Create the versions table, or give it the dataset's new columns.
+
+        A column whose type changed becomes text in the versions table (reads cast it back).
+        """
+        name = "dh_" + self.dataset_id
+        have = _table_columns(self.con, name)
+        versions = versions_table(self.dataset_id)
+        wanted = {**_SYSTEM_TYPES, **{c.field_name: duckdb_type(c.data_type) for c in columns}}
+        canonical = {t: self._canonical(t) for t in set(wanted.values())}
+        if not have:
+            defs = ["__from TIMESTAMPTZ", "__to TIMESTAMPTZ", "__source_at TIMESTAMPTZ", "__hash UBIGINT"]
+            defs += [f"{quote_ident(n)} {t}" for n, t in wanted.items()]
+            self.con.execute(f"CREATE TABLE {versions} ({', '.join(defs)})")
+            return
+        for column, kind in wanted.items():
+            if column not in have:
+                self.con.execute(f"ALTER TABLE {versions} ADD COLUMN {quote_ident(column)} {kind}")
+            elif have[column] not in (canonical[kind], "VARCHAR"):
+                self.con.execute(f"ALTER TABLE {versions} ALTER {quote_ident(column)} TYPE VARCHAR")
+
+    def _canonical(self, kind: str) -> str:
+        """DuckDB's own spelling of a type (as ``duckdb_columns()`` lists it)."""
+        row = fetch_one(self.con.execute(f"SELECT typeof(CAST(NULL AS {kind}))"))
+        return str(row[0]) if row else kind

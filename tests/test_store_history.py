@@ -1,0 +1,151 @@
+"""The store remembers every write: reading a dataset as known on any day equals replaying the
+writes recorded up to that day (a property test over random loads, replaces, upserts, deletes and
+file syncs), history grows with the changed rows only, and compaction bounds it."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from btvstat_open.store import Store, as_utc
+from btvstat_open.store.known import end_of_day
+from btvstat_open.sync import sync_dataset
+from btvstat_open.types import Column
+from connectors import connect
+
+COLUMNS = [Column("k", "K", "text"), Column("n", "N", "number")]
+START = datetime(2020, 1, 1, 8, tzinfo=UTC)
+
+keys = st.sampled_from([f"k{i}" for i in range(8)])
+values = st.one_of(st.none(), st.integers(0, 5).map(float))
+row_sets = st.dictionaries(keys, values, max_size=6)
+op = st.one_of(
+    st.tuples(st.just("load"), row_sets),
+    st.tuples(st.just("replace"), row_sets),
+    st.tuples(st.just("upsert"), row_sets, st.lists(keys, max_size=3)),
+    st.tuples(st.just("delete"), keys),
+    st.tuples(st.just("sync"), row_sets),
+)
+steps = st.lists(st.tuples(op, st.integers(1, 60)), min_size=1, max_size=12)
+
+
+def _table(rows: dict[str, float | None]) -> pa.Table:
+    return pa.table(
+        {"k": pa.array(list(rows), pa.string()), "n": pa.array(list(rows.values()), pa.float64())}
+    )
+
+
+def _content(table: pa.Table) -> list[tuple[Any, ...]]:
+    """The rows as a sorted multiset of (k, n): what a reader sees, ``:id`` aside."""
+    return sorted(zip(table.column("k").to_pylist(), table.column("n").to_pylist(), strict=True), key=repr)
+
+
+def _apply(store: Store, folder: Path, step: tuple[Any, ...], moment: datetime) -> None:
+    kind = step[0]
+    if kind == "load":
+        store.load("d", _table(step[1]), COLUMNS, row_identifier="k")
+    elif kind == "replace" and store.exists("d"):
+        store.replace("d", _table(step[1]))
+    elif kind == "upsert" and store.exists("d"):
+        doomed = [k for k in dict.fromkeys(step[2]) if k not in step[1]]
+        rows = pa.concat_tables([_table(step[1]), _table(dict.fromkeys(doomed))])
+        store.upsert("d", rows, deleted=[False] * len(step[1]) + [True] * len(doomed))
+    elif kind == "delete" and store.exists("d"):
+        store.delete_row("d", step[1])
+    elif kind == "sync":
+        path = folder / "f.parquet"
+        pq.write_table(_table(step[1]), path)
+        stamp = moment.timestamp()
+        os.utime(path, (stamp, stamp))  # the file's validators move with each write
+        sync_dataset(connect(str(folder), kind="file"), "f.parquet", store, dataset_id="f", progress=False)
+
+
+def _expected(snapshots: list[tuple[datetime, list[Any]]], at: datetime) -> list[Any] | None:
+    """The replay up to ``at``; before the first version with rows, that version stands in."""
+    since = next((t for t, rows in snapshots if rows), None)
+    if since is None:
+        return snapshots[-1][1] if snapshots else None
+    moment = max(at, since)
+    known = [rows for t, rows in snapshots if t <= moment]
+    return known[-1]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=steps)
+def test_reading_as_known_on_any_day_equals_replaying_the_writes_to_that_day(
+    steps: list[tuple[tuple[Any, ...], int]],
+) -> None:
+    with TemporaryDirectory() as tmp:
+        store, folder = Store(Path(tmp) / "store"), Path(tmp) / "files"
+        folder.mkdir()
+        moment, snapshots = START, {"d": [], "f": []}  # type: ignore[var-annotated]
+        for step, hours in steps:
+            moment = moment + timedelta(hours=hours)
+            store.clock = lambda at=moment: at  # type: ignore[misc]
+            _apply(store, folder, step, moment)
+            for dataset_id, taken in snapshots.items():
+                if store.exists(dataset_id):
+                    current = _content(store.arrow(dataset_id))
+                    if not taken or taken[-1][1] != current:
+                        taken.append((moment, current))
+        days = [START.date() + timedelta(days=d) for d in range(-1, (moment - START).days + 2)]
+        for dataset_id, taken in snapshots.items():
+            if not store.exists(dataset_id):
+                continue
+            for day in days:
+                at = end_of_day(day)
+                got = _content(store.arrow(dataset_id, as_known=at))
+                assert got == _expected(taken, at), (dataset_id, day)
+                assert store.known(dataset_id, at).row_count == len(got)
+        store.close()
+
+
+def test_history_grows_with_the_changed_rows_only(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    rows = {f"k{i}": float(i) for i in range(1000)}
+    store.load("d", _table(rows), COLUMNS, row_identifier="k")
+    store.load("d", _table({**rows, "k1": 99.0}), COLUMNS, row_identifier="k")  # a reload, one row changed
+    store.upsert("d", _table({"k2": 2.0, "k3": 33.0}))  # one unchanged, one changed
+    store.delete_row("d", "k4")
+    count = store.cursor().sql('SELECT count(*) FROM "dh_d"').fetchall()[0][0]
+    assert count == 1000 + 1 + 1  # the first version of every row, then one per changed row
+    log = store.cursor().sql("SELECT operation, began, ended FROM btvstat_history_log ORDER BY recorded_at")
+    assert log.fetchall() == [("load", 1000, 0), ("load", 1, 1), ("upsert", 1, 1), ("delete", 0, 1)]
+
+
+def test_compaction_forgets_old_versions_and_history_then_runs_from_its_horizon(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    for day, value in ((1, 1.0), (5, 2.0), (9, 3.0)):
+        store.clock = lambda d=day: datetime(2020, 1, d, 12, tzinfo=UTC)  # type: ignore[misc]
+        store.load("d", _table({"a": value}), COLUMNS, row_identifier="k")
+    store.clock = lambda: datetime(2020, 1, 10, 12, tzinfo=UTC)
+    assert store.compact_history(timedelta(days=3)) == {"d": 1}  # the version that ended on the 5th
+    info = store.known("d", end_of_day(date(2020, 1, 2)))
+    assert info.history_since == datetime(2020, 1, 7, 12, tzinfo=UTC)  # type: ignore[attr-defined]
+    assert store.arrow("d", as_known=end_of_day(date(2020, 1, 2)))["n"].to_pylist() == [2.0]
+    assert store.arrow("d", as_known=end_of_day(date(2020, 1, 8)))["n"].to_pylist() == [2.0]
+    assert store.arrow("d", as_known=end_of_day(date(2020, 1, 9)))["n"].to_pylist() == [3.0]
+
+
+def test_a_store_written_before_history_existed_starts_its_history_from_its_rows(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.clock = lambda: datetime(2019, 1, 1, tzinfo=UTC)
+    store.load("d", _table({"a": 1.0}), COLUMNS, row_identifier="k")
+    for table in ('"dh_d"', "btvstat_history", "btvstat_history_log"):
+        store.cursor().execute(f"DROP TABLE {table}")  # as a store from before history
+    store.close()
+    store = Store(tmp_path)
+    seeded = as_utc(store.info("d").rows_updated_at)  # legacy rows are known from their last write
+    store.upsert("d", _table({"a": 2.0}))
+    for at in (seeded, seeded - timedelta(days=1)):
+        assert store.arrow("d", as_known=at)["n"].to_pylist() == [1.0]
+    assert store.known("d", seeded - timedelta(days=1)).history_since == seeded  # type: ignore[attr-defined]
+    assert store.arrow("d")["n"].to_pylist() == [2.0]
