@@ -31,6 +31,7 @@ HANDLERS = {
     "measure": "catalog.commands:run_measure",
     "render": "widgets.commands:run_render",
     "packet": "widgets.packets.commands:run_packet",
+    "notify": "catalog.notify.commands:run_notify",
 }
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands = (_add_serve, _add_load, _add_pull, _add_push, _add_sync, _add_catalog, _add_measure)
-    for add in (*commands, _add_render, _add_packet):
+    for add in (*commands, _add_render, _add_packet, _add_notify):
         add(sub)
     return parser
 
@@ -225,6 +226,22 @@ def _add_packet(sub: Subparsers) -> None:
         "--as-of", metavar="DATE", help="compute as of DATE (YYYY-MM-DD) instead of the meeting's own day"
     )
     packet.add_argument("-o", "--output", required=True, help="FILE.pdf or FILE.html")
+
+
+def _add_notify(sub: Subparsers) -> None:
+    """``notify --catalog DIR``: send what changed (e-mail digests, webhooks)."""
+    notify = sub.add_parser(
+        "notify", help="send the events of the catalog's rules (e-mail digests, webhooks)"
+    )
+    notify.add_argument("--catalog", required=True)
+    notify.add_argument("--store", default=DEFAULT_STORE)
+    notify.add_argument(
+        "--dry-run", action="store_true", help="print what would be sent; record and send nothing"
+    )
+    notify.add_argument(
+        "--base-url", help="the public address links start with (default: site_url: or local)"
+    )
+    add_as_of(notify)
 
 
 def flag_words(text: str) -> str:

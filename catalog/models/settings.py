@@ -15,9 +15,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from catalog.models.base import ID_PATTERN, Origin, Strict, check_http_url
+from catalog.models.base import ID_PATTERN, HttpUrl, Origin, Strict, check_http_url
+from catalog.models.notify import NotifyRule, Recipients, Webhook
 
 __all__ = [
     "DEFAULT_GOAL_LEVELS",
@@ -118,6 +119,13 @@ class CatalogSettings(Strict):
     goal_status: Literal["majority", "worst"] = "majority"
     goals: list[Goal] = Field(default_factory=list)
     as_of: date | None = None
+    # Notifications (catalog.notify): rules, who receives them, webhooks, the city's holidays for
+    # business-day reminders, and the public address that links in messages and feeds start with.
+    notify: list[NotifyRule] | None = None
+    recipients: Recipients = Field(default_factory=Recipients)
+    webhooks: dict[str, Webhook] = Field(default_factory=dict)
+    holidays: list[date] = Field(default_factory=list)
+    site_url: HttpUrl | None = None
 
     @field_validator("portals")
     @classmethod
@@ -126,3 +134,11 @@ class CatalogSettings(Strict):
         if "local" in portals:
             raise ValueError("'local' is the built-in store and cannot name a portal; pick another name")
         return portals
+
+    @model_validator(mode="after")
+    def _webhooks_defined(self) -> CatalogSettings:
+        for rule in self.notify or ():
+            if rule.webhook and rule.webhook not in self.webhooks:
+                known = ", ".join(sorted(self.webhooks)) or "none defined"
+                raise ValueError(f"notify: webhook {rule.webhook!r} is not a key of webhooks: ({known})")
+        return self

@@ -1,0 +1,180 @@
+"""The events the program computes today: a KPI's status, freshness and attention, its actions'
+due dates, and new meeting packets (see :mod:`catalog.notify.events` for how they fire).
+
+Keys and states:
+
+* ``status:KPI``: the latest period's status; ``off_track`` and ``near_target`` fire when the
+  status becomes one, ``back_on_track`` when ``on_track`` follows either of them.
+* ``stale:KPI``, ``behind:KPI``, ``unattended:KPI``: ``yes`` or ``no``; fire on ``yes``.
+* ``overdue:KPI:ACTION:DUE``: fires when the open action passes its due date.
+* ``action_due:KPI:ACTION:DUE``: fires when the due date is ``days`` business days away (the
+  largest ``days`` of the rules naming ``action_due``; default 3). A new due date re-arms both.
+* ``packet:MEETING``: fires on the meeting's date, when its packet is computed; a meeting more than
+  a week past on the first run is recorded without a message.
+
+Example:
+    >>> from catalog.demo import DEMO_DIR, demo_store
+    >>> from catalog.loader import load_catalog
+    >>> catalog = load_catalog(DEMO_DIR)
+    >>> with demo_store() as store:
+    ...     seen = list(ProgramSource().observe(catalog, store, date(2020, 3, 2)))
+    >>> sorted(o.key for o in seen if o.event and o.event.kind in ("overdue", "unattended"))
+    ['overdue:pothole-days-to-close:second-crew:2020-02-28', 'unattended:pothole-closed-within-7-days']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+import pyarrow as pa
+
+from btvstat_open.store import Store
+from catalog.actions import is_overdue, is_unattended, state_on
+from catalog.changes import latest_change
+from catalog.freshness import freshness
+from catalog.measure import measure
+from catalog.models import Action, Catalog, Kpi
+from catalog.notify.business_days import add_business_days
+from catalog.notify.events import Event, Observation, register_source
+
+__all__ = ["ProgramSource", "action_due_days"]
+
+_STATUS_WORDS = {
+    "off_track": "turned off track",
+    "near_target": "is near its target",
+    "on_track": "is back on track",
+}
+PACKET_WINDOW = timedelta(days=7)
+
+
+def action_due_days(catalog: Catalog) -> int:
+    """Business days before a due date that ``action_due`` fires: the rules' largest ``days``.
+
+    Example:
+        >>> from pathlib import Path
+        >>> from catalog.models import CatalogSettings
+        >>> action_due_days(Catalog(Path("."), CatalogSettings(), {}))
+        3
+    """
+    days = [r.days for r in catalog.settings.notify or () if "action_due" in r.events]
+    return max(days, default=3)
+
+
+class ProgramSource:
+    """Observations of every KPI, action and meeting of the catalog (see the module docstring)."""
+
+    def observe(self, catalog: Catalog, store: Store, today: date) -> Iterator[Observation]:
+        """The state of the program as of ``today``."""
+        for kpi in catalog.kpis.values():
+            series = (
+                measure(kpi, store, catalog.settings, today=today)
+                if store.exists(kpi.source.dataset)
+                else None
+            )
+            yield from kpi_observations(kpi, store, series, today)
+            yield from action_observations(catalog, kpi, today)
+        for meeting in catalog.meetings.values():
+            if meeting.date > today:
+                continue
+            recent = today - meeting.date <= PACKET_WINDOW
+            event = Event(
+                "new_packet",
+                meeting.id,
+                meeting.title,
+                tuple(meeting.departments),
+                f"packet for the meeting of {meeting.date.isoformat()}",
+                f"/meetings/{meeting.id}",
+                meeting.date,
+            )
+            yield Observation(f"packet:{meeting.id}", "yes", event if recent else None)
+
+
+def _event(kpi: Kpi, kind: str, summary: str, today: date, **more: object) -> Event:
+    return Event(
+        kind,
+        kpi.id,
+        kpi.title,
+        (kpi.department,),
+        summary,
+        f"/kpi/{kpi.id}",
+        today,
+        public=kpi.public,
+        kpi_id=kpi.id,
+        **more,  # type: ignore[arg-type]
+    )
+
+
+def kpi_observations(kpi: Kpi, store: Store, series: pa.Table | None, today: date) -> Iterator[Observation]:
+    """Status, staleness, lag and attention of one KPI (nothing for a KPI without data)."""
+    if series is None:
+        return
+    latest = latest_change(kpi, series)
+    if latest is not None:
+        status = latest.status
+        kind = {"on_track": "back_on_track"}.get(status, status)
+        words = _STATUS_WORDS.get(status)
+        event = None
+        if words:
+            value = "no value" if latest.value is None else f"{latest.value:.{kpi.decimals}f}"
+            target = "" if latest.target is None else f" against a target of {latest.target:g}"
+            summary = f"{words}: {value}{target} for {latest.period_start.isoformat()}"
+            event = _event(kpi, kind, summary, today)
+        after = frozenset({"off_track", "near_target"}) if status == "on_track" else None
+        yield Observation(f"status:{kpi.id}", status, event, after)
+    report = freshness(kpi, store, series, today=today)
+    flags = {
+        "stale": (report.stale, "data is stale: not updated as often as expected"),
+        "behind": (report.behind, "is behind: no value for the latest expected period"),
+        "unattended": (is_unattended(kpi, series, today), "is unattended: off track twice, no open action"),
+    }
+    for kind, (flag, summary) in flags.items():
+        yield Observation(
+            f"{kind}:{kpi.id}", "yes" if flag else "no", _event(kpi, kind, summary, today) if flag else None
+        )
+
+
+def action_observations(catalog: Catalog, kpi: Kpi, today: date) -> Iterator[Observation]:
+    """Overdue and soon-due states of the KPI's actions."""
+    days = action_due_days(catalog)
+    holidays = catalog.settings.holidays
+    for action in kpi.actions:
+        if action.due is None or state_on(action, today) is None:
+            continue
+        key = f"{kpi.id}:{action.id}:{action.due.isoformat()}"
+        late = is_overdue(action, today)
+        yield Observation(
+            f"overdue:{key}",
+            "yes" if late else "no",
+            _action_event(kpi, action, "overdue", today) if late else None,
+        )
+        soon = (
+            state_on(action, today) == "open"
+            and add_business_days(action.due, -days, holidays) <= today <= action.due
+        )
+        event = _action_event(kpi, action, "action_due", today) if soon else None
+        yield Observation(f"action_due:{key}", "yes" if soon else "no", event)
+
+
+def _action_event(kpi: Kpi, action: Action, kind: str, today: date) -> Event:
+    due = action.due.isoformat() if action.due else ""
+    summary = (
+        f"action {action.title!r} was due {due}"
+        if kind == "overdue"
+        else f"action {action.title!r} is due {due}"
+    )
+    return Event(
+        kind,
+        action.id,
+        kpi.title,
+        (kpi.department,),
+        summary,
+        f"/kpi/{kpi.id}#action-{action.id}",
+        today,
+        owner=action.owner,
+        public=kpi.public,
+        kpi_id=kpi.id,
+    )
+
+
+register_source(ProgramSource())

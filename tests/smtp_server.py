@@ -1,0 +1,83 @@
+"""A real SMTP server for the notification tests: aiosmtpd on 127.0.0.1, counting what it accepts.
+
+``Inbox.kill_at`` makes the server SIGKILL a client process when that process's message number N
+(counting from 0 since the kill was armed) reaches ``RCPT TO``: a crash in the middle of a send.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from servers import free_port
+
+
+@dataclass
+class Inbox:
+    """What the server accepted: each message's envelope recipients and its parsed content."""
+
+    received: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    kill: tuple[int, int] | None = None  # (pid, how many more messages to accept first)
+    host: str = "127.0.0.1"
+    port: int = 0
+
+    def kill_at(self, pid: int, after: int) -> None:
+        with self.lock:
+            self.kill = (pid, after)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.received.clear()
+            self.kill = None
+
+    def env(self) -> dict[str, str]:
+        return {
+            "BTVSTAT_SMTP_HOST": self.host,
+            "BTVSTAT_SMTP_PORT": str(self.port),
+            "BTVSTAT_SMTP_SECURITY": "none",
+            "BTVSTAT_SMTP_FROM": "stat@example.gov",
+        }
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        with self.lock:
+            if self.kill is not None:
+                pid, after = self.kill
+                if after == 0:
+                    self.kill = None
+                    os.kill(pid, signal.SIGKILL)
+                    return "451 the client is gone"
+                self.kill = (pid, after - 1)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        with self.lock:
+            self.received.append((list(envelope.rcpt_tos), message))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture(scope="session")
+def smtp_inbox() -> Iterator[Inbox]:
+    """One aiosmtpd server for the session; tests clear its inbox."""
+    inbox = Inbox(port=free_port())
+    controller = Controller(inbox, hostname=inbox.host, port=inbox.port)
+    try:
+        controller.start()
+    except Exception as exc:  # pragma: no cover - the server is part of the test set-up
+        pytest.fail(f"aiosmtpd could not start on 127.0.0.1:{inbox.port}: {exc} (pip install aiosmtpd)")
+    try:
+        yield inbox
+    finally:
+        controller.stop()

@@ -1,0 +1,217 @@
+"""Notifications by e-mail, end to end: the rules of the demo catalog, the outbox in a real store,
+digests received by a real SMTP server (aiosmtpd) and parsed back with the standard library."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+from servers import free_port, serve
+from smtp_server import Inbox, smtp_inbox
+
+from btvstat_open.server import create_app
+from btvstat_open.store import Store
+from catalog.demo import DEMO_DIR, load_demo_data
+from catalog.loader import load_catalog
+from catalog.notify.outbox import outbox_counts
+from catalog.notify.run import deliver, notify, plan
+
+__all__ = ["smtp_inbox"]
+
+TODAY = date(2020, 3, 2)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def loaded_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("notify") / "store"
+    with Store(root) as store:
+        load_demo_data(store)
+    return root
+
+
+@pytest.fixture
+def work(tmp_path: Path, loaded_store: Path, smtp_inbox: Inbox) -> Path:
+    """A copy of the demo catalog and its loaded store, and an empty inbox."""
+    shutil.copytree(DEMO_DIR, tmp_path / "catalog")
+    shutil.copytree(loaded_store, tmp_path / "store")
+    smtp_inbox.clear()
+    return tmp_path
+
+
+def _addresses(inbox: Inbox) -> list[str]:
+    return sorted(r for rcpts, _ in inbox.received for r in rcpts)
+
+
+def test_each_person_gets_one_digest_of_only_their_items_with_working_links(
+    work: Path, smtp_inbox: Inbox
+) -> None:
+    catalog = load_catalog(work / "catalog")
+    with Store(work / "store") as store:
+        app = create_app(store, catalog)
+        with serve(app) as base:
+            found, done = notify(catalog, store, TODAY, base_url=base, env=smtp_inbox.env())
+            assert not done.failed and len(done.delivered) == len(found.items) > 3
+            received = {rcpts[0]: msg for rcpts, msg in smtp_inbox.received}
+            assert len(received) == len(smtp_inbox.received)  # one message per person
+            works = received["publicworks-stat@example.gov"]
+            owner = received["street-maintenance@example.gov"]
+            assert works["To"] == "publicworks-stat@example.gov" and works["From"] == "stat@example.gov"
+            assert [p.get_content_type() for p in works.iter_parts()] == ["text/plain", "text/html"]
+            text = works.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+            page = works.get_body(("html",)).get_content()  # type: ignore[union-attr]
+            # Public Works' items only: its off-track, unattended KPI; no other department's KPI
+            assert "Share of pothole requests closed within 7 days" in text and "unattended" in text
+            assert "Airport passengers" not in text and "water" not in text.lower()
+            # the overdue action goes to its owner, not to the department
+            assert "Add a second pothole crew" in owner.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+            assert "Add a second pothole crew" not in text
+            assert '<html lang="en">' in page and "<h2>" in page
+            links = set(re.findall(r'href="([^"]+)"', page))
+            assert links and links == set(re.findall(rf"{re.escape(base)}\S+", text))
+            for link in links:
+                assert requests.get(link.split("#")[0], timeout=60).status_code == 200, link
+            for rcpts, msg in smtp_inbox.received:
+                every = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+                departments = {e.departments[0] for e in found.events if e.summary in every}
+                assert departments, rcpts
+
+
+def test_a_second_run_without_change_sends_nothing_and_a_change_sends_exactly_it(
+    work: Path, smtp_inbox: Inbox
+) -> None:
+    catalog = load_catalog(work / "catalog")
+    with Store(work / "store") as store:
+        first, _ = notify(catalog, store, TODAY, env=smtp_inbox.env())
+        count = len(smtp_inbox.received)
+        assert count == len(first.items) > 0
+        again, done = notify(catalog, store, TODAY, env=smtp_inbox.env())
+        assert again.events == [] and again.items == [] and done.delivered == []
+        assert len(smtp_inbox.received) == count
+    kpi_file = work / "catalog" / "public-works" / "pothole-days-to-close.yaml"
+    doc = yaml.safe_load(kpi_file.read_text())
+    doc["actions"].append(
+        {
+            "id": "cold-patch",
+            "title": "Stock cold patch",
+            "owner": "Street Maintenance",
+            "opened": "2020-02-01",
+            "due": "2020-02-20",
+            "status": "open",
+        }
+    )
+    kpi_file.write_text(yaml.safe_dump(doc, sort_keys=False))
+    catalog = load_catalog(work / "catalog")
+    with Store(work / "store") as store:
+        changed, _ = notify(catalog, store, TODAY, env=smtp_inbox.env())
+    assert [(e.kind, e.subject_id) for e in changed.events] == [("overdue", "cold-patch")]
+    new = smtp_inbox.received[count:]
+    assert [r for r, _ in new] == [["street-maintenance@example.gov"]]
+    assert "Stock cold patch" in new[0][1].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+def test_a_failed_delivery_waits_with_backoff_and_is_delivered_later(work: Path, smtp_inbox: Inbox) -> None:
+    catalog = load_catalog(work / "catalog")
+    closed = {**smtp_inbox.env(), "BTVSTAT_SMTP_PORT": str(free_port())}  # nothing listens there
+    start = datetime(2020, 3, 2, 8, tzinfo=UTC)
+    with Store(work / "store") as store:
+        found, done = notify(catalog, store, TODAY, env=closed, now=start)
+        assert done.delivered == [] and len(done.failed) == len(found.items)
+        assert "ConnectionRefusedError" in done.failed[0][1]
+        assert outbox_counts(store) == {"pending": len(found.items)}
+        # too early for the next attempt: nothing is tried
+        assert deliver(catalog, store, env=smtp_inbox.env(), now=start + timedelta(seconds=30)).failed == []
+        assert smtp_inbox.received == []
+        later = deliver(catalog, store, env=smtp_inbox.env(), now=start + timedelta(minutes=2))
+        assert len(later.delivered) == len(found.items) == len(smtp_inbox.received)
+        assert outbox_counts(store) == {"delivered": len(found.items)}
+
+
+def _notify_command(work: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "btvstat_open",
+            "notify",
+            "--catalog",
+            str(work / "catalog"),
+            "--store",
+            str(work / "store"),
+        ],
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("kill_at", [0, 2])
+def test_sigkill_mid_send_then_restart_delivers_every_message_exactly_once(
+    work: Path, smtp_inbox: Inbox, kill_at: int
+) -> None:
+    catalog = load_catalog(work / "catalog")
+    with Store(work / "store") as store:
+        expected = sorted(i.target for i in plan(catalog, store, TODAY).items)
+    assert len(expected) > kill_at + 2
+    process = _notify_command(work, smtp_inbox.env())
+    smtp_inbox.kill_at(process.pid, kill_at)
+    process.communicate(timeout=300)
+    assert process.returncode == -9  # killed in the middle of message number kill_at
+    assert len(smtp_inbox.received) == kill_at
+    again = _notify_command(work, smtp_inbox.env())
+    _out, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err
+    ids = Counter(str(m["Message-ID"]) for _, m in smtp_inbox.received)
+    assert set(ids.values()) == {1}  # no message twice
+    assert _addresses(smtp_inbox) == expected  # every message once
+    with Store(work / "store") as store:
+        assert outbox_counts(store) == {"delivered": len(expected)}
+    third = _notify_command(work, smtp_inbox.env())
+    third.communicate(timeout=300)
+    assert len(smtp_inbox.received) == len(expected)
+
+
+def test_dry_run_prints_the_demo_s_overdue_action_and_unattended_kpi_and_sends_nothing(
+    work: Path, smtp_inbox: Inbox
+) -> None:
+    process = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "btvstat_open",
+            "notify",
+            "--catalog",
+            str(work / "catalog"),
+            "--store",
+            str(work / "store"),
+            "--dry-run",
+            "--as-of",
+            "2020-03-02",
+        ],
+        env={**os.environ, "PYTHONPATH": str(ROOT), **smtp_inbox.env()},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert process.returncode == 0, process.stderr
+    lines = process.stdout.splitlines()
+    assert lines[0] == "notify as of 2020-03-02, dry run: nothing recorded, nothing sent"
+    assert any(line.strip().startswith("overdue") and "Add a second pothole crew" in line for line in lines)
+    assert any(
+        line.strip().startswith("unattended") and "pothole requests closed within 7" in line for line in lines
+    )
+    assert "e-mail to street-maintenance@example.gov" in process.stdout
+    assert smtp_inbox.received == []
+    with Store(work / "store") as store:
+        assert outbox_counts(store) == {}
