@@ -208,6 +208,10 @@ def run_sync(args: argparse.Namespace) -> int:
             bar.start()
         with Store(args.store) as store:
             outcomes = sync_catalog(catalog, store, parallel=args.parallel, on_done=report)
+            # The catalog's notification rules run after every sync (never failing it).
+            from catalog.notify.run import notify_after_sync
+
+            notify_after_sync(catalog, store)
     finally:
         if bar is not None:
             bar.stop()

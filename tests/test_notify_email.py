@@ -215,3 +215,41 @@ def test_dry_run_prints_the_demo_s_overdue_action_and_unattended_kpi_and_sends_n
     assert smtp_inbox.received == []
     with Store(work / "store") as store:
         assert outbox_counts(store) == {}
+
+
+def test_the_dagster_definitions_notify_after_the_kpis(
+    work: Path, smtp_inbox: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dagster as dg
+
+    from btvstat_open.dagster import NOTIFY_KEY, definitions
+
+    for name, value in smtp_inbox.env().items():
+        monkeypatch.setenv(name, value)
+    defs = definitions(work / "catalog", store=work / "store")
+    result = dg.materialize(list(defs.assets or []))
+    assert result.success
+    run = next(e for e in result.get_asset_materialization_events() if e.asset_key == NOTIFY_KEY)
+    metadata = run.materialization.metadata
+    assert metadata["failed"].value == 0 and metadata["delivered"].value == len(smtp_inbox.received) > 0
+
+
+def test_a_sync_notifies_and_a_failed_delivery_never_fails_it(
+    work: Path, smtp_inbox: Inbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from btvstat_open.cli import main
+
+    sync = ["sync", "--catalog", str(work / "catalog"), "--store", str(work / "store")]
+    for name, value in {**smtp_inbox.env(), "BTVSTAT_SMTP_PORT": str(free_port())}.items():
+        monkeypatch.setenv(name, value)
+    assert main(sync) == 0  # the SMTP server is down: the sync still succeeds
+    assert "notifications were not delivered" in capsys.readouterr().err
+    with Store(work / "store") as store:
+        waiting = outbox_counts(store)["pending"]
+    monkeypatch.setenv("BTVSTAT_SMTP_PORT", str(smtp_inbox.port))
+    assert main(["notify", "--catalog", str(work / "catalog"), "--store", str(work / "store")]) == 0
+    assert f"{waiting} waiting in the outbox" in capsys.readouterr().out
+    assert smtp_inbox.received == []  # not yet: the retry waits its backoff
+    with Store(work / "store") as store:
+        assert deliver(load_catalog(work / "catalog"), store, now=datetime.now(UTC) + timedelta(minutes=5))
+    assert len(smtp_inbox.received) == waiting > 0

@@ -22,7 +22,7 @@ from catalog.asof import today_for
 from catalog.loader import load_catalog
 from catalog.notify.digest import HEADINGS
 from catalog.notify.events import Event
-from catalog.notify.outbox import OutboxItem, record_run
+from catalog.notify.outbox import OutboxItem, outbox_counts, record_run
 from catalog.notify.run import DEFAULT_BASE_URL, Delivery, deliver, plan
 
 __all__ = ["run_notify"]
@@ -49,7 +49,8 @@ def run_notify(args: argparse.Namespace) -> int:
             return 0
         record_run(store, found.states, found.items)
         done = deliver(catalog, store, env=os.environ)
-    return _print_delivery(done)
+        counts = outbox_counts(store)
+    return _print_delivery(done, counts)
 
 
 def _print_events(events: Sequence[Event], base: str) -> None:
@@ -68,8 +69,15 @@ def _print_messages(items: Sequence[OutboxItem]) -> None:
             print(f"  webhook {item.target}: {item.payload['events']} events")
 
 
-def _print_delivery(done: Delivery) -> int:
+def _print_delivery(done: Delivery, counts: dict[str, int]) -> int:
     print(f"delivered {len(done.delivered)}")
+    if counts.get("pending"):
+        print(f"{counts['pending']} waiting in the outbox for their next attempt")
+    if counts.get("failed"):
+        print(
+            f"warning: {counts['failed']} gave up after repeated failures (see docs/notifications.md)",
+            file=sys.stderr,
+        )
     for item_id in done.resent:
         print(
             f"note: message {item_id} was sent again after a run stopped while handing it over",

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import smtplib
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -112,6 +113,31 @@ def notify(
     found = plan(catalog, store, today, base_url=base_url)
     record_run(store, found.states, found.items, now=now)
     return found, deliver(catalog, store, env=env, now=now)
+
+
+def notify_after_sync(catalog: Catalog, store: Store, today: date | None = None) -> Delivery | None:
+    """A run after a sync, for a catalog that sets ``notify:``, ``recipients:`` or ``webhooks:``.
+
+    It never fails the sync: a problem is one ``note:`` line on stderr (the messages wait in the
+    outbox for the next run).
+    """
+    s = catalog.settings
+    if s.notify is None and not s.webhooks and s.recipients == type(s.recipients)():
+        return None
+    from catalog.asof import today_for
+
+    try:
+        found, done = notify(catalog, store, today or today_for(s, None))
+    except Exception as exc:  # the sync's data is already safe; tell, do not fail
+        print(f"note: notifications were not evaluated after the sync: {_safe_error(exc)}", file=sys.stderr)
+        return None
+    if done.failed:
+        print(
+            f"note: {len(done.failed)} notifications were not delivered ({done.failed[0][1]}); "
+            "`btvstat-open notify` retries them.",
+            file=sys.stderr,
+        )
+    return done
 
 
 def _safe_error(exc: BaseException) -> str:
