@@ -127,7 +127,7 @@ def notify_after_sync(catalog: Catalog, store: Store, today: date | None = None)
     from catalog.asof import today_for
 
     try:
-        found, done = notify(catalog, store, today or today_for(s, None))
+        _found, done = notify(catalog, store, today or today_for(s, None))
     except Exception as exc:  # the sync's data is already safe; tell, do not fail
         print(f"note: notifications were not evaluated after the sync: {_safe_error(exc)}", file=sys.stderr)
         return None
