@@ -81,3 +81,69 @@ def smtp_inbox() -> Iterator[Inbox]:
         yield inbox
     finally:
         controller.stop()
+
+
+@dataclass
+class SecureInbox:
+    """An SMTP server that needs TLS (STARTTLS on one port, implicit TLS on another) and a sign-in."""
+
+    inbox: Inbox
+    starttls_port: int
+    tls_port: int
+    ca_file: str
+    user: str = "notify"
+    password: str = "correct horse battery staple"
+
+    def env(self, security: str, password: str | None = None) -> dict[str, str]:
+        return {
+            **self.inbox.env(),
+            "BTVSTAT_SMTP_SECURITY": security,
+            "BTVSTAT_SMTP_PORT": str(self.starttls_port if security == "starttls" else self.tls_port),
+            "BTVSTAT_SMTP_USER": self.user,
+            "BTVSTAT_SMTP_PASSWORD": self.password if password is None else password,
+            "BTVSTAT_SMTP_CA_FILE": self.ca_file,
+        }
+
+
+@pytest.fixture(scope="session")
+def secure_smtp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureInbox]:
+    """aiosmtpd behind a certificate from a local CA (trustme), with AUTH LOGIN/PLAIN."""
+    import ssl
+
+    import trustme
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    folder = tmp_path_factory.mktemp("smtp-tls")
+    ca_file = folder / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(context)
+    secure = SecureInbox(Inbox(), free_port(), free_port(), str(ca_file))
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+            secure.user.encode(),
+            secure.password.encode(),
+        )
+        return AuthResult(success=ok, handled=False)
+
+    common: dict[str, Any] = {"hostname": "127.0.0.1", "authenticator": authenticator}
+    starttls = Controller(
+        secure.inbox, port=secure.starttls_port, tls_context=context, require_starttls=True, **common
+    )
+    # The whole connection is TLS here, which aiosmtpd's own check (made for STARTTLS) cannot see.
+    implicit = Controller(
+        secure.inbox, port=secure.tls_port, ssl_context=context, auth_require_tls=False, **common
+    )
+    try:
+        starttls.start()
+        implicit.start()
+    except Exception as exc:  # pragma: no cover
+        pytest.fail(f"aiosmtpd with TLS could not start: {exc}")
+    try:
+        yield secure
+    finally:
+        starttls.stop()
+        implicit.stop()

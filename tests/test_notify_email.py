@@ -16,7 +16,7 @@ import pytest
 import requests
 import yaml
 from servers import free_port, serve
-from smtp_server import Inbox, smtp_inbox
+from smtp_server import Inbox, SecureInbox, secure_smtp, smtp_inbox
 
 from btvstat_open.server import create_app
 from btvstat_open.store import Store
@@ -25,7 +25,7 @@ from catalog.loader import load_catalog
 from catalog.notify.outbox import outbox_counts
 from catalog.notify.run import deliver, notify, plan
 
-__all__ = ["smtp_inbox"]
+__all__ = ["secure_smtp", "smtp_inbox"]
 
 TODAY = date(2020, 3, 2)
 ROOT = Path(__file__).resolve().parent.parent
@@ -227,7 +227,7 @@ def test_the_dagster_definitions_notify_after_the_kpis(
     for name, value in smtp_inbox.env().items():
         monkeypatch.setenv(name, value)
     defs = definitions(work / "catalog", store=work / "store")
-    result = dg.materialize(list(defs.assets or []))
+    result = dg.materialize(list(defs.assets or []))  # type: ignore[arg-type]
     assert result.success
     run = next(e for e in result.get_asset_materialization_events() if e.asset_key == NOTIFY_KEY)
     metadata = run.materialization.metadata
@@ -253,3 +253,23 @@ def test_a_sync_notifies_and_a_failed_delivery_never_fails_it(
     with Store(work / "store") as store:
         assert deliver(load_catalog(work / "catalog"), store, now=datetime.now(UTC) + timedelta(minutes=5))
     assert len(smtp_inbox.received) == waiting > 0
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_tls_and_sign_in_with_credentials_from_the_environment_never_printed(
+    work: Path, secure_smtp: SecureInbox, security: str
+) -> None:
+    secure_smtp.inbox.clear()
+    wrong = _notify_command(work, secure_smtp.env(security, password="wrong-s3cret-guess"))
+    out, err = wrong.communicate(timeout=300)
+    assert wrong.returncode == 1 and "SMTPAuthenticationError" in err
+    assert "wrong-s3cret-guess" not in out + err and secure_smtp.inbox.received == []
+    with Store(work / "store") as store:  # the messages wait; deliver them now with the right password
+        done = deliver(
+            load_catalog(work / "catalog"),
+            store,
+            env=secure_smtp.env(security),
+            now=datetime.now(UTC) + timedelta(hours=1),
+        )
+    assert done.failed == [] and len(secure_smtp.inbox.received) == len(done.delivered) > 0
+    assert secure_smtp.password not in repr(done)

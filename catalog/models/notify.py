@@ -93,6 +93,15 @@ class NotifyRule(Strict):
 
     model_config = Strict.model_config | {"populate_by_name": True}
 
+    @model_validator(mode="before")
+    @classmethod
+    def _yaml_on(cls, data: Any) -> Any:
+        """YAML 1.1 reads a bare ``on:`` key as the boolean true (``True`` once the catalog's
+        reader makes keys text); it means ``on`` here."""
+        if isinstance(data, dict) and (True in data or "True" in data):
+            data = {("on" if k is True or k == "True" else k): v for k, v in data.items()}
+        return data
+
     @field_validator("events")
     @classmethod
     def _known_events(cls, events: tuple[str, ...]) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from catalog.models.base import ID_PATTERN, HttpUrl, Origin, Strict, check_http_url
 from catalog.models.notify import NotifyRule, Recipients, Webhook
@@ -121,9 +121,9 @@ class CatalogSettings(Strict):
     as_of: date | None = None
     # Notifications (catalog.notify): rules, who receives them, webhooks, the city's holidays for
     # business-day reminders, and the public address that links in messages and feeds start with.
+    webhooks: dict[str, Webhook] = Field(default_factory=dict)  # before notify, which names them
     notify: list[NotifyRule] | None = None
     recipients: Recipients = Field(default_factory=Recipients)
-    webhooks: dict[str, Webhook] = Field(default_factory=dict)
     holidays: list[date] = Field(default_factory=list)
     site_url: HttpUrl | None = None
 
@@ -135,10 +135,14 @@ class CatalogSettings(Strict):
             raise ValueError("'local' is the built-in store and cannot name a portal; pick another name")
         return portals
 
-    @model_validator(mode="after")
-    def _webhooks_defined(self) -> CatalogSettings:
-        for rule in self.notify or ():
-            if rule.webhook and rule.webhook not in self.webhooks:
-                known = ", ".join(sorted(self.webhooks)) or "none defined"
-                raise ValueError(f"notify: webhook {rule.webhook!r} is not a key of webhooks: ({known})")
-        return self
+    @field_validator("notify")
+    @classmethod
+    def _webhooks_defined(
+        cls, rules: list[NotifyRule] | None, info: ValidationInfo
+    ) -> list[NotifyRule] | None:
+        webhooks = info.data.get("webhooks") or {}
+        for rule in rules or ():
+            if rule.webhook and rule.webhook not in webhooks:
+                known = ", ".join(sorted(webhooks)) or "none defined"
+                raise ValueError(f"webhook {rule.webhook!r} is not a key of webhooks: ({known})")
+        return rules

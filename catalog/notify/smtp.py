@@ -6,6 +6,8 @@
 ``BTVSTAT_SMTP_SECURITY``    ``starttls`` (default), ``tls`` or ``none`` (local relays only)
 ``BTVSTAT_SMTP_USER``        with ``BTVSTAT_SMTP_PASSWORD``: sign in (never logged)
 ``BTVSTAT_SMTP_FROM``        the sender address (default ``notify@`` the host)
+``BTVSTAT_SMTP_CA_FILE``     a PEM file of the CA that signed the server's certificate, when it
+                             is not one the system trusts (a city's own CA)
 ===========================  ===================================================
 
 Each message is sent in its own SMTP transaction. Just before the final ``.`` of ``DATA`` (the
@@ -47,6 +49,7 @@ class SmtpSettings:
     password: str | None = field(default=None, repr=False)
     sender: str = "notify@localhost"
     timeout: float = 30.0
+    ca_file: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SmtpSettings | None:
@@ -67,6 +70,7 @@ class SmtpSettings:
             user=env.get("BTVSTAT_SMTP_USER") or None,
             password=env.get("BTVSTAT_SMTP_PASSWORD") or None,
             sender=env.get("BTVSTAT_SMTP_FROM") or f"notify@{host}",
+            ca_file=env.get("BTVSTAT_SMTP_CA_FILE") or None,
         )
 
 
@@ -75,7 +79,7 @@ class SmtpChannel:
 
     def __init__(self, settings: SmtpSettings, context: ssl.SSLContext | None = None) -> None:
         self.settings = settings
-        self.context = context or ssl.create_default_context()
+        self.context = context or ssl.create_default_context(cafile=settings.ca_file)
         self._smtp: smtplib.SMTP | None = None
 
     def _connect(self) -> smtplib.SMTP:
