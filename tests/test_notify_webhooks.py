@@ -151,7 +151,7 @@ def test_notify_posts_signed_json_and_the_slack_and_teams_shapes(
 def test_a_refusing_webhook_is_retried_and_its_url_never_printed(
     receiver: tuple[Receiver, str], loaded_store: Path, tmp_path: Path
 ) -> None:
-    hooks, base = receiver
+    _hooks, base = receiver
     root = _catalog(tmp_path, base)
     shutil.copytree(loaded_store, tmp_path / "store")
     # the wrong secret: the receiver answers 401, the delivery fails and waits in the outbox
