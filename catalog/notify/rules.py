@@ -120,7 +120,7 @@ def route(
     The target of ``email`` is an address (lowercased), of ``webhook`` the webhook's name.
     """
     directory = directory or CatalogDirectory(settings.recipients)
-    routed: dict[tuple[str, str], list[Event]] = {}
+    routed: dict[tuple[str, str], dict[int, Event]] = {}  # by id(event): each event once per target
     for event in events:
         for rule in rules_for(settings):
             if event.kind not in rule.events:
@@ -131,7 +131,5 @@ def route(
             if "webhook" in rule.by and rule.webhook and event.public:
                 targets.append(("webhook", rule.webhook))
             for target in targets:
-                bucket = routed.setdefault(target, [])
-                if event not in bucket:
-                    bucket.append(event)
-    return routed
+                routed.setdefault(target, {}).setdefault(id(event), event)
+    return {target: list(events_by_id.values()) for target, events_by_id in routed.items()}

@@ -207,11 +207,9 @@ def deliver(
                 done.resent.append(item.id)
             route_key = "email" if item.channel == "email" else f"webhook:{item.target}"
             if route_key in broken:
-                mark(store, item.id, "sending")
                 mark(store, item.id, "pending", error=broken[route_key], now=now)
                 done.failed.append((item.target, broken[route_key]))
                 continue
-            mark(store, item.id, "sending")
             try:
                 channels.send(item, lambda item_id=item.id: mark(store, item_id, "committing"))
             except Exception as exc:
