@@ -3,11 +3,9 @@ digests received by a real SMTP server (aiosmtpd) and parsed back with the stand
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
-import sys
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -15,12 +13,13 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
+from notify_helpers import load_demo, notify_argv, notify_env, run_notify
 from servers import free_port, serve
 from smtp_server import Inbox, SecureInbox, secure_smtp, smtp_inbox
 
 from btvstat_open.server import create_app
 from btvstat_open.store import Store
-from catalog.demo import DEMO_DIR, load_demo_data
+from catalog.demo import DEMO_DIR
 from catalog.loader import load_catalog
 from catalog.notify.outbox import outbox_counts
 from catalog.notify.run import deliver, notify, plan
@@ -28,15 +27,11 @@ from catalog.notify.run import deliver, notify, plan
 __all__ = ["secure_smtp", "smtp_inbox"]
 
 TODAY = date(2020, 3, 2)
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def loaded_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("notify") / "store"
-    with Store(root) as store:
-        load_demo_data(store)
-    return root
+    return load_demo(tmp_path_factory, "notify")
 
 
 @pytest.fixture
@@ -138,17 +133,8 @@ def test_a_failed_delivery_waits_with_backoff_and_is_delivered_later(work: Path,
 
 def _notify_command(work: Path, env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "btvstat_open",
-            "notify",
-            "--catalog",
-            str(work / "catalog"),
-            "--store",
-            str(work / "store"),
-        ],
-        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        notify_argv(work / "catalog", work / "store"),
+        env=notify_env(env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -184,25 +170,8 @@ def test_sigkill_mid_send_then_restart_delivers_every_message_exactly_once(
 def test_dry_run_prints_the_demo_s_overdue_action_and_unattended_kpi_and_sends_nothing(
     work: Path, smtp_inbox: Inbox
 ) -> None:
-    process = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "btvstat_open",
-            "notify",
-            "--catalog",
-            str(work / "catalog"),
-            "--store",
-            str(work / "store"),
-            "--dry-run",
-            "--as-of",
-            "2020-03-02",
-        ],
-        env={**os.environ, "PYTHONPATH": str(ROOT), **smtp_inbox.env()},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    process = run_notify(
+        work / "catalog", work / "store", smtp_inbox.env(), "--dry-run", "--as-of", "2020-03-02"
     )
     assert process.returncode == 0, process.stderr
     lines = process.stdout.splitlines()

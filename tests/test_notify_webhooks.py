@@ -4,10 +4,7 @@ signature (and remembers delivery ids); Slack's and Teams' shapes; replayed or a
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,14 +13,13 @@ from typing import Any
 
 import pytest
 import requests
+from notify_helpers import load_demo, run_notify
 from servers import Receive, Send, read_request, serve
 
-from btvstat_open.store import Store
-from catalog.demo import DEMO_DIR, load_demo_data
+from catalog.demo import DEMO_DIR
 from catalog.notify.webhook import verify
 
 SECRET = "whsec-test-4f1c"
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -68,10 +64,7 @@ def receiver() -> Iterator[tuple[Receiver, str]]:
 
 @pytest.fixture(scope="module")
 def loaded_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("hooks") / "store"
-    with Store(root) as store:
-        load_demo_data(store)
-    return root
+    return load_demo(tmp_path_factory, "hooks")
 
 
 def _catalog(folder: Path, base: str) -> Path:
@@ -97,23 +90,8 @@ def test_notify_posts_signed_json_and_the_slack_and_teams_shapes(
     hooks, base = receiver
     root = _catalog(tmp_path, base)
     shutil.copytree(loaded_store, tmp_path / "store")
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "TEST_HOOK_SECRET": SECRET,
-        "TEST_SLACK_URL": f"{base}/slack",
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "btvstat_open",
-        "notify",
-        "--catalog",
-        str(root),
-        "--store",
-        str(tmp_path / "store"),
-    ]
-    run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
+    env = {"TEST_HOOK_SECRET": SECRET, "TEST_SLACK_URL": f"{base}/slack"}
+    run = run_notify(root, tmp_path / "store", env)
     assert run.returncode == 0, run.stderr
     assert SECRET not in run.stdout + run.stderr
     by_path = {path: (headers, body, status) for path, headers, body, status in hooks.posts}
@@ -144,7 +122,7 @@ def test_notify_posts_signed_json_and_the_slack_and_teams_shapes(
 
     # Nothing changed: a second run posts nothing.
     count = len(hooks.posts)
-    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
+    again = run_notify(root, tmp_path / "store", env)
     assert again.returncode == 0 and len(hooks.posts) == count
 
 
@@ -155,23 +133,8 @@ def test_a_refusing_webhook_is_retried_and_its_url_never_printed(
     root = _catalog(tmp_path, base)
     shutil.copytree(loaded_store, tmp_path / "store")
     # the wrong secret: the receiver answers 401, the delivery fails and waits in the outbox
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "TEST_HOOK_SECRET": "wrong",
-        "TEST_SLACK_URL": f"{base}/slack",
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "btvstat_open",
-        "notify",
-        "--catalog",
-        str(root),
-        "--store",
-        str(tmp_path / "store"),
-    ]
-    run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
+    env = {"TEST_HOOK_SECRET": "wrong", "TEST_SLACK_URL": f"{base}/slack"}
+    run = run_notify(root, tmp_path / "store", env)
     assert run.returncode == 1
     assert "delivery to signed failed (OSError: the webhook answered HTTP 401)" in run.stderr
     assert "1 waiting in the outbox" in run.stdout
@@ -180,6 +143,6 @@ def test_a_refusing_webhook_is_retried_and_its_url_never_printed(
     env["TEST_HOOK_SECRET"] = SECRET
     shutil.rmtree(tmp_path / "store")
     shutil.copytree(loaded_store, tmp_path / "store")
-    run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
+    run = run_notify(root, tmp_path / "store", env)
     assert run.returncode == 1 and "could not reach the webhook (ConnectionError)" in run.stderr
     assert "very-secret-path" not in run.stdout + run.stderr
