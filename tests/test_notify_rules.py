@@ -147,3 +147,24 @@ def test_the_demo_catalog_declares_its_recipients_and_holidays() -> None:
     assert catalog.settings.notify is None  # the defaults
     assert date(2020, 1, 20) in catalog.settings.holidays
     assert catalog.settings.recipients.owners["Street Maintenance"] == ["street-maintenance@example.gov"]
+
+
+def test_an_overdue_action_reminds_again_after_business_days_and_only_then() -> None:
+    from catalog.models import Catalog
+
+    settings = CatalogSettings.model_validate(
+        {"holidays": HOLIDAYS, "notify": [{"on": ["overdue"], "to": "owner", "after": [5, 10]}]}
+    )
+    kpi = _kpi_with_action("2020-12-28")
+    catalog = Catalog(Path("."), settings, {"k": kpi})
+    recorded: str | None = None
+    fired = []
+    day = date(2020, 12, 28)
+    while day <= date(2021, 1, 15):
+        seen = next(o for o in action_observations(catalog, kpi, day) if o.key.startswith("overdue:"))
+        if seen.fires(recorded):
+            fired.append((day, seen.state))
+        recorded = seen.state
+        day += timedelta(days=1)
+    # due Monday 28 December; 5 business days late on 5 January, 10 on 12 January (1 January off)
+    assert fired == [(date(2020, 12, 29), "yes"), (date(2021, 1, 5), "yes+5"), (date(2021, 1, 12), "yes+10")]

@@ -5,7 +5,8 @@ A rule sends some **events** to some recipients by some channels::
 
     notify:
       - {on: [off_track, overdue], to: department, by: email}
-      - {on: [due], to: owner, by: email, days: 3}          # 3 business days before the due date
+      - {on: [action_due], to: owner, days: 3}              # 3 business days before the due date
+      - {on: [overdue], to: owner, after: [5, 10]}          # and again 5 and 10 business days late
       - {on: [off_track], by: webhook, webhook: ops-slack}
 
 ``to`` is ``department`` (the KPI's department's addresses), ``owner`` (the action's owner),
@@ -90,6 +91,18 @@ class NotifyRule(Strict):
     by: Names = ("email",)
     webhook: str | None = None
     days: int = Field(default=3, ge=0, le=60)
+    after: tuple[int, ...] = ()
+
+    @field_validator("after", mode="before")
+    @classmethod
+    def _reminders(cls, value: Any) -> Any:
+        """``after: [5, 10]``: remind again 5 and 10 business days after the due date."""
+        value = (value,) if isinstance(value, int) else value
+        if isinstance(value, list | tuple) and any(
+            not isinstance(v, int) or not 1 <= v <= 250 for v in value
+        ):
+            raise ValueError("after: lists business days after the due date, whole numbers from 1 to 250")
+        return tuple(sorted(set(value))) if isinstance(value, list | tuple) else value
 
     model_config = Strict.model_config | {"populate_by_name": True}
 

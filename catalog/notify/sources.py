@@ -6,7 +6,8 @@ Keys and states:
 * ``status:KPI``: the latest period's status; ``off_track`` and ``near_target`` fire when the
   status becomes one, ``back_on_track`` when ``on_track`` follows either of them.
 * ``stale:KPI``, ``behind:KPI``, ``unattended:KPI``: ``yes`` or ``no``; fire on ``yes``.
-* ``overdue:KPI:ACTION:DUE``: fires when the open action passes its due date.
+* ``overdue:KPI:ACTION:DUE``: fires when the open action passes its due date (state ``yes``), and
+  again at each ``after:`` reminder (``yes+5`` from 5 business days late).
 * ``action_due:KPI:ACTION:DUE``: fires when the due date is ``days`` business days away (the
   largest ``days`` of the rules naming ``action_due``; default 3). A new due date re-arms both.
 * ``packet:MEETING``: fires on the meeting's date, when its packet is computed; a meeting more than
@@ -36,10 +37,10 @@ from catalog.changes import latest_change
 from catalog.freshness import freshness
 from catalog.measure import measure
 from catalog.models import Action, Catalog, Kpi
-from catalog.notify.business_days import add_business_days
+from catalog.notify.business_days import add_business_days, business_days_between
 from catalog.notify.events import Event, Observation, register_source
 
-__all__ = ["ProgramSource", "action_due_days"]
+__all__ = ["ProgramSource", "action_due_days", "late_state", "reminder_days"]
 
 _STATUS_WORDS = {
     "off_track": "turned off track",
@@ -143,20 +144,46 @@ def kpi_observations(kpi: Kpi, store: Store, series: pa.Table | None, today: dat
         )
 
 
+def reminder_days(catalog: Catalog, kind: str) -> tuple[int, ...]:
+    """Business days after a due date when ``kind`` (``overdue``, ``late``) reminds again: the
+    ``after:`` of every rule naming it.
+
+    Example:
+        >>> from pathlib import Path
+        >>> from catalog.models import CatalogSettings
+        >>> s = CatalogSettings.model_validate({"notify": [{"on": ["overdue"], "after": [10, 5]}]})
+        >>> reminder_days(Catalog(Path("."), s, {}), "overdue")
+        (5, 10)
+    """
+    found = {d for r in catalog.settings.notify or () if kind in r.events for d in r.after}
+    return tuple(sorted(found))
+
+
+def late_state(due: date, today: date, reminders: tuple[int, ...], holidays: list[date]) -> str:
+    """``yes`` once past ``due``, then ``yes+N`` from N business days late (each reminder a new state).
+
+    Example:
+        >>> late_state(date(2021, 1, 4), date(2021, 1, 12), (5, 10), [])
+        'yes+5'
+    """
+    late = business_days_between(due, today, holidays)
+    passed = [n for n in reminders if late >= n]
+    return f"yes+{passed[-1]}" if passed else "yes"
+
+
 def action_observations(catalog: Catalog, kpi: Kpi, today: date) -> Iterator[Observation]:
-    """Overdue and soon-due states of the KPI's actions."""
+    """Overdue (and reminder) and soon-due states of the KPI's actions."""
     days = action_due_days(catalog)
     holidays = catalog.settings.holidays
+    reminders = reminder_days(catalog, "overdue")
     for action in kpi.actions:
         if action.due is None or state_on(action, today) is None:
             continue
         key = f"{kpi.id}:{action.id}:{action.due.isoformat()}"
         late = is_overdue(action, today)
-        yield Observation(
-            f"overdue:{key}",
-            "yes" if late else "no",
-            _action_event(kpi, action, "overdue", today) if late else None,
-        )
+        state = late_state(action.due, today, reminders, holidays) if late else "no"
+        event = _action_event(kpi, action, "overdue", today) if late else None
+        yield Observation(f"overdue:{key}", state, event)
         soon = (
             state_on(action, today) == "open"
             and add_business_days(action.due, -days, holidays) <= today <= action.due
