@@ -1,7 +1,8 @@
 """A real SMTP server for the notification tests: aiosmtpd on 127.0.0.1, counting what it accepts.
 
 ``Inbox.kill_at`` makes the server SIGKILL a client process when that process's message number N
-(counting from 0 since the kill was armed) reaches ``RCPT TO``: a crash in the middle of a send.
+(counting from 0 since the kill was armed) reaches ``RCPT TO``: a crash in the middle of a send;
+with ``in_data=True``, once the server has accepted message N and before the client hears so.
 """
 
 from __future__ import annotations
@@ -28,12 +29,14 @@ class Inbox:
     received: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     kill: tuple[int, int] | None = None  # (pid, how many more messages to accept first)
+    kill_in_data: bool = False  # kill after accepting the message, before the client hears 250
     host: str = "127.0.0.1"
     port: int = 0
 
-    def kill_at(self, pid: int, after: int) -> None:
+    def kill_at(self, pid: int, after: int, *, in_data: bool = False) -> None:
         with self.lock:
             self.kill = (pid, after)
+            self.kill_in_data = in_data
 
     def clear(self) -> None:
         with self.lock:
@@ -50,7 +53,7 @@ class Inbox:
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         with self.lock:
-            if self.kill is not None:
+            if self.kill is not None and not self.kill_in_data:
                 pid, after = self.kill
                 if after == 0:
                     self.kill = None
@@ -65,6 +68,11 @@ class Inbox:
         assert isinstance(message, EmailMessage)
         with self.lock:
             self.received.append((list(envelope.rcpt_tos), message))
+            if self.kill is not None and self.kill_in_data:
+                pid, after = self.kill
+                self.kill = None if after == 0 else (pid, after - 1)
+                if after == 0:  # the message is the server's now; the client never hears so
+                    os.kill(pid, signal.SIGKILL)
         return "250 Message accepted for delivery"
 
 

@@ -242,3 +242,21 @@ def test_tls_and_sign_in_with_credentials_from_the_environment_never_printed(
         )
     assert done.failed == [] and len(secure_smtp.inbox.received) == len(done.delivered) > 0
     assert secure_smtp.password not in repr(done)
+
+
+def test_a_kill_after_the_server_accepted_resends_with_the_same_message_id_and_says_so(
+    work: Path, smtp_inbox: Inbox
+) -> None:
+    """The one window no sender can close: the server has the message, the sender died before
+    hearing so. The message goes again, recognisably the same, and the run reports it."""
+    process = _notify_command(work, smtp_inbox.env())
+    smtp_inbox.kill_at(process.pid, 1, in_data=True)
+    process.communicate(timeout=300)
+    assert process.returncode == -9 and len(smtp_inbox.received) == 2
+    again = _notify_command(work, smtp_inbox.env())
+    _out, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err
+    assert err.count("was sent again after a run stopped while handing it over") == 1
+    ids = Counter(str(m["Message-ID"]) for _, m in smtp_inbox.received)
+    assert sorted(ids.values())[-1] == 2 and sum(n == 2 for n in ids.values()) == 1
+    assert str(smtp_inbox.received[1][1]["Message-ID"]) in [i for i, n in ids.items() if n == 2]
