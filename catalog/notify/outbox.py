@@ -81,14 +81,26 @@ class OutboxItem:
 
 
 def _ensure(store: Store) -> None:
+    """Create the two tables (a run that records or delivers)."""
     with store.transaction() as con:
         for sql in _SCHEMA:
             con.execute(sql)
 
 
+def _present(store: Store) -> bool:
+    """True once a run has made the tables (reading never creates them: a dry run writes nothing)."""
+    found = (
+        store.cursor()
+        .execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [OUTBOX_TABLE])
+        .fetchone()
+    )
+    return bool(found and found[0])
+
+
 def recorded_states(store: Store) -> dict[str, str]:
     """The state recorded for each key (empty on the first run)."""
-    _ensure(store)
+    if not _present(store):
+        return {}
     rows = store.cursor().execute(f"SELECT key, state FROM {STATE_TABLE}").fetchall()
     return {key: state for key, state in rows}
 
@@ -130,7 +142,8 @@ def record_run(
 
 def due_items(store: Store, now: datetime) -> list[OutboxItem]:
     """Messages to deliver now: pending ones whose time has come, and any a dead run left mid-send."""
-    _ensure(store)
+    if not _present(store):
+        return []
     rows = (
         store.cursor()
         .execute(
@@ -184,7 +197,7 @@ def mark(
 
 
 def outbox_counts(store: Store) -> dict[str, int]:
-    """How many messages are in each status.
+    """How many messages are in each status (none before the first run).
 
     Example:
         >>> import tempfile
@@ -192,6 +205,7 @@ def outbox_counts(store: Store) -> dict[str, int]:
         ...     outbox_counts(store)
         {}
     """
-    _ensure(store)
+    if not _present(store):
+        return {}
     rows = store.cursor().execute(f"SELECT status, count(*) FROM {OUTBOX_TABLE} GROUP BY status").fetchall()
     return {status: int(n) for status, n in rows}
