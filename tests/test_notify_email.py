@@ -73,8 +73,14 @@ def test_each_person_gets_one_digest_of_only_their_items_with_working_links(
             assert '<html lang="en">' in page and "<h2>" in page
             links = set(re.findall(r'href="([^"]+)"', page))
             assert links and links == set(re.findall(rf"{re.escape(base)}\S+", text))
+            for _, msg in smtp_inbox.received:  # every link of every message works
+                links |= set(re.findall(r'href="([^"]+)"', msg.get_body(("html",)).get_content()))  # type: ignore[union-attr]
+            assert any("#" in link for link in links)  # the action links point into the page
             for link in links:
-                assert requests.get(link.split("#")[0], timeout=60).status_code == 200, link
+                page_url, _, fragment = link.partition("#")
+                reply = requests.get(page_url, timeout=60)
+                assert reply.status_code == 200, link
+                assert not fragment or f'id="{fragment}"' in reply.text, link
             for rcpts, msg in smtp_inbox.received:
                 every = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
                 departments = {e.departments[0] for e in found.events if e.summary in every}

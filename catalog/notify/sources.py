@@ -205,7 +205,7 @@ def _action_event(kpi: Kpi, action: Action, kind: str, today: date) -> Event:
         kpi.title,
         (kpi.department,),
         summary,
-        f"/kpi/{kpi.id}#action-{action.id}",
+        f"/kpi/{kpi.id}#kpi-actions-heading",
         today,
         owner=action.owner,
         public=kpi.public,
