@@ -209,9 +209,9 @@ def run_sync(args: argparse.Namespace) -> int:
         with Store(args.store) as store:
             outcomes = sync_catalog(catalog, store, parallel=args.parallel, on_done=report)
             # The catalog's notification rules run after every sync (never failing it).
-            from catalog.notify.run import notify_after_sync
+            from catalog.notify.run import notify_after_change
 
-            notify_after_sync(catalog, store)
+            notify_after_change(catalog, store)
     finally:
         if bar is not None:
             bar.stop()

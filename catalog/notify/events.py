@@ -10,8 +10,9 @@ observation fires its event only when its state differs from the recorded one (a
 happens, never again on the next run.
 
 A source is anything with ``observe(catalog, store, today)``; :data:`SOURCES` lists them and
-:func:`register_source` adds one (the department cycle adds ``due``, ``late``, ``pending`` and
-``sent_back``; the ledger of published values adds ``revised``).
+:func:`register_source` adds one, from a module named in :data:`SOURCE_MODULES` (imported by every
+run). The department cycle adds ``due``, ``late``, ``pending`` and ``sent_back`` that way; the
+ledger of published values adds ``revised``.
 
 Example:
     >>> from datetime import date
@@ -24,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -33,7 +35,15 @@ if TYPE_CHECKING:
     from btvstat_open.store import Store
     from catalog.models import Catalog
 
-__all__ = ["SOURCES", "Event", "EventSource", "Observation", "register_source"]
+__all__ = [
+    "SOURCES",
+    "SOURCE_MODULES",
+    "Event",
+    "EventSource",
+    "Observation",
+    "load_sources",
+    "register_source",
+]
 
 
 @dataclass(frozen=True)
@@ -101,6 +111,22 @@ class EventSource(Protocol):
 
 
 SOURCES: list[EventSource] = []
+
+#: Modules that register their sources when imported; every run imports them first. The program's
+#: own events are here; the department cycle and the ledger of published values add theirs.
+SOURCE_MODULES: list[str] = ["catalog.notify.sources"]
+
+
+def load_sources() -> list[EventSource]:
+    """Import every module of :data:`SOURCE_MODULES` (each registers its sources); returns them all.
+
+    Example:
+        >>> [type(s).__name__ for s in load_sources()][:1]
+        ['ProgramSource']
+    """
+    for name in SOURCE_MODULES:
+        importlib.import_module(name)
+    return SOURCES
 
 
 def register_source(source: EventSource) -> EventSource:

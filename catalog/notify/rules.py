@@ -29,7 +29,7 @@ from catalog.models import CatalogSettings
 from catalog.models.notify import NotifyRule, Recipients
 from catalog.notify.events import Event
 
-__all__ = ["DEFAULT_RULES", "CatalogDirectory", "Directory", "route", "rules_for"]
+__all__ = ["DEFAULT_RULES", "CatalogDirectory", "Directory", "directory_for", "route", "rules_for"]
 
 #: The rules of a catalog without ``notify:``.
 DEFAULT_RULES: tuple[NotifyRule, ...] = (
@@ -87,6 +87,19 @@ class CatalogDirectory:
         return list(self.recipients.approvers)
 
 
+def directory_for(settings: CatalogSettings) -> Directory:
+    """The directory a run asks when none is given: ``recipients:`` in ``catalog.yaml``.
+
+    (People who sign in, with roles by department, answer the same three questions: this is the
+    one place that chooses.)
+
+    Example:
+        >>> directory_for(CatalogSettings()).approvers(["Fire"])
+        []
+    """
+    return CatalogDirectory(settings.recipients)
+
+
 def rules_for(settings: CatalogSettings) -> tuple[NotifyRule, ...]:
     """The catalog's rules, or :data:`DEFAULT_RULES` when it sets none.
 
@@ -119,7 +132,7 @@ def route(
 
     The target of ``email`` is an address (lowercased), of ``webhook`` the webhook's name.
     """
-    directory = directory or CatalogDirectory(settings.recipients)
+    directory = directory or directory_for(settings)
     routed: dict[tuple[str, str], dict[int, Event]] = {}  # by id(event): each event once per target
     for event in events:
         for rule in rules_for(settings):

@@ -35,15 +35,14 @@ import requests
 
 from btvstat_open.store import Store
 from catalog.models import Catalog
-from catalog.notify import sources as _program_source  # noqa: F401  (registers the program's events)
 from catalog.notify.digest import digest, email_message
-from catalog.notify.events import SOURCES, Event, EventSource
+from catalog.notify.events import Event, EventSource, load_sources
 from catalog.notify.outbox import OutboxItem, due_items, mark, record_run, recorded_states
 from catalog.notify.rules import Directory, route
 from catalog.notify.smtp import SmtpChannel, SmtpSettings
 from catalog.notify.webhook import WebhookChannel, webhook_body
 
-__all__ = ["Delivery", "Plan", "deliver", "notify", "plan"]
+__all__ = ["Delivery", "Plan", "deliver", "notify", "notify_after_change", "plan"]
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
@@ -77,10 +76,11 @@ def plan(
     directory: Directory | None = None,
 ) -> Plan:
     """Steps 1 and 2 (see the module docstring), as of ``today``."""
+    every_source = load_sources() if sources is None else sources
     recorded = recorded_states(store)
     events: list[Event] = []
     states: dict[str, str] = {}
-    for source in SOURCES if sources is None else sources:
+    for source in every_source:
         for seen in source.observe(catalog, store, today):
             previous = recorded.get(seen.key)
             if seen.fires(previous) and seen.event is not None:
@@ -115,10 +115,11 @@ def notify(
     return found, deliver(catalog, store, env=env, now=now)
 
 
-def notify_after_sync(catalog: Catalog, store: Store, today: date | None = None) -> Delivery | None:
-    """A run after a sync, for a catalog that sets ``notify:``, ``recipients:`` or ``webhooks:``.
+def notify_after_change(catalog: Catalog, store: Store, today: date | None = None) -> Delivery | None:
+    """A run after a change (a sync; an entry or an approval), for a catalog that sets ``notify:``,
+    ``recipients:`` or ``webhooks:``.
 
-    It never fails the sync: a problem is one ``note:`` line on stderr (the messages wait in the
+    It never fails the change: a problem is one ``note:`` line on stderr (the messages wait in the
     outbox for the next run).
     """
     s = catalog.settings
