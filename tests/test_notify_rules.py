@@ -168,3 +168,34 @@ def test_an_overdue_action_reminds_again_after_business_days_and_only_then() -> 
         day += timedelta(days=1)
     # due Monday 28 December; 5 business days late on 5 January, 10 on 12 January (1 January off)
     assert fired == [(date(2020, 12, 29), "yes"), (date(2021, 1, 5), "yes+5"), (date(2021, 1, 12), "yes+10")]
+
+
+def test_a_title_with_line_breaks_and_many_events_still_make_valid_messages() -> None:
+    from catalog.notify.digest import digest, email_message
+    from catalog.notify.webhook import MAX_LISTED, webhook_body
+
+    events = [
+        Event(
+            "off_track",
+            f"k{i}",
+            f"KPI <{i}>",
+            ("Public Works",),
+            "turned off track",
+            f"/kpi/k{i}",
+            date(2020, 3, 2),
+        )
+        for i in range(MAX_LISTED + 5)
+    ]
+    mail = digest("pw@example.gov", events, title="City\nBcc: x@evil.example", base_url="https://s.example")
+    message = email_message(mail, sender="stat@example.gov", message_id="m1")
+    assert "\n" not in str(message["Subject"]) and message["Bcc"] is None
+    assert mail["html"].count("<li>") == len(events) and "KPI &lt;0&gt;" in mail["html"]
+    slack = webhook_body("slack", events, title="Stat", base_url="https://s.example")
+    listed = slack["blocks"][1]["text"]["text"]
+    assert listed.count("• ") == MAX_LISTED and "and 5 more" in listed and "KPI &lt;0&gt;" in listed
+    teams = webhook_body("teams", events, title="Stat", base_url="https://s.example")
+    body = teams["attachments"][0]["content"]["body"]
+    assert len(body) == 1 + MAX_LISTED + 1 and body[-1]["text"] == "… and 5 more"
+    assert "KPI \\<0\\>" in body[1]["text"]
+    plain = webhook_body("json", events, title="Stat", base_url="https://s.example")
+    assert len(plain["events"]) == len(events)

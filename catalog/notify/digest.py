@@ -58,6 +58,7 @@ def _grouped(events: Sequence[Event]) -> list[tuple[str, list[Event]]]:
 def digest(address: str, events: Sequence[Event], *, title: str, base_url: str) -> dict[str, Any]:
     """The digest for ``address``: ``{"to", "subject", "text", "html"}`` (see the module docstring)."""
     base = base_url.rstrip("/")
+    title = " ".join(title.split())  # one line: a header may hold no line break
     day = max(e.day for e in events).isoformat() if events else ""
     count = len(events)
     subject = f"{title}: {count} item{'s' if count != 1 else ''} for you ({day})"

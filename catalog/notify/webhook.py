@@ -38,6 +38,7 @@ from catalog.notify.events import Event
 __all__ = ["TOLERANCE_SECONDS", "WebhookChannel", "sign", "verify", "webhook_body"]
 
 TOLERANCE_SECONDS = 300
+MAX_LISTED = 25  # events listed in a Slack or Teams message; the JSON shape lists every one
 
 
 def webhook_body(shape: str, events: Sequence[Event], *, title: str, base_url: str) -> dict[str, Any]:
@@ -54,8 +55,10 @@ def webhook_body(shape: str, events: Sequence[Event], *, title: str, base_url: s
     """
     base = base_url.rstrip("/")
     head = f"{title}: {len(events)} event{'s' if len(events) != 1 else ''}"
+    shown, rest = events[:MAX_LISTED], len(events) - MAX_LISTED  # chat messages have size limits
     if shape == "slack":
-        lines = [f"• <{base}{e.path}|{_slack(e.title)}>: {_slack(e.summary)}" for e in events]
+        lines = [f"• <{base}{e.path}|{_slack(e.title)}>: {_slack(e.summary)}" for e in shown]
+        lines += [f"… and {rest} more: <{base}/|the dashboard>"] if rest > 0 else []
         return {
             "text": head,
             "blocks": [
@@ -66,13 +69,18 @@ def webhook_body(shape: str, events: Sequence[Event], *, title: str, base_url: s
     if shape == "teams":
         facts = [
             {"type": "TextBlock", "wrap": True, "text": f"[{_md(e.title)}]({base}{e.path}): {_md(e.summary)}"}
-            for e in events
+            for e in shown
         ]
+        more = [{"type": "TextBlock", "wrap": True, "text": f"… and {rest} more"}] if rest > 0 else []
         card = {
             "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
             "type": "AdaptiveCard",
             "version": "1.4",
-            "body": [{"type": "TextBlock", "size": "Medium", "weight": "Bolder", "text": head}, *facts],
+            "body": [
+                {"type": "TextBlock", "size": "Medium", "weight": "Bolder", "text": head},
+                *facts,
+                *more,
+            ],
         }
         return {
             "type": "message",
