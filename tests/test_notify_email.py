@@ -267,3 +267,15 @@ def test_a_kill_after_the_server_accepted_resends_with_the_same_message_id_and_s
     ids = Counter(str(m["Message-ID"]) for _, m in smtp_inbox.received)
     assert sorted(ids.values())[-1] == 2 and sum(n == 2 for n in ids.values()) == 1
     assert str(smtp_inbox.received[1][1]["Message-ID"]) in [i for i, n in ids.items() if n == 2]
+
+
+def test_without_any_channel_a_sync_evaluates_nothing(
+    work: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from btvstat_open.cli import main
+
+    monkeypatch.delenv("BTVSTAT_SMTP_HOST", raising=False)
+    assert main(["sync", "--catalog", str(work / "catalog"), "--store", str(work / "store")]) == 0
+    assert "notification" not in capsys.readouterr().err
+    with Store(work / "store") as store:  # no states recorded: the first run with a channel sends
+        assert outbox_counts(store) == {} and plan(load_catalog(work / "catalog"), store, TODAY).items

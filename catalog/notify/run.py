@@ -117,13 +117,16 @@ def notify(
 
 def notify_after_change(catalog: Catalog, store: Store, today: date | None = None) -> Delivery | None:
     """A run after a change (a sync; an entry or an approval), for a catalog that sets ``notify:``,
-    ``recipients:`` or ``webhooks:``.
+    ``recipients:`` or ``webhooks:`` where a channel is set up (``BTVSTAT_SMTP_HOST``, or a webhook).
 
-    It never fails the change: a problem is one ``note:`` line on stderr (the messages wait in the
-    outbox for the next run).
+    Without a channel nothing is evaluated, so nothing piles up unsent: the first run once one is
+    set up sends what is current then. It never fails the change: a problem is one ``note:`` line on
+    stderr (the messages wait in the outbox for the next run).
     """
     s = catalog.settings
     if s.notify is None and not s.webhooks and s.recipients == type(s.recipients)():
+        return None
+    if not s.webhooks and SmtpSettings.from_env(os.environ) is None:
         return None
     from catalog.asof import today_for
 
