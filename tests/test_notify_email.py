@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -21,7 +22,8 @@ from btvstat_open.server import create_app
 from btvstat_open.store import Store
 from catalog.demo import DEMO_DIR
 from catalog.loader import load_catalog
-from catalog.notify.outbox import outbox_counts
+from catalog.notify.events import Event, Observation
+from catalog.notify.outbox import outbox_counts, record_run
 from catalog.notify.run import deliver, notify, plan
 
 __all__ = ["secure_smtp", "smtp_inbox"]
@@ -279,3 +281,46 @@ def test_without_any_channel_a_sync_evaluates_nothing(
     assert "notification" not in capsys.readouterr().err
     with Store(work / "store") as store:  # no states recorded: the first run with a channel sends
         assert outbox_counts(store) == {} and plan(load_catalog(work / "catalog"), store, TODAY).items
+
+
+class _Submissions:
+    """A stand-in for the department cycle's event source: submissions waiting for approval."""
+
+    def __init__(self) -> None:
+        self.pending = {"s1": "pothole-days-to-close"}
+
+    def observe(self, catalog: object, store: object, today: date) -> Iterator[Observation]:
+        for sub_id, kpi_id in self.pending.items():
+            event = Event(
+                "pending",
+                sub_id,
+                "Median days to close pothole requests",
+                ("Public Works",),
+                "a value for February waits for approval",
+                f"/kpi/{kpi_id}",
+                today,
+                public=False,
+                kpi_id=kpi_id,
+            )
+            yield Observation(f"pending:{sub_id}", "pending", event)
+
+
+def test_another_source_feeds_the_same_rules_outbox_and_digests(work: Path, smtp_inbox: Inbox) -> None:
+    """What the department cycle plugs in: its events reach the approvers (private: nobody else)."""
+    settings = work / "catalog" / "catalog.yaml"
+    settings.write_text(
+        settings.read_text()
+        + "notify:\n  - {on: [pending], to: [approvers, everyone@example.gov], by: email}\n"
+    )
+    catalog = load_catalog(work / "catalog")
+    source = _Submissions()
+    with Store(work / "store") as store:
+        found = plan(catalog, store, TODAY, sources=[source])
+        assert [(i.channel, i.target) for i in found.items] == [("email", "performance-office@example.gov")]
+        record_run(store, found.states, found.items)
+        done = deliver(catalog, store, env=smtp_inbox.env())
+        assert len(done.delivered) == 1 and plan(catalog, store, TODAY, sources=[source]).items == []
+    [(rcpts, message)] = smtp_inbox.received
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert rcpts == ["performance-office@example.gov"]
+    assert "Submissions waiting for your approval" in text and "waits for approval" in text
