@@ -324,3 +324,16 @@ def test_another_source_feeds_the_same_rules_outbox_and_digests(work: Path, smtp
     text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert rcpts == ["performance-office@example.gov"]
     assert "Submissions waiting for your approval" in text and "waits for approval" in text
+
+
+def test_a_mistake_in_the_mail_settings_is_one_line_and_records_nothing(
+    work: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from btvstat_open.cli import main
+
+    monkeypatch.setenv("BTVSTAT_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("BTVSTAT_SMTP_SECURITY", "ssl3")
+    assert main(["notify", "--catalog", str(work / "catalog"), "--store", str(work / "store")]) == 2
+    assert capsys.readouterr().err == "error: BTVSTAT_SMTP_SECURITY='ssl3': use starttls, tls or none.\n"
+    with Store(work / "store") as store:
+        assert outbox_counts(store) == {}

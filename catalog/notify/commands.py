@@ -24,6 +24,7 @@ from catalog.notify.digest import HEADINGS
 from catalog.notify.events import Event
 from catalog.notify.outbox import OutboxItem, outbox_counts, record_run
 from catalog.notify.run import DEFAULT_BASE_URL, Delivery, deliver, plan
+from catalog.notify.smtp import SmtpSettings
 
 __all__ = ["run_notify"]
 
@@ -38,6 +39,9 @@ def run_notify(args: argparse.Namespace) -> int:
             "(`btvstat-open sync --catalog DIR`), or pass --store DIR."
         )
     today = today_for(catalog.settings, args.as_of)
+    SmtpSettings.from_env(
+        os.environ
+    )  # a mistake in the mail settings stops here, before anything is recorded
     base = args.base_url or catalog.settings.site_url or DEFAULT_BASE_URL
     with Store(args.store) as store:
         found = plan(catalog, store, today, base_url=base)
