@@ -41,6 +41,7 @@ GROUPS = (
     "program",
     "meetings",
     "kinds",
+    "notify",
 )
 _err = Console(stderr=True)
 
@@ -178,6 +179,11 @@ def run(sizes: Sizes, groups: set[str], workdir: Path, *, quick: bool) -> list[R
                 kpis=kpis, seconds=sizes.load_seconds, connections=sizes.connections, workdir=workdir
             ),
         )
+    if "notify" in groups:
+        from bench import rows_notify
+
+        label = f"notify ({rows_notify.KPIS} KPIs, {rows_notify.PEOPLE} people)"
+        results += _guarded("notify", label, lambda: rows_notify.notify_rows(workdir=workdir))
     return results
 
 

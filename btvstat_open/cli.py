@@ -35,6 +35,7 @@ HANDLERS = {
     "user": "btvstat_open.people.commands:run_user",
     "entries import": "btvstat_open.people.commands:run_entries_import",
     "datasets": "btvstat_open.store.commands:run_datasets",
+    "notify": "catalog.notify.commands:run_notify",
 }
 # The store's history (btvstat_open.store.history).
 HANDLERS["store compact"] = "btvstat_open.store.commands:run_compact"
@@ -86,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands = (_add_serve, _add_load, _add_pull, _add_push, _add_sync, _add_catalog, _add_measure)
-    for add in (*commands, _add_render, _add_packet, _add_datasets, _add_store, _add_checks):
+    for add in (*commands, _add_render, _add_packet, _add_datasets, _add_store, _add_checks, _add_notify):
         add(sub)
     _add_people(sub)
     return parser
@@ -328,6 +329,22 @@ def _add_datasets(sub: Subparsers) -> None:
     datasets.add_argument("--store", default=DEFAULT_STORE)
 
 
+def _add_notify(sub: Subparsers) -> None:
+    """``notify --catalog DIR``: send what changed (e-mail digests, webhooks)."""
+    notify = sub.add_parser(
+        "notify", help="send the events of the catalog's rules (e-mail digests, webhooks)"
+    )
+    notify.add_argument("--catalog", required=True)
+    notify.add_argument("--store", default=DEFAULT_STORE)
+    notify.add_argument(
+        "--dry-run", action="store_true", help="print what would be sent; record and send nothing"
+    )
+    notify.add_argument(
+        "--base-url", help="the public address links start with (default: site_url: or local)"
+    )
+    add_as_of(notify)
+
+
 def flag_words(text: str) -> str:
     """A library message in command-line words: each parameter named as its flag.
 
@@ -380,6 +397,7 @@ FORWARDED = (
     "datasets",
     "store compact",
     "checks",
+    "notify",
 )
 
 

@@ -13,6 +13,6 @@ Example, a definitions file for ``dagster dev -f definitions.py``:
 
 from __future__ import annotations
 
-from catalog.dagster_defs import dataset_key, definitions, freshness_policy, kpi_key
+from catalog.dagster_defs import NOTIFY_KEY, dataset_key, definitions, freshness_policy, kpi_key
 
-__all__ = ["dataset_key", "definitions", "freshness_policy", "kpi_key"]
+__all__ = ["NOTIFY_KEY", "dataset_key", "definitions", "freshness_policy", "kpi_key"]

@@ -254,6 +254,10 @@ def run_sync(args: argparse.Namespace) -> int:
             apply_dataset_metadata(catalog.settings, store)  # datasets: in catalog.yaml, over the source's
             _report_checks(run_checks(catalog, store))
             publish_all(catalog, store)
+            # The catalog's notification rules run after every sync (never failing it).
+            from catalog.notify.run import notify_after_change
+
+            notify_after_change(catalog, store)
     finally:
         if bar is not None:
             bar.stop()

@@ -5,7 +5,9 @@ materialisation is :func:`catalog.sync_all.sync_one` (what ``btvstat-open sync``
 ``portal: local`` is an external asset (its rows are loaded into the store by other means). Each KPI
 is an asset depending on its dataset (the one its ``source`` and its ``breakdown`` read), whose value
 is the series :func:`catalog.measure.measure` computes (what ``btvstat-open measure`` prints), with
-the KPI's ``freshness.expect`` as its freshness policy.
+the KPI's ``freshness.expect`` as its freshness policy. One more asset, ``notify``, runs the
+catalog's notification rules after every KPI (what ``btvstat-open notify`` runs); a delivery that
+fails stays in the store's outbox for the next run and never fails the step.
 
 The steps run in one process, one after another (Dagster's in-process executor): the store is one
 DuckDB file, which one process at a time may open for writing. Inside ``btvstat-open sync`` the same
@@ -40,7 +42,9 @@ from catalog.measure import measure
 from catalog.models import Catalog, Kpi
 from catalog.sync_all import describe_result, sync_one
 
-__all__ = ["dataset_key", "definitions", "freshness_policy", "kpi_key"]
+__all__ = ["NOTIFY_KEY", "dataset_key", "definitions", "freshness_policy", "kpi_key"]
+
+NOTIFY_KEY = dg.AssetKey(["notify"])
 
 
 def dataset_key(portal: str, dataset: str) -> dg.AssetKey:
@@ -134,6 +138,30 @@ def _kpi_asset(catalog: Catalog, store_root: Path, kpi: Kpi) -> dg.AssetsDefinit
     return series
 
 
+def _notify_asset(catalog: Catalog, store_root: Path) -> dg.AssetsDefinition:
+    from catalog.notify.run import notify
+
+    @dg.asset(
+        key=NOTIFY_KEY,
+        deps=[kpi_key(k) for k in catalog.kpis],
+        group_name="notify",
+        description="The catalog's notification rules: what `btvstat-open notify` sends.",
+    )
+    def notify_run() -> dg.MaterializeResult[Any]:
+        with Store(store_root) as store:
+            found, done = notify(catalog, store, today_for(catalog.settings, None))
+        return dg.MaterializeResult(
+            metadata={
+                "events": len(found.events),
+                "messages": len(found.items),
+                "delivered": len(done.delivered),
+                "failed": len(done.failed),
+            }
+        )
+
+    return notify_run
+
+
 def _tag(text: str) -> str:
     """A tag value Dagster accepts (letters, digits, ``-_.``, at most 63 characters)."""
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)[:63]
@@ -162,4 +190,5 @@ def definitions(catalog_dir: str | Path, *, store: str | Path) -> dg.Definitions
         else:
             assets.append(_dataset_asset(catalog, store_root, portal, dataset))
     assets += [_kpi_asset(catalog, store_root, kpi) for kpi in catalog.kpis.values()]
+    assets.append(_notify_asset(catalog, store_root))
     return dg.Definitions(assets=assets, executor=dg.in_process_executor)

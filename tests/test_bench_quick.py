@@ -58,6 +58,8 @@ EXPECTED_WORK = [
     "opendatasoft kind (stand-in) vs Socrata pull",
     "ckan kind (stand-in) vs Socrata pull",
     "arcgis kind (stand-in, points) vs Socrata pull",
+    "notify, 500 KPIs, 100 people: first run",
+    "notify, 500 KPIs, 100 people: nothing changed",
 ]
 
 

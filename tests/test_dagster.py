@@ -13,7 +13,7 @@ from catalog_files import MISSING_KPI, remote_demo
 from servers import serve
 
 from btvstat_open.cli import main
-from btvstat_open.dagster import dataset_key, definitions, kpi_key
+from btvstat_open.dagster import NOTIFY_KEY, dataset_key, definitions, kpi_key
 from btvstat_open.portal.app import create_portal_app
 from btvstat_open.settings import Settings
 from btvstat_open.store import Store
@@ -39,7 +39,8 @@ def test_the_graph_has_an_asset_per_dataset_and_kpi_with_dependencies_and_freshn
     catalog = load_catalog(DEMO_DIR)
     graph = definitions(DEMO_DIR, store="/nowhere").resolve_asset_graph()
     datasets = {dataset_key(portal, dataset) for portal, dataset in catalog.datasets()}
-    assert graph.get_all_asset_keys() == datasets | {kpi_key(k) for k in catalog.kpis}
+    assert graph.get_all_asset_keys() == datasets | {kpi_key(k) for k in catalog.kpis} | {NOTIFY_KEY}
+    assert graph.get(NOTIFY_KEY).parent_keys == {kpi_key(k) for k in catalog.kpis}
     for kpi in catalog.kpis.values():
         node = graph.get(kpi_key(kpi.id))
         # The demo's Burlington KPIs come from its file portal, the others from the local store.

@@ -57,6 +57,13 @@ WIDGET_ROUTES: Final[dict[tuple[str, str], RouteDoc]] = {
     ("get", "/meetings"): _get(HTML, errors=(400, 500)),
     ("get", "/meetings/{meeting_id}"): _get(HTML, html_404=True),
     ("get", "/meetings/{meeting_id}.pdf"): _get("application/pdf", html_404=True),
+    # feeds (widgets.feed_routes)
+    ("get", "/program.atom"): _get("application/atom+xml", errors=(400, 500)),
+    ("get", "/kpi/{kpi_id}.atom"): _get("application/atom+xml"),
+    ("get", "/departments/{slug}.atom"): _get("application/atom+xml"),
+    ("get", "/goals/{goal_id}.atom"): _get("application/atom+xml"),
+    ("get", "/meetings.ics"): _get("text/calendar", errors=(400, 500)),
+    ("get", "/actions.ics"): _get("text/calendar", errors=(400, 500)),
 }
 
 

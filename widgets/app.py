@@ -106,8 +106,8 @@ def create_widgets_app(
         >>> import tempfile
         >>> widgets = create_widgets_app(Store(tempfile.mkdtemp()))
         >>> paths = widgets.app.openapi()["paths"]
-        >>> sorted(p for p in paths if p.startswith("/kpi"))[:2]
-        ['/kpi/{kpi_id}', '/kpi/{kpi_id}.csv']
+        >>> "/kpi/{kpi_id}" in paths and "/kpi/{kpi_id}.csv" in paths
+        True
         >>> [p for p in paths if p.startswith("/resource")]  # the portal's routes are not here
         []
     """

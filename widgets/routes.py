@@ -24,7 +24,7 @@ from fastapi.responses import Response
 
 from btvstat_open.errors import NotFound
 from catalog.models import Kpi
-from widgets import program_routes
+from widgets import feed_routes, program_routes
 from widgets.cache import DAY
 from widgets.charts import Width
 from widgets.downloads import dataset_response
@@ -41,6 +41,8 @@ _CHART_OPTIONS = ("theme", "width", "height")
 
 router = APIRouter()
 """Every widget route: the program's first (the dashboard at ``/``), the meetings' last."""
+# Feeds first: /departments/{slug}.atom and /kpi/{id}.atom before the pages' catch-all paths.
+router.include_router(feed_routes.router)
 router.include_router(program_routes.router)
 
 

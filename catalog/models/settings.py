@@ -18,8 +18,9 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from catalog.models.base import ID_PATTERN, Origin, Strict, check_http_url
+from catalog.models.base import ID_PATTERN, HttpUrl, Origin, Strict, check_http_url
 from catalog.models.data_checks import DataCheck
+from catalog.models.notify import NotifyRule, Recipients, Webhook
 from catalog.models.people import AccessRule, EntrySettings
 
 __all__ = [
@@ -198,6 +199,14 @@ class CatalogSettings(Strict):
     # Data checks per dataset id (catalog.checks_run runs them; catalog.models.data_checks).
     checks: dict[str, DataCheck] = Field(default_factory=dict)
 
+    # Notifications (catalog.notify): rules, who receives them, webhooks, the city's holidays for
+    # business-day reminders, and the public address that links in messages and feeds start with.
+    webhooks: dict[str, Webhook] = Field(default_factory=dict)  # before notify, which names them
+    notify: list[NotifyRule] | None = None
+    recipients: Recipients = Field(default_factory=Recipients)
+    holidays: list[date] = Field(default_factory=list)
+    site_url: HttpUrl | None = None
+
     @field_validator("portals")
     @classmethod
     def _local_is_reserved(cls, portals: dict[str, PortalSettings]) -> dict[str, PortalSettings]:
@@ -205,3 +214,15 @@ class CatalogSettings(Strict):
         if "local" in portals:
             raise ValueError("'local' is the built-in store and cannot name a portal; pick another name")
         return portals
+
+    @field_validator("notify")
+    @classmethod
+    def _webhooks_defined(
+        cls, rules: list[NotifyRule] | None, info: ValidationInfo
+    ) -> list[NotifyRule] | None:
+        webhooks = info.data.get("webhooks") or {}
+        for rule in rules or ():
+            if rule.webhook and rule.webhook not in webhooks:
+                known = ", ".join(sorted(webhooks)) or "none defined"
+                raise ValueError(f"webhook {rule.webhook!r} is not a key of webhooks: ({known})")
+        return rules
