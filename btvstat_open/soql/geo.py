@@ -14,7 +14,8 @@
 ``within_circle`` and ``within_box`` live in :mod:`btvstat_open.soql.functions`.
 
 The WKT is read (with shapely) when the query is compiled: its coordinates become one list
-parameter, so no user text reaches the SQL, the SQL's size does not grow with the shape, and
+parameter (a polygon's edges grouped by horizontal band, so each row tests only the few edges at
+its latitude), so no user text reaches the SQL, the SQL's size does not grow with the shape, and
 the query runs under the same budget as any other. A shape with more than
 :data:`MAX_VERTICES` vertices is refused.
 
@@ -23,8 +24,9 @@ Example:
     >>> from btvstat_open.soql import ast
     >>> call = ast.FuncCall("within_polygon", ())
     >>> frag = within_polygon(call, [Sql('"p"', "point"), literal_text("POLYGON ((0 0, 1 0, 1 1, 0 0))")])
-    >>> frag.type, frag.params[-1]
-    ('checkbox', [[0.0, 0.0, 1.0, 0.0], [1.0, 0.0, 1.0, 1.0], [1.0, 1.0, 0.0, 0.0]])
+    >>> bands = next(p for p in frag.params if isinstance(p, list))  # the edges, by band of height
+    >>> frag.type, bands
+    ('checkbox', [[[1.0, 0.0, 1.0, 1.0], [1.0, 1.0, 0.0, 0.0]], [[1.0, 0.0, 1.0, 1.0], [1.0, 1.0, 0.0, 0.0]]])
 """
 
 from __future__ import annotations
@@ -42,15 +44,28 @@ from btvstat_open.errors import SoqlError
 from btvstat_open.soql import ast
 from btvstat_open.soql.typed import Sql, mismatch, template
 
-__all__ = ["GEO_AGGREGATES", "GEO_FUNCTIONS", "MAX_VERTICES", "distance_sql", "within_polygon"]
+__all__ = [
+    "GEO_AGGREGATES",
+    "GEO_FUNCTIONS",
+    "LAMBDA_NAMES",
+    "MAX_VERTICES",
+    "distance_sql",
+    "within_polygon",
+]
 
 #: the largest shape a query may give, in vertices (a city boundary has a few thousand)
 MAX_VERTICES: Final = 20_000
+# Polygons are cut into at most this many horizontal bands, holding at most this many edges in all.
+_MAX_BANDS: Final = 2048
+_BAND_CELLS: Final = 200_000
 #: mean Earth radius in metres (IUGG): distances are haversine distances on this sphere
 EARTH_RADIUS_M: Final = 6371008.8
-# The lambda's parameter: a name no field can take (field names never start with two underscores
-# and a digit).
-_E: Final = "__0edge"
+# The lambdas' parameters: quoted names no field can take (field names are [a-z0-9_] and ":id"...),
+# so a parameter never hides a field of the same name.
+_E: Final = '"0-edge"'
+_P: Final = '"0-point"'
+#: the names of the lambdas' parameters, as they stand (quoted) in the SQL
+LAMBDA_NAMES: Final = frozenset({"0-edge", "0-point"})
 _POLYGONS: Final = frozenset({"Polygon", "MultiPolygon"})
 _POINTS: Final = frozenset({"Point", "MultiPoint"})
 _LINES: Final = frozenset({"LineString", "MultiLineString", "LinearRing"})
@@ -116,20 +131,53 @@ def _edges(segments: list[list[float]]) -> Sql:
     return Sql("CAST(? AS DOUBLE[][])", "edges", [segments])
 
 
+def _bands(segments: list[list[float]], south: float, north: float) -> tuple[list[list[list[float]]], float]:
+    """The edges by horizontal band of the shape's height, and the band height.
+
+    A point's band holds every edge whose latitude range meets it, so the ray test reads a few
+    edges per row instead of all of them. Horizontal edges never cross a ray and are left out.
+    Fewer bands are used when long edges would repeat too often (at most :data:`_BAND_CELLS`).
+    """
+    edges = [e for e in segments if e[1] != e[3]]
+    count = max(1, min(_MAX_BANDS, len(edges)))
+    while True:
+        height = (north - south) / count or 1.0
+        bands: list[list[list[float]]] = [[] for _ in range(count)]
+        for edge in edges:
+            low, high = sorted((edge[1], edge[3]))
+            first = min(count - 1, int((low - south) / height))
+            last = min(count - 1, int((high - south) / height))
+            for band in range(first, last + 1):
+                bands[band].append(edge)
+        if count == 1 or sum(map(len, bands)) <= _BAND_CELLS:
+            return bands, height
+        count //= 2
+
+
 def _inside(call: ast.FuncCall, geo: Sql, shape: BaseGeometry) -> Sql:
-    """Point in polygon: the bounding box first, then the even-odd count of edges a ray crosses."""
+    """Point in polygon: the bounding box, then the even-odd count of the point's band's edges
+    that a ray from it crosses (the same SQL whatever the shape; the edges are one parameter).
+
+    The point's coordinates are read once per row (``[lon, lat]``, bound by an outer lambda),
+    not once per edge.
+    """
     lat, lon = _lat_lon(call, geo)
     west, south, east, north = (float(v) for v in shape.bounds)
-    box = [Sql("CAST(? AS DOUBLE)", "number", [v]) for v in (south, north, west, east)]
-    e = _E
+    bands, height = _bands(_segments(shape), south, north)
+    number = [Sql("CAST(? AS DOUBLE)", "number", [v]) for v in (south, north, west, east, height)]
+    last = Sql("CAST(? AS BIGINT)", "number", [len(bands) - 1])
+    edges = Sql("CAST(? AS DOUBLE[][][])", "bands", [bands])
+    e, p = _E, _P
+    band = f"greatest(0, least(CAST(floor(({p}[2] - {{2}}) / {{6}}) AS BIGINT), {{7}})) + 1"
     crossing = (
-        f"(({e}[2] > {{0}}) <> ({e}[4] > {{0}})) AND "
-        f"({{1}} < ({e}[3] - {e}[1]) * ({{0}} - {e}[2]) / ({e}[4] - {e}[2]) + {e}[1])"
+        f"(({e}[2] > {p}[2]) <> ({e}[4] > {p}[2])) AND "
+        f"({p}[1] < ({e}[3] - {e}[1]) * ({p}[2] - {e}[2]) / ({e}[4] - {e}[2]) + {e}[1])"
     )
     return template(
-        f"({{0}} BETWEEN {{2}} AND {{3}} AND {{1}} BETWEEN {{4}} AND {{5}} AND "
-        f"len(list_filter({{6}}, lambda {e}: {crossing})) % 2 = 1)",
-        lat, lon, *box, _edges(_segments(shape)), type="checkbox",
+        f"list_transform([[{{1}}, {{0}}]], lambda {p}: {p}[2] BETWEEN {{2}} AND {{3}} AND "
+        f"{p}[1] BETWEEN {{4}} AND {{5}} AND "
+        f"len(list_filter({{8}}[{band}], lambda {e}: {crossing})) % 2 = 1)[1]",
+        lat, lon, *number, last, edges, type="checkbox",
     )  # fmt: skip
 
 
