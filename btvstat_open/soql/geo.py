@@ -182,17 +182,18 @@ def _inside(call: ast.FuncCall, geo: Sql, shape: BaseGeometry) -> Sql:
 
 
 def _on_lines(call: ast.FuncCall, geo: Sql, shape: BaseGeometry) -> Sql:
-    """Point on a line: collinear with a segment (to rounding) and within its box."""
+    """Point on a line: collinear with a segment (to rounding) and within its box (the point is
+    read once per row, as in :func:`_inside`)."""
     lat, lon = _lat_lon(call, geo)
-    e = _E
+    e, p = _E, _P
     on = (
-        f"abs(({e}[3] - {e}[1]) * ({{0}} - {e}[2]) - ({e}[4] - {e}[2]) * ({{1}} - {e}[1])) "
+        f"abs(({e}[3] - {e}[1]) * ({p}[2] - {e}[2]) - ({e}[4] - {e}[2]) * ({p}[1] - {e}[1])) "
         "<= 0.000000000001 AND "
-        f"{{1}} BETWEEN least({e}[1], {e}[3]) AND greatest({e}[1], {e}[3]) AND "
-        f"{{0}} BETWEEN least({e}[2], {e}[4]) AND greatest({e}[2], {e}[4])"
+        f"{p}[1] BETWEEN least({e}[1], {e}[3]) AND greatest({e}[1], {e}[3]) AND "
+        f"{p}[2] BETWEEN least({e}[2], {e}[4]) AND greatest({e}[2], {e}[4])"
     )
     return template(
-        f"(len(list_filter({{2}}, lambda {e}: {on})) > 0)",
+        f"list_transform([[{{1}}, {{0}}]], lambda {p}: len(list_filter({{2}}, lambda {e}: {on})) > 0)[1]",
         lat,
         lon,
         _edges(_segments(shape)),
@@ -201,14 +202,11 @@ def _on_lines(call: ast.FuncCall, geo: Sql, shape: BaseGeometry) -> Sql:
 
 
 def _at_points(call: ast.FuncCall, geo: Sql, shape: BaseGeometry) -> Sql:
+    """Point at one of the shape's points: its ``[lon, lat]`` is one of theirs."""
     lat, lon = _lat_lon(call, geo)
     points = [[float(x), float(y)] for x, y in shapely.get_coordinates(shape)]
     pts = Sql("CAST(? AS DOUBLE[][])", "points", [points])
-    e = _E
-    return template(
-        f"(len(list_filter({{2}}, lambda {e}: {e}[1] = {{1}} AND {e}[2] = {{0}})) > 0)",
-        lat, lon, pts, type="checkbox",
-    )  # fmt: skip
+    return template("list_contains({2}, [{1}, {0}])", lat, lon, pts, type="checkbox")
 
 
 def within_polygon(call: ast.FuncCall, args: list[Sql]) -> Sql:
