@@ -20,8 +20,8 @@ import shapely
 import sodapy
 
 from btvstat_open.errors import SoqlError
-from btvstat_open.soql import QueryParams, ast, compile_soql
-from btvstat_open.soql.geo import MAX_VERTICES, within_polygon
+from btvstat_open.soql import QueryParams, ast, compile_soql, wkt
+from btvstat_open.soql.geo import within_polygon
 from btvstat_open.soql.typed import Sql, literal_text
 from btvstat_open.store import Store
 from btvstat_open.types import Column
@@ -274,14 +274,12 @@ def test_shapes_become_one_parameter_never_sql(geo_store: Store) -> None:
     # The clause-length budget bounds a shape from the network; the compiler bounds it too.
     call = ast.FuncCall("within_polygon", ())
     with pytest.raises(SoqlError, match="at most"):
-        within_polygon(call, [Sql('"where"', "point"), literal_text(_ring(MAX_VERTICES + 10))])
+        within_polygon(call, [Sql('"where"', "point"), literal_text(_ring(wkt.MAX_VERTICES + 10))])
 
 
 def test_long_edges_everywhere_use_fewer_bands() -> None:
     """1,000 edges spanning the whole height: fewer bands, every edge in each, within the cap."""
-    from btvstat_open.soql.geo import _BAND_CELLS, _bands
-
     edges = [[float(i), 0.0, float(i), 1.0] for i in range(1000)]
-    bands, height = _bands(edges, 0.0, 1.0)
-    assert 1 < len(bands) < 1000 and sum(map(len, bands)) <= _BAND_CELLS
+    bands, height = wkt.bands(edges, 0.0, 1.0)
+    assert 1 < len(bands) < 1000 and sum(map(len, bands)) <= wkt.BAND_CELLS
     assert all(band == edges for band in bands) and height == pytest.approx(1 / len(bands))

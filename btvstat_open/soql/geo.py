@@ -31,11 +31,8 @@ Example:
 
 from __future__ import annotations
 
-import math
-from itertools import pairwise
 from typing import Any, Final
 
-import numpy as np
 import shapely
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
@@ -43,6 +40,7 @@ from shapely.geometry.base import BaseGeometry
 from btvstat_open.errors import SoqlError
 from btvstat_open.soql import ast
 from btvstat_open.soql.typed import Sql, mismatch, template
+from btvstat_open.soql.wkt import MAX_VERTICES, POLYGONS, bands, read_shape, segments
 
 __all__ = [
     "GEO_AGGREGATES",
@@ -53,11 +51,6 @@ __all__ = [
     "within_polygon",
 ]
 
-#: the largest shape a query may give, in vertices (a city boundary has a few thousand)
-MAX_VERTICES: Final = 20_000
-# Polygons are cut into at most this many horizontal bands, holding at most this many edges in all.
-_MAX_BANDS: Final = 2048
-_BAND_CELLS: Final = 200_000
 #: mean Earth radius in metres (IUGG): distances are haversine distances on this sphere
 EARTH_RADIUS_M: Final = 6371008.8
 # The lambdas' parameters: quoted names no field can take (field names are [a-z0-9_] and ":id"...),
@@ -66,7 +59,6 @@ _E: Final = '"0-edge"'
 _P: Final = '"0-point"'
 #: the names of the lambdas' parameters, as they stand (quoted) in the SQL
 LAMBDA_NAMES: Final = frozenset({"0-edge", "0-point"})
-_POLYGONS: Final = frozenset({"Polygon", "MultiPolygon"})
 _POINTS: Final = frozenset({"Point", "MultiPoint"})
 _LINES: Final = frozenset({"LineString", "MultiLineString", "LinearRing"})
 
@@ -88,23 +80,13 @@ def _arity(call: ast.FuncCall, args: list[Sql], count: int) -> None:
 
 
 def _shape(call: ast.FuncCall, arg: Sql, n: int) -> BaseGeometry:
-    """The WKT text literal argument ``n`` as a shapely geometry with finite coordinates."""
+    """The WKT text literal argument ``n`` as a shapely geometry (see :func:`.wkt.read_shape`)."""
     if arg.literal is None:
         raise _bad(call, f"argument {n} must be a quoted WKT text, e.g. 'POLYGON ((-94.6 39.0, ...))'")
     try:
-        with np.errstate(all="ignore"):  # an overflowing coordinate is refused below, not warned about
-            shape = shapely.from_wkt(arg.literal)
-    except shapely.errors.ShapelyError as exc:
-        raise _bad(call, f"argument {n} is not valid WKT ({str(exc).splitlines()[0][:120]})") from None
-    if shape is None or shape.is_empty:
-        raise _bad(call, f"argument {n} is an empty shape")
-    count = shapely.get_num_coordinates(shape)
-    if count > MAX_VERTICES:
-        raise _bad(call, f"the shape has {count} vertices; at most {MAX_VERTICES} are accepted: simplify it")
-    coords = shapely.get_coordinates(shape)
-    if not all(math.isfinite(float(v)) for v in coords.ravel()):
-        raise _bad(call, f"argument {n} has a coordinate that is not a finite number")
-    return shape
+        return read_shape(arg.literal)
+    except ValueError as exc:
+        raise _bad(call, f"argument {n} {exc}") from None
 
 
 def _lat_lon(call: ast.FuncCall, geo: Sql) -> tuple[Sql, Sql]:
@@ -113,45 +95,8 @@ def _lat_lon(call: ast.FuncCall, geo: Sql) -> tuple[Sql, Sql]:
     return lat_lon(call, geo)
 
 
-def _segments(shape: BaseGeometry) -> list[list[float]]:
-    """Every edge of every ring (polygons) or line, as ``[x1, y1, x2, y2]``."""
-    if shape.geom_type in _POLYGONS:
-        polygons = list(getattr(shape, "geoms", [shape]))
-        rings = [ring for p in polygons for ring in (p.exterior, *p.interiors)]
-    else:
-        rings = list(getattr(shape, "geoms", [shape]))
-    out: list[list[float]] = []
-    for ring in rings:
-        xy = [(float(x), float(y)) for x, y in ring.coords]
-        out.extend([a[0], a[1], b[0], b[1]] for a, b in pairwise(xy))
-    return out
-
-
 def _edges(segments: list[list[float]]) -> Sql:
     return Sql("CAST(? AS DOUBLE[][])", "edges", [segments])
-
-
-def _bands(segments: list[list[float]], south: float, north: float) -> tuple[list[list[list[float]]], float]:
-    """The edges by horizontal band of the shape's height, and the band height.
-
-    A point's band holds every edge whose latitude range meets it, so the ray test reads a few
-    edges per row instead of all of them. Horizontal edges never cross a ray and are left out.
-    Fewer bands are used when long edges would repeat too often (at most :data:`_BAND_CELLS`).
-    """
-    edges = [e for e in segments if e[1] != e[3]]
-    count = max(1, min(_MAX_BANDS, len(edges)))
-    while True:
-        height = (north - south) / count or 1.0
-        bands: list[list[list[float]]] = [[] for _ in range(count)]
-        for edge in edges:
-            low, high = sorted((edge[1], edge[3]))
-            first = min(count - 1, int((low - south) / height))
-            last = min(count - 1, int((high - south) / height))
-            for band in range(first, last + 1):
-                bands[band].append(edge)
-        if count == 1 or sum(map(len, bands)) <= _BAND_CELLS:
-            return bands, height
-        count //= 2
 
 
 def _inside(call: ast.FuncCall, geo: Sql, shape: BaseGeometry) -> Sql:
@@ -163,10 +108,10 @@ def _inside(call: ast.FuncCall, geo: Sql, shape: BaseGeometry) -> Sql:
     """
     lat, lon = _lat_lon(call, geo)
     west, south, east, north = (float(v) for v in shape.bounds)
-    bands, height = _bands(_segments(shape), south, north)
+    by_band, height = bands(segments(shape), south, north)
     number = [Sql("CAST(? AS DOUBLE)", "number", [v]) for v in (south, north, west, east, height)]
-    last = Sql("CAST(? AS BIGINT)", "number", [len(bands) - 1])
-    edges = Sql("CAST(? AS DOUBLE[][][])", "bands", [bands])
+    last = Sql("CAST(? AS BIGINT)", "number", [len(by_band) - 1])
+    edges = Sql("CAST(? AS DOUBLE[][][])", "bands", [by_band])
     e, p = _E, _P
     band = f"greatest(0, least(CAST(floor(({p}[2] - {{2}}) / {{6}}) AS BIGINT), {{7}})) + 1"
     crossing = (
@@ -196,7 +141,7 @@ def _on_lines(call: ast.FuncCall, geo: Sql, shape: BaseGeometry) -> Sql:
         f"list_transform([[{{1}}, {{0}}]], lambda {p}: len(list_filter({{2}}, lambda {e}: {on})) > 0)[1]",
         lat,
         lon,
-        _edges(_segments(shape)),
+        _edges(segments(shape)),
         type="checkbox",
     )
 
@@ -213,7 +158,7 @@ def within_polygon(call: ast.FuncCall, args: list[Sql]) -> Sql:
     """``within_polygon(geom, 'MULTIPOLYGON (...)')``: whether each point is inside the shape."""
     _arity(call, args, 2)
     shape = _shape(call, args[1], 2)
-    if shape.geom_type not in _POLYGONS:
+    if shape.geom_type not in POLYGONS:
         raise _bad(call, f"the shape is a {shape.geom_type}; give a POLYGON or MULTIPOLYGON")
     return _inside(call, args[0], shape)
 
@@ -223,7 +168,7 @@ def intersects(call: ast.FuncCall, args: list[Sql]) -> Sql:
     _arity(call, args, 2)
     shape = _shape(call, args[1], 2)
     kind = shape.geom_type
-    if kind in _POLYGONS:
+    if kind in POLYGONS:
         return _inside(call, args[0], shape)
     if kind in _POINTS:
         return _at_points(call, args[0], shape)
