@@ -28,7 +28,8 @@ _WORDS = """SELECT DISTINCT AS FROM WHERE GROUP BY HAVING ORDER ASC DESC NULLS F
     TIMESTAMP TIMESTAMPTZ FALSE count sum avg min max stddev_pop stddev_samp median quantile_cont
     upper lower starts_with coalesce date_trunc timezone year month day hour minute second
     dayofweek weekofyear struct_extract regexp_extract asin sqrt pow sin cos radians contains
-    concat_ws list_filter lambda len list FILTER abs least greatest ELSE floor BIGINT list_transform list_contains"""
+    concat_ws list_filter lambda len list FILTER abs least greatest ELSE floor BIGINT list_transform
+    list_contains"""
 SQL_WORDS = set(_WORDS.split())
 # The only single-quoted constants the compiler writes itself.
 SQL_CONSTANTS = {"year", "month", "day", "UTC", "latitude", "longitude", " ", "MULTIPOLYGON (((", ", ", ")))"}
