@@ -88,6 +88,8 @@ def test_ckanext_dcat_converts_every_data_json_entry_into_tags_ckan_accepts(demo
     for entry in entries:
         package = dcat_to_ckan(entry)
         assert package["title"] and package["tags"], entry["identifier"]
+        names = [t["name"] for t in package["tags"]]
+        assert len(names) == len(set(names)), entry["identifier"]  # a package holds each tag once
         bad = {t["name"]: _tag_problems(t) for t in package["tags"] if _tag_problems(t)}
         if bad:
             refused[entry["identifier"]] = bad

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterator
+from itertools import pairwise
 from typing import Any
 
 import pyarrow as pa
@@ -19,8 +20,8 @@ import shapely
 import sodapy
 
 from btvstat_open.errors import SoqlError
-from btvstat_open.soql import QueryParams, ast, compile_soql
-from btvstat_open.soql.geo import MAX_VERTICES, within_polygon
+from btvstat_open.soql import QueryParams, ast, compile_soql, wkt
+from btvstat_open.soql.geo import within_polygon
 from btvstat_open.soql.typed import Sql, literal_text
 from btvstat_open.store import Store
 from btvstat_open.types import Column
@@ -95,6 +96,32 @@ def test_within_polygon_and_intersects_agree_with_shapely(
     assert _ids_where(portal_url, f"NOT within_polygon(where, '{wkt}') AND zone = 'b'") == {
         i for i in range(len(points)) if i not in expected and i % 3 == 0
     }
+
+
+def _comb(teeth: int) -> str:
+    """A comb: ``teeth`` long thin teeth from one spine, so every band holds many long edges."""
+    west, east, south, north = -94.9, -94.2, 38.8, 39.4
+    step = (east - west) / teeth
+    ring = [(west, south)]
+    for i in range(teeth):
+        x = west + i * step
+        ring += [(x, north), (x + step / 2, north), (x + step / 2, south + 0.05)]
+    ring += [(east, south + 0.05), (east, south), (west, south)]
+    return "POLYGON ((" + ", ".join(f"{x:.4f} {y:.4f}" for x, y in ring) + "))"
+
+
+def test_within_polygon_of_a_comb_agrees_with_shapely(geo_store: Store) -> None:
+    """Long edges in every band (fewer bands are used), and the comb's own vertices as points."""
+    wkt = _comb(250)
+    shape = shapely.from_wkt(wkt)
+    assert shape.is_valid and shapely.get_num_coordinates(shape) > 700
+    points = _points()
+    query = compile_soql(
+        QueryParams(select="n", limit="5000", where=f"within_polygon(where, '{wkt}')"), geo_store.info(GEO)
+    )
+    got = {int(n) for (n,) in geo_store.cursor().execute(query.sql, query.params).fetchall()}
+    assert got == {i for i, (x, y) in enumerate(points) if shapely.contains_xy(shape, x, y)}
+    assert 300 < len(got) < 2700
 
 
 def test_within_polygon_on_a_real_location_column_with_sodapy(portal_url: str, portal_store: Store) -> None:
@@ -216,6 +243,11 @@ def test_geospatial_mistakes_are_400s(portal_url: str, geo_store: Store, where: 
     assert body["error"] is True and fragment in body["message"]
 
 
+def _edges_of(shape: shapely.Polygon) -> list[list[float]]:
+    xy = list(shape.exterior.coords)
+    return [[a[0], a[1], b[0], b[1]] for a, b in pairwise(xy)]
+
+
 def _ring(n: int) -> str:
     ring = [
         f"{-94.5 + 0.1 * math.cos(2 * math.pi * k / n):.4f} {39.1 + 0.1 * math.sin(2 * math.pi * k / n):.4f}"
@@ -235,8 +267,19 @@ def test_shapes_become_one_parameter_never_sql(geo_store: Store) -> None:
     small_sql, _ = compiled(4)
     big_sql, big_params = compiled(600)
     assert small_sql == big_sql and "POLYGON" not in big_sql
-    assert any(isinstance(p, list) and len(p) == 600 for p in big_params)
+    bands = next(p for p in big_params if isinstance(p, list))  # the edges, grouped by band
+    assert {tuple(e) for band in bands for e in band} == {
+        tuple(e) for e in _edges_of(shapely.from_wkt(_ring(600))) if e[1] != e[3]
+    }
     # The clause-length budget bounds a shape from the network; the compiler bounds it too.
     call = ast.FuncCall("within_polygon", ())
     with pytest.raises(SoqlError, match="at most"):
-        within_polygon(call, [Sql('"where"', "point"), literal_text(_ring(MAX_VERTICES + 10))])
+        within_polygon(call, [Sql('"where"', "point"), literal_text(_ring(wkt.MAX_VERTICES + 10))])
+
+
+def test_long_edges_everywhere_use_fewer_bands() -> None:
+    """1,000 edges spanning the whole height: fewer bands, every edge in each, within the cap."""
+    edges = [[float(i), 0.0, float(i), 1.0] for i in range(1000)]
+    bands, height = wkt.bands(edges, 0.0, 1.0)
+    assert 1 < len(bands) < 1000 and sum(map(len, bands)) <= wkt.BAND_CELLS
+    assert all(band == edges for band in bands) and height == pytest.approx(1 / len(bands))

@@ -19,6 +19,7 @@ from test_soql_table import build_store
 
 from btvstat_open.errors import SoqlError
 from btvstat_open.soql import QueryParams, compile_soql
+from btvstat_open.soql.geo import LAMBDA_NAMES
 from btvstat_open.store import DatasetInfo, Store
 
 # Every bare word the compiler may emit: SQL keywords and allow-listed DuckDB functions.
@@ -27,7 +28,8 @@ _WORDS = """SELECT DISTINCT AS FROM WHERE GROUP BY HAVING ORDER ASC DESC NULLS F
     TIMESTAMP TIMESTAMPTZ FALSE count sum avg min max stddev_pop stddev_samp median quantile_cont
     upper lower starts_with coalesce date_trunc timezone year month day hour minute second
     dayofweek weekofyear struct_extract regexp_extract asin sqrt pow sin cos radians contains
-    concat_ws list_filter lambda len list FILTER abs least greatest __0edge ELSE"""
+    concat_ws list_filter lambda len list FILTER abs least greatest ELSE floor BIGINT list_transform
+    list_contains"""
 SQL_WORDS = set(_WORDS.split())
 # The only single-quoted constants the compiler writes itself.
 SQL_CONSTANTS = {"year", "month", "day", "UTC", "latitude", "longitude", " ", "MULTIPOLYGON (((", ", ", ")))"}
@@ -99,7 +101,8 @@ def env(tmp_path_factory: pytest.TempPathFactory, real_data: Path) -> tuple[Stor
 def check_sql_is_safe(sql: str, info: DatasetInfo, outputs: set[str]) -> None:
     """No user text outside identifiers that were resolved; only the compiler's own words."""
     idents = re.findall(r'"((?:[^"]|"")*)"', sql)
-    allowed = {c.field_name for c in info.all_columns} | {info.table.strip('"')}
+    # Fields, the table, and the geospatial lambdas' parameters (names no field can take).
+    allowed = {c.field_name for c in info.all_columns} | {info.table.strip('"')} | LAMBDA_NAMES
     for ident in idents:
         name = ident.replace('""', '"')
         assert name in allowed or name in outputs, name

@@ -14,7 +14,8 @@
 ``within_circle`` and ``within_box`` live in :mod:`btvstat_open.soql.functions`.
 
 The WKT is read (with shapely) when the query is compiled: its coordinates become one list
-parameter, so no user text reaches the SQL, the SQL's size does not grow with the shape, and
+parameter (a polygon's edges grouped by horizontal band, so each row tests only the few edges at
+its latitude), so no user text reaches the SQL, the SQL's size does not grow with the shape, and
 the query runs under the same budget as any other. A shape with more than
 :data:`MAX_VERTICES` vertices is refused.
 
@@ -23,17 +24,15 @@ Example:
     >>> from btvstat_open.soql import ast
     >>> call = ast.FuncCall("within_polygon", ())
     >>> frag = within_polygon(call, [Sql('"p"', "point"), literal_text("POLYGON ((0 0, 1 0, 1 1, 0 0))")])
-    >>> frag.type, frag.params[-1]
-    ('checkbox', [[0.0, 0.0, 1.0, 0.0], [1.0, 0.0, 1.0, 1.0], [1.0, 1.0, 0.0, 0.0]])
+    >>> bands = next(p for p in frag.params if isinstance(p, list))  # the edges, by band of height
+    >>> frag.type, bands
+    ('checkbox', [[[1.0, 0.0, 1.0, 1.0], [1.0, 1.0, 0.0, 0.0]], [[1.0, 0.0, 1.0, 1.0], [1.0, 1.0, 0.0, 0.0]]])
 """
 
 from __future__ import annotations
 
-import math
-from itertools import pairwise
 from typing import Any, Final
 
-import numpy as np
 import shapely
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
@@ -41,17 +40,25 @@ from shapely.geometry.base import BaseGeometry
 from btvstat_open.errors import SoqlError
 from btvstat_open.soql import ast
 from btvstat_open.soql.typed import Sql, mismatch, template
+from btvstat_open.soql.wkt import MAX_VERTICES, POLYGONS, bands, read_shape, segments
 
-__all__ = ["GEO_AGGREGATES", "GEO_FUNCTIONS", "MAX_VERTICES", "distance_sql", "within_polygon"]
+__all__ = [
+    "GEO_AGGREGATES",
+    "GEO_FUNCTIONS",
+    "LAMBDA_NAMES",
+    "MAX_VERTICES",
+    "distance_sql",
+    "within_polygon",
+]
 
-#: the largest shape a query may give, in vertices (a city boundary has a few thousand)
-MAX_VERTICES: Final = 20_000
 #: mean Earth radius in metres (IUGG): distances are haversine distances on this sphere
 EARTH_RADIUS_M: Final = 6371008.8
-# The lambda's parameter: a name no field can take (field names never start with two underscores
-# and a digit).
-_E: Final = "__0edge"
-_POLYGONS: Final = frozenset({"Polygon", "MultiPolygon"})
+# The lambdas' parameters: quoted names no field can take (field names are [a-z0-9_] and ":id"...),
+# so a parameter never hides a field of the same name.
+_E: Final = '"0-edge"'
+_P: Final = '"0-point"'
+#: the names of the lambdas' parameters, as they stand (quoted) in the SQL
+LAMBDA_NAMES: Final = frozenset({"0-edge", "0-point"})
 _POINTS: Final = frozenset({"Point", "MultiPoint"})
 _LINES: Final = frozenset({"LineString", "MultiLineString", "LinearRing"})
 
@@ -73,23 +80,13 @@ def _arity(call: ast.FuncCall, args: list[Sql], count: int) -> None:
 
 
 def _shape(call: ast.FuncCall, arg: Sql, n: int) -> BaseGeometry:
-    """The WKT text literal argument ``n`` as a shapely geometry with finite coordinates."""
+    """The WKT text literal argument ``n`` as a shapely geometry (see :func:`.wkt.read_shape`)."""
     if arg.literal is None:
         raise _bad(call, f"argument {n} must be a quoted WKT text, e.g. 'POLYGON ((-94.6 39.0, ...))'")
     try:
-        with np.errstate(all="ignore"):  # an overflowing coordinate is refused below, not warned about
-            shape = shapely.from_wkt(arg.literal)
-    except shapely.errors.ShapelyError as exc:
-        raise _bad(call, f"argument {n} is not valid WKT ({str(exc).splitlines()[0][:120]})") from None
-    if shape is None or shape.is_empty:
-        raise _bad(call, f"argument {n} is an empty shape")
-    count = shapely.get_num_coordinates(shape)
-    if count > MAX_VERTICES:
-        raise _bad(call, f"the shape has {count} vertices; at most {MAX_VERTICES} are accepted: simplify it")
-    coords = shapely.get_coordinates(shape)
-    if not all(math.isfinite(float(v)) for v in coords.ravel()):
-        raise _bad(call, f"argument {n} has a coordinate that is not a finite number")
-    return shape
+        return read_shape(arg.literal)
+    except ValueError as exc:
+        raise _bad(call, f"argument {n} {exc}") from None
 
 
 def _lat_lon(call: ast.FuncCall, geo: Sql) -> tuple[Sql, Sql]:
@@ -98,76 +95,70 @@ def _lat_lon(call: ast.FuncCall, geo: Sql) -> tuple[Sql, Sql]:
     return lat_lon(call, geo)
 
 
-def _segments(shape: BaseGeometry) -> list[list[float]]:
-    """Every edge of every ring (polygons) or line, as ``[x1, y1, x2, y2]``."""
-    if shape.geom_type in _POLYGONS:
-        polygons = list(getattr(shape, "geoms", [shape]))
-        rings = [ring for p in polygons for ring in (p.exterior, *p.interiors)]
-    else:
-        rings = list(getattr(shape, "geoms", [shape]))
-    out: list[list[float]] = []
-    for ring in rings:
-        xy = [(float(x), float(y)) for x, y in ring.coords]
-        out.extend([a[0], a[1], b[0], b[1]] for a, b in pairwise(xy))
-    return out
-
-
 def _edges(segments: list[list[float]]) -> Sql:
     return Sql("CAST(? AS DOUBLE[][])", "edges", [segments])
 
 
 def _inside(call: ast.FuncCall, geo: Sql, shape: BaseGeometry) -> Sql:
-    """Point in polygon: the bounding box first, then the even-odd count of edges a ray crosses."""
+    """Point in polygon: the bounding box, then the even-odd count of the point's band's edges
+    that a ray from it crosses (the same SQL whatever the shape; the edges are one parameter).
+
+    The point's coordinates are read once per row (``[lon, lat]``, bound by an outer lambda),
+    not once per edge.
+    """
     lat, lon = _lat_lon(call, geo)
     west, south, east, north = (float(v) for v in shape.bounds)
-    box = [Sql("CAST(? AS DOUBLE)", "number", [v]) for v in (south, north, west, east)]
-    e = _E
+    by_band, height = bands(segments(shape), south, north)
+    number = [Sql("CAST(? AS DOUBLE)", "number", [v]) for v in (south, north, west, east, height)]
+    last = Sql("CAST(? AS BIGINT)", "number", [len(by_band) - 1])
+    edges = Sql("CAST(? AS DOUBLE[][][])", "bands", [by_band])
+    e, p = _E, _P
+    band = f"greatest(0, least(CAST(floor(({p}[2] - {{2}}) / {{6}}) AS BIGINT), {{7}})) + 1"
     crossing = (
-        f"(({e}[2] > {{0}}) <> ({e}[4] > {{0}})) AND "
-        f"({{1}} < ({e}[3] - {e}[1]) * ({{0}} - {e}[2]) / ({e}[4] - {e}[2]) + {e}[1])"
+        f"(({e}[2] > {p}[2]) <> ({e}[4] > {p}[2])) AND "
+        f"({p}[1] < ({e}[3] - {e}[1]) * ({p}[2] - {e}[2]) / ({e}[4] - {e}[2]) + {e}[1])"
     )
     return template(
-        f"({{0}} BETWEEN {{2}} AND {{3}} AND {{1}} BETWEEN {{4}} AND {{5}} AND "
-        f"len(list_filter({{6}}, lambda {e}: {crossing})) % 2 = 1)",
-        lat, lon, *box, _edges(_segments(shape)), type="checkbox",
+        f"list_transform([[{{1}}, {{0}}]], lambda {p}: {p}[2] BETWEEN {{2}} AND {{3}} AND "
+        f"{p}[1] BETWEEN {{4}} AND {{5}} AND "
+        f"len(list_filter({{8}}[{band}], lambda {e}: {crossing})) % 2 = 1)[1]",
+        lat, lon, *number, last, edges, type="checkbox",
     )  # fmt: skip
 
 
 def _on_lines(call: ast.FuncCall, geo: Sql, shape: BaseGeometry) -> Sql:
-    """Point on a line: collinear with a segment (to rounding) and within its box."""
+    """Point on a line: collinear with a segment (to rounding) and within its box (the point is
+    read once per row, as in :func:`_inside`)."""
     lat, lon = _lat_lon(call, geo)
-    e = _E
+    e, p = _E, _P
     on = (
-        f"abs(({e}[3] - {e}[1]) * ({{0}} - {e}[2]) - ({e}[4] - {e}[2]) * ({{1}} - {e}[1])) "
+        f"abs(({e}[3] - {e}[1]) * ({p}[2] - {e}[2]) - ({e}[4] - {e}[2]) * ({p}[1] - {e}[1])) "
         "<= 0.000000000001 AND "
-        f"{{1}} BETWEEN least({e}[1], {e}[3]) AND greatest({e}[1], {e}[3]) AND "
-        f"{{0}} BETWEEN least({e}[2], {e}[4]) AND greatest({e}[2], {e}[4])"
+        f"{p}[1] BETWEEN least({e}[1], {e}[3]) AND greatest({e}[1], {e}[3]) AND "
+        f"{p}[2] BETWEEN least({e}[2], {e}[4]) AND greatest({e}[2], {e}[4])"
     )
     return template(
-        f"(len(list_filter({{2}}, lambda {e}: {on})) > 0)",
+        f"list_transform([[{{1}}, {{0}}]], lambda {p}: len(list_filter({{2}}, lambda {e}: {on})) > 0)[1]",
         lat,
         lon,
-        _edges(_segments(shape)),
+        _edges(segments(shape)),
         type="checkbox",
     )
 
 
 def _at_points(call: ast.FuncCall, geo: Sql, shape: BaseGeometry) -> Sql:
+    """Point at one of the shape's points: its ``[lon, lat]`` is one of theirs."""
     lat, lon = _lat_lon(call, geo)
     points = [[float(x), float(y)] for x, y in shapely.get_coordinates(shape)]
     pts = Sql("CAST(? AS DOUBLE[][])", "points", [points])
-    e = _E
-    return template(
-        f"(len(list_filter({{2}}, lambda {e}: {e}[1] = {{1}} AND {e}[2] = {{0}})) > 0)",
-        lat, lon, pts, type="checkbox",
-    )  # fmt: skip
+    return template("list_contains({2}, [{1}, {0}])", lat, lon, pts, type="checkbox")
 
 
 def within_polygon(call: ast.FuncCall, args: list[Sql]) -> Sql:
     """``within_polygon(geom, 'MULTIPOLYGON (...)')``: whether each point is inside the shape."""
     _arity(call, args, 2)
     shape = _shape(call, args[1], 2)
-    if shape.geom_type not in _POLYGONS:
+    if shape.geom_type not in POLYGONS:
         raise _bad(call, f"the shape is a {shape.geom_type}; give a POLYGON or MULTIPOLYGON")
     return _inside(call, args[0], shape)
 
@@ -177,7 +168,7 @@ def intersects(call: ast.FuncCall, args: list[Sql]) -> Sql:
     _arity(call, args, 2)
     shape = _shape(call, args[1], 2)
     kind = shape.geom_type
-    if kind in _POLYGONS:
+    if kind in POLYGONS:
         return _inside(call, args[0], shape)
     if kind in _POINTS:
         return _at_points(call, args[0], shape)
