@@ -4,7 +4,8 @@
 ``measure``, ``catalog validate|export``, ``render`` and ``packet`` started while it runs hand
 their parsed arguments to it instead: :func:`forward` sends them to the server's **control
 endpoint**, and :class:`ControlServer` runs them there, on the server's open store, and sends
-back what they printed and their exit code. The command line looks the same either way.
+back what they print as they print it, then their exit code. The command line looks the same
+either way.
 
 The control endpoint is a separate listener on ``127.0.0.1`` (never the public address), and
 every request carries the random token of the store's owner file
@@ -77,6 +78,7 @@ def forward(owner: Owner, args: argparse.Namespace) -> int | None:
             json=portable(args),
             headers={"Authorization": f"Bearer {owner.token}"},
             timeout=(5, None),  # a sync may run for a long time
+            stream=True,  # its lines print as they come
         )
     except requests.ConnectionError as exc:
         if "refused" in str(exc).lower():
@@ -89,11 +91,31 @@ def forward(owner: Owner, args: argparse.Namespace) -> int | None:
             f"The running `btvstat-open serve` (process {owner.pid}) refused the command "
             f"(HTTP {answer.status_code}: {answer.text[:200]}). Run it as the user who runs the server."
         )
-    result = answer.json()
-    sys.stdout.write(result["stdout"])
-    sys.stdout.flush()
-    sys.stderr.write(result["stderr"])
-    return int(result["code"])
+    try:
+        return _relay(answer)
+    except KeyboardInterrupt:
+        print(
+            f"error: interrupted here; the command goes on inside the server (process {owner.pid}) "
+            "and ends all or nothing.",
+            file=sys.stderr,
+        )
+        return 130
+    except (requests.RequestException, ValueError, KeyError) as exc:
+        raise _unreachable(owner, exc) from exc
+
+
+def _relay(answer: requests.Response) -> int:
+    """Print the command's output as it comes (one JSON object a line); its exit code."""
+    for line in answer.iter_lines():
+        if not line:
+            continue
+        message = json.loads(line)
+        if "code" in message:
+            return int(message["code"])
+        stream = sys.stdout if "stdout" in message else sys.stderr
+        stream.write(message.get("stdout", message.get("stderr", "")))
+        stream.flush()
+    raise ValueError("the server closed the connection before the command ended")
 
 
 def _unreachable(owner: Owner, exc: Exception) -> StoreError:
@@ -131,6 +153,22 @@ class _Routed(io.TextIOBase):
 
     def fileno(self) -> int:
         return self._target().fileno()
+
+
+class _Sink(io.TextIOBase):
+    """A command's stdout or stderr inside the server: each write is sent to the client at once."""
+
+    def __init__(self, name: str, send: Callable[[dict[str, Any]], None]) -> None:
+        self._name = name
+        self._send = send
+
+    def write(self, text: str) -> int:  # type: ignore[override]
+        if text:
+            self._send({self._name: text})
+        return len(text)
+
+    def isatty(self) -> bool:
+        return False
 
 
 class ControlServer:
@@ -183,9 +221,9 @@ class ControlServer:
         if self._streams is not None:
             sys.stdout, sys.stderr = self._streams
 
-    def run(self, sent: dict[str, Any]) -> dict[str, Any]:
-        """Run one forwarded command; what it printed and its exit code."""
-        out, err = io.StringIO(), io.StringIO()
+    def run(self, sent: dict[str, Any], send: Callable[[dict[str, Any]], None]) -> int:
+        """Run one forwarded command, sending what it prints as it prints it; its exit code."""
+        out, err = _Sink("stdout", send), _Sink("stderr", send)
         self._local.stdout, self._local.stderr = out, err
         try:
             code = self._runner(argparse.Namespace(**sent))
@@ -195,7 +233,7 @@ class ControlServer:
             code = 1
         finally:
             self._local.stdout = self._local.stderr = None
-        return {"code": code, "stdout": out.getvalue(), "stderr": err.getvalue()}
+        return code
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         control = self
@@ -213,7 +251,22 @@ class ControlServer:
                 except ValueError:
                     self._reply(400, {"error": "not JSON"})
                     return
-                self._reply(200, control.run(body))
+                # One JSON object a line as the command prints, its exit code last; the connection
+                # closes at the end (HTTP/1.0), so no length is needed up front.
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-ndjson")
+                self.end_headers()
+                lock = threading.Lock()
+
+                def send(message: dict[str, Any]) -> None:
+                    with lock:
+                        try:
+                            self.wfile.write(json.dumps(message).encode() + b"\n")
+                            self.wfile.flush()
+                        except OSError:  # the client has gone (Ctrl+C): the command still ends whole
+                            pass
+
+                send({"code": control.run(body, send)})
 
             def _reply(self, status: int, document: dict[str, Any]) -> None:
                 data = json.dumps(document).encode()

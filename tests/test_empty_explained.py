@@ -132,6 +132,7 @@ def test_a_kpi_whose_only_period_is_in_progress_says_so_everywhere(
         page = client.get("/kpi/library-visitors-fy").text
         assert f"No value yet: {REASON}" in page and f"No data yet: {REASON}" in page
         assert "<dt>Target</dt><dd>15,000,000" in page and "No target set" not in page
+        assert f"No chart yet: {REASON}" in page  # not empty axes
         dashboard = client.get("/").text
         assert f"No value yet: {REASON}" in dashboard and "Target: 15,000,000" in dashboard
         goals = client.get("/api/goals").json()

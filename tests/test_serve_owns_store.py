@@ -189,3 +189,21 @@ def test_the_owner_file_goes_when_serve_stops(program: Path) -> None:
     # ...and the commands open the store themselves again.
     measured = cli("catalog", "validate", "catalog", "--store", "store", cwd=program)
     assert measured.returncode == 0, measured.stderr
+
+
+def test_a_store_served_by_another_user_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from btvstat_open.errors import StoreError
+    from btvstat_open.store import find_owner
+    from btvstat_open.store.owner import claim
+
+    claim(tmp_path, "http://127.0.0.1:1", "secret")
+    real_read = Path.read_text
+
+    def unreadable(path: Path, *args: object, **kwargs: object) -> str:
+        if path.name == "serve.json":  # the fault: another user's 0600 file
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_read(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "read_text", unreadable)
+    with pytest.raises(StoreError, match="served by another user"):
+        find_owner(tmp_path)

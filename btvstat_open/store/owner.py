@@ -32,6 +32,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from btvstat_open.errors import StoreError
 from btvstat_open.store.database import Store
 
 __all__ = ["OWNER_FILE", "Owner", "claim", "find_owner", "open_store", "own", "release"]
@@ -75,7 +76,16 @@ def release(root: str | Path) -> None:
 
 def _read(path: Path) -> Owner | None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except PermissionError:
+        raise StoreError(
+            f"The store at {path.parent} is served by another user's `btvstat-open serve` ({path.name} is "
+            "theirs). Run the command as the user who runs the server."
+        ) from None
+    except OSError:
+        return None
+    try:
+        data = json.loads(text)
         return Owner(int(data["pid"]), str(data["url"]), str(data["token"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
