@@ -41,6 +41,7 @@ GROUPS = (
     "program",
     "meetings",
     "kinds",
+    "people",
 )
 _err = Console(stderr=True)
 
@@ -68,6 +69,7 @@ def run(sizes: Sizes, groups: set[str], workdir: Path, *, quick: bool) -> list[R
         rows_kinds,
         rows_meetings,
         rows_partitioned,
+        rows_people,
         rows_program,
         rows_pull,
         rows_push,
@@ -176,6 +178,15 @@ def run(sizes: Sizes, groups: set[str], workdir: Path, *, quick: bool) -> list[R
             f"meeting packet ({kpis} KPIs)",
             lambda: rows_meetings.meeting_rows(
                 kpis=kpis, seconds=sizes.load_seconds, connections=sizes.connections, workdir=workdir
+            ),
+        )
+    if "people" in groups:
+        updaters, rounds = (20, 1) if quick else (100, 3)
+        results += _guarded(
+            "people",
+            f"{updaters} updaters submitting at once, a workbook upload",
+            lambda: rows_people.people_rows(
+                workdir, updaters=updaters, rounds=rounds, reps=2 if quick else 5
             ),
         )
     return results
