@@ -42,6 +42,7 @@ GROUPS = (
     "meetings",
     "kinds",
     "notify",
+    "people",
 )
 _err = Console(stderr=True)
 
@@ -69,6 +70,7 @@ def run(sizes: Sizes, groups: set[str], workdir: Path, *, quick: bool) -> list[R
         rows_kinds,
         rows_meetings,
         rows_partitioned,
+        rows_people,
         rows_program,
         rows_pull,
         rows_push,
@@ -184,6 +186,15 @@ def run(sizes: Sizes, groups: set[str], workdir: Path, *, quick: bool) -> list[R
 
         label = f"notify ({rows_notify.KPIS} KPIs, {rows_notify.PEOPLE} people)"
         results += _guarded("notify", label, lambda: rows_notify.notify_rows(workdir=workdir))
+    if "people" in groups:
+        updaters, rounds = (20, 1) if quick else (100, 3)
+        results += _guarded(
+            "people",
+            f"{updaters} updaters submitting at once, a workbook upload",
+            lambda: rows_people.people_rows(
+                workdir, updaters=updaters, rounds=rounds, reps=2 if quick else 5
+            ),
+        )
     return results
 
 

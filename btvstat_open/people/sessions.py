@@ -25,6 +25,8 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -36,6 +38,10 @@ __all__ = ["Session", "Sessions", "csrf_matches", "digest"]
 
 # last-seen times are written at most this often (the idle timeout's resolution)
 _TOUCH_EVERY = timedelta(seconds=60)
+# a session read from the store is trusted this long in this process (ended here: at once;
+# ended by another process, such as `user reset`: within this many seconds)
+_CACHE_SECONDS = 5.0
+_CACHE_MAX = 10_000
 
 
 def digest(secret: str) -> str:
@@ -77,11 +83,16 @@ class Sessions:
         self.idle = idle
         self.absolute = absolute
         ensure_tables(store)
+        self._cache: dict[str, tuple[float, Session]] = {}
+        self._lock = threading.Lock()
 
     def start(self, person: Person, *, via: str, replaces: str | None = None) -> str:
         """A new session for ``person``; returns the cookie value. ``replaces`` (the old cookie) ends."""
         cookie = secrets.token_urlsafe(32)
         now = utc_now()
+        if replaces:
+            with self._lock:
+                self._cache.pop(digest(replaces), None)
         with self.store.transaction() as con:
             if replaces:
                 con.execute("DELETE FROM btvstat_sessions WHERE id_hash = ?", [digest(replaces)])
@@ -105,6 +116,16 @@ class Sessions:
         if not cookie or len(cookie) > 100:
             return None
         key = digest(cookie)
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached is not None and time.monotonic() - cached[0] < _CACHE_SECONDS:
+            now = utc_now()
+            session = cached[1]
+            if now - session.seen_at <= self.idle and now - session.created_at <= self.absolute:
+                return session
+        return self._read(cookie, key)
+
+    def _read(self, cookie: str, key: str) -> Session | None:
         row = (
             self.store.cursor()
             .execute(
@@ -124,10 +145,18 @@ class Sessions:
         if now - seen > _TOUCH_EVERY:
             with self.store.transaction() as con:
                 con.execute("UPDATE btvstat_sessions SET seen_at = ? WHERE id_hash = ?", [now, key])
+            seen = now
         person = Person(row[0], row[1], tuple(json.loads(row[2])))
-        return Session(person, row[3], row[4], created, seen)
+        session = Session(person, row[3], row[4], created, seen)
+        with self._lock:
+            if len(self._cache) >= _CACHE_MAX:
+                self._cache.clear()
+            self._cache[key] = (time.monotonic(), session)
+        return session
 
     def end(self, cookie: str) -> None:
         """End a session (sign-out)."""
+        with self._lock:
+            self._cache.pop(digest(cookie), None)
         with self.store.transaction() as con:
             con.execute("DELETE FROM btvstat_sessions WHERE id_hash = ?", [digest(cookie)])

@@ -21,7 +21,9 @@ from typing import Any, Literal
 from btvstat_open.errors import BtvstatError, UsageError
 from btvstat_open.people.access import Grants
 from btvstat_open.people.audit import record_on
+from btvstat_open.people.batching import GroupCommit
 from btvstat_open.people.tables import ensure_tables, utc_now
+from btvstat_open.people.value_batch import ValueJob, commit_values
 from btvstat_open.store import Store
 from catalog.entries import write_entries
 from catalog.models import Catalog, Kpi
@@ -90,6 +92,7 @@ class Submissions:
         self.store = store
         self.catalog = catalog
         ensure_tables(store)
+        self._values: GroupCommit[ValueJob, list[int]] = GroupCommit(store, commit_values)
 
     def _kpi(self, kpi_id: str) -> Kpi:
         return self.catalog.get(kpi_id)
@@ -110,49 +113,11 @@ class Submissions:
     def submit_values(
         self, grants: Grants, entries: list[ValueEntry], *, address: str = "", via: str = "form"
     ) -> list[int]:
-        """Record pending values, all in one transaction (all or none); returns their ids."""
+        """Record pending values, all or none; returns their ids. Concurrent submissions share
+        one transaction (:mod:`btvstat_open.people.batching`): each answer comes after its commit."""
         kpis = [self.check_value(grants, entry) for entry in entries]
-        with self.store.transaction() as con:
-            return [
-                self._insert(con, grants, kpi, entry, address, via)
-                for kpi, entry in zip(kpis, entries, strict=True)
-            ]
-
-    def _insert(self, con: Any, grants: Grants, kpi: Kpi, entry: ValueEntry, address: str, via: str) -> int:
-        locked = _locked(con, kpi.id, entry.period_start)
-        if locked and not grants.can("approver", kpi.department):
-            raise Forbidden(
-                f"The period {entry.period_start} of {kpi.id} was locked after the meeting {locked}; "
-                "ask the program office to change it (it takes an approver and a reason)."
-            )
-        if locked and not entry.reason.strip():
-            raise UsageError("This period is locked: give the reason for the change.")
-        key = [kpi.id, entry.period_start]
-        con.execute(
-            "UPDATE btvstat_submissions SET state = 'replaced' "
-            "WHERE kind = 'value' AND kpi_id = ? AND period_start = ? AND state = 'pending'",
-            key,
-        )
-        new_id = _next_id(con)
-        con.execute(
-            f"INSERT INTO btvstat_submissions ({_COLUMNS}) VALUES "
-            "(?, 'value', ?, ?, ?, ?, NULL, ?, ?, ?, ?, NULL, 'pending', ?, ?, NULL, NULL, ?)",
-            [
-                new_id, kpi.id, kpi.department, entry.period_start, entry.period_end, entry.value,
-                entry.numerator, entry.denominator, entry.comment, grants.person.email, utc_now(),
-                entry.reason,
-            ],
-        )  # fmt: skip
-        detail = f"period {entry.period_start}" + (f"; locked, reason: {entry.reason}" if locked else "")
-        record_on(
-            con,
-            grants.person.email,
-            "submitted",
-            subject=f"{kpi.id} #{new_id}",
-            detail=f"{detail} ({via})",
-            address=address,
-        )
-        return new_id
+        job = ValueJob(grants, tuple(zip(kpis, entries, strict=True)), address, via)
+        return self._values.run(job)
 
     def approve(self, grants: Grants, submission_id: int, *, address: str = "") -> Submission:
         """Accept a pending submission; a value is published into the KPI's entries dataset, a
