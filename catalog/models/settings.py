@@ -19,6 +19,10 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from catalog.models.base import ID_PATTERN, Origin, Strict, check_http_url
 
+#: The days "today" may be frozen at (``as_of:``, ``--as-of``): periods a year back and years ahead
+#: must stay real dates.
+AS_OF_RANGE = (date(1900, 1, 1), date(2999, 12, 31))
+
 __all__ = [
     "DEFAULT_GOAL_LEVELS",
     "CatalogSettings",
@@ -117,7 +121,7 @@ class CatalogSettings(Strict):
     )
     goal_status: Literal["majority", "worst"] = "majority"
     goals: list[Goal] = Field(default_factory=list)
-    as_of: date | None = None
+    as_of: date | None = Field(default=None, ge=AS_OF_RANGE[0], le=AS_OF_RANGE[1])
 
     @field_validator("portals")
     @classmethod
