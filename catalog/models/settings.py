@@ -62,6 +62,8 @@ class PortalSettings(Strict):
     url: str = Field(min_length=1)
     title: str | None = None
     app_token_env: str | None = None
+    #: ArcGIS: hosts (besides the portal's own) whose layers a Hub listing or a dataset id may name.
+    allow_hosts: list[str] = Field(default_factory=list)
 
     @field_validator("url")
     @classmethod
