@@ -8,19 +8,29 @@ empty text is never lost, and hostile answers end in one ``error:`` line, never 
 
 from __future__ import annotations
 
+import base64
 import subprocess
 import sys
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from faults import serve_portal
+from hostile import Reply, Request, hostile, json_reply, redirect, socrata_view
 
 from btvstat_open.cli import main
+from btvstat_open.errors import BtvstatError, PortalResponseError, PortalUnavailable, UsageError
 from btvstat_open.store import Store
 from btvstat_open.types import Column
 from connectors import connect
+from connectors.arcgis import ArcgisConnector
+from connectors.ckan import CkanConnector
 from connectors.partitioned import pull_partitioned
+from connectors.socrata.connector import SocrataConnector
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -71,3 +81,265 @@ def test_as_of_out_of_range_is_refused_at_start(tmp_path: Path) -> None:
         assert run.stderr.startswith("error: ") and "out of range" in run.stderr
         assert "Traceback" not in run.stderr
     assert not (tmp_path / "p.pdf").exists()
+
+
+# -- shared hostile answers -------------------------------------------------------------------------
+VIEW = "/api/views/abcd-1234.json"
+
+
+def socrata_answers(request: Request) -> Reply:
+    """A Socrata-shaped dataset of two rows that ignores $offset (every page is the first one)."""
+    if request.path == VIEW:
+        return json_reply(socrata_view())
+    if request.path.startswith("/resource/abcd-1234"):
+        if "count" in request.query.get("$select", ""):
+            return json_reply([{"row_count": "2"}])
+        return Reply(200, {"Content-Type": "text/csv"}, b'"case_id","status"\n"1","OPEN"\n"2","OPEN"\n')
+    return json_reply({"code": "not_found", "error": True, "message": "no"}, 404)
+
+
+# -- finding 1: the write token never reaches a pulled portal -----------------------------------------
+class Recorder:
+    """ASGI: the real local portal, recording every request's headers and query."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.seen: list[str] = []
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            headers = " ".join(v.decode("latin-1") for _, v in scope["headers"])
+            self.seen.append(f"{scope['path']}?{scope['query_string'].decode()} {headers}")
+        await self.app(scope, receive, send)
+
+
+def basic(user: str, secret: str) -> str:
+    return base64.b64encode(f"{user}:{secret}".encode()).decode()
+
+
+def test_write_token_never_reaches_a_pulled_portal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from servers import serve
+
+    from btvstat_open.portal.app import create_portal_app
+    from btvstat_open.settings import Settings
+
+    token, key_secret = "write-token-0123456789", "key-secret-0123456789"
+    monkeypatch.setenv("BTVSTAT_WRITE_TOKEN", token)
+    monkeypatch.setenv("BTVSTAT_API_KEY_ID", "key-id")
+    monkeypatch.setenv("BTVSTAT_API_KEY_SECRET", key_secret)  # bound to no origin: sent nowhere
+    store = Store(tmp_path / "source")
+    columns = [Column("id", "ID", "text"), Column("ward", "Ward", "text")]
+    store.load("wards", pa.table({"id": ["1", "2"], "ward": ["A", "B"]}), columns, row_identifier="id")
+    recorder = Recorder(create_portal_app(store, Settings(write_token=token)))
+    with serve(recorder) as url:
+        assert main(["pull", url, "wards", "-o", str(tmp_path / "w.parquet")]) == 0
+        assert main(["pull", url, "wards", "-o", str(tmp_path / "p"), "--partition-by", "ward"]) == 0
+        assert main(["sync", url, "wards", "--store", str(tmp_path / "mirror")]) == 0
+        pulls = list(recorder.seen)
+        # A push to another portal while the token is bound to this one: the other never sees it.
+        monkeypatch.setenv("BTVSTAT_WRITE_ORIGIN", url)
+        source = tmp_path / "rows.csv"
+        source.write_text("id,ward\n3,C\n")
+        with hostile(lambda r: json_reply({"error": True, "message": "no"}, 401)) as other:
+            assert main(["push", str(source), other.url, "wards"]) != 0
+            assert other.seen and not other.carried(token) and not other.carried(key_secret)
+        # ...and the local portal it is bound to gets it (the check above can fail).
+        assert main(["push", str(source), url, "wards"]) == 0
+    store.close()
+    assert pulls and not any(token in line or basic("btvstat", token) in line for line in pulls)
+    assert not any(key_secret in line or basic("key-id", key_secret) in line for line in pulls)
+    assert not any("/api/v3/" in line for line in pulls)  # no switch to SODA 3 for a write token
+    assert any(basic("btvstat", token) in line for line in recorder.seen[len(pulls) :])
+
+
+# -- finding 5: credentials never follow another host -----------------------------------------------
+def test_a_redirect_to_another_host_carries_no_credential() -> None:
+    app_token, key_secret, arcgis_token = (
+        "app-token-0123456789",
+        "key-secret-0123456789",
+        "arc-token-0123456789",
+    )
+    with hostile(socrata_answers) as elsewhere:
+
+        def bounce(request: Request) -> Reply:
+            query = "&".join(f"{k}={v}" for k, v in request.query.items() if k != "token")
+            return redirect(f"{elsewhere.url}{request.path}?{query}")
+
+        with hostile(bounce) as portal:
+            conn = SocrataConnector(
+                portal.url, app_token=app_token, api_key_id="kid", api_key_secret=key_secret, retries=0
+            )
+            assert conn.describe("abcd-1234").row_count == 2  # answered by the other host
+            with pytest.raises(PortalResponseError) as refused:  # a write is never redirected
+                conn.push(pa.table({"case_id": ["3"], "status": ["x"]}), "abcd-1234")
+            assert refused.value.code == "redirect.cross-origin"
+            layer = ArcgisConnector(
+                f"{portal.url}/arcgis/rest/services/X/FeatureServer", token=arcgis_token, retries=0
+            )
+            with pytest.raises(BtvstatError):
+                layer.layer("0")
+            assert portal.carried(app_token) and portal.carried(key_secret) and portal.carried(arcgis_token)
+    assert elsewhere.seen and not [r for r in elsewhere.seen if r.method != "GET"]
+    for secret in (app_token, key_secret, arcgis_token):
+        assert not elsewhere.carried(secret), secret
+
+
+def test_hub_layers_on_other_or_internal_hosts_are_refused() -> None:
+    internal = "http://169.254.169.254/arcgis/rest/services/Meta/FeatureServer/0"
+
+    def hub(request: Request) -> Reply:
+        own = f"{site.url}/arcgis/rest/services/Roads/FeatureServer/0"
+        feed = {
+            "dataset": [
+                {"title": t, "distribution": [{"format": "ArcGIS GeoServices REST API", "accessURL": u}]}
+                for t, u in (
+                    ("Roads", own),
+                    ("Metadata", internal),
+                    ("Loop", "http://localhost:9/x/MapServer/1"),
+                )
+            ]
+        }
+        return json_reply(feed)
+
+    with hostile(hub) as site:
+        conn = ArcgisConnector(site.url, retries=0)
+        assert [d.name for d in conn.datasets()] == ["Roads"]
+        with pytest.raises(UsageError, match="allow_hosts"):
+            conn.pull(internal)
+        assert ArcgisConnector(site.url, allow_hosts=["169.254.169.254"]).layer_url(internal) == internal
+        assert len(site.seen) == 1  # the feed: nothing was asked of the internal address
+
+
+# -- finding 6: the CKAN key stays with its site ---------------------------------------------------
+def test_ckan_key_never_reaches_another_origin() -> None:
+    key = "ckan-key-0123456789"
+    with hostile(lambda r: Reply(200, {"Content-Type": "text/csv"}, b"a,b\n1,2\n")) as other:
+        urls = {
+            "00000000-0000-4000-8000-000000000001": ".evil.example/x.csv",
+            "00000000-0000-4000-8000-000000000002": "1/steal.csv",
+            "00000000-0000-4000-8000-000000000003": f"{other.url}/x.csv",
+        }
+
+        def ckan(request: Request) -> Reply:
+            if request.path.endswith("/resource_show"):
+                rid = request.query["id"]
+                return json_reply({"success": True, "result": resource(rid)})
+            if request.path.endswith("/package_show"):
+                resources = [resource(r) for r in urls]
+                return json_reply(
+                    {"success": True, "result": {"id": "p", "name": "p", "resources": resources}}
+                )
+            return Reply(200, {"Content-Type": "text/csv"}, b"a,b\n1,2\n")
+
+        def resource(rid: str) -> dict[str, Any]:
+            return {
+                "id": rid,
+                "package_id": "p",
+                "url": urls[rid],
+                "format": "CSV",
+                "datastore_active": False,
+            }
+
+        with hostile(ckan) as site:
+            conn = CkanConnector(site.url, api_key=key, retries=0)
+            for rid in urls:
+                assert conn.pull(rid).num_rows == 1
+            files = {r.path for r in site.seen if not r.path.startswith("/api/")}
+            assert files == {"/.evil.example/x.csv", "/1/steal.csv"}  # joined as links: the site itself
+            assert site.carried(key)
+        assert [r.path for r in other.seen] == ["/x.csv"] and not other.carried(key)
+
+
+# -- finding 3: every pull ends ------------------------------------------------------------------------
+@pytest.mark.timeout(120)  # an endless pull fails here instead of hanging the suite
+def test_a_portal_that_ignores_offsets_ends_in_a_typed_error(tmp_path: Path) -> None:
+    with hostile(socrata_answers) as portal:
+        conn = SocrataConnector(portal.url, page_size=2, concurrency=3, retries=0)
+        with pytest.raises(PortalResponseError) as caught:
+            conn.pull("abcd-1234")
+        assert caught.value.code == "paging.repeat"
+        assert len(portal.requests_to("/resource/")) <= 5
+        assert main(["pull", portal.url, "abcd-1234", "-o", str(tmp_path / "x.csv"), "--page-size", "2"]) == 1
+    assert not (tmp_path / "x.csv").exists()
+
+    def datastore(request: Request) -> Reply:
+        if request.path.endswith("/resource_show"):
+            body = {
+                "id": request.query["id"],
+                "package_id": "p",
+                "url": "",
+                "format": "",
+                "datastore_active": True,
+            }
+            return json_reply({"success": True, "result": body})
+        if request.path.endswith("/package_show"):
+            return json_reply({"success": True, "result": {"id": "p", "name": "p", "resources": []}})
+        fields = [{"id": "_id", "type": "int"}, {"id": "a", "type": "text"}]
+        records = [{"_id": 1, "a": "x"}, {"_id": 2, "a": "y"}]
+        return json_reply({"success": True, "result": {"total": 10**9, "fields": fields, "records": records}})
+
+    with hostile(datastore) as site, pytest.raises(PortalResponseError, match="ignores the page offset"):
+        CkanConnector(site.url, page_size=2, concurrency=1, retries=0).pull(
+            "00000000-0000-4000-8000-00000000000a"
+        )
+
+
+def arcgis_layer(max_records: int) -> Callable[[Request], Reply]:
+    """A layer of ids 1..10 whose every query answers no rows and exceededTransferLimit."""
+    fields = [{"name": "OBJECTID", "type": "esriFieldTypeOID"}, {"name": "a", "type": "esriFieldTypeString"}]
+
+    def answer(request: Request) -> Reply:
+        if not request.path.endswith("/query"):
+            return json_reply(
+                {
+                    "name": "L",
+                    "type": "Table",
+                    "objectIdField": "OBJECTID",
+                    "fields": fields,
+                    "maxRecordCount": max_records,
+                }
+            )
+        if request.query.get("returnCountOnly"):
+            return json_reply({"count": 10})
+        if request.query.get("outStatistics"):
+            return json_reply({"features": [{"attributes": {"THE_MIN": 1, "THE_MAX": 10}}]})
+        return json_reply({"features": [], "exceededTransferLimit": True})
+
+    return answer
+
+
+@pytest.mark.timeout(120)  # an endless pull fails here instead of hanging the suite
+def test_arcgis_ranges_that_make_no_progress_end() -> None:
+    for max_records in (5, -3):
+        with hostile(arcgis_layer(max_records)) as server:
+            conn = ArcgisConnector(f"{server.url}/arcgis/rest/services/X/FeatureServer", retries=0)
+            with pytest.raises(PortalResponseError) as caught:
+                conn.pull("0")
+            assert caught.value.code == "arcgis.paging"
+            assert len(server.seen) < 20
+
+
+def test_a_trickled_body_ends_at_the_deadline() -> None:
+    def forever() -> Iterator[bytes]:
+        yield b'{"id": "abcd-1234", "name": "'
+        while True:
+            yield b"x"
+
+    def answer(request: Request) -> Reply:
+        return Reply(200, {"Content-Type": "application/json"}, forever(), pause=0.2)
+
+    outcome: list[BaseException] = []
+    with hostile(answer) as portal:
+        conn = SocrataConnector(portal.url, timeout=1, retries=0)
+
+        def describe() -> None:
+            try:
+                conn.describe("abcd-1234")
+            except BaseException as exc:  # what the test checks
+                outcome.append(exc)
+
+        worker = threading.Thread(target=describe, daemon=True)
+        worker.start()
+        worker.join(timeout=60)  # a per-read timeout alone never ends: each byte comes in time
+        assert not worker.is_alive(), "the trickled body did not end"
+    assert isinstance(outcome[0], PortalUnavailable) and "too slowly" in outcome[0].message

@@ -111,6 +111,8 @@ class SocrataReads:
             if exported is not None:
                 yield from exported
                 return
+        # Whole rows (or rows with their :id) are all different: two equal pages mean ignored offsets.
+        distinct = not query.group and (not query.select or ":id" in query.select)
         if self.uses_soda3:
             try:
                 first = self._soda3_page(dataset_id, desc, query, 0)
@@ -119,10 +121,14 @@ class SocrataReads:
             else:
                 self._soda3 = True
                 yield from self.pager.batches(
-                    lambda n: self._soda3_page(dataset_id, desc, query, n), first_page=first
+                    lambda n: self._soda3_page(dataset_id, desc, query, n),
+                    first_page=first,
+                    distinct=distinct,
                 )
                 return
-        yield from self.pager.batches(lambda n: self._soda2_page(dataset_id, desc, query, n))
+        yield from self.pager.batches(
+            lambda n: self._soda2_page(dataset_id, desc, query, n), distinct=distinct
+        )
 
     def iter_changes(
         self,
