@@ -9,9 +9,13 @@ empty text is never lost, and hostile answers end in one ``error:`` line, never 
 from __future__ import annotations
 
 import base64
+import io
+import os
 import subprocess
 import sys
 import threading
+import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -343,3 +347,142 @@ def test_a_trickled_body_ends_at_the_deadline() -> None:
         worker.join(timeout=60)  # a per-read timeout alone never ends: each byte comes in time
         assert not worker.is_alive(), "the trickled body did not end"
     assert isinstance(outcome[0], PortalUnavailable) and "too slowly" in outcome[0].message
+
+
+# -- finding 4: bombs end in a clear error, the process under a stated memory ceiling ---------------
+#: The peak resident memory a bomb may take the command to, with the caps lowered as each test says.
+CEILING_MB = 400
+
+
+def run_child(argv: list[str], cwd: Path, **env: str) -> tuple[int, str, float]:
+    """Run ``btvstat-open ARGV`` as a child process: its exit code, stderr and peak RSS in MB."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "btvstat_open", *argv],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(REPO), **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stderr is not None
+    stderr = child.stderr.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    return child.returncode, stderr, usage.ru_maxrss / 1024
+
+
+def gzip_of(head: bytes, filler: bytes, size: int, tail: bytes) -> bytes:
+    """gzip of ``head + filler * (size // len(filler)) + tail``, made without holding the whole."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    out = [packer.compress(head)]
+    block = filler * ((1 << 20) // len(filler))
+    out += [packer.compress(block) for _ in range(size // len(block))]
+    out += [packer.compress(tail), packer.flush()]
+    return b"".join(out)
+
+
+def test_a_gzip_bomb_answer_ends_in_a_clear_error(tmp_path: Path) -> None:
+    bomb = gzip_of(b'{"id": "abcd-1234", "name": "', b"x", 1 << 30, b'"}')  # 1 GiB once decompressed
+    assert len(bomb) < 2 << 20
+
+    def answer(request: Request) -> Reply:
+        return Reply(200, {"Content-Type": "application/json", "Content-Encoding": "gzip"}, bomb)
+
+    with hostile(answer) as portal:
+        argv = ["pull", portal.url, "abcd-1234", "-o", str(tmp_path / "x.csv"), "--retries", "0"]
+        code, stderr, peak = run_child(argv, tmp_path, BTVSTAT_MAX_BODY_MB="64")
+    assert code == 1 and stderr.startswith("error: ") and "BTVSTAT_MAX_BODY_MB" in stderr, stderr
+    assert "Traceback" not in stderr and peak < CEILING_MB, peak
+
+
+def test_a_dictionary_parquet_bomb_ends_in_a_clear_error(tmp_path: Path) -> None:
+    rows = 2_000_000  # one 1 KiB value, two million times: 2 GB once expanded
+    values = pa.DictionaryArray.from_arrays(pa.array([0] * rows, pa.int32()), pa.array(["x" * 1024]))
+    pq.write_table(pa.table({"v": values}), tmp_path / "bomb.parquet", compression="zstd")
+    assert (tmp_path / "bomb.parquet").stat().st_size < 1 << 20
+    for argv in (
+        ["load", "bomb.parquet", "--dataset", "bomb", "--store", "store"],
+        ["pull", ".", "bomb.parquet", "-o", "out.csv"],  # the file connector reads the same way
+    ):
+        code, stderr, peak = run_child(argv, tmp_path, BTVSTAT_MAX_FILE_MB="64")
+        assert code == 2 and stderr.startswith("error: ") and "BTVSTAT_MAX_FILE_MB" in stderr, stderr
+        assert peak < CEILING_MB, (argv, peak)
+
+
+def xlsx_with_sheet(sheet: Callable[[Any], None]) -> bytes:
+    """A one-sheet workbook whose sheet XML ``sheet(file)`` writes (streamed into the zip)."""
+    from openpyxl import Workbook
+
+    plain = io.BytesIO()
+    book = Workbook()
+    book.active.append(["a"])
+    book.save(plain)
+    source = zipfile.ZipFile(plain)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as packed:
+        for info in source.infolist():
+            if info.filename == "xl/worksheets/sheet1.xml":
+                with packed.open(info.filename, "w", force_zip64=True) as part:
+                    sheet(part)
+            else:
+                packed.writestr(info, source.read(info.filename))
+    return out.getvalue()
+
+
+SHEET_HEAD = (
+    b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>a</t></is></c></row>'
+)
+
+
+def test_workbook_bombs_end_in_a_clear_error(tmp_path: Path) -> None:
+    def huge_cell(part: Any) -> None:  # one cell of 192 MB
+        part.write(SHEET_HEAD + b'<row r="2"><c r="A2" t="inlineStr"><is><t>')
+        for _ in range(192):
+            part.write(b"x" * (1 << 20))
+        part.write(b"</t></is></c></row></sheetData></worksheet>")
+
+    def many_cells(part: Any) -> None:  # 5,000 rows of 3 cells
+        part.write(SHEET_HEAD.replace(b"</row>", b'<c r="B1" t="inlineStr"><is><t>b</t></is></c>'))
+        part.write(b'<c r="C1" t="inlineStr"><is><t>c</t></is></c></row>')
+        for r in range(2, 5002):
+            part.write(b'<row r="%d"><c t="inlineStr"><is><t>1</t></is></c>' % r)
+            part.write(b'<c t="inlineStr"><is><t>2</t></is></c><c t="inlineStr"><is><t>3</t></is></c></row>')
+        part.write(b"</sheetData></worksheet>")
+
+    def laughs(part: Any) -> None:  # billion laughs: entities of entities
+        entities = b'<!ENTITY l0 "lollollollollollollollol">' + b"".join(
+            b'<!ENTITY l%d "%s">' % (i, (b"&l%d;" % (i - 1)) * 10) for i in range(1, 10)
+        )
+        part.write(b'<?xml version="1.0"?><!DOCTYPE worksheet [' + entities + b"]>" + SHEET_HEAD[22:])
+        part.write(
+            b'<row r="2"><c r="A2" t="inlineStr"><is><t>&l9;</t></is></c></row></sheetData></worksheet>'
+        )
+
+    cases = [
+        (huge_cell, {"BTVSTAT_MAX_XLSX_PART_MB": "32"}, "BTVSTAT_MAX_XLSX_PART_MB"),
+        (huge_cell, {"BTVSTAT_MAX_XLSX_PART_MB": "1024", "BTVSTAT_MAX_CELL_MB": "8"}, "BTVSTAT_MAX_CELL_MB"),
+        (many_cells, {"BTVSTAT_MAX_XLSX_CELLS": "1000"}, "BTVSTAT_MAX_XLSX_CELLS"),
+        (laughs, {}, "not a readable .xlsx workbook"),
+    ]
+    for index, (sheet, env, named) in enumerate(cases):
+        name = f"book{index}.xlsx"
+        (tmp_path / name).write_bytes(xlsx_with_sheet(sheet))
+        code, stderr, peak = run_child(["load", name, "--dataset", "b", "--store", "store"], tmp_path, **env)
+        assert code == 2 and stderr.startswith("error: ") and named in stderr, (named, stderr)
+        assert "Traceback" not in stderr
+        # A cell capped at 8 MB still parses its 192 MB of XML text first: its ceiling is that much higher.
+        assert peak < CEILING_MB + (512 if "BTVSTAT_MAX_CELL_MB" in env else 0), (named, peak)
+
+
+def test_a_csv_with_one_huge_line_ends_in_a_clear_error(tmp_path: Path) -> None:
+    with (tmp_path / "line.csv").open("wb") as out:
+        out.write(b"a,b\n1,")
+        for _ in range(256):  # one line of 256 MB
+            out.write(b"x" * (1 << 20))
+        out.write(b"\n2,3\n")
+    code, stderr, peak = run_child(
+        ["load", "line.csv", "--dataset", "line", "--store", "store"], tmp_path, BTVSTAT_MAX_LINE_MB="16"
+    )
+    assert code == 2 and stderr.startswith("error: ") and "BTVSTAT_MAX_LINE_MB" in stderr, stderr
+    assert peak < CEILING_MB, peak
