@@ -25,6 +25,10 @@ import pyarrow.parquet as pq
 import pytest
 from faults import serve_portal
 from hostile import Reply, Request, hostile, json_reply, redirect, socrata_view
+from opendatasoft_standin import StandinOds
+from servers import serve
+from starlette.requests import Request as StarletteRequest
+from starlette.responses import Response
 
 from btvstat_open.cli import main
 from btvstat_open.errors import BtvstatError, PortalResponseError, PortalUnavailable, UsageError
@@ -122,8 +126,6 @@ def basic(user: str, secret: str) -> str:
 
 
 def test_write_token_never_reaches_a_pulled_portal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from servers import serve
-
     from btvstat_open.portal.app import create_portal_app
     from btvstat_open.settings import Settings
 
@@ -486,3 +488,49 @@ def test_a_csv_with_one_huge_line_ends_in_a_clear_error(tmp_path: Path) -> None:
     )
     assert code == 2 and stderr.startswith("error: ") and "BTVSTAT_MAX_LINE_MB" in stderr, stderr
     assert peak < CEILING_MB, peak
+
+
+# -- finding 9: hostile answers end in one error line, never a traceback ----------------------------
+class MidGarbledParquet(StandinOds):
+    """An Opendatasoft portal whose Parquet export is whole at both ends and garbled inside."""
+
+    async def export_parquet(self, request: StarletteRequest) -> Response:
+        out = io.BytesIO()
+        pq.write_table(
+            pa.table({"case_id": [f"{i:08d}" * 4 for i in range(40_000)]}), out, compression="snappy"
+        )
+        data = bytearray(out.getvalue())
+        data[len(data) // 3 : len(data) // 3 + 4000] = b"A" * 4000
+        return Response(bytes(data), media_type="application/vnd.apache.parquet")
+
+
+def test_hostile_answers_end_in_one_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def one_error_line(argv: list[str], code: int = 1) -> None:
+        assert main(argv) == code
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error: "), err
+
+    with hostile(lambda r: redirect("file:///etc/passwd")) as portal:
+        one_error_line(["pull", portal.url, "abcd-1234", "-o", str(tmp_path / "r.csv")])
+
+    def far_future(request: Request) -> Reply:  # stamps no calendar holds
+        if request.path == VIEW:
+            return json_reply({**socrata_view(), "rowsUpdatedAt": 1e20, "viewLastModified": 1e300})
+        return socrata_answers(request)
+
+    with hostile(far_future) as portal:
+        assert main(["pull", portal.url, "abcd-1234", "-o", str(tmp_path / "f.csv")]) == 0
+        assert SocrataConnector(portal.url).describe("abcd-1234").rows_updated_at is None
+
+    ods = MidGarbledParquet()
+    ods.put("contract-cases", pa.table({"case_id": ["a"]}), "2024-01-01T00:00:00+00:00")
+    with serve(ods.app()) as url:
+        one_error_line(
+            ["pull", url, "contract-cases", "-o", str(tmp_path / "g.csv"), "--kind", "opendatasoft"]
+        )
+    assert not (tmp_path / "g.csv").exists()
+
+    store = Store(tmp_path / "store")  # fields X and x: DuckDB's names ignore case
+    with pytest.raises(UsageError, match="same but for case"):
+        store.create("xx", "XX", [Column("X", "X", "text"), Column("x", "x", "text")])
+    store.close()
