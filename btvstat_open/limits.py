@@ -14,6 +14,7 @@ variable                     default what it caps
 ``BTVSTAT_MAX_FILE_MB``      2048    a whole file read into memory (a Parquet file's decoded values)
 ``BTVSTAT_MAX_XLSX_PART_MB`` 256     one part of an ``.xlsx`` workbook, uncompressed
 ``BTVSTAT_MAX_XLSX_CELLS``   50000000 cells of one sheet
+``BTVSTAT_MAX_JSON_ITEMS``   16000000 values, arrays and objects in one JSON answer (each a Python object)
 ============================ ======= ================================================================
 
 Example:
@@ -42,6 +43,7 @@ DEFAULTS: Final[dict[str, int]] = {
     "BTVSTAT_MAX_FILE_MB": 2048,
     "BTVSTAT_MAX_XLSX_PART_MB": 256,
     "BTVSTAT_MAX_XLSX_CELLS": 50_000_000,
+    "BTVSTAT_MAX_JSON_ITEMS": 16_000_000,
 }
 
 

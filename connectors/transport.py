@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import orjson
 import requests
 import urllib3
 
 from btvstat_open.errors import PortalResponseError
 from btvstat_open.limits import limit, too_large
 
-__all__ = ["MIN_RATE", "Secrets", "body_chunks", "join_url", "origin_of", "send"]
+__all__ = ["MIN_RATE", "Secrets", "body_chunks", "join_url", "loads", "origin_of", "send"]
 
 #: Bytes per second an answer must at least keep up (beyond its first ``timeout`` seconds).
 MIN_RATE = 64 * 1024
@@ -142,6 +143,25 @@ def body_chunks(
         raise requests.exceptions.ConnectionError(exc) from exc
     except (urllib3.exceptions.ProtocolError, urllib3.exceptions.SSLError, OSError) as exc:
         raise requests.exceptions.ChunkedEncodingError(exc) from exc
+
+
+def loads(data: bytes, what: str = "A JSON answer") -> Any:
+    """``orjson.loads(data)``, once a count of its items shows it cannot take memory far past its size.
+
+    Each value, array and object decodes to a Python object of 30 to 60 bytes, so ``[{},{},...]``
+    takes about 30 times its size; more than ``BTVSTAT_MAX_JSON_ITEMS`` separators and brackets
+    (counted at C speed, before decoding) is a :class:`PortalResponseError` naming the setting.
+
+    Example:
+        >>> loads(b'[{"a": 1}, {"a": 2}]')
+        [{'a': 1}, {'a': 2}]
+    """
+    items = data.count(b",") + data.count(b"[") + data.count(b"{")
+    if items > limit("BTVSTAT_MAX_JSON_ITEMS"):
+        raise PortalResponseError(
+            too_large("BTVSTAT_MAX_JSON_ITEMS", f"{what} ({items:,} items)"), code="response.too-large"
+        )
+    return orjson.loads(data)
 
 
 def _where(url: str | None) -> str:

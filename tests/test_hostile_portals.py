@@ -534,3 +534,17 @@ def test_hostile_answers_end_in_one_error_line(tmp_path: Path, capsys: pytest.Ca
     with pytest.raises(UsageError, match="same but for case"):
         store.create("xx", "XX", [Column("X", "X", "text"), Column("x", "x", "text")])
     store.close()
+
+
+def test_a_json_object_bomb_ends_before_it_is_decoded(tmp_path: Path) -> None:
+    # 64 MB of empty objects: 21 million dicts (about 1.4 GB of Python objects) if decoded.
+    bomb = gzip_of(b'{"id": "abcd-1234", "columns": [', b"{},", 64 << 20, b"{}]}")
+
+    def answer(request: Request) -> Reply:
+        return Reply(200, {"Content-Type": "application/json", "Content-Encoding": "gzip"}, bomb)
+
+    with hostile(answer) as portal:
+        argv = ["pull", portal.url, "abcd-1234", "-o", str(tmp_path / "x.csv"), "--retries", "0"]
+        code, stderr, peak = run_child(argv, tmp_path)  # the default caps
+    assert code == 1 and stderr.startswith("error: ") and "BTVSTAT_MAX_JSON_ITEMS" in stderr, stderr
+    assert peak < CEILING_MB, peak

@@ -52,7 +52,7 @@ def loads(data: bytes) -> Any:
         1
     """
     try:
-        return orjson.loads(data)
+        return transport.loads(data, "An ArcGIS answer")  # bounded: see transport.loads
     except orjson.JSONDecodeError:
         # Python's json reads NaN/Infinity; anything else that fails is a broken body.
         return json.loads(data)

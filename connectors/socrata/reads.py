@@ -38,6 +38,7 @@ from connectors.socrata.decode import guess_json_type, json_rows_to_batch
 from connectors.socrata.decode.from_csv import csv_batches
 from connectors.socrata.metadata import SYSTEM_TYPES, columns_from_headers
 from connectors.socrata.paging import Query, soql_field, soql_literal
+from connectors.transport import loads
 
 __all__ = ["Api", "PageFormat", "SocrataReads"]
 
@@ -277,7 +278,7 @@ class SocrataReads:
     def _json_page(self, desc: DatasetDescription, query: Query, resp: requests.Response) -> Page:
         """A page of JSON row objects as one typed batch."""
         what = f"{resp.request.method} {resp.request.path_url.split('?')[0]}"
-        rows = rows_or_refuse(orjson.loads(resp.content), what, self.http.url)
+        rows = rows_or_refuse(loads(resp.content, what), what, self.http.url)
         fields = _selected_fields(desc, query, resp.headers, rows)
         types = self._types(desc, resp.headers)
         batch = json_rows_to_batch(rows, [(f, types.get(f) or guess_json_type(rows, f)) for f in fields])
