@@ -119,24 +119,32 @@ def body_chunks(
     most = limit(cap) if cap else None
     received = 0
     raw: Any = resp.raw
+    # urllib3's read1 returns after one socket read, so the deadline is checked while a body
+    # trickles; a caller's session that answers from elsewhere (a cache) is read its own way.
+    pieces = (
+        iter(lambda: raw.read1(size, decode_content=True), b"")
+        if hasattr(raw, "read1") and isinstance(raw, urllib3.response.BaseHTTPResponse)
+        else resp.iter_content(size)
+    )
     try:
-        while True:
-            chunk = raw.read1(size, decode_content=True)
+        for chunk in pieces:
             if not chunk:
-                return
+                continue
             received += len(chunk)
             if most is not None and received > most:
                 resp.close()
                 raise PortalResponseError(
                     too_large(cap or "", f"The answer of {_where(resp.url)}"), code="response.too-large"
                 )
-            yield chunk
             if _deadline_passed(begun, timeout, received):
                 resp.close()
                 raise requests.exceptions.ReadTimeout(
                     f"the answer kept coming too slowly ({received:,} bytes in "
                     f"{time.monotonic() - begun:.0f} s)"
                 )
+            yield chunk
+    except requests.exceptions.RequestException:  # an OSError too: keep its own kind
+        raise
     except urllib3.exceptions.DecodeError as exc:
         raise requests.exceptions.ContentDecodingError(exc) from exc
     except urllib3.exceptions.ReadTimeoutError as exc:
