@@ -548,3 +548,14 @@ def test_a_json_object_bomb_ends_before_it_is_decoded(tmp_path: Path) -> None:
         code, stderr, peak = run_child(argv, tmp_path)  # the default caps
     assert code == 1 and stderr.startswith("error: ") and "BTVSTAT_MAX_JSON_ITEMS" in stderr, stderr
     assert peak < CEILING_MB, peak
+
+
+def test_a_remote_file_larger_than_the_cap_is_not_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    import fsspec
+
+    fsspec.filesystem("memory").pipe("/hostile/big.csv", b"a,b\n" + b"1,2\n" * 300_000)  # 1.2 MB
+    monkeypatch.setenv("BTVSTAT_MAX_FILE_MB", "1")
+    with pytest.raises(UsageError, match="BTVSTAT_MAX_FILE_MB"):
+        connect("memory://hostile").pull("big.csv")
+    monkeypatch.setenv("BTVSTAT_MAX_FILE_MB", "2")
+    assert connect("memory://hostile").pull("big.csv").num_rows == 300_000
