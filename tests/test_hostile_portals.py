@@ -559,3 +559,22 @@ def test_a_remote_file_larger_than_the_cap_is_not_read(monkeypatch: pytest.Monke
         connect("memory://hostile").pull("big.csv")
     monkeypatch.setenv("BTVSTAT_MAX_FILE_MB", "2")
     assert connect("memory://hostile").pull("big.csv").num_rows == 300_000
+
+
+@pytest.mark.timeout(120)  # an endless sync fails here instead of hanging the suite
+def test_keyset_pages_that_ignore_the_key_end(tmp_path: Path) -> None:
+    def answer(request: Request) -> Reply:  # every page is the first, whatever ':id >' says
+        if request.path.startswith("/resource/") and "count" not in request.query.get("$select", ""):
+            body = b'":id",":updated_at","case_id","status"\n'
+            for row in (b"1", b"2"):
+                body += b'"row-%s","2024-01-01T00:00:00.000Z","%s","OPEN"\n' % (row, row)
+            return Reply(200, {"Content-Type": "text/csv"}, body)
+        return socrata_answers(request)
+
+    with hostile(answer) as portal:
+        conn = SocrataConnector(portal.url, page_size=2, retries=0)
+        with pytest.raises(PortalResponseError) as caught:
+            list(conn.iter_changes("abcd-1234", columns=["status"]))
+        assert caught.value.code == "paging.repeat"
+        with hostile(socrata_answers) as no_ids, pytest.raises(PortalResponseError):  # no :id: not a KeyError
+            list(SocrataConnector(no_ids.url, page_size=2, retries=0).iter_changes("abcd-1234", columns=[]))

@@ -160,7 +160,10 @@ class SocrataReads:
             return self._soda2_page(dataset_id, desc, query, 0)
 
         def last_key(page: Page) -> str:
-            return str(page.batches[-1].column(":id")[-1].as_py())
+            last = page.batches[-1]
+            if ":id" not in last.schema.names:
+                raise not_soda(None, f"GET /resource/{dataset_id}", self.http.url, "rows with :id")
+            return str(last.column(":id")[-1].as_py())
 
         yield from KeysetPager(self.page_size).batches(after, last_key)
 
