@@ -93,8 +93,18 @@ class Secrets:
     params: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     def allowed(self, url: str) -> bool:
-        """Whether these secrets may go to ``url`` (its origin is theirs)."""
-        return origin_of(url) == origin_of(self.url)
+        """Whether these secrets may go to ``url``: its origin is theirs, or the same host upgraded
+        from ``http://`` to ``https://`` (as portals redirect plain requests).
+
+        Example:
+            >>> Secrets("http://data.example.gov").allowed("https://data.example.gov/x")
+            True
+            >>> Secrets("https://data.example.gov").allowed("http://data.example.gov/x")
+            False
+        """
+        mine, theirs = origin_of(self.url), origin_of(url)
+        upgraded = mine == ("http", theirs[1], 80) and theirs == ("https", mine[1], 443)
+        return theirs == mine or upgraded
 
 
 def _deadline_passed(start: float, timeout: float, received: int) -> bool:
