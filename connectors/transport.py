@@ -187,6 +187,39 @@ def _where(url: str | None) -> str:
     return (url or "").split("?")[0]
 
 
+def _read_whole(resp: requests.Response, timeout: float, start: float) -> None:
+    """Read the body into ``resp.content``, within the deadline and ``BTVSTAT_MAX_BODY_MB``."""
+    body = bytearray()
+    for chunk in body_chunks(resp, timeout=timeout, start=start, cap="BTVSTAT_MAX_BODY_MB"):
+        body += chunk
+    resp._content = bytes(body)
+    resp._content_consumed = True  # type: ignore[attr-defined]
+
+
+def _redirect_target(
+    resp: requests.Response, method: str, url: str, location: str, sent: Secrets | None
+) -> str:
+    """Where a redirect leads; refused when it leaves http(s), or takes a write that carried
+    credentials (``sent``) to an origin they are not for."""
+    target = urljoin(resp.url, location)
+    if urlsplit(target).scheme.lower() not in ("http", "https"):
+        raise PortalResponseError(
+            f"{method} {_where(url)}: the portal redirected to {_where(target)[:100]!r}, which is not an "
+            "http(s) address; check the portal URL",
+            status=resp.status_code,
+            code="redirect.scheme",
+        )
+    if sent is not None and not sent.allowed(target) and method not in _SAFE_METHODS:
+        raise PortalResponseError(
+            f"{method} {_where(url)}: the portal redirected a write to another host "
+            f"({origin_of(target)[1]}); refused, so the credentials stay with {origin_of(url)[1]}. "
+            "Use the portal's own address",
+            status=resp.status_code,
+            code="redirect.cross-origin",
+        )
+    return target
+
+
 def send(
     session: requests.Session,
     method: str,
@@ -220,29 +253,10 @@ def send(
         location = resp.headers.get("Location")
         if resp.status_code not in _REDIRECTS or not location:
             if not stream:
-                body = bytearray()
-                for chunk in body_chunks(resp, timeout=timeout, start=start, cap="BTVSTAT_MAX_BODY_MB"):
-                    body += chunk
-                resp._content = bytes(body)
-                resp._content_consumed = True  # type: ignore[attr-defined]
+                _read_whole(resp, timeout, start)
             return resp
         resp.close()
-        target = urljoin(resp.url, location)
-        if urlsplit(target).scheme.lower() not in ("http", "https"):
-            raise PortalResponseError(
-                f"{method} {_where(url)}: the portal redirected to {_where(target)[:100]!r}, which is not an "
-                "http(s) address; check the portal URL",
-                status=resp.status_code,
-                code="redirect.scheme",
-            )
-        if secrets is not None and trusted and not secrets.allowed(target) and method not in _SAFE_METHODS:
-            raise PortalResponseError(
-                f"{method} {_where(url)}: the portal redirected a write to another host "
-                f"({origin_of(target)[1]}); refused, so the credentials stay with {origin_of(url)[1]}. "
-                "Use the portal's own address",
-                status=resp.status_code,
-                code="redirect.cross-origin",
-            )
+        target = _redirect_target(resp, method, url, location, secrets if trusted else None)
         if resp.status_code == 303 or (resp.status_code in (301, 302) and method == "POST"):
             method, data = "GET", None
         url, params = target, None  # the Location carries its own query
