@@ -89,6 +89,9 @@ def test_as_of_out_of_range_is_refused_at_start(tmp_path: Path) -> None:
         assert run.stderr.startswith("error: ") and "out of range" in run.stderr
         assert "Traceback" not in run.stderr
     assert not (tmp_path / "p.pdf").exists()
+    (tmp_path / "cat").mkdir()
+    (tmp_path / "cat" / "catalog.yaml").write_text("as_of: 0001-01-01\n")
+    assert main(["catalog", "validate", str(tmp_path / "cat")]) == 2  # as_of: in catalog.yaml too
 
 
 # -- shared hostile answers -------------------------------------------------------------------------
