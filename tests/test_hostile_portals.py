@@ -63,7 +63,7 @@ def test_empty_text_partition_is_fetched_as_filed(tmp_path: Path) -> None:
 
 
 # -- finding 11: --as-of out of a sane range -----------------------------------------------------
-def test_as_of_out_of_range_is_refused_at_start(tmp_path: Path) -> None:
+def test_as_of_out_of_range_is_refused_at_start(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for argv in (
         ["serve", "--demo", "--store", str(tmp_path / "s"), "--as-of", "0001-01-01"],
         [
@@ -92,6 +92,10 @@ def test_as_of_out_of_range_is_refused_at_start(tmp_path: Path) -> None:
     (tmp_path / "cat").mkdir()
     (tmp_path / "cat" / "catalog.yaml").write_text("as_of: 0001-01-01\n")
     assert main(["catalog", "validate", str(tmp_path / "cat")]) == 2  # as_of: in catalog.yaml too
+    assert (
+        "catalog.yaml:1: 'as_of': Input should be greater than or equal to 1900-01-01"
+        in capsys.readouterr().out
+    )
 
 
 # -- shared hostile answers -------------------------------------------------------------------------
