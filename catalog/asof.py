@@ -27,8 +27,37 @@ from btvstat_open.errors import UsageError
 from btvstat_open.store import DatasetInfo, Store
 from btvstat_open.store.known import end_of_day
 from catalog.models import Catalog, CatalogSettings
+from catalog.models.settings import AS_OF_RANGE
 
-__all__ = ["frozen_at", "history_note", "known_dataset", "parse_as_of", "today_for"]
+__all__ = [
+    "AS_OF_RANGE",
+    "check_as_of",
+    "frozen_at",
+    "history_note",
+    "known_dataset",
+    "parse_as_of",
+    "today_for",
+]
+
+
+def check_as_of(day: date, *, name: str = "as_of") -> date:
+    """``day`` when it lies in :data:`AS_OF_RANGE`; else a :class:`UsageError` that names the range.
+
+    Example:
+        >>> check_as_of(date(2020, 3, 2))
+        datetime.date(2020, 3, 2)
+        >>> check_as_of(date(1, 1, 1))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        btvstat_open.errors.UsageError: as_of=0001-01-01 is out of range: give a day from 1900-01-01 ...
+    """
+    low, high = AS_OF_RANGE
+    if not low <= day <= high:
+        raise UsageError(
+            f"{name}={day.isoformat()} is out of range: give a day from {low.isoformat()} to "
+            f"{high.isoformat()}, e.g. {name}=2020-03-02."
+        )
+    return day
 
 
 def parse_as_of(text: str) -> date:
@@ -43,11 +72,12 @@ def parse_as_of(text: str) -> date:
         btvstat_open.errors.UsageError: as_of='03/02/2020' is not a date: ...
     """
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise UsageError(
             f"as_of={text[:40]!r} is not a date: write it as YYYY-MM-DD, e.g. as_of='2020-03-02'."
         ) from None
+    return check_as_of(day)
 
 
 def today_for(settings: CatalogSettings, as_of: date | str | None = None) -> date:
@@ -64,7 +94,7 @@ def today_for(settings: CatalogSettings, as_of: date | str | None = None) -> dat
     if isinstance(as_of, str):
         return parse_as_of(as_of)
     if as_of is not None:
-        return as_of
+        return check_as_of(as_of)
     if settings.as_of is not None:
         return settings.as_of
     return date.today()
@@ -84,7 +114,7 @@ def frozen_at(catalog: Catalog, as_of: date | str | None) -> Catalog:
     """
     if as_of is None:
         return catalog
-    day = parse_as_of(as_of) if isinstance(as_of, str) else as_of
+    day = parse_as_of(as_of) if isinstance(as_of, str) else check_as_of(as_of)
     settings = catalog.settings.model_copy(update={"as_of": day})
     version = hashlib.sha256(f"{catalog.version}|as_of={day.isoformat()}".encode()).hexdigest()[:16]
     return dataclasses.replace(catalog, settings=settings, version=version)

@@ -33,4 +33,6 @@ def open_portal(catalog: Catalog, key: str, options: Mapping[str, Any] | None = 
         options["base_dir"] = catalog.root
     elif portal.app_token_env and os.environ.get(portal.app_token_env):
         options["app_token"] = os.environ[portal.app_token_env]
+    if portal.allow_hosts:
+        options["allow_hosts"] = list(portal.allow_hosts)
     return open_source(portal.url, portal.kind, options)

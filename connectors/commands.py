@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import os
 from pathlib import Path
 from typing import Any, cast
 
@@ -16,22 +15,11 @@ from btvstat_open.errors import UsageError
 from btvstat_open.load import FORMATS
 from btvstat_open.progress import row_progress
 from connectors import Connector, resolve_kind
+from connectors.env_credentials import read_credentials, write_credentials
 from connectors.kinds import kind_class
 from connectors.output import output_format
 
 __all__ = ["local_id", "open_source", "run_pull", "run_pull_partitioned", "run_push", "run_sync_one"]
-
-
-def _credentials() -> dict[str, str]:
-    """Credentials from the environment (never from logs): API key, or the local portal's write token."""
-    found: dict[str, str] = {}
-    key_id, key_secret = os.environ.get("BTVSTAT_API_KEY_ID"), os.environ.get("BTVSTAT_API_KEY_SECRET")
-    if key_id and key_secret:
-        found.update(api_key_id=key_id, api_key_secret=key_secret)
-    elif os.environ.get("BTVSTAT_WRITE_TOKEN"):
-        # The local portal takes its write token as the HTTP Basic password, any user name.
-        found.update(username="btvstat", password=os.environ["BTVSTAT_WRITE_TOKEN"])
-    return found
 
 
 # Options a user names on the command line: refused, with the flag, by a kind that cannot take them.
@@ -113,7 +101,7 @@ def run_pull(args: argparse.Namespace) -> int:
 
 
 def _pull_options(args: argparse.Namespace) -> dict[str, Any]:
-    options: dict[str, Any] = {"app_token": args.app_token or None, **_credentials()}
+    options: dict[str, Any] = {"app_token": args.app_token or None, **read_credentials(args.portal_url)}
     if args.page_size is not None:
         if args.page_size < 1:
             raise UsageError("--page-size must be at least 1.")
@@ -181,7 +169,7 @@ def run_push(args: argparse.Namespace) -> int:
         kpis: 2 created, 0 updated, 0 deleted in 1 batch(es)
         0
     """
-    options = {"app_token": args.app_token or None, **_credentials()}
+    options = {"app_token": args.app_token or None, **write_credentials(args.portal_url)}
     with open_source(args.portal_url, getattr(args, "kind", None), options) as portal:
         result = portal.push(Path(args.file), args.dataset_id, mode=args.mode, row_id=args.row_id)
     print(
@@ -221,7 +209,7 @@ def run_sync_one(args: argparse.Namespace) -> int:
             "Say what to sync: `btvstat-open sync --catalog DIR`, or "
             "`btvstat-open sync PORTAL_URL DATASET_ID`."
         )
-    options = {"app_token": getattr(args, "app_token", None) or None, **_credentials()}
+    options = {"app_token": getattr(args, "app_token", None) or None, **read_credentials(args.portal_url)}
     target = args.dataset or local_id(args.dataset_id)
     with open_source(args.portal_url, args.kind, options) as source, open_store(args.store) as store:
         result = sync_dataset(source, args.dataset_id, store, dataset_id=target)

@@ -29,8 +29,10 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from btvstat_open.errors import PortalError, PortalResponseError, PortalUnavailable, TruncatedBody
+from connectors import transport
 from connectors.http_errors import ErrorBody, error_from_response, parse_json, read_error_body
 from connectors.retry import RetryPolicy, is_retryable_status, parse_retry_after
+from connectors.transport import join_url
 
 if TYPE_CHECKING:
     from connectors.http_body import ResumableBody
@@ -126,6 +128,8 @@ class HttpClient:
         self.retry = retry or RetryPolicy()
         self.headers = dict(headers or {})
         self.auth = auth
+        #: The credentials, sent only to this client's own origin (see :mod:`connectors.transport`).
+        self.secrets = transport.Secrets(self.url, headers=self.headers, auth=auth)
         self.scrub = scrub
         self.read_error = read_error
         self.request_id_header = request_id_header
@@ -149,9 +153,6 @@ class HttpClient:
         """Close the session's connections (a session the caller gave stays open: it is theirs)."""
         if self.owns_session:
             self.session.close()
-
-    def _timeouts(self) -> tuple[float, float]:
-        return (min(10.0, self.timeout), self.timeout)
 
     def _count(self, retry: bool) -> None:
         with self._count_lock:
@@ -189,9 +190,9 @@ class HttpClient:
         may already have applied the request. With ``stream=True`` the body is left for
         ``parse`` to read chunk by chunk (a connection dropped meanwhile is retried whole).
         """
-        what = f"{method} {path}"
-        url = path if path.startswith(("http://", "https://")) else self.url + path
-        send_headers = {**self.headers, **(headers or {})}
+        what = f"{method} {path.split('?')[0]}"
+        url = join_url(self.url, path)
+        send_headers = dict(headers or {})  # the credentials go apart, to their own origin only
         if json_body is not None:
             send_headers["Content-Type"] = "application/json"
         body = orjson.dumps(json_body) if json_body is not None else data
@@ -221,7 +222,9 @@ class HttpClient:
     ) -> tuple[requests.Response, T | None] | _Failure:
         """One attempt: the response and its parsed body, or what failed (raised when final)."""
         try:
-            resp = self.session.request(method, url, auth=self.auth, timeout=self._timeouts(), **send)
+            resp = transport.send(
+                self.session, method, url, secrets=self.secrets, timeout=self.timeout, **send
+            )
             if resp.status_code in ok_statuses:
                 return resp, None
             if is_retryable_status(resp.status_code):
@@ -275,7 +278,7 @@ class HttpClient:
         def save(resp: requests.Response) -> int:
             size = 0
             with resp, open(dest, "wb") as fh:
-                for chunk in resp.iter_content(chunk_size=1 << 20):
+                for chunk in transport.body_chunks(resp, timeout=self.timeout):
                     fh.write(chunk)
                     size += len(chunk)
             return size

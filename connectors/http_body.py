@@ -12,6 +12,7 @@ import requests
 
 from btvstat_open.errors import PortalUnavailable
 from connectors.http import TRANSPORT_ERRORS
+from connectors.transport import body_chunks
 
 if TYPE_CHECKING:
     from connectors.http import HttpClient
@@ -79,7 +80,7 @@ class ResumableBody:
                 skip = sent
                 try:
                     with resp:
-                        for chunk in resp.iter_content(chunk_size=1 << 20):
+                        for chunk in body_chunks(resp, timeout=self._http.timeout):
                             if skip:
                                 cut = min(skip, len(chunk))
                                 chunk, skip = chunk[cut:], skip - cut

@@ -22,6 +22,7 @@ from btvstat_open.errors import (
     PortalUnavailable,
 )
 from connectors.retry import is_retryable_status
+from connectors.transport import loads
 
 __all__ = ["ErrorBody", "error_from_response", "parse_json", "read_error_body"]
 
@@ -34,7 +35,7 @@ def parse_json(resp: requests.Response) -> Any:
         >>> parse_json(r)
         {'a': 1}
     """
-    return orjson.loads(resp.content)
+    return loads(resp.content, f"The answer of {resp.url.split('?')[0] if resp.url else 'the portal'}")
 
 
 @dataclass(frozen=True)

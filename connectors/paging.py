@@ -10,6 +10,7 @@ Both stop at the first page shorter than the page size. Any portal kind can use 
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from btvstat_open.errors import UsageError
+from btvstat_open.errors import PortalResponseError, UsageError
 
 __all__ = ["KeysetPager", "OffsetPager", "Page"]
 
@@ -33,6 +34,42 @@ class Page:
 
     batches: list[pa.RecordBatch]
     rows: int
+
+
+def _same(a: Page, b: Page) -> bool:
+    """Whether two pages hold the same rows in the same order."""
+    if a.rows != b.rows or not a.batches or not b.batches:
+        return False
+    try:
+        return bool(pa.Table.from_batches(a.batches).equals(pa.Table.from_batches(b.batches)))
+    except pa.ArrowInvalid:  # different schemas
+        return False
+
+
+def _refuse_repeats(fetch: Callable[[int], Page], page0: Page) -> Callable[[int], Page]:
+    """``fetch``, raising when a page equals the one before it (pages may arrive out of order)."""
+    pages: dict[int, Page] = {0: page0}  # pages not yet compared with both neighbours
+    fetched = {0}
+    lock = threading.Lock()
+
+    def checked(number: int) -> Page:
+        page = fetch(number)
+        with lock:
+            pages[number] = page
+            fetched.add(number)
+            for low, high in ((number - 1, number), (number, number + 1)):
+                if low in pages and high in pages and _same(pages[low], pages[high]):
+                    raise PortalResponseError(
+                        f"Page {high} of the pull held exactly the rows of page {low}: the portal (or a "
+                        "caching proxy in front of it) ignores the page offset, so paging would never end. "
+                        "Pull from the portal's own address, or ask its owner to fix paging.",
+                        code="paging.repeat",
+                    )
+            for n in [n for n in pages if n + 1 in fetched and (n == 0 or n - 1 in fetched)]:
+                del pages[n]  # compared with both neighbours: memory stays flat
+        return page
+
+    return checked
 
 
 @dataclass(frozen=True)
@@ -59,18 +96,23 @@ class OffsetPager:
         return number * self.page_size
 
     def batches(
-        self, fetch: Callable[[int], Page], *, first_page: Page | None = None
+        self, fetch: Callable[[int], Page], *, first_page: Page | None = None, distinct: bool = True
     ) -> Iterator[pa.RecordBatch]:
         """Batches of every page, in order; ``fetch(n)`` returns page ``n``.
 
         Page 0 is fetched alone (or taken from ``first_page``, which a caller fetched to learn
-        whether a route exists); later pages ``concurrency`` at a time.
+        whether a route exists); later pages ``concurrency`` at a time. With ``distinct`` (rows
+        carry what tells them apart, so no two full pages can be equal), a full page equal to the
+        page before is a :class:`PortalResponseError`: the portal ignores the offset, and paging
+        on would never end.
         """
         # Page 0 alone first: most small datasets end there, and no request is wasted on page 1.
         page0 = first_page if first_page is not None else fetch(0)
         yield from page0.batches
         if page0.rows < self.page_size:
             return
+        if distinct:
+            fetch = _refuse_repeats(fetch, page0)
         if self.concurrency <= 1:
             yield from self._one_at_a_time(fetch)
             return
@@ -133,4 +175,11 @@ class KeysetPager:
             yield from page.batches
             if page.rows < self.page_size:
                 return
-            after = last_key(page)
+            key = last_key(page)
+            if key == after:
+                raise PortalResponseError(
+                    f"A page after key {after!r} ended at key {key!r}: the portal ignores the key "
+                    "condition, so paging would never end. Pull from the portal's own address.",
+                    code="paging.repeat",
+                )
+            after = key

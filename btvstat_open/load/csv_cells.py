@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from btvstat_open.errors import LoadError
+from btvstat_open.limits import limit, too_large
 
 __all__ = [
     "CsvSource",
@@ -99,15 +100,35 @@ def sniff_delimiter(path: CsvSource) -> str:
     return best if counts[best] else ","
 
 
+def _bounded_lines(f: IO[str], name: str) -> Iterator[str]:
+    """The file's lines, each at most ``BTVSTAT_MAX_LINE_MB`` long (a longer one is a LoadError)."""
+    most = limit("BTVSTAT_MAX_LINE_MB")
+    while line := f.readline(most + 1):
+        if len(line) > most:
+            raise LoadError(too_large("BTVSTAT_MAX_LINE_MB", f"A line of {name}"))
+        yield line
+
+
 def csv_records(path: CsvSource, delimiter: str = ",") -> Iterator[tuple[int, int, list[str]]]:
-    """Every CSV record as (row, first line, cells); row 1 is the header; blank lines are rows."""
-    csv.field_size_limit(sys.maxsize)
+    """Every CSV record as (row, first line, cells); row 1 is the header; blank lines are rows.
+
+    Lines and cells are capped (``BTVSTAT_MAX_LINE_MB``, ``BTVSTAT_MAX_CELL_MB``): a longer one is
+    a :class:`LoadError` naming the setting, read without holding it whole.
+    """
+    csv.field_size_limit(min(sys.maxsize, limit("BTVSTAT_MAX_CELL_MB")))
     with path.open(encoding="utf-8-sig", newline="") as f:
-        reader = csv.reader(f, delimiter=delimiter)
+        reader = csv.reader(_bounded_lines(f, path.name), delimiter=delimiter)
         line = 1
-        for row, cells in enumerate(reader, start=1):
-            yield row, line, cells
-            line = reader.line_num + 1
+        try:
+            for row, cells in enumerate(reader, start=1):
+                yield row, line, cells
+                line = reader.line_num + 1
+        except csv.Error as exc:
+            if "field limit" not in str(exc):
+                raise
+            raise LoadError(
+                too_large("BTVSTAT_MAX_CELL_MB", f"A cell of {path.name} near line {line}")
+            ) from exc
 
 
 def describe_row(row: int, line: int) -> str:
@@ -207,7 +228,10 @@ def read_csv_cells(path: CsvSource, delimiter: str = ",") -> tuple[list[str], pa
     try:
         raw = pcsv.read_csv(
             pa.BufferReader(path.data) if isinstance(path, FileBytes) else path,
-            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1),
+            # A record longer than a block fails ("straddling"): a block is the longest record allowed.
+            read_options=pcsv.ReadOptions(
+                column_names=names, skip_rows=1, block_size=max(1 << 20, limit("BTVSTAT_MAX_LINE_MB"))
+            ),
             parse_options=pcsv.ParseOptions(newlines_in_values=True, delimiter=delimiter),
             convert_options=pcsv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()),
@@ -219,6 +243,8 @@ def read_csv_cells(path: CsvSource, delimiter: str = ",") -> tuple[list[str], pa
     except pa.ArrowInvalid as exc:
         if "utf8" in str(exc).lower():
             raise not_utf8(path) from exc
+        if "straddl" in str(exc):
+            raise LoadError(too_large("BTVSTAT_MAX_LINE_MB", f"A record of {path.name}")) from exc
         raise explain_parse_error(path, headers, exc, delimiter) from exc
     # Rows whose cells are all empty (``,,,,`` padding from spreadsheets) carry no data.
     filled = pa.array([False] * raw.num_rows, pa.bool_())

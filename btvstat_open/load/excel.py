@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 
 from btvstat_open.errors import LoadError
+from btvstat_open.limits import limit, too_large
 
 __all__ = ["SheetCells", "cell_text", "read_sheet_cells"]
 
@@ -58,16 +59,53 @@ def cell_text(value: Any) -> str | None:
     return text if text.strip() else None
 
 
+# What a workbook that is damaged or hostile makes openpyxl and its XML parser raise.
+_UNREADABLE: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    KeyError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    IndexError,
+    OSError,
+    SyntaxError,  # xml.etree's ParseError: entity expansion (billion laughs), malformed XML
+    EOFError,
+)
+
+
+def _unreadable(name: str, exc: BaseException) -> LoadError:
+    return LoadError(
+        f"{name} is not a readable .xlsx workbook ({type(exc).__name__}: {str(exc)[:200]}). Open it in "
+        "Excel and save it again as 'Excel Workbook (.xlsx)', or export the sheet as CSV."
+    )
+
+
+def _check_parts(name: str, data: bytes) -> None:
+    """Refuse a workbook with a part larger than ``BTVSTAT_MAX_XLSX_PART_MB`` once uncompressed."""
+    try:
+        parts = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except _UNREADABLE as exc:
+        raise _unreadable(name, exc) from exc
+    most = limit("BTVSTAT_MAX_XLSX_PART_MB")
+    for part in parts:
+        if part.file_size > most:
+            raise LoadError(
+                too_large(
+                    "BTVSTAT_MAX_XLSX_PART_MB",
+                    f"The part {part.filename} of {name} ({part.file_size:,} bytes)",
+                )
+            )
+
+
 def _open_workbook(name: str, data: bytes) -> Any:
     from openpyxl import load_workbook
 
+    _check_parts(name, data)
     try:
         return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise LoadError(
-            f"{name} is not a readable .xlsx workbook ({exc}). Open it in Excel and save it again as "
-            "'Excel Workbook (.xlsx)', or export the sheet as CSV."
-        ) from exc
+    except _UNREADABLE as exc:
+        raise _unreadable(name, exc) from exc
 
 
 def read_sheet_cells(name: str, data: bytes, sheet: str | None = None) -> SheetCells:
@@ -99,6 +137,8 @@ def read_sheet_cells(name: str, data: bytes, sheet: str | None = None) -> SheetC
             )
         rows = book[chosen].iter_rows(values_only=True)
         return _cells(name, chosen, enumerate(rows, start=1))
+    except _UNREADABLE as exc:
+        raise _unreadable(name, exc) from exc
     finally:
         book.close()
 
@@ -107,8 +147,16 @@ def _cells(name: str, sheet: str, rows: Iterable[tuple[int, tuple[Any, ...]]]) -
     headers: list[str] | None = None
     columns: list[list[str | None]] = []
     numbers: list[int] = []
+    cells, most_cells, longest = 0, limit("BTVSTAT_MAX_XLSX_CELLS"), limit("BTVSTAT_MAX_CELL_MB")
     for number, values in rows:
+        cells += len(values)
+        if cells > most_cells:
+            raise LoadError(too_large("BTVSTAT_MAX_XLSX_CELLS", f"Sheet {sheet!r} of {name} (cells)"))
         texts = [cell_text(v) for v in values]
+        if any(t is not None and len(t) > longest for t in texts):
+            raise LoadError(
+                too_large("BTVSTAT_MAX_CELL_MB", f"A cell in row {number} of sheet {sheet!r} of {name}")
+            )
         if headers is None:
             if any(t is not None for t in texts):
                 headers = [t or "" for t in texts]

@@ -34,7 +34,6 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from btvstat_open.errors import LoadError, UsageError
 from btvstat_open.fieldnames import field_names
@@ -49,6 +48,7 @@ from btvstat_open.load.csv_cells import (
 from btvstat_open.load.excel import read_sheet_cells
 from btvstat_open.load.inference import convert_columns, infer_types
 from btvstat_open.load.options import bad_value_hint, parse_pairs, resolve_date_formats, resolve_overrides
+from btvstat_open.load.parquet_bounded import checked_batches, open_parquet
 from btvstat_open.load.parquet_columns import convert_parquet_column, parquet_type
 from btvstat_open.progress import row_progress
 from btvstat_open.store import DatasetInfo, MetadataChange, Store, check_dataset_id, open_store
@@ -162,12 +162,10 @@ def _read_text_cells(
 def _read_parquet(
     path: CsvSource, column_types: Mapping[str, str] | None, date_formats: Mapping[str, str] | None
 ) -> LoadedFile:
-    try:
-        source = pq.read_table(pa.BufferReader(path.data) if isinstance(path, FileBytes) else path)
-    except (pa.ArrowException, OSError) as exc:
-        raise LoadError(
-            f"{path.name} is not a readable Parquet file ({exc}). Write it again or export it as CSV."
-        ) from exc
+    parquet = open_parquet(pa.BufferReader(path.data) if isinstance(path, FileBytes) else path, path.name)
+    # Read in small batches, each checked before it expands (see parquet_bounded: dictionary bombs).
+    batches = list(checked_batches(parquet, path.name, total_cap="BTVSTAT_MAX_FILE_MB"))
+    source = pa.Table.from_batches(batches, schema=batches[0].schema if batches else parquet.schema_arrow)
     headers = [str(n) for n in source.column_names]
     fields = field_names(headers)
     overrides = resolve_overrides(column_types, headers, fields)

@@ -113,8 +113,11 @@ def create_table(
     """
     check_dataset_id(dataset_id)
     names = [c.field_name for c in columns]
-    if len(set(names)) != len(names):
-        raise UsageError(f"Dataset {dataset_id!r} has duplicate field names: {names}.")
+    if len({n.lower() for n in names}) != len(names):  # the store's column names ignore case
+        raise UsageError(
+            f"Dataset {dataset_id!r} has field names that are the same but for case: {names}. "
+            "The store cannot hold both; rename one at the source, or pull to a Parquet file instead."
+        )
     if row_identifier is not None and row_identifier not in names:
         raise UsageError(
             f"Row identifier {row_identifier!r} is not a column of {dataset_id!r}; "

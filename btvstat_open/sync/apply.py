@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from btvstat_open.errors import PortalResponseError
 from btvstat_open.progress import row_progress
 from btvstat_open.store import Store, quote_ident
 from btvstat_open.sync.state import DatasetState, save_dataset_state
@@ -36,7 +37,20 @@ def pull_changes(job: SyncJob, columns: Sequence[str], since: str | None, label:
         return pa.table(
             {":id": pa.array([], pa.string()), ":updated_at": pa.array([], pa.timestamp("us", "UTC"))}
         )
-    return pa.Table.from_batches(batches)
+    try:
+        table = pa.Table.from_batches(batches)
+    except pa.ArrowInvalid as exc:  # pages of different columns
+        raise PortalResponseError(
+            f"{job.remote_id}: the portal's pages disagree on their columns ({exc})"
+        ) from exc
+    missing = [name for name in (":id", ":updated_at") if name not in table.column_names]
+    if missing:
+        raise PortalResponseError(
+            f"{job.remote_id}: the portal answered changed rows without {' and '.join(missing)}, which a "
+            "sync needs to merge them; check the portal URL and kind, or pull the dataset whole.",
+            code="sync.no-system-fields",
+        )
+    return table
 
 
 def pull_whole(job: SyncJob) -> pa.Table:

@@ -23,6 +23,10 @@ from catalog.models.data_checks import DataCheck
 from catalog.models.notify import NotifyRule, Recipients, Webhook
 from catalog.models.people import AccessRule, EntrySettings
 
+#: The days "today" may be frozen at (``as_of:``, ``--as-of``): periods a year back and years ahead
+#: must stay real dates.
+AS_OF_RANGE = (date(1900, 1, 1), date(2999, 12, 31))
+
 __all__ = [
     "DEFAULT_GOAL_LEVELS",
     "CatalogSettings",
@@ -121,6 +125,8 @@ class PortalSettings(Strict):
     url: str = Field(min_length=1)
     title: str | None = None
     app_token_env: str | None = None
+    #: ArcGIS: hosts (besides the portal's own) whose layers a Hub listing or a dataset id may name.
+    allow_hosts: list[str] = Field(default_factory=list)
 
     @field_validator("url")
     @classmethod
@@ -180,7 +186,7 @@ class CatalogSettings(Strict):
     )
     goal_status: Literal["majority", "worst"] = "majority"
     goals: list[Goal] = Field(default_factory=list)
-    as_of: date | None = None
+    as_of: date | None = Field(default=None, ge=AS_OF_RANGE[0], le=AS_OF_RANGE[1])
     # -- people and entered values (catalog.models.people) --
     access: list[AccessRule] = Field(default_factory=list)
     entry: EntrySettings = Field(default_factory=EntrySettings)

@@ -29,6 +29,7 @@ from btvstat_open.errors import (
     PortalRequestError,
     PortalUnavailable,
 )
+from connectors import transport
 from connectors.socrata.retry import RetryPolicy, is_retryable_status, parse_retry_after
 
 __all__ = ["ArcgisHttp", "error_from_body", "loads"]
@@ -51,7 +52,7 @@ def loads(data: bytes) -> Any:
         1
     """
     try:
-        return orjson.loads(data)
+        return transport.loads(data, "An ArcGIS answer")  # bounded: see transport.loads
     except orjson.JSONDecodeError:
         # Python's json reads NaN/Infinity; anything else that fails is a broken body.
         return json.loads(data)
@@ -113,8 +114,9 @@ def _answer(resp: requests.Response, what: str) -> dict[str, Any] | PortalError:
 class ArcgisHttp:
     """GET JSON from ArcGIS REST URLs with retries; one session for the connector.
 
-    ``token`` (an ArcGIS token for a secured layer) goes with every request as the ``token``
-    parameter; error messages name the URL without its parameters, so it never shows.
+    ``token`` (an ArcGIS token for a secured layer) goes as the ``token`` parameter with every
+    request to the origin of ``token_url`` (the connector's URL), and to no other host; error
+    messages name the URL without its parameters, so it never shows.
 
     Example:
         >>> http = ArcgisHttp(retry=RetryPolicy(retries=0))
@@ -130,6 +132,7 @@ class ArcgisHttp:
         retry: RetryPolicy | None = None,
         user_agent: str = "btvstat-open",
         token: str | None = None,
+        token_url: str | None = None,
     ) -> None:
         self.session = session or requests.Session()
         self._owns_session = session is None
@@ -138,8 +141,10 @@ class ArcgisHttp:
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.requests_made = 0
-        # Sent as a parameter on every request; never part of a message or a log line.
-        self._token = token
+        # Sent as a parameter to ``token_url``'s origin only; never part of a message or a log line.
+        self._secrets = (
+            transport.Secrets(token_url or "", params={"token": token}) if token and token_url else None
+        )
 
     def close(self) -> None:
         """Close the session, unless the caller gave it."""
@@ -149,15 +154,15 @@ class ArcgisHttp:
     def get_json(self, url: str, params: Mapping[str, str | int] | None = None) -> dict[str, Any]:
         """The JSON object at ``url`` (``f=json`` is added), retrying what can be retried."""
         query = {"f": "json", **(params or {})}
-        if self._token:
-            query["token"] = self._token
         what = f"GET {url}"
         attempt = 0
         while True:
             self.requests_made += 1
             retry_after: float | None = None
             try:
-                resp = self.session.get(url, params=query, timeout=(min(10.0, self.timeout), self.timeout))
+                resp = transport.send(
+                    self.session, "GET", url, secrets=self._secrets, params=query, timeout=self.timeout
+                )
                 answer = _answer(resp, what)
                 if isinstance(answer, dict):
                     return answer

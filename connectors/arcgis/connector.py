@@ -22,7 +22,7 @@ from btvstat_open.errors import PortalRequestError, UsageError
 from connectors.arcgis.changes import edit_stats
 from connectors.arcgis.client import ArcgisHttp
 from connectors.arcgis.decode import decode_features, epoch_ms, readers
-from connectors.arcgis.hub import FEED_PATH, LAYER_URL, hub_datasets
+from connectors.arcgis.hub import FEED_PATH, LAYER_URL, check_layer_host, hub_datasets, layer_allowed
 from connectors.arcgis.metadata import GEOMETRY_COLUMN, LayerInfo, parse_layer
 from connectors.arcgis.paging import (
     layer_pages,
@@ -50,7 +50,9 @@ class ArcgisConnector(Connector):
 
     Options: ``session`` (a ``requests.Session`` to use, left open), ``timeout`` (seconds),
     ``retries``, ``backoff`` and ``max_wait`` (seconds, the jittered retry waits), ``page_size``
-    (rows per page, at most the layer's ``maxRecordCount``), ``token`` (for a secured layer).
+    (rows per page, at most the layer's ``maxRecordCount``), ``token`` (for a secured layer: sent
+    only to this URL's own scheme, host and port), ``allow_hosts`` (host names whose layers a Hub
+    site or a dataset id may name besides this URL's own host; other hosts are refused).
 
     Example:
         >>> conn = ArcgisConnector("https://gis.example.gov/arcgis/rest/services/Roads/FeatureServer")
@@ -81,8 +83,10 @@ class ArcgisConnector(Connector):
         max_wait: float = 30.0,
         page_size: int | None = None,
         token: str | None = None,
+        allow_hosts: Sequence[str] = (),
     ) -> None:
         self.url = url.strip().rstrip("/")
+        self.allow_hosts = frozenset(h.strip().lower() for h in allow_hosts if h.strip())
         layer = LAYER_URL.match(self.url)
         self.service: str | None = (
             layer["service"] if layer else (self.url if _SERVICE_URL.match(self.url) else None)
@@ -90,7 +94,7 @@ class ArcgisConnector(Connector):
         self.default_layer: str | None = layer["layer"] if layer else None
         self.page_size = page_size
         retry = RetryPolicy(retries=retries, base=backoff, max_wait=max_wait)
-        self.http = ArcgisHttp(session=session, timeout=timeout, retry=retry, token=token)
+        self.http = ArcgisHttp(session=session, timeout=timeout, retry=retry, token=token, token_url=self.url)
         self._layers: dict[str, LayerInfo] = {}
         self._paginates: dict[str, bool] = {}
         self._whole_seconds: set[str] = set()  # layers whose server rejects millisecond literals
@@ -113,7 +117,7 @@ class ArcgisConnector(Connector):
         """
         text = str(dataset_id).strip().rstrip("/")
         if LAYER_URL.match(text):
-            return text
+            return check_layer_host(text, self.url, self.allow_hosts)
         if text.isdigit() and self.service:
             return f"{self.service}/{text}"
         raise UsageError(
@@ -222,7 +226,8 @@ class ArcgisConnector(Connector):
             ['/arcgis/rest/services/Cases/FeatureServer/0']
         """
         if self.service is None:
-            return hub_datasets(self.http.get_json(self.url + FEED_PATH), q, limit)
+            found = hub_datasets(self.http.get_json(self.url + FEED_PATH), q, limit=None)
+            return [d for d in found if layer_allowed(d.id, self.url, self.allow_hosts)][:limit]
         body = self.http.get_json(self.service)
         out = []
         for entry in [*(body.get("layers") or []), *(body.get("tables") or [])]:

@@ -10,12 +10,14 @@ services without a layer number) are left out: there is no table to pull.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any, Final
+from urllib.parse import urlsplit
 
+from btvstat_open.errors import UsageError
 from connectors.base import DatasetSummary
 
-__all__ = ["FEED_PATH", "LAYER_URL", "hub_datasets", "layer_url_of"]
+__all__ = ["FEED_PATH", "LAYER_URL", "check_layer_host", "hub_datasets", "layer_allowed", "layer_url_of"]
 
 FEED_PATH: Final = "/api/feed/dcat-us/1.1.json"
 #: A FeatureServer or MapServer layer URL: the service URL and the layer number.
@@ -55,7 +57,37 @@ def _matches(dataset: dict[str, Any], q: str | None) -> bool:
     return q.lower() in " ".join(words).lower()
 
 
-def hub_datasets(feed: dict[str, Any], q: str | None = None, limit: int = 100) -> list[DatasetSummary]:
+def layer_allowed(layer_url: str, site_url: str, allow_hosts: Collection[str] = ()) -> bool:
+    """Whether a layer URL may be read through the site ``site_url``: on the site's own host, or on
+    a host ``allow_hosts`` names (a Hub's ``accessURL`` may name any host, internal ones included).
+
+    Example:
+        >>> layer_allowed("https://hub.city.gov/rest/services/R/FeatureServer/0", "https://hub.city.gov")
+        True
+        >>> layer_allowed("http://169.254.169.254/x/FeatureServer/0", "https://hub.city.gov")
+        False
+        >>> layer_allowed("https://services.arcgis.com/x/FeatureServer/0", "https://hub.city.gov",
+        ...               ["services.arcgis.com"])
+        True
+    """
+    host = (urlsplit(layer_url).hostname or "").lower()
+    return host == (urlsplit(site_url).hostname or "").lower() or host in allow_hosts
+
+
+def check_layer_host(layer_url: str, site_url: str, allow_hosts: Collection[str] = ()) -> str:
+    """``layer_url`` when :func:`layer_allowed`; else a :class:`UsageError` saying how to allow it."""
+    if layer_allowed(layer_url, site_url, allow_hosts):
+        return layer_url
+    host = urlsplit(layer_url).hostname or "?"
+    raise UsageError(
+        f"The layer {layer_url.split('?')[0]} is on {host}, not on {urlsplit(site_url).hostname}; "
+        f"refused (it may be an internal address). If {host} is trusted, list it in the portal's "
+        f"allow_hosts (catalog.yaml) or pass allow_hosts=[{host!r}].",
+        code="arcgis.host",
+    )
+
+
+def hub_datasets(feed: dict[str, Any], q: str | None = None, limit: int | None = 100) -> list[DatasetSummary]:
     """The datasets of a DCAT-US feed that resolve to a layer, matching ``q``, at most ``limit``.
 
     Example:
@@ -67,7 +99,7 @@ def hub_datasets(feed: dict[str, Any], q: str | None = None, limit: int = 100) -
     out: list[DatasetSummary] = []
     entries: Iterable[Any] = feed.get("dataset") or []
     for entry in entries:
-        if len(out) >= limit:
+        if limit is not None and len(out) >= limit:
             break
         if not isinstance(entry, dict) or not _matches(entry, q):
             continue

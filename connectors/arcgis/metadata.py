@@ -139,8 +139,17 @@ def _date_type(raw: dict[str, Any], floating: bool) -> str:
 def _int(value: Any, default: int | None) -> int | None:
     try:
         return int(float(value)) if value is not None else default
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return default
+
+
+#: Epoch milliseconds of years 1 and 9999: an edit date outside them is no moment (1e20 is none).
+_EDIT_RANGE = (-62_135_596_800_000, 253_402_300_799_000)
+
+
+def _edit_ms(value: Any) -> int | None:
+    ms = _int(value, None)
+    return ms if ms is not None and _EDIT_RANGE[0] <= ms <= _EDIT_RANGE[1] else None
 
 
 def parse_layer(raw: dict[str, Any], layer_id: str) -> LayerInfo:
@@ -175,6 +184,6 @@ def parse_layer(raw: dict[str, Any], layer_id: str) -> LayerInfo:
         supports_pagination=bool(advanced.get("supportsPagination")),
         supports_order_by=bool(advanced.get("supportsOrderBy")),
         supports_statistics=bool(advanced.get("supportsStatistics", raw.get("supportsStatistics"))),
-        last_edit_ms=_int(editing.get("dataLastEditDate", editing.get("lastEditDate")), None),
+        last_edit_ms=_edit_ms(editing.get("dataLastEditDate", editing.get("lastEditDate"))),
         raw=raw,
     )

@@ -22,7 +22,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from btvstat_open.errors import PortalError, PortalRequestError, PortalUnavailable
+from btvstat_open.errors import PortalError, PortalRequestError, PortalResponseError, PortalUnavailable
 from connectors.arcgis.decode import oid_of
 
 __all__ = [
@@ -141,6 +141,13 @@ def range_pages(
                 and count_of(_where(where, oid_field, low, high)) > len(features)
             )
         )
+        if cut and not features:
+            raise PortalResponseError(
+                f"The server answered the object-id range {low} < id <= {high} with no rows and "
+                "exceededTransferLimit: it makes no progress, so paging would never end. Ask the layer's "
+                "owner to check the service, or pull with a narrower where clause.",
+                code="arcgis.paging",
+            )
         if cut:
             step = max(1, min(len(features), (high - low) // 2 or 1))
             pending.append((low, high))
@@ -242,6 +249,12 @@ def layer_pages(
     repeat; ``on_repeat`` is told), else by object-id ranges; one answer for a layer without ids.
     """
     where = str(params["where"])
+    if step < 1:
+        raise PortalResponseError(
+            f"The layer says it answers at most {step} rows per request (maxRecordCount): no page "
+            "size can make progress. Ask the layer's owner to fix the service's maxRecordCount.",
+            code="arcgis.paging",
+        )
     if oid is None:  # no object id to page by: one request, which must hold every row
         body = fetch(params)
         if exceeded(body):

@@ -38,6 +38,7 @@ from connectors.ckan.rows import RowQuery, file_batches, file_table, search_page
 from connectors.http import HttpClient
 from connectors.paging import OffsetPager
 from connectors.retry import RetryPolicy
+from connectors.transport import join_url, origin_of
 
 __all__ = ["CkanConnector"]
 
@@ -99,8 +100,12 @@ class CkanConnector(Connector):
         self.http.close()
 
     def _client_for(self, resource: CkanResource) -> HttpClient:
-        """The client for a resource's file: the site's own, or the keyless one for another host."""
-        same = urlsplit(resource.url).netloc in ("", urlsplit(self.url).netloc)
+        """The client for a resource's file: the site's own, or the keyless one for another origin.
+
+        The URL is resolved against the site as a link is (``1/x.csv`` and ``.evil.example/x`` stay
+        on the site), and the site's client sends its key to the site's own origin only anyway.
+        """
+        same = origin_of(join_url(self.url, resource.url)) == origin_of(self.url)
         return self.http if same else self.files
 
     # -- metadata ----------------------------------------------------------------------------

@@ -77,7 +77,8 @@ def _pages(
         batches = [records_to_batch(records, columns)] if records or number == 0 else []
         return Page(batches, len(records))
 
-    return pager.batches(page)
+    # Whole records (or records with their _id) are all different: equal pages mean ignored offsets.
+    return pager.batches(page, distinct=not select or "_id" in select)
 
 
 def search_pages(

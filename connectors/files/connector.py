@@ -23,7 +23,8 @@ from typing import Any, ClassVar, Unpack
 import duckdb
 import pyarrow as pa
 
-from btvstat_open.errors import SoqlError
+from btvstat_open.errors import LoadError, SoqlError
+from btvstat_open.limits import limit, too_large
 from btvstat_open.load import LoadedFile, read_file
 from btvstat_open.load.csv_cells import FileBytes
 from connectors.base import Capability, Connector, DatasetDescription, DatasetSummary, PullOptions
@@ -96,6 +97,11 @@ class FileConnector(Connector):
         info = self.folder.file(dataset_id)
         if self._last is not None and self._last[:2] == (info.path, info.etag):
             return info, self._last[2]
+        if not self.folder.is_local and info.size > limit("BTVSTAT_MAX_FILE_MB"):
+            # A remote file is read into memory whole: refuse one larger than the cap before reading.
+            raise LoadError(
+                too_large("BTVSTAT_MAX_FILE_MB", f"{info.name} at {self.url} ({info.size:,} bytes)")
+            )
         source: Path | FileBytes = (
             Path(info.path) if self.folder.is_local else FileBytes(info.name, self.folder.read(info))
         )

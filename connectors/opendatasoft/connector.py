@@ -30,7 +30,14 @@ import orjson
 import pyarrow as pa
 import requests
 
-from btvstat_open.errors import DatasetNotFound, PortalError, PortalNotFound, PortalRequestError, UsageError
+from btvstat_open.errors import (
+    DatasetNotFound,
+    LoadError,
+    PortalNotFound,
+    PortalRequestError,
+    PortalResponseError,
+    UsageError,
+)
 from connectors.base import Capability, Connector, DatasetDescription, DatasetSummary, PullOptions
 from connectors.http import ErrorBody, HttpClient, read_error_body
 from connectors.opendatasoft.exports import columns_from_fields, read_export
@@ -274,8 +281,8 @@ class OpendatasoftConnector(Connector):
                 yield from read_parquet_export(path, columns, self.timezone)
             else:
                 yield from read_export(path, columns)
-        except pa.ArrowInvalid as exc:  # complete but malformed: asking again would not help
-            raise PortalError(
+        except (pa.ArrowException, LoadError) as exc:  # complete but malformed or a bomb: not retried
+            raise PortalResponseError(
                 f"The {'Parquet' if fmt == 'parquet' else 'CSV'} export of {dataset_id!r} from {self.url} "
                 f"does not parse ({exc}). "
                 "Report it to the portal, or pull with a select that leaves the column out.",

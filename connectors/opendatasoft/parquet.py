@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from btvstat_open.load.inference import convert_column
+from btvstat_open.load.parquet_bounded import checked_batches, open_parquet
 from btvstat_open.types import Column
 from connectors.opendatasoft.exports import match_column, typed_cells
 
@@ -73,23 +73,24 @@ def typed_values(values: pa.ChunkedArray, column: Column, timezone: str = "UTC")
 
 
 def read_parquet_export(
-    path: Path, columns: Sequence[Column], timezone: str = "UTC", batch_rows: int = 65_536
+    path: Path, columns: Sequence[Column], timezone: str = "UTC", batch_rows: int = 16_384
 ) -> Iterator[pa.RecordBatch]:
     """Typed batches from an Opendatasoft Parquet export, one row group's worth at a time.
 
     Example:
-        >>> import tempfile
+        >>> import tempfile, pyarrow.parquet as pq
         >>> p = Path(tempfile.mkdtemp()) / "x.parquet"
         >>> pq.write_table(pa.table({"zip": ["05401"], "n": pa.array([240], pa.int64())}), p)
         >>> cols = (Column("zip", "Zip", "text"), Column("n", "N", "number"))
         >>> [b.to_pylist() for b in read_parquet_export(p, cols)]
         [[{'zip': '05401', 'n': 240.0}]]
     """
-    source = pq.ParquetFile(path)
+    source = open_parquet(path, "the Parquet export")
     picked = [match_column(name, columns) for name in source.schema_arrow.names]
     schema = pa.schema([c.arrow_field for c in picked])
     seen = False
-    for raw in source.iter_batches(batch_size=batch_rows):
+    # Small batches, each checked before its dictionaries expand (a few bytes can describe gigabytes).
+    for raw in checked_batches(source, "the Parquet export", batch_rows=batch_rows):
         seen = True
         arrays = [
             typed_values(pa.chunked_array([raw.column(i)]), c, timezone).combine_chunks()

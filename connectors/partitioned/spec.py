@@ -28,6 +28,8 @@ __all__ = ["NULL_PARTITION", "PartitionSpec", "soql_literal"]
 
 Grain = Literal["year", "month"]
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+# Types whose empty value ``''`` is filed with null under the default partition.
+_TEXT_TYPES = ("text", "url")
 _FIELD = re.compile(r"^[a-z_][a-z0-9_]*$")
 _TRUNC = {"year": "date_trunc_y", "month": "date_trunc_ym"}
 
@@ -114,8 +116,13 @@ class PartitionSpec:
              "d >= '2020-07-02T00:00:00' AND d < '2021-01-01T00:00:00'"]
             >>> PartitionSpec.parse("status").windows("O'Neil")
             ["status = 'O''Neil'"]
+            >>> PartitionSpec.parse("status").windows(NULL_PARTITION)  # '' is filed with null
+            ["(status IS NULL OR status = '')"]
         """
         if value == NULL_PARTITION:
+            # Empty text is filed with null (``value_of``), so the range fetches both.
+            if self.grain is None and field_type in _TEXT_TYPES:
+                return [f"({self.field} IS NULL OR {self.field} = '')"]
             return [f"{self.field} IS NULL"]
         if self.grain is None:
             return [f"{self.field} = {_plain_literal(value, field_type)}"]

@@ -38,6 +38,7 @@ from connectors.socrata.decode import guess_json_type, json_rows_to_batch
 from connectors.socrata.decode.from_csv import csv_batches
 from connectors.socrata.metadata import SYSTEM_TYPES, columns_from_headers
 from connectors.socrata.paging import Query, soql_field, soql_literal
+from connectors.transport import loads
 
 __all__ = ["Api", "PageFormat", "SocrataReads"]
 
@@ -111,6 +112,8 @@ class SocrataReads:
             if exported is not None:
                 yield from exported
                 return
+        # Whole rows (or rows with their :id) are all different: two equal pages mean ignored offsets.
+        distinct = not query.group and (not query.select or ":id" in query.select)
         if self.uses_soda3:
             try:
                 first = self._soda3_page(dataset_id, desc, query, 0)
@@ -119,10 +122,14 @@ class SocrataReads:
             else:
                 self._soda3 = True
                 yield from self.pager.batches(
-                    lambda n: self._soda3_page(dataset_id, desc, query, n), first_page=first
+                    lambda n: self._soda3_page(dataset_id, desc, query, n),
+                    first_page=first,
+                    distinct=distinct,
                 )
                 return
-        yield from self.pager.batches(lambda n: self._soda2_page(dataset_id, desc, query, n))
+        yield from self.pager.batches(
+            lambda n: self._soda2_page(dataset_id, desc, query, n), distinct=distinct
+        )
 
     def iter_changes(
         self,
@@ -153,7 +160,10 @@ class SocrataReads:
             return self._soda2_page(dataset_id, desc, query, 0)
 
         def last_key(page: Page) -> str:
-            return str(page.batches[-1].column(":id")[-1].as_py())
+            last = page.batches[-1]
+            if ":id" not in last.schema.names:
+                raise not_soda(None, f"GET /resource/{dataset_id}", self.http.url, "rows with :id")
+            return str(last.column(":id")[-1].as_py())
 
         yield from KeysetPager(self.page_size).batches(after, last_key)
 
@@ -271,7 +281,7 @@ class SocrataReads:
     def _json_page(self, desc: DatasetDescription, query: Query, resp: requests.Response) -> Page:
         """A page of JSON row objects as one typed batch."""
         what = f"{resp.request.method} {resp.request.path_url.split('?')[0]}"
-        rows = rows_or_refuse(orjson.loads(resp.content), what, self.http.url)
+        rows = rows_or_refuse(loads(resp.content, what), what, self.http.url)
         fields = _selected_fields(desc, query, resp.headers, rows)
         types = self._types(desc, resp.headers)
         batch = json_rows_to_batch(rows, [(f, types.get(f) or guess_json_type(rows, f)) for f in fields])
