@@ -37,6 +37,7 @@ from btvstat_open.errors import BtvstatError, NotFound
 from btvstat_open.settings import Settings
 from btvstat_open.store import Store
 from btvstat_open.web.handlers import install_error_handlers
+from btvstat_open.web.methods import MethodsMiddleware
 from btvstat_open.web.openapi import install_openapi
 from catalog.models import Catalog, CatalogSettings
 from widgets.api_docs import WIDGET_ROUTES, docs_page
@@ -130,9 +131,10 @@ def create_widgets_app(
     app.add_middleware(StreamAbortedMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(_BaseUrlMiddleware)
-    # Outermost: cached responses skip everything else (they carry their own headers).
+    # Cached responses skip everything else (they carry their own headers).
     versions = ctx.service.versions
     app.add_middleware(CachedResponseMiddleware, cache=ctx.responses, versions=versions, key=response_key)
+    app.add_middleware(MethodsMiddleware)  # HEAD and OPTIONS on every route, cached or not
     app.state.widgets = ctx.service
     app.state.pools = ctx.pools
     app.state.responses = ctx.responses
