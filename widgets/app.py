@@ -43,6 +43,7 @@ from catalog.models import Catalog, CatalogSettings
 from widgets.api_docs import WIDGET_ROUTES, docs_page
 from widgets.assets import Assets
 from widgets.cache import CachedResponse, CachedResponseMiddleware, CacheKey, DataVersions, LruCache
+from widgets.packets.layout import PdfProcesses
 from widgets.packets.service import PacketService
 from widgets.pages import Pages
 from widgets.route_context import WidgetContext, Widgets, response_key
@@ -115,7 +116,7 @@ def create_widgets_app(
     settings = settings or Settings.from_env()
     ctx = _widget_context(store, catalog, settings, as_of)
     app = FastAPI(
-        lifespan=_lifespan(catalog),
+        lifespan=_lifespan(catalog, ctx.packets.layout),
         title=catalog.settings.title if catalog else "btvstat-open",
         description="City performance KPIs: dashboard, embeddable charts and downloads.",
         version="1",
@@ -151,7 +152,9 @@ def _widget_context(
     service = WidgetService(store, catalog, versions=versions, as_of=as_of)
     origins = list(catalog.settings.embed.allowed_origins) if catalog else []
     assets = Assets()
-    responses: LruCache[CacheKey, CachedResponse] = LruCache(4096)
+    responses: LruCache[CacheKey, CachedResponse] = LruCache(
+        4096, max_bytes=settings.response_cache_bytes, size=lambda entry: entry.nbytes
+    )
     return WidgetContext(
         service,
         Pages(service, assets, allowed_origins=origins),
@@ -162,11 +165,15 @@ def _widget_context(
         # One set of pools for the widgets' renders and any reads added later.
         pools=Pools.from_settings(settings),
         export_seconds=settings.export_timeout_seconds,
-        packets=PacketService(store, catalog, versions, service.today),
+        packets=PacketService(
+            store, catalog, versions, service.today, layout=PdfProcesses(settings.packet_workers)
+        ),
     )
 
 
-def _lifespan(catalog: Catalog | None) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+def _lifespan(
+    catalog: Catalog | None, layout: Callable[[str], bytes]
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Start the chart renderer before taking requests, on made-up charts only: no KPI is
@@ -174,6 +181,8 @@ def _lifespan(catalog: Catalog | None) -> Callable[[FastAPI], AbstractAsyncConte
         if catalog is not None:
             await anyio.to_thread.run_sync(warm_up_in_background().join)
         yield
+        if isinstance(layout, PdfProcesses):
+            layout.close()  # the PDF processes end with the server
 
     return lifespan
 

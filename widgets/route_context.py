@@ -13,15 +13,16 @@ Example:
 from __future__ import annotations
 
 import contextvars
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
 
-from btvstat_open.budget import Pools
+from btvstat_open.budget import Pools, WorkPool
 from catalog.models import Kpi
 from widgets.assets import Assets
 from widgets.cache import CachedResponse, CacheKey, KeyedLocks, LruCache, make_response
@@ -71,13 +72,17 @@ class WidgetContext:
         cache_control: str = PAGE_CACHE,
         extra: tuple[tuple[str, str], ...] = (),
         names_host: bool = False,
+        keep: bool = True,
     ) -> Response:
         """Build (or reuse) a response, cached under its path and canonical query (never the Host).
 
         A response that names the server's address (``names_host``) is built each time from
         cached parts and never stored: a Host header chosen by a client must not reach others.
+        Nor is one asked for with free text (``keep=False``: the dashboard's ``q``), so clients
+        cannot fill the cache with one entry per word they make up.
         """
         key = response_key(request.url.path, request.scope["query_string"])
+        names_host = names_host or not keep
         if names_host:
             key = (key[0], key[1] + b"#" + request.headers.get("host", "").encode("latin-1"))
         # One build per key at a time: requests that arrive while it is being built wait for it
@@ -106,6 +111,23 @@ class WidgetContext:
         response = Response(content=entry.body, status_code=200)
         response.raw_headers = list(entry.headers)
         return response
+
+    async def respond_on(
+        self,
+        pool: WorkPool,
+        request: Request,
+        kind: Kind,
+        media_type: str,
+        build: Callable[[], bytes],
+        **options: Any,
+    ) -> Response:
+        """:meth:`respond` on one of ``pool``'s workers: a full pool is a 503 with ``Retry-After``.
+
+        Builds never run on the server's shared threads, so health checks, cached pages and the
+        other pools answer whatever is being built.
+        """
+        respond = functools.partial(self.respond, request, kind, media_type, build, **options)
+        return await pool.run(respond)
 
     def options(self, request: Request, allowed: tuple[str, ...], *, auto: bool = False) -> ChartOptions:
         """The request's chart options, only ``allowed`` ones (anything else is a 400)."""

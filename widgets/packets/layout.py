@@ -1,0 +1,79 @@
+"""Packet PDFs laid out side by side, in processes of their own.
+
+WeasyPrint lays out one document at a time per process (:func:`~widgets.packets.render.packet_pdf`
+holds a lock: its layout is not documented as thread-safe) and holds the interpreter while it
+works, so threads would not lay out two PDFs at once. :class:`PdfProcesses` keeps up to
+``workers`` processes (started on the first PDF, ``spawn``\\ed: nothing of the server's threads or
+DuckDB connections is copied into them) and hands each an HTML packet; the server's packet pool
+has as many threads as there are processes, so PDFs are made in parallel up to the pool's size.
+
+Example:
+    >>> layout = PdfProcesses(workers=1)
+    >>> layout("<html><body><p>Hello</p></body></html>")[:5]
+    b'%PDF-'
+    >>> layout.close()
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from btvstat_open.errors import RenderError
+
+__all__ = ["PdfProcesses"]
+
+
+def _layout(html: str) -> tuple[bool, bytes | str]:
+    """In a worker process: the PDF, or the message of the error that stopped it."""
+    from widgets.packets.render import packet_pdf
+
+    try:
+        return True, packet_pdf(html)
+    except RenderError as exc:
+        return False, exc.message
+
+
+class PdfProcesses:
+    """A callable ``html -> PDF bytes`` laying out in up to ``workers`` processes at once."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._executor: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                context = multiprocessing.get_context("spawn")
+                self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
+            return self._executor
+
+    def __call__(self, html: str) -> bytes:
+        """The packet page ``html`` as a PDF; :class:`RenderError` when it cannot be made."""
+        executor = self._pool()
+        try:
+            ok, value = executor.submit(_layout, html).result()
+        except BrokenProcessPool:
+            with self._lock:
+                if self._executor is executor:
+                    self._executor = None  # the next PDF starts new processes
+            executor.shutdown(wait=False, cancel_futures=True)
+            raise RenderError(
+                "The process laying out the packet's PDF stopped unexpectedly (out of memory?); "
+                "try again, and see the server log."
+            ) from None
+        if not ok:
+            assert isinstance(value, str)
+            raise RenderError(value)
+        assert isinstance(value, bytes)
+        return value
+
+    def close(self) -> None:
+        """Stop the processes (any PDF still being made is abandoned)."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
