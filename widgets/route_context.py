@@ -23,6 +23,7 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from btvstat_open.budget import Pools, WorkPool
+from btvstat_open.web.files import DownloadFiles
 from catalog.models import Kpi
 from widgets.assets import Assets
 from widgets.cache import CachedResponse, CacheKey, KeyedLocks, LruCache, make_response
@@ -56,6 +57,8 @@ class WidgetContext:
     export_seconds: float
     packets: PacketService
     building: KeyedLocks = field(default_factory=KeyedLocks)
+    #: whole-dataset downloads, written once per dataset version (``/datasets/{id}.csv|.parquet``)
+    files: DownloadFiles = field(default_factory=DownloadFiles)
     program: ProgramPages = field(init=False)
 
     def __post_init__(self) -> None:

@@ -149,19 +149,21 @@ def static(name: str, request: Request, ctx: Widgets) -> Response:
     return Response(body, media_type=asset.media_type, headers=headers)
 
 
-@router.get("/datasets/{dataset_id}.csv", summary="A whole dataset as CSV (streamed)")
+@router.get("/datasets/{dataset_id}.csv", summary="A whole dataset as CSV (ranges answered)")
 async def dataset_csv(dataset_id: str, request: Request, ctx: Widgets) -> Response:
     ctx.no_options(request)
     store = ctx.service.store
-    return await dataset_response(store, dataset_id, "csv", request, ctx.pools.queries, ctx.export_seconds)
+    return await dataset_response(
+        store, dataset_id, "csv", request, ctx.pools.queries, ctx.export_seconds, ctx.files
+    )
 
 
-@router.get("/datasets/{dataset_id}.parquet", summary="A whole dataset as Parquet (streamed)")
+@router.get("/datasets/{dataset_id}.parquet", summary="A whole dataset as Parquet (ranges answered)")
 async def dataset_parquet(dataset_id: str, request: Request, ctx: Widgets) -> Response:
     ctx.no_options(request)
     store = ctx.service.store
     return await dataset_response(
-        store, dataset_id, "parquet", request, ctx.pools.queries, ctx.export_seconds
+        store, dataset_id, "parquet", request, ctx.pools.queries, ctx.export_seconds, ctx.files
     )
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -37,6 +38,7 @@ from btvstat_open.portal.stream import (
 )
 from btvstat_open.store import DatasetInfo, quote_ident
 from btvstat_open.types import duckdb_type
+from btvstat_open.web.files import file_response, last_modified
 from btvstat_open.web.replies import Reply, answer
 
 __all__ = [
@@ -173,10 +175,34 @@ def export_plan(info: DatasetInfo) -> QueryPlan:
 
 
 async def export_response(ctx: PortalContext, request: Request, dataset_id: str) -> Response:
-    """Stream the whole dataset as CSV within the export budget."""
-    return await respond_with_query(
-        ctx, request, lambda: export_plan(ctx.readable(dataset_id, request)), export=True
+    """The whole dataset as CSV, written once per version within the export budget, then answered
+    from that file with ``Content-Length`` and ``Range`` (see :mod:`btvstat_open.web.files`)."""
+    info = await run_in_threadpool(ctx.readable, dataset_id, request)
+    plan = export_plan(info)
+    etag = query_etag(info, request, f"{request.method} {request.url.path} {plan.etag_key}")
+    modified, modified_epoch = last_modified(info)
+    headers = conditional_headers(info, etag, modified, ctx.settings.cache_max_age)
+    if not_modified(request, etag, modified_epoch):
+        return Response(status_code=304, headers=headers)
+    headers.update(soda_headers([c.field_name for c in info.columns], list(plan.data_types)))
+    headers.update(plan.extra_headers)
+    path = await ctx.files.ensure(
+        ctx.files.path(info.id, info.version, "export.csv"),
+        ctx.pools.queries,
+        request,
+        lambda: ctx.store.cursor().cursor(),
+        lambda cursor: _whole(ctx, request, plan, cursor),
+        seconds=ctx.settings.export_timeout_seconds,
+        limit="export_timeout_seconds",
     )
+    return file_response(path, FORMATS["csv"], headers)
+
+
+def _whole(ctx: PortalContext, request: Request, plan: QueryPlan, cursor: duckdb.DuckDBPyConnection) -> Reply:
+    """The export's first chunk and the way to the rest (never a 304: that was answered before)."""
+    reply = _reply(ctx, request, plan, cursor, export=True)
+    assert isinstance(reply, Reply)
+    return reply
 
 
 def row_sql(info: DatasetInfo, *, system: bool) -> str:

@@ -1,0 +1,168 @@
+"""Whole-dataset downloads written once per dataset version, then served from disk with ranges.
+
+Readers that probe first (DuckDB's httpfs, GDAL's ``/vsicurl/``, fsspec, polars) ask for the
+size with ``HEAD`` and then for parts with ``Range``; a Parquet reader reads the footer and then
+only the row groups it needs. A streamed body has neither a size nor parts, so a download
+(``/datasets/{id}.csv|.parquet``, ``rows.csv``, SODA 3 ``export.csv``) is written to a file the
+first time it is asked for (on the query pool, within the export time limit), named by the
+dataset's version, and every request is answered from that file: ``Content-Length``,
+``Accept-Ranges: bytes``, ``206`` with ``Content-Range`` for a range, ``416`` for one past the
+end, ``If-Range`` honoured (Starlette's :class:`~starlette.responses.FileResponse`). A change to
+the dataset bumps its version, so the next request writes a new file; the old one is removed.
+The files live in a folder of the server's own, removed when the server stops.
+
+Example:
+    >>> files = DownloadFiles()
+    >>> files.path("kc-311", 3, "csv").name.endswith("-v3.csv")
+    True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import threading
+import weakref
+from collections.abc import Callable
+from email.utils import format_datetime, parsedate_to_datetime
+from pathlib import Path
+
+import duckdb
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+
+from btvstat_open.budget import WorkPool
+from btvstat_open.store import DatasetInfo, as_utc
+from btvstat_open.web.replies import Reply
+
+__all__ = ["DownloadFiles", "file_response", "last_modified", "not_modified"]
+
+Start = Callable[[duckdb.DuckDBPyConnection], Reply]
+
+
+class DownloadFiles:
+    """A folder of download files, one per (dataset, version, kind), each written once."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        if root is None:
+            root = Path(tempfile.mkdtemp(prefix="btvstat-downloads-"))
+            weakref.finalize(self, shutil.rmtree, root, ignore_errors=True)
+        self.root = root
+        self._locks: dict[Path, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def path(self, dataset_id: str, version: int, kind: str) -> Path:
+        """The file of one download (the id is hashed: any id makes a plain file name)."""
+        return self.root / f"{_stem(dataset_id)}-v{version}.{kind}"
+
+    async def ensure(
+        self,
+        path: Path,
+        pool: WorkPool,
+        request: Request,
+        cursor_of: Callable[[], duckdb.DuckDBPyConnection],
+        start: Start,
+        *,
+        seconds: float,
+        limit: str,
+    ) -> Path:
+        """``path``, written first (on ``pool``, within ``seconds``) from ``start``'s reply if missing.
+
+        ``start(cursor)`` makes the first chunk and the way to the rest, as for a streamed answer
+        (:func:`btvstat_open.web.replies.answer`). A full pool is a 503; a client that hangs up
+        while the file is written stops it.
+        """
+        if path.exists():
+            return path
+        slot = pool.admit(seconds=seconds, limit=limit)
+        try:
+            cursor = cursor_of()
+            slot.on_close(cursor.close)
+            stop, gone = cursor.interrupt, request.receive
+            await slot.run(self._write, path, start, cursor, interrupt=stop, receive=gone)
+        finally:
+            slot.close()
+        return path
+
+    def _write(self, path: Path, start: Start, cursor: duckdb.DuckDBPyConnection) -> None:
+        """Write the whole reply to ``path`` (atomically: a temporary file, then a rename), once."""
+        with self._guard:
+            lock = self._locks.setdefault(path, threading.Lock())
+        with lock:
+            if path.exists():
+                return  # another request wrote it meanwhile
+            reply = start(cursor)
+            partial = path.with_name(f".{path.name}.{threading.get_ident()}.part")
+            try:
+                with partial.open("wb") as out:
+                    out.write(reply.first)
+                    while reply.rest is not None and (chunk := reply.rest()) is not None:
+                        out.write(chunk)
+                os.replace(partial, path)
+            finally:
+                partial.unlink(missing_ok=True)
+            self._forget_older(path)
+        with self._guard:
+            self._locks.pop(path, None)
+
+    def _forget_older(self, path: Path) -> None:
+        """Remove the other versions of ``path``'s download (a reader that has one open keeps it)."""
+        stem, _, rest = path.name.partition("-v")
+        kind = rest.partition(".")[2]
+        for old in self.root.glob(f"{stem}-v*.{kind}"):
+            if old != path:
+                old.unlink(missing_ok=True)
+
+
+def _stem(dataset_id: str) -> str:
+    return hashlib.sha256(dataset_id.encode()).hexdigest()[:24]
+
+
+def file_response(path: Path, media_type: str, headers: dict[str, str]) -> Response:
+    """``path`` with ``headers`` (ETag, Last-Modified, ...), answering ``Range`` and ``If-Range``.
+
+    Example:
+        >>> import tempfile
+        >>> f = Path(tempfile.mkdtemp()) / "x.csv"
+        >>> _ = f.write_bytes(b"a,b\\n1,2\\n")
+        >>> response = file_response(f, "text/csv", {"etag": '"x-v1"'})
+        >>> response.headers["content-length"], response.headers["accept-ranges"], response.headers["etag"]
+        ('8', 'bytes', '"x-v1"')
+    """
+    return FileResponse(path, media_type=media_type, headers=headers, stat_result=os.stat(path))
+
+
+def last_modified(info: DatasetInfo) -> tuple[str, int]:
+    """A dataset's ``Last-Modified`` (its rows' or metadata's last change) and the same in epoch seconds.
+
+    Example:
+        >>> last_modified(info)[0].endswith(" GMT")
+        True
+    """
+    moment = as_utc(max(info.rows_updated_at, info.view_last_modified)).replace(microsecond=0)
+    return format_datetime(moment, usegmt=True), int(moment.timestamp())
+
+
+def not_modified(request: Request, etag: str, last_modified_epoch: int) -> bool:
+    """Whether the client's copy is current (``If-None-Match``, else ``If-Modified-Since``).
+
+    Example:
+        >>> from starlette.requests import Request
+        >>> asked = Request({"type": "http", "headers": [(b"if-none-match", b'W/"a", "b"')]})
+        >>> not_modified(asked, '"b"', 0), not_modified(asked, '"c"', 0)
+        (True, False)
+    """
+    match = request.headers.get("if-none-match")
+    if match is not None:
+        tags = [t.strip().removeprefix("W/") for t in match.split(",")]
+        return "*" in tags or etag in tags
+    since = request.headers.get("if-modified-since")
+    if since:
+        try:
+            moment = parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+        return moment.tzinfo is not None and last_modified_epoch <= int(moment.timestamp())
+    return False
