@@ -16,6 +16,7 @@ import contextvars
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from typing import Annotated, Any, cast
 from urllib.parse import parse_qsl, urlencode
 
@@ -23,6 +24,7 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from btvstat_open.budget import Pools, WorkPool
+from btvstat_open.web.conditional import not_modified
 from btvstat_open.web.files import DownloadFiles
 from catalog.models import Kpi
 from widgets.assets import Assets
@@ -107,7 +109,7 @@ class WidgetContext:
                 )
                 if not names_host:
                     self.responses.put(key, entry)
-        if entry.matches(request.headers.get("if-none-match", "").encode("latin-1")):
+        if not_modified(request, entry.etag.decode(), _modified_epoch(entry)):
             response = Response(status_code=304)
             response.raw_headers = list(entry.not_modified_headers)
             return response
@@ -143,6 +145,12 @@ class WidgetContext:
     def base(self, request: Request) -> str:
         """The server's base URL as the client reached it, without a trailing slash."""
         return str(request.base_url).rstrip("/")
+
+
+def _modified_epoch(entry: CachedResponse) -> int | None:
+    """The response's ``Last-Modified`` in epoch seconds, if it has one."""
+    value = next((v for n, v in entry.headers if n == b"last-modified"), None)
+    return None if value is None else int(parsedate_to_datetime(value.decode("latin-1")).timestamp())
 
 
 async def get_widgets(request: Request) -> WidgetContext:

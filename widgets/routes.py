@@ -23,6 +23,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from btvstat_open.errors import NotFound
+from btvstat_open.web.conditional import last_modified_header, newest_change
 from catalog.models import Kpi
 from widgets import program_routes
 from widgets.cache import DAY
@@ -186,10 +187,13 @@ def datapackage_json(request: Request, ctx: Widgets) -> Response:
 
     base = ctx.base_url.get()
     catalog = service.catalog
+    kpis = service.public_kpis()
     build = lambda: orjson.dumps(datapackage(catalog, service.store, base))  # noqa: E731
-    return ctx.respond(
-        request, "data", "application/json", build, kpis=service.public_kpis(), names_host=True
-    )
+    # Last-Modified: the newest change of the datasets behind its KPI series (with its ETag: a 304).
+    used = {kpi.source.dataset for kpi in kpis}
+    modified = newest_change(i for i in service.store.datasets() if i.id in used)
+    extra = () if modified is None else (("last-modified", last_modified_header(modified)),)
+    return ctx.respond(request, "data", "application/json", build, kpis=kpis, names_host=True, extra=extra)
 
 
 @router.get("/healthz", summary="Liveness: the server answers and the store is readable")

@@ -38,7 +38,8 @@ from btvstat_open.portal.stream import (
 )
 from btvstat_open.store import DatasetInfo, quote_ident
 from btvstat_open.types import duckdb_type
-from btvstat_open.web.files import file_response, last_modified
+from btvstat_open.web.conditional import last_modified
+from btvstat_open.web.files import file_response
 from btvstat_open.web.replies import Reply, answer
 
 __all__ = [

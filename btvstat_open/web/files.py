@@ -26,7 +26,6 @@ import tempfile
 import threading
 import weakref
 from collections.abc import Callable
-from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
 import duckdb
@@ -34,10 +33,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from btvstat_open.budget import WorkPool
-from btvstat_open.store import DatasetInfo, as_utc
 from btvstat_open.web.replies import Reply
 
-__all__ = ["DownloadFiles", "file_response", "last_modified", "not_modified"]
+__all__ = ["DownloadFiles", "file_response"]
 
 Start = Callable[[duckdb.DuckDBPyConnection], Reply]
 
@@ -132,37 +130,3 @@ def file_response(path: Path, media_type: str, headers: dict[str, str]) -> Respo
         ('8', 'bytes', '"x-v1"')
     """
     return FileResponse(path, media_type=media_type, headers=headers, stat_result=os.stat(path))
-
-
-def last_modified(info: DatasetInfo) -> tuple[str, int]:
-    """A dataset's ``Last-Modified`` (its rows' or metadata's last change) and the same in epoch seconds.
-
-    Example:
-        >>> last_modified(info)[0].endswith(" GMT")
-        True
-    """
-    moment = as_utc(max(info.rows_updated_at, info.view_last_modified)).replace(microsecond=0)
-    return format_datetime(moment, usegmt=True), int(moment.timestamp())
-
-
-def not_modified(request: Request, etag: str, last_modified_epoch: int) -> bool:
-    """Whether the client's copy is current (``If-None-Match``, else ``If-Modified-Since``).
-
-    Example:
-        >>> from starlette.requests import Request
-        >>> asked = Request({"type": "http", "headers": [(b"if-none-match", b'W/"a", "b"')]})
-        >>> not_modified(asked, '"b"', 0), not_modified(asked, '"c"', 0)
-        (True, False)
-    """
-    match = request.headers.get("if-none-match")
-    if match is not None:
-        tags = [t.strip().removeprefix("W/") for t in match.split(",")]
-        return "*" in tags or etag in tags
-    since = request.headers.get("if-modified-since")
-    if since:
-        try:
-            moment = parsedate_to_datetime(since)
-        except (TypeError, ValueError):
-            return False
-        return moment.tzinfo is not None and last_modified_epoch <= int(moment.timestamp())
-    return False
