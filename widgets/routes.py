@@ -204,6 +204,8 @@ async def healthz(ctx: Widgets) -> dict[str, Any]:
         "status": "ok",
         "kpis": len(ctx.service.public_kpis()),
         "datasets": len([d for d in ctx.service.versions.current() if d != DAY]),
+        # the response cache: how many built answers it holds and their bytes (response_cache_bytes)
+        "cache": {"entries": len(ctx.responses), "bytes": ctx.responses.nbytes},
     }
 
 
