@@ -1,8 +1,9 @@
 """Anonymous load on the real ``btvstat-open serve`` (a process, uvicorn on 127.0.0.1).
 
 - 60 concurrent cold packet PDFs of a 60-meeting catalog: each is a PDF or a 503 with
-  ``Retry-After`` (the packet pool is bounded), while uncached ``/departments`` and
-  ``/goals/{id}`` and ``/healthz`` answer within 5 seconds (the requests' own timeout).
+  ``Retry-After`` (the packet pool is bounded), laid out in as many processes as the pool has
+  workers, while uncached ``/departments`` and ``/goals/{id}`` and ``/healthz`` answer within
+  5 seconds (the requests' own timeout).
 - 4,000 distinct dashboard word filters (``/?q=``): none is cached, the process's memory grows
   by less than :data:`Q_GROWTH` and the pages cached before are still cached.
 """
@@ -24,10 +25,12 @@ import pytest
 import requests
 from servers import free_port, wait_for_health
 
+from btvstat_open.settings import Settings
 from btvstat_open.store import Store
 from catalog.demo import DEMO_DIR, load_demo_data
 
 MEETINGS = 60
+PACKET_WORKERS = Settings().packet_workers
 PAGE_SECONDS = 5  # the issue's bound for /departments and /goals/{id} under the packet load
 Q_REQUESTS = 4000
 Q_GROWTH = 64 * 1024 * 1024  # the most the server's memory may grow over the 4,000 word filters
@@ -117,6 +120,9 @@ def test_cold_packets_do_not_stall_the_pages(served: Served) -> None:
     for response in busy:
         assert int(response.headers["retry-after"]) >= 1
         assert response.json()["code"] == "server.busy"
+    # The PDFs were laid out side by side, in as many processes as the packet pool has workers.
+    layouts = [c for c in served.process.children() if "spawn_main" in " ".join(c.cmdline())]
+    assert len(layouts) == PACKET_WORKERS, [c.cmdline() for c in served.process.children()]
     # A refused packet is made when asked again once the pool has room.
     again = requests.get(busy[0].url, timeout=300)
     assert again.status_code == 200 and again.content.startswith(b"%PDF-")
