@@ -3,7 +3,7 @@
 Real readers, none written here: DuckDB's httpfs (``read_parquet``, ``read_csv``, ``read_json``
 over http://, in a side virtual environment, since the ``duckdb-ext-httpfs`` wheel on PyPI
 pins its own duckdb), GDAL's ``/vsicurl/`` (``ogrinfo`` from Debian's gdal-bin) and fsspec's
-HTTPFileSystem seeking through the Parquet download with pyarrow.
+HTTPFileSystem seeking through the Parquet download with pyarrow, and polars.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import venv
 from pathlib import Path
 
 import fsspec
+import polars as pl
 import pyarrow.parquet as pq
 import pytest
 import requests
@@ -100,6 +101,14 @@ def test_gdal_vsicurl_opens_the_downloads(site: Site) -> None:
         assert done.returncode == 0, done.stderr
         count = re.search(r"Feature Count: (\d+)", done.stdout)
         assert count is not None and int(count.group(1)) == site.store.info(DATASET).row_count, done.stdout
+
+
+def test_polars_scans_the_parquet_download_and_reads_the_export(site: Site) -> None:
+    scanned = pl.scan_parquet(f"{site.base}/datasets/{DATASET}.parquet").select(pl.col("case_id").max())
+    expected = site.store.cursor().execute(f'SELECT max(case_id) FROM "ds_{DATASET}"').fetchone()
+    assert expected is not None and scanned.collect().item() == expected[0]
+    export = pl.read_csv(f"{site.base}/api/views/{DATASET}/rows.csv")
+    assert export.height == site.store.info(DATASET).row_count
 
 
 def test_fsspec_seeks_through_the_parquet_download(site: Site) -> None:
