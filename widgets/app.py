@@ -180,6 +180,8 @@ def _lifespan(
         # rendered before it is asked for (see widgets.warmup).
         if catalog is not None:
             await anyio.to_thread.run_sync(warm_up_in_background().join)
+        if catalog is not None and catalog.meetings and isinstance(layout, PdfProcesses):
+            layout.warm()  # the PDF process starts meanwhile, so the first packet does not wait for it
         yield
         if isinstance(layout, PdfProcesses):
             layout.close()  # the PDF processes end with the server

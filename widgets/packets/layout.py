@@ -9,6 +9,7 @@ has as many threads as there are processes, so PDFs are made in parallel up to t
 
 Example:
     >>> layout = PdfProcesses(workers=1)
+    >>> layout.warm()  # a server does this at start when its catalog has meetings
     >>> layout("<html><body><p>Hello</p></body></html>")[:5]
     b'%PDF-'
     >>> layout.close()
@@ -24,6 +25,9 @@ from concurrent.futures.process import BrokenProcessPool
 from btvstat_open.errors import RenderError
 
 __all__ = ["PdfProcesses"]
+
+
+_WARM_UP = "<!doctype html><html lang='en'><title>.</title><p>.</p></html>"
 
 
 def _layout(html: str) -> tuple[bool, bytes | str]:
@@ -50,6 +54,11 @@ class PdfProcesses:
                 context = multiprocessing.get_context("spawn")
                 self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
             return self._executor
+
+    def warm(self) -> None:
+        """Start one process and lay a tiny page out in it, in the background: WeasyPrint's first
+        document (loading it and its fonts) takes seconds, and a server's first packet should not."""
+        self._pool().submit(_layout, _WARM_UP)
 
     def __call__(self, html: str) -> bytes:
         """The packet page ``html`` as a PDF; :class:`RenderError` when it cannot be made."""
