@@ -158,14 +158,14 @@ def _breakdown_image(ctx: WidgetContext, kpi: Kpi, opts: ChartOptions) -> str:
 
 
 @router.get("/kpi/{kpi_id}/breakdown.svg", summary="A KPI's breakdown chart as SVG")
-def breakdown_svg_route(kpi_id: str, request: Request, ctx: Widgets) -> Response:
+async def breakdown_svg_route(kpi_id: str, request: Request, ctx: Widgets) -> Response:
     kpi, opts = _breakdown_kpi(ctx, kpi_id), ctx.options(request, ("theme", "width"))
     build = lambda: _breakdown_image(ctx, kpi, opts).encode()  # noqa: E731
-    return ctx.respond(request, "image", "image/svg+xml", build, kpis=[kpi])
+    return await ctx.respond_on(ctx.pools.renders, request, "image", "image/svg+xml", build, kpis=[kpi])
 
 
 @router.get("/kpi/{kpi_id}/breakdown.png", summary="A KPI's breakdown chart as PNG")
-def breakdown_png(kpi_id: str, request: Request, ctx: Widgets) -> Response:
+async def breakdown_png(kpi_id: str, request: Request, ctx: Widgets) -> Response:
     kpi, opts = _breakdown_kpi(ctx, kpi_id), ctx.options(request, ("theme", "width"))
     build = lambda: image_png(_breakdown_image(ctx, kpi, opts))  # noqa: E731
-    return ctx.respond(request, "image", "image/png", build, kpis=[kpi])
+    return await ctx.respond_on(ctx.pools.renders, request, "image", "image/png", build, kpis=[kpi])
