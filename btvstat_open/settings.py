@@ -88,6 +88,8 @@ class Settings:
     packet_queue: int = 8
     #: bytes the server's cache of built responses holds at most (least recently used go first)
     response_cache_bytes: int = 256 * 1024 * 1024
+    #: the folder whole-dataset downloads are written to (default: the system's temporary folder)
+    downloads_dir: str | None = None
     #: seconds a client has to send a request's headers (from connecting or the previous response)
     http_header_timeout_seconds: int = 10
     #: seconds a client has to send a request's body once its headers are in

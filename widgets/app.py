@@ -36,6 +36,7 @@ from btvstat_open.budget import Pools, StreamAbortedMiddleware
 from btvstat_open.errors import BtvstatError, NotFound
 from btvstat_open.settings import Settings
 from btvstat_open.store import Store
+from btvstat_open.web.files import DownloadFiles
 from btvstat_open.web.handlers import install_error_handlers
 from btvstat_open.web.methods import MethodsMiddleware
 from btvstat_open.web.openapi import install_openapi
@@ -168,6 +169,7 @@ def _widget_context(
         packets=PacketService(
             store, catalog, versions, service.today, layout=PdfProcesses(settings.packet_workers)
         ),
+        files=DownloadFiles(settings.downloads_dir),
     )
 
 

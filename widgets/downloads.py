@@ -131,7 +131,7 @@ async def dataset_response(
         headers.pop("content-disposition")
         return Response(status_code=304, headers=headers)
     path = await files.ensure(
-        files.path(info.id, info.version, f"download.{fmt}"),
+        files.path(info, f"download.{fmt}"),
         pool,
         request,
         lambda: store.cursor().cursor(),

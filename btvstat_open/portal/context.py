@@ -73,7 +73,7 @@ class PortalContext:
         self.pools = pools or Pools.from_settings(settings)
         self.data_json = data_json  # replaces the store's own /data.json (see install_portal)
         #: full exports written once per dataset version, answered with ranges
-        self.files = DownloadFiles()
+        self.files = DownloadFiles(settings.downloads_dir)
         self._infos: dict[str, DatasetInfo] = {}
         self._lock = threading.Lock()
 

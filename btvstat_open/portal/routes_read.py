@@ -188,7 +188,7 @@ async def export_response(ctx: PortalContext, request: Request, dataset_id: str)
     headers.update(soda_headers([c.field_name for c in info.columns], list(plan.data_types)))
     headers.update(plan.extra_headers)
     path = await ctx.files.ensure(
-        ctx.files.path(info.id, info.version, "export.csv"),
+        ctx.files.path(info, "export.csv"),
         ctx.pools.queries,
         request,
         lambda: ctx.store.cursor().cursor(),

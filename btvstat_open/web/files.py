@@ -9,11 +9,12 @@ dataset's version, and every request is answered from that file: ``Content-Lengt
 ``Accept-Ranges: bytes``, ``206`` with ``Content-Range`` for a range, ``416`` for one past the
 end, ``If-Range`` honoured (Starlette's :class:`~starlette.responses.FileResponse`). A change to
 the dataset bumps its version, so the next request writes a new file; the old one is removed.
-The files live in a folder of the server's own, removed when the server stops.
+The files live in a folder of the server's own (in the ``downloads_dir`` setting's folder, by
+default the system's temporary folder), removed when the server stops.
 
 Example:
     >>> files = DownloadFiles()
-    >>> files.path("kc-311", 3, "csv").name.endswith("-v3.csv")
+    >>> files.path(info, "csv").name.endswith(".csv")  # info: a dataset's DatasetInfo
     True
 """
 
@@ -33,6 +34,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from btvstat_open.budget import WorkPool
+from btvstat_open.store import DatasetInfo
 from btvstat_open.web.replies import Reply
 
 __all__ = ["DownloadFiles", "file_response"]
@@ -43,17 +45,22 @@ Start = Callable[[duckdb.DuckDBPyConnection], Reply]
 class DownloadFiles:
     """A folder of download files, one per (dataset, version, kind), each written once."""
 
-    def __init__(self, root: Path | None = None) -> None:
-        if root is None:
-            root = Path(tempfile.mkdtemp(prefix="btvstat-downloads-"))
-            weakref.finalize(self, shutil.rmtree, root, ignore_errors=True)
-        self.root = root
+    def __init__(self, parent: str | Path | None = None) -> None:
+        # A folder of this server's own (in ``parent``, by default the system's temporary folder),
+        # removed when it stops: no file outlives the store state it was written from.
+        self.root = Path(tempfile.mkdtemp(prefix="btvstat-downloads-", dir=parent))
+        weakref.finalize(self, shutil.rmtree, self.root, ignore_errors=True)
         self._locks: dict[Path, threading.Lock] = {}
         self._guard = threading.Lock()
 
-    def path(self, dataset_id: str, version: int, kind: str) -> Path:
-        """The file of one download (the id is hashed: any id makes a plain file name)."""
-        return self.root / f"{_stem(dataset_id)}-v{version}.{kind}"
+    def path(self, info: DatasetInfo, kind: str) -> Path:
+        """The file of one download of the dataset as ``info`` describes it.
+
+        Named by the dataset's id (hashed: any id makes a plain file name), its version and its
+        change times (a dataset dropped and made anew starts its versions again).
+        """
+        stamp = hashlib.sha256(f"{info.rows_updated_at}|{info.view_last_modified}".encode()).hexdigest()[:12]
+        return self.root / f"{_stem(info.id)}-v{info.version}-{stamp}.{kind}"
 
     async def ensure(
         self,
