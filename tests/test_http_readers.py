@@ -172,3 +172,20 @@ def test_a_change_makes_a_new_download(site: Site) -> None:
     assert after.status_code == 200 and after.headers["etag"] != before.headers["etag"]
     assert len(after.text.strip().splitlines()) == 6
     assert len(after.content) < len(before.content)
+
+
+def test_a_dataset_made_anew_is_never_answered_from_the_old_file(site: Site) -> None:
+    dataset = next(i.id for i in site.store.datasets() if i.id not in (DATASET, "la-library-monthly"))
+    url = f"{site.base}/datasets/{dataset}.csv"
+    info = site.store.info(dataset)
+    own = ", ".join(f'"{c.field_name}"' for c in info.columns)
+    rows = site.store.cursor().sql(f"SELECT {own} FROM {info.table} ORDER BY 1").to_arrow_table()
+    site.store.replace(dataset, rows)  # version 2, as a dataset made anew and filled will have
+    before = requests.get(url, timeout=60)
+    site.store.drop(dataset)
+    site.store.create(dataset, info.name, info.columns)
+    site.store.replace(dataset, rows.slice(0, 3))
+    assert site.store.info(dataset).version == info.version + 1  # the same version as before the drop
+    after = requests.get(url, timeout=60)
+    assert after.status_code == 200 and len(after.text.strip().splitlines()) == 4
+    assert len(before.text.strip().splitlines()) == rows.num_rows + 1
