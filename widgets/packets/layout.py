@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -25,6 +26,12 @@ from concurrent.futures.process import BrokenProcessPool
 from btvstat_open.errors import RenderError
 
 __all__ = ["PdfProcesses"]
+
+
+def _leave_interrupts_to_the_server() -> None:
+    """In a worker process: Ctrl+C in the terminal reaches every process of ``serve``; the server
+    stops its workers itself, so they ignore it (no traceback from them)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 _WARM_UP = "<!doctype html><html lang='en'><title>.</title><p>.</p></html>"
@@ -52,7 +59,9 @@ class PdfProcesses:
         with self._lock:
             if self._executor is None:
                 context = multiprocessing.get_context("spawn")
-                self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
+                self._executor = ProcessPoolExecutor(
+                    self.workers, mp_context=context, initializer=_leave_interrupts_to_the_server
+                )
             return self._executor
 
     def warm(self) -> None:
