@@ -353,7 +353,8 @@ class StreamAbortedMiddleware:
 
 @dataclass(frozen=True)
 class Pools:
-    """The server's heavy-work pools: ``queries`` (SoQL reads and exports) and ``renders`` (charts).
+    """The server's heavy-work pools: ``queries`` (SoQL reads and exports), ``renders`` (charts),
+    ``pages`` (program pages) and ``packets`` (meeting packets and their PDFs).
 
     Example:
         >>> pools = Pools.from_settings(Settings(query_workers=2, query_queue=3))
@@ -363,24 +364,27 @@ class Pools:
 
     queries: WorkPool
     renders: WorkPool
+    pages: WorkPool
+    packets: WorkPool
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Pools:
-        """Pools sized by the ``query_*``, ``render_*`` and ``pool_wait_seconds`` settings."""
-        wait = settings.pool_wait_seconds
+        """Pools sized by the ``query_*``, ``render_*``, ``page_*``, ``packet_*`` and
+        ``pool_wait_seconds`` settings."""
         return cls(
-            queries=WorkPool(
-                "queries",
-                workers=settings.query_workers,
-                queue=settings.query_queue,
-                wait_seconds=wait,
-                setting="query_workers",
-            ),
-            renders=WorkPool(
-                "renders",
-                workers=settings.render_workers,
-                queue=settings.render_queue,
-                wait_seconds=wait,
-                setting="render_workers",
-            ),
+            queries=_pool(settings, "queries", "query"),
+            renders=_pool(settings, "renders", "render"),
+            pages=_pool(settings, "pages", "page"),
+            packets=_pool(settings, "packets", "packet"),
         )
+
+
+def _pool(settings: Settings, name: str, setting: str) -> WorkPool:
+    """The pool ``name`` sized by the ``{setting}_workers`` and ``{setting}_queue`` settings."""
+    return WorkPool(
+        name,
+        workers=getattr(settings, f"{setting}_workers"),
+        queue=getattr(settings, f"{setting}_queue"),
+        wait_seconds=settings.pool_wait_seconds,
+        setting=f"{setting}_workers",
+    )

@@ -42,6 +42,10 @@ _POSITIVE = (
     "session_idle_minutes",
     "session_hours",
     "signin_attempts",
+    # the server's page and packet pools and its response cache
+    "page_workers",
+    "packet_workers",
+    "response_cache_bytes",
 )
 
 
@@ -77,6 +81,18 @@ class Settings:
     render_queue: int = 8
     #: seconds an admitted request waits for a worker before it is a 503 (also its ``Retry-After``)
     pool_wait_seconds: int = 10
+    #: worker threads building program pages (dashboard, goals, departments, meetings) not cached
+    page_workers: int = 2
+    #: page builds admitted to wait for a page worker; more are a 503
+    page_queue: int = 16
+    #: worker threads building meeting packets, and processes laying out their PDFs
+    packet_workers: int = 2
+    #: packet builds admitted to wait for a packet worker; more are a 503
+    packet_queue: int = 8
+    #: bytes the server's cache of built responses holds at most (least recently used go first)
+    response_cache_bytes: int = 256 * 1024 * 1024
+    #: the folder whole-dataset downloads are written to (default: the system's temporary folder)
+    downloads_dir: str | None = None
     #: seconds a client has to send a request's headers (from connecting or the previous response)
     http_header_timeout_seconds: int = 10
     #: seconds a client has to send a request's body once its headers are in
@@ -125,7 +141,7 @@ class Settings:
         for name in _POSITIVE:
             if getattr(self, name) < 1:
                 raise UsageError(f"Setting {name} must be at least 1, not {getattr(self, name)}.")
-        for name in ("max_limit", "query_queue", "render_queue"):
+        for name in ("max_limit", "query_queue", "render_queue", "page_queue", "packet_queue"):
             if getattr(self, name) < 0:
                 raise UsageError(f"Setting {name} must be 0 or more, not {getattr(self, name)}.")
         if self.max_limit and self.default_limit > self.max_limit:

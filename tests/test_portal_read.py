@@ -228,15 +228,16 @@ def test_system_fields_are_read_only_when_asked_for(portal_url: str, portal_stor
     ]
 
 
-def test_full_export_is_streamed_in_batches(
+def test_full_export_is_written_in_batches_and_sent_with_its_length(
     portal_url: str, portal_store: Store, portal_settings: Settings
 ) -> None:
     info = portal_store.info("kc-311-potholes")
-    assert info.row_count > portal_settings.batch_size  # more than one batch: the body must be a stream
+    assert info.row_count > portal_settings.batch_size  # more than one batch
     with requests.get(f"{portal_url}/api/views/kc-311-potholes/rows.csv", stream=True) as response:
         assert response.status_code == 200
-        assert "content-length" not in response.headers
-        assert response.headers["transfer-encoding"] == "chunked"
+        assert response.headers["accept-ranges"] == "bytes"  # written once, then answered from a file
         assert response.headers["content-disposition"] == 'attachment; filename="kc-311-potholes.csv"'
-        records = list(csv.reader(io.StringIO(response.content.decode())))
+        body = response.content
+        assert int(response.headers["content-length"]) == len(body)
+        records = list(csv.reader(io.StringIO(body.decode())))
     assert len(records) == info.row_count + 1

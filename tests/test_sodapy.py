@@ -141,3 +141,13 @@ def test_errors_reach_sodapy_as_http_errors(client: Socrata) -> None:
     with pytest.raises(requests.exceptions.HTTPError) as info:
         client.get(KC, where="no_such_field > 1")
     assert "400" in str(info.value) and "no_such_field" in str(info.value)
+
+
+def test_empty_clauses_are_ignored_as_socrata_ignores_them(client: Socrata, real_data: Path) -> None:
+    # Tools built on sodapy pass "" for the clauses they do not use; sodapy sends them as they are.
+    empty = dict.fromkeys(("select", "where", "order", "group", "q", "offset"), "")
+    rows = client.get(KC, limit=3, **empty)
+    first = client.get(KC, limit=3)
+    assert rows == first and len(rows) == 3
+    counted = client.get(KC, select="count(*) AS n", where="", order="", group="", q="")
+    assert int(counted[0]["n"]) == kc_file(real_data, "SELECT count(*) FROM kc")[0][0]

@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 from typing import Final
 
 from btvstat_open.web.openapi import CSV, HTML, JSON, OBJECT, ROWS, TEXT, RouteDoc
@@ -23,40 +24,47 @@ __all__ = ["WIDGET_ROUTES", "docs_page"]
 _BINARY: Final = {"type": "string", "format": "binary"}
 
 
-def _get(media: str, *, errors: tuple[int, ...] = (400, 404, 500), html_404: bool = False) -> RouteDoc:
+def _get(
+    media: str, *, errors: tuple[int, ...] = (400, 404, 500), html_404: bool = False, ranges: bool = False
+) -> RouteDoc:
     schema = {JSON: OBJECT, HTML: TEXT, CSV: TEXT}.get(media, _BINARY)
     if html_404:
         return RouteDoc({media: schema}, errors=(400, 500), html_errors=(404,), not_modified=True)
-    return RouteDoc({media: schema}, errors=errors, not_modified=True)
+    return RouteDoc({media: schema}, errors=errors, not_modified=True, ranges=ranges)
+
+
+def _pooled(doc: RouteDoc) -> RouteDoc:
+    """A route built on a bounded pool (pages, packets, renders, queries): a 503 when it is full."""
+    return replace(doc, errors=(*doc.errors, 503))
 
 
 WIDGET_ROUTES: Final[dict[tuple[str, str], RouteDoc]] = {
-    ("get", "/"): _get(HTML, errors=(400, 500)),
+    ("get", "/"): _pooled(_get(HTML, errors=(400, 500))),
     ("get", "/kpi/{kpi_id}"): _get(HTML, html_404=True),
     ("get", "/embed/{kpi_id}"): _get(HTML, html_404=True),
     ("get", "/kpi/{kpi_id}.vl.json"): _get(JSON),
-    ("get", "/kpi/{kpi_id}.svg"): _get("image/svg+xml"),
-    ("get", "/kpi/{kpi_id}.png"): _get("image/png"),
+    ("get", "/kpi/{kpi_id}.svg"): _pooled(_get("image/svg+xml")),
+    ("get", "/kpi/{kpi_id}.png"): _pooled(_get("image/png")),
     ("get", "/kpi/{kpi_id}.csv"): _get(CSV),
     ("get", "/kpi/{kpi_id}.json"): RouteDoc({JSON: ROWS}, errors=(400, 404, 500), not_modified=True),
     ("get", "/embed.js"): _get("text/javascript", errors=(500,)),
-    ("get", "/datasets/{dataset_id}.csv"): _get(CSV),
-    ("get", "/datasets/{dataset_id}.parquet"): _get("application/vnd.apache.parquet"),
+    ("get", "/datasets/{dataset_id}.csv"): _pooled(_get(CSV, ranges=True)),
+    ("get", "/datasets/{dataset_id}.parquet"): _pooled(_get("application/vnd.apache.parquet", ranges=True)),
     ("get", "/api/kpis"): _get(JSON, errors=(400, 500)),
     ("get", "/datapackage.json"): _get(JSON),
     ("get", "/healthz"): RouteDoc({JSON: OBJECT}),
-    ("get", "/goals/{goal_id}"): _get(HTML, html_404=True),
-    ("get", "/departments"): _get(HTML, errors=(400, 500)),
-    ("get", "/departments/{slug}"): _get(HTML, html_404=True),
-    ("get", "/api/goals"): _get(JSON, errors=(400, 500)),
-    ("get", "/program.json"): _get(JSON, errors=(400, 500)),
+    ("get", "/goals/{goal_id}"): _pooled(_get(HTML, html_404=True)),
+    ("get", "/departments"): _pooled(_get(HTML, errors=(400, 500))),
+    ("get", "/departments/{slug}"): _pooled(_get(HTML, html_404=True)),
+    ("get", "/api/goals"): _pooled(_get(JSON, errors=(400, 500))),
+    ("get", "/program.json"): _pooled(_get(JSON, errors=(400, 500))),
     ("get", "/kpi/{kpi_id}/breakdown.json"): _get(JSON),
     ("get", "/kpi/{kpi_id}/breakdown.csv"): _get(CSV),
-    ("get", "/kpi/{kpi_id}/breakdown.svg"): _get("image/svg+xml"),
-    ("get", "/kpi/{kpi_id}/breakdown.png"): _get("image/png"),
-    ("get", "/meetings"): _get(HTML, errors=(400, 500)),
-    ("get", "/meetings/{meeting_id}"): _get(HTML, html_404=True),
-    ("get", "/meetings/{meeting_id}.pdf"): _get("application/pdf", html_404=True),
+    ("get", "/kpi/{kpi_id}/breakdown.svg"): _pooled(_get("image/svg+xml")),
+    ("get", "/kpi/{kpi_id}/breakdown.png"): _pooled(_get("image/png")),
+    ("get", "/meetings"): _pooled(_get(HTML, errors=(400, 500))),
+    ("get", "/meetings/{meeting_id}"): _pooled(_get(HTML, html_404=True)),
+    ("get", "/meetings/{meeting_id}.pdf"): _pooled(_get("application/pdf", html_404=True)),
     # feeds (widgets.feed_routes)
     ("get", "/program.atom"): _get("application/atom+xml", errors=(400, 500)),
     ("get", "/kpi/{kpi_id}.atom"): _get("application/atom+xml"),

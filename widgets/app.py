@@ -36,12 +36,15 @@ from btvstat_open.budget import Pools, StreamAbortedMiddleware
 from btvstat_open.errors import BtvstatError, NotFound
 from btvstat_open.settings import Settings
 from btvstat_open.store import Store
+from btvstat_open.web.files import DownloadFiles
 from btvstat_open.web.handlers import install_error_handlers
+from btvstat_open.web.methods import MethodsMiddleware
 from btvstat_open.web.openapi import install_openapi
 from catalog.models import Catalog, CatalogSettings
 from widgets.api_docs import WIDGET_ROUTES, docs_page
 from widgets.assets import Assets
 from widgets.cache import CachedResponse, CachedResponseMiddleware, CacheKey, DataVersions, LruCache
+from widgets.packets.layout import PdfProcesses
 from widgets.packets.service import PacketService
 from widgets.pages import Pages
 from widgets.route_context import WidgetContext, Widgets, response_key
@@ -114,7 +117,7 @@ def create_widgets_app(
     settings = settings or Settings.from_env()
     ctx = _widget_context(store, catalog, settings, as_of)
     app = FastAPI(
-        lifespan=_lifespan(catalog),
+        lifespan=_lifespan(catalog, ctx.packets.layout),
         title=catalog.settings.title if catalog else "btvstat-open",
         description="City performance KPIs: dashboard, embeddable charts and downloads.",
         version="1",
@@ -130,9 +133,10 @@ def create_widgets_app(
     app.add_middleware(StreamAbortedMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(_BaseUrlMiddleware)
-    # Outermost: cached responses skip everything else (they carry their own headers).
+    # Cached responses skip everything else (they carry their own headers).
     versions = ctx.service.versions
     app.add_middleware(CachedResponseMiddleware, cache=ctx.responses, versions=versions, key=response_key)
+    app.add_middleware(MethodsMiddleware)  # HEAD and OPTIONS on every route, cached or not
     app.state.widgets = ctx.service
     app.state.pools = ctx.pools
     app.state.responses = ctx.responses
@@ -149,7 +153,9 @@ def _widget_context(
     service = WidgetService(store, catalog, versions=versions, as_of=as_of)
     origins = list(catalog.settings.embed.allowed_origins) if catalog else []
     assets = Assets()
-    responses: LruCache[CacheKey, CachedResponse] = LruCache(4096)
+    responses: LruCache[CacheKey, CachedResponse] = LruCache(
+        4096, max_bytes=settings.response_cache_bytes, size=lambda entry: entry.nbytes
+    )
     return WidgetContext(
         service,
         Pages(service, assets, allowed_origins=origins),
@@ -160,18 +166,27 @@ def _widget_context(
         # One set of pools for the widgets' renders and any reads added later.
         pools=Pools.from_settings(settings),
         export_seconds=settings.export_timeout_seconds,
-        packets=PacketService(store, catalog, versions, service.today),
+        packets=PacketService(
+            store, catalog, versions, service.today, layout=PdfProcesses(settings.packet_workers)
+        ),
+        files=DownloadFiles(settings.downloads_dir),
     )
 
 
-def _lifespan(catalog: Catalog | None) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+def _lifespan(
+    catalog: Catalog | None, layout: Callable[[str], bytes]
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Start the chart renderer before taking requests, on made-up charts only: no KPI is
         # rendered before it is asked for (see widgets.warmup).
         if catalog is not None:
             await anyio.to_thread.run_sync(warm_up_in_background().join)
+        if catalog is not None and catalog.meetings and isinstance(layout, PdfProcesses):
+            layout.warm()  # the PDF process starts meanwhile, so the first packet does not wait for it
         yield
+        if isinstance(layout, PdfProcesses):
+            layout.close()  # the PDF processes end with the server
 
     return lifespan
 

@@ -50,33 +50,58 @@ V = TypeVar("V")
 
 
 class LruCache(Generic[K, V]):
-    """A thread-safe least-recently-used cache holding at most ``max_entries`` values."""
+    """A thread-safe least-recently-used cache of at most ``max_entries`` values and ``max_bytes``.
 
-    def __init__(self, max_entries: int) -> None:
+    ``size`` tells a value's bytes (needed with ``max_bytes``); a value larger than
+    ``max_bytes`` alone is not kept.
+
+    Example:
+        >>> cache: LruCache[str, bytes] = LruCache(10, max_bytes=5, size=len)
+        >>> cache.put("a", b"abc"); cache.put("b", b"de"); cache.put("c", b"f")
+        >>> (cache.get("a"), cache.get("c"), cache.nbytes)
+        (None, b'f', 3)
+    """
+
+    def __init__(
+        self, max_entries: int, *, max_bytes: int | None = None, size: Callable[[V], int] | None = None
+    ) -> None:
         self.max_entries = max_entries
-        self._data: OrderedDict[K, V] = OrderedDict()
+        self.max_bytes = max_bytes
+        self._size = size or (lambda _: 0)
+        self.nbytes = 0
+        self._data: OrderedDict[K, tuple[V, int]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, key: K) -> V | None:
         """The value for ``key`` (and mark it recently used), or None."""
         with self._lock:
-            value = self._data.get(key)
-            if value is not None:
-                self._data.move_to_end(key)
-            return value
+            item = self._data.get(key)
+            if item is None:
+                return None
+            self._data.move_to_end(key)
+            return item[0]
 
     def put(self, key: K, value: V) -> None:
-        """Store a value, evicting the least recently used one when full."""
+        """Store a value, evicting the least recently used ones past either bound."""
+        nbytes = self._size(value)
         with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.max_entries:
-                self._data.popitem(last=False)
+            old = self._data.pop(key, None)
+            if old is not None:
+                self.nbytes -= old[1]
+            if self.max_bytes is not None and nbytes > self.max_bytes:
+                return
+            self._data[key] = (value, nbytes)
+            self.nbytes += nbytes
+            while len(self._data) > self.max_entries or (
+                self.max_bytes is not None and self.nbytes > self.max_bytes
+            ):
+                self.nbytes -= self._data.popitem(last=False)[1][1]
 
     def clear(self) -> None:
         """Forget everything."""
         with self._lock:
             self._data.clear()
+            self.nbytes = 0
 
     def __len__(self) -> int:
         return len(self._data)
@@ -181,6 +206,11 @@ class CachedResponse:
     etag: bytes
     deps: tuple[tuple[str, int], ...] = ()
     not_modified_headers: tuple[tuple[bytes, bytes], ...] = field(default=())
+
+    @property
+    def nbytes(self) -> int:
+        """About how much memory it holds: its body and headers."""
+        return len(self.body) + sum(len(n) + len(v) for n, v in self.headers) + 200
 
     def fresh(self, versions: dict[str, int]) -> bool:
         """Whether every dataset it was built from still has the same version."""

@@ -1,9 +1,10 @@
-"""Whole-dataset downloads as CSV or Parquet, streamed from the store batch by batch.
+"""Whole-dataset downloads as CSV or Parquet, written from the store batch by batch.
 
-Each download runs on the query pool, on its own DuckDB cursor, within the export time limit
-(see :mod:`btvstat_open.web.replies`); it reads Arrow batches and encodes each as it comes,
-so memory stays flat whatever the dataset's size. The ETag is the dataset's version: a repeat
-request gets a 304.
+Each download is written once per dataset version, on the query pool, on its own DuckDB cursor,
+within the export time limit; it reads Arrow batches and encodes each as it comes, so memory
+stays flat whatever the dataset's size. Requests are answered from the written file
+(:mod:`btvstat_open.web.files`): ``Content-Length``, ``Range`` (206, 416), ``If-Range``. The
+ETag is the dataset's version and ``Last-Modified`` its last change: a repeat request gets a 304.
 
 Example:
     >>> import requests  # portal_url: a widget server (create_app) on 127.0.0.1
@@ -30,7 +31,9 @@ from btvstat_open.budget import WorkPool
 from btvstat_open.encode import csv_batch
 from btvstat_open.errors import DatasetNotFound
 from btvstat_open.store import DatasetInfo, Store, check_dataset_id, quote_ident
-from btvstat_open.web.replies import Reply, answer
+from btvstat_open.web.conditional import last_modified, not_modified
+from btvstat_open.web.files import DownloadFiles, file_response
+from btvstat_open.web.replies import Reply
 from widgets.security import security_headers
 
 __all__ = ["dataset_response"]
@@ -76,27 +79,31 @@ def _parquet(reader: pa.RecordBatchReader) -> Iterator[bytes]:
     yield sink.take()
 
 
-def _start(
-    info: DatasetInfo, fmt: str, headers: dict[str, str]
-) -> Callable[[duckdb.DuckDBPyConnection], Reply]:
+def _start(info: DatasetInfo, fmt: str) -> Callable[[duckdb.DuckDBPyConnection], Reply]:
     """The first step of a download on a query worker: start the scan, make the first chunk."""
 
     def start(cursor: duckdb.DuckDBPyConnection) -> Reply:
         select = ", ".join(quote_ident(c.field_name) for c in info.columns)
         reader = cursor.sql(f'SELECT {select} FROM {info.table} ORDER BY ":id"').to_arrow_reader(BATCH_ROWS)
         chunks = _csv(reader, [c.data_type for c in info.columns]) if fmt == "csv" else _parquet(reader)
-        return Reply(next(chunks, b""), lambda: next(chunks, None), _MEDIA[fmt], headers)
+        return Reply(next(chunks, b""), lambda: next(chunks, None), _MEDIA[fmt])
 
     return start
 
 
 async def dataset_response(
-    store: Store, dataset_id: str, fmt: str, request: Request, pool: WorkPool, seconds: float
+    store: Store,
+    dataset_id: str,
+    fmt: str,
+    request: Request,
+    pool: WorkPool,
+    seconds: float,
+    files: DownloadFiles,
 ) -> Response:
-    """Stream a whole dataset (its own columns, ordered by row id) as ``csv`` or ``parquet``.
+    """A whole dataset (its own columns, ordered by row id) as ``csv`` or ``parquet``, from ``files``.
 
-    It runs on the query ``pool`` (a 503 when it is full) within ``seconds`` of worker time
-    (the ``export_timeout_seconds`` setting).
+    A download not yet written is written on the query ``pool`` (a 503 when it is full) within
+    ``seconds`` of worker time (the ``export_timeout_seconds`` setting).
 
     Example:
         >>> import io, pyarrow.parquet as pq, requests  # the widget server's /datasets/{id}.parquet
@@ -111,18 +118,26 @@ async def dataset_response(
         # A private dataset (setPermission private) is not downloadable from the public site.
         raise DatasetNotFound(dataset_id)
     etag = f'"{info.id}-v{info.version}-{fmt}"'
+    modified, modified_epoch = last_modified(info)
     headers = dict(security_headers("data"))
     headers.update(
         {
             "etag": etag,
+            "last-modified": modified,
             "cache-control": "public, max-age=60",
             "content-disposition": f'attachment; filename="{info.id}.{fmt}"',
         }
     )
-    if request.headers.get("if-none-match") == etag:
+    if not_modified(request, etag, modified_epoch):
         headers.pop("content-disposition")
         return Response(status_code=304, headers=headers)
-    start = _start(info, fmt, headers)
-    return await answer(
-        pool, request, lambda: store.cursor().cursor(), start, seconds=seconds, limit="export_timeout_seconds"
+    path = await files.ensure(
+        files.path(info, f"download.{fmt}"),
+        pool,
+        request,
+        lambda: store.cursor().cursor(),
+        _start(info, fmt),
+        seconds=seconds,
+        limit="export_timeout_seconds",
     )
+    return file_response(path, _MEDIA[fmt], headers)

@@ -36,44 +36,54 @@ router = APIRouter()
 """The program's routes (the widget router includes them first)."""
 
 
-def _page(ctx: WidgetContext, request: Request, build: Callable[[ProgramPages], str]) -> Response:
+def _page_now(
+    ctx: WidgetContext, request: Request, build: Callable[[ProgramPages], str], keep: bool
+) -> Response:
     """An HTML page about the whole program (it depends on every public KPI's data)."""
     kpis = ctx.service.public_kpis()
     program = ctx.program
     return ctx.respond(
-        request, "page", "text/html; charset=utf-8", lambda: build(program).encode(), kpis=kpis
+        request, "page", "text/html; charset=utf-8", lambda: build(program).encode(), kpis=kpis, keep=keep
     )
 
 
+async def _page(
+    ctx: WidgetContext, request: Request, build: Callable[[ProgramPages], str], *, keep: bool = True
+) -> Response:
+    """:func:`_page_now` on the page pool (a 503 with ``Retry-After`` when it is full)."""
+    return await ctx.pools.pages.run(_page_now, ctx, request, build, keep)
+
+
 @router.get("/", response_class=Response, summary="Dashboard: the program at a glance, then the goal tree")
-def dashboard(request: Request, ctx: Widgets) -> Response:
+async def dashboard(request: Request, ctx: Widgets) -> Response:
     query = dict(request.query_params)
     filters = parse_filters(query, departments=ctx.program.department_slugs()) if query else Filters()
-    return _page(ctx, request, lambda p: p.dashboard(filters))
+    # Words (q) filter the page without caching it: each made-up word would be an entry.
+    return await _page(ctx, request, lambda p: p.dashboard(filters), keep=not filters.q.strip())
 
 
 @router.get("/goals/{goal_id}", response_class=Response, summary="A goal: its rollup, sub-goals and KPIs")
-def goal_page(goal_id: str, request: Request, ctx: Widgets) -> Response:
+async def goal_page(goal_id: str, request: Request, ctx: Widgets) -> Response:
     ctx.no_options(request)
-    return _page(ctx, request, lambda p: p.goal(goal_id))
+    return await _page(ctx, request, lambda p: p.goal(goal_id))
 
 
 @router.get("/departments", response_class=Response, summary="Every department with its KPIs' status")
-def departments_page(request: Request, ctx: Widgets) -> Response:
+async def departments_page(request: Request, ctx: Widgets) -> Response:
     ctx.no_options(request)
-    return _page(ctx, request, lambda p: p.departments())
+    return await _page(ctx, request, lambda p: p.departments())
 
 
 @router.get(
     "/departments/{slug}", response_class=Response, summary="One department's KPIs, actions, meetings"
 )
-def department_page(slug: str, request: Request, ctx: Widgets) -> Response:
+async def department_page(slug: str, request: Request, ctx: Widgets) -> Response:
     ctx.no_options(request)
-    return _page(ctx, request, lambda p: p.department(slug))
+    return await _page(ctx, request, lambda p: p.department(slug))
 
 
 @router.get("/api/goals", summary="The goal tree with each goal's rollup, as JSON")
-def api_goals(request: Request, ctx: Widgets) -> Response:
+async def api_goals(request: Request, ctx: Widgets) -> Response:
     ctx.no_options(request)
     service = ctx.service
     kpis = service.public_kpis()
@@ -90,11 +100,11 @@ def api_goals(request: Request, ctx: Widgets) -> Response:
             }
         )
 
-    return ctx.respond(request, "data", "application/json", build, kpis=kpis)
+    return await ctx.respond_on(ctx.pools.pages, request, "data", "application/json", build, kpis=kpis)
 
 
 @router.get("/program.json", summary="The whole program (catalog export --format program)")
-def program_json(request: Request, ctx: Widgets) -> Response:
+async def program_json(request: Request, ctx: Widgets) -> Response:
     ctx.no_options(request)
     service = ctx.service
     catalog = service.catalog
@@ -106,7 +116,8 @@ def program_json(request: Request, ctx: Widgets) -> Response:
         series = {kpi.id: service.series(kpi) for kpi in kpis}
         return orjson.dumps(program_document(catalog, service.store, today=service.today(), series=series))
 
-    return ctx.respond(request, "data", "application/json", build, kpis=service.public_kpis())
+    kpis = service.public_kpis()
+    return await ctx.respond_on(ctx.pools.pages, request, "data", "application/json", build, kpis=kpis)
 
 
 def _breakdown_kpi(ctx: WidgetContext, kpi_id: str) -> Kpi:
@@ -147,14 +158,14 @@ def _breakdown_image(ctx: WidgetContext, kpi: Kpi, opts: ChartOptions) -> str:
 
 
 @router.get("/kpi/{kpi_id}/breakdown.svg", summary="A KPI's breakdown chart as SVG")
-def breakdown_svg_route(kpi_id: str, request: Request, ctx: Widgets) -> Response:
+async def breakdown_svg_route(kpi_id: str, request: Request, ctx: Widgets) -> Response:
     kpi, opts = _breakdown_kpi(ctx, kpi_id), ctx.options(request, ("theme", "width"))
     build = lambda: _breakdown_image(ctx, kpi, opts).encode()  # noqa: E731
-    return ctx.respond(request, "image", "image/svg+xml", build, kpis=[kpi])
+    return await ctx.respond_on(ctx.pools.renders, request, "image", "image/svg+xml", build, kpis=[kpi])
 
 
 @router.get("/kpi/{kpi_id}/breakdown.png", summary="A KPI's breakdown chart as PNG")
-def breakdown_png(kpi_id: str, request: Request, ctx: Widgets) -> Response:
+async def breakdown_png(kpi_id: str, request: Request, ctx: Widgets) -> Response:
     kpi, opts = _breakdown_kpi(ctx, kpi_id), ctx.options(request, ("theme", "width"))
     build = lambda: image_png(_breakdown_image(ctx, kpi, opts))  # noqa: E731
-    return ctx.respond(request, "image", "image/png", build, kpis=[kpi])
+    return await ctx.respond_on(ctx.pools.renders, request, "image", "image/png", build, kpis=[kpi])

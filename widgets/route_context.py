@@ -13,15 +13,19 @@ Example:
 from __future__ import annotations
 
 import contextvars
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated, cast
+from email.utils import parsedate_to_datetime
+from typing import Annotated, Any, cast
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
 
-from btvstat_open.budget import Pools
+from btvstat_open.budget import Pools, WorkPool
+from btvstat_open.web.conditional import not_modified
+from btvstat_open.web.files import DownloadFiles
 from catalog.models import Kpi
 from widgets.assets import Assets
 from widgets.cache import CachedResponse, CacheKey, KeyedLocks, LruCache, make_response
@@ -55,6 +59,8 @@ class WidgetContext:
     export_seconds: float
     packets: PacketService
     building: KeyedLocks = field(default_factory=KeyedLocks)
+    #: whole-dataset downloads, written once per dataset version (``/datasets/{id}.csv|.parquet``)
+    files: DownloadFiles = field(default_factory=DownloadFiles)
     program: ProgramPages = field(init=False)
 
     def __post_init__(self) -> None:
@@ -71,13 +77,17 @@ class WidgetContext:
         cache_control: str = PAGE_CACHE,
         extra: tuple[tuple[str, str], ...] = (),
         names_host: bool = False,
+        keep: bool = True,
     ) -> Response:
         """Build (or reuse) a response, cached under its path and canonical query (never the Host).
 
         A response that names the server's address (``names_host``) is built each time from
         cached parts and never stored: a Host header chosen by a client must not reach others.
+        Nor is one asked for with free text (``keep=False``: the dashboard's ``q``), so clients
+        cannot fill the cache with one entry per word they make up.
         """
         key = response_key(request.url.path, request.scope["query_string"])
+        names_host = names_host or not keep
         if names_host:
             key = (key[0], key[1] + b"#" + request.headers.get("host", "").encode("latin-1"))
         # One build per key at a time: requests that arrive while it is being built wait for it
@@ -99,13 +109,30 @@ class WidgetContext:
                 )
                 if not names_host:
                     self.responses.put(key, entry)
-        if entry.matches(request.headers.get("if-none-match", "").encode("latin-1")):
+        if not_modified(request, entry.etag.decode(), _modified_epoch(entry)):
             response = Response(status_code=304)
             response.raw_headers = list(entry.not_modified_headers)
             return response
         response = Response(content=entry.body, status_code=200)
         response.raw_headers = list(entry.headers)
         return response
+
+    async def respond_on(
+        self,
+        pool: WorkPool,
+        request: Request,
+        kind: Kind,
+        media_type: str,
+        build: Callable[[], bytes],
+        **options: Any,
+    ) -> Response:
+        """:meth:`respond` on one of ``pool``'s workers: a full pool is a 503 with ``Retry-After``.
+
+        Builds never run on the server's shared threads, so health checks, cached pages and the
+        other pools answer whatever is being built.
+        """
+        respond = functools.partial(self.respond, request, kind, media_type, build, **options)
+        return await pool.run(respond)
 
     def options(self, request: Request, allowed: tuple[str, ...], *, auto: bool = False) -> ChartOptions:
         """The request's chart options, only ``allowed`` ones (anything else is a 400)."""
@@ -118,6 +145,12 @@ class WidgetContext:
     def base(self, request: Request) -> str:
         """The server's base URL as the client reached it, without a trailing slash."""
         return str(request.base_url).rstrip("/")
+
+
+def _modified_epoch(entry: CachedResponse) -> int | None:
+    """The response's ``Last-Modified`` in epoch seconds, if it has one."""
+    value = next((v for n, v in entry.headers if n == b"last-modified"), None)
+    return None if value is None else int(parsedate_to_datetime(value.decode("latin-1")).timestamp())
 
 
 async def get_widgets(request: Request) -> WidgetContext:

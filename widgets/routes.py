@@ -23,6 +23,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from btvstat_open.errors import NotFound
+from btvstat_open.web.conditional import last_modified_header, newest_change
 from catalog.models import Kpi
 from widgets import feed_routes, program_routes
 from widgets.cache import DAY
@@ -151,19 +152,21 @@ def static(name: str, request: Request, ctx: Widgets) -> Response:
     return Response(body, media_type=asset.media_type, headers=headers)
 
 
-@router.get("/datasets/{dataset_id}.csv", summary="A whole dataset as CSV (streamed)")
+@router.get("/datasets/{dataset_id}.csv", summary="A whole dataset as CSV (ranges answered)")
 async def dataset_csv(dataset_id: str, request: Request, ctx: Widgets) -> Response:
     ctx.no_options(request)
     store = ctx.service.store
-    return await dataset_response(store, dataset_id, "csv", request, ctx.pools.queries, ctx.export_seconds)
+    return await dataset_response(
+        store, dataset_id, "csv", request, ctx.pools.queries, ctx.export_seconds, ctx.files
+    )
 
 
-@router.get("/datasets/{dataset_id}.parquet", summary="A whole dataset as Parquet (streamed)")
+@router.get("/datasets/{dataset_id}.parquet", summary="A whole dataset as Parquet (ranges answered)")
 async def dataset_parquet(dataset_id: str, request: Request, ctx: Widgets) -> Response:
     ctx.no_options(request)
     store = ctx.service.store
     return await dataset_response(
-        store, dataset_id, "parquet", request, ctx.pools.queries, ctx.export_seconds
+        store, dataset_id, "parquet", request, ctx.pools.queries, ctx.export_seconds, ctx.files
     )
 
 
@@ -186,10 +189,13 @@ def datapackage_json(request: Request, ctx: Widgets) -> Response:
 
     base = ctx.base_url.get()
     catalog = service.catalog
+    kpis = service.public_kpis()
     build = lambda: orjson.dumps(datapackage(catalog, service.store, base))  # noqa: E731
-    return ctx.respond(
-        request, "data", "application/json", build, kpis=service.public_kpis(), names_host=True
-    )
+    # Last-Modified: the newest change of the datasets behind its KPI series (with its ETag: a 304).
+    used = {kpi.source.dataset for kpi in kpis}
+    modified = newest_change(i for i in service.store.datasets() if i.id in used)
+    extra = () if modified is None else (("last-modified", last_modified_header(modified)),)
+    return ctx.respond(request, "data", "application/json", build, kpis=kpis, names_host=True, extra=extra)
 
 
 @router.get("/healthz", summary="Liveness: the server answers and the store is readable")
@@ -200,6 +206,8 @@ async def healthz(ctx: Widgets) -> dict[str, Any]:
         "status": "ok",
         "kpis": len(ctx.service.public_kpis()),
         "datasets": len([d for d in ctx.service.versions.current() if d != DAY]),
+        # the response cache: how many built answers it holds and their bytes (response_cache_bytes)
+        "cache": {"entries": len(ctx.responses), "bytes": ctx.responses.nbytes},
     }
 
 

@@ -36,6 +36,7 @@ from btvstat_open.portal.openapi import PORTAL_ROUTES
 from btvstat_open.settings import Settings
 from btvstat_open.store import Store
 from btvstat_open.web.handlers import install_error_handlers
+from btvstat_open.web.methods import MethodsMiddleware
 from btvstat_open.web.openapi import install_openapi
 
 __all__ = ["PageSite", "create_portal_app", "install_error_handlers", "install_portal", "router"]
@@ -112,6 +113,7 @@ def create_portal_app(store: Store, settings: Settings | None = None) -> FastAPI
     pools = Pools.from_settings(settings)
     install_portal(app, store, settings, pools=pools)
     app.add_middleware(StreamAbortedMiddleware)
+    app.add_middleware(MethodsMiddleware)
     app.state.pools = pools
 
     @app.get("/healthz", include_in_schema=False)

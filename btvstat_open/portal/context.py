@@ -23,6 +23,7 @@ from btvstat_open.portal.auth import has_write_token
 from btvstat_open.settings import Settings
 from btvstat_open.store import DatasetInfo, Store, as_utc, check_dataset_id
 from btvstat_open.web.engine import engine_error
+from btvstat_open.web.files import DownloadFiles
 
 __all__ = ["Portal", "PortalContext", "as_utc", "epoch_seconds", "get_portal", "http_date"]
 
@@ -71,6 +72,8 @@ class PortalContext:
         self.settings = settings
         self.pools = pools or Pools.from_settings(settings)
         self.data_json = data_json  # replaces the store's own /data.json (see install_portal)
+        #: full exports written once per dataset version, answered with ranges
+        self.files = DownloadFiles(settings.downloads_dir)
         self._infos: dict[str, DatasetInfo] = {}
         self._lock = threading.Lock()
 

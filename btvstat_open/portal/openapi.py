@@ -75,6 +75,7 @@ PORTAL_ROUTES: Final[dict[tuple[str, str], RouteDoc]] = {
     ("get", "/api/views/{dataset_id}/rows.csv"): _read(
         {CSV: TEXT},
         errors=_QUERY,
+        ranges=True,
         parameters=(_param("accessType", "Accepted as Socrata's export takes it (DOWNLOAD)."),),
     ),
     # Socrata's legacy rows.json and the SODA 1 paths older clients use (btvstat_open.portal.legacy)
@@ -83,7 +84,7 @@ PORTAL_ROUTES: Final[dict[tuple[str, str], RouteDoc]] = {
     ("get", "/views/{dataset_id}/rows.csv"): _read({CSV: TEXT}, errors=_QUERY),
     ("get", "/views/{resource}"): _read({JSON: OBJECT}),
     ("get", "/api/catalog/v1"): RouteDoc({JSON: OBJECT}, errors=(400, 500)),
-    ("get", "/data.json"): RouteDoc({JSON: OBJECT}),
+    ("get", "/data.json"): RouteDoc({JSON: OBJECT}, not_modified=True),
     ("get", "/api/views/metadata/v1"): RouteDoc({JSON: ROWS}, errors=(400, 500)),
     ("get", "/api/views/metadata/v1/{dataset_id}"): RouteDoc({JSON: OBJECT}, errors=(404, 500)),
     ("patch", "/api/views/metadata/v1/{dataset_id}"): _write({JSON: OBJECT}, (400, 404, 413, 415)),
@@ -91,7 +92,7 @@ PORTAL_ROUTES: Final[dict[tuple[str, str], RouteDoc]] = {
     # Its request body is the route's own (openapi_extra), kept as FastAPI writes it.
     ("post", "/api/v3/views/{dataset_id}/query.json"): RouteDoc({JSON: ROWS}, errors=(*_QUERY, 403, 413)),
     ("get", "/api/v3/views/{dataset_id}/query.json"): _read({JSON: ROWS}, errors=(*_QUERY, 403)),
-    ("get", "/api/v3/views/{dataset_id}/export.csv"): _read({CSV: TEXT}, errors=(*_QUERY, 403)),
+    ("get", "/api/v3/views/{dataset_id}/export.csv"): _read({CSV: TEXT}, errors=(*_QUERY, 403), ranges=True),
     ("post", "/resource/{resource}"): _write(_RESULT, (400, 404, 413, 415), body=_ROWS_BODY),
     ("put", "/resource/{resource}"): _write(_RESULT, (400, 404, 413, 415), body=_ROWS_BODY),
     ("delete", "/resource/{dataset_id}/{row}"): _write(_RESULT, (404,)),

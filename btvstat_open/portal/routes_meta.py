@@ -3,6 +3,9 @@ and the Socrata APIs this server answers with a 501 (:data:`unsupported`)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
 from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import Response
@@ -13,6 +16,7 @@ from btvstat_open.portal.context import Portal, epoch_seconds, http_date
 from btvstat_open.portal.discovery import DiscoveryQuery, discover, split_values
 from btvstat_open.portal.meta import catalog_result, view_json
 from btvstat_open.portal.stream import not_modified
+from btvstat_open.web.conditional import document_response, newest_modified
 from btvstat_open.web.handlers import json_response
 
 __all__ = ["base_url", "router", "unsupported", "view_name"]
@@ -93,10 +97,14 @@ def discovery(
 
 @router.get("/data.json", tags=["Catalog"], summary="DCAT-US 1.1 catalog")
 def get_data_json(request: Request, ctx: Portal) -> Response:
-    """Every dataset as a DCAT-US 1.1 (Project Open Data) entry."""
+    """Every dataset as a DCAT-US 1.1 (Project Open Data) entry.
+
+    With an ETag of its bytes and the newest dataset change as ``Last-Modified``: a harvester
+    that kept its copy gets a 304.
+    """
     # The widgets app replaces it with the catalog's document (KPI series too): ctx.data_json.
     if ctx.data_json is not None:
-        return json_response(ctx.data_json())
+        return _conditional(request, ctx.data_json())
     settings = ctx.settings
     entries = dataset_entries(
         ctx.store,
@@ -111,7 +119,12 @@ def get_data_json(request: Request, ctx: Portal) -> Response:
         publisher=settings.publisher,
         catalog_url=f"{base_url(request)}/data.json",
     )
-    return json_response(document)
+    return _conditional(request, document)
+
+
+def _conditional(request: Request, document: dict[str, Any]) -> Response:
+    """The document with its ETag and, as ``Last-Modified``, its newest entry's ``modified``."""
+    return document_response(request, orjson.dumps(document), newest_modified(document.get("dataset", [])))
 
 
 unsupported = APIRouter()

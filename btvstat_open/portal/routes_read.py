@@ -19,13 +19,14 @@ from typing import Any
 
 import duckdb
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from btvstat_open.budget import check_columns
 from btvstat_open.encode import json_batch
 from btvstat_open.errors import NotFound
-from btvstat_open.portal.as_known import as_known, history_headers
+from btvstat_open.portal.as_known import as_known, as_of_day, history_headers
 from btvstat_open.portal.context import Portal, PortalContext, epoch_seconds, http_date
 from btvstat_open.portal.stream import (
     FORMATS,
@@ -38,6 +39,8 @@ from btvstat_open.portal.stream import (
 )
 from btvstat_open.store import DatasetInfo, quote_ident
 from btvstat_open.types import duckdb_type
+from btvstat_open.web.conditional import last_modified
+from btvstat_open.web.files import file_response
 from btvstat_open.web.replies import Reply, answer
 
 __all__ = [
@@ -174,8 +177,45 @@ def export_plan(info: DatasetInfo) -> QueryPlan:
 
 
 async def export_response(ctx: PortalContext, request: Request, dataset_id: str) -> Response:
-    """Stream the whole dataset as CSV within the export budget."""
+    """The whole dataset as CSV, written once per version within the export budget, then answered
+    from that file with ``Content-Length`` and ``Range`` (see :mod:`btvstat_open.web.files`).
+
+    A read of the past (``$$as_of``, :mod:`btvstat_open.portal.as_known`) is streamed, uncached."""
     pairs = list(request.query_params.multi_items())
+    if as_of_day(pairs) is not None:
+        return await _export_as_known(ctx, request, dataset_id, pairs)
+    info = await run_in_threadpool(ctx.readable, dataset_id, request)
+    plan = export_plan(info)
+    etag = query_etag(info, request, f"{request.method} {request.url.path} {plan.etag_key}")
+    modified, modified_epoch = last_modified(info)
+    headers = conditional_headers(info, etag, modified, ctx.settings.cache_max_age)
+    if not_modified(request, etag, modified_epoch):
+        return Response(status_code=304, headers=headers)
+    headers.update(soda_headers([c.field_name for c in info.columns], list(plan.data_types)))
+    headers.update(plan.extra_headers)
+    path = await ctx.files.ensure(
+        ctx.files.path(info, "export.csv"),
+        ctx.pools.queries,
+        request,
+        lambda: ctx.store.cursor().cursor(),
+        lambda cursor: _whole(ctx, request, plan, cursor),
+        seconds=ctx.settings.export_timeout_seconds,
+        limit="export_timeout_seconds",
+    )
+    return file_response(path, FORMATS["csv"], headers)
+
+
+def _whole(ctx: PortalContext, request: Request, plan: QueryPlan, cursor: duckdb.DuckDBPyConnection) -> Reply:
+    """The export's first chunk and the way to the rest (never a 304: that was answered before)."""
+    reply = _reply(ctx, request, plan, cursor, export=True)
+    assert isinstance(reply, Reply)
+    return reply
+
+
+async def _export_as_known(
+    ctx: PortalContext, request: Request, dataset_id: str, pairs: list[tuple[str, str]]
+) -> Response:
+    """The whole dataset as known at the end of a past day, streamed within the export budget."""
 
     def plan() -> QueryPlan:
         info = as_known(ctx.store, ctx.settings, request, ctx.readable(dataset_id, request), pairs)

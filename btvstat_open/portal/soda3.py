@@ -104,7 +104,7 @@ def query_from_params(params: Iterable[tuple[str, str]]) -> dict[str, Any]:
     """
     given = dict(params)
     body: dict[str, Any] = {}
-    if "query" in given:
+    if given.get("query", "").strip():  # an empty query is none, as an empty SoQL clause is
         body["query"] = given["query"]
     if "pageSize" in given or "pageNumber" in given:
         if "pageSize" not in given:

@@ -11,7 +11,6 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import duckdb
@@ -20,6 +19,7 @@ from starlette.requests import Request
 
 from btvstat_open.encode import csv_batch, geojson_batch, json_batch
 from btvstat_open.store import DatasetInfo
+from btvstat_open.web.conditional import not_modified
 from btvstat_open.web.engine import engine_error
 
 __all__ = [
@@ -238,19 +238,3 @@ def soda_headers(field_names: Sequence[str], data_types: Sequence[str]) -> dict[
         "X-SODA2-Types": json.dumps(list(data_types)),
         "X-SODA2-Legacy-Types": "false",
     }
-
-
-def not_modified(request: Request, etag: str, last_modified_epoch: int) -> bool:
-    """Whether the client's copy is current (``If-None-Match``, else ``If-Modified-Since``)."""
-    match = request.headers.get("if-none-match")
-    if match is not None:
-        tags = [t.strip().removeprefix("W/") for t in match.split(",")]
-        return "*" in tags or etag in tags
-    since = request.headers.get("if-modified-since")
-    if since:
-        try:
-            moment = parsedate_to_datetime(since)
-        except (TypeError, ValueError):
-            return False
-        return moment.tzinfo is not None and last_modified_epoch <= int(moment.timestamp())
-    return False

@@ -55,13 +55,17 @@ class QueryParams:
         :class:`SoqlError`); ``$$``-prefixed keys are Socrata's request options
         (``$$app_token``, ``$$read_from_nbe``, ``$$version``, ``$$bom``...) and are ignored
         here, except ``$$exclude_system_fields=false``, which makes ``*`` include the system
-        fields as on Socrata; every other key is a simple ``field=value`` filter.
+        fields as on Socrata; every other key is a simple ``field=value`` filter. A SoQL
+        parameter with an empty or blank value (``$where=``) is ignored, as Socrata ignores it:
+        clients built on sodapy send empty strings for the clauses they do not use.
 
         Example:
             >>> QueryParams.from_request([("$limit", "5")]).limit
             '5'
             >>> QueryParams.from_request([("$$exclude_system_fields", "false")]).system_fields
             True
+            >>> QueryParams.from_request([("$where", ""), ("$order", " "), ("$where", "n > 1")]).where
+            'n > 1'
         """
         values: dict[str, str] = {}
         filters: list[tuple[str, str]] = []
@@ -81,6 +85,8 @@ class QueryParams:
                         code="query.soql.unknown-parameter",
                         data={"parameter": key},
                     )
+                if not value.strip():
+                    continue  # Socrata ignores an empty clause
                 if name in values:
                     raise SoqlError(
                         f"Parameter {key!r} is given twice; give it once (combine conditions with AND).",

@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from btvstat_open.errors import BtvstatError, ServerBusy
 from btvstat_open.web.engine import engine_error
+from btvstat_open.web.methods import HEAD_OF, allowed_methods
 
 __all__ = ["JSON_TYPE", "error_response", "install_error_handlers", "json_response"]
 
@@ -88,15 +89,20 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, "http.error")
+    allow = ""
     if exc.status_code == 404:
         message = f"No route {request.url.path!r}. See /docs for the routes this server answers."
     elif exc.status_code == 405:
-        message = f"{request.method} is not allowed on {request.url.path!r}."
+        method = "HEAD" if request.scope.get(HEAD_OF) else request.method
+        allow = allowed_methods(request.app.router.routes, request.scope)
+        message = f"{method} is not allowed on {request.url.path!r}; this address takes {allow}."
     else:
         message = str(exc.detail)
     response = error_response(exc.status_code, code, message)
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
+    if allow:  # every method of every route at this path, not the first route's
+        response.headers["allow"] = allow
     return response
 
 

@@ -54,6 +54,7 @@ ERROR_SCHEMA: Final[Schema] = {
     },
 }
 _REASONS: Final = {
+    206: "Part of the file: the bytes the Range header asked for (Content-Range names them)",
     304: "Not modified: the copy named by If-None-Match or If-Modified-Since is current",
     400: "A bad request: a query that does not parse or type-check, or a bad parameter or body",
     401: "The write token is missing or wrong",
@@ -61,6 +62,7 @@ _REASONS: Final = {
     404: "No such dataset, row or KPI",
     413: "The body or its row count is over the server's limit",
     415: "The body is not JSON (or CSV, for rows)",
+    416: "The Range asked for starts past the file's end (Content-Range: bytes */size)",
     500: "The store failed; the body holds a reference to the server log",
     501: "A Socrata API this server does not offer",
     503: "The server is busy; retry after the Retry-After header's seconds",
@@ -89,6 +91,8 @@ class RouteDoc:
     parameters: tuple[Schema, ...] = ()
     body: Mapping[str, Schema] | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    #: a file download answering ``Range`` (206 with ``Content-Range``, 416 past its end)
+    ranges: bool = False
 
     def responses(self) -> dict[str, Any]:
         """The OpenAPI ``responses`` object."""
@@ -98,6 +102,9 @@ class RouteDoc:
         if self.headers:
             ok["headers"] = {n: {"description": d, "schema": TEXT} for n, d in self.headers.items()}
         out: dict[str, Any] = {str(self.status): ok}
+        if self.ranges:
+            out["206"] = {"description": _REASONS[206], "content": ok.get("content", {})}
+            out["416"] = {"description": _REASONS[416]}
         if self.not_modified:
             out["304"] = {"description": _REASONS[304]}
         for status in sorted({*self.errors, *self.html_errors}):

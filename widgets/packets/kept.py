@@ -25,6 +25,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -187,13 +188,20 @@ class KeptPackets:
 
 
 def produce(
-    catalog: Catalog, store: Store, meeting_id: str, *, refresh: bool = False, today: date | None = None
+    catalog: Catalog,
+    store: Store,
+    meeting_id: str,
+    *,
+    refresh: bool = False,
+    today: date | None = None,
+    layout: Callable[[str], bytes] = packet_pdf,
 ) -> Revision | None:
     """The meeting's kept packet: the newest revision, else one produced and kept now.
 
     None before the meeting's date (nothing is kept then). ``refresh`` computes the packet again,
     as known on the meeting's day, and keeps it as the next revision, its cover listing what
-    changed since the revision before.
+    changed since the revision before. ``layout`` lays the page out as PDF (the server passes its
+    layout processes).
     """
     meeting = find_meeting(catalog, meeting_id)
     kept = KeptPackets(store.root)
@@ -216,4 +224,4 @@ def produce(
         )
     html = packet_html(packet, catalog.settings, links=False)
     page = packet_html(packet, catalog.settings, links=True)
-    return kept.keep(packet, page, html, packet_pdf(html))
+    return kept.keep(packet, page, html, layout(html))

@@ -1,7 +1,8 @@
 """The meeting routes: ``/meetings`` (upcoming and past, with highlights), ``/meetings/{id}`` (the
 packet as a page) and ``/meetings/{id}.pdf``.
 
-They answer through the widget routes' shared response cache
+Builds run on the server's pools (the list on ``pages``, a packet and its PDF on ``packets``: a
+full pool is a 503 with ``Retry-After``). They answer through the widget routes' shared response cache
 (:meth:`~widgets.route_context.WidgetContext.respond`), keyed by the request
 and holding the versions of the datasets behind the packet, on top of :class:`PacketService`'s own
 cache of packets, pages and PDFs.
@@ -56,7 +57,7 @@ router = APIRouter()
 
 
 @router.get("/meetings", response_class=Response, summary="Stat meetings, upcoming and past")
-def meetings(request: Request, ctx: Widgets) -> Response:
+async def meetings(request: Request, ctx: Widgets) -> Response:
     _no_query(request)
     packets, pages = ctx.packets, ctx.pages
 
@@ -72,17 +73,21 @@ def meetings(request: Request, ctx: Widgets) -> Response:
             pages.env.get_template("meetings.html").render(site=pages.site, theme="auto", **context).encode()
         )
 
-    return ctx.respond(request, "page", "text/html; charset=utf-8", build, kpis=packets.all_kpis())
+    kpis = packets.all_kpis()
+    return await ctx.respond_on(
+        ctx.pools.pages, request, "page", "text/html; charset=utf-8", build, kpis=kpis
+    )
 
 
 @router.get("/meetings/{meeting_id}.pdf", summary="A meeting's packet as a tagged PDF")
-def packet_pdf(meeting_id: str, request: Request, ctx: Widgets) -> Response:
+async def packet_pdf(meeting_id: str, request: Request, ctx: Widgets) -> Response:
     """The kept packet once its meeting's day has come (``?revision=N`` for an earlier one)."""
     revision = _revision(request)
     packets = ctx.packets
     meeting = packets.meeting(meeting_id)
     disposition = (("content-disposition", f'inline; filename="{meeting.id}.pdf"'),)
-    return ctx.respond(
+    return await ctx.respond_on(
+        ctx.pools.packets,
         request,
         "data",
         "application/pdf",
@@ -93,12 +98,13 @@ def packet_pdf(meeting_id: str, request: Request, ctx: Widgets) -> Response:
 
 
 @router.get("/meetings/{meeting_id}", response_class=Response, summary="A meeting's packet as a page")
-def packet_page(meeting_id: str, request: Request, ctx: Widgets) -> Response:
+async def packet_page(meeting_id: str, request: Request, ctx: Widgets) -> Response:
     """The kept packet's page once its meeting's day has come (``?revision=N`` for an earlier one)."""
     revision = _revision(request)
     packets = ctx.packets
     meeting = packets.meeting(meeting_id)
-    return ctx.respond(
+    return await ctx.respond_on(
+        ctx.pools.packets,
         request,
         "packet",
         "text/html; charset=utf-8",

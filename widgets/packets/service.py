@@ -33,6 +33,13 @@ from widgets.packets.view import long_date
 
 __all__ = ["MeetingSummary", "PacketService"]
 
+_MAX_BYTES = 128 * 1024 * 1024  # packets, pages and PDFs kept at most
+
+
+def _size(value: Any) -> int:
+    """About the memory a cached packet, page or PDF holds."""
+    return len(value) if isinstance(value, (bytes, str)) else 256 * 1024
+
 
 @dataclass(frozen=True)
 class MeetingSummary:
@@ -48,13 +55,21 @@ class PacketService:
     """Packets of a catalog's meetings, cached by meeting, catalog version and data versions."""
 
     def __init__(
-        self, store: Store, catalog: Catalog | None, versions: DataVersions, today: Callable[[], date]
+        self,
+        store: Store,
+        catalog: Catalog | None,
+        versions: DataVersions,
+        today: Callable[[], date],
+        *,
+        layout: Callable[[str], bytes] = packet_pdf,
     ) -> None:
         self.store = store
         self.catalog = catalog
         self.versions = versions
         self.today = today
-        self._built: LruCache[tuple[Any, ...], Any] = LruCache(256)
+        #: lays a packet page out as PDF (the server's: :class:`~widgets.packets.layout.PdfProcesses`)
+        self.layout = layout
+        self._built: LruCache[tuple[Any, ...], Any] = LruCache(256, max_bytes=_MAX_BYTES, size=_size)
         self._locks = KeyedLocks()
 
     def meeting(self, meeting_id: str) -> Meeting:
@@ -108,7 +123,7 @@ class PacketService:
             return KeptPackets(self.store.root).revision(meeting.id, revision)
         catalog = self.catalog
         with self._locks.hold(("kept", meeting.id)):  # one process produces it once
-            return produce(catalog, self.store, meeting.id)
+            return produce(catalog, self.store, meeting.id, layout=self.layout)
 
     def html(self, meeting_id: str, *, links: bool = True, revision: int | None = None) -> str:
         """The packet as a page (``links``: with the site's navigation); the kept one once it is kept."""
@@ -129,7 +144,7 @@ class PacketService:
         if kept is not None:
             return kept.pdf()
         meeting = self.meeting(meeting_id)
-        pdf: bytes = self._cached(meeting, "pdf", lambda: packet_pdf(self.html(meeting_id, links=False)))
+        pdf: bytes = self._cached(meeting, "pdf", lambda: self.layout(self.html(meeting_id, links=False)))
         return pdf
 
     def all_kpis(self) -> list[Kpi]:

@@ -1,0 +1,97 @@
+"""Packet PDFs laid out side by side, in processes of their own.
+
+WeasyPrint lays out one document at a time per process (:func:`~widgets.packets.render.packet_pdf`
+holds a lock: its layout is not documented as thread-safe) and holds the interpreter while it
+works, so threads would not lay out two PDFs at once. :class:`PdfProcesses` keeps up to
+``workers`` processes (started on the first PDF, ``spawn``\\ed: nothing of the server's threads or
+DuckDB connections is copied into them) and hands each an HTML packet; the server's packet pool
+has as many threads as there are processes, so PDFs are made in parallel up to the pool's size.
+
+Example:
+    >>> layout = PdfProcesses(workers=1)
+    >>> layout.warm()  # a server does this at start when its catalog has meetings
+    >>> layout("<html><body><p>Hello</p></body></html>")[:5]
+    b'%PDF-'
+    >>> layout.close()
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from btvstat_open.errors import RenderError
+
+__all__ = ["PdfProcesses"]
+
+
+def _leave_interrupts_to_the_server() -> None:
+    """In a worker process: Ctrl+C in the terminal reaches every process of ``serve``; the server
+    stops its workers itself, so they ignore it (no traceback from them)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+_WARM_UP = "<!doctype html><html lang='en'><title>.</title><p>.</p></html>"
+
+
+def _layout(html: str) -> tuple[bool, bytes | str]:
+    """In a worker process: the PDF, or the message of the error that stopped it."""
+    from widgets.packets.render import packet_pdf
+
+    try:
+        return True, packet_pdf(html)
+    except RenderError as exc:
+        return False, exc.message
+
+
+class PdfProcesses:
+    """A callable ``html -> PDF bytes`` laying out in up to ``workers`` processes at once."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._executor: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                context = multiprocessing.get_context("spawn")
+                self._executor = ProcessPoolExecutor(
+                    self.workers, mp_context=context, initializer=_leave_interrupts_to_the_server
+                )
+            return self._executor
+
+    def warm(self) -> None:
+        """Start one process and lay a tiny page out in it, in the background: WeasyPrint's first
+        document (loading it and its fonts) takes seconds, and a server's first packet should not."""
+        self._pool().submit(_layout, _WARM_UP)
+
+    def __call__(self, html: str) -> bytes:
+        """The packet page ``html`` as a PDF; :class:`RenderError` when it cannot be made."""
+        executor = self._pool()
+        try:
+            ok, value = executor.submit(_layout, html).result()
+        except BrokenProcessPool:
+            with self._lock:
+                if self._executor is executor:
+                    self._executor = None  # the next PDF starts new processes
+            executor.shutdown(wait=False, cancel_futures=True)
+            raise RenderError(
+                "The process laying out the packet's PDF stopped unexpectedly (out of memory?); "
+                "try again, and see the server log."
+            ) from None
+        if not ok:
+            assert isinstance(value, str)
+            raise RenderError(value)
+        assert isinstance(value, bytes)
+        return value
+
+    def close(self) -> None:
+        """Stop the processes (any PDF still being made is abandoned)."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
