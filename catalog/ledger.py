@@ -33,6 +33,7 @@ __all__ = [
     "definition_hash",
     "published",
     "record",
+    "revised_between",
     "revision_lines",
     "with_published",
 ]
@@ -199,3 +200,26 @@ def revision_lines(kpi: Kpi, history: dict[date, Published]) -> list[str]:
 
 def _number(kpi: Kpi, value: float | None) -> str:
     return "no value" if value is None else f"{value:,.{kpi.decimals}f}"
+
+
+def revised_between(store: Store, kpis: list[Kpi], reviewed: date, until: date) -> list[str]:
+    """Values revised after the meeting of ``reviewed`` (up to the end of ``until``) for periods that
+    meeting reviewed (ended by then), one sentence each, as a packet lists them."""
+    if not store.exists(LEDGER_DATASET) or not kpis:
+        return []
+    titles = {k.id: k for k in kpis}
+    rows = store.cursor().execute(
+        f"SELECT kpi, period_start, previous_value, value, recorded_at, reason "
+        f"FROM {store.info(LEDGER_DATASET).table} WHERE list_contains(?, kpi) AND revision > 0 "
+        "AND CAST(period_end AS DATE) <= ? AND CAST(timezone('UTC', recorded_at) AS DATE) > ? "
+        "AND CAST(timezone('UTC', recorded_at) AS DATE) <= ? ORDER BY kpi, period_start, revision",
+        [list(titles), reviewed, reviewed, until],
+    )
+    lines = []
+    for kpi_id, start, old, new, at, reason in rows.fetchall():
+        kpi = titles[kpi_id]
+        lines.append(
+            f"{kpi.title}, period from {start.date().isoformat()}: {_number(kpi, old)} then, "
+            f"{_number(kpi, new)} since {at.date().isoformat()} ({reason})."
+        )
+    return lines

@@ -42,6 +42,7 @@ from catalog.actions import is_overdue, is_unattended, overdue_actions, state_on
 from catalog.asof import history_note
 from catalog.changes import Latest, latest_change
 from catalog.freshness import FreshnessReport, freshness
+from catalog.ledger import revised_between
 from catalog.measure import measure
 from catalog.meetings import agenda_kpis, previous_meeting
 from catalog.models import Action, Catalog, Kpi, Meeting, Note
@@ -149,6 +150,8 @@ class Packet:
     revision: int | None = None
     kept_before: str | None = None
     changes: tuple[str, ...] = ()
+    #: values revised since the previous meeting, for periods it reviewed (catalog.ledger)
+    revised: tuple[str, ...] = ()
 
     @property
     def window_start(self) -> date | None:
@@ -249,4 +252,7 @@ def build_packet(catalog: Catalog, store: Store, meeting_id: str, *, as_of: date
     rank = {item.kpi.id: _RANK.get(item.status, 2) for item in items.values()}
     follow_ups = _follow_ups([catalog.kpis[k] for k in agenda], day, since, rank)
     note = history_note(store, (catalog.kpis[k].source.dataset for k in agenda), day)
-    return Packet(meeting, day, previous, tuple(follow_ups), standing, new_items, note)
+    revised = revised_between(store, [catalog.kpis[k] for k in agenda], since, day) if since else []
+    return Packet(
+        meeting, day, previous, tuple(follow_ups), standing, new_items, note, revised=tuple(revised)
+    )

@@ -256,6 +256,7 @@ def packet_context(packet: Packet, fiscal_year_start: int = 7) -> dict[str, Any]
         "revision": packet.revision,
         "kept_before": packet.kept_before,
         "changes": packet.changes,
+        "revised": packet.revised,
         "departments": meeting.departments,
         "previous": packet.previous,
         "previous_date": long_date(packet.previous.date) if packet.previous else "",
