@@ -73,6 +73,9 @@ def test_a_half_size_extract_is_held_until_accepted(tmp_path: Path, capsys: Any)
         assert held["check"] == {"failures": state.failures, "held": True, "checked_at": state.checked_at}
         page = requests.get(f"{base}/kpi/{KPI}", timeout=60).text
         assert "Data check failed" in page and "the last good version stays published" in page
+        listed = requests.get(f"{base}/checks", timeout=60).text
+        assert "<strong>Failed</strong> (held: the last good version is published)" in listed
+        assert "a change of 50%" in listed and f'href="/kpi/{KPI}"' in listed
 
         assert (
             main(

@@ -47,6 +47,7 @@ WIDGET_ROUTES: Final[dict[tuple[str, str], RouteDoc]] = {
     ("get", "/healthz"): RouteDoc({JSON: OBJECT}),
     ("get", "/goals/{goal_id}"): _get(HTML, html_404=True),
     ("get", "/departments"): _get(HTML, errors=(400, 500)),
+    ("get", "/checks"): _get(HTML, errors=(400, 500)),
     ("get", "/departments/{slug}"): _get(HTML, html_404=True),
     ("get", "/api/goals"): _get(JSON, errors=(400, 500)),
     ("get", "/program.json"): _get(JSON, errors=(400, 500)),
