@@ -126,6 +126,7 @@ class KpiItem:
     notes: tuple[Note, ...]
     questions: tuple[str, ...]
     raised: str | None = None  # why a new item was raised
+    checks: tuple[str, ...] = ()  # what failed in the dataset's data checks when the packet was made
 
     @property
     def status(self) -> str:
@@ -228,7 +229,15 @@ def _item(
         notes=tuple(n for n in sorted(kpi.notes, key=lambda n: n.date) if _in_window(n.date, since, day)),
         questions=tuple(meeting.questions.get(kpi.id, [])),
         raised=raised,
+        checks=tuple(_check_failures(store, kpi.source.dataset)),
     )
+
+
+def _check_failures(store: Store, dataset_id: str) -> list[str]:
+    from catalog.data_checks import load_checks
+
+    state = load_checks(store).get(dataset_id)
+    return list(state.failures) if state is not None else []
 
 
 def _off_track_first(items: list[KpiItem]) -> tuple[KpiItem, ...]:

@@ -134,6 +134,8 @@ def _flags(item: KpiItem, day: date) -> list[str]:
         flags.append(f"Behind: the latest period with data {until}; new data is expected {fresh.expect}.")
     if item.unattended:
         flags.append("Unattended: off track for the last two periods with no open action.")
+    if item.checks:
+        flags.append(f"Data check failed: {'; '.join(item.checks)}.")
     return flags
 
 
