@@ -41,6 +41,7 @@ GROUPS = (
     "program",
     "meetings",
     "kinds",
+    "history",
 )
 _err = Console(stderr=True)
 
@@ -64,6 +65,7 @@ def run(sizes: Sizes, groups: set[str], workdir: Path, *, quick: bool) -> list[R
         rows_catalog,
         rows_discovery,
         rows_health,
+        rows_history,
         rows_interop,
         rows_kinds,
         rows_meetings,
@@ -177,6 +179,12 @@ def run(sizes: Sizes, groups: set[str], workdir: Path, *, quick: bool) -> list[R
             lambda: rows_meetings.meeting_rows(
                 kpis=kpis, seconds=sizes.load_seconds, connections=sizes.connections, workdir=workdir
             ),
+        )
+    if "history" in groups:
+        results += _guarded(
+            "history",
+            f"store history over {sizes.pull_rows:,} rows",
+            lambda: rows_history.history_rows(rows=sizes.pull_rows, reps=sizes.reps),
         )
     return results
 

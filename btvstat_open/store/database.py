@@ -103,7 +103,7 @@ class Store:
         2
     """
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, *, history: bool = True) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.path = self.root / "store.duckdb"
@@ -137,6 +137,8 @@ class Store:
         # stamped by this clock (tests replace it to write "on" chosen days).
         create_history_tables(self._con)
         self.clock: Callable[[], datetime] = now_utc
+        # history=False: writes record no history (a scratch store, or a benchmark's baseline).
+        self.history = history
 
     def close(self) -> None:
         """Close the database."""
@@ -286,7 +288,9 @@ class Store:
         key: str = ":id",
     ) -> Recording:
         """Begin the history of one write on its transaction's cursor (see :class:`Recording`)."""
-        recording = Recording(con, dataset_id, operation, self.clock(), source_changed_at, key)
+        recording = Recording(
+            con, dataset_id, operation, self.clock(), source_changed_at, key, enabled=self.history
+        )
         recording.before(now_utc())
         return recording
 
