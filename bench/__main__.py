@@ -43,6 +43,7 @@ GROUPS = (
     "kinds",
     "notify",
     "people",
+    "history",
 )
 _err = Console(stderr=True)
 
@@ -66,6 +67,7 @@ def run(sizes: Sizes, groups: set[str], workdir: Path, *, quick: bool) -> list[R
         rows_catalog,
         rows_discovery,
         rows_health,
+        rows_history,
         rows_interop,
         rows_kinds,
         rows_meetings,
@@ -194,6 +196,12 @@ def run(sizes: Sizes, groups: set[str], workdir: Path, *, quick: bool) -> list[R
             lambda: rows_people.people_rows(
                 workdir, updaters=updaters, rounds=rounds, reps=2 if quick else 5
             ),
+        )
+    if "history" in groups:
+        results += _guarded(
+            "history",
+            f"store history over {sizes.pull_rows:,} rows",
+            lambda: rows_history.history_rows(rows=sizes.pull_rows, reps=sizes.reps),
         )
     return results
 

@@ -301,11 +301,14 @@ def run_checks_command(args: argparse.Namespace) -> int:
     return 1 if any(s.failures for s in states) else 0
 
 
-def publish_all(catalog: Catalog, store: Store) -> int:
-    """Record in the ledger what every public KPI publishes today (after a sync); returns the new entries."""
+def publish_all(catalog: Catalog, store: Store, now: datetime | None = None) -> int:
+    """Record in the ledger what every public KPI publishes today (after a sync); returns the new entries.
+
+    ``now`` is the moment of publication (default: now); values are computed as of its day.
+    """
     from catalog.ledger import record
 
-    today = datetime.now(UTC).date()
+    today = (now or datetime.now(UTC)).date()
     count = 0
     for kpi in catalog.kpis.values():
         if not kpi.public or not store.exists(kpi.source.dataset):
@@ -314,7 +317,7 @@ def publish_all(catalog: Catalog, store: Store) -> int:
             series = measure(kpi, store, catalog.settings, today=today)
         except BtvstatError:
             continue  # a KPI that cannot be computed publishes nothing (`catalog validate` says why)
-        count += len(record(store, kpi, series))
+        count += len(record(store, kpi, series, now=now))
     return count
 
 

@@ -31,7 +31,7 @@ from catalog.models.data_checks import DataCheck
 __all__ = ["CheckState", "accept", "evaluate", "held_at", "load_checks", "run_checks", "state_record"]
 
 CHECKS_FILE = "data-checks.json"
-_CACHE: dict[Path, tuple[float, dict[str, CheckState]]] = {}
+_CACHE: dict[Path, tuple[tuple[int, int, int], dict[str, CheckState]]] = {}
 _LOCK = threading.Lock()
 
 
@@ -51,7 +51,8 @@ def load_checks(store: Store) -> dict[str, CheckState]:
     """Every dataset's last check state (re-read only when the file changed)."""
     path = store.root / CHECKS_FILE
     try:
-        stamp = path.stat().st_mtime
+        info = path.stat()  # each save is a new file (rename): its inode tells it apart
+        stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
     except FileNotFoundError:
         return {}
     with _LOCK:

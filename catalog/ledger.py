@@ -15,8 +15,6 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -26,6 +24,7 @@ import pyarrow as pa
 
 from btvstat_open.store import Store
 from btvstat_open.types import Column
+from catalog.definitions import append_records, definition_hash, record_definition
 from catalog.models import Kpi
 
 __all__ = [
@@ -34,6 +33,7 @@ __all__ = [
     "definition_hash",
     "published",
     "record",
+    "revised_between",
     "revision_lines",
     "with_published",
 ]
@@ -55,17 +55,6 @@ COLUMNS = (
     Column("definition", "Definition", "text"),
 )
 _LOCK = threading.Lock()  # one KPI's entries are read, compared and written at a time
-
-
-def definition_hash(kpi: Kpi) -> str:
-    """A short hash of how the KPI is computed: its source, measure, period and target."""
-    parts = {name: getattr(kpi, name) for name in ("source", "measure", "period", "target")}
-    text = json.dumps(
-        {k: v.model_dump(mode="json") if hasattr(v, "model_dump") else v for k, v in parts.items()},
-        sort_keys=True,
-        default=str,
-    )
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -106,6 +95,7 @@ def record(store: Store, kpi: Kpi, series: pa.Table, *, now: datetime | None = N
     now = now or datetime.now(UTC)
     definition = definition_hash(kpi)
     with _LOCK:
+        record_definition(store, kpi, now)
         known = _latest(store, kpi.id)
         entries = []
         for row in series.to_pylist():
@@ -140,28 +130,12 @@ def record(store: Store, kpi: Kpi, series: pa.Table, *, now: datetime | None = N
                 }
             )
         if entries:
-            _write(store, entries)
+            about = (
+                "Published KPI values and their revisions",
+                "Each KPI period's value, target and status as first published, and every revision.",
+            )
+            append_records(store, LEDGER_DATASET, about, COLUMNS, entries)
     return entries
-
-
-def _write(store: Store, entries: list[dict[str, Any]]) -> None:
-    schema = pa.schema([pa.field(c.field_name, _arrow(c.data_type)) for c in COLUMNS])
-    table = pa.Table.from_pylist(entries, schema=schema)
-    if not store.exists(LEDGER_DATASET):
-        store.create(
-            LEDGER_DATASET,
-            "Published KPI values and their revisions",
-            COLUMNS,
-            description="Each KPI period's value, target and status as first published, and every revision.",
-            row_identifier="entry",
-        )
-    store.upsert(LEDGER_DATASET, table)
-
-
-def _arrow(data_type: str) -> pa.DataType:
-    from btvstat_open.types import arrow_type
-
-    return arrow_type(data_type)
 
 
 def published(store: Store, kpi_id: str) -> dict[date, Published]:
@@ -226,3 +200,26 @@ def revision_lines(kpi: Kpi, history: dict[date, Published]) -> list[str]:
 
 def _number(kpi: Kpi, value: float | None) -> str:
     return "no value" if value is None else f"{value:,.{kpi.decimals}f}"
+
+
+def revised_between(store: Store, kpis: list[Kpi], reviewed: date, until: date) -> list[str]:
+    """Values revised after the meeting of ``reviewed`` (up to the end of ``until``) for periods that
+    meeting reviewed (ended by then), one sentence each, as a packet lists them."""
+    if not store.exists(LEDGER_DATASET) or not kpis:
+        return []
+    titles = {k.id: k for k in kpis}
+    rows = store.cursor().execute(
+        f"SELECT kpi, period_start, previous_value, value, recorded_at, reason "
+        f"FROM {store.info(LEDGER_DATASET).table} WHERE list_contains(?, kpi) AND revision > 0 "
+        "AND CAST(period_end AS DATE) <= ? AND CAST(timezone('UTC', recorded_at) AS DATE) > ? "
+        "AND CAST(timezone('UTC', recorded_at) AS DATE) <= ? ORDER BY kpi, period_start, revision",
+        [list(titles), reviewed, reviewed, until],
+    )
+    lines = []
+    for kpi_id, start, old, new, at, reason in rows.fetchall():
+        kpi = titles[kpi_id]
+        lines.append(
+            f"{kpi.title}, period from {start.date().isoformat()}: {_number(kpi, old)} then, "
+            f"{_number(kpi, new)} since {at.date().isoformat()} ({reason})."
+        )
+    return lines

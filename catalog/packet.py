@@ -43,6 +43,7 @@ from catalog.asof import history_note
 from catalog.changes import Latest, latest_change
 from catalog.explain import why_empty
 from catalog.freshness import FreshnessReport, freshness
+from catalog.ledger import revised_between
 from catalog.measure import measure
 from catalog.meetings import agenda_kpis, previous_meeting
 from catalog.models import Action, Catalog, Kpi, Meeting, Note
@@ -129,6 +130,7 @@ class KpiItem:
     #: the department's approved commentary and action progress notes, as of the packet's day
     updates: tuple[str, ...] = ()
     empty_reason: str | None = None  # why no period has a value (catalog.explain), None when one has
+    checks: tuple[str, ...] = ()  # what failed in the dataset's data checks when the packet was made
 
     @property
     def status(self) -> str:
@@ -153,6 +155,8 @@ class Packet:
     revision: int | None = None
     kept_before: str | None = None
     changes: tuple[str, ...] = ()
+    #: values revised since the previous meeting, for periods it reviewed (catalog.ledger)
+    revised: tuple[str, ...] = ()
 
     @property
     def window_start(self) -> date | None:
@@ -231,6 +235,7 @@ def _item(
         raised=raised,
         updates=department_updates(store, kpi.id, day),
         empty_reason=why_empty(kpi, store, catalog.settings, today=day),
+        checks=tuple(_check_failures(store, kpi.source.dataset)),
     )
 
 
@@ -251,6 +256,13 @@ def department_updates(store: Store, kpi_id: str, day: date) -> tuple[str, ...]:
         else:
             found.append(f"New action: {update.title}" + (f" (due {update.due})" if update.due else ""))
     return tuple(found)
+
+
+def _check_failures(store: Store, dataset_id: str) -> list[str]:
+    from catalog.data_checks import load_checks
+
+    state = load_checks(store).get(dataset_id)
+    return list(state.failures) if state is not None else []
 
 
 def _off_track_first(items: list[KpiItem]) -> tuple[KpiItem, ...]:
@@ -274,4 +286,7 @@ def build_packet(catalog: Catalog, store: Store, meeting_id: str, *, as_of: date
     rank = {item.kpi.id: _RANK.get(item.status, 2) for item in items.values()}
     follow_ups = _follow_ups([catalog.kpis[k] for k in agenda], day, since, rank)
     note = history_note(store, (catalog.kpis[k].source.dataset for k in agenda), day)
-    return Packet(meeting, day, previous, tuple(follow_ups), standing, new_items, note)
+    revised = revised_between(store, [catalog.kpis[k] for k in agenda], since, day) if since else []
+    return Packet(
+        meeting, day, previous, tuple(follow_ups), standing, new_items, note, revised=tuple(revised)
+    )

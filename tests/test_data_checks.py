@@ -17,6 +17,8 @@ from btvstat_open.store import Store
 from btvstat_open.types import Column
 from catalog import load_catalog
 from catalog.data_checks import load_checks, run_checks
+from catalog.packet import build_packet
+from widgets.packets.render import packet_html
 
 DATA = Path(__file__).parent.parent / "catalog" / "demo" / "data" / "kc-311-potholes.parquet"
 KPI = "pothole-requests"
@@ -57,6 +59,11 @@ def test_a_half_size_extract_is_held_until_accepted(tmp_path: Path, capsys: Any)
     folder.mkdir()
     (folder / "catalog.yaml").write_text(CATALOG)
     (folder / f"{KPI}.yaml").write_text(KPI_YAML)
+    (folder / "meetings").mkdir()
+    meeting = "meetings/2020-03-04-public-works.yaml"
+    (folder / meeting).write_text(
+        "id: review\ndate: 2020-03-04\ntitle: Review\ndepartments: [Public Works]\n"
+    )
     catalog = load_catalog(folder, store)
     assert [s.failures for s in run_checks(catalog, store)] == [[]]
     with serve(create_app(store, catalog)) as base:
@@ -74,6 +81,11 @@ def test_a_half_size_extract_is_held_until_accepted(tmp_path: Path, capsys: Any)
         assert held["check"] == {"failures": state.failures, "held": True, "checked_at": state.checked_at}
         page = requests.get(f"{base}/kpi/{KPI}", timeout=60).text
         assert "Data check failed" in page and "the last good version stays published" in page
+        packet = packet_html(build_packet(catalog, store, "review"), catalog.settings)
+        assert "Data check failed: " + state.failures[0] in packet
+        listed = requests.get(f"{base}/checks", timeout=60).text
+        assert "<strong>Failed</strong> (held: the last good version is published)" in listed
+        assert "a change of 50%" in listed and f'href="/kpi/{KPI}"' in listed
 
         assert (
             main(

@@ -49,11 +49,12 @@ direction: lower_is_better
 target: {value: 7, rule: above_below, tolerance: 2}
 chart: line
 """
-MEETING_YAML = f"""id: {MEETING}
-date: {MEETING_DAY.isoformat()}
+MEETING_YAML = """id: {id}
+date: {day}
 title: Public Works review
 departments: [Public Works]
 """
+NEXT_MEETING = "2020-02-26-public-works"
 
 
 def _columns(table: pa.Table) -> list[Column]:
@@ -98,7 +99,10 @@ def _catalog(tmp_path: Path) -> Path:
     (folder / "meetings").mkdir(parents=True)
     (folder / "catalog.yaml").write_text("title: Story\npublisher: Kansas City\n")
     (folder / f"{KPI}.yaml").write_text(KPI_YAML)
-    (folder / "meetings" / f"{MEETING}.yaml").write_text(MEETING_YAML)
+    (folder / "meetings" / f"{MEETING}.yaml").write_text(MEETING_YAML.format(id=MEETING, day=MEETING_DAY))
+    (folder / "meetings" / f"{NEXT_MEETING}.yaml").write_text(
+        MEETING_YAML.format(id=NEXT_MEETING, day="2020-02-26")
+    )
     return folder
 
 
@@ -113,7 +117,7 @@ def test_the_meeting_keeps_its_numbers_while_the_data_moves(tmp_path: Path) -> N
         city.clock = lambda: datetime(2020, 2, 12, 14, tzinfo=UTC)  # the sync of the meeting day
         assert sync_dataset(connect(url), "kc-311-potholes", city, progress=False).mode == "full"
         catalog = load_catalog(_catalog(tmp_path), city)
-        publish_all(catalog, city)
+        publish_all(catalog, city, datetime(2020, 2, 12, 15, tzinfo=UTC))  # published on the meeting day
         kept = produce(catalog, city, MEETING)
         assert kept is not None and kept.number == 1
         pdf, shown = kept.pdf(), kept.record()["values"]
@@ -149,7 +153,7 @@ def test_the_meeting_keeps_its_numbers_while_the_data_moves(tmp_path: Path) -> N
         assert (result.mode, result.deleted) == ("incremental", len(removed)), result
     current = city.arrow("kc-311-potholes").to_pandas()
     assert sorted(current.case_id) == sorted(later_df.case_id)
-    publish_all(catalog, city)
+    publish_all(catalog, city, datetime(2020, 2, 26, 10, tzinfo=UTC))
 
     # The meeting's packet is the same bytes; a refresh, computed from history, shows the same values.
     assert produce(catalog, city, MEETING).pdf() == pdf  # type: ignore[union-attr]
@@ -160,11 +164,21 @@ def test_the_meeting_keeps_its_numbers_while_the_data_moves(tmp_path: Path) -> N
     assert [r.number for r in KeptPackets(city.root).revisions(MEETING)] == [1, 2]
 
     now = _weekly_medians(later_df)
-    first_published = _weekly_medians(first_df)  # published after the first sync, as of today
+    first_published = _weekly_medians(first_df, MEETING_DAY)  # published on the meeting day
     revised = {
         w: (first_published[w], v) for w, v in now.items() if w in first_published and first_published[w] != v
     }
     assert revised  # filling in DAYS TO CLOSE moved recent weeks' medians
+    # The next meeting's packet lists the values revised since, for the periods the first reviewed.
+    following = produce(catalog, city, NEXT_MEETING)
+    assert following is not None
+    cover = following.html()
+    assert "Revised since the meeting of February 12, 2020" in cover
+    for week, (old, new) in revised.items():
+        assert (
+            f"period from {week.isoformat()}: {old:,.1f} then, {new:,.1f} since 2020-02-26 (data changed)."
+            in cover
+        )
     app = create_app(city, catalog)
     with serve(app) as base:
         assert requests.get(f"{base}/meetings/{MEETING}.pdf", timeout=120).content == refreshed.pdf()

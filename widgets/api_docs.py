@@ -55,6 +55,7 @@ WIDGET_ROUTES: Final[dict[tuple[str, str], RouteDoc]] = {
     ("get", "/healthz"): RouteDoc({JSON: OBJECT}),
     ("get", "/goals/{goal_id}"): _pooled(_get(HTML, html_404=True)),
     ("get", "/departments"): _pooled(_get(HTML, errors=(400, 500))),
+    ("get", "/checks"): _pooled(_get(HTML, errors=(400, 500))),
     ("get", "/departments/{slug}"): _pooled(_get(HTML, html_404=True)),
     ("get", "/api/goals"): _pooled(_get(JSON, errors=(400, 500))),
     ("get", "/program.json"): _pooled(_get(JSON, errors=(400, 500))),

@@ -24,6 +24,7 @@ import jinja2
 
 from btvstat_open.errors import DatasetNotFound
 from catalog.data_checks import load_checks
+from catalog.definitions import definition_changes
 from catalog.ledger import published, revision_lines
 from catalog.models import CatalogSettings, Kpi
 from catalog.packet import department_updates
@@ -166,6 +167,7 @@ class Pages:
             rows=self.service.rows(kpi),
             revisions=revision_lines(kpi, published(self.service.store, kpi.id)),
             check=load_checks(self.service.store).get(kpi.source.dataset),
+            definition_changes=definition_changes(self.service.store, kpi.id),
             chart=self._chart(kpi, ChartOptions(theme="auto"), title=False, element_id="chart"),
             period_name=_PERIOD_NAMES[kpi.period.size],
             dataset_name=dataset_name,

@@ -19,7 +19,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from btvstat_open.errors import NotFound
-from catalog.models import KINDS
+from catalog.data_checks import load_checks
+from catalog.models import KINDS, Kpi
 from widgets.filters import STALE_CHOICES, Filters
 from widgets.kpi_details import action_rows, sort_actions
 from widgets.program import (
@@ -148,6 +149,18 @@ class ProgramPages:
         """Every department with its counts."""
         facts = self.facts()
         return self.pages.render("departments.html", departments=departments(facts), glance=glance(facts))
+
+    def checks(self) -> str:
+        """The data checks: every dataset with checks, what failed and what is held back."""
+        catalog = self.pages.service.catalog
+        rules = catalog.settings.checks if catalog else {}
+        states = load_checks(self.pages.service.store)
+        uses: dict[str, list[Kpi]] = {}
+        for kpi in self.pages.service.public_kpis():
+            uses.setdefault(kpi.source.dataset, []).append(kpi)
+        rows = [(dataset, states.get(dataset), uses.get(dataset, [])) for dataset in sorted(rules)]
+        rows.sort(key=lambda row: not (row[1] is not None and row[1].failures))  # failures first
+        return self.pages.render("checks.html", checks=rows)
 
     def department(self, slug: str) -> str:
         """One department: its KPIs, its actions (overdue first) and its meetings."""

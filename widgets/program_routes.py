@@ -74,6 +74,12 @@ async def departments_page(request: Request, ctx: Widgets) -> Response:
     return await _page(ctx, request, lambda p: p.departments())
 
 
+@router.get("/checks", response_class=Response, summary="Data checks: what failed, what is held back")
+async def checks_page(request: Request, ctx: Widgets) -> Response:
+    ctx.no_options(request)
+    return await _page(ctx, request, lambda p: p.checks())
+
+
 @router.get(
     "/departments/{slug}", response_class=Response, summary="One department's KPIs, actions, meetings"
 )

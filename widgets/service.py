@@ -26,6 +26,8 @@ from catalog import measure
 from catalog.actions import is_unattended, overdue_actions
 from catalog.asof import history_note, today_for
 from catalog.breakdown import breakdown, publishable_rows
+from catalog.data_checks import held_at
+from catalog.definitions import definition_changes, with_definition_notes
 from catalog.explain import target_in_force, why_empty
 from catalog.freshness import FreshnessReport, freshness
 from catalog.ledger import published, record, with_published
@@ -216,7 +218,16 @@ class WidgetService:
         return self.versions.deps([*(k.source.dataset for k in kpis), UPDATES_DATASET])
 
     def _key(self, kpi: Kpi, *extra: Any) -> tuple[Any, ...]:
-        return (kpi.id, self.catalog_version, self.versions.get(kpi.source.dataset), self.today(), *extra)
+        # A data check's hold decides which version of the dataset is published: part of the key.
+        held = held_at(self.store, kpi.source.dataset)
+        return (
+            kpi.id,
+            self.catalog_version,
+            self.versions.get(kpi.source.dataset),
+            self.today(),
+            held,
+            *extra,
+        )
 
     def series(self, kpi: Kpi) -> pa.Table:
         """The KPI's measure series (cached per data version and day)."""
@@ -229,6 +240,10 @@ class WidgetService:
                 record(self.store, kpi, table)
             self._series.put(key, table)
         return table
+
+    def drawn(self, kpi: Kpi) -> Kpi:
+        """The KPI as charts draw it: with a "Definition changed" rule on each day its definition did."""
+        return with_definition_notes(kpi, definition_changes(self.store, kpi.id))
 
     def published(self, kpi: Kpi) -> pa.Table:
         """The series with each period's first published value and its latest revision time."""
@@ -304,7 +319,7 @@ class WidgetService:
         spec: dict[str, Any] = self._cached(
             key,
             lambda: chart_spec(
-                kpi,
+                self.drawn(kpi),
                 self.series(kpi),
                 theme=theme,
                 width=width,
@@ -322,7 +337,7 @@ class WidgetService:
         svg: str = self._cached(
             key,
             lambda: image_svg(
-                kpi,
+                self.drawn(kpi),
                 self.series(kpi),
                 theme=options.theme,
                 width=options.width,

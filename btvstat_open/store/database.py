@@ -127,7 +127,7 @@ class Store:
         2
     """
 
-    def __init__(self, root: str | Path, *, wait_seconds: float = 0) -> None:
+    def __init__(self, root: str | Path, *, wait_seconds: float = 0, history: bool = True) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.path = self.root / "store.duckdb"
@@ -161,6 +161,8 @@ class Store:
         # stamped by this clock (tests replace it to write "on" chosen days).
         create_history_tables(self._con)
         self.clock: Callable[[], datetime] = now_utc
+        # history=False: writes record no history (a scratch store, or a benchmark's baseline).
+        self.history = history
 
     def close(self) -> None:
         """Close the database (a store its serving process owns stays open: see ``store.owner``)."""
@@ -324,7 +326,9 @@ class Store:
         key: str = ":id",
     ) -> Recording:
         """Begin the history of one write on its transaction's cursor (see :class:`Recording`)."""
-        recording = Recording(con, dataset_id, operation, self.clock(), source_changed_at, key)
+        recording = Recording(
+            con, dataset_id, operation, self.clock(), source_changed_at, key, enabled=self.history
+        )
         recording.before(now_utc())
         return recording
 

@@ -114,12 +114,19 @@ class Recording:
     key: str = ":id"
     #: only rows with these keys (or rewritten by this write) changed; False: any row may have
     scoped: bool = False
+    #: False: record nothing (a store opened with ``history=False``)
+    enabled: bool = True
     _touched: list[str] = field(default_factory=list)
     _started: datetime | None = None
 
     def before(self, started: datetime) -> None:
         """Seed the history of a dataset written before history existed; note the write's start."""
         self._started = started
+        if not self.enabled:
+            # A write left out of history would make it wrong: it starts again from the rows as they
+            # stand at the next recorded write.
+            drop_history(self.con, self.dataset_id)
+            return
         known = fetch_one(
             self.con.execute(f"SELECT 1 FROM {HISTORY_TABLE} WHERE dataset_id = ?", [self.dataset_id])
         )
@@ -145,6 +152,8 @@ class Recording:
 
     def touch(self, where: str, params: Sequence[Any] = ()) -> None:
         """Note the keys of the current rows matching ``where`` (they may change or go)."""
+        if not self.enabled:
+            return
         self.scoped = True
         rows = self.con.execute(
             f"SELECT CAST({quote_ident(self.key)} AS VARCHAR) FROM {table_name(self.dataset_id)} "
@@ -159,6 +168,8 @@ class Recording:
         ``source_rows`` (the incoming rows, when they carry the source's ``:updated_at``) gives
         each new version its source change time, matched by ``key``.
         """
+        if not self.enabled:
+            return
         self._ensure_versions(columns)
         try:
             self._record(columns, source_rows, key)

@@ -137,6 +137,8 @@ def _flags(item: KpiItem, day: date) -> list[str]:
         flags.append(f"Behind: the latest period with data {until}; new data is expected {fresh.expect}.")
     if item.unattended:
         flags.append("Unattended: off track for the last two periods with no open action.")
+    if item.checks:
+        flags.append(f"Data check failed: {'; '.join(item.checks)}.")
     return flags
 
 
@@ -270,6 +272,7 @@ def packet_context(packet: Packet, fiscal_year_start: int = 7) -> dict[str, Any]
         "revision": packet.revision,
         "kept_before": packet.kept_before,
         "changes": packet.changes,
+        "revised": packet.revised,
         "departments": meeting.departments,
         "previous": packet.previous,
         "previous_date": long_date(packet.previous.date) if packet.previous else "",
