@@ -83,7 +83,11 @@ def _catalog(args: argparse.Namespace, store: Store) -> Catalog | None:
         # Writes to demo datasets are kept across restarts; say so, so nobody wonders why a
         # demo dataset differs from the bundled one.
         load_demo_data(store, notice=lambda line: print(line, file=sys.stderr, flush=True))
-        return load_catalog(DEMO_DIR, store)
+        demo = load_catalog(DEMO_DIR, store)
+        from btvstat_open.people.demo import seed_demo_people
+
+        print("\n".join(seed_demo_people(store, demo)), flush=True)
+        return demo
     if args.catalog:
         return load_catalog(args.catalog, store)
     return None
