@@ -219,7 +219,44 @@ def load_demo_data(store: Store, *, notice: Callable[[str], None] | None = None)
         tmp = marker_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(marker, indent=1))
         tmp.replace(marker_path)
+    load_demo_entries(store)
     return loaded
+
+
+def load_demo_entries(store: Store) -> list[str]:
+    """Give each demo KPI whose values are entered (``source: {entry: manual}``) the approved values
+    of ``data/entries/<kpi id>.csv`` (illustrative), when its entries dataset is missing or empty;
+    returns the KPI ids filled. Values entered since are kept.
+
+    Example:
+        >>> from btvstat_open.store import Store
+        >>> with Store(scratch / "entries") as store:  # scratch: any empty folder
+        ...     load_demo_entries(store), load_demo_entries(store)
+        (['sidewalk-repairs-entered'], [])
+    """
+    import csv
+    from datetime import date
+
+    from catalog.entries import ensure_entry_datasets, entry_dataset_id, entry_table
+    from catalog.periods import period_end
+
+    filled = []
+    for path in sorted((DATA_DIR / "entries").glob("*.csv")):
+        kpi_id = path.stem
+        ensure_entry_datasets(store, [kpi_id])
+        if store.info(entry_dataset_id(kpi_id)).row_count:
+            continue
+        with path.open(newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        values = []
+        for row in rows:
+            start = date.fromisoformat(row["period_start"])
+            values.append(
+                (start, period_end(start, "month"), float(row["value"]), None, None, row["comment"])
+            )
+        store.upsert(entry_dataset_id(kpi_id), entry_table(values))
+        filled.append(kpi_id)
+    return filled
 
 
 def _kept_message(dataset_id: str, *, bundled_changed: bool) -> str:

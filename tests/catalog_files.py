@@ -42,7 +42,8 @@ MISSING_KPI = """\
 def remote_demo(root: Path, url: str, *, extra: dict[str, str] | None = None) -> Path:
     """The demo catalog copied to ``root`` with every dataset on the portal ``city`` at ``url``
     (instead of ``portal: local``), plus the ``extra`` files; returns ``root``. The KPIs on the
-    demo's file portal (``burlington``, whose folder is not copied) are left out."""
+    demo's file portal (``burlington``, whose folder is not copied) and those whose values are
+    entered (``source: {entry: manual}``, kept in the local store only) are left out."""
     import shutil
 
     from catalog.demo import DEMO_DIR
@@ -55,7 +56,7 @@ def remote_demo(root: Path, url: str, *, extra: dict[str, str] | None = None) ->
     for path in root.rglob("*.yaml"):
         if path != settings and "meetings" not in path.parts:
             text = path.read_text()
-            if "portal: burlington" in text:
+            if "portal: burlington" in text or "entry: manual" in text:
                 path.unlink()
                 continue
             path.write_text(text.replace("portal: local", "portal: city"))

@@ -48,6 +48,14 @@ def burlington(name: str) -> pd.DataFrame:
     return pd.read_csv(REAL / "opendatasoft-burlington-btvstat" / name, sep=";", dtype={"zip_code": str})
 
 
+def entered(kpi_id: str) -> pd.Series:
+    """A manual demo KPI's approved values, as bundled (catalog/demo/data/entries), by period start."""
+    df = pd.read_csv(Path(__file__).parent.parent / "catalog" / "demo" / "data" / "entries" / f"{kpi_id}.csv")
+    return pd.Series(
+        df["value"].to_numpy(dtype=float), index=[date.fromisoformat(d) for d in df["period_start"]]
+    )
+
+
 def week(day: pd.Timestamp) -> date:
     d: date = day.date()
     return d - timedelta(days=d.weekday())
@@ -177,6 +185,7 @@ def expected_series() -> dict[str, pd.Series]:
         "library-emedia-circulation": fill(emedia, next_quarter, False),
         "water-use-monthly": fill(water_avg, next_month, False),
         "power-use-median-yearly": fill(power_median, next_year, False),
+        "sidewalk-repairs-entered": fill(entered("sidewalk-repairs-entered"), next_month, False),
     }
 
 

@@ -32,7 +32,7 @@ def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def test_validate_demo_against_the_store(store_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["catalog", "validate", str(DEMO_DIR), "--store", str(store_dir)]) == 0
     out = capsys.readouterr().out
-    assert "17 KPIs, no problems (checked against the store)" in out
+    assert "18 KPIs, no problems (checked against the store)" in out
 
 
 def test_validate_without_a_store_checks_structure_only(

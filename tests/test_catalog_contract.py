@@ -129,6 +129,7 @@ def test_the_documented_example_loads_with_every_field(tmp_path: Path, store: St
         "dataset": "kc-311-potholes",
         "date_column": "creation_date",
         "where": "type = 'Pothole'",
+        "entry": None,  # values come from the dataset, not entered by the department
     }
     m = kpi.measure
     assert (m.calculation, m.column, m.percentile, m.as_percent, m.cumulative) == (
@@ -328,7 +329,7 @@ def test_demo_meets_the_issue_minimums() -> None:
 
 def test_demo_uses_every_bundled_dataset_and_the_issues_examples(store: Store) -> None:
     catalog = load_catalog(DEMO_DIR, store=store)
-    used = {k.source.dataset for k in catalog.kpis.values()}
+    used = {k.source.dataset for k in catalog.kpis.values() if k.source.entry is None}
     assert used == {
         "kc-311-potholes",
         "la-operating-indicators",
@@ -348,6 +349,9 @@ def test_demo_uses_every_bundled_dataset_and_the_issues_examples(store: Store) -
     assert any(m.numerator and m.numerator.where == "days_to_close <= 7" for m in potholes)
     departments = {k.department for k in catalog.kpis.values()}
     assert {"Fire", "Library", "Airports"} <= departments
+    # and one KPI whose values the department enters (issue 24), kept in its entries dataset
+    entered = [k for k in catalog.kpis.values() if k.source.entry == "manual"]
+    assert [k.source.dataset for k in entered] == ["entries-sidewalk-repairs-entered"]
 
 
 def test_demo_kpi_files_are_warning_free() -> None:

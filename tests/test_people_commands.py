@@ -96,3 +96,28 @@ def test_entries_import_checks_every_cell_then_submits_as_the_program_office(
         values = store.arrow("entries-playground-inspections").to_pylist()
         assert [(v["numerator"], v["denominator"]) for v in values] == [(3.0, 4.0)]
         assert [e.event for e in entries(store)][:2] == ["approved", "approved"]
+
+
+def test_the_demo_has_two_accounts_one_pending_value_and_one_sent_back(tmp_path: Path) -> None:
+    from btvstat_open.people.demo import seed_demo_people
+    from btvstat_open.people.submissions import Submissions
+    from catalog.demo import DEMO_DIR, load_demo_data
+
+    with Store(tmp_path / "store") as store:
+        load_demo_data(store)
+        catalog = load_catalog(DEMO_DIR, store)
+        lines = seed_demo_people(store, catalog)
+        again = seed_demo_people(store, catalog)  # a restart: new passwords, the same submissions
+        states = sorted(s.state for s in Submissions(store, catalog).latest(None))
+        published = store.arrow("entries-sidewalk-repairs-entered").to_pylist()
+        accounts = Accounts(store)
+        email, password = lines[1].split(": ")[1].split(" / ")
+        assert verify(accounts, email, password) is None  # the first start's password no longer works
+        email, password = again[1].split(": ")[1].split(" / ")
+        assert verify(accounts, email, password) is not None
+    assert states == ["pending", "sent_back"]
+    assert len(published) == 10 and 104.0 not in [r["value"] for r in published]
+    assert [line.split(": ")[1].split(" / ")[0] for line in again[1:]] == [
+        "updater@demo.example",
+        "program-office@demo.example",
+    ]

@@ -139,6 +139,7 @@ def test_values_entered_and_approved_match_pandas(people: Site) -> None:
     assert audit.count(",submitted,") == len(sidewalks) + len(rates)
     assert audit.count(",approved,") == len(sidewalks) + len(rates)
     assert f"{UPDATER},sign_in" in audit and f"{APPROVER},sign_in" in audit
+    assert "catalog,roles_changed,access," in audit  # the access rules the server started with
 
 
 def test_sent_back_shows_the_reason_and_a_bad_value_is_tied_to_its_field(people: Site) -> None:

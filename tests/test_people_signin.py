@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 from people_site import APPROVER, PASSWORD, UPDATER, Site, csrf_of, sign_in
 
@@ -110,3 +112,25 @@ def test_idle_and_absolute_timeouts_end_the_session(people: Site) -> None:
     assert client.get("/updates", follow_redirects=False).status_code == 303
     with people.store.transaction() as con:
         assert con.execute("SELECT count(*) FROM btvstat_sessions").fetchone() == (0,)  # ended, not kept
+
+
+def test_a_forged_or_stale_identity_provider_answer_signs_nobody_in(tmp_path: Path) -> None:
+    from people_site import make_site
+
+    from btvstat_open.settings import Settings
+
+    settings = Settings(
+        oidc_issuer="http://127.0.0.1:9/never-asked", oidc_client_id="c", oidc_client_secret="not-a-secret"
+    )
+    site = make_site(tmp_path, settings)
+    client = site.new_client()
+    assert "Sign in with single sign-on" in client.get("/login").text
+    for query in ("?state=x&code=y", "?error=access_denied", ""):
+        answer = client.get("/auth/callback" + query, follow_redirects=False)
+        assert answer.status_code == 401 and COOKIE not in client.cookies
+    down = client.get("/login/sso", follow_redirects=False)  # the provider does not answer
+    assert down.status_code == 502 and "did not answer" in down.text
+    approver = site.new_client()
+    sign_in(approver, APPROVER)
+    assert approver.get("/audit.csv").text.count("(identity provider),sign_in_failed") == 3
+    site.store.close()

@@ -26,6 +26,7 @@ import ipaddress
 
 from fastapi import FastAPI
 
+from btvstat_open.people.audit import record_roles
 from btvstat_open.people.context import PeopleContext
 from btvstat_open.settings import Settings
 from btvstat_open.store import Store
@@ -44,6 +45,8 @@ def install_people(
     from btvstat_open.people.routes_sheet import router as sheet_router
 
     ctx = PeopleContext.create(store, catalog, settings)
+    rules = [rule.model_dump(exclude_none=True) for rule in catalog.settings.access]
+    record_roles(store, rules)  # a changed access: list is a role change: audited
     app.state.people = ctx
     app.state.people_stylesheet = stylesheet
     app.include_router(router)

@@ -92,3 +92,25 @@ def audit_csv(items: list[AuditEntry]) -> str:
 
 def _inert(cell: str) -> str:
     return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
+def record_roles(store: Store, rules: list[dict[str, object]]) -> bool:
+    """Audit the catalog's ``access:`` rules when they differ from the last ones recorded (a role
+    change, reviewed in git, also lands in the audit); returns whether they were recorded.
+
+    Example:
+        >>> import tempfile
+        >>> from btvstat_open.people.tables import ensure_tables
+        >>> store = Store(tempfile.mkdtemp()); ensure_tables(store)
+        >>> rules = [{"who": "ops@example.gov", "role": "approver"}]
+        >>> record_roles(store, rules), record_roles(store, rules)
+        (True, False)
+    """
+    import json
+
+    detail = json.dumps(rules, sort_keys=True, separators=(",", ":"))
+    last = entries(store, limit=1, event="roles_changed")
+    if last and last[0].detail == detail[:2000]:
+        return False
+    record(store, "catalog", "roles_changed", subject="access", detail=detail)
+    return True

@@ -57,6 +57,10 @@ def _catalog(args: argparse.Namespace, store: Store) -> Catalog | None:
         return None
     catalog = load_catalog(folder, store)
     apply_dataset_metadata(catalog.settings, store)  # datasets: in catalog.yaml
+    if getattr(args, "demo", False):  # the demo's two accounts, with new passwords at each start
+        from btvstat_open.people.demo import seed_demo_people
+
+        print("\n".join(seed_demo_people(store, catalog)), flush=True)
     return catalog
 
 

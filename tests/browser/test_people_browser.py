@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -149,4 +150,40 @@ def test_axe_finds_no_serious_or_critical_violation_on_the_forms(
         page.goto(live.base + path)
     assert page.locator("form").count() >= 1
     assert serious_violations(page) == []
+    page.close()
+
+
+def test_a_workbook_with_one_bad_cell_then_fixed_and_submitted(
+    browser: Browser, live: Live, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    page = keyboard_sign_in(browser, live.base, UPDATER)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the workbook of what is due").first.click()
+    due = tmp_path / "due.xlsx"
+    download.value.save_as(due)
+    book = load_workbook(due)
+    sheet = book["Entries"]
+    keys = {row[0].value: row[0].row for row in sheet.iter_rows(min_row=2)}
+    row = keys["sidewalk-repairs|2019-12-01"]
+    sheet[f"H{row}"] = "n/a"
+    bad = tmp_path / "bad.xlsx"
+    book.save(bad)
+    page.set_input_files("#sheet-file", str(bad))
+    page.get_by_role("button", name="Check the workbook").click()
+    errors = page.locator("table.cell-errors tbody tr")
+    assert errors.count() == 1
+    assert errors.first.inner_text().split("\t")[:2] == [str(row), "H (Value)"]
+    assert "Nothing was saved" in page.locator("main").inner_text()
+    sheet[f"H{row}"] = 118
+    good = tmp_path / "good.xlsx"
+    book.save(good)
+    page.set_input_files("#sheet-file", str(good))
+    page.get_by_role("button", name="Check the workbook").click()
+    assert "1 value" in page.locator("table.preview caption").inner_text()
+    page.get_by_role("button", name="Submit these values for approval").click()
+    page.wait_for_url(re.compile(r".*/updates\?notice=Submitted\+1\+values.*"))
+    december = page.locator("section.due-item", has_text="2019-12-01").first.inner_text()
+    assert "waiting for approval" in december and "118" in december
     page.close()
