@@ -89,14 +89,18 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         [*argv, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=log.open("wb"), env=dict(os.environ)
     )
     url = f"http://127.0.0.1:{port}"
+    children: list[psutil.Process] = []
     try:
         wait_for_health(url, server, 90, log.read_text)
         yield Served(url, psutil.Process(server.pid), meetings)
+        children = psutil.Process(server.pid).children(recursive=True)
     finally:
         server.terminate()
         server.wait(timeout=60)
     printed = log.read_text()
     assert "Traceback" not in printed, printed[-3000:]
+    _, alive = psutil.wait_procs(children, timeout=15)
+    assert not alive, [c.cmdline() for c in alive]  # the PDF processes end with the server
 
 
 def _pdf(url: str) -> requests.Response:

@@ -18,8 +18,10 @@ Example:
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -28,10 +30,19 @@ from btvstat_open.errors import RenderError
 __all__ = ["PdfProcesses"]
 
 
-def _leave_interrupts_to_the_server() -> None:
-    """In a worker process: Ctrl+C in the terminal reaches every process of ``serve``; the server
-    stops its workers itself, so they ignore it (no traceback from them)."""
+def _start_worker() -> None:
+    """In a worker process: leave Ctrl+C to the server (it reaches every process of ``serve``; the
+    server stops its workers itself, so no traceback comes from them), and end with the server,
+    however it ends (a worker whose server is gone has no one to work for)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    server = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == server:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="btvstat-server-watch", daemon=True).start()
 
 
 _WARM_UP = "<!doctype html><html lang='en'><title>.</title><p>.</p></html>"
@@ -60,7 +71,7 @@ class PdfProcesses:
             if self._executor is None:
                 context = multiprocessing.get_context("spawn")
                 self._executor = ProcessPoolExecutor(
-                    self.workers, mp_context=context, initializer=_leave_interrupts_to_the_server
+                    self.workers, mp_context=context, initializer=_start_worker
                 )
             return self._executor
 
@@ -89,9 +100,17 @@ class PdfProcesses:
         assert isinstance(value, bytes)
         return value
 
-    def close(self) -> None:
-        """Stop the processes (any PDF still being made is abandoned)."""
+    def close(self, *, wait: float = 10) -> None:
+        """Stop the processes: PDFs not started are dropped, one being laid out has ``wait``
+        seconds to finish, then its process is stopped."""
         with self._lock:
             executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
+        if executor is None:
+            return
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        stopping = threading.Thread(target=executor.shutdown, kwargs={"cancel_futures": True}, daemon=True)
+        stopping.start()
+        stopping.join(wait)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
