@@ -15,6 +15,7 @@ pytest_plugins = [
     "portal_fixtures",
     "widget_site",
     "partitioned_fixtures",
+    "koop_site",  # Koop, a real ArcGIS REST server (tests/koop_site.py)
 ]  # the local portal served over HTTP (tests/portal_fixtures.py)
 
 

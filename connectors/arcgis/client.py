@@ -146,18 +146,28 @@ class ArcgisHttp:
         if self._owns_session:
             self.session.close()
 
-    def get_json(self, url: str, params: Mapping[str, str | int] | None = None) -> dict[str, Any]:
-        """The JSON object at ``url`` (``f=json`` is added), retrying what can be retried."""
+    def get_json(
+        self, url: str, params: Mapping[str, str | int] | None = None, *, post: bool = False
+    ) -> dict[str, Any]:
+        """The JSON object at ``url`` (``f=json`` is added), retrying what can be retried.
+
+        ``post`` sends the parameters as a form (ArcGIS takes every query either way; a long
+        ``objectIds`` list does not fit in a URL).
+        """
         query = {"f": "json", **(params or {})}
         if self._token:
             query["token"] = self._token
-        what = f"GET {url}"
+        what = f"{'POST' if post else 'GET'} {url}"
         attempt = 0
         while True:
             self.requests_made += 1
             retry_after: float | None = None
             try:
-                resp = self.session.get(url, params=query, timeout=(min(10.0, self.timeout), self.timeout))
+                timeout = (min(10.0, self.timeout), self.timeout)
+                if post:
+                    resp = self.session.post(url, data=query, timeout=timeout)
+                else:
+                    resp = self.session.get(url, params=query, timeout=timeout)
                 answer = _answer(resp, what)
                 if isinstance(answer, dict):
                     return answer

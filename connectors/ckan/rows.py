@@ -25,6 +25,7 @@ from btvstat_open.types import Column
 from connectors.ckan.api import CkanResource, action
 from connectors.ckan.fields import columns_from_fields, records_to_batch
 from connectors.ckan.query import quote_name
+from connectors.counts import checked
 from connectors.http import HttpClient
 from connectors.paging import OffsetPager, Page
 
@@ -56,9 +57,17 @@ class RowQuery:
 
 
 def _pages(
-    fetch: Callable[[int], dict[str, Any]], select: list[str] | None, pager: OffsetPager
+    fetch: Callable[[int], dict[str, Any]],
+    select: list[str] | None,
+    pager: OffsetPager,
+    recount: Callable[[], int | None],
+    what: str,
 ) -> Iterator[pa.RecordBatch]:
-    """Every page by ``fetch(offset)``, ``pager.concurrency`` at a time, until a short page or ``total``."""
+    """Every page by ``fetch(offset)``, ``pager.concurrency`` at a time, until a short page or ``total``.
+
+    The rows must add up to page 0's ``total`` (or, where the answer has none, ``recount()``):
+    see :func:`connectors.counts.checked`.
+    """
     total: list[int] = []  # page 0's total, once known: no request is made for a page past it
 
     def page(number: int) -> Page:
@@ -77,7 +86,9 @@ def _pages(
         batches = [records_to_batch(records, columns)] if records or number == 0 else []
         return Page(batches, len(records))
 
-    return pager.batches(page)
+    return checked(
+        pager.batches(page), expected=lambda: total[0] if total else recount(), recount=recount, what=what
+    )
 
 
 def search_pages(
@@ -95,8 +106,17 @@ def search_pages(
         params["filters"] = orjson.dumps(query.filters).decode()
     if query.q:
         params["q"] = query.q
+
+    def recount() -> int | None:
+        total = action(http, "datastore_search", **{**params, "limit": 0}).get("total")
+        return None if total is None else int(total)
+
     return _pages(
-        lambda offset: action(http, "datastore_search", **params, offset=offset), query.select, pager
+        lambda offset: action(http, "datastore_search", **params, offset=offset),
+        query.select,
+        pager,
+        recount,
+        f"CKAN resource {resource.id}",
     )
 
 
@@ -125,7 +145,13 @@ def sql_pages(
             ) from exc
         return result
 
-    return _pages(fetch, query.select, pager)
+    def recount() -> int | None:
+        sql = f"SELECT count(*) AS n FROM {quote_name(resource.id)} WHERE {query.sql}"
+        records = action(http, "datastore_search_sql", sql=sql).get("records") or [{}]
+        found = records[0].get("n")
+        return None if found is None else int(found)
+
+    return _pages(fetch, query.select, pager, recount, f"CKAN resource {resource.id}")
 
 
 def file_table(http: HttpClient, resource: CkanResource) -> tuple[pa.Table, tuple[Column, ...]]:
