@@ -74,6 +74,17 @@ class StandinCkan:
         )
         self._package(package, resource_id, modified, datastore=True)
 
+    def update_in_place(self, resource_id: str, column: str, row: int, value: Any) -> None:
+        """Change one value of row ``_id = row + 1`` and nothing else: as CKAN's ``datastore_upsert``
+        (method ``update``) does, the metadata stamps and the row count stay as they were."""
+        table = self.tables[resource_id]
+        values = table.column(column).to_pylist()
+        values[row] = value
+        index = table.schema.get_field_index(column)
+        self.tables[resource_id] = table.set_column(
+            index, column, pa.array(values, table.schema.field(index).type)
+        )
+
     def add_file(self, package: str, resource_id: str, table: pa.Table, modified: str) -> None:
         """A package whose one resource is a CSV file (not in the DataStore)."""
         sink = io.BytesIO()
