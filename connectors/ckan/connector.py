@@ -157,8 +157,9 @@ class CkanConnector(Connector):
     def _fingerprint(self, resource: CkanResource) -> str:
         try:
             result = action(self.http, "datastore_search_sql", sql=fingerprint_sql(resource.id))
-        except (PortalAuthError, PortalRequestError) as exc:
-            if not sql_refused(exc):
+        except (PortalAuthError, PortalRequestError, PortalNotFound) as exc:
+            # A 404 here is the action's (the resource was just found): the site has no SQL search.
+            if not isinstance(exc, PortalNotFound) and not sql_refused(exc):
                 raise
             return rows_fingerprint(search_pages(self.http, resource, RowQuery(), self.pager))
         row = (result.get("records") or [{}])[0]
