@@ -16,6 +16,7 @@ pytest_plugins = [
     "widget_site",
     "partitioned_fixtures",
     "koop_site",  # Koop, a real ArcGIS REST server (tests/koop_site.py)
+    "ckan_site",  # a real CKAN 2.12 with the DataStore (tests/ckan_site.py)
 ]  # the local portal served over HTTP (tests/portal_fixtures.py)
 
 
