@@ -21,13 +21,10 @@ import requests
 from btvstat_open.errors import PortalRequestError, UsageError
 from connectors.arcgis.changes import edit_stats
 from connectors.arcgis.client import ArcgisHttp
-from connectors.arcgis.decode import decode_features, epoch_ms, readers
+from connectors.arcgis.decode import decode_features, epoch_ms, oid_of, readers
 from connectors.arcgis.hub import FEED_PATH, LAYER_URL, hub_datasets
 from connectors.arcgis.metadata import GEOMETRY_COLUMN, LayerInfo, parse_layer
-from connectors.arcgis.paging import (
-    layer_pages,
-    probe_pagination,
-)
+from connectors.arcgis.paging import exceeded, layer_pages, probe_pagination
 from connectors.arcgis.query import (
     iso_z,
     moment,
@@ -314,8 +311,16 @@ class ArcgisConnector(Connector):
         if geometry:
             params["outSR"] = 4326
         order_by, sort = order_fields(info, order)
-        offsets = not ranges and info.oid_field is not None and self._offsets_work(url, info)
         count = None if ranges else self._count(url, where)
+        whole = self._one_answer(url, info, params, order_by, count)
+        if whole is not None:
+            batch = decode_features(whole, wanted)
+            answer = pa.Table.from_batches([batch]).sort_by(sort).to_batches() if sort else [batch]
+            yield from checked(
+                answer, expected=count, recount=lambda: self._count(url, where), what=f"ArcGIS layer {url}"
+            )
+            return
+        offsets = not ranges and info.oid_field is not None and self._offsets_work(url, info)
         if sort and not offsets:
             # Ranges come in object-id order only: sort the whole result here (memory grows).
             table = pa.Table.from_batches(
@@ -332,6 +337,22 @@ class ArcgisConnector(Connector):
         yield from checked(
             batches, expected=count, recount=lambda: self._count(url, where), what=f"ArcGIS layer {url}"
         )
+
+    def _one_answer(
+        self, url: str, info: LayerInfo, params: Params, order_by: str | None, count: int | None
+    ) -> list[dict[str, Any]] | None:
+        """Every row of a pull from one plain query (no paging parameters), in object-id order, where
+        the server gives them all (a layer within ``maxRecordCount``; Koop gives any layer whole);
+        None otherwise (the answer is then one page too many). Not with ``page_size`` set.
+        """
+        if self.page_size is not None or info.oid_field is None or not count:
+            return None
+        body = self._query(url, {**params, "orderByFields": order_by} if order_by else params)
+        features: list[dict[str, Any]] = body.get("features") or []
+        if exceeded(body) is True or len(features) != count:
+            return None
+        oid = str(info.oid_field)
+        return sorted(features, key=lambda f: oid_of((f.get("attributes") or {}).get(oid)) or 0)
 
     def _offsets_work(self, url: str, info: LayerInfo) -> bool:
         if url not in self._paginates:
