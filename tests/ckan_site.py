@@ -1,8 +1,8 @@
 """A real CKAN 2.12 with the DataStore, started once per test session on 127.0.0.1.
 
 Test equipment. CKAN comes from PyPI (``ckan[requirements]``) in a side virtual environment
-that this module builds the first time (``tests/ckan/venv``: CKAN pins its own Flask,
-SQLAlchemy ... which differ from the project's); PostgreSQL and Redis are Debian's, started on
+that this module builds the first time (``~/.cache/btvstat-open/ckan-2.12.0-venv``: CKAN pins
+its own Flask, SQLAlchemy ... which differ from the project's); PostgreSQL and Redis are Debian's, started on
 free ports in a temporary folder; Solr, in neither registry, is :mod:`solr_standin`. The
 ``ckan_site`` fixture yields the site's URL and a sysadmin API token; anything missing fails
 the test saying what to install.
@@ -29,7 +29,8 @@ from servers import free_port, serve
 from solr_standin import SolrStandin
 
 CKAN = "ckan[requirements]==2.12.0"
-VENV = Path(__file__).parent / "ckan" / "venv"
+#: Outside the repository (its files would be linted, collected and scanned there); kept between runs.
+VENV = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "btvstat-open" / "ckan-2.12.0-venv"
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ def ckan_bin() -> Path:
     ckan = VENV / "bin" / "ckan"
     if ckan.exists():
         return ckan
+    VENV.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV)], check=True)
     done = subprocess.run(
         [str(VENV / "bin" / "pip"), "install", "-q", CKAN], capture_output=True, text=True, timeout=1200
