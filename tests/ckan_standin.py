@@ -59,6 +59,7 @@ class StandinCkan:
 
     sql_enabled: bool = True
     loses_rows: int = 0  # every page after the first skips this many rows (a paging bug)
+    rows_max: int | None = None  # ckan.datastore.search.rows_max: a larger limit is cut to it
     packages: dict[str, dict[str, Any]] = field(default_factory=dict)
     tables: dict[str, pa.Table] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
@@ -182,6 +183,7 @@ class StandinCkan:
         if table is None:
             return _error(404, "Not Found Error", "Resource not found")
         limit, offset = int(q.get("limit", "100")), int(q.get("offset", "0"))
+        limit = min(limit, self.rows_max or limit)
         offset += self.loses_rows if offset else 0
         names = ["_id", *[n for n in table.column_names if n != "_id"]]
         if q.get("fields"):

@@ -130,3 +130,17 @@ def test_a_short_sync_keeps_the_last_good_copy(sources: dict[str, Any], kind: st
         finally:
             _lose(kind, source, 0)
         assert sync_dataset(conn, dataset, store, progress=False).row_count == ROWS
+
+
+def test_ckan_pages_by_the_size_the_site_allows(sources: dict[str, Any]) -> None:
+    """A site whose ``rows_max`` is below the page size cuts each page and says so in ``limit``:
+    the pull pages by that size and brings every row (before: one page, then a short pull)."""
+    url, dataset, source = sources["ckan"]
+    source.rows_max = 170
+    try:
+        with connect(url, kind="ckan", page_size=500, concurrency=3) as conn:
+            table = conn.pull(dataset)
+        assert table.num_rows == ROWS
+        assert table.column("case_id").to_pylist() == sorted(table.column("case_id").to_pylist())
+    finally:
+        source.rows_max = None

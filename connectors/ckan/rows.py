@@ -65,18 +65,23 @@ def _pages(
 ) -> Iterator[pa.RecordBatch]:
     """Every page by ``fetch(offset)``, ``pager.concurrency`` at a time, until a short page or ``total``.
 
-    The rows must add up to page 0's ``total`` (or, where the answer has none, ``recount()``):
-    see :func:`connectors.counts.checked`.
+    A site that caps pages below the ``limit`` asked (``ckan.datastore.search.rows_max``) says
+    so in the answer's ``limit``: the pages that follow are that size. The rows must add up to
+    page 0's ``total`` (or, where the answer has none, ``recount()``): see
+    :func:`connectors.counts.checked`.
     """
     total: list[int] = []  # page 0's total, once known: no request is made for a page past it
+    applied: list[int] = []  # page 0's limit as the site applied it
+    active = [pager]
 
     def page(number: int) -> Page:
-        offset = pager.offset(number)
+        offset = active[0].offset(number)
         if total and offset >= total[0]:
             return Page([], 0)
         result = fetch(offset)
-        if number == 0 and result.get("total") is not None:
-            total.append(int(result["total"]))
+        if number == 0:
+            total.extend([int(result["total"])] if result.get("total") is not None else [])
+            applied.extend([int(result["limit"])] if str(result.get("limit") or "").isdigit() else [])
         records = result.get("records") or []
         columns = columns_from_fields(result.get("fields") or [])
         if select:  # in the order asked for
@@ -86,8 +91,14 @@ def _pages(
         batches = [records_to_batch(records, columns)] if records or number == 0 else []
         return Page(batches, len(records))
 
+    def every_page() -> Iterator[pa.RecordBatch]:
+        first = page(0)
+        if applied and first.rows == applied[0] < pager.page_size:  # capped: page by the site's size
+            active[0] = OffsetPager(page_size=applied[0], concurrency=pager.concurrency)
+        yield from active[0].batches(page, first_page=first)
+
     return checked(
-        pager.batches(page), expected=lambda: total[0] if total else recount(), recount=recount, what=what
+        every_page(), expected=lambda: total[0] if total else recount(), recount=recount, what=what
     )
 
 
