@@ -24,7 +24,8 @@ from connectors.arcgis.client import ArcgisHttp
 from connectors.arcgis.decode import decode_features, epoch_ms, oid_of, readers
 from connectors.arcgis.hub import FEED_PATH, LAYER_URL, hub_datasets
 from connectors.arcgis.metadata import GEOMETRY_COLUMN, LayerInfo, parse_layer
-from connectors.arcgis.paging import exceeded, layer_pages, probe_pagination
+from connectors.arcgis.pages import layer_pages
+from connectors.arcgis.paging import exceeded, probe_pagination
 from connectors.arcgis.query import (
     iso_z,
     moment,
