@@ -35,6 +35,8 @@ test: $(STAMP)
 	  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error && \
 	  npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error && \
 	  npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error; fi
+	@# Koop, a real ArcGIS REST server for the ArcGIS connector's tests (tests/koop_site.py)
+	if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/koop --no-audit --no-fund --loglevel=error; fi
 	$(BIN)/pytest -q
 
 lint: $(STAMP)

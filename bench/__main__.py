@@ -44,6 +44,7 @@ GROUPS = (
     "notify",
     "people",
     "history",
+    "peers",
 )
 _err = Console(stderr=True)
 
@@ -124,6 +125,14 @@ def run(sizes: Sizes, groups: set[str], workdir: Path, *, quick: bool) -> list[R
                 f"pull {sizes.kind_rows:,} rows to Parquet, per portal kind",
                 lambda: rows_kinds.kind_rows(url, rows=sizes.kind_rows, reps=sizes.reps, workdir=workdir),
             )
+    if "peers" in groups:
+        from bench import rows_peers
+
+        results += _guarded(
+            "peers",
+            f"pull {sizes.kind_rows:,} rows from Koop and CKAN beside ogr2ogr and /datastore/dump",
+            lambda: rows_peers.peer_rows(rows=sizes.kind_rows, reps=sizes.reps, workdir=workdir / "peers"),
+        )
     if "memory" in groups:
         _err.log(f"preparing the {sizes.memory_rows:,}-row dataset (cached after the first run)")
         results += _guarded(

@@ -34,6 +34,7 @@ libraries are translated once, where they enter (``raise PortalError(...) from e
     │   ├── PortalUnavailable         429, 5xx, 202 or dropped connections, retries used up
     │   │   └── TruncatedBody         a body cut off or unreadable (retried, then raised)
     │   ├── PortalResponseError       an answer that is not this API's (HTML, another kind's JSON)
+    │   ├── CountMismatch             a pull brought other than the rows the source counts (exit 1)
     │   └── PushError                 a push batch reported Errors > 0
     ├── SyncError                     a sync could not complete (state left as it was)
     └── RenderError                   a chart could not be rendered
@@ -51,6 +52,7 @@ __all__ = [
     "BudgetExceeded",
     "CatalogError",
     "ClientGone",
+    "CountMismatch",
     "DatasetNotFound",
     "InvalidDatasetId",
     "KpiNotFound",
@@ -361,6 +363,30 @@ class PortalResponseError(PortalError):
     """
 
     default_code = "response.unexpected"
+
+
+class CountMismatch(PortalError):
+    """A pull delivered another number of rows than the source says it holds (and a re-count
+    after the pull agreed with neither): nothing is written, a sync keeps its last good copy.
+
+    Example:
+        >>> exc = CountMismatch("layer 0", expected=13920, delivered=2000)
+        >>> (exc.expected, exc.delivered, exc.exit_code, exc.code)
+        (13920, 2000, 1, 'pull.count-mismatch')
+    """
+
+    default_code = "pull.count-mismatch"
+
+    def __init__(self, what: str, *, expected: int, delivered: int, **kwargs: Any) -> None:
+        super().__init__(
+            f"{what}: the source says it holds {expected:,} rows, but the pull delivered {delivered:,}; "
+            "nothing was written. Pull again; if the numbers stay apart, the server pages wrongly "
+            "(narrow the pull with a where clause, or report it to the portal with this message).",
+            data={"expected": expected, "delivered": delivered},
+            **kwargs,
+        )
+        self.expected = expected
+        self.delivered = delivered
 
 
 class PushError(PortalError):

@@ -5,8 +5,9 @@ Plain ASGI, served by uvicorn (``servers.serve``). Each service lives at
 ``/<layer>?f=json`` (layer metadata: fields, ``objectIdField``, ``maxRecordCount``,
 ``advancedQueryCapabilities``, ``editFieldsInfo``, ``editingInfo.lastEditDate``) and
 ``/<layer>/query`` with ``where`` (see ``arcgis_where``), ``outFields``, ``returnGeometry``,
-``orderByFields``, ``resultOffset``/``resultRecordCount``, ``returnCountOnly``, ``returnIdsOnly``
-and ``outStatistics`` (count, min, max). Errors are ArcGIS error bodies with HTTP 200.
+``orderByFields``, ``resultOffset``/``resultRecordCount``, ``returnCountOnly``, ``returnIdsOnly``,
+``objectIds`` and ``outStatistics`` (count, min, max), as GET or as a POSTed form. Errors are
+ArcGIS error bodies with HTTP 200.
 
 A service can lie the ways real servers do (:class:`Lies`): ignore ``resultOffset``, cap pages
 below ``maxRecordCount`` without ``exceededTransferLimit``, never send the flag (old servers),
@@ -57,6 +58,7 @@ class Lies:
     token: str | None = None  # answers {"error": {"code": 499, "message": "Token Required"}} without it
     whole_seconds: bool = False  # a timestamp literal with a fraction of a second is an error
     busy_answers: int = 0  # this many answers are {"error": {"code": 503}} bodies with HTTP 200
+    loses_rows: int = 0  # every offset page after the first skips this many rows (a paging bug)
 
 
 @dataclass
@@ -271,6 +273,9 @@ class ArcgisStandin:
             rows = self.matching(layer, q.get("where"))
         except (ValueError, IndexError) as exc:
             return _error(400, f"Unable to complete operation. ({exc})")
+        if q.get("objectIds"):
+            wanted_ids = {int(i) for i in q["objectIds"].split(",")}
+            rows = [r for r in rows if r[OID] in wanted_ids]
         if q.get("returnCountOnly") == "true":
             return {"count": len(rows)}
         if q.get("returnIdsOnly") == "true":
@@ -285,6 +290,8 @@ class ArcgisStandin:
         offset = 0 if lies.ignores_offset else int(q.get("resultOffset") or 0)
         if lies.repeats_from is not None and offset >= lies.repeats_from:
             offset = 0
+        if offset:
+            offset += lies.loses_rows
         limit = min(int(q.get("resultRecordCount") or layer.max_record_count), layer.max_record_count)
         honest_limit = limit
         if lies.page_cap:
@@ -359,12 +366,17 @@ class ArcgisStandin:
         receive: Callable[[], Awaitable[dict[str, Any]]],
         send: Callable[[dict[str, Any]], Awaitable[None]],
     ) -> None:
-        if not await read_request(scope, receive, send):
+        form = b""
+        if scope["type"] == "http" and scope.get("method") == "POST":  # a query sent as a form
+            more = True
+            while more:
+                message = await receive()
+                form += message.get("body", b"")
+                more = message.get("more_body", False)
+        elif not await read_request(scope, receive, send):
             return
-        q = {
-            k: v[-1]
-            for k, v in parse_qs(scope.get("query_string", b"").decode(), keep_blank_values=True).items()
-        }
+        text = scope.get("query_string", b"").decode() + "&" + form.decode()
+        q = {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
         with self.lock:
             self.log.append((scope["path"], q))
             host, port = scope["server"]

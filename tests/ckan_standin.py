@@ -58,6 +58,8 @@ class StandinCkan:
     """The site's state: packages by name, DataStore tables and files by resource id."""
 
     sql_enabled: bool = True
+    loses_rows: int = 0  # every page after the first skips this many rows (a paging bug)
+    rows_max: int | None = None  # ckan.datastore.search.rows_max: a larger limit is cut to it
     packages: dict[str, dict[str, Any]] = field(default_factory=dict)
     tables: dict[str, pa.Table] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
@@ -72,6 +74,17 @@ class StandinCkan:
             "_id", pa.array(range(1, table.num_rows + 1), pa.int64())
         )
         self._package(package, resource_id, modified, datastore=True)
+
+    def update_in_place(self, resource_id: str, column: str, row: int, value: Any) -> None:
+        """Change one value of row ``_id = row + 1`` and nothing else: as CKAN's ``datastore_upsert``
+        (method ``update``) does, the metadata stamps and the row count stay as they were."""
+        table = self.tables[resource_id]
+        values = table.column(column).to_pylist()
+        values[row] = value
+        index = table.schema.get_field_index(column)
+        self.tables[resource_id] = table.set_column(
+            index, column, pa.array(values, table.schema.field(index).type)
+        )
 
     def add_file(self, package: str, resource_id: str, table: pa.Table, modified: str) -> None:
         """A package whose one resource is a CSV file (not in the DataStore)."""
@@ -170,6 +183,8 @@ class StandinCkan:
         if table is None:
             return _error(404, "Not Found Error", "Resource not found")
         limit, offset = int(q.get("limit", "100")), int(q.get("offset", "0"))
+        limit = min(limit, self.rows_max or limit)
+        offset += self.loses_rows if offset else 0
         names = ["_id", *[n for n in table.column_names if n != "_id"]]
         if q.get("fields"):
             names = [n.strip() for n in q["fields"].split(",")]

@@ -17,6 +17,8 @@ pytest_plugins = [
     "partitioned_fixtures",
     "people_site",  # a program with people: sign-in, entries, approvals
     "oidc_provider",  # the identity provider (node oidc-provider)
+    "koop_site",  # Koop, a real ArcGIS REST server (tests/koop_site.py)
+    "ckan_site",  # a real CKAN 2.12 with the DataStore (tests/ckan_site.py)
 ]  # the local portal served over HTTP (tests/portal_fixtures.py)
 
 

@@ -14,7 +14,7 @@ import pytest
 from arcgis_replay import ArcgisReplay
 from servers import serve
 
-from btvstat_open.errors import PortalAuthError, PortalRequestError
+from btvstat_open.errors import CountMismatch, PortalAuthError, PortalRequestError
 from connectors.arcgis import ArcgisConnector, recognizes
 from connectors.arcgis.decode import decode_features, readers
 from connectors.arcgis.metadata import parse_layer
@@ -105,7 +105,12 @@ def test_columbia_pulls_whole_by_one_id_range(replay: Replay) -> None:
     _, app = replay
     conn = connect(replay, "/columbia/rest/services/ADDRESSES/MapServer/2")
     app.log.clear()
-    table = conn.pull("2", select=":id, geometry")
+    batches: list[pa.RecordBatch] = []
+    # The recording holds 43 of the layer's 84,296 rows: the count check refuses the pull.
+    with pytest.raises(CountMismatch) as short:
+        batches.extend(conn.iter_batches("2", select=":id, geometry"))
+    assert (short.value.expected, short.value.delivered) == (84_296, 43)
+    table = pa.Table.from_batches(batches)
     assert table.num_rows == 43 and table.column(":id").to_pylist()[-1] == "64579858"
     assert all(g.startswith("POINT (-92.") for g in table.column("geometry").to_pylist())
     pages = [q["where"] for p, q in app.log if p.endswith("/query") and "OBJECTID <=" in q.get("where", "")]

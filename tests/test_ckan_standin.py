@@ -166,7 +166,8 @@ def test_sync_is_unchanged_until_metadata_changes_then_pulls_whole(
     assert (first.mode, first.row_count) == ("full", 300)
     standin.log.clear()
     again = sync_dataset(conn, "sync-cases", store, progress=False)
-    assert again.mode == "unchanged" and len(standin.log) == 2  # package_show + a limit=0 search
+    # package_show, a limit=0 search and the content fingerprint (one datastore_search_sql)
+    assert again.mode == "unchanged" and len(standin.log) == 3
     standin.touch("sync-cases", "2024-03-02T00:00:00", source_table(310, salt="n"))
     changed = sync_dataset(conn, "sync-cases", store, progress=False)
     assert (changed.mode, changed.row_count) == ("full", 310)
@@ -200,3 +201,29 @@ def test_the_api_key_goes_to_the_site_but_not_to_a_file_on_another_host(
 def test_a_value_that_does_not_fit_its_field_type_is_a_portal_error() -> None:
     with pytest.raises(PortalError, match="'v' that is not a number"):
         records_to_batch([{"v": "n/a"}], (Column("v", "V", "number"),))
+
+
+@pytest.mark.parametrize("sql", [True, False], ids=["fingerprint-sql", "fingerprint-rows"])
+def test_sync_sees_an_update_that_moves_no_metadata(
+    site: tuple[str, StandinCkan], tmp_path: Path, sql: bool
+) -> None:
+    url, standin = site
+    rid = f"5b1c7a8e-0000-4000-8000-00000000001{int(sql)}"
+    standin.add_table(f"upserted-{sql}", rid, source_table(300), "2024-03-01T00:00:00")
+    with Store(tmp_path / "store") as store, CkanConnector(url, page_size=100) as conn:
+        standin.sql_enabled = sql
+        try:
+            assert sync_dataset(conn, rid, store, dataset_id="cases", progress=False).mode == "full"
+            assert sync_dataset(conn, rid, store, dataset_id="cases", progress=False).mode == "unchanged"
+            before = conn.describe(rid)
+            standin.update_in_place(rid, "amount", 7, 12345.0)  # datastore_upsert, method update
+            after = conn.describe(rid)
+            assert (after.row_count, after.last_modified) == (before.row_count, before.last_modified)
+            synced = sync_dataset(conn, rid, store, dataset_id="cases", progress=False)
+            assert (synced.mode, synced.row_count) == ("full", 300)
+            amounts = store.arrow("cases").column("amount").to_pylist()
+            assert 12345.0 in amounts
+            fingerprint = conn.fingerprint(rid)
+            assert fingerprint.startswith("sql:300:" if sql else "rows:300:")
+        finally:
+            standin.sql_enabled = True

@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
 import requests
@@ -151,18 +152,35 @@ class ArcgisHttp:
         if self._owns_session:
             self.session.close()
 
-    def get_json(self, url: str, params: Mapping[str, str | int] | None = None) -> dict[str, Any]:
-        """The JSON object at ``url`` (``f=json`` is added), retrying what can be retried."""
+    def get_json(
+        self, url: str, params: Mapping[str, str | int] | None = None, *, post: bool = False
+    ) -> dict[str, Any]:
+        """The JSON object at ``url`` (``f=json`` is added), retrying what can be retried.
+
+        ``post`` sends the parameters as a form (ArcGIS takes every query either way; a long
+        ``objectIds`` list does not fit in a URL).
+        """
         query = {"f": "json", **(params or {})}
-        what = f"GET {url}"
+        what = f"{'POST' if post else 'GET'} {url}"
         attempt = 0
         while True:
             self.requests_made += 1
             retry_after: float | None = None
             try:
-                resp = transport.send(
-                    self.session, "GET", url, secrets=self._secrets, params=query, timeout=self.timeout
-                )
+                if post:  # the token still rides in the URL, only to its own origin (transport)
+                    resp = transport.send(
+                        self.session,
+                        "POST",
+                        url,
+                        secrets=self._secrets,
+                        data=urlencode(query).encode(),
+                        headers={"Content-Type": "application/x-www-form-urlencoded"},
+                        timeout=self.timeout,
+                    )
+                else:
+                    resp = transport.send(
+                        self.session, "GET", url, secrets=self._secrets, params=query, timeout=self.timeout
+                    )
                 answer = _answer(resp, what)
                 if isinstance(answer, dict):
                     return answer

@@ -21,13 +21,11 @@ import requests
 from btvstat_open.errors import PortalRequestError, UsageError
 from connectors.arcgis.changes import edit_stats
 from connectors.arcgis.client import ArcgisHttp
-from connectors.arcgis.decode import decode_features, epoch_ms, readers
+from connectors.arcgis.decode import decode_features, epoch_ms, oid_of, readers
 from connectors.arcgis.hub import FEED_PATH, LAYER_URL, check_layer_host, hub_datasets, layer_allowed
 from connectors.arcgis.metadata import GEOMETRY_COLUMN, LayerInfo, parse_layer
-from connectors.arcgis.paging import (
-    layer_pages,
-    probe_pagination,
-)
+from connectors.arcgis.pages import layer_pages
+from connectors.arcgis.paging import exceeded, probe_pagination
 from connectors.arcgis.query import (
     iso_z,
     moment,
@@ -37,6 +35,7 @@ from connectors.arcgis.query import (
     whole_seconds,
 )
 from connectors.base import Capability, Connector, DatasetDescription, DatasetSummary, PullOptions
+from connectors.counts import checked
 from connectors.socrata.retry import RetryPolicy
 
 __all__ = ["ArcgisConnector"]
@@ -158,18 +157,20 @@ class ArcgisConnector(Connector):
             return False
         return bool(ids) and all(self.layer(i).edit_date_field for i in ids)
 
-    def _query(self, url: str, params: Params) -> dict[str, Any]:
+    def _query(self, url: str, params: Params, *, post: bool = False) -> dict[str, Any]:
         """One ``/query`` request; where the server rejects millisecond timestamps, whole seconds."""
         where = str(params.get("where") or "")
         widened = whole_seconds(where) if url in self._whole_seconds else None
         try:
-            return self.http.get_json(f"{url}/query", {**params, "where": widened} if widened else params)
+            return self.http.get_json(
+                f"{url}/query", {**params, "where": widened} if widened else params, post=post
+            )
         except PortalRequestError:
             widened = whole_seconds(where)
             if widened is None or url in self._whole_seconds:
                 raise
             self._whole_seconds.add(url)
-            return self.http.get_json(f"{url}/query", {**params, "where": widened})
+            return self.http.get_json(f"{url}/query", {**params, "where": widened}, post=post)
 
     def _count(self, url: str, where: str) -> int:
         body = self._query(url, {"where": where, "returnCountOnly": "true"})
@@ -316,17 +317,48 @@ class ArcgisConnector(Connector):
         if geometry:
             params["outSR"] = 4326
         order_by, sort = order_fields(info, order)
+        count = None if ranges else self._count(url, where)
+        whole = self._one_answer(url, info, params, order_by, count)
+        if whole is not None:
+            batch = decode_features(whole, wanted)
+            answer = pa.Table.from_batches([batch]).sort_by(sort).to_batches() if sort else [batch]
+            yield from checked(
+                answer, expected=count, recount=lambda: self._count(url, where), what=f"ArcGIS layer {url}"
+            )
+            return
         offsets = not ranges and info.oid_field is not None and self._offsets_work(url, info)
         if sort and not offsets:
             # Ranges come in object-id order only: sort the whole result here (memory grows).
             table = pa.Table.from_batches(
-                [decode_features(p, wanted) for p in self._pages(url, info, params, None, False)],
+                [decode_features(p, wanted) for p in self._pages(url, info, params, None, False, count)],
                 schema=pa.schema([pa.field(n, t) for n, t, _ in wanted]),
             )
-            yield from table.sort_by(sort).to_batches()
+            batches: Iterator[pa.RecordBatch] = iter(table.sort_by(sort).to_batches())
+        else:
+            pages = self._pages(url, info, params, order_by, offsets, count)
+            batches = (decode_features(page, wanted) for page in pages)
+        if ranges:  # changed rows: the sync engine compares its own counts
+            yield from batches
             return
-        for page in self._pages(url, info, params, order_by, offsets):
-            yield decode_features(page, wanted)
+        yield from checked(
+            batches, expected=count, recount=lambda: self._count(url, where), what=f"ArcGIS layer {url}"
+        )
+
+    def _one_answer(
+        self, url: str, info: LayerInfo, params: Params, order_by: str | None, count: int | None
+    ) -> list[dict[str, Any]] | None:
+        """Every row of a pull from one plain query (no paging parameters), in object-id order, where
+        the server gives them all (a layer within ``maxRecordCount``; Koop gives any layer whole);
+        None otherwise (the answer is then one page too many). Not with ``page_size`` set.
+        """
+        if self.page_size is not None or info.oid_field is None or not count:
+            return None
+        body = self._query(url, {**params, "orderByFields": order_by} if order_by else params)
+        features: list[dict[str, Any]] = body.get("features") or []
+        if exceeded(body) is True or len(features) != count:
+            return None
+        oid = str(info.oid_field)
+        return sorted(features, key=lambda f: oid_of((f.get("attributes") or {}).get(oid)) or 0)
 
     def _offsets_work(self, url: str, info: LayerInfo) -> bool:
         if url not in self._paginates:
@@ -338,7 +370,13 @@ class ArcgisConnector(Connector):
         return lambda params: self._query(url, params)
 
     def _pages(
-        self, url: str, info: LayerInfo, params: Params, order_by: str | None, offsets: bool
+        self,
+        url: str,
+        info: LayerInfo,
+        params: Params,
+        order_by: str | None,
+        offsets: bool,
+        count: int | None = None,
     ) -> Iterator[list[dict[str, Any]]]:
         def stop_offsets() -> None:
             self._paginates[url] = False
@@ -353,4 +391,6 @@ class ArcgisConnector(Connector):
             offsets=offsets,
             step=step,
             on_repeat=stop_offsets,
+            count=count,
+            fetch_ids=lambda params: self._query(url, params, post=True),
         )

@@ -5,11 +5,12 @@ Two ways to page, both ordered by the object id:
 * **offsets** (``resultOffset``/``resultRecordCount``), where the layer supports pagination
   and a probe confirmed it (servers advertise ``supportsPagination`` and then fail the query,
   or ignore ``resultOffset`` and send the first page again);
-* **object-id ranges** (``OID > a AND OID <= b``), everywhere else, and when an offset pull meets
-  a page it has seen before. A range of ``n`` ids holds at most ``n`` rows, so ranges no wider
-  than the server's limit come back whole; a range that comes back cut (``exceededTransferLimit``,
-  or, on old servers that never send the flag, fewer rows than its count) is asked again in
-  ranges as wide as what the server gave.
+* **object-id ranges** (``OID > a AND OID <= b``), everywhere else (batches of object ids when
+  an offset pull meets a page it has seen before or out of id order, or the ids are too sparse:
+  :mod:`connectors.arcgis.pages`, which also picks the way). A range of ``n`` ids holds at most
+  ``n`` rows, so ranges no wider than the server's limit come back whole; a range that comes
+  back cut (``exceededTransferLimit``, or, on old servers that never send the flag, fewer rows
+  than its count) is asked again in ranges as wide as what the server gave.
 
 A short page does not end an offset pull by itself: servers cap pages below what they
 advertise without saying so. A pull ends on an empty page, on ``exceededTransferLimit: false``,
@@ -22,7 +23,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from btvstat_open.errors import PortalError, PortalRequestError, PortalResponseError, PortalUnavailable
+from btvstat_open.errors import PortalError, PortalResponseError, PortalUnavailable
 from connectors.arcgis.decode import oid_of
 
 __all__ = [
@@ -30,8 +31,8 @@ __all__ = [
     "PagesRepeat",
     "exceeded",
     "id_bounds",
-    "layer_pages",
     "offset_pages",
+    "oids_of",
     "probe_pagination",
     "range_pages",
     "statistic",
@@ -43,11 +44,14 @@ Fetch = Callable[[dict[str, str | int]], dict[str, Any]]
 
 
 class PagesRepeat(Exception):
-    """An offset page held rows of the page before it: the server ignores ``resultOffset``."""
+    """An offset page held rows of the page before it (the server ignores ``resultOffset``), or came
+    out of id order (it ignores ``orderByFields``)."""
 
-    def __init__(self, last_oid: int | None) -> None:
+    def __init__(self, last_oid: int | None, *, unordered: bool = False) -> None:
         super().__init__("resultOffset ignored")
         self.last_oid = last_oid
+        #: The first page already came out of id order: nothing was yielded.
+        self.unordered = unordered
 
 
 def exceeded(body: dict[str, Any]) -> bool | None:
@@ -65,8 +69,18 @@ def exceeded(body: dict[str, Any]) -> bool | None:
     return None
 
 
-def _oids(features: list[dict[str, Any]], oid_field: str) -> set[int]:
-    return {i for f in features if (i := oid_of((f.get("attributes") or {}).get(oid_field))) is not None}
+def _oid_list(features: list[dict[str, Any]], oid_field: str) -> list[int]:
+    return [i for f in features if (i := oid_of((f.get("attributes") or {}).get(oid_field))) is not None]
+
+
+def oids_of(features: list[dict[str, Any]], oid_field: str) -> set[int]:
+    """The object ids of some features (those that have one).
+
+    Example:
+        >>> oids_of([{"attributes": {"OID": 3}}, {"attributes": {}}], "OID")
+        {3}
+    """
+    return set(_oid_list(features, oid_field))
 
 
 def offset_pages(
@@ -80,29 +94,59 @@ def offset_pages(
 ) -> Iterator[list[dict[str, Any]]]:
     """Pages by ``resultOffset``; raises :class:`PagesRepeat` when a page holds rows seen before.
 
-    Ordered by object id (``by_oid``), every page must start after the last id seen; in another
-    order, a page must not share rows with the page before or the first page (a server that
-    stops honouring the offset starts again from the top).
+    Ordered by object id (``by_oid``), every page must be in id order and start at or after the
+    last id seen; in another order, a page must not share rows with the page before or the first
+    page (a server that stops honouring the offset starts again from the top). Rows may share an
+    id: the rows of a page's last id are held back until the next page has passed, so the
+    :class:`PagesRepeat` raised (its ``last_oid``: every id above it is still to read) never
+    leaves an id half read.
     """
-    offset, first, previous, last_oid = 0, set[int](), set[int](), None
+    offset, first, previous = 0, set[int](), set[int]()
+    last_oid: int | None = None
+    held: list[dict[str, Any]] = []
     while True:
         body = fetch({**params, "resultOffset": offset, "resultRecordCount": page_size})
         features = body.get("features") or []
         if not features:
-            return
-        ids = _oids(features, oid_field) if oid_field else set()
-        repeated = bool(ids) and (
-            (last_oid is not None and min(ids) <= last_oid) if by_oid else bool(ids & (previous | first))
-        )
-        if repeated:
-            raise PagesRepeat(last_oid)
-        yield features
+            break
+        in_order = _oid_list(features, oid_field) if oid_field else []
+        ids = set(in_order)
+        if bool(ids) and (
+            _out_of_order(in_order, ids, last_oid, previous) if by_oid else bool(ids & (previous | first))
+        ):
+            unordered = by_oid and last_oid is None and in_order != sorted(in_order)
+            after = last_oid - 1 if by_oid and held and last_oid is not None else last_oid
+            raise PagesRepeat(after, unordered=unordered)
         offset += len(features)
         previous, first = ids, first or ids
-        last_oid = max(ids) if ids else last_oid
         flag = exceeded(body)
-        if flag is False or (flag is None and len(features) < page_size and offset >= count):
+        done = flag is False or (flag is None and len(features) < page_size and offset >= count)
+        out, held = held, []
+        if by_oid and ids and not done:
+            last_oid = max(ids)
+            tail = [oid_of((f.get("attributes") or {}).get(oid_field)) == last_oid for f in features]
+            held = [f for f, t in zip(features, tail, strict=True) if t]
+            features = [f for f, t in zip(features, tail, strict=True) if not t]
+        out += features
+        if out:
+            yield out
+        if done:
             return
+    if held:
+        yield held
+
+
+def _out_of_order(in_order: list[int], ids: set[int], last_oid: int | None, previous: set[int]) -> bool:
+    """Whether an id-ordered page is out of order, or starts before the last id seen (or is the
+    page before again): the server ignores ``orderByFields`` or ``resultOffset``.
+
+    Example:
+        >>> _out_of_order([5, 5, 6], {5, 6}, 5, {4, 5}), _out_of_order([3, 1], {1, 3}, None, set())
+        (False, True)
+    """
+    if in_order != sorted(in_order) or last_oid is None:
+        return in_order != sorted(in_order)
+    return min(ids) < last_oid or (min(ids) == last_oid and ids == previous)
 
 
 def _where(where: str, oid_field: str, low: int, high: int) -> str:
@@ -226,68 +270,9 @@ def probe_pagination(fetch: Fetch, oid_field: str) -> bool:
         if isinstance(exc, PortalUnavailable):
             raise
         return False
-    ids = _oids(first, oid_field), _oids(second, oid_field)
+    ids = oids_of(first, oid_field), oids_of(second, oid_field)
     if not ids[0] or not ids[1]:
         # Fewer than two rows (any way of paging reads them), or ids left out: a repeat met
         # while paging still switches to ranges.
         return True
     return ids[0] != ids[1]
-
-
-def layer_pages(
-    fetch: Fetch,
-    count_of: Callable[[str], int],
-    oid: str | None,
-    params: dict[str, str | int],
-    *,
-    order_by: str | None,
-    offsets: bool,
-    step: int,
-    on_repeat: Callable[[], None],
-) -> Iterator[list[dict[str, Any]]]:
-    """Every page of a query: by offsets when ``offsets`` (falling back to ranges when pages
-    repeat; ``on_repeat`` is told), else by object-id ranges; one answer for a layer without ids.
-    """
-    where = str(params["where"])
-    if step < 1:
-        raise PortalResponseError(
-            f"The layer says it answers at most {step} rows per request (maxRecordCount): no page "
-            "size can make progress. Ask the layer's owner to fix the service's maxRecordCount.",
-            code="arcgis.paging",
-        )
-    if oid is None:  # no object id to page by: one request, which must hold every row
-        body = fetch(params)
-        if exceeded(body):
-            raise PortalRequestError(
-                "The layer has no object id field to page by and more rows than one answer holds "
-                f"({len(body.get('features') or [])}); narrow the pull with a where clause.",
-                code="arcgis.paging",
-            )
-        yield body.get("features") or []
-        return
-    if offsets:
-        by_oid = not order_by or order_by.startswith(f"{oid} ")
-        try:
-            yield from offset_pages(
-                fetch,
-                {**params, "orderByFields": order_by or f"{oid} ASC"},
-                page_size=step,
-                count=count_of(where),
-                oid_field=oid,
-                by_oid=by_oid,
-            )
-            return
-        except PagesRepeat as exc:
-            on_repeat()
-            if not by_oid:
-                raise PortalRequestError(
-                    "The server ignored resultOffset part-way through an ordered pull; pull again "
-                    "(the connector now pages this layer by object-id ranges).",
-                    code="arcgis.paging",
-                ) from exc
-            if exc.last_oid is not None:
-                where = f"({where}) AND {oid} > {exc.last_oid}"
-    bounds = id_bounds(fetch, where, oid)
-    yield from range_pages(
-        fetch, {**params, "where": where}, oid_field=oid, bounds=bounds, step=step, count_of=count_of
-    )

@@ -20,7 +20,13 @@ from urllib.parse import urlsplit
 import pyarrow as pa
 import requests
 
-from btvstat_open.errors import DatasetNotFound, PortalNotFound, UsageError
+from btvstat_open.errors import (
+    DatasetNotFound,
+    PortalAuthError,
+    PortalNotFound,
+    PortalRequestError,
+    UsageError,
+)
 from btvstat_open.types import Column
 from connectors.base import Capability, Connector, DatasetDescription, DatasetSummary, PullOptions
 from connectors.ckan.api import (
@@ -33,6 +39,7 @@ from connectors.ckan.api import (
     resolve,
 )
 from connectors.ckan.fields import columns_from_fields
+from connectors.ckan.fingerprint import fingerprint_sql, rows_fingerprint, sql_refused
 from connectors.ckan.query import parse_order, parse_select, plan_where
 from connectors.ckan.rows import RowQuery, file_batches, file_table, search_pages, sql_pages
 from connectors.http import HttpClient
@@ -139,13 +146,43 @@ class CkanConnector(Connector):
         total = result.get("total")
         return columns_from_fields(result.get("fields") or []), int(total) if total is not None else None
 
+    def fingerprint(self, dataset_id: str) -> str:
+        """A DataStore resource's content fingerprint (see :mod:`connectors.ckan.fingerprint`).
+
+        Example:
+            >>> site = CkanConnector(ckan_url)  # a stand-in CKAN site
+            >>> site.fingerprint("cases").startswith("sql:120:")
+            True
+        """
+        resource = self.resource(dataset_id)
+        if not resource.datastore_active:
+            raise UsageError(f"{dataset_id!r} is not in the DataStore: its file has no fingerprint here.")
+        return self._fingerprint(resource)
+
+    def _fingerprint(self, resource: CkanResource) -> str:
+        try:
+            result = action(self.http, "datastore_search_sql", sql=fingerprint_sql(resource.id))
+        except (PortalAuthError, PortalRequestError, PortalNotFound) as exc:
+            # A 404 here is the action's (the resource was just found): the site has no SQL search.
+            if not isinstance(exc, PortalNotFound) and not sql_refused(exc):
+                raise
+            return rows_fingerprint(search_pages(self.http, resource, RowQuery(), self.pager))
+        row = (result.get("records") or [{}])[0]
+        return f"sql:{row.get('n')}:{row.get('fp')}"
+
     @staticmethod
-    def _etag(resource: CkanResource, total: int | None) -> str:
+    def _etag(resource: CkanResource, total: int | None, content: str | None = None) -> str:
         modified = resource.package.get("metadata_modified") or ""
-        return f'"{modified}|{resource.last_modified or ""}|{"" if total is None else total}"'
+        counted = "" if total is None else total
+        return f'"{modified}|{resource.last_modified or ""}|{counted}{"|" + content if content else ""}"'
 
     def _description(
-        self, dataset_id: str, resource: CkanResource, columns: tuple[Column, ...], total: int | None
+        self,
+        dataset_id: str,
+        resource: CkanResource,
+        columns: tuple[Column, ...],
+        total: int | None,
+        content: str | None = None,
     ) -> DatasetDescription:
         package = resource.package
         title = str(package.get("title") or package.get("name") or resource.name)
@@ -157,7 +194,7 @@ class CkanConnector(Connector):
             row_count=total,
             last_modified=parse_stamp(package.get("metadata_modified")),
             rows_updated_at=parse_stamp(resource.last_modified),
-            etag=self._etag(resource, total if resource.datastore_active else None),
+            etag=self._etag(resource, total if resource.datastore_active else None, content),
             last_modified_header=package.get("metadata_modified"),
         )
 
@@ -172,21 +209,26 @@ class CkanConnector(Connector):
         resource = self.resource(dataset_id)
         if resource.datastore_active:
             columns, total = self._store_info(resource)
-        else:
-            table, columns = file_table(self._client_for(resource), resource)
-            total = table.num_rows
-        return self._description(dataset_id, resource, columns, total)
+            return self._description(dataset_id, resource, columns, total, self._fingerprint(resource))
+        table, columns = file_table(self._client_for(resource), resource)
+        return self._description(dataset_id, resource, columns, table.num_rows)
 
     def describe_if_changed(
         self, dataset_id: str, *, etag: str | None = None, last_modified: str | None = None
     ) -> DatasetDescription | None:
-        """None when the validators are those of ``etag`` (a file resource is then not downloaded)."""
+        """None when the validators are those of ``etag`` (a file resource is then not downloaded).
+
+        A DataStore resource's validators hold its content fingerprint, so rows updated in place
+        (which move neither the metadata nor the count) are seen: one ``datastore_search_sql``
+        request, or where the site refuses it, every row read and hashed.
+        """
         resource = self.resource(dataset_id)
         if resource.datastore_active:
             columns, total = self._store_info(resource)
-            if etag is not None and etag == self._etag(resource, total):
+            content = self._fingerprint(resource)
+            if etag is not None and etag == self._etag(resource, total, content):
                 return None
-            return self._description(dataset_id, resource, columns, total)
+            return self._description(dataset_id, resource, columns, total, content)
         if etag is not None and etag == self._etag(resource, None):
             return None
         table, columns = file_table(self._client_for(resource), resource)

@@ -25,6 +25,7 @@ from btvstat_open.types import Column
 from connectors.ckan.api import CkanResource, action
 from connectors.ckan.fields import columns_from_fields, records_to_batch
 from connectors.ckan.query import quote_name
+from connectors.counts import checked
 from connectors.http import HttpClient
 from connectors.paging import OffsetPager, Page
 
@@ -56,18 +57,31 @@ class RowQuery:
 
 
 def _pages(
-    fetch: Callable[[int], dict[str, Any]], select: list[str] | None, pager: OffsetPager
+    fetch: Callable[[int], dict[str, Any]],
+    select: list[str] | None,
+    pager: OffsetPager,
+    recount: Callable[[], int | None],
+    what: str,
 ) -> Iterator[pa.RecordBatch]:
-    """Every page by ``fetch(offset)``, ``pager.concurrency`` at a time, until a short page or ``total``."""
+    """Every page by ``fetch(offset)``, ``pager.concurrency`` at a time, until a short page or ``total``.
+
+    A site that caps pages below the ``limit`` asked (``ckan.datastore.search.rows_max``) says
+    so in the answer's ``limit``: the pages that follow are that size. The rows must add up to
+    page 0's ``total`` (or, where the answer has none, ``recount()``): see
+    :func:`connectors.counts.checked`.
+    """
     total: list[int] = []  # page 0's total, once known: no request is made for a page past it
+    applied: list[int] = []  # page 0's limit as the site applied it
+    active = [pager]
 
     def page(number: int) -> Page:
-        offset = pager.offset(number)
+        offset = active[0].offset(number)
         if total and offset >= total[0]:
             return Page([], 0)
         result = fetch(offset)
-        if number == 0 and result.get("total") is not None:
-            total.append(int(result["total"]))
+        if number == 0:
+            total.extend([int(result["total"])] if result.get("total") is not None else [])
+            applied.extend([int(result["limit"])] if str(result.get("limit") or "").isdigit() else [])
         records = result.get("records") or []
         columns = columns_from_fields(result.get("fields") or [])
         if select:  # in the order asked for
@@ -78,7 +92,17 @@ def _pages(
         return Page(batches, len(records))
 
     # Whole records (or records with their _id) are all different: equal pages mean ignored offsets.
-    return pager.batches(page, distinct=not select or "_id" in select)
+    distinct = not select or "_id" in select
+
+    def every_page() -> Iterator[pa.RecordBatch]:
+        first = page(0)
+        if applied and first.rows == applied[0] < pager.page_size:  # capped: page by the site's size
+            active[0] = OffsetPager(page_size=applied[0], concurrency=pager.concurrency)
+        yield from active[0].batches(page, first_page=first, distinct=distinct)
+
+    return checked(
+        every_page(), expected=lambda: total[0] if total else recount(), recount=recount, what=what
+    )
 
 
 def search_pages(
@@ -96,8 +120,17 @@ def search_pages(
         params["filters"] = orjson.dumps(query.filters).decode()
     if query.q:
         params["q"] = query.q
+
+    def recount() -> int | None:
+        total = action(http, "datastore_search", **{**params, "limit": 0}).get("total")
+        return None if total is None else int(total)
+
     return _pages(
-        lambda offset: action(http, "datastore_search", **params, offset=offset), query.select, pager
+        lambda offset: action(http, "datastore_search", **params, offset=offset),
+        query.select,
+        pager,
+        recount,
+        f"CKAN resource {resource.id}",
     )
 
 
@@ -126,7 +159,13 @@ def sql_pages(
             ) from exc
         return result
 
-    return _pages(fetch, query.select, pager)
+    def recount() -> int | None:
+        sql = f"SELECT count(*) AS n FROM {quote_name(resource.id)} WHERE {query.sql}"
+        records = action(http, "datastore_search_sql", sql=sql).get("records") or [{}]
+        found = records[0].get("n")
+        return None if found is None else int(found)
+
+    return _pages(fetch, query.select, pager, recount, f"CKAN resource {resource.id}")
 
 
 def file_table(http: HttpClient, resource: CkanResource) -> tuple[pa.Table, tuple[Column, ...]]:

@@ -38,7 +38,9 @@ from btvstat_open.errors import (
     PortalResponseError,
     UsageError,
 )
+from btvstat_open.types import Column
 from connectors.base import Capability, Connector, DatasetDescription, DatasetSummary, PullOptions
+from connectors.counts import checked
 from connectors.http import ErrorBody, HttpClient, read_error_body
 from connectors.opendatasoft.exports import columns_from_fields, read_export
 from connectors.opendatasoft.parquet import read_parquet_export
@@ -262,7 +264,33 @@ class OpendatasoftConnector(Connector):
                 "a sync re-pulls the dataset when it is processed again.",
                 code="opendatasoft.since",
             )
-        columns = self.describe(dataset_id).columns
+        desc = self.describe(dataset_id)
+        yield from checked(
+            self._export_batches(dataset_id, desc.columns, options),
+            expected=desc.row_count
+            if not options.get("where")
+            else self.count(dataset_id, options.get("where")),
+            recount=lambda: self.count(dataset_id, options.get("where")),
+            what=f"Opendatasoft dataset {dataset_id!r} at {self.url}",
+        )
+
+    def count(self, dataset_id: str, where: str | None = None) -> int | None:
+        """How many records match ``where`` (ODSQL), by the records endpoint's ``total_count``.
+
+        Example:
+            >>> OpendatasoftConnector(ods_url).count("cases", "amount > 10")  # a stand-in portal
+            36
+        """
+        params: dict[str, str | int] = {"limit": 0}
+        if where and where.strip():
+            params["where"] = where
+        total = self.http.get_json(f"{self._path(dataset_id)}/records", params).get("total_count")
+        return None if total is None else int(total)
+
+    def _export_batches(
+        self, dataset_id: str, columns: tuple[Column, ...], options: PullOptions
+    ) -> Iterator[pa.RecordBatch]:
+        """The rows of one export (Parquet where offered, else CSV), typed by ``columns``."""
         fmt = "parquet" if "parquet" in self.export_formats(dataset_id) else "csv"
         params: dict[str, str | int] = {"timezone": self.timezone}
         if fmt == "csv":

@@ -83,6 +83,16 @@ class Query:
         """Whether this asks for every row and column (an export can answer it)."""
         return not (self.select or self.where or self.order or self.since or self.group)
 
+    @property
+    def aggregated(self) -> bool:
+        """Whether this gives one row per group (``group``, or an aggregate in ``select``).
+
+        Example:
+            >>> Query(select="count(*)").aggregated, Query(select="status").aggregated
+            (True, False)
+        """
+        return bool(self.group or (self.select and _AGGREGATE.search(self.select)))
+
     def where_clause(self) -> str | None:
         """The ``$where`` text, ``since`` included."""
         parts = []
@@ -97,7 +107,7 @@ class Query:
 
         Aggregating selects (one row per group) get no key, since ``:id`` is not grouped.
         """
-        if self.group or (self.select and _AGGREGATE.search(self.select)):
+        if self.aggregated:
             return self.order
         if not self.order:
             return key

@@ -25,10 +25,11 @@ import orjson
 import pyarrow as pa
 import requests
 
-from btvstat_open.errors import PortalNotFound, TruncatedBody
+from btvstat_open.errors import PortalNotFound, PortalRequestError, PortalResponseError, TruncatedBody
 from btvstat_open.store import check_dataset_id
 from btvstat_open.types import arrow_type
 from connectors.base import DatasetDescription, PullOptions
+from connectors.counts import checked
 from connectors.http import HttpClient
 from connectors.http_body import ResumableBody
 from connectors.paging import KeysetPager, OffsetPager, Page
@@ -107,6 +108,31 @@ class SocrataReads:
         check_dataset_id(dataset_id)
         query = Query(**options)
         desc = self.meta.describe_or_blank(dataset_id)
+        if query.aggregated:
+            yield from self._batches(dataset_id, desc, query)  # one row per group: nothing to count
+            return
+        where = query.where_clause()
+        known = desc.row_count if query.is_full else None
+        yield from checked(
+            self._batches(dataset_id, desc, query),
+            expected=lambda: known if known is not None else self._count(dataset_id, where),
+            recount=lambda: self._count(dataset_id, where),
+            what=f"Socrata dataset {dataset_id!r} at {self.http.url}",
+        )
+
+    def _count(self, dataset_id: str, where: str | None) -> int | None:
+        """``count(*)`` of the rows ``where`` matches; None from a server that gives no count."""
+        try:
+            row = self.meta.query_one(dataset_id, "count(*) AS row_count", where)
+        except (PortalRequestError, PortalResponseError):  # no SoQL count here (a proxy, an export)
+            return None
+        try:
+            return int(row.get("row_count", row.get("count")))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return None
+
+    def _batches(self, dataset_id: str, desc: DatasetDescription, query: Query) -> Iterator[pa.RecordBatch]:
+        """The rows of a query: the export for a whole dataset, else pages (see the module doc)."""
         if query.is_full and desc.columns:
             exported = self._export_batches(dataset_id, desc)
             if exported is not None:
