@@ -363,21 +363,29 @@ def test_a_trickled_body_ends_at_the_deadline() -> None:
 CEILING_MB = 400
 
 
+#: Runs the command in a grandchild and prints its peak RSS. A child's ``ru_maxrss`` keeps the
+#: resident size of the process it was forked from (the kernel carries it across exec), so the
+#: command is started from this small process, not from the test process, whose size varies.
+_MEASURE = """
+import os, subprocess, sys
+child = subprocess.Popen([sys.executable, "-m", "btvstat_open", *sys.argv[1:]], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(child.pid, 0)
+print(usage.ru_maxrss)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_child(argv: list[str], cwd: Path, **env: str) -> tuple[int, str, float]:
     """Run ``btvstat-open ARGV`` as a child process: its exit code, stderr and peak RSS in MB."""
-    child = subprocess.Popen(
-        [sys.executable, "-m", "btvstat_open", *argv],
+    child = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *argv],
         cwd=cwd,
         env={**os.environ, "PYTHONPATH": str(REPO), **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        capture_output=True,
         text=True,
+        check=False,
     )
-    assert child.stderr is not None
-    stderr = child.stderr.read()
-    _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    return child.returncode, stderr, usage.ru_maxrss / 1024
+    return child.returncode, child.stderr, int(child.stdout.split()[-1]) / 1024
 
 
 def gzip_of(head: bytes, filler: bytes, size: int, tail: bytes) -> bytes:
