@@ -255,7 +255,26 @@ def department_updates(store: Store, kpi_id: str, day: date) -> tuple[str, ...]:
             found.append(f"Action {update.action_id} {update.status}: {update.text}".rstrip(": "))
         else:
             found.append(f"New action: {update.title}" + (f" (due {update.due})" if update.due else ""))
-    return tuple(found)
+    return (*found, *_entry_comments(store, kpi_id, day))
+
+
+def _entry_comments(store: Store, kpi_id: str, day: date) -> list[str]:
+    """The comments entered with a manual KPI's approved values, newest period first."""
+    from catalog.entries import entry_dataset_id
+
+    dataset = entry_dataset_id(kpi_id)
+    if not store.exists(dataset):
+        return []
+    rows = (
+        store.cursor()
+        .execute(
+            f"SELECT CAST(period_start AS DATE), comment FROM {store.info(dataset).table} "
+            "WHERE comment <> '' AND CAST(period_start AS DATE) <= ? ORDER BY period_start DESC LIMIT 6",
+            [day],
+        )
+        .fetchall()
+    )
+    return [f"{start}: {comment}" for start, comment in rows]
 
 
 def _check_failures(store: Store, dataset_id: str) -> list[str]:

@@ -93,6 +93,9 @@ def test_a_pending_value_reaches_no_public_route_until_it_is_approved(people: Si
     hits = _public_hits(people)  # the same search finds it once it is published
     assert "/kpi/sidewalk-repairs.json" in hits and "/resource/entries-sidewalk-repairs.json" in hits
     assert "/meetings/2020-03-25-public-works" in hits
+    # the comment entered with the value is shown with it, on the KPI page and in the packet
+    assert "2020-02-01: Crews were out." in people.new_client().get("/kpi/sidewalk-repairs").text
+    assert "2020-02-01: Crews were out." in people.new_client().get("/meetings/2020-03-25-public-works").text
 
 
 def test_values_entered_and_approved_match_pandas(people: Site) -> None:
