@@ -58,6 +58,14 @@ FILES = {
         direction: higher_is_better
         period: {size: month, start: 2019-10-01}
         """,
+    "parks/private-count.yaml": """\
+        id: parks-staff-injuries
+        title: Staff injuries reported
+        department: Parks
+        source: {entry: manual}
+        public: false
+        period: {size: month, start: 2019-10-01}
+        """,
     "meetings/2020-03-25-public-works.yaml": """\
         id: 2020-03-25-public-works
         date: 2020-03-25

@@ -102,3 +102,15 @@ def test_a_token_acts_only_for_its_departments_and_only_as_an_updater(people: Si
     )
     audit = approver.get("/audit.csv").text
     assert ",token_used," in audit and ",token_created," in audit
+
+
+def test_private_kpis_are_shown_to_viewers_of_their_department_only(people: Site) -> None:
+    viewer, ann, bo = people.new_client(), people.new_client(), people.new_client()
+    for client, email in ((viewer, VIEWER), (ann, UPDATER), (bo, OTHER)):
+        sign_in(client, email)
+    assert "Staff injuries reported" in viewer.get("/updates").text  # a viewer of every department
+    assert "Staff injuries reported" in bo.get("/updates").text  # Parks
+    assert "Staff injuries reported" not in ann.get("/updates").text  # Public Works only
+    public = people.new_client()
+    assert public.get("/kpi/parks-staff-injuries").status_code == 404
+    assert "parks-staff-injuries" not in public.get("/api/kpis").text

@@ -28,6 +28,7 @@ __all__ = [
     "WRONG",
     "check_form_value",
     "parse_number",
+    "private_kpis",
     "progress_by_department",
     "show_entry",
     "show_submission",
@@ -104,6 +105,7 @@ def updates_values(ctx: PeopleContext, asker: Asker, errors: Mapping[str, str]) 
     if writable is not None and not writable:
         own = []
     return {
+        "private": private_kpis(ctx, asker),
         "comments": comment_items(ctx.store, ctx.catalog, own, ctx.today),
         "actions": action_items(ctx.store, own),
         "items": _items(ctx, asker),
@@ -115,6 +117,29 @@ def updates_values(ctx: PeopleContext, asker: Asker, errors: Mapping[str, str]) 
         "editable": editable,
         "shown": show_submission,
     }
+
+
+def private_kpis(ctx: PeopleContext, asker: Asker) -> list[dict[str, Any]]:
+    """The private KPIs (``public: false``) of the person's departments, with their latest value:
+    no public page shows them; signed-in viewers see them here."""
+    from catalog.measure import measure
+
+    departments = asker.grants.departments("viewer")
+    rows = []
+    for kpi in ctx.catalog.kpis.values():
+        if kpi.public or (departments is not None and kpi.department not in departments):
+            continue
+        series = measure(kpi, ctx.store, ctx.catalog.settings, today=ctx.today).to_pylist()
+        latest = next((r for r in reversed(series) if r["value"] is not None), None)
+        rows.append(
+            {
+                "kpi": kpi,
+                "period": latest["period_start"] if latest else None,
+                "value": f"{latest['value']:,.{kpi.decimals}f}" if latest else "no data",
+                "status": (latest["status"] if latest else "no_data").replace("_", " "),
+            }
+        )
+    return rows
 
 
 def submit_form_value(
