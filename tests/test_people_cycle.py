@@ -11,6 +11,9 @@ import pandas as pd
 from fastapi.testclient import TestClient
 from people_site import APPROVER, OTHER, UPDATER, Site, csrf_of, pending_ids, sign_in, submit
 
+from catalog import load_catalog
+from widgets.packets.kept import produce
+
 SENTINEL = "73914.0625"  # a pending value nobody else would print
 SENTINEL_FORMS = ("73914", "73,914", "7.3914")
 
@@ -92,10 +95,14 @@ def test_a_pending_value_reaches_no_public_route_until_it_is_approved(people: Si
     assert decided.status_code == 303
     hits = _public_hits(people)  # the same search finds it once it is published
     assert "/kpi/sidewalk-repairs.json" in hits and "/resource/entries-sidewalk-repairs.json" in hits
-    assert "/meetings/2020-03-25-public-works" in hits
-    # the comment entered with the value is shown with it, on the KPI page and in the packet
+    # The meeting's packet was kept as first shown (before the approval): it stays so.
+    assert "/meetings/2020-03-25-public-works" not in hits
+    # the comment entered with the value is shown with it, on the KPI page and in the next packet
     assert "2020-02-01: Crews were out." in people.new_client().get("/kpi/sidewalk-repairs").text
-    assert "2020-02-01: Crews were out." in people.new_client().get("/meetings/2020-03-25-public-works").text
+    produce(load_catalog(people.root, people.store), people.store, "2020-03-25-public-works", refresh=True)
+    refreshed = people.new_client().get("/meetings/2020-03-25-public-works?revision=2").text
+    assert "2020-02-01: Crews were out." in refreshed
+    assert any(form in refreshed for form in SENTINEL_FORMS)
 
 
 def test_values_entered_and_approved_match_pandas(people: Site) -> None:
