@@ -172,6 +172,10 @@ def _lifespan(catalog: Catalog | None) -> Callable[[FastAPI], AbstractAsyncConte
         if catalog is not None:
             await anyio.to_thread.run_sync(warm_up_in_background().join)
         yield
+        # What the parts installed beside the widgets ask to finish before the store closes
+        # (``app.state.on_shutdown``: the notifications after the last approval).
+        for finish in getattr(app.state, "on_shutdown", ()):
+            await anyio.to_thread.run_sync(finish)
 
     return lifespan
 

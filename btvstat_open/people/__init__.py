@@ -45,6 +45,8 @@ def install_people(
 
     ctx = PeopleContext.create(store, catalog, settings)
     app.state.people = ctx
+    if ctx.after_change is not None:  # the notifications after the last change finish first
+        app.state.on_shutdown = [*getattr(app.state, "on_shutdown", ()), ctx.after_change.wait]
     app.state.people_stylesheet = stylesheet
     app.include_router(router)
     app.include_router(api_router)
