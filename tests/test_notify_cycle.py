@@ -18,13 +18,15 @@ from fastapi.testclient import TestClient
 from people_site import APPROVER, FILES, OTHER, PASSWORD, UPDATER, csrf_of, pending_ids, sign_in, submit
 from smtp_server import Inbox, smtp_inbox
 
+from btvstat_open.people.access import Person
 from btvstat_open.people.accounts import Accounts
 from btvstat_open.people.context import PeopleContext
+from btvstat_open.people.submissions import ValueEntry
 from btvstat_open.server import create_app
 from btvstat_open.settings import Settings
 from btvstat_open.store import Store
 from catalog import load_catalog
-from catalog.notify.run import notify
+from catalog.notify.run import notify, plan
 
 __all__ = ["smtp_inbox"]
 
@@ -187,3 +189,32 @@ def test_a_revision_appears_once_in_a_digest_and_in_the_kpi_feed(cycle: CycleSit
     assert re.match(r"\d{4}-\d\d-\d\d", entries[0].updated)
     program = feedparser.parse(cycle.client.get("/program.atom").content)
     assert [e.id for e in program.entries if "revised" in e.title] == [entries[0].id]
+
+
+def test_cycle_events_reach_no_named_address_nor_webhook_and_count_the_city_holidays(tmp_path: Path) -> None:
+    rules = """\
+        holidays: [2020-03-09]
+        webhooks: {ops: {url: "https://hooks.example.gov/stat"}}
+        notify:
+          - on: [due, late, pending, sent_back]
+            to: [mayor@example.gov, approvers]
+            by: [email, webhook]
+            webhook: ops
+        """
+    root = write(tmp_path / "catalog", {**FILES, "catalog.yaml": CATALOG.rstrip(" ") + rules})
+    with Store(tmp_path / "store") as store:
+        catalog = load_catalog(root, store)
+        accounts = Accounts(store)
+        accounts.add(UPDATER, PASSWORD, name="Ann", groups=["public-works-staff"])
+        people = PeopleContext.create(store, catalog, Settings())
+        grants = people.grants(Person(UPDATER, "Ann", ("public-works-staff",)))
+        people.submissions.submit_value(
+            grants, ValueEntry("sidewalk-repairs", date(2020, 1, 1), date(2020, 1, 31), 5)
+        )
+        # with the Monday off, 3 business days before Tuesday 10 March is Wednesday 4 March
+        found = plan(catalog, store, date(2020, 3, 4))
+        assert people.after_change is not None and people.after_change.wait()
+    kinds = {(e.kind, e.subject_id.split("|")[0]) for e in found.events}
+    assert ("due", "sidewalk-repairs") in kinds and ("pending", "submission-1") in kinds
+    targets = {item.target for item in found.items}
+    assert targets == {APPROVER}  # neither the named address nor the webhook: none of it is public
