@@ -128,9 +128,9 @@ def _submission_event(kpi: Kpi, item: Submission, kind: str, today: date) -> Eve
 
 
 class AfterChange:
-    """After a change, in the background: record in the ledger the published values of the KPIs
-    an approval changed (so a revision is known at once), then run the notifications of
-    ``catalog`` over ``store``.
+    """After a change: record in the ledger the published values of the KPI an approval changed
+    (at once, so its pages and feeds know the revision), then, in the background, run the
+    notifications of ``catalog`` over ``store``.
 
     Example:
         >>> import tempfile
@@ -146,16 +146,18 @@ class AfterChange:
         self.catalog, self.store = catalog, store
         self._lock = threading.Lock()
         self._again = False
-        self._published: set[str] = set()
         self._thread: threading.Thread | None = None
 
     def __call__(self, kpi_id: str | None = None) -> None:
         """Ask for a run (one more after the current one, if one is going); ``kpi_id``: a KPI whose
         published value changed."""
+        if kpi_id is not None:
+            try:
+                _record_published(self.catalog, self.store, kpi_id)
+            except Exception as exc:  # the approval is done: the next computation records it
+                print(f"note: the ledger was not updated: {type(exc).__name__}", file=sys.stderr)
         with self._lock:
             self._again = True
-            if kpi_id is not None:
-                self._published.add(kpi_id)
             if self._thread is not None:
                 return
             self._thread = threading.Thread(target=self._loop, name="notify-after-change", daemon=True)
@@ -170,10 +172,7 @@ class AfterChange:
                     self._thread = None
                     return
                 self._again = False
-                published, self._published = self._published, set()
             try:
-                for kpi_id in sorted(published):
-                    _record_published(self.catalog, self.store, kpi_id)
                 notify_after_change(self.catalog, self.store)  # a problem there is a note on stderr
             except Exception as exc:  # the change is done: tell, never stop asking for runs
                 print(f"note: notifications were not evaluated: {type(exc).__name__}", file=sys.stderr)
