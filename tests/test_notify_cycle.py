@@ -15,6 +15,7 @@ import feedparser  # type: ignore[import-untyped]
 import pytest
 from catalog_files import write
 from fastapi.testclient import TestClient
+from notify_helpers import run_notify
 from people_site import APPROVER, FILES, OTHER, PASSWORD, UPDATER, csrf_of, pending_ids, sign_in, submit
 from smtp_server import Inbox, smtp_inbox
 
@@ -218,3 +219,14 @@ def test_cycle_events_reach_no_named_address_nor_webhook_and_count_the_city_holi
     assert ("due", "sidewalk-repairs") in kinds and ("pending", "submission-1") in kinds
     targets = {item.target for item in found.items}
     assert targets == {APPROVER}  # neither the named address nor the webhook: none of it is public
+
+
+def test_the_command_line_dry_run_lists_the_cycle_events(tmp_path: Path) -> None:
+    root = write(tmp_path / "catalog", {**FILES, "catalog.yaml": CATALOG})
+    with Store(tmp_path / "store") as store:
+        load_catalog(root, store)
+    done = run_notify(root, tmp_path / "store", {}, "--dry-run", "--as-of", "2020-03-05")
+    assert done.returncode == 0, done.stderr
+    lines = [line.split() for line in done.stdout.splitlines()]
+    assert ["due", "Sidewalk"] in [line[:2] for line in lines]
+    assert "e-mail to ann@example.gov" in done.stdout and "e-mail to ops@example.gov" not in done.stdout
