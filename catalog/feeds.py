@@ -7,8 +7,8 @@ An Atom feed (RFC 4287) lists, newest first (at most :data:`MAX_ENTRIES`):
   among on track, near target and off track), dated the day the period ended;
 * each **note** on or before today, dated its day;
 * each **meeting** on or before today whose agenda holds the KPI, with its packet, dated its day;
-* whatever a registered feed source adds (:data:`FEED_SOURCES`: the ledger of published values
-  adds revisions).
+* whatever a registered feed source adds (:data:`FEED_SOURCES`, from the modules of
+  :data:`FEED_MODULES`: :mod:`catalog.revisions` adds each revision of a published value).
 
 Only public KPIs are in a feed, and only what their pages show: no breakdown group, so a
 suppressed group can never appear. Entry ids are stable URNs; links are full URLs under
@@ -32,6 +32,7 @@ Example:
 
 from __future__ import annotations
 
+import importlib
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -39,11 +40,13 @@ from datetime import date, timedelta
 
 import pyarrow as pa
 
+from btvstat_open.store import Store
 from catalog.actions import state_on
 from catalog.meetings import agenda_kpis
 from catalog.models import Catalog, Kpi, Meeting
 
 __all__ = [
+    "FEED_MODULES",
     "FEED_SOURCES",
     "MAX_ENTRIES",
     "FeedEntry",
@@ -70,8 +73,11 @@ class FeedEntry:
     summary: str
 
 
-#: More entries for a feed's KPIs: each callable gets the catalog, the KPIs and today.
-FEED_SOURCES: list[Callable[[Catalog, Sequence[Kpi], date], Iterable[FeedEntry]]] = []
+#: More entries for a feed's KPIs: each callable gets the catalog, the KPIs, today and the store
+#: (None when the feed is made without one).
+FEED_SOURCES: list[Callable[[Catalog, Sequence[Kpi], date, Store | None], Iterable[FeedEntry]]] = []
+#: Modules that add to :data:`FEED_SOURCES` when imported (imported on the first feed).
+FEED_MODULES: list[str] = ["catalog.revisions"]
 
 
 def _status_changes(kpi: Kpi, series: pa.Table) -> list[FeedEntry]:
@@ -98,9 +104,14 @@ def _status_changes(kpi: Kpi, series: pa.Table) -> list[FeedEntry]:
 
 
 def kpi_entries(
-    catalog: Catalog, kpis: Sequence[Kpi], series: dict[str, pa.Table], today: date
+    catalog: Catalog,
+    kpis: Sequence[Kpi],
+    series: dict[str, pa.Table],
+    today: date,
+    store: Store | None = None,
 ) -> list[FeedEntry]:
-    """The entries of a feed over ``kpis`` (public ones only), newest first."""
+    """The entries of a feed over ``kpis`` (public ones only), newest first (the feed sources'
+    entries, such as revisions, need the ``store``)."""
     public = [k for k in kpis if k.public]
     entries: list[FeedEntry] = []
     for kpi in public:
@@ -121,8 +132,10 @@ def kpi_entries(
     for meeting in catalog.meetings.values():
         if meeting.date <= today and ids & set(agenda_kpis(meeting, catalog.kpis)):
             entries.append(_meeting_entry(meeting))
+    for name in FEED_MODULES:
+        importlib.import_module(name)
     for source in FEED_SOURCES:
-        entries += source(catalog, public, today)
+        entries += source(catalog, public, today, store)
     unique = {e.id: e for e in entries}
     return sorted(unique.values(), key=lambda e: (e.day, e.id), reverse=True)[:MAX_ENTRIES]
 

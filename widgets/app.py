@@ -185,6 +185,10 @@ def _lifespan(
         if catalog is not None and catalog.meetings and isinstance(layout, PdfProcesses):
             layout.warm()  # the PDF process starts meanwhile, so the first packet does not wait for it
         yield
+        # What the parts installed beside the widgets ask to finish before the store closes
+        # (``app.state.on_shutdown``: the notifications after the last approval).
+        for finish in getattr(app.state, "on_shutdown", ()):
+            await anyio.to_thread.run_sync(finish)
         if isinstance(layout, PdfProcesses):
             layout.close()  # the PDF processes end with the server
 

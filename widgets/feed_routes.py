@@ -45,7 +45,7 @@ def _atom(ctx: WidgetContext, request: Request, title: str, page: str, kpis: lis
     def build() -> bytes:
         today = service.today()
         series = {k.id: service.series(k) for k in kpis if service.store.exists(k.source.dataset)}
-        entries = kpi_entries(catalog, kpis, series, today)
+        entries = kpi_entries(catalog, kpis, series, today, service.store)
         s = catalog.settings
         return atom_feed(
             title, request.url.path, page, entries, today, site_url=s.site_url, author=s.publisher

@@ -48,6 +48,8 @@ def install_people(
     rules = [rule.model_dump(exclude_none=True) for rule in catalog.settings.access]
     record_roles(store, rules)  # a changed access: list is a role change: audited
     app.state.people = ctx
+    if ctx.after_change is not None:  # the notifications after the last change finish first
+        app.state.on_shutdown = [*getattr(app.state, "on_shutdown", ()), ctx.after_change.wait]
     app.state.people_stylesheet = stylesheet
     app.include_router(router)
     app.include_router(api_router)

@@ -105,4 +105,6 @@ def run_entries_import(args: argparse.Namespace) -> int:
                 ctx.submissions.approve(grants, submission)
         state = "approved" if args.approve else "pending approval"
         print(f"Submitted {len(ids)} values from {path.name} ({state}).")
+        if ctx.after_change is not None:
+            ctx.after_change.wait()  # the notifications of the import, before the store closes
     return 0

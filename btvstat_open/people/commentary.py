@@ -101,6 +101,7 @@ def submit_comment(
     row = {"kind": "comment", "period_start": period_start, "text": text.strip()[:4000]}
     with submissions.store.transaction() as con:
         new_id: int = insert_submission(con, grants, kpi, row, address=address, via="form")
+    submissions.changed()
     return new_id
 
 
@@ -125,6 +126,7 @@ def submit_action(
     row = {"kind": "action", "action_id": action_id, "action_status": status, "text": note.strip()[:4000]}
     with submissions.store.transaction() as con:
         new_id: int = insert_submission(con, grants, kpi, row, address=address, via="form")
+    submissions.changed()
     return new_id
 
 

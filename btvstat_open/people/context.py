@@ -19,6 +19,7 @@ from starlette.requests import Request
 from btvstat_open.people.access import Grants, Person, grants_for
 from btvstat_open.people.accounts import Accounts
 from btvstat_open.people.audit import record
+from btvstat_open.people.notices import AfterChange
 from btvstat_open.people.oidc import OidcClient
 from btvstat_open.people.sessions import Session, Sessions
 from btvstat_open.people.submissions import Submissions, ValueEntry
@@ -60,6 +61,8 @@ class PeopleContext:
     throttle: Throttle
     oidc: OidcClient | None = None
     previews: dict[str, tuple[str, list[ValueEntry], float]] = field(default_factory=dict)
+    #: the notifications after each submission, decision and lock (``submissions.on_change``)
+    after_change: AfterChange | None = None
 
     @classmethod
     def create(cls, store: Store, catalog: Catalog, settings: Settings) -> PeopleContext:
@@ -69,6 +72,9 @@ class PeopleContext:
             idle=timedelta(minutes=settings.session_idle_minutes),
             absolute=timedelta(hours=settings.session_hours),
         )
+        submissions = Submissions(store, catalog)
+        after_change = AfterChange(catalog, store)
+        submissions.on_change = after_change
         return cls(
             store,
             catalog,
@@ -76,9 +82,10 @@ class PeopleContext:
             Accounts(store),
             sessions,
             Tokens(store),
-            Submissions(store, catalog),
+            submissions,
             Throttle(limit=settings.signin_attempts),
             OidcClient(settings) if settings.oidc_issuer else None,
+            after_change=after_change,
         )
 
     def keep_preview(self, email: str, entries: list[ValueEntry]) -> str:

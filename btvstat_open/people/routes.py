@@ -286,6 +286,7 @@ def lock(request: Request, meeting: str = Form(""), csrf: str = Form("")) -> Res
         return forbidden(request, asker, exc.message)
     except BtvstatError as exc:
         return approvals_page(request, asker, {0: exc.message}, status=400)
+    ctx.submissions.changed()
     return redirect(f"/approvals?notice=Locked+{made}+periods.")
 
 

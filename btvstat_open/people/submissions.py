@@ -14,6 +14,7 @@ their departments; only an approver decides.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
@@ -93,6 +94,14 @@ class Submissions:
         self.catalog = catalog
         ensure_tables(store)
         self._values: GroupCommit[ValueJob, list[int]] = GroupCommit(store, commit_values)
+        #: Called after each change (with the KPI whose published value changed, if any): the
+        #: server runs the notifications there (:class:`btvstat_open.people.notices.AfterChange`).
+        self.on_change: Callable[[str | None], None] | None = None
+
+    def changed(self, kpi_id: str | None = None) -> None:
+        """Tell :attr:`on_change` (if set) that a submission, decision or lock happened."""
+        if self.on_change is not None:
+            self.on_change(kpi_id)
 
     def _kpi(self, kpi_id: str) -> Kpi:
         return self.catalog.get(kpi_id)
@@ -117,7 +126,9 @@ class Submissions:
         one transaction (:mod:`btvstat_open.people.batching`): each answer comes after its commit."""
         kpis = [self.check_value(grants, entry) for entry in entries]
         job = ValueJob(grants, tuple(zip(kpis, entries, strict=True)), address, via)
-        return self._values.run(job)
+        ids = self._values.run(job)
+        self.changed()
+        return ids
 
     def approve(self, grants: Grants, submission_id: int, *, address: str = "") -> Submission:
         """Accept a pending submission; a value is published into the KPI's entries dataset, a
@@ -142,6 +153,7 @@ class Submissions:
                 detail=item.reason,
                 address=address,
             )
+        self.changed(item.kpi_id if item.kind == "value" else None)
         return self.get(submission_id)
 
     def send_back(self, grants: Grants, submission_id: int, reason: str, *, address: str = "") -> Submission:
@@ -164,6 +176,7 @@ class Submissions:
                 detail=reason,
                 address=address,
             )
+        self.changed()
         return self.get(submission_id)
 
     def get(self, submission_id: int) -> Submission:

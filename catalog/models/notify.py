@@ -38,9 +38,9 @@ __all__ = [
     "Webhook",
 ]
 
-#: Every event the rules can name. The program computes the first nine today; ``due``, ``late``,
-#: ``pending`` and ``sent_back`` come from the department cycle, ``revised`` from the ledger of
-#: published values (each an event source of :mod:`catalog.notify.sources`).
+#: Every event the rules can name. :mod:`catalog.notify.sources` computes the first nine; ``due``,
+#: ``late``, ``pending`` and ``sent_back`` come from the department cycle
+#: (``btvstat_open.people.notices``), ``revised`` from the ledger (:mod:`catalog.revisions`).
 EVENT_KINDS: tuple[str, ...] = (
     "off_track",
     "near_target",

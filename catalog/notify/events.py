@@ -11,8 +11,9 @@ happens, never again on the next run.
 
 A source is anything with ``observe(catalog, store, today)``; :data:`SOURCES` lists them and
 :func:`register_source` adds one, from a module named in :data:`SOURCE_MODULES` (imported by every
-run). The department cycle adds ``due``, ``late``, ``pending`` and ``sent_back`` that way; the
-ledger of published values adds ``revised``.
+run). The department cycle adds ``due``, ``late``, ``pending`` and ``sent_back`` that way
+(:mod:`btvstat_open.people.notices`); the ledger of published values adds ``revised``
+(:mod:`catalog.revisions`).
 
 Example:
     >>> from datetime import date
@@ -112,9 +113,10 @@ class EventSource(Protocol):
 
 SOURCES: list[EventSource] = []
 
-#: Modules that register their sources when imported; every run imports them first. The program's
-#: own events are here; the department cycle and the ledger of published values add theirs.
-SOURCE_MODULES: list[str] = ["catalog.notify.sources"]
+#: Modules that register their sources when imported; every run imports them first: the program's
+#: own events, the ledger's revisions, and the department cycle's (named, not imported: the
+#: people package sits above the catalog).
+SOURCE_MODULES: list[str] = ["catalog.notify.sources", "catalog.revisions", "btvstat_open.people.notices"]
 
 
 def load_sources() -> list[EventSource]:

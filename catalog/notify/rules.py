@@ -2,8 +2,8 @@
 
 Recipients come from a :class:`Directory`: who the addresses of a department, of an action's
 owner and of the approvers are. :class:`CatalogDirectory` reads ``recipients:`` in
-``catalog.yaml``; people who sign in (their roles by department) can stand behind the same three
-questions.
+``catalog.yaml`` and the people its ``access:`` rules name by e-mail (``who:``): a department's
+updaters, and the approvers (and admins) of a department.
 
 An event that is not public (a private KPI, a pending value) goes only to the people its rule
 reaches through their role (department, owner, approvers): never to a named address or a webhook.
@@ -27,6 +27,7 @@ from typing import Protocol
 
 from catalog.models import CatalogSettings
 from catalog.models.notify import NotifyRule, Recipients
+from catalog.models.people import AccessRule
 from catalog.notify.events import Event
 
 __all__ = ["DEFAULT_RULES", "CatalogDirectory", "Directory", "directory_for", "route", "rules_for"]
@@ -40,9 +41,9 @@ DEFAULT_RULES: tuple[NotifyRule, ...] = (
         }
     ),
     NotifyRule.model_validate({"on": ["overdue", "action_due"], "to": "owner"}),
-    NotifyRule.model_validate(
-        {"on": ["due", "late", "sent_back", "revised", "new_packet"], "to": "department"}
-    ),
+    NotifyRule.model_validate({"on": ["due", "late", "revised", "new_packet"], "to": "department"}),
+    # the updater who submitted it (``owner`` of a sent-back event); else the department
+    NotifyRule.model_validate({"on": ["sent_back"], "to": "owner"}),
     NotifyRule.model_validate({"on": ["pending"], "to": "approvers"}),
 )
 
@@ -64,19 +65,32 @@ class Directory(Protocol):
 
 
 class CatalogDirectory:
-    """The directory of ``recipients:`` in ``catalog.yaml``.
+    """The directory of ``recipients:`` in ``catalog.yaml``, and of the people its ``access:``
+    rules name by e-mail (a group has no address: name its people in ``recipients:``).
 
     Example:
         >>> d = CatalogDirectory(Recipients.model_validate({"owners": {"Crew": "crew@example.gov"}}))
         >>> d.owner("Crew"), d.owner("lead@example.gov"), d.owner("Nobody")
         (['crew@example.gov'], ['lead@example.gov'], [])
+        >>> d = CatalogDirectory(Recipients(), [AccessRule(who="Ann@example.gov", role="updater",
+        ...     departments=["Fire"]), AccessRule(who="ops@example.gov", role="approver")])
+        >>> d.department("Fire"), d.department("Parks"), d.approvers(["Parks"])
+        (['ann@example.gov'], [], ['ops@example.gov'])
     """
 
-    def __init__(self, recipients: Recipients) -> None:
+    def __init__(self, recipients: Recipients, access: Sequence[AccessRule] = ()) -> None:
         self.recipients = recipients
+        self.access = [rule for rule in access if rule.who is not None]
+
+    def _people(self, roles: tuple[str, ...], department: str) -> list[str]:
+        return [
+            str(rule.who).lower()
+            for rule in self.access
+            if rule.role in roles and (rule.departments is None or department in rule.departments)
+        ]
 
     def department(self, name: str) -> list[str]:
-        return list(self.recipients.departments.get(name, ()))
+        return _unique([*self.recipients.departments.get(name, ()), *self._people(("updater",), name)])
 
     def owner(self, name: str) -> list[str]:
         if "@" in name and " " not in name.strip():
@@ -84,20 +98,32 @@ class CatalogDirectory:
         return list(self.recipients.owners.get(name, ()))
 
     def approvers(self, departments: Sequence[str]) -> list[str]:
-        return list(self.recipients.approvers)
+        found = list(self.recipients.approvers)
+        for department in departments or [""]:
+            found += self._people(("approver", "admin"), department)
+        return _unique(found)
+
+
+def _unique(addresses: Sequence[str]) -> list[str]:
+    """Each address once (case-insensitive), in order."""
+    seen: dict[str, str] = {}
+    for address in addresses:
+        seen.setdefault(address.lower(), address)
+    return list(seen.values())
 
 
 def directory_for(settings: CatalogSettings) -> Directory:
-    """The directory a run asks when none is given: ``recipients:`` in ``catalog.yaml``.
-
-    (People who sign in, with roles by department, answer the same three questions: this is the
-    one place that chooses.)
+    """The directory a run asks when none is given: ``recipients:`` in ``catalog.yaml`` and the
+    people of its ``access:`` rules (this is the one place that chooses).
 
     Example:
         >>> directory_for(CatalogSettings()).approvers(["Fire"])
         []
+        >>> s = CatalogSettings.model_validate({"access": [{"who": "ops@example.gov", "role": "admin"}]})
+        >>> directory_for(s).approvers(["Fire"])
+        ['ops@example.gov']
     """
-    return CatalogDirectory(settings.recipients)
+    return CatalogDirectory(settings.recipients, settings.access)
 
 
 def rules_for(settings: CatalogSettings) -> tuple[NotifyRule, ...]:

@@ -116,15 +116,17 @@ def notify(
 
 
 def notify_after_change(catalog: Catalog, store: Store, today: date | None = None) -> Delivery | None:
-    """A run after a change (a sync; an entry or an approval), for a catalog that sets ``notify:``,
-    ``recipients:`` or ``webhooks:`` where a channel is set up (``BTVSTAT_SMTP_HOST``, or a webhook).
+    """A run after a change (a sync; a submission, a decision or a lock), for a catalog that sets
+    ``notify:``, ``recipients:``, ``webhooks:`` or ``access:`` rules naming people, where a channel
+    is set up (``BTVSTAT_SMTP_HOST``, or a webhook).
 
     Without a channel nothing is evaluated, so nothing piles up unsent: the first run once one is
     set up sends what is current then. It never fails the change: a problem is one ``note:`` line on
     stderr (the messages wait in the outbox for the next run).
     """
     s = catalog.settings
-    if s.notify is None and not s.webhooks and s.recipients == type(s.recipients)():
+    has_people = any(rule.who for rule in s.access)  # access: rules naming people by e-mail
+    if s.notify is None and not s.webhooks and not has_people and s.recipients == type(s.recipients)():
         return None
     if not s.webhooks and SmtpSettings.from_env(os.environ) is None:
         return None

@@ -51,8 +51,9 @@ PACKET_WINDOW = timedelta(days=7)
 MEASURE_THREADS = 4
 
 
-def action_due_days(catalog: Catalog) -> int:
-    """Business days before a due date that ``action_due`` fires: the rules' largest ``days``.
+def action_due_days(catalog: Catalog, kind: str = "action_due") -> int:
+    """Business days before a due date that ``kind`` (``action_due``, ``due``) fires: the largest
+    ``days`` of the rules naming it (default 3).
 
     Example:
         >>> from pathlib import Path
@@ -60,7 +61,7 @@ def action_due_days(catalog: Catalog) -> int:
         >>> action_due_days(Catalog(Path("."), CatalogSettings(), {}))
         3
     """
-    days = [r.days for r in catalog.settings.notify or () if "action_due" in r.events]
+    days = [r.days for r in catalog.settings.notify or () if kind in r.events]
     return max(days, default=3)
 
 
