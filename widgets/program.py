@@ -22,8 +22,10 @@ from typing import Any
 
 from btvstat_open.errors import NotFound
 from catalog.data_checks import load_checks, state_record
+from catalog.dated_goals import rollup_progress
 from catalog.goals import GoalNode, Rollup, goal_tree, rollups
 from catalog.models import CatalogSettings, Goal, Kpi
+from widgets.progress_view import goal_progress_label
 from widgets.service import KpiFacts, WidgetService
 from widgets.summary import STATUS_LABELS, STATUSES
 
@@ -92,6 +94,8 @@ class GoalView:
     node: GoalNode
     rollup: Rollup
     children: list[GoalView]
+    #: the progress rollup of its KPIs' dated goals ("" when none has one): see catalog.dated_goals
+    progress_label: str = ""
 
     @property
     def goal(self) -> Goal:
@@ -134,9 +138,13 @@ def program_tree(settings: CatalogSettings, facts: Iterable[KpiFacts]) -> list[G
     facts = list(facts)
     tree = goal_tree(settings, [f.kpi for f in facts])
     found = rollups(tree, {f.kpi.id: f.status for f in facts}, settings.goal_status)
+    moved = {f.kpi.id: f.progress for f in facts if f.progress is not None}
+    under = {node.id: node.all_kpi_ids() for top in tree for node in top.walk()}
+    progress = rollup_progress(under, moved, settings.goal_status)
 
     def view(node: GoalNode) -> GoalView:
-        return GoalView(node, found[node.id], [view(child) for child in node.children])
+        label = goal_progress_label(progress.get(node.id), settings.goal_status)
+        return GoalView(node, found[node.id], [view(child) for child in node.children], label)
 
     return [view(node) for node in tree]
 

@@ -26,6 +26,7 @@ from catalog import measure
 from catalog.actions import is_unattended, overdue_actions
 from catalog.asof import history_note, today_for
 from catalog.breakdown import breakdown, publishable_rows
+from catalog.dated_goals import GoalProgress, kpi_progress
 from catalog.explain import target_in_force, why_empty
 from catalog.freshness import FreshnessReport, freshness
 from catalog.ledger import published, record, with_published
@@ -136,6 +137,8 @@ class KpiFacts:
     empty_reason: str | None = None
     #: the target to show: the latest period's, else the one in force today ("" for none)
     target_label: str = ""
+    #: progress toward the KPI's dated goal (None without one): see catalog.dated_goals
+    progress: GoalProgress | None = None
 
     @property
     def status(self) -> str:
@@ -277,6 +280,7 @@ class WidgetService:
                 unattended=is_unattended(kpi, statuses, today),
                 empty_reason=None if latest else why_empty(kpi, self.store, self.settings, today=today),
                 target_label=shown,
+                progress=kpi_progress(kpi, self.series(kpi)),
             )
 
         facts: KpiFacts = self._cached(self._key(kpi, "facts"), build)
