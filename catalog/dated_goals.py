@@ -53,11 +53,13 @@ __all__ = [
     "GoalProgress",
     "Projected",
     "expected_value",
+    "kpi_path",
     "kpi_progress",
     "progress",
     "project",
     "rollup_progress",
     "series_points",
+    "target_points",
 ]
 
 # Worst first: a tie in a majority goes to the earlier one.
@@ -231,14 +233,24 @@ def project(goal: DatedGoal, points: Sequence[tuple[date, float]]) -> Projected:
     return Projected("projected", method, n, when, min(early, late), max(early, late), per_year)
 
 
+def target_points(kpi: Kpi) -> list[DatedPoint] | None:
+    """The KPI's target history as points (for ``waypoints: target_history``), else ``None``."""
+    if kpi.target is None or kpi.target.history is None:
+        return None
+    return [DatedPoint(date=e.start, value=e.value) for e in kpi.target.history]
+
+
+def kpi_path(kpi: Kpi) -> list[DatedPoint]:
+    """The corners of the KPI's expected path (none without ``dated_goal``)."""
+    return [] if kpi.dated_goal is None else kpi.dated_goal.points(target_points(kpi))
+
+
 def kpi_progress(kpi: Kpi, series: pa.Table | None) -> GoalProgress | None:
     """The KPI's progress from its measured series (``None`` without ``dated_goal``)."""
     if kpi.dated_goal is None:
         return None
-    history = None
-    if kpi.target is not None and kpi.target.history is not None:
-        history = [DatedPoint(date=e.start, value=e.value) for e in kpi.target.history]
-    return progress(kpi.dated_goal, series_points(series) if series is not None else [], history)
+    points = series_points(series) if series is not None else []
+    return progress(kpi.dated_goal, points, target_points(kpi))
 
 
 def rollup_progress(

@@ -12,10 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
+from xml.etree import ElementTree
 
+import jsonschema
 import numpy as np
 import pandas as pd
 import pytest
+from altair.vegalite.v6.schema.core import load_schema
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from vega_datasets import local_data
@@ -25,9 +28,14 @@ from btvstat_open.store import Store
 from catalog.dated_goals import kpi_progress, progress, rollup_progress
 from catalog.measure import measure
 from catalog.models import CatalogSettings, DatedGoal, Kpi
+from widgets.charts import chart_spec
+from widgets.render import render_svg
 
 TODAY = date(2030, 1, 1)
 JULY = CatalogSettings(fiscal_year_start=7)
+VEGA_LITE = jsonschema.Draft7Validator(load_schema())
+BASE = {"id": "b", "title": "B", "department": "D", "source": {"dataset": "d", "date_column": "c"},
+        "measure": {"calculation": "count"}}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -247,3 +255,42 @@ def test_a_straight_trend_projects_to_its_crossing(b: float, slope: float, dista
         found = progress(goal, points).projection
         assert found.status == "projected"
         assert found.date is not None and abs((found.date - date(2020, 1, 1)).days - distance) <= 1
+
+
+# -- the chart -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("chart", ["line", "bar"])
+def test_the_chart_draws_the_path_beside_the_targets(store: Store, chart: str) -> None:
+    """The construction KPI's path (with its waypoint) is a dotted layer whose values are numpy's
+    interpolation at each period's last day; the spec is valid Vega-Lite and renders."""
+    target = {"history": [{"from": "2006-01-01", "value": 7_500}, {"from": "2011-01-01", "value": 6_000}]}
+    k = goal_kpi("us-employment", "construction", "sum", CONSTRUCTION_GOAL, "construction")
+    k = k.model_copy(update={"chart": chart, "target": Kpi.model_validate({**BASE, "target": target}).target})
+    series = measure(k, store, JULY, today=TODAY)
+    spec = chart_spec(k, series)
+    VEGA_LITE.validate(spec)
+    records = spec["datasets"]["series"]
+    day0 = pd.Timestamp("2006-12-31")
+    corners = [CONSTRUCTION_GOAL["baseline"], *CONSTRUCTION_GOAL["waypoints"], CONSTRUCTION_GOAL["target"]]
+    xs = [(pd.Timestamp(c["date"]) - day0).days for c in corners]
+    ys = [c["value"] for c in corners]
+    drawn = 0
+    for record in records:
+        end = pd.Timestamp(record["period_end"])
+        if end < day0:
+            assert "path" not in record
+            continue
+        assert record["path"] == pytest.approx(float(np.interp((end - day0).days, xs, ys)))
+        drawn += 1
+    assert drawn == 1 + 9 * 12  # December 2006 (the baseline's day) to December 2015
+    dotted = [layer for layer in spec["layer"] if layer.get("mark", {}).get("strokeDash") == [2, 3]]
+    assert len(dotted) == 1 and dotted[0]["encoding"]["y"]["field"] == "path"
+    assert (
+        any(layer.get("mark", {}).get("interpolate") == "step-after" for layer in spec["layer"])
+        or chart == "bar"
+    )
+    assert "Dotted line: the expected path to 5,000.0 by 2016-12-31" in spec["description"]
+    svg = render_svg(spec)
+    ElementTree.fromstring(svg)
+    assert svg.count("<path") > 3
