@@ -4,9 +4,11 @@ the same numbers as :mod:`catalog.dated_goals` computes from the measured series
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from datetime import date
 from html import unescape
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +21,9 @@ from catalog import load_catalog
 from catalog.dated_goals import kpi_progress
 from catalog.demo import DEMO_DIR, load_demo_data
 from catalog.measure import measure
+from catalog.packet import build_packet
+from widgets.packets.render import packet_html
+from widgets.progress_view import progress_view
 
 TODAY = date(2020, 3, 2)  # the demo's as_of
 
@@ -80,3 +85,31 @@ def test_goal_page_shows_the_rollup(site: tuple[str, Store]) -> None:
         in goal_page
     )
     assert "each counted at most 100%" in goal_page
+
+
+def test_a_packet_keeps_the_progress_of_its_day(tmp_path: Path) -> None:
+    """A packet for a meeting in March 2011 states the progress the series had then, not later."""
+    root = tmp_path / "catalog"
+    shutil.copytree(DEMO_DIR, root, ignore=shutil.ignore_patterns("data"))
+    (root / "meetings" / "2011-03-09-water.yaml").write_text(
+        "id: 2011-03-09-water\ndate: 2011-03-09\ntitle: Water and Power review\n"
+        "departments: [Water and Power]\n"
+    )
+    day = date(2011, 3, 9)
+    with Store(tmp_path / "store") as store:
+        load_demo_data(store)
+        catalog = load_catalog(root, store)
+        kpi = catalog.kpis["water-use-monthly"]
+        then = kpi_progress(kpi, measure(kpi, store, catalog.settings, today=day))
+        html = unescape(
+            re.sub(
+                r"<[^>]+>",
+                "",
+                packet_html(build_packet(catalog, store, "2011-03-09-water"), catalog.settings),
+            )
+        )
+    assert then is not None and then.latest_date == date(2011, 2, 28) and then.progress is not None
+    view = progress_view(kpi, then)
+    assert view is not None
+    assert f"{then.progress * 100:.0f}% of the way to 45.0 units as published by Jun 30, 2015" in html
+    assert view["card"] in html and view["projection"] in html
