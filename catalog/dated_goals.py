@@ -18,10 +18,11 @@ The rules, as README.md ("Dated goals") states them:
   zero (too noisy), when the line moves away from the target, or when it reaches it more than 200
   years on.
 
-A goal of the tree rolls its KPIs up (:func:`rollup_progress`): its progress is the mean of its
-KPIs' progress, each capped at 1 (a KPI past its target counts as done, not more); its pace is the
-pace most of them hold (ties to the worse; ``goal_status: worst`` takes the worst), worst first
-``behind``, ``on_path``, ``ahead``, ``reached``.
+A goal of the tree may have its own dated goal, measured by one KPI under it (``dated_goal.kpi`` in
+``catalog.yaml``; :func:`goal_progress`). It also rolls its KPIs' dated goals up
+(:func:`rollup_progress`): its progress is the mean of its KPIs' progress, each capped at 1 (a KPI
+past its target counts as done, not more); its pace is the pace most of them hold (ties to the
+worse; ``goal_status: worst`` takes the worst), worst first ``behind``, ``on_path``, ``ahead``, ``reached``.
 
 Example:
     >>> from catalog.models import DatedGoal
@@ -46,13 +47,14 @@ from typing import Any
 
 import pyarrow as pa
 
-from catalog.models import DatedGoal, DatedPoint, Kpi
+from catalog.models import DatedGoal, DatedPoint, Goal, Kpi
 
 __all__ = [
     "PACES",
     "GoalProgress",
     "Projected",
     "expected_value",
+    "goal_progress",
     "kpi_path",
     "kpi_progress",
     "progress",
@@ -251,6 +253,23 @@ def kpi_progress(kpi: Kpi, series: pa.Table | None) -> GoalProgress | None:
         return None
     points = series_points(series) if series is not None else []
     return progress(kpi.dated_goal, points, target_points(kpi))
+
+
+def goal_progress(goal: Goal, series: Mapping[str, pa.Table | None]) -> GoalProgress | None:
+    """A goal's own dated goal, measured by its ``dated_goal.kpi`` (``series`` by KPI id);
+    ``None`` without one.
+
+    Example:
+        >>> g = Goal.model_validate({"id": "a", "title": "A", "dated_goal": {"kpi": "k",
+        ...     "baseline": {"date": "2020-01-01", "value": 0},
+        ...     "target": {"date": "2021-01-01", "value": 10}}})
+        >>> goal_progress(g, {}).pace
+        'no_data'
+    """
+    if goal.dated_goal is None:
+        return None
+    table = series.get(goal.dated_goal.kpi)
+    return progress(goal.dated_goal, series_points(table) if table is not None else [])
 
 
 def rollup_progress(

@@ -16,7 +16,8 @@ The document, computed as of ``today``::
                progress: {baseline, target, path, latest_date, latest_value, progress,
                           expected_value, expected_progress, pace, projection}}]}
 
-Goals carry ``progress: {progress, pace, counts, kpis}`` too when KPIs under them have dated goals.
+Goals carry ``progress: {progress, pace, counts, kpis}`` too when KPIs under them have dated goals,
+and ``progress.dated_goal`` (the KPI record's ``progress`` with ``kpi``) when the goal has its own.
 
 Only public KPIs are in it (it is published at ``/program.json``). Freshness fields
 (``data_updated_at``, ``latest_period_end``, ``stale``, ``behind``) come from :mod:`catalog.freshness`;
@@ -46,7 +47,7 @@ from btvstat_open.store import Store
 from catalog.actions import is_overdue, is_unattended, state_on
 from catalog.asof import history_note
 from catalog.changes import latest_change
-from catalog.dated_goals import kpi_progress, rollup_progress
+from catalog.dated_goals import goal_progress, kpi_progress, rollup_progress
 from catalog.freshness import freshness
 from catalog.goals import GoalNode, Rollup, goal_tree, rollups
 from catalog.measure import measure
@@ -70,10 +71,12 @@ def program_document(
     kpis = [k for k in catalog.kpis.values() if k.public]
     records = []
     found = {}
+    tables: dict[str, pa.Table | None] = {}
     for kpi in kpis:
         table = (series or {}).get(kpi.id)
         if table is None and store.exists(kpi.source.dataset):
             table = measure(kpi, store, catalog.settings, today=today)
+        tables[kpi.id] = table
         records.append(kpi_record(kpi, table, today, store=store))
         if (moved := kpi_progress(kpi, table)) is not None:
             found[kpi.id] = moved
@@ -82,6 +85,9 @@ def program_document(
     s = catalog.settings
     under = {node.id: node.all_kpi_ids() for top in tree for node in top.walk()}
     progress = rollup_progress(under, found, s.goal_status)
+    for goal in s.goals:  # a goal's own dated goal sits beside its rollup
+        if goal.dated_goal is not None and (own := goal_progress(goal, tables)) is not None:
+            progress.setdefault(goal.id, {})["dated_goal"] = {"kpi": goal.dated_goal.kpi, **own.record()}
     return {
         "format": FORMAT,
         "version": VERSION,

@@ -90,3 +90,44 @@ def test_the_demo_dated_goal_matches_pandas() -> None:
     mine = [r["progress"]["progress"] for r in doc["kpis"] if r["id"] in ids]
     assert len(mine) == 2  # the water and the trees KPIs
     assert rolled["kpis"] == len(mine) and rolled["progress"] == pytest.approx(np.mean(np.minimum(mine, 1)))
+
+
+def test_a_goal_dated_goal_measured_by_a_kpi_not_under_it_is_reported_at_its_line(tmp_path: Path) -> None:
+    settings = (
+        "goals:\n"
+        "  - {id: streets, title: Streets}\n"
+        "  - id: water\n"
+        "    title: Water\n"
+        "    dated_goal:\n"
+        "      kpi: k\n"
+        "      baseline: {date: 2020-01-01, value: 10}\n"
+        "      target: {date: 2021-01-01, value: 5}\n"
+    )
+    kpi = KPI.replace("dated_goal:\n  baseline: {date: 2020-01-01, value: 10}\n", "goals: [streets]\n")
+    root = write(tmp_path / "c", {"catalog.yaml": settings, "k.yaml": kpi})
+    [(where, at, message)] = problems(root)
+    assert where.endswith("catalog.yaml") and at == 6, (where, at, message)
+    assert "goal 'water' measures its dated goal by KPI 'k', which is not under it" in message
+    (root / "k.yaml").write_text(kpi.replace("goals: [streets]", "goals: [water]"))
+    assert load_catalog(root).settings.goals[1].dated_goal is not None  # now under it: accepted
+
+
+def test_the_demo_goal_dated_goal_in_program_json_matches_pandas() -> None:
+    catalog = load_catalog(DEMO_DIR)
+    goal = next(g for g in catalog.settings.goals if g.id == "conserve-water-power")
+    assert goal.dated_goal is not None
+    kpi = catalog.kpis[goal.dated_goal.kpi]
+    with demo_store() as store:
+        frame = (
+            measure(kpi, store, catalog.settings, today=date(2020, 3, 2)).to_pandas().dropna(subset=["value"])
+        )
+        doc = program_document(catalog, store, today=date(2020, 3, 2))
+    own = next(g for g in walk(doc["goals"]) if g["id"] == goal.id)["progress"]["dated_goal"]
+    b, t = goal.dated_goal.baseline, goal.dated_goal.target
+    last = frame.iloc[-1]
+    assert own["kpi"] == kpi.id and own["latest_value"] == last["value"]
+    assert own["progress"] == pytest.approx((last["value"] - b.value) / (t.value - b.value))
+    x = (pd.Timestamp(last["period_end"]) - pd.Timestamp(b.date)).days
+    assert own["expected_value"] == pytest.approx(
+        np.interp(x, [0, (t.date - b.date).days], [b.value, t.value])
+    )

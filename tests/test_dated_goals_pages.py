@@ -18,7 +18,7 @@ from servers import serve
 from btvstat_open.server import create_app
 from btvstat_open.store import Store
 from catalog import load_catalog
-from catalog.dated_goals import kpi_progress
+from catalog.dated_goals import goal_progress, kpi_progress
 from catalog.demo import DEMO_DIR, load_demo_data
 from catalog.measure import measure
 from catalog.packet import build_packet
@@ -113,3 +113,21 @@ def test_a_packet_keeps_the_progress_of_its_day(tmp_path: Path) -> None:
     assert view is not None
     assert f"{then.progress * 100:.0f}% of the way to 45.0 units as published by Jun 30, 2015" in html
     assert view["card"] in html and view["projection"] in html
+
+
+def test_a_goal_page_shows_its_own_dated_goal(site: tuple[str, Store]) -> None:
+    base, store = site
+    catalog = load_catalog(DEMO_DIR)
+    kpi = catalog.kpis["power-use-median-yearly"]
+    goal = next(g for g in catalog.settings.goals if g.id == "conserve-water-power")
+    assert goal.dated_goal is not None and kpi.dated_goal is None
+    series = measure(kpi, store, catalog.settings, today=TODAY)
+    found = goal_progress(goal, {kpi.id: series})
+    view = progress_view(kpi, found, goal.dated_goal.note)
+    assert found is not None and view is not None
+    goal_page = page(base, "/goals/conserve-water-power")
+    summary = (
+        f"Measured by {kpi.title}: {view['percent']} of the way from {view['baseline']} to {view['target']}"
+    )
+    assert summary in goal_page and f"{view['pace_label']}." in goal_page
+    assert view["projection"] in goal_page and "A fifth less power by 2020 (illustrative)" in goal_page

@@ -45,8 +45,9 @@ def _percent(share: float | None) -> str:
     return "no value" if share is None else f"{share * 100:.0f}%"
 
 
-def progress_view(kpi: Kpi, found: GoalProgress | None) -> dict[str, Any] | None:
-    """The labels a page shows for a KPI's progress (``None`` without a dated goal)."""
+def progress_view(kpi: Kpi, found: GoalProgress | None, note: str | None = None) -> dict[str, Any] | None:
+    """The labels a page shows for a KPI's progress (``None`` without a dated goal); for a goal's
+    own dated goal, ``kpi`` is the KPI that measures it and ``note`` the goal's."""
     if found is None:
         return None
     target = f"{format_value(found.target.value, kpi)} by {_day(found.target.date)}"
@@ -81,7 +82,7 @@ def progress_view(kpi: Kpi, found: GoalProgress | None) -> dict[str, Any] | None
         "path": [(_day(point.date), format_value(point.value, kpi)) for point in found.path],
         "projection": projection,
         "method": f"Method: {p.method}; {p.points} value{'s' if p.points != 1 else ''} used.",
-        "note": kpi.dated_goal.note if kpi.dated_goal else None,
+        "note": note or (kpi.dated_goal.note if kpi.dated_goal else None),
     }
 
 

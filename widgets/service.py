@@ -139,6 +139,8 @@ class KpiFacts:
     target_label: str = ""
     #: progress toward the KPI's dated goal (None without one): see catalog.dated_goals
     progress: GoalProgress | None = None
+    #: the measured series (a goal's own dated goal reads the KPI that measures it)
+    series: pa.Table | None = None
 
     @property
     def status(self) -> str:
@@ -281,6 +283,7 @@ class WidgetService:
                 empty_reason=None if latest else why_empty(kpi, self.store, self.settings, today=today),
                 target_label=shown,
                 progress=kpi_progress(kpi, self.series(kpi)),
+                series=self.series(kpi),
             )
 
         facts: KpiFacts = self._cached(self._key(kpi, "facts"), build)

@@ -14,7 +14,7 @@ Example:
 from __future__ import annotations
 
 from catalog.models.base import CALCULATIONS, CHARTS, KINDS, KPI_ID_PATTERN, PERIOD_SIZES
-from catalog.models.dated_goal import DatedGoal, DatedPoint
+from catalog.models.dated_goal import DatedGoal, DatedPoint, GoalDatedGoal
 from catalog.models.kpi import Kpi, Measure, Period, RateTerm, Source, Target
 from catalog.models.loaded import Catalog, content_version
 from catalog.models.meeting import Meeting, NewItem
@@ -37,6 +37,7 @@ __all__ = [
     "EmbedSettings",
     "Freshness",
     "Goal",
+    "GoalDatedGoal",
     "Kpi",
     "Measure",
     "Meeting",

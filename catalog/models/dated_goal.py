@@ -23,9 +23,9 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from catalog.models.base import Strict
+from catalog.models.base import KPI_ID_PATTERN, Strict
 
-__all__ = ["DatedGoal", "DatedPoint", "Projection"]
+__all__ = ["DatedGoal", "DatedPoint", "GoalDatedGoal", "Projection"]
 
 
 class DatedPoint(Strict):
@@ -82,3 +82,16 @@ class DatedGoal(Strict):
             inside = (p for p in history or [] if self.baseline.date < p.date < self.target.date)
             middle = sorted({p.date: p for p in inside}.values(), key=lambda p: p.date)
         return [self.baseline, *middle, self.target]
+
+
+class GoalDatedGoal(DatedGoal):
+    """``dated_goal:`` of a goal in ``catalog.yaml``: a dated goal measured by ``kpi``, one of the
+    KPIs under the goal (the loader checks it), whose series gives the latest value.
+
+    Example:
+        >>> GoalDatedGoal.model_validate({"kpi": "water-use", "baseline": {"date": "2008-06-30", "value": 61},
+        ...     "target": {"date": "2015-06-30", "value": 45}}).kpi
+        'water-use'
+    """
+
+    kpi: str = Field(pattern=KPI_ID_PATTERN, max_length=64)
