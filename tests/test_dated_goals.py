@@ -29,7 +29,10 @@ from catalog.dated_goals import kpi_progress, progress, rollup_progress
 from catalog.measure import measure
 from catalog.models import CatalogSettings, DatedGoal, Kpi
 from widgets.charts import chart_spec
+from widgets.images import image_svg
+from widgets.plot_spec import plot_spec
 from widgets.render import render_svg
+from widgets.summary import rows
 
 TODAY = date(2030, 1, 1)
 JULY = CatalogSettings(fiscal_year_start=7)
@@ -294,3 +297,28 @@ def test_the_chart_draws_the_path_beside_the_targets(store: Store, chart: str) -
     svg = render_svg(spec)
     ElementTree.fromstring(svg)
     assert svg.count("<path") > 3
+
+
+def test_the_static_image_draws_the_path_with_a_key(store: Store) -> None:
+    """The image packets and downloads use: the plot's path layer holds numpy's interpolation, the
+    key names it, and the SVG renders."""
+    k = goal_kpi("us-employment", "construction", "sum", CONSTRUCTION_GOAL, "construction")
+    series = measure(k, store, JULY, today=TODAY)
+    series_rows = rows(k, series)
+    spec = plot_spec(k, series_rows, theme="light", width=500, height=240, notes=[])
+    dotted = [layer for layer in spec["layer"] if layer["mark"].get("strokeDash") == [2, 3]]
+    assert len(dotted) == 1 and dotted[0]["encoding"]["y"]["field"] == "path"
+    day0 = pd.Timestamp("2006-12-31")
+    corners = [CONSTRUCTION_GOAL["baseline"], *CONSTRUCTION_GOAL["waypoints"], CONSTRUCTION_GOAL["target"]]
+    xs = [(pd.Timestamp(c["date"]) - day0).days for c in corners]
+    ys = [c["value"] for c in corners]
+    for record, row in zip(spec["data"]["values"], series_rows, strict=True):
+        if row.period_end < day0.date():
+            assert record["path"] is None
+        else:
+            assert record["path"] == pytest.approx(
+                float(np.interp((pd.Timestamp(row.period_end) - day0).days, xs, ys))
+            )
+    svg = image_svg(k, series)
+    ElementTree.fromstring(svg)
+    assert "Expected path" in svg
