@@ -14,9 +14,9 @@ The rules, as README.md ("Dated goals") states them:
 * the **projected date** (:func:`project`): a least-squares line through the values since the
   baseline (the last ``projection.window`` of them, x = their days), extended to the target value;
   its range comes from the slope plus or minus two standard errors. "Not projectable" when there
-  are fewer than ``projection.min_points`` values, when the slope is within two standard errors of
-  zero (too noisy), when the line moves away from the target, or when it reaches it more than 200
-  years on.
+  are fewer than ``projection.min_points`` values, when the line is flat, when the slope is within
+  two standard errors of zero (too noisy), when the line moves away from the target, or when it
+  reaches it more than 200 years on.
 
 A goal of the tree may have its own dated goal, measured by one KPI under it (``dated_goal.kpi`` in
 ``catalog.yaml``; :func:`goal_progress`). It also rolls its KPIs' dated goals up
@@ -220,6 +220,8 @@ def project(goal: DatedGoal, points: Sequence[tuple[date, float]]) -> Projected:
     residual = sum((y - my - slope * (x - mx)) ** 2 for x, y in zip(xs, ys, strict=True))
     se = math.sqrt(residual / (n - 2) / sxx)
     per_year = slope * 365.25
+    if slope == 0:
+        return Projected("not_projectable", method, n, slope_per_year=0.0, reason="the trend is flat")
     if abs(slope) <= 2 * se:
         reason = f"too noisy: the slope ({per_year:.4g} a year) is within two standard errors of zero"
         return Projected("not_projectable", method, n, slope_per_year=per_year, reason=reason)

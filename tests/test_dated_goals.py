@@ -322,3 +322,9 @@ def test_the_static_image_draws_the_path_with_a_key(store: Store) -> None:
     svg = image_svg(k, series)
     ElementTree.fromstring(svg)
     assert "Expected path" in svg
+
+
+def test_a_flat_series_is_not_projectable() -> None:
+    points = [(date(2020, 1, 1) + timedelta(days=30 * i), 50.0) for i in range(8)]
+    found = progress(dated(40, 60, 1000), points).projection
+    assert (found.status, found.reason) == ("not_projectable", "the trend is flat")
