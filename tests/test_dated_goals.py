@@ -25,7 +25,7 @@ from vega_datasets import local_data
 
 from btvstat_open.load import load_file
 from btvstat_open.store import Store
-from catalog.dated_goals import kpi_progress, progress, rollup_progress
+from catalog.dated_goals import kpi_path, kpi_progress, progress, rollup_progress, target_points
 from catalog.measure import measure
 from catalog.models import CatalogSettings, DatedGoal, Kpi
 from widgets.charts import chart_spec
@@ -328,3 +328,23 @@ def test_a_flat_series_is_not_projectable() -> None:
     points = [(date(2020, 1, 1) + timedelta(days=30 * i), 50.0) for i in range(8)]
     found = progress(dated(40, 60, 1000), points).projection
     assert (found.status, found.reason) == ("not_projectable", "the trend is flat")
+
+
+def test_waypoints_from_the_target_history() -> None:
+    """``waypoints: target_history``: the history entries strictly between the two dates bend the path."""
+    kpi = Kpi.model_validate(
+        {
+            **BASE,
+            "target": {"history": [{"from": "2019-01-01", "value": 90}, {"from": "2021-01-01", "value": 80},
+                                   {"from": "2022-01-01", "value": 50}, {"from": "2030-01-01", "value": 10}]},
+            "dated_goal": {"baseline": {"date": "2020-01-01", "value": 100},
+                           "target": {"date": "2024-01-01", "value": 40}, "waypoints": "target_history"},
+        }
+    )  # fmt: skip
+    path = [(p.date.isoformat(), p.value) for p in kpi_path(kpi)]
+    assert path == [("2020-01-01", 100.0), ("2021-01-01", 80.0), ("2022-01-01", 50.0), ("2024-01-01", 40.0)]
+    assert kpi.dated_goal is not None
+    found = progress(kpi.dated_goal, [(date(2021, 7, 2), 70.0)], target_points(kpi))
+    days = [(date.fromisoformat(d) - date(2020, 1, 1)).days for d, _ in path]
+    x = (date(2021, 7, 2) - date(2020, 1, 1)).days
+    assert found.expected_value == pytest.approx(float(np.interp(x, days, [v for _, v in path])))
