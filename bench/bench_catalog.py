@@ -66,12 +66,13 @@ target: {{value: 100, rule: proximity, tolerance: 10}}
 )
 
 
-def generate_catalog(root: Path, kpis: int, *, goals: int = 0) -> Path:
+def generate_catalog(root: Path, kpis: int, *, goals: int = 0, dated_goals: bool = False) -> Path:
     """Write a catalog of ``kpis`` KPI files (in 10 department folders) under ``root``.
 
     With ``goals``, ``catalog.yaml`` gets a three-level goal tree of that many goals (a tenth at the
     top, three tenths in the middle, the rest below) and every KPI serves one goal of the lowest
-    level; ``as_of`` is set so the pages are the same every day.
+    level; ``as_of`` is set so the pages are the same every day. With ``dated_goals``, every KPI
+    gets a ``dated_goal`` (baseline 2019, target 2022).
     """
     root.mkdir(parents=True, exist_ok=True)
     settings = "title: Generated\npublisher: Bench\nfiscal_year_start: 7\n"
@@ -89,6 +90,11 @@ def generate_catalog(root: Path, kpis: int, *, goals: int = 0) -> Path:
         text = _TEMPLATES[i % len(_TEMPLATES)].format(i=i)
         if leaves:
             text += f"goals: [{leaves[i % len(leaves)][0]}]\n"
+        if dated_goals:
+            text += (
+                f"dated_goal:\n  baseline: {{date: 2019-01-31, value: {10 + i % 7}}}\n"
+                f"  target: {{date: 2022-12-31, value: {40 + i % 11}}}\n"
+            )
         (folder / f"kpi-{i}.yaml").write_text(text)
     return root
 

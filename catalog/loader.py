@@ -29,7 +29,7 @@ from catalog.entries import ensure_entry_datasets
 from catalog.filter_rows import empty_filter_warnings
 from catalog.meetings import MEETINGS_DIR, load_meetings, meeting_files
 from catalog.models import Catalog, CatalogSettings, Goal, Kpi, PortalSettings, content_version
-from catalog.program_checks import check_goals
+from catalog.program_checks import check_goal_dated_goals, check_goals
 from catalog.pydantic_problems import translate
 from catalog.yamllines import YamlProblem, line_for, load_with_lines
 
@@ -92,6 +92,8 @@ def load_catalog(path: str | Path, store: Store | None = None) -> Catalog:
         files[kpi.id] = file
     if not kpi_files:
         problems.append((str(root), None, "no KPI files found: add one YAML file per KPI (see catalog/demo)"))
+    if any(g.dated_goal is not None for g in settings.goals) and (read := _read(settings_path, problems)):
+        check_goal_dated_goals(settings, kpis, str(settings_path), read[1], problems)  # KPI under the goal
     meeting_paths = meeting_files(root)
     meetings, meeting_file_of = load_meetings(meeting_paths, kpis, problems)
     if problems:

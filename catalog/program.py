@@ -12,7 +12,12 @@ The document, computed as of ``today``::
                decimals, direction, period, target: {rule, tolerance, history: [...]},
                future_targets, notes, actions: [{..., state, overdue}], breakdown,
                freshness: {expect}, data_updated_at, latest_period_end, stale, behind,
-               latest: {period_start, value, target, status, previous, year_ago}, unattended}]}
+               latest: {period_start, value, target, status, previous, year_ago}, unattended,
+               progress: {baseline, target, path, latest_date, latest_value, progress,
+                          expected_value, expected_progress, pace, projection}}]}
+
+Goals carry ``progress: {progress, pace, counts, kpis}`` too when KPIs under them have dated goals,
+and ``progress.dated_goal`` (the KPI record's ``progress`` with ``kpi``) when the goal has its own.
 
 Only public KPIs are in it (it is published at ``/program.json``). Freshness fields
 (``data_updated_at``, ``latest_period_end``, ``stale``, ``behind``) come from :mod:`catalog.freshness`;
@@ -42,6 +47,7 @@ from btvstat_open.store import Store
 from catalog.actions import is_overdue, is_unattended, state_on
 from catalog.asof import history_note
 from catalog.changes import latest_change
+from catalog.dated_goals import goal_progress, kpi_progress, rollup_progress
 from catalog.freshness import freshness
 from catalog.goals import GoalNode, Rollup, goal_tree, rollups
 from catalog.measure import measure
@@ -64,14 +70,24 @@ def program_document(
     """
     kpis = [k for k in catalog.kpis.values() if k.public]
     records = []
+    found = {}
+    tables: dict[str, pa.Table | None] = {}
     for kpi in kpis:
         table = (series or {}).get(kpi.id)
         if table is None and store.exists(kpi.source.dataset):
             table = measure(kpi, store, catalog.settings, today=today)
+        tables[kpi.id] = table
         records.append(kpi_record(kpi, table, today, store=store))
+        if (moved := kpi_progress(kpi, table)) is not None:
+            found[kpi.id] = moved
     latest = {r["id"]: (r["latest"] or {}).get("status", "no_data") for r in records}
     tree = goal_tree(catalog.settings, kpis)
     s = catalog.settings
+    under = {node.id: node.all_kpi_ids() for top in tree for node in top.walk()}
+    progress = rollup_progress(under, found, s.goal_status)
+    for goal in s.goals:  # a goal's own dated goal sits beside its rollup
+        if goal.dated_goal is not None and (own := goal_progress(goal, tables)) is not None:
+            progress.setdefault(goal.id, {})["dated_goal"] = {"kpi": goal.dated_goal.kpi, **own.record()}
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -94,13 +110,16 @@ def program_document(
             "stale": sum(bool(r.get("stale")) for r in records),
             "behind": sum(bool(r.get("behind")) for r in records),
         },
-        "goals": goal_records(tree, rollups(tree, latest, s.goal_status)),
+        "goals": goal_records(tree, rollups(tree, latest, s.goal_status), progress),
         "kpis": records,
     }
 
 
-def goal_records(tree: list[GoalNode], found: dict[str, Rollup]) -> list[dict[str, Any]]:
-    """The goal tree as nested JSON-ready records with each goal's rollup.
+def goal_records(
+    tree: list[GoalNode], found: dict[str, Rollup], progress: dict[str, dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """The goal tree as nested JSON-ready records with each goal's rollup and, where its KPIs have
+    dated goals, its progress rollup (:func:`catalog.dated_goals.rollup_progress`; else ``null``).
 
     Example:
         >>> from catalog.models import Goal
@@ -124,7 +143,8 @@ def goal_records(tree: list[GoalNode], found: dict[str, Rollup]) -> list[dict[st
                 "kpis": list(node.kpi_ids),
                 "all_kpis": node.all_kpi_ids(),
                 "rollup": {"status": rolled.status, "counts": rolled.counts},
-                "children": goal_records(list(node.children), found),
+                "progress": (progress or {}).get(node.id),
+                "children": goal_records(list(node.children), found, progress),
             }
         )
     return out
@@ -133,7 +153,8 @@ def goal_records(tree: list[GoalNode], found: dict[str, Rollup]) -> list[dict[st
 def kpi_record(
     kpi: Kpi, series: pa.Table | None, today: date, *, store: Store | None = None
 ) -> dict[str, Any]:
-    """One KPI of the program document: its definition, targets, notes, actions and latest period.
+    """One KPI of the program document: its definition, targets, notes, actions, latest period and
+    progress toward its dated goal (``null`` without one; :mod:`catalog.dated_goals`).
 
     Example:
         >>> kpi_record(kpi, series, date(2020, 3, 2))["latest"]["status"]
@@ -162,6 +183,7 @@ def kpi_record(
         "actions": [_action(a, today) for a in kpi.actions],
         "breakdown": kpi.breakdown.model_dump() if kpi.breakdown else None,
         "latest": latest.record() if latest else None,
+        "progress": None if (moved := kpi_progress(kpi, series)) is None else moved.record(),
         "unattended": is_unattended(kpi, series, today) if series is not None else False,
     }
     record.update(freshness_fields(kpi, store, today, series))

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from catalog.models import CatalogSettings, Goal, Kpi, TargetEntry
 from catalog.yamllines import line_for
 
-__all__ = ["check_goals", "check_program"]
+__all__ = ["check_goal_dated_goals", "check_goals", "check_program"]
 
 Problems = list[tuple[str, int | None, str]]
 Lines = dict[tuple[str | int, ...], int]
@@ -220,4 +220,38 @@ def _check_actions(kpi: Kpi, add: Add) -> None:
                 ("actions", i, "closed"),
                 f"action '{action.id}' was closed {action.closed}, before it was "
                 f"opened ({action.opened}): fix closed or opened",
+            )
+
+
+def check_goal_dated_goals(
+    settings: CatalogSettings, kpis: dict[str, Kpi], file: str, lines: Lines, problems: Problems
+) -> None:
+    """Append a problem for each goal whose ``dated_goal.kpi`` is not a KPI under the goal.
+
+    Example:
+        >>> settings = CatalogSettings.model_validate({"goals": [{"id": "a", "title": "A", "dated_goal": {
+        ...     "kpi": "k", "baseline": {"date": "2020-01-01", "value": 1},
+        ...     "target": {"date": "2021-01-01", "value": 2}}}]})
+        >>> problems = []
+        >>> lines = {("goals", 0, "dated_goal", "kpi"): 4}
+        >>> check_goal_dated_goals(settings, {}, "catalog.yaml", lines, problems)
+        >>> problems[0][1], problems[0][2].split(":")[0]
+        (4, "goal 'a' measures its dated goal by KPI 'k', which is not under it")
+    """
+    from catalog.goals import goal_tree, goals_by_id
+
+    add = _adder(file, lines, problems)
+    nodes = goals_by_id(goal_tree(settings, kpis.values()))
+    for i, goal in enumerate(settings.goals):
+        if goal.dated_goal is None or goal.id not in nodes:
+            continue
+        under = nodes[goal.id].all_kpi_ids()
+        if goal.dated_goal.kpi not in under:
+            choices = (
+                f"use one of {', '.join(under[:12])}" if under else "add the goal to a KPI's goals: first"
+            )
+            add(
+                ("goals", i, "dated_goal", "kpi"),
+                f"goal '{goal.id}' measures its dated goal by KPI '{goal.dated_goal.kpi}', which is not "
+                f"under it: {choices}",
             )

@@ -23,9 +23,10 @@ import altair as alt
 import pyarrow as pa
 from altair.utils.schemapi import debug_mode
 
+from catalog.dated_goals import expected_value, kpi_path
 from catalog.models import Kpi
 from widgets.plot_spec import band, status_scales
-from widgets.summary import STATUSES, Row, chart_notes, rows, summarize, with_future_targets
+from widgets.summary import STATUSES, Row, chart_notes, format_value, rows, summarize, with_future_targets
 from widgets.themes import THEMES, Theme
 
 __all__ = ["Width", "build_chart", "chart_spec", "describe", "sparkline_spec"]
@@ -61,16 +62,26 @@ def describe(kpi: Kpi, series_rows: list[Row]) -> str:
         text += f". Latest: {summary.latest.value_label} in {summary.latest.period}, {summary.status_label}"
     if kpi.target is not None and summary.latest is not None:
         text += f". Target: {summary.latest.target_label}"
+    if kpi.dated_goal is not None:
+        goal = kpi.dated_goal.target
+        text += (
+            f". Dotted line: the expected path to {format_value(goal.value, kpi)} by {goal.date.isoformat()}"
+        )
     text += "".join(f". {note.label}" for note in chart_notes(kpi, series_rows))
     return text + "."
 
 
 def _chart_records(kpi: Kpi, series_rows: list[Row]) -> list[dict[str, Any]]:
-    """Every field of each row (tooltips show them) and its near-target band."""
+    """Every field of each row (tooltips show them), its near-target band and, with a dated goal,
+    the expected path's value on the period's last day (from the baseline's date on)."""
     records = []
+    path = kpi_path(kpi)
     for row in series_rows:
         record = row.record()
         record["band_low"], record["band_high"] = band(kpi, row.target)
+        if path and row.period_end >= path[0].date:
+            record["path"] = expected_value(path, row.period_end)
+            record["path_label"] = format_value(record["path"], kpi)
         records.append(record)
     return records
 
@@ -146,6 +157,15 @@ def _time_layers(
             color=theme.target, strokeDash=[6, 4], strokeWidth=2, interpolate="step-after"
         )
         layers.append(future.encode(y=alt.Y(field="future_target", type="quantitative"), **tooltip))
+    if any(r.get("path") is not None for r in records):  # the dated goal's path, dotted
+        path_tip = [
+            alt.Tooltip("period:N", title="Period"),
+            alt.Tooltip("path_label:N", title="Expected path"),
+        ]
+        path_line = base.transform_filter(alt.FieldValidPredicate(field="path", valid=True)).mark_line(
+            color=theme.target, strokeDash=[2, 3], strokeWidth=2
+        )
+        layers.append(path_line.encode(y=alt.Y(field="path", type="quantitative"), tooltip=path_tip))
     if notes:
         layers.extend(_note_layers(x, theme))
     layers.append(

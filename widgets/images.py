@@ -101,6 +101,11 @@ def _key_items(kpi: Kpi, series_rows: list[Row], theme: Theme) -> list[tuple[str
         dash = 'stroke-dasharray="6 4"'
         sample = f'<line x1="0" y1="-4" x2="22" y2="-4" stroke="{theme.target}" stroke-width="2" {dash}/>'
         items.append((sample, "Future target", 22))
+    start = kpi.dated_goal.baseline.date if kpi.dated_goal else None
+    if start is not None and any(row.period_end >= start for row in series_rows):
+        dash = 'stroke-dasharray="2 3"'
+        sample = f'<line x1="0" y1="-4" x2="22" y2="-4" stroke="{theme.target}" stroke-width="2" {dash}/>'
+        items.append((sample, "Expected path", 22))
     if kpi.notes and chart_notes(kpi, series_rows):
         dots = 'stroke-dasharray="2 3"'
         sample = f'<line x1="5" y1="-12" x2="5" y2="2" stroke="{theme.muted}" stroke-width="1.5" {dots}/>'

@@ -32,6 +32,7 @@ from widgets.assets import Assets
 from widgets.breakdown_chart import breakdown_records, breakdown_spec
 from widgets.kpi_details import action_rows, target_history
 from widgets.program import slugify, updated_label
+from widgets.progress_view import progress_view
 from widgets.provenance import provenance
 from widgets.render import EMBED_OPTIONS, script_json
 from widgets.service import ChartOptions, WidgetService
@@ -160,6 +161,7 @@ class Pages:
             department_slug=slugify(kpi.department),
             goals=[(goal_id, titles.get(goal_id, goal_id)) for goal_id in kpi.goals],
             history=target_history(kpi, today),
+            progress=progress_view(kpi, facts.progress),
             actions=action_rows(kpi, facts.overdue),
             department_updates=department_updates(self.service.store, kpi.id, today),
             breakdown=self._breakdown(kpi),

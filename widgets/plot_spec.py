@@ -24,6 +24,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from catalog.dated_goals import expected_value, kpi_path
 from catalog.models import Kpi
 from widgets.summary import STATUS_LABELS, STATUSES, ChartNote, Row
 from widgets.themes import STATUS_SHAPES, THEMES, Theme
@@ -88,8 +89,10 @@ def _plot_records(kpi: Kpi, series_rows: list[Row]) -> list[dict[str, Any]]:
     """Only the fields the plot draws (the data is parsed on every render), unlike the
     interactive chart's records, which carry every field its tooltips show."""
     records = []
+    path = kpi_path(kpi)
     for row in series_rows:
         low, high = band(kpi, row.target)
+        on_path = path and row.period_end >= path[0].date
         records.append(
             {
                 "period_start": row.period_start.isoformat(),
@@ -100,6 +103,8 @@ def _plot_records(kpi: Kpi, series_rows: list[Row]) -> list[dict[str, Any]]:
                 "status_label": row.status_label,
                 "band_low": low,
                 "band_high": high,
+                # the dated goal's expected path on the period's last day (catalog.dated_goals)
+                "path": expected_value(path, row.period_end) if on_path else None,
             }
         )
     return records
@@ -298,6 +303,9 @@ def plot_spec(
         layers.append(
             {"mark": future, "encoding": {"x": x, "y": {"field": "future_target", "type": "quantitative"}}}
         )
+    if any(r["path"] is not None for r in records):  # dotted, clipped to the plot
+        path = {"type": "line", "color": palette.target, "strokeWidth": 2, "strokeDash": [2, 3], "clip": True}
+        layers.append({"mark": path, "encoding": {"x": x, "y": {"field": "path", "type": "quantitative"}}})
     if notes:
         layers.append(_note_layer(kpi, series_rows, notes, x, palette))
     point = {

@@ -22,8 +22,10 @@ from typing import Any
 
 from btvstat_open.errors import NotFound
 from catalog.data_checks import load_checks, state_record
+from catalog.dated_goals import goal_progress, rollup_progress
 from catalog.goals import GoalNode, Rollup, goal_tree, rollups
 from catalog.models import CatalogSettings, Goal, Kpi
+from widgets.progress_view import goal_progress_label, progress_view
 from widgets.service import KpiFacts, WidgetService
 from widgets.summary import STATUS_LABELS, STATUSES
 
@@ -92,6 +94,10 @@ class GoalView:
     node: GoalNode
     rollup: Rollup
     children: list[GoalView]
+    #: the progress rollup of its KPIs' dated goals ("" when none has one): see catalog.dated_goals
+    progress_label: str = ""
+    #: its own dated goal's labels (widgets.progress_view), measured by one KPI under it, or None
+    dated: dict[str, Any] | None = None
 
     @property
     def goal(self) -> Goal:
@@ -134,11 +140,27 @@ def program_tree(settings: CatalogSettings, facts: Iterable[KpiFacts]) -> list[G
     facts = list(facts)
     tree = goal_tree(settings, [f.kpi for f in facts])
     found = rollups(tree, {f.kpi.id: f.status for f in facts}, settings.goal_status)
+    moved = {f.kpi.id: f.progress for f in facts if f.progress is not None}
+    under = {node.id: node.all_kpi_ids() for top in tree for node in top.walk()}
+    progress = rollup_progress(under, moved, settings.goal_status)
+    by_id = {f.kpi.id: f for f in facts}
 
     def view(node: GoalNode) -> GoalView:
-        return GoalView(node, found[node.id], [view(child) for child in node.children])
+        label = goal_progress_label(progress.get(node.id), settings.goal_status)
+        dated = _own_dated_goal(node.goal, by_id)
+        return GoalView(node, found[node.id], [view(child) for child in node.children], label, dated)
 
     return [view(node) for node in tree]
+
+
+def _own_dated_goal(goal: Goal, by_id: dict[str, KpiFacts]) -> dict[str, Any] | None:
+    """The labels of the goal's own dated goal and the KPI that measures it (None without one)."""
+    own = goal.dated_goal
+    fact = by_id.get(own.kpi) if own is not None else None
+    if own is None or fact is None:
+        return None
+    dated = progress_view(fact.kpi, goal_progress(goal, {own.kpi: fact.series}), own.note)
+    return None if dated is None else {**dated, "kpi": fact.kpi}
 
 
 def find_goal(roots: list[GoalView], goal_id: str) -> tuple[GoalView, list[GoalView]]:

@@ -32,6 +32,7 @@ from widgets.program import (
     slugify,
     updated_label,
 )
+from widgets.progress_view import progress_view
 from widgets.service import KpiFacts
 from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS, STATUSES
 
@@ -86,6 +87,7 @@ class ProgramPages:
             "stale_flag": "yes" if stale else "no",
             "overdue": len(fact.overdue),
             "unattended": fact.unattended,
+            "progress": (progress_view(kpi, fact.progress) or {}).get("card", ""),
             "shown": filters.matches(
                 status=summary.status, department=department, kind=kpi.kind or "", stale=stale, search=search
             ),

@@ -27,6 +27,7 @@ from catalog.actions import is_unattended, overdue_actions
 from catalog.asof import history_note, today_for
 from catalog.breakdown import breakdown, publishable_rows
 from catalog.data_checks import held_at
+from catalog.dated_goals import GoalProgress, kpi_progress
 from catalog.definitions import definition_changes, with_definition_notes
 from catalog.explain import target_in_force, why_empty
 from catalog.freshness import FreshnessReport, freshness
@@ -138,6 +139,10 @@ class KpiFacts:
     empty_reason: str | None = None
     #: the target to show: the latest period's, else the one in force today ("" for none)
     target_label: str = ""
+    #: progress toward the KPI's dated goal (None without one): see catalog.dated_goals
+    progress: GoalProgress | None = None
+    #: the measured series (a goal's own dated goal reads the KPI that measures it)
+    series: pa.Table | None = None
 
     @property
     def status(self) -> str:
@@ -292,6 +297,8 @@ class WidgetService:
                 unattended=is_unattended(kpi, statuses, today),
                 empty_reason=None if latest else why_empty(kpi, self.store, self.settings, today=today),
                 target_label=shown,
+                progress=kpi_progress(kpi, self.series(kpi)),
+                series=self.series(kpi),
             )
 
         facts: KpiFacts = self._cached(self._key(kpi, "facts"), build)

@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 from catalog.models.base import CALCULATIONS, CHARTS, KINDS, KPI_ID_PATTERN, PERIOD_SIZES
+from catalog.models.dated_goal import DatedGoal, DatedPoint, GoalDatedGoal
 from catalog.models.kpi import Kpi, Measure, Period, RateTerm, Source, Target
 from catalog.models.loaded import Catalog, content_version
 from catalog.models.meeting import Meeting, NewItem
@@ -31,9 +32,12 @@ __all__ = [
     "Catalog",
     "CatalogSettings",
     "Contact",
+    "DatedGoal",
+    "DatedPoint",
     "EmbedSettings",
     "Freshness",
     "Goal",
+    "GoalDatedGoal",
     "Kpi",
     "Measure",
     "Meeting",

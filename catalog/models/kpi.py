@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from catalog.models.base import KPI_ID_PATTERN, Calculation, Chart, Direction, Kind, PeriodSize, Strict, Tag
+from catalog.models.dated_goal import DatedGoal
 from catalog.models.people import EntrySettings
 from catalog.models.program import Action, Breakdown, Freshness, Note, TargetEntry
 
@@ -152,6 +153,8 @@ class Kpi(Strict):
     freshness: Freshness | None = None
     # -- entered values (source: {entry: manual}) --
     entry: EntrySettings | None = None
+    # -- progress toward a dated goal (catalog.dated_goals) --
+    dated_goal: DatedGoal | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -20,6 +20,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from catalog.models.base import ID_PATTERN, HttpUrl, Origin, Strict, check_http_url
 from catalog.models.data_checks import DataCheck
+from catalog.models.dated_goal import GoalDatedGoal
 from catalog.models.notify import NotifyRule, Recipients, Webhook
 from catalog.models.people import AccessRule, EntrySettings
 
@@ -164,6 +165,8 @@ class Goal(Strict):
     description: str = ""
     parent: str | None = None
     owner: str | None = None
+    # -- progress toward a dated goal, measured by one KPI under the goal (catalog.dated_goals) --
+    dated_goal: GoalDatedGoal | None = None
 
 
 class CatalogSettings(Strict):

@@ -22,11 +22,13 @@ from markupsafe import Markup
 
 from catalog.breakdown import publishable_rows
 from catalog.changes import Comparison, Latest
+from catalog.dated_goals import kpi_progress
 from catalog.explain import target_in_force
 from catalog.models import Action, Kpi
 from catalog.packet import FollowUp, KpiItem, Packet
 from widgets.charts import describe
 from widgets.images import image_svg
+from widgets.progress_view import progress_view
 from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS, Row, format_value, period_label, rows
 
 __all__ = ["CHART_HEIGHT", "CHART_WIDTH", "ItemView", "long_date", "packet_context"]
@@ -64,6 +66,8 @@ class ItemView:
     raised: str | None
     updates: list[str] = field(default_factory=list)  # the department's approved commentary
     empty_reason: str | None = None
+    #: progress toward the KPI's dated goal as of the packet's day (widgets.progress_view), or None
+    progress: dict[str, Any] | None = None
 
 
 def _change(kpi: Kpi, earlier: Comparison | None, suffix: str, missing: str) -> str:
@@ -216,6 +220,7 @@ def _item_view(item: KpiItem, day: date, fiscal_year_start: int) -> ItemView:
         updates=list(item.updates),
         raised=item.raised,
         empty_reason=item.empty_reason,
+        progress=progress_view(kpi, kpi_progress(kpi, item.series)),
     )
 
 
