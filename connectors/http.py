@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import orjson
 import pyarrow as pa
 import requests
-from requests.adapters import HTTPAdapter
 
 from btvstat_open.errors import PortalError, PortalResponseError, PortalUnavailable, TruncatedBody
 from connectors import transport
@@ -137,10 +136,7 @@ class HttpClient:
         self.log = logging.getLogger(logger)
         self.owns_session = session is None
         if session is None:
-            session = requests.Session()
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(4, pool_size))
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
+            session = transport.new_session(pool_size)  # the answer's head under the deadline too
             session.headers["User-Agent"] = user_agent
             session.headers["Accept-Encoding"] = "gzip, deflate"
         self.session = session

@@ -6,9 +6,14 @@
 * **Redirects followed by hand.** A redirect to the same origin keeps the secrets; one to another
   origin drops every one of them, and a write (any method but GET and HEAD) redirected to another
   origin is refused. A redirect to anything but ``http(s)://`` (``file://``) is refused.
-* **A total deadline.** ``timeout`` bounds each socket read *and* the whole exchange: the answer
-  must arrive within ``timeout`` seconds plus one second per :data:`MIN_RATE` bytes received, so a
-  body trickled a byte at a time ends (a ``requests.Timeout``, retried like one).
+* **A total deadline.** ``timeout`` bounds each socket read *and* the whole exchange: the status
+  line and headers must arrive within ``timeout`` seconds of the start (redirects included), and
+  the whole answer within ``timeout`` seconds plus one second per :data:`MIN_RATE` bytes received,
+  so an answer trickled a byte at a time ends (a :class:`DeadlineExceeded`, a ``requests.Timeout``
+  retried like one). The head is bounded by a watchdog that shuts the socket down at the deadline
+  (:mod:`connectors.deadline`, which says why), on sessions with a
+  :class:`~connectors.deadline.DeadlineAdapter` mounted, as the connectors' own sessions are; the
+  body by a check after each read (:func:`body_chunks`).
 * **A cap on the body.** A body read into memory stops at ``BTVSTAT_MAX_BODY_MB`` after
   decompression (:mod:`btvstat_open.limits`), a :class:`PortalResponseError` naming the setting.
 """
@@ -27,14 +32,57 @@ import urllib3
 
 from btvstat_open.errors import PortalResponseError
 from btvstat_open.limits import limit, too_large
+from connectors import deadline
 
-__all__ = ["MIN_RATE", "Secrets", "body_chunks", "join_url", "loads", "origin_of", "send"]
+__all__ = [
+    "MIN_RATE",
+    "DeadlineExceeded",
+    "Secrets",
+    "body_chunks",
+    "join_url",
+    "loads",
+    "new_session",
+    "origin_of",
+    "send",
+]
 
 #: Bytes per second an answer must at least keep up (beyond its first ``timeout`` seconds).
 MIN_RATE = 64 * 1024
 _MAX_REDIRECTS = 10
 _REDIRECTS = (301, 302, 303, 307, 308)
 _SAFE_METHODS = ("GET", "HEAD")
+
+
+class DeadlineExceeded(requests.exceptions.ReadTimeout):
+    """An answer that did not arrive within the total deadline; the message names ``timeout``.
+
+    Example:
+        >>> str(DeadlineExceeded.of_head(2))[:60]
+        'no status line and headers within timeout=2 s (they came too'
+    """
+
+    @classmethod
+    def of_head(cls, timeout: float) -> DeadlineExceeded:
+        """The head (status line and headers) was too slow."""
+        return cls(
+            f"no status line and headers within timeout={timeout:g} s (they came too slowly); "
+            "raise the timeout setting if the portal is only slow"
+        )
+
+
+def new_session(pool_size: int = 10) -> requests.Session:
+    """A new session whose answers are read under the total deadline (a :class:`DeadlineAdapter`
+    for ``http`` and ``https``, ``pool_size`` connections kept per host).
+
+    Example:
+        >>> type(new_session().get_adapter("https://data.example.gov")).__name__
+        'DeadlineAdapter'
+    """
+    made = requests.Session()
+    adapter = deadline.DeadlineAdapter(pool_connections=4, pool_maxsize=max(4, pool_size))
+    made.mount("http://", adapter)
+    made.mount("https://", adapter)
+    return made
 
 
 def origin_of(url: str) -> tuple[str, str, int]:
@@ -148,9 +196,10 @@ def body_chunks(
                 )
             if _deadline_passed(begun, timeout, received):
                 resp.close()
-                raise requests.exceptions.ReadTimeout(
+                raise DeadlineExceeded(
                     f"the answer kept coming too slowly ({received:,} bytes in "
-                    f"{time.monotonic() - begun:.0f} s)"
+                    f"{time.monotonic() - begun:.0f} s; the deadline is timeout={timeout:g} s plus "
+                    "1 s per 64 KiB); raise the timeout setting if the portal is only slow"
                 )
             yield chunk
     except requests.exceptions.RequestException:  # an OSError too: keep its own kind
@@ -239,17 +288,26 @@ def send(
     for _hop in range(_MAX_REDIRECTS + 1):
         trusted = secrets is not None and secrets.allowed(url)
         query = {**(params or {}), **(secrets.params if trusted and secrets else {})}
-        resp = session.request(
-            method,
-            url,
-            params=query or None,
-            data=data,
-            headers={**plain, **(secrets.headers if trusted and secrets else {})},
-            auth=secrets.auth if trusted and secrets else None,
-            timeout=(min(10.0, timeout), timeout),
-            allow_redirects=False,
-            stream=True,
-        )
+        with deadline.bounded(start + timeout) as fired:
+            try:
+                resp = session.request(
+                    method,
+                    url,
+                    params=query or None,
+                    data=data,
+                    headers={**plain, **(secrets.headers if trusted and secrets else {})},
+                    auth=secrets.auth if trusted and secrets else None,
+                    timeout=(min(10.0, timeout), timeout),
+                    allow_redirects=False,
+                    stream=True,
+                )
+            except requests.exceptions.RequestException as exc:
+                if deadline.expired(fired):
+                    raise DeadlineExceeded.of_head(timeout) from exc
+                raise
+        if deadline.expired(fired):  # http.client takes an end of file as the end of the headers
+            resp.close()
+            raise DeadlineExceeded.of_head(timeout)
         location = resp.headers.get("Location")
         if resp.status_code not in _REDIRECTS or not location:
             if not stream:

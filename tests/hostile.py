@@ -42,12 +42,16 @@ class Request:
 
 @dataclass
 class Reply:
-    """An answer: status, headers and a body (bytes, or chunks sent ``pause`` seconds apart)."""
+    """An answer: status, headers and a body (bytes, or chunks sent ``pause`` seconds apart).
+
+    With ``head_pause``, the status line and headers are sent one byte every ``head_pause`` seconds.
+    """
 
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes | Iterable[bytes] = b""
     pause: float = 0.0
+    head_pause: float = 0.0
 
 
 def json_reply(value: Any, status: int = 200, *, gzipped: bool = False) -> Reply:
@@ -94,6 +98,9 @@ class HostileServer:
                 self._send(reply)
 
             def _send(self, reply: Reply) -> None:
+                if reply.head_pause:
+                    self._trickle_head(reply)
+                    return
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
@@ -112,6 +119,20 @@ class HostileServer:
                     self.wfile.write(b"0\r\n\r\n")
                 except OSError:
                     pass  # the client gave up: what a trickle is for
+
+            def _trickle_head(self, reply: Reply) -> None:
+                assert isinstance(reply.body, bytes)
+                lines = [f"HTTP/1.1 {reply.status} OK", f"Content-Length: {len(reply.body)}"]
+                lines += [f"{name}: {value}" for name, value in reply.headers.items()]
+                head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+                try:
+                    for byte in trickle(head):
+                        self.wfile.write(byte)
+                        self.wfile.flush()
+                        time.sleep(reply.head_pause)
+                    self.wfile.write(reply.body)
+                except OSError:
+                    self.close_connection = True  # the client gave up: what a trickle is for
 
             do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
 

@@ -14,17 +14,20 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
+import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from faults import serve_portal
-from hostile import Reply, Request, hostile, json_reply, redirect, socrata_view
+from hostile import Reply, Request, hostile, json_reply, redirect, socrata_view, trickle
 from opendatasoft_standin import StandinOds
 from servers import serve
 from starlette.requests import Request as StarletteRequest
@@ -37,6 +40,7 @@ from btvstat_open.types import Column
 from connectors import connect
 from connectors.arcgis import ArcgisConnector
 from connectors.ckan import CkanConnector
+from connectors.http import HttpClient, RetryPolicy
 from connectors.partitioned import pull_partitioned
 from connectors.socrata.connector import SocrataConnector
 
@@ -356,6 +360,67 @@ def test_a_trickled_body_ends_at_the_deadline() -> None:
         worker.join(timeout=60)  # a per-read timeout alone never ends: each byte comes in time
         assert not worker.is_alive(), "the trickled body did not end"
     assert isinstance(outcome[0], PortalUnavailable) and "too slowly" in outcome[0].message
+
+
+def client_sockets_to(port: int) -> list[Any]:
+    """This process's open TCP connections to ``port`` on 127.0.0.1 (the client ends)."""
+    return [c for c in psutil.Process().net_connections("tcp") if c.raddr and c.raddr.port == port]
+
+
+def ends_soon(check: Callable[[], bool], within: float = 5.0) -> bool:
+    """Whether ``check()`` becomes true within ``within`` seconds (what closes, closes promptly)."""
+    stop = time.monotonic() + within
+    while not check():
+        if time.monotonic() > stop:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+@pytest.mark.parametrize("kind", ["socrata", "arcgis"])
+def test_a_trickled_status_line_and_headers_end_at_the_deadline(kind: str) -> None:
+    # One byte every 20 ms: each read comes well within its 2 s, the whole head takes 80 s.
+    head = {"Content-Type": "application/json", "X-Slow": "y" * 4000}
+
+    def answer(request: Request) -> Reply:
+        return Reply(200, head, orjson.dumps(socrata_view()), head_pause=0.02)
+
+    outcome: list[BaseException] = []
+    with hostile(answer) as portal:
+        if kind == "socrata":
+            conn: Any = SocrataConnector(portal.url, timeout=2, retries=0)
+        else:
+            conn = ArcgisConnector(f"{portal.url}/arcgis/rest/services/X/FeatureServer", timeout=2, retries=0)
+
+        def describe() -> None:
+            try:
+                conn.describe("abcd-1234" if kind == "socrata" else "0")
+            except BaseException as exc:  # what the test checks
+                outcome.append(exc)
+
+        worker = threading.Thread(target=describe, daemon=True)
+        worker.start()
+        worker.join(timeout=2 + 10)  # the deadline, and room for a loaded machine
+        assert not worker.is_alive(), "the trickled status line and headers did not end"
+        port = int(portal.url.rsplit(":", 1)[1])
+        assert ends_soon(lambda: not client_sockets_to(port)), client_sockets_to(port)
+    assert isinstance(outcome[0], PortalUnavailable), outcome
+    assert "status line and headers within timeout=2 s" in outcome[0].message
+    assert ends_soon(lambda: "btvstat-deadline" not in [t.name for t in threading.enumerate()])
+
+
+def test_a_slow_but_steady_large_answer_arrives_whole() -> None:
+    items = [f"{i:07d}" * 4 for i in range(20_000)]  # 640 KB, sent in 32 KB pieces 0.15 s apart
+    body = orjson.dumps(items)
+
+    def answer(request: Request) -> Reply:
+        return Reply(200, {"Content-Type": "application/json"}, trickle(body, 32 * 1024), pause=0.15)
+
+    with hostile(answer) as portal:
+        client = HttpClient(portal.url, timeout=2, retry=RetryPolicy(retries=0))
+        # about 3 s in all, longer than the timeout: within its 2 s plus 1 s per 64 KiB
+        assert client.get_json("/big.json") == items
+        client.close()
 
 
 # -- finding 4: bombs end in a clear error, the process under a stated memory ceiling ---------------

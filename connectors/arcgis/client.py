@@ -135,7 +135,7 @@ class ArcgisHttp:
         token: str | None = None,
         token_url: str | None = None,
     ) -> None:
-        self.session = session or requests.Session()
+        self.session = session or transport.new_session()  # heads under the deadline too
         self._owns_session = session is None
         if self._owns_session:
             self.session.headers["User-Agent"] = user_agent
@@ -189,8 +189,10 @@ class ArcgisHttp:
                     raise failure
                 retry_after = parse_retry_after(resp.headers.get("Retry-After"))
             except _TRANSPORT_ERRORS as exc:
+                # A deadline's message names the setting and holds no URL (so no token).
+                said = f": {exc}" if isinstance(exc, transport.DeadlineExceeded) else ""
                 failure = PortalUnavailable(
-                    f"{what}: the connection failed ({type(exc).__name__})", code="connection.failed"
+                    f"{what}: the connection failed ({type(exc).__name__}{said})", code="connection.failed"
                 )
             except ValueError as exc:  # a body cut short or garbled: ask again
                 failure = PortalUnavailable(
