@@ -77,6 +77,8 @@ def resolve_kind(url: str, kind: str | None = None, *, session: requests.Session
     if kind == "auto":
         if session is not None:  # the caller's own (proxies, certificates): asked as it is
             return detect_kind(text, session)
-        with requests.Session() as own:
+        from connectors.transport import new_session
+
+        with new_session() as own:
             return detect_kind(text, own)
     return kind or detect_kind(text)

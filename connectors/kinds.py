@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from btvstat_open.errors import UsageError
+from btvstat_open.errors import BtvstatError, UsageError
 
 if TYPE_CHECKING:
     from connectors.base import Connector
@@ -226,9 +226,13 @@ def _recognizes(spec: KindSpec, url: str, body: Any) -> bool:
 
 
 def _first_answer(session: requests.Session, url: str) -> Any:
+    from connectors import transport  # bounded: capped body, total deadline, redirects checked
+
     try:
-        response = session.get(url, timeout=PROBE_TIMEOUT, headers={"Accept": "application/json"})
-    except requests.RequestException:
+        response = transport.send(
+            session, "GET", url, headers={"Accept": "application/json"}, timeout=PROBE_TIMEOUT
+        )
+    except (requests.RequestException, BtvstatError):
         return None
     if response.status_code != 200:
         return None

@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 
 import pyarrow as pa
 import requests
-from requests.adapters import HTTPAdapter
 
 from btvstat_open.errors import NotSupported, UsageError
 from connectors.base import Connector, DatasetDescription
@@ -26,6 +25,7 @@ from connectors.partitioned.manifest import MANIFEST_NAME, Manifest, ManifestErr
 from connectors.partitioned.plan import Partition, Range, partition_counts, plan_ranges
 from connectors.partitioned.spec import PartitionSpec
 from connectors.partitioned.writer import Target, storage_errors
+from connectors.transport import new_session
 
 __all__ = ["PartitionedResult", "pooled_session", "pull_partitioned"]
 
@@ -57,10 +57,7 @@ def pooled_session(connections: int) -> requests.Session:
         >>> session.get_adapter("https://data.example.gov")._pool_maxsize
         8
     """
-    session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(4, connections))
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
+    session = new_session(connections)  # each answer's head under the total deadline too
     session.headers["User-Agent"] = "btvstat-open"
     session.headers["Accept-Encoding"] = "gzip, deflate"
     return session
