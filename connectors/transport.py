@@ -7,13 +7,13 @@
   origin drops every one of them, and a write (any method but GET and HEAD) redirected to another
   origin is refused. A redirect to anything but ``http(s)://`` (``file://``) is refused.
 * **A total deadline.** ``timeout`` bounds each socket read *and* the whole exchange: the status
-  line and headers must arrive within ``timeout`` seconds of the start (redirects included), and
-  the whole answer within ``timeout`` seconds plus one second per :data:`MIN_RATE` bytes received,
-  so an answer trickled a byte at a time ends (a :class:`DeadlineExceeded`, a ``requests.Timeout``
-  retried like one). The head is bounded by a watchdog that shuts the socket down at the deadline
-  (:mod:`connectors.deadline`, which says why), on sessions with a
-  :class:`~connectors.deadline.DeadlineAdapter` mounted, as the connectors' own sessions are; the
-  body by a check after each read (:func:`body_chunks`).
+  line and headers must arrive within ``timeout`` seconds of the start (redirects included; plus
+  one second per :data:`MIN_RATE` bytes of a request body), the whole answer within ``timeout``
+  seconds plus one second per :data:`MIN_RATE` bytes received, so an answer trickled a byte at a
+  time ends (a :class:`DeadlineExceeded`, a ``requests.Timeout`` retried like one). The head is
+  bounded by a watchdog that shuts the socket down at the deadline (:mod:`connectors.deadline`
+  says why), on sessions with a :class:`~connectors.deadline.DeadlineAdapter` mounted, as the
+  connectors' own sessions are; the body by a check after each read (:func:`body_chunks`).
 * **A cap on the body.** A body read into memory stops at ``BTVSTAT_MAX_BODY_MB`` after
   decompression (:mod:`btvstat_open.limits`), a :class:`PortalResponseError` naming the setting.
 """
@@ -284,11 +284,13 @@ def send(
     """Send one request, following redirects by hand (see the module doc); the body is read into
     memory (capped) unless ``stream``, in which case read it with :func:`body_chunks`."""
     start = time.monotonic()
+    # The head is read after the request body is sent: an upload gets the body's allowance too.
+    head_due = start + timeout + len(data or b"") / MIN_RATE
     plain = dict(headers or {})
     for _hop in range(_MAX_REDIRECTS + 1):
         trusted = secrets is not None and secrets.allowed(url)
         query = {**(params or {}), **(secrets.params if trusted and secrets else {})}
-        with deadline.bounded(start + timeout) as fired:
+        with deadline.bounded(head_due) as fired:
             try:
                 resp = session.request(
                     method,
