@@ -4,6 +4,7 @@ says how many rows each KPI's filter keeps."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -196,3 +197,55 @@ def test_min_count_guards_the_headline(in_progress: Path, real_data: Path) -> No
     assert values[date(2013, 1, 1)] is None  # six rows: fewer than min_count
     assert values[date(2014, 1, 1)] == per_year.loc[2014, "sum"]
     assert series.column("status").to_pylist()[0] == "no_data"
+
+
+@pytest.mark.parametrize(
+    ("as_of", "reason"),
+    [
+        ("2014-06-01", REASON),
+        ("2012-01-01", "every row is dated after the as-of day (2012-01-01): the first is dated"),
+    ],
+)
+def test_a_chart_without_a_value_says_why_instead_of_empty_axes(
+    in_progress: Path, as_of: str, reason: str
+) -> None:
+    import struct
+
+    import vl_convert as vlc
+    from fastapi.testclient import TestClient
+
+    from btvstat_open.server import create_app
+    from btvstat_open.settings import Settings
+    from btvstat_open.store import Store
+    from catalog import load_catalog
+
+    settings = in_progress / "catalog" / "catalog.yaml"
+    settings.write_text(SETTINGS.replace("2014-06-01", as_of))
+    catalog_dir, store_dir = in_progress / "catalog", str(in_progress / "store")
+    with Store(store_dir) as store:
+        client = TestClient(create_app(store, load_catalog(catalog_dir, store), Settings(write_token="t")))
+        svg = client.get("/kpi/library-visitors-fy.svg").text
+        assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="')
+        assert "<title>Library visitors per fiscal year</title>" in svg
+        assert f"No chart yet: {reason}" in _unescape(svg)
+        assert "role-axis" not in svg and ">0<" not in svg  # no axes, no stray zero
+        height = int(re.search(r'height="(\d+)"', svg).group(1))  # type: ignore[union-attr]
+        assert height < 160  # a small note, not a full chart's frame
+        png = client.get("/kpi/library-visitors-fy.png")
+        assert png.headers["content-type"] == "image/png" and png.content[:4] == b"\x89PNG"
+        assert struct.unpack(">II", png.content[16:24])[1] == 2 * height  # the same picture, scaled
+        spec = client.get("/kpi/library-visitors-fy.vl.json").json()
+        assert spec["mark"]["type"] == "text" and f"No chart yet: {reason}" in spec["description"]
+        drawn = vlc.vegalite_to_svg(spec, allowed_base_urls=[])
+        assert "role-axis" not in drawn and ">0<" not in drawn
+        assert " ".join(v["line"] for v in spec["data"]["values"]).startswith(f"No chart yet: {reason}")
+        embed = client.get("/embed/library-visitors-fy").text
+        assert f"No chart yet: {reason}" in _unescape(embed)
+        assert "role-axis" not in embed
+
+
+def _unescape(markup: str) -> str:
+    """Text of markup with entities decoded and tags' line breaks joined."""
+    import html
+
+    return html.unescape(" ".join(re.findall(r">([^<>]+)<", markup)))
