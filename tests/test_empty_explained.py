@@ -128,6 +128,7 @@ def test_a_kpi_whose_only_period_is_in_progress_says_so_everywhere(
     assert main([*meeting, "-o", str(packet)]) == 0
     text = packet.read_text()
     assert REASON in text and "15,000,000" in text and "No target in force" not in text
+    assert f"Chart: No chart yet: {REASON}" in text and "role-axis" not in text  # no empty axes
     with Store(store_dir) as store:
         client = TestClient(create_app(store, load_catalog(catalog_dir, store), Settings(write_token="t")))
         page = client.get("/kpi/library-visitors-fy").text
@@ -242,6 +243,12 @@ def test_a_chart_without_a_value_says_why_instead_of_empty_axes(
         embed = client.get("/embed/library-visitors-fy").text
         assert f"No chart yet: {reason}" in _unescape(embed)
         assert "role-axis" not in embed
+    for name in ("chart.svg", "chart.png", "chart.html"):  # `render` draws the same images
+        argv = ["render", "library-visitors-fy", "--catalog", str(catalog_dir), "--store", store_dir]
+        assert main([*argv, "-o", str(in_progress / name)]) == 0
+    assert (in_progress / "chart.svg").read_text() == svg
+    assert (in_progress / "chart.png").read_bytes()[16:24] == png.content[16:24]
+    assert "No chart yet:" in (in_progress / "chart.html").read_text()
 
 
 def _unescape(markup: str) -> str:
