@@ -256,3 +256,22 @@ def _unescape(markup: str) -> str:
     import html
 
     return html.unescape(" ".join(re.findall(r">([^<>]+)<", markup)))
+
+
+def test_a_chart_whose_filter_keeps_nothing_names_the_nearest_value(program: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from btvstat_open.server import create_app
+    from btvstat_open.settings import Settings
+    from btvstat_open.store import Store
+    from catalog import load_catalog
+
+    with Store(program / "store") as store:
+        client = TestClient(
+            create_app(store, load_catalog(program / "catalog", store), Settings(write_token="t"))
+        )
+        svg = _unescape(client.get("/kpi/business-type-indicators.svg").text)
+        spec = client.get("/kpi/business-type-indicators.vl.json").json()
+    said = "keeps 0 of 1,890 rows of 'la-indicators': 'function_program' has no 'Business-Type Activities'"
+    assert "No chart yet: where" in svg and said in svg and "'Business-Type Activities '" in svg
+    assert said in spec["description"] and spec["mark"]["type"] == "text"
