@@ -398,6 +398,9 @@ FORWARDED = (
     "store compact",
     "checks",
     "notify",
+    # people: local accounts and workbook imports (a password is read here first)
+    "user",
+    "entries import",
 )
 
 
@@ -427,10 +430,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         if owner is not None:
             from btvstat_open.remote import forward
 
-            code = _guarded(lambda: forward(owner, args))
+            code = _guarded(lambda: forward(owner, _read_locally(args)))
             if code is not None:
                 return code
     return dispatch(args)
+
+
+# What a forwarded command must read in the caller's terminal first (a new account's password),
+# wired by "module:function" like HANDLERS.
+READ_LOCALLY = {"user": "btvstat_open.people.commands:read_password"}
+
+
+def _read_locally(args: argparse.Namespace) -> argparse.Namespace:
+    """``args`` with what the command reads here added (see READ_LOCALLY), before it is forwarded."""
+    wired = READ_LOCALLY.get(_name(args))
+    if wired is None:
+        return args
+    module_name, func = wired.split(":")
+    read = getattr(importlib.import_module(module_name), func)
+    return cast(argparse.Namespace, read(args))
 
 
 def dispatch(args: argparse.Namespace) -> int:

@@ -24,10 +24,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, date
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from btvstat_open.dcat import catalog_document, dataset_entries, tag_keywords
 from btvstat_open.store import DatasetInfo, Store, license_url
+from catalog.asof import today_for
+from catalog.freshness import data_updated_at
 from catalog.measure import measure
 from catalog.models import Catalog, Kpi
 from catalog.status import STATUSES
@@ -69,9 +71,11 @@ def dcat_us(catalog: Catalog, store: Store, base_url: str, *, today: date | None
         else {}
     )
     entries = dataset_entries(store, base, publisher=settings.publisher, **contact)
+    day = today or today_for(settings)
     for entry in entries:
         dataset_id = entry["identifier"].rsplit("/", 1)[-1]
         entry["distribution"].append(_download(f"{base}/datasets/{dataset_id}.parquet", "Parquet"))
+        _modified_as_shown(entry, store, unquote(dataset_id), day)
     template = entries[0] if entries else None
     for kpi in catalog.kpis.values():
         if kpi.public and store.exists(kpi.source.dataset):
@@ -79,6 +83,17 @@ def dcat_us(catalog: Catalog, store: Store, base_url: str, *, today: date | None
     return catalog_document(
         entries, title=settings.title, publisher=settings.publisher, catalog_url=f"{base}/data.json"
     )
+
+
+def _modified_as_shown(entry: dict[str, Any], store: Store, dataset_id: str, day: date) -> None:
+    """A dataset's ``modified`` as its KPIs' cards say "Data updated": a sync's ``Last-Modified`` or
+    the store's last write (:func:`catalog.freshness.data_updated_at`), and the as-of day when that
+    is after it. A source's own last-updated day stays as it is."""
+    if store.info(dataset_id).source_updated:
+        return
+    updated = data_updated_at(store, dataset_id)
+    shown = day.isoformat() if updated.date() > day else updated.strftime("%Y-%m-%dT%H:%M:%SZ")
+    entry["modified"] = shown
 
 
 def _download(url: str, fmt: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -142,3 +143,23 @@ def sign_in(client: TestClient, email: str, password: str = PASSWORD, code: str 
         "next": "/updates",
     }
     return client.post("/login", data=data, follow_redirects=False)
+
+
+def due_sheet(root: Path, store_dir: str | Path) -> tuple[Any, dict[str, int]]:
+    """The program's due workbook (``playground-inspections`` as a rate) and its rows by "kpi|period"."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from btvstat_open.people.due import due_items
+    from btvstat_open.people.workbook import due_workbook
+
+    with Store(store_dir) as store:
+        catalog = load_catalog(root, store)
+        items = due_items(store, catalog, list(catalog.kpis.values()), [], catalog.settings.as_of)  # type: ignore[arg-type]
+        data = due_workbook(
+            items, {k: v.title for k, v in catalog.kpis.items()}, {"playground-inspections": True}
+        )
+    book = load_workbook(io.BytesIO(data))
+    rows = {row[0].value: row[0].row for row in book["Entries"].iter_rows(min_row=2)}
+    return book, rows

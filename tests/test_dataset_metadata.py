@@ -159,3 +159,33 @@ def test_datasets_lists_the_store_and_shows_a_datasets_columns(
     assert "  zip90401          checkbox  zip90401" in described
     assert main(["datasets", "nope", "--store", store]) == 2
     assert "nope" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("as_of", ["2019-01-01", None])
+def test_data_json_modified_and_the_cards_data_updated_agree(
+    tmp_path: Path, real_data: Path, as_of: str | None
+) -> None:
+    """Without a source-updated day, both say the day the store last changed, as of the as-of day."""
+    from datetime import UTC, datetime
+
+    store_dir = tmp_path / "store"
+    load(store_dir, real_data / WELLBEING)
+    catalog_dir = tmp_path / "catalog"
+    catalog_dir.mkdir()
+    (catalog_dir / "findings.yaml").write_text(KPI)
+    if as_of:
+        (catalog_dir / "catalog.yaml").write_text(f"as_of: {as_of}\n")
+    with Store(store_dir) as store:
+        loaded = store.info("wellbeing").rows_updated_at.date()
+        client = TestClient(create_app(store, load_catalog(catalog_dir, store), Settings(write_token="t")))
+        document = client.get("/data.json").json()
+        kpis = client.get("/api/kpis").json()
+        dashboard = client.get("/").text
+    entry = next(d for d in document["dataset"] if d["identifier"].endswith("/wellbeing"))
+    card = next(
+        k for k in (kpis if isinstance(kpis, list) else kpis["kpis"]) if k["id"] == "wellbeing-findings"
+    )
+    expected = as_of or datetime.now(UTC).date().isoformat()
+    assert as_of or loaded.isoformat() == expected  # loaded just now: today is its day
+    assert entry["modified"][:10] == card["data_updated_at"][:10] == expected
+    assert "Data updated today" in dashboard  # the same day, counted to the as-of day

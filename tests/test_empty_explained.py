@@ -4,6 +4,7 @@ says how many rows each KPI's filter keeps."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -127,6 +128,7 @@ def test_a_kpi_whose_only_period_is_in_progress_says_so_everywhere(
     assert main([*meeting, "-o", str(packet)]) == 0
     text = packet.read_text()
     assert REASON in text and "15,000,000" in text and "No target in force" not in text
+    assert f"Chart: No chart yet: {REASON}" in text and "role-axis" not in text  # no empty axes
     with Store(store_dir) as store:
         client = TestClient(create_app(store, load_catalog(catalog_dir, store), Settings(write_token="t")))
         page = client.get("/kpi/library-visitors-fy").text
@@ -196,3 +198,80 @@ def test_min_count_guards_the_headline(in_progress: Path, real_data: Path) -> No
     assert values[date(2013, 1, 1)] is None  # six rows: fewer than min_count
     assert values[date(2014, 1, 1)] == per_year.loc[2014, "sum"]
     assert series.column("status").to_pylist()[0] == "no_data"
+
+
+@pytest.mark.parametrize(
+    ("as_of", "reason"),
+    [
+        ("2014-06-01", REASON),
+        ("2012-01-01", "every row is dated after the as-of day (2012-01-01): the first is dated"),
+    ],
+)
+def test_a_chart_without_a_value_says_why_instead_of_empty_axes(
+    in_progress: Path, as_of: str, reason: str
+) -> None:
+    import struct
+
+    import vl_convert as vlc
+    from fastapi.testclient import TestClient
+
+    from btvstat_open.server import create_app
+    from btvstat_open.settings import Settings
+    from btvstat_open.store import Store
+    from catalog import load_catalog
+
+    settings = in_progress / "catalog" / "catalog.yaml"
+    settings.write_text(SETTINGS.replace("2014-06-01", as_of))
+    catalog_dir, store_dir = in_progress / "catalog", str(in_progress / "store")
+    with Store(store_dir) as store:
+        client = TestClient(create_app(store, load_catalog(catalog_dir, store), Settings(write_token="t")))
+        svg = client.get("/kpi/library-visitors-fy.svg").text
+        assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="')
+        assert "<title>Library visitors per fiscal year</title>" in svg
+        assert f"No chart yet: {reason}" in _unescape(svg)
+        assert "role-axis" not in svg and ">0<" not in svg  # no axes, no stray zero
+        height = int(re.search(r'height="(\d+)"', svg).group(1))  # type: ignore[union-attr]
+        assert height < 160  # a small note, not a full chart's frame
+        png = client.get("/kpi/library-visitors-fy.png")
+        assert png.headers["content-type"] == "image/png" and png.content[:4] == b"\x89PNG"
+        assert struct.unpack(">II", png.content[16:24])[1] == 2 * height  # the same picture, scaled
+        spec = client.get("/kpi/library-visitors-fy.vl.json").json()
+        assert spec["mark"]["type"] == "text" and f"No chart yet: {reason}" in spec["description"]
+        drawn = vlc.vegalite_to_svg(spec, allowed_base_urls=[])
+        assert "role-axis" not in drawn and ">0<" not in drawn
+        assert " ".join(v["line"] for v in spec["data"]["values"]).startswith(f"No chart yet: {reason}")
+        embed = client.get("/embed/library-visitors-fy").text
+        assert f"No chart yet: {reason}" in _unescape(embed)
+        assert "role-axis" not in embed
+    for name in ("chart.svg", "chart.png", "chart.html"):  # `render` draws the same images
+        argv = ["render", "library-visitors-fy", "--catalog", str(catalog_dir), "--store", store_dir]
+        assert main([*argv, "-o", str(in_progress / name)]) == 0
+    assert (in_progress / "chart.svg").read_text() == svg
+    assert (in_progress / "chart.png").read_bytes()[16:24] == png.content[16:24]
+    assert "No chart yet:" in (in_progress / "chart.html").read_text()
+
+
+def _unescape(markup: str) -> str:
+    """Text of markup with entities decoded and tags' line breaks joined."""
+    import html
+
+    return html.unescape(" ".join(re.findall(r">([^<>]+)<", markup)))
+
+
+def test_a_chart_whose_filter_keeps_nothing_names_the_nearest_value(program: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from btvstat_open.server import create_app
+    from btvstat_open.settings import Settings
+    from btvstat_open.store import Store
+    from catalog import load_catalog
+
+    with Store(program / "store") as store:
+        client = TestClient(
+            create_app(store, load_catalog(program / "catalog", store), Settings(write_token="t"))
+        )
+        svg = _unescape(client.get("/kpi/business-type-indicators.svg").text)
+        spec = client.get("/kpi/business-type-indicators.vl.json").json()
+    said = "keeps 0 of 1,890 rows of 'la-indicators': 'function_program' has no 'Business-Type Activities'"
+    assert "No chart yet: where" in svg and said in svg and "'Business-Type Activities '" in svg
+    assert said in spec["description"] and spec["mark"]["type"] == "text"

@@ -8,14 +8,11 @@ from pathlib import Path
 import pyotp
 import pytest
 from catalog_files import write
-from openpyxl import load_workbook
-from people_site import FILES, PASSWORD
+from people_site import FILES, PASSWORD, due_sheet
 
 from btvstat_open.cli import main
 from btvstat_open.people.accounts import Accounts, verify
 from btvstat_open.people.audit import entries
-from btvstat_open.people.due import due_items
-from btvstat_open.people.workbook import due_workbook
 from btvstat_open.store import Store
 from catalog import load_catalog
 
@@ -67,15 +64,8 @@ def test_entries_import_checks_every_cell_then_submits_as_the_program_office(
 ) -> None:
     root = write(tmp_path / "catalog", FILES)
     store_dir = str(tmp_path / "store")
-    with Store(store_dir) as store:
-        catalog = load_catalog(root, store)
-        items = due_items(store, catalog, list(catalog.kpis.values()), [], catalog.settings.as_of)  # type: ignore[arg-type]
-        data = due_workbook(
-            items, {k: v.title for k, v in catalog.kpis.items()}, {"playground-inspections": True}
-        )
-    book = load_workbook(io.BytesIO(data))
+    book, rows = due_sheet(root, store_dir)
     sheet = book["Entries"]
-    rows = {row[0].value: row[0].row for row in sheet.iter_rows(min_row=2)}
     sheet[f"H{rows['sidewalk-repairs|2020-02-01']}"] = 55
     sheet[f"I{rows['playground-inspections|2020-02-01']}"] = 3  # the denominator is missing
     path = tmp_path / "filled.xlsx"

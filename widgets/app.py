@@ -142,7 +142,7 @@ def create_widgets_app(
     app.state.responses = ctx.responses
     app.state.packets = ctx.packets
     stylesheet = ctx.assets.url("site.css")
-    return WidgetsApp(app, ctx.pools, ctx.pages.site, stylesheet, _data_json(catalog, store))
+    return WidgetsApp(app, ctx.pools, ctx.pages.site, stylesheet, _data_json(catalog, store, ctx.service))
 
 
 def _widget_context(
@@ -195,13 +195,16 @@ def _lifespan(
     return lifespan
 
 
-def _data_json(catalog: Catalog | None, store: Store) -> Callable[[], dict[str, Any]] | None:
-    """With a catalog, ``/data.json`` lists the KPI series too (see :func:`catalog.exports.dcat_us`)."""
+def _data_json(
+    catalog: Catalog | None, store: Store, service: WidgetService
+) -> Callable[[], dict[str, Any]] | None:
+    """With a catalog, ``/data.json`` lists the KPI series too (see :func:`catalog.exports.dcat_us`),
+    as of the pages' day (so its ``modified`` agrees with the cards' "Data updated")."""
     if catalog is None:
         return None
     from catalog.exports import dcat_us
 
-    return lambda: dcat_us(catalog, store, _base_url.get())
+    return lambda: dcat_us(catalog, store, _base_url.get(), today=service.today())
 
 
 _docs = APIRouter()

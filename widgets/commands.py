@@ -33,7 +33,9 @@ def run_render(args: argparse.Namespace) -> int:
         0
     """
     from catalog import measure
+    from catalog.explain import why_empty
     from widgets.charts import chart_spec
+    from widgets.empty_chart import empty_spec, empty_svg
     from widgets.images import image_png, image_svg
     from widgets.render import render_html
 
@@ -48,12 +50,18 @@ def run_render(args: argparse.Namespace) -> int:
     fsm = catalog.settings.fiscal_year_start
     series = measure(kpi, store, catalog.settings, today=today)
     partial = output.with_name(output.name + ".partial")
+    reason = why_empty(kpi, store, catalog.settings, today=today)
     if suffix == ".html":
         # The page has the title.
-        spec = chart_spec(kpi, series, width="container", title=False, today=today, fiscal_year_start=fsm)
+        spec = (
+            empty_spec(kpi, reason, title=False)
+            if reason
+            else chart_spec(kpi, series, width="container", title=False, today=today, fiscal_year_start=fsm)
+        )
         partial.write_text(render_html(spec, title=kpi.title, description=kpi.description), encoding="utf-8")
     else:  # the same images the server's .svg and .png routes draw
-        svg = image_svg(kpi, series, today=today, fiscal_year_start=fsm)
+        # A KPI with no value: no empty axes, the same note the server's images show.
+        svg = empty_svg(kpi, reason) if reason else image_svg(kpi, series, today=today, fiscal_year_start=fsm)
         if suffix == ".svg":
             partial.write_text(svg, encoding="utf-8")
         else:

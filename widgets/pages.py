@@ -210,6 +210,7 @@ class Pages:
             plain=options.plain,
             rows=self.service.rows(kpi),
             chart=self._chart(kpi, options, title=False, element_id="chart"),
+            empty_reason=self.service.facts(kpi).empty_reason,
             period_name=_PERIOD_NAMES[kpi.period.size],
             embed_options=self.embed_options,
             frame_config=frame_config,

@@ -36,6 +36,7 @@ from catalog.models import Action, Catalog, CatalogSettings, Kpi
 from catalog.updates import UPDATES_DATASET
 from widgets.cache import DataVersions, LruCache
 from widgets.charts import Width, chart_spec
+from widgets.empty_chart import empty_spec, empty_svg
 from widgets.images import image_png, image_svg
 from widgets.sparkline import sparkline_svg
 from widgets.summary import Row, Summary, format_value, rows, summarize
@@ -323,9 +324,12 @@ class WidgetService:
         """The chart's Vega-Lite spec for pages and ``.vl.json`` (``width="container"`` fits the page)."""
         height = height or (220 if kpi.chart == "number" else 320)
         key = self._key(kpi, "spec", theme, width, height, title)
+        reason = self.facts(kpi).empty_reason
         spec: dict[str, Any] = self._cached(
             key,
-            lambda: chart_spec(
+            lambda: empty_spec(kpi, reason, theme=theme, width=width, title=title)
+            if reason
+            else chart_spec(
                 self.drawn(kpi),
                 self.series(kpi),
                 theme=theme,
@@ -341,9 +345,12 @@ class WidgetService:
     def svg(self, kpi: Kpi, options: ChartOptions) -> str:
         """The chart as a standalone SVG image, rendered on the server (see :mod:`widgets.images`)."""
         key = self._key(kpi, "svg", options.theme, options.width, options.height)
+        reason = self.facts(kpi).empty_reason
         svg: str = self._cached(
             key,
-            lambda: image_svg(
+            lambda: empty_svg(kpi, reason, theme=options.theme, width=options.width)
+            if reason
+            else image_svg(
                 self.drawn(kpi),
                 self.series(kpi),
                 theme=options.theme,

@@ -16,7 +16,7 @@ from btvstat_open.errors import UsageError
 from btvstat_open.people.accounts import Accounts
 from btvstat_open.store import Store
 
-__all__ = ["run_user"]
+__all__ = ["read_password", "run_user"]
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -26,6 +26,18 @@ def _password(args: argparse.Namespace) -> str:
     if getpass.getpass("Again: ") != first:
         raise UsageError("The two passwords differ; run the command again.")
     return first
+
+
+def read_password(args: argparse.Namespace) -> argparse.Namespace:
+    """``args`` with the password of ``user add|reset`` read here, from the terminal or stdin.
+
+    A command forwarded to the running ``serve`` (:mod:`btvstat_open.remote`) takes it along to
+    the local, token-guarded control endpoint, never on a command line or in a log.
+    """
+    needs = args.command == "user" and args.user_command in ("add", "reset")
+    if needs and getattr(args, "password", None) is None:
+        args.password = _password(args)
+    return args
 
 
 def _enrolment(email: str, secret: str | None) -> None:
@@ -52,7 +64,7 @@ def run_user(args: argparse.Namespace) -> int:
             accounts.remove(args.email)
             print(f"Removed {args.email.lower()} (its sessions ended, its tokens revoked).")
             return 0
-        password = _password(args)
+        password = read_password(args).password
         if action == "add":
             secret = accounts.add(args.email, password, name=args.name, groups=args.group, totp=args.totp)
             print(f"Added {args.email.lower()}.")

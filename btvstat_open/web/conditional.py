@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
@@ -51,15 +51,16 @@ def newest_modified(entries: Iterable[Mapping[str, Any]]) -> datetime | None:
     """The latest ``modified`` (ISO 8601) of DCAT entries, e.g. a ``data.json``'s ``dataset``.
 
     Example:
-        >>> newest_modified([{"modified": "2020-01-07T10:00:00Z"}, {"modified": "2021-02-01T00:00:00Z"}, {}])
+        >>> newest_modified([{"modified": "2020-01-07T10:00:00Z"}, {"modified": "2021-02-01"}, {}])
         datetime.datetime(2021, 2, 1, 0, 0, tzinfo=datetime.timezone.utc)
     """
     moments = []
     for entry in entries:
         try:
-            moments.append(datetime.fromisoformat(str(entry["modified"])))
+            moment = datetime.fromisoformat(str(entry["modified"]))
         except (KeyError, ValueError):
             continue
+        moments.append(moment if moment.tzinfo else moment.replace(tzinfo=UTC))  # a day: its start, UTC
     return max(moments, default=None)
 
 

@@ -27,6 +27,7 @@ from catalog.explain import target_in_force
 from catalog.models import Action, Kpi
 from catalog.packet import FollowUp, KpiItem, Packet
 from widgets.charts import describe
+from widgets.empty_chart import empty_svg, empty_text
 from widgets.images import image_svg
 from widgets.progress_view import progress_view
 from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS, Row, format_value, period_label, rows
@@ -178,14 +179,18 @@ def _provisional(series_rows: list[Row]) -> str:
 def _item_view(item: KpiItem, day: date, fiscal_year_start: int) -> ItemView:
     kpi, latest = item.kpi, item.change
     series_rows = rows(kpi, item.series, today=day)
-    svg = image_svg(  # targets after the packet's day drawn dashed, as on the KPI page that day
-        kpi,
-        item.series,
-        theme="light",
-        width=CHART_WIDTH,
-        height=CHART_HEIGHT,
-        today=day,
-        fiscal_year_start=fiscal_year_start,
+    svg = (
+        empty_svg(kpi, item.empty_reason, width=CHART_WIDTH)  # no empty axes: why there is no chart
+        if item.empty_reason
+        else image_svg(  # targets after the packet's day drawn dashed, as on the KPI page that day
+            kpi,
+            item.series,
+            theme="light",
+            width=CHART_WIDTH,
+            height=CHART_HEIGHT,
+            today=day,
+            fiscal_year_start=fiscal_year_start,
+        )
     )
     target = "No target set"
     in_force = target_in_force(kpi, day)
@@ -211,7 +216,7 @@ def _item_view(item: KpiItem, day: date, fiscal_year_start: int) -> ItemView:
         change_previous=previous,
         change_year=year,
         chart=inline_chart(svg),
-        chart_description=describe(kpi, series_rows),
+        chart_description=empty_text(item.empty_reason) if item.empty_reason else describe(kpi, series_rows),
         breakdown=_breakdown(item),
         flags=_flags(item, day),
         overdue=[_action_line(a) for a in item.overdue],
