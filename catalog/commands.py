@@ -6,7 +6,7 @@ user mistakes raise :class:`~btvstat_open.errors.BtvstatError`, which the CLI pr
 Example:
     >>> from btvstat_open.cli import main
     >>> main(["catalog", "validate", "catalog/demo", "--store", "/no/store"])
-    catalog/demo: 17 KPIs, no problems (not checked against a store: none at /no/store)
+    catalog/demo: 18 KPIs, no problems (not checked against a store: none at /no/store)
     0
 """
 
