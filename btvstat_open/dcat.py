@@ -140,7 +140,8 @@ def dataset_entries(
 
     Example:
         >>> [e["identifier"] for e in dataset_entries(store, "http://127.0.0.1:8000")][:2]
-        ['http://127.0.0.1:8000/api/views/child-care-locations', 'http://127.0.0.1:8000/api/views/kc-311-potholes']
+        ['http://127.0.0.1:8000/api/views/child-care-locations',
+         'http://127.0.0.1:8000/api/views/entries-sidewalk-repairs-entered']
     """
     return [
         dataset_entry(

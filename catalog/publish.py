@@ -10,7 +10,7 @@ Example:
     >>> from connectors import connect
     >>> portal = connect(portal_url, username="publisher", password=write_token)
     >>> publish_series(catalog, store, portal, "kpi-series").created
-    212
+    222
 """
 
 from __future__ import annotations

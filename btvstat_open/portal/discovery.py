@@ -118,7 +118,7 @@ def discover(infos: Sequence[DatasetInfo], query: DiscoveryQuery, *, domain: str
         >>> infos = store.datasets()
         >>> [i.id for i in discover(infos, DiscoveryQuery(order="name DESC"), domain="x")]
         ['planting-sites', 'la-water-power-usage', 'la-library-monthly', 'la-operating-indicators',
-        'kc-311-potholes', 'child-care-locations']
+        'kc-311-potholes', 'entries-sidewalk-repairs-entered', 'child-care-locations']
     """
     name, descending = parse_order(query.order)
     if query.only and not {o.rstrip("s") for o in query.only} & {"dataset"}:

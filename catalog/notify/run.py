@@ -17,8 +17,8 @@ Example:
     >>> catalog = load_catalog(DEMO_DIR)
     >>> with demo_store() as store:
     ...     found = plan(catalog, store, date(2020, 3, 2))
-    >>> sorted({e.kind for e in found.events})[:3]
-    ['behind', 'near_target', 'off_track']
+    >>> sorted({e.kind for e in found.events})[:4]
+    ['behind', 'late', 'near_target', 'off_track']
 """
 
 from __future__ import annotations
