@@ -177,7 +177,7 @@ def kpi_table_schema(kpi: Kpi) -> dict[str, Any]:
         >>> from catalog.models import Kpi
         >>> kpi = Kpi.model_validate({"id": "k", "title": "K", "department": "D",
         ...     "source": {"dataset": "d", "date_column": "day"}, "measure": {"calculation": "count"}})
-        >>> [f["name"] for f in kpi_table_schema(kpi)["fields"]]
+        >>> [f["name"] for f in kpi_table_schema(kpi)["fields"]][:5]
         ['period_start', 'period_end', 'value', 'target', 'status']
     """
     unit = f" ({kpi.unit})" if kpi.unit else ""
@@ -206,6 +206,19 @@ def kpi_table_schema(kpi: Kpi) -> dict[str, Any]:
     if kpi.measure.calculation == "rate":
         fields.append({"name": "numerator", "type": "number", "description": "Numerator of the rate"})
         fields.append({"name": "denominator", "type": "number", "description": "Denominator of the rate"})
+    fields += [  # the ledger of published values (catalog.ledger.with_published)
+        {"name": "first_published_value", "type": "number", "description": "The value as first published"},
+        {
+            "name": "first_published_at",
+            "type": "datetime",
+            "description": "When the value was first published",
+        },
+        {
+            "name": "revised_at",
+            "type": "datetime",
+            "description": "When the value was last revised; empty if never",
+        },
+    ]
     return {"fields": fields, "primaryKey": ["period_start"], "missingValues": [""]}
 
 

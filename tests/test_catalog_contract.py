@@ -387,5 +387,7 @@ def test_the_benchmark_catalog_is_valid_against_the_store(tmp_path: Path, store:
     from bench.bench_catalog import generate_catalog
 
     catalog = load_catalog(generate_catalog(tmp_path / "generated", 100), store=store)
-    assert len(catalog.kpis) == 100 and catalog.warnings == []
+    # Its thresholds run past the data on purpose (filters that keep nothing are warned about).
+    others = [w for w in catalog.warnings if "keeps 0 of" not in w[2]]
+    assert len(catalog.kpis) == 100 and others == []
     assert {k.measure.calculation for k in catalog.kpis.values()} == {"count", "rate", "percentile"}

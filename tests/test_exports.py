@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from btvstat_open.store import Store
 from catalog import Catalog, load_catalog, measure
 from catalog.demo import DEMO_DIR, load_demo_data
 from catalog.exports import datapackage, dcat_us
+from catalog.ledger import published, with_published
 from catalog.publish import METRIC_COLUMNS, publish_series
 
 SCHEMAS = Path(__file__).parent / "data" / "schemas" / "dcat-us-1.1"
@@ -123,10 +124,16 @@ def test_datapackage_has_a_table_schema_per_kpi_series(demo: tuple[Catalog, Stor
         }
         if kpi.measure.calculation == "rate":
             expected |= {"numerator": "number", "denominator": "number"}
+        # the ledger's columns (catalog.ledger): the values as first published
+        expected |= {
+            "first_published_value": "number",
+            "first_published_at": "datetime",
+            "revised_at": "datetime",
+        }
         assert fields == expected
         assert resource["schema"]["primaryKey"] == ["period_start"]
-        # The series' own columns are exactly the schema's fields, in order.
-        series = measure(kpi, store, catalog.settings, today=TODAY)
+        # The served series' columns (/kpi/{id}.csv) are exactly the schema's fields, in order.
+        series = with_published(measure(kpi, store, catalog.settings, today=TODAY), published(store, kpi.id))
         assert series.column_names == [f["name"] for f in resource["schema"]["fields"]]
     potholes = resources["dataset-kc-311-potholes"]["schema"]["fields"]
     assert {"name": "creation_date", "title": "CREATION DATE", "type": "datetime"} in potholes
@@ -188,7 +195,8 @@ def test_each_series_csv_conforms_to_its_table_schema(demo: tuple[Catalog, Store
     checked = 0
     for kpi in catalog.kpis.values():
         schema = next(r for r in package["resources"] if r["name"] == kpi.id)["schema"]
-        text = series_csv(measure(kpi, store, catalog.settings, today=TODAY))
+        served = with_published(measure(kpi, store, catalog.settings, today=TODAY), published(store, kpi.id))
+        text = series_csv(served)
         reader = csv.DictReader(io.StringIO(text))
         assert reader.fieldnames == [f["name"] for f in schema["fields"]]
         keys = []
@@ -201,6 +209,8 @@ def test_each_series_csv_conforms_to_its_table_schema(demo: tuple[Catalog, Store
                     continue
                 if f["type"] == "date":
                     date.fromisoformat(cell)
+                elif f["type"] == "datetime":
+                    datetime.fromisoformat(cell)
                 elif f["type"] == "number":
                     float(cell)
                 if "enum" in constraints:

@@ -127,6 +127,6 @@ def test_the_readmes_first_hour_runs_in_a_clean_shell(tmp_path: Path) -> None:
     assert shell.returncode == 0, shell.stdout + shell.stderr
     out = shell.stdout
     assert "kc-311-potholes" in out and "days_to_close" in out  # the listing, then the columns
-    assert "17 KPIs, no problems (checked against the store)" in out
+    assert "18 KPIs, no problems (checked against the store)" in out
     assert "Median days to close" in out  # the measure table's title
     assert (clone / "packet.html").is_file()

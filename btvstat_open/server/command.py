@@ -57,10 +57,6 @@ def _catalog(args: argparse.Namespace, store: Store) -> Catalog | None:
         return None
     catalog = load_catalog(folder, store)
     apply_dataset_metadata(catalog.settings, store)  # datasets: in catalog.yaml
-    if getattr(args, "demo", False):  # the demo's two accounts, with new passwords at each start
-        from btvstat_open.people.demo import seed_demo_people
-
-        print("\n".join(seed_demo_people(store, catalog)), flush=True)
     return catalog
 
 
@@ -105,6 +101,12 @@ def run_serve(args: argparse.Namespace) -> int:
         catalog.settings.title if catalog else "the local portal (no catalog: use --demo or --catalog DIR)"
     )
     print(f"Serving {title} at http://{host}:{args.port} (Ctrl+C to stop)", flush=True)
+    if catalog is not None and getattr(args, "demo", False):
+        # The demo's two accounts, with new passwords at each start (after the address line, which
+        # scripts and tests wait for first).
+        from btvstat_open.people.demo import seed_demo_people
+
+        print("\n".join(seed_demo_people(store, catalog)), flush=True)
     if catalog is not None and (warning := plain_http_warning(args.host)):
         print(warning, file=sys.stderr, flush=True)
     # Everything loaded so far (libraries, catalog, app) lives as long as this process: move it out
