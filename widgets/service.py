@@ -327,17 +327,19 @@ class WidgetService:
         reason = self.facts(kpi).empty_reason
         spec: dict[str, Any] = self._cached(
             key,
-            lambda: empty_spec(kpi, reason, theme=theme, width=width, title=title)
-            if reason
-            else chart_spec(
-                self.drawn(kpi),
-                self.series(kpi),
-                theme=theme,
-                width=width,
-                height=height,
-                title=title,
-                today=key[3],
-                fiscal_year_start=self.settings.fiscal_year_start,
+            lambda: (
+                empty_spec(kpi, reason, theme=theme, width=width, title=title)
+                if reason
+                else chart_spec(
+                    self.drawn(kpi),
+                    self.series(kpi),
+                    theme=theme,
+                    width=width,
+                    height=height,
+                    title=title,
+                    today=key[3],
+                    fiscal_year_start=self.settings.fiscal_year_start,
+                )
             ),
         )
         return spec
@@ -348,16 +350,18 @@ class WidgetService:
         reason = self.facts(kpi).empty_reason
         svg: str = self._cached(
             key,
-            lambda: empty_svg(kpi, reason, theme=options.theme, width=options.width)
-            if reason
-            else image_svg(
-                self.drawn(kpi),
-                self.series(kpi),
-                theme=options.theme,
-                width=options.width,
-                height=options.height,
-                today=key[3],
-                fiscal_year_start=self.settings.fiscal_year_start,
+            lambda: (
+                empty_svg(kpi, reason, theme=options.theme, width=options.width)
+                if reason
+                else image_svg(
+                    self.drawn(kpi),
+                    self.series(kpi),
+                    theme=options.theme,
+                    width=options.width,
+                    height=options.height,
+                    today=key[3],
+                    fiscal_year_start=self.settings.fiscal_year_start,
+                )
             ),
         )
         return svg
