@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +45,23 @@ def test_view_without_json_suffix_and_without_row_identifier(portal_url: str) ->
     assert "rowIdentifierColumnId" not in view
 
 
+def _settled(read: Callable[[], Any], expected: Callable[[], Any], key: Callable[[Any], Any]) -> Any:
+    """``read()`` once what it lists matches ``expected()`` (other tests on this session's store may
+    have written a moment ago, and the server's version lookups refresh every 0.25 s), or after 10 s."""
+    deadline = time.monotonic() + 10
+    while True:
+        got = read()
+        if key(got) == expected() or time.monotonic() > deadline:
+            return got
+        time.sleep(0.1)
+
+
 def test_catalog_lists_every_dataset(portal_url: str, portal_store: Store) -> None:
-    body = requests.get(f"{portal_url}/api/catalog/v1").json()
+    body = _settled(
+        lambda: requests.get(f"{portal_url}/api/catalog/v1").json(),
+        lambda: [i.id for i in portal_store.datasets()],
+        lambda b: [r["resource"]["id"] for r in b["results"]],
+    )
     ids = [r["resource"]["id"] for r in body["results"]]
     assert ids == [i.id for i in portal_store.datasets()]
     assert body["resultSetSize"] == len(ids)
@@ -87,7 +104,11 @@ def _validator() -> jsonschema.Draft4Validator:
 
 
 def test_data_json_is_valid_dcat_us(portal_url: str, portal_store: Store) -> None:
-    document = requests.get(f"{portal_url}/data.json").json()
+    document = _settled(
+        lambda: requests.get(f"{portal_url}/data.json").json(),
+        lambda: {i.name for i in portal_store.datasets()},
+        lambda d: {e["title"] for e in d["dataset"]},
+    )
     errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.path))
     assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]
     assert document["@type"] == "dcat:Catalog"
