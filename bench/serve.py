@@ -108,7 +108,7 @@ def build_app() -> ASGIApp:
     store = Store(root)
     if kind == "portal":
         from btvstat_open.portal.app import create_portal_app
-        from btvstat_open.settings import Settings
+        from btvstat_open.web.settings import Settings
 
         app: ASGIApp = create_portal_app(store, Settings(write_token=WRITE_TOKEN))
     elif kind == "widgets":

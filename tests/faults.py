@@ -204,7 +204,7 @@ def serve_portal(store: Any, token: str = "test-write-token") -> Iterator[tuple[
     from servers import serve
 
     from btvstat_open.portal.app import create_portal_app
-    from btvstat_open.settings import Settings
+    from btvstat_open.web.settings import Settings
 
     app = CountingApp(create_portal_app(store, Settings(write_token=token)))
     with serve(app) as url:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from servers import free_port
 
-from btvstat_open.settings import Settings
+from btvstat_open.web.settings import Settings
 
 HERE = Path(__file__).parent / "oidc"
 

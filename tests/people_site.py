@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 
 from btvstat_open.people.accounts import Accounts
 from btvstat_open.server import create_app
-from btvstat_open.settings import Settings
 from btvstat_open.store import Store
+from btvstat_open.web.settings import Settings
 from catalog import load_catalog
 
 PASSWORD = "correct horse battery staple"

@@ -23,9 +23,9 @@ from servers import serve
 
 from btvstat_open.load import load_file
 from btvstat_open.portal.app import create_portal_app
-from btvstat_open.settings import Settings
 from btvstat_open.store import Store
 from btvstat_open.types import LOCATION_ARROW, Column
+from btvstat_open.web.settings import Settings
 
 KC_CSV = "kc-311-potholes/311_Call_Center_Service_Requests.csv"
 LA_CSV = "la-city-kpis/Operating_Indicators_for_City_Departments.csv"

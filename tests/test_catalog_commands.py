@@ -179,7 +179,7 @@ def test_sync_pulls_remote_datasets_into_the_store(
     from servers import serve
 
     from btvstat_open.portal.app import create_portal_app
-    from btvstat_open.settings import Settings
+    from btvstat_open.web.settings import Settings
 
     with Store(tmp_path / "portal") as portal_store:
         load_demo_data(portal_store)

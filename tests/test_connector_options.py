@@ -27,9 +27,9 @@ from btvstat_open.cli import main
 from btvstat_open.errors import PortalUnavailable, UsageError
 from btvstat_open.portal.app import create_portal_app
 from btvstat_open.progress import RowProgress
-from btvstat_open.settings import Settings
 from btvstat_open.store import Store
 from btvstat_open.types import Column
+from btvstat_open.web.settings import Settings
 from connectors import connect
 from connectors.output import write_batches_atomically
 

@@ -16,8 +16,8 @@ from test_connector_options import COLUMNS, TOKEN, cases
 
 from btvstat_open.errors import PortalAuthError, PortalUnavailable, PushError, UsageError
 from btvstat_open.portal.app import create_portal_app
-from btvstat_open.settings import Settings
 from btvstat_open.store import Store
+from btvstat_open.web.settings import Settings
 from connectors import connect
 
 

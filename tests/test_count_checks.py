@@ -22,9 +22,9 @@ from servers import serve
 from btvstat_open.cli import main
 from btvstat_open.errors import CountMismatch
 from btvstat_open.portal.app import create_portal_app
-from btvstat_open.settings import Settings
 from btvstat_open.store import Store
 from btvstat_open.sync import sync_dataset
+from btvstat_open.web.settings import Settings
 from connectors import connect
 from connectors.testing import CONTRACT_COLUMNS, source_table
 

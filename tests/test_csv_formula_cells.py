@@ -20,9 +20,9 @@ import requests
 from servers import serve
 
 from btvstat_open.server import create_app
-from btvstat_open.settings import Settings
 from btvstat_open.store import Store
 from btvstat_open.types import Column
+from btvstat_open.web.settings import Settings
 
 CELLS = [
     "=1+2",

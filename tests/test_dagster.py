@@ -15,8 +15,8 @@ from servers import serve
 from btvstat_open.cli import main
 from btvstat_open.dagster import NOTIFY_KEY, dataset_key, definitions, kpi_key
 from btvstat_open.portal.app import create_portal_app
-from btvstat_open.settings import Settings
 from btvstat_open.store import Store
+from btvstat_open.web.settings import Settings
 from catalog import load_catalog
 from catalog.commands import series_json
 from catalog.demo import DEMO_DIR, load_demo_data

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from btvstat_open.cli import main
 from btvstat_open.server import create_app
-from btvstat_open.settings import Settings
 from btvstat_open.store import Store
+from btvstat_open.web.settings import Settings
 from catalog import load_catalog
 from catalog.exports import datapackage, dcat_us
 

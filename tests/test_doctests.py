@@ -51,9 +51,9 @@ def stand_ins(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
     """The demo store, catalog and a server over them, for every module's examples."""
     from btvstat_open.portal.app import create_portal_app
     from btvstat_open.server import create_app
-    from btvstat_open.settings import Settings
     from btvstat_open.store import Store
     from btvstat_open.types import Column
+    from btvstat_open.web.settings import Settings
     from catalog import load_catalog, measure
     from catalog.demo import DEMO_DIR, load_demo_data
     from connectors import connect

@@ -113,8 +113,8 @@ def test_a_kpi_whose_only_period_is_in_progress_says_so_everywhere(
     from fastapi.testclient import TestClient
 
     from btvstat_open.server import create_app
-    from btvstat_open.settings import Settings
     from btvstat_open.store import Store
+    from btvstat_open.web.settings import Settings
     from catalog import load_catalog
 
     catalog_dir, store_dir = str(in_progress / "catalog"), str(in_progress / "store")
@@ -155,8 +155,8 @@ def test_the_period_in_progress_is_marked_provisional(
     from fastapi.testclient import TestClient
 
     from btvstat_open.server import create_app
-    from btvstat_open.settings import Settings
     from btvstat_open.store import Store
+    from btvstat_open.web.settings import Settings
     from catalog import load_catalog
 
     kpi = in_progress / "catalog" / "visitors.yaml"
@@ -216,8 +216,8 @@ def test_a_chart_without_a_value_says_why_instead_of_empty_axes(
     from fastapi.testclient import TestClient
 
     from btvstat_open.server import create_app
-    from btvstat_open.settings import Settings
     from btvstat_open.store import Store
+    from btvstat_open.web.settings import Settings
     from catalog import load_catalog
 
     settings = in_progress / "catalog" / "catalog.yaml"
@@ -262,8 +262,8 @@ def test_a_chart_whose_filter_keeps_nothing_names_the_nearest_value(program: Pat
     from fastapi.testclient import TestClient
 
     from btvstat_open.server import create_app
-    from btvstat_open.settings import Settings
     from btvstat_open.store import Store
+    from btvstat_open.web.settings import Settings
     from catalog import load_catalog
 
     with Store(program / "store") as store:

@@ -15,8 +15,8 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 from servers import serve
 
-from btvstat_open.settings import Settings
 from btvstat_open.store import Store
+from btvstat_open.web.settings import Settings
 from catalog import Catalog, load_catalog, measure
 from catalog.demo import DEMO_DIR, load_demo_data
 from catalog.exports import datapackage, dcat_us

@@ -138,7 +138,7 @@ def basic(user: str, secret: str) -> str:
 
 def test_write_token_never_reaches_a_pulled_portal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from btvstat_open.portal.app import create_portal_app
-    from btvstat_open.settings import Settings
+    from btvstat_open.web.settings import Settings
 
     token, key_secret = "write-token-0123456789", "key-secret-0123456789"
     monkeypatch.setenv("BTVSTAT_WRITE_TOKEN", token)

@@ -23,7 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("btvstat_open", "connectors", "catalog", "widgets")
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
-LAYERS = "server > widgets | portal > web > catalog > connectors > core"
+LAYERS = "entry points > server > widgets | portal > web > catalog > connectors > core"
+# The top layer: the command line, `python -m btvstat_open` and the `dagster` extra's documented name.
+ENTRY_POINTS = {"btvstat_open.__main__", "btvstat_open.cli", "btvstat_open.dagster"}
 PORTAL_ALONE = "the local portal uses only the core"
 WEB_ALONE = "the HTTP plumbing knows neither server"
 NO_FRAMEWORKS = "the core and the catalog use no web framework and no chart library"
@@ -148,7 +150,34 @@ def test_the_contracts_hold_on_the_tree() -> None:
             LAYERS,
             "btvstat_open.store.dataset -> btvstat_open.web.engine",
         ),
+        # The entry points sit on top: nothing below imports them.
+        (
+            "btvstat_open/store/dataset.py",
+            "import btvstat_open.cli",
+            LAYERS,
+            "btvstat_open.store.dataset -> btvstat_open.cli",
+        ),
+        (
+            "widgets/charts.py",
+            "import btvstat_open.dagster",
+            LAYERS,
+            "widgets.charts -> btvstat_open.dagster",
+        ),
+        (
+            "btvstat_open/server/running.py",
+            "import btvstat_open.__main__",
+            LAYERS,
+            "btvstat_open.server.running -> btvstat_open.__main__",
+        ),
+        # The server's plumbing (settings, budgets, uvicorn's configuration) is no longer the core.
+        (
+            "btvstat_open/sync/engine.py",
+            "import btvstat_open.web.budget",
+            LAYERS,
+            "btvstat_open.sync.engine -> btvstat_open.web.budget",
+        ),
         ("catalog/status.py", "import fastapi", NO_FRAMEWORKS, "catalog.status -> fastapi"),
+        ("btvstat_open/cli.py", "import fastapi", NO_FRAMEWORKS, "btvstat_open.cli -> fastapi"),
         ("btvstat_open/soql/lexer.py", "import altair", NO_FRAMEWORKS, "btvstat_open.soql.lexer -> altair"),
         (
             "btvstat_open/load/files.py",
@@ -173,7 +202,8 @@ def test_a_wrong_import_breaks_its_contract(
 def _core() -> set[str]:
     """Every module and package directly under btvstat_open, but the layers above the core."""
     names = {info.name for info in pkgutil.iter_modules([str(ROOT / "btvstat_open")])}
-    return {f"btvstat_open.{name}" for name in names - {"server", "portal", "web", "people"}}
+    above = {f"btvstat_open.{name}" for name in ("server", "portal", "web", "people")} | ENTRY_POINTS
+    return {f"btvstat_open.{name}" for name in names} - above
 
 
 def _contract(name: str) -> dict[str, object]:
@@ -188,9 +218,19 @@ def test_the_core_layer_lists_every_core_module() -> None:
     assert isinstance(layers, list)
     bottom = {name.strip() for name in layers[-1].split(":")}
     assert bottom == _core(), "add the new core module to the last layer in pyproject.toml"
+    top = {name.strip() for name in layers[0].split(":")}
+    assert top == ENTRY_POINTS, "the top layer names the entry points, and only them"
     sources = _contract(NO_FRAMEWORKS)["source_modules"]
     assert isinstance(sources, list)
-    assert set(sources) == _core() | {"catalog"}, "add the new core module to source_modules too"
+    expected = _core() | ENTRY_POINTS | {"catalog"}
+    assert set(sources) == expected, "add the new core module to source_modules too"
+
+
+def test_the_entry_points_are_the_ones_pyproject_declares() -> None:
+    # What `btvstat-open`, `python -m btvstat_open` and the `dagster` extra run is in the top layer.
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    scripts = {target.split(":")[0] for target in project["scripts"].values()}
+    assert scripts <= ENTRY_POINTS, scripts
 
 
 def test_the_soql_compiler_is_a_pure_library() -> None:

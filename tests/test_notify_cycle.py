@@ -24,8 +24,8 @@ from btvstat_open.people.accounts import Accounts
 from btvstat_open.people.context import PeopleContext
 from btvstat_open.people.submissions import ValueEntry
 from btvstat_open.server import create_app
-from btvstat_open.settings import Settings
 from btvstat_open.store import Store
+from btvstat_open.web.settings import Settings
 from catalog import load_catalog
 from catalog.notify.run import notify, plan
 

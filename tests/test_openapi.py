@@ -23,9 +23,9 @@ from servers import serve
 
 from btvstat_open.portal.openapi import PORTAL_ROUTES
 from btvstat_open.server import create_app
-from btvstat_open.settings import Settings
 from btvstat_open.store import Store
 from btvstat_open.web.openapi import merged, undescribed
+from btvstat_open.web.settings import Settings
 from catalog import load_catalog
 from catalog.demo import DEMO_DIR, load_demo_data
 from widgets.api_docs import WIDGET_ROUTES

@@ -117,7 +117,7 @@ def test_idle_and_absolute_timeouts_end_the_session(people: Site) -> None:
 def test_a_forged_or_stale_identity_provider_answer_signs_nobody_in(tmp_path: Path) -> None:
     from people_site import make_site
 
-    from btvstat_open.settings import Settings
+    from btvstat_open.web.settings import Settings
 
     settings = Settings(
         oidc_issuer="http://127.0.0.1:9/never-asked", oidc_client_id="c", oidc_client_secret="not-a-secret"

@@ -25,12 +25,12 @@ from portal_fixtures import KC_CSV
 from servers import serve
 from sodapy import Socrata
 
-from btvstat_open.budget import Pools
 from btvstat_open.load import load_file
 from btvstat_open.portal.app import create_portal_app
-from btvstat_open.settings import Settings
 from btvstat_open.store import Store
 from btvstat_open.types import Column
+from btvstat_open.web.budget import Pools
+from btvstat_open.web.settings import Settings
 
 BIG_ROWS = 2_000_000
 WIDE_ROWS = 4000

@@ -16,9 +16,9 @@ import requests
 from servers import serve
 
 from btvstat_open.portal.app import create_portal_app
-from btvstat_open.settings import Settings
 from btvstat_open.store import MetadataChange, Store
 from btvstat_open.types import Column
+from btvstat_open.web.settings import Settings
 
 HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
 

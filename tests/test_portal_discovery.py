@@ -20,10 +20,10 @@ from servers import serve
 
 from btvstat_open.portal.app import create_portal_app
 from btvstat_open.portal.discovery import DiscoveryQuery, discover
-from btvstat_open.settings import Settings
 from btvstat_open.store import DatasetInfo, MetadataChange, Store
 from btvstat_open.store.writes import create_table
 from btvstat_open.types import Column
+from btvstat_open.web.settings import Settings
 
 COLUMNS = [Column("label", "Label", "text"), Column("n", "N", "number")]
 

@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from servers import serve
 
 from btvstat_open.portal.app import create_portal_app
-from btvstat_open.settings import Settings
 from btvstat_open.store import Store
 from btvstat_open.types import Column
+from btvstat_open.web.settings import Settings
 
 # Words DuckDB puts in its messages ("Binder Error: ...", "Could not choose a best candidate ...").
 ENGINE_TEXT = re.compile(

@@ -18,8 +18,8 @@ import requests
 from servers import serve
 
 from btvstat_open.portal.app import create_portal_app
-from btvstat_open.settings import Settings
 from btvstat_open.store import Store
+from btvstat_open.web.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.generate import COLUMNS, DATASET_ID, ROW_ID, batches

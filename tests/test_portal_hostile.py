@@ -23,8 +23,8 @@ from test_soql_property import FIELDS, HOSTILE, PARAMS, any_text
 from test_soql_table import build_store
 
 from btvstat_open.portal.app import create_portal_app
-from btvstat_open.settings import Settings
 from btvstat_open.store import Store
+from btvstat_open.web.settings import Settings
 
 # A line every Unix /etc/passwd holds; a response quoting it would mean a file was read.
 PASSWD_MARK = "root:x:0:0"

@@ -13,8 +13,8 @@ import pytest
 import requests
 from portal_fixtures import KC_CSV, LA_CSV, MAX_LIMIT
 
-from btvstat_open.settings import Settings
 from btvstat_open.store import Store
+from btvstat_open.web.settings import Settings
 
 TYPED = "/resource/typed-sample"
 

@@ -7,8 +7,8 @@ from portal_fixtures import MAX_BODY
 from servers import serve
 
 from btvstat_open.portal.app import create_portal_app
-from btvstat_open.settings import Settings
 from btvstat_open.store import Store
+from btvstat_open.web.settings import Settings
 
 
 def _query(portal_url: str, body: dict[str, object], **kwargs: object) -> requests.Response:

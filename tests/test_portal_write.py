@@ -15,8 +15,8 @@ from servers import serve
 
 from btvstat_open.portal import auth
 from btvstat_open.portal.app import create_portal_app
-from btvstat_open.settings import Settings
 from btvstat_open.store import Store
+from btvstat_open.web.settings import Settings
 
 SONG_COLUMNS = [
     {"fieldName": "title", "name": "Title", "dataTypeName": "text"},

@@ -26,8 +26,8 @@ import requests
 import yaml
 from servers import free_port, wait_for_health
 
-from btvstat_open.settings import Settings
 from btvstat_open.store import Store
+from btvstat_open.web.settings import Settings
 from catalog.demo import DEMO_DIR, load_demo_data
 
 MEETINGS = 60

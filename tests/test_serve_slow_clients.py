@@ -87,8 +87,8 @@ def test_unfinished_headers_and_bodies_are_closed(served: tuple[str, psutil.Proc
 
 
 def test_serve_passes_the_connection_cap_to_uvicorn(tmp_path: Path) -> None:
-    from btvstat_open.serving import server_config
-    from btvstat_open.settings import Settings
+    from btvstat_open.web.serving import server_config
+    from btvstat_open.web.settings import Settings
 
     settings = Settings(http_max_connections=77, http_keep_alive_seconds=3)
     config = server_config(object(), settings, "127.0.0.1", 1)

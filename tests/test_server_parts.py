@@ -12,8 +12,8 @@ from servers import serve
 from widget_site import Site, get
 
 from btvstat_open.portal.openapi import PORTAL_ROUTES
-from btvstat_open.settings import Settings
 from btvstat_open.web.openapi import merged, undescribed
+from btvstat_open.web.settings import Settings
 from widgets import create_widgets_app
 from widgets.api_docs import WIDGET_ROUTES
 

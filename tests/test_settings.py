@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from btvstat_open.errors import UsageError
-from btvstat_open.settings import Settings
+from btvstat_open.web.settings import Settings
 
 DOCS = Path(__file__).parent.parent / "docs" / "settings.md"
 

@@ -13,8 +13,8 @@ from servers import serve
 
 from btvstat_open.cli import main
 from btvstat_open.portal.app import create_portal_app
-from btvstat_open.settings import Settings
 from btvstat_open.store import Store
+from btvstat_open.web.settings import Settings
 from catalog import load_catalog
 from catalog.demo import load_demo_data
 from catalog.sync_all import sync_catalog

@@ -14,8 +14,8 @@ from browser.widget_catalogs import write_test_catalog
 from servers import serve
 
 from btvstat_open.server import create_app
-from btvstat_open.settings import Settings
 from btvstat_open.store import Store
+from btvstat_open.web.settings import Settings
 from catalog import load_catalog
 from catalog.demo import load_demo_data
 

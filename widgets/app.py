@@ -32,14 +32,14 @@ import anyio
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from btvstat_open.budget import Pools, StreamAbortedMiddleware
 from btvstat_open.errors import BtvstatError, NotFound
-from btvstat_open.settings import Settings
 from btvstat_open.store import Store
+from btvstat_open.web.budget import Pools, StreamAbortedMiddleware
 from btvstat_open.web.files import DownloadFiles
 from btvstat_open.web.handlers import install_error_handlers
 from btvstat_open.web.methods import MethodsMiddleware
 from btvstat_open.web.openapi import install_openapi
+from btvstat_open.web.settings import Settings
 from catalog.models import Catalog, CatalogSettings
 from widgets.api_docs import WIDGET_ROUTES, docs_page
 from widgets.assets import Assets

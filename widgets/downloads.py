@@ -27,10 +27,10 @@ import pyarrow.parquet as pq
 from starlette.requests import Request
 from starlette.responses import Response
 
-from btvstat_open.budget import WorkPool
 from btvstat_open.encode import csv_batch
 from btvstat_open.errors import DatasetNotFound
 from btvstat_open.store import DatasetInfo, Store, check_dataset_id, quote_ident
+from btvstat_open.web.budget import WorkPool
 from btvstat_open.web.conditional import last_modified, not_modified
 from btvstat_open.web.files import DownloadFiles, file_response
 from btvstat_open.web.replies import Reply

@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, urlencode
 from fastapi import Depends, Request
 from fastapi.responses import Response
 
-from btvstat_open.budget import Pools, WorkPool
+from btvstat_open.web.budget import Pools, WorkPool
 from btvstat_open.web.conditional import not_modified
 from btvstat_open.web.files import DownloadFiles
 from catalog.models import Kpi

@@ -9,7 +9,7 @@ Example:
     >>> import ipaddress
 
 from fastapi import FastAPI
-    >>> from btvstat_open.settings import Settings
+    >>> from btvstat_open.web.settings import Settings
     >>> from btvstat_open.store import Store
     >>> from catalog.models import Catalog, CatalogSettings
     >>> from pathlib import Path
@@ -28,8 +28,8 @@ from fastapi import FastAPI
 
 from btvstat_open.people.audit import record_roles
 from btvstat_open.people.context import PeopleContext
-from btvstat_open.settings import Settings
 from btvstat_open.store import Store
+from btvstat_open.web.settings import Settings
 from catalog.models import Catalog
 
 __all__ = ["PeopleContext", "install_people", "plain_http_warning"]

@@ -87,7 +87,7 @@ def run_entries_import(args: argparse.Namespace) -> int:
     from btvstat_open.people.context import Asker, PeopleContext
     from btvstat_open.people.forms import check_form_value
     from btvstat_open.people.workbook import check_rows, read_rows
-    from btvstat_open.settings import Settings
+    from btvstat_open.web.settings import Settings
     from catalog import load_catalog
 
     path = Path(args.file)

@@ -25,8 +25,8 @@ from btvstat_open.people.sessions import Session, Sessions
 from btvstat_open.people.submissions import Submissions, ValueEntry
 from btvstat_open.people.throttle import Throttle
 from btvstat_open.people.tokens import ApiToken, Tokens
-from btvstat_open.settings import Settings
 from btvstat_open.store import Store
+from btvstat_open.web.settings import Settings
 from catalog.models import Catalog
 from catalog.models.people import ROLES
 

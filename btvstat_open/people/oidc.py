@@ -21,7 +21,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from btvstat_open.errors import BtvstatError, UsageError
 from btvstat_open.people.access import Person
-from btvstat_open.settings import Settings
+from btvstat_open.web.settings import Settings
 
 __all__ = ["STATE_COOKIE", "OidcClient", "OidcFailed"]
 

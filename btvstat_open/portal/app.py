@@ -19,7 +19,6 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
-from btvstat_open.budget import Pools, StreamAbortedMiddleware
 from btvstat_open.portal import (
     dataset_page,
     legacy,
@@ -33,11 +32,12 @@ from btvstat_open.portal import (
 from btvstat_open.portal.context import PortalContext
 from btvstat_open.portal.dataset_page import DatasetPages, PageSite
 from btvstat_open.portal.openapi import PORTAL_ROUTES
-from btvstat_open.settings import Settings
 from btvstat_open.store import Store
+from btvstat_open.web.budget import Pools, StreamAbortedMiddleware
 from btvstat_open.web.handlers import install_error_handlers
 from btvstat_open.web.methods import MethodsMiddleware
 from btvstat_open.web.openapi import install_openapi
+from btvstat_open.web.settings import Settings
 
 __all__ = ["PageSite", "create_portal_app", "install_error_handlers", "install_portal", "router"]
 
@@ -77,7 +77,7 @@ def install_portal(
     KPI series; ``page_site`` gives the dataset pages (``/d/{id}``) the site's title, publisher and
     stylesheet, so they look like the rest of it. ``pools`` are the heavy-work pools reads run on
     (by default new ones sized by ``settings``); serve the app with
-    :class:`~btvstat_open.budget.StreamAbortedMiddleware` (see :func:`create_portal_app`).
+    :class:`~btvstat_open.web.budget.StreamAbortedMiddleware` (see :func:`create_portal_app`).
 
     Example:
         >>> import tempfile

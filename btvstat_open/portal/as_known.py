@@ -21,9 +21,9 @@ from fastapi import Request
 
 from btvstat_open.errors import AuthenticationRequired, UsageError
 from btvstat_open.portal.auth import has_write_token
-from btvstat_open.settings import Settings
 from btvstat_open.store import DatasetInfo, Store
 from btvstat_open.store.known import end_of_day
+from btvstat_open.web.settings import Settings
 
 __all__ = ["AS_OF_PARAMETER", "as_known", "as_of_day", "history_headers"]
 

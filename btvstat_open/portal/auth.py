@@ -22,7 +22,7 @@ import hmac
 from starlette.requests import Request
 
 from btvstat_open.errors import AuthenticationRequired, UnsupportedMediaType
-from btvstat_open.settings import Settings
+from btvstat_open.web.settings import Settings
 
 __all__ = [
     "JSON_ONLY",

@@ -17,13 +17,13 @@ import duckdb
 from fastapi import Depends
 from starlette.requests import Request
 
-from btvstat_open.budget import Pools
 from btvstat_open.errors import DatasetNotFound, InvalidDatasetId
 from btvstat_open.portal.auth import has_write_token
-from btvstat_open.settings import Settings
 from btvstat_open.store import DatasetInfo, Store, as_utc, check_dataset_id
+from btvstat_open.web.budget import Pools
 from btvstat_open.web.engine import engine_error
 from btvstat_open.web.files import DownloadFiles
+from btvstat_open.web.settings import Settings
 
 __all__ = ["Portal", "PortalContext", "as_utc", "epoch_seconds", "get_portal", "http_date"]
 

@@ -66,7 +66,7 @@ _FORMATS: Final = {JSON: ROWS, CSV: TEXT, "application/vnd.geo+json": OBJECT}
 _SYSTEM_FIELDS: Final = (SOQL_PARAMETERS[-1],)
 
 # Every portal route (and the ones other parts of the portal add), by (method, path).
-# Reads that run on the query pool (btvstat_open.budget): a 400 over the budget, a 503 when it is full.
+# Reads that run on the query pool (btvstat_open.web.budget): a 400 over the budget, a 503 when it is full.
 _QUERY: Final = (400, 404, 500, 503)
 PORTAL_ROUTES: Final[dict[tuple[str, str], RouteDoc]] = {
     ("get", "/resource/{resource}"): _read(_FORMATS, errors=_QUERY, parameters=SOQL_PARAMETERS),

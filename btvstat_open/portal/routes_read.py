@@ -1,6 +1,6 @@
 """SODA 2.1 reads: ``GET /resource/{id}.json|.csv|.geojson``, one row, and the full CSV export.
 
-Reads run on the query pool within the query budget (see :mod:`btvstat_open.budget` and
+Reads run on the query pool within the query budget (see :mod:`btvstat_open.web.budget` and
 :mod:`btvstat_open.web.replies`); each query runs on its own DuckDB cursor and streams.
 Every response carries ``X-SODA2-Fields``, ``X-SODA2-Types``, ``X-SODA2-Legacy-Types``,
 ``Last-Modified`` and an ``ETag`` made of the dataset's version and the query, and a matching
@@ -23,7 +23,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from btvstat_open.budget import check_columns
 from btvstat_open.encode import json_batch
 from btvstat_open.errors import NotFound
 from btvstat_open.portal.as_known import as_known, as_of_day, history_headers
@@ -39,6 +38,7 @@ from btvstat_open.portal.stream import (
 )
 from btvstat_open.store import DatasetInfo, quote_ident
 from btvstat_open.types import duckdb_type
+from btvstat_open.web.budget import check_columns
 from btvstat_open.web.conditional import last_modified
 from btvstat_open.web.files import file_response
 from btvstat_open.web.replies import Reply, answer

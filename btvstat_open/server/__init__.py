@@ -25,9 +25,9 @@ from fastapi import FastAPI
 from btvstat_open.people import install_people
 from btvstat_open.portal.app import PageSite, install_portal
 from btvstat_open.portal.openapi import PORTAL_ROUTES
-from btvstat_open.settings import Settings
 from btvstat_open.store import Store
 from btvstat_open.web.openapi import install_openapi, merged
+from btvstat_open.web.settings import Settings
 from catalog.models import Catalog
 from widgets.api_docs import WIDGET_ROUTES
 from widgets.app import create_widgets_app

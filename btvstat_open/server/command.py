@@ -23,9 +23,9 @@ from btvstat_open.people import plain_http_warning
 from btvstat_open.remote import ControlServer
 from btvstat_open.server import create_app
 from btvstat_open.server.running import CatalogWatcher, SwappableApp, SyncSchedule
-from btvstat_open.settings import Settings
 from btvstat_open.store import Store, find_owner
 from btvstat_open.store.owner import disown, own
+from btvstat_open.web.settings import Settings
 from catalog import load_catalog
 from catalog.asof import frozen_at
 from catalog.dataset_meta import apply_dataset_metadata
@@ -76,7 +76,7 @@ def run_serve(args: argparse.Namespace) -> int:
     """
     import uvicorn
 
-    from btvstat_open.serving import server_config
+    from btvstat_open.web.serving import server_config
 
     if not 0 < args.port < 65536:
         raise UsageError(f"--port {args.port} is not a TCP port; use a number from 1 to 65535.")

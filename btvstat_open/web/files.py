@@ -33,8 +33,8 @@ import duckdb
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from btvstat_open.budget import WorkPool
 from btvstat_open.store import DatasetInfo
+from btvstat_open.web.budget import WorkPool
 from btvstat_open.web.replies import Reply
 
 __all__ = ["DownloadFiles", "file_response"]

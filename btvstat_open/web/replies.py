@@ -2,7 +2,7 @@
 
 :func:`answer` admits the request to the pool (a 503 when it is full), runs its first step on a
 worker (plan the query, run it, encode the first batch) while watching the clock and the client,
-and streams the rest batch by batch on the same slot; see :mod:`btvstat_open.budget`.
+and streams the rest batch by batch on the same slot; see :mod:`btvstat_open.web.budget`.
 
 Example:
     >>> import requests  # portal_url: the portal's reads answer through answer()
@@ -20,7 +20,7 @@ import duckdb
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from btvstat_open.budget import WorkPool, budgeted_body, check_bytes
+from btvstat_open.web.budget import WorkPool, budgeted_body, check_bytes
 
 __all__ = ["Reply", "answer"]
 

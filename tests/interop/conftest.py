@@ -20,8 +20,8 @@ from interop_helpers import SessionCA
 from servers import serve
 
 from btvstat_open.portal.app import create_portal_app
-from btvstat_open.settings import Settings
 from btvstat_open.store import Store
+from btvstat_open.web.settings import Settings
 
 
 @pytest.fixture(scope="session")

@@ -36,7 +36,7 @@ from typing import Any, TypeVar
 import duckdb
 
 from btvstat_open.errors import BudgetExceeded, ClientGone, ServerBusy
-from btvstat_open.settings import Settings
+from btvstat_open.web.settings import Settings
 
 __all__ = [
     "Pools",
@@ -51,7 +51,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-log = logging.getLogger("btvstat_open.budget")
+log = logging.getLogger("btvstat_open.web.budget")
 
 #: seconds between repeated interrupts of a step that has not stopped yet
 _INTERRUPT_EVERY = 0.1

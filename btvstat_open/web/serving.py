@@ -19,7 +19,7 @@ from typing import Any
 
 import uvicorn
 
-from btvstat_open.settings import Settings
+from btvstat_open.web.settings import Settings
 
 __all__ = ["server_config"]
 
