@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, cast
 
 from btvstat_open.errors import BtvstatError
+from connectors.kinds import KINDS
 
 __all__ = ["build_parser", "main"]
 
@@ -62,8 +63,8 @@ _PARAMETER = re.compile(
 
 DEFAULT_STORE = os.environ.get("BTVSTAT_STORE", ".btvstat/store")
 AS_OF_HELP = "compute as if today were DATE (YYYY-MM-DD); overrides as_of: in catalog.yaml"
-# The portal kinds of connectors.kinds (the core does not import the connectors to list them).
-KIND_CHOICES = ("auto", "socrata", "arcgis", "ckan", "opendatasoft", "file")
+# The portal kinds of the registry (connectors.kinds), and `auto`: ask the server.
+KIND_CHOICES = ("auto", *KINDS)
 KIND_HELP = (
     "the portal kind (default: from the URL's shape; a bare http(s) site is socrata; auto asks the server)"
 )

@@ -1,14 +1,20 @@
-"""Portal kinds: which connector speaks to a URL, by its shape or by the server's first answer.
+"""The registry of portal kinds (:data:`KINDS`), and which kind speaks to a URL, by its shape or
+by the server's first answer.
 
-Each kind names its connector class by an import string, so a kind whose package is not
-installed (or not written yet) is a clear error when it is used, never when another is.
+Each kind's package states its facts in its ``kind`` module (a :class:`KindSpec`: name, label,
+how its URLs and answers look, its connector, its source page, whether it speaks SoQL); the
+registry lists them in order. Everything that knows kinds reads it: the command line's
+``--kind``, ``kind:`` in ``catalog.yaml``, the widgets' provenance line, partitioned pulls, the
+Socrata connector's refusals of other kinds' answers, and :func:`connectors.connect`. The
+connector class is named by an import string, so a kind's connector (and its dependencies) is
+imported only when the kind is used, and one that is missing is a clear error then.
 
 Shape rules (no request): a path, ``file://`` or another fsspec URL (``s3://``, ``memory://``)
 is ``file``; an ``http(s)`` URL with ``/rest/services/`` or ending in ``FeatureServer`` or
-``MapServer`` is ``arcgis``; ``/api/3/action`` is ``ckan``; ``/api/explore/`` or
-``/explore/dataset`` is ``opendatasoft``. Any other ``http(s)`` site is ``socrata`` unless the
-caller asks the server (:func:`detect_kind` with a session, ``connect(url, kind="auto")``,
-``--kind auto``), which reads each kind's first answer in turn.
+``MapServer`` (or an ArcGIS Hub host) is ``arcgis``; ``/api/3/action`` is ``ckan``;
+``/api/explore/`` or ``/explore/dataset`` is ``opendatasoft``. Any other ``http(s)`` site is
+``socrata`` unless the caller asks the server (:func:`detect_kind` with a session,
+``connect(url, kind="auto")``, ``--kind auto``), which reads each kind's first answer in turn.
 
 Example:
     >>> [kind_from_url(u) for u in ("data/", "s3://bucket/x", "https://d.gov/api/3/action/x")]
@@ -22,111 +28,42 @@ Example:
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 import requests
 
 from btvstat_open.errors import BtvstatError, UsageError
+from connectors.arcgis.kind import KIND as ARCGIS
+from connectors.ckan.kind import KIND as CKAN
+from connectors.files.kind import KIND as FILE
+from connectors.kind_spec import KindSpec
+from connectors.opendatasoft.kind import KIND as OPENDATASOFT
+from connectors.socrata.kind import KIND as SOCRATA
 
 if TYPE_CHECKING:
     from connectors.base import Connector
 
-__all__ = ["KINDS", "KindSpec", "detect_kind", "kind_class", "kind_from_url", "kind_names"]
+__all__ = [
+    "DEFAULT_KIND",
+    "KINDS",
+    "KindSpec",
+    "detect_kind",
+    "guess_kind",
+    "kind_class",
+    "kind_from_url",
+    "kind_names",
+]
 
 #: How long one probe of ``detect_kind`` waits for an answer (seconds).
 PROBE_TIMEOUT = 10.0
 
-
-def _is_arcgis(body: Any) -> bool:
-    return isinstance(body, dict) and ("currentVersion" in body or "geometryType" in body)
-
-
-def _is_ckan(body: Any) -> bool:
-    return isinstance(body, dict) and body.get("success") is True and "result" in body
-
-
-def _is_opendatasoft(body: Any) -> bool:
-    if not isinstance(body, dict):
-        return False
-    links = body.get("links")
-    if isinstance(links, list):
-        return any("/api/explore/" in str(link.get("href", "")) for link in links if isinstance(link, dict))
-    return "total_count" in body and "results" in body
-
-
-def _is_socrata(body: Any) -> bool:
-    return isinstance(body, dict) and "results" in body and "resultSetSize" in body
-
-
-@dataclass(frozen=True)
-class KindSpec:
-    """One portal kind: its connector (``module:Class``), the probe that asks a server, what it is.
-
-    ``probe`` is appended to the site URL for :func:`detect_kind`'s question (None: never
-    probed); ``answers`` says whether a JSON answer is this kind's (a kind's module may offer
-    a ``recognizes(url, first_answer)`` of its own, which is preferred).
-
-    Example:
-        >>> KINDS["ckan"].module, KINDS["ckan"].probe
-        ('connectors.ckan', '/api/3/action/package_search?rows=0')
-    """
-
-    name: str
-    target: str
-    summary: str
-    probe: str | None = None
-    answers: Callable[[Any], bool] | None = None
-
-    @property
-    def module(self) -> str:
-        """The module that holds the connector class."""
-        return self.target.split(":")[0]
-
-
-KINDS: dict[str, KindSpec] = {
-    k.name: k
-    for k in (
-        KindSpec(
-            "socrata",
-            "connectors.socrata:SocrataConnector",
-            "Socrata (SODA 2.1 and 3) portals, and btvstat-open's own local portal",
-            "/api/catalog/v1?limit=1",
-            _is_socrata,
-        ),
-        KindSpec(
-            "arcgis",
-            "connectors.arcgis:ArcgisConnector",
-            "an ArcGIS REST FeatureServer or MapServer",
-            "?f=json",
-            _is_arcgis,
-        ),
-        KindSpec(
-            "ckan",
-            "connectors.ckan:CkanConnector",
-            "a CKAN site (Action API, DataStore)",
-            "/api/3/action/package_search?rows=0",
-            _is_ckan,
-        ),
-        KindSpec(
-            "opendatasoft",
-            "connectors.opendatasoft:OpendatasoftConnector",
-            "an Opendatasoft site (Explore API v2.1)",
-            "/api/explore/v2.1/catalog/datasets?limit=0",
-            _is_opendatasoft,
-        ),
-        KindSpec(
-            "file",
-            "connectors.files:FileConnector",
-            "CSV, Excel .xlsx and Parquet files in a folder or under an fsspec URL",
-        ),
-    )
-}
-
-# Asked in this order by detect_kind: the most specific answers first, Socrata last.
-_PROBE_ORDER = ("opendatasoft", "ckan", "arcgis", "socrata")
+#: Every portal kind, in the order messages list them and URL shapes are tried. A new kind is its
+#: package (with a ``kind`` module stating its :class:`KindSpec`) and one entry here.
+KINDS: dict[str, KindSpec] = {k.name: k for k in (SOCRATA, ARCGIS, CKAN, OPENDATASOFT, FILE)}
+#: The kind of a bare ``http(s)`` site when no one asks it.
+DEFAULT_KIND = SOCRATA.name
 
 
 def kind_names() -> str:
@@ -177,52 +114,36 @@ def kind_from_url(url: str) -> str | None:
     A scheme that is neither ``http(s)`` nor an fsspec protocol is a :class:`UsageError`.
     """
     text = url.strip()
-    parts = urlsplit(text)
-    scheme = parts.scheme.lower()
+    for spec in KINDS.values():
+        if spec.url(text):
+            return spec.name
+    scheme = urlsplit(text).scheme.lower()
     if scheme in ("http", "https"):
-        path = parts.path.rstrip("/")
-        if "/rest/services" in path.lower() or path.endswith(("FeatureServer", "MapServer")):
-            return "arcgis"
-        if "/api/3/action" in path or "/api/action" in path:
-            return "ckan"
-        if "/api/explore/" in path + "/" or "/explore/dataset" in path:
-            return "opendatasoft"
-        # An installed kind may know more shapes (an ArcGIS Hub host): ask it, without a request.
-        for name in ("arcgis", "ckan", "opendatasoft"):
-            own = _own_recognizer(KINDS[name])
-            if own is not None and own(text, None):
-                return name
         return None
-    # "C:\\data" parses with scheme "c": one letter is a Windows drive, not a protocol.
-    if not scheme or len(scheme) == 1 or scheme == "file" or _is_fsspec_protocol(scheme):
-        return "file"
     raise UsageError(
         f"Cannot connect to {url!r}: {scheme}:// is no portal kind. Give an http(s):// portal URL, a "
         f"folder, or an fsspec URL (file://, s3://, memory://); kinds: {kind_names()}."
     )
 
 
-def _is_fsspec_protocol(scheme: str) -> bool:
-    from fsspec.registry import known_implementations, registry
+def guess_kind(body: Any, among: Iterable[str] | None = None) -> str | None:
+    """The kind a JSON answer looks like it came from (the first of ``among`` that says so), or None.
 
-    return scheme in known_implementations or scheme in registry
+    Example:
+        >>> guess_kind({"currentVersion": 10.8, "layers": []}), guess_kind({"version": 3})
+        ('arcgis', 'ckan')
+        >>> guess_kind([1, 2]) is None
+        True
+    """
+    for name in KINDS if among is None else among:
+        if KINDS[name].answer(body):
+            return name
+    return None
 
 
-def _own_recognizer(spec: KindSpec) -> Callable[[str, Any], bool] | None:
-    """The kind package's ``recognizes(url, first_answer)``, when the package is installed."""
-    try:
-        module = importlib.import_module(spec.module)
-    except ModuleNotFoundError:
-        return None
-    own = getattr(module, "recognizes", None)
-    return cast("Callable[[str, Any], bool]", own) if callable(own) else None
-
-
-def _recognizes(spec: KindSpec, url: str, body: Any) -> bool:
-    own = _own_recognizer(spec)
-    if own is not None:
-        return bool(own(url, body))
-    return spec.answers is not None and spec.answers(body)
+def _probed() -> list[KindSpec]:
+    """The kinds a server is asked about, in the order asked."""
+    return sorted((k for k in KINDS.values() if k.probe is not None), key=lambda k: k.probe_rank)
 
 
 def _first_answer(session: requests.Session, url: str) -> Any:
@@ -261,15 +182,16 @@ def detect_kind(url: str, session: requests.Session | None = None) -> str:
     if shaped is not None:
         return shaped
     if session is None:
-        return "socrata"
+        return DEFAULT_KIND
     base = url.strip().rstrip("/")
-    for name in _PROBE_ORDER:
-        spec = KINDS[name]
+    asked = _probed()
+    for spec in asked:
         assert spec.probe is not None
         body = _first_answer(session, base + spec.probe)
-        if body is not None and _recognizes(spec, base, body):
-            return name
+        if body is not None and spec.answer(body):
+            return spec.name
+    questions = ", ".join(k.name for k in asked)
     raise UsageError(
-        f"{url} answers none of the portal kinds' questions ({', '.join(_PROBE_ORDER)}). Check the URL, "
+        f"{url} answers none of the portal kinds' questions ({questions}). Check the URL, "
         f"or name the kind with --kind ({kind_names()})."
     )

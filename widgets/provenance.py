@@ -1,6 +1,7 @@
 """Where a KPI's data comes from, as its page says it: the dataset, the portal, and a link to the source.
 
-A dataset on a remote portal links to its page there; a dataset from a ``file`` portal (or the
+A dataset on a remote portal links to its page there (each kind's label and source page are in
+the registry of :mod:`connectors.kinds`); a dataset from a ``file`` portal (or the
 site's own store) links to this site's download of the local copy, since a folder on the server
 is no address a reader can open.
 
@@ -19,16 +20,9 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from catalog.models import CatalogSettings, Kpi
+from connectors.kinds import KINDS
 
 __all__ = ["Provenance", "provenance"]
-
-_KIND_LABELS = {
-    "socrata": "Socrata portal",
-    "arcgis": "ArcGIS REST service",
-    "ckan": "CKAN site",
-    "opendatasoft": "Opendatasoft site",
-    "file": "files",
-}
 
 
 @dataclass(frozen=True)
@@ -48,17 +42,6 @@ class Provenance:
     download: bool = False
 
 
-def _source_page(kind: str, url: str, dataset: str) -> str:
-    """The dataset's own page on its portal (what a reader can open)."""
-    base, part = url.rstrip("/"), quote(dataset, safe="")
-    return {
-        "socrata": f"{base}/d/{part}",
-        "arcgis": f"{base}/{part}",
-        "ckan": f"{base}/dataset/{part}",
-        "opendatasoft": f"{base}/explore/dataset/{part}/",
-    }.get(kind, base)
-
-
 def provenance(kpi: Kpi, settings: CatalogSettings, dataset_name: str) -> Provenance:
     """Where ``kpi``'s rows come from (``dataset_name``: the store's name for its dataset)."""
     dataset, key = kpi.source.dataset, kpi.source.portal
@@ -66,9 +49,9 @@ def provenance(kpi: Kpi, settings: CatalogSettings, dataset_name: str) -> Proven
     portal = settings.portals.get(key)
     if portal is None:  # `local`: loaded into this site's store
         return Provenance(dataset_name, "this site's store", "loaded here", local, "download as CSV", True)
-    title = portal.title or key
-    if portal.kind == "file":
+    title, kind = portal.title or key, KINDS[portal.kind]
+    link = kind.source_page(portal.url, dataset)
+    if link is None:  # files: a folder on the server is no address a reader can open
         text = f"download the local copy of {dataset_name}"
-        return Provenance(dataset_name, title, _KIND_LABELS["file"], local, text, True)
-    link = _source_page(portal.kind, portal.url, dataset)
-    return Provenance(dataset_name, title, _KIND_LABELS.get(portal.kind, portal.kind), link, link)
+        return Provenance(dataset_name, title, kind.label, local, text, True)
+    return Provenance(dataset_name, title, kind.label, link, link)

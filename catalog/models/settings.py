@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -23,6 +23,7 @@ from catalog.models.data_checks import DataCheck
 from catalog.models.dated_goal import GoalDatedGoal
 from catalog.models.notify import NotifyRule, Recipients, Webhook
 from catalog.models.people import AccessRule, EntrySettings
+from connectors.kinds import DEFAULT_KIND, KINDS
 
 #: The days "today" may be frozen at (``as_of:``, ``--as-of``): periods a year back and years ahead
 #: must stay real dates.
@@ -40,8 +41,11 @@ __all__ = [
     "every_seconds",
 ]
 
-#: The portal kinds a catalog can name (``connectors.kinds`` has their connectors).
-PortalKind = Literal["socrata", "arcgis", "ckan", "opendatasoft", "file"]
+#: The portal kinds a catalog can name: the names of the registry of ``connectors.kinds``.
+if TYPE_CHECKING:
+    PortalKind = str
+else:
+    PortalKind = Literal[tuple(KINDS)]
 
 # What a catalog that does not name its levels calls them (the contract's own example).
 DEFAULT_GOAL_LEVELS = ("Priority area", "Goal", "Objective")
@@ -122,7 +126,7 @@ class PortalSettings(Strict):
         a folder or fsspec URL needs kind: file)
     """
 
-    kind: PortalKind = "socrata"
+    kind: PortalKind = DEFAULT_KIND
     url: str = Field(min_length=1)
     title: str | None = None
     app_token_env: str | None = None
@@ -133,7 +137,7 @@ class PortalSettings(Strict):
     @classmethod
     def _url_fits_kind(cls, url: str, info: ValidationInfo) -> str:
         # `kind` is declared first, so it is validated (and in info.data) by now.
-        if info.data.get("kind", "socrata") != "file":
+        if info.data.get("kind", DEFAULT_KIND) != "file":
             try:
                 check_http_url(url)
             except ValueError as exc:

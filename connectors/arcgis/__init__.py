@@ -12,30 +12,25 @@ Example:
 
 from __future__ import annotations
 
-import re
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any
 
-from connectors.arcgis.connector import ArcgisConnector
+from connectors.arcgis.kind import KIND
 
-__all__ = ["ArcgisConnector", "recognizes"]
+if TYPE_CHECKING:
+    from connectors.arcgis.connector import ArcgisConnector
 
-_REST_PATH: Final = re.compile(r"/rest/services(/|$)|/(FeatureServer|MapServer)(/\d+)?/?$", re.I)
-_HUB_HOST: Final = re.compile(r"^https?://[^/]+\.hub\.arcgis\.com(/|$)", re.I)
-_REST_KEYS: Final = ("layers", "tables", "fields", "services", "folders")
+__all__ = ["KIND", "ArcgisConnector", "recognizes"]
 
 
 def recognizes(url: str, first_answer: dict[str, Any] | None) -> bool:
-    """Whether ``url`` (and its ``?f=json`` answer, when fetched) is ArcGIS REST or an ArcGIS Hub site.
+    """Whether ``url`` (or its first answer) is ArcGIS REST or a Hub site (:mod:`connectors.arcgis.kind`)."""
+    return KIND.recognizes(url, first_answer)
 
-    An ArcGIS REST answer carries ``currentVersion`` with layers, tables, fields, services or
-    folders, or is an ArcGIS error body (``{"error": {"code": 499, ...}}``) from a secured layer.
-    """
-    text = (url or "").strip()
-    if _REST_PATH.search(text.split("?")[0]) or _HUB_HOST.match(text):
-        return True
-    if not isinstance(first_answer, dict):
-        return False
-    if "currentVersion" in first_answer and any(k in first_answer for k in _REST_KEYS):
-        return True
-    error = first_answer.get("error")
-    return isinstance(error, dict) and isinstance(error.get("code"), int) and "details" in error
+
+def __getattr__(name: str) -> Any:
+    # The connector is imported on first use: the registry of kinds reads only KIND.
+    if name == "ArcgisConnector":
+        from connectors.arcgis.connector import ArcgisConnector
+
+        return ArcgisConnector
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

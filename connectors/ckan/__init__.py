@@ -16,22 +16,25 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from connectors.ckan.connector import CkanConnector
+from connectors.ckan.kind import KIND
 
-__all__ = ["CkanConnector", "recognizes"]
+if TYPE_CHECKING:
+    from connectors.ckan.connector import CkanConnector
+
+__all__ = ["KIND", "CkanConnector", "recognizes"]
 
 
 def recognizes(url: str, first_answer: dict[str, Any] | None) -> bool:
-    """Whether ``url`` (and the JSON it answered first, if any) is a CKAN site."""
-    if "/api/3/action" in url or "/api/action/" in url:
-        return True
-    if not isinstance(first_answer, dict):
-        return False
-    if first_answer.get("version") == 3 and len(first_answer) == 1:
-        return True
-    if "success" not in first_answer:
-        return False
-    # The envelope: "help" names the action's help page; re-serialized copies keep only "result".
-    return "action" in str(first_answer.get("help", "")) or "result" in first_answer
+    """Whether ``url`` (and its first JSON answer) is a CKAN site: see :mod:`connectors.ckan.kind`."""
+    return KIND.recognizes(url, first_answer)
+
+
+def __getattr__(name: str) -> Any:
+    # The connector is imported on first use: the registry of kinds reads only KIND.
+    if name == "CkanConnector":
+        from connectors.ckan.connector import CkanConnector
+
+        return CkanConnector
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

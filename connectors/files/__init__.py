@@ -8,6 +8,20 @@ Example:
 
 from __future__ import annotations
 
-from connectors.files.connector import FileConnector
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["FileConnector"]
+from connectors.files.kind import KIND
+
+if TYPE_CHECKING:
+    from connectors.files.connector import FileConnector
+
+__all__ = ["KIND", "FileConnector"]
+
+
+def __getattr__(name: str) -> Any:
+    # The connector is imported on first use: the registry of kinds reads only KIND.
+    if name == "FileConnector":
+        from connectors.files.connector import FileConnector
+
+        return FileConnector
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

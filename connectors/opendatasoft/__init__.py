@@ -15,21 +15,25 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from connectors.opendatasoft.connector import OpendatasoftConnector
+from connectors.opendatasoft.kind import KIND
 
-__all__ = ["OpendatasoftConnector", "recognizes"]
+if TYPE_CHECKING:
+    from connectors.opendatasoft.connector import OpendatasoftConnector
+
+__all__ = ["KIND", "OpendatasoftConnector", "recognizes"]
 
 
 def recognizes(url: str, first_answer: dict[str, Any] | None) -> bool:
-    """Whether ``url`` (and the JSON it answered first, if any) is an Opendatasoft portal."""
-    if "/api/explore/v2" in url or "/explore/dataset/" in url:
-        return True
-    if not isinstance(first_answer, dict):
-        return False
-    results = first_answer.get("results")
-    if "total_count" in first_answer and isinstance(results, list):
-        return not results or (isinstance(results[0], dict) and "dataset_id" in results[0])
-    links = first_answer.get("links")
-    return isinstance(links, list) and any("/api/explore" in str(link) for link in links)
+    """Whether ``url`` (or its first JSON answer) is Opendatasoft's (:mod:`connectors.opendatasoft.kind`)."""
+    return KIND.recognizes(url, first_answer)
+
+
+def __getattr__(name: str) -> Any:
+    # The connector is imported on first use: the registry of kinds reads only KIND.
+    if name == "OpendatasoftConnector":
+        from connectors.opendatasoft.connector import OpendatasoftConnector
+
+        return OpendatasoftConnector
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -21,6 +21,7 @@ import requests
 
 from btvstat_open.errors import NotSupported, UsageError
 from connectors.base import Connector, DatasetDescription
+from connectors.kinds import KINDS
 from connectors.partitioned.manifest import MANIFEST_NAME, Manifest, ManifestError, PartitionState
 from connectors.partitioned.plan import Partition, Range, partition_counts, plan_ranges
 from connectors.partitioned.spec import PartitionSpec
@@ -31,7 +32,7 @@ __all__ = ["PartitionedResult", "pooled_session", "pull_partitioned"]
 
 _TIME_TYPES = ("floating_timestamp", "fixed_timestamp", "calendar_date", "date")
 #: Kinds whose pulls take SoQL ``group``/``where`` windows, which the plan and the ranges are made of.
-SOQL_KINDS = frozenset({"socrata"})
+SOQL_KINDS = frozenset(name for name, spec in KINDS.items() if spec.soql)
 
 
 @dataclass(frozen=True)

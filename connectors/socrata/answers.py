@@ -2,7 +2,8 @@
 
 A URL that is not a Socrata portal often answers 200 with JSON of its own: an ArcGIS
 REST service its service description or ``{"error": {"code": 400, ...}}``, CKAN its
-``{"help", "success"}`` envelope. Taken at face value these read as a dataset without
+``{"help", "success"}`` envelope. Each other kind's answer recogniser (in the registry of
+:mod:`connectors.kinds`) says which. Taken at face value these read as a dataset without
 rows, and a pull would write an empty file and succeed. These checks make them a
 :class:`~btvstat_open.errors.PortalResponseError` that names the kind to connect with.
 """
@@ -13,37 +14,23 @@ from collections.abc import Mapping
 from typing import Any
 
 from btvstat_open.errors import PortalResponseError
+from connectors.kinds import KINDS
+from connectors.kinds import guess_kind as any_kind
+from connectors.socrata.kind import KIND
 
 __all__ = ["guess_kind", "not_soda", "rows_or_refuse", "view_or_refuse"]
 
-# Keys only other kinds' answers carry: (kind, any of these keys).
-_SIGNS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("arcgis", frozenset({"currentVersion", "layers", "spatialReference", "geometryType", "features"})),
-    ("ckan", frozenset({"help", "success"})),
-    ("opendatasoft", frozenset({"total_count", "error_code", "dataset_id"})),
-)
-
 
 def guess_kind(body: Any) -> str | None:
-    """The portal kind a JSON answer looks like it came from, or None.
+    """The other portal kind a JSON answer looks like it came from (by the registry's recognisers), or None.
 
     Example:
         >>> guess_kind({"currentVersion": 10.8, "layers": []}), guess_kind({"error": {"code": 400}})
         ('arcgis', 'arcgis')
-        >>> guess_kind({"help": "...", "success": False}), guess_kind([1, 2])
-        ('ckan', None)
+        >>> guess_kind({"help": "...", "success": False}), guess_kind({"version": 3}), guess_kind([1, 2])
+        ('ckan', 'ckan', None)
     """
-    if not isinstance(body, Mapping):
-        return None
-    keys = set(body)
-    for kind, signs in _SIGNS:
-        if keys & signs:
-            return kind
-    error = body.get("error")
-    # ArcGIS answers a bad request with 200 and {"error": {"code": 400, "message": ...}}.
-    if isinstance(error, Mapping) and isinstance(error.get("code"), int):
-        return "arcgis"
-    return None
+    return any_kind(body, among=[name for name in KINDS if name != KIND.name])
 
 
 def _shape(body: Any) -> str:
@@ -64,14 +51,11 @@ def not_soda(body: Any, what: str, url: str, expected: str) -> PortalResponseErr
         Socrata portal; connect with kind='arcgis' (HTTP 200, response.not-soda)"
     """
     kind = guess_kind(body)
-    names = {
-        "arcgis": "an ArcGIS REST service",
-        "ckan": "a CKAN site",
-        "opendatasoft": "an Opendatasoft portal",
-    }
     if kind is not None:
+        label = KINDS[kind].label
+        article = "an" if label[:1].lower() in "aeiou" else "a"
         message = (
-            f"{what}: {url} answered like {names[kind]}, not a Socrata portal; connect with kind={kind!r}"
+            f"{what}: {url} answered like {article} {label}, not a {KIND.label}; connect with kind={kind!r}"
         )
     else:
         message = (
