@@ -14,8 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from catalog.models import Catalog
-from connectors import Connector
-from connectors.commands import open_source
+from connectors import Connector, connect
 
 __all__ = ["open_portal"]
 
@@ -25,7 +24,8 @@ def open_portal(catalog: Catalog, key: str, options: Mapping[str, Any] | None = 
 
     The app token comes from the environment variable ``app_token_env`` names, when it is set (as
     the kind calls it: ArcGIS ``token``, CKAN ``api_key``); ``options`` go to the connector
-    (``timeout``, ``retries``...); a credential a kind does not use is left out.
+    (``timeout``, ``retries``...) through :func:`connectors.connect`, which refuses, naming it, an
+    option the portal's kind does not take (``allow_hosts`` on a portal that is not ArcGIS).
     """
     portal = catalog.settings.portals[key]
     options = dict(options or {})
@@ -35,4 +35,4 @@ def open_portal(catalog: Catalog, key: str, options: Mapping[str, Any] | None = 
         options["app_token"] = os.environ[portal.app_token_env]
     if portal.allow_hosts:
         options["allow_hosts"] = list(portal.allow_hosts)
-    return open_source(portal.url, portal.kind, options)
+    return connect(portal.url, portal.kind, **options)

@@ -11,15 +11,20 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
 from connectors import kinds as _kinds
 from connectors.base import Connector, DatasetDescription, DatasetSummary, PullResult, PushResult
 from connectors.kinds import detect_kind
+from connectors.options import ConnectOptions
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = [
+    "ConnectOptions",
     "Connector",
     "DatasetDescription",
     "DatasetSummary",
@@ -31,7 +36,14 @@ __all__ = [
 ]
 
 
-def connect(url: str, kind: str | None = None, **options: Any) -> Connector:
+def connect(
+    url: str,
+    kind: str | None = None,
+    *,
+    options: ConnectOptions | None = None,
+    flags: Mapping[str, str] | None = None,
+    **given: Any,
+) -> Connector:
     """The connector for a portal URL, a folder or an fsspec URL (see :mod:`connectors.kinds`).
 
     ``kind`` forces one (``socrata``, ``arcgis``, ``ckan``, ``opendatasoft``, ``file``), or
@@ -39,11 +51,15 @@ def connect(url: str, kind: str | None = None, **options: Any) -> Connector:
     fsspec URL is ``file``, ``…/rest/services/…`` is ``arcgis``, ``…/api/3/action`` is
     ``ckan``, ``…/api/explore/…`` is ``opendatasoft``, any other ``http(s)`` site ``socrata``.
 
-    Socrata options: ``app_token``, ``username``/``password``, ``api_key_id``/``api_key_secret``,
-    ``oauth_token``, ``timeout`` (seconds), ``page_size``, ``concurrency``, ``retries``,
-    ``api`` (``auto``, ``soda2``, ``soda3``), ``session`` (a ``requests.Session`` of your own:
-    proxies, certificates, a cache; it is used as it is and left open). File options: see
-    :class:`connectors.files.FileConnector`.
+    Options (checked once, :mod:`connectors.options`): ``app_token`` (the key a portal gave you,
+    whatever its kind calls it), ``timeout`` (seconds), ``retries``, ``backoff``, ``max_wait``,
+    ``session`` (a ``requests.Session`` of your own: proxies, certificates, a cache; it is used
+    as it is and left open), and each kind's own: Socrata ``username``/``password``,
+    ``api_key_id``/``api_key_secret``, ``oauth_token``, ``page_size``, ``concurrency``, ``api``
+    (``auto``, ``soda2``, ``soda3``); files: see :class:`connectors.files.FileConnector`. An
+    option the kind does not take is a :class:`~btvstat_open.errors.UsageError` naming it
+    (``flags`` names options as a command line spells them). ``options`` gives them already
+    sorted, as a :class:`~connectors.options.ConnectOptions`.
 
     Example:
         >>> connect("http://127.0.0.1:8000")
@@ -54,11 +70,18 @@ def connect(url: str, kind: str | None = None, **options: Any) -> Connector:
         Traceback (most recent call last):
         ...
         btvstat_open.errors.UsageError: Cannot connect to 'gopher://x': gopher:// is no portal kind. ...
+        >>> connect("https://gis.example.gov/arcgis/rest/services/Trees/FeatureServer", sheet="S")
+        ... # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        btvstat_open.errors.UsageError: sheet does not apply to arcgis sources (ArcGIS REST service), ...
     """
+    sorted_options = ConnectOptions.parse(given) if options is None else options.merged(given)
     text = (url or "").strip()
-    name = resolve_kind(text, kind, session=options.get("session"))
+    name = resolve_kind(text, kind, session=sorted_options.http.get("session"))
+    keywords = sorted_options.keywords(_kinds.spec_of(name), flags)
     connector: Any = _kinds.kind_class(name)  # each kind's constructor takes its own options
-    made: Connector = connector(text, **options)
+    made: Connector = connector(text, **keywords)
     return made
 
 

@@ -7,58 +7,48 @@ the CLI, which prints them as one line (exit 2 for bad input, 1 for failures).
 from __future__ import annotations
 
 import argparse
-import inspect
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from btvstat_open.errors import UsageError
 from btvstat_open.load import FORMATS
 from btvstat_open.progress import row_progress
-from connectors import Connector, resolve_kind
+from connectors import Connector, connect, resolve_kind
 from connectors.env_credentials import read_credentials, write_credentials
-from connectors.kinds import kind_class
+from connectors.kinds import spec_of
 from connectors.output import output_format
 
 __all__ = ["local_id", "open_source", "run_pull", "run_pull_partitioned", "run_push", "run_sync_one"]
 
 
-# Options a user names on the command line: refused, with the flag, by a kind that cannot take them.
-_FLAGS = {"sheet": "--sheet", "page_size": "--page-size", "retries": "--retries"}
+# Options as the command line spells them, for the message that refuses one a kind cannot take.
+_FLAGS = {"sheet": "--sheet", "page_size": "--page-size", "retries": "--retries", "app_token": "--app-token"}
 
 
-def open_source(url: str, kind: str | None, options: dict[str, Any]) -> Connector:
-    """The connector for ``url`` with the options its kind takes.
+def open_source(
+    url: str, kind: str | None, options: Mapping[str, Any], environment: Mapping[str, str] | None = None
+) -> Connector:
+    """The connector for ``url`` through :func:`connectors.connect`, the one door, with the CLI's flags.
 
-    Credentials reach a kind that takes them (an app token is an ArcGIS ``token``, a CKAN or
-    Opendatasoft ``api_key``); unset ones are left out; a flag the kind has no use for (``--sheet``
-    for a portal) is a :class:`UsageError`.
+    ``options`` are the user's (unset ones are None and left out): one the kind has no use for
+    (``--sheet`` for a portal, ``--app-token`` for a folder) is a :class:`UsageError` naming the
+    flag; the app token reaches the kind as it calls it (ArcGIS ``token``, CKAN ``api_key``).
+    ``environment`` holds credentials from environment variables, bound to the URL's origin
+    (:mod:`connectors.env_credentials`): they reach only a kind that takes them.
 
     Example:
         >>> open_source("catalog/demo/data/burlington", None, {"app_token": None, "sheet": "S"}).sheet
         'S'
-        >>> open_source("https://data.example.gov", None, {"sheet": "S"})
+        >>> open_source("https://data.example.gov", None, {"sheet": "S"})  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        btvstat_open.errors.UsageError: --sheet does not apply to socrata sources. Leave it out.
+        btvstat_open.errors.UsageError: --sheet does not apply to socrata sources (Socrata portal), ...
     """
     name = resolve_kind(url, kind)
-    cls = kind_class(name)
-    accepted = inspect.signature(cls.__init__).parameters
-    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
-    given = {k: v for k, v in options.items() if v is not None}
-    if "app_token" in given and "app_token" not in accepted:
-        for alias in ("token", "api_key"):  # what the other kinds call the key a site gave you
-            if alias in accepted and alias not in given:
-                given[alias] = given.pop("app_token")
-                break
-    for key in list(given):
-        if key in accepted or takes_any:
-            continue
-        if key in _FLAGS:
-            raise UsageError(f"{_FLAGS[key]} does not apply to {name} sources. Leave it out.")
-        given.pop(key)  # a credential this kind does not use
-    connector: Any = cls  # each kind's constructor takes its own keywords
-    return cast(Connector, connector(url.strip(), **given))
+    takes = spec_of(name).options
+    ambient = {k: v for k, v in (environment or {}).items() if k in takes and options.get(k) is None}
+    return connect(url, name, flags=_FLAGS, **{**options, **ambient})
 
 
 def run_pull(args: argparse.Namespace) -> int:
@@ -85,7 +75,9 @@ def run_pull(args: argparse.Namespace) -> int:
     options = _pull_options(args)
     if getattr(args, "sheet", None):
         options["sheet"] = args.sheet
-    portal = open_source(args.portal_url, getattr(args, "kind", None), options)
+    portal = open_source(
+        args.portal_url, getattr(args, "kind", None), options, read_credentials(args.portal_url)
+    )
     with portal, row_progress(None, f"pull {args.dataset_id}") as bar:
         result = portal.pull_to(
             args.dataset_id,
@@ -101,7 +93,7 @@ def run_pull(args: argparse.Namespace) -> int:
 
 
 def _pull_options(args: argparse.Namespace) -> dict[str, Any]:
-    options: dict[str, Any] = {"app_token": args.app_token or None, **read_credentials(args.portal_url)}
+    options: dict[str, Any] = {"app_token": args.app_token or None}
     if args.page_size is not None:
         if args.page_size < 1:
             raise UsageError("--page-size must be at least 1.")
@@ -137,10 +129,13 @@ def run_pull_partitioned(args: argparse.Namespace) -> int:
     # One page at a time per range, over a pool that keeps --parallel connections open: --parallel is
     # then exactly the number of connections.
     session = pooled_session(parallel)
-    options = {**_pull_options(args), "concurrency": 1, "session": session}
+    kind = resolve_kind(args.portal_url, getattr(args, "kind", None))
+    options: dict[str, Any] = {**_pull_options(args), "session": session}
+    if "concurrency" in spec_of(kind).options:
+        options["concurrency"] = 1  # a kind that cannot be partitioned says so in pull_partitioned
     with (
         session,
-        open_source(args.portal_url, getattr(args, "kind", None), options) as portal,
+        open_source(args.portal_url, kind, options, read_credentials(args.portal_url)) as portal,
         row_progress(None, f"pull {args.dataset_id}") as bar,
     ):
         result = pull_partitioned(
@@ -169,8 +164,9 @@ def run_push(args: argparse.Namespace) -> int:
         kpis: 2 created, 0 updated, 0 deleted in 1 batch(es)
         0
     """
-    options = {"app_token": args.app_token or None, **write_credentials(args.portal_url)}
-    with open_source(args.portal_url, getattr(args, "kind", None), options) as portal:
+    options = {"app_token": args.app_token or None}
+    environment = write_credentials(args.portal_url)
+    with open_source(args.portal_url, getattr(args, "kind", None), options, environment) as portal:
         result = portal.push(Path(args.file), args.dataset_id, mode=args.mode, row_id=args.row_id)
     print(
         f"{args.dataset_id}: {result.created:,} created, {result.updated:,} updated, "
@@ -209,9 +205,13 @@ def run_sync_one(args: argparse.Namespace) -> int:
             "Say what to sync: `btvstat-open sync --catalog DIR`, or "
             "`btvstat-open sync PORTAL_URL DATASET_ID`."
         )
-    options = {"app_token": getattr(args, "app_token", None) or None, **read_credentials(args.portal_url)}
+    options = {"app_token": getattr(args, "app_token", None) or None}
+    environment = read_credentials(args.portal_url)
     target = args.dataset or local_id(args.dataset_id)
-    with open_source(args.portal_url, args.kind, options) as source, open_store(args.store) as store:
+    with (
+        open_source(args.portal_url, args.kind, options, environment) as source,
+        open_store(args.store) as store,
+    ):
         result = sync_dataset(source, args.dataset_id, store, dataset_id=target)
     rows = f"{result.row_count:,} rows"
     print(f"{args.dataset_id} -> {result.dataset_id}: {result.mode} ({result.reason}); {rows}")

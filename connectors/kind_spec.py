@@ -39,7 +39,7 @@ def _never(_: Any) -> bool:
 
 @dataclass(frozen=True)
 class KindSpec:
-    """One portal kind: its name, label, recognisers, connector, source page and whether it speaks SoQL.
+    """One portal kind: its name, label, recognisers, connector and options, source page, SoQL or not.
 
     * ``name``: what ``--kind``, ``kind:`` in ``catalog.yaml`` and ``connect(kind=...)`` say.
     * ``label``: what a page calls a portal of this kind (``CKAN site``).
@@ -49,6 +49,8 @@ class KindSpec:
     * ``answer``: whether a JSON answer (a probe's, or one a Socrata request got) is this kind's.
     * ``probe``: the path :func:`~connectors.kinds.detect_kind` appends to a site URL to ask it
       (None: never asked); ``probe_rank`` orders the questions (lower asked first).
+    * ``options``: the keyword options its connector takes (see :mod:`connectors.options`), and
+      ``credential`` the one among them a site's key (``app_token``) goes to.
     * ``page``: the dataset's page on a portal of this kind (``{url}`` and ``{dataset}``
       filled in), or None when there is none a reader can open (files).
     * ``soql``: whether pulls take SoQL ``$where`` windows and grouped counts (partitioned pulls).
@@ -62,6 +64,8 @@ class KindSpec:
     answer: Callable[[Any], bool] = _never
     probe: str | None = None
     probe_rank: int = 0
+    options: frozenset[str] = frozenset()
+    credential: str | None = None
     page: str | None = None
     soql: bool = False
 

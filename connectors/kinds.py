@@ -54,6 +54,7 @@ __all__ = [
     "kind_class",
     "kind_from_url",
     "kind_names",
+    "spec_of",
 ]
 
 #: How long one probe of ``detect_kind`` waits for an answer (seconds).
@@ -76,7 +77,13 @@ def kind_names() -> str:
     return ", ".join(KINDS)
 
 
-def _spec(name: str) -> KindSpec:
+def spec_of(name: str) -> KindSpec:
+    """The registry's entry for a kind; an unknown one is a :class:`UsageError` listing the kinds.
+
+    Example:
+        >>> spec_of("arcgis").label
+        'ArcGIS REST service'
+    """
     spec = KINDS.get(name)
     if spec is None:
         raise UsageError(f"Unknown portal kind {name!r}: use one of {kind_names()} (or auto).")
@@ -94,7 +101,7 @@ def kind_class(name: str) -> type[Connector]:
         ...
         btvstat_open.errors.UsageError: Unknown portal kind 'gopher': use one of socrata, ... (or auto).
     """
-    spec = _spec(name)
+    spec = spec_of(name)
     module_name, class_name = spec.target.split(":")
     try:
         module = importlib.import_module(module_name)

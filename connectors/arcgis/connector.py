@@ -36,7 +36,7 @@ from connectors.arcgis.query import (
 )
 from connectors.base import Capability, Connector, DatasetDescription, DatasetSummary, PullOptions
 from connectors.counts import checked
-from connectors.socrata.retry import RetryPolicy
+from connectors.options import HttpOptions
 
 __all__ = ["ArcgisConnector"]
 
@@ -76,10 +76,10 @@ class ArcgisConnector(Connector):
         url: str,
         *,
         session: requests.Session | None = None,
-        timeout: float = 60.0,
-        retries: int = 6,
-        backoff: float = 0.25,
-        max_wait: float = 30.0,
+        timeout: float | None = None,
+        retries: int | None = None,
+        backoff: float | None = None,
+        max_wait: float | None = None,
         page_size: int | None = None,
         token: str | None = None,
         allow_hosts: Sequence[str] = (),
@@ -92,8 +92,12 @@ class ArcgisConnector(Connector):
         )
         self.default_layer: str | None = layer["layer"] if layer else None
         self.page_size = page_size
-        retry = RetryPolicy(retries=retries, base=backoff, max_wait=max_wait)
-        self.http = ArcgisHttp(session=session, timeout=timeout, retry=retry, token=token, token_url=self.url)
+        http = HttpOptions.of(
+            session=session, timeout=timeout, retries=retries, backoff=backoff, max_wait=max_wait
+        )
+        self.http = ArcgisHttp(
+            session=http.session, timeout=http.timeout, retry=http.retry, token=token, token_url=self.url
+        )
         self._layers: dict[str, LayerInfo] = {}
         self._paginates: dict[str, bool] = {}
         self._whole_seconds: set[str] = set()  # layers whose server rejects millisecond literals

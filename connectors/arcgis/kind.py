@@ -50,5 +50,9 @@ KIND = KindSpec(
     answer=_answer,
     probe="?f=json",
     probe_rank=3,
+    options=frozenset(
+        {"token", "session", "timeout", "retries", "backoff", "max_wait", "page_size", "allow_hosts"}
+    ),
+    credential="token",
     page="{url}/{dataset}",
 )

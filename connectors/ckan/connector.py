@@ -43,8 +43,8 @@ from connectors.ckan.fingerprint import fingerprint_sql, rows_fingerprint, sql_r
 from connectors.ckan.query import parse_order, parse_select, plan_where
 from connectors.ckan.rows import RowQuery, file_batches, file_table, search_pages, sql_pages
 from connectors.http import HttpClient
+from connectors.options import HttpOptions
 from connectors.paging import OffsetPager
-from connectors.retry import RetryPolicy
 from connectors.transport import join_url, origin_of
 
 __all__ = ["CkanConnector"]
@@ -77,27 +77,30 @@ class CkanConnector(Connector):
         url: str,
         *,
         session: requests.Session | None = None,
-        timeout: float = 60.0,
-        retries: int = 6,
-        backoff: float = 0.25,
-        max_wait: float = 30.0,
+        timeout: float | None = None,
+        retries: int | None = None,
+        backoff: float | None = None,
+        max_wait: float | None = None,
         page_size: int = 5_000,
         concurrency: int = 4,
         api_key: str | None = None,
     ) -> None:
         self.url = url.rstrip("/").split(ACTION.rstrip("/"))[0].split("/api/action")[0]
         self.pager = OffsetPager(page_size=page_size, concurrency=concurrency)
-        retry = RetryPolicy(retries=retries, base=backoff, max_wait=max_wait)
+        http = HttpOptions.of(
+            session=session, timeout=timeout, retries=retries, backoff=backoff, max_wait=max_wait
+        )
+        retry = http.retry
         self.http = HttpClient(
             self.url,
-            session=session,
+            session=http.session,
             retry=retry,
-            timeout=timeout,
+            timeout=http.timeout,
             read_error=read_ckan_error,
             headers={"Authorization": api_key} if api_key else None,
         )
         # Resource files on other hosts: the same session, but never the site's API key.
-        self.files = HttpClient(self.url, session=self.http.session, retry=retry, timeout=timeout)
+        self.files = HttpClient(self.url, session=self.http.session, retry=retry, timeout=http.timeout)
 
     def __repr__(self) -> str:
         return f"CkanConnector({self.url!r})"

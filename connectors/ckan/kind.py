@@ -44,5 +44,9 @@ KIND = KindSpec(
     answer=_answer,
     probe="/api/3/action/package_search?rows=0",
     probe_rank=2,
+    options=frozenset(
+        {"api_key", "session", "timeout", "retries", "backoff", "max_wait", "page_size", "concurrency"}
+    ),
+    credential="api_key",
     page="{url}/dataset/{dataset}",
 )

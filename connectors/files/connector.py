@@ -44,8 +44,8 @@ class FileConnector(Connector):
     Options: ``base_dir`` (what a relative folder is relative to: a catalog's folder),
     ``storage_options`` (passed to fsspec: credentials, endpoint), ``sheet`` (of a workbook;
     default the first), ``column_types`` and ``date_formats`` (as ``btvstat-open load``
-    takes them), ``page_size`` (rows per record batch). Portal credentials (``app_token``...)
-    are accepted and ignored: a filesystem's own come through ``storage_options``.
+    takes them), ``page_size`` (rows per record batch). A filesystem's credentials come through
+    ``storage_options``; a portal's (``app_token``...) are refused by ``connect()``.
 
     Example:
         >>> files = FileConnector("catalog/demo/data/burlington")
@@ -78,7 +78,6 @@ class FileConnector(Connector):
         column_types: Mapping[str, str] | None = None,
         date_formats: Mapping[str, str] | None = None,
         page_size: int = 50_000,
-        **credentials: Any,
     ) -> None:
         self.folder = Folder(
             url, base_dir=Path(base_dir) if base_dir else None, storage_options=storage_options

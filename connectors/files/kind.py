@@ -38,4 +38,5 @@ KIND = KindSpec(
     target="connectors.files:FileConnector",
     summary="CSV, Excel .xlsx and Parquet files in a folder or under an fsspec URL",
     url=_url,
+    options=frozenset({"base_dir", "storage_options", "sheet", "column_types", "date_formats", "page_size"}),
 )

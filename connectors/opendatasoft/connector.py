@@ -44,7 +44,7 @@ from connectors.counts import checked
 from connectors.http import ErrorBody, HttpClient, read_error_body
 from connectors.opendatasoft.exports import columns_from_fields, read_export
 from connectors.opendatasoft.parquet import read_parquet_export
-from connectors.retry import RetryPolicy
+from connectors.options import HttpOptions
 
 __all__ = ["API", "OpendatasoftConnector", "formats_offered"]
 
@@ -96,6 +96,10 @@ def _stamp(value: Any) -> datetime | None:
     return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
 
 
+#: Seconds a request may take: whole-dataset exports are slow to start, so longer than other kinds'.
+EXPORT_TIMEOUT = 120.0
+
+
 class OpendatasoftConnector(Connector):
     """An Opendatasoft portal (Explore API v2.1).
 
@@ -132,22 +136,25 @@ class OpendatasoftConnector(Connector):
         url: str,
         *,
         session: requests.Session | None = None,
-        timeout: float = 120.0,
-        retries: int = 6,
-        backoff: float = 0.25,
-        max_wait: float = 30.0,
+        timeout: float | None = None,
+        retries: int | None = None,
+        backoff: float | None = None,
+        max_wait: float | None = None,
         timezone: str = "UTC",
         api_key: str | None = None,
     ) -> None:
         self.url = url.rstrip("/").split("/api/explore")[0].split("/explore/")[0]
         self.timezone = timezone
-        retry = RetryPolicy(retries=retries, base=backoff, max_wait=max_wait)
+        timeout = EXPORT_TIMEOUT if timeout is None else timeout
+        http = HttpOptions.of(
+            session=session, timeout=timeout, retries=retries, backoff=backoff, max_wait=max_wait
+        )
         self.http = HttpClient(
             self.url,
             read_error=read_ods_error,
-            session=session,
-            retry=retry,
-            timeout=timeout,
+            session=http.session,
+            retry=http.retry,
+            timeout=http.timeout,
             headers={"Authorization": f"Apikey {api_key}"} if api_key else None,
         )
         # Which export formats each dataset offers: one question per dataset per connector.

@@ -50,5 +50,7 @@ KIND = KindSpec(
     answer=_answer,
     probe="/api/explore/v2.1/catalog/datasets?limit=0",
     probe_rank=1,
+    options=frozenset({"api_key", "session", "timeout", "retries", "backoff", "max_wait", "timezone"}),
+    credential="api_key",
     page="{url}/explore/dataset/{dataset}/",
 )

@@ -22,8 +22,8 @@ import requests
 from btvstat_open.errors import UsageError
 from btvstat_open.types import Column
 from connectors.base import Connector, DatasetDescription, DatasetSummary, PullOptions, PushMode, PushResult
+from connectors.options import HttpOptions
 from connectors.paging import OffsetPager
-from connectors.retry import RetryPolicy
 from connectors.socrata.auth import Credentials
 from connectors.socrata.client import socrata_client
 from connectors.socrata.core import SocrataMetadata
@@ -39,8 +39,6 @@ def _check_settings(
     page_size: int,
     concurrency: int,
     push_batch_size: int,
-    retries: int,
-    timeout: float,
     api: str,
     page_format: str,
 ) -> None:
@@ -49,11 +47,8 @@ def _check_settings(
         raise UsageError(
             f"Portal URL {url!r} must start with http:// or https://, e.g. https://data.example.gov"
         )
-    if page_size < 1 or concurrency < 1 or push_batch_size < 1 or retries < 0 or timeout <= 0:
-        raise UsageError(
-            "page_size, push_batch_size and concurrency must be at least 1, retries at least 0, "
-            "timeout positive."
-        )
+    if page_size < 1 or concurrency < 1 or push_batch_size < 1:
+        raise UsageError("page_size, push_batch_size and concurrency must be at least 1.")
     if api not in ("auto", "soda2", "soda3"):
         raise UsageError(f"Unknown api {api!r}; use 'auto', 'soda2' or 'soda3'.")
     if page_format not in ("csv", "json"):
@@ -93,18 +88,21 @@ class SocrataConnector(Connector):
         api_key_id: str | None = None,
         api_key_secret: str | None = None,
         oauth_token: str | None = None,
-        timeout: float = 60.0,
+        timeout: float | None = None,
         page_size: int = 50_000,
         concurrency: int = 4,
-        retries: int = 6,
-        backoff: float = 0.25,
-        max_wait: float = 30.0,
+        retries: int | None = None,
+        backoff: float | None = None,
+        max_wait: float | None = None,
         api: Api = "auto",
         push_batch_size: int = 10_000,
         page_format: PageFormat = "csv",
         session: requests.Session | None = None,
     ) -> None:
-        _check_settings(url, page_size, concurrency, push_batch_size, retries, timeout, api, page_format)
+        http = HttpOptions.of(
+            session=session, timeout=timeout, retries=retries, backoff=backoff, max_wait=max_wait
+        )
+        _check_settings(url, page_size, concurrency, push_batch_size, api, page_format)
         self.url = url.rstrip("/")
         self.credentials = Credentials(
             app_token=app_token,
@@ -117,9 +115,9 @@ class SocrataConnector(Connector):
         self.http = socrata_client(
             self.url,
             self.credentials,
-            session=session,
-            timeout=timeout,
-            retry=RetryPolicy(retries=retries, base=backoff, max_wait=max_wait),
+            session=http.session,
+            timeout=http.timeout,
+            retry=http.retry,
             pool_size=concurrency * 2,
         )
         self.meta = SocrataMetadata(self.http)

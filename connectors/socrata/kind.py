@@ -34,6 +34,14 @@ KIND = KindSpec(
     answer=_answer,
     probe="/api/catalog/v1?limit=1",
     probe_rank=9,  # asked last: every other kind's answer is more specific
+    options=frozenset(
+        {
+            *("app_token", "username", "password", "api_key_id", "api_key_secret", "oauth_token"),
+            *("session", "timeout", "retries", "backoff", "max_wait"),
+            *("page_size", "concurrency", "api", "push_batch_size", "page_format"),
+        }
+    ),
+    credential="app_token",
     page="{url}/d/{dataset}",
     soql=True,
 )
