@@ -165,9 +165,9 @@ def check_story(
         >>> s = Story("s", StoryMeta(title="T", date=date(2020, 2, 28), author="A", status="draft"),
         ...           (StoryBlock("kpi-card", "potholes", 9),))
         >>> problems = []
-        >>> check_story(s, {}, CatalogSettings(), "stories/s.md", problems)
+        >>> check_story(s, {}, CatalogSettings(), "catalog/demo/stories/2020-02-potholes.md", problems)
         >>> problems[0][:2]
-        ('stories/s.md', 9)
+        ('catalog/demo/stories/2020-02-potholes.md', 9)
     """
     goals = {g.id for g in settings.goals}
     for block in story.blocks:
