@@ -252,7 +252,7 @@ def public_stories(catalog: Catalog, today: date) -> list[Story]:
         >>> [s.id for s in public_stories(load_catalog(DEMO_DIR), date(2020, 3, 2))]
         ['2020-02-potholes']
     """
-    shown = [s for s in catalog.stories.values() if s.published and s.meta.date <= today]
+    shown = [s for s in catalog.stories.values() if s.public_on(today)]
     return sorted(shown, key=lambda s: (s.meta.date, s.id), reverse=True)
 
 

@@ -67,5 +67,16 @@ class Story:
 
     @property
     def published(self) -> bool:
-        """Whether the story may be shown to the public (on and after its date)."""
+        """Whether the story is ``status: published`` (public from its date on: :meth:`public_on`)."""
         return self.meta.status == "published"
+
+    def public_on(self, today: dt.date) -> bool:
+        """Whether anyone may read the story on ``today``: published, and its date has come.
+
+        Example:
+            >>> meta = StoryMeta(title="T", date=dt.date(2020, 2, 19), author="A", status="published")
+            >>> story = Story("s", meta, ())
+            >>> story.public_on(dt.date(2020, 2, 18)), story.public_on(meta.date)
+            (False, True)
+        """
+        return self.published and self.meta.date <= today
