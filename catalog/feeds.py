@@ -8,7 +8,8 @@ An Atom feed (RFC 4287) lists, newest first (at most :data:`MAX_ENTRIES`):
 * each **note** on or before today, dated its day;
 * each **meeting** on or before today whose agenda holds the KPI, with its packet, dated its day;
 * whatever a registered feed source adds (:data:`FEED_SOURCES`, from the modules of
-  :data:`FEED_MODULES`: :mod:`catalog.revisions` adds each revision of a published value).
+  :data:`FEED_MODULES`: :mod:`catalog.revisions` adds each revision of a published value,
+  :mod:`catalog.story_feed` each published story about the feed's KPIs).
 
 Only public KPIs are in a feed, and only what their pages show: no breakdown group, so a
 suppressed group can never appear. Entry ids are stable URNs; links are full URLs under
@@ -24,8 +25,9 @@ Example:
     >>> with demo_store() as store:
     ...     series = {kpi.id: measure(kpi, store, catalog.settings)}
     >>> entries = kpi_entries(catalog, [kpi], series, date(2020, 3, 2))
-    >>> [(e.day.isoformat(), e.title.split(": ")[1]) for e in entries][:2]
-    [('2020-02-23', 'on track'), ('2020-02-09', 'off track')]
+    >>> [(e.day.isoformat(), e.title.split(": ")[1]) for e in entries][:3]
+    [('2020-02-23', 'on track'), ('2020-02-19', 'The freeze-thaw pothole surge, three weeks on'),
+     ('2020-02-09', 'off track')]
     >>> atom_feed("Potholes", "/kpi/x.atom", "/kpi/x", entries, date(2020, 3, 2))[:38]
     b"<?xml version='1.0' encoding='utf-8'?>"
 """
@@ -77,7 +79,7 @@ class FeedEntry:
 #: (None when the feed is made without one).
 FEED_SOURCES: list[Callable[[Catalog, Sequence[Kpi], date, Store | None], Iterable[FeedEntry]]] = []
 #: Modules that add to :data:`FEED_SOURCES` when imported (imported on the first feed).
-FEED_MODULES: list[str] = ["catalog.revisions"]
+FEED_MODULES: list[str] = ["catalog.revisions", "catalog.story_feed"]
 
 
 def _status_changes(kpi: Kpi, series: pa.Table) -> list[FeedEntry]:

@@ -2,7 +2,8 @@
 
 A catalog is a folder holding an optional ``catalog.yaml`` (site settings), one YAML file per
 KPI, in any subfolders (hidden folders are skipped), and one file per Stat meeting under
-``meetings/`` (checked by :mod:`catalog.meetings`). :func:`load_catalog` reads them all, checks
+``meetings/`` (checked by :mod:`catalog.meetings`), and the stories under ``stories/`` (Markdown,
+checked by :mod:`catalog.stories`). :func:`load_catalog` reads them all, checks
 them, and either returns a :class:`~catalog.models.Catalog` or raises one
 :class:`~btvstat_open.errors.CatalogError` whose ``problems`` list every ``(file, line, message)``.
 Given a store, it also checks that each dataset and column exists and that every ``where`` compiles.
@@ -31,6 +32,7 @@ from catalog.meetings import MEETINGS_DIR, load_meetings, meeting_files
 from catalog.models import Catalog, CatalogSettings, Goal, Kpi, PortalSettings, content_version
 from catalog.program_checks import check_goal_dated_goals, check_goals
 from catalog.pydantic_problems import translate
+from catalog.stories import load_stories, story_files
 from catalog.yamllines import YamlProblem, line_for, load_with_lines
 
 __all__ = ["load_catalog"]
@@ -96,9 +98,11 @@ def load_catalog(path: str | Path, store: Store | None = None) -> Catalog:
         check_goal_dated_goals(settings, kpis, str(settings_path), read[1], problems)  # KPI under the goal
     meeting_paths = meeting_files(root)
     meetings, meeting_file_of = load_meetings(meeting_paths, kpis, problems)
+    story_paths = story_files(root)  # stories/*.md (catalog.stories)
+    stories = load_stories(story_paths, kpis, settings, problems)
     if problems:
         raise _error(root, problems)
-    version_files = [*kpi_files, *meeting_paths]
+    version_files = [*kpi_files, *meeting_paths, *story_paths]
     if settings_path.is_file():
         version_files.append(settings_path)
     return Catalog(
@@ -110,6 +114,8 @@ def load_catalog(path: str | Path, store: Store | None = None) -> Catalog:
         warnings=warnings,
         meetings=meetings,
         meeting_files=meeting_file_of,
+        stories=stories,
+        story_files={p.stem: p for p in story_paths if p.stem in stories},
     )
 
 

@@ -30,7 +30,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -48,7 +48,16 @@ from catalog.measure import measure
 from catalog.meetings import agenda_kpis, previous_meeting
 from catalog.models import Action, Catalog, Kpi, Meeting, Note
 
-__all__ = ["FollowUp", "KpiItem", "Packet", "action_as_of", "build_packet", "find_meeting", "packet_day"]
+__all__ = [
+    "FollowUp",
+    "KpiItem",
+    "Packet",
+    "action_as_of",
+    "build_packet",
+    "find_meeting",
+    "kpi_item",
+    "packet_day",
+]
 
 # Off track first, then near target, then everything else (ties keep agenda order).
 _RANK = {"off_track": 0, "near_target": 1}
@@ -215,13 +224,12 @@ def _follow_ups(kpis: list[Kpi], day: date, since: date | None, rank: dict[str, 
     return [entry for _, entry in sorted(found, key=lambda pair: pair[0])]
 
 
-def _item(
-    catalog: Catalog, store: Store, kpi: Kpi, meeting: Meeting, day: date, since: date | None
-) -> KpiItem:
+def kpi_item(catalog: Catalog, store: Store, kpi: Kpi, day: date, since: date | None = None) -> KpiItem:
+    """A KPI as of ``day`` (data as known then), with its notes after ``since`` and no agenda
+    fields: what a packet's item and a story's block show (:mod:`catalog.story_values`)."""
     from catalog.breakdown import breakdown
 
     series = measure(kpi, store, catalog.settings, today=day)
-    raised = next((item.note or "" for item in meeting.new_items if item.kpi == kpi.id), None)
     return KpiItem(
         kpi=kpi,
         series=series,
@@ -231,12 +239,19 @@ def _item(
         unattended=is_unattended(kpi, series, day),
         overdue=tuple(overdue_actions(kpi, day)),
         notes=tuple(n for n in sorted(kpi.notes, key=lambda n: n.date) if _in_window(n.date, since, day)),
-        questions=tuple(meeting.questions.get(kpi.id, [])),
-        raised=raised,
+        questions=(),
         updates=department_updates(store, kpi.id, day),
         empty_reason=why_empty(kpi, store, catalog.settings, today=day),
         checks=tuple(_check_failures(store, kpi.source.dataset)),
     )
+
+
+def _item(
+    catalog: Catalog, store: Store, kpi: Kpi, meeting: Meeting, day: date, since: date | None
+) -> KpiItem:
+    raised = next((item.note or "" for item in meeting.new_items if item.kpi == kpi.id), None)
+    questions = tuple(meeting.questions.get(kpi.id, []))
+    return replace(kpi_item(catalog, store, kpi, day, since), questions=questions, raised=raised)
 
 
 def department_updates(store: Store, kpi_id: str, day: date) -> tuple[str, ...]:

@@ -14,7 +14,8 @@ The document, computed as of ``today``::
                freshness: {expect}, data_updated_at, latest_period_end, stale, behind,
                latest: {period_start, value, target, status, previous, year_ago}, unattended,
                progress: {baseline, target, path, latest_date, latest_value, progress,
-                          expected_value, expected_progress, pace, projection}}]}
+                          expected_value, expected_progress, pace, projection}}],
+     "stories": [{id, title, date, author, summary, path, kpis, goals}]}
 
 Goals carry ``progress: {progress, pace, counts, kpis}`` too when KPIs under them have dated goals,
 and ``progress.dated_goal`` (the KPI record's ``progress`` with ``kpi``) when the goal has its own.
@@ -52,6 +53,7 @@ from catalog.freshness import freshness
 from catalog.goals import GoalNode, Rollup, goal_tree, rollups
 from catalog.measure import measure
 from catalog.models import Catalog, Kpi
+from catalog.story_feed import story_records
 from catalog.targets import future_targets, history_records
 
 __all__ = ["FORMAT", "freshness_fields", "goal_records", "kpi_record", "program_document"]
@@ -112,6 +114,7 @@ def program_document(
         },
         "goals": goal_records(tree, rollups(tree, latest, s.goal_status), progress),
         "kpis": records,
+        "stories": story_records(catalog, today),  # published by today (catalog.story_feed)
     }
 
 

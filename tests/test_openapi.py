@@ -114,6 +114,7 @@ def _real_cases(schema: Any) -> list[Any]:
         "goal_id": "streets-in-repair",
         "slug": "public-works",
         "meeting_id": "2020-03-04-public-works",
+        "story_id": "2020-02-potholes",
     }
     cases = []
     for result in schema.get_all_operations():

@@ -66,6 +66,9 @@ WIDGET_ROUTES: Final[dict[tuple[str, str], RouteDoc]] = {
     ("get", "/meetings"): _pooled(_get(HTML, errors=(400, 500))),
     ("get", "/meetings/{meeting_id}"): _pooled(_get(HTML, html_404=True)),
     ("get", "/meetings/{meeting_id}.pdf"): _pooled(_get("application/pdf", html_404=True)),
+    # stories (widgets.story_routes)
+    ("get", "/stories"): _pooled(_get(HTML, errors=(400, 500))),
+    ("get", "/stories/{story_id}"): _pooled(_get(HTML, html_404=True)),
     # feeds (widgets.feed_routes)
     ("get", "/program.atom"): _get("application/atom+xml", errors=(400, 500)),
     ("get", "/kpi/{kpi_id}.atom"): _get("application/atom+xml"),

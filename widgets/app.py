@@ -229,9 +229,12 @@ def _install_page_errors(app: FastAPI, pages: Pages) -> None:
         doc = WIDGET_ROUTES.get((request.method.lower(), route)) if route else None
         is_page = doc is not None and 404 in doc.html_errors
         if is_page and isinstance(exc, NotFound):
-            what = {"goals": "Goal", "departments": "Department", "meetings": "Meeting"}.get(
-                path.split("/")[1], "KPI"
-            )
+            what = {
+                "goals": "Goal",
+                "departments": "Department",
+                "meetings": "Meeting",
+                "stories": "Story",
+            }.get(path.split("/")[1], "KPI")
             body = pages.error(f"{what} not found", exc.message)
             return HTMLResponse(body, status_code=404, headers=dict(security_headers("page")))
         if json_handler is not None:

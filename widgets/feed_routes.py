@@ -22,7 +22,7 @@ from catalog.models import Catalog, Kpi
 from widgets.program import slugify
 from widgets.route_context import WidgetContext, Widgets
 
-__all__ = ["ATOM_TYPE", "CALENDAR_TYPE", "router"]
+__all__ = ["ATOM_TYPE", "CALENDAR_TYPE", "loaded_catalog", "router"]
 
 ATOM_TYPE = "application/atom+xml"
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
@@ -30,7 +30,8 @@ CALENDAR_TYPE = "text/calendar; charset=utf-8"
 router = APIRouter()
 
 
-def _catalog(ctx: WidgetContext) -> Catalog:
+def loaded_catalog(ctx: WidgetContext) -> Catalog:
+    """The loaded catalog; without one, every feed and story is :class:`NotFound`."""
     catalog = ctx.service.catalog
     if catalog is None:
         raise NotFound("No catalog is loaded; start the server with --catalog DIR or --demo.")
@@ -39,7 +40,7 @@ def _catalog(ctx: WidgetContext) -> Catalog:
 
 def _atom(ctx: WidgetContext, request: Request, title: str, page: str, kpis: list[Kpi]) -> Response:
     ctx.no_options(request)
-    catalog = _catalog(ctx)
+    catalog = loaded_catalog(ctx)
     service = ctx.service
 
     def build() -> bytes:
@@ -56,7 +57,7 @@ def _atom(ctx: WidgetContext, request: Request, title: str, page: str, kpis: lis
 
 @router.get("/program.atom", summary="Atom feed of the whole program: status changes, notes, meetings")
 def program_feed(request: Request, ctx: Widgets) -> Response:
-    title = f"{_catalog(ctx).settings.title}: what changed"
+    title = f"{loaded_catalog(ctx).settings.title}: what changed"
     return _atom(ctx, request, title, "/", ctx.service.public_kpis())
 
 
@@ -89,7 +90,7 @@ def _find(nodes: list[GoalNode], goal_id: str) -> GoalNode | None:
 
 @router.get("/goals/{goal_id}.atom", summary="Atom feed of a goal's KPIs (its sub-goals' too)")
 def goal_feed(goal_id: str, request: Request, ctx: Widgets) -> Response:
-    catalog = _catalog(ctx)
+    catalog = loaded_catalog(ctx)
     kpis = ctx.service.public_kpis()
     node = _find(goal_tree(catalog.settings, kpis), goal_id)
     if node is None:
@@ -101,7 +102,7 @@ def goal_feed(goal_id: str, request: Request, ctx: Widgets) -> Response:
 @router.get("/meetings.ics", summary="iCalendar feed of the Stat meetings")
 def meetings_calendar(request: Request, ctx: Widgets) -> Response:
     ctx.no_options(request)
-    catalog = _catalog(ctx)
+    catalog = loaded_catalog(ctx)
     build = lambda: meeting_calendar(catalog, ctx.service.today(), site_url=catalog.settings.site_url)  # noqa: E731
     return ctx.respond(request, "data", CALENDAR_TYPE, build, kpis=[])
 
@@ -109,7 +110,7 @@ def meetings_calendar(request: Request, ctx: Widgets) -> Response:
 @router.get("/actions.ics", summary="iCalendar feed of open actions' due dates")
 def actions_calendar(request: Request, ctx: Widgets) -> Response:
     ctx.no_options(request)
-    catalog = _catalog(ctx)
+    catalog = loaded_catalog(ctx)
     kpis = ctx.service.public_kpis()
     site = catalog.settings.site_url
     build = lambda: action_calendar(catalog, kpis, ctx.service.today(), site_url=site)  # noqa: E731

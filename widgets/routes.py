@@ -25,7 +25,7 @@ from fastapi.responses import Response
 from btvstat_open.errors import NotFound
 from btvstat_open.web.conditional import last_modified_header, newest_change
 from catalog.models import Kpi
-from widgets import feed_routes, program_routes
+from widgets import feed_routes, program_routes, story_routes
 from widgets.cache import DAY
 from widgets.charts import Width
 from widgets.downloads import dataset_response
@@ -212,3 +212,4 @@ async def healthz(ctx: Widgets) -> dict[str, Any]:
 
 
 router.include_router(meeting_routes.router)
+router.include_router(story_routes.router)  # /stories, /stories/{id}

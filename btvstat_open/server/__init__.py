@@ -18,11 +18,12 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
-from btvstat_open.people import install_people
+from btvstat_open.people import PeopleContext, install_people
 from btvstat_open.portal.app import PageSite, install_portal
 from btvstat_open.portal.openapi import PORTAL_ROUTES
 from btvstat_open.store import Store
@@ -67,5 +68,12 @@ def create_app(
     install_portal(app, store, settings, data_json=part.data_json, page_site=page_site, pools=part.pools)
     install_openapi(app, merged(PORTAL_ROUTES, WIDGET_ROUTES))
     if catalog is not None:  # people: sign-in, entered values, approvals, audit
-        install_people(app, store, catalog, settings, stylesheet=part.stylesheet)
+        people = install_people(app, store, catalog, settings, stylesheet=part.stylesheet)
+        app.state.story_preview = functools.partial(_signed_in_staff, people)  # draft stories
     return app
+
+
+def _signed_in_staff(people: PeopleContext, request: Request) -> bool:
+    """Whether a request comes from a signed-in person holding a role (who may preview drafts)."""
+    asker = people.who_is_asking(request)
+    return asker is not None and asker.session is not None and asker.grants.any_role

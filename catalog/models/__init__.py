@@ -20,6 +20,7 @@ from catalog.models.loaded import Catalog, content_version
 from catalog.models.meeting import Meeting, NewItem
 from catalog.models.program import Action, Breakdown, Freshness, Note, TargetEntry
 from catalog.models.settings import CatalogSettings, Contact, EmbedSettings, Goal, PortalSettings
+from catalog.models.story import Story, StoryBlock, StoryMeta
 
 __all__ = [
     "CALCULATIONS",
@@ -47,6 +48,9 @@ __all__ = [
     "PortalSettings",
     "RateTerm",
     "Source",
+    "Story",
+    "StoryBlock",
+    "StoryMeta",
     "Target",
     "TargetEntry",
     "content_version",

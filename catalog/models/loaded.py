@@ -16,6 +16,7 @@ from btvstat_open.errors import KpiNotFound
 from catalog.models.kpi import Kpi
 from catalog.models.meeting import Meeting
 from catalog.models.settings import CatalogSettings
+from catalog.models.story import Story
 
 __all__ = ["Catalog", "content_version"]
 
@@ -39,6 +40,9 @@ class Catalog:
     warnings: list[tuple[str, int | None, str]] = field(default_factory=list)
     meetings: dict[str, Meeting] = field(default_factory=dict)
     meeting_files: dict[str, Path] = field(default_factory=dict)
+    #: the stories under ``stories/`` by id (their file names; catalog.stories), and their paths
+    stories: dict[str, Story] = field(default_factory=dict)
+    story_files: dict[str, Path] = field(default_factory=dict)
 
     def get(self, kpi_id: str) -> Kpi:
         """The KPI with this id; raises :class:`~btvstat_open.errors.KpiNotFound`.

@@ -32,7 +32,7 @@ from widgets.images import image_svg
 from widgets.progress_view import progress_view
 from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS, Row, format_value, period_label, rows
 
-__all__ = ["CHART_HEIGHT", "CHART_WIDTH", "ItemView", "long_date", "packet_context"]
+__all__ = ["CHART_HEIGHT", "CHART_WIDTH", "ItemView", "item_view", "long_date", "packet_context"]
 
 CHART_WIDTH, CHART_HEIGHT = 640, 160
 _ACTION_STATUS = {"open": "Open", "done": "Done", "dropped": "Dropped"}
@@ -176,7 +176,8 @@ def _provisional(series_rows: list[Row]) -> str:
     return " (provisional)" if latest is not None and latest.provisional else ""
 
 
-def _item_view(item: KpiItem, day: date, fiscal_year_start: int) -> ItemView:
+def item_view(item: KpiItem, day: date, fiscal_year_start: int) -> ItemView:
+    """A KPI item's strings and chart as of ``day`` (a packet's items, a story's blocks)."""
     kpi, latest = item.kpi, item.change
     series_rows = rows(kpi, item.series, today=day)
     svg = (
@@ -265,8 +266,8 @@ def packet_context(packet: Packet, fiscal_year_start: int = 7) -> dict[str, Any]
     """
     day = packet.as_of
     meeting = packet.meeting
-    standing = [_item_view(item, day, fiscal_year_start) for item in packet.standing]
-    new_items = [_item_view(item, day, fiscal_year_start) for item in packet.new_items]
+    standing = [item_view(item, day, fiscal_year_start) for item in packet.standing]
+    new_items = [item_view(item, day, fiscal_year_start) for item in packet.new_items]
     counts = packet.counts()
     highlights = [
         (STATUS_LABELS[s], counts[s])
