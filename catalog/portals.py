@@ -13,11 +13,11 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from catalog.models import Catalog
+from catalog.models import Catalog, PortalSettings
 from connectors import Connector
 from connectors.commands import open_source
 
-__all__ = ["open_portal"]
+__all__ = ["open_portal", "open_portal_settings"]
 
 
 def open_portal(catalog: Catalog, key: str, options: Mapping[str, Any] | None = None) -> Connector:
@@ -27,7 +27,14 @@ def open_portal(catalog: Catalog, key: str, options: Mapping[str, Any] | None = 
     the kind calls it: ArcGIS ``token``, CKAN ``api_key``); ``options`` go to the connector
     (``timeout``, ``retries``...); a credential a kind does not use is left out.
     """
-    portal = catalog.settings.portals[key]
+    return open_portal_settings(catalog, catalog.settings.portals[key], options)
+
+
+def open_portal_settings(
+    catalog: Catalog, portal: PortalSettings, options: Mapping[str, Any] | None = None
+) -> Connector:
+    """A connector to ``portal`` (a ``portals:`` entry, or a peer's own ``{url, kind}``), as
+    :func:`open_portal` opens one."""
     options = dict(options or {})
     if portal.kind == "file":
         options["base_dir"] = catalog.root
