@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import textwrap
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -331,3 +333,33 @@ def test_a_catalog_without_normalise_compares_values_as_they_are(synced: tuple[P
     got = shown(root, store)
     assert got["Los Angeles, CA"][2013] == 3238
     assert got["Burlington, VT"][2019] == 432
+
+
+def test_the_demo_serves_its_peer_from_a_second_local_portal(tmp_path: Path) -> None:
+    """`serve --demo`'s second portal (here on a free port, not the demo's 8001) syncs the peer."""
+    from btvstat_open.server.demo_peer import demo_peer_portal
+    from catalog.demo import DEMO_DIR
+
+    root = tmp_path / "demo"
+    shutil.copytree(DEMO_DIR, root)
+    settings = root / "catalog.yaml"
+    settings.write_text(settings.read_text().replace("127.0.0.1:8001", f"127.0.0.1:{free_port()}"))
+    store = Store(tmp_path / "store")
+    load_demo_data(store)
+    catalog = load_catalog(root, store)
+    lines: list[str] = []
+    with demo_peer_portal(store, catalog, lines.append):
+        deadline = time.monotonic() + 60
+        while not lines and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert lines == [
+        "demo peer sync: la-controller/peer-los-angeles-ca-la-operating-indicators: "
+        "full sync (first sync): 1,890 new, 0 updated, 0 deleted; 1,890 rows"
+    ]
+    kpi = catalog.kpis["trees-planted-yearly"]
+    found = comparison(kpi, store, catalog.settings, measure(kpi, store, catalog.settings), today=TODAY)
+    assert found is not None
+    la = found.lines[1]
+    assert (la.city, la.flag) == ("Los Angeles, CA", "")
+    assert la.latest is not None and la.latest["value"] == 3238
+    assert la.latest["shown"] == pytest.approx(3238 / 3792621 * 1000)
