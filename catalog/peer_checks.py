@@ -24,7 +24,7 @@ from collections.abc import Callable
 from btvstat_open.errors import SoqlError
 from catalog.models import CatalogSettings, Kpi
 
-__all__ = ["check_peers"]
+__all__ = ["check_peer_ids", "check_peers"]
 
 Adder = Callable[[tuple[str | int, ...], str], None]
 NORMALISABLE = ("count", "sum")
@@ -56,3 +56,29 @@ def check_peers(kpi: Kpi, settings: CatalogSettings, add: Adder) -> None:
                 parse_expression(peer.columns.where, "$where")
             except SoqlError as exc:
                 add(("peers", "cities", index, "columns", "where"), f"where does not parse: {exc.message}")
+
+
+def check_peer_ids(
+    kpi: Kpi,
+    file: str,
+    lines: dict[tuple[str | int, ...], int],
+    seen: dict[str, tuple[str, str, str]],
+    problems: list[tuple[str, int | None, str]],
+) -> None:
+    """Two peers of the catalog with one store id must be the same portal's same dataset (``seen``
+    maps each store id to its portal, dataset and file, across the KPI files)."""
+    from catalog.peer_sync import peer_label
+    from catalog.yamllines import line_for
+
+    for index, peer in enumerate(kpi.peers.cities if kpi.peers else []):
+        source = (peer_label(peer), peer.dataset, file)
+        first = seen.setdefault(peer.dataset_id, source)
+        if first[:2] != source[:2]:
+            problems.append(
+                (
+                    file,
+                    line_for(lines, ("peers", "cities", index, "dataset")),
+                    f"the peer's store id '{peer.dataset_id}' is already {first[0]}/{first[1]}'s "
+                    f"(in {first[2]}): give one of them its own store_id",
+                )
+            )

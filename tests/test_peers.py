@@ -324,6 +324,16 @@ def test_peer_mistakes_are_errors_at_their_file_and_line(
     assert found == [("trees.yaml", line)], caught.value.problems
 
 
+def test_two_peers_sharing_a_store_id_from_different_portals_is_an_error(tmp_path: Path) -> None:
+    root = write_catalog(tmp_path, "http://127.0.0.1:1", "http://127.0.0.1:2")
+    other = KPI.replace("id: trees", "id: trees-again").replace("      portal: la\n", "      portal: btv\n")
+    (root / "trees-again.yaml").write_text(other)
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(root)
+    assert [(Path(f).name, at) for f, at, _ in caught.value.problems] == [("trees.yaml", 20)]
+    assert "already btv/la-indicators's" in caught.value.problems[0][2]
+
+
 def test_a_catalog_without_normalise_compares_values_as_they_are(synced: tuple[Path, Store]) -> None:
     root, store = synced
     plain = re.sub(r"  population:\n    value: 42417\n    source: .*\n", "", KPI)
