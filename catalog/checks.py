@@ -27,6 +27,7 @@ from collections.abc import Callable
 from btvstat_open.errors import SoqlError
 from btvstat_open.store import DatasetInfo, Store
 from catalog.models import CatalogSettings, Kpi
+from catalog.peer_checks import check_peers
 from catalog.program_checks import check_program
 from catalog.yamllines import line_for
 
@@ -123,6 +124,8 @@ def check_kpi(
             add(path, f"where {where!r} does not parse: {problem}")
     # Goals, target history, notes and actions (catalog.program_checks).
     check_program(kpi, settings, file, lines, problems)
+    # Peers: the same measure in other cities' data (catalog.peer_checks).
+    check_peers(kpi, settings, add)
 
 
 def _wheres(kpi: Kpi) -> list[tuple[tuple[str | int, ...], str]]:

@@ -28,7 +28,7 @@ import hashlib
 import json
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -170,14 +170,17 @@ def _read_bundled(dataset: DemoDataset) -> tuple[pa.Table, list[Column]]:
         return files.pull(dataset.file_name), list(files.describe(dataset.file_name).columns)
 
 
-def load_demo_data(store: Store, *, notice: Callable[[str], None] | None = None) -> list[str]:
+def load_demo_data(
+    store: Store, *, notice: Callable[[str], None] | None = None, only: Collection[str] | None = None
+) -> list[str]:
     """Load the bundled demo datasets into ``store``; returns the ids actually (re)loaded.
 
     A demo dataset is loaded when the store lacks it, or when the bundled file changed and the
     store's copy is still exactly what was loaded (its version has not moved since). A copy that
     was written to since (rows upserted, replaced or deleted through the API) is kept as it is,
     so writes to a demo server survive a restart; ``notice`` gets one line about each such copy,
-    saying how to get the bundled data back. Calling this at every start-up is cheap.
+    saying how to get the bundled data back. Calling this at every start-up is cheap. ``only``
+    loads just these datasets (and not the entered values).
 
     Example:
         >>> from btvstat_open.store import Store
@@ -193,6 +196,8 @@ def load_demo_data(store: Store, *, notice: Callable[[str], None] | None = None)
         marker = {}
     loaded = []
     for dataset in DEMO_DATASETS.values():
+        if only is not None and dataset.id not in only:  # e.g. the peer city's portal (docs/peers.md)
+            continue
         digest = hashlib.sha256(dataset.bundled.read_bytes()).hexdigest()[:16]
         entry = marker.get(dataset.id)
         version = store.version(dataset.id)
@@ -219,7 +224,8 @@ def load_demo_data(store: Store, *, notice: Callable[[str], None] | None = None)
         tmp = marker_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(marker, indent=1))
         tmp.replace(marker_path)
-    load_demo_entries(store)
+    if only is None:
+        load_demo_entries(store)
     return loaded
 
 

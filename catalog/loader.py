@@ -30,6 +30,7 @@ from catalog.entries import ensure_entry_datasets
 from catalog.filter_rows import empty_filter_warnings
 from catalog.meetings import MEETINGS_DIR, load_meetings, meeting_files
 from catalog.models import Catalog, CatalogSettings, Goal, Kpi, PortalSettings, content_version
+from catalog.peer_checks import check_peer_ids
 from catalog.program_checks import check_goal_dated_goals, check_goals
 from catalog.pydantic_problems import translate
 from catalog.stories import load_stories, story_files
@@ -66,6 +67,7 @@ def load_catalog(path: str | Path, store: Store | None = None) -> Catalog:
     kpis: dict[str, Kpi] = {}
     files: dict[str, Path] = {}
     known_datasets: dict[str, DatasetInfo | None] = {}
+    peer_ids: dict[str, tuple[str, str, str]] = {}
     for file in kpi_files:
         # A KPI with problems still goes through the later checks (duplicate id, store), so that
         # one run lists everything; any problem makes the whole load fail below.
@@ -90,6 +92,7 @@ def load_catalog(path: str | Path, store: Store | None = None) -> Catalog:
             if len(problems) == before:  # a filter that fits the data but keeps no row: say why
                 where_line = line_for(lines, ("source", "where"))
                 warnings.extend((str(file), where_line, w) for w in empty_filter_warnings(kpi, store))
+        check_peer_ids(kpi, str(file), lines, peer_ids, problems)  # one store copy per peer dataset
         kpis[kpi.id] = kpi
         files[kpi.id] = file
     if not kpi_files:

@@ -47,6 +47,8 @@ from catalog.ledger import revised_between
 from catalog.measure import measure
 from catalog.meetings import agenda_kpis, previous_meeting
 from catalog.models import Action, Catalog, Kpi, Meeting, Note
+from catalog.peers import Comparison as PeerComparison
+from catalog.peers import comparison
 
 __all__ = [
     "FollowUp",
@@ -140,6 +142,7 @@ class KpiItem:
     updates: tuple[str, ...] = ()
     empty_reason: str | None = None  # why no period has a value (catalog.explain), None when one has
     checks: tuple[str, ...] = ()  # what failed in the dataset's data checks when the packet was made
+    peers: PeerComparison | None = None  # the comparison with peer cities as of the packet's day
 
     @property
     def status(self) -> str:
@@ -243,6 +246,7 @@ def kpi_item(catalog: Catalog, store: Store, kpi: Kpi, day: date, since: date | 
         updates=department_updates(store, kpi.id, day),
         empty_reason=why_empty(kpi, store, catalog.settings, today=day),
         checks=tuple(_check_failures(store, kpi.source.dataset)),
+        peers=comparison(kpi, store, catalog.settings, series, today=day) if kpi.peers else None,
     )
 
 

@@ -13,10 +13,10 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from catalog.models import Catalog
+from catalog.models import Catalog, PortalSettings
 from connectors import Connector, connect
 
-__all__ = ["open_portal"]
+__all__ = ["open_portal", "open_portal_settings"]
 
 
 def open_portal(catalog: Catalog, key: str, options: Mapping[str, Any] | None = None) -> Connector:
@@ -27,7 +27,14 @@ def open_portal(catalog: Catalog, key: str, options: Mapping[str, Any] | None = 
     (``timeout``, ``retries``...) through :func:`connectors.connect`, which refuses, naming it, an
     option the portal's kind does not take (``allow_hosts`` on a portal that is not ArcGIS).
     """
-    portal = catalog.settings.portals[key]
+    return open_portal_settings(catalog, catalog.settings.portals[key], options)
+
+
+def open_portal_settings(
+    catalog: Catalog, portal: PortalSettings, options: Mapping[str, Any] | None = None
+) -> Connector:
+    """A connector to ``portal`` (a ``portals:`` entry, or a peer's own ``{url, kind}``), as
+    :func:`open_portal` opens one."""
     options = dict(options or {})
     if portal.kind == "file":
         options["base_dir"] = catalog.root

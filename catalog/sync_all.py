@@ -33,6 +33,7 @@ from btvstat_open.errors import BtvstatError, SyncError, UsageError
 from btvstat_open.store import Store
 from btvstat_open.sync import SyncResult, sync_dataset
 from catalog.models import Catalog
+from catalog.peer_sync import peer_jobs, sync_peer
 
 __all__ = [
     "DEFAULT_PARALLEL",
@@ -150,8 +151,10 @@ def sync_catalog(
 
     One dataset's failure does not stop the others: each ends as a :class:`SyncOutcome`, in
     catalog order; ``on_done`` is called with each as it finishes (on the calling thread).
-    Progress bars are off (several cannot share a terminal). Datasets with the same id on two
-    portals share one local copy, so they never sync at the same time.
+    Peers of the catalog's KPIs (``peers:``) are synced too, as ``(portal, store id)`` (see
+    :mod:`catalog.peer_sync`). Progress bars are off (several cannot share a terminal).
+    Datasets with the same id on two portals share one local copy, so they never sync at the
+    same time.
 
     Example:
         >>> from catalog.loader import load_catalog
@@ -164,15 +167,21 @@ def sync_catalog(
     if parallel < 1:
         raise UsageError(f"The datasets synced at once (--parallel) must be at least 1 (got {parallel}).")
     jobs = [job for job in remote_datasets(catalog) if only is None or job in only]
+    # Peers (other cities' same measure) sync like any dataset, each under its own store id.
+    peers = {job: peer for job, peer in peer_jobs(catalog).items() if only is None or job in only}
+    jobs += list(peers)
     same_id: dict[str, threading.Lock] = {dataset: threading.Lock() for _, dataset in jobs}
+
+    def sync(portal: str, dataset: str) -> SyncResult:
+        if (portal, dataset) in peers:
+            return sync_peer(catalog, store, peers[portal, dataset], options)
+        return sync_one(catalog, store, portal, dataset, options=options)
 
     def run(job: tuple[str, str]) -> SyncOutcome:
         portal, dataset = job
         try:
             with same_id[dataset]:
-                outcome = SyncOutcome(
-                    portal, dataset, result=sync_one(catalog, store, portal, dataset, options=options)
-                )
+                outcome = SyncOutcome(portal, dataset, result=sync(portal, dataset))
         except BtvstatError as exc:
             outcome = SyncOutcome(portal, dataset, error=exc)
         except Exception as exc:  # one dataset's bug must not stop the others; it is logged whole

@@ -63,6 +63,9 @@ WIDGET_ROUTES: Final[dict[tuple[str, str], RouteDoc]] = {
     ("get", "/kpi/{kpi_id}/breakdown.csv"): _get(CSV),
     ("get", "/kpi/{kpi_id}/breakdown.svg"): _pooled(_get("image/svg+xml")),
     ("get", "/kpi/{kpi_id}/breakdown.png"): _pooled(_get("image/png")),
+    # a KPI's comparison with peer cities (widgets.peer_routes)
+    ("get", "/kpi/{kpi_id}/peers.json"): _get(JSON),
+    ("get", "/kpi/{kpi_id}/peers.svg"): _pooled(_get("image/svg+xml")),
     ("get", "/meetings"): _pooled(_get(HTML, errors=(400, 500))),
     ("get", "/meetings/{meeting_id}"): _pooled(_get(HTML, html_404=True)),
     ("get", "/meetings/{meeting_id}.pdf"): _pooled(_get("application/pdf", html_404=True)),

@@ -31,6 +31,8 @@ from catalog.packet import department_updates
 from widgets.assets import Assets
 from widgets.breakdown_chart import breakdown_records, breakdown_spec
 from widgets.kpi_details import action_rows, target_history
+from widgets.peer_chart import peer_spec
+from widgets.peer_view import peer_rows
 from widgets.program import slugify, updated_label
 from widgets.progress_view import progress_view
 from widgets.provenance import provenance
@@ -165,6 +167,7 @@ class Pages:
             actions=action_rows(kpi, facts.overdue),
             department_updates=department_updates(self.service.store, kpi.id, today),
             breakdown=self._breakdown(kpi),
+            peers=self._peers(kpi),
             target_label=target_label,
             rows=self.service.rows(kpi),
             revisions=revision_lines(kpi, published(self.service.store, kpi.id)),
@@ -184,18 +187,20 @@ class Pages:
             return None
         rows = self.service.breakdown_rows(kpi)
         specs = {theme: breakdown_spec(kpi, rows, theme=theme) for theme in ("light", "dark")}
-        chart = ChartView(
-            element_id="breakdown-chart",
-            theme="auto",
-            spec_light=script_json(specs["light"]),
-            spec_dark=script_json(specs["dark"]),
-            svg_url=f"/kpi/{kpi.id}/breakdown.svg",
-            description=str(specs["light"]["description"]),
-        )
+        chart = _themed_chart("breakdown-chart", specs, f"/kpi/{kpi.id}/breakdown.svg")
         records = breakdown_records(kpi, rows)
         label = kpi.breakdown.label or kpi.breakdown.column
         return {"chart": chart, "records": records, "label": label, "min_count": kpi.breakdown.min_count,
                 "disparity": _latest_disparity(rows)}  # fmt: skip
+
+    def _peers(self, kpi: Kpi) -> dict[str, Any] | None:
+        """The comparison with peer cities: chart (both themes), table rows, rule; None without peers."""
+        found = self.service.comparison(kpi)
+        if found is None:
+            return None
+        specs = {theme: peer_spec(kpi, found, theme=theme) for theme in ("light", "dark")}
+        chart = _themed_chart("peers-chart", specs, f"/kpi/{kpi.id}/peers.svg")
+        return {"chart": chart, "rows": peer_rows(kpi, found), "found": found}
 
     def embed(self, kpi: Kpi, options: ChartOptions) -> str:
         """The iframe page: the chart alone (title unless ``plain``) and a "data" link."""
@@ -219,6 +224,18 @@ class Pages:
     def error(self, heading: str, message: str) -> str:
         """A plain error page (for HTML routes)."""
         return self.render("error.html", heading=heading, message=message)
+
+
+def _themed_chart(element_id: str, specs: dict[str, dict[str, Any]], svg_url: str) -> ChartView:
+    """A page's second chart (breakdown, peers): both themes' specs, described by the light one."""
+    return ChartView(
+        element_id=element_id,
+        theme="auto",
+        spec_light=script_json(specs["light"]),
+        spec_dark=script_json(specs["dark"]),
+        svg_url=svg_url,
+        description=str(specs["light"]["description"]),
+    )
 
 
 def _latest_disparity(rows: list[dict[str, Any]]) -> str:

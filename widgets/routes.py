@@ -25,7 +25,7 @@ from fastapi.responses import Response
 from btvstat_open.errors import NotFound
 from btvstat_open.web.conditional import last_modified_header, newest_change
 from catalog.models import Kpi
-from widgets import feed_routes, program_routes, story_routes
+from widgets import feed_routes, peer_routes, program_routes, story_routes
 from widgets.cache import DAY
 from widgets.charts import Width
 from widgets.downloads import dataset_response
@@ -45,6 +45,7 @@ router = APIRouter()
 # Feeds first: /departments/{slug}.atom and /kpi/{id}.atom before the pages' catch-all paths.
 router.include_router(feed_routes.router)
 router.include_router(program_routes.router)
+router.include_router(peer_routes.router)  # a KPI's comparison with peer cities
 
 
 @router.get("/kpi/{kpi_id}.vl.json", summary="A KPI's chart as a Vega-Lite spec")

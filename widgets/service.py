@@ -33,6 +33,7 @@ from catalog.explain import target_in_force, why_empty
 from catalog.freshness import FreshnessReport, freshness
 from catalog.ledger import published, record, with_published
 from catalog.models import Action, Catalog, CatalogSettings, Kpi
+from catalog.peers import Comparison, comparison
 from catalog.updates import UPDATES_DATASET
 from widgets.cache import DataVersions, LruCache
 from widgets.charts import Width, chart_spec
@@ -221,7 +222,7 @@ class WidgetService:
     def deps(self, kpis: list[Kpi]) -> tuple[tuple[str, int], ...]:
         """The ``(dataset, version)`` pairs responses about these KPIs depend on."""
         # program-updates: the departments' approved commentary shown beside each KPI
-        return self.versions.deps([*(k.source.dataset for k in kpis), UPDATES_DATASET])
+        return self.versions.deps([*(k.source.dataset for k in kpis), UPDATES_DATASET, *_peer_datasets(kpis)])
 
     def _key(self, kpi: Kpi, *extra: Any) -> tuple[Any, ...]:
         # A data check's hold decides which version of the dataset is published: part of the key.
@@ -275,6 +276,12 @@ class WidgetService:
             with ThreadPoolExecutor(max_workers=FACT_THREADS, thread_name_prefix="facts") as pool:
                 list(pool.map(self.facts, missing))
         return [self.facts(kpi) for kpi in kpis]
+
+    def comparison(self, kpi: Kpi) -> Comparison | None:
+        """The KPI's comparison with its peers (:func:`catalog.peers.comparison`), None without peers."""
+        if kpi.peers is None:
+            return None
+        return comparison(kpi, self.store, self.settings, self.series(kpi), today=self.today())
 
     def breakdown_rows(self, kpi: Kpi) -> list[dict[str, Any]]:
         """The breakdown as publishable rows (suppressed cells without value or exact count)."""
@@ -382,3 +389,8 @@ class WidgetService:
 
         svg: str = self._cached(self._key(kpi, "spark", theme), build)
         return svg
+
+
+def _peer_datasets(kpis: list[Kpi]) -> list[str]:
+    """The store ids of the KPIs' peer copies (a peer's sync changes the comparison)."""
+    return [peer.dataset_id for kpi in kpis if kpi.peers for peer in kpi.peers.cities]

@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 from btvstat_open.errors import UsageError
@@ -117,11 +117,22 @@ def run_serve(args: argparse.Namespace) -> int:
     gc.freeze()
     # Timeouts for slow clients and a connection cap (the http_* settings, docs/settings.md).
     server = uvicorn.Server(server_config(app, settings, args.host, args.port, log_level="warning"))
-    with owning(store), _live(args, store, settings, app, catalog):
+    with owning(store), _live(args, store, settings, app, catalog), _demo_peer(args, store, catalog):
         # uvicorn stops on SIGTERM, then raises it again: end by an exception, so the owner file goes.
         signal.signal(signal.SIGTERM, _terminated)
         server.run()
     return 0
+
+
+def _demo_peer(
+    args: argparse.Namespace, store: Store, catalog: Catalog | None
+) -> AbstractContextManager[None]:
+    """With --demo: the peer city's second local portal, and the demo's peers synced from it."""
+    if catalog is None or not getattr(args, "demo", False):
+        return nullcontext()
+    from btvstat_open.server.demo_peer import demo_peer_portal
+
+    return demo_peer_portal(store, catalog, _log)
 
 
 @contextmanager

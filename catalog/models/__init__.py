@@ -18,6 +18,7 @@ from catalog.models.dated_goal import DatedGoal, DatedPoint, GoalDatedGoal
 from catalog.models.kpi import Kpi, Measure, Period, RateTerm, Source, Target
 from catalog.models.loaded import Catalog, content_version
 from catalog.models.meeting import Meeting, NewItem
+from catalog.models.peer import Peer, Peers
 from catalog.models.program import Action, Breakdown, Freshness, Note, TargetEntry
 from catalog.models.settings import CatalogSettings, Contact, EmbedSettings, Goal, PortalSettings
 from catalog.models.story import Story, StoryBlock, StoryMeta
@@ -44,6 +45,8 @@ __all__ = [
     "Meeting",
     "NewItem",
     "Note",
+    "Peer",
+    "Peers",
     "Period",
     "PortalSettings",
     "RateTerm",

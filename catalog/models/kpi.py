@@ -24,6 +24,7 @@ from pydantic import Field, model_validator
 
 from catalog.models.base import KPI_ID_PATTERN, Calculation, Chart, Direction, Kind, PeriodSize, Strict, Tag
 from catalog.models.dated_goal import DatedGoal
+from catalog.models.peer import Peers
 from catalog.models.people import EntrySettings
 from catalog.models.program import Action, Breakdown, Freshness, Note, TargetEntry
 
@@ -155,6 +156,8 @@ class Kpi(Strict):
     entry: EntrySettings | None = None
     # -- progress toward a dated goal (catalog.dated_goals) --
     dated_goal: DatedGoal | None = None
+    # -- the same measure in other cities' open data (catalog.peers) --
+    peers: Peers | None = None
 
     @model_validator(mode="before")
     @classmethod

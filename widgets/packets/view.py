@@ -29,6 +29,8 @@ from catalog.packet import FollowUp, KpiItem, Packet
 from widgets.charts import describe
 from widgets.empty_chart import empty_svg, empty_text
 from widgets.images import image_svg
+from widgets.peer_chart import peer_svg
+from widgets.peer_view import peer_rows
 from widgets.progress_view import progress_view
 from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS, Row, format_value, period_label, rows
 
@@ -69,6 +71,8 @@ class ItemView:
     empty_reason: str | None = None
     #: progress toward the KPI's dated goal as of the packet's day (widgets.progress_view), or None
     progress: dict[str, Any] | None = None
+    #: the comparison with peer cities as of the packet's day (table rows, rule, chart), or None
+    peers: dict[str, Any] | None = None
 
 
 def _change(kpi: Kpi, earlier: Comparison | None, suffix: str, missing: str) -> str:
@@ -227,7 +231,20 @@ def item_view(item: KpiItem, day: date, fiscal_year_start: int) -> ItemView:
         raised=item.raised,
         empty_reason=item.empty_reason,
         progress=progress_view(kpi, kpi_progress(kpi, item.series)),
+        peers=_peers(item),
     )
+
+
+def _peers(item: KpiItem) -> dict[str, Any] | None:
+    """The comparison with peer cities: its table rows, rule, scale and chart (server SVG)."""
+    found = item.peers
+    if found is None:
+        return None
+    return {
+        "rows": peer_rows(item.kpi, found),
+        "found": found,
+        "chart": inline_chart(peer_svg(item.kpi, found, width=CHART_WIDTH)),
+    }
 
 
 def _follow_up_view(entry: FollowUp, packet: Packet) -> dict[str, Any]:
