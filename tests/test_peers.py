@@ -35,8 +35,8 @@ from btvstat_open.errors import CatalogError
 from btvstat_open.load import load_file
 from btvstat_open.portal.app import create_portal_app
 from btvstat_open.server import create_app
-from btvstat_open.settings import Settings
 from btvstat_open.store import Store
+from btvstat_open.web.settings import Settings
 from catalog import load_catalog
 from catalog.demo import load_demo_data
 from catalog.measure import measure

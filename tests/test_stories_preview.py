@@ -13,8 +13,8 @@ from people_site import FILES, PASSWORD, VIEWER, sign_in
 
 from btvstat_open.people.accounts import Accounts
 from btvstat_open.server import create_app
-from btvstat_open.settings import Settings
 from btvstat_open.store import Store
+from btvstat_open.web.settings import Settings
 from catalog import load_catalog
 
 NO_ROLE = "visitor@example.gov"  # an account that no access rule names

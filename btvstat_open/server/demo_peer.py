@@ -58,7 +58,7 @@ def demo_peer_portal(store: Store, catalog: Catalog, log: Callable[[str], None])
     import uvicorn
 
     from btvstat_open.portal.app import create_portal_app
-    from btvstat_open.settings import Settings
+    from btvstat_open.web.settings import Settings
     from catalog.demo import load_demo_data
 
     address = peer_portal_address(catalog)
