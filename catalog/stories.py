@@ -89,7 +89,7 @@ def story_files(root: Path) -> list[Path]:
 def _front_matter(text: str) -> tuple[str, int]:
     """The front matter's YAML and the 1-based line the Markdown after it starts on."""
     lines = text.splitlines(keepends=True)
-    if not lines or lines[0].strip() != "---":
+    if not lines or lines[0].lstrip("\ufeff").strip() != "---":  # a BOM is not text
         raise StoryProblem(
             "a story starts with front matter: a line '---', then title:, date:, author:, status:, "
             "then another '---' line",
