@@ -43,9 +43,11 @@ from catalog.yamllines import YamlProblem, line_for, load_with_lines
 __all__ = [
     "STORIES_DIR",
     "StoryProblem",
+    "check_story",
     "load_stories",
     "parse_story",
     "public_stories",
+    "read_story",
     "story_files",
     "story_kpis",
 ]
@@ -56,11 +58,15 @@ _PARSER = markdown_parser()
 
 
 class StoryProblem(Exception):
-    """What is wrong with a story file, and on which line (1-based)."""
+    """What is wrong with a story file: the first problem's ``message`` and ``line`` (1-based), and
+    ``found``, every ``(line, message)`` of the file."""
 
-    def __init__(self, message: str, line: int | None) -> None:
+    def __init__(
+        self, message: str, line: int | None, found: list[tuple[int | None, str]] | None = None
+    ) -> None:
         super().__init__(message)
         self.message, self.line = message, line
+        self.found = found or [(line, message)]
 
 
 def story_files(root: Path) -> list[Path]:
@@ -83,7 +89,7 @@ def story_files(root: Path) -> list[Path]:
 def _front_matter(text: str) -> tuple[str, int]:
     """The front matter's YAML and the 1-based line the Markdown after it starts on."""
     lines = text.splitlines(keepends=True)
-    if not lines or lines[0].strip() != "---":
+    if not lines or lines[0].lstrip("\ufeff").strip() != "---":  # a BOM is not text
         raise StoryProblem(
             "a story starts with front matter: a line '---', then title:, date:, author:, status:, "
             "then another '---' line",
@@ -95,42 +101,56 @@ def _front_matter(text: str) -> tuple[str, int]:
     raise StoryProblem("the front matter has no closing '---' line: add one after its last key", 1)
 
 
-def _meta(yaml_text: str, file: str) -> StoryMeta:
+Found = list[tuple[int | None, str]]
+
+
+def _meta(yaml_text: str, file: str, found: Found) -> StoryMeta:
+    """The front matter; its problems are appended to ``found`` (a stand-in is returned then)."""
+    stand_in = StoryMeta.model_construct(title="", date=date.min, author="", status="draft", summary=None)
     try:
         data, lines = load_with_lines(yaml_text)
     except YamlProblem as exc:
-        raise StoryProblem(exc.message, (exc.line or 0) + 1) from None
+        found.append(((exc.line or 0) + 1, exc.message))
+        return stand_in
     if not isinstance(data, dict):
-        raise StoryProblem(
-            "the front matter must be keys: title:, date:, author:, status: (draft or published)", 2
+        found.append(
+            (2, "the front matter must be keys: title:, date:, author:, status: (draft or published)")
         )
+        return stand_in
     try:
         return StoryMeta.model_validate(data)
     except ValidationError as exc:
-        _, line, message = translate(exc, StoryMeta, file, lines)[0]
-        raise StoryProblem(message, (line or 1) + 1) from None
+        found.extend(
+            ((line or 1) + 1, message) for _, line, message in translate(exc, StoryMeta, file, lines)
+        )
+        return stand_in
 
 
-def _block(kind: str, content: str, line: int) -> StoryBlock:
-    """The block of a fence ``kind`` whose ``content`` starts on ``line``."""
+def _block(kind: str, content: str, line: int, found: Found) -> StoryBlock | None:
+    """The block of a fence ``kind`` whose ``content`` starts on ``line`` (None, and a problem, if bad)."""
     try:
         data, lines = load_with_lines(content)
     except YamlProblem as exc:
-        raise StoryProblem(f"a {kind} block holds one line 'id: ...': {exc.message}", line) from None
+        found.append((line, f"a {kind} block holds one line 'id: ...': {exc.message}"))
+        return None
     if not isinstance(data, dict) or set(data) != {"id"}:
         extra = sorted(set(data) - {"id"}) if isinstance(data, dict) else []
         at = line + line_for(lines, (extra[0],)) - 1 if extra else line
-        raise StoryProblem(f"a {kind} block holds one line 'id: ...' and nothing else", at)
+        found.append((at, f"a {kind} block holds one line 'id: ...' and nothing else"))
+        return None
     return StoryBlock(kind, str(data["id"]), line)
 
 
-def parse_story(text: str, story_id: str, file: str = "") -> Story:
-    """A story from its file's ``text``; a problem is :class:`StoryProblem` (with its line).
+def read_story(text: str, story_id: str, file: str = "") -> tuple[Story, Found]:
+    """A story from its file's ``text``, and every ``(line, message)`` wrong with it (the story's
+    parts hold its good blocks then, and its front matter may be a stand-in).
 
-    The blocks are not checked against a catalog here (:func:`check_story` does that).
+    A file without front matter is :class:`StoryProblem`. The blocks are not checked against a
+    catalog here (:func:`check_story` does that).
     """
     yaml_text, body_line = _front_matter(text)
-    meta = _meta(yaml_text, file)
+    found: Found = []
+    meta = _meta(yaml_text, file, found)
     env: dict[str, Any] = {}
     tokens = _PARSER.parse("".join(text.splitlines(keepends=True)[body_line - 1 :]), env)
     parts: list[str | StoryBlock] = []
@@ -140,15 +160,24 @@ def parse_story(text: str, story_id: str, file: str = "") -> Story:
         if not kind.startswith(("kpi-", "goal-")):
             continue
         line = body_line + (token.map[0] if token.map else 0)
-        if kind not in BLOCK_KINDS:
-            raise StoryProblem(f"unknown block '{kind}': use one of {', '.join(BLOCK_KINDS)}", line)
         if i > start:
             parts.append(render_tokens(tokens[start:i], env))
-        parts.append(_block(kind, token.content, line + 1))
         start = i + 1
+        if kind not in BLOCK_KINDS:
+            found.append((line, f"unknown block '{kind}': use one of {', '.join(BLOCK_KINDS)}"))
+        elif (block := _block(kind, token.content, line + 1, found)) is not None:
+            parts.append(block)
     if start < len(tokens):
         parts.append(render_tokens(tokens[start:], env))
-    return Story(story_id, meta, tuple(parts))
+    return Story(story_id, meta, tuple(parts)), found
+
+
+def parse_story(text: str, story_id: str, file: str = "") -> Story:
+    """A story from its file's ``text``; any problem is :class:`StoryProblem` (with its line)."""
+    story, found = read_story(text, story_id, file)
+    if found:
+        raise StoryProblem(found[0][1], found[0][0], found)
+    return story
 
 
 def _suggest(name: str, known: Iterable[str]) -> str:
@@ -209,15 +238,17 @@ def _load_one(
         )  # fmt: skip
         return None
     try:
-        story = parse_story(file.read_text(encoding="utf-8"), story_id, str(file))
+        story, found = read_story(file.read_text(encoding="utf-8"), story_id, str(file))
     except (OSError, UnicodeDecodeError) as exc:
         problems.append((str(file), None, f"cannot read the file: {exc}; save it as UTF-8 text"))
         return None
     except StoryProblem as exc:
         problems.append((str(file), exc.line, exc.message))
         return None
-    check_story(story, kpis, settings, str(file), problems)
-    return story
+    before = len(problems)
+    problems.extend((str(file), line, message) for line, message in found)
+    check_story(story, kpis, settings, str(file), problems)  # its good blocks, even if the rest is bad
+    return story if len(problems) == before else None
 
 
 def load_stories(

@@ -287,12 +287,17 @@ def test_validate_reports_each_broken_reference_at_its_file_and_line(
     shutil.copytree(DEMO_DIR, folder, ignore=shutil.ignore_patterns("data"))
     paths = {name: write_story(folder, name, text) for name, (text, _, _) in BROKEN.items()}
     write_story(folder, "Bad Name.md", DRAFT)
+    both = write_story(
+        folder, "both.md", draft_with("status: draft", "status: live").replace(CARD, CARD[:-1])
+    )
     assert main(["catalog", "validate", str(folder), "--store", str(tmp_path / "none")]) == 2
     out = capsys.readouterr().out.splitlines()
     for name, (_, line, words) in BROKEN.items():
         prefix = f"{paths[name]}:{line}: "
         assert any(o.startswith(prefix) and words in o for o in out), (name, prefix, words, out)
     assert any(o.startswith(f"{folder / 'stories' / 'Bad Name.md'}: ") for o in out)
+    # every problem of a file at once: its front matter's and its blocks'
+    assert [o.split(": ")[0] for o in out if o.startswith(str(both))] == [f"{both}:5", f"{both}:10"]
     assert [
         o for o in out if o.startswith(str(folder / "stories" / f"{STORY}.md"))
     ] == []  # the demo's own story is valid
