@@ -33,13 +33,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from btvstat_open.errors import UsageError
 from connectors.kind_spec import KindSpec
 from connectors.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    import requests
 
 __all__ = ["CREDENTIALS", "HTTP_OPTIONS", "SITE_KEY", "ConnectOptions", "HttpOptions"]
 
