@@ -63,6 +63,9 @@ def test_a_site_key_reaches_arcgis_as_its_token(tmp_path: Path) -> None:
         ("https://data.example.gov", {"retries": -1}, "retries=-1: give how many times"),
         ("https://data.example.gov", {"backoff": float("nan")}, "backoff=nan: give seconds"),
         (ARCGIS, {"app_token": "a", "token": "b"}, "app_token and token both give the arcgis key"),
+        ("https://demo.ckan.org/api/3/action", {"page_size": 0}, "page_size=0: give a whole number"),
+        ("exports/", {"page_size": 2.5}, "page_size=2.5: give a whole number"),
+        ("https://data.example.gov", {"concurrency": True}, "concurrency=True: give a whole number"),
     ],
 )
 def test_a_wrong_option_is_a_usage_error_that_names_it(
