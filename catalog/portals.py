@@ -25,7 +25,7 @@ def open_portal(catalog: Catalog, key: str, options: Mapping[str, Any] | None = 
     The app token comes from the environment variable ``app_token_env`` names, when it is set (as
     the kind calls it: ArcGIS ``token``, CKAN ``api_key``); ``options`` go to the connector
     (``timeout``, ``retries``...) through :func:`connectors.connect`, which refuses, naming it, an
-    option the portal's kind does not take (``allow_hosts`` on a portal that is not ArcGIS).
+    option the portal's kind does not take (``sheet`` for a portal that is not a folder).
     """
     return open_portal_settings(catalog, catalog.settings.portals[key], options)
 

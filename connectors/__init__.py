@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import requests
-
 from connectors import kinds as _kinds
 from connectors.base import Connector, DatasetDescription, DatasetSummary, PullResult, PushResult
 from connectors.kinds import detect_kind
@@ -22,6 +20,8 @@ from connectors.options import ConnectOptions
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    import requests
 
 __all__ = [
     "ConnectOptions",

@@ -32,8 +32,6 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
-import requests
-
 from btvstat_open.errors import BtvstatError, UsageError
 from connectors.arcgis.kind import KIND as ARCGIS
 from connectors.ckan.kind import KIND as CKAN
@@ -43,6 +41,8 @@ from connectors.opendatasoft.kind import KIND as OPENDATASOFT
 from connectors.socrata.kind import KIND as SOCRATA
 
 if TYPE_CHECKING:
+    import requests
+
     from connectors.base import Connector
 
 __all__ = [
@@ -154,6 +154,8 @@ def _probed() -> list[KindSpec]:
 
 
 def _first_answer(session: requests.Session, url: str) -> Any:
+    import requests  # here: the registry is read without loading an HTTP client
+
     from connectors import transport  # bounded: capped body, total deadline, redirects checked
 
     try:

@@ -33,18 +33,21 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from btvstat_open.errors import UsageError
 from connectors.kind_spec import KindSpec
 from connectors.retry import RetryPolicy
 
-__all__ = ["CREDENTIALS", "HTTP_OPTIONS", "SITE_KEY", "ConnectOptions", "HttpOptions"]
+if TYPE_CHECKING:
+    import requests
+
+__all__ = ["CREDENTIALS", "HTTP_OPTIONS", "PAGING", "SITE_KEY", "ConnectOptions", "HttpOptions"]
 
 #: What every connector that speaks HTTP takes.
 HTTP_OPTIONS = frozenset({"session", "timeout", "retries", "backoff", "max_wait"})
+#: Paging: rows per page and pages in flight, each at least 1.
+PAGING = ("page_size", "concurrency")
 #: The key a portal gave you, as every kind is given it (each kind names it its own way).
 SITE_KEY = "app_token"
 #: Every credential a kind may take (Socrata's user and API key, its OAuth token; the site key).
@@ -122,6 +125,10 @@ class ConnectOptions:
         present = {k: v for k, v in given.items() if v is not None}
         http = {k: v for k, v in present.items() if k in HTTP_OPTIONS}
         HttpOptions.of(**http)  # a bad timeout or retry count names itself here, before any kind
+        for name in PAGING:
+            value = present.get(name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                raise UsageError(f"{name}={value!r}: give a whole number, at least 1.")
         return cls(
             credentials={k: v for k, v in present.items() if k in CREDENTIALS},
             http=http,

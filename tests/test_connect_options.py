@@ -14,6 +14,7 @@ from servers import serve
 from btvstat_open.cli import main
 from btvstat_open.errors import UsageError
 from catalog.models import Catalog, CatalogSettings
+from catalog.models.settings import PortalSettings
 from catalog.portals import open_portal
 from connectors import connect
 from connectors.kinds import KINDS, kind_class
@@ -62,6 +63,9 @@ def test_a_site_key_reaches_arcgis_as_its_token(tmp_path: Path) -> None:
         ("https://data.example.gov", {"retries": -1}, "retries=-1: give how many times"),
         ("https://data.example.gov", {"backoff": float("nan")}, "backoff=nan: give seconds"),
         (ARCGIS, {"app_token": "a", "token": "b"}, "app_token and token both give the arcgis key"),
+        ("https://demo.ckan.org/api/3/action", {"page_size": 0}, "page_size=0: give a whole number"),
+        ("exports/", {"page_size": 2.5}, "page_size=2.5: give a whole number"),
+        ("https://data.example.gov", {"concurrency": True}, "concurrency=True: give a whole number"),
     ],
 )
 def test_a_wrong_option_is_a_usage_error_that_names_it(
@@ -91,10 +95,20 @@ def test_the_command_line_refuses_a_flag_the_kind_cannot_take(
 
 
 def test_the_catalog_goes_through_the_same_door(tmp_path: Path) -> None:
-    portals = {"city": {"url": "https://data.example.gov", "allow_hosts": ["x.gov"]}}
+    portals = {"city": {"url": "https://data.example.gov"}, "gis": {"kind": "arcgis", "url": ARCGIS}}
     catalog = Catalog(tmp_path, CatalogSettings.model_validate({"portals": portals}), {})
-    with pytest.raises(UsageError, match="allow_hosts does not apply to socrata sources"):
-        open_portal(catalog, "city")
+    with pytest.raises(UsageError, match="sheet does not apply to socrata sources"):
+        open_portal(catalog, "city", {"sheet": "S", "retries": 0})
+    with open_portal(catalog, "gis", {"retries": 0, "timeout": 3}) as gis:
+        assert (gis.kind, gis.http.timeout, gis.http.retry.retries) == ("arcgis", 3, 0)
+
+
+def test_the_catalog_names_an_option_its_portals_kind_does_not_take() -> None:
+    from pydantic import ValidationError
+
+    assert PortalSettings.model_validate({"kind": "arcgis", "url": ARCGIS, "allow_hosts": ["x.gov"]})
+    with pytest.raises(ValidationError, match="allow_hosts is for arcgis portals, not socrata"):
+        PortalSettings.model_validate({"url": "https://data.example.gov", "allow_hosts": ["x.gov"]})
 
 
 def test_a_partitioned_pull_from_a_kind_without_soql_says_why(

@@ -144,6 +144,15 @@ class PortalSettings(Strict):
                 raise ValueError(f"{exc} (a folder or fsspec URL needs kind: file)") from None
         return url
 
+    @field_validator("allow_hosts")
+    @classmethod
+    def _hosts_fit_kind(cls, hosts: list[str], info: ValidationInfo) -> list[str]:
+        kind = info.data.get("kind", DEFAULT_KIND)
+        if hosts and kind in KINDS and "allow_hosts" not in KINDS[kind].options:
+            takers = [name for name, spec in KINDS.items() if "allow_hosts" in spec.options]
+            raise ValueError(f"allow_hosts is for {' and '.join(takers)} portals, not {kind}: leave it out")
+        return hosts
+
 
 class EmbedSettings(Strict):
     """Embedding rules: which sites may frame the charts (CSP ``frame-ancestors``)."""
