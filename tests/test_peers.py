@@ -324,6 +324,20 @@ def test_peer_mistakes_are_errors_at_their_file_and_line(
     assert found == [("trees.yaml", line)], caught.value.problems
 
 
+def test_a_peer_column_that_is_gone_flags_the_peer_and_the_page_still_renders(
+    synced: tuple[Path, Store],
+) -> None:
+    root, store = synced
+    write_catalog(
+        root, "http://127.0.0.1:1", "http://127.0.0.1:2", KPI.replace("value: amount", "value: amounts")
+    )
+    _, found = compare(root, store)
+    la = found.lines[1]
+    assert (la.flag, la.points) == ("failed", [])
+    assert "amounts" in la.reason
+    assert found.lines[0].points  # the city's own series is still there
+
+
 def test_two_peers_sharing_a_store_id_from_different_portals_is_an_error(tmp_path: Path) -> None:
     root = write_catalog(tmp_path, "http://127.0.0.1:1", "http://127.0.0.1:2")
     other = KPI.replace("id: trees", "id: trees-again").replace("      portal: la\n", "      portal: btv\n")
