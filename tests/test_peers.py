@@ -324,6 +324,29 @@ def test_peer_mistakes_are_errors_at_their_file_and_line(
     assert found == [("trees.yaml", line)], caught.value.problems
 
 
+def test_a_peer_on_another_kind_of_portal_written_inline(
+    portals: Portals, tmp_path: Path, real_data: Path
+) -> None:
+    """A peer's portal may be any kind, written in place: here the LA file itself (kind: file)."""
+    root = tmp_path / "catalog"
+    (root / "data").mkdir(parents=True)
+    shutil.copy(real_data / LA_CSV, root / "data" / "la.csv")
+    inline = KPI.replace("      portal: la\n", "      portal: {kind: file, url: data}\n")
+    inline = inline.replace(
+        "      dataset: la-indicators\n", "      dataset: la.csv\n      store_id: la-file\n"
+    )
+    write_catalog(root, portals.btv, "http://127.0.0.1:1", inline)
+    store = Store(tmp_path / "store")
+    outcomes = sync_catalog(load_catalog(root), store)
+    assert [(o.portal, o.dataset, o.ok) for o in outcomes] == [
+        ("btv", "planting-sites", True),
+        ("data", "la-file", True),
+    ]
+    expected = by_hand(real_data)["Los Angeles, CA"]
+    got = shown(root, store)["Los Angeles, CA"]
+    assert got == pytest.approx(expected, rel=1e-12)
+
+
 def test_a_peer_column_that_is_gone_flags_the_peer_and_the_page_still_renders(
     synced: tuple[Path, Store],
 ) -> None:
