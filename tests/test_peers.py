@@ -216,6 +216,11 @@ def test_the_kpi_page_shows_chart_table_rule_and_sources(synced: tuple[Path, Sto
     assert [c["city"] for c in document["cities"]] == ["Burlington, VT", "Los Angeles, CA"]
     la_points = {p["period_start"][:4]: p["shown"] for p in document["cities"][1]["points"]}
     assert la_points["2009"] == pytest.approx(expected["Los Angeles, CA"][2009])
+    with serve(create_app(store, load_catalog(root, store))) as base:
+        program = requests.get(f"{base}/program.json", timeout=60).json()
+    (trees,) = [k for k in program["kpis"] if k["id"] == "trees"]
+    assert trees["peers"]["cities"][0]["store_id"] == PEER_ID
+    assert trees["peers"]["population"]["source"]["year"] == 2010
     root_svg = ElementTree.fromstring(svg.content)
     assert root_svg.tag.endswith("svg") and "Los Angeles, CA" in svg.text and "Burlington, VT" in svg.text
 
