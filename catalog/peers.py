@@ -40,7 +40,7 @@ from catalog.models import CatalogSettings, Kpi, Peer
 from catalog.models.peer import Population, Scale
 from catalog.peer_sync import PeerStatus, peer_status
 
-__all__ = ["Comparison", "PeerLine", "comparison", "normalised", "scale_label"]
+__all__ = ["Comparison", "PeerLine", "column_problem", "comparison", "normalised", "scale_label"]
 
 _EXPECT = {
     "week": "weekly",
@@ -151,7 +151,7 @@ def _stale(kpi: Kpi, status: PeerStatus, today: date) -> bool:
     return status.synced_at.date() < subtract_interval(today, expect) - GRACE
 
 
-def _column_problem(store: Store, peer: Peer) -> str | None:
+def column_problem(store: Store, peer: Peer) -> str | None:
     """Why the peer's copy cannot be measured with its column mapping (None: it can)."""
     from catalog.checks import DATE_TYPES
 
@@ -178,7 +178,7 @@ def _peer_line(
     if not store.exists(peer.dataset_id):
         reason = status.error or "run `btvstat-open sync --catalog DIR` to copy it"
         return replace(line, flag="failed" if status.failed else "not synced", reason=reason)
-    problem = _column_problem(store, peer)
+    problem = column_problem(store, peer)
     if problem:  # the peer changed its columns: said, never a crash
         return replace(line, flag="failed", reason=problem)
     try:

@@ -364,6 +364,8 @@ def test_a_peer_column_that_is_gone_flags_the_peer_and_the_page_still_renders(
     assert (la.flag, la.points) == ("failed", [])
     assert "amounts" in la.reason
     assert found.lines[0].points  # the city's own series is still there
+    # A peer's columns are its portal's to change: the catalog stays valid against the store.
+    assert "trees" in load_catalog(root, store).kpis
 
 
 def test_two_peers_sharing_a_store_id_from_different_portals_is_an_error(tmp_path: Path) -> None:
