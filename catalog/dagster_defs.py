@@ -9,9 +9,10 @@ the KPI's ``freshness.expect`` as its freshness policy. One more asset, ``notify
 catalog's notification rules after every KPI (what ``btvstat-open notify`` runs); a delivery that
 fails stays in the store's outbox for the next run and never fails the step.
 
-The steps run in one process, one after another (Dagster's in-process executor): the store is one
-DuckDB file, which one process at a time may open for writing. Inside ``btvstat-open sync`` the same
-datasets sync concurrently; here Dagster orders them.
+Each peer city's dataset (``peers:``, docs/peers.md) is an asset of its own, ``peer/<store id>``,
+that no KPI depends on. The steps run in one process, one after another (Dagster's in-process
+executor): the store is one DuckDB file, which one process at a time may open for writing. Inside
+``btvstat-open sync`` the same datasets sync concurrently; here Dagster orders them.
 
 Example:
     >>> from catalog.demo import DEMO_DIR
@@ -39,7 +40,8 @@ from catalog.asof import today_for
 from catalog.freshness import GRACE, longest_interval
 from catalog.loader import load_catalog
 from catalog.measure import measure
-from catalog.models import Catalog, Kpi
+from catalog.models import Catalog, Kpi, Peer
+from catalog.peer_sync import peer_jobs, peer_label, sync_peer
 from catalog.sync_all import describe_result, sync_one
 
 __all__ = ["NOTIFY_KEY", "dataset_key", "definitions", "freshness_policy", "kpi_key"]
@@ -103,6 +105,24 @@ def _dataset_asset(catalog: Catalog, store_root: Path, portal: str, dataset: str
                 "deleted": result.deleted,
             }
         )
+
+    return sync
+
+
+def _peer_asset(catalog: Catalog, store_root: Path, peer: Peer) -> dg.AssetsDefinition:
+    """A peer city's dataset (docs/peers.md), synced as ``btvstat-open sync`` syncs it. No KPI
+    depends on it: a peer's failure never holds up the city's own series."""
+
+    @dg.asset(
+        key=dg.AssetKey(["peer", peer.dataset_id]),
+        group_name="peers",
+        description=f"{peer.city}'s dataset {peer.dataset} from {peer_label(peer)}, for comparison.",
+        kinds={"duckdb"},
+    )
+    def sync() -> dg.MaterializeResult[Any]:
+        with Store(store_root) as store:
+            result = sync_peer(catalog, store, peer)
+        return dg.MaterializeResult(metadata={"summary": describe_result(result), "rows": result.row_count})
 
     return sync
 
@@ -190,5 +210,6 @@ def definitions(catalog_dir: str | Path, *, store: str | Path) -> dg.Definitions
         else:
             assets.append(_dataset_asset(catalog, store_root, portal, dataset))
     assets += [_kpi_asset(catalog, store_root, kpi) for kpi in catalog.kpis.values()]
+    assets += [_peer_asset(catalog, store_root, peer) for peer in peer_jobs(catalog).values()]
     assets.append(_notify_asset(catalog, store_root))
     return dg.Definitions(assets=assets, executor=dg.in_process_executor)

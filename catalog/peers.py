@@ -40,7 +40,7 @@ from catalog.models import CatalogSettings, Kpi, Peer
 from catalog.models.peer import Population, Scale
 from catalog.peer_sync import PeerStatus, peer_status
 
-__all__ = ["Comparison", "PeerLine", "comparison", "normalised", "scale_label"]
+__all__ = ["Comparison", "PeerLine", "column_problem", "comparison", "normalised", "scale_label"]
 
 _EXPECT = {
     "week": "weekly",
@@ -151,6 +151,22 @@ def _stale(kpi: Kpi, status: PeerStatus, today: date) -> bool:
     return status.synced_at.date() < subtract_interval(today, expect) - GRACE
 
 
+def column_problem(store: Store, peer: Peer) -> str | None:
+    """Why the peer's copy cannot be measured with its column mapping (None: it can)."""
+    from catalog.checks import DATE_TYPES
+
+    types = {c.field_name: c.data_type for c in store.info(peer.dataset_id).all_columns}
+    wanted: list[tuple[str, str, tuple[str, ...], str]] = [("date", peer.columns.date, DATE_TYPES, "a date")]
+    if peer.columns.value is not None:
+        wanted.append(("value", peer.columns.value, ("number",), "a number"))
+    for key, name, allowed, role in wanted:
+        if name not in types:
+            return f"the peer's dataset {peer.dataset} has no column '{name}' (columns.{key} in peers:)"
+        if types[name] not in allowed:
+            return f"the peer's column '{name}' (columns.{key}) is {types[name]}, not {role} column"
+    return None
+
+
 def _peer_line(
     kpi: Kpi, peer: Peer, store: Store, settings: CatalogSettings, today: date, scale: Scale | None
 ) -> PeerLine:
@@ -162,6 +178,9 @@ def _peer_line(
     if not store.exists(peer.dataset_id):
         reason = status.error or "run `btvstat-open sync --catalog DIR` to copy it"
         return replace(line, flag="failed" if status.failed else "not synced", reason=reason)
+    problem = column_problem(store, peer)
+    if problem:  # the peer changed its columns: said, never a crash
+        return replace(line, flag="failed", reason=problem)
     try:
         points = _points(measure(peer_kpi(kpi, peer), store, settings, today=today), peer.population, scale)
     except BtvstatError as exc:

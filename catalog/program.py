@@ -10,7 +10,7 @@ The document, computed as of ``today``::
                 rollup: {status, counts}, children: [...]}],
      "kpis": [{id, title, department, outcome_area, kind, goals, description, methodology, unit,
                decimals, direction, period, target: {rule, tolerance, history: [...]},
-               future_targets, notes, actions: [{..., state, overdue}], breakdown,
+               future_targets, notes, actions: [{..., state, overdue}], breakdown, peers,
                freshness: {expect}, data_updated_at, latest_period_end, stale, behind,
                latest: {period_start, value, target, status, previous, year_ago}, unattended,
                progress: {baseline, target, path, latest_date, latest_value, progress,
@@ -185,6 +185,8 @@ def kpi_record(
         "notes": [{"date": n.date.isoformat(), "text": n.text} for n in kpi.notes],
         "actions": [_action(a, today) for a in kpi.actions],
         "breakdown": kpi.breakdown.model_dump() if kpi.breakdown else None,
+        # the peers' definitions (catalog.peers computes the comparison; /kpi/{id}/peers.json serves it)
+        "peers": kpi.peers.model_dump(mode="json", exclude_none=True) if kpi.peers else None,
         "latest": latest.record() if latest else None,
         "progress": None if (moved := kpi_progress(kpi, series)) is None else moved.record(),
         "unattended": is_unattended(kpi, series, today) if series is not None else False,

@@ -39,7 +39,10 @@ def test_the_graph_has_an_asset_per_dataset_and_kpi_with_dependencies_and_freshn
     catalog = load_catalog(DEMO_DIR)
     graph = definitions(DEMO_DIR, store="/nowhere").resolve_asset_graph()
     datasets = {dataset_key(portal, dataset) for portal, dataset in catalog.datasets()}
-    assert graph.get_all_asset_keys() == datasets | {kpi_key(k) for k in catalog.kpis} | {NOTIFY_KEY}
+    # The demo's one peer city (docs/peers.md) has an asset of its own, which no KPI depends on.
+    peers = {dg.AssetKey(["peer", "peer-los-angeles-ca-la-operating-indicators"])}
+    assert graph.get_all_asset_keys() == datasets | {kpi_key(k) for k in catalog.kpis} | {NOTIFY_KEY} | peers
+    assert all(graph.get(k).is_materializable and not graph.get(k).child_keys for k in peers)
     assert graph.get(NOTIFY_KEY).parent_keys == {kpi_key(k) for k in catalog.kpis}
     for kpi in catalog.kpis.values():
         node = graph.get(kpi_key(kpi.id))

@@ -216,6 +216,11 @@ def test_the_kpi_page_shows_chart_table_rule_and_sources(synced: tuple[Path, Sto
     assert [c["city"] for c in document["cities"]] == ["Burlington, VT", "Los Angeles, CA"]
     la_points = {p["period_start"][:4]: p["shown"] for p in document["cities"][1]["points"]}
     assert la_points["2009"] == pytest.approx(expected["Los Angeles, CA"][2009])
+    with serve(create_app(store, load_catalog(root, store))) as base:
+        program = requests.get(f"{base}/program.json", timeout=60).json()
+    (trees,) = [k for k in program["kpis"] if k["id"] == "trees"]
+    assert trees["peers"]["cities"][0]["store_id"] == PEER_ID
+    assert trees["peers"]["population"]["source"]["year"] == 2010
     root_svg = ElementTree.fromstring(svg.content)
     assert root_svg.tag.endswith("svg") and "Los Angeles, CA" in svg.text and "Burlington, VT" in svg.text
 
@@ -322,6 +327,45 @@ def test_peer_mistakes_are_errors_at_their_file_and_line(
         load_catalog(root)
     found = [(Path(file).name, at) for file, at, text in caught.value.problems if message in text]
     assert found == [("trees.yaml", line)], caught.value.problems
+
+
+def test_a_peer_on_another_kind_of_portal_written_inline(
+    portals: Portals, tmp_path: Path, real_data: Path
+) -> None:
+    """A peer's portal may be any kind, written in place: here the LA file itself (kind: file)."""
+    root = tmp_path / "catalog"
+    (root / "data").mkdir(parents=True)
+    shutil.copy(real_data / LA_CSV, root / "data" / "la.csv")
+    inline = KPI.replace("      portal: la\n", "      portal: {kind: file, url: data}\n")
+    inline = inline.replace(
+        "      dataset: la-indicators\n", "      dataset: la.csv\n      store_id: la-file\n"
+    )
+    write_catalog(root, portals.btv, "http://127.0.0.1:1", inline)
+    store = Store(tmp_path / "store")
+    outcomes = sync_catalog(load_catalog(root), store)
+    assert [(o.portal, o.dataset, o.ok) for o in outcomes] == [
+        ("btv", "planting-sites", True),
+        ("data", "la-file", True),
+    ]
+    expected = by_hand(real_data)["Los Angeles, CA"]
+    got = shown(root, store)["Los Angeles, CA"]
+    assert got == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_peer_column_that_is_gone_flags_the_peer_and_the_page_still_renders(
+    synced: tuple[Path, Store],
+) -> None:
+    root, store = synced
+    write_catalog(
+        root, "http://127.0.0.1:1", "http://127.0.0.1:2", KPI.replace("value: amount", "value: amounts")
+    )
+    _, found = compare(root, store)
+    la = found.lines[1]
+    assert (la.flag, la.points) == ("failed", [])
+    assert "amounts" in la.reason
+    assert found.lines[0].points  # the city's own series is still there
+    # A peer's columns are its portal's to change: the catalog stays valid against the store.
+    assert "trees" in load_catalog(root, store).kpis
 
 
 def test_two_peers_sharing_a_store_id_from_different_portals_is_an_error(tmp_path: Path) -> None:

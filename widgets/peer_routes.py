@@ -1,5 +1,8 @@
 """A KPI's comparison with peer cities as JSON and as an SVG chart (the KPI page shows both).
 
+Neither is kept in the response cache: a peer's failed sync changes its flag without changing any
+dataset's version, so each request builds them anew (a repeat with the same ETag is still a 304).
+
 Example:
     >>> [r.path for r in router.routes]
     ['/kpi/{kpi_id}/peers.json', '/kpi/{kpi_id}/peers.svg']
@@ -55,7 +58,7 @@ def peers_json(kpi_id: str, request: Request, ctx: Widgets) -> Response:
     kpi, found = _found(ctx, kpi_id)
     ctx.no_options(request)
     build = lambda: orjson.dumps(comparison_document(kpi, found))  # noqa: E731
-    return ctx.respond(request, "data", "application/json", build, kpis=[kpi])
+    return ctx.respond(request, "data", "application/json", build, kpis=[kpi], keep=False)
 
 
 @router.get("/kpi/{kpi_id}/peers.svg", summary="A KPI's comparison with peer cities as an SVG chart")
@@ -63,4 +66,6 @@ async def peers_svg(kpi_id: str, request: Request, ctx: Widgets) -> Response:
     kpi, found = _found(ctx, kpi_id)
     opts = ctx.options(request, ("theme", "width"))
     build = lambda: peer_svg(kpi, found, theme=opts.theme, width=opts.width).encode()  # noqa: E731
-    return await ctx.respond_on(ctx.pools.renders, request, "image", "image/svg+xml", build, kpis=[kpi])
+    return await ctx.respond_on(
+        ctx.pools.renders, request, "image", "image/svg+xml", build, kpis=[kpi], keep=False
+    )

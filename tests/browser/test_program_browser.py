@@ -35,6 +35,7 @@ PAGES = {
     "kpi-breakdown": f"/kpi/{PROGRAM_ID}",
     "kpi-dated-goal": "/kpi/water-use-monthly",
     "goal-dated-goal": "/goals/conserve-water-power",
+    "kpi-peers": "/kpi/trees-planted-yearly",  # the comparison with a peer city (docs/peers.md)
 }
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 
@@ -67,6 +68,8 @@ def open_at(browser: Browser, url: str, width: str, scheme: str = "light") -> tu
         page.wait_for_selector("#chart.chart-ready svg", timeout=20_000)
         if PROGRAM_ID in url:  # the KPI with a breakdown
             page.wait_for_selector("#breakdown-chart.chart-ready svg", timeout=20_000)
+        if "trees-planted-yearly" in url:  # the KPI with peers
+            page.wait_for_selector("#peers-chart.chart-ready svg", timeout=20_000)
     page.wait_for_load_state("networkidle")
     return page, watch
 
