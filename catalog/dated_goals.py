@@ -201,8 +201,10 @@ def project(goal: DatedGoal, points: Sequence[tuple[date, float]]) -> Projected:
     rules = goal.projection
     since = [(d, v) for d, v in points if d >= goal.baseline.date][-rules.window :]
     n = len(since)
+    # The method names the values it used: fewer than the window early in a series.
+    counted = f"{n} value" if n == 1 else f"{n} values"
     method = (
-        f"least-squares line through the last {rules.window} values since the baseline, "
+        f"least-squares line through the last {counted} since the baseline (at most {rules.window}), "
         "range from its slope plus or minus two standard errors"
     )
     b, t = goal.baseline.value, goal.target.value
@@ -233,7 +235,10 @@ def project(goal: DatedGoal, points: Sequence[tuple[date, float]]) -> Projected:
     if max(days) > MAX_DAYS:
         reason = "the trend reaches the target more than 200 years on"
         return Projected("not_projectable", method, n, slope_per_year=per_year, reason=reason)
-    when, early, late = (goal.baseline.date + timedelta(days=round(x)) for x in days)
+    # A line through noisy values can cross the target before the latest value, which has not
+    # reached it: the target is then not reached before the latest day.
+    latest = since[-1][0]
+    when, early, late = (max(latest, goal.baseline.date + timedelta(days=round(x))) for x in days)
     return Projected("projected", method, n, when, min(early, late), max(early, late), per_year)
 
 

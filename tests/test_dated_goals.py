@@ -9,6 +9,7 @@ from the residuals), never through :mod:`catalog.dated_goals`.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -25,7 +26,7 @@ from vega_datasets import local_data
 
 from btvstat_open.load import load_file
 from btvstat_open.store import Store
-from catalog.dated_goals import kpi_path, kpi_progress, progress, rollup_progress, target_points
+from catalog.dated_goals import kpi_path, kpi_progress, progress, project, rollup_progress, target_points
 from catalog.measure import measure
 from catalog.models import CatalogSettings, DatedGoal, Kpi
 from widgets.charts import chart_spec
@@ -348,3 +349,25 @@ def test_waypoints_from_the_target_history() -> None:
     days = [(date.fromisoformat(d) - date(2020, 1, 1)).days for d, _ in path]
     x = (date(2021, 7, 2) - date(2020, 1, 1)).days
     assert found.expected_value == pytest.approx(float(np.interp(x, days, [v for _, v in path])))
+
+
+def test_projection_is_never_before_the_latest_value() -> None:
+    """A line through noisy values may cross the target before the latest day; the projection then
+    says the latest day at the soonest, and the method counts the values it used."""
+    goal = DatedGoal.model_validate(
+        {"baseline": {"date": "2020-01-01", "value": 0}, "target": {"date": "2020-12-31", "value": 100}}
+    )
+    start = date(2020, 1, 1)
+    rng = random.Random(7)
+    clamped = 0
+    for _ in range(400):
+        values = [min(99.0, 12 * i + rng.uniform(-30, 30)) for i in range(rng.randint(4, 9))]
+        values[-1] = rng.uniform(0, 99)
+        points = [(start + timedelta(days=10 * i), v) for i, v in enumerate(values)]
+        found = project(goal, points)
+        assert f"last {len(points)} values" in found.method
+        if found.status == "projected":
+            assert found.date is not None and found.earliest is not None
+            assert found.earliest >= points[-1][0] and found.date >= points[-1][0]
+            clamped += found.earliest == points[-1][0]
+    assert clamped > 0  # some series cross the target before their latest day
