@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
 __all__ = [
+    "report_checks",
     "run_export",
     "run_measure",
     "run_sync",
@@ -252,7 +253,7 @@ def run_sync(args: argparse.Namespace) -> int:
         with open_store(args.store) as store:
             outcomes = sync_catalog(catalog, store, parallel=args.parallel, on_done=report)
             apply_dataset_metadata(catalog.settings, store)  # datasets: in catalog.yaml, over the source's
-            _report_checks(run_checks(catalog, store))
+            report_checks(run_checks(catalog, store))
             publish_all(catalog, store)
             # The catalog's notification rules run after every sync (never failing it).
             from catalog.notify.run import notify_after_change
@@ -273,7 +274,7 @@ def run_sync(args: argparse.Namespace) -> int:
     return 1
 
 
-def _report_checks(states: list[CheckState]) -> None:
+def report_checks(states: list[CheckState]) -> None:
     """One line per failing data check (on stderr: they are warnings, the sync itself went well)."""
     for state in states:
         if state.failures:
@@ -294,7 +295,7 @@ def run_checks_command(args: argparse.Namespace) -> int:
             print(f"Accepted {args.dataset}: its current version is published.")
             return 0
         states = run_checks(catalog, store)
-    _report_checks(states)
+    report_checks(states)
     for state in states:
         if not state.failures:
             print(f"ok {state.dataset}")
