@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
+from test_data_checks import CATALOG, DATA, KPI_YAML
 
 from btvstat_open.cli import main
 from btvstat_open.store import Store
@@ -15,19 +16,6 @@ from catalog import load_catalog
 from catalog.asof import known_dataset
 from catalog.data_checks import load_checks
 from catalog.measure import measure
-
-DATA = Path(__file__).parent.parent / "catalog" / "demo" / "data" / "kc-311-potholes.parquet"
-CATALOG = """title: Checks at load
-checks:
-  kc-311-potholes: {min_rows: 100, max_row_change: 0.3, unique: [case_id], on_fail: hold}
-"""
-KPI_YAML = """id: pothole-requests
-title: Pothole requests
-department: Public Works
-source: {portal: local, dataset: kc-311-potholes, date_column: creation_date}
-measure: {calculation: count}
-period: {size: month, start: 2020-01-01}
-"""
 
 
 def _load(path: Path, store: Path, *extra: str) -> int:
