@@ -117,7 +117,9 @@ def run_export(args: argparse.Namespace) -> int:
             document = program_document(catalog, store, today=today)
         else:
             build = dcat_us if args.format == "dcat-us" else datapackage
-            document = build(catalog, store, args.base_url)
+            document = build(catalog, store, args.base_url, today=today)
+        # As known then: say from which data a past day was described (stdout stays the document).
+        say_history(store, [k.source.dataset for k in catalog.kpis.values()], today)
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if args.output:
         out = Path(args.output)
