@@ -1,4 +1,5 @@
-"""Data checks: rules on a dataset (rows, nulls, keys, ranges, change) run after every sync.
+"""Data checks: rules on a dataset (rows, nulls, keys, ranges, change in rows or in a KPI's value)
+run after every sync and load.
 
 A failure is a flag on the dataset's KPIs, like stale data. With ``on_fail: hold`` the dataset
 stays published as it was before the failing write (the store's history keeps that version):
@@ -26,6 +27,7 @@ from typing import Any
 from btvstat_open.errors import UsageError
 from btvstat_open.store import MetadataChange, Store, quote_ident
 from btvstat_open.store.known import last_recorded
+from catalog.kpi_change import kpi_changes
 from catalog.models import Catalog
 from catalog.models.data_checks import DataCheck
 
@@ -171,6 +173,8 @@ def run_checks(
         )
         baseline = store.known(dataset_id, moment).row_count if moment else None
         failures = evaluate(store, dataset_id, rule, baseline)
+        if rule.max_kpi_change and catalog is not None:  # the KPIs' definitions are the catalog's
+            failures += kpi_changes(catalog, store, dataset_id, rule.max_kpi_change, moment)
         if failures and rule.on_fail == "hold":
             held = held or (moment.isoformat() if moment else None)
         else:
