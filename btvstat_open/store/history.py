@@ -98,6 +98,8 @@ def _row_hash(columns: Sequence[Column], key: str) -> str:
     return "hash(" + ", ".join(names) + ")"
 
 
+#: DuckDB's own spelling of each type name (see Recording._canonical)
+_SPELLING: dict[str, str] = {}
 #: no open versions (a dataset's first recorded rows)
 _NO_VERSIONS = "(SELECT NULL::UBIGINT WHERE false)"
 
@@ -362,6 +364,8 @@ class Recording:
             )
 
     def _canonical(self, kind: str) -> str:
-        """DuckDB's own spelling of a type (as ``duckdb_columns()`` lists it)."""
-        row = fetch_one(self.con.execute(f"SELECT typeof(CAST(NULL AS {kind}))"))
-        return str(row[0]) if row else kind
+        """DuckDB's own spelling of a type (as ``duckdb_columns()`` lists it), asked once a type."""
+        if kind not in _SPELLING:
+            row = fetch_one(self.con.execute(f"SELECT typeof(CAST(NULL AS {kind}))"))
+            _SPELLING[kind] = str(row[0]) if row else kind
+        return _SPELLING[kind]
