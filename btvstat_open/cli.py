@@ -42,6 +42,8 @@ HANDLERS = {
 HANDLERS["store compact"] = "btvstat_open.store.commands:run_compact"
 # Data checks (catalog.data_checks).
 HANDLERS["checks"] = "catalog.commands:run_checks_command"
+# A load runs the loaded dataset's data checks (catalog.checked_load).
+HANDLERS["load"] = "catalog.checked_load:run_load_checked"
 
 if TYPE_CHECKING:
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -172,6 +174,12 @@ def _add_load(sub: Subparsers) -> None:
         help="the dataset's Socrata-style id, e.g. abcd-1234 (default: the one it has, else a derived one)",
     )
     _add_dataset_metadata(load)
+    # Data checks at load (catalog.checked_load).
+    load.add_argument(
+        "--catalog",
+        metavar="DIR",
+        help="check the loaded dataset against this catalog's checks: (default: the checks last run on it)",
+    )
 
 
 def _add_dataset_metadata(load: argparse.ArgumentParser) -> None:

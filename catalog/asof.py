@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
 from btvstat_open.errors import UsageError
-from btvstat_open.store import DatasetInfo, Store
+from btvstat_open.store import DatasetInfo, Store, as_utc
 from btvstat_open.store.known import end_of_day
 from catalog.models import Catalog, CatalogSettings
 from catalog.models.settings import AS_OF_RANGE
@@ -32,6 +32,7 @@ from catalog.models.settings import AS_OF_RANGE
 __all__ = [
     "AS_OF_RANGE",
     "check_as_of",
+    "dataset_as_known",
     "frozen_at",
     "history_note",
     "known_dataset",
@@ -133,6 +134,23 @@ def known_dataset(store: Store, dataset_id: str, today: date) -> DatasetInfo:
     at, held = end_of_day(today), held_at(store, dataset_id)
     # A dataset held back by a data check stays published as it was before the failing write.
     return store.known(dataset_id, min(at, held) if held is not None else at)
+
+
+def dataset_as_known(store: Store, dataset_id: str, today: date) -> DatasetInfo:
+    """What an export as of ``today`` says of a dataset: as known at the end of that day (its row
+    count and last write then, see :func:`known_dataset`; before its history begins, its first
+    recorded version stands in).
+
+    Metadata changes are not kept in history: one later than the day reads as the last write then.
+
+    Example:
+        >>> dataset_as_known(store, "kc-311-potholes", date.today()).row_count == info.row_count
+        True
+    """
+    known = known_dataset(store, dataset_id, today)
+    if as_utc(known.view_last_modified) <= end_of_day(today):
+        return known
+    return dataclasses.replace(known, view_last_modified=known.rows_updated_at)
 
 
 def history_note(store: Store, dataset_ids: Iterable[str], today: date) -> str | None:

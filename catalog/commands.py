@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
 __all__ = [
+    "report_checks",
     "run_export",
     "run_measure",
     "run_sync",
@@ -116,7 +117,9 @@ def run_export(args: argparse.Namespace) -> int:
             document = program_document(catalog, store, today=today)
         else:
             build = dcat_us if args.format == "dcat-us" else datapackage
-            document = build(catalog, store, args.base_url)
+            document = build(catalog, store, args.base_url, today=today)
+        # As known then: say from which data a past day was described (stdout stays the document).
+        say_history(store, [k.source.dataset for k in catalog.kpis.values()], today)
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if args.output:
         out = Path(args.output)
@@ -255,7 +258,7 @@ def run_sync(args: argparse.Namespace) -> int:
         with open_store(args.store) as store:
             outcomes = sync_catalog(catalog, store, parallel=args.parallel, on_done=report)
             apply_dataset_metadata(catalog.settings, store)  # datasets: in catalog.yaml, over the source's
-            _report_checks(run_checks(catalog, store))
+            report_checks(run_checks(catalog, store))
             publish_all(catalog, store)
             # The catalog's notification rules run after every sync (never failing it).
             from catalog.notify.run import notify_after_change
@@ -285,7 +288,7 @@ def run_sync(args: argparse.Namespace) -> int:
     return 1
 
 
-def _report_checks(states: list[CheckState]) -> None:
+def report_checks(states: list[CheckState]) -> None:
     """One line per failing data check (on stderr: they are warnings, the sync itself went well)."""
     for state in states:
         if state.failures:
@@ -306,7 +309,7 @@ def run_checks_command(args: argparse.Namespace) -> int:
             print(f"Accepted {args.dataset}: its current version is published.")
             return 0
         states = run_checks(catalog, store)
-    _report_checks(states)
+    report_checks(states)
     for state in states:
         if not state.failures:
             print(f"ok {state.dataset}")

@@ -1,4 +1,5 @@
-"""Data checks: rules on a dataset (rows, nulls, keys, ranges, change) run after every sync.
+"""Data checks: rules on a dataset (rows, nulls, keys, ranges, change in rows or in a KPI's value)
+run after every sync and load.
 
 A failure is a flag on the dataset's KPIs, like stale data. With ``on_fail: hold`` the dataset
 stays published as it was before the failing write (the store's history keeps that version):
@@ -17,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,10 +27,20 @@ from typing import Any
 from btvstat_open.errors import UsageError
 from btvstat_open.store import MetadataChange, Store, quote_ident
 from btvstat_open.store.known import last_recorded
+from catalog.kpi_change import kpi_changes
 from catalog.models import Catalog
 from catalog.models.data_checks import DataCheck
 
-__all__ = ["CheckState", "accept", "evaluate", "held_at", "load_checks", "run_checks", "state_record"]
+__all__ = [
+    "CheckState",
+    "accept",
+    "evaluate",
+    "held_at",
+    "load_checks",
+    "recorded_rules",
+    "run_checks",
+    "state_record",
+]
 
 CHECKS_FILE = "data-checks.json"
 _CACHE: dict[Path, tuple[tuple[int, int, int], dict[str, CheckState]]] = {}
@@ -45,6 +57,8 @@ class CheckState:
     on_fail: str = "flag"
     #: ISO moment the published version is read as known at (the last good one), while held
     held_at: str | None = None
+    #: the rule checked (as in ``checks:``), so a later ``load`` without the catalog checks it too
+    rule: dict[str, Any] | None = None
 
 
 def load_checks(store: Store) -> dict[str, CheckState]:
@@ -70,6 +84,14 @@ def _save(store: Store, states: dict[str, CheckState]) -> None:
     partial = path.with_name(path.name + ".partial")
     partial.write_text(json.dumps({k: asdict(v) for k, v in states.items()}, indent=2), encoding="utf-8")
     os.replace(partial, path)
+
+
+def recorded_rules(store: Store, dataset_id: str) -> dict[str, DataCheck]:
+    """The rule the dataset was last checked against (empty when it never was, or by an older store)."""
+    state = load_checks(store).get(dataset_id)
+    if state is None or state.rule is None:
+        return {}
+    return {dataset_id: DataCheck.model_validate(state.rule)}
 
 
 def held_at(store: Store, dataset_id: str) -> datetime | None:
@@ -124,13 +146,23 @@ def evaluate(store: Store, dataset_id: str, rule: DataCheck, baseline: int | Non
     return failures
 
 
-def run_checks(catalog: Catalog, store: Store) -> list[CheckState]:
-    """Run every dataset's checks on its current rows; hold or release as ``on_fail`` says."""
+def run_checks(
+    catalog: Catalog | None,
+    store: Store,
+    only: Collection[str] | None = None,
+    rules: dict[str, DataCheck] | None = None,
+) -> list[CheckState]:
+    """Run every dataset's checks on its current rows; hold or release as ``on_fail`` says.
+
+    ``only``: just these datasets (a ``load`` checks the one it wrote); ``rules``: these rules
+    instead of the catalog's ``checks:``.
+    """
     states = dict(load_checks(store))
     now = datetime.now(UTC).isoformat()
     changed: list[str] = []
-    for dataset_id, rule in catalog.settings.checks.items():
-        if not store.exists(dataset_id):
+    checks = rules if rules is not None else catalog.settings.checks if catalog else {}
+    for dataset_id, rule in checks.items():
+        if not store.exists(dataset_id) or (only is not None and dataset_id not in only):
             continue
         before = states.get(dataset_id)
         held = before.held_at if before else None
@@ -141,17 +173,20 @@ def run_checks(catalog: Catalog, store: Store) -> list[CheckState]:
         )
         baseline = store.known(dataset_id, moment).row_count if moment else None
         failures = evaluate(store, dataset_id, rule, baseline)
+        if rule.max_kpi_change and catalog is not None:  # the KPIs' definitions are the catalog's
+            failures += kpi_changes(catalog, store, dataset_id, rule.max_kpi_change, moment)
         if failures and rule.on_fail == "hold":
             held = held or (moment.isoformat() if moment else None)
         else:
             held = None
-        states[dataset_id] = CheckState(dataset_id, now, failures, rule.on_fail, held)
+        record = rule.model_dump(exclude_defaults=True)
+        states[dataset_id] = CheckState(dataset_id, now, failures, rule.on_fail, held, record)
         if held != (before.held_at if before else None):
             changed.append(dataset_id)
     _save(store, states)
     for dataset_id in changed:
         _bump(store, dataset_id)
-    return [states[d] for d in catalog.settings.checks if d in states]
+    return [states[d] for d in checks if d in states and (only is None or d in only)]
 
 
 def accept(store: Store, dataset_id: str) -> CheckState:
@@ -164,7 +199,9 @@ def accept(store: Store, dataset_id: str) -> CheckState:
             f"Dataset {dataset_id!r} is not held back by a data check; "
             + (f"held now: {', '.join(held)}." if held else "no dataset is held now.")
         )
-    states[dataset_id] = CheckState(dataset_id, datetime.now(UTC).isoformat(), [], state.on_fail, None)
+    states[dataset_id] = CheckState(
+        dataset_id, datetime.now(UTC).isoformat(), [], state.on_fail, None, state.rule
+    )
     _save(store, states)
     _bump(store, dataset_id)
     return states[dataset_id]

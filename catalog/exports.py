@@ -22,13 +22,13 @@ Example:
 from __future__ import annotations
 
 import re
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote, unquote
 
-from btvstat_open.dcat import catalog_document, dataset_entries, tag_keywords
-from btvstat_open.store import DatasetInfo, Store, license_url
-from catalog.asof import today_for
+from btvstat_open.dcat import catalog_document, dataset_entries, dataset_entry, tag_keywords
+from btvstat_open.store import DatasetInfo, Store, as_utc, license_url
+from catalog.asof import dataset_as_known, history_note, known_dataset, today_for
 from catalog.freshness import data_updated_at
 from catalog.measure import measure
 from catalog.models import Catalog, Kpi
@@ -59,6 +59,9 @@ _TABLE_TYPES = {
 def dcat_us(catalog: Catalog, store: Store, base_url: str, *, today: date | None = None) -> dict[str, Any]:
     """The catalog and the store's datasets as a DCAT-US 1.1 ``data.json`` document.
 
+    For a past ``today`` (``--as-of``) the store is described as known then: the datasets it held
+    at the end of that day, each ``modified`` as of then, and the KPI series computed from them.
+
     Example:
         >>> dcat_us(catalog, store, "https://performance.example.gov")["conformsTo"]
         'https://project-open-data.cio.gov/v1.1/schema'
@@ -70,8 +73,13 @@ def dcat_us(catalog: Catalog, store: Store, base_url: str, *, today: date | None
         if settings.contact
         else {}
     )
-    entries = dataset_entries(store, base, publisher=settings.publisher, **contact)
     day = today or today_for(settings)
+    past = day < datetime.now(UTC).date()
+    if past:
+        known = [dataset_as_known(store, info.id, day) for info in store.datasets() if info.public]
+        entries = [dataset_entry(info, base, publisher=settings.publisher, **contact) for info in known]
+    else:
+        entries = dataset_entries(store, base, publisher=settings.publisher, **contact)
     for entry in entries:
         dataset_id = entry["identifier"].rsplit("/", 1)[-1]
         entry["distribution"].append(_download(f"{base}/datasets/{dataset_id}.parquet", "Parquet"))
@@ -79,7 +87,7 @@ def dcat_us(catalog: Catalog, store: Store, base_url: str, *, today: date | None
     template = entries[0] if entries else None
     for kpi in catalog.kpis.values():
         if kpi.public and store.exists(kpi.source.dataset):
-            entries.append(_kpi_entry(kpi, catalog, store, base, template, today))
+            entries.append(_kpi_entry(kpi, catalog, store, base, template, day))
     return catalog_document(
         entries, title=settings.title, publisher=settings.publisher, catalog_url=f"{base}/data.json"
     )
@@ -88,10 +96,14 @@ def dcat_us(catalog: Catalog, store: Store, base_url: str, *, today: date | None
 def _modified_as_shown(entry: dict[str, Any], store: Store, dataset_id: str, day: date) -> None:
     """A dataset's ``modified`` as its KPIs' cards say "Data updated": a sync's ``Last-Modified`` or
     the store's last write (:func:`catalog.freshness.data_updated_at`), and the as-of day when that
-    is after it. A source's own last-updated day stays as it is."""
+    is after it. When the data changed after the day, its last write known then. A source's own
+    last-updated day stays as it is."""
     if store.info(dataset_id).source_updated:
         return
     updated = data_updated_at(store, dataset_id)
+    known = as_utc(known_dataset(store, dataset_id, day).rows_updated_at)
+    if updated > known:  # written since the day: as known then
+        updated = known
     shown = day.isoformat() if updated.date() > day else updated.strftime("%Y-%m-%dT%H:%M:%SZ")
     entry["modified"] = shown
 
@@ -108,9 +120,9 @@ def _download(url: str, fmt: str) -> dict[str, Any]:
 
 
 def _kpi_entry(
-    kpi: Kpi, catalog: Catalog, store: Store, base: str, template: dict[str, Any] | None, today: date | None
+    kpi: Kpi, catalog: Catalog, store: Store, base: str, template: dict[str, Any] | None, today: date
 ) -> dict[str, Any]:
-    info = store.info(kpi.source.dataset)
+    info = dataset_as_known(store, kpi.source.dataset, today)
     series = measure(kpi, store, catalog.settings, today=today)
     ident = quote(kpi.id, safe="")
     dataset = quote(info.id, safe="")
@@ -235,8 +247,13 @@ def _dataset_schema(info: DatasetInfo) -> dict[str, Any]:
     return {"fields": fields, "missingValues": [""]}
 
 
-def datapackage(catalog: Catalog, store: Store, base_url: str) -> dict[str, Any]:
+def datapackage(
+    catalog: Catalog, store: Store, base_url: str, *, today: date | None = None
+) -> dict[str, Any]:
     """The catalog as a Frictionless Data Package with a Table Schema per KPI series.
+
+    For a past ``today`` (``--as-of``) only the datasets the store held at the end of that day are
+    resources, and the description says from which data the package was computed.
 
     Example:
         >>> datapackage(catalog, store, "http://127.0.0.1:8000")["resources"][0]["name"]
@@ -262,10 +279,11 @@ def datapackage(catalog: Catalog, store: Store, base_url: str) -> dict[str, Any]
         )
         if kpi.source.dataset not in used:
             used.append(kpi.source.dataset)
+    day = today or today_for(catalog.settings)
     for dataset_id in used:
         if not store.exists(dataset_id):
             continue
-        info = store.info(dataset_id)
+        info = dataset_as_known(store, dataset_id, day)
         resources.append(
             {
                 "name": f"dataset-{dataset_id}",
@@ -283,7 +301,11 @@ def datapackage(catalog: Catalog, store: Store, base_url: str) -> dict[str, Any]
         "profile": "data-package",
         "name": _slug(catalog.settings.title),
         "title": catalog.settings.title,
-        "description": catalog.settings.description or catalog.settings.title,
+        "description": " ".join(
+            filter(
+                None, [catalog.settings.description or catalog.settings.title, history_note(store, used, day)]
+            )
+        ),
         "homepage": f"{base}/",
         "version": catalog.version,
         "contributors": [{"title": catalog.settings.publisher, "role": "publisher"}],

@@ -28,6 +28,7 @@ from btvstat_open.store import DatasetInfo, Store
 from catalog.checks import Problems, check_against_store, check_kpi
 from catalog.entries import ensure_entry_datasets
 from catalog.filter_rows import empty_filter_warnings
+from catalog.kpi_change import check_kpi_change_ids
 from catalog.meetings import MEETINGS_DIR, load_meetings, meeting_files
 from catalog.models import Catalog, CatalogSettings, Goal, Kpi, PortalSettings, content_version
 from catalog.peer_checks import check_peer_ids
@@ -99,6 +100,8 @@ def load_catalog(path: str | Path, store: Store | None = None) -> Catalog:
         problems.append((str(root), None, "no KPI files found: add one YAML file per KPI (see catalog/demo)"))
     if any(g.dated_goal is not None for g in settings.goals) and (read := _read(settings_path, problems)):
         check_goal_dated_goals(settings, kpis, str(settings_path), read[1], problems)  # KPI under the goal
+    if any(c.max_kpi_change for c in settings.checks.values()) and (read := _read(settings_path, problems)):
+        check_kpi_change_ids(settings, kpis, str(settings_path), read[1], problems)  # KPIs of the dataset
     meeting_paths = meeting_files(root)
     meetings, meeting_file_of = load_meetings(meeting_paths, kpis, problems)
     story_paths = story_files(root)  # stories/*.md (catalog.stories)

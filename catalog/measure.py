@@ -39,7 +39,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
@@ -76,14 +76,23 @@ class _Sql:
     params: list[Any]
 
 
-def measure(kpi: Kpi, store: Store, settings: CatalogSettings, *, today: date | None = None) -> pa.Table:
+def measure(
+    kpi: Kpi,
+    store: Store,
+    settings: CatalogSettings,
+    *,
+    today: date | None = None,
+    known_at: datetime | None = None,
+) -> pa.Table:
     """The KPI's series as an Arrow table (see the module docstring for the rules).
 
     Columns: ``period_start`` and ``period_end`` (date32), ``value`` (float64, null = no data),
     ``target`` (float64 or null), ``status`` (string), plus ``numerator`` and ``denominator`` for
     rates. ``today`` is the day to compute as of (default: :func:`catalog.asof.today_for`, i.e.
     ``as_of`` in ``catalog.yaml`` or else the local date): rows dated after it are left out and
-    only periods that ended before it are shown (unless ``include_current``).
+    only periods that ended before it are shown (unless ``include_current``). ``known_at`` reads the
+    dataset as the store knew it at that moment instead of at the end of ``today`` (a data check
+    compares two versions with it).
 
     Example:
         >>> table = measure(kpi, store, catalog.settings, today=date(2020, 3, 1))
@@ -91,7 +100,10 @@ def measure(kpi: Kpi, store: Store, settings: CatalogSettings, *, today: date | 
         (['period_start', 'period_end', 'value', 'target', 'status'], [11.0, 10.0, 5.0])
     """
     today = today or today_for(settings)
-    info = known_dataset(store, kpi.source.dataset, today)
+    if known_at is None:
+        info = known_dataset(store, kpi.source.dataset, today)
+    else:
+        info = store.known(kpi.source.dataset, known_at)
     size = kpi.period.size
     fsm = settings.fiscal_year_start
     sql = _aggregate_sql(kpi, info, fsm, today)

@@ -471,12 +471,9 @@ class Store:
         key = info.row_identifier or ":id"
         with self.transaction() as con:
             recording = self._recording(con, dataset_id, "upsert", source_changed_at, key)
-            con.register("__hist_keys", incoming.select([key]))
-            try:
-                recording.touch(f"{quote_ident(key)} IN (SELECT {quote_ident(key)} FROM __hist_keys)")
-            finally:
-                con.unregister("__hist_keys")
-            result = apply_upsert(con, info, incoming)
+            # The incoming keys are the rows it may change or delete; it hands over what it wrote.
+            written = recording.touch_keys(incoming.column(key))
+            result = apply_upsert(con, info, incoming, written)
             recording.after(info.columns, table, key)
             return result
 

@@ -62,6 +62,8 @@ def create_history_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {HISTORY_TABLE} (dataset_id VARCHAR PRIMARY KEY, since TIMESTAMPTZ)"
     )
+    # The key whose hashes the versions' __key holds (see Recording._ensure_versions).
+    con.execute(f"ALTER TABLE {HISTORY_TABLE} ADD COLUMN IF NOT EXISTS key_column VARCHAR")
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {LOG_TABLE} (dataset_id VARCHAR, recorded_at TIMESTAMPTZ, "
         "operation VARCHAR, source_changed_at TIMESTAMPTZ, began BIGINT, ended BIGINT)"
@@ -96,6 +98,18 @@ def _row_hash(columns: Sequence[Column], key: str) -> str:
     return "hash(" + ", ".join(names) + ")"
 
 
+#: DuckDB's own spelling of each type name (see Recording._canonical)
+_SPELLING: dict[str, str] = {}
+#: no open versions (a dataset's first recorded rows)
+_NO_VERSIONS = "(SELECT NULL::UBIGINT WHERE false)"
+
+
+def _empty(con: duckdb.DuckDBPyConnection, table: str) -> pa.Table:
+    """No rows, with the columns of ``table``."""
+    result: pa.Table = con.sql(f"SELECT * FROM {table} LIMIT 0").to_arrow_table()
+    return result
+
+
 @dataclass
 class Recording:
     """The history of one write, recorded on the write's own cursor.
@@ -116,7 +130,10 @@ class Recording:
     scoped: bool = False
     #: False: record nothing (a store opened with ``history=False``)
     enabled: bool = True
-    _touched: list[str] = field(default_factory=list)
+    #: the rows the write wrote, as it wrote them (``RETURNING``), when it hands them over
+    written: list[pa.Table] | None = None
+    _touched: list[pa.Table] = field(default_factory=list)
+    _views: list[str] = field(default_factory=list)
     _started: datetime | None = None
 
     def before(self, started: datetime) -> None:
@@ -138,13 +155,24 @@ class Recording:
                 [self.dataset_id],
             )
         )
-        self.con.execute(f"INSERT INTO {HISTORY_TABLE} VALUES (?, NULL)", [self.dataset_id])
+        self.con.execute(
+            f"INSERT INTO {HISTORY_TABLE} (dataset_id, since) VALUES (?, NULL)", [self.dataset_id]
+        )
         if meta is None:
             return
         columns = [Column.from_json(c) for c in json.loads(meta[0])]
-        self._ensure_versions(columns)
+        key = meta[2] or ":id"
+        self._ensure_versions(columns, key)
         since = meta[1]
-        n = self._begin(columns, since, ("TRUE", "TRUE"), None, meta[2] or ":id")
+        current = f"(SELECT *, {_row_hash(columns, key)} AS __h FROM {table_name(self.dataset_id)})"
+        n = self._begin(
+            columns,
+            since,
+            current,
+            "(SELECT __hash FROM (SELECT NULL::UBIGINT AS __hash) WHERE false)",
+            None,
+            key,
+        )
         if n:
             self.con.execute(
                 f"UPDATE {HISTORY_TABLE} SET since = ? WHERE dataset_id = ?", [since, self.dataset_id]
@@ -155,12 +183,21 @@ class Recording:
         if not self.enabled:
             return
         self.scoped = True
-        rows = self.con.execute(
-            f"SELECT CAST({quote_ident(self.key)} AS VARCHAR) FROM {table_name(self.dataset_id)} "
-            f"WHERE {where}",
-            list(params),
-        ).fetchall()
-        self._touched.extend(str(r[0]) for r in rows)
+        keys = self.con.sql(
+            f"SELECT {quote_ident(self.key)} AS k FROM {table_name(self.dataset_id)} WHERE {where}",
+            params=list(params),
+        ).to_arrow_table()
+        self._touched.append(keys)
+
+    def touch_keys(self, keys: pa.Array | pa.ChunkedArray) -> list[pa.Table] | None:
+        """Note keys the write may change or delete (no lookup); returns the list the write fills
+        with the rows it wrote (None when nothing is recorded)."""
+        if not self.enabled:
+            return None
+        self.scoped = True
+        self._touched.append(pa.table({"k": keys}))
+        self.written = []
+        return self.written
 
     def after(self, columns: Sequence[Column], source_rows: pa.Table | None = None, key: str = ":id") -> None:
         """End the versions of rows that changed or went, begin versions of new and changed rows.
@@ -170,24 +207,28 @@ class Recording:
         """
         if not self.enabled:
             return
-        self._ensure_versions(columns)
+        self._ensure_versions(columns, key)
         try:
             self._record(columns, source_rows, key)
         finally:
-            unregister(self.con, "__hist_touched")
+            for name in ("__hist_open", *self._views):
+                unregister(self.con, name)
+            self._views.clear()
 
     def _record(self, columns: Sequence[Column], source_rows: pa.Table | None, key: str) -> None:
-        mine, theirs = self._scope()
-        current = table_name(self.dataset_id)
-        hashed = _row_hash(columns, key)
+        current, opened = self._scope(columns, key)
+        # The open versions in scope, found once (by the keys' hashes: one integer column).
+        self.con.register("__hist_open", self.con.sql(opened).to_arrow_table())
         ended = fetch_one(
             self.con.execute(
-                f"UPDATE {versions_table(self.dataset_id)} SET __to = ? WHERE __to IS NULL AND {theirs} "
-                f"AND __hash NOT IN (SELECT {hashed} FROM {current} WHERE {mine})",
+                f"UPDATE {versions_table(self.dataset_id)} SET __to = ? WHERE rowid IN "
+                f"(SELECT r FROM __hist_open WHERE __hash NOT IN (SELECT __h FROM {current}))",
                 [self.recorded_at],
             )
         )
-        began = self._begin(columns, self.recorded_at, (mine, theirs), source_rows, key)
+        began = self._begin(
+            columns, self.recorded_at, current, "(SELECT __hash FROM __hist_open)", source_rows, key
+        )
         if began:
             self.con.execute(
                 f"UPDATE {HISTORY_TABLE} SET since = ? WHERE dataset_id = ? AND since IS NULL",
@@ -205,31 +246,60 @@ class Recording:
             ],
         )
 
-    def _scope(self) -> tuple[str, str]:
-        """SQL conditions that limit the dataset's rows and its versions to those this write may
-        have changed: the keys it touched, and the rows it wrote (stamped at or after its start)."""
+    def _scope(self, columns: Sequence[Column], key: str) -> tuple[str, str]:
+        """Two relations limited to what this write may have changed: the current rows (with their
+        hash ``__h``) and the open versions (``rowid`` as ``r``, ``__hash``).
+
+        A scoped write limits them to the keys it touched and the rows it wrote: those it handed
+        over (:meth:`touch_keys`), else those stamped at or after its start.
+        """
+        hashed = _row_hash(columns, key)
+        current, versions = table_name(self.dataset_id), versions_table(self.dataset_id)
         if not self.scoped or self._started is None:
-            return "TRUE", "TRUE"
-        key = quote_ident(self.key)
-        written = f"\":updated_at\" >= TIMESTAMPTZ '{self._started.astimezone(UTC).isoformat()}'"
-        rows = self.con.execute(
-            f"SELECT DISTINCT CAST({key} AS VARCHAR) FROM {table_name(self.dataset_id)} "
-            f"WHERE {written} AND {key} IS NOT NULL"
-        ).fetchall()
-        keys = list(dict.fromkeys([*self._touched, *(str(r[0]) for r in rows)]))
-        self.con.register("__hist_touched", pa.table({"i": pa.array(keys, pa.string())}))
-        touched = f"CAST({key} AS VARCHAR) IN (SELECT i FROM __hist_touched)"
-        return f"({touched} OR {written})", touched
+            return (
+                f"(SELECT *, {hashed} AS __h FROM {current})",
+                f"(SELECT rowid AS r, __hash FROM {versions} WHERE __to IS NULL)",
+            )
+        qkey = quote_ident(self.key)
+        tables = list(self._touched)
+        if self.written is not None:
+            written = self._register("w", self.written or [_empty(self.con, current)])
+            tables += [pa.table({"k": t.column(self.key)}) for t in self.written]
+            rows_sql = f"(SELECT *, {hashed} AS __h FROM ({written}))"
+        else:
+            stamped = f"\":updated_at\" >= TIMESTAMPTZ '{self._started.astimezone(UTC).isoformat()}'"
+            tables.append(self.con.sql(f"SELECT {qkey} AS k FROM {current} WHERE {stamped}").to_arrow_table())
+            rows_sql = (
+                f"(SELECT *, {hashed} AS __h FROM {current} WHERE {qkey} IN (SELECT k FROM {{touched}}) "
+                f"OR ({qkey} IS NULL AND {stamped}))"
+            )
+        touched = f"({self._register('k', [t.select(['k']) for t in tables])})"
+        opened = (
+            f"(SELECT rowid AS r, __hash FROM {versions} WHERE __to IS NULL AND __key IN "
+            f"(SELECT hash(CAST(k AS VARCHAR)) FROM {touched} WHERE k IS NOT NULL))"
+        )
+        return rows_sql.replace("{touched}", touched), opened
+
+    def _register(self, prefix: str, tables: Sequence[pa.Table]) -> str:
+        """Register each table as a view of this write; SQL of their rows, one after another."""
+        names = []
+        for table in tables:
+            name = f"__hist_{prefix}{len(self._views)}"
+            self.con.register(name, table)
+            self._views.append(name)
+            names.append(f"SELECT * FROM {name}")
+        return " UNION ALL BY NAME ".join(names)
 
     def _begin(
         self,
         columns: Sequence[Column],
         at: datetime,
-        scope: tuple[str, str],
+        current: str,
+        opened: str,
         source_rows: pa.Table | None,
         key: str = ":id",
     ) -> int:
-        """Insert a version for each current row (in ``scope``) whose values have no open version."""
+        """Insert a version for each row of ``current`` whose hash no open version (``opened``) has."""
         versions = versions_table(self.dataset_id)
         names = [quote_ident(c) for c in SYSTEM_COLUMNS] + [quote_ident(c.field_name) for c in columns]
         source_sql, join = "?", ""
@@ -246,11 +316,10 @@ class Recording:
         try:
             n = fetch_one(
                 self.con.execute(
-                    f"INSERT INTO {versions} (__from, __to, __source_at, __hash, {', '.join(names)}) "
-                    f"SELECT ?, NULL, {source_sql}, __c.__h, {', '.join('__c.' + n for n in names)} "
-                    f"FROM (SELECT *, {_row_hash(columns, key)} AS __h FROM {table_name(self.dataset_id)} "
-                    f"WHERE {scope[0]}) AS __c {join} "
-                    f"WHERE __c.__h NOT IN (SELECT __hash FROM {versions} WHERE __to IS NULL AND {scope[1]})",
+                    f"INSERT INTO {versions} (__from, __to, __source_at, __hash, __key, {', '.join(names)}) "
+                    f"SELECT ?, NULL, {source_sql}, __c.__h, hash(CAST(__c.{quote_ident(key)} AS VARCHAR)), "
+                    f"{', '.join('__c.' + n for n in names)} FROM {current} AS __c {join} "
+                    f"WHERE __c.__h NOT IN {opened}",
                     [at, self.source_changed_at],
                 )
             )
@@ -258,10 +327,13 @@ class Recording:
             unregister(self.con, "__hist_source")
         return int(n[0]) if n else 0
 
-    def _ensure_versions(self, columns: Sequence[Column]) -> None:
+    def _ensure_versions(self, columns: Sequence[Column], key: str) -> None:
         """Create the versions table, or give it the dataset's new columns.
 
         A column whose type changed becomes text in the versions table (reads cast it back).
+        ``__key`` is the hash of each version's key as text (``key``: the row identifier, else
+        ``:id``), so a scoped write finds its rows' open versions in one integer column; when the
+        dataset's key changed, every version's ``__key`` is computed again.
         """
         name = "dh_" + self.dataset_id
         have = _table_columns(self.con, name)
@@ -270,16 +342,30 @@ class Recording:
         canonical = {t: self._canonical(t) for t in set(wanted.values())}
         if not have:
             defs = ["__from TIMESTAMPTZ", "__to TIMESTAMPTZ", "__source_at TIMESTAMPTZ", "__hash UBIGINT"]
-            defs += [f"{quote_ident(n)} {t}" for n, t in wanted.items()]
+            defs += ["__key UBIGINT", *(f"{quote_ident(n)} {t}" for n, t in wanted.items())]
             self.con.execute(f"CREATE TABLE {versions} ({', '.join(defs)})")
-            return
-        for column, kind in wanted.items():
-            if column not in have:
-                self.con.execute(f"ALTER TABLE {versions} ADD COLUMN {quote_ident(column)} {kind}")
-            elif have[column] not in (canonical[kind], "VARCHAR"):
-                self.con.execute(f"ALTER TABLE {versions} ALTER {quote_ident(column)} TYPE VARCHAR")
+        else:
+            if "__key" not in have:  # a store written before keys were hashed
+                self.con.execute(f"ALTER TABLE {versions} ADD COLUMN __key UBIGINT")
+            for column, kind in wanted.items():
+                if column not in have:
+                    self.con.execute(f"ALTER TABLE {versions} ADD COLUMN {quote_ident(column)} {kind}")
+                elif have[column] not in (canonical[kind], "VARCHAR"):
+                    self.con.execute(f"ALTER TABLE {versions} ALTER {quote_ident(column)} TYPE VARCHAR")
+        hashed = fetch_one(
+            self.con.execute(
+                f"SELECT key_column FROM {HISTORY_TABLE} WHERE dataset_id = ?", [self.dataset_id]
+            )
+        )
+        if hashed is None or hashed[0] != key:
+            self.con.execute(f"UPDATE {versions} SET __key = hash(CAST({quote_ident(key)} AS VARCHAR))")
+            self.con.execute(
+                f"UPDATE {HISTORY_TABLE} SET key_column = ? WHERE dataset_id = ?", [key, self.dataset_id]
+            )
 
     def _canonical(self, kind: str) -> str:
-        """DuckDB's own spelling of a type (as ``duckdb_columns()`` lists it)."""
-        row = fetch_one(self.con.execute(f"SELECT typeof(CAST(NULL AS {kind}))"))
-        return str(row[0]) if row else kind
+        """DuckDB's own spelling of a type (as ``duckdb_columns()`` lists it), asked once a type."""
+        if kind not in _SPELLING:
+            row = fetch_one(self.con.execute(f"SELECT typeof(CAST(NULL AS {kind}))"))
+            _SPELLING[kind] = str(row[0]) if row else kind
+        return _SPELLING[kind]

@@ -197,9 +197,16 @@ def touch(con: duckdb.DuckDBPyConnection, dataset_id: str) -> None:
 
 
 def insert_rows(
-    con: duckdb.DuckDBPyConnection, dataset_id: str, table: pa.Table, columns: Sequence[Column]
+    con: duckdb.DuckDBPyConnection,
+    dataset_id: str,
+    table: pa.Table,
+    columns: Sequence[Column],
+    written: list[pa.Table] | None = None,
 ) -> int:
-    """Append rows, casting to the dataset's types and assigning ``:id`` where missing."""
+    """Append rows, casting to the dataset's types and assigning ``:id`` where missing.
+
+    ``written`` (when given) receives the rows as stored, for the store's history.
+    """
     n = int(table.num_rows)
     if n == 0:
         return 0
@@ -222,12 +229,12 @@ def insert_rows(
     con.register("__rows", pa.table(arrays))
     try:
         names = ", ".join(quote_ident(c.field_name) for c in columns)
-        con.execute(
+        sql = (
             f'INSERT INTO {table_name(dataset_id)} (":id", ":created_at", ":updated_at"'
             f"{', ' + names if names else ''}) "
-            f'SELECT ":id", ?::TIMESTAMPTZ, ?::TIMESTAMPTZ{", " + names if names else ""} FROM __rows',
-            [now, now],
+            f'SELECT ":id", ?::TIMESTAMPTZ, ?::TIMESTAMPTZ{", " + names if names else ""} FROM __rows'
         )
+        con.execute(sql, [now, now])
     except duckdb.ConstraintException as exc:
         raise UsageError(
             f"Two rows share an :id in the rows written to {dataset_id!r}; give each row its own :id.",
@@ -235,6 +242,10 @@ def insert_rows(
         ) from exc
     finally:
         unregister(con, "__rows")
+    if written is not None:
+        stamps = pa.array([now] * n, pa.timestamp("us", tz="UTC"))
+        rows = {":id": arrays[":id"], ":created_at": stamps, ":updated_at": stamps}
+        written.append(pa.table({**rows, **{c.field_name: arrays[c.field_name] for c in columns}}))
     return n
 
 
@@ -263,11 +274,45 @@ def prepare_upsert(info: DatasetInfo, table: pa.Table, deleted: Sequence[bool] |
     return table.append_column("__deleted", flags).append_column("__pos", pa.array(range(n), pa.int64()))
 
 
-def apply_upsert(con: duckdb.DuckDBPyConnection, info: DatasetInfo, table: pa.Table) -> WriteResult:
+def _updated_rows(
+    con: duckdb.DuckDBPyConnection, info: DatasetInfo, latest: str, given: Sequence[str], stamp: datetime
+) -> pa.Table:
+    """The rows an upsert's update just wrote (stamped ``stamp``), as stored: the values given come
+    from the incoming rows, the rest from the table (whose filter on ``:updated_at`` reads only
+    those rows' few other columns)."""
+    key = info.row_identifier or ":id"
+    kept = [c.field_name for c in info.all_columns if c.field_name not in given or c.field_name == key]
+    stored = con.sql(
+        f'SELECT {", ".join(quote_ident(c) for c in kept)} FROM {info.table} WHERE ":updated_at" = ?',
+        params=[stamp],
+    ).to_arrow_table()
+    con.register("__updated", stored)
+    select = ", ".join(
+        f"__t.{quote_ident(c.field_name)}" if c.field_name in kept else f"__src.{quote_ident(c.field_name)}"
+        for c in info.all_columns
+    )
+    try:
+        qkey = quote_ident(key)
+        rows: pa.Table = con.sql(
+            f"SELECT {select} FROM __updated AS __t JOIN (SELECT * FROM {latest} WHERE NOT __deleted "
+            f"AND {qkey} IS NOT NULL) AS __src ON __t.{qkey} = __src.{qkey}"
+        ).to_arrow_table()
+    finally:
+        unregister(con, "__updated")
+    return rows
+
+
+def apply_upsert(
+    con: duckdb.DuckDBPyConnection,
+    info: DatasetInfo,
+    table: pa.Table,
+    written: list[pa.Table] | None = None,
+) -> WriteResult:
     """Delete flagged rows, update existing keys and insert the rest; rows apply in order.
 
     ``table`` comes from :func:`prepare_upsert`. When a key appears more than once, its last
-    row wins, as Socrata applies rows one after another.
+    row wins, as Socrata applies rows one after another. ``written`` (when given) receives the
+    updated and inserted rows as stored, for the store's history.
     """
     key = info.row_identifier or ":id"
     result = WriteResult()
@@ -290,15 +335,16 @@ def apply_upsert(con: duckdb.DuckDBPyConnection, info: DatasetInfo, table: pa.Ta
         result.deleted = n_del[0] if n_del else 0
         sets = ", ".join(f"{quote_ident(c)} = __src.{quote_ident(c)}" for c in data_cols if c != key)
         sets = (sets + ", " if sets else "") + '":updated_at" = ?'
-        upd = fetch_one(
-            con.execute(
-                f"UPDATE {info.table} SET {sets} FROM (SELECT * FROM {latest} "
-                f"WHERE NOT __deleted AND {qkey} IS NOT NULL) AS __src "
-                f"WHERE {info.table}.{qkey} = __src.{qkey}",
-                [now_utc()],
-            )
+        update = (
+            f"UPDATE {info.table} SET {sets} FROM (SELECT * FROM {latest} "
+            f"WHERE NOT __deleted AND {qkey} IS NOT NULL) AS __src "
+            f"WHERE {info.table}.{qkey} = __src.{qkey}"
         )
+        stamp = now_utc()
+        upd = fetch_one(con.execute(update, [stamp]))
         result.updated = upd[0] if upd else 0
+        if written is not None and result.updated:
+            written.append(_updated_rows(con, info, latest, data_cols, stamp))
         new_rows = con.sql(
             f"SELECT * EXCLUDE (__deleted, __pos) FROM {latest} AS __src WHERE NOT __deleted AND "
             f"({qkey} IS NULL OR {qkey} NOT IN (SELECT {qkey} FROM {info.table} "
@@ -306,7 +352,7 @@ def apply_upsert(con: duckdb.DuckDBPyConnection, info: DatasetInfo, table: pa.Ta
         ).to_arrow_table()
     finally:
         unregister(con, "__incoming")
-    result.created = insert_rows(con, info.id, new_rows, info.columns)
+    result.created = insert_rows(con, info.id, new_rows, info.columns, written)
     if info.row_identifier:
         result.by_row_identifier = result.updated + result.deleted
     else:
