@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from btvstat_open.atomic import write_atomically
 from btvstat_open.errors import BtvstatError, CatalogError, UsageError
 from btvstat_open.store import Store, open_store
 from catalog.asof import history_note, today_for
@@ -119,10 +120,7 @@ def run_export(args: argparse.Namespace) -> int:
             document = build(catalog, store, args.base_url)
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if args.output:
-        out = Path(args.output)
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(out)
+        write_atomically(Path(args.output), text)
     else:
         sys.stdout.write(text)
     return 0

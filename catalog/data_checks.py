@@ -15,13 +15,13 @@ Example:
 from __future__ import annotations
 
 import json
-import os
 import threading
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from btvstat_open.atomic import write_atomically
 from btvstat_open.errors import UsageError
 from btvstat_open.store import MetadataChange, Store, quote_ident
 from btvstat_open.store.known import last_recorded
@@ -67,9 +67,7 @@ def load_checks(store: Store) -> dict[str, CheckState]:
 
 def _save(store: Store, states: dict[str, CheckState]) -> None:
     path = store.root / CHECKS_FILE
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps({k: asdict(v) for k, v in states.items()}, indent=2), encoding="utf-8")
-    os.replace(partial, path)
+    write_atomically(path, json.dumps({k: asdict(v) for k, v in states.items()}, indent=2))
 
 
 def held_at(store: Store, dataset_id: str) -> datetime | None:

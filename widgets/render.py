@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import json
@@ -23,6 +24,7 @@ from typing import Any
 
 import vl_convert as vlc
 
+from btvstat_open.atomic import write_atomically
 from btvstat_open.errors import RenderError
 
 __all__ = ["EMBED_OPTIONS", "label_svg", "render_html", "render_png", "render_svg", "vega_bundle"]
@@ -133,13 +135,8 @@ def vega_bundle() -> tuple[str, str]:
             except OSError:
                 # The stub asks for a str, but None (vl-convert's default snippet: globals) is accepted.
                 code = vlc.javascript_bundle(None)  # type: ignore[arg-type]
-                try:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    partial = path.with_suffix(".tmp")
-                    partial.write_text(code, encoding="utf-8")
-                    partial.replace(path)
-                except OSError:
-                    pass  # read-only install: keep it in memory
+                with contextlib.suppress(OSError):  # a read-only install keeps it in memory
+                    write_atomically(path, code, durable=False)
             _bundle = (code, hashlib.sha256(code.encode()).hexdigest()[:12])
         return _bundle
 
