@@ -87,16 +87,16 @@ class PortalContext:
             raise DatasetNotFound(dataset_id) from None
         key = dataset_id
         try:
-            version = self.store.version(dataset_id)
+            version = self.store.versions([dataset_id]).get(dataset_id)
             if version is None:  # perhaps the dataset's 4x4
                 dataset_id = self.store.resolve(dataset_id) or dataset_id
-                version = self.store.version(dataset_id)
+                version = self.store.versions([dataset_id]).get(dataset_id)
         except duckdb.Error as exc:
             raise engine_error(exc, "the dataset lookup") from exc
         if version is None:
             raise DatasetNotFound(key)
         cached = self._infos.get(dataset_id)
-        if cached is not None and cached.version == version:
+        if cached is not None and cached.data_version == version:
             return cached
         info = self.store.info(dataset_id)
         with self._lock:

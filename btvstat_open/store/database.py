@@ -30,6 +30,7 @@ import pyarrow as pa
 from btvstat_open.errors import DatasetNotFound, StoreError
 from btvstat_open.store.dataset import (
     DatasetInfo,
+    DataVersion,
     MetadataChange,
     WriteResult,
     check_dataset_id,
@@ -53,6 +54,7 @@ from btvstat_open.store.writes import (
 from btvstat_open.types import Column, duckdb_type
 
 __all__ = [
+    "DataVersion",
     "DatasetInfo",
     "MetadataChange",
     "Store",
@@ -141,8 +143,8 @@ class Store:
         # tables; once off, this cannot be turned back on while the database is open.
         self._con.execute("SET enable_external_access = false")
         self._write_lock = threading.RLock()
-        # What datasets() last listed: id -> ((version, view_last_modified), info).
-        self._listing: dict[str, tuple[tuple[object, ...], DatasetInfo]] = {}
+        # What datasets() last listed: id -> info, read again when its DataVersion moves.
+        self._listing: dict[str, DatasetInfo] = {}
         self._listing_lock = threading.Lock()
         self._local = threading.local()
         self._con.execute(
@@ -190,21 +192,43 @@ class Store:
     def datasets(self) -> list[DatasetInfo]:
         """Every dataset, by id.
 
-        One lookup of every dataset's version; the metadata and row count of a dataset are read
-        again only when its version moved (or it was dropped and made anew) since the last call,
-        and then for all such datasets in two queries, so listing 1,000 unchanged datasets costs
-        one small query, not 2,000.
+        One lookup of every dataset's version (:meth:`versions`); the metadata and row count of a
+        dataset are read again only when its version moved (or it was dropped and made anew) since
+        the last call, and then for all such datasets in two queries, so listing 1,000 unchanged
+        datasets costs one small query, not 2,000.
         """
-        rows = self.cursor().execute(f"SELECT id, version, view_last_modified FROM {_META} ORDER BY id")
-        stamps = {r[0]: (r[1], r[2]) for r in rows.fetchall()}
+        versions = self.versions()
         with self._listing_lock:
             known = self._listing
-            stale = [i for i, stamp in stamps.items() if i not in known or known[i][0] != stamp]
-            fresh = {i: known[i] for i in stamps if i not in stale}
+            stale = [i for i, v in versions.items() if i not in known or known[i].data_version != v]
+            fresh = {i: known[i] for i in versions if i not in stale}
             for info in self._read_infos(stale):
-                fresh[info.id] = ((info.version, info.view_last_modified), info)
+                fresh[info.id] = info
             self._listing = fresh
-        return [fresh[i][1] for i in sorted(fresh)]
+        return [fresh[i] for i in sorted(fresh)]
+
+    def versions(self, dataset_ids: Sequence[str] | None = None) -> dict[str, DataVersion]:
+        """Every dataset's :class:`DataVersion` (or only these datasets'), in one cheap lookup.
+
+        Caches of anything built from a dataset key it by this: it moves with every write, and
+        differs for a dataset dropped and made again under the same id.
+
+        Example:
+            >>> store = Store(scratch / "versions")
+            >>> before = store.create("demo", "Demo", [Column("n", "N", "number")]).data_version
+            >>> store.drop("demo")
+            >>> after = store.create("demo", "Demo", [Column("n", "N", "number")]).data_version
+            >>> before.number == after.number, before == after, store.versions() == {"demo": after}
+            (True, False, True)
+        """
+        sql = f"SELECT id, created_at, version FROM {_META}"
+        cur = self.cursor()
+        rows = (
+            cur.execute(sql).fetchall()
+            if dataset_ids is None
+            else cur.execute(f"{sql} WHERE list_contains(?, id)", [list(dataset_ids)]).fetchall()
+        )
+        return {r[0]: DataVersion(r[1], int(r[2])) for r in rows}
 
     def _read_infos(self, dataset_ids: Sequence[str]) -> list[DatasetInfo]:
         """Metadata of these datasets in one query, their row counts in one query per 200."""
