@@ -22,7 +22,7 @@ from btvstat_open.errors import DatasetNotFound, InvalidDatasetId
 from btvstat_open.portal.auth import has_write_token
 from btvstat_open.settings import Settings
 from btvstat_open.store import DatasetInfo, Store, as_utc, check_dataset_id
-from btvstat_open.web.engine import engine_error
+from btvstat_open.store.engine_errors import engine_error
 from btvstat_open.web.files import DownloadFiles
 
 __all__ = ["Portal", "PortalContext", "as_utc", "epoch_seconds", "get_portal", "http_date"]

@@ -19,8 +19,8 @@ from starlette.requests import Request
 
 from btvstat_open.encode import csv_batch, geojson_batch, json_batch
 from btvstat_open.store import DatasetInfo
+from btvstat_open.store.engine_errors import engine_error
 from btvstat_open.web.conditional import not_modified
-from btvstat_open.web.engine import engine_error
 
 __all__ = [
     "FORMATS",

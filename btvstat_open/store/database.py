@@ -37,6 +37,7 @@ from btvstat_open.store.dataset import (
     quote_ident,
     table_name,
 )
+from btvstat_open.store.engine_errors import engine_error, translated
 from btvstat_open.store.fourbyfour import IDS_TABLE, assign_missing, ensure_ids_table, resolve
 from btvstat_open.store.history import Recording, create_history_tables, drop_history
 from btvstat_open.store.known import compact_history, known_info
@@ -271,10 +272,13 @@ class Store:
     def info(self, dataset_id: str) -> DatasetInfo:
         """Metadata of one dataset; raises :class:`DatasetNotFound`."""
         cur = self.cursor()
-        row = fetch_one(cur.execute(f"SELECT {_INFO_FIELDS} FROM {_INFO_FROM} WHERE id = ?", [dataset_id]))
-        if row is None:
-            raise DatasetNotFound(dataset_id)
-        count_row = fetch_one(cur.execute(f"SELECT count(*) FROM {table_name(dataset_id)}"))
+        with translated(f"reading {dataset_id!r}"):
+            row = fetch_one(
+                cur.execute(f"SELECT {_INFO_FIELDS} FROM {_INFO_FROM} WHERE id = ?", [dataset_id])
+            )
+            if row is None:
+                raise DatasetNotFound(dataset_id)
+            count_row = fetch_one(cur.execute(f"SELECT count(*) FROM {table_name(dataset_id)}"))
         return _dataset_info(row, count_row[0] if count_row else 0)
 
     def known(self, dataset_id: str, at: datetime) -> DatasetInfo:
@@ -319,25 +323,34 @@ class Store:
         info = self.info(dataset_id) if as_known is None else self.known(dataset_id, as_known)
         cols = info.all_columns if system else info.columns
         select = ", ".join(quote_ident(c.field_name) for c in cols)
-        result: pa.Table = (
-            self.cursor().sql(f'SELECT {select} FROM {info.table} ORDER BY ":id"').to_arrow_table()
-        )
+        with translated(f"reading {dataset_id!r}"):
+            result: pa.Table = (
+                self.cursor().sql(f'SELECT {select} FROM {info.table} ORDER BY ":id"').to_arrow_table()
+            )
         return result
 
     # -- writing -----------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One all-or-nothing write: commits on success, rolls back on any error."""
+        """One all-or-nothing write: commits on success, rolls back on any error.
+
+        A DuckDB failure is raised as our own error (:func:`~btvstat_open.store.engine_errors.engine_error`:
+        a :class:`StoreError` or a :class:`SoqlError` that says nothing was written), never as the
+        engine's exception or text.
+        """
         with self._write_lock:
             con = self._con.cursor()
-            con.execute("BEGIN TRANSACTION")
             try:
-                yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            else:
-                con.execute("COMMIT")
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    yield con
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+                else:
+                    con.execute("COMMIT")
+            except duckdb.Error as exc:
+                raise engine_error(exc, "the write (nothing was written)") from exc
             finally:
                 con.close()
 
