@@ -13,22 +13,13 @@ from datetime import UTC, date, datetime
 
 from btvstat_open.errors import UsageError
 from btvstat_open.instants import parse_instant
+from btvstat_open.soql.lexer import soql_literal
 
-__all__ = ["Query", "soql_field", "soql_literal", "timestamp_literal"]
+__all__ = ["Query", "soql_field", "timestamp_literal"]
 
 _AGGREGATE = re.compile(
     r"\b(count|sum|avg|min|max|stddev_pop|stddev_samp|median|percentile\w*)\s*\(", re.IGNORECASE
 )
-
-
-def soql_literal(text: str) -> str:
-    """A SoQL text literal, quotes doubled.
-
-    Example:
-        >>> soql_literal("O'Hare")
-        "'O''Hare'"
-    """
-    return "'" + text.replace("'", "''") + "'"
 
 
 def soql_field(name: str) -> str:
