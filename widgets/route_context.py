@@ -3,7 +3,7 @@
 The routes are module-level FastAPI routers (:mod:`widgets.routes`, :mod:`widgets.program_routes`,
 :mod:`widgets.packets.routes`); each path function takes the app's :class:`WidgetContext` as a
 dependency (``ctx: Widgets``), read from ``request.app.state.widget_routes`` (set by
-:func:`widgets.app.create_app`).
+:func:`widgets.app.create_widgets_app`).
 
 Example:
     >>> response_key("/kpi/x.svg", b"theme=dark")
