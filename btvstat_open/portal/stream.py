@@ -120,8 +120,9 @@ def open_query(
 ) -> QueryStream:
     """Start ``sql`` on ``cursor`` (a connection of its own) and fetch its first batch.
 
-    DuckDB errors raised by the query become the portal's own (:func:`~btvstat_open.store.engine_errors.engine_error`):
-    a bad cast or a value out of range is a 400 :class:`SoqlError`, none carries DuckDB's text.
+    DuckDB errors raised by the query become the portal's own
+    (:func:`~btvstat_open.store.engine_errors.engine_error`): a bad cast or a value out of range is
+    a 400 :class:`SoqlError`, none carries DuckDB's text.
     An interrupted query raises ``duckdb.InterruptException`` (the caller knows why it interrupted it).
     """
     try:
