@@ -107,7 +107,7 @@ def _print_rows_kept(catalog: Catalog, store_path: str) -> None:
 def run_export(args: argparse.Namespace) -> int:
     """``btvstat-open catalog export DIR --format dcat-us|datapackage|program [-o FILE] [--as-of DATE]``."""
     from catalog.exports import datapackage, dcat_us
-    from catalog.program import program_document
+    from catalog.program_document import program_document
 
     catalog = load_catalog(args.dir)
     today = today_for(catalog.settings, getattr(args, "as_of", None))

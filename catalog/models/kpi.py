@@ -25,7 +25,7 @@ from pydantic import Field, model_validator
 from catalog.models.base import KPI_ID_PATTERN, Calculation, Chart, Direction, Kind, PeriodSize, Strict, Tag
 from catalog.models.dated_goal import DatedGoal
 from catalog.models.people import EntrySettings
-from catalog.models.program import Action, Breakdown, Freshness, Note, TargetEntry
+from catalog.models.tracking import Action, Breakdown, Freshness, Note, TargetEntry
 
 __all__ = ["Kpi", "Measure", "Period", "RateTerm", "Source", "Target"]
 
