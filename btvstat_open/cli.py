@@ -471,6 +471,15 @@ def _guarded(run: Callable[[], int | None]) -> int | None:
     except BtvstatError as exc:
         print(error_line(exc), file=sys.stderr)
         return exc.exit_code
+    except Exception as exc:
+        from btvstat_open.store.engine_errors import engine_failure
+
+        # A DuckDB failure no command translated (a measure's or a check's query): our own line.
+        translated = engine_failure(exc, "the command")
+        if translated is None:
+            raise
+        print(error_line(translated), file=sys.stderr)
+        return translated.exit_code
     except KeyboardInterrupt:
         print("error: interrupted; nothing was left half-written.", file=sys.stderr)
         return 130

@@ -27,7 +27,7 @@ from btvstat_open.errors import UsageError
 from btvstat_open.store import DatasetInfo, Store, as_utc
 from btvstat_open.store.known import end_of_day
 from catalog.models import Catalog, CatalogSettings
-from catalog.models.settings import AS_OF_RANGE
+from catalog.models.catalog_yaml import AS_OF_RANGE
 
 __all__ = [
     "AS_OF_RANGE",

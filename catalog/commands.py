@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from btvstat_open.atomic import write_atomically
 from btvstat_open.errors import BtvstatError, CatalogError, UsageError
 from btvstat_open.store import Store, open_store
 from catalog.asof import history_note, today_for
@@ -107,7 +108,7 @@ def _print_rows_kept(catalog: Catalog, store_path: str) -> None:
 def run_export(args: argparse.Namespace) -> int:
     """``btvstat-open catalog export DIR --format dcat-us|datapackage|program [-o FILE] [--as-of DATE]``."""
     from catalog.exports import datapackage, dcat_us
-    from catalog.program import program_document
+    from catalog.program_document import program_document
 
     catalog = load_catalog(args.dir)
     today = today_for(catalog.settings, getattr(args, "as_of", None))
@@ -122,10 +123,7 @@ def run_export(args: argparse.Namespace) -> int:
         say_history(store, [k.source.dataset for k in catalog.kpis.values()], today)
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if args.output:
-        out = Path(args.output)
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(out)
+        write_atomically(Path(args.output), text)
     else:
         sys.stdout.write(text)
     return 0

@@ -16,7 +16,6 @@ Example:
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
@@ -24,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from btvstat_open.atomic import write_atomically
 from btvstat_open.errors import UsageError
 from btvstat_open.store import MetadataChange, Store, quote_ident
 from btvstat_open.store.known import last_recorded
@@ -81,9 +81,7 @@ def load_checks(store: Store) -> dict[str, CheckState]:
 
 def _save(store: Store, states: dict[str, CheckState]) -> None:
     path = store.root / CHECKS_FILE
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps({k: asdict(v) for k, v in states.items()}, indent=2), encoding="utf-8")
-    os.replace(partial, path)
+    write_atomically(path, json.dumps({k: asdict(v) for k, v in states.items()}, indent=2))
 
 
 def recorded_rules(store: Store, dataset_id: str) -> dict[str, DataCheck]:

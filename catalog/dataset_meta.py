@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from btvstat_open.store import DatasetInfo, MetadataChange, Store
 from catalog.models import CatalogSettings
-from catalog.models.settings import DatasetMetadata
+from catalog.models.catalog_yaml import DatasetMetadata
 
 __all__ = ["apply_dataset_metadata"]
 

@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from btvstat_open.atomic import write_atomically
 from btvstat_open.store import Store
 from btvstat_open.types import Column
 
@@ -221,9 +222,7 @@ def load_demo_data(
         marker[dataset.id] = [digest, info.version]
         loaded.append(dataset.id)
     if loaded:
-        tmp = marker_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(marker, indent=1))
-        tmp.replace(marker_path)
+        write_atomically(marker_path, json.dumps(marker, indent=1))
     if only is None:
         load_demo_entries(store)
     return loaded

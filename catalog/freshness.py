@@ -42,7 +42,7 @@ import pyarrow.compute as pc
 from btvstat_open.store import Store
 from btvstat_open.sync.state import load_state
 from catalog.models import Kpi
-from catalog.models.program import EXPECT_DURATION
+from catalog.models.tracking import EXPECT_DURATION
 
 __all__ = ["FreshnessReport", "data_updated_at", "freshness", "longest_interval", "subtract_interval"]
 

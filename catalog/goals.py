@@ -30,11 +30,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from catalog.models import CatalogSettings, Goal, Kpi
+from catalog.status import JUDGED, Status
 
 __all__ = ["JUDGED", "GoalNode", "Rollup", "goal_tree", "goals_by_id", "rollup", "rollups"]
 
 # The statuses a target judges, worst first (ties in a majority go to the earlier one).
-JUDGED = ("off_track", "near_target", "on_track")
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ def goals_by_id(tree: Iterable[GoalNode]) -> dict[str, GoalNode]:
     return {node.id: node for top in tree for node in top.walk()}
 
 
-def rollup(statuses: Iterable[str], rule: str = "majority") -> str:
+def rollup(statuses: Iterable[str], rule: str = "majority") -> Status:
     """The status of a goal whose KPIs hold ``statuses`` (see the module docstring).
 
     Example:
@@ -132,7 +132,7 @@ def rollup(statuses: Iterable[str], rule: str = "majority") -> str:
     statuses = list(statuses)
     counts = Counter(s for s in statuses if s in JUDGED)
     if not counts:  # nothing judged: "no target" only when no KPI is waiting for data
-        return "no_data" if "no_data" in statuses else "no_target"
+        return Status.NO_DATA if Status.NO_DATA in statuses else Status.NO_TARGET
     if rule == "worst":
         return next(s for s in JUDGED if counts[s])
     most = max(counts.values())

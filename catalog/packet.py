@@ -49,6 +49,7 @@ from catalog.meetings import agenda_kpis, previous_meeting
 from catalog.models import Action, Catalog, Kpi, Meeting, Note
 from catalog.peers import Comparison as PeerComparison
 from catalog.peers import comparison
+from catalog.status import Status, rank
 
 __all__ = [
     "FollowUp",
@@ -60,9 +61,6 @@ __all__ = [
     "kpi_item",
     "packet_day",
 ]
-
-# Off track first, then near target, then everything else (ties keep agenda order).
-_RANK = {"off_track": 0, "near_target": 1}
 
 
 def find_meeting(catalog: Catalog, meeting_id: str) -> Meeting:
@@ -303,8 +301,13 @@ def _check_failures(store: Store, dataset_id: str) -> list[str]:
     return list(state.failures) if state is not None else []
 
 
+def _urgency(status: str | None) -> int:
+    """Off track first, then near target, then everything else alike (ties keep agenda order)."""
+    return min(rank(status), Status.ON_TRACK.rank)
+
+
 def _off_track_first(items: list[KpiItem]) -> tuple[KpiItem, ...]:
-    return tuple(sorted(items, key=lambda item: _RANK.get(item.status, 2)))
+    return tuple(sorted(items, key=lambda item: _urgency(item.status)))
 
 
 def build_packet(catalog: Catalog, store: Store, meeting_id: str, *, as_of: date | None = None) -> Packet:
@@ -321,7 +324,7 @@ def build_packet(catalog: Catalog, store: Store, meeting_id: str, *, as_of: date
     items = {kpi_id: _item(catalog, store, catalog.kpis[kpi_id], meeting, day, since) for kpi_id in agenda}
     standing = _off_track_first([items[k] for k in agenda if k not in new_ids])
     new_items = _off_track_first([items[k] for k in agenda if k in new_ids])
-    rank = {item.kpi.id: _RANK.get(item.status, 2) for item in items.values()}
+    rank = {item.kpi.id: _urgency(item.status) for item in items.values()}
     follow_ups = _follow_ups([catalog.kpis[k] for k in agenda], day, since, rank)
     note = history_note(store, (catalog.kpis[k].source.dataset for k in agenda), day)
     revised = revised_between(store, [catalog.kpis[k] for k in agenda], since, day) if since else []

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from btvstat_open.atomic import atomic_path
 from btvstat_open.errors import UsageError
 
 __all__ = ["csv_ready", "output_format", "write_batches_atomically"]
@@ -72,12 +71,9 @@ def write_batches_atomically(
     """
     fmt = output_format(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
     rows = 0
     writer: Any = None
-    try:
+    with atomic_path(path) as tmp, _closed_on_error(lambda: writer):
         for batch in batches:
             if fmt == "csv":
                 batch = csv_ready(batch)
@@ -96,16 +92,19 @@ def write_batches_atomically(
             writer = _open_writer(fmt, tmp, schema)
         writer.close()
         writer = None
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if writer is not None:
-            with contextlib.suppress(Exception):
-                writer.close()
-        tmp.unlink(missing_ok=True)
-        raise
     return rows
+
+
+@contextlib.contextmanager
+def _closed_on_error(writer: Callable[[], Any]) -> Iterator[None]:
+    """Close the writer (if one is open) when the write fails, so its temporary file can go."""
+    try:
+        yield
+    except BaseException:
+        if (open_writer := writer()) is not None:
+            with contextlib.suppress(Exception):
+                open_writer.close()
+        raise
 
 
 class _CsvWriter:

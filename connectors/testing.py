@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from btvstat_open.errors import BtvstatError, NotSupported
+from btvstat_open.instants import instant
 from btvstat_open.types import Column
 from connectors.base import Capability, Connector
 
@@ -165,11 +166,11 @@ class ConnectorContract:
         assert changes.column_names == [":id", ":updated_at", "case_id"] and changes.num_rows >= 1
         at_latest, _ = contract.connector.row_stats(contract.dataset_id, since=latest, before=latest)
         assert at_latest == 0  # an empty window
-        stamp = datetime.fromisoformat(latest.replace("Z", "+00:00"))
+        stamp = instant(latest)
         window = (stamp + timedelta(milliseconds=1)).isoformat()
         in_window, newest = contract.connector.row_stats(contract.dataset_id, since=latest, before=window)
         assert in_window == changes.num_rows and newest == latest
-        later = datetime.fromisoformat(latest.replace("Z", "+00:00")) + timedelta(seconds=1)
+        later = instant(latest) + timedelta(seconds=1)
         assert not list(
             contract.connector.iter_changes(contract.dataset_id, columns=[], since=later.isoformat())
         )

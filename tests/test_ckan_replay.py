@@ -25,8 +25,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from btvstat_open.errors import UsageError
+from btvstat_open.instants import parse_instant
 from connectors.ckan import CkanConnector, recognizes
-from connectors.ckan.api import parse_stamp
 from connectors.opendatasoft import recognizes as opendatasoft_recognizes
 
 DATA = Path(__file__).parent / "data" / "ckan"
@@ -212,4 +212,4 @@ def test_metadata_modified_is_utc(replay: tuple[CkanConnector, CkanReplay]) -> N
     )
     assert conn.describe_if_changed(SG, etag=desc.etag) is None
     recorded = conn.package(ENVIDAT)["metadata_modified"]  # the real stamp: microseconds, no zone
-    assert parse_stamp(recorded) == datetime(2025, 12, 15, 13, 58, 11, 26778, tzinfo=UTC)
+    assert parse_instant(recorded) == datetime(2025, 12, 15, 13, 58, 11, 26778, tzinfo=UTC)

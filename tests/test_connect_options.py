@@ -14,7 +14,7 @@ from servers import serve
 from btvstat_open.cli import main
 from btvstat_open.errors import UsageError
 from catalog.models import Catalog, CatalogSettings
-from catalog.models.settings import PortalSettings
+from catalog.models.catalog_yaml import PortalSettings
 from catalog.portals import open_portal
 from connectors import connect
 from connectors.kinds import KINDS, kind_class

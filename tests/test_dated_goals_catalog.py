@@ -17,7 +17,7 @@ from catalog.dated_goals import kpi_progress
 from catalog.demo import DEMO_DIR, demo_store
 from catalog.loader import load_catalog
 from catalog.measure import measure
-from catalog.program import program_document
+from catalog.program_document import program_document
 
 KPI = """\
 id: k

@@ -17,7 +17,7 @@ from btvstat_open.errors import NotSupported, PortalResponseError
 from catalog import load_catalog
 from catalog.demo import DEMO_DIR
 from catalog.models import CatalogSettings
-from catalog.models.settings import PortalSettings
+from catalog.models.catalog_yaml import PortalSettings
 from connectors import connect
 from connectors.kinds import KINDS, detect_kind, guess_kind, kind_class
 from connectors.partitioned import pull_partitioned

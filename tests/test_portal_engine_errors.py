@@ -1,7 +1,7 @@
 """Queries and writes that used to reach DuckDB and fail there: each answers right or is a typed 400.
 
 Every response is checked for DuckDB's own error text (it names internal functions and casts);
-a damaged store shows the last line of defence, a 500 that says only what the server log has.
+a damaged store shows the last line of defence, a 500 that says only that the log has the details.
 """
 
 from __future__ import annotations
@@ -206,7 +206,7 @@ def test_a_damaged_store_is_a_500_without_engine_text(portal: Portal) -> None:
     response = portal.get({}, dataset=dataset_id)
     assert response.status_code == 500
     body = response.json()
-    assert body["code"] == "store.error" and "server log" in body["message"]
+    assert body["code"] == "store.error" and "log has the details" in body["message"]
     assert re.fullmatch(r"[0-9a-f]{8}", body["data"]["reference"])
 
 

@@ -46,7 +46,7 @@ class Portal:
         """A 200 with JSON rows, or a 4xx in Socrata's error shape; nothing leaked or written.
 
         Nor does any body quote DuckDB's error text (the compiler or the mapping in
-        ``btvstat_open.web.engine`` speaks for it).
+        ``btvstat_open.store.engine_errors`` speaks for it).
         """
         assert response.status_code in (200, 400), (response.status_code, response.text[:300])
         body: Any = response.json()

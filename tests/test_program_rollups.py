@@ -23,7 +23,7 @@ from catalog.changes import latest_change
 from catalog.demo import DEMO_DIR, load_demo_data
 from catalog.goals import goal_tree, rollup, rollups
 from catalog.models import CatalogSettings, Goal, Kpi
-from catalog.program import program_document
+from catalog.program_document import program_document
 
 AS_OF = date(2020, 3, 2)
 WORSE_FIRST = ["off_track", "near_target", "on_track"]

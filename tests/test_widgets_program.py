@@ -25,7 +25,7 @@ from widget_site import Site, get
 
 from catalog import measure
 from catalog.demo import DEMO_DIR
-from widgets.program import slugify
+from widgets.overview import slugify
 
 TODAY = date.fromisoformat(AS_OF)
 WORSE_FIRST = ("off_track", "near_target", "on_track")

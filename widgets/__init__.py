@@ -22,9 +22,6 @@ __all__ = [
     "create_widgets_app",
     "image_png",
     "image_svg",
-    "render_png",
-    "render_svg",
-    "sparkline_spec",
 ]
 
 
@@ -35,9 +32,6 @@ _LAZY = {
     "create_widgets_app": "widgets.app",
     "image_png": "widgets.images",
     "image_svg": "widgets.images",
-    "render_png": "widgets.render",
-    "render_svg": "widgets.render",
-    "sparkline_spec": "widgets.charts",
 }
 
 

@@ -20,12 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import vl_convert as vlc
-
-from btvstat_open.errors import RenderError
 from catalog.models import Kpi
 from widgets.charts import Width
 from widgets.plot_spec import SCHEMA
+from widgets.render import vega_svg
 from widgets.summary import format_value, period_label
 from widgets.themes import THEMES
 
@@ -172,8 +170,4 @@ def breakdown_title(kpi: Kpi, label: str) -> dict[str, Any]:
 def breakdown_svg(kpi: Kpi, rows: list[dict[str, Any]], *, theme: str = "light", width: int = 720) -> str:
     """The breakdown chart rendered on the server (for ``breakdown.svg`` and ``.png``), titled."""
     spec = breakdown_spec(kpi, rows, theme=theme, width=width, title=True)
-    try:
-        svg: str = vlc.vegalite_to_svg(spec, allowed_base_urls=[])
-    except Exception as exc:  # vl-convert raises plain ValueError/RuntimeError
-        raise RenderError(f"Could not render the breakdown chart as SVG: {exc}.") from exc
-    return svg
+    return vega_svg(spec, "the breakdown chart")

@@ -152,44 +152,44 @@ DAY = "@day"  # the pseudo-dataset whose "version" is the as-of day: a new day m
 
 
 class DataVersions:
-    """The store's dataset versions, re-read at most every ``ttl`` seconds.
+    """The store's dataset versions (:meth:`Store.versions`), re-read at most every ``ttl`` seconds.
 
     With ``day`` (the widget service's as-of day), the snapshot also holds :data:`DAY`, and every
     response depends on it: without a fixed ``as_of``, yesterday's pages are rebuilt today.
 
     Example:
-        >>> DataVersions(store, ttl=0).get("kc-311-potholes")
-        1
+        >>> versions = DataVersions(store, ttl=0)
+        >>> versions.get("kc-311-potholes") == store.versions()["kc-311-potholes"], versions.get("nope")
+        (True, -1)
     """
 
     def __init__(self, store: Store, *, ttl: float = 0.25, day: Callable[[], date] | None = None) -> None:
         self.store = store
         self.ttl = ttl
         self.day = day
-        self._snapshot: dict[str, int] = {}
+        self._snapshot: dict[str, Hashable] = {}
         self._read_at = float("-inf")
         self._lock = threading.Lock()
 
-    def current(self) -> dict[str, int]:
+    def current(self) -> dict[str, Hashable]:
         """Dataset id -> version (a missing dataset is absent)."""
         now = time.monotonic()
         if now - self._read_at < self.ttl:
             return self._snapshot
         with self._lock:
             if now - self._read_at >= self.ttl:
-                rows = self.store.cursor().execute("SELECT id, version FROM btvstat_datasets").fetchall()
-                snapshot = {row[0]: int(row[1]) for row in rows}
+                snapshot: dict[str, Hashable] = dict(self.store.versions())
                 if self.day is not None:
                     snapshot[DAY] = self.day().toordinal()
                 self._snapshot = snapshot
                 self._read_at = time.monotonic()
             return self._snapshot
 
-    def get(self, dataset_id: str) -> int:
+    def get(self, dataset_id: str) -> Hashable:
         """One dataset's version (-1 when the store has no such dataset)."""
         return self.current().get(dataset_id, -1)
 
-    def deps(self, dataset_ids: Iterable[str]) -> tuple[tuple[str, int], ...]:
+    def deps(self, dataset_ids: Iterable[str]) -> tuple[tuple[str, Hashable], ...]:
         """``(id, version)`` pairs to store with a response built from these datasets."""
         current = self.current()
         wanted = {*dataset_ids, DAY} if self.day is not None else set(dataset_ids)
@@ -204,7 +204,7 @@ class CachedResponse:
     body: bytes
     headers: tuple[tuple[bytes, bytes], ...]
     etag: bytes
-    deps: tuple[tuple[str, int], ...] = ()
+    deps: tuple[tuple[str, Hashable], ...] = ()
     not_modified_headers: tuple[tuple[bytes, bytes], ...] = field(default=())
 
     @property
@@ -212,7 +212,7 @@ class CachedResponse:
         """About how much memory it holds: its body and headers."""
         return len(self.body) + sum(len(n) + len(v) for n, v in self.headers) + 200
 
-    def fresh(self, versions: dict[str, int]) -> bool:
+    def fresh(self, versions: dict[str, Hashable]) -> bool:
         """Whether every dataset it was built from still has the same version."""
         return all(versions.get(dataset, -1) == version for dataset, version in self.deps)
 
@@ -232,7 +232,7 @@ def make_response(
     *,
     cache_control: str,
     extra_headers: Iterable[tuple[str, str]] = (),
-    deps: tuple[tuple[str, int], ...] = (),
+    deps: tuple[tuple[str, Hashable], ...] = (),
     salt: str = "",
 ) -> CachedResponse:
     """Build a :class:`CachedResponse` whose ETag is a hash of ``salt`` and the body.

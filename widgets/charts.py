@@ -89,7 +89,7 @@ def _chart_records(kpi: Kpi, series_rows: list[Row]) -> list[dict[str, Any]]:
 def _status_scales(theme: Theme, records: list[dict[str, Any]] | None = None) -> tuple[alt.Scale, alt.Scale]:
     """Colour and shape scales over the statuses present (all of them when none is)."""
     present = {r["status"] for r in records or []}
-    drawn = [s for s in STATUSES if s != "no_data"]
+    drawn: list[str] = [s for s in STATUSES if s != "no_data"]
     colour, shape = status_scales(theme, [s for s in drawn if s in present] or drawn)
     return alt.Scale(**colour), alt.Scale(**shape)
 

@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from btvstat_open.atomic import write_atomically
 from btvstat_open.errors import UsageError
 from btvstat_open.store import open_store
 from catalog import load_catalog
@@ -49,7 +50,6 @@ def run_render(args: argparse.Namespace) -> int:
     today = today_for(catalog.settings, getattr(args, "as_of", None))
     fsm = catalog.settings.fiscal_year_start
     series = measure(kpi, store, catalog.settings, today=today)
-    partial = output.with_name(output.name + ".partial")
     reason = why_empty(kpi, store, catalog.settings, today=today)
     if suffix == ".html":
         # The page has the title.
@@ -58,15 +58,11 @@ def run_render(args: argparse.Namespace) -> int:
             if reason
             else chart_spec(kpi, series, width="container", title=False, today=today, fiscal_year_start=fsm)
         )
-        partial.write_text(render_html(spec, title=kpi.title, description=kpi.description), encoding="utf-8")
+        write_atomically(output, render_html(spec, title=kpi.title, description=kpi.description))
     else:  # the same images the server's .svg and .png routes draw
         # A KPI with no value: no empty axes, the same note the server's images show.
         svg = empty_svg(kpi, reason) if reason else image_svg(kpi, series, today=today, fiscal_year_start=fsm)
-        if suffix == ".svg":
-            partial.write_text(svg, encoding="utf-8")
-        else:
-            partial.write_bytes(image_png(svg))
-    partial.replace(output)
+        write_atomically(output, svg if suffix == ".svg" else image_png(svg))
     print(f"Wrote {output}", file=sys.stderr)
     say_history(store, [kpi.source.dataset], today)
     return 0

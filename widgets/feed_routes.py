@@ -19,7 +19,7 @@ from btvstat_open.errors import NotFound
 from catalog.feeds import action_calendar, atom_feed, kpi_entries, meeting_calendar
 from catalog.goals import GoalNode, goal_tree
 from catalog.models import Catalog, Kpi
-from widgets.program import slugify
+from widgets.overview import slugify
 from widgets.route_context import WidgetContext, Widgets
 
 __all__ = ["ATOM_TYPE", "CALENDAR_TYPE", "loaded_catalog", "router"]

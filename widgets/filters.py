@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from btvstat_open.errors import UsageError
-from catalog.models import KINDS
+from catalog.models import KPI_KINDS
 from widgets.summary import STATUSES
 
 __all__ = ["FILTER_NAMES", "STALE_CHOICES", "Filters", "parse_filters"]
@@ -73,7 +73,7 @@ def parse_filters(query: Mapping[str, str], *, departments: Iterable[str]) -> Fi
     return Filters(
         status=_choice("status", query.get("status", ""), STATUSES),
         department=_choice("department", query.get("department", ""), departments),
-        kind=_choice("kind", query.get("kind", ""), KINDS),
+        kind=_choice("kind", query.get("kind", ""), KPI_KINDS),
         stale=_choice("stale", query.get("stale", ""), STALE_CHOICES),
         q=query.get("q", "")[:200],
     )

@@ -27,12 +27,12 @@ from dataclasses import dataclass
 from datetime import date
 
 import pyarrow as pa
-import vl_convert as vlc
 
 from btvstat_open.errors import RenderError
 from catalog.models import Kpi
 from widgets.charts import describe
 from widgets.plot_spec import band, note_positions, plot_spec, shown_statuses, x_labels
+from widgets.render import svg_to_png, vega_svg
 from widgets.summary import STATUS_LABELS, Row, chart_notes, rows, summarize, with_future_targets
 from widgets.textfit import fit, text_width
 from widgets.themes import STATUS_SHAPES, THEMES, Theme
@@ -169,12 +169,7 @@ def _plot_body(kpi: Kpi, series_rows: list[Row], theme: str, width: int, height:
     plot_width = max(60, round(width - _y_label_width(series_rows) - 20))
     notes = chart_notes(kpi, series_rows)
     spec = plot_spec(kpi, series_rows, theme=theme, width=plot_width, height=height, notes=notes)
-    try:
-        svg: str = vlc.vegalite_to_svg(spec, allowed_base_urls=[])
-    except Exception as exc:  # vl-convert raises plain ValueError/RuntimeError
-        raise RenderError(
-            f"Could not render the chart as SVG: {exc}. Check the KPI's catalog entry."
-        ) from exc
+    svg = vega_svg(spec)
     opening, origin = _SVG_OPEN.match(svg), _ORIGIN.search(svg)
     if opening is None or origin is None or not svg.endswith("</svg>"):
         raise RenderError("vl-convert returned something that is not an SVG document.")
@@ -252,8 +247,4 @@ def image_png(svg: str, *, scale: float = 2.0) -> bytes:
         >>> image_png(image_svg(kpi, series))[:4]
         b'\\x89PNG'
     """
-    try:
-        png: bytes = vlc.svg_to_png(svg, scale=scale)
-    except Exception as exc:
-        raise RenderError(f"Could not render the chart as PNG: {exc}.") from exc
-    return png
+    return svg_to_png(svg, scale=scale)

@@ -38,7 +38,7 @@ def target_history(kpi: Kpi, today: date) -> list[dict[str, Any]]:
 
 
 def action_rows(kpi: Kpi, overdue: tuple[Action, ...]) -> list[dict[str, Any]]:
-    """The KPI's actions for :func:`actions_table`: overdue first, then open, then closed."""
+    """The KPI's actions for the ``actions_table`` template macro: overdue first, then open, then closed."""
     rows = [{"kpi": kpi, "action": a, "overdue": a in overdue} for a in kpi.actions]
     return sort_actions(rows)
 

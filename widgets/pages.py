@@ -1,5 +1,5 @@
 """HTML pages: a KPI's page and its embed, rendered with Jinja2 (the program's pages, the dashboard
-among them, are in :mod:`widgets.program_pages`).
+among them, are in :mod:`widgets.dashboard_pages`).
 
 Templates autoescape everything; the only unescaped values are JSON made by
 :func:`~widgets.render.script_json` (``<``, ``>`` and ``&`` escaped, so catalog text cannot close
@@ -31,9 +31,9 @@ from catalog.packet import department_updates
 from widgets.assets import Assets
 from widgets.breakdown_chart import breakdown_records, breakdown_spec
 from widgets.kpi_details import action_rows, target_history
+from widgets.overview import slugify, updated_label
 from widgets.peer_chart import peer_spec
 from widgets.peer_view import peer_rows
-from widgets.program import slugify, updated_label
 from widgets.progress_view import progress_view
 from widgets.provenance import provenance
 from widgets.render import EMBED_OPTIONS, script_json

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import json
@@ -23,9 +24,19 @@ from typing import Any
 
 import vl_convert as vlc
 
+from btvstat_open.atomic import write_atomically
 from btvstat_open.errors import RenderError
 
-__all__ = ["EMBED_OPTIONS", "label_svg", "render_html", "render_png", "render_svg", "vega_bundle"]
+__all__ = [
+    "EMBED_OPTIONS",
+    "label_svg",
+    "render_html",
+    "render_png",
+    "render_svg",
+    "svg_to_png",
+    "vega_bundle",
+    "vega_svg",
+]
 
 STATIC = Path(__file__).parent / "static"
 _BUNDLE_LOCK = threading.Lock()
@@ -43,23 +54,47 @@ EMBED_OPTIONS: dict[str, Any] = {
 }
 
 
-def _render_error(kind: str, exc: Exception) -> RenderError:
-    return RenderError(f"Could not render the chart as {kind}: {exc}. Check the KPI's catalog entry.")
+def vega_svg(spec: dict[str, Any], what: str = "the chart") -> str:
+    """A Vega-Lite spec drawn as SVG by vl-convert, offline: every chart image passes through here.
+
+    A failure is a :class:`RenderError` naming ``what`` could not be drawn.
+
+    Example:
+        >>> vega_svg({"mark": "point", "data": {"values": [{"a": 1}]}})[:4]
+        '<svg'
+    """
+    try:
+        svg: str = vlc.vegalite_to_svg(spec, allowed_base_urls=[])
+    except Exception as exc:  # vl-convert raises plain ValueError/RuntimeError
+        raise RenderError(f"Could not render {what} as SVG: {exc}. Check the KPI's catalog entry.") from exc
+    return svg
+
+
+def svg_to_png(svg: str, *, scale: float = 2.0) -> bytes:
+    """An SVG document as PNG (``scale`` 2 is crisp on high-density screens); every PNG passes here.
+
+    Example:
+        >>> svg_to_png('<svg xmlns="http://www.w3.org/2000/svg" width="2" height="2"/>')[:4]
+        b'\x89PNG'
+    """
+    try:
+        png: bytes = vlc.svg_to_png(svg, scale=scale)
+    except Exception as exc:
+        raise RenderError(f"Could not render the chart as PNG: {exc}.") from exc
+    return png
 
 
 def render_svg(spec: dict[str, Any]) -> str:
-    """The chart as an SVG document (text marks as text, with ARIA roles and labels).
+    """A Vega-Lite spec as a labelled SVG document (text marks as text, with ARIA roles and labels).
+
+    The KPI images the server answers (``/kpi/{id}.svg``) are :func:`widgets.images.image_svg`'s.
 
     Example:
         >>> from widgets.charts import chart_spec
         >>> render_svg(chart_spec(kpi, series, width=640))[:4]
         '<svg'
     """
-    try:
-        svg: str = vlc.vegalite_to_svg(spec, allowed_base_urls=[])
-    except Exception as exc:  # vl-convert raises plain ValueError/RuntimeError
-        raise _render_error("SVG", exc) from exc
-    return label_svg(svg, spec)
+    return label_svg(vega_svg(spec), spec)
 
 
 def label_svg(svg: str, spec: dict[str, Any]) -> str:
@@ -84,18 +119,14 @@ def label_svg(svg: str, spec: dict[str, Any]) -> str:
 
 
 def render_png(spec: dict[str, Any], *, scale: float = 2.0) -> bytes:
-    """The chart as a PNG image (``scale`` 2 gives crisp images on high-density screens).
+    """A Vega-Lite spec as a PNG image: :func:`render_svg`, then :func:`svg_to_png`.
 
     Example:
         >>> from widgets.charts import chart_spec
         >>> render_png(chart_spec(kpi, series, width=640))[:4]
         b'\\x89PNG'
     """
-    try:
-        png: bytes = vlc.vegalite_to_png(spec, scale=scale, allowed_base_urls=[])
-    except Exception as exc:
-        raise _render_error("PNG", exc) from exc
-    return png
+    return svg_to_png(render_svg(spec), scale=scale)
 
 
 def script_json(value: Any) -> str:
@@ -133,13 +164,8 @@ def vega_bundle() -> tuple[str, str]:
             except OSError:
                 # The stub asks for a str, but None (vl-convert's default snippet: globals) is accepted.
                 code = vlc.javascript_bundle(None)  # type: ignore[arg-type]
-                try:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    partial = path.with_suffix(".tmp")
-                    partial.write_text(code, encoding="utf-8")
-                    partial.replace(path)
-                except OSError:
-                    pass  # read-only install: keep it in memory
+                with contextlib.suppress(OSError):  # a read-only install keeps it in memory
+                    write_atomically(path, code, durable=False)
             _bundle = (code, hashlib.sha256(code.encode()).hexdigest()[:12])
         return _bundle
 

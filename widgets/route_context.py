@@ -1,9 +1,9 @@
 """What every widget route shares, and how it answers: through the app's response cache.
 
-The routes are module-level FastAPI routers (:mod:`widgets.routes`, :mod:`widgets.program_routes`,
+The routes are module-level FastAPI routers (:mod:`widgets.routes`, :mod:`widgets.dashboard_routes`,
 :mod:`widgets.packets.routes`); each path function takes the app's :class:`WidgetContext` as a
 dependency (``ctx: Widgets``), read from ``request.app.state.widget_routes`` (set by
-:func:`widgets.app.create_app`).
+:func:`widgets.app.create_widgets_app`).
 
 Example:
     >>> response_key("/kpi/x.svg", b"theme=dark")
@@ -29,9 +29,9 @@ from btvstat_open.web.files import DownloadFiles
 from catalog.models import Kpi
 from widgets.assets import Assets
 from widgets.cache import CachedResponse, CacheKey, KeyedLocks, LruCache, make_response
+from widgets.dashboard_pages import ProgramPages
 from widgets.packets.service import PacketService
 from widgets.pages import Pages
-from widgets.program_pages import ProgramPages
 from widgets.security import Kind, security_headers
 from widgets.service import ChartOptions, WidgetService, parse_options, snap_size
 

@@ -25,12 +25,12 @@ from fastapi.responses import Response
 from btvstat_open.errors import NotFound
 from btvstat_open.web.conditional import last_modified_header, newest_change
 from catalog.models import Kpi
-from widgets import feed_routes, peer_routes, program_routes, story_routes
+from widgets import dashboard_routes, feed_routes, peer_routes, story_routes
 from widgets.cache import DAY
 from widgets.charts import Width
 from widgets.downloads import dataset_response
+from widgets.overview import kpi_list
 from widgets.packets import routes as meeting_routes
-from widgets.program import kpi_list
 from widgets.route_context import WidgetContext, Widgets
 from widgets.security import security_headers
 from widgets.service import ChartOptions
@@ -44,7 +44,7 @@ router = APIRouter()
 """Every widget route: the program's first (the dashboard at ``/``), the meetings' last."""
 # Feeds first: /departments/{slug}.atom and /kpi/{id}.atom before the pages' catch-all paths.
 router.include_router(feed_routes.router)
-router.include_router(program_routes.router)
+router.include_router(dashboard_routes.router)
 router.include_router(peer_routes.router)  # a KPI's comparison with peer cities
 
 

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -219,7 +220,7 @@ class WidgetService:
             )
         return kpi
 
-    def deps(self, kpis: list[Kpi]) -> tuple[tuple[str, int], ...]:
+    def deps(self, kpis: list[Kpi]) -> tuple[tuple[str, Hashable], ...]:
         """The ``(dataset, version)`` pairs responses about these KPIs depend on."""
         # program-updates: the departments' approved commentary shown beside each KPI
         return self.versions.deps([*(k.source.dataset for k in kpis), UPDATES_DATASET, *_peer_datasets(kpis)])

@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from catalog.models import Kpi
 from catalog.periods import next_period, period_end, period_start
+from catalog.status import STATUSES, Status
 from catalog.targets import future_targets
 
 __all__ = [
@@ -38,21 +39,14 @@ __all__ = [
     "with_future_targets",
 ]
 
-STATUSES: Final = ("on_track", "near_target", "off_track", "no_target", "no_data")
-STATUS_LABELS: Final = {
-    "on_track": "On track",
-    "near_target": "Near target",
-    "off_track": "Off track",
-    "no_target": "No target",
-    "no_data": "No data",
-}
+STATUS_LABELS: Final[dict[str, str]] = {s: s.label for s in STATUSES}
 # Shown next to the label so status never depends on colour alone (same shapes as the charts).
-STATUS_SYMBOLS: Final = {
-    "on_track": "●",
-    "near_target": "◆",
-    "off_track": "▼",
-    "no_target": "■",
-    "no_data": "○",
+STATUS_SYMBOLS: Final[dict[str, str]] = {
+    Status.ON_TRACK: "●",
+    Status.NEAR_TARGET: "◆",
+    Status.OFF_TRACK: "▼",
+    Status.NO_TARGET: "■",
+    Status.NO_DATA: "○",
 }
 _PERCENT_UNITS: Final = {"%", "percent", "pct"}
 

@@ -41,8 +41,8 @@ def install_people(
     """Serve sign-in, ``/updates``, ``/approvals`` and ``/audit`` from ``app``."""
     from btvstat_open.people.api import router as api_router
     from btvstat_open.people.routes import router
-    from btvstat_open.people.routes_program import router as program_router
     from btvstat_open.people.routes_sheet import router as sheet_router
+    from btvstat_open.people.routes_updates import router as program_router
 
     ctx = PeopleContext.create(store, catalog, settings)
     rules = [rule.model_dump(exclude_none=True) for rule in catalog.settings.access]

@@ -1,9 +1,9 @@
 """The spreadsheet round trip: a workbook of the person's due items, filled in and uploaded back.
 
 :func:`due_workbook` writes one row per open KPI period (its key in a hidden column, the
-instructions on their own sheet, number validation on the value cells). :func:`read_workbook`
-reads an upload back and checks every cell: the answer is either the entries, or every error
-as row, column and the fix. Nothing is submitted on any error (the routes and the command line
+instructions on their own sheet, number validation on the value cells). :func:`read_rows`
+reads an upload back and :func:`check_rows` checks every cell: the answer is either the entries,
+or every error as row, column and the fix. Nothing is submitted on any error (the routes and the command line
 submit all the entries in one transaction).
 
 Example:

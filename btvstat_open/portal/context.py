@@ -20,8 +20,8 @@ from starlette.requests import Request
 from btvstat_open.errors import DatasetNotFound, InvalidDatasetId
 from btvstat_open.portal.auth import has_write_token
 from btvstat_open.store import DatasetInfo, Store, as_utc, check_dataset_id
+from btvstat_open.store.engine_errors import engine_error
 from btvstat_open.web.budget import Pools
-from btvstat_open.web.engine import engine_error
 from btvstat_open.web.files import DownloadFiles
 from btvstat_open.web.settings import Settings
 
@@ -87,16 +87,16 @@ class PortalContext:
             raise DatasetNotFound(dataset_id) from None
         key = dataset_id
         try:
-            version = self.store.version(dataset_id)
+            version = self.store.versions([dataset_id]).get(dataset_id)
             if version is None:  # perhaps the dataset's 4x4
                 dataset_id = self.store.resolve(dataset_id) or dataset_id
-                version = self.store.version(dataset_id)
+                version = self.store.versions([dataset_id]).get(dataset_id)
         except duckdb.Error as exc:
             raise engine_error(exc, "the dataset lookup") from exc
         if version is None:
             raise DatasetNotFound(key)
         cached = self._infos.get(dataset_id)
-        if cached is not None and cached.version == version:
+        if cached is not None and cached.data_version == version:
             return cached
         info = self.store.info(dataset_id)
         with self._lock:

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import duckdb
 import orjson
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from btvstat_open.errors import BadRequestBody, StoreError
+from btvstat_open.errors import BadRequestBody
 from btvstat_open.portal.auth import JSON_ONLY, require_write_token
 from btvstat_open.portal.context import Portal, PortalContext
 from btvstat_open.portal.decode import decode_rows
@@ -64,10 +63,7 @@ def _write_one(ctx: PortalContext, dataset_id: str, body: bytes, row: str, *, re
     info = ctx.info(dataset_id)
     dataset_id = info.id  # the readable id, whichever the URL gave
     decoded = decode_rows([one_row(body, info, row, replace=replace)], info, allow_deleted=False)
-    try:
-        return ctx.store.upsert(dataset_id, decoded.table)
-    except duckdb.Error as exc:
-        raise StoreError(f"The write to {dataset_id!r} failed and nothing was written: {exc}") from exc
+    return ctx.store.upsert(dataset_id, decoded.table)  # an engine failure: the store's own error
 
 
 async def _row_request(
@@ -104,8 +100,5 @@ def truncate(resource: str, request: Request, ctx: Portal) -> Response:
     info = ctx.info(dataset_id)
     dataset_id = info.id
     empty = decode_rows([], info, allow_deleted=False).table
-    try:
-        result = ctx.store.replace(dataset_id, empty)
-    except duckdb.Error as exc:
-        raise StoreError(f"Emptying {dataset_id!r} failed and nothing was removed: {exc}") from exc
+    result = ctx.store.replace(dataset_id, empty)
     return json_response(result.to_socrata())

@@ -12,7 +12,6 @@ import re
 import secrets
 from typing import Any
 
-import duckdb
 import orjson
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
@@ -31,7 +30,6 @@ from btvstat_open.portal.routes_meta import view_name
 from btvstat_open.portal.routes_read import split_resource
 from btvstat_open.store import MetadataChange, Store, WriteResult
 from btvstat_open.types import Column
-from btvstat_open.web.engine import engine_error
 from btvstat_open.web.handlers import json_response
 
 __all__ = ["new_view_id", "read_body", "router"]
@@ -161,12 +159,10 @@ def _write(
             "per request. Send the rows in smaller batches."
         )
     decoded = decode_rows(rows, info, allow_deleted=not replace)
-    try:
-        if replace:
-            return ctx.store.replace(dataset_id, decoded.table)
-        return ctx.store.upsert(dataset_id, decoded.table, deleted=decoded.deleted)
-    except duckdb.Error as exc:
-        raise engine_error(exc, f"the write to {dataset_id!r} (nothing was written)") from exc
+    # An engine failure comes out of the store as its own error (nothing written, no engine text).
+    if replace:
+        return ctx.store.replace(dataset_id, decoded.table)
+    return ctx.store.upsert(dataset_id, decoded.table, deleted=decoded.deleted)
 
 
 async def _write_request(ctx: PortalContext, resource: str, request: Request, *, replace: bool) -> Response:

@@ -19,8 +19,8 @@ from starlette.requests import Request
 
 from btvstat_open.encode import csv_batch, geojson_batch, json_batch
 from btvstat_open.store import DatasetInfo
+from btvstat_open.store.engine_errors import engine_error
 from btvstat_open.web.conditional import not_modified
-from btvstat_open.web.engine import engine_error
 
 __all__ = [
     "FORMATS",
@@ -120,8 +120,9 @@ def open_query(
 ) -> QueryStream:
     """Start ``sql`` on ``cursor`` (a connection of its own) and fetch its first batch.
 
-    DuckDB errors raised by the query become the portal's own (:func:`.engine.engine_error`):
-    a bad cast or a value out of range is a 400 :class:`SoqlError`, none carries DuckDB's text.
+    DuckDB errors raised by the query become the portal's own
+    (:func:`~btvstat_open.store.engine_errors.engine_error`): a bad cast or a value out of range is
+    a 400 :class:`SoqlError`, none carries DuckDB's text.
     An interrupted query raises ``duckdb.InterruptException`` (the caller knows why it interrupted it).
     """
     try:

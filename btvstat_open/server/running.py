@@ -31,7 +31,7 @@ from typing import Any
 from btvstat_open.errors import BtvstatError, CatalogError
 from btvstat_open.store import Store
 from catalog.models import Catalog
-from catalog.models.settings import every_seconds
+from catalog.models.catalog_yaml import every_seconds
 
 __all__ = ["CatalogWatcher", "SwappableApp", "SyncSchedule", "catalog_signature"]
 

@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal as TypingLiteral
 
+from btvstat_open.soql.lexer import soql_literal
+
 __all__ = [
     "Between",
     "BinaryOp",
@@ -213,7 +215,7 @@ def to_text(node: Node) -> str:
     """
     if isinstance(node, Literal):
         if node.kind == "text":
-            return "'" + str(node.value).replace("'", "''") + "'"
+            return soql_literal(str(node.value))
         if node.kind == "null":
             return "NULL"
         if node.kind == "boolean":

@@ -19,7 +19,7 @@ from typing import Final
 
 from btvstat_open.errors import SoqlError
 
-__all__ = ["MAX_QUERY_CHARS", "Token", "tokenize"]
+__all__ = ["MAX_QUERY_CHARS", "Token", "soql_literal", "tokenize"]
 
 # A SoQL parameter longer than this is refused before any parsing work.
 MAX_QUERY_CHARS: Final = 20_000
@@ -36,6 +36,16 @@ _TOKEN: Final = re.compile(
     """,
     re.VERBOSE,
 )
+
+
+def soql_literal(text: str) -> str:
+    """A SoQL text literal, quotes doubled (what the lexer reads back as that text).
+
+    Example:
+        >>> soql_literal("O'Hare")
+        "'O''Hare'"
+    """
+    return "'" + text.replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)

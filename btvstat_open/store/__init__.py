@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from btvstat_open.store.database import (
     DatasetInfo,
+    DataVersion,
     MetadataChange,
     Store,
     WriteResult,
@@ -26,6 +27,7 @@ from btvstat_open.store.dataset import as_utc, license_url
 from btvstat_open.store.owner import find_owner, open_store
 
 __all__ = [
+    "DataVersion",
     "DatasetInfo",
     "MetadataChange",
     "Store",

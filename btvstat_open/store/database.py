@@ -30,12 +30,14 @@ import pyarrow as pa
 from btvstat_open.errors import DatasetNotFound, StoreError
 from btvstat_open.store.dataset import (
     DatasetInfo,
+    DataVersion,
     MetadataChange,
     WriteResult,
     check_dataset_id,
     quote_ident,
     table_name,
 )
+from btvstat_open.store.engine_errors import engine_error, translated
 from btvstat_open.store.fourbyfour import IDS_TABLE, assign_missing, ensure_ids_table, resolve
 from btvstat_open.store.history import Recording, create_history_tables, drop_history
 from btvstat_open.store.known import compact_history, known_info
@@ -53,6 +55,7 @@ from btvstat_open.store.writes import (
 from btvstat_open.types import Column, duckdb_type
 
 __all__ = [
+    "DataVersion",
     "DatasetInfo",
     "MetadataChange",
     "Store",
@@ -141,8 +144,8 @@ class Store:
         # tables; once off, this cannot be turned back on while the database is open.
         self._con.execute("SET enable_external_access = false")
         self._write_lock = threading.RLock()
-        # What datasets() last listed: id -> ((version, view_last_modified), info).
-        self._listing: dict[str, tuple[tuple[object, ...], DatasetInfo]] = {}
+        # What datasets() last listed: id -> info, read again when its DataVersion moves.
+        self._listing: dict[str, DatasetInfo] = {}
         self._listing_lock = threading.Lock()
         self._local = threading.local()
         self._con.execute(
@@ -190,21 +193,43 @@ class Store:
     def datasets(self) -> list[DatasetInfo]:
         """Every dataset, by id.
 
-        One lookup of every dataset's version; the metadata and row count of a dataset are read
-        again only when its version moved (or it was dropped and made anew) since the last call,
-        and then for all such datasets in two queries, so listing 1,000 unchanged datasets costs
-        one small query, not 2,000.
+        One lookup of every dataset's version (:meth:`versions`); the metadata and row count of a
+        dataset are read again only when its version moved (or it was dropped and made anew) since
+        the last call, and then for all such datasets in two queries, so listing 1,000 unchanged
+        datasets costs one small query, not 2,000.
         """
-        rows = self.cursor().execute(f"SELECT id, version, view_last_modified FROM {_META} ORDER BY id")
-        stamps = {r[0]: (r[1], r[2]) for r in rows.fetchall()}
+        versions = self.versions()
         with self._listing_lock:
             known = self._listing
-            stale = [i for i, stamp in stamps.items() if i not in known or known[i][0] != stamp]
-            fresh = {i: known[i] for i in stamps if i not in stale}
+            stale = [i for i, v in versions.items() if i not in known or known[i].data_version != v]
+            fresh = {i: known[i] for i in versions if i not in stale}
             for info in self._read_infos(stale):
-                fresh[info.id] = ((info.version, info.view_last_modified), info)
+                fresh[info.id] = info
             self._listing = fresh
-        return [fresh[i][1] for i in sorted(fresh)]
+        return [fresh[i] for i in sorted(fresh)]
+
+    def versions(self, dataset_ids: Sequence[str] | None = None) -> dict[str, DataVersion]:
+        """Every dataset's :class:`DataVersion` (or only these datasets'), in one cheap lookup.
+
+        Caches of anything built from a dataset key it by this: it moves with every write, and
+        differs for a dataset dropped and made again under the same id.
+
+        Example:
+            >>> store = Store(scratch / "versions")
+            >>> before = store.create("demo", "Demo", [Column("n", "N", "number")]).data_version
+            >>> store.drop("demo")
+            >>> after = store.create("demo", "Demo", [Column("n", "N", "number")]).data_version
+            >>> before.number == after.number, before == after, store.versions() == {"demo": after}
+            (True, False, True)
+        """
+        sql = f"SELECT id, created_at, version FROM {_META}"
+        cur = self.cursor()
+        rows = (
+            cur.execute(sql).fetchall()
+            if dataset_ids is None
+            else cur.execute(f"{sql} WHERE list_contains(?, id)", [list(dataset_ids)]).fetchall()
+        )
+        return {r[0]: DataVersion(r[1], int(r[2])) for r in rows}
 
     def _read_infos(self, dataset_ids: Sequence[str]) -> list[DatasetInfo]:
         """Metadata of these datasets in one query, their row counts in one query per 200."""
@@ -247,10 +272,13 @@ class Store:
     def info(self, dataset_id: str) -> DatasetInfo:
         """Metadata of one dataset; raises :class:`DatasetNotFound`."""
         cur = self.cursor()
-        row = fetch_one(cur.execute(f"SELECT {_INFO_FIELDS} FROM {_INFO_FROM} WHERE id = ?", [dataset_id]))
-        if row is None:
-            raise DatasetNotFound(dataset_id)
-        count_row = fetch_one(cur.execute(f"SELECT count(*) FROM {table_name(dataset_id)}"))
+        with translated(f"reading {dataset_id!r}"):
+            row = fetch_one(
+                cur.execute(f"SELECT {_INFO_FIELDS} FROM {_INFO_FROM} WHERE id = ?", [dataset_id])
+            )
+            if row is None:
+                raise DatasetNotFound(dataset_id)
+            count_row = fetch_one(cur.execute(f"SELECT count(*) FROM {table_name(dataset_id)}"))
         return _dataset_info(row, count_row[0] if count_row else 0)
 
     def known(self, dataset_id: str, at: datetime) -> DatasetInfo:
@@ -295,25 +323,34 @@ class Store:
         info = self.info(dataset_id) if as_known is None else self.known(dataset_id, as_known)
         cols = info.all_columns if system else info.columns
         select = ", ".join(quote_ident(c.field_name) for c in cols)
-        result: pa.Table = (
-            self.cursor().sql(f'SELECT {select} FROM {info.table} ORDER BY ":id"').to_arrow_table()
-        )
+        with translated(f"reading {dataset_id!r}"):
+            result: pa.Table = (
+                self.cursor().sql(f'SELECT {select} FROM {info.table} ORDER BY ":id"').to_arrow_table()
+            )
         return result
 
     # -- writing -----------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One all-or-nothing write: commits on success, rolls back on any error."""
+        """One all-or-nothing write: commits on success, rolls back on any error.
+
+        A DuckDB failure is raised as our own error (:func:`~btvstat_open.store.engine_errors.engine_error`:
+        a :class:`StoreError` or a :class:`SoqlError` that says nothing was written), never as the
+        engine's exception or text.
+        """
         with self._write_lock:
             con = self._con.cursor()
-            con.execute("BEGIN TRANSACTION")
             try:
-                yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            else:
-                con.execute("COMMIT")
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    yield con
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+                else:
+                    con.execute("COMMIT")
+            except duckdb.Error as exc:
+                raise engine_error(exc, "the write (nothing was written)") from exc
             finally:
                 con.close()
 

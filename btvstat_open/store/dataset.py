@@ -11,12 +11,14 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from btvstat_open.errors import InvalidDatasetId, UsageError
 from btvstat_open.types import Column, DatasetColumns
 
 __all__ = [
     "LICENSES",
+    "DataVersion",
     "DatasetInfo",
     "MetadataChange",
     "WriteResult",
@@ -91,6 +93,17 @@ def check_dataset_id(dataset_id: str) -> str:
     return dataset_id
 
 
+class DataVersion(NamedTuple):
+    """What a cache keys a dataset's contents by: its version number, and when the dataset was made.
+
+    Every write moves ``number``; a dataset dropped and made again starts again at 1, but with a new
+    ``created_at``, so the pair never names two different contents.
+    """
+
+    created_at: datetime
+    number: int
+
+
 @dataclass(frozen=True)
 class DatasetInfo(DatasetColumns):
     """What the store knows about one dataset: its record, with the column lookups every
@@ -125,6 +138,11 @@ class DatasetInfo(DatasetColumns):
     source_url: str | None = None
     #: the day (``YYYY-MM-DD``) the source itself last updated the data, when it says so
     source_updated: str | None = None
+
+    @property
+    def data_version(self) -> DataVersion:
+        """This record's :class:`DataVersion` (compare with :meth:`Store.versions`)."""
+        return DataVersion(self.created_at, self.version)
 
     @property
     def attributes(self) -> dict[str, object]:

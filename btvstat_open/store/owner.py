@@ -32,6 +32,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from btvstat_open.atomic import write_atomically
 from btvstat_open.errors import StoreError
 from btvstat_open.store.database import Store
 
@@ -59,11 +60,7 @@ def _key(root: str | Path) -> Path:
 def claim(root: str | Path, url: str, token: str) -> None:
     """Write the owner file of the store at ``root`` (atomically, readable by this user only)."""
     path = Path(root) / OWNER_FILE
-    tmp = path.with_name(f".{OWNER_FILE}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump({"pid": os.getpid(), "url": url, "token": token}, out)
-    tmp.replace(path)
+    write_atomically(path, json.dumps({"pid": os.getpid(), "url": url, "token": token}), mode=0o600)
 
 
 def release(root: str | Path) -> None:

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from btvstat_open.errors import PortalResponseError
+from btvstat_open.instants import instant
 from btvstat_open.progress import row_progress
 from btvstat_open.store import Store, quote_ident
 from btvstat_open.sync.state import DatasetState, save_dataset_state
@@ -69,7 +70,7 @@ def pull_whole(job: SyncJob) -> pa.Table:
 def _at_moment(table: pa.Table, moment_text: str) -> pa.ChunkedArray:
     """Which rows have ``:updated_at`` exactly at ``moment_text`` (an ISO text with ``Z``)."""
     stamps = table.column(":updated_at")
-    moment = datetime.fromisoformat(moment_text.replace("Z", "+00:00"))
+    moment = instant(moment_text)
     return pc.equal(stamps, pa.scalar(moment, stamps.type))
 
 
@@ -99,7 +100,7 @@ def _next_millisecond(moment_text: str) -> str:
         >>> _next_millisecond("2024-01-31T23:59:59.999Z")
         '2024-02-01T00:00:00.000Z'
     """
-    moment = datetime.fromisoformat(moment_text.replace("Z", "+00:00")) + timedelta(milliseconds=1)
+    moment = instant(moment_text) + timedelta(milliseconds=1)
     moment = moment.astimezone(UTC).replace(microsecond=moment.microsecond // 1000 * 1000)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
@@ -274,6 +275,6 @@ def _missed(keys: pa.Table, remote: pa.Array, local: pa.Array, changed: pa.Array
         return False
     absent = pc.invert(pc.is_in(remote, pc.unique(pa.concat_arrays([local, changed]))))
     stamps = keys.column(":updated_at")
-    moment = datetime.fromisoformat(latest.replace("Z", "+00:00"))
+    moment = instant(latest)
     old_enough = pc.less_equal(stamps, pa.scalar(moment, stamps.type))
     return bool(pc.any(pc.and_(absent, old_enough)).as_py())

@@ -17,13 +17,12 @@ import contextlib
 import fcntl
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from btvstat_open.atomic import write_atomically
 from btvstat_open.errors import SyncError
 
 __all__ = ["STATE_FILE", "STATE_VERSION", "DatasetState", "load_state", "migrate", "save_dataset_state"]
@@ -148,18 +147,4 @@ def save_dataset_state(root: Path, dataset_id: str, state: DatasetState) -> None
     with _locked(root):
         document = _read(path)
         document["datasets"][dataset_id] = state.to_json()
-        fd, tmp_name = tempfile.mkstemp(prefix=".sync-state.", suffix=".tmp", dir=root)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(document, fh, indent=1, sort_keys=True)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp_name, path)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
-        dir_fd = os.open(root, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        write_atomically(path, json.dumps(document, indent=1, sort_keys=True))

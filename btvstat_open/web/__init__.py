@@ -2,8 +2,8 @@
 
 Nothing here knows SODA routes or KPIs; it sits below both servers, so neither imports the other.
 :mod:`~btvstat_open.web.replies` answers a heavy read on the query pool within its budget,
-:mod:`~btvstat_open.web.handlers` renders every error in one JSON shape,
-:mod:`~btvstat_open.web.engine` turns a DuckDB failure into an error of ours, and
+:mod:`~btvstat_open.web.handlers` renders every error in one JSON shape (a DuckDB failure
+through :mod:`~btvstat_open.store.engine_errors`), and
 :mod:`~btvstat_open.web.openapi` makes ``/openapi.json`` describe each route as it behaves.
 
 Example:

@@ -33,6 +33,7 @@ import duckdb
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
+from btvstat_open.atomic import atomic_file
 from btvstat_open.store import DatasetInfo
 from btvstat_open.web.budget import WorkPool
 from btvstat_open.web.replies import Reply
@@ -99,15 +100,10 @@ class DownloadFiles:
             if path.exists():
                 return  # another request wrote it meanwhile
             reply = start(cursor)
-            partial = path.with_name(f".{path.name}.{threading.get_ident()}.part")
-            try:
-                with partial.open("wb") as out:
-                    out.write(reply.first)
-                    while reply.rest is not None and (chunk := reply.rest()) is not None:
-                        out.write(chunk)
-                os.replace(partial, path)
-            finally:
-                partial.unlink(missing_ok=True)
+            with atomic_file(path, durable=False) as out:  # a cache: rebuilt if lost
+                out.write(reply.first)
+                while reply.rest is not None and (chunk := reply.rest()) is not None:
+                    out.write(chunk)
             self._forget_older(path)
         with self._guard:
             self._locks.pop(path, None)

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from btvstat_open.errors import BtvstatError, ServerBusy
-from btvstat_open.web.engine import engine_error
+from btvstat_open.store.engine_errors import engine_error
 from btvstat_open.web.methods import HEAD_OF, allowed_methods
 
 __all__ = ["JSON_TYPE", "error_response", "install_error_handlers", "json_response"]

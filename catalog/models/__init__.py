@@ -13,21 +13,21 @@ Example:
 
 from __future__ import annotations
 
-from catalog.models.base import CALCULATIONS, CHARTS, KINDS, KPI_ID_PATTERN, PERIOD_SIZES
+from catalog.models.base import CALCULATIONS, CHARTS, KPI_ID_PATTERN, KPI_KINDS, PERIOD_SIZES
+from catalog.models.catalog_yaml import CatalogSettings, Contact, EmbedSettings, Goal, PortalSettings
 from catalog.models.dated_goal import DatedGoal, DatedPoint, GoalDatedGoal
 from catalog.models.kpi import Kpi, Measure, Period, RateTerm, Source, Target
 from catalog.models.loaded import Catalog, content_version
 from catalog.models.meeting import Meeting, NewItem
 from catalog.models.peer import Peer, Peers
-from catalog.models.program import Action, Breakdown, Freshness, Note, TargetEntry
-from catalog.models.settings import CatalogSettings, Contact, EmbedSettings, Goal, PortalSettings
 from catalog.models.story import Story, StoryBlock, StoryMeta
+from catalog.models.tracking import Action, Breakdown, Freshness, Note, TargetEntry
 
 __all__ = [
     "CALCULATIONS",
     "CHARTS",
-    "KINDS",
     "KPI_ID_PATTERN",
+    "KPI_KINDS",
     "PERIOD_SIZES",
     "Action",
     "Breakdown",

@@ -17,8 +17,8 @@ __all__ = [
     "CALCULATIONS",
     "CHARTS",
     "ID_PATTERN",
-    "KINDS",
     "KPI_ID_PATTERN",
+    "KPI_KINDS",
     "PERIOD_SIZES",
     "Calculation",
     "Chart",
@@ -43,7 +43,7 @@ CHARTS: tuple[str, ...] = ("line", "bar", "area", "number")
 
 # What a KPI measures, as Santa Monica asks: impact (outcome) or activity (output), and the rest.
 Kind = Literal["outcome", "output", "efficiency", "input", "quality", "equity"]
-KINDS: tuple[str, ...] = ("outcome", "output", "efficiency", "input", "quality", "equity")
+KPI_KINDS: tuple[str, ...] = ("outcome", "output", "efficiency", "input", "quality", "equity")
 
 # A KPI id: lowercase letters, digits and dashes (it becomes part of URLs such as /kpi/{id}).
 KPI_ID_PATTERN = r"^[a-z0-9-]+$"

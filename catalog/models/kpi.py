@@ -26,7 +26,7 @@ from catalog.models.base import KPI_ID_PATTERN, Calculation, Chart, Direction, K
 from catalog.models.dated_goal import DatedGoal
 from catalog.models.peer import Peers
 from catalog.models.people import EntrySettings
-from catalog.models.program import Action, Breakdown, Freshness, Note, TargetEntry
+from catalog.models.tracking import Action, Breakdown, Freshness, Note, TargetEntry
 
 __all__ = ["Kpi", "Measure", "Period", "RateTerm", "Source", "Target"]
 

@@ -1,7 +1,7 @@
 """A loaded, validated catalog and the version that caches key on.
 
 Example:
-    >>> from catalog.models.settings import CatalogSettings
+    >>> from catalog.models.catalog_yaml import CatalogSettings
     >>> Catalog(Path("."), CatalogSettings(), {}).meetings
     {}
 """
@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from btvstat_open.errors import KpiNotFound
+from catalog.models.catalog_yaml import CatalogSettings
 from catalog.models.kpi import Kpi
 from catalog.models.meeting import Meeting
-from catalog.models.settings import CatalogSettings
 from catalog.models.story import Story
 
 __all__ = ["Catalog", "content_version"]

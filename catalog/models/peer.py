@@ -27,7 +27,7 @@ import re
 from pydantic import Field, model_validator
 
 from catalog.models.base import HttpUrl, Strict
-from catalog.models.settings import PortalSettings
+from catalog.models.catalog_yaml import PortalSettings
 
 __all__ = ["Citation", "Peer", "PeerColumns", "Peers", "Population", "Scale", "peer_store_id"]
 

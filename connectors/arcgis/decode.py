@@ -14,11 +14,12 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 import pyarrow as pa
 
+from btvstat_open.instants import parse_instant
 from connectors.arcgis.metadata import GEOMETRY_COLUMN, LayerInfo
 
 __all__ = ["Wanted", "decode_features", "epoch_ms", "geometry_wkt", "oid_of", "parse_date", "readers"]
@@ -69,11 +70,8 @@ def parse_date(value: Any) -> datetime | None:
             return datetime.strptime(text, fmt)
         except ValueError:
             continue
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+    moment = parse_instant(text)
+    return moment.replace(tzinfo=None) if moment is not None else None
 
 
 def oid_of(value: Any) -> int | None:

@@ -12,6 +12,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 
 from btvstat_open.errors import UsageError
+from btvstat_open.instants import parse_instant
 from connectors.arcgis.metadata import GEOMETRY_COLUMN, LayerInfo
 
 __all__ = ["iso_z", "moment", "order_fields", "select_names", "timestamp_literal", "whole_seconds"]
@@ -89,10 +90,10 @@ def moment(value: str | date | datetime) -> datetime:
     elif isinstance(value, date):
         parsed = datetime.combine(value, time())
     else:
-        try:
-            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise UsageError(f"Cannot read {value!r} as a moment: write it as ISO 8601.") from exc
+        found = parse_instant(value)
+        if found is None:
+            raise UsageError(f"Cannot read {value!r} as a moment: write it as ISO 8601.")
+        parsed = found
     return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 

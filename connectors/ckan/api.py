@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -25,7 +24,6 @@ __all__ = [
     "CkanResource",
     "ckan_error_message",
     "decoded_metadata",
-    "parse_stamp",
     "read_ckan_error",
     "resolve",
 ]
@@ -71,22 +69,6 @@ def read_ckan_error(resp: requests.Response) -> ErrorBody:
     error = body.get("error") if isinstance(body, dict) else None
     kind = error.get("__type") if isinstance(error, dict) else None
     return ErrorBody(message=ckan_error_message(body), code=str(kind) if kind else None)
-
-
-def parse_stamp(value: Any) -> datetime | None:
-    """A CKAN stamp (``2017-07-05T19:29:07.136124``, UTC without a zone) as an aware datetime.
-
-    Example:
-        >>> parse_stamp("2017-07-05T19:29:07.136124")
-        datetime.datetime(2017, 7, 5, 19, 29, 7, 136124, tzinfo=datetime.timezone.utc)
-    """
-    if not value or not isinstance(value, str):
-        return None
-    try:
-        stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
 
 
 def decoded_metadata(package: dict[str, Any]) -> dict[str, Any]:

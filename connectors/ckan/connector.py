@@ -27,6 +27,7 @@ from btvstat_open.errors import (
     PortalRequestError,
     UsageError,
 )
+from btvstat_open.instants import parse_instant
 from btvstat_open.types import Column
 from connectors.base import Capability, Connector, DatasetDescription, DatasetSummary, PullOptions
 from connectors.ckan.api import (
@@ -34,7 +35,6 @@ from connectors.ckan.api import (
     CkanResource,
     action,
     decoded_metadata,
-    parse_stamp,
     read_ckan_error,
     resolve,
 )
@@ -195,8 +195,8 @@ class CkanConnector(Connector):
             columns=columns,
             description=str(package.get("notes") or ""),
             row_count=total,
-            last_modified=parse_stamp(package.get("metadata_modified")),
-            rows_updated_at=parse_stamp(resource.last_modified),
+            last_modified=parse_instant(package.get("metadata_modified")),
+            rows_updated_at=parse_instant(resource.last_modified),
             etag=self._etag(resource, total if resource.datastore_active else None, content),
             last_modified_header=package.get("metadata_modified"),
         )

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from btvstat_open.errors import DatasetNotFound, PortalError, PortalUnavailable, UsageError
+from btvstat_open.instants import parse_instant
 from btvstat_open.load import FORMATS
 
 __all__ = ["FileInfo", "Folder"]
@@ -51,11 +52,8 @@ def _modified(info: dict[str, Any]) -> datetime | None:
                 return datetime.fromtimestamp(value, UTC)
             except (OverflowError, OSError, ValueError):
                 continue
-        if isinstance(value, str):
-            try:
-                return datetime.fromisoformat(value.replace("Z", "+00:00"))
-            except ValueError:
-                continue
+        if isinstance(value, str) and (moment := parse_instant(value)) is not None:
+            return moment
     return None
 
 

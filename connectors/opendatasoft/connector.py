@@ -21,7 +21,6 @@ import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Unpack
 from urllib.parse import quote, urlsplit
@@ -38,6 +37,7 @@ from btvstat_open.errors import (
     PortalResponseError,
     UsageError,
 )
+from btvstat_open.instants import parse_instant
 from btvstat_open.types import Column
 from connectors.base import Capability, Connector, DatasetDescription, DatasetSummary, PullOptions
 from connectors.counts import checked
@@ -84,16 +84,6 @@ def formats_offered(body: Any) -> frozenset[str]:
         if isinstance(link, dict) and link.get("rel") not in (None, "self")
     }
     return frozenset(found or {"csv"})
-
-
-def _stamp(value: Any) -> datetime | None:
-    if not value or not isinstance(value, str):
-        return None
-    try:
-        stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
 
 
 #: Seconds a request may take: whole-dataset exports are slow to start, so longer than other kinds'.
@@ -195,8 +185,8 @@ class OpendatasoftConnector(Connector):
             columns=columns_from_fields(body.get("fields") or []),
             description=str(meta.get("description") or ""),
             row_count=int(count) if count is not None else None,
-            last_modified=_stamp(meta.get("modified")),
-            rows_updated_at=_stamp(meta.get("data_processed")),
+            last_modified=parse_instant(meta.get("modified")),
+            rows_updated_at=parse_instant(meta.get("data_processed")),
             etag=f'"{meta.get("data_processed") or ""}|{meta.get("metadata_processed") or ""}"',
             last_modified_header=meta.get("modified"),
         )

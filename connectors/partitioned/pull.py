@@ -14,12 +14,13 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pyarrow as pa
 import requests
 
 from btvstat_open.errors import NotSupported, UsageError
+from btvstat_open.instants import parse_instant
 from connectors.base import Connector, DatasetDescription
 from connectors.kinds import KINDS
 from connectors.partitioned.manifest import MANIFEST_NAME, Manifest, ManifestError, PartitionState
@@ -255,9 +256,8 @@ def _touched(connector: Connector, dataset_id: str, spec: PartitionSpec, manifes
 
 def _next_moment(stamp: str) -> str | None:
     """The millisecond after a portal timestamp (``:updated_at`` has milliseconds), as ISO text."""
-    try:
-        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
+    moment = parse_instant(stamp)
+    if moment is None:
         return None
     later = moment + timedelta(milliseconds=1)
     return later.isoformat(timespec="milliseconds").replace("+00:00", "Z")

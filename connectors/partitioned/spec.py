@@ -23,8 +23,9 @@ from typing import Literal
 from urllib.parse import quote
 
 from btvstat_open.errors import UsageError
+from btvstat_open.soql.lexer import soql_literal
 
-__all__ = ["NULL_PARTITION", "PartitionSpec", "soql_literal"]
+__all__ = ["NULL_PARTITION", "PartitionSpec"]
 
 Grain = Literal["year", "month"]
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
@@ -32,16 +33,6 @@ NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 _TEXT_TYPES = ("text", "url")
 _FIELD = re.compile(r"^[a-z_][a-z0-9_]*$")
 _TRUNC = {"year": "date_trunc_y", "month": "date_trunc_ym"}
-
-
-def soql_literal(text: str) -> str:
-    """A SoQL text literal, quotes doubled.
-
-    Example:
-        >>> soql_literal("O'Hare")
-        "'O''Hare'"
-    """
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _stamp(moment: datetime) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import posixpath
-import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -21,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from fsspec.implementations.local import LocalFileSystem
 
+from btvstat_open.atomic import atomic_file, is_temporary
 from btvstat_open.errors import BtvstatError, UsageError
 from connectors.output import dictionary_columns
 
@@ -29,7 +29,6 @@ __all__ = ["OutputError", "Target"]
 # A full page (50,000 rows by default) is written as it comes: holding a second one per connection
 # would only add memory.
 ROW_GROUP_ROWS = 50_000
-_TMP_SUFFIX = ".tmp"
 
 
 class OutputError(BtvstatError):
@@ -150,7 +149,7 @@ class Target:
         removed = 0
         for folder, _, files in os.walk(self.root):
             for name in files:
-                if name.startswith(".") and name.endswith(_TMP_SUFFIX):
+                if is_temporary(name):
                     with contextlib.suppress(FileNotFoundError):
                         os.unlink(os.path.join(folder, name))
                         removed += 1
@@ -160,20 +159,8 @@ class Target:
     def _atomic(self, relative: str) -> Any:
         final = self.path(relative)
         if self.local:
-            folder, name = posixpath.split(final)
-            os.makedirs(folder or ".", exist_ok=True)
-            tmp = posixpath.join(folder, f".{name}.{uuid.uuid4().hex[:12]}{_TMP_SUFFIX}")
-            try:
-                with open(tmp, "wb") as sink:
-                    yield sink
-                    sink.flush()
-                    os.fsync(sink.fileno())
-                os.replace(tmp, final)
-            except _Empty:
-                pass
-            finally:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
+            with contextlib.suppress(_Empty), atomic_file(final) as sink:
+                yield sink
             return
         sink = self.fs.open(final, "wb")
         try:

@@ -4,7 +4,7 @@
 holds, each a plain class taking the same :class:`~connectors.http.HttpClient`:
 
 * ``http``: the HTTP client (:func:`connectors.socrata.client.socrata_client`), one session;
-* ``meta``: :class:`~connectors.socrata.core.SocrataMetadata` (describe, count, list);
+* ``meta``: :class:`~connectors.socrata.describe.SocrataMetadata` (describe, count, list);
 * ``reads``: :class:`~connectors.socrata.reads.SocrataReads` (pulls: the CSV export or
   pages fetched by its :class:`~connectors.paging.OffsetPager`);
 * ``writes``: :class:`~connectors.socrata.writes.SocrataWrites` (push, create).
@@ -26,7 +26,7 @@ from connectors.options import HttpOptions
 from connectors.paging import OffsetPager
 from connectors.socrata.auth import Credentials
 from connectors.socrata.client import socrata_client
-from connectors.socrata.core import SocrataMetadata
+from connectors.socrata.describe import SocrataMetadata
 from connectors.socrata.push import BodyFormat
 from connectors.socrata.reads import Api, PageFormat, SocrataReads
 from connectors.socrata.writes import SocrataWrites

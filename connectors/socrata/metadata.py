@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from btvstat_open.errors import BtvstatError
+from btvstat_open.instants import parse_instant
 from btvstat_open.types import SYSTEM_COLUMNS, Column, canonical_type
 from connectors.base import DatasetDescription, DatasetSummary
 
@@ -49,11 +50,7 @@ def _timestamp(value: Any) -> datetime | None:
             return datetime.fromtimestamp(float(value), UTC)
         except (OverflowError, OSError, ValueError):  # 1e20, NaN: no moment a portal can mean
             return None
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parse_instant(str(value))
 
 
 def _row_identifier(view: Mapping[str, Any], columns: list[Mapping[str, Any]]) -> str | None:

@@ -12,22 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from btvstat_open.errors import UsageError
+from btvstat_open.instants import parse_instant
+from btvstat_open.soql.lexer import soql_literal
 
-__all__ = ["Query", "soql_field", "soql_literal", "timestamp_literal"]
+__all__ = ["Query", "soql_field", "timestamp_literal"]
 
 _AGGREGATE = re.compile(
     r"\b(count|sum|avg|min|max|stddev_pop|stddev_samp|median|percentile\w*)\s*\(", re.IGNORECASE
 )
-
-
-def soql_literal(text: str) -> str:
-    """A SoQL text literal, quotes doubled.
-
-    Example:
-        >>> soql_literal("O'Hare")
-        "'O''Hare'"
-    """
-    return "'" + text.replace("'", "''") + "'"
 
 
 def soql_field(name: str) -> str:
@@ -56,14 +48,13 @@ def timestamp_literal(value: str | date | datetime) -> str:
     elif isinstance(value, date):
         moment = datetime(value.year, value.month, value.day)
     else:
-        text = value.strip()
-        try:
-            moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-        except ValueError:
+        parsed = parse_instant(value)
+        if parsed is None:
             raise UsageError(
                 f"Cannot read the time {value!r}; give an ISO 8601 date or timestamp such as "
                 "2024-01-31 or 2024-01-31T08:00:00Z."
-            ) from None
+            )
+        moment = parsed
     moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
     return soql_literal(moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z")
 

@@ -26,6 +26,7 @@ import pyarrow as pa
 import requests
 
 from btvstat_open.errors import PortalNotFound, PortalRequestError, PortalResponseError, TruncatedBody
+from btvstat_open.soql.lexer import soql_literal
 from btvstat_open.store import check_dataset_id
 from btvstat_open.types import arrow_type
 from connectors.base import DatasetDescription, PullOptions
@@ -34,11 +35,11 @@ from connectors.http import HttpClient
 from connectors.http_body import ResumableBody
 from connectors.paging import KeysetPager, OffsetPager, Page
 from connectors.socrata.answers import not_soda, rows_or_refuse
-from connectors.socrata.core import SocrataMetadata
 from connectors.socrata.decode import guess_json_type, json_rows_to_batch
 from connectors.socrata.decode.from_csv import csv_batches
+from connectors.socrata.describe import SocrataMetadata
 from connectors.socrata.metadata import SYSTEM_TYPES, columns_from_headers
-from connectors.socrata.paging import Query, soql_field, soql_literal
+from connectors.socrata.paging import Query, soql_field
 from connectors.transport import loads
 
 __all__ = ["Api", "PageFormat", "SocrataReads"]

@@ -13,7 +13,7 @@ from btvstat_open.types import Column
 from connectors.base import DatasetDescription, PushMode, PushResult
 from connectors.http import HttpClient, parse_json
 from connectors.socrata.answers import view_or_refuse
-from connectors.socrata.core import SocrataMetadata
+from connectors.socrata.describe import SocrataMetadata
 from connectors.socrata.metadata import description_from_view
 from connectors.socrata.push import BodyFormat, push_table, read_push_data
 

@@ -16,6 +16,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from btvstat_open.atomic import write_atomically
 from btvstat_open.errors import UsageError
 from btvstat_open.store import open_store
 from catalog import load_catalog
@@ -64,15 +65,7 @@ def run_packet(args: argparse.Namespace) -> int:
         packet = build_packet(catalog, store, args.meeting_id, as_of=as_of)
         html, day, note = packet_html(packet, catalog.settings), packet.as_of, "not kept: before the meeting"
         pdf = functools.partial(packet_pdf, html)
-    partial = output.with_name(output.name + ".partial")
-    try:
-        if suffix == ".html":
-            partial.write_text(html, encoding="utf-8")
-        else:
-            partial.write_bytes(pdf())
-        partial.replace(output)
-    finally:
-        partial.unlink(missing_ok=True)
+    write_atomically(output, html if suffix == ".html" else pdf())
     if as_of is not None:
         note = "computed as of the day asked"
     print(

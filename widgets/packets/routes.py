@@ -20,12 +20,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from btvstat_open.errors import UsageError
+from catalog.status import Status
 from widgets.route_context import Widgets
-from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS
+from widgets.summary import STATUS_SYMBOLS
 
 __all__ = ["router"]
-
-_WORST_FIRST = ("off_track", "near_target", "on_track", "no_target", "no_data")
 
 
 def _no_query(request: Request) -> None:
@@ -66,7 +65,7 @@ async def meetings(request: Request, ctx: Widgets) -> Response:
         context: dict[str, Any] = {
             "upcoming": upcoming,
             "past": past,
-            "statuses": [(s, STATUS_LABELS[s]) for s in _WORST_FIRST],
+            "statuses": [(s, s.label) for s in Status],
             "symbols": STATUS_SYMBOLS,
         }
         return (

@@ -26,6 +26,7 @@ from catalog.dated_goals import kpi_progress
 from catalog.explain import target_in_force
 from catalog.models import Action, Kpi
 from catalog.packet import FollowUp, KpiItem, Packet
+from catalog.status import Status
 from widgets.charts import describe
 from widgets.empty_chart import empty_svg, empty_text
 from widgets.images import image_svg
@@ -286,11 +287,7 @@ def packet_context(packet: Packet, fiscal_year_start: int = 7) -> dict[str, Any]
     standing = [item_view(item, day, fiscal_year_start) for item in packet.standing]
     new_items = [item_view(item, day, fiscal_year_start) for item in packet.new_items]
     counts = packet.counts()
-    highlights = [
-        (STATUS_LABELS[s], counts[s])
-        for s in ("off_track", "near_target", "on_track", "no_target", "no_data")
-        if counts.get(s)
-    ]
+    highlights = [(s.label, counts[s]) for s in Status if counts.get(s)]
     return {
         "meeting": meeting,
         "date": long_date(meeting.date),

@@ -23,7 +23,7 @@ __all__ = ["PeekableBody", "csv_batches", "csv_header"]
 
 
 class PeekableBody(Protocol):
-    """A body read as it arrives (``connectors.socrata.client.ResumableBody``)."""
+    """A body read as it arrives (``connectors.http_body.ResumableBody``)."""
 
     def read(self, size: int = -1) -> bytes: ...
 

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from btvstat_open.errors import NotFound
 from catalog.data_checks import load_checks
-from catalog.models import KINDS, Kpi
+from catalog.models import KPI_KINDS, Kpi
 from widgets.filters import STALE_CHOICES, Filters
 from widgets.kpi_details import action_rows, sort_actions
-from widgets.program import (
+from widgets.overview import (
     Department,
     departments,
     find_goal,
@@ -97,7 +97,7 @@ class ProgramPages:
         return {
             "status": [(s, STATUS_LABELS[s]) for s in STATUSES],
             "department": [(d.slug, d.name) for d in depts],
-            "kind": [(k, k.capitalize()) for k in KINDS],
+            "kind": [(k, k.capitalize()) for k in KPI_KINDS],
             "stale": list(STALE_CHOICES.items()),
         }
 

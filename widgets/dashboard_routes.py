@@ -21,12 +21,12 @@ from fastapi.responses import Response
 from btvstat_open.errors import NotFound
 from catalog import breakdown as breakdowns
 from catalog.models import Kpi
-from catalog.program import program_document
+from catalog.program_document import program_document
 from widgets.breakdown_chart import breakdown_svg
+from widgets.dashboard_pages import ProgramPages
 from widgets.filters import Filters, parse_filters
 from widgets.images import image_png
-from widgets.program import goals_json, program_tree
-from widgets.program_pages import ProgramPages
+from widgets.overview import goals_json, program_tree
 from widgets.route_context import WidgetContext, Widgets
 from widgets.service import ChartOptions
 

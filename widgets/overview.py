@@ -197,7 +197,7 @@ def goals_json(roots: list[GoalView]) -> list[dict[str, Any]]:
             "level": node.level,
             "level_name": node.level_name,
             "status": node.status,
-            "status_counts": {s: node.counts.get(s, 0) for s in STATUSES},
+            "status_counts": {s.value: node.counts.get(s, 0) for s in STATUSES},
             "kpis": list(node.kpi_ids),
             "all_kpis": node.all_kpi_ids,
             "children": goals_json(node.children),

@@ -1,10 +1,12 @@
-"""DuckDB's errors as the servers' own: a typed 400 or a 500, never the engine's text.
+"""DuckDB's errors as our own: a typed error (400 or 500 over HTTP), never the engine's text.
 
 The SoQL compiler and the write decoders refuse bad input before DuckDB sees it; what still
-reaches DuckDB and fails is translated here, once. The engine's message (which names internal
-functions, casts and tables) goes to the server log with a short reference; the client gets a
-message of ours that says what to change, and the reference to quote. Parameter values are
-never logged (they are the client's data), nor is anything from the request's headers.
+reaches DuckDB and fails is translated here, once, where the store is entered: every write
+(:meth:`Store.transaction`), the servers' error handlers and the command line's. The engine's
+message (which names internal functions, casts and tables) goes to the log with a short
+reference; the user gets a message of ours that says what to change, and the reference to
+quote. Parameter values are never logged (they are the client's data), nor is anything from the
+request's headers.
 
 Example:
     >>> import duckdb
@@ -17,14 +19,16 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import duckdb
 
 from btvstat_open.errors import BtvstatError, SoqlError, StoreError
 
-__all__ = ["engine_error"]
+__all__ = ["engine_error", "engine_failure", "translated"]
 
-log = logging.getLogger("btvstat_open.web.engine")
+log = logging.getLogger("btvstat_open.store.engine_errors")
 
 # Errors a value in the data or the query causes at run time (a cast that fails, a number out
 # of range): the client can fix them by changing the query.
@@ -66,6 +70,36 @@ def engine_error(exc: duckdb.Error, what: str, sql: str | None = None) -> Btvsta
         )
     log.error("%s failed in the store [ref %s]: %s: %s", what, ref, type(exc).__name__, engine_text)
     return StoreError(
-        f"The store could not complete {what}. The server log has the details (reference {ref}).",
+        f"The store could not complete {what}. The log has the details (reference {ref}).",
         data={"reference": ref},
     )
+
+
+def engine_failure(exc: BaseException, what: str) -> BtvstatError | None:
+    """:func:`engine_error` for an exception that is DuckDB's; None for any other.
+
+    Example:
+        >>> engine_failure(duckdb.IOException("IO Error: disk"), "the load").code
+        'store.error'
+        >>> engine_failure(ValueError("x"), "the load") is None
+        True
+    """
+    return engine_error(exc, what) if isinstance(exc, duckdb.Error) else None
+
+
+@contextmanager
+def translated(what: str) -> Iterator[None]:
+    """Raise a DuckDB failure inside the block as :func:`engine_error`'s error for ``what``.
+
+    Example:
+        >>> try:
+        ...     with translated("the read"):
+        ...         raise duckdb.CatalogException("Catalog Error: Table ds_x does not exist!")
+        ... except StoreError as exc:
+        ...     "Catalog" in exc.message
+        False
+    """
+    try:
+        yield
+    except duckdb.Error as exc:
+        raise engine_error(exc, what) from exc
