@@ -81,7 +81,7 @@ class CkanConnector(Connector):
         retries: int = 6,
         backoff: float = 0.25,
         max_wait: float = 30.0,
-        page_size: int = 5_000,
+        page_size: int = 32_000,
         concurrency: int = 4,
         api_key: str | None = None,
     ) -> None:
