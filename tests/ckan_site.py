@@ -3,7 +3,8 @@
 Test equipment. CKAN comes from PyPI (``ckan[requirements]``) in a side virtual environment
 that this module builds the first time (``~/.cache/btvstat-open/ckan-2.12.0-venv``: CKAN pins
 its own Flask, SQLAlchemy ... which differ from the project's); PostgreSQL and Redis are Debian's, started on
-free ports in a temporary folder; Solr, in neither registry, is :mod:`solr_standin`. The
+free ports in a temporary folder; ckanext-harvest and ckanext-dcat (PyPI, :data:`EXTENSIONS`) are
+enabled, so a test can harvest a DCAT-JSON catalog; Solr, in neither registry, is :mod:`solr_standin`. The
 ``ckan_site`` fixture yields the site's URL and a sysadmin API token; anything missing fails
 the test saying what to install.
 """
@@ -29,6 +30,10 @@ from servers import free_port, serve
 from solr_standin import SolrStandin
 
 CKAN = "ckan[requirements]==2.12.0"
+#: ckanext-dcat's DCAT-JSON harvester (``dcat_json_harvester``) runs inside ckanext-harvest, whose
+#: ``ckan harvester run-test`` (a harvest without queue consumers) imports CKAN's test helpers
+#: (factory_boy, pytest).
+EXTENSIONS = ("ckanext-harvest==1.6.3", "ckanext-dcat==2.4.4", "factory-boy==3.3.3", "pytest==9.2.0")
 #: Outside the repository (its files would be linted, collected and scanned there); kept between runs.
 VENV = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "btvstat-open" / "ckan-2.12.0-venv"
 
@@ -37,6 +42,11 @@ VENV = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "btvst
 class CkanSite:
     url: str
     token: str
+    ini: Path  # the site's configuration, for ``ckan -c INI ...`` commands
+
+    def cli(self, *args: str) -> str:
+        """Run one ``ckan`` command against this site; its output, or the test fails."""
+        return _run(ckan_bin(), self.ini, *args)
 
     def action(self, action: str, /, **body: Any) -> dict[str, Any]:
         """POST one Action API call as the sysadmin; the ``result``, or the test fails."""
@@ -50,19 +60,29 @@ class CkanSite:
 
 
 def ckan_bin() -> Path:
-    """The side environment's ``ckan`` command, built (pip from PyPI) when missing."""
+    """The side environment's ``ckan`` command, built (pip from PyPI) when missing, with the
+    harvesting extensions (:data:`EXTENSIONS`) added to an environment built without them."""
     ckan = VENV / "bin" / "ckan"
-    if ckan.exists():
-        return ckan
-    VENV.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV)], check=True)
-    done = subprocess.run(
-        [str(VENV / "bin" / "pip"), "install", "-q", CKAN], capture_output=True, text=True, timeout=1200
-    )
-    if done.returncode != 0 or not ckan.exists():
-        shutil.rmtree(VENV, ignore_errors=True)
-        pytest.fail(f"could not install {CKAN} into {VENV}: {done.stderr[-2000:]}")
+    if not ckan.exists():
+        VENV.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV)], check=True)
+        _pip(CKAN)
+        if not ckan.exists():
+            shutil.rmtree(VENV, ignore_errors=True)
+            pytest.fail(f"could not install {CKAN} into {VENV}")
+    marker = VENV / ".extensions"
+    if not marker.exists() or marker.read_text() != " ".join(EXTENSIONS):
+        _pip(*EXTENSIONS)
+        marker.write_text(" ".join(EXTENSIONS))
     return ckan
+
+
+def _pip(*packages: str) -> None:
+    done = subprocess.run(
+        [str(VENV / "bin" / "pip"), "install", "-q", *packages], capture_output=True, text=True, timeout=1200
+    )
+    if done.returncode != 0:
+        pytest.fail(f"could not install {' '.join(packages)} into {VENV}: {done.stderr[-2000:]}")
 
 
 def _pg_bin(name: str) -> str:
@@ -155,7 +175,8 @@ def _configure(ckan: Path, ini: Path, pg: int, redis: int, solr: str, port: int)
         "ckan.site_url": f"http://127.0.0.1:{port}",
         "ckan.redis.url": f"redis://127.0.0.1:{redis}/0",
         "solr_url": f"{solr}/solr/ckan",
-        "ckan.plugins": "datastore",
+        "ckan.plugins": "datastore harvest dcat dcat_json_harvester",
+        "ckan.harvest.mq.type": "redis",  # on ckan.redis.url; `ckan harvester run-test` needs no queue
         "ckan.datastore.sqlsearch.enabled": "true",  # off by default; many sites turn it on
         "ckan.auth.create_unowned_dataset": "true",
         "ckan.storage_path": str(ini.parent / "storage"),
@@ -211,6 +232,7 @@ def ckan_server(folder: Path) -> Iterator[CkanSite]:
         (folder / "storage").mkdir()
         _configure(ckan, ini, pg, redis, solr, port)
         _run(ckan, ini, "db", "init")
+        _run(ckan, ini, "db", "upgrade", "-p", "harvest")
         (folder / "permissions.sql").write_text(_run(ckan, ini, "datastore", "set-permissions"))
         _psql(pg, database="datastore_test", file=folder / "permissions.sql")
         _run(ckan, ini, "user", "add", "admin", "email=admin@example.org", "password=Password-12345")
@@ -227,7 +249,7 @@ def ckan_server(folder: Path) -> Iterator[CkanSite]:
         )
         url = f"http://127.0.0.1:{port}"
         _wait(url, folder / "ckan.log")
-        yield CkanSite(url, token)
+        yield CkanSite(url, token, ini)
 
 
 def _wait(url: str, log: Path) -> None:

@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from connectors.arcgis import recognizes
-from connectors.arcgis.decode import geometry_wkt, oid_of, parse_date
+from connectors.arcgis.client import loads
+from connectors.arcgis.decode import decode_features, geometry_wkt, oid_of, parse_date, readers
+from connectors.arcgis.metadata import LayerInfo, parse_layer
 
 DATA = Path(__file__).parent / "data" / "arcgis"
 OUTER = [[0, 0], [0, 10], [10, 10], [10, 0], [0, 0]]  # clockwise: an outer ring in Esri JSON
@@ -56,3 +61,73 @@ def test_recognizes_arcgis_answers_and_urls() -> None:
     assert not recognizes("https://data.example.gov", socrata_view)
     assert not recognizes("https://data.example.gov", {"error": True, "message": "not found"})
     assert not recognizes("https://data.example.gov", None)
+
+
+PAGES = [
+    ("arcgis-oa-machine/us-ks-brown-metadata.json", "arcgis-oa-machine/us-ks-brown-0.json"),
+    ("arcgis-oa-machine/us-pa-lancaster-metadata.json", "arcgis-oa-machine/us-pa-lancaster-0.json"),
+    ("arcgis-oa-machine/ua-kharkiv-metadata.json", "arcgis-oa-machine/ua-kharkiv-0.json"),
+    ("arcgis-oa-machine/us-nm-washington-metadata.json", "arcgis-oa-machine/us-nm-washington-0.json"),
+    ("arcgis-oa-machine/us-tx-waco-metadata.json", "arcgis-oa-machine/us-tx-waco-0.json"),
+    ("arcgis-oa-machine/us-ny-orange-metadata.json", "arcgis-oa-machine/us-ny-orange-0.json"),
+    (
+        "arcgis-pyesridump/us-mi-kent/us-mi-kent-metadata.json",
+        "arcgis-pyesridump/us-mi-kent/us-mi-kent-0.json",
+    ),
+    ("arcgis-pyesridump/us-il-cook/metadata.json", "arcgis-pyesridump/us-il-cook/page-full.json"),
+]
+
+
+def _both_ways(info: LayerInfo, features: list[dict[str, Any]]) -> tuple[list[Any], list[Any]]:
+    """A page decoded with the whole-column readers and cell by cell only."""
+    names = [c.field_name for c in info.columns] + ([":id"] if info.oid_field else [])
+    wanted = readers(info, names)
+    slow = [(n, t, read, None) for n, t, read, _ in wanted]
+    return decode_features(features, wanted).to_pylist(), decode_features(features, slow).to_pylist()
+
+
+@pytest.mark.parametrize(("meta", "page"), PAGES)
+def test_whole_columns_read_recorded_pages_as_cells_do(meta: str, page: str) -> None:
+    info = parse_layer(json.loads((DATA / meta).read_bytes()), "0")
+    features = loads((DATA / page).read_bytes())["features"]
+    assert features
+    fast, slow = _both_ways(info, features)
+    assert fast == slow
+
+
+def test_whole_columns_fall_back_to_cells_for_odd_values() -> None:
+    info = parse_layer(
+        {
+            "fields": [
+                {"name": "OBJECTID", "type": "esriFieldTypeOID"},
+                {"name": "N", "type": "esriFieldTypeDouble"},
+                {"name": "T", "type": "esriFieldTypeString"},
+                {"name": "D", "type": "esriFieldTypeDate"},
+            ],
+            "geometryType": "esriGeometryPoint",
+        },
+        "0",
+    )
+    plain = [
+        {
+            "attributes": {"OBJECTID": 1, "N": 2, "T": "a  ", "D": 1443712219214},
+            "geometry": {"x": 1, "y": 2.5},
+        },
+        {"attributes": {"OBJECTID": 2, "N": None, "T": "   ", "D": None}, "geometry": {"x": -73.25, "y": 44}},
+    ]
+    odd = [
+        {"attributes": {"OBJECTID": 1.0e7, "N": "3.5", "T": 12, "D": "12/23/2005"}, "geometry": None},
+        {
+            "attributes": {"OBJECTID": 3, "N": True, "T": None, "D": 1.5e12},
+            "geometry": {"x": float("nan"), "y": 1},
+        },
+        {
+            "attributes": {"OBJECTID": "4", "N": float("nan"), "T": "b", "D": 0},
+            "geometry": {"paths": [[[0, 0], [1, 1]]]},
+        },
+    ]
+    for page in (plain, odd, plain + odd):
+        fast, slow = _both_ways(info, page)
+        assert fast == slow
+    fast, _ = _both_ways(info, plain)
+    assert [r["t"] for r in fast] == ["a", None] and fast[0]["geometry"] == "POINT (1.0 2.5)"

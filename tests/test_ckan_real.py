@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import requests
 from ckan_site import CkanSite
 
 from btvstat_open.store import Store
@@ -50,10 +51,15 @@ def potholes(ckan_site: CkanSite) -> Iterator[tuple[CkanSite, str, pa.Table]]:
 
 def test_pull_is_exact(potholes: tuple[CkanSite, str, pa.Table]) -> None:
     site, rid, source = potholes
-    with CkanConnector(site.url, page_size=1000) as conn:
+    asked: list[str] = []
+    session = requests.Session()
+    session.hooks["response"].append(lambda resp, *args, **kwargs: asked.append(resp.url))
+    with CkanConnector(site.url, page_size=1000, session=session) as conn:
         assert conn.describe("kc-potholes").row_count == source.num_rows == 4_493
         pulled = conn.pull("kc-potholes")
         assert conn.fingerprint(rid).startswith("sql:4493:")  # the site runs datastore_search_sql
+    # The pages came as PostgreSQL's CSV, as /datastore/dump asks for them (five of 1,000 rows).
+    assert sum("records_format=csv" in url and "include_total=false" in url for url in asked) == 5
     assert pulled.num_rows == source.num_rows
     by_case = pulled.sort_by("case_id").select(source.column_names)
     expected = source.sort_by("case_id")

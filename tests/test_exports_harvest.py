@@ -8,6 +8,9 @@
   into a CKAN package dict, found the way its harvester's gather stage finds them; each package's
   tags must then pass CKAN's tag rules (ckan/logic/validators.py: ``tag_length_validator``,
   ``tag_name_validator``), written out below since CKAN itself is not installed here.
+- and the harvester itself: ckanext-dcat's ``dcat_json`` harvester (in ckanext-harvest) harvests
+  ``/data.json`` into the session's real CKAN 2.12 (``tests/ckan_site.py``), every dataset with
+  its keywords as tags.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 
 import pytest
 import requests
+from ckan_site import CkanSite
 from ckanext.dcat.converters import dcat_to_ckan
 from frictionless import Package, system
 from servers import serve
@@ -97,3 +101,43 @@ def test_ckanext_dcat_converts_every_data_json_entry_into_tags_ckan_accepts(demo
     # The display form of a keyword CKAN would refuse is kept, as a theme.
     parks = [e for e in entries if "Parks Recreation and Waterfront" in e["keyword"]]
     assert parks and all("Parks, Recreation and Waterfront" in e["theme"] for e in parks)
+
+
+def _ckan_get(site: CkanSite, action: str, **params: str) -> Any:
+    resp = requests.get(f"{site.url}/api/3/action/{action}", params=params, timeout=60)
+    answer = resp.json()
+    assert answer.get("success"), f"{action}: {answer.get('error')}"
+    return answer["result"]
+
+
+def test_ckanext_dcat_harvests_the_whole_data_json_into_a_real_ckan(
+    demo_url: str, ckan_site: CkanSite
+) -> None:
+    """ckanext-dcat's DCAT-JSON harvester, in ckanext-harvest, in the real CKAN 2.12 of the session:
+    every dataset of ``/data.json`` becomes a CKAN package with its keywords as tags (gather,
+    fetch and import run by ``ckan harvester run-test``, no queue consumers)."""
+    entries = requests.get(f"{demo_url}/data.json", timeout=60).json()["dataset"]
+    assert len(entries) >= 20
+    ckan_site.action(
+        "harvest_source_create",
+        name="btvstat-demo-data-json",
+        title="btvstat-open demo",
+        url=f"{demo_url}/data.json",
+        source_type="dcat_json",
+        frequency="MANUAL",
+    )
+    ckan_site.cli("harvester", "run-test", "btvstat-demo-data-json")
+    harvested: dict[str, dict[str, Any]] = {}
+    for name in _ckan_get(ckan_site, "package_list"):
+        package = _ckan_get(ckan_site, "package_show", id=name)
+        guid = next((e["value"] for e in package.get("extras") or [] if e["key"] == "guid"), None)
+        if guid is not None:
+            harvested[guid] = package
+    missing = sorted(e["identifier"] for e in entries if e["identifier"] not in harvested)
+    assert missing == [], f"{len(missing)} of {len(entries)} datasets were not harvested"
+    for entry in entries:
+        package = harvested[entry["identifier"]]
+        assert package["title"] == entry["title"]
+        assert sorted(t["name"] for t in package["tags"]) == sorted(set(entry["keyword"])), entry[
+            "identifier"
+        ]

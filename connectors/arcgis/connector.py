@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC
 from email.utils import format_datetime
 from typing import Any, ClassVar, Unpack
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import requests
 
-from btvstat_open.errors import PortalRequestError, UsageError
+from btvstat_open.errors import PortalError, PortalRequestError, PortalUnavailable, UsageError
 from connectors.arcgis.changes import edit_stats
 from connectors.arcgis.client import ArcgisHttp
-from connectors.arcgis.decode import decode_features, epoch_ms, oid_of, readers
+from connectors.arcgis.decode import Wanted, decode_features, epoch_ms, oid_of, readers
 from connectors.arcgis.hub import FEED_PATH, LAYER_URL, check_layer_host, hub_datasets, layer_allowed
 from connectors.arcgis.metadata import GEOMETRY_COLUMN, LayerInfo, parse_layer
 from connectors.arcgis.pages import layer_pages
@@ -321,10 +323,10 @@ class ArcgisConnector(Connector):
         if geometry:
             params["outSR"] = 4326
         order_by, sort = order_fields(info, order)
-        count = None if ranges else self._count(url, where)
-        whole = self._one_answer(url, info, params, order_by, count)
-        if whole is not None:
-            batch = decode_features(whole, wanted)
+        batch, count = (
+            (None, None) if ranges else self._one_answer(url, info, params, order_by, where, wanted)
+        )
+        if batch is not None:
             answer = pa.Table.from_batches([batch]).sort_by(sort).to_batches() if sort else [batch]
             yield from checked(
                 answer, expected=count, recount=lambda: self._count(url, where), what=f"ArcGIS layer {url}"
@@ -335,7 +337,7 @@ class ArcgisConnector(Connector):
             # Ranges come in object-id order only: sort the whole result here (memory grows).
             table = pa.Table.from_batches(
                 [decode_features(p, wanted) for p in self._pages(url, info, params, None, False, count)],
-                schema=pa.schema([pa.field(n, t) for n, t, _ in wanted]),
+                schema=pa.schema([pa.field(n, t) for n, t, *_ in wanted]),
             )
             batches: Iterator[pa.RecordBatch] = iter(table.sort_by(sort).to_batches())
         else:
@@ -349,20 +351,38 @@ class ArcgisConnector(Connector):
         )
 
     def _one_answer(
-        self, url: str, info: LayerInfo, params: Params, order_by: str | None, count: int | None
-    ) -> list[dict[str, Any]] | None:
-        """Every row of a pull from one plain query (no paging parameters), in object-id order, where
-        the server gives them all (a layer within ``maxRecordCount``; Koop gives any layer whole);
-        None otherwise (the answer is then one page too many). Not with ``page_size`` set.
+        self,
+        url: str,
+        info: LayerInfo,
+        params: Params,
+        order_by: str | None,
+        where: str,
+        wanted: list[Wanted],
+    ) -> tuple[pa.RecordBatch | None, int]:
+        """Every row of a pull decoded from one plain query (no paging parameters), in object-id
+        order, where the server gives them all (a layer within ``maxRecordCount``; Koop gives any
+        layer whole), and the count of rows ``where`` matches. The batch is None when the answer is
+        one page of several (it is then read by pages). Not with ``page_size`` set.
+
+        The count is asked while the answer is decoded (on a second connection): a server that
+        scans its data for every request (Koop) counts while this process decodes.
         """
-        if self.page_size is not None or info.oid_field is None or not count:
-            return None
-        body = self._query(url, {**params, "orderByFields": order_by} if order_by else params)
+        if self.page_size is not None or info.oid_field is None:
+            return None, self._count(url, where)
+        try:
+            body = self._query(url, {**params, "orderByFields": order_by} if order_by else params)
+        except PortalError as exc:
+            if isinstance(exc, PortalUnavailable) or self._count(url, where):
+                raise
+            return None, 0  # an empty layer whose server refuses a plain query: nothing to read
         features: list[dict[str, Any]] = body.get("features") or []
-        if exceeded(body) is True or len(features) != count:
-            return None
-        oid = str(info.oid_field)
-        return sorted(features, key=lambda f: oid_of((f.get("attributes") or {}).get(oid)) or 0)
+        if exceeded(body) is True:
+            return None, self._count(url, where)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="btvstat-count") as pool:
+            counting = pool.submit(self._count, url, where)
+            batch = _by_oid(features, wanted, str(info.oid_field))
+            count = counting.result()
+        return (batch if len(features) == count else None), count
 
     def _offsets_work(self, url: str, info: LayerInfo) -> bool:
         if url not in self._paginates:
@@ -398,3 +418,16 @@ class ArcgisConnector(Connector):
             count=count,
             fetch_ids=lambda params: self._query(url, params, post=True),
         )
+
+
+def _by_oid(features: list[dict[str, Any]], wanted: list[Wanted], oid: str) -> pa.RecordBatch:
+    """The features decoded, in object-id order (rows that share an id in the order they came)."""
+    try:
+        ids = pa.array([(f.get("attributes") or {}).get(oid) for f in features], type=pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        ids = None  # ids written as floats or text: sort them here
+    if ids is None or ids.null_count:
+        features = sorted(features, key=lambda f: oid_of((f.get("attributes") or {}).get(oid)) or 0)
+        return decode_features(features, wanted)
+    order = pc.sort_indices(ids, sort_keys=[("", "ascending")])
+    return decode_features(features, wanted).take(order)

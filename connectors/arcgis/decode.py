@@ -20,6 +20,7 @@ from typing import Any, Final
 import pyarrow as pa
 
 from btvstat_open.instants import parse_instant
+from connectors.arcgis.columns import ColumnRead, column_reader, points_wkt
 from connectors.arcgis.metadata import GEOMETRY_COLUMN, LayerInfo
 
 __all__ = ["Wanted", "decode_features", "epoch_ms", "geometry_wkt", "oid_of", "parse_date", "readers"]
@@ -33,8 +34,9 @@ _TEXT_DATES: Final = (
     "%Y-%m-%d",
 )
 
-#: One output column: its name, Arrow type and how to read it from a feature.
-Wanted = tuple[str, pa.DataType, Callable[[dict[str, Any]], Any]]
+#: One output column: its name, Arrow type, how to read it from a feature, and how to read a
+#: whole page's column at once where its values are plain (None: cell by cell only).
+Wanted = tuple[str, pa.DataType, Callable[[dict[str, Any]], Any], ColumnRead | None]
 
 
 def epoch_ms(value: float) -> datetime:
@@ -181,11 +183,17 @@ def geometry_wkt(geometry: Any) -> str | None:
 def _reader(info: LayerInfo, name: str, source: str | None) -> Wanted:
     """How to read output column ``name`` (a column, ``:id``, ``:updated_at`` ...) from a feature."""
     if name == GEOMETRY_COLUMN and source is None:
-        return name, pa.string(), lambda f: geometry_wkt(f.get("geometry"))
+        return name, pa.string(), lambda f: geometry_wkt(f.get("geometry")), points_wkt
     if name == ":id":
-        return name, pa.string(), lambda f: _oid_text(f, source)
+        return (
+            name,
+            pa.string(),
+            lambda f: _oid_text(f, source),
+            column_reader(":id", source or "", pa.string()),
+        )
     if name in (":updated_at", ":created_at"):
-        return name, pa.timestamp("us", "UTC"), lambda f: _attr_date(f, source)
+        stamp = pa.timestamp("us", "UTC")
+        return name, stamp, lambda f: _attr_date(f, source), column_reader("date", source or "", stamp)
     layer_field = next(f for f in info.fields if f.source == source)
     arrow = layer_field.column.arrow_field.type
     convert: Callable[[Any], Any] = {
@@ -194,7 +202,8 @@ def _reader(info: LayerInfo, name: str, source: str | None) -> Wanted:
         "date": parse_date,
     }.get(layer_field.kind, _text)
     src = layer_field.source
-    return name, arrow, lambda f: convert((f.get("attributes") or {}).get(src))
+    whole = column_reader(layer_field.kind, src, arrow)
+    return name, arrow, lambda f: convert((f.get("attributes") or {}).get(src)), whole
 
 
 def _oid_text(feature: dict[str, Any], source: str | None) -> str | None:
@@ -226,5 +235,9 @@ def decode_features(features: Sequence[dict[str, Any]], wanted: Sequence[Wanted]
         >>> decode_features(page, readers(info, [":id", "n"])).to_pylist()
         [{':id': '10000000', 'n': 3.0}]
     """
-    arrays = [pa.array([read(f) for f in features], type=arrow) for _, arrow, read in wanted]
-    return pa.RecordBatch.from_arrays(arrays, names=[name for name, _, _ in wanted])
+    attrs = [f.get("attributes") or {} for f in features]
+    arrays = []
+    for _, arrow, read, whole in wanted:
+        array = whole(features, attrs) if whole is not None else None
+        arrays.append(array if array is not None else pa.array([read(f) for f in features], type=arrow))
+    return pa.RecordBatch.from_arrays(arrays, names=[w[0] for w in wanted])

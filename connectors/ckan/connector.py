@@ -81,7 +81,7 @@ class CkanConnector(Connector):
         retries: int | None = None,
         backoff: float | None = None,
         max_wait: float | None = None,
-        page_size: int = 5_000,
+        page_size: int = 32_000,
         concurrency: int = 4,
         api_key: str | None = None,
     ) -> None:

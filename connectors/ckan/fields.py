@@ -11,17 +11,27 @@ Field names starting with ``_`` (``_id``, ``_full_text``) are the DataStore's ow
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
 
 from btvstat_open.errors import PortalError
 from btvstat_open.types import Column, arrow_type
 
-__all__ = ["SOCRATA_TYPE", "columns_from_fields", "records_to_batch", "socrata_type"]
+__all__ = [
+    "CSV_TYPES",
+    "SOCRATA_TYPE",
+    "columns_from_fields",
+    "csv_records_to_batch",
+    "records_to_batch",
+    "socrata_type",
+]
 
 #: PostgreSQL (DataStore) type -> Socrata type; anything else is text.
 SOCRATA_TYPE = {
@@ -142,3 +152,57 @@ def records_to_batch(records: Sequence[dict[str, Any]], columns: Sequence[Column
     schema = pa.schema([c.arrow_field for c in columns])
     batch: pa.RecordBatch = pa.RecordBatch.from_arrays(arrays, schema=schema)
     return batch
+
+
+#: PostgreSQL types whose text in the DataStore's CSV pages (``records_format=csv``, PostgreSQL's
+#: ``COPY ... csv``) reads back to the same value as their JSON in ``objects`` pages.
+CSV_TYPES = frozenset(
+    {"text", "varchar", "character varying", *SOCRATA_TYPE}
+    - {"timestamptz", "timestamp with time zone"}  # written in the server session's zone
+)
+
+
+def csv_records_to_batch(
+    text: str, fields: Sequence[dict[str, Any]], columns: Sequence[Column]
+) -> pa.RecordBatch:
+    """A ``records_format=csv`` page (PostgreSQL CSV, no header, ``fields`` in order) typed by ``columns``.
+
+    An unquoted empty cell is null, a quoted one an empty text; booleans are ``t``/``f``.
+
+    Example:
+        >>> fields = [{"id": "_id", "type": "int4"}, {"id": "q", "type": "text"},
+        ...           {"id": "v", "type": "numeric"}, {"id": "ok", "type": "bool"},
+        ...           {"id": "at", "type": "timestamp"}]
+        >>> cols = columns_from_fields(fields)
+        >>> csv_records_to_batch('1,"",0.5,t,2024-01-02 03:04:05\\n2,a,,f,\\n', fields, cols).to_pylist()[0]
+        {'q': '', 'v': 0.5, 'ok': True, 'at': datetime.datetime(2024, 1, 2, 3, 4, 5)}
+    """
+    names = [str(f["id"]) for f in fields]
+    table = pcsv.read_csv(
+        io.BytesIO(text.encode()),
+        read_options=pcsv.ReadOptions(column_names=names, block_size=1 << 24),
+        parse_options=pcsv.ParseOptions(newlines_in_values=True),
+        convert_options=pcsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()),
+            include_columns=[c.field_name for c in columns],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    arrays = []
+    for col in columns:
+        values = table.column(col.field_name).combine_chunks()
+        try:
+            arrays.append(_csv_column(values, col.data_type))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # a value Arrow cannot read: as JSON pages are
+            convert = _CONVERT.get(col.data_type) or _text
+            arrays.append(pa.array([convert(v) for v in values.to_pylist()], arrow_type(col.data_type)))
+    return pa.RecordBatch.from_arrays(arrays, schema=pa.schema([c.arrow_field for c in columns]))
+
+
+def _csv_column(values: pa.Array, data_type: str) -> pa.Array:
+    if data_type == "checkbox":
+        return pc.equal(values, "t")
+    if data_type == "text":
+        return values
+    return values.cast(arrow_type(data_type))

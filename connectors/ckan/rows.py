@@ -12,6 +12,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from btvstat_open import read_file
 from btvstat_open.errors import PortalAuthError, PortalRequestError, UsageError
 from btvstat_open.types import Column
 from connectors.ckan.api import CkanResource, action
-from connectors.ckan.fields import columns_from_fields, records_to_batch
+from connectors.ckan.fields import CSV_TYPES, columns_from_fields, csv_records_to_batch, records_to_batch
 from connectors.ckan.query import quote_name
 from connectors.counts import checked
 from connectors.http import HttpClient
@@ -62,15 +63,20 @@ def _pages(
     pager: OffsetPager,
     recount: Callable[[], int | None],
     what: str,
+    known_total: int | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Every page by ``fetch(offset)``, ``pager.concurrency`` at a time, until a short page or ``total``.
+
+    ``known_total`` is the count when a request before the pages gave it (then pages need not).
+    A page's ``records`` are objects, or one CSV text (``records_format=csv``).
 
     A site that caps pages below the ``limit`` asked (``ckan.datastore.search.rows_max``) says
     so in the answer's ``limit``: the pages that follow are that size. The rows must add up to
     page 0's ``total`` (or, where the answer has none, ``recount()``): see
     :func:`connectors.counts.checked`.
     """
-    total: list[int] = []  # page 0's total, once known: no request is made for a page past it
+    # page 0's total (or the known one): no request is made for a page past it
+    total: list[int] = [] if known_total is None else [known_total]
     applied: list[int] = []  # page 0's limit as the site applied it
     active = [pager]
 
@@ -80,13 +86,16 @@ def _pages(
             return Page([], 0)
         result = fetch(offset)
         if number == 0:
-            total.extend([int(result["total"])] if result.get("total") is not None else [])
+            total.extend([int(result["total"])] if result.get("total") is not None and not total else [])
             applied.extend([int(result["limit"])] if str(result.get("limit") or "").isdigit() else [])
         records = result.get("records") or []
         columns = columns_from_fields(result.get("fields") or [])
         if select:  # in the order asked for
             by_name = {c.field_name: c for c in columns}
             columns = tuple(by_name.get(n) or Column(n, n, "text") for n in select)
+        if isinstance(records, str):
+            batch = csv_records_to_batch(records, result.get("fields") or [], columns)
+            return Page([batch] if batch.num_rows or number == 0 else [], batch.num_rows)
         # Page 0 always gives a batch, so an empty result still has its typed columns.
         batches = [records_to_batch(records, columns)] if records or number == 0 else []
         return Page(batches, len(records))
@@ -108,7 +117,14 @@ def _pages(
 def search_pages(
     http: HttpClient, resource: CkanResource, query: RowQuery, pager: OffsetPager
 ) -> Iterator[pa.RecordBatch]:
-    """Pages of ``datastore_search`` (``filters``, ``fields``, ``sort``, ``q``)."""
+    """Pages of ``datastore_search`` (``filters``, ``fields``, ``sort``, ``q``).
+
+    A first request with ``limit=0`` gives the fields and the count; where every field asked for
+    reads back the same from CSV (:data:`~connectors.ckan.fields.CSV_TYPES`) and the site knows
+    ``records_format`` (it echoes it), the pages are then asked as the site's own
+    ``/datastore/dump`` asks them: ``records_format=csv`` (PostgreSQL
+    writes the page; no JSON object per row) and ``include_total=false`` (no count per page).
+    """
     params: dict[str, str | int] = {
         "resource_id": resource.id,
         "limit": pager.page_size,
@@ -125,13 +141,23 @@ def search_pages(
         total = action(http, "datastore_search", **{**params, "limit": 0}).get("total")
         return None if total is None else int(total)
 
-    return _pages(
-        lambda offset: action(http, "datastore_search", **params, offset=offset),
-        query.select,
-        pager,
-        recount,
-        f"CKAN resource {resource.id}",
+    what = f"CKAN resource {resource.id}"
+    head = action(http, "datastore_search", **{**params, "limit": 0})
+    fields = head.get("fields") or []
+    wanted = [f for f in fields if not query.select or f.get("id") in query.select]
+    plain = all(str(f.get("type", "")).lower() in CSV_TYPES for f in wanted)
+    # A site echoes the records_format it applied (CKAN 2.7+) and include_total (2.9+).
+    if head.get("total") is None or head.get("records_format") != "objects" or not plain:
+        return _pages(partial(_search, http, params), query.select, pager, recount, what)
+    pages = {**params, "records_format": "csv"} | (
+        {"include_total": "false"} if "include_total" in head else {}
     )
+    return _pages(partial(_search, http, pages), query.select, pager, recount, what, int(head["total"]))
+
+
+def _search(http: HttpClient, params: dict[str, str | int], offset: int) -> dict[str, Any]:
+    result: dict[str, Any] = action(http, "datastore_search", **params, offset=offset)
+    return result
 
 
 def sql_pages(
