@@ -132,6 +132,16 @@ class Submissions:
         self.changed()
         return ids
 
+    async def submit_values_async(
+        self, grants: Grants, entries: list[ValueEntry], *, address: str = "", via: str = "form"
+    ) -> list[int]:
+        """:meth:`submit_values` for a coroutine: it waits for the commit on the event loop."""
+        kpis = [self.check_value(grants, entry) for entry in entries]
+        job = ValueJob(grants, tuple(zip(kpis, entries, strict=True)), address, via)
+        ids = await self._values.run_async(job)
+        self.changed()
+        return ids
+
     def approve(self, grants: Grants, submission_id: int, *, address: str = "") -> Submission:
         """Accept a pending submission; a value is published into the KPI's entries dataset, a
         comment or action update into the program's updates dataset."""
