@@ -25,6 +25,7 @@ from fastapi import FastAPI
 from btvstat_open.people import install_people
 from btvstat_open.portal.app import PageSite, install_portal
 from btvstat_open.portal.openapi import PORTAL_ROUTES
+from btvstat_open.server.insiders import insider_lookup
 from btvstat_open.settings import Settings
 from btvstat_open.store import Store
 from btvstat_open.web.openapi import install_openapi, merged
@@ -67,5 +68,6 @@ def create_app(
     install_portal(app, store, settings, data_json=part.data_json, page_site=page_site, pools=part.pools)
     install_openapi(app, merged(PORTAL_ROUTES, WIDGET_ROUTES))
     if catalog is not None:  # people: sign-in, entered values, approvals, audit
-        install_people(app, store, catalog, settings, stylesheet=part.stylesheet)
+        people = install_people(app, store, catalog, settings, stylesheet=part.stylesheet)
+        app.state.insider_lookup = insider_lookup(people)  # private KPI pages for signed-in people
     return app
