@@ -80,3 +80,13 @@ def test_awaited_jobs_share_transactions_and_each_gets_its_own_answer() -> None:
     answers = asyncio.run(burst())
     assert answers == [("job 7" if j == 7 else j * 2) for j in range(50)]
     assert sum(batches) == 50 and len(batches) < 50
+
+
+def test_a_session_is_kept_once_read() -> None:
+    store = Store(tempfile.mkdtemp())
+    sessions = _sessions(store)
+    cookie = sessions.start(ANN, via="password")
+    assert not sessions.kept(cookie)
+    assert sessions.get(cookie) is not None and sessions.kept(cookie)
+    sessions.end(cookie)
+    assert not sessions.kept(cookie) and sessions.get(cookie) is None

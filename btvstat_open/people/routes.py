@@ -220,10 +220,13 @@ async def submit_value(request: Request) -> Response:
     """
     form = await request.form(max_files=0, max_fields=20)
     fields = {name: _field(form, name) for name in _VALUE_FIELDS}
-    asker = posted(request, fields["csrf"])
+    ctx = _ctx(request)
+    if ctx.sessions.kept(request.cookies.get(COOKIE)):
+        asker = posted(request, fields["csrf"])
+    else:  # the session is read from the store: on the thread pool, the loop serves the others
+        asker = await run_in_threadpool(posted, request, fields["csrf"])
     if isinstance(asker, Response):
         return asker
-    ctx = _ctx(request)
     item = fields["item"]
     try:
         entry = check_form_value(ctx, asker, item, fields)

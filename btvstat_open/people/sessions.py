@@ -135,6 +135,14 @@ class Sessions:
             )
         return cookie
 
+    def kept(self, cookie: str | None) -> bool:
+        """Whether :meth:`get` of this cookie answers from memory (no query to wait for)."""
+        if not cookie or len(cookie) > 100:
+            return True
+        with self._lock:
+            cached = self._cache.get(digest(cookie))
+        return cached is not None and time.monotonic() - cached[0] < _CACHE_SECONDS
+
     def get(self, cookie: str | None) -> Session | None:
         """The live session of a cookie; an expired one is ended and gives None."""
         if not cookie or len(cookie) > 100:
