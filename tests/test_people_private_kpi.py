@@ -81,3 +81,14 @@ def test_the_department_sees_its_pending_value_marked_as_pending(people: Site) -
     _not_found_like_a_missing_kpi(people.new_client())
     public = people.new_client().get("/resource/entries-parks-staff-injuries.json")
     assert not any(f in public.text for f in FORMS)
+
+
+def test_a_private_kpis_entries_dataset_is_private_as_long_as_the_kpi_is(people: Site) -> None:
+    from catalog import load_catalog
+
+    assert not people.store.info(f"entries-{PRIVATE}").public
+    assert people.store.info("entries-sidewalk-repairs").public
+    path = people.root / "parks" / "private-count.yaml"
+    path.write_text(path.read_text().replace("public: false", "public: true"))
+    load_catalog(people.root, people.store)
+    assert people.store.info(f"entries-{PRIVATE}").public
