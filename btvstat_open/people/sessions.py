@@ -212,10 +212,12 @@ class Sessions:
         if not touches:
             return
         try:
-            with self.store.transaction() as con:
-                con.executemany(
-                    "UPDATE btvstat_sessions SET seen_at = ? WHERE id_hash = ?",
-                    [[at, key] for key, at in touches.items()],
+            with self.store.transaction() as con:  # one statement, however many sessions
+                con.execute(
+                    "UPDATE btvstat_sessions AS s SET seen_at = t.seen_at FROM "
+                    "(SELECT unnest(?::TEXT[]) AS id_hash, unnest(?::TIMESTAMPTZ[]) AS seen_at) AS t "
+                    "WHERE s.id_hash = t.id_hash",
+                    [list(touches), list(touches.values())],
                 )
         except Exception:  # a closed store: the times are advisory (a session idles out sooner)
             return
