@@ -26,7 +26,7 @@ from typing import Any
 import pyarrow as pa
 
 from btvstat_open.errors import CatalogError
-from btvstat_open.store import Store
+from btvstat_open.store import MetadataChange, Store
 from btvstat_open.store.writes import apply_upsert, prepare_upsert
 from btvstat_open.types import Column
 
@@ -96,12 +96,18 @@ def manual_measure(measure: Any) -> Any:
     return {"column": "value", **measure}
 
 
-def ensure_entry_datasets(store: Store, kpi_ids: Iterable[str]) -> list[str]:
-    """Create the (empty) entries dataset of each manual KPI that has none yet; returns those made."""
+def ensure_entry_datasets(store: Store, kpi_ids: Iterable[str], *, public: bool = True) -> list[str]:
+    """Create the (empty) entries dataset of each manual KPI that has none yet; returns those made.
+
+    A private KPI's entries dataset is private (``public=False``): no anonymous download or SODA
+    answer reads it. An existing dataset takes its KPI's ``public`` as the catalog says it now.
+    """
     made = []
     for kpi_id in kpi_ids:
         dataset = entry_dataset_id(kpi_id)
         if store.exists(dataset):
+            if store.info(dataset).public != public:
+                store.update_metadata(dataset, MetadataChange(public=public))
             continue
         store.create(
             dataset,
@@ -109,6 +115,7 @@ def ensure_entry_datasets(store: Store, kpi_ids: Iterable[str]) -> list[str]:
             ENTRY_COLUMNS,
             description=f"Values entered and approved for the KPI {kpi_id}, one row per period.",
             row_identifier="period_key",
+            change=None if public else MetadataChange(public=False),
         )
         made.append(dataset)
     return made

@@ -6,7 +6,8 @@ The ledger is a dataset of the store, ``published-values`` (one row per entry, i
 any other dataset. :func:`record` compares a KPI's series as published today with the ledger's
 latest entry of each period: a new period is entry 0, a changed one the next revision, with the
 reason ``definition changed`` when the KPI's definition (source, measure, period, target) moved
-since the entry before, else ``data changed``.
+since the entry before, else ``data changed``; a caller that knows why a period changed (an
+approver's reason for changing a locked period) gives it in ``reasons``.
 
 Example:
     >>> definition_hash(kpi) == definition_hash(kpi)
@@ -16,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -67,6 +69,7 @@ class Published:
     value: float | None
     revised_at: datetime | None
     revisions: int
+    reason: str | None = None  # why the latest revision was made
 
 
 def _same(a: float | None, b: float | None) -> bool:
@@ -89,9 +92,17 @@ def _latest(store: Store, kpi_id: str) -> dict[date, dict[str, Any]]:
     return {r["period_start"].date(): r for r in rows}
 
 
-def record(store: Store, kpi: Kpi, series: pa.Table, *, now: datetime | None = None) -> list[dict[str, Any]]:
+def record(
+    store: Store,
+    kpi: Kpi,
+    series: pa.Table,
+    *,
+    now: datetime | None = None,
+    reasons: Mapping[date, str] | None = None,
+) -> list[dict[str, Any]]:
     """Add to the ledger what ``series`` (published today) shows that the ledger does not; returns
-    the new entries. Periods without a value are not published."""
+    the new entries. Periods without a value are not published; ``reasons`` gives the reason of a
+    revision of the periods it names (by period start)."""
     now = now or datetime.now(UTC)
     definition = definition_hash(kpi)
     with _LOCK:
@@ -113,6 +124,7 @@ def record(store: Store, kpi: Kpi, series: pa.Table, *, now: datetime | None = N
             reason = None
             if before is not None:
                 reason = "definition changed" if before["definition"] != definition else "data changed"
+                reason = (reasons or {}).get(start, reason)
             entries.append(
                 {
                     "entry": f"{kpi.id}|{start.isoformat()}|{revision}",
@@ -145,20 +157,20 @@ def published(store: Store, kpi_id: str) -> dict[date, Published]:
     rows = (
         store.cursor()
         .execute(
-            f"SELECT period_start, revision, value, recorded_at FROM {store.info(LEDGER_DATASET).table} "
-            "WHERE kpi = ? ORDER BY period_start, revision",
+            "SELECT period_start, revision, value, recorded_at, reason "
+            f"FROM {store.info(LEDGER_DATASET).table} WHERE kpi = ? ORDER BY period_start, revision",
             [kpi_id],
         )
         .fetchall()
     )
     out: dict[date, Published] = {}
-    for start, revision, value, at in rows:
+    for start, revision, value, at, reason in rows:
         day = start.date()
         first = out.get(day)
         if first is None:
             out[day] = Published(day, value, at, value, None, 0)
         else:
-            out[day] = Published(day, first.first_value, first.first_at, value, at, int(revision))
+            out[day] = Published(day, first.first_value, first.first_at, value, at, int(revision), reason)
     return out
 
 
@@ -177,13 +189,17 @@ def with_published(series: pa.Table, history: dict[date, Published]) -> pa.Table
 
 
 def revision_lines(kpi: Kpi, history: dict[date, Published]) -> list[str]:
-    """One sentence per revised period, newest first: "first reported 11.0 on 2020-02-12, now 13.0".
+    """One sentence per revised period, newest first: "first reported 11.0 on 2020-02-12, now 13.0",
+    with the reason when one was given beyond "data changed".
 
     Example:
         >>> at = datetime(2020, 2, 12, tzinfo=UTC)
         >>> p = Published(date(2020, 2, 3), 11.0, at, 13.0, datetime(2020, 3, 1, tzinfo=UTC), 1)
         >>> revision_lines(kpi, {p.period_start: p})
         ['Period from 2020-02-03: first reported 11.0 on 2020-02-12, now 13.0 (revised 2020-03-01).']
+        >>> why = Published(p.period_start, 11.0, at, 12.0, p.revised_at, 1, "crew log corrected")
+        >>> revision_lines(kpi, {p.period_start: why})[0].split(', ')[1]
+        'now 12.0 (revised 2020-03-01: crew log corrected).'
     """
     lines = []
     for start in sorted(history, reverse=True):
@@ -193,9 +209,13 @@ def revision_lines(kpi: Kpi, history: dict[date, Published]) -> list[str]:
         lines.append(
             f"Period from {start.isoformat()}: first reported {_number(kpi, item.first_value)} on "
             f"{item.first_at.date().isoformat()}, now {_number(kpi, item.value)} "
-            f"(revised {item.revised_at.date().isoformat()})."
+            f"(revised {item.revised_at.date().isoformat()}{_why(item.reason)})."
         )
     return lines
+
+
+def _why(reason: str | None) -> str:
+    return f": {reason}" if reason and reason not in ("data changed", "definition changed") else ""
 
 
 def _number(kpi: Kpi, value: float | None) -> str:

@@ -87,7 +87,7 @@ def load_catalog(path: str | Path, store: Store | None = None) -> Catalog:
             continue
         if store is not None:
             if kpi.source.entry == "manual":  # its values are entered: start with an empty dataset
-                ensure_entry_datasets(store, [kpi.id])
+                ensure_entry_datasets(store, [kpi.id], public=kpi.public)
             before = len(problems)
             check_against_store(kpi, store, str(file), lines, problems, known_datasets)
             if len(problems) == before:  # a filter that fits the data but keeps no row: say why

@@ -89,9 +89,9 @@ class Site:
         return TestClient(self.client.app, base_url="https://testserver")
 
 
-def make_site(tmp: Path, settings: Settings | None = None) -> Site:
-    """Write the catalog, make the accounts, and start the app."""
-    root = write(tmp / "catalog", FILES)
+def make_site(tmp: Path, settings: Settings | None = None, extra: dict[str, str] | None = None) -> Site:
+    """Write the catalog (with ``extra`` files), make the accounts, and start the app."""
+    root = write(tmp / "catalog", {**FILES, **(extra or {})})
     store = Store(tmp / "store")
     catalog = load_catalog(root, store)
     accounts = Accounts(store)

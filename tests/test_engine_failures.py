@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from btvstat_open.settings import Settings
 from fastapi.testclient import TestClient
 from faults import serve_portal
 from test_portal_engine_errors import ENGINE_TEXT
@@ -20,6 +19,7 @@ from btvstat_open.portal.app import create_portal_app
 from btvstat_open.store import Store, table_name
 from btvstat_open.sync import sync_dataset
 from btvstat_open.types import Column
+from btvstat_open.web.settings import Settings
 from catalog.demo import DEMO_DIR, load_demo_data
 from connectors import connect
 

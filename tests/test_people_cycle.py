@@ -21,8 +21,12 @@ SENTINEL_FORMS = ("73914", "73,914", "7.3914")
 def _public_paths(client: TestClient) -> list[str]:
     """Every documented GET route, with each path parameter filled by every id it can take."""
     ids = {
-        "kpi_id": ["sidewalk-repairs", "playground-inspections"],
-        "dataset_id": ["entries-sidewalk-repairs", "entries-playground-inspections"],
+        "kpi_id": ["sidewalk-repairs", "playground-inspections", "parks-staff-injuries"],
+        "dataset_id": [
+            "entries-sidewalk-repairs",
+            "entries-playground-inspections",
+            "entries-parks-staff-injuries",
+        ],
         "resource": [
             "entries-sidewalk-repairs.json",
             "entries-sidewalk-repairs.csv",
@@ -47,6 +51,8 @@ def _public_paths(client: TestClient) -> list[str]:
         "/resource/entries-sidewalk-repairs.json?$where=value>1000",
         "/resource/entries-sidewalk-repairs.csv?$q=7391",
         "/api/views/entries-sidewalk-repairs/rows.csv?accessType=DOWNLOAD",
+        "/resource/entries-parks-staff-injuries.json",
+        "/api/views/entries-parks-staff-injuries/rows.csv?accessType=DOWNLOAD",
     ]
     return paths
 
@@ -103,6 +109,20 @@ def test_a_pending_value_reaches_no_public_route_until_it_is_approved(people: Si
     refreshed = people.new_client().get("/meetings/2020-03-25-public-works?revision=2").text
     assert "2020-02-01: Crews were out." in refreshed
     assert any(form in refreshed for form in SENTINEL_FORMS)
+
+
+def test_a_private_kpis_values_pending_or_approved_reach_no_public_route(people: Site) -> None:
+    bo, ops = people.new_client(), people.new_client()
+    sign_in(bo, OTHER)
+    sign_in(ops, APPROVER)
+    assert submit(bo, "parks-staff-injuries|2020-02-01", value=SENTINEL).status_code == 303
+    assert SENTINEL_FORMS[1] in bo.get("/kpi/parks-staff-injuries").text  # its department sees it
+    assert _public_hits(people) == {}
+    token = csrf_of(ops.get("/approvals").text)
+    [submission] = pending_ids(ops)
+    assert ops.post(f"/approvals/{submission}/approve", data={"csrf": token}).status_code == 200
+    assert SENTINEL_FORMS[1] in ops.get("/kpi/parks-staff-injuries.csv").text.replace("73914.0625", "73,914")
+    assert _public_hits(people) == {}
 
 
 def test_values_entered_and_approved_match_pandas(people: Site) -> None:

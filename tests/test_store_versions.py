@@ -7,11 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow as pa
-from btvstat_open.settings import Settings
 
 from btvstat_open.portal.context import PortalContext
 from btvstat_open.store import Store
 from btvstat_open.types import Column
+from btvstat_open.web.settings import Settings
 from widgets.cache import DataVersions
 
 OLD = [Column("n", "N", "number")]

@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from widgets.progress_view import progress_view
 from widgets.provenance import provenance
 from widgets.render import EMBED_OPTIONS, script_json
 from widgets.service import ChartOptions, WidgetService
-from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS
+from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS, format_value
 
 __all__ = ["ChartView", "Pages", "embed_snippet"]
 
@@ -141,9 +142,10 @@ class Pages:
             description=description,
         )
 
-    def kpi_page(self, kpi: Kpi, base_url: str) -> str:
+    def kpi_page(self, kpi: Kpi, base_url: str, *, pending: Sequence[Any] = (), private: bool = False) -> str:
         """A KPI's page: big number, chart with notes, target history, actions, breakdown, methodology,
-        data, downloads, embed code."""
+        data, downloads, embed code. A private KPI's page (``private``) says so and lists the
+        ``pending`` values (:class:`widgets.insiders.PendingValue`) its reader may see."""
         facts = self.service.facts(kpi)
         summary = facts.summary
         target_label = facts.target_label or "No target set"
@@ -179,6 +181,8 @@ class Pages:
             source=provenance(kpi, self.site, dataset_name),
             embed_snippet=embed_snippet(base_url, kpi),
             embed_options=self.embed_options,
+            pending=[(p, format_value(p.value, kpi)) for p in pending],
+            private=private,
         )
 
     def _breakdown(self, kpi: Kpi) -> dict[str, Any] | None:

@@ -31,6 +31,7 @@ from widgets.charts import Width
 from widgets.downloads import dataset_response
 from widgets.overview import kpi_list
 from widgets.packets import routes as meeting_routes
+from widgets.private_views import private_image, private_page, private_series, visible_kpi
 from widgets.route_context import WidgetContext, Widgets
 from widgets.security import security_headers
 from widgets.service import ChartOptions
@@ -67,7 +68,9 @@ def _image(
     media_type: str,
     draw: Callable[[Kpi, ChartOptions], bytes],
 ) -> Response:
-    kpi, opts = ctx.service.kpi(kpi_id), ctx.options(request, _CHART_OPTIONS)
+    (kpi, insider), opts = visible_kpi(ctx, request, kpi_id), ctx.options(request, _CHART_OPTIONS)
+    if insider is not None:  # a private KPI, for a signed-in person who may see it
+        return private_image(ctx, kpi, insider, opts, png=media_type == "image/png")
     return ctx.respond(request, "image", media_type, lambda: draw(kpi, opts), kpis=[kpi])
 
 
@@ -84,8 +87,10 @@ async def kpi_png(kpi_id: str, request: Request, ctx: Widgets) -> Response:
 
 @router.get("/kpi/{kpi_id}.csv", summary="A KPI's series as CSV")
 def kpi_csv(kpi_id: str, request: Request, ctx: Widgets) -> Response:
-    kpi = ctx.service.kpi(kpi_id)
+    kpi, insider = visible_kpi(ctx, request, kpi_id)
     ctx.no_options(request)
+    if insider is not None:
+        return private_series(kpi, insider, ctx, csv=True)
 
     def build() -> bytes:
         out = io.BytesIO()
@@ -98,16 +103,20 @@ def kpi_csv(kpi_id: str, request: Request, ctx: Widgets) -> Response:
 
 @router.get("/kpi/{kpi_id}.json", summary="A KPI's series as JSON (one object per period)")
 def kpi_json(kpi_id: str, request: Request, ctx: Widgets) -> Response:
-    kpi = ctx.service.kpi(kpi_id)
+    kpi, insider = visible_kpi(ctx, request, kpi_id)
     ctx.no_options(request)
+    if insider is not None:
+        return private_series(kpi, insider, ctx, csv=False)
     build = lambda: orjson.dumps(ctx.service.published(kpi).to_pylist())  # noqa: E731
     return ctx.respond(request, "data", "application/json", build, kpis=[kpi])
 
 
 @router.get("/kpi/{kpi_id}", response_class=Response, summary="A KPI's page")
 def kpi_page(kpi_id: str, request: Request, ctx: Widgets) -> Response:
-    kpi = ctx.service.kpi(kpi_id)
+    kpi, insider = visible_kpi(ctx, request, kpi_id)
     ctx.no_options(request)
+    if insider is not None:
+        return private_page(ctx, request, kpi, insider)
     base = ctx.base(request)
     build = lambda: ctx.pages.kpi_page(kpi, base).encode()  # noqa: E731
     return ctx.respond(request, "page", "text/html; charset=utf-8", build, kpis=[kpi], names_host=True)

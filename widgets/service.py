@@ -234,6 +234,7 @@ class WidgetService:
             self.versions.get(kpi.source.dataset),
             self.today(),
             held,
+            tuple((note.date, note.text) for note in kpi.notes),  # a private page's pending marks
             *extra,
         )
 

@@ -28,6 +28,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from btvstat_open.errors import UsageError
 from btvstat_open.people.access import Person
 from btvstat_open.people.audit import record_on
+from btvstat_open.people.sessions import forget_person
 from btvstat_open.people.tables import ensure_tables, utc_now
 from btvstat_open.store import Store
 
@@ -119,6 +120,7 @@ class Accounts:
                 con.execute("UPDATE btvstat_accounts SET totp_secret = ? WHERE email = ?", [secret, email])
             con.execute("DELETE FROM btvstat_sessions WHERE email = ?", [email])
             record_on(con, by, "account_reset", subject=email)
+        forget_person(email)
         return secret
 
     def remove(self, email: str, *, by: str = "command line") -> None:
@@ -133,6 +135,7 @@ class Accounts:
                 [utc_now(), email],
             )
             record_on(con, by, "account_removed", subject=email)
+        forget_person(email)
 
     def get(self, email: str) -> Account:
         """One account, or a :class:`UsageError` naming the fix."""

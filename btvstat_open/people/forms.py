@@ -32,7 +32,6 @@ __all__ = [
     "progress_by_department",
     "show_entry",
     "show_submission",
-    "submit_form_value",
     "updates_values",
 ]
 
@@ -140,14 +139,6 @@ def private_kpis(ctx: PeopleContext, asker: Asker) -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-def submit_form_value(
-    ctx: PeopleContext, asker: Asker, item: str, fields: Mapping[str, str], address: str, via: str = "form"
-) -> int:
-    """Submit the value typed for ``item`` (``kpi|period start``); returns the submission id."""
-    entry = check_form_value(ctx, asker, item, fields)
-    return ctx.submissions.submit_value(asker.grants, entry, address=address, via=via)
 
 
 def check_form_value(ctx: PeopleContext, asker: Asker, item: str, fields: Mapping[str, str]) -> ValueEntry:

@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 from btvstat_open.people.due import DueItem, due_items
+from btvstat_open.people.published import record_published
 from btvstat_open.people.submissions import Submission, Submissions
 from btvstat_open.store import Store
 from catalog.models import Catalog, Kpi
@@ -153,7 +154,7 @@ class AfterChange:
         published value changed."""
         if kpi_id is not None:
             try:
-                _record_published(self.catalog, self.store, kpi_id)
+                record_published(self.catalog, self.store, kpi_id)
             except Exception as exc:  # the approval is done: the next computation records it
                 print(f"note: the ledger was not updated: {type(exc).__name__}", file=sys.stderr)
         with self._lock:
@@ -185,18 +186,6 @@ class AfterChange:
             thread.join(timeout)
         with self._lock:
             return self._thread is None
-
-
-def _record_published(catalog: Catalog, store: Store, kpi_id: str) -> None:
-    """Record in the ledger what a public KPI publishes now (as ``publish_all`` does after a sync)."""
-    from catalog.asof import today_for
-    from catalog.ledger import record
-    from catalog.measure import measure
-
-    kpi = catalog.kpis.get(kpi_id)
-    if kpi is None or not kpi.public or not store.exists(kpi.source.dataset):
-        return
-    record(store, kpi, measure(kpi, store, catalog.settings, today=today_for(catalog.settings, None)))
 
 
 register_source(CycleSource())

@@ -13,6 +13,7 @@ import secrets
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import PlainTextResponse, Response
 
 from btvstat_open.errors import BtvstatError
@@ -22,9 +23,9 @@ from btvstat_open.people.audit import audit_csv, entries, record
 from btvstat_open.people.context import COOKIE, Asker, PeopleContext, client_address
 from btvstat_open.people.forms import (
     WRONG,
+    check_form_value,
     progress_by_department,
     show_submission,
-    submit_form_value,
     updates_values,
 )
 from btvstat_open.people.locks import lock_meeting
@@ -210,36 +211,40 @@ def updates(request: Request) -> Response:
 
 
 @router.post("/updates/value")
-def submit_value(
-    request: Request,
-    item: str = Form(""),
-    value: str = Form(""),
-    numerator: str = Form(""),
-    denominator: str = Form(""),
-    comment: str = Form(""),
-    reason: str = Form(""),
-    csrf: str = Form(""),
-) -> Response:
-    """Submit a value (and comment) for one due item; it waits for approval."""
-    asker = posted(request, csrf)
+async def submit_value(request: Request) -> Response:
+    """Submit a value (and comment) for one due item; it waits for approval.
+
+    On the event loop: the session is kept in memory and the value waits for its group commit
+    (:meth:`~btvstat_open.people.batching.GroupCommit.run_async`) without holding a thread; the
+    pages of a refusal are drawn on the thread pool.
+    """
+    form = await request.form(max_files=0, max_fields=20)
+    fields = {name: _field(form, name) for name in _VALUE_FIELDS}
+    ctx = _ctx(request)
+    if ctx.sessions.kept(request.cookies.get(COOKIE)):
+        asker = posted(request, fields["csrf"])
+    else:  # the session is read from the store: on the thread pool, the loop serves the others
+        asker = await run_in_threadpool(posted, request, fields["csrf"])
     if isinstance(asker, Response):
         return asker
-    ctx = _ctx(request)
-    fields = {
-        "value": value,
-        "numerator": numerator,
-        "denominator": denominator,
-        "comment": comment,
-        "reason": reason,
-    }
+    item = fields["item"]
     try:
-        submit_form_value(ctx, asker, item, fields, client_address(request))
+        entry = check_form_value(ctx, asker, item, fields)
+        await ctx.submissions.submit_values_async(asker.grants, [entry], address=client_address(request))
     except Forbidden as exc:
-        return forbidden(request, asker, exc.message)
+        return await run_in_threadpool(forbidden, request, asker, exc.message)
     except BtvstatError as exc:
-        values = updates_values(ctx, asker, {item: exc.message})
-        return page("updates.html", status=400, **common(request, asker, **values))
+        values = await run_in_threadpool(updates_values, ctx, asker, {item: exc.message})
+        return await run_in_threadpool(page, "updates.html", 400, **common(request, asker, **values))
     return redirect("/updates?notice=Submitted+for+approval.")
+
+
+_VALUE_FIELDS = ("item", "value", "numerator", "denominator", "comment", "reason", "csrf")
+
+
+def _field(form: Any, name: str) -> str:
+    value = form.get(name, "")
+    return value if isinstance(value, str) else ""
 
 
 def signed_in_approver(request: Request) -> Asker | Response:

@@ -5,6 +5,11 @@ signs nobody in. A new id is made at every sign-in (no fixation). A session ends
 ``idle`` without a request or ``absolute`` after sign-in, whichever comes first, and at sign-out.
 Each session has its own CSRF token, which every form carries and every POST must return.
 
+A session read from the store is kept in this process for a minute, so a request costs no query;
+the account commands end their person's sessions here at once (:func:`forget_person`: while
+``serve`` runs, they run in its process). Last-seen times are written in the background, many at
+once, at most once a minute per session: a request never waits for that write.
+
 Example:
     >>> import tempfile
     >>> from datetime import timedelta
@@ -27,6 +32,7 @@ import json
 import secrets
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -34,14 +40,23 @@ from btvstat_open.people.access import Person
 from btvstat_open.people.tables import ensure_tables, utc_now
 from btvstat_open.store import Store
 
-__all__ = ["Session", "Sessions", "csrf_matches", "digest"]
+__all__ = ["Session", "Sessions", "csrf_matches", "digest", "forget_person"]
 
 # last-seen times are written at most this often (the idle timeout's resolution)
 _TOUCH_EVERY = timedelta(seconds=60)
-# a session read from the store is trusted this long in this process (ended here: at once;
-# ended by another process, such as `user reset`: within this many seconds)
-_CACHE_SECONDS = 5.0
+# a session read from the store is trusted this long in this process (ended here, or by an
+# account command forwarded to this process: at once; by another process: within this time)
+_CACHE_SECONDS = 60.0
 _CACHE_MAX = 10_000
+# how long last-seen times gather before they are written together
+_TOUCH_DELAY = 1.0
+_ALL: weakref.WeakSet[Sessions] = weakref.WeakSet()
+
+
+def forget_person(email: str) -> None:
+    """Drop every session of ``email`` kept in this process (its rows were deleted)."""
+    for sessions in list(_ALL):
+        sessions.forget(email)
 
 
 def digest(secret: str) -> str:
@@ -85,6 +100,15 @@ class Sessions:
         ensure_tables(store)
         self._cache: dict[str, tuple[float, Session]] = {}
         self._lock = threading.Lock()
+        self._touches: dict[str, datetime] = {}
+        self._touching: threading.Timer | None = None
+        _ALL.add(self)
+
+    def forget(self, email: str) -> None:
+        """Drop the kept sessions of ``email`` (read again from the store on their next request)."""
+        with self._lock:
+            for key in [k for k, (_, s) in self._cache.items() if s.person.email == email]:
+                del self._cache[key]
 
     def start(self, person: Person, *, via: str, replaces: str | None = None) -> str:
         """A new session for ``person``; returns the cookie value. ``replaces`` (the old cookie) ends."""
@@ -111,6 +135,14 @@ class Sessions:
             )
         return cookie
 
+    def kept(self, cookie: str | None) -> bool:
+        """Whether :meth:`get` of this cookie answers from memory (no query to wait for)."""
+        if not cookie or len(cookie) > 100:
+            return True
+        with self._lock:
+            cached = self._cache.get(digest(cookie))
+        return cached is not None and time.monotonic() - cached[0] < _CACHE_SECONDS
+
     def get(self, cookie: str | None) -> Session | None:
         """The live session of a cookie; an expired one is ended and gives None."""
         if not cookie or len(cookie) > 100:
@@ -119,11 +151,24 @@ class Sessions:
         with self._lock:
             cached = self._cache.get(key)
         if cached is not None and time.monotonic() - cached[0] < _CACHE_SECONDS:
-            now = utc_now()
-            session = cached[1]
-            if now - session.seen_at <= self.idle and now - session.created_at <= self.absolute:
-                return session
+            session = self._live(cookie, key, cached[1])
+            if session is not None:
+                with self._lock:
+                    if key in self._cache:
+                        self._cache[key] = (cached[0], session)
+            return session
         return self._read(cookie, key)
+
+    def _live(self, cookie: str, key: str, session: Session) -> Session | None:
+        """The session if it has not timed out (its last-seen time moved on), else None (ended)."""
+        now = utc_now()
+        if now - session.seen_at > self.idle or now - session.created_at > self.absolute:
+            self.end(cookie)
+            return None
+        if now - session.seen_at > _TOUCH_EVERY:
+            self._touch(key, now)
+            session = Session(session.person, session.via, session.csrf, session.created_at, now)
+        return session
 
     def _read(self, cookie: str, key: str) -> Session | None:
         row = (
@@ -137,26 +182,50 @@ class Sessions:
         )
         if row is None:
             return None
-        now = utc_now()
-        created, seen = row[5], row[6]
-        if now - seen > self.idle or now - created > self.absolute:
-            self.end(cookie)
-            return None
-        if now - seen > _TOUCH_EVERY:
-            with self.store.transaction() as con:
-                con.execute("UPDATE btvstat_sessions SET seen_at = ? WHERE id_hash = ?", [now, key])
-            seen = now
         person = Person(row[0], row[1], tuple(json.loads(row[2])))
-        session = Session(person, row[3], row[4], created, seen)
+        with self._lock:
+            seen = max(row[6], self._touches.get(key, row[6]))
+        session = self._live(cookie, key, Session(person, row[3], row[4], row[5], seen))
+        if session is None:
+            return None
         with self._lock:
             if len(self._cache) >= _CACHE_MAX:
                 self._cache.clear()
             self._cache[key] = (time.monotonic(), session)
         return session
 
+    def _touch(self, key: str, now: datetime) -> None:
+        """Note a session's last-seen time; written with the others noted within ``_TOUCH_DELAY``."""
+        with self._lock:
+            self._touches[key] = now
+            if self._touching is not None:
+                return
+            self._touching = threading.Timer(_TOUCH_DELAY, self.flush)
+            self._touching.daemon = True
+            self._touching.start()
+
+    def flush(self) -> None:
+        """Write the last-seen times noted since the last write."""
+        with self._lock:
+            touches, self._touches = self._touches, {}
+            self._touching = None
+        if not touches:
+            return
+        try:
+            with self.store.transaction() as con:  # one statement, however many sessions
+                con.execute(
+                    "UPDATE btvstat_sessions AS s SET seen_at = t.seen_at FROM "
+                    "(SELECT unnest(?::TEXT[]) AS id_hash, unnest(?::TIMESTAMPTZ[]) AS seen_at) AS t "
+                    "WHERE s.id_hash = t.id_hash",
+                    [list(touches), list(touches.values())],
+                )
+        except Exception:  # a closed store: the times are advisory (a session idles out sooner)
+            return
+
     def end(self, cookie: str) -> None:
         """End a session (sign-out)."""
         with self._lock:
             self._cache.pop(digest(cookie), None)
+            self._touches.pop(digest(cookie), None)
         with self.store.transaction() as con:
             con.execute("DELETE FROM btvstat_sessions WHERE id_hash = ?", [digest(cookie)])

@@ -14,6 +14,7 @@ their departments; only an approver decides.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -23,6 +24,7 @@ from btvstat_open.errors import BtvstatError, UsageError
 from btvstat_open.people.access import Grants
 from btvstat_open.people.audit import record_on
 from btvstat_open.people.batching import GroupCommit
+from btvstat_open.people.published import locked_reason, record_published
 from btvstat_open.people.tables import ensure_tables, utc_now
 from btvstat_open.people.value_batch import ValueJob, commit_values
 from btvstat_open.store import Store
@@ -130,10 +132,22 @@ class Submissions:
         self.changed()
         return ids
 
+    async def submit_values_async(
+        self, grants: Grants, entries: list[ValueEntry], *, address: str = "", via: str = "form"
+    ) -> list[int]:
+        """:meth:`submit_values` for a coroutine: it waits for the commit on the event loop."""
+        kpis = [self.check_value(grants, entry) for entry in entries]
+        job = ValueJob(grants, tuple(zip(kpis, entries, strict=True)), address, via)
+        ids = await self._values.run_async(job)
+        self.changed()
+        return ids
+
     def approve(self, grants: Grants, submission_id: int, *, address: str = "") -> Submission:
         """Accept a pending submission; a value is published into the KPI's entries dataset, a
         comment or action update into the program's updates dataset."""
         ensure_updates_dataset(self.store)
+        if self._changes_locked(grants, submission_id):  # the ledger first knows what it changes
+            record_published(self.catalog, self.store, self.get(submission_id).kpi_id)
         with self.store.transaction() as con:
             item = _pending(con, submission_id)
             _require(grants, "approver", item.department)
@@ -153,8 +167,23 @@ class Submissions:
                 detail=item.reason,
                 address=address,
             )
+        if revision and item.kind == "value" and item.period_start:
+            why = {item.period_start: locked_reason(revision, item.reason)}
+            try:
+                record_published(self.catalog, self.store, item.kpi_id, reasons=why)
+            except Exception as exc:  # the approval is done: the next publication records it
+                print(f"note: the ledger was not updated: {type(exc).__name__}", file=sys.stderr)
         self.changed(item.kpi_id if item.kind == "value" else None)
         return self.get(submission_id)
+
+    def _changes_locked(self, grants: Grants, submission_id: int) -> bool:
+        """Whether approving this submission (by this person) would change a locked period."""
+        item = self.get(submission_id)
+        if item.kind != "value" or item.state != "pending" or item.period_start is None:
+            return False
+        if not grants.can("approver", item.department):
+            return False
+        return _locked(self.store.cursor(), item.kpi_id, item.period_start) is not None
 
     def send_back(self, grants: Grants, submission_id: int, reason: str, *, address: str = "") -> Submission:
         """Return a pending submission to its updater with a reason they will see."""

@@ -65,8 +65,11 @@ def commit_values(con: Any, jobs: Sequence[ValueJob]) -> list[list[int] | BaseEx
             results.append([])
         except BtvstatError as exc:
             results.append(exc)
-    next_id = int(con.execute("SELECT coalesce(max(id), 0) + 1 FROM btvstat_submissions").fetchall()[0][0])
-    next_seq = int(con.execute("SELECT coalesce(max(seq), 0) + 1 FROM btvstat_audit").fetchall()[0][0])
+    [(first_id, first_seq)] = con.execute(
+        "SELECT (SELECT coalesce(max(id), 0) + 1 FROM btvstat_submissions), "
+        "(SELECT coalesce(max(seq), 0) + 1 FROM btvstat_audit)"
+    ).fetchall()
+    next_id, next_seq = int(first_id), int(first_seq)
     rows: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
     newest: dict[tuple[str, date], int] = {}

@@ -26,6 +26,7 @@ from fastapi import FastAPI, Request
 from btvstat_open.people import PeopleContext, install_people
 from btvstat_open.portal.app import PageSite, install_portal
 from btvstat_open.portal.openapi import PORTAL_ROUTES
+from btvstat_open.server.insiders import insider_lookup
 from btvstat_open.store import Store
 from btvstat_open.web.openapi import install_openapi, merged
 from btvstat_open.web.settings import Settings
@@ -70,6 +71,7 @@ def create_app(
     if catalog is not None:  # people: sign-in, entered values, approvals, audit
         people = install_people(app, store, catalog, settings, stylesheet=part.stylesheet)
         app.state.story_preview = functools.partial(_signed_in_staff, people)  # draft stories
+        app.state.insider_lookup = insider_lookup(people)  # private KPI pages for signed-in people
     return app
 
 
