@@ -259,7 +259,7 @@ class ASGIAdapter(HTTPAdapter):
             status=status,
             reason=_reason(status),
             preload_content=False,
-            decode_content=True,
+            decode_content=False,  # as requests' own adapter: iter_content decodes, raw.read() does not
             original_response=_OriginalResponse(headers),  # type: ignore[arg-type]
             request_method=request.method,
             request_url=request.url,
