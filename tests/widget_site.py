@@ -81,10 +81,12 @@ SENTINEL_COUNT = 3
 
 
 @contextmanager
-def sentinel_site(root: Path) -> Iterator[tuple[str, str, int, str]]:
-    """A server over one dataset whose breakdown has a small group with a value found nowhere else.
+def sentinel_site(root: Path) -> Iterator[tuple[str, requests.Session, str, int, str]]:
+    """The widget app (in process) over one dataset whose breakdown has a small group with a value
+    found nowhere else.
 
-    Yields ``(base URL, the suppressed value as text, its row count, the KPI id)``.
+    Yields ``(base URL, the session that reaches it, the suppressed value as text, its row count,
+    the KPI id)``.
     """
     rows: dict[str, list[Any]] = {"day": [], "district": [], "amount": []}
     for month in (1, 2, 3):
@@ -115,7 +117,7 @@ def sentinel_site(root: Path) -> Iterator[tuple[str, str, int, str]]:
     )
     catalog = load_catalog(folder, store)
     try:
-        with serve(create_app(store, catalog)) as base:
-            yield base, SENTINEL_VALUE.split(".")[0], SENTINEL_COUNT, "sentinel-amount"
+        with inprocess_session(create_app(store, catalog)) as http:
+            yield "http://testserver", http, SENTINEL_VALUE.split(".")[0], SENTINEL_COUNT, "sentinel-amount"
     finally:
         store.close()
