@@ -98,7 +98,14 @@ def test_every_demo_kpi_chart_validates_round_trips_and_renders(demo: tuple[Stor
         assert svg.startswith('<svg role="img" aria-label="')
         assert f"<title>{html.escape(kpi.title)}</title>" in svg
         assert render_png(spec)[:8] == b"\x89PNG\r\n\x1a\n"
-        assert render_svg(sparkline_spec(kpi, series)).startswith("<svg")
+        spark = sparkline_spec(kpi, series)  # the last 24 periods, drawn as a line and a point
+        assert spark["description"] == f"Trend of {kpi.title}, last {min(24, series.num_rows)} periods."
+        spark_svg = render_svg(spark)
+        assert (
+            spark_svg.startswith("<svg")
+            and 'class="mark-line' in spark_svg
+            and 'class="mark-symbol' in spark_svg
+        )
     assert kinds == {"line", "bar", "area", "number"}
 
 
