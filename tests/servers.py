@@ -16,7 +16,7 @@ from typing import Any
 import requests
 import uvicorn
 
-from btvstat_open.web.inprocess import inprocess_session
+from btvstat_open.web.inprocess import ASGIAdapter, inprocess_session
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -88,6 +88,18 @@ def in_process(app: Any) -> Iterator[tuple[str, requests.Session]]:
     """
     with inprocess_session(app) as http:
         yield "http://testserver", http
+
+
+@contextmanager
+def mounted(app: Any, http: requests.Session) -> Iterator[str]:
+    """Drive ``app`` in process through ``http`` (a session a test module shares); yields the base URL."""
+    base = "http://testserver"
+    adapter = ASGIAdapter(app)
+    http.mount(base, adapter)
+    try:
+        yield base
+    finally:
+        adapter.close()
 
 
 def wait_for_health(
