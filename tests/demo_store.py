@@ -30,6 +30,6 @@ def _loaded_once() -> Path:
 
 
 def demo_store(folder: Path) -> Store:
-    """A store at ``folder`` (which must not exist yet) holding the demo datasets."""
-    shutil.copytree(_loaded_once(), folder)
+    """A store at ``folder`` (new, or an empty folder) holding the demo datasets."""
+    shutil.copytree(_loaded_once(), folder, dirs_exist_ok=True)
     return Store(folder)

@@ -16,10 +16,11 @@ import pyarrow as pa
 import pytest
 import vl_convert as vlc
 from altair.vegalite.v6.schema.core import load_schema
+from demo_store import demo_store
 
 from btvstat_open.store import Store
 from catalog import load_catalog, measure
-from catalog.demo import DEMO_DIR, load_demo_data
+from catalog.demo import DEMO_DIR
 from catalog.models import Catalog, Kpi
 from widgets.charts import build_chart, chart_spec, describe, sparkline_spec
 from widgets.images import image_png, image_svg
@@ -34,8 +35,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, Catalog]]:
-    store = Store(tmp_path_factory.mktemp("chart-store"))
-    load_demo_data(store)
+    store = demo_store(tmp_path_factory.mktemp("chart-store"))
     yield store, load_catalog(DEMO_DIR, store)
     store.close()
 
