@@ -94,10 +94,26 @@ def measure(
     dataset as the store knew it at that moment instead of at the end of ``today`` (a data check
     compares two versions with it).
 
-    Example:
-        >>> table = measure(kpi, store, catalog.settings, today=date(2020, 3, 1))
-        >>> table.column_names, table.column("value").to_pylist()[-3:]
-        (['period_start', 'period_end', 'value', 'target', 'status'], [11.0, 10.0, 5.0])
+    Example (three requests in a store of their own, counted by month):
+        >>> import tempfile
+        >>> from datetime import date, datetime
+        >>> import pyarrow as pa
+        >>> from btvstat_open import Column, Store
+        >>> from catalog import CatalogSettings, Kpi, measure
+        >>> store = Store(tempfile.mkdtemp())
+        >>> opened = [datetime(2024, 1, 5), datetime(2024, 1, 20), datetime(2024, 2, 3)]
+        >>> columns = [Column("opened", "Opened", "floating_timestamp")]
+        >>> store.load("requests", pa.table({"opened": opened}), columns).row_count
+        3
+        >>> kpi = Kpi.model_validate({
+        ...     "id": "requests-monthly", "title": "Requests", "department": "Public Works",
+        ...     "source": {"dataset": "requests", "date_column": "opened"},
+        ...     "measure": {"calculation": "count"}, "period": {"size": "month"},
+        ...     "direction": "lower_is_better", "target": {"value": 5},
+        ... })
+        >>> table = measure(kpi, store, CatalogSettings(), today=date(2024, 3, 1))
+        >>> table.column_names, table.column("value").to_pylist()
+        (['period_start', 'period_end', 'value', 'target', 'status'], [2.0, 1.0])
     """
     today = today or today_for(settings)
     if known_at is None:
@@ -166,10 +182,26 @@ def measure_frame(
 ) -> pd.DataFrame:
     """The KPI's series as a pandas DataFrame (same columns as :func:`measure`).
 
-    Example:
-        >>> measure_frame(kpi, store, catalog.settings).tail(1)
-          period_start  period_end  value  target    status
-        8   2020-02-24  2020-03-01    2.0     7.0  on_track
+    Example (what was spent each quarter, from a store of its own):
+        >>> import tempfile
+        >>> from datetime import date
+        >>> import pyarrow as pa
+        >>> from btvstat_open import Column, Store
+        >>> from catalog import CatalogSettings, Kpi, measure_frame
+        >>> spent = Store(tempfile.mkdtemp())
+        >>> paid = pa.table({"paid": [date(2024, 1, 9), date(2024, 5, 2)], "amount": [120.0, 80.5]})
+        >>> columns = [Column("paid", "Paid", "floating_timestamp"), Column("amount", "Amount", "number")]
+        >>> spent.load("payments", paid, columns).row_count
+        2
+        >>> total = Kpi.model_validate({
+        ...     "id": "spending", "title": "Spending", "department": "Finance",
+        ...     "source": {"dataset": "payments", "date_column": "paid"},
+        ...     "measure": {"calculation": "sum", "column": "amount"}, "period": {"size": "quarter"},
+        ... })
+        >>> measure_frame(total, spent, CatalogSettings(), today=date(2024, 7, 1))[["period_start", "value"]]
+          period_start  value
+        0   2024-01-01  120.0
+        1   2024-04-01   80.5
     """
     frame: pd.DataFrame = measure(kpi, store, settings, today=today).to_pandas()
     return frame

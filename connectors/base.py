@@ -96,11 +96,21 @@ class PushResult(WriteResult):
 class Connector(abc.ABC):
     """A portal that datasets can be pulled from and pushed to.
 
-    Example:
+    Example (a local portal over the demo's pothole requests, driven in process; a real one is
+    ``connect("https://data.example.gov")``):
+        >>> import tempfile
+        >>> from btvstat_open import Store, load_file
+        >>> from btvstat_open.portal.app import create_portal_app
+        >>> from btvstat_open.web.inprocess import inprocess_session
         >>> from connectors import connect
-        >>> portal = connect(portal_url)  # e.g. "http://127.0.0.1:8000", or a Socrata domain
+        >>> store = Store(tempfile.mkdtemp())
+        >>> load_file(store, "catalog/demo/data/kc-311-potholes.parquet", "kc-311-potholes").row_count
+        4493
+        >>> http = inprocess_session(create_portal_app(store))
+        >>> portal = connect("http://testserver", session=http)
         >>> portal.pull("kc-311-potholes", where="status = 'OPEN'").num_rows
         1681
+        >>> http.close(); store.close()
     """
 
     #: Base URL of the portal, without a trailing slash.
@@ -240,8 +250,10 @@ class Connector(abc.ABC):
         replaces ``path`` only when the last row is written. ``on_batch(rows)`` is called as
         each batch arrives (a progress bar hooks in there).
 
-        Example:
-            >>> portal.pull_to("kc-311-potholes", scratch / "potholes.parquet").rows
+        Example (``portal``: a connector, as in :class:`Connector`'s example):
+            >>> import tempfile
+            >>> from pathlib import Path
+            >>> portal.pull_to("kc-311-potholes", Path(tempfile.mkdtemp()) / "potholes.parquet").rows
             4493
         """
         batches = self.iter_batches(dataset_id, **options)

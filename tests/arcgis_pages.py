@@ -6,7 +6,7 @@ with the where clause and encoding every feature again for every page would make
 pull mostly time the stand-in (quadratic in the layer's size). :class:`PageIndex` answers those
 two shapes by bisecting the sorted object ids, and keeps each feature's JSON once encoded, so a
 page costs about its own size. Any other where clause or order still goes through the full
-filter (``arcgis_where``), so answers are the same either way.
+filter (:func:`arcgis_standin.where_rows`), so answers are the same either way.
 
 Example:
     >>> rows = [{"OBJECTID": i, "v": i * 2} for i in range(1, 6)]

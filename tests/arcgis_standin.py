@@ -4,7 +4,7 @@ Plain ASGI, served by uvicorn (``servers.serve``). Each service lives at
 ``/arcgis/rest/services/<name>/FeatureServer`` and answers ``?f=json`` (its layers and tables),
 ``/<layer>?f=json`` (layer metadata: fields, ``objectIdField``, ``maxRecordCount``,
 ``advancedQueryCapabilities``, ``editFieldsInfo``, ``editingInfo.lastEditDate``) and
-``/<layer>/query`` with ``where`` (see ``arcgis_where``), ``outFields``, ``returnGeometry``,
+``/<layer>/query`` with ``where`` (read by DuckDB: :func:`where_rows`), ``outFields``, ``returnGeometry``,
 ``orderByFields``, ``resultOffset``/``resultRecordCount``, ``returnCountOnly``, ``returnIdsOnly``,
 ``objectIds`` and ``outStatistics`` (count, min, max), as GET or as a POSTed form. Errors are
 ArcGIS error bodies with HTTP 200.
@@ -31,9 +31,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
+import duckdb
 import pyarrow as pa
 from arcgis_pages import PageIndex, dumps
-from arcgis_where import where_predicate
 from servers import read_request
 
 EPOCH = datetime(1970, 1, 1)
@@ -158,6 +158,29 @@ def layer_from_table(
     )
 
 
+def where_rows(rows: list[dict[str, Any]], where: str | None) -> list[dict[str, Any]]:
+    """The rows an ArcGIS ``where`` clause selects, read by DuckDB (as the CKAN stand-in reads its
+    SQL); dates are epoch milliseconds, so a ``timestamp '...'`` literal is compared as one.
+    A clause DuckDB cannot read is a ValueError.
+
+    Example:
+        >>> rows = [{"OBJECTID": 1, "v": 2.5}, {"OBJECTID": 2, "v": None}, {"OBJECTID": 3, "v": 9.0}]
+        >>> [r["OBJECTID"] for r in where_rows(rows, "(1=1) AND (v > 2 OR v IS NULL) AND NOT OBJECTID = 3")]
+        [1, 2]
+    """
+    if not rows or where is None or not where.strip():
+        return list(rows)
+    sql = re.sub(r"timestamp\s+'([^']*)'", r"epoch_ms(TIMESTAMP '\1')", where, flags=re.I)
+    table = pa.Table.from_pylist([{**row, "__row": i} for i, row in enumerate(rows)])
+    with duckdb.connect() as con:
+        con.register("layer", table)
+        try:
+            picked = con.execute(f"SELECT __row FROM layer WHERE {sql} ORDER BY __row").fetchall()
+        except duckdb.Error as exc:
+            raise ValueError(f"cannot read the where clause {where!r}: {exc}") from None
+    return [rows[i] for (i,) in picked]
+
+
 def _error(code: int, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": []}}
 
@@ -260,10 +283,7 @@ class ArcgisStandin:
     def matching(self, layer: Layer, where: str | None) -> list[dict[str, Any]]:
         """The rows ``where`` selects (raises ValueError/IndexError for a clause it cannot read)."""
         rows = layer.pages.matching(layer.rows, where)
-        if rows is None:
-            match = where_predicate(where)
-            rows = [r for r in layer.rows if match(r)]
-        return rows
+        return where_rows(layer.rows, where) if rows is None else rows
 
     def query(self, service: Service, layer: Layer, q: dict[str, str]) -> dict[str, Any] | bytes:
         lies = service.lies

@@ -9,9 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from btvstat_open.store import Store
-from catalog.demo import load_demo_data
+from demo_store import demo_store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,8 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def load_demo(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
     """A store folder holding the demo datasets."""
     root = tmp_path_factory.mktemp(name) / "store"
-    with Store(root) as store:
-        load_demo_data(store)
+    demo_store(root).close()
     return root
 
 

@@ -1,5 +1,5 @@
 """Run an ASGI app with uvicorn on 127.0.0.1 in a background thread, or ``btvstat-open serve`` as a
-real process, for tests."""
+real process, for tests; or drive it in process (:func:`in_process`) where sockets do not matter."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from typing import Any
 
 import requests
 import uvicorn
+
+from btvstat_open.web.inprocess import ASGIAdapter, inprocess_session
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -75,6 +77,29 @@ def serve(app: Any, *, port: int | None = None, tls_pem: str | None = None) -> I
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def in_process(app: Any) -> Iterator[tuple[str, requests.Session]]:
+    """Drive ``app`` in process (no port); yields its base URL and the ``requests.Session`` that reaches it.
+
+    For tests that look only at answers; faults, slow clients, budgets and third-party clients
+    need :func:`serve`.
+    """
+    with inprocess_session(app) as http:
+        yield "http://testserver", http
+
+
+@contextmanager
+def mounted(app: Any, http: requests.Session) -> Iterator[str]:
+    """Drive ``app`` in process through ``http`` (a session a test module shares); yields the base URL."""
+    base = "http://testserver"
+    adapter = ASGIAdapter(app)
+    http.mount(base, adapter)
+    try:
+        yield base
+    finally:
+        adapter.close()
 
 
 def wait_for_health(

@@ -8,13 +8,13 @@ from datetime import datetime
 from pathlib import Path
 
 import arcgis_pages
+import arcgis_standin
 import arcgis_tables
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from arcgis_standin import ArcgisStandin, Service, layer_from_table
+from arcgis_standin import ArcgisStandin, Service, layer_from_table, where_rows
 from arcgis_tables import layer_from_arrow
-from arcgis_where import where_predicate
 from servers import serve
 
 from connectors.arcgis import ArcgisConnector
@@ -32,7 +32,7 @@ WHERES = [
 ]
 
 
-@pytest.mark.parametrize("module", [arcgis_pages, arcgis_tables])
+@pytest.mark.parametrize("module", [arcgis_pages, arcgis_tables, arcgis_standin])
 def test_the_stand_in_helpers_examples_run(module: object) -> None:
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)  # type: ignore[arg-type]
     assert result.attempted > 0 and result.failed == 0
@@ -43,9 +43,8 @@ def test_quick_pages_match_the_full_filter_before_and_after_edits() -> None:
     app = ArcgisStandin({"Cases": Service({0: layer})})
 
     def both(where: str) -> tuple[list[int], list[int]]:
-        match = where_predicate(where)
         return [r["OBJECTID"] for r in app.matching(layer, where)], [
-            r["OBJECTID"] for r in layer.rows if match(r)
+            r["OBJECTID"] for r in where_rows(layer.rows, where)
         ]
 
     for where in WHERES:

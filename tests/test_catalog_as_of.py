@@ -17,13 +17,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import requests
+from demo_store import demo_store
 from servers import serve_command
 
 from btvstat_open.cli import main
 from btvstat_open.store import Store
 from catalog import Kpi, load_catalog, measure
 from catalog.asof import today_for
-from catalog.demo import DEMO_DIR, load_demo_data
+from catalog.demo import DEMO_DIR
 from catalog.targets import future_targets
 
 REAL = Path(__file__).parent / "data" / "real"
@@ -33,8 +34,7 @@ CATALOG = load_catalog(DEMO_DIR)
 @pytest.fixture(scope="module")
 def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("as-of-store")
-    with Store(path) as store:
-        load_demo_data(store)
+    demo_store(path).close()
     return path
 
 

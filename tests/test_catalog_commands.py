@@ -13,19 +13,19 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from demo_store import demo_store
 
 from btvstat_open.cli import main
 from btvstat_open.store import Store
 from btvstat_open.types import Column
 from catalog import load_catalog, measure
-from catalog.demo import DEMO_DIR, load_demo_data
+from catalog.demo import DEMO_DIR
 
 
 @pytest.fixture(scope="module")
 def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("cli-store")
-    with Store(root) as store:
-        load_demo_data(store)
+    demo_store(root).close()
     yield root
 
 
@@ -181,23 +181,24 @@ def test_sync_pulls_remote_datasets_into_the_store(
     from btvstat_open.portal.app import create_portal_app
     from btvstat_open.web.settings import Settings
 
-    with Store(tmp_path / "portal") as portal_store:
-        load_demo_data(portal_store)
-        with serve(create_portal_app(portal_store, Settings())) as url:
-            root = tmp_path / "catalog"
-            root.mkdir()
-            (root / "catalog.yaml").write_text(
-                f"portals:\n  city: {{url: '{url}', app_token_env: NO_SUCH_ENV}}\n"
-            )
-            kpi = (DEMO_DIR / "library" / "library-visitors-quarterly.yaml").read_text()
-            # This catalog has no goals, so the demo's goal reference goes too.
-            kpi = kpi.replace("portal: local", "portal: city").replace("goals: [library-visits]\n", "")
-            (root / "k.yaml").write_text(kpi)
-            local = tmp_path / "local"
-            assert main(["sync", "--catalog", str(root), "--store", str(local)]) == 0
-            first = capsys.readouterr().out
-            assert main(["sync", "--catalog", str(root), "--store", str(local)]) == 0
-            second = capsys.readouterr().out
+    with (
+        demo_store(tmp_path / "portal") as portal_store,
+        serve(create_portal_app(portal_store, Settings())) as url,
+    ):
+        root = tmp_path / "catalog"
+        root.mkdir()
+        (root / "catalog.yaml").write_text(
+            f"portals:\n  city: {{url: '{url}', app_token_env: NO_SUCH_ENV}}\n"
+        )
+        kpi = (DEMO_DIR / "library" / "library-visitors-quarterly.yaml").read_text()
+        # This catalog has no goals, so the demo's goal reference goes too.
+        kpi = kpi.replace("portal: local", "portal: city").replace("goals: [library-visits]\n", "")
+        (root / "k.yaml").write_text(kpi)
+        local = tmp_path / "local"
+        assert main(["sync", "--catalog", str(root), "--store", str(local)]) == 0
+        first = capsys.readouterr().out
+        assert main(["sync", "--catalog", str(root), "--store", str(local)]) == 0
+        second = capsys.readouterr().out
     assert first.startswith("city/la-library-monthly: full sync") and "16 rows" in first
     assert second.startswith("city/la-library-monthly: unchanged")
     catalog = load_catalog(root)

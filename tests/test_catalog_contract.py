@@ -14,12 +14,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from demo_store import demo_store
 
 from btvstat_open.cli import main
 from btvstat_open.errors import CatalogError
 from btvstat_open.store import Store
 from catalog import Catalog, load_catalog, measure
-from catalog.demo import DEMO_DIR, load_demo_data
+from catalog.demo import DEMO_DIR
 from catalog.models import CALCULATIONS, CHARTS, PERIOD_SIZES
 
 REAL = Path(__file__).parent / "data" / "real"
@@ -78,8 +79,7 @@ public: true
 @pytest.fixture(scope="module")
 def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("contract-store")
-    with Store(root) as store:
-        load_demo_data(store)
+    demo_store(root).close()
     return root
 
 

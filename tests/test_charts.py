@@ -16,10 +16,11 @@ import pyarrow as pa
 import pytest
 import vl_convert as vlc
 from altair.vegalite.v6.schema.core import load_schema
+from demo_store import demo_store
 
 from btvstat_open.store import Store
 from catalog import load_catalog, measure
-from catalog.demo import DEMO_DIR, load_demo_data
+from catalog.demo import DEMO_DIR
 from catalog.models import Catalog, Kpi
 from widgets.charts import build_chart, chart_spec, describe, sparkline_spec
 from widgets.images import image_png, image_svg
@@ -34,8 +35,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, Catalog]]:
-    store = Store(tmp_path_factory.mktemp("chart-store"))
-    load_demo_data(store)
+    store = demo_store(tmp_path_factory.mktemp("chart-store"))
     yield store, load_catalog(DEMO_DIR, store)
     store.close()
 
@@ -98,7 +98,14 @@ def test_every_demo_kpi_chart_validates_round_trips_and_renders(demo: tuple[Stor
         assert svg.startswith('<svg role="img" aria-label="')
         assert f"<title>{html.escape(kpi.title)}</title>" in svg
         assert render_png(spec)[:8] == b"\x89PNG\r\n\x1a\n"
-        assert render_svg(sparkline_spec(kpi, series)).startswith("<svg")
+        spark = sparkline_spec(kpi, series)  # the last 24 periods, drawn as a line and a point
+        assert spark["description"] == f"Trend of {kpi.title}, last {min(24, series.num_rows)} periods."
+        spark_svg = render_svg(spark)
+        assert (
+            spark_svg.startswith("<svg")
+            and 'class="mark-line' in spark_svg
+            and 'class="mark-symbol' in spark_svg
+        )
     assert kinds == {"line", "bar", "area", "number"}
 
 

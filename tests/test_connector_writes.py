@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 import pytest
+from demo_store import demo_store
 from faults import CountingApp, serve_portal
 from servers import serve
 from test_connector_options import COLUMNS, TOKEN, cases
@@ -42,12 +43,11 @@ def test_create_needs_credentials_and_a_known_row_identifier(portal: tuple[str, 
 
 def test_publish_series_creates_the_metric_dataset(tmp_path: Path) -> None:
     from catalog import load_catalog
-    from catalog.demo import DEMO_DIR, load_demo_data
+    from catalog.demo import DEMO_DIR
     from catalog.publish import METRIC_COLUMNS, metric_table, publish_series
 
     today = datetime(2026, 11, 23).date()
-    with Store(tmp_path / "data") as data, Store(tmp_path / "portal") as portal_store:
-        load_demo_data(data)
+    with demo_store(tmp_path / "data") as data, Store(tmp_path / "portal") as portal_store:
         catalog = load_catalog(DEMO_DIR, store=data)
         app = create_portal_app(portal_store, Settings(write_token=TOKEN))
         with serve(app) as url:

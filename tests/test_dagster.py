@@ -10,24 +10,25 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from catalog_files import MISSING_KPI, remote_demo
+from demo_store import demo_store
 from servers import serve
 
 from btvstat_open.cli import main
 from btvstat_open.dagster import NOTIFY_KEY, dataset_key, definitions, kpi_key
 from btvstat_open.portal.app import create_portal_app
-from btvstat_open.store import Store
 from btvstat_open.web.settings import Settings
 from catalog import load_catalog
 from catalog.commands import series_json
-from catalog.demo import DEMO_DIR, load_demo_data
+from catalog.demo import DEMO_DIR
 
 
 @pytest.fixture(scope="module")
 def portal_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with Store(tmp_path_factory.mktemp("portal")) as store:
-        load_demo_data(store)
-        with serve(create_portal_app(store, Settings())) as url:
-            yield url
+    with (
+        demo_store(tmp_path_factory.mktemp("portal")) as store,
+        serve(create_portal_app(store, Settings())) as url,
+    ):
+        yield url
 
 
 def _measured(kpi_id: str, root: Path, store: Path, capsys: pytest.CaptureFixture[str]) -> object:
@@ -79,8 +80,7 @@ def test_materialising_syncs_the_datasets_and_gives_the_measured_series(
         assert series_json(result.asset_value(kpi_key(kpi_id))) == _measured(kpi_id, root, store, capsys)
     # The synced copies are what the portal serves: measured against the demo store, the same series
     # (up to float rounding: an average sums the rows in another order).
-    with Store(tmp_path / "demo-store") as demo:
-        load_demo_data(demo)
+    demo_store(tmp_path / "demo-store").close()
     for kpi_id in ["pothole-days-to-close", "water-use-monthly"]:
         synced = _rounded(_measured(kpi_id, root, store, capsys))
         assert synced == _rounded(_measured(kpi_id, DEMO_DIR, tmp_path / "demo-store", capsys))

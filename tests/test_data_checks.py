@@ -9,7 +9,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import requests
-from servers import serve
+from servers import mounted
 
 from btvstat_open.cli import main
 from btvstat_open.server import create_app
@@ -21,6 +21,7 @@ from catalog.packet import build_packet
 from widgets.packets.render import packet_html
 
 DATA = Path(__file__).parent.parent / "catalog" / "demo" / "data" / "kc-311-potholes.parquet"
+HTTP = requests.Session()  # reaches the app in process (servers.mounted)
 KPI = "pothole-requests"
 CATALOG = """title: Checks
 checks:
@@ -40,7 +41,7 @@ def _api(base: str, before: dict[str, Any] | None = None, key: str = "check") ->
     state is read at once, the series when the dataset versions refresh, at 0.25 s)."""
     deadline = time.monotonic() + 30
     while True:
-        kpis = requests.get(f"{base}/api/kpis", timeout=60).json()["kpis"]
+        kpis = HTTP.get(f"{base}/api/kpis", timeout=60).json()["kpis"]
         entry: dict[str, Any] = next(k for k in kpis if k["id"] == KPI)
         if before is None or entry[key] != before[key] or time.monotonic() > deadline:
             return entry
@@ -66,7 +67,7 @@ def test_a_half_size_extract_is_held_until_accepted(tmp_path: Path, capsys: Any)
     )
     catalog = load_catalog(folder, store)
     assert [s.failures for s in run_checks(catalog, store)] == [[]]
-    with serve(create_app(store, catalog)) as base:
+    with mounted(create_app(store, catalog), HTTP) as base:
         whole = _api(base)
         assert whole["check"] is None and whole["latest"]["value"] > 0
 
@@ -79,11 +80,11 @@ def test_a_half_size_extract_is_held_until_accepted(tmp_path: Path, capsys: Any)
         held = _api(base, whole)
         assert held["latest"] == whole["latest"]  # the previous numbers stay published
         assert held["check"] == {"failures": state.failures, "held": True, "checked_at": state.checked_at}
-        page = requests.get(f"{base}/kpi/{KPI}", timeout=60).text
+        page = HTTP.get(f"{base}/kpi/{KPI}", timeout=60).text
         assert "Data check failed" in page and "the last good version stays published" in page
         packet = packet_html(build_packet(catalog, store, "review"), catalog.settings)
         assert "Data check failed: " + state.failures[0] in packet
-        listed = requests.get(f"{base}/checks", timeout=60).text
+        listed = HTTP.get(f"{base}/checks", timeout=60).text
         assert "<strong>Failed</strong> (held: the last good version is published)" in listed
         assert "a change of 50%" in listed and f'href="/kpi/{KPI}"' in listed
 

@@ -13,32 +13,33 @@ from typing import Any
 
 import pytest
 import requests
-from servers import serve
+from demo_store import demo_store
+from servers import mounted
 
 from btvstat_open.server import create_app
 from btvstat_open.store import Store
 from catalog import load_catalog
 from catalog.dated_goals import goal_progress, kpi_progress
-from catalog.demo import DEMO_DIR, load_demo_data
+from catalog.demo import DEMO_DIR
 from catalog.measure import measure
 from catalog.packet import build_packet
 from widgets.packets.render import packet_html
 from widgets.progress_view import progress_view
 
+HTTP = requests.Session()  # reaches the site's app in process (see the site fixture)
 TODAY = date(2020, 3, 2)  # the demo's as_of
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Store]]:
-    store = Store(tmp_path_factory.mktemp("dated-goals-site"))
-    load_demo_data(store)
-    with serve(create_app(store, load_catalog(DEMO_DIR, store))) as base:
+    store = demo_store(tmp_path_factory.mktemp("dated-goals-site") / "store")
+    with mounted(create_app(store, load_catalog(DEMO_DIR, store)), HTTP) as base:
         yield base, store
     store.close()
 
 
 def page(base: str, path: str) -> str:
-    reply = requests.get(base + path, timeout=60)
+    reply = HTTP.get(base + path, timeout=60)
     assert reply.status_code == 200, (path, reply.status_code)
     return unescape(re.sub(r"<[^>]+>", "", reply.text))  # the text a reader sees
 
@@ -68,7 +69,7 @@ def test_kpi_page_card_and_program_json_agree(site: tuple[str, Store]) -> None:
         assert f"Not projectable: {projection['reason']}." in kpi_page
     dashboard = page(base, "/")
     assert f"{percent} of the way to 45.0 units as published by Jun 30, 2015 · ahead of the path" in dashboard
-    doc = requests.get(base + "/program.json", timeout=60).json()
+    doc = HTTP.get(base + "/program.json", timeout=60).json()
     record = next(k for k in doc["kpis"] if k["id"] == "water-use-monthly")
     assert record["progress"] == water
 
@@ -96,8 +97,7 @@ def test_a_packet_keeps_the_progress_of_its_day(tmp_path: Path) -> None:
         "departments: [Water and Power]\n"
     )
     day = date(2011, 3, 9)
-    with Store(tmp_path / "store") as store:
-        load_demo_data(store)
+    with demo_store(tmp_path / "store") as store:
         catalog = load_catalog(root, store)
         kpi = catalog.kpis["water-use-monthly"]
         then = kpi_progress(kpi, measure(kpi, store, catalog.settings, today=day))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import requests
-from servers import serve
+from servers import mounted
 
 from btvstat_open.server import create_app
 from btvstat_open.store import Store
@@ -19,6 +19,7 @@ from catalog import load_catalog
 from catalog.commands import publish_all
 from catalog.definitions import definition_changes
 
+HTTP = requests.Session()  # reaches the app in process (servers.mounted)
 KPI = """id: requests
 title: Requests
 department: Public Works
@@ -52,12 +53,12 @@ def test_a_changed_definition_is_recorded_drawn_and_shown_beside_the_old(tmp_pat
     assert change.day == today
     assert [part for part, _, _ in change.differences()] == ["source"]
     assert "where" not in change.before["source"] and change.after["source"]["where"] == "type = 'Pothole'"
-    with serve(create_app(store, after)) as base:  # type: ignore[arg-type]
-        page = requests.get(f"{base}/kpi/requests", timeout=60).text
+    with mounted(create_app(store, after), HTTP) as base:  # type: ignore[arg-type]
+        page = HTTP.get(f"{base}/kpi/requests", timeout=60).text
         assert "Definition changes" in page and "type = &#39;Pothole&#39;" in page
-        spec = requests.get(f"{base}/kpi/requests.vl.json", timeout=60).text
+        spec = HTTP.get(f"{base}/kpi/requests.vl.json", timeout=60).text
         assert "Definition changed" in spec
-        ledger = requests.get(
+        ledger = HTTP.get(
             f"{base}/resource/published-values.json", params={"$where": "revision > 0"}, timeout=60
         ).json()
     assert ledger and {r["reason"] for r in ledger} == {"definition changed"}

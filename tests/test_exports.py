@@ -11,14 +11,15 @@ from typing import Any
 
 import jsonschema
 import pytest
+from demo_store import demo_store
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
-from servers import serve
+from servers import in_process
 
 from btvstat_open.store import Store
 from btvstat_open.web.settings import Settings
 from catalog import Catalog, load_catalog, measure
-from catalog.demo import DEMO_DIR, load_demo_data
+from catalog.demo import DEMO_DIR
 from catalog.exports import datapackage, dcat_us
 from catalog.ledger import published, with_published
 from catalog.publish import METRIC_COLUMNS, publish_series
@@ -30,8 +31,7 @@ TODAY = date(2026, 11, 23)
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Catalog, Store]]:
-    with Store(tmp_path_factory.mktemp("exports-store")) as store:
-        load_demo_data(store)
+    with demo_store(tmp_path_factory.mktemp("exports-store") / "store") as store:
         yield load_catalog(DEMO_DIR, store=store), store
 
 
@@ -148,8 +148,8 @@ def test_publish_series_to_a_local_portal(demo: tuple[Catalog, Store], tmp_path:
     with Store(tmp_path / "portal") as portal_store:
         portal_store.create("kpi-series", "KPI series", list(METRIC_COLUMNS), row_identifier="row_key")
         app = create_portal_app(portal_store, Settings(write_token="s3cret-token"))
-        with serve(app) as url:
-            portal = connect(url, username="publisher", password="s3cret-token")
+        with in_process(app) as (url, http):
+            portal = connect(url, username="publisher", password="s3cret-token", session=http)
             result = publish_series(catalog, store, portal, "kpi-series", today=TODAY)
             assert result.errors == 0
             published = portal.pull("kpi-series")

@@ -8,14 +8,15 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from demo_store import demo_store
 from markupsafe import escape
-from servers import serve
+from servers import mounted
 
 from btvstat_open.server import create_app
-from btvstat_open.store import Store
 from catalog import load_catalog
-from catalog.demo import DEMO_DIR, load_demo_data
+from catalog.demo import DEMO_DIR
 
+HTTP = requests.Session()  # reaches the site's app in process (see the site fixture)
 HOSTILE_TITLE = 'City <script>alert("x")</script> & Data'
 
 
@@ -33,14 +34,15 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     kpi = (DEMO_DIR / "library" / "library-visitors-quarterly.yaml").read_text()
     kpi = kpi.replace("id: library-visitors-quarterly", "id: library-visitors-from-city")
     (catalog_dir / "library" / "from-city.yaml").write_text(kpi.replace("portal: local", "portal: city"))
-    with Store(root / "store") as store:
-        load_demo_data(store)
-        with serve(create_app(store, load_catalog(catalog_dir, store))) as base:
-            yield base
+    with (
+        demo_store(root / "store") as store,
+        mounted(create_app(store, load_catalog(catalog_dir, store)), HTTP) as base,
+    ):
+        yield base
 
 
 def _page(base: str, kpi_id: str) -> str:
-    response = requests.get(f"{base}/kpi/{kpi_id}", timeout=60)
+    response = HTTP.get(f"{base}/kpi/{kpi_id}", timeout=60)
     assert response.status_code == 200, response.text[:300]
     return response.text
 
@@ -52,7 +54,7 @@ def test_a_file_source_names_the_file_and_links_to_the_local_copy(site: str) -> 
         'exports) (files), <a href="/datasets/planting-sites.csv" download>download the local copy of '
         "planting-sites.csv</a>.</p>"
     ) in page
-    download = requests.get(f"{site}/datasets/planting-sites.csv", timeout=60)
+    download = HTTP.get(f"{site}/datasets/planting-sites.csv", timeout=60)
     assert download.status_code == 200
     assert download.text.count("\n") == 12_837  # the header and every site, as synced from the file
 

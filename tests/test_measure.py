@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import pyarrow as pa
@@ -14,7 +14,9 @@ import pytest
 from btvstat_open.store import Store
 from btvstat_open.types import Column
 from catalog import CatalogSettings, Kpi, measure, measure_frame
+from catalog.measure import RATE_SCHEMA, SERIES_SCHEMA
 from catalog.models import Target
+from catalog.models.base import Calculation
 from catalog.status import status
 
 FAR_FUTURE = date(2100, 1, 1)
@@ -280,16 +282,25 @@ def test_no_rows_gives_an_empty_series_with_the_contract_schema(store: Store) ->
     assert frame["value"].tolist() == [1.0]
 
 
-def test_series_schema_types(store: Store) -> None:
-    load(store, [ts("2020-01-05")], [1.0])
-    table = measure(
-        kpi("rate", measure={"numerator": {}, "denominator": {}}), store, SETTINGS, today=FAR_FUTURE
-    )
-    assert table.schema.field("period_start").type == pa.date32()
-    assert table.schema.field("value").type == pa.float64()
-    assert table.schema.field("target").type == pa.float64()
-    assert table.schema.field("status").type == pa.string()
-    assert table.schema.names[-2:] == ["numerator", "denominator"]
+# What each calculation needs besides its column (a rate: its two counts).
+CALCULATION_OPTIONS: dict[str, dict[str, Any]] = {
+    "rate": {"numerator": {}, "denominator": {}},
+    "percentile": {"percentile": 90},
+}
+
+
+@pytest.mark.parametrize("calculation", get_args(Calculation))
+@pytest.mark.parametrize("where", [None, "v > 100"])
+def test_every_calculation_gives_the_published_series_schema(
+    store: Store, calculation: str, where: str | None
+) -> None:
+    """Every calculation, over rows and over none, answers with the schema the package publishes."""
+    load(store, [ts("2020-01-05"), ts("2020-02-05")], [1.0, 3.0])
+    source = {"where": where} if where else {}
+    shown = kpi(calculation, measure=CALCULATION_OPTIONS.get(calculation, {}), source=source)
+    table = measure(shown, store, SETTINGS, today=FAR_FUTURE)
+    assert table.schema == (RATE_SCHEMA if calculation == "rate" else SERIES_SCHEMA)
+    assert (table.num_rows == 0) == (where is not None)
 
 
 def test_cumulative_total_counts_the_fiscal_year_before_period_start(store: Store) -> None:

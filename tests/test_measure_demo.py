@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from demo_expected import EXPECTED, expected_status, targets_in_force
+from demo_store import demo_store
 
 from btvstat_open.store import Store
 from catalog import Catalog, load_catalog, measure
@@ -23,8 +24,7 @@ TODAY = date(2026, 11, 23)
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Catalog, Store]]:
-    with Store(tmp_path_factory.mktemp("demo-store")) as store:
-        load_demo_data(store)
+    with demo_store(tmp_path_factory.mktemp("demo-store")) as store:
         yield load_catalog(DEMO_DIR, store=store), store
 
 

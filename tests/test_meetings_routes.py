@@ -13,7 +13,8 @@ import pytest
 import requests
 import yaml
 from browser.widget_catalogs import HOSTILE_ID, write_test_catalog
-from servers import serve
+from demo_store import demo_store
+from servers import in_process
 
 from btvstat_open.server import create_app
 from btvstat_open.store import Store
@@ -35,6 +36,7 @@ class Site:
     store: Store
     catalog: Catalog
     packets: PacketService
+    http: requests.Session
 
 
 def write_meetings_catalog(folder: Path) -> Path:
@@ -57,20 +59,17 @@ def write_meetings_catalog(folder: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    from catalog.demo import load_demo_data
-
     root = tmp_path_factory.mktemp("meetings")
-    store = Store(root / "store")
-    load_demo_data(store)
+    store = demo_store(root / "store")
     catalog = load_catalog(write_meetings_catalog(root / "catalog"), store)
     app = create_app(store, catalog)
-    with serve(app) as base:
-        yield Site(base, store, catalog, app.state.packets)
+    with in_process(app) as (base, http):
+        yield Site(base, store, catalog, app.state.packets, http)
     store.close()
 
 
 def get(site: Site, path: str, **headers: str) -> requests.Response:
-    return requests.get(site.base + path, headers=headers, timeout=120)
+    return site.http.get(site.base + path, headers=headers, timeout=120)
 
 
 def test_the_meeting_list_shows_upcoming_and_past_with_highlights(site: Site) -> None:
@@ -148,16 +147,14 @@ def test_meeting_texts_are_escaped_everywhere(site: Site) -> None:
 
 def test_a_data_change_leaves_a_past_packet_as_kept(tmp_path: Path) -> None:
     """A packet produced after its meeting's day is kept: a data change later serves the same bytes."""
-    from catalog.demo import load_demo_data
     from widgets.packets.kept import KeptPackets
 
-    store = Store(tmp_path / "store")
-    load_demo_data(store)
+    store = demo_store(tmp_path / "store")
     catalog = load_catalog(write_test_catalog(tmp_path / "catalog"), store)
     app = create_app(store, catalog)
     past = "2020-02-05-public-works"
-    with serve(app) as base:
-        first = requests.get(f"{base}/meetings/{past}.pdf", timeout=120)
+    with in_process(app) as (base, http):
+        first = http.get(f"{base}/meetings/{past}.pdf", timeout=120)
         assert first.content.startswith(b"%PDF-")
         table = store.arrow("kc-311-potholes")
         late = table.slice(0, 5).to_pylist()
@@ -165,10 +162,10 @@ def test_a_data_change_leaves_a_past_packet_as_kept(tmp_path: Path) -> None:
             row["case_id"] = 9_000_000 + n
             row["creation_date"] = row["creation_date"].replace(year=2020, month=1, day=20)
         store.upsert("kc-311-potholes", pa.Table.from_pylist(late, schema=table.schema))
-        second = requests.get(f"{base}/meetings/{past}.pdf", timeout=120)
+        second = http.get(f"{base}/meetings/{past}.pdf", timeout=120)
         assert second.content == first.content
         kept = KeptPackets(store.root).revisions(past)
         assert [r.number for r in kept] == [1] and kept[0].pdf() == first.content
-        again = requests.get(f"{base}/meetings/{past}.pdf?revision=1", timeout=120)
+        again = http.get(f"{base}/meetings/{past}.pdf?revision=1", timeout=120)
         assert again.content == first.content
     store.close()

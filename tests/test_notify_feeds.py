@@ -16,20 +16,22 @@ import pyarrow as pa
 import pytest
 import requests
 import yaml
-from servers import serve
+from demo_store import demo_store
+from servers import mounted
 from smtp_server import Inbox, smtp_inbox
 
 from btvstat_open.server import create_app
 from btvstat_open.store import Store
 from btvstat_open.types import Column
 from catalog.breakdown import breakdown
-from catalog.demo import DEMO_DIR, load_demo_data
+from catalog.demo import DEMO_DIR
 from catalog.loader import load_catalog
 from catalog.models import Catalog
 from catalog.notify.run import notify
 
 __all__ = ["smtp_inbox"]
 
+HTTP = requests.Session()  # reaches the app in process (servers.mounted)
 HAMLET = "Hamlet of Zyx"  # a group too small to publish
 TODAY = date(2020, 3, 2)
 
@@ -77,21 +79,20 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     (root / "public-works" / "ward-requests.yaml").write_text(yaml.safe_dump(equity))
     with (root / "catalog.yaml").open("a") as settings:
         settings.write("webhooks:\n  everyone: {url: 'https://hooks.example.gov/x'}\n")
-    store = Store(folder / "store")
-    load_demo_data(store)
+    store = demo_store(folder / "store")
     store.load(
         "ward-requests",
         _equity_rows(),
         [Column("day", "Day", "floating_timestamp"), Column("ward", "Ward", "text")],
     )
     catalog = load_catalog(root, store)
-    with serve(create_app(store, catalog)) as base:
+    with mounted(create_app(store, catalog), HTTP) as base:
         yield Site(base, root, catalog, store)
     store.close()
 
 
 def _get(site: Site, path: str, **headers: str) -> requests.Response:
-    return requests.get(site.base + path, headers=headers, timeout=120)
+    return HTTP.get(site.base + path, headers=headers, timeout=120)
 
 
 def _feed(site: Site, path: str) -> feedparser.FeedParserDict:

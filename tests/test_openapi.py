@@ -16,18 +16,18 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
+from demo_store import demo_store
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import checks
 from schemathesis.core.failures import FailureGroup
-from servers import serve
+from servers import serve  # schemathesis calls the routes over HTTP
 
 from btvstat_open.portal.openapi import PORTAL_ROUTES
 from btvstat_open.server import create_app
-from btvstat_open.store import Store
 from btvstat_open.web.openapi import merged, undescribed
 from btvstat_open.web.settings import Settings
 from catalog import load_catalog
-from catalog.demo import DEMO_DIR, load_demo_data
+from catalog.demo import DEMO_DIR
 from widgets.api_docs import WIDGET_ROUTES
 
 TOKEN = "openapi-test-token"
@@ -51,8 +51,7 @@ def _csv(ctx: Any, value: Any) -> bytes:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    store = Store(tmp_path_factory.mktemp("openapi"))
-    load_demo_data(store)
+    store = demo_store(tmp_path_factory.mktemp("openapi") / "store")
     app = create_app(store, load_catalog(DEMO_DIR, store), Settings(write_token=TOKEN))
     with serve(app) as url:
         yield url

@@ -22,10 +22,11 @@ import pandas as pd
 import pypdf
 import pytest
 from demo_expected import EXPECTED, expected_status, potholes, targets_in_force
+from demo_store import demo_store
 
 from btvstat_open.store import Store
 from catalog import Catalog, Kpi, load_catalog
-from catalog.demo import DEMO_DIR, load_demo_data
+from catalog.demo import DEMO_DIR
 from catalog.meetings import agenda_kpis
 from catalog.packet import Packet, build_packet
 from widgets.packets import packet_html, packet_pdf
@@ -74,8 +75,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rendered]:
     root = tmp_path_factory.mktemp("catalog") / "catalog"
     shutil.copytree(DEMO_DIR, root, ignore=shutil.ignore_patterns("data"))
     (root / "public-works" / "pothole-days-average.yaml").write_text(AVERAGE)
-    with Store(tmp_path_factory.mktemp("store")) as store:
-        load_demo_data(store)
+    with demo_store(tmp_path_factory.mktemp("store")) as store:
         catalog = load_catalog(root, store)
         packet = build_packet(catalog, store, MEETING)
         html = packet_html(packet, catalog.settings)
@@ -279,8 +279,7 @@ def test_the_html_is_self_contained_and_accessible(site: Rendered) -> None:
 
 def test_cli_writes_pdf_and_html_and_refuses_unknown_meetings(site: Rendered, tmp_path: Path) -> None:
     store = tmp_path / "store"  # its own store: DuckDB lets one process at a time open a store
-    with Store(store) as fresh:
-        load_demo_data(fresh)
+    demo_store(store).close()
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         argv = [sys.executable, "-m", "btvstat_open", "packet", *args, "--catalog", str(site.catalog.root)]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pyotp
 import pytest
 from catalog_files import write
+from demo_store import demo_store
 from people_site import FILES, PASSWORD, due_sheet
 
 from btvstat_open.cli import main
@@ -91,10 +92,9 @@ def test_entries_import_checks_every_cell_then_submits_as_the_program_office(
 def test_the_demo_has_two_accounts_one_pending_value_and_one_sent_back(tmp_path: Path) -> None:
     from btvstat_open.people.demo import seed_demo_people
     from btvstat_open.people.submissions import Submissions
-    from catalog.demo import DEMO_DIR, load_demo_data
+    from catalog.demo import DEMO_DIR
 
-    with Store(tmp_path / "store") as store:
-        load_demo_data(store)
+    with demo_store(tmp_path / "store") as store:
         catalog = load_catalog(DEMO_DIR, store)
         lines = seed_demo_people(store, catalog)
         again = seed_demo_people(store, catalog)  # a restart: new passwords, the same submissions

@@ -112,12 +112,14 @@ def send_slow_query(server: Server) -> socket.socket:
     return sock
 
 
-def cpu_seconds_over(seconds: float) -> float:
-    """CPU time this process (server threads and DuckDB's) uses in the next ``seconds``."""
+def busiest_thread_cpu_over(seconds: float) -> float:
+    """CPU time the busiest thread of this process (a server thread or one of DuckDB's) uses in the
+    next ``seconds``: a query still running keeps a thread at a whole core, whatever the rest do."""
     process = psutil.Process()
-    before = sum(process.cpu_times()[:2])
+    before = {t.id: t.user_time + t.system_time for t in process.threads()}
     time.sleep(seconds)
-    return sum(process.cpu_times()[:2]) - before
+    after = {t.id: t.user_time + t.system_time for t in process.threads()}
+    return max((spent - before.get(tid, 0.0) for tid, spent in after.items()), default=0.0)
 
 
 def test_a_slow_query_ends_as_a_400_at_the_time_limit_and_stops(store: Store) -> None:
@@ -138,7 +140,7 @@ def test_a_slow_query_ends_as_a_400_at_the_time_limit_and_stops(store: Store) ->
         assert took < 20  # run to the end, this query takes minutes on two cores
         # DuckDB was interrupted: the worker is released and the process goes quiet.
         assert wait_until(lambda pools=pools: pools.queries.admitted == 0, 10)
-        assert cpu_seconds_over(1.5) < 0.75
+        assert busiest_thread_cpu_over(1.5) < 0.3  # a running query: a thread near a core
 
 
 def test_a_query_whose_client_hangs_up_is_interrupted(tight: Server) -> None:
@@ -148,7 +150,7 @@ def test_a_query_whose_client_hangs_up_is_interrupted(tight: Server) -> None:
     assert tight.pools.queries.admitted == 1  # still running (its time limit is 120 s)
     sock.close()
     assert wait_until(lambda: tight.pools.queries.admitted == 0, 10)
-    assert cpu_seconds_over(1.5) < 0.75
+    assert busiest_thread_cpu_over(1.5) < 0.3  # a running query: a thread near a core
 
 
 def test_a_full_pool_is_a_503_with_retry_after_and_healthz_still_answers(tight: Server) -> None:

@@ -16,11 +16,12 @@ import pandas as pd
 import pytest
 import yaml
 from demo_expected import EXPECTED, expected_status, targets_in_force
+from demo_store import demo_store
 
 from btvstat_open.store import Store
 from catalog import load_catalog, measure
 from catalog.changes import latest_change
-from catalog.demo import DEMO_DIR, load_demo_data
+from catalog.demo import DEMO_DIR
 from catalog.goals import goal_tree, rollup, rollups
 from catalog.models import CatalogSettings, Goal, Kpi
 from catalog.program_document import program_document
@@ -31,8 +32,7 @@ WORSE_FIRST = ["off_track", "near_target", "on_track"]
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    with Store(tmp_path_factory.mktemp("program-store")) as s:
-        load_demo_data(s)
+    with demo_store(tmp_path_factory.mktemp("program-store")) as s:
         yield s
 
 

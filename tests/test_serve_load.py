@@ -24,11 +24,11 @@ import psutil
 import pytest
 import requests
 import yaml
+from demo_store import demo_store
 from servers import free_port, wait_for_health
 
-from btvstat_open.store import Store
 from btvstat_open.web.settings import Settings
-from catalog.demo import DEMO_DIR, load_demo_data
+from catalog.demo import DEMO_DIR
 
 MEETINGS = 60
 PACKET_WORKERS = Settings().packet_workers
@@ -67,8 +67,7 @@ def _write_meetings(folder: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     root = tmp_path_factory.mktemp("serve-load")
-    store = Store(root / "store")
-    load_demo_data(store)
+    store = demo_store(root / "store")
     store.close()
     catalog = root / "catalog"
     shutil.copytree(DEMO_DIR, catalog, ignore=shutil.ignore_patterns("data"))

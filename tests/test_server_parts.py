@@ -7,9 +7,8 @@ uvicorn on the demo data and the test catalog, and check what each answers and d
 
 from __future__ import annotations
 
-import requests
-from servers import serve
-from widget_site import Site, get
+from servers import in_process
+from widget_site import Site, get, in_process_site
 
 from btvstat_open.portal.openapi import PORTAL_ROUTES
 from btvstat_open.web.openapi import merged, undescribed
@@ -17,18 +16,19 @@ from btvstat_open.web.settings import Settings
 from widgets import create_widgets_app
 from widgets.api_docs import WIDGET_ROUTES
 
+site = in_process_site  # the widget app driven in process (no port)
 KPI = "pothole-days-to-close"
 DATASET = "la-library-monthly"
 
 
 def test_the_widgets_app_alone_serves_and_documents_only_its_routes(site: Site) -> None:
     part = create_widgets_app(site.store, site.catalog, Settings())
-    with serve(part.app) as url:
-        series = requests.get(f"{url}/kpi/{KPI}.csv", timeout=60)
-        download = requests.get(f"{url}/datasets/{DATASET}.csv", timeout=60)
-        soda = requests.get(f"{url}/resource/{DATASET}.json", timeout=30)
-        page = requests.get(f"{url}/kpi/no-such-kpi", timeout=30)
-        document = requests.get(f"{url}/openapi.json", timeout=30).json()
+    with in_process(part.app) as (url, http):
+        series = http.get(f"{url}/kpi/{KPI}.csv", timeout=60)
+        download = http.get(f"{url}/datasets/{DATASET}.csv", timeout=60)
+        soda = http.get(f"{url}/resource/{DATASET}.json", timeout=30)
+        page = http.get(f"{url}/kpi/no-such-kpi", timeout=30)
+        document = http.get(f"{url}/openapi.json", timeout=30).json()
     assert series.status_code == 200 and series.headers["content-type"].startswith("text/csv")
     assert download.status_code == 200 and download.text.count("\n") > 10
     # The portal's routes are not part of it; the shared handlers answer in the one error shape.

@@ -11,6 +11,7 @@ and date_trunc pages) are adapted to these fields.
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,9 @@ import pytest
 from btvstat_open.errors import SoqlError
 from btvstat_open.load import read_file
 from btvstat_open.soql import OutputColumn, QueryParams, compile_soql, compile_where
+from btvstat_open.soql.functions import FUNCTIONS
+from btvstat_open.soql.geo import GEO_FUNCTIONS
+from btvstat_open.soql.params import SOQL_PARAMS
 from btvstat_open.store import DatasetInfo, Store
 from btvstat_open.types import Column
 
@@ -733,9 +737,17 @@ def test_valid_query_matches_hand_written_sql(
     assert len(compiled.columns) == len(run(store, f"DESCRIBE {compiled.sql}", compiled.params))
 
 
-def test_table_is_large_enough() -> None:
-    assert len(VALID) + len(INVALID) >= 80
-    assert len(INVALID) >= 40
+def test_the_table_covers_every_function_and_parameter() -> None:
+    """Each SoQL function the compiler knows (the geospatial ones: test_soql_geo) is called in a
+    valid case, and each query parameter is given in one: a function added without a case fails."""
+    text = " ".join(str(value) for params, _, _ in VALID for value in params.values()).lower()
+    uncalled = [
+        name
+        for name in FUNCTIONS
+        if name not in GEO_FUNCTIONS and not re.search(rf"\b{re.escape(name)}\s*\(", text)
+    ]
+    assert uncalled == []
+    assert {key for params, _, _ in VALID for key in params} >= set(SOQL_PARAMS.values())
 
 
 @pytest.mark.parametrize(("params", "code"), INVALID, ids=[str(i) for i in range(len(INVALID))])

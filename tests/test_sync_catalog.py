@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from catalog_files import MISSING_KPI, remote_demo
+from demo_store import demo_store
 from servers import serve
 
 from btvstat_open.cli import main
@@ -16,7 +17,6 @@ from btvstat_open.portal.app import create_portal_app
 from btvstat_open.store import Store
 from btvstat_open.web.settings import Settings
 from catalog import load_catalog
-from catalog.demo import load_demo_data
 from catalog.sync_all import sync_catalog
 
 DATASETS = ["kc-311-potholes", "la-library-monthly", "la-operating-indicators", "la-water-power-usage"]
@@ -40,10 +40,11 @@ class FailFor:
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """The demo datasets on a real local portal that fails every request about la-water-power-usage."""
     root = tmp_path_factory.mktemp("portal")
-    with Store(root) as store:
-        load_demo_data(store)
-        with serve(FailFor(create_portal_app(store, Settings()), "la-water-power-usage")) as url:
-            yield url, root
+    with (
+        demo_store(root) as store,
+        serve(FailFor(create_portal_app(store, Settings()), "la-water-power-usage")) as url,
+    ):
+        yield url, root
 
 
 def _copies_match(local: Store, portal_root: Path, dataset: str) -> bool:

@@ -11,13 +11,12 @@ from typing import Any
 import pytest
 import requests
 from browser.widget_catalogs import write_test_catalog
+from demo_store import demo_store
 from servers import serve
 
 from btvstat_open.server import create_app
-from btvstat_open.store import Store
 from btvstat_open.web.settings import Settings
 from catalog import load_catalog
-from catalog.demo import load_demo_data
 
 KPI = "pothole-days-to-close"
 
@@ -36,8 +35,7 @@ class Served:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """The widget server with one render worker and no waiting place."""
     root = tmp_path_factory.mktemp("widgets-budget")
-    store = Store(root / "store")
-    load_demo_data(store)
+    store = demo_store(root / "store")
     catalog = load_catalog(write_test_catalog(root / "catalog"), store)
     app = create_app(store, catalog, Settings(render_workers=1, render_queue=0, pool_wait_seconds=3))
     with serve(app) as base:

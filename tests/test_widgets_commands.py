@@ -5,17 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from demo_store import demo_store
 
 from btvstat_open.cli import main
-from btvstat_open.store import Store
-from catalog.demo import DEMO_DIR, load_demo_data
+from catalog.demo import DEMO_DIR
 
 
 @pytest.fixture(scope="module")
 def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("render-store")
-    with Store(root) as store:
-        load_demo_data(store)
+    demo_store(root).close()
     return root
 
 

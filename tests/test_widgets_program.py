@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 from html import unescape
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -21,12 +22,13 @@ from browser.widget_catalogs import (
     HOSTILE_NOTE,
     PROGRAM_ID,
 )
-from widget_site import Site, get
+from widget_site import Site, get, in_process_site
 
 from catalog import measure
 from catalog.demo import DEMO_DIR
 from widgets.overview import slugify
 
+site = in_process_site  # the widget app driven in process (no port)
 TODAY = date.fromisoformat(AS_OF)
 WORSE_FIRST = ("off_track", "near_target", "on_track")
 
@@ -357,22 +359,20 @@ def test_suppressed_values_never_leak(site: Site, tmp_path_factory: pytest.TempP
     """A suppressed cell's true value and count appear in no output: CSV, JSON, SVG, PNG, page, spec."""
     from widget_site import sentinel_site
 
-    with sentinel_site(tmp_path_factory.mktemp("sentinel")) as (base, value, count, kpi_id):
-        import requests
-
+    with sentinel_site(tmp_path_factory.mktemp("sentinel")) as (base, http, value, count, kpi_id):
         outputs = {}
         paths = [f"/kpi/{kpi_id}/breakdown.{ext}" for ext in ("csv", "json", "svg")]
         paths += [f"/kpi/{kpi_id}{ext}" for ext in ("", ".vl.json", ".svg", ".csv")]
         for path in [*paths, "/api/kpis", "/program.json", "/"]:
-            response = requests.get(base + path, timeout=60)
+            response = http.get(base + path, timeout=60)
             assert response.status_code == 200, path
             outputs[path] = response.text
-        shown = [r for r in requests.get(f"{base}/kpi/{kpi_id}/breakdown.json", timeout=60).json()["rows"]]
+        shown = [r for r in http.get(f"{base}/kpi/{kpi_id}/breakdown.json", timeout=60).json()["rows"]]
         assert any(r["suppressed"] for r in shown) and any(not r["suppressed"] for r in shown)
         for path, text in outputs.items():
             assert value not in text, path
             assert f'"count": {count}' not in text and f'"count":{count},' not in text, path
-        png = requests.get(f"{base}/kpi/{kpi_id}/breakdown.png", timeout=60)
+        png = http.get(f"{base}/kpi/{kpi_id}/breakdown.png", timeout=60)
         assert png.headers["content-type"] == "image/png" and value.encode() not in png.content
         import vl_convert as vlc
 
@@ -385,9 +385,8 @@ def test_a_catalog_without_goals_groups_by_department_and_outcome_area(
 ) -> None:
     import shutil
 
-    import requests
     import yaml
-    from servers import serve
+    from servers import in_process
 
     from btvstat_open.server import create_app
     from catalog import load_catalog
@@ -401,8 +400,8 @@ def test_a_catalog_without_goals_groups_by_department_and_outcome_area(
         path.write_text(yaml.safe_dump(data))
     catalog = load_catalog(folder, site.store)
     assert not catalog.settings.goals
-    with serve(create_app(site.store, catalog)) as base:
-        html = requests.get(base + "/", timeout=60).text
+    with in_process(create_app(site.store, catalog)) as (base, http):
+        html = http.get(base + "/", timeout=60).text
     assert 'id="tree-heading"' not in html and "KPIs under no goal" not in html
     public = [k for k in catalog.kpis.values() if k.public]
     for department in {k.department for k in public}:
@@ -413,20 +412,31 @@ def test_a_catalog_without_goals_groups_by_department_and_outcome_area(
     assert set(shown_cards(html)) == {k.id for k in public}
 
 
-def test_a_new_as_of_day_rebuilds_cached_responses(site: Site) -> None:
+def as_of_shown(site: Site, day: str) -> dict[str, Any]:
+    """The /api/kpis answer once it shows ``day``: the data versions (and the day with them) are
+    re-read on a short cycle, so poll for it within a deadline rather than sleep a guessed time."""
     import time
 
+    deadline = time.monotonic() + 30
+    while True:
+        answer = get(site, "/api/kpis")
+        body: dict[str, Any] = answer.json()
+        if body["as_of"] == day or time.monotonic() > deadline:
+            assert body["as_of"] == day, f"the day did not change to {day} within 30 s"
+            body["etag"] = answer.headers["etag"]
+            return body
+        time.sleep(0.05)
+
+
+def test_a_new_as_of_day_rebuilds_cached_responses(site: Site) -> None:
     first = get(site, "/api/kpis")
     assert first.json()["as_of"] == AS_OF
     assert get(site, "/api/kpis", **{"If-None-Match": first.headers["etag"]}).status_code == 304
     site.service.as_of = TODAY + timedelta(days=40)  # as when a server without as_of runs into a new day
     try:
-        time.sleep(0.5)  # the data versions (and the day with them) are re-read every 0.25 s
-        later = get(site, "/api/kpis")
-        assert later.json()["as_of"] == (TODAY + timedelta(days=40)).isoformat()
-        assert later.headers["etag"] != first.headers["etag"]
+        later = as_of_shown(site, (TODAY + timedelta(days=40)).isoformat())
+        assert later["etag"] != first.headers["etag"]
         assert get(site, "/api/kpis", **{"If-None-Match": first.headers["etag"]}).status_code == 200
     finally:
         site.service.as_of = None
-        time.sleep(0.5)
-    assert get(site, "/api/kpis").json()["as_of"] == AS_OF
+    assert as_of_shown(site, AS_OF)["etag"] == first.headers["etag"]  # the same answer as before

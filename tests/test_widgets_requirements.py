@@ -1,33 +1,33 @@
-"""The widget server's promises checked route by route over uvicorn: security headers on every
-response, ETag/304 on every cached route, valid catalog documents whose links resolve, the embed
-options, what the KPI page and the dashboard show, and ``serve --demo`` end to end."""
+"""The widget server's promises checked route by route (the app driven in process): security headers
+on every response, ETag/304 on every cached route, valid catalog documents whose links resolve, the
+embed options, what the KPI page and the dashboard show, and the demo program's dashboard."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import os
 import re
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
-from servers import free_port
+from demo_store import demo_store
+from servers import in_process
 from test_exports import dcat_validator
-from widget_site import Site, get
+from widget_site import Site, get, in_process_site
 
+from btvstat_open.server import create_app
+from catalog import load_catalog
+from catalog.demo import DEMO_DIR
+
+site = in_process_site  # the widget app driven in process (no port)
 KPI = "pothole-days-to-close"
 NUMBER_KPI = "library-emedia-circulation"
 DATASET = "la-library-monthly"
 # Every widget route, with the content type it answers with.
+# The pages "/", "/kpi/ID" and "/embed/ID" are checked (more strictly) in test_widgets_routes.
 CACHED_ROUTES = {
-    "/": "text/html; charset=utf-8",
-    f"/kpi/{KPI}": "text/html; charset=utf-8",
-    f"/embed/{KPI}": "text/html; charset=utf-8",
     f"/embed/{KPI}?theme=dark&height=240&plain=1": "text/html; charset=utf-8",
     f"/kpi/{KPI}.svg": "image/svg+xml",
     f"/kpi/{KPI}.png?theme=dark&width=400": "image/png",
@@ -61,7 +61,8 @@ def test_cached_routes_have_type_security_headers_etag_and_304(site: Site, path:
     assert first.headers["cache-control"].startswith("public, max-age=")
     etag = first.headers["etag"]
     repeat = get(site, path, **{"If-None-Match": etag})
-    assert repeat.status_code == 304 and repeat.content == b""
+    assert repeat.status_code == 304 and repeat.content == b"" and repeat.headers["etag"] == etag
+    assert get(site, path, **{"If-None-Match": '"other"'}).status_code == 200
     assert_security_headers(repeat)
     assert get(site, path).content == first.content  # served again, unchanged
 
@@ -92,7 +93,7 @@ def test_datapackage_resources_resolve_to_their_table_schemas(site: Site) -> Non
     assert all(re.fullmatch(r"[a-z0-9._-]+", name) for name in names)  # Frictionless name rules
     for resource in package["resources"]:
         assert resource["path"].startswith(site.base + "/"), resource["path"]
-        download = requests.get(resource["path"], timeout=60)
+        download = site.http.get(resource["path"], timeout=60)
         assert download.status_code == 200 and download.headers["content-type"].startswith("text/csv")
         header = next(csv.reader(io.StringIO(download.text)))
         assert header == [field["name"] for field in resource["schema"]["fields"]], resource["name"]
@@ -142,28 +143,16 @@ def test_dashboard_cards_show_status_in_words(site: Site) -> None:
             assert site.service.summary(kpi).status_label in card
 
 
-def test_serve_demo_serves_the_dashboard(tmp_path: Path) -> None:
-    port = free_port()
-    command = [sys.executable, "-m", "btvstat_open", "serve", "--demo", "--store", str(tmp_path / "s")]
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    process = subprocess.Popen([*command, "--port", str(port)], env=env, stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        assert f"at http://127.0.0.1:{port}" in process.stdout.readline()
-        base, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 90
-        while True:
-            try:
-                health = requests.get(f"{base}/healthz", timeout=5)
-                break
-            except requests.ConnectionError:
-                assert process.poll() is None and time.monotonic() < deadline
-                time.sleep(0.2)
+def test_the_demo_program_serves_its_dashboard(tmp_path: Path) -> None:
+    """The demo catalog over the demo data (what ``serve --demo`` serves; the command itself is
+    started by test_first_hour and test_demo_writes): a card for every KPI, charts drawn."""
+    store = demo_store(tmp_path / "s")
+    with in_process(create_app(store, load_catalog(DEMO_DIR, store))) as (base, http):
+        health = http.get(f"{base}/healthz", timeout=30)
         assert health.json()["status"] == "ok" and health.json()["kpis"] >= 10
-        page = requests.get(f"{base}/", timeout=30)
+        page = http.get(f"{base}/", timeout=30)
         # A KPI serving two goals has a card under each; every KPI has at least one.
         cards = set(re.findall(r'data-kpi="([^"]+)"', page.text))
         assert page.status_code == 200 and len(cards) == health.json()["kpis"]
-        assert requests.get(f"{base}/kpi/{KPI}.svg", timeout=30).text.startswith("<svg")
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+        assert http.get(f"{base}/kpi/{KPI}.svg", timeout=30).text.startswith("<svg")
+    store.close()

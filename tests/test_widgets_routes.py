@@ -13,14 +13,14 @@ import pyarrow.parquet as pq
 import pytest
 import requests
 from browser.widget_catalogs import HOSTILE_ID, PRIVATE_ID, write_test_catalog
-from servers import serve
-from widget_site import Site, get
+from demo_store import demo_store
+from servers import in_process
+from widget_site import Site, get, in_process_site
 
 from btvstat_open.server import create_app
-from btvstat_open.store import Store
 from catalog import load_catalog, measure
-from catalog.demo import load_demo_data
 
+site = in_process_site  # the widget app driven in process (no port)
 KPI = "pothole-days-to-close"
 PAGES = ["/", f"/kpi/{KPI}", f"/embed/{KPI}"]
 
@@ -233,11 +233,11 @@ def test_static_assets_are_versioned_and_long_cached(site: Site) -> None:
     html = get(site, f"/kpi/{KPI}").text
     bundle = re.search(r'src="(/static/vega-[0-9a-f]{12}\.js)"', html)
     assert bundle is not None
-    plain = requests.get(site.base + bundle.group(1), headers={"Accept-Encoding": "identity"}, timeout=60)
+    plain = site.http.get(site.base + bundle.group(1), headers={"Accept-Encoding": "identity"}, timeout=60)
     assert plain.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert plain.headers["content-type"] == "text/javascript; charset=utf-8"
     assert "vegaEmbed" in plain.text
-    raw = requests.get(
+    raw = site.http.get(
         site.base + bundle.group(1), headers={"Accept-Encoding": "gzip"}, stream=True, timeout=60
     )
     assert raw.headers["content-encoding"] == "gzip"
@@ -252,7 +252,7 @@ def test_static_assets_are_versioned_and_long_cached(site: Site) -> None:
 
 def test_head_requests_answer_headers_only(site: Site) -> None:
     get(site, f"/embed/{KPI}")  # cached now
-    head = requests.head(site.base + f"/embed/{KPI}", timeout=60)
+    head = site.http.head(site.base + f"/embed/{KPI}", timeout=60)
     assert head.status_code == 200 and head.content == b""
     assert int(head.headers["content-length"]) > 1000
 
@@ -264,29 +264,28 @@ def test_cache_is_keyed_by_host(site: Site) -> None:
 
 
 def test_data_change_shows_without_restart(tmp_path: Path) -> None:
-    store = Store(tmp_path / "store")
-    load_demo_data(store)
+    store = demo_store(tmp_path / "store")
     catalog = load_catalog(write_test_catalog(tmp_path / "catalog"), store)
     # Computed as of today: a frozen past day reads the data as known then, which this change is not.
     catalog = dataclasses.replace(catalog, settings=catalog.settings.model_copy(update={"as_of": None}))
     kpi = catalog.kpis["library-visitors-annual"]
-    with serve(create_app(store, catalog)) as base:
-        first = requests.get(f"{base}/kpi/{kpi.id}.json", timeout=60)
-        svg = requests.get(f"{base}/kpi/{kpi.id}.svg", timeout=60)
+    with in_process(create_app(store, catalog)) as (base, http):
+        first = http.get(f"{base}/kpi/{kpi.id}.json", timeout=60)
+        svg = http.get(f"{base}/kpi/{kpi.id}.svg", timeout=60)
         table = store.arrow(kpi.source.dataset)
         store.replace(kpi.source.dataset, table.slice(0, table.num_rows // 2))
         # The store's versions are a snapshot re-read at most every 0.25 s: poll until the change
         # shows, within a deadline (each request with its own timeout).
         deadline = time.monotonic() + 30
         while True:
-            second = requests.get(
+            second = http.get(
                 f"{base}/kpi/{kpi.id}.json", headers={"If-None-Match": first.headers["etag"]}, timeout=30
             )
             if second.status_code == 200 or time.monotonic() > deadline:
                 break
             time.sleep(0.05)
         assert second.status_code == 200 and second.json() != first.json()
-        new_svg = requests.get(
+        new_svg = http.get(
             f"{base}/kpi/{kpi.id}.svg", headers={"If-None-Match": svg.headers["etag"]}, timeout=60
         )
         assert new_svg.status_code == 200 and new_svg.text != svg.text
@@ -294,17 +293,16 @@ def test_data_change_shows_without_restart(tmp_path: Path) -> None:
 
 
 def test_start_up_warms_the_renderer_without_rendering_any_kpi(tmp_path: Path) -> None:
-    store = Store(tmp_path / "store")
-    load_demo_data(store)
+    store = demo_store(tmp_path / "store")
     catalog = load_catalog(write_test_catalog(tmp_path / "catalog"), store)
     app = create_app(store, catalog)
-    with serve(app) as base:
+    with in_process(app) as (base, http):
         service = app.state.widgets
         assert service.cached_values == 0  # start-up drew made-up charts only
-        svg = requests.get(f"{base}/kpi/{KPI}.svg?theme=dark", timeout=60)
+        svg = http.get(f"{base}/kpi/{KPI}.svg?theme=dark", timeout=60)
         # its series and its image (and the series' ledger view): values of this KPI only
         assert svg.status_code == 200 and 2 <= service.cached_values <= 3
         after_svg = service.cached_values
-        png = requests.get(f"{base}/kpi/{KPI}.png?theme=dark", timeout=60)
+        png = http.get(f"{base}/kpi/{KPI}.png?theme=dark", timeout=60)
         assert png.content[:4] == b"\x89PNG" and service.cached_values == after_svg + 1  # from the same SVG
     store.close()

@@ -299,8 +299,9 @@ def load_file(
     ``sheet`` are as in :func:`read_file`.
 
     Example:
-        >>> from btvstat_open.store import Store
-        >>> with Store(scratch / "store") as store:  # scratch: any empty folder
+        >>> import tempfile
+        >>> from btvstat_open import Store, load_file
+        >>> with Store(tempfile.mkdtemp()) as store:  # any empty folder
         ...     info = load_file(store, "catalog/demo/data/kc-311-potholes.parquet", "kc-311-potholes")
         >>> info.row_count
         4493

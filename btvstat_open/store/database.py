@@ -260,7 +260,8 @@ class Store:
         """The readable id of the dataset ``key`` names (its readable id or its 4x4), or None.
 
         Example:
-            >>> store = Store(scratch / "resolve")
+            >>> import tempfile
+            >>> store = Store(tempfile.mkdtemp())  # any empty folder
             >>> fxf = store.create("demo", "Demo", [Column("n", "N", "number")]).four_by_four
             >>> store.resolve(fxf), store.resolve("demo"), store.resolve("nope-nope")
             ('demo', 'demo', None)
@@ -289,7 +290,8 @@ class Store:
 
         Example:
             >>> from datetime import UTC, datetime
-            >>> store = Store(scratch / "known")
+            >>> import tempfile
+            >>> store = Store(tempfile.mkdtemp())  # any empty folder
             >>> store.clock = lambda: datetime(2020, 3, 1, tzinfo=UTC)
             >>> _ = store.load("demo", pa.table({"n": [1.0]}), [Column("n", "N", "number")])
             >>> store.clock = lambda: datetime(2020, 3, 9, tzinfo=UTC)
@@ -315,7 +317,8 @@ class Store:
         """The whole dataset as an Arrow table ordered by ``:id`` (as known at ``as_known`` if given).
 
         Example:
-            >>> store = Store(scratch / "arrow")  # scratch: any empty folder
+            >>> import tempfile
+            >>> store = Store(tempfile.mkdtemp())  # any empty folder
             >>> _ = store.load("demo", pa.table({"n": [1.0, 2.0]}), [Column("n", "N", "number")])
             >>> store.arrow("demo").column_names
             ['n']
@@ -408,7 +411,8 @@ class Store:
         descriptions or publication stage, in one transaction (the rows are untouched).
 
         Example:
-            >>> store = Store(scratch / "metadata")
+            >>> import tempfile
+            >>> store = Store(tempfile.mkdtemp())  # any empty folder
             >>> _ = store.create("demo", "Demo", [Column("n", "N", "number")])
             >>> store.update_metadata("demo", MetadataChange(tags=("roads",))).tags
             ('roads',)
@@ -444,7 +448,8 @@ class Store:
         their own ``:updated_at``).
 
         Example:
-            >>> store = Store(scratch / "reload")
+            >>> import tempfile
+            >>> store = Store(tempfile.mkdtemp())  # any empty folder
             >>> cols = [Column("n", "N", "number")]
             >>> cc0 = MetadataChange(license="CC0-1.0")
             >>> _ = store.load("demo", pa.table({"n": [1.0]}), cols, name="Demo", change=cc0)
@@ -498,7 +503,8 @@ class Store:
         last row wins.
 
         Example:
-            >>> store = Store(scratch / "upsert")
+            >>> import tempfile
+            >>> store = Store(tempfile.mkdtemp())  # any empty folder
             >>> _ = store.create("demo", "Demo", [Column("n", "N", "number")])
             >>> store.upsert("demo", pa.table({"n": [3.0]})).created
             1

@@ -78,9 +78,15 @@ def sync_dataset(
     (default: only when stderr is a terminal).
 
     Example:
-        >>> from connectors import connect
-        >>> portal = connect(portal_url)  # any portal, e.g. connect("https://data.example.gov")
-        >>> with Store(scratch / "copy") as copy:  # scratch: any empty folder
+        >>> import tempfile
+        >>> from btvstat_open import Store, connect, load_file, sync_dataset
+        >>> from btvstat_open.portal.app import create_portal_app
+        >>> from btvstat_open.web.inprocess import inprocess_session
+        >>> source = Store(tempfile.mkdtemp())  # a local portal over one dataset, driven in process
+        >>> load_file(source, "catalog/demo/data/kc-311-potholes.parquet", "kc-311-potholes").row_count
+        4493
+        >>> with inprocess_session(create_portal_app(source)) as http, Store(tempfile.mkdtemp()) as copy:
+        ...     portal = connect("http://testserver", session=http)  # or any portal's URL
         ...     sync_dataset(portal, "kc-311-potholes", copy, progress=False).mode
         'full'
     """
