@@ -117,10 +117,12 @@ WITHOUT_EXAMPLES = {
     "btvstat_open.people.demo",
     "btvstat_open.people.locks",
     "btvstat_open.people.routes",
-    "btvstat_open.people.routes_program",
+    "btvstat_open.people.routes_updates",
     "btvstat_open.people.routes_sheet",
     "btvstat_open.people.submissions",
     "btvstat_open.people.value_batch",
+    "btvstat_open.server.insiders",  # a signed-in request's person, for private KPI pages
+    "widgets.private_views",  # private KPI pages, answered to a signed-in request
     "connectors.ckan.rows",
 }
 

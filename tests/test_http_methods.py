@@ -30,6 +30,7 @@ def _samples(site: Site) -> dict[str, str]:
     return {
         "kpi_id": KPI,
         "breakdown_kpi": breakdown_kpi,
+        "peer_kpi": next(k.id for k in site.catalog.kpis.values() if k.peers is not None),
         "goal_id": goal,
         "slug": re.sub(r"[^a-z0-9]+", "-", department.lower()).strip("-"),
         "meeting_id": meeting,
@@ -37,6 +38,7 @@ def _samples(site: Site) -> dict[str, str]:
         "resource": f"{DATASET}.json",
         "row": f"{first['case_id']}.json",
         "name": "site.css",
+        "story_id": next(iter(site.catalog.stories)),
     }
 
 
@@ -50,6 +52,8 @@ def _get_paths(site: Site) -> list[str]:
             continue
         if "breakdown" in template:
             template = template.replace("{kpi_id}", "{breakdown_kpi}")
+        if "/peers." in template:
+            template = template.replace("{kpi_id}", "{peer_kpi}")
         names = re.findall(r"{(\w+)}", template)
         assert set(names) <= set(samples), f"no sample value for {template}"
         out.append(template.format(**samples))

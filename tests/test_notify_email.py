@@ -208,7 +208,15 @@ def test_the_dagster_definitions_notify_after_the_kpis(
     for name, value in smtp_inbox.env().items():
         monkeypatch.setenv(name, value)
     defs = definitions(work / "catalog", store=work / "store")
-    result = dg.materialize(list(defs.assets or []))  # type: ignore[arg-type]
+    # The demo's peer city portal is not running here: a peer asset fails on its own (tested in
+    # test_dagster), and nothing else depends on it.
+    own = [
+        a
+        for a in defs.assets or []
+        if (a.group_name if isinstance(a, dg.AssetSpec) else set(a.group_names_by_key.values()))  # type: ignore[union-attr]
+        not in ("peers", {"peers"})
+    ]
+    result = dg.materialize(own)  # type: ignore[arg-type]
     assert result.success
     run = next(e for e in result.get_asset_materialization_events() if e.asset_key == NOTIFY_KEY)
     metadata = run.materialization.metadata

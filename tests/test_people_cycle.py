@@ -35,6 +35,7 @@ def _public_paths(client: TestClient) -> list[str]:
         "meeting_id": ["2020-03-25-public-works"],
         "slug": ["public-works", "parks"],
         "goal_id": ["none"],
+        "story_id": ["none"],  # the people catalog has no stories: the route answers 404
         "row": ["2020-02-01"],
     }
     paths = []

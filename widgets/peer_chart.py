@@ -21,13 +21,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import vl_convert as vlc
-
-from btvstat_open.errors import RenderError
 from catalog.models import Kpi
 from catalog.peers import Comparison, PeerLine
 from widgets.charts import Width
 from widgets.plot_spec import SCHEMA
+from widgets.render import vega_svg
 from widgets.themes import THEMES
 
 __all__ = ["describe_peers", "peer_label", "peer_records", "peer_spec", "peer_svg", "shown_label"]
@@ -122,10 +120,5 @@ def peer_spec(
 
 def peer_svg(kpi: Kpi, found: Comparison, *, theme: str = "light", width: int = 720) -> str:
     """The comparison chart rendered on the server (``peers.svg``, packets), titled."""
-    try:
-        svg: str = vlc.vegalite_to_svg(
-            peer_spec(kpi, found, theme=theme, width=width, title=True), allowed_base_urls=[]
-        )
-    except Exception as exc:  # vl-convert raises plain ValueError/RuntimeError
-        raise RenderError(f"Could not render the peer comparison chart as SVG: {exc}.") from exc
-    return svg
+    spec = peer_spec(kpi, found, theme=theme, width=width, title=True)
+    return vega_svg(spec, "the peer comparison chart")
