@@ -37,7 +37,7 @@ test: $(STAMP)
 	  npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error; fi
 	@# Koop, a real ArcGIS REST server for the ArcGIS connector's tests (tests/koop_site.py)
 	if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/koop --no-audit --no-fund --loglevel=error; fi
-	$(BIN)/pytest -q -n 2 --dist loadfile
+	$(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -26,3 +26,30 @@ pytest_plugins = [
 def real_data() -> Path:
     """The folder of real recorded portal responses and real city data (see its SOURCES.md)."""
     return REAL
+
+
+# Files whose few tests each run for minutes (a quick benchmark run, thousands of requests, real
+# CKAN). `make test` runs two processes, a file each at a time (`--dist loadfile
+# --no-loadscope-reorder`): these start first, so neither process is left running one of them alone
+# at the end while the other has nothing to do.
+SLOW_FILES = (
+    "test_bench_quick.py",
+    "test_serve_load.py",
+    "test_ckan_real.py",
+    "test_exports_harvest.py",
+    "test_partitioned_s3.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow files first, then the others, the files with the most tests first."""
+    counts: dict[Path, int] = {}
+    for item in items:
+        counts[item.path] = counts.get(item.path, 0) + 1
+
+    def order(item: pytest.Item) -> tuple[int, int, str]:
+        slow = item.path.name in SLOW_FILES
+        rank = SLOW_FILES.index(item.path.name) if slow else len(SLOW_FILES)
+        return (rank, -counts[item.path], str(item.path))
+
+    items.sort(key=order)
