@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -94,21 +95,15 @@ def history_rows(*, rows: int, reps: int) -> list[Result]:
             "SELECT date_trunc('month', created_date) AS m, count(*), quantile_cont(days_to_close, 0.5) "
             "FROM {table} GROUP BY 1 ORDER BY 1"
         )
-        today = [timed(lambda: store.cursor().sql(sql.format(table=store.info("d").table)).fetchall())]
-        past = [
-            timed(lambda: store.cursor().sql(sql.format(table=store.known("d", moments[4]).table)).fetchall())
-        ]
-        for _ in range(reps * 2):
-            today.append(
-                timed(lambda: store.cursor().sql(sql.format(table=store.info("d").table)).fetchall())
-            )
-            past.append(
-                timed(
-                    lambda: (
-                        store.cursor().sql(sql.format(table=store.known("d", moments[4]).table)).fetchall()
-                    )
-                )
-            )
+
+        def timed_read(table: Callable[[], str]) -> float:  # finding the table is part of the read
+            return timed(lambda: store.cursor().sql(sql.format(table=table())).fetchall())
+
+        today: list[float] = []
+        past: list[float] = []
+        for _ in range(reps * 2 + 1):  # alternated, so a busy moment weighs on both alike
+            today.append(timed_read(lambda: store.info("d").table))
+            past.append(timed_read(lambda: store.known("d", moments[4]).table))
         store.close()
     read = Result(
         "history",
