@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, cast
 
-from btvstat_open.errors import BtvstatError
+from btvstat_open.errors import BtvstatError, output_failure
 from connectors.kinds import KINDS
 
 __all__ = ["build_parser", "main"]
@@ -474,8 +474,9 @@ def _guarded(run: Callable[[], int | None]) -> int | None:
     except Exception as exc:
         from btvstat_open.store.engine_errors import engine_failure
 
-        # A DuckDB failure no command translated (a measure's or a check's query): our own line.
-        translated = engine_failure(exc, "the command")
+        # A DuckDB failure no command translated (a measure's or a check's query), or a write the
+        # operating system refused (disk full, no permission): our own line.
+        translated = output_failure(exc) or engine_failure(exc, "the command")
         if translated is None:
             raise
         print(error_line(translated), file=sys.stderr)

@@ -37,11 +37,14 @@ libraries are translated once, where they enter (``raise PortalError(...) from e
     │   ├── CountMismatch             a pull brought other than the rows the source counts (exit 1)
     │   └── PushError                 a push batch reported Errors > 0
     ├── SyncError                     a sync could not complete (state left as it was)
+    ├── OutputError                   a file could not be written (disk full, no permission)
     └── RenderError                   a chart could not be rendered
 """
 
 from __future__ import annotations
 
+import errno
+import os
 from typing import Any
 
 __all__ = [
@@ -60,6 +63,7 @@ __all__ = [
     "MeetingNotFound",
     "NotFound",
     "NotSupported",
+    "OutputError",
     "PortalAuthError",
     "PortalError",
     "PortalNotFound",
@@ -76,6 +80,7 @@ __all__ = [
     "TruncatedBody",
     "UnsupportedMediaType",
     "UsageError",
+    "output_failure",
 ]
 
 
@@ -400,6 +405,53 @@ class PushError(PortalError):
 
 class SyncError(BtvstatError):
     """A sync could not complete; the previous output and state are left as they were."""
+
+
+class OutputError(BtvstatError):
+    """A file could not be written: the disk is full, a size limit was hit, or no permission.
+
+    Example:
+        >>> import errno
+        >>> print(output_failure(OSError(errno.ENOSPC, "No space left on device")))
+        A file could not be written: No space left on device. Free some space (or choose another
+        place to write) and run the command again; nothing was left half-written.
+    """
+
+    default_code = "output.failed"
+
+
+# The operating system's answers to a write that the user can fix: disk full, quota, file size
+# limit, read-only file system, no permission.
+_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM}
+_OUTPUT_ADVICE = {
+    errno.EACCES: "Check the permissions of the place you write to",
+    errno.EPERM: "Check the permissions of the place you write to",
+    errno.EROFS: "Choose a place that can be written to",
+}
+
+
+def output_failure(exc: BaseException) -> OutputError | None:
+    """The :class:`OutputError` for an operating-system write failure, or ``None`` for other errors.
+
+    Used where commands are run, so a full disk is one line of advice, not a traceback.
+
+    Example:
+        >>> output_failure(ValueError("not an OS error")) is None
+        True
+        >>> import errno
+        >>> print(output_failure(OSError(errno.EROFS, "Read-only file system")))
+        A file could not be written: Read-only file system. Choose a place that can be written to
+        and run the command again; nothing was left half-written.
+    """
+    if not isinstance(exc, OSError) or exc.errno not in _OUTPUT_ERRNOS:
+        return None
+    # The system's own words for the number: libraries (pyarrow) wrap them in longer text.
+    reason = os.strerror(exc.errno)
+    advice = _OUTPUT_ADVICE.get(exc.errno, "Free some space (or choose another place to write)")
+    return OutputError(
+        f"A file could not be written: {reason}. {advice} and run the command again; "
+        "nothing was left half-written."
+    )
 
 
 class RenderError(BtvstatError):
