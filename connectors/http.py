@@ -27,6 +27,7 @@ import orjson
 import pyarrow as pa
 import requests
 
+from btvstat_open.atomic import atomic_file
 from btvstat_open.errors import PortalError, PortalResponseError, PortalUnavailable, TruncatedBody
 from connectors import transport
 from connectors.http_errors import ErrorBody, error_from_response, parse_json, read_error_body
@@ -268,12 +269,14 @@ class HttpClient:
     def download(self, path: str, dest: Path, *, params: Mapping[str, str | int] | None = None) -> int:
         """Stream a (large) body to ``dest`` chunk by chunk, retrying whole on any failure.
 
+        ``dest`` appears only once the whole body arrived (an interrupted body leaves no file).
         Returns the byte count. Raises :class:`PortalNotFound` for a 404 so callers can fall back.
         """
 
         def save(resp: requests.Response) -> int:
             size = 0
-            with resp, open(dest, "wb") as fh:
+            # Not durable: a download is an intermediate file its caller reads at once.
+            with resp, atomic_file(dest, durable=False) as fh:
                 for chunk in transport.body_chunks(resp, timeout=self.timeout):
                     fh.write(chunk)
                     size += len(chunk)
