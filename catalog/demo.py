@@ -14,7 +14,7 @@ Rebuild the Parquet files from the original CSVs with::
 
 Example:
     >>> import tempfile
-    >>> from btvstat_open.store import Store
+    >>> from btvstat_open.store import DataVersion, Store
     >>> with Store(tempfile.mkdtemp()) as store:
     ...     loaded = load_demo_data(store)
     ...     again = load_demo_data(store)
@@ -38,7 +38,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from btvstat_open.atomic import write_atomically
-from btvstat_open.store import Store
+from btvstat_open.store import DataVersion, Store
 from btvstat_open.types import Column
 
 __all__ = ["DATA_DIR", "DEMO_DATASETS", "DEMO_DIR", "DemoDataset", "demo_store", "load_demo_data"]
@@ -184,7 +184,7 @@ def load_demo_data(
     loads just these datasets (and not the entered values).
 
     Example:
-        >>> from btvstat_open.store import Store
+        >>> from btvstat_open.store import DataVersion, Store
         >>> with Store(scratch / "store") as store:  # scratch: any empty folder
         ...     sorted(load_demo_data(store))
         ['child-care-locations', 'kc-311-potholes', 'la-library-monthly', 'la-operating-indicators',
@@ -196,14 +196,15 @@ def load_demo_data(
     except (OSError, ValueError):
         marker = {}
     loaded = []
+    versions = store.versions()
     for dataset in DEMO_DATASETS.values():
         if only is not None and dataset.id not in only:  # e.g. the peer city's portal (docs/peers.md)
             continue
         digest = hashlib.sha256(dataset.bundled.read_bytes()).hexdigest()[:16]
         entry = marker.get(dataset.id)
-        version = store.version(dataset.id)
+        version = versions.get(dataset.id)
         if version is not None:
-            written = entry is None or entry[1] != version
+            written = entry is None or not _is_marked(entry[1:], version)
             if written:
                 if notice is not None:
                     notice(_kept_message(dataset.id, bundled_changed=entry is None or entry[0] != digest))
@@ -219,7 +220,7 @@ def load_demo_data(
             description=dataset.description,
             row_identifier=dataset.row_identifier,
         )
-        marker[dataset.id] = [digest, info.version]
+        marker[dataset.id] = [digest, *_marked(info.data_version)]
         loaded.append(dataset.id)
     if loaded:
         write_atomically(marker_path, json.dumps(marker, indent=1))
@@ -234,7 +235,7 @@ def load_demo_entries(store: Store) -> list[str]:
     returns the KPI ids filled. Values entered since are kept.
 
     Example:
-        >>> from btvstat_open.store import Store
+        >>> from btvstat_open.store import DataVersion, Store
         >>> with Store(scratch / "entries") as store:  # scratch: any empty folder
         ...     load_demo_entries(store), load_demo_entries(store)
         (['sidewalk-repairs-entered'], [])
@@ -262,6 +263,19 @@ def load_demo_entries(store: Store) -> list[str]:
         store.upsert(entry_dataset_id(kpi_id), entry_table(values))
         filled.append(kpi_id)
     return filled
+
+
+def _marked(version: DataVersion) -> list[object]:
+    """A dataset version as the marker file keeps it (JSON: the number and when the copy was made)."""
+    return [version.number, version.created_at.isoformat()]
+
+
+def _is_marked(marked: list[object], version: DataVersion) -> bool:
+    """Whether the marker names this very copy: a copy dropped and made again restarts at 1, so its
+    creation time counts too (markers written before it was kept hold the number alone)."""
+    if len(marked) == 1:
+        return marked[0] == version.number
+    return marked == _marked(version)
 
 
 def _kept_message(dataset_id: str, *, bundled_changed: bool) -> str:

@@ -62,7 +62,7 @@ def test_a_changed_bundle_reloads_untouched_copies_only(tmp_path: Path) -> None:
         store.delete_row(written, row_id)
         count = store.info(written).row_count
         # As if the bundled files had changed since they were loaded: the store remembers other digests.
-        marker_path.write_text(json.dumps({k: ["0" * 16, v[1]] for k, v in marker.items()}))
+        marker_path.write_text(json.dumps({k: ["0" * 16, *v[1:]] for k, v in marker.items()}))
         notices: list[str] = []
         reloaded = load_demo_data(store, notice=notices.append)
         assert written not in reloaded and untouched in reloaded
@@ -81,3 +81,34 @@ def test_a_dataset_the_demo_did_not_load_is_never_overwritten(tmp_path: Path) ->
         notices: list[str] = []
         assert load_demo_data(store, notice=notices.append) == []
         assert len(notices) == len(DEMO_DATASETS)
+
+
+def test_a_copy_made_again_under_the_same_id_is_not_taken_for_the_demos(tmp_path: Path) -> None:
+    """A dataset dropped and loaded again starts again at version 1, as the demo's own copy did:
+    the marker's creation time tells them apart, so a newer bundle never overwrites it."""
+    with Store(tmp_path / "s") as store:
+        load_demo_data(store)
+        marker_path = store.root / "demo-data.json"
+        marker = json.loads(marker_path.read_text())
+        theirs = store.arrow(DATASET).slice(0, 3)
+        columns = store.info(DATASET).columns
+        store.drop(DATASET)
+        remade = store.load(DATASET, theirs, columns, name="Their own copy")
+        assert remade.version == marker[DATASET][1]  # the same number as the demo's copy
+        marker_path.write_text(json.dumps({k: ["0" * 16, *v[1:]] for k, v in marker.items()}))
+        notices: list[str] = []
+        reloaded = load_demo_data(store, notice=notices.append)
+        assert DATASET not in reloaded
+        assert store.info(DATASET).row_count == 3 and store.info(DATASET).name == "Their own copy"
+        assert [n for n in notices if repr(DATASET) in n]
+
+
+def test_a_marker_from_before_creation_times_still_names_the_copy(tmp_path: Path) -> None:
+    with Store(tmp_path / "s") as store:
+        load_demo_data(store)
+        marker_path = store.root / "demo-data.json"
+        marker = json.loads(marker_path.read_text())
+        marker_path.write_text(json.dumps({k: ["0" * 16, v[1]] for k, v in marker.items()}))
+        notices: list[str] = []
+        assert sorted(load_demo_data(store, notice=notices.append)) == sorted(marker)
+        assert notices == []
