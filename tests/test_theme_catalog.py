@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from catalog_files import problems, write
 
+from btvstat_open.cli import main
+from btvstat_open.server.running import catalog_signature
 from catalog import load_catalog
 from catalog.colors import contrast_ratio, nearest_passing, normalize_hex
 from catalog.demo import DEMO_DIR
@@ -184,3 +186,31 @@ def test_built_in_colours_match_site_css() -> None:
 def test_the_demo_theme_passes() -> None:
     theme = load_catalog(DEMO_DIR).settings.theme
     assert theme is not None and theme.logo is not None and theme.colors.primary is not None
+
+
+def test_catalog_validate_prints_the_shade_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = catalog(tmp_path, "theme:\n  colors:\n    primary: '#ffcc00'\n")
+    assert main(["catalog", "validate", str(root), "--store", str(tmp_path / "none")]) == 2
+    lines = capsys.readouterr().out.splitlines()
+    found = [
+        line for line in lines if line.startswith(f"{root / 'catalog.yaml'}:4: theme colors.primary #ffcc00:")
+    ]
+    assert found and any("on_primary on primary (#ffffff on #ffcc00)" in line for line in found)
+    shade = re.search(r"use (#[0-9a-f]{6}), the nearest passing shade of primary", found[0])
+    assert shade is not None and contrast_ratio("#ffffff", shade[1]) >= 4.5
+
+
+def test_a_changed_theme_file_changes_the_catalog_version(tmp_path: Path) -> None:
+    root = catalog(
+        tmp_path,
+        "theme:\n  logo: {file: theme/logo.svg, alt: Home}\n  templates: theme/templates\n",
+        {"theme/logo.svg": SVG, "theme/templates/kpi.html": '{% extends "default/kpi.html" %}'},
+    )
+    first = load_catalog(root).version
+    (root / "theme" / "logo.svg").write_text(SVG.replace("10", "12"))
+    second = load_catalog(root).version
+    (root / "theme" / "templates" / "kpi.html").write_text('{% extends "default/kpi.html" %}\n')
+    assert len({first, second, load_catalog(root).version}) == 3  # caches keyed on it start afresh
+    assert any(p.endswith("logo.svg") for p, _, _ in catalog_signature(root))  # serve reloads on it
