@@ -24,6 +24,8 @@ from widgets.pages import TEMPLATES
 from widgets.theme_templates import template_env
 
 KPI = "pothole-days-to-close"
+HOSTILE_LABEL = "<script>alert(1)</script>"
+HOSTILE_URL = '/search?q="><script>alert(2)</script>'
 BASE_OVERRIDE = """{% extends "default/base.html" %}
 {% block footer_links %}<p class="city-footer">Footer of {{ site.publisher }}: {{ "<b>bold</b>" }}</p>
 {{ super() }}{% endblock %}
@@ -54,9 +56,9 @@ def themed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Themed]:
     (folder / "theme" / "templates" / "base.html").write_text(BASE_OVERRIDE)
     (folder / "theme" / "templates" / "kpi.html").write_text(KPI_OVERRIDE)
     settings = folder / "catalog.yaml"
-    settings.write_text(
-        settings.read_text().replace("  heading_font:", "  templates: theme/templates\n  heading_font:")
-    )
+    text = settings.read_text().replace("  heading_font:", "  templates: theme/templates\n  heading_font:")
+    hostile = f"    - {{label: '{HOSTILE_LABEL}', url: '{HOSTILE_URL}'}}\n"
+    settings.write_text(text.replace("  footer_links:\n", "  footer_links:\n" + hostile))
     store = demo_store(root / "store")
     catalog = load_catalog(folder, store)
     try:
@@ -133,6 +135,13 @@ def test_every_page_kind_carries_the_theme(themed: Themed) -> None:
         assert f'href="{css_url}"' in themed.get(path).text, path
     dataset_page = themed.get("/d/kc-311-potholes")
     assert "font-src 'self'" in dataset_page.headers["content-security-policy"]
+
+
+def test_theme_links_are_text(themed: Themed) -> None:
+    page = themed.get("/").text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;</a>" in page
+    assert 'href="/search?q=&#34;&gt;&lt;script&gt;alert(2)&lt;/script&gt;"' in page
+    assert "<script>alert" not in page
 
 
 def test_an_override_replaces_its_block_and_keeps_the_rest(themed: Themed) -> None:
