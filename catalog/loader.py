@@ -35,6 +35,7 @@ from catalog.peer_checks import check_peer_ids
 from catalog.program_checks import check_goal_dated_goals, check_goals
 from catalog.pydantic_problems import translate
 from catalog.stories import load_stories, story_files
+from catalog.theme_checks import check_contrast, check_theme_files, theme_files
 from catalog.yamllines import YamlProblem, line_for, load_with_lines
 
 __all__ = ["load_catalog"]
@@ -98,6 +99,9 @@ def load_catalog(path: str | Path, store: Store | None = None) -> Catalog:
         files[kpi.id] = file
     if not kpi_files:
         problems.append((str(root), None, "no KPI files found: add one YAML file per KPI (see catalog/demo)"))
+    if settings.theme is not None and (read := _read(settings_path, problems)):
+        check_theme_files(settings.theme, root, str(settings_path), read[1], problems)  # catalog.theme_checks
+        check_contrast(settings.theme, str(settings_path), read[1], problems)
     if any(g.dated_goal is not None for g in settings.goals) and (read := _read(settings_path, problems)):
         check_goal_dated_goals(settings, kpis, str(settings_path), read[1], problems)  # KPI under the goal
     if any(c.max_kpi_change for c in settings.checks.values()) and (read := _read(settings_path, problems)):
@@ -111,6 +115,7 @@ def load_catalog(path: str | Path, store: Store | None = None) -> Catalog:
     version_files = [*kpi_files, *meeting_paths, *story_paths]
     if settings_path.is_file():
         version_files.append(settings_path)
+    version_files.extend(_theme_version_files(root, settings))
     return Catalog(
         root=root,
         settings=settings,
@@ -137,6 +142,16 @@ def _error(root: Path, problems: Problems) -> CatalogError:
         f"(`btvstat-open catalog validate {root}` lists them all)",
         problems=problems,
     )
+
+
+def _theme_version_files(root: Path, settings: CatalogSettings) -> list[Path]:
+    """The theme's files (logo, fonts, template overrides): a change to one changes the version."""
+    if settings.theme is None:
+        return []
+    found = [root / relative for _, relative, _ in theme_files(settings.theme)]
+    if settings.theme.templates is not None:
+        found.extend(p for p in (root / settings.theme.templates).rglob("*") if p.is_file())
+    return found
 
 
 def _kpi_files(root: Path) -> list[Path]:

@@ -30,6 +30,7 @@ from catalog.demo import DEMO_DIR
 from catalog.meetings import agenda_kpis
 from catalog.packet import Packet, build_packet
 from widgets.packets import packet_html, packet_pdf
+from widgets.theme_files import brand_of
 
 MEETING = "2020-03-04-public-works"
 PREVIOUS = "2020-02-05-public-works"
@@ -78,7 +79,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rendered]:
     with demo_store(tmp_path_factory.mktemp("store")) as store:
         catalog = load_catalog(root, store)
         packet = build_packet(catalog, store, MEETING)
-        html = packet_html(packet, catalog.settings)
+        html = packet_html(packet, catalog.settings, brand=brand_of(catalog))  # as the CLI and server
         pdf = packet_pdf(html)
         pages = [flat(page.extract_text()) for page in pypdf.PdfReader(BytesIO(pdf)).pages]
         yield Rendered(catalog, store, packet, html, pdf, pages)
@@ -260,7 +261,7 @@ def test_pdf_is_tagged_titled_with_language_and_embedded_fonts(site: Rendered) -
 
 def test_a_past_meetings_packet_is_the_same_bytes_every_time(site: Rendered) -> None:
     again = build_packet(site.catalog, site.store, MEETING)
-    html = packet_html(again, site.catalog.settings)
+    html = packet_html(again, site.catalog.settings, brand=brand_of(site.catalog))
     assert html == site.html
     assert packet_pdf(html) == site.pdf
 
@@ -268,6 +269,9 @@ def test_a_past_meetings_packet_is_the_same_bytes_every_time(site: Rendered) -> 
 def test_the_html_is_self_contained_and_accessible(site: Rendered) -> None:
     html = site.html
     inside = html.replace('xmlns="http://www.w3.org/2000/svg"', "")  # a name, not a request
+    # The theme's logo is inside the page too: a data: URI (an image, so it runs nothing).
+    assert html.count('<img class="brand-logo" src="data:image/svg+xml;base64,') == 1
+    inside = re.sub(r'<img class="brand-logo" src="data:[^"]*" alt="[^"]*">', "", inside)
     assert html.startswith('<!doctype html>\n<html lang="en">')
     for outside in ("<script", "<link", "<img", "<iframe", "url(", "src=", "http://", "https://"):
         assert outside not in inside, outside

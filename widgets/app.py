@@ -51,6 +51,7 @@ from widgets.route_context import WidgetContext, Widgets, response_key
 from widgets.routes import router as widget_routes
 from widgets.security import SecurityHeadersMiddleware, frame_ancestors, security_headers
 from widgets.service import WidgetService
+from widgets.theme_routes import router as theme_routes
 from widgets.warmup import warm_up_in_background
 
 __all__ = ["WidgetsApp", "create_widgets_app"]
@@ -87,6 +88,8 @@ class WidgetsApp:
     site: CatalogSettings
     stylesheet: str
     data_json: Callable[[], dict[str, Any]] | None
+    #: the catalog's theme stylesheet (widgets.theme_files), for pages served by other routes
+    theme_stylesheet: str | None = None
 
 
 def create_widgets_app(
@@ -129,6 +132,7 @@ def create_widgets_app(
     app.state.widget_routes = ctx
     app.include_router(widget_routes)
     app.include_router(_docs)
+    app.include_router(theme_routes)  # the catalog's logo, fonts and theme stylesheet
     install_openapi(app, WIDGET_ROUTES)
     app.add_middleware(StreamAbortedMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
@@ -142,7 +146,8 @@ def create_widgets_app(
     app.state.responses = ctx.responses
     app.state.packets = ctx.packets
     stylesheet = ctx.assets.url("site.css")
-    return WidgetsApp(app, ctx.pools, ctx.pages.site, stylesheet, _data_json(catalog, store, ctx.service))
+    data_json = _data_json(catalog, store, ctx.service)
+    return WidgetsApp(app, ctx.pools, ctx.pages.site, stylesheet, data_json, ctx.pages.brand.stylesheet)
 
 
 def _widget_context(

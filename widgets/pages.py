@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
 from btvstat_open.errors import DatasetNotFound
 from catalog.data_checks import load_checks
 from catalog.definitions import definition_changes
@@ -40,6 +38,8 @@ from widgets.provenance import provenance
 from widgets.render import EMBED_OPTIONS, script_json
 from widgets.service import ChartOptions, WidgetService
 from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS, format_value
+from widgets.theme_files import Brand
+from widgets.theme_templates import ORIGINALS, template_env
 
 __all__ = ["ChartView", "Pages", "embed_snippet"]
 
@@ -91,13 +91,9 @@ class Pages:
         self.service = service
         self.assets = assets
         self.allowed_origins = allowed_origins
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(TEMPLATES),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
+        self.brand = Brand.of(service.catalog)  # the catalog's theme (widgets.theme_files)
+        self.env = template_env(TEMPLATES, self.brand.templates)
+        self.env.globals["brand"] = self.brand
         self.env.globals["asset"] = assets.url
         self.env.globals["status_label"] = lambda status: STATUS_LABELS.get(status, status)
         self.env.globals["status_symbol"] = lambda status: STATUS_SYMBOLS.get(status, "")
@@ -105,7 +101,8 @@ class Pages:
         # Compile every template now, not on the first request of each page (a second or more on a
         # busy machine, which a cold dashboard would pay).
         for name in self.env.list_templates():
-            self.env.get_template(name)
+            if not name.startswith(ORIGINALS):
+                self.env.get_template(name)
 
     @property
     def site(self) -> CatalogSettings:

@@ -64,8 +64,11 @@ def frame_ancestors(allowed_origins: Sequence[str]) -> str:
     return " ".join(["'self'", *allowed_origins])
 
 
-def security_headers(kind: Kind, *, ancestors: str = "'none'") -> list[tuple[str, str]]:
-    """The security headers for one kind of response (lower-case names).
+def security_headers(
+    kind: Kind, *, ancestors: str = "'none'", styles: Sequence[str] = ()
+) -> list[tuple[str, str]]:
+    """The security headers for one kind of response (lower-case names); ``styles`` are more CSP
+    sources for a packet's inline stylesheet (a themed packet's, ``'sha256-...'``).
 
     Example:
         >>> dict(security_headers("embed", ancestors="'self'"))["content-security-policy"][-22:]
@@ -76,7 +79,7 @@ def security_headers(kind: Kind, *, ancestors: str = "'none'") -> list[tuple[str
     elif kind == "packet":
         from widgets.packets.render import style_hash
 
-        csp = _PACKET_CSP.format(style=style_hash())
+        csp = _PACKET_CSP.format(style=" ".join(dict.fromkeys((style_hash(), *styles))))
     elif kind == "docs":
         csp = _DOCS_CSP
     else:

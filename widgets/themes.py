@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
+from catalog.colors import contrast_ratio
+
 __all__ = ["STATUS_SHAPES", "THEMES", "THEME_NAMES", "Theme", "contrast_ratio"]
 
 # Vega-Lite point shapes per status; summary.STATUS_SYMBOLS draws the same shapes as text.
@@ -101,20 +103,3 @@ THEMES: Final = {
         },
     ),
 }
-
-
-def _luminance(colour: str) -> float:
-    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
-    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def contrast_ratio(foreground: str, background: str) -> float:
-    """WCAG contrast ratio of two ``#rrggbb`` colours (1 to 21).
-
-    Example:
-        >>> round(contrast_ratio("#000000", "#ffffff"))
-        21
-    """
-    lighter, darker = sorted((_luminance(foreground), _luminance(background)), reverse=True)
-    return (lighter + 0.05) / (darker + 0.05)

@@ -45,7 +45,7 @@ SAMPLE_ROWS = 10
 #: the page's own security headers: no script at all, styles and images from this server only
 PAGE_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; "
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; base-uri 'none'; "
         "form-action 'none'; frame-ancestors 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
@@ -66,6 +66,8 @@ class PageSite:
     title: str | None = None
     publisher: str | None = None
     stylesheet: str | None = None
+    #: the catalog's theme stylesheet (colours, fonts), linked after ``stylesheet``
+    theme_stylesheet: str | None = None
 
 
 @lru_cache(maxsize=1)
@@ -140,6 +142,7 @@ def render_dataset_page(ctx: PortalContext, info: DatasetInfo, site: PageSite | 
         "site_title": site.title or settings.catalog_title,
         "publisher": site.publisher or settings.publisher,
         "stylesheet": site.stylesheet,
+        "theme_stylesheet": site.theme_stylesheet,
         "summary": paragraphs[0] if paragraphs else info.name,
         "paragraphs": paragraphs,
         "dates": {

@@ -64,7 +64,12 @@ def create_app(
     app = part.app
     app.description = DESCRIPTION
     site = part.site
-    page_site = PageSite(title=site.title, publisher=site.publisher, stylesheet=part.stylesheet)
+    page_site = PageSite(
+        title=site.title,
+        publisher=site.publisher,
+        stylesheet=part.stylesheet,
+        theme_stylesheet=part.theme_stylesheet,  # the catalog's colours and fonts
+    )
     # After the widgets' routes, as before the split; on their pools (one budget for the server).
     install_portal(app, store, settings, data_json=part.data_json, page_site=page_site, pools=part.pools)
     install_openapi(app, merged(PORTAL_ROUTES, WIDGET_ROUTES))

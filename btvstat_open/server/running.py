@@ -36,7 +36,8 @@ from catalog.models.catalog_yaml import every_seconds
 __all__ = ["CatalogWatcher", "SwappableApp", "SyncSchedule", "catalog_signature"]
 
 log = logging.getLogger("btvstat_open.serve")
-_CATALOG_FILES = (".yaml", ".yml", ".md")
+# Catalog text, and the files a theme may name (template overrides, logo, fonts).
+_CATALOG_FILES = (".yaml", ".yml", ".md", ".html", ".svg", ".png", ".woff2", ".woff", ".ttf")
 
 
 class SwappableApp:
@@ -56,7 +57,7 @@ class SwappableApp:
 
 
 def catalog_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
-    """Each catalog file (YAML, Markdown) with its modification time and size."""
+    """Each catalog file (YAML, Markdown, theme files) with its modification time and size."""
     found = []
     for path in sorted(folder.rglob("*")):
         if path.suffix.lower() in _CATALOG_FILES and path.is_file():

@@ -23,6 +23,7 @@ from catalog.models.data_checks import DataCheck
 from catalog.models.dated_goal import GoalDatedGoal
 from catalog.models.notify import NotifyRule, Recipients, Webhook
 from catalog.models.people import AccessRule, EntrySettings
+from catalog.models.theme import Theme
 from connectors.kinds import DEFAULT_KIND, KINDS
 
 #: The days "today" may be frozen at (``as_of:``, ``--as-of``): periods a year back and years ahead
@@ -228,6 +229,9 @@ class CatalogSettings(Strict):
     recipients: Recipients = Field(default_factory=Recipients)
     holidays: list[date] = Field(default_factory=list)
     site_url: HttpUrl | None = None
+
+    # The city's look: logo, colours, fonts, links, template overrides (catalog.models.theme).
+    theme: Theme | None = None
 
     @field_validator("portals")
     @classmethod

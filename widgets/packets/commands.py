@@ -25,6 +25,7 @@ from catalog.packet import build_packet, find_meeting
 from widgets.packets.kept import produce
 from widgets.packets.render import packet_html, packet_pdf
 from widgets.packets.view import long_date
+from widgets.theme_files import brand_of
 
 __all__ = ["run_packet"]
 
@@ -63,7 +64,8 @@ def run_packet(args: argparse.Namespace) -> int:
         note = f"kept revision {kept.number}"
     else:
         packet = build_packet(catalog, store, args.meeting_id, as_of=as_of)
-        html, day, note = packet_html(packet, catalog.settings), packet.as_of, "not kept: before the meeting"
+        html = packet_html(packet, catalog.settings, brand=brand_of(catalog))
+        day, note = packet.as_of, "not kept: before the meeting"
         pdf = functools.partial(packet_pdf, html)
     write_atomically(output, html if suffix == ".html" else pdf())
     if as_of is not None:

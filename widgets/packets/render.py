@@ -30,41 +30,76 @@ from btvstat_open.errors import RenderError
 from catalog.models import CatalogSettings
 from catalog.packet import Packet
 from widgets.packets.view import packet_context
+from widgets.theme_files import Brand
+from widgets.theme_templates import template_env
 
-__all__ = ["PACKET_CSS", "packet_html", "packet_pdf", "style_hash"]
+__all__ = ["PACKET_CSS", "packet_css", "packet_html", "packet_pdf", "style_hash"]
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
 PACKET_CSS = (TEMPLATES / "packet.css").read_text(encoding="utf-8")
-_ENV = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(TEMPLATES),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+_ENV = template_env(TEMPLATES, None)
+_THEMED_ENVS: dict[Path, jinja2.Environment] = {}  # by overrides folder (widgets.theme_templates)
 # WeasyPrint's layout is not documented as thread-safe; packets are rare, so one at a time.
 _PDF_LOCK = threading.Lock()
 
 
-def style_hash() -> str:
+def style_hash(css: str = PACKET_CSS) -> str:
     """The CSP source that allows exactly the packet's inline stylesheet (``'sha256-...'``).
 
     Example:
         >>> style_hash().startswith("'sha256-")
         True
     """
-    digest = hashlib.sha256(PACKET_CSS.encode()).digest()
+    digest = hashlib.sha256(css.encode()).digest()
     return f"'sha256-{base64.b64encode(digest).decode()}'"
 
 
-def packet_html(packet: Packet, site: CatalogSettings, *, links: bool = False) -> str:
-    """The packet as one HTML document; ``links`` adds the site's navigation (for the server).
+def packet_css(brand: Brand) -> str:
+    """The packet's stylesheet: :data:`PACKET_CSS`, then the theme's colours (validated hex codes).
+
+    Example:
+        >>> packet_css(Brand()) == PACKET_CSS
+        True
+    """
+    if not brand.light_colors:
+        return PACKET_CSS
+    c = brand.light_colors
+    return PACKET_CSS + (
+        f"/* The catalog's theme */\na {{ color: {c['link']}; }}\n"
+        f"h2 {{ border-bottom-color: {c['primary']}; }}\n"
+        f".summary {{ border-left-color: {c['primary']}; background: {c['surface']}; }}\n"
+        f".brand-logo {{ display: block; height: 14mm; width: auto; margin: 0.5rem 0 0; }}\n"
+        f".status-on_track {{ color: {c['on_track']}; }}\n"
+        f".status-near_target {{ color: {c['near_target']}; }}\n"
+        f".status-off_track {{ color: {c['off_track']}; }}\n"
+    )
+
+
+def _env(brand: Brand) -> jinja2.Environment:
+    if brand.templates is None:
+        return _ENV
+    if brand.templates not in _THEMED_ENVS:
+        _THEMED_ENVS[brand.templates] = template_env(TEMPLATES, brand.templates)
+    return _THEMED_ENVS[brand.templates]
+
+
+def packet_html(
+    packet: Packet, site: CatalogSettings, *, links: bool = False, brand: Brand | None = None
+) -> str:
+    """The packet as one HTML document; ``links`` adds the site's navigation (for the server);
+    ``brand`` (the catalog's theme, :func:`widgets.theme_files.brand_of`) its logo and colours.
 
     Every catalog and meeting text is escaped by the template; the only markup inserted as is are
     the stylesheet above and the server's own chart SVG.
     """
+    brand = brand or Brand()
     context = packet_context(packet, site.fiscal_year_start)
-    return _ENV.get_template("packet.html").render(site=site, css=PACKET_CSS, links=links, **context)
+    css = packet_css(brand)
+    return (
+        _env(brand)
+        .get_template("packet.html")
+        .render(site=site, css=css, links=links, brand=brand, **context)
+    )
 
 
 def packet_pdf(html: str) -> bytes:

@@ -30,6 +30,7 @@ from widgets.cache import DataVersions, KeyedLocks, LruCache
 from widgets.packets.kept import KeptPackets, Revision, produce
 from widgets.packets.render import packet_html, packet_pdf
 from widgets.packets.view import long_date
+from widgets.theme_files import brand_of
 
 __all__ = ["MeetingSummary", "PacketService"]
 
@@ -134,7 +135,9 @@ class PacketService:
         assert self.catalog is not None
         settings = self.catalog.settings
         html: str = self._cached(
-            meeting, f"html-{links}", lambda: packet_html(self.packet(meeting_id), settings, links=links)
+            meeting,
+            f"html-{links}",
+            lambda: packet_html(self.packet(meeting_id), settings, links=links, brand=brand_of(self.catalog)),
         )
         return html
 
