@@ -242,7 +242,7 @@ def kpi_item(catalog: Catalog, store: Store, kpi: Kpi, day: date, since: date | 
         notes=tuple(n for n in sorted(kpi.notes, key=lambda n: n.date) if _in_window(n.date, since, day)),
         questions=(),
         updates=department_updates(store, kpi.id, day),
-        empty_reason=why_empty(kpi, store, catalog.settings, today=day),
+        empty_reason=why_empty(kpi, store, catalog.settings, today=day, series=series),
         checks=tuple(_check_failures(store, kpi.source.dataset)),
         peers=comparison(kpi, store, catalog.settings, series, today=day) if kpi.peers else None,
     )
