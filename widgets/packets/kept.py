@@ -35,7 +35,7 @@ from btvstat_open.errors import UsageError
 from btvstat_open.store import Store
 from catalog.models import Catalog
 from catalog.packet import Packet, build_packet, find_meeting
-from widgets.packets.render import packet_html, packet_pdf
+from widgets.packets.render import packet_pages, packet_pdf
 
 __all__ = ["KeptPackets", "Revision", "packet_values", "produce", "revisions_between", "should_keep"]
 
@@ -222,6 +222,5 @@ def produce(
         packet = replace(
             packet, revision=latest.number + 1, kept_before=then["kept_at"][:10], changes=changes
         )
-    html = packet_html(packet, catalog.settings, links=False)
-    page = packet_html(packet, catalog.settings, links=True)
+    html, page = packet_pages(packet, catalog.settings)  # every chart drawn once for both
     return kept.keep(packet, page, html, layout(html))
