@@ -161,7 +161,7 @@ def run_measure(args: argparse.Namespace) -> int:
         return _run_breakdown(args, kpi, catalog.settings, needed, today)
     with _required_store(args.store, needed) as store:
         series = measure(kpi, store, catalog.settings, today=today)
-        reason = why_empty(kpi, store, catalog.settings, today=today)
+        reason = why_empty(kpi, store, catalog.settings, today=today, series=series)
         say_history(store, [kpi.source.dataset], today)
     if reason is not None:  # on stderr, so piped CSV and JSON stay data only
         print(f"note: {kpi.id} has no value as of {today}: {reason}", file=sys.stderr)

@@ -21,6 +21,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import pyarrow as pa
+
 from btvstat_open.store import Store
 from catalog.filter_rows import empty_filter_warnings
 from catalog.measure import _compile, _day_expr, as_of_condition, measure
@@ -53,9 +55,15 @@ def _facts(kpi: Kpi, store: Store, fsm: int, today: date) -> tuple[Any, ...]:
     return (info.row_count, *row)
 
 
-def why_empty(kpi: Kpi, store: Store, settings: CatalogSettings, *, today: date) -> str | None:
-    """Why the KPI's series has no period with a value as of ``today``, or None when it has one."""
-    series = measure(kpi, store, settings, today=today)
+def why_empty(
+    kpi: Kpi, store: Store, settings: CatalogSettings, *, today: date, series: pa.Table | None = None
+) -> str | None:
+    """Why the KPI's series has no period with a value as of ``today``, or None when it has one.
+
+    ``series`` is the KPI's series as of ``today`` when the caller has measured it already.
+    """
+    if series is None:
+        series = measure(kpi, store, settings, today=today)
     if any(v is not None for v in series.column("value").to_pylist()):
         return None
     total, kept, with_day, first, last, by_today, latest = _facts(

@@ -30,6 +30,7 @@ Example:
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -61,6 +62,8 @@ __all__ = [
     "kpi_item",
     "packet_day",
 ]
+
+ITEM_THREADS = 4  # a packet's items computed at once
 
 
 def find_meeting(catalog: Catalog, meeting_id: str) -> Meeting:
@@ -242,7 +245,7 @@ def kpi_item(catalog: Catalog, store: Store, kpi: Kpi, day: date, since: date | 
         notes=tuple(n for n in sorted(kpi.notes, key=lambda n: n.date) if _in_window(n.date, since, day)),
         questions=(),
         updates=department_updates(store, kpi.id, day),
-        empty_reason=why_empty(kpi, store, catalog.settings, today=day),
+        empty_reason=why_empty(kpi, store, catalog.settings, today=day, series=series),
         checks=tuple(_check_failures(store, kpi.source.dataset)),
         peers=comparison(kpi, store, catalog.settings, series, today=day) if kpi.peers else None,
     )
@@ -321,7 +324,12 @@ def build_packet(catalog: Catalog, store: Store, meeting_id: str, *, as_of: date
     since = previous.date if previous else None
     agenda = agenda_kpis(meeting, catalog.kpis)
     new_ids = {item.kpi for item in meeting.new_items}
-    items = {kpi_id: _item(catalog, store, catalog.kpis[kpi_id], meeting, day, since) for kpi_id in agenda}
+    # Most of an item is DuckDB work, which runs outside Python's lock: a few items at once.
+    with ThreadPoolExecutor(max_workers=ITEM_THREADS, thread_name_prefix="packet-items") as pool:
+        built = pool.map(
+            lambda kpi_id: _item(catalog, store, catalog.kpis[kpi_id], meeting, day, since), agenda
+        )
+        items = dict(zip(agenda, built, strict=True))
     standing = _off_track_first([items[k] for k in agenda if k not in new_ids])
     new_items = _off_track_first([items[k] for k in agenda if k in new_ids])
     rank = {item.kpi.id: _urgency(item.status) for item in items.values()}

@@ -50,7 +50,7 @@ def run_render(args: argparse.Namespace) -> int:
     today = today_for(catalog.settings, getattr(args, "as_of", None))
     fsm = catalog.settings.fiscal_year_start
     series = measure(kpi, store, catalog.settings, today=today)
-    reason = why_empty(kpi, store, catalog.settings, today=today)
+    reason = why_empty(kpi, store, catalog.settings, today=today, series=series)
     if suffix == ".html":
         # The page has the title.
         spec = (

@@ -95,7 +95,7 @@ async def api_goals(request: Request, ctx: Widgets) -> Response:
     kpis = service.public_kpis()
 
     def build() -> bytes:
-        roots = program_tree(service.settings, [service.facts(kpi) for kpi in kpis])
+        roots = program_tree(service.settings, service.all_facts(kpis))  # the missing ones on threads
         settings = service.settings
         return orjson.dumps(
             {

@@ -305,7 +305,9 @@ class WidgetService:
                 freshness=freshness(kpi, self.store, self.series(kpi), today=today),
                 overdue=tuple(overdue_actions(kpi, today)),
                 unattended=is_unattended(kpi, statuses, today),
-                empty_reason=None if latest else why_empty(kpi, self.store, self.settings, today=today),
+                empty_reason=None
+                if latest
+                else why_empty(kpi, self.store, self.settings, today=today, series=self.series(kpi)),
                 target_label=shown,
                 progress=kpi_progress(kpi, self.series(kpi)),
                 series=self.series(kpi),

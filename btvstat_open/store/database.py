@@ -33,6 +33,7 @@ from btvstat_open.store.dataset import (
     DataVersion,
     MetadataChange,
     WriteResult,
+    as_utc,
     check_dataset_id,
     quote_ident,
     table_name,
@@ -40,7 +41,7 @@ from btvstat_open.store.dataset import (
 from btvstat_open.store.engine_errors import engine_error, translated
 from btvstat_open.store.fourbyfour import IDS_TABLE, assign_missing, ensure_ids_table, resolve
 from btvstat_open.store.history import Recording, create_history_tables, drop_history
-from btvstat_open.store.known import compact_history, known_info
+from btvstat_open.store.known import VersionMemo, compact_history, known_info
 from btvstat_open.store.writes import (
     META_TABLE,
     apply_upsert,
@@ -148,6 +149,9 @@ class Store:
         self._listing: dict[str, DatasetInfo] = {}
         self._listing_lock = threading.Lock()
         self._local = threading.local()
+        # Dataset records (current and as known at a moment) per DataVersion: pages over many
+        # KPIs ask for the same few.
+        self._records = VersionMemo()
         self._con.execute(
             f"CREATE TABLE IF NOT EXISTS {_META} ("
             "id VARCHAR PRIMARY KEY, name VARCHAR, description VARCHAR, columns VARCHAR, "
@@ -271,7 +275,25 @@ class Store:
         return resolve(self.cursor(), key)
 
     def info(self, dataset_id: str) -> DatasetInfo:
-        """Metadata of one dataset; raises :class:`DatasetNotFound`."""
+        """Metadata of one dataset; raises :class:`DatasetNotFound`.
+
+        One lookup of its version; the record is read again only when that moved.
+        """
+        return self._info(dataset_id, self._data_version(dataset_id))
+
+    def _data_version(self, dataset_id: str) -> DataVersion:
+        with translated(f"reading {dataset_id!r}"):
+            row = fetch_one(
+                self.cursor().execute(f"SELECT created_at, version FROM {_META} WHERE id = ?", [dataset_id])
+            )
+        if row is None:
+            raise DatasetNotFound(dataset_id)
+        return DataVersion(row[0], int(row[1]))
+
+    def _info(self, dataset_id: str, version: DataVersion) -> DatasetInfo:
+        return self._records.get(("info", dataset_id), version, lambda: self._read_info(dataset_id))
+
+    def _read_info(self, dataset_id: str) -> DatasetInfo:
         cur = self.cursor()
         with translated(f"reading {dataset_id!r}"):
             row = fetch_one(
@@ -301,7 +323,13 @@ class Store:
             >>> store.arrow("demo", as_known=datetime(2020, 3, 4, tzinfo=UTC))["n"].to_pylist()
             [1.0]
         """
-        return known_info(self.cursor(), self.info(dataset_id), at)
+        version = self._data_version(dataset_id)
+        cursor = self.cursor()
+        return self._records.get(
+            ("known", dataset_id, as_utc(at)),
+            version,
+            lambda: known_info(cursor, self._info(dataset_id, version), at),
+        )
 
     def compact_history(self, keep: timedelta) -> dict[str, int]:
         """Forget row versions that ended more than ``keep`` ago (``store compact``); one transaction.
@@ -310,6 +338,7 @@ class Store:
         """
         with self.transaction() as con:
             removed = compact_history(con, keep, self.clock())
+        self._records.clear()  # history now runs from later: what was known before that changed
         self._con.execute("CHECKPOINT")
         return removed
 

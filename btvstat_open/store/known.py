@@ -14,18 +14,22 @@ Example:
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import duckdb
 
-from btvstat_open.store.dataset import DatasetInfo, as_utc, quote_ident
+from btvstat_open.store.dataset import DatasetInfo, DataVersion, as_utc, quote_ident
 from btvstat_open.store.history import HISTORY_TABLE, LOG_TABLE, SYSTEM_COLUMNS, versions_table
 from btvstat_open.store.writes import fetch_one
 from btvstat_open.types import duckdb_type
 
 __all__ = [
     "KnownDatasetInfo",
+    "VersionMemo",
     "compact_history",
     "end_of_day",
     "history_since",
@@ -97,6 +101,52 @@ def known_info(cur: duckdb.DuckDBPyConnection, info: DatasetInfo, at: datetime) 
     if written and written[0] is not None:
         fields.update(rows_updated_at=as_utc(written[0]).replace(tzinfo=None))
     return KnownDatasetInfo(**fields, known_at=at, history_since=since, source_sql=sql)
+
+
+class VersionMemo:
+    """Dataset records (current, or as known at a moment) kept per the dataset's :class:`DataVersion`.
+
+    A page over hundreds of KPIs of a few datasets asks for the same few records again and again,
+    and reading one (metadata, row count, and as known in the past its history and versions'
+    columns) takes several lookups. Every write moves the dataset's :class:`DataVersion`, which is
+    part of every key, so an entry is found only while the dataset is as it was read; a record read
+    after a write slipped in is not kept. :meth:`clear` drops everything (history compaction
+    changes what is known without a write).
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> memo, read = VersionMemo(), SimpleNamespace(data_version="v1")
+        >>> memo.get(("a", "noon"), "v1", lambda: read) is memo.get(("a", "noon"), "v1", lambda: None)
+        True
+    """
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[Hashable, ...], DatasetInfo] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(
+        self, key: tuple[Hashable, ...], version: DataVersion, read: Callable[[], DatasetInfo]
+    ) -> DatasetInfo:
+        """The record kept for ``key`` at ``version``, else ``read()`` (kept if of that version)."""
+        full = (*key, version)
+        with self._lock:
+            found = self._items.get(full)
+            if found is not None:
+                self._items.move_to_end(full)
+                return found
+        info = read()
+        if info.data_version == version:
+            with self._lock:
+                self._items[full] = info
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
+        return info
+
+    def clear(self) -> None:
+        """Forget every record."""
+        with self._lock:
+            self._items.clear()
 
 
 def _versions_sql(cur: duckdb.DuckDBPyConnection, info: DatasetInfo, moment: datetime) -> str:

@@ -35,7 +35,7 @@ from btvstat_open.errors import UsageError
 from btvstat_open.store import Store
 from catalog.models import Catalog
 from catalog.packet import Packet, build_packet, find_meeting
-from widgets.packets.render import packet_html, packet_pdf
+from widgets.packets.render import packet_pages, packet_pdf
 from widgets.theme_files import brand_of
 
 __all__ = ["KeptPackets", "Revision", "packet_values", "produce", "revisions_between", "should_keep"]
@@ -223,7 +223,5 @@ def produce(
         packet = replace(
             packet, revision=latest.number + 1, kept_before=then["kept_at"][:10], changes=changes
         )
-    brand = brand_of(catalog)  # the theme's logo and colours
-    html = packet_html(packet, catalog.settings, links=False, brand=brand)
-    page = packet_html(packet, catalog.settings, links=True, brand=brand)
+    html, page = packet_pages(packet, catalog.settings, brand_of(catalog))  # every chart drawn once for both
     return kept.keep(packet, page, html, layout(html))

@@ -20,9 +20,13 @@ Example:
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
+import html as html_text
+import re
 import threading
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -33,7 +37,15 @@ from widgets.packets.view import packet_context
 from widgets.theme_files import Brand
 from widgets.theme_templates import template_env
 
-__all__ = ["PACKET_CSS", "packet_css", "packet_html", "packet_pdf", "style_hash"]
+__all__ = [
+    "PACKET_CSS",
+    "charts_as_images",
+    "packet_css",
+    "packet_html",
+    "packet_pages",
+    "packet_pdf",
+    "style_hash",
+]
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
 PACKET_CSS = (TEMPLATES / "packet.css").read_text(encoding="utf-8")
@@ -92,14 +104,20 @@ def packet_html(
     Every catalog and meeting text is escaped by the template; the only markup inserted as is are
     the stylesheet above and the server's own chart SVG.
     """
-    brand = brand or Brand()
+    return _render(packet_context(packet, site.fiscal_year_start), site, links, brand or Brand())
+
+
+def packet_pages(packet: Packet, site: CatalogSettings, brand: Brand | None = None) -> tuple[str, str]:
+    """The packet as printed (no links: what its PDF is laid out from) and as a page (with the
+    site's navigation), from one context: every chart is drawn once for both."""
     context = packet_context(packet, site.fiscal_year_start)
-    css = packet_css(brand)
-    return (
-        _env(brand)
-        .get_template("packet.html")
-        .render(site=site, css=css, links=links, brand=brand, **context)
-    )
+    brand = brand or Brand()
+    return _render(context, site, False, brand), _render(context, site, True, brand)
+
+
+def _render(context: dict[str, Any], site: CatalogSettings, links: bool, brand: Brand) -> str:
+    template = _env(brand).get_template("packet.html")
+    return template.render(site=site, css=packet_css(brand), links=links, brand=brand, **context)
 
 
 def packet_pdf(html: str) -> bytes:
@@ -116,8 +134,45 @@ def packet_pdf(html: str) -> bytes:
         ) from exc
     with _PDF_LOCK:
         try:
-            document = weasyprint.HTML(string=html, base_url=None)
-            pdf: bytes = document.write_pdf(pdf_variant="pdf/ua-1", uncompressed_pdf=False)
+            document = weasyprint.HTML(string=charts_as_images(html), base_url=None)
+            pdf: bytes = document.write_pdf(
+                pdf_variant="pdf/ua-1", uncompressed_pdf=False, stylesheets=[_layout_css(weasyprint)]
+            )
         except Exception as exc:
             raise RenderError(f"Could not lay out the packet as PDF: {exc}.") from exc
     return pdf
+
+
+# The packet's charts (the server's own SVG, never nested) and the title WeasyPrint tags them with.
+_SVG = re.compile(r"<svg\b[^>]*>.*?</svg>", re.DOTALL)
+_TITLE = re.compile(r"<title>(.*?)</title>", re.DOTALL)
+# What the page's `.chart svg` rule does for an inline chart, for the chart as an image.
+_IMAGE_RULE = ".chart img { display: block; width: 100%; height: auto; max-height: 70mm; }"
+
+
+def charts_as_images(html: str) -> str:
+    """The packet page with each inline SVG chart as an ``<img>`` of the same SVG, for WeasyPrint.
+
+    WeasyPrint lays an ``<img>`` out from the SVG file in one piece; an inline chart's thousands of
+    elements first go through its HTML parser and style cascade. The chart is drawn the same (as
+    vectors and text); the figure keeps the alternative text it had (the chart's ``<title>``).
+
+    Example:
+        >>> charts_as_images('<p><svg role="img"><title>A &amp; B</title></svg></p>')[:44]
+        '<p><img alt="A &amp; B" src="data:image/svg+'
+    """
+
+    def image(match: re.Match[str]) -> str:
+        svg = match.group(0)
+        title = _TITLE.search(svg)
+        alt = html_text.escape(html_text.unescape(title.group(1)) if title else "", quote=True)
+        data = base64.b64encode(svg.encode()).decode()
+        return f'<img alt="{alt}" src="data:image/svg+xml;base64,{data}">'
+
+    return _SVG.sub(image, html)
+
+
+@functools.cache
+def _layout_css(weasyprint: Any) -> Any:
+    """The stylesheet the PDF adds to the page's own, parsed once per process."""
+    return weasyprint.CSS(string=_IMAGE_RULE)

@@ -28,7 +28,7 @@ from catalog.packet import Packet, build_packet, find_meeting
 from catalog.updates import UPDATES_DATASET
 from widgets.cache import DataVersions, KeyedLocks, LruCache
 from widgets.packets.kept import KeptPackets, Revision, produce
-from widgets.packets.render import packet_html, packet_pdf
+from widgets.packets.render import packet_pages, packet_pdf
 from widgets.packets.view import long_date
 from widgets.theme_files import brand_of
 
@@ -39,6 +39,8 @@ _MAX_BYTES = 128 * 1024 * 1024  # packets, pages and PDFs kept at most
 
 def _size(value: Any) -> int:
     """About the memory a cached packet, page or PDF holds."""
+    if isinstance(value, tuple):  # a packet's two pages
+        return sum(map(_size, value))
     return len(value) if isinstance(value, (bytes, str)) else 256 * 1024
 
 
@@ -134,12 +136,11 @@ class PacketService:
         meeting = self.meeting(meeting_id)
         assert self.catalog is not None
         settings = self.catalog.settings
-        html: str = self._cached(
-            meeting,
-            f"html-{links}",
-            lambda: packet_html(self.packet(meeting_id), settings, links=links, brand=brand_of(self.catalog)),
+        # Both forms at once: every chart is drawn once for the page and for the PDF.
+        pages: tuple[str, str] = self._cached(
+            meeting, "pages", lambda: packet_pages(self.packet(meeting_id), settings, brand_of(self.catalog))
         )
-        return html
+        return pages[1] if links else pages[0]
 
     def pdf(self, meeting_id: str, revision: int | None = None) -> bytes:
         """The packet as a PDF (from the page without the site's navigation); the kept one once kept."""

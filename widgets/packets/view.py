@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -38,6 +39,7 @@ from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS, Row, format_value, pe
 __all__ = ["CHART_HEIGHT", "CHART_WIDTH", "ItemView", "item_view", "long_date", "packet_context"]
 
 CHART_WIDTH, CHART_HEIGHT = 640, 160
+VIEW_THREADS = 4  # a packet's items put in words (and charts drawn) at once
 _ACTION_STATUS = {"open": "Open", "done": "Done", "dropped": "Dropped"}
 
 
@@ -284,8 +286,10 @@ def packet_context(packet: Packet, fiscal_year_start: int = 7) -> dict[str, Any]
     """
     day = packet.as_of
     meeting = packet.meeting
-    standing = [item_view(item, day, fiscal_year_start) for item in packet.standing]
-    new_items = [item_view(item, day, fiscal_year_start) for item in packet.new_items]
+    # Charts are drawn by vl-convert outside Python's lock: a few items at once.
+    with ThreadPoolExecutor(max_workers=VIEW_THREADS, thread_name_prefix="packet-views") as pool:
+        views = list(pool.map(lambda item: item_view(item, day, fiscal_year_start), packet.items))
+    standing, new_items = views[: len(packet.standing)], views[len(packet.standing) :]
     counts = packet.counts()
     highlights = [(s.label, counts[s]) for s in Status if counts.get(s)]
     return {
