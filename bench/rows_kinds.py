@@ -109,15 +109,17 @@ def arcgis_source(table: pa.Table, workdir: Path) -> Iterator[tuple[str, str]]:
     cache would hold them, so the row times the connector rather than the stand-in's encoding.
     """
     _tests_on_path()
-    from arcgis_standin import OID, ArcgisStandin, Service
+    from arcgis_standin import OID, Service
     from arcgis_tables import layer_from_arrow
     from servers import serve
 
+    from bench.arcgis_pages import PagedArcgisStandin
+
     layer = layer_from_arrow(0, "Service Requests", table, geometry="location")
+    app = PagedArcgisStandin({"Requests": Service({0: layer})})
     # The fields a pull of every column asks for: the attributes and the object id, sorted.
     wanted = sorted({OID, *(n for n in table.column_names if n != "location")})
-    layer.pages.warm(layer.rows, wanted, layer.geometry_of)
-    app = ArcgisStandin({"Requests": Service({0: layer})})
+    app.index(layer).warm(layer.rows, wanted, layer.geometry_of)
     with serve(app) as url:
         yield f"{url}/arcgis/rest/services/Requests/FeatureServer", "0"
 

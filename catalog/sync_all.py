@@ -122,13 +122,22 @@ def sync_one(
     the portal's ``kind:`` picks the connector (a ``file`` portal's folder is relative to the
     catalog folder) and its app token comes from the environment variable ``app_token_env`` names.
 
-    Example:
-        >>> from catalog.loader import load_catalog
+    Example (the demo catalog's portal ``burlington`` is a folder of CSV files beside it):
+        >>> import tempfile
+        >>> from btvstat_open.store import Store
         >>> from catalog.demo import DEMO_DIR
-        >>> sync_one(load_catalog(DEMO_DIR), None, "city", "x")  # type: ignore[arg-type]
+        >>> from catalog.loader import load_catalog
+        >>> from catalog.sync_all import sync_one
+        >>> catalog = load_catalog(DEMO_DIR)
+        >>> store = Store(tempfile.mkdtemp())
+        >>> result = sync_one(catalog, store, "burlington", "child-care-locations")
+        >>> result.mode, result.row_count, store.info("child-care-locations").row_count
+        ('full', 58, 58)
+        >>> sync_one(catalog, store, "city", "x")
         Traceback (most recent call last):
         ...
         btvstat_open.errors.UsageError: The catalog has no portal 'city'. Add it under portals: ...
+        >>> store.close()
     """
     from catalog.portals import open_portal
 
@@ -156,13 +165,24 @@ def sync_catalog(
     Datasets with the same id on two portals share one local copy, so they never sync at the
     same time.
 
-    Example:
-        >>> from catalog.loader import load_catalog
+    Example (the demo catalog's portal ``burlington`` is a folder of CSV files beside it):
+        >>> import tempfile
+        >>> from btvstat_open.store import Store
         >>> from catalog.demo import DEMO_DIR
-        >>> sync_catalog(load_catalog(DEMO_DIR), None, parallel=0)  # type: ignore[arg-type]
+        >>> from catalog.loader import load_catalog
+        >>> from catalog.sync_all import sync_catalog
+        >>> catalog = load_catalog(DEMO_DIR)
+        >>> store = Store(tempfile.mkdtemp())
+        >>> only = [("burlington", "child-care-locations")]
+        >>> [outcome.line() for outcome in sync_catalog(catalog, store, only=only)]
+        ['burlington/child-care-locations: full sync (first sync): 58 new, 0 updated, 0 deleted; 58 rows']
+        >>> [outcome.result.mode for outcome in sync_catalog(catalog, store, only=only) if outcome.result]
+        ['unchanged']
+        >>> sync_catalog(catalog, store, parallel=0)
         Traceback (most recent call last):
         ...
         btvstat_open.errors.UsageError: The datasets synced at once (--parallel) must be at least 1 (got 0).
+        >>> store.close()
     """
     if parallel < 1:
         raise UsageError(f"The datasets synced at once (--parallel) must be at least 1 (got {parallel}).")

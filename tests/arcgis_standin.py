@@ -16,8 +16,8 @@ fail pagination probes, fail statistics, answer busy (an error body coded 503).
 The site also answers ``/api/feed/dcat-us/1.1.json`` as an ArcGIS Hub site does: a DCAT-US feed
 with one dataset per layer of every service.
 
-Pages of large layers stay cheap (``arcgis_pages``): object-id ranges and ``1=1`` are found by
-bisection, each feature is encoded once, so a benchmark of a big pull times the client.
+Every query filters and encodes the layer's rows afresh: test layers are small. The benchmarks' big
+layers page through :class:`bench.arcgis_pages.PagedArcgisStandin`, which finds pages by bisection.
 """
 
 from __future__ import annotations
@@ -32,12 +32,17 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import duckdb
+import orjson
 import pyarrow as pa
-from arcgis_pages import PageIndex, dumps
 from servers import read_request
 
 EPOCH = datetime(1970, 1, 1)
 OID, EDIT, CREATED = "OBJECTID", "EditDate", "CreationDate"
+
+
+def dumps(value: Any) -> bytes:
+    """Compact JSON bytes (NaN becomes null)."""
+    return orjson.dumps(value)
 
 
 def ms(moment: datetime) -> int:
@@ -74,7 +79,6 @@ class Layer:
     dates_unknown_tz: bool = True
     max_record_count: int = 1000
     last_edit_ms: int = 0
-    pages: PageIndex = field(default_factory=PageIndex, repr=False, compare=False)
 
     def geometry_of(self, oid: int) -> dict[str, Any] | None:
         return self.geometry[oid - 1] if self.geometry is not None else None
@@ -224,7 +228,6 @@ class ArcgisStandin:
             doomed = set(delete or [])
             layer.rows = [r for r in layer.rows if r[OID] not in doomed]
             layer.last_edit_ms = stamp
-            layer.pages.clear()  # rows changed in place: their encoded features are stale
 
     # -- answers ----------------------------------------------------------------------------
 
@@ -282,8 +285,19 @@ class ArcgisStandin:
 
     def matching(self, layer: Layer, where: str | None) -> list[dict[str, Any]]:
         """The rows ``where`` selects (raises ValueError/IndexError for a clause it cannot read)."""
-        rows = layer.pages.matching(layer.rows, where)
-        return where_rows(layer.rows, where) if rows is None else rows
+        return where_rows(layer.rows, where)
+
+    def features(
+        self, layer: Layer, page: list[dict[str, Any]], names: list[str] | None, shapes: bool
+    ) -> bytes:
+        """The page's features, the inside of a JSON array: ``names``' attributes (None: all)."""
+        encoded = []
+        for row in page:
+            feature: dict[str, Any] = {"attributes": row if names is None else {n: row.get(n) for n in names}}
+            if shapes:
+                feature["geometry"] = layer.geometry_of(row[OID])
+            encoded.append(dumps(feature))
+        return b",".join(encoded)
 
     def query(self, service: Service, layer: Layer, q: dict[str, str]) -> dict[str, Any] | bytes:
         lies = service.lies
@@ -304,9 +318,7 @@ class ArcgisStandin:
             return self.statistics(rows, q["outStatistics"], lies)
         if "resultRecordCount" in q and lies.probe_fails:
             return _error(400, "Failed to execute query.")
-        order = q.get("orderByFields")
-        if not (order in (None, "", f"{OID} ASC") and layer.pages.in_oid_order(layer.rows)):
-            rows = self.ordered(rows, order)
+        rows = self.ordered(layer, rows, q.get("orderByFields"))
         offset = 0 if lies.ignores_offset else int(q.get("resultOffset") or 0)
         if lies.repeats_from is not None and offset >= lies.repeats_from:
             offset = 0
@@ -320,7 +332,7 @@ class ArcgisStandin:
         wanted = q.get("outFields") or "*"
         names = None if wanted == "*" else [n.strip() for n in wanted.split(",")]
         shapes = q.get("returnGeometry", "true") == "true" and layer.geometry is not None
-        features = layer.pages.features(page, names, layer.geometry_of if shapes else None)
+        features = self.features(layer, page, names, shapes)
         head = dumps({"objectIdFieldName": OID, "fields": layer.fields})[:-1]
         tail = b"}"
         if not lies.no_flag and not lies.page_cap:
@@ -346,8 +358,8 @@ class ArcgisStandin:
             attrs[stat["outStatisticFieldName"]] = value
         return {"features": [{"attributes": attrs}]}
 
-    @staticmethod
-    def ordered(rows: list[dict[str, Any]], order: str | None) -> list[dict[str, Any]]:
+    def ordered(self, layer: Layer, rows: list[dict[str, Any]], order: str | None) -> list[dict[str, Any]]:
+        """``rows`` (of ``layer``) sorted by ``orderByFields`` (default: object id)."""
         keys = [p.split() for p in (order or f"{OID} ASC").split(",") if p.strip()]
         for words in reversed(keys):
             name, desc = words[0], len(words) > 1 and words[1].upper() == "DESC"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -10,6 +11,10 @@ import pytest
 TESTS = Path(__file__).parent
 REAL = TESTS / "data" / "real"
 sys.path.insert(0, str(TESTS))
+# Servers started by tests (in process or `serve` processes, which inherit the environment) skip the
+# start-up warm-up: a few seconds of chart renders and a PDF process each, for servers that live
+# seconds. tests/test_widgets_routes.py turns it on to prove it works.
+os.environ["BTVSTAT_WARM_UP"] = "false"
 
 pytest_plugins = [
     "portal_fixtures",

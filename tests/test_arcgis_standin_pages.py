@@ -1,13 +1,14 @@
-"""The ArcGIS stand-in's quick pages answer exactly what its full filter answers, and a layer of any
-Arrow table pulls back through the connector with every column and its points."""
+"""The benchmarks' paged ArcGIS stand-in (bench/arcgis_pages.py) answers exactly what the stand-in's
+full filter answers, and a layer of any Arrow table pulls back through the connector with every column
+and its points."""
 
 from __future__ import annotations
 
 import doctest
+import sys
 from datetime import datetime
 from pathlib import Path
 
-import arcgis_pages
 import arcgis_standin
 import arcgis_tables
 import pyarrow as pa
@@ -19,6 +20,14 @@ from servers import serve
 
 from connectors.arcgis import ArcgisConnector
 from connectors.testing import source_table
+
+REPO = Path(__file__).resolve().parent.parent
+# bench/ is not an installed package: import it from the repository (as `python -m bench` does).
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench import arcgis_pages  # noqa: E402
+from bench.arcgis_pages import PagedArcgisStandin  # noqa: E402
 
 WHERES = [
     "1=1",
@@ -40,21 +49,36 @@ def test_the_stand_in_helpers_examples_run(module: object) -> None:
 
 def test_quick_pages_match_the_full_filter_before_and_after_edits() -> None:
     layer = layer_from_table(0, "Cases", source_table(60), geometry=True)
-    app = ArcgisStandin({"Cases": Service({0: layer})})
+    app = PagedArcgisStandin({"Cases": Service({0: layer})})
+    plain = ArcgisStandin(app.services)  # the same layer, every query filtered and encoded afresh
 
     def both(where: str) -> tuple[list[int], list[int]]:
         return [r["OBJECTID"] for r in app.matching(layer, where)], [
             r["OBJECTID"] for r in where_rows(layer.rows, where)
         ]
 
+    def same_pages() -> None:
+        for where in WHERES:
+            for extra in (
+                {"resultOffset": "2"},
+                {"outFields": "case_id,amount"},
+                {"returnGeometry": "false"},
+            ):
+                q = {"where": where, "resultRecordCount": "7", **extra}
+                assert app.query(app.services["Cases"], layer, q) == plain.query(
+                    plain.services["Cases"], layer, q
+                )
+
     for where in WHERES:
         quick, full = both(where)
         assert quick == full, where
+    same_pages()
     before = app.query(app.services["Cases"], layer, {"where": "1=1", "resultRecordCount": "5"})
     app.edit("Cases", 0, at=datetime(2024, 6, 1), update={2: {"amount": 1.5}}, delete=[1, 3], add=[{}])
     for where in WHERES:
         quick, full = both(where)
         assert quick == full, where
+    same_pages()
     after = app.query(app.services["Cases"], layer, {"where": "1=1", "resultRecordCount": "5"})
     assert isinstance(before, bytes) and isinstance(after, bytes)
     assert b'"amount":1.5' in after and b'"amount":1.5' not in before  # no stale feature served

@@ -107,6 +107,19 @@ def test_docstring_examples_run(
     assert result.failed == 0, f"{result.failed} docstring example(s) of {name} failed (run it to see which)"
 
 
+# Modules whose examples name where each object comes from, so a reader can copy and run them: they run
+# here without the shared stand-ins above (this set may only grow).
+COPYABLE = ("catalog.demo_series", "catalog.sync_all", "widgets.charts", "widgets.images")
+
+
+@pytest.mark.parametrize("name", COPYABLE)
+def test_examples_run_as_copied(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # nothing of the project's folders either
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0, f"{name}: {result.failed} failed on their own"
+
+
 # Modules with public functions but no example yet (request handlers and people plumbing, whose
 # examples need a signed-in session): this list may only shrink.
 WITHOUT_EXAMPLES = {

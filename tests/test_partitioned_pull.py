@@ -1,5 +1,5 @@
 """Partitioned pulls against the local portal over real HTTP into a local folder, read back with
-DuckDB (``read_parquet(..., hive_partitioning=true)``), pyarrow.dataset and Spark (where installed):
+DuckDB (``read_parquet(..., hive_partitioning=true)``), pyarrow.dataset and polars:
 the rows, the folders, the manifest, bad usage, N connections through a throttled link, the command
 line, a sync with nothing new. The S3 tests are in test_partitioned_s3.py."""
 
@@ -11,7 +11,9 @@ import sys
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 import pytest
@@ -131,22 +133,28 @@ def test_command_line_pulls_partitioned_and_rejects_bad_usage(
     assert bad.returncode == 2 and "--partition-by" in bad.stderr and "Traceback" not in bad.stderr
 
 
-def test_spark_reads_the_output_as_one_table(source: tuple[Store, str], tmp_path: Path) -> None:
-    pyspark = pytest.importorskip(
-        "pyspark", reason="pyspark is not installed (pip install pyspark; needs Java)"
-    )
+def test_readers_take_the_folder_as_one_table_with_nulls_in_their_own_partition(
+    source: tuple[Store, str], tmp_path: Path
+) -> None:
+    """What Spark and Hive rely on, read by pyarrow.dataset (the folder itself, as ``spark.read.parquet``
+    takes it) and polars: the manifest beside the data is skipped (its name starts with ``_``), the
+    key comes from the folder names, and the null folder reads as null."""
     store, url = source
-    out = tmp_path / "spark"
+    out = tmp_path / "folder"
     pull_partitioned(portal(url), "cases", str(out), partition_by="opened:year", parallel=2)
-    spark = pyspark.sql.SparkSession.builder.master("local[1]").appName("btvstat-test").getOrCreate()
-    try:
-        frame = spark.read.parquet(str(out))
-        assert frame.count() == ROWS
-        assert "opened_year" in frame.columns
-        ids = sorted(r.case_id for r in frame.select("case_id").collect())
-    finally:
-        spark.stop()
-    assert ids == source_rows(store).column("case_id").to_pylist()
+    assert (out / MANIFEST_NAME).is_file() and (out / f"opened_year={NULL_PARTITION}").is_dir()
+    expected = source_rows(store)
+    nulls = expected.column("opened").null_count
+    assert 0 < nulls < ROWS  # the source has rows in the null folder and in the others
+    folder = pads.dataset(out, format="parquet", partitioning="hive").to_table()
+    lazy = pl.scan_parquet(f"{out}/**/*.parquet", hive_partitioning=True)
+    frame = lazy.collect().to_arrow()
+    for table in (folder, frame):
+        assert table.num_rows == ROWS and "opened_year" in table.column_names
+        assert read_back(table).column("case_id").to_pylist() == expected.column("case_id").to_pylist()
+        assert table.column("opened_year").null_count == nulls  # __HIVE_DEFAULT_PARTITION__ is null
+        years = pc.unique(pc.drop_null(table.column("opened_year"))).to_pylist()
+        assert sorted(years) == list(range(2019, 2025))
 
 
 def test_a_sync_with_nothing_new_is_a_few_small_requests_and_writes_no_data(tmp_path: Path) -> None:

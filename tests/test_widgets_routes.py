@@ -9,6 +9,7 @@ import re
 import time
 from pathlib import Path
 
+import psutil
 import pyarrow.parquet as pq
 import pytest
 import requests
@@ -18,7 +19,9 @@ from servers import in_process
 from widget_site import Site, get, in_process_site
 
 from btvstat_open.server import create_app
+from btvstat_open.web.settings import Settings
 from catalog import load_catalog, measure
+from widgets import warmup
 
 site = in_process_site  # the widget app driven in process (no port)
 KPI = "pothole-days-to-close"
@@ -292,11 +295,28 @@ def test_data_change_shows_without_restart(tmp_path: Path) -> None:
     store.close()
 
 
-def test_start_up_warms_the_renderer_without_rendering_any_kpi(tmp_path: Path) -> None:
+def _pdf_processes() -> list[psutil.Process]:
+    """This process's children that are spawned PDF layout processes (widgets.packets.layout)."""
+    return [c for c in psutil.Process().children() if "spawn_main" in " ".join(c.cmdline())]
+
+
+def test_start_up_warms_the_renderer_without_rendering_any_kpi(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = demo_store(tmp_path / "store")
     catalog = load_catalog(write_test_catalog(tmp_path / "catalog"), store)
-    app = create_app(store, catalog)
+    assert catalog.meetings  # so the start-up starts a PDF process too
+    monkeypatch.setattr(warmup, "_thread", None)  # as in a new process: not warmed up yet
+    before = len(_pdf_processes())
+    cold = create_app(store, catalog, Settings.from_env(warm_up=False))  # as the other tests' apps
+    with in_process(cold):
+        assert warmup._thread is None and len(_pdf_processes()) == before
+    app = create_app(store, catalog, Settings.from_env(warm_up=True))
     with in_process(app) as (base, http):
+        # The chart renderer's warm-up ran to its end before the first request was taken...
+        assert warmup._thread is not None and not warmup._thread.is_alive()
+        # ...and one PDF process was started for the first packet (it ends with the server).
+        assert len(_pdf_processes()) == before + 1
         service = app.state.widgets
         assert service.cached_values == 0  # start-up drew made-up charts only
         svg = http.get(f"{base}/kpi/{KPI}.svg?theme=dark", timeout=60)

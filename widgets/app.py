@@ -120,7 +120,7 @@ def create_widgets_app(
     settings = settings or Settings.from_env()
     ctx = _widget_context(store, catalog, settings, as_of)
     app = FastAPI(
-        lifespan=_lifespan(catalog, ctx.packets.layout),
+        lifespan=_lifespan(catalog, ctx.packets.layout, warm=settings.warm_up),
         title=catalog.settings.title if catalog else "btvstat-open",
         description="City performance KPIs: dashboard, embeddable charts and downloads.",
         version="1",
@@ -179,15 +179,15 @@ def _widget_context(
 
 
 def _lifespan(
-    catalog: Catalog | None, layout: Callable[[str], bytes]
+    catalog: Catalog | None, layout: Callable[[str], bytes], *, warm: bool
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Start the chart renderer before taking requests, on made-up charts only: no KPI is
-        # rendered before it is asked for (see widgets.warmup).
-        if catalog is not None:
+        # rendered before it is asked for (see widgets.warmup). Setting warm_up off skips both.
+        if warm and catalog is not None:
             await anyio.to_thread.run_sync(warm_up_in_background().join)
-        if catalog is not None and catalog.meetings and isinstance(layout, PdfProcesses):
+        if warm and catalog is not None and catalog.meetings and isinstance(layout, PdfProcesses):
             layout.warm()  # the PDF process starts meanwhile, so the first packet does not wait for it
         yield
         # What the parts installed beside the widgets ask to finish before the store closes

@@ -9,6 +9,9 @@ line, bar or area with the target as a dashed line (and the near-target band whe
 a tolerance), a big-number card for ``chart: number``, and a sparkline for the dashboard.
 
 Example:
+    >>> from catalog.demo_series import demo_series  # a demo KPI and its measured series
+    >>> from widgets.charts import chart_spec
+    >>> kpi, series = demo_series("pothole-days-to-close")
     >>> spec = chart_spec(kpi, series, theme="dark")
     >>> spec["description"]
     'Line chart of Median days to close ...'
@@ -48,6 +51,10 @@ def describe(kpi: Kpi, series_rows: list[Row]) -> str:
     """One or two sentences saying what the chart shows (its accessible description).
 
     Example:
+        >>> from catalog.demo_series import demo_series
+        >>> from widgets.charts import describe
+        >>> from widgets.summary import rows
+        >>> kpi, series = demo_series("pothole-days-to-close")
         >>> describe(kpi, rows(kpi, series))
         'Line chart of Median days to close pothole requests (days) by week, 9 periods ...'
     """
@@ -238,6 +245,9 @@ def build_chart(
     Static images are drawn differently, see :mod:`widgets.images`.
 
     Example:
+        >>> from catalog.demo_series import demo_series
+        >>> from widgets import build_chart
+        >>> kpi, series = demo_series("pothole-days-to-close")
         >>> build_chart(kpi, series, theme="dark", width=640).to_dict()["width"]
         640
     """
@@ -304,6 +314,9 @@ def chart_spec(
     """The KPI's chart as a Vega-Lite spec (a JSON-ready dict); see :func:`build_chart`.
 
     Example:
+        >>> from catalog.demo_series import demo_series
+        >>> from widgets import chart_spec
+        >>> kpi, series = demo_series("pothole-days-to-close")
         >>> chart_spec(kpi, series)["$schema"]
         'https://vega.github.io/schema/vega-lite/v6...json'
     """
@@ -317,6 +330,9 @@ def sparkline_spec(kpi: Kpi, series: pa.Table, *, theme: str = "light") -> dict[
     """A small line of the last periods with the latest point marked by status colour and shape.
 
     Example:
+        >>> from catalog.demo_series import demo_series
+        >>> from widgets.charts import sparkline_spec
+        >>> kpi, series = demo_series("pothole-days-to-close")
         >>> sparkline_spec(kpi, series)["height"]
         36
     """

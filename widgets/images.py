@@ -14,6 +14,9 @@ The image is labelled as a whole for assistive technology: ``role="img"``, an ``
 ``<desc>`` with :func:`widgets.charts.describe`, and a ``<title>``.
 
 Example:
+    >>> from catalog.demo_series import demo_series  # a demo KPI and its measured series
+    >>> from widgets import image_svg
+    >>> kpi, series = demo_series("pothole-days-to-close")
     >>> svg = image_svg(kpi, series, theme="dark", width=640)
     >>> svg.startswith('<svg xmlns="http://www.w3.org/2000/svg" role="img"')
     True
@@ -216,6 +219,9 @@ def image_svg(
     under the axis.
 
     Example:
+        >>> from catalog.demo_series import demo_series
+        >>> from widgets import image_svg
+        >>> kpi, series = demo_series("pothole-days-to-close")
         >>> image_svg(kpi, series, width=640)[:58]
         '<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-la'
     """
@@ -244,6 +250,9 @@ def image_png(svg: str, *, scale: float = 2.0) -> bytes:
     """An image from :func:`image_svg` as PNG (``scale`` 2 is crisp on high-density screens).
 
     Example:
+        >>> from catalog.demo_series import demo_series
+        >>> from widgets import image_png, image_svg
+        >>> kpi, series = demo_series("pothole-days-to-close")
         >>> image_png(image_svg(kpi, series))[:4]
         b'\\x89PNG'
     """

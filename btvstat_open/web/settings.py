@@ -91,6 +91,8 @@ class Settings:
     packet_queue: int = 8
     #: bytes the server's cache of built responses holds at most (least recently used go first)
     response_cache_bytes: int = 256 * 1024 * 1024
+    #: whether the server warms its chart renderer and its first PDF process up as it starts
+    warm_up: bool = True
     #: the folder whole-dataset downloads are written to (default: the system's temporary folder)
     downloads_dir: str | None = None
     #: seconds a client has to send a request's headers (from connecting or the previous response)

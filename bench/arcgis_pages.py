@@ -1,4 +1,4 @@
-"""How the ArcGIS stand-in finds and encodes a page without touching every row (test equipment).
+"""The ArcGIS stand-in (``tests/arcgis_standin.py``) paged fast enough for a benchmark's big layers.
 
 A pull asks for pages the same two ways over and over: ``where=1=1`` with offsets in object-id
 order, or ``(1=1) AND OBJECTID > a AND OBJECTID <= b`` (object-id ranges). Filtering every row
@@ -7,6 +7,8 @@ pull mostly time the stand-in (quadratic in the layer's size). :class:`PageIndex
 two shapes by bisecting the sorted object ids, and keeps each feature's JSON once encoded, so a
 page costs about its own size. Any other where clause or order still goes through the full
 filter (:func:`arcgis_standin.where_rows`), so answers are the same either way.
+:class:`PagedArcgisStandin` is the stand-in answering through one index per layer (the benchmark's
+``arcgis`` kind row, :mod:`bench.rows_kinds`); the tests' layers are small and use the stand-in as is.
 
 Example:
     >>> rows = [{"OBJECTID": i, "v": i * 2} for i in range(1, 6)]
@@ -21,28 +23,14 @@ Example:
 
 from __future__ import annotations
 
-import json
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from itertools import pairwise
 from typing import Any
 
-try:  # orjson when installed (a runtime dependency of btvstat-open): several times faster
-    import orjson
+from arcgis_standin import OID, ArcgisStandin, Layer, Service, dumps
 
-    def dumps(value: Any) -> bytes:
-        """Compact JSON bytes (orjson; NaN becomes null)."""
-        return orjson.dumps(value)
-
-except ImportError:  # pragma: no cover - the stand-in also runs where orjson is missing
-
-    def dumps(value: Any) -> bytes:
-        """Compact JSON bytes (the standard library)."""
-        return json.dumps(value, separators=(",", ":")).encode()
-
-
-OID = "OBJECTID"
 Row = dict[str, Any]
 # 1=1, optionally parenthesised, then any number of "AND OBJECTID <op> <integer>".
 # The field name is matched as written: the where filter reads rows by their exact keys too.
@@ -148,3 +136,41 @@ class PageIndex:
         """Encode every feature for this field list now (a benchmark's setup, outside the timing)."""
         self._fresh(rows)
         self.features(rows, names, geometry)
+
+
+class PagedArcgisStandin(ArcgisStandin):
+    """The stand-in, its pages found and encoded through a :class:`PageIndex` per layer.
+
+    Example:
+        >>> from arcgis_standin import layer_from_table
+        >>> from connectors.testing import source_table
+        >>> layer = layer_from_table(0, "Cases", source_table(30))
+        >>> app = PagedArcgisStandin({"Cases": Service({0: layer})})
+        >>> [r["OBJECTID"] for r in app.matching(layer, "(1=1) AND OBJECTID > 27")]
+        [28, 29, 30]
+    """
+
+    def __init__(self, services: dict[str, Service]) -> None:
+        super().__init__(services)
+        self._indexes: dict[int, PageIndex] = {}
+
+    def index(self, layer: Layer) -> PageIndex:
+        """The layer's index (made on first use); :meth:`PageIndex.warm` it before a timing."""
+        return self._indexes.setdefault(id(layer), PageIndex())
+
+    def edit(self, service: str, layer_id: int, **changes: Any) -> None:
+        """As the stand-in's edit; the layer's encoded features are forgotten (rows changed in place)."""
+        super().edit(service, layer_id, **changes)
+        self.index(self.services[service].layers[layer_id]).clear()
+
+    def matching(self, layer: Layer, where: str | None) -> list[Row]:
+        rows = self.index(layer).matching(layer.rows, where)
+        return super().matching(layer, where) if rows is None else rows
+
+    def ordered(self, layer: Layer, rows: list[Row], order: str | None) -> list[Row]:
+        if order in (None, "", f"{OID} ASC") and self.index(layer).in_oid_order(layer.rows):
+            return rows  # a subset of rows already in object-id order
+        return super().ordered(layer, rows, order)
+
+    def features(self, layer: Layer, page: list[Row], names: list[str] | None, shapes: bool) -> bytes:
+        return self.index(layer).features(page, names, layer.geometry_of if shapes else None)
