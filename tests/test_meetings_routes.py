@@ -22,7 +22,9 @@ from catalog import load_catalog
 from catalog.models import Catalog
 from catalog.packet import build_packet
 from widgets.packets import packet_html, packet_pdf, style_hash
+from widgets.packets.render import packet_css
 from widgets.packets.service import PacketService
+from widgets.theme_files import brand_of
 
 MEETING = "2020-03-04-public-works"
 HOSTILE_MEETING = "2020-03-11-hostile"
@@ -95,9 +97,13 @@ def test_a_packet_page_is_the_packet_with_site_links_and_a_strict_policy(site: S
     response = get(site, f"/meetings/{MEETING}")
     assert response.status_code == 200
     packet = build_packet(site.catalog, site.store, MEETING)
-    assert response.text == packet_html(packet, site.catalog.settings, links=True)
+    brand = brand_of(site.catalog)  # the demo's theme: its logo and colours
+    assert response.text == packet_html(packet, site.catalog.settings, links=True, brand=brand)
     policy = response.headers["content-security-policy"]
-    assert f"style-src {style_hash()};" in policy and "script-src" not in policy
+    # the packet's stylesheet with the theme, and the plain one (packets kept before the theme)
+    assert (
+        f"style-src {style_hash()} {style_hash(packet_css(brand))};" in policy and "script-src" not in policy
+    )
     assert "frame-ancestors 'none'" in policy and response.headers["x-frame-options"] == "DENY"
     again = get(site, f"/meetings/{MEETING}", **{"If-None-Match": response.headers["etag"]})
     assert again.status_code == 304
@@ -108,7 +114,9 @@ def test_a_packet_pdf_is_the_packet_laid_out_and_cached(site: Site) -> None:
     assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
     assert response.headers["content-disposition"] == f'inline; filename="{MEETING}.pdf"'
     packet = build_packet(site.catalog, site.store, MEETING)
-    assert response.content == packet_pdf(packet_html(packet, site.catalog.settings))
+    assert response.content == packet_pdf(
+        packet_html(packet, site.catalog.settings, brand=brand_of(site.catalog))
+    )
     cached = site.packets.cached_values
     second = get(site, f"/meetings/{MEETING}.pdf")
     assert second.content == response.content and second.headers["etag"] == response.headers["etag"]

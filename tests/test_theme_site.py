@@ -135,6 +135,7 @@ def test_every_page_kind_carries_the_theme(themed: Themed) -> None:
         assert f'href="{css_url}"' in themed.get(path).text, path
     dataset_page = themed.get("/d/kc-311-potholes")
     assert "font-src 'self'" in dataset_page.headers["content-security-policy"]
+    assert '<a class="site-logo" href="/"><img src="/theme/logo-' in dataset_page.text
 
 
 def test_theme_links_are_text(themed: Themed) -> None:

@@ -88,8 +88,10 @@ class WidgetsApp:
     site: CatalogSettings
     stylesheet: str
     data_json: Callable[[], dict[str, Any]] | None
-    #: the catalog's theme stylesheet (widgets.theme_files), for pages served by other routes
+    #: the catalog's theme (widgets.theme_files), for pages served by other routes: its stylesheet,
+    #: and its logo's URL and text alternative
     theme_stylesheet: str | None = None
+    logo: tuple[str, str] | None = None
 
 
 def create_widgets_app(
@@ -147,7 +149,9 @@ def create_widgets_app(
     app.state.packets = ctx.packets
     stylesheet = ctx.assets.url("site.css")
     data_json = _data_json(catalog, store, ctx.service)
-    return WidgetsApp(app, ctx.pools, ctx.pages.site, stylesheet, data_json, ctx.pages.brand.stylesheet)
+    brand = ctx.pages.brand
+    logo = (brand.logo_url, brand.logo_alt) if brand.logo_url else None
+    return WidgetsApp(app, ctx.pools, ctx.pages.site, stylesheet, data_json, brand.stylesheet, logo)
 
 
 def _widget_context(

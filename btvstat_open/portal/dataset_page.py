@@ -68,6 +68,9 @@ class PageSite:
     stylesheet: str | None = None
     #: the catalog's theme stylesheet (colours, fonts), linked after ``stylesheet``
     theme_stylesheet: str | None = None
+    #: the theme's logo in the header: its URL and text alternative
+    logo_url: str | None = None
+    logo_alt: str = ""
 
 
 @lru_cache(maxsize=1)
@@ -143,6 +146,8 @@ def render_dataset_page(ctx: PortalContext, info: DatasetInfo, site: PageSite | 
         "publisher": site.publisher or settings.publisher,
         "stylesheet": site.stylesheet,
         "theme_stylesheet": site.theme_stylesheet,
+        "logo_url": site.logo_url,
+        "logo_alt": site.logo_alt,
         "summary": paragraphs[0] if paragraphs else info.name,
         "paragraphs": paragraphs,
         "dates": {

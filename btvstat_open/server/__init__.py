@@ -68,7 +68,9 @@ def create_app(
         title=site.title,
         publisher=site.publisher,
         stylesheet=part.stylesheet,
-        theme_stylesheet=part.theme_stylesheet,  # the catalog's colours and fonts
+        theme_stylesheet=part.theme_stylesheet,  # the catalog's colours, fonts and logo
+        logo_url=part.logo[0] if part.logo else None,
+        logo_alt=part.logo[1] if part.logo else "",
     )
     # After the widgets' routes, as before the split; on their pools (one budget for the server).
     install_portal(app, store, settings, data_json=part.data_json, page_site=page_site, pools=part.pools)
