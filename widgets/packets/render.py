@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import threading
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from widgets.packets.view import packet_context
 from widgets.theme_files import Brand
 from widgets.theme_templates import template_env
 
-__all__ = ["PACKET_CSS", "packet_css", "packet_html", "packet_pdf", "style_hash"]
+__all__ = ["PACKET_CSS", "packet_css", "packet_html", "packet_pdf", "page_styles", "style_hash"]
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
 PACKET_CSS = (TEMPLATES / "packet.css").read_text(encoding="utf-8")
@@ -52,6 +53,20 @@ def style_hash(css: str = PACKET_CSS) -> str:
     """
     digest = hashlib.sha256(css.encode()).digest()
     return f"'sha256-{base64.b64encode(digest).decode()}'"
+
+
+_STYLE = re.compile(rb"<style>(.*?)</style>", re.S)
+
+
+def page_styles(page: bytes) -> tuple[str, ...]:
+    """The CSP sources of the inline stylesheets a packet page holds (the page is the server's own:
+    every catalog text in it is escaped, so a ``<style>`` element in it is the template's).
+
+    Example:
+        >>> page_styles(b"<style>a{}</style>") == (style_hash("a{}"),)
+        True
+    """
+    return tuple(style_hash(css.decode()) for css in _STYLE.findall(page))
 
 
 def packet_css(brand: Brand) -> str:
