@@ -24,6 +24,9 @@ from widgets.pages import TEMPLATES
 from widgets.theme_templates import template_env
 
 KPI = "pothole-days-to-close"
+PACKET_OVERRIDE = """{% extends "default/packet.html" %}
+{% block packet_logo %}{{ super() }}<p class="city-packet">Prepared by the program office</p>{% endblock %}
+"""
 HOSTILE_LABEL = "<script>alert(1)</script>"
 HOSTILE_URL = '/search?q="><script>alert(2)</script>'
 BASE_OVERRIDE = """{% extends "default/base.html" %}
@@ -55,6 +58,7 @@ def themed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Themed]:
     (folder / "theme" / "templates").mkdir()
     (folder / "theme" / "templates" / "base.html").write_text(BASE_OVERRIDE)
     (folder / "theme" / "templates" / "kpi.html").write_text(KPI_OVERRIDE)
+    (folder / "theme" / "templates" / "packet.html").write_text(PACKET_OVERRIDE)
     settings = folder / "catalog.yaml"
     text = settings.read_text().replace("  heading_font:", "  templates: theme/templates\n  heading_font:")
     hostile = f"    - {{label: '{HOSTILE_LABEL}', url: '{HOSTILE_URL}'}}\n"
@@ -162,6 +166,7 @@ def test_packets_carry_the_logo_and_colours(themed: Themed) -> None:
     answer = themed.get(f"/meetings/{themed.meeting}")
     page = answer.text
     assert 'class="brand-logo" src="data:image/svg+xml;base64,' in page
+    assert '<p class="city-packet">Prepared by the program office</p>' in page  # overrides reach packets
     style = re.search(r"<style>(.*?)</style>", page, re.S)
     assert style is not None and "border-bottom-color: #16466f" in style[1]
     assert style_hash(style[1]) in answer.headers["content-security-policy"]  # the browser applies it

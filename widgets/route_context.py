@@ -30,7 +30,7 @@ from catalog.models import Kpi
 from widgets.assets import Assets
 from widgets.cache import CachedResponse, CacheKey, KeyedLocks, LruCache, make_response
 from widgets.dashboard_pages import ProgramPages
-from widgets.packets.render import packet_css, style_hash
+from widgets.packets.render import page_styles
 from widgets.packets.service import PacketService
 from widgets.pages import Pages
 from widgets.security import Kind, security_headers
@@ -63,12 +63,9 @@ class WidgetContext:
     #: whole-dataset downloads, written once per dataset version (``/datasets/{id}.csv|.parquet``)
     files: DownloadFiles = field(default_factory=DownloadFiles)
     program: ProgramPages = field(init=False)
-    packet_style: str = field(init=False)
 
     def __post_init__(self) -> None:
         self.program = ProgramPages(self.pages)
-        # the CSP source of a packet's stylesheet with the catalog's theme (widgets.packets.render)
-        self.packet_style = style_hash(packet_css(self.pages.brand))
 
     def respond(
         self,
@@ -102,10 +99,12 @@ class WidgetContext:
                 deps = self.service.deps(
                     kpis or []
                 )  # read before building: a change meanwhile forces a rebuild
-                styles = (self.packet_style,) if kind == "packet" else ()
+                body = build()
+                # A packet's CSP allows the stylesheet it holds: the theme's, or a kept packet's own.
+                styles = page_styles(body) if kind == "packet" else ()
                 headers = (*security_headers(kind, ancestors=self.ancestors, styles=styles), *extra)
                 entry = make_response(
-                    build(),
+                    body,
                     media_type,
                     cache_control=cache_control,
                     extra_headers=headers,

@@ -44,6 +44,7 @@ __all__ = [
     "packet_html",
     "packet_pages",
     "packet_pdf",
+    "page_styles",
     "style_hash",
 ]
 
@@ -64,6 +65,20 @@ def style_hash(css: str = PACKET_CSS) -> str:
     """
     digest = hashlib.sha256(css.encode()).digest()
     return f"'sha256-{base64.b64encode(digest).decode()}'"
+
+
+_STYLE = re.compile(rb"<style>(.*?)</style>", re.S)
+
+
+def page_styles(page: bytes) -> tuple[str, ...]:
+    """The CSP sources of the inline stylesheets a packet page holds (the page is the server's own:
+    every catalog text in it is escaped, so a ``<style>`` element in it is the template's).
+
+    Example:
+        >>> page_styles(b"<style>a{}</style>") == (style_hash("a{}"),)
+        True
+    """
+    return tuple(style_hash(css.decode()) for css in _STYLE.findall(page))
 
 
 def packet_css(brand: Brand) -> str:
