@@ -325,7 +325,10 @@ def build_packet(catalog: Catalog, store: Store, meeting_id: str, *, as_of: date
     agenda = agenda_kpis(meeting, catalog.kpis)
     new_ids = {item.kpi for item in meeting.new_items}
     # Most of an item is DuckDB work, which runs outside Python's lock: a few items at once.
-    with ThreadPoolExecutor(max_workers=ITEM_THREADS, thread_name_prefix="packet-items") as pool:
+    with (
+        store.pinned_versions(),  # the same few datasets for every item: versions looked up once
+        ThreadPoolExecutor(max_workers=ITEM_THREADS, thread_name_prefix="packet-items") as pool,
+    ):
         built = pool.map(
             lambda kpi_id: _item(catalog, store, catalog.kpis[kpi_id], meeting, day, since), agenda
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pytest
 
@@ -74,3 +75,32 @@ def test_a_record_read_after_a_write_slipped_in_is_not_kept(tmp_path: Path) -> N
         memo.get(("info", "d"), now, read)
         memo.get(("info", "d"), now, read)
         assert len(reads) == 3
+
+
+def test_pinned_versions_are_looked_up_once_and_a_write_ends_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Store(tmp_path) as store:
+        store.load("d", pa.table({"n": [1.0]}), COLUMNS)
+        store.load("e", pa.table({"n": [1.0]}), COLUMNS)
+        cursors: list[int] = []
+        cursor = store.cursor
+
+        def counted() -> duckdb.DuckDBPyConnection:
+            cursors.append(1)
+            return cursor()
+
+        monkeypatch.setattr(store, "cursor", counted)
+        with store.pinned_versions():
+            store.info("d"), store.known("d", MARCH[0])  # read once, then kept
+            looked_up = len(cursors)
+            with store.pinned_versions():  # pins nest, and threads may share one
+                for _ in range(5):
+                    assert store.info("d").row_count == 1 and store.known("d", MARCH[0]).row_count == 1
+            assert len(cursors) == looked_up  # no lookup at all
+            store.upsert("d", pa.table({"n": [2.0]}))
+            assert store.info("d").row_count == 2  # the write ended the pin's versions
+            assert store.info("e").row_count == 1
+        assert store._pinned is None
+        store.info("d")
+        assert len(cursors) > looked_up + 1

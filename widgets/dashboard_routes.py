@@ -119,8 +119,10 @@ async def program_json(request: Request, ctx: Widgets) -> Response:
 
     def build() -> bytes:
         kpis = service.public_kpis()
-        series = {kpi.id: service.series(kpi) for kpi in kpis}
-        return orjson.dumps(program_document(catalog, service.store, today=service.today(), series=series))
+        with service.store.pinned_versions():  # every KPI reads the same few datasets
+            series = {kpi.id: service.series(kpi) for kpi in kpis}
+            document = program_document(catalog, service.store, today=service.today(), series=series)
+        return orjson.dumps(document)
 
     kpis = service.public_kpis()
     return await ctx.respond_on(ctx.pools.pages, request, "data", "application/json", build, kpis=kpis)

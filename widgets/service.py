@@ -275,7 +275,11 @@ class WidgetService:
         """
         missing = [kpi for kpi in kpis if self._rendered.get(self._key(kpi, "facts")) is None]
         if len(missing) > 1:
-            with ThreadPoolExecutor(max_workers=FACT_THREADS, thread_name_prefix="facts") as pool:
+            # The same few datasets are read for every KPI: their versions looked up once.
+            with (
+                self.store.pinned_versions(),
+                ThreadPoolExecutor(max_workers=FACT_THREADS, thread_name_prefix="facts") as pool,
+            ):
                 list(pool.map(self.facts, missing))
         return [self.facts(kpi) for kpi in kpis]
 

@@ -152,6 +152,10 @@ class Store:
         # Dataset records (current and as known at a moment) per DataVersion: pages over many
         # KPIs ask for the same few.
         self._records = VersionMemo()
+        # While a page over many KPIs is computed (pinned_versions), every version from one lookup.
+        self._pinned: dict[str, DataVersion] | None = None
+        self._pins = 0
+        self._pin_lock = threading.Lock()
         self._con.execute(
             f"CREATE TABLE IF NOT EXISTS {_META} ("
             "id VARCHAR PRIMARY KEY, name VARCHAR, description VARCHAR, columns VARCHAR, "
@@ -281,7 +285,38 @@ class Store:
         """
         return self._info(dataset_id, self._data_version(dataset_id))
 
+    @contextmanager
+    def pinned_versions(self) -> Iterator[None]:
+        """Within it, :meth:`info` and :meth:`known` take each dataset's version from one lookup of
+        them all (made on entering) instead of one lookup per call: for work that reads the same
+        few datasets hundreds of times (a page over every KPI). A write through this store ends
+        that (its versions are looked up again); a pin may be entered from several threads.
+
+        Example:
+            >>> import tempfile
+            >>> store = Store(tempfile.mkdtemp())  # any empty folder
+            >>> _ = store.load("demo", pa.table({"n": [1.0]}), [Column("n", "N", "number")])
+            >>> with store.pinned_versions():
+            ...     _ = store.upsert("demo", pa.table({"n": [2.0]}))
+            ...     store.info("demo").row_count
+            2
+        """
+        with self._pin_lock:
+            if self._pins == 0:
+                self._pinned = self.versions()
+            self._pins += 1
+        try:
+            yield
+        finally:
+            with self._pin_lock:
+                self._pins -= 1
+                if self._pins == 0:
+                    self._pinned = None
+
     def _data_version(self, dataset_id: str) -> DataVersion:
+        pinned = self._pinned
+        if pinned is not None and dataset_id in pinned:
+            return pinned[dataset_id]
         with translated(f"reading {dataset_id!r}"):
             row = fetch_one(
                 self.cursor().execute(f"SELECT created_at, version FROM {_META} WHERE id = ?", [dataset_id])
@@ -324,11 +359,10 @@ class Store:
             [1.0]
         """
         version = self._data_version(dataset_id)
-        cursor = self.cursor()
         return self._records.get(
             ("known", dataset_id, as_utc(at)),
             version,
-            lambda: known_info(cursor, self._info(dataset_id, version), at),
+            lambda: known_info(self.cursor(), self._info(dataset_id, version), at),
         )
 
     def compact_history(self, keep: timedelta) -> dict[str, int]:
@@ -381,6 +415,7 @@ class Store:
                     raise
                 else:
                     con.execute("COMMIT")
+                    self._pinned = None  # pinned versions are now out of date
             except duckdb.Error as exc:
                 raise engine_error(exc, "the write (nothing was written)") from exc
             finally:

@@ -124,7 +124,17 @@ def packet_html(
 
 def packet_pages(packet: Packet, site: CatalogSettings, brand: Brand | None = None) -> tuple[str, str]:
     """The packet as printed (no links: what its PDF is laid out from) and as a page (with the
-    site's navigation), from one context: every chart is drawn once for both."""
+    site's navigation), from one context: every chart is drawn once for both.
+
+    Example:
+        >>> from catalog.packet import build_packet
+        >>> packet = build_packet(catalog, store, "2020-03-04-public-works")
+        >>> printed, page = packet_pages(packet, catalog.settings)
+        >>> "This packet as PDF" in page, "This packet as PDF" in printed
+        (True, False)
+        >>> printed == packet_html(packet, catalog.settings)
+        True
+    """
     context = packet_context(packet, site.fiscal_year_start)
     brand = brand or Brand()
     return _render(context, site, False, brand), _render(context, site, True, brand)
