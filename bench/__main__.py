@@ -2,7 +2,8 @@
 
 The full run uses the sizes of the architecture's table (1M rows to pull and query, 5M rows for memory,
 100,000 rows to push); ``--quick`` uses small sizes so CI can check that every row still runs (goals are
-shown but not enforced). Results are also written as JSON to ``bench/results/<timestamp>.json`` and
+shown but not enforced); ``--smoke``, the smallest, is what the test suite runs to check that every row
+works. Results are also written as JSON to ``bench/results/<timestamp>.json`` and
 ``bench/results/latest.json``.
 
 Example:
@@ -171,20 +172,26 @@ def run(sizes: Sizes, groups: set[str], workdir: Path, *, quick: bool) -> list[R
         results += _guarded("catalog", "catalog measures", lambda: rows_catalog.catalog_rows(quick=quick))
     if "discovery" in groups:
         results += _guarded(
-            "discovery", "Discovery API page", lambda: rows_discovery.discovery_rows(quick=quick)
+            "discovery",
+            "Discovery API page",
+            lambda: rows_discovery.discovery_rows(quick=quick, datasets=sizes.discovery_datasets),
         )
     if "interop" in groups:
         results += _guarded("interop", "interop clients", lambda: [rows_interop.interop_row()])
     if "program" in groups:
         results += _guarded(
             "program",
-            f"program pages ({rows_program.KPIS} KPIs, {rows_program.GOALS} goals)",
+            f"program pages ({sizes.program_kpis} KPIs, {sizes.program_goals} goals)",
             lambda: rows_program.program_rows(
-                seconds=sizes.load_seconds, connections=sizes.connections, workdir=workdir
+                seconds=sizes.load_seconds,
+                connections=sizes.connections,
+                workdir=workdir,
+                kpis=sizes.program_kpis,
+                goals=sizes.program_goals,
             ),
         )
     if "meetings" in groups:
-        kpis = rows_meetings.QUICK_KPIS if quick else rows_meetings.FULL_KPIS
+        kpis = sizes.meeting_kpis
         results += _guarded(
             "meetings",
             f"meeting packet ({kpis} KPIs)",
@@ -195,10 +202,16 @@ def run(sizes: Sizes, groups: set[str], workdir: Path, *, quick: bool) -> list[R
     if "notify" in groups:
         from bench import rows_notify
 
-        label = f"notify ({rows_notify.KPIS} KPIs, {rows_notify.PEOPLE} people)"
-        results += _guarded("notify", label, lambda: rows_notify.notify_rows(workdir=workdir))
+        label = f"notify ({sizes.notify_kpis} KPIs, {sizes.notify_people} people)"
+        results += _guarded(
+            "notify",
+            label,
+            lambda: rows_notify.notify_rows(
+                workdir=workdir, kpis=sizes.notify_kpis, people=sizes.notify_people
+            ),
+        )
     if "people" in groups:
-        updaters, rounds = (20, 1) if quick else (100, 3)
+        updaters, rounds = sizes.updaters, 1 if quick else 3
         results += _guarded(
             "people",
             f"{updaters} updaters submitting at once, a workbook upload",
@@ -219,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     """Parse options, run, print the table, write the JSON; exit 1 if a benchmark failed to run."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for CI (goals not enforced)")
+    parser.add_argument(
+        "--smoke", action="store_true", help="the smallest sizes: checks that every row runs (the tests' run)"
+    )
     parser.add_argument("--only", help=f"comma-separated groups to run, of: {', '.join(GROUPS)}")
     parser.add_argument("--reps", type=int, help="repetitions of each alternating comparison")
     parser.add_argument("--results", type=Path, help="folder for the JSON results (default bench/results)")
@@ -229,13 +245,13 @@ def main(argv: list[str] | None = None) -> int:
     unknown = groups - set(GROUPS)
     if unknown:
         parser.error(f"unknown group(s) {', '.join(sorted(unknown))}; choose from {', '.join(GROUPS)}")
-    sizes = Sizes.quick() if args.quick else Sizes.full()
+    sizes = Sizes.smoke() if args.smoke else Sizes.quick() if args.quick else Sizes.full()
     if args.reps:
         sizes = Sizes(**{**sizes.__dict__, "reps": args.reps})
-    mode = "quick" if args.quick else "full"
+    mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="btvstat-bench-") as tmp:
-        results = run(sizes, groups, Path(tmp), quick=args.quick)
+        results = run(sizes, groups, Path(tmp), quick=args.quick or args.smoke)
     seconds = time.perf_counter() - start
     print_table(results, title=f"btvstat-open benchmarks ({mode}, {seconds / 60:.1f} min)")
     path = write_json(results, mode=mode, seconds=seconds, out_dir=args.results)

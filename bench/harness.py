@@ -39,6 +39,14 @@ class Sizes:
     kind_rows: int = 200_000  # the per-kind pull rows
     #: The large partitioned pull (its small one is ``pull_rows``); the same dataset as ``soql_big_rows``.
     partitioned_rows: int = 10_000_000
+    # Sizes of the rows made of a generated program (the quick run keeps the full program's size):
+    program_kpis: int = 500  # the program pages' catalog
+    program_goals: int = 60
+    notify_kpis: int = 500  # the notification run's catalog and its people
+    notify_people: int = 100
+    meeting_kpis: int = 40  # the KPIs of the meeting packet
+    updaters: int = 100  # signed-in people submitting at once
+    discovery_datasets: int = 1000  # the datasets the Discovery API pages through
 
     @classmethod
     def full(cls) -> Sizes:
@@ -48,7 +56,20 @@ class Sizes:
 
     @classmethod
     def quick(cls) -> Sizes:
-        return cls(20_000, 50_000, 5_000, 1_000, 20_000, 2, 8, 1.0, 8, 40_000, 20_000, 40_000)
+        return cls(
+            20_000, 50_000, 5_000, 1_000, 20_000, 2, 8, 1.0, 8, 40_000, 20_000, 40_000,
+            meeting_kpis=8, updaters=20, discovery_datasets=200,
+        )  # fmt: skip
+
+    @classmethod
+    def smoke(cls) -> Sizes:
+        """The smallest sizes that still run every row against real servers (``--smoke``): for the
+        test suite, which checks that each row works and reports a number, not what the number is."""
+        return cls(
+            2_000, 5_000, 500, 100, 2_000, 2, 2, 0.3, 4, 4_000, 2_000, 4_000,
+            program_kpis=40, program_goals=8, notify_kpis=40, notify_people=10, meeting_kpis=6,
+            updaters=10, discovery_datasets=30,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)

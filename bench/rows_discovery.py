@@ -43,9 +43,10 @@ def catalog_store(datasets: int) -> Path:
     return root
 
 
-def discovery_rows(*, quick: bool, reps: int | None = None) -> list[Result]:
-    """p50 and p99 in milliseconds of ``/api/catalog/v1?limit=10`` (different pages)."""
-    datasets = 200 if quick else 1000
+def discovery_rows(*, quick: bool, reps: int | None = None, datasets: int | None = None) -> list[Result]:
+    """p50 and p99 in milliseconds of ``/api/catalog/v1?limit=10`` (different pages) over ``datasets``
+    datasets (default: 200 quick, 1,000 full)."""
+    datasets = datasets or (200 if quick else 1000)
     reps = reps or (20 if quick else 100)
     latencies: list[float] = []
     with running_server("portal", store=catalog_store(datasets)) as url, requests.Session() as session:

@@ -38,13 +38,16 @@ def _cold(url: str) -> float:
     return time.perf_counter() - start
 
 
-def program_rows(*, seconds: float, connections: int, workdir: Path) -> list[Result]:
-    """Cold time and cached p99 (with requests/s) of ``/`` and ``/api/goals`` for the generated program."""
+def program_rows(
+    *, seconds: float, connections: int, workdir: Path, kpis: int = KPIS, goals: int = GOALS
+) -> list[Result]:
+    """Cold time and cached p99 (with requests/s) of ``/`` and ``/api/goals`` for the generated program
+    (``kpis`` and ``goals``: a smaller one)."""
     store, _, _ = demo_store(workdir)
-    catalog = generate_catalog(workdir / "program-catalog", KPIS, goals=GOALS)
-    size = f"{KPIS} KPIs, {GOALS} goals"
+    catalog = generate_catalog(workdir / "program-catalog", kpis, goals=goals)
+    size = f"{kpis} KPIs, {goals} goals"
     results: list[Result] = []
-    results.extend(dated_goal_rows(store, workdir))
+    results.extend(dated_goal_rows(store, workdir, kpis=kpis, goals=goals))
     for name, path in ROUTES.items():
         # Start-up validates 500 KPI files and warms the chart renderer: allow for a busy machine.
         with running_server("widgets", store=store, catalog=catalog, copy_store=True, timeout=START) as url:
@@ -87,10 +90,10 @@ def _cold_on_fresh_server(store: Path, catalog: Path, path: str) -> float:
         return _cold(url + path)
 
 
-def dated_goal_rows(store: Path, workdir: Path) -> list[Result]:
+def dated_goal_rows(store: Path, workdir: Path, *, kpis: int = KPIS, goals: int = GOALS) -> list[Result]:
     """Cold ``/`` and ``/program.json`` with a dated goal on every KPI, against the same without."""
-    plain = generate_catalog(workdir / "program-plain", KPIS, goals=GOALS)
-    dated = generate_catalog(workdir / "program-dated", KPIS, goals=GOALS, dated_goals=True)
+    plain = generate_catalog(workdir / "program-plain", kpis, goals=goals)
+    dated = generate_catalog(workdir / "program-dated", kpis, goals=goals, dated_goals=True)
     results = []
     for name, path in DATED_ROUTES.items():
         before = _cold_on_fresh_server(store, plain, path)
@@ -98,7 +101,7 @@ def dated_goal_rows(store: Path, workdir: Path) -> list[Result]:
         results.append(
             Result(
                 group="program",
-                work=f"GET {name}, {KPIS} KPIs with dated goals, {GOALS} goals: cold",
+                work=f"GET {name}, {kpis} KPIs with dated goals, {goals} goals: cold",
                 unit="s",
                 ours=after,
                 higher_is_better=False,

@@ -30,16 +30,21 @@ WORKERS = 2
 
 
 def demo_store(workdir: Path) -> tuple[Path, Path, list[str]]:
-    """A fresh store with the demo datasets; returns it, the demo catalog folder and its KPI ids."""
+    """A store with the demo datasets; returns it, the demo catalog folder and its KPI ids.
+
+    Built once per run (``workdir``) and never written to: every server and row works on a copy.
+    """
     from btvstat_open.store import Store
     from catalog import load_catalog
     from catalog.demo import DEMO_DIR, load_demo_data
 
-    root = fresh_store(workdir / "demo-store")
-    with Store(root) as store:
-        load_demo_data(store)
-        catalog = load_catalog(Path(DEMO_DIR), store)
-        ids = list(catalog.kpis)
+    root = workdir / "demo-store"
+    built = workdir / "demo-store.complete"
+    if not built.exists():
+        with Store(fresh_store(root)) as store:
+            load_demo_data(store)
+        built.touch()
+    ids = list(load_catalog(Path(DEMO_DIR)).kpis)
     return root, Path(DEMO_DIR), ids
 
 

@@ -10,12 +10,15 @@ transaction at a time, see :meth:`btvstat_open.store.Store.transaction`) and the
 file by its lock, so concurrent syncs into one store are safe; a failed dataset leaves its
 last good copy and state, and the others carry on.
 
-Example:
-    >>> from catalog.loader import load_catalog
-    >>> from catalog.demo import DEMO_DIR
+Example (the demo catalog's datasets on its file portal; its peer is on a server of its own):
     >>> import tempfile
+    >>> from btvstat_open.store import Store
+    >>> from catalog.demo import DEMO_DIR
+    >>> from catalog.loader import load_catalog
+    >>> from catalog.sync_all import remote_datasets, sync_catalog
+    >>> catalog = load_catalog(DEMO_DIR)
     >>> with Store(tempfile.mkdtemp()) as store:
-    ...     outcomes = sync_catalog(load_catalog(DEMO_DIR), store)   # the demo's file portal
+    ...     outcomes = sync_catalog(catalog, store, only=remote_datasets(catalog))
     >>> [(o.dataset, o.result.mode, o.result.row_count) for o in outcomes if o.result]
     [('child-care-locations', 'full', 58), ('planting-sites', 'full', 12836)]
 """

@@ -11,12 +11,12 @@ import stat
 from pathlib import Path
 
 import pytest
+from demo_store import demo_store
 
 import btvstat_open.atomic as atomic
 from btvstat_open.atomic import atomic_file, atomic_path, is_temporary, write_atomically
 from btvstat_open.cli import main
-from btvstat_open.store import Store
-from catalog.demo import DEMO_DIR, load_demo_data
+from catalog.demo import DEMO_DIR
 
 
 def _full_disk(fd: int) -> None:
@@ -26,8 +26,7 @@ def _full_disk(fd: int) -> None:
 @pytest.fixture(scope="module")
 def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("atomic-store")
-    with Store(root) as store:
-        load_demo_data(store)
+    demo_store(root).close()
     return root
 
 

@@ -222,6 +222,7 @@ def test_program_export_as_of(store_dir: Path, tmp_path: Path, capsys: pytest.Ca
 def test_serve_as_of_freezes_the_served_series(tmp_path: Path) -> None:
     """``serve --demo --as-of 2020-02-09`` as a real process: the KPI download ends with the last
     week complete on that day, as pandas says."""
+    demo_store(tmp_path / "s").close()  # the demo data already loaded, as on any start after the first
     argv = ["--demo", "--store", str(tmp_path / "s"), "--as-of", "2020-02-09"]
     with serve_command(argv, start_within=120) as url:
         rows = requests.get(f"{url}/kpi/pothole-requests-weekly.json", timeout=30).json()

@@ -50,18 +50,19 @@ def _modules() -> list[str]:
 @pytest.fixture(scope="session")
 def stand_ins(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The demo store, catalog and a server over them, for every module's examples."""
+    from demo_store import demo_store
+
     from btvstat_open.portal.app import create_portal_app
     from btvstat_open.server import create_app
     from btvstat_open.store import Store
     from btvstat_open.types import Column
     from btvstat_open.web.settings import Settings
     from catalog import load_catalog, measure
-    from catalog.demo import DEMO_DIR, load_demo_data
+    from catalog.demo import DEMO_DIR
     from connectors import connect
 
     store_dir = tmp_path_factory.mktemp("doctest-store")
-    store = Store(store_dir)
-    load_demo_data(store)
+    store = demo_store(store_dir)
     catalog = load_catalog(DEMO_DIR, store)
     kpi = catalog.get("pothole-days-to-close")
     app = create_app(store, catalog, Settings(write_token=WRITE_TOKEN))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from demo_store import demo_store as demo_copy
 from fastapi.testclient import TestClient
 from faults import serve_portal
 from test_portal_engine_errors import ENGINE_TEXT
@@ -20,7 +21,7 @@ from btvstat_open.store import Store, table_name
 from btvstat_open.sync import sync_dataset
 from btvstat_open.types import Column
 from btvstat_open.web.settings import Settings
-from catalog.demo import DEMO_DIR, load_demo_data
+from catalog.demo import DEMO_DIR
 from connectors import connect
 
 COLUMNS = [Column("case_id", "Case ID", "text"), Column("n", "N", "number")]
@@ -41,8 +42,7 @@ def _one_clean_line(err: str) -> str:
 @pytest.fixture(scope="module")
 def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("engine-demo")
-    with Store(root) as store:
-        load_demo_data(store)
+    demo_copy(root).close()
     return root
 
 

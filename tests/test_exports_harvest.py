@@ -24,14 +24,14 @@ import pytest
 import requests
 from ckan_site import CkanSite
 from ckanext.dcat.converters import dcat_to_ckan
+from demo_store import demo_store
 from frictionless import Package, system
 from servers import serve
 
 from btvstat_open.load import load_file
 from btvstat_open.server import create_app
-from btvstat_open.store import Store
 from catalog import load_catalog
-from catalog.demo import DEMO_DIR, load_demo_data
+from catalog.demo import DEMO_DIR
 
 # CKAN 2.12, ckan/logic/validators.py and ckan/model/tag.py: MIN_TAG_LENGTH, MAX_TAG_LENGTH and
 # the pattern tag_name_validator matches.
@@ -47,8 +47,7 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory, real_data: Path) -> Itera
     la-water-power-usage is loaded from the real CSV, whose "Zip Code" cells are Socrata location
     texts (``90001\n(33.97..., -118.24...)``): a location column, as when the issue was found.
     """
-    with Store(tmp_path_factory.mktemp("harvest-store")) as store:
-        load_demo_data(store)
+    with demo_store(tmp_path_factory.mktemp("harvest-store")) as store:
         info = load_file(store, real_data / WATER_CSV, "la-water-power-usage", name="LA water and power")
         assert {c.field_name: c.data_type for c in info.columns}["zip_code"] == "location"
         with serve(create_app(store, load_catalog(DEMO_DIR, store))) as url:

@@ -28,6 +28,7 @@ import pandas as pd
 import pytest
 import requests
 from altair.vegalite.v6.schema.core import load_schema
+from demo_store import demo_store
 from servers import free_port, serve
 
 from btvstat_open.cli import main
@@ -38,7 +39,6 @@ from btvstat_open.server import create_app
 from btvstat_open.store import Store
 from btvstat_open.web.settings import Settings
 from catalog import load_catalog
-from catalog.demo import load_demo_data
 from catalog.measure import measure
 from catalog.models import Kpi
 from catalog.packet import build_packet
@@ -113,8 +113,8 @@ class Portals:
 @pytest.fixture(scope="session")
 def portals(tmp_path_factory: pytest.TempPathFactory, real_data: Path) -> Iterator[Portals]:
     """Two local portals, each a real uvicorn server of our portal app with its own store."""
-    btv_store = Store(tmp_path_factory.mktemp("peer-btv-portal"))
-    load_demo_data(btv_store)  # Burlington's planting-sites among them (its Opendatasoft export)
+    # The demo datasets, Burlington's planting-sites among them (its Opendatasoft export)
+    btv_store = demo_store(tmp_path_factory.mktemp("peer-btv-portal"))
     la_store = Store(tmp_path_factory.mktemp("peer-la-portal"))
     load_file(la_store, real_data / LA_CSV, "la-indicators", name="LA operating indicators")
     with (
@@ -398,8 +398,7 @@ def test_the_demo_serves_its_peer_from_a_second_local_portal(tmp_path: Path) -> 
     shutil.copytree(DEMO_DIR, root)
     settings = root / "catalog.yaml"
     settings.write_text(settings.read_text().replace("127.0.0.1:8001", f"127.0.0.1:{free_port()}"))
-    store = Store(tmp_path / "store")
-    load_demo_data(store)
+    store = demo_store(tmp_path / "store")
     catalog = load_catalog(root, store)
     lines: list[str] = []
     with demo_peer_portal(store, catalog, lines.append):

@@ -1,10 +1,10 @@
-"""SODA 3 query and export routes over real HTTP."""
+"""SODA 3 query and export routes (over real HTTP, and in process for the settings' own portals)."""
 
 from __future__ import annotations
 
 import requests
 from portal_fixtures import MAX_BODY
-from servers import serve
+from servers import in_process
 
 from btvstat_open.portal.app import create_portal_app
 from btvstat_open.store import Store
@@ -70,30 +70,30 @@ def test_export_equals_the_soda2_export(portal_url: str) -> None:
 
 
 def test_app_token_can_be_required(portal_store: Store) -> None:
-    with serve(create_portal_app(portal_store, Settings(soda3_require_app_token=True))) as url:
-        refused = requests.get(f"{url}/api/v3/views/typed-sample/export.csv")
+    with in_process(create_portal_app(portal_store, Settings(soda3_require_app_token=True))) as (url, http):
+        refused = http.get(f"{url}/api/v3/views/typed-sample/export.csv")
         assert refused.status_code == 403 and refused.json()["error"] is True
         assert "X-App-Token" in refused.json()["message"]
-        accepted = requests.get(f"{url}/api/v3/views/typed-sample/export.csv", headers={"X-App-Token": "any"})
+        accepted = http.get(f"{url}/api/v3/views/typed-sample/export.csv", headers={"X-App-Token": "any"})
         assert accepted.status_code == 200
-        assert requests.get(f"{url}/resource/typed-sample.json").status_code == 200  # SODA 2 stays open
+        assert http.get(f"{url}/resource/typed-sample.json").status_code == 200  # SODA 2 stays open
 
 
 def test_pages_past_the_row_cap_are_served(portal_store: Store) -> None:
     """The cap bounds one page, not the query: a paged pull reads every row."""
-    with serve(create_portal_app(portal_store, Settings(max_limit=1000))) as url:
+    with in_process(create_portal_app(portal_store, Settings(max_limit=1000))) as (url, http):
         soql = "SELECT case_id ORDER BY case_id"
         pages = []
         for number in range(1, 7):
             body = {"query": soql, "page": {"pageNumber": number, "pageSize": 1000}}
-            response = requests.post(f"{url}/api/v3/views/kc-311-potholes/query.json", json=body)
+            response = http.post(f"{url}/api/v3/views/kc-311-potholes/query.json", json=body)
             assert response.status_code == 200
             pages.append(response.json())
         assert [len(p) for p in pages] == [1000, 1000, 1000, 1000, 493, 0]
         ids = [row["case_id"] for page in pages for row in page]
         assert len(set(ids)) == 4493
         too_big = {"query": soql, "page": {"pageNumber": 1, "pageSize": 1001}}
-        refused = requests.post(f"{url}/api/v3/views/kc-311-potholes/query.json", json=too_big)
+        refused = http.post(f"{url}/api/v3/views/kc-311-potholes/query.json", json=too_big)
         assert refused.status_code == 400
 
 

@@ -16,13 +16,14 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 import requests
+from demo_store import demo_store
 from servers import serve
 
 from btvstat_open.cli import main
 from btvstat_open.server import create_app
 from btvstat_open.store import Store
 from catalog import load_catalog, measure
-from catalog.demo import DEMO_DIR, load_demo_data
+from catalog.demo import DEMO_DIR
 from catalog.models import Catalog
 
 STORY = "2020-02-potholes"
@@ -87,8 +88,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     (folder / "stories" / "hostile.md").write_text(HOSTILE, encoding="utf-8")
     (folder / "stories" / "draft.md").write_text(DRAFT, encoding="utf-8")
     (folder / "stories" / "later.md").write_text(LATER, encoding="utf-8")
-    store = Store(root / "store")
-    load_demo_data(store)
+    store = demo_store(root / "store")
     catalog = load_catalog(folder, store)
     with serve(create_app(store, catalog)) as base:
         yield Site(base, store, catalog)

@@ -10,7 +10,6 @@ errors and every request (anything not addressed to 127.0.0.1 is recorded and bl
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,7 +57,7 @@ class Watch:
 
 
 class Browser:
-    """One fresh Chromium profile; :meth:`open` gives a watched page."""
+    """One fresh browser context (as a new profile); :meth:`open` gives a watched page."""
 
     def __init__(self, context: Any) -> None:
         self.context = context
@@ -97,11 +96,14 @@ def assert_local(watch: Watch, *origins: str) -> None:
     assert strays == []
 
 
-def launch(playwright: Any, **options: Any) -> Any:
-    profile = tempfile.mkdtemp(prefix="btvstat-chromium-")
-    return playwright.chromium.launch_persistent_context(
-        profile, executable_path=str(CHROMIUM), args=ARGS, viewport={"width": 1100, "height": 800}, **options
-    )
+def start(playwright: Any) -> Any:
+    """Debian's Chromium, headless (one per test process: see ``conftest.chromium``)."""
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+
+
+def launch(chromium: Any, **options: Any) -> Any:
+    """A fresh browser context of the running ``chromium``: nothing shared with any other context."""
+    return chromium.new_context(viewport={"width": 1100, "height": 800}, **options)
 
 
 def serious_violations(page: Any) -> list[dict[str, Any]]:

@@ -15,11 +15,10 @@ import pypdf
 import pytest
 from browser.chromium import ARTIFACTS, Browser, Watch, screenshot, serious_violations
 from browser.widget_catalogs import write_test_catalog
+from demo_store import demo_store
 from servers import serve
 
-from btvstat_open.store import Store
 from catalog import load_catalog
-from catalog.demo import load_demo_data
 from catalog.models import Catalog
 from catalog.packet import Packet, build_packet
 
@@ -40,8 +39,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     from btvstat_open.server import create_app
 
     root = tmp_path_factory.mktemp("browser-meetings")
-    store = Store(root / "store")
-    load_demo_data(store)
+    store = demo_store(root / "store")
     catalog = load_catalog(write_test_catalog(root / "catalog"), store)
     packet = build_packet(catalog, store, MEETING)
     with serve(create_app(store, catalog)) as base:

@@ -19,12 +19,11 @@ from browser.widget_catalogs import (
     PROGRAM_ID,
     write_test_catalog,
 )
+from demo_store import demo_store
 from servers import serve
 
 from btvstat_open.server import create_app
-from btvstat_open.store import Store
 from catalog import load_catalog
-from catalog.demo import load_demo_data
 
 pytestmark = pytest.mark.browser
 
@@ -43,8 +42,7 @@ WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("browser-program")
-    store = Store(root / "store")
-    load_demo_data(store)
+    store = demo_store(root / "store")
     catalog = load_catalog(write_test_catalog(root / "catalog"), store)
     with serve(create_app(store, catalog)) as base:
         yield base
@@ -52,10 +50,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def no_script_browser(playwright_instance: Any) -> Iterator[Browser]:
-    """A profile with JavaScript turned off: the pages must still filter (by query string)."""
+def no_script_browser(chromium: Any) -> Iterator[Browser]:
+    """A context with JavaScript turned off: the pages must still filter (by query string)."""
     require(AXE, "axe-core (run `npm ci --prefix tests/browser`)")
-    context = launch(playwright_instance, java_script_enabled=False)
+    context = launch(chromium, java_script_enabled=False)
     yield Browser(context)
     context.close()
 

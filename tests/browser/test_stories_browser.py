@@ -9,11 +9,11 @@ from collections.abc import Iterator
 
 import pytest
 from browser.chromium import Browser, assert_local, screenshot, serious_violations
+from demo_store import demo_store
 from servers import serve
 
-from btvstat_open.store import Store
 from catalog import load_catalog
-from catalog.demo import DEMO_DIR, load_demo_data
+from catalog.demo import DEMO_DIR
 
 pytestmark = pytest.mark.browser
 
@@ -45,8 +45,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = root / "catalog"
     shutil.copytree(DEMO_DIR, folder, ignore=shutil.ignore_patterns("data"))
     (folder / "stories" / "attack.md").write_text(ATTACK, encoding="utf-8")
-    store = Store(root / "store")
-    load_demo_data(store)
+    store = demo_store(root / "store")
     with serve(create_app(store, load_catalog(folder, store))) as url:
         yield url
     store.close()

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from browser.chromium import Browser, assert_local, screenshot, serious_violations
 from browser.widget_catalogs import HOSTILE_DESCRIPTION, HOSTILE_ID, HOSTILE_TITLE, write_test_catalog
+from demo_store import demo_store
 from servers import free_port, serve
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -20,10 +21,8 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from btvstat_open.server import create_app
-from btvstat_open.store import Store
 from catalog import load_catalog
 from catalog.demo import DEMO_DIR
-from catalog.demo import load_demo_data as load_demo
 
 pytestmark = pytest.mark.browser
 
@@ -65,8 +64,7 @@ def host_app(widgets: str, kpi: str) -> Starlette:
 @pytest.fixture(scope="module")
 def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
     root = tmp_path_factory.mktemp("browser-widgets")
-    store = Store(root / "store")
-    load_demo(store)
+    store = demo_store(root / "store")
     host_port, stranger_port = free_port(), free_port()
     folder = write_test_catalog(root / "catalog", allowed_origins=[f"http://127.0.0.1:{host_port}"])
     catalog = load_catalog(folder, store)
@@ -252,8 +250,7 @@ def test_rendered_html_file_draws_offline(browser: Browser, tmp_path: Path) -> N
     from btvstat_open.cli import main
 
     store = tmp_path / "store"
-    with Store(store) as opened:
-        load_demo(opened)
+    demo_store(store).close()
     out = tmp_path / "chart.html"
     argv = ["render", KPI, "--catalog", str(DEMO_DIR), "--store", str(store), "-o", str(out)]
     assert main(argv) == 0
