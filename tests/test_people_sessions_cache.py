@@ -38,6 +38,7 @@ def test_last_seen_is_written_later_and_in_one_transaction() -> None:
     cookies = [sessions.start(ANN, via="password") for _ in range(3)]
     with store.transaction() as con:
         con.execute("UPDATE btvstat_sessions SET seen_at = seen_at - INTERVAL 5 MINUTE")
+    sessions = _sessions(store)  # a process that did not sign them in reads them from the store
     before = store.cursor().execute("SELECT max(seen_at) FROM btvstat_sessions").fetchone()
     assert all(sessions.get(c) is not None for c in cookies)
     assert store.cursor().execute("SELECT max(seen_at) FROM btvstat_sessions").fetchone() == before
@@ -85,8 +86,39 @@ def test_awaited_jobs_share_transactions_and_each_gets_its_own_answer() -> None:
 def test_a_session_is_kept_once_read() -> None:
     store = Store(tempfile.mkdtemp())
     sessions = _sessions(store)
-    cookie = sessions.start(ANN, via="password")
+    cookie = _sessions(store).start(ANN, via="password")  # signed in by another process
     assert not sessions.kept(cookie)
     assert sessions.get(cookie) is not None and sessions.kept(cookie)
     sessions.end(cookie)
     assert not sessions.kept(cookie) and sessions.get(cookie) is None
+
+
+def test_a_session_is_kept_from_sign_in_and_its_minute_is_not_stretched() -> None:
+    store = Store(tempfile.mkdtemp())
+    sessions = _sessions(store)
+    cookie = sessions.start(ANN, via="password")
+    assert sessions.kept(cookie)  # the first request after sign-in reads nothing
+    with store.transaction() as con:  # ended by another process: trusted here for its minute only
+        con.execute("DELETE FROM btvstat_sessions")
+    key = next(iter(sessions._cache))
+    sessions._cache[key] = (sessions._cache[key][0] - 61, sessions._cache[key][1])
+    assert not sessions.kept(cookie)
+    assert sessions.get(cookie) is None
+
+
+def test_sessions_whose_minute_is_up_are_read_again_together() -> None:
+    store = Store(tempfile.mkdtemp())
+    sessions = _sessions(store)
+    cookies = [sessions.start(Person(f"p{n}@example.gov", "P", ("pw",)), via="password") for n in range(5)]
+    with store.transaction() as con:  # one ended elsewhere, one idle past the timeout
+        con.execute("DELETE FROM btvstat_sessions WHERE email = 'p3@example.gov'")
+        con.execute(
+            "UPDATE btvstat_sessions SET seen_at = seen_at - INTERVAL 2 HOUR WHERE email = 'p4@example.gov'"
+        )
+    for key, (at, session) in list(sessions._cache.items()):
+        sessions._cache[key] = (at - 61, session)
+    assert sessions.get(cookies[0]) is not None  # one read brings back the others still live
+    assert [sessions.kept(c) for c in cookies] == [True, True, True, False, False]
+    assert sessions.get(cookies[1]) is not None and sessions.get(cookies[3]) is None
+    assert sessions.get(cookies[4]) is None  # idle: ended at its own request
+    assert store.cursor().execute("SELECT count(*) FROM btvstat_sessions").fetchone() == (3,)

@@ -5,10 +5,13 @@ signs nobody in. A new id is made at every sign-in (no fixation). A session ends
 ``idle`` without a request or ``absolute`` after sign-in, whichever comes first, and at sign-out.
 Each session has its own CSRF token, which every form carries and every POST must return.
 
-A session read from the store is kept in this process for a minute, so a request costs no query;
-the account commands end their person's sessions here at once (:func:`forget_person`: while
-``serve`` runs, they run in its process). Last-seen times are written in the background, many at
-once, at most once a minute per session: a request never waits for that write.
+A session is kept in this process for a minute from its sign-in or from its last read from the
+store, so a request costs no query; when a kept session's minute is up, one query reads it again
+with every other kept session whose minute is up (a burst of requests after a quiet minute waits
+for one read, not one each). The account commands end their person's sessions here at once
+(:func:`forget_person`: while ``serve`` runs, they run in its process). Last-seen times are
+written in the background, many at once, at most once a minute per session: a request never
+waits for that write.
 
 Example:
     >>> import tempfile
@@ -35,6 +38,7 @@ import time
 import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from btvstat_open.people.access import Person
 from btvstat_open.people.tables import ensure_tables, utc_now
@@ -48,6 +52,8 @@ _TOUCH_EVERY = timedelta(seconds=60)
 # account command forwarded to this process: at once; by another process: within this time)
 _CACHE_SECONDS = 60.0
 _CACHE_MAX = 10_000
+# at most this many sessions read from the store in one query
+_READ_MAX = 1_000
 # how long last-seen times gather before they are written together
 _TOUCH_DELAY = 1.0
 _ALL: weakref.WeakSet[Sessions] = weakref.WeakSet()
@@ -100,6 +106,7 @@ class Sessions:
         ensure_tables(store)
         self._cache: dict[str, tuple[float, Session]] = {}
         self._lock = threading.Lock()
+        self._reading = threading.Lock()  # one store read of sessions at a time (see _read)
         self._touches: dict[str, datetime] = {}
         self._touching: threading.Timer | None = None
         _ALL.add(self)
@@ -112,7 +119,7 @@ class Sessions:
 
     def start(self, person: Person, *, via: str, replaces: str | None = None) -> str:
         """A new session for ``person``; returns the cookie value. ``replaces`` (the old cookie) ends."""
-        cookie = secrets.token_urlsafe(32)
+        cookie, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         now = utc_now()
         if replaces:
             with self._lock:
@@ -128,11 +135,12 @@ class Sessions:
                     person.name,
                     json.dumps(list(person.groups)),
                     via,
-                    secrets.token_urlsafe(32),
+                    csrf,
                     now,
                     now,
                 ],
             )
+        self._keep(digest(cookie), Session(person, via, csrf, now, now))  # as a read would keep it
         return cookie
 
     def kept(self, cookie: str | None) -> bool:
@@ -162,7 +170,7 @@ class Sessions:
     def _live(self, cookie: str, key: str, session: Session) -> Session | None:
         """The session if it has not timed out (its last-seen time moved on), else None (ended)."""
         now = utc_now()
-        if now - session.seen_at > self.idle or now - session.created_at > self.absolute:
+        if self._expired(session):
             self.end(cookie)
             return None
         if now - session.seen_at > _TOUCH_EVERY:
@@ -171,28 +179,70 @@ class Sessions:
         return session
 
     def _read(self, cookie: str, key: str) -> Session | None:
-        row = (
+        """Read the session from the store, with every other kept session whose minute is up.
+
+        One read at a time: requests whose sessions expired together (a burst after a quiet
+        minute) wait for the first one's read, which brought theirs too, and answer from memory.
+        A kept session that the store no longer holds (ended elsewhere) is dropped.
+        """
+        found: Session | None = None
+        read_at = time.monotonic()  # kept sessions count their minute from before the read
+        with self._reading:
+            with self._lock:
+                cached = self._cache.get(key)
+            if cached is not None and time.monotonic() - cached[0] < _CACHE_SECONDS:
+                found, read_at = cached[1], cached[0]  # read meanwhile, with an earlier request's
+            stale = [] if found is not None else self._stale(key)
+            rows = self._rows(stale) if stale else []
+            for row in rows:
+                person = Person(row[1], row[2], tuple(json.loads(row[3])))
+                with self._lock:
+                    seen = max(row[7], self._touches.get(row[0], row[7]))
+                session = Session(person, row[4], row[5], row[6], seen)
+                if row[0] == key:
+                    found = session
+                elif not self._expired(session):  # an expired one ends at its own next request
+                    self._keep(row[0], session, read_at)
+            with self._lock:
+                for gone in set(stale) - {r[0] for r in rows}:
+                    self._cache.pop(gone, None)
+        if found is None:
+            return None
+        live = self._live(cookie, key, found)
+        if live is not None:
+            self._keep(key, live, read_at)
+        return live
+
+    def _stale(self, key: str) -> list[str]:
+        """``key`` and the kept sessions whose minute is up (read again together)."""
+        limit = time.monotonic() - _CACHE_SECONDS
+        with self._lock:
+            old = [k for k, (at, _) in self._cache.items() if at <= limit and k != key]
+        return [key, *old[: _READ_MAX - 1]]
+
+    def _rows(self, keys: list[str]) -> list[tuple[Any, ...]]:
+        """The stored rows of these session keys (those that still exist)."""
+        return (
             self.store.cursor()
             .execute(
-                "SELECT email, name, groups, via, csrf, created_at, seen_at FROM btvstat_sessions "
-                "WHERE id_hash = ?",
-                [key],
+                "SELECT id_hash, email, name, groups, via, csrf, created_at, seen_at FROM btvstat_sessions "
+                "WHERE id_hash IN (SELECT unnest(?::TEXT[]))",
+                [keys],
             )
-            .fetchone()
+            .fetchall()
         )
-        if row is None:
-            return None
-        person = Person(row[0], row[1], tuple(json.loads(row[2])))
-        with self._lock:
-            seen = max(row[6], self._touches.get(key, row[6]))
-        session = self._live(cookie, key, Session(person, row[3], row[4], row[5], seen))
-        if session is None:
-            return None
+
+    def _expired(self, session: Session) -> bool:
+        """Whether the session is past its idle or absolute timeout."""
+        now = utc_now()
+        return now - session.seen_at > self.idle or now - session.created_at > self.absolute
+
+    def _keep(self, key: str, session: Session, read_at: float | None = None) -> None:
+        """Keep a session in memory; its minute runs from ``read_at`` (default: now)."""
         with self._lock:
             if len(self._cache) >= _CACHE_MAX:
                 self._cache.clear()
-            self._cache[key] = (time.monotonic(), session)
-        return session
+            self._cache[key] = (time.monotonic() if read_at is None else read_at, session)
 
     def _touch(self, key: str, now: datetime) -> None:
         """Note a session's last-seen time; written with the others noted within ``_TOUCH_DELAY``."""

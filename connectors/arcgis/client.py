@@ -139,6 +139,9 @@ class ArcgisHttp:
         self._owns_session = session is None
         if self._owns_session:
             self.session.headers["User-Agent"] = user_agent
+            # gzip as GDAL and the other connectors ask: brotli, which requests offers when the
+            # brotli package is present, costs a server that compresses on the fly (Koop) more.
+            self.session.headers["Accept-Encoding"] = "gzip, deflate"
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.requests_made = 0

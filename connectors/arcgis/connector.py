@@ -323,9 +323,7 @@ class ArcgisConnector(Connector):
         if geometry:
             params["outSR"] = 4326
         order_by, sort = order_fields(info, order)
-        batch, count = (
-            (None, None) if ranges else self._one_answer(url, info, params, order_by, where, wanted)
-        )
+        batch, count = (None, None) if ranges else self._one_answer(url, info, params, where, wanted)
         if batch is not None:
             answer = pa.Table.from_batches([batch]).sort_by(sort).to_batches() if sort else [batch]
             yield from checked(
@@ -355,7 +353,6 @@ class ArcgisConnector(Connector):
         url: str,
         info: LayerInfo,
         params: Params,
-        order_by: str | None,
         where: str,
         wanted: list[Wanted],
     ) -> tuple[pa.RecordBatch | None, int]:
@@ -369,8 +366,8 @@ class ArcgisConnector(Connector):
         """
         if self.page_size is not None or info.oid_field is None:
             return None, self._count(url, where)
-        try:
-            body = self._query(url, {**params, "orderByFields": order_by} if order_by else params)
+        try:  # no orderByFields: the rows are sorted here, so the server need not sort them too
+            body = self._query(url, params)
         except PortalError as exc:
             if isinstance(exc, PortalUnavailable) or self._count(url, where):
                 raise
