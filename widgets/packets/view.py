@@ -20,6 +20,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from btvstat_open.i18n import _
 from catalog.breakdown import publishable_rows
 from catalog.changes import Comparison, Latest
 from catalog.dated_goals import kpi_progress
@@ -108,7 +109,7 @@ def _breakdown(item: KpiItem) -> dict[str, Any] | None:
     body = [
         {
             "group": r["group"],
-            "value": "Suppressed" if r["suppressed"] else format_value(r["value"], item.kpi),
+            "value": _("Suppressed") if r["suppressed"] else format_value(r["value"], item.kpi),
             "records": r["count_label"],
             "suppressed": bool(r["suppressed"]),
         }
