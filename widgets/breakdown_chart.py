@@ -139,7 +139,7 @@ def breakdown_spec(
             "y": y,
             "yOffset": y_offset,
             "x": {"field": "zero", "type": "quantitative"},
-            "text": {"value": "suppressed"},
+            "text": {"value": _("suppressed")},
             "tooltip": tooltip,
         },
     }

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from btvstat_open.i18n import _
+from btvstat_open.i18n import _, lazy
 from catalog.models import Kpi
 from catalog.peers import Comparison, PeerLine
 from widgets.charts import Width
@@ -38,13 +38,13 @@ _COLOURS = {
 }
 _DASHES = [[1, 0], [6, 3], [2, 2], [8, 2, 2, 2], [4, 4]]
 _SHAPES = ["circle", "square", "triangle-up", "diamond", "cross"]
-_FLAGS = {"failed": "sync failed", "stale": "stale", "not synced": "not synced"}
+_FLAGS = {"failed": lazy("sync failed"), "stale": lazy("stale"), "not synced": lazy("not synced")}
 
 
 def peer_label(line: PeerLine) -> str:
     """A city as the legend names it, with its flag: ``Los Angeles, CA (sync failed)``."""
     flag = _FLAGS.get(line.flag)
-    return f"{line.city} ({flag})" if flag else line.city
+    return f"{line.city} ({_(flag)})" if flag else line.city
 
 
 def shown_label(value: float, kpi: Kpi, scaled: bool) -> str:
