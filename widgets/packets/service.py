@@ -136,7 +136,7 @@ class PacketService:
         """The packet as a page (``links``: with the site's navigation); the kept one once it is kept."""
         kept = self.kept(meeting_id, revision)
         if kept is not None:
-            return kept.html(links=links)
+            return kept.html(links=links, locale=current_locale())
         meeting = self.meeting(meeting_id)
         assert self.catalog is not None
         settings = self.catalog.settings
@@ -149,7 +149,7 @@ class PacketService:
         """The packet as a PDF (from the page without the site's navigation); the kept one once kept."""
         kept = self.kept(meeting_id, revision)
         if kept is not None:
-            return kept.pdf()
+            return kept.pdf(current_locale(), self.layout)
         meeting = self.meeting(meeting_id)
         pdf: bytes = self._cached(meeting, "pdf", lambda: self.layout(self.html(meeting_id, links=False)))
         return pdf
