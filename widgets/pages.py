@@ -24,7 +24,7 @@ from typing import Any
 import jinja2
 
 from btvstat_open.errors import DatasetNotFound
-from btvstat_open.i18n import current_locale
+from btvstat_open.i18n import current_locale, translations
 from btvstat_open.i18n.jinja import install as install_i18n
 from btvstat_open.web.locales import bare_path, language_links, localize_links
 from catalog.data_checks import load_checks
@@ -105,6 +105,8 @@ class Pages:
         # busy machine, which a cold dashboard would pay).
         for name in self.env.list_templates():
             self.env.get_template(name)
+        for locale in self.site.locales:  # and read the site's message catalogs (their .po files)
+            translations(locale)
 
     @property
     def site(self) -> CatalogSettings:
