@@ -272,7 +272,7 @@ def test_the_html_is_self_contained_and_accessible(site: Rendered) -> None:
     # The theme's logo is inside the page too: a data: URI (an image, so it runs nothing).
     assert html.count('<img class="brand-logo" src="data:image/svg+xml;base64,') == 1
     inside = re.sub(r'<img class="brand-logo" src="data:[^"]*" alt="[^"]*">', "", inside)
-    assert html.startswith('<!doctype html>\n<html lang="en">')
+    assert html.startswith('<!doctype html>\n<html lang="en" dir="ltr">')
     for outside in ("<script", "<link", "<img", "<iframe", "url(", "src=", "http://", "https://"):
         assert outside not in inside, outside
     assert html.count("<style>") == 1 and '<main id="main"' in html and "<header" in html

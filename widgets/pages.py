@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from btvstat_open.errors import DatasetNotFound
+from btvstat_open.i18n import current_locale, translations
+from btvstat_open.web.locales import bare_path, language_links, localize_links
 from catalog.data_checks import load_checks
 from catalog.definitions import definition_changes
 from catalog.ledger import published, revision_lines
@@ -35,22 +37,16 @@ from widgets.peer_chart import peer_spec
 from widgets.peer_view import peer_rows
 from widgets.progress_view import progress_view
 from widgets.provenance import provenance
-from widgets.render import EMBED_OPTIONS, script_json
+from widgets.render import embed_options, script_json
 from widgets.service import ChartOptions, WidgetService
 from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS, format_value
 from widgets.theme_files import Brand
 from widgets.theme_templates import ORIGINALS, template_env
+from widgets.vocabulary import period_name
 
 __all__ = ["ChartView", "Pages", "embed_snippet"]
 
 TEMPLATES = Path(__file__).parent / "templates"
-_PERIOD_NAMES = {
-    "week": "week",
-    "month": "month",
-    "quarter": "quarter",
-    "year": "year",
-    "fiscal_year": "fiscal year",
-}
 
 
 @dataclass(frozen=True)
@@ -97,12 +93,13 @@ class Pages:
         self.env.globals["asset"] = assets.url
         self.env.globals["status_label"] = lambda status: STATUS_LABELS.get(status, status)
         self.env.globals["status_symbol"] = lambda status: STATUS_SYMBOLS.get(status, "")
-        self.embed_options = script_json(EMBED_OPTIONS)
         # Compile every template now, not on the first request of each page (a second or more on a
         # busy machine, which a cold dashboard would pay).
         for name in self.env.list_templates():
             if not name.startswith(ORIGINALS):
                 self.env.get_template(name)
+        for locale in self.site.locales:  # and read the site's message catalogs (their .po files)
+            translations(locale)
 
     @property
     def site(self) -> CatalogSettings:
@@ -114,7 +111,11 @@ class Pages:
         """Render a template with the site settings (``theme`` defaults to ``auto``)."""
         context.setdefault("theme", "auto")
         context.setdefault("data_note", self.service.data_note())
-        return self.env.get_template(template).render(site=self.site, **context)
+        locale, locales = current_locale(), self.site.locales
+        site_url = str(self.site.site_url) if self.site.site_url else None
+        context.setdefault("languages", language_links(locales, locale, bare_path(), site_url))
+        html = self.env.get_template(template).render(site=self.site, **context)
+        return localize_links(html, locale, locales)
 
     def _chart(self, kpi: Kpi, options: ChartOptions, *, title: bool, element_id: str) -> ChartView:
         specs = {}
@@ -173,11 +174,11 @@ class Pages:
             check=load_checks(self.service.store).get(kpi.source.dataset),
             definition_changes=definition_changes(self.service.store, kpi.id),
             chart=self._chart(kpi, ChartOptions(theme="auto"), title=False, element_id="chart"),
-            period_name=_PERIOD_NAMES[kpi.period.size],
+            period_name=period_name(kpi.period.size),
             dataset_name=dataset_name,
             source=provenance(kpi, self.site, dataset_name),
             embed_snippet=embed_snippet(base_url, kpi),
-            embed_options=self.embed_options,
+            embed_options=script_json(embed_options(current_locale())),
             pending=[(p, format_value(p.value, kpi)) for p in pending],
             private=private,
         )
@@ -217,8 +218,8 @@ class Pages:
             rows=self.service.rows(kpi),
             chart=self._chart(kpi, options, title=False, element_id="chart"),
             empty_reason=self.service.facts(kpi).empty_reason,
-            period_name=_PERIOD_NAMES[kpi.period.size],
-            embed_options=self.embed_options,
+            period_name=period_name(kpi.period.size),
+            embed_options=script_json(embed_options(current_locale())),
             frame_config=frame_config,
         )
 

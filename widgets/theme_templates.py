@@ -22,6 +22,9 @@ from pathlib import Path
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from btvstat_open.i18n.jinja import install as install_i18n
+from widgets.vocabulary import kind_label, period_name
+
 __all__ = ["ORIGINALS", "template_env"]
 
 #: the prefix under which an override finds the original templates
@@ -40,10 +43,14 @@ def template_env(originals: Path, overrides: Path | None) -> jinja2.Environment:
         loaders.append(jinja2.FileSystemLoader(overrides))
     loaders.append(shipped)
     kind = jinja2.Environment if overrides is None else ImmutableSandboxedEnvironment
-    return kind(
+    env = kind(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    install_i18n(env)  # {{ _("...") }} in the request's language, lang() and dir()
+    env.globals["kind_label"] = kind_label
+    env.globals["period_name"] = period_name
+    return env

@@ -33,6 +33,7 @@ from typing import Any
 
 import requests
 
+from btvstat_open.i18n import use_locale
 from btvstat_open.store import Store
 from catalog.models import Catalog
 from catalog.notify.digest import digest, email_message
@@ -75,7 +76,21 @@ def plan(
     sources: Sequence[EventSource] | None = None,
     directory: Directory | None = None,
 ) -> Plan:
-    """Steps 1 and 2 (see the module docstring), as of ``today``."""
+    """Steps 1 and 2 (see the module docstring), as of ``today``; events and messages are in the
+    site's default language (the first of its ``locales``)."""
+    with use_locale(catalog.settings.locales[0]):
+        return _plan(catalog, store, today, base_url=base_url, sources=sources, directory=directory)
+
+
+def _plan(
+    catalog: Catalog,
+    store: Store,
+    today: date,
+    *,
+    base_url: str | None,
+    sources: Sequence[EventSource] | None,
+    directory: Directory | None,
+) -> Plan:
     every_source = load_sources() if sources is None else sources
     recorded = recorded_states(store)
     events: list[Event] = []

@@ -31,6 +31,8 @@ from typing import Any
 import jinja2
 
 from btvstat_open.errors import RenderError
+from btvstat_open.i18n import current_locale
+from btvstat_open.web.locales import localize_links
 from catalog.models import CatalogSettings
 from catalog.packet import Packet
 from widgets.packets.view import packet_context
@@ -142,7 +144,8 @@ def packet_pages(packet: Packet, site: CatalogSettings, brand: Brand | None = No
 
 def _render(context: dict[str, Any], site: CatalogSettings, links: bool, brand: Brand) -> str:
     template = _env(brand).get_template("packet.html")
-    return template.render(site=site, css=packet_css(brand), links=links, brand=brand, **context)
+    html = template.render(site=site, css=packet_css(brand), links=links, brand=brand, **context)
+    return localize_links(html, current_locale(), site.locales) if links else html
 
 
 def packet_pdf(html: str) -> bytes:
