@@ -38,6 +38,7 @@ from typing import Any
 import pyarrow as pa
 
 from btvstat_open.errors import MeetingNotFound
+from btvstat_open.i18n import in_current_locale
 from btvstat_open.store import Store
 from catalog.actions import is_overdue, is_unattended, overdue_actions, state_on
 from catalog.asof import history_note
@@ -329,9 +330,9 @@ def build_packet(catalog: Catalog, store: Store, meeting_id: str, *, as_of: date
         store.pinned_versions(),  # the same few datasets for every item: versions looked up once
         ThreadPoolExecutor(max_workers=ITEM_THREADS, thread_name_prefix="packet-items") as pool,
     ):
-        built = pool.map(
-            lambda kpi_id: _item(catalog, store, catalog.kpis[kpi_id], meeting, day, since), agenda
-        )
+        item = in_current_locale(_item)  # the packet's language in every thread
+        kpis = catalog.kpis
+        built = pool.map(lambda kpi_id: item(catalog, store, kpis[kpi_id], meeting, day, since), agenda)
         items = dict(zip(agenda, built, strict=True))
     standing = _off_track_first([items[k] for k in agenda if k not in new_ids])
     new_items = _off_track_first([items[k] for k in agenda if k in new_ids])

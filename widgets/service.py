@@ -22,7 +22,7 @@ from typing import Any
 import pyarrow as pa
 
 from btvstat_open.errors import KpiNotFound, UsageError
-from btvstat_open.i18n import _, current_locale
+from btvstat_open.i18n import _, current_locale, in_current_locale
 from btvstat_open.store import Store
 from catalog import measure
 from catalog.actions import is_unattended, overdue_actions
@@ -283,7 +283,7 @@ class WidgetService:
                 self.store.pinned_versions(),
                 ThreadPoolExecutor(max_workers=FACT_THREADS, thread_name_prefix="facts") as pool,
             ):
-                list(pool.map(self.facts, missing))
+                list(pool.map(in_current_locale(self.facts), missing))
         return [self.facts(kpi) for kpi in kpis]
 
     def comparison(self, kpi: Kpi) -> Comparison | None:

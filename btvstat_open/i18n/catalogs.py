@@ -12,17 +12,21 @@ Example:
 from __future__ import annotations
 
 import contextvars
+import functools
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, ParamSpec, TypeVar
 
 from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 __all__ = [
     "DEFAULT_LOCALE",
@@ -105,6 +109,25 @@ def use_locale(locale: str) -> Iterator[str]:
         yield locale
     finally:
         _current.reset(token)
+
+
+def in_current_locale(work: Callable[P, T]) -> Callable[P, T]:
+    """``work`` wrapped to run in the caller's locale: threads of a pool start in the default one.
+
+    Example:
+        >>> from concurrent.futures import ThreadPoolExecutor
+        >>> with use_locale("es"), ThreadPoolExecutor(1) as pool:
+        ...     pool.submit(current_locale).result(), pool.submit(in_current_locale(current_locale)).result()
+        ('en', 'es')
+    """
+    locale = current_locale()
+
+    @functools.wraps(work)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        with use_locale(locale):
+            return work(*args, **kwargs)
+
+    return run
 
 
 def gettext(message: str) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from btvstat_open.i18n import _, format_date, lazy, ngettext
+from btvstat_open.i18n import _, format_date, in_current_locale, lazy, ngettext
 from catalog.breakdown import publishable_rows
 from catalog.changes import Comparison, Latest
 from catalog.dated_goals import kpi_progress
@@ -310,7 +310,8 @@ def packet_context(packet: Packet, fiscal_year_start: int = 7) -> dict[str, Any]
     meeting = packet.meeting
     # Charts are drawn by vl-convert outside Python's lock: a few items at once.
     with ThreadPoolExecutor(max_workers=VIEW_THREADS, thread_name_prefix="packet-views") as pool:
-        views = list(pool.map(lambda item: item_view(item, day, fiscal_year_start), packet.items))
+        view = in_current_locale(item_view)  # the packet's language in every thread
+        views = list(pool.map(lambda item: view(item, day, fiscal_year_start), packet.items))
     standing, new_items = views[: len(packet.standing)], views[len(packet.standing) :]
     counts = packet.counts()
     highlights = [(s.label, counts[s]) for s in Status if counts.get(s)]
