@@ -23,6 +23,7 @@ from catalog.models.data_checks import DataCheck
 from catalog.models.dated_goal import GoalDatedGoal
 from catalog.models.notify import NotifyRule, Recipients, Webhook
 from catalog.models.people import AccessRule, EntrySettings
+from catalog.models.texts import DEFAULT_LOCALE, check_locale
 from connectors.kinds import DEFAULT_KIND, KINDS
 
 #: The days "today" may be frozen at (``as_of:``, ``--as-of``): periods a year back and years ahead
@@ -228,6 +229,18 @@ class CatalogSettings(Strict):
     recipients: Recipients = Field(default_factory=Recipients)
     holidays: list[date] = Field(default_factory=list)
     site_url: HttpUrl | None = None
+
+    # Languages of the catalog's text (catalog.translations): the first is the default.
+    locales: list[str] = Field(default_factory=lambda: [DEFAULT_LOCALE], min_length=1, max_length=40)
+
+    @field_validator("locales")
+    @classmethod
+    def _known_locales(cls, locales: list[str]) -> list[str]:
+        for code in locales:
+            check_locale(code)
+        if len(set(locales)) != len(locales):
+            raise ValueError("a locale is listed twice: keep each once")
+        return locales
 
     @field_validator("portals")
     @classmethod
