@@ -44,6 +44,7 @@ from catalog.models import Catalog, CatalogSettings
 from widgets.api_docs import WIDGET_ROUTES, docs_page
 from widgets.assets import Assets
 from widgets.cache import CachedResponse, CachedResponseMiddleware, CacheKey, DataVersions, LruCache
+from widgets.locale import LocaleMiddleware
 from widgets.packets.layout import PdfProcesses
 from widgets.packets.service import PacketService
 from widgets.pages import Pages
@@ -133,6 +134,7 @@ def create_widgets_app(
     app.add_middleware(StreamAbortedMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(_BaseUrlMiddleware)
+    app.add_middleware(LocaleMiddleware)  # ?lang=: inside the cache, which keys by the full query
     # Cached responses skip everything else (they carry their own headers).
     versions = ctx.service.versions
     app.add_middleware(CachedResponseMiddleware, cache=ctx.responses, versions=versions, key=response_key)

@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -113,8 +114,16 @@ class Pages:
         catalog = self.service.catalog
         return catalog.settings if catalog else CatalogSettings()
 
+    def with_service(self, service: WidgetService) -> Pages:
+        """These pages over another service (the catalog in another language), sharing the templates."""
+        pages = copy.copy(self)
+        pages.service = service
+        return pages
+
     def render(self, template: str, **context: Any) -> str:
-        """Render a template with the site settings (``theme`` defaults to ``auto``)."""
+        """Render a template with the site settings (``theme`` defaults to ``auto``; ``page_lang``
+        is the language of the catalog's text)."""
+        context.setdefault("page_lang", self.service.locale or "en")
         context.setdefault("theme", "auto")
         context.setdefault("data_note", self.service.data_note())
         return self.env.get_template(template).render(site=self.site, **context)

@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from catalog.models import Kpi
 from widgets.assets import Assets
 from widgets.cache import CachedResponse, CacheKey, KeyedLocks, LruCache, make_response
 from widgets.dashboard_pages import ProgramPages
+from widgets.locale import request_locale, with_locale
 from widgets.packets.service import PacketService
 from widgets.pages import Pages
 from widgets.security import Kind, security_headers
@@ -62,9 +64,33 @@ class WidgetContext:
     #: whole-dataset downloads, written once per dataset version (``/datasets/{id}.csv|.parquet``)
     files: DownloadFiles = field(default_factory=DownloadFiles)
     program: ProgramPages = field(init=False)
+    #: the same context over the catalog in each other language, made when first asked for
+    languages: dict[str, WidgetContext] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.program = ProgramPages(self.pages)
+
+    def in_locale(self, locale: str | None) -> WidgetContext:
+        """This context with the catalog's text in ``locale`` (None or the default: itself).
+
+        The siblings share the response cache (its key holds the locale), the pools and the
+        downloads; a locale the catalog lacks is a UsageError (HTTP 400).
+        """
+        catalog = self.service.catalog
+        if locale is None or catalog is None or locale == catalog.locale:
+            return self
+        found = self.languages.get(locale)
+        if found is None:
+            service = self.service.localized(locale)
+            assert service.catalog is not None
+            found = dataclasses.replace(
+                self,
+                service=service,
+                pages=self.pages.with_service(service),
+                packets=self.packets.localized(service.catalog),
+            )
+            self.languages[locale] = found
+        return found
 
     def respond(
         self,
@@ -86,7 +112,7 @@ class WidgetContext:
         Nor is one asked for with free text (``keep=False``: the dashboard's ``q``), so clients
         cannot fill the cache with one entry per word they make up.
         """
-        key = response_key(request.url.path, request.scope["query_string"])
+        key = response_key(request.url.path, with_locale(request.scope))
         names_host = names_host or not keep
         if names_host:
             key = (key[0], key[1] + b"#" + request.headers.get("host", "").encode("latin-1"))
@@ -154,8 +180,9 @@ def _modified_epoch(entry: CachedResponse) -> int | None:
 
 
 async def get_widgets(request: Request) -> WidgetContext:
-    """The app's :class:`WidgetContext`: the dependency of every widget route (async: no thread hop)."""
-    return cast(WidgetContext, request.app.state.widget_routes)
+    """The app's :class:`WidgetContext` in the request's locale (:func:`widgets.locale.request_locale`):
+    the dependency of every widget route (async: no thread hop)."""
+    return cast(WidgetContext, request.app.state.widget_routes).in_locale(request_locale(request.scope))
 
 
 Widgets = Annotated[WidgetContext, Depends(get_widgets)]

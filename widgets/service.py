@@ -33,6 +33,7 @@ from catalog.definitions import definition_changes, with_definition_notes
 from catalog.explain import target_in_force, why_empty
 from catalog.freshness import FreshnessReport, freshness
 from catalog.ledger import published, record, with_published
+from catalog.localized import localized
 from catalog.models import Action, Catalog, CatalogSettings, Kpi
 from catalog.peers import Comparison, comparison
 from catalog.updates import UPDATES_DATASET
@@ -179,8 +180,18 @@ class WidgetService:
         self.versions = versions or DataVersions(store)
         self.as_of = as_of
         self.versions.day = self.today  # responses depend on the as-of day too
+        #: the language of the catalog's text (catalog.localized); "" without a catalog
+        self.locale = catalog.locale if catalog else ""
         self._series: LruCache[tuple[Any, ...], pa.Table] = LruCache(512)
         self._rendered: LruCache[tuple[Any, ...], Any] = LruCache(1024)
+
+    def localized(self, locale: str) -> WidgetService:
+        """The same service over the catalog in ``locale`` (:func:`catalog.localized.localized`):
+        its own caches of what shows text; a locale the catalog lacks is a UsageError (HTTP 400)."""
+        catalog = localized(self.catalog, locale) if self.catalog else None
+        sibling = WidgetService(self.store, catalog, versions=self.versions, as_of=self.as_of)
+        sibling.locale = locale
+        return sibling
 
     @property
     def cached_values(self) -> int:

@@ -57,14 +57,16 @@ def style_hash() -> str:
     return f"'sha256-{base64.b64encode(digest).decode()}'"
 
 
-def packet_html(packet: Packet, site: CatalogSettings, *, links: bool = False) -> str:
+def packet_html(packet: Packet, site: CatalogSettings, *, links: bool = False, lang: str = "en") -> str:
     """The packet as one HTML document; ``links`` adds the site's navigation (for the server).
 
     Every catalog and meeting text is escaped by the template; the only markup inserted as is are
     the stylesheet above and the server's own chart SVG.
     """
     context = packet_context(packet, site.fiscal_year_start)
-    return _ENV.get_template("packet.html").render(site=site, css=PACKET_CSS, links=links, **context)
+    return _ENV.get_template("packet.html").render(
+        site=site, css=PACKET_CSS, links=links, page_lang=lang, **context
+    )
 
 
 def packet_pdf(html: str) -> bytes:

@@ -69,7 +69,9 @@ async def meetings(request: Request, ctx: Widgets) -> Response:
             "symbols": STATUS_SYMBOLS,
         }
         return (
-            pages.env.get_template("meetings.html").render(site=pages.site, theme="auto", **context).encode()
+            pages.env.get_template("meetings.html")
+            .render(site=pages.site, theme="auto", page_lang=pages.service.locale or "en", **context)
+            .encode()
         )
 
     kpis = packets.all_kpis()

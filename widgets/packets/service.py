@@ -71,6 +71,15 @@ class PacketService:
         self.layout = layout
         self._built: LruCache[tuple[Any, ...], Any] = LruCache(256, max_bytes=_MAX_BYTES, size=_size)
         self._locks = KeyedLocks()
+        #: whether packets are kept (the record, in the catalog's default language; catalog.localized)
+        self.keeps = True
+
+    def localized(self, catalog: Catalog) -> PacketService:
+        """The same packets over ``catalog`` in another language, computed as asked and never kept
+        (the kept packet is the record, in the default language)."""
+        sibling = PacketService(self.store, catalog, self.versions, self.today, layout=self.layout)
+        sibling.keeps = False
+        return sibling
 
     def meeting(self, meeting_id: str) -> Meeting:
         """The meeting, or :class:`~btvstat_open.errors.MeetingNotFound` (a 404 page)."""
@@ -121,6 +130,8 @@ class PacketService:
         assert self.catalog is not None
         if revision is not None:
             return KeptPackets(self.store.root).revision(meeting.id, revision)
+        if not self.keeps:
+            return None
         catalog = self.catalog
         with self._locks.hold(("kept", meeting.id)):  # one process produces it once
             return produce(catalog, self.store, meeting.id, layout=self.layout)
@@ -133,8 +144,11 @@ class PacketService:
         meeting = self.meeting(meeting_id)
         assert self.catalog is not None
         settings = self.catalog.settings
+        lang = self.catalog.locale or "en"
         html: str = self._cached(
-            meeting, f"html-{links}", lambda: packet_html(self.packet(meeting_id), settings, links=links)
+            meeting,
+            f"html-{links}",
+            lambda: packet_html(self.packet(meeting_id), settings, links=links, lang=lang),
         )
         return html
 

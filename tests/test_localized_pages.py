@@ -1,0 +1,107 @@
+"""The demo site in its other languages: catalog text in French or Spanish, and a text without a
+translation shown in English, marked ``lang="en"`` (the demo leaves the water KPI untranslated in French)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import lxml.html
+import pytest
+import requests
+from demo_store import demo_store
+from servers import mounted
+
+from btvstat_open.server import create_app
+from catalog import load_catalog
+from catalog.demo import DEMO_DIR
+
+HTTP = requests.Session()
+WATER = "Average monthly water use per ZIP code"
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    store = demo_store(tmp_path_factory.mktemp("localized-site") / "store")
+    with mounted(create_app(store, load_catalog(DEMO_DIR, store)), HTTP) as url:
+        yield url
+    store.close()
+
+
+def get(base: str, path: str) -> requests.Response:
+    response = HTTP.get(base + path, timeout=120)
+    assert response.status_code == 200, (path, response.status_code, response.text[:300])
+    return response
+
+
+def test_a_translated_kpi_page_is_in_the_language_asked(base: str) -> None:
+    page = lxml.html.fromstring(get(base, "/kpi/pothole-days-to-close?lang=fr").text)
+    assert page.get("lang") == "fr"
+    heading = page.find(".//h1")
+    assert heading.text_content().strip() == "Délai médian de fermeture des demandes de nids-de-poule"
+    assert heading.find(".//span[@lang]") is None  # translated: nothing to mark
+    assert "Travaux publics" in page.text_content()
+    english = lxml.html.fromstring(get(base, "/kpi/pothole-days-to-close").text)
+    assert english.get("lang") == "en" and "Median days to close" in english.find(".//h1").text_content()
+
+
+def test_an_untranslated_kpi_falls_back_marked_with_its_language(base: str) -> None:
+    text = get(base, "/kpi/water-use-monthly?lang=fr").text
+    page = lxml.html.fromstring(text)
+    assert page.get("lang") == "fr"
+    [marked] = page.findall(".//h1//span[@lang]")
+    assert (marked.get("lang"), marked.text) == ("en", WATER)
+    assert page.find(".//title").text.startswith(WATER)  # the title element holds text, not markup
+    # the department is translated even where the KPI is not; its address stays the same
+    links = page.xpath('.//a[@href="/departments/water-and-power"]')
+    assert links and links[0].text_content() == "Eau et Électricité"
+    # in Spanish the same KPI is translated
+    es = lxml.html.fromstring(get(base, "/kpi/water-use-monthly?lang=es").text)
+    assert es.find(".//h1").text_content().strip() == "Consumo mensual promedio de agua por código postal"
+    assert not es.findall(".//h1//span[@lang]")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/kpi/water-use-monthly",
+        "/embed/water-use-monthly",
+        "/departments",
+        "/departments/water-and-power",
+        "/goals/conserve-water-power",
+        "/meetings",
+        "/meetings/2020-03-04-public-works",
+    ],
+)
+def test_marks_never_land_inside_attributes_or_titles(base: str, path: str) -> None:
+    """A fallback writes markup only where markup belongs: never in an attribute or ``<title>``."""
+    sep = "&" if "?" in path else "?"
+    page = lxml.html.fromstring(get(base, f"{path}{sep}lang=fr").text)
+    assert page.get("lang") == "fr"
+    for element in page.iter():
+        if not isinstance(element.tag, str):
+            continue
+        for name, value in element.attrib.items():
+            assert "<span" not in value and "&lt;span" not in value, (path, element.tag, name, value)
+    title = page.find(".//title")
+    assert title is None or "<span" not in (title.text or ""), (path, title.text)
+
+
+def test_dashboard_and_documents_follow_the_language(base: str) -> None:
+    dashboard = get(base, "/?lang=es").text
+    assert "Obras Públicas" in dashboard and "Calles en buen estado" in dashboard
+    departments = lxml.html.fromstring(get(base, "/departments?lang=es").text)
+    assert departments.xpath('.//a[@href="/departments/public-works"]')[0].text_content() == "Obras Públicas"
+    program = json.loads(get(base, "/program.json?lang=es").text)
+    assert "Mediana de días para cerrar solicitudes de baches" in json.dumps(program, ensure_ascii=False)
+    packet = get(base, "/meetings/2020-03-04-public-works?lang=es").text
+    assert '<html lang="es"' in packet and "Revisión de Obras Públicas" in packet
+    # each language is its own cached answer
+    assert "Public Works" in get(base, "/").text and "Obras Públicas" not in get(base, "/").text
+
+
+def test_a_language_the_catalog_lacks_is_a_clear_400(base: str) -> None:
+    response = HTTP.get(base + "/kpi/pothole-days-to-close?lang=de", timeout=60)
+    assert response.status_code == 400
+    assert "use one of en, es, fr" in response.text
