@@ -261,14 +261,17 @@ def _add_catalog(sub: Subparsers) -> None:
     export.add_argument("--store", default=DEFAULT_STORE)
     export.add_argument("--base-url", default="http://127.0.0.1:8000")
     add_as_of(export)
-    # Catalog text in several languages (docs/languages.md): what each translation was made from.
-    translations = catalog_sub.add_parser("translations", help="stamp the catalog's translations")
+    # Catalog text in several languages (docs/languages.md): what each translation was made from,
+    # and which texts are not translated yet.
+    translations = catalog_sub.add_parser("translations", help="stamp or list the catalog's translations")
     actions = translations.add_subparsers(dest="translations_command", required=True, metavar="ACTION")
     stamp = actions.add_parser(
         "stamp", help="record the source text of every translation (translations.lock)"
     )
-    stamp.add_argument("dir")
-    stamp.add_argument("--locale", action="append", metavar="L", help="stamp only this locale (repeatable)")
+    missing = actions.add_parser("missing", help="list every text not yet translated, by file and line")
+    for action in (stamp, missing):
+        action.add_argument("dir")
+        action.add_argument("--locale", action="append", metavar="L", help="only this locale (repeatable)")
 
 
 def _add_measure(sub: Subparsers) -> None:

@@ -102,17 +102,23 @@ def run_validate(args: argparse.Namespace) -> int:
 
 def run_translations(args: argparse.Namespace) -> int:
     """``btvstat-open catalog translations stamp DIR [--locale L ...]``: record what each translation
-    was made from (``translations.lock``), so `catalog validate` can flag the stale ones later."""
-    from catalog.translation_report import STAMPS_FILE, stamp
+    was made from (``translations.lock``), so `catalog validate` can flag the stale ones later;
+    ``catalog translations missing DIR [--locale L ...]``: every text not yet translated."""
+    from catalog.translation_report import STAMPS_FILE, missing_lines, stamp
 
     catalog = load_catalog(args.dir)
-    if args.locale:
-        unknown = [loc for loc in args.locale if loc not in catalog.translations.locales]
-        if unknown:
-            raise UsageError(
-                f"--locale {unknown[0]} is not one of the catalog's locales "
-                f"({', '.join(catalog.translations.locales)}): use one of them"
-            )
+    locales = catalog.translations.locales
+    unknown = [loc for loc in args.locale or () if loc not in locales[1:]]
+    if unknown:
+        raise UsageError(
+            f"--locale {unknown[0]} is not one of the catalog's other locales "
+            f"({', '.join(locales[1:]) or 'none: add locales: to catalog.yaml'}): use one of them"
+        )
+    if args.translations_command == "missing":
+        for locale in args.locale or locales[1:]:
+            for said in missing_lines(catalog, locale):
+                print(said)
+        return 0
     count = stamp(catalog, args.locale)
     print(f"{Path(args.dir) / STAMPS_FILE}: stamped {count} translations")
     return 0

@@ -11,8 +11,8 @@ nobody has touched the Spanish since. Editing the translation clears the flag; w
 Example:
     >>> from catalog import load_catalog
     >>> report = completeness(load_catalog("catalog/demo").translations)
-    >>> [(r.locale, r.translated < r.total) for r in report]
-    [('es', True), ('fr', True)]
+    >>> [(r.locale, 0 < r.translated < r.total) for r in report]  # the demo's Arabic is UI only
+    [('es', True), ('fr', True), ('ar', False)]
 """
 
 from __future__ import annotations
@@ -28,7 +28,17 @@ from btvstat_open.errors import CatalogError
 from catalog.models import Catalog
 from catalog.models.texts import TextEntry, Translations, text_hash
 
-__all__ = ["STAMPS_FILE", "LanguageReport", "completeness", "read_stamps", "report_lines", "stale", "stamp"]
+__all__ = [
+    "SHOWN_MISSING",
+    "STAMPS_FILE",
+    "LanguageReport",
+    "completeness",
+    "missing_lines",
+    "read_stamps",
+    "report_lines",
+    "stale",
+    "stamp",
+]
 
 STAMPS_FILE = "translations.lock"
 Stamps = dict[str, dict[str, str]]
@@ -142,10 +152,28 @@ def _what(entry: TextEntry) -> str:
     return f"{name} ({shown!r})"
 
 
-def report_lines(catalog: Catalog) -> list[str]:
-    """What ``catalog validate`` prints about languages: completeness, missing texts, stale ones.
+#: ``catalog validate`` lists this many missing texts per language (``translations missing``: all)
+SHOWN_MISSING = 10
 
-    Nothing for a catalog in one language.
+
+def missing_lines(catalog: Catalog, locale: str, *, limit: int | None = None) -> list[str]:
+    """``file:line`` of each text not yet in ``locale`` (the first ``limit``, then how many more)."""
+    table = catalog.translations
+    [report] = [r for r in completeness(table) if r.locale == locale]
+    shown = report.missing if limit is None else report.missing[:limit]
+    add = f"add {locale}: beside {table.default}:"
+    lines = [f"{_where(e.file, e.line)}: {locale}: not translated: {_what(e)}; {add}" for e in shown]
+    if len(report.missing) > len(shown):
+        lines.append(
+            f"{catalog.root}: {locale}: and {len(report.missing) - len(shown)} more texts not translated "
+            f"(`btvstat-open catalog translations missing {catalog.root} --locale {locale}` lists them all)"
+        )
+    return lines
+
+
+def report_lines(catalog: Catalog) -> list[str]:
+    """What ``catalog validate`` prints about languages: completeness, missing texts (the first
+    :data:`SHOWN_MISSING` of each language), stale ones. Nothing for a catalog in one language.
     """
     table = catalog.translations
     if len(table.locales) < 2:
@@ -154,11 +182,7 @@ def report_lines(catalog: Catalog) -> list[str]:
     parts = [f"{r.locale}: {r.translated} of {r.total} texts ({r.percent}%)" for r in reports]
     lines = [f"languages: {table.default} (default); " + ", ".join(parts)]
     for report in reports:
-        lines.extend(
-            f"{_where(e.file, e.line)}: {report.locale}: not translated: {_what(e)}; "
-            f"add {report.locale}: beside {table.default}:"
-            for e in report.missing
-        )
+        lines.extend(missing_lines(catalog, report.locale, limit=SHOWN_MISSING))
     root = catalog.root
     for entry, locale in stale(table, read_stamps(root)):
         found = entry.translations[locale]

@@ -155,10 +155,26 @@ def test_validate_reports_completeness_missing_and_stale(
     assert "stale" not in capsys.readouterr().out
 
 
+def test_validate_lists_the_first_missing_texts_and_missing_lists_all(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    extra = {f"more/k{i:02}.yaml": PLAIN.replace("id: trees", f"id: k{i:02}") for i in range(12)}
+    root = _catalog(tmp_path, **extra)
+    main(["catalog", "validate", str(root), "--store", str(tmp_path / "none")])
+    out = capsys.readouterr().out.splitlines()
+    es = [line for line in out if ": es: not translated: " in line]
+    assert len(es) == 10  # 14 missing: the first 10, then a line saying how to list them all
+    assert f"{root}: es: and 4 more texts not translated" in "\n".join(out)
+    assert main(["catalog", "translations", "missing", str(root), "--locale", "es"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert len(listed) == 14 and all(": es: not translated: " in line for line in listed)
+    assert listed[-1].startswith(f"{root}/pw/trees.yaml:2: es: not translated: title ('Trees planted')")
+
+
 def test_stamp_refuses_a_locale_the_catalog_lacks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = _catalog(tmp_path)
     assert main(["catalog", "translations", "stamp", str(root), "--locale", "de"]) == 2
-    assert "--locale de is not one of the catalog's locales (en, es, fr)" in capsys.readouterr().err
+    assert "--locale de is not one of the catalog's other locales (es, fr)" in capsys.readouterr().err
     assert not (root / STAMPS_FILE).exists()
 
 

@@ -35,7 +35,7 @@ def get(base: str, path: str) -> requests.Response:
 
 
 def test_a_translated_kpi_page_is_in_the_language_asked(base: str) -> None:
-    page = lxml.html.fromstring(get(base, "/kpi/pothole-days-to-close?lang=fr").text)
+    page = lxml.html.fromstring(get(base, "/fr/kpi/pothole-days-to-close").text)
     assert page.get("lang") == "fr"
     heading = page.find(".//h1")
     assert heading.text_content().strip() == "Délai médian de fermeture des demandes de nids-de-poule"
@@ -46,17 +46,17 @@ def test_a_translated_kpi_page_is_in_the_language_asked(base: str) -> None:
 
 
 def test_an_untranslated_kpi_falls_back_marked_with_its_language(base: str) -> None:
-    text = get(base, "/kpi/water-use-monthly?lang=fr").text
+    text = get(base, "/fr/kpi/water-use-monthly").text
     page = lxml.html.fromstring(text)
     assert page.get("lang") == "fr"
     [marked] = page.findall(".//h1//span[@lang]")
     assert (marked.get("lang"), marked.text) == ("en", WATER)
     assert page.find(".//title").text.startswith(WATER)  # the title element holds text, not markup
     # the department is translated even where the KPI is not; its address stays the same
-    links = page.xpath('.//a[@href="/departments/water-and-power"]')
+    links = page.xpath('.//a[@href="/fr/departments/water-and-power"]')
     assert links and links[0].text_content() == "Eau et Électricité"
     # in Spanish the same KPI is translated
-    es = lxml.html.fromstring(get(base, "/kpi/water-use-monthly?lang=es").text)
+    es = lxml.html.fromstring(get(base, "/es/kpi/water-use-monthly").text)
     assert es.find(".//h1").text_content().strip() == "Consumo mensual promedio de agua por código postal"
     assert not es.findall(".//h1//span[@lang]")
 
@@ -76,8 +76,8 @@ def test_an_untranslated_kpi_falls_back_marked_with_its_language(base: str) -> N
 )
 def test_marks_never_land_inside_attributes_or_titles(base: str, path: str) -> None:
     """A fallback writes markup only where markup belongs: never in an attribute or ``<title>``."""
-    sep = "&" if "?" in path else "?"
-    page = lxml.html.fromstring(get(base, f"{path}{sep}lang=fr").text)
+    asked = f"{path}?lang=fr" if path.startswith("/embed/") else f"/fr{path}"  # embeds take ?lang=
+    page = lxml.html.fromstring(get(base, asked).text)
     assert page.get("lang") == "fr"
     for element in page.iter():
         if not isinstance(element.tag, str):
@@ -89,15 +89,20 @@ def test_marks_never_land_inside_attributes_or_titles(base: str, path: str) -> N
 
 
 def test_dashboard_and_documents_follow_the_language(base: str) -> None:
-    dashboard = get(base, "/?lang=es").text
+    dashboard = get(base, "/es/").text
     assert "Obras Públicas" in dashboard and "Calles en buen estado" in dashboard
-    departments = lxml.html.fromstring(get(base, "/departments?lang=es").text)
-    assert departments.xpath('.//a[@href="/departments/public-works"]')[0].text_content() == "Obras Públicas"
+    departments = lxml.html.fromstring(get(base, "/es/departments").text)
+    assert (
+        departments.xpath('.//a[@href="/es/departments/public-works"]')[0].text_content() == "Obras Públicas"
+    )
     program = json.loads(get(base, "/program.json?lang=es").text)
     assert "Mediana de días para cerrar solicitudes de baches" in json.dumps(program, ensure_ascii=False)
-    packet = get(base, "/meetings/2020-03-04-public-works?lang=es").text
+    packet = get(base, "/es/meetings/2020-03-04-public-works").text
     assert '<html lang="es"' in packet and "Revisión de Obras Públicas" in packet
-    # each language is its own cached answer
+    # images and embeds take ?lang=; each language is its own cached answer
+    assert "Mediana de días" in get(base, "/kpi/pothole-days-to-close.svg?lang=es").text
+    embed = get(base, "/embed/water-use-monthly?lang=fr").text
+    assert '<span lang="en">Average monthly water use per ZIP code</span>' in embed
     assert "Public Works" in get(base, "/").text and "Obras Públicas" not in get(base, "/").text
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from btvstat_open.i18n import _
 from btvstat_open.errors import NotFound
 from catalog.data_checks import load_checks
 from catalog.models import KPI_KINDS, Kpi
@@ -170,7 +171,8 @@ class ProgramPages:
         found = [d for d in departments(facts) if d.slug == slug]
         if not found:
             raise NotFound(
-                f"No department {slug[:80]!r} with public KPIs. The departments are listed at /departments.",
+                _("No department %(slug)r with public KPIs. The departments are listed at /departments.")
+                % {"slug": slug[:80]},
                 code="department.missing",
                 data={"slug": slug[:80]},
             )

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from btvstat_open.i18n import _
 from btvstat_open.errors import NotFound
 from catalog.data_checks import load_checks, state_record
 from catalog.dated_goals import goal_progress, rollup_progress
@@ -181,7 +182,7 @@ def find_goal(roots: list[GoalView], goal_id: str) -> tuple[GoalView, list[GoalV
     found = search(roots, [])
     if found is None:
         raise NotFound(
-            f"No goal {goal_id[:80]!r} in the catalog. The goal tree is at /api/goals.",
+            _("No goal %(id)r in the catalog. The goal tree is at /api/goals.") % {"id": goal_id[:80]},
             code="goal.missing",
             data={"id": goal_id[:80]},
         )

@@ -24,6 +24,8 @@ from urllib.parse import parse_qsl, urlencode
 from fastapi import Depends, Request
 from fastapi.responses import Response
 
+from btvstat_open.errors import UsageError
+from btvstat_open.i18n import PSEUDO_LOCALE, current_locale
 from btvstat_open.web.budget import Pools, WorkPool
 from btvstat_open.web.conditional import not_modified
 from btvstat_open.web.files import DownloadFiles
@@ -31,7 +33,6 @@ from catalog.models import Kpi
 from widgets.assets import Assets
 from widgets.cache import CachedResponse, CacheKey, KeyedLocks, LruCache, make_response
 from widgets.dashboard_pages import ProgramPages
-from widgets.locale import request_locale, with_locale
 from widgets.packets.service import PacketService
 from widgets.pages import Pages
 from widgets.security import Kind, security_headers
@@ -70,14 +71,15 @@ class WidgetContext:
     def __post_init__(self) -> None:
         self.program = ProgramPages(self.pages)
 
-    def in_locale(self, locale: str | None) -> WidgetContext:
-        """This context with the catalog's text in ``locale`` (None or the default: itself).
+    def in_locale(self, locale: str) -> WidgetContext:
+        """This context with the catalog's text in ``locale`` (the default, or a locale the catalog
+        has no text for such as the pseudo-locale: itself).
 
-        The siblings share the response cache (its key holds the locale), the pools and the
-        downloads; a locale the catalog lacks is a UsageError (HTTP 400).
+        The siblings share the response cache (its key holds the locale: a ``/es/`` prefix or
+        ``?lang=``), the pools and the downloads.
         """
         catalog = self.service.catalog
-        if locale is None or catalog is None or locale == catalog.locale:
+        if catalog is None or locale == catalog.locale or locale not in catalog.translations.locales:
             return self
         found = self.languages.get(locale)
         if found is None:
@@ -112,7 +114,7 @@ class WidgetContext:
         Nor is one asked for with free text (``keep=False``: the dashboard's ``q``), so clients
         cannot fill the cache with one entry per word they make up.
         """
-        key = response_key(request.url.path, with_locale(request.scope))
+        key = response_key(request.url.path, request.scope["query_string"])
         names_host = names_host or not keep
         if names_host:
             key = (key[0], key[1] + b"#" + request.headers.get("host", "").encode("latin-1"))
@@ -161,12 +163,25 @@ class WidgetContext:
         return await pool.run(respond)
 
     def options(self, request: Request, allowed: tuple[str, ...], *, auto: bool = False) -> ChartOptions:
-        """The request's chart options, only ``allowed`` ones (anything else is a 400)."""
-        return parse_options(dict(request.query_params), allowed=allowed, auto=auto)
+        """The request's chart options, only ``allowed`` ones (anything else is a 400); ``lang`` is
+        the locale (:class:`~btvstat_open.web.locales.LocaleMiddleware` reads it)."""
+        return parse_options(self._without_lang(request), allowed=allowed, auto=auto)
 
     def no_options(self, request: Request) -> None:
-        """Refuse any query option (a 400 naming it)."""
-        parse_options(dict(request.query_params), allowed=())
+        """Refuse any query option but ``lang`` (a 400 naming it)."""
+        parse_options(self._without_lang(request), allowed=())
+
+    def _without_lang(self, request: Request) -> dict[str, str]:
+        query = dict(request.query_params)
+        lang = query.pop("lang", None)
+        locales = self.service.settings.locales
+        if lang is not None and lang not in locales and lang != PSEUDO_LOCALE:
+            raise UsageError(
+                f"Query option lang={lang[:20]!r} is not a language of this site: use one of "
+                f"{', '.join(locales)}.",
+                code="query.bad-option",
+            )
+        return query
 
     def base(self, request: Request) -> str:
         """The server's base URL as the client reached it, without a trailing slash."""
@@ -180,9 +195,10 @@ def _modified_epoch(entry: CachedResponse) -> int | None:
 
 
 async def get_widgets(request: Request) -> WidgetContext:
-    """The app's :class:`WidgetContext` in the request's locale (:func:`widgets.locale.request_locale`):
-    the dependency of every widget route (async: no thread hop)."""
-    return cast(WidgetContext, request.app.state.widget_routes).in_locale(request_locale(request.scope))
+    """The app's :class:`WidgetContext` with the catalog's text in the request's locale
+    (:func:`btvstat_open.i18n.current_locale`): the dependency of every widget route (async: no
+    thread hop)."""
+    return cast(WidgetContext, request.app.state.widget_routes).in_locale(current_locale())
 
 
 Widgets = Annotated[WidgetContext, Depends(get_widgets)]

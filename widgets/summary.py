@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Final
@@ -39,7 +40,25 @@ __all__ = [
     "with_future_targets",
 ]
 
-STATUS_LABELS: Final[dict[str, str]] = {s: s.label for s in STATUSES}
+
+class _Labels(Mapping[str, str]):
+    """Each status's label, read in the current locale at every lookup."""
+
+    def __getitem__(self, status: str) -> str:
+        return Status(status).label
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(STATUSES)
+
+    def __len__(self) -> int:
+        return len(STATUSES)
+
+    def get(self, status: str, default: Any = None) -> Any:  # type: ignore[override]
+        return self[status] if status in _STATUS_VALUES else default
+
+
+_STATUS_VALUES: Final = frozenset(str(s) for s in STATUSES)
+STATUS_LABELS: Final[Mapping[str, str]] = _Labels()
 # Shown next to the label so status never depends on colour alone (same shapes as the charts).
 STATUS_SYMBOLS: Final[dict[str, str]] = {
     Status.ON_TRACK: "●",

@@ -229,9 +229,9 @@ class CatalogSettings(Strict):
     recipients: Recipients = Field(default_factory=Recipients)
     holidays: list[date] = Field(default_factory=list)
     site_url: HttpUrl | None = None
-
-    # Languages of the catalog's text (catalog.translations): the first is the default.
-    locales: list[str] = Field(default_factory=lambda: [DEFAULT_LOCALE], min_length=1, max_length=40)
+    # Languages of the site (btvstat_open.i18n) and of the catalog's text (catalog.translations):
+    # the first is the default (unprefixed URLs, and the text every other language falls back to).
+    locales: list[str] = Field(default_factory=lambda: [DEFAULT_LOCALE], min_length=1, max_length=20)
 
     @field_validator("locales")
     @classmethod

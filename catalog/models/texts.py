@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 
 __all__ = ["DEFAULT_LOCALE", "TextEntry", "Translation", "Translations", "check_locale", "text_hash"]
@@ -97,7 +98,7 @@ class Translations:
 
 
 def check_locale(code: str) -> str:
-    """``code`` if Babel knows it as a locale (``es``, ``fr``, ``pt-BR``, ``zh_Hant``), else a ValueError.
+    """``code`` if it is a language code Babel knows (``es``, ``fr``, ``pt-BR``), else a ValueError.
 
     Example:
         >>> check_locale("pt-BR")
@@ -110,7 +111,9 @@ def check_locale(code: str) -> str:
     from babel import Locale, UnknownLocaleError
 
     try:
-        Locale.parse(code, sep="-" if "-" in code else "_")
+        if not re.fullmatch(r"[a-z]{2,3}(-[A-Z]{2})?", code):  # it names URLs too: /pt-BR/kpi/x
+            raise ValueError(code)
+        Locale.parse(code, sep="-")
     except (UnknownLocaleError, ValueError, TypeError):
         raise ValueError(
             f"{code!r} is not a locale: write a language code such as en, es, fr or pt-BR"

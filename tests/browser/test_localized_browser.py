@@ -27,7 +27,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_a_translated_kpi_in_french_passes_axe(audit_browser: Browser, base: str) -> None:
-    page, watch = audit_browser.open(base + "/kpi/pothole-days-to-close?lang=fr")
+    page, watch = audit_browser.open(base + "/fr/kpi/pothole-days-to-close")
     assert page.evaluate("document.documentElement.lang") == "fr"
     assert (
         page.locator("h1").inner_text().strip() == "Délai médian de fermeture des demandes de nids-de-poule"
@@ -39,14 +39,14 @@ def test_a_translated_kpi_in_french_passes_axe(audit_browser: Browser, base: str
 
 
 def test_the_untranslated_kpi_shows_english_marked_and_passes_axe(audit_browser: Browser, base: str) -> None:
-    page, watch = audit_browser.open(base + "/kpi/water-use-monthly?lang=fr")
+    page, watch = audit_browser.open(base + "/fr/kpi/water-use-monthly")
     assert page.evaluate("document.documentElement.lang") == "fr"
     marked = page.locator("h1 span[lang]")
     assert marked.count() == 1 and marked.get_attribute("lang") == "en"
     assert marked.inner_text() == "Average monthly water use per ZIP code"
     # the language the browser resolves for the marked text, and for the translated department beside it
     assert marked.evaluate("e => e.closest('[lang]').lang") == "en"
-    department = page.locator('a[href="/departments/water-and-power"]').first
+    department = page.locator('a[href="/fr/departments/water-and-power"]').first
     assert department.inner_text() == "Eau et Électricité"
     assert department.evaluate("e => e.closest('[lang]').lang") == "fr"
     screenshot(page, "kpi-fallback-fr")
@@ -55,7 +55,7 @@ def test_the_untranslated_kpi_shows_english_marked_and_passes_axe(audit_browser:
 
 
 def test_the_dashboard_in_spanish_passes_axe(audit_browser: Browser, base: str) -> None:
-    page, watch = audit_browser.open(base + "/?lang=es")
+    page, watch = audit_browser.open(base + "/es/")
     assert page.evaluate("document.documentElement.lang") == "es"
     assert "Calles en buen estado" in page.locator("main").inner_text()
     assert serious_violations(page) == [] and watch.clean(), watch

@@ -68,11 +68,7 @@ async def meetings(request: Request, ctx: Widgets) -> Response:
             "statuses": [(s, s.label) for s in Status],
             "symbols": STATUS_SYMBOLS,
         }
-        return (
-            pages.env.get_template("meetings.html")
-            .render(site=pages.site, theme="auto", page_lang=pages.service.locale or "en", **context)
-            .encode()
-        )
+        return pages.render("meetings.html", data_note=None, **context).encode()
 
     kpis = packets.all_kpis()
     return await ctx.respond_on(

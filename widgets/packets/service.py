@@ -144,11 +144,8 @@ class PacketService:
         meeting = self.meeting(meeting_id)
         assert self.catalog is not None
         settings = self.catalog.settings
-        lang = self.catalog.locale or "en"
         html: str = self._cached(
-            meeting,
-            f"html-{links}",
-            lambda: packet_html(self.packet(meeting_id), settings, links=links, lang=lang),
+            meeting, f"html-{links}", lambda: packet_html(self.packet(meeting_id), settings, links=links)
         )
         return html
 
