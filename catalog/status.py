@@ -8,8 +8,7 @@ No target gives ``no_target``; no value gives ``no_data``. Band edges are inclus
 allow for binary rounding (a value within 1e-9 of an edge, relative to the target, counts as on it).
 
 Example:
-    >>> from btvstat_open.i18n import gettext, lazy
-from catalog.models import Target
+    >>> from catalog.models import Target
     >>> status(5.0, Target(value=7, tolerance=2), "higher_is_better")
     'near_target'
     >>> status(9.0, Target(value=7, tolerance=2), "lower_is_better")

@@ -21,8 +21,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from btvstat_open.i18n import _
 from btvstat_open.errors import NotFound
+from btvstat_open.i18n import _
 from catalog.models import Story
 from catalog.stories import public_stories, story_kpis
 from catalog.story_values import story_values

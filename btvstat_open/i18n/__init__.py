@@ -12,7 +12,7 @@ the server sets it per request, the command line per command; templates and Pyth
 Example:
     >>> with use_locale("es"):
     ...     _("Target"), format_decimal(1234.5, 1), direction()
-    ('Objetivo', '1234,5', 'ltr')
+    ('Objetivo', '1.234,5', 'ltr')
     >>> direction("ar")
     'rtl'
 """

@@ -4,7 +4,7 @@
 Example:
     >>> with use_locale("fr"):
     ...     gettext("Target"), ngettext("%(num)d KPI", "%(num)d KPIs", 2) % {"num": 2}
-    ('Objectif', '2 indicateurs')
+    ('Cible', '2 indicateurs')
     >>> current_locale()
     'en'
 """

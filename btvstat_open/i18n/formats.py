@@ -1,4 +1,4 @@
-"""Numbers, percentages, currency and dates in the current locale's conventions (Babel).
+r"""Numbers, percentages, currency and dates in the current locale's conventions (Babel).
 
 Example:
     >>> from btvstat_open.i18n import use_locale
@@ -44,8 +44,12 @@ def format_integer(value: int, locale: str | None = None) -> str:
 
 def format_percent(value: float, decimals: int = 0, locale: str | None = None) -> str:
     """A fraction as a percentage (0.25 is 25 %), the sign where the locale puts it."""
-    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "") + "%"
-    return numbers.format_percent(value, format=pattern, locale=_locale(locale))
+    found = _locale(locale)
+    pattern = found.percent_formats[None].pattern
+    if decimals > 0:  # the locale's own pattern (where the sign goes, its space), with decimals
+        at = pattern.rfind("0") + 1
+        pattern = pattern[:at] + "." + "0" * decimals + pattern[at:]
+    return numbers.format_percent(value, format=pattern, locale=found)
 
 
 def format_currency(value: float, currency: str = "USD", locale: str | None = None) -> str:

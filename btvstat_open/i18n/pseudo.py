@@ -28,7 +28,7 @@ _ACCENTS = str.maketrans(
     "åƀçđéƒĝĥîĵķļɱñöþǫŕšţûṽŵẋýžÅƁÇĐÉƑĜĤÎĴĶĻṀÑÖÞǪŔŠŢÛṼŴẊÝŽ",
 )
 # Left as they are: %(name)s and %% placeholders, {name} fields and HTML tags or entities.
-_KEEP = re.compile(r"%\([a-z_]+\)[sd]|%%|%[sd]|\{[a-z_]*\}|<[^>]*>|&[a-z#0-9]+;")
+_KEEP = re.compile(r"%\([a-z_]+\)[sdr]|%%|%[sd]|\{[a-z_]*\}|<[^>]*>|&[a-z#0-9]+;")
 
 
 def pseudo(message: str) -> str:

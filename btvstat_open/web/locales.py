@@ -28,6 +28,7 @@ from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
+import orjson
 from babel import Locale
 
 from btvstat_open.i18n import PSEUDO_LOCALE, locale_prefix, split_locale, use_locale
@@ -101,6 +102,9 @@ class LocaleMiddleware:
             await self._choose(scope, send)
             return
         named, prefix = locale_of_request(path, scope["query_string"], self.locales)
+        if named is None and b"lang=" in scope["query_string"]:
+            await _bad_lang(send, self.locales)
+            return
         if prefix and path == prefix:  # /es -> /es/
             await _redirect(send, prefix + "/", vary=False)
             return
@@ -136,6 +140,15 @@ class LocaleMiddleware:
         target = locale_prefix(locale, self.locales[0]) + bare
         cookie = f"{COOKIE}={locale}; Path=/; Max-Age=31536000; SameSite=Lax"
         await _redirect(send, target, vary=False, extra=[(b"set-cookie", cookie.encode("latin-1"))])
+
+
+async def _bad_lang(send: Any, locales: Sequence[str]) -> None:
+    """A ``?lang=`` this site does not speak: a 400 saying which it does."""
+    message = f"Query option lang is not a language of this site: use one of {', '.join(locales)}."
+    body = orjson.dumps({"error": True, "code": "query.bad-option", "message": message})
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 400, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _header(scope: dict[str, Any], name: bytes) -> str:

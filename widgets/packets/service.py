@@ -21,6 +21,7 @@ from datetime import date
 from typing import Any
 
 from btvstat_open.errors import MeetingNotFound
+from btvstat_open.i18n import current_locale
 from btvstat_open.store import Store
 from catalog.meetings import agenda_kpis
 from catalog.models import Catalog, Kpi, Meeting
@@ -103,7 +104,13 @@ class PacketService:
         assert self.catalog is not None
         # program-updates: the departments' approved commentary each item shows
         deps = self.versions.deps([*(k.source.dataset for k in self.kpis(meeting)), UPDATES_DATASET])
-        key = (meeting.id, self.catalog.version, deps, what)
+        key = (
+            meeting.id,
+            self.catalog.version,
+            deps,
+            what,
+            current_locale(),
+        )  # words in the request's language
         with self._locks.hold(key):
             value = self._built.get(key)
             if value is None:
