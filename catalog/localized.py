@@ -4,8 +4,9 @@
 the given locale (titles, descriptions, methodology, units, goal and department names, notes,
 action titles, meeting text). A text with no translation stays in the default language as a
 :class:`Fallback`: a ``str`` that knows its language and, written into HTML by Jinja (or anything
-that honours ``__html__``), wraps itself in ``<span lang="en">`` so a reader's browser and screen
-reader switch language for it. The view is computed once per catalog and locale.
+that honours ``__html__``), wraps itself in ``<span lang="en" dir="ltr">`` so a reader's browser and
+screen reader switch language (and, inside a right-to-left page, direction) for it. The view is
+computed once per catalog and locale.
 
 Example:
     >>> from catalog import load_catalog
@@ -15,7 +16,7 @@ Example:
     ('fr', 'Délai médian de fermeture des demandes de nids-de-poule')
     >>> missing = fr.kpis["water-use-monthly"].title
     >>> isinstance(missing, Fallback), missing.__html__()
-    (True, '<span lang="en">Average monthly water use per ZIP code</span>')
+    (True, '<span lang="en" dir="ltr">Average monthly water use per ZIP code</span>')
     >>> localized(catalog, "fr") is fr, localized(catalog, "en") is catalog
     (True, True)
 """
@@ -23,6 +24,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import html
 from typing import Any, Self
@@ -58,7 +60,7 @@ class Fallback(LocalText):
 
     Example:
         >>> Fallback("Fish & chips", "en").__html__()
-        '<span lang="en">Fish &amp; chips</span>'
+        '<span lang="en" dir="ltr">Fish &amp; chips</span>'
     """
 
     lang: str
@@ -72,7 +74,24 @@ class Fallback(LocalText):
         return (type(self), (str(self), self.lang))
 
     def __html__(self) -> str:
-        return f'<span lang="{html.escape(self.lang)}">{html.escape(str.__str__(self))}</span>'
+        lang, text = html.escape(self.lang), html.escape(str.__str__(self))
+        return f'<span lang="{lang}" dir="{_direction(self.lang)}">{text}</span>'
+
+
+@functools.lru_cache(maxsize=32)
+def _direction(lang: str) -> str:
+    """``rtl`` for a right-to-left language (Arabic, Hebrew, ...), else ``ltr``.
+
+    Example:
+        >>> _direction("en"), _direction("ar")
+        ('ltr', 'rtl')
+    """
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return "rtl" if Locale.parse(lang, sep="-").text_direction == "rtl" else "ltr"
+    except (UnknownLocaleError, ValueError, TypeError):
+        return "ltr"
 
 
 def default_text(text: str) -> str:

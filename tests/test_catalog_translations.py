@@ -192,7 +192,7 @@ def test_localized_view_falls_back_marked(tmp_path: Path) -> None:
     assert fr.settings.goals[0].owner == "Travaux publics"
     # missing: the default text, marked with its language
     assert (
-        isinstance(trees.title, Fallback) and trees.title.__html__() == '<span lang="en">Trees planted</span>'
+        isinstance(trees.title, Fallback) and trees.title.__html__() == '<span lang="en" dir="ltr">Trees planted</span>'
     )
     assert (
         isinstance(potholes.description, Fallback) and fr.settings.goals[0].title == "Streets in good repair"
@@ -215,5 +215,5 @@ def test_localized_texts_survive_pickling(tmp_path: Path) -> None:
 
     fr = localized(load_catalog(_catalog(tmp_path)), "fr")
     kpi = pickle.loads(pickle.dumps(fr.kpis["trees"]))
-    assert kpi.title.__html__() == '<span lang="en">Trees planted</span>'
+    assert kpi.title.__html__() == '<span lang="en" dir="ltr">Trees planted</span>'
     assert default_text(kpi.department) == "Public Works"

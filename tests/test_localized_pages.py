@@ -61,6 +61,18 @@ def test_an_untranslated_kpi_falls_back_marked_with_its_language(base: str) -> N
     assert not es.findall(".//h1//span[@lang]")
 
 
+def test_in_a_right_to_left_language_the_english_fallback_keeps_its_direction(base: str) -> None:
+    """The demo's catalog has no Arabic text: the Arabic page shows it in English, left to right."""
+    page = lxml.html.fromstring(get(base, "/ar/kpi/pothole-days-to-close").text)
+    assert (page.get("lang"), page.get("dir")) == ("ar", "rtl")
+    [marked] = page.findall(".//h1//span[@lang]")
+    assert (marked.get("lang"), marked.get("dir"), marked.text) == (
+        "en",
+        "ltr",
+        "Median days to close pothole requests",
+    )
+
+
 @pytest.mark.parametrize(
     "path",
     [
@@ -102,7 +114,7 @@ def test_dashboard_and_documents_follow_the_language(base: str) -> None:
     # images and embeds take ?lang=; each language is its own cached answer
     assert "Mediana de días" in get(base, "/kpi/pothole-days-to-close.svg?lang=es").text
     embed = get(base, "/embed/water-use-monthly?lang=fr").text
-    assert '<span lang="en">Average monthly water use per ZIP code</span>' in embed
+    assert '<span lang="en" dir="ltr">Average monthly water use per ZIP code</span>' in embed
     assert "Public Works" in get(base, "/").text and "Obras Públicas" not in get(base, "/").text
 
 
