@@ -111,6 +111,10 @@ def test_dashboard_and_documents_follow_the_language(base: str) -> None:
     assert "Mediana de días para cerrar solicitudes de baches" in json.dumps(program, ensure_ascii=False)
     packet = get(base, "/es/meetings/2020-03-04-public-works").text
     assert '<html lang="es"' in packet and "Revisión de Obras Públicas" in packet
+    # a past meeting's kept packet: kept in each language, the catalog's text in it too
+    kept = get(base, "/es/meetings/2020-02-05-public-works").text
+    assert "¿Cuándo empezará la segunda cuadrilla y dónde trabajará primero?" in kept
+    assert "When will the second crew start" in get(base, "/meetings/2020-02-05-public-works").text
     # images and embeds take ?lang=; each language is its own cached answer
     assert "Mediana de días" in get(base, "/kpi/pothole-days-to-close.svg?lang=es").text
     embed = get(base, "/embed/water-use-monthly?lang=fr").text

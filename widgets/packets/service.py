@@ -72,14 +72,14 @@ class PacketService:
         self.layout = layout
         self._built: LruCache[tuple[Any, ...], Any] = LruCache(256, max_bytes=_MAX_BYTES, size=_size)
         self._locks = KeyedLocks()
-        #: whether packets are kept (the record, in the catalog's default language; catalog.localized)
-        self.keeps = True
+        #: the service over the catalog in its default language, which keeps the packets (None: this one)
+        self.keeper: PacketService | None = None
 
     def localized(self, catalog: Catalog) -> PacketService:
-        """The same packets over ``catalog`` in another language, computed as asked and never kept
-        (the kept packet is the record, in the default language)."""
+        """The same packets over ``catalog`` in another language (catalog.localized); kept packets
+        are kept by this one, with a page in each language (widgets.packets.kept)."""
         sibling = PacketService(self.store, catalog, self.versions, self.today, layout=self.layout)
-        sibling.keeps = False
+        sibling.keeper = self
         return sibling
 
     def meeting(self, meeting_id: str) -> Meeting:
@@ -137,8 +137,8 @@ class PacketService:
         assert self.catalog is not None
         if revision is not None:
             return KeptPackets(self.store.root).revision(meeting.id, revision)
-        if not self.keeps:
-            return None
+        if self.keeper is not None:
+            return self.keeper.kept(meeting_id)
         catalog = self.catalog
         with self._locks.hold(("kept", meeting.id)):  # one process produces it once
             return produce(catalog, self.store, meeting.id, layout=self.layout)
@@ -147,7 +147,7 @@ class PacketService:
         """The packet as a page (``links``: with the site's navigation); the kept one once it is kept."""
         kept = self.kept(meeting_id, revision)
         if kept is not None:
-            return kept.html(links=links)
+            return kept.html(links=links, locale=current_locale())
         meeting = self.meeting(meeting_id)
         assert self.catalog is not None
         settings = self.catalog.settings
@@ -160,7 +160,7 @@ class PacketService:
         """The packet as a PDF (from the page without the site's navigation); the kept one once kept."""
         kept = self.kept(meeting_id, revision)
         if kept is not None:
-            return kept.pdf()
+            return kept.pdf(current_locale(), self.layout)
         meeting = self.meeting(meeting_id)
         pdf: bytes = self._cached(meeting, "pdf", lambda: self.layout(self.html(meeting_id, links=False)))
         return pdf
