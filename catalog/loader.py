@@ -110,7 +110,7 @@ def load_catalog(path: str | Path, store: Store | None = None) -> Catalog:
     meeting_paths = meeting_files(root)
     meetings, meeting_file_of = load_meetings(meeting_paths, kpis, problems, (tuple(settings.locales), texts))
     story_paths = story_files(root)  # stories/*.md (catalog.stories)
-    stories = load_stories(story_paths, kpis, settings, problems)
+    stories = load_stories(story_paths, kpis, settings, problems, (tuple(settings.locales), texts))
     if problems:
         raise _error(root, problems)
     version_files = [*kpi_files, *meeting_paths, *story_paths]

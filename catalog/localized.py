@@ -128,6 +128,10 @@ def localized(catalog: Catalog, locale: str) -> Catalog:
         settings=_settings(catalog.settings, texts, departments),
         kpis={kpi_id: _kpi(kpi, texts, departments) for kpi_id, kpi in catalog.kpis.items()},
         meetings={m_id: _meeting(m, texts, departments) for m_id, m in catalog.meetings.items()},
+        stories={
+            s_id: dataclasses.replace(story, meta=_apply(story.meta, f"story:{s_id}", texts))
+            for s_id, story in catalog.stories.items()
+        },
         version=hashlib.sha256(f"{catalog.version}|locale={locale}".encode()).hexdigest()[:16],
         locale=locale,
         fallbacks=frozenset(fallbacks),

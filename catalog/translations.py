@@ -53,6 +53,7 @@ TEXT_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("goals", "*", "description"),
     ),
     "meeting": (("title",), ("summary",), ("new_items", "*", "note"), ("questions", "*", "*")),
+    "story": (("title",), ("summary",)),  # a story's front matter (its Markdown stays as written)
 }
 
 
@@ -67,7 +68,7 @@ def split_texts(
 ) -> dict[str, Any]:
     """``data`` with each text mapping replaced by its default text; texts go into ``table``.
 
-    ``kind`` is ``kpi``, ``site`` or ``meeting`` (:data:`TEXT_PATHS`); a department name is kept
+    ``kind`` is ``kpi``, ``site``, ``meeting`` or ``story`` (:data:`TEXT_PATHS`); a department name is kept
     once for the whole catalog (``department:<name>``), whichever KPI files translate it.
     """
     out = copy.deepcopy(data)

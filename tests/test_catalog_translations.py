@@ -92,6 +92,21 @@ def test_bad_mappings_are_problems_at_their_line(
     assert (name, at) == ("trees.yaml", line) and message.startswith(expected), found
 
 
+def test_a_story_title_and_summary_take_translations(tmp_path: Path) -> None:
+    story = (
+        "---\ntitle:\n  en: Potholes\n  fr: Nids-de-poule\n"
+        "date: 2020-02-19\nauthor: A\nstatus: published\n---\nText.\n"
+    )
+    catalog = load_catalog(_catalog(tmp_path, **{"stories/s.md": story}))
+    assert catalog.stories["s"].meta.title == "Potholes"
+    assert catalog.translations.entries["story:s:title"].translations["fr"].line == 4
+    assert localized(catalog, "fr").stories["s"].meta.title == "Nids-de-poule"
+    bad = story.replace("  en: Potholes\n", "")
+    (tmp_path / "stories/s.md").write_text(bad)
+    [(name, line, message)] = problems(tmp_path)
+    assert (name, line) == ("s.md", 2) and message.startswith("'title' has no en text")
+
+
 def test_a_translation_needs_the_locale_listed(tmp_path: Path) -> None:
     write(tmp_path, {"k.yaml": PLAIN.replace("title: Trees planted", "title: {en: Trees, es: Árboles}")})
     [(name, line, message)] = problems(tmp_path)
@@ -192,7 +207,8 @@ def test_localized_view_falls_back_marked(tmp_path: Path) -> None:
     assert fr.settings.goals[0].owner == "Travaux publics"
     # missing: the default text, marked with its language
     assert (
-        isinstance(trees.title, Fallback) and trees.title.__html__() == '<span lang="en" dir="ltr">Trees planted</span>'
+        isinstance(trees.title, Fallback)
+        and trees.title.__html__() == '<span lang="en" dir="ltr">Trees planted</span>'
     )
     assert (
         isinstance(potholes.description, Fallback) and fr.settings.goals[0].title == "Streets in good repair"

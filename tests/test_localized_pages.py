@@ -84,6 +84,8 @@ def test_in_a_right_to_left_language_the_english_fallback_keeps_its_direction(ba
         "/goals/conserve-water-power",
         "/meetings",
         "/meetings/2020-03-04-public-works",
+        "/stories",
+        "/stories/2020-02-potholes",
     ],
 )
 def test_marks_never_land_inside_attributes_or_titles(base: str, path: str) -> None:
@@ -111,6 +113,9 @@ def test_dashboard_and_documents_follow_the_language(base: str) -> None:
     assert "Mediana de días para cerrar solicitudes de baches" in json.dumps(program, ensure_ascii=False)
     packet = get(base, "/es/meetings/2020-03-04-public-works").text
     assert '<html lang="es"' in packet and "Revisión de Obras Públicas" in packet
+    story = lxml.html.fromstring(get(base, "/fr/stories/2020-02-potholes").text)
+    assert story.find(".//h1").text_content().strip().startswith("La vague de nids-de-poule du gel")
+    assert "La ola de baches" in get(base, "/es/stories").text
     # a past meeting's kept packet: kept in each language, the catalog's text in it too
     kept = get(base, "/es/meetings/2020-02-05-public-works").text
     assert "¿Cuándo empezará la segunda cuadrilla y dónde trabajará primero?" in kept
