@@ -131,3 +131,18 @@ def test_a_language_the_catalog_lacks_is_a_clear_400(base: str) -> None:
     response = HTTP.get(base + "/kpi/pothole-days-to-close?lang=de", timeout=60)
     assert response.status_code == 400
     assert "use one of en, es, fr" in response.text
+
+
+def test_the_languages_share_each_series(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A series holds no text: the Spanish pages read the one the English ones computed."""
+    from widgets.service import WidgetService
+
+    with demo_store(tmp_path_factory.mktemp("shared-series") / "store") as store:
+        service = WidgetService(store, load_catalog(DEMO_DIR, store))
+        spanish = service.localized("es")
+        assert spanish.catalog is not None and spanish.catalog.locale == "es"
+        english_kpi, spanish_kpi = service.kpi("pothole-days-to-close"), spanish.kpi("pothole-days-to-close")
+        assert spanish_kpi.title != english_kpi.title
+        assert spanish.series(spanish_kpi) is service.series(english_kpi)
+        assert spanish.breakdown(spanish_kpi) is service.breakdown(english_kpi)
+        assert spanish.facts(spanish_kpi).kpi.title == spanish_kpi.title  # what shows text is its own
