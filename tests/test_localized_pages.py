@@ -116,6 +116,8 @@ def test_dashboard_and_documents_follow_the_language(base: str) -> None:
     story = lxml.html.fromstring(get(base, "/fr/stories/2020-02-potholes").text)
     assert story.find(".//h1").text_content().strip().startswith("La vague de nids-de-poule du gel")
     assert "La ola de baches" in get(base, "/es/stories").text
+    feed = get(base, "/kpi/pothole-days-to-close.atom?lang=es").text
+    assert "Mediana de días para cerrar solicitudes de baches" in feed
     # a past meeting's kept packet: kept in each language, the catalog's text in it too
     kept = get(base, "/es/meetings/2020-02-05-public-works").text
     assert "¿Cuándo empezará la segunda cuadrilla y dónde trabajará primero?" in kept
