@@ -40,6 +40,8 @@ HANDLERS = {
 }
 # The store's history (btvstat_open.store.history).
 HANDLERS["store compact"] = "btvstat_open.store.commands:run_compact"
+# Catalog text in several languages: `catalog translations stamp` (catalog.translation_report).
+HANDLERS["catalog translations"] = "catalog.commands:run_translations"
 # Data checks (catalog.data_checks).
 HANDLERS["checks"] = "catalog.commands:run_checks_command"
 # A load runs the loaded dataset's data checks (catalog.checked_load).
@@ -259,6 +261,17 @@ def _add_catalog(sub: Subparsers) -> None:
     export.add_argument("--store", default=DEFAULT_STORE)
     export.add_argument("--base-url", default="http://127.0.0.1:8000")
     add_as_of(export)
+    # Catalog text in several languages (docs/languages.md): what each translation was made from,
+    # and which texts are not translated yet.
+    translations = catalog_sub.add_parser("translations", help="stamp or list the catalog's translations")
+    actions = translations.add_subparsers(dest="translations_command", required=True, metavar="ACTION")
+    stamp = actions.add_parser(
+        "stamp", help="record the source text of every translation (translations.lock)"
+    )
+    missing = actions.add_parser("missing", help="list every text not yet translated, by file and line")
+    for action in (stamp, missing):
+        action.add_argument("dir")
+        action.add_argument("--locale", action="append", metavar="L", help="only this locale (repeatable)")
 
 
 def _add_measure(sub: Subparsers) -> None:

@@ -5,7 +5,9 @@ user mistakes raise :class:`~btvstat_open.errors.BtvstatError`, which the CLI pr
 
 Example:
     >>> from btvstat_open.cli import main
-    >>> main(["catalog", "validate", "catalog/demo", "--store", "/no/store"])
+    >>> main(["catalog", "validate", "catalog/demo", "--store", "/no/store"])  # doctest: +ELLIPSIS
+    languages: en (default); es: ... of ... texts (...%), fr: ... of ... texts (...%)
+    catalog/demo/...: es: not translated: ...
     catalog/demo: 18 KPIs, no problems (not checked against a store: none at /no/store)
     0
 """
@@ -34,6 +36,7 @@ from catalog.explain import why_empty
 from catalog.loader import load_catalog
 from catalog.measure import measure
 from catalog.models import Catalog, CatalogSettings, Kpi
+from catalog.translation_report import report_lines
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -44,6 +47,7 @@ __all__ = [
     "run_export",
     "run_measure",
     "run_sync",
+    "run_translations",
     "run_validate",
     "say_history",
     "series_csv",
@@ -87,10 +91,36 @@ def run_validate(args: argparse.Namespace) -> int:
             store.close()
     for file, line, message in catalog.warnings:
         print(f"{file}:{line}: warning: {message}" if line else f"{file}: warning: {message}")
+    for said in report_lines(catalog):  # languages: completeness, missing and stale translations
+        print(said)
     if store is not None:
         _print_rows_kept(catalog, args.store)
     checked = "checked against the store" if store else f"not checked against a store: none at {args.store}"
     print(f"{args.dir}: {len(catalog.kpis)} KPIs, no problems ({checked})")
+    return 0
+
+
+def run_translations(args: argparse.Namespace) -> int:
+    """``btvstat-open catalog translations stamp DIR [--locale L ...]``: record what each translation
+    was made from (``translations.lock``), so `catalog validate` can flag the stale ones later;
+    ``catalog translations missing DIR [--locale L ...]``: every text not yet translated."""
+    from catalog.translation_report import STAMPS_FILE, missing_lines, stamp
+
+    catalog = load_catalog(args.dir)
+    locales = catalog.translations.locales
+    unknown = [loc for loc in args.locale or () if loc not in locales[1:]]
+    if unknown:
+        raise UsageError(
+            f"--locale {unknown[0]} is not one of the catalog's other locales "
+            f"({', '.join(locales[1:]) or 'none: add locales: to catalog.yaml'}): use one of them"
+        )
+    if args.translations_command == "missing":
+        for locale in args.locale or locales[1:]:
+            for said in missing_lines(catalog, locale):
+                print(said)
+        return 0
+    count = stamp(catalog, args.locale)
+    print(f"{Path(args.dir) / STAMPS_FILE}: stamped {count} translations")
     return 0
 
 

@@ -31,11 +31,13 @@ from catalog.filter_rows import empty_filter_warnings
 from catalog.kpi_change import check_kpi_change_ids
 from catalog.meetings import MEETINGS_DIR, load_meetings, meeting_files
 from catalog.models import Catalog, CatalogSettings, Goal, Kpi, PortalSettings, content_version
+from catalog.models.texts import TextEntry, Translations
 from catalog.peer_checks import check_peer_ids
 from catalog.program_checks import check_goal_dated_goals, check_goals
 from catalog.pydantic_problems import translate
 from catalog.stories import load_stories, story_files
 from catalog.theme_checks import check_contrast, check_theme_files, theme_files
+from catalog.translations import split_texts
 from catalog.yamllines import YamlProblem, line_for, load_with_lines
 
 __all__ = ["load_catalog"]
@@ -63,8 +65,11 @@ def load_catalog(path: str | Path, store: Store | None = None) -> Catalog:
         )
     problems: Problems = []
     warnings: Problems = []
+    texts: dict[str, TextEntry] = {}  # every text a reader sees, with its translations
     settings_path = root / SETTINGS_FILE
-    settings = _load_settings(settings_path, problems) if settings_path.is_file() else CatalogSettings()
+    settings = (
+        _load_settings(settings_path, problems, texts) if settings_path.is_file() else CatalogSettings()
+    )
     kpi_files = _kpi_files(root)
     kpis: dict[str, Kpi] = {}
     files: dict[str, Path] = {}
@@ -73,7 +78,7 @@ def load_catalog(path: str | Path, store: Store | None = None) -> Catalog:
     for file in kpi_files:
         # A KPI with problems still goes through the later checks (duplicate id, store), so that
         # one run lists everything; any problem makes the whole load fail below.
-        loaded = _load_kpi(file, settings, problems, warnings)
+        loaded = _load_kpi(file, settings, problems, warnings, texts)
         if loaded is None:
             continue
         kpi, lines = loaded
@@ -107,9 +112,9 @@ def load_catalog(path: str | Path, store: Store | None = None) -> Catalog:
     if any(c.max_kpi_change for c in settings.checks.values()) and (read := _read(settings_path, problems)):
         check_kpi_change_ids(settings, kpis, str(settings_path), read[1], problems)  # KPIs of the dataset
     meeting_paths = meeting_files(root)
-    meetings, meeting_file_of = load_meetings(meeting_paths, kpis, problems)
+    meetings, meeting_file_of = load_meetings(meeting_paths, kpis, problems, (tuple(settings.locales), texts))
     story_paths = story_files(root)  # stories/*.md (catalog.stories)
-    stories = load_stories(story_paths, kpis, settings, problems)
+    stories = load_stories(story_paths, kpis, settings, problems, (tuple(settings.locales), texts))
     if problems:
         raise _error(root, problems)
     version_files = [*kpi_files, *meeting_paths, *story_paths]
@@ -127,6 +132,8 @@ def load_catalog(path: str | Path, store: Store | None = None) -> Catalog:
         meeting_files=meeting_file_of,
         stories=stories,
         story_files={p.stem: p for p in story_paths if p.stem in stories},
+        translations=Translations(tuple(settings.locales), texts),
+        locale=settings.locales[0],
     )
 
 
@@ -180,7 +187,7 @@ def _read(file: Path, problems: Problems) -> tuple[Any, dict[tuple[str | int, ..
         return None
 
 
-def _load_settings(file: Path, problems: Problems) -> CatalogSettings:
+def _load_settings(file: Path, problems: Problems, texts: dict[str, TextEntry]) -> CatalogSettings:
     read = _read(file, problems)
     if read is None:
         return CatalogSettings()
@@ -192,6 +199,7 @@ def _load_settings(file: Path, problems: Problems) -> CatalogSettings:
             (str(file), 1, "catalog.yaml must be a mapping of settings (title: ..., publisher: ...)")
         )
         return CatalogSettings()
+    data = split_texts(data, "site", str(file), lines, _locales(data), texts, problems)
     try:
         settings = CatalogSettings.model_validate(data)
     except ValidationError as exc:
@@ -217,11 +225,20 @@ def _stand_in(data: dict[str, Any]) -> CatalogSettings:
     return CatalogSettings.model_construct(
         portals=dict.fromkeys(names, stand_in),
         goals=[Goal.model_construct(id=goal_id, title=goal_id) for goal_id in goal_ids],
+        locales=list(_locales(data)),
     )
 
 
+def _locales(data: dict[str, Any]) -> tuple[str, ...]:
+    """The locales ``catalog.yaml`` lists (as written; the model checks them), else the default."""
+    locales = data.get("locales")
+    if isinstance(locales, list) and locales and all(isinstance(code, str) for code in locales):
+        return tuple(locales)
+    return tuple(CatalogSettings().locales)
+
+
 def _load_kpi(
-    file: Path, settings: CatalogSettings, problems: Problems, warnings: Problems
+    file: Path, settings: CatalogSettings, problems: Problems, warnings: Problems, texts: dict[str, TextEntry]
 ) -> tuple[Kpi, dict[tuple[str | int, ...], int]] | None:
     """The KPI in ``file`` (``None`` when it cannot be built at all); problems are appended."""
     read = _read(file, problems)
@@ -237,6 +254,7 @@ def _load_kpi(
             )
         )
         return None
+    data = split_texts(data, "kpi", str(file), lines, tuple(settings.locales), texts, problems)
     try:
         kpi = Kpi.model_validate(data)
     except ValidationError as exc:

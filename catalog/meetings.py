@@ -27,7 +27,9 @@ from pydantic import ValidationError
 
 from catalog.checks import Problems
 from catalog.models import Kpi, Meeting
+from catalog.models.texts import TextEntry
 from catalog.pydantic_problems import translate
+from catalog.translations import split_texts
 from catalog.yamllines import YamlProblem, line_for, load_with_lines
 
 __all__ = ["MEETINGS_DIR", "agenda_kpis", "load_meetings", "meeting_files", "previous_meeting"]
@@ -57,11 +59,15 @@ def meeting_files(root: Path) -> list[Path]:
 
 
 def load_meetings(
-    files: Iterable[Path], kpis: dict[str, Kpi], problems: Problems
+    files: Iterable[Path],
+    kpis: dict[str, Kpi],
+    problems: Problems,
+    texts: tuple[tuple[str, ...], dict[str, TextEntry]] | None = None,
 ) -> tuple[dict[str, Meeting], dict[str, Path]]:
     """Every valid meeting in ``files`` by id, and each one's file; problems are appended.
 
-    ``kpis`` are the catalog's KPIs: departments and KPI ids are checked against them.
+    ``kpis`` are the catalog's KPIs: departments and KPI ids are checked against them. ``texts``
+    (the catalog's locales and its table of texts) receives the meetings' texts and translations.
 
     Example:
         >>> problems = []
@@ -71,7 +77,7 @@ def load_meetings(
     meetings: dict[str, Meeting] = {}
     paths: dict[str, Path] = {}
     for file in files:
-        loaded = _load_one(file, kpis, problems)
+        loaded = _load_one(file, kpis, problems, texts)
         if loaded is None:
             continue
         meeting, lines = loaded
@@ -90,7 +96,12 @@ def load_meetings(
     return meetings, paths
 
 
-def _load_one(file: Path, kpis: dict[str, Kpi], problems: Problems) -> tuple[Meeting, Lines] | None:
+def _load_one(
+    file: Path,
+    kpis: dict[str, Kpi],
+    problems: Problems,
+    texts: tuple[tuple[str, ...], dict[str, TextEntry]] | None = None,
+) -> tuple[Meeting, Lines] | None:
     try:
         data, lines = load_with_lines(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -104,6 +115,8 @@ def _load_one(file: Path, kpis: dict[str, Kpi], problems: Problems) -> tuple[Mee
             (str(file), 1, "a meeting file must be a mapping of keys (id: ..., date: ..., title: ...)")
         )
         return None
+    if texts is not None:  # text in several languages (catalog.translations)
+        data = split_texts(data, "meeting", str(file), lines, texts[0], texts[1], problems)
     try:
         meeting = Meeting.model_validate(data)
     except ValidationError as exc:

@@ -37,7 +37,9 @@ from catalog.checks import Problems
 from catalog.markdown import markdown_parser, render_tokens
 from catalog.models import Catalog, CatalogSettings, Kpi
 from catalog.models.story import BLOCK_KINDS, Story, StoryBlock, StoryMeta
+from catalog.models.texts import TextEntry
 from catalog.pydantic_problems import translate
+from catalog.translations import split_texts
 from catalog.yamllines import YamlProblem, line_for, load_with_lines
 
 __all__ = [
@@ -102,10 +104,18 @@ def _front_matter(text: str) -> tuple[str, int]:
 
 
 Found = list[tuple[int | None, str]]
+#: the catalog's locales and its table of texts (catalog.translations)
+Texts = tuple[tuple[str, ...], dict[str, TextEntry]]
 
 
-def _meta(yaml_text: str, file: str, found: Found) -> StoryMeta:
-    """The front matter; its problems are appended to ``found`` (a stand-in is returned then)."""
+def _meta(
+    yaml_text: str, file: str, found: Found, texts: Texts | None = None, story_id: str = ""
+) -> StoryMeta:
+    """The front matter; its problems are appended to ``found`` (a stand-in is returned then).
+
+    With ``texts`` (the catalog's locales and its table of texts), a title or summary written in
+    several languages is split as :func:`catalog.translations.split_texts` does.
+    """
     stand_in = StoryMeta.model_construct(title="", date=date.min, author="", status="draft", summary=None)
     try:
         data, lines = load_with_lines(yaml_text)
@@ -117,6 +127,12 @@ def _meta(yaml_text: str, file: str, found: Found) -> StoryMeta:
             (2, "the front matter must be keys: title:, date:, author:, status: (draft or published)")
         )
         return stand_in
+    if texts is not None:
+        shifted = {path: line + 1 for path, line in lines.items()}  # the front matter starts on line 2
+        split: Problems = []
+        data = split_texts({**data, "id": story_id}, "story", file, shifted, texts[0], texts[1], split)
+        data.pop("id")
+        found.extend((line, message) for _, line, message in split)
     try:
         return StoryMeta.model_validate(data)
     except ValidationError as exc:
@@ -141,7 +157,7 @@ def _block(kind: str, content: str, line: int, found: Found) -> StoryBlock | Non
     return StoryBlock(kind, str(data["id"]), line)
 
 
-def read_story(text: str, story_id: str, file: str = "") -> tuple[Story, Found]:
+def read_story(text: str, story_id: str, file: str = "", texts: Texts | None = None) -> tuple[Story, Found]:
     """A story from its file's ``text``, and every ``(line, message)`` wrong with it (the story's
     parts hold its good blocks then, and its front matter may be a stand-in).
 
@@ -150,7 +166,7 @@ def read_story(text: str, story_id: str, file: str = "") -> tuple[Story, Found]:
     """
     yaml_text, body_line = _front_matter(text)
     found: Found = []
-    meta = _meta(yaml_text, file, found)
+    meta = _meta(yaml_text, file, found, texts, story_id)
     env: dict[str, Any] = {}
     tokens = _PARSER.parse("".join(text.splitlines(keepends=True)[body_line - 1 :]), env)
     parts: list[str | StoryBlock] = []
@@ -228,7 +244,11 @@ def check_story(
 
 
 def _load_one(
-    file: Path, kpis: dict[str, Kpi], settings: CatalogSettings, problems: Problems
+    file: Path,
+    kpis: dict[str, Kpi],
+    settings: CatalogSettings,
+    problems: Problems,
+    texts: Texts | None = None,
 ) -> Story | None:
     story_id = file.stem
     if not _ID.match(story_id):
@@ -238,7 +258,7 @@ def _load_one(
         )  # fmt: skip
         return None
     try:
-        story, found = read_story(file.read_text(encoding="utf-8"), story_id, str(file))
+        story, found = read_story(file.read_text(encoding="utf-8"), story_id, str(file), texts)
     except (OSError, UnicodeDecodeError) as exc:
         problems.append((str(file), None, f"cannot read the file: {exc}; save it as UTF-8 text"))
         return None
@@ -252,9 +272,14 @@ def _load_one(
 
 
 def load_stories(
-    files: Iterable[Path], kpis: dict[str, Kpi], settings: CatalogSettings, problems: Problems
+    files: Iterable[Path],
+    kpis: dict[str, Kpi],
+    settings: CatalogSettings,
+    problems: Problems,
+    texts: Texts | None = None,
 ) -> dict[str, Story]:
-    """Every valid story in ``files`` by id (its file name); problems are appended.
+    """Every valid story in ``files`` by id (its file name); problems are appended; ``texts`` (the
+    catalog's locales and table of texts) receives their titles and summaries.
 
     Example:
         >>> load_stories([], {}, CatalogSettings(), [])
@@ -262,7 +287,7 @@ def load_stories(
     """
     stories: dict[str, Story] = {}
     for file in files:
-        story = _load_one(file, kpis, settings, problems)
+        story = _load_one(file, kpis, settings, problems, texts)
         if story is None:
             continue
         if story.id in stories:

@@ -145,6 +145,7 @@ def test_sync_with_only_local_datasets_does_nothing(
 ) -> None:
     root = tmp_path / "catalog"
     root.mkdir()
+    (root / "catalog.yaml").write_text("locales: [en, es, fr]\n")  # the demo KPI's text is in three
     (root / "k.yaml").write_text(
         (DEMO_DIR / "library" / "library-visitors-quarterly.yaml")
         .read_text()
@@ -188,7 +189,7 @@ def test_sync_pulls_remote_datasets_into_the_store(
         root = tmp_path / "catalog"
         root.mkdir()
         (root / "catalog.yaml").write_text(
-            f"portals:\n  city: {{url: '{url}', app_token_env: NO_SUCH_ENV}}\n"
+            f"portals:\n  city: {{url: '{url}', app_token_env: NO_SUCH_ENV}}\nlocales: [en, es, fr]\n"
         )
         kpi = (DEMO_DIR / "library" / "library-visitors-quarterly.yaml").read_text()
         # This catalog has no goals, so the demo's goal reference goes too.

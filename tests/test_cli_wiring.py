@@ -45,6 +45,9 @@ def _argv(name: str, parser: argparse.ArgumentParser) -> list[str]:
     """The shortest command line that parses: a placeholder for each required argument."""
     argv = name.split()
     for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):  # a third level: `catalog translations stamp`
+            first, sub = next(iter(action.choices.items()))
+            return _argv(f"{name} {first}", sub)
         value = str(next(iter(action.choices))) if action.choices else "x"
         if not action.option_strings and action.nargs not in ("?", "*", argparse.SUPPRESS):
             argv.append(value)

@@ -260,6 +260,7 @@ def test_a_catalog_without_goals_exports_its_kpis_and_an_empty_tree(store: Store
     """outcome_area keeps working: a catalog with no goals: still loads, measures and exports."""
     text = (DEMO_DIR / "airports" / "airport-passengers.yaml").read_text()
     (tmp_path / "k.yaml").write_text(text.replace("goals: [grow-air-travel]\n", ""))
+    (tmp_path / "catalog.yaml").write_text("locales: [en, es, fr]\n")  # the demo KPI's text is in three
     catalog = load_catalog(tmp_path, store)
     doc = program_document(catalog, store, today=AS_OF)
     assert doc["goals"] == [] and [k["id"] for k in doc["kpis"]] == ["airport-passengers"]

@@ -25,6 +25,7 @@ from btvstat_open.i18n import _, format_date, format_integer
 from catalog.data_checks import load_checks, state_record
 from catalog.dated_goals import goal_progress, rollup_progress
 from catalog.goals import GoalNode, Rollup, goal_tree, rollups
+from catalog.localized import default_text
 from catalog.models import CatalogSettings, Goal, Kpi
 from widgets.progress_view import goal_progress_label, progress_view
 from widgets.service import KpiFacts, WidgetService
@@ -46,7 +47,9 @@ __all__ = [
 
 
 def slugify(name: str) -> str:
-    """A department's name as it appears in ``/departments/{slug}``."""
+    """A department's name as it appears in ``/departments/{slug}`` (from its default-language
+    name, so the address is the same in every language: catalog.localized)."""
+    name = default_text(name)
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "department"
 
 

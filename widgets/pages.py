@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -106,6 +107,12 @@ class Pages:
         """The catalog's site settings (defaults without a catalog)."""
         catalog = self.service.catalog
         return catalog.settings if catalog else CatalogSettings()
+
+    def with_service(self, service: WidgetService) -> Pages:
+        """These pages over another service (the catalog in another language), sharing the templates."""
+        pages = copy.copy(self)
+        pages.service = service
+        return pages
 
     def render(self, template: str, **context: Any) -> str:
         """Render a template with the site settings (``theme`` defaults to ``auto``)."""

@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from btvstat_open.errors import UsageError
-from btvstat_open.i18n import PSEUDO_LOCALE
+from btvstat_open.i18n import PSEUDO_LOCALE, current_locale
 from btvstat_open.web.budget import Pools, WorkPool
 from btvstat_open.web.conditional import not_modified
 from btvstat_open.web.files import DownloadFiles
@@ -65,9 +66,34 @@ class WidgetContext:
     #: whole-dataset downloads, written once per dataset version (``/datasets/{id}.csv|.parquet``)
     files: DownloadFiles = field(default_factory=DownloadFiles)
     program: ProgramPages = field(init=False)
+    #: the same context over the catalog in each other language, made when first asked for
+    languages: dict[str, WidgetContext] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.program = ProgramPages(self.pages)
+
+    def in_locale(self, locale: str) -> WidgetContext:
+        """This context with the catalog's text in ``locale`` (the default, or a locale the catalog
+        has no text for such as the pseudo-locale: itself).
+
+        The siblings share the response cache (its key holds the locale: a ``/es/`` prefix or
+        ``?lang=``), the pools and the downloads.
+        """
+        catalog = self.service.catalog
+        if catalog is None or locale == catalog.locale or locale not in catalog.translations.locales:
+            return self
+        found = self.languages.get(locale)
+        if found is None:
+            service = self.service.localized(locale)
+            assert service.catalog is not None
+            found = dataclasses.replace(
+                self,
+                service=service,
+                pages=self.pages.with_service(service),
+                packets=self.packets.localized(service.catalog),
+            )
+            self.languages[locale] = found
+        return found
 
     def respond(
         self,
@@ -173,8 +199,10 @@ def _modified_epoch(entry: CachedResponse) -> int | None:
 
 
 async def get_widgets(request: Request) -> WidgetContext:
-    """The app's :class:`WidgetContext`: the dependency of every widget route (async: no thread hop)."""
-    return cast(WidgetContext, request.app.state.widget_routes)
+    """The app's :class:`WidgetContext` with the catalog's text in the request's locale
+    (:func:`btvstat_open.i18n.current_locale`): the dependency of every widget route (async: no
+    thread hop)."""
+    return cast(WidgetContext, request.app.state.widget_routes).in_locale(current_locale())
 
 
 Widgets = Annotated[WidgetContext, Depends(get_widgets)]

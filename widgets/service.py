@@ -34,6 +34,7 @@ from catalog.definitions import definition_changes, with_definition_notes
 from catalog.explain import target_in_force, why_empty
 from catalog.freshness import FreshnessReport, freshness
 from catalog.ledger import published, record, with_published
+from catalog.localized import default_text, localized
 from catalog.models import Action, Catalog, CatalogSettings, Kpi
 from catalog.peers import Comparison, comparison
 from catalog.updates import UPDATES_DATASET
@@ -180,8 +181,22 @@ class WidgetService:
         self.versions = versions or DataVersions(store)
         self.as_of = as_of
         self.versions.day = self.today  # responses depend on the as-of day too
+        #: the language of the catalog's text (catalog.localized); "" without a catalog
+        self.locale = catalog.locale if catalog else ""
+        #: the catalog's version in its default language (series depend on it, not on the language)
+        self.data_version = catalog.version if catalog else ""
         self._series: LruCache[tuple[Any, ...], pa.Table] = LruCache(512)
         self._rendered: LruCache[tuple[Any, ...], Any] = LruCache(1024)
+
+    def localized(self, locale: str) -> WidgetService:
+        """The same service over the catalog in ``locale`` (:func:`catalog.localized.localized`):
+        its own caches of what shows text; a locale the catalog lacks is a UsageError (HTTP 400)."""
+        catalog = localized(self.catalog, locale) if self.catalog else None
+        sibling = WidgetService(self.store, catalog, versions=self.versions, as_of=self.as_of)
+        sibling.locale = locale
+        sibling.data_version = self.data_version
+        sibling._series = self._series  # series hold no text: computed once for every language
+        return sibling
 
     @property
     def cached_values(self) -> int:
@@ -228,22 +243,27 @@ class WidgetService:
         return self.versions.deps([*(k.source.dataset for k in kpis), UPDATES_DATASET, *_peer_datasets(kpis)])
 
     def _key(self, kpi: Kpi, *extra: Any) -> tuple[Any, ...]:
+        return (*self._data_key(kpi), self.catalog_version, current_locale(), *extra)
+
+    def _data_key(self, kpi: Kpi) -> tuple[Any, ...]:
+        """What a KPI's series depends on, in any language: the siblings in other languages
+        (:meth:`localized`) share the series computed under it."""
         # A data check's hold decides which version of the dataset is published: part of the key.
         held = held_at(self.store, kpi.source.dataset)
         return (
             kpi.id,
-            self.catalog_version,
+            self.data_version,
             self.versions.get(kpi.source.dataset),
             self.today(),
             held,
-            tuple((note.date, note.text) for note in kpi.notes),  # a private page's pending marks
-            current_locale(),  # labels, titles and descriptions are in the request's language
-            *extra,
+            tuple(
+                (note.date, default_text(note.text)) for note in kpi.notes
+            ),  # a private page's pending marks
         )
 
     def series(self, kpi: Kpi) -> pa.Table:
         """The KPI's measure series (cached per data version and day)."""
-        key = self._key(kpi)
+        key = self._data_key(kpi)
         table = self._series.get(key)
         if table is None:
             assert self.catalog is not None  # a KPI exists only with a catalog
@@ -263,7 +283,7 @@ class WidgetService:
 
     def breakdown(self, kpi: Kpi) -> pa.Table:
         """The KPI's breakdown table (:func:`catalog.breakdown.breakdown`), cached like the series."""
-        key = self._key(kpi, "breakdown")
+        key = (*self._data_key(kpi), "breakdown")
         table = self._series.get(key)
         if table is None:
             table = breakdown(kpi, self.store, self.settings, today=key[3])

@@ -23,6 +23,7 @@ from catalog.models.data_checks import DataCheck
 from catalog.models.dated_goal import GoalDatedGoal
 from catalog.models.notify import NotifyRule, Recipients, Webhook
 from catalog.models.people import AccessRule, EntrySettings
+from catalog.models.texts import DEFAULT_LOCALE, check_locale
 from catalog.models.theme import Theme
 from connectors.kinds import DEFAULT_KIND, KINDS
 
@@ -229,17 +230,17 @@ class CatalogSettings(Strict):
     recipients: Recipients = Field(default_factory=Recipients)
     holidays: list[date] = Field(default_factory=list)
     site_url: HttpUrl | None = None
-    # -- languages (btvstat_open.i18n): the site's locales, the first the default (unprefixed URLs) --
-    locales: list[str] = Field(default_factory=lambda: ["en"], min_length=1, max_length=20)
+    # Languages of the site (btvstat_open.i18n) and of the catalog's text (catalog.translations):
+    # the first is the default (unprefixed URLs, and the text every other language falls back to).
+    locales: list[str] = Field(default_factory=lambda: [DEFAULT_LOCALE], min_length=1, max_length=20)
 
     @field_validator("locales")
     @classmethod
-    def _locale_codes(cls, locales: list[str]) -> list[str]:
+    def _known_locales(cls, locales: list[str]) -> list[str]:
         for code in locales:
-            if not re.fullmatch(r"[a-z]{2,3}(-[A-Z]{2})?", code):
-                raise ValueError(f"locale {code!r} is not a language code such as en, es, fr or pt-BR")
+            check_locale(code)
         if len(set(locales)) != len(locales):
-            raise ValueError("a locale is listed twice")
+            raise ValueError("a locale is listed twice: keep each once")
         return locales
 
     # The city's look: logo, colours, fonts, links, template overrides (catalog.models.theme).

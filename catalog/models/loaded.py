@@ -17,6 +17,7 @@ from catalog.models.catalog_yaml import CatalogSettings
 from catalog.models.kpi import Kpi
 from catalog.models.meeting import Meeting
 from catalog.models.story import Story
+from catalog.models.texts import Translations
 
 __all__ = ["Catalog", "content_version"]
 
@@ -43,6 +44,13 @@ class Catalog:
     #: the stories under ``stories/`` by id (their file names; catalog.stories), and their paths
     stories: dict[str, Story] = field(default_factory=dict)
     story_files: dict[str, Path] = field(default_factory=dict)
+    #: every text a reader sees with its translations (catalog.translations); ``locale`` is the
+    #: language the models' text is in, ``fallbacks`` the keys of texts shown in the default
+    #: language for want of a translation (catalog.localized), ``localized`` that view's cache
+    translations: Translations = field(default_factory=Translations)
+    locale: str = ""
+    fallbacks: frozenset[str] = frozenset()
+    localized: dict[str, Catalog] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def get(self, kpi_id: str) -> Kpi:
         """The KPI with this id; raises :class:`~btvstat_open.errors.KpiNotFound`.

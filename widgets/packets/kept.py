@@ -34,7 +34,8 @@ from typing import Any
 from btvstat_open.errors import UsageError
 from btvstat_open.i18n import use_locale
 from btvstat_open.store import Store
-from catalog.models import Catalog
+from catalog.localized import localized
+from catalog.models import Catalog, CatalogSettings
 from catalog.packet import Packet, build_packet, find_meeting
 from widgets.packets.render import packet_pages, packet_pdf
 from widgets.theme_files import brand_of
@@ -258,7 +259,22 @@ def produce(
         html, page = packet_pages(packet, catalog.settings, brand)  # every chart drawn once for both
     translated = {}
     for locale in others:
+        # the catalog's own text in that language too, where it has it (catalog.localized)
+        shown, settings = _in_language(packet, catalog, store, locale)
         with use_locale(locale):
-            printed, shown = packet_pages(packet, catalog.settings, brand)
-            translated[locale] = (shown, printed)
+            printed, page_in_locale = packet_pages(shown, settings, brand)
+            translated[locale] = (page_in_locale, printed)
     return kept.keep(packet, page, html, layout(html), translated)
+
+
+def _in_language(
+    packet: Packet, catalog: Catalog, store: Store, locale: str
+) -> tuple[Packet, CatalogSettings]:
+    """``packet`` with the catalog's text in ``locale`` (its titles, notes, questions, ...), and the
+    site settings in it: built again from :func:`catalog.localized.localized`."""
+    if locale not in catalog.translations.locales or len(catalog.translations.entries) == 0:
+        return packet, catalog.settings
+    shown = localized(catalog, locale)
+    again = build_packet(shown, store, packet.meeting.id)
+    kept = replace(again, revision=packet.revision, kept_before=packet.kept_before, changes=packet.changes)
+    return kept, shown.settings

@@ -75,6 +75,15 @@ class PacketService:
         self.layout = layout
         self._built: LruCache[tuple[Any, ...], Any] = LruCache(256, max_bytes=_MAX_BYTES, size=_size)
         self._locks = KeyedLocks()
+        #: the service over the catalog in its default language, which keeps the packets (None: this one)
+        self.keeper: PacketService | None = None
+
+    def localized(self, catalog: Catalog) -> PacketService:
+        """The same packets over ``catalog`` in another language (catalog.localized); kept packets
+        are kept by this one, with a page in each language (widgets.packets.kept)."""
+        sibling = PacketService(self.store, catalog, self.versions, self.today, layout=self.layout)
+        sibling.keeper = self
+        return sibling
 
     def meeting(self, meeting_id: str) -> Meeting:
         """The meeting, or :class:`~btvstat_open.errors.MeetingNotFound` (a 404 page)."""
@@ -131,6 +140,8 @@ class PacketService:
         assert self.catalog is not None
         if revision is not None:
             return KeptPackets(self.store.root).revision(meeting.id, revision)
+        if self.keeper is not None:
+            return self.keeper.kept(meeting_id)
         catalog = self.catalog
         with self._locks.hold(("kept", meeting.id)):  # one process produces it once
             return produce(catalog, self.store, meeting.id, layout=self.layout)
