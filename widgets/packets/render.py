@@ -174,6 +174,7 @@ def packet_pdf(html: str) -> bytes:
 # The packet's charts (the server's own SVG, never nested) and the title WeasyPrint tags them with.
 _SVG = re.compile(r"<svg\b[^>]*>.*?</svg>", re.DOTALL)
 _TITLE = re.compile(r"<title>(.*?)</title>", re.DOTALL)
+_LABEL = re.compile(r' aria-label="([^"]*)"')
 # What the page's `.chart svg` rule does for an inline chart, for the chart as an image.
 _IMAGE_RULE = ".chart img { display: block; width: 100%; height: auto; max-height: 70mm; }"
 
@@ -183,7 +184,8 @@ def charts_as_images(html: str) -> str:
 
     WeasyPrint lays an ``<img>`` out from the SVG file in one piece; an inline chart's thousands of
     elements first go through its HTML parser and style cascade. The chart is drawn the same (as
-    vectors and text); the figure keeps the alternative text it had (the chart's ``<title>``).
+    vectors and text); the figure keeps the alternative text it had (the chart's ``<title>``), and
+    one without a title gets its ``aria-label``.
 
     Example:
         >>> charts_as_images('<p><svg role="img"><title>A &amp; B</title></svg></p>')[:44]
@@ -192,8 +194,9 @@ def charts_as_images(html: str) -> str:
 
     def image(match: re.Match[str]) -> str:
         svg = match.group(0)
-        title = _TITLE.search(svg)
-        alt = html_text.escape(html_text.unescape(title.group(1)) if title else "", quote=True)
+        # A chart without a <title> (a peer chart drawn by Vega alone) is named by its label.
+        title = _TITLE.search(svg) or _LABEL.search(svg[: svg.find(">") + 1])
+        alt = html_text.escape(html_text.unescape(title.group(1)) if title else "Chart", quote=True)
         data = base64.b64encode(svg.encode()).decode()
         return f'<img alt="{alt}" src="data:image/svg+xml;base64,{data}">'
 
