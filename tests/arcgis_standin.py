@@ -28,6 +28,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -162,6 +163,25 @@ def layer_from_table(
     )
 
 
+_EVERY_ROW = re.compile(r"\s*(\(\s*1\s*=\s*1\s*\)|1\s*=\s*1)?\s*")  # nothing, 1=1 or (1=1)
+_tables: dict[int, tuple[list[dict[str, Any]], pa.Table]] = {}
+_db = duckdb.connect()
+
+
+def _as_table(rows: list[dict[str, Any]]) -> pa.Table:
+    """``rows`` as an Arrow table with their positions (``__row``), made once per rows list: a pull
+    asks for many pages of one layer, and an edit always leaves the layer a new list."""
+    held = _tables.get(id(rows))
+    if held is None or held[0] is not rows or held[1].num_rows != len(rows):
+        if len(_tables) > 64:
+            _tables.clear()
+        held = _tables[id(rows)] = (
+            rows,
+            pa.Table.from_pylist([{**row, "__row": i} for i, row in enumerate(rows)]),
+        )
+    return held[1]
+
+
 def where_rows(rows: list[dict[str, Any]], where: str | None) -> list[dict[str, Any]]:
     """The rows an ArcGIS ``where`` clause selects, read by DuckDB (as the CKAN stand-in reads its
     SQL); dates are epoch milliseconds, so a ``timestamp '...'`` literal is compared as one.
@@ -172,12 +192,11 @@ def where_rows(rows: list[dict[str, Any]], where: str | None) -> list[dict[str, 
         >>> [r["OBJECTID"] for r in where_rows(rows, "(1=1) AND (v > 2 OR v IS NULL) AND NOT OBJECTID = 3")]
         [1, 2]
     """
-    if not rows or where is None or not where.strip():
+    if not rows or where is None or _EVERY_ROW.fullmatch(where):
         return list(rows)
     sql = re.sub(r"timestamp\s+'([^']*)'", r"epoch_ms(TIMESTAMP '\1')", where, flags=re.I)
-    table = pa.Table.from_pylist([{**row, "__row": i} for i, row in enumerate(rows)])
-    with duckdb.connect() as con:
-        con.register("layer", table)
+    with _db.cursor() as con:  # a connection of its own to one in-memory database (opening one costs more)
+        con.register("layer", _as_table(rows))
         try:
             picked = con.execute(f"SELECT __row FROM layer WHERE {sql} ORDER BY __row").fetchall()
         except duckdb.Error as exc:
@@ -360,6 +379,8 @@ class ArcgisStandin:
 
     def ordered(self, layer: Layer, rows: list[dict[str, Any]], order: str | None) -> list[dict[str, Any]]:
         """``rows`` (of ``layer``) sorted by ``orderByFields`` (default: object id)."""
+        if order in (None, "", f"{OID} ASC") and all(a[OID] < b[OID] for a, b in pairwise(rows)):
+            return rows  # already in object-id order
         keys = [p.split() for p in (order or f"{OID} ASC").split(",") if p.strip()]
         for words in reversed(keys):
             name, desc = words[0], len(words) > 1 and words[1].upper() == "DESC"
