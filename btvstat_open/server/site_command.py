@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Final
 
 from btvstat_open.portal.openapi import PORTAL_ROUTES
@@ -23,6 +24,7 @@ from catalog import load_catalog
 from catalog.asof import parse_as_of
 from widgets.api_docs import WIDGET_ROUTES
 from widgets.sitebuild import BuildReport, build_site
+from widgets.sitebuild.build import prepare_folder
 
 __all__ = ["PUBLIC_ROUTES", "run_build_site"]
 
@@ -40,6 +42,7 @@ PUBLIC_ROUTES: Final = frozenset(
 def run_build_site(args: argparse.Namespace) -> int:
     """Build the site into ``args.output``; print the counts (and any link that leads nowhere)."""
     as_of = parse_as_of(args.as_of) if args.as_of else None
+    prepare_folder(Path(args.output))  # a folder it may not write is refused before any work
     with open_store(args.store) as store:
         catalog = load_catalog(args.catalog, store)
         base = args.base_url or (

@@ -29,9 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from btvstat_open.atomic import write_atomically
 from btvstat_open.errors import UsageError
-from btvstat_open.web.inprocess import inprocess_session
+from btvstat_open.web.inprocess import ASGIAdapter
+from widgets.packets.layout import PdfProcesses
 from widgets.route_context import WidgetContext
 from widgets.sitebuild.extras import robots_txt, sitemap_xml
 from widgets.sitebuild.manifest import ALL_DATASETS, MANIFEST, Entry, Manifest, code_fingerprint
@@ -279,8 +282,15 @@ def build_site(
     build = _Build(app, out, base_url, public, previous)
     build.skip_pdf = not pdfs
     build.ctx.responses.clear()  # every URL built here, so each one records what it reads
-    with inprocess_session(app, build.base) as http:
-        build.walk(http)
+    # No lifespan: its warm-ups serve a server's first visitors; a rebuild may render nothing.
+    with requests.Session() as http:
+        http.mount(build.base, ASGIAdapter(app, lifespan=False))
+        try:
+            build.walk(http)
+        finally:
+            layout = build.ctx.packets.layout
+            if isinstance(layout, PdfProcesses):
+                layout.close()
     build.finish()
     build.remove_stale(previous)
     build.new.save(out)

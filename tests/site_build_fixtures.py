@@ -1,0 +1,45 @@
+"""Helpers of the site-build tests: build the demo site, hash a built folder, change one KPI's data."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from btvstat_open.server import create_app
+from btvstat_open.server.site_command import PUBLIC_ROUTES
+from btvstat_open.store import Store
+from catalog import load_catalog
+from catalog.demo import DEMO_DIR
+from widgets.sitebuild import BuildReport, build_site
+
+BASE = "https://performance.example.gov"
+# One dataset behind exactly one demo KPI, in one goal and one department.
+CHANGED_DATASET = "child-care-locations"
+CHANGED_KPI = "child-care-licensed-capacity"
+
+
+def build(store: Store, out: Path, catalog_dir: Path = DEMO_DIR, *, pdfs: bool = True) -> BuildReport:
+    """Build the site of this catalog over ``store`` into ``out`` with a fresh app (a new run)."""
+    app = create_app(store, load_catalog(catalog_dir, store))
+    return build_site(app, out, base_url=BASE, public=PUBLIC_ROUTES, pdfs=pdfs)
+
+
+def hashes(root: Path) -> dict[str, str]:
+    """Every file of a built folder (the manifest too) and the digest of its bytes."""
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+def change_one_kpi(store: Store) -> None:
+    """Load a changed copy of the one KPI's dataset: every licensed capacity doubled."""
+    table = store.arrow(CHANGED_DATASET)
+    column = "total_licensed_capacity"
+    index = table.schema.get_field_index(column)
+    doubled = pc.multiply(table[column], pa.scalar(2, table[column].type))
+    store.replace(CHANGED_DATASET, table.set_column(index, column, doubled))
