@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 from demo_store import demo_store
-from site_build_fixtures import BASE, CHANGED_DATASET, CHANGED_KPI, build, change_one_kpi, hashes
+from site_build_fixtures import AS_OF, BASE, CHANGED_DATASET, CHANGED_KPI, build, change_one_kpi, hashes
 
 from btvstat_open.server import create_app
 from btvstat_open.store import Store
 from btvstat_open.web.inprocess import inprocess_session
 from catalog import load_catalog
 from catalog.demo import DEMO_DIR
+from widgets.packets.kept import produce
 from widgets.sitebuild import BuildReport
 
 
@@ -89,7 +90,7 @@ def test_every_public_address_is_a_file_at_the_same_path(built: Built) -> None:
 
 
 def test_files_hold_exactly_what_the_server_answers(built: Built) -> None:
-    app = create_app(built.store, load_catalog(DEMO_DIR, built.store))
+    app = create_app(built.store, load_catalog(DEMO_DIR, built.store), as_of=AS_OF)
     paths = {
         "/kpi/pothole-days-to-close.csv": "kpi/pothole-days-to-close.csv",
         "/kpi/pothole-days-to-close.json": "kpi/pothole-days-to-close.json",
@@ -168,3 +169,21 @@ def test_a_file_no_longer_produced_is_removed(built: Built) -> None:
     (copy / ".build-manifest.json").write_text(json.dumps(manifest))
     report = build(built.store, copy)
     assert report.removed == 1 and not (copy / "kpi/no-such-kpi.svg").exists()
+
+
+def test_a_kept_revision_is_at_its_own_address(built: Built) -> None:
+    meeting = "2020-03-04-public-works"
+    catalog = load_catalog(DEMO_DIR, built.store)
+    assert produce(catalog, built.store, meeting, refresh=True) is not None  # revision 2 kept, 1 stays
+    report = build(built.store, built.site)
+    assert report.broken == []
+    listing = (built.site / "meetings/index.html").read_text()
+    assert f'href="/meetings/{meeting}/revisions/1"' in listing
+    app = create_app(built.store, catalog, as_of=AS_OF)
+    pairs = {
+        f"/meetings/{meeting}?revision=1": f"meetings/{meeting}/revisions/1/index.html",
+        f"/meetings/{meeting}.pdf?revision=1": f"meetings/{meeting}/revisions/1.pdf",
+    }
+    with inprocess_session(app, BASE) as http:
+        for address, name in pairs.items():
+            assert (built.site / name).read_bytes() == http.get(BASE + address, timeout=120).content

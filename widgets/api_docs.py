@@ -69,6 +69,9 @@ WIDGET_ROUTES: Final[dict[tuple[str, str], RouteDoc]] = {
     ("get", "/meetings"): _pooled(_get(HTML, errors=(400, 500))),
     ("get", "/meetings/{meeting_id}"): _pooled(_get(HTML, html_404=True)),
     ("get", "/meetings/{meeting_id}.pdf"): _pooled(_get("application/pdf", html_404=True)),
+    # a kept revision at an address a static copy of the site can have (widgets.sitebuild)
+    ("get", "/meetings/{meeting_id}/revisions/{number}"): _pooled(_get(HTML, html_404=True)),
+    ("get", "/meetings/{meeting_id}/revisions/{number}.pdf"): _pooled(_get("application/pdf", html_404=True)),
     # stories (widgets.story_routes)
     ("get", "/stories"): _pooled(_get(HTML, errors=(400, 500))),
     ("get", "/stories/{story_id}"): _pooled(_get(HTML, html_404=True)),

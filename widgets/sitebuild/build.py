@@ -111,6 +111,7 @@ class _Build:
             "catalog": service.catalog_version,
             "as_of": service.today().isoformat(),
             "base_url": self.base,
+            "kept": kept_packets(self.store.root),
         }
         self.old = old if old is not None and old.inputs == inputs else None
         self.new = Manifest(inputs)
@@ -232,6 +233,7 @@ class _Build:
         self.report.written += 1
 
     def finish(self) -> None:
+        self.new.inputs["kept"] = kept_packets(self.store.root)  # those this build kept, too
         pages = [url for url, entry in self.new.urls.items() if entry.file.endswith(".html")]
         missing = self.ctx.pages.error(
             "Page not found", "There is no page at this address. The dashboard lists every KPI."
@@ -254,6 +256,13 @@ class _Build:
                 target.unlink()
                 self.report.removed += 1
                 _prune(target.parent, self.out)
+
+
+def kept_packets(store_root: Path) -> str:
+    """A digest of which packet revisions the store keeps (``packet --refresh`` adds one: the
+    meeting list links to it, though no dataset changed)."""
+    kept = sorted(str(p.relative_to(store_root)) for p in store_root.glob("packets/*/*") if p.is_dir())
+    return hashlib.sha256("\n".join(kept).encode()).hexdigest()[:24]
 
 
 def _prune(folder: Path, root: Path) -> None:
