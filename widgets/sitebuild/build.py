@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import posixpath
 import tempfile
@@ -116,10 +117,9 @@ class _Build:
         self.old = old if old is not None and old.inputs == inputs else None
         self.new = Manifest(inputs)
         self.prefixes = locale_prefixes(service.settings)
-        self.versions = {name: str(version) for name, version in self.store.versions().items()}
-        every = "\n".join(f"{k}={v}" for k, v in sorted(self.versions.items()))
-        self.versions[ALL_DATASETS] = hashlib.sha256(every.encode()).hexdigest()[:24]
+        self.versions = _versions(self.store)
         self.report = BuildReport()
+        self.outcome: dict[str, bool] = {}  # file -> whether this build wrote it
         self.skip_pdf = False
 
     def seeds(self) -> list[str]:
@@ -159,7 +159,7 @@ class _Build:
         if old is not None and old.fresh(self.versions) and self._intact(old):
             self.new.urls[path] = old
             self.report.kept += 1
-            self.report.unchanged += 1
+            self.outcome[old.file] = False
             return self._checked(old.links)
         versions = self.ctx.service.versions
         versions.reads = set()
@@ -221,7 +221,7 @@ class _Build:
         target = self.out / name
         try:
             if target.is_file() and target.read_bytes() == body:
-                self.report.unchanged += 1
+                self.outcome.setdefault(name, False)
                 return
             target.parent.mkdir(parents=True, exist_ok=True)
             write_atomically(target, body, durable=False)
@@ -230,7 +230,21 @@ class _Build:
                 f"Cannot write {name} in {self.out}: {exc.strerror or exc} (two addresses of the site "
                 "may need the same name as a file and a folder)."
             ) from exc
-        self.report.written += 1
+        self.outcome[name] = True
+
+    def settle(self, http: Any) -> None:
+        """Render again what a dataset written during the build changed (answering a page may
+        record what it published): the manifest then holds the versions the files show."""
+        for _ in range(3):
+            now = _versions(self.store)
+            if now == self.versions:
+                return
+            self.versions = now
+            for path, entry in sorted(self.new.urls.items()):
+                if not entry.fresh(now):
+                    del self.new.urls[path]
+                    with contextlib.suppress(_Unanswered):
+                        self.visit(http, path)
 
     def finish(self) -> None:
         self.new.inputs["kept"] = kept_packets(self.store.root)  # those this build kept, too
@@ -246,6 +260,8 @@ class _Build:
         for name, body in extras.items():
             self._write(name, body)
             self.new.extras[name] = hashlib.sha256(body).hexdigest()
+        self.report.written = sum(self.outcome.values())
+        self.report.unchanged = len(self.outcome) - self.report.written
 
     def remove_stale(self, previous: Manifest | None) -> None:
         if previous is None:
@@ -256,6 +272,14 @@ class _Build:
                 target.unlink()
                 self.report.removed += 1
                 _prune(target.parent, self.out)
+
+
+def _versions(store: Any) -> dict[str, str]:
+    """Every dataset's version as text, and under :data:`ALL_DATASETS` a digest of them all."""
+    versions = {name: str(version) for name, version in store.versions().items()}
+    every = "\n".join(f"{k}={v}" for k, v in sorted(versions.items()))
+    versions[ALL_DATASETS] = hashlib.sha256(every.encode()).hexdigest()[:24]
+    return versions
 
 
 def kept_packets(store_root: Path) -> str:
@@ -296,6 +320,7 @@ def build_site(
         http.mount(build.base, ASGIAdapter(app, lifespan=False))
         try:
             build.walk(http)
+            build.settle(http)
         finally:
             layout = build.ctx.packets.layout
             if isinstance(layout, PdfProcesses):
