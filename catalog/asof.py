@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
 from btvstat_open.errors import UsageError
+from btvstat_open.i18n import _
 from btvstat_open.store import DatasetInfo, Store, as_utc
 from btvstat_open.store.known import end_of_day
 from catalog.models import Catalog, CatalogSettings
@@ -171,11 +172,13 @@ def history_note(store: Store, dataset_ids: Iterable[str], today: date) -> str |
             continue
         since = getattr(known_dataset(store, dataset_id, today), "history_since", None)
         if since is not None and since.date() > today:
-            late.append(f"{dataset_id} from {since.date().isoformat()}")
-    text = f"Data as the store knew it at the end of {today.isoformat()}."
+            late.append(
+                _("%(dataset)s from %(day)s") % {"dataset": dataset_id, "day": since.date().isoformat()}
+            )
+    text = _("Data as the store knew it at the end of %(day)s.") % {"day": today.isoformat()}
     if late:
-        text += (
-            f" History runs only from a later day ({', '.join(late)}): "
-            "the first recorded version of those datasets stands in."
-        )
+        text += " " + _(
+            "History runs only from a later day (%(datasets)s): the first recorded version of those "
+            "datasets stands in."
+        ) % {"datasets": ", ".join(late)}
     return text

@@ -42,6 +42,7 @@ from datetime import date, timedelta
 
 import pyarrow as pa
 
+from btvstat_open.i18n import _, format_decimal, lazy
 from btvstat_open.store import Store
 from catalog.actions import state_on
 from catalog.meetings import agenda_kpis
@@ -60,7 +61,7 @@ __all__ = [
 
 MAX_ENTRIES = 50
 ATOM = "http://www.w3.org/2005/Atom"
-_WORDS = {"on_track": "on track", "near_target": "near target", "off_track": "off track"}
+_WORDS = {"on_track": lazy("on track"), "near_target": lazy("near target"), "off_track": lazy("off track")}
 
 
 @dataclass(frozen=True)
@@ -90,15 +91,21 @@ def _status_changes(kpi: Kpi, series: pa.Table) -> list[FeedEntry]:
         if status not in _WORDS:
             continue
         if previous is not None and status != previous:
-            value = "no value" if row["value"] is None else f"{row['value']:.{kpi.decimals}f}"
+            value = _("no value") if row["value"] is None else format_decimal(row["value"], kpi.decimals)
             found.append(
                 FeedEntry(
                     f"urn:btvstat-open:kpi:{kpi.id}:status:{row['period_start'].isoformat()}",
-                    f"{kpi.title}: {_WORDS[status]}",
+                    f"{kpi.title}: {_(_WORDS[status])}",
                     row["period_end"],
                     f"/kpi/{kpi.id}",
-                    f"{_WORDS[previous].capitalize()} before, {_WORDS[status]} for the period from "
-                    f"{row['period_start'].isoformat()} to {row['period_end'].isoformat()} ({value}).",
+                    _("%(before)s before, %(now)s for the period from %(start)s to %(end)s (%(value)s).")
+                    % {
+                        "before": _(_WORDS[previous]).capitalize(),
+                        "now": _(_WORDS[status]),
+                        "start": row["period_start"].isoformat(),
+                        "end": row["period_end"].isoformat(),
+                        "value": value,
+                    },
                 )
             )
         previous = status
@@ -124,7 +131,7 @@ def kpi_entries(
                 entries.append(
                     FeedEntry(
                         f"urn:btvstat-open:kpi:{kpi.id}:note:{i}",
-                        f"{kpi.title}: note",
+                        _("%(title)s: note") % {"title": kpi.title},
                         note.date,
                         f"/kpi/{kpi.id}",
                         note.text,
@@ -143,13 +150,13 @@ def kpi_entries(
 
 
 def _meeting_entry(meeting: Meeting) -> FeedEntry:
-    who = ", ".join(meeting.departments) or "KPIs named in the agenda"
+    who = ", ".join(meeting.departments) or _("KPIs named in the agenda")
     return FeedEntry(
         f"urn:btvstat-open:meeting:{meeting.id}",
-        f"Meeting packet: {meeting.title}",
+        _("Meeting packet: %(title)s") % {"title": meeting.title},
         meeting.date,
         f"/meetings/{meeting.id}",
-        f"The packet of the {meeting.date.isoformat()} meeting ({who}).",
+        _("The packet of the %(day)s meeting (%(who)s).") % {"day": meeting.date.isoformat(), "who": who},
     )
 
 
@@ -251,18 +258,19 @@ def meeting_calendar(catalog: Catalog, today: date, *, site_url: str | None = No
     events = []
     for meeting in sorted(catalog.meetings.values(), key=lambda m: (m.date, m.id)):
         start, end = _day(meeting.date)
-        who = ", ".join(meeting.departments) or "KPIs named in the agenda"
+        who = ", ".join(meeting.departments) or _("KPIs named in the agenda")
         events.append(
             {
                 "uid": f"meeting-{meeting.id}@btvstat-open",
                 "start": start,
                 "end": end,
                 "summary": meeting.title,
-                "description": f"{who}. Packet: {base}/meetings/{meeting.id}",
+                "description": _("%(who)s. Packet: %(url)s")
+                % {"who": who, "url": f"{base}/meetings/{meeting.id}"},
                 "url": f"{base}/meetings/{meeting.id}" if base else "",
             }
         )
-    return _calendar(f"{catalog.settings.title}: meetings", events, today)
+    return _calendar(_("%(title)s: meetings") % {"title": catalog.settings.title}, events, today)
 
 
 def action_calendar(
@@ -286,15 +294,17 @@ def action_calendar(
             if action.due is None or state_on(action, today) != "open":
                 continue
             start, end = _day(action.due)
-            owner = f" Owner: {action.owner}." if action.owner else ""
+            owner = " " + _("Owner: %(owner)s.") % {"owner": action.owner} if action.owner else ""
             events.append(
                 {
                     "uid": f"action-{kpi.id}-{action.id}@btvstat-open",
                     "start": start,
                     "end": end,
-                    "summary": f"Due: {action.title}",
-                    "description": f"An action on {kpi.title} ({kpi.department}).{owner} {base}/kpi/{kpi.id}",
+                    "summary": _("Due: %(action)s") % {"action": action.title},
+                    "description": _("An action on %(title)s (%(department)s).")
+                    % {"title": kpi.title, "department": kpi.department}
+                    + f"{owner} {base}/kpi/{kpi.id}",
                     "url": f"{base}/kpi/{kpi.id}" if base else "",
                 }
             )
-    return _calendar(f"{catalog.settings.title}: action due dates", events, today)
+    return _calendar(_("%(title)s: action due dates") % {"title": catalog.settings.title}, events, today)

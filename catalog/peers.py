@@ -34,6 +34,7 @@ from typing import Any
 import pyarrow as pa
 
 from btvstat_open.errors import BtvstatError
+from btvstat_open.i18n import _, format_decimal
 from btvstat_open.store import Store
 from catalog.freshness import GRACE, subtract_interval
 from catalog.models import CatalogSettings, Kpi, Peer
@@ -91,8 +92,8 @@ def scale_label(scale: Scale | None) -> str:
     if scale is None:
         return ""
     if scale.per == 1:
-        return f"per {scale.of}"
-    return f"per {scale.per:,.10g} {scale.of}"
+        return _("per %(unit)s") % {"unit": scale.of}
+    return _("per %(count)s %(unit)s") % {"count": format_decimal(scale.per, 0), "unit": scale.of}
 
 
 def normalised(value: float, population: Population | None, scale: Scale | None) -> float:

@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import Final
 
+from btvstat_open.i18n import gettext, lazy
 from catalog.models import Target
 
 __all__ = ["JUDGED", "STATUSES", "Status", "rank", "status", "worst_first"]
@@ -56,8 +57,8 @@ class Status(StrEnum):
 
     @property
     def label(self) -> str:
-        """The words people read: ``on_track`` is ``On track``."""
-        return self.value.replace("_", " ").capitalize()
+        """The words people read, in the current locale: ``on_track`` is ``On track``."""
+        return gettext(_LABELS[self])
 
     @property
     def judged(self) -> bool:
@@ -66,6 +67,13 @@ class Status(StrEnum):
 
 
 _RANKS: Final[dict[str, int]] = {s: i for i, s in enumerate(Status)}
+_LABELS: Final[dict[str, str]] = {
+    Status.OFF_TRACK: lazy("Off track"),
+    Status.NEAR_TARGET: lazy("Near target"),
+    Status.ON_TRACK: lazy("On track"),
+    Status.NO_TARGET: lazy("No target"),
+    Status.NO_DATA: lazy("No data"),
+}
 # The order statuses are listed in tables and legends (best first); worst first is ``Status`` itself.
 STATUSES: Final = (Status.ON_TRACK, Status.NEAR_TARGET, Status.OFF_TRACK, Status.NO_TARGET, Status.NO_DATA)
 JUDGED: Final = (Status.OFF_TRACK, Status.NEAR_TARGET, Status.ON_TRACK)

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from btvstat_open.i18n import _
 from btvstat_open.store import Store
 from catalog.feeds import FEED_SOURCES, FeedEntry
 from catalog.models import Catalog, Kpi
@@ -61,10 +62,12 @@ def story_entries(
         entries.append(
             FeedEntry(
                 f"urn:btvstat-open:story:{story.id}",
-                f"Story: {meta.title}",
+                _("Story: %(title)s") % {"title": meta.title},
                 meta.date,
                 f"/stories/{story.id}",
-                meta.summary or f"A story by {meta.author}, as of {meta.date.isoformat()}.",
+                meta.summary
+                or _("A story by %(author)s, as of %(day)s.")
+                % {"author": meta.author, "day": meta.date.isoformat()},
             )
         )
     return entries

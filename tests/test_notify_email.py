@@ -72,7 +72,7 @@ def test_each_person_gets_one_digest_of_only_their_items_with_working_links(
             # the overdue action goes to its owner, not to the department
             assert "Add a second pothole crew" in owner.get_body(("plain",)).get_content()  # type: ignore[union-attr]
             assert "Add a second pothole crew" not in text
-            assert '<html lang="en">' in page and "<h2>" in page
+            assert '<html lang="en" dir="ltr">' in page and "<h2>" in page
             links = set(re.findall(r'href="([^"]+)"', page))
             assert links and links == set(re.findall(rf"{re.escape(base)}\S+", text))
             for _, msg in smtp_inbox.received:  # every link of every message works

@@ -268,7 +268,7 @@ def test_a_past_meetings_packet_is_the_same_bytes_every_time(site: Rendered) -> 
 def test_the_html_is_self_contained_and_accessible(site: Rendered) -> None:
     html = site.html
     inside = html.replace('xmlns="http://www.w3.org/2000/svg"', "")  # a name, not a request
-    assert html.startswith('<!doctype html>\n<html lang="en">')
+    assert html.startswith('<!doctype html>\n<html lang="en" dir="ltr">')
     for outside in ("<script", "<link", "<img", "<iframe", "url(", "src=", "http://", "https://"):
         assert outside not in inside, outside
     assert html.count("<style>") == 1 and '<main id="main"' in html and "<header" in html

@@ -92,7 +92,7 @@ def test_catalog_permalink_leads_to_the_page(portal_url: str) -> None:
 
 def test_page_structure_is_accessible(portal_url: str) -> None:
     response = requests.get(f"{portal_url}/d/kc-311-potholes")
-    assert re.search(r'<html lang="en">', response.text)
+    assert re.search(r'<html lang="en" dir="ltr">', response.text)
     page = _parse(response.text)
     names = [tag for tag, _ in page.tags]
     assert {"header", "main", "footer", "nav", "h1", "caption"} <= set(names)

@@ -33,10 +33,12 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from btvstat_open.errors import BtvstatError, NotFound
+from btvstat_open.i18n import _
 from btvstat_open.store import Store
 from btvstat_open.web.budget import Pools, StreamAbortedMiddleware
 from btvstat_open.web.files import DownloadFiles
 from btvstat_open.web.handlers import install_error_handlers
+from btvstat_open.web.locales import LocaleMiddleware, bare_path
 from btvstat_open.web.methods import MethodsMiddleware
 from btvstat_open.web.openapi import install_openapi
 from btvstat_open.web.settings import Settings
@@ -137,6 +139,8 @@ def create_widgets_app(
     versions = ctx.service.versions
     app.add_middleware(CachedResponseMiddleware, cache=ctx.responses, versions=versions, key=response_key)
     app.add_middleware(MethodsMiddleware)  # HEAD and OPTIONS on every route, cached or not
+    # Outermost: /{locale}/ prefixes, ?lang= and the first-visit hint set each request's locale.
+    app.add_middleware(LocaleMiddleware, locales=ctx.pages.site.locales)
     app.state.widgets = ctx.service
     app.state.pools = ctx.pools
     app.state.responses = ctx.responses
@@ -222,20 +226,19 @@ def _install_page_errors(app: FastAPI, pages: Pages) -> None:
     json_handler = app.exception_handlers.get(BtvstatError)
 
     async def kpi_not_found(request: Request, exc: Exception) -> Response:
-        path = request.url.path
         # The routes documented with an HTML 404 (pages, and a packet's PDF, whose reader is a person)
         # answer one; the matched route decides, not the path's look (a goal id may hold a dot).
         route = getattr(request.scope.get("route"), "path", None)
         doc = WIDGET_ROUTES.get((request.method.lower(), route)) if route else None
         is_page = doc is not None and 404 in doc.html_errors
         if is_page and isinstance(exc, NotFound):
-            what = {
-                "goals": "Goal",
-                "departments": "Department",
-                "meetings": "Meeting",
-                "stories": "Story",
-            }.get(path.split("/")[1], "KPI")
-            body = pages.error(f"{what} not found", exc.message)
+            heading = {
+                "goals": _("Goal not found"),
+                "departments": _("Department not found"),
+                "meetings": _("Meeting not found"),
+                "stories": _("Story not found"),
+            }.get(bare_path().split("/")[1], _("KPI not found"))
+            body = pages.error(heading, exc.message)
             return HTMLResponse(body, status_code=404, headers=dict(security_headers("page")))
         if json_handler is not None:
             result: Response = await json_handler(request, exc)  # type: ignore[misc]

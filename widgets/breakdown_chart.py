@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from btvstat_open.i18n import _
 from catalog.models import Kpi
 from widgets.charts import Width
 from widgets.plot_spec import SCHEMA
@@ -53,7 +54,7 @@ def breakdown_records(
                 "period": period_label(kpi.period.size, start, end),
                 "period_start": row["period_start"],
                 "value": row["value"],
-                "value_label": "Suppressed" if suppressed else format_value(row["value"], kpi),
+                "value_label": _("Suppressed") if suppressed else format_value(row["value"], kpi),
                 "count_label": row["count_label"],
                 "suppressed": suppressed,
             }
@@ -63,15 +64,21 @@ def breakdown_records(
 
 def describe_breakdown(kpi: Kpi, records: list[dict[str, Any]]) -> str:
     """The chart's accessible description."""
-    label = kpi.breakdown.label if kpi.breakdown and kpi.breakdown.label else "group"
+    label = kpi.breakdown.label if kpi.breakdown and kpi.breakdown.label else _("group")
     periods = list(dict.fromkeys(r["period"] for r in sorted(records, key=lambda r: r["period_start"])))
     groups = len({r["group"] for r in records})
     hidden = sum(r["suppressed"] for r in records)
-    text = f"Bar chart of {kpi.title} by {label.lower()}, {groups} groups"
+    text = _("Bar chart of %(title)s by %(group)s, %(count)d groups") % {
+        "title": kpi.title,
+        "group": label.lower(),
+        "count": groups,
+    }
     if periods:
-        text += f", for {', '.join(periods)}"
+        text += ", " + _("for %(periods)s") % {"periods": ", ".join(periods)}
     if hidden:
-        text += f". {hidden} cells are suppressed because too few records are behind them"
+        text += ". " + _("%(count)d cells are suppressed because too few records are behind them") % {
+            "count": hidden
+        }
     return text + "."
 
 
@@ -92,13 +99,13 @@ def breakdown_spec(
     records = breakdown_records(kpi, rows)
     periods = list(dict.fromkeys(r["period"] for r in sorted(records, key=lambda r: r["period_start"])))
     groups = list(dict.fromkeys(r["group"] for r in records))
-    label = kpi.breakdown.label if kpi.breakdown and kpi.breakdown.label else "Group"
+    label = kpi.breakdown.label if kpi.breakdown and kpi.breakdown.label else _("Group")
     colours = _PERIOD_COLOURS[theme][-len(periods) :] if periods else []
     tooltip = [
         {"field": "group", "type": "nominal", "title": label},
-        {"field": "period", "type": "nominal", "title": "Period"},
-        {"field": "value_label", "type": "nominal", "title": "Value"},
-        {"field": "count_label", "type": "nominal", "title": "Records"},
+        {"field": "period", "type": "nominal", "title": _("Period")},
+        {"field": "value_label", "type": "nominal", "title": _("Value")},
+        {"field": "count_label", "type": "nominal", "title": _("Records")},
     ]
     y = {"field": "group", "type": "nominal", "sort": groups, "title": label}
     y_offset = {"field": "period", "type": "nominal", "sort": periods}
@@ -132,7 +139,7 @@ def breakdown_spec(
             "y": y,
             "yOffset": y_offset,
             "x": {"field": "zero", "type": "quantitative"},
-            "text": {"value": "suppressed"},
+            "text": {"value": _("suppressed")},
             "tooltip": tooltip,
         },
     }
@@ -160,11 +167,13 @@ def breakdown_title(kpi: Kpi, label: str) -> dict[str, Any]:
     """
     minimum = kpi.breakdown.min_count if kpi.breakdown else 0
     note = (
-        f"Groups with fewer than {minimum} records in a period are suppressed: no value is shown for them."
+        _("Groups with fewer than %(count)d records in a period are suppressed: no value is shown for them.")
+        % {"count": minimum}
         if minimum > 1
-        else "No group is suppressed."
+        else _("No group is suppressed.")
     )
-    return {"text": f"{kpi.title} by {label.lower()}", "subtitle": note, "anchor": "start"}
+    text = _("%(title)s by %(group)s") % {"title": kpi.title, "group": label.lower()}
+    return {"text": text, "subtitle": note, "anchor": "start"}
 
 
 def breakdown_svg(kpi: Kpi, rows: list[dict[str, Any]], *, theme: str = "light", width: int = 720) -> str:

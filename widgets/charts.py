@@ -23,11 +23,13 @@ import altair as alt
 import pyarrow as pa
 from altair.utils.schemapi import debug_mode
 
+from btvstat_open.i18n import _, lazy
 from catalog.dated_goals import expected_value, kpi_path
 from catalog.models import Kpi
 from widgets.plot_spec import band, status_scales
 from widgets.summary import STATUSES, Row, chart_notes, format_value, rows, summarize, with_future_targets
 from widgets.themes import THEMES, Theme
+from widgets.vocabulary import period_name
 
 __all__ = ["Width", "build_chart", "chart_spec", "describe", "sparkline_spec"]
 
@@ -36,12 +38,22 @@ Width = int | Literal["container"]
 _DATASET = "series"
 _NOTES = "notes"
 _AXIS_FORMATS = {"week": "%b %d, %Y", "month": "%b %Y"}
-_TOOLTIP = [
-    alt.Tooltip("period:N", title="Period"),
-    alt.Tooltip("value_label:N", title="Value"),
-    alt.Tooltip("target_label:N", title="Target"),
-    alt.Tooltip("status_label:N", title="Status"),
-]
+_CHART_KINDS = {
+    "line": lazy("Line chart of %(title)s%(unit)s by %(period)s"),
+    "bar": lazy("Bar chart of %(title)s%(unit)s by %(period)s"),
+    "area": lazy("Area chart of %(title)s%(unit)s by %(period)s"),
+    "number": lazy("Big number of %(title)s%(unit)s by %(period)s"),
+}
+
+
+def _tooltip() -> list[alt.Tooltip]:
+    """The tooltip fields, titled in the current locale."""
+    return [
+        alt.Tooltip("period:N", title=_("Period")),
+        alt.Tooltip("value_label:N", title=_("Value")),
+        alt.Tooltip("target_label:N", title=_("Target")),
+        alt.Tooltip("status_label:N", title=_("Status")),
+    ]
 
 
 def describe(kpi: Kpi, series_rows: list[Row]) -> str:
@@ -51,24 +63,35 @@ def describe(kpi: Kpi, series_rows: list[Row]) -> str:
         >>> describe(kpi, rows(kpi, series))
         'Line chart of Median days to close pothole requests (days) by week, 9 periods ...'
     """
-    kind = {"line": "Line chart", "bar": "Bar chart", "area": "Area chart", "number": "Big number"}[kpi.chart]
     unit = f" ({kpi.unit})" if kpi.unit else ""
-    size = kpi.period.size.replace("_", " ")
-    text = f"{kind} of {kpi.title}{unit} by {size}"
+    parts = [
+        _(_CHART_KINDS[kpi.chart])
+        % {"title": kpi.title, "unit": unit, "period": period_name(kpi.period.size)}
+    ]
     if series_rows:
-        text += f", {len(series_rows)} periods from {series_rows[0].period} to {series_rows[-1].period}"
+        first, last = series_rows[0].period, series_rows[-1].period
+        parts[0] += ", " + _("%(count)d periods from %(first)s to %(last)s") % {
+            "count": len(series_rows),
+            "first": first,
+            "last": last,
+        }
     summary = summarize(kpi, series_rows)
     if summary.latest is not None:
-        text += f". Latest: {summary.latest.value_label} in {summary.latest.period}, {summary.status_label}"
+        latest = summary.latest
+        parts.append(
+            _("Latest: %(value)s in %(period)s, %(status)s")
+            % {"value": latest.value_label, "period": latest.period, "status": summary.status_label}
+        )
     if kpi.target is not None and summary.latest is not None:
-        text += f". Target: {summary.latest.target_label}"
+        parts.append(_("Target: %(target)s") % {"target": summary.latest.target_label})
     if kpi.dated_goal is not None:
         goal = kpi.dated_goal.target
-        text += (
-            f". Dotted line: the expected path to {format_value(goal.value, kpi)} by {goal.date.isoformat()}"
+        parts.append(
+            _("Dotted line: the expected path to %(value)s by %(day)s")
+            % {"value": format_value(goal.value, kpi), "day": goal.date.isoformat()}
         )
-    text += "".join(f". {note.label}" for note in chart_notes(kpi, series_rows))
-    return text + "."
+    parts.extend(note.label for note in chart_notes(kpi, series_rows))
+    return ". ".join(parts) + "."
 
 
 def _chart_records(kpi: Kpi, series_rows: list[Row]) -> list[dict[str, Any]]:
@@ -113,8 +136,8 @@ def _time_layers(
     kpi: Kpi, records: list[dict[str, Any]], notes: list[dict[str, Any]], theme: Theme
 ) -> list[alt.Chart]:
     colour, shape = _status_scales(theme, records)
-    tooltip = {"tooltip": _TOOLTIP}
-    y_title = kpi.unit or "value"
+    tooltip = {"tooltip": _tooltip()}
+    y_title = kpi.unit or _("value")
     y_axis = alt.Axis(tickCount=5)
     # Weeks and months sit on a time axis; quarters and (fiscal) years are named periods, so their
     # labels say "Q1 2025" or "FY2013" rather than the year the period starts in.
@@ -135,7 +158,7 @@ def _time_layers(
         )
     value = alt.Y(field="value", type="quantitative", title=y_title, axis=y_axis)
     if kpi.chart == "bar":
-        colour_channel = alt.Color(field="status_label", type="nominal", scale=colour, title="Status")
+        colour_channel = alt.Color(field="status_label", type="nominal", scale=colour, title=_("Status"))
         layers.append(base.mark_bar(opacity=0.85).encode(y=value, color=colour_channel, **tooltip))
     elif kpi.chart == "area":
         layers.append(
@@ -159,8 +182,8 @@ def _time_layers(
         layers.append(future.encode(y=alt.Y(field="future_target", type="quantitative"), **tooltip))
     if any(r.get("path") is not None for r in records):  # the dated goal's path, dotted
         path_tip = [
-            alt.Tooltip("period:N", title="Period"),
-            alt.Tooltip("path_label:N", title="Expected path"),
+            alt.Tooltip("period:N", title=_("Period")),
+            alt.Tooltip("path_label:N", title=_("Expected path")),
         ]
         path_line = base.transform_filter(alt.FieldValidPredicate(field="path", valid=True)).mark_line(
             color=theme.target, strokeDash=[2, 3], strokeWidth=2
@@ -173,8 +196,8 @@ def _time_layers(
         .mark_point(filled=True, size=80 if kpi.chart != "bar" else 60, opacity=1, strokeWidth=1)
         .encode(
             y=alt.Y(field="value", type="quantitative"),
-            color=alt.Color(field="status_label", type="nominal", scale=colour, title="Status"),
-            shape=alt.Shape(field="status_label", type="nominal", scale=shape, title="Status"),
+            color=alt.Color(field="status_label", type="nominal", scale=colour, title=_("Status")),
+            shape=alt.Shape(field="status_label", type="nominal", scale=shape, title=_("Status")),
             stroke=alt.value(theme.background),
             **tooltip,
         )
@@ -187,7 +210,7 @@ def _note_layers(x: alt.X, theme: Theme) -> list[alt.Chart]:
     notes = alt.Chart(alt.NamedData(name=_NOTES)).encode(x=x)
     label = alt.Description(field="label", type="nominal")
     rule = notes.mark_rule(color=theme.muted, strokeDash=[2, 3], strokeWidth=1.5, aria=True).encode(
-        description=label, tooltip=alt.Tooltip(field="label", type="nominal", title="Note")
+        description=label, tooltip=alt.Tooltip(field="label", type="nominal", title=_("Note"))
     )
     number = notes.mark_text(color=theme.text, fontSize=11, fontWeight="bold", dx=6, align="left", aria=False)
     return [rule, number.encode(y=alt.value(8), text=alt.Text(field="number", type="nominal"))]
@@ -199,11 +222,15 @@ def _number_layers(
     summary = summarize(kpi, series_rows)
     latest = summary.latest
     record = {
-        "value": latest.value_label if latest else "No data",
+        "value": latest.value_label if latest else _("No data"),
         "period": latest.period if latest else "",
         "change": summary.change_label,
         "status": f"{summary.status_symbol} {summary.status_label}"
-        + (f" · target {latest.target_label}" if latest and latest.target is not None else ""),
+        + (
+            " · " + _("target %(target)s") % {"target": latest.target_label}
+            if latest and latest.target is not None
+            else ""
+        ),
     }
     lines: list[tuple[str, int, Literal["bold", "normal"], float, str]] = [
         ("value", 40, "bold", -0.20, theme.text),
@@ -343,7 +370,8 @@ def sparkline_spec(kpi: Kpi, series: pa.Table, *, theme: str = "light") -> dict[
         layer=[base.mark_line(color=palette.line, strokeWidth=1.5), point],
         width=132,
         height=36,
-        description=f"Trend of {kpi.title}, last {len(records)} periods.",
+        description=_("Trend of %(title)s, last %(count)d periods.")
+        % {"title": kpi.title, "count": len(records)},
     )
     chart.datasets = {_DATASET: records, "latest": latest}
     chart.config = palette.config() | {"padding": 3, "background": "transparent", "aria": False}

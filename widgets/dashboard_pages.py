@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from btvstat_open.errors import NotFound
+from btvstat_open.i18n import _
 from catalog.data_checks import load_checks
 from catalog.models import KPI_KINDS, Kpi
 from widgets.filters import STALE_CHOICES, Filters
@@ -35,6 +36,7 @@ from widgets.overview import (
 from widgets.progress_view import progress_view
 from widgets.service import KpiFacts
 from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS, STATUSES
+from widgets.vocabulary import kind_label
 
 if TYPE_CHECKING:
     from widgets.pages import Pages
@@ -97,8 +99,8 @@ class ProgramPages:
         return {
             "status": [(s, STATUS_LABELS[s]) for s in STATUSES],
             "department": [(d.slug, d.name) for d in depts],
-            "kind": [(k, k.capitalize()) for k in KPI_KINDS],
-            "stale": list(STALE_CHOICES.items()),
+            "kind": [(k, kind_label(k)) for k in KPI_KINDS],
+            "stale": [(key, _(label)) for key, label in STALE_CHOICES.items()],
         }
 
     def _common(self, facts: list[KpiFacts], filters: Filters, action: str) -> dict[str, Any]:
@@ -170,7 +172,8 @@ class ProgramPages:
         found = [d for d in departments(facts) if d.slug == slug]
         if not found:
             raise NotFound(
-                f"No department {slug[:80]!r} with public KPIs. The departments are listed at /departments.",
+                _("No department %(slug)r with public KPIs. The departments are listed at /departments.")
+                % {"slug": slug[:80]},
                 code="department.missing",
                 data={"slug": slug[:80]},
             )

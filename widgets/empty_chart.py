@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from btvstat_open.i18n import _
 from catalog.models import Kpi
 from widgets.plot_spec import SCHEMA
 from widgets.textfit import text_width
@@ -30,7 +31,7 @@ PAD, TITLE, BODY, LINE = 12, 15, 13, 18  # padding, font sizes, line height
 
 def empty_text(reason: str) -> str:
     """The sentence every empty chart shows."""
-    return f"No chart yet: {reason.rstrip('.')}."
+    return _("No chart yet: %(reason)s.") % {"reason": reason.rstrip(".")}
 
 
 def wrap(text: str, size: float, width: float) -> list[str]:

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from btvstat_open.errors import NotFound
+from btvstat_open.i18n import _
 from catalog.feeds import action_calendar, atom_feed, kpi_entries, meeting_calendar
 from catalog.goals import GoalNode, goal_tree
 from catalog.models import Catalog, Kpi
@@ -57,7 +58,7 @@ def _atom(ctx: WidgetContext, request: Request, title: str, page: str, kpis: lis
 
 @router.get("/program.atom", summary="Atom feed of the whole program: status changes, notes, meetings")
 def program_feed(request: Request, ctx: Widgets) -> Response:
-    title = f"{loaded_catalog(ctx).settings.title}: what changed"
+    title = _("%(title)s: what changed") % {"title": loaded_catalog(ctx).settings.title}
     return _atom(ctx, request, title, "/", ctx.service.public_kpis())
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from btvstat_open.errors import UsageError
+from btvstat_open.i18n import lazy
 from catalog.models import KPI_KINDS
 from widgets.summary import STATUSES
 
@@ -23,7 +24,7 @@ __all__ = ["FILTER_NAMES", "STALE_CHOICES", "Filters", "parse_filters"]
 
 FILTER_NAMES = ("status", "department", "kind", "stale", "q")
 # "yes": stale or behind; "no": neither.
-STALE_CHOICES = {"yes": "Stale or behind", "no": "Up to date"}
+STALE_CHOICES = {"yes": lazy("Stale or behind"), "no": lazy("Up to date")}
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from datetime import date
 import pyarrow as pa
 
 from btvstat_open.errors import RenderError
+from btvstat_open.i18n import _
 from catalog.models import Kpi
 from widgets.charts import describe
 from widgets.plot_spec import band, note_positions, plot_spec, shown_statuses, x_labels
@@ -96,20 +97,20 @@ def _key_items(kpi: Kpi, series_rows: list[Row], theme: Theme) -> list[tuple[str
         )
         width = "3" if kpi.chart == "bar" else "2"
         sample += f'<line x1="0" y1="-4" x2="22" y2="-4" stroke="{theme.target}" stroke-width="{width}"/>'
-        items.append((sample, "Target and near-target range" if has_band else "Target", 22))
+        items.append((sample, _("Target and near-target range") if has_band else _("Target"), 22))
     if any(row.future_target is not None for row in series_rows):
         dash = 'stroke-dasharray="6 4"'
         sample = f'<line x1="0" y1="-4" x2="22" y2="-4" stroke="{theme.target}" stroke-width="2" {dash}/>'
-        items.append((sample, "Future target", 22))
+        items.append((sample, _("Future target"), 22))
     start = kpi.dated_goal.baseline.date if kpi.dated_goal else None
     if start is not None and any(row.period_end >= start for row in series_rows):
         dash = 'stroke-dasharray="2 3"'
         sample = f'<line x1="0" y1="-4" x2="22" y2="-4" stroke="{theme.target}" stroke-width="2" {dash}/>'
-        items.append((sample, "Expected path", 22))
+        items.append((sample, _("Expected path"), 22))
     if kpi.notes and chart_notes(kpi, series_rows):
         dots = 'stroke-dasharray="2 3"'
         sample = f'<line x1="5" y1="-12" x2="5" y2="2" stroke="{theme.muted}" stroke-width="1.5" {dots}/>'
-        items.append((sample, "Note", 10))
+        items.append((sample, _("Note"), 10))
     return items
 
 
@@ -138,10 +139,10 @@ def _number_body(kpi: Kpi, series_rows: list[Row], theme: Theme, width: float, h
     latest = summary.latest
     status = f"{summary.status_symbol} {summary.status_label}"
     if latest is not None and latest.target is not None:
-        status += f" · target {latest.target_label}"
+        status += " · " + _("target %(target)s") % {"target": latest.target_label}
     middle, centre = height / 2, width / 2
     lines = [
-        (latest.value_label if latest else "No data", 40, True, -0.20, theme.text),
+        (latest.value_label if latest else _("No data"), 40, True, -0.20, theme.text),
         (latest.period if latest else "", 13, False, 0.0, theme.muted),
         (summary.change_label, 13, False, 0.11, theme.muted),
         (status, 14, True, 0.23, theme.status.get(summary.status, theme.text)),

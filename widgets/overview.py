@@ -21,6 +21,7 @@ from datetime import date, datetime
 from typing import Any
 
 from btvstat_open.errors import NotFound
+from btvstat_open.i18n import _, format_date, format_integer
 from catalog.data_checks import load_checks, state_record
 from catalog.dated_goals import goal_progress, rollup_progress
 from catalog.goals import GoalNode, Rollup, goal_tree, rollups
@@ -52,13 +53,15 @@ def slugify(name: str) -> str:
 def updated_label(updated: datetime | None, today: date) -> str:
     """ "Data updated 3 days ago" (counted to the as-of day), or why there is no such date."""
     if updated is None:
-        return "Data not loaded yet"
+        return _("Data not loaded yet")
     days = (today - updated.date()).days
     if days < 0:  # the as-of day is in the past (a demo or an archive); say what is known
-        return f"Data updated {updated:%b} {updated.day}, {updated.year} (after the as-of day)"
+        return _("Data updated %(day)s (after the as-of day)") % {"day": format_date(updated.date())}
     if days == 0:
-        return "Data updated today"
-    return "Data updated yesterday" if days == 1 else f"Data updated {days:,} days ago"
+        return _("Data updated today")
+    if days == 1:
+        return _("Data updated yesterday")
+    return _("Data updated %(days)s days ago") % {"days": format_integer(days)}
 
 
 @dataclass(frozen=True)
@@ -178,7 +181,7 @@ def find_goal(roots: list[GoalView], goal_id: str) -> tuple[GoalView, list[GoalV
     found = search(roots, [])
     if found is None:
         raise NotFound(
-            f"No goal {goal_id[:80]!r} in the catalog. The goal tree is at /api/goals.",
+            _("No goal %(id)r in the catalog. The goal tree is at /api/goals.") % {"id": goal_id[:80]},
             code="goal.missing",
             data={"id": goal_id[:80]},
         )

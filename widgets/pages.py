@@ -24,6 +24,9 @@ from typing import Any
 import jinja2
 
 from btvstat_open.errors import DatasetNotFound
+from btvstat_open.i18n import current_locale
+from btvstat_open.i18n.jinja import install as install_i18n
+from btvstat_open.web.locales import bare_path, language_links, localize_links
 from catalog.data_checks import load_checks
 from catalog.definitions import definition_changes
 from catalog.ledger import published, revision_lines
@@ -40,17 +43,11 @@ from widgets.provenance import provenance
 from widgets.render import EMBED_OPTIONS, script_json
 from widgets.service import ChartOptions, WidgetService
 from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS, format_value
+from widgets.vocabulary import kind_label, period_name
 
 __all__ = ["ChartView", "Pages", "embed_snippet"]
 
 TEMPLATES = Path(__file__).parent / "templates"
-_PERIOD_NAMES = {
-    "week": "week",
-    "month": "month",
-    "quarter": "quarter",
-    "year": "year",
-    "fiscal_year": "fiscal year",
-}
 
 
 @dataclass(frozen=True)
@@ -98,7 +95,10 @@ class Pages:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        install_i18n(self.env)
         self.env.globals["asset"] = assets.url
+        self.env.globals["kind_label"] = kind_label
+        self.env.globals["period_name"] = period_name
         self.env.globals["status_label"] = lambda status: STATUS_LABELS.get(status, status)
         self.env.globals["status_symbol"] = lambda status: STATUS_SYMBOLS.get(status, "")
         self.embed_options = script_json(EMBED_OPTIONS)
@@ -117,7 +117,11 @@ class Pages:
         """Render a template with the site settings (``theme`` defaults to ``auto``)."""
         context.setdefault("theme", "auto")
         context.setdefault("data_note", self.service.data_note())
-        return self.env.get_template(template).render(site=self.site, **context)
+        locale, locales = current_locale(), self.site.locales
+        site_url = str(self.site.site_url) if self.site.site_url else None
+        context.setdefault("languages", language_links(locales, locale, bare_path(), site_url))
+        html = self.env.get_template(template).render(site=self.site, **context)
+        return localize_links(html, locale, locales)
 
     def _chart(self, kpi: Kpi, options: ChartOptions, *, title: bool, element_id: str) -> ChartView:
         specs = {}
@@ -176,7 +180,7 @@ class Pages:
             check=load_checks(self.service.store).get(kpi.source.dataset),
             definition_changes=definition_changes(self.service.store, kpi.id),
             chart=self._chart(kpi, ChartOptions(theme="auto"), title=False, element_id="chart"),
-            period_name=_PERIOD_NAMES[kpi.period.size],
+            period_name=period_name(kpi.period.size),
             dataset_name=dataset_name,
             source=provenance(kpi, self.site, dataset_name),
             embed_snippet=embed_snippet(base_url, kpi),
@@ -220,7 +224,7 @@ class Pages:
             rows=self.service.rows(kpi),
             chart=self._chart(kpi, options, title=False, element_id="chart"),
             empty_reason=self.service.facts(kpi).empty_reason,
-            period_name=_PERIOD_NAMES[kpi.period.size],
+            period_name=period_name(kpi.period.size),
             embed_options=self.embed_options,
             frame_config=frame_config,
         )

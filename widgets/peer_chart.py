@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from btvstat_open.i18n import _, lazy
 from catalog.models import Kpi
 from catalog.peers import Comparison, PeerLine
 from widgets.charts import Width
@@ -37,13 +38,13 @@ _COLOURS = {
 }
 _DASHES = [[1, 0], [6, 3], [2, 2], [8, 2, 2, 2], [4, 4]]
 _SHAPES = ["circle", "square", "triangle-up", "diamond", "cross"]
-_FLAGS = {"failed": "sync failed", "stale": "stale", "not synced": "not synced"}
+_FLAGS = {"failed": lazy("sync failed"), "stale": lazy("stale"), "not synced": lazy("not synced")}
 
 
 def peer_label(line: PeerLine) -> str:
     """A city as the legend names it, with its flag: ``Los Angeles, CA (sync failed)``."""
     flag = _FLAGS.get(line.flag)
-    return f"{line.city} ({flag})" if flag else line.city
+    return f"{line.city} ({_(flag)})" if flag else line.city
 
 
 def shown_label(value: float, kpi: Kpi, scaled: bool) -> str:
@@ -76,7 +77,11 @@ def describe_peers(kpi: Kpi, found: Comparison) -> str:
     """The chart's accessible description."""
     cities = ", ".join(peer_label(line) for line in found.lines)
     scale = f" {found.scale}" if found.scale else ""
-    return f"Line chart comparing {kpi.title}{scale} across {len(found.lines)} cities: {cities}."
+    return _("Line chart comparing %(title)s across %(count)d cities: %(cities)s.") % {
+        "title": kpi.title + scale,
+        "count": len(found.lines),
+        "cities": cities,
+    }
 
 
 def peer_spec(
@@ -86,9 +91,10 @@ def peer_spec(
     palette = THEMES[theme]
     cities = [peer_label(line) for line in found.lines]
     count = len(cities)
-    unit = " ".join(part for part in (found.unit or "value", found.scale) if part)
+    unit = " ".join(part for part in (found.unit or _("value"), found.scale) if part)
     legend = {"orient": "top", "title": None, "direction": "vertical"}
-    heading = {"title": {"text": f"{kpi.title}: compared with peers", "subtitle": unit, "anchor": "start"}}
+    text = _("%(title)s: compared with peers") % {"title": kpi.title}
+    heading = {"title": {"text": text, "subtitle": unit, "anchor": "start"}}
     return {
         "$schema": SCHEMA,
         **(heading if title else {}),
@@ -108,10 +114,10 @@ def peer_spec(
             "shape": {"field": "city", "type": "nominal", "sort": cities,
                       "scale": {"domain": cities, "range": _SHAPES[:count]}, "legend": legend},
             "tooltip": [
-                {"field": "city", "type": "nominal", "title": "City"},
-                {"field": "period_start", "type": "temporal", "title": "Period"},
+                {"field": "city", "type": "nominal", "title": _("City")},
+                {"field": "period_start", "type": "temporal", "title": _("Period")},
                 {"field": "value_label", "type": "nominal", "title": unit},
-                {"field": "measured", "type": "nominal", "title": "As measured"},
+                {"field": "measured", "type": "nominal", "title": _("As measured")},
             ],
         },
         "config": palette.config(),

@@ -20,6 +20,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from btvstat_open.i18n import _
 from catalog.models import Kpi
 from catalog.peers import Comparison, PeerLine
 from widgets.peer_chart import shown_label
@@ -40,19 +41,30 @@ def freshness_text(line: PeerLine) -> str:
         'Sync failed on 2026-01-09 (portal down); showing the values last synced on 2026-01-02'
     """
     if line.own:
-        return "This KPI's own data"
+        return _("This KPI's own data")
     status = line.status
-    synced = f"last synced on {status.synced_at.date().isoformat()}" if status and status.synced_at else ""
+    synced_day = status.synced_at.date().isoformat() if status and status.synced_at else ""
     if line.flag == "failed":
-        when = f" on {status.failed_at.date().isoformat()}" if status and status.failed_at else ""
+        when = (
+            " " + _("on %(day)s") % {"day": status.failed_at.date().isoformat()}
+            if status and status.failed_at
+            else ""
+        )
         reason = f" ({line.reason})" if line.reason else ""
-        kept = f"; showing the values {synced}" if synced else "; no values synced yet"
-        return f"Sync failed{when}{reason}{kept}"
+        kept = (
+            "; " + _("showing the values last synced on %(day)s") % {"day": synced_day}
+            if synced_day
+            else "; " + _("no values synced yet")
+        )
+        return _("Sync failed") + when + reason + kept
     if line.flag == "not synced":
-        return f"Not synced yet: {line.reason}" if line.reason else "Not synced yet"
+        return (
+            _("Not synced yet: %(reason)s") % {"reason": line.reason} if line.reason else _("Not synced yet")
+        )
+    synced = _("last synced on %(day)s") % {"day": synced_day} if synced_day else ""
     if line.flag == "stale":
-        return f"Stale: {synced}" if synced else "Stale"
-    return synced.capitalize() if synced else "Synced"
+        return _("Stale: %(when)s") % {"when": synced} if synced else _("Stale")
+    return _("Last synced on %(day)s") % {"day": synced_day} if synced_day else _("Synced")
 
 
 def _population(line: PeerLine) -> dict[str, Any] | None:
@@ -80,7 +92,7 @@ def peer_rows(kpi: Kpi, found: Comparison) -> list[dict[str, Any]]:
             {
                 "city": line.city,
                 "own": line.own,
-                "latest": shown_label(latest["shown"], kpi, bool(found.scale)) if latest else "No value",
+                "latest": shown_label(latest["shown"], kpi, bool(found.scale)) if latest else _("No value"),
                 "measured": shown_label(latest["value"], kpi, False) if latest else "",
                 "period": period,
                 "flag": line.flag,

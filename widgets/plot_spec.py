@@ -24,6 +24,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from btvstat_open.i18n import format_date
 from catalog.dated_goals import expected_value, kpi_path
 from catalog.models import Kpi
 from widgets.summary import STATUS_LABELS, STATUSES, ChartNote, Row
@@ -113,7 +114,7 @@ def _plot_records(kpi: Kpi, series_rows: list[Row]) -> list[dict[str, Any]]:
 def _tick_label(kpi: Kpi, row: Row) -> str:
     """A period's name on an ordinal axis: weeks by their first day, not "Week of ..." (shorter to draw)."""
     if kpi.period.size == "week":
-        return f"{row.period_start:%b} {row.period_start.day}, {row.period_start.year}"
+        return format_date(row.period_start)
     return row.period
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from btvstat_open.i18n import _, format_date, format_percent, lazy, ngettext
 from catalog.dated_goals import GoalProgress
 from catalog.models import Kpi
 from widgets.summary import format_value
@@ -29,20 +30,28 @@ from widgets.summary import format_value
 __all__ = ["PACE_LABELS", "goal_progress_label", "progress_view"]
 
 PACE_LABELS = {
-    "reached": "target reached",
-    "ahead": "ahead of the path",
-    "on_path": "on the path",
-    "behind": "behind the path",
-    "no_data": "no value yet",
+    "reached": lazy("target reached"),
+    "ahead": lazy("ahead of the path"),
+    "on_path": lazy("on the path"),
+    "behind": lazy("behind the path"),
+    "no_data": lazy("no value yet"),
 }
 
 
+def _pace(pace: str) -> str:
+    return _(PACE_LABELS[pace])
+
+
 def _day(day: date) -> str:
-    return f"{day:%b} {day.day}, {day.year}"
+    return format_date(day)
 
 
 def _percent(share: float | None) -> str:
-    return "no value" if share is None else f"{share * 100:.0f}%"
+    return _("no value") if share is None else format_percent(share)
+
+
+def _on(value: float | None, kpi: Kpi, day: date) -> str:
+    return _("%(value)s on %(day)s") % {"value": format_value(value, kpi), "day": _day(day)}
 
 
 def progress_view(kpi: Kpi, found: GoalProgress | None, note: str | None = None) -> dict[str, Any] | None:
@@ -50,38 +59,43 @@ def progress_view(kpi: Kpi, found: GoalProgress | None, note: str | None = None)
     own dated goal, ``kpi`` is the KPI that measures it and ``note`` the goal's."""
     if found is None:
         return None
-    target = f"{format_value(found.target.value, kpi)} by {_day(found.target.date)}"
-    card = f"{_percent(found.progress)} of the way to {target} · {PACE_LABELS[found.pace]}"
+    target = _("%(value)s by %(day)s") % {
+        "value": format_value(found.target.value, kpi),
+        "day": _day(found.target.date),
+    }
+    card = _("%(percent)s of the way to %(target)s") % {"percent": _percent(found.progress), "target": target}
+    card += " · " + _pace(found.pace)
     expected = ""
     if found.latest_date is not None and found.expected_value is not None:
-        expected = (
-            f"The path expects {format_value(found.expected_value, kpi)} "
-            f"({_percent(found.expected_progress)}) by {_day(found.latest_date)}."
-        )
+        expected = _("The path expects %(value)s (%(percent)s) by %(day)s.") % {
+            "value": format_value(found.expected_value, kpi),
+            "percent": _percent(found.expected_progress),
+            "day": _day(found.latest_date),
+        }
     p = found.projection
     if p.status == "reached":
-        projection = "The target has been reached."
+        projection = _("The target has been reached.")
     elif p.status == "projected" and p.date and p.earliest and p.latest:
-        projection = (
-            f"At the recent trend the target is reached around {_day(p.date)} "
-            f"(between {_day(p.earliest)} and {_day(p.latest)})."
-        )
+        projection = _(
+            "At the recent trend the target is reached around %(day)s (between %(earliest)s and %(latest)s)."
+        ) % {"day": _day(p.date), "earliest": _day(p.earliest), "latest": _day(p.latest)}
     else:
-        projection = f"Not projectable: {p.reason}."
+        projection = _("Not projectable: %(reason)s.") % {"reason": p.reason}
     return {
         "card": card,
         "pace": found.pace,
-        "pace_label": PACE_LABELS[found.pace],
+        "pace_label": _pace(found.pace),
         "percent": _percent(found.progress),
-        "baseline": f"{format_value(found.baseline.value, kpi)} on {_day(found.baseline.date)}",
+        "baseline": _on(found.baseline.value, kpi, found.baseline.date),
         "target": target,
-        "latest": ""
-        if found.latest_date is None
-        else f"{format_value(found.latest_value, kpi)} on {_day(found.latest_date)}",
+        "latest": "" if found.latest_date is None else _on(found.latest_value, kpi, found.latest_date),
         "expected": expected,
         "path": [(_day(point.date), format_value(point.value, kpi)) for point in found.path],
         "projection": projection,
-        "method": f"Method: {p.method}; {p.points} value{'s' if p.points != 1 else ''} used.",
+        "method": ngettext(
+            "Method: %(method)s; %(num)d value used.", "Method: %(method)s; %(num)d values used.", p.points
+        )
+        % {"method": p.method, "num": p.points},
         "note": note or (kpi.dated_goal.note if kpi.dated_goal else None),
     }
 
@@ -96,8 +110,11 @@ def goal_progress_label(rolled: dict[str, Any] | None, rule: str = "majority") -
     if not rolled:
         return ""
     n = rolled["kpis"]
-    kpis = f"{n} KPI{'s' if n != 1 else ''}"
-    return (
-        f"Dated goals: {_percent(rolled['progress'])} of the way on average over {kpis}"
-        f" · {'mostly' if rule == 'majority' else 'at worst'} {PACE_LABELS[rolled['pace']]}"
-    )
+    text = ngettext(
+        "Dated goals: %(percent)s of the way on average over %(num)d KPI",
+        "Dated goals: %(percent)s of the way on average over %(num)d KPIs",
+        n,
+    ) % {"percent": _percent(rolled["progress"]), "num": n}
+    pace = _pace(rolled["pace"])
+    mostly = _("mostly %(pace)s") if rule == "majority" else _("at worst %(pace)s")
+    return f"{text} · " + mostly % {"pace": pace}

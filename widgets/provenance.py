@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from btvstat_open.i18n import _
 from catalog.models import CatalogSettings, Kpi
 from connectors.kinds import KINDS
 
@@ -48,10 +49,12 @@ def provenance(kpi: Kpi, settings: CatalogSettings, dataset_name: str) -> Proven
     local = f"/datasets/{quote(dataset, safe='')}.csv"
     portal = settings.portals.get(key)
     if portal is None:  # `local`: loaded into this site's store
-        return Provenance(dataset_name, "this site's store", "loaded here", local, "download as CSV", True)
+        return Provenance(
+            dataset_name, _("this site's store"), _("loaded here"), local, _("download as CSV"), True
+        )
     title, kind = portal.title or key, KINDS[portal.kind]
     link = kind.source_page(portal.url, dataset)
     if link is None:  # files: a folder on the server is no address a reader can open
-        text = f"download the local copy of {dataset_name}"
+        text = _("download the local copy of %(dataset)s") % {"dataset": dataset_name}
         return Provenance(dataset_name, title, kind.label, local, text, True)
     return Provenance(dataset_name, title, kind.label, link, link)

@@ -27,6 +27,7 @@ import vl_convert as vlc
 
 from btvstat_open.atomic import write_atomically
 from btvstat_open.errors import RenderError
+from btvstat_open.i18n import current_locale
 
 __all__ = [
     "EMBED_OPTIONS",
@@ -65,7 +66,7 @@ def vega_svg(spec: dict[str, Any], what: str = "the chart") -> str:
         '<svg'
     """
     try:
-        svg: str = vlc.vegalite_to_svg(spec, allowed_base_urls=[])
+        svg: str = vlc.vegalite_to_svg(spec, allowed_base_urls=[], **_locale_options())
     except Exception as exc:  # vl-convert raises plain ValueError/RuntimeError
         raise RenderError(f"Could not render {what} as SVG: {exc}. Check the KPI's catalog entry.") from exc
     return stable_ids(svg)
@@ -93,6 +94,24 @@ def stable_ids(svg: str) -> str:
         return f"{prefix}{numbers.setdefault(key, counted + 1)}"
 
     return _COUNTED_ID.sub(renumber, svg)
+
+
+# vl-convert's number and time formats per language (month names on time axes); "" is its default.
+_VEGA_LOCALES = {"es": "es-ES", "fr": "fr-FR", "ar": "ar-EG", "de": "de-DE", "pt": "pt-BR", "it": "it-IT"}
+
+
+def _locale_options() -> dict[str, Any]:
+    """Vega's format and time-format locale for the current locale (none for English)."""
+    language = current_locale().split("-")[0]
+    name = _VEGA_LOCALES.get(language)
+    if not name:
+        return {}
+    # Arabic text uses Latin digits here (Babel's default for ar), so its axes keep them too.
+    return (
+        {"time_format_locale": name}
+        if language == "ar"
+        else {"format_locale": name, "time_format_locale": name}
+    )
 
 
 def svg_to_png(svg: str, *, scale: float = 2.0) -> bytes:

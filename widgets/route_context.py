@@ -23,6 +23,8 @@ from urllib.parse import parse_qsl, urlencode
 from fastapi import Depends, Request
 from fastapi.responses import Response
 
+from btvstat_open.errors import UsageError
+from btvstat_open.i18n import PSEUDO_LOCALE
 from btvstat_open.web.budget import Pools, WorkPool
 from btvstat_open.web.conditional import not_modified
 from btvstat_open.web.files import DownloadFiles
@@ -135,12 +137,25 @@ class WidgetContext:
         return await pool.run(respond)
 
     def options(self, request: Request, allowed: tuple[str, ...], *, auto: bool = False) -> ChartOptions:
-        """The request's chart options, only ``allowed`` ones (anything else is a 400)."""
-        return parse_options(dict(request.query_params), allowed=allowed, auto=auto)
+        """The request's chart options, only ``allowed`` ones (anything else is a 400); ``lang`` is
+        the locale (:class:`~btvstat_open.web.locales.LocaleMiddleware` reads it)."""
+        return parse_options(self._without_lang(request), allowed=allowed, auto=auto)
 
     def no_options(self, request: Request) -> None:
-        """Refuse any query option (a 400 naming it)."""
-        parse_options(dict(request.query_params), allowed=())
+        """Refuse any query option but ``lang`` (a 400 naming it)."""
+        parse_options(self._without_lang(request), allowed=())
+
+    def _without_lang(self, request: Request) -> dict[str, str]:
+        query = dict(request.query_params)
+        lang = query.pop("lang", None)
+        locales = self.service.settings.locales
+        if lang is not None and lang not in locales and lang != PSEUDO_LOCALE:
+            raise UsageError(
+                f"Query option lang={lang[:20]!r} is not a language of this site: use one of "
+                f"{', '.join(locales)}.",
+                code="query.bad-option",
+            )
+        return query
 
     def base(self, request: Request) -> str:
         """The server's base URL as the client reached it, without a trailing slash."""

@@ -22,6 +22,7 @@ from typing import Any
 import pyarrow as pa
 
 from btvstat_open.errors import KpiNotFound, UsageError
+from btvstat_open.i18n import _, current_locale
 from btvstat_open.store import Store
 from catalog import measure
 from catalog.actions import is_unattended, overdue_actions
@@ -216,7 +217,8 @@ class WidgetService:
         kpi = self.catalog.kpis.get(kpi_id) if self.catalog else None
         if kpi is None or not kpi.public:
             raise KpiNotFound(
-                f"No public KPI {kpi_id[:80]!r}. The list of KPIs is at /api/kpis.", data={"id": kpi_id[:80]}
+                _("No public KPI %(id)r. The list of KPIs is at /api/kpis.") % {"id": kpi_id[:80]},
+                data={"id": kpi_id[:80]},
             )
         return kpi
 
@@ -235,6 +237,7 @@ class WidgetService:
             self.today(),
             held,
             tuple((note.date, note.text) for note in kpi.notes),  # a private page's pending marks
+            current_locale(),  # labels, titles and descriptions are in the request's language
             *extra,
         )
 

@@ -22,6 +22,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from btvstat_open.errors import NotFound
+from btvstat_open.i18n import _
 from catalog.models import Story
 from catalog.stories import public_stories, story_kpis
 from catalog.story_values import story_values
@@ -52,7 +53,7 @@ def find_story(ctx: WidgetContext, story_id: str, request: Request) -> tuple[Sto
         return story, False
     if story is None or not _may_preview(request):
         raise NotFound(
-            f"No published story {story_id[:80]!r}. The stories are listed at /stories.",
+            _("No published story %(id)r. The stories are listed at /stories.") % {"id": story_id[:80]},
             code="story.missing",
             data={"id": story_id[:80]},
         )

@@ -22,6 +22,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from btvstat_open.i18n import _
 from catalog.models import Story, StoryBlock
 from catalog.story_values import StoryValues
 from widgets.packets.view import item_view, long_date
@@ -59,7 +60,7 @@ def _goal(values: StoryValues, block: StoryBlock) -> dict[str, Any]:
             {
                 "id": kpi_id,
                 "title": item.kpi.title if item else kpi_id,
-                "value": format_value(latest.value, item.kpi) if item and latest else "No data",
+                "value": format_value(latest.value, item.kpi) if item and latest else _("No data"),
                 "status": status,
                 "status_label": STATUS_LABELS.get(status, status),
                 "status_symbol": STATUS_SYMBOLS.get(status, ""),

@@ -13,12 +13,14 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Final
 
 import pyarrow as pa
 
+from btvstat_open.i18n import _, format_date, format_decimal, format_month, ngettext
 from catalog.models import Kpi
 from catalog.periods import next_period, period_end, period_start
 from catalog.status import STATUSES, Status
@@ -39,7 +41,25 @@ __all__ = [
     "with_future_targets",
 ]
 
-STATUS_LABELS: Final[dict[str, str]] = {s: s.label for s in STATUSES}
+
+class _Labels(Mapping[str, str]):
+    """Each status's label, read in the current locale at every lookup."""
+
+    def __getitem__(self, status: str) -> str:
+        return Status(status).label
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(STATUSES)
+
+    def __len__(self) -> int:
+        return len(STATUSES)
+
+    def get(self, status: str, default: Any = None) -> Any:  # type: ignore[override]
+        return self[status] if status in _STATUS_VALUES else default
+
+
+_STATUS_VALUES: Final = frozenset(str(s) for s in STATUSES)
+STATUS_LABELS: Final[Mapping[str, str]] = _Labels()
 # Shown next to the label so status never depends on colour alone (same shapes as the charts).
 STATUS_SYMBOLS: Final[dict[str, str]] = {
     Status.ON_TRACK: "●",
@@ -71,18 +91,20 @@ def format_value(value: float | None, kpi: Kpi, *, signed: bool = False, differe
         ['-1.0 point', '+2.5 points']
     """
     if value is None:
-        return "No data"
+        return _("No data")
     rounded = round(value, kpi.decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
     sign = "+" if signed and rounded > 0 else ""
-    number = f"{sign}{rounded:,.{kpi.decimals}f}"
+    number = sign + format_decimal(rounded, kpi.decimals)
     unit = kpi.unit.strip()
     if not unit:
         return number
     if unit.lower() in _PERCENT_UNITS:
         if difference:
-            return f"{number} point" if abs(rounded) == 1 else f"{number} points"
-        return f"{number}%"
-    return f"{number} {unit}"
+            return ngettext("%(number)s point", "%(number)s points", 1 if abs(rounded) == 1 else 2) % {
+                "number": number
+            }
+        return _("%(number)s%%") % {"number": number}
+    return _("%(number)s %(unit)s") % {"number": number, "unit": unit}
 
 
 def period_label(size: str, start: date, end: date) -> str:
@@ -93,13 +115,13 @@ def period_label(size: str, start: date, end: date) -> str:
         'FY2013'
     """
     if size == "week":
-        return f"Week of {start:%b} {start.day}, {start.year}"
+        return _("Week of %(day)s") % {"day": format_date(start)}
     if size == "month":
-        return f"{start:%b %Y}"
+        return format_month(start)
     if size == "quarter":
-        return f"Q{(start.month - 1) // 3 + 1} {start.year}"
+        return _("Q%(quarter)d %(year)d") % {"quarter": (start.month - 1) // 3 + 1, "year": start.year}
     if size == "fiscal_year":
-        return f"FY{end.year}"
+        return _("FY%(year)d") % {"year": end.year}
     return str(start.year)
 
 
@@ -154,7 +176,7 @@ def rows(kpi: Kpi, series: pa.Table, *, today: date | None = None) -> list[Row]:
         target = _number(rec.get("target"))
         status = rec.get("status") or ("no_data" if value is None else "no_target")
         provisional = today is not None and rec["period_end"] >= today
-        label = STATUS_LABELS.get(status, status) + (" (provisional)" if provisional else "")
+        label = STATUS_LABELS.get(status, status) + ((" " + _("(provisional)")) if provisional else "")
         out.append(
             Row(
                 period_start=rec["period_start"],
@@ -163,7 +185,7 @@ def rows(kpi: Kpi, series: pa.Table, *, today: date | None = None) -> list[Row]:
                 value=value,
                 value_label=format_value(value, kpi),
                 target=target,
-                target_label="No target" if target is None else format_value(target, kpi),
+                target_label=_("No target") if target is None else format_value(target, kpi),
                 status=status,
                 status_label=label,
                 provisional=provisional,
@@ -216,10 +238,14 @@ def summarize(kpi: Kpi, series_rows: list[Row]) -> Summary:
     latest = with_data[-1] if with_data else None
     previous = with_data[-2] if len(with_data) > 1 else None
     if latest is None or previous is None or latest.value is None or previous.value is None:
-        return Summary(latest, previous, None, "No earlier period to compare", "")
+        return Summary(latest, previous, None, _("No earlier period to compare"), "")
     change = latest.value - previous.value
     arrow = "▲" if change > 0 else "▼" if change < 0 else "="
-    label = f"{arrow} {format_value(change, kpi, signed=True, difference=True)} since {previous.period}"
+    change_text = format_value(change, kpi, signed=True, difference=True)
+    label = f"{arrow} " + _("%(change)s since %(period)s") % {
+        "change": change_text,
+        "period": previous.period,
+    }
     trend = ""
     if change == 0:
         trend = "same"
@@ -253,10 +279,10 @@ def with_future_targets(kpi: Kpi, series_rows: list[Row], today: date, fiscal_ye
             continue
         for day in (start, shown_until) if shown_until == ends[-1] else (start,):
             end = period_end(day, size, fiscal_year_start)
-            label = format_value(entry.value, kpi)
+            label = _("%(target)s (future)") % {"target": format_value(entry.value, kpi)}
             out.append(
-                Row(day, end, period_label(size, day, end), None, "No data yet", None, f"{label} (future)",
-                    "no_data", "Future target", future_target=entry.value)
+                Row(day, end, period_label(size, day, end), None, _("No data yet"), None, label,
+                    "no_data", _("Future target"), future_target=entry.value)
             )  # fmt: skip
     return out
 
@@ -292,6 +318,10 @@ def chart_notes(kpi: Kpi, series_rows: list[Row]) -> list[ChartNote]:
         if index is None:
             continue
         number = len(out) + 1
-        label = f"Note {number}, {note.date:%b} {note.date.day}, {note.date.year}: {note.text}"
+        label = _("Note %(number)d, %(day)s: %(text)s") % {
+            "number": number,
+            "day": format_date(note.date),
+            "text": note.text,
+        }
         out.append(ChartNote(note.date, index, number, label))
     return out

@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any
 
 from btvstat_open.errors import UsageError
+from btvstat_open.i18n import lazy
 from btvstat_open.people.commentary import action_items, comment_items
 from btvstat_open.people.context import Asker, PeopleContext
 from btvstat_open.people.due import DueItem, due_items, entry_periods
@@ -36,7 +37,7 @@ __all__ = [
 ]
 
 #: The one answer for an unknown account and a wrong password (or code).
-WRONG = "The e-mail, password or one-time code is not right."
+WRONG = lazy("The e-mail, password or one-time code is not right.")
 STATES = {
     "due": "Due",
     "late": "Late",

@@ -15,6 +15,8 @@ from typing import Any
 import jinja2
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from btvstat_open.i18n.jinja import install as install_i18n
+
 __all__ = ["INTERNAL_HEADERS", "internal", "page", "redirect", "redirect_to"]
 
 INTERNAL_HEADERS = (
@@ -36,7 +38,7 @@ INTERNAL_HEADERS = (
 @lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
     loader = jinja2.FileSystemLoader(str(Path(__file__).parent / "templates"))
-    return jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
+    return install_i18n(jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined))
 
 
 def internal(response: Response) -> Response:

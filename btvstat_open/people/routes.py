@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import PlainTextResponse, Response
 
 from btvstat_open.errors import BtvstatError
+from btvstat_open.i18n import _
 from btvstat_open.people.access import needs_totp
 from btvstat_open.people.accounts import verify
 from btvstat_open.people.audit import audit_csv, entries, record
@@ -89,7 +90,7 @@ def login_form(request: Request, next: str = "/updates") -> Response:
     """The sign-in form, with a fresh sign-in CSRF token in a cookie and the form."""
     token = secrets.token_urlsafe(24)
     ctx = _ctx(request)
-    values = common(request, None, next=next, error="", email="", oidc=ctx.oidc and "single sign-on")
+    values = common(request, None, next=next, error="", email="", oidc=ctx.oidc and _("single sign-on"))
     response = page("login.html", **{**values, "csrf": token})
     response.set_cookie(LOGIN_COOKIE, token, max_age=1800, httponly=True, secure=True, samesite="strict")
     return response
@@ -111,21 +112,23 @@ def login(
     values = common(request, None, next=next, email=email[:254], oidc=None)
     if not expected or not csrf_matches(expected, csrf):
         return page(
-            "login.html", status=400, **{**values, "csrf": expected, "error": "The form expired; try again."}
+            "login.html",
+            status=400,
+            **{**values, "csrf": expected, "error": _("The form expired; try again.")},
         )
     if not ctx.throttle.allowed(email, address):
         record(ctx.store, email[:254], "sign_in_throttled", address=address)
-        error = "Too many failed attempts; wait 15 minutes and try again."
+        error = _("Too many failed attempts; wait 15 minutes and try again.")
         return page("login.html", status=429, **{**values, "csrf": expected, "error": error})
     account = verify(ctx.accounts, email, password[:1024], code)
     if account is None:
         ctx.throttle.failed(email, address)
         record(ctx.store, email[:254], "sign_in_failed", detail="password", address=address)
-        return page("login.html", status=401, **{**values, "csrf": expected, "error": WRONG})
+        return page("login.html", status=401, **{**values, "csrf": expected, "error": _(WRONG)})
     grants = ctx.grants(account.person)
     if ctx.settings.require_totp and needs_totp(grants) and not account.totp:
         record(ctx.store, account.email, "sign_in_failed", detail="no second factor", address=address)
-        error = (
+        error = _(
             "Your role needs a one-time code: ask an administrator to run `btvstat-open user reset --totp`."
         )
         return page("login.html", status=401, **{**values, "csrf": expected, "error": error})

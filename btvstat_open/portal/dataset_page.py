@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from btvstat_open.encode import socrata_text
+from btvstat_open.i18n.jinja import install as install_i18n
 from btvstat_open.portal.context import Portal, PortalContext, as_utc, epoch_seconds, http_date
 from btvstat_open.portal.stream import not_modified
 from btvstat_open.store import DatasetInfo, license_url, quote_ident
@@ -77,7 +78,7 @@ def _template() -> jinja2.Template:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return env.get_template("dataset.html")
+    return install_i18n(env).get_template("dataset.html")
 
 
 def _sample(ctx: PortalContext, info: DatasetInfo) -> list[list[str]]:

@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import threading
 import time
@@ -148,7 +149,8 @@ class Slot:
             finally:
                 self.spent += time.perf_counter() - begin
 
-        future = self.pool._executor.submit(work)
+        # The worker runs in this request's context (its locale, among others).
+        future = self.pool._executor.submit(contextvars.copy_context().run, work)
         self._inflight = future
         waiter = asyncio.wrap_future(future)
         gone: asyncio.Future[None] | None = (

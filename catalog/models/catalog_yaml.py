@@ -228,6 +228,18 @@ class CatalogSettings(Strict):
     recipients: Recipients = Field(default_factory=Recipients)
     holidays: list[date] = Field(default_factory=list)
     site_url: HttpUrl | None = None
+    # -- languages (btvstat_open.i18n): the site's locales, the first the default (unprefixed URLs) --
+    locales: list[str] = Field(default_factory=lambda: ["en"], min_length=1, max_length=20)
+
+    @field_validator("locales")
+    @classmethod
+    def _locale_codes(cls, locales: list[str]) -> list[str]:
+        for code in locales:
+            if not re.fullmatch(r"[a-z]{2,3}(-[A-Z]{2})?", code):
+                raise ValueError(f"locale {code!r} is not a language code such as en, es, fr or pt-BR")
+        if len(set(locales)) != len(locales):
+            raise ValueError("a locale is listed twice")
+        return locales
 
     @field_validator("portals")
     @classmethod

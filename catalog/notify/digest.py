@@ -26,33 +26,34 @@ from email.utils import format_datetime, make_msgid
 from html import escape
 from typing import Any
 
+from btvstat_open.i18n import _, current_locale, direction, lazy, ngettext
 from catalog.notify.events import Event
 
 __all__ = ["HEADINGS", "digest", "email_message"]
 
 #: The heading of each kind of event in a digest, in the order they are listed.
 HEADINGS: dict[str, str] = {
-    "late": "Late values",
-    "due": "Values due soon",
-    "sent_back": "Values sent back to you",
-    "pending": "Submissions waiting for your approval",
-    "overdue": "Overdue actions",
-    "action_due": "Actions due soon",
-    "off_track": "Turned off track",
-    "unattended": "Off track with no open action",
-    "near_target": "Near target",
-    "stale": "Stale data",
-    "behind": "Data behind schedule",
-    "back_on_track": "Back on track",
-    "revised": "Revised values",
-    "new_packet": "New meeting packets",
+    "late": lazy("Late values"),
+    "due": lazy("Values due soon"),
+    "sent_back": lazy("Values sent back to you"),
+    "pending": lazy("Submissions waiting for your approval"),
+    "overdue": lazy("Overdue actions"),
+    "action_due": lazy("Actions due soon"),
+    "off_track": lazy("Turned off track"),
+    "unattended": lazy("Off track with no open action"),
+    "near_target": lazy("Near target"),
+    "stale": lazy("Stale data"),
+    "behind": lazy("Data behind schedule"),
+    "back_on_track": lazy("Back on track"),
+    "revised": lazy("Revised values"),
+    "new_packet": lazy("New meeting packets"),
 }
 
 
 def _grouped(events: Sequence[Event]) -> list[tuple[str, list[Event]]]:
     order = list(HEADINGS)
     kinds = sorted({e.kind for e in events}, key=lambda k: order.index(k) if k in order else len(order))
-    return [(HEADINGS.get(k, k), [e for e in events if e.kind == k]) for k in kinds]
+    return [(_(HEADINGS[k]) if k in HEADINGS else k, [e for e in events if e.kind == k]) for k in kinds]
 
 
 def digest(address: str, events: Sequence[Event], *, title: str, base_url: str) -> dict[str, Any]:
@@ -61,12 +62,19 @@ def digest(address: str, events: Sequence[Event], *, title: str, base_url: str) 
     title = " ".join(title.split())  # one line: a header may hold no line break
     day = max(e.day for e in events).isoformat() if events else ""
     count = len(events)
-    subject = f"{title}: {count} item{'s' if count != 1 else ''} for you ({day})"
-    text = [f"{title}", f"{count} item{'s' if count != 1 else ''} for {address} on {day}.", ""]
+    subject = ngettext(
+        "%(title)s: %(num)d item for you (%(day)s)", "%(title)s: %(num)d items for you (%(day)s)", count
+    ) % {"title": title, "num": count, "day": day}
+    to_address = ngettext(
+        "%(num)d item for %(address)s on %(day)s.", "%(num)d items for %(address)s on %(day)s.", count
+    )
+    to_you = ngettext("%(num)d item for you on %(day)s.", "%(num)d items for you on %(day)s.", count)
+    text = [f"{title}", to_address % {"num": count, "address": address, "day": day}, ""]
     html = [
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
+        f'<!DOCTYPE html><html lang="{escape(current_locale())}" dir="{direction()}">',
+        '<head><meta charset="utf-8">',
         f"<title>{escape(subject)}</title></head><body>",
-        f"<h1>{escape(title)}</h1><p>{count} item{'s' if count != 1 else ''} for you on {escape(day)}.</p>",
+        f"<h1>{escape(title)}</h1><p>{escape(to_you % {'num': count, 'day': day})}</p>",
     ]
     for heading, items in _grouped(events):
         text += [heading, "-" * len(heading)]
@@ -77,8 +85,9 @@ def digest(address: str, events: Sequence[Event], *, title: str, base_url: str) 
             html.append(f'<li><a href="{escape(url)}">{escape(e.title)}</a>: {escape(e.summary)}</li>')
         text.append("")
         html.append("</ul>")
-    text.append(f"You receive this because {title} lists you for these items.")
-    html.append(f"<p>You receive this because {escape(title)} lists you for these items.</p></body></html>")
+    why = _("You receive this because %(title)s lists you for these items.")
+    text.append(why % {"title": title})
+    html.append(f"<p>{escape(why % {'title': title})}</p></body></html>")
     return {"to": address, "subject": subject, "text": "\n".join(text) + "\n", "html": "".join(html)}
 
 

@@ -33,6 +33,7 @@ from typing import Any
 
 import requests
 
+from btvstat_open.i18n import use_locale
 from btvstat_open.store import Store
 from catalog.models import Catalog
 from catalog.notify.digest import digest, email_message
@@ -91,8 +92,10 @@ def plan(
     title = catalog.settings.title
     items = []
     for (channel, target), routed in route(events, catalog.settings, directory).items():
-        if channel == "email":
-            items.append(OutboxItem.new("email", target, digest(target, routed, title=title, base_url=base)))
+        if channel == "email":  # in the site's default language (the first of its locales)
+            with use_locale(catalog.settings.locales[0]):
+                mail = digest(target, routed, title=title, base_url=base)
+            items.append(OutboxItem.new("email", target, mail))
         else:
             shape = catalog.settings.webhooks[target].shape
             body = webhook_body(shape, routed, title=title, base_url=base)

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from btvstat_open.errors import UsageError
+from btvstat_open.i18n import use_locale
 from btvstat_open.store import Store
 from catalog.models import Catalog
 from catalog.packet import Packet, build_packet, find_meeting
@@ -109,13 +110,28 @@ class Revision:
     number: int
     folder: Path
 
-    def html(self, *, links: bool = True) -> str:
-        """The packet as a page (``links``: with the site's navigation; without, as it was printed)."""
-        return (self.folder / ("page.html" if links else "packet.html")).read_text(encoding="utf-8")
+    def html(self, *, links: bool = True, locale: str | None = None) -> str:
+        """The packet as a page (``links``: with the site's navigation; without, as it was printed),
+        in ``locale`` when it was kept in that language too (else in the site's default language)."""
+        name = "page" if links else "packet"
+        translated = self.folder / f"{name}.{locale}.html"
+        if locale and translated.is_file():
+            return translated.read_text(encoding="utf-8")
+        return (self.folder / f"{name}.html").read_text(encoding="utf-8")
 
-    def pdf(self) -> bytes:
-        """The PDF exactly as first produced."""
-        return (self.folder / "packet.pdf").read_bytes()
+    def pdf(self, locale: str | None = None, layout: Callable[[str], bytes] | None = None) -> bytes:
+        """The PDF exactly as first produced; in another ``locale`` kept with the revision, the PDF
+        of that language's kept page, laid out (by ``layout``) the first time it is asked for."""
+        source = self.folder / f"packet.{locale}.html"
+        if not locale or layout is None or not source.is_file():
+            return (self.folder / "packet.pdf").read_bytes()
+        target = self.folder / f"packet.{locale}.pdf"
+        if not target.is_file():
+            pdf = layout(source.read_text(encoding="utf-8"))
+            partial = self.folder / f".packet.{locale}.pdf.{os.getpid()}.partial"
+            partial.write_bytes(pdf)
+            os.replace(partial, target)  # whole or absent, whoever writes it first or last
+        return target.read_bytes()
 
     def record(self) -> dict[str, Any]:
         """``kept_at``, ``as_of`` and the ``values`` the packet showed."""
@@ -158,8 +174,16 @@ class KeptPackets:
             code="query.bad-revision",
         )
 
-    def keep(self, packet: Packet, page: str, html: str, pdf: bytes) -> Revision:
-        """Keep a packet as the next revision (or, if another process just kept one, return that)."""
+    def keep(
+        self,
+        packet: Packet,
+        page: str,
+        html: str,
+        pdf: bytes,
+        translated: dict[str, tuple[str, str]] | None = None,
+    ) -> Revision:
+        """Keep a packet as the next revision (or, if another process just kept one, return that);
+        ``translated`` holds its page and printed HTML in the site's other languages, by locale."""
         meeting_id = packet.meeting.id
         folder = self.root / meeting_id
         folder.mkdir(parents=True, exist_ok=True)
@@ -175,6 +199,9 @@ class KeptPackets:
             (partial / "page.html").write_text(page, encoding="utf-8")
             (partial / "packet.html").write_text(html, encoding="utf-8")
             (partial / "packet.pdf").write_bytes(pdf)
+            for locale, (translated_page, translated_html) in (translated or {}).items():
+                (partial / f"page.{locale}.html").write_text(translated_page, encoding="utf-8")
+                (partial / f"packet.{locale}.html").write_text(translated_html, encoding="utf-8")
             (partial / "values.json").write_text(json.dumps(values, indent=2), encoding="utf-8")
             os.rename(partial, folder / str(number))
         except OSError:
@@ -222,6 +249,17 @@ def produce(
         packet = replace(
             packet, revision=latest.number + 1, kept_before=then["kept_at"][:10], changes=changes
         )
-    html = packet_html(packet, catalog.settings, links=False)
-    page = packet_html(packet, catalog.settings, links=True)
-    return kept.keep(packet, page, html, layout(html))
+    # The record is in the site's default language; its other languages are kept beside it as
+    # pages (their PDFs are laid out from those the first time they are asked for).
+    default, *others = catalog.settings.locales
+    with use_locale(default):
+        html = packet_html(packet, catalog.settings, links=False)
+        page = packet_html(packet, catalog.settings, links=True)
+    translated = {}
+    for locale in others:
+        with use_locale(locale):
+            translated[locale] = (
+                packet_html(packet, catalog.settings, links=True),
+                packet_html(packet, catalog.settings, links=False),
+            )
+    return kept.keep(packet, page, html, layout(html), translated)

@@ -27,9 +27,13 @@ from pathlib import Path
 import jinja2
 
 from btvstat_open.errors import RenderError
+from btvstat_open.i18n import current_locale
+from btvstat_open.i18n.jinja import install as install_i18n
+from btvstat_open.web.locales import localize_links
 from catalog.models import CatalogSettings
 from catalog.packet import Packet
 from widgets.packets.view import packet_context
+from widgets.vocabulary import kind_label, period_name
 
 __all__ = ["PACKET_CSS", "packet_html", "packet_pdf", "style_hash"]
 
@@ -42,6 +46,9 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+install_i18n(_ENV)
+_ENV.globals["kind_label"] = kind_label
+_ENV.globals["period_name"] = period_name
 # WeasyPrint's layout is not documented as thread-safe; packets are rare, so one at a time.
 _PDF_LOCK = threading.Lock()
 
@@ -64,7 +71,8 @@ def packet_html(packet: Packet, site: CatalogSettings, *, links: bool = False) -
     the stylesheet above and the server's own chart SVG.
     """
     context = packet_context(packet, site.fiscal_year_start)
-    return _ENV.get_template("packet.html").render(site=site, css=PACKET_CSS, links=links, **context)
+    html = _ENV.get_template("packet.html").render(site=site, css=PACKET_CSS, links=links, **context)
+    return localize_links(html, current_locale(), site.locales) if links else html
 
 
 def packet_pdf(html: str) -> bytes:

@@ -28,8 +28,9 @@ __all__ = ["router"]
 
 
 def _no_query(request: Request) -> None:
-    if request.query_params:
-        name = next(iter(request.query_params))[:40]
+    options = [name for name in request.query_params if name != "lang"]  # lang: the locale, read before
+    if options:
+        name = options[0][:40]
         raise UsageError(f"Unknown query option {name!r}; this address takes none.", code="query.bad-option")
 
 
@@ -45,6 +46,7 @@ def _number(text: str) -> int:
 def _revision(request: Request) -> int | None:
     """``?revision=N``: a kept revision of the packet (the only option a packet address takes)."""
     options = dict(request.query_params)
+    options.pop("lang", None)  # the locale (btvstat_open.web.locales reads it)
     text = options.pop("revision", None)
     if options:
         name = next(iter(options))[:40]
@@ -71,9 +73,7 @@ async def meetings(request: Request, ctx: Widgets) -> Response:
             "statuses": [(s, s.label) for s in Status],
             "symbols": STATUS_SYMBOLS,
         }
-        return (
-            pages.env.get_template("meetings.html").render(site=pages.site, theme="auto", **context).encode()
-        )
+        return pages.render("meetings.html", data_note=None, **context).encode()
 
     kpis = packets.all_kpis()
     return await ctx.respond_on(

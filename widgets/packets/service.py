@@ -21,6 +21,7 @@ from datetime import date
 from typing import Any
 
 from btvstat_open.errors import MeetingNotFound
+from btvstat_open.i18n import current_locale
 from btvstat_open.store import Store
 from catalog.meetings import agenda_kpis
 from catalog.models import Catalog, Kpi, Meeting
@@ -96,7 +97,13 @@ class PacketService:
         assert self.catalog is not None
         # program-updates: the departments' approved commentary each item shows
         deps = self.versions.deps([*(k.source.dataset for k in self.kpis(meeting)), UPDATES_DATASET])
-        key = (meeting.id, self.catalog.version, deps, what)
+        key = (
+            meeting.id,
+            self.catalog.version,
+            deps,
+            what,
+            current_locale(),
+        )  # words in the request's language
         with self._locks.hold(key):
             value = self._built.get(key)
             if value is None:
@@ -131,7 +138,7 @@ class PacketService:
         """The packet as a page (``links``: with the site's navigation); the kept one once it is kept."""
         kept = self.kept(meeting_id, revision)
         if kept is not None:
-            return kept.html(links=links)
+            return kept.html(links=links, locale=current_locale())
         meeting = self.meeting(meeting_id)
         assert self.catalog is not None
         settings = self.catalog.settings
@@ -144,7 +151,7 @@ class PacketService:
         """The packet as a PDF (from the page without the site's navigation); the kept one once kept."""
         kept = self.kept(meeting_id, revision)
         if kept is not None:
-            return kept.pdf()
+            return kept.pdf(current_locale(), self.layout)
         meeting = self.meeting(meeting_id)
         pdf: bytes = self._cached(meeting, "pdf", lambda: self.layout(self.html(meeting_id, links=False)))
         return pdf

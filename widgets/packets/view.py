@@ -20,6 +20,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from btvstat_open.i18n import _, format_date, lazy, ngettext
 from catalog.breakdown import publishable_rows
 from catalog.changes import Comparison, Latest
 from catalog.dated_goals import kpi_progress
@@ -38,12 +39,12 @@ from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS, Row, format_value, pe
 __all__ = ["CHART_HEIGHT", "CHART_WIDTH", "ItemView", "item_view", "long_date", "packet_context"]
 
 CHART_WIDTH, CHART_HEIGHT = 640, 160
-_ACTION_STATUS = {"open": "Open", "done": "Done", "dropped": "Dropped"}
+_ACTION_STATUS = {"open": lazy("Open"), "done": lazy("Done"), "dropped": lazy("Dropped")}
 
 
 def long_date(day: date) -> str:
-    """A date as people write it in a memo."""
-    return f"{day:%B} {day.day}, {day.year}"
+    """A date as people write it in a memo, in the current locale (``March 4, 2020``)."""
+    return format_date(day, "long")
 
 
 @dataclass(frozen=True)
@@ -82,17 +83,19 @@ def _change(kpi: Kpi, earlier: Comparison | None, suffix: str, missing: str) -> 
     change = earlier.change
     arrow = "▲" if change > 0 else "▼" if change < 0 else "="
     since = period_label(kpi.period.size, earlier.period_start, earlier.period_end)
-    text = f"{arrow} {format_value(change, kpi, signed=True, difference=True)} from {since}{suffix}"
+    change_text = format_value(change, kpi, signed=True, difference=True)
+    text = f"{arrow} " + _("%(change)s from %(period)s") % {"change": change_text, "period": since} + suffix
     if earlier.better is not None:
-        text += " (better)" if earlier.better else " (worse)"
+        text += " " + (_("(better)") if earlier.better else _("(worse)"))
     return text
 
 
 def _changes(kpi: Kpi, latest: Latest | None) -> tuple[str, str]:
     if latest is None or latest.value is None:
-        return "No data to compare", "No data to compare"
-    previous = _change(kpi, latest.previous, "", "No earlier period to compare")
-    year = _change(kpi, latest.year_ago, ", a year earlier", "No value for the same period a year earlier")
+        return _("No data to compare"), _("No data to compare")
+    previous = _change(kpi, latest.previous, "", _("No earlier period to compare"))
+    year_suffix, no_year = ", " + _("a year earlier"), _("No value for the same period a year earlier")
+    year = _change(kpi, latest.year_ago, year_suffix, no_year)
     return previous, year
 
 
@@ -108,7 +111,7 @@ def _breakdown(item: KpiItem) -> dict[str, Any] | None:
     body = [
         {
             "group": r["group"],
-            "value": "Suppressed" if r["suppressed"] else format_value(r["value"], item.kpi),
+            "value": _("Suppressed") if r["suppressed"] else format_value(r["value"], item.kpi),
             "records": r["count_label"],
             "suppressed": bool(r["suppressed"]),
         }
@@ -135,26 +138,32 @@ def _flags(item: KpiItem, day: date) -> list[str]:
     fresh = item.fresh
     if fresh.stale:
         updated = fresh.data_updated_at
-        when = (
-            f"last updated {long_date(updated.date())}"
-            if updated and updated.date() <= day
-            else "not updated"
-        )
-        flags.append(f"Stale: the data was {when}; it is expected {fresh.expect}.")
+        if updated and updated.date() <= day:
+            stale = _("Stale: the data was last updated %(day)s; it is expected %(expect)s.")
+            flags.append(stale % {"day": long_date(updated.date()), "expect": fresh.expect})
+        else:
+            flags.append(
+                _("Stale: the data was not updated; it is expected %(expect)s.") % {"expect": fresh.expect}
+            )
     if fresh.behind:
         ended = fresh.latest_period_end
-        until = f"ends {long_date(ended)}" if ended else "is missing"
-        flags.append(f"Behind: the latest period with data {until}; new data is expected {fresh.expect}.")
+        if ended:
+            behind = _("Behind: the latest period with data ends %(day)s; new data is expected %(expect)s.")
+            flags.append(behind % {"day": long_date(ended), "expect": fresh.expect})
+        else:
+            missing = _("Behind: the latest period with data is missing; new data is expected %(expect)s.")
+            flags.append(missing % {"expect": fresh.expect})
     if item.unattended:
-        flags.append("Unattended: off track for the last two periods with no open action.")
+        flags.append(_("Unattended: off track for the last two periods with no open action."))
     if item.checks:
-        flags.append(f"Data check failed: {'; '.join(item.checks)}.")
+        flags.append(_("Data check failed: %(failures)s.") % {"failures": "; ".join(item.checks)})
     return flags
 
 
 def _action_line(action: Action) -> str:
-    due = f", due {long_date(action.due)}" if action.due else ""
-    return f"{action.title}{due}"
+    if action.due:
+        return _("%(action)s, due %(day)s") % {"action": action.title, "day": long_date(action.due)}
+    return action.title
 
 
 _INNER_ARIA = re.compile(r' (?:role|aria-roledescription|aria-label)="[^"]*"')
@@ -198,14 +207,14 @@ def item_view(item: KpiItem, day: date, fiscal_year_start: int) -> ItemView:
             fiscal_year_start=fiscal_year_start,
         )
     )
-    target = "No target set"
+    target = _("No target set")
     in_force = target_in_force(kpi, day)
     if latest is not None and latest.target is not None:
         target = format_value(latest.target, kpi)
     elif in_force is not None and in_force.value is not None:  # no data yet, but a target applies
         target = format_value(in_force.value, kpi)
     elif kpi.target is not None:
-        target = "No target in force"
+        target = _("No target in force")
     previous, year = _changes(kpi, latest)
     has_value = latest is not None and latest.value is not None
     return ItemView(
@@ -250,26 +259,34 @@ def _peers(item: KpiItem) -> dict[str, Any] | None:
 
 def _follow_up_view(entry: FollowUp, packet: Packet) -> dict[str, Any]:
     action = entry.action
-    words = {"opened": "opened", "due": "came due", "closed": "closed"}
-    since = "since the last meeting" if packet.previous else f"up to {long_date(packet.as_of)}"
+    words = {"opened": _("opened"), "due": _("came due"), "closed": _("closed")}
+    since = (
+        _("since the last meeting")
+        if packet.previous
+        else _("up to %(day)s") % {"day": long_date(packet.as_of)}
+    )
     said = [words[e] for e in entry.events]
-    happened = " and ".join([", ".join(said[:-1]), said[-1]]) if len(said) > 1 else "".join(said)
+    happened = (
+        (" " + _("and") + " ").join([", ".join(said[:-1]), said[-1]]) if len(said) > 1 else "".join(said)
+    )
     late = ""
     if entry.overdue and action.due is not None:
         days = (packet.as_of - action.due).days
-        late = f"Overdue: due {long_date(action.due)}, {days} day{'s' if days != 1 else ''} late"
+        late = ngettext(
+            "Overdue: due %(day)s, %(num)d day late", "Overdue: due %(day)s, %(num)d days late", days
+        ) % {"day": long_date(action.due), "num": days}
     return {
         "title": action.title,
-        "owner": action.owner or "No owner named",
+        "owner": action.owner or _("No owner named"),
         "kpi": entry.kpi,
         "anchor": f"kpi-{entry.kpi.id}",
-        "status": _ACTION_STATUS[action.status],
+        "status": _(_ACTION_STATUS[action.status]),
         "opened": long_date(action.opened),
-        "due": long_date(action.due) if action.due else "No due date",
+        "due": long_date(action.due) if action.due else _("No due date"),
         "closed": long_date(action.closed) if action.closed else "",
         "overdue": late,
         "carried": (
-            f"Carried over from the meeting of {long_date(packet.previous.date)}"
+            _("Carried over from the meeting of %(day)s") % {"day": long_date(packet.previous.date)}
             if entry.carried_over and packet.previous
             else ""
         ),
