@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import yaml
 
 from btvstat_open.server import create_app
 from btvstat_open.server.site_command import PUBLIC_ROUTES
@@ -24,6 +26,33 @@ CHANGED_KPI = "child-care-licensed-capacity"
 
 # After the demo's own day (as of which the data is as known then, before any change a test makes).
 AS_OF = date(2030, 1, 1)
+
+
+def two_languages(folder: Path, locales: tuple[str, ...] = ("en", "es")) -> Path:
+    """A copy of the demo catalog in two of its languages (its datasets are in the demo store)."""
+    shutil.copytree(DEMO_DIR, folder, ignore=shutil.ignore_patterns("data"))
+    return set_locales(folder, locales)
+
+
+def set_locales(folder: Path, locales: tuple[str, ...]) -> Path:
+    """Set the catalog's ``locales:`` (the first the default)."""
+    settings = yaml.safe_load((folder / "catalog.yaml").read_text(encoding="utf-8"))
+    settings["locales"] = list(locales)
+    (folder / "catalog.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    return folder
+
+
+def goal_and_ancestors(catalog_dir: Path, store: Store, kpi_id: str) -> set[str]:
+    """The goals a KPI serves and every goal above them."""
+    catalog = load_catalog(catalog_dir, store)
+    parents = {goal.id: goal.parent for goal in catalog.settings.goals}
+    found: set[str] = set()
+    for goal in catalog.kpis[kpi_id].goals:
+        current: str | None = goal
+        while current is not None and current not in found:
+            found.add(current)
+            current = parents.get(current)
+    return found
 
 
 def build(store: Store, out: Path, catalog_dir: Path = DEMO_DIR, *, pdfs: bool = True) -> BuildReport:

@@ -20,6 +20,7 @@ from browser.chromium import Browser, assert_local
 from browser.widget_catalogs import HOSTILE_TITLE, PRIVATE_ID, write_test_catalog
 from demo_store import demo_store
 from servers import free_port
+from site_build_fixtures import set_locales
 
 from btvstat_open.server import create_app
 from btvstat_open.server.site_command import PUBLIC_ROUTES
@@ -70,6 +71,7 @@ def static(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Static]:
     base = f"http://127.0.0.1:{port}"  # the site is built for the address it is served at
     # the demo with a private KPI, a hostile one, and the host page's origin allowed to embed
     folder = write_test_catalog(root / "catalog", allowed_origins=[f"http://127.0.0.1:{host_port}"])
+    set_locales(folder, ("en", "es"))
     app = create_app(store, load_catalog(folder, store))
     report = build_site(app, root / "site", base_url=base, public=PUBLIC_ROUTES)
     assert report.broken == []
@@ -95,11 +97,12 @@ def test_no_file_holds_the_private_kpi_and_hostile_text_stays_text(static: Stati
 
 
 def test_pages_and_charts_from_plain_files(browser: Browser, static: Static) -> None:
-    for path in ("/", f"/kpi/{KPI}", "/goals/fix-potholes-fast", "/departments/public-works", "/meetings"):
+    pages = ("/", f"/kpi/{KPI}", "/goals/fix-potholes-fast", "/departments/public-works", "/meetings")
+    for path in (*pages, f"/es/kpi/{KPI}"):
         page, watch = browser.open(static.site + path)
         assert page.title() and page.locator("main h1").count() == 1, path
-        if path.startswith("/kpi/"):
-            assert page.url == f"{static.site}/kpi/{KPI}/"  # the static server's slash: links still work
+        if path.endswith(f"/kpi/{KPI}"):
+            assert page.url == f"{static.site}{path}/"  # the static server's slash: links still work
             page.wait_for_selector(".chart.chart-ready svg", timeout=30_000)
         assert watch.clean(), (path, watch)
         assert_local(watch, static.site)
@@ -125,6 +128,16 @@ def test_an_embed_on_another_origin_takes_its_charts_height(browser: Browser, st
     page, watch = browser.open(static.host + "/")
     sized = page.wait_for_selector("#embed[data-btvstat-height]", timeout=30_000)
     assert int(sized.get_attribute("data-btvstat-height") or 0) > 150
+    assert watch.clean(), watch
+    page.close()
+
+
+def test_the_language_selector_works_without_a_server(browser: Browser, static: Static) -> None:
+    page, watch = browser.open(static.site + f"/kpi/{KPI}")
+    assert page.get_attribute("html", "lang") == "en"
+    page.goto(static.site + f"/locale/es?next=/kpi/{KPI}")  # the selector's link to Spanish
+    page.wait_for_url(f"{static.site}/es/kpi/{KPI}/", timeout=20_000)
+    assert page.get_attribute("html", "lang") == "es"
     assert watch.clean(), watch
     page.close()
 

@@ -35,9 +35,10 @@ import requests
 from btvstat_open.atomic import write_atomically
 from btvstat_open.errors import UsageError
 from btvstat_open.web.inprocess import ASGIAdapter
+from btvstat_open.web.locales import language_links
 from widgets.packets.layout import PdfProcesses
 from widgets.route_context import WidgetContext
-from widgets.sitebuild.extras import robots_txt, sitemap_xml
+from widgets.sitebuild.extras import CHOOSER_SCRIPT, chooser_page, robots_txt, sitemap_xml
 from widgets.sitebuild.manifest import ALL_DATASETS, MANIFEST, Entry, Manifest, code_fingerprint
 from widgets.sitebuild.paths import css_links, file_for, page_links, relative_links, site_path
 from widgets.sitebuild.seeds import locale_prefixes, route_ids, route_of, seed_paths
@@ -112,11 +113,12 @@ class _Build:
             "catalog": service.catalog_version,
             "as_of": service.today().isoformat(),
             "base_url": self.base,
-            "kept": kept_packets(self.store.root),
         }
         self.old = old if old is not None and old.inputs == inputs else None
         self.new = Manifest(inputs)
         self.prefixes = locale_prefixes(service.settings)
+        self.locales = [str(code) for code in getattr(service.settings, "locales", None) or []]
+        self.choosers = {f"/locale/{code}" for code in self.locales}
         self.versions = _versions(self.store)
         self.report = BuildReport()
         self.outcome: dict[str, bool] = {}  # file -> whether this build wrote it
@@ -185,6 +187,8 @@ class _Build:
     def _checked(self, links: list[str]) -> list[tuple[str, str]]:
         out = []
         for link in links:
+            if link.rstrip("/") in self.choosers:  # the language selector: a page of its own
+                continue
             route = self.route(link)
             if route is None or route not in self.public:
                 out.append((link, "not a public address of the server"))
@@ -209,8 +213,11 @@ class _Build:
         if not reads:
             names = {posixpath.splitext(part)[0] for part in path.split("/")}
             reads = {dataset for dataset in self.versions if dataset in names}
-        if not reads and self.route(path) not in ("/static/{name}", "/embed.js"):
+        route = self.route(path) or ""
+        if not reads and route not in ("/static/{name}", "/embed.js"):
             reads = {ALL_DATASETS}
+        if route.startswith("/meetings"):  # a packet --refresh keeps a revision the list links to
+            reads = {*reads, KEPT_PACKETS}
         return {dataset: self.versions.get(dataset, "-1") for dataset in sorted(reads)}
 
     def _intact(self, entry: Entry) -> bool:
@@ -247,7 +254,6 @@ class _Build:
                         self.visit(http, path)
 
     def finish(self) -> None:
-        self.new.inputs["kept"] = kept_packets(self.store.root)  # those this build kept, too
         pages = [url for url, entry in self.new.urls.items() if entry.file.endswith(".html")]
         missing = self.ctx.pages.error(
             "Page not found", "There is no page at this address. The dashboard lists every KPI."
@@ -257,6 +263,11 @@ class _Build:
             "sitemap.xml": sitemap_xml(self.base, pages),
             "404.html": missing.encode(),
         }
+        if len(self.locales) > 1:
+            extras["locale/choose.js"] = CHOOSER_SCRIPT.encode()
+            for code, prefix in zip(self.locales, self.prefixes, strict=True):
+                name = language_links(self.locales, code, "/")[self.locales.index(code)].name
+                extras[f"locale/{code}/index.html"] = chooser_page(code, name, prefix, self.locales).encode()
         for name, body in extras.items():
             self._write(name, body)
             self.new.extras[name] = hashlib.sha256(body).hexdigest()
@@ -275,11 +286,16 @@ class _Build:
 
 
 def _versions(store: Any) -> dict[str, str]:
-    """Every dataset's version as text, and under :data:`ALL_DATASETS` a digest of them all."""
+    """Every dataset's version as text, under :data:`ALL_DATASETS` a digest of them all, and
+    under :data:`KEPT_PACKETS` which packet revisions are kept."""
     versions = {name: str(version) for name, version in store.versions().items()}
     every = "\n".join(f"{k}={v}" for k, v in sorted(versions.items()))
     versions[ALL_DATASETS] = hashlib.sha256(every.encode()).hexdigest()[:24]
+    versions[KEPT_PACKETS] = kept_packets(Path(store.root))
     return versions
+
+
+KEPT_PACKETS = "@kept-packets"
 
 
 def kept_packets(store_root: Path) -> str:
