@@ -38,10 +38,10 @@ def file_for(path: str, *, html: bool) -> str:
     Example:
         >>> file_for("/goals/v1.2", html=True), file_for("/api/kpis", html=False)
         ('goals/v1.2/index.html', 'api/kpis')
-        >>> file_for("/a/../b", html=False)
+        >>> file_for("/a/.env", html=False)
         Traceback (most recent call last):
         ...
-        btvstat_open.errors.UsageError: The site has an address that cannot be a file: '/a/../b'.
+        btvstat_open.errors.UsageError: The site has an address that cannot be a file: '/a/.env'.
     """
     parts = [unquote(part) for part in path.split("/") if part]
     if any(not _SAFE_SEGMENT.match(part) or part.startswith(".") for part in parts):
