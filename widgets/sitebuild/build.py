@@ -163,6 +163,10 @@ class _Build:
             self.report.kept += 1
             self.outcome[old.file] = False
             return self._checked(old.links)
+        absent = self.old.absent.get(path) if self.old else None
+        if absent is not None and Entry("", "", 0, absent, []).fresh(self.versions):
+            self.new.absent[path] = absent  # still no such page (a KPI without a breakdown)
+            raise _Unanswered("the server has no such page")
         versions = self.ctx.service.versions
         versions.reads = set()
         try:
@@ -170,6 +174,8 @@ class _Build:
         finally:
             reads, versions.reads = versions.reads, None
         if answer.status_code != 200:
+            if answer.status_code == 404:  # whether it exists is the catalog's word, or its data's
+                self.new.absent[path] = {d: self.versions.get(d, "-1") for d in sorted(reads or ())}
             raise _Unanswered(f"the server answers {answer.status_code}")
         media = answer.headers.get("content-type", "")
         html = media.startswith("text/html")

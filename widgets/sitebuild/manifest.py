@@ -58,6 +58,9 @@ class Manifest:
     inputs: dict[str, str]
     urls: dict[str, Entry] = field(default_factory=dict)
     extras: dict[str, str] = field(default_factory=dict)  # robots.txt, sitemap.xml, 404.html: digests
+    #: addresses the server had no page for (a route filled with an id that has none), with what
+    #: that answer read: asked again only when that changed
+    absent: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def files(self) -> set[str]:
         """Every file this build wrote (pages, downloads and the extras)."""
@@ -69,6 +72,7 @@ class Manifest:
             "format": _FORMAT,
             "inputs": self.inputs,
             "extras": dict(sorted(self.extras.items())),
+            "absent": dict(sorted(self.absent.items())),
             "urls": {url: asdict(entry) for url, entry in sorted(self.urls.items())},
         }
         write_atomically(out / MANIFEST, json.dumps(document, indent=1, sort_keys=True) + "\n", durable=False)
@@ -88,7 +92,8 @@ class Manifest:
         if document.get("format") != _FORMAT:
             return None
         urls = {url: Entry(**entry) for url, entry in document.get("urls", {}).items()}
-        return cls(dict(document.get("inputs", {})), urls, dict(document.get("extras", {})))
+        extras, absent = dict(document.get("extras", {})), dict(document.get("absent", {}))
+        return cls(dict(document.get("inputs", {})), urls, extras, absent)
 
 
 def code_fingerprint() -> str:
