@@ -122,6 +122,7 @@ class _Build:
         self.versions = _versions(self.store)
         self.report = BuildReport()
         self.outcome: dict[str, bool] = {}  # file -> whether this build wrote it
+        self.routes: dict[str, str | None] = {}
         self.skip_pdf = False
 
     def seeds(self) -> list[str]:
@@ -129,6 +130,12 @@ class _Build:
         return sorted({prefix + path for prefix in self.prefixes for path in paths})
 
     def route(self, path: str) -> str | None:
+        """The template of the route that answers ``path`` (locale prefix set aside), remembered."""
+        if path not in self.routes:
+            self.routes[path] = self._route(path)
+        return self.routes[path]
+
+    def _route(self, path: str) -> str | None:
         for prefix in self.prefixes:
             if prefix and (path == prefix or path.startswith(prefix + "/")):
                 return route_of(self.app, path[len(prefix) :] or "/")
@@ -180,13 +187,13 @@ class _Build:
         media = answer.headers.get("content-type", "")
         html = media.startswith("text/html")
         body = answer.content
-        links = self._links(path, media, body)
+        raw, links = self._links(path, media, body)
         entry = Entry(file_for(path, html=html), "", len(body), self._deps(path, reads or set()), links)
         entry.sha256 = hashlib.sha256(body).hexdigest()
         self._write(entry.file, body)
         self.new.urls[path] = entry
         self.report.rendered += 1
-        moved = relative_links(page_links(body.decode("utf-8", "replace")), path) if html else []
+        moved = relative_links(raw, path) if html else []
         problems = [(link, "a relative link: a static server resolves it differently") for link in moved]
         return problems + self._checked(links)
 
@@ -202,15 +209,16 @@ class _Build:
                 out.append((link, ""))
         return out
 
-    def _links(self, path: str, media: str, body: bytes) -> list[str]:
+    def _links(self, path: str, media: str, body: bytes) -> tuple[list[str], list[str]]:
+        """The links as written, and the site paths they lead to (sorted, once each)."""
         if media.startswith("text/html"):
             raw = page_links(body.decode("utf-8", "replace"))
         elif media.startswith("text/css"):
             raw = css_links(body.decode("utf-8", "replace"))
         else:
-            return []
+            return [], []
         found = {site_path(link, path, self.base) for link in raw}
-        return sorted(link for link in found if link is not None)
+        return raw, sorted(link for link in found if link is not None)
 
     def _deps(self, path: str, reads: set[str]) -> dict[str, str]:
         """What a URL shows: the datasets read to answer it; for an answer that reads none through
