@@ -217,7 +217,7 @@ class _Build:
             raw = css_links(body.decode("utf-8", "replace"))
         else:
             return [], []
-        found = {site_path(link, path, self.base) for link in raw}
+        found = {site_path(link, path, self.base, self.locales) for link in raw}
         return raw, sorted(link for link in found if link is not None)
 
     def _deps(self, path: str, reads: set[str]) -> dict[str, str]:

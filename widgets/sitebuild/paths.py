@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Sequence
 from html.parser import HTMLParser
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
 
 from btvstat_open.errors import UsageError
 
@@ -53,13 +54,17 @@ def file_for(path: str, *, html: bool) -> str:
     return posixpath.join(*parts)
 
 
-def site_path(link: str, page: str, base: str) -> str | None:
+def site_path(link: str, page: str, base: str, locales: Sequence[str] = ()) -> str | None:
     """The site path a link on ``page`` leads to (query and fragment dropped), or None when it
-    leaves the site (another host, ``mailto:``, ``data:``).
+    leaves the site (another host, ``mailto:``, ``data:``). A ``?lang=`` of one of the other
+    ``locales`` (the first is the default) becomes the locale's prefix, the address the same
+    answer has without a query (``/es/kpi/a.svg``).
 
     Example:
         >>> site_path("/kpi/a.csv?x=1#top", "/kpi/a", "https://city.example")
         '/kpi/a.csv'
+        >>> site_path("/kpi/a.svg?lang=es", "/es/kpi/a", "https://city.example", ["en", "es"])
+        '/es/kpi/a.svg'
         >>> site_path("https://elsewhere.example/x", "/", "https://city.example") is None
         True
     """
@@ -67,7 +72,11 @@ def site_path(link: str, page: str, base: str) -> str | None:
     origin = urlsplit(base)
     if (full.scheme, full.netloc) != (origin.scheme, origin.netloc):
         return None
-    return full.path or "/"
+    path = full.path or "/"
+    lang = dict(parse_qsl(full.query)).get("lang", "")
+    if lang in locales[1:] and not path.startswith(f"/{lang}/"):
+        path = f"/{lang}{path}"
+    return path
 
 
 class _Links(HTMLParser):
