@@ -46,6 +46,7 @@ GROUPS = (
     "people",
     "history",
     "peers",
+    "site",
 )
 _err = Console(stderr=True)
 
@@ -219,6 +220,10 @@ def run(sizes: Sizes, groups: set[str], workdir: Path, *, quick: bool) -> list[R
                 workdir, updaters=updaters, rounds=rounds, reps=2 if quick else 5
             ),
         )
+    if "site" in groups:
+        from bench import rows_site
+
+        results += _guarded("site", "build-site", lambda: rows_site.site_rows(workdir=workdir, quick=quick))
     if "history" in groups:
         results += _guarded(
             "history",

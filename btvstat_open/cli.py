@@ -46,6 +46,8 @@ HANDLERS["catalog translations"] = "catalog.commands:run_translations"
 HANDLERS["checks"] = "catalog.commands:run_checks_command"
 # A load runs the loaded dataset's data checks (catalog.checked_load).
 HANDLERS["load"] = "catalog.checked_load:run_load_checked"
+# The site build: the public site as files (widgets.sitebuild).
+HANDLERS["build-site"] = "btvstat_open.server.site_command:run_build_site"
 
 if TYPE_CHECKING:
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -95,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     for add in (*commands, _add_render, _add_packet, _add_datasets, _add_store, _add_checks, _add_notify):
         add(sub)
     _add_people(sub)
+    _add_build_site(sub)
     return parser
 
 
@@ -365,6 +368,21 @@ def _add_notify(sub: Subparsers) -> None:
         "--base-url", help="the public address links start with (default: site_url: or local)"
     )
     add_as_of(notify)
+
+
+def _add_build_site(sub: Subparsers) -> None:
+    """``build-site -o DIR --catalog DIR``: the public site as files, for any static host."""
+    site = sub.add_parser("build-site", help="write the public site as files (for a static host or CDN)")
+    site.add_argument(
+        "-o", "--output", required=True, help="the folder to write (new, empty, or a previous build)"
+    )
+    site.add_argument("--catalog", required=True)
+    site.add_argument("--store", default=DEFAULT_STORE)
+    site.add_argument(
+        "--base-url", help="the address the site will be served at (default: site_url: or local)"
+    )
+    site.add_argument("--no-pdf", action="store_true", help="leave out the meeting packets' PDFs")
+    add_as_of(site)
 
 
 def flag_words(text: str) -> str:

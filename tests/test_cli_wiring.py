@@ -18,7 +18,8 @@ from btvstat_open import cli
 from connectors.kinds import KINDS, kind_class
 
 ROOT = Path(__file__).parent.parent
-DOCUMENTED = re.compile(r"(?:^|`|\$ )btvstat-open ([a-z]+)(?: ([a-z]+))?", re.M)  # as code, not prose
+# as code, not prose; a command's name may hold a hyphen (build-site)
+DOCUMENTED = re.compile(r"(?:^|`|\$ )btvstat-open ([a-z]+(?:-[a-z]+)*)(?: ([a-z]+))?", re.M)
 # "btvstat-open" followed by a word that is no command: the default publisher, a sentence's start
 NOT_COMMANDS = {"local", "serves"}
 

@@ -39,6 +39,7 @@ def _samples(site: Site) -> dict[str, str]:
         "row": f"{first['case_id']}.json",
         "name": "site.css",
         "story_id": next(iter(site.catalog.stories)),
+        "number": "1",  # a kept packet revision
     }
 
 

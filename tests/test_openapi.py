@@ -114,6 +114,7 @@ def _real_cases(schema: Any) -> list[Any]:
         "slug": "public-works",
         "meeting_id": "2020-03-04-public-works",
         "story_id": "2020-02-potholes",
+        "number": "1",  # a kept packet revision
     }
     cases = []
     for result in schema.get_all_operations():

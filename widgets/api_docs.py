@@ -47,6 +47,9 @@ WIDGET_ROUTES: Final[dict[tuple[str, str], RouteDoc]] = {
     ("get", "/kpi/{kpi_id}.png"): _pooled(_get("image/png")),
     ("get", "/kpi/{kpi_id}.csv"): _get(CSV),
     ("get", "/kpi/{kpi_id}.json"): RouteDoc({JSON: ROWS}, errors=(400, 404, 500), not_modified=True),
+    ("get", "/kpi/{kpi_id}/revisions.json"): RouteDoc(
+        {JSON: ROWS}, errors=(400, 404, 500), not_modified=True
+    ),
     ("get", "/embed.js"): _get("text/javascript", errors=(500,)),
     ("get", "/datasets/{dataset_id}.csv"): _pooled(_get(CSV, ranges=True)),
     ("get", "/datasets/{dataset_id}.parquet"): _pooled(_get("application/vnd.apache.parquet", ranges=True)),
@@ -69,6 +72,9 @@ WIDGET_ROUTES: Final[dict[tuple[str, str], RouteDoc]] = {
     ("get", "/meetings"): _pooled(_get(HTML, errors=(400, 500))),
     ("get", "/meetings/{meeting_id}"): _pooled(_get(HTML, html_404=True)),
     ("get", "/meetings/{meeting_id}.pdf"): _pooled(_get("application/pdf", html_404=True)),
+    # a kept revision at an address a static copy of the site can have (widgets.sitebuild)
+    ("get", "/meetings/{meeting_id}/revisions/{number}"): _pooled(_get(HTML, html_404=True)),
+    ("get", "/meetings/{meeting_id}/revisions/{number}.pdf"): _pooled(_get("application/pdf", html_404=True)),
     # stories (widgets.story_routes)
     ("get", "/stories"): _pooled(_get(HTML, errors=(400, 500))),
     ("get", "/stories/{story_id}"): _pooled(_get(HTML, html_404=True)),

@@ -170,6 +170,9 @@ class DataVersions:
         self._snapshot: dict[str, Hashable] = {}
         self._read_at = float("-inf")
         self._lock = threading.Lock()
+        #: while not None, every dataset id a response is built from is added here (a site build
+        #: records what each page depends on: :mod:`widgets.sitebuild`)
+        self.reads: set[str] | None = None
 
     def current(self) -> dict[str, Hashable]:
         """Dataset id -> version (a missing dataset is absent)."""
@@ -187,12 +190,16 @@ class DataVersions:
 
     def get(self, dataset_id: str) -> Hashable:
         """One dataset's version (-1 when the store has no such dataset)."""
+        if self.reads is not None:
+            self.reads.add(dataset_id)
         return self.current().get(dataset_id, -1)
 
     def deps(self, dataset_ids: Iterable[str]) -> tuple[tuple[str, Hashable], ...]:
         """``(id, version)`` pairs to store with a response built from these datasets."""
         current = self.current()
         wanted = {*dataset_ids, DAY} if self.day is not None else set(dataset_ids)
+        if self.reads is not None:
+            self.reads.update(wanted - {DAY})
         return tuple(sorted((d, current.get(d, -1)) for d in wanted))
 
 

@@ -19,6 +19,7 @@ import functools
 import hashlib
 import html
 import json
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,31 @@ def vega_svg(spec: dict[str, Any], what: str = "the chart") -> str:
         svg: str = vlc.vegalite_to_svg(spec, allowed_base_urls=[], **_locale_options())
     except Exception as exc:  # vl-convert raises plain ValueError/RuntimeError
         raise RenderError(f"Could not render {what} as SVG: {exc}. Check the KPI's catalog entry.") from exc
-    return svg
+    return stable_ids(svg)
+
+
+_COUNTED_ID = re.compile(r'(?<=id=")(clip|gradient_)(\d+)(?=")|(?<=url\(#)(clip|gradient_)(\d+)(?=\))')
+
+
+def stable_ids(svg: str) -> str:
+    """Number the SVG's clip and gradient ids from 1 in order of appearance.
+
+    The renderer counts them over the whole process, so the same chart drawn later would
+    otherwise differ in bytes (and ETag, and a site build's files) by what was drawn before it.
+
+    Example:
+        >>> stable_ids('<clipPath id="clip7"/><g clip-path="url(#clip7)"/>')
+        '<clipPath id="clip1"/><g clip-path="url(#clip1)"/>'
+    """
+    numbers: dict[tuple[str, str], int] = {}
+
+    def renumber(match: re.Match[str]) -> str:
+        prefix = match.group(1) or match.group(3)
+        key = (prefix, match.group(2) or match.group(4))
+        counted = sum(1 for p, _ in numbers if p == prefix)
+        return f"{prefix}{numbers.setdefault(key, counted + 1)}"
+
+    return _COUNTED_ID.sub(renumber, svg)
 
 
 # vl-convert's number and time formats per language (month names on time axes); "" is its default.

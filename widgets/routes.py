@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
 import orjson
@@ -24,6 +25,7 @@ from fastapi.responses import Response
 
 from btvstat_open.errors import NotFound
 from btvstat_open.web.conditional import last_modified_header, newest_change
+from catalog.ledger import published
 from catalog.models import Kpi
 from widgets import dashboard_routes, feed_routes, peer_routes, story_routes
 from widgets.cache import DAY
@@ -108,6 +110,17 @@ def kpi_json(kpi_id: str, request: Request, ctx: Widgets) -> Response:
     if insider is not None:
         return private_series(kpi, insider, ctx, csv=False)
     build = lambda: orjson.dumps(ctx.service.published(kpi).to_pylist())  # noqa: E731
+    return ctx.respond(request, "data", "application/json", build, kpis=[kpi])
+
+
+@router.get("/kpi/{kpi_id}/revisions.json", summary="A public KPI's published values and their revisions")
+def kpi_revisions(kpi_id: str, request: Request, ctx: Widgets) -> Response:
+    """The ledger's record of one public KPI (first value and when, the latest revision and why),
+    at an address a static copy of the site has too (the KPI page links here)."""
+    kpi = ctx.service.kpi(kpi_id)
+    ctx.no_options(request)
+    store = ctx.service.store
+    build = lambda: orjson.dumps([asdict(p) for p in published(store, kpi.id).values()])  # noqa: E731
     return ctx.respond(request, "data", "application/json", build, kpis=[kpi])
 
 

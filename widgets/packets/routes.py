@@ -8,8 +8,8 @@ and holding the versions of the datasets behind the packet, on top of :class:`Pa
 cache of packets, pages and PDFs.
 
 Example:
-    >>> [r.path for r in router.routes]
-    ['/meetings', '/meetings/{meeting_id}.pdf', '/meetings/{meeting_id}']
+    >>> [r.path for r in router.routes][:3]
+    ['/meetings', '/meetings/{meeting_id}.pdf', '/meetings/{meeting_id}/revisions/{number}.pdf']
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from fastapi.responses import Response
 
 from btvstat_open.errors import UsageError
 from catalog.status import Status
-from widgets.route_context import Widgets
+from widgets.route_context import WidgetContext, Widgets
 from widgets.summary import STATUS_SYMBOLS
 
 __all__ = ["router"]
@@ -34,6 +34,15 @@ def _no_query(request: Request) -> None:
         raise UsageError(f"Unknown query option {name!r}; this address takes none.", code="query.bad-option")
 
 
+def _number(text: str) -> int:
+    """A revision number from an address (1, 2, ...); anything else is a 400 that says so."""
+    if not text.isdigit() or not 0 < int(text) < 100_000:
+        raise UsageError(
+            f"revision={text[:20]!r} is not a revision number (1, 2, ...).", code="query.bad-revision"
+        )
+    return int(text)
+
+
 def _revision(request: Request) -> int | None:
     """``?revision=N``: a kept revision of the packet (the only option a packet address takes)."""
     options = dict(request.query_params)
@@ -44,17 +53,11 @@ def _revision(request: Request) -> int | None:
         raise UsageError(
             f"Unknown query option {name!r}; this address takes only revision=N.", code="query.bad-option"
         )
-    if text is None:
-        return None
-    if not text.isdigit() or not 0 < int(text) < 100_000:
-        raise UsageError(
-            f"revision={text[:20]!r} is not a revision number (1, 2, ...).", code="query.bad-revision"
-        )
-    return int(text)
+    return None if text is None else _number(text)
 
 
 router = APIRouter()
-"""The three meeting routes."""
+"""The meeting routes (a kept revision also at ``/meetings/{id}/revisions/{n}``, a static site's address)."""
 
 
 @router.get("/meetings", response_class=Response, summary="Stat meetings, upcoming and past")
@@ -81,7 +84,24 @@ async def meetings(request: Request, ctx: Widgets) -> Response:
 @router.get("/meetings/{meeting_id}.pdf", summary="A meeting's packet as a tagged PDF")
 async def packet_pdf(meeting_id: str, request: Request, ctx: Widgets) -> Response:
     """The kept packet once its meeting's day has come (``?revision=N`` for an earlier one)."""
-    revision = _revision(request)
+    return await _pdf(meeting_id, _revision(request), request, ctx)
+
+
+@router.get("/meetings/{meeting_id}/revisions/{number}.pdf", summary="A kept revision of a packet as PDF")
+async def revision_pdf(meeting_id: str, number: str, request: Request, ctx: Widgets) -> Response:
+    """What ``/meetings/{id}.pdf?revision=N`` answers, at an address a static copy of the site has."""
+    _no_query(request)
+    return await _pdf(meeting_id, _number(number), request, ctx)
+
+
+@router.get("/meetings/{meeting_id}/revisions/{number}", summary="A kept revision of a packet as a page")
+async def revision_page(meeting_id: str, number: str, request: Request, ctx: Widgets) -> Response:
+    """What ``/meetings/{id}?revision=N`` answers, at an address a static copy of the site has."""
+    _no_query(request)
+    return await _page(meeting_id, _number(number), request, ctx)
+
+
+async def _pdf(meeting_id: str, revision: int | None, request: Request, ctx: WidgetContext) -> Response:
     packets = ctx.packets
     meeting = packets.meeting(meeting_id)
     disposition = (("content-disposition", f'inline; filename="{meeting.id}.pdf"'),)
@@ -99,7 +119,10 @@ async def packet_pdf(meeting_id: str, request: Request, ctx: Widgets) -> Respons
 @router.get("/meetings/{meeting_id}", response_class=Response, summary="A meeting's packet as a page")
 async def packet_page(meeting_id: str, request: Request, ctx: Widgets) -> Response:
     """The kept packet's page once its meeting's day has come (``?revision=N`` for an earlier one)."""
-    revision = _revision(request)
+    return await _page(meeting_id, _revision(request), request, ctx)
+
+
+async def _page(meeting_id: str, revision: int | None, request: Request, ctx: WidgetContext) -> Response:
     packets = ctx.packets
     meeting = packets.meeting(meeting_id)
     return await ctx.respond_on(

@@ -53,6 +53,8 @@ class MeetingSummary:
     date: str
     upcoming: bool
     counts: dict[str, int]
+    #: the numbers of the packet's earlier kept revisions (``/meetings/{id}/revisions/{n}``)
+    earlier: tuple[int, ...] = ()
 
 
 class PacketService:
@@ -186,8 +188,13 @@ class PacketService:
         upcoming: list[MeetingSummary] = []
         past: list[MeetingSummary] = []
         for meeting in sorted(self.catalog.meetings.values(), key=lambda m: (m.date, m.id)):
+            kept = [revision.number for revision in KeptPackets(self.store.root).revisions(meeting.id)]
             summary = MeetingSummary(
-                meeting, long_date(meeting.date), meeting.date >= today, self.packet(meeting.id).counts()
+                meeting,
+                long_date(meeting.date),
+                meeting.date >= today,
+                self.packet(meeting.id).counts(),
+                tuple(kept[:-1]),
             )
             (upcoming if summary.upcoming else past).append(summary)
         return upcoming, past[::-1]

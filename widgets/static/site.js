@@ -79,6 +79,19 @@
         window.history.replaceState(null, "", window.location.pathname + (query ? "?" + query : ""));
       }
     }
+    // A static copy of the site (build-site) answers /?status=... with the unfiltered page: the
+    // filters of the address are set on the controls and applied here (the server did it already).
+    var asked = new URLSearchParams(window.location.search);
+    var fromAddress = false;
+    Array.prototype.forEach.call(selects, function (select) {
+      var value = asked.get(select.name);
+      if (value && select.querySelector("option[value=\"" + CSS.escape(value) + "\"]")) {
+        fromAddress = fromAddress || select.value !== value;
+        select.value = value;
+      }
+    });
+    if (asked.get("q") && text.value !== asked.get("q")) { text.value = asked.get("q"); fromAddress = true; }
+    if (fromAddress) { apply(); }
     form.addEventListener("submit", function (event) { event.preventDefault(); apply(); });
     text.addEventListener("input", apply);
     Array.prototype.forEach.call(selects, function (select) { select.addEventListener("change", apply); });

@@ -1,0 +1,362 @@
+"""Write the public site as files: every public URL the app answers an anonymous visitor.
+
+The app is driven in process (:mod:`btvstat_open.web.inprocess`) at the site's own address, so
+every file holds exactly the bytes the server would send. The URLs come from the app's public
+routes filled with the catalog's ids (:mod:`widgets.sitebuild.seeds`) and from the links of
+every page written (and every stylesheet), so nothing is kept by hand. Only answers of the
+``public`` routes a caller names, asked for without signing in, are written: a private KPI is a
+404 for an anonymous visitor, as are its images and downloads, so it never reaches a file.
+
+A rebuild renders again only the URLs whose datasets changed (:mod:`widgets.sitebuild.manifest`),
+writes only files whose bytes changed (each atomically), and removes files no longer produced.
+
+Example:
+    >>> from btvstat_open.server import create_app  # store, catalog: the demo's
+    >>> report = build_site(create_app(store, catalog), scratch / "site", base_url="https://city.example",
+    ...                     public=PUBLIC_TEST_ROUTES)                        # doctest: +SKIP
+    >>> report.line()                                                         # doctest: +SKIP
+    'Wrote 350 files (350 written, 0 unchanged, 0 removed; 350 rendered, 0 kept)'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import posixpath
+import tempfile
+from collections import deque
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from btvstat_open.atomic import write_atomically
+from btvstat_open.errors import UsageError
+from btvstat_open.web.inprocess import ASGIAdapter
+from btvstat_open.web.locales import language_links
+from widgets.packets.layout import PdfProcesses
+from widgets.route_context import WidgetContext
+from widgets.sitebuild.extras import CHOOSER_SCRIPT, chooser_page, robots_txt, sitemap_xml
+from widgets.sitebuild.manifest import ALL_DATASETS, MANIFEST, Entry, Manifest, code_fingerprint
+from widgets.sitebuild.paths import css_links, file_for, page_links, relative_links, site_path
+from widgets.sitebuild.seeds import locale_prefixes, route_ids, route_of, seed_paths
+
+__all__ = ["BuildReport", "build_site"]
+
+
+@dataclass
+class BuildReport:
+    """What a build did: files written, left unchanged and removed; URLs rendered and kept from
+    the last build; and links that lead nowhere on the static site (``page -> link: why``)."""
+
+    written: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    rendered: int = 0
+    kept: int = 0
+    broken: list[str] = field(default_factory=list)
+
+    @property
+    def files(self) -> int:
+        """How many files the site has."""
+        return self.written + self.unchanged
+
+    def line(self) -> str:
+        """One line for the command line."""
+        return (
+            f"Wrote {self.files} files ({self.written} written, {self.unchanged} unchanged, "
+            f"{self.removed} removed; {self.rendered} rendered, {self.kept} kept)"
+        )
+
+
+def prepare_folder(out: Path) -> Manifest | None:
+    """Check ``out`` can take the site: a new or empty folder, or a previous build (its manifest).
+
+    Anything else is a :class:`UsageError` before any work: a build never writes over files it
+    did not make.
+    """
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out} is a file; build-site writes a folder: choose a folder's name.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise UsageError(
+            f"Cannot write the site to {out}: {exc.strerror or exc}. Choose a folder you can write to."
+        ) from exc
+    old = Manifest.load(out)
+    if old is None and any(out.iterdir()):
+        raise UsageError(
+            f"{out} is not empty and is not a previous site build (it has no {MANIFEST}); "
+            "choose an empty or new folder, or empty this one."
+        )
+    return old
+
+
+class _Unanswered(Exception):
+    """The server does not answer a URL with a page (its status says why)."""
+
+
+class _Build:
+    """One build's state: the app, the folder, the last build's manifest and this one's."""
+
+    def __init__(self, app: Any, out: Path, base: str, public: Collection[str], old: Manifest | None) -> None:
+        self.app, self.out, self.base, self.public = app, out, base.rstrip("/"), set(public)
+        self.ctx: WidgetContext = app.state.widget_routes
+        service = self.ctx.service
+        self.store = service.store
+        inputs = {
+            "code": code_fingerprint(),
+            "catalog": service.catalog_version,
+            "as_of": service.today().isoformat(),
+            "base_url": self.base,
+        }
+        self.old = old if old is not None and old.inputs == inputs else None
+        self.new = Manifest(inputs)
+        self.prefixes = locale_prefixes(service.settings)
+        self.locales = [str(code) for code in getattr(service.settings, "locales", None) or []]
+        self.choosers = {f"/locale/{code}" for code in self.locales}
+        self.versions = _versions(self.store)
+        self.report = BuildReport()
+        self.outcome: dict[str, bool] = {}  # file -> whether this build wrote it
+        self.routes: dict[str, str | None] = {}
+        self.skip_pdf = False
+
+    def seeds(self) -> list[str]:
+        paths = seed_paths(sorted(self.public), route_ids(self.ctx))
+        return sorted({prefix + path for prefix in self.prefixes for path in paths})
+
+    def route(self, path: str) -> str | None:
+        """The template of the route that answers ``path`` (locale prefix set aside), remembered."""
+        if path not in self.routes:
+            self.routes[path] = self._route(path)
+        return self.routes[path]
+
+    def _route(self, path: str) -> str | None:
+        for prefix in self.prefixes:
+            if prefix and (path == prefix or path.startswith(prefix + "/")):
+                return route_of(self.app, path[len(prefix) :] or "/")
+        return route_of(self.app, path)
+
+    def walk(self, http: Any) -> None:
+        seeds = self.seeds()
+        seeded = set(seeds)
+        queue, source = deque(seeds), dict.fromkeys(seeds, "")
+        while queue:
+            path = queue.popleft()
+            try:
+                links = self.visit(http, path)
+            except _Unanswered as exc:
+                if path not in seeded:
+                    self.report.broken.append(f"{source[path]} -> {path}: {exc}")
+                continue
+            for link, why in links:
+                if why:
+                    self.report.broken.append(f"{path} -> {link}: {why}")
+                elif link not in source:
+                    source[link] = path
+                    queue.append(link)
+
+    def visit(self, http: Any, path: str) -> list[tuple[str, str]]:
+        """Write one URL; its links, each with why it cannot be on the site ("" when it can)."""
+        if self.skip_pdf and path.endswith(".pdf"):
+            return []
+        old = self.old.urls.get(path) if self.old else None
+        if old is not None and old.fresh(self.versions) and self._intact(old):
+            self.new.urls[path] = old
+            self.report.kept += 1
+            self.outcome[old.file] = False
+            return self._checked(old.links)
+        absent = self.old.absent.get(path) if self.old else None
+        if absent is not None and Entry("", "", 0, absent, []).fresh(self.versions):
+            self.new.absent[path] = absent  # still no such page (a KPI without a breakdown)
+            raise _Unanswered("the server has no such page")
+        versions = self.ctx.service.versions
+        versions.reads = set()
+        try:
+            answer = http.get(self.base + path, allow_redirects=False, timeout=600)
+        finally:
+            reads, versions.reads = versions.reads, None
+        if answer.status_code != 200:
+            if answer.status_code == 404:  # whether it exists is the catalog's word, or its data's
+                self.new.absent[path] = {d: self.versions.get(d, "-1") for d in sorted(reads or ())}
+            raise _Unanswered(f"the server answers {answer.status_code}")
+        media = answer.headers.get("content-type", "")
+        html = media.startswith("text/html")
+        body = answer.content
+        raw, links = self._links(path, media, body)
+        entry = Entry(file_for(path, html=html), "", len(body), self._deps(path, reads or set()), links)
+        entry.sha256 = hashlib.sha256(body).hexdigest()
+        self._write(entry.file, body)
+        self.new.urls[path] = entry
+        self.report.rendered += 1
+        moved = relative_links(raw, path) if html else []
+        problems = [(link, "a relative link: a static server resolves it differently") for link in moved]
+        return problems + self._checked(links)
+
+    def _checked(self, links: list[str]) -> list[tuple[str, str]]:
+        out = []
+        for link in links:
+            if link.rstrip("/") in self.choosers:  # the language selector: a page of its own
+                continue
+            route = self.route(link)
+            if route is None or route not in self.public:
+                out.append((link, "not a public address of the server"))
+            else:
+                out.append((link, ""))
+        return out
+
+    def _links(self, path: str, media: str, body: bytes) -> tuple[list[str], list[str]]:
+        """The links as written, and the site paths they lead to (sorted, once each)."""
+        if media.startswith("text/html"):
+            raw = page_links(body.decode("utf-8", "replace"))
+        elif media.startswith("text/css"):
+            raw = css_links(body.decode("utf-8", "replace"))
+        else:
+            return [], []
+        found = {site_path(link, path, self.base, self.locales) for link in raw}
+        return raw, sorted(link for link in found if link is not None)
+
+    def _deps(self, path: str, reads: set[str]) -> dict[str, str]:
+        """What a URL shows: the datasets read to answer it; for an answer that reads none through
+        the widgets (the local portal's documents, a dataset's download), the dataset its address
+        names, none for the product's own files, else every dataset."""
+        if not reads:
+            names = {posixpath.splitext(part)[0] for part in path.split("/")}
+            reads = {dataset for dataset in self.versions if dataset in names}
+        route = self.route(path) or ""
+        if not reads and route not in ("/static/{name}", "/embed.js"):
+            reads = {ALL_DATASETS}
+        if route.startswith("/meetings"):  # a packet --refresh keeps a revision the list links to
+            reads = {*reads, KEPT_PACKETS}
+        return {dataset: self.versions.get(dataset, "-1") for dataset in sorted(reads)}
+
+    def _intact(self, entry: Entry) -> bool:
+        target = self.out / entry.file
+        return target.is_file() and target.stat().st_size == entry.size
+
+    def _write(self, name: str, body: bytes) -> None:
+        target = self.out / name
+        try:
+            if target.is_file() and target.read_bytes() == body:
+                self.outcome.setdefault(name, False)
+                return
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(target, body, durable=False)
+        except OSError as exc:
+            raise UsageError(
+                f"Cannot write {name} in {self.out}: {exc.strerror or exc} (two addresses of the site "
+                "may need the same name as a file and a folder)."
+            ) from exc
+        self.outcome[name] = True
+
+    def settle(self, http: Any) -> None:
+        """Render again what a dataset written during the build changed (answering a page may
+        record what it published): the manifest then holds the versions the files show."""
+        for _ in range(3):
+            now = _versions(self.store)
+            if now == self.versions:
+                return
+            self.versions = now
+            for path, entry in sorted(self.new.urls.items()):
+                if not entry.fresh(now):
+                    del self.new.urls[path]
+                    with contextlib.suppress(_Unanswered):
+                        self.visit(http, path)
+
+    def finish(self) -> None:
+        pages = [url for url, entry in self.new.urls.items() if entry.file.endswith(".html")]
+        missing = self.ctx.pages.error(
+            "Page not found", "There is no page at this address. The dashboard lists every KPI."
+        )
+        extras = {
+            "robots.txt": robots_txt(self.base).encode(),
+            "sitemap.xml": sitemap_xml(self.base, pages),
+            "404.html": missing.encode(),
+        }
+        if len(self.locales) > 1:
+            extras["locale/choose.js"] = CHOOSER_SCRIPT.encode()
+            for code, prefix in zip(self.locales, self.prefixes, strict=True):
+                name = language_links(self.locales, code, "/")[self.locales.index(code)].name
+                extras[f"locale/{code}/index.html"] = chooser_page(code, name, prefix, self.locales).encode()
+        for name, body in extras.items():
+            self._write(name, body)
+            self.new.extras[name] = hashlib.sha256(body).hexdigest()
+        self.report.written = sum(self.outcome.values())
+        self.report.unchanged = len(self.outcome) - self.report.written
+
+    def remove_stale(self, previous: Manifest | None) -> None:
+        if previous is None:
+            return
+        for name in sorted(previous.files() - self.new.files()):
+            target = self.out / name
+            if target.is_file():
+                target.unlink()
+                self.report.removed += 1
+                _prune(target.parent, self.out)
+
+
+def _versions(store: Any) -> dict[str, str]:
+    """Every dataset's version as text, under :data:`ALL_DATASETS` a digest of them all, and
+    under :data:`KEPT_PACKETS` which packet revisions are kept."""
+    versions = {name: str(version) for name, version in store.versions().items()}
+    every = "\n".join(f"{k}={v}" for k, v in sorted(versions.items()))
+    versions[ALL_DATASETS] = hashlib.sha256(every.encode()).hexdigest()[:24]
+    versions[KEPT_PACKETS] = kept_packets(Path(store.root))
+    return versions
+
+
+KEPT_PACKETS = "@kept-packets"
+
+
+def kept_packets(store_root: Path) -> str:
+    """A digest of which packet revisions the store keeps (``packet --refresh`` adds one: the
+    meeting list links to it, though no dataset changed)."""
+    kept = sorted(str(p.relative_to(store_root)) for p in store_root.glob("packets/*/*") if p.is_dir())
+    return hashlib.sha256("\n".join(kept).encode()).hexdigest()[:24]
+
+
+def _prune(folder: Path, root: Path) -> None:
+    """Remove ``folder`` and its parents up to ``root`` while they are empty."""
+    while folder != root and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
+
+
+def build_site(
+    app: Any,
+    out: str | Path,
+    *,
+    base_url: str,
+    public: Collection[str],
+    pdfs: bool = True,
+) -> BuildReport:
+    """Build the public site of ``app`` (:func:`btvstat_open.server.create_app`) into ``out``.
+
+    ``base_url`` is the address the site will be served at (links that name the site, such as a
+    KPI page's embed code, start with it); ``public`` are the route templates whose answers may
+    be written. ``pdfs=False`` leaves the packets' PDFs out (their links then lead nowhere).
+    """
+    out = Path(out)
+    previous = prepare_folder(out)
+    build = _Build(app, out, base_url, public, previous)
+    build.skip_pdf = not pdfs
+    build.ctx.responses.clear()  # every URL built here, so each one records what it reads
+    # No lifespan: its warm-ups serve a server's first visitors; a rebuild may render nothing.
+    with requests.Session() as http:
+        http.mount(build.base, ASGIAdapter(app, lifespan=False))
+        try:
+            build.walk(http)
+            build.settle(http)
+        finally:
+            layout = build.ctx.packets.layout
+            if isinstance(layout, PdfProcesses):
+                layout.close()
+    build.finish()
+    build.remove_stale(previous)
+    build.new.save(out)
+    build.report.broken.sort()
+    return build.report
