@@ -6,6 +6,7 @@ import hashlib
 import shutil
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -35,11 +36,39 @@ def two_languages(folder: Path, locales: tuple[str, ...] = ("en", "es")) -> Path
 
 
 def set_locales(folder: Path, locales: tuple[str, ...]) -> Path:
-    """Set the catalog's ``locales:`` (the first the default)."""
+    """Set the catalog's ``locales:`` (the first the default); the translations into the demo's
+    other languages are taken out (a catalog lists every language it holds texts in)."""
+    dropped = set(DEMO_LOCALES) - set(locales)
     settings = yaml.safe_load((folder / "catalog.yaml").read_text(encoding="utf-8"))
     settings["locales"] = list(locales)
     (folder / "catalog.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    for path in sorted(folder.rglob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(yaml.safe_dump(_without(yaml.safe_load(text), dropped), allow_unicode=True))
+    for path in sorted(folder.rglob("*.md")):
+        _, front, body = path.read_text(encoding="utf-8").split("---\n", 2)
+        front = yaml.safe_dump(_without(yaml.safe_load(front), dropped), allow_unicode=True)
+        path.write_text(f"---\n{front}---\n{body}", encoding="utf-8")
+    lock = folder / "translations.lock"
+    if lock.exists():
+        stamps = _without(yaml.safe_load(lock.read_text(encoding="utf-8")), dropped, lock=True)
+        lock.write_text(yaml.safe_dump(stamps, allow_unicode=True), encoding="utf-8")
     return folder
+
+
+DEMO_LOCALES = ("en", "es", "fr")
+
+
+def _without(value: Any, dropped: set[str], *, lock: bool = False) -> Any:
+    """``value`` with the texts in ``dropped`` languages taken out of every ``{en: .., es: ..}``."""
+    if isinstance(value, dict):
+        texts = "en" in value or lock
+        if texts and set(value) <= set(DEMO_LOCALES) and value:
+            return {k: v for k, v in value.items() if k not in dropped}
+        return {k: _without(v, dropped, lock=lock) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without(v, dropped, lock=lock) for v in value]
+    return value
 
 
 def goal_and_ancestors(catalog_dir: Path, store: Store, kpi_id: str) -> set[str]:
