@@ -283,4 +283,4 @@ def test_packet_pdf_and_feeds_follow_lang(client: TestClient) -> None:
     pdf = client.get("/meetings/2020-03-04-public-works.pdf?lang=es")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
-    assert "Puntos permanentes" in text or "Dosier de la reunión" in text
+    assert "Puntos permanentes" in text and "Página 1 de" in text  # the pages' footer too
