@@ -186,6 +186,7 @@ def test_pages_speak_their_locale(
     # Page links stay in the locale; data, images and feeds keep their one address.
     assert f'href="/{locale}/departments"' in page
     assert f'href="/kpi/{KPI}.csv"' in page and f'href="/{locale}/kpi/{KPI}.csv"' not in page
+    assert f'href="/kpi/{KPI}.svg?lang={locale}"' in page and f'href="/program.atom?lang={locale}"' in page
 
 
 def test_alternates_and_the_selector(client: TestClient) -> None:
