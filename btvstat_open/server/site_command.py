@@ -35,7 +35,7 @@ _PORTAL_DOCUMENTS = ("/data.json", "/api/catalog/v1", "/api/views/{resource}")
 PUBLIC_ROUTES: Final = frozenset(
     {path for method, path in WIDGET_ROUTES if method == "get" and path != "/healthz"}
     | {path for method, path in PORTAL_ROUTES if method == "get" and path in _PORTAL_DOCUMENTS}
-    | {"/static/{name}", "/docs", "/openapi.json"}
+    | {"/static/{name}", "/theme/{name}", "/docs", "/openapi.json"}
 )
 
 
