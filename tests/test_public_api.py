@@ -79,7 +79,7 @@ def test_python_dash_m_runs_the_cli() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "btvstat_open", "--help"], capture_output=True, text=True, check=True
     )
-    listed = re.findall(r"^    ([a-z]+) ", out.stdout, re.M)  # the COMMAND list, one per line
+    listed = re.findall(r"^    ([a-z][a-z-]*)(?: |$)", out.stdout, re.M)  # the COMMAND list, one per line
     assert set(listed) == {name.split()[0] for name in cli.HANDLERS}
 
 
