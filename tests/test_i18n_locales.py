@@ -148,6 +148,16 @@ def test_links_follow_the_page_locale() -> None:
         'href="/kpi/x">a', 'href="/fr/kpi/x">a'
     ).replace('action="/"', 'action="/fr/"')
     assert localize_links(page, "en", LOCALES) == page
+    # Images, feeds, calendars, PDFs and embeds are in a language by ?lang= (their one address).
+    media = (
+        '<img src="/kpi/x.svg?theme=dark" alt=""><a href="/program.atom">f</a>'
+        '<a href="/meetings/m.pdf#p2">p</a><a href="/embed/x">e</a><a href="/kpi/x.svg?lang=fr">s</a>'
+    )
+    assert localize_links(media, "ar", LOCALES) == (
+        '<img src="/kpi/x.svg?theme=dark&amp;lang=ar" alt=""><a href="/program.atom?lang=ar">f</a>'
+        '<a href="/meetings/m.pdf?lang=ar#p2">p</a><a href="/embed/x?lang=ar">e</a>'
+        '<a href="/kpi/x.svg?lang=fr">s</a>'
+    )
 
 
 def test_formats_per_locale() -> None:

@@ -186,6 +186,7 @@ def test_pages_speak_their_locale(
     # Page links stay in the locale; data, images and feeds keep their one address.
     assert f'href="/{locale}/departments"' in page
     assert f'href="/kpi/{KPI}.csv"' in page and f'href="/{locale}/kpi/{KPI}.csv"' not in page
+    assert f'href="/kpi/{KPI}.svg?lang={locale}"' in page and f'href="/program.atom?lang={locale}"' in page
 
 
 def test_alternates_and_the_selector(client: TestClient) -> None:
@@ -283,4 +284,4 @@ def test_packet_pdf_and_feeds_follow_lang(client: TestClient) -> None:
     pdf = client.get("/meetings/2020-03-04-public-works.pdf?lang=es")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
-    assert "Puntos permanentes" in text or "Dosier de la reunión" in text
+    assert "Puntos permanentes" in text and "Página 1 de" in text  # the pages' footer too

@@ -23,7 +23,7 @@ import altair as alt
 import pyarrow as pa
 from altair.utils.schemapi import debug_mode
 
-from btvstat_open.i18n import _, lazy
+from btvstat_open.i18n import _, current_locale, lazy, use_locale
 from catalog.dated_goals import expected_value, kpi_path
 from catalog.models import Kpi
 from widgets.plot_spec import band, status_scales
@@ -327,16 +327,21 @@ def chart_spec(
     title: bool = True,
     today: date | None = None,
     fiscal_year_start: int = 7,
+    locale: str | None = None,
 ) -> dict[str, Any]:
-    """The KPI's chart as a Vega-Lite spec (a JSON-ready dict); see :func:`build_chart`.
+    """The KPI's chart as a Vega-Lite spec (a JSON-ready dict); see :func:`build_chart`. Its words
+    (title, axes, legend, tooltips, description) are in ``locale`` (default: the current one).
 
     Example:
         >>> chart_spec(kpi, series)["$schema"]
         'https://vega.github.io/schema/vega-lite/v6...json'
+        >>> chart_spec(kpi, series, locale="es")["description"][:40]
+        'Gráfico de líneas de Median days to clos'
     """
-    chart = build_chart(kpi, series, theme=theme, width=width, height=height, title=title,
-                        today=today, fiscal_year_start=fiscal_year_start)  # fmt: skip
-    spec: dict[str, Any] = chart.to_dict(validate=False)
+    with use_locale(locale or current_locale()):
+        chart = build_chart(kpi, series, theme=theme, width=width, height=height, title=title,
+                            today=today, fiscal_year_start=fiscal_year_start)  # fmt: skip
+        spec: dict[str, Any] = chart.to_dict(validate=False)
     return spec
 
 

@@ -29,7 +29,7 @@ from datetime import date
 import pyarrow as pa
 
 from btvstat_open.errors import RenderError
-from btvstat_open.i18n import _
+from btvstat_open.i18n import _, current_locale, use_locale
 from catalog.models import Kpi
 from widgets.charts import describe
 from widgets.plot_spec import band, note_positions, plot_spec, shown_statuses, x_labels
@@ -209,8 +209,10 @@ def image_svg(
     height: int | None = None,
     today: date | None = None,
     fiscal_year_start: int = 7,
+    locale: str | None = None,
 ) -> str:
-    """The KPI's chart as a standalone, labelled SVG document ``width`` pixels wide (or a little more).
+    """The KPI's chart as a standalone, labelled SVG document ``width`` pixels wide (or a little more),
+    its words in ``locale`` (default: the current one).
 
     ``height`` is the plot's (or the big-number card's) height; the header adds to it. With
     ``today``, targets after it are drawn dashed; notes are dotted rules, numbered, with their words
@@ -220,6 +222,17 @@ def image_svg(
         >>> image_svg(kpi, series, width=640)[:58]
         '<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-la'
     """
+    if locale is not None and locale != current_locale():
+        with use_locale(locale):
+            return image_svg(
+                kpi,
+                series,
+                theme=theme,
+                width=width,
+                height=height,
+                today=today,
+                fiscal_year_start=fiscal_year_start,
+            )
     palette = THEMES[theme]
     series_rows = rows(kpi, series)
     if kpi.chart == "number":

@@ -24,7 +24,7 @@ from typing import Any
 import jinja2
 
 from btvstat_open.errors import DatasetNotFound
-from btvstat_open.i18n import current_locale
+from btvstat_open.i18n import current_locale, translations
 from btvstat_open.i18n.jinja import install as install_i18n
 from btvstat_open.web.locales import bare_path, language_links, localize_links
 from catalog.data_checks import load_checks
@@ -40,7 +40,7 @@ from widgets.peer_chart import peer_spec
 from widgets.peer_view import peer_rows
 from widgets.progress_view import progress_view
 from widgets.provenance import provenance
-from widgets.render import EMBED_OPTIONS, script_json
+from widgets.render import embed_options, script_json
 from widgets.service import ChartOptions, WidgetService
 from widgets.summary import STATUS_LABELS, STATUS_SYMBOLS, format_value
 from widgets.vocabulary import kind_label, period_name
@@ -101,11 +101,12 @@ class Pages:
         self.env.globals["period_name"] = period_name
         self.env.globals["status_label"] = lambda status: STATUS_LABELS.get(status, status)
         self.env.globals["status_symbol"] = lambda status: STATUS_SYMBOLS.get(status, "")
-        self.embed_options = script_json(EMBED_OPTIONS)
         # Compile every template now, not on the first request of each page (a second or more on a
         # busy machine, which a cold dashboard would pay).
         for name in self.env.list_templates():
             self.env.get_template(name)
+        for locale in self.site.locales:  # and read the site's message catalogs (their .po files)
+            translations(locale)
 
     @property
     def site(self) -> CatalogSettings:
@@ -184,7 +185,7 @@ class Pages:
             dataset_name=dataset_name,
             source=provenance(kpi, self.site, dataset_name),
             embed_snippet=embed_snippet(base_url, kpi),
-            embed_options=self.embed_options,
+            embed_options=script_json(embed_options(current_locale())),
             pending=[(p, format_value(p.value, kpi)) for p in pending],
             private=private,
         )
@@ -225,7 +226,7 @@ class Pages:
             chart=self._chart(kpi, options, title=False, element_id="chart"),
             empty_reason=self.service.facts(kpi).empty_reason,
             period_name=period_name(kpi.period.size),
-            embed_options=self.embed_options,
+            embed_options=script_json(embed_options(current_locale())),
             frame_config=frame_config,
         )
 

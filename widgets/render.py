@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import html
 import json
@@ -27,10 +28,11 @@ import vl_convert as vlc
 
 from btvstat_open.atomic import write_atomically
 from btvstat_open.errors import RenderError
-from btvstat_open.i18n import current_locale
+from btvstat_open.i18n import current_locale, use_locale
 
 __all__ = [
     "EMBED_OPTIONS",
+    "embed_options",
     "label_svg",
     "render_html",
     "render_png",
@@ -112,6 +114,25 @@ def _locale_options() -> dict[str, Any]:
         if language == "ar"
         else {"format_locale": name, "time_format_locale": name}
     )
+
+
+@functools.lru_cache(maxsize=16)
+def embed_options(locale: str) -> dict[str, Any]:
+    """:data:`EMBED_OPTIONS` with Vega's number and month-name formats for ``locale`` (pages draw
+    their charts in the page's language; Arabic keeps Latin digits, as its text does).
+
+    Example:
+        >>> embed_options("fr")["timeFormatLocale"]["months"][2], "timeFormatLocale" in embed_options("en")
+        ('mars', False)
+    """
+    options = dict(EMBED_OPTIONS)
+    with use_locale(locale):
+        names = _locale_options()
+    if "time_format_locale" in names:
+        options["timeFormatLocale"] = vlc.get_time_format_locale(names["time_format_locale"])
+    if "format_locale" in names:
+        options["formatLocale"] = vlc.get_format_locale(names["format_locale"])
+    return options
 
 
 def svg_to_png(svg: str, *, scale: float = 2.0) -> bytes:

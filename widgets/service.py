@@ -351,6 +351,7 @@ class WidgetService:
                     title=title,
                     today=key[3],
                     fiscal_year_start=self.settings.fiscal_year_start,
+                    locale=current_locale(),
                 )
             ),
         )
@@ -373,6 +374,7 @@ class WidgetService:
                     height=options.height,
                     today=key[3],
                     fiscal_year_start=self.settings.fiscal_year_start,
+                    locale=current_locale(),
                 )
             ),
         )

@@ -45,6 +45,12 @@ WORDS: Final = (
     lazy("Failed"),
     lazy("Stale"),
     lazy("Not synced"),
+    # how often new data is expected (a KPI's `expect:`)
+    lazy("daily"),
+    lazy("weekly"),
+    lazy("monthly"),
+    lazy("quarterly"),
+    lazy("yearly"),
 )
 
 

@@ -39,11 +39,11 @@ __all__ = [
 #: The one answer for an unknown account and a wrong password (or code).
 WRONG = lazy("The e-mail, password or one-time code is not right.")
 STATES = {
-    "due": "Due",
-    "late": "Late",
-    "pending": "Submitted, waiting for approval",
-    "sent_back": "Sent back",
-    "approved": "Approved",
+    "due": lazy("Due"),
+    "late": lazy("Late"),
+    "pending": lazy("Submitted, waiting for approval"),
+    "sent_back": lazy("Sent back"),
+    "approved": lazy("Approved"),
 }
 
 

@@ -54,8 +54,10 @@ _NOT_PAGES = re.compile(
 )
 _VARY = (b"vary", b"Accept-Language, Cookie")
 _bare_path: contextvars.ContextVar[str] = contextvars.ContextVar("bare_path", default="/")
-_LINK = re.compile(r"<(?:a|link|form)\b[^>]*>")
-_TARGET = re.compile(r'\b(href|action)="(/[^"]*)"')
+_LINK = re.compile(r"<(?:a|link|form|img)\b[^>]*>")
+_TARGET = re.compile(r'\b(href|action|src)="(/[^"]*)"')
+# Addresses in a language by ``?lang=``: images, feeds, calendars, PDFs and embeds.
+_BY_LANG = re.compile(r"(\.(svg|png|atom|ics|pdf)$|^/embed/)")
 
 
 def bare_path() -> str:
@@ -254,11 +256,14 @@ def language_links(
 def localize_links(html: str, locale: str, locales: Sequence[str]) -> str:
     """Point a page's same-site page links (``href``, ``action``) at ``locale``'s pages.
 
-    Links that name their language (``hreflang``) and links to data, images, feeds and APIs stay.
+    Images, feeds, calendars, PDFs and embeds get ``?lang=``; links that name their language
+    (``hreflang``) and links to data and APIs stay.
 
     Example:
         >>> localize_links('<a href="/kpi/x">x</a> <a href="/kpi/x.csv">csv</a>', "es", ["en", "es"])
         '<a href="/es/kpi/x">x</a> <a href="/kpi/x.csv">csv</a>'
+        >>> localize_links('<img src="/kpi/x.svg?theme=light" alt="">', "es", ["en", "es"])
+        '<img src="/kpi/x.svg?theme=light&amp;lang=es" alt="">'
     """
     prefix = locale_prefix(locale, locales[0]) if locale in locales or locale == PSEUDO_LOCALE else ""
     if not prefix:
@@ -268,14 +273,20 @@ def localize_links(html: str, locale: str, locales: Sequence[str]) -> str:
         text = match.group()
         if "hreflang=" in text:
             return text
-        return _TARGET.sub(lambda m: _prefixed(m, prefix), text)
+        return _TARGET.sub(lambda m: _prefixed(m, prefix, locale), text)
 
     return _LINK.sub(tag, html)
 
 
-def _prefixed(match: re.Match[str], prefix: str) -> str:
+def _prefixed(match: re.Match[str], prefix: str, locale: str) -> str:
     target = match.group(2)
     path = target.split("?", 1)[0].split("#", 1)[0]
-    if target.startswith("//") or not is_page(path):
+    if target.startswith("//"):
+        return match.group()
+    if _BY_LANG.search(path) and "lang=" not in target:
+        path_query, _, fragment = target.partition("#")
+        joined = path_query + ("&amp;" if "?" in path_query else "?") + f"lang={locale}"
+        return f'{match.group(1)}="{joined}{"#" + fragment if fragment else ""}"'
+    if not is_page(path):
         return match.group()
     return f'{match.group(1)}="{prefix}{target}"'

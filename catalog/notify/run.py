@@ -76,7 +76,21 @@ def plan(
     sources: Sequence[EventSource] | None = None,
     directory: Directory | None = None,
 ) -> Plan:
-    """Steps 1 and 2 (see the module docstring), as of ``today``."""
+    """Steps 1 and 2 (see the module docstring), as of ``today``; events and messages are in the
+    site's default language (the first of its ``locales``)."""
+    with use_locale(catalog.settings.locales[0]):
+        return _plan(catalog, store, today, base_url=base_url, sources=sources, directory=directory)
+
+
+def _plan(
+    catalog: Catalog,
+    store: Store,
+    today: date,
+    *,
+    base_url: str | None,
+    sources: Sequence[EventSource] | None,
+    directory: Directory | None,
+) -> Plan:
     every_source = load_sources() if sources is None else sources
     recorded = recorded_states(store)
     events: list[Event] = []
@@ -92,10 +106,8 @@ def plan(
     title = catalog.settings.title
     items = []
     for (channel, target), routed in route(events, catalog.settings, directory).items():
-        if channel == "email":  # in the site's default language (the first of its locales)
-            with use_locale(catalog.settings.locales[0]):
-                mail = digest(target, routed, title=title, base_url=base)
-            items.append(OutboxItem.new("email", target, mail))
+        if channel == "email":
+            items.append(OutboxItem.new("email", target, digest(target, routed, title=title, base_url=base)))
         else:
             shape = catalog.settings.webhooks[target].shape
             body = webhook_body(shape, routed, title=title, base_url=base)

@@ -31,6 +31,7 @@ from datetime import date, timedelta
 
 import pyarrow as pa
 
+from btvstat_open.i18n import _, lazy
 from btvstat_open.store import Store
 from catalog.actions import is_overdue, is_unattended, state_on
 from catalog.changes import latest_change
@@ -43,9 +44,9 @@ from catalog.notify.events import Event, Observation, register_source
 __all__ = ["ProgramSource", "action_due_days", "late_state", "reminder_days"]
 
 _STATUS_WORDS = {
-    "off_track": "turned off track",
-    "near_target": "is near its target",
-    "on_track": "is back on track",
+    "off_track": lazy("turned off track"),
+    "near_target": lazy("is near its target"),
+    "on_track": lazy("is back on track"),
 }
 PACKET_WINDOW = timedelta(days=7)
 MEASURE_THREADS = 4
@@ -93,7 +94,7 @@ class ProgramSource:
                 meeting.id,
                 meeting.title,
                 tuple(meeting.departments),
-                f"packet for the meeting of {meeting.date.isoformat()}",
+                _("packet for the meeting of %(day)s") % {"day": meeting.date.isoformat()},
                 f"/meetings/{meeting.id}",
                 meeting.date,
             )
@@ -126,18 +127,29 @@ def kpi_observations(kpi: Kpi, store: Store, series: pa.Table | None, today: dat
         words = _STATUS_WORDS.get(status)
         event = None
         if words:
-            value = "no value" if latest.value is None else f"{latest.value:.{kpi.decimals}f}"
-            target = "" if latest.target is None else f" against a target of {latest.target:g}"
-            summary = f"{words}: {value}{target} for {latest.period_start.isoformat()}"
+            value = _("no value") if latest.value is None else f"{latest.value:.{kpi.decimals}f}"
+            day = latest.period_start.isoformat()
+            facts = {"words": _(words), "value": value, "day": day}
+            if latest.target is None:
+                summary = _("%(words)s: %(value)s for %(day)s") % facts
+            else:
+                target = f"{latest.target:g}"
+                summary = _("%(words)s: %(value)s against a target of %(target)s for %(day)s") % {
+                    **facts,
+                    "target": target,
+                }
             event = _event(kpi, kind, summary, today)
         after = frozenset({"off_track", "near_target"}) if status == "on_track" else None
         yield Observation(f"status:{kpi.id}", status, event, after)
     # Without freshness.expect a KPI is never stale or behind: no need to ask the store.
     report = freshness(kpi, store, series, today=today) if kpi.freshness else None
     flags = {
-        "stale": (bool(report and report.stale), "data is stale: not updated as often as expected"),
-        "behind": (bool(report and report.behind), "is behind: no value for the latest expected period"),
-        "unattended": (is_unattended(kpi, series, today), "is unattended: off track twice, no open action"),
+        "stale": (bool(report and report.stale), _("data is stale: not updated as often as expected")),
+        "behind": (bool(report and report.behind), _("is behind: no value for the latest expected period")),
+        "unattended": (
+            is_unattended(kpi, series, today),
+            _("is unattended: off track twice, no open action"),
+        ),
     }
     for kind, (flag, summary) in flags.items():
         yield Observation(
@@ -195,11 +207,10 @@ def action_observations(catalog: Catalog, kpi: Kpi, today: date) -> Iterator[Obs
 
 def _action_event(kpi: Kpi, action: Action, kind: str, today: date) -> Event:
     due = action.due.isoformat() if action.due else ""
-    summary = (
-        f"action {action.title!r} was due {due}"
-        if kind == "overdue"
-        else f"action {action.title!r} is due {due}"
+    words = (
+        _("action %(action)r was due %(day)s") if kind == "overdue" else _("action %(action)r is due %(day)s")
     )
+    summary = words % {"action": action.title, "day": due}
     return Event(
         kind,
         action.id,

@@ -130,3 +130,11 @@ def test_the_browser_language_is_a_first_visit_hint(playwright_instance: Any, si
         assert page.get_attribute("html", "lang") == "fr"
     finally:
         context.close()
+
+
+def test_charts_in_the_page_use_the_page_language(browser: Browser, site: str) -> None:
+    page = _open(browser, site + "/fr/kpi/pothole-days-to-close")
+    axis = page.eval_on_selector_all("#chart svg text", "els => els.map(e => e.textContent).join(' ')")
+    assert "févr." in axis or "janv." in axis, axis[:300]
+    assert "Statut" in axis  # the legend's title
+    page.close()

@@ -140,19 +140,24 @@ def _flags(item: KpiItem, day: date) -> list[str]:
         updated = fresh.data_updated_at
         if updated and updated.date() <= day:
             stale = _("Stale: the data was last updated %(day)s; it is expected %(expect)s.")
-            flags.append(stale % {"day": long_date(updated.date()), "expect": fresh.expect})
+            flags.append(
+                stale % {"day": long_date(updated.date()), "expect": _(fresh.expect) if fresh.expect else ""}
+            )
         else:
             flags.append(
-                _("Stale: the data was not updated; it is expected %(expect)s.") % {"expect": fresh.expect}
+                _("Stale: the data was not updated; it is expected %(expect)s.")
+                % {"expect": _(fresh.expect) if fresh.expect else ""}
             )
     if fresh.behind:
         ended = fresh.latest_period_end
         if ended:
             behind = _("Behind: the latest period with data ends %(day)s; new data is expected %(expect)s.")
-            flags.append(behind % {"day": long_date(ended), "expect": fresh.expect})
+            flags.append(
+                behind % {"day": long_date(ended), "expect": _(fresh.expect) if fresh.expect else ""}
+            )
         else:
             missing = _("Behind: the latest period with data is missing; new data is expected %(expect)s.")
-            flags.append(missing % {"expect": fresh.expect})
+            flags.append(missing % {"expect": _(fresh.expect) if fresh.expect else ""})
     if item.unattended:
         flags.append(_("Unattended: off track for the last two periods with no open action."))
     if item.checks:
