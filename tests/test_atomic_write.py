@@ -75,14 +75,19 @@ def test_temporary_names_are_recognised(tmp_path: Path) -> None:
     ids=["render-svg", "render-png", "catalog-export"],
 )
 def test_commands_leave_no_partial_output(
-    command: list[str], store_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    command: list[str],
+    store_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     argv = [a.format(out=tmp_path) for a in command] + ["--store", str(store_dir)]
     assert main(argv) == 0
     (written,) = tmp_path.iterdir()
     before = written.read_bytes()
     monkeypatch.setattr(atomic.os, "fsync", _full_disk)
-    with pytest.raises(OSError, match="No space"):
-        main(argv)
+    capsys.readouterr()
+    assert main(argv) == 1  # one line of advice, not a traceback (errors.OutputError)
+    assert "\nerror: A file could not be written: No space left on device." in "\n" + capsys.readouterr().err
     assert list(tmp_path.iterdir()) == [written]
     assert written.read_bytes() == before

@@ -16,6 +16,7 @@ from btvstat_open.errors import PortalResponseError
 from btvstat_open.instants import instant
 from btvstat_open.progress import row_progress
 from btvstat_open.store import Store, quote_ident
+from btvstat_open.store.engine_errors import translated
 from btvstat_open.sync.state import DatasetState, save_dataset_state
 from btvstat_open.sync.types import SourceDescription, SyncJob, SyncResult, schema_signature
 from btvstat_open.types import arrow_type
@@ -151,7 +152,9 @@ def _local_keys(store: Store, dataset_id: str, key: str) -> pa.Array:
     """The local keys as text, written as :func:`_text` writes the pulled ones (a number key
     2020002530 is "2020002530" on both sides, where DuckDB's cast would say "2020002530.0")."""
     info = store.info(dataset_id)
-    table: pa.Table = store.cursor().sql(f"SELECT {quote_ident(key)} AS k FROM {info.table}").to_arrow_table()
+    with translated(f"reading the local keys of {dataset_id!r}"):  # a damaged copy: our error
+        sql = f"SELECT {quote_ident(key)} AS k FROM {info.table}"
+        table: pa.Table = store.cursor().sql(sql).to_arrow_table()
     return _text(table.column("k"))
 
 

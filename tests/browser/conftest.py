@@ -1,5 +1,5 @@
-"""Browser-test fixtures: one Chromium per test process, a fresh browser context (its own cookies,
-storage and cache, as a new profile) per module (see chromium.py)."""
+"""Browser-test fixtures: one Chromium per test module, a fresh browser context (its own cookies,
+storage and cache, as a new profile) per use (see chromium.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import pytest
 from browser.chromium import AXE, CHROMIUM, Browser, launch, require, start
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """Chromium, started once per test process (a context per module keeps the modules apart)."""
+    """Chromium, started once per test module: Playwright's sync API runs an event loop in this
+    thread while it is open, which would break every later test of the process that starts one
+    (``asyncio.run``), so it closes with the module."""
     require(CHROMIUM, "Chromium")
     from playwright.sync_api import sync_playwright
 

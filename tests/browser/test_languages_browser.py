@@ -39,8 +39,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def no_script_browser(playwright_instance: Any) -> Iterator[Browser]:
-    context = launch(playwright_instance, java_script_enabled=False)
+def no_script_browser(chromium: Any) -> Iterator[Browser]:
+    context = launch(chromium, java_script_enabled=False)
     yield Browser(context)
     context.close()
 
@@ -119,9 +119,9 @@ def test_the_selector_works_by_keyboard_and_is_remembered(
     page.close()
 
 
-def test_the_browser_language_is_a_first_visit_hint(playwright_instance: Any, site: str) -> None:
+def test_the_browser_language_is_a_first_visit_hint(chromium: Any, site: str) -> None:
     require(AXE, "axe-core (run `npm ci --prefix tests/browser`)")
-    context = launch(playwright_instance, locale="es-ES")
+    context = launch(chromium, locale="es-ES")
     try:
         page = Browser(context).open(site + "/kpi/pothole-days-to-close")[0]
         page.wait_for_url("**/es/kpi/pothole-days-to-close")
