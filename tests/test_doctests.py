@@ -135,8 +135,8 @@ WITHOUT_EXAMPLES = {
     "btvstat_open.people.routes_sheet",
     "btvstat_open.people.submissions",
     "btvstat_open.people.value_batch",
-    "btvstat_open.server.insiders",
-    "btvstat_open.server.site_command",  # build-site (widgets.sitebuild has the examples)  # a signed-in request's person, for private KPI pages
+    "btvstat_open.server.insiders",  # a signed-in request's person, for private KPI pages
+    "btvstat_open.server.site_command",  # build-site (widgets.sitebuild has the examples)
     "widgets.private_views",  # private KPI pages, answered to a signed-in request
     "connectors.ckan.rows",
 }
