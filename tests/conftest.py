@@ -38,6 +38,7 @@ def real_data() -> Path:
 # --no-loadscope-reorder`): these start first, so neither process is left running one of them alone
 # at the end while the other has nothing to do.
 SLOW_FILES = (
+    "test_static_site_browser.py",
     "test_bench_quick.py",
     "test_serve_load.py",
     "test_ckan_real.py",
