@@ -22,7 +22,7 @@ class LinkCheckedHandler(http.server.SimpleHTTPRequestHandler):
         self.send_header("LinkChecker", "allowed")
         super().end_headers()
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base's name)
+    def log_message(self, format: str, *args: object) -> None:
         pass  # as `python -m http.server` run with its output thrown away
 
 

@@ -90,7 +90,10 @@ def static(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Static]:
         f'<iframe id="embed" src="{base}/embed/{KPI}" title="KPI" height="150" style="border:0;width:100%">'
         f'</iframe><script src="{base}/embed.js" async></script></main></body></html>'
     )
-    with static_server(root / "site", port, link_checked=True) as site, static_server(host, host_port) as other:
+    with (
+        static_server(root / "site", port, link_checked=True) as site,
+        static_server(host, host_port) as other,
+    ):
         yield Static(site, other, root / "site", app)
     store.close()
 
