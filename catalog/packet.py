@@ -76,13 +76,13 @@ def find_meeting(catalog: Catalog, meeting_id: str) -> Meeting:
         >>> find_meeting(Catalog(Path("."), CatalogSettings(), {}), "nope")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        btvstat_open.errors.MeetingNotFound: No meeting 'nope' in the catalog ...
+        btvstat_open.errors.MeetingNotFound: No meeting 'nope' in the catalog's meetings/ folder. ...
     """
     meeting = catalog.meetings.get(meeting_id)
     if meeting is None:
         known = ", ".join(sorted(catalog.meetings)[-8:]) or "none (add files under meetings/)"
         raise MeetingNotFound(
-            f"No meeting {meeting_id[:80]!r} in the catalog at {catalog.root}. Known meetings: {known}.",
+            f"No meeting {meeting_id[:80]!r} in the catalog's meetings/ folder. Known meetings: {known}.",
             data={"id": meeting_id[:80]},
         )
     return meeting

@@ -131,6 +131,9 @@ def test_an_unknown_meeting_is_a_404_page(site: Site, path: str) -> None:
     response = get(site, path)
     assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
     assert "<h1>Meeting not found</h1>" in response.text and "2020-04-01-nothing" in response.text
+    # the server's folders are nobody's business on the open internet
+    folder = str(site.catalog.root)
+    assert folder not in response.text and html.escape(folder) not in response.text
 
 
 def test_query_options_are_refused(site: Site) -> None:
