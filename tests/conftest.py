@@ -13,7 +13,9 @@ REAL = TESTS / "data" / "real"
 sys.path.insert(0, str(TESTS))
 # Servers started by tests (in process or `serve` processes, which inherit the environment) skip the
 # start-up warm-up: a few seconds of chart renders and a PDF process each, for servers that live
-# seconds. tests/test_widgets_routes.py turns it on to prove it works.
+# seconds. tests/test_widgets_routes.py turns it on to prove it works. Apps made with explicit
+# `Settings(...)` (not `Settings.from_env`) say `warm_up=False` for the same reason: their PDF process
+# would start, and the app's shutdown wait for it.
 os.environ["BTVSTAT_WARM_UP"] = "false"
 
 pytest_plugins = [
