@@ -35,17 +35,23 @@ def real_data() -> Path:
     return REAL
 
 
-# Files whose few tests each run for minutes (a quick benchmark run, thousands of requests, real
-# CKAN). `make test` runs two processes, a file each at a time (`--dist loadfile
+# The files that take longest (a quick benchmark run, many browser pages, thousands of requests, real
+# CKAN), slowest first. `make test` runs two processes, a file each at a time (`--dist loadfile
 # --no-loadscope-reorder`): these start first, so neither process is left running one of them alone
 # at the end while the other has nothing to do.
 SLOW_FILES = (
     "test_static_site_browser.py",
     "test_bench_quick.py",
-    "test_serve_load.py",
-    "test_ckan_real.py",
-    "test_exports_harvest.py",
+    "test_languages_browser.py",
+    "test_widgets_browser.py",
+    "test_program_browser.py",
     "test_partitioned_s3.py",
+    "test_doctests.py",
+    "test_hostile_portals.py",
+    "test_site_build.py",
+    "test_ckan_real.py",
+    "test_serve_load.py",
+    "test_exports_harvest.py",
 )
 
 
