@@ -2,7 +2,9 @@
 
 Servers run as separate processes (uvicorn on 127.0.0.1, a free port) so that the client being measured
 and the server never share a GIL or a core's worth of Python. The parent uses :func:`running_server`;
-the child is ``python -m bench.serve KIND --store DIR --port P``.
+each server is forked from one process that imported the apps' modules once (``multiprocessing``'s
+forkserver): a server starts without paying seconds of imports each time. The same server runs from a
+shell as ``python -m bench.serve --port P`` with the ``BENCH_*`` variables set.
 
 Every server is wrapped in a small counting middleware: ``GET /__bench/requests`` answers how many
 requests the app has received so far (that request itself not included). This is how the sync benchmark
@@ -18,11 +20,11 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import multiprocessing
 import os
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -122,6 +124,33 @@ def build_app() -> ASGIApp:
     return CountingMiddleware(app)
 
 
+# What every server imports: loaded once in the forkserver, so each forked server starts without it.
+_PRELOAD = ["uvicorn", "btvstat_open.server", "btvstat_open.portal.app", "catalog"]
+
+
+def _forkserver() -> Any:
+    """The ``multiprocessing`` context whose processes are forked from a process that imported
+    :data:`_PRELOAD` (started on first use, gone when this process exits)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(_PRELOAD)
+    return context
+
+
+def _serve_child(env: dict[str, str], argv: list[str], log_path: str) -> None:
+    """A forked server process: the parent's environment with the ``BENCH_*`` settings, output to the log."""
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(REPO)
+    log = os.open(log_path, os.O_WRONLY | os.O_APPEND)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    # uvicorn hands its workers this process's stdin by number: make it fd 0 again (multiprocessing
+    # left it on another descriptor).
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    sys.stdin = os.fdopen(0)
+    main(argv)
+
+
 @contextmanager
 def running_server(
     kind: str,
@@ -140,29 +169,30 @@ def running_server(
     if catalog is not None:
         env["BENCH_CATALOG"] = str(catalog)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
-    cmd = [sys.executable, "-m", "bench.serve", "--port", str(port), "--workers", str(workers)]
+    argv = ["--port", str(port), "--workers", str(workers)]
     url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    with tempfile.NamedTemporaryFile(prefix="bench-server-", suffix=".log") as log:
+        proc = _forkserver().Process(target=_serve_child, args=(env, argv, log.name), daemon=False)
+        proc.start()
         try:
             _wait_ready(url, proc, timeout, log)
             yield url
         finally:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
+            if proc.pid is not None and proc.is_alive():
+                os.kill(proc.pid, signal.SIGINT)
+            proc.join(timeout=20)
+            if proc.is_alive():
                 proc.kill()
-                proc.wait()
+                proc.join()
 
 
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float, log: Any) -> None:
+def _wait_ready(url: str, proc: Any, timeout: float, log: Any) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
+        if not proc.is_alive():
             log.seek(0)
             output = log.read().decode(errors="replace")[-3000:]
-            raise RuntimeError(f"the benchmark server exited with {proc.returncode}:\n{output}")
+            raise RuntimeError(f"the benchmark server exited with {proc.exitcode}:\n{output}")
         try:
             if requests.get(url + COUNT_PATH, timeout=2).ok:
                 return

@@ -13,7 +13,9 @@ REAL = TESTS / "data" / "real"
 sys.path.insert(0, str(TESTS))
 # Servers started by tests (in process or `serve` processes, which inherit the environment) skip the
 # start-up warm-up: a few seconds of chart renders and a PDF process each, for servers that live
-# seconds. tests/test_widgets_routes.py turns it on to prove it works.
+# seconds. tests/test_widgets_routes.py turns it on to prove it works. Apps made with explicit
+# `Settings(...)` (not `Settings.from_env`) say `warm_up=False` for the same reason: their PDF process
+# would start, and the app's shutdown wait for it.
 os.environ["BTVSTAT_WARM_UP"] = "false"
 
 pytest_plugins = [
@@ -33,17 +35,23 @@ def real_data() -> Path:
     return REAL
 
 
-# Files whose few tests each run for minutes (a quick benchmark run, thousands of requests, real
-# CKAN). `make test` runs two processes, a file each at a time (`--dist loadfile
+# The files that take longest (a quick benchmark run, many browser pages, thousands of requests, real
+# CKAN), slowest first. `make test` runs two processes, a file each at a time (`--dist loadfile
 # --no-loadscope-reorder`): these start first, so neither process is left running one of them alone
 # at the end while the other has nothing to do.
 SLOW_FILES = (
     "test_static_site_browser.py",
     "test_bench_quick.py",
-    "test_serve_load.py",
-    "test_ckan_real.py",
-    "test_exports_harvest.py",
+    "test_languages_browser.py",
+    "test_widgets_browser.py",
+    "test_program_browser.py",
     "test_partitioned_s3.py",
+    "test_doctests.py",
+    "test_hostile_portals.py",
+    "test_site_build.py",
+    "test_ckan_real.py",
+    "test_serve_load.py",
+    "test_exports_harvest.py",
 )
 
 

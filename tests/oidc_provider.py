@@ -33,6 +33,7 @@ class Provider:
             oidc_issuer=self.issuer,
             oidc_client_id=self.client_id,
             oidc_client_secret=self.client_secret,
+            warm_up=False,
             **more,
         )
 

@@ -87,7 +87,7 @@ def test_the_license_and_source_reach_every_description(wellbeing: Path) -> None
         resource = next(r for r in package["resources"] if r["name"] == "dataset-wellbeing")
         assert resource["licenses"] == [{"name": "ODC-By-1.0", "path": ODC_BY}]
         assert resource["sources"] == [{"title": "City of Santa Monica", "path": SOURCE}]
-        client = TestClient(create_app(store, catalog, Settings(write_token="t")))
+        client = TestClient(create_app(store, catalog, Settings(write_token="t", warm_up=False)))
         view = client.get("/api/views/wellbeing.json").json()
         assert view["license"] == {"name": "ODC-By-1.0", "termsLink": ODC_BY}
         assert view["attributionLink"] == SOURCE
@@ -177,7 +177,9 @@ def test_data_json_modified_and_the_cards_data_updated_agree(
         (catalog_dir / "catalog.yaml").write_text(f"as_of: {as_of}\n")
     with Store(store_dir) as store:
         loaded = store.info("wellbeing").rows_updated_at.date()
-        client = TestClient(create_app(store, load_catalog(catalog_dir, store), Settings(write_token="t")))
+        client = TestClient(
+            create_app(store, load_catalog(catalog_dir, store), Settings(write_token="t", warm_up=False))
+        )
         document = client.get("/data.json").json()
         kpis = client.get("/api/kpis").json()
         dashboard = client.get("/").text

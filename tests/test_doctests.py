@@ -65,7 +65,7 @@ def stand_ins(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
     store = demo_store(store_dir)
     catalog = load_catalog(DEMO_DIR, store)
     kpi = catalog.get("pothole-days-to-close")
-    app = create_app(store, catalog, Settings(write_token=WRITE_TOKEN))
+    app = create_app(store, catalog, Settings(write_token=WRITE_TOKEN, warm_up=False))
     push_store = Store(tmp_path_factory.mktemp("doctest-push"))
     push_app = create_portal_app(push_store, Settings(write_token=WRITE_TOKEN))
     with serve(app) as url, serve(push_app) as push_url, standin_sites() as sites:

@@ -130,7 +130,9 @@ def test_a_kpi_whose_only_period_is_in_progress_says_so_everywhere(
     assert REASON in text and "15,000,000" in text and "No target in force" not in text
     assert f"Chart: No chart yet: {REASON}" in text and "role-axis" not in text  # no empty axes
     with Store(store_dir) as store:
-        client = TestClient(create_app(store, load_catalog(catalog_dir, store), Settings(write_token="t")))
+        client = TestClient(
+            create_app(store, load_catalog(catalog_dir, store), Settings(write_token="t", warm_up=False))
+        )
         page = client.get("/kpi/library-visitors-fy").text
         assert f"No value yet: {REASON}" in page and f"No data yet: {REASON}" in page
         assert "<dt>Target</dt><dd>15,000,000" in page and "No target set" not in page
@@ -169,7 +171,9 @@ def test_the_period_in_progress_is_marked_provisional(
         "note: the last period (2014-06-30 is its end) is still in progress: its value is provisional" in err
     )
     with Store(store_dir) as store:
-        client = TestClient(create_app(store, load_catalog(catalog_dir, store), Settings(write_token="t")))
+        client = TestClient(
+            create_app(store, load_catalog(catalog_dir, store), Settings(write_token="t", warm_up=False))
+        )
         page = client.get("/kpi/library-visitors-fy").text
         assert "Off track (provisional)" in page  # 11 months of FY2014 fall short of 15 million
         assert "(provisional)" in client.get("/").text
@@ -224,7 +228,9 @@ def test_a_chart_without_a_value_says_why_instead_of_empty_axes(
     settings.write_text(SETTINGS.replace("2014-06-01", as_of))
     catalog_dir, store_dir = in_progress / "catalog", str(in_progress / "store")
     with Store(store_dir) as store:
-        client = TestClient(create_app(store, load_catalog(catalog_dir, store), Settings(write_token="t")))
+        client = TestClient(
+            create_app(store, load_catalog(catalog_dir, store), Settings(write_token="t", warm_up=False))
+        )
         svg = client.get("/kpi/library-visitors-fy.svg").text
         assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="')
         assert "<title>Library visitors per fiscal year</title>" in svg
@@ -268,7 +274,9 @@ def test_a_chart_whose_filter_keeps_nothing_names_the_nearest_value(program: Pat
 
     with Store(program / "store") as store:
         client = TestClient(
-            create_app(store, load_catalog(program / "catalog", store), Settings(write_token="t"))
+            create_app(
+                store, load_catalog(program / "catalog", store), Settings(write_token="t", warm_up=False)
+            )
         )
         svg = _unescape(client.get("/kpi/business-type-indicators.svg").text)
         spec = client.get("/kpi/business-type-indicators.vl.json").json()

@@ -81,7 +81,7 @@ def cycle(tmp_path: Path, smtp_inbox: Inbox, monkeypatch: pytest.MonkeyPatch) ->
     accounts.add(UPDATER, PASSWORD, name="Ann", groups=["public-works-staff"])
     accounts.add(OTHER, PASSWORD, name="Bo")
     accounts.add(APPROVER, PASSWORD, name="Ops")
-    app = create_app(store, load_catalog(root, store), Settings())
+    app = create_app(store, load_catalog(root, store), Settings(warm_up=False))
     with TestClient(app, base_url="https://testserver") as client:
         yield CycleSite(client, store, root, smtp_inbox)
     store.close()

@@ -52,7 +52,7 @@ def _csv(ctx: Any, value: Any) -> bytes:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     store = demo_store(tmp_path_factory.mktemp("openapi") / "store")
-    app = create_app(store, load_catalog(DEMO_DIR, store), Settings(write_token=TOKEN))
+    app = create_app(store, load_catalog(DEMO_DIR, store), Settings(write_token=TOKEN, warm_up=False))
     with serve(app) as url:
         yield url
     store.close()

@@ -120,7 +120,10 @@ def test_a_forged_or_stale_identity_provider_answer_signs_nobody_in(tmp_path: Pa
     from btvstat_open.web.settings import Settings
 
     settings = Settings(
-        oidc_issuer="http://127.0.0.1:9/never-asked", oidc_client_id="c", oidc_client_secret="not-a-secret"
+        oidc_issuer="http://127.0.0.1:9/never-asked",
+        oidc_client_id="c",
+        oidc_client_secret="not-a-secret",
+        warm_up=False,
     )
     site = make_site(tmp_path, settings)
     client = site.new_client()

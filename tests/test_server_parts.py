@@ -22,7 +22,7 @@ DATASET = "la-library-monthly"
 
 
 def test_the_widgets_app_alone_serves_and_documents_only_its_routes(site: Site) -> None:
-    part = create_widgets_app(site.store, site.catalog, Settings())
+    part = create_widgets_app(site.store, site.catalog, Settings(warm_up=False))
     with in_process(part.app) as (url, http):
         series = http.get(f"{url}/kpi/{KPI}.csv", timeout=60)
         download = http.get(f"{url}/datasets/{DATASET}.csv", timeout=60)

@@ -42,7 +42,7 @@ def app_client(tmp_path: Path) -> Iterator[TestClient]:
     accounts = Accounts(store)
     accounts.add(VIEWER, PASSWORD, name="Vi")
     accounts.add(NO_ROLE, PASSWORD, name="Visitor")
-    client = TestClient(create_app(store, catalog, Settings()), base_url="https://testserver")
+    client = TestClient(create_app(store, catalog, Settings(warm_up=False)), base_url="https://testserver")
     with client:
         yield client
     store.close()

@@ -37,7 +37,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     root = tmp_path_factory.mktemp("widgets-budget")
     store = demo_store(root / "store")
     catalog = load_catalog(write_test_catalog(root / "catalog"), store)
-    app = create_app(store, catalog, Settings(render_workers=1, render_queue=0, pool_wait_seconds=3))
+    app = create_app(
+        store, catalog, Settings(render_workers=1, render_queue=0, pool_wait_seconds=3, warm_up=False)
+    )
     with serve(app) as base:
         yield Served(base, app)
     store.close()

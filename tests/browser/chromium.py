@@ -89,6 +89,21 @@ class Browser:
         return page, watch
 
 
+# Drawn: the page's fonts are loaded and every chart site.js draws is drawn (or gave up). Pages fetch
+# nothing after their load event (chart specs are in the page), so this is what half a second of
+# network silence ("networkidle") waited for, without the half second. With scripts off (no Vega on
+# the page) there is nothing to draw.
+_DRAWN = """() => document.fonts.status === 'loaded' && (typeof window.vegaEmbed !== 'function' ||
+  [...document.querySelectorAll('[data-chart]')].every(e => e.matches('.chart-ready, .chart-error')))"""
+
+
+def settle(page: Any, *, timeout: float = 20_000) -> None:
+    """Wait until ``page`` and each of its frames has loaded and drawn its charts."""
+    page.wait_for_load_state("load")
+    for frame in page.frames:
+        frame.wait_for_function(_DRAWN, timeout=timeout)
+
+
 def assert_local(watch: Watch, *origins: str) -> None:
     """Every request the page made went to one of ``origins`` (or was a ``data:`` URL)."""
     assert watch.blocked == [], f"requests left 127.0.0.1: {watch.blocked}"

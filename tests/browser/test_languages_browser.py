@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browser.chromium import AXE, Browser, launch, require, screenshot, serious_violations
+from browser.chromium import AXE, Browser, launch, require, screenshot, serious_violations, settle
 from demo_store import demo_store
 from servers import serve
 
@@ -53,7 +53,7 @@ def _open(browser: Browser, url: str) -> Any:
     page, watch = browser.open(url)
     if "/kpi/" in url:
         page.wait_for_selector("#chart.chart-ready svg", timeout=20_000)
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert watch.clean(), watch
     return page
 
@@ -78,7 +78,7 @@ def test_nothing_overflows_at_phone_width(browser: Browser, site: str, locale: s
     page, _ = browser.open("about:blank")
     page.set_viewport_size(PHONE)
     page.goto(_address(site, locale, PAGES[name]))
-    page.wait_for_load_state("networkidle")
+    settle(page)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"{locale} {name}: {width} px wide"
     if name in ("dashboard", "kpi"):

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browser.chromium import AXE, Browser, launch, require, screenshot, serious_violations
+from browser.chromium import AXE, Browser, launch, require, screenshot, serious_violations, settle
 from browser.widget_catalogs import (
     HOSTILE_ACTION,
     HOSTILE_GOAL_TITLE,
@@ -68,7 +68,7 @@ def open_at(browser: Browser, url: str, width: str, scheme: str = "light") -> tu
             page.wait_for_selector("#breakdown-chart.chart-ready svg", timeout=20_000)
         if "trees-planted-yearly" in url:  # the KPI with peers
             page.wait_for_selector("#peers-chart.chart-ready svg", timeout=20_000)
-    page.wait_for_load_state("networkidle")
+    settle(page)
     return page, watch
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browser.chromium import Browser, screenshot, serious_violations
+from browser.chromium import Browser, screenshot, serious_violations, settle
 from browser.widget_catalogs import PROGRAM_ID, write_test_catalog
 from servers import serve
 
@@ -46,7 +46,7 @@ def open_phone(browser: Browser, url: str) -> tuple[Any, Any]:
     page.goto(url)
     if "/kpi/" in url:
         page.wait_for_selector("#chart.chart-ready svg", timeout=20_000)
-    page.wait_for_load_state("networkidle")
+    settle(page)
     return page, watch
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser.chromium import Browser, assert_local, screenshot, serious_violations
+from browser.chromium import Browser, assert_local, screenshot, serious_violations, settle
 from browser.widget_catalogs import HOSTILE_DESCRIPTION, HOSTILE_ID, HOSTILE_TITLE, write_test_catalog
 from demo_store import demo_store
 from servers import free_port, serve
@@ -92,7 +92,7 @@ def test_every_demo_embed_draws_marks_without_console_errors(
     chart = page.locator(".chart")
     assert chart.get_attribute("role") == "graphics-document"  # Vega's ARIA, with the spec's description
     assert (chart.get_attribute("aria-label") or "").startswith(("Line", "Bar", "Area", "Big number"))
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert watch.console_errors == [] and watch.page_errors == []
     assert_local(watch, sites.widgets)
     if kpi_id in (KPI, "library-emedia-circulation", "pothole-requests-weekly"):
@@ -106,7 +106,7 @@ def test_pages_render_offline_and_cleanly(browser: Browser, sites: Sites, path: 
         page, watch = browser.open(sites.widgets + path, color_scheme=scheme)
         if path != "/":
             assert wait_for_chart(page) > 0
-        page.wait_for_load_state("networkidle")
+        settle(page)
         assert watch.clean(), watch
         assert_local(watch, sites.widgets)
         screenshot(page, f"{name}-{scheme}")
