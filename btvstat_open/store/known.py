@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import duckdb
 
 from btvstat_open.store.dataset import DatasetInfo, DataVersion, as_utc, quote_ident
-from btvstat_open.store.history import HISTORY_TABLE, LOG_TABLE, SYSTEM_COLUMNS, versions_table
+from btvstat_open.store.history import HISTORY_TABLE, LOG_TABLE, SYSTEM_COLUMNS, ends_table, versions_table
 from btvstat_open.store.writes import fetch_one
 from btvstat_open.types import duckdb_type
 
@@ -171,8 +171,9 @@ def _versions_sql(cur: duckdb.DuckDBPyConnection, info: DatasetInfo, moment: dat
             select.append(name)
     stamp = f"TIMESTAMPTZ '{moment.astimezone(UTC).isoformat()}'"
     return (
-        f"(SELECT {', '.join(select)} FROM {versions_table(info.id)} "
-        f"WHERE __from <= {stamp} AND (__to IS NULL OR __to > {stamp})) AS {info.table}"
+        f"(SELECT {', '.join(select)} FROM {versions_table(info.id)} AS __v WHERE __from <= {stamp} "
+        f"AND NOT EXISTS (SELECT 1 FROM {ends_table(info.id)} AS __e "
+        f"WHERE __e.__vid = __v.__vid AND __e.__to <= {stamp})) AS {info.table}"
     )
 
 
@@ -186,11 +187,13 @@ def compact_history(con: duckdb.DuckDBPyConnection, keep: timedelta, now: dateti
     removed: dict[str, int] = {}
     ids = [str(r[0]) for r in con.execute(f"SELECT dataset_id FROM {HISTORY_TABLE}").fetchall()]
     for dataset_id in ids:
+        versions, ends = versions_table(dataset_id), ends_table(dataset_id)
         gone = fetch_one(
             con.execute(
-                f"DELETE FROM {versions_table(dataset_id)} WHERE __to IS NOT NULL AND __to <= ?", [horizon]
+                f"DELETE FROM {versions} WHERE __vid IN (SELECT __vid FROM {ends} WHERE __to <= ?)", [horizon]
             )
         )
+        con.execute(f"DELETE FROM {ends} WHERE __to <= ?", [horizon])
         removed[dataset_id] = int(gone[0]) if gone else 0
         con.execute(
             f"UPDATE {HISTORY_TABLE} SET since = ? WHERE dataset_id = ? AND since < ?",
