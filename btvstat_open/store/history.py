@@ -74,12 +74,12 @@ def open_versions(dataset_id: str, select: str = "*", where: str = "true") -> st
     """SQL of the dataset's versions no write has ended (its current rows), those matching ``where``.
 
     Example:
-        >>> open_versions("d", "__vid")  # doctest: +ELLIPSIS
-        'SELECT __vid FROM "dh_d" AS __v WHERE (true) AND NOT EXISTS (SELECT 1 FROM "de_d" AS __e ...'
+        >>> open_versions("d", "__vid")
+        'SELECT __vid FROM "dh_d" AS __v ANTI JOIN "de_d" AS __e ON __e.__vid = __v.__vid WHERE true'
     """
     return (
-        f"SELECT {select} FROM {versions_table(dataset_id)} AS __v WHERE ({where}) AND NOT EXISTS "
-        f"(SELECT 1 FROM {ends_table(dataset_id)} AS __e WHERE __e.__vid = __v.__vid)"
+        f"SELECT {select} FROM {versions_table(dataset_id)} AS __v ANTI JOIN {ends_table(dataset_id)} "
+        f"AS __e ON __e.__vid = __v.__vid WHERE {where}"
     )
 
 

@@ -171,9 +171,9 @@ def _versions_sql(cur: duckdb.DuckDBPyConnection, info: DatasetInfo, moment: dat
             select.append(name)
     stamp = f"TIMESTAMPTZ '{moment.astimezone(UTC).isoformat()}'"
     return (
-        f"(SELECT {', '.join(select)} FROM {versions_table(info.id)} AS __v WHERE __from <= {stamp} "
-        f"AND NOT EXISTS (SELECT 1 FROM {ends_table(info.id)} AS __e "
-        f"WHERE __e.__vid = __v.__vid AND __e.__to <= {stamp})) AS {info.table}"
+        f"(SELECT {', '.join(select)} FROM {versions_table(info.id)} AS __v "
+        f"ANTI JOIN (SELECT __vid FROM {ends_table(info.id)} WHERE __to <= {stamp}) AS __e "
+        f"ON __e.__vid = __v.__vid WHERE __from <= {stamp}) AS {info.table}"
     )
 
 
