@@ -162,6 +162,10 @@ class Recording:
     _touched: list[pa.Table] = field(default_factory=list)
     _views: list[str] = field(default_factory=list)
     _started: datetime | None = None
+    #: what :meth:`before` read of the dataset's history record: ``since`` still unset, and the key
+    #: whose hashes ``__key`` holds (None: not read, the statements that need them ask)
+    _since_unset: bool | None = None
+    _hashed_key: tuple[str | None] | None = None
 
     def before(self, started: datetime) -> None:
         """Seed the history of a dataset written before history existed; note the write's start."""
@@ -172,9 +176,13 @@ class Recording:
             drop_history(self.con, self.dataset_id)
             return
         known = fetch_one(
-            self.con.execute(f"SELECT 1 FROM {HISTORY_TABLE} WHERE dataset_id = ?", [self.dataset_id])
+            self.con.execute(
+                f"SELECT since IS NULL, key_column FROM {HISTORY_TABLE} WHERE dataset_id = ?",
+                [self.dataset_id],
+            )
         )
         if known is not None:
+            self._since_unset, self._hashed_key = bool(known[0]), (known[1],)
             return
         meta = fetch_one(
             self.con.execute(
@@ -256,7 +264,7 @@ class Recording:
         began = self._begin(
             columns, self.recorded_at, current, "(SELECT __hash FROM __hist_open)", source_rows, key
         )
-        if began:
+        if began and self._since_unset is not False:
             self.con.execute(
                 f"UPDATE {HISTORY_TABLE} SET since = ? WHERE dataset_id = ? AND since IS NULL",
                 [self.recorded_at, self.dataset_id],
@@ -339,16 +347,16 @@ class Recording:
                 f"ON CAST(__c.{quote_ident(key)} AS VARCHAR) = __s.k"
             )
             source_sql = "coalesce(__s.t, ?)"
-        last = fetch_one(self.con.execute(f"SELECT coalesce(max(__vid), 0) FROM {versions}"))
         try:
             n = fetch_one(
                 self.con.execute(
                     f"INSERT INTO {versions} (__vid, __from, __source_at, __hash, __key, {', '.join(names)}) "
-                    f"SELECT ? + row_number() OVER (), ?, {source_sql}, __c.__h, "
+                    f"SELECT (SELECT coalesce(max(__vid), 0) FROM {versions}) + row_number() OVER (), "
+                    f"?, {source_sql}, __c.__h, "
                     f"hash(CAST(__c.{quote_ident(key)} AS VARCHAR)), "
                     f"{', '.join('__c.' + n for n in names)} FROM {current} AS __c {join} "
                     f"WHERE __c.__h NOT IN {opened}",
-                    [last[0] if last else 0, at, self.source_changed_at],
+                    [at, self.source_changed_at],
                 )
             )
         finally:
@@ -382,12 +390,13 @@ class Recording:
                     self.con.execute(f"ALTER TABLE {versions} ADD COLUMN {quote_ident(column)} {kind}")
                 elif have[column] not in (canonical[kind], "VARCHAR"):
                     self.con.execute(f"ALTER TABLE {versions} ALTER {quote_ident(column)} TYPE VARCHAR")
-        hashed = fetch_one(
+        hashed = self._hashed_key or fetch_one(
             self.con.execute(
                 f"SELECT key_column FROM {HISTORY_TABLE} WHERE dataset_id = ?", [self.dataset_id]
             )
         )
         if hashed is None or hashed[0] != key:
+            self._hashed_key = (key,)
             self.con.execute(f"UPDATE {versions} SET __key = hash(CAST({quote_ident(key)} AS VARCHAR))")
             self.con.execute(
                 f"UPDATE {HISTORY_TABLE} SET key_column = ? WHERE dataset_id = ?", [key, self.dataset_id]
