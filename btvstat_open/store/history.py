@@ -1,14 +1,19 @@
 """The store's history: every write records the row versions it ended and the ones it began.
 
 Each dataset with history has a versions table (``"dh_<id>"``): one row per version of a stored
-row, with ``__vid`` (the version's number), ``__from`` (when the store recorded it),
-``__source_at`` (when the source says the row changed, where it says so) and ``__hash`` (a hash
-of ``:id`` and the row's values). When a later write replaces or deletes a version, its end goes
-to the dataset's ends table (``"de_<id>"``: ``__vid``, ``__to``); a version with no end is open
-(current). Both tables are only appended to by writes: closing 1% of a dataset's versions in
-place would touch every row group of the versions table, and DuckDB's checkpoint at the commit
-would then rewrite that column for all of them. A write only touches the versions of rows it
-changed: unchanged rows keep their open version, so history grows with the changed rows only.
+row, with ``__vid`` (the version's number), ``__from`` (when the store recorded it), ``__to``
+(when a later write replaced or deleted it), ``__source_at`` (when the source says the row
+changed, where it says so) and ``__hash`` (a hash of ``:id`` and the row's values). A write
+appends the ends of the versions it replaced or deleted to the dataset's ends table
+(``"de_<id>"``: ``__vid``, ``__to``) rather than setting ``__to`` in place: closing 1% of the
+versions in place touches every row group of the versions table, and DuckDB's checkpoint at the
+commit then rewrites that column for all of them. Once the ends table holds more than
+1/:data:`FOLD_RATIO` as many rows as the versions table, the write that finds it so folds the
+ends into ``__to`` in one update and empties it, so a read as known at a moment before the fold
+is a filter on ``__from`` and ``__to``, and one after it leaves out the few ends since by an
+anti-join. A version is open (current) while neither holds its end. A write only touches the
+versions of rows it changed: unchanged rows keep their open version, so history grows with the
+changed rows only.
 ``btvstat_history`` holds, per dataset, the moment history runs from (``since``);
 ``btvstat_history_log`` one line per write (when, which kind, what the source said, how many
 versions began and ended).
@@ -45,6 +50,7 @@ __all__ = [
     "create_history_tables",
     "drop_history",
     "ends_table",
+    "fold_ends",
     "open_versions",
     "versions_table",
 ]
@@ -57,6 +63,8 @@ LOG_TABLE = "btvstat_history_log"
 SYSTEM_COLUMNS = (":id", ":created_at", ":updated_at")
 #: the ends table's columns
 ENDS_COLUMNS = "__vid BIGINT, __to TIMESTAMPTZ"
+#: the ends are folded into the versions once they number more than the versions / FOLD_RATIO
+FOLD_RATIO = 16
 _SYSTEM_TYPES = {":id": "VARCHAR", ":created_at": "TIMESTAMPTZ", ":updated_at": "TIMESTAMPTZ"}
 
 
@@ -74,13 +82,23 @@ def open_versions(dataset_id: str, select: str = "*", where: str = "true") -> st
     """SQL of the dataset's versions no write has ended (its current rows), those matching ``where``.
 
     Example:
-        >>> open_versions("d", "__vid")
-        'SELECT __vid FROM "dh_d" AS __v ANTI JOIN "de_d" AS __e ON __e.__vid = __v.__vid WHERE true'
+        >>> open_versions("d", "__vid")  # doctest: +NORMALIZE_WHITESPACE
+        'SELECT __vid FROM "dh_d" AS __v ANTI JOIN "de_d" AS __e ON __e.__vid = __v.__vid
+         WHERE __v.__to IS NULL AND (true)'
     """
     return (
         f"SELECT {select} FROM {versions_table(dataset_id)} AS __v ANTI JOIN {ends_table(dataset_id)} "
-        f"AS __e ON __e.__vid = __v.__vid WHERE {where}"
+        f"AS __e ON __e.__vid = __v.__vid WHERE __v.__to IS NULL AND ({where})"
     )
+
+
+def fold_ends(con: duckdb.DuckDBPyConnection, dataset_id: str) -> None:
+    """Set ``__to`` of the versions the ends table lists, and empty it (one update of the versions)."""
+    versions, ends = versions_table(dataset_id), ends_table(dataset_id)
+    con.execute(
+        f"UPDATE {versions} SET __to = __e.__to FROM {ends} AS __e WHERE {versions}.__vid = __e.__vid"
+    )
+    con.execute(f"DELETE FROM {ends}")
 
 
 def create_history_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -280,6 +298,17 @@ class Recording:
                 int(ended[0]) if ended else 0,
             ],
         )
+        if ended and ended[0]:
+            self._fold_if_due()
+
+    def _fold_if_due(self) -> None:
+        """Fold the ends into the versions once they number more than 1/FOLD_RATIO of them."""
+        ends, versions = ends_table(self.dataset_id), versions_table(self.dataset_id)
+        counts = fetch_one(
+            self.con.execute(f"SELECT (SELECT count(*) FROM {ends}), (SELECT count(*) FROM {versions})")
+        )
+        if counts and counts[0] * FOLD_RATIO > counts[1]:
+            fold_ends(self.con, self.dataset_id)
 
     def _scope(self, columns: Sequence[Column], key: str) -> tuple[str, str]:
         """Two relations limited to what this write may have changed: the current rows (with their
@@ -377,7 +406,8 @@ class Recording:
         wanted = {**_SYSTEM_TYPES, **{c.field_name: duckdb_type(c.data_type) for c in columns}}
         canonical = {t: self._canonical(t) for t in set(wanted.values())}
         if not have:
-            defs = ["__vid BIGINT", "__from TIMESTAMPTZ", "__source_at TIMESTAMPTZ", "__hash UBIGINT"]
+            defs = ["__vid BIGINT", "__from TIMESTAMPTZ", "__to TIMESTAMPTZ", "__source_at TIMESTAMPTZ"]
+            defs.append("__hash UBIGINT")
             defs += ["__key UBIGINT", *(f"{quote_ident(n)} {t}" for n, t in wanted.items())]
             self.con.execute(f"CREATE TABLE {versions} ({', '.join(defs)})")
             # (an ends table left behind by a versions table dropped by hand would end the new ones)
