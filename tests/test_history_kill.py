@@ -19,6 +19,7 @@ from faults import serve_portal
 from test_sync_kill import COLUMNS, SCRIPT, rows
 
 from btvstat_open.store import Store
+from btvstat_open.store.history import open_versions
 
 KILLS = 6
 MAX_ROUNDS = 30
@@ -34,8 +35,8 @@ def check_history(store_dir: Path, seen: list[list[tuple[object, object]]]) -> i
         if not store.exists("cases"):
             return 0
         cur = store.cursor()
-        open_versions = cur.sql('SELECT case_id, amount FROM "dh_cases" WHERE __to IS NULL').to_arrow_table()
-        assert content(open_versions) == content(store.arrow("cases"))
+        current = cur.sql(open_versions("cases", "case_id, amount")).to_arrow_table()
+        assert content(current) == content(store.arrow("cases"))
         moments = [r[0] for r in cur.execute("SELECT recorded_at FROM btvstat_history_log").fetchall()]
         for moment in moments:
             assert content(store.arrow("cases", as_known=moment + timedelta(microseconds=1))) in seen

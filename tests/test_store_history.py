@@ -149,3 +149,23 @@ def test_a_store_written_before_history_existed_starts_its_history_from_its_rows
         assert store.arrow("d", as_known=at)["n"].to_pylist() == [1.0]
     assert store.known("d", seeded - timedelta(days=1)).history_since == seeded  # type: ignore[attr-defined]
     assert store.arrow("d")["n"].to_pylist() == [2.0]
+
+
+def test_reads_as_known_are_the_same_before_and_after_the_ends_are_folded(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    rows = {f"k{i:02}": float(i) for i in range(40)}
+    store.clock = lambda: datetime(2020, 1, 1, 12, tzinfo=UTC)
+    store.load("d", _table(rows), COLUMNS, row_identifier="k")
+    taken, unfolded = {1: dict(rows)}, []
+    for day in range(2, 9):  # one row changed and one deleted a day: the ends outgrow 1/16 of the versions
+        store.clock = lambda d=day: datetime(2020, 1, d, 12, tzinfo=UTC)  # type: ignore[misc]
+        store.upsert("d", _table({f"k{day:02}": 100.0 + day}))
+        store.delete_row("d", f"k{day + 20:02}")
+        rows = {**rows, f"k{day:02}": 100.0 + day}
+        del rows[f"k{day + 20:02}"]
+        taken[day] = dict(rows)
+        unfolded.append(store.cursor().execute('SELECT count(*) FROM "de_d"').fetchall()[0][0])
+        for seen, held in taken.items():
+            got = store.arrow("d", as_known=end_of_day(date(2020, 1, seen)))
+            assert dict(zip(got["k"].to_pylist(), got["n"].to_pylist(), strict=True)) == held, (day, seen)
+    assert max(unfolded) > 0 and 0 in unfolded[1:]  # ends were read unfolded, then folded

@@ -41,6 +41,7 @@ from btvstat_open.store.dataset import (
 from btvstat_open.store.engine_errors import engine_error, translated
 from btvstat_open.store.fourbyfour import IDS_TABLE, assign_missing, ensure_ids_table, resolve
 from btvstat_open.store.history import Recording, create_history_tables, drop_history
+from btvstat_open.store.history_layout import upgrade_history_layout
 from btvstat_open.store.known import VersionMemo, compact_history, known_info
 from btvstat_open.store.writes import (
     META_TABLE,
@@ -171,6 +172,9 @@ class Store:
         # History (see btvstat_open.store.history): every write records the versions it changed,
         # stamped by this clock (tests replace it to write "on" chosen days).
         create_history_tables(self._con)
+        # Stores whose versions kept their ends in place (__to) move them to ends tables, at once.
+        with self.transaction() as con:
+            upgrade_history_layout(con)
         self.clock: Callable[[], datetime] = now_utc
         # history=False: writes record no history (a scratch store, or a benchmark's baseline).
         self.history = history

@@ -1,21 +1,30 @@
 """The store's history: every write records the row versions it ended and the ones it began.
 
 Each dataset with history has a versions table (``"dh_<id>"``): one row per version of a stored
-row, with ``__from`` (when the store recorded it), ``__to`` (when a later write replaced or
-deleted it; NULL while current), ``__source_at`` (when the source says the row changed, where
-it says so) and ``__hash`` (a hash of ``:id`` and the row's values). A write only touches the
+row, with ``__vid`` (the version's number), ``__from`` (when the store recorded it), ``__to``
+(when a later write replaced or deleted it), ``__source_at`` (when the source says the row
+changed, where it says so) and ``__hash`` (a hash of ``:id`` and the row's values). A write
+appends the ends of the versions it replaced or deleted to the dataset's ends table
+(``"de_<id>"``: ``__vid``, ``__to``) rather than setting ``__to`` in place: closing 1% of the
+versions in place touches every row group of the versions table, and DuckDB's checkpoint at the
+commit then rewrites that column for all of them. Once the ends table holds more than
+1/:data:`FOLD_RATIO` as many rows as the versions table, the write that finds it so folds the
+ends into ``__to`` in one update and empties it, so a read as known at a moment before the fold
+is a filter on ``__from`` and ``__to``, and one after it leaves out the few ends since by an
+anti-join. A version is open (current) while neither holds its end. A write only touches the
 versions of rows it changed: unchanged rows keep their open version, so history grows with the
-changed rows only. ``btvstat_history`` holds, per dataset, the moment history runs from
-(``since``); ``btvstat_history_log`` one line per write (when, which kind, what the source said,
-how many versions began and ended).
+changed rows only.
+``btvstat_history`` holds, per dataset, the moment history runs from (``since``);
+``btvstat_history_log`` one line per write (when, which kind, what the source said, how many
+versions began and ended).
 
 Everything here runs on the cursor of the write's own transaction (see
 :meth:`btvstat_open.store.Store.transaction`): the rows and their history commit together or
 not at all, so a process killed mid-write leaves both as they were.
 
 Example:
-    >>> versions_table("kc-311")
-    '"dh_kc-311"'
+    >>> versions_table("kc-311"), ends_table("kc-311")
+    ('"dh_kc-311"', '"de_kc-311"')
 """
 
 from __future__ import annotations
@@ -40,6 +49,9 @@ __all__ = [
     "Recording",
     "create_history_tables",
     "drop_history",
+    "ends_table",
+    "fold_ends",
+    "open_versions",
     "versions_table",
 ]
 
@@ -49,12 +61,44 @@ HISTORY_TABLE = "btvstat_history"
 LOG_TABLE = "btvstat_history_log"
 #: the system columns every version keeps, as the dataset's table has them
 SYSTEM_COLUMNS = (":id", ":created_at", ":updated_at")
+#: the ends table's columns
+ENDS_COLUMNS = "__vid BIGINT, __to TIMESTAMPTZ"
+#: the ends are folded into the versions once they number more than the versions / FOLD_RATIO
+FOLD_RATIO = 16
 _SYSTEM_TYPES = {":id": "VARCHAR", ":created_at": "TIMESTAMPTZ", ":updated_at": "TIMESTAMPTZ"}
 
 
 def versions_table(dataset_id: str) -> str:
     """The quoted name of a dataset's versions table."""
     return quote_ident("dh_" + dataset_id)
+
+
+def ends_table(dataset_id: str) -> str:
+    """The quoted name of a dataset's ends table (``__vid``, ``__to``: when each ended version ended)."""
+    return quote_ident("de_" + dataset_id)
+
+
+def open_versions(dataset_id: str, select: str = "*", where: str = "true") -> str:
+    """SQL of the dataset's versions no write has ended (its current rows), those matching ``where``.
+
+    Example:
+        >>> open_versions("d", "__vid")  # doctest: +NORMALIZE_WHITESPACE
+        'SELECT __vid FROM "dh_d" AS __v ANTI JOIN "de_d" AS __e ON __e.__vid = __v.__vid
+         WHERE __v.__to IS NULL AND (true)'
+    """
+    return (
+        f"SELECT {select} FROM {versions_table(dataset_id)} AS __v ANTI JOIN {ends_table(dataset_id)} "
+        f"AS __e ON __e.__vid = __v.__vid WHERE __v.__to IS NULL AND ({where})"
+    )
+
+
+def fold_ends(con: duckdb.DuckDBPyConnection, dataset_id: str) -> None:
+    """Set ``__to`` of the versions the ends table lists, and empty it (one update of the versions)."""
+    versions, ends = versions_table(dataset_id), ends_table(dataset_id)
+    con.execute(
+        f"UPDATE {versions} SET __to = __e.__to FROM {ends} AS __e WHERE {versions}.__vid = __e.__vid"
+    )
+    con.execute(f"DELETE FROM {ends}")
 
 
 def create_history_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -73,6 +117,7 @@ def create_history_tables(con: duckdb.DuckDBPyConnection) -> None:
 def drop_history(con: duckdb.DuckDBPyConnection, dataset_id: str) -> None:
     """Forget a dropped dataset's history."""
     con.execute(f"DROP TABLE IF EXISTS {versions_table(dataset_id)}")
+    con.execute(f"DROP TABLE IF EXISTS {ends_table(dataset_id)}")
     con.execute(f"DELETE FROM {HISTORY_TABLE} WHERE dataset_id = ?", [dataset_id])
     con.execute(f"DELETE FROM {LOG_TABLE} WHERE dataset_id = ?", [dataset_id])
 
@@ -135,6 +180,10 @@ class Recording:
     _touched: list[pa.Table] = field(default_factory=list)
     _views: list[str] = field(default_factory=list)
     _started: datetime | None = None
+    #: what :meth:`before` read of the dataset's history record: ``since`` still unset, and the key
+    #: whose hashes ``__key`` holds (None: not read, the statements that need them ask)
+    _since_unset: bool | None = None
+    _hashed_key: tuple[str | None] | None = None
 
     def before(self, started: datetime) -> None:
         """Seed the history of a dataset written before history existed; note the write's start."""
@@ -145,9 +194,13 @@ class Recording:
             drop_history(self.con, self.dataset_id)
             return
         known = fetch_one(
-            self.con.execute(f"SELECT 1 FROM {HISTORY_TABLE} WHERE dataset_id = ?", [self.dataset_id])
+            self.con.execute(
+                f"SELECT since IS NULL, key_column FROM {HISTORY_TABLE} WHERE dataset_id = ?",
+                [self.dataset_id],
+            )
         )
         if known is not None:
+            self._since_unset, self._hashed_key = bool(known[0]), (known[1],)
             return
         meta = fetch_one(
             self.con.execute(
@@ -221,15 +274,15 @@ class Recording:
         self.con.register("__hist_open", self.con.sql(opened).to_arrow_table())
         ended = fetch_one(
             self.con.execute(
-                f"UPDATE {versions_table(self.dataset_id)} SET __to = ? WHERE rowid IN "
-                f"(SELECT r FROM __hist_open WHERE __hash NOT IN (SELECT __h FROM {current}))",
+                f"INSERT INTO {ends_table(self.dataset_id)} (__vid, __to) SELECT r, ? FROM __hist_open "
+                f"WHERE __hash NOT IN (SELECT __h FROM {current})",
                 [self.recorded_at],
             )
         )
         began = self._begin(
             columns, self.recorded_at, current, "(SELECT __hash FROM __hist_open)", source_rows, key
         )
-        if began:
+        if began and self._since_unset is not False:
             self.con.execute(
                 f"UPDATE {HISTORY_TABLE} SET since = ? WHERE dataset_id = ? AND since IS NULL",
                 [self.recorded_at, self.dataset_id],
@@ -245,20 +298,31 @@ class Recording:
                 int(ended[0]) if ended else 0,
             ],
         )
+        if ended and ended[0]:
+            self._fold_if_due()
+
+    def _fold_if_due(self) -> None:
+        """Fold the ends into the versions once they number more than 1/FOLD_RATIO of them."""
+        ends, versions = ends_table(self.dataset_id), versions_table(self.dataset_id)
+        counts = fetch_one(
+            self.con.execute(f"SELECT (SELECT count(*) FROM {ends}), (SELECT count(*) FROM {versions})")
+        )
+        if counts and counts[0] * FOLD_RATIO > counts[1]:
+            fold_ends(self.con, self.dataset_id)
 
     def _scope(self, columns: Sequence[Column], key: str) -> tuple[str, str]:
         """Two relations limited to what this write may have changed: the current rows (with their
-        hash ``__h``) and the open versions (``rowid`` as ``r``, ``__hash``).
+        hash ``__h``) and the open versions (``__vid`` as ``r``, ``__hash``).
 
         A scoped write limits them to the keys it touched and the rows it wrote: those it handed
         over (:meth:`touch_keys`), else those stamped at or after its start.
         """
         hashed = _row_hash(columns, key)
-        current, versions = table_name(self.dataset_id), versions_table(self.dataset_id)
+        current = table_name(self.dataset_id)
         if not self.scoped or self._started is None:
             return (
                 f"(SELECT *, {hashed} AS __h FROM {current})",
-                f"(SELECT rowid AS r, __hash FROM {versions} WHERE __to IS NULL)",
+                f"({open_versions(self.dataset_id, '__vid AS r, __hash')})",
             )
         qkey = quote_ident(self.key)
         tables = list(self._touched)
@@ -274,10 +338,8 @@ class Recording:
                 f"OR ({qkey} IS NULL AND {stamped}))"
             )
         touched = f"({self._register('k', [t.select(['k']) for t in tables])})"
-        opened = (
-            f"(SELECT rowid AS r, __hash FROM {versions} WHERE __to IS NULL AND __key IN "
-            f"(SELECT hash(CAST(k AS VARCHAR)) FROM {touched} WHERE k IS NOT NULL))"
-        )
+        keys = f"__key IN (SELECT hash(CAST(k AS VARCHAR)) FROM {touched} WHERE k IS NOT NULL)"
+        opened = f"({open_versions(self.dataset_id, '__vid AS r, __hash', keys)})"
         return rows_sql.replace("{touched}", touched), opened
 
     def _register(self, prefix: str, tables: Sequence[pa.Table]) -> str:
@@ -299,7 +361,8 @@ class Recording:
         source_rows: pa.Table | None,
         key: str = ":id",
     ) -> int:
-        """Insert a version for each row of ``current`` whose hash no open version (``opened``) has."""
+        """Insert a version for each row of ``current`` whose hash no open version (``opened``) has,
+        numbered on from the versions table's highest ``__vid``."""
         versions = versions_table(self.dataset_id)
         names = [quote_ident(c) for c in SYSTEM_COLUMNS] + [quote_ident(c.field_name) for c in columns]
         source_sql, join = "?", ""
@@ -316,8 +379,10 @@ class Recording:
         try:
             n = fetch_one(
                 self.con.execute(
-                    f"INSERT INTO {versions} (__from, __to, __source_at, __hash, __key, {', '.join(names)}) "
-                    f"SELECT ?, NULL, {source_sql}, __c.__h, hash(CAST(__c.{quote_ident(key)} AS VARCHAR)), "
+                    f"INSERT INTO {versions} (__vid, __from, __source_at, __hash, __key, {', '.join(names)}) "
+                    f"SELECT (SELECT coalesce(max(__vid), 0) FROM {versions}) + row_number() OVER (), "
+                    f"?, {source_sql}, __c.__h, "
+                    f"hash(CAST(__c.{quote_ident(key)} AS VARCHAR)), "
                     f"{', '.join('__c.' + n for n in names)} FROM {current} AS __c {join} "
                     f"WHERE __c.__h NOT IN {opened}",
                     [at, self.source_changed_at],
@@ -341,9 +406,12 @@ class Recording:
         wanted = {**_SYSTEM_TYPES, **{c.field_name: duckdb_type(c.data_type) for c in columns}}
         canonical = {t: self._canonical(t) for t in set(wanted.values())}
         if not have:
-            defs = ["__from TIMESTAMPTZ", "__to TIMESTAMPTZ", "__source_at TIMESTAMPTZ", "__hash UBIGINT"]
+            defs = ["__vid BIGINT", "__from TIMESTAMPTZ", "__to TIMESTAMPTZ", "__source_at TIMESTAMPTZ"]
+            defs.append("__hash UBIGINT")
             defs += ["__key UBIGINT", *(f"{quote_ident(n)} {t}" for n, t in wanted.items())]
             self.con.execute(f"CREATE TABLE {versions} ({', '.join(defs)})")
+            # (an ends table left behind by a versions table dropped by hand would end the new ones)
+            self.con.execute(f"CREATE OR REPLACE TABLE {ends_table(self.dataset_id)} ({ENDS_COLUMNS})")
         else:
             if "__key" not in have:  # a store written before keys were hashed
                 self.con.execute(f"ALTER TABLE {versions} ADD COLUMN __key UBIGINT")
@@ -352,12 +420,13 @@ class Recording:
                     self.con.execute(f"ALTER TABLE {versions} ADD COLUMN {quote_ident(column)} {kind}")
                 elif have[column] not in (canonical[kind], "VARCHAR"):
                     self.con.execute(f"ALTER TABLE {versions} ALTER {quote_ident(column)} TYPE VARCHAR")
-        hashed = fetch_one(
+        hashed = self._hashed_key or fetch_one(
             self.con.execute(
                 f"SELECT key_column FROM {HISTORY_TABLE} WHERE dataset_id = ?", [self.dataset_id]
             )
         )
         if hashed is None or hashed[0] != key:
+            self._hashed_key = (key,)
             self.con.execute(f"UPDATE {versions} SET __key = hash(CAST({quote_ident(key)} AS VARCHAR))")
             self.con.execute(
                 f"UPDATE {HISTORY_TABLE} SET key_column = ? WHERE dataset_id = ?", [key, self.dataset_id]

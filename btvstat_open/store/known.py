@@ -23,7 +23,14 @@ from datetime import UTC, date, datetime, time, timedelta
 import duckdb
 
 from btvstat_open.store.dataset import DatasetInfo, DataVersion, as_utc, quote_ident
-from btvstat_open.store.history import HISTORY_TABLE, LOG_TABLE, SYSTEM_COLUMNS, versions_table
+from btvstat_open.store.history import (
+    HISTORY_TABLE,
+    LOG_TABLE,
+    SYSTEM_COLUMNS,
+    ends_table,
+    fold_ends,
+    versions_table,
+)
 from btvstat_open.store.writes import fetch_one
 from btvstat_open.types import duckdb_type
 
@@ -170,8 +177,11 @@ def _versions_sql(cur: duckdb.DuckDBPyConnection, info: DatasetInfo, moment: dat
         else:
             select.append(name)
     stamp = f"TIMESTAMPTZ '{moment.astimezone(UTC).isoformat()}'"
+    ends = ends_table(info.id)
+    unfolded = fetch_one(cur.execute(f"SELECT 1 FROM {ends} WHERE __to <= {stamp} LIMIT 1"))
+    join = f"ANTI JOIN (SELECT __vid FROM {ends} WHERE __to <= {stamp}) AS __e ON __e.__vid = __v.__vid "
     return (
-        f"(SELECT {', '.join(select)} FROM {versions_table(info.id)} "
+        f"(SELECT {', '.join(select)} FROM {versions_table(info.id)} AS __v {join if unfolded else ''}"
         f"WHERE __from <= {stamp} AND (__to IS NULL OR __to > {stamp})) AS {info.table}"
     )
 
@@ -186,6 +196,7 @@ def compact_history(con: duckdb.DuckDBPyConnection, keep: timedelta, now: dateti
     removed: dict[str, int] = {}
     ids = [str(r[0]) for r in con.execute(f"SELECT dataset_id FROM {HISTORY_TABLE}").fetchall()]
     for dataset_id in ids:
+        fold_ends(con, dataset_id)
         gone = fetch_one(
             con.execute(
                 f"DELETE FROM {versions_table(dataset_id)} WHERE __to IS NOT NULL AND __to <= ?", [horizon]
