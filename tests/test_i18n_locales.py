@@ -85,8 +85,22 @@ def test_prefixes() -> None:
     assert split_locale("/es/kpi/x", LOCALES) == ("es", "/kpi/x")
     assert split_locale("/en/kpi/x", LOCALES) == (None, "/en/kpi/x")  # the default has no prefix
     assert split_locale("/de/kpi/x", LOCALES) == (None, "/de/kpi/x")
-    assert split_locale(f"/{PSEUDO_LOCALE}/", LOCALES) == (PSEUDO_LOCALE, "/")
+    assert split_locale(f"/{PSEUDO_LOCALE}/", [*LOCALES, PSEUDO_LOCALE]) == (PSEUDO_LOCALE, "/")
+    assert split_locale(f"/{PSEUDO_LOCALE}/", LOCALES) == (None, f"/{PSEUDO_LOCALE}/")  # off: no prefix
     assert is_page("/goals/a.b") is False and is_page("/goals/streets") and not is_page("/embed/x")
+
+
+def test_the_pseudo_locale_answers_only_where_turned_on(client: TestClient) -> None:
+    """``en-XA`` is for tests: off (the default), ``/en-XA/`` is no locale and ``?lang=en-XA`` is ignored."""
+    assert client.get(f"/{PSEUDO_LOCALE}/kpi/x").status_code == 404
+    ignored = client.get(f"/kpi/x.svg?lang={PSEUDO_LOCALE}&theme=dark")
+    assert ignored.status_code == 200 and ignored.json()["locale"] == "en"
+    routes = [Route("/kpi/{kpi_id}", _seen), Route("/kpi/{kpi_id}.svg", _seen)]
+    app = Starlette(routes=routes)
+    app.add_middleware(LocaleMiddleware, locales=LOCALES, pseudo=True)
+    with TestClient(app) as on:
+        assert on.get(f"/{PSEUDO_LOCALE}/kpi/x").json()["locale"] == PSEUDO_LOCALE
+        assert on.get(f"/kpi/x.svg?lang={PSEUDO_LOCALE}").json()["locale"] == PSEUDO_LOCALE
 
 
 def test_the_prefix_sets_the_locale_and_one_route_table_answers(client: TestClient) -> None:

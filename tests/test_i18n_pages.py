@@ -28,6 +28,8 @@ from pypdf import PdfReader
 from btvstat_open.i18n import PSEUDO_LOCALE, use_locale
 from btvstat_open.i18n.pseudo import OPEN, SHUT
 from btvstat_open.server import create_app
+from btvstat_open.store import Store
+from btvstat_open.web.settings import Settings
 from catalog import load_catalog
 from catalog.demo import DEMO_DIR
 from catalog.packet import build_packet
@@ -59,11 +61,30 @@ ALLOWED = ("btvstat-open", "Vega-Lite", "Parquet", "GeoJSON", "DCAT-US", "iCalen
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    store = demo_store(tmp_path_factory.mktemp("i18n") / "store")
-    with TestClient(create_app(store, load_catalog(DEMO_DIR, store))) as test_client:
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    found = demo_store(tmp_path_factory.mktemp("i18n") / "store")
+    yield found
+    found.close()
+
+
+@pytest.fixture(scope="module")
+def client(store: Store) -> Iterator[TestClient]:
+    settings = Settings.from_env(pseudo_locale=True)  # the pseudo-locale is for tests only
+    with TestClient(create_app(store, load_catalog(DEMO_DIR, store), settings)) as test_client:
         yield test_client
-    store.close()
+
+
+def test_a_live_server_does_not_speak_the_pseudo_locale(store: Store) -> None:
+    """Without the ``pseudo_locale`` setting: ``/en-XA/`` is a 404, ``?lang=en-XA`` is ignored,
+    and the selector never lists it."""
+    app = create_app(store, load_catalog(DEMO_DIR, store), Settings.from_env(warm_up=False))
+    with TestClient(app) as live:
+        assert live.get(f"/en-XA/kpi/{KPI}").status_code == 404
+        embed = live.get(f"/embed/{KPI}?lang=en-XA")
+        assert embed.status_code == 200 and '<html lang="en" dir="ltr"' in embed.text
+        assert OPEN not in embed.text
+        page = live.get(f"/kpi/{KPI}").text
+        assert 'class="language-selector"' in page and "en-XA" not in page
 
 
 def _strings(value: Any) -> Iterator[str]:

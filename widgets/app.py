@@ -146,7 +146,7 @@ def create_widgets_app(
     app.add_middleware(CachedResponseMiddleware, cache=ctx.responses, versions=versions, key=response_key)
     app.add_middleware(MethodsMiddleware)  # HEAD and OPTIONS on every route, cached or not
     # Outermost: /{locale}/ prefixes, ?lang= and the first-visit hint set each request's locale.
-    app.add_middleware(LocaleMiddleware, locales=ctx.pages.site.locales)
+    app.add_middleware(LocaleMiddleware, locales=ctx.pages.site.locales, pseudo=settings.pseudo_locale)
     app.state.widgets = ctx.service
     app.state.pools = ctx.pools
     app.state.responses = ctx.responses

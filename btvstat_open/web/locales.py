@@ -77,23 +77,39 @@ def is_page(path: str) -> bool:
 
 
 def locale_of_request(path: str, query: bytes, locales: Sequence[str]) -> tuple[str | None, str]:
-    """The locale a request names (its path prefix, else a known ``?lang=``) and the prefix to route past."""
+    """The locale a request names (its path prefix, else a known ``?lang=``) and the prefix to route past.
+
+    The pseudo-locale counts only where ``locales`` lists it (:class:`LocaleMiddleware` with ``pseudo``).
+    """
     prefixed, _rest = split_locale(path, locales)
     if prefixed is not None:
         return prefixed, f"/{prefixed}"
     if b"lang=" in query:
         lang = dict(parse_qsl(query.decode("latin-1"))).get("lang", "")
-        if lang in locales or lang == PSEUDO_LOCALE:
+        if lang in locales:
             return lang, ""
     return None, ""
 
 
-class LocaleMiddleware:
-    """Run each request in its locale; send first visits and chosen locales to their prefixed pages."""
+def _without_pseudo_lang(query: bytes) -> bytes:
+    """A query string without ``lang=en-XA`` (the pseudo-locale is ignored where it is off)."""
+    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if not (k == "lang" and v == PSEUDO_LOCALE)]
+    return query if len(kept) == len(pairs) else urlencode(kept).encode("latin-1")
 
-    def __init__(self, app: Any, locales: Sequence[str]) -> None:
+
+class LocaleMiddleware:
+    """Run each request in its locale; send first visits and chosen locales to their prefixed pages.
+
+    ``pseudo`` turns the pseudo-locale ``en-XA`` on (``/en-XA/`` pages and ``?lang=en-XA``): tests
+    do, with the ``pseudo_locale`` setting; on a live server it is off, ``/en-XA/`` is a 404 and
+    ``?lang=en-XA`` is ignored. It is never in the selector.
+    """
+
+    def __init__(self, app: Any, locales: Sequence[str], pseudo: bool = False) -> None:
         self.app = app
         self.locales = list(locales) or ["en"]
+        self.named = [*self.locales, PSEUDO_LOCALE] if pseudo else self.locales
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -103,7 +119,9 @@ class LocaleMiddleware:
         if path.startswith("/locale/"):
             await self._choose(scope, send)
             return
-        named, prefix = locale_of_request(path, scope["query_string"], self.locales)
+        if self.named is self.locales and b"lang=" in scope["query_string"]:
+            scope = {**scope, "query_string": _without_pseudo_lang(scope["query_string"])}
+        named, prefix = locale_of_request(path, scope["query_string"], self.named)
         if named is None and b"lang=" in scope["query_string"]:
             await _bad_lang(send, self.locales)
             return
