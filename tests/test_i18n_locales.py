@@ -25,6 +25,8 @@ from btvstat_open.i18n import (
     format_currency,
     format_date,
     format_decimal,
+    format_integer,
+    format_month,
     format_percent,
     negotiate,
     split_locale,
@@ -180,7 +182,9 @@ def test_formats_per_locale() -> None:
         "en": ("1,234.5", "25%", "$1,500.00", "Mar 4, 2020", "ltr"),
         "es": ("1.234,5", "25\xa0%", "1.500,00\xa0US$", "4 mar 2020", "ltr"),
         "fr": ("1\u202f234,5", "25\xa0%", "1\u202f500,00\xa0$US", "4 mars 2020", "ltr"),
-        "ar": ("1,234.5", "25%", "\u200f1,500.00\xa0US$", "04\u200f/03\u200f/2020", "rtl"),
+        # Arabic in its own digits (Arabic-Indic); with a region that writes Latin digits, Latin ones.
+        "ar": ("١٬٢٣٤٫٥", "٢٥%", "\u200f١٬٥٠٠٫٠٠\xa0US$", "٠٤\u200f/٠٣\u200f/٢٠٢٠", "rtl"),
+        "ar-MA": ("1.234,5", "25%", "\u200f1.500,00\xa0US$", "04\u200f/03\u200f/2020", "rtl"),
     }
     for locale, (number, percent, money, when, side) in expected.items():
         with use_locale(locale):
@@ -188,5 +192,7 @@ def test_formats_per_locale() -> None:
             assert got[:3] == (number, percent, money), locale
             assert got[3] == when, (locale, got[3])
             assert direction() == side
+    with use_locale("ar"):
+        assert format_month(day) == "مارس ٢٠٢٠" and format_integer(2020) == "٢٬٠٢٠"
     with use_locale("fr"):
         assert format_percent(0.1234, 1) == "12,3\xa0%"

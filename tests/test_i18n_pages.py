@@ -307,3 +307,15 @@ def test_packet_pdf_and_feeds_follow_lang(client: TestClient) -> None:
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
     assert "Puntos permanentes" in text and "Página 1 de" in text  # the pages' footer too
+
+
+def test_arabic_pages_and_charts_write_arabic_digits(client: TestClient) -> None:
+    """Numbers, percentages and dates in Arabic are in the locale's digits, in pages and charts."""
+    svg = client.get(f"/kpi/{KPI}.svg?lang=ar").text
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    assert any(re.search("[٠-٩]", t) for t in texts), texts
+    only_numbers = [t for t in texts if re.fullmatch(r"[\d.,%\s\u200f-]+", t) and re.search(r"\d", t)]
+    assert not [t for t in only_numbers if re.search("[0-9]", t)], only_numbers
+    page = lxml_html.fromstring(client.get(f"/ar/kpi/{KPI}").content)
+    value = " ".join(page.xpath("//*[contains(@class, 'big-number')]//text()"))
+    assert re.search("[٠-٩]", value) and not re.search("[0-9]", value), value

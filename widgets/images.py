@@ -32,7 +32,7 @@ from datetime import date
 import pyarrow as pa
 
 from btvstat_open.errors import RenderError
-from btvstat_open.i18n import _, current_locale, use_locale
+from btvstat_open.i18n import _, current_locale, format_integer, use_locale
 from catalog.models import Kpi
 from widgets.charts import describe
 from widgets.plot_spec import band, note_positions, plot_spec, shown_statuses, x_labels
@@ -187,7 +187,7 @@ def _plot_body(kpi: Kpi, series_rows: list[Row], theme: str, width: int, height:
     )
     # Each note: its number at the top of its rule, and its words in a line under the axis.
     numbers = "".join(
-        _text(left + x + 3, top + 11, str(note.number), 11, palette.text, bold=True)
+        _text(left + x + 3, top + 11, format_integer(note.number), 11, palette.text, bold=True)
         for note, x in zip(notes, note_positions(kpi, series_rows, notes, plot_width), strict=True)
     )
     room = width - 2 * PAD
