@@ -31,7 +31,8 @@ from catalog.dated_goals import expected_value, kpi_path
 from catalog.models import Kpi
 from widgets.plot_spec import band, status_scales
 from widgets.summary import STATUSES, Row, chart_notes, format_value, rows, summarize, with_future_targets
-from widgets.themes import THEMES, Theme
+from widgets.themes import Theme
+from widgets.themes import palette as palette_of
 from widgets.vocabulary import period_name
 
 __all__ = ["Width", "build_chart", "chart_spec", "describe", "sparkline_spec"]
@@ -296,7 +297,7 @@ def _build(
     today: date | None,
     fiscal_year_start: int,
 ) -> alt.LayerChart:
-    palette = THEMES[theme]
+    palette = palette_of(theme)
     series_rows = rows(kpi, series)
     notes: list[dict[str, Any]] = []
     if kpi.chart == "number":
@@ -368,7 +369,7 @@ def sparkline_spec(kpi: Kpi, series: pa.Table, *, theme: str = "light") -> dict[
         >>> sparkline_spec(kpi, series)["height"]
         36
     """
-    palette = THEMES[theme]
+    palette = palette_of(theme)
     series_rows = rows(kpi, series)[-24:]
     records = [r.record() for r in series_rows]
     colour, shape = _status_scales(palette)
