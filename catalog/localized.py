@@ -33,6 +33,7 @@ from pydantic import BaseModel
 
 from btvstat_open.errors import UsageError
 from catalog.models import Catalog, CatalogSettings, Kpi, Meeting
+from catalog.models.story import Story
 from catalog.models.texts import TextEntry
 
 __all__ = ["Fallback", "LocalText", "default_text", "localized"]
@@ -129,8 +130,7 @@ def localized(catalog: Catalog, locale: str) -> Catalog:
         kpis={kpi_id: _kpi(kpi, texts, departments) for kpi_id, kpi in catalog.kpis.items()},
         meetings={m_id: _meeting(m, texts, departments) for m_id, m in catalog.meetings.items()},
         stories={
-            s_id: dataclasses.replace(story, meta=_apply(story.meta, f"story:{s_id}", texts))
-            for s_id, story in catalog.stories.items()
+            s_id: _story(story, locale, table.default, texts) for s_id, story in catalog.stories.items()
         },
         version=hashlib.sha256(f"{catalog.version}|locale={locale}".encode()).hexdigest()[:16],
         locale=locale,
@@ -141,6 +141,17 @@ def localized(catalog: Catalog, locale: str) -> Catalog:
 
 
 Owned = dict[str, list[tuple[Path_, str]]]
+
+
+def _story(story: Story, locale: str, default: str, texts: Owned) -> Story:
+    """A story in ``locale``: its front matter's texts, and its body in ``locale`` (else the default
+    body, its ``body_lang`` saying so)."""
+    meta = _apply(story.meta, f"story:{story.id}", texts)
+    body = dict(story.bodies).get(locale)
+    if body is not None:
+        return dataclasses.replace(story, meta=meta, parts=body, body_lang=None)
+    has_text = any(isinstance(part, str) and part.strip() for part in story.parts)
+    return dataclasses.replace(story, meta=meta, body_lang=default if has_text else None)
 
 
 def _texts(entries: Any, locale: str, default: str) -> tuple[Owned, dict[str, str], list[str]]:
