@@ -77,6 +77,7 @@ def status_scales(theme: Theme, statuses: list[str]) -> tuple[dict[str, Any], di
     Every chart encodes status by colour *and* shape with these two scales.
 
     Example:
+        >>> from widgets.themes import THEMES
         >>> colour, shape = status_scales(THEMES["light"], ["on_track"])
         >>> colour["domain"] == shape["domain"] and len(shape["range"]) == 1
         True

@@ -24,6 +24,7 @@ from typing import Any
 
 from btvstat_open.i18n import _, format_date, format_percent, lazy, ngettext
 from catalog.dated_goals import GoalProgress
+from catalog.localized import join_marked, marked
 from catalog.models import Kpi
 from widgets.summary import format_value
 
@@ -51,7 +52,7 @@ def _percent(share: float | None) -> str:
 
 
 def _on(value: float | None, kpi: Kpi, day: date) -> str:
-    return _("%(value)s on %(day)s") % {"value": format_value(value, kpi), "day": _day(day)}
+    return marked(_("%(value)s on %(day)s"), {"value": format_value(value, kpi), "day": _day(day)})
 
 
 def progress_view(kpi: Kpi, found: GoalProgress | None, note: str | None = None) -> dict[str, Any] | None:
@@ -59,19 +60,24 @@ def progress_view(kpi: Kpi, found: GoalProgress | None, note: str | None = None)
     own dated goal, ``kpi`` is the KPI that measures it and ``note`` the goal's."""
     if found is None:
         return None
-    target = _("%(value)s by %(day)s") % {
-        "value": format_value(found.target.value, kpi),
-        "day": _day(found.target.date),
-    }
-    card = _("%(percent)s of the way to %(target)s") % {"percent": _percent(found.progress), "target": target}
-    card += " · " + _pace(found.pace)
+    target = marked(
+        _("%(value)s by %(day)s"),
+        {"value": format_value(found.target.value, kpi), "day": _day(found.target.date)},
+    )
+    card = marked(
+        _("%(percent)s of the way to %(target)s"), {"percent": _percent(found.progress), "target": target}
+    )
+    card = join_marked([card, _pace(found.pace)], " · ")
     expected = ""
     if found.latest_date is not None and found.expected_value is not None:
-        expected = _("The path expects %(value)s (%(percent)s) by %(day)s.") % {
-            "value": format_value(found.expected_value, kpi),
-            "percent": _percent(found.expected_progress),
-            "day": _day(found.latest_date),
-        }
+        expected = marked(
+            _("The path expects %(value)s (%(percent)s) by %(day)s."),
+            {
+                "value": format_value(found.expected_value, kpi),
+                "percent": _percent(found.expected_progress),
+                "day": _day(found.latest_date),
+            },
+        )
     p = found.projection
     if p.status == "reached":
         projection = _("The target has been reached.")

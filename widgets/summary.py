@@ -21,6 +21,7 @@ from typing import Any, Final
 import pyarrow as pa
 
 from btvstat_open.i18n import _, format_date, format_decimal, format_month, ngettext
+from catalog.localized import Fallback, join_marked, marked
 from catalog.models import Kpi
 from catalog.periods import next_period, period_end, period_start
 from catalog.status import STATUSES, Status
@@ -104,7 +105,9 @@ def format_value(value: float | None, kpi: Kpi, *, signed: bool = False, differe
                 "number": number
             }
         return _("%(number)s%%") % {"number": number}
-    return _("%(number)s %(unit)s") % {"number": number, "unit": unit}
+    # A unit in the default language (no translation) keeps its lang in HTML.
+    shown = Fallback(unit, kpi.unit.lang) if isinstance(kpi.unit, Fallback) else unit
+    return marked(_("%(number)s %(unit)s"), {"number": number, "unit": shown})
 
 
 def period_label(size: str, start: date, end: date) -> str:
@@ -242,10 +245,8 @@ def summarize(kpi: Kpi, series_rows: list[Row]) -> Summary:
     change = latest.value - previous.value
     arrow = "▲" if change > 0 else "▼" if change < 0 else "="
     change_text = format_value(change, kpi, signed=True, difference=True)
-    label = f"{arrow} " + _("%(change)s since %(period)s") % {
-        "change": change_text,
-        "period": previous.period,
-    }
+    since = marked(_("%(change)s since %(period)s"), {"change": change_text, "period": previous.period})
+    label = join_marked([arrow, since], " ")
     trend = ""
     if change == 0:
         trend = "same"
