@@ -319,3 +319,9 @@ def test_arabic_pages_and_charts_write_arabic_digits(client: TestClient) -> None
     page = lxml_html.fromstring(client.get(f"/ar/kpi/{KPI}").content)
     value = " ".join(page.xpath("//*[contains(@class, 'big-number')]//text()"))
     assert re.search("[٠-٩]", value) and not re.search("[0-9]", value), value
+    dashboard = lxml_html.fromstring(client.get("/ar/").content)
+    counts = [
+        str(n.text_content())
+        for n in dashboard.xpath("//*[@class='glance-number' or @class='rollup-counts']")
+    ]
+    assert counts and all(re.search("[٠-٩]", c) and not re.search("[0-9]", c) for c in counts), counts

@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from btvstat_open.i18n import _, format_date, format_percent, lazy, ngettext
+from btvstat_open.i18n import _, format_date, format_integer, format_percent, lazy, ngettext
 from catalog.dated_goals import GoalProgress
 from catalog.localized import join_marked, marked
 from catalog.models import Kpi
@@ -117,10 +117,10 @@ def goal_progress_label(rolled: dict[str, Any] | None, rule: str = "majority") -
         return ""
     n = rolled["kpis"]
     text = ngettext(
-        "Dated goals: %(percent)s of the way on average over %(num)d KPI",
-        "Dated goals: %(percent)s of the way on average over %(num)d KPIs",
+        "Dated goals: %(percent)s of the way on average over %(num)s KPI",
+        "Dated goals: %(percent)s of the way on average over %(num)s KPIs",
         n,
-    ) % {"percent": _percent(rolled["progress"]), "num": n}
+    ) % {"percent": _percent(rolled["progress"]), "num": format_integer(n)}
     pace = _pace(rolled["pace"])
     mostly = _("mostly %(pace)s") if rule == "majority" else _("at worst %(pace)s")
     return f"{text} · " + mostly % {"pace": pace}

@@ -21,6 +21,7 @@ from typing import Any, Final
 import pyarrow as pa
 
 from btvstat_open.i18n import _, format_date, format_decimal, format_month, ngettext
+from btvstat_open.i18n.formats import in_digits
 from catalog.localized import Fallback, join_marked, marked
 from catalog.models import Kpi
 from catalog.periods import next_period, period_end, period_start
@@ -121,11 +122,13 @@ def period_label(size: str, start: date, end: date) -> str:
         return _("Week of %(day)s") % {"day": format_date(start)}
     if size == "month":
         return format_month(start)
-    if size == "quarter":
-        return _("Q%(quarter)d %(year)d") % {"quarter": (start.month - 1) // 3 + 1, "year": start.year}
+    if size == "quarter":  # the locale's digits (Arabic-Indic in Arabic), as in formatted dates
+        return in_digits(
+            _("Q%(quarter)d %(year)d") % {"quarter": (start.month - 1) // 3 + 1, "year": start.year}
+        )
     if size == "fiscal_year":
-        return _("FY%(year)d") % {"year": end.year}
-    return str(start.year)
+        return in_digits(_("FY%(year)d") % {"year": end.year})
+    return in_digits(str(start.year))
 
 
 @dataclass(frozen=True)
