@@ -322,10 +322,9 @@ def chart_notes(kpi: Kpi, series_rows: list[Row]) -> list[ChartNote]:
         if index is None:
             continue
         number = len(out) + 1
-        label = _("Note %(number)d, %(day)s: %(text)s") % {
-            "number": number,
-            "day": format_date(note.date),
-            "text": note.text,
-        }
+        message = _("Note %(number)d, %(day)s: %(text)s").replace("%(number)d", "%(number)s")
+        label = marked(  # the locale's digits; a note in the default language keeps its lang in HTML
+            message, {"number": in_digits(str(number)), "day": format_date(note.date), "text": note.text}
+        )
         out.append(ChartNote(note.date, index, number, label))
     return out
