@@ -10,9 +10,11 @@ language without its body shows the default one, marked with its ``lang``
 
 Example:
     >>> from pathlib import Path
-    >>> main, bodies = split_files([Path("s/a.md"), Path("s/a.es.md"), Path("s/b.md")], ("en", "es"))
-    >>> [p.name for p in main], [(p.name, story, locale) for p, story, locale in bodies]
-    (['a.md', 'b.md'], [('a.es.md', 'a', 'es')])
+    >>> story = Path("catalog/demo/stories/2020-02-potholes.md")
+    >>> spanish = story.with_name(f"{story.stem}.es{story.suffix}")
+    >>> main, bodies = split_files([story, spanish], ("en", "es"))
+    >>> main == [story], [(name, locale) for _file, name, locale in bodies]
+    (True, [('2020-02-potholes', 'es')])
 """
 
 from __future__ import annotations

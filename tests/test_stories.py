@@ -156,7 +156,7 @@ def weeks_as_of(day: date) -> pd.DataFrame:
 
 
 def test_a_story_body_in_each_language_falls_back_marked_with_its_lang(site: Site) -> None:
-    """``/es/`` shows the Spanish body (``<id>.es.md``) with its blocks; ``/fr/``, without a French
+    """``/es/`` shows the Spanish body (the story's file for es) with its blocks; ``/fr/``, without a French
     body, the English one marked ``lang="en"``; ``catalog validate`` counts bodies per language."""
     spanish = page(site, f"/es/stories/{STORY}")
     texts = spanish.xpath('//div[@class="story-text"]')
