@@ -33,9 +33,10 @@ from pydantic import BaseModel
 
 from btvstat_open.errors import UsageError
 from catalog.models import Catalog, CatalogSettings, Kpi, Meeting
+from catalog.models.story import Story
 from catalog.models.texts import TextEntry
 
-__all__ = ["Fallback", "LocalText", "default_text", "localized"]
+__all__ = ["Fallback", "LocalText", "Marked", "default_text", "join_marked", "localized", "marked"]
 
 Path_ = tuple[str | int, ...]
 
@@ -76,6 +77,59 @@ class Fallback(LocalText):
     def __html__(self) -> str:
         lang, text = html.escape(self.lang), html.escape(str.__str__(self))
         return f'<span lang="{lang}" dir="{_direction(self.lang)}">{text}</span>'
+
+
+class Marked(str):
+    """A sentence holding catalog texts: plain text, and in HTML (``__html__``) with each fallback
+    among them marked with its own ``lang``. Made by :func:`marked`."""
+
+    marked_html: str
+
+    def __new__(cls, text: str, marked_html: str) -> Self:
+        made = super().__new__(cls, text)
+        made.marked_html = marked_html
+        return made
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (str(self), self.marked_html))
+
+    def __html__(self) -> str:
+        return self.marked_html
+
+
+def marked(message: str, values: dict[str, Any]) -> str:
+    """``message % values``, written into HTML with each :class:`Fallback` (or :class:`Marked`)
+    value keeping its ``lang`` (as text, the same words).
+
+    Example:
+        >>> made = marked("%(number)s %(unit)s", {"number": "12,5", "unit": Fallback("gallons", "en")})
+        >>> str(made), made.__html__()
+        ('12,5 gallons', '12,5 <span lang="en" dir="ltr">gallons</span>')
+        >>> type(marked("%(n)s", {"n": "1"}))
+        <class 'str'>
+    """
+    text = message % values
+    if not any(isinstance(v, Fallback | Marked) for v in values.values()):
+        return text
+    from markupsafe import escape
+
+    return Marked(text, str(escape(message) % values))
+
+
+def join_marked(parts: list[str], separator: str = "", end: str = "") -> str:
+    """``separator.join(parts) + end``, keeping the marks of :class:`Marked` parts in HTML.
+
+    Example:
+        >>> made = join_marked([marked("%(t)s", {"t": Fallback("Parks", "en")}), "Bien"], ". ", ".")
+        >>> str(made), made.__html__()
+        ('Parks. Bien.', '<span lang="en" dir="ltr">Parks</span>. Bien.')
+    """
+    text = separator.join(parts) + end
+    if not any(isinstance(p, Marked | Fallback) for p in parts):
+        return text
+    from markupsafe import escape
+
+    return Marked(text, str(escape(separator).join(escape(p) for p in parts) + escape(end)))
 
 
 @functools.lru_cache(maxsize=32)
@@ -129,8 +183,7 @@ def localized(catalog: Catalog, locale: str) -> Catalog:
         kpis={kpi_id: _kpi(kpi, texts, departments) for kpi_id, kpi in catalog.kpis.items()},
         meetings={m_id: _meeting(m, texts, departments) for m_id, m in catalog.meetings.items()},
         stories={
-            s_id: dataclasses.replace(story, meta=_apply(story.meta, f"story:{s_id}", texts))
-            for s_id, story in catalog.stories.items()
+            s_id: _story(story, locale, table.default, texts) for s_id, story in catalog.stories.items()
         },
         version=hashlib.sha256(f"{catalog.version}|locale={locale}".encode()).hexdigest()[:16],
         locale=locale,
@@ -141,6 +194,17 @@ def localized(catalog: Catalog, locale: str) -> Catalog:
 
 
 Owned = dict[str, list[tuple[Path_, str]]]
+
+
+def _story(story: Story, locale: str, default: str, texts: Owned) -> Story:
+    """A story in ``locale``: its front matter's texts, and its body in ``locale`` (else the default
+    body, its ``body_lang`` saying so)."""
+    meta = _apply(story.meta, f"story:{story.id}", texts)
+    body = dict(story.bodies).get(locale)
+    if body is not None:
+        return dataclasses.replace(story, meta=meta, parts=body, body_lang=None)
+    has_text = any(isinstance(part, str) and part.strip() for part in story.parts)
+    return dataclasses.replace(story, meta=meta, body_lang=default if has_text else None)
 
 
 def _texts(entries: Any, locale: str, default: str) -> tuple[Owned, dict[str, str], list[str]]:

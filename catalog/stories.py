@@ -45,6 +45,7 @@ from catalog.yamllines import YamlProblem, line_for, load_with_lines
 __all__ = [
     "STORIES_DIR",
     "StoryProblem",
+    "body_parts",
     "check_story",
     "load_stories",
     "parse_story",
@@ -167,8 +168,15 @@ def read_story(text: str, story_id: str, file: str = "", texts: Texts | None = N
     yaml_text, body_line = _front_matter(text)
     found: Found = []
     meta = _meta(yaml_text, file, found, texts, story_id)
+    parts = body_parts("".join(text.splitlines(keepends=True)[body_line - 1 :]), body_line, found)
+    return Story(story_id, meta, parts), found
+
+
+def body_parts(markdown: str, body_line: int, found: Found) -> tuple[str | StoryBlock, ...]:
+    """A story body's parts: sanitised HTML and blocks (``body_line``: the file line it starts on);
+    problems are appended to ``found``."""
     env: dict[str, Any] = {}
-    tokens = _PARSER.parse("".join(text.splitlines(keepends=True)[body_line - 1 :]), env)
+    tokens = _PARSER.parse(markdown, env)
     parts: list[str | StoryBlock] = []
     start = 0
     for i, token in enumerate(tokens):
@@ -185,7 +193,7 @@ def read_story(text: str, story_id: str, file: str = "", texts: Texts | None = N
             parts.append(block)
     if start < len(tokens):
         parts.append(render_tokens(tokens[start:], env))
-    return Story(story_id, meta, tuple(parts)), found
+    return tuple(parts)
 
 
 def parse_story(text: str, story_id: str, file: str = "") -> Story:
@@ -258,7 +266,8 @@ def _load_one(
         )  # fmt: skip
         return None
     try:
-        story, found = read_story(file.read_text(encoding="utf-8"), story_id, str(file), texts)
+        text = file.read_text(encoding="utf-8")
+        story, found = read_story(text, story_id, str(file), texts)
     except (OSError, UnicodeDecodeError) as exc:
         problems.append((str(file), None, f"cannot read the file: {exc}; save it as UTF-8 text"))
         return None
@@ -268,6 +277,12 @@ def _load_one(
     before = len(problems)
     problems.extend((str(file), line, message) for line, message in found)
     check_story(story, kpis, settings, str(file), problems)  # its good blocks, even if the rest is bad
+    if texts is not None and len(problems) == before:  # the body, for each language's completeness
+        from catalog.story_bodies import body_entry
+
+        body_line = _front_matter(text)[1]
+        markdown = "".join(text.splitlines(keepends=True)[body_line - 1 :])
+        texts[1][f"story:{story_id}:body"] = body_entry(story_id, markdown, str(file), body_line)
     return story if len(problems) == before else None
 
 
@@ -279,12 +294,17 @@ def load_stories(
     texts: Texts | None = None,
 ) -> dict[str, Story]:
     """Every valid story in ``files`` by id (its file name); problems are appended; ``texts`` (the
-    catalog's locales and table of texts) receives their titles and summaries.
+    catalog's locales and table of texts) receives their titles, summaries and bodies. A file
+    ``<id>.<locale>.md`` is the body of story ``<id>`` in that language (:mod:`catalog.story_bodies`).
 
     Example:
         >>> load_stories([], {}, CatalogSettings(), [])
         {}
     """
+    from catalog.story_bodies import add_bodies, split_files
+
+    locales = texts[0] if texts else tuple(settings.locales)
+    files, translated = split_files(files, locales)
     stories: dict[str, Story] = {}
     for file in files:
         story = _load_one(file, kpis, settings, problems, texts)
@@ -296,7 +316,7 @@ def load_stories(
             )
             continue
         stories[story.id] = story
-    return stories
+    return add_bodies(stories, translated, kpis, settings, problems, texts)
 
 
 def public_stories(catalog: Catalog, today: date) -> list[Story]:

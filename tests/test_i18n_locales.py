@@ -25,6 +25,8 @@ from btvstat_open.i18n import (
     format_currency,
     format_date,
     format_decimal,
+    format_integer,
+    format_month,
     format_percent,
     negotiate,
     split_locale,
@@ -85,8 +87,22 @@ def test_prefixes() -> None:
     assert split_locale("/es/kpi/x", LOCALES) == ("es", "/kpi/x")
     assert split_locale("/en/kpi/x", LOCALES) == (None, "/en/kpi/x")  # the default has no prefix
     assert split_locale("/de/kpi/x", LOCALES) == (None, "/de/kpi/x")
-    assert split_locale(f"/{PSEUDO_LOCALE}/", LOCALES) == (PSEUDO_LOCALE, "/")
+    assert split_locale(f"/{PSEUDO_LOCALE}/", [*LOCALES, PSEUDO_LOCALE]) == (PSEUDO_LOCALE, "/")
+    assert split_locale(f"/{PSEUDO_LOCALE}/", LOCALES) == (None, f"/{PSEUDO_LOCALE}/")  # off: no prefix
     assert is_page("/goals/a.b") is False and is_page("/goals/streets") and not is_page("/embed/x")
+
+
+def test_the_pseudo_locale_answers_only_where_turned_on(client: TestClient) -> None:
+    """``en-XA`` is for tests: off (the default), ``/en-XA/`` is no locale and ``?lang=en-XA`` is ignored."""
+    assert client.get(f"/{PSEUDO_LOCALE}/kpi/x").status_code == 404
+    ignored = client.get(f"/kpi/x.svg?lang={PSEUDO_LOCALE}&theme=dark")
+    assert ignored.status_code == 200 and ignored.json()["locale"] == "en"
+    routes = [Route("/kpi/{kpi_id}", _seen), Route("/kpi/{kpi_id}.svg", _seen)]
+    app = Starlette(routes=routes)
+    app.add_middleware(LocaleMiddleware, locales=LOCALES, pseudo=True)
+    with TestClient(app) as on:
+        assert on.get(f"/{PSEUDO_LOCALE}/kpi/x").json()["locale"] == PSEUDO_LOCALE
+        assert on.get(f"/kpi/x.svg?lang={PSEUDO_LOCALE}").json()["locale"] == PSEUDO_LOCALE
 
 
 def test_the_prefix_sets_the_locale_and_one_route_table_answers(client: TestClient) -> None:
@@ -166,7 +182,9 @@ def test_formats_per_locale() -> None:
         "en": ("1,234.5", "25%", "$1,500.00", "Mar 4, 2020", "ltr"),
         "es": ("1.234,5", "25\xa0%", "1.500,00\xa0US$", "4 mar 2020", "ltr"),
         "fr": ("1\u202f234,5", "25\xa0%", "1\u202f500,00\xa0$US", "4 mars 2020", "ltr"),
-        "ar": ("1,234.5", "25%", "\u200f1,500.00\xa0US$", "04\u200f/03\u200f/2020", "rtl"),
+        # Arabic in its own digits (Arabic-Indic); with a region that writes Latin digits, Latin ones.
+        "ar": ("١٬٢٣٤٫٥", "٢٥%", "\u200f١٬٥٠٠٫٠٠\xa0US$", "٠٤\u200f/٠٣\u200f/٢٠٢٠", "rtl"),
+        "ar-MA": ("1.234,5", "25%", "\u200f1.500,00\xa0US$", "04\u200f/03\u200f/2020", "rtl"),
     }
     for locale, (number, percent, money, when, side) in expected.items():
         with use_locale(locale):
@@ -174,5 +192,7 @@ def test_formats_per_locale() -> None:
             assert got[:3] == (number, percent, money), locale
             assert got[3] == when, (locale, got[3])
             assert direction() == side
+    with use_locale("ar"):
+        assert format_month(day) == "مارس ٢٠٢٠" and format_integer(2020) == "٢٬٠٢٠"
     with use_locale("fr"):
         assert format_percent(0.1234, 1) == "12,3\xa0%"

@@ -28,6 +28,8 @@ from pypdf import PdfReader
 from btvstat_open.i18n import PSEUDO_LOCALE, use_locale
 from btvstat_open.i18n.pseudo import OPEN, SHUT
 from btvstat_open.server import create_app
+from btvstat_open.store import Store
+from btvstat_open.web.settings import Settings
 from catalog import load_catalog
 from catalog.demo import DEMO_DIR
 from catalog.packet import build_packet
@@ -59,11 +61,30 @@ ALLOWED = ("btvstat-open", "Vega-Lite", "Parquet", "GeoJSON", "DCAT-US", "iCalen
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    store = demo_store(tmp_path_factory.mktemp("i18n") / "store")
-    with TestClient(create_app(store, load_catalog(DEMO_DIR, store))) as test_client:
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    found = demo_store(tmp_path_factory.mktemp("i18n") / "store")
+    yield found
+    found.close()
+
+
+@pytest.fixture(scope="module")
+def client(store: Store) -> Iterator[TestClient]:
+    settings = Settings.from_env(pseudo_locale=True)  # the pseudo-locale is for tests only
+    with TestClient(create_app(store, load_catalog(DEMO_DIR, store), settings)) as test_client:
         yield test_client
-    store.close()
+
+
+def test_a_live_server_does_not_speak_the_pseudo_locale(store: Store) -> None:
+    """Without the ``pseudo_locale`` setting: ``/en-XA/`` is a 404, ``?lang=en-XA`` is ignored,
+    and the selector never lists it."""
+    app = create_app(store, load_catalog(DEMO_DIR, store), Settings.from_env(warm_up=False))
+    with TestClient(app) as live:
+        assert live.get(f"/en-XA/kpi/{KPI}").status_code == 404
+        embed = live.get(f"/embed/{KPI}?lang=en-XA")
+        assert embed.status_code == 200 and '<html lang="en" dir="ltr"' in embed.text
+        assert OPEN not in embed.text
+        page = live.get(f"/kpi/{KPI}").text
+        assert 'class="language-selector"' in page and "en-XA" not in page
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -286,3 +307,21 @@ def test_packet_pdf_and_feeds_follow_lang(client: TestClient) -> None:
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
     assert "Puntos permanentes" in text and "Página 1 de" in text  # the pages' footer too
+
+
+def test_arabic_pages_and_charts_write_arabic_digits(client: TestClient) -> None:
+    """Numbers, percentages and dates in Arabic are in the locale's digits, in pages and charts."""
+    svg = client.get(f"/kpi/{KPI}.svg?lang=ar").text
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    assert any(re.search("[٠-٩]", t) for t in texts), texts
+    only_numbers = [t for t in texts if re.fullmatch(r"[\d.,%\s\u200f-]+", t) and re.search(r"\d", t)]
+    assert not [t for t in only_numbers if re.search("[0-9]", t)], only_numbers
+    page = lxml_html.fromstring(client.get(f"/ar/kpi/{KPI}").content)
+    value = " ".join(page.xpath("//*[contains(@class, 'big-number')]//text()"))
+    assert re.search("[٠-٩]", value) and not re.search("[0-9]", value), value
+    dashboard = lxml_html.fromstring(client.get("/ar/").content)
+    counts = [
+        str(n.text_content())
+        for n in dashboard.xpath("//*[@class='glance-number' or @class='rollup-counts']")
+    ]
+    assert counts and all(re.search("[٠-٩]", c) and not re.search("[0-9]", c) for c in counts), counts

@@ -61,6 +61,27 @@ def test_an_untranslated_kpi_falls_back_marked_with_its_language(base: str) -> N
     assert not es.findall(".//h1//span[@lang]")
 
 
+def test_values_and_sentences_mark_the_fallback_text_in_them(base: str) -> None:
+    """A unit, a title or a value in English inside a French sentence (cards, the latest value, the
+    progress summary, the chart's description) is marked ``lang="en"``; the words are the same."""
+    page = lxml.html.fromstring(get(base, "/fr/kpi/water-use-monthly").text)
+    [unit] = page.xpath('.//p[@class="big-number"]/span[@lang]')
+    assert (unit.get("lang"), unit.text) == ("en", "units as published")
+    assert page.xpath('.//p[@class="big-number"]')[0].text_content().startswith("49,8 units as published")
+    caption = page.xpath('.//figcaption[@class="visually-hidden"]')[0]
+    assert [s.text for s in caption.xpath("./span[@lang='en']")][:2] == [WATER, "units as published"]
+    assert page.xpath('.//p[@class="progress-summary"]//span[@lang="en"]')
+    for caption_text in page.xpath(".//caption"):
+        if WATER in caption_text.text_content():
+            assert caption_text.xpath("./span[@lang='en']"), caption_text.text_content()
+    dashboard = lxml.html.fromstring(get(base, "/fr/departments/water-and-power").text)
+    for kind in ("card-value", "card-target", "card-change", "card-progress"):
+        [card] = [
+            c for c in dashboard.xpath(f'.//p[@class="{kind}"]') if "units as published" in c.text_content()
+        ]
+        assert card.xpath('.//span[@lang="en"]'), kind
+
+
 def test_in_a_right_to_left_language_the_english_fallback_keeps_its_direction(base: str) -> None:
     """The demo's catalog has no Arabic text: the Arabic page shows it in English, left to right."""
     page = lxml.html.fromstring(get(base, "/ar/kpi/pothole-days-to-close").text)
@@ -88,11 +109,14 @@ def test_in_a_right_to_left_language_the_english_fallback_keeps_its_direction(ba
         "/stories/2020-02-potholes",
     ],
 )
-def test_marks_never_land_inside_attributes_or_titles(base: str, path: str) -> None:
+@pytest.mark.parametrize("locale", ["fr", "ar"])  # the demo's Arabic falls back for every catalog text
+def test_marks_never_land_inside_attributes_or_titles(base: str, path: str, locale: str) -> None:
     """A fallback writes markup only where markup belongs: never in an attribute or ``<title>``."""
-    asked = f"{path}?lang=fr" if path.startswith("/embed/") else f"/fr{path}"  # embeds take ?lang=
+    asked = (
+        f"{path}?lang={locale}" if path.startswith("/embed/") else f"/{locale}{path}"
+    )  # embeds take ?lang=
     page = lxml.html.fromstring(get(base, asked).text)
-    assert page.get("lang") == "fr"
+    assert page.get("lang") == locale
     for element in page.iter():
         if not isinstance(element.tag, str):
             continue

@@ -209,7 +209,7 @@ def test_a_locked_period_takes_an_approver_and_a_reason_and_is_a_revision(people
     [first] = pending_ids(ops)
     ops.post(f"/approvals/{first}/approve", data={"csrf": csrf.group(1)})
     locked = ops.post("/approvals/lock", data={"csrf": csrf.group(1), "meeting": "2020-03-25-public-works"})
-    assert locked.status_code == 200 and "Locked 1 periods" in locked.text
+    assert locked.status_code == 200 and "Locked 1 period." in locked.text
     assert "Locked after the meeting 2020-03-25-public-works" in ann.get("/updates").text
     assert submit(ann, "sidewalk-repairs|2020-01-01", value="81").status_code == 403
     no_reason = submit(ops, "sidewalk-repairs|2020-01-01", value="81")

@@ -59,7 +59,7 @@ def _lock_and_change(site: Site) -> None:
     [first] = pending_ids(ops)
     assert ops.post(f"/approvals/{first}/approve", data={"csrf": token}).status_code == 200
     locked = ops.post("/approvals/lock", data={"csrf": token, "meeting": "2020-03-25-public-works"})
-    assert "Locked 1 periods" in locked.text
+    assert "Locked 1 period." in locked.text
     changed = submit(ops, "sidewalk-repairs|2020-01-01", value="81", reason=REASON)
     assert changed.status_code == 303
     [revision] = pending_ids(ops)

@@ -25,6 +25,7 @@ from btvstat_open.store import Store
 from catalog import load_catalog, measure
 from catalog.demo import DEMO_DIR
 from catalog.models import Catalog
+from catalog.translation_report import completeness
 
 STORY = "2020-02-potholes"
 STORY_DAY = date(2020, 2, 19)
@@ -71,6 +72,17 @@ id: pothole-days-to-close
 
 LATER = DRAFT.replace("status: draft", "status: published").replace("2020-02-10", "2020-06-01")
 
+# The demo story's body in Spanish (stories/<id>.es.md): Markdown only, with its own blocks.
+SPANISH_BODY = """La semana del 27 de enero, la línea 311 de Kansas City recibió **1168** solicitudes
+de baches.
+
+```kpi-card
+id: pothole-requests-weekly
+```
+
+El departamento añadió una segunda cuadrilla para la temporada.
+"""
+
 
 @dataclass
 class Site:
@@ -88,6 +100,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     (folder / "stories" / "hostile.md").write_text(HOSTILE, encoding="utf-8")
     (folder / "stories" / "draft.md").write_text(DRAFT, encoding="utf-8")
     (folder / "stories" / "later.md").write_text(LATER, encoding="utf-8")
+    (folder / "stories" / f"{STORY}.es.md").write_text(SPANISH_BODY, encoding="utf-8")
     store = demo_store(root / "store")
     catalog = load_catalog(folder, store)
     with serve(create_app(store, catalog)) as base:
@@ -140,6 +153,42 @@ def weeks_as_of(day: date) -> pd.DataFrame:
     day_of_week = pd.to_timedelta(rows["creation_date"].dt.weekday, unit="D")
     rows = rows.assign(week=rows["creation_date"].dt.normalize() - day_of_week)
     return rows[rows["week"] + pd.Timedelta(days=6) <= pd.Timestamp(day)]
+
+
+def test_a_story_body_in_each_language_falls_back_marked_with_its_lang(site: Site) -> None:
+    """``/es/`` shows the Spanish body (the story's file for es) with its blocks; ``/fr/``, without a French
+    body, the English one marked ``lang="en"``; ``catalog validate`` counts bodies per language."""
+    spanish = page(site, f"/es/stories/{STORY}")
+    texts = spanish.xpath('//div[@class="story-text"]')
+    assert "cuadrilla" in " ".join(t.text_content() for t in texts) and not spanish.xpath("//div[@lang]")
+    assert "freeze-thaw" not in spanish.text_content().split("Every")[0]
+    assert spanish.xpath('//*[@data-story-block="kpi-card"][@data-kpi="pothole-requests-weekly"]')
+    french = page(site, f"/fr/stories/{STORY}")
+    marked = french.xpath('//div[contains(@class, "story-text")]')
+    assert marked and all(d.get("lang") == "en" and d.get("dir") == "ltr" for d in marked)
+    assert french.xpath("/html/@lang") == ["fr"]
+    english = page(site, f"/stories/{STORY}")
+    assert not english.xpath('//div[contains(@class, "story-text")][@lang]')
+    reports = {r.locale: r for r in completeness(site.catalog.translations)}
+    key = f"story:{STORY}:body"
+    assert key not in {e.key for e in reports["es"].missing} and key in {e.key for e in reports["fr"].missing}
+
+
+def test_validate_checks_each_body_in_another_language(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "catalog"
+    shutil.copytree(DEMO_DIR, folder, ignore=shutil.ignore_patterns("data"))
+    german = write_story(folder, f"{STORY}.de.md", SPANISH_BODY)  # not a language of the demo
+    orphan = write_story(folder, "no-such-story.es.md", SPANISH_BODY)
+    headed = write_story(folder, f"{STORY}.fr.md", DRAFT)  # front matter belongs in the story's own file
+    private = write_story(folder, f"{STORY}.ar.md", "Texte.\n\n```kpi-card\nid: pothole-days-to-clos\n```\n")
+    assert main(["catalog", "validate", str(folder), "--store", str(tmp_path / "none")]) == 2
+    out = capsys.readouterr().out
+    assert f"{german}: 'de' is not one of the catalog's other languages (es, fr, ar)" in out
+    assert f"{orphan}: no story 'no-such-story' for this es body" in out
+    assert f"{headed}:1: a story's body in another language has no front matter" in out
+    assert f"{private}:4: unknown KPI 'pothole-days-to-clos'" in out  # the line of its id
 
 
 def test_numbers_are_the_series_on_the_story_day(site: Site) -> None:

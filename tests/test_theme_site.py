@@ -18,10 +18,12 @@ from btvstat_open.server import create_app
 from btvstat_open.web.inprocess import inprocess_session
 from catalog import load_catalog
 from catalog.demo import DEMO_DIR
+from catalog.models.theme import Theme as CatalogTheme
 from widgets.overview import slugify
 from widgets.packets.render import style_hash
 from widgets.pages import TEMPLATES
 from widgets.theme_templates import template_env
+from widgets.themes import THEMES, branded, contrast_ratio
 
 KPI = "pothole-days-to-close"
 PACKET_OVERRIDE = """{% extends "default/packet.html" %}
@@ -170,6 +172,29 @@ def test_packets_carry_the_logo_and_colours(themed: Themed) -> None:
     style = re.search(r"<style>(.*?)</style>", page, re.S)
     assert style is not None and "border-bottom-color: #16466f" in style[1]
     assert style_hash(style[1]) in answer.headers["content-security-policy"]  # the browser applies it
+
+
+def test_charts_take_the_brand_colour(themed: Themed) -> None:
+    """The series line, the newest period's bars and this city's peer line are the theme's primary
+    (shaded to 3:1 on the dark background); status colours stay semantic."""
+    svg = themed.get(f"/kpi/{KPI}.svg").text
+    assert 'stroke="#16466f"' in svg and "#0b5cad" not in svg  # the brand's, not the built-in blue
+    assert 'fill="#1a7f37"' in svg  # on track stays green
+    dark = themed.get(f"/kpi/{KPI}.svg?theme=dark").text
+    assert 'stroke="#1f639d"' in dark and contrast_ratio("#1f639d", THEMES["dark"].background) >= 3
+    spec = themed.get(f"/kpi/{KPI}.vl.json").text
+    assert "#16466f" in spec  # pages draw the same colours in the browser
+    assert 'fill="#16466f"' in themed.get(f"/kpi/{KPI}/breakdown.svg").text
+    assert 'stroke="#16466f"' in themed.get("/kpi/trees-planted-yearly/peers.svg").text
+
+
+def test_an_unthemed_catalog_keeps_the_built_in_colours() -> None:
+    assert branded(None) == THEMES
+    bright = branded(CatalogTheme.model_validate({"colors": {"primary": "#ffcc00"}}))
+    assert (
+        contrast_ratio(bright["light"].line, "#ffffff") >= 3
+        and bright["light"].status == THEMES["light"].status
+    )
 
 
 def _env_with(tmp_path: Path, name: str, text: str) -> jinja2.Environment:

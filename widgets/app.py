@@ -54,6 +54,7 @@ from widgets.routes import router as widget_routes
 from widgets.security import SecurityHeadersMiddleware, frame_ancestors, security_headers
 from widgets.service import WidgetService
 from widgets.theme_routes import router as theme_routes
+from widgets.themes import PaletteMiddleware, branded
 from widgets.warmup import warm_up_in_background
 
 __all__ = ["WidgetsApp", "create_widgets_app"]
@@ -145,8 +146,10 @@ def create_widgets_app(
     versions = ctx.service.versions
     app.add_middleware(CachedResponseMiddleware, cache=ctx.responses, versions=versions, key=response_key)
     app.add_middleware(MethodsMiddleware)  # HEAD and OPTIONS on every route, cached or not
+    # Charts in the catalog's brand colour (theme: in catalog.yaml), on every worker too.
+    app.add_middleware(PaletteMiddleware, palettes=branded(catalog.settings.theme if catalog else None))
     # Outermost: /{locale}/ prefixes, ?lang= and the first-visit hint set each request's locale.
-    app.add_middleware(LocaleMiddleware, locales=ctx.pages.site.locales)
+    app.add_middleware(LocaleMiddleware, locales=ctx.pages.site.locales, pseudo=settings.pseudo_locale)
     app.state.widgets = ctx.service
     app.state.pools = ctx.pools
     app.state.responses = ctx.responses

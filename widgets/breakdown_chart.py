@@ -26,7 +26,8 @@ from widgets.charts import Width
 from widgets.plot_spec import SCHEMA
 from widgets.render import vega_svg
 from widgets.summary import format_value, period_label
-from widgets.themes import THEMES
+from widgets.themes import is_branded
+from widgets.themes import palette as palette_of
 
 __all__ = ["LATEST_PERIODS", "breakdown_records", "breakdown_spec", "breakdown_svg", "describe_breakdown"]
 
@@ -95,12 +96,14 @@ def breakdown_spec(
     With ``title`` (an image that travels alone) it is headed by the KPI and the grouping, and its
     subtitle says which cells are suppressed and why.
     """
-    palette = THEMES[theme]
+    palette = palette_of(theme)
     records = breakdown_records(kpi, rows)
     periods = list(dict.fromkeys(r["period"] for r in sorted(records, key=lambda r: r["period_start"])))
     groups = list(dict.fromkeys(r["group"] for r in records))
     label = kpi.breakdown.label if kpi.breakdown and kpi.breakdown.label else _("Group")
     colours = _PERIOD_COLOURS[theme][-len(periods) :] if periods else []
+    if colours and is_branded(theme):  # the newest period's bars in the brand's colour
+        colours[-1] = palette.line
     tooltip = [
         {"field": "group", "type": "nominal", "title": label},
         {"field": "period", "type": "nominal", "title": _("Period")},

@@ -28,10 +28,12 @@ from altair.utils.schemapi import debug_mode
 
 from btvstat_open.i18n import _, current_locale, lazy, use_locale
 from catalog.dated_goals import expected_value, kpi_path
+from catalog.localized import join_marked, marked
 from catalog.models import Kpi
 from widgets.plot_spec import band, status_scales
 from widgets.summary import STATUSES, Row, chart_notes, format_value, rows, summarize, with_future_targets
-from widgets.themes import THEMES, Theme
+from widgets.themes import Theme
+from widgets.themes import palette as palette_of
 from widgets.vocabulary import period_name
 
 __all__ = ["Width", "build_chart", "chart_spec", "describe", "sparkline_spec"]
@@ -70,35 +72,38 @@ def describe(kpi: Kpi, series_rows: list[Row]) -> str:
         >>> describe(kpi, rows(kpi, series))
         'Line chart of Median days to close pothole requests (days) by week, 9 periods ...'
     """
-    unit = f" ({kpi.unit})" if kpi.unit else ""
-    parts = [
-        _(_CHART_KINDS[kpi.chart])
-        % {"title": kpi.title, "unit": unit, "period": period_name(kpi.period.size)}
-    ]
+    unit = marked(" (%(unit)s)", {"unit": kpi.unit}) if kpi.unit else ""
+    kind = _(_CHART_KINDS[kpi.chart])
+    parts = [marked(kind, {"title": kpi.title, "unit": unit, "period": period_name(kpi.period.size)})]
     if series_rows:
         first, last = series_rows[0].period, series_rows[-1].period
-        parts[0] += ", " + _("%(count)d periods from %(first)s to %(last)s") % {
+        periods = _("%(count)d periods from %(first)s to %(last)s") % {
             "count": len(series_rows),
             "first": first,
             "last": last,
         }
+        parts[0] = join_marked([parts[0], periods], ", ")
     summary = summarize(kpi, series_rows)
     if summary.latest is not None:
         latest = summary.latest
         parts.append(
-            _("Latest: %(value)s in %(period)s, %(status)s")
-            % {"value": latest.value_label, "period": latest.period, "status": summary.status_label}
+            marked(
+                _("Latest: %(value)s in %(period)s, %(status)s"),
+                {"value": latest.value_label, "period": latest.period, "status": summary.status_label},
+            )
         )
     if kpi.target is not None and summary.latest is not None:
-        parts.append(_("Target: %(target)s") % {"target": summary.latest.target_label})
+        parts.append(marked(_("Target: %(target)s"), {"target": summary.latest.target_label}))
     if kpi.dated_goal is not None:
         goal = kpi.dated_goal.target
         parts.append(
-            _("Dotted line: the expected path to %(value)s by %(day)s")
-            % {"value": format_value(goal.value, kpi), "day": goal.date.isoformat()}
+            marked(
+                _("Dotted line: the expected path to %(value)s by %(day)s"),
+                {"value": format_value(goal.value, kpi), "day": goal.date.isoformat()},
+            )
         )
     parts.extend(note.label for note in chart_notes(kpi, series_rows))
-    return ". ".join(parts) + "."
+    return join_marked(parts, ". ", ".")  # in HTML, fallback texts keep their lang
 
 
 def _chart_records(kpi: Kpi, series_rows: list[Row]) -> list[dict[str, Any]]:
@@ -296,7 +301,7 @@ def _build(
     today: date | None,
     fiscal_year_start: int,
 ) -> alt.LayerChart:
-    palette = THEMES[theme]
+    palette = palette_of(theme)
     series_rows = rows(kpi, series)
     notes: list[dict[str, Any]] = []
     if kpi.chart == "number":
@@ -368,7 +373,7 @@ def sparkline_spec(kpi: Kpi, series: pa.Table, *, theme: str = "light") -> dict[
         >>> sparkline_spec(kpi, series)["height"]
         36
     """
-    palette = THEMES[theme]
+    palette = palette_of(theme)
     series_rows = rows(kpi, series)[-24:]
     records = [r.record() for r in series_rows]
     colour, shape = _status_scales(palette)

@@ -39,6 +39,7 @@ def run_render(args: argparse.Namespace) -> int:
     from widgets.empty_chart import empty_spec, empty_svg
     from widgets.images import image_png, image_svg
     from widgets.render import render_html
+    from widgets.themes import branded, use_palettes
 
     output = Path(args.output)
     suffix = output.suffix.lower()
@@ -51,18 +52,25 @@ def run_render(args: argparse.Namespace) -> int:
     fsm = catalog.settings.fiscal_year_start
     series = measure(kpi, store, catalog.settings, today=today)
     reason = why_empty(kpi, store, catalog.settings, today=today, series=series)
-    if suffix == ".html":
-        # The page has the title.
-        spec = (
-            empty_spec(kpi, reason, title=False)
-            if reason
-            else chart_spec(kpi, series, width="container", title=False, today=today, fiscal_year_start=fsm)
-        )
-        write_atomically(output, render_html(spec, title=kpi.title, description=kpi.description))
-    else:  # the same images the server's .svg and .png routes draw
-        # A KPI with no value: no empty axes, the same note the server's images show.
-        svg = empty_svg(kpi, reason) if reason else image_svg(kpi, series, today=today, fiscal_year_start=fsm)
-        write_atomically(output, svg if suffix == ".svg" else image_png(svg))
+    with use_palettes(branded(catalog.settings.theme)):  # the catalog's brand colour, as served
+        if suffix == ".html":
+            # The page has the title.
+            spec = (
+                empty_spec(kpi, reason, title=False)
+                if reason
+                else chart_spec(
+                    kpi, series, width="container", title=False, today=today, fiscal_year_start=fsm
+                )
+            )
+            write_atomically(output, render_html(spec, title=kpi.title, description=kpi.description))
+        else:  # the same images the server's .svg and .png routes draw
+            # A KPI with no value: no empty axes, the same note the server's images show.
+            svg = (
+                empty_svg(kpi, reason)
+                if reason
+                else image_svg(kpi, series, today=today, fiscal_year_start=fsm)
+            )
+            write_atomically(output, svg if suffix == ".svg" else image_png(svg))
     print(f"Wrote {output}", file=sys.stderr)
     say_history(store, [kpi.source.dataset], today)
     return 0

@@ -22,7 +22,7 @@ from btvstat_open.i18n import _
 from catalog.models import Kpi
 from widgets.plot_spec import SCHEMA
 from widgets.textfit import text_width
-from widgets.themes import THEMES
+from widgets.themes import palette as palette_of
 
 __all__ = ["empty_spec", "empty_svg", "empty_text", "wrap"]
 
@@ -52,7 +52,7 @@ def wrap(text: str, size: float, width: float) -> list[str]:
 
 def empty_svg(kpi: Kpi, reason: str, *, theme: str = "light", width: int = 720) -> str:
     """A standalone SVG document: the KPI's title and why it has no chart yet."""
-    palette = THEMES[theme]
+    palette = palette_of(theme)
     message = empty_text(reason)
     lines = wrap(message, BODY, width - 2 * PAD)
     esc = html.escape
@@ -78,7 +78,7 @@ def empty_spec(
     kpi: Kpi, reason: str, *, theme: str = "light", width: int | str = "container", title: bool = True
 ) -> dict[str, Any]:
     """A Vega-Lite spec drawing only the sentence (and the title when ``title``), no axes."""
-    palette = THEMES[theme]
+    palette = palette_of(theme)
     message = empty_text(reason)
     room = (width if isinstance(width, int) else 480) - 2 * PAD
     lines = wrap(message, BODY, room)

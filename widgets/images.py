@@ -32,14 +32,15 @@ from datetime import date
 import pyarrow as pa
 
 from btvstat_open.errors import RenderError
-from btvstat_open.i18n import _, current_locale, use_locale
+from btvstat_open.i18n import _, current_locale, format_integer, use_locale
 from catalog.models import Kpi
 from widgets.charts import describe
 from widgets.plot_spec import band, note_positions, plot_spec, shown_statuses, x_labels
 from widgets.render import svg_to_png, vega_svg
 from widgets.summary import STATUS_LABELS, Row, chart_notes, rows, summarize, with_future_targets
 from widgets.textfit import fit, text_width
-from widgets.themes import STATUS_SHAPES, THEMES, Theme
+from widgets.themes import STATUS_SHAPES, Theme
+from widgets.themes import palette as palette_of
 
 __all__ = ["DEFAULT_HEIGHTS", "image_png", "image_svg"]
 
@@ -180,14 +181,14 @@ def _plot_body(kpi: Kpi, series_rows: list[Row], theme: str, width: int, height:
     # The x labels, under the plot's ticks (Vega draws 5 px ticks below the plot's bottom edge).
     left, top = float(origin.group(1)), float(origin.group(2))
     baseline = top + height + 17
-    palette = THEMES[theme]
+    palette = palette_of(theme)
     labels = "".join(
         _text(left + x, baseline, label, 11, palette.muted, anchor=anchor)
         for x, label, anchor in x_labels(kpi, series_rows, plot_width)
     )
     # Each note: its number at the top of its rule, and its words in a line under the axis.
     numbers = "".join(
-        _text(left + x + 3, top + 11, str(note.number), 11, palette.text, bold=True)
+        _text(left + x + 3, top + 11, format_integer(note.number), 11, palette.text, bold=True)
         for note, x in zip(notes, note_positions(kpi, series_rows, notes, plot_width), strict=True)
     )
     room = width - 2 * PAD
@@ -239,7 +240,7 @@ def image_svg(
                 today=today,
                 fiscal_year_start=fiscal_year_start,
             )
-    palette = THEMES[theme]
+    palette = palette_of(theme)
     series_rows = rows(kpi, series)
     if kpi.chart == "number":
         body = _number_body(kpi, series_rows, palette, width, height or DEFAULT_HEIGHTS["number"])

@@ -133,11 +133,8 @@ class Pages:
                 )
                 specs[theme] = script_json(spec)
         svg_theme = "dark" if options.theme == "dark" else "light"
-        description = str(
-            self.service.spec(kpi, theme=svg_theme, width="container", height=options.height, title=title)[
-                "description"
-            ]
-        )
+        spec = self.service.spec(kpi, theme=svg_theme, width="container", height=options.height, title=title)
+        description = spec["description"]  # a str (its fallback texts keep their lang in HTML)
         return ChartView(
             element_id=element_id,
             theme=options.theme,

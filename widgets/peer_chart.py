@@ -27,7 +27,8 @@ from catalog.peers import Comparison, PeerLine
 from widgets.charts import Width
 from widgets.plot_spec import SCHEMA
 from widgets.render import vega_svg
-from widgets.themes import THEMES
+from widgets.themes import is_branded
+from widgets.themes import palette as palette_of
 
 __all__ = ["describe_peers", "peer_label", "peer_records", "peer_spec", "peer_svg", "shown_label"]
 
@@ -84,11 +85,19 @@ def describe_peers(kpi: Kpi, found: Comparison) -> str:
     }
 
 
+def _colours(theme: str) -> list[str]:
+    """The lines' colours: this city's first, in the brand's colour where the catalog has one."""
+    colours = list(_COLOURS[theme])
+    if is_branded(theme):
+        colours[0] = palette_of(theme).line
+    return colours
+
+
 def peer_spec(
     kpi: Kpi, found: Comparison, *, theme: str = "light", width: Width = "container", title: bool = False
 ) -> dict[str, Any]:
     """The comparison chart as a Vega-Lite spec (``title``: headed, for an image that travels alone)."""
-    palette = THEMES[theme]
+    palette = palette_of(theme)
     cities = [peer_label(line) for line in found.lines]
     count = len(cities)
     unit = " ".join(part for part in (found.unit or _("value"), found.scale) if part)
@@ -108,7 +117,7 @@ def peer_spec(
             "x": {"field": "period_start", "type": "temporal", "title": None},
             "y": {"field": "value", "type": "quantitative", "title": unit, "axis": {"tickCount": 5}},
             "color": {"field": "city", "type": "nominal", "sort": cities,
-                      "scale": {"domain": cities, "range": _COLOURS[theme][:count]}, "legend": legend},
+                      "scale": {"domain": cities, "range": _colours(theme)[:count]}, "legend": legend},
             "strokeDash": {"field": "city", "type": "nominal", "sort": cities,
                            "scale": {"domain": cities, "range": _DASHES[:count]}, "legend": legend},
             "shape": {"field": "city", "type": "nominal", "sort": cities,

@@ -28,7 +28,8 @@ from btvstat_open.i18n import format_date
 from catalog.dated_goals import expected_value, kpi_path
 from catalog.models import Kpi
 from widgets.summary import STATUS_LABELS, STATUSES, ChartNote, Row
-from widgets.themes import STATUS_SHAPES, THEMES, Theme
+from widgets.themes import STATUS_SHAPES, Theme
+from widgets.themes import palette as palette_of
 
 __all__ = [
     "MAX_TICKS",
@@ -76,6 +77,7 @@ def status_scales(theme: Theme, statuses: list[str]) -> tuple[dict[str, Any], di
     Every chart encodes status by colour *and* shape with these two scales.
 
     Example:
+        >>> from widgets.themes import THEMES
         >>> colour, shape = status_scales(THEMES["light"], ["on_track"])
         >>> colour["domain"] == shape["domain"] and len(shape["range"]) == 1
         True
@@ -258,7 +260,7 @@ def plot_spec(
         >>> plot_spec(kpi, rows(kpi, series), theme="dark", width=600, height=300)["height"]
         300
     """
-    palette = THEMES[theme]
+    palette = palette_of(theme)
     records = _plot_records(kpi, series_rows)
     x = _x(kpi, series_rows)
     value = {"field": "value", "type": "quantitative", "axis": _y_axis(series_rows)}

@@ -22,8 +22,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from btvstat_open.i18n import _, format_date, format_percent, lazy, ngettext
+from btvstat_open.i18n import _, format_date, format_integer, format_percent, lazy, ngettext
 from catalog.dated_goals import GoalProgress
+from catalog.localized import join_marked, marked
 from catalog.models import Kpi
 from widgets.summary import format_value
 
@@ -51,7 +52,7 @@ def _percent(share: float | None) -> str:
 
 
 def _on(value: float | None, kpi: Kpi, day: date) -> str:
-    return _("%(value)s on %(day)s") % {"value": format_value(value, kpi), "day": _day(day)}
+    return marked(_("%(value)s on %(day)s"), {"value": format_value(value, kpi), "day": _day(day)})
 
 
 def progress_view(kpi: Kpi, found: GoalProgress | None, note: str | None = None) -> dict[str, Any] | None:
@@ -59,19 +60,24 @@ def progress_view(kpi: Kpi, found: GoalProgress | None, note: str | None = None)
     own dated goal, ``kpi`` is the KPI that measures it and ``note`` the goal's."""
     if found is None:
         return None
-    target = _("%(value)s by %(day)s") % {
-        "value": format_value(found.target.value, kpi),
-        "day": _day(found.target.date),
-    }
-    card = _("%(percent)s of the way to %(target)s") % {"percent": _percent(found.progress), "target": target}
-    card += " · " + _pace(found.pace)
+    target = marked(
+        _("%(value)s by %(day)s"),
+        {"value": format_value(found.target.value, kpi), "day": _day(found.target.date)},
+    )
+    card = marked(
+        _("%(percent)s of the way to %(target)s"), {"percent": _percent(found.progress), "target": target}
+    )
+    card = join_marked([card, _pace(found.pace)], " · ")
     expected = ""
     if found.latest_date is not None and found.expected_value is not None:
-        expected = _("The path expects %(value)s (%(percent)s) by %(day)s.") % {
-            "value": format_value(found.expected_value, kpi),
-            "percent": _percent(found.expected_progress),
-            "day": _day(found.latest_date),
-        }
+        expected = marked(
+            _("The path expects %(value)s (%(percent)s) by %(day)s."),
+            {
+                "value": format_value(found.expected_value, kpi),
+                "percent": _percent(found.expected_progress),
+                "day": _day(found.latest_date),
+            },
+        )
     p = found.projection
     if p.status == "reached":
         projection = _("The target has been reached.")
@@ -111,10 +117,10 @@ def goal_progress_label(rolled: dict[str, Any] | None, rule: str = "majority") -
         return ""
     n = rolled["kpis"]
     text = ngettext(
-        "Dated goals: %(percent)s of the way on average over %(num)d KPI",
-        "Dated goals: %(percent)s of the way on average over %(num)d KPIs",
+        "Dated goals: %(percent)s of the way on average over %(num)s KPI",
+        "Dated goals: %(percent)s of the way on average over %(num)s KPIs",
         n,
-    ) % {"percent": _percent(rolled["progress"]), "num": n}
+    ) % {"percent": _percent(rolled["progress"]), "num": format_integer(n)}
     pace = _pace(rolled["pace"])
     mostly = _("mostly %(pace)s") if rule == "majority" else _("at worst %(pace)s")
     return f"{text} · " + mostly % {"pace": pace}

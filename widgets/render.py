@@ -29,6 +29,7 @@ import vl_convert as vlc
 from btvstat_open.atomic import write_atomically
 from btvstat_open.errors import RenderError
 from btvstat_open.i18n import current_locale, use_locale
+from btvstat_open.i18n.formats import in_digits, numbering_system
 
 __all__ = [
     "EMBED_OPTIONS",
@@ -71,7 +72,18 @@ def vega_svg(spec: dict[str, Any], what: str = "the chart") -> str:
         svg: str = vlc.vegalite_to_svg(spec, allowed_base_urls=[], **_locale_options())
     except Exception as exc:  # vl-convert raises plain ValueError/RuntimeError
         raise RenderError(f"Could not render {what} as SVG: {exc}. Check the KPI's catalog entry.") from exc
-    return stable_ids(svg)
+    return stable_ids(_text_in_digits(svg))
+
+
+_SVG_TEXT = re.compile(r"(<text\b[^>]*>)([^<]*)(?=</text>)")
+
+
+def _text_in_digits(svg: str) -> str:
+    """The SVG's text (axis labels, month names with years) in the locale's digits: Vega's
+    number format writes them, its time format does not."""
+    if numbering_system() == "latn":
+        return svg
+    return _SVG_TEXT.sub(lambda m: m.group(1) + in_digits(m.group(2)), svg)
 
 
 _COUNTED_ID = re.compile(r'(?<=id=")(clip|gradient_)(\d+)(?=")|(?<=url\(#)(clip|gradient_)(\d+)(?=\))')
@@ -108,18 +120,15 @@ def _locale_options() -> dict[str, Any]:
     name = _VEGA_LOCALES.get(language)
     if not name:
         return {}
-    # Arabic text uses Latin digits here (Babel's default for ar), so its axes keep them too.
-    return (
-        {"time_format_locale": name}
-        if language == "ar"
-        else {"format_locale": name, "time_format_locale": name}
-    )
+    if language == "ar" and numbering_system() == "latn":  # Arabic with Latin digits (ar-MA)
+        return {"time_format_locale": name}
+    return {"format_locale": name, "time_format_locale": name}
 
 
 @functools.lru_cache(maxsize=16)
 def embed_options(locale: str) -> dict[str, Any]:
     """:data:`EMBED_OPTIONS` with Vega's number and month-name formats for ``locale`` (pages draw
-    their charts in the page's language; Arabic keeps Latin digits, as its text does).
+    their charts in the page's language, Arabic with the digits its text has).
 
     Example:
         >>> embed_options("fr")["timeFormatLocale"]["months"][2], "timeFormatLocale" in embed_options("en")

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from widgets.themes import STATUS_SHAPES, THEMES
+from widgets.themes import STATUS_SHAPES
+from widgets.themes import palette as palette_of
 
 __all__ = ["HEIGHT", "PERIODS", "WIDTH", "sparkline_svg"]
 
@@ -43,7 +44,7 @@ def sparkline_svg(values: Sequence[float | None], status: str, *, theme: str = "
     known = [v for v in values if v is not None]
     if not known:
         return ""
-    palette = THEMES[theme]
+    palette = palette_of(theme)
     low, high = min(known), max(known)
     span = high - low
     step = (WIDTH - 2 * PAD) / max(1, len(values) - 1)

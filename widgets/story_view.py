@@ -22,7 +22,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from btvstat_open.i18n import _
+from btvstat_open.i18n import _, direction
 from catalog.models import Story, StoryBlock
 from catalog.story_values import StoryValues
 from widgets.packets.view import item_view, long_date
@@ -78,8 +78,10 @@ def _goal(values: StoryValues, block: StoryBlock) -> dict[str, Any]:
 
 
 def _part(values: StoryValues, part: str | StoryBlock, fiscal_year_start: int) -> dict[str, Any]:
-    if isinstance(part, str):
-        return {"kind": "text", "html": Markup(part)}  # noqa: S704 (sanitised by catalog.markdown at load)
+    if isinstance(part, str):  # in the default language, marked so, where the reader's has no body
+        lang = values.story.body_lang
+        html = Markup(part)  # noqa: S704 (sanitised by catalog.markdown at load)
+        return {"kind": "text", "html": html, "lang": lang, "dir": direction(lang) if lang else None}
     if part.kind == "goal-summary":
         return _goal(values, part)
     item = values.items.get(part.ref)

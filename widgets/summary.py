@@ -21,6 +21,8 @@ from typing import Any, Final
 import pyarrow as pa
 
 from btvstat_open.i18n import _, format_date, format_decimal, format_month, ngettext
+from btvstat_open.i18n.formats import in_digits
+from catalog.localized import Fallback, join_marked, marked
 from catalog.models import Kpi
 from catalog.periods import next_period, period_end, period_start
 from catalog.status import STATUSES, Status
@@ -104,7 +106,9 @@ def format_value(value: float | None, kpi: Kpi, *, signed: bool = False, differe
                 "number": number
             }
         return _("%(number)s%%") % {"number": number}
-    return _("%(number)s %(unit)s") % {"number": number, "unit": unit}
+    # A unit in the default language (no translation) keeps its lang in HTML.
+    shown = Fallback(unit, kpi.unit.lang) if isinstance(kpi.unit, Fallback) else unit
+    return marked(_("%(number)s %(unit)s"), {"number": number, "unit": shown})
 
 
 def period_label(size: str, start: date, end: date) -> str:
@@ -118,11 +122,13 @@ def period_label(size: str, start: date, end: date) -> str:
         return _("Week of %(day)s") % {"day": format_date(start)}
     if size == "month":
         return format_month(start)
-    if size == "quarter":
-        return _("Q%(quarter)d %(year)d") % {"quarter": (start.month - 1) // 3 + 1, "year": start.year}
+    if size == "quarter":  # the locale's digits (Arabic-Indic in Arabic), as in formatted dates
+        return in_digits(
+            _("Q%(quarter)d %(year)d") % {"quarter": (start.month - 1) // 3 + 1, "year": start.year}
+        )
     if size == "fiscal_year":
-        return _("FY%(year)d") % {"year": end.year}
-    return str(start.year)
+        return in_digits(_("FY%(year)d") % {"year": end.year})
+    return in_digits(str(start.year))
 
 
 @dataclass(frozen=True)
@@ -242,10 +248,8 @@ def summarize(kpi: Kpi, series_rows: list[Row]) -> Summary:
     change = latest.value - previous.value
     arrow = "▲" if change > 0 else "▼" if change < 0 else "="
     change_text = format_value(change, kpi, signed=True, difference=True)
-    label = f"{arrow} " + _("%(change)s since %(period)s") % {
-        "change": change_text,
-        "period": previous.period,
-    }
+    since = marked(_("%(change)s since %(period)s"), {"change": change_text, "period": previous.period})
+    label = join_marked([arrow, since], " ")
     trend = ""
     if change == 0:
         trend = "same"
@@ -318,10 +322,9 @@ def chart_notes(kpi: Kpi, series_rows: list[Row]) -> list[ChartNote]:
         if index is None:
             continue
         number = len(out) + 1
-        label = _("Note %(number)d, %(day)s: %(text)s") % {
-            "number": number,
-            "day": format_date(note.date),
-            "text": note.text,
-        }
+        message = _("Note %(number)d, %(day)s: %(text)s").replace("%(number)d", "%(number)s")
+        label = marked(  # the locale's digits; a note in the default language keeps its lang in HTML
+            message, {"number": in_digits(str(number)), "day": format_date(note.date), "text": note.text}
+        )
         out.append(ChartNote(note.date, index, number, label))
     return out

@@ -11,12 +11,30 @@ Example:
 
 from __future__ import annotations
 
+import contextvars
+import dataclasses
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from catalog.colors import contrast_ratio
+from catalog.colors import contrast_ratio, nearest_passing
 
-__all__ = ["STATUS_SHAPES", "THEMES", "THEME_NAMES", "Theme", "contrast_ratio"]
+if TYPE_CHECKING:
+    from catalog.models.theme import Theme as CatalogTheme
+
+__all__ = [
+    "STATUS_SHAPES",
+    "THEMES",
+    "THEME_NAMES",
+    "PaletteMiddleware",
+    "Theme",
+    "branded",
+    "contrast_ratio",
+    "is_branded",
+    "palette",
+    "use_palettes",
+]
 
 # Vega-Lite point shapes per status; summary.STATUS_SYMBOLS draws the same shapes as text.
 STATUS_SHAPES: Final = {
@@ -103,3 +121,63 @@ THEMES: Final = {
         },
     ),
 }
+
+
+# -- The catalog's brand colour in the charts (``theme:`` in catalog.yaml) --
+# A chart's own colour (the series line, the newest period's bars, this city's peer line) is the
+# brand's ``primary``, shaded as little as needed to reach 3:1 against the chart's background
+# (WCAG 1.4.11); status colours stay semantic and text keeps the built-in AA colours.
+
+_palettes: contextvars.ContextVar[Mapping[str, Theme]] = contextvars.ContextVar("palettes", default=THEMES)
+
+
+def branded(theme: CatalogTheme | None) -> dict[str, Theme]:
+    """The chart themes in a catalog's brand colour (``colors.primary``; ``dark_colors.primary``
+    in the dark theme, else the light one shaded for it).
+
+    Example:
+        >>> from catalog.models.theme import Theme as CatalogTheme
+        >>> themes = branded(CatalogTheme.model_validate({"colors": {"primary": "#16466f"}}))
+        >>> themes["light"].line, themes["dark"].line, branded(None)["light"] == THEMES["light"]
+        ('#16466f', '#1f639d', True)
+    """
+    if theme is None:
+        return dict(THEMES)
+    found = {}
+    for name, base in THEMES.items():
+        chosen = (theme.dark_colors.primary if name == "dark" else None) or theme.colors.primary
+        line = base.line if chosen is None else nearest_passing(chosen, base.background, 3.0)
+        found[name] = dataclasses.replace(base, line=line)
+    return found
+
+
+def palette(name: str) -> Theme:
+    """The chart theme ``name`` (``light``, ``dark``) in the brand colours of the work in hand."""
+    return _palettes.get().get(name) or THEMES[name]
+
+
+def is_branded(name: str) -> bool:
+    """Whether the work in hand draws theme ``name`` in a brand colour of its own."""
+    return palette(name).line != THEMES[name].line
+
+
+@contextmanager
+def use_palettes(palettes: Mapping[str, Theme]) -> Iterator[None]:
+    """Draw charts in ``palettes`` (:func:`branded`) within the block."""
+    token = _palettes.set(palettes)
+    try:
+        yield
+    finally:
+        _palettes.reset(token)
+
+
+class PaletteMiddleware:
+    """Run each request with the catalog's chart palettes (pure ASGI: worker pools copy the context)."""
+
+    def __init__(self, app: Any, palettes: Mapping[str, Theme]) -> None:
+        self.app = app
+        self.palettes = palettes
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        with use_palettes(self.palettes):
+            await self.app(scope, receive, send)

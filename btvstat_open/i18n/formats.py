@@ -7,11 +7,18 @@ Example:
     ('12\u202f345,7', '25\xa0%', '1\u202f500,00\xa0$US')
     >>> format_decimal(12345.678, 1), format_date(date(2020, 3, 4))
     ('12,345.7', 'Mar 4, 2020')
+
+Each locale writes its own digits (its numbering system): Arabic ``١٬٢٣٤٫٥`` and ``٤‏/٣‏/٢٠٢٠``.
+
+    >>> with use_locale("ar"):
+    ...     format_decimal(1234.5, 1), format_percent(0.25), format_integer(1234)
+    ('١٬٢٣٤٫٥', '٢٥%', '١٬٢٣٤')
 """
 
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 from babel import Locale, dates, numbers
 
@@ -24,22 +31,76 @@ __all__ = [
     "format_integer",
     "format_month",
     "format_percent",
+    "in_digits",
+    "numbering_system",
 ]
+
+#: Languages that write their native digits when no region is named: CLDR's default for ``ar`` is
+#: Latin digits, but Arabic pages (as in Egypt, Saudi Arabia or the Gulf) use Arabic-Indic ones;
+#: a site that wants Latin digits names a region that uses them (``ar-MA``, ``ar-DZ``, ``ar-TN``).
+NATIVE_DIGITS = frozenset({"ar"})
 
 
 def _locale(locale: str | None) -> Locale:
     return babel_locale(locale or current_locale())
 
 
+def numbering_system(locale: str | None = None) -> str:
+    """The numbering system (digits, separators) numbers, percentages and dates are written in.
+
+    The locale's default (CLDR), but its native one for a language of :data:`NATIVE_DIGITS`
+    named without a region.
+
+    Example:
+        >>> [numbering_system(code) for code in ("ar", "ar-MA", "ar-EG", "fr")]
+        ['arab', 'latn', 'arab', 'latn']
+    """
+    found = _locale(locale)
+    if found.language in NATIVE_DIGITS and not found.territory:
+        return str(found.other_numbering_systems.get("native", found.default_numbering_system))
+    return str(found.default_numbering_system)
+
+
+# The zero of each decimal numbering system a locale may default to (CLDR's numberingSystems: the
+# other nine digits follow it in Unicode). Babel writes their symbols, not their digits.
+_ZEROS = {"arab": 0x660, "arabext": 0x6F0, "deva": 0x966, "beng": 0x9E6, "mymr": 0x1040, "olck": 0x1C50}
+
+
+@lru_cache(maxsize=16)
+def _digits(system: str) -> dict[int, int]:
+    """``str.translate``'s table from Latin digits to ``system``'s (none for an unknown system)."""
+    zero = _ZEROS.get(system)
+    return {} if zero is None else {ord("0") + d: zero + d for d in range(10)}
+
+
+def in_digits(text: str, locale: str | None = None) -> str:
+    """``text`` with its Latin digits written in the locale's numbering system.
+
+    Example:
+        >>> in_digits("2020-03", "ar"), in_digits("2020-03", "es")
+        ('٢٠٢٠-٠٣', '2020-03')
+    """
+    system = numbering_system(locale)
+    return text if system == "latn" else text.translate(_digits(system))
+
+
 def format_decimal(value: float, decimals: int = 0, locale: str | None = None) -> str:
     """``value`` with exactly ``decimals`` decimals, grouped as the locale groups digits."""
     pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
-    return numbers.format_decimal(value, format=pattern, locale=_locale(locale), decimal_quantization=True)
+    system = numbering_system(locale)
+    found = _locale(locale)
+    text = numbers.format_decimal(
+        value, format=pattern, locale=found, decimal_quantization=True, numbering_system=system
+    )
+    return in_digits(text, locale)
 
 
 def format_integer(value: int, locale: str | None = None) -> str:
     """A count, grouped as the locale groups digits."""
-    return numbers.format_decimal(value, format="#,##0", locale=_locale(locale))
+    text = numbers.format_decimal(
+        value, format="#,##0", locale=_locale(locale), numbering_system=numbering_system(locale)
+    )
+    return in_digits(text, locale)
 
 
 def format_percent(value: float, decimals: int = 0, locale: str | None = None) -> str:
@@ -49,19 +110,25 @@ def format_percent(value: float, decimals: int = 0, locale: str | None = None) -
     if decimals > 0:  # the locale's own pattern (where the sign goes, its space), with decimals
         at = pattern.rfind("0") + 1
         pattern = pattern[:at] + "." + "0" * decimals + pattern[at:]
-    return numbers.format_percent(value, format=pattern, locale=found)
+    text = numbers.format_percent(
+        value, format=pattern, locale=found, numbering_system=numbering_system(locale)
+    )
+    return in_digits(text, locale)
 
 
 def format_currency(value: float, currency: str = "USD", locale: str | None = None) -> str:
     """An amount of ``currency`` (ISO 4217 code)."""
-    return numbers.format_currency(value, currency, locale=_locale(locale))
+    text = numbers.format_currency(
+        value, currency, locale=_locale(locale), numbering_system=numbering_system(locale)
+    )
+    return in_digits(text, locale)
 
 
 def format_date(day: date, style: str = "medium", locale: str | None = None) -> str:
     """A day in the locale's ``short``, ``medium``, ``long`` or ``full`` style."""
-    return dates.format_date(day, format=style, locale=_locale(locale))
+    return in_digits(dates.format_date(day, format=style, locale=_locale(locale)), locale)
 
 
 def format_month(day: date, locale: str | None = None) -> str:
     """A day's month and year (``Mar 2020``, ``mars 2020``)."""
-    return dates.format_skeleton("yMMM", day, locale=_locale(locale))
+    return in_digits(dates.format_skeleton("yMMM", day, locale=_locale(locale)), locale)

@@ -21,15 +21,20 @@ from collections.abc import Sequence
 
 from babel import Locale, UnknownLocaleError
 
-from btvstat_open.i18n.catalogs import PSEUDO_LOCALE
-
 __all__ = ["choose", "locale_prefix", "negotiate", "split_locale"]
 
 
 def split_locale(path: str, locales: Sequence[str]) -> tuple[str | None, str]:
-    """A path's locale prefix (one of ``locales`` but the first, or the pseudo-locale) and the rest."""
+    """A path's locale prefix (one of ``locales`` but the first) and the rest.
+
+    The pseudo-locale is a prefix only where ``locales`` lists it (a test server turns it on).
+
+    Example:
+        >>> split_locale("/en-XA/kpi/x", ["en", "es"]), split_locale("/en-XA/kpi/x", ["en", "en-XA"])
+        ((None, '/en-XA/kpi/x'), ('en-XA', '/kpi/x'))
+    """
     head, _, rest = path.lstrip("/").partition("/")
-    if head and (head in locales[1:] or head == PSEUDO_LOCALE):
+    if head and head in locales[1:]:
         return head, "/" + rest
     return None, path
 

@@ -28,17 +28,25 @@ from fastapi import FastAPI
 
 from btvstat_open.people.audit import record_roles
 from btvstat_open.people.context import PeopleContext
+from btvstat_open.people.pages import Look
 from btvstat_open.store import Store
 from btvstat_open.web.settings import Settings
 from catalog.models import Catalog
 
-__all__ = ["PeopleContext", "install_people", "plain_http_warning"]
+__all__ = ["Look", "PeopleContext", "install_people", "plain_http_warning"]
 
 
 def install_people(
-    app: FastAPI, store: Store, catalog: Catalog, settings: Settings, *, stylesheet: str | None = None
+    app: FastAPI,
+    store: Store,
+    catalog: Catalog,
+    settings: Settings,
+    *,
+    stylesheet: str | None = None,
+    look: Look | None = None,
 ) -> PeopleContext:
-    """Serve sign-in, ``/updates``, ``/approvals`` and ``/audit`` from ``app``."""
+    """Serve sign-in, ``/updates``, ``/approvals`` and ``/audit`` from ``app`` (``look``: the
+    catalog's theme stylesheet and logo, as the public pages have them)."""
     from btvstat_open.people.api import router as api_router
     from btvstat_open.people.routes import router
     from btvstat_open.people.routes_sheet import router as sheet_router
@@ -51,6 +59,7 @@ def install_people(
     if ctx.after_change is not None:  # the notifications after the last change finish first
         app.state.on_shutdown = [*getattr(app.state, "on_shutdown", ()), ctx.after_change.wait]
     app.state.people_stylesheet = stylesheet
+    app.state.people_look = look or Look()
     app.include_router(router)
     app.include_router(api_router)
     app.include_router(sheet_router)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from btvstat_open.errors import UsageError
+from btvstat_open.i18n import _
 from btvstat_open.people.access import Grants
 from btvstat_open.people.audit import record_on
 from btvstat_open.people.submissions import Forbidden, Submissions, insert_submission
@@ -97,7 +98,7 @@ def submit_comment(
     kpi = submissions.catalog.get(kpi_id)
     _may_update(grants, kpi)
     if not text.strip():
-        raise UsageError("Write the commentary: what happened, and what the department is doing.")
+        raise UsageError(_("Write the commentary: what happened, and what the department is doing."))
     row = {"kind": "comment", "period_start": period_start, "text": text.strip()[:4000]}
     with submissions.store.transaction() as con:
         new_id: int = insert_submission(con, grants, kpi, row, address=address, via="form")
@@ -119,10 +120,12 @@ def submit_action(
     kpi = submissions.catalog.get(kpi_id)
     _may_update(grants, kpi)
     if status not in _STATUSES:
-        raise UsageError(f"status: choose {', '.join(_STATUSES)}.")
+        raise UsageError(_("status: choose %(choices)s.") % {"choices": ", ".join(_STATUSES)})
     known = {a.action_id for a in action_items(submissions.store, [kpi])}
     if action_id not in known:
-        raise UsageError(f"{kpi.id} has no action {action_id[:64]!r}.")
+        raise UsageError(
+            _("%(kpi)s has no action %(action)s.") % {"kpi": kpi.id, "action": repr(action_id[:64])}
+        )
     row = {"kind": "action", "action_id": action_id, "action_status": status, "text": note.strip()[:4000]}
     with submissions.store.transaction() as con:
         new_id: int = insert_submission(con, grants, kpi, row, address=address, via="form")
@@ -143,9 +146,11 @@ def add_action(
     """An approver adds an action to a KPI (published at once, audited); returns its id."""
     kpi = catalog.get(kpi_id)
     if not grants.can("approver", kpi.department):
-        raise Forbidden(f"Adding actions to {kpi.department}'s KPIs takes an approver.")
+        raise Forbidden(
+            _("Adding actions to %(department)s's KPIs takes an approver.") % {"department": kpi.department}
+        )
     if not title.strip():
-        raise UsageError("Give the action a title: what will be done.")
+        raise UsageError(_("Give the action a title: what will be done."))
     import secrets
 
     action_id = "added-" + secrets.token_hex(4)
@@ -166,4 +171,4 @@ def add_action(
 
 def _may_update(grants: Grants, kpi: Kpi) -> None:
     if not grants.can("updater", kpi.department):
-        raise Forbidden(f"You do not write for {kpi.department}.")
+        raise Forbidden(_("You do not write for %(department)s.") % {"department": kpi.department})

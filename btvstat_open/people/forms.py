@@ -18,7 +18,7 @@ from datetime import date
 from typing import Any
 
 from btvstat_open.errors import UsageError
-from btvstat_open.i18n import lazy
+from btvstat_open.i18n import _, format_date, lazy
 from btvstat_open.people.commentary import action_items, comment_items
 from btvstat_open.people.context import Asker, PeopleContext
 from btvstat_open.people.due import DueItem, due_items, entry_periods
@@ -56,10 +56,11 @@ def parse_number(text: str, field: str) -> float | None:
         number = float(cleaned)
     except ValueError:
         raise UsageError(
-            f"{field}: {text.strip()[:40]!r} is not a number; write digits, e.g. 12 or 12.5."
+            _("%(field)s: %(text)s is not a number; write digits, e.g. 12 or 12.5.")
+            % {"field": field, "text": repr(text.strip()[:40])}
         ) from None
     if not math.isfinite(number):
-        raise UsageError(f"{field}: write a finite number.")
+        raise UsageError(_("%(field)s: write a finite number.") % {"field": field})
     return number
 
 
@@ -144,19 +145,22 @@ def private_kpis(ctx: PeopleContext, asker: Asker) -> list[dict[str, Any]]:
 
 def check_form_value(ctx: PeopleContext, asker: Asker, item: str, fields: Mapping[str, str]) -> ValueEntry:
     """The entry typed for ``item`` (``kpi|period start``), checked as a submission would be."""
-    kpi_id, _, start = item.partition("|")
+    kpi_id, _bar, start = item.partition("|")
     kpi = ctx.catalog.kpis.get(kpi_id)
     if kpi is None:
-        raise UsageError(f"There is no KPI {kpi_id[:64]!r}.")
+        raise UsageError(_("There is no KPI %(kpi)s.") % {"kpi": repr(kpi_id[:64])})
     if not asker.grants.can("updater", kpi.department):
-        raise Forbidden(f"You do not enter values for {kpi.department}.")
+        raise Forbidden(_("You do not enter values for %(department)s.") % {"department": kpi.department})
     try:
         period_start = date.fromisoformat(start)
     except ValueError:
-        raise UsageError("The form names no period; reload the page.") from None
+        raise UsageError(_("The form names no period; reload the page.")) from None
     periods = dict(entry_periods(kpi, ctx.today, ctx.catalog.settings.fiscal_year_start))
     if period_start not in periods:
-        raise UsageError(f"{period_start} does not start a period of {kpi.id} that can be entered yet.")
+        raise UsageError(
+            _("%(day)s does not start a period of %(kpi)s that can be entered yet.")
+            % {"day": format_date(period_start), "kpi": kpi.id}
+        )
     entry = ValueEntry(
         kpi.id,
         period_start,

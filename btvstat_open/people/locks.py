@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from btvstat_open.errors import UsageError
+from btvstat_open.i18n import _
 from btvstat_open.people.access import Grants
 from btvstat_open.people.audit import record_on
 from btvstat_open.people.submissions import Forbidden
@@ -38,13 +39,16 @@ def lock_meeting(
     """Lock the periods a meeting reviewed; returns how many periods were newly locked."""
     meeting = catalog.meetings.get(meeting_id)
     if meeting is None:
-        raise UsageError(f"There is no meeting {meeting_id[:64]!r}.")
+        raise UsageError(_("There is no meeting %(meeting)s.") % {"meeting": repr(meeting_id[:64])})
     kpis = reviewed_kpis(catalog, meeting)
     for kpi in kpis:
         if not grants.can("approver", kpi.department):
-            raise Forbidden(f"Locking {meeting.id} takes an approver for {kpi.department}.")
+            raise Forbidden(
+                _("Locking %(meeting)s takes an approver for %(department)s.")
+                % {"meeting": meeting.id, "department": kpi.department}
+            )
     if not grants.can("approver"):
-        raise Forbidden("Locking a meeting's periods takes an approver.")
+        raise Forbidden(_("Locking a meeting's periods takes an approver."))
     made = 0
     with store.transaction() as con:
         for kpi in kpis:

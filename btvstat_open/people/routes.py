@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import PlainTextResponse, Response
 
 from btvstat_open.errors import BtvstatError
-from btvstat_open.i18n import _
+from btvstat_open.i18n import _, current_locale
 from btvstat_open.people.access import needs_totp
 from btvstat_open.people.accounts import verify
 from btvstat_open.people.audit import audit_csv, entries, record
@@ -31,9 +31,10 @@ from btvstat_open.people.forms import (
 )
 from btvstat_open.people.locks import lock_meeting
 from btvstat_open.people.oidc import STATE_COOKIE, OidcFailed
-from btvstat_open.people.pages import internal, page, redirect, redirect_to
+from btvstat_open.people.pages import Look, internal, notice_text, page, redirect, redirect_to
 from btvstat_open.people.sessions import csrf_matches
 from btvstat_open.people.submissions import Forbidden
+from btvstat_open.web.locales import bare_path, language_links
 
 __all__ = ["approvals_page", "common", "forbidden", "posted", "router", "signed_in", "signed_in_approver"]
 
@@ -49,12 +50,17 @@ def _ctx(request: Request) -> PeopleContext:
 def common(request: Request, asker: Asker | None, **values: Any) -> dict[str, Any]:
     ctx = _ctx(request)
     csrf = asker.session.csrf if asker and asker.session else ""
+    settings = ctx.catalog.settings
+    locales = list(settings.locales)
     return {
-        "site_title": ctx.catalog.settings.title,
+        "site_title": settings.title,
+        "publisher": settings.publisher,
         "stylesheet": getattr(request.app.state, "people_stylesheet", None),
+        "look": getattr(request.app.state, "people_look", None) or Look(),
+        "languages": language_links(locales, current_locale(), bare_path()) if len(locales) > 1 else [],
         "asker": asker,
         "csrf": csrf,
-        "notice": request.query_params.get("notice", "")[:200],
+        "notice": notice_text(request.query_params.get("notice", ""), request.query_params.get("n", "")),
         **values,
     }
 
@@ -67,7 +73,7 @@ def signed_in(request: Request) -> Asker | Response:
 
 
 def forbidden(request: Request, asker: Asker, message: str) -> Response:
-    values = common(request, asker, heading="Not allowed", message=message)
+    values = common(request, asker, heading=_("Not allowed"), message=message)
     return page("message.html", status=403, **values)
 
 
@@ -81,7 +87,7 @@ def posted(request: Request, csrf: str, *, approver: bool = False) -> Asker | Re
     if isinstance(asker, Response):
         return asker
     if not _csrf_ok(asker, csrf):
-        return forbidden(request, asker, "The form expired; reload the page and try again.")
+        return forbidden(request, asker, _("The form expired; reload the page and try again."))
     return asker
 
 
@@ -143,13 +149,19 @@ def login_sso(request: Request, next: str = "/updates") -> Response:
     """Send the browser to the identity provider (OpenID Connect)."""
     ctx = _ctx(request)
     if ctx.oidc is None:
-        return page("message.html", status=404, **common(request, None, heading="No single sign-on",
-                    message="This site has no identity provider; sign in with a local account."))  # fmt: skip
+        message = _("This site has no identity provider; sign in with a local account.")
+        return page(
+            "message.html",
+            status=404,
+            **common(request, None, heading=_("No single sign-on"), message=message),
+        )
     try:
         url, state = ctx.oidc.start(str(request.url_for("auth_callback")), next)
     except BtvstatError as exc:
         return page(
-            "message.html", status=502, **common(request, None, heading="Sign-in failed", message=exc.message)
+            "message.html",
+            status=502,
+            **common(request, None, heading=_("Sign-in failed"), message=exc.message),
         )
     response = redirect_to(url)
     response.set_cookie(STATE_COOKIE, state, max_age=600, httponly=True, secure=True, samesite="lax")
@@ -170,7 +182,7 @@ def auth_callback(request: Request, state: str = "", code: str = "", error: str 
         person = ctx.oidc.finish(cookie, state, code)
     except BtvstatError as exc:
         record(ctx.store, "(identity provider)", "sign_in_failed", detail=exc.message, address=address)
-        values = common(request, None, heading="Sign-in failed", message=exc.message)
+        values = common(request, None, heading=_("Sign-in failed"), message=exc.message)
         return page("message.html", status=401, **values)
     session = ctx.sessions.start(person, via="oidc", replaces=request.cookies.get(COOKIE))
     groups = ", ".join(person.groups)
@@ -197,7 +209,7 @@ def logout(request: Request, csrf: str = Form("")) -> Response:
     ctx = _ctx(request)
     ctx.sessions.end(request.cookies.get(COOKIE, ""))
     record(ctx.store, asker.grants.person.email, "sign_out", address=client_address(request))
-    response = redirect("/login?notice=Signed+out.")
+    response = redirect("/login?notice=signed-out")
     response.delete_cookie(COOKIE, secure=True, httponly=True, samesite="lax")
     return response
 
@@ -239,7 +251,7 @@ async def submit_value(request: Request) -> Response:
     except BtvstatError as exc:
         values = await run_in_threadpool(updates_values, ctx, asker, {item: exc.message})
         return await run_in_threadpool(page, "updates.html", 400, **common(request, asker, **values))
-    return redirect("/updates?notice=Submitted+for+approval.")
+    return redirect("/updates?notice=submitted")
 
 
 _VALUE_FIELDS = ("item", "value", "numerator", "denominator", "comment", "reason", "csrf")
@@ -295,7 +307,7 @@ def lock(request: Request, meeting: str = Form(""), csrf: str = Form("")) -> Res
     except BtvstatError as exc:
         return approvals_page(request, asker, {0: exc.message}, status=400)
     ctx.submissions.changed()
-    return redirect(f"/approvals?notice=Locked+{made}+periods.")
+    return redirect(f"/approvals?notice=locked&n={made}")
 
 
 @router.post("/approvals/{submission_id}/{decision}")
@@ -319,7 +331,7 @@ def decide(
         return forbidden(request, asker, exc.message)
     except BtvstatError as exc:
         return approvals_page(request, asker, {submission_id: exc.message}, status=400)
-    return redirect("/approvals?notice=Done.")
+    return redirect("/approvals?notice=done")
 
 
 @router.get("/audit")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from starlette.responses import Response
 
 from btvstat_open.errors import BtvstatError
+from btvstat_open.i18n import _
 from btvstat_open.people.context import Asker, PeopleContext, client_address
 from btvstat_open.people.forms import check_form_value, show_entry, updates_values
 from btvstat_open.people.pages import internal, page, redirect
@@ -60,7 +61,9 @@ async def upload_sheet(request: Request, file: UploadFile, csrf: str = Form(""))
     if errors:
         return _sheet_page(request, asker, status=400, errors=errors)
     if not entries:
-        return _sheet_page(request, asker, status=400, problem="No row has a value: fill in the Value cells.")
+        return _sheet_page(
+            request, asker, status=400, problem=_("No row has a value: fill in the Value cells.")
+        )
     key = ctx.keep_preview(asker.grants.person.email, entries)
     return _sheet_page(request, asker, preview=entries, preview_id=key)
 
@@ -75,7 +78,7 @@ def submit_sheet(request: Request, preview: str = Form(""), csrf: str = Form("")
     entries = ctx.take_preview(asker.grants.person.email, preview)
     if entries is None:
         return _sheet_page(
-            request, asker, status=400, problem="The preview expired; upload the workbook again."
+            request, asker, status=400, problem=_("The preview expired; upload the workbook again.")
         )
     try:
         ids = ctx.submissions.submit_values(
@@ -85,7 +88,7 @@ def submit_sheet(request: Request, preview: str = Form(""), csrf: str = Form("")
         return forbidden(request, asker, exc.message)
     except BtvstatError as exc:
         return _sheet_page(request, asker, status=400, problem=exc.message)
-    return redirect(f"/updates?notice=Submitted+{len(ids)}+values+for+approval.")
+    return redirect(f"/updates?notice=values&n={len(ids)}")
 
 
 def _sheet_page(request: Request, asker: Asker, status: int = 200, **values: Any) -> Response:

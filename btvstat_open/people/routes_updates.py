@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from btvstat_open.errors import BtvstatError, UsageError
+from btvstat_open.i18n import _
 from btvstat_open.people.commentary import add_action, submit_action, submit_comment
 from btvstat_open.people.context import PeopleContext, client_address
 from btvstat_open.people.forms import updates_values
@@ -38,14 +39,14 @@ def submit_commentary(
     try:
         start = _day(period, "period")
         if start is None:
-            raise UsageError("The form names no period; reload the page.")
+            raise UsageError(_("The form names no period; reload the page."))
         submit_comment(ctx.submissions, asker.grants, kpi, start, text, address=client_address(request))
     except Forbidden as exc:
         return forbidden(request, asker, exc.message)
     except BtvstatError as exc:
         values = updates_values(ctx, asker, {f"comment|{kpi}": exc.message})
         return page("updates.html", status=400, **common(request, asker, **values))
-    return redirect("/updates?notice=Commentary+submitted+for+approval.")
+    return redirect("/updates?notice=commentary")
 
 
 @router.post("/updates/action")
@@ -71,7 +72,7 @@ def submit_action_update(
     except BtvstatError as exc:
         values = updates_values(ctx, asker, {f"action|{kpi}|{action}": exc.message})
         return page("updates.html", status=400, **common(request, asker, **values))
-    return redirect("/updates?notice=Action+update+submitted+for+approval.")
+    return redirect("/updates?notice=action-update")
 
 
 def _day(text: str, field: str) -> date | None:
@@ -80,7 +81,7 @@ def _day(text: str, field: str) -> date | None:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise UsageError(f"{field}: write the date as YYYY-MM-DD.") from None
+        raise UsageError(_("%(field)s: write the date as YYYY-MM-DD.") % {"field": field}) from None
 
 
 @router.post("/approvals/actions")
@@ -106,4 +107,4 @@ def add_kpi_action(
         return forbidden(request, asker, exc.message)
     except BtvstatError as exc:
         return approvals_page(request, asker, {-1: exc.message}, status=400)
-    return redirect("/approvals?notice=Action+added.")
+    return redirect("/approvals?notice=action-added")

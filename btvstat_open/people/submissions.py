@@ -21,6 +21,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from btvstat_open.errors import BtvstatError, UsageError
+from btvstat_open.i18n import _, format_date
 from btvstat_open.people.access import Grants
 from btvstat_open.people.audit import record_on
 from btvstat_open.people.batching import GroupCommit
@@ -113,7 +114,9 @@ class Submissions:
         kpi = self._kpi(entry.kpi_id)
         _require(grants, "updater", kpi.department)
         if kpi.source.entry != "manual":
-            raise UsageError(f"The KPI {kpi.id} takes its values from a dataset, not from entries.")
+            raise UsageError(
+                _("The KPI %(kpi)s takes its values from a dataset, not from entries.") % {"kpi": kpi.id}
+            )
         _check_numbers(kpi, entry)
         return kpi
 
@@ -188,7 +191,7 @@ class Submissions:
     def send_back(self, grants: Grants, submission_id: int, reason: str, *, address: str = "") -> Submission:
         """Return a pending submission to its updater with a reason they will see."""
         if not reason.strip():
-            raise UsageError("Say why the submission goes back: the updater sees the reason.")
+            raise UsageError(_("Say why the submission goes back: the updater sees the reason."))
         with self.store.transaction() as con:
             item = _pending(con, submission_id)
             _require(grants, "approver", item.department)
@@ -216,7 +219,7 @@ class Submissions:
             .fetchone()
         )
         if row is None:
-            raise UsageError(f"There is no submission #{submission_id}.")
+            raise UsageError(_("There is no submission #%(number)s.") % {"number": submission_id})
         return Submission(*row)
 
     def latest(
@@ -284,19 +287,27 @@ def insert_submission(
 def _require(grants: Grants, role: Literal["updater", "approver"], department: str) -> None:
     if not grants.can(role, department):
         raise Forbidden(
-            f"You are not an {role} for {department}; the program office can add you to the "
-            "catalog's access: rules."
+            _(
+                "You are not an %(role)s for %(department)s; the program office can add you to the "
+                "catalog's access: rules."
+            )
+            % {"role": role, "department": department}
         )
 
 
 def _check_numbers(kpi: Kpi, entry: ValueEntry) -> None:
     if kpi.measure.calculation == "rate":
         if entry.numerator is None or entry.denominator is None:
-            raise UsageError(f"{kpi.id} is a rate: enter both the numerator and the denominator.")
+            raise UsageError(
+                _("%(kpi)s is a rate: enter both the numerator and the denominator.") % {"kpi": kpi.id}
+            )
         if entry.denominator <= 0 or entry.numerator < 0:
-            raise UsageError("The denominator must be above 0 and the numerator 0 or more.")
+            raise UsageError(_("The denominator must be above 0 and the numerator 0 or more."))
     elif entry.value is None:
-        raise UsageError(f"Enter the value of {kpi.id} for the period starting {entry.period_start}.")
+        raise UsageError(
+            _("Enter the value of %(kpi)s for the period starting %(day)s.")
+            % {"kpi": kpi.id, "day": format_date(entry.period_start)}
+        )
 
 
 def _next_id(con: Any) -> int:
@@ -314,8 +325,11 @@ def _locked(con: Any, kpi_id: str, period_start: date) -> str | None:
 def _pending(con: Any, submission_id: int) -> Submission:
     row = con.execute(f"SELECT {_COLUMNS} FROM btvstat_submissions WHERE id = ?", [submission_id]).fetchone()
     if row is None:
-        raise UsageError(f"There is no submission #{submission_id}.")
+        raise UsageError(_("There is no submission #%(number)s.") % {"number": submission_id})
     item = Submission(*row)
     if item.state != "pending":
-        raise UsageError(f"Submission #{submission_id} is already {item.state.replace('_', ' ')}.")
+        raise UsageError(
+            _("Submission #%(number)s is already %(state)s.")
+            % {"number": submission_id, "state": _(item.state.replace("_", " "))}
+        )
     return item

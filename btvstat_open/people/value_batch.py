@@ -16,6 +16,7 @@ from typing import Any
 import pyarrow as pa
 
 from btvstat_open.errors import BtvstatError, UsageError
+from btvstat_open.i18n import _, format_date
 from btvstat_open.people.access import Grants
 from btvstat_open.people.tables import utc_now
 from btvstat_open.store.writes import unregister
@@ -39,11 +40,14 @@ def _lock_rule(grants: Grants, kpi: Kpi, entry: Any, meeting: str | None) -> Non
 
     if meeting and not grants.can("approver", kpi.department):
         raise Forbidden(
-            f"The period {entry.period_start} of {kpi.id} was locked after the meeting {meeting}; "
-            "ask the program office to change it (it takes an approver and a reason)."
+            _(
+                "The period %(day)s of %(kpi)s was locked after the meeting %(meeting)s; "
+                "ask the program office to change it (it takes an approver and a reason)."
+            )
+            % {"day": format_date(entry.period_start), "kpi": kpi.id, "meeting": meeting}
         )
     if meeting and not entry.reason.strip():
-        raise UsageError("This period is locked: give the reason for the change.")
+        raise UsageError(_("This period is locked: give the reason for the change."))
 
 
 def _locks(con: Any, jobs: Sequence[ValueJob]) -> dict[tuple[str, date], str]:

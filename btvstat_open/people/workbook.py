@@ -27,6 +27,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from btvstat_open.errors import BtvstatError, UsageError
+from btvstat_open.i18n import _
 from btvstat_open.people.due import DueItem
 from btvstat_open.people.submissions import ValueEntry
 
@@ -116,25 +117,26 @@ def _text(value: Any) -> str:
 def read_rows(data: bytes) -> list[SheetRow]:
     """The filled-in rows of an uploaded workbook (rows with no input are left out)."""
     if len(data) > _MAX_BYTES:
-        raise UsageError("The workbook is over 5 MB; upload the one downloaded from the Updates page.")
+        raise UsageError(_("The workbook is over 5 MB; upload the one downloaded from the Updates page."))
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:
         raise UsageError(
-            "This is not an .xlsx workbook; download one from the Updates page and fill it in."
+            _("This is not an .xlsx workbook; download one from the Updates page and fill it in.")
         ) from None
     if SHEET not in book.sheetnames:
         raise UsageError(
-            f"The workbook has no sheet named {SHEET}; use the one downloaded from the Updates page."
+            _("The workbook has no sheet named %(sheet)s; use the one downloaded from the Updates page.")
+            % {"sheet": SHEET}
         )
     rows = book[SHEET].iter_rows(values_only=True)
     header = [_text(v) for v in next(rows, ())]
     if tuple(header[: len(COLUMNS)]) != COLUMNS:
-        raise UsageError("The Entries sheet's first row was changed; download a fresh workbook.")
+        raise UsageError(_("The Entries sheet's first row was changed; download a fresh workbook."))
     found = []
     for number, values in enumerate(rows, start=2):
         if number > _MAX_ROWS + 1:
-            raise UsageError(f"The workbook has more than {_MAX_ROWS} rows; split it.")
+            raise UsageError(_("The workbook has more than %(rows)s rows; split it.") % {"rows": _MAX_ROWS})
         cells = {name: _text(values[i]) if i < len(values) else "" for i, name in enumerate(COLUMNS)}
         if any(cells[name] for name in _INPUTS):
             found.append(SheetRow(number, cells["Item"], {n: cells[n] for n in _INPUTS}))

@@ -23,7 +23,7 @@ from datetime import date
 
 from fastapi import FastAPI, Request
 
-from btvstat_open.people import PeopleContext, install_people
+from btvstat_open.people import Look, PeopleContext, install_people
 from btvstat_open.portal.app import PageSite, install_portal
 from btvstat_open.portal.openapi import PORTAL_ROUTES
 from btvstat_open.server.insiders import insider_lookup
@@ -76,7 +76,10 @@ def create_app(
     install_portal(app, store, settings, data_json=part.data_json, page_site=page_site, pools=part.pools)
     install_openapi(app, merged(PORTAL_ROUTES, WIDGET_ROUTES))
     if catalog is not None:  # people: sign-in, entered values, approvals, audit
-        people = install_people(app, store, catalog, settings, stylesheet=part.stylesheet)
+        look = Look(
+            part.theme_stylesheet, page_site.logo_url, page_site.logo_alt
+        )  # the theme, as public pages
+        people = install_people(app, store, catalog, settings, stylesheet=part.stylesheet, look=look)
         app.state.story_preview = functools.partial(_signed_in_staff, people)  # draft stories
         app.state.insider_lookup = insider_lookup(people)  # private KPI pages for signed-in people
     return app

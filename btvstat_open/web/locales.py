@@ -31,7 +31,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 import orjson
 from babel import Locale
 
-from btvstat_open.i18n import PSEUDO_LOCALE, locale_prefix, split_locale, use_locale
+from btvstat_open.i18n import PSEUDO_LOCALE, current_locale, locale_prefix, split_locale, use_locale
 from btvstat_open.i18n.selection import choose
 
 __all__ = [
@@ -39,10 +39,12 @@ __all__ = [
     "LanguageLink",
     "LocaleMiddleware",
     "bare_path",
+    "in_request_locale",
     "is_page",
     "language_links",
     "locale_of_request",
     "localize_links",
+    "request_locales",
     "with_lang",
 ]
 
@@ -54,6 +56,7 @@ _NOT_PAGES = re.compile(
 )
 _VARY = (b"vary", b"Accept-Language, Cookie")
 _bare_path: contextvars.ContextVar[str] = contextvars.ContextVar("bare_path", default="/")
+_locales: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("locales", default=("en",))
 _LINK = re.compile(r"<(?:a|link|form|img)\b[^>]*>")
 _TARGET = re.compile(r'\b(href|action|src)="(/[^"]*)"')
 # Addresses in a language by ``?lang=``: images, feeds, calendars, PDFs and embeds.
@@ -63,6 +66,31 @@ _BY_LANG = re.compile(r"(\.(svg|png|atom|ics|pdf)$|^/embed/)")
 def bare_path() -> str:
     """The request's path without its locale prefix (``/kpi/x`` for ``/es/kpi/x``)."""
     return _bare_path.get()
+
+
+def request_locales() -> list[str]:
+    """The locales of the site answering the request in hand (the default first)."""
+    return list(_locales.get())
+
+
+def in_request_locale(path: str) -> str:
+    """A same-site page path in the request's locale (``/updates`` is ``/es/updates`` in a Spanish
+    request); a path that already names a locale, or is not a page, stays.
+
+    Example:
+        >>> from btvstat_open.i18n import use_locale
+        >>> with use_locale("es"):
+        ...     [in_request_locale(path) for path in ("/updates", "/es/updates", "/kpi/x.csv")]
+        ['/updates', '/es/updates', '/kpi/x.csv']
+    """
+    locales = list(_locales.get())
+    locale = current_locale()
+    bare = path.split("?", 1)[0]
+    if (locale not in locales[1:] and locale != PSEUDO_LOCALE) or not is_page(bare):
+        return path
+    if split_locale(path, [*locales, PSEUDO_LOCALE])[0] is not None:
+        return path
+    return locale_prefix(locale, locales[0]) + path
 
 
 def is_page(path: str) -> bool:
@@ -77,23 +105,39 @@ def is_page(path: str) -> bool:
 
 
 def locale_of_request(path: str, query: bytes, locales: Sequence[str]) -> tuple[str | None, str]:
-    """The locale a request names (its path prefix, else a known ``?lang=``) and the prefix to route past."""
+    """The locale a request names (its path prefix, else a known ``?lang=``) and the prefix to route past.
+
+    The pseudo-locale counts only where ``locales`` lists it (:class:`LocaleMiddleware` with ``pseudo``).
+    """
     prefixed, _rest = split_locale(path, locales)
     if prefixed is not None:
         return prefixed, f"/{prefixed}"
     if b"lang=" in query:
         lang = dict(parse_qsl(query.decode("latin-1"))).get("lang", "")
-        if lang in locales or lang == PSEUDO_LOCALE:
+        if lang in locales:
             return lang, ""
     return None, ""
 
 
-class LocaleMiddleware:
-    """Run each request in its locale; send first visits and chosen locales to their prefixed pages."""
+def _without_pseudo_lang(query: bytes) -> bytes:
+    """A query string without ``lang=en-XA`` (the pseudo-locale is ignored where it is off)."""
+    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if not (k == "lang" and v == PSEUDO_LOCALE)]
+    return query if len(kept) == len(pairs) else urlencode(kept).encode("latin-1")
 
-    def __init__(self, app: Any, locales: Sequence[str]) -> None:
+
+class LocaleMiddleware:
+    """Run each request in its locale; send first visits and chosen locales to their prefixed pages.
+
+    ``pseudo`` turns the pseudo-locale ``en-XA`` on (``/en-XA/`` pages and ``?lang=en-XA``): tests
+    do, with the ``pseudo_locale`` setting; on a live server it is off, ``/en-XA/`` is a 404 and
+    ``?lang=en-XA`` is ignored. It is never in the selector.
+    """
+
+    def __init__(self, app: Any, locales: Sequence[str], pseudo: bool = False) -> None:
         self.app = app
         self.locales = list(locales) or ["en"]
+        self.named = [*self.locales, PSEUDO_LOCALE] if pseudo else self.locales
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -103,7 +147,9 @@ class LocaleMiddleware:
         if path.startswith("/locale/"):
             await self._choose(scope, send)
             return
-        named, prefix = locale_of_request(path, scope["query_string"], self.locales)
+        if self.named is self.locales and b"lang=" in scope["query_string"]:
+            scope = {**scope, "query_string": _without_pseudo_lang(scope["query_string"])}
+        named, prefix = locale_of_request(path, scope["query_string"], self.named)
         if named is None and b"lang=" in scope["query_string"]:
             await _bad_lang(send, self.locales)
             return
@@ -123,11 +169,13 @@ class LocaleMiddleware:
                 return
             hinted = True  # the default page: it would have been a redirect with another header
         token = _bare_path.set(path[len(prefix) :] or "/")
+        sites = _locales.set(tuple(self.locales))
         try:
             with use_locale(locale or self.locales[0]):
                 await self.app(scope, receive, _with_vary(send) if hinted else send)
         finally:
             _bare_path.reset(token)
+            _locales.reset(sites)
 
     async def _choose(self, scope: dict[str, Any], send: Any) -> None:
         """``/locale/{locale}?next=/path``: remember the choice, go to ``/path`` in that locale."""

@@ -138,6 +138,9 @@ class Settings:
     oidc_client_secret: str | None = field(default=None, repr=False)
     #: the ID token claim holding the person's groups
     oidc_groups_claim: str = "groups"
+    # -- languages (docs/languages.md) --
+    #: whether the pseudo-locale ``en-XA`` answers (``/en-XA/`` pages, ``?lang=en-XA``): for tests only
+    pseudo_locale: bool = False
 
     def __post_init__(self) -> None:
         for name in _POSITIVE:

@@ -59,6 +59,10 @@ class Story:
     id: str
     meta: StoryMeta
     parts: tuple[str | StoryBlock, ...]
+    #: the body in other languages (``stories/<id>.<locale>.md``): ``(locale, parts)`` pairs
+    bodies: tuple[tuple[str, tuple[str | StoryBlock, ...]], ...] = ()
+    #: the language of ``parts`` when it is not the reader's (a fallback to the default language)
+    body_lang: str | None = None
 
     @property
     def blocks(self) -> list[StoryBlock]:

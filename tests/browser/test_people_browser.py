@@ -183,7 +183,7 @@ def test_a_workbook_with_one_bad_cell_then_fixed_and_submitted(
     page.get_by_role("button", name="Check the workbook").click()
     assert "1 value" in page.locator("table.preview caption").inner_text()
     page.get_by_role("button", name="Submit these values for approval").click()
-    page.wait_for_url(re.compile(r".*/updates\?notice=Submitted\+1\+values.*"))
+    page.wait_for_url(re.compile(r".*/updates\?notice=values&n=1.*"))
     december = page.locator("section.due-item", has_text="2019-12-01").first.inner_text()
     assert "waiting for approval" in december and "118" in december
     page.close()
