@@ -1,7 +1,8 @@
 """The demo's site built as files and served by a plain static file server (the standard library's
-``http.server``, answering with linkchecker's header: ``static_host.py``), in Chromium: pages and charts, the dashboard's filters from the address (with JavaScript), an embed
-sized through ``embed.js`` on a page of another origin (a second static server), downloads byte for
-byte the server's; and ``linkchecker`` (PyPI) finds no broken link on the whole site."""
+``http.server``, answering with linkchecker's header: ``static_host.py``), in Chromium: pages and
+charts, the dashboard's filters from the address (with JavaScript), an embed sized through
+``embed.js`` on a page of another origin (a second static server), downloads byte for byte the
+server's; and ``linkchecker`` (PyPI) finds no broken link on the whole site."""
 
 from __future__ import annotations
 
