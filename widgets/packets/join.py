@@ -22,7 +22,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from io import BytesIO
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import pikepdf
@@ -33,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["JoinError", "join"]
 
 _FOOTER = pikepdf.Name("/BtvFooter")
+_PT = 0.75  # PDF points per CSS pixel
 _TAGGED = re.compile(rb"/\w+\s*<<\s*/MCID \d+\s*>>\s*BDC")  # a tagged piece of content
 
 
@@ -176,14 +176,12 @@ def _parent_tree(out: pikepdf.Pdf, entries: list[tuple[Any, Any]], notes: list[t
 
 def _outline(out: pikepdf.Pdf, bookmarks: list[Any], heights: list[Any]) -> None:
     """The joined document's outline, from every page's bookmarks, nested as WeasyPrint nests them."""
-    import weasyprint
-
     pages = [
-        SimpleNamespace(bookmarks=list(marks), height=height)
+        (marks, height)
         for group, sizes in zip(bookmarks, heights, strict=True)
         for marks, height in zip(group, sizes, strict=True)
     ]
-    tree = weasyprint.Document.make_bookmark_tree(SimpleNamespace(pages=pages), 0.75, transform_pages=True)
+    tree = _bookmark_tree(pages)
     if "/Outlines" in out.Root:
         del out.Root["/Outlines"]
     if tree:
@@ -191,6 +189,33 @@ def _outline(out: pikepdf.Pdf, bookmarks: list[Any], heights: list[Any]) -> None
         items, count = _outlines(out, tree, root)
         root.Count, root.First, root.Last = count, items[0], items[-1]
         out.Root.Outlines = root
+
+
+def _bookmark_tree(pages: list[tuple[Any, float]]) -> list[Any]:
+    """Bookmarks (level, label, (x, y), state) of each page (with its height in CSS pixels) as a tree
+    of (label, (page, x, y), children, state) in PDF points, as ``weasyprint.Document``'s
+    ``make_bookmark_tree`` makes it: a level skipped (an h4 under an h2) adds no depth."""
+    root: list[Any] = []
+    skipped: list[int] = []  # at each depth, how many levels were skipped to reach it
+    last_by_depth = [root]
+    previous = 0
+    for number, (marks, height) in enumerate(pages):
+        for level, label, (x, y), state in marks:
+            if level > previous:
+                skipped.append(level - previous - 1)
+            else:
+                climbed = level
+                while climbed < previous:
+                    climbed += 1 + skipped.pop()
+                if climbed > previous:
+                    skipped.append(climbed - previous - 1)
+            previous = level
+            depth = level - sum(skipped)
+            children: list[Any] = []
+            last_by_depth[depth - 1].append((label, (number, x * _PT, (height - y) * _PT), children, state))
+            del last_by_depth[depth:]
+            last_by_depth.append(children)
+    return root
 
 
 def _outlines(out: pikepdf.Pdf, tree: list[Any], parent: Any) -> tuple[list[Any], int]:

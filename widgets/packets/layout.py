@@ -80,6 +80,8 @@ class PdfProcesses:
         """Start the processes and lay a tiny page out in each, in the background: WeasyPrint's
         first document (loading it and its fonts) takes seconds, and a server's first packet
         should not."""
+        import widgets.packets.join  # noqa: F401 (pikepdf: this process joins the parts)
+
         pool = self._pool()
         for _ in range(self.workers):
             pool.submit(_layout, [(_WARM_UP, "whole")])
