@@ -173,7 +173,7 @@ def test_a_packet_joined_from_parts_is_the_packet_laid_out_whole(packet: Packet,
 
 
 def test_an_item_longer_than_a_page_moves_the_contents_page_numbers(packet: Packet) -> None:
-    # The front is first laid out guessing one page an item; this item takes three.
+    # The front is first laid out guessing one page an item; this item takes four.
     notes = "".join(f"<li>Note {n}: the crew was short-handed that week.</li>" for n in range(130))
     html = packet.html.replace(
         '<div class="questions">', f'<div class="notes"><ul>{notes}</ul></div><div class="questions">', 1
