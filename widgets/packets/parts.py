@@ -29,7 +29,7 @@ __all__ = ["FRONT_SHARE", "LaidOut", "Task", "assemble", "lay_out", "lay_out_gro
 
 #: the front's layout costs about as much as this many items (its contents, follow-ups, footers)
 #: plus a quarter of an item per item (a line of contents and a stand-in page each)
-FRONT_SHARE = 7
+FRONT_SHARE = 10
 #: (the page, how it is laid out: "whole", "front" or "items")
 Task = tuple[str, str]
 Bookmark = tuple[int, str, tuple[float, float], str]
