@@ -1,8 +1,8 @@
 """The front and the items parts of a packet (:mod:`widgets.packets.parts`) joined into one PDF.
 
 The joined PDF is the front's first pages (cover, contents, follow-ups), then every items part's
-pages, each with the footer its stand-in page in the front carries (drawn as an artifact, as
-WeasyPrint draws footers). It stays a tagged PDF/UA-1 document:
+pages, each with the footer its stand-in page in the front carries (drawn as an artifact: page
+furniture, out of the structure tree). It stays a tagged PDF/UA-1 document:
 
 - the structure tree is the front's elements of the pages kept, then each part's, under one
   ``Document`` element; its parent tree is numbered again (pages first, then annotations, as
