@@ -4,7 +4,7 @@ The catalog is generated (:func:`bench.bench_catalog.generate_catalog`) with one
 departments, so every KPI is a standing item: one chart, one set of numbers and flags each.
 Cold: a fresh single-worker server per format (renderer warmed up, nothing of the catalog computed),
 then the first request of ``/meetings/{id}.pdf`` or ``/meetings/{id}``: every KPI measured, every
-chart drawn, the page laid out (and, for the PDF, paginated by WeasyPrint).
+chart drawn, the page laid out (and, for the PDF, laid out by WeasyPrint in two processes and joined).
 Cached: p99 under load on a two-worker server after every worker built both.
 
 Example:
@@ -69,7 +69,7 @@ def meeting_rows(*, kpis: int, seconds: float, connections: int, workdir: Path) 
                 higher_is_better=False,
                 goal=Goal("max", 2, "s"),
                 notes="first request of a fresh server: every KPI measured and charted"
-                + (", then laid out and paginated by WeasyPrint" if name == "PDF" else ""),
+                + (", then laid out by WeasyPrint in two processes and joined" if name == "PDF" else ""),
             )
         )
     # Generous start-up time: on a shared 2-core machine two workers starting together can be slow.

@@ -3,9 +3,10 @@
 WeasyPrint lays out one document at a time per process (:func:`~widgets.packets.render.packet_pdf`
 holds a lock: its layout is not documented as thread-safe) and holds the interpreter while it
 works, so threads would not lay out two PDFs at once. :class:`PdfProcesses` keeps up to
-``workers`` processes (started on the first PDF, ``spawn``\\ed: nothing of the server's threads or
-DuckDB connections is copied into them) and hands each an HTML packet; the server's packet pool
-has as many threads as there are processes, so PDFs are made in parallel up to the pool's size.
+``workers`` processes (started when the server starts or on the first PDF, ``spawn``\\ed: nothing
+of the server's threads or DuckDB connections is copied into them). A packet is laid out in two
+parts at once, each in a process (:func:`widgets.packets.parts.assemble`), and joined here; the
+server's packet pool has as many threads as there are processes.
 
 Example:
     >>> layout = PdfProcesses(workers=1)
@@ -22,10 +23,12 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from btvstat_open.errors import RenderError
+from widgets.packets.parts import LaidOut, Task, assemble, lay_out_group
 
 __all__ = ["PdfProcesses"]
 
@@ -48,12 +51,10 @@ def _start_worker() -> None:
 _WARM_UP = "<!doctype html><html lang='en'><title>.</title><p>.</p></html>"
 
 
-def _layout(html: str) -> tuple[bool, bytes | str]:
-    """In a worker process: the PDF, or the message of the error that stopped it."""
-    from widgets.packets.render import packet_pdf
-
+def _layout(group: Sequence[Task]) -> tuple[bool, list[LaidOut] | str]:
+    """In a worker process: a group of parts laid out, or the message of the error that stopped it."""
     try:
-        return True, packet_pdf(html)
+        return True, lay_out_group(group)
     except RenderError as exc:
         return False, exc.message
 
@@ -76,15 +77,24 @@ class PdfProcesses:
             return self._executor
 
     def warm(self) -> None:
-        """Start one process and lay a tiny page out in it, in the background: WeasyPrint's first
-        document (loading it and its fonts) takes seconds, and a server's first packet should not."""
-        self._pool().submit(_layout, _WARM_UP)
+        """Start the processes and lay a tiny page out in each, in the background: WeasyPrint's
+        first document (loading it and its fonts) takes seconds, and a server's first packet
+        should not."""
+        import widgets.packets.join  # noqa: F401 (pikepdf: this process joins the parts)
+
+        pool = self._pool()
+        for _ in range(self.workers):
+            pool.submit(_layout, [(_WARM_UP, "whole")])
 
     def __call__(self, html: str) -> bytes:
         """The packet page ``html`` as a PDF; :class:`RenderError` when it cannot be made."""
+        return assemble(html, self._run)
+
+    def _run(self, groups: Sequence[Sequence[Task]]) -> list[list[LaidOut]]:
+        """Each group laid out in a process, the groups at once."""
         executor = self._pool()
         try:
-            ok, value = executor.submit(_layout, html).result()
+            answers = [future.result() for future in [executor.submit(_layout, g) for g in groups]]
         except BrokenProcessPool:
             with self._lock:
                 if self._executor is executor:
@@ -94,11 +104,14 @@ class PdfProcesses:
                 "The process laying out the packet's PDF stopped unexpectedly (out of memory?); "
                 "try again, and see the server log."
             ) from None
-        if not ok:
-            assert isinstance(value, str)
-            raise RenderError(value)
-        assert isinstance(value, bytes)
-        return value
+        done = []
+        for ok, value in answers:
+            if not ok:
+                assert isinstance(value, str)
+                raise RenderError(value)
+            assert isinstance(value, list)
+            done.append(value)
+        return done
 
     def close(self, *, wait: float = 10) -> None:
         """Stop the processes: PDFs not started are dropped, one being laid out has ``wait``

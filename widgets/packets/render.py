@@ -20,7 +20,6 @@ Example:
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import html as html_text
 import re
@@ -30,7 +29,6 @@ from typing import Any
 
 import jinja2
 
-from btvstat_open.errors import RenderError
 from btvstat_open.i18n import current_locale
 from btvstat_open.web.locales import localize_links
 from catalog.models import CatalogSettings
@@ -40,6 +38,7 @@ from widgets.theme_files import Brand
 from widgets.theme_templates import template_env
 
 __all__ = [
+    "IMAGE_RULE",
     "PACKET_CSS",
     "charts_as_images",
     "packet_css",
@@ -151,24 +150,15 @@ def _render(context: dict[str, Any], site: CatalogSettings, links: bool, brand: 
 def packet_pdf(html: str) -> bytes:
     """The packet page as a PDF/UA-1 document (tagged, titled, language set, fonts embedded).
 
-    Raises :class:`~btvstat_open.errors.RenderError` when WeasyPrint or its system libraries fail.
+    Its parts are laid out one after the other in this process and joined
+    (:func:`widgets.packets.parts.assemble`); the server lays them out side by side, to the
+    same bytes. Raises :class:`~btvstat_open.errors.RenderError` when WeasyPrint or its system
+    libraries fail.
     """
-    try:
-        import weasyprint
-    except (ImportError, OSError) as exc:  # OSError: Pango or its fonts are missing
-        raise RenderError(
-            f"Cannot make PDF packets: WeasyPrint is not usable here ({exc}). Install the Pango "
-            "libraries (Debian: libpango-1.0-0 libpangoft2-1.0-0) and a font such as fonts-dejavu-core."
-        ) from exc
+    from widgets.packets.parts import assemble, run_here
+
     with _PDF_LOCK:
-        try:
-            document = weasyprint.HTML(string=charts_as_images(html), base_url=None)
-            pdf: bytes = document.write_pdf(
-                pdf_variant="pdf/ua-1", uncompressed_pdf=False, stylesheets=[_layout_css(weasyprint)]
-            )
-        except Exception as exc:
-            raise RenderError(f"Could not lay out the packet as PDF: {exc}.") from exc
-    return pdf
+        return assemble(html, run_here)
 
 
 # The packet's charts (the server's own SVG, never nested) and the title WeasyPrint tags them with.
@@ -176,7 +166,7 @@ _SVG = re.compile(r"<svg\b[^>]*>.*?</svg>", re.DOTALL)
 _TITLE = re.compile(r"<title>(.*?)</title>", re.DOTALL)
 _LABEL = re.compile(r' aria-label="([^"]*)"')
 # What the page's `.chart svg` rule does for an inline chart, for the chart as an image.
-_IMAGE_RULE = ".chart img { display: block; width: 100%; height: auto; max-height: 70mm; }"
+IMAGE_RULE = ".chart img { display: block; width: 100%; height: auto; max-height: 70mm; }"
 
 
 def charts_as_images(html: str) -> str:
@@ -201,9 +191,3 @@ def charts_as_images(html: str) -> str:
         return f'<img alt="{alt}" src="data:image/svg+xml;base64,{data}">'
 
     return _SVG.sub(image, html)
-
-
-@functools.cache
-def _layout_css(weasyprint: Any) -> Any:
-    """The stylesheet the PDF adds to the page's own, parsed once per process."""
-    return weasyprint.CSS(string=_IMAGE_RULE)
