@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from btvstat_open.errors import DatasetNotFound
-from btvstat_open.i18n import current_locale, locale_prefix, translations
+from btvstat_open.i18n import current_locale, translations
 from btvstat_open.web.locales import bare_path, language_links, localize_links
 from catalog.data_checks import load_checks
 from catalog.definitions import definition_changes
@@ -62,9 +62,8 @@ class ChartView:
     description: str
 
 
-def embed_snippet(base_url: str, kpi: Kpi, *, height: int = 420, prefix: str = "") -> str:
-    """The HTML a webmaster pastes to embed a KPI (an iframe plus embed.js, which resizes it);
-    ``prefix`` is the locale's (``/es``: the embed in that language, a file on a static copy).
+def embed_snippet(base_url: str, kpi: Kpi, *, height: int = 420) -> str:
+    """The HTML a webmaster pastes to embed a KPI (an iframe plus embed.js, which resizes it).
 
     Example:
         >>> from catalog.models import Kpi
@@ -76,7 +75,7 @@ def embed_snippet(base_url: str, kpi: Kpi, *, height: int = 420, prefix: str = "
         <script src="https://stat.example.gov/embed.js" async></script>
     """
     return (
-        f'<iframe src="{html.escape(base_url + prefix)}/embed/{kpi.id}" title="{html.escape(kpi.title)}" '
+        f'<iframe src="{html.escape(base_url)}/embed/{kpi.id}" title="{html.escape(kpi.title)}" '
         f'width="100%" height="{height}"\n  style="border:0;width:100%" loading="lazy"></iframe>\n'
         f'<script src="{html.escape(base_url)}/embed.js" async></script>'
     )
@@ -185,9 +184,7 @@ class Pages:
             period_name=period_name(kpi.period.size),
             dataset_name=dataset_name,
             source=provenance(kpi, self.site, dataset_name),
-            embed_snippet=embed_snippet(
-                base_url, kpi, prefix=locale_prefix(current_locale(), self.site.locales[0])
-            ),
+            embed_snippet=embed_snippet(base_url, kpi),
             embed_options=script_json(embed_options(current_locale())),
             pending=[(p, format_value(p.value, kpi)) for p in pending],
             private=private,

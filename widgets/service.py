@@ -188,6 +188,8 @@ class WidgetService:
         self._series: LruCache[tuple[Any, ...], pa.Table] = LruCache(512)
         self._rendered: LruCache[tuple[Any, ...], Any] = LruCache(1024)
         self._notes: dict[tuple[Any, ...], str | None] = {}  # the last data note (data_note)
+        #: why a KPI's series is empty (its own queries; the same in every language)
+        self._explained: LruCache[tuple[Any, ...], tuple[str | None]] = LruCache(4096)
 
     def localized(self, locale: str) -> WidgetService:
         """The same service over the catalog in ``locale`` (:func:`catalog.localized.localized`):
@@ -197,6 +199,7 @@ class WidgetService:
         sibling.locale = locale
         sibling.data_version = self.data_version
         sibling._series = self._series  # series hold no text: computed once for every language
+        sibling._explained = self._explained
         return sibling
 
     @property
@@ -352,9 +355,7 @@ class WidgetService:
                 freshness=freshness(kpi, self.store, self.series(kpi), today=today),
                 overdue=tuple(overdue_actions(kpi, today)),
                 unattended=is_unattended(kpi, statuses, today),
-                empty_reason=None
-                if latest
-                else why_empty(kpi, self.store, self.settings, today=today, series=self.series(kpi)),
+                empty_reason=None if latest else self._why_empty(kpi),
                 target_label=shown,
                 progress=kpi_progress(kpi, self.series(kpi)),
                 series=self.series(kpi),
@@ -362,6 +363,17 @@ class WidgetService:
 
         facts: KpiFacts = self._cached(self._key(kpi, "facts"), build)
         return facts
+
+    def _why_empty(self, kpi: Kpi) -> str | None:
+        """:func:`catalog.explain.why_empty`, once for every language (its words are the catalog's
+        settings and data, not the page's language)."""
+        key = self._data_key(kpi)
+        found = self._explained.get(key)
+        if found is None:
+            reason = why_empty(kpi, self.store, self.settings, today=key[3], series=self.series(kpi))
+            found = (reason,)
+            self._explained.put(key, found)
+        return found[0]
 
     def rows(self, kpi: Kpi) -> list[Row]:
         """The series as formatted rows."""

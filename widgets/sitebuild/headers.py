@@ -13,8 +13,12 @@ address. An answer without a file extension (``/api/kpis``) also gets its ``Cont
 Example:
     >>> page = {"x-frame-options": "DENY"}
     >>> print(headers_file({"/kpi/a": (page, True), "/kpi/a.svg": ({"x-frame-options": "SAMEORIGIN"}, False),
-    ...                     "/embed/a": ({}, True), "/embed/b": ({}, True)}), end="")
+    ...                     "/embed/a": ({}, True), "/embed/b": ({}, True), "/checks": (page, True)}), end="")
     # The server's security headers for each address (see docs/static-site.md, Hosting).
+    /checks
+      X-Frame-Options: DENY
+    /checks/*
+      X-Frame-Options: DENY
     /embed/*
     /kpi/a
       X-Frame-Options: DENY
@@ -94,6 +98,8 @@ def headers_file(answers: Mapping[str, tuple[Mapping[str, str], bool]], prefixes
         folder = _folder(path, page, prefixes)
         if folder in uniform:
             rules[folder + "*"] = headers
+            if path == folder.rstrip("/"):  # the folder's own page, asked for without its slash
+                rules[path] = headers
             continue
         rules[path] = headers
         if page and not path.endswith("/"):

@@ -64,17 +64,26 @@ def load_series(service: Any, out: Path, inputs: Mapping[str, str]) -> int:
 
 
 def save_series(service: Any, out: Path, inputs: Mapping[str, str]) -> None:
-    """Keep the cached series of every public KPI beside the site (the file whole or not at all)."""
-    kept: dict[str, bytes] = {}
+    """Keep the cached series of every public KPI beside the site (the file whole or not at all;
+    left as it is when it holds these series already: the same keys, the same tables)."""
+    tables = {}
     for kpi in service.public_kpis():
         key = service.series_key(kpi)
         table = service.known_series(key)
-        if table is None:
-            continue
+        if table is not None:
+            tables[_name(key, inputs)] = table
+    try:
+        with zipfile.ZipFile(out / SERIES) as archive:
+            if set(archive.namelist()) == set(tables):
+                return
+    except (OSError, zipfile.BadZipFile):
+        pass
+    kept: dict[str, bytes] = {}
+    for name, table in tables.items():
         sink = io.BytesIO()
         with ipc.new_stream(sink, table.schema) as writer:
             writer.write_table(table)
-        kept[_name(key, inputs)] = sink.getvalue()
+        kept[name] = sink.getvalue()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, body in sorted(kept.items()):
