@@ -22,9 +22,12 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote, unquote
+
+import pyarrow as pa
 
 from btvstat_open.dcat import catalog_document, dataset_entries, dataset_entry, tag_keywords
 from btvstat_open.store import DatasetInfo, Store, as_utc, license_url
@@ -56,11 +59,19 @@ _TABLE_TYPES = {
 }
 
 
-def dcat_us(catalog: Catalog, store: Store, base_url: str, *, today: date | None = None) -> dict[str, Any]:
+def dcat_us(
+    catalog: Catalog,
+    store: Store,
+    base_url: str,
+    *,
+    today: date | None = None,
+    series: Callable[[Kpi], pa.Table] | None = None,
+) -> dict[str, Any]:
     """The catalog and the store's datasets as a DCAT-US 1.1 ``data.json`` document.
 
     For a past ``today`` (``--as-of``) the store is described as known then: the datasets it held
-    at the end of that day, each ``modified`` as of then, and the KPI series computed from them.
+    at the end of that day, each ``modified`` as of then, and the KPI series computed from them
+    (``series`` gives a KPI's as of ``today`` when they are at hand: the server's cached ones).
 
     Example:
         >>> dcat_us(catalog, store, "https://performance.example.gov")["conformsTo"]
@@ -85,9 +96,14 @@ def dcat_us(catalog: Catalog, store: Store, base_url: str, *, today: date | None
         entry["distribution"].append(_download(f"{base}/datasets/{dataset_id}.parquet", "Parquet"))
         _modified_as_shown(entry, store, unquote(dataset_id), day)
     template = entries[0] if entries else None
+    measured = series or (lambda kpi: measure(kpi, store, catalog.settings, today=day))
+    described: dict[str, DatasetInfo] = {}  # many KPIs read one dataset: each described once
     for kpi in catalog.kpis.values():
         if kpi.public and store.exists(kpi.source.dataset):
-            entries.append(_kpi_entry(kpi, catalog, store, base, template, day))
+            dataset = kpi.source.dataset
+            if dataset not in described:
+                described[dataset] = dataset_as_known(store, dataset, day)
+            entries.append(_kpi_entry(kpi, catalog, described[dataset], measured(kpi), base, template))
     return catalog_document(
         entries, title=settings.title, publisher=settings.publisher, catalog_url=f"{base}/data.json"
     )
@@ -120,10 +136,13 @@ def _download(url: str, fmt: str) -> dict[str, Any]:
 
 
 def _kpi_entry(
-    kpi: Kpi, catalog: Catalog, store: Store, base: str, template: dict[str, Any] | None, today: date
+    kpi: Kpi,
+    catalog: Catalog,
+    info: DatasetInfo,
+    series: pa.Table,
+    base: str,
+    template: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    info = dataset_as_known(store, kpi.source.dataset, today)
-    series = measure(kpi, store, catalog.settings, today=today)
     ident = quote(kpi.id, safe="")
     dataset = quote(info.id, safe="")
     who = catalog.settings.contact

@@ -164,15 +164,17 @@ def test_links_follow_the_page_locale() -> None:
         'href="/kpi/x">a', 'href="/fr/kpi/x">a'
     ).replace('action="/"', 'action="/fr/"')
     assert localize_links(page, "en", LOCALES) == page
-    # Images, feeds, calendars, PDFs and embeds are in a language by ?lang= (their one address).
+    # Images, feeds, calendars, PDFs and embeds are in a language at its prefixed address (a
+    # static host ignores ?lang=); a link naming its own lang= stays.
     media = (
         '<img src="/kpi/x.svg?theme=dark" alt=""><a href="/program.atom">f</a>'
         '<a href="/meetings/m.pdf#p2">p</a><a href="/embed/x">e</a><a href="/kpi/x.svg?lang=fr">s</a>'
+        '<img src="/theme/logo-1.svg" alt="">'
     )
     assert localize_links(media, "ar", LOCALES) == (
-        '<img src="/kpi/x.svg?theme=dark&amp;lang=ar" alt=""><a href="/program.atom?lang=ar">f</a>'
-        '<a href="/meetings/m.pdf?lang=ar#p2">p</a><a href="/embed/x?lang=ar">e</a>'
-        '<a href="/kpi/x.svg?lang=fr">s</a>'
+        '<img src="/ar/kpi/x.svg?theme=dark" alt=""><a href="/ar/program.atom">f</a>'
+        '<a href="/ar/meetings/m.pdf#p2">p</a><a href="/ar/embed/x">e</a>'
+        '<a href="/kpi/x.svg?lang=fr">s</a><img src="/theme/logo-1.svg" alt="">'
     )
 
 

@@ -204,10 +204,14 @@ def test_pages_speak_their_locale(
     assert f'<html lang="{locale}" dir="{direction}"' in page
     for word in words:
         assert word in page
-    # Page links stay in the locale; data, images and feeds keep their one address.
+    # Page, image and feed links stay in the locale (prefixed: a static copy has them as files);
+    # data keeps its one address.
     assert f'href="/{locale}/departments"' in page
     assert f'href="/kpi/{KPI}.csv"' in page and f'href="/{locale}/kpi/{KPI}.csv"' not in page
-    assert f'href="/kpi/{KPI}.svg?lang={locale}"' in page and f'href="/program.atom?lang={locale}"' in page
+    assert f'href="/{locale}/kpi/{KPI}.svg"' in page and f'href="/{locale}/program.atom"' in page
+    assert (
+        client.get(f"/{locale}/kpi/{KPI}.svg").content == client.get(f"/kpi/{KPI}.svg?lang={locale}").content
+    )
 
 
 def test_alternates_and_the_selector(client: TestClient) -> None:

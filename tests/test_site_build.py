@@ -4,7 +4,9 @@ the files that show it (and gives what a cold build gives)."""
 
 from __future__ import annotations
 
+import html as html_module
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +32,8 @@ from btvstat_open.web.inprocess import inprocess_session
 from catalog import load_catalog
 from widgets.packets.kept import produce
 from widgets.sitebuild import BuildReport
+from widgets.sitebuild.headers import security_of
+from widgets.sitebuild.paths import page_links, site_path
 
 
 @dataclass
@@ -90,6 +94,8 @@ def test_every_public_address_is_a_file_at_the_same_path(built: Built) -> None:
         "robots.txt",
         "404.html",
         ".build-manifest.json",
+        ".build-series.zip",
+        "_headers",
         # every page in the other language too, and the language selector's stand-in
         "es/index.html",
         f"es/kpi/{kpi}/index.html",
@@ -101,7 +107,8 @@ def test_every_public_address_is_a_file_at_the_same_path(built: Built) -> None:
     assert expected <= files, sorted(expected - files)
     assert built.report.broken == []
     assert not any(name.startswith(("fr/", "ar/")) for name in files)  # only the catalog's languages
-    assert built.report.written == built.report.files == len(files) - 1  # all but the manifest
+    # all but the manifest and the series kept for the next build
+    assert built.report.written == built.report.files == len(files) - 2
     sitemap = (built.site / "sitemap.xml").read_text()
     assert f"<loc>{BASE}/kpi/{kpi}</loc>" in sitemap and ".svg<" not in sitemap
     assert f"Sitemap: {BASE}/sitemap.xml" in (built.site / "robots.txt").read_text()
@@ -157,6 +164,7 @@ def _shows_the_kpi(name: str, goals: set[str]) -> bool:
         "actions.ics",
         "checks/index.html",
         ".build-manifest.json",
+        ".build-series.zip",  # the KPI's series, kept for the next build
     )
     return name.startswith(own) or name.startswith(about)
 
@@ -171,7 +179,7 @@ def test_one_kpis_new_data_rewrites_only_the_files_that_show_it(built: Built) ->
     assert {f"kpi/{CHANGED_KPI}.csv", f"es/kpi/{CHANGED_KPI}/index.html", "index.html"} <= changed
     strays = sorted(name for name in changed if not _shows_the_kpi(name, goals))
     assert strays == [] and report.broken == []
-    assert report.written == len(changed - {".build-manifest.json"})
+    assert set(report.changed) == changed - {".build-manifest.json", ".build-series.zip"}
     assert report.rendered < built.report.rendered / 3  # the other KPIs' files were not rendered again
     # Two builds give the same bytes: a build from nothing now gives what the rebuild left.
     cold = built.root / "cold"
@@ -207,3 +215,94 @@ def test_a_kept_revision_is_at_its_own_address(built: Built) -> None:
     with inprocess_session(app, BASE) as http:
         for address, name in pairs.items():
             assert (built.site / name).read_bytes() == http.get(BASE + address, timeout=120).content
+
+
+# Answers in a language (the site's own files, such as the theme's logo, are the same in each).
+_IN_A_LANGUAGE = re.compile(r"^(?!/(static|theme)/).*(\.(svg|png|atom|ics|pdf)$|^/embed/)")
+
+
+def test_translated_pages_link_the_files_in_their_language(built: Built) -> None:
+    """A static host ignores ``?lang=``: a Spanish page links its images, feeds, embeds and
+    packets at ``/es/`` addresses, each a file holding the server's Spanish answer."""
+    kpi = "pothole-days-to-close"
+    urls = json.loads((built.site / ".build-manifest.json").read_text())["urls"]
+    pages = ["/es/", f"/es/kpi/{kpi}", f"/es/embed/{kpi}", "/es/meetings/2020-03-04-public-works"]
+    app = create_app(built.store, load_catalog(built.catalog, built.store), as_of=AS_OF)
+    checked: set[str] = set()
+    with inprocess_session(app, BASE) as http:
+        for page in pages:
+            html = (built.site / urls[page]["file"]).read_text()
+            html = re.sub(r"<[^>]*\bhreflang=[^>]*>", "", html)  # the page in the other languages
+            for link in page_links(html):
+                path = site_path(link, page, BASE)
+                if path is None or path.startswith("/locale/"):  # another site; the selector
+                    continue
+                assert "lang=" not in link, (page, link)
+                assert path in urls, (page, link)  # a file of the site
+                bare = path.removeprefix("/es")
+                if not _IN_A_LANGUAGE.search(bare) or path in checked:
+                    continue
+                assert path.startswith("/es/"), (page, link)
+                spanish = http.get(BASE + path, timeout=120)
+                assert spanish.status_code == 200, path
+                assert (built.site / urls[path]["file"]).read_bytes() == spanish.content, path
+                assert spanish.content != (built.site / urls[bare]["file"]).read_bytes(), path  # not English
+                if bare.endswith((".svg", ".png")):  # the answer ?lang=es has always given
+                    assert http.get(f"{BASE}{bare}?lang=es", timeout=120).content == spanish.content
+                checked.add(path)
+    assert {f"/es/kpi/{kpi}.svg", "/es/program.atom", f"/es/embed/{kpi}"} <= checked, sorted(checked)
+    assert any(path.endswith(".pdf") for path in checked)
+    page = (built.site / urls[f"/es/kpi/{kpi}"]["file"]).read_text()
+    assert f'src="{BASE}/es/embed/{kpi}"' in html_module.unescape(page)  # the embed code, in Spanish
+
+
+def _rules(text: str) -> dict[str, dict[str, str]]:
+    """The rules of a ``_headers`` file: each pattern and its headers (lower-case names)."""
+    rules: dict[str, dict[str, str]] = {}
+    current: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        if not line.startswith(" "):
+            current = rules.setdefault(line, {})
+        else:
+            name, _, value = line.strip().partition(": ")
+            assert name.lower() not in current, line
+            current[name.lower()] = value
+    return rules
+
+
+def _matching(rules: dict[str, dict[str, str]], path: str) -> list[str]:
+    return [p for p in rules if p == path or (p.endswith("*") and path.startswith(p[:-1]))]
+
+
+def test_the_headers_file_holds_the_servers_security_headers(built: Built) -> None:
+    rules = _rules((built.site / "_headers").read_text())
+    urls = json.loads((built.site / ".build-manifest.json").read_text())["urls"]
+    for path, entry in urls.items():  # each address (a page with its slash too) meets one rule
+        assert len(_matching(rules, path)) == 1, (path, _matching(rules, path))
+        if entry["file"].endswith("index.html"):
+            assert len(_matching(rules, path.rstrip("/") + "/")) == 1, path
+    kpi, meeting = "pothole-days-to-close", "2020-03-04-public-works"
+    kinds = {
+        "page": ["/", f"/kpi/{kpi}", f"/es/kpi/{kpi}", "/departments", "/es/"],
+        "embed": [f"/embed/{kpi}", f"/es/embed/{kpi}"],
+        "image": [f"/kpi/{kpi}.svg", f"/es/kpi/{kpi}.png"],
+        "data": [f"/kpi/{kpi}.csv", "/api/kpis", "/data.json", "/program.atom"],
+        "script": ["/embed.js", "/static/site.js"],
+        "packet": [f"/meetings/{meeting}", f"/meetings/{meeting}.pdf"],
+        "docs": ["/docs"],
+    }
+    app = create_app(built.store, load_catalog(built.catalog, built.store), as_of=AS_OF)
+    with inprocess_session(app, BASE) as http:
+        for kind, paths in kinds.items():
+            for path in paths:
+                answer = http.get(BASE + path, timeout=120)
+                expected = security_of(path, answer.headers)
+                assert "content-security-policy" in expected, (kind, path)
+                [rule] = _matching(rules, path)
+                assert rules[rule] == expected, (kind, path)
+    embed, page = rules[_matching(rules, f"/embed/{kpi}")[0]], rules[_matching(rules, f"/kpi/{kpi}")[0]]
+    assert "x-frame-options" not in embed and page["x-frame-options"] == "DENY"  # embeds framable
+    assert "frame-ancestors 'none'" in page["content-security-policy"]
+    assert rules[_matching(rules, "/api/kpis")[0]]["content-type"].startswith("application/json")

@@ -220,7 +220,7 @@ def _data_json(
         return None
     from catalog.exports import dcat_us
 
-    return lambda: dcat_us(catalog, store, _base_url.get(), today=service.today())
+    return lambda: dcat_us(catalog, store, _base_url.get(), today=service.today(), series=service.series)
 
 
 _docs = APIRouter()

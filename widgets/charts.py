@@ -36,7 +36,7 @@ from widgets.themes import Theme
 from widgets.themes import palette as palette_of
 from widgets.vocabulary import period_name
 
-__all__ = ["Width", "build_chart", "chart_spec", "describe", "sparkline_spec"]
+__all__ = ["Width", "build_chart", "chart_spec", "describe", "recoloured", "sparkline_spec", "titled"]
 
 Width = int | Literal["container"]
 
@@ -361,6 +361,60 @@ def chart_spec(
                             today=today, fiscal_year_start=fiscal_year_start)  # fmt: skip
         spec: dict[str, Any] = chart.to_dict(validate=False)
     return spec
+
+
+def titled(spec: dict[str, Any], kpi: Kpi) -> dict[str, Any]:
+    """``spec``, a chart :func:`chart_spec` built with ``title=False``, with the KPI's title: the
+    spec it builds with ``title=True`` (the same keys in the same order), without building again.
+
+    Example:
+        >>> from catalog.demo_series import demo_series
+        >>> kpi, series = demo_series("pothole-days-to-close")
+        >>> with_title = titled(chart_spec(kpi, series, title=False), kpi)
+        >>> with_title == chart_spec(kpi, series) and list(with_title) == list(chart_spec(kpi, series))
+        True
+    """
+    title = _title(kpi).to_dict(validate=False)
+    # Altair writes a chart's own properties in name order after its config and layers.
+    keys = [key for key in spec if key != "title"]
+    at = next(
+        (i for i, key in enumerate(keys) if key not in ("config", "layer") and key > "title"), len(keys)
+    )
+    keys.insert(at, "title")
+    return {key: title if key == "title" else spec[key] for key in keys}
+
+
+def _palette(theme: Theme) -> list[str]:
+    return [theme.background, theme.text, theme.muted, theme.grid, theme.line, theme.target, theme.band,
+            *(theme.status[status] for status in sorted(theme.status))]  # fmt: skip
+
+
+def recoloured(spec: dict[str, Any], source: str, target: str) -> dict[str, Any] | None:
+    """``spec``, a chart :func:`chart_spec` built in the ``source`` theme, in the ``target`` theme:
+    every colour of the one swapped for the other's (the data left as it is). None when the two
+    palettes do not map one to one (then build the chart again).
+
+    Example:
+        >>> from catalog.demo_series import demo_series
+        >>> kpi, series = demo_series("pothole-days-to-close")
+        >>> recoloured(chart_spec(kpi, series), "light", "dark") == chart_spec(kpi, series, theme="dark")
+        True
+    """
+    pairs = list(zip(_palette(THEMES[source]), _palette(THEMES[target]), strict=True))
+    colours = dict(pairs)
+    if len(set(pairs)) != len(colours):
+        return None  # one colour of the source stands for two of the target
+
+    def swap(value: Any) -> Any:
+        if isinstance(value, str):
+            return colours.get(value, value)
+        if isinstance(value, dict):
+            return {key: swap(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [swap(item) for item in value]
+        return value
+
+    return {key: value if key == "datasets" else swap(value) for key, value in spec.items()}
 
 
 def sparkline_spec(kpi: Kpi, series: pa.Table, *, theme: str = "light") -> dict[str, Any]:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from btvstat_open.errors import NotFound
 from btvstat_open.i18n import _
 from catalog.data_checks import load_checks
+from catalog.goals import goal_tree
 from catalog.models import KPI_KINDS, Kpi
 from widgets.filters import STALE_CHOICES, Filters
 from widgets.kpi_details import action_rows, sort_actions
@@ -137,7 +138,7 @@ class ProgramPages:
 
     def goal(self, goal_id: str) -> str:
         """A goal: where it sits, its rollup, its sub-goals and every KPI under it."""
-        facts = self.facts()
+        facts = self.service.all_facts(self.shown_on_goal(goal_id))
         node, trail = find_goal(program_tree(self.service.settings, facts), goal_id)
         under = [f for f in facts if f.kpi.id in set(node.all_kpi_ids)]
         return self.pages.render(
@@ -148,6 +149,18 @@ class ProgramPages:
             levels=self.service.settings.goal_levels,
             **self._common(under, Filters(), f"/goals/{node.goal.id}"),
         )
+
+    def shown_on_goal(self, goal_id: str) -> list[Kpi]:
+        """The KPIs a goal's page shows: those under it and those measuring its (or its sub-goals')
+        dated goals. Only their facts are read, so another goal's data changes none of its bytes."""
+        kpis = self.service.public_kpis()
+        tree = goal_tree(self.service.settings, kpis)
+        found = next((node for top in tree for node in top.walk() if node.id == goal_id), None)
+        if found is None:
+            return kpis  # find_goal says it is missing
+        wanted = set(found.all_kpi_ids())
+        wanted.update(node.goal.dated_goal.kpi for node in found.walk() if node.goal.dated_goal)
+        return [kpi for kpi in kpis if kpi.id in wanted]
 
     def departments(self) -> str:
         """Every department with its counts."""

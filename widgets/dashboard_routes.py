@@ -37,10 +37,14 @@ router = APIRouter()
 
 
 def _page_now(
-    ctx: WidgetContext, request: Request, build: Callable[[ProgramPages], str], keep: bool
+    ctx: WidgetContext,
+    request: Request,
+    build: Callable[[ProgramPages], str],
+    keep: bool,
+    kpis: list[Kpi] | None = None,
 ) -> Response:
-    """An HTML page about the whole program (it depends on every public KPI's data)."""
-    kpis = ctx.service.public_kpis()
+    """An HTML page about the program: it depends on these KPIs' data (default: every public KPI's)."""
+    kpis = ctx.service.public_kpis() if kpis is None else kpis
     program = ctx.program
     return ctx.respond(
         request, "page", "text/html; charset=utf-8", lambda: build(program).encode(), kpis=kpis, keep=keep
@@ -48,10 +52,15 @@ def _page_now(
 
 
 async def _page(
-    ctx: WidgetContext, request: Request, build: Callable[[ProgramPages], str], *, keep: bool = True
+    ctx: WidgetContext,
+    request: Request,
+    build: Callable[[ProgramPages], str],
+    *,
+    keep: bool = True,
+    kpis: list[Kpi] | None = None,
 ) -> Response:
     """:func:`_page_now` on the page pool (a 503 with ``Retry-After`` when it is full)."""
-    return await ctx.pools.pages.run(_page_now, ctx, request, build, keep)
+    return await ctx.pools.pages.run(_page_now, ctx, request, build, keep, kpis)
 
 
 @router.get("/", response_class=Response, summary="Dashboard: the program at a glance, then the goal tree")
@@ -65,7 +74,8 @@ async def dashboard(request: Request, ctx: Widgets) -> Response:
 @router.get("/goals/{goal_id}", response_class=Response, summary="A goal: its rollup, sub-goals and KPIs")
 async def goal_page(goal_id: str, request: Request, ctx: Widgets) -> Response:
     ctx.no_options(request)
-    return await _page(ctx, request, lambda p: p.goal(goal_id))
+    shown = ctx.program.shown_on_goal(goal_id)  # its KPIs only: another goal's data is not on it
+    return await _page(ctx, request, lambda p: p.goal(goal_id), kpis=shown)
 
 
 @router.get("/departments", response_class=Response, summary="Every department with its KPIs' status")

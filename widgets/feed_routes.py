@@ -46,7 +46,8 @@ def _atom(ctx: WidgetContext, request: Request, title: str, page: str, kpis: lis
 
     def build() -> bytes:
         today = service.today()
-        series = {k.id: service.series(k) for k in kpis if service.store.exists(k.source.dataset)}
+        synced = {d for d in {k.source.dataset for k in kpis} if service.store.exists(d)}  # each once
+        series = {k.id: service.series(k) for k in kpis if k.source.dataset in synced}
         entries = kpi_entries(catalog, kpis, series, today, service.store)
         s = catalog.settings
         return atom_feed(

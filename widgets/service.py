@@ -39,7 +39,7 @@ from catalog.models import Action, Catalog, CatalogSettings, Kpi
 from catalog.peers import Comparison, comparison
 from catalog.updates import UPDATES_DATASET
 from widgets.cache import DataVersions, LruCache
-from widgets.charts import Width, chart_spec
+from widgets.charts import Width, chart_spec, recoloured, titled
 from widgets.empty_chart import empty_spec, empty_svg
 from widgets.images import image_png, image_svg
 from widgets.sparkline import sparkline_svg
@@ -187,6 +187,9 @@ class WidgetService:
         self.data_version = catalog.version if catalog else ""
         self._series: LruCache[tuple[Any, ...], pa.Table] = LruCache(512)
         self._rendered: LruCache[tuple[Any, ...], Any] = LruCache(1024)
+        self._notes: dict[tuple[Any, ...], str | None] = {}  # the last data note (data_note)
+        #: why a KPI's series is empty (its own queries; the same in every language)
+        self._explained: LruCache[tuple[Any, ...], tuple[str | None]] = LruCache(4096)
 
     def localized(self, locale: str) -> WidgetService:
         """The same service over the catalog in ``locale`` (:func:`catalog.localized.localized`):
@@ -196,6 +199,7 @@ class WidgetService:
         sibling.locale = locale
         sibling.data_version = self.data_version
         sibling._series = self._series  # series hold no text: computed once for every language
+        sibling._explained = self._explained
         return sibling
 
     @property
@@ -218,8 +222,14 @@ class WidgetService:
         return today_for(self.settings, self.as_of)
 
     def data_note(self) -> str | None:
-        """For a past day: the data is as known then, and from when history runs (else None)."""
-        return history_note(self.store, (k.source.dataset for k in self.public_kpis()), self.today())
+        """For a past day: the data is as known then, and from when history runs (else None).
+        Every page shows it: worked out once per day, language and set of dataset versions."""
+        versions = tuple(sorted((name, str(v)) for name, v in self.versions.current().items()))
+        key = (self.today(), current_locale(), versions)
+        if key not in self._notes:
+            datasets = (k.source.dataset for k in self.public_kpis())
+            self._notes = {key: history_note(self.store, datasets, self.today())}
+        return self._notes[key]
 
     def public_kpis(self) -> list[Kpi]:
         """Every public KPI in catalog order."""
@@ -260,6 +270,19 @@ class WidgetService:
                 (note.date, default_text(note.text)) for note in kpi.notes
             ),  # a private page's pending marks
         )
+
+    def series_key(self, kpi: Kpi) -> tuple[Any, ...]:
+        """What the KPI's series depends on (its cache key): the same key, the same series."""
+        return self._data_key(kpi)
+
+    def known_series(self, key: tuple[Any, ...]) -> pa.Table | None:
+        """The KPI's series if it is cached under ``key`` (:meth:`series_key`), else None."""
+        return self._series.get(key)
+
+    def keep_series(self, key: tuple[Any, ...], table: pa.Table) -> None:
+        """Cache a series computed earlier under its :meth:`series_key` (a site build keeps them
+        between runs: :mod:`widgets.sitebuild.series_store`)."""
+        self._series.put(key, table)
 
     def series(self, kpi: Kpi) -> pa.Table:
         """The KPI's measure series (cached per data version and day)."""
@@ -332,9 +355,7 @@ class WidgetService:
                 freshness=freshness(kpi, self.store, self.series(kpi), today=today),
                 overdue=tuple(overdue_actions(kpi, today)),
                 unattended=is_unattended(kpi, statuses, today),
-                empty_reason=None
-                if latest
-                else why_empty(kpi, self.store, self.settings, today=today, series=self.series(kpi)),
+                empty_reason=None if latest else self._why_empty(kpi),
                 target_label=shown,
                 progress=kpi_progress(kpi, self.series(kpi)),
                 series=self.series(kpi),
@@ -342,6 +363,17 @@ class WidgetService:
 
         facts: KpiFacts = self._cached(self._key(kpi, "facts"), build)
         return facts
+
+    def _why_empty(self, kpi: Kpi) -> str | None:
+        """:func:`catalog.explain.why_empty`, once for every language (its words are the catalog's
+        settings and data, not the page's language)."""
+        key = self._data_key(kpi)
+        found = self._explained.get(key)
+        if found is None:
+            reason = why_empty(kpi, self.store, self.settings, today=key[3], series=self.series(kpi))
+            found = (reason,)
+            self._explained.put(key, found)
+        return found[0]
 
     def rows(self, kpi: Kpi) -> list[Row]:
         """The series as formatted rows."""
@@ -363,6 +395,14 @@ class WidgetService:
         height = height or (220 if kpi.chart == "number" else 320)
         key = self._key(kpi, "spec", theme, width, height, title)
         reason = self.facts(kpi).empty_reason
+        if title and not reason:  # the untitled chart (a page's, an embed's) and the title: no new build
+            untitled = self.spec(kpi, theme=theme, width=width, height=height, title=False)
+            return self._cached(key, lambda: titled(untitled, kpi))  # type: ignore[no-any-return]
+        if theme == "dark" and not reason and self._rendered.get(key) is None:  # the light one recoloured
+            light = self.spec(kpi, theme="light", width=width, height=height, title=False)
+            dark = recoloured(light, "light", "dark")
+            if dark is not None:
+                self._rendered.put(key, dark)
         spec: dict[str, Any] = self._cached(
             key,
             lambda: (

@@ -3,8 +3,10 @@
 :class:`LocaleMiddleware` (pure ASGI, outermost) reads a path's locale prefix (``/es/kpi/x``),
 moves it to the scope's ``root_path`` so one route table answers every locale (``/kpi/{id}``), and
 runs the request in that locale (:func:`btvstat_open.i18n.use_locale`). The default locale's pages
-have no prefix. An embed or image asks with ``?lang=es``. A visitor picks a language with the
-selector's links (``/locale/{locale}?next=/path``: a cookie, then a redirect to that page in it);
+have no prefix. An embed, image or feed is in a locale at its prefixed address too
+(``/es/kpi/x.svg``, what pages link: a static copy has it as a file), or with ``?lang=es``.
+A visitor picks a language with the selector's links (``/locale/{locale}?next=/path``: a
+cookie, then a redirect to that page in it);
 ``Accept-Language`` is only a hint for a first visit (no cookie) to an unprefixed page, answered by a
 redirect; such answers carry ``Vary: Accept-Language, Cookie`` and are never cached by the server.
 
@@ -61,6 +63,8 @@ _LINK = re.compile(r"<(?:a|link|form|img)\b[^>]*>")
 _TARGET = re.compile(r'\b(href|action|src)="(/[^"]*)"')
 # Addresses in a language by ``?lang=``: images, feeds, calendars, PDFs and embeds.
 _BY_LANG = re.compile(r"(\.(svg|png|atom|ics|pdf)$|^/embed/)")
+# The site's own files (a logo, a font, a script) are the same in every language.
+_ASSETS = re.compile(r"^/(static|theme|assets)/")
 
 
 def bare_path() -> str:
@@ -304,14 +308,15 @@ def language_links(
 def localize_links(html: str, locale: str, locales: Sequence[str]) -> str:
     """Point a page's same-site page links (``href``, ``action``) at ``locale``'s pages.
 
-    Images, feeds, calendars, PDFs and embeds get ``?lang=``; links that name their language
-    (``hreflang``) and links to data and APIs stay.
+    Images, feeds, calendars, PDFs and embeds get the prefix too (``/es/kpi/x.svg``, not
+    ``?lang=es``, which a static host ignores); links that name their language (``hreflang``)
+    or a ``lang=`` of their own, and links to data and APIs, stay.
 
     Example:
         >>> localize_links('<a href="/kpi/x">x</a> <a href="/kpi/x.csv">csv</a>', "es", ["en", "es"])
         '<a href="/es/kpi/x">x</a> <a href="/kpi/x.csv">csv</a>'
         >>> localize_links('<img src="/kpi/x.svg?theme=light" alt="">', "es", ["en", "es"])
-        '<img src="/kpi/x.svg?theme=light&amp;lang=es" alt="">'
+        '<img src="/es/kpi/x.svg?theme=light" alt="">'
     """
     prefix = locale_prefix(locale, locales[0]) if locale in locales or locale == PSEUDO_LOCALE else ""
     if not prefix:
@@ -331,10 +336,8 @@ def _prefixed(match: re.Match[str], prefix: str, locale: str) -> str:
     path = target.split("?", 1)[0].split("#", 1)[0]
     if target.startswith("//"):
         return match.group()
-    if _BY_LANG.search(path) and "lang=" not in target:
-        path_query, _, fragment = target.partition("#")
-        joined = path_query + ("&amp;" if "?" in path_query else "?") + f"lang={locale}"
-        return f'{match.group(1)}="{joined}{"#" + fragment if fragment else ""}"'
+    if _BY_LANG.search(path) and "lang=" not in target and not _ASSETS.match(path):
+        return f'{match.group(1)}="{prefix}{target}"'  # a file of its own on a static host
     if not is_page(path):
         return match.group()
     return f'{match.group(1)}="{prefix}{target}"'

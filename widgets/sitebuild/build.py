@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import posixpath
+import re
 import tempfile
 from collections import deque
 from collections.abc import Collection
@@ -38,12 +40,18 @@ from btvstat_open.web.inprocess import ASGIAdapter
 from btvstat_open.web.locales import language_links
 from widgets.packets.layout import PdfProcesses
 from widgets.route_context import WidgetContext
+from widgets.security import Kind, security_headers
 from widgets.sitebuild.extras import CHOOSER_SCRIPT, chooser_page, robots_txt, sitemap_xml
+from widgets.sitebuild.headers import HEADERS_FILE, headers_file, security_of
 from widgets.sitebuild.manifest import ALL_DATASETS, MANIFEST, Entry, Manifest, code_fingerprint
 from widgets.sitebuild.paths import css_links, file_for, page_links, relative_links, site_path
 from widgets.sitebuild.seeds import locale_prefixes, route_ids, route_of, seed_paths
+from widgets.sitebuild.series_store import load_series, save_series
 
 __all__ = ["BuildReport", "build_site"]
+
+# The addresses about one KPI (its page, embed, images, downloads, feed), and which KPI.
+_KPI_ADDRESS = re.compile(r"^/(?:kpi|embed)/([^/.]+)")
 
 
 @dataclass
@@ -57,6 +65,8 @@ class BuildReport:
     rendered: int = 0
     kept: int = 0
     broken: list[str] = field(default_factory=list)
+    #: the files written (sorted): those whose bytes changed, or new
+    changed: list[str] = field(default_factory=list)
 
     @property
     def files(self) -> int:
@@ -126,8 +136,16 @@ class _Build:
         self.skip_pdf = False
 
     def seeds(self) -> list[str]:
+        """The seed paths: the program's pages first, then each KPI's addresses together (in
+        every locale), so what they share (its series, facts and chart specs) is still cached."""
         paths = seed_paths(sorted(self.public), route_ids(self.ctx))
-        return sorted({prefix + path for prefix in self.prefixes for path in paths})
+        return sorted({prefix + path for prefix in self.prefixes for path in paths}, key=self._order)
+
+    def _order(self, path: str) -> tuple[str, str, str]:
+        prefix = next((p for p in self.prefixes if p and path.startswith(p + "/")), "")
+        bare = path[len(prefix) :]
+        about = _KPI_ADDRESS.match(bare)
+        return (about.group(1) if about else "", prefix, bare)
 
     def route(self, path: str) -> str | None:
         """The template of the route that answers ``path`` (locale prefix set aside), remembered."""
@@ -165,7 +183,7 @@ class _Build:
         if self.skip_pdf and path.endswith(".pdf"):
             return []
         old = self.old.urls.get(path) if self.old else None
-        if old is not None and old.fresh(self.versions) and self._intact(old):
+        if old is not None and old.fresh(self.versions) and self._intact(old) and self._carry(old):
             self.new.urls[path] = old
             self.report.kept += 1
             self.outcome[old.file] = False
@@ -190,12 +208,26 @@ class _Build:
         raw, links = self._links(path, media, body)
         entry = Entry(file_for(path, html=html), "", len(body), self._deps(path, reads or set()), links)
         entry.sha256 = hashlib.sha256(body).hexdigest()
+        entry.security = self._security(security_of(path, answer.headers))
         self._write(entry.file, body)
         self.new.urls[path] = entry
         self.report.rendered += 1
         moved = relative_links(raw, path) if html else []
         problems = [(link, "a relative link: a static server resolves it differently") for link in moved]
         return problems + self._checked(links)
+
+    def _carry(self, entry: Entry) -> bool:
+        """Keep a kept entry's header set in the new manifest (False when the old one lacks it)."""
+        assert self.old is not None
+        found = self.old.security.get(entry.security)
+        if found is not None:
+            self.new.security[entry.security] = found
+        return found is not None
+
+    def _security(self, headers: dict[str, str]) -> str:
+        digest = hashlib.sha256(json.dumps(headers, sort_keys=True).encode()).hexdigest()[:16]
+        self.new.security[digest] = headers
+        return digest
 
     def _checked(self, links: list[str]) -> list[tuple[str, str]]:
         out = []
@@ -282,11 +314,27 @@ class _Build:
             for code, prefix in zip(self.locales, self.prefixes, strict=True):
                 name = language_links(self.locales, code, "/")[self.locales.index(code)].name
                 extras[f"locale/{code}/index.html"] = chooser_page(code, name, prefix, self.locales).encode()
+        extras[HEADERS_FILE] = self._headers_file(extras).encode()
         for name, body in extras.items():
             self._write(name, body)
             self.new.extras[name] = hashlib.sha256(body).hexdigest()
         self.report.written = sum(self.outcome.values())
+        self.report.changed = sorted(name for name, wrote in self.outcome.items() if wrote)
         self.report.unchanged = len(self.outcome) - self.report.written
+
+    def _headers_file(self, extras: dict[str, bytes]) -> str:
+        """The ``_headers`` file: each address's headers as the server sent them; the static
+        site's own files as the server would send them (a page, a script, a document)."""
+        answers = {
+            url: (self.new.security[entry.security], entry.file.endswith("index.html"))
+            for url, entry in self.new.urls.items()
+        }
+        for name in extras:
+            kind: Kind = "page" if name.endswith(".html") else "script" if name.endswith(".js") else "data"
+            url = "/" + name.removesuffix("index.html")
+            sent = dict(security_headers(kind, ancestors=self.ctx.ancestors))
+            answers[url] = (security_of(url, sent), name.endswith("index.html"))
+        return headers_file(answers, self.prefixes)
 
     def remove_stale(self, previous: Manifest | None) -> None:
         if previous is None:
@@ -344,6 +392,9 @@ def build_site(
     previous = prepare_folder(out)
     build = _Build(app, out, base_url, public, previous)
     build.skip_pdf = not pdfs
+    service = build.ctx.service
+    if build.old is not None:  # the series the last build measured that are still the same
+        load_series(service, out, build.new.inputs)
     build.ctx.responses.clear()  # every URL built here, so each one records what it reads
     # No lifespan: its warm-ups serve a server's first visitors; a rebuild may render nothing.
     with requests.Session() as http:
@@ -357,6 +408,7 @@ def build_site(
                 layout.close()
     build.finish()
     build.remove_stale(previous)
+    save_series(service, out, build.new.inputs)
     build.new.save(out)
     build.report.broken.sort()
     return build.report

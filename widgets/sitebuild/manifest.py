@@ -33,7 +33,7 @@ __all__ = ["ALL_DATASETS", "MANIFEST", "Entry", "Manifest", "code_fingerprint"]
 
 MANIFEST = ".build-manifest.json"
 ALL_DATASETS = "*"  # an answer that may show any dataset (its version: every dataset's)
-_FORMAT = 1
+_FORMAT = 2
 
 
 @dataclass
@@ -45,6 +45,8 @@ class Entry:
     size: int
     deps: dict[str, str]
     links: list[str]
+    #: which of the manifest's header sets the server sent with it (see widgets.sitebuild.headers)
+    security: str = ""
 
     def fresh(self, versions: Mapping[str, str]) -> bool:
         """Whether every dataset it was built from has the version it had then."""
@@ -61,6 +63,8 @@ class Manifest:
     #: addresses the server had no page for (a route filled with an id that has none), with what
     #: that answer read: asked again only when that changed
     absent: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: the security headers of the answers, each set once under its digest
+    security: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def files(self) -> set[str]:
         """Every file this build wrote (pages, downloads and the extras)."""
@@ -73,6 +77,7 @@ class Manifest:
             "inputs": self.inputs,
             "extras": dict(sorted(self.extras.items())),
             "absent": dict(sorted(self.absent.items())),
+            "security": dict(sorted(self.security.items())),
             "urls": {url: asdict(entry) for url, entry in sorted(self.urls.items())},
         }
         write_atomically(out / MANIFEST, json.dumps(document, indent=1, sort_keys=True) + "\n", durable=False)
@@ -93,7 +98,8 @@ class Manifest:
             return None
         urls = {url: Entry(**entry) for url, entry in document.get("urls", {}).items()}
         extras, absent = dict(document.get("extras", {})), dict(document.get("absent", {}))
-        return cls(dict(document.get("inputs", {})), urls, extras, absent)
+        security = dict(document.get("security", {}))
+        return cls(dict(document.get("inputs", {})), urls, extras, absent, security)
 
 
 def code_fingerprint() -> str:
