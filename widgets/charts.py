@@ -400,7 +400,7 @@ def recoloured(spec: dict[str, Any], source: str, target: str) -> dict[str, Any]
         >>> recoloured(chart_spec(kpi, series), "light", "dark") == chart_spec(kpi, series, theme="dark")
         True
     """
-    pairs = list(zip(_palette(THEMES[source]), _palette(THEMES[target]), strict=True))
+    pairs = list(zip(_palette(palette_of(source)), _palette(palette_of(target)), strict=True))
     colours = dict(pairs)
     if len(set(pairs)) != len(colours):
         return None  # one colour of the source stands for two of the target
