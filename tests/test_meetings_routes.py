@@ -25,6 +25,7 @@ from widgets.packets import packet_html, packet_pdf, style_hash
 from widgets.packets.render import packet_css
 from widgets.packets.service import PacketService
 from widgets.theme_files import brand_of
+from widgets.themes import branded, use_palettes
 
 MEETING = "2020-03-04-public-works"
 HOSTILE_MEETING = "2020-03-11-hostile"
@@ -96,9 +97,10 @@ def test_the_meeting_list_shows_upcoming_and_past_with_highlights(site: Site) ->
 def test_a_packet_page_is_the_packet_with_site_links_and_a_strict_policy(site: Site) -> None:
     response = get(site, f"/meetings/{MEETING}")
     assert response.status_code == 200
-    packet = build_packet(site.catalog, site.store, MEETING)
     brand = brand_of(site.catalog)  # the demo's theme: its logo and colours
-    assert response.text == packet_html(packet, site.catalog.settings, links=True, brand=brand)
+    with use_palettes(branded(site.catalog.settings.theme)):  # and its charts' colour, as served
+        packet = build_packet(site.catalog, site.store, MEETING)
+        assert response.text == packet_html(packet, site.catalog.settings, links=True, brand=brand)
     policy = response.headers["content-security-policy"]
     # the packet's stylesheet with the theme, and the plain one (packets kept before the theme)
     assert (
@@ -113,10 +115,10 @@ def test_a_packet_pdf_is_the_packet_laid_out_and_cached(site: Site) -> None:
     response = get(site, f"/meetings/{MEETING}.pdf")
     assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
     assert response.headers["content-disposition"] == f'inline; filename="{MEETING}.pdf"'
-    packet = build_packet(site.catalog, site.store, MEETING)
-    assert response.content == packet_pdf(
-        packet_html(packet, site.catalog.settings, brand=brand_of(site.catalog))
-    )
+    with use_palettes(branded(site.catalog.settings.theme)):  # the charts in the theme's colour
+        packet = build_packet(site.catalog, site.store, MEETING)
+        html = packet_html(packet, site.catalog.settings, brand=brand_of(site.catalog))
+    assert response.content == packet_pdf(html)
     cached = site.packets.cached_values
     second = get(site, f"/meetings/{MEETING}.pdf")
     assert second.content == response.content and second.headers["etag"] == response.headers["etag"]

@@ -31,6 +31,7 @@ from catalog.meetings import agenda_kpis
 from catalog.packet import Packet, build_packet
 from widgets.packets import packet_html, packet_pdf
 from widgets.theme_files import brand_of
+from widgets.themes import branded, use_palettes
 
 MEETING = "2020-03-04-public-works"
 PREVIOUS = "2020-02-05-public-works"
@@ -78,8 +79,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rendered]:
     (root / "public-works" / "pothole-days-average.yaml").write_text(AVERAGE)
     with demo_store(tmp_path_factory.mktemp("store")) as store:
         catalog = load_catalog(root, store)
-        packet = build_packet(catalog, store, MEETING)
-        html = packet_html(packet, catalog.settings, brand=brand_of(catalog))  # as the CLI and server
+        with use_palettes(branded(catalog.settings.theme)):  # the brand's colours, as the CLI and server
+            packet = build_packet(catalog, store, MEETING)
+            html = packet_html(packet, catalog.settings, brand=brand_of(catalog))
         pdf = packet_pdf(html)
         pages = [flat(page.extract_text()) for page in pypdf.PdfReader(BytesIO(pdf)).pages]
         yield Rendered(catalog, store, packet, html, pdf, pages)
@@ -260,8 +262,9 @@ def test_pdf_is_tagged_titled_with_language_and_embedded_fonts(site: Rendered) -
 
 
 def test_a_past_meetings_packet_is_the_same_bytes_every_time(site: Rendered) -> None:
-    again = build_packet(site.catalog, site.store, MEETING)
-    html = packet_html(again, site.catalog.settings, brand=brand_of(site.catalog))
+    with use_palettes(branded(site.catalog.settings.theme)):
+        again = build_packet(site.catalog, site.store, MEETING)
+        html = packet_html(again, site.catalog.settings, brand=brand_of(site.catalog))
     assert html == site.html
     assert packet_pdf(html) == site.pdf
 

@@ -14,12 +14,14 @@ import pytest
 import requests
 from demo_store import demo_store
 
+from btvstat_open.cli import build_parser
 from btvstat_open.server import create_app
 from btvstat_open.web.inprocess import inprocess_session
 from catalog import load_catalog
 from catalog.demo import DEMO_DIR
 from catalog.models.theme import Theme as CatalogTheme
 from widgets.overview import slugify
+from widgets.packets.commands import run_packet
 from widgets.packets.render import style_hash
 from widgets.pages import TEMPLATES
 from widgets.theme_templates import template_env
@@ -169,6 +171,7 @@ def test_packets_carry_the_logo_and_colours(themed: Themed) -> None:
     page = answer.text
     assert 'class="brand-logo" src="data:image/svg+xml;base64,' in page
     assert '<p class="city-packet">Prepared by the program office</p>' in page  # overrides reach packets
+    assert 'stroke="#16466f"' in page and 'stroke="#0b5cad"' not in page  # charts in the brand's colour
     style = re.search(r"<style>(.*?)</style>", page, re.S)
     assert style is not None and "border-bottom-color: #16466f" in style[1]
     assert style_hash(style[1]) in answer.headers["content-security-policy"]  # the browser applies it
@@ -226,3 +229,14 @@ def test_the_block_list_in_the_docs_matches_the_templates() -> None:
     assert set(documented) == set(found), "docs/theme.md's block list and the templates disagree"
     for block, template in documented.items():
         assert template in found[block], f"{block} is not a block of {template}"
+
+
+def test_the_packet_command_draws_the_brand_colour(tmp_path: Path) -> None:
+    """``btvstat-open packet`` draws the charts in the catalog's colours, as the served packet does."""
+    demo_store(tmp_path / "store").close()
+    out = tmp_path / "packet.html"
+    meeting = "2020-03-04-public-works"
+    argv = ["packet", meeting, "--catalog", str(DEMO_DIR), "--store", str(tmp_path / "store")]
+    assert run_packet(build_parser().parse_args([*argv, "--as-of", "2020-03-04", "-o", str(out)])) == 0
+    page = out.read_text(encoding="utf-8")
+    assert 'stroke="#16466f"' in page and 'stroke="#0b5cad"' not in page  # the brand's, not the built-in blue

@@ -114,18 +114,21 @@ def use_locale(locale: str) -> Iterator[str]:
 def in_current_locale(work: Callable[P, T]) -> Callable[P, T]:
     """``work`` wrapped to run in the caller's locale: threads of a pool start in the default one.
 
+    The whole of the caller's context goes with it (a copy per call, so many threads can run it at
+    once): whatever else the caller set for its work, such as the chart palettes of a branded
+    catalog, reaches the thread too.
+
     Example:
         >>> from concurrent.futures import ThreadPoolExecutor
         >>> with use_locale("es"), ThreadPoolExecutor(1) as pool:
         ...     pool.submit(current_locale).result(), pool.submit(in_current_locale(current_locale)).result()
         ('en', 'es')
     """
-    locale = current_locale()
+    context = contextvars.copy_context()
 
     @functools.wraps(work)
     def run(*args: P.args, **kwargs: P.kwargs) -> T:
-        with use_locale(locale):
-            return work(*args, **kwargs)
+        return context.copy().run(work, *args, **kwargs)
 
     return run
 

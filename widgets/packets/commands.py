@@ -26,6 +26,7 @@ from widgets.packets.kept import produce
 from widgets.packets.render import packet_html, packet_pdf
 from widgets.packets.view import long_date
 from widgets.theme_files import brand_of
+from widgets.themes import branded, use_palettes
 
 __all__ = ["run_packet"]
 
@@ -57,16 +58,17 @@ def run_packet(args: argparse.Namespace) -> int:
     store = open_store(args.store)
     catalog = load_catalog(args.catalog, store)
     meeting = find_meeting(catalog, args.meeting_id)  # an unknown meeting fails before any work
-    # A packet produced on or after its meeting's date is kept; later runs write the kept one.
-    kept = None if as_of is not None else produce(catalog, store, meeting.id, refresh=refresh)
-    if kept is not None:
-        html, pdf, day = kept.html(links=False), kept.pdf, date.fromisoformat(kept.record()["as_of"])
-        note = f"kept revision {kept.number}"
-    else:
-        packet = build_packet(catalog, store, args.meeting_id, as_of=as_of)
-        html = packet_html(packet, catalog.settings, brand=brand_of(catalog))
-        day, note = packet.as_of, "not kept: before the meeting"
-        pdf = functools.partial(packet_pdf, html)
+    with use_palettes(branded(catalog.settings.theme)):  # the catalog's brand colour, as served
+        # A packet produced on or after its meeting's date is kept; later runs write the kept one.
+        kept = None if as_of is not None else produce(catalog, store, meeting.id, refresh=refresh)
+        if kept is not None:
+            html, pdf, day = kept.html(links=False), kept.pdf, date.fromisoformat(kept.record()["as_of"])
+            note = f"kept revision {kept.number}"
+        else:
+            packet = build_packet(catalog, store, args.meeting_id, as_of=as_of)
+            html = packet_html(packet, catalog.settings, brand=brand_of(catalog))
+            day, note = packet.as_of, "not kept: before the meeting"
+            pdf = functools.partial(packet_pdf, html)
     write_atomically(output, html if suffix == ".html" else pdf())
     if as_of is not None:
         note = "computed as of the day asked"
