@@ -23,6 +23,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from btvstat_open.i18n.jinja import install as install_i18n
+from btvstat_open.web.locales import SELECTOR_TEMPLATES
 from widgets.vocabulary import kind_label, period_name
 
 __all__ = ["ORIGINALS", "template_env"]
@@ -42,6 +43,7 @@ def template_env(originals: Path, overrides: Path | None) -> jinja2.Environment:
     if overrides is not None:
         loaders.append(jinja2.FileSystemLoader(overrides))
     loaders.append(shipped)
+    loaders.append(jinja2.FileSystemLoader(SELECTOR_TEMPLATES))  # the selector staff pages show too
     kind = jinja2.Environment if overrides is None else ImmutableSandboxedEnvironment
     env = kind(
         loader=jinja2.ChoiceLoader(loaders),

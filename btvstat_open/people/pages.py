@@ -26,7 +26,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from btvstat_open.i18n import _, current_locale, format_integer, lazy, ngettext
 from btvstat_open.i18n.jinja import install as install_i18n
-from btvstat_open.web.locales import in_request_locale, localize_links, request_locales
+from btvstat_open.web.locales import SELECTOR_TEMPLATES, in_request_locale, localize_links, request_locales
 
 __all__ = [
     "INTERNAL_HEADERS",
@@ -95,7 +95,12 @@ def notice_text(code: str, count: str = "") -> str:
 
 @lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
-    loader = jinja2.FileSystemLoader(str(Path(__file__).parent / "templates"))
+    loader = jinja2.ChoiceLoader(
+        [
+            jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
+            jinja2.FileSystemLoader(SELECTOR_TEMPLATES),
+        ]
+    )
     return install_i18n(jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined))
 
 

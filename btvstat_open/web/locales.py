@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from http.cookies import SimpleCookie
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
@@ -38,6 +39,7 @@ from btvstat_open.i18n.selection import choose
 
 __all__ = [
     "COOKIE",
+    "SELECTOR_TEMPLATES",
     "LanguageLink",
     "LocaleMiddleware",
     "bare_path",
@@ -49,6 +51,9 @@ __all__ = [
     "request_locales",
     "with_lang",
 ]
+
+#: The folder of ``language_selector.html``: the one selector the public and the staff pages include.
+SELECTOR_TEMPLATES = Path(__file__).parent / "templates"
 
 #: the cookie a visitor's chosen locale is kept in (set by ``/locale/{locale}``)
 COOKIE = "locale"
