@@ -144,6 +144,11 @@ def test_query_options_are_refused(site: Site) -> None:
     assert "takes none" in get(site, "/meetings?theme=dark").json()["message"]
     unknown = get(site, f"/meetings/{MEETING}.pdf?revision=9")
     assert unknown.status_code == 400 and "no kept packet revision 9" in unknown.json()["message"]
+    for number in ("\u00b9", "\u0663"):  # a superscript one and an Arabic-Indic three are digits, not numbers
+        paths = (f"/meetings/{MEETING}.pdf?revision={number}", f"/meetings/{MEETING}/revisions/{number}.pdf")
+        for path in paths:
+            refused = get(site, path)
+            assert refused.status_code == 400 and "not a revision number" in refused.json()["message"], path
 
 
 def test_meeting_texts_are_escaped_everywhere(site: Site) -> None:

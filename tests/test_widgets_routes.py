@@ -206,6 +206,7 @@ def test_api_and_catalog_documents(site: Site) -> None:
         (f"/embed/{KPI}?plain=maybe", "plain"),
         (f"/kpi/{KPI}.svg?theme=auto", "theme"),
         (f"/kpi/{KPI}.svg?width=99999", "width"),
+        (f"/kpi/{KPI}.svg?width=%C2%B9", "width"),  # "¹": a digit to Python, not a number
         (f"/kpi/{KPI}.vl.json?spec=%7B%7D", "spec"),
         (f"/kpi/{KPI}?expr=1", "expr"),
         ("/?sort=%3Cscript%3E", "sort"),

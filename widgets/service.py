@@ -74,7 +74,7 @@ def _size(name: str, raw: str, low: int, high: int, steps: tuple[int, ...]) -> i
         >>> _size("width", "700", MIN_WIDTH, MAX_WIDTH, WIDTHS)
         720
     """
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:  # "¹" is a digit too
         raise UsageError(
             f"Query option {name}={raw[:40]!r} is not allowed: "
             f"use a whole number of pixels from {low} to {high}.",

@@ -79,7 +79,7 @@ def notice_text(code: str, count: str = "") -> str:
     """The notice ``code`` names, in the current locale ("" for an unknown code)."""
     if code in NOTICES:
         return _(NOTICES[code])
-    if not (count.isdigit() and len(count) < 10):
+    if not (count.isascii() and count.isdigit() and len(count) < 10):
         return ""
     num = int(count)
     if code == "values":

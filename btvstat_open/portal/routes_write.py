@@ -52,7 +52,7 @@ def new_view_id() -> str:
 async def read_body(request: Request, limit: int) -> bytes:
     """The request body, refusing (413) anything over ``limit`` bytes without reading it all."""
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise RequestTooLarge(
             f"The body has {declared} bytes; this server accepts at most {limit}. "
             "Send the rows in smaller batches."
@@ -101,7 +101,7 @@ def _row_identifier(payload: dict[str, Any], columns: list[Column]) -> str | Non
     raw = (metadata or {}).get("rowIdentifier", payload.get("rowIdentifier"))
     if raw is None or raw == "":
         return None
-    if isinstance(raw, int) or (isinstance(raw, str) and raw.isdigit()):
+    if isinstance(raw, int) or (isinstance(raw, str) and raw.isascii() and raw.isdigit()):
         position = int(raw)
         if 1 <= position <= len(columns):
             return columns[position - 1].field_name

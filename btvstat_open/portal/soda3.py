@@ -88,7 +88,7 @@ def _query_body(raw: bytes) -> dict[str, Any]:
 
 
 def _whole_number(name: str, text: str) -> int:
-    if not text.strip().isdigit():
+    if not (text.strip().isascii() and text.strip().isdigit()):  # "¹" is a digit, not a number
         raise BadRequestBody(f'"{name}" must be a whole number from 1, not {text!r}.', code="query.bad-page")
     return int(text)
 

@@ -36,7 +36,7 @@ def _no_query(request: Request) -> None:
 
 def _number(text: str) -> int:
     """A revision number from an address (1, 2, ...); anything else is a 400 that says so."""
-    if not text.isdigit() or not 0 < int(text) < 100_000:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 100_000:  # "¹" is a digit too
         raise UsageError(
             f"revision={text[:20]!r} is not a revision number (1, 2, ...).", code="query.bad-revision"
         )
