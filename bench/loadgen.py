@@ -1,8 +1,9 @@
 """Concurrent HTTP load from a separate process: requests/s and latency percentiles.
 
-Uses ``wrk`` when it is installed (Debian's package; CI installs it). Otherwise it runs this module as a
-child process: an asyncio client with ``connections`` keep-alive HTTP/1.1 connections, each sending GET
-requests back to back for ``seconds`` and timing every response. Either way the load never shares a
+Uses ``wrk`` when it is installed (Debian's package; CI installs it) and the load lasts a second or more
+(wrk's shortest). Otherwise it runs this module as a child process: an asyncio client with
+``connections`` keep-alive HTTP/1.1 connections, each sending GET requests back to back for ``seconds``
+and timing every response. Either way the load never shares a
 process (or a GIL) with the server or with the benchmark's own bookkeeping.
 
 Example:
@@ -48,7 +49,8 @@ class LoadReport:
 
 def load(url: str, *, seconds: float, connections: int) -> LoadReport:
     """Put ``connections`` concurrent keep-alive clients on ``url`` for ``seconds``."""
-    if shutil.which("wrk") and not os.environ.get("BENCH_NO_WRK"):
+    # wrk runs whole seconds: a shorter load (the smoke run's) is the asyncio client's.
+    if seconds >= 1 and shutil.which("wrk") and not os.environ.get("BENCH_NO_WRK"):
         return _wrk(url, seconds, connections)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))

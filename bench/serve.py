@@ -3,8 +3,9 @@
 Servers run as separate processes (uvicorn on 127.0.0.1, a free port) so that the client being measured
 and the server never share a GIL or a core's worth of Python. The parent uses :func:`running_server`;
 each server is forked from one process that imported the apps' modules once (``multiprocessing``'s
-forkserver): a server starts without paying seconds of imports each time. The same server runs from a
-shell as ``python -m bench.serve --port P`` with the ``BENCH_*`` variables set.
+forkserver): a server starts without paying seconds of imports each time, and so do the workers of a
+server with several (forked from it, see :func:`_fork_workers`). The same server runs from a shell
+as ``python -m bench.serve --port P`` with the ``BENCH_*`` variables set.
 
 Every server is wrapped in a small counting middleware: ``GET /__bench/requests`` answers how many
 requests the app has received so far (that request itself not included). This is how the sync benchmark
@@ -207,6 +208,20 @@ def request_count(url: str) -> int:
     return int(requests.get(url + COUNT_PATH, timeout=10).text)
 
 
+def _fork_workers() -> None:
+    """Make uvicorn fork its workers from this process instead of spawning fresh interpreters.
+
+    This process was forked from one that imported the apps (:data:`_PRELOAD`) and has opened
+    nothing yet (each worker builds its app, :func:`build_app`): a forked worker starts in a
+    fraction of a second, where a spawned one imports everything again (seconds of CPU per worker,
+    which a benchmark that starts several servers pays each time).
+    """
+    import uvicorn._subprocess
+
+    if hasattr(uvicorn._subprocess, "spawn"):
+        uvicorn._subprocess.spawn = multiprocessing.get_context("fork")  # type: ignore[assignment]
+
+
 def main(argv: list[str] | None = None) -> None:
     """Serve the app described by the ``BENCH_*`` environment (see :func:`build_app`)."""
     import uvicorn
@@ -215,6 +230,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args(argv)
+    if args.workers > 1:
+        _fork_workers()
     uvicorn.run(
         "bench.serve:build_app",
         factory=True,
