@@ -40,18 +40,21 @@ def real_data() -> Path:
 # --no-loadscope-reorder`): these start first, so neither process is left running one of them alone
 # at the end while the other has nothing to do.
 SLOW_FILES = (
-    "test_static_site_browser.py",
     "test_bench_quick.py",
     "test_languages_browser.py",
-    "test_widgets_browser.py",
-    "test_program_browser.py",
     "test_partitioned_s3.py",
+    "test_widgets_browser.py",
+    "test_site_build.py",
+    "test_program_browser.py",
+    "test_static_site_browser.py",
     "test_doctests.py",
     "test_hostile_portals.py",
-    "test_site_build.py",
+    "test_serve_owns_store.py",
+    "test_notify_email.py",
+    "test_people_cycle.py",
     "test_ckan_real.py",
+    "test_packet_join.py",
     "test_serve_load.py",
-    "test_exports_harvest.py",
 )
 
 
