@@ -20,8 +20,8 @@ Example:
 from __future__ import annotations
 
 import argparse
-import atexit
 import multiprocessing
+import multiprocessing.util
 import os
 import shutil
 import signal
@@ -93,7 +93,9 @@ def _worker_store(root: str, copy: bool) -> Path:
     if not copy:
         return Path(root)
     target = Path(tempfile.mkdtemp(prefix=f"bench-worker-{os.getpid()}-"))
-    atexit.register(shutil.rmtree, target, ignore_errors=True)
+    # Removed when the process ends: a worker (forked by the forkserver or by uvicorn) leaves with
+    # os._exit, which skips atexit; multiprocessing runs its finalizers on the way out either way.
+    multiprocessing.util.Finalize(None, shutil.rmtree, (target,), {"ignore_errors": True}, exitpriority=10)
     shutil.copytree(root, target, dirs_exist_ok=True)
     return target
 
