@@ -67,8 +67,8 @@ class Sizes:
         test suite, which checks that each row works and reports a number, not what the number is."""
         return cls(
             2_000, 5_000, 500, 100, 2_000, 2, 2, 0.3, 4, 4_000, 2_000, 4_000,
-            program_kpis=40, program_goals=8, notify_kpis=40, notify_people=10, meeting_kpis=6,
-            updaters=10, discovery_datasets=30,
+            program_kpis=20, program_goals=4, notify_kpis=20, notify_people=5, meeting_kpis=3,
+            updaters=4, discovery_datasets=30,
         )  # fmt: skip
 
 
