@@ -1,9 +1,14 @@
 """Rows for the store's history: what recording every write costs, and reading the past.
 
 - A sync's write of 1% changed rows into a dataset of N rows (the upsert a sync makes), with history
-  against the same write into a store opened without it, and how much the store grew with each.
+  against the same write into a store opened without it. Both stores take the same writes, one after
+  another, in rounds that alternate which store goes first; each round's number is the mean of its
+  writes, so a write that folds the ends of versions (see ``btvstat_open.store.history``) counts at
+  the rate it happens. The notes give the process's CPU time beside the wall time, the spread over
+  the rounds, the ratio over every write, and what the store grew by.
 - A measure-shaped aggregate (count and median by month) over a dataset with ten recorded versions,
-  read as known at a past version against the same query today.
+  read as known at a past version against the same query today: with the ends folded in, and with
+  the most unfolded ends the fold threshold lets a store hold.
 
 Example:
     >>> history_rows(rows=20_000, reps=2)  # doctest: +SKIP
@@ -12,17 +17,24 @@ Example:
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
-from datetime import UTC, datetime
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from bench.generate import COLUMNS, ROW_ID, batches
-from bench.harness import Goal, Result, median, timed
+from bench.harness import Goal, Result, alternate, median
 
 __all__ = ["history_rows"]
+
+#: writes per round, on each side: about one fold of the ends at 1% changed a write
+WRITES_PER_ROUND = 8
+#: the version read as known, of the ten recorded (counted from 0: the load)
+PAST = 4
 
 
 def _table(rows: int) -> pa.Table:
@@ -41,47 +53,102 @@ def _size(root: Path) -> int:
     return sum(f.stat().st_size for f in root.iterdir() if f.is_file())
 
 
-def _write_once(table: pa.Table, history: bool) -> tuple[float, int]:
-    """Seconds of a 1% upsert into a fresh store, and the bytes the store grew by."""
+def _clocked(work: Callable[[], object], cpu: list[float]) -> float:
+    """Wall seconds of ``work()``; its CPU seconds (every thread of the process) go to ``cpu``."""
+    start, start_cpu = time.perf_counter(), time.process_time()
+    work()
+    cpu.append(time.process_time() - start_cpu)
+    return time.perf_counter() - start
+
+
+def _spread(values: list[float]) -> str:
+    return f"{min(values):.3f}-{max(values):.3f}" if values else "-"
+
+
+def _write_row(table: pa.Table, rows: int, reps: int) -> Result:
+    """The write row: ``reps`` rounds of :data:`WRITES_PER_ROUND` writes into each store."""
     from btvstat_open.store import Store
+    from btvstat_open.store.history import ends_table
 
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(tmp, history=history)
-        store.load("d", table, COLUMNS, row_identifier=ROW_ID)
-        store.close()
-        store = Store(tmp, history=history)
-        before = _size(Path(tmp))
-        seconds = timed(lambda: store.upsert("d", _changed(table, 1)))
-        store.close()
-        return seconds, _size(Path(tmp)) - before
+        stores = {"with history": Store(Path(tmp, "h")), "without": Store(Path(tmp, "n"), history=False)}
+        for store in stores.values():
+            store.load("d", table, COLUMNS, row_identifier=ROW_ID)
+        sizes = {name: _size(store.root) for name, store in stores.items()}
+        cpu: dict[str, list[float]] = {name: [] for name in stores}
+        wall: dict[str, list[float]] = {name: [] for name in stores}
+        folds, ends = [0], ends_table("d")
+        done = {name: 0 for name in stores}
 
+        def round_of(name: str) -> float:
+            """One round of writes into one store; the mean wall seconds of a write."""
+            store, seconds, cpus = stores[name], [], []
+            for _ in range(WRITES_PER_ROUND):
+                done[name] += 1
+                change = _changed(table, done[name])
+                seconds.append(_clocked(lambda c=change: store.upsert("d", c), cpus))  # type: ignore[misc]
+                if store.history and not store.cursor().sql(f"SELECT 1 FROM {ends} LIMIT 1").fetchall():
+                    folds[0] += 1
+            wall[name] += seconds
+            cpu[name].append(sum(cpus) / len(cpus))
+            return sum(seconds) / len(seconds)
 
-def history_rows(*, rows: int, reps: int) -> list[Result]:
-    """The two rows (see the module docstring)."""
-    from btvstat_open.store import Store
-
-    table = _table(rows)
-    with_history, without, grown, plain = [], [], [], []
-    for _ in range(reps):
-        seconds, growth = _write_once(table, True)
-        with_history.append(seconds)
-        grown.append(growth)
-        seconds, growth = _write_once(table, False)
-        without.append(seconds)
-        plain.append(growth)
-    write = Result(
+        samples = alternate({name: lambda n=name: round_of(n) for name in stores}, reps)  # type: ignore[misc]
+        grown = {name: (_size(store.root) - sizes[name]) / done[name] for name, store in stores.items()}
+        merge: list[float] = []
+        _clocked(lambda: stores["with history"].cursor().execute("CHECKPOINT"), merge)
+        for store in stores.values():
+            store.close()
+    h, n = cpu["with history"], cpu["without"]
+    writes = done["without"]
+    return Result(
         "history",
-        f"write 1% changed of {rows:,} rows (a sync's upsert)",
+        f"write 1% changed of {rows:,} rows (a sync's upsert; mean of {WRITES_PER_ROUND} writes a round)",
         "s",
-        ours=median(with_history),
-        peer=median(without),
-        peer_name="the same write without history",
+        ours=median(samples["with history"]),
+        peer=median(samples["without"]),
+        peer_name="the same writes without history",
         higher_is_better=False,
         goal=Goal("ratio", 0.8),
-        samples={"with history": with_history, "without": without},
-        notes=f"store grew {median(grown) / 1e6:.1f} MB with history, {median(plain) / 1e6:.1f} MB without",
+        samples=samples,
+        notes=(
+            f"{reps} rounds of {WRITES_PER_ROUND} writes each way, alternated; a round's mean, medians "
+            f"(spread {_spread(samples['with history'])} s with, {_spread(samples['without'])} s without); "
+            f"CPU a write {median(h):.3f} s with history, {median(n):.3f} s without = "
+            f"{median(h) / median(n):.2f}x (spread {_spread(h)} / {_spread(n)}); over all {writes} writes: "
+            f"wall {sum(wall['with history']) / sum(wall['without']):.2f}x, CPU {sum(h) / sum(n):.2f}x; "
+            f"{folds[0]} of the {writes} writes with history folded the ends; a CHECKPOINT merging the row "
+            f"groups the writes left unmerged took {merge[0]:.2f} s of CPU afterwards; the store grew "
+            f"{grown['with history'] / 1e6:.2f} MB a write with history, "
+            f"{grown['without'] / 1e6:.2f} MB without"
+        ),
     )
-    with tempfile.TemporaryDirectory() as tmp:
+
+
+@contextmanager
+def _folds_held() -> Iterator[None]:
+    """No fold of the ends while building the read's store (folded later, by ``compact``)."""
+    from btvstat_open.store import history
+
+    ratio = history.FOLD_RATIO
+    history.FOLD_RATIO = 1 << 62
+    try:
+        yield
+    finally:
+        history.FOLD_RATIO = ratio
+
+
+def _read_rows(table: pa.Table, rows: int, reps: int) -> list[Result]:
+    """The read rows: ten versions, read as known at the fifth (folded), and at the version whose
+    unfolded ends are the most :data:`~btvstat_open.store.history.FOLD_RATIO` allows."""
+    from btvstat_open.store import Store
+    from btvstat_open.store.history import FOLD_RATIO
+
+    sql = (
+        "SELECT date_trunc('month', created_date) AS m, count(*), quantile_cont(days_to_close, 0.5) "
+        "FROM {table} GROUP BY 1 ORDER BY 1"
+    )
+    with tempfile.TemporaryDirectory() as tmp, _folds_held():
         store = Store(tmp)
         moments = []
         for version in range(10):
@@ -91,29 +158,68 @@ def history_rows(*, rows: int, reps: int) -> list[Result]:
             else:
                 store.upsert("d", _changed(table, version))
             moments.append(store.clock())
-        sql = (
-            "SELECT date_trunc('month', created_date) AS m, count(*), quantile_cont(days_to_close, 0.5) "
-            "FROM {table} GROUP BY 1 ORDER BY 1"
+        # The latest moment whose ends, all unfolded, are at most 1/FOLD_RATIO of the versions then.
+        per_write = table.num_rows // 100
+        allowed = [v for v in range(1, 10) if v * per_write * FOLD_RATIO <= table.num_rows + v * per_write]
+        most = max(allowed, default=1)
+
+        def runner(at: datetime | None, cpu: list[float]) -> Callable[[], float]:
+            def read() -> object:  # finding the table is part of the read
+                info = store.info("d") if at is None else store.known("d", at)
+                return store.cursor().sql(sql.format(table=info.table)).fetchall()
+
+            return lambda: _clocked(read, cpu)
+
+        cpu: dict[str, list[float]] = {k: [] for k in ("today", "unfolded", "folded")}
+        unfolded = alternate(
+            {"today": runner(None, cpu["today"]), "as known": runner(moments[most], cpu["unfolded"])},
+            reps * 2 + 1,
+        )
+        unfolded_today = median(cpu["today"])
+        store.compact_history(timedelta(days=365_000))  # folds the ends, forgets nothing
+        cpu["today"].clear()
+        folded = alternate(
+            {"today": runner(None, cpu["today"]), "as known": runner(moments[PAST], cpu["folded"])},
+            reps * 2 + 1,
+        )
+        today_cpu = median(cpu["today"])
+        store.close()
+
+    def row(work: str, samples: dict[str, list[float]], cpu_known: list[float], today: float) -> Result:
+        return Result(
+            "history",
+            work,
+            "s",
+            ours=median(samples["as known"]),
+            peer=median(samples["today"]),
+            peer_name="the same measure today",
+            higher_is_better=False,
+            goal=Goal("ratio", 1 / 1.5),
+            samples=samples,
+            notes=(
+                f"CPU {median(cpu_known):.3f} s as known, {today:.3f} s today = "
+                f"{median(cpu_known) / today:.2f}x"
+            ),
         )
 
-        def timed_read(table: Callable[[], str]) -> float:  # finding the table is part of the read
-            return timed(lambda: store.cursor().sql(sql.format(table=table())).fetchall())
+    return [
+        row(
+            f"measure as known at the {PAST + 1}th of 10 versions of {rows:,} rows (ends folded)",
+            folded,
+            cpu["folded"],
+            today_cpu,
+        ),
+        row(
+            f"the same read at the {most + 1}th version, its {most * per_write:,} ends unfolded "
+            f"(the most 1/{FOLD_RATIO} of the versions allows)",
+            unfolded,
+            cpu["unfolded"],
+            unfolded_today,
+        ),
+    ]
 
-        today: list[float] = []
-        past: list[float] = []
-        for _ in range(reps * 2 + 1):  # alternated, so a busy moment weighs on both alike
-            today.append(timed_read(lambda: store.info("d").table))
-            past.append(timed_read(lambda: store.known("d", moments[4]).table))
-        store.close()
-    read = Result(
-        "history",
-        f"measure as known at a past version (10 versions of {rows:,} rows)",
-        "s",
-        ours=median(past),
-        peer=median(today),
-        peer_name="the same measure today",
-        higher_is_better=False,
-        goal=Goal("ratio", 1 / 1.5),
-        samples={"as known": past, "today": today},
-    )
-    return [write, read]
+
+def history_rows(*, rows: int, reps: int) -> list[Result]:
+    """The rows (see the module docstring)."""
+    table = _table(rows)
+    return [_write_row(table, rows, reps), *_read_rows(table, rows, reps)]

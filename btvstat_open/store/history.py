@@ -47,6 +47,7 @@ __all__ = [
     "LOG_TABLE",
     "SYSTEM_COLUMNS",
     "Recording",
+    "commit_deferring_merge",
     "create_history_tables",
     "drop_history",
     "ends_table",
@@ -65,6 +66,9 @@ SYSTEM_COLUMNS = (":id", ":created_at", ":updated_at")
 ENDS_COLUMNS = "__vid BIGINT, __to TIMESTAMPTZ"
 #: the ends are folded into the versions once they number more than the versions / FOLD_RATIO
 FOLD_RATIO = 16
+#: a write that begins at least this many versions commits with DuckDB's merge of row groups off
+#: (see :func:`commit_deferring_merge`)
+DEFER_MERGE_ROWS = 8192
 _SYSTEM_TYPES = {":id": "VARCHAR", ":created_at": "TIMESTAMPTZ", ":updated_at": "TIMESTAMPTZ"}
 
 
@@ -99,6 +103,24 @@ def fold_ends(con: duckdb.DuckDBPyConnection, dataset_id: str) -> None:
         f"UPDATE {versions} SET __to = __e.__to FROM {ends} AS __e WHERE {versions}.__vid = __e.__vid"
     )
     con.execute(f"DELETE FROM {ends}")
+
+
+def commit_deferring_merge(con: duckdb.DuckDBPyConnection) -> None:
+    """``COMMIT`` with DuckDB's merge of small row groups off for the checkpoint it makes.
+
+    Every commit of an append starts a row group of its own, and DuckDB's checkpoint merges the
+    small ones at the end of a table as they add up (each appended row rewritten, every column,
+    several times over). A write of thousands of versions makes row groups big enough to read well
+    as they are; merging them would cost it as much again as the rest of its history. So its
+    commit leaves them be: a later commit of a smaller write, or ``store compact``, merges them.
+    Row groups whose rows are all deleted are still dropped (DuckDB does that apart from merging).
+    """
+    before = fetch_one(con.execute("SELECT current_setting('max_vacuum_tasks')"))
+    con.execute("SET GLOBAL max_vacuum_tasks = 0")
+    try:
+        con.execute("COMMIT")
+    finally:
+        con.execute(f"SET GLOBAL max_vacuum_tasks = {int(before[0]) if before else 100}")
 
 
 def create_history_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -184,6 +206,14 @@ class Recording:
     #: whose hashes ``__key`` holds (None: not read, the statements that need them ask)
     _since_unset: bool | None = None
     _hashed_key: tuple[str | None] | None = None
+    #: how many versions :meth:`after` began
+    began: int = 0
+
+    @property
+    def defers_merge(self) -> bool:
+        """Whether the write's commit should leave DuckDB's row groups unmerged (see
+        :func:`commit_deferring_merge`): it began many versions."""
+        return self.began >= DEFER_MERGE_ROWS
 
     def before(self, started: datetime) -> None:
         """Seed the history of a dataset written before history existed; note the write's start."""
@@ -279,7 +309,7 @@ class Recording:
                 [self.recorded_at],
             )
         )
-        began = self._begin(
+        began = self.began = self._begin(
             columns, self.recorded_at, current, "(SELECT __hash FROM __hist_open)", source_rows, key
         )
         if began and self._since_unset is not False:
