@@ -71,9 +71,11 @@ def _write_row(table: pa.Table, rows: int, reps: int) -> Result:
     from btvstat_open.store.history import ends_table
 
     with tempfile.TemporaryDirectory() as tmp:
+        for name, history in (("h", True), ("n", False)):
+            with Store(Path(tmp, name), history=history) as store:
+                store.load("d", table, COLUMNS, row_identifier=ROW_ID)
+        # opened anew, as a sync's process opens the store a load wrote before
         stores = {"with history": Store(Path(tmp, "h")), "without": Store(Path(tmp, "n"), history=False)}
-        for store in stores.values():
-            store.load("d", table, COLUMNS, row_identifier=ROW_ID)
         sizes = {name: _size(store.root) for name, store in stores.items()}
         cpu: dict[str, list[float]] = {name: [] for name in stores}
         wall: dict[str, list[float]] = {name: [] for name in stores}
