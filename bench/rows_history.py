@@ -143,8 +143,9 @@ def _folds_held() -> Iterator[None]:
 
 
 def _read_rows(table: pa.Table, rows: int, reps: int) -> list[Result]:
-    """The read rows: ten versions, read as known at the fifth (folded), and at the version whose
-    unfolded ends are the most :data:`~btvstat_open.store.history.FOLD_RATIO` allows."""
+    """The read rows: ten versions, folded, read as known at the fifth; then more writes, none
+    folded, read as known at the last moment whose unfolded ends are the most
+    :data:`~btvstat_open.store.history.FOLD_RATIO` lets a store hold."""
     from btvstat_open.store import Store
     from btvstat_open.store.history import FOLD_RATIO
 
@@ -154,18 +155,15 @@ def _read_rows(table: pa.Table, rows: int, reps: int) -> list[Result]:
     )
     with tempfile.TemporaryDirectory() as tmp, _folds_held():
         store = Store(tmp)
-        moments = []
-        for version in range(10):
-            store.clock = lambda v=version: datetime(2020, 1, 1 + v, tzinfo=UTC)  # type: ignore[misc]
+        moments: list[datetime] = []
+
+        def write(version: int) -> None:
+            store.clock = lambda: datetime(2020, 1, 1, tzinfo=UTC) + timedelta(days=version)
             if version == 0:
                 store.load("d", table, COLUMNS, row_identifier=ROW_ID)
             else:
                 store.upsert("d", _changed(table, version))
             moments.append(store.clock())
-        # The latest moment whose ends, all unfolded, are at most 1/FOLD_RATIO of the versions then.
-        per_write = table.num_rows // 100
-        allowed = [v for v in range(1, 10) if v * per_write * FOLD_RATIO <= table.num_rows + v * per_write]
-        most = max(allowed, default=1)
 
         def runner(at: datetime | None, cpu: list[float]) -> Callable[[], float]:
             def read() -> object:  # finding the table is part of the read
@@ -174,22 +172,29 @@ def _read_rows(table: pa.Table, rows: int, reps: int) -> list[Result]:
 
             return lambda: _clocked(read, cpu)
 
-        cpu: dict[str, list[float]] = {k: [] for k in ("today", "unfolded", "folded")}
-        unfolded = alternate(
-            {"today": runner(None, cpu["today"]), "as known": runner(moments[most], cpu["unfolded"])},
-            reps * 2 + 1,
-        )
-        unfolded_today = median(cpu["today"])
+        def reads(at: datetime) -> tuple[dict[str, list[float]], list[float], float]:
+            cpu: dict[str, list[float]] = {"today": [], "as known": []}
+            samples = alternate(
+                {"today": runner(None, cpu["today"]), "as known": runner(at, cpu["as known"])}, reps * 2 + 1
+            )
+            return samples, cpu["as known"], median(cpu["today"])
+
+        for version in range(10):
+            write(version)
         store.compact_history(timedelta(days=365_000))  # folds the ends, forgets nothing
-        cpu["today"].clear()
-        folded = alternate(
-            {"today": runner(None, cpu["today"]), "as known": runner(moments[PAST], cpu["folded"])},
-            reps * 2 + 1,
-        )
-        today_cpu = median(cpu["today"])
+        folded = reads(moments[PAST])
+        # Then writes until the ends, none folded, are as many as 1/FOLD_RATIO of the versions allow:
+        # the read at the last of them anti-joins the most ends a store holds unfolded.
+        per_write = max(table.num_rows // 100, 1)
+        versions = int(store.cursor().sql('SELECT count(*) FROM "dh_d"').fetchall()[0][0])
+        most = max(versions // (per_write * (FOLD_RATIO - 1)), 1)
+        for version in range(10, 10 + most + 1):
+            write(version)
+        unfolded = reads(moments[9 + most])
         store.close()
 
-    def row(work: str, samples: dict[str, list[float]], cpu_known: list[float], today: float) -> Result:
+    def row(work: str, measured: tuple[dict[str, list[float]], list[float], float]) -> Result:
+        samples, cpu_known, today = measured
         return Result(
             "history",
             work,
@@ -207,18 +212,11 @@ def _read_rows(table: pa.Table, rows: int, reps: int) -> list[Result]:
         )
 
     return [
+        row(f"measure as known at the {PAST + 1}th of 10 versions of {rows:,} rows (ends folded)", folded),
         row(
-            f"measure as known at the {PAST + 1}th of 10 versions of {rows:,} rows (ends folded)",
-            folded,
-            cpu["folded"],
-            today_cpu,
-        ),
-        row(
-            f"the same read at the {most + 1}th version, its {most * per_write:,} ends unfolded "
-            f"(the most 1/{FOLD_RATIO} of the versions allows)",
+            f"the same read with {most * per_write:,} ends unfolded, the most 1/{FOLD_RATIO} of the "
+            f"{versions + most * per_write:,} versions allows ({10 + most} versions)",
             unfolded,
-            cpu["unfolded"],
-            unfolded_today,
         ),
     ]
 
