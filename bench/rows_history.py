@@ -1,11 +1,12 @@
 """Rows for the store's history: what recording every write costs, and reading the past.
 
 - A sync's write of 1% changed rows into a dataset of N rows (the upsert a sync makes), with history
-  against the same write into a store opened without it. Both stores take the same writes, one after
-  another, in rounds that alternate which store goes first; each round's number is the mean of its
-  writes, so a write that folds the ends of versions (see ``btvstat_open.store.history``) counts at
-  the rate it happens. The notes give the process's CPU time beside the wall time, the spread over
-  the rounds, the ratio over every write, and what the store grew by.
+  against the same write into a store opened without it. Both stores take the same writes in rounds
+  that alternate which store goes first; a round is as many writes into a fresh copy of the loaded
+  store as make one fold of the ends of versions (see ``btvstat_open.store.history``), and its
+  number is the mean of its writes, so the fold counts at the rate it happens. The notes give the
+  process's CPU time beside the wall time, the spread over the rounds, the ratio over every write,
+  and what the store grew by.
 - A measure-shaped aggregate (count and median by month) over a dataset with ten recorded versions,
   read as known at a past version against the same query today: with the ends folded in, and with
   the most unfolded ends the fold threshold lets a store hold.
@@ -16,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -31,8 +33,6 @@ from bench.harness import Goal, Result, alternate, median
 
 __all__ = ["history_rows"]
 
-#: writes per round, on each side: about one fold of the ends at 1% changed a write
-WRITES_PER_ROUND = 8
 #: the version read as known, of the ten recorded (counted from 0: the load)
 PAST = 4
 
@@ -65,49 +65,60 @@ def _spread(values: list[float]) -> str:
     return f"{min(values):.3f}-{max(values):.3f}" if values else "-"
 
 
+def _fold_period(rows: int) -> int:
+    """How many 1% writes into a freshly loaded store of ``rows`` rows make one fold of the ends:
+    the write whose ends outnumber 1/FOLD_RATIO of the versions folds them."""
+    from btvstat_open.store.history import FOLD_RATIO
+
+    per_write = max(rows // 100, 1)
+    return rows // (per_write * (FOLD_RATIO - 1)) + 1
+
+
 def _write_row(table: pa.Table, rows: int, reps: int) -> Result:
-    """The write row: ``reps`` rounds of :data:`WRITES_PER_ROUND` writes into each store."""
+    """The write row: ``reps`` rounds, each one fold period of writes into a fresh copy of each
+    store (so every round folds the ends once, at its real rate)."""
     from btvstat_open.store import Store
     from btvstat_open.store.history import ends_table
 
+    period, ends = _fold_period(rows), ends_table("d")
+    changes = [_changed(table, version) for version in range(1, period + 1)]
     with tempfile.TemporaryDirectory() as tmp:
         for name, history in (("h", True), ("n", False)):
-            with Store(Path(tmp, name), history=history) as store:
+            with Store(Path(tmp, "loaded", name), history=history) as store:
                 store.load("d", table, COLUMNS, row_identifier=ROW_ID)
-        # opened anew, as a sync's process opens the store a load wrote before
-        stores = {"with history": Store(Path(tmp, "h")), "without": Store(Path(tmp, "n"), history=False)}
-        sizes = {name: _size(store.root) for name, store in stores.items()}
-        cpu: dict[str, list[float]] = {name: [] for name in stores}
-        wall: dict[str, list[float]] = {name: [] for name in stores}
-        folds, ends = [0], ends_table("d")
-        done = {name: 0 for name in stores}
+        sides = {"with history": "h", "without": "n"}
+        cpu: dict[str, list[float]] = {name: [] for name in sides}
+        wall: dict[str, list[float]] = {name: [] for name in sides}
+        folds: list[int] = []
+        grown: dict[str, list[float]] = {name: [] for name in sides}
+        merge: list[float] = []
 
         def round_of(name: str) -> float:
-            """One round of writes into one store; the mean wall seconds of a write."""
-            store = stores[name]
+            """One round of writes into a fresh copy of one store; the mean wall seconds of a write."""
+            folder = Path(tmp, "round", sides[name])
+            shutil.rmtree(folder, ignore_errors=True)
+            shutil.copytree(Path(tmp, "loaded", sides[name]), folder)
+            before = _size(folder)
             seconds: list[float] = []
             cpus: list[float] = []
-            for _ in range(WRITES_PER_ROUND):
-                done[name] += 1
-                change = _changed(table, done[name])
-                seconds.append(_clocked(lambda c=change: store.upsert("d", c), cpus))  # type: ignore[misc]
-                if store.history and not store.cursor().sql(f"SELECT 1 FROM {ends} LIMIT 1").fetchall():
-                    folds[0] += 1
+            # opened anew, as a sync's process opens the store a load wrote before
+            with Store(folder, history=name == "with history") as store:
+                for change in changes:
+                    seconds.append(_clocked(lambda c=change: store.upsert("d", c), cpus))  # type: ignore[misc]
+                    if store.history and not store.cursor().sql(f"SELECT 1 FROM {ends}").fetchall():
+                        folds.append(len(seconds))
+                grown[name].append((_size(folder) - before) / len(changes))
+                if store.history and not merge:
+                    _clocked(lambda: store.compact_history(timedelta(days=365_000)), merge)
             wall[name] += seconds
             cpu[name].append(sum(cpus) / len(cpus))
             return sum(seconds) / len(seconds)
 
-        samples = alternate({name: lambda n=name: round_of(n) for name in stores}, reps)  # type: ignore[misc]
-        grown = {name: (_size(store.root) - sizes[name]) / done[name] for name, store in stores.items()}
-        merge: list[float] = []
-        _clocked(lambda: stores["with history"].compact_history(timedelta(days=365_000)), merge)
-        for store in stores.values():
-            store.close()
+        samples = alternate({name: lambda n=name: round_of(n) for name in sides}, reps)  # type: ignore[misc]
     h, n = cpu["with history"], cpu["without"]
-    writes = done["without"]
     return Result(
         "history",
-        f"write 1% changed of {rows:,} rows (a sync's upsert; mean of {WRITES_PER_ROUND} writes a round)",
+        f"write 1% changed of {rows:,} rows (a sync's upsert; mean of {period} writes, one fold)",
         "s",
         ours=median(samples["with history"]),
         peer=median(samples["without"]),
@@ -116,15 +127,16 @@ def _write_row(table: pa.Table, rows: int, reps: int) -> Result:
         goal=Goal("ratio", 0.8),
         samples=samples,
         notes=(
-            f"{reps} rounds of {WRITES_PER_ROUND} writes each way, alternated; a round's mean, medians "
+            f"{reps} rounds each way, alternated, each {period} writes into a fresh copy of the loaded "
+            f"store (the write that folded the ends: {sorted(set(folds))}); a round's mean, medians "
             f"(spread {_spread(samples['with history'])} s with, {_spread(samples['without'])} s without); "
             f"CPU a write {median(h):.3f} s with history, {median(n):.3f} s without = "
-            f"{median(h) / median(n):.2f}x (spread {_spread(h)} / {_spread(n)}); over all {writes} writes: "
+            f"{median(h) / median(n):.2f}x (spread {_spread(h)} / {_spread(n)}); over all the writes: "
             f"wall {sum(wall['with history']) / sum(wall['without']):.2f}x, CPU {sum(h) / sum(n):.2f}x; "
-            f"{folds[0]} of the {writes} writes with history folded the ends; a compaction then (forgetting "
-            f"nothing, merging the row groups the writes left) took {merge[0]:.2f} s of CPU; the store grew "
-            f"{grown['with history'] / 1e6:.2f} MB a write with history, "
-            f"{grown['without'] / 1e6:.2f} MB without"
+            f"a compaction after the first round (forgetting nothing, merging the row groups the writes "
+            f"left) took {merge[0] if merge else 0:.2f} s of CPU; the store grew "
+            f"{median(grown['with history']) / 1e6:.2f} MB a write with history, "
+            f"{median(grown['without']) / 1e6:.2f} MB without"
         ),
     )
 
