@@ -157,7 +157,7 @@ def test_reads_as_known_are_the_same_before_and_after_the_ends_are_folded(tmp_pa
     store.clock = lambda: datetime(2020, 1, 1, 12, tzinfo=UTC)
     store.load("d", _table(rows), COLUMNS, row_identifier="k")
     taken, unfolded = {1: dict(rows)}, []
-    for day in range(2, 9):  # one row changed and one deleted a day: the ends outgrow 1/16 of the versions
+    for day in range(2, 9):  # a row changed and one deleted a day: the ends outgrow 1/FOLD_RATIO of them
         store.clock = lambda d=day: datetime(2020, 1, d, 12, tzinfo=UTC)  # type: ignore[misc]
         store.upsert("d", _table({f"k{day:02}": 100.0 + day}))
         store.delete_row("d", f"k{day + 20:02}")

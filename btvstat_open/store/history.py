@@ -65,7 +65,7 @@ SYSTEM_COLUMNS = (":id", ":created_at", ":updated_at")
 #: the ends table's columns
 ENDS_COLUMNS = "__vid BIGINT, __to TIMESTAMPTZ"
 #: the ends are folded into the versions once they number more than the versions / FOLD_RATIO
-FOLD_RATIO = 16
+FOLD_RATIO = 8
 #: a write that begins at least this many versions commits with DuckDB's merge of row groups off
 #: (see :func:`commit_deferring_merge`)
 DEFER_MERGE_ROWS = 8192
