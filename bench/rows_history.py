@@ -115,7 +115,6 @@ def _write_row(table: pa.Table, rows: int, reps: int) -> Result:
             return sum(seconds) / len(seconds)
 
         samples = alternate({name: lambda n=name: round_of(n) for name in sides}, reps)  # type: ignore[misc]
-    h, n = cpu["with history"], cpu["without"]
     return Result(
         "history",
         f"write 1% changed of {rows:,} rows (a sync's upsert; mean of {period} writes, one fold)",
@@ -126,18 +125,33 @@ def _write_row(table: pa.Table, rows: int, reps: int) -> Result:
         higher_is_better=False,
         goal=Goal("ratio", 0.8),
         samples=samples,
-        notes=(
-            f"{reps} rounds each way, alternated, each {period} writes into a fresh copy of the loaded "
-            f"store (the write that folded the ends: {sorted(set(folds))}); a round's mean, medians "
-            f"(spread {_spread(samples['with history'])} s with, {_spread(samples['without'])} s without); "
-            f"CPU a write {median(h):.3f} s with history, {median(n):.3f} s without = "
-            f"{median(h) / median(n):.2f}x (spread {_spread(h)} / {_spread(n)}); over all the writes: "
-            f"wall {sum(wall['with history']) / sum(wall['without']):.2f}x, CPU {sum(h) / sum(n):.2f}x; "
-            f"a compaction after the first round (forgetting nothing, merging the row groups the writes "
-            f"left) took {merge[0] if merge else 0:.2f} s of CPU; the store grew "
-            f"{median(grown['with history']) / 1e6:.2f} MB a write with history, "
-            f"{median(grown['without']) / 1e6:.2f} MB without"
-        ),
+        notes=_write_notes(reps, period, sorted(set(folds)), samples, cpu, wall, merge, grown),
+    )
+
+
+def _write_notes(
+    reps: int,
+    period: int,
+    folds: list[int],
+    samples: dict[str, list[float]],
+    cpu: dict[str, list[float]],
+    wall: dict[str, list[float]],
+    merge: list[float],
+    grown: dict[str, list[float]],
+) -> str:
+    """The write row's notes: CPU beside wall, spreads, all the writes, compaction, growth."""
+    h, n = cpu["with history"], cpu["without"]
+    return (
+        f"{reps} rounds each way, alternated, each {period} writes into a fresh copy of the loaded "
+        f"store (the write that folded the ends: {folds}); a round's mean, medians "
+        f"(spread {_spread(samples['with history'])} s with, {_spread(samples['without'])} s without); "
+        f"CPU a write {median(h):.3f} s with history, {median(n):.3f} s without = "
+        f"{median(h) / median(n):.2f}x (spread {_spread(h)} / {_spread(n)}); over all the writes: "
+        f"wall {sum(wall['with history']) / sum(wall['without']):.2f}x, CPU {sum(h) / sum(n):.2f}x; "
+        f"a compaction after the first round (forgetting nothing, merging the row groups the writes "
+        f"left) took {merge[0] if merge else 0:.2f} s of CPU; the store grew "
+        f"{median(grown['with history']) / 1e6:.2f} MB a write with history, "
+        f"{median(grown['without']) / 1e6:.2f} MB without"
     )
 
 
@@ -152,6 +166,24 @@ def _folds_held() -> Iterator[None]:
         yield
     finally:
         history.FOLD_RATIO = ratio
+
+
+def _read_row(work: str, measured: tuple[dict[str, list[float]], list[float], float]) -> Result:
+    """A read row from its wall samples, the CPU seconds as known and the median CPU today."""
+    samples, cpu_known, today = measured
+    known = median(cpu_known)
+    return Result(
+        "history",
+        work,
+        "s",
+        ours=median(samples["as known"]),
+        peer=median(samples["today"]),
+        peer_name="the same measure today",
+        higher_is_better=False,
+        goal=Goal("ratio", 1 / 1.5),
+        samples=samples,
+        notes=f"CPU {known:.3f} s as known, {today:.3f} s today = {known / today:.2f}x",
+    )
 
 
 def _read_rows(table: pa.Table, rows: int, reps: int) -> list[Result]:
@@ -205,27 +237,11 @@ def _read_rows(table: pa.Table, rows: int, reps: int) -> list[Result]:
         unfolded = reads(moments[9 + most])
         store.close()
 
-    def row(work: str, measured: tuple[dict[str, list[float]], list[float], float]) -> Result:
-        samples, cpu_known, today = measured
-        return Result(
-            "history",
-            work,
-            "s",
-            ours=median(samples["as known"]),
-            peer=median(samples["today"]),
-            peer_name="the same measure today",
-            higher_is_better=False,
-            goal=Goal("ratio", 1 / 1.5),
-            samples=samples,
-            notes=(
-                f"CPU {median(cpu_known):.3f} s as known, {today:.3f} s today = "
-                f"{median(cpu_known) / today:.2f}x"
-            ),
-        )
-
     return [
-        row(f"measure as known at the {PAST + 1}th of 10 versions of {rows:,} rows (ends folded)", folded),
-        row(
+        _read_row(
+            f"measure as known at the {PAST + 1}th of 10 versions of {rows:,} rows (ends folded)", folded
+        ),
+        _read_row(
             f"the same read with {most * per_write:,} ends unfolded, the most 1/{FOLD_RATIO} of the "
             f"{versions + most * per_write:,} versions allows ({10 + most} versions)",
             unfolded,
