@@ -157,7 +157,7 @@ def test_reads_as_known_are_the_same_before_and_after_the_ends_are_folded(tmp_pa
     store.clock = lambda: datetime(2020, 1, 1, 12, tzinfo=UTC)
     store.load("d", _table(rows), COLUMNS, row_identifier="k")
     taken, unfolded = {1: dict(rows)}, []
-    for day in range(2, 9):  # one row changed and one deleted a day: the ends outgrow 1/16 of the versions
+    for day in range(2, 9):  # a row changed and one deleted a day: the ends outgrow 1/FOLD_RATIO of them
         store.clock = lambda d=day: datetime(2020, 1, d, 12, tzinfo=UTC)  # type: ignore[misc]
         store.upsert("d", _table({f"k{day:02}": 100.0 + day}))
         store.delete_row("d", f"k{day + 20:02}")
@@ -169,3 +169,45 @@ def test_reads_as_known_are_the_same_before_and_after_the_ends_are_folded(tmp_pa
             got = store.arrow("d", as_known=end_of_day(date(2020, 1, seen)))
             assert dict(zip(got["k"].to_pylist(), got["n"].to_pylist(), strict=True)) == held, (day, seen)
     assert max(unfolded) > 0 and 0 in unfolded[1:]  # ends were read unfolded, then folded
+
+
+def test_an_upsert_records_each_row_as_stored_its_key_twice_and_a_column_left_out(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    cols = [*COLUMNS, Column("note", "Note", "text")]
+    first = pa.table({"k": ["a", "b"], "n": [1.0, 2.0], "note": ["kept", "also kept"]})
+    store.clock = lambda: datetime(2020, 1, 1, 12, tzinfo=UTC)
+    store.load("d", first, cols, row_identifier="k")
+    store.clock = lambda: datetime(2020, 1, 2, 12, tzinfo=UTC)
+    twice = pa.table({"k": ["a", "b", "a"], "n": [10.0, 20.0, 11.0]})  # no "note"; the last "a" wins
+    store.upsert("d", twice)
+    written = store.arrow("d", system=True)
+    store.clock = lambda: datetime(2020, 1, 3, 12, tzinfo=UTC)
+    store.upsert("d", pa.table({"k": ["a", "b"], "n": [0.0, 0.0]}))  # so the 2nd is read from history
+    known = store.arrow("d", system=True, as_known=end_of_day(date(2020, 1, 2)))
+    assert known.to_pylist() == written.to_pylist()
+    seen = zip(known["k"].to_pylist(), known["n"].to_pylist(), known["note"].to_pylist(), strict=True)
+    assert sorted(seen) == [("a", 11.0, "kept"), ("b", 20.0, "also kept")]
+
+
+def test_a_write_of_many_versions_leaves_its_row_groups_unmerged_until_compaction(tmp_path: Path) -> None:
+    from btvstat_open.store.history import DEFER_MERGE_ROWS
+
+    store = Store(tmp_path)
+    store.cursor().execute("SET GLOBAL checkpoint_threshold = '1KB'")  # every commit checkpoints
+    rows = {f"k{i:05}": float(i) for i in range(DEFER_MERGE_ROWS * 2)}
+    store.load("d", _table(rows), COLUMNS, row_identifier="k")
+
+    def row_groups() -> int:
+        sql = "SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('dh_d')"
+        return int(store.cursor().sql(sql).fetchall()[0][0])
+
+    loaded = row_groups()
+    for step in range(1, 4):  # each write changes every row: DEFER_MERGE_ROWS * 2 versions
+        store.upsert("d", _table({k: v + step for k, v in rows.items()}))
+    assert row_groups() == loaded + 3  # one row group a write, none merged
+    assert store.cursor().sql("SELECT current_setting('max_vacuum_tasks')").fetchall() == [(100,)]
+    store.compact_history(timedelta(days=365_000))  # forgets nothing; its checkpoint merges them
+    assert row_groups() < loaded + 3
+    now = store.arrow("d")
+    held = dict(zip(now["k"].to_pylist(), now["n"].to_pylist(), strict=True))
+    assert held == {k: v + 3 for k, v in rows.items()}

@@ -40,7 +40,12 @@ from btvstat_open.store.dataset import (
 )
 from btvstat_open.store.engine_errors import engine_error, translated
 from btvstat_open.store.fourbyfour import IDS_TABLE, assign_missing, ensure_ids_table, resolve
-from btvstat_open.store.history import Recording, create_history_tables, drop_history
+from btvstat_open.store.history import (
+    Recording,
+    commit_deferring_merge,
+    create_history_tables,
+    drop_history,
+)
 from btvstat_open.store.history_layout import upgrade_history_layout
 from btvstat_open.store.known import VersionMemo, compact_history, known_info
 from btvstat_open.store.writes import (
@@ -146,6 +151,8 @@ class Store:
         # tables; once off, this cannot be turned back on while the database is open.
         self._con.execute("SET enable_external_access = false")
         self._write_lock = threading.RLock()
+        # The history of the write in hand (its transaction's commit asks them how to commit).
+        self._recordings: list[Recording] = []
         # What datasets() last listed: id -> info, read again when its DataVersion moves.
         self._listing: dict[str, DatasetInfo] = {}
         self._listing_lock = threading.Lock()
@@ -410,6 +417,7 @@ class Store:
         """
         with self._write_lock:
             con = self._con.cursor()
+            self._recordings = []
             try:
                 con.execute("BEGIN TRANSACTION")
                 try:
@@ -418,7 +426,10 @@ class Store:
                     con.execute("ROLLBACK")
                     raise
                 else:
-                    con.execute("COMMIT")
+                    if any(r.defers_merge for r in self._recordings):
+                        commit_deferring_merge(con)
+                    else:
+                        con.execute("COMMIT")
                     self._pinned = None  # pinned versions are now out of date
             except duckdb.Error as exc:
                 raise engine_error(exc, "the write (nothing was written)") from exc
@@ -438,6 +449,7 @@ class Store:
             con, dataset_id, operation, self.clock(), source_changed_at, key, enabled=self.history
         )
         recording.before(now_utc())
+        self._recordings.append(recording)  # its commit may defer DuckDB's merge of row groups
         return recording
 
     def create(

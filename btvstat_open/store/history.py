@@ -47,6 +47,7 @@ __all__ = [
     "LOG_TABLE",
     "SYSTEM_COLUMNS",
     "Recording",
+    "commit_deferring_merge",
     "create_history_tables",
     "drop_history",
     "ends_table",
@@ -64,7 +65,10 @@ SYSTEM_COLUMNS = (":id", ":created_at", ":updated_at")
 #: the ends table's columns
 ENDS_COLUMNS = "__vid BIGINT, __to TIMESTAMPTZ"
 #: the ends are folded into the versions once they number more than the versions / FOLD_RATIO
-FOLD_RATIO = 16
+FOLD_RATIO = 8
+#: a write that begins at least this many versions commits with DuckDB's merge of row groups off
+#: (see :func:`commit_deferring_merge`)
+DEFER_MERGE_ROWS = 8192
 _SYSTEM_TYPES = {":id": "VARCHAR", ":created_at": "TIMESTAMPTZ", ":updated_at": "TIMESTAMPTZ"}
 
 
@@ -99,6 +103,24 @@ def fold_ends(con: duckdb.DuckDBPyConnection, dataset_id: str) -> None:
         f"UPDATE {versions} SET __to = __e.__to FROM {ends} AS __e WHERE {versions}.__vid = __e.__vid"
     )
     con.execute(f"DELETE FROM {ends}")
+
+
+def commit_deferring_merge(con: duckdb.DuckDBPyConnection) -> None:
+    """``COMMIT`` with DuckDB's merge of small row groups off for the checkpoint it makes.
+
+    Every commit of an append starts a row group of its own, and DuckDB's checkpoint merges the
+    small ones at the end of a table as they add up (each appended row rewritten, every column,
+    several times over). A write of thousands of versions makes row groups big enough to read well
+    as they are; merging them would cost it as much again as the rest of its history. So its
+    commit leaves them be: a later commit of a smaller write, or ``store compact``, merges them.
+    Row groups whose rows are all deleted are still dropped (DuckDB does that apart from merging).
+    """
+    before = fetch_one(con.execute("SELECT current_setting('max_vacuum_tasks')"))
+    con.execute("SET GLOBAL max_vacuum_tasks = 0")
+    try:
+        con.execute("COMMIT")
+    finally:
+        con.execute(f"SET GLOBAL max_vacuum_tasks = {int(before[0]) if before else 100}")
 
 
 def create_history_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -184,6 +206,14 @@ class Recording:
     #: whose hashes ``__key`` holds (None: not read, the statements that need them ask)
     _since_unset: bool | None = None
     _hashed_key: tuple[str | None] | None = None
+    #: how many versions :meth:`after` began
+    began: int = 0
+
+    @property
+    def defers_merge(self) -> bool:
+        """Whether the write's commit should leave DuckDB's row groups unmerged (see
+        :func:`commit_deferring_merge`): it began many versions."""
+        return self.began >= DEFER_MERGE_ROWS
 
     def before(self, started: datetime) -> None:
         """Seed the history of a dataset written before history existed; note the write's start."""
@@ -270,6 +300,16 @@ class Recording:
 
     def _record(self, columns: Sequence[Column], source_rows: pa.Table | None, key: str) -> None:
         current, opened = self._scope(columns, key)
+        # How many ends and versions there are (table metadata, no scan): the highest __vid is at
+        # least the count, which lets the new versions' numbering read only the last row groups,
+        # and the counts after the write say whether the ends are due to be folded.
+        counts = fetch_one(
+            self.con.execute(
+                f"SELECT (SELECT count(*) FROM {ends_table(self.dataset_id)}), "
+                f"(SELECT count(*) FROM {versions_table(self.dataset_id)})"
+            )
+        )
+        n_ends, n_versions = (int(counts[0]), int(counts[1])) if counts else (0, 0)
         # The open versions in scope, found once (by the keys' hashes: one integer column).
         self.con.register("__hist_open", self.con.sql(opened).to_arrow_table())
         ended = fetch_one(
@@ -279,8 +319,15 @@ class Recording:
                 [self.recorded_at],
             )
         )
-        began = self._begin(
-            columns, self.recorded_at, current, "(SELECT __hash FROM __hist_open)", source_rows, key
+        n_ended = int(ended[0]) if ended else 0
+        began = self.began = self._begin(
+            columns,
+            self.recorded_at,
+            current,
+            "(SELECT __hash FROM __hist_open)",
+            source_rows,
+            key,
+            last_vid=self._last_vid(n_versions),
         )
         if began and self._since_unset is not False:
             self.con.execute(
@@ -289,26 +336,20 @@ class Recording:
             )
         self.con.execute(
             f"INSERT INTO {LOG_TABLE} VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                self.dataset_id,
-                self.recorded_at,
-                self.operation,
-                self.source_changed_at,
-                began,
-                int(ended[0]) if ended else 0,
-            ],
+            [self.dataset_id, self.recorded_at, self.operation, self.source_changed_at, began, n_ended],
         )
-        if ended and ended[0]:
-            self._fold_if_due()
-
-    def _fold_if_due(self) -> None:
-        """Fold the ends into the versions once they number more than 1/FOLD_RATIO of them."""
-        ends, versions = ends_table(self.dataset_id), versions_table(self.dataset_id)
-        counts = fetch_one(
-            self.con.execute(f"SELECT (SELECT count(*) FROM {ends}), (SELECT count(*) FROM {versions})")
-        )
-        if counts and counts[0] * FOLD_RATIO > counts[1]:
+        # Fold the ends into the versions once they number more than 1/FOLD_RATIO of them.
+        if n_ended and (n_ends + n_ended) * FOLD_RATIO > n_versions + began:
             fold_ends(self.con, self.dataset_id)
+
+    def _last_vid(self, count: int) -> int:
+        """The highest ``__vid`` of the versions, ``count`` of them: numbered from 1 and never
+        twice, the highest is at least the count, so the row groups below it need not be read."""
+        versions = versions_table(self.dataset_id)
+        top = fetch_one(self.con.execute(f"SELECT max(__vid) FROM {versions} WHERE __vid >= {int(count)}"))
+        if top is None or top[0] is None:  # (no versions)
+            top = fetch_one(self.con.execute(f"SELECT coalesce(max(__vid), 0) FROM {versions}"))
+        return int(top[0]) if top else 0
 
     def _scope(self, columns: Sequence[Column], key: str) -> tuple[str, str]:
         """Two relations limited to what this write may have changed: the current rows (with their
@@ -327,8 +368,8 @@ class Recording:
         qkey = quote_ident(self.key)
         tables = list(self._touched)
         if self.written is not None:
+            # (the rows it wrote have the keys it touched, or new ones that no version has)
             written = self._register("w", self.written or [_empty(self.con, current)])
-            tables += [pa.table({"k": t.column(self.key)}) for t in self.written]
             rows_sql = f"(SELECT *, {hashed} AS __h FROM ({written}))"
         else:
             stamped = f"\":updated_at\" >= TIMESTAMPTZ '{self._started.astimezone(UTC).isoformat()}'"
@@ -360,10 +401,12 @@ class Recording:
         opened: str,
         source_rows: pa.Table | None,
         key: str = ":id",
+        last_vid: int | None = None,
     ) -> int:
         """Insert a version for each row of ``current`` whose hash no open version (``opened``) has,
-        numbered on from the versions table's highest ``__vid``."""
+        numbered on from ``last_vid``, the versions table's highest ``__vid`` (None: found here)."""
         versions = versions_table(self.dataset_id)
+        top = f"(SELECT coalesce(max(__vid), 0) FROM {versions})" if last_vid is None else str(int(last_vid))
         names = [quote_ident(c) for c in SYSTEM_COLUMNS] + [quote_ident(c.field_name) for c in columns]
         source_sql, join = "?", ""
         if source_rows is not None and {":updated_at", key} <= set(source_rows.column_names):
@@ -380,7 +423,7 @@ class Recording:
             n = fetch_one(
                 self.con.execute(
                     f"INSERT INTO {versions} (__vid, __from, __source_at, __hash, __key, {', '.join(names)}) "
-                    f"SELECT (SELECT coalesce(max(__vid), 0) FROM {versions}) + row_number() OVER (), "
+                    f"SELECT {top} + row_number() OVER (), "
                     f"?, {source_sql}, __c.__h, "
                     f"hash(CAST(__c.{quote_ident(key)} AS VARCHAR)), "
                     f"{', '.join('__c.' + n for n in names)} FROM {current} AS __c {join} "

@@ -24,6 +24,7 @@ import duckdb
 
 from btvstat_open.store.dataset import DatasetInfo, DataVersion, as_utc, quote_ident
 from btvstat_open.store.history import (
+    ENDS_COLUMNS,
     HISTORY_TABLE,
     LOG_TABLE,
     SYSTEM_COLUMNS,
@@ -203,6 +204,10 @@ def compact_history(con: duckdb.DuckDBPyConnection, keep: timedelta, now: dateti
             )
         )
         removed[dataset_id] = int(gone[0]) if gone else 0
+        # Writes of many versions left their row groups unmerged (history.commit_deferring_merge);
+        # the checkpoint after the compaction merges them, made even when nothing else changed
+        # by making the (now empty) ends table anew.
+        con.execute(f"CREATE OR REPLACE TABLE {ends_table(dataset_id)} ({ENDS_COLUMNS})")
         con.execute(
             f"UPDATE {HISTORY_TABLE} SET since = ? WHERE dataset_id = ? AND since < ?",
             [horizon, dataset_id, horizon],

@@ -275,27 +275,62 @@ def prepare_upsert(info: DatasetInfo, table: pa.Table, deleted: Sequence[bool] |
 
 
 def _updated_rows(
-    con: duckdb.DuckDBPyConnection, info: DatasetInfo, latest: str, given: Sequence[str], stamp: datetime
+    con: duckdb.DuckDBPyConnection,
+    info: DatasetInfo,
+    incoming: pa.Table,
+    latest: str,
+    given: Sequence[str],
+    stamp: datetime,
 ) -> pa.Table:
     """The rows an upsert's update just wrote (stamped ``stamp``), as stored: the values given come
     from the incoming rows, the rest from the table (whose filter on ``:updated_at`` reads only
-    those rows' few other columns)."""
+    those rows' few other columns).
+
+    Each stored row takes the values of the last incoming row with its key (the one the update
+    applied), found by the key in Arrow rather than by a join.
+    """
     key = info.row_identifier or ":id"
-    kept = [c.field_name for c in info.all_columns if c.field_name not in given or c.field_name == key]
+    names = [c.field_name for c in info.all_columns]
+    kept = [n for n in names if (n not in given and n != ":updated_at") or n == key]
     stored = con.sql(
         f'SELECT {", ".join(quote_ident(c) for c in kept)} FROM {info.table} WHERE ":updated_at" = ?',
         params=[stamp],
     ).to_arrow_table()
+    backwards = incoming.take(pa.array(range(incoming.num_rows - 1, -1, -1), pa.int64()))
+    keys = stored.column(key)
+    found = pc.index_in(keys, value_set=backwards.column(key).cast(keys.type))
+    if found.null_count:  # (not expected: every updated row had an incoming row) the join, then
+        return _joined_rows(con, info, stored, latest, kept, stamp)
+    source = backwards.take(found)
+    stamps = pa.array([stamp] * stored.num_rows, pa.timestamp("us", tz="UTC"))
+    pick = {n: stored.column(n) if n in kept else source.column(n) for n in names if n != ":updated_at"}
+    return pa.table({n: stamps if n == ":updated_at" else pick[n] for n in names})
+
+
+def _joined_rows(
+    con: duckdb.DuckDBPyConnection,
+    info: DatasetInfo,
+    stored: pa.Table,
+    latest: str,
+    kept: Sequence[str],
+    stamp: datetime,
+) -> pa.Table:
+    """The updated rows by a join of ``stored`` (their kept columns) with the incoming rows."""
+    key = quote_ident(info.row_identifier or ":id")
     con.register("__updated", stored)
     select = ", ".join(
-        f"__t.{quote_ident(c.field_name)}" if c.field_name in kept else f"__src.{quote_ident(c.field_name)}"
+        '?::TIMESTAMPTZ AS ":updated_at"'
+        if c.field_name == ":updated_at"
+        else f"__t.{quote_ident(c.field_name)}"
+        if c.field_name in kept
+        else f"__src.{quote_ident(c.field_name)}"
         for c in info.all_columns
     )
     try:
-        qkey = quote_ident(key)
         rows: pa.Table = con.sql(
             f"SELECT {select} FROM __updated AS __t JOIN (SELECT * FROM {latest} WHERE NOT __deleted "
-            f"AND {qkey} IS NOT NULL) AS __src ON __t.{qkey} = __src.{qkey}"
+            f"AND {key} IS NOT NULL) AS __src ON __t.{key} = __src.{key}",
+            params=[stamp],
         ).to_arrow_table()
     finally:
         unregister(con, "__updated")
@@ -344,7 +379,7 @@ def apply_upsert(
         upd = fetch_one(con.execute(update, [stamp]))
         result.updated = upd[0] if upd else 0
         if written is not None and result.updated:
-            written.append(_updated_rows(con, info, latest, data_cols, stamp))
+            written.append(_updated_rows(con, info, table, latest, data_cols, stamp))
         new_rows = con.sql(
             f"SELECT * EXCLUDE (__deleted, __pos) FROM {latest} AS __src WHERE NOT __deleted AND "
             f"({qkey} IS NULL OR {qkey} NOT IN (SELECT {qkey} FROM {info.table} "
