@@ -1,0 +1,153 @@
+"""A packet's charts in its PDF: laid out as stand-in images, drawn apart and put in after.
+
+WeasyPrint draws an SVG image's text one letter at a time, and the packet's 40 charts were about
+two fifths of its layout. So the page WeasyPrint lays out (:func:`with_stand_ins`) holds each
+chart as a blank PNG image of the chart's size, tagged as a figure with the chart's alternative
+text; the layout places it as it placed the chart. Meanwhile each chart's SVG is drawn as a
+one-page PDF by vl-convert (svg2pdf, native code: text as text, fonts embedded), and
+:func:`draw_charts` puts each chart's page, as a form, where its stand-in image is drawn: inside
+the figure's tagged content, at the same place and size.
+
+This module is light (no WeasyPrint, no vl-convert at import): the PDF processes import it.
+
+Example:
+    >>> page, charts = with_stand_ins('<p><svg width="4" height="2"><title>A</title></svg></p>')
+    >>> page[:31], len(charts)
+    ('<p><img alt="A" src="data:image', 1)
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html as html_text
+import re
+import struct
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from io import BytesIO
+from typing import Any
+
+__all__ = ["IMAGE_RULE", "Chart", "chart_pages", "charts_as_images", "draw_charts", "with_stand_ins"]
+
+# The packet's charts (the server's own SVG, never nested) and the title WeasyPrint tags them with.
+_SVG = re.compile(r"<svg\b[^>]*>.*?</svg>", re.DOTALL)
+_TITLE = re.compile(r"<title>(.*?)</title>", re.DOTALL)
+_LABEL = re.compile(r' aria-label="([^"]*)"')
+_SIZE = re.compile(r'^<svg\b[^>]*?\swidth="(\d+(?:\.\d+)?)"[^>]*?\sheight="(\d+(?:\.\d+)?)"')
+# What the page's `.chart svg` rule does for an inline chart, for the chart as an image.
+IMAGE_RULE = ".chart img { display: block; width: 100%; height: auto; max-height: 70mm; }"
+
+
+def _alt(svg: str) -> str:
+    """The chart's alternative text, escaped for an attribute: its ``<title>``, else its label."""
+    # A chart without a <title> (a peer chart drawn by Vega alone) is named by its label.
+    title = _TITLE.search(svg) or _LABEL.search(svg[: svg.find(">") + 1])
+    return html_text.escape(html_text.unescape(title.group(1)) if title else "Chart", quote=True)
+
+
+def charts_as_images(html: str) -> str:
+    """The packet page with each inline SVG chart as an ``<img>`` of the same SVG, for WeasyPrint.
+
+    WeasyPrint lays an ``<img>`` out from the SVG file in one piece; an inline chart's thousands of
+    elements first go through its HTML parser and style cascade. The figure keeps the alternative
+    text it had (the chart's ``<title>``), and one without a title gets its ``aria-label``.
+
+    Example:
+        >>> charts_as_images('<p><svg role="img"><title>A &amp; B</title></svg></p>')[:44]
+        '<p><img alt="A &amp; B" src="data:image/svg+'
+    """
+
+    def image(match: re.Match[str]) -> str:
+        data = base64.b64encode(match.group(0).encode()).decode()
+        return f'<img alt="{_alt(match.group(0))}" src="data:image/svg+xml;base64,{data}">'
+
+    return _SVG.sub(image, html)
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart of the page: its SVG and the data URI of the image standing in for it."""
+
+    svg: str
+    uri: str
+
+    @property
+    def image_name(self) -> str:
+        """The name WeasyPrint gives the stand-in image's XObject, without its last character
+        (``i`` + the MD5 of its URI, then 0 or 1: whether it is interpolated)."""
+        return "/i" + hashlib.md5(self.uri.encode(), usedforsecurity=False).hexdigest()
+
+
+def _png(width: int, height: int, number: int) -> bytes:
+    """A white RGB PNG of ``width`` x ``height`` pixels whose text chunk says ``number`` (so that
+    every stand-in is an image of its own)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = zlib.compress((b"\0" + b"\xff" * (3 * width)) * height, 9)
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    text = b"Comment\0btvstat-open chart " + str(number).encode()
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"tEXt", text)
+        + chunk(b"IDAT", rows)
+        + chunk(b"IEND", b"")
+    )
+
+
+def with_stand_ins(html: str) -> tuple[str, list[Chart]]:
+    """The packet page with each inline SVG chart as a blank image of its size (its alternative
+    text the chart's), and the charts; a chart without a size in pixels stays an SVG image.
+
+    Example:
+        >>> page, charts = with_stand_ins('<svg width="640" height="260"></svg><svg></svg>')
+        >>> page.count("image/png"), page.count("image/svg+xml"), charts[0].svg
+        (1, 1, '<svg width="640" height="260"></svg>')
+    """
+    charts: list[Chart] = []
+
+    def image(match: re.Match[str]) -> str:
+        svg = match.group(0)
+        size = _SIZE.match(svg)
+        if size is None:
+            return charts_as_images(svg)
+        width, height = (max(1, round(float(v))) for v in size.groups())
+        uri = "data:image/png;base64," + base64.b64encode(_png(width, height, len(charts))).decode()
+        charts.append(Chart(svg, uri))
+        return f'<img alt="{_alt(svg)}" src="{uri}">'
+
+    return _SVG.sub(image, html), charts
+
+
+def chart_pages(charts: Sequence[Chart]) -> list[bytes]:
+    """Each chart drawn as a one-page PDF of its size (vl-convert's svg2pdf)."""
+    import vl_convert
+
+    return [vl_convert.svg_to_pdf(chart.svg) for chart in charts]
+
+
+def draw_charts(pdf: Any, charts: Sequence[Chart], pages: Sequence[bytes]) -> None:
+    """Put each chart's page (``pages``, from :func:`chart_pages`) in ``pdf`` (a ``pikepdf.Pdf``)
+    in place of its stand-in image: a form of the chart's size drawn in the image's unit square.
+    A chart whose stand-in is not drawn (hidden by a theme's stylesheet) is not drawn either.
+    """
+    import pikepdf
+
+    forms: dict[str, Any] = {}
+    for chart, page in zip(charts, pages, strict=True):
+        source = pikepdf.open(BytesIO(page))
+        form = source.pages[0].as_form_xobject()
+        x0, y0, x1, y1 = (float(v) for v in form.BBox)
+        form.Matrix = pikepdf.Array([1 / (x1 - x0), 0, 0, 1 / (y1 - y0), -x0 / (x1 - x0), -y0 / (y1 - y0)])
+        forms[chart.image_name] = pdf.copy_foreign(form)
+    for page in pdf.pages:
+        xobjects = page.obj.get("/Resources", {}).get("/XObject", {})
+        for name in list(xobjects.keys()):
+            drawn = forms.get(name[:-1])
+            if drawn is not None:
+                xobjects[name] = drawn
