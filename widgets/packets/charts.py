@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import html as html_text
 import re
@@ -80,6 +81,12 @@ class Chart:
         return "/i" + hashlib.md5(self.uri.encode(), usedforsecurity=False).hexdigest()
 
 
+@functools.lru_cache(maxsize=64)
+def _blank(width: int, height: int) -> bytes:
+    """The compressed rows of a white RGB image (the charts of a packet have a few sizes)."""
+    return zlib.compress((b"\0" + b"\xff" * (3 * width)) * height, 6)
+
+
 def _png(width: int, height: int, number: int) -> bytes:
     """A white RGB PNG of ``width`` x ``height`` pixels whose text chunk says ``number`` (so that
     every stand-in is an image of its own)."""
@@ -88,14 +95,13 @@ def _png(width: int, height: int, number: int) -> bytes:
         body = kind + data
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
-    rows = zlib.compress((b"\0" + b"\xff" * (3 * width)) * height, 9)
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     text = b"Comment\0btvstat-open chart " + str(number).encode()
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", header)
         + chunk(b"tEXt", text)
-        + chunk(b"IDAT", rows)
+        + chunk(b"IDAT", _blank(width, height))
         + chunk(b"IEND", b"")
     )
 
