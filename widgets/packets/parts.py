@@ -39,9 +39,9 @@ __all__ = [
 ]
 
 #: the front's layout costs about as much as this many items (its contents, follow-ups, footers)
-#: plus a quarter of an item per item (a line of contents and a stand-in page each); the items'
-#: charts are drawn apart (widgets.packets.charts), so an item costs less than the front's share
-FRONT_SHARE = 14
+#: plus a quarter of an item per item (a line of contents and a stand-in page each), measured
+#: with the items' charts drawn apart (widgets.packets.charts)
+FRONT_SHARE = 8
 #: (the page, how it is laid out: "whole", "front" or "items")
 Task = tuple[str, str]
 Bookmark = tuple[int, str, tuple[float, float], str]
