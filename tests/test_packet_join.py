@@ -197,10 +197,14 @@ def test_a_packet_joined_is_the_same_bytes_every_time(packet: Packet) -> None:
     assert assemble(packet.html, run_here, cut=2) == assemble(packet.html, run_here, cut=2)
 
 
-def test_the_charts_are_drawn_where_their_stand_ins_were_laid_out(packet: Packet) -> None:
+@pytest.mark.parametrize("together", [True, False])
+def test_the_charts_are_drawn_where_their_stand_ins_were_laid_out(packet: Packet, together: bool) -> None:
     """Each chart is a form (drawn by svg2pdf, its text as text) inside its tagged figure, in
-    place of the blank image WeasyPrint laid out; no stand-in image is left in the PDF."""
-    joined = assemble(packet.html, run_here, cut=2)
+    place of the blank image WeasyPrint laid out; no stand-in image is left in the PDF. The charts
+    are drawn on one page and cut, or (a chart with ids, which could clash) a page each."""
+    html = packet.html if together else packet.html.replace("<svg ", '<svg id="a-chart" ', 1)
+    assert (html == packet.html) is together
+    joined = assemble(html, run_here, cut=2)
     doc = pikepdf.open(BytesIO(joined))
     charts = set()
     for page in doc.pages:
@@ -211,6 +215,8 @@ def test_the_charts_are_drawn_where_their_stand_ins_were_laid_out(packet: Packet
                 assert "/Font" in xobject.Resources
                 assert [float(v) for v in xobject.Matrix][1:3] == [0, 0]  # drawn in the unit square
     assert len(charts) == 6
+    fonts = {f.objgen for c in charts for f in doc.get_object(c).Resources.Font.values()}
+    assert len(fonts) == (2 if together else 12)  # the charts' regular and bold, shared or each
     standing = pypdf.PdfReader(BytesIO(joined)).pages[3].extract_text()
     assert "Target and near-target range" in standing  # the chart's legend, as text
     figures = [e for e in _elements(doc.Root.StructTreeRoot) if e.get("/S") == "/Figure"]

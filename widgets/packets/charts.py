@@ -22,6 +22,7 @@ import base64
 import functools
 import hashlib
 import html as html_text
+import itertools
 import re
 import struct
 import zlib
@@ -30,7 +31,15 @@ from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
 
-__all__ = ["IMAGE_RULE", "Chart", "chart_pages", "charts_as_images", "draw_charts", "with_stand_ins"]
+__all__ = [
+    "IMAGE_RULE",
+    "Chart",
+    "Drawn",
+    "chart_pages",
+    "charts_as_images",
+    "draw_charts",
+    "with_stand_ins",
+]
 
 # The packet's charts (the server's own SVG, never nested) and the title WeasyPrint tags them with.
 _SVG = re.compile(r"<svg\b[^>]*>.*?</svg>", re.DOTALL)
@@ -73,6 +82,8 @@ class Chart:
 
     svg: str
     uri: str
+    width: int
+    height: int
 
     @property
     def image_name(self) -> str:
@@ -124,36 +135,133 @@ def with_stand_ins(html: str) -> tuple[str, list[Chart]]:
             return charts_as_images(svg)
         width, height = (max(1, round(float(v))) for v in size.groups())
         uri = "data:image/png;base64," + base64.b64encode(_png(width, height, len(charts))).decode()
-        charts.append(Chart(svg, uri))
+        charts.append(Chart(svg, uri, width, height))
         return f'<img alt="{_alt(svg)}" src="{uri}">'
 
     return _SVG.sub(image, html), charts
 
 
-def chart_pages(charts: Sequence[Chart]) -> list[bytes]:
-    """Each chart drawn as a one-page PDF of its size (vl-convert's svg2pdf)."""
+@dataclass(frozen=True)
+class Drawn:
+    """The charts drawn as PDF: one page holding them all, one under the other (so their fonts are
+    embedded once, not once a chart), cut in each chart's content; else (charts with ids of their
+    own, or a page not shaped as expected) a page each."""
+
+    #: the page holding every chart, and each chart's content cut from it
+    together: bytes | None
+    contents: tuple[bytes, ...] = ()
+    #: each chart's page, when they are not together
+    apart: tuple[bytes, ...] = ()
+
+
+def chart_pages(charts: Sequence[Chart]) -> Drawn:
+    """The charts drawn as PDF by vl-convert (svg2pdf): on one page, one under the other, when
+    their SVGs hold no ids (that could clash on one page), else a page each."""
     import vl_convert
 
-    return [vl_convert.svg_to_pdf(chart.svg) for chart in charts]
+    if charts and not any(" id=" in chart.svg for chart in charts):
+        together = vl_convert.svg_to_pdf(_together(charts))
+        contents = _cut(charts, together)
+        if contents is not None:
+            return Drawn(together, contents)
+    return Drawn(None, apart=tuple(vl_convert.svg_to_pdf(chart.svg) for chart in charts))
 
 
-def draw_charts(pdf: Any, charts: Sequence[Chart], pages: Sequence[bytes]) -> None:
-    """Put each chart's page (``pages``, from :func:`chart_pages`) in ``pdf`` (a ``pikepdf.Pdf``)
-    in place of its stand-in image: a form of the chart's size drawn in the image's unit square.
-    A chart whose stand-in is not drawn (hidden by a theme's stylesheet) is not drawn either.
-    """
+def _together(charts: Sequence[Chart]) -> str:
+    """One SVG holding every chart, one under the other (each moved down by the ones above)."""
+    width = max((c.width for c in charts), default=1)
+    height = sum(c.height for c in charts) or 1
+    tops = _tops(charts)
+    moved = [f'<g transform="translate(0,{top})">{c.svg}</g>' for c, top in zip(charts, tops, strict=True)]
+    return f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">{"".join(moved)}</svg>'
+
+
+def _tops(charts: Sequence[Chart]) -> list[int]:
+    return list(itertools.accumulate((c.height for c in charts[:-1]), initial=0)) if charts else []
+
+
+_WRAP = 3  # svg2pdf's page content: three (q, cm) around the drawing, each chart a group in them
+
+
+def _cut(charts: Sequence[Chart], page: bytes) -> tuple[bytes, ...] | None:
+    """Each chart's content cut from the page holding them all: the page's wrapping around the
+    chart's group (moved down by its top); None when the page is not shaped so."""
     import pikepdf
 
-    forms: dict[str, Any] = {}
-    for chart, page in zip(charts, pages, strict=True):
-        source = pikepdf.open(BytesIO(page))
-        form = source.pages[0].as_form_xobject()
+    with pikepdf.open(BytesIO(page)) as document:
+        ops = list(pikepdf.parse_content_stream(document.pages[0]))
+    names = [str(instruction.operator) for instruction in ops]
+    head, tail = ops[: 2 * _WRAP], ops[len(ops) - _WRAP :]
+    if names[: 2 * _WRAP] != ["q", "cm"] * _WRAP or names[len(ops) - _WRAP :] != ["Q"] * _WRAP:
+        return None
+    groups, depth, start = [], 0, 0
+    for n in range(2 * _WRAP, len(ops) - _WRAP):
+        depth += 1 if names[n] == "q" else -1 if names[n] == "Q" else 0
+        if depth < 0 or (depth == 0 and names[n] != "Q"):
+            return None  # something outside the charts' groups
+        if depth == 1 and names[n] == "q":
+            start = n
+        elif depth == 0:
+            groups.append(ops[start : n + 1])
+    tops = _tops(charts)
+    if len(groups) != len(charts) or any(
+        str(g[1].operator) != "cm" or [float(v) for v in g[1].operands] != [1, 0, 0, 1, 0, top]
+        for g, top in zip(groups, tops, strict=True)
+    ):
+        return None
+    return tuple(pikepdf.unparse_content_stream([*head, *group, *tail]) for group in groups)
+
+
+def _forms_apart(pdf: Any, pages: Sequence[bytes]) -> list[Any]:
+    """A form per chart page, drawn in the unit square."""
+    import pikepdf
+
+    forms = []
+    for page in pages:
+        document = pikepdf.open(BytesIO(page))  # (kept while its page is copied)
+        form = document.pages[0].as_form_xobject()
         x0, y0, x1, y1 = (float(v) for v in form.BBox)
         form.Matrix = pikepdf.Array([1 / (x1 - x0), 0, 0, 1 / (y1 - y0), -x0 / (x1 - x0), -y0 / (y1 - y0)])
-        forms[chart.image_name] = pdf.copy_foreign(form)
+        forms.append(pdf.copy_foreign(form))
+    return forms
+
+
+def _forms_together(pdf: Any, charts: Sequence[Chart], drawn: Drawn) -> list[Any]:
+    """A form per chart, its content cut from the page holding them all, sharing its resources."""
+    import pikepdf
+
+    assert drawn.together is not None
+    document = pikepdf.open(BytesIO(drawn.together))  # (kept while its resources are copied)
+    source = document.pages[0]
+    resources = pdf.copy_foreign(document.make_indirect(source.obj.Resources))
+    full = float(source.MediaBox[3])
+    forms = []
+    for chart, content, top in zip(charts, drawn.contents, _tops(charts), strict=True):
+        bottom = full - top - chart.height  # the chart's box on the page (PDF's y goes up)
+        form = pikepdf.Stream(pdf, content)
+        form.Type, form.Subtype = pikepdf.Name.XObject, pikepdf.Name.Form
+        form.BBox = pikepdf.Array([0, bottom, chart.width, bottom + chart.height])
+        form.Matrix = pikepdf.Array([1 / chart.width, 0, 0, 1 / chart.height, 0, -bottom / chart.height])
+        form.Resources = resources
+        forms.append(pdf.make_indirect(form))
+    return forms
+
+
+def draw_charts(pdf: Any, charts: Sequence[Chart], drawn: Drawn) -> None:
+    """Put each chart (``drawn`` by :func:`chart_pages`) in ``pdf`` (a ``pikepdf.Pdf``) in place of
+    its stand-in image: a form of the chart's size drawn in the image's unit square. A chart whose
+    stand-in is not drawn (hidden by a theme's stylesheet) is not drawn either.
+    """
+    if not charts:
+        return
+    if drawn.together is not None:
+        forms = _forms_together(pdf, charts, drawn)
+    else:
+        forms = _forms_apart(pdf, drawn.apart)
+    by_name = {chart.image_name: form for chart, form in zip(charts, forms, strict=True)}
     for page in pdf.pages:
         xobjects = page.obj.get("/Resources", {}).get("/XObject", {})
         for name in list(xobjects.keys()):
-            drawn = forms.get(name[:-1])
-            if drawn is not None:
-                xobjects[name] = drawn
+            form = by_name.get(name[:-1])
+            if form is not None:
+                xobjects[name] = form

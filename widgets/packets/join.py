@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import pikepdf
 
-from widgets.packets.charts import Chart, draw_charts
+from widgets.packets.charts import Chart, Drawn, draw_charts
 
 if TYPE_CHECKING:
     from widgets.packets.parts import LaidOut
@@ -60,21 +60,21 @@ def join(
     cover: int,
     parts: Sequence[LaidOut],
     charts: Sequence[Chart] = (),
-    pages: Sequence[bytes] = (),
+    pages: Drawn | None = None,
 ) -> bytes:
     """The front's first ``cover`` pages, then every part's pages, as one tagged PDF, with the
     ``charts`` (their PDF ``pages``) drawn in place of their stand-ins (:mod:`widgets.packets.charts`)."""
     try:
-        return _join(front, cover, parts, charts, pages)
+        return _join(front, cover, parts, charts, pages or Drawn(None))
     except (KeyError, AttributeError, ValueError, IndexError, pikepdf.PdfError) as exc:
         raise JoinError(str(exc)) from exc
 
 
-def with_charts(pdf: bytes, charts: Sequence[Chart], pages: Sequence[bytes]) -> bytes:
+def with_charts(pdf: bytes, charts: Sequence[Chart], pages: Drawn) -> bytes:
     """A PDF laid out whole, with the ``charts`` drawn in place of their stand-ins.
 
     Example:
-        >>> with_charts(b"%PDF-1.7 ...", [], [])
+        >>> with_charts(b"%PDF-1.7 ...", [], Drawn(None))
         b'%PDF-1.7 ...'
     """
     if not charts:
@@ -97,7 +97,7 @@ def _save(out: pikepdf.Pdf) -> bytes:
 
 
 def _join(
-    front: LaidOut, cover: int, parts: Sequence[LaidOut], charts: Sequence[Chart], pages: Sequence[bytes]
+    front: LaidOut, cover: int, parts: Sequence[LaidOut], charts: Sequence[Chart], pages: Drawn
 ) -> bytes:
     out = pikepdf.open(BytesIO(front.pdf))
     sources = [pikepdf.open(BytesIO(part.pdf)) for part in parts]

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from btvstat_open.errors import RenderError
-from widgets.packets.charts import IMAGE_RULE, Chart, chart_pages, charts_as_images, with_stand_ins
+from widgets.packets.charts import IMAGE_RULE, Chart, Drawn, chart_pages, charts_as_images, with_stand_ins
 from widgets.packets.split import FRONT_CSS, ITEMS_CSS, Split, split_packet
 
 __all__ = [
@@ -151,7 +151,7 @@ def _assemble(
     run: Callable[[Sequence[Sequence[Task]]], list[list[LaidOut]]],
     cut: int | None,
     charts: list[Chart],
-    pages: Future[list[bytes]],
+    pages: Future[Drawn],
 ) -> bytes:
     from widgets.packets.join import JoinError, join, with_charts
 
