@@ -19,6 +19,7 @@ import pypdf
 import pytest
 from demo_store import demo_store
 
+from btvstat_open.errors import RenderError
 from catalog import load_catalog
 from catalog.demo import DEMO_DIR
 from catalog.packet import build_packet
@@ -229,3 +230,10 @@ def _elements(element: Any) -> Iterator[Any]:
         if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
             yield kid
             yield from _elements(kid)
+
+
+def test_a_chart_that_cannot_be_drawn_is_a_render_error() -> None:
+    chart = '<svg width="10" height="10"><g></svg>'  # not well-formed: svg2pdf refuses it
+    html = f"<!doctype html><html lang='en'><title>Note</title><p>{chart}</p></html>"
+    with pytest.raises(RenderError, match="Could not draw the packet's charts as PDF"):
+        packet_pdf(html)

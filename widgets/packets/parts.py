@@ -157,7 +157,7 @@ def _assemble(
 
     split = split_packet(html)
     if split is None:
-        return with_charts(run([[(html, "whole")]])[0][0].pdf, charts, pages.result())
+        return with_charts(run([[(html, "whole")]])[0][0].pdf, charts, _drawn(pages))
     cut = _cut(split.count) if cut is None else max(0, min(cut, split.count))
     ranges = [(0, cut), (cut, split.count)] if 0 < cut < split.count else [(0, split.count)]
     items = [(split.items(first, last), "items") for first, last in ranges]
@@ -170,10 +170,18 @@ def _assemble(
         cover = _fits(split, front, parts)
     if cover is not None:
         try:
-            return join(front, cover, parts, charts, pages.result())
+            return join(front, cover, parts, charts, _drawn(pages))
         except JoinError:
             pass
-    return with_charts(run([[(html, "whole")]])[0][0].pdf, charts, pages.result())
+    return with_charts(run([[(html, "whole")]])[0][0].pdf, charts, _drawn(pages))
+
+
+def _drawn(pages: Future[Drawn]) -> Drawn:
+    """The charts drawn as PDF; :class:`RenderError` when vl-convert could not draw them."""
+    try:
+        return pages.result()
+    except Exception as exc:
+        raise RenderError(f"Could not draw the packet's charts as PDF: {exc}.") from exc
 
 
 def _pages(split: Split, parts: list[LaidOut]) -> list[int]:
