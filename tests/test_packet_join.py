@@ -7,6 +7,7 @@ outline, destinations), against the same page laid out in one piece by WeasyPrin
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -217,11 +218,43 @@ def test_the_charts_are_drawn_where_their_stand_ins_were_laid_out(packet: Packet
                 assert [float(v) for v in xobject.Matrix][1:3] == [0, 0]  # drawn in the unit square
     assert len(charts) == 6
     fonts = {f.objgen for c in charts for f in doc.get_object(c).Resources.Font.values()}
+    assert _drawn_ratios(doc) == pytest.approx(_own_ratios(doc), rel=1e-3)  # not stretched to its box
     assert len(fonts) == (2 if together else 12)  # the charts' regular and bold, shared or each
     standing = pypdf.PdfReader(BytesIO(joined)).pages[3].extract_text()
     assert "Target and near-target range" in standing  # the chart's legend, as text
     figures = [e for e in _elements(doc.Root.StructTreeRoot) if e.get("/S") == "/Figure"]
     assert len(figures) >= 6 and all(str(f.Alt) for f in figures)
+
+
+def _chart_forms(doc: pikepdf.Pdf, page: pikepdf.Page) -> dict[str, Any]:
+    found = page.obj.Resources.get("/XObject", {})
+    return {str(name): x for name, x in found.items() if name != "/BtvFooter" and x.Subtype == "/Form"}
+
+
+def _drawn_ratios(doc: pikepdf.Pdf) -> list[float]:
+    """Each chart's width over height as drawn (the transformation before it is drawn)."""
+    ratios = []
+    for page in doc.pages:
+        forms = _chart_forms(doc, page)
+        ops = list(pikepdf.parse_content_stream(page))
+        for before, (operands, operator) in itertools.pairwise(ops):
+            if str(operator) == "Do" and str(operands[0]) in forms:
+                assert str(before.operator) == "cm"
+                a, _, _, d, _, _ = (float(v) for v in before.operands)
+                ratios.append(abs(a / d))
+    return ratios
+
+
+def _own_ratios(doc: pikepdf.Pdf) -> list[float]:
+    """Each chart's own width over height (its form's box), in the order it is drawn."""
+    ratios = []
+    for page in doc.pages:
+        forms = _chart_forms(doc, page)
+        for operands, operator in pikepdf.parse_content_stream(page):
+            if str(operator) == "Do" and str(operands[0]) in forms:
+                x0, y0, x1, y1 = (float(v) for v in forms[str(operands[0])].BBox)
+                ratios.append((x1 - x0) / (y1 - y0))
+    return ratios
 
 
 def _elements(element: Any) -> Iterator[Any]:

@@ -46,8 +46,12 @@ _SVG = re.compile(r"<svg\b[^>]*>.*?</svg>", re.DOTALL)
 _TITLE = re.compile(r"<title>(.*?)</title>", re.DOTALL)
 _LABEL = re.compile(r' aria-label="([^"]*)"')
 _SIZE = re.compile(r'^<svg\b[^>]*?\swidth="(\d+(?:\.\d+)?)"[^>]*?\sheight="(\d+(?:\.\d+)?)"')
-# What the page's `.chart svg` rule does for an inline chart, for the chart as an image.
-IMAGE_RULE = ".chart img { display: block; width: 100%; height: auto; max-height: 70mm; }"
+# What the page's `.chart svg` rule does for an inline chart, for the chart as an image: drawn at its
+# own proportions inside its box, as an SVG is (a raster image would be stretched to the box's, and
+# the box is lower than the chart's proportions when its maximum height applies).
+IMAGE_RULE = (
+    ".chart img { display: block; width: 100%; height: auto; max-height: 70mm; object-fit: contain; }"
+)
 
 
 def _alt(svg: str) -> str:
