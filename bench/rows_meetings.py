@@ -2,9 +2,11 @@
 
 The catalog is generated (:func:`bench.bench_catalog.generate_catalog`) with one meeting over all its
 departments, so every KPI is a standing item: one chart, one set of numbers and flags each.
-Cold: a fresh single-worker server per format (renderer warmed up, nothing of the catalog computed),
-then the first request of ``/meetings/{id}.pdf`` or ``/meetings/{id}``: every KPI measured, every
-chart drawn, the page laid out (and, for the PDF, laid out by WeasyPrint in two processes and joined).
+Cold: a fresh single-worker server per format (chart renderer and PDF processes warmed up, nothing of
+the catalog computed), then the first request of ``/meetings/{id}.pdf`` or ``/meetings/{id}``: every
+KPI measured, every chart drawn, the page laid out (and, for the PDF, laid out by WeasyPrint in two
+processes and joined, the charts drawn apart). The bench's meeting is past, so either form's first
+request also keeps the packet (its page and PDF) before it answers.
 Cached: p99 under load on a two-worker server after every worker built both.
 
 Example:

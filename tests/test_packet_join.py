@@ -7,6 +7,7 @@ outline, destinations), against the same page laid out in one piece by WeasyPrin
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,11 +20,12 @@ import pypdf
 import pytest
 from demo_store import demo_store
 
+from btvstat_open.errors import RenderError
 from catalog import load_catalog
 from catalog.demo import DEMO_DIR
 from catalog.packet import build_packet
 from widgets.packets import packet_html, packet_pdf
-from widgets.packets.parts import assemble, lay_out, run_here
+from widgets.packets.parts import assemble, laid_out_whole, run_here
 from widgets.packets.split import split_packet
 from widgets.theme_files import brand_of
 
@@ -41,7 +43,7 @@ def packet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Packet]:
     with demo_store(tmp_path_factory.mktemp("store")) as store:
         catalog = load_catalog(Path(DEMO_DIR), store)
         html = packet_html(build_packet(catalog, store, MEETING), catalog.settings, brand=brand_of(catalog))
-    yield Packet(html, lay_out(html, "whole").pdf)
+    yield Packet(html, laid_out_whole(html))
 
 
 def _outline(reader: pypdf.PdfReader) -> list[tuple[int, str, int, float]]:
@@ -179,7 +181,7 @@ def test_an_item_longer_than_a_page_moves_the_contents_page_numbers(packet: Pack
         '<div class="questions">', f'<div class="notes"><ul>{notes}</ul></div><div class="questions">', 1
     )
     assert html != packet.html
-    whole = lay_out(html, "whole").pdf
+    whole = laid_out_whole(html)
     assert len(pypdf.PdfReader(BytesIO(whole)).pages) > len(pypdf.PdfReader(BytesIO(packet.whole)).pages)
     joined = assemble(html, run_here, cut=3)
     assert items_pages(joined) == pages_from_items(whole) == 9  # joined, the front laid out again
@@ -190,8 +192,81 @@ def test_an_item_longer_than_a_page_moves_the_contents_page_numbers(packet: Pack
 def test_a_page_not_shaped_as_a_packet_is_laid_out_whole() -> None:
     html = "<!doctype html><html lang='en'><title>Note</title><main id='main'><p>Hello</p></main></html>"
     assert split_packet(html) is None
-    assert packet_pdf(html) == lay_out(html, "whole").pdf
+    assert packet_pdf(html) == laid_out_whole(html)
 
 
 def test_a_packet_joined_is_the_same_bytes_every_time(packet: Packet) -> None:
     assert assemble(packet.html, run_here, cut=2) == assemble(packet.html, run_here, cut=2)
+
+
+@pytest.mark.parametrize("together", [True, False])
+def test_the_charts_are_drawn_where_their_stand_ins_were_laid_out(packet: Packet, together: bool) -> None:
+    """Each chart is a form (drawn by svg2pdf, its text as text) inside its tagged figure, in
+    place of the blank image WeasyPrint laid out; no stand-in image is left in the PDF. The charts
+    are drawn on one page and cut, or (a chart with ids, which could clash) a page each."""
+    html = packet.html if together else packet.html.replace("<svg ", '<svg id="a-chart" ', 1)
+    assert (html == packet.html) is together
+    joined = assemble(html, run_here, cut=2)
+    doc = pikepdf.open(BytesIO(joined))
+    charts = set()
+    for page in doc.pages:
+        for name, xobject in page.obj.Resources.get("/XObject", {}).items():
+            assert xobject.Subtype == "/Form", f"{name} is a {xobject.Subtype}, not a chart"
+            if name != "/BtvFooter":
+                charts.add(xobject.objgen)
+                assert "/Font" in xobject.Resources
+                assert [float(v) for v in xobject.Matrix][1:3] == [0, 0]  # drawn in the unit square
+    assert len(charts) == 6
+    fonts = {f.objgen for c in charts for f in doc.get_object(c).Resources.Font.values()}
+    assert _drawn_ratios(doc) == pytest.approx(_own_ratios(doc), rel=1e-3)  # not stretched to its box
+    assert len(fonts) == (2 if together else 12)  # the charts' regular and bold, shared or each
+    standing = pypdf.PdfReader(BytesIO(joined)).pages[3].extract_text()
+    assert "Target and near-target range" in standing  # the chart's legend, as text
+    figures = [e for e in _elements(doc.Root.StructTreeRoot) if e.get("/S") == "/Figure"]
+    assert len(figures) >= 6 and all(str(f.Alt) for f in figures)
+
+
+def _chart_forms(doc: pikepdf.Pdf, page: pikepdf.Page) -> dict[str, Any]:
+    found = page.obj.Resources.get("/XObject", {})
+    return {str(name): x for name, x in found.items() if name != "/BtvFooter" and x.Subtype == "/Form"}
+
+
+def _drawn_ratios(doc: pikepdf.Pdf) -> list[float]:
+    """Each chart's width over height as drawn (the transformation before it is drawn)."""
+    ratios = []
+    for page in doc.pages:
+        forms = _chart_forms(doc, page)
+        ops = list(pikepdf.parse_content_stream(page))
+        for before, (operands, operator) in itertools.pairwise(ops):
+            if str(operator) == "Do" and str(operands[0]) in forms:
+                assert str(before.operator) == "cm"
+                a, _, _, d, _, _ = (float(v) for v in before.operands)
+                ratios.append(abs(a / d))
+    return ratios
+
+
+def _own_ratios(doc: pikepdf.Pdf) -> list[float]:
+    """Each chart's own width over height (its form's box), in the order it is drawn."""
+    ratios = []
+    for page in doc.pages:
+        forms = _chart_forms(doc, page)
+        for operands, operator in pikepdf.parse_content_stream(page):
+            if str(operator) == "Do" and str(operands[0]) in forms:
+                x0, y0, x1, y1 = (float(v) for v in forms[str(operands[0])].BBox)
+                ratios.append((x1 - x0) / (y1 - y0))
+    return ratios
+
+
+def _elements(element: Any) -> Iterator[Any]:
+    kids = element.get("/K", pikepdf.Array())
+    for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
+        if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+            yield kid
+            yield from _elements(kid)
+
+
+def test_a_chart_that_cannot_be_drawn_is_a_render_error() -> None:
+    chart = '<svg width="10" height="10"><g></svg>'  # not well-formed: svg2pdf refuses it
+    html = f"<!doctype html><html lang='en'><title>Note</title><p>{chart}</p></html>"
+    with pytest.raises(RenderError, match="Could not draw the packet's charts as PDF"):
+        packet_pdf(html)

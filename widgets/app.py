@@ -196,10 +196,15 @@ def _lifespan(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Start the chart renderer before taking requests, on made-up charts only: no KPI is
         # rendered before it is asked for (see widgets.warmup). Setting warm_up off skips both.
+        # The PDF processes start meanwhile (when there are meetings), so the first packet does not
+        # wait for them either.
+        pdf_warm = None
+        if warm and catalog is not None and catalog.meetings and isinstance(layout, PdfProcesses):
+            pdf_warm = layout.warm()
         if warm and catalog is not None:
             await anyio.to_thread.run_sync(warm_up_in_background().join)
-        if warm and catalog is not None and catalog.meetings and isinstance(layout, PdfProcesses):
-            layout.warm()  # the PDF process starts meanwhile, so the first packet does not wait for it
+        if pdf_warm is not None:
+            await anyio.to_thread.run_sync(pdf_warm, 120)
         yield
         # What the parts installed beside the widgets ask to finish before the store closes
         # (``app.state.on_shutdown``: the notifications after the last approval).

@@ -26,10 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 import pikepdf
 
+from widgets.packets.charts import Chart, Drawn, draw_charts
+
 if TYPE_CHECKING:
     from widgets.packets.parts import LaidOut
 
-__all__ = ["JoinError", "join"]
+__all__ = ["JoinError", "join", "with_charts"]
 
 _FOOTER = pikepdf.Name("/BtvFooter")
 _PT = 0.75  # PDF points per CSS pixel
@@ -53,15 +55,50 @@ def _page_index(pdf: pikepdf.Pdf) -> dict[tuple[int, int], int]:
     return {page.obj.objgen: n for n, page in enumerate(pdf.pages)}
 
 
-def join(front: LaidOut, cover: int, parts: Sequence[LaidOut]) -> bytes:
-    """The front's first ``cover`` pages, then every part's pages, as one tagged PDF."""
+def join(
+    front: LaidOut,
+    cover: int,
+    parts: Sequence[LaidOut],
+    charts: Sequence[Chart] = (),
+    pages: Drawn | None = None,
+) -> bytes:
+    """The front's first ``cover`` pages, then every part's pages, as one tagged PDF, with the
+    ``charts`` (their PDF ``pages``) drawn in place of their stand-ins (:mod:`widgets.packets.charts`)."""
     try:
-        return _join(front, cover, parts)
+        return _join(front, cover, parts, charts, pages or Drawn(None))
     except (KeyError, AttributeError, ValueError, IndexError, pikepdf.PdfError) as exc:
         raise JoinError(str(exc)) from exc
 
 
-def _join(front: LaidOut, cover: int, parts: Sequence[LaidOut]) -> bytes:
+def with_charts(pdf: bytes, charts: Sequence[Chart], pages: Drawn) -> bytes:
+    """A PDF laid out whole, with the ``charts`` drawn in place of their stand-ins.
+
+    Example:
+        >>> with_charts(b"%PDF-1.7 ...", [], Drawn(None))
+        b'%PDF-1.7 ...'
+    """
+    if not charts:
+        return pdf
+    out = pikepdf.open(BytesIO(pdf))
+    draw_charts(out, charts, pages)
+    return _save(out)
+
+
+def _save(out: pikepdf.Pdf) -> bytes:
+    """The document's bytes: the same for the same document (no random identifier)."""
+    buffer = BytesIO()
+    out.save(
+        buffer,
+        deterministic_id=True,
+        fix_metadata_version=False,
+        object_stream_mode=pikepdf.ObjectStreamMode.generate,
+    )
+    return buffer.getvalue()
+
+
+def _join(
+    front: LaidOut, cover: int, parts: Sequence[LaidOut], charts: Sequence[Chart], pages: Drawn
+) -> bytes:
     out = pikepdf.open(BytesIO(front.pdf))
     sources = [pikepdf.open(BytesIO(part.pdf)) for part in parts]
     front_index = _page_index(out)
@@ -94,14 +131,8 @@ def _join(front: LaidOut, cover: int, parts: Sequence[LaidOut]) -> bytes:
     out.Root.Names.Dests = out.make_indirect(pikepdf.Dictionary(Names=pikepdf.Array(names)))
     marks = [front.bookmarks[:cover], *(p.bookmarks for p in parts)]
     _outline(out, marks, [front.heights[:cover], *(p.heights for p in parts)])
-    buffer = BytesIO()
-    out.save(
-        buffer,
-        deterministic_id=True,
-        fix_metadata_version=False,
-        object_stream_mode=pikepdf.ObjectStreamMode.generate,
-    )
-    return buffer.getvalue()
+    draw_charts(out, charts, pages)
+    return _save(out)
 
 
 def _copy(out: pikepdf.Pdf, value: Any) -> Any:

@@ -10,7 +10,7 @@ server's packet pool has as many threads as there are processes.
 
 Example:
     >>> layout = PdfProcesses(workers=1)
-    >>> layout.warm()  # a server does this at start when its catalog has meetings
+    >>> layout.warm()(60)  # a server does this at start when its catalog has meetings
     >>> layout("<html><body><p>Hello</p></body></html>")[:5]
     b'%PDF-'
     >>> layout.close()
@@ -23,8 +23,8 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 from btvstat_open.errors import RenderError
@@ -76,15 +76,20 @@ class PdfProcesses:
                 )
             return self._executor
 
-    def warm(self) -> None:
+    def warm(self) -> Callable[[float], None]:
         """Start the processes and lay a tiny page out in each, in the background: WeasyPrint's
-        first document (loading it and its fonts) takes seconds, and a server's first packet
-        should not."""
+        first document (loading it and its fonts) takes a second, and a server's first packet
+        should not. Returns a function that waits (at most its argument, in seconds) until
+        every process is warm."""
         import widgets.packets.join  # noqa: F401 (pikepdf: this process joins the parts)
 
         pool = self._pool()
-        for _ in range(self.workers):
-            pool.submit(_layout, [(_WARM_UP, "whole")])
+        started = [pool.submit(_layout, [(_WARM_UP, "whole")]) for _ in range(self.workers)]
+
+        def ready(timeout: float) -> None:
+            wait(started, timeout)
+
+        return ready
 
     def __call__(self, html: str) -> bytes:
         """The packet page ``html`` as a PDF; :class:`RenderError` when it cannot be made."""

@@ -19,17 +19,29 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from btvstat_open.errors import RenderError
+from widgets.packets.charts import IMAGE_RULE, Chart, Drawn, chart_pages, charts_as_images, with_stand_ins
 from widgets.packets.split import FRONT_CSS, ITEMS_CSS, Split, split_packet
 
-__all__ = ["FRONT_SHARE", "LaidOut", "Task", "assemble", "lay_out", "lay_out_group", "run_here"]
+__all__ = [
+    "FRONT_SHARE",
+    "LaidOut",
+    "Task",
+    "assemble",
+    "laid_out_whole",
+    "lay_out",
+    "lay_out_group",
+    "run_here",
+]
 
 #: the front's layout costs about as much as this many items (its contents, follow-ups, footers)
-#: plus a quarter of an item per item (a line of contents and a stand-in page each)
-FRONT_SHARE = 10
+#: plus a quarter of an item per item (a line of contents and a stand-in page each), measured
+#: with the items' charts drawn apart (widgets.packets.charts)
+FRONT_SHARE = 8
 #: (the page, how it is laid out: "whole", "front" or "items")
 Task = tuple[str, str]
 Bookmark = tuple[int, str, tuple[float, float], str]
@@ -67,8 +79,6 @@ def _weasyprint() -> Any:
 @functools.cache
 def _stylesheets(role: str) -> list[Any]:
     """The stylesheets a part adds to the page's own, parsed once per process."""
-    from widgets.packets.render import IMAGE_RULE
-
     weasyprint = _weasyprint()
     extra = {"whole": "", "front": FRONT_CSS, "items": ITEMS_CSS}[role]
     return [weasyprint.CSS(string=IMAGE_RULE + "\n" + extra)]
@@ -79,8 +89,6 @@ def lay_out(html: str, role: str = "whole") -> LaidOut:
 
     Raises :class:`~btvstat_open.errors.RenderError` when WeasyPrint or its libraries fail.
     """
-    from widgets.packets.render import charts_as_images
-
     weasyprint = _weasyprint()
     try:
         document = weasyprint.HTML(string=charts_as_images(html), base_url=None).render(
@@ -106,6 +114,15 @@ def lay_out_group(group: Sequence[Task]) -> list[LaidOut]:
     return [lay_out(html, role) for html, role in group]
 
 
+def laid_out_whole(html: str) -> bytes:
+    """The page ``html`` laid out in one piece in this process, its charts drawn apart
+    (:mod:`widgets.packets.charts`): what a packet is when it is not cut in parts."""
+    from widgets.packets.join import with_charts
+
+    page, charts = with_stand_ins(html)
+    return with_charts(lay_out(page).pdf, charts, chart_pages(charts))
+
+
 def run_here(groups: Sequence[Sequence[Task]]) -> list[list[LaidOut]]:
     """Every group laid out in this process, one after the other."""
     return [lay_out_group(group) for group in groups]
@@ -121,12 +138,26 @@ def assemble(
     html: str, run: Callable[[Sequence[Sequence[Task]]], list[list[LaidOut]]], *, cut: int | None = None
 ) -> bytes:
     """The printed packet page ``html`` as one tagged PDF, its parts laid out by ``run``; ``cut``
-    items go with the front (by default as many as balance the two groups)."""
-    from widgets.packets.join import JoinError, join
+    items go with the front (by default as many as balance the two groups). The charts are laid
+    out as stand-ins and drawn meanwhile in this process (:mod:`widgets.packets.charts`)."""
+    html, charts = with_stand_ins(html)
+    with ThreadPoolExecutor(1, thread_name_prefix="packet-charts") as drawing:
+        pages = drawing.submit(chart_pages, charts)
+        return _assemble(html, run, cut, charts, pages)
+
+
+def _assemble(
+    html: str,
+    run: Callable[[Sequence[Sequence[Task]]], list[list[LaidOut]]],
+    cut: int | None,
+    charts: list[Chart],
+    pages: Future[Drawn],
+) -> bytes:
+    from widgets.packets.join import JoinError, join, with_charts
 
     split = split_packet(html)
     if split is None:
-        return run([[(html, "whole")]])[0][0].pdf
+        return with_charts(run([[(html, "whole")]])[0][0].pdf, charts, _drawn(pages))
     cut = _cut(split.count) if cut is None else max(0, min(cut, split.count))
     ranges = [(0, cut), (cut, split.count)] if 0 < cut < split.count else [(0, split.count)]
     items = [(split.items(first, last), "items") for first, last in ranges]
@@ -139,10 +170,18 @@ def assemble(
         cover = _fits(split, front, parts)
     if cover is not None:
         try:
-            return join(front, cover, parts)
+            return join(front, cover, parts, charts, _drawn(pages))
         except JoinError:
             pass
-    return run([[(html, "whole")]])[0][0].pdf
+    return with_charts(run([[(html, "whole")]])[0][0].pdf, charts, _drawn(pages))
+
+
+def _drawn(pages: Future[Drawn]) -> Drawn:
+    """The charts drawn as PDF; :class:`RenderError` when vl-convert could not draw them."""
+    try:
+        return pages.result()
+    except Exception as exc:
+        raise RenderError(f"Could not draw the packet's charts as PDF: {exc}.") from exc
 
 
 def _pages(split: Split, parts: list[LaidOut]) -> list[int]:

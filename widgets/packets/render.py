@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html as html_text
 import re
 import threading
 from pathlib import Path
@@ -33,6 +32,7 @@ from btvstat_open.i18n import current_locale
 from btvstat_open.web.locales import localize_links
 from catalog.models import CatalogSettings
 from catalog.packet import Packet
+from widgets.packets.charts import IMAGE_RULE, charts_as_images
 from widgets.packets.view import packet_context
 from widgets.theme_files import Brand
 from widgets.theme_templates import template_env
@@ -159,35 +159,3 @@ def packet_pdf(html: str) -> bytes:
 
     with _PDF_LOCK:
         return assemble(html, run_here)
-
-
-# The packet's charts (the server's own SVG, never nested) and the title WeasyPrint tags them with.
-_SVG = re.compile(r"<svg\b[^>]*>.*?</svg>", re.DOTALL)
-_TITLE = re.compile(r"<title>(.*?)</title>", re.DOTALL)
-_LABEL = re.compile(r' aria-label="([^"]*)"')
-# What the page's `.chart svg` rule does for an inline chart, for the chart as an image.
-IMAGE_RULE = ".chart img { display: block; width: 100%; height: auto; max-height: 70mm; }"
-
-
-def charts_as_images(html: str) -> str:
-    """The packet page with each inline SVG chart as an ``<img>`` of the same SVG, for WeasyPrint.
-
-    WeasyPrint lays an ``<img>`` out from the SVG file in one piece; an inline chart's thousands of
-    elements first go through its HTML parser and style cascade. The chart is drawn the same (as
-    vectors and text); the figure keeps the alternative text it had (the chart's ``<title>``), and
-    one without a title gets its ``aria-label``.
-
-    Example:
-        >>> charts_as_images('<p><svg role="img"><title>A &amp; B</title></svg></p>')[:44]
-        '<p><img alt="A &amp; B" src="data:image/svg+'
-    """
-
-    def image(match: re.Match[str]) -> str:
-        svg = match.group(0)
-        # A chart without a <title> (a peer chart drawn by Vega alone) is named by its label.
-        title = _TITLE.search(svg) or _LABEL.search(svg[: svg.find(">") + 1])
-        alt = html_text.escape(html_text.unescape(title.group(1)) if title else "Chart", quote=True)
-        data = base64.b64encode(svg.encode()).decode()
-        return f'<img alt="{alt}" src="data:image/svg+xml;base64,{data}">'
-
-    return _SVG.sub(image, html)
