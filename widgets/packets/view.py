@@ -21,7 +21,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from btvstat_open.i18n import _, format_date, in_current_locale, lazy, ngettext
+from btvstat_open.i18n import _, format_date, format_decimal, in_current_locale, lazy, ngettext
 from catalog.breakdown import publishable_rows
 from catalog.changes import Comparison, Latest
 from catalog.dated_goals import kpi_progress
@@ -130,7 +130,7 @@ def _breakdown(item: KpiItem) -> dict[str, Any] | None:
         ),
         "rows": body,
         "min_count": spec.min_count,
-        "disparity": f"{disparity:.2f}×" if disparity is not None else "",
+        "disparity": format_decimal(disparity, 2) + "×" if disparity is not None else "",
         "any_suppressed": any(r["suppressed"] for r in body),
     }
 
