@@ -126,3 +126,15 @@ def test_browser_charts_label_their_axes_in_the_pages_digits(client: TestClient)
     labels = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
     dated = [t for t in labels if re.search("[0-9٠-٩]{4}", t) and not re.search("[A-Za-z]", t)]
     assert _in_arabic_digits(dated), labels
+
+
+def test_counts_and_ratios_in_arabic_sentences_and_tables_are_in_arabic_digits(client: TestClient) -> None:
+    page = _page(client, f"/ar/kpi/{KPI}")
+    records = _texts(page, "//table[contains(@class, 'breakdown-table')]/tbody/tr/td[3]")
+    assert _in_arabic_digits(records), records
+    description = str(page.xpath("//figure[contains(@class, 'chart')]//figcaption")[0].text_content())
+    counted = re.search(r"([0-9٠-٩]+) فترات", description)
+    assert counted and ARABIC.fullmatch(counted.group(1)[0]), description
+    # the least count shown and the disparity ratio ("...: ١٫٠٠.")
+    sentence = _texts(page, "//section[contains(@class, 'breakdown')]/p[1]")[0]
+    assert _in_arabic_digits([sentence]) and re.search("[٠-٩]٫[٠-٩]{2}", sentence), sentence

@@ -108,6 +108,18 @@ def _caption_stays_in_its_box(page: Any, what: str, *, scrolls: bool) -> None:
         assert at["left"] >= 0 and at["right"] <= at["view"], (what, end, at)
 
 
+def test_an_arabic_packet_does_not_scroll_sideways_at_phone_width(browser: Browser, site: str) -> None:
+    """A right-to-left page scrolls to the left: nothing may hide off its left edge (the skip link
+    sits off the starting edge, the right one in Arabic)."""
+    page, _ = browser.open("about:blank")
+    page.set_viewport_size(PHONE)
+    page.goto(site + "/ar/meetings/2020-03-04-public-works")
+    settle(page)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"ar packet: {width} px wide"
+    page.close()
+
+
 def _choose_by_keyboard(page: Any, name: str) -> None:
     """Tab from the top of the page to the selector's link named ``name`` and press Enter."""
     page.keyboard.press("Tab")  # the skip link
