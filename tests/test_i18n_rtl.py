@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
@@ -138,3 +139,18 @@ def test_counts_and_ratios_in_arabic_sentences_and_tables_are_in_arabic_digits(c
     # the least count shown and the disparity ratio ("...: ١٫٠٠.")
     sentence = _texts(page, "//section[contains(@class, 'breakdown')]/p[1]")[0]
     assert _in_arabic_digits([sentence]) and re.search("[٠-٩]٫[٠-٩]{2}", sentence), sentence
+
+
+def test_time_axes_write_days_in_each_locales_order(client: TestClient) -> None:
+    """The day, month and year on the time axis of a page's chart come in the locale's order and
+    punctuation (CLDR's ``yMMMd``): "Dec 30, 2019", "30 déc. 2019", "٣٠ ديسمبر ٢٠١٩"."""
+    wanted = {"": "%b %-d, %Y", "/fr": "%-d %b %Y", "/ar": "%-d %b %Y", "/es": "%-d %b %Y"}
+    for prefix, pattern in wanted.items():
+        page = _page(client, f"{prefix}/kpi/{KPI}")
+        spec = json.loads(page.xpath("//script[@id='chart-light']")[0].text)
+        formats = {
+            layer["encoding"]["x"]["axis"].get("format")
+            for layer in spec["layer"]
+            if "x" in layer.get("encoding", {})
+        }
+        assert formats == {pattern}, (prefix, formats)

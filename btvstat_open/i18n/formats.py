@@ -17,6 +17,7 @@ Each locale writes its own digits (its numbering system): Arabic ``١٬٢٣٤٫�
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from functools import lru_cache
 
@@ -37,6 +38,7 @@ __all__ = [
     "isolate",
     "numbering_system",
     "percent_sign",
+    "strftime_pattern",
 ]
 
 #: Languages that write their native digits when no region is named: CLDR's default for ``ar`` is
@@ -174,3 +176,33 @@ def isolate(text: object) -> Markup:
         (Markup('<bdi>kc-311-potholes</bdi>'), Markup('<bdi>&lt;b&gt;</bdi>'))
     """
     return Markup("<bdi>%s</bdi>") % escape(text)
+
+
+# CLDR date fields and the strftime codes (as d3-time-format, Vega's, reads them) that write them.
+_FIELDS = {"d": "%-d", "dd": "%d", "M": "%-m", "MM": "%m", "MMM": "%b", "MMMM": "%B", "y": "%Y",
+           "yyyy": "%Y", "yy": "%y", "LLL": "%b", "LLLL": "%B"}  # fmt: skip
+_PATTERN_PART = re.compile(r"'((?:[^']|'')*)'|([A-Za-z])\2*|([^A-Za-z']+)")
+
+
+def strftime_pattern(skeleton: str, locale: str | None = None) -> str:
+    """The locale's pattern for a CLDR date ``skeleton`` (``yMMMd``, ``yMMM``) as strftime codes,
+    for formatters that take them (Vega's axes): the order, words and punctuation the locale uses.
+
+    Example:
+        >>> [strftime_pattern("yMMMd", code) for code in ("en", "fr", "ar")]
+        ['%b %-d, %Y', '%-d %b %Y', '%-d %b %Y']
+    """
+    return _strftime_pattern(skeleton, locale or current_locale())
+
+
+@lru_cache(maxsize=64)
+def _strftime_pattern(skeleton: str, locale: str) -> str:
+    pattern = _locale(locale).datetime_skeletons[skeleton].pattern
+    out = []
+    for match in _PATTERN_PART.finditer(pattern):
+        quoted, field, literal = match.group(1), match.group(0), match.group(3)
+        if quoted is not None or literal is not None:
+            out.append((literal if quoted is None else quoted.replace("''", "'")).replace("%", "%%"))
+        else:
+            out.append(_FIELDS.get(field, ""))  # days, months and years (an era, say, is left out)
+    return "".join(out)
