@@ -154,3 +154,19 @@ def test_time_axes_write_days_in_each_locales_order(client: TestClient) -> None:
             if "x" in layer.get("encoding", {})
         }
         assert formats == {pattern}, (prefix, formats)
+
+
+def test_a_datasets_page_is_kept_per_language(client: TestClient) -> None:
+    """The portal's dataset page (``/d/{id}``) is rendered once per version and language: an Arabic
+    visit never hands its page to an English or French reader, and the ETags differ."""
+    arabic = client.get("/ar/d/kc-311-potholes")
+    english = client.get("/d/kc-311-potholes")
+    french = client.get("/fr/d/kc-311-potholes")
+    langs = [lxml_html.fromstring(r.content).get("lang") for r in (arabic, english, french)]
+    assert langs == ["ar", "en", "fr"]
+    assert len({r.headers["etag"] for r in (arabic, english, french)}) == 3
+    times = lxml_html.fromstring(arabic.content).xpath("//time")
+    assert _in_arabic_digits([t.text_content() for t in times])
+    assert all(re.fullmatch(r"[0-9T:-]+Z", t.get("datetime")) for t in times)
+    again = client.get("/d/kc-311-potholes", headers={"If-None-Match": arabic.headers["etag"]})
+    assert again.status_code == 200 and 'lang="en"' in again.text
