@@ -170,3 +170,15 @@ def test_a_datasets_page_is_kept_per_language(client: TestClient) -> None:
     assert all(re.fullmatch(r"[0-9T:-]+Z", t.get("datetime")) for t in times)
     again = client.get("/d/kc-311-potholes", headers={"If-None-Match": arabic.headers["etag"]})
     assert again.status_code == 200 and 'lang="en"' in again.text
+
+
+def test_counts_in_arabic_meetings_departments_and_packets_are_in_arabic_digits(client: TestClient) -> None:
+    meetings = _page(client, "/ar/meetings")
+    assert _in_arabic_digits(_texts(meetings, "//span[contains(@class, 'badge')]"))
+    departments = _page(client, "/ar/departments")
+    cells = _texts(departments, "//table//td")
+    assert cells and _in_arabic_digits([c for c in cells if c]), cells
+    packet = _page(client, "/ar/meetings/2020-03-04-public-works")
+    sections = [str(t) for t in packet.xpath("//nav[@class='contents']/ol/li/text()")]  # "(٤)"
+    counts = _texts(packet, "//ul[@class='highlights']/li") + sections
+    assert _in_arabic_digits([c for c in counts if re.search("[0-9٠-٩]", c)]), counts
