@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
+
+from markupsafe import escape
 
 from btvstat_open.errors import UsageError
 from btvstat_open.i18n import _
+from btvstat_open.i18n.formats import format_iso_date, isolate
 from btvstat_open.store import DatasetInfo, Store, as_utc
 from btvstat_open.store.known import end_of_day
 from catalog.models import Catalog, CatalogSettings
@@ -154,18 +157,28 @@ def dataset_as_known(store: Store, dataset_id: str, today: date) -> DatasetInfo:
     return dataclasses.replace(known, view_last_modified=known.rows_updated_at)
 
 
-def history_note(store: Store, dataset_ids: Iterable[str], today: date) -> str | None:
+def history_note(store: Store, dataset_ids: Iterable[str], today: date, *, html: bool = False) -> str | None:
     """What a page, packet or export computed as of a past day says about the data behind it.
 
     None for today (or a later day); else the day the data is as known on, and from which day
     each dataset's history runs where that is later (its first recorded version then stands in).
+    ``html`` gives the note for a page (Markup): its days in the locale's digits and each dataset
+    id isolated (``<bdi>``), so a left-to-right id keeps its place in a right-to-left sentence;
+    without it the note is plain text with ASCII days, as downloads carry it.
 
     Example:
         >>> history_note(store, ["kc-311-potholes"], date.today()) is None
         True
+        >>> from btvstat_open.i18n import use_locale
+        >>> with use_locale("ar"):
+        ...     history_note(store, [], date(2020, 3, 2), html=True)
+        Markup('البيانات كما عرفها المخزن في نهاية ٢٠٢٠-٠٣-٠٢.')
     """
     if today >= datetime.now(UTC).date():
         return None
+    text: Callable[[str], str] = escape if html else str
+    run: Callable[[str], str] = isolate if html else str
+    day: Callable[[date], str] = format_iso_date if html else date.isoformat
     late = []
     for dataset_id in dict.fromkeys(dataset_ids):
         if not store.exists(dataset_id):
@@ -173,12 +186,14 @@ def history_note(store: Store, dataset_ids: Iterable[str], today: date) -> str |
         since = getattr(known_dataset(store, dataset_id, today), "history_since", None)
         if since is not None and since.date() > today:
             late.append(
-                _("%(dataset)s from %(day)s") % {"dataset": dataset_id, "day": since.date().isoformat()}
+                text(_("%(dataset)s from %(day)s")) % {"dataset": run(dataset_id), "day": day(since.date())}
             )
-    text = _("Data as the store knew it at the end of %(day)s.") % {"day": today.isoformat()}
+    note = text(_("Data as the store knew it at the end of %(day)s.")) % {"day": day(today)}
     if late:
-        text += " " + _(
-            "History runs only from a later day (%(datasets)s): the first recorded version of those "
-            "datasets stands in."
-        ) % {"datasets": ", ".join(late)}
-    return text
+        note += " " + text(
+            _(
+                "History runs only from a later day (%(datasets)s): the first recorded version of those "
+                "datasets stands in."
+            )
+        ) % {"datasets": text(", ").join(late)}
+    return note

@@ -338,7 +338,7 @@ def build_packet(catalog: Catalog, store: Store, meeting_id: str, *, as_of: date
     new_items = _off_track_first([items[k] for k in agenda if k in new_ids])
     rank = {item.kpi.id: _urgency(item.status) for item in items.values()}
     follow_ups = _follow_ups([catalog.kpis[k] for k in agenda], day, since, rank)
-    note = history_note(store, (catalog.kpis[k].source.dataset for k in agenda), day)
+    note = history_note(store, (catalog.kpis[k].source.dataset for k in agenda), day, html=True)
     revised = revised_between(store, [catalog.kpis[k] for k in agenda], since, day) if since else []
     return Packet(
         meeting, day, previous, tuple(follow_ups), standing, new_items, note, revised=tuple(revised)

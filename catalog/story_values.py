@@ -76,5 +76,5 @@ def story_values(catalog: Catalog, store: Store, story: Story) -> StoryValues:
         goals[node.id] = GoalSummary(
             node, rollup(statuses, catalog.settings.goal_status), dict(Counter(statuses)), ids
         )
-    note = history_note(store, (k.source.dataset for k in kpis), day)
+    note = history_note(store, (k.source.dataset for k in kpis), day, html=True)  # shown on a page
     return StoryValues(story, day, items, goals, note)

@@ -185,8 +185,9 @@ def test_formats_per_locale() -> None:
         "es": ("1.234,5", "25\xa0%", "1.500,00\xa0US$", "4 mar 2020", "ltr"),
         "fr": ("1\u202f234,5", "25\xa0%", "1\u202f500,00\xa0$US", "4 mars 2020", "ltr"),
         # Arabic in its own digits (Arabic-Indic); with a region that writes Latin digits, Latin ones.
-        "ar": ("١٬٢٣٤٫٥", "٢٥%", "\u200f١٬٥٠٠٫٠٠\xa0US$", "٠٤\u200f/٠٣\u200f/٢٠٢٠", "rtl"),
-        "ar-MA": ("1.234,5", "25%", "\u200f1.500,00\xa0US$", "04\u200f/03\u200f/2020", "rtl"),
+        # The percent sign is CLDR's for those digits: Arabic ٪ (and a letter mark), or % between LRMs.
+        "ar": ("١٬٢٣٤٫٥", "٢٥٪\u061c", "\u200f١٬٥٠٠٫٠٠\xa0US$", "٠٤\u200f/٠٣\u200f/٢٠٢٠", "rtl"),
+        "ar-MA": ("1.234,5", "25\u200e%\u200e", "\u200f1.500,00\xa0US$", "04\u200f/03\u200f/2020", "rtl"),
     }
     for locale, (number, percent, money, when, side) in expected.items():
         with use_locale(locale):

@@ -114,6 +114,8 @@ def catalog_text() -> str:
 
 def _visible_texts(page: str) -> list[str]:
     tree = lxml_html.fromstring(page)
+    for isolated in tree.xpath("//bdi"):  # only isolates its text's direction: one text with the sentence
+        isolated.drop_tag()
     hidden = "ancestor::script or ancestor::style or ancestor::textarea or ancestor::code or ancestor::svg"
     # The language selector names each language in itself (marked with its own lang).
     other_language = "ancestor::*[@lang][1][@lang != 'en-XA']"

@@ -50,8 +50,9 @@ def _page(base: str, kpi_id: str) -> str:
 def test_a_file_source_names_the_file_and_links_to_the_local_copy(site: str) -> None:
     page = _page(site, "trees-planted-yearly")
     assert (
-        '<p class="provenance">Data: planting-sites.csv from Burlington, VT open data (Opendatasoft CSV '
-        'exports) (files), <a href="/datasets/planting-sites.csv" download>download the local copy of '
+        '<p class="provenance">Data: <bdi>planting-sites.csv</bdi> from <bdi>Burlington, VT open data '
+        '(Opendatasoft CSV exports)</bdi> (files), <a href="/datasets/planting-sites.csv" download>'
+        "download the local copy of "
         "planting-sites.csv</a>.</p>"
     ) in page
     download = HTTP.get(f"{site}/datasets/planting-sites.csv", timeout=60)
@@ -61,7 +62,7 @@ def test_a_file_source_names_the_file_and_links_to_the_local_copy(site: str) -> 
 
 def test_a_local_dataset_says_it_was_loaded_here(site: str) -> None:
     page = _page(site, "library-visitors-annual")
-    assert "Data: Los Angeles operating indicators for city departments, FY2004-FY2013 from this site" in page
+    assert "Data: <bdi>Los Angeles operating indicators for city departments, FY2004-FY2013</bdi> from" in page
     assert '(loaded here), <a href="/datasets/la-operating-indicators.csv" download>' in page
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from btvstat_open.i18n import _
+from btvstat_open.i18n.formats import in_digits
 from catalog.models import Kpi
 from widgets.charts import Width
 from widgets.plot_spec import SCHEMA
@@ -56,7 +57,7 @@ def breakdown_records(
                 "period_start": row["period_start"],
                 "value": row["value"],
                 "value_label": _("Suppressed") if suppressed else format_value(row["value"], kpi),
-                "count_label": row["count_label"],
+                "count_label": in_digits(row["count_label"]),  # "< 10" in the page's digits
                 "suppressed": suppressed,
             }
         )

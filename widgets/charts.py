@@ -26,7 +26,8 @@ import altair as alt
 import pyarrow as pa
 from altair.utils.schemapi import debug_mode
 
-from btvstat_open.i18n import _, current_locale, lazy, use_locale
+from btvstat_open.i18n import _, current_locale, format_integer, lazy, use_locale
+from btvstat_open.i18n.formats import format_iso_date, strftime_pattern
 from catalog.dated_goals import expected_value, kpi_path
 from catalog.localized import join_marked, marked
 from catalog.models import Kpi
@@ -42,7 +43,8 @@ Width = int | Literal["container"]
 
 _DATASET = "series"
 _NOTES = "notes"
-_AXIS_FORMATS = {"week": "%b %d, %Y", "month": "%b %Y"}
+# The time axis' labels: the locale's own order, words and punctuation for these CLDR skeletons.
+_AXIS_SKELETONS = {"week": "yMMMd", "month": "yMMM"}
 _CHART_KINDS = {
     "line": lazy("Line chart of %(title)s%(unit)s by %(period)s"),
     "bar": lazy("Bar chart of %(title)s%(unit)s by %(period)s"),
@@ -77,8 +79,8 @@ def describe(kpi: Kpi, series_rows: list[Row]) -> str:
     parts = [marked(kind, {"title": kpi.title, "unit": unit, "period": period_name(kpi.period.size)})]
     if series_rows:
         first, last = series_rows[0].period, series_rows[-1].period
-        periods = _("%(count)d periods from %(first)s to %(last)s") % {
-            "count": len(series_rows),
+        periods = _("%(count)d periods from %(first)s to %(last)s").replace("%(count)d", "%(count)s") % {
+            "count": format_integer(len(series_rows)),  # in the locale's digits
             "first": first,
             "last": last,
         }
@@ -99,7 +101,7 @@ def describe(kpi: Kpi, series_rows: list[Row]) -> str:
         parts.append(
             marked(
                 _("Dotted line: the expected path to %(value)s by %(day)s"),
-                {"value": format_value(goal.value, kpi), "day": goal.date.isoformat()},
+                {"value": format_value(goal.value, kpi), "day": format_iso_date(goal.date)},
             )
         )
     parts.extend(note.label for note in chart_notes(kpi, series_rows))
@@ -158,7 +160,9 @@ def _time_layers(
         x = alt.X(field="period", type="ordinal", sort=None, title=None, axis=axis)
     else:
         axis = alt.Axis(
-            format=_AXIS_FORMATS[kpi.period.size], labelOverlap=True, values=_tick_values(records, "start")
+            format=strftime_pattern(_AXIS_SKELETONS[kpi.period.size]),
+            labelOverlap=True,
+            values=_tick_values(records, "start"),
         )
         x = alt.X(field="period_start", type="temporal", title=None, scale=alt.Scale(type="utc"), axis=axis)
     base = alt.Chart().encode(x=x)

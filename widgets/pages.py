@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from btvstat_open.errors import DatasetNotFound
-from btvstat_open.i18n import current_locale, translations
+from btvstat_open.i18n import current_locale, format_decimal, translations
 from btvstat_open.web.locales import bare_path, language_links, localize_links
 from catalog.data_checks import load_checks
 from catalog.definitions import definition_changes
@@ -248,4 +248,4 @@ def _latest_disparity(rows: list[dict[str, Any]]) -> str:
     """The latest period's disparity ratio in words ("" when it cannot be computed)."""
     latest = max((row["period_start"] for row in rows), default=None)
     ratios = [row["disparity"] for row in rows if row["period_start"] == latest and row["disparity"]]
-    return f"{ratios[0]:.2f}" if ratios else ""
+    return format_decimal(ratios[0], 2) if ratios else ""

@@ -21,6 +21,7 @@ from datetime import date
 from typing import Any
 
 from btvstat_open.i18n import _
+from btvstat_open.i18n.formats import format_iso_date
 from catalog.models import Kpi
 from catalog.peers import Comparison, PeerLine
 from widgets.peer_chart import shown_label
@@ -43,10 +44,10 @@ def freshness_text(line: PeerLine) -> str:
     if line.own:
         return _("This KPI's own data")
     status = line.status
-    synced_day = status.synced_at.date().isoformat() if status and status.synced_at else ""
+    synced_day = format_iso_date(status.synced_at.date()) if status and status.synced_at else ""
     if line.flag == "failed":
         when = (
-            " " + _("on %(day)s") % {"day": status.failed_at.date().isoformat()}
+            " " + _("on %(day)s") % {"day": format_iso_date(status.failed_at.date())}
             if status and status.failed_at
             else ""
         )

@@ -29,7 +29,7 @@ import vl_convert as vlc
 from btvstat_open.atomic import write_atomically
 from btvstat_open.errors import RenderError
 from btvstat_open.i18n import current_locale, use_locale
-from btvstat_open.i18n.formats import in_digits, numbering_system
+from btvstat_open.i18n.formats import in_digits, numbering_system, percent_sign
 
 __all__ = [
     "EMBED_OPTIONS",
@@ -122,7 +122,15 @@ def _locale_options() -> dict[str, Any]:
         return {}
     if language == "ar" and numbering_system() == "latn":  # Arabic with Latin digits (ar-MA)
         return {"time_format_locale": name}
-    return {"format_locale": name, "time_format_locale": name}
+    return {"format_locale": _format_locale(name, percent_sign()), "time_format_locale": name}
+
+
+@functools.lru_cache(maxsize=16)
+def _format_locale(name: str, percent: str) -> dict[str, Any]:
+    """d3-format's locale ``name`` with the percent sign the page's text writes (CLDR's, as
+    :func:`btvstat_open.i18n.formats.format_percent` writes it)."""
+    found: dict[str, Any] = vlc.get_format_locale(name)  # type: ignore[arg-type]  # one of _VEGA_LOCALES
+    return found | {"percent": percent}
 
 
 @functools.lru_cache(maxsize=16)
@@ -140,7 +148,7 @@ def embed_options(locale: str) -> dict[str, Any]:
     if "time_format_locale" in names:
         options["timeFormatLocale"] = vlc.get_time_format_locale(names["time_format_locale"])
     if "format_locale" in names:
-        options["formatLocale"] = vlc.get_format_locale(names["format_locale"])
+        options["formatLocale"] = names["format_locale"]
     return options
 
 

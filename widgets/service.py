@@ -228,7 +228,7 @@ class WidgetService:
         key = (self.today(), current_locale(), versions)
         if key not in self._notes:
             datasets = (k.source.dataset for k in self.public_kpis())
-            self._notes = {key: history_note(self.store, datasets, self.today())}
+            self._notes = {key: history_note(self.store, datasets, self.today(), html=True)}
         return self._notes[key]
 
     def public_kpis(self) -> list[Kpi]:

@@ -21,7 +21,7 @@ from typing import Any, Final
 import pyarrow as pa
 
 from btvstat_open.i18n import _, format_date, format_decimal, format_month, ngettext
-from btvstat_open.i18n.formats import in_digits
+from btvstat_open.i18n.formats import in_digits, percent_sign
 from catalog.localized import Fallback, join_marked, marked
 from catalog.models import Kpi
 from catalog.periods import next_period, period_end, period_start
@@ -105,7 +105,8 @@ def format_value(value: float | None, kpi: Kpi, *, signed: bool = False, differe
             return ngettext("%(number)s point", "%(number)s points", 1 if abs(rounded) == 1 else 2) % {
                 "number": number
             }
-        return _("%(number)s%%") % {"number": number}
+        # the sign as the locale's numbering system writes it (format_percent's, Arabic ٪)
+        return (_("%(number)s%%") % {"number": number}).replace("%", percent_sign())
     # A unit in the default language (no translation) keeps its lang in HTML.
     shown = Fallback(unit, kpi.unit.lang) if isinstance(kpi.unit, Fallback) else unit
     return marked(_("%(number)s %(unit)s"), {"number": number, "unit": shown})
@@ -303,7 +304,8 @@ class ChartNote:
     def record(self, series_rows: list[Row]) -> dict[str, Any]:
         """As chart data, with the x fields both axis kinds use."""
         row = series_rows[self.row]
-        return {"period_start": self.day.isoformat(), "period": row.period, "number": str(self.number),
+        number = in_digits(str(self.number))  # drawn as text: in the page's digits
+        return {"period_start": self.day.isoformat(), "period": row.period, "number": number,
                 "label": self.label}  # fmt: skip
 
 

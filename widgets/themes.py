@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from btvstat_open.i18n.formats import in_digits
 from catalog.colors import contrast_ratio, nearest_passing
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ class Theme:
             "view": {"stroke": None},
             "title": {"color": self.text, "subtitleColor": self.muted, "fontSize": 15, "anchor": "start"},
             "axis": {
+                **_labels_in_digits(),
                 "labelColor": self.muted,
                 "titleColor": self.muted,
                 "gridColor": self.grid,
@@ -83,6 +85,32 @@ class Theme:
             "legend": {"labelColor": self.text, "titleColor": self.text, "labelFontSize": 11},
             "text": {"color": self.text},
         }
+
+
+_LATIN = "0123456789"
+
+
+def _labels_in_digits() -> dict[str, str]:
+    """Axis labels in the current locale's digits (none to add for Latin digits).
+
+    Vega's time format has no digits of its own: the browser would write dates on a time axis in
+    Latin digits on an Arabic page. Each label's Latin digits are replaced by the locale's.
+
+    Example:
+        >>> from btvstat_open.i18n import use_locale
+        >>> with use_locale("ar"):
+        ...     _labels_in_digits()["labelExpr"].endswith("/8/g, '٨'), /9/g, '٩')")
+        True
+        >>> _labels_in_digits()
+        {}
+    """
+    native = in_digits(_LATIN)
+    if native == _LATIN:
+        return {}
+    expression = "datum.label"
+    for latin, digit in zip(_LATIN, native, strict=True):
+        expression = f"replace({expression}, /{latin}/g, '{digit}')"
+    return {"labelExpr": expression}
 
 
 THEMES: Final = {

@@ -11,16 +11,18 @@ Example:
 Each locale writes its own digits (its numbering system): Arabic ``١٬٢٣٤٫٥`` and ``٤‏/٣‏/٢٠٢٠``.
 
     >>> with use_locale("ar"):
-    ...     format_decimal(1234.5, 1), format_percent(0.25), format_integer(1234)
-    ('١٬٢٣٤٫٥', '٢٥%', '١٬٢٣٤')
+    ...     format_decimal(1234.5, 1), format_percent(0.25), format_iso_date(date(2020, 3, 4))
+    ('١٬٢٣٤٫٥', '٢٥٪\u061c', '٢٠٢٠-٠٣-٠٤')
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from functools import lru_cache
 
 from babel import Locale, dates, numbers
+from markupsafe import Markup, escape
 
 from btvstat_open.i18n.catalogs import babel_locale, current_locale
 
@@ -29,10 +31,14 @@ __all__ = [
     "format_date",
     "format_decimal",
     "format_integer",
+    "format_iso_date",
     "format_month",
     "format_percent",
     "in_digits",
+    "isolate",
     "numbering_system",
+    "percent_sign",
+    "strftime_pattern",
 ]
 
 #: Languages that write their native digits when no region is named: CLDR's default for ``ar`` is
@@ -103,8 +109,24 @@ def format_integer(value: int, locale: str | None = None) -> str:
     return in_digits(text, locale)
 
 
+def percent_sign(locale: str | None = None) -> str:
+    """The percent sign of the locale's numbering system, as CLDR gives it (Babel's locale data).
+
+    Babel's ``format_percent`` writes the pattern's ``%`` as it is; CLDR's sign for Arabic digits is
+    the Arabic percent sign (with an Arabic letter mark), and Latin digits in Arabic keep ``%``
+    between left-to-right marks.
+
+    Example:
+        >>> [percent_sign(code) for code in ("ar", "ar-MA", "fr")]
+        ['٪\u061c', '\u200e%\u200e', '%']
+    """
+    symbols = _locale(locale).number_symbols.get(numbering_system(locale), {})
+    return str(symbols.get("percentSign", "%"))
+
+
 def format_percent(value: float, decimals: int = 0, locale: str | None = None) -> str:
-    """A fraction as a percentage (0.25 is 25 %), the sign where the locale puts it."""
+    """A fraction as a percentage (0.25 is 25 %), the sign where the locale puts it and as it
+    writes it (:func:`percent_sign`)."""
     found = _locale(locale)
     pattern = found.percent_formats[None].pattern
     if decimals > 0:  # the locale's own pattern (where the sign goes, its space), with decimals
@@ -113,7 +135,7 @@ def format_percent(value: float, decimals: int = 0, locale: str | None = None) -
     text = numbers.format_percent(
         value, format=pattern, locale=found, numbering_system=numbering_system(locale)
     )
-    return in_digits(text, locale)
+    return in_digits(text.replace("%", percent_sign(locale)), locale)
 
 
 def format_currency(value: float, currency: str = "USD", locale: str | None = None) -> str:
@@ -132,3 +154,55 @@ def format_date(day: date, style: str = "medium", locale: str | None = None) -> 
 def format_month(day: date, locale: str | None = None) -> str:
     """A day's month and year (``Mar 2020``, ``mars 2020``)."""
     return in_digits(dates.format_skeleton("yMMM", day, locale=_locale(locale)), locale)
+
+
+def format_iso_date(day: date | str, locale: str | None = None) -> str:
+    """A day as ISO 8601 (``2020-03-04``, as tables and notes show it) in the locale's digits;
+    machine-readable copies (``datetime=`` attributes, downloads) keep ``day.isoformat()``.
+
+    Example:
+        >>> format_iso_date(date(2020, 3, 4), "ar"), format_iso_date("2020-03-04", "fr")
+        ('٢٠٢٠-٠٣-٠٤', '2020-03-04')
+    """
+    return in_digits(day if isinstance(day, str) else day.isoformat(), locale)
+
+
+def isolate(text: object) -> Markup:
+    """``text`` (escaped) in a ``<bdi>`` element: a run of another direction (an id, a code, a URL,
+    a unit, a date) inside a sentence is laid out on its own, and moves none of the words around it.
+
+    Example:
+        >>> isolate("kc-311-potholes"), isolate("<b>")
+        (Markup('<bdi>kc-311-potholes</bdi>'), Markup('<bdi>&lt;b&gt;</bdi>'))
+    """
+    return Markup("<bdi>%s</bdi>") % escape(text)
+
+
+# CLDR date fields and the strftime codes (as d3-time-format, Vega's, reads them) that write them.
+_FIELDS = {"d": "%-d", "dd": "%d", "M": "%-m", "MM": "%m", "MMM": "%b", "MMMM": "%B", "y": "%Y",
+           "yyyy": "%Y", "yy": "%y", "LLL": "%b", "LLLL": "%B"}  # fmt: skip
+_PATTERN_PART = re.compile(r"'((?:[^']|'')*)'|([A-Za-z])\2*|([^A-Za-z']+)")
+
+
+def strftime_pattern(skeleton: str, locale: str | None = None) -> str:
+    """The locale's pattern for a CLDR date ``skeleton`` (``yMMMd``, ``yMMM``) as strftime codes,
+    for formatters that take them (Vega's axes): the order, words and punctuation the locale uses.
+
+    Example:
+        >>> [strftime_pattern("yMMMd", code) for code in ("en", "fr", "ar")]
+        ['%b %-d, %Y', '%-d %b %Y', '%-d %b %Y']
+    """
+    return _strftime_pattern(skeleton, locale or current_locale())
+
+
+@lru_cache(maxsize=64)
+def _strftime_pattern(skeleton: str, locale: str) -> str:
+    pattern = _locale(locale).datetime_skeletons[skeleton].pattern
+    out = []
+    for match in _PATTERN_PART.finditer(pattern):
+        quoted, field, literal = match.group(1), match.group(0), match.group(3)
+        if quoted is not None or literal is not None:
+            out.append((literal if quoted is None else quoted.replace("''", "'")).replace("%", "%%"))
+        else:
+            out.append(_FIELDS.get(field, ""))  # days, months and years (an era, say, is left out)
+    return "".join(out)

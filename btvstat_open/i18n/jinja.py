@@ -16,6 +16,15 @@ Whole numbers given to a message (``%(num)d``) are written in the locale's digit
     >>> with use_locale("ar"):
     ...     counted.render()
     '١٢ مؤشرًا'
+
+A left-to-right run inside a sentence (an id, a code, a URL) is isolated from the text around it
+(``|bdi``), and days shown as ISO dates take the locale's digits (``|iso_date``):
+
+    >>> from datetime import date
+    >>> note = env.from_string("{{ _('for dataset %(dataset)s', dataset=id|bdi) }}, {{ day|iso_date }}")
+    >>> with use_locale("ar"):
+    ...     note.render(id="kc-311", day=date(2020, 3, 4))
+    'لمجموعة البيانات <bdi>kc-311</bdi>, ٢٠٢٠-٠٣-٠٤'
 """
 
 from __future__ import annotations
@@ -69,4 +78,6 @@ def install(env: jinja2.Environment) -> jinja2.Environment:
     env.globals["format_decimal"] = formats.format_decimal
     env.globals["format_integer"] = formats.format_integer
     env.globals["format_date"] = formats.format_date
+    env.filters["iso_date"] = formats.format_iso_date
+    env.filters["bdi"] = formats.isolate
     return env

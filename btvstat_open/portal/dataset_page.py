@@ -25,6 +25,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from btvstat_open.encode import socrata_text
+from btvstat_open.i18n import current_locale, format_date
+from btvstat_open.i18n.formats import in_digits
 from btvstat_open.i18n.jinja import install as install_i18n
 from btvstat_open.portal.context import Portal, PortalContext, as_utc, epoch_seconds, http_date
 from btvstat_open.portal.stream import not_modified
@@ -106,8 +108,10 @@ def _sample(ctx: PortalContext, info: DatasetInfo) -> list[list[str]]:
 
 
 def _when(moment: datetime) -> tuple[str, str]:
+    """A moment as the page's language writes it ("December 8, 2026, 00:42 UTC"), and as ISO 8601."""
     utc = as_utc(moment)
-    return utc.strftime("%B %-d, %Y, %H:%M UTC"), utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    shown = f"{format_date(utc.date(), 'long')}, {in_digits(utc.strftime('%H:%M'))} UTC"
+    return shown, utc.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _links(info: DatasetInfo, limit: int | None) -> dict[str, str | None]:
@@ -174,10 +178,10 @@ def _web(url: str | None) -> str | None:
 
 
 class PageCache:
-    """Rendered pages by dataset, kept while the dataset's version stays the same.
+    """Rendered pages by dataset and language, kept while the dataset's version stays the same.
 
     A page costs a scan for its sample; kept per version, a flood of requests for the same page
-    costs one render (every change bumps the version). Holds one page per dataset at most.
+    costs one render (every change bumps the version). Holds one page per dataset and language.
 
     Example:
         >>> PageCache().get("kc-311", 3) is None
@@ -185,18 +189,18 @@ class PageCache:
     """
 
     def __init__(self) -> None:
-        self._pages: dict[str, tuple[int, bytes]] = {}
+        self._pages: dict[tuple[str, str], tuple[int, bytes]] = {}
         self._lock = threading.Lock()
 
-    def get(self, dataset_id: str, version: int) -> bytes | None:
-        """The page rendered at this version, if it is kept."""
-        kept = self._pages.get(dataset_id)
+    def get(self, dataset_id: str, version: int, locale: str = "") -> bytes | None:
+        """The page rendered at this version in ``locale``, if it is kept."""
+        kept = self._pages.get((dataset_id, locale))
         return kept[1] if kept is not None and kept[0] == version else None
 
-    def put(self, dataset_id: str, version: int, page: bytes) -> None:
-        """Keep a page (replacing an older version's)."""
+    def put(self, dataset_id: str, version: int, page: bytes, locale: str = "") -> None:
+        """Keep a page (replacing an older version's in the same language)."""
         with self._lock:
-            self._pages[dataset_id] = (version, page)
+            self._pages[(dataset_id, locale)] = (version, page)
 
 
 def dataset_page(
@@ -204,16 +208,17 @@ def dataset_page(
 ) -> Response:
     """The response for ``/d/{id}``: the page, or a 304 when the client's copy is current."""
     info = ctx.readable(dataset_id, request)
-    etag = f'"{info.id}-v{info.version}-page"'
+    locale = current_locale()  # one page per language: the cache and the ETag keep them apart
+    etag = f'"{info.id}-v{info.version}-{locale}-page"'
     changed = max(info.rows_updated_at, info.view_last_modified)
     cache = "no-cache" if info.public else "private, no-store"
     headers = {**PAGE_HEADERS, "ETag": etag, "Last-Modified": http_date(changed), "Cache-Control": cache}
     if not_modified(request, etag, epoch_seconds(changed)):
         return Response(status_code=304, headers=headers)
-    body = pages.get(info.id, info.version)
+    body = pages.get(info.id, info.version, locale)
     if body is None:
         body = render_dataset_page(ctx, info, site).encode("utf-8")
-        pages.put(info.id, info.version, body)
+        pages.put(info.id, info.version, body, locale)
     return Response(body, media_type="text/html; charset=utf-8", headers=headers)
 
 

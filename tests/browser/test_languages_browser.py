@@ -5,6 +5,7 @@ selector works by keyboard, with and without JavaScript, and is remembered."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -81,8 +82,41 @@ def test_nothing_overflows_at_phone_width(browser: Browser, site: str, locale: s
     settle(page)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"{locale} {name}: {width} px wide"
+    if name == "kpi":
+        _caption_stays_in_its_box(page, f"{locale} {name}", scrolls=locale == "ar")
     if name in ("dashboard", "kpi"):
         screenshot(page, f"languages-{name}-{locale}-phone")
+    page.close()
+
+
+# Where the target-history caption lies, against its scrolling box and the window.
+_CAPTION = """c => { const r = c.getBoundingClientRect(), box = c.closest('.table-scroll');
+  const b = box.getBoundingClientRect();
+  return {left: r.left, right: r.right, boxLeft: b.left, boxRight: b.right, view: innerWidth,
+          scrolls: box.scrollWidth > box.clientWidth}; }"""
+
+
+def _caption_stays_in_its_box(page: Any, what: str, *, scrolls: bool) -> None:
+    """The target-history table scrolls inside its box at phone width; its caption stays whole in
+    view at both ends of the scroll (on the left too, in Arabic), never cut by the box's edge."""
+    caption = page.locator(".history-table caption")
+    for end in (0, -10_000, 10_000):  # the start, then each edge (right to left scrolls negative)
+        caption.evaluate(f"c => {{ c.closest('.table-scroll').scrollLeft = {end}; }}")
+        at = caption.evaluate(_CAPTION)
+        assert at["scrolls"] or not scrolls, f"{what}: the table fits, nothing to prove"
+        assert at["boxLeft"] <= at["left"] and at["right"] <= at["boxRight"], (what, end, at)
+        assert at["left"] >= 0 and at["right"] <= at["view"], (what, end, at)
+
+
+def test_an_arabic_packet_does_not_scroll_sideways_at_phone_width(browser: Browser, site: str) -> None:
+    """A right-to-left page scrolls to the left: nothing may hide off its left edge (the skip link
+    sits off the starting edge, the right one in Arabic)."""
+    page, _ = browser.open("about:blank")
+    page.set_viewport_size(PHONE)
+    page.goto(site + "/ar/meetings/2020-03-04-public-works")
+    settle(page)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"ar packet: {width} px wide"
     page.close()
 
 
@@ -137,4 +171,15 @@ def test_charts_in_the_page_use_the_page_language(browser: Browser, site: str) -
     axis = page.eval_on_selector_all("#chart svg text", "els => els.map(e => e.textContent).join(' ')")
     assert "févr." in axis or "janv." in axis, axis[:300]
     assert "Statut" in axis  # the legend's title
+    page.close()
+
+
+def test_charts_in_an_arabic_page_write_arabic_digits(browser: Browser, site: str) -> None:
+    """Vega's time format has no digits of its own: the dates on the time axis, drawn in the
+    browser, are still in the page's Arabic-Indic digits (and so is every other label)."""
+    page = _open(browser, site + "/ar/kpi/pothole-days-to-close")
+    texts = page.eval_on_selector_all("#chart svg text", "els => els.map(e => e.textContent)")
+    dates = [t for t in texts if re.search("[0-9٠-٩]{4}", t)]
+    assert dates and all(re.search("[٠-٩]{4}", t) for t in dates), texts
+    assert not [t for t in texts if re.search("[0-9]", t)], texts
     page.close()

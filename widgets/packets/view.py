@@ -21,7 +21,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from btvstat_open.i18n import _, format_date, in_current_locale, lazy, ngettext
+from btvstat_open.i18n import _, format_date, format_decimal, in_current_locale, lazy, ngettext
+from btvstat_open.i18n.formats import in_digits
 from catalog.breakdown import publishable_rows
 from catalog.changes import Comparison, Latest
 from catalog.dated_goals import kpi_progress
@@ -114,7 +115,7 @@ def _breakdown(item: KpiItem) -> dict[str, Any] | None:
         {
             "group": r["group"],
             "value": _("Suppressed") if r["suppressed"] else format_value(r["value"], item.kpi),
-            "records": r["count_label"],
+            "records": in_digits(r["count_label"]),
             "suppressed": bool(r["suppressed"]),
         }
         for r in in_period
@@ -130,7 +131,7 @@ def _breakdown(item: KpiItem) -> dict[str, Any] | None:
         ),
         "rows": body,
         "min_count": spec.min_count,
-        "disparity": f"{disparity:.2f}×" if disparity is not None else "",
+        "disparity": format_decimal(disparity, 2) + "×" if disparity is not None else "",
         "any_suppressed": any(r["suppressed"] for r in body),
     }
 
