@@ -62,7 +62,8 @@ def test_a_file_source_names_the_file_and_links_to_the_local_copy(site: str) -> 
 
 def test_a_local_dataset_says_it_was_loaded_here(site: str) -> None:
     page = _page(site, "library-visitors-annual")
-    assert "Data: <bdi>Los Angeles operating indicators for city departments, FY2004-FY2013</bdi> from" in page
+    name = "Los Angeles operating indicators for city departments, FY2004-FY2013"
+    assert f"Data: <bdi>{name}</bdi> from" in page
     assert '(loaded here), <a href="/datasets/la-operating-indicators.csv" download>' in page
 
 
