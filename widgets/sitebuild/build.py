@@ -397,7 +397,9 @@ def build_site(
         load_series(service, out, build.new.inputs)
     build.ctx.responses.clear()  # every URL built here, so each one records what it reads
     # No lifespan: its warm-ups serve a server's first visitors; a rebuild may render nothing.
-    with requests.Session() as http:
+    # Every version looked up once (a write during the build ends the pin): thousands of pages ask
+    # whether the same few datasets exist.
+    with requests.Session() as http, build.store.pinned_versions():
         http.mount(build.base, ASGIAdapter(app, lifespan=False))
         try:
             build.walk(http)
