@@ -67,15 +67,13 @@ def _one_dataset(store: object, factor: int) -> None:
 def _build(store_root: Path, catalog: Path, out: Path, *, pdfs: bool) -> tuple[float, int, int, float]:
     """Seconds of one ``build-site`` (a fresh app, as a new run), files rendered, files written, and
     the process's CPU seconds meanwhile (on a shared machine, the wall time alone says little)."""
-    from btvstat_open.server import create_app
-    from btvstat_open.server.site_command import PUBLIC_ROUTES
+    from btvstat_open.server.site_command import PUBLIC_ROUTES, site_app
     from btvstat_open.store import Store
-    from catalog import load_catalog
     from widgets.sitebuild import build_site
 
     with Store(store_root) as store:
         start, cpu = time.perf_counter(), time.process_time()
-        app = create_app(store, load_catalog(catalog, store))
+        app = site_app(store, catalog)  # as `btvstat-open build-site` makes it
         report = build_site(app, out, base_url=BASE, public=PUBLIC_ROUTES, pdfs=pdfs)
         seconds = time.perf_counter() - start
         return seconds, report.rendered, report.written, time.process_time() - cpu
