@@ -23,8 +23,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import posixpath
 import re
+import stat
 from collections import deque
 from collections.abc import Callable, Collection
 from concurrent.futures import Future
@@ -90,6 +92,7 @@ class _Build:
         self.report = BuildReport()
         self.outcome: dict[str, bool] = {}  # file -> whether this build wrote it
         self.routes: dict[str, str | None] = {}
+        self.checks: dict[str, tuple[str, str] | None] = {}  # link -> _check(link)
         self.skip_pdf = False
         #: images asked on another thread, in the order asked: written as their answers come in
         self.pending: deque[tuple[str, Future[Fetched]]] = deque()
@@ -102,7 +105,8 @@ class _Build:
 
     def _order(self, path: str) -> tuple[str, str, bool, str]:
         """A KPI's addresses together, in each locale; its PNG images after the SVGs they rasterise."""
-        prefix = next((p for p in self.prefixes if p and path.startswith(p + "/")), "")
+        first = path.split("/", 2)[1] if path.count("/") > 1 else ""
+        prefix = "/" + first if "/" + first in self.prefixes else ""
         bare = path[len(prefix) :]
         about = _KPI_ADDRESS.match(bare)
         return (about.group(1) if about else "", prefix, bare.endswith(".png"), bare)
@@ -202,16 +206,19 @@ class _Build:
         return digest
 
     def _checked(self, links: list[str]) -> Links:
-        out = []
+        checks = self.checks
         for link in links:
-            if link.rstrip("/") in self.choosers:  # the language selector: a page of its own
-                continue
-            route = self.route(link)
-            if route is None or route not in self.public:
-                out.append((link, "not a public address of the server"))
-            else:
-                out.append((link, ""))
-        return out
+            if link not in checks:
+                checks[link] = self._check(link)
+        return [checked for link in links if (checked := checks[link]) is not None]
+
+    def _check(self, link: str) -> tuple[str, str] | None:
+        """The link with why it cannot be on the site ("" when it can); None for the language
+        selector (a page of its own)."""
+        if link.rstrip("/") in self.choosers:
+            return None
+        public = self.route(link) in self.public  # None (no route answers it) is not among them
+        return (link, "" if public else "not a public address of the server")
 
     def _links(self, path: str, media: str, body: bytes) -> tuple[list[str], list[str]]:
         """The links as written, and the site paths they lead to (sorted, once each)."""
@@ -239,8 +246,11 @@ class _Build:
         return {dataset: self.versions.get(dataset, "-1") for dataset in sorted(reads)}
 
     def _intact(self, entry: Entry) -> bool:
-        target = self.out / entry.file
-        return target.is_file() and target.stat().st_size == entry.size
+        try:
+            found = os.stat(self.out / entry.file)
+        except OSError:
+            return False
+        return stat.S_ISREG(found.st_mode) and found.st_size == entry.size
 
     def _write(self, name: str, body: bytes) -> None:
         target = self.out / name
