@@ -23,10 +23,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import posixpath
 import re
-import stat
 from collections import deque
 from collections.abc import Callable, Collection
 from concurrent.futures import Future
@@ -35,22 +33,18 @@ from typing import Any
 
 import requests
 
-from btvstat_open.atomic import write_atomically
-from btvstat_open.errors import UsageError
-from btvstat_open.web.locales import language_links
 from widgets.packets.layout import PdfProcesses
 from widgets.route_context import WidgetContext
-from widgets.security import Kind, security_headers
-from widgets.sitebuild.extras import CHOOSER_SCRIPT, chooser_page, robots_txt, sitemap_xml
+from widgets.sitebuild.extras import site_extras
 from widgets.sitebuild.fetch import Fetched, Fetcher
 from widgets.sitebuild.folder import (
     KEPT_PACKETS,
     BuildReport,
+    SiteFolder,
     dataset_versions,
     prepare_folder,
-    prune,
 )
-from widgets.sitebuild.headers import HEADERS_FILE, headers_file, security_of
+from widgets.sitebuild.headers import security_of
 from widgets.sitebuild.manifest import ALL_DATASETS, Entry, Manifest, code_fingerprint
 from widgets.sitebuild.paths import css_links, file_for, page_links, relative_links, site_path
 from widgets.sitebuild.seeds import locale_prefixes, route_ids, route_of, seed_paths
@@ -90,7 +84,7 @@ class _Build:
         self.choosers = {f"/locale/{code}" for code in self.locales}
         self.versions = dataset_versions(self.store)
         self.report = BuildReport()
-        self.outcome: dict[str, bool] = {}  # file -> whether this build wrote it
+        self.folder = SiteFolder(out)
         self.routes: dict[str, str | None] = {}
         self.checks: dict[str, tuple[str, str] | None] = {}  # link -> _check(link)
         self.skip_pdf = False
@@ -157,10 +151,10 @@ class _Build:
         if self.skip_pdf and path.endswith(".pdf"):
             return []
         old = self.old.urls.get(path) if self.old else None
-        if old is not None and old.fresh(self.versions) and self._intact(old) and self._carry(old):
+        if old is not None and old.fresh(self.versions) and self.folder.intact(old) and self._carry(old):
             self.new.urls[path] = old
             self.report.kept += 1
-            self.outcome[old.file] = False
+            self.folder.outcome[old.file] = False
             return self._checked(old.links)
         absent = self.old.absent.get(path) if self.old else None
         if absent is not None and Entry("", "", 0, absent, []).fresh(self.versions):
@@ -185,7 +179,7 @@ class _Build:
         entry = Entry(file_for(path, html=html), "", len(body), self._deps(path, reads), links)
         entry.sha256 = hashlib.sha256(body).hexdigest()
         entry.security = self._security(security_of(path, answer.headers))
-        self._write(entry.file, body)
+        self.folder.write(entry.file, body)
         self.new.urls[path] = entry
         self.report.rendered += 1
         moved = relative_links(raw, path) if html else []
@@ -245,28 +239,6 @@ class _Build:
             reads = {*reads, KEPT_PACKETS}
         return {dataset: self.versions.get(dataset, "-1") for dataset in sorted(reads)}
 
-    def _intact(self, entry: Entry) -> bool:
-        try:
-            found = os.stat(self.out / entry.file)
-        except OSError:
-            return False
-        return stat.S_ISREG(found.st_mode) and found.st_size == entry.size
-
-    def _write(self, name: str, body: bytes) -> None:
-        target = self.out / name
-        try:
-            if target.is_file() and target.read_bytes() == body:
-                self.outcome.setdefault(name, False)
-                return
-            target.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(target, body, durable=False)
-        except OSError as exc:
-            raise UsageError(
-                f"Cannot write {name} in {self.out}: {exc.strerror or exc} (two addresses of the site "
-                "may need the same name as a file and a folder)."
-            ) from exc
-        self.outcome[name] = True
-
     def settle(self, fetch: Fetcher) -> None:
         """Render again what a dataset written during the build changed (answering a page may
         record what it published): the manifest then holds the versions the files show."""
@@ -282,51 +254,18 @@ class _Build:
                         self.visit(fetch, path, now=True)
 
     def finish(self) -> None:
-        pages = [url for url, entry in self.new.urls.items() if entry.file.endswith(".html")]
-        missing = self.ctx.pages.error(
-            "Page not found", "There is no page at this address. The dashboard lists every KPI."
-        )
-        extras = {
-            "robots.txt": robots_txt(self.base).encode(),
-            "sitemap.xml": sitemap_xml(self.base, pages),
-            "404.html": missing.encode(),
-        }
-        if len(self.locales) > 1:
-            extras["locale/choose.js"] = CHOOSER_SCRIPT.encode()
-            for code, prefix in zip(self.locales, self.prefixes, strict=True):
-                name = language_links(self.locales, code, "/")[self.locales.index(code)].name
-                extras[f"locale/{code}/index.html"] = chooser_page(code, name, prefix, self.locales).encode()
-        extras[HEADERS_FILE] = self._headers_file(extras).encode()
-        for name, body in extras.items():
-            self._write(name, body)
+        """Write the static site's own files (:func:`widgets.sitebuild.extras.site_extras`); count."""
+        for name, body in site_extras(self.ctx, self.base, self.new, self.locales, self.prefixes).items():
+            self.folder.write(name, body)
             self.new.extras[name] = hashlib.sha256(body).hexdigest()
-        self.report.written = sum(self.outcome.values())
-        self.report.changed = sorted(name for name, wrote in self.outcome.items() if wrote)
-        self.report.unchanged = len(self.outcome) - self.report.written
-
-    def _headers_file(self, extras: dict[str, bytes]) -> str:
-        """The ``_headers`` file: each address's headers as the server sent them; the static
-        site's own files as the server would send them (a page, a script, a document)."""
-        answers = {
-            url: (self.new.security[entry.security], entry.file.endswith("index.html"))
-            for url, entry in self.new.urls.items()
-        }
-        for name in extras:
-            kind: Kind = "page" if name.endswith(".html") else "script" if name.endswith(".js") else "data"
-            url = "/" + name.removesuffix("index.html")
-            sent = dict(security_headers(kind, ancestors=self.ctx.ancestors))
-            answers[url] = (security_of(url, sent), name.endswith("index.html"))
-        return headers_file(answers, self.prefixes)
+        outcome = self.folder.outcome
+        self.report.written = sum(outcome.values())
+        self.report.changed = sorted(name for name, wrote in outcome.items() if wrote)
+        self.report.unchanged = len(outcome) - self.report.written
 
     def remove_stale(self, previous: Manifest | None) -> None:
-        if previous is None:
-            return
-        for name in sorted(previous.files() - self.new.files()):
-            target = self.out / name
-            if target.is_file():
-                target.unlink()
-                self.report.removed += 1
-                prune(target.parent, self.out)
+        if previous is not None:
+            self.report.removed = self.folder.remove(previous.files() - self.new.files())
 
 
 def build_site(

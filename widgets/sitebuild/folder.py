@@ -1,9 +1,15 @@
-"""The site's folder and what a build reports: whether a folder can take a site, the versions a
-build's files are made from, and the counts a build prints.
+"""The site's folder and what a build reports: whether a folder can take a site, writing its files
+(only those whose bytes changed), the versions a build's files are made from, and the counts a
+build prints.
 
 Example:
     >>> prepare_folder(scratch / "new-site") is None  # a new folder: no previous build
     True
+    >>> folder = SiteFolder(scratch / "new-site")
+    >>> folder.write("a/b.txt", b"x"); folder.write("a/b.txt", b"x"); folder.outcome
+    {'a/b.txt': True}
+    >>> folder.remove({"a/b.txt"}), (scratch / "new-site").exists(), (scratch / "new-site" / "a").exists()
+    (1, True, False)
     >>> BuildReport(written=2, unchanged=1).line()
     'Wrote 3 files (2 written, 1 unchanged, 0 removed; 0 rendered, 0 kept)'
 """
@@ -11,15 +17,27 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from btvstat_open.atomic import write_atomically
 from btvstat_open.errors import UsageError
-from widgets.sitebuild.manifest import ALL_DATASETS, MANIFEST, Manifest
+from widgets.sitebuild.manifest import ALL_DATASETS, MANIFEST, Entry, Manifest
 
-__all__ = ["KEPT_PACKETS", "BuildReport", "dataset_versions", "kept_packets", "prepare_folder", "prune"]
+__all__ = [
+    "KEPT_PACKETS",
+    "BuildReport",
+    "SiteFolder",
+    "dataset_versions",
+    "kept_packets",
+    "prepare_folder",
+    "prune",
+]
 
 
 @dataclass
@@ -99,3 +117,46 @@ def prune(folder: Path, root: Path) -> None:
     while folder != root and folder.is_dir() and not any(folder.iterdir()):
         folder.rmdir()
         folder = folder.parent
+
+
+class SiteFolder:
+    """The folder a build writes, and which files it wrote (True) or found as they were (False)."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.outcome: dict[str, bool] = {}
+
+    def intact(self, entry: Entry) -> bool:
+        """Whether the file a kept entry names is still there, at its size (one ``stat``)."""
+        try:
+            found = os.stat(self.out / entry.file)
+        except OSError:
+            return False
+        return stat.S_ISREG(found.st_mode) and found.st_size == entry.size
+
+    def write(self, name: str, body: bytes) -> None:
+        """Write ``name`` (atomically) unless it already holds ``body``."""
+        target = self.out / name
+        try:
+            if target.is_file() and target.read_bytes() == body:
+                self.outcome.setdefault(name, False)
+                return
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(target, body, durable=False)
+        except OSError as exc:
+            raise UsageError(
+                f"Cannot write {name} in {self.out}: {exc.strerror or exc} (two addresses of the site "
+                "may need the same name as a file and a folder)."
+            ) from exc
+        self.outcome[name] = True
+
+    def remove(self, names: Iterable[str]) -> int:
+        """Remove these files (and folders they leave empty); how many there were."""
+        removed = 0
+        for name in sorted(names):
+            target = self.out / name
+            if target.is_file():
+                target.unlink()
+                removed += 1
+                prune(target.parent, self.out)
+        return removed
