@@ -38,20 +38,33 @@ T = TypeVar("T")
 #: threads asking for images while the walk goes on (one waits for the rasterising process while
 #: the other prepares its SVG)
 IMAGE_THREADS = 2
+#: images rasterised in this process before the worker process is started (about a second's work)
+INLINE_IMAGES = 12
 Fetched = tuple[requests.Response, set[str]]
 
 
 class _LazyProcesses(Executor):
-    """One worker process, started on the first task (a rebuild that draws nothing starts none)."""
+    """One worker process, started after the first ``inline`` tasks (run by the caller): a rebuild
+    that draws a few images does not wait for a process to start."""
 
-    def __init__(self) -> None:
+    def __init__(self, inline: int = INLINE_IMAGES) -> None:
         self._pool: ProcessPoolExecutor | None = None
+        self._inline = inline
         self._lock = threading.Lock()
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         with self._lock:
-            if self._pool is None:
+            here = self._inline > 0
+            self._inline -= 1
+            if not here and self._pool is None:
                 self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        if self._pool is None or here:
+            done: Future[T] = Future()
+            try:
+                done.set_result(fn(*args, **kwargs))
+            except Exception as exc:
+                done.set_exception(exc)
+            return done
         return self._pool.submit(fn, *args, **kwargs)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
