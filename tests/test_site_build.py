@@ -119,12 +119,12 @@ def test_images_drawn_meanwhile_give_the_bytes_of_a_build_in_order(built: Built)
     """The build draws PNGs on other threads and a worker process while the walk goes on; one that
     asks every address in turn writes the same bytes, the manifest (what each file was built
     from) included."""
-    # Both after the first build (which records what its pages publish, then renders them again).
     sequential = build(built.store, built.root / "in-order", built.catalog, parallel=False)
-    parallel = build(built.store, built.root / "meanwhile", built.catalog)
-    assert sequential.files == parallel.files == built.report.files
+    assert sequential.files == built.report.files
     assert any(name.endswith(".png") for name in hashes(built.site))
-    assert hashes(built.root / "in-order") == hashes(built.root / "meanwhile")
+    # The first build also recorded what its pages publish, then rendered those again: what each
+    # was built from is the same as in a build with nothing left to record.
+    assert hashes(built.root / "in-order") == hashes(built.site)
 
 
 def test_files_hold_exactly_what_the_server_answers(built: Built) -> None:

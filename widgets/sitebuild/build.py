@@ -247,6 +247,8 @@ class _Build:
             if now == self.versions:
                 return
             self.versions = now
+            # A cached answer still fresh on the server records no reads: each is built again.
+            self.ctx.responses.clear()
             for path, entry in sorted(self.new.urls.items()):
                 if not entry.fresh(now):
                     del self.new.urls[path]
