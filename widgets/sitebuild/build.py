@@ -45,6 +45,7 @@ from widgets.sitebuild.folder import (
     prepare_folder,
 )
 from widgets.sitebuild.headers import security_of
+from widgets.sitebuild.heap import collections_paused, long_lived
 from widgets.sitebuild.manifest import ALL_DATASETS, Entry, Manifest, code_fingerprint
 from widgets.sitebuild.paths import css_links, file_for, page_links, relative_links, site_path
 from widgets.sitebuild.seeds import locale_prefixes, route_ids, route_of, seed_paths
@@ -288,7 +289,22 @@ def build_site(
     (:mod:`widgets.sitebuild.fetch`); the files are the same bytes without it.
     """
     out = Path(out)
-    previous = prepare_folder(out)
+    with collections_paused():  # the last manifest: a million objects at once, none of them garbage
+        previous = prepare_folder(out)
+    with long_lived():
+        return _build(app, out, base_url, public, previous, pdfs=pdfs, parallel=parallel)
+
+
+def _build(
+    app: Any,
+    out: Path,
+    base_url: str,
+    public: Collection[str],
+    previous: Manifest | None,
+    *,
+    pdfs: bool,
+    parallel: bool,
+) -> BuildReport:
     build = _Build(app, out, base_url, public, previous)
     build.skip_pdf = not pdfs
     service = build.ctx.service
