@@ -22,7 +22,7 @@ import json
 import re
 import threading
 from collections.abc import Iterator
-from concurrent.futures import Executor
+from concurrent.futures import BrokenExecutor, Executor
 from pathlib import Path
 from typing import Any
 
@@ -157,7 +157,11 @@ def svg_to_png(svg: str, *, scale: float = 2.0) -> bytes:
     """
     pool = _png_pool
     try:
-        png: bytes = _rasterise(svg, scale) if pool is None else pool.submit(_rasterise, svg, scale).result()
+        if pool is not None:
+            with contextlib.suppress(BrokenExecutor):  # the worker process is gone: draw it here
+                done: bytes = pool.submit(_rasterise, svg, scale).result()
+                return done
+        png: bytes = _rasterise(svg, scale)
     except Exception as exc:
         raise RenderError(f"Could not render the chart as PNG: {exc}.") from exc
     return png
@@ -176,6 +180,11 @@ def rasterising_on(pool: Executor) -> Iterator[None]:
     Example:
         >>> from concurrent.futures import ThreadPoolExecutor
         >>> with ThreadPoolExecutor(1) as pool, rasterising_on(pool):
+        ...     svg_to_png('<svg xmlns="http://www.w3.org/2000/svg" width="2" height="2"/>')[:4]
+        b'\x89PNG'
+        >>> class Stopped(ThreadPoolExecutor):  # a worker process that died: drawn here instead
+        ...     def submit(self, *args, **kwargs): raise BrokenExecutor("the worker stopped")
+        >>> with Stopped(1) as pool, rasterising_on(pool):
         ...     svg_to_png('<svg xmlns="http://www.w3.org/2000/svg" width="2" height="2"/>')[:4]
         b'\x89PNG'
     """
