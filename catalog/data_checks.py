@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -45,6 +46,9 @@ __all__ = [
 CHECKS_FILE = "data-checks.json"
 _CACHE: dict[Path, tuple[tuple[int, int, int], dict[str, CheckState]]] = {}
 _LOCK = threading.Lock()
+#: how long a look at the checks file holds (as long as the store's versions: widgets.cache)
+STAMP_SECONDS = 0.25
+_STAMPS: dict[Path, tuple[float, tuple[int, int, int] | None]] = {}
 
 
 @dataclass
@@ -64,10 +68,8 @@ class CheckState:
 def load_checks(store: Store) -> dict[str, CheckState]:
     """Every dataset's last check state (re-read only when the file changed)."""
     path = store.root / CHECKS_FILE
-    try:
-        info = path.stat()  # each save is a new file (rename): its inode tells it apart
-        stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
-    except FileNotFoundError:
+    stamp = _stamp(path)
+    if stamp is None:
         return {}
     with _LOCK:
         cached = _CACHE.get(path)
@@ -79,9 +81,26 @@ def load_checks(store: Store) -> dict[str, CheckState]:
     return states
 
 
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """The file's identity and change time (None: no file), looked up at most every
+    :data:`STAMP_SECONDS` (a page over every KPI asks once per KPI) and after each save here."""
+    now = time.monotonic()
+    seen = _STAMPS.get(path)
+    if seen is not None and now - seen[0] < STAMP_SECONDS:
+        return seen[1]
+    try:
+        info = path.stat()  # each save is a new file (rename): its inode tells it apart
+        stamp: tuple[int, int, int] | None = (info.st_ino, info.st_mtime_ns, info.st_size)
+    except FileNotFoundError:
+        stamp = None
+    _STAMPS[path] = (now, stamp)
+    return stamp
+
+
 def _save(store: Store, states: dict[str, CheckState]) -> None:
     path = store.root / CHECKS_FILE
     write_atomically(path, json.dumps({k: asdict(v) for k, v in states.items()}, indent=2))
+    _STAMPS.pop(path, None)
 
 
 def recorded_rules(store: Store, dataset_id: str) -> dict[str, DataCheck]:

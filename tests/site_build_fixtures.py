@@ -84,10 +84,12 @@ def goal_and_ancestors(catalog_dir: Path, store: Store, kpi_id: str) -> set[str]
     return found
 
 
-def build(store: Store, out: Path, catalog_dir: Path = DEMO_DIR, *, pdfs: bool = True) -> BuildReport:
+def build(
+    store: Store, out: Path, catalog_dir: Path = DEMO_DIR, *, pdfs: bool = True, parallel: bool = True
+) -> BuildReport:
     """Build the site of this catalog over ``store`` into ``out`` with a fresh app (a new run)."""
     app = create_app(store, load_catalog(catalog_dir, store), as_of=AS_OF)
-    return build_site(app, out, base_url=BASE, public=PUBLIC_ROUTES, pdfs=pdfs)
+    return build_site(app, out, base_url=BASE, public=PUBLIC_ROUTES, pdfs=pdfs, parallel=parallel)
 
 
 def hashes(root: Path) -> dict[str, str]:

@@ -24,6 +24,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Generic, TypeVar
@@ -39,6 +40,7 @@ __all__ = [
     "KeyedLocks",
     "LruCache",
     "make_response",
+    "recording_reads",
 ]
 
 K = TypeVar("K")
@@ -174,6 +176,15 @@ class DataVersions:
         #: records what each page depends on: :mod:`widgets.sitebuild`)
         self.reads: set[str] | None = None
 
+    def _read(self, dataset_ids: set[str]) -> None:
+        """Note what the response in hand reads: in its own set (:func:`recording_reads`), else in
+        :attr:`reads`."""
+        reads = _REQUEST_READS.get()
+        if reads is None:
+            reads = self.reads
+        if reads is not None:
+            reads.update(dataset_ids)
+
     def current(self) -> dict[str, Hashable]:
         """Dataset id -> version (a missing dataset is absent)."""
         now = time.monotonic()
@@ -190,17 +201,40 @@ class DataVersions:
 
     def get(self, dataset_id: str) -> Hashable:
         """One dataset's version (-1 when the store has no such dataset)."""
-        if self.reads is not None:
-            self.reads.add(dataset_id)
+        self._read({dataset_id})
         return self.current().get(dataset_id, -1)
 
     def deps(self, dataset_ids: Iterable[str]) -> tuple[tuple[str, Hashable], ...]:
         """``(id, version)`` pairs to store with a response built from these datasets."""
         current = self.current()
         wanted = {*dataset_ids, DAY} if self.day is not None else set(dataset_ids)
-        if self.reads is not None:
-            self.reads.update(wanted - {DAY})
+        self._read(wanted - {DAY})
         return tuple(sorted((d, current.get(d, -1)) for d in wanted))
+
+
+#: the datasets the requests made in this context read (recording_reads)
+_REQUEST_READS: ContextVar[set[str] | None] = ContextVar("request_reads", default=None)
+
+
+@contextmanager
+def recording_reads() -> Iterator[set[str]]:
+    """A set that collects the datasets read by the responses built for requests made within it
+    (from this thread: the context travels with the request to the threads that build it), so
+    requests of several threads each learn their own (:attr:`DataVersions.reads` is one for all).
+
+    Example:
+        >>> versions = DataVersions(store, ttl=0)
+        >>> with recording_reads() as reads:
+        ...     _ = versions.get("kc-311-potholes")
+        >>> reads
+        {'kc-311-potholes'}
+    """
+    reads: set[str] = set()
+    token = _REQUEST_READS.set(reads)
+    try:
+        yield reads
+    finally:
+        _REQUEST_READS.reset(token)
 
 
 @dataclass(frozen=True)

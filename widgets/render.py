@@ -21,6 +21,8 @@ import html
 import json
 import re
 import threading
+from collections.abc import Iterator
+from concurrent.futures import BrokenExecutor, Executor
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ __all__ = [
     "EMBED_OPTIONS",
     "embed_options",
     "label_svg",
+    "rasterising_on",
     "render_html",
     "render_png",
     "render_svg",
@@ -46,6 +49,7 @@ __all__ = [
 STATIC = Path(__file__).parent / "static"
 _BUNDLE_LOCK = threading.Lock()
 _bundle: tuple[str, str] | None = None
+_png_pool: Executor | None = None  # where svg_to_png runs (rasterising_on); None: here
 
 # Options for vegaEmbed in pages: SVG renderer, no action menu (no editor, no source view),
 # the expression interpreter instead of eval (so the CSP needs no 'unsafe-eval'), and no injected
@@ -159,11 +163,45 @@ def svg_to_png(svg: str, *, scale: float = 2.0) -> bytes:
         >>> svg_to_png('<svg xmlns="http://www.w3.org/2000/svg" width="2" height="2"/>')[:4]
         b'\x89PNG'
     """
+    pool = _png_pool
     try:
-        png: bytes = vlc.svg_to_png(svg, scale=scale)
+        if pool is not None:
+            with contextlib.suppress(BrokenExecutor):  # the worker process is gone: draw it here
+                done: bytes = pool.submit(_rasterise, svg, scale).result()
+                return done
+        png: bytes = _rasterise(svg, scale)
     except Exception as exc:
         raise RenderError(f"Could not render the chart as PNG: {exc}.") from exc
     return png
+
+
+def _rasterise(svg: str, scale: float) -> bytes:
+    png: bytes = vlc.svg_to_png(svg, scale=scale)
+    return png
+
+
+@contextlib.contextmanager
+def rasterising_on(pool: Executor) -> Iterator[None]:
+    """Within it, :func:`svg_to_png` rasterises on ``pool`` (worker processes: vl-convert holds
+    Python's lock while it rasterises, so a thread waiting for another process leaves it free).
+
+    Example:
+        >>> from concurrent.futures import ThreadPoolExecutor
+        >>> with ThreadPoolExecutor(1) as pool, rasterising_on(pool):
+        ...     svg_to_png('<svg xmlns="http://www.w3.org/2000/svg" width="2" height="2"/>')[:4]
+        b'\x89PNG'
+        >>> class Stopped(ThreadPoolExecutor):  # a worker process that died: drawn here instead
+        ...     def submit(self, *args, **kwargs): raise BrokenExecutor("the worker stopped")
+        >>> with Stopped(1) as pool, rasterising_on(pool):
+        ...     svg_to_png('<svg xmlns="http://www.w3.org/2000/svg" width="2" height="2"/>')[:4]
+        b'\x89PNG'
+    """
+    global _png_pool
+    previous, _png_pool = _png_pool, pool
+    try:
+        yield
+    finally:
+        _png_pool = previous
 
 
 def render_svg(spec: dict[str, Any]) -> str:

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Final
 
+from fastapi import FastAPI
+
 from btvstat_open.portal.openapi import PORTAL_ROUTES
 from btvstat_open.server import create_app
-from btvstat_open.store import open_store
+from btvstat_open.store import Store, open_store
 from btvstat_open.web.settings import Settings
 from catalog import load_catalog
 from catalog.asof import parse_as_of
@@ -26,7 +29,7 @@ from widgets.api_docs import WIDGET_ROUTES
 from widgets.sitebuild import BuildReport, build_site
 from widgets.sitebuild.build import prepare_folder
 
-__all__ = ["PUBLIC_ROUTES", "run_build_site"]
+__all__ = ["PUBLIC_ROUTES", "run_build_site", "site_app"]
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 # The local portal's documents a static site can hold: the DCAT-US catalog, the dataset list and
@@ -44,14 +47,24 @@ def run_build_site(args: argparse.Namespace) -> int:
     as_of = parse_as_of(args.as_of) if args.as_of else None
     prepare_folder(Path(args.output))  # a folder it may not write is refused before any work
     with open_store(args.store) as store:
-        catalog = load_catalog(args.catalog, store)
+        app = site_app(store, args.catalog, Settings.from_env(), as_of=as_of)
+        catalog = app.state.widget_routes.service.catalog
         base = args.base_url or (
             str(catalog.settings.site_url) if catalog.settings.site_url else DEFAULT_BASE_URL
         )
-        app = create_app(store, catalog, Settings.from_env(), as_of=as_of)
         report = build_site(app, args.output, base_url=base, public=PUBLIC_ROUTES, pdfs=not args.no_pdf)
     print_report(report, args.output)
     return 0
+
+
+def site_app(
+    store: Store, catalog_dir: str | Path, settings: Settings | None = None, *, as_of: date | None = None
+) -> FastAPI:
+    """The app a build drives (:func:`create_app`), its catalog loaded with the store's versions
+    looked up once (each KPI's checks ask after the same few datasets)."""
+    with store.pinned_versions():
+        catalog = load_catalog(catalog_dir, store)
+    return create_app(store, catalog, settings, as_of=as_of)
 
 
 def print_report(report: BuildReport, output: str) -> None:

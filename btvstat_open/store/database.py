@@ -266,7 +266,20 @@ class Store:
         return [_dataset_info(row, counts.get(row[0], 0)) for row in rows]
 
     def exists(self, dataset_id: str) -> bool:
-        """Whether a dataset with this id exists."""
+        """Whether a dataset with this id exists (within :meth:`pinned_versions`, from its lookup).
+
+        Example:
+            >>> import tempfile
+            >>> store = Store(tempfile.mkdtemp())  # any empty folder
+            >>> with store.pinned_versions():
+            ...     before = store.exists("demo")
+            ...     _ = store.create("demo", "Demo", [Column("n", "N", "number")])  # a write ends the pin
+            ...     before, store.exists("demo")
+            (False, True)
+        """
+        pinned = self._pinned
+        if pinned is not None:
+            return dataset_id in pinned
         row = fetch_one(self.cursor().execute(f"SELECT 1 FROM {_META} WHERE id = ?", [dataset_id]))
         return row is not None
 

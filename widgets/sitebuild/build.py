@@ -25,85 +25,39 @@ import hashlib
 import json
 import posixpath
 import re
-import tempfile
 from collections import deque
-from collections.abc import Collection
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from btvstat_open.atomic import write_atomically
-from btvstat_open.errors import UsageError
-from btvstat_open.web.inprocess import ASGIAdapter
-from btvstat_open.web.locales import language_links
 from widgets.packets.layout import PdfProcesses
 from widgets.route_context import WidgetContext
-from widgets.security import Kind, security_headers
-from widgets.sitebuild.extras import CHOOSER_SCRIPT, chooser_page, robots_txt, sitemap_xml
-from widgets.sitebuild.headers import HEADERS_FILE, headers_file, security_of
-from widgets.sitebuild.manifest import ALL_DATASETS, MANIFEST, Entry, Manifest, code_fingerprint
+from widgets.sitebuild.extras import site_extras
+from widgets.sitebuild.fetch import Fetched, Fetcher
+from widgets.sitebuild.folder import (
+    KEPT_PACKETS,
+    BuildReport,
+    SiteFolder,
+    dataset_versions,
+    prepare_folder,
+)
+from widgets.sitebuild.headers import security_of
+from widgets.sitebuild.heap import collections_paused, long_lived
+from widgets.sitebuild.manifest import ALL_DATASETS, Entry, Manifest, code_fingerprint
 from widgets.sitebuild.paths import css_links, file_for, page_links, relative_links, site_path
 from widgets.sitebuild.seeds import locale_prefixes, route_ids, route_of, seed_paths
 from widgets.sitebuild.series_store import load_series, save_series
 
-__all__ = ["BuildReport", "build_site"]
+__all__ = ["BuildReport", "build_site", "prepare_folder"]
+
+#: a page's links, each with why it cannot be on the static site ("" when it can)
+Links = list[tuple[str, str]]
 
 # The addresses about one KPI (its page, embed, images, downloads, feed), and which KPI.
 _KPI_ADDRESS = re.compile(r"^/(?:kpi|embed)/([^/.]+)")
-
-
-@dataclass
-class BuildReport:
-    """What a build did: files written, left unchanged and removed; URLs rendered and kept from
-    the last build; and links that lead nowhere on the static site (``page -> link: why``)."""
-
-    written: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    rendered: int = 0
-    kept: int = 0
-    broken: list[str] = field(default_factory=list)
-    #: the files written (sorted): those whose bytes changed, or new
-    changed: list[str] = field(default_factory=list)
-
-    @property
-    def files(self) -> int:
-        """How many files the site has."""
-        return self.written + self.unchanged
-
-    def line(self) -> str:
-        """One line for the command line."""
-        return (
-            f"Wrote {self.files} files ({self.written} written, {self.unchanged} unchanged, "
-            f"{self.removed} removed; {self.rendered} rendered, {self.kept} kept)"
-        )
-
-
-def prepare_folder(out: Path) -> Manifest | None:
-    """Check ``out`` can take the site: a new or empty folder, or a previous build (its manifest).
-
-    Anything else is a :class:`UsageError` before any work: a build never writes over files it
-    did not make.
-    """
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"{out} is a file; build-site writes a folder: choose a folder's name.")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out):
-            pass
-    except OSError as exc:
-        raise UsageError(
-            f"Cannot write the site to {out}: {exc.strerror or exc}. Choose a folder you can write to."
-        ) from exc
-    old = Manifest.load(out)
-    if old is None and any(out.iterdir()):
-        raise UsageError(
-            f"{out} is not empty and is not a previous site build (it has no {MANIFEST}); "
-            "choose an empty or new folder, or empty this one."
-        )
-    return old
 
 
 class _Unanswered(Exception):
@@ -129,11 +83,14 @@ class _Build:
         self.prefixes = locale_prefixes(service.settings)
         self.locales = [str(code) for code in getattr(service.settings, "locales", None) or []]
         self.choosers = {f"/locale/{code}" for code in self.locales}
-        self.versions = _versions(self.store)
+        self.versions = dataset_versions(self.store)
         self.report = BuildReport()
-        self.outcome: dict[str, bool] = {}  # file -> whether this build wrote it
+        self.folder = SiteFolder(out)
         self.routes: dict[str, str | None] = {}
+        self.checks: dict[str, tuple[str, str] | None] = {}  # link -> _check(link)
         self.skip_pdf = False
+        #: images asked on another thread, in the order asked: written as their answers come in
+        self.pending: deque[tuple[str, Future[Fetched]]] = deque()
 
     def seeds(self) -> list[str]:
         """The seed paths: the program's pages first, then each KPI's addresses together (in
@@ -141,11 +98,13 @@ class _Build:
         paths = seed_paths(sorted(self.public), route_ids(self.ctx))
         return sorted({prefix + path for prefix in self.prefixes for path in paths}, key=self._order)
 
-    def _order(self, path: str) -> tuple[str, str, str]:
-        prefix = next((p for p in self.prefixes if p and path.startswith(p + "/")), "")
+    def _order(self, path: str) -> tuple[str, str, bool, str]:
+        """A KPI's addresses together, in each locale; its PNG images after the SVGs they rasterise."""
+        first = path.split("/", 2)[1] if path.count("/") > 1 else ""
+        prefix = "/" + first if "/" + first in self.prefixes else ""
         bare = path[len(prefix) :]
         about = _KPI_ADDRESS.match(bare)
-        return (about.group(1) if about else "", prefix, bare)
+        return (about.group(1) if about else "", prefix, bare.endswith(".png"), bare)
 
     def route(self, path: str) -> str | None:
         """The template of the route that answers ``path`` (locale prefix set aside), remembered."""
@@ -159,14 +118,14 @@ class _Build:
                 return route_of(self.app, path[len(prefix) :] or "/")
         return route_of(self.app, path)
 
-    def walk(self, http: Any) -> None:
+    def walk(self, fetch: Fetcher) -> None:
         seeds = self.seeds()
         seeded = set(seeds)
         queue, source = deque(seeds), dict.fromkeys(seeds, "")
-        while queue:
-            path = queue.popleft()
+        while queue or self.pending:
+            path, step = self._next(queue, fetch)
             try:
-                links = self.visit(http, path)
+                links = step()
             except _Unanswered as exc:
                 if path not in seeded:
                     self.report.broken.append(f"{source[path]} -> {path}: {exc}")
@@ -178,38 +137,50 @@ class _Build:
                     source[link] = path
                     queue.append(link)
 
-    def visit(self, http: Any, path: str) -> list[tuple[str, str]]:
-        """Write one URL; its links, each with why it cannot be on the site ("" when it can)."""
+    def _next(self, queue: deque[str], fetch: Fetcher) -> tuple[str, Callable[[], Links]]:
+        """The next address and what writes it: an image asked on another thread once its answer
+        is in (or nothing else is left), else the next address of the walk."""
+        if self.pending and (not queue or self.pending[0][1].done()):
+            path, later = self.pending.popleft()
+            return path, lambda: self.answered(path, *later.result())
+        path = queue.popleft()
+        return path, lambda: self.visit(fetch, path)
+
+    def visit(self, fetch: Fetcher, path: str, *, now: bool = False) -> Links:
+        """Write one URL; its links, each with why it cannot be on the site ("" when it can). An
+        image (no links) may be asked on another thread: :meth:`walk` writes it when it is in."""
         if self.skip_pdf and path.endswith(".pdf"):
             return []
         old = self.old.urls.get(path) if self.old else None
-        if old is not None and old.fresh(self.versions) and self._intact(old) and self._carry(old):
+        if old is not None and old.fresh(self.versions) and self.folder.intact(old) and self._carry(old):
             self.new.urls[path] = old
             self.report.kept += 1
-            self.outcome[old.file] = False
+            self.folder.outcome[old.file] = False
             return self._checked(old.links)
         absent = self.old.absent.get(path) if self.old else None
         if absent is not None and Entry("", "", 0, absent, []).fresh(self.versions):
             self.new.absent[path] = absent  # still no such page (a KPI without a breakdown)
             raise _Unanswered("the server has no such page")
-        versions = self.ctx.service.versions
-        versions.reads = set()
-        try:
-            answer = http.get(self.base + path, allow_redirects=False, timeout=600)
-        finally:
-            reads, versions.reads = versions.reads, None
+        later = None if now or not path.endswith(".png") else fetch.later(path)
+        if later is not None:
+            self.pending.append((path, later))
+            return []
+        return self.answered(path, *fetch.get(path))
+
+    def answered(self, path: str, answer: requests.Response, reads: set[str]) -> Links:
+        """Write the app's answer to ``path`` (built from the datasets ``reads``); its links."""
         if answer.status_code != 200:
             if answer.status_code == 404:  # whether it exists is the catalog's word, or its data's
-                self.new.absent[path] = {d: self.versions.get(d, "-1") for d in sorted(reads or ())}
+                self.new.absent[path] = {d: self.versions.get(d, "-1") for d in sorted(reads)}
             raise _Unanswered(f"the server answers {answer.status_code}")
         media = answer.headers.get("content-type", "")
         html = media.startswith("text/html")
         body = answer.content
         raw, links = self._links(path, media, body)
-        entry = Entry(file_for(path, html=html), "", len(body), self._deps(path, reads or set()), links)
+        entry = Entry(file_for(path, html=html), "", len(body), self._deps(path, reads), links)
         entry.sha256 = hashlib.sha256(body).hexdigest()
         entry.security = self._security(security_of(path, answer.headers))
-        self._write(entry.file, body)
+        self.folder.write(entry.file, body)
         self.new.urls[path] = entry
         self.report.rendered += 1
         moved = relative_links(raw, path) if html else []
@@ -229,17 +200,20 @@ class _Build:
         self.new.security[digest] = headers
         return digest
 
-    def _checked(self, links: list[str]) -> list[tuple[str, str]]:
-        out = []
+    def _checked(self, links: list[str]) -> Links:
+        checks = self.checks
         for link in links:
-            if link.rstrip("/") in self.choosers:  # the language selector: a page of its own
-                continue
-            route = self.route(link)
-            if route is None or route not in self.public:
-                out.append((link, "not a public address of the server"))
-            else:
-                out.append((link, ""))
-        return out
+            if link not in checks:
+                checks[link] = self._check(link)
+        return [checked for link in links if (checked := checks[link]) is not None]
+
+    def _check(self, link: str) -> tuple[str, str] | None:
+        """The link with why it cannot be on the site ("" when it can); None for the language
+        selector (a page of its own)."""
+        if link.rstrip("/") in self.choosers:
+            return None
+        public = self.route(link) in self.public  # None (no route answers it) is not among them
+        return (link, "" if public else "not a public address of the server")
 
     def _links(self, path: str, media: str, body: bytes) -> tuple[list[str], list[str]]:
         """The links as written, and the site paths they lead to (sorted, once each)."""
@@ -266,112 +240,35 @@ class _Build:
             reads = {*reads, KEPT_PACKETS}
         return {dataset: self.versions.get(dataset, "-1") for dataset in sorted(reads)}
 
-    def _intact(self, entry: Entry) -> bool:
-        target = self.out / entry.file
-        return target.is_file() and target.stat().st_size == entry.size
-
-    def _write(self, name: str, body: bytes) -> None:
-        target = self.out / name
-        try:
-            if target.is_file() and target.read_bytes() == body:
-                self.outcome.setdefault(name, False)
-                return
-            target.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(target, body, durable=False)
-        except OSError as exc:
-            raise UsageError(
-                f"Cannot write {name} in {self.out}: {exc.strerror or exc} (two addresses of the site "
-                "may need the same name as a file and a folder)."
-            ) from exc
-        self.outcome[name] = True
-
-    def settle(self, http: Any) -> None:
+    def settle(self, fetch: Fetcher) -> None:
         """Render again what a dataset written during the build changed (answering a page may
         record what it published): the manifest then holds the versions the files show."""
         for _ in range(3):
-            now = _versions(self.store)
+            now = dataset_versions(self.store)
             if now == self.versions:
                 return
             self.versions = now
+            # A cached answer still fresh on the server records no reads: each is built again.
+            self.ctx.responses.clear()
             for path, entry in sorted(self.new.urls.items()):
                 if not entry.fresh(now):
                     del self.new.urls[path]
                     with contextlib.suppress(_Unanswered):
-                        self.visit(http, path)
+                        self.visit(fetch, path, now=True)
 
     def finish(self) -> None:
-        pages = [url for url, entry in self.new.urls.items() if entry.file.endswith(".html")]
-        missing = self.ctx.pages.error(
-            "Page not found", "There is no page at this address. The dashboard lists every KPI."
-        )
-        extras = {
-            "robots.txt": robots_txt(self.base).encode(),
-            "sitemap.xml": sitemap_xml(self.base, pages),
-            "404.html": missing.encode(),
-        }
-        if len(self.locales) > 1:
-            extras["locale/choose.js"] = CHOOSER_SCRIPT.encode()
-            for code, prefix in zip(self.locales, self.prefixes, strict=True):
-                name = language_links(self.locales, code, "/")[self.locales.index(code)].name
-                extras[f"locale/{code}/index.html"] = chooser_page(code, name, prefix, self.locales).encode()
-        extras[HEADERS_FILE] = self._headers_file(extras).encode()
-        for name, body in extras.items():
-            self._write(name, body)
+        """Write the static site's own files (:func:`widgets.sitebuild.extras.site_extras`); count."""
+        for name, body in site_extras(self.ctx, self.base, self.new, self.locales, self.prefixes).items():
+            self.folder.write(name, body)
             self.new.extras[name] = hashlib.sha256(body).hexdigest()
-        self.report.written = sum(self.outcome.values())
-        self.report.changed = sorted(name for name, wrote in self.outcome.items() if wrote)
-        self.report.unchanged = len(self.outcome) - self.report.written
-
-    def _headers_file(self, extras: dict[str, bytes]) -> str:
-        """The ``_headers`` file: each address's headers as the server sent them; the static
-        site's own files as the server would send them (a page, a script, a document)."""
-        answers = {
-            url: (self.new.security[entry.security], entry.file.endswith("index.html"))
-            for url, entry in self.new.urls.items()
-        }
-        for name in extras:
-            kind: Kind = "page" if name.endswith(".html") else "script" if name.endswith(".js") else "data"
-            url = "/" + name.removesuffix("index.html")
-            sent = dict(security_headers(kind, ancestors=self.ctx.ancestors))
-            answers[url] = (security_of(url, sent), name.endswith("index.html"))
-        return headers_file(answers, self.prefixes)
+        outcome = self.folder.outcome
+        self.report.written = sum(outcome.values())
+        self.report.changed = sorted(name for name, wrote in outcome.items() if wrote)
+        self.report.unchanged = len(outcome) - self.report.written
 
     def remove_stale(self, previous: Manifest | None) -> None:
-        if previous is None:
-            return
-        for name in sorted(previous.files() - self.new.files()):
-            target = self.out / name
-            if target.is_file():
-                target.unlink()
-                self.report.removed += 1
-                _prune(target.parent, self.out)
-
-
-def _versions(store: Any) -> dict[str, str]:
-    """Every dataset's version as text, under :data:`ALL_DATASETS` a digest of them all, and
-    under :data:`KEPT_PACKETS` which packet revisions are kept."""
-    versions = {name: str(version) for name, version in store.versions().items()}
-    every = "\n".join(f"{k}={v}" for k, v in sorted(versions.items()))
-    versions[ALL_DATASETS] = hashlib.sha256(every.encode()).hexdigest()[:24]
-    versions[KEPT_PACKETS] = kept_packets(Path(store.root))
-    return versions
-
-
-KEPT_PACKETS = "@kept-packets"
-
-
-def kept_packets(store_root: Path) -> str:
-    """A digest of which packet revisions the store keeps (``packet --refresh`` adds one: the
-    meeting list links to it, though no dataset changed)."""
-    kept = sorted(str(p.relative_to(store_root)) for p in store_root.glob("packets/*/*") if p.is_dir())
-    return hashlib.sha256("\n".join(kept).encode()).hexdigest()[:24]
-
-
-def _prune(folder: Path, root: Path) -> None:
-    """Remove ``folder`` and its parents up to ``root`` while they are empty."""
-    while folder != root and folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
-        folder = folder.parent
+        if previous is not None:
+            self.report.removed = self.folder.remove(previous.files() - self.new.files())
 
 
 def build_site(
@@ -381,15 +278,33 @@ def build_site(
     base_url: str,
     public: Collection[str],
     pdfs: bool = True,
+    parallel: bool = True,
 ) -> BuildReport:
     """Build the public site of ``app`` (:func:`btvstat_open.server.create_app`) into ``out``.
 
     ``base_url`` is the address the site will be served at (links that name the site, such as a
     KPI page's embed code, start with it); ``public`` are the route templates whose answers may
     be written. ``pdfs=False`` leaves the packets' PDFs out (their links then lead nowhere).
+    ``parallel`` draws the PNG images on other threads and a worker process meanwhile
+    (:mod:`widgets.sitebuild.fetch`); the files are the same bytes without it.
     """
     out = Path(out)
-    previous = prepare_folder(out)
+    with collections_paused():  # the last manifest: a million objects at once, none of them garbage
+        previous = prepare_folder(out)
+    with long_lived():
+        return _build(app, out, base_url, public, previous, pdfs=pdfs, parallel=parallel)
+
+
+def _build(
+    app: Any,
+    out: Path,
+    base_url: str,
+    public: Collection[str],
+    previous: Manifest | None,
+    *,
+    pdfs: bool,
+    parallel: bool,
+) -> BuildReport:
     build = _Build(app, out, base_url, public, previous)
     build.skip_pdf = not pdfs
     service = build.ctx.service
@@ -397,11 +312,12 @@ def build_site(
         load_series(service, out, build.new.inputs)
     build.ctx.responses.clear()  # every URL built here, so each one records what it reads
     # No lifespan: its warm-ups serve a server's first visitors; a rebuild may render nothing.
-    with requests.Session() as http:
-        http.mount(build.base, ASGIAdapter(app, lifespan=False))
+    # Every version looked up once (a write during the build ends the pin): thousands of pages ask
+    # whether the same few datasets exist.
+    with Fetcher(app, build.base, parallel=parallel) as fetch, build.store.pinned_versions():
         try:
-            build.walk(http)
-            build.settle(http)
+            build.walk(fetch)
+            build.settle(fetch)
         finally:
             layout = build.ctx.packets.layout
             if isinstance(layout, PdfProcesses):

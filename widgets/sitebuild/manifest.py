@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +78,7 @@ class Manifest:
             "extras": dict(sorted(self.extras.items())),
             "absent": dict(sorted(self.absent.items())),
             "security": dict(sorted(self.security.items())),
-            "urls": {url: asdict(entry) for url, entry in sorted(self.urls.items())},
+            "urls": {url: vars(entry) for url, entry in sorted(self.urls.items())},  # asdict: deep copies
         }
         write_atomically(out / MANIFEST, json.dumps(document, indent=1, sort_keys=True) + "\n", durable=False)
 

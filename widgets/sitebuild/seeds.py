@@ -77,7 +77,10 @@ def route_of(app: Any, path: str) -> str | None:
     for prefix, route in _routes(app.router.routes, ""):
         if not path.startswith(prefix):
             continue
-        scope = {"type": "http", "path": path[len(prefix) :] or "/", "root_path": "", "method": "GET"}
+        rest = path[len(prefix) :] or "/"
+        if not route.path_regex.match(rest):  # what matches() asks first, without its scope work
+            continue
+        scope = {"type": "http", "path": rest, "root_path": "", "method": "GET"}
         match, _ = route.matches(scope)
         if match == Match.FULL:
             return prefix + str(route.path)
