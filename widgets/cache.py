@@ -165,6 +165,10 @@ class DataVersions:
         (True, -1)
     """
 
+    #: while not None, every dataset id a response is built from is added here (a site build
+    #: records what each page depends on: :mod:`widgets.sitebuild`)
+    reads: set[str] | None = None
+
     def __init__(self, store: Store, *, ttl: float = 0.25, day: Callable[[], date] | None = None) -> None:
         self.store = store
         self.ttl = ttl
@@ -172,9 +176,6 @@ class DataVersions:
         self._snapshot: dict[str, Hashable] = {}
         self._read_at = float("-inf")
         self._lock = threading.Lock()
-        #: while not None, every dataset id a response is built from is added here (a site build
-        #: records what each page depends on: :mod:`widgets.sitebuild`)
-        self.reads: set[str] | None = None
 
     def _read(self, dataset_ids: set[str]) -> None:
         """Note what the response in hand reads: in its own set (:func:`recording_reads`), else in

@@ -41,6 +41,7 @@ __all__ = [
     "render_html",
     "render_png",
     "render_svg",
+    "svg_to_pdf",
     "svg_to_png",
     "vega_bundle",
     "vega_svg",
@@ -173,6 +174,19 @@ def svg_to_png(svg: str, *, scale: float = 2.0) -> bytes:
     except Exception as exc:
         raise RenderError(f"Could not render the chart as PNG: {exc}.") from exc
     return png
+
+
+def svg_to_pdf(svg: str) -> bytes:
+    """An SVG document as a one-page PDF, its text kept as text and its fonts embedded (the
+    packet's charts pass here: :mod:`widgets.packets.charts`). vl-convert's errors pass through:
+    the caller says what could not be drawn.
+
+    Example:
+        >>> svg_to_pdf('<svg xmlns="http://www.w3.org/2000/svg" width="2" height="2"/>')[:5]
+        b'%PDF-'
+    """
+    pdf: bytes = vlc.svg_to_pdf(svg)
+    return pdf
 
 
 def _rasterise(svg: str, scale: float) -> bytes:

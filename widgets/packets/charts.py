@@ -161,14 +161,14 @@ class Drawn:
 def chart_pages(charts: Sequence[Chart]) -> Drawn:
     """The charts drawn as PDF by vl-convert (svg2pdf): on one page, one under the other, when
     their SVGs hold no ids (that could clash on one page), else a page each."""
-    import vl_convert
+    from widgets.render import svg_to_pdf  # here: a PDF process lays pages out without it
 
     if charts and not any(" id=" in chart.svg for chart in charts):
-        together = vl_convert.svg_to_pdf(_together(charts))
+        together = svg_to_pdf(_together(charts))
         contents = _cut(charts, together)
         if contents is not None:
             return Drawn(together, contents)
-    return Drawn(None, apart=tuple(vl_convert.svg_to_pdf(chart.svg) for chart in charts))
+    return Drawn(None, apart=tuple(svg_to_pdf(chart.svg) for chart in charts))
 
 
 def _together(charts: Sequence[Chart]) -> str:
