@@ -6,6 +6,7 @@ process over https (cookies are Secure)."""
 from __future__ import annotations
 
 import atexit
+import contextlib
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -122,13 +123,20 @@ def make_site(tmp: Path, settings: Settings | None = None, extra: dict[str, str]
     return Site(TestClient(app, base_url="https://testserver"), store, root)
 
 
-@pytest.fixture
-def people(tmp_path: Path) -> Iterator[Site]:
-    """A fresh site per test."""
-    made = make_site(tmp_path)
+@contextlib.contextmanager
+def running_site(tmp: Path, extra: dict[str, str] | None = None) -> Iterator[Site]:
+    """:func:`make_site` started (the app's lifespan) for the ``with`` block, its store closed after."""
+    made = make_site(tmp, extra=extra)
     with made.client:
         yield made
     made.store.close()
+
+
+@pytest.fixture
+def people(tmp_path: Path) -> Iterator[Site]:
+    """A fresh site per test."""
+    with running_site(tmp_path) as made:
+        yield made
 
 
 def csrf_of(html: str) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from people_site import APPROVER, FILES, PASSWORD, UPDATER, Site, csrf_of, make_site
+from people_site import APPROVER, FILES, PASSWORD, UPDATER, Site, csrf_of, running_site
 
 LOGO = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
 THEMED = {
@@ -31,10 +31,8 @@ theme:
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
-    made = make_site(tmp_path, extra=THEMED)
-    with made.client:
+    with running_site(tmp_path, extra=THEMED) as made:
         yield made
-    made.store.close()
 
 
 def _sign_in(site: Site, locale: str, email: str, password: str = PASSWORD) -> object:

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from people_site import APPROVER, UPDATER, Site, csrf_of, make_site, pending_ids, sign_in, submit
+from people_site import APPROVER, UPDATER, Site, csrf_of, pending_ids, running_site, sign_in, submit
 
 from btvstat_open.people.access import Person, grants_for
 from btvstat_open.people.locks import lock_meeting
@@ -34,10 +34,8 @@ REASON = "Crew log corrected"
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
-    made = make_site(tmp_path, extra=NEXT)
-    with made.client:
+    with running_site(tmp_path, extra=NEXT) as made:
         yield made
-    made.store.close()
 
 
 def _ledger(site: Site) -> list[dict[str, object]]:
